@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_launch: starts and supervises the swarmgen-dp process.
+ *
+ * The EAL arguments follow from the run options: lcores (-l), --in-memory
+ * (no shared config and no hugepage files on disk, so nothing is left behind),
+ * hugepages when enough are free (else --no-huge -m MB), the embedded
+ * net_ring loopback ports or the user's --port devices. Not thread-safe.
+ */
+#ifndef SWARMGEN_CONTROL_DP_LAUNCH_H
+#define SWARMGEN_CONTROL_DP_LAUNCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "run_opts.h"
+
+#define DP_ARGV_MAX 96
+
+struct ctl_dp {
+    pid_t pid;           /* 0 when not running */
+    int status;          /* wait status once exited */
+    bool exited;
+    bool hugepages;      /* dataplane asked to use hugepages */
+    uint64_t mem_mb;     /* memory sized for the dataplane */
+    int argc;
+    char *argv[DP_ARGV_MAX];
+    char store[4096];    /* backing for argv strings */
+};
+
+/* Memory the dataplane needs, in MiB, for `o` and `n_edges` connections. */
+uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges);
+
+/* Builds the dataplane argv for image `image_path`. Returns 0 or -E2BIG. */
+int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const char *dp_path,
+                      const char *image_path, uint64_t n_edges);
+
+/* Resolves the dataplane binary: o->dp_path, $SWARMGEN_DP, or swarmgen-dp
+ * next to /proc/self/exe, then ../dataplane/swarmgen-dp (build tree). */
+int ctl_dp_find(const struct ctl_run_opts *o, char *out, size_t len);
+
+/* fork + exec. Returns 0 or a negative errno. */
+int ctl_dp_spawn(struct ctl_dp *dp);
+
+/* Non-blocking: true when the process has exited (status filled). */
+bool ctl_dp_poll(struct ctl_dp *dp);
+
+/* Waits up to timeout_ms, then SIGTERM, then SIGKILL after 2 s more. */
+void ctl_dp_reap(struct ctl_dp *dp, int timeout_ms);
+
+/* Describes how it ended: "exited with code 1", "killed by signal 11". */
+void ctl_dp_describe_exit(const struct ctl_dp *dp, char *buf, size_t len);
+
+#endif

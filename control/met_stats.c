@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+#include "met_stats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t met_hist_total(const struct met_hist *h)
+{
+    uint64_t t = 0;
+    for (uint32_t i = 0; i < MET_HIST_BUCKETS; i++)
+        t += h->bucket[i];
+    return t;
+}
+
+uint64_t met_hist_percentile(const struct met_hist *h, double p)
+{
+    uint64_t total = met_hist_total(h);
+    if (total == 0)
+        return 0;
+    if (p > 100.0)
+        p = 100.0;
+    uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)total);
+    if (rank < 1)
+        rank = 1;
+    if (rank > total)
+        rank = total;
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < MET_HIST_BUCKETS; i++) {
+        seen += h->bucket[i];
+        if (seen >= rank) {
+            uint64_t v = met_hist_bucket_low(i) + met_hist_bucket_width(i) / 2;
+            if (h->max && v > h->max)
+                v = h->max;
+            return v;
+        }
+    }
+    return h->max;
+}
+
+void met_hist_merge(struct met_hist *dst, const struct met_hist *src)
+{
+    dst->count += src->count;
+    dst->sum += src->sum;
+    dst->clamped += src->clamped;
+    if (src->max > dst->max)
+        dst->max = src->max;
+    for (uint32_t i = 0; i < MET_HIST_BUCKETS; i++)
+        dst->bucket[i] += src->bucket[i];
+}
+
+void met_hist_delta(struct met_hist *out, const struct met_hist *now, const struct met_hist *before)
+{
+    out->count = now->count - before->count;
+    out->sum = now->sum - before->sum;
+    out->clamped = now->clamped - before->clamped;
+    out->max = now->max;
+    for (uint32_t i = 0; i < MET_HIST_BUCKETS; i++)
+        out->bucket[i] = now->bucket[i] - before->bucket[i];
+}
+
+/* ri_counters is all uint64_t: treat it as an array. */
+#define N_WORDS (sizeof(struct ri_counters) / sizeof(uint64_t))
+_Static_assert(sizeof(struct ri_counters) % sizeof(uint64_t) == 0, "counters are u64 words");
+
+void met_counters_merge(struct ri_counters *dst, const struct ri_counters *src)
+{
+    uint64_t *d = (uint64_t *)dst;
+    const uint64_t *s = (const uint64_t *)src;
+    for (size_t i = 0; i < N_WORDS; i++)
+        d[i] += s[i];
+}
+
+void met_counters_delta(struct ri_counters *out, const struct ri_counters *now,
+                        const struct ri_counters *before)
+{
+    uint64_t *o = (uint64_t *)out;
+    const uint64_t *a = (const uint64_t *)now, *b = (const uint64_t *)before;
+    for (size_t i = 0; i < N_WORDS; i++)
+        o[i] = a[i] - b[i];
+}
+
+int ctl_snap_init(struct ctl_snap *s, uint32_t n_workers)
+{
+    memset(s, 0, sizeof(*s));
+    s->n_workers = n_workers;
+    s->worker = calloc(n_workers, sizeof(*s->worker));
+    s->worker_latency = calloc(n_workers, sizeof(*s->worker_latency));
+    if (!s->worker || !s->worker_latency) {
+        ctl_snap_free(s);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void ctl_snap_free(struct ctl_snap *s)
+{
+    free(s->worker);
+    free(s->worker_latency);
+    s->worker = NULL;
+    s->worker_latency = NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Copies words with relaxed atomic loads: the single writer may be storing
+ * concurrently (live reads); each word is then a value it really had. */
+static void copy_words(void *dst, const void *src, size_t bytes)
+{
+    uint64_t *d = dst;
+    const uint64_t *s = src;
+    for (size_t i = 0; i < bytes / sizeof(uint64_t); i++)
+        d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_metrics *blocks,
+                  bool live, uint64_t timeout_ns)
+{
+    int rc = 0;
+    bool *published = calloc(s->n_workers, sizeof(bool));
+    if (!live && published) {
+        uint64_t req = ri_load(&cmd->snap_req) + 1;
+        ri_store(&cmd->snap_req, req);
+        uint64_t deadline = mono_ns() + timeout_ns;
+        uint32_t done = 0;
+        while (done < s->n_workers) {
+            for (uint32_t w = 0; w < s->n_workers; w++) {
+                if (!published[w] && ri_load(&blocks[w].snap_seq) == req) {
+                    published[w] = true;
+                    done++;
+                }
+            }
+            if (done == s->n_workers)
+                break;
+            if (mono_ns() > deadline) {
+                rc = -ETIMEDOUT;
+                break;
+            }
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    memset(&s->total, 0, sizeof(s->total));
+    memset(&s->latency, 0, sizeof(s->latency));
+    for (uint32_t w = 0; w < s->n_workers; w++) {
+        bool use_snap = !live && published && published[w];
+        copy_words(&s->worker[w], use_snap ? &blocks[w].snap : &blocks[w].live,
+                   sizeof(struct ri_counters));
+        copy_words(&s->worker_latency[w], use_snap ? &blocks[w].snap_latency : &blocks[w].latency,
+                   sizeof(struct met_hist));
+        met_counters_merge(&s->total, &s->worker[w]);
+        met_hist_merge(&s->latency, &s->worker_latency[w]);
+    }
+    s->mono_ns = mono_ns();
+    free(published);
+    return rc;
+}

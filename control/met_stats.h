@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * met_stats: control-side arithmetic on met_hist histograms and the
+ * lock-free snapshot protocol of the metrics blocks.
+ *
+ * Percentiles follow the nearest-rank definition: the p-th percentile of n
+ * values is the smallest recorded value v with at least ceil(p/100 * n)
+ * values <= v; it is reported as the midpoint of v's bucket (exact below
+ * 256), capped at the recorded maximum, so it is within 0.4 % of the exact
+ * value. Not thread-safe; no allocation except ctl_snap_init/free.
+ */
+#ifndef SWARMGEN_CONTROL_MET_STATS_H
+#define SWARMGEN_CONTROL_MET_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "met_hist.h"
+#include "run_image.h"
+
+/* Sum of the bucket counts (the population percentiles are taken over). */
+uint64_t met_hist_total(const struct met_hist *h);
+
+/* The p-th percentile (0 < p <= 100) or 0 for an empty histogram. */
+uint64_t met_hist_percentile(const struct met_hist *h, double p);
+
+/* dst += src (counts, sums; max is the larger). */
+void met_hist_merge(struct met_hist *dst, const struct met_hist *src);
+
+/* out = now - before, for two snapshots of the same histogram (before taken
+ * first). max is that of `now`, an upper bound for the interval. */
+void met_hist_delta(struct met_hist *out, const struct met_hist *now, const struct met_hist *before);
+
+/* Counters: dst += src, and out = now - before. */
+void met_counters_merge(struct ri_counters *dst, const struct ri_counters *src);
+void met_counters_delta(struct ri_counters *out, const struct ri_counters *now,
+                        const struct ri_counters *before);
+
+/* A consistent copy of every worker's block and their sum. */
+struct ctl_snap {
+    uint32_t n_workers;
+    uint64_t mono_ns;                 /* control's CLOCK_MONOTONIC at the copy */
+    struct ri_counters *worker;       /* n_workers */
+    struct met_hist *worker_latency;  /* n_workers */
+    struct ri_counters total;
+    struct met_hist latency;          /* merged */
+};
+
+int ctl_snap_init(struct ctl_snap *s, uint32_t n_workers); /* 0 or -ENOMEM */
+void ctl_snap_free(struct ctl_snap *s);
+
+/* Takes a snapshot of `blocks`. When `live` is false, increments
+ * cmd->snap_req and waits (up to timeout_ns) for every worker to publish it;
+ * returns -ETIMEDOUT when one does not (its block is then read live).
+ * When `live` is true (workers stopped), reads the live counters directly.
+ * Returns 0 or -ETIMEDOUT; `s` is filled in both cases. */
+int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_metrics *blocks,
+                  bool live, uint64_t timeout_ns);
+
+#endif

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+#include "report.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "json.h"
+
+static const char *const drop_names[] = {
+#define NAME(id, name) name,
+    RI_DROP_REASONS(NAME)
+#undef NAME
+};
+
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void fmt_us(char *buf, size_t len, uint64_t ns)
+{
+    if (ns >= 10000000)
+        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
+    else
+        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
+}
+
+void ctl_report_progress(FILE *f, double elapsed_s, const struct ctl_snap *now,
+                         const struct ctl_snap *before, uint64_t tsc_hz)
+{
+    struct ri_counters d;
+    static struct met_hist lat; /* 37 KiB: not on the stack */
+    met_counters_delta(&d, &now->total, &before->total);
+    met_hist_delta(&lat, &now->latency, &before->latency);
+    double dt = (double)(now->mono_ns - before->mono_ns) / 1e9;
+    if (dt <= 0)
+        dt = 1e-9;
+    char p50[32], p99[32];
+    fmt_us(p50, sizeof(p50), met_hist_percentile(&lat, 50));
+    fmt_us(p99, sizeof(p99), met_hist_percentile(&lat, 99));
+    fprintf(f, "[%6.1fs] %10.0f msg/s %10.0f pkt/s %8.1f Mbit/s  delivered %7.3f%%  p50 %s p99 %s  busy",
+            elapsed_s, (double)d.msgs_delivered / dt, (double)d.pkts_tx / dt,
+            (double)d.bytes_tx * 8 / dt / 1e6, now->total.msgs_sent ? pct(now->total.msgs_delivered, now->total.msgs_sent) : 100.0,
+            p50, p99);
+    for (uint32_t w = 0; w < now->n_workers; w++) {
+        uint64_t busy = now->worker[w].cycles_busy - before->worker[w].cycles_busy;
+        uint64_t total = now->worker[w].cycles_total - before->worker[w].cycles_total;
+        fprintf(f, " %3.0f%%", pct(busy, total));
+    }
+    (void)tsc_hz;
+    fputc('\n', f);
+    fflush(f);
+}
+
+void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig)
+{
+    const struct ri_counters *t = &r->final->total;
+    memset(fig, 0, sizeof(*fig));
+    fig->sent = t->msgs_sent;
+    fig->delivered = t->msgs_delivered;
+    fig->forwarded = t->msgs_forwarded;
+    fig->dropped = t->msgs_dropped;
+    fig->lost = t->msgs_sent > t->msgs_delivered ? t->msgs_sent - t->msgs_delivered : 0;
+    fig->delivery_rate = t->msgs_sent ? (double)t->msgs_delivered / (double)t->msgs_sent : 1.0;
+    double d = r->duration_s > 0 ? r->duration_s : 1e-9;
+    fig->msgs_per_s = (double)t->msgs_delivered / d;
+    fig->pps = (double)t->pkts_tx / d;
+    fig->mbps = (double)t->bytes_tx * 8 / d / 1e6;
+    fig->avg_hops = t->msgs_delivered ? 1.0 + (double)t->hops_delivered / (double)t->msgs_delivered : 0;
+    const struct met_hist *h = &r->final->latency;
+    fig->p50_ns = met_hist_percentile(h, 50);
+    fig->p95_ns = met_hist_percentile(h, 95);
+    fig->p99_ns = met_hist_percentile(h, 99);
+    fig->p999_ns = met_hist_percentile(h, 99.9);
+    fig->max_ns = h->max;
+    fig->bytes_total = r->image_bytes + r->dpdk_bytes;
+    fig->bytes_per_agent = (double)fig->bytes_total / (double)r->opts->agents;
+    fig->bytes_per_connection = r->topo->edges ? (double)fig->bytes_total / (double)r->topo->edges : 0;
+}
+
+void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
+{
+    struct ctl_run_figures g;
+    ctl_run_figures(r, &g);
+    const struct ctl_topo_stats *s = r->topo;
+    fprintf(f, "\nswarmgen run summary%s\n", r->interrupted ? " (interrupted)" : "");
+    fprintf(f, "  agents       %u\n", r->opts->agents);
+    fprintf(f, "  topology     %s: %llu edges, degree %u..%u (avg %.1f), %s, diameter %u, avg path %.2f, clustering %.4f%s\n",
+            r->topology, (unsigned long long)s->edges, s->deg_min, s->deg_max, s->deg_avg,
+            s->connected ? "connected" : "NOT connected", s->diameter, s->avg_path_length,
+            s->clustering, s->exact ? "" : " (sampled)");
+    fprintf(f, "  routing      %s (%u destinations)\n",
+            r->n_dests == r->opts->agents ? "all pairs" : "plan destinations only", r->n_dests);
+    fprintf(f, "  duration     %.2f s generating, %.2f s draining\n", r->duration_s, r->drain_s);
+    fprintf(f, "  messages     sent %llu, delivered %llu (%.4f%%), forwarded %llu, lost %llu, avg hops %.2f\n",
+            (unsigned long long)g.sent, (unsigned long long)g.delivered, g.delivery_rate * 100,
+            (unsigned long long)g.forwarded, (unsigned long long)g.lost, g.avg_hops);
+    fprintf(f, "  throughput   %.0f msg/s, %.0f pkt/s, %.1f Mbit/s (L2 frames)\n", g.msgs_per_s,
+            g.pps, g.mbps);
+    fprintf(f, "  latency      p50 %.1f us, p95 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us\n",
+            g.p50_ns / 1e3, g.p95_ns / 1e3, g.p99_ns / 1e3, g.p999_ns / 1e3, g.max_ns / 1e3);
+    for (uint32_t w = 0; w < r->final->n_workers; w++) {
+        const struct ri_counters *c = &r->final->worker[w];
+        fprintf(f, "  core %-7u busy %5.1f%%, rx %llu, tx %llu, handed off %llu, %.0f ns/pass\n",
+                r->lcore[w], pct(c->cycles_busy, c->cycles_total),
+                (unsigned long long)c->pkts_rx, (unsigned long long)c->pkts_tx,
+                (unsigned long long)c->handoff_out,
+                c->passes ? (double)c->cycles_total / (double)c->passes * 1e9 / (double)r->tsc_hz : 0);
+    }
+    fprintf(f, "  ports        %s, %s\n", r->port_desc, r->hugepages ? "hugepages" : "no hugepages");
+    fprintf(f, "  memory       %.1f MiB (run image %.1f MiB, DPDK %.1f MiB): %.0f bytes per agent, %.0f per connection\n",
+            g.bytes_total / 1048576.0, r->image_bytes / 1048576.0, r->dpdk_bytes / 1048576.0,
+            g.bytes_per_agent, g.bytes_per_connection);
+    fprintf(f, "  drops       ");
+    bool any = false;
+    for (int i = 0; i < RI_DROP_COUNT; i++) {
+        if (r->final->total.drops[i]) {
+            fprintf(f, " %s=%llu", drop_names[i], (unsigned long long)r->final->total.drops[i]);
+            any = true;
+        }
+    }
+    fprintf(f, "%s\n", any ? "" : " none");
+}
+
+int ctl_report_json(const char *path, const struct ctl_run_result *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    struct ctl_run_figures g;
+    ctl_run_figures(r, &g);
+    const struct ctl_topo_stats *s = r->topo;
+    struct json_writer w;
+    json_init(&w, f, true);
+    json_obj_begin(&w);
+    json_kv_str(&w, "tool", "swarmgen");
+    json_kv_u64(&w, "agents", r->opts->agents);
+    json_kv_bool(&w, "interrupted", r->interrupted);
+    json_key(&w, "topology");
+    json_obj_begin(&w);
+    json_kv_str(&w, "spec", r->topology);
+    json_kv_u64(&w, "seed", r->opts->seed);
+    json_kv_u64(&w, "edges", s->edges);
+    json_kv_dbl(&w, "reduction_pct", s->reduction_pct, 6);
+    json_kv_u64(&w, "degree_min", s->deg_min);
+    json_kv_u64(&w, "degree_max", s->deg_max);
+    json_kv_dbl(&w, "degree_avg", s->deg_avg, 6);
+    json_kv_bool(&w, "connected", s->connected);
+    json_kv_u64(&w, "diameter", s->diameter);
+    json_kv_dbl(&w, "avg_path_length", s->avg_path_length, 6);
+    json_kv_dbl(&w, "clustering", s->clustering, 6);
+    json_kv_bool(&w, "exact", s->exact);
+    json_kv_u64(&w, "route_destinations", r->n_dests);
+    json_obj_end(&w);
+    json_key(&w, "messages");
+    json_obj_begin(&w);
+    json_kv_u64(&w, "sent", g.sent);
+    json_kv_u64(&w, "delivered", g.delivered);
+    json_kv_u64(&w, "forwarded", g.forwarded);
+    json_kv_u64(&w, "lost", g.lost);
+    json_kv_u64(&w, "dropped_in_flight", g.dropped);
+    json_kv_dbl(&w, "delivery_rate", g.delivery_rate, 9);
+    json_kv_dbl(&w, "avg_hops", g.avg_hops, 6);
+    json_kv_u64(&w, "size_bytes", r->opts->msg_size);
+    json_kv_str(&w, "pattern", r->opts->pattern == RI_PATTERN_ROUTED ? "routed" : "neighbors");
+    json_obj_end(&w);
+    json_key(&w, "latency_us");
+    json_obj_begin(&w);
+    json_kv_dbl(&w, "p50", g.p50_ns / 1e3, 6);
+    json_kv_dbl(&w, "p95", g.p95_ns / 1e3, 6);
+    json_kv_dbl(&w, "p99", g.p99_ns / 1e3, 6);
+    json_kv_dbl(&w, "p999", g.p999_ns / 1e3, 6);
+    json_kv_dbl(&w, "max", g.max_ns / 1e3, 6);
+    json_kv_u64(&w, "samples", met_hist_total(&r->final->latency));
+    json_obj_end(&w);
+    json_key(&w, "throughput");
+    json_obj_begin(&w);
+    json_kv_dbl(&w, "msgs_per_s", g.msgs_per_s, 9);
+    json_kv_dbl(&w, "pps", g.pps, 9);
+    json_kv_dbl(&w, "mbps", g.mbps, 9);
+    json_kv_u64(&w, "target_msgs_per_s", r->opts->rate);
+    json_obj_end(&w);
+    json_key(&w, "cores");
+    json_arr_begin(&w);
+    for (uint32_t i = 0; i < r->final->n_workers; i++) {
+        const struct ri_counters *c = &r->final->worker[i];
+        json_obj_begin(&w);
+        json_kv_u64(&w, "lcore", r->lcore[i]);
+        json_kv_dbl(&w, "busy_pct", pct(c->cycles_busy, c->cycles_total), 6);
+        json_kv_u64(&w, "rx", c->pkts_rx);
+        json_kv_u64(&w, "tx", c->pkts_tx);
+        json_kv_u64(&w, "handoff_out", c->handoff_out);
+        json_kv_u64(&w, "handoff_in", c->handoff_in);
+        json_kv_u64(&w, "msgs_sent", c->msgs_sent);
+        json_kv_u64(&w, "msgs_delivered", c->msgs_delivered);
+        json_obj_end(&w);
+    }
+    json_arr_end(&w);
+    json_key(&w, "drops");
+    json_obj_begin(&w);
+    for (int i = 0; i < RI_DROP_COUNT; i++)
+        json_kv_u64(&w, drop_names[i], r->final->total.drops[i]);
+    json_obj_end(&w);
+    json_key(&w, "memory");
+    json_obj_begin(&w);
+    json_kv_u64(&w, "bytes_total", g.bytes_total);
+    json_kv_dbl(&w, "bytes_per_agent", g.bytes_per_agent, 9);
+    json_kv_dbl(&w, "bytes_per_connection", g.bytes_per_connection, 9);
+    json_kv_u64(&w, "run_image_bytes", r->image_bytes);
+    json_kv_u64(&w, "dpdk_bytes", r->dpdk_bytes);
+    json_kv_bool(&w, "hugepages", r->hugepages);
+    json_obj_end(&w);
+    json_kv_dbl(&w, "duration_s", r->duration_s, 9);
+    json_kv_dbl(&w, "drain_s", r->drain_s, 6);
+    json_key(&w, "setup_s");
+    json_obj_begin(&w);
+    json_kv_dbl(&w, "topology", r->build_s, 6);
+    json_kv_dbl(&w, "analysis", r->analysis_s, 6);
+    json_kv_dbl(&w, "routing", r->routing_s, 6);
+    json_kv_dbl(&w, "dataplane", r->dp_setup_s, 6);
+    json_obj_end(&w);
+    json_kv_str(&w, "ports", r->port_desc);
+    json_obj_end(&w);
+    int rc = json_finish(&w);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -EIO;
+    return rc;
+}

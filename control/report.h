@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report: what `swarmgen run` prints and writes — the live progress line,
+ * the end-of-run summary table and the JSON report.
+ *
+ * All figures come from metrics snapshots (control/met_stats.h): rates are
+ * deltas over the snapshot interval, percentiles come from the merged
+ * histograms. Not thread-safe.
+ */
+#ifndef SWARMGEN_CONTROL_REPORT_H
+#define SWARMGEN_CONTROL_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "met_stats.h"
+#include "run_opts.h"
+#include "topo_analysis.h"
+
+struct ctl_run_result {
+    const struct ctl_run_opts *opts;
+    char topology[128];              /* canonical spec */
+    const struct ctl_topo_stats *topo;
+    uint32_t n_dests;                /* routing columns; == agents for all pairs */
+    double duration_s;               /* generation phase, measured */
+    double drain_s;
+    const struct ctl_snap *final;
+    uint64_t tsc_hz;
+    uint64_t image_bytes;            /* shared run image */
+    uint64_t dpdk_bytes;             /* DPDK heap allocated by the dataplane */
+    bool hugepages;
+    char port_desc[256];
+    uint32_t lcore[RI_MAX_WORKERS];
+    bool interrupted;                /* Ctrl-C or SIGTERM */
+    double build_s, analysis_s, routing_s, dp_setup_s;
+};
+
+/* One progress line for the interval between two snapshots. */
+void ctl_report_progress(FILE *f, double elapsed_s, const struct ctl_snap *now,
+                         const struct ctl_snap *before, uint64_t tsc_hz);
+
+/* Derived end-of-run figures. */
+struct ctl_run_figures {
+    uint64_t sent, delivered, forwarded, lost, dropped;
+    double delivery_rate;            /* delivered / sent, 1 when nothing was sent */
+    double msgs_per_s, pps, mbps;
+    double avg_hops;
+    uint64_t p50_ns, p95_ns, p99_ns, p999_ns, max_ns;
+    uint64_t bytes_total;
+    double bytes_per_agent, bytes_per_connection;
+};
+
+void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig);
+
+/* The summary table. */
+void ctl_report_summary(FILE *f, const struct ctl_run_result *r);
+
+/* Writes the JSON report to `path`. Returns 0 or a negative errno. */
+int ctl_report_json(const char *path, const struct ctl_run_result *r);
+
+#endif

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp: the dataplane process (swarmgen-dp) — shared context and worker state.
+ *
+ * One context per process, built during set-up from the run image and then
+ * read-only for the workers, except each worker's own struct dp_worker and
+ * its metrics block. Workers run dp_worker_loop() on their pinned lcores:
+ * rx burst -> classify (one bulk flow lookup per burst) -> deliver or route
+ * -> tx burst, plus paced generation. Cross-worker hand-off goes through
+ * single-producer/single-consumer rings only. No locks, no allocation per
+ * packet (mbufs come from a preallocated pool).
+ *
+ * Time: each pass reads the TSC once and uses that value for everything
+ * in the pass.
+ */
+#ifndef SWARMGEN_DP_H
+#define SWARMGEN_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "run_image.h"
+
+#define DP_MAX_BURST 64
+#define DP_MAX_PORTS 8
+#define DP_MAX_RXQ (DP_MAX_PORTS)
+#define DP_HANDOFF_RING 4096
+
+struct dp_rxq {
+    uint16_t port;
+    uint16_t queue;
+};
+
+/* Per-worker state; cache aligned, written only by its worker. */
+struct dp_worker {
+    uint32_t idx;      /* worker index (metrics block, agent/edge owner) */
+    uint32_t lcore_id;
+    uint32_t n_rxq;
+    struct dp_rxq rxq[DP_MAX_RXQ];
+    uint16_t tx_port, tx_queue;
+
+    uint32_t n_local;  /* agents whose messages this worker generates */
+    uint32_t *local;   /* their ids */
+    uint32_t *seq;     /* next sequence number per local agent */
+    uint32_t cursor;   /* round-robin position in local[] */
+
+    uint64_t rng;      /* xorshift64* state */
+    double tokens;     /* pacing bucket, in messages */
+    uint64_t last_pace_tsc;
+    uint64_t snap_seen;
+
+    struct ri_metrics *m;
+
+    uint32_t n_tx;
+    struct rte_mbuf *tx[DP_MAX_BURST * 4];
+    /* frames to hand to other workers, flushed each pass */
+    uint32_t n_out[RI_MAX_WORKERS];
+    struct rte_mbuf *out[RI_MAX_WORKERS][DP_MAX_BURST];
+} __rte_cache_aligned;
+
+struct dp_ctx {
+    /* run image */
+    struct ri_header *img;
+    uint64_t img_size;
+    const struct ri_config *cfg;
+    const struct ri_agent *agents;
+    const uint32_t *adj_off, *adj, *adj_edge;
+    const struct ri_edge *edges;
+    const uint32_t *dests;
+    const int32_t *dest_index;
+    const uint16_t *routes;
+    struct ri_command *cmd;
+    struct ri_metrics *metrics;
+
+    /* DPDK objects */
+    struct rte_mempool *pool;
+    struct rte_hash *flows; /* dp_flow_key -> (edge << 1 | receiving side) + 1 */
+    uint16_t n_ports;
+    uint16_t port[DP_MAX_PORTS];
+    bool embedded;          /* one net_ring loopback port per worker */
+    struct rte_ring *handoff[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] */
+
+    uint32_t n_workers;
+    struct dp_worker *worker[RI_MAX_WORKERS];
+    int16_t worker_of_lcore[RTE_MAX_LCORE];
+
+    uint64_t tsc_hz;
+    double ns_per_cycle;
+};
+
+/* Set to true by SIGINT/SIGTERM; workers return at their next pass. */
+extern volatile bool dp_stop;
+
+/* Builds every DPDK object from the mapped image (ctx->img set) after EAL
+ * init. On failure writes a one-line reason into `err` and returns a
+ * negative errno; partially created objects are released by dp_teardown(). */
+int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen);
+
+/* Stops ports and frees what dp_setup() created. Safe on partial set-up. */
+void dp_teardown(struct dp_ctx *ctx);
+
+/* lcore entry: the worker loop. `arg` is the struct dp_ctx. Returns 0. */
+int dp_worker_loop(void *arg);
+
+#endif

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * swarmgen-dp: the DPDK dataplane process.
+ *
+ *   swarmgen-dp [EAL options] -- --image PATH
+ *
+ * Normally started by `swarmgen run`, which writes the run image and passes
+ * the EAL options (lcores, ports, memory). The process maps the image,
+ * builds ports, pools and flow tables, reports READY, waits for the RUN
+ * phase, runs the worker loop on every lcore (the main lcore included) and
+ * publishes its final counters before it reports DONE and exits 0. On a
+ * set-up failure it writes the reason into the image (and stderr) and exits 1.
+ * SIGINT/SIGTERM stop the workers at their next pass; the normal exit path
+ * then runs, so nothing (hugepage files, shared memory) is left behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dp.h"
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    dp_stop = true;
+}
+
+static int map_image(const char *path, struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "--image %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct ri_header)) {
+        snprintf(err, errlen, "--image %s: not a run image (too small)", path);
+        close(fd);
+        return -EBADMSG;
+    }
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        snprintf(err, errlen, "--image %s: mmap: %s", path, strerror(errno));
+        return -errno;
+    }
+    int rc = ri_check(map, (uint64_t)st.st_size);
+    if (rc < 0) {
+        snprintf(err, errlen, "--image %s: %s", path,
+                 rc == -EBADMSG ? "not a run image" :
+                 rc == -EPROTO  ? "run image of another version or layout" :
+                                  "run image section out of bounds");
+        munmap(map, (size_t)st.st_size);
+        return rc;
+    }
+    ctx->img = map;
+    ctx->img_size = (uint64_t)st.st_size;
+    return 0;
+}
+
+static void fail(struct dp_ctx *ctx, int rc, const char *msg)
+{
+    fprintf(stderr, "swarmgen-dp: %s\n", msg);
+    if (ctx->img) {
+        struct ri_command *cmd = ri_section(ctx->img, RI_SEC_COMMAND);
+        snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", msg);
+        cmd->dp_error = rc;
+        ri_store(&cmd->dp_state, (uint32_t)RI_DP_FAILED);
+    }
+}
+
+static uint64_t heap_allocated(void)
+{
+    uint64_t total = 0;
+    for (unsigned s = 0; s < rte_socket_count(); s++) {
+        struct rte_malloc_socket_stats st;
+        if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &st) == 0)
+            total += st.heap_allocsz_bytes;
+    }
+    return total;
+}
+
+int main(int argc, char **argv)
+{
+    /* die with the control process, whatever happens to it */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    static struct dp_ctx ctx;
+    char err[256];
+    int eal = rte_eal_init(argc, argv);
+    if (eal < 0) {
+        fprintf(stderr, "swarmgen-dp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    argc -= eal;
+    argv += eal;
+    const char *image = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--image") == 0 && i + 1 < argc)
+            image = argv[++i];
+        else {
+            fprintf(stderr, "swarmgen-dp: unknown argument '%s' (usage: swarmgen-dp [EAL] -- --image PATH)\n",
+                    argv[i]);
+            rte_eal_cleanup();
+            return 2;
+        }
+    }
+    if (!image) {
+        fprintf(stderr, "swarmgen-dp: --image PATH is required\n");
+        rte_eal_cleanup();
+        return 2;
+    }
+    int rc = map_image(image, &ctx, err, sizeof(err));
+    if (rc < 0) {
+        fail(&ctx, rc, err);
+        rte_eal_cleanup();
+        return 1;
+    }
+    struct ri_command *cmd = ri_section(ctx.img, RI_SEC_COMMAND);
+    uint64_t heap_before = heap_allocated();
+    rc = dp_setup(&ctx, err, sizeof(err));
+    if (rc < 0) {
+        fail(&ctx, rc, err);
+        dp_teardown(&ctx);
+        rte_eal_cleanup();
+        return 1;
+    }
+    cmd->tsc_hz = ctx.tsc_hz;
+    cmd->n_workers = ctx.n_workers;
+    cmd->mem_dpdk_bytes = heap_allocated();
+    cmd->mem_worker_bytes = cmd->mem_dpdk_bytes - heap_before;
+    cmd->hugepages = rte_eal_has_hugepages() ? 1 : 0;
+    ri_store(&cmd->dp_state, (uint32_t)RI_DP_READY);
+
+    /* wait for control to start the run (or stop it before it starts) */
+    while (!dp_stop && ri_load(&cmd->phase) == RI_PHASE_SETUP) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ri_store(&cmd->dp_state, (uint32_t)RI_DP_RUNNING);
+    if (!dp_stop && ri_load(&cmd->phase) != RI_PHASE_STOP) {
+        rte_eal_mp_remote_launch(dp_worker_loop, &ctx, CALL_MAIN);
+        rte_eal_mp_wait_lcore();
+    }
+    /* workers are stopped: live counters are final; publish them as the last snapshot */
+    for (uint32_t w = 0; w < ctx.n_workers; w++) {
+        ctx.metrics[w].snap = ctx.metrics[w].live;
+        ctx.metrics[w].snap_latency = ctx.metrics[w].latency;
+    }
+    ri_store(&cmd->dp_state, (uint32_t)RI_DP_DONE);
+    dp_teardown(&ctx);
+    munmap(ctx.img, ctx.img_size);
+    rte_eal_cleanup();
+    return 0;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_msg: the wire format of the plain UDP agent message and the frame
+ * around it (Ethernet II, IPv4 without options, UDP).
+ *
+ * Agent message header, 32 bytes, network byte order:
+ *   0  magic   "SWRM" (0x5357524d)
+ *   4  version 1
+ *   5  hops    relays so far (0 on the first hop)
+ *   6  length  bytes of the whole agent message (header + payload)
+ *   8  src     source agent id
+ *  12  dst     destination agent id
+ *  16  seq     per-source sequence number
+ *  24  tsc     sender's TSC when the message was generated
+ *
+ * The UDP checksum is 0 (allowed for IPv4, RFC 768); the IPv4 header
+ * checksum is computed. Agents have locally administered MAC addresses
+ * 02:53:47:xx:xx:xx from their id. All functions are pure and thread-safe.
+ */
+#ifndef SWARMGEN_DP_MSG_H
+#define SWARMGEN_DP_MSG_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#define DP_MSG_MAGIC 0x5357524du
+#define DP_MSG_VERSION 1
+#define DP_MSG_HDR_LEN 32u
+#define DP_FRAME_HDR_LEN (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
+
+struct dp_msg_hdr {
+    rte_be32_t magic;
+    uint8_t version;
+    uint8_t hops;
+    rte_be16_t length;
+    rte_be32_t src;
+    rte_be32_t dst;
+    rte_be64_t seq;
+    rte_be64_t tsc;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct dp_msg_hdr) == DP_MSG_HDR_LEN, "agent header is 32 bytes");
+
+/* The headers of one frame, contiguous at the start of the mbuf data. */
+struct dp_frame {
+    struct rte_ether_hdr eth;
+    struct rte_ipv4_hdr ip;
+    struct rte_udp_hdr udp;
+    struct dp_msg_hdr msg;
+};
+
+_Static_assert(sizeof(struct dp_frame) == DP_FRAME_HDR_LEN + DP_MSG_HDR_LEN, "no padding in frames");
+
+/* Flow key of a received frame: the 4-tuple as it is on the wire. */
+struct dp_flow_key {
+    rte_be32_t src_ip;
+    rte_be32_t dst_ip;
+    rte_be16_t src_port;
+    rte_be16_t dst_port;
+} __attribute__((packed));
+
+static inline void dp_agent_mac(struct rte_ether_addr *mac, uint32_t agent)
+{
+    mac->addr_bytes[0] = 0x02;
+    mac->addr_bytes[1] = 0x53;
+    mac->addr_bytes[2] = 0x47;
+    mac->addr_bytes[3] = (uint8_t)(agent >> 16);
+    mac->addr_bytes[4] = (uint8_t)(agent >> 8);
+    mac->addr_bytes[5] = (uint8_t)agent;
+}
+
+/* Writes Ethernet, IPv4 and UDP headers for a frame from agent `from`
+ * (ip_from, port_from) to agent `to` carrying `payload_len` UDP payload
+ * bytes. `ip_id` fills the IPv4 identification. */
+static inline void dp_frame_write_l234(struct dp_frame *f, uint32_t from, uint32_t to,
+                                       uint32_t ip_from, uint32_t ip_to, uint16_t port_from,
+                                       uint16_t port_to, uint16_t payload_len, uint16_t ip_id)
+{
+    dp_agent_mac(&f->eth.src_addr, from);
+    dp_agent_mac(&f->eth.dst_addr, to);
+    f->eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    f->ip.version_ihl = RTE_IPV4_VHL_DEF;
+    f->ip.type_of_service = 0;
+    f->ip.total_length =
+        rte_cpu_to_be_16((uint16_t)(sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) +
+                                    payload_len));
+    f->ip.packet_id = rte_cpu_to_be_16(ip_id);
+    f->ip.fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+    f->ip.time_to_live = 64;
+    f->ip.next_proto_id = IPPROTO_UDP;
+    f->ip.hdr_checksum = 0;
+    f->ip.src_addr = rte_cpu_to_be_32(ip_from);
+    f->ip.dst_addr = rte_cpu_to_be_32(ip_to);
+    f->ip.hdr_checksum = rte_ipv4_cksum(&f->ip);
+    f->udp.src_port = rte_cpu_to_be_16(port_from);
+    f->udp.dst_port = rte_cpu_to_be_16(port_to);
+    f->udp.dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(struct rte_udp_hdr) + payload_len));
+    f->udp.dgram_cksum = 0;
+}
+
+#endif

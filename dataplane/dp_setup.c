@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+#include "dp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dp_msg.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+#define POOL_CACHE 256
+
+static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    uint16_t pid;
+    ctx->n_ports = 0;
+    RTE_ETH_FOREACH_DEV(pid)
+    {
+        if (ctx->n_ports == DP_MAX_PORTS) {
+            snprintf(err, errlen, "more than %d ports", DP_MAX_PORTS);
+            return -E2BIG;
+        }
+        ctx->port[ctx->n_ports++] = pid;
+    }
+    if (ctx->n_ports == 0) {
+        snprintf(err, errlen, "no DPDK port found (check --port)");
+        return -ENODEV;
+    }
+    ctx->embedded = ctx->cfg->n_ports == 0;
+    if (ctx->embedded && ctx->n_ports != ctx->n_workers) {
+        snprintf(err, errlen, "embedded default needs one loopback port per worker (%u ports, %u workers)",
+                 ctx->n_ports, ctx->n_workers);
+        return -EINVAL;
+    }
+    uint16_t nq = ctx->embedded ? 1 : (uint16_t)ctx->n_workers;
+    for (uint16_t i = 0; i < ctx->n_ports; i++) {
+        uint16_t p = ctx->port[i];
+        struct rte_eth_dev_info info;
+        int rc = rte_eth_dev_info_get(p, &info);
+        if (rc < 0) {
+            snprintf(err, errlen, "port %u: cannot read device info: %s", p, rte_strerror(-rc));
+            return rc;
+        }
+        if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+            snprintf(err, errlen,
+                     "port %u (%s): %u workers need %u rx/tx queues, the device has %u/%u "
+                     "(for af_packet add qpairs=%u)",
+                     p, info.driver_name, ctx->n_workers, nq, info.max_rx_queues,
+                     info.max_tx_queues, nq);
+            return -EINVAL;
+        }
+        struct rte_eth_conf conf;
+        memset(&conf, 0, sizeof(conf));
+        rc = rte_eth_dev_configure(p, nq, nq, &conf);
+        if (rc < 0) {
+            snprintf(err, errlen, "port %u (%s): configure: %s", p, info.driver_name,
+                     rte_strerror(-rc));
+            return rc;
+        }
+        uint16_t nrx = RX_DESC, ntx = TX_DESC;
+        rte_eth_dev_adjust_nb_rx_tx_desc(p, &nrx, &ntx);
+        int socket = rte_eth_dev_socket_id(p);
+        if (socket < 0)
+            socket = (int)rte_socket_id();
+        for (uint16_t q = 0; q < nq; q++) {
+            rc = rte_eth_rx_queue_setup(p, q, nrx, (unsigned)socket, NULL, ctx->pool);
+            if (rc == 0)
+                rc = rte_eth_tx_queue_setup(p, q, ntx, (unsigned)socket, NULL);
+            if (rc < 0) {
+                snprintf(err, errlen, "port %u (%s): queue %u set-up: %s", p, info.driver_name,
+                         q, rte_strerror(-rc));
+                return rc;
+            }
+        }
+        rc = rte_eth_dev_start(p);
+        if (rc < 0) {
+            snprintf(err, errlen, "port %u (%s): start: %s", p, info.driver_name,
+                     rte_strerror(-rc));
+            return rc;
+        }
+        rte_eth_promiscuous_enable(p); /* not every vdev supports it: ignored */
+    }
+    struct rte_eth_dev_info info;
+    rte_eth_dev_info_get(ctx->port[0], &info);
+    snprintf(ctx->cmd->port_desc, sizeof(ctx->cmd->port_desc), "%s x%u (%u queue%s each)",
+             info.driver_name, ctx->n_ports, nq, nq == 1 ? "" : "s");
+    ctx->cmd->port_count = ctx->n_ports;
+    return 0;
+}
+
+static int setup_flows(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    uint64_t entries = 2 * ctx->cfg->n_edges;
+    struct rte_hash_parameters hp = {
+        .name = "sg_flows",
+        .entries = (uint32_t)(entries < 1024 ? 1024 : entries + entries / 8),
+        .key_len = sizeof(struct dp_flow_key),
+        .hash_func = rte_hash_crc,
+        .hash_func_init_val = 0,
+        .socket_id = (int)rte_socket_id(),
+    };
+    ctx->flows = rte_hash_create(&hp);
+    if (!ctx->flows) {
+        snprintf(err, errlen, "flow table for %llu flows: %s", (unsigned long long)entries,
+                 rte_strerror(rte_errno));
+        return -ENOMEM;
+    }
+    for (uint64_t e = 0; e < ctx->cfg->n_edges; e++) {
+        const struct ri_edge *ed = &ctx->edges[e];
+        for (int side = 0; side < 2; side++) {
+            /* side 0: frame from a to b (received by b); side 1: b to a */
+            uint32_t from = side ? ed->b : ed->a, to = side ? ed->a : ed->b;
+            struct dp_flow_key k = {
+                .src_ip = rte_cpu_to_be_32(ctx->agents[from].ip),
+                .dst_ip = rte_cpu_to_be_32(ctx->agents[to].ip),
+                .src_port = rte_cpu_to_be_16(side ? ed->port_b : ed->port_a),
+                .dst_port = rte_cpu_to_be_16(side ? ed->port_a : ed->port_b),
+            };
+            int rc = rte_hash_add_key_data(ctx->flows, &k, (void *)(uintptr_t)((e << 1 | (uint64_t)side) + 1));
+            if (rc < 0) {
+                snprintf(err, errlen, "flow table insert: %s", rte_strerror(-rc));
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+static int setup_rings(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    for (uint32_t f = 0; f < ctx->n_workers; f++) {
+        for (uint32_t t = 0; t < ctx->n_workers; t++) {
+            if (f == t)
+                continue;
+            char name[RTE_RING_NAMESIZE];
+            snprintf(name, sizeof(name), "sg_ho_%u_%u", f, t);
+            ctx->handoff[f][t] = rte_ring_create(name, DP_HANDOFF_RING, (int)rte_socket_id(),
+                                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (!ctx->handoff[f][t]) {
+                snprintf(err, errlen, "hand-off ring %s: %s", name, rte_strerror(rte_errno));
+                return -ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
+static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    for (int i = 0; i < RTE_MAX_LCORE; i++)
+        ctx->worker_of_lcore[i] = -1;
+    uint32_t w = 0;
+    unsigned lcore;
+    RTE_LCORE_FOREACH(lcore)
+    {
+        int socket = (int)rte_lcore_to_socket_id(lcore);
+        struct dp_worker *wk = rte_zmalloc_socket("sg_worker", sizeof(*wk), RTE_CACHE_LINE_SIZE, socket);
+        if (!wk) {
+            snprintf(err, errlen, "worker state: out of memory");
+            return -ENOMEM;
+        }
+        ctx->worker[w] = wk;
+        wk->idx = w;
+        wk->lcore_id = lcore;
+        wk->m = &ctx->metrics[w];
+        wk->rng = ctx->cfg->seed * 0x9e3779b97f4a7c15ull + w + 1;
+        ctx->worker_of_lcore[lcore] = (int16_t)w;
+        ctx->cmd->lcore[w] = lcore;
+        if (ctx->embedded) {
+            wk->rxq[0] = (struct dp_rxq){ctx->port[w], 0};
+            wk->n_rxq = 1;
+            wk->tx_port = ctx->port[w];
+            wk->tx_queue = 0;
+        } else {
+            for (uint16_t p = 0; p < ctx->n_ports; p++)
+                wk->rxq[p] = (struct dp_rxq){ctx->port[p], (uint16_t)w};
+            wk->n_rxq = ctx->n_ports;
+            wk->tx_port = ctx->port[w % ctx->n_ports];
+            wk->tx_queue = (uint16_t)w;
+        }
+        w++;
+    }
+    /* local agents */
+    uint32_t count[RI_MAX_WORKERS] = {0};
+    for (uint32_t a = 0; a < ctx->cfg->n_agents; a++)
+        count[ctx->agents[a].worker]++;
+    for (w = 0; w < ctx->n_workers; w++) {
+        struct dp_worker *wk = ctx->worker[w];
+        int socket = (int)rte_lcore_to_socket_id(wk->lcore_id);
+        wk->local = rte_zmalloc_socket("sg_local", (count[w] + 1) * sizeof(uint32_t), 0, socket);
+        wk->seq = rte_zmalloc_socket("sg_seq", (count[w] + 1) * sizeof(uint32_t), 0, socket);
+        if (!wk->local || !wk->seq) {
+            snprintf(err, errlen, "agent tables: out of memory");
+            return -ENOMEM;
+        }
+    }
+    for (uint32_t a = 0; a < ctx->cfg->n_agents; a++) {
+        struct dp_worker *wk = ctx->worker[ctx->agents[a].worker];
+        wk->local[wk->n_local++] = a;
+    }
+    return 0;
+}
+
+int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    struct ri_header *h = ctx->img;
+    ctx->cfg = ri_section(h, RI_SEC_CONFIG);
+    ctx->agents = ri_section(h, RI_SEC_AGENTS);
+    ctx->adj_off = ri_section(h, RI_SEC_ADJ_OFF);
+    ctx->adj = ri_section(h, RI_SEC_ADJ);
+    ctx->adj_edge = ri_section(h, RI_SEC_ADJ_EDGE);
+    ctx->edges = ri_section(h, RI_SEC_EDGES);
+    ctx->dests = ri_section(h, RI_SEC_DESTS);
+    ctx->dest_index = ri_section(h, RI_SEC_DEST_INDEX);
+    ctx->routes = ri_section(h, RI_SEC_ROUTES);
+    ctx->cmd = ri_section(h, RI_SEC_COMMAND);
+    ctx->metrics = ri_section(h, RI_SEC_METRICS);
+    ctx->n_workers = rte_lcore_count();
+    if (ctx->n_workers != ctx->cfg->n_workers) {
+        snprintf(err, errlen, "run image expects %u workers, EAL gave %u lcores",
+                 ctx->cfg->n_workers, ctx->n_workers);
+        return -EINVAL;
+    }
+    for (uint32_t a = 0; a < ctx->cfg->n_agents; a++) {
+        if (ctx->agents[a].worker >= ctx->n_workers) {
+            snprintf(err, errlen, "agent %u assigned to worker %u of %u", a,
+                     ctx->agents[a].worker, ctx->n_workers);
+            return -EINVAL;
+        }
+    }
+    ctx->tsc_hz = rte_get_tsc_hz();
+    ctx->ns_per_cycle = 1e9 / (double)ctx->tsc_hz;
+
+    uint32_t n_mbufs = ctx->cfg->mbufs_per_worker * ctx->n_workers;
+    ctx->pool = rte_pktmbuf_pool_create("sg_pool", n_mbufs, POOL_CACHE, 0,
+                                        RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+    if (!ctx->pool) {
+        snprintf(err, errlen, "mbuf pool of %u buffers: %s", n_mbufs, rte_strerror(rte_errno));
+        return -ENOMEM;
+    }
+    int rc = setup_ports(ctx, err, errlen);
+    if (rc == 0)
+        rc = setup_flows(ctx, err, errlen);
+    if (rc == 0)
+        rc = setup_rings(ctx, err, errlen);
+    if (rc == 0)
+        rc = setup_workers(ctx, err, errlen);
+    return rc;
+}
+
+void dp_teardown(struct dp_ctx *ctx)
+{
+    for (uint16_t i = 0; i < ctx->n_ports; i++) {
+        rte_eth_dev_stop(ctx->port[i]);
+        rte_eth_dev_close(ctx->port[i]);
+    }
+    ctx->n_ports = 0;
+    for (uint32_t w = 0; w < RI_MAX_WORKERS; w++) {
+        struct dp_worker *wk = ctx->worker[w];
+        if (wk) {
+            /* frames still queued for hand-off are freed with the pool */
+            rte_free(wk->local);
+            rte_free(wk->seq);
+            rte_free(wk);
+            ctx->worker[w] = NULL;
+        }
+        for (uint32_t t = 0; t < RI_MAX_WORKERS; t++) {
+            rte_ring_free(ctx->handoff[w][t]);
+            ctx->handoff[w][t] = NULL;
+        }
+    }
+    rte_hash_free(ctx->flows);
+    ctx->flows = NULL;
+    rte_mempool_free(ctx->pool);
+    ctx->pool = NULL;
+}

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker loop: one pass = one TSC read, snapshot request check, rx
+ * bursts from this worker's queues, frames handed over by other workers,
+ * paced generation, tx burst and hand-off flush.
+ *
+ * Cost (bench/dataplane, docs/benchmarks.md): see the figures recorded
+ * there; the per-message cost is dominated by the bulk flow lookup and the
+ * header rewrite of each hop.
+ */
+#include "dp.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_prefetch.h>
+
+#include "dp_msg.h"
+
+volatile bool dp_stop;
+
+#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+
+static inline uint64_t rng_next(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Uniform in [0, n) (multiply-shift; bias below 2^-32 for our n). */
+static inline uint32_t rng_below(uint64_t *s, uint32_t n)
+{
+    return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
+}
+
+static inline void drop(struct dp_worker *wk, enum ri_drop why, struct rte_mbuf *m, bool is_msg)
+{
+    ADD(wk->m->live.drops[why], 1);
+    if (is_msg)
+        ADD(wk->m->live.msgs_dropped, 1);
+    rte_pktmbuf_free(m);
+}
+
+static void flush_tx(struct dp_worker *wk)
+{
+    if (wk->n_tx == 0)
+        return;
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < wk->n_tx; i++)
+        bytes += wk->tx[i]->pkt_len;
+    uint16_t sent = rte_eth_tx_burst(wk->tx_port, wk->tx_queue, wk->tx, (uint16_t)wk->n_tx);
+    for (uint32_t i = sent; i < wk->n_tx; i++) {
+        bytes -= wk->tx[i]->pkt_len;
+        drop(wk, RI_DROP_TX_FULL, wk->tx[i], true);
+    }
+    ADD(wk->m->live.pkts_tx, sent);
+    ADD(wk->m->live.bytes_tx, bytes);
+    wk->n_tx = 0;
+}
+
+static inline void tx_push(struct dp_worker *wk, struct rte_mbuf *m)
+{
+    wk->tx[wk->n_tx++] = m;
+    if (wk->n_tx == RTE_DIM(wk->tx))
+        flush_tx(wk);
+}
+
+static void flush_out(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t to)
+{
+    uint32_t n = wk->n_out[to];
+    if (n == 0)
+        return;
+    unsigned done = rte_ring_enqueue_burst(ctx->handoff[wk->idx][to], (void **)wk->out[to], n, NULL);
+    for (uint32_t i = done; i < n; i++)
+        drop(wk, RI_DROP_HANDOFF_FULL, wk->out[to][i], true);
+    ADD(wk->m->live.handoff_out, done);
+    wk->n_out[to] = 0;
+}
+
+/* Queues frame `m` (headers already written for edge `e`) for transmission
+ * by the edge's owner: this worker, or another one through its ring. */
+static inline void send_on_edge(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
+                                uint32_t e)
+{
+    uint32_t owner = ctx->edges[e].worker;
+    if (owner == wk->idx) {
+        tx_push(wk, m);
+        return;
+    }
+    wk->out[owner][wk->n_out[owner]++] = m;
+    if (wk->n_out[owner] == DP_MAX_BURST)
+        flush_out(ctx, wk, owner);
+}
+
+/* Writes the L2-L4 headers for sending from agent `from` over edge `e`. */
+static inline void frame_for_edge(const struct dp_ctx *ctx, struct dp_frame *f, uint32_t e,
+                                  uint32_t from, uint16_t payload_len, uint16_t ip_id)
+{
+    const struct ri_edge *ed = &ctx->edges[e];
+    bool from_a = ed->a == from;
+    uint32_t to = from_a ? ed->b : ed->a;
+    dp_frame_write_l234(f, from, to, ctx->agents[from].ip, ctx->agents[to].ip,
+                        from_a ? ed->port_a : ed->port_b, from_a ? ed->port_b : ed->port_a,
+                        payload_len, ip_id);
+}
+
+/* Checks L2-L4 of a received frame; fills its flow key. Returns the drop
+ * reason, or RI_DROP_COUNT when the frame is well formed. */
+static inline enum ri_drop parse_frame(struct rte_mbuf *m, struct dp_flow_key *k)
+{
+    if (m->data_len < DP_FRAME_HDR_LEN || m->nb_segs != 1)
+        return m->data_len < RTE_ETHER_HDR_LEN ? RI_DROP_TRUNCATED :
+               m->nb_segs != 1                 ? RI_DROP_BAD_MESSAGE :
+                                                 RI_DROP_TRUNCATED;
+    const struct dp_frame *f = rte_pktmbuf_mtod(m, const struct dp_frame *);
+    if (f->eth.ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+        return RI_DROP_NOT_IPV4;
+    if (f->ip.version_ihl != RTE_IPV4_VHL_DEF)
+        return RI_DROP_BAD_IP_HEADER;
+    uint16_t ip_len = rte_be_to_cpu_16(f->ip.total_length);
+    if (ip_len < sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
+        return RI_DROP_BAD_IP_HEADER;
+    if ((uint32_t)ip_len + RTE_ETHER_HDR_LEN > m->data_len)
+        return RI_DROP_TRUNCATED;
+    if (f->ip.next_proto_id != IPPROTO_UDP)
+        return RI_DROP_NOT_UDP;
+    uint16_t udp_len = rte_be_to_cpu_16(f->udp.dgram_len);
+    if (udp_len != ip_len - sizeof(struct rte_ipv4_hdr))
+        return RI_DROP_BAD_IP_HEADER;
+    k->src_ip = f->ip.src_addr;
+    k->dst_ip = f->ip.dst_addr;
+    k->src_port = f->udp.src_port;
+    k->dst_port = f->udp.dst_port;
+    return RI_DROP_COUNT;
+}
+
+/* Delivers or relays one frame of flow value `val` (edge << 1 | side). */
+static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
+                              uint64_t val, uint64_t now)
+{
+    struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
+    uint32_t e = (uint32_t)(val >> 1);
+    const struct ri_edge *ed = &ctx->edges[e];
+    uint32_t receiver = (val & 1) ? ed->a : ed->b;
+    uint32_t udp_payload = rte_be_to_cpu_16(f->udp.dgram_len) - (uint32_t)sizeof(struct rte_udp_hdr);
+    uint32_t mlen = rte_be_to_cpu_16(f->msg.length);
+    uint32_t dst = rte_be_to_cpu_32(f->msg.dst);
+    if (udp_payload < DP_MSG_HDR_LEN || f->msg.magic != rte_cpu_to_be_32(DP_MSG_MAGIC) ||
+        f->msg.version != DP_MSG_VERSION || mlen != udp_payload || dst >= ctx->cfg->n_agents ||
+        rte_be_to_cpu_32(f->msg.src) >= ctx->cfg->n_agents) {
+        drop(wk, RI_DROP_BAD_MESSAGE, m, false);
+        return;
+    }
+    if (receiver == dst) {
+        uint64_t sent_tsc = rte_be_to_cpu_64(f->msg.tsc);
+        uint64_t ns = now > sent_tsc ? (uint64_t)((double)(now - sent_tsc) * ctx->ns_per_cycle) : 0;
+        met_hist_record(&wk->m->latency, ns);
+        ADD(wk->m->live.msgs_delivered, 1);
+        ADD(wk->m->live.hops_delivered, f->msg.hops);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if ((uint32_t)f->msg.hops + 1 > ctx->cfg->max_hops) {
+        drop(wk, RI_DROP_HOP_LIMIT, m, true);
+        return;
+    }
+    int32_t di = ctx->dest_index[dst];
+    uint16_t slot = di < 0 ? 0xffff : ctx->routes[(size_t)receiver * ctx->cfg->n_dests + (uint32_t)di];
+    if (slot == 0xffff) {
+        drop(wk, RI_DROP_NO_ROUTE, m, true);
+        return;
+    }
+    uint32_t e2 = ctx->adj_edge[ctx->adj_off[receiver] + slot];
+    f->msg.hops++;
+    frame_for_edge(ctx, f, e2, receiver, (uint16_t)udp_payload, rte_be_to_cpu_16(f->ip.packet_id));
+    ADD(wk->m->live.msgs_forwarded, 1);
+    send_on_edge(ctx, wk, m, e2);
+}
+
+static void process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts,
+                       uint16_t n, uint64_t now)
+{
+    struct dp_flow_key keys[DP_MAX_BURST];
+    const void *kp[DP_MAX_BURST];
+    struct rte_mbuf *ok[DP_MAX_BURST];
+    void *data[DP_MAX_BURST];
+    uint32_t n_ok = 0;
+    uint64_t bytes = 0;
+
+    for (uint16_t i = 0; i < n; i++) {
+        if (i + 4 < n)
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+        struct rte_mbuf *m = pkts[i];
+        bytes += m->pkt_len;
+        enum ri_drop why = parse_frame(m, &keys[n_ok]);
+        if (why != RI_DROP_COUNT) {
+            drop(wk, why, m, false);
+            continue;
+        }
+        kp[n_ok] = &keys[n_ok];
+        ok[n_ok++] = m;
+    }
+    ADD(wk->m->live.pkts_rx, n);
+    ADD(wk->m->live.bytes_rx, bytes);
+    if (n_ok == 0)
+        return;
+    uint64_t hits = 0;
+    rte_hash_lookup_bulk_data(ctx->flows, kp, n_ok, &hits, data);
+    for (uint32_t i = 0; i < n_ok; i++) {
+        if (!(hits & (UINT64_C(1) << i))) {
+            drop(wk, RI_DROP_UNKNOWN_FLOW, ok[i], false);
+            continue;
+        }
+        handle_msg(ctx, wk, ok[i], (uint64_t)(uintptr_t)data[i] - 1, now);
+    }
+}
+
+static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t now)
+{
+    double rate = (double)__atomic_load_n(&ctx->cmd->rate_msgs_per_s, __ATOMIC_RELAXED) /
+                  (double)ctx->n_workers;
+    if (wk->last_pace_tsc == 0 || now < wk->last_pace_tsc)
+        wk->last_pace_tsc = now;
+    wk->tokens += (double)(now - wk->last_pace_tsc) * rate / (double)ctx->tsc_hz;
+    wk->last_pace_tsc = now;
+    /* at most 1 ms of backlog is caught up after a stall */
+    double cap = rate / 1000.0 < DP_MAX_BURST ? DP_MAX_BURST : rate / 1000.0;
+    if (wk->tokens > cap)
+        wk->tokens = cap;
+    if (wk->tokens < 1.0 || wk->n_local == 0)
+        return;
+    uint32_t n = wk->tokens >= DP_MAX_BURST ? DP_MAX_BURST : (uint32_t)wk->tokens;
+    struct rte_mbuf *ms[DP_MAX_BURST];
+    if (rte_pktmbuf_alloc_bulk(ctx->pool, ms, n) != 0) {
+        ADD(wk->m->live.drops[RI_DROP_NO_MBUF], n);
+        wk->tokens -= n;
+        return;
+    }
+    wk->tokens -= n;
+    const struct ri_config *cfg = ctx->cfg;
+    uint16_t payload = (uint16_t)cfg->msg_size;
+    for (uint32_t i = 0; i < n; i++) {
+        struct rte_mbuf *m = ms[i];
+        uint32_t li = wk->cursor;
+        wk->cursor = wk->cursor + 1 == wk->n_local ? 0 : wk->cursor + 1;
+        uint32_t src = wk->local[li];
+        uint32_t off = ctx->adj_off[src], deg = ctx->adj_off[src + 1] - off;
+        uint32_t dst, slot;
+        if (deg == 0) {
+            rte_pktmbuf_free(m);
+            continue;
+        }
+        if (cfg->pattern == RI_PATTERN_NEIGHBORS) {
+            slot = rng_below(&wk->rng, deg);
+            dst = ctx->adj[off + slot];
+        } else {
+            uint32_t di = rng_below(&wk->rng, cfg->n_dests);
+            dst = ctx->dests[di];
+            if (dst == src) {
+                if (cfg->n_dests == 1) {
+                    rte_pktmbuf_free(m);
+                    continue;
+                }
+                di = di + 1 == cfg->n_dests ? 0 : di + 1;
+                dst = ctx->dests[di];
+            }
+            slot = ctx->routes[(size_t)src * cfg->n_dests + di];
+        }
+        ADD(wk->m->live.msgs_sent, 1);
+        if (slot == 0xffff) {
+            drop(wk, RI_DROP_NO_ROUTE, m, true);
+            continue;
+        }
+        uint32_t e = ctx->adj_edge[off + slot];
+        uint32_t seq = wk->seq[li]++;
+        m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + payload);
+        m->pkt_len = m->data_len;
+        struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
+        f->msg.magic = rte_cpu_to_be_32(DP_MSG_MAGIC);
+        f->msg.version = DP_MSG_VERSION;
+        f->msg.hops = 0;
+        f->msg.length = rte_cpu_to_be_16(payload);
+        f->msg.src = rte_cpu_to_be_32(src);
+        f->msg.dst = rte_cpu_to_be_32(dst);
+        f->msg.seq = rte_cpu_to_be_64(seq);
+        f->msg.tsc = rte_cpu_to_be_64(now);
+        memset((char *)(f + 1), 0xa5, payload - DP_MSG_HDR_LEN);
+        frame_for_edge(ctx, f, e, src, payload, (uint16_t)seq);
+        send_on_edge(ctx, wk, m, e);
+    }
+}
+
+static void publish_snapshot(struct dp_worker *wk, uint64_t req, uint64_t now)
+{
+    struct ri_metrics *m = wk->m;
+    m->snap = m->live;
+    m->snap_latency = m->latency;
+    m->snap_tsc = now;
+    __atomic_store_n(&m->snap_seq, req, __ATOMIC_RELEASE);
+    wk->snap_seen = req;
+}
+
+int dp_worker_loop(void *arg)
+{
+    const struct dp_ctx *ctx = arg;
+    int16_t idx = ctx->worker_of_lcore[rte_lcore_id()];
+    if (idx < 0)
+        return 0;
+    struct dp_worker *wk = ctx->worker[idx];
+    struct rte_mbuf *pkts[DP_MAX_BURST];
+    uint16_t burst = (uint16_t)(ctx->cfg->burst > DP_MAX_BURST ? DP_MAX_BURST : ctx->cfg->burst);
+    uint64_t prev = rte_rdtsc();
+    bool did_work = false;
+
+    while (!dp_stop) {
+        uint64_t now = rte_rdtsc();
+        uint64_t cycles = now - prev;
+        ADD(wk->m->live.cycles_total, cycles);
+        if (did_work)
+            ADD(wk->m->live.cycles_busy, cycles);
+        ADD(wk->m->live.passes, 1);
+        prev = now;
+        did_work = false;
+
+        uint32_t phase = __atomic_load_n(&ctx->cmd->phase, __ATOMIC_ACQUIRE);
+        if (phase == RI_PHASE_STOP)
+            break;
+        uint64_t req = __atomic_load_n(&ctx->cmd->snap_req, __ATOMIC_ACQUIRE);
+        if (req != wk->snap_seen)
+            publish_snapshot(wk, req, now);
+
+        for (uint32_t q = 0; q < wk->n_rxq; q++) {
+            uint16_t n = rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
+            if (n) {
+                did_work = true;
+                process_rx(ctx, wk, pkts, n, now);
+            }
+        }
+        for (uint32_t from = 0; from < ctx->n_workers; from++) {
+            if (from == wk->idx)
+                continue;
+            unsigned n = rte_ring_dequeue_burst(ctx->handoff[from][wk->idx], (void **)pkts, burst,
+                                                NULL);
+            if (n) {
+                did_work = true;
+                ADD(wk->m->live.handoff_in, n);
+                for (unsigned i = 0; i < n; i++)
+                    tx_push(wk, pkts[i]);
+            }
+        }
+        if (phase == RI_PHASE_RUN) {
+            uint64_t before = wk->m->live.msgs_sent;
+            generate(ctx, wk, now);
+            did_work |= wk->m->live.msgs_sent != before;
+        }
+        if (wk->n_tx)
+            flush_tx(wk);
+        for (uint32_t to = 0; to < ctx->n_workers; to++)
+            flush_out(ctx, wk, to);
+    }
+    flush_tx(wk);
+    for (uint32_t to = 0; to < ctx->n_workers; to++)
+        flush_out(ctx, wk, to);
+    return 0;
+}

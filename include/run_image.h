@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run_image: the one contract between the control process (swarmgen) and the
+ * dataplane (swarmgen-dp).
+ *
+ * Control builds the run image in a shared-memory file (/dev/shm), starts the
+ * dataplane with its path, and both map it. The image is a versioned header
+ * followed by sections at 64-byte aligned offsets:
+ *
+ *   CONFIG     struct ri_config                    written by control, then read-only
+ *   AGENTS     struct ri_agent[n_agents]           read-only for the dataplane
+ *   ADJ_OFF    uint32_t[n_agents + 1]              CSR offsets            (read-only)
+ *   ADJ        uint32_t[2 * n_edges]               neighbour ids          (read-only)
+ *   ADJ_EDGE   uint32_t[2 * n_edges]               edge id per slot       (read-only)
+ *   EDGES      struct ri_edge[n_edges]             connections            (read-only)
+ *   DESTS      uint32_t[n_dests]                   traffic-plan destinations (read-only)
+ *   DEST_INDEX int32_t[n_agents]                   agent -> index in DESTS or -1
+ *   ROUTES     uint16_t[n_agents * n_dests]        next-hop adjacency slot (read-only)
+ *   COMMAND    struct ri_command                   phase/targets from control,
+ *                                                  state/figures from the dataplane
+ *   METRICS    struct ri_metrics[n_workers]        one block per worker lcore
+ *
+ * Time model: the dataplane stamps messages with its TSC and reports
+ * tsc_hz; control never interprets TSC values except through that rate.
+ *
+ * Concurrency: read-only sections are written before the dataplane starts.
+ * COMMAND fields are each written by one side only, with relaxed/acquire-
+ * release atomics (ri_load/ri_store). Each METRICS block has exactly one
+ * writer, its worker lcore: `live` is updated with plain stores (monotonic
+ * counters, readable at any time); on request (command.snap_req) the worker
+ * copies `live` into `snap` and then publishes snap_seq = snap_req with a
+ * release store, which gives control a consistent multi-word snapshot
+ * (counters and histogram from the same instant) without locks or
+ * read-modify-write atomics.
+ */
+#ifndef SWARMGEN_RUN_IMAGE_H
+#define SWARMGEN_RUN_IMAGE_H
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdint.h>
+
+#include "met_hist.h"
+
+#define RI_MAGIC "SWRMIMG\0"
+#define RI_VERSION 1u
+#define RI_MAX_WORKERS 64
+#define RI_ALIGN 64u
+
+enum ri_section_id {
+    RI_SEC_CONFIG,
+    RI_SEC_AGENTS,
+    RI_SEC_ADJ_OFF,
+    RI_SEC_ADJ,
+    RI_SEC_ADJ_EDGE,
+    RI_SEC_EDGES,
+    RI_SEC_DESTS,
+    RI_SEC_DEST_INDEX,
+    RI_SEC_ROUTES,
+    RI_SEC_COMMAND,
+    RI_SEC_METRICS,
+    RI_SEC_COUNT
+};
+
+struct ri_section {
+    uint64_t offset; /* from the start of the image, RI_ALIGN aligned */
+    uint64_t size;   /* bytes */
+};
+
+struct ri_header {
+    char magic[8];                      /* RI_MAGIC */
+    uint32_t version;                   /* RI_VERSION */
+    uint32_t header_size;               /* sizeof(struct ri_header) */
+    uint64_t image_size;                /* bytes of the whole mapping */
+    uint32_t n_sections;                /* RI_SEC_COUNT */
+    uint32_t metrics_size;              /* sizeof(struct ri_metrics) */
+    struct ri_section sec[RI_SEC_COUNT];
+};
+
+/* Traffic patterns of the plain UDP slice. */
+enum ri_pattern {
+    RI_PATTERN_ROUTED = 0,    /* destination drawn from DESTS, forwarded hop by hop */
+    RI_PATTERN_NEIGHBORS = 1, /* destination is a random direct neighbour */
+};
+
+struct ri_config {
+    uint32_t n_agents;
+    uint32_t n_workers;     /* worker lcores; metrics blocks */
+    uint64_t n_edges;
+    uint32_t n_dests;       /* columns of ROUTES */
+    uint32_t msg_size;      /* UDP payload bytes per agent message (>= header) */
+    uint64_t rate_msgs_per_s; /* initial target, all workers together */
+    uint64_t duration_ns;
+    uint64_t seed;
+    uint32_t ip_base;       /* host byte order; agent i has ip_base + 1 + i */
+    uint16_t n_ports;       /* ports the dataplane opens (0 = embedded default) */
+    uint8_t pattern;        /* enum ri_pattern */
+    uint8_t max_hops;       /* messages exceeding it are dropped (hop_limit) */
+    uint32_t burst;         /* rx/tx burst size */
+    uint32_t mbufs_per_worker;
+    char topology[64];      /* canonical topology spec, informational */
+};
+
+struct ri_agent {
+    uint32_t ip;     /* host byte order */
+    uint16_t worker; /* worker index that generates this agent's messages */
+    uint16_t degree;
+};
+
+struct ri_edge {
+    uint32_t a, b;           /* endpoints, a < b */
+    uint16_t port_a, port_b; /* UDP ports of each endpoint on this connection */
+    uint16_t worker;         /* worker index that owns the connection */
+    uint16_t reserved;
+};
+
+/* Phases, written by control. */
+enum ri_phase {
+    RI_PHASE_SETUP = 0, /* dataplane prepares, workers wait */
+    RI_PHASE_RUN = 1,   /* generate at command.rate */
+    RI_PHASE_DRAIN = 2, /* stop generating, keep forwarding and delivering */
+    RI_PHASE_STOP = 3,  /* workers return */
+};
+
+/* Dataplane states, written by the dataplane. */
+enum ri_dp_state {
+    RI_DP_STARTING = 0,
+    RI_DP_READY = 1,   /* set-up done, waiting for RUN */
+    RI_DP_RUNNING = 2,
+    RI_DP_DONE = 3,    /* workers stopped, final snapshot published */
+    RI_DP_FAILED = 4,  /* see dp_message */
+};
+
+struct ri_command {
+    /* control -> dataplane */
+    alignas(RI_ALIGN) uint32_t phase;   /* enum ri_phase */
+    uint32_t reserved0;
+    uint64_t rate_msgs_per_s;           /* current target, all workers together */
+    uint64_t snap_req;                  /* increment to request a snapshot */
+    /* dataplane -> control */
+    alignas(RI_ALIGN) uint32_t dp_state; /* enum ri_dp_state */
+    int32_t dp_error;                    /* negative errno when FAILED */
+    uint64_t tsc_hz;
+    uint64_t mem_dpdk_bytes;             /* DPDK heap allocated at READY */
+    uint64_t mem_worker_bytes;           /* of which per-worker state */
+    uint32_t n_workers;
+    uint32_t hugepages;                  /* 1 when backed by hugepages */
+    uint32_t lcore[RI_MAX_WORKERS];      /* lcore id of each worker */
+    uint32_t port_count;
+    char port_desc[256];                 /* e.g. "net_ring x2" */
+    char dp_message[256];                /* failure or status text */
+};
+
+/* Drop reasons: one list generates the enum and the names (report keys). */
+#define RI_DROP_REASONS(X)                                                                  \
+    X(NOT_IPV4, "not_ipv4")                                                                 \
+    X(BAD_IP_HEADER, "bad_ip_header")                                                       \
+    X(NOT_UDP, "not_udp")                                                                   \
+    X(TRUNCATED, "truncated")                                                               \
+    X(UNKNOWN_FLOW, "unknown_flow")                                                         \
+    X(BAD_MESSAGE, "bad_message")                                                           \
+    X(WRONG_RECEIVER, "wrong_receiver")                                                     \
+    X(HOP_LIMIT, "hop_limit")                                                               \
+    X(NO_ROUTE, "no_route")                                                                 \
+    X(TX_FULL, "tx_full")                                                                   \
+    X(HANDOFF_FULL, "handoff_full")                                                         \
+    X(NO_MBUF, "no_mbuf")
+
+enum ri_drop {
+#define RI_DROP_ENUM(id, name) RI_DROP_##id,
+    RI_DROP_REASONS(RI_DROP_ENUM)
+#undef RI_DROP_ENUM
+    RI_DROP_COUNT
+};
+
+/* Counters of one worker. All monotonic. */
+struct ri_counters {
+    uint64_t msgs_sent;       /* generated by this worker's agents */
+    uint64_t msgs_delivered;  /* reached their destination on this worker */
+    uint64_t msgs_forwarded;  /* relayed by an intermediate agent */
+    uint64_t msgs_dropped;    /* dropped in flight (sum of message drops) */
+    uint64_t hops_delivered;  /* sum of hop counts of delivered messages */
+    uint64_t pkts_rx, pkts_tx;
+    uint64_t bytes_rx, bytes_tx; /* L2 frame bytes */
+    uint64_t handoff_out, handoff_in;
+    uint64_t cycles_busy, cycles_total; /* TSC cycles, busy = passes that did work */
+    uint64_t passes;
+    uint64_t drops[RI_DROP_COUNT];
+};
+
+struct ri_metrics {
+    /* written by the worker all the time */
+    alignas(RI_ALIGN) struct ri_counters live;
+    alignas(RI_ALIGN) struct met_hist latency; /* end-to-end, ns */
+    /* published on request */
+    alignas(RI_ALIGN) uint64_t snap_seq;       /* == command.snap_req when published */
+    uint64_t snap_tsc;                          /* TSC at the copy */
+    alignas(RI_ALIGN) struct ri_counters snap;
+    alignas(RI_ALIGN) struct met_hist snap_latency;
+};
+
+/* Returns a pointer to section `id` of a mapped image. */
+static inline void *ri_section(const struct ri_header *h, enum ri_section_id id)
+{
+    return (char *)h + h->sec[id].offset;
+}
+
+/* Checks a mapped image of `len` bytes: magic, version, header and metrics
+ * sizes, every section inside the mapping and aligned, and the section sizes
+ * that follow from the config. Returns 0, -EBADMSG (not a run image),
+ * -EPROTO (another version or layout) or -ERANGE (a section out of bounds).
+ * Pure; safe from any thread. */
+static inline int ri_check(const void *map, uint64_t len)
+{
+    const struct ri_header *h = (const struct ri_header *)map;
+    if (len < sizeof(*h) || __builtin_memcmp(h->magic, RI_MAGIC, 8) != 0)
+        return -EBADMSG;
+    if (h->version != RI_VERSION || h->header_size != sizeof(*h) ||
+        h->n_sections != RI_SEC_COUNT || h->metrics_size != sizeof(struct ri_metrics))
+        return -EPROTO;
+    if (h->image_size > len)
+        return -ERANGE;
+    for (int i = 0; i < RI_SEC_COUNT; i++) {
+        const struct ri_section *s = &h->sec[i];
+        if (s->offset % RI_ALIGN || s->offset < sizeof(*h) || s->offset > h->image_size ||
+            s->size > h->image_size - s->offset)
+            return -ERANGE;
+    }
+    const struct ri_config *c = (const struct ri_config *)ri_section(h, RI_SEC_CONFIG);
+    if (h->sec[RI_SEC_CONFIG].size < sizeof(*c))
+        return -ERANGE;
+    uint64_t n = c->n_agents, e = c->n_edges, d = c->n_dests;
+    if (c->n_workers == 0 || c->n_workers > RI_MAX_WORKERS || d > n || e > UINT32_MAX)
+        return -EPROTO;
+    if (h->sec[RI_SEC_AGENTS].size < n * sizeof(struct ri_agent) ||
+        h->sec[RI_SEC_ADJ_OFF].size < (n + 1) * 4 || h->sec[RI_SEC_ADJ].size < 2 * e * 4 ||
+        h->sec[RI_SEC_ADJ_EDGE].size < 2 * e * 4 ||
+        h->sec[RI_SEC_EDGES].size < e * sizeof(struct ri_edge) ||
+        h->sec[RI_SEC_DESTS].size < d * 4 || h->sec[RI_SEC_DEST_INDEX].size < n * 4 ||
+        h->sec[RI_SEC_ROUTES].size < n * d * 2 ||
+        h->sec[RI_SEC_COMMAND].size < sizeof(struct ri_command) ||
+        h->sec[RI_SEC_METRICS].size < c->n_workers * sizeof(struct ri_metrics))
+        return -ERANGE;
+    return 0;
+}
+
+#define ri_load(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define ri_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+#endif

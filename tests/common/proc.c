@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+#include "proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    int po[2], pe[2];
+    if (pipe(po) < 0 || pipe(pe) < 0)
+        return r->exit_code = -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return r->exit_code = -1;
+    if (pid == 0) {
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        close(po[0]);
+        close(pe[0]);
+        close(po[1]);
+        close(pe[1]);
+        execv(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    size_t no = 0, ne = 0;
+    long long start = now_ms();
+    bool sent_int = false;
+    int open_fds = 2;
+    struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+    while (open_fds > 0) {
+        long long el = now_ms() - start;
+        if (sigint_after_ms > 0 && !sent_int && el >= sigint_after_ms) {
+            kill(pid, SIGINT);
+            sent_int = true;
+        }
+        if (el > timeout_s * 1000LL) {
+            r->timed_out = 1;
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(fds, 2, 50) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            char tmp[4096];
+            ssize_t n = read(fds[i].fd, tmp, sizeof(tmp));
+            if (n <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+                continue;
+            }
+            char *dst = i == 0 ? r->out : r->err;
+            size_t cap = i == 0 ? sizeof(r->out) : sizeof(r->err);
+            size_t *len = i == 0 ? &no : &ne;
+            size_t take = (size_t)n < cap - 1 - *len ? (size_t)n : cap - 1 - *len;
+            memcpy(dst + *len, tmp, take);
+            *len += take;
+            dst[*len] = '\0';
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0)
+            close(fds[i].fd);
+    int st;
+    waitpid(pid, &st, 0);
+    r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r->exit_code;
+}
+
+int proc_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+const char *proc_bin(const char *var)
+{
+    const char *p = getenv(var);
+    if (!p || access(p, X_OK) != 0) {
+        fprintf(stderr, "test setup: %s not set to an executable\n", var);
+        abort();
+    }
+    return p;
+}
+
+long proc_read_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
+double proc_json_num(const char *json, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    if (!p)
+        return NAN;
+    p += strlen(pat);
+    char *end;
+    double v = strtod(p, &end);
+    return end == p ? NAN : v;
+}
+
+int proc_count(const char *name)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[300], comm[64];
+        snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+        if (proc_read_file(path, comm, sizeof(comm)) > 0) {
+            comm[strcspn(comm, "\n")] = '\0';
+            n += strcmp(comm, name) == 0;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+int proc_shm_files(const char *prefix)
+{
+    DIR *d = opendir("/dev/shm");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test helper: run a command with a time limit and capture its output.
+ * Used by CLI and system tests that drive the real swarmgen binaries.
+ */
+#ifndef SWARMGEN_TESTS_PROC_H
+#define SWARMGEN_TESTS_PROC_H
+
+#include <stddef.h>
+
+struct proc_result {
+    int exit_code;    /* exit status, 128+signal when killed, -1 on spawn error */
+    char out[65536];  /* stdout (truncated) */
+    char err[16384];  /* stderr (truncated) */
+    int timed_out;
+};
+
+/* Runs argv (argv[0] a path) with `timeout_s`; SIGINT is sent after
+ * `sigint_after_ms` when > 0. Fills `r`. Returns r->exit_code. */
+int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc_result *r);
+
+/* Number of lines in s. */
+int proc_lines(const char *s);
+
+/* Path of a built binary from env var `var` (set by meson), or aborts the test. */
+const char *proc_bin(const char *var);
+
+/* Reads a whole small file into buf; returns bytes or -1. */
+long proc_read_file(const char *path, char *buf, size_t cap);
+
+/* Number value after "key": in a JSON text (first occurrence) or NAN. */
+double proc_json_num(const char *json, const char *key);
+
+/* Count of processes whose comm equals `name` (from /proc). */
+int proc_count(const char *name);
+
+/* Count of files in /dev/shm starting with `prefix`. */
+int proc_shm_files(const char *prefix);
+
+#endif

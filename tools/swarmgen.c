@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * swarmgen: the control process entry point.
+ *
+ *   swarmgen run  [flags]   build the mesh, run the dataplane, report
+ *   swarmgen topo [flags]   build and analyse a topology only
+ *
+ * Bad input prints one line naming the flag and exits 2.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+#include "topo.h"
+
+/* control/topo: the `swarmgen topo` sub-command */
+int ctl_topo_main(int argc, char **argv);
+
+static const char usage[] =
+    "usage: swarmgen <command> [flags]\n"
+    "  run    build the agent mesh, run the DPDK dataplane, print the summary\n"
+    "  topo   build and analyse a topology (no dataplane)\n"
+    "Run 'swarmgen <command> --help' for its flags.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "run") == 0)
+        return ctl_run_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "topo") == 0)
+        return ctl_topo_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    fprintf(stderr, "swarmgen: %s: unknown command (expected run or topo)\n", argv[1]);
+    return 2;
+}
