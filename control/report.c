@@ -89,8 +89,12 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
             r->topology, (unsigned long long)s->edges, s->deg_min, s->deg_max, s->deg_avg,
             s->connected ? "connected" : "NOT connected", s->diameter, s->avg_path_length,
             s->clustering, s->exact ? "" : " (sampled)");
-    fprintf(f, "  routing      %s (%u destinations)\n",
-            r->n_dests == r->opts->agents ? "all pairs" : "plan destinations only", r->n_dests);
+    if (r->opts->pattern == RI_PATTERN_NEIGHBORS)
+        fprintf(f, "  routing      none needed (neighbors pattern)\n");
+    else
+        fprintf(f, "  routing      %s (%u destinations)\n",
+                r->n_dests == r->opts->agents ? "all pairs" : "traffic-plan destinations only",
+                r->n_dests);
     fprintf(f, "  duration     %.2f s generating, %.2f s draining\n", r->duration_s, r->drain_s);
     fprintf(f, "  messages     sent %llu, delivered %llu (%.4f%%), forwarded %llu, lost %llu, avg hops %.2f\n",
             (unsigned long long)g.sent, (unsigned long long)g.delivered, g.delivery_rate * 100,

@@ -10,6 +10,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "dp_internal.h"
 #include "dp_msg.h"
 
 #define RX_DESC 1024
@@ -94,7 +95,7 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
     return 0;
 }
 
-static int setup_flows(struct dp_ctx *ctx, char *err, size_t errlen)
+int dp_setup_flows(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     uint64_t entries = 2 * ctx->cfg->n_edges;
     struct rte_hash_parameters hp = {
@@ -207,7 +208,7 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
     return 0;
 }
 
-int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
+void dp_bind_image(struct dp_ctx *ctx)
 {
     struct ri_header *h = ctx->img;
     ctx->cfg = ri_section(h, RI_SEC_CONFIG);
@@ -221,6 +222,11 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
     ctx->routes = ri_section(h, RI_SEC_ROUTES);
     ctx->cmd = ri_section(h, RI_SEC_COMMAND);
     ctx->metrics = ri_section(h, RI_SEC_METRICS);
+}
+
+int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    dp_bind_image(ctx);
     ctx->n_workers = rte_lcore_count();
     if (ctx->n_workers != ctx->cfg->n_workers) {
         snprintf(err, errlen, "run image expects %u workers, EAL gave %u lcores",
@@ -246,7 +252,7 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     int rc = setup_ports(ctx, err, errlen);
     if (rc == 0)
-        rc = setup_flows(ctx, err, errlen);
+        rc = dp_setup_flows(ctx, err, errlen);
     if (rc == 0)
         rc = setup_rings(ctx, err, errlen);
     if (rc == 0)

@@ -15,9 +15,12 @@
 #include <rte_lcore.h>
 #include <rte_prefetch.h>
 
+#include "dp_internal.h"
 #include "dp_msg.h"
 
 volatile bool dp_stop;
+
+#define DP_RX_ROUNDS 4
 
 #define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
@@ -112,13 +115,15 @@ static inline void frame_for_edge(const struct dp_ctx *ctx, struct dp_frame *f, 
  * reason, or RI_DROP_COUNT when the frame is well formed. */
 static inline enum ri_drop parse_frame(struct rte_mbuf *m, struct dp_flow_key *k)
 {
-    if (m->data_len < DP_FRAME_HDR_LEN || m->nb_segs != 1)
-        return m->data_len < RTE_ETHER_HDR_LEN ? RI_DROP_TRUNCATED :
-               m->nb_segs != 1                 ? RI_DROP_BAD_MESSAGE :
-                                                 RI_DROP_TRUNCATED;
     const struct dp_frame *f = rte_pktmbuf_mtod(m, const struct dp_frame *);
+    if (m->data_len < RTE_ETHER_HDR_LEN)
+        return RI_DROP_TRUNCATED;
     if (f->eth.ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
         return RI_DROP_NOT_IPV4;
+    if (m->nb_segs != 1) /* our frames always fit one segment */
+        return RI_DROP_BAD_MESSAGE;
+    if (m->data_len < DP_FRAME_HDR_LEN)
+        return RI_DROP_TRUNCATED;
     if (f->ip.version_ihl != RTE_IPV4_VHL_DEF)
         return RI_DROP_BAD_IP_HEADER;
     uint16_t ip_len = rte_be_to_cpu_16(f->ip.total_length);
@@ -181,8 +186,8 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
     send_on_edge(ctx, wk, m, e2);
 }
 
-static void process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts,
-                       uint16_t n, uint64_t now)
+void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts,
+                   uint16_t n, uint64_t now)
 {
     struct dp_flow_key keys[DP_MAX_BURST];
     const void *kp[DP_MAX_BURST];
@@ -333,11 +338,17 @@ int dp_worker_loop(void *arg)
         if (req != wk->snap_seen)
             publish_snapshot(wk, req, now);
 
+        /* up to DP_RX_ROUNDS bursts per queue, so rx keeps up with what
+         * this pass and the previous ones sent */
         for (uint32_t q = 0; q < wk->n_rxq; q++) {
-            uint16_t n = rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
-            if (n) {
+            for (int round = 0; round < DP_RX_ROUNDS; round++) {
+                uint16_t n = rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
+                if (n == 0)
+                    break;
                 did_work = true;
-                process_rx(ctx, wk, pkts, n, now);
+                dp_process_rx(ctx, wk, pkts, n, now);
+                if (n < burst)
+                    break;
             }
         }
         for (uint32_t from = 0; from < ctx->n_workers; from++) {

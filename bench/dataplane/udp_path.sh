@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Plain UDP path throughput: the highest message rate the dataplane sustains
+# with >= 99.99 % delivery (an RFC 2544-style no-drop rate), per core count,
+# on the embedded net_ring ports, 10,000 agents (kmesh k=20, routed pattern).
+# Then REPS runs at that rate; prints medians of messages/s, messages/s per
+# core, packets/s and busy ns per message.
+#   bench/dataplane/udp_path.sh [BUILD_DIR] [REPS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+reps=${2:-3}
+bin=$build/tools/swarmgen
+agents=${AGENTS:-10000}
+topo=${TOPO:-kmesh:k=20}
+dur=${DURATION:-5s}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+run() { # cores rate file
+  "$bin" run --quiet --agents "$agents" --topology "$topo" --cores "$1" --rate "$2" \
+    --duration "$dur" --report "$3" >/dev/null
+}
+
+fig() { # file -> "delivery msgs_per_s pps ns_per_msg"
+  python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+m, t = r["messages"], r["throughput"]
+busy_s = sum(c["busy_pct"] / 100 for c in r["cores"]) * r["duration_s"]
+ns = busy_s * 1e9 / max(m["delivered"], 1)
+print(m["delivery_rate"], t["msgs_per_s"], t["pps"], ns)
+PY
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+printf "machine: %s, %s cores, %s\n" "$(uname -r)" "$(nproc)" \
+  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+printf "workload: %s agents, %s, routed, 64-byte messages, %s per run\n" "$agents" "$topo" "$dur"
+printf "%-6s %12s %12s %14s %12s %10s\n" cores nodrop_rate msgs_per_s msgs_per_s/core pps ns/msg
+for cores in 0 0,1; do
+  ncores=$(echo "$cores" | tr ',' '\n' | wc -l)
+  best=0
+  for rate in 100000 200000 400000 600000 800000 1000000 1300000 1600000 2000000 2500000 3000000; do
+    run "$cores" "$rate" "$out/probe.json" || break
+    read -r deliv got _ _ < <(fig "$out/probe.json")
+    ok=$(python3 -c "print(int($deliv >= 0.9999 and $got >= 0.97 * $rate))")
+    [ "$ok" = 1 ] || break
+    best=$rate
+  done
+  if [ "$best" = 0 ]; then
+    echo "$cores: no rate sustained"
+    continue
+  fi
+  : > "$out/m"; : > "$out/p"; : > "$out/n"
+  for i in $(seq "$reps"); do
+    run "$cores" "$best" "$out/r$i.json"
+    read -r _ got pps ns < <(fig "$out/r$i.json")
+    echo "$got" >> "$out/m"; echo "$pps" >> "$out/p"; echo "$ns" >> "$out/n"
+  done
+  m=$(median < "$out/m"); p=$(median < "$out/p"); n=$(median < "$out/n")
+  printf "%-6s %12d %12.0f %14.0f %12.0f %10.0f\n" "$cores" "$best" "$m" \
+    "$(python3 -c "print($m / $ncores)")" "$p" "$n"
+done

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_internal: dataplane pieces exposed to tests and fuzz targets only.
+ */
+#ifndef SWARMGEN_DP_INTERNAL_H
+#define SWARMGEN_DP_INTERNAL_H
+
+#include "dp.h"
+
+/* Points the ctx section pointers at the mapped image in ctx->img. */
+void dp_bind_image(struct dp_ctx *ctx);
+
+/* Builds the flow table from the image's edges. 0 or negative errno. */
+int dp_setup_flows(struct dp_ctx *ctx, char *err, size_t errlen);
+
+/* Classifies a burst of received frames and delivers, relays or drops each
+ * one. Relayed frames land in wk->tx (owner is this worker) or wk->out[]
+ * (other owners); tests inspect and free them. Takes ownership of pkts. */
+void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts,
+                   uint16_t n, uint64_t now);
+
+#endif
