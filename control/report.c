@@ -115,6 +115,53 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
     fprintf(f, "  memory       %.1f MiB (run image %.1f MiB, DPDK %.1f MiB): %.0f bytes per agent, %.0f per connection\n",
             g.bytes_total / 1048576.0, r->image_bytes / 1048576.0, r->dpdk_bytes / 1048576.0,
             g.bytes_per_agent, g.bytes_per_connection);
+    if (r->profile && r->profile->n > 1) {
+        fprintf(f, "  phases       %-14s %8s %12s %12s %10s %10s %10s\n", "name", "seconds", "sent",
+                "delivered", "p50 us", "p99 us", "msg/s");
+        for (uint32_t i = 0; i < r->profile->n; i++) {
+            const struct ctl_phase_stats *ps = &r->phase[i];
+            if (!ps->seen)
+                continue;
+            fprintf(f, "               %-14s %8.1f %12llu %12llu %10.1f %10.1f %10.0f\n",
+                    r->profile->phase[i].name, ps->seconds, (unsigned long long)ps->c.msgs_sent,
+                    (unsigned long long)ps->c.msgs_delivered,
+                    ps->lat ? met_hist_percentile(ps->lat, 50) / 1e3 : 0,
+                    ps->lat ? met_hist_percentile(ps->lat, 99) / 1e3 : 0,
+                    ps->seconds > 0 ? (double)ps->c.msgs_delivered / ps->seconds : 0);
+        }
+    }
+    const struct ctl_judgement *j = r->judge;
+    if (j && j->has_spike) {
+        if (j->spike_recovered)
+            fprintf(f, "  spike        recovered %.1f s after the spike (baseline p99 %.1f us)\n",
+                    j->spike_recovery_s, j->baseline_p99_us);
+        else
+            fprintf(f, "  spike        did not recover before the end of the run (baseline p99 %.1f us)\n",
+                    j->baseline_p99_us);
+    }
+    if (j && j->has_soak)
+        fprintf(f, "  soak         resident memory %.0f -> %.0f KiB, growth %.1f KiB/min\n",
+                j->rss_start_kib, j->rss_end_kib, j->rss_growth_kib_per_min);
+    if (r->sla && r->sla->n) {
+        for (uint32_t i = 0; i < r->sla->n; i++) {
+            const struct ctl_sla_rule *rule = &r->sla->rule[i];
+            char v[48];
+            if (j->overall[i].have)
+                ctl_sla_format(rule, j->overall[i].value, v, sizeof(v));
+            else
+                snprintf(v, sizeof(v), "no data");
+            fprintf(f, "  sla          %-20s overall %-12s %s", rule->text, v,
+                    j->overall[i].holds ? "ok" : "BREACHED");
+            for (uint32_t p = 0; r->profile && p < r->profile->n; p++) {
+                if (!r->phase[p].seen || j->phase[p][i].holds)
+                    continue;
+                ctl_sla_format(rule, j->phase[p][i].value, v, sizeof(v));
+                fprintf(f, "; %s %s BREACHED", r->profile->phase[p].name, v);
+            }
+            fputc('\n', f);
+        }
+        fprintf(f, "  verdict      %s\n", j->breached ? "SLA BREACHED (exit 1)" : "all thresholds hold");
+    }
     fprintf(f, "  drops       ");
     bool any = false;
     for (int i = 0; i < RI_DROP_COUNT; i++) {
@@ -224,6 +271,97 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     json_kv_dbl(&w, "dataplane", r->dp_setup_s, 6);
     json_obj_end(&w);
     json_kv_str(&w, "ports", r->port_desc);
+    if (r->profile) {
+        json_key(&w, "profile");
+        json_obj_begin(&w);
+        json_kv_str(&w, "name", r->profile->name);
+        json_kv_bool(&w, "aborted", r->aborted);
+        json_key(&w, "phases");
+        json_arr_begin(&w);
+        for (uint32_t i = 0; i < r->profile->n; i++) {
+            const struct ctl_phase *ph = &r->profile->phase[i];
+            const struct ctl_phase_stats *ps = &r->phase[i];
+            json_obj_begin(&w);
+            json_kv_str(&w, "name", ph->name);
+            json_kv_dbl(&w, "start_s", ctl_profile_phase_start(r->profile, i) / 1e9, 9);
+            json_kv_dbl(&w, "planned_s", ph->duration_ns / 1e9, 9);
+            json_kv_dbl(&w, "rate_from", ph->rate_from, 9);
+            json_kv_dbl(&w, "rate_to", ph->rate_to, 9);
+            json_kv_dbl(&w, "agents_from", ph->agents_from, 6);
+            json_kv_dbl(&w, "agents_to", ph->agents_to, 6);
+            json_kv_bool(&w, "reached", ps->seen);
+            json_kv_dbl(&w, "seconds", ps->seconds, 6);
+            json_kv_u64(&w, "sent", ps->c.msgs_sent);
+            json_kv_u64(&w, "delivered", ps->c.msgs_delivered);
+            json_kv_dbl(&w, "msgs_per_s", ps->seconds > 0 ? ps->c.msgs_delivered / ps->seconds : 0, 9);
+            json_key(&w, "latency_us");
+            json_obj_begin(&w);
+            json_kv_dbl(&w, "p50", ps->lat ? met_hist_percentile(ps->lat, 50) / 1e3 : 0, 6);
+            json_kv_dbl(&w, "p95", ps->lat ? met_hist_percentile(ps->lat, 95) / 1e3 : 0, 6);
+            json_kv_dbl(&w, "p99", ps->lat ? met_hist_percentile(ps->lat, 99) / 1e3 : 0, 6);
+            json_obj_end(&w);
+            json_obj_end(&w);
+        }
+        json_arr_end(&w);
+        json_obj_end(&w);
+    }
+    const struct ctl_judgement *j = r->judge;
+    if (j && j->has_spike) {
+        json_key(&w, "spike");
+        json_obj_begin(&w);
+        json_kv_bool(&w, "recovered", j->spike_recovered);
+        json_key(&w, "recovery_s");
+        if (j->spike_recovered)
+            json_dbl(&w, j->spike_recovery_s, 6);
+        else
+            json_null(&w);
+        json_kv_dbl(&w, "baseline_p99_us", j->baseline_p99_us, 6);
+        json_obj_end(&w);
+    }
+    if (j && j->has_soak) {
+        json_key(&w, "soak");
+        json_obj_begin(&w);
+        json_kv_dbl(&w, "rss_start_kib", j->rss_start_kib, 9);
+        json_kv_dbl(&w, "rss_end_kib", j->rss_end_kib, 9);
+        json_kv_dbl(&w, "rss_growth_kib_per_min", j->rss_growth_kib_per_min, 6);
+        json_obj_end(&w);
+    }
+    if (r->sla && r->sla->n) {
+        json_key(&w, "sla");
+        json_obj_begin(&w);
+        json_kv_bool(&w, "passed", !j->breached);
+        json_key(&w, "rules");
+        json_arr_begin(&w);
+        for (uint32_t i = 0; i < r->sla->n; i++) {
+            json_obj_begin(&w);
+            json_kv_str(&w, "rule", r->sla->rule[i].text);
+            json_kv_bool(&w, "holds", j->overall[i].holds);
+            json_key(&w, "value");
+            if (j->overall[i].have)
+                json_dbl(&w, j->overall[i].value, 9);
+            else
+                json_null(&w);
+            json_key(&w, "phases");
+            json_obj_begin(&w);
+            for (uint32_t p = 0; r->profile && p < r->profile->n; p++) {
+                if (!r->phase[p].seen)
+                    continue;
+                json_key(&w, r->profile->phase[p].name);
+                json_obj_begin(&w);
+                json_kv_bool(&w, "holds", j->phase[p][i].holds);
+                json_key(&w, "value");
+                if (j->phase[p][i].have)
+                    json_dbl(&w, j->phase[p][i].value, 9);
+                else
+                    json_null(&w);
+                json_obj_end(&w);
+            }
+            json_obj_end(&w);
+            json_obj_end(&w);
+        }
+        json_arr_end(&w);
+        json_obj_end(&w);
+    }
     json_obj_end(&w);
     int rc = json_finish(&w);
     if (fclose(f) != 0 && rc == 0)

@@ -14,13 +14,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "judge.h"
 #include "met_stats.h"
+#include "profile.h"
+#include "sla.h"
+#include "timeseries.h"
 #include "run_opts.h"
 #include "topo_analysis.h"
 
 struct ctl_run_result {
     const struct ctl_run_opts *opts;
-    char topology[128];              /* canonical spec */
+    char topology[64];               /* canonical spec */
     const struct ctl_topo_stats *topo;
     uint32_t n_dests;                /* routing columns; == agents for all pairs */
     double duration_s;               /* generation phase, measured */
@@ -33,6 +37,12 @@ struct ctl_run_result {
     char port_desc[256];
     uint32_t lcore[RI_MAX_WORKERS];
     bool interrupted;                /* Ctrl-C or SIGTERM */
+    bool aborted;                    /* --abort-on-fail stopped it */
+    const struct ctl_profile *profile;
+    const struct ctl_sla *sla;
+    const struct ctl_judgement *judge;
+    const struct ctl_phase_stats *phase; /* profile->n entries */
+    const struct ctl_ts *ts;
     double build_s, analysis_s, routing_s, dp_setup_s;
 };
 

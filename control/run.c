@@ -2,13 +2,19 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "dp_launch.h"
+#include "judge.h"
+#include "profile.h"
+#include "sla.h"
+#include "timeseries.h"
 #include "met_stats.h"
 #include "report.h"
 #include "image.h"
@@ -156,185 +162,196 @@ static uint64_t in_flight(const struct ctl_snap *s)
     return t->msgs_sent > done ? t->msgs_sent - done : 0;
 }
 
-int ctl_run_main(int argc, char **argv)
+/* Resident memory of a process in KiB (0 when unknown). */
+static double rss_kib(pid_t pid)
 {
-    static struct ctl_run_opts o;
-    ctl_run_opts_parse(&o, argc, argv);
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    double v = 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %lf kB", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
 
-    struct ctl_topo_spec spec;
-    char err[256];
-    ctl_topo_spec_parse(o.topology, &spec, err, sizeof(err)); /* validated by the parser */
-    struct ctl_run_result r;
-    memset(&r, 0, sizeof(r));
-    r.opts = &o;
-    ctl_topo_spec_format(&spec, r.topology, sizeof(r.topology));
-
-    uint64_t t0 = mono_ns();
+/* Everything one run owns; released by run_free(). */
+struct run {
+    struct ctl_run_opts o;
+    struct ctl_profile profile;
+    struct ctl_sla sla;
     struct ctl_graph g;
-    int rc = ctl_topo_build(&spec, o.agents, o.seed, &g, err, sizeof(err));
-    if (rc < 0) {
-        fprintf(stderr, "swarmgen: --topology: %s\n", rc == -EINVAL ? err : "out of memory");
-        return rc == -EINVAL ? 2 : 1;
-    }
-    r.build_s = (double)(mono_ns() - t0) / 1e9;
-    for (uint32_t i = 0; i < g.n; i++) {
-        if (g.off[i + 1] - g.off[i] > 65534) {
-            fprintf(stderr, "swarmgen: --topology: agent %u has %u neighbours; at most 65534 are supported by the dataplane\n",
-                    i, g.off[i + 1] - g.off[i]);
-            ctl_graph_free(&g);
-            return 2;
-        }
-    }
-    t0 = mono_ns();
+    bool have_graph;
     struct ctl_topo_stats stats;
-    rc = ctl_topo_analyze(&g, 20000, 256, o.seed, o.threads, &stats);
-    if (rc < 0) {
-        fprintf(stderr, "swarmgen: topology analysis failed: %s\n", strerror(-rc));
-        ctl_graph_free(&g);
-        return 1;
-    }
-    r.analysis_s = (double)(mono_ns() - t0) / 1e9;
-    r.topo = &stats;
+    bool have_stats;
+    struct ctl_image img;
+    struct ctl_dp dp;
+    struct ctl_run_result r;
+    struct ctl_snap snap[3];       /* previous tick, current, phase boundary */
+    struct ctl_phase_stats phase[CTL_MAX_PHASES];
+    struct ctl_ts ts;
+    double *rss;                   /* one sample per ts row */
+    size_t rss_cap;
+    struct ctl_judgement judge;
+};
 
-    uint32_t n_dests = 0;
-    if (o.pattern == RI_PATTERN_ROUTED) {
-        n_dests = ctl_route_max_dests(o.agents, o.route_mem);
-        if (n_dests == 0) {
-            fprintf(stderr, "swarmgen: --route-mem: %llu bytes cannot hold one routing column for %u agents\n",
-                    (unsigned long long)o.route_mem, o.agents);
-            ctl_graph_free(&g);
-            ctl_topo_stats_free(&stats);
+static void run_free(struct run *x)
+{
+    if (x->have_graph)
+        ctl_graph_free(&x->g);
+    if (x->have_stats)
+        ctl_topo_stats_free(&x->stats);
+    ctl_image_destroy(&x->img);
+    for (int i = 0; i < 3; i++)
+        ctl_snap_free(&x->snap[i]);
+    for (int i = 0; i < CTL_MAX_PHASES; i++)
+        free(x->phase[i].lat);
+    ctl_ts_free(&x->ts);
+    free(x->rss);
+}
+
+/* Resolves --profile and --sla. Returns 0 or the exit code 2. */
+static int load_profile(struct run *x)
+{
+    const char *name = x->o.profile ? x->o.profile : "constant";
+    char err[512];
+    if (ctl_profile_preset(name, (double)x->o.rate, x->o.duration_ns, &x->profile) < 0) {
+        int rc = ctl_profile_load(name, (double)x->o.rate, &x->profile, err, sizeof(err));
+        if (rc < 0) {
+            fprintf(stderr, "swarmgen: --profile: %s\n", err);
             return 2;
         }
     }
-    r.n_dests = n_dests;
-
-    struct ri_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.n_agents = o.agents;
-    cfg.n_workers = o.n_cores;
-    cfg.n_edges = g.n_edges;
-    cfg.n_dests = n_dests;
-    cfg.msg_size = o.msg_size;
-    cfg.rate_msgs_per_s = o.rate;
-    cfg.duration_ns = o.duration_ns;
-    cfg.seed = o.seed;
-    cfg.ip_base = IP_BASE;
-    cfg.n_ports = (uint16_t)o.n_ports;
-    cfg.pattern = o.pattern;
-    cfg.max_hops = 64;
-    cfg.burst = o.burst;
-    cfg.mbufs_per_worker = o.mbufs_per_worker;
-    snprintf(cfg.topology, sizeof(cfg.topology), "%s", r.topology);
-
-    static struct ctl_image img;
-    rc = ctl_image_create(&img, &cfg, err, sizeof(err));
-    if (rc < 0) {
-        fprintf(stderr, "swarmgen: run image: %s\n", err);
-        ctl_graph_free(&g);
-        ctl_topo_stats_free(&stats);
-        return 1;
-    }
-    rc = fill_image(&img, &g, &o, n_dests, &r.routing_s, err, sizeof(err));
-    ctl_graph_free(&g);
-    if (rc < 0) {
-        fprintf(stderr, "swarmgen: %s\n", err);
-        ctl_image_destroy(&img);
-        ctl_topo_stats_free(&stats);
-        return rc == -E2BIG ? 2 : 1;
-    }
-    r.image_bytes = img.size;
-    struct ri_command *cmd = ctl_image_command(&img);
-    cmd->rate_msgs_per_s = o.rate;
-    ri_store(&cmd->phase, (uint32_t)RI_PHASE_SETUP);
-
-    char dp_path[4096];
-    if (ctl_dp_find(&o, dp_path, sizeof(dp_path)) < 0) {
-        fprintf(stderr, "swarmgen: cannot find the swarmgen-dp binary (use --dp PATH or SWARMGEN_DP)\n");
-        ctl_image_destroy(&img);
-        ctl_topo_stats_free(&stats);
-        return 1;
-    }
-    static struct ctl_dp dp;
-    if (ctl_dp_build_argv(&dp, &o, dp_path, img.path, cfg.n_edges) < 0) {
-        fprintf(stderr, "swarmgen: --eal: too many dataplane arguments\n");
-        ctl_image_destroy(&img);
-        ctl_topo_stats_free(&stats);
+    const char *sla = x->o.sla_text ? x->o.sla_text : x->profile.sla[0] ? x->profile.sla : NULL;
+    if (sla && ctl_sla_parse(sla, &x->sla, err, sizeof(err)) < 0) {
+        fprintf(stderr, "swarmgen: %s: sla: %s\n", x->profile.name, err);
         return 2;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
 
-    if (!o.quiet) {
-        printf("swarmgen: %u agents, %s (%llu connections, diameter %u%s), built in %.2f s, analysed in %.2f s, routes in %.2f s\n",
-               o.agents, r.topology, (unsigned long long)stats.edges, stats.diameter,
-               stats.exact ? "" : " sampled", r.build_s, r.analysis_s, r.routing_s);
-        printf("swarmgen: starting dataplane on cores %s (%s, %llu MiB)\n", o.cores_text,
-               dp.hugepages ? "hugepages" : "no hugepages", (unsigned long long)dp.mem_mb);
-        fflush(stdout);
-    }
-    t0 = mono_ns();
-    rc = ctl_dp_spawn(&dp);
-    if (rc < 0) {
-        fprintf(stderr, "swarmgen: cannot start the dataplane: %s\n", strerror(-rc));
-        ctl_image_destroy(&img);
-        ctl_topo_stats_free(&stats);
-        return 1;
-    }
-    int exit_code = 0;
-    int ready = wait_ready(&dp, cmd);
-    r.dp_setup_s = (double)(mono_ns() - t0) / 1e9;
-    if (ready != 0) {
-        ri_store(&cmd->phase, (uint32_t)RI_PHASE_STOP);
-        ctl_dp_reap(&dp, 5000);
-        ctl_image_destroy(&img);
-        ctl_topo_stats_free(&stats);
-        return ready > 0 ? 130 : 1;
-    }
-    r.tsc_hz = cmd->tsc_hz;
-    r.dpdk_bytes = cmd->mem_dpdk_bytes;
-    r.hugepages = cmd->hugepages;
-    snprintf(r.port_desc, sizeof(r.port_desc), "%s", cmd->port_desc);
-    memcpy(r.lcore, cmd->lcore, sizeof(r.lcore));
-    if (!o.quiet) {
-        printf("swarmgen: dataplane ready in %.2f s: %s, %.1f MiB DPDK memory; running %.1f s at %llu msg/s\n",
-               r.dp_setup_s, r.port_desc, r.dpdk_bytes / 1048576.0, o.duration_ns / 1e9,
-               (unsigned long long)o.rate);
-        fflush(stdout);
-    }
+/* Closes phase `p` with the snapshot `now` against the boundary snapshot. */
+static void close_phase(struct run *x, uint32_t p, const struct ctl_snap *now,
+                        const struct ctl_snap *start)
+{
+    struct ctl_phase_stats *ps = &x->phase[p];
+    if (!ps->lat)
+        ps->lat = calloc(1, sizeof(*ps->lat));
+    ps->seen = true;
+    ps->seconds = (double)(now->mono_ns - start->mono_ns) / 1e9;
+    met_counters_delta(&ps->c, &now->total, &start->total);
+    if (ps->lat)
+        met_hist_delta(ps->lat, &now->latency, &start->latency);
+}
 
-    static struct ctl_snap snap_a, snap_b;
-    if (ctl_snap_init(&snap_a, o.n_cores) < 0 || ctl_snap_init(&snap_b, o.n_cores) < 0) {
-        fprintf(stderr, "swarmgen: out of memory\n");
-        ri_store(&cmd->phase, (uint32_t)RI_PHASE_STOP);
-        ctl_dp_reap(&dp, 5000);
-        ctl_image_destroy(&img);
-        return 1;
+static void progress_prefix(const struct run *x, uint32_t phase, uint64_t t_ns)
+{
+    const struct ctl_phase *ph = &x->profile.phase[phase];
+    uint64_t start = ctl_profile_phase_start(&x->profile, phase);
+    double f = ph->duration_ns ? (double)(t_ns - start) / (double)ph->duration_ns : 1;
+    if (f > 1)
+        f = 1;
+    char bar[11];
+    int filled = (int)(f * 10 + 0.5);
+    for (int i = 0; i < 10; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[10] = '\0';
+    double eta = (double)(ctl_profile_duration(&x->profile) - (t_ns < ctl_profile_duration(&x->profile) ? t_ns : ctl_profile_duration(&x->profile))) / 1e9;
+    printf("%-10.10s %u/%u [%s] ETA %4.0fs ", ph->name, phase + 1, x->profile.n, bar, eta);
+}
+
+/* True when the cumulative figures already breach a threshold. */
+static bool breached_so_far(struct run *x, const struct ctl_snap *now, double seconds)
+{
+    if (x->sla.n == 0)
+        return false;
+    struct ctl_sla_input in;
+    ctl_sla_input_from(&now->total, &now->latency, seconds, &in);
+    for (uint32_t i = 0; i < x->sla.n; i++) {
+        double v;
+        /* delivery/errors/rate need the drain to be fair: judge latency only */
+        if (x->sla.rule[i].metric > SLA_MAX && x->sla.rule[i].metric < SLA_SETUP_P50)
+            continue;
+        if (ctl_sla_value(&x->sla.rule[i], &in, &v) && !ctl_sla_holds(&x->sla.rule[i], v))
+            return true;
     }
-    struct ctl_snap *prev = &snap_a, *cur = &snap_b;
-    const struct ri_metrics *blocks = ctl_image_metrics(&img);
-    ctl_snap_take(prev, cmd, blocks, false, 1000000000ull);
+    return false;
+}
+
+/* The generation phase: follows the profile, prints progress once a second,
+ * records the time series and the phase boundaries. Returns true when the
+ * dataplane died. */
+static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics *blocks)
+{
+    struct ctl_snap *prev = &x->snap[0], *cur = &x->snap[1], *bound = &x->snap[2];
+    /* workers wait for RUN: nobody writes the blocks yet, read them live */
+    ctl_snap_take(prev, cmd, blocks, true, 0);
+    ctl_snap_take(bound, cmd, blocks, true, 0);
+    uint64_t total = ctl_profile_duration(&x->profile);
+    uint32_t phase;
+    double rate, agents;
+    ctl_profile_at(&x->profile, 0, &phase, &rate, &agents);
+    __atomic_store_n(&cmd->rate_msgs_per_s, (uint64_t)llround(rate), __ATOMIC_RELAXED);
+    __atomic_store_n(&cmd->active_agents, (uint64_t)ceil(agents * x->o.agents), __ATOMIC_RELAXED);
     uint64_t start = mono_ns();
     ri_store(&cmd->phase, (uint32_t)RI_PHASE_RUN);
-    uint64_t next_tick = start + 1000000000ull;
-    uint64_t end = start + o.duration_ns;
+    uint64_t next_tick = start + 1000000000ull, end = start + total;
+    uint32_t cur_phase = phase;
     bool died = false;
     while (!interrupted) {
         uint64_t now = mono_ns();
         if (now >= end)
             break;
-        if (ctl_dp_poll(&dp)) {
+        if (ctl_dp_poll(&x->dp)) {
             died = true;
             break;
         }
+        ctl_profile_at(&x->profile, now - start, &phase, &rate, &agents);
+        __atomic_store_n(&cmd->rate_msgs_per_s, (uint64_t)llround(rate), __ATOMIC_RELAXED);
+        __atomic_store_n(&cmd->active_agents, (uint64_t)ceil(agents * x->o.agents), __ATOMIC_RELAXED);
+        if (phase != cur_phase) {
+            ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
+            close_phase(x, cur_phase, cur, bound);
+            struct ctl_snap t = *bound;
+            *bound = *cur;
+            *cur = t;
+            cur_phase = phase;
+        }
         if (now >= next_tick) {
             ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
-            if (!o.quiet)
-                ctl_report_progress(stdout, (double)(cur->mono_ns - start) / 1e9, cur, prev, r.tsc_hz);
+            double t_s = (double)(cur->mono_ns - start) / 1e9;
+            /* a row belongs to the phase of its interval's midpoint */
+            uint32_t row_phase;
+            double mid_rate, mid_agents;
+            uint64_t mid = (prev->mono_ns + cur->mono_ns) / 2;
+            ctl_profile_at(&x->profile, mid > start ? mid - start : 0, &row_phase, &mid_rate,
+                           &mid_agents);
+            if (ctl_ts_add(&x->ts, cur, prev, t_s, row_phase, mid_rate,
+                           ceil(mid_agents * x->o.agents))) {
+                if (x->ts.n > x->rss_cap) {
+                    size_t cap = x->rss_cap ? x->rss_cap * 2 : 64;
+                    double *nr = realloc(x->rss, cap * sizeof(double));
+                    if (nr)
+                        x->rss = nr, x->rss_cap = cap;
+                }
+                if (x->ts.n <= x->rss_cap)
+                    x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());
+            }
+            if (!x->o.quiet) {
+                progress_prefix(x, phase, cur->mono_ns - start);
+                ctl_report_progress(stdout, t_s, cur, prev, x->r.tsc_hz);
+            }
+            if (x->o.abort_on_fail && breached_so_far(x, cur, t_s)) {
+                printf("swarmgen: SLA breached at %.1f s, stopping (--abort-on-fail)\n", t_s);
+                x->r.aborted = true;
+                struct ctl_snap *t = prev;
+                prev = cur;
+                cur = t;
+                break;
+            }
             struct ctl_snap *t = prev;
             prev = cur;
             cur = t;
@@ -342,16 +359,18 @@ int ctl_run_main(int argc, char **argv)
         }
         uint64_t wake = next_tick < end ? next_tick : end;
         now = mono_ns();
-        sleep_ns(wake > now ? (wake - now < 50000000ull ? wake - now : 50000000ull) : 0);
+        uint64_t nap = wake > now ? wake - now : 0;
+        sleep_ns(nap < 20000000ull ? nap : 20000000ull); /* profile updates every 20 ms */
     }
     uint64_t gen_end = mono_ns();
-    r.duration_s = (double)(gen_end - start) / 1e9;
-    r.interrupted = interrupted != 0;
+    x->r.duration_s = (double)(gen_end - start) / 1e9;
+    x->r.interrupted = interrupted != 0;
+    /* drain: no new messages; wait for what is in flight */
     if (!died && !interrupted) {
         ri_store(&cmd->phase, (uint32_t)RI_PHASE_DRAIN);
-        uint64_t drain_end = gen_end + o.drain_ns;
+        uint64_t drain_end = gen_end + x->o.drain_ns;
         while (!interrupted && mono_ns() < drain_end) {
-            if (ctl_dp_poll(&dp)) {
+            if (ctl_dp_poll(&x->dp)) {
                 died = true;
                 break;
             }
@@ -361,37 +380,214 @@ int ctl_run_main(int argc, char **argv)
             sleep_ns(10000000ull);
         }
     }
-    r.drain_s = (double)(mono_ns() - gen_end) / 1e9;
-    r.interrupted = interrupted != 0;
+    x->r.drain_s = (double)(mono_ns() - gen_end) / 1e9;
+    x->r.interrupted = interrupted != 0;
     ri_store(&cmd->phase, (uint32_t)RI_PHASE_STOP);
-    ctl_dp_reap(&dp, 10000);
-    uint32_t final_state = ri_load(&cmd->dp_state);
-    /* workers are gone: the live counters are final */
+    ctl_dp_reap(&x->dp, 10000);
+    /* workers are gone: the live counters are final; close the last phase */
     ctl_snap_take(cur, cmd, blocks, true, 0);
-    r.final = cur;
-    if (died || final_state != RI_DP_DONE) {
+    close_phase(x, cur_phase, cur, bound);
+    x->r.final = cur;
+    return died;
+}
+
+static int run_main(struct run *x, int argc, char **argv)
+{
+    struct ctl_run_opts *o = &x->o;
+    struct ctl_run_result *r = &x->r;
+    ctl_run_opts_parse(o, argc, argv);
+    if (load_profile(x))
+        return 2;
+
+    struct ctl_topo_spec spec;
+    char err[256];
+    ctl_topo_spec_parse(o->topology, &spec, err, sizeof(err)); /* validated by the parser */
+    r->opts = o;
+    r->profile = &x->profile;
+    r->sla = &x->sla;
+    r->judge = &x->judge;
+    r->phase = x->phase;
+    r->ts = &x->ts;
+    ctl_topo_spec_format(&spec, r->topology, sizeof(r->topology));
+
+    uint64_t t0 = mono_ns();
+    int rc = ctl_topo_build(&spec, o->agents, o->seed, &x->g, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: --topology: %s\n", rc == -EINVAL ? err : "out of memory");
+        return rc == -EINVAL ? 2 : 1;
+    }
+    x->have_graph = true;
+    r->build_s = (double)(mono_ns() - t0) / 1e9;
+    for (uint32_t i = 0; i < x->g.n; i++) {
+        if (x->g.off[i + 1] - x->g.off[i] > 65534) {
+            fprintf(stderr, "swarmgen: --topology: agent %u has %u neighbours; the dataplane supports at most 65534\n",
+                    i, x->g.off[i + 1] - x->g.off[i]);
+            return 2;
+        }
+    }
+    t0 = mono_ns();
+    rc = ctl_topo_analyze(&x->g, 20000, 256, o->seed, o->threads, &x->stats);
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: topology analysis failed: %s\n", strerror(-rc));
+        return 1;
+    }
+    x->have_stats = true;
+    r->analysis_s = (double)(mono_ns() - t0) / 1e9;
+    r->topo = &x->stats;
+
+    uint32_t n_dests = 0;
+    if (o->pattern == RI_PATTERN_ROUTED) {
+        n_dests = ctl_route_max_dests(o->agents, o->route_mem);
+        if (n_dests == 0) {
+            fprintf(stderr, "swarmgen: --route-mem: %llu bytes cannot hold one routing column for %u agents\n",
+                    (unsigned long long)o->route_mem, o->agents);
+            return 2;
+        }
+    }
+    r->n_dests = n_dests;
+
+    struct ri_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.n_agents = o->agents;
+    cfg.n_workers = o->n_cores;
+    cfg.n_edges = x->g.n_edges;
+    cfg.n_dests = n_dests;
+    cfg.msg_size = o->msg_size;
+    cfg.rate_msgs_per_s = o->rate;
+    cfg.duration_ns = ctl_profile_duration(&x->profile);
+    cfg.seed = o->seed;
+    cfg.ip_base = IP_BASE;
+    cfg.n_ports = (uint16_t)o->n_ports;
+    cfg.pattern = o->pattern;
+    cfg.max_hops = 64;
+    cfg.burst = o->burst;
+    cfg.mbufs_per_worker = o->mbufs_per_worker;
+    snprintf(cfg.topology, sizeof(cfg.topology), "%s", r->topology);
+
+    rc = ctl_image_create(&x->img, &cfg, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: run image: %s\n", err);
+        return 1;
+    }
+    rc = fill_image(&x->img, &x->g, o, n_dests, &r->routing_s, err, sizeof(err));
+    ctl_graph_free(&x->g);
+    x->have_graph = false;
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: %s\n", err);
+        return rc == -E2BIG ? 2 : 1;
+    }
+    r->image_bytes = x->img.size;
+    struct ri_command *cmd = ctl_image_command(&x->img);
+    cmd->rate_msgs_per_s = 0;
+    cmd->active_agents = o->agents;
+    ri_store(&cmd->phase, (uint32_t)RI_PHASE_SETUP);
+
+    char dp_path[4096];
+    if (ctl_dp_find(o, dp_path, sizeof(dp_path)) < 0) {
+        fprintf(stderr, "swarmgen: cannot find the swarmgen-dp binary (use --dp PATH or SWARMGEN_DP)\n");
+        return 1;
+    }
+    if (ctl_dp_build_argv(&x->dp, o, dp_path, x->img.path, cfg.n_edges) < 0) {
+        fprintf(stderr, "swarmgen: --eal: too many dataplane arguments\n");
+        return 2;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (ctl_snap_init(&x->snap[i], o->n_cores) < 0) {
+            fprintf(stderr, "swarmgen: out of memory\n");
+            return 1;
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!o->quiet) {
+        printf("swarmgen: %u agents, %s (%llu connections, diameter %u%s), built in %.2f s, analysed in %.2f s, routes in %.2f s\n",
+               o->agents, r->topology, (unsigned long long)x->stats.edges, x->stats.diameter,
+               x->stats.exact ? "" : " sampled", r->build_s, r->analysis_s, r->routing_s);
+        printf("swarmgen: starting dataplane on cores %s (%s, %llu MiB)\n", o->cores_text,
+               x->dp.hugepages ? "hugepages" : "no hugepages", (unsigned long long)x->dp.mem_mb);
+        fflush(stdout);
+    }
+    t0 = mono_ns();
+    rc = ctl_dp_spawn(&x->dp);
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: cannot start the dataplane: %s\n", strerror(-rc));
+        return 1;
+    }
+    int ready = wait_ready(&x->dp, cmd);
+    r->dp_setup_s = (double)(mono_ns() - t0) / 1e9;
+    if (ready != 0) {
+        ri_store(&cmd->phase, (uint32_t)RI_PHASE_STOP);
+        ctl_dp_reap(&x->dp, 5000);
+        return ready > 0 ? 130 : 1;
+    }
+    r->tsc_hz = cmd->tsc_hz;
+    r->dpdk_bytes = cmd->mem_dpdk_bytes;
+    r->hugepages = cmd->hugepages;
+    snprintf(r->port_desc, sizeof(r->port_desc), "%s", cmd->port_desc);
+    memcpy(r->lcore, cmd->lcore, sizeof(r->lcore));
+    if (!o->quiet) {
+        printf("swarmgen: dataplane ready in %.2f s: %s, %.1f MiB DPDK memory; profile %s, %u phase%s, %.1f s\n",
+               r->dp_setup_s, r->port_desc, r->dpdk_bytes / 1048576.0, x->profile.name,
+               x->profile.n, x->profile.n == 1 ? "" : "s",
+               ctl_profile_duration(&x->profile) / 1e9);
+        fflush(stdout);
+    }
+
+    bool died = drive(x, cmd, ctl_image_metrics(&x->img));
+    uint32_t final_state = ri_load(&cmd->dp_state);
+    int exit_code = 0;
+    /* a dataplane that stopped on its own before control asked is a failure,
+     * unless Ctrl-C reached both processes (a terminal's process group) */
+    bool clean_exit = x->dp.exited && WIFEXITED(x->dp.status) && WEXITSTATUS(x->dp.status) == 0;
+    if (final_state != RI_DP_DONE || !clean_exit || (died && !r->interrupted)) {
         char why[128];
-        ctl_dp_describe_exit(&dp, why, sizeof(why));
+        ctl_dp_describe_exit(&x->dp, why, sizeof(why));
         fprintf(stderr, "swarmgen: dataplane %s during the run%s%s\n", why,
                 cmd->dp_message[0] ? ": " : "", cmd->dp_message);
         exit_code = 1;
-    } else if (r.interrupted) {
-        exit_code = 130;
     }
-    ctl_report_summary(stdout, &r);
-    if (o.report_path) {
-        rc = ctl_report_json(o.report_path, &r);
+    ctl_judge_sla(&x->sla, &r->final->total, &r->final->latency, r->duration_s, x->phase,
+                  x->profile.n, &x->judge);
+    ctl_judge_spike(&x->profile, &x->ts, &x->judge);
+    if (x->o.profile && strcmp(x->o.profile, "soak") == 0 && x->rss)
+        ctl_judge_soak(&x->ts, x->rss, &x->judge);
+    if (exit_code == 0 && x->judge.breached)
+        exit_code = 1;
+    if (exit_code == 0 && r->interrupted)
+        exit_code = 130;
+
+    ctl_report_summary(stdout, r);
+    const char *phase_names[CTL_MAX_PHASES];
+    for (uint32_t i = 0; i < x->profile.n; i++)
+        phase_names[i] = x->profile.phase[i].name;
+    if (o->csv_path) {
+        rc = ctl_ts_write_csv(&x->ts, phase_names, o->csv_path);
         if (rc < 0) {
-            fprintf(stderr, "swarmgen: --report %s: %s\n", o.report_path, strerror(-rc));
-            if (exit_code == 0)
-                exit_code = 1;
-        } else if (!o.quiet) {
-            printf("swarmgen: report written to %s\n", o.report_path);
+            fprintf(stderr, "swarmgen: --csv %s: %s\n", o->csv_path, strerror(-rc));
+            exit_code = exit_code ? exit_code : 1;
         }
     }
-    ctl_snap_free(&snap_a);
-    ctl_snap_free(&snap_b);
-    ctl_topo_stats_free(&stats);
-    ctl_image_destroy(&img);
+    if (o->report_path) {
+        rc = ctl_report_json(o->report_path, r);
+        if (rc < 0) {
+            fprintf(stderr, "swarmgen: --report %s: %s\n", o->report_path, strerror(-rc));
+            exit_code = exit_code ? exit_code : 1;
+        } else if (!o->quiet) {
+            printf("swarmgen: report written to %s\n", o->report_path);
+        }
+    }
     return exit_code;
+}
+
+int ctl_run_main(int argc, char **argv)
+{
+    static struct run x; /* large (histograms): not on the stack */
+    int rc = run_main(&x, argc, argv);
+    run_free(&x);
+    return rc;
 }

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "profile.h"
+#include "sla.h"
 #include "topo.h"
 
 static const char usage[] =
@@ -36,6 +38,12 @@ static const char usage[] =
     "  --eal \"ARGS\"        extra EAL arguments for the dataplane\n"
     "  --dp PATH           swarmgen-dp binary (default: next to swarmgen)\n"
     "  --threads N         control threads for topology analysis and routing\n"
+    "  --profile P         load profile: constant | ramp | load | spike | soak, or a\n"
+    "                      YAML scenario file (default constant; see docs/profiles.md)\n"
+    "  --sla RULES         thresholds, e.g. 'p95<150ms,p99<200ms,delivery>99.9%,errors<0.1%'\n"
+    "                      judged per phase and overall; exit 1 when one is breached\n"
+    "  --abort-on-fail     stop the run as soon as a threshold is breached\n"
+    "  --csv FILE          time series, one row per second with a phase column\n"
     "  --quiet             no progress lines\n";
 
 int ctl_parse_cores(const char *s, struct ctl_run_opts *o)
@@ -215,6 +223,25 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
             if (cli_parse_u64(s, 1, 256, &v) < 0)
                 cli_fail("--threads", "'%s' is not a thread count in 1..256", s);
             o->threads = (uint32_t)v;
+        } else if (cli_is(a, "--profile")) {
+            o->profile = cli_value(argc, argv, &i, "--profile");
+            struct ctl_profile prof;
+            if (ctl_profile_preset(o->profile, 1, 1000000000ull, &prof) < 0 &&
+                access(o->profile, R_OK) != 0)
+                cli_fail("--profile", "'%s' is neither a preset (constant, ramp, load, spike, soak) nor a readable file",
+                         o->profile);
+        } else if (cli_is(a, "--sla")) {
+            o->sla_text = cli_value(argc, argv, &i, "--sla");
+            struct ctl_sla sla;
+            char err[256];
+            if (ctl_sla_parse(o->sla_text, &sla, err, sizeof(err)) < 0)
+                cli_fail("--sla", "%s", err);
+        } else if (strcmp(a, "--abort-on-fail") == 0) {
+            o->abort_on_fail = true;
+        } else if (cli_is(a, "--csv")) {
+            o->csv_path = cli_value(argc, argv, &i, "--csv");
+            if (!*o->csv_path)
+                cli_fail("--csv", "empty file name");
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else {

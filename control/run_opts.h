@@ -39,6 +39,10 @@ struct ctl_run_opts {
     uint32_t burst;
     int huge;                /* -1 auto, 0 --no-huge, 1 require hugepages */
     bool quiet;
+    const char *profile;     /* preset name or scenario file */
+    const char *sla_text;    /* --sla */
+    bool abort_on_fail;
+    const char *csv_path;
     uint32_t threads;        /* control-side threads for analysis/routing */
 };
 

@@ -236,7 +236,18 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
     double cap = rate / 1000.0 < DP_MAX_BURST ? DP_MAX_BURST : rate / 1000.0;
     if (wk->tokens > cap)
         wk->tokens = cap;
-    if (wk->tokens < 1.0 || wk->n_local == 0)
+    /* agents 0..active-1 generate: the prefix of our ascending local[] below it */
+    uint64_t active = __atomic_load_n(&ctx->cmd->active_agents, __ATOMIC_RELAXED);
+    uint32_t lo = 0, hi = wk->n_local;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (wk->local[mid] < active)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t n_active = lo;
+    if (wk->tokens < 1.0 || n_active == 0)
         return;
     uint32_t n = wk->tokens >= DP_MAX_BURST ? DP_MAX_BURST : (uint32_t)wk->tokens;
     struct rte_mbuf *ms[DP_MAX_BURST];
@@ -251,7 +262,9 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
     for (uint32_t i = 0; i < n; i++) {
         struct rte_mbuf *m = ms[i];
         uint32_t li = wk->cursor;
-        wk->cursor = wk->cursor + 1 == wk->n_local ? 0 : wk->cursor + 1;
+        if (li >= n_active)
+            li = 0;
+        wk->cursor = li + 1 >= n_active ? 0 : li + 1;
         uint32_t src = wk->local[li];
         uint32_t off = ctx->adj_off[src], deg = ctx->adj_off[src + 1] - off;
         uint32_t dst, slot;

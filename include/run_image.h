@@ -136,6 +136,7 @@ struct ri_command {
     alignas(RI_ALIGN) uint32_t phase;   /* enum ri_phase */
     uint32_t reserved0;
     uint64_t rate_msgs_per_s;           /* current target, all workers together */
+    uint64_t active_agents;             /* agents 0..active_agents-1 generate */
     uint64_t snap_req;                  /* increment to request a snapshot */
     /* dataplane -> control */
     alignas(RI_ALIGN) uint32_t dp_state; /* enum ri_dp_state */

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc
     if (pid < 0)
         return r->exit_code = -1;
     if (pid == 0) {
+        setpgid(0, 0); /* its own process group, like a terminal job */
         dup2(po[1], 1);
         dup2(pe[1], 2);
         close(po[0]);
@@ -51,12 +53,12 @@ int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc
     while (open_fds > 0) {
         long long el = now_ms() - start;
         if (sigint_after_ms > 0 && !sent_int && el >= sigint_after_ms) {
-            kill(pid, SIGINT);
+            kill(-pid, SIGINT); /* the whole group, as Ctrl-C in a terminal */
             sent_int = true;
         }
         if (el > timeout_s * 1000LL) {
             r->timed_out = 1;
-            kill(pid, SIGKILL);
+            kill(-pid, SIGKILL);
             break;
         }
         if (poll(fds, 2, 50) < 0 && errno != EINTR)

@@ -15,7 +15,8 @@ struct proc_result {
     int timed_out;
 };
 
-/* Runs argv (argv[0] a path) with `timeout_s`; SIGINT is sent after
+/* Runs argv (argv[0] a path) in its own process group with `timeout_s`;
+ * SIGINT is sent to the whole group (as Ctrl-C does) after
  * `sigint_after_ms` when > 0. Fills `r`. Returns r->exit_code. */
 int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc_result *r);
 

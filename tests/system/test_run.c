@@ -167,3 +167,36 @@ Test(system, af_packet_over_a_veth_pair_in_a_namespace, .timeout = 90)
     assert_all_delivered();
     assert_nothing_left();
 }
+
+Test(system, memif_pair_in_one_process, .timeout = 60)
+{
+    /* two memif ports joined by one socket: what one sends the other receives */
+    char sock[64], p0[160], p1[160];
+    snprintf(sock, sizeof(sock), "/tmp/sg-memif-%d.sock", (int)getpid());
+    snprintf(p0, sizeof(p0), "net_memif0,role=server,socket=%s,id=0", sock);
+    snprintf(p1, sizeof(p1), "net_memif1,role=client,socket=%s,id=0", sock);
+    char *extra[] = {"--agents", "500", "--topology", "kmesh:k=6", "--rate", "10000",
+                     "--duration", "2s", "--cores", "0", "--port", p0, "--port", p1, NULL};
+    run_swarm("/tmp/sg-test-memif.json", 50, 0, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    assert_all_delivered();
+    cr_assert_neq(access(sock, F_OK), 0, "memif socket file left behind");
+    assert_nothing_left();
+}
+
+Test(system, dataplane_killed_mid_run_makes_control_fail_with_the_cause, .timeout = 90)
+{
+    /* a killer in the background: SIGKILL the dataplane 4 s into the run */
+    char killer[256], marker[64];
+    snprintf(marker, sizeof(marker), "--file-prefix=sgkill%d", (int)getpid());
+    snprintf(killer, sizeof(killer),
+             "(sleep 4; pkill -KILL -f '^[^ ]*swarmgen-dp .*sgkill%d') >/dev/null 2>&1 &",
+             (int)getpid());
+    cr_assert_eq(system(killer), 0);
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=6", "--rate", "10000",
+                     "--duration", "40s", "--eal", marker, NULL};
+    run_swarm("/tmp/sg-test-kill.json", 60, 0, extra);
+    cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    cr_assert_not_null(strstr(r.err, "killed by signal 9"), "cause not named: %s", r.err);
+    cr_assert_eq(proc_shm_files("swarmgen-"), 0, "run image left behind");
+}
