@@ -115,6 +115,24 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
     fprintf(f, "  memory       %.1f MiB (run image %.1f MiB, DPDK %.1f MiB): %.0f bytes per agent, %.0f per connection\n",
             g.bytes_total / 1048576.0, r->image_bytes / 1048576.0, r->dpdk_bytes / 1048576.0,
             g.bytes_per_agent, g.bytes_per_connection);
+    if (r->opts->n_netem) {
+        const struct ri_counters *t = &r->final->total;
+        fprintf(f, "  netem       ");
+        for (uint32_t c = 0; c < r->opts->n_netem; c++) {
+            const struct ri_netem *n = &r->opts->netem[c];
+            if (!n->enabled)
+                continue;
+            fprintf(f, " [%s%s: delay %.1fms jitter %.1fms loss %.2f%%%s dup %.2f%% reorder %.2f%% rate %s]",
+                    n->name, c ? "" : " links", n->delay_ns / 1e6, n->jitter_ns / 1e6,
+                    (n->gilbert ? n->ge_bad_loss_ppm : n->loss_ppm) / 1e4, n->gilbert ? " (Gilbert-Elliott, while bad)" : "",
+                    n->dup_ppm / 1e4, n->reorder_ppm / 1e4, n->rate_bps ? "capped" : "free");
+        }
+        fprintf(f, "\n               delayed %llu, duplicated %llu (received %llu), reordered %llu, lost %llu, queue drops %llu\n",
+                (unsigned long long)t->netem_delayed, (unsigned long long)t->netem_duplicated,
+                (unsigned long long)t->msgs_duplicate_rx, (unsigned long long)t->netem_reordered,
+                (unsigned long long)t->drops[RI_DROP_NETEM_LOSS],
+                (unsigned long long)t->drops[RI_DROP_NETEM_QUEUE]);
+    }
     if (r->profile && r->profile->n > 1) {
         fprintf(f, "  phases       %-14s %8s %12s %12s %10s %10s %10s\n", "name", "seconds", "sent",
                 "delivered", "p50 us", "p99 us", "msg/s");
@@ -300,6 +318,39 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
             json_kv_dbl(&w, "p95", ps->lat ? met_hist_percentile(ps->lat, 95) / 1e3 : 0, 6);
             json_kv_dbl(&w, "p99", ps->lat ? met_hist_percentile(ps->lat, 99) / 1e3 : 0, 6);
             json_obj_end(&w);
+            json_obj_end(&w);
+        }
+        json_arr_end(&w);
+        json_obj_end(&w);
+    }
+    if (r->opts->n_netem) {
+        const struct ri_counters *t = &r->final->total;
+        json_key(&w, "netem");
+        json_obj_begin(&w);
+        json_kv_u64(&w, "delayed", t->netem_delayed);
+        json_kv_u64(&w, "duplicated", t->netem_duplicated);
+        json_kv_u64(&w, "duplicates_received", t->msgs_duplicate_rx);
+        json_kv_u64(&w, "reordered", t->netem_reordered);
+        json_kv_u64(&w, "lost", t->drops[RI_DROP_NETEM_LOSS]);
+        json_kv_u64(&w, "queue_drops", t->drops[RI_DROP_NETEM_QUEUE]);
+        json_key(&w, "classes");
+        json_arr_begin(&w);
+        for (uint32_t c = 0; c < r->opts->n_netem; c++) {
+            const struct ri_netem *n = &r->opts->netem[c];
+            json_obj_begin(&w);
+            json_kv_str(&w, "name", n->name);
+            json_kv_bool(&w, "enabled", n->enabled);
+            json_kv_dbl(&w, "share_pct", c ? n->share_ppm / 1e4 : -1, 6);
+            json_kv_dbl(&w, "delay_ms", n->delay_ns / 1e6, 6);
+            json_kv_dbl(&w, "jitter_ms", n->jitter_ns / 1e6, 6);
+            json_kv_dbl(&w, "loss_pct", n->loss_ppm / 1e4, 6);
+            json_kv_bool(&w, "gilbert_elliott", n->gilbert);
+            json_kv_dbl(&w, "ge_p_pct", n->ge_p_ppm / 1e4, 6);
+            json_kv_dbl(&w, "ge_r_pct", n->ge_r_ppm / 1e4, 6);
+            json_kv_dbl(&w, "ge_bad_loss_pct", n->ge_bad_loss_ppm / 1e4, 6);
+            json_kv_dbl(&w, "dup_pct", n->dup_ppm / 1e4, 6);
+            json_kv_dbl(&w, "reorder_pct", n->reorder_ppm / 1e4, 6);
+            json_kv_u64(&w, "rate_bps", n->rate_bps);
             json_obj_end(&w);
         }
         json_arr_end(&w);

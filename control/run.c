@@ -12,6 +12,7 @@
 
 #include "dp_launch.h"
 #include "judge.h"
+#include "netem_opts.h"
 #include "profile.h"
 #include "sla.h"
 #include "timeseries.h"
@@ -83,6 +84,7 @@ static int fill_image(struct ctl_image *img, const struct ctl_graph *g, const st
         ed[e].port_a = edge_port(e, 0);
         ed[e].port_b = edge_port(e, 1);
         ed[e].worker = (uint16_t)(e % w);
+        ed[e].netem_class = o->n_netem > 1 ? ctl_netem_class_of(o->netem, o->n_netem, o->seed, e) : 0;
     }
     uint32_t *dests = ri_section(h, RI_SEC_DESTS);
     int32_t *dindex = ri_section(h, RI_SEC_DEST_INDEX);
@@ -463,6 +465,7 @@ static int run_main(struct run *x, int argc, char **argv)
     cfg.burst = o->burst;
     cfg.mbufs_per_worker = o->mbufs_per_worker;
     snprintf(cfg.topology, sizeof(cfg.topology), "%s", r->topology);
+    memcpy(cfg.netem, o->netem, sizeof(cfg.netem));
 
     rc = ctl_image_create(&x->img, &cfg, err, sizeof(err));
     if (rc < 0) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "netem_opts.h"
 #include "profile.h"
 #include "sla.h"
 #include "topo.h"
@@ -44,6 +45,9 @@ static const char usage[] =
     "                      judged per phase and overall; exit 1 when one is breached\n"
     "  --abort-on-fail     stop the run as soon as a threshold is breached\n"
     "  --csv FILE          time series, one row per second with a phase column\n"
+    "  --netem SPEC        network emulation: delay=10ms,jitter=2ms,loss=5%,ge=1%/20%,\n"
+    "                      dup=1%,reorder=10%,rate=100Mbit; add class=NAME,share=20%\n"
+    "                      for a class of links (repeat, up to 3 classes)\n"
     "  --quiet             no progress lines\n";
 
 int ctl_parse_cores(const char *s, struct ctl_run_opts *o)
@@ -242,6 +246,30 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
             o->csv_path = cli_value(argc, argv, &i, "--csv");
             if (!*o->csv_path)
                 cli_fail("--csv", "empty file name");
+        } else if (cli_is(a, "--netem")) {
+            const char *s = cli_value(argc, argv, &i, "--netem");
+            struct ri_netem nc;
+            char err[256];
+            if (ctl_netem_parse(s, &nc, err, sizeof(err)) < 0)
+                cli_fail("--netem", "%s", err);
+            if (nc.share_ppm == 0 && strcmp(nc.name, "all") == 0) {
+                if (o->netem[0].enabled)
+                    cli_fail("--netem", "the global class (no class=) is given twice");
+                o->netem[0] = nc;
+                if (o->n_netem == 0)
+                    o->n_netem = 1;
+            } else {
+                if (o->n_netem == 0)
+                    o->n_netem = 1; /* class 0 stays the (possibly empty) global class */
+                if (o->n_netem == RI_NETEM_CLASSES)
+                    cli_fail("--netem", "at most %d named classes", RI_NETEM_CLASSES - 1);
+                uint32_t total = nc.share_ppm;
+                for (uint32_t c = 1; c < o->n_netem; c++)
+                    total += o->netem[c].share_ppm;
+                if (total > 1000000)
+                    cli_fail("--netem", "the shares of the named classes add up to more than 100%%");
+                o->netem[o->n_netem++] = nc;
+            }
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else {

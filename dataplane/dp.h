@@ -56,6 +56,13 @@ struct dp_worker {
 
     struct ri_metrics *m;
 
+    /* network emulation (dp_netem.c) */
+    struct rte_mbuf **wheel_head, **wheel_tail;
+    uint64_t wheel_tick;
+    uint64_t wheel_count;
+    uint8_t netem_ge_bad[RI_NETEM_CLASSES];
+    uint64_t netem_next_free[RI_NETEM_CLASSES];
+
     uint32_t n_tx;
     struct rte_mbuf *tx[DP_MAX_BURST * 4];
     /* frames to hand to other workers, flushed each pass */
@@ -91,6 +98,10 @@ struct dp_ctx {
 
     uint64_t tsc_hz;
     double ns_per_cycle;
+
+    bool netem_on;      /* some class is enabled */
+    int netem_offset;   /* mbuf dynamic field */
+    double netem_tick_ns;
 };
 
 /* Set to true by SIGINT/SIGTERM; workers return at their next pass. */

@@ -19,4 +19,8 @@ int dp_setup_flows(struct dp_ctx *ctx, char *err, size_t errlen);
 void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts,
                    uint16_t n, uint64_t now);
 
+/* Queues a frame whose headers are written for edge `e` for transmission by
+ * the edge's owner: this worker's tx burst, or the hand-off ring. */
+void dp_to_owner(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e);
+
 #endif

@@ -10,7 +10,7 @@
  *   6  length  bytes of the whole agent message (header + payload)
  *   8  src     source agent id
  *  12  dst     destination agent id
- *  16  seq     per-source sequence number
+ *  16  seq     per-source sequence number (bit 63: a copy made by --netem dup)
  *  24  tsc     sender's TSC when the message was generated
  *
  * The UDP checksum is 0 (allowed for IPv4, RFC 768); the IPv4 header
@@ -31,6 +31,8 @@
 #define DP_MSG_MAGIC 0x5357524du
 #define DP_MSG_VERSION 1
 #define DP_MSG_HDR_LEN 32u
+/* set in seq on copies made by the emulated network (--netem dup=) */
+#define DP_MSG_SEQ_DUPLICATE (UINT64_C(1) << 63)
 #define DP_FRAME_HDR_LEN (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
 
 struct dp_msg_hdr {

@@ -17,6 +17,7 @@
 
 #include "dp_internal.h"
 #include "dp_msg.h"
+#include "dp_netem.h"
 
 volatile bool dp_stop;
 
@@ -84,10 +85,7 @@ static void flush_out(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t t
     wk->n_out[to] = 0;
 }
 
-/* Queues frame `m` (headers already written for edge `e`) for transmission
- * by the edge's owner: this worker, or another one through its ring. */
-static inline void send_on_edge(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
-                                uint32_t e)
+void dp_to_owner(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e)
 {
     uint32_t owner = ctx->edges[e].worker;
     if (owner == wk->idx) {
@@ -97,6 +95,21 @@ static inline void send_on_edge(const struct dp_ctx *ctx, struct dp_worker *wk, 
     wk->out[owner][wk->n_out[owner]++] = m;
     if (wk->n_out[owner] == DP_MAX_BURST)
         flush_out(ctx, wk, owner);
+}
+
+/* Sends frame `m` (headers written for edge `e`) through the edge's network
+ * emulation class, if any, to the edge's owner. */
+static inline void send_on_edge(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
+                                uint32_t e, uint64_t now)
+{
+    if (ctx->netem_on) {
+        const struct ri_netem *nc = &ctx->cfg->netem[ctx->edges[e].netem_class];
+        if (nc->enabled) {
+            dp_netem_submit(ctx, wk, m, e, nc, now);
+            return;
+        }
+    }
+    dp_to_owner(ctx, wk, m, e);
 }
 
 /* Writes the L2-L4 headers for sending from agent `from` over edge `e`. */
@@ -161,6 +174,11 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
         return;
     }
     if (receiver == dst) {
+        if (f->msg.seq & rte_cpu_to_be_64(DP_MSG_SEQ_DUPLICATE)) {
+            ADD(wk->m->live.msgs_duplicate_rx, 1);
+            rte_pktmbuf_free(m);
+            return;
+        }
         uint64_t sent_tsc = rte_be_to_cpu_64(f->msg.tsc);
         uint64_t ns = now > sent_tsc ? (uint64_t)((double)(now - sent_tsc) * ctx->ns_per_cycle) : 0;
         met_hist_record(&wk->m->latency, ns);
@@ -183,7 +201,7 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
     f->msg.hops++;
     frame_for_edge(ctx, f, e2, receiver, (uint16_t)udp_payload, rte_be_to_cpu_16(f->ip.packet_id));
     ADD(wk->m->live.msgs_forwarded, 1);
-    send_on_edge(ctx, wk, m, e2);
+    send_on_edge(ctx, wk, m, e2, now);
 }
 
 void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts,
@@ -308,7 +326,7 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
         f->msg.tsc = rte_cpu_to_be_64(now);
         memset((char *)(f + 1), 0xa5, payload - DP_MSG_HDR_LEN);
         frame_for_edge(ctx, f, e, src, payload, (uint16_t)seq);
-        send_on_edge(ctx, wk, m, e);
+        send_on_edge(ctx, wk, m, e, now);
     }
 }
 
@@ -375,6 +393,11 @@ int dp_worker_loop(void *arg)
                 for (unsigned i = 0; i < n; i++)
                     tx_push(wk, pkts[i]);
             }
+        }
+        if (ctx->netem_on) {
+            uint64_t before = wk->wheel_count;
+            dp_netem_poll(ctx, wk, now);
+            did_work |= wk->wheel_count != before;
         }
         if (phase == RI_PHASE_RUN) {
             uint64_t before = wk->m->live.msgs_sent;

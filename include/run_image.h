@@ -83,6 +83,26 @@ enum ri_pattern {
     RI_PATTERN_NEIGHBORS = 1, /* destination is a random direct neighbour */
 };
 
+#define RI_NETEM_CLASSES 4
+
+/* Network emulation of one link class, applied by the sending worker. */
+struct ri_netem {
+    uint8_t enabled;
+    uint8_t gilbert;         /* loss by the Gilbert-Elliott model instead of loss_ppm */
+    uint16_t reserved;
+    uint32_t share_ppm;      /* share of the edges in this class (class 0: the rest) */
+    uint64_t delay_ns;
+    uint64_t jitter_ns;      /* uniform in [-jitter, +jitter] */
+    uint32_t loss_ppm;       /* random loss, parts per million */
+    uint32_t dup_ppm;
+    uint32_t reorder_ppm;    /* frames sent at once, skipping the delay */
+    uint32_t ge_p_ppm;       /* good -> bad */
+    uint32_t ge_r_ppm;       /* bad -> good */
+    uint32_t ge_bad_loss_ppm; /* loss while bad */
+    uint64_t rate_bps;       /* 0: no cap */
+    char name[16];
+};
+
 struct ri_config {
     uint32_t n_agents;
     uint32_t n_workers;     /* worker lcores; metrics blocks */
@@ -99,6 +119,7 @@ struct ri_config {
     uint32_t burst;         /* rx/tx burst size */
     uint32_t mbufs_per_worker;
     char topology[64];      /* canonical topology spec, informational */
+    struct ri_netem netem[RI_NETEM_CLASSES];
 };
 
 struct ri_agent {
@@ -111,7 +132,7 @@ struct ri_edge {
     uint32_t a, b;           /* endpoints, a < b */
     uint16_t port_a, port_b; /* UDP ports of each endpoint on this connection */
     uint16_t worker;         /* worker index that owns the connection */
-    uint16_t reserved;
+    uint16_t netem_class;    /* index into config.netem (0: the global class) */
 };
 
 /* Phases, written by control. */
@@ -165,7 +186,9 @@ struct ri_command {
     X(NO_ROUTE, "no_route")                                                                 \
     X(TX_FULL, "tx_full")                                                                   \
     X(HANDOFF_FULL, "handoff_full")                                                         \
-    X(NO_MBUF, "no_mbuf")
+    X(NO_MBUF, "no_mbuf")                                                                   \
+    X(NETEM_LOSS, "netem_loss")                                                             \
+    X(NETEM_QUEUE, "netem_queue")
 
 enum ri_drop {
 #define RI_DROP_ENUM(id, name) RI_DROP_##id,
@@ -186,6 +209,8 @@ struct ri_counters {
     uint64_t handoff_out, handoff_in;
     uint64_t cycles_busy, cycles_total; /* TSC cycles, busy = passes that did work */
     uint64_t passes;
+    uint64_t netem_delayed, netem_duplicated, netem_reordered;
+    uint64_t msgs_duplicate_rx; /* emulated duplicates that reached their destination */
     uint64_t drops[RI_DROP_COUNT];
 };
 
