@@ -200,3 +200,154 @@ Test(system, dataplane_killed_mid_run_makes_control_fail_with_the_cause, .timeou
     cr_assert_not_null(strstr(r.err, "killed by signal 9"), "cause not named: %s", r.err);
     cr_assert_eq(proc_shm_files("swarmgen-"), 0, "run image left behind");
 }
+
+/* ---- load profiles, netem, SLA (issue 6 parts that plain UDP can show) ---- */
+
+Test(system, ramp_profile_phases_match_the_csv_within_a_second, .timeout = 90)
+{
+    /* ramp over 10 s: warm-up 0-1 s, ramp 1-5 s, sustained 5-9 s, cool-down 9-10 s */
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=6", "--rate", "20000",
+                     "--duration", "10s", "--profile", "ramp", "--csv", "/tmp/sg-test-ramp.csv",
+                     NULL};
+    run_swarm("/tmp/sg-test-ramp.json", 80, 0, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    static char csv[1 << 16];
+    cr_assert_gt(proc_read_file("/tmp/sg-test-ramp.csv", csv, sizeof(csv)), 0);
+    const char *bounds[][2] = {{"warm-up", "0"}, {"ramp", "1"}, {"sustained", "5"}, {"cool-down", "9"}};
+    for (size_t i = 0; i < 4; i++) {
+        /* first row of the phase: its end time t must be within 1 s of start + 1 */
+        char pat[64];
+        snprintf(pat, sizeof(pat), ",%s,", bounds[i][0]);
+        const char *row = strstr(csv, pat);
+        cr_assert_not_null(row, "no row for phase %s in\n%s", bounds[i][0], csv);
+        const char *line = row;
+        while (line > csv && line[-1] != '\n')
+            line--;
+        double t = atof(line), start = atof(bounds[i][1]);
+        cr_assert(t >= start + 0.5 && t <= start + 2.0, "phase %s first row at %.3f s", bounds[i][0], t);
+    }
+    /* during "sustained" the target is the base rate and the rate is met */
+    const char *row = strstr(csv, ",sustained,");
+    double target = atof(strchr(row + 1, ',') + 1);
+    cr_assert_float_eq(target, 20000, 1);
+    cr_assert_not_null(strstr(json, "\"phases\""));
+    assert_nothing_left();
+}
+
+Test(system, netem_delay_adds_ten_ms_per_hop, .timeout = 90)
+{
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=6", "--pattern", "neighbors",
+                     "--rate", "5000", "--duration", "3s", "--netem", "delay=10ms", NULL};
+    run_swarm("/tmp/sg-test-delay.json", 80, 0, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    assert_all_delivered();
+    double p50 = proc_json_num(json, "p50");
+    cr_assert(p50 > 9900 && p50 < 11500, "one hop with 10 ms: p50 %.1f us", p50);
+    /* routed: every hop adds the delay */
+    char *extra2[] = {"--agents", "1000", "--topology", "kmesh:k=6", "--rate", "5000",
+                      "--duration", "3s", "--netem", "delay=10ms", NULL};
+    run_swarm("/tmp/sg-test-delay2.json", 80, 0, extra2);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    assert_all_delivered();
+    double hops = proc_json_num(json, "avg_hops");
+    double mean_ms = proc_json_num(json, "p50") / 1000;
+    cr_assert(hops > 2, "avg hops %g", hops);
+    cr_assert(mean_ms > 10 * (hops - 1) && mean_ms < 10 * (hops + 1) + 2,
+              "p50 %.1f ms for %.2f hops", mean_ms, hops);
+    assert_nothing_left();
+}
+
+Test(system, netem_loss_shows_as_counted_loss, .timeout = 60)
+{
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=6", "--pattern", "neighbors",
+                     "--rate", "20000", "--duration", "2s", "--netem", "loss=5%", NULL};
+    run_swarm("/tmp/sg-test-loss.json", 50, 0, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    double sent = proc_json_num(json, "sent"), lost = proc_json_num(json, "netem_loss");
+    cr_assert(lost / sent > 0.04 && lost / sent < 0.06, "lost %g of %g", lost, sent);
+    cr_assert_eq(proc_json_num(json, "delivered") + lost, sent, "every message delivered or counted lost");
+    assert_nothing_left();
+}
+
+Test(system, sla_breach_exits_1_and_hold_exits_0, .timeout = 90)
+{
+    char *breach[] = {"--agents", "500", "--topology", "ring", "--pattern", "neighbors", "--rate",
+                      "5000", "--duration", "2s", "--sla", "p99<1ns", NULL};
+    run_swarm("/tmp/sg-test-sla1.json", 50, 0, breach);
+    cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    cr_assert_not_null(strstr(json, "\"passed\": false"), "%s", json);
+    char *hold[] = {"--agents", "500", "--topology", "ring", "--pattern", "neighbors", "--rate",
+                    "5000", "--duration", "2s", "--sla", "p99<5s,delivery>99%,errors<1%", NULL};
+    run_swarm("/tmp/sg-test-sla0.json", 50, 0, hold);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    cr_assert_not_null(strstr(json, "\"passed\": true"), "%s", json);
+    assert_nothing_left();
+}
+
+Test(system, abort_on_fail_stops_early, .timeout = 90)
+{
+    char *extra[] = {"--agents", "500", "--topology", "ring", "--pattern", "neighbors", "--rate",
+                     "5000", "--duration", "60s", "--sla", "p50<1ns", "--abort-on-fail", NULL};
+    run_swarm("/tmp/sg-test-abort.json", 60, 0, extra);
+    cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    cr_assert_lt(proc_json_num(json, "duration_s"), 10);
+    cr_assert_not_null(strstr(json, "\"aborted\": true"));
+    assert_nothing_left();
+}
+
+Test(system, scenario_file_error_names_the_line, .timeout = 30)
+{
+    FILE *f = fopen("/tmp/sg-test-bad.yaml", "w");
+    fputs("phases:\n  - name: a\n    duration: 1s\n  - name: b\n    duration: 2s\n    rate: {from: 1%, to: lots}\n", f);
+    fclose(f);
+    char *extra[] = {"--profile", "/tmp/sg-test-bad.yaml", NULL};
+    run_swarm("/tmp/sg-test-bad.json", 20, 0, extra);
+    cr_assert_eq(r.exit_code, 2, "exit %d\n%s", r.exit_code, r.err);
+    cr_assert_eq(proc_lines(r.err), 1, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "sg-test-bad.yaml:6: rate.to"), "%s", r.err);
+    unlink("/tmp/sg-test-bad.yaml");
+}
+
+static long tshark_count(const char *pcap, const char *filter)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd),
+             "tshark -r %s -o ip.check_checksum:TRUE -Y '%s' 2>/dev/null | wc -l", pcap, filter);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    long n = -1;
+    if (fscanf(p, "%ld", &n) != 1)
+        n = -1;
+    pclose(p);
+    return n;
+}
+
+Test(system, pcap_port_frames_pass_wiresharks_dissectors, .timeout = 90)
+{
+    if (system("command -v tshark >/dev/null 2>&1") != 0)
+        cr_skip_test("tshark is not installed (tools/install-deps test installs it)");
+    /* an empty capture to read from, and the dataplane's transmit side to a file */
+    const unsigned char hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
+                                   0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0};
+    char in[64], out[64], port[200];
+    snprintf(in, sizeof(in), "/tmp/sg-empty-%d.pcap", (int)getpid());
+    snprintf(out, sizeof(out), "/tmp/sg-tx-%d.pcap", (int)getpid());
+    FILE *f = fopen(in, "wb");
+    fwrite(hdr, 1, sizeof(hdr), f);
+    fclose(f);
+    snprintf(port, sizeof(port), "net_pcap0,rx_pcap=%s,tx_pcap=%s", in, out);
+    char *extra[] = {"--agents", "300", "--topology", "kmesh:k=4", "--rate", "2000",
+                     "--duration", "1s", "--cores", "0", "--port", port, NULL};
+    run_swarm("/tmp/sg-test-pcap.json", 60, 0, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    long frames = tshark_count(out, "frame");
+    cr_assert_gt(frames, 1000, "frames in the capture: %ld", frames);
+    cr_assert_eq(frames, (long)proc_json_num(json, "tx"), "every transmitted frame is in the capture");
+    cr_assert_eq(tshark_count(out, "_ws.malformed"), 0, "malformed frames");
+    cr_assert_eq(tshark_count(out, "ip.checksum.status == 1 && udp && ip.src == 198.18.0.0/15 && ip.dst == 198.18.0.0/15 && udp.length == 72"), frames,
+                 "every frame: IPv4 checksum good, UDP, agent addresses, 64-byte message");
+    unlink(in);
+    unlink(out);
+    assert_nothing_left();
+}
