@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dp_launch.h"
 #include "judge.h"
@@ -466,6 +467,19 @@ static int run_main(struct run *x, int argc, char **argv)
     cfg.mbufs_per_worker = o->mbufs_per_worker;
     snprintf(cfg.topology, sizeof(cfg.topology), "%s", r->topology);
     memcpy(cfg.netem, o->netem, sizeof(cfg.netem));
+    if (o->pcap_path) {
+        /* the dataplane writes it: give it an absolute path */
+        char cwd[200] = "";
+        if (o->pcap_path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+            cwd[0] = '\0';
+        int n = snprintf(cfg.pcap_path, sizeof(cfg.pcap_path), "%s%s%s", cwd, cwd[0] ? "/" : "",
+                         o->pcap_path);
+        if (n < 0 || (size_t)n >= sizeof(cfg.pcap_path)) {
+            fprintf(stderr, "swarmgen: --pcap: the absolute path is longer than 255 characters\n");
+            return 2;
+        }
+        cfg.pcap_count = o->pcap_count;
+    }
 
     rc = ctl_image_create(&x->img, &cfg, err, sizeof(err));
     if (rc < 0) {

@@ -45,6 +45,8 @@ static const char usage[] =
     "                      judged per phase and overall; exit 1 when one is breached\n"
     "  --abort-on-fail     stop the run as soon as a threshold is breached\n"
     "  --csv FILE          time series, one row per second with a phase column\n"
+    "  --pcap FILE         write the first --pcap-count frames the dataplane sends (pcap)\n"
+    "  --pcap-count N      frames to capture, 1..100000 (default 1000)\n"
     "  --netem SPEC        network emulation: delay=10ms,jitter=2ms,loss=5%,ge=1%/20%,\n"
     "                      dup=1%,reorder=10%,rate=100Mbit; add class=NAME,share=20%\n"
     "                      for a class of links (repeat, up to 3 classes)\n"
@@ -270,6 +272,15 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
                     cli_fail("--netem", "the shares of the named classes add up to more than 100%%");
                 o->netem[o->n_netem++] = nc;
             }
+        } else if (cli_is(a, "--pcap")) {
+            o->pcap_path = cli_value(argc, argv, &i, "--pcap");
+            if (!*o->pcap_path || strlen(o->pcap_path) >= 256)
+                cli_fail("--pcap", "expected a file name of 1..255 characters");
+        } else if (cli_is(a, "--pcap-count")) {
+            const char *s = cli_value(argc, argv, &i, "--pcap-count");
+            if (cli_parse_u64(s, 1, 100000, &v) < 0)
+                cli_fail("--pcap-count", "'%s' is not a frame count in 1..100000", s);
+            o->pcap_count = (uint32_t)v;
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else {
@@ -278,4 +289,8 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     }
     if (!cores_set)
         default_cores(o);
+    if (o->pcap_count && !o->pcap_path)
+        cli_fail("--pcap-count", "needs --pcap FILE");
+    if (o->pcap_path && !o->pcap_count)
+        o->pcap_count = 1000;
 }

@@ -43,6 +43,8 @@ struct ctl_run_opts {
     const char *sla_text;    /* --sla */
     bool abort_on_fail;
     const char *csv_path;
+    const char *pcap_path;
+    uint32_t pcap_count;
     uint32_t n_netem;        /* classes used; [0] is the global class */
     struct ri_netem netem[RI_NETEM_CLASSES];
     uint32_t threads;        /* control-side threads for analysis/routing */

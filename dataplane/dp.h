@@ -63,6 +63,12 @@ struct dp_worker {
     uint8_t netem_ge_bad[RI_NETEM_CLASSES];
     uint64_t netem_next_free[RI_NETEM_CLASSES];
 
+    /* --pcap (dp_pcap.c) */
+    struct dp_pcap_rec *pcap_rec;
+    uint8_t *pcap_data;
+    uint32_t pcap_n, pcap_cap;
+    uint64_t pcap_now; /* the pass's TSC, for captures made in flush_tx */
+
     uint32_t n_tx;
     struct rte_mbuf *tx[DP_MAX_BURST * 4];
     /* frames to hand to other workers, flushed each pass */

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
@@ -32,6 +33,7 @@
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "dp_pcap.h"
 
 static void on_signal(int sig)
 {
@@ -146,6 +148,10 @@ int main(int argc, char **argv)
     cmd->mem_dpdk_bytes = heap_allocated();
     cmd->mem_worker_bytes = cmd->mem_dpdk_bytes - heap_before;
     cmd->hugepages = rte_eal_has_hugepages() ? 1 : 0;
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    uint64_t realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+    uint64_t tsc_at = rte_rdtsc();
     ri_store(&cmd->dp_state, (uint32_t)RI_DP_READY);
 
     /* wait for control to start the run (or stop it before it starts) */
@@ -162,6 +168,10 @@ int main(int argc, char **argv)
     for (uint32_t w = 0; w < ctx.n_workers; w++) {
         ctx.metrics[w].snap = ctx.metrics[w].live;
         ctx.metrics[w].snap_latency = ctx.metrics[w].latency;
+    }
+    if (dp_pcap_write(&ctx, realtime_ns, tsc_at, err, sizeof(err)) < 0) {
+        fprintf(stderr, "swarmgen-dp: %s\n", err);
+        snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", err);
     }
     ri_store(&cmd->dp_state, (uint32_t)RI_DP_DONE);
     dp_teardown(&ctx);

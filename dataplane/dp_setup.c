@@ -13,6 +13,7 @@
 #include "dp_internal.h"
 #include "dp_msg.h"
 #include "dp_netem.h"
+#include "dp_pcap.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -260,6 +261,8 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
         rc = setup_workers(ctx, err, errlen);
     if (rc == 0)
         rc = dp_netem_init(ctx, err, errlen);
+    if (rc == 0)
+        rc = dp_pcap_init(ctx, err, errlen);
     return rc;
 }
 
@@ -274,6 +277,8 @@ void dp_teardown(struct dp_ctx *ctx)
         struct dp_worker *wk = ctx->worker[w];
         if (wk) {
             /* frames still queued for hand-off are freed with the pool */
+            rte_free(wk->pcap_rec);
+            rte_free(wk->pcap_data);
             rte_free(wk->wheel_head);
             rte_free(wk->wheel_tail);
             rte_free(wk->local);

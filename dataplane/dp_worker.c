@@ -18,6 +18,7 @@
 #include "dp_internal.h"
 #include "dp_msg.h"
 #include "dp_netem.h"
+#include "dp_pcap.h"
 
 volatile bool dp_stop;
 
@@ -56,6 +57,8 @@ static void flush_tx(struct dp_worker *wk)
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < wk->n_tx; i++)
         bytes += wk->tx[i]->pkt_len;
+    if (unlikely(wk->pcap_n < wk->pcap_cap))
+        dp_pcap_capture(wk, wk->tx, wk->n_tx, wk->pcap_now);
     uint16_t sent = rte_eth_tx_burst(wk->tx_port, wk->tx_queue, wk->tx, (uint16_t)wk->n_tx);
     for (uint32_t i = sent; i < wk->n_tx; i++) {
         bytes -= wk->tx[i]->pkt_len;
@@ -354,6 +357,7 @@ int dp_worker_loop(void *arg)
 
     while (!dp_stop) {
         uint64_t now = rte_rdtsc();
+        wk->pcap_now = now;
         uint64_t cycles = now - prev;
         ADD(wk->m->live.cycles_total, cycles);
         if (did_work)

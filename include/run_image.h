@@ -120,6 +120,9 @@ struct ri_config {
     uint32_t mbufs_per_worker;
     char topology[64];      /* canonical topology spec, informational */
     struct ri_netem netem[RI_NETEM_CLASSES];
+    uint32_t pcap_count;    /* capture the first N transmitted frames (0: off) */
+    uint32_t reserved1;
+    char pcap_path[256];
 };
 
 struct ri_agent {
