@@ -351,3 +351,20 @@ Test(system, pcap_port_frames_pass_wiresharks_dissectors, .timeout = 90)
     unlink(out);
     assert_nothing_left();
 }
+
+Test(system, pcap_capture_of_the_first_frames, .timeout = 60)
+{
+    if (system("command -v tshark >/dev/null 2>&1") != 0)
+        cr_skip_test("tshark is not installed (tools/install-deps test installs it)");
+    char cap[64];
+    snprintf(cap, sizeof(cap), "/tmp/sg-cap-%d.pcap", (int)getpid());
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=6", "--rate", "20000",
+                     "--duration", "1s", "--pcap", cap, "--pcap-count", "700", NULL};
+    run_swarm("/tmp/sg-test-cap.json", 60, 0, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    cr_assert_eq(tshark_count(cap, "frame"), 700);
+    cr_assert_eq(tshark_count(cap, "_ws.malformed"), 0);
+    cr_assert_eq(tshark_count(cap, "ip.checksum.status == 1 && udp"), 700);
+    unlink(cap);
+    assert_nothing_left();
+}
