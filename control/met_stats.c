@@ -25,8 +25,8 @@ uint64_t met_hist_percentile(const struct met_hist *h, double p)
     uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)total);
     if (rank < 1)
         rank = 1;
-    if (rank > total)
-        rank = total;
+    if (rank >= total)
+        return h->max; /* the largest value is tracked exactly */
     uint64_t seen = 0;
     for (uint32_t i = 0; i < MET_HIST_BUCKETS; i++) {
         seen += h->bucket[i];

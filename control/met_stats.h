@@ -7,7 +7,7 @@
  * values is the smallest recorded value v with at least ceil(p/100 * n)
  * values <= v; it is reported as the midpoint of v's bucket (exact below
  * 256), capped at the recorded maximum, so it is within 0.4 % of the exact
- * value. Not thread-safe; no allocation except ctl_snap_init/free.
+ * value; the 100th percentile is the recorded maximum itself. Not thread-safe; no allocation except ctl_snap_init/free.
  */
 #ifndef SWARMGEN_CONTROL_MET_STATS_H
 #define SWARMGEN_CONTROL_MET_STATS_H

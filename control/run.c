@@ -284,6 +284,28 @@ static bool breached_so_far(struct run *x, const struct ctl_snap *now, double se
     return false;
 }
 
+/* Appends the time-series row for the interval between two snapshots (it
+ * belongs to the phase of its midpoint) with a resident-memory sample. */
+static void record_row(struct run *x, const struct ctl_snap *cur, const struct ctl_snap *prev,
+                       uint64_t start)
+{
+    uint64_t mid = (prev->mono_ns + cur->mono_ns) / 2;
+    uint32_t phase;
+    double rate, agents;
+    ctl_profile_at(&x->profile, mid > start ? mid - start : 0, &phase, &rate, &agents);
+    if (x->ts.n + 1 > x->rss_cap) {
+        size_t cap = x->rss_cap ? x->rss_cap * 2 : 64;
+        double *nr = realloc(x->rss, cap * sizeof(double));
+        if (!nr)
+            return;
+        x->rss = nr;
+        x->rss_cap = cap;
+    }
+    if (ctl_ts_add(&x->ts, cur, prev, (double)(cur->mono_ns - start) / 1e9, phase, rate,
+                   ceil(agents * x->o.agents)))
+        x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());
+}
+
 /* The generation phase: follows the profile, prints progress once a second,
  * records the time series and the phase boundaries. Returns true when the
  * dataplane died. */
@@ -326,23 +348,7 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
         if (now >= next_tick) {
             ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
             double t_s = (double)(cur->mono_ns - start) / 1e9;
-            /* a row belongs to the phase of its interval's midpoint */
-            uint32_t row_phase;
-            double mid_rate, mid_agents;
-            uint64_t mid = (prev->mono_ns + cur->mono_ns) / 2;
-            ctl_profile_at(&x->profile, mid > start ? mid - start : 0, &row_phase, &mid_rate,
-                           &mid_agents);
-            if (ctl_ts_add(&x->ts, cur, prev, t_s, row_phase, mid_rate,
-                           ceil(mid_agents * x->o.agents))) {
-                if (x->ts.n > x->rss_cap) {
-                    size_t cap = x->rss_cap ? x->rss_cap * 2 : 64;
-                    double *nr = realloc(x->rss, cap * sizeof(double));
-                    if (nr)
-                        x->rss = nr, x->rss_cap = cap;
-                }
-                if (x->ts.n <= x->rss_cap)
-                    x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());
-            }
+            record_row(x, cur, prev, start);
             if (!x->o.quiet) {
                 progress_prefix(x, phase, cur->mono_ns - start);
                 ctl_report_progress(stdout, t_s, cur, prev, x->r.tsc_hz);
@@ -366,6 +372,14 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
         sleep_ns(nap < 20000000ull ? nap : 20000000ull); /* profile updates every 20 ms */
     }
     uint64_t gen_end = mono_ns();
+    /* the last, partial second gets its row too */
+    if (!died && gen_end - prev->mono_ns > 100000000ull) {
+        ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
+        record_row(x, cur, prev, start);
+        struct ctl_snap *t = prev;
+        prev = cur;
+        cur = t;
+    }
     x->r.duration_s = (double)(gen_end - start) / 1e9;
     x->r.interrupted = interrupted != 0;
     /* drain: no new messages; wait for what is in flight */

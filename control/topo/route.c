@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+#include "route.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "topo_analysis.h"
+
+uint32_t ctl_route_max_dests(uint32_t n, uint64_t mem_budget)
+{
+    if (n == 0)
+        return 0;
+    uint64_t d = mem_budget / ((uint64_t)n * sizeof(uint16_t));
+    return d >= n ? n : (uint32_t)d;
+}
+
+struct route_batch {
+    const struct ctl_graph *g;
+    uint16_t *next;
+    uint32_t n_dests;
+    uint32_t first; /* column of source bit 0 */
+};
+
+/* v is reached this level by the sources in newbits: its first hop towards
+ * each is the lowest slot whose neighbour was on the previous level's
+ * frontier for that source. */
+static void visit(void *arg, uint32_t v, const uint64_t *newbits, const uint64_t *frontier)
+{
+    struct route_batch *b = arg;
+    const struct ctl_graph *g = b->g;
+    uint64_t left[CTL_MSBFS_WORDS];
+    memcpy(left, newbits, sizeof(left));
+    uint16_t *row = b->next + (size_t)v * b->n_dests + b->first;
+    for (uint32_t s = g->off[v]; s < g->off[v + 1]; s++) {
+        const uint64_t *fu = &frontier[(size_t)g->adj[s] * CTL_MSBFS_WORDS];
+        bool more = false;
+        for (int w = 0; w < CTL_MSBFS_WORDS; w++) {
+            uint64_t hit = fu[w] & left[w];
+            left[w] &= ~hit;
+            more |= left[w] != 0;
+            while (hit) {
+                uint32_t i = (uint32_t)(w * 64 + __builtin_ctzll(hit));
+                hit &= hit - 1;
+                row[i] = (uint16_t)(s - g->off[v]);
+            }
+        }
+        if (!more)
+            break;
+    }
+}
+
+struct route_job {
+    const struct ctl_graph *g;
+    const uint32_t *dests;
+    uint32_t n_dests;
+    uint16_t *next;
+    uint32_t next_batch;
+    int rc;
+};
+
+static void *route_worker(void *arg)
+{
+    struct route_job *j = arg;
+    uint64_t ds[CTL_MSBFS_WIDTH];
+    uint32_t reached[CTL_MSBFS_WIDTH], ecc[CTL_MSBFS_WIDTH];
+    for (;;) {
+        uint32_t b = __atomic_fetch_add(&j->next_batch, 1, __ATOMIC_RELAXED);
+        uint64_t first = (uint64_t)b * CTL_MSBFS_WIDTH;
+        if (first >= j->n_dests)
+            break;
+        uint32_t cnt = j->n_dests - first < CTL_MSBFS_WIDTH ? (uint32_t)(j->n_dests - first) : CTL_MSBFS_WIDTH;
+        struct route_batch rb = {j->g, j->next, j->n_dests, (uint32_t)first};
+        int rc = ctl_msbfs(j->g, j->dests + first, cnt, ds, reached, ecc, visit, &rb);
+        if (rc < 0)
+            __atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+int ctl_route_build(const struct ctl_graph *g, const uint32_t *dests, uint32_t n_dests,
+                    unsigned threads, uint16_t *next)
+{
+    for (uint32_t v = 0; v < g->n; v++)
+        if (g->off[v + 1] - g->off[v] > 65534)
+            return -E2BIG;
+    size_t total = (size_t)g->n * n_dests;
+    for (size_t i = 0; i < total; i++)
+        next[i] = CTL_ROUTE_NONE;
+    struct route_job j = {g, dests, n_dests, next, 0, 0};
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    pthread_t tid[64];
+    unsigned started = 0;
+    for (unsigned t = 1; t < threads; t++)
+        if (pthread_create(&tid[started], NULL, route_worker, &j) == 0)
+            started++;
+    route_worker(&j);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    return j.rc;
+}
