@@ -52,23 +52,24 @@ static bool is_pci(const char *s)
            sscanf(s, "%x:%x.%x%c", &b, &c, &d, &tail) == 3;
 }
 
-uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges)
+uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t routes_bytes)
 {
     uint64_t mbufs = (uint64_t)o->mbufs_per_worker * o->n_cores;
     uint64_t bytes = mbufs * 2560                   /* mbuf + 2 KiB data room */
                      + 2 * n_edges * 128            /* flow table with its buckets */
-                     + (uint64_t)o->n_cores * o->n_cores * 4096 * 8 /* hand-off rings */
+                     + (uint64_t)o->n_cores * (o->n_cores + 1) * 16384 * 8 /* hand-off and loopback rings */
                      + (uint64_t)o->agents * 16     /* per-worker agent tables */
+                     + routes_bytes                 /* next hops, copied to hugepages */
                      + (64ull << 20);               /* EAL, rings of ports, slack */
     return (bytes >> 20) + 1;
 }
 
 int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const char *dp_path,
-                      const char *image_path, uint64_t n_edges)
+                      const char *image_path, uint64_t n_edges, uint64_t routes_bytes)
 {
     size_t used = 0;
     memset(dp, 0, sizeof(*dp));
-    dp->mem_mb = ctl_dp_mem_mb(o, n_edges);
+    dp->mem_mb = ctl_dp_mem_mb(o, n_edges, routes_bytes);
     uint64_t huge_free = free_hugepage_mb();
     dp->hugepages = o->huge == 1 || (o->huge == -1 && huge_free >= dp->mem_mb + 64);
     bool ok = push(dp, &used, "%s", dp_path, 0);
@@ -81,9 +82,8 @@ int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const cha
         ok = push(dp, &used, "--no-huge", NULL, 0) && push(dp, &used, "-m", NULL, 0) &&
              push(dp, &used, "%llu", NULL, dp->mem_mb);
     if (o->n_ports == 0) {
+        /* the dataplane creates its net_ring loopback ports itself */
         ok = ok && push(dp, &used, "--no-pci", NULL, 0);
-        for (uint32_t i = 0; ok && i < o->n_cores; i++)
-            ok = push(dp, &used, "--vdev=net_ring_sg%llu", NULL, i);
     } else {
         bool any_pci = false;
         for (uint32_t i = 0; i < o->n_ports; i++)

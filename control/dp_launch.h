@@ -29,12 +29,13 @@ struct ctl_dp {
     char store[4096];    /* backing for argv strings */
 };
 
-/* Memory the dataplane needs, in MiB, for `o` and `n_edges` connections. */
-uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges);
+/* Memory the dataplane needs, in MiB, for `o`, `n_edges` connections and a
+ * next-hop table of `routes_bytes` (copied into hugepage memory). */
+uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t routes_bytes);
 
 /* Builds the dataplane argv for image `image_path`. Returns 0 or -E2BIG. */
 int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const char *dp_path,
-                      const char *image_path, uint64_t n_edges);
+                      const char *image_path, uint64_t n_edges, uint64_t routes_bytes);
 
 /* Resolves the dataplane binary: o->dp_path, $SWARMGEN_DP, or swarmgen-dp
  * next to /proc/self/exe, then ../dataplane/swarmgen-dp (build tree). */

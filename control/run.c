@@ -518,7 +518,8 @@ static int run_main(struct run *x, int argc, char **argv)
         fprintf(stderr, "swarmgen: cannot find the swarmgen-dp binary (use --dp PATH or SWARMGEN_DP)\n");
         return 1;
     }
-    if (ctl_dp_build_argv(&x->dp, o, dp_path, x->img.path, cfg.n_edges) < 0) {
+    if (ctl_dp_build_argv(&x->dp, o, dp_path, x->img.path, cfg.n_edges,
+                          (uint64_t)cfg.n_agents * cfg.n_dests * sizeof(uint16_t)) < 0) {
         fprintf(stderr, "swarmgen: --eal: too many dataplane arguments\n");
         return 2;
     }

@@ -29,7 +29,8 @@
 #define DP_MAX_BURST 64
 #define DP_MAX_PORTS 8
 #define DP_MAX_RXQ (DP_MAX_PORTS)
-#define DP_HANDOFF_RING 4096
+#define DP_HANDOFF_RING 16384
+#define DP_LOOP_RING 16384
 
 struct dp_rxq {
     uint16_t port;
@@ -86,7 +87,8 @@ struct dp_ctx {
     const struct ri_edge *edges;
     const uint32_t *dests;
     const int32_t *dest_index;
-    const uint16_t *routes;
+    const uint16_t *routes;   /* the image's table, or its hugepage copy */
+    uint16_t *routes_copy;    /* owned when not NULL */
     struct ri_command *cmd;
     struct ri_metrics *metrics;
 
@@ -96,6 +98,7 @@ struct dp_ctx {
     uint16_t n_ports;
     uint16_t port[DP_MAX_PORTS];
     bool embedded;          /* one net_ring loopback port per worker */
+    struct rte_ring *loop_ring[RI_MAX_WORKERS]; /* their rings */
     struct rte_ring *handoff[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] */
 
     uint32_t n_workers;

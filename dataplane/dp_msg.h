@@ -58,13 +58,18 @@ struct dp_frame {
 
 _Static_assert(sizeof(struct dp_frame) == DP_FRAME_HDR_LEN + DP_MSG_HDR_LEN, "no padding in frames");
 
-/* Flow key of a received frame: the 4-tuple as it is on the wire. */
+/* Flow key of a received frame: the 4-tuple as it is on the wire, padded
+ * to 16 bytes so that rte_hash compares keys with one vector compare
+ * instead of memcmp. */
 struct dp_flow_key {
     rte_be32_t src_ip;
     rte_be32_t dst_ip;
     rte_be16_t src_port;
     rte_be16_t dst_port;
-} __attribute__((packed));
+    uint32_t zero; /* always 0 */
+};
+
+_Static_assert(sizeof(struct dp_flow_key) == 16, "flow keys are 16 bytes");
 
 static inline void dp_agent_mac(struct rte_ether_addr *mac, uint32_t agent)
 {

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_eal.h>
 
 #include "dp_internal.h"
 #include "dp_msg.h"
@@ -19,10 +21,40 @@
 #define TX_DESC 1024
 #define POOL_CACHE 256
 
+/* The embedded default: one loopback port per worker, DPDK's ring PMD
+ * over a ring we size (the vdev form is fixed at 1,024 entries, too few to
+ * ride out a few milliseconds of preemption on a shared machine). */
+static int create_loopback_ports(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    for (uint32_t w = 0; w < ctx->n_workers; w++) {
+        char name[RTE_RING_NAMESIZE];
+        snprintf(name, sizeof(name), "sg_loop%u", w);
+        struct rte_ring *r = rte_ring_create(name, DP_LOOP_RING, (int)rte_socket_id(),
+                                             RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!r) {
+            snprintf(err, errlen, "loopback ring %s: %s", name, rte_strerror(rte_errno));
+            return -ENOMEM;
+        }
+        ctx->loop_ring[w] = r;
+        snprintf(name, sizeof(name), "net_ring_sg%u", w);
+        if (rte_eth_from_rings(name, &r, 1, &r, 1, rte_socket_id()) < 0) {
+            snprintf(err, errlen, "loopback port %s: %s", name, rte_strerror(rte_errno));
+            return -ENODEV;
+        }
+    }
+    return 0;
+}
+
 static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     uint16_t pid;
     ctx->n_ports = 0;
+    ctx->embedded = ctx->cfg->n_ports == 0;
+    if (ctx->embedded) {
+        int rc = create_loopback_ports(ctx, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
     RTE_ETH_FOREACH_DEV(pid)
     {
         if (ctx->n_ports == DP_MAX_PORTS) {
@@ -35,7 +67,6 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "no DPDK port found (check --port)");
         return -ENODEV;
     }
-    ctx->embedded = ctx->cfg->n_ports == 0;
     if (ctx->embedded && ctx->n_ports != ctx->n_workers) {
         snprintf(err, errlen, "embedded default needs one loopback port per worker (%u ports, %u workers)",
                  ctx->n_ports, ctx->n_workers);
@@ -252,6 +283,16 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "mbuf pool of %u buffers: %s", n_mbufs, rte_strerror(rte_errno));
         return -ENOMEM;
     }
+    /* with hugepages, the next-hop table moves into hugepage memory: 2 MiB
+     * pages keep its random reads from missing the TLB as well as the cache */
+    size_t routes_bytes = (size_t)ctx->cfg->n_agents * ctx->cfg->n_dests * sizeof(uint16_t);
+    if (rte_eal_has_hugepages() && routes_bytes >= (4u << 20)) {
+        ctx->routes_copy = rte_malloc("sg_routes", routes_bytes, 64);
+        if (ctx->routes_copy) {
+            memcpy(ctx->routes_copy, ctx->routes, routes_bytes);
+            ctx->routes = ctx->routes_copy;
+        }
+    }
     int rc = setup_ports(ctx, err, errlen);
     if (rc == 0)
         rc = dp_setup_flows(ctx, err, errlen);
@@ -291,6 +332,12 @@ void dp_teardown(struct dp_ctx *ctx)
             ctx->handoff[w][t] = NULL;
         }
     }
+    for (uint32_t w = 0; w < RI_MAX_WORKERS; w++) {
+        rte_ring_free(ctx->loop_ring[w]);
+        ctx->loop_ring[w] = NULL;
+    }
+    rte_free(ctx->routes_copy);
+    ctx->routes_copy = NULL;
     rte_hash_free(ctx->flows);
     ctx->flows = NULL;
     rte_mempool_free(ctx->pool);
