@@ -11,19 +11,28 @@
 #include <time.h>
 #include <unistd.h>
 
-static char *push(struct ctl_dp *dp, size_t *used, const char *fmt, const char *a, uint64_t n)
+/* Appends one argument (a copy of `text`) to the dataplane's argv. */
+static bool push(struct ctl_dp *dp, size_t *used, const char *text)
 {
     if (dp->argc >= DP_ARGV_MAX - 1)
-        return NULL;
+        return false;
+    size_t len = strlen(text);
+    if (len + 1 > sizeof(dp->store) - *used)
+        return false;
     char *p = dp->store + *used;
-    size_t room = sizeof(dp->store) - *used;
-    int w = a ? snprintf(p, room, fmt, a) : snprintf(p, room, fmt, (unsigned long long)n);
-    if (w < 0 || (size_t)w >= room)
-        return NULL;
-    *used += (size_t)w + 1;
+    memcpy(p, text, len + 1);
+    *used += len + 1;
     dp->argv[dp->argc++] = p;
     dp->argv[dp->argc] = NULL;
-    return p;
+    return true;
+}
+
+/* Appends prefix + value, e.g. "--vdev=" + spec. */
+static bool push2(struct ctl_dp *dp, size_t *used, const char *prefix, const char *value)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof(buf), "%s%s", prefix, value);
+    return n > 0 && (size_t)n < sizeof(buf) && push(dp, used, buf);
 }
 
 static uint64_t free_hugepage_mb(void)
@@ -72,29 +81,31 @@ int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const cha
     dp->mem_mb = ctl_dp_mem_mb(o, n_edges, routes_bytes);
     uint64_t huge_free = free_hugepage_mb();
     dp->hugepages = o->huge == 1 || (o->huge == -1 && huge_free >= dp->mem_mb + 64);
-    bool ok = push(dp, &used, "%s", dp_path, 0);
-    ok = ok && push(dp, &used, "-l", NULL, 0) && push(dp, &used, "%s", o->cores_text, 0) &&
+    bool ok = push(dp, &used, dp_path);
+    ok = ok && push(dp, &used, "-l") && push(dp, &used, o->cores_text) &&
          /* no runtime files: --in-memory with hugepages (memfd), --no-shconf without */
-         push(dp, &used, dp->hugepages ? "--in-memory" : "--no-shconf", NULL, 0) &&
-         push(dp, &used, "--no-telemetry", NULL, 0) &&
-         push(dp, &used, "--log-level=4", NULL, 0);
-    if (ok && !dp->hugepages)
-        ok = push(dp, &used, "--no-huge", NULL, 0) && push(dp, &used, "-m", NULL, 0) &&
-             push(dp, &used, "%llu", NULL, dp->mem_mb);
+         push(dp, &used, dp->hugepages ? "--in-memory" : "--no-shconf") &&
+         push(dp, &used, "--no-telemetry") &&
+         push(dp, &used, "--log-level=4");
+    if (ok && !dp->hugepages) {
+        char mb[32];
+        snprintf(mb, sizeof(mb), "%llu", (unsigned long long)dp->mem_mb);
+        ok = push(dp, &used, "--no-huge") && push(dp, &used, "-m") && push(dp, &used, mb);
+    }
     if (o->n_ports == 0) {
         /* the dataplane creates its net_ring loopback ports itself */
-        ok = ok && push(dp, &used, "--no-pci", NULL, 0);
+        ok = ok && push(dp, &used, "--no-pci");
     } else {
         bool any_pci = false;
         for (uint32_t i = 0; i < o->n_ports; i++)
             any_pci |= is_pci(o->ports[i]);
         if (!any_pci)
-            ok = ok && push(dp, &used, "--no-pci", NULL, 0);
+            ok = ok && push(dp, &used, "--no-pci");
         for (uint32_t i = 0; ok && i < o->n_ports; i++) {
             if (is_pci(o->ports[i]))
-                ok = push(dp, &used, "-a", NULL, 0) && push(dp, &used, "%s", o->ports[i], 0);
+                ok = push(dp, &used, "-a") && push(dp, &used, o->ports[i]);
             else
-                ok = push(dp, &used, "--vdev=%s", o->ports[i], 0);
+                ok = push2(dp, &used, "--vdev=", o->ports[i]);
         }
     }
     if (ok && o->eal_extra) {
@@ -102,10 +113,9 @@ int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const cha
         char buf[1024];
         snprintf(buf, sizeof(buf), "%s", o->eal_extra);
         for (char *save = NULL, *t = strtok_r(buf, " ", &save); ok && t; t = strtok_r(NULL, " ", &save))
-            ok = push(dp, &used, "%s", t, 0);
+            ok = push(dp, &used, t);
     }
-    ok = ok && push(dp, &used, "--", NULL, 0) && push(dp, &used, "--image", NULL, 0) &&
-         push(dp, &used, "%s", image_path, 0);
+    ok = ok && push(dp, &used, "--") && push(dp, &used, "--image") && push(dp, &used, image_path);
     return ok ? 0 : -E2BIG;
 }
 
