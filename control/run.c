@@ -15,6 +15,7 @@
 #include "judge.h"
 #include "netem_opts.h"
 #include "profile.h"
+#include "prom.h"
 #include "sla.h"
 #include "timeseries.h"
 #include "met_stats.h"
@@ -199,10 +200,16 @@ struct run {
     double *rss;                   /* one sample per ts row */
     size_t rss_cap;
     struct ctl_judgement judge;
+    struct ctl_prom prom;
+    bool prom_on;
+    const char *phase_name;     /* for the Prometheus page */
+    double target_rate;
 };
 
 static void run_free(struct run *x)
 {
+    if (x->prom_on)
+        ctl_prom_stop(&x->prom);
     if (x->have_graph)
         ctl_graph_free(&x->g);
     if (x->have_stats)
@@ -306,6 +313,20 @@ static void record_row(struct run *x, const struct ctl_snap *cur, const struct c
         x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());
 }
 
+static void publish_prom(struct run *x, const struct ctl_snap *s, uint32_t phase, double rate,
+                         double elapsed)
+{
+    struct ctl_prom_info info = {
+        .tsc_hz = x->r.tsc_hz,
+        .agents = x->o.agents,
+        .edges = x->stats.edges,
+        .phase = phase < x->profile.n ? x->profile.phase[phase].name : "done",
+        .target_rate = rate,
+        .elapsed_s = elapsed,
+    };
+    ctl_prom_publish(&x->prom, s, &info);
+}
+
 /* The generation phase: follows the profile, prints progress once a second,
  * records the time series and the phase boundaries. Returns true when the
  * dataplane died. */
@@ -349,6 +370,8 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
             ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
             double t_s = (double)(cur->mono_ns - start) / 1e9;
             record_row(x, cur, prev, start);
+            if (x->prom_on)
+                publish_prom(x, cur, phase, rate, t_s);
             if (!x->o.quiet) {
                 progress_prefix(x, phase, cur->mono_ns - start);
                 ctl_report_progress(stdout, t_s, cur, prev, x->r.tsc_hz);
@@ -405,6 +428,8 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
     ctl_snap_take(cur, cmd, blocks, true, 0);
     close_phase(x, cur_phase, cur, bound);
     x->r.final = cur;
+    if (x->prom_on)
+        publish_prom(x, cur, x->profile.n, 0, x->r.duration_s);
     return died;
 }
 
@@ -528,6 +553,19 @@ static int run_main(struct run *x, int argc, char **argv)
             fprintf(stderr, "swarmgen: out of memory\n");
             return 1;
         }
+    }
+    if (o->prom_addr) {
+        rc = ctl_prom_start(&x->prom, o->prom_addr, err, sizeof(err));
+        if (rc < 0) {
+            fprintf(stderr, "swarmgen: --prom: %s\n", err);
+            return rc == -EINVAL ? 2 : 1;
+        }
+        x->prom_on = true;
+        struct ctl_prom_info info = {.agents = o->agents, .edges = x->stats.edges, .phase = "setup"};
+        ctl_prom_publish(&x->prom, &x->snap[0], &info);
+        if (!o->quiet)
+            printf("swarmgen: Prometheus metrics at http://%s/metrics (port %u)\n", o->prom_addr,
+                   x->prom.port);
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

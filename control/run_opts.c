@@ -45,6 +45,8 @@ static const char usage[] =
     "                      judged per phase and overall; exit 1 when one is breached\n"
     "  --abort-on-fail     stop the run as soon as a threshold is breached\n"
     "  --csv FILE          time series, one row per second with a phase column\n"
+    "  --prom ADDR:PORT    serve Prometheus metrics at http://ADDR:PORT/metrics during the\n"
+    "                      run (':9100' means 127.0.0.1:9100)\n"
     "  --pcap FILE         write the first --pcap-count frames the dataplane sends (pcap)\n"
     "  --pcap-count N      frames to capture, 1..100000 (default 1000)\n"
     "  --netem SPEC        network emulation: delay=10ms,jitter=2ms,loss=5%,ge=1%/20%,\n"
@@ -272,15 +274,19 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
                     cli_fail("--netem", "the shares of the named classes add up to more than 100%%");
                 o->netem[o->n_netem++] = nc;
             }
-        } else if (cli_is(a, "--pcap")) {
-            o->pcap_path = cli_value(argc, argv, &i, "--pcap");
-            if (!*o->pcap_path || strlen(o->pcap_path) >= 256)
-                cli_fail("--pcap", "expected a file name of 1..255 characters");
+        } else if (cli_is(a, "--prom")) {
+            o->prom_addr = cli_value(argc, argv, &i, "--prom");
+            if (!strchr(o->prom_addr, ':'))
+                cli_fail("--prom", "'%s' is not ADDR:PORT (e.g. 127.0.0.1:9100, [::1]:9100, :9100)", o->prom_addr);
         } else if (cli_is(a, "--pcap-count")) {
             const char *s = cli_value(argc, argv, &i, "--pcap-count");
             if (cli_parse_u64(s, 1, 100000, &v) < 0)
                 cli_fail("--pcap-count", "'%s' is not a frame count in 1..100000", s);
             o->pcap_count = (uint32_t)v;
+        } else if (cli_is(a, "--pcap")) {
+            o->pcap_path = cli_value(argc, argv, &i, "--pcap");
+            if (!*o->pcap_path || strlen(o->pcap_path) >= 256)
+                cli_fail("--pcap", "expected a file name of 1..255 characters");
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else {

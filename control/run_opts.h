@@ -44,6 +44,8 @@ struct ctl_run_opts {
     bool abort_on_fail;
     const char *csv_path;
     const char *pcap_path;
+    const char *prom_addr;   /* --prom ADDR:PORT */
+    const char *html_path;
     uint32_t pcap_count;
     uint32_t n_netem;        /* classes used; [0] is the global class */
     struct ri_netem netem[RI_NETEM_CLASSES];

@@ -368,3 +368,84 @@ Test(system, pcap_capture_of_the_first_frames, .timeout = 60)
     unlink(cap);
     assert_nothing_left();
 }
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+/* One HTTP GET to 127.0.0.1:port; the whole response into `out`. */
+static long http_get(uint16_t port, const char *path, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        return -1;
+    }
+    char req[128];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    /* send the request in two pieces: the server must wait for the end */
+    if (write(fd, req, 10) != 10 || (usleep(20000), write(fd, req + 10, (size_t)n - 10)) != n - 10) {
+        close(fd);
+        return -1;
+    }
+    size_t len = 0;
+    ssize_t k;
+    while (len < cap - 1 && (k = read(fd, out + len, cap - 1 - len)) > 0)
+        len += (size_t)k;
+    out[len] = '\0';
+    close(fd);
+    return (long)len;
+}
+
+Test(system, prometheus_endpoint_serves_a_valid_scrape_during_a_run, .timeout = 90)
+{
+    uint16_t port = (uint16_t)(20000 + getpid() % 20000);
+    char addr[32], scrape[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
+    snprintf(scrape, sizeof(scrape), "/tmp/sg-scrape-%d.txt", (int)getpid());
+    pid_t child = fork();
+    if (child == 0) {
+        /* the scraper: two scrapes during the run, and one wrong path */
+        static char buf[1 << 16];
+        usleep(3000000);
+        long a = http_get(port, "/metrics", buf, sizeof(buf));
+        usleep(1100000);
+        long b = http_get(port, "/metrics", buf, sizeof(buf));
+        FILE *f = fopen(scrape, "w");
+        if (f && a > 0 && b > 0)
+            fputs(buf, f);
+        if (f)
+            fclose(f);
+        static char nf[4096];
+        http_get(port, "/nothing", nf, sizeof(nf));
+        _exit(strstr(nf, "404 Not Found") ? 0 : 3);
+    }
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=6", "--rate", "10000",
+                     "--duration", "6s", "--prom", addr, NULL};
+    run_swarm("/tmp/sg-test-prom.json", 60, 0, extra);
+    int st;
+    waitpid(child, &st, 0);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the wrong path did not get a 404");
+    static char body[1 << 16];
+    cr_assert_gt(proc_read_file(scrape, body, sizeof(body)), 0, "no scrape");
+    cr_assert_not_null(strstr(body, "HTTP/1.1 200 OK"));
+    cr_assert_not_null(strstr(body, "text/plain; version=0.0.4"));
+    const char *p = strstr(body, "\nswarmgen_messages_delivered_total ");
+    cr_assert_not_null(p);
+    cr_assert_gt(atof(p + strlen("\nswarmgen_messages_delivered_total ")), 10000, "delivered during the run");
+    cr_assert_not_null(strstr(body, "swarmgen_message_latency_seconds_bucket{le=\"+Inf\"}"));
+    if (system("command -v promtool >/dev/null 2>&1") == 0) {
+        char cmd[256];
+        /* promtool reads the exposition only: strip the HTTP header */
+        snprintf(cmd, sizeof(cmd), "sed '1,/^\\r$/d' %s | promtool check metrics", scrape);
+        cr_assert_eq(system(cmd), 0, "promtool check metrics failed");
+    } else if (getenv("SWARMGEN_REQUIRE_PROMTOOL")) {
+        cr_assert_fail("promtool is not installed");
+    }
+    unlink(scrape);
+    assert_nothing_left();
+}

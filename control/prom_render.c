@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* The Prometheus text exposition of a metrics snapshot. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "prom.h"
+
+struct out {
+    char *buf;
+    size_t cap, len;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = o->len < o->cap ? o->cap - o->len : 0;
+    int n = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->len += (size_t)n;
+}
+
+static void counter(struct out *o, const char *name, const char *help, uint64_t v)
+{
+    put(o, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+        (unsigned long long)v);
+}
+
+static void gauge(struct out *o, const char *name, const char *help, double v)
+{
+    put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
+}
+
+static const char *const drop_names[] = {
+#define NAME(id, name) name,
+    RI_DROP_REASONS(NAME)
+#undef NAME
+};
+
+/* Upper bounds of the exported latency buckets, in ns, on a 1-2-5 ladder.
+ * Each is moved to the largest value of the histogram bucket holding it, so
+ * an exported bucket counts exactly the values <= its le (1 us becomes
+ * 1.003 us, for instance). */
+static const uint64_t ladder_ns[] = {
+    1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000,
+    1000000, 2000000, 5000000, 10000000, 20000000, 50000000, 100000000,
+    200000000, 500000000, 1000000000, 2000000000, 5000000000ull, 10000000000ull};
+
+size_t ctl_prom_render(char *buf, size_t cap, const struct ctl_snap *s,
+                       const struct ctl_prom_info *info)
+{
+    struct out o = {buf, cap, 0};
+    const struct ri_counters *t = &s->total;
+    counter(&o, "swarmgen_messages_sent_total", "Agent messages generated.", t->msgs_sent);
+    counter(&o, "swarmgen_messages_delivered_total", "Agent messages that reached their destination.",
+            t->msgs_delivered);
+    counter(&o, "swarmgen_messages_forwarded_total", "Relays of agent messages by intermediate agents.",
+            t->msgs_forwarded);
+    counter(&o, "swarmgen_messages_dropped_total", "Agent messages dropped in flight.", t->msgs_dropped);
+    counter(&o, "swarmgen_packets_transmitted_total", "Frames transmitted by the dataplane.", t->pkts_tx);
+    counter(&o, "swarmgen_packets_received_total", "Frames received by the dataplane.", t->pkts_rx);
+    counter(&o, "swarmgen_transmitted_bytes_total", "L2 frame bytes transmitted.", t->bytes_tx);
+    counter(&o, "swarmgen_received_bytes_total", "L2 frame bytes received.", t->bytes_rx);
+    put(&o, "# HELP swarmgen_drops_total Frames dropped by the dataplane, by reason.\n"
+            "# TYPE swarmgen_drops_total counter\n");
+    for (int i = 0; i < RI_DROP_COUNT; i++)
+        put(&o, "swarmgen_drops_total{reason=\"%s\"} %llu\n", drop_names[i],
+            (unsigned long long)t->drops[i]);
+    double hz = info->tsc_hz ? (double)info->tsc_hz : 1e9;
+    put(&o, "# HELP swarmgen_core_busy_seconds_total Time dataplane cores spent in loop passes that did work.\n"
+            "# TYPE swarmgen_core_busy_seconds_total counter\n");
+    for (uint32_t w = 0; w < s->n_workers; w++)
+        put(&o, "swarmgen_core_busy_seconds_total{core=\"%u\"} %.9f\n", w,
+            (double)s->worker[w].cycles_busy / hz);
+    put(&o, "# HELP swarmgen_core_seconds_total Time dataplane cores spent polling.\n"
+            "# TYPE swarmgen_core_seconds_total counter\n");
+    for (uint32_t w = 0; w < s->n_workers; w++)
+        put(&o, "swarmgen_core_seconds_total{core=\"%u\"} %.9f\n", w,
+            (double)s->worker[w].cycles_total / hz);
+
+    const struct met_hist *h = &s->latency;
+    put(&o, "# HELP swarmgen_message_latency_seconds End-to-end latency of delivered agent messages "
+            "(le bounds are histogram bucket tops near a 1-2-5 ladder: exact counts).\n"
+            "# TYPE swarmgen_message_latency_seconds histogram\n");
+    uint64_t cum = 0;
+    uint32_t next_bucket = 0;
+    for (size_t k = 0; k < sizeof(ladder_ns) / sizeof(ladder_ns[0]); k++) {
+        uint32_t last = met_hist_index(ladder_ns[k]);
+        uint64_t le = met_hist_bucket_low(last) + met_hist_bucket_width(last) - 1;
+        for (; next_bucket <= last && next_bucket < MET_HIST_BUCKETS; next_bucket++)
+            cum += h->bucket[next_bucket];
+        put(&o, "swarmgen_message_latency_seconds_bucket{le=\"%.9g\"} %llu\n", (double)le / 1e9,
+            (unsigned long long)cum);
+    }
+    uint64_t total = met_hist_total(h);
+    put(&o, "swarmgen_message_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)total);
+    put(&o, "swarmgen_message_latency_seconds_sum %.9f\n", (double)h->sum / 1e9);
+    put(&o, "swarmgen_message_latency_seconds_count %llu\n", (unsigned long long)total);
+
+    gauge(&o, "swarmgen_target_messages_per_second", "Message rate asked of the dataplane now.",
+          info->target_rate);
+    gauge(&o, "swarmgen_agents", "Simulated agents.", info->agents);
+    gauge(&o, "swarmgen_connections", "Mesh edges (peer connections).", (double)info->edges);
+    gauge(&o, "swarmgen_elapsed_seconds", "Time since generation began.", info->elapsed_s);
+    put(&o, "# HELP swarmgen_phase_info The load-profile phase running now.\n"
+            "# TYPE swarmgen_phase_info gauge\nswarmgen_phase_info{phase=\"");
+    for (const char *c = info->phase ? info->phase : ""; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            put(&o, "\\%c", *c);
+        else if (*c == '\n')
+            put(&o, "\\n");
+        else
+            put(&o, "%c", *c);
+    }
+    put(&o, "\"} 1\n");
+    if (cap)
+        buf[o.len < cap ? o.len : cap - 1] = '\0';
+    return o.len;
+}
