@@ -20,6 +20,7 @@
 #include "timeseries.h"
 #include "met_stats.h"
 #include "report.h"
+#include "report_html.h"
 #include "image.h"
 #include "route.h"
 #include "run_opts.h"
@@ -640,6 +641,15 @@ static int run_main(struct run *x, int argc, char **argv)
         if (rc < 0) {
             fprintf(stderr, "swarmgen: --csv %s: %s\n", o->csv_path, strerror(-rc));
             exit_code = exit_code ? exit_code : 1;
+        }
+    }
+    if (o->html_path) {
+        rc = ctl_report_html(o->html_path, r, NULL);
+        if (rc < 0) {
+            fprintf(stderr, "swarmgen: --html %s: %s\n", o->html_path, strerror(-rc));
+            exit_code = exit_code ? exit_code : 1;
+        } else if (!o->quiet) {
+            printf("swarmgen: HTML report written to %s\n", o->html_path);
         }
     }
     if (o->report_path) {

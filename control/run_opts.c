@@ -45,6 +45,7 @@ static const char usage[] =
     "                      judged per phase and overall; exit 1 when one is breached\n"
     "  --abort-on-fail     stop the run as soon as a threshold is breached\n"
     "  --csv FILE          time series, one row per second with a phase column\n"
+    "  --html FILE         self-contained HTML report with inline SVG charts\n"
     "  --prom ADDR:PORT    serve Prometheus metrics at http://ADDR:PORT/metrics during the\n"
     "                      run (':9100' means 127.0.0.1:9100)\n"
     "  --pcap FILE         write the first --pcap-count frames the dataplane sends (pcap)\n"
@@ -274,6 +275,10 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
                     cli_fail("--netem", "the shares of the named classes add up to more than 100%%");
                 o->netem[o->n_netem++] = nc;
             }
+        } else if (cli_is(a, "--html")) {
+            o->html_path = cli_value(argc, argv, &i, "--html");
+            if (!*o->html_path)
+                cli_fail("--html", "empty file name");
         } else if (cli_is(a, "--prom")) {
             o->prom_addr = cli_value(argc, argv, &i, "--prom");
             if (!strchr(o->prom_addr, ':'))

@@ -325,8 +325,11 @@ static long tshark_count(const char *pcap, const char *filter)
 
 Test(system, pcap_port_frames_pass_wiresharks_dissectors, .timeout = 90)
 {
-    if (system("command -v tshark >/dev/null 2>&1") != 0)
+    if (system("command -v tshark >/dev/null 2>&1") != 0) {
+        if (getenv("SWARMGEN_REQUIRE_TSHARK"))
+            cr_assert_fail("tshark is not installed");
         cr_skip_test("tshark is not installed (tools/install-deps test installs it)");
+    }
     /* an empty capture to read from, and the dataplane's transmit side to a file */
     const unsigned char hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
                                    0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0};
@@ -354,8 +357,11 @@ Test(system, pcap_port_frames_pass_wiresharks_dissectors, .timeout = 90)
 
 Test(system, pcap_capture_of_the_first_frames, .timeout = 60)
 {
-    if (system("command -v tshark >/dev/null 2>&1") != 0)
+    if (system("command -v tshark >/dev/null 2>&1") != 0) {
+        if (getenv("SWARMGEN_REQUIRE_TSHARK"))
+            cr_assert_fail("tshark is not installed");
         cr_skip_test("tshark is not installed (tools/install-deps test installs it)");
+    }
     char cap[64];
     snprintf(cap, sizeof(cap), "/tmp/sg-cap-%d.pcap", (int)getpid());
     char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=6", "--rate", "20000",
@@ -447,5 +453,73 @@ Test(system, prometheus_endpoint_serves_a_valid_scrape_during_a_run, .timeout = 
         cr_assert_fail("promtool is not installed");
     }
     unlink(scrape);
+    assert_nothing_left();
+}
+
+/* Loads `html` in headless Chromium; DOM into dom, console lines counted. */
+static int chromium_console_lines(const char *html, char *dom, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "d=$(mktemp -d); timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic "
+             "--no-first-run --disable-background-networking --disable-component-update --disable-sync "
+             "--user-data-dir=$d --enable-logging=stderr --v=0 --dump-dom file://%s "
+             "2>/tmp/sg-chr-%d.err >/tmp/sg-chr-%d.dom; rm -rf $d",
+             html, (int)getpid(), (int)getpid());
+    if (system(cmd) != 0)
+        return -1;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/sg-chr-%d.dom", (int)getpid());
+    proc_read_file(path, dom, cap);
+    unlink(path);
+    snprintf(cmd, sizeof(cmd), "grep -c ':CONSOLE' /tmp/sg-chr-%d.err; rm -f /tmp/sg-chr-%d.err",
+             (int)getpid(), (int)getpid());
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+Test(system, html_report_opens_in_chromium_with_its_charts_and_no_console_errors, .timeout = 180)
+{
+    if (system("command -v chromium >/dev/null 2>&1") != 0) {
+        if (getenv("SWARMGEN_REQUIRE_CHROMIUM"))
+            cr_assert_fail("chromium is not installed");
+        cr_skip_test("chromium is not installed (tools/install-deps test installs it)");
+    }
+    static char dom[1 << 20];
+    /* the detector itself: a page with a script error must be caught */
+    FILE *f = fopen("/tmp/sg-bad.html", "w");
+    fputs("<html><body><script>undefined_fn();</script></body></html>", f);
+    fclose(f);
+    cr_assert_gt(chromium_console_lines("/tmp/sg-bad.html", dom, sizeof(dom)), 0,
+                 "the console check does not see errors");
+    unlink("/tmp/sg-bad.html");
+
+    char html[64];
+    snprintf(html, sizeof(html), "/tmp/sg-report-%d.html", (int)getpid());
+    char *extra[] = {"--agents", "1000", "--topology", "scalefree:m=3", "--rate", "20000",
+                     "--duration", "5s", "--profile", "spike", "--sla", "p99<10s", "--html", html, NULL};
+    run_swarm("/tmp/sg-test-html.json", 60, 0, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    static char page[1 << 20];
+    cr_assert_gt(proc_read_file(html, page, sizeof(page)), 1000);
+    cr_assert_null(strstr(page, "<script"), "the report needs no script");
+    cr_assert_null(strstr(page, "src=\""), "no external resources");
+    cr_assert_null(strstr(page, "href=\""), "no external resources");
+    cr_assert_eq(chromium_console_lines(html, dom, sizeof(dom)), 0, "console output while loading the report");
+    const char *ids[] = {"chart-throughput", "chart-latency", "chart-latency-cdf", "chart-busy",
+                         "chart-setup", "chart-degree"};
+    for (size_t i = 0; i < 6; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "<svg id=\"%s\"", ids[i]);
+        cr_assert_not_null(strstr(dom, want), "%s missing from the rendered DOM", ids[i]);
+    }
+    cr_assert_not_null(strstr(dom, "<polyline"), "charts have data");
+    unlink(html);
     assert_nothing_left();
 }
