@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: every text parser of the control process — topology
- * specs, SLA rules, netem specs, durations and numbers, scenario files. The
+ * specs, SLA rules, netem specs, durations and numbers, JSON reports,
+ * scenario files. The
  * first byte picks the parser; the rest is its input. */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json_read.h"
 #include "netem_opts.h"
 #include "profile.h"
 #include "sla.h"
@@ -24,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0';
     char err[512];
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: {
         struct ctl_topo_spec spec;
         if (ctl_topo_spec_parse(s, &spec, err, sizeof(err)) == 0) {
@@ -59,6 +61,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cli_parse_u64(s, 0, UINT64_MAX, &v);
         cli_parse_double(s, 0, 1e18, &d);
         cli_parse_duration(s, 0, UINT64_MAX, &v);
+        break;
+    }
+    case 4: {
+        struct jr_doc d;
+        if (jr_parse(&d, (const char *)data + 1, size - 1, NULL) == 0) {
+            double v;
+            jr_number(&d, "latency_us.p99", &v);
+            jr_free(&d);
+        }
         break;
     }
     default: {
