@@ -523,3 +523,45 @@ Test(system, html_report_opens_in_chromium_with_its_charts_and_no_console_errors
     unlink(html);
     assert_nothing_left();
 }
+
+Test(system, tap_ports_bridged_by_the_kernel_in_a_namespace, .timeout = 90)
+{
+    if (geteuid() != 0 || system("command -v ip >/dev/null && command -v bridge >/dev/null") != 0)
+        cr_skip_test("needs root and iproute2");
+    char ns[64], cmd[1024], yaml[64];
+    snprintf(ns, sizeof(ns), "sgtap%d", (int)getpid());
+    snprintf(yaml, sizeof(yaml), "/tmp/sg-tap-%d.yaml", (int)getpid());
+    /* two seconds without traffic while the bridge comes up, then 5,000 msg/s */
+    FILE *f = fopen(yaml, "w");
+    fputs("phases:\n  - name: bridge-up\n    duration: 2s\n    rate: 0\n"
+          "  - name: traffic\n    duration: 2s\n    rate: 5000\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "ip netns add %s", ns);
+    cr_assert_eq(system(cmd), 0);
+    /* the dataplane creates the tap interfaces; a helper bridges them as soon
+     * as they exist, with learning off so every frame crosses to the other */
+    snprintf(cmd, sizeof(cmd),
+             "(for i in $(seq 100); do ip netns exec %s ip link show sgt1 >/dev/null 2>&1 && break; sleep 0.05; done;"
+             " ip netns exec %s sh -c 'ip link add sgbr type bridge && ip link set sgt0 master sgbr &&"
+             " ip link set sgt1 master sgbr && bridge link set dev sgt0 learning off &&"
+             " bridge link set dev sgt1 learning off && ip link set sgbr up && ip link set sgt0 up &&"
+             " ip link set sgt1 up') >/dev/null 2>&1 &",
+             ns, ns);
+    cr_assert_eq(system(cmd), 0);
+    char *argv[] = {"/usr/sbin/ip", "netns", "exec", ns, (char *)proc_bin("SWARMGEN_BIN"), "run",
+                    "--dp", (char *)proc_bin("SWARMGEN_DP"), "--report", "/tmp/sg-test-tap.json",
+                    "--quiet", "--agents", "500", "--topology", "kmesh:k=6", "--profile", yaml,
+                    "--cores", "0", "--port", "net_tap0,iface=sgt0", "--port", "net_tap1,iface=sgt1",
+                    NULL};
+    if (access(argv[0], X_OK) != 0)
+        argv[0] = "/sbin/ip";
+    unlink("/tmp/sg-test-tap.json");
+    proc_run(argv, 80, 0, &r);
+    snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
+    system(cmd);
+    unlink(yaml);
+    proc_read_file("/tmp/sg-test-tap.json", json, sizeof(json));
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    assert_all_delivered();
+    assert_nothing_left();
+}
