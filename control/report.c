@@ -17,37 +17,24 @@ static double pct(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void fmt_us(char *buf, size_t len, uint64_t ns)
+static void fmt_us(char *buf, size_t len, double us)
 {
-    if (ns >= 10000000)
-        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
+    if (us >= 10000)
+        snprintf(buf, len, "%.1fms", us / 1e3);
     else
-        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
+        snprintf(buf, len, "%.1fus", us);
 }
 
-void ctl_report_progress(FILE *f, double elapsed_s, const struct ctl_snap *now,
-                         const struct ctl_snap *before, uint64_t tsc_hz)
+void ctl_report_progress(FILE *f, const struct ctl_ts_row *row)
 {
-    struct ri_counters d;
-    static struct met_hist lat; /* 37 KiB: not on the stack */
-    met_counters_delta(&d, &now->total, &before->total);
-    met_hist_delta(&lat, &now->latency, &before->latency);
-    double dt = (double)(now->mono_ns - before->mono_ns) / 1e9;
-    if (dt <= 0)
-        dt = 1e-9;
     char p50[32], p99[32];
-    fmt_us(p50, sizeof(p50), met_hist_percentile(&lat, 50));
-    fmt_us(p99, sizeof(p99), met_hist_percentile(&lat, 99));
+    fmt_us(p50, sizeof(p50), row->p50_us);
+    fmt_us(p99, sizeof(p99), row->p99_us);
     fprintf(f, "[%6.1fs] %10.0f msg/s %10.0f pkt/s %8.1f Mbit/s  delivered %7.3f%%  p50 %s p99 %s  busy",
-            elapsed_s, (double)d.msgs_delivered / dt, (double)d.pkts_tx / dt,
-            (double)d.bytes_tx * 8 / dt / 1e6, now->total.msgs_sent ? pct(now->total.msgs_delivered, now->total.msgs_sent) : 100.0,
-            p50, p99);
-    for (uint32_t w = 0; w < now->n_workers; w++) {
-        uint64_t busy = now->worker[w].cycles_busy - before->worker[w].cycles_busy;
-        uint64_t total = now->worker[w].cycles_total - before->worker[w].cycles_total;
-        fprintf(f, " %3.0f%%", pct(busy, total));
-    }
-    (void)tsc_hz;
+            row->t_s, row->delivered_per_s, row->pps, row->mbps,
+            row->sent ? pct(row->delivered, row->sent) : 100.0, p50, p99);
+    for (uint32_t w = 0; w < row->n_cores; w++)
+        fprintf(f, " %3.0f%%", row->busy_pct[w]);
     fputc('\n', f);
     fflush(f);
 }

@@ -46,9 +46,8 @@ struct ctl_run_result {
     double build_s, analysis_s, routing_s, dp_setup_s;
 };
 
-/* One progress line for the interval between two snapshots. */
-void ctl_report_progress(FILE *f, double elapsed_s, const struct ctl_snap *now,
-                         const struct ctl_snap *before, uint64_t tsc_hz);
+/* The progress line of one time-series row (an interval of the run). */
+void ctl_report_progress(FILE *f, const struct ctl_ts_row *row);
 
 /* Derived end-of-run figures. */
 struct ctl_run_figures {

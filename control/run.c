@@ -294,8 +294,8 @@ static bool breached_so_far(struct run *x, const struct ctl_snap *now, double se
 
 /* Appends the time-series row for the interval between two snapshots (it
  * belongs to the phase of its midpoint) with a resident-memory sample. */
-static void record_row(struct run *x, const struct ctl_snap *cur, const struct ctl_snap *prev,
-                       uint64_t start)
+static const struct ctl_ts_row *record_row(struct run *x, const struct ctl_snap *cur,
+                                           const struct ctl_snap *prev, uint64_t start)
 {
     uint64_t mid = (prev->mono_ns + cur->mono_ns) / 2;
     uint32_t phase;
@@ -305,13 +305,15 @@ static void record_row(struct run *x, const struct ctl_snap *cur, const struct c
         size_t cap = x->rss_cap ? x->rss_cap * 2 : 64;
         double *nr = realloc(x->rss, cap * sizeof(double));
         if (!nr)
-            return;
+            return NULL;
         x->rss = nr;
         x->rss_cap = cap;
     }
-    if (ctl_ts_add(&x->ts, cur, prev, (double)(cur->mono_ns - start) / 1e9, phase, rate,
-                   ceil(agents * x->o.agents)))
+    const struct ctl_ts_row *row = ctl_ts_add(&x->ts, cur, prev, (double)(cur->mono_ns - start) / 1e9,
+                                              phase, rate, ceil(agents * x->o.agents));
+    if (row)
         x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());
+    return row;
 }
 
 static void publish_prom(struct run *x, const struct ctl_snap *s, uint32_t phase, double rate,
@@ -370,12 +372,12 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
         if (now >= next_tick) {
             ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
             double t_s = (double)(cur->mono_ns - start) / 1e9;
-            record_row(x, cur, prev, start);
+            const struct ctl_ts_row *row = record_row(x, cur, prev, start);
             if (x->prom_on)
                 publish_prom(x, cur, phase, rate, t_s);
-            if (!x->o.quiet) {
+            if (!x->o.quiet && row) {
                 progress_prefix(x, phase, cur->mono_ns - start);
-                ctl_report_progress(stdout, t_s, cur, prev, x->r.tsc_hz);
+                ctl_report_progress(stdout, row);
             }
             if (x->o.abort_on_fail && breached_so_far(x, cur, t_s)) {
                 printf("swarmgen: SLA breached at %.1f s, stopping (--abort-on-fail)\n", t_s);

@@ -2,7 +2,6 @@
 #include "route.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,27 +55,18 @@ struct route_job {
     const uint32_t *dests;
     uint32_t n_dests;
     uint16_t *next;
-    uint32_t next_batch;
     int rc;
 };
 
-static void *route_worker(void *arg)
+static void route_batch(void *arg, uint32_t first, uint32_t cnt)
 {
     struct route_job *j = arg;
     uint64_t ds[CTL_MSBFS_WIDTH];
     uint32_t reached[CTL_MSBFS_WIDTH], ecc[CTL_MSBFS_WIDTH];
-    for (;;) {
-        uint32_t b = __atomic_fetch_add(&j->next_batch, 1, __ATOMIC_RELAXED);
-        uint64_t first = (uint64_t)b * CTL_MSBFS_WIDTH;
-        if (first >= j->n_dests)
-            break;
-        uint32_t cnt = j->n_dests - first < CTL_MSBFS_WIDTH ? (uint32_t)(j->n_dests - first) : CTL_MSBFS_WIDTH;
-        struct route_batch rb = {j->g, j->next, j->n_dests, (uint32_t)first};
-        int rc = ctl_msbfs(j->g, j->dests + first, cnt, ds, reached, ecc, visit, &rb);
-        if (rc < 0)
-            __atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
-    }
-    return NULL;
+    struct route_batch rb = {j->g, j->next, j->n_dests, first};
+    int rc = ctl_msbfs(j->g, j->dests + first, cnt, ds, reached, ecc, visit, &rb);
+    if (rc < 0)
+        __atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
 }
 
 int ctl_route_build(const struct ctl_graph *g, const uint32_t *dests, uint32_t n_dests,
@@ -88,18 +78,7 @@ int ctl_route_build(const struct ctl_graph *g, const uint32_t *dests, uint32_t n
     size_t total = (size_t)g->n * n_dests;
     for (size_t i = 0; i < total; i++)
         next[i] = CTL_ROUTE_NONE;
-    struct route_job j = {g, dests, n_dests, next, 0, 0};
-    if (threads < 1)
-        threads = 1;
-    if (threads > 64)
-        threads = 64;
-    pthread_t tid[64];
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads; t++)
-        if (pthread_create(&tid[started], NULL, route_worker, &j) == 0)
-            started++;
-    route_worker(&j);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
+    struct route_job j = {g, dests, n_dests, next, 0};
+    ctl_msbfs_parallel(n_dests, threads, route_batch, &j);
     return j.rc;
 }

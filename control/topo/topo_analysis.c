@@ -91,11 +91,47 @@ int ctl_msbfs(const struct ctl_graph *g, const uint32_t *src, uint32_t n_src, ui
     return 0;
 }
 
+struct batches {
+    uint32_t n;
+    uint32_t next; /* next batch, taken with an atomic fetch-add */
+    ctl_batch_fn fn;
+    void *arg;
+};
+
+static void *batch_worker(void *arg)
+{
+    struct batches *b = arg;
+    for (;;) {
+        uint32_t k = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+        uint64_t first = (uint64_t)k * CTL_MSBFS_WIDTH;
+        if (first >= b->n)
+            break;
+        uint64_t left = b->n - first;
+        b->fn(b->arg, (uint32_t)first, left < CTL_MSBFS_WIDTH ? (uint32_t)left : CTL_MSBFS_WIDTH);
+    }
+    return NULL;
+}
+
+void ctl_msbfs_parallel(uint32_t n, unsigned threads, ctl_batch_fn fn, void *arg)
+{
+    struct batches b = {n, 0, fn, arg};
+    if (threads < 1)
+        threads = 1;
+    if (threads > 64)
+        threads = 64;
+    pthread_t tid[64];
+    unsigned started = 0;
+    for (unsigned t = 1; t < threads; t++)
+        if (pthread_create(&tid[started], NULL, batch_worker, &b) == 0)
+            started++;
+    batch_worker(&b);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+}
+
 struct job {
     const struct ctl_graph *g;
     const uint32_t *src;
-    uint32_t n_src;
-    uint32_t next_batch; /* shared, taken with an atomic fetch-add */
     uint64_t dist_sum;
     uint64_t pairs;
     uint32_t diameter;
@@ -103,31 +139,22 @@ struct job {
     pthread_mutex_t lock;
 };
 
-static void *bfs_worker(void *arg)
+static void distance_batch(void *arg, uint32_t first, uint32_t cnt)
 {
     struct job *j = arg;
-    uint64_t ds[CTL_MSBFS_WIDTH];
+    uint64_t ds[CTL_MSBFS_WIDTH] = {0};
     uint32_t reached[CTL_MSBFS_WIDTH], ecc[CTL_MSBFS_WIDTH];
-    for (;;) {
-        uint32_t b = __atomic_fetch_add(&j->next_batch, 1, __ATOMIC_RELAXED);
-        uint64_t first = (uint64_t)b * CTL_MSBFS_WIDTH;
-        if (first >= j->n_src)
-            break;
-        uint32_t cnt = j->n_src - first < CTL_MSBFS_WIDTH ? (uint32_t)(j->n_src - first) : CTL_MSBFS_WIDTH;
-        memset(ds, 0, sizeof(ds));
-        int rc = ctl_msbfs(j->g, j->src + first, cnt, ds, reached, ecc, NULL, NULL);
-        pthread_mutex_lock(&j->lock);
-        if (rc < 0)
-            j->rc = rc;
-        for (uint32_t i = 0; i < cnt; i++) {
-            j->dist_sum += ds[i];
-            j->pairs += reached[i] - 1;
-            if (ecc[i] > j->diameter)
-                j->diameter = ecc[i];
-        }
-        pthread_mutex_unlock(&j->lock);
+    int rc = ctl_msbfs(j->g, j->src + first, cnt, ds, reached, ecc, NULL, NULL);
+    pthread_mutex_lock(&j->lock);
+    if (rc < 0)
+        j->rc = rc;
+    for (uint32_t i = 0; rc == 0 && i < cnt; i++) {
+        j->dist_sum += ds[i];
+        j->pairs += reached[i] - 1;
+        if (ecc[i] > j->diameter)
+            j->diameter = ecc[i];
     }
-    return NULL;
+    pthread_mutex_unlock(&j->lock);
 }
 
 static uint32_t count_components(const struct ctl_graph *g)
@@ -226,20 +253,9 @@ int ctl_topo_analyze(const struct ctl_graph *g, uint32_t exact_limit, uint32_t s
             src[i] = ctl_rng_below(&r, n);
         o->sources_sampled = n_src;
     }
-    struct job j = {.g = g, .src = src, .n_src = n_src};
+    struct job j = {.g = g, .src = src};
     pthread_mutex_init(&j.lock, NULL);
-    if (threads < 1)
-        threads = 1;
-    if (threads > 64)
-        threads = 64;
-    pthread_t tid[64];
-    unsigned started = 0;
-    for (unsigned t = 1; t < threads; t++)
-        if (pthread_create(&tid[started], NULL, bfs_worker, &j) == 0)
-            started++;
-    bfs_worker(&j);
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
+    ctl_msbfs_parallel(n_src, threads, distance_batch, &j);
     pthread_mutex_destroy(&j.lock);
     free(src);
     if (j.rc < 0)

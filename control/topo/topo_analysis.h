@@ -55,4 +55,10 @@ typedef void (*ctl_msbfs_visit_fn)(void *arg, uint32_t v, const uint64_t *newbit
 int ctl_msbfs(const struct ctl_graph *g, const uint32_t *src, uint32_t n_src, uint64_t *dist_sum,
               uint32_t *reached, uint32_t *ecc, ctl_msbfs_visit_fn visit, void *arg);
 
+/* Calls fn(arg, first, count) for consecutive batches of up to
+ * CTL_MSBFS_WIDTH of n sources, on `threads` threads (the caller's one
+ * included); returns when every batch is done. fn must be thread-safe. */
+typedef void (*ctl_batch_fn)(void *arg, uint32_t first, uint32_t count);
+void ctl_msbfs_parallel(uint32_t n, unsigned threads, ctl_batch_fn fn, void *arg);
+
 #endif
