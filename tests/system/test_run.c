@@ -565,3 +565,24 @@ Test(system, tap_ports_bridged_by_the_kernel_in_a_namespace, .timeout = 90)
     assert_all_delivered();
     assert_nothing_left();
 }
+
+Test(system, dataplane_refuses_a_foreign_image, .timeout = 60)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/shm/sg-foreign-%d.img", (int)getpid());
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 4096; i++)
+        fputc(i & 0xff, f);
+    fclose(f);
+    char *argv[] = {(char *)proc_bin("SWARMGEN_DP"), "-l", "0", "--no-huge", "-m", "64", "--no-pci",
+                    "--no-shconf", "--no-telemetry", "--log-level=1", "--", "--image", path, NULL};
+    proc_run(argv, 30, 0, &r);
+    unlink(path);
+    cr_assert_eq(r.exit_code, 1, "exit %d: %s", r.exit_code, r.err);
+    cr_assert_not_null(strstr(r.err, "not a run image"), "%s", r.err);
+    char *noimg[] = {(char *)proc_bin("SWARMGEN_DP"), "-l", "0", "--no-huge", "-m", "64", "--no-pci",
+                     "--no-shconf", "--no-telemetry", "--log-level=1", NULL};
+    proc_run(noimg, 30, 0, &r);
+    cr_assert_eq(r.exit_code, 2, "exit %d: %s", r.exit_code, r.err);
+    cr_assert_not_null(strstr(r.err, "--image"), "%s", r.err);
+}
