@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+#include "stun.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <mbedtls/md.h>
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+    wr16(p, (uint16_t)(v >> 16));
+    wr16(p + 2, (uint16_t)v);
+}
+
+bool stun_is_stun(const uint8_t *buf, size_t len)
+{
+    return len >= STUN_HDR_LEN && buf[0] < 4 && rd32(buf + 4) == STUN_MAGIC;
+}
+
+uint32_t stun_crc32(const uint8_t *p, size_t n)
+{
+    /* bitwise: a few hundred bytes per check; no table, no global state */
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+    }
+    return crc ^ 0xffffffffu;
+}
+
+int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->integrity_off = m->fingerprint_off = -1;
+    if (!stun_is_stun(buf, len))
+        return -EBADMSG;
+    m->type = rd16(buf);
+    m->length = rd16(buf + 2);
+    if (m->length % 4 || (size_t)m->length + STUN_HDR_LEN != len)
+        return -EBADMSG;
+    m->tid = buf + 8;
+    size_t off = STUN_HDR_LEN;
+    while (off < len) {
+        if (len - off < 4)
+            return -EPROTO;
+        uint16_t t = rd16(buf + off), l = rd16(buf + off + 2);
+        size_t padded = ((size_t)l + 3) & ~(size_t)3;
+        if (padded > len - off - 4)
+            return -EPROTO;
+        if (m->fingerprint_off >= 0)
+            return -EPROTO; /* nothing may follow FINGERPRINT */
+        const uint8_t *v = buf + off + 4;
+        if (m->integrity_off >= 0 && t != STUN_ATTR_FINGERPRINT) {
+            /* attributes after MESSAGE-INTEGRITY are ignored (RFC 8489 14.5) */
+        } else {
+            switch (t) {
+            case STUN_ATTR_USERNAME:
+                if (l > 513)
+                    return -EPROTO;
+                m->username = v;
+                m->username_len = l;
+                break;
+            case STUN_ATTR_SOFTWARE:
+                m->software = v;
+                m->software_len = l;
+                break;
+            case STUN_ATTR_PRIORITY:
+                if (l != 4)
+                    return -EPROTO;
+                m->has_priority = true;
+                m->priority = rd32(v);
+                break;
+            case STUN_ATTR_USE_CANDIDATE:
+                if (l != 0)
+                    return -EPROTO;
+                m->use_candidate = true;
+                break;
+            case STUN_ATTR_ICE_CONTROLLED:
+            case STUN_ATTR_ICE_CONTROLLING:
+                if (l != 8)
+                    return -EPROTO;
+                if (t == STUN_ATTR_ICE_CONTROLLED)
+                    m->has_controlled = true;
+                else
+                    m->has_controlling = true;
+                m->tiebreaker = (uint64_t)rd32(v) << 32 | rd32(v + 4);
+                break;
+            case STUN_ATTR_ERROR_CODE:
+                if (l < 4 || (v[2] & 0x7) < 3 || (v[2] & 0x7) > 6 || v[3] > 99)
+                    return -EPROTO;
+                m->error_code = (uint16_t)((v[2] & 0x7) * 100 + v[3]);
+                break;
+            case STUN_ATTR_XOR_MAPPED_ADDRESS: {
+                if (l < 4)
+                    return -EPROTO;
+                uint8_t fam = v[1];
+                if (!((fam == 1 && l == 8) || (fam == 2 && l == 20)))
+                    return -EPROTO;
+                struct stun_addr *a = &m->xor_mapped;
+                a->family = fam == 1 ? 4 : 6;
+                a->port = (uint16_t)(rd16(v + 2) ^ (STUN_MAGIC >> 16));
+                uint8_t key[16];
+                wr32(key, STUN_MAGIC);
+                memcpy(key + 4, m->tid, 12);
+                for (int i = 0; i < (fam == 1 ? 4 : 16); i++)
+                    a->ip[i] = v[4 + i] ^ key[i];
+                break;
+            }
+            case STUN_ATTR_MESSAGE_INTEGRITY:
+                if (l != 20)
+                    return -EPROTO;
+                m->integrity_off = (int32_t)off;
+                break;
+            case STUN_ATTR_FINGERPRINT:
+                if (l != 4)
+                    return -EPROTO;
+                m->fingerprint_off = (int32_t)off;
+                break;
+            default:
+                if (t < 0x8000)
+                    m->unknown_required++;
+            }
+        }
+        off += 4 + padded;
+    }
+    return 0;
+}
+
+static int hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *a, size_t alen,
+                     const uint8_t *b, size_t blen, uint8_t out[20])
+{
+    mbedtls_md_context_t ctx;
+    mbedtls_md_init(&ctx);
+    int rc = mbedtls_md_setup(&ctx, mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), 1);
+    if (rc == 0)
+        rc = mbedtls_md_hmac_starts(&ctx, key, key_len);
+    if (rc == 0)
+        rc = mbedtls_md_hmac_update(&ctx, a, alen);
+    if (rc == 0 && blen)
+        rc = mbedtls_md_hmac_update(&ctx, b, blen);
+    if (rc == 0)
+        rc = mbedtls_md_hmac_finish(&ctx, out);
+    mbedtls_md_free(&ctx);
+    return rc ? -EIO : 0;
+}
+
+/* HMAC over the message up to `mi_off` with the length field set as if the
+ * message ended right after MESSAGE-INTEGRITY. */
+static int integrity(const uint8_t *buf, size_t mi_off, const uint8_t *key, size_t key_len,
+                     uint8_t out[20])
+{
+    uint8_t hdr[STUN_HDR_LEN];
+    memcpy(hdr, buf, STUN_HDR_LEN);
+    wr16(hdr + 2, (uint16_t)(mi_off + 24 - STUN_HDR_LEN));
+    return hmac_sha1(key, key_len, hdr, STUN_HDR_LEN, buf + STUN_HDR_LEN, mi_off - STUN_HDR_LEN, out);
+}
+
+int stun_check_integrity(const uint8_t *buf, size_t len, const struct stun_msg *m,
+                         const uint8_t *key, size_t key_len)
+{
+    if (m->integrity_off < 0 || (size_t)m->integrity_off + 24 > len)
+        return -ENOENT;
+    uint8_t mac[20];
+    if (integrity(buf, (size_t)m->integrity_off, key, key_len, mac) < 0)
+        return -EIO;
+    uint8_t diff = 0;
+    for (int i = 0; i < 20; i++)
+        diff |= mac[i] ^ buf[m->integrity_off + 4 + i];
+    return diff ? -EACCES : 0;
+}
+
+int stun_check_fingerprint(const uint8_t *buf, size_t len, const struct stun_msg *m)
+{
+    if (m->fingerprint_off < 0 || (size_t)m->fingerprint_off + 8 > len)
+        return -ENOENT;
+    /* the length field already covers FINGERPRINT: it is the last attribute */
+    uint32_t want = stun_crc32(buf, (size_t)m->fingerprint_off) ^ 0x5354554eu;
+    return rd32(buf + m->fingerprint_off + 4) == want ? 0 : -EACCES;
+}
+
+void stun_begin(struct stun_writer *w, uint8_t *buf, size_t cap, uint16_t type, const uint8_t tid[12])
+{
+    w->buf = buf;
+    w->cap = cap;
+    w->len = 0;
+    w->err = cap < STUN_HDR_LEN;
+    if (w->err)
+        return;
+    wr16(buf, type);
+    wr16(buf + 2, 0);
+    wr32(buf + 4, STUN_MAGIC);
+    memcpy(buf + 8, tid, 12);
+    w->len = STUN_HDR_LEN;
+}
+
+/* Reserves an attribute of `len` value bytes; returns its value pointer. */
+static uint8_t *attr(struct stun_writer *w, uint16_t type, uint16_t len)
+{
+    size_t padded = ((size_t)len + 3) & ~(size_t)3;
+    if (w->err || w->cap - w->len < 4 + padded) {
+        w->err = true;
+        return NULL;
+    }
+    uint8_t *p = w->buf + w->len;
+    wr16(p, type);
+    wr16(p + 2, len);
+    memset(p + 4 + len, w->pad, padded - len);
+    w->len += 4 + padded;
+    wr16(w->buf + 2, (uint16_t)(w->len - STUN_HDR_LEN));
+    return p + 4;
+}
+
+void stun_put_bytes(struct stun_writer *w, uint16_t type, const void *v, uint16_t len)
+{
+    uint8_t *p = attr(w, type, len);
+    if (p && len)
+        memcpy(p, v, len);
+}
+
+void stun_put_u32(struct stun_writer *w, uint16_t type, uint32_t v)
+{
+    uint8_t *p = attr(w, type, 4);
+    if (p)
+        wr32(p, v);
+}
+
+void stun_put_u64(struct stun_writer *w, uint16_t type, uint64_t v)
+{
+    uint8_t *p = attr(w, type, 8);
+    if (p) {
+        wr32(p, (uint32_t)(v >> 32));
+        wr32(p + 4, (uint32_t)v);
+    }
+}
+
+void stun_put_flag(struct stun_writer *w, uint16_t type)
+{
+    attr(w, type, 0);
+}
+
+void stun_put_xor_address(struct stun_writer *w, const struct stun_addr *a)
+{
+    bool v4 = a->family == 4;
+    uint8_t *p = attr(w, STUN_ATTR_XOR_MAPPED_ADDRESS, v4 ? 8 : 20);
+    if (!p)
+        return;
+    p[0] = 0;
+    p[1] = v4 ? 1 : 2;
+    wr16(p + 2, (uint16_t)(a->port ^ (STUN_MAGIC >> 16)));
+    uint8_t key[16];
+    wr32(key, STUN_MAGIC);
+    memcpy(key + 4, w->buf + 8, 12);
+    for (int i = 0; i < (v4 ? 4 : 16); i++)
+        p[4 + i] = a->ip[i] ^ key[i];
+}
+
+void stun_put_error(struct stun_writer *w, uint16_t code, const char *reason)
+{
+    size_t rl = strlen(reason);
+    if (rl > 127)
+        rl = 127;
+    uint8_t *p = attr(w, STUN_ATTR_ERROR_CODE, (uint16_t)(4 + rl));
+    if (!p)
+        return;
+    p[0] = p[1] = 0;
+    p[2] = (uint8_t)(code / 100);
+    p[3] = (uint8_t)(code % 100);
+    memcpy(p + 4, reason, rl);
+}
+
+void stun_put_integrity(struct stun_writer *w, const uint8_t *key, size_t key_len)
+{
+    size_t mi_off = w->len;
+    uint8_t *p = attr(w, STUN_ATTR_MESSAGE_INTEGRITY, 20);
+    if (p && integrity(w->buf, mi_off, key, key_len, p) < 0)
+        w->err = true;
+}
+
+void stun_put_fingerprint(struct stun_writer *w)
+{
+    size_t off = w->len;
+    uint8_t *p = attr(w, STUN_ATTR_FINGERPRINT, 4);
+    if (p)
+        wr32(p, stun_crc32(w->buf, off) ^ 0x5354554eu);
+}
+
+int stun_end(struct stun_writer *w)
+{
+    return w->err ? -ENOSPC : (int)w->len;
+}
