@@ -5,12 +5,21 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ice.h"
 #include "stun.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* an ICE agent must count and survive anything */
+    static const struct ice_config cfg = {ICE_CONTROLLED, false, 7, 1, "bbbb", "key", "aaaa", "key", {4, 1, {1}}};
+    struct ice_agent ice;
+    ice_init(&ice, &cfg);
+    ice_start(&ice, 0);
+    ice_handle_input(&ice, data, (uint16_t)(size > 65535 ? 65535 : size), 1);
+    uint8_t out[512];
+    ice_poll_transmit(&ice, out, sizeof(out));
     struct stun_msg m;
     if (stun_parse(data, size, &m) != 0)
         return 0;

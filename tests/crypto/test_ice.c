@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* The ICE check between two agents wired in memory with a virtual clock
+ * that jumps to the next deadline, and a loss shim. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "ice.h"
+
+struct pair {
+    struct ice_agent a, b;
+    uint64_t now;
+    unsigned drop_first; /* drop this many datagrams, in either direction */
+    unsigned sent;
+    bool a_up, b_up, a_failed, b_failed;
+};
+
+static void setup(struct pair *p, enum ice_role ra, enum ice_role rb, bool b_lite, uint64_t ta, uint64_t tb)
+{
+    memset(p, 0, sizeof(*p));
+    struct ice_config ca = {ra, false, ta, 2130706431u, "aaaa", "apassword-apassword-ap", "bbbb",
+                            "bpassword-bpassword-bp", {4, 5000, {198, 18, 0, 2}}};
+    struct ice_config cb = {rb, b_lite, tb, 2130706431u, "bbbb", "bpassword-bpassword-bp", "aaaa",
+                            "apassword-apassword-ap", {4, 5000, {198, 18, 0, 1}}};
+    cr_assert_eq(ice_init(&p->a, &ca), 0);
+    cr_assert_eq(ice_init(&p->b, &cb), 0);
+    ice_start(&p->a, 0);
+    ice_start(&p->b, 0);
+}
+
+/* Moves datagrams until quiet, then jumps the clock; bounded. */
+static void run(struct pair *p, uint64_t until)
+{
+    uint8_t buf[512];
+    for (int step = 0; step < 10000; step++) {
+        bool moved = false;
+        int n;
+        while ((n = ice_poll_transmit(&p->a, buf, sizeof(buf))) > 0) {
+            moved = true;
+            if (p->sent++ >= p->drop_first)
+                ice_handle_input(&p->b, buf, (uint16_t)n, p->now);
+        }
+        while ((n = ice_poll_transmit(&p->b, buf, sizeof(buf))) > 0) {
+            moved = true;
+            if (p->sent++ >= p->drop_first)
+                ice_handle_input(&p->a, buf, (uint16_t)n, p->now);
+        }
+        enum ice_event e;
+        while ((e = ice_poll_event(&p->a)) != ICE_EV_NONE)
+            p->a_up |= e == ICE_EV_CONNECTED, p->a_failed |= e == ICE_EV_FAILED;
+        while ((e = ice_poll_event(&p->b)) != ICE_EV_NONE)
+            p->b_up |= e == ICE_EV_CONNECTED, p->b_failed |= e == ICE_EV_FAILED;
+        if (moved)
+            continue;
+        uint64_t ta = ice_next_timeout(&p->a), tb = ice_next_timeout(&p->b);
+        uint64_t next = ta < tb ? ta : tb;
+        if (next == UINT64_MAX || next > until)
+            return;
+        if (next > p->now)
+            p->now = next;
+        ice_handle_timeout(&p->a, p->now);
+        ice_handle_timeout(&p->b, p->now);
+    }
+    cr_assert_fail("no progress");
+}
+
+Test(ice, controlling_and_controlled_connect_in_one_round_trip)
+{
+    struct pair p;
+    setup(&p, ICE_CONTROLLING, ICE_CONTROLLED, false, 10, 20);
+    run(&p, 10000000000ull);
+    cr_assert(p.a_up && p.b_up);
+    cr_assert_eq(p.now, 0, "no retransmission needed");
+    cr_assert_eq(p.a.c.requests_sent, 1);
+    cr_assert_eq(p.b.c.responses_sent, 1);
+    cr_assert(p.b.nominated);
+}
+
+Test(ice, lost_checks_are_retransmitted)
+{
+    struct pair p;
+    setup(&p, ICE_CONTROLLING, ICE_CONTROLLED, false, 10, 20);
+    p.drop_first = 3; /* request, retransmission, and the answer to the third */
+    run(&p, 10000000000ull);
+    cr_assert(p.a_up && p.b_up);
+    cr_assert_geq(p.a.c.retransmits, 2);
+    /* 100 ms, then 200 ms, then 400 ms */
+    cr_assert_eq(p.now, 700000000ull, "connected at %llu", (unsigned long long)p.now);
+}
+
+Test(ice, unanswered_checks_fail_after_the_last_try)
+{
+    struct pair p;
+    setup(&p, ICE_CONTROLLING, ICE_CONTROLLED, false, 10, 20);
+    p.drop_first = 1000;
+    run(&p, 100000000000ull);
+    cr_assert(p.a_failed && !p.a_up);
+    cr_assert_eq(p.a.c.requests_sent, ICE_MAX_TRIES);
+}
+
+Test(ice, both_controlling_resolve_by_tiebreaker)
+{
+    struct pair p;
+    setup(&p, ICE_CONTROLLING, ICE_CONTROLLING, false, 10, 99);
+    run(&p, 10000000000ull);
+    cr_assert(p.a_up && p.b_up);
+    cr_assert_eq(p.a.role, ICE_CONTROLLED, "the lower tie-breaker yields");
+    cr_assert_eq(p.b.role, ICE_CONTROLLING);
+    cr_assert_gt(p.a.c.role_conflicts + p.b.c.role_conflicts, 0);
+}
+
+Test(ice, both_controlled_resolve_by_tiebreaker)
+{
+    struct pair p;
+    setup(&p, ICE_CONTROLLED, ICE_CONTROLLED, false, 99, 10);
+    /* nobody checks when both are controlled: one must start */
+    cr_assert_eq(ice_poll_transmit(&p.a, (uint8_t[512]){0}, 512), 0);
+    p.a.role = ICE_CONTROLLING;
+    p.a.tiebreaker = 5; /* now it is controlling with the lower tie-breaker */
+    ice_start(&p.a, 0);
+    run(&p, 10000000000ull);
+    cr_assert(p.a_up && p.b_up);
+}
+
+Test(ice, lite_answerer_only_answers)
+{
+    struct pair p;
+    /* a full controlling agent against an ICE-lite answerer (an SFU's role) */
+    setup(&p, ICE_CONTROLLING, ICE_CONTROLLED, true, 1, 1000000);
+    run(&p, 10000000000ull);
+    cr_assert(p.a_up && p.b_up);
+    cr_assert_eq(p.b.c.requests_sent, 0, "a lite agent never sends checks");
+    struct ice_config bad = {ICE_CONTROLLING, true, 1, 1, "x", "y", "z", "w", {0}};
+    struct ice_agent x;
+    cr_assert_eq(ice_init(&x, &bad), -EINVAL);
+}
+
+Test(ice, wrong_password_username_and_garbage_are_counted)
+{
+    struct pair p;
+    setup(&p, ICE_CONTROLLING, ICE_CONTROLLED, false, 10, 20);
+    strcpy(p.b.local_pwd, "not-the-password-at-all");
+    run(&p, 10000000000ull);
+    cr_assert(!p.a_up && !p.b_up);
+    cr_assert_eq(p.b.c.integrity_failures, ICE_MAX_TRIES);
+    uint8_t junk[64] = {0, 1, 0, 0};
+    cr_assert_lt(ice_handle_input(&p.b, junk, sizeof(junk), p.now), 0);
+    cr_assert_eq(p.b.c.malformed, 1);
+    /* a request for another agent (other username) is ignored */
+    setup(&p, ICE_CONTROLLING, ICE_CONTROLLED, false, 10, 20);
+    strcpy(p.b.local_ufrag, "cccc");
+    uint8_t buf[512];
+    int n = ice_poll_transmit(&p.a, buf, sizeof(buf));
+    cr_assert_gt(n, 0);
+    cr_assert_eq(ice_handle_input(&p.b, buf, (uint16_t)n, 0), 1);
+    cr_assert_eq(p.b.c.ignored, 1);
+}
