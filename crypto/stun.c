@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <mbedtls/md.h>
+#include <mbedtls/sha1.h>
 
 static inline uint16_t rd16(const uint8_t *p)
 {
@@ -143,21 +143,36 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
     return 0;
 }
 
+/* HMAC-SHA1 (RFC 2104) over a || b, on mbedTLS's SHA-1 with stack contexts:
+ * mbedtls_md_setup() would allocate on every message. */
 static int hmac_sha1(const uint8_t *key, size_t key_len, const uint8_t *a, size_t alen,
                      const uint8_t *b, size_t blen, uint8_t out[20])
 {
-    mbedtls_md_context_t ctx;
-    mbedtls_md_init(&ctx);
-    int rc = mbedtls_md_setup(&ctx, mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), 1);
-    if (rc == 0)
-        rc = mbedtls_md_hmac_starts(&ctx, key, key_len);
-    if (rc == 0)
-        rc = mbedtls_md_hmac_update(&ctx, a, alen);
-    if (rc == 0 && blen)
-        rc = mbedtls_md_hmac_update(&ctx, b, blen);
-    if (rc == 0)
-        rc = mbedtls_md_hmac_finish(&ctx, out);
-    mbedtls_md_free(&ctx);
+    uint8_t k[64] = {0}, pad[64], inner[20];
+    if (key_len > 64) {
+        if (mbedtls_sha1_ret(key, key_len, k) != 0)
+            return -EIO;
+    } else {
+        memcpy(k, key, key_len);
+    }
+    mbedtls_sha1_context c;
+    mbedtls_sha1_init(&c);
+    int rc = 0;
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    rc |= mbedtls_sha1_starts_ret(&c);
+    rc |= mbedtls_sha1_update_ret(&c, pad, 64);
+    rc |= mbedtls_sha1_update_ret(&c, a, alen);
+    if (blen)
+        rc |= mbedtls_sha1_update_ret(&c, b, blen);
+    rc |= mbedtls_sha1_finish_ret(&c, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    rc |= mbedtls_sha1_starts_ret(&c);
+    rc |= mbedtls_sha1_update_ret(&c, pad, 64);
+    rc |= mbedtls_sha1_update_ret(&c, inner, 20);
+    rc |= mbedtls_sha1_finish_ret(&c, out);
+    mbedtls_sha1_free(&c);
     return rc ? -EIO : 0;
 }
 

@@ -3,8 +3,8 @@
  * stun: the STUN message codec (RFC 8489) for ICE connectivity checks.
  *
  * Parsing never copies: struct stun_msg points into the caller's buffer.
- * Writing goes into a caller buffer. MESSAGE-INTEGRITY is HMAC-SHA1 (via
- * mbedTLS) with the ICE short-term password as key; FINGERPRINT is CRC-32
+ * Writing goes into a caller buffer. MESSAGE-INTEGRITY is HMAC-SHA1 (on mbedTLS SHA-1,
+ * stack contexts, no allocation) with the ICE short-term password as key; FINGERPRINT is CRC-32
  * XOR 0x5354554e. No allocation, no clock, no global state: every function
  * is thread-safe on distinct buffers.
  */
