@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#include "rtp_stream.h"
+
+#include <string.h>
+
+void rtp_stream_init(struct rtp_stream *s, const struct rtp_stream_config *cfg)
+{
+    memset(s, 0, sizeof(*s));
+    s->cfg = *cfg;
+    struct rtp_stream_config *c = &s->cfg;
+    if (!c->audio_bytes)
+        c->audio_bytes = 160;
+    if (!c->video_bps)
+        c->video_bps = 1000000;
+    if (!c->fps)
+        c->fps = 30;
+    if (!c->gop)
+        c->gop = 60;
+    if (!c->key_factor)
+        c->key_factor = 4;
+    if (!c->mtu_payload)
+        c->mtu_payload = 1100;
+    if (!c->payload_type)
+        c->payload_type = c->kind == RTP_AUDIO ? 111 : 96;
+    s->seq = c->first_seq;
+    s->ts = c->first_ts;
+    if (c->kind == RTP_AUDIO) {
+        s->frame_ns = 20000000ull;
+        s->ts_step = 960; /* 20 ms at 48 kHz */
+    } else {
+        s->frame_ns = 1000000000ull / c->fps;
+        s->ts_step = 90000u / c->fps;
+    }
+}
+
+static void header(struct rtp_stream *s, uint8_t *b, bool marker)
+{
+    b[0] = 0x80; /* version 2, no padding, no extension, no CSRC */
+    b[1] = (uint8_t)((marker ? 0x80 : 0) | (s->cfg.payload_type & 0x7f));
+    b[2] = (uint8_t)(s->seq >> 8);
+    b[3] = (uint8_t)s->seq;
+    b[4] = (uint8_t)(s->ts >> 24);
+    b[5] = (uint8_t)(s->ts >> 16);
+    b[6] = (uint8_t)(s->ts >> 8);
+    b[7] = (uint8_t)s->ts;
+    b[8] = (uint8_t)(s->cfg.ssrc >> 24);
+    b[9] = (uint8_t)(s->cfg.ssrc >> 16);
+    b[10] = (uint8_t)(s->cfg.ssrc >> 8);
+    b[11] = (uint8_t)s->cfg.ssrc;
+}
+
+int rtp_stream_poll(struct rtp_stream *s, uint64_t now, uint8_t *buf, uint16_t cap)
+{
+    if (!s->started) {
+        s->started = true;
+        s->start = now;
+        s->next_frame = now;
+    }
+    if (s->left == 0) {
+        if (now < s->next_frame)
+            return 0;
+        /* a new frame */
+        if (s->frames)
+            s->ts += s->ts_step;
+        if (s->cfg.kind == RTP_AUDIO) {
+            s->frame_bytes = s->cfg.audio_bytes;
+        } else {
+            uint32_t base = s->cfg.video_bps / 8 / s->cfg.fps;
+            bool key = s->frame_no % s->cfg.gop == 0;
+            s->frame_bytes = key ? base * s->cfg.key_factor : base;
+            s->keyframes += key;
+        }
+        s->left = s->frame_bytes;
+        s->frame_no++;
+        s->frames++;
+        /* from the start, so 1e9/fps rounding never accumulates */
+        s->next_frame = s->start + (s->cfg.kind == RTP_AUDIO
+                                        ? s->frame_no * s->frame_ns
+                                        : s->frame_no * 1000000000ull / s->cfg.fps);
+    }
+    uint32_t chunk = s->left < s->cfg.mtu_payload ? s->left : s->cfg.mtu_payload;
+    if ((uint32_t)cap < RTP_HDR_LEN + chunk)
+        return 0;
+    bool last = chunk == s->left;
+    header(s, buf, last);
+    uint32_t done = s->frame_bytes - s->left;
+    for (uint32_t i = 0; i < chunk; i++)
+        buf[RTP_HDR_LEN + i] = (uint8_t)(s->frame_no * 31 + done + i);
+    s->left -= chunk;
+    s->seq++;
+    s->packets++;
+    s->bytes += RTP_HDR_LEN + chunk;
+    return (int)(RTP_HDR_LEN + chunk);
+}
+
+uint64_t rtp_stream_next_timeout(const struct rtp_stream *s)
+{
+    return s->left ? 0 : s->next_frame;
+}

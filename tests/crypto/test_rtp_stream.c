@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Synthetic RTP streams: rates, timestamps, sequence numbers, marker bits,
+ * keyframes, and the packets protected through SRTP. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "media_srtp.h"
+#include "rtp_stream.h"
+
+/* Runs a stream for `seconds` of virtual time; fills per-packet fields. */
+struct seen {
+    int packets, frames, markers;
+    uint16_t last_seq;
+    uint32_t last_ts;
+    int max_len;
+    int key_like; /* frames bigger than twice the average */
+};
+
+static void drive(struct rtp_stream *s, double seconds, struct seen *out, struct media_srtp *srtp)
+{
+    memset(out, 0, sizeof(*out));
+    uint64_t now = 0, end = (uint64_t)(seconds * 1e9);
+    uint8_t buf[1600];
+    int frame_len = 0;
+    bool first = true;
+    while (now < end) {
+        int n = rtp_stream_poll(s, now, buf, sizeof(buf));
+        if (n == 0) {
+            now = rtp_stream_next_timeout(s);
+            continue;
+        }
+        uint16_t seq = (uint16_t)(buf[2] << 8 | buf[3]);
+        uint32_t ts = (uint32_t)buf[4] << 24 | buf[5] << 16 | buf[6] << 8 | buf[7];
+        cr_assert_eq(buf[0], 0x80);
+        if (!first) {
+            cr_assert_eq(seq, (uint16_t)(out->last_seq + 1), "sequence numbers increase by one");
+            cr_assert(ts == out->last_ts || ts == out->last_ts + s->ts_step, "timestamps step by frame");
+        }
+        first = false;
+        out->last_seq = seq;
+        out->last_ts = ts;
+        out->packets++;
+        frame_len += n - RTP_HDR_LEN;
+        if (n > out->max_len)
+            out->max_len = n;
+        if (buf[1] & 0x80) {
+            out->markers++;
+            out->frames++;
+            if (s->cfg.kind == RTP_VIDEO && frame_len > 2 * (int)(s->cfg.video_bps / 8 / s->cfg.fps))
+                out->key_like++;
+            frame_len = 0;
+        }
+        if (srtp) {
+            int len = n;
+            cr_assert_eq(media_protect_rtp(srtp, buf, &len, sizeof(buf)), 0);
+        }
+    }
+}
+
+Test(rtp_stream, audio_is_fifty_packets_a_second)
+{
+    struct rtp_stream s;
+    struct rtp_stream_config c = {.kind = RTP_AUDIO, .ssrc = 0x1234, .first_seq = 65530};
+    rtp_stream_init(&s, &c);
+    struct seen v;
+    drive(&s, 10.0, &v, NULL);
+    cr_assert_eq(v.packets, 500);
+    cr_assert_eq(v.max_len, 12 + 160);
+    cr_assert_eq(v.last_ts, 499 * 960, "48 kHz clock, 20 ms frames");
+    cr_assert_eq(v.last_seq, (uint16_t)(65530 + 499), "sequence numbers wrap");
+}
+
+Test(rtp_stream, video_frames_split_with_marker_and_keyframes)
+{
+    struct rtp_stream s;
+    struct rtp_stream_config c = {.kind = RTP_VIDEO, .ssrc = 0x5678, .video_bps = 2000000, .fps = 30, .gop = 30};
+    rtp_stream_init(&s, &c);
+    struct seen v;
+    drive(&s, 4.0, &v, NULL);
+    cr_assert_eq(v.frames, 120);
+    cr_assert_eq(v.markers, 120, "one marker per frame");
+    cr_assert_leq(v.max_len, 12 + 1100, "packets within the MTU");
+    cr_assert_gt(v.packets, v.frames, "frames span several packets");
+    cr_assert_eq(v.key_like, 4, "a keyframe every 30 frames, 4x larger");
+    cr_assert_eq(s.keyframes, 4);
+    /* bytes per second near the configured bitrate (plus keyframes) */
+    double bps = (double)(s.bytes - 12ull * s.packets) * 8 / 4.0;
+    cr_assert(bps > 2000000 && bps < 2000000 * 1.2, "payload rate %.0f bit/s", bps);
+}
+
+Test(rtp_stream, streams_go_through_srtp)
+{
+    cr_assert_eq(media_srtp_global_init(), 0);
+    uint8_t k[30] = {1, 2, 3};
+    struct media_srtp srtp;
+    cr_assert_eq(media_srtp_init(&srtp, MEDIA_AEAD_AES_128_GCM, k, k), 0);
+    struct rtp_stream s;
+    struct rtp_stream_config c = {.kind = RTP_VIDEO, .ssrc = 9};
+    rtp_stream_init(&s, &c);
+    struct seen v;
+    drive(&s, 1.0, &v, &srtp);
+    cr_assert_eq(srtp.c.protected_rtp, (uint64_t)v.packets);
+    media_srtp_free(&srtp);
+}
