@@ -11,30 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench.h"
 #include "dtls.h"
 #include "sig.h"
 #include "stun.h"
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 int main(int argc, char **argv)
 {
@@ -53,18 +34,18 @@ int main(int argc, char **argv)
     const int n_sig = 2000, n_stun = 100000;
     const uint8_t key[] = "bpassword-bpassword-bp";
     for (int r = 0; r < reps; r++) {
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         for (int i = 0; i < n_sig; i++) {
             msg[0] = (uint8_t)i;
             sig_sign(&kp, msg, sizeof(msg), sg);
         }
-        sign[r] = (now_ns() - t0) / n_sig;
-        t0 = now_ns();
+        sign[r] = (bench_now_ns() - t0) / n_sig;
+        t0 = bench_now_ns();
         for (int i = 0; i < n_sig; i++)
             sink += sig_verify(kp.pk, msg, sizeof(msg), sg);
-        verify[r] = (now_ns() - t0) / n_sig;
+        verify[r] = (bench_now_ns() - t0) / n_sig;
         uint8_t buf[256], tid[12] = {1};
-        t0 = now_ns();
+        t0 = bench_now_ns();
         for (int i = 0; i < n_stun; i++) {
             tid[0] = (uint8_t)i;
             struct stun_writer w;
@@ -81,7 +62,7 @@ int main(int argc, char **argv)
             sink += stun_check_integrity(buf, (size_t)len, &m, key, sizeof(key) - 1);
             sink += stun_check_fingerprint(buf, (size_t)len, &m);
         }
-        stun[r] = (now_ns() - t0) / n_stun;
+        stun[r] = (bench_now_ns() - t0) / n_stun;
     }
     /* DTLS handshakes, both endpoints on this core */
     struct dtls_cert cc, sc;
@@ -94,7 +75,7 @@ int main(int argc, char **argv)
     static const uint8_t id[] = "198.18.0.1:5000";
     const int n_hs = 20;
     for (int r = 0; r < reps; r++) {
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         for (int k = 0; k < n_hs; k++) {
             struct dtls_config ccfg = {false, &cc, sc.fingerprint, (uint64_t)k * 2 + 1, NULL, 0, 0, 0};
             struct dtls_config scfg = {true, &sc, cc.fingerprint, (uint64_t)k * 2 + 2, id, sizeof(id) - 1, 0, 0};
@@ -115,15 +96,15 @@ int main(int argc, char **argv)
             dtls_free(&c);
             dtls_free(&s);
         }
-        hs[r] = (now_ns() - t0) / n_hs;
+        hs[r] = (bench_now_ns() - t0) / n_hs;
     }
     dtls_cert_free(&cc);
     dtls_cert_free(&sc);
     printf("median of %d rounds\n", reps);
-    printf("ed25519 sign   (64 B)          %8.2f us\n", median(sign, reps) / 1e3);
-    printf("ed25519 verify (64 B)          %8.2f us\n", median(verify, reps) / 1e3);
-    printf("ICE check: build + parse + verify MI and FINGERPRINT  %8.0f ns\n", median(stun, reps));
-    double h = median(hs, reps);
+    printf("ed25519 sign   (64 B)          %8.2f us\n", bench_median(sign, reps) / 1e3);
+    printf("ed25519 verify (64 B)          %8.2f us\n", bench_median(verify, reps) / 1e3);
+    printf("ICE check: build + parse + verify MI and FINGERPRINT  %8.0f ns\n", bench_median(stun, reps));
+    double h = bench_median(hs, reps);
     printf("DTLS 1.2 handshake, both ends on one core           %8.2f ms  (%.0f handshakes/s per core)\n",
            h / 1e6, 1e9 / h);
     return sink == 12345 ? 1 : 0;

@@ -7,24 +7,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <usrsctp.h>
 
+#include "bench.h"
 #include "sctp_crc32c.h"
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static uint32_t usr(const void *p, size_t n)
 {
@@ -55,15 +42,14 @@ int main(int argc, char **argv)
             double v[100];
             int n = 200000;
             for (int r = 0; r < reps; r++) {
-                double t0 = now_ns();
+                double t0 = bench_now_ns();
                 for (int i = 0; i < n; i++) {
                     buf[0] = (uint8_t)i;
                     sink += impl[k].f(buf, sizes[s]);
                 }
-                v[r] = (now_ns() - t0) / n;
+                v[r] = (bench_now_ns() - t0) / n;
             }
-            qsort(v, (size_t)reps, sizeof(double), cmp);
-            res[k][s] = v[reps / 2];
+            res[k][s] = bench_median(v, reps);
             if (k == 2)
                 usr_ns[s] = res[k][s];
         }

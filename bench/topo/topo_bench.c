@@ -8,31 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "route.h"
 #include "topo.h"
 #include "topo_analysis.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 int main(int argc, char **argv)
 {
@@ -56,17 +37,17 @@ int main(int argc, char **argv)
         bool exact = true, routed = n <= 20000;
         for (int k = 0; k < reps; k++) {
             struct ctl_graph g;
-            double t0 = now_s();
+            double t0 = (bench_now_ns() / 1e9);
             if (ctl_topo_build(&spec, n, (uint64_t)k + 1, &g, err, sizeof(err)) < 0) {
                 fprintf(stderr, "build: %s\n", err);
                 return 1;
             }
-            b[k] = now_s() - t0;
+            b[k] = (bench_now_ns() / 1e9) - t0;
             edges = g.n_edges;
             struct ctl_topo_stats st;
-            t0 = now_s();
+            t0 = (bench_now_ns() / 1e9);
             ctl_topo_analyze(&g, 20000, 256, 1, threads, &st);
-            a[k] = now_s() - t0;
+            a[k] = (bench_now_ns() / 1e9) - t0;
             exact = st.exact;
             ctl_topo_stats_free(&st);
             r[k] = 0;
@@ -75,16 +56,16 @@ int main(int argc, char **argv)
                 uint16_t *next = malloc((size_t)n * n * sizeof(uint16_t));
                 for (uint32_t j = 0; j < n; j++)
                     dests[j] = j;
-                t0 = now_s();
+                t0 = (bench_now_ns() / 1e9);
                 ctl_route_build(&g, dests, n, threads, next);
-                r[k] = now_s() - t0;
+                r[k] = (bench_now_ns() / 1e9) - t0;
                 free(dests);
                 free(next);
             }
             ctl_graph_free(&g);
         }
-        printf("%8u %10llu %12.3f %12.3f %12.3f %s\n", n, (unsigned long long)edges, median(b, reps),
-               median(a, reps), routed ? median(r, reps) : 0.0,
+        printf("%8u %10llu %12.3f %12.3f %12.3f %s\n", n, (unsigned long long)edges, bench_median(b, reps),
+               bench_median(a, reps), routed ? bench_median(r, reps) : 0.0,
                exact ? (routed ? "exact analysis, all-pairs routes" : "exact analysis")
                      : "analysis sampled from 256 sources, routes not built");
     }
