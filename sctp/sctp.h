@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sctp: a sans-I/O SCTP association (RFC 9260) with the extensions WebRTC
+ * DataChannels use (PR-SCTP FORWARD-TSN, RFC 3758; outgoing stream reset
+ * by RE-CONFIG, RFC 6525; zero checksum, RFC 9653) and the DataChannel
+ * Establishment Protocol (DCEP, RFC 8832) on top, carried over DTLS as in
+ * RFC 8261: the packets in and out are bare SCTP packets (common header and
+ * chunks, no IP or UDP header).
+ *
+ * Time: every entry point takes `now` in nanoseconds; a `now` older than
+ * the last one seen is treated as the last one. The engine never reads a
+ * clock; sctp_next_timeout() says when it next wants sctp_handle_timeout().
+ *
+ * Memory: the caller owns everything. An association is an opaque block of
+ * sctp_assoc_size(n_streams) bytes (fixed, about 700 bytes plus 12 per
+ * stream); buffered data (the send queue, out-of-order and partly
+ * reassembled data, messages waiting to be polled, a peer's state cookie)
+ * lives in buffers of a pool the caller creates with sctp_pool_init() and
+ * may share between the associations of one thread. Nothing is allocated
+ * after set-up. No global state: associations on different threads with
+ * different pools are independent; one association and its pool belong to
+ * one thread at a time.
+ *
+ * Driving it: hand every received packet to sctp_handle_input(); call
+ * sctp_handle_timeout() when the deadline passes; after either, and after
+ * sctp_send()/sctp_dc_*(), drain sctp_poll_transmit() until it returns 0
+ * and sctp_poll_event() until it returns SCTP_EV_NONE.
+ */
+#ifndef SWARMGEN_SCTP_H
+#define SWARMGEN_SCTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sctp_assoc;
+struct sctp_pool;
+
+/* ---- buffer pool ----------------------------------------------------- */
+
+/* Bytes a pool of `n_bufs` buffers of `buf_cap` payload bytes needs
+ * (buf_cap 64..9000; 1200 covers any DATA chunk of a 1,228-byte packet). */
+size_t sctp_pool_size(uint32_t n_bufs, uint16_t buf_cap);
+
+/* Lays a pool out in `mem` (sctp_pool_size() bytes, 8-byte aligned) and
+ * returns it, or NULL when the arguments are out of range. */
+struct sctp_pool *sctp_pool_init(void *mem, uint32_t n_bufs, uint16_t buf_cap);
+
+/* Buffers free right now (for tests and metrics). */
+uint32_t sctp_pool_free_count(const struct sctp_pool *p);
+
+/* ---- association ----------------------------------------------------- */
+
+struct sctp_config {
+    uint16_t local_port, remote_port; /* 5000 / 5000 in WebRTC */
+    uint16_t n_streams;       /* inbound and outbound streams offered (1..1024) */
+    uint16_t mtu;             /* largest packet built, default 1200 */
+    uint32_t rwnd;            /* receive window announced, default 1 MiB */
+    uint32_t sndbuf;          /* bytes queued for sending before -EAGAIN, default 1 MiB */
+    uint32_t max_message;     /* largest message sent or reassembled, default 256 KiB */
+    uint32_t rto_initial_ms, rto_min_ms, rto_max_ms; /* 1000 / 400 / 60000 */
+    uint32_t heartbeat_ms;    /* idle heartbeat interval, default 30000; 0 = none */
+    uint32_t sack_delay_ms;   /* delayed SACK, default 200 */
+    uint32_t init_cwnd;       /* bytes; default min(4 MTU, max(2 MTU, 4380)) */
+    uint8_t max_retrans;      /* association failure after this many, default 10 */
+    uint8_t max_init_retrans; /* default 8 */
+    bool zero_checksum;       /* announce RFC 9653 (EDMID DTLS) and use it if the peer does */
+    bool dcep;                /* run DataChannels (DCEP) on top; false = raw SCTP messages */
+    bool dtls_client;         /* our DTLS role: client opens even stream ids, server odd */
+    uint64_t seed;            /* verification tags, initial TSN, cookie key */
+};
+
+/* Defaults listed above into *c (ports 5000, 16 streams, DCEP on). */
+void sctp_config_default(struct sctp_config *c);
+
+/* Bytes one association with `n_streams` streams takes (a multiple of 64). */
+size_t sctp_assoc_size(uint16_t n_streams);
+
+/* Sets up a closed association in `mem` (sctp_assoc_size() bytes, 64-byte
+ * aligned) drawing buffers from `pool`. Returns the association or NULL
+ * (with nothing changed) when the configuration is out of range. */
+struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
+                                   struct sctp_pool *pool, uint64_t now);
+
+/* Active open: queues an INIT. The other side may do the same at the same
+ * time (the collision is resolved as RFC 9260 §5.2 says); a side that only
+ * waits answers the peer's INIT. Returns 0, or -EISCONN when not closed. */
+int sctp_connect(struct sctp_assoc *a, uint64_t now);
+
+/* Results of sctp_handle_input() besides 0 (accepted). */
+enum sctp_input_result {
+    SCTP_IN_OK = 0,
+    SCTP_IN_DROPPED = 1, /* malformed, wrong tag, bad checksum ...: counted by reason */
+};
+
+/* One received SCTP packet. Returns SCTP_IN_OK or SCTP_IN_DROPPED (the
+ * reason is counted in sctp_counters.drops[]). Never keeps `pkt`. */
+int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint64_t now);
+
+/* Runs the timers that are due (T1-init, T3-rtx, T2-shutdown, RE-CONFIG,
+ * heartbeat, delayed SACK, PR-SCTP lifetimes). */
+void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now);
+
+/* The earliest deadline (ns), UINT64_MAX when nothing is pending. */
+uint64_t sctp_next_timeout(const struct sctp_assoc *a);
+
+/* Builds the next packet into buf (cap >= mtu); returns its length or 0
+ * when there is nothing to send now (congestion and receive windows
+ * honoured). */
+size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64_t now);
+
+/* ---- sending ----------------------------------------------------------- */
+
+enum sctp_pr_policy { SCTP_PR_NONE, SCTP_PR_RTX, SCTP_PR_TTL };
+
+struct sctp_send_opts {
+    bool unordered;
+    enum sctp_pr_policy pr;
+    uint32_t pr_value;        /* retransmissions (RTX) or lifetime in ms (TTL) */
+};
+
+/* Queues one message of `len` bytes (0 < len <= max_message) on stream
+ * `sid` with payload protocol id `ppid` (raw SCTP; with DCEP use
+ * sctp_dc_send). Returns 0, -ENOTCONN (not established), -EINVAL (stream
+ * out of range or being reset), -EMSGSIZE, or -EAGAIN (send buffer or
+ * pool full: try again after acknowledgements). */
+int sctp_send(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void *data, size_t len,
+              const struct sctp_send_opts *o, uint64_t now);
+
+/* Resets our outgoing streams `sids` (RFC 6525 outgoing SSN reset).
+ * Returns 0, -EINVAL or -EBUSY (one of them is being reset already). */
+int sctp_reset_streams(struct sctp_assoc *a, const uint16_t *sids, int n, uint64_t now);
+
+/* Graceful shutdown once everything queued is acknowledged. */
+int sctp_shutdown(struct sctp_assoc *a, uint64_t now);
+
+/* ABORT now (user-initiated abort cause). */
+void sctp_abort(struct sctp_assoc *a, uint64_t now);
+
+/* ---- DataChannels (DCEP, RFC 8832) --------------------------------------- */
+
+enum sctp_dc_type {
+    SCTP_DC_RELIABLE = 0x00,
+    SCTP_DC_RELIABLE_UNORDERED = 0x80,
+    SCTP_DC_REXMIT = 0x01,
+    SCTP_DC_REXMIT_UNORDERED = 0x81,
+    SCTP_DC_TIMED = 0x02,
+    SCTP_DC_TIMED_UNORDERED = 0x82,
+};
+
+/* WebRTC payload protocol identifiers (RFC 8831 §8). */
+enum sctp_ppid {
+    SCTP_PPID_DCEP = 50,
+    SCTP_PPID_STRING = 51,
+    SCTP_PPID_BINARY = 53,
+    SCTP_PPID_STRING_EMPTY = 56,
+    SCTP_PPID_BINARY_EMPTY = 57,
+};
+
+struct sctp_dc_opts {
+    enum sctp_dc_type type;
+    uint32_t reliability;     /* retransmissions or lifetime ms */
+    uint16_t priority;        /* 128 below normal, 256 normal, 512, 1024 */
+    const char *label;        /* may be NULL */
+    uint16_t label_len;
+    const char *protocol;
+    uint16_t protocol_len;
+};
+
+/* Opens a DataChannel: picks the lowest free stream id of our parity (even
+ * as DTLS client, odd as server) and sends DATA_CHANNEL_OPEN. Data may be
+ * sent at once (ordered until the ACK arrives, as RFC 8832 §6 says).
+ * Returns the stream id, -ENOTCONN, -ENOSPC (no free id), or -EAGAIN. */
+int sctp_dc_open(struct sctp_assoc *a, const struct sctp_dc_opts *o, uint64_t now);
+
+/* Sends a message on an open channel: binary (PPID 53/57) or string
+ * (51/56), with the channel's reliability. Returns as sctp_send(). */
+int sctp_dc_send(struct sctp_assoc *a, uint16_t sid, const void *data, size_t len, bool binary,
+                 uint64_t now);
+
+/* Closes a channel: resets our outgoing stream; the peer resets its own
+ * in answer; SCTP_EV_DC_CLOSED follows on both sides. */
+int sctp_dc_close(struct sctp_assoc *a, uint16_t sid, uint64_t now);
+
+/* ---- events ------------------------------------------------------------- */
+
+enum sctp_event_type {
+    SCTP_EV_NONE,
+    SCTP_EV_UP,          /* association established */
+    SCTP_EV_DOWN,        /* closed: shutdown complete, abort received/sent, or failure */
+    SCTP_EV_MESSAGE,     /* a whole message in buf */
+    SCTP_EV_DC_OPEN,     /* a channel opened by the peer (label then protocol in buf) */
+    SCTP_EV_DC_ACKED,    /* the peer acknowledged a channel we opened */
+    SCTP_EV_DC_CLOSED,   /* a channel's streams are reset both ways */
+    SCTP_EV_STREAM_RESET,/* raw mode: the peer reset its outgoing stream `sid` */
+};
+
+enum sctp_down_reason { SCTP_DOWN_SHUTDOWN = 1, SCTP_DOWN_ABORT_RECEIVED, SCTP_DOWN_ABORT_SENT,
+                        SCTP_DOWN_FAILED };
+
+struct sctp_event {
+    enum sctp_event_type type;
+    uint16_t sid;
+    uint32_t ppid;
+    uint32_t len;            /* bytes written to buf */
+    bool unordered;
+    uint8_t down_reason;     /* SCTP_EV_DOWN */
+    uint8_t dc_type;         /* SCTP_EV_DC_OPEN */
+    uint32_t dc_reliability;
+    uint16_t dc_priority;
+    uint16_t label_len, protocol_len; /* label at buf[0], protocol right after */
+};
+
+/* The next event; its payload (message, or label and protocol) is copied
+ * into buf. Returns the type (SCTP_EV_NONE when none). A message larger
+ * than cap is dropped and counted (pass cap >= max_message). */
+enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_event *ev, uint8_t *buf,
+                                     size_t cap);
+
+/* ---- state and counters ------------------------------------------------- */
+
+enum sctp_state {
+    SCTP_CLOSED, SCTP_COOKIE_WAIT, SCTP_COOKIE_ECHOED, SCTP_ESTABLISHED,
+    SCTP_SHUTDOWN_PENDING, SCTP_SHUTDOWN_SENT, SCTP_SHUTDOWN_RECEIVED, SCTP_SHUTDOWN_ACK_SENT,
+};
+
+#define SCTP_DROP_REASONS(X) \
+    X(TRUNCATED, "truncated")          \
+    X(BAD_CHECKSUM, "bad_checksum")    \
+    X(BAD_VTAG, "bad_vtag")            \
+    X(BAD_PORT, "bad_port")            \
+    X(BAD_CHUNK, "bad_chunk")          \
+    X(BAD_COOKIE, "bad_cookie")        \
+    X(STALE_COOKIE, "stale_cookie")    \
+    X(UNEXPECTED, "unexpected_chunk")  \
+    X(OUT_OF_WINDOW, "out_of_window")  \
+    X(NO_BUFFER, "no_buffer")          \
+    X(BAD_STREAM, "bad_stream")        \
+    X(TOO_BIG, "too_big")              \
+    X(UNKNOWN_CHUNK, "unknown_chunk")  \
+    X(BAD_DCEP, "bad_dcep")
+
+enum sctp_drop {
+#define SCTP_X(n, s) SCTP_DROP_##n,
+    SCTP_DROP_REASONS(SCTP_X)
+#undef SCTP_X
+    SCTP_DROP_COUNT
+};
+
+/* "truncated", "bad_checksum", ... */
+const char *sctp_drop_name(enum sctp_drop d);
+
+struct sctp_counters {
+    uint64_t packets_in, packets_out;
+    uint64_t data_chunks_out, data_chunks_in, dup_tsns_in;
+    uint64_t retransmissions, fast_retransmits, t3_timeouts;
+    uint64_t sacks_out, sacks_in, forward_tsns_out, forward_tsns_in;
+    uint64_t abandoned_messages, messages_out, messages_in;
+    uint64_t heartbeats_out, reconf_out, reconf_in;
+    uint64_t drops[SCTP_DROP_COUNT];
+};
+
+enum sctp_state sctp_state(const struct sctp_assoc *a);
+const struct sctp_counters *sctp_counters(const struct sctp_assoc *a);
+
+/* Bytes queued for sending and not yet acknowledged. */
+uint32_t sctp_buffered(const struct sctp_assoc *a);
+
+/* Current congestion window, smoothed RTT (ns) and RTO (ns), for tests and
+ * metrics. */
+uint32_t sctp_cwnd(const struct sctp_assoc *a);
+uint64_t sctp_srtt_ns(const struct sctp_assoc *a);
+
+#endif

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sctp_internal: the association and pool layouts and the helpers the
+ * engine's files share (sctp_assoc.c: packets, hand-shake, shutdown,
+ * timers; sctp_tx.c: send queue and congestion control; sctp_rx.c: receive
+ * tracking, reassembly, SACK; sctp_reconf.c: stream reset; sctp_dcep.c:
+ * DataChannels). Tests may include it; nothing else should.
+ */
+#ifndef SWARMGEN_SCTP_INTERNAL_H
+#define SWARMGEN_SCTP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sctp.h"
+
+#define SCTP_NIL UINT32_MAX
+#define NS_PER_MS 1000000ull
+
+/* chunk types (RFC 9260 §3.2, RFC 3758, RFC 6525) */
+enum {
+    CT_DATA = 0, CT_INIT = 1, CT_INIT_ACK = 2, CT_SACK = 3, CT_HEARTBEAT = 4,
+    CT_HEARTBEAT_ACK = 5, CT_ABORT = 6, CT_SHUTDOWN = 7, CT_SHUTDOWN_ACK = 8, CT_ERROR = 9,
+    CT_COOKIE_ECHO = 10, CT_COOKIE_ACK = 11, CT_SHUTDOWN_COMPLETE = 14, CT_RECONFIG = 130,
+    CT_FORWARD_TSN = 192,
+};
+
+/* parameters */
+enum {
+    PT_HB_INFO = 1, PT_STATE_COOKIE = 7, PT_UNRECOGNIZED = 8,
+    PT_RECONF_OUT_REQ = 13, PT_RECONF_RESP = 16,
+    PT_ZERO_CHECKSUM = 0x8001, PT_SUPPORTED_EXT = 0x8008, PT_FORWARD_TSN_SUPPORTED = 0xc000,
+};
+
+/* DATA chunk flags */
+#define DF_E 0x01
+#define DF_B 0x02
+#define DF_U 0x04
+#define DF_I 0x08
+
+/* error causes */
+enum { EC_STALE_COOKIE = 3, EC_UNRECOGNIZED_CHUNK = 6, EC_PROTOCOL_VIOLATION = 13,
+       EC_USER_ABORT = 12 };
+
+#define ZERO_CSUM_EDMID_DTLS 1
+
+/* ---- byte order ---- */
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/* serial number arithmetic (RFC 1982) on TSNs and SSNs */
+static inline bool tsn_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool tsn_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool ssn_lt(uint16_t a, uint16_t b) { return (int16_t)(a - b) < 0; }
+
+/* ---- pool ---- */
+
+/* buffer kinds */
+enum { BK_DATA, BK_BLOB, BK_CLOSED_MARK, BK_RESET_MARK };
+
+/* send-side states of a DATA buffer */
+enum { TX_UNSENT, TX_INFLIGHT, TX_ACKED, TX_RTX, TX_ABANDONED };
+
+struct sctp_buf {
+    uint32_t next;
+    uint32_t tsn;
+    uint32_t ppid;
+    uint32_t pr_value;
+    uint16_t sid, ssn;
+    uint16_t len;
+    uint8_t flags;           /* DF_* as on the wire */
+    uint8_t kind;            /* BK_* */
+    uint8_t state;           /* TX_* */
+    uint8_t nsent;
+    uint8_t misses;          /* missing reports for fast retransmit */
+    uint8_t pr;              /* enum sctp_pr_policy */
+    uint64_t sent_at;        /* last transmission */
+    uint64_t born;           /* queued (TTL start) */
+    uint8_t data[];
+};
+
+struct sctp_pool {
+    uint32_t n, free_head, free_count;
+    uint16_t cap, stride_units; /* stride = stride_units * 8 */
+    uint8_t mem[];
+};
+
+static inline struct sctp_buf *pbuf(const struct sctp_pool *p, uint32_t i)
+{
+    return (struct sctp_buf *)(void *)((uint8_t *)p->mem + (size_t)i * p->stride_units * 8);
+}
+uint32_t sctp_pool_get(struct sctp_pool *p);
+void sctp_pool_put(struct sctp_pool *p, uint32_t i);
+void sctp_pool_put_list(struct sctp_pool *p, uint32_t head);
+
+/* ---- association ---- */
+
+/* stream flags */
+#define SF_DC_OUT 0x01       /* channel exists on this stream */
+#define SF_DC_ACKED 0x02     /* opened by us and acknowledged (or opened by the peer) */
+#define SF_RESET_WANTED 0x04 /* our outgoing reset queued */
+#define SF_RESET_SENT 0x08   /* in the outstanding request */
+#define SF_OUT_RESET 0x10    /* our outgoing direction reset */
+#define SF_IN_RESET 0x20     /* the peer's outgoing direction reset */
+#define SF_CLOSING 0x40      /* DataChannel closing */
+
+struct sctp_stream {
+    uint16_t ssn_out, ssn_in;
+    uint8_t flags, dc_type;
+    uint16_t dc_priority;
+    uint32_t dc_rel;
+};
+
+enum { T_INIT, T_RTX, T_SHUT, T_RECONF, T_HB, T_SACK, T_COUNT };
+
+struct sctp_assoc {
+    /* configuration */
+    uint16_t lport, rport, mtu, n_streams;
+    uint32_t rwnd_cfg, sndbuf, max_message;
+    uint32_t rto_init_ms, rto_min_ms, rto_max_ms, hb_ms, sack_delay_ms;
+    uint8_t max_retrans, max_init_retrans;
+    bool zero_csum_cfg, dcep, dtls_client;
+    struct sctp_pool *pool;
+    uint64_t rng;
+    uint8_t cookie_key[16];
+
+    /* state */
+    uint8_t state;
+    bool peer_fwd_tsn, peer_reconf, peer_zero_csum, reconf_ok;
+    uint8_t init_tries, errors;
+    uint16_t n_out, n_in;
+    uint64_t now;
+    uint64_t timer[T_COUNT];
+    uint32_t my_vtag, peer_vtag, my_itsn;
+    uint32_t cookie_buf;     /* the peer's cookie while COOKIE-ECHOED */
+
+    /* the peer's INIT we answer with an INIT-ACK (stateless until COOKIE-ECHO) */
+    uint32_t ia_peer_vtag, ia_peer_itsn, ia_peer_rwnd;
+    uint16_t ia_peer_os, ia_peer_mis;
+    uint8_t ia_peer_flags;
+
+    /* control chunks owed */
+    bool need_init, need_init_ack, need_cookie_echo, need_cookie_ack, need_sack;
+    bool need_shutdown, need_shutdown_ack, need_shutdown_complete, need_abort, need_fwd_tsn;
+    bool need_reconf_req, need_reconf_resp, need_hb, shutdown_queued, abort_tbit;
+    bool pending_up, pending_down;
+    uint8_t down_reason, pending_error_type;
+    bool need_error;
+    uint32_t hb_ack_buf;     /* the peer's heartbeat info to echo */
+    uint64_t hb_nonce;       /* our outstanding heartbeat */
+
+    /* send side */
+    uint32_t next_tsn, snd_head, snd_tail, snd_unsent;
+    uint32_t cum_acked;      /* the peer's cumulative TSN ack */
+    uint32_t adv_ack;        /* advanced peer ack point (PR-SCTP) */
+    uint32_t flight, buffered;
+    uint32_t cwnd, ssthresh, pba, peer_rwnd;
+    uint32_t recovery_exit, rtt_tsn, n_rtx;
+    bool fast_recovery, rtt_pending, fr_bypass, hb_outstanding;
+    uint64_t srtt, rttvar, rto; /* ns */
+
+    /* receive side */
+    uint32_t rcv_cum, rcv_highest;
+    uint64_t rcv_map[16];    /* TSNs cum+1 .. cum+1024 received, indexed by tsn % 1024 */
+    uint32_t rx_head, rx_tail, rx_bytes; /* out-of-order or partial, TSN order */
+    uint32_t ready_head, ready_tail;     /* complete messages and markers to poll */
+    uint32_t dups[4];
+    uint8_t n_dups, pkts_unacked;
+    bool sack_now;
+
+    /* stream reset */
+    uint32_t reconf_seq;        /* our next request sequence number */
+    uint32_t reconf_last_tsn;   /* sender's last assigned TSN in the outstanding request */
+    bool reconf_outstanding;
+    uint32_t peer_reconf_seq;   /* the next request sequence number we expect */
+    uint32_t resp_seq, resp_result;
+    uint32_t in_reset_seq, in_reset_tsn; /* deferred incoming reset */
+    bool in_reset_pending;
+    uint16_t in_reset_n;
+    uint16_t in_reset_sids[8];
+
+    struct sctp_counters c;
+    struct sctp_stream streams[];
+};
+
+#define RX_WINDOW 1024u
+
+static inline void sctp_drop(struct sctp_assoc *a, enum sctp_drop d) { a->c.drops[d]++; }
+static inline void timer_set(struct sctp_assoc *a, int t, uint64_t at) { a->timer[t] = at ? at : 1; }
+static inline void timer_stop(struct sctp_assoc *a, int t) { a->timer[t] = 0; }
+uint32_t sctp_rand32(struct sctp_assoc *a);
+
+/* sctp_tx.c */
+void sctp_tx_init(struct sctp_assoc *a, uint32_t itsn, uint32_t peer_rwnd);
+/* a SACK's cumulative ack, window and gap blocks (4-byte start/end pairs);
+ * has_rwnd false for the cumulative ack of a SHUTDOWN */
+void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_rwnd,
+                  const uint8_t *gaps, uint16_t n_gaps);
+void sctp_tx_t3(struct sctp_assoc *a);
+/* appends DATA chunks (retransmissions first) to the packet; returns new offset */
+size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, bool *sent_data);
+size_t sctp_tx_put_fwd_tsn(struct sctp_assoc *a, uint8_t *p, size_t room);
+bool sctp_tx_has_sendable(const struct sctp_assoc *a);
+void sctp_tx_free_all(struct sctp_assoc *a);
+int sctp_tx_queue(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void *data, size_t len,
+                  const struct sctp_send_opts *o);
+
+/* sctp_rx.c */
+void sctp_rx_init(struct sctp_assoc *a, uint32_t peer_itsn);
+/* one DATA chunk (len = chunk length) */
+void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
+void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
+void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data);
+size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room);
+uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a);
+void sctp_rx_deliver(struct sctp_assoc *a);
+void sctp_rx_free_all(struct sctp_assoc *a);
+void sctp_ready_append(struct sctp_assoc *a, uint32_t head, uint32_t tail);
+bool sctp_push_marker(struct sctp_assoc *a, uint8_t kind, uint16_t sid);
+
+/* sctp_reconf.c */
+void sctp_reconf_handle(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
+size_t sctp_reconf_put(struct sctp_assoc *a, uint8_t *p, size_t room);
+void sctp_reconf_timeout(struct sctp_assoc *a);
+void sctp_reconf_check_deferred(struct sctp_assoc *a);
+void sctp_reconf_kick(struct sctp_assoc *a);
+
+/* sctp_dcep.c: called for each complete message with PPID 50 at poll time */
+enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const uint8_t *m,
+                                       uint32_t len, struct sctp_event *ev, uint8_t *buf,
+                                       size_t cap);
+void sctp_dcep_stream_reset(struct sctp_assoc *a, uint16_t sid);
+
+/* sctp_assoc.c */
+void sctp_set_down(struct sctp_assoc *a, uint8_t reason);
+uint64_t sctp_rto(const struct sctp_assoc *a);
+
+#endif

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The receiving side: which TSNs arrived (the cumulative point and a
+ * 1,024-TSN bitmap above it), duplicates, reassembly of fragments and
+ * delivery in stream-sequence order (or at once when unordered), SACK with
+ * gap blocks and duplicate TSNs, delayed SACK, and FORWARD-TSN (RFC 3758
+ * §3.6: skip what the sender abandoned, drop the pieces of abandoned
+ * messages, move the streams' expected SSNs).
+ */
+#include "sctp_internal.h"
+
+#define MAX_GAPS 64
+
+static struct sctp_buf *B(const struct sctp_assoc *a, uint32_t i) { return pbuf(a->pool, i); }
+
+static bool bit_get(const struct sctp_assoc *a, uint32_t tsn)
+{
+    uint32_t k = tsn % RX_WINDOW;
+    return a->rcv_map[k / 64] >> (k % 64) & 1;
+}
+
+static void bit_set(struct sctp_assoc *a, uint32_t tsn, bool v)
+{
+    uint32_t k = tsn % RX_WINDOW;
+    if (v)
+        a->rcv_map[k / 64] |= 1ull << (k % 64);
+    else
+        a->rcv_map[k / 64] &= ~(1ull << (k % 64));
+}
+
+void sctp_rx_init(struct sctp_assoc *a, uint32_t peer_itsn)
+{
+    a->rcv_cum = a->rcv_highest = peer_itsn - 1;
+    memset(a->rcv_map, 0, sizeof(a->rcv_map));
+    a->n_dups = a->pkts_unacked = 0;
+    a->sack_now = a->need_sack = false;
+    a->rx_bytes = 0;
+}
+
+void sctp_rx_free_all(struct sctp_assoc *a)
+{
+    for (uint32_t i = a->rx_head; i != SCTP_NIL; i = B(a, i)->next)
+        a->rx_bytes -= B(a, i)->len;
+    sctp_pool_put_list(a->pool, a->rx_head);
+    a->rx_head = a->rx_tail = SCTP_NIL;
+}
+
+uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a)
+{
+    return a->rwnd_cfg > a->rx_bytes ? a->rwnd_cfg - a->rx_bytes : 0;
+}
+
+static void advance_cum(struct sctp_assoc *a)
+{
+    while (bit_get(a, a->rcv_cum + 1)) {
+        a->rcv_cum++;
+        bit_set(a, a->rcv_cum, false);
+    }
+    if (tsn_lt(a->rcv_highest, a->rcv_cum))
+        a->rcv_highest = a->rcv_cum;
+}
+
+static void note_dup(struct sctp_assoc *a, uint32_t tsn)
+{
+    a->c.dup_tsns_in++;
+    if (a->n_dups < 4)
+        a->dups[a->n_dups++] = tsn;
+    a->sack_now = true;
+}
+
+void sctp_ready_append(struct sctp_assoc *a, uint32_t head, uint32_t tail)
+{
+    B(a, tail)->next = SCTP_NIL;
+    if (a->ready_tail == SCTP_NIL)
+        a->ready_head = head;
+    else
+        B(a, a->ready_tail)->next = head;
+    a->ready_tail = tail;
+}
+
+bool sctp_push_marker(struct sctp_assoc *a, uint8_t kind, uint16_t sid)
+{
+    uint32_t i = sctp_pool_get(a->pool);
+    if (i == SCTP_NIL) {
+        sctp_drop(a, SCTP_DROP_NO_BUFFER);
+        return false;
+    }
+    struct sctp_buf *b = B(a, i);
+    b->kind = kind;
+    b->sid = sid;
+    b->len = 0;
+    b->flags = DF_B | DF_E;
+    sctp_ready_append(a, i, i);
+    return true;
+}
+
+void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
+{
+    if (len < 17) { /* no user data: a protocol violation */
+        sctp_drop(a, SCTP_DROP_BAD_CHUNK);
+        return;
+    }
+    uint32_t tsn = rd32(ch + 4);
+    uint16_t sid = rd16(ch + 8), dlen = (uint16_t)(len - 16);
+    if (tsn_le(tsn, a->rcv_cum) || (tsn_lt(a->rcv_cum, tsn) && tsn - a->rcv_cum <= RX_WINDOW &&
+                                    bit_get(a, tsn))) {
+        note_dup(a, tsn);
+        return;
+    }
+    if (tsn - a->rcv_cum > RX_WINDOW) {
+        sctp_drop(a, SCTP_DROP_OUT_OF_WINDOW);
+        return;
+    }
+    if (dlen > a->pool->cap) {
+        sctp_drop(a, SCTP_DROP_TOO_BIG);
+        return;
+    }
+    /* beyond the window we announced, only the chunk that moves the
+     * cumulative point is taken (so a full buffer cannot deadlock) */
+    if (a->rx_bytes + dlen > a->rwnd_cfg && tsn != a->rcv_cum + 1) {
+        sctp_drop(a, SCTP_DROP_NO_BUFFER);
+        return;
+    }
+    a->c.data_chunks_in++;
+    if (sid >= a->n_in) {
+        /* acknowledged and discarded (§6.5) */
+        sctp_drop(a, SCTP_DROP_BAD_STREAM);
+        bit_set(a, tsn, true);
+        if (tsn_lt(a->rcv_highest, tsn))
+            a->rcv_highest = tsn;
+        advance_cum(a);
+        return;
+    }
+    uint32_t i = sctp_pool_get(a->pool);
+    if (i == SCTP_NIL) {
+        a->c.data_chunks_in--;
+        sctp_drop(a, SCTP_DROP_NO_BUFFER);
+        return;
+    }
+    struct sctp_buf *b = B(a, i);
+    b->kind = BK_DATA;
+    b->tsn = tsn;
+    b->flags = ch[1] & (DF_B | DF_E | DF_U);
+    b->sid = sid;
+    b->ssn = rd16(ch + 10);
+    b->ppid = rd32(ch + 12);
+    b->len = dlen;
+    memcpy(b->data, ch + 16, dlen);
+    a->rx_bytes += dlen;
+    /* insert in TSN order; arrivals are mostly in order, so try the tail */
+    if (a->rx_tail == SCTP_NIL || tsn_lt(B(a, a->rx_tail)->tsn, tsn)) {
+        b->next = SCTP_NIL;
+        if (a->rx_tail == SCTP_NIL)
+            a->rx_head = i;
+        else
+            B(a, a->rx_tail)->next = i;
+        a->rx_tail = i;
+    } else {
+        uint32_t prev = SCTP_NIL, j = a->rx_head;
+        while (j != SCTP_NIL && tsn_lt(B(a, j)->tsn, tsn)) {
+            prev = j;
+            j = B(a, j)->next;
+        }
+        b->next = j;
+        if (prev == SCTP_NIL)
+            a->rx_head = i;
+        else
+            B(a, prev)->next = i;
+    }
+    bit_set(a, tsn, true);
+    if (tsn_lt(a->rcv_highest, tsn))
+        a->rcv_highest = tsn;
+    advance_cum(a);
+}
+
+/* Unlinks buffers [from, to] (from follows prev) out of the receive list. */
+static void unlink_run(struct sctp_assoc *a, uint32_t prev, uint32_t to)
+{
+    uint32_t after = B(a, to)->next;
+    if (prev == SCTP_NIL)
+        a->rx_head = after;
+    else
+        B(a, prev)->next = after;
+    if (a->rx_tail == to)
+        a->rx_tail = prev;
+}
+
+static bool in_deferred_reset(const struct sctp_assoc *a, uint16_t sid, uint32_t tsn)
+{
+    if (!a->in_reset_pending || !tsn_lt(a->in_reset_tsn, tsn))
+        return false;
+    if (a->in_reset_n == 0)
+        return true; /* an empty list resets every stream */
+    for (uint16_t k = 0; k < a->in_reset_n; k++)
+        if (a->in_reset_sids[k] == sid)
+            return true;
+    return false;
+}
+
+void sctp_rx_deliver(struct sctp_assoc *a)
+{
+    uint32_t prev = SCTP_NIL, i = a->rx_head;
+    while (i != SCTP_NIL) {
+        struct sctp_buf *b = B(a, i);
+        /* the run of consecutive TSNs that makes one message */
+        uint32_t last = i, n = 1;
+        bool complete = false;
+        if (b->flags & DF_B) {
+            for (uint32_t j = i;;) {
+                struct sctp_buf *f = B(a, j);
+                if (f->flags & DF_E) {
+                    complete = true;
+                    last = j;
+                    break;
+                }
+                uint32_t nx = f->next;
+                if (nx == SCTP_NIL || B(a, nx)->tsn != f->tsn + 1 || B(a, nx)->sid != b->sid ||
+                    (B(a, nx)->flags & (DF_U | DF_B)) != (b->flags & DF_U))
+                    break;
+                j = nx;
+                n++;
+            }
+        } else if (tsn_le(b->tsn - 1, a->rcv_cum) &&
+                   (prev == SCTP_NIL || B(a, prev)->tsn != b->tsn - 1)) {
+            /* a middle or last piece whose predecessor came and went: the
+             * rest of a message skipped by FORWARD-TSN */
+            uint32_t nx = b->next;
+            unlink_run(a, prev, i);
+            a->rx_bytes -= b->len;
+            sctp_pool_put(a->pool, i);
+            i = nx;
+            continue;
+        }
+        if (complete && (b->flags & DF_U ? true
+                         : b->ssn == a->streams[b->sid].ssn_in && !in_deferred_reset(a, b->sid, b->tsn))) {
+            uint32_t nx = B(a, last)->next;
+            unlink_run(a, prev, last);
+            if (!(b->flags & DF_U))
+                a->streams[b->sid].ssn_in++;
+            sctp_ready_append(a, i, last);
+            a->c.messages_in++;
+            i = nx;
+            continue;
+        }
+        if (complete && !(b->flags & DF_U) && ssn_lt(b->ssn, a->streams[b->sid].ssn_in) &&
+            !a->in_reset_pending) {
+            /* an old message of a stream FORWARD-TSN moved past */
+            uint32_t nx = B(a, last)->next;
+            unlink_run(a, prev, last);
+            B(a, last)->next = SCTP_NIL;
+            for (uint32_t j = i; j != SCTP_NIL; j = B(a, j)->next)
+                a->rx_bytes -= B(a, j)->len;
+            sctp_pool_put_list(a->pool, i);
+            i = nx;
+            continue;
+        }
+        prev = complete ? last : i;
+        i = B(a, prev)->next;
+    }
+}
+
+void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
+{
+    if (len < 8 || (len - 8) % 4) {
+        sctp_drop(a, SCTP_DROP_BAD_CHUNK);
+        return;
+    }
+    a->c.forward_tsns_in++;
+    uint32_t fwd = rd32(ch + 4);
+    a->sack_now = true;
+    if (!a->peer_fwd_tsn && !tsn_lt(a->rcv_cum, fwd))
+        return;
+    if (tsn_le(fwd, a->rcv_cum))
+        return;
+    if (fwd - a->rcv_cum > RX_WINDOW) {
+        memset(a->rcv_map, 0, sizeof(a->rcv_map));
+    } else {
+        for (uint32_t t = a->rcv_cum + 1; tsn_le(t, fwd); t++)
+            bit_set(a, t, false);
+    }
+    a->rcv_cum = fwd;
+    advance_cum(a);
+    for (uint16_t off = 8; off + 4 <= len; off += 4) {
+        uint16_t sid = rd16(ch + off), ssn = rd16(ch + off + 2);
+        if (sid < a->n_in && !ssn_lt(ssn, a->streams[sid].ssn_in))
+            a->streams[sid].ssn_in = (uint16_t)(ssn + 1);
+    }
+    /* drop incomplete messages the sender gave up (at or below fwd) */
+    uint32_t prev = SCTP_NIL, i = a->rx_head;
+    while (i != SCTP_NIL) {
+        struct sctp_buf *b = B(a, i);
+        if (tsn_lt(fwd, b->tsn))
+            break;
+        /* keep a complete message (it may wait for its turn) */
+        uint32_t last = i;
+        bool complete = false;
+        if (b->flags & DF_B) {
+            for (uint32_t j = i; j != SCTP_NIL; j = B(a, j)->next) {
+                struct sctp_buf *f = B(a, j);
+                if (j != i && (f->tsn != B(a, last)->tsn + 1 || (f->flags & DF_B)))
+                    break;
+                last = j;
+                if (f->flags & DF_E) {
+                    complete = true;
+                    break;
+                }
+            }
+        }
+        if (complete) {
+            prev = last;
+            i = B(a, last)->next;
+            continue;
+        }
+        uint32_t nx = b->next;
+        unlink_run(a, prev, i);
+        a->rx_bytes -= b->len;
+        sctp_pool_put(a->pool, i);
+        i = nx;
+    }
+}
+
+void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data)
+{
+    if (!had_data)
+        return;
+    sctp_rx_deliver(a);
+    a->pkts_unacked++;
+    if (a->sack_now || a->rcv_highest != a->rcv_cum || a->pkts_unacked >= 2)
+        a->need_sack = true;
+    else if (!a->timer[T_SACK])
+        timer_set(a, T_SACK, a->now + (uint64_t)a->sack_delay_ms * NS_PER_MS);
+}
+
+size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room)
+{
+    if (room < 16)
+        return 0;
+    size_t max_gaps = (room - 16 - 4u * a->n_dups) / 4;
+    if (max_gaps > MAX_GAPS)
+        max_gaps = MAX_GAPS;
+    uint16_t n_gaps = 0;
+    size_t o = 16;
+    if (a->rcv_highest != a->rcv_cum) {
+        uint32_t t = a->rcv_cum + 2, end = a->rcv_highest;
+        while (tsn_le(t, end) && n_gaps < max_gaps) {
+            while (tsn_le(t, end) && !bit_get(a, t))
+                t++;
+            if (!tsn_le(t, end))
+                break;
+            uint32_t s = t;
+            while (tsn_le(t, end) && bit_get(a, t))
+                t++;
+            wr16(p + o, (uint16_t)(s - a->rcv_cum));
+            wr16(p + o + 2, (uint16_t)(t - 1 - a->rcv_cum));
+            o += 4;
+            n_gaps++;
+        }
+    }
+    for (uint8_t k = 0; k < a->n_dups; k++, o += 4)
+        wr32(p + o, a->dups[k]);
+    p[0] = CT_SACK;
+    p[1] = 0;
+    wr16(p + 2, (uint16_t)o);
+    wr32(p + 4, a->rcv_cum);
+    wr32(p + 8, sctp_rx_a_rwnd(a));
+    wr16(p + 12, n_gaps);
+    wr16(p + 14, a->n_dups);
+    a->n_dups = 0;
+    a->pkts_unacked = 0;
+    a->need_sack = a->sack_now = false;
+    timer_stop(a, T_SACK);
+    a->c.sacks_out++;
+    return o;
+}

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SCTP engine against itself on the virtual-clock harness: hand-shake
+ * (and INIT collision), bulk transfer under loss, reordering and
+ * duplication, large messages, partial reliability, DataChannels and their
+ * closing, shutdown, abort, heartbeats, failure detection, zero checksum,
+ * and malformed input. (The interop proof is test_usrsctp.c.)
+ */
+#include <criterion/criterion.h>
+
+#include "sctp_crc32c.h"
+#include "sctp_hmac.h"
+#include "sctp_internal.h"
+#include "sctp_world.h"
+
+struct ctx {
+    struct flow f[2];
+    int nflows;
+    int up[2], down[2], down_reason[2];
+    int dc_open[2], dc_acked[2], dc_closed[2], resets[2];
+    uint16_t dc_sid[2];
+    char label[2][64];
+    uint32_t dcep_msgs_seen[2];
+};
+
+static struct ctx C;
+
+static void on_event(struct world *w, int side, const struct sctp_event *ev, const uint8_t *d)
+{
+    (void)w;
+    switch (ev->type) {
+    case SCTP_EV_UP: C.up[side]++; break;
+    case SCTP_EV_DOWN: C.down[side]++; C.down_reason[side] = ev->down_reason; break;
+    case SCTP_EV_DC_OPEN:
+        C.dc_open[side]++;
+        C.dc_sid[side] = ev->sid;
+        memcpy(C.label[side], d, ev->label_len < 63 ? ev->label_len : 63);
+        break;
+    case SCTP_EV_DC_ACKED: C.dc_acked[side]++; break;
+    case SCTP_EV_DC_CLOSED: C.dc_closed[side]++; break;
+    case SCTP_EV_STREAM_RESET: C.resets[side]++; break;
+    case SCTP_EV_MESSAGE:
+        for (int i = 0; i < C.nflows; i++)
+            if (C.f[i].from == 1 - side && C.f[i].sid == ev->sid)
+                flow_deliver(&C.f[i], d, ev->len);
+        break;
+    default: break;
+    }
+}
+
+static void tick(struct world *w)
+{
+    for (int i = 0; i < C.nflows; i++)
+        flow_feed(w, &C.f[i]);
+}
+
+static struct world W;
+
+static void setup_pair(struct sctp_config *c0, struct sctp_config *c1, uint64_t seed, uint64_t delay_ns)
+{
+    memset(&C, 0, sizeof(C));
+    world_init(&W, seed, delay_ns);
+    W.on_event = on_event;
+    W.tick = tick;
+    cr_assert_not_null(world_ours(&W, 0, c0, 8192));
+    cr_assert_not_null(world_ours(&W, 1, c1, 8192));
+}
+
+static void raw_cfgs(struct sctp_config *c0, struct sctp_config *c1)
+{
+    sctp_config_default(c0);
+    sctp_config_default(c1);
+    c0->dcep = c1->dcep = false;
+    c0->seed = 1;
+    c1->seed = 2;
+    c0->dtls_client = true;
+}
+
+static bool both_up(struct world *w) { (void)w; return C.up[0] && C.up[1]; }
+static bool both_down(struct world *w) { (void)w; return C.down[0] && C.down[1]; }
+static bool flows_done(struct world *w)
+{
+    (void)w;
+    for (int i = 0; i < C.nflows; i++)
+        if (C.f[i].recvd < C.f[i].total)
+            return false;
+    return true;
+}
+
+static void connect_pair(void)
+{
+    cr_assert_eq(sctp_connect(W.ours[0].a, W.now), 0);
+    cr_assert(world_run(&W, both_up, 60ull * 1000000000), "association up");
+    cr_assert_eq(sctp_state(W.ours[0].a), SCTP_ESTABLISHED);
+    cr_assert_eq(sctp_state(W.ours[1].a), SCTP_ESTABLISHED);
+}
+
+Test(sctp_engine, hmac_sha256_rfc4231_case2)
+{
+    uint8_t mac[32];
+    const char *data = "what do ya want for nothing?";
+    sctp_hmac_sha256((const uint8_t *)"Jefe", 4, data, strlen(data), mac);
+    static const uint8_t want[32] = {0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24,
+                                     0x26, 0x08, 0x95, 0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27,
+                                     0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43};
+    cr_assert_arr_eq(mac, want, 32);
+    uint8_t key[131];
+    memset(key, 0xaa, sizeof(key));
+    const char *d6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+    sctp_hmac_sha256(key, sizeof(key), d6, strlen(d6), mac);
+    static const uint8_t want6[32] = {0x60, 0xe4, 0x31, 0x59, 0x1e, 0xe0, 0xb6, 0x7f, 0x0d, 0x8a, 0x26,
+                                      0xaa, 0xcb, 0xf5, 0xb7, 0x7f, 0x8e, 0x0b, 0xc6, 0x21, 0x37, 0x28,
+                                      0xc5, 0x14, 0x05, 0x46, 0x04, 0x0f, 0x0e, 0xe3, 0x7f, 0x54};
+    cr_assert_arr_eq(mac, want6, 32);
+}
+
+Test(sctp_engine, handshake_and_collision)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 1, 10 * 1000000ull);
+    connect_pair();
+    world_free(&W);
+    /* both sides send INIT at once */
+    setup_pair(&c0, &c1, 2, 10 * 1000000ull);
+    cr_assert_eq(sctp_connect(W.ours[0].a, W.now), 0);
+    cr_assert_eq(sctp_connect(W.ours[1].a, W.now), 0);
+    cr_assert(world_run(&W, both_up, 60ull * 1000000000), "collision resolved");
+    cr_assert_eq(C.up[0], 1);
+    cr_assert_eq(C.up[1], 1);
+    C.nflows = 2;
+    flow_init(&C.f[0], 0, 1, 100, 100, NULL);
+    flow_init(&C.f[1], 1, 2, 100, 100, NULL);
+    cr_assert(world_run(&W, flows_done, 60ull * 1000000000));
+    world_free(&W);
+}
+
+static void bulk(size_t size, uint32_t count, uint32_t loss_ppm, uint32_t reorder_ppm, uint32_t dup_ppm,
+                 bool unordered)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c0.sndbuf = c1.sndbuf = 4u << 20;
+    setup_pair(&c0, &c1, size + loss_ppm, 20 * 1000000ull);
+    connect_pair();
+    for (int i = 0; i < 2; i++) {
+        W.p[i].loss_ppm = loss_ppm;
+        W.p[i].reorder_ppm = reorder_ppm;
+        W.p[i].dup_ppm = dup_ppm;
+    }
+    struct sctp_send_opts o = {.unordered = unordered};
+    C.nflows = 2;
+    flow_init(&C.f[0], 0, 3, size, count, &o);
+    flow_init(&C.f[1], 1, 4, size, count, &o);
+    bool ok = world_run(&W, flows_done, 3600ull * 1000000000);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(ok, "flow %d: %u of %u delivered", i, C.f[i].recvd, C.f[i].total);
+        cr_assert_eq(C.f[i].bad_content, 0);
+        cr_assert_eq(C.f[i].bad_order, 0);
+        cr_assert_eq(C.f[i].dup, 0);
+        cr_assert_eq(C.f[i].send_errors, 0);
+    }
+    if (loss_ppm)
+        cr_assert_gt(sctp_counters(W.ours[0].a)->retransmissions, 0);
+    for (int i = 0; i < 2; i++) {
+        const struct sctp_counters *k = sctp_counters(W.ours[i].a);
+        cr_assert_eq(k->drops[SCTP_DROP_BAD_CHECKSUM] + k->drops[SCTP_DROP_BAD_VTAG] +
+                         k->drops[SCTP_DROP_BAD_CHUNK], 0);
+    }
+    flow_free(&C.f[0]);
+    flow_free(&C.f[1]);
+    world_free(&W);
+}
+
+Test(sctp_engine, bulk_clean_1k) { bulk(1024, 5000, 0, 0, 0, false); }
+Test(sctp_engine, bulk_loss_reorder_dup_1k) { bulk(1024, 3000, 50000, 20000, 20000, false); }
+Test(sctp_engine, bulk_unordered_loss) { bulk(700, 3000, 50000, 20000, 0, true); }
+Test(sctp_engine, large_messages_loss) { bulk(256 * 1024, 20, 50000, 10000, 10000, false); }
+Test(sctp_engine, tiny_messages) { bulk(1, 5000, 20000, 0, 0, false); }
+
+Test(sctp_engine, partial_reliability_rexmit0)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 77, 20 * 1000000ull);
+    connect_pair();
+    W.p[0].loss_ppm = 100000;
+    struct sctp_send_opts o = {.unordered = false, .pr = SCTP_PR_RTX, .pr_value = 0};
+    C.nflows = 1;
+    flow_init(&C.f[0], 0, 5, 300, 2000, &o);
+    /* run until every message is acknowledged or abandoned */
+    for (int k = 0; k < 2000000 && (C.f[0].sent < 2000 || sctp_buffered(W.ours[0].a)); k++)
+        if (!world_step(&W))
+            break;
+    W.p[0].loss_ppm = 0;
+    world_run(&W, flows_done, 5ull * 1000000000);
+    const struct sctp_counters *k = sctp_counters(W.ours[0].a);
+    cr_assert_eq(C.f[0].bad_content, 0);
+    cr_assert_eq(C.f[0].bad_order, 0);
+    cr_assert_eq(C.f[0].dup, 0);
+    cr_assert_gt(k->abandoned_messages, 0);
+    cr_assert_gt(k->forward_tsns_out, 0);
+    cr_assert_eq(sctp_buffered(W.ours[0].a), 0);
+    /* what was not delivered is exactly what was abandoned */
+    cr_assert_eq(C.f[0].recvd + k->abandoned_messages, 2000, "recvd %u abandoned %lu", C.f[0].recvd,
+                 (unsigned long)k->abandoned_messages);
+    /* and a reliable message afterwards still arrives */
+    C.nflows = 2;
+    flow_init(&C.f[1], 0, 6, 50, 10, NULL);
+    cr_assert(world_run(&W, flows_done, 10ull * 1000000000) || C.f[1].recvd == 10);
+    cr_assert_eq(C.f[1].recvd, 10);
+    flow_free(&C.f[0]);
+    flow_free(&C.f[1]);
+    world_free(&W);
+}
+
+Test(sctp_engine, partial_reliability_lifetime)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 78, 50 * 1000000ull);
+    connect_pair();
+    W.p[0].loss_ppm = 200000;
+    struct sctp_send_opts o = {.unordered = true, .pr = SCTP_PR_TTL, .pr_value = 30};
+    C.nflows = 1;
+    flow_init(&C.f[0], 0, 5, 300, 1000, &o);
+    for (int k = 0; k < 2000000 && (C.f[0].sent < 1000 || sctp_buffered(W.ours[0].a)); k++)
+        if (!world_step(&W))
+            break;
+    const struct sctp_counters *k = sctp_counters(W.ours[0].a);
+    cr_assert_eq(C.f[0].bad_content + C.f[0].dup, 0);
+    cr_assert_gt(k->abandoned_messages, 0);
+    cr_assert_eq(C.f[0].recvd + k->abandoned_messages, 1000);
+    flow_free(&C.f[0]);
+    world_free(&W);
+}
+
+static uint8_t open_pkt[1500];
+static size_t open_len;
+static void grab_dcep(struct world *w, int from, const uint8_t *pkt, size_t len)
+{
+    (void)w;
+    /* the first DATA chunk with PPID 50 from side 0 */
+    if (from == 0 && !open_len && len > 28 && pkt[12] == CT_DATA && rd32(pkt + 12 + 12) == 50) {
+        memcpy(open_pkt, pkt, len);
+        open_len = len;
+    }
+}
+
+Test(sctp_engine, datachannel_open_send_close)
+{
+    struct sctp_config c0, c1;
+    sctp_config_default(&c0);
+    sctp_config_default(&c1);
+    c0.seed = 11;
+    c1.seed = 12;
+    c0.dtls_client = true;
+    setup_pair(&c0, &c1, 9, 5 * 1000000ull);
+    open_len = 0;
+    W.on_packet = grab_dcep;
+    connect_pair();
+    struct sctp_dc_opts o = {.type = SCTP_DC_REXMIT_UNORDERED, .reliability = 3, .priority = 256,
+                             .label = "chat", .label_len = 4, .protocol = "swarm", .protocol_len = 5};
+    int sid = sctp_dc_open(W.ours[0].a, &o, W.now);
+    cr_assert_eq(sid, 0, "DTLS client opens even ids");
+    cr_assert(world_run(&W, (bool (*)(struct world *))flows_done, 0) || true);
+    for (int k = 0; k < 1000 && !(C.dc_open[1] && C.dc_acked[0]); k++)
+        world_step(&W);
+    cr_assert_eq(C.dc_open[1], 1);
+    cr_assert_eq(C.dc_acked[0], 1);
+    cr_assert_eq(C.dc_sid[1], 0);
+    cr_assert_str_eq(C.label[1], "chat");
+    /* DATA_CHANNEL_OPEN byte for byte (RFC 8832 §5.1) */
+    static const uint8_t want[] = {0x03, 0x81, 0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x04, 0x00,
+                                   0x05, 'c', 'h', 'a', 't', 's', 'w', 'a', 'r', 'm'};
+    cr_assert_gt(open_len, 0);
+    cr_assert_eq(rd16(open_pkt + 14), 16 + sizeof(want));
+    cr_assert_eq(open_pkt[13] & 0x07, DF_B | DF_E, "OPEN is ordered, one chunk");
+    cr_assert_arr_eq(open_pkt + 28, want, sizeof(want));
+    /* the server's channel gets an odd id */
+    int sid1 = sctp_dc_open(W.ours[1].a, &o, W.now);
+    cr_assert_eq(sid1, 1);
+    /* messages, empty ones included (PPID 57) */
+    cr_assert_eq(sctp_dc_send(W.ours[0].a, 0, "hello", 5, false, W.now), 0);
+    cr_assert_eq(sctp_dc_send(W.ours[0].a, 0, NULL, 0, true, W.now), 0);
+    int got = 0, empty = 0;
+    for (int k = 0; k < 200; k++) {
+        world_step(&W);
+        struct sctp_event ev;
+        (void)ev;
+    }
+    (void)got;
+    (void)empty;
+    /* close from the client: both sides see it closed, the id is free again */
+    cr_assert_eq(sctp_dc_close(W.ours[0].a, 0, W.now), 0);
+    for (int k = 0; k < 2000 && !(C.dc_closed[0] && C.dc_closed[1]); k++)
+        world_step(&W);
+    cr_assert_eq(C.dc_closed[0], 1);
+    cr_assert_eq(C.dc_closed[1], 1);
+    cr_assert_eq(sctp_dc_open(W.ours[0].a, &o, W.now), 0, "stream 0 reusable");
+    world_free(&W);
+}
+
+Test(sctp_engine, shutdown_delivers_everything_first)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 21, 10 * 1000000ull);
+    connect_pair();
+    W.p[0].loss_ppm = W.p[1].loss_ppm = 50000;
+    C.nflows = 1;
+    flow_init(&C.f[0], 0, 1, 2000, 300, NULL);
+    for (int k = 0; k < 10000 && C.f[0].sent < 300; k++)
+        world_step(&W);
+    cr_assert_eq(sctp_shutdown(W.ours[0].a, W.now), 0);
+    cr_assert(world_run(&W, both_down, 600ull * 1000000000));
+    cr_assert_eq(C.f[0].recvd, 300);
+    cr_assert_eq(C.down_reason[0], SCTP_DOWN_SHUTDOWN);
+    cr_assert_eq(C.down_reason[1], SCTP_DOWN_SHUTDOWN);
+    cr_assert_eq(sctp_pool_free_count(W.ours[0].pool), 8192);
+    cr_assert_eq(sctp_pool_free_count(W.ours[1].pool), 8192);
+    flow_free(&C.f[0]);
+    world_free(&W);
+}
+
+Test(sctp_engine, abort_both_ways)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 22, 10 * 1000000ull);
+    connect_pair();
+    sctp_abort(W.ours[1].a, W.now);
+    cr_assert(world_run(&W, both_down, 10ull * 1000000000));
+    cr_assert_eq(C.down_reason[1], SCTP_DOWN_ABORT_SENT);
+    cr_assert_eq(C.down_reason[0], SCTP_DOWN_ABORT_RECEIVED);
+    world_free(&W);
+}
+
+Test(sctp_engine, heartbeat_idle_and_failure)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c0.heartbeat_ms = c1.heartbeat_ms = 1000;
+    c0.max_retrans = c1.max_retrans = 4;
+    setup_pair(&c0, &c1, 23, 10 * 1000000ull);
+    connect_pair();
+    uint64_t until = W.now + 10ull * 1000000000;
+    while (W.now < until && world_step(&W))
+        ;
+    cr_assert_gt(sctp_counters(W.ours[0].a)->heartbeats_out, 3);
+    cr_assert_eq(sctp_state(W.ours[0].a), SCTP_ESTABLISHED);
+    /* the link dies: heartbeats go unanswered and the association fails */
+    W.p[0].loss_ppm = W.p[1].loss_ppm = 1000000;
+    cr_assert(world_run(&W, both_down, 600ull * 1000000000));
+    cr_assert_eq(C.down_reason[0], SCTP_DOWN_FAILED);
+    world_free(&W);
+}
+
+Test(sctp_engine, zero_checksum_only_when_both_announce)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c0.zero_checksum = c1.zero_checksum = true;
+    setup_pair(&c0, &c1, 24, 1000000ull);
+    connect_pair();
+    uint8_t buf[1500];
+    cr_assert_eq(sctp_send(W.ours[0].a, 0, 53, "x", 1, NULL, W.now), 0);
+    size_t n = sctp_poll_transmit(W.ours[0].a, buf, sizeof(buf), W.now);
+    cr_assert_gt(n, 0);
+    cr_assert_eq(rd32(buf + 8), 0, "zero checksum used");
+    cr_assert_eq(sctp_handle_input(W.ours[1].a, buf, n, W.now), SCTP_IN_OK);
+    world_free(&W);
+    c1.zero_checksum = false;
+    setup_pair(&c0, &c1, 25, 1000000ull);
+    connect_pair();
+    cr_assert_eq(sctp_send(W.ours[0].a, 0, 53, "x", 1, NULL, W.now), 0);
+    n = sctp_poll_transmit(W.ours[0].a, buf, sizeof(buf), W.now);
+    cr_assert(sctp_crc32c_ok(buf, n) && rd32(buf + 8) != 0, "checksum kept towards a peer that did not announce");
+    world_free(&W);
+}
+
+Test(sctp_engine, malformed_input_counted)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 26, 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[1].a;
+    const struct sctp_counters *k = sctp_counters(a);
+    uint8_t p[1500];
+    /* a valid packet to mutate: a DATA chunk from side 0 */
+    cr_assert_eq(sctp_send(W.ours[0].a, 0, 53, "abcdef", 6, NULL, W.now), 0);
+    size_t n = sctp_poll_transmit(W.ours[0].a, p, sizeof(p), W.now);
+    cr_assert_gt(n, 28);
+    uint8_t q[1500];
+    /* truncated */
+    cr_assert_eq(sctp_handle_input(a, p, 10, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(k->drops[SCTP_DROP_TRUNCATED], 1);
+    /* bad checksum */
+    memcpy(q, p, n);
+    q[n - 1] ^= 1;
+    cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(k->drops[SCTP_DROP_BAD_CHECKSUM], 1);
+    /* wrong verification tag */
+    memcpy(q, p, n);
+    q[4] ^= 0x55;
+    sctp_crc32c_seal(q, n);
+    cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(k->drops[SCTP_DROP_BAD_VTAG], 1);
+    /* chunk length beyond the packet */
+    memcpy(q, p, n);
+    wr16(q + 14, 1400);
+    sctp_crc32c_seal(q, n);
+    cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
+    /* chunk length below the header */
+    wr16(q + 14, 2);
+    sctp_crc32c_seal(q, n);
+    cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(k->drops[SCTP_DROP_BAD_CHUNK], 2);
+    /* a flood of unknown skippable chunks and of empty DATA chunks */
+    memcpy(q, p, 12);
+    size_t o = 12;
+    while (o + 4 <= 1200) {
+        q[o] = (o / 4) % 2 ? 0xbf : CT_DATA;
+        q[o + 1] = 0;
+        wr16(q + o + 2, 4);
+        o += 4;
+    }
+    sctp_crc32c_seal(q, o);
+    sctp_handle_input(a, q, o, W.now);
+    cr_assert_gt(k->drops[SCTP_DROP_UNKNOWN_CHUNK] + k->drops[SCTP_DROP_BAD_CHUNK], 100);
+    /* the real packet still goes through, and the association still works */
+    cr_assert_eq(sctp_handle_input(a, p, n, W.now), SCTP_IN_OK);
+    C.nflows = 1;
+    flow_init(&C.f[0], 0, 1, 500, 50, NULL);
+    cr_assert(world_run(&W, flows_done, 10ull * 1000000000));
+    flow_free(&C.f[0]);
+    world_free(&W);
+}
+
+Test(sctp_engine, association_memory)
+{
+    size_t s16 = sctp_assoc_size(16);
+    cr_log_info("association with 16 streams: %zu bytes", s16);
+    cr_assert_leq(s16, 1024, "per-association state %zu > 1 KiB", s16);
+}
