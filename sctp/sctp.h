@@ -129,7 +129,7 @@ int sctp_send(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void *dat
 
 /* Resets our outgoing streams `sids` (RFC 6525 outgoing SSN reset).
  * Returns 0, -EINVAL or -EBUSY (one of them is being reset already). */
-int sctp_reset_streams(struct sctp_assoc *a, const uint16_t *sids, int n, uint64_t now);
+int sctp_reset_outgoing(struct sctp_assoc *a, const uint16_t *sids, int n, uint64_t now);
 
 /* Graceful shutdown once everything queued is acknowledged. */
 int sctp_shutdown(struct sctp_assoc *a, uint64_t now);
@@ -198,7 +198,7 @@ enum sctp_event_type {
 enum sctp_down_reason { SCTP_DOWN_SHUTDOWN = 1, SCTP_DOWN_ABORT_RECEIVED, SCTP_DOWN_ABORT_SENT,
                         SCTP_DOWN_FAILED };
 
-struct sctp_event {
+struct sctp_ev {
     enum sctp_event_type type;
     uint16_t sid;
     uint32_t ppid;
@@ -214,14 +214,14 @@ struct sctp_event {
 /* The next event; its payload (message, or label and protocol) is copied
  * into buf. Returns the type (SCTP_EV_NONE when none). A message larger
  * than cap is dropped and counted (pass cap >= max_message). */
-enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_event *ev, uint8_t *buf,
+enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_ev *ev, uint8_t *buf,
                                      size_t cap);
 
 /* ---- state and counters ------------------------------------------------- */
 
 enum sctp_state {
-    SCTP_CLOSED, SCTP_COOKIE_WAIT, SCTP_COOKIE_ECHOED, SCTP_ESTABLISHED,
-    SCTP_SHUTDOWN_PENDING, SCTP_SHUTDOWN_SENT, SCTP_SHUTDOWN_RECEIVED, SCTP_SHUTDOWN_ACK_SENT,
+    SCTP_ST_CLOSED, SCTP_ST_COOKIE_WAIT, SCTP_ST_COOKIE_ECHOED, SCTP_ST_ESTABLISHED,
+    SCTP_ST_SHUTDOWN_PENDING, SCTP_ST_SHUTDOWN_SENT, SCTP_ST_SHUTDOWN_RECEIVED, SCTP_ST_SHUTDOWN_ACK_SENT,
 };
 
 #define SCTP_DROP_REASONS(X) \

@@ -106,11 +106,12 @@ struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
     a->rng = cfg->seed ^ 0x5c7b9e11d2a4f3c5ull;
     for (int i = 0; i < 16; i += 4)
         wr32(a->cookie_key + i, sctp_rand32(a));
-    a->state = SCTP_CLOSED;
+    a->state = SCTP_ST_CLOSED;
     a->now = now;
     a->cookie_buf = a->hb_ack_buf = SCTP_NIL;
     a->snd_head = a->snd_tail = a->snd_unsent = SCTP_NIL;
     a->rx_head = a->rx_tail = a->ready_head = a->ready_tail = SCTP_NIL;
+    a->sack_q_head = a->sack_q_tail = SCTP_NIL;
     a->rto = (uint64_t)a->rto_init_ms * NS_PER_MS;
     uint32_t min_cwnd = 2u * a->mtu > 4380 ? 2u * a->mtu : 4380;
     a->cwnd = cfg->init_cwnd ? cfg->init_cwnd : (4u * a->mtu < min_cwnd ? 4u * a->mtu : min_cwnd);
@@ -138,10 +139,10 @@ static void free_handshake(struct sctp_assoc *a)
 
 void sctp_set_down(struct sctp_assoc *a, uint8_t reason)
 {
-    if (a->state == SCTP_CLOSED && a->pending_down)
+    if (a->state == SCTP_ST_CLOSED && a->pending_down)
         return;
-    bool was_open = a->state != SCTP_CLOSED;
-    a->state = SCTP_CLOSED;
+    bool was_open = a->state != SCTP_ST_CLOSED;
+    a->state = SCTP_ST_CLOSED;
     for (int t = 0; t < T_COUNT; t++)
         timer_stop(a, t);
     free_handshake(a);
@@ -160,7 +161,7 @@ void sctp_set_down(struct sctp_assoc *a, uint8_t reason)
 
 static void established(struct sctp_assoc *a)
 {
-    a->state = SCTP_ESTABLISHED;
+    a->state = SCTP_ST_ESTABLISHED;
     timer_stop(a, T_INIT);
     free_handshake(a);
     a->pending_up = true;
@@ -175,12 +176,12 @@ static void established(struct sctp_assoc *a)
 int sctp_connect(struct sctp_assoc *a, uint64_t now)
 {
     set_now(a, now);
-    if (a->state != SCTP_CLOSED)
+    if (a->state != SCTP_ST_CLOSED)
         return -EISCONN;
     a->pending_down = false;
     a->my_vtag = rand_tag(a);
     a->my_itsn = sctp_rand32(a);
-    a->state = SCTP_COOKIE_WAIT;
+    a->state = SCTP_ST_COOKIE_WAIT;
     a->init_tries = 0;
     a->need_init = true;
     timer_set(a, T_INIT, a->now + a->rto);
@@ -261,13 +262,13 @@ static bool handle_init(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         return false;
     }
     switch (a->state) {
-    case SCTP_CLOSED:
+    case SCTP_ST_CLOSED:
         /* stateless: the tag and TSN we pick travel in the cookie */
         a->my_vtag = rand_tag(a);
         a->my_itsn = sctp_rand32(a);
         break;
-    case SCTP_COOKIE_WAIT:
-    case SCTP_COOKIE_ECHOED:
+    case SCTP_ST_COOKIE_WAIT:
+    case SCTP_ST_COOKIE_ECHOED:
         break; /* collision: answer with the tag and TSN of our own INIT (§5.2.1) */
     default:
         sctp_drop(a, SCTP_DROP_UNEXPECTED); /* restart of an established association: not supported */
@@ -285,7 +286,7 @@ static bool handle_init(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
 
 static bool handle_init_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
 {
-    if (a->state != SCTP_COOKIE_WAIT) {
+    if (a->state != SCTP_ST_COOKIE_WAIT) {
         sctp_drop(a, SCTP_DROP_UNEXPECTED);
         return false;
     }
@@ -309,7 +310,7 @@ static bool handle_init_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
     memcpy(cb->data, cookie, clen);
     a->cookie_buf = b;
     adopt_peer(a, rd32(ch + 4), rd32(ch + 16), rd32(ch + 8), rd16(ch + 12), rd16(ch + 14), flags);
-    a->state = SCTP_COOKIE_ECHOED;
+    a->state = SCTP_ST_COOKIE_ECHOED;
     a->need_init = false;
     a->need_cookie_echo = true;
     a->init_tries = 0;
@@ -360,20 +361,20 @@ static bool handle_cookie_echo(struct sctp_assoc *a, const uint8_t *ch, uint16_t
     }
     uint32_t my_tag = rd32(c + 12), peer_tag = rd32(c + 16);
     switch (a->state) {
-    case SCTP_CLOSED:
+    case SCTP_ST_CLOSED:
         a->my_vtag = my_tag;
         a->my_itsn = rd32(c + 20);
         a->pending_down = false;
         adopt_peer(a, peer_tag, rd32(c + 24), rd32(c + 28), rd16(c + 32), rd16(c + 34), c[36]);
         established(a);
         break;
-    case SCTP_COOKIE_WAIT:
-    case SCTP_COOKIE_ECHOED:
+    case SCTP_ST_COOKIE_WAIT:
+    case SCTP_ST_COOKIE_ECHOED:
         if (my_tag != a->my_vtag) {
             sctp_drop(a, SCTP_DROP_BAD_COOKIE);
             return false;
         }
-        if (a->state == SCTP_COOKIE_WAIT)
+        if (a->state == SCTP_ST_COOKIE_WAIT)
             adopt_peer(a, peer_tag, rd32(c + 24), rd32(c + 28), rd16(c + 32), rd16(c + 34), c[36]);
         established(a);
         break;
@@ -394,13 +395,13 @@ static void shutdown_progress(struct sctp_assoc *a)
 {
     if (a->buffered)
         return;
-    if (a->state == SCTP_SHUTDOWN_PENDING) {
-        a->state = SCTP_SHUTDOWN_SENT;
+    if (a->state == SCTP_ST_SHUTDOWN_PENDING) {
+        a->state = SCTP_ST_SHUTDOWN_SENT;
         a->need_shutdown = true;
         timer_set(a, T_SHUT, a->now + a->rto);
         timer_stop(a, T_RTX);
-    } else if (a->state == SCTP_SHUTDOWN_RECEIVED) {
-        a->state = SCTP_SHUTDOWN_ACK_SENT;
+    } else if (a->state == SCTP_ST_SHUTDOWN_RECEIVED) {
+        a->state = SCTP_ST_SHUTDOWN_ACK_SENT;
         a->need_shutdown_ack = true;
         timer_set(a, T_SHUT, a->now + a->rto);
         timer_stop(a, T_RTX);
@@ -410,9 +411,9 @@ static void shutdown_progress(struct sctp_assoc *a)
 int sctp_shutdown(struct sctp_assoc *a, uint64_t now)
 {
     set_now(a, now);
-    if (a->state != SCTP_ESTABLISHED)
-        return a->state == SCTP_CLOSED ? -ENOTCONN : -EALREADY;
-    a->state = SCTP_SHUTDOWN_PENDING;
+    if (a->state != SCTP_ST_ESTABLISHED)
+        return a->state == SCTP_ST_CLOSED ? -ENOTCONN : -EALREADY;
+    a->state = SCTP_ST_SHUTDOWN_PENDING;
     shutdown_progress(a);
     return 0;
 }
@@ -420,9 +421,9 @@ int sctp_shutdown(struct sctp_assoc *a, uint64_t now)
 void sctp_abort(struct sctp_assoc *a, uint64_t now)
 {
     set_now(a, now);
-    if (a->state == SCTP_CLOSED)
+    if (a->state == SCTP_ST_CLOSED)
         return;
-    bool tbit = a->state == SCTP_COOKIE_WAIT;
+    bool tbit = a->state == SCTP_ST_COOKIE_WAIT;
     sctp_set_down(a, SCTP_DOWN_ABORT_SENT);
     a->need_abort = true;
     a->abort_tbit = tbit;
@@ -432,7 +433,7 @@ void sctp_abort(struct sctp_assoc *a, uint64_t now)
 
 static bool established_like(const struct sctp_assoc *a)
 {
-    return a->state >= SCTP_ESTABLISHED;
+    return a->state >= SCTP_ST_ESTABLISHED;
 }
 
 static bool handle_sack(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
@@ -498,18 +499,18 @@ static void handle_shutdown(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
         return;
     }
     switch (a->state) {
-    case SCTP_ESTABLISHED:
-    case SCTP_SHUTDOWN_PENDING:
+    case SCTP_ST_ESTABLISHED:
+    case SCTP_ST_SHUTDOWN_PENDING:
         sctp_tx_sack(a, rd32(ch + 4), 0, false, NULL, 0);
-        a->state = SCTP_SHUTDOWN_RECEIVED;
+        a->state = SCTP_ST_SHUTDOWN_RECEIVED;
         shutdown_progress(a);
         break;
-    case SCTP_SHUTDOWN_RECEIVED:
+    case SCTP_ST_SHUTDOWN_RECEIVED:
         sctp_tx_sack(a, rd32(ch + 4), 0, false, NULL, 0);
         shutdown_progress(a);
         break;
-    case SCTP_SHUTDOWN_SENT: /* both sides shut down at once */
-        a->state = SCTP_SHUTDOWN_ACK_SENT;
+    case SCTP_ST_SHUTDOWN_SENT: /* both sides shut down at once */
+        a->state = SCTP_ST_SHUTDOWN_ACK_SENT;
         a->need_shutdown_ack = true;
         timer_set(a, T_SHUT, a->now + a->rto);
         break;
@@ -558,13 +559,13 @@ int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint
         }
     } else if (first == CT_ABORT || first == CT_SHUTDOWN_COMPLETE) {
         bool tbit = pkt[13] & 1;
-        bool ok = a->state != SCTP_CLOSED && (tbit ? vtag == a->peer_vtag : vtag == a->my_vtag);
+        bool ok = a->state != SCTP_ST_CLOSED && (tbit ? vtag == a->peer_vtag : vtag == a->my_vtag);
         if (!ok) {
             sctp_drop(a, SCTP_DROP_BAD_VTAG);
             return SCTP_IN_DROPPED;
         }
     } else if (first != CT_COOKIE_ECHO) {
-        if (a->state == SCTP_CLOSED || vtag != a->my_vtag) {
+        if (a->state == SCTP_ST_CLOSED || vtag != a->my_vtag) {
             sctp_drop(a, SCTP_DROP_BAD_VTAG);
             return SCTP_IN_DROPPED;
         }
@@ -587,8 +588,8 @@ int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint
         bool stop = false;
         switch (type) {
         case CT_DATA:
-            if (a->state == SCTP_ESTABLISHED || a->state == SCTP_SHUTDOWN_PENDING ||
-                a->state == SCTP_SHUTDOWN_SENT) {
+            if (a->state == SCTP_ST_ESTABLISHED || a->state == SCTP_ST_SHUTDOWN_PENDING ||
+                a->state == SCTP_ST_SHUTDOWN_SENT) {
                 sctp_rx_data(a, ch, clen);
                 had_data = true;
             } else {
@@ -608,7 +609,7 @@ int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint
                 sctp_drop(a, SCTP_DROP_BAD_CHUNK);
             break;
         case CT_COOKIE_ACK:
-            if (a->state == SCTP_COOKIE_ECHOED)
+            if (a->state == SCTP_ST_COOKIE_ECHOED)
                 established(a);
             break;
         case CT_SACK:
@@ -629,14 +630,14 @@ int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint
             handle_shutdown(a, ch, clen);
             break;
         case CT_SHUTDOWN_ACK:
-            if (a->state == SCTP_SHUTDOWN_SENT || a->state == SCTP_SHUTDOWN_ACK_SENT) {
+            if (a->state == SCTP_ST_SHUTDOWN_SENT || a->state == SCTP_ST_SHUTDOWN_ACK_SENT) {
                 sctp_set_down(a, SCTP_DOWN_SHUTDOWN);
                 a->need_shutdown_complete = true;
                 stop = true;
             }
             break;
         case CT_SHUTDOWN_COMPLETE:
-            if (a->state == SCTP_SHUTDOWN_ACK_SENT)
+            if (a->state == SCTP_ST_SHUTDOWN_ACK_SENT)
                 sctp_set_down(a, SCTP_DOWN_SHUTDOWN);
             stop = true;
             break;
@@ -693,19 +694,19 @@ void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now)
     set_now(a, now);
     now = a->now;
     for (int t = 0; t < T_COUNT; t++) {
-        if (!a->timer[t] || a->timer[t] > now || a->state == SCTP_CLOSED)
+        if (!a->timer[t] || a->timer[t] > now || a->state == SCTP_ST_CLOSED)
             continue;
         timer_stop(a, t);
         switch (t) {
         case T_INIT:
             if (++a->init_tries > a->max_init_retrans) {
-                a->state = SCTP_COOKIE_WAIT; /* so that set_down reports it */
+                a->state = SCTP_ST_COOKIE_WAIT; /* so that set_down reports it */
                 sctp_set_down(a, SCTP_DOWN_FAILED);
                 return;
             }
-            if (a->state == SCTP_COOKIE_WAIT)
+            if (a->state == SCTP_ST_COOKIE_WAIT)
                 a->need_init = true;
-            else if (a->state == SCTP_COOKIE_ECHOED)
+            else if (a->state == SCTP_ST_COOKIE_ECHOED)
                 a->need_cookie_echo = true;
             timer_set(a, T_INIT, now + backoff(a));
             break;
@@ -717,9 +718,9 @@ void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now)
         case T_SHUT:
             if (too_many_errors(a))
                 return;
-            if (a->state == SCTP_SHUTDOWN_SENT)
+            if (a->state == SCTP_ST_SHUTDOWN_SENT)
                 a->need_shutdown = true;
-            else if (a->state == SCTP_SHUTDOWN_ACK_SENT)
+            else if (a->state == SCTP_ST_SHUTDOWN_ACK_SENT)
                 a->need_shutdown_ack = true;
             timer_set(a, T_SHUT, now + backoff(a));
             break;
@@ -841,7 +842,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
         off += put_chunk_hdr(buf + off, CT_SHUTDOWN_COMPLETE, 0, 4);
         return finish(a, buf, off, a->peer_vtag, false);
     }
-    if (a->state == SCTP_CLOSED)
+    if (a->state == SCTP_ST_CLOSED)
         return 0;
     if (a->need_cookie_echo && a->cookie_buf != SCTP_NIL) {
         struct sctp_buf *cb = pbuf(a->pool, a->cookie_buf);
@@ -857,9 +858,26 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
         a->need_cookie_ack = false;
         off += put_chunk_hdr(buf + off, CT_COOKIE_ACK, 0, 4);
     }
-    if (a->state < SCTP_ESTABLISHED) /* COOKIE-ECHO keeps a real checksum */
+    if (a->state < SCTP_ST_ESTABLISHED) /* COOKIE-ECHO keeps a real checksum */
         return off > 12 ? finish(a, buf, off, a->peer_vtag, true) : 0;
 
+    /* SACKs that fell due earlier: each in its own packet but the last,
+     * which leads this one */
+    while (a->sack_q_n) {
+        uint32_t i = sctp_rx_pop_sack(a);
+        struct sctp_buf *sb = pbuf(a->pool, i);
+        bool last = a->sack_q_n == 0;
+        if (!last || off + sb->len <= cap) {
+            size_t o = last ? off : 12;
+            memcpy(buf + o, sb->data, sb->len);
+            sctp_pool_put(a->pool, i);
+            if (!last)
+                return finish(a, buf, 12 + sb->len, a->peer_vtag, false);
+            off += sb->len;
+        } else {
+            sctp_pool_put(a->pool, i);
+        }
+    }
     if (a->need_sack || a->sack_now)
         off += sctp_rx_put_sack(a, buf + off, cap - off);
     if (a->need_error && off + 12 <= cap) {
@@ -897,8 +915,8 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
     if (a->need_reconf_req || a->need_reconf_resp)
         off += sctp_reconf_put(a, buf + off, cap - off);
     bool sent_data = false;
-    if (a->state == SCTP_ESTABLISHED || a->state == SCTP_SHUTDOWN_PENDING ||
-        a->state == SCTP_SHUTDOWN_RECEIVED)
+    if (a->state == SCTP_ST_ESTABLISHED || a->state == SCTP_ST_SHUTDOWN_PENDING ||
+        a->state == SCTP_ST_SHUTDOWN_RECEIVED)
         off = sctp_tx_fill(a, buf, off, cap, &sent_data);
     if (a->need_shutdown && off + 8 <= cap) {
         a->need_shutdown = false;
@@ -917,7 +935,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
 
 /* ---- events ---- */
 
-enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_event *ev, uint8_t *buf,
+enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_ev *ev, uint8_t *buf,
                                      size_t cap)
 {
     memset(ev, 0, sizeof(*ev));

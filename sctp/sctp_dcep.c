@@ -29,7 +29,7 @@ int sctp_dc_open(struct sctp_assoc *a, const struct sctp_dc_opts *o, uint64_t no
 {
     if (now > a->now)
         a->now = now;
-    if (a->state != SCTP_ESTABLISHED || !a->dcep)
+    if (a->state != SCTP_ST_ESTABLISHED || !a->dcep)
         return -ENOTCONN;
     if (!o || !valid_type((uint8_t)o->type) || (o->label_len && !o->label) ||
         (o->protocol_len && !o->protocol) || 12u + o->label_len + o->protocol_len > a->max_message)
@@ -93,14 +93,14 @@ int sctp_dc_close(struct sctp_assoc *a, uint16_t sid, uint64_t now)
         return -EINVAL;
     if (a->streams[sid].flags & SF_CLOSING)
         return 0;
-    int rc = sctp_reset_streams(a, &sid, 1, now);
+    int rc = sctp_reset_outgoing(a, &sid, 1, now);
     if (rc == 0)
         a->streams[sid].flags |= SF_CLOSING;
     return rc;
 }
 
 enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const uint8_t *m,
-                                       uint32_t len, struct sctp_event *ev, uint8_t *buf,
+                                       uint32_t len, struct sctp_ev *ev, uint8_t *buf,
                                        size_t cap)
 {
     struct sctp_stream *s = sid < a->n_streams ? &a->streams[sid] : NULL;

@@ -162,7 +162,7 @@ struct sctp_assoc {
     uint32_t next_tsn, snd_head, snd_tail, snd_unsent;
     uint32_t cum_acked;      /* the peer's cumulative TSN ack */
     uint32_t adv_ack;        /* advanced peer ack point (PR-SCTP) */
-    uint32_t flight, buffered;
+    uint32_t flight, flight_n, buffered;
     uint32_t cwnd, ssthresh, pba, peer_rwnd;
     uint32_t recovery_exit, rtt_tsn, n_rtx;
     bool fast_recovery, rtt_pending, fr_bypass, hb_outstanding;
@@ -174,6 +174,8 @@ struct sctp_assoc {
     uint32_t rx_head, rx_tail, rx_bytes; /* out-of-order or partial, TSN order */
     uint32_t ready_head, ready_tail;     /* complete messages and markers to poll */
     uint32_t dups[4];
+    uint32_t sack_q_head, sack_q_tail; /* SACKs built when they became due, in order */
+    uint8_t sack_q_n;
     uint8_t n_dups, pkts_unacked;
     bool sack_now;
 
@@ -221,6 +223,8 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
 void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
 void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data);
 size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room);
+/* the oldest SACK built when due (a BK_BLOB buffer, caller frees), or SCTP_NIL */
+uint32_t sctp_rx_pop_sack(struct sctp_assoc *a);
 uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a);
 void sctp_rx_deliver(struct sctp_assoc *a);
 void sctp_rx_free_all(struct sctp_assoc *a);
@@ -236,7 +240,7 @@ void sctp_reconf_kick(struct sctp_assoc *a);
 
 /* sctp_dcep.c: called for each complete message with PPID 50 at poll time */
 enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const uint8_t *m,
-                                       uint32_t len, struct sctp_event *ev, uint8_t *buf,
+                                       uint32_t len, struct sctp_ev *ev, uint8_t *buf,
                                        size_t cap);
 void sctp_dcep_stream_reset(struct sctp_assoc *a, uint16_t sid);
 

@@ -16,7 +16,7 @@ enum { RR_NOTHING = 0, RR_PERFORMED = 1, RR_DENIED = 2, RR_BAD_SEQ = 5, RR_IN_PR
 
 void sctp_reconf_kick(struct sctp_assoc *a)
 {
-    if (a->reconf_outstanding || a->state != SCTP_ESTABLISHED)
+    if (a->reconf_outstanding || a->state != SCTP_ST_ESTABLISHED)
         return;
     bool any = false;
     for (uint16_t s = 0; s < a->n_out; s++) {
@@ -33,11 +33,11 @@ void sctp_reconf_kick(struct sctp_assoc *a)
     timer_set(a, T_RECONF, a->now + a->rto);
 }
 
-int sctp_reset_streams(struct sctp_assoc *a, const uint16_t *sids, int n, uint64_t now)
+int sctp_reset_outgoing(struct sctp_assoc *a, const uint16_t *sids, int n, uint64_t now)
 {
     if (now > a->now)
         a->now = now;
-    if (a->state != SCTP_ESTABLISHED)
+    if (a->state != SCTP_ST_ESTABLISHED)
         return -ENOTCONN;
     if (!a->peer_reconf)
         return -EOPNOTSUPP;

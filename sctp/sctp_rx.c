@@ -43,6 +43,9 @@ void sctp_rx_free_all(struct sctp_assoc *a)
         a->rx_bytes -= B(a, i)->len;
     sctp_pool_put_list(a->pool, a->rx_head);
     a->rx_head = a->rx_tail = SCTP_NIL;
+    sctp_pool_put_list(a->pool, a->sack_q_head);
+    a->sack_q_head = a->sack_q_tail = SCTP_NIL;
+    a->sack_q_n = 0;
 }
 
 uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a)
@@ -319,6 +322,49 @@ void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
     }
 }
 
+/* A SACK that falls due while a packet is handled is built right then:
+ * when a burst of packets is handed in before anything is sent, the peer
+ * still gets one SACK per two DATA packets and one per out-of-order packet,
+ * which its congestion window growth (per SACK) and its fast retransmit
+ * (three missing reports) count on. At most 8 wait; beyond, the newest is
+ * rebuilt in place. */
+static void queue_sack(struct sctp_assoc *a)
+{
+    uint32_t i;
+    if (a->sack_q_n >= 8) {
+        i = a->sack_q_tail;
+    } else {
+        i = sctp_pool_get(a->pool);
+        if (i == SCTP_NIL) {
+            a->need_sack = true; /* built at transmit time instead */
+            return;
+        }
+        B(a, i)->next = SCTP_NIL;
+        if (a->sack_q_tail == SCTP_NIL)
+            a->sack_q_head = i;
+        else
+            B(a, a->sack_q_tail)->next = i;
+        a->sack_q_tail = i;
+        a->sack_q_n++;
+    }
+    struct sctp_buf *b = B(a, i);
+    size_t room = a->mtu - 12u < a->pool->cap ? a->mtu - 12u : a->pool->cap;
+    b->kind = BK_BLOB;
+    b->len = (uint16_t)sctp_rx_put_sack(a, b->data, room);
+}
+
+uint32_t sctp_rx_pop_sack(struct sctp_assoc *a)
+{
+    uint32_t i = a->sack_q_head;
+    if (i == SCTP_NIL)
+        return i;
+    a->sack_q_head = B(a, i)->next;
+    if (a->sack_q_head == SCTP_NIL)
+        a->sack_q_tail = SCTP_NIL;
+    a->sack_q_n--;
+    return i;
+}
+
 void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data)
 {
     if (!had_data)
@@ -326,7 +372,7 @@ void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data)
     sctp_rx_deliver(a);
     a->pkts_unacked++;
     if (a->sack_now || a->rcv_highest != a->rcv_cum || a->pkts_unacked >= 2)
-        a->need_sack = true;
+        queue_sack(a);
     else if (!a->timer[T_SACK])
         timer_set(a, T_SACK, a->now + (uint64_t)a->sack_delay_ms * NS_PER_MS);
 }

@@ -13,14 +13,27 @@
 #include "sctp_internal.h"
 
 #define MAX_FWD_STREAMS 32
+#define CHUNK_OVERHEAD 256u
 
 static struct sctp_buf *B(const struct sctp_assoc *a, uint32_t i) { return pbuf(a->pool, i); }
+
+static void flight_add(struct sctp_assoc *a, const struct sctp_buf *b)
+{
+    a->flight += b->len;
+    a->flight_n++;
+}
+
+static void flight_sub(struct sctp_assoc *a, const struct sctp_buf *b)
+{
+    a->flight -= b->len;
+    a->flight_n--;
+}
 
 void sctp_tx_init(struct sctp_assoc *a, uint32_t itsn, uint32_t peer_rwnd)
 {
     a->next_tsn = itsn;
     a->cum_acked = a->adv_ack = itsn - 1;
-    a->flight = a->buffered = a->pba = a->n_rtx = 0;
+    a->flight = a->flight_n = a->buffered = a->pba = a->n_rtx = 0;
     a->peer_rwnd = peer_rwnd;
     a->ssthresh = peer_rwnd;
     a->fast_recovery = a->rtt_pending = a->fr_bypass = false;
@@ -31,7 +44,7 @@ void sctp_tx_free_all(struct sctp_assoc *a)
 {
     sctp_pool_put_list(a->pool, a->snd_head);
     a->snd_head = a->snd_tail = a->snd_unsent = SCTP_NIL;
-    a->flight = a->buffered = a->n_rtx = 0;
+    a->flight = a->flight_n = a->buffered = a->n_rtx = 0;
 }
 
 int sctp_tx_queue(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void *data, size_t len,
@@ -139,7 +152,7 @@ static void abandon_message(struct sctp_assoc *a, uint32_t at)
         if (b->sid != t->sid || (b->flags & DF_U) != (t->flags & DF_U))
             break;
         if (b->state == TX_INFLIGHT)
-            a->flight -= b->len;
+            flight_sub(a, b);
         else if (b->state == TX_RTX)
             a->n_rtx--;
         if (b->state != TX_ACKED)
@@ -206,7 +219,7 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
             b->nsent++;
             b->misses = 0;
             b->sent_at = now;
-            a->flight += b->len;
+            flight_add(a, b);
             a->n_rtx--;
             a->c.retransmissions++;
             a->c.data_chunks_out++;
@@ -229,7 +242,7 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
             abandon_message(a, i);
             continue;
         }
-        if (a->flight > 0 && (a->flight + b->len > a->cwnd || b->len > a->peer_rwnd))
+        if (a->flight > 0 && (a->flight + b->len > a->cwnd || b->len + CHUNK_OVERHEAD > a->peer_rwnd))
             break;
         if (off + chunk_room(b) > cap)
             break;
@@ -237,8 +250,12 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
         b->state = TX_INFLIGHT;
         b->nsent = 1;
         b->sent_at = now;
-        a->flight += b->len;
-        a->peer_rwnd = a->peer_rwnd > b->len ? a->peer_rwnd - b->len : 0;
+        flight_add(a, b);
+        /* the peer's buffer pays for each chunk's bookkeeping too: count
+         * it as usrsctp does (sctp_peer_chunk_oh), or tiny messages
+         * overrun its window and get dropped */
+        uint32_t cost = b->len + CHUNK_OVERHEAD;
+        a->peer_rwnd = a->peer_rwnd > cost ? a->peer_rwnd - cost : 0;
         a->snd_unsent = b->next;
         a->c.data_chunks_out++;
         if (!a->rtt_pending) {
@@ -255,7 +272,7 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
 static void acked(struct sctp_assoc *a, struct sctp_buf *b, uint32_t *bytes)
 {
     if (b->state == TX_INFLIGHT) {
-        a->flight -= b->len;
+        flight_sub(a, b);
         *bytes += b->len;
         if (a->rtt_pending && a->rtt_tsn == b->tsn && b->nsent == 1) {
             rtt_sample(a, a->now - b->sent_at);
@@ -325,7 +342,7 @@ void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_
             if (++b->misses >= 3) {
                 b->state = TX_RTX;
                 b->misses = 0;
-                a->flight -= b->len;
+                flight_sub(a, b);
                 a->n_rtx++;
                 a->c.fast_retransmits++;
                 marked = true;
@@ -357,7 +374,10 @@ void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_
         }
     }
     if (has_rwnd)
-        a->peer_rwnd = a_rwnd > a->flight ? a_rwnd - a->flight : 0;
+        {
+        uint64_t held = a->flight + (uint64_t)a->flight_n * CHUNK_OVERHEAD;
+        a->peer_rwnd = a_rwnd > held ? (uint32_t)(a_rwnd - held) : 0;
+    }
     if (bytes)
         a->errors = 0;
     advance_ack_point(a);
@@ -385,7 +405,7 @@ void sctp_tx_t3(struct sctp_assoc *a)
         if (b->state == TX_INFLIGHT) {
             b->state = TX_RTX;
             b->misses = 0;
-            a->flight -= b->len;
+            flight_sub(a, b);
             a->n_rtx++;
             any = true;
         }
@@ -446,7 +466,7 @@ int sctp_send(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void *dat
 {
     if (now > a->now)
         a->now = now;
-    if (a->state != SCTP_ESTABLISHED)
+    if (a->state != SCTP_ST_ESTABLISHED)
         return -ENOTCONN;
     if (sid >= a->n_out || (a->streams[sid].flags & (SF_RESET_WANTED | SF_RESET_SENT)))
         return -EINVAL;

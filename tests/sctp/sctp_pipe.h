@@ -16,7 +16,7 @@
 #define PIPE_MTU 1500
 
 struct pipe_pkt {
-    uint64_t at;
+    uint64_t at, seq;        /* arrival time, then order sent: FIFO among equal times */
     uint16_t len;
     uint8_t data[PIPE_MTU];
 };
@@ -27,7 +27,7 @@ struct pipe {
     uint64_t rng;
     uint32_t loss_ppm, dup_ppm, reorder_ppm;
     uint64_t delay_ns, reorder_extra_ns;
-    uint64_t sent, lost, duplicated, reordered, overflow;
+    uint64_t sent, lost, duplicated, reordered, overflow, seq;
 };
 
 static inline uint64_t pipe_rand(struct pipe *p)
@@ -57,6 +57,7 @@ static inline void pipe_push1(struct pipe *p, const uint8_t *d, size_t len, uint
     }
     struct pipe_pkt *k = &p->q[p->n++];
     k->at = at;
+    k->seq = p->seq++;
     k->len = (uint16_t)len;
     memcpy(k->data, d, len);
 }
@@ -96,7 +97,8 @@ static inline size_t pipe_recv(struct pipe *p, uint64_t now, uint8_t *buf)
 {
     uint32_t best = UINT32_MAX;
     for (uint32_t i = 0; i < p->n; i++)
-        if (p->q[i].at <= now && (best == UINT32_MAX || p->q[i].at < p->q[best].at))
+        if (p->q[i].at <= now && (best == UINT32_MAX || p->q[i].at < p->q[best].at ||
+                                  (p->q[i].at == p->q[best].at && p->q[i].seq < p->q[best].seq)))
             best = i;
     if (best == UINT32_MAX)
         return 0;

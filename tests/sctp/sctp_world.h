@@ -21,7 +21,7 @@
 struct world;
 
 /* a message seen by an endpoint, handed to the test */
-typedef void (*world_event_fn)(struct world *w, int side, const struct sctp_event *ev,
+typedef void (*world_event_fn)(struct world *w, int side, const struct sctp_ev *ev,
                                const uint8_t *data);
 
 struct endpoint_ops {
@@ -70,7 +70,7 @@ static inline void ours_flush(struct world *w, int side)
     size_t n;
     while ((n = sctp_poll_transmit(w->ours[side].a, buf, sizeof(buf), w->now)) > 0)
         world_emit(w, side, buf, n);
-    struct sctp_event ev;
+    struct sctp_ev ev;
     while (sctp_poll_event(w->ours[side].a, &ev, w->ours[side].rbuf, 1u << 20) != SCTP_EV_NONE)
         if (w->on_event)
             w->on_event(w, side, &ev, w->ours[side].rbuf);
@@ -220,6 +220,7 @@ static inline bool msg_check(const uint8_t *m, size_t len, uint32_t *idx, uint32
 
 /* ---- a one-way message flow checked at the receiver ---- */
 
+static const uint64_t *usr_dbg_now;
 struct flow {
     int from;                 /* sending side */
     uint16_t sid;
@@ -289,6 +290,8 @@ static inline void flow_deliver(struct flow *f, const uint8_t *m, size_t len)
         f->bad_order++;
     f->expect = idx + 1;
     f->recvd++;
+    if (getenv("SCTP_DEBUG") && f->recvd == f->total)
+        fprintf(stderr, "flow from %d done at %llu ms\n", f->from, (unsigned long long)(usr_dbg_now ? *usr_dbg_now / 1000000 : 0));
 }
 
 #endif

@@ -25,7 +25,7 @@ struct ctx {
 
 static struct ctx C;
 
-static void on_event(struct world *w, int side, const struct sctp_event *ev, const uint8_t *d)
+static void on_event(struct world *w, int side, const struct sctp_ev *ev, const uint8_t *d)
 {
     (void)w;
     switch (ev->type) {
@@ -91,8 +91,8 @@ static void connect_pair(void)
 {
     cr_assert_eq(sctp_connect(W.ours[0].a, W.now), 0);
     cr_assert(world_run(&W, both_up, 60ull * 1000000000), "association up");
-    cr_assert_eq(sctp_state(W.ours[0].a), SCTP_ESTABLISHED);
-    cr_assert_eq(sctp_state(W.ours[1].a), SCTP_ESTABLISHED);
+    cr_assert_eq(sctp_state(W.ours[0].a), SCTP_ST_ESTABLISHED);
+    cr_assert_eq(sctp_state(W.ours[1].a), SCTP_ST_ESTABLISHED);
 }
 
 Test(sctp_engine, hmac_sha256_rfc4231_case2)
@@ -286,7 +286,7 @@ Test(sctp_engine, datachannel_open_send_close)
     int got = 0, empty = 0;
     for (int k = 0; k < 200; k++) {
         world_step(&W);
-        struct sctp_event ev;
+        struct sctp_ev ev;
         (void)ev;
     }
     (void)got;
@@ -348,7 +348,7 @@ Test(sctp_engine, heartbeat_idle_and_failure)
     while (W.now < until && world_step(&W))
         ;
     cr_assert_gt(sctp_counters(W.ours[0].a)->heartbeats_out, 3);
-    cr_assert_eq(sctp_state(W.ours[0].a), SCTP_ESTABLISHED);
+    cr_assert_eq(sctp_state(W.ours[0].a), SCTP_ST_ESTABLISHED);
     /* the link dies: heartbeats go unanswered and the association fails */
     W.p[0].loss_ppm = W.p[1].loss_ppm = 1000000;
     cr_assert(world_run(&W, both_down, 600ull * 1000000000));
