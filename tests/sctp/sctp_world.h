@@ -220,7 +220,6 @@ static inline bool msg_check(const uint8_t *m, size_t len, uint32_t *idx, uint32
 
 /* ---- a one-way message flow checked at the receiver ---- */
 
-static const uint64_t *usr_dbg_now;
 struct flow {
     int from;                 /* sending side */
     uint16_t sid;
@@ -290,8 +289,7 @@ static inline void flow_deliver(struct flow *f, const uint8_t *m, size_t len)
         f->bad_order++;
     f->expect = idx + 1;
     f->recvd++;
-    if (getenv("SCTP_DEBUG") && f->recvd == f->total)
-        fprintf(stderr, "flow from %d done at %llu ms\n", f->from, (unsigned long long)(usr_dbg_now ? *usr_dbg_now / 1000000 : 0));
+
 }
 
 #endif

@@ -14,6 +14,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/time.h>
+#include <time.h>
 #include <usrsctp.h>
 
 #include "sctp_world.h"
@@ -45,6 +47,29 @@ static int usr_conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8
     return 0;
 }
 
+/* usrsctp reads the wall clock (gettimeofday) for RTT samples, lifetimes
+ * and for which chunks a T3 expiry may retransmit (those sent at least an
+ * RTO ago); its timers run on usrsctp_handle_timers. Both must be the
+ * world's virtual clock, or a T3 that fires after 200 virtual ms finds
+ * nothing old enough in real time and resends nothing. This definition in
+ * the test executable interposes on the one libusrsctp imports. */
+int gettimeofday(struct timeval *__restrict tv, void *__restrict tz);
+int gettimeofday(struct timeval *__restrict tv, void *__restrict tz)
+{
+    (void)tz;
+    uint64_t ns;
+    if (usr_world) {
+        ns = usr_world->now;
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    }
+    tv->tv_sec = (time_t)(ns / 1000000000ull);
+    tv->tv_usec = (suseconds_t)(ns % 1000000000ull / 1000);
+    return 0;
+}
+
 static inline struct usr_ep *usr_of(struct world *w, int side) { return w->other[side]; }
 
 static inline void usr_event(struct world *w, int side, const struct sctp_ev *ev, const uint8_t *d)
@@ -68,9 +93,7 @@ static inline void usr_sockopts(struct usr_ep *u, struct socket *s)
         struct sctp_event e = {.se_assoc_id = SCTP_ALL_ASSOC, .se_type = evs[i], .se_on = 1};
         usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_EVENT, &e, sizeof(e));
     }
-    /* RTO bounds as WebRTC stacks set them (libdatachannel: max 10 s); note
-     * usrsctp measures RTT on the real clock, near zero here, so its RTO
-     * sits at the minimum until losses back it off */
+    /* RTO bounds as WebRTC stacks set them (libdatachannel: max 10 s) */
     struct sctp_rtoinfo rto = {.srto_assoc_id = SCTP_FUTURE_ASSOC, .srto_initial = 1000, .srto_max = 10000,
                                .srto_min = 200};
     usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto));
@@ -254,7 +277,6 @@ static inline struct usr_ep *world_usrsctp(struct world *w, int side, bool serve
     u->last_tick = w->now;
     u->mtu = 1200;
     usr_world = w;
-    usr_dbg_now = &w->now;
     usr_side = side;
     w->other[side] = u;
     w->ops[side] = &usr_ops;

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SCTP benchmark: one association, both ends in this process on one core,
+ * packets handed straight from one end to the other (no loss, no delay),
+ * messages sent one way as fast as the windows let them, counted when the
+ * receiving application has them. The same loop drives our engine (two
+ * sctp_assocs) and usrsctp (two AF_CONN sockets in its thread-less mode, its
+ * timers advanced by the elapsed milliseconds). Prints messages per second
+ * and ns per message for 100 B and 1 KiB messages, the medians of REPS
+ * rounds side by side, and the ratio. Not a test.
+ *   build-release/bench/sctp/sctp_bench [REPS] [MESSAGES]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <usrsctp.h>
+
+#include "bench.h"
+#include "sctp.h"
+
+/* ---- a FIFO of packets in flight ---- */
+
+#define QCAP 4096
+struct pkt {
+    uint16_t len, to;
+    uint8_t data[1500];
+};
+static struct pkt *q;
+static unsigned q_head, q_tail;
+
+static void q_push(const void *d, size_t len, uint16_t to)
+{
+    if (q_tail - q_head == QCAP || len > 1500) {
+        fprintf(stderr, "sctp_bench: packet queue overflow\n");
+        exit(1);
+    }
+    struct pkt *p = &q[q_tail++ % QCAP];
+    p->len = (uint16_t)len;
+    p->to = to;
+    memcpy(p->data, d, len);
+}
+
+/* ---- our engine ---- */
+
+static double run_ours(size_t size, uint32_t count)
+{
+    struct sctp_config c;
+    sctp_config_default(&c);
+    c.dcep = false;
+    c.sndbuf = c.rwnd = 4u << 20;
+    const uint32_t nbuf = 8192;
+    void *am[2], *pm[2];
+    struct sctp_assoc *a[2];
+    for (int i = 0; i < 2; i++) {
+        pm[i] = aligned_alloc(64, (sctp_pool_size(nbuf, 1200) + 63) & ~(size_t)63);
+        am[i] = aligned_alloc(64, sctp_assoc_size(c.n_streams));
+        c.seed = (uint64_t)i + 1;
+        a[i] = sctp_assoc_init(am[i], &c, sctp_pool_init(pm[i], nbuf, 1200), (uint64_t)bench_now_ns());
+    }
+    uint8_t *msg = calloc(1, size), buf[1500], *rbuf = malloc(1u << 20);
+    struct sctp_ev ev;
+    uint32_t sent = 0, got = 0;
+    bool up = false;
+    sctp_connect(a[0], (uint64_t)bench_now_ns());
+    double t0 = 0;
+    while (got < count) {
+        uint64_t now = (uint64_t)bench_now_ns();
+        if (up && !t0)
+            t0 = (double)now;
+        while (up && sent < count && sctp_send(a[0], 1, 53, msg, size, NULL, now) == 0)
+            sent++;
+        for (int i = 0; i < 2; i++) {
+            if (sctp_next_timeout(a[i]) <= now)
+                sctp_handle_timeout(a[i], now);
+            size_t n;
+            while ((n = sctp_poll_transmit(a[i], buf, sizeof(buf), now)) > 0)
+                q_push(buf, n, (uint16_t)(1 - i));
+        }
+        while (q_head != q_tail) {
+            struct pkt *p = &q[q_head++ % QCAP];
+            sctp_handle_input(a[p->to], p->data, p->len, now);
+        }
+        for (int i = 0; i < 2; i++)
+            while (sctp_poll_event(a[i], &ev, rbuf, 1u << 20) != SCTP_EV_NONE) {
+                if (ev.type == SCTP_EV_UP && i == 0)
+                    up = true;
+                if (ev.type == SCTP_EV_MESSAGE)
+                    got++;
+            }
+    }
+    double dt = bench_now_ns() - t0;
+    for (int i = 0; i < 2; i++) {
+        free(am[i]);
+        free(pm[i]);
+    }
+    free(msg);
+    free(rbuf);
+    return dt / count;
+}
+
+/* ---- usrsctp ---- */
+
+static uint8_t usr_addr;
+
+static int usr_out(void *addr, void *buf, size_t len, uint8_t tos, uint8_t df)
+{
+    (void)addr;
+    (void)tos;
+    (void)df;
+    q_push(buf, len, 0); /* one address: usrsctp demultiplexes by port */
+    return 0;
+}
+
+static struct socket *usr_sock(uint16_t port)
+{
+    struct socket *s = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, NULL, NULL, 0, NULL);
+    if (!s)
+        return NULL;
+    usrsctp_set_non_blocking(s, 1);
+    const int on = 1, big = 8 << 20;
+    usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof(on));
+    usrsctp_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+    usrsctp_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    struct sockaddr_conn sc = {.sconn_family = AF_CONN, .sconn_port = htons(port), .sconn_addr = &usr_addr};
+    if (usrsctp_bind(s, (struct sockaddr *)&sc, sizeof(sc)) < 0)
+        return NULL;
+    return s;
+}
+
+static double run_usrsctp(size_t size, uint32_t count)
+{
+    struct socket *l = usr_sock(5000), *c = usr_sock(5001), *s = NULL;
+    if (!l || !c || usrsctp_listen(l, 1) < 0) {
+        fprintf(stderr, "sctp_bench: usrsctp sockets: %s\n", strerror(errno));
+        exit(1);
+    }
+    struct sockaddr_conn to = {.sconn_family = AF_CONN, .sconn_port = htons(5000), .sconn_addr = &usr_addr};
+    usrsctp_connect(c, (struct sockaddr *)&to, sizeof(to));
+    struct sctp_sndinfo si = {.snd_sid = 1, .snd_ppid = htonl(53), .snd_flags = SCTP_EOR};
+    uint8_t *msg = calloc(1, size), *rbuf = malloc(1u << 20);
+    uint32_t sent = 0, got = 0;
+    double t0 = 0, last_tick = bench_now_ns();
+    while (got < count) {
+        double now = bench_now_ns();
+        if (now - last_tick >= 1e6) {
+            usrsctp_handle_timers((uint32_t)((now - last_tick) / 1e6));
+            last_tick = now;
+        }
+        if (!s && (s = usrsctp_accept(l, NULL, NULL)) != NULL)
+            usrsctp_set_non_blocking(s, 1);
+        if (s && !t0)
+            t0 = now;
+        while (s && sent < count &&
+               usrsctp_sendv(c, msg, size, NULL, 0, &si, sizeof(si), SCTP_SENDV_SNDINFO, 0) >= 0)
+            sent++;
+        while (q_head != q_tail) {
+            struct pkt *p = &q[q_head++ % QCAP];
+            usrsctp_conninput(&usr_addr, p->data, p->len, 0);
+        }
+        for (; s;) {
+            struct sctp_rcvinfo ri;
+            socklen_t il = sizeof(ri), fl = 0;
+            unsigned int it = 0;
+            int flags = 0;
+            ssize_t n = usrsctp_recvv(s, rbuf, 1u << 20, NULL, &fl, &ri, &il, &it, &flags);
+            if (n <= 0)
+                break;
+            if (flags & MSG_EOR)
+                got++;
+        }
+    }
+    double dt = bench_now_ns() - t0;
+    usrsctp_close(c);
+    usrsctp_close(s);
+    usrsctp_close(l);
+    /* let the closes finish */
+    for (int i = 0; i < 100 && q_head != q_tail; i++)
+        while (q_head != q_tail) {
+            struct pkt *p = &q[q_head++ % QCAP];
+            usrsctp_conninput(&usr_addr, p->data, p->len, 0);
+        }
+    free(msg);
+    free(rbuf);
+    return dt / count;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 ? atoi(argv[1]) : 5;
+    long count = argc > 2 ? atol(argv[2]) : 200000;
+    if (reps < 1 || reps > 50 || count < 1000 || count > 10000000) {
+        fprintf(stderr, "usage: sctp_bench [REPS 1..50] [MESSAGES 1000..10000000]\n");
+        return 2;
+    }
+    q = calloc(QCAP, sizeof(*q));
+    usrsctp_init_nothreads(0, usr_out, NULL);
+    usrsctp_sysctl_set_sctp_ecn_enable(0);
+    usrsctp_register_address(&usr_addr);
+    const size_t sizes[] = {100, 1024};
+    printf("SCTP, one association, both ends on one core, %ld messages one way, median of %d\n", count, reps);
+    printf("%-8s %14s %12s %14s %12s %8s\n", "size", "ours msg/s", "ours ns", "usrsctp msg/s", "usrsctp ns",
+           "ratio");
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        double o[50], u[50];
+        for (int r = 0; r < reps; r++) { /* interleaved, so both see the same machine */
+            o[r] = run_ours(sizes[k], (uint32_t)count);
+            u[r] = run_usrsctp(sizes[k], (uint32_t)count);
+        }
+        double mo = bench_median(o, reps), mu = bench_median(u, reps);
+        printf("%-8zu %14.0f %12.1f %14.0f %12.1f %7.2fx\n", sizes[k], 1e9 / mo, mo, 1e9 / mu, mu, mu / mo);
+    }
+    return 0;
+}
