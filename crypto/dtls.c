@@ -159,7 +159,11 @@ static int export_keys(void *ctx, const unsigned char *ms, const unsigned char *
                        const unsigned char sr[32], mbedtls_tls_prf_types prf)
 {
     struct dtls_endpoint *e = ctx;
-    (void)kb, (void)maclen, (void)keylen, (void)ivlen;
+    if (maclen == 0 && 2 * (keylen + ivlen) <= sizeof(e->keyblock)) {
+        memcpy(e->keyblock, kb, 2 * (keylen + ivlen));
+        e->kb_keylen = (uint8_t)keylen;
+        e->kb_ivlen = (uint8_t)ivlen;
+    }
     memcpy(e->master, ms, 48);
     memcpy(e->client_random, cr, 32);
     memcpy(e->server_random, sr, 32);
@@ -198,6 +202,8 @@ static int cookie_check(void *ctx, const unsigned char *cookie, size_t len, cons
 
 static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
                              MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0};
+static const int suites_gcm[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0};
+static const int suites_chacha[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0};
 static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
                                               MBEDTLS_ECP_DP_NONE};
 static const mbedtls_ssl_srtp_profile profiles[] = {MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80,
@@ -222,7 +228,9 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
         return rc;
     mbedtls_ssl_conf_rng(&e->conf, mbedtls_ctr_drbg_random, &e->drbg);
     mbedtls_ssl_conf_min_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_ciphersuites(&e->conf, suites);
+    mbedtls_ssl_conf_ciphersuites(&e->conf, cfg->suites == 1   ? suites_gcm
+                                            : cfg->suites == 2 ? suites_chacha
+                                                               : suites);
     mbedtls_ssl_conf_curves(&e->conf, curves);
     mbedtls_ssl_conf_authmode(&e->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
     mbedtls_ssl_conf_verify(&e->conf, verify, e);
@@ -280,6 +288,7 @@ static int step(struct dtls_endpoint *e)
             mbedtls_dtls_srtp_info info;
             mbedtls_ssl_get_dtls_srtp_negotiation_result(&e->ssl, &info);
             e->srtp_profile = info.chosen_dtls_srtp_profile;
+            e->suite_id = mbedtls_ssl_get_ciphersuite_id(mbedtls_ssl_get_ciphersuite(&e->ssl));
             rc = mbedtls_ssl_tls_prf(e->prf, e->master, 48, "EXTRACTOR-dtls_srtp",
                                      (const unsigned char *)e->client_random, 64, e->keying,
                                      DTLS_KEYING_LEN);

@@ -81,6 +81,11 @@ struct dtls_endpoint {
     mbedtls_tls_prf_types prf;
     bool have_master;
     uint8_t keying[DTLS_KEYING_LEN];
+    /* the record keys (client key, server key, client IV, server IV: no
+     * MAC keys with AEAD suites) and the suite, for dtls_record */
+    uint8_t keyblock[88];
+    uint8_t kb_keylen, kb_ivlen;
+    int suite_id;
     uint16_t srtp_profile;     /* negotiated, 0 when none */
     int last_error;            /* the mbedTLS error that failed it */
     struct dtls_counters c;
@@ -94,6 +99,7 @@ struct dtls_config {
     const uint8_t *client_id;      /* server: the client's transport address bytes */
     uint8_t client_id_len;
     uint32_t rto_min_ms, rto_max_ms; /* handshake retransmission, default 500 / 8000 */
+    uint8_t suites;                /* 0: AES-128-GCM then ChaCha20-Poly1305; 1: GCM only; 2: ChaCha20 only */
 };
 
 /* Sets up an endpoint. Returns 0 or a negative mbedTLS error. */
