@@ -782,19 +782,21 @@ static size_t put_init(struct sctp_assoc *a, uint8_t *p, uint8_t type, bool with
     wr16(p + o, PT_FORWARD_TSN_SUPPORTED);
     wr16(p + o + 2, 4);
     o += 4;
-    wr16(p + o, PT_SUPPORTED_EXT);
-    wr16(p + o + 2, 6);
-    p[o + 4] = CT_FORWARD_TSN;
-    p[o + 5] = CT_RECONFIG;
-    p[o + 6] = p[o + 7] = 0;
-    o += 8;
     if (a->zero_csum_cfg) {
         wr16(p + o, PT_ZERO_CHECKSUM);
         wr16(p + o + 2, 8);
         wr32(p + o + 4, ZERO_CSUM_EDMID_DTLS);
         o += 8;
     }
-    put_chunk_hdr(p, type, 0, (uint16_t)o);
+    wr16(p + o, PT_SUPPORTED_EXT);
+    wr16(p + o + 2, 6);
+    p[o + 4] = CT_FORWARD_TSN;
+    p[o + 5] = CT_RECONFIG;
+    p[o + 6] = p[o + 7] = 0;
+    o += 8;
+    /* the chunk length leaves out the last parameter's padding (RFC 9260
+     * §3.2; Wireshark flags it otherwise); the packet keeps it */
+    put_chunk_hdr(p, type, 0, (uint16_t)(o - 2));
     return o;
 }
 

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/* One endpoint of a peer connection: ICE → DTLS → SCTP → DataChannel on
+ * one 5-tuple, demultiplexed by first byte (RFC 7983). */
+#include "dp_pc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SLOT_RETRY_NS 1000000ull   /* a connection waiting for a handshake slot asks again after 1 ms */
+#define SCTP_MTU (DTLS_MTU - DTLS_RECORD_OVERHEAD_GCM)
+
+static const char *const stage_names[] = {"ice", "dtls_wait", "dtls", "sctp", "datachannel", "up", "failed"};
+
+const char *dp_pc_stage_name(enum dp_pc_stage s)
+{
+    return (unsigned)s <= DP_PC_FAILED ? stage_names[s] : "?";
+}
+
+static void push(struct dp_pc *pc, enum dp_pc_event e)
+{
+    if (pc->ev_n < sizeof(pc->events))
+        pc->events[(pc->ev_head + pc->ev_n++) % sizeof(pc->events)] = (uint8_t)e;
+}
+
+static void reach(struct dp_pc *pc, enum dp_pc_stage s, uint64_t now)
+{
+    pc->stage = (uint8_t)s;
+    if (s <= DP_PC_UP)
+        pc->t_stage[s] = now;
+}
+
+static void release_slot(struct dp_pc *pc)
+{
+    if (pc->hs_slot < 0)
+        return;
+    dtls_free(dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot));
+    dtls_hs_pool_release(pc->hs, (uint32_t)pc->hs_slot);
+    pc->hs_slot = -1;
+}
+
+static void fail(struct dp_pc *pc, enum dp_pc_fail why, uint64_t now)
+{
+    if (pc->stage == DP_PC_FAILED)
+        return;
+    pc->fail = (uint8_t)why;
+    release_slot(pc);
+    reach(pc, DP_PC_FAILED, now);
+    push(pc, DP_PC_EV_FAILED);
+}
+
+static struct dtls_endpoint *hs_ep(const struct dp_pc *pc)
+{
+    return pc->hs_slot >= 0 ? dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot) : NULL;
+}
+
+int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
+{
+    memset(pc, 0, sizeof(*pc));
+    if (!cfg->cert || !cfg->peer_fingerprint || !cfg->hs || !cfg->sctp_mem || !cfg->sctp_pool)
+        return -EINVAL;
+    struct ice_config ic = {cfg->controlling ? ICE_CONTROLLING : ICE_CONTROLLED, false, cfg->seed | 1, 2130706431u,
+                            cfg->local_ufrag, cfg->local_pwd, cfg->remote_ufrag, cfg->remote_pwd, cfg->peer};
+    if (ice_init(&pc->ice, &ic) != 0)
+        return -EINVAL;
+    pc->controlling = cfg->controlling;
+    pc->hs = cfg->hs;
+    pc->hs_slot = -1;
+    pc->cert = cfg->cert;
+    memcpy(pc->peer_fp, cfg->peer_fingerprint, 32);
+    pc->client_id_len = (uint8_t)(cfg->peer.family == 6 ? 18 : 6);
+    memcpy(pc->client_id, cfg->peer.ip, cfg->peer.family == 6 ? 16 : 4);
+    pc->client_id[pc->client_id_len - 2] = (uint8_t)(cfg->peer.port >> 8);
+    pc->client_id[pc->client_id_len - 1] = (uint8_t)cfg->peer.port;
+    pc->seed = cfg->seed;
+    pc->label = cfg->label ? cfg->label : "swarm";
+    pc->keylog = cfg->keylog;
+    pc->dc_type = (uint8_t)cfg->dc_type;
+    pc->dc_reliability = cfg->dc_reliability;
+    struct sctp_config sc;
+    sctp_config_default(&sc);
+    sc.n_streams = cfg->n_streams ? cfg->n_streams : 16;
+    sc.mtu = SCTP_MTU;
+    sc.dtls_client = cfg->controlling;
+    sc.seed = cfg->seed * 3 + 1;
+    pc->sctp = sctp_assoc_init(cfg->sctp_mem, &sc, cfg->sctp_pool, now);
+    if (!pc->sctp)
+        return -EINVAL;
+    pc->t_start = pc->last_now = now;
+    reach(pc, DP_PC_ICE, now);
+    ice_start(&pc->ice, now);
+    return 0;
+}
+
+/* ICE done: borrow a handshake slot (or wait for one) and start DTLS. */
+static void start_dtls(struct dp_pc *pc, uint64_t now)
+{
+    int64_t slot = dtls_hs_pool_acquire(pc->hs);
+    if (slot < 0) {
+        pc->c.hs_slot_waits++;
+        pc->slot_retry = now + SLOT_RETRY_NS;
+        return;
+    }
+    pc->slot_retry = 0;
+    pc->hs_slot = (int32_t)slot;
+    struct dtls_config dc = {!pc->controlling, pc->cert, pc->peer_fp, pc->seed * 7 + 3, pc->client_id,
+                             pc->client_id_len, 0, 0, 0};
+    if (dtls_init(hs_ep(pc), &dc, now) != 0) {
+        fail(pc, DP_PC_FAIL_DTLS, now);
+        return;
+    }
+    reach(pc, DP_PC_DTLS, now);
+    dtls_start(hs_ep(pc), now);
+}
+
+static void ice_events(struct dp_pc *pc, uint64_t now)
+{
+    enum ice_event e;
+    while ((e = ice_poll_event(&pc->ice)) != ICE_EV_NONE) {
+        if (e == ICE_EV_CONNECTED && pc->stage == DP_PC_ICE) {
+            reach(pc, DP_PC_DTLS_WAIT, now);
+            start_dtls(pc, now);
+        } else if (e == ICE_EV_FAILED && pc->stage == DP_PC_ICE) {
+            fail(pc, DP_PC_FAIL_ICE, now);
+        }
+    }
+}
+
+static void dtls_events(struct dp_pc *pc, uint64_t now)
+{
+    struct dtls_endpoint *e = hs_ep(pc);
+    if (!e)
+        return;
+    enum dtls_event ev;
+    while ((ev = dtls_poll_event(e)) != DTLS_EV_NONE) {
+        if (ev == DTLS_EV_FAILED) {
+            fail(pc, DP_PC_FAIL_DTLS, now);
+            return;
+        }
+        if (ev == DTLS_EV_CONNECTED && pc->stage == DP_PC_DTLS) {
+            if (dtls_record_init_from(&pc->rec, e) != 0) {
+                fail(pc, DP_PC_FAIL_DTLS, now);
+                return;
+            }
+            if (pc->keylog)
+                dtls_keylog_line(e, pc->keylog);
+            /* the client is done; the server keeps its endpoint until the
+             * client's first record shows it got the final flight */
+            if (pc->controlling)
+                release_slot(pc);
+            reach(pc, DP_PC_SCTP, now);
+            if (pc->controlling)
+                sctp_connect(pc->sctp, now);
+        }
+    }
+}
+
+void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t now)
+{
+    if (now > pc->last_now)
+        pc->last_now = now;
+    pc->c.datagrams_in++;
+    if (len == 0 || pc->stage == DP_PC_FAILED) {
+        pc->c.unknown_in++;
+        return;
+    }
+    uint8_t b = d[0];
+    if (b <= 3) {
+        pc->c.stun_in++;
+        ice_handle_input(&pc->ice, d, (uint16_t)(len > 65535 ? 65535 : len), now);
+        ice_events(pc, now);
+    } else if (b >= 20 && b <= 63) {
+        pc->c.dtls_in++;
+        if (pc->stage == DP_PC_DTLS) {
+            dtls_handle_input(hs_ep(pc), d, len, now);
+            dtls_events(pc, now);
+        } else if (pc->stage >= DP_PC_SCTP) {
+            uint8_t plain[DTLS_MTU];
+            size_t off = 0;
+            while (off + DTLS_RECORD_HEADER <= len) {
+                size_t rl = DTLS_RECORD_HEADER + ((size_t)d[off + 11] << 8 | d[off + 12]);
+                if (rl > len - off) {
+                    pc->c.records_dropped++;
+                    break;
+                }
+                uint8_t rt = d[off];
+                if (hs_ep(pc) && (rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC)) {
+                    /* the peer repeating its flight: it lacks ours, mbedTLS resends it */
+                    dtls_handle_input(hs_ep(pc), d + off, rl, now);
+                    off += rl;
+                    continue;
+                }
+                size_t used;
+                uint8_t type;
+                int n = dtls_record_open(&pc->rec, d + off, rl, &used, &type, plain, sizeof(plain));
+                if (n < 0) {
+                    pc->c.records_dropped++;
+                } else if (type == DTLS_CT_APPLICATION_DATA) {
+                    release_slot(pc); /* the peer has our final flight */
+                    sctp_handle_input(pc->sctp, plain, (size_t)n, now);
+                } else if (type == DTLS_CT_ALERT && (pc->rec.peer_closed || pc->rec.failed)) {
+                    pc->closed = true;
+                    push(pc, DP_PC_EV_CLOSED);
+                }
+                off += rl;
+            }
+            if (off < len)
+                pc->c.records_dropped++;
+        }
+    } else if (b >= 128 && b <= 191) {
+        pc->c.rtp_in++; /* media: SRTP comes with the media work */
+    } else {
+        pc->c.unknown_in++;
+    }
+}
+
+void dp_pc_handle_timeout(struct dp_pc *pc, uint64_t now)
+{
+    if (now > pc->last_now)
+        pc->last_now = now;
+    if (pc->stage == DP_PC_FAILED)
+        return;
+    if (ice_next_timeout(&pc->ice) <= now) {
+        ice_handle_timeout(&pc->ice, now);
+        ice_events(pc, now);
+    }
+    if (pc->stage == DP_PC_DTLS_WAIT && pc->slot_retry && pc->slot_retry <= now)
+        start_dtls(pc, now);
+    struct dtls_endpoint *e = hs_ep(pc);
+    if (e && dtls_next_timeout(e) <= now) {
+        dtls_handle_timeout(e, now);
+        dtls_events(pc, now);
+    }
+    if (pc->stage >= DP_PC_SCTP && pc->stage != DP_PC_FAILED && sctp_next_timeout(pc->sctp) <= now)
+        sctp_handle_timeout(pc->sctp, now);
+}
+
+size_t dp_pc_poll_transmit(struct dp_pc *pc, uint8_t *buf, size_t cap, uint64_t now)
+{
+    if (now > pc->last_now)
+        pc->last_now = now;
+    int n = ice_poll_transmit(&pc->ice, buf, (uint16_t)(cap > 65535 ? 65535 : cap));
+    if (n > 0)
+        goto sent;
+    struct dtls_endpoint *e = hs_ep(pc);
+    if (e && (n = dtls_poll_transmit(e, buf, (uint16_t)(cap > 65535 ? 65535 : cap))) > 0)
+        goto sent;
+    if (pc->stage >= DP_PC_SCTP && pc->stage != DP_PC_FAILED && !pc->rec.closed) {
+        uint8_t pkt[SCTP_MTU];
+        size_t m = sctp_poll_transmit(pc->sctp, pkt, sizeof(pkt), now);
+        if (m > 0) {
+            n = dtls_record_seal(&pc->rec, DTLS_CT_APPLICATION_DATA, pkt, m, buf, cap);
+            if (n > 0)
+                goto sent;
+        }
+    }
+    return 0;
+sent:
+    pc->c.datagrams_out++;
+    return (size_t)n;
+}
+
+enum dp_pc_event dp_pc_poll_event(struct dp_pc *pc, uint8_t *buf, size_t cap, uint32_t *len)
+{
+    *len = 0;
+    for (;;) {
+        if (pc->ev_n) {
+            enum dp_pc_event e = (enum dp_pc_event)pc->events[pc->ev_head];
+            pc->ev_head = (uint8_t)((pc->ev_head + 1) % sizeof(pc->events));
+            pc->ev_n--;
+            return e;
+        }
+        if (pc->stage < DP_PC_SCTP || pc->stage == DP_PC_FAILED)
+            return DP_PC_EV_NONE;
+        struct sctp_ev ev;
+        uint64_t now = pc->last_now;
+        switch (sctp_poll_event(pc->sctp, &ev, buf, cap)) {
+        case SCTP_EV_NONE:
+            return DP_PC_EV_NONE;
+        case SCTP_EV_UP:
+            reach(pc, DP_PC_DC, now);
+            if (pc->controlling) {
+                struct sctp_dc_opts o = {.type = (enum sctp_dc_type)pc->dc_type, .reliability = pc->dc_reliability,
+                                         .priority = 256, .label = pc->label,
+                                         .label_len = (uint16_t)strlen(pc->label)};
+                int sid = sctp_dc_open(pc->sctp, &o, now);
+                if (sid < 0)
+                    fail(pc, DP_PC_FAIL_DC, now);
+                else
+                    pc->dc_sid = (uint16_t)sid;
+            }
+            break;
+        case SCTP_EV_DC_ACKED:
+        case SCTP_EV_DC_OPEN:
+            if (pc->stage == DP_PC_DC) {
+                pc->dc_sid = ev.sid;
+                reach(pc, DP_PC_UP, now);
+                push(pc, DP_PC_EV_UP);
+            }
+            break;
+        case SCTP_EV_MESSAGE:
+            *len = ev.len;
+            return DP_PC_EV_MESSAGE;
+        case SCTP_EV_DOWN:
+            if (pc->stage < DP_PC_UP)
+                fail(pc, DP_PC_FAIL_SCTP, now);
+            else {
+                pc->closed = true;
+                push(pc, DP_PC_EV_CLOSED);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+uint64_t dp_pc_next_timeout(const struct dp_pc *pc, const char **reason)
+{
+    uint64_t t = UINT64_MAX, x;
+    const char *why = "none";
+    if (pc->stage == DP_PC_FAILED)
+        goto out;
+    if ((x = ice_next_timeout(&pc->ice)) < t)
+        t = x, why = "ice";
+    if (pc->slot_retry && pc->slot_retry < t)
+        t = pc->slot_retry, why = "slot";
+    if (pc->hs_slot >= 0 && (x = dtls_next_timeout(dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot))) < t)
+        t = x, why = "dtls";
+    if (pc->stage >= DP_PC_SCTP && (x = sctp_next_timeout(pc->sctp)) < t)
+        t = x, why = "sctp";
+out:
+    if (reason)
+        *reason = why;
+    return t;
+}
+
+int dp_pc_send(struct dp_pc *pc, const void *msg, size_t len, uint64_t now)
+{
+    if (pc->stage != DP_PC_UP)
+        return -ENOTCONN;
+    return sctp_dc_send(pc->sctp, pc->dc_sid, msg, len, true, now);
+}
+
+void dp_pc_free(struct dp_pc *pc)
+{
+    release_slot(pc);
+    dtls_record_free(&pc->rec);
+}

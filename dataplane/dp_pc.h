@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_pc: one endpoint of a WebRTC peer connection on one UDP 5-tuple, the
+ * engines held together: ICE connectivity check and nomination → DTLS 1.2
+ * handshake (in a slot borrowed from a capped pool) → our DTLS record layer
+ * → SCTP association (RFC 8261: SCTP packets inside DTLS records) →
+ * DataChannel by DCEP. Datagrams in are demultiplexed on their first byte
+ * (RFC 7983: 0–3 STUN, 20–63 DTLS, 128–191 RTP/RTCP).
+ *
+ * Sans-I/O like the engines it holds: datagrams and `now` in, datagrams,
+ * events and the next deadline out; no DPDK, no clock, no allocation after
+ * dp_pc_init (the SCTP association's memory, its buffer pool and the
+ * handshake slots come from the caller). The dataplane runs both endpoints
+ * of an edge on the lcore that owns it (issue 5); tests join two in memory.
+ */
+#ifndef SWARMGEN_DP_PC_H
+#define SWARMGEN_DP_PC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dtls.h"
+#include "dtls_record.h"
+#include "ice.h"
+#include "sctp.h"
+
+/* set-up stages, in order; a connection fails in the stage it was in */
+enum dp_pc_stage { DP_PC_ICE, DP_PC_DTLS_WAIT, DP_PC_DTLS, DP_PC_SCTP, DP_PC_DC, DP_PC_UP, DP_PC_FAILED };
+
+enum dp_pc_event { DP_PC_EV_NONE, DP_PC_EV_UP, DP_PC_EV_MESSAGE, DP_PC_EV_FAILED, DP_PC_EV_CLOSED };
+
+/* why a connection failed, per stage */
+enum dp_pc_fail { DP_PC_FAIL_NONE, DP_PC_FAIL_ICE, DP_PC_FAIL_DTLS, DP_PC_FAIL_SCTP, DP_PC_FAIL_DC };
+
+struct dp_pc_config {
+    bool controlling;              /* ICE controlling, DTLS client (setup:active), opens the channel */
+    const char *local_ufrag, *local_pwd, *remote_ufrag, *remote_pwd;
+    struct stun_addr peer;         /* the peer's transport address */
+    const struct dtls_cert *cert;  /* ours (shared from a pool), must outlive the connection */
+    const uint8_t *peer_fingerprint;
+    struct dtls_hs_pool *hs;       /* handshake slots (shared per lcore) */
+    void *sctp_mem;                /* sctp_assoc_size(n_streams) bytes, 64-byte aligned */
+    struct sctp_pool *sctp_pool;   /* shared per lcore */
+    uint16_t n_streams;            /* default 16 */
+    const char *label;             /* of the DataChannel the controlling side opens */
+    enum sctp_dc_type dc_type;
+    uint32_t dc_reliability;
+    uint64_t seed;
+    char *keylog;                  /* when not NULL: the NSS key-log line (200 bytes) written there at handshake end */
+};
+
+struct dp_pc_counters {
+    uint64_t datagrams_in, datagrams_out, stun_in, dtls_in, rtp_in, unknown_in;
+    uint64_t records_dropped, hs_slot_waits;
+};
+
+struct dp_pc {
+    uint8_t stage, fail;           /* enum dp_pc_stage, enum dp_pc_fail */
+    bool controlling, closed;
+    uint16_t dc_sid;
+    int32_t hs_slot;               /* -1 when none held */
+    struct dtls_hs_pool *hs;
+    const struct dtls_cert *cert;
+    uint8_t peer_fp[32];
+    uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
+    uint8_t client_id_len;
+    uint64_t seed;
+    uint64_t t_start, t_stage[DP_PC_UP + 1]; /* when each stage was reached (ns) */
+    const char *label;
+    char *keylog;
+    uint64_t slot_retry;           /* next try for a handshake slot, 0 none */
+    uint64_t last_now;             /* the latest `now` seen (events act at it) */
+    uint8_t dc_type;
+    uint32_t dc_reliability;
+    struct ice_agent ice;
+    struct dtls_record rec;
+    struct sctp_assoc *sctp;
+    uint8_t events[8];             /* small ring of dp_pc_event */
+    uint8_t ev_head, ev_n;
+    struct dp_pc_counters c;
+};
+
+/* Sets the connection up at `now` (the controlling side sends its first
+ * check). Returns 0 or -EINVAL. */
+int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now);
+
+/* One datagram from the peer (the UDP payload). */
+void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *dgram, size_t len, uint64_t now);
+
+/* Runs whatever engine deadline has passed (and retries for a handshake
+ * slot while waiting for one). */
+void dp_pc_handle_timeout(struct dp_pc *pc, uint64_t now);
+
+/* The next datagram to send (UDP payload) into buf; its length or 0. */
+size_t dp_pc_poll_transmit(struct dp_pc *pc, uint8_t *buf, size_t cap, uint64_t now);
+
+/* The next event; for DP_PC_EV_MESSAGE the message is copied into buf
+ * (cap >= the SCTP max message) and its length put in *len. */
+enum dp_pc_event dp_pc_poll_event(struct dp_pc *pc, uint8_t *buf, size_t cap, uint32_t *len);
+
+/* The earliest deadline (ns) and, for debugging, which engine owns it
+ * ("ice", "dtls", "sctp", "slot" or "none"). */
+uint64_t dp_pc_next_timeout(const struct dp_pc *pc, const char **reason);
+
+/* Sends one binary message on the DataChannel. Returns as sctp_dc_send,
+ * or -ENOTCONN before the channel is up. */
+int dp_pc_send(struct dp_pc *pc, const void *msg, size_t len, uint64_t now);
+
+/* Releases the handshake slot if one is still held and the record keys. */
+void dp_pc_free(struct dp_pc *pc);
+
+const char *dp_pc_stage_name(enum dp_pc_stage s);
+
+#endif
