@@ -73,52 +73,7 @@ Test(dtls, fingerprint_text_as_sdp_writes_it)
 #include <stdlib.h>
 #include <unistd.h>
 
-static void pcap_frame(FILE *f, const uint8_t *udp_payload, int len, bool from_client, uint32_t t)
-{
-    uint8_t fr[14 + 20 + 8 + DTLS_MTU];
-    memset(fr, 0, 42);
-    memcpy(fr, from_client ? "\x02\x53\x47\x00\x00\x02\x02\x53\x47\x00\x00\x01"
-                           : "\x02\x53\x47\x00\x00\x01\x02\x53\x47\x00\x00\x02", 12);
-    fr[12] = 0x08;
-    uint8_t *ip = fr + 14;
-    ip[0] = 0x45;
-    int tot = 20 + 8 + len;
-    ip[2] = (uint8_t)(tot >> 8);
-    ip[3] = (uint8_t)tot;
-    ip[8] = 64;
-    ip[9] = 17;
-    const uint8_t a[4] = {198, 18, 0, 1}, b[4] = {198, 18, 0, 2};
-    memcpy(ip + 12, from_client ? a : b, 4);
-    memcpy(ip + 16, from_client ? b : a, 4);
-    uint32_t sum = 0;
-    for (int i = 0; i < 20; i += 2)
-        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    ip[10] = (uint8_t)(~sum >> 8);
-    ip[11] = (uint8_t)~sum;
-    uint8_t *udp = ip + 20;
-    uint16_t sp = from_client ? 50000 : 50001, dp = from_client ? 50001 : 50000;
-    udp[0] = (uint8_t)(sp >> 8), udp[1] = (uint8_t)sp, udp[2] = (uint8_t)(dp >> 8), udp[3] = (uint8_t)dp;
-    udp[4] = (uint8_t)((8 + len) >> 8), udp[5] = (uint8_t)(8 + len);
-    memcpy(udp + 8, udp_payload, (size_t)len);
-    uint32_t rec[4] = {1700000000u, t, (uint32_t)(42 + len), (uint32_t)(42 + len)};
-    fwrite(rec, sizeof(rec), 1, f);
-    fwrite(fr, (size_t)(42 + len), 1, f);
-}
-
-static long tshark(const char *args)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "tshark %s 2>/dev/null | wc -l", args);
-    FILE *p = popen(cmd, "r");
-    long n = -1;
-    if (p && fscanf(p, "%ld", &n) != 1)
-        n = -1;
-    if (p)
-        pclose(p);
-    return n;
-}
+#include "wire_capture.h"
 
 Test(dtls, tshark_dissects_and_decrypts_the_handshake, .timeout = 120)
 {
@@ -133,18 +88,17 @@ Test(dtls, tshark_dissects_and_decrypts_the_handshake, .timeout = 120)
     snprintf(pcap, sizeof(pcap), "/tmp/sg-dtls-%d.pcap", (int)getpid());
     snprintf(keylog, sizeof(keylog), "/tmp/sg-dtls-%d.keys", (int)getpid());
     FILE *f = fopen(pcap, "wb");
-    const uint32_t ghdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-    fwrite(ghdr, sizeof(ghdr), 1, f);
+    wire_pcap_begin(f);
     uint8_t buf[DTLS_MTU];
     uint32_t t = 0;
     for (int round = 0; round < 50 && !(l.c_up && l.s_up); round++) {
         int n;
         while ((n = dtls_poll_transmit(&l.c, buf, sizeof(buf))) > 0) {
-            pcap_frame(f, buf, n, true, t++);
+            wire_pcap_udp(f, buf, (size_t)n, true, 50000, 50001, 1000ull * t++);
             dtls_handle_input(&l.s, buf, (size_t)n, 0);
         }
         while ((n = dtls_poll_transmit(&l.s, buf, sizeof(buf))) > 0) {
-            pcap_frame(f, buf, n, false, t++);
+            wire_pcap_udp(f, buf, (size_t)n, false, 50000, 50001, 1000ull * t++);
             dtls_handle_input(&l.c, buf, (size_t)n, 0);
         }
         enum dtls_event e;
@@ -162,19 +116,19 @@ Test(dtls, tshark_dissects_and_decrypts_the_handshake, .timeout = 120)
     fclose(f);
     char base[512], args[1024];
     snprintf(base, sizeof(base), "-r %s -d udp.port==50000,dtls -o tls.keylog_file:%s", pcap, keylog);
-    long frames = tshark(base);
+    long frames = wire_tshark_lines(base);
     cr_assert_gt(frames, 5);
     snprintf(args, sizeof(args), "%s -Y _ws.malformed", base);
-    cr_assert_eq(tshark(args), 0, "malformed records");
+    cr_assert_eq(wire_tshark_lines(args), 0, "malformed records");
     snprintf(args, sizeof(args), "%s -Y 'dtls.handshake.type == 3'", base);
-    cr_assert_eq(tshark(args), 1, "one HelloVerifyRequest");
+    cr_assert_eq(wire_tshark_lines(args), 1, "one HelloVerifyRequest");
     snprintf(args, sizeof(args), "%s -Y 'dtls.handshake.type == 1 && dtls.handshake.cookie_length == 16'", base);
-    cr_assert_eq(tshark(args), 1, "a ClientHello carrying the cookie");
+    cr_assert_eq(wire_tshark_lines(args), 1, "a ClientHello carrying the cookie");
     snprintf(args, sizeof(args), "%s -Y 'dtls.handshake.extension.type == 14'", base);
-    cr_assert_geq(tshark(args), 2, "use_srtp offered and chosen");
+    cr_assert_geq(wire_tshark_lines(args), 2, "use_srtp offered and chosen");
     /* Finished messages are encrypted: visible only when the key log is right */
     snprintf(args, sizeof(args), "%s -Y 'dtls.handshake.type == 20'", base);
-    cr_assert_eq(tshark(args), 2, "both Finished messages decrypted with our key log");
+    cr_assert_eq(wire_tshark_lines(args), 2, "both Finished messages decrypted with our key log");
     unlink(pcap);
     unlink(keylog);
     done(&l);

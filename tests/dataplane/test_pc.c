@@ -17,6 +17,7 @@
 
 #include "dp_pc.h"
 #include "sctp_pipe.h"
+#include "wire_capture.h"
 
 #define NBUF 4096
 
@@ -39,35 +40,8 @@ static FILE *pcap;
 
 static void pcap_write(int from, const uint8_t *d, size_t len)
 {
-    if (!pcap)
-        return;
-    uint8_t fr[14 + 20 + 8 + 1500];
-    memset(fr, 0, 42);
-    memcpy(fr, from == 0 ? "\x02\x53\x47\x00\x00\x02\x02\x53\x47\x00\x00\x01"
-                         : "\x02\x53\x47\x00\x00\x01\x02\x53\x47\x00\x00\x02", 12);
-    fr[12] = 0x08;
-    uint8_t *ip = fr + 14;
-    ip[0] = 0x45;
-    size_t tot = 28 + len;
-    ip[2] = (uint8_t)(tot >> 8), ip[3] = (uint8_t)tot, ip[8] = 64, ip[9] = 17;
-    const uint8_t a[4] = {198, 18, 0, 1}, b[4] = {198, 18, 0, 2};
-    memcpy(ip + 12, from == 0 ? a : b, 4);
-    memcpy(ip + 16, from == 0 ? b : a, 4);
-    uint32_t sum = 0;
-    for (int i = 0; i < 20; i += 2)
-        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    ip[10] = (uint8_t)(~sum >> 8), ip[11] = (uint8_t)~sum;
-    uint8_t *udp = ip + 20;
-    uint16_t sp = from == 0 ? 5000 : 5001, dp = from == 0 ? 5001 : 5000;
-    udp[0] = (uint8_t)(sp >> 8), udp[1] = (uint8_t)sp, udp[2] = (uint8_t)(dp >> 8), udp[3] = (uint8_t)dp;
-    udp[4] = (uint8_t)((8 + len) >> 8), udp[5] = (uint8_t)(8 + len);
-    memcpy(udp + 8, d, len);
-    uint32_t rec[4] = {(uint32_t)(now / 1000000000ull), (uint32_t)(now % 1000000000ull / 1000), (uint32_t)(42 + len),
-                       (uint32_t)(42 + len)};
-    fwrite(rec, sizeof(rec), 1, pcap);
-    fwrite(fr, 42 + len, 1, pcap);
+    if (pcap)
+        wire_pcap_udp(pcap, d, len, from == 0, 5000, 5001, now);
 }
 
 static void setup(uint32_t loss_ppm, uint32_t slots)
@@ -225,19 +199,6 @@ Test(dp_pc, every_stage_recovers_from_loss)
     teardown();
 }
 
-static long tshark(const char *args)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "tshark %s 2>/dev/null | wc -l", args);
-    FILE *p = popen(cmd, "r");
-    long n = -1;
-    if (p && fscanf(p, "%ld", &n) != 1)
-        n = -1;
-    if (p)
-        pclose(p);
-    return n;
-}
-
 Test(dp_pc, wireshark_dissects_every_layer, .timeout = 120)
 {
     if (system("command -v tshark >/dev/null 2>&1") != 0) {
@@ -252,8 +213,7 @@ Test(dp_pc, wireshark_dissects_every_layer, .timeout = 120)
     snprintf(keylog_path, sizeof(keylog_path), "%s/keylog", dir);
     snprintf(lua_path, sizeof(lua_path), "%s/sctp_in_dtls.lua", dir);
     pcap = fopen(pcap_path, "wb");
-    uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-    fwrite(hdr, sizeof(hdr), 1, pcap);
+    wire_pcap_begin(pcap);
     setup(20000, 2);
     run_connection(20000, 50);
     fclose(pcap);
@@ -269,30 +229,30 @@ Test(dp_pc, wireshark_dissects_every_layer, .timeout = 120)
     char base[1024], args[1400];
     snprintf(base, sizeof(base), "-r %s -o tls.keylog_file:%s -X lua_script:%s -o sctp.checksum:CRC-32C", pcap_path,
              keylog_path, lua_path);
-    long frames = tshark(base);
+    long frames = wire_tshark_lines(base);
     cr_assert_gt(frames, 60);
     snprintf(args, sizeof(args), "%s -Y _ws.malformed", base);
-    cr_assert_eq(tshark(args), 0, "malformed packets");
+    cr_assert_eq(wire_tshark_lines(args), 0, "malformed packets");
     snprintf(args, sizeof(args), "%s -Y 'stun.type == 0x0001'", base);
-    cr_assert_gt(tshark(args), 0, "STUN binding requests");
+    cr_assert_gt(wire_tshark_lines(args), 0, "STUN binding requests");
     snprintf(args, sizeof(args), "%s -Y 'stun.att.type == 0x0025'", base);
-    cr_assert_gt(tshark(args), 0, "USE-CANDIDATE");
+    cr_assert_gt(wire_tshark_lines(args), 0, "USE-CANDIDATE");
     snprintf(args, sizeof(args), "%s -Y 'dtls.handshake.type == 20'", base);
-    cr_assert_geq(tshark(args), 2, "both Finished messages decrypted");
+    cr_assert_geq(wire_tshark_lines(args), 2, "both Finished messages decrypted");
     snprintf(args, sizeof(args), "%s -Y 'sctp.chunk_type == 1'", base);
-    cr_assert_gt(tshark(args), 0, "SCTP INIT inside DTLS");
+    cr_assert_gt(wire_tshark_lines(args), 0, "SCTP INIT inside DTLS");
     snprintf(args, sizeof(args), "%s -Y 'sctp.checksum.status == 0'", base);
-    cr_assert_eq(tshark(args), 0, "bad SCTP checksums");
+    cr_assert_eq(wire_tshark_lines(args), 0, "bad SCTP checksums");
     snprintf(args, sizeof(args), "%s -Y 'sctp.checksum.status == 1'", base);
-    long good = tshark(args);
+    long good = wire_tshark_lines(args);
     snprintf(args, sizeof(args), "%s -Y sctp", base);
-    cr_assert_eq(tshark(args), good, "every SCTP packet's CRC32c verified");
+    cr_assert_eq(wire_tshark_lines(args), good, "every SCTP packet's CRC32c verified");
     snprintf(args, sizeof(args), "%s -Y 'rtcdc.message_type == 0x03 && rtcdc.label == \"agents\"'", base);
-    cr_assert_geq(tshark(args), 1, "DATA_CHANNEL_OPEN with its label");
+    cr_assert_geq(wire_tshark_lines(args), 1, "DATA_CHANNEL_OPEN with its label");
     snprintf(args, sizeof(args), "%s -Y 'rtcdc.message_type == 0x02'", base);
-    cr_assert_geq(tshark(args), 1, "DATA_CHANNEL_ACK");
+    cr_assert_geq(wire_tshark_lines(args), 1, "DATA_CHANNEL_ACK");
     snprintf(args, sizeof(args), "%s -Y 'sctp.data_payload_proto_id == 53'", base);
-    cr_assert_geq(tshark(args), 17, "binary DataChannel messages (three to a packet)");
+    cr_assert_geq(wire_tshark_lines(args), 17, "binary DataChannel messages (three to a packet)");
     cr_log_info("%ld frames, %ld SCTP packets with a good CRC32c", frames, good);
     teardown();
     char cmd[300];
