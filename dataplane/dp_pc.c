@@ -64,6 +64,8 @@ int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
     if (ice_init(&pc->ice, &ic) != 0)
         return -EINVAL;
     pc->controlling = cfg->controlling;
+    pc->dtls_client = cfg->dtls_role == DP_PC_DTLS_AUTO ? cfg->controlling : cfg->dtls_role == DP_PC_DTLS_CLIENT;
+    pc->opens_channel = pc->dtls_client && !cfg->wait_for_channel;
     pc->hs = cfg->hs;
     pc->hs_slot = -1;
     pc->cert = cfg->cert;
@@ -81,7 +83,7 @@ int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
     sctp_config_default(&sc);
     sc.n_streams = cfg->n_streams ? cfg->n_streams : 16;
     sc.mtu = SCTP_MTU;
-    sc.dtls_client = cfg->controlling;
+    sc.dtls_client = pc->dtls_client;
     sc.seed = cfg->seed * 3 + 1;
     pc->sctp = sctp_assoc_init(cfg->sctp_mem, &sc, cfg->sctp_pool, now);
     if (!pc->sctp)
@@ -103,7 +105,7 @@ static void start_dtls(struct dp_pc *pc, uint64_t now)
     }
     pc->slot_retry = 0;
     pc->hs_slot = (int32_t)slot;
-    struct dtls_config dc = {!pc->controlling, pc->cert, pc->peer_fp, pc->seed * 7 + 3, pc->client_id,
+    struct dtls_config dc = {!pc->dtls_client, pc->cert, pc->peer_fp, pc->seed * 7 + 3, pc->client_id,
                              pc->client_id_len, 0, 0, 0};
     if (dtls_init(hs_ep(pc), &dc, now) != 0) {
         fail(pc, DP_PC_FAIL_DTLS, now);
@@ -146,10 +148,10 @@ static void dtls_events(struct dp_pc *pc, uint64_t now)
                 dtls_keylog_line(e, pc->keylog);
             /* the client is done; the server keeps its endpoint until the
              * client's first record shows it got the final flight */
-            if (pc->controlling)
+            if (pc->dtls_client)
                 release_slot(pc);
             reach(pc, DP_PC_SCTP, now);
-            if (pc->controlling)
+            if (pc->dtls_client)
                 sctp_connect(pc->sctp, now);
         }
     }
@@ -175,7 +177,7 @@ void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t
             dtls_handle_input(hs_ep(pc), d, len, now);
             dtls_events(pc, now);
         } else if (pc->stage >= DP_PC_SCTP) {
-            uint8_t plain[DTLS_MTU];
+            uint8_t plain[16384 + 64]; /* what a peer with a larger MTU may send */
             size_t off = 0;
             while (off + DTLS_RECORD_HEADER <= len) {
                 size_t rl = DTLS_RECORD_HEADER + ((size_t)d[off + 11] << 8 | d[off + 12]);
@@ -279,7 +281,7 @@ enum dp_pc_event dp_pc_poll_event(struct dp_pc *pc, uint8_t *buf, size_t cap, ui
             return DP_PC_EV_NONE;
         case SCTP_EV_UP:
             reach(pc, DP_PC_DC, now);
-            if (pc->controlling) {
+            if (pc->opens_channel) {
                 struct sctp_dc_opts o = {.type = (enum sctp_dc_type)pc->dc_type, .reliability = pc->dc_reliability,
                                          .priority = 256, .label = pc->label,
                                          .label_len = (uint16_t)strlen(pc->label)};

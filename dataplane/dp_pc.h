@@ -32,8 +32,12 @@ enum dp_pc_event { DP_PC_EV_NONE, DP_PC_EV_UP, DP_PC_EV_MESSAGE, DP_PC_EV_FAILED
 /* why a connection failed, per stage */
 enum dp_pc_fail { DP_PC_FAIL_NONE, DP_PC_FAIL_ICE, DP_PC_FAIL_DTLS, DP_PC_FAIL_SCTP, DP_PC_FAIL_DC };
 
+enum dp_pc_dtls_role { DP_PC_DTLS_AUTO, DP_PC_DTLS_CLIENT, DP_PC_DTLS_SERVER };
+
 struct dp_pc_config {
-    bool controlling;              /* ICE controlling, DTLS client (setup:active), opens the channel */
+    bool controlling;              /* ICE controlling; by default also DTLS client (setup:active) and channel opener */
+    enum dp_pc_dtls_role dtls_role; /* AUTO: client when controlling (SDP setup decides against other stacks) */
+    bool wait_for_channel;         /* never open the DataChannel: the peer does */
     const char *local_ufrag, *local_pwd, *remote_ufrag, *remote_pwd;
     struct stun_addr peer;         /* the peer's transport address */
     const struct dtls_cert *cert;  /* ours (shared from a pool), must outlive the connection */
@@ -56,7 +60,7 @@ struct dp_pc_counters {
 
 struct dp_pc {
     uint8_t stage, fail;           /* enum dp_pc_stage, enum dp_pc_fail */
-    bool controlling, closed;
+    bool controlling, dtls_client, opens_channel, closed;
     uint16_t dc_sid;
     int32_t hs_slot;               /* -1 when none held */
     struct dtls_hs_pool *hs;

@@ -257,6 +257,7 @@ struct sctp_counters {
     uint64_t sacks_out, sacks_in, forward_tsns_out, forward_tsns_in;
     uint64_t abandoned_messages, messages_out, messages_in;
     uint64_t heartbeats_out, reconf_out, reconf_in;
+    uint64_t dcep_wrong_parity;  /* channels the peer opened on our parity (accepted) */
     uint64_t drops[SCTP_DROP_COUNT];
 };
 

@@ -119,11 +119,16 @@ enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const
         return SCTP_EV_NONE;
     }
     if (m[0] != DCEP_OPEN || len < 12 || 12u + rd16(m + 8) + rd16(m + 10) != len ||
-        !valid_type(m[1]) || (s->flags & SF_DC_OUT) || sid >= a->n_out ||
-        (sid & 1) == (a->dtls_client ? 0 : 1)) {
-        sctp_drop(a, SCTP_DROP_BAD_DCEP); /* malformed, or the wrong parity for the peer */
+        !valid_type(m[1]) || s->flags || sid >= a->n_out) {
+        sctp_drop(a, SCTP_DROP_BAD_DCEP); /* malformed, or on a stream in use */
         return SCTP_EV_NONE;
     }
+    /* RFC 8832 §6 gives the DTLS client even ids and the server odd ones;
+     * werift 0.24 opens odd ids as client. Accepted on a free stream (we
+     * only ever open free ones, so no two channels can share an id), and
+     * counted. */
+    if ((sid & 1) == (a->dtls_client ? 0 : 1))
+        a->c.dcep_wrong_parity++;
     uint8_t ack = DCEP_ACK;
     if (sctp_tx_queue(a, sid, SCTP_PPID_DCEP, &ack, 1, &reliable_ordered) < 0) {
         sctp_drop(a, SCTP_DROP_NO_BUFFER);

@@ -50,9 +50,11 @@ void sctp_tx_free_all(struct sctp_assoc *a)
 int sctp_tx_queue(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void *data, size_t len,
                   const struct sctp_send_opts *o)
 {
-    uint32_t frag = a->mtu - 12u - 16u;
+    /* a fragment's chunk, padded to 4 bytes, must fit an MTU-sized packet
+     * on its own (an MTU such as 1,163 is not a multiple of 4) */
+    uint32_t frag = (a->mtu - 12u - 16u) & ~3u;
     if (frag > a->pool->cap)
-        frag = a->pool->cap;
+        frag = a->pool->cap & ~3u;
     uint32_t nfrags = len ? (uint32_t)((len + frag - 1) / frag) : 1;
     struct sctp_pool *p = a->pool;
     /* keep an eighth of the pool for receiving */
