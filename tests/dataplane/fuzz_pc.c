@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target: a peer connection endpoint (dp_pc) fed arbitrary
+ * datagrams in every stage it can be in: fresh (ICE), and established
+ * (records into DTLS, SCTP, DCEP) — a connected pair is built once, and
+ * each input goes to a copy-free fresh endpoint and to the established one
+ * (whose state then carries on, as a long-lived connection's would). The
+ * input is a sequence of datagrams: 2-byte length, 1-byte first-byte
+ * override flag, bytes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_pc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct side {
+    struct dp_pc pc;
+    void *amem, *pmem;
+};
+
+static struct dtls_cert certs[2];
+static struct dtls_hs_pool hs;
+static struct side S[3];
+static uint64_t now = 1000000000ull;
+static bool ready;
+
+static void make(int i, bool controlling, int peer)
+{
+    static const char *uf[2] = {"fzA1", "fzB2"}, *pw[2] = {"passwordA-passwordA-pa", "passwordB-passwordB-pb"};
+    S[i].pmem = aligned_alloc(64, (sctp_pool_size(512, 1200) + 63) & ~(size_t)63);
+    S[i].amem = aligned_alloc(64, sctp_assoc_size(16));
+    struct dp_pc_config c = {.controlling = controlling,
+                             .local_ufrag = uf[i % 2], .local_pwd = pw[i % 2],
+                             .remote_ufrag = uf[peer % 2], .remote_pwd = pw[peer % 2],
+                             .peer = {4, 5000, {198, 18, 0, 9}}, .cert = &certs[i % 2],
+                             .peer_fingerprint = certs[peer % 2].fingerprint, .hs = &hs, .sctp_mem = S[i].amem,
+                             .sctp_pool = sctp_pool_init(S[i].pmem, 512, 1200), .seed = 5 + (uint64_t)i};
+    if (dp_pc_init(&S[i].pc, &c, now) != 0)
+        abort();
+}
+
+static void drain(int i)
+{
+    static uint8_t buf[1 << 18];
+    uint32_t len;
+    while (dp_pc_poll_event(&S[i].pc, buf, sizeof(buf), &len) != DP_PC_EV_NONE)
+        ;
+}
+
+static void setup(void)
+{
+    dtls_cert_generate(&certs[0], 1);
+    dtls_cert_generate(&certs[1], 2);
+    dtls_hs_pool_init(&hs, 8);
+    make(0, true, 1);
+    make(1, false, 0);
+    uint8_t d[1500];
+    for (int k = 0; k < 2000 && S[1].pc.stage != DP_PC_UP; k++) {
+        for (int i = 0; i < 2; i++) {
+            size_t n;
+            while ((n = dp_pc_poll_transmit(&S[i].pc, d, sizeof(d), now)) > 0) {
+                dp_pc_handle_input(&S[1 - i].pc, d, n, now);
+                drain(1 - i);
+            }
+            drain(i);
+        }
+        now += 1000000;
+        dp_pc_handle_timeout(&S[0].pc, now);
+        dp_pc_handle_timeout(&S[1].pc, now);
+    }
+    if (S[1].pc.stage != DP_PC_UP)
+        abort();
+    ready = true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!ready)
+        setup();
+    make(2, false, 0); /* a fresh endpoint for this input */
+    size_t off = 0;
+    uint8_t d[2048], out[1500];
+    while (off + 3 <= size) {
+        size_t len = (size_t)(data[off] << 8 | data[off + 1]) % sizeof(d);
+        uint8_t first = data[off + 2];
+        off += 3;
+        if (len > size - off)
+            len = size - off;
+        memcpy(d, data + off, len);
+        off += len;
+        if (len && (first & 0x80)) /* steer the first byte into a demultiplexing range */
+            d[0] = (uint8_t)((first & 1) ? (first & 3) : 20 + (first & 31));
+        now += 1000;
+        for (int i = 1; i <= 2; i++) {
+            dp_pc_handle_input(&S[i].pc, d, len, now);
+            drain(i);
+            while (dp_pc_poll_transmit(&S[i].pc, out, sizeof(out), now) > 0)
+                ;
+            if (dp_pc_next_timeout(&S[i].pc, NULL) <= now)
+                dp_pc_handle_timeout(&S[i].pc, now);
+        }
+    }
+    dp_pc_free(&S[2].pc);
+    free(S[2].amem);
+    free(S[2].pmem);
+    return 0;
+}
