@@ -489,3 +489,44 @@ Test(sctp_engine, odd_mtu_fragments_fit)
     flow_free(&C.f[1]);
     world_free(&W);
 }
+
+/* The policies abandon only for their cause: rexmit 0 on a clean link and
+ * a lifetime longer than the transfer abandon nothing; rexmit 2 with loss
+ * abandons only messages of chunks sent three times. */
+Test(sctp_engine, partial_reliability_abandons_only_for_cause)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 41, 10 * 1000000ull);
+    connect_pair();
+    struct sctp_send_opts rtx0 = {.pr = SCTP_PR_RTX, .pr_value = 0};
+    struct sctp_send_opts ttl = {.unordered = true, .pr = SCTP_PR_TTL, .pr_value = 60000};
+    C.nflows = 2;
+    flow_init(&C.f[0], 0, 1, 500, 1000, &rtx0);
+    flow_init(&C.f[1], 0, 2, 500, 1000, &ttl);
+    cr_assert(world_run(&W, flows_done, 60ull * 1000000000));
+    cr_assert_eq(sctp_counters(W.ours[0].a)->abandoned_messages, 0);
+    cr_assert_eq(sctp_counters(W.ours[0].a)->forward_tsns_out, 0);
+    flow_free(&C.f[0]);
+    flow_free(&C.f[1]);
+    world_free(&W);
+    /* rexmit 2 with 20 % loss: an abandoned message had a chunk sent 3 times */
+    setup_pair(&c0, &c1, 42, 10 * 1000000ull);
+    connect_pair();
+    W.p[0].loss_ppm = 200000;
+    struct sctp_send_opts rtx2 = {.pr = SCTP_PR_RTX, .pr_value = 2};
+    C.nflows = 1;
+    flow_init(&C.f[0], 0, 1, 200, 2000, &rtx2);
+    for (int k = 0; k < 2000000 && (C.f[0].sent < 2000 || sctp_buffered(W.ours[0].a)); k++)
+        if (!world_step(&W))
+            break;
+    const struct sctp_counters *k = sctp_counters(W.ours[0].a);
+    cr_assert_gt(k->abandoned_messages, 0);
+    cr_assert_eq(C.f[0].recvd + k->abandoned_messages, 2000);
+    /* with 20 % loss a message needs three losses in a row to be given up:
+     * about 0.8 % of them, far fewer than a rexmit-0 policy would drop */
+    cr_assert_lt(k->abandoned_messages, 2000 / 20, "abandoned %lu", (unsigned long)k->abandoned_messages);
+    cr_assert_eq(C.f[0].bad_order + C.f[0].bad_content + C.f[0].dup, 0);
+    flow_free(&C.f[0]);
+    world_free(&W);
+}
