@@ -228,9 +228,9 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
         return rc;
     mbedtls_ssl_conf_rng(&e->conf, mbedtls_ctr_drbg_random, &e->drbg);
     mbedtls_ssl_conf_min_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_ciphersuites(&e->conf, cfg->suites == 1   ? suites_gcm
-                                            : cfg->suites == 2 ? suites_chacha
-                                                               : suites);
+    mbedtls_ssl_conf_ciphersuites(&e->conf, cfg->suites == DTLS_OFFER_GCM      ? suites_gcm
+                                            : cfg->suites == DTLS_OFFER_CHACHA ? suites_chacha
+                                                                               : suites);
     mbedtls_ssl_conf_curves(&e->conf, curves);
     mbedtls_ssl_conf_authmode(&e->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
     mbedtls_ssl_conf_verify(&e->conf, verify, e);

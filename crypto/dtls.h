@@ -99,7 +99,16 @@ struct dtls_config {
     const uint8_t *client_id;      /* server: the client's transport address bytes */
     uint8_t client_id_len;
     uint32_t rto_min_ms, rto_max_ms; /* handshake retransmission, default 500 / 8000 */
-    uint8_t suites;                /* 0: AES-128-GCM then ChaCha20-Poly1305; 1: GCM only; 2: ChaCha20 only */
+    uint8_t suites;                /* enum dtls_suite_offer; 0 (default) offers both */
+};
+
+/* The ciphersuites a handshake offers (client) or accepts (server), in
+ * dtls_config.suites; both are ECDHE-ECDSA AEAD suites that our record
+ * layer (dtls_record.h) carries after the handshake. */
+enum dtls_suite_offer {
+    DTLS_OFFER_GCM_THEN_CHACHA = 0, /* TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, then CHACHA20_POLY1305 */
+    DTLS_OFFER_GCM = 1,             /* AES-128-GCM only */
+    DTLS_OFFER_CHACHA = 2,          /* ChaCha20-Poly1305 only */
 };
 
 /* Sets up an endpoint. Returns 0 or a negative mbedTLS error. */

@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* Our DTLS 1.2 AEAD record layer after the handshake, and the handshake
- * slot pool. */
+/* Our DTLS 1.2 AEAD record layer after the handshake (GCM on mbedTLS's AES
+ * block, ChaCha20-Poly1305 on mbedTLS's chachapoly), and the handshake slot
+ * pool. */
 #include "dtls_record.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
-#define MAX_PLAINTEXT 16384u
+#if defined(MBEDTLS_AESNI_C)
+#include <mbedtls/aesni.h> /* defines MBEDTLS_HAVE_X86_64 where it applies */
+#endif
+#if defined(MBEDTLS_AESNI_C) && defined(MBEDTLS_HAVE_X86_64)
+#define HAVE_CLMUL 1
+#else
+#define HAVE_CLMUL 0
+#endif
+
 #define SEQ_MAX ((1ull << 48) - 1)
 
 static void put48(uint8_t *p, uint64_t v)
@@ -26,31 +36,138 @@ static uint64_t get48(const uint8_t *p)
     return v;
 }
 
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* ---- GCM (NIST SP 800-38D) with a 96-bit IV on mbedTLS's AES ---- */
+
+/* x = x · h in GF(2^128), GCM bit order; constant time, no table. */
+static void gf_mult_portable(uint8_t x[16], const uint8_t h[16])
+{
+    uint64_t vh = get64(h), vl = get64(h + 8), zh = 0, zl = 0;
+    for (int i = 0; i < 128; i++) {
+        uint64_t m = 0 - (uint64_t)(x[i >> 3] >> (7 - (i & 7)) & 1);
+        zh ^= vh & m;
+        zl ^= vl & m;
+        uint64_t lsb = 0 - (vl & 1);
+        vl = vl >> 1 | vh << 63;
+        vh = vh >> 1 ^ (0xe100000000000000ull & lsb);
+    }
+    put64(x, zh);
+    put64(x + 8, zl);
+}
+
+static inline void gf_mult(bool clmul, uint8_t x[16], const uint8_t h[16])
+{
+#if HAVE_CLMUL
+    if (clmul) {
+        uint8_t z[16];
+        mbedtls_aesni_gcm_mult(z, x, h);
+        memcpy(x, z, 16);
+        return;
+    }
+#else
+    (void)clmul;
+#endif
+    gf_mult_portable(x, h);
+}
+
+/* mbedTLS's AES context points into itself; after a move of the record
+ * layer the pointer is set again from the offset kept at set-up. */
+static inline mbedtls_aes_context *aes_of(struct dtls_record_key *k)
+{
+    k->u.gcm.aes.rk = k->u.gcm.aes.buf + k->rk_off;
+    return &k->u.gcm.aes;
+}
+
+/* Encrypts (enc) or decrypts len bytes with 13 bytes of additional data;
+ * the tag (computed over the ciphertext) goes to tag. */
+static void gcm_crypt(struct dtls_record_key *k, bool clmul, bool enc, const uint8_t nonce[12],
+                      const uint8_t aad[13], const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
+{
+    mbedtls_aes_context *aes = aes_of(k);
+    const uint8_t *h = k->u.gcm.h;
+    uint8_t ctr[16], ks[16], y[16] = {0};
+    memcpy(ctr, nonce, 12);
+    memcpy(y, aad, 13);
+    gf_mult(clmul, y, h);
+    uint32_t c = 1;
+    for (size_t off = 0; off < len; off += 16) {
+        size_t n = len - off < 16 ? len - off : 16;
+        c++;
+        ctr[12] = (uint8_t)(c >> 24);
+        ctr[13] = (uint8_t)(c >> 16);
+        ctr[14] = (uint8_t)(c >> 8);
+        ctr[15] = (uint8_t)c;
+        mbedtls_aes_crypt_ecb(aes, MBEDTLS_AES_ENCRYPT, ctr, ks);
+        const uint8_t *ct = enc ? out + off : in + off;
+        for (size_t i = 0; i < n; i++)
+            out[off + i] = in[off + i] ^ ks[i];
+        for (size_t i = 0; i < n; i++)
+            y[i] ^= ct[i];
+        gf_mult(clmul, y, h);
+    }
+    uint8_t lens[16];
+    put64(lens, 13 * 8);
+    put64(lens + 8, (uint64_t)len * 8);
+    for (int i = 0; i < 16; i++)
+        y[i] ^= lens[i];
+    gf_mult(clmul, y, h);
+    ctr[12] = ctr[13] = ctr[14] = 0;
+    ctr[15] = 1;
+    mbedtls_aes_crypt_ecb(aes, MBEDTLS_AES_ENCRYPT, ctr, ks);
+    for (int i = 0; i < 16; i++)
+        tag[i] = ks[i] ^ y[i];
+}
+
+/* ---- keys ---- */
+
+static int key_setup(struct dtls_record_key *k, enum dtls_suite suite, const uint8_t *key, const uint8_t *iv)
+{
+    if (suite == DTLS_SUITE_AES_128_GCM) {
+        mbedtls_aes_init(&k->u.gcm.aes);
+        if (mbedtls_aes_setkey_enc(&k->u.gcm.aes, key, 128) != 0)
+            return -EIO;
+        k->rk_off = (uint8_t)(k->u.gcm.aes.rk - k->u.gcm.aes.buf);
+        static const uint8_t zero[16];
+        mbedtls_aes_crypt_ecb(&k->u.gcm.aes, MBEDTLS_AES_ENCRYPT, zero, k->u.gcm.h);
+        memcpy(k->iv, iv, 4);
+        return 0;
+    }
+    if (suite == DTLS_SUITE_CHACHA20_POLY1305) {
+        mbedtls_chachapoly_init(&k->u.cp);
+        if (mbedtls_chachapoly_setkey(&k->u.cp, key) != 0)
+            return -EIO;
+        memcpy(k->iv, iv, 12);
+        return 0;
+    }
+    return -ENOTSUP;
+}
+
 static int set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
                     const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv)
 {
-    int rc;
     r->suite = (uint8_t)suite;
-    if (suite == DTLS_SUITE_AES_128_GCM) {
-        mbedtls_gcm_init(&r->w.gcm);
-        mbedtls_gcm_init(&r->r.gcm);
-        if ((rc = mbedtls_gcm_setkey(&r->w.gcm, MBEDTLS_CIPHER_ID_AES, w_key, 128)) != 0 ||
-            (rc = mbedtls_gcm_setkey(&r->r.gcm, MBEDTLS_CIPHER_ID_AES, r_key, 128)) != 0)
-            return rc;
-        memcpy(r->w_iv, w_iv, 4);
-        memcpy(r->r_iv, r_iv, 4);
-    } else if (suite == DTLS_SUITE_CHACHA20_POLY1305) {
-        mbedtls_chachapoly_init(&r->w.cp);
-        mbedtls_chachapoly_init(&r->r.cp);
-        if ((rc = mbedtls_chachapoly_setkey(&r->w.cp, w_key)) != 0 ||
-            (rc = mbedtls_chachapoly_setkey(&r->r.cp, r_key)) != 0)
-            return rc;
-        memcpy(r->w_iv, w_iv, 12);
-        memcpy(r->r_iv, r_iv, 12);
-    } else {
-        return -ENOTSUP;
-    }
-    return 0;
+#if HAVE_CLMUL
+    r->clmul = mbedtls_aesni_has_support(MBEDTLS_AESNI_CLMUL) != 0;
+#endif
+    int rc = key_setup(&r->w, suite, w_key, w_iv);
+    if (rc == 0)
+        rc = key_setup(&r->r, suite, r_key, r_iv);
+    if (rc != 0)
+        dtls_record_free(r);
+    return rc;
 }
 
 int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
@@ -58,57 +175,89 @@ int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const ui
                           uint64_t w_seq)
 {
     memset(r, 0, sizeof(*r));
+    int rc = set_keys(r, suite, w_key, w_iv, r_key, r_iv);
+    if (rc != 0)
+        return rc;
     r->epoch = 1;
     r->w_seq = w_seq;
-    r->r_top = 0;
-    r->r_window = 0;
-    return set_keys(r, suite, w_key, w_iv, r_key, r_iv);
+    return 0;
+}
+
+int dtls_record_key_block(const struct dtls_endpoint *e, uint8_t *kb, enum dtls_suite *suite,
+                          unsigned *key_len, unsigned *iv_len)
+{
+    if (!e->have_master || e->suite_id == 0)
+        return -EINVAL;
+    if (e->suite_id == MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {
+        *suite = DTLS_SUITE_AES_128_GCM;
+        *key_len = 16;
+        *iv_len = 4;
+    } else if (e->suite_id == MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256) {
+        *suite = DTLS_SUITE_CHACHA20_POLY1305;
+        *key_len = 32;
+        *iv_len = 12;
+    } else {
+        return -ENOTSUP;
+    }
+    uint8_t seed[64]; /* server_random + client_random (RFC 5246 §6.3) */
+    memcpy(seed, e->server_random, 32);
+    memcpy(seed + 32, e->client_random, 32);
+    if (mbedtls_ssl_tls_prf(e->prf, e->master, 48, "key expansion", seed, 64, kb,
+                            2 * (*key_len + *iv_len)) != 0)
+        return -EIO;
+    return 0;
 }
 
 int dtls_record_init_from(struct dtls_record *r, const struct dtls_endpoint *e)
 {
     memset(r, 0, sizeof(*r));
-    if (!e->connected || !e->kb_keylen)
+    if (!e->connected)
         return -EINVAL;
+    uint16_t out_epoch = (uint16_t)(e->ssl.cur_out_ctr[0] << 8 | e->ssl.cur_out_ctr[1]);
+    if (out_epoch != 1 || e->ssl.in_epoch != 1)
+        return -EINVAL;
+    uint8_t kb[DTLS_KEY_BLOCK_MAX];
     enum dtls_suite suite;
-    if (e->suite_id == MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 && e->kb_keylen == 16 &&
-        e->kb_ivlen == 4)
-        suite = DTLS_SUITE_AES_128_GCM;
-    else if (e->suite_id == MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 &&
-             e->kb_keylen == 32 && e->kb_ivlen == 12)
-        suite = DTLS_SUITE_CHACHA20_POLY1305;
-    else
-        return -ENOTSUP;
-    const uint8_t *kb = e->keyblock;
-    unsigned kl = e->kb_keylen, il = e->kb_ivlen;
-    const uint8_t *ck = kb, *sk = kb + kl, *civ = kb + 2 * kl, *siv = kb + 2 * kl + il;
-    int rc = e->is_server ? set_keys(r, suite, sk, siv, ck, civ) : set_keys(r, suite, ck, civ, sk, siv);
+    unsigned kl, il;
+    int rc = dtls_record_key_block(e, kb, &suite, &kl, &il);
     if (rc != 0)
         return rc;
-    /* carry on from mbedTLS's epoch-1 counters (its Finished message) */
-    r->epoch = (uint16_t)(e->ssl.cur_out_ctr[0] << 8 | e->ssl.cur_out_ctr[1]);
+    const uint8_t *ck = kb, *sk = kb + kl, *civ = kb + 2 * kl, *siv = kb + 2 * kl + il;
+    rc = e->is_server ? set_keys(r, suite, sk, siv, ck, civ) : set_keys(r, suite, ck, civ, sk, siv);
+    mbedtls_platform_zeroize(kb, sizeof(kb));
+    if (rc != 0)
+        return rc;
+    /* carry on from mbedTLS's epoch-1 counters (its Finished messages) */
+    r->epoch = 1;
     r->w_seq = get48(e->ssl.cur_out_ctr + 2);
     r->r_top = e->ssl.in_window_top;
     r->r_window = e->ssl.in_window;
-    if (r->epoch != 1)
-        return -EINVAL;
     return 0;
 }
 
-/* nonce and additional data for one record */
-static void nonce_of(const struct dtls_record *r, const uint8_t iv[12], const uint8_t es[8], uint8_t n[12])
+int dtls_record_resync(struct dtls_record *r, const struct dtls_endpoint *e)
 {
-    if (r->suite == DTLS_SUITE_AES_128_GCM) {
-        memcpy(n, iv, 4);
-        memcpy(n + 4, es, 8);
-    } else {
-        memcpy(n, iv, 12);
-        for (int i = 0; i < 8; i++)
-            n[4 + i] ^= es[i];
+    uint16_t out_epoch = (uint16_t)(e->ssl.cur_out_ctr[0] << 8 | e->ssl.cur_out_ctr[1]);
+    if (out_epoch != r->epoch || e->ssl.in_epoch != r->epoch)
+        return -EINVAL;
+    uint64_t next = get48(e->ssl.cur_out_ctr + 2);
+    if (next > r->w_seq)
+        r->w_seq = next;
+    /* what mbedTLS accepted is spent for us too */
+    uint64_t top = e->ssl.in_window_top, win = e->ssl.in_window;
+    if (top > r->r_top) {
+        uint64_t d = top - r->r_top;
+        r->r_window = (d >= DTLS_RECORD_WINDOW ? 0 : r->r_window << d) | win;
+        r->r_top = top;
+    } else if (r->r_top - top < DTLS_RECORD_WINDOW) {
+        r->r_window |= win << (r->r_top - top);
     }
+    return 0;
 }
 
-static void aad_of(const uint8_t es[8], uint8_t type, uint16_t len, uint8_t aad[13])
+/* ---- records ---- */
+
+static void aad_of(const uint8_t es[8], uint8_t type, size_t len, uint8_t aad[13])
 {
     memcpy(aad, es, 8);
     aad[8] = type;
@@ -118,137 +267,157 @@ static void aad_of(const uint8_t es[8], uint8_t type, uint16_t len, uint8_t aad[
     aad[12] = (uint8_t)len;
 }
 
+/* RFC 7905 §2: the IV XOR the epoch and sequence, left-padded to 12 bytes */
+static void chacha_nonce(const uint8_t iv[12], const uint8_t es[8], uint8_t n[12])
+{
+    memcpy(n, iv, 12);
+    for (int i = 0; i < 8; i++)
+        n[4 + i] ^= es[i];
+}
+
 int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, size_t len,
                      uint8_t *out, size_t cap)
 {
     if (r->closed || r->failed)
         return -EPIPE;
-    if (len > MAX_PLAINTEXT)
+    if (len > DTLS_RECORD_MAX_PLAINTEXT)
         return -EMSGSIZE;
     if (r->w_seq > SEQ_MAX)
         return -EOVERFLOW;
-    size_t explicit = r->suite == DTLS_SUITE_AES_128_GCM ? 8 : 0;
-    size_t total = DTLS_RECORD_HEADER + explicit + len + 16;
-    if (total > cap)
+    bool gcm = r->suite == DTLS_SUITE_AES_128_GCM;
+    size_t explicit = gcm ? 8 : 0, frag = explicit + len + 16;
+    if (DTLS_RECORD_HEADER + frag > cap)
         return -ENOSPC;
-    uint8_t es[8], n[12], aad[13];
-    es[0] = (uint8_t)(r->epoch >> 8);
-    es[1] = (uint8_t)r->epoch;
-    put48(es + 2, r->w_seq);
+    uint8_t *es = out + 3; /* epoch || sequence, in the header */
     out[0] = type;
     out[1] = 0xfe;
     out[2] = 0xfd;
-    memcpy(out + 3, es, 8);
-    size_t frag = explicit + len + 16;
+    es[0] = (uint8_t)(r->epoch >> 8);
+    es[1] = (uint8_t)r->epoch;
+    put48(es + 2, r->w_seq);
     out[11] = (uint8_t)(frag >> 8);
     out[12] = (uint8_t)frag;
+    uint8_t n[12], aad[13];
+    aad_of(es, type, len, aad);
     uint8_t *ct = out + DTLS_RECORD_HEADER + explicit;
-    if (explicit)
-        memcpy(out + DTLS_RECORD_HEADER, es, 8);
-    nonce_of(r, r->w_iv, es, n);
-    aad_of(es, type, (uint16_t)len, aad);
-    int rc;
-    if (r->suite == DTLS_SUITE_AES_128_GCM)
-        rc = mbedtls_gcm_crypt_and_tag(&r->w.gcm, MBEDTLS_GCM_ENCRYPT, len, n, 12, aad, 13, in, ct, 16,
-                                       ct + len);
-    else
-        rc = mbedtls_chachapoly_encrypt_and_tag(&r->w.cp, len, n, aad, 13, in, ct, ct + len);
-    if (rc != 0)
-        return -EIO;
+    if (gcm) {
+        memcpy(out + DTLS_RECORD_HEADER, es, 8); /* the explicit nonce */
+        memcpy(n, r->w.iv, 4);
+        memcpy(n + 4, es, 8);
+        gcm_crypt(&r->w, r->clmul, true, n, aad, in, len, ct, ct + len);
+    } else {
+        chacha_nonce(r->w.iv, es, n);
+        if (mbedtls_chachapoly_encrypt_and_tag(&r->w.u.cp, len, n, aad, 13, in, ct, ct + len) != 0)
+            return -EIO;
+    }
     r->w_seq++;
     r->c.sealed++;
-    return (int)total;
+    return (int)(DTLS_RECORD_HEADER + frag);
+}
+
+/* RFC 6347 §4.1.2.6: 0 when seq may be new, else the refusal */
+static int window_check(const struct dtls_record *r, uint64_t seq)
+{
+    if (seq > r->r_top)
+        return 0;
+    uint64_t d = r->r_top - seq;
+    if (d >= DTLS_RECORD_WINDOW)
+        return DTLS_REC_TOO_OLD;
+    return r->r_window >> d & 1 ? DTLS_REC_REPLAY : 0;
+}
+
+static void window_accept(struct dtls_record *r, uint64_t seq)
+{
+    if (seq > r->r_top) {
+        uint64_t d = seq - r->r_top;
+        r->r_window = d >= DTLS_RECORD_WINDOW ? 1 : r->r_window << d | 1;
+        r->r_top = seq;
+    } else {
+        r->r_window |= 1ull << (r->r_top - seq);
+    }
+}
+
+static int refuse(struct dtls_record *r, int why)
+{
+    switch (why) {
+    case DTLS_REC_TRUNCATED: r->c.truncated++; break;
+    case DTLS_REC_BAD_VERSION: r->c.bad_version++; break;
+    case DTLS_REC_WRONG_EPOCH: r->c.wrong_epoch++; break;
+    case DTLS_REC_REPLAY: r->c.replayed++; break;
+    case DTLS_REC_TOO_OLD: r->c.too_old++; break;
+    case DTLS_REC_BAD_AUTH: r->c.bad_auth++; break;
+    case DTLS_REC_CLOSED: r->c.after_close++; break;
+    case DTLS_REC_TOO_BIG: r->c.too_big++; break;
+    case DTLS_REC_BAD_TYPE: r->c.bad_type++; break;
+    default: r->c.malformed++; break;
+    }
+    return why;
 }
 
 int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_t *used,
                      uint8_t *type, uint8_t *out, size_t cap)
 {
     *used = len;
-    if (len < DTLS_RECORD_HEADER) {
-        r->c.truncated++;
-        return DTLS_REC_TRUNCATED;
-    }
+    if (len < DTLS_RECORD_HEADER)
+        return refuse(r, DTLS_REC_TRUNCATED);
     size_t frag = (size_t)in[11] << 8 | in[12];
-    if (DTLS_RECORD_HEADER + frag > len) {
-        r->c.truncated++;
-        return DTLS_REC_TRUNCATED;
-    }
+    if (frag > len - DTLS_RECORD_HEADER)
+        return refuse(r, DTLS_REC_TRUNCATED);
     *used = DTLS_RECORD_HEADER + frag;
-    if (in[1] != 0xfe || in[2] != 0xfd) {
-        r->c.bad_version++;
-        return DTLS_REC_BAD_VERSION;
-    }
+    if (in[1] != 0xfe || in[2] != 0xfd)
+        return refuse(r, DTLS_REC_BAD_VERSION);
     uint8_t t = in[0];
-    if (t < DTLS_CT_CHANGE_CIPHER_SPEC || t > DTLS_CT_APPLICATION_DATA) {
-        r->c.bad_type++;
-        return DTLS_REC_BAD_TYPE;
-    }
+    if (t < DTLS_CT_CHANGE_CIPHER_SPEC || t > DTLS_CT_APPLICATION_DATA)
+        return refuse(r, DTLS_REC_BAD_TYPE);
     if (r->failed || r->peer_closed)
-        return DTLS_REC_CLOSED;
-    uint16_t epoch = (uint16_t)(in[3] << 8 | in[4]);
-    if (epoch != r->epoch) {
-        r->c.wrong_epoch++;
-        return DTLS_REC_WRONG_EPOCH;
-    }
-    uint64_t seq = get48(in + 5);
-    /* replay check first (RFC 6347 §4.1.2.6), window updated after auth */
-    if (seq <= r->r_top) {
-        uint64_t d = r->r_top - seq;
-        if (d >= 64) {
-            r->c.too_old++;
-            return DTLS_REC_TOO_OLD;
-        }
-        if (r->r_window >> d & 1) {
-            r->c.replayed++;
-            return DTLS_REC_REPLAY;
-        }
-    }
-    size_t explicit = r->suite == DTLS_SUITE_AES_128_GCM ? 8 : 0;
-    if (frag < explicit + 16) {
-        r->c.truncated++;
-        return DTLS_REC_TRUNCATED;
-    }
+        return refuse(r, DTLS_REC_CLOSED);
+    const uint8_t *es = in + 3;
+    if ((uint16_t)(es[0] << 8 | es[1]) != r->epoch)
+        return refuse(r, DTLS_REC_WRONG_EPOCH);
+    uint64_t seq = get48(es + 2);
+    int why = window_check(r, seq); /* before the tag (cheap), window moved after */
+    if (why != 0)
+        return refuse(r, why);
+    bool gcm = r->suite == DTLS_SUITE_AES_128_GCM;
+    size_t explicit = gcm ? 8 : 0;
+    if (frag < explicit + 16)
+        return refuse(r, DTLS_REC_TRUNCATED);
     size_t plen = frag - explicit - 16;
-    if (plen > MAX_PLAINTEXT || plen > cap) {
-        r->c.too_big++;
-        return DTLS_REC_TOO_BIG;
-    }
+    if (plen > DTLS_RECORD_MAX_PLAINTEXT || plen > cap)
+        return refuse(r, DTLS_REC_TOO_BIG);
     uint8_t n[12], aad[13];
-    const uint8_t *ct = in + DTLS_RECORD_HEADER + explicit;
-    if (explicit) {
-        memcpy(n, r->r_iv, 4);
+    aad_of(es, t, plen, aad);
+    const uint8_t *ct = in + DTLS_RECORD_HEADER + explicit, *tag = ct + plen;
+    if (gcm) {
+        memcpy(n, r->r.iv, 4);
         memcpy(n + 4, in + DTLS_RECORD_HEADER, 8); /* the sender's explicit nonce */
+        uint8_t want[16], diff = 0;
+        gcm_crypt(&r->r, r->clmul, false, n, aad, ct, plen, out, want);
+        for (int i = 0; i < 16; i++)
+            diff |= want[i] ^ tag[i];
+        if (diff != 0) {
+            mbedtls_platform_zeroize(out, plen);
+            return refuse(r, DTLS_REC_BAD_AUTH);
+        }
     } else {
-        nonce_of(r, r->r_iv, in + 3, n);
+        chacha_nonce(r->r.iv, es, n);
+        if (mbedtls_chachapoly_auth_decrypt(&r->r.u.cp, plen, n, aad, 13, tag, ct, out) != 0)
+            return refuse(r, DTLS_REC_BAD_AUTH);
     }
-    aad_of(in + 3, t, (uint16_t)plen, aad);
-    int rc;
-    if (r->suite == DTLS_SUITE_AES_128_GCM)
-        rc = mbedtls_gcm_auth_decrypt(&r->r.gcm, plen, n, 12, aad, 13, ct + plen, 16, ct, out);
-    else
-        rc = mbedtls_chachapoly_auth_decrypt(&r->r.cp, plen, n, aad, 13, ct + plen, ct, out);
-    if (rc != 0) {
-        r->c.bad_auth++;
-        return DTLS_REC_BAD_AUTH;
-    }
-    if (seq > r->r_top) {
-        uint64_t d = seq - r->r_top;
-        r->r_window = d >= 64 ? 1 : (r->r_window << d) | 1;
-        r->r_top = seq;
-    } else {
-        r->r_window |= 1ull << (r->r_top - seq);
-    }
-    r->c.opened++;
+    window_accept(r, seq);
     *type = t;
-    if (t == DTLS_CT_ALERT && plen >= 2) {
+    if (t == DTLS_CT_ALERT) {
+        if (plen != 2 || (out[0] != DTLS_ALERT_WARNING && out[0] != DTLS_ALERT_FATAL))
+            return refuse(r, DTLS_REC_BAD_ALERT);
         r->c.alerts_in++;
         r->last_alert_level = out[0];
         r->last_alert_desc = out[1];
-        if (out[1] == 0)
+        if (out[1] == DTLS_ALERT_CLOSE_NOTIFY)
             r->peer_closed = true;
-        else if (out[0] == 2)
+        else if (out[0] == DTLS_ALERT_FATAL)
             r->failed = true;
     }
+    r->c.opened++;
     return (int)plen;
 }
 
@@ -258,24 +427,29 @@ int dtls_record_alert(struct dtls_record *r, uint8_t level, uint8_t desc, uint8_
     int rc = dtls_record_seal(r, DTLS_CT_ALERT, a, 2, out, cap);
     if (rc > 0) {
         r->c.alerts_out++;
-        if (desc == 0)
+        if (desc == DTLS_ALERT_CLOSE_NOTIFY)
             r->closed = true;
-        else if (level == 2)
+        else if (level == DTLS_ALERT_FATAL)
             r->failed = true;
     }
     return rc;
 }
 
+int dtls_record_close(struct dtls_record *r, uint8_t *out, size_t cap)
+{
+    return dtls_record_alert(r, DTLS_ALERT_WARNING, DTLS_ALERT_CLOSE_NOTIFY, out, cap);
+}
+
 void dtls_record_free(struct dtls_record *r)
 {
     if (r->suite == DTLS_SUITE_AES_128_GCM) {
-        mbedtls_gcm_free(&r->w.gcm);
-        mbedtls_gcm_free(&r->r.gcm);
+        mbedtls_aes_free(&r->w.u.gcm.aes);
+        mbedtls_aes_free(&r->r.u.gcm.aes);
     } else if (r->suite == DTLS_SUITE_CHACHA20_POLY1305) {
-        mbedtls_chachapoly_free(&r->w.cp);
-        mbedtls_chachapoly_free(&r->r.cp);
+        mbedtls_chachapoly_free(&r->w.u.cp);
+        mbedtls_chachapoly_free(&r->r.u.cp);
     }
-    memset(r, 0, sizeof(*r));
+    mbedtls_platform_zeroize(r, sizeof(*r));
 }
 
 /* ---- handshake slots ---- */
@@ -287,12 +461,13 @@ int dtls_hs_pool_init(struct dtls_hs_pool *p, uint32_t n)
         return -EINVAL;
     p->slots = calloc(n, sizeof(*p->slots));
     p->free_list = calloc(n, sizeof(*p->free_list));
-    if (!p->slots || !p->free_list) {
+    p->busy = calloc((n + 63) / 64, sizeof(*p->busy));
+    if (!p->slots || !p->free_list || !p->busy) {
         dtls_hs_pool_destroy(p);
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < n; i++)
-        p->free_list[i] = n - 1 - i;
+        p->free_list[i] = n - 1 - i; /* slot 0 first */
     p->n = p->n_free = n;
     return 0;
 }
@@ -304,6 +479,7 @@ int64_t dtls_hs_pool_acquire(struct dtls_hs_pool *p)
         return -EAGAIN;
     }
     uint32_t i = p->free_list[--p->n_free];
+    p->busy[i / 64] |= 1ull << (i % 64);
     if (p->n - p->n_free > p->high_water)
         p->high_water = p->n - p->n_free;
     return i;
@@ -314,15 +490,26 @@ struct dtls_endpoint *dtls_hs_pool_slot(struct dtls_hs_pool *p, uint32_t i)
     return i < p->n ? &p->slots[i] : NULL;
 }
 
-void dtls_hs_pool_release(struct dtls_hs_pool *p, uint32_t i)
+int dtls_hs_pool_release(struct dtls_hs_pool *p, uint32_t i)
 {
-    if (i < p->n && p->n_free < p->n)
-        p->free_list[p->n_free++] = i;
+    if (i >= p->n || !(p->busy[i / 64] >> (i % 64) & 1)) {
+        p->bad_releases++;
+        return -EINVAL;
+    }
+    p->busy[i / 64] &= ~(1ull << (i % 64));
+    p->free_list[p->n_free++] = i;
+    return 0;
+}
+
+uint32_t dtls_hs_pool_in_use(const struct dtls_hs_pool *p)
+{
+    return p->n - p->n_free;
 }
 
 void dtls_hs_pool_destroy(struct dtls_hs_pool *p)
 {
     free(p->slots);
     free(p->free_list);
+    free(p->busy);
     memset(p, 0, sizeof(*p));
 }
