@@ -11,6 +11,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl_cookie.h>
+#include <mbedtls/ssl_ciphersuites.h>
 
 #include "dtls_link.h"
 #include "dtls_record.h"
@@ -152,31 +153,70 @@ static void plain_free(struct plain *p)
     mbedtls_ctr_drbg_free(&p->drbg);
 }
 
-/* drop: bit k set = datagram k (counted over both directions) is lost */
-static void handshake(bool ours_server, uint32_t drop_mask, unsigned *lost)
+/* Which flights to lose, recognised by what the datagrams carry (their
+ * record headers and first handshake message type), not by position:
+ * retransmissions and flights split over datagrams move positions. */
+enum { LOSE_SERVER_HELLO_FLIGHT = 1, LOSE_CLIENT_FINISHED_FLIGHT = 2 };
+
+struct lost {
+    unsigned lose;                  /* LOSE_* */
+    unsigned server_hello_dgrams;   /* datagrams of the first ServerHello flight lost */
+    unsigned client_finished_dgrams; /* datagrams of the client's first Certificate..Finished flight lost */
+    bool server_hello_done, client_finished_done; /* that flight's last datagram was lost */
+    unsigned total, seen;
+};
+
+/* Is this datagram one of the flights to lose? Decides and counts. */
+static bool lose_it(struct lost *l, bool from_client, const uint8_t *d, size_t len)
+{
+    l->seen++;
+    bool hs_first = len > 13 && d[0] == 22 && d[3] == 0 && d[4] == 0;
+    uint8_t msg = hs_first ? d[13] : 0;
+    bool epoch1 = false;
+    for (size_t off = 0; off + 13 <= len; off += 13 + ((size_t)d[off + 11] << 8 | d[off + 12]))
+        epoch1 |= d[off + 3] != 0 || d[off + 4] != 0;
+    if ((l->lose & LOSE_SERVER_HELLO_FLIGHT) && !from_client && !l->server_hello_done &&
+        (msg == 2 || msg == 11 || msg == 12 || msg == 13 || msg == 14)) {
+        /* ServerHello, Certificate, ServerKeyExchange, CertificateRequest, ServerHelloDone */
+        l->server_hello_dgrams++;
+        for (size_t off = 0; off + 13 < len; off += 13 + ((size_t)d[off + 11] << 8 | d[off + 12]))
+            l->server_hello_done |= d[off] == 22 && d[off + 13] == 14;
+        l->total++;
+        return true;
+    }
+    if ((l->lose & LOSE_CLIENT_FINISHED_FLIGHT) && from_client && !l->client_finished_done &&
+        (msg == 11 || msg == 16 || msg == 15 || d[0] == 20 || epoch1)) {
+        /* Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished */
+        l->client_finished_dgrams++;
+        l->client_finished_done |= epoch1;
+        l->total++;
+        return true;
+    }
+    return false;
+}
+/* lose: LOSE_* flags */
+static void handshake_suite(bool ours_server, unsigned lose, struct lost *lost, uint8_t suites)
 {
     make_certs();
     uint64_t now = 0;
     struct dtls_endpoint e;
     struct plain p;
     const struct dtls_cert *mine = ours_server ? &sc : &cc, *theirs = ours_server ? &cc : &sc;
-    struct dtls_config cfg = {ours_server, mine, theirs->fingerprint, 31, peer_id, sizeof(peer_id) - 1, 0, 0, 0};
+    struct dtls_config cfg = {ours_server, mine, theirs->fingerprint, 31, peer_id, sizeof(peer_id) - 1, 0, 0, suites};
     cr_assert_eq(dtls_init(&e, &cfg, now), 0);
     plain_init(&p, !ours_server, theirs, &now);
     dtls_start(&e, now);
     plain_step(&p);
-    unsigned k = 0;
-    *lost = 0;
+    memset(lost, 0, sizeof(*lost));
+    lost->lose = lose;
     uint8_t buf[DTLS_MTU + 100];
     for (int step = 0; step < 10000 && !(e.connected && p.done); step++) {
         bool moved = false;
         int n;
         while ((n = dtls_poll_transmit(&e, buf, sizeof(buf))) > 0) {
             moved = true;
-            if (k < 32 && drop_mask >> k++ & 1) {
-                (*lost)++;
+            if (lose_it(lost, !ours_server, buf, (size_t)n))
                 continue;
-            }
             cr_assert_lt(p.in_n, QN);
             int s = (p.in_head + p.in_n++) % QN;
             memcpy(p.inq[s], buf, (size_t)n);
@@ -188,10 +228,8 @@ static void handshake(bool ours_server, uint32_t drop_mask, unsigned *lost)
             int s = p.out_head;
             p.out_head = (p.out_head + 1) % QN;
             p.out_n--;
-            if (k < 32 && drop_mask >> k++ & 1) {
-                (*lost)++;
+            if (lose_it(lost, ours_server, p.outq[s], p.outl[s]))
                 continue;
-            }
             dtls_handle_input(&e, p.outq[s], p.outl[s], now);
         }
         cr_assert(!e.failed, "our endpoint failed: -0x%04x", -e.last_error);
@@ -237,39 +275,69 @@ static void handshake(bool ours_server, uint32_t drop_mask, unsigned *lost)
     uint8_t type;
     cr_assert_eq(dtls_record_open(&r, p.outq[p.out_head], p.outl[p.out_head], &used, &type, out, sizeof(out)), 7);
     cr_assert_eq(memcmp(out, "welcome", 7), 0);
-    cr_log_info("ours %s, %u of %u datagrams lost, done at %.1f s virtual", ours_server ? "server" : "client", *lost, k,
-                (double)now / 1e9);
+    if (lose)
+        cr_assert_gt(now, 0, "recovery took retransmission timeouts");
+    else
+        cr_assert_eq(now, 0, "no loss, no timeout");
+    if (suites == DTLS_OFFER_CHACHA)
+        cr_assert_eq(e.suite_id, MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+    cr_log_info("ours %s, %u of %u datagrams lost, done at %.1f s virtual", ours_server ? "server" : "client",
+                lost->total, lost->seen, (double)now / 1e9);
     dtls_record_free(&r);
     plain_free(&p);
 }
 
+static void handshake(bool ours_server, unsigned lose, struct lost *lost)
+{
+    handshake_suite(ours_server, lose, lost, DTLS_OFFER_GCM_THEN_CHACHA);
+}
+
 Test(dtls_peer, ours_client_plain_server, .timeout = 60)
 {
-    unsigned lost;
+    struct lost lost;
     handshake(false, 0, &lost);
 }
 
 Test(dtls_peer, ours_server_plain_client, .timeout = 60)
 {
-    unsigned lost;
+    struct lost lost;
     handshake(true, 0, &lost);
 }
 
-/* Datagrams of a clean handshake: 0 ClientHello, 1 HelloVerifyRequest, 2 ClientHello
- * with the cookie, 3 the server's flight (ServerHello .. ServerHelloDone), 4 the
- * client's flight (Certificate .. Finished), 5 the server's ChangeCipherSpec and
- * Finished. Dropping 3 loses the server's first flight; after its retransmission
- * (4), 5 is the client's Finished flight. */
+Test(dtls_peer, ours_client_chacha_plain_server, .timeout = 60)
+{
+    struct lost lost;
+    handshake_suite(false, 0, &lost, DTLS_OFFER_CHACHA);
+}
+
+/* The server's first flight (ServerHello .. ServerHelloDone) and the
+ * client's first Certificate .. Finished flight are lost whole; both ends
+ * recover by retransmission on the virtual clock. */
+static void check_lost_flights(const struct lost *l)
+{
+    cr_assert(l->server_hello_done && l->server_hello_dgrams >= 1, "the ServerHello flight was lost");
+    cr_assert(l->client_finished_done && l->client_finished_dgrams >= 1, "the client's Finished flight was lost");
+    cr_log_info("lost %u datagrams of the ServerHello flight, %u of the client's Finished flight",
+                l->server_hello_dgrams, l->client_finished_dgrams);
+}
+
 Test(dtls_peer, ours_client_flights_lost, .timeout = 60)
 {
-    unsigned lost;
-    handshake(false, 1u << 3 | 1u << 5, &lost);
-    cr_assert_eq(lost, 2);
+    struct lost lost;
+    handshake(false, LOSE_SERVER_HELLO_FLIGHT | LOSE_CLIENT_FINISHED_FLIGHT, &lost);
+    check_lost_flights(&lost);
 }
 
 Test(dtls_peer, ours_server_flights_lost, .timeout = 60)
 {
-    unsigned lost;
-    handshake(true, 1u << 3 | 1u << 5, &lost);
-    cr_assert_eq(lost, 2);
+    struct lost lost;
+    handshake(true, LOSE_SERVER_HELLO_FLIGHT | LOSE_CLIENT_FINISHED_FLIGHT, &lost);
+    check_lost_flights(&lost);
+}
+
+Test(dtls_peer, ours_server_client_finished_lost_only, .timeout = 60)
+{
+    struct lost lost;
+    handshake(true, LOSE_CLIENT_FINISHED_FLIGHT, &lost);
+    cr_assert(lost.client_finished_done && lost.server_hello_dgrams == 0);
 }
