@@ -18,6 +18,7 @@
 #include <mbedtls/aes.h>
 #include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
+#include <srtp2/cipher.h>
 
 #include "media_srtp.h"
 
@@ -290,4 +291,72 @@ Test(srtp, libsrtp_gcm_matches_the_rfc7714_reference)
         cr_assert_arr_eq(ours, theirs, (size_t)len, "seq %u differs from RFC 7714", seq);
     }
     media_srtp_free(&s);
+}
+
+/* libsrtp2's crypto kernel hands out its cipher objects by id; the
+ * declaration lives in a header Debian does not install (crypto_kernel.h),
+ * the function is exported. */
+srtp_err_status_t srtp_crypto_kernel_alloc_cipher(srtp_cipher_type_id_t id, srtp_cipher_pointer_t *cp, int key_len,
+                                                  int tag_len);
+
+/* RFC 7714 §16.1.1 through libsrtp2 itself: its AES-128-GCM cipher (the
+ * one srtp_protect uses, NSS underneath on Debian) keyed with the RFC's
+ * session key and salt, the IV formed as RFC 7714 §8.1 says, the RTP header
+ * as additional data: ciphertext and tag byte for byte; then decryption of
+ * the RFC's packet gives the RFC's plaintext back and a changed tag is
+ * refused. (srtp_protect itself cannot be given a session key: it always
+ * derives one from a master key; libsrtp_gcm_matches_the_rfc7714_reference
+ * closes that gap.) */
+Test(srtp, libsrtp_gcm_cipher_reproduces_rfc7714_16_1_1)
+{
+    cr_assert_eq(media_srtp_global_init(), 0);
+    uint8_t key[28], pkt[128], want[128];
+    hex("000102030405060708090a0b0c0d0e0f", key, 16);
+    hex("517569642070726f2071756f", key + 16, 12); /* the salt follows the key */
+    const char *plain = "8040f17b8041f8d35501a0b2"
+                        "47616c6c696120657374206f6d6e69732064697669736120696e207061727465732074726573";
+    const char *prot = "8040f17b8041f8d35501a0b2"
+                       "f24de3a3fb34de6cacba861c9d7e4bcabe633bd50d294e6f42a5f47a51c7d19b36de3adf8833"
+                       "899d7f27beb16a9152cf765ee4390cce";
+    size_t len = strlen(plain) / 2, wlen = strlen(prot) / 2;
+    hex(plain, pkt, len);
+    hex(prot, want, wlen);
+    /* IV = salt XOR (00 00 || SSRC || ROC || SEQ), ROC 0 (RFC 7714 §8.1) */
+    uint8_t iv[16] = {0};
+    memcpy(iv + 2, pkt + 8, 4);
+    memcpy(iv + 10, pkt + 2, 2);
+    for (int i = 0; i < 12; i++)
+        iv[i] ^= key[16 + i];
+    srtp_cipher_t *c = NULL;
+    cr_assert_eq(srtp_crypto_kernel_alloc_cipher(SRTP_AES_GCM_128, &c, SRTP_AES_GCM_128_KEY_LEN_WSALT, 16),
+                 srtp_err_status_ok);
+    cr_assert_eq(srtp_cipher_init(c, key), srtp_err_status_ok);
+    cr_assert_eq(srtp_cipher_set_iv(c, iv, srtp_direction_encrypt), srtp_err_status_ok);
+    cr_assert_eq(srtp_cipher_set_aad(c, pkt, 12), srtp_err_status_ok);
+    uint32_t n = (uint32_t)(len - 12);
+    cr_assert_eq(srtp_cipher_encrypt(c, pkt + 12, &n), srtp_err_status_ok);
+    cr_assert_eq(n, len - 12);
+    uint32_t tlen = 16;
+    cr_assert_eq(srtp_cipher_get_tag(c, pkt + len, &tlen), srtp_err_status_ok);
+    cr_assert_eq(tlen, 16);
+    cr_assert_arr_eq(pkt, want, wlen, "libsrtp2's GCM differs from RFC 7714 16.1.1");
+    /* and back: the RFC's protected packet opens to the RFC's plaintext */
+    uint8_t back[128], expect[128];
+    memcpy(back, want, wlen);
+    hex(plain, expect, len);
+    cr_assert_eq(srtp_cipher_init(c, key), srtp_err_status_ok);
+    cr_assert_eq(srtp_cipher_set_iv(c, iv, srtp_direction_decrypt), srtp_err_status_ok);
+    cr_assert_eq(srtp_cipher_set_aad(c, back, 12), srtp_err_status_ok);
+    n = (uint32_t)(wlen - 12); /* ciphertext and tag */
+    cr_assert_eq(srtp_cipher_decrypt(c, back + 12, &n), srtp_err_status_ok);
+    cr_assert_eq(n, len - 12);
+    cr_assert_arr_eq(back, expect, len);
+    memcpy(back, want, wlen);
+    back[wlen - 1] ^= 1;
+    cr_assert_eq(srtp_cipher_init(c, key), srtp_err_status_ok);
+    cr_assert_eq(srtp_cipher_set_iv(c, iv, srtp_direction_decrypt), srtp_err_status_ok);
+    cr_assert_eq(srtp_cipher_set_aad(c, back, 12), srtp_err_status_ok);
+    n = (uint32_t)(wlen - 12);
+    cr_assert_neq(srtp_cipher_decrypt(c, back + 12, &n), srtp_err_status_ok, "a changed tag was accepted");
+    srtp_cipher_dealloc(c);
 }
