@@ -44,6 +44,7 @@ struct dtls_cert {
 /* Generates a self-signed ECDSA P-256 certificate from `seed`. Returns 0
  * or a negative mbedTLS error. (P-256 signing is the slow part: ~1 ms.) */
 int dtls_cert_generate(struct dtls_cert *c, uint64_t seed);
+/* Frees a certificate; no endpoint may use it any more. */
 void dtls_cert_free(struct dtls_cert *c);
 
 /* "sha-256 AB:CD:..." as SDP writes it. `out` needs 104 bytes. */
@@ -127,6 +128,7 @@ void dtls_handle_timeout(struct dtls_endpoint *e, uint64_t now);
 /* The next datagram to send, copied into buf; its length or 0. */
 int dtls_poll_transmit(struct dtls_endpoint *e, uint8_t *buf, uint16_t cap);
 
+/* The next event (CONNECTED once, or FAILED once), DTLS_EV_NONE when none. */
 enum dtls_event dtls_poll_event(struct dtls_endpoint *e);
 
 /* The next deadline (ns), UINT64_MAX when none. */
@@ -136,6 +138,8 @@ uint64_t dtls_next_timeout(const struct dtls_endpoint *e);
  * `out` needs 200 bytes. Returns 0 or -ENOENT. */
 int dtls_keylog_line(const struct dtls_endpoint *e, char *out);
 
+/* Releases mbedTLS's state (its heap); the keys taken from e before (a
+ * dtls_record) stay valid. e may be set up again with dtls_init. */
 void dtls_free(struct dtls_endpoint *e);
 
 #endif
