@@ -26,6 +26,9 @@
 
 #include "run_image.h"
 
+struct dp_conns;
+struct sig_keypair;
+
 #define DP_MAX_BURST 64
 #define DP_MAX_PORTS 8
 #define DP_MAX_RXQ (DP_MAX_PORTS)
@@ -70,6 +73,13 @@ struct dp_worker {
     uint32_t pcap_n, pcap_cap;
     uint64_t pcap_now; /* the pass's TSC, for captures made in flush_tx */
 
+    /* peer connections (traffic dc, dp_conn.c) */
+    struct dp_conns *conns;
+    bool frames_are_msgs;  /* traffic udp: a lost frame is a lost message */
+    uint16_t ip_id;        /* IPv4 identification of the next connection frame */
+    uint32_t n_mout[RI_MAX_WORKERS];
+    struct rte_mbuf *mout[RI_MAX_WORKERS][DP_MAX_BURST]; /* messages for other workers */
+
     uint32_t n_tx;
     struct rte_mbuf *tx[DP_MAX_BURST * 4];
     /* frames to hand to other workers, flushed each pass */
@@ -99,7 +109,9 @@ struct dp_ctx {
     uint16_t port[DP_MAX_PORTS];
     bool embedded;          /* one net_ring loopback port per worker */
     struct rte_ring *loop_ring[RI_MAX_WORKERS]; /* their rings */
-    struct rte_ring *handoff[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] */
+    struct rte_ring *handoff[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] frames */
+    struct rte_ring *msg_ring[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] agent messages (traffic dc) */
+    struct sig_keypair *sig_keys;  /* every agent's, with cfg.sign */
 
     uint32_t n_workers;
     struct dp_worker *worker[RI_MAX_WORKERS];

@@ -23,4 +23,10 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
  * the edge's owner: this worker's tx burst, or the hand-off ring. */
 void dp_to_owner(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e);
 
+/* Writes the L2-L4 headers of frame m (UDP payload of payload_len bytes
+ * already in place after them) for agent `from` sending on edge e, and
+ * sends it through the edge's network emulation to the edge's owner. */
+void dp_send_frame(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e, uint32_t from,
+                   uint16_t payload_len, uint64_t now);
+
 #endif

@@ -33,6 +33,7 @@
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "dp_conn.h"
 #include "dp_pcap.h"
 
 static void on_signal(int sig)
@@ -168,8 +169,13 @@ int main(int argc, char **argv)
     for (uint32_t w = 0; w < ctx.n_workers; w++) {
         ctx.metrics[w].snap = ctx.metrics[w].live;
         ctx.metrics[w].snap_latency = ctx.metrics[w].latency;
+        memcpy(ctx.metrics[w].snap_setup, ctx.metrics[w].setup, sizeof(ctx.metrics[w].setup));
     }
     if (dp_pcap_write(&ctx, realtime_ns, tsc_at, err, sizeof(err)) < 0) {
+        fprintf(stderr, "swarmgen-dp: %s\n", err);
+        snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", err);
+    }
+    if (dp_keylog_write(&ctx, err, sizeof(err)) < 0) {
         fprintf(stderr, "swarmgen-dp: %s\n", err);
         snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", err);
     }

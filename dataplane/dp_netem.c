@@ -106,7 +106,8 @@ static void schedule(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
         uint64_t start = wk->netem_next_free[cls] > now ? wk->netem_next_free[cls] : now;
         if (start - now > hz) { /* more than a second queued: tail drop */
             ADD(wk->m->live.drops[RI_DROP_NETEM_QUEUE], 1);
-            ADD(wk->m->live.msgs_dropped, 1);
+            if (wk->frames_are_msgs)
+                ADD(wk->m->live.msgs_dropped, 1);
             rte_pktmbuf_free(m);
             return;
         }
@@ -151,7 +152,8 @@ void dp_netem_submit(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
     }
     if (lost) {
         ADD(wk->m->live.drops[RI_DROP_NETEM_LOSS], 1);
-        ADD(wk->m->live.msgs_dropped, 1);
+        if (wk->frames_are_msgs)
+            ADD(wk->m->live.msgs_dropped, 1);
         rte_pktmbuf_free(m);
         return;
     }
@@ -159,9 +161,12 @@ void dp_netem_submit(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
     struct rte_mbuf *c = chance(wk, nc->dup_ppm) ? rte_pktmbuf_copy(m, ctx->pool, 0, UINT32_MAX) : NULL;
     schedule(ctx, wk, m, e, nc, cls, now);
     if (c) {
-        /* the copy is flagged so the destination counts it apart */
-        struct dp_frame *f = rte_pktmbuf_mtod(c, struct dp_frame *);
-        f->msg.seq |= rte_cpu_to_be_64(DP_MSG_SEQ_DUPLICATE);
+        /* a plain agent message copy is flagged so the destination counts
+         * it apart; a copied DTLS record meets the peer's replay window */
+        if (wk->frames_are_msgs) {
+            struct dp_frame *f = rte_pktmbuf_mtod(c, struct dp_frame *);
+            f->msg.seq |= rte_cpu_to_be_64(DP_MSG_SEQ_DUPLICATE);
+        }
         ADD(wk->m->live.netem_duplicated, 1);
         schedule(ctx, wk, c, e, nc, cls, now);
     }

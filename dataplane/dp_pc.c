@@ -146,6 +146,8 @@ static void dtls_events(struct dp_pc *pc, uint64_t now)
             }
             if (pc->keylog)
                 dtls_keylog_line(e, pc->keylog);
+            pc->srtp_profile = e->srtp_profile;
+            memcpy(pc->srtp_keying, e->keying, sizeof(pc->srtp_keying));
             /* the client is done; the server keeps its endpoint until the
              * client's first record shows it got the final flight */
             if (pc->dtls_client)

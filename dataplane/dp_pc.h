@@ -76,6 +76,8 @@ struct dp_pc {
     uint64_t last_now;             /* the latest `now` seen (events act at it) */
     uint8_t dc_type;
     uint32_t dc_reliability;
+    uint16_t srtp_profile;         /* DTLS-SRTP profile the handshake chose (0 none) */
+    uint8_t srtp_keying[DTLS_KEYING_LEN]; /* its exported keying material (RFC 5764 §4.2) */
     struct ice_agent ice;
     struct dtls_record rec;
     struct sctp_assoc *sctp;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_eth_ring.h>
@@ -12,10 +13,12 @@
 #include <rte_malloc.h>
 #include <rte_eal.h>
 
+#include "dp_conn.h"
 #include "dp_internal.h"
 #include "dp_msg.h"
 #include "dp_netem.h"
 #include "dp_pcap.h"
+#include "sig.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -180,6 +183,15 @@ static int setup_rings(struct dp_ctx *ctx, char *err, size_t errlen)
                 snprintf(err, errlen, "hand-off ring %s: %s", name, rte_strerror(rte_errno));
                 return -ENOMEM;
             }
+            if (ctx->cfg->traffic != RI_TRAFFIC_DC)
+                continue;
+            snprintf(name, sizeof(name), "sg_msg_%u_%u", f, t);
+            ctx->msg_ring[f][t] = rte_ring_create(name, DP_HANDOFF_RING, (int)rte_socket_id(),
+                                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (!ctx->msg_ring[f][t]) {
+                snprintf(err, errlen, "message hand-off ring %s: %s", name, rte_strerror(rte_errno));
+                return -ENOMEM;
+            }
         }
     }
     return 0;
@@ -204,6 +216,7 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
         wk->lcore_id = lcore;
         wk->m = &ctx->metrics[w];
         wk->rng = ctx->cfg->seed * 0x9e3779b97f4a7c15ull + w + 1;
+        wk->frames_are_msgs = ctx->cfg->traffic != RI_TRAFFIC_DC;
         ctx->worker_of_lcore[lcore] = (int16_t)w;
         ctx->cmd->lcore[w] = lcore;
         if (ctx->embedded) {
@@ -238,6 +251,44 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
         struct dp_worker *wk = ctx->worker[ctx->agents[a].worker];
         wk->local[wk->n_local++] = a;
     }
+    return 0;
+}
+
+/* traffic dc: every worker's peer connections, and the agents' signing
+ * keys with --sign */
+static int setup_connections(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    const struct ri_config *cfg = ctx->cfg;
+    if (cfg->setup_cap == 0 || cfg->setup_attempts == 0 || cfg->sctp_bufs == 0) {
+        snprintf(err, errlen, "run image: set-up cap, attempts and SCTP buffers must be positive");
+        return -EINVAL;
+    }
+    if (cfg->sign) {
+        if (sig_init() != 0) {
+            snprintf(err, errlen, "libsodium initialisation failed");
+            return -EIO;
+        }
+        ctx->sig_keys = malloc((size_t)cfg->n_agents * sizeof(struct sig_keypair));
+        if (!ctx->sig_keys) {
+            snprintf(err, errlen, "signing keys: out of memory");
+            return -ENOMEM;
+        }
+        for (uint32_t a = 0; a < cfg->n_agents; a++) {
+            uint8_t seed[32];
+            sig_agent_seed(cfg->seed, a, seed);
+            sig_keypair_from_seed(&ctx->sig_keys[a], seed);
+        }
+    }
+    uint64_t conn_bytes = 0, hs_bytes = 0;
+    for (uint32_t w = 0; w < ctx->n_workers; w++) {
+        int rc = dp_conns_init(ctx, ctx->worker[w], err, errlen);
+        if (rc < 0)
+            return rc;
+        conn_bytes += ctx->worker[w]->conns->bytes;
+        hs_bytes += (uint64_t)ctx->worker[w]->conns->hs.n * sizeof(struct dtls_endpoint);
+    }
+    ctx->cmd->mem_conn_bytes = conn_bytes;
+    ctx->cmd->mem_hs_bytes = hs_bytes;
     return 0;
 }
 
@@ -304,6 +355,8 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
         rc = dp_netem_init(ctx, err, errlen);
     if (rc == 0)
         rc = dp_pcap_init(ctx, err, errlen);
+    if (rc == 0 && ctx->cfg->traffic == RI_TRAFFIC_DC)
+        rc = setup_connections(ctx, err, errlen);
     return rc;
 }
 
@@ -318,6 +371,7 @@ void dp_teardown(struct dp_ctx *ctx)
         struct dp_worker *wk = ctx->worker[w];
         if (wk) {
             /* frames still queued for hand-off are freed with the pool */
+            dp_conns_free(wk);
             rte_free(wk->pcap_rec);
             rte_free(wk->pcap_data);
             rte_free(wk->wheel_head);
@@ -330,6 +384,8 @@ void dp_teardown(struct dp_ctx *ctx)
         for (uint32_t t = 0; t < RI_MAX_WORKERS; t++) {
             rte_ring_free(ctx->handoff[w][t]);
             ctx->handoff[w][t] = NULL;
+            rte_ring_free(ctx->msg_ring[w][t]);
+            ctx->msg_ring[w][t] = NULL;
         }
     }
     for (uint32_t w = 0; w < RI_MAX_WORKERS; w++) {
@@ -338,6 +394,8 @@ void dp_teardown(struct dp_ctx *ctx)
     }
     rte_free(ctx->routes_copy);
     ctx->routes_copy = NULL;
+    free(ctx->sig_keys);
+    ctx->sig_keys = NULL;
     rte_hash_free(ctx->flows);
     ctx->flows = NULL;
     rte_mempool_free(ctx->pool);

@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 #include <rte_prefetch.h>
 
+#include "dp_conn.h"
 #include "dp_internal.h"
 #include "dp_msg.h"
 #include "dp_netem.h"
@@ -62,7 +63,7 @@ static void flush_tx(struct dp_worker *wk)
     uint16_t sent = rte_eth_tx_burst(wk->tx_port, wk->tx_queue, wk->tx, (uint16_t)wk->n_tx);
     for (uint32_t i = sent; i < wk->n_tx; i++) {
         bytes -= wk->tx[i]->pkt_len;
-        drop(wk, RI_DROP_TX_FULL, wk->tx[i], true);
+        drop(wk, RI_DROP_TX_FULL, wk->tx[i], wk->frames_are_msgs);
     }
     ADD(wk->m->live.pkts_tx, sent);
     ADD(wk->m->live.bytes_tx, bytes);
@@ -83,7 +84,7 @@ static void flush_out(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t t
         return;
     unsigned done = rte_ring_enqueue_burst(ctx->handoff[wk->idx][to], (void **)wk->out[to], n, NULL);
     for (uint32_t i = done; i < n; i++)
-        drop(wk, RI_DROP_HANDOFF_FULL, wk->out[to][i], true);
+        drop(wk, RI_DROP_HANDOFF_FULL, wk->out[to][i], wk->frames_are_msgs);
     ADD(wk->m->live.handoff_out, done);
     wk->n_out[to] = 0;
 }
@@ -125,6 +126,14 @@ static inline void frame_for_edge(const struct dp_ctx *ctx, struct dp_frame *f, 
     dp_frame_write_l234(f, from, to, ctx->agents[from].ip, ctx->agents[to].ip,
                         from_a ? ed->port_a : ed->port_b, from_a ? ed->port_b : ed->port_a,
                         payload_len, ip_id);
+}
+
+void dp_send_frame(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e, uint32_t from,
+                   uint16_t payload_len, uint64_t now)
+{
+    struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
+    frame_for_edge(ctx, f, e, from, payload_len, wk->ip_id++);
+    send_on_edge(ctx, wk, m, e, now);
 }
 
 /* Checks L2-L4 of a received frame; fills its flow key. Returns the drop
@@ -237,6 +246,28 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
         return;
     uint64_t hits = 0;
     rte_hash_lookup_bulk_data(ctx->flows, kp, n_ok, &hits, data);
+    if (ctx->cfg->traffic == RI_TRAFFIC_DC) {
+        for (uint32_t i = 0; i < n_ok; i++) {
+            struct rte_mbuf *m = ok[i];
+            if (!(hits & (UINT64_C(1) << i))) {
+                drop(wk, RI_DROP_UNKNOWN_FLOW, m, false);
+                continue;
+            }
+            uint64_t val = (uint64_t)(uintptr_t)data[i] - 1;
+            uint32_t owner = ctx->edges[val >> 1].worker;
+            if (owner != wk->idx) { /* a port that does not steer by connection: the owner's */
+                wk->out[owner][wk->n_out[owner]++] = m;
+                if (wk->n_out[owner] == DP_MAX_BURST)
+                    flush_out(ctx, wk, owner);
+                continue;
+            }
+            const struct dp_frame *f = rte_pktmbuf_mtod(m, const struct dp_frame *);
+            uint32_t len = rte_be_to_cpu_16(f->udp.dgram_len) - (uint32_t)sizeof(struct rte_udp_hdr);
+            dp_conns_input(ctx, wk, val, rte_pktmbuf_mtod_offset(m, const uint8_t *, DP_FRAME_HDR_LEN), len, now);
+            rte_pktmbuf_free(m);
+        }
+        return;
+    }
     /* A relay reads three tables at random: the next-hop entry (agents x
      * destinations: 200 MB for 10,000 agents), then the edge id of that
      * slot, then the edge. Each stage prefetches for the whole burst before
@@ -303,6 +334,11 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
     if (wk->tokens < 1.0 || n_active == 0)
         return;
     uint32_t n = wk->tokens >= DP_MAX_BURST ? DP_MAX_BURST : (uint32_t)wk->tokens;
+    if (ctx->cfg->traffic == RI_TRAFFIC_DC) {
+        wk->tokens -= n;
+        dp_conns_generate(ctx, wk, now, n, n_active);
+        return;
+    }
     struct rte_mbuf *ms[DP_MAX_BURST];
     if (rte_pktmbuf_alloc_bulk(ctx->pool, ms, n) != 0) {
         ADD(wk->m->live.drops[RI_DROP_NO_MBUF], n);
@@ -370,6 +406,8 @@ static void publish_snapshot(struct dp_worker *wk, uint64_t req, uint64_t now)
     struct ri_metrics *m = wk->m;
     m->snap = m->live;
     m->snap_latency = m->latency;
+    if (wk->conns)
+        memcpy(m->snap_setup, m->setup, sizeof(m->setup));
     m->snap_tsc = now;
     __atomic_store_n(&m->snap_seq, req, __ATOMIC_RELEASE);
     wk->snap_seen = req;
@@ -426,8 +464,20 @@ int dp_worker_loop(void *arg)
             if (n) {
                 did_work = true;
                 ADD(wk->m->live.handoff_in, n);
-                for (unsigned i = 0; i < n; i++)
-                    tx_push(wk, pkts[i]);
+                if (wk->conns) /* frames another worker received for our connections */
+                    dp_process_rx(ctx, wk, pkts, (uint16_t)n, now);
+                else
+                    for (unsigned i = 0; i < n; i++)
+                        tx_push(wk, pkts[i]);
+            }
+            if (wk->conns) {
+                n = rte_ring_dequeue_burst(ctx->msg_ring[from][wk->idx], (void **)pkts, burst, NULL);
+                if (n) {
+                    did_work = true;
+                    ADD(wk->m->live.handoff_in, n);
+                    for (unsigned i = 0; i < n; i++)
+                        dp_conns_handoff_in(ctx, wk, pkts[i], now);
+                }
             }
         }
         if (ctx->netem_on) {
@@ -440,6 +490,10 @@ int dp_worker_loop(void *arg)
             generate(ctx, wk, now);
             did_work |= wk->m->live.msgs_sent != before;
         }
+        if (wk->conns) {
+            did_work |= dp_conns_poll(ctx, wk, now);
+            dp_conns_flush_handoff(ctx, wk);
+        }
         if (wk->n_tx)
             flush_tx(wk);
         for (uint32_t to = 0; to < ctx->n_workers; to++)
@@ -448,5 +502,7 @@ int dp_worker_loop(void *arg)
     flush_tx(wk);
     for (uint32_t to = 0; to < ctx->n_workers; to++)
         flush_out(ctx, wk, to);
+    if (wk->conns)
+        dp_conns_flush_handoff(ctx, wk);
     return 0;
 }

@@ -43,7 +43,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 1u
+#define RI_VERSION 2u
 #define RI_MAX_WORKERS 64
 #define RI_ALIGN 64u
 
@@ -77,11 +77,39 @@ struct ri_header {
     struct ri_section sec[RI_SEC_COUNT];
 };
 
-/* Traffic patterns of the plain UDP slice. */
+/* What travels on the mesh edges. */
+enum ri_traffic {
+    RI_TRAFFIC_UDP = 0, /* plain UDP agent messages, no connection set-up (raw forwarding) */
+    RI_TRAFFIC_DC = 1,  /* a WebRTC peer connection per edge; agent messages in DataChannel messages */
+};
+
+/* Traffic patterns. */
 enum ri_pattern {
     RI_PATTERN_ROUTED = 0,    /* destination drawn from DESTS, forwarded hop by hop */
     RI_PATTERN_NEIGHBORS = 1, /* destination is a random direct neighbour */
+    RI_PATTERN_ECHO = 2,      /* a random neighbour sends the message back; latency is the round trip */
 };
+
+/* Media streams per peer connection (traffic dc), both directions. */
+enum ri_media { RI_MEDIA_NONE = 0, RI_MEDIA_AUDIO = 1, RI_MEDIA_VIDEO = 2 };
+
+/* Set-up stages of a peer connection, in order (traffic dc). A failed
+ * attempt is counted in the stage it was in. The set-up histograms have
+ * one entry per stage (time spent in it) and RI_SETUP_TOTAL (start of the
+ * successful attempt to both DataChannel ends open). */
+#define RI_STAGES(X)            \
+    X(ICE, "ice")               \
+    X(DTLS, "dtls")             \
+    X(SCTP, "sctp")             \
+    X(DC, "datachannel")
+enum ri_stage {
+#define RI_STAGE_ENUM(id, name) RI_STAGE_##id,
+    RI_STAGES(RI_STAGE_ENUM)
+#undef RI_STAGE_ENUM
+    RI_STAGE_COUNT
+};
+#define RI_SETUP_TOTAL RI_STAGE_COUNT
+#define RI_SETUP_HISTS (RI_STAGE_COUNT + 1)
 
 #define RI_NETEM_CLASSES 4
 
@@ -123,6 +151,18 @@ struct ri_config {
     uint32_t pcap_count;    /* capture the first N transmitted frames (0: off) */
     uint32_t reserved1;
     char pcap_path[256];
+    /* peer connections (traffic dc) */
+    uint8_t traffic;        /* enum ri_traffic */
+    uint8_t dc_type;        /* DataChannel type as DCEP writes it (RFC 8832 §5.1): 0x00 reliable,
+                               0x80 reliable unordered, 0x01 rexmit, 0x02 timed */
+    uint8_t media;          /* enum ri_media */
+    uint8_t sign;           /* 1: every agent message carries an Ed25519 signature of its source */
+    uint32_t dc_reliability; /* retransmissions (rexmit) or lifetime in ms (timed) */
+    uint32_t setup_cap;     /* connections in set-up at once, per worker (2 handshake slots each) */
+    uint32_t setup_attempts; /* attempts per connection before it is given up (>= 1) */
+    uint32_t sctp_bufs;     /* SCTP buffers per worker (1,200-byte chunks in flight or queued) */
+    uint32_t keylog_max;    /* key-log lines kept (0: no --keylog) */
+    char keylog_path[256];  /* NSS key log written by the dataplane at the end */
 };
 
 struct ri_agent {
@@ -140,10 +180,11 @@ struct ri_edge {
 
 /* Phases, written by control. */
 enum ri_phase {
-    RI_PHASE_SETUP = 0, /* dataplane prepares, workers wait */
-    RI_PHASE_RUN = 1,   /* generate at command.rate */
-    RI_PHASE_DRAIN = 2, /* stop generating, keep forwarding and delivering */
-    RI_PHASE_STOP = 3,  /* workers return */
+    RI_PHASE_SETUP = 0,   /* dataplane prepares, workers wait */
+    RI_PHASE_RUN = 1,     /* generate at command.rate */
+    RI_PHASE_DRAIN = 2,   /* stop generating, keep forwarding and delivering */
+    RI_PHASE_STOP = 3,    /* workers return */
+    RI_PHASE_CONNECT = 4, /* workers set the peer connections up, nothing is generated yet */
 };
 
 /* Dataplane states, written by the dataplane. */
@@ -168,6 +209,8 @@ struct ri_command {
     uint64_t tsc_hz;
     uint64_t mem_dpdk_bytes;             /* DPDK heap allocated at READY */
     uint64_t mem_worker_bytes;           /* of which per-worker state */
+    uint64_t mem_conn_bytes;             /* of which peer-connection state (both endpoints, SCTP, pools) */
+    uint64_t mem_hs_bytes;               /* of which handshake slots (capped, transient use) */
     uint32_t n_workers;
     uint32_t hugepages;                  /* 1 when backed by hugepages */
     uint32_t lcore[RI_MAX_WORKERS];      /* lcore id of each worker */
@@ -191,7 +234,16 @@ struct ri_command {
     X(HANDOFF_FULL, "handoff_full")                                                         \
     X(NO_MBUF, "no_mbuf")                                                                   \
     X(NETEM_LOSS, "netem_loss")                                                             \
-    X(NETEM_QUEUE, "netem_queue")
+    X(NETEM_QUEUE, "netem_queue")                                                           \
+    X(NOT_WEBRTC, "not_webrtc")     /* first byte neither STUN, DTLS nor RTP (RFC 7983) */  \
+    X(BAD_STUN, "bad_stun")         /* malformed, unauthenticated or foreign STUN */        \
+    X(BAD_RECORD, "bad_record")     /* DTLS record refused: replay, tag, epoch, truncated */ \
+    X(BAD_SCTP, "bad_sctp")         /* SCTP packet dropped by the association */            \
+    X(BAD_SRTP, "bad_srtp")         /* SRTP/SRTCP refused: authentication, replay */        \
+    X(CONN_DOWN, "conn_down")       /* message for a connection that is not up */           \
+    X(SEND_BLOCKED, "send_blocked") /* SCTP send buffer or buffer pool full */              \
+    X(ABANDONED, "abandoned")       /* partial reliability gave the message up */           \
+    X(BAD_SIGNATURE, "bad_signature")
 
 enum ri_drop {
 #define RI_DROP_ENUM(id, name) RI_DROP_##id,
@@ -215,17 +267,34 @@ struct ri_counters {
     uint64_t netem_delayed, netem_duplicated, netem_reordered;
     uint64_t msgs_duplicate_rx; /* emulated duplicates that reached their destination */
     uint64_t drops[RI_DROP_COUNT];
+    /* peer connections (traffic dc); each connection counts on its owner */
+    uint64_t conn_total;                 /* connections this worker owns */
+    uint64_t conn_attempts;              /* set-up attempts started, retries included */
+    uint64_t conn_established;           /* connections up (both DataChannel ends open) */
+    uint64_t conn_attempt_failed[RI_STAGE_COUNT]; /* attempts that failed, by stage */
+    uint64_t conn_given_up;              /* connections whose every attempt failed */
+    uint64_t conn_closed;                /* established connections that went down later */
+    uint64_t dc_msgs_tx, dc_msgs_rx;     /* DataChannel messages sent and received (all hops) */
+    uint64_t sctp_retransmissions, sctp_sacks, sctp_forward_tsns;
+    uint64_t srtp_protected, srtp_unprotected, srtp_auth_failures, srtp_replays;
+    uint64_t media_rtp_tx, media_rtp_rx, media_rtcp_tx, media_rtcp_rx;
+    uint64_t media_expected, media_lost; /* from RTCP receiver reports (deltas of their totals) */
+    uint64_t media_jitter_ns_sum, media_jitter_reports; /* interarrival jitter of those reports */
+    uint64_t signature_failures;
+    uint64_t hs_slot_high_water;         /* handshake slots in use at most */
 };
 
 struct ri_metrics {
     /* written by the worker all the time */
     alignas(RI_ALIGN) struct ri_counters live;
     alignas(RI_ALIGN) struct met_hist latency; /* end-to-end, ns */
+    alignas(RI_ALIGN) struct met_hist setup[RI_SETUP_HISTS]; /* set-up time per stage and total, ns */
     /* published on request */
     alignas(RI_ALIGN) uint64_t snap_seq;       /* == command.snap_req when published */
     uint64_t snap_tsc;                          /* TSC at the copy */
     alignas(RI_ALIGN) struct ri_counters snap;
     alignas(RI_ALIGN) struct met_hist snap_latency;
+    alignas(RI_ALIGN) struct met_hist snap_setup[RI_SETUP_HISTS];
 };
 
 /* Returns a pointer to section `id` of a mapped image. */

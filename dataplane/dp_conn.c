@@ -1,0 +1,842 @@
+/* SPDX-License-Identifier: MIT */
+/* The peer connections of one worker: set-up under a cap, the timing wheel,
+ * datagrams in and out, agent messages over the DataChannels. */
+#include "dp_conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_internal.h"
+#include "dp_media.h"
+#include "dp_msg.h"
+#include "sig.h"
+
+#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+#define SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+
+#define N_STREAMS 16
+#define N_CERTS 8
+#define ATTEMPT_TIMEOUT_NS (30ull * 1000000000ull) /* an attempt stuck longer fails in its stage */
+#define NS_BASE 1000000000ull                      /* engines never see a `now` of 0 */
+#define MSG_MAX (256u * 1024u)                     /* SCTP's largest message */
+#define HO_HDR 8                                   /* hand-off: edge, sending agent */
+
+/* seq bits of DataChannel agent messages (dp_msg.h has bit 63 for UDP copies) */
+#define SEQ_ECHO_REPLY (UINT64_C(1) << 62)
+#define SEQ_SIGNED (UINT64_C(1) << 61)
+
+static inline uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static inline uint64_t rng_next(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+static inline uint32_t rng_below(uint64_t *s, uint32_t n)
+{
+    return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
+}
+
+uint64_t dp_conn_ns(const struct dp_ctx *ctx, const struct dp_conns *cs, uint64_t tsc)
+{
+    return NS_BASE + (uint64_t)((double)(tsc - cs->tsc0) * ctx->ns_per_cycle);
+}
+
+static inline struct dp_conn *conn_of_edge(const struct dp_ctx *ctx, struct dp_conns *cs, uint32_t e)
+{
+    return &cs->conn[e / ctx->n_workers];
+}
+
+/* ---- timing wheel ------------------------------------------------------ */
+
+static void wheel_unlink(struct dp_conns *cs, struct dp_conn *c)
+{
+    if (c->wheel_slot == DP_CONN_NONE)
+        return;
+    if (c->wheel_prev != DP_CONN_NONE)
+        cs->conn[c->wheel_prev].wheel_next = c->wheel_next;
+    else
+        cs->wheel[c->wheel_slot] = c->wheel_next;
+    if (c->wheel_next != DP_CONN_NONE)
+        cs->conn[c->wheel_next].wheel_prev = c->wheel_prev;
+    c->wheel_slot = c->wheel_prev = c->wheel_next = DP_CONN_NONE;
+}
+
+/* Files c under its deadline: the slot of that tick, or the last slot of
+ * this turn when it is further away (re-filed when that slot comes). */
+static void wheel_file(struct dp_conns *cs, struct dp_conn *c)
+{
+    wheel_unlink(cs, c);
+    if (c->deadline == UINT64_MAX)
+        return;
+    uint64_t tick = c->deadline / DP_CONN_TICK_NS;
+    if (tick < cs->wheel_tick)
+        tick = cs->wheel_tick;
+    if (tick >= cs->wheel_tick + DP_CONN_WHEEL_SLOTS)
+        tick = cs->wheel_tick + DP_CONN_WHEEL_SLOTS - 1;
+    uint32_t slot = (uint32_t)(tick % DP_CONN_WHEEL_SLOTS);
+    uint32_t idx = (uint32_t)(c - cs->conn);
+    c->wheel_slot = slot;
+    c->wheel_prev = DP_CONN_NONE;
+    c->wheel_next = cs->wheel[slot];
+    if (c->wheel_next != DP_CONN_NONE)
+        cs->conn[c->wheel_next].wheel_prev = idx;
+    cs->wheel[slot] = idx;
+}
+
+static void touch(struct dp_conns *cs, struct dp_conn *c)
+{
+    if (!c->dirty) {
+        c->dirty = true;
+        cs->dirty[cs->n_dirty++] = (uint32_t)(c - cs->conn);
+    }
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static enum ri_stage stage_of(const struct dp_pc *p)
+{
+    switch (p->fail ? p->fail : DP_PC_FAIL_NONE) {
+    case DP_PC_FAIL_ICE: return RI_STAGE_ICE;
+    case DP_PC_FAIL_DTLS: return RI_STAGE_DTLS;
+    case DP_PC_FAIL_SCTP: return RI_STAGE_SCTP;
+    case DP_PC_FAIL_DC: return RI_STAGE_DC;
+    default: break;
+    }
+    switch (p->stage) {
+    case DP_PC_ICE: return RI_STAGE_ICE;
+    case DP_PC_DTLS_WAIT:
+    case DP_PC_DTLS: return RI_STAGE_DTLS;
+    case DP_PC_SCTP: return RI_STAGE_SCTP;
+    default: return RI_STAGE_DC;
+    }
+}
+
+static void release(struct dp_conns *cs, struct dp_conn *c)
+{
+    wheel_unlink(cs, c);
+    dp_pc_free(&c->ep[0]);
+    dp_pc_free(&c->ep[1]);
+    if (c->media)
+        dp_media_stop(c->media);
+}
+
+/* The current attempt failed in `stage`: retried later, or given up. */
+static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, enum ri_stage stage)
+{
+    struct dp_conns *cs = wk->conns;
+    ADD(wk->m->live.conn_attempt_failed[stage], 1);
+    release(cs, c);
+    cs->in_setup--;
+    if (c->attempts < ctx->cfg->setup_attempts) {
+        c->state = DP_CONN_QUEUED;
+        cs->queue[(cs->q_head + cs->q_len++) % cs->n] = (uint32_t)(c - cs->conn);
+    } else {
+        c->state = DP_CONN_GIVEN_UP;
+        ADD(wk->m->live.conn_given_up, 1);
+    }
+}
+
+static void credentials(uint64_t seed, uint32_t edge, int side, uint32_t attempt, char *ufrag, char *pwd)
+{
+    uint64_t h = mix(seed ^ mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
+    snprintf(ufrag, 9, "%08x", (uint32_t)h);
+    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)mix(h), (uint32_t)(h >> 32));
+}
+
+static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_edge *ed = &ctx->edges[c->edge];
+    uint32_t idx = (uint32_t)(c - cs->conn);
+    char uf[2][9], pw[2][25];
+    for (int s = 0; s < 2; s++)
+        credentials(cfg->seed, c->edge, s, c->attempts, uf[s], pw[s]);
+    const struct dtls_cert *cert[2] = {&cs->certs[ed->a % cs->n_certs], &cs->certs[(ed->b + 1) % cs->n_certs]};
+    char *keylog = NULL;
+    if (cs->keylog_n < cs->keylog_cap)
+        keylog = cs->keylog + (size_t)DP_KEYLOG_LINE * cs->keylog_n++;
+    c->attempts++;
+    ADD(wk->m->live.conn_attempts, 1);
+    for (int s = 0; s < 2; s++) {
+        uint32_t peer = s ? ed->a : ed->b;
+        uint32_t pip = ctx->agents[peer].ip;
+        struct dp_pc_config pc = {
+            .controlling = s == 0,
+            .local_ufrag = uf[s], .local_pwd = pw[s], .remote_ufrag = uf[1 - s], .remote_pwd = pw[1 - s],
+            .peer = {4, s ? ed->port_a : ed->port_b,
+                     {(uint8_t)(pip >> 24), (uint8_t)(pip >> 16), (uint8_t)(pip >> 8), (uint8_t)pip}},
+            .cert = cert[s], .peer_fingerprint = cert[1 - s]->fingerprint, .hs = &cs->hs,
+            .sctp_mem = cs->sctp_mem + cs->assoc_size * (2 * (size_t)idx + (size_t)s), .sctp_pool = cs->pool,
+            .n_streams = N_STREAMS, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
+            .dc_reliability = cfg->dc_reliability,
+            .seed = mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
+            .keylog = s == 0 ? keylog : NULL};
+        if (dp_pc_init(&c->ep[s], &pc, now) != 0) {
+            /* only a broken configuration gets here: count it, never retry */
+            c->attempts = (uint8_t)cfg->setup_attempts;
+            c->state = DP_CONN_SETUP;
+            cs->in_setup++;
+            attempt_failed(ctx, wk, c, RI_STAGE_ICE);
+            return;
+        }
+    }
+    memset(c->seen, 0, sizeof(c->seen));
+    c->up_mask = 0;
+    c->t_attempt = now;
+    c->state = DP_CONN_SETUP;
+    cs->in_setup++;
+    touch(cs, c);
+}
+
+/* Both ends have their channel open: the connection is up. */
+static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    const struct dp_pc *p = &c->ep[0];
+    struct met_hist *h = wk->m->setup;
+    met_hist_record(&h[RI_STAGE_ICE], p->t_stage[DP_PC_DTLS_WAIT] - p->t_stage[DP_PC_ICE]);
+    met_hist_record(&h[RI_STAGE_DTLS], p->t_stage[DP_PC_SCTP] - p->t_stage[DP_PC_DTLS_WAIT]);
+    met_hist_record(&h[RI_STAGE_SCTP], p->t_stage[DP_PC_DC] - p->t_stage[DP_PC_SCTP]);
+    met_hist_record(&h[RI_STAGE_DC], now - p->t_stage[DP_PC_DC]);
+    met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
+    c->state = DP_CONN_UP;
+    cs->in_setup--;
+    ADD(wk->m->live.conn_established, 1);
+    if (c->media)
+        dp_media_start(ctx, wk, c, now);
+}
+
+/* ---- agent messages ---------------------------------------------------- */
+
+static void msg_drop(struct dp_worker *wk, enum ri_drop why)
+{
+    ADD(wk->m->live.drops[why], 1);
+    ADD(wk->m->live.msgs_dropped, 1);
+}
+
+static void flush_msg_out(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t to)
+{
+    uint32_t n = wk->n_mout[to];
+    if (n == 0)
+        return;
+    unsigned done = rte_ring_enqueue_burst(ctx->msg_ring[wk->idx][to], (void **)wk->mout[to], n, NULL);
+    for (uint32_t i = done; i < n; i++) {
+        rte_pktmbuf_free(wk->mout[to][i]);
+        msg_drop(wk, RI_DROP_HANDOFF_FULL);
+    }
+    ADD(wk->m->live.handoff_out, done);
+    wk->n_mout[to] = 0;
+}
+
+void dp_conns_flush_handoff(const struct dp_ctx *ctx, struct dp_worker *wk)
+{
+    for (uint32_t to = 0; to < ctx->n_workers; to++)
+        flush_msg_out(ctx, wk, to);
+}
+
+/* Copies a message into an mbuf chain for the worker owning edge e. */
+static void handoff_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t from, uint32_t e,
+                        const uint8_t *msg, uint32_t len)
+{
+    uint32_t to = ctx->edges[e].worker;
+    struct rte_mbuf *head = rte_pktmbuf_alloc(ctx->pool);
+    if (!head) {
+        msg_drop(wk, RI_DROP_NO_MBUF);
+        return;
+    }
+    uint8_t *h = (uint8_t *)rte_pktmbuf_append(head, HO_HDR);
+    memcpy(h, &e, 4);
+    memcpy(h + 4, &from, 4);
+    uint32_t off = 0;
+    while (off < len) {
+        uint16_t room = rte_pktmbuf_tailroom(rte_pktmbuf_lastseg(head));
+        if (room == 0) {
+            struct rte_mbuf *n = rte_pktmbuf_alloc(ctx->pool);
+            if (!n || rte_pktmbuf_chain(head, n) != 0) {
+                rte_pktmbuf_free(n);
+                rte_pktmbuf_free(head);
+                msg_drop(wk, RI_DROP_NO_MBUF);
+                return;
+            }
+            continue;
+        }
+        uint16_t k = (uint16_t)(len - off < room ? len - off : room);
+        memcpy(rte_pktmbuf_append(head, k), msg + off, k);
+        off += k;
+    }
+    wk->mout[to][wk->n_mout[to]++] = head;
+    if (wk->n_mout[to] == DP_MAX_BURST)
+        flush_msg_out(ctx, wk, to);
+}
+
+/* Sends message `msg` from agent `from` over edge e (this worker's
+ * connection, or handed to the owner). */
+static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t from, uint32_t e, const uint8_t *msg,
+                     uint32_t len, uint64_t now)
+{
+    if (ctx->edges[e].worker != wk->idx) {
+        handoff_msg(ctx, wk, from, e, msg, len);
+        return;
+    }
+    struct dp_conns *cs = wk->conns;
+    struct dp_conn *c = conn_of_edge(ctx, cs, e);
+    if (c->state != DP_CONN_UP) {
+        msg_drop(wk, RI_DROP_CONN_DOWN);
+        return;
+    }
+    int side = ctx->edges[e].a == from ? 0 : 1;
+    int rc = dp_pc_send(&c->ep[side], msg, len, now);
+    if (rc == 0) {
+        ADD(wk->m->live.dc_msgs_tx, 1);
+        touch(cs, c);
+    } else {
+        msg_drop(wk, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
+    }
+}
+
+static bool signature_ok(const struct dp_ctx *ctx, uint8_t *msg, uint32_t len)
+{
+    struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
+    uint32_t src = rte_be_to_cpu_32(h->src);
+    uint8_t hops = h->hops;
+    uint64_t seq = h->seq;
+    h->hops = 0;
+    h->seq &= ~rte_cpu_to_be_64(SEQ_ECHO_REPLY);
+    bool ok = sig_verify(ctx->sig_keys[src].pk, msg, len - SIG_BYTES, msg + len - SIG_BYTES) == 0;
+    h->hops = hops;
+    h->seq = seq;
+    return ok;
+}
+
+static void deliver(const struct dp_ctx *ctx, struct dp_worker *wk, uint8_t *msg, uint32_t len, uint64_t tsc)
+{
+    const struct dp_msg_hdr *h = (const struct dp_msg_hdr *)msg;
+    if (h->seq & rte_cpu_to_be_64(SEQ_SIGNED)) {
+        if (len < DP_MSG_HDR_LEN + SIG_BYTES || !signature_ok(ctx, msg, len)) {
+            ADD(wk->m->live.signature_failures, 1);
+            msg_drop(wk, RI_DROP_BAD_SIGNATURE);
+            return;
+        }
+    }
+    uint64_t sent = rte_be_to_cpu_64(h->tsc);
+    uint64_t ns = tsc > sent ? (uint64_t)((double)(tsc - sent) * ctx->ns_per_cycle) : 0;
+    met_hist_record(&wk->m->latency, ns);
+    ADD(wk->m->live.msgs_delivered, 1);
+    ADD(wk->m->live.hops_delivered, h->hops);
+}
+
+/* A DataChannel message received by agent `receiver` over edge e. */
+static void on_message(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
+                       uint32_t len, uint64_t tsc, uint64_t now)
+{
+    ADD(wk->m->live.dc_msgs_rx, 1);
+    struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
+    uint32_t n_agents = ctx->cfg->n_agents;
+    if (len < DP_MSG_HDR_LEN || h->magic != rte_cpu_to_be_32(DP_MSG_MAGIC) || h->version != DP_MSG_VERSION ||
+        rte_be_to_cpu_16(h->length) != (len & 0xffff) || rte_be_to_cpu_32(h->dst) >= n_agents ||
+        rte_be_to_cpu_32(h->src) >= n_agents) {
+        ADD(wk->m->live.drops[RI_DROP_BAD_MESSAGE], 1);
+        return;
+    }
+    uint32_t src = rte_be_to_cpu_32(h->src), dst = rte_be_to_cpu_32(h->dst);
+    bool reply = (h->seq & rte_cpu_to_be_64(SEQ_ECHO_REPLY)) != 0;
+    if (reply) {
+        if (receiver == src)
+            deliver(ctx, wk, msg, len, tsc);
+        else
+            ADD(wk->m->live.drops[RI_DROP_WRONG_RECEIVER], 1);
+        return;
+    }
+    if (receiver == dst) {
+        if (ctx->cfg->pattern == RI_PATTERN_ECHO) {
+            h->seq |= rte_cpu_to_be_64(SEQ_ECHO_REPLY);
+            send_msg(ctx, wk, receiver, e, msg, len, now);
+        } else {
+            deliver(ctx, wk, msg, len, tsc);
+        }
+        return;
+    }
+    if ((uint32_t)h->hops + 1 > ctx->cfg->max_hops) {
+        msg_drop(wk, RI_DROP_HOP_LIMIT);
+        return;
+    }
+    int32_t di = ctx->dest_index[dst];
+    uint16_t slot = di < 0 ? 0xffff : ctx->routes[(size_t)receiver * ctx->cfg->n_dests + (uint32_t)di];
+    if (slot == 0xffff) {
+        msg_drop(wk, RI_DROP_NO_ROUTE);
+        return;
+    }
+    h->hops++;
+    ADD(wk->m->live.msgs_forwarded, 1);
+    send_msg(ctx, wk, receiver, ctx->adj_edge[ctx->adj_off[receiver] + slot], msg, len, now);
+}
+
+/* ---- endpoint events and datagrams ------------------------------------- */
+
+static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, uint64_t tsc,
+                      uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    const struct ri_edge *ed = &ctx->edges[c->edge];
+    uint32_t len;
+    enum dp_pc_event ev;
+    while ((c->state == DP_CONN_SETUP || c->state == DP_CONN_UP) &&
+           (ev = dp_pc_poll_event(&c->ep[s], cs->msg, MSG_MAX, &len)) != DP_PC_EV_NONE) {
+        switch (ev) {
+        case DP_PC_EV_UP:
+            c->up_mask |= (uint8_t)(1u << s);
+            if (c->up_mask == 3 && c->state == DP_CONN_SETUP)
+                established(ctx, wk, c, now);
+            break;
+        case DP_PC_EV_MESSAGE:
+            on_message(ctx, wk, s ? ed->b : ed->a, c->edge, cs->msg, len, tsc, now);
+            break;
+        case DP_PC_EV_FAILED:
+        case DP_PC_EV_CLOSED:
+            if (c->state == DP_CONN_SETUP) {
+                attempt_failed(ctx, wk, c, stage_of(&c->ep[s]));
+            } else {
+                ADD(wk->m->live.conn_closed, 1);
+                release(cs, c);
+                c->state = DP_CONN_CLOSED;
+            }
+            return;
+        default:
+            break;
+        }
+    }
+}
+
+/* Folds the SCTP counters of endpoint s into the metrics (deltas since the
+ * last fold: the metrics stay monotonic without a scan). */
+static void fold_counters(struct dp_worker *wk, struct dp_conn *c, int s)
+{
+    const struct sctp_counters *sc = sctp_counters(c->ep[s].sctp);
+    struct dp_conn_seen *seen = &c->seen[s];
+    uint32_t v;
+    if ((v = (uint32_t)sc->retransmissions) != seen->retransmissions) {
+        ADD(wk->m->live.sctp_retransmissions, v - seen->retransmissions);
+        seen->retransmissions = v;
+    }
+    if ((v = (uint32_t)(sc->sacks_out)) != seen->sacks) {
+        ADD(wk->m->live.sctp_sacks, v - seen->sacks);
+        seen->sacks = v;
+    }
+    if ((v = (uint32_t)sc->forward_tsns_out) != seen->forward_tsns) {
+        ADD(wk->m->live.sctp_forward_tsns, v - seen->forward_tsns);
+        seen->forward_tsns = v;
+    }
+    if ((v = (uint32_t)sc->abandoned_messages) != seen->abandoned) {
+        ADD(wk->m->live.drops[RI_DROP_ABANDONED], v - seen->abandoned);
+        ADD(wk->m->live.msgs_dropped, v - seen->abandoned);
+        seen->abandoned = v;
+    }
+}
+
+/* Frames and sends every datagram endpoint s has ready. */
+static void ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, uint64_t tsc,
+                        uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    const struct ri_edge *ed = &ctx->edges[c->edge];
+    uint32_t from = s ? ed->b : ed->a;
+    for (;;) {
+        struct rte_mbuf *m = cs->spare;
+        cs->spare = NULL;
+        if (!m && !(m = rte_pktmbuf_alloc(ctx->pool))) {
+            ADD(wk->m->live.drops[RI_DROP_NO_MBUF], 1);
+            return;
+        }
+        uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_FRAME_HDR_LEN);
+        size_t cap = rte_pktmbuf_tailroom(m) - DP_FRAME_HDR_LEN;
+        size_t n = dp_pc_poll_transmit(&c->ep[s], d, cap, now);
+        if (n == 0 && c->media)
+            n = dp_media_poll_transmit(ctx, wk, c, s, d, cap, now);
+        if (n == 0) {
+            cs->spare = m;
+            return;
+        }
+        m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + n);
+        m->pkt_len = m->data_len;
+        dp_send_frame(ctx, wk, m, c->edge, from, (uint16_t)n, tsc);
+    }
+}
+
+static uint64_t conn_deadline(const struct dp_conn *c)
+{
+    uint64_t t = dp_pc_next_timeout(&c->ep[0], NULL), t1 = dp_pc_next_timeout(&c->ep[1], NULL);
+    if (t1 < t)
+        t = t1;
+    if (c->state == DP_CONN_SETUP && c->t_attempt + ATTEMPT_TIMEOUT_NS < t)
+        t = c->t_attempt + ATTEMPT_TIMEOUT_NS;
+    if (c->media) {
+        uint64_t tm = dp_media_next_timeout(c->media);
+        if (tm < t)
+            t = tm;
+    }
+    return t;
+}
+
+static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    for (uint32_t i = 0; i < cs->n_dirty; i++) {
+        struct dp_conn *c = &cs->conn[cs->dirty[i]];
+        c->dirty = false;
+        if (c->state != DP_CONN_SETUP && c->state != DP_CONN_UP)
+            continue;
+        for (int s = 0; s < 2; s++) {
+            ep_transmit(ctx, wk, c, s, tsc, now);
+            fold_counters(wk, c, s);
+        }
+        c->deadline = conn_deadline(c);
+        wheel_file(cs, c);
+    }
+    cs->n_dirty = 0;
+}
+
+static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t tsc,
+                         uint64_t now)
+{
+    if (c->state == DP_CONN_SETUP && now >= c->t_attempt + ATTEMPT_TIMEOUT_NS) {
+        enum ri_stage a = stage_of(&c->ep[0]), b = stage_of(&c->ep[1]);
+        attempt_failed(ctx, wk, c, a < b ? a : b);
+        return;
+    }
+    for (int s = 0; s < 2 && (c->state == DP_CONN_SETUP || c->state == DP_CONN_UP); s++) {
+        dp_pc_handle_timeout(&c->ep[s], now);
+        ep_events(ctx, wk, c, s, tsc, now);
+    }
+    if (c->media && c->state == DP_CONN_UP)
+        dp_media_handle_timeout(ctx, wk, c, now);
+    touch(wk->conns, c);
+}
+
+/* Runs the wheel up to `now`: due connections get their timeouts, the
+ * others are re-filed. */
+static bool run_wheel(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    uint64_t now_tick = now / DP_CONN_TICK_NS;
+    bool did = false;
+    if (now_tick < cs->wheel_tick)
+        return false;
+    /* at most one turn per pass */
+    uint64_t last = now_tick - cs->wheel_tick >= DP_CONN_WHEEL_SLOTS ? cs->wheel_tick + DP_CONN_WHEEL_SLOTS - 1
+                                                                     : now_tick;
+    for (uint64_t t = cs->wheel_tick; t <= last; t++) {
+        uint32_t slot = (uint32_t)(t % DP_CONN_WHEEL_SLOTS);
+        uint32_t i = cs->wheel[slot];
+        cs->wheel[slot] = DP_CONN_NONE;
+        while (i != DP_CONN_NONE) {
+            struct dp_conn *c = &cs->conn[i];
+            i = c->wheel_next;
+            c->wheel_slot = c->wheel_prev = c->wheel_next = DP_CONN_NONE;
+            if (c->deadline <= now) {
+                conn_timeout(ctx, wk, c, tsc, now);
+                did = true;
+            }
+            /* not due: re-filed below, by the dirty flush or here */
+            else {
+                cs->wheel_tick = t + 1; /* file into the coming turn */
+                wheel_file(cs, c);
+                cs->wheel_tick = t;
+            }
+        }
+    }
+    cs->wheel_tick = last + 1;
+    return did;
+}
+
+bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
+{
+    struct dp_conns *cs = wk->conns;
+    uint64_t now = dp_conn_ns(ctx, cs, tsc);
+    bool did = false;
+    while (cs->q_len && cs->in_setup < ctx->cfg->setup_cap) {
+        struct dp_conn *c = &cs->conn[cs->queue[cs->q_head]];
+        cs->q_head = (cs->q_head + 1) % cs->n;
+        cs->q_len--;
+        start_attempt(ctx, wk, c, now);
+        did = true;
+    }
+    did |= run_wheel(ctx, wk, tsc, now);
+    did |= cs->n_dirty > 0;
+    flush_dirty(ctx, wk, tsc, now);
+    if (cs->hs.high_water != wk->m->live.hs_slot_high_water)
+        SET(wk->m->live.hs_slot_high_water, cs->hs.high_water);
+    return did;
+}
+
+/* Drop reasons an endpoint counts on its own: folded per input. */
+struct ep_bad {
+    uint64_t not_webrtc, stun, record, sctp, srtp;
+};
+
+static void ep_bad_read(const struct dp_conn *c, int s, struct ep_bad *b)
+{
+    const struct dp_pc *p = &c->ep[s];
+    b->not_webrtc = p->c.unknown_in;
+    b->stun = (uint64_t)p->ice.c.malformed + p->ice.c.integrity_failures + p->ice.c.ignored;
+    b->record = p->c.records_dropped;
+    b->sctp = 0;
+    const struct sctp_counters *sc = sctp_counters(p->sctp);
+    for (int i = 0; i < SCTP_DROP_COUNT; i++)
+        b->sctp += sc->drops[i];
+    b->srtp = c->media ? dp_media_bad(c->media, s) : 0;
+}
+
+void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val, const uint8_t *dgram,
+                    uint32_t len, uint64_t tsc)
+{
+    struct dp_conns *cs = wk->conns;
+    uint32_t e = (uint32_t)(val >> 1);
+    struct dp_conn *c = conn_of_edge(ctx, cs, e);
+    int s = (val & 1) ? 0 : 1; /* side 0 is a frame from a, received by b */
+    if (c->state != DP_CONN_SETUP && c->state != DP_CONN_UP) {
+        ADD(wk->m->live.drops[RI_DROP_CONN_DOWN], 1);
+        return;
+    }
+    uint64_t now = dp_conn_ns(ctx, cs, tsc);
+    struct ep_bad before, after;
+    ep_bad_read(c, s, &before);
+    if (c->media && len && dgram[0] >= 128 && dgram[0] <= 191 && c->state == DP_CONN_UP)
+        dp_media_input(ctx, wk, c, s, dgram, len, now);
+    else
+        dp_pc_handle_input(&c->ep[s], dgram, len, now);
+    ep_bad_read(c, s, &after);
+    if (after.not_webrtc != before.not_webrtc)
+        ADD(wk->m->live.drops[RI_DROP_NOT_WEBRTC], after.not_webrtc - before.not_webrtc);
+    if (after.stun != before.stun)
+        ADD(wk->m->live.drops[RI_DROP_BAD_STUN], after.stun - before.stun);
+    if (after.record != before.record)
+        ADD(wk->m->live.drops[RI_DROP_BAD_RECORD], after.record - before.record);
+    if (after.sctp != before.sctp)
+        ADD(wk->m->live.drops[RI_DROP_BAD_SCTP], after.sctp - before.sctp);
+    if (after.srtp != before.srtp)
+        ADD(wk->m->live.drops[RI_DROP_BAD_SRTP], after.srtp - before.srtp);
+    ep_events(ctx, wk, c, s, tsc, now);
+    touch(cs, c);
+}
+
+void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint64_t tsc)
+{
+    struct dp_conns *cs = wk->conns;
+    uint32_t len = m->pkt_len;
+    if (len < HO_HDR || len - HO_HDR > MSG_MAX) {
+        rte_pktmbuf_free(m);
+        msg_drop(wk, RI_DROP_BAD_MESSAGE);
+        return;
+    }
+    uint8_t hdr[HO_HDR];
+    const uint8_t *h = rte_pktmbuf_read(m, 0, HO_HDR, hdr);
+    uint32_t e, from;
+    memcpy(&e, h, 4);
+    memcpy(&from, h + 4, 4);
+    const uint8_t *msg = rte_pktmbuf_read(m, HO_HDR, len - HO_HDR, cs->gen_tmp);
+    if (msg != cs->gen_tmp)
+        memcpy(cs->gen_tmp, msg, len - HO_HDR);
+    rte_pktmbuf_free(m);
+    if (e >= ctx->cfg->n_edges) {
+        msg_drop(wk, RI_DROP_BAD_MESSAGE);
+        return;
+    }
+    send_msg(ctx, wk, from, e, cs->gen_tmp, len - HO_HDR, dp_conn_ns(ctx, cs, tsc));
+}
+
+/* ---- generation ------------------------------------------------------- */
+
+void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint32_t n, uint32_t n_active)
+{
+    struct dp_conns *cs = wk->conns;
+    const struct ri_config *cfg = ctx->cfg;
+    uint64_t now = dp_conn_ns(ctx, cs, tsc);
+    uint32_t len = cfg->msg_size;
+    uint8_t *msg = cs->gen;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t li = wk->cursor;
+        if (li >= n_active)
+            li = 0;
+        wk->cursor = li + 1 >= n_active ? 0 : li + 1;
+        uint32_t src = wk->local[li];
+        uint32_t off = ctx->adj_off[src], deg = ctx->adj_off[src + 1] - off;
+        if (deg == 0)
+            continue;
+        uint32_t dst, slot;
+        if (cfg->pattern != RI_PATTERN_ROUTED) {
+            slot = rng_below(&wk->rng, deg);
+            dst = ctx->adj[off + slot];
+        } else {
+            uint32_t di = rng_below(&wk->rng, cfg->n_dests);
+            dst = ctx->dests[di];
+            if (dst == src) {
+                if (cfg->n_dests == 1)
+                    continue;
+                di = di + 1 == cfg->n_dests ? 0 : di + 1;
+                dst = ctx->dests[di];
+            }
+            slot = ctx->routes[(size_t)src * cfg->n_dests + di];
+        }
+        ADD(wk->m->live.msgs_sent, 1);
+        if (slot == 0xffff) {
+            msg_drop(wk, RI_DROP_NO_ROUTE);
+            continue;
+        }
+        struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
+        uint64_t seq = wk->seq[li]++;
+        h->magic = rte_cpu_to_be_32(DP_MSG_MAGIC);
+        h->version = DP_MSG_VERSION;
+        h->hops = 0;
+        h->length = rte_cpu_to_be_16((uint16_t)len);
+        h->src = rte_cpu_to_be_32(src);
+        h->dst = rte_cpu_to_be_32(dst);
+        h->seq = rte_cpu_to_be_64(seq | (cfg->sign ? SEQ_SIGNED : 0));
+        h->tsc = rte_cpu_to_be_64(tsc);
+        if (cfg->sign)
+            sig_sign(&ctx->sig_keys[src], msg, len - SIG_BYTES, msg + len - SIG_BYTES);
+        send_msg(ctx, wk, src, ctx->adj_edge[off + slot], msg, len, now);
+    }
+}
+
+/* ---- set-up and teardown of the table --------------------------------- */
+
+int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, size_t errlen)
+{
+    const struct ri_config *cfg = ctx->cfg;
+    struct dp_conns *cs = calloc(1, sizeof(*cs));
+    if (!cs)
+        goto oom;
+    wk->conns = cs;
+    uint32_t w = ctx->n_workers;
+    cs->n = (uint32_t)((cfg->n_edges + w - 1 - wk->idx) / w); /* edges e with e % w == idx */
+    uint32_t n = cs->n ? cs->n : 1;
+    cs->assoc_size = sctp_assoc_size(N_STREAMS);
+    cs->conn = aligned_alloc(64, ((size_t)n * sizeof(struct dp_conn) + 63) & ~(size_t)63);
+    cs->sctp_mem = aligned_alloc(64, 2 * (size_t)n * cs->assoc_size);
+    size_t pool_bytes = (sctp_pool_size(cfg->sctp_bufs, 1200) + 63) & ~(size_t)63;
+    cs->pool_mem = aligned_alloc(64, pool_bytes);
+    cs->queue = malloc((size_t)n * sizeof(uint32_t));
+    cs->dirty = malloc((size_t)n * sizeof(uint32_t));
+    cs->msg = malloc(MSG_MAX);
+    cs->gen = malloc(MSG_MAX);
+    cs->gen_tmp = malloc(MSG_MAX);
+    cs->n_certs = N_CERTS;
+    cs->certs = calloc(N_CERTS, sizeof(struct dtls_cert));
+    cs->keylog_cap = cfg->keylog_max ? cfg->keylog_max / w + 1 : 0;
+    cs->keylog = cs->keylog_cap ? calloc(cs->keylog_cap, DP_KEYLOG_LINE) : NULL;
+    if (!cs->conn || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->msg || !cs->gen ||
+        !cs->gen_tmp || !cs->certs || (cs->keylog_cap && !cs->keylog))
+        goto oom;
+    cs->pool = sctp_pool_init(cs->pool_mem, cfg->sctp_bufs, 1200);
+    if (!cs->pool) {
+        snprintf(err, errlen, "SCTP buffer pool of %u buffers: out of range", cfg->sctp_bufs);
+        return -EINVAL;
+    }
+    if (dtls_hs_pool_init(&cs->hs, 2 * cfg->setup_cap + 2) != 0)
+        goto oom;
+    for (uint32_t i = 0; i < N_CERTS; i++) {
+        if (dtls_cert_generate(&cs->certs[i], cfg->seed * 131 + wk->idx * N_CERTS + i + 1) != 0) {
+            snprintf(err, errlen, "worker %u: certificate generation failed", wk->idx);
+            return -EIO;
+        }
+    }
+    memset(cs->gen, 0xa5, MSG_MAX);
+    for (uint32_t i = 0; i < DP_CONN_WHEEL_SLOTS; i++)
+        cs->wheel[i] = DP_CONN_NONE;
+    memset(cs->conn, 0, (size_t)n * sizeof(struct dp_conn));
+    for (uint32_t i = 0; i < cs->n; i++) {
+        struct dp_conn *c = &cs->conn[i];
+        c->edge = i * w + wk->idx;
+        c->state = DP_CONN_QUEUED;
+        c->deadline = UINT64_MAX;
+        c->wheel_slot = c->wheel_prev = c->wheel_next = DP_CONN_NONE;
+        cs->queue[i] = i;
+    }
+    cs->q_len = cs->n;
+    cs->tsc0 = rte_rdtsc();
+    cs->wheel_tick = NS_BASE / DP_CONN_TICK_NS;
+    int rc = dp_media_init(ctx, wk, err, errlen);
+    if (rc < 0)
+        return rc;
+    cs->bytes = (size_t)n * sizeof(struct dp_conn) + 2 * (size_t)n * cs->assoc_size + pool_bytes +
+                2ull * n * sizeof(uint32_t) + dp_media_bytes(ctx, wk);
+    wk->m->live.conn_total = cs->n;
+    return 0;
+oom:
+    snprintf(err, errlen, "worker %u: peer connection state: out of memory", wk->idx);
+    return -ENOMEM;
+}
+
+void dp_conns_free(struct dp_worker *wk)
+{
+    struct dp_conns *cs = wk->conns;
+    if (!cs)
+        return;
+    if (cs->conn)
+        for (uint32_t i = 0; i < cs->n; i++)
+            if (cs->conn[i].state == DP_CONN_SETUP || cs->conn[i].state == DP_CONN_UP)
+                release(cs, &cs->conn[i]);
+    dp_media_free(wk);
+    if (cs->hs.slots)
+        dtls_hs_pool_destroy(&cs->hs);
+    if (cs->certs)
+        for (uint32_t i = 0; i < cs->n_certs; i++)
+            dtls_cert_free(&cs->certs[i]);
+    rte_pktmbuf_free(cs->spare);
+    free(cs->certs);
+    free(cs->conn);
+    free(cs->sctp_mem);
+    free(cs->pool_mem);
+    free(cs->queue);
+    free(cs->dirty);
+    free(cs->msg);
+    free(cs->gen);
+    free(cs->gen_tmp);
+    free(cs->keylog);
+    free(cs);
+    wk->conns = NULL;
+}
+
+int dp_keylog_write(const struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    if (!ctx->cfg->keylog_max)
+        return 0;
+    FILE *f = fopen(ctx->cfg->keylog_path, "w");
+    if (!f) {
+        snprintf(err, errlen, "--keylog %s: cannot write", ctx->cfg->keylog_path);
+        return -EIO;
+    }
+    for (uint32_t w = 0; w < ctx->n_workers; w++) {
+        const struct dp_conns *cs = ctx->worker[w] ? ctx->worker[w]->conns : NULL;
+        for (uint32_t i = 0; cs && i < cs->keylog_n; i++) {
+            const char *line = cs->keylog + (size_t)DP_KEYLOG_LINE * i;
+            if (line[0])
+                fputs(line, f);
+        }
+    }
+    if (fclose(f) != 0) {
+        snprintf(err, errlen, "--keylog %s: write failed", ctx->cfg->keylog_path);
+        return -EIO;
+    }
+    return 0;
+}

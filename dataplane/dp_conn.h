@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_conn: the peer connections of one worker (traffic dc). Every mesh edge
+ * the worker owns is one WebRTC peer connection on one UDP 5-tuple with both
+ * endpoints simulated here (struct dp_pc each: ICE → DTLS → SCTP →
+ * DataChannel): endpoint 0 is agent `a` of the edge (ICE controlling, DTLS
+ * client, opens the channel), endpoint 1 is agent `b`.
+ *
+ * Set-up: connections wait in a queue and at most cfg.setup_cap of them are
+ * in set-up at once (two handshake slots each from the worker's capped
+ * pool); a failed attempt is counted by stage and retried up to
+ * cfg.setup_attempts times, then the connection is given up and counted.
+ *
+ * Timers: one timing wheel per worker (1 ms ticks, DP_CONN_WHEEL_SLOTS slots,
+ * later deadlines re-filed when their slot comes round) holds each
+ * connection under the earlier deadline of its two endpoints. Connections
+ * touched in a pass go on a dirty list; at the end of the pass their
+ * endpoints' datagrams are framed and sent, their SCTP counters folded into
+ * the metrics and their deadline re-filed, so SCTP bundles what one pass
+ * queued.
+ *
+ * Agent messages travel as DataChannel messages: the 32-byte agent header
+ * (dp_msg.h) with the payload, and with cfg.sign a 64-byte Ed25519
+ * signature of the source over the message with hops zeroed. A message for
+ * an edge of another worker crosses over as an mbuf on ctx->msg_ring.
+ *
+ * Time: `now` is the worker's TSC of the pass; engines get it as ns
+ * (dp_conn_ns). All functions run on the owning worker's lcore only.
+ */
+#ifndef SWARMGEN_DP_CONN_H
+#define SWARMGEN_DP_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp.h"
+#include "dp_pc.h"
+
+#define DP_CONN_WHEEL_SLOTS 4096u
+#define DP_CONN_TICK_NS 1000000ull
+#define DP_CONN_NONE UINT32_MAX
+
+enum dp_conn_state { DP_CONN_QUEUED, DP_CONN_SETUP, DP_CONN_UP, DP_CONN_GIVEN_UP, DP_CONN_CLOSED };
+
+/* SCTP counters already folded into the metrics, per endpoint. */
+struct dp_conn_seen {
+    uint32_t retransmissions, sacks, forward_tsns, abandoned;
+};
+
+struct dp_media;
+
+struct dp_conn {
+    struct dp_pc ep[2];
+    uint32_t edge;
+    uint8_t state;          /* enum dp_conn_state */
+    uint8_t attempts;       /* started so far */
+    uint8_t up_mask;        /* bit i: endpoint i reported its channel open */
+    bool dirty;
+    uint64_t t_attempt;     /* ns, start of the current attempt */
+    uint64_t deadline;      /* ns, filed in the wheel under it; UINT64_MAX none */
+    uint32_t wheel_prev, wheel_next, wheel_slot;
+    struct dp_conn_seen seen[2];
+    struct dp_media *media; /* NULL without --media */
+};
+
+/* The connection state of one worker. */
+struct dp_conns {
+    uint32_t n;                  /* connections owned */
+    struct dp_conn *conn;        /* n, by local index (edge / n_workers) */
+    uint8_t *sctp_mem;           /* 2n associations */
+    size_t assoc_size;
+    void *pool_mem;
+    struct sctp_pool *pool;
+    struct dtls_hs_pool hs;
+    struct dtls_cert *certs;     /* n_certs, shared by this worker's endpoints */
+    uint32_t n_certs;
+    uint32_t *queue;             /* connections waiting to start: a ring of n */
+    uint32_t q_head, q_len;
+    uint32_t in_setup;
+    uint32_t *dirty;             /* n */
+    uint32_t n_dirty;
+    uint32_t wheel[DP_CONN_WHEEL_SLOTS]; /* list heads */
+    uint64_t wheel_tick;         /* next tick to process */
+    uint64_t tsc0;               /* TSC of ns 0 */
+    uint8_t *msg;                /* a received message (SCTP max) */
+    uint8_t *gen;                /* the generated message: header over a fixed payload */
+    uint8_t *gen_tmp;            /* a message handed over by another worker */
+    char *keylog;                /* keylog_cap lines of DP_KEYLOG_LINE */
+    uint32_t keylog_n, keylog_cap;
+    struct rte_mbuf *spare;      /* an mbuf kept for the next datagram */
+    uint64_t bytes;              /* allocated for connections */
+};
+
+#define DP_KEYLOG_LINE 200
+
+/* ns for the engines from a TSC value of this worker. */
+uint64_t dp_conn_ns(const struct dp_ctx *ctx, const struct dp_conns *cs, uint64_t tsc);
+
+/* Allocates and lays out the worker's connections (queued, none started).
+ * 0 or -ENOMEM/-EIO with the reason in err. Set-up thread. */
+int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, size_t errlen);
+
+/* Frees everything dp_conns_init made (endpoints still open included). */
+void dp_conns_free(struct dp_worker *wk);
+
+/* Starts queued connections up to the cap, runs due timers, flushes the
+ * dirty connections. Returns true when it did something. */
+bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc);
+
+/* One received frame of a connection's flow (val = edge << 1 | side, as
+ * the flow table holds it; UDP payload at `dgram`). Does not free m. */
+void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val, const uint8_t *dgram,
+                    uint32_t len, uint64_t tsc);
+
+/* Generates n agent messages from the first n_active local agents, round
+ * robin (phase RUN, paced by the caller). */
+void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint32_t n, uint32_t n_active);
+
+/* Pushes the messages queued for other workers onto ctx->msg_ring. */
+void dp_conns_flush_handoff(const struct dp_ctx *ctx, struct dp_worker *wk);
+
+/* A message handed over by another worker (an mbuf from ctx->msg_ring). */
+void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint64_t tsc);
+
+/* Writes the key log of every worker (main thread, workers stopped). */
+int dp_keylog_write(const struct dp_ctx *ctx, char *err, size_t errlen);
+
+#endif
