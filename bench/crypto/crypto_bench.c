@@ -10,10 +10,12 @@
  * the two mbedTLS sessions (the same keys, the same sizes: 100 and 1,200
  * bytes of plaintext; mbedTLS on a 1,500-byte datagram limit so the larger
  * fits), with the ratio, and our GCM on its portable GHASH; SRTP protect +
- * unprotect of a 160-byte audio packet (libsrtp2, both profiles); and heap
+ * unprotect of a 160-byte audio packet (libsrtp2, both profiles), and our
+ * SRTP (crypto/srtp_session.h) beside libsrtp2 on 160- and 1,200-byte RTP
+ * packets (AES128_CM_HMAC_SHA1_80, medians side by side); and heap
  * use by mallinfo2 deltas: mbedTLS's heap per endpoint at the end of a
- * handshake, our record layer's (none), one mbedtls_gcm_setkey's, and a
- * libsrtp2 session pair's.
+ * handshake, our record layer's (none), one mbedtls_gcm_setkey's, a
+ * libsrtp2 session pair's and our SRTP session's (none).
  * Medians of REPS rounds, printed; not a test.
  *   build-release/bench/crypto/crypto_bench [REPS]
  */
@@ -30,6 +32,7 @@
 #include "dtls_record.h"
 #include "media_srtp.h"
 #include "sig.h"
+#include "srtp_session.h"
 #include "stun.h"
 
 /* The mbedTLS sessions' transport for the record benchmark: one datagram
@@ -271,6 +274,57 @@ int main(int argc, char **argv)
         media_srtp_free(&a);
         media_srtp_free(&bb);
     }
+    /* ours beside libsrtp2: protect (one end) + unprotect (the other) of one
+     * RTP packet, 12-byte header, AES128_CM_HMAC_SHA1_80 */
+    const size_t ssz[2] = {160, 1200};
+    const int n_ss[2] = {100000, 25000};
+    double ss_ours[2][100], ss_lib[2][100];
+    size_t ss_heap;
+    {
+        uint8_t ka[30], kb2[30];
+        for (int i = 0; i < 30; i++)
+            ka[i] = (uint8_t)(i + 7), kb2[i] = (uint8_t)(i + 77);
+        static struct srtps_session oa, ob;
+        struct media_srtp la, lb;
+        media_srtp_init(&la, MEDIA_AES128_CM_SHA1_80, ka, kb2);
+        media_srtp_init(&lb, MEDIA_AES128_CM_SHA1_80, kb2, ka);
+        struct mallinfo2 o0 = mallinfo2();
+        srtps_init(&oa, SRTPS_AES128_CM_SHA1_80, ka, kb2);
+        srtps_init(&ob, SRTPS_AES128_CM_SHA1_80, kb2, ka);
+        struct mallinfo2 o1 = mallinfo2();
+        ss_heap = (o1.uordblks - o0.uordblks) / 2;
+        uint32_t oseq = 1, lseq = 1;
+        for (int z = 0; z < 2; z++)
+            for (int r = 0; r < reps; r++) {
+                uint8_t pkt[1200 + MEDIA_MAX_TRAILER] = {0x80, 0x6f};
+                pkt[8] = 0x11;
+                double t0 = bench_now_ns();
+                for (int k = 0; k < n_ss[z]; k++) {
+                    pkt[2] = (uint8_t)(oseq >> 8);
+                    pkt[3] = (uint8_t)oseq++;
+                    size_t len = ssz[z];
+                    sink += srtps_protect_rtp(&oa, pkt, &len, sizeof(pkt));
+                    sink += srtps_unprotect_rtp(&ob, pkt, &len);
+                }
+                ss_ours[z][r] = (bench_now_ns() - t0) / n_ss[z];
+                t0 = bench_now_ns();
+                for (int k = 0; k < n_ss[z]; k++) {
+                    pkt[2] = (uint8_t)(lseq >> 8);
+                    pkt[3] = (uint8_t)lseq++;
+                    int len = (int)ssz[z];
+                    sink += media_protect_rtp(&la, pkt, &len, (int)sizeof(pkt));
+                    sink += media_unprotect_rtp(&lb, pkt, &len);
+                }
+                ss_lib[z][r] = (bench_now_ns() - t0) / n_ss[z];
+            }
+        if (oa.c.protected_rtp != ob.c.unprotected_rtp ||
+            la.c.protected_rtp != lb.c.unprotected_rtp) {
+            fprintf(stderr, "SRTP comparison: packets refused\n");
+            return 1;
+        }
+        media_srtp_free(&la);
+        media_srtp_free(&lb);
+    }
     printf("median of %d rounds\n", reps);
     printf("ed25519 sign   (64 B)          %8.2f us\n", bench_median(sign, reps) / 1e3);
     printf("ed25519 verify (64 B)          %8.2f us\n", bench_median(verify, reps) / 1e3);
@@ -294,5 +348,14 @@ int main(int argc, char **argv)
     for (int su = 0; su < 2; su++)
         printf("SRTP protect+unprotect 160 B, %-22s %6.0f ns  (libsrtp2 heap per session pair: %zu bytes)\n",
                su ? "AEAD_AES_128_GCM" : "AES128_CM_HMAC_SHA1_80", bench_median(srtp_ns[su], reps), srtp_heap[su]);
+    printf("SRTP protect+unprotect, AES128_CM_HMAC_SHA1_80   ours ns   libsrtp2 ns"
+           "   libsrtp2/ours\n");
+    for (int z = 0; z < 2; z++) {
+        double o = bench_median(ss_ours[z], reps), l = bench_median(ss_lib[z], reps);
+        printf("  %5zu B %33.0f %13.0f %13.2fx\n", ssz[z], o, l, l / o);
+    }
+    printf("SRTP state per connection, both directions: ours %zu bytes (heap %zu), "
+           "libsrtp2 %zu bytes + heap %zu\n",
+           sizeof(struct srtps_session), ss_heap, sizeof(struct media_srtp), srtp_heap[0]);
     return sink == 12345 ? 1 : 0;
 }
