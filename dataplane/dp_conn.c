@@ -527,8 +527,6 @@ static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct 
         dp_pc_handle_timeout(&c->ep[s], now);
         ep_events(ctx, wk, c, s, tsc, now);
     }
-    if (c->media && c->state == DP_CONN_UP)
-        dp_media_handle_timeout(ctx, wk, c, now);
     touch(wk->conns, c);
 }
 

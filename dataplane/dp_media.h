@@ -7,8 +7,12 @@
  * jitter back to the sender, on the same 5-tuple as the DataChannel
  * (BUNDLE, rtcp-mux; RFC 7983 demultiplexes by first byte 128..191).
  *
- * State is preallocated per connection by dp_media_init; nothing is
- * allocated per packet. Time: `now` in ns as the connection's engines get
+ * SRTP is ours (crypto/srtp_session.h: 760 bytes, no heap), keyed with the
+ * profile the handshake negotiated (mbedTLS 2.28: AES-CM-128 with
+ * HMAC-SHA1-80 or -32). State is preallocated per connection by
+ * dp_media_init; nothing is allocated per packet. Media datagrams go out
+ * when the connection is flushed: its deadline includes the next RTP
+ * packet and RTCP report (dp_media_next_timeout). Time: `now` in ns as the connection's engines get
  * it. Worker-local: one worker's lcore only.
  */
 #ifndef SWARMGEN_DP_MEDIA_H
@@ -47,9 +51,6 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
  * protected, into buf; its length or 0. */
 size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s,
                               uint8_t *buf, size_t cap, uint64_t now);
-
-/* Runs what is due at `now` (marks the streams ready to transmit). */
-void dp_media_handle_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now);
 
 /* The earliest media deadline (ns), UINT64_MAX when stopped. */
 uint64_t dp_media_next_timeout(const struct dp_media *md);

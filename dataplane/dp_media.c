@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* Media of the peer connections: RTP streams under our SRTP, RTCP reports. */
+#include "dp_media.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_conn.h"
+#include "rtcp.h"
+#include "rtp_stream.h"
+#include "srtp_session.h"
+
+#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+
+#define RTCP_INTERVAL_NS 1000000000ull /* reports once a second, ±50 % (RFC 3550 §6.3.1 spreads them) */
+#define MEDIA_BUF 1500
+
+/* What one endpoint sends and receives. */
+struct dp_media_end {
+    struct rtp_stream tx;
+    struct srtps_session srtp;
+    struct rtcp_session rtcp;
+    uint64_t next_rtcp;        /* ns */
+    uint64_t rng;
+    uint32_t clock_rate;
+    uint32_t reported_lost;    /* the peer's cumulative loss of our stream, last folded */
+    uint32_t reported_ext;     /* the peer's extended highest sequence of it, last folded */
+    bool have_report;
+};
+
+struct dp_media {
+    struct dp_media_end end[2];
+    bool on;
+};
+
+static inline uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static uint64_t rtcp_interval(struct dp_media_end *m)
+{
+    m->rng = mix(m->rng + 0x9e3779b97f4a7c15ull);
+    return RTCP_INTERVAL_NS / 2 + m->rng % RTCP_INTERVAL_NS;
+}
+
+int dp_media_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, size_t errlen)
+{
+    struct dp_conns *cs = wk->conns;
+    if (ctx->cfg->media == RI_MEDIA_NONE || cs->n == 0)
+        return 0;
+    struct dp_media *md = aligned_alloc(64, ((size_t)cs->n * sizeof(*md) + 63) & ~(size_t)63);
+    if (!md) {
+        snprintf(err, errlen, "worker %u: media state: out of memory", wk->idx);
+        return -ENOMEM;
+    }
+    memset(md, 0, (size_t)cs->n * sizeof(*md));
+    for (uint32_t i = 0; i < cs->n; i++)
+        cs->conn[i].media = &md[i];
+    return 0;
+}
+
+size_t dp_media_bytes(const struct dp_ctx *ctx, const struct dp_worker *wk)
+{
+    return ctx->cfg->media == RI_MEDIA_NONE ? 0 : (size_t)wk->conns->n * sizeof(struct dp_media);
+}
+
+void dp_media_free(struct dp_worker *wk)
+{
+    struct dp_conns *cs = wk->conns;
+    if (cs && cs->n && cs->conn && cs->conn[0].media) {
+        free(cs->conn[0].media); /* the array's first element */
+        for (uint32_t i = 0; i < cs->n; i++)
+            cs->conn[i].media = NULL;
+    }
+}
+
+void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
+{
+    struct dp_media *md = c->media;
+    const struct ri_config *cfg = ctx->cfg;
+    bool video = cfg->media == RI_MEDIA_VIDEO;
+    uint32_t ssrc[2];
+    for (int s = 0; s < 2; s++)
+        ssrc[s] = (uint32_t)mix(cfg->seed ^ ((uint64_t)c->edge << 2 | (uint64_t)s << 1 | 1)) | 1;
+    for (int s = 0; s < 2; s++) {
+        struct dp_media_end *m = &md->end[s];
+        const struct dp_pc *p = &c->ep[s];
+        uint8_t local[SRTPS_MASTER_LEN], remote[SRTPS_MASTER_LEN];
+        srtps_split_keying(p->srtp_keying, p->dtls_client, local, remote);
+        enum srtps_profile prof = p->srtp_profile == 2 ? SRTPS_AES128_CM_SHA1_32 : SRTPS_AES128_CM_SHA1_80;
+        if (p->srtp_profile == 0 || srtps_init(&m->srtp, prof, local, remote) != 0 ||
+            srtps_set_ssrc(&m->srtp, true, ssrc[s]) != 0 || srtps_set_ssrc(&m->srtp, false, ssrc[1 - s]) != 0) {
+            /* no SRTP keys from the handshake: this connection carries no media */
+            memset(local, 0, sizeof(local));
+            md->on = false;
+            return;
+        }
+        memset(local, 0, sizeof(local));
+        memset(remote, 0, sizeof(remote));
+        m->clock_rate = video ? 90000 : 48000;
+        struct rtp_stream_config rc = {.kind = video ? RTP_VIDEO : RTP_AUDIO, .ssrc = ssrc[s],
+                                       .payload_type = video ? 96 : 111,
+                                       .first_seq = (uint16_t)mix(ssrc[s]), .first_ts = (uint32_t)mix(ssrc[s] + 1)};
+        rtp_stream_init(&m->tx, &rc);
+        char cname[24];
+        snprintf(cname, sizeof(cname), "agent-%u", s ? ctx->edges[c->edge].b : ctx->edges[c->edge].a);
+        struct rtcp_config q = {.ssrc = ssrc[s], .clock_rate = m->clock_rate, .remote_ssrc = ssrc[1 - s],
+                                .remote_clock_rate = m->clock_rate, .cname = cname};
+        rtcp_init(&m->rtcp, &q);
+        m->rng = ssrc[s];
+        m->next_rtcp = now + rtcp_interval(m);
+        m->have_report = false;
+    }
+    md->on = true;
+}
+
+void dp_media_stop(struct dp_media *md)
+{
+    if (!md)
+        return;
+    for (int s = 0; s < 2; s++)
+        srtps_clear(&md->end[s].srtp);
+    md->on = false;
+}
+
+/* The peer's report block about our stream: fold its loss and jitter. */
+static void fold_report(struct dp_worker *wk, struct dp_media_end *m, const struct rtcp_report_block *rb)
+{
+    uint32_t lost = rb->lost > 0 ? (uint32_t)rb->lost : 0;
+    if (m->have_report && rb->ext_max_seq >= m->reported_ext) {
+        ADD(wk->m->live.media_expected, rb->ext_max_seq - m->reported_ext);
+        if (lost > m->reported_lost)
+            ADD(wk->m->live.media_lost, lost - m->reported_lost);
+    }
+    m->have_report = true;
+    m->reported_ext = rb->ext_max_seq;
+    m->reported_lost = lost;
+    ADD(wk->m->live.media_jitter_ns_sum, (uint64_t)rb->jitter * 1000000000ull / m->clock_rate);
+    ADD(wk->m->live.media_jitter_reports, 1);
+}
+
+/* Counts an unprotect refusal (the drop itself is counted by the caller
+ * through dp_media_bad). */
+static bool refused(struct dp_worker *wk, int rc)
+{
+    if (rc == -EACCES)
+        ADD(wk->m->live.srtp_auth_failures, 1);
+    else if (rc == -EALREADY)
+        ADD(wk->m->live.srtp_replays, 1);
+    return rc != 0;
+}
+
+void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, const uint8_t *d,
+                    uint32_t len, uint64_t now)
+{
+    struct dp_media *md = c->media;
+    struct dp_media_end *m = &md->end[s];
+    if (!md->on || len > MEDIA_BUF || len < 8)
+        return;
+    uint8_t pkt[MEDIA_BUF];
+    memcpy(pkt, d, len);
+    size_t n = len;
+    /* RFC 5761 §4: RTCP packet types 192..223 share the 5-tuple with RTP */
+    if (pkt[1] >= 192 && pkt[1] <= 223) {
+        if (refused(wk, srtps_unprotect_rtcp(&m->srtp, pkt, &n)))
+            return;
+        ADD(wk->m->live.srtp_unprotected, 1);
+        struct rtcp_msg msg;
+        if (rtcp_handle_input(&m->rtcp, pkt, n, now, &msg) < 0)
+            return;
+        ADD(wk->m->live.media_rtcp_rx, 1);
+        for (uint32_t i = 0; i < msg.n_blocks; i++)
+            if (msg.blocks[i].ssrc == m->rtcp.tx.ssrc)
+                fold_report(wk, m, &msg.blocks[i]);
+        return;
+    }
+    if (refused(wk, srtps_unprotect_rtp(&m->srtp, pkt, &n)))
+        return;
+    ADD(wk->m->live.srtp_unprotected, 1);
+    ADD(wk->m->live.media_rtp_rx, 1);
+    uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
+    uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+    uint32_t ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
+    rtcp_on_rtp_received(&m->rtcp, ssrc, seq, ts, now);
+}
+
+size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s,
+                              uint8_t *buf, size_t cap, uint64_t now)
+{
+    struct dp_media *md = c->media;
+    if (!md->on || c->state != DP_CONN_UP || cap < MEDIA_BUF / 2)
+        return 0;
+    struct dp_media_end *m = &md->end[s];
+    size_t room = cap > MEDIA_BUF ? MEDIA_BUF : cap;
+    if (now >= m->next_rtcp) {
+        m->next_rtcp = now + rtcp_interval(m);
+        int n = rtcp_build_report(&m->rtcp, now, buf, room - SRTPS_RTCP_TRAILER);
+        size_t len = n > 0 ? (size_t)n : 0;
+        if (len && srtps_protect_rtcp(&m->srtp, buf, &len, room) == 0) {
+            ADD(wk->m->live.srtp_protected, 1);
+            ADD(wk->m->live.media_rtcp_tx, 1);
+            return len;
+        }
+    }
+    int n = rtp_stream_poll(&m->tx, now, buf, (uint16_t)(room - SRTPS_RTP_MAX_TRAILER));
+    if (n <= 0)
+        return 0;
+    uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
+    rtcp_on_rtp_sent(&m->rtcp, ts, (uint32_t)n - RTP_HDR_LEN, now);
+    size_t len = (size_t)n;
+    if (srtps_protect_rtp(&m->srtp, buf, &len, room) != 0)
+        return 0;
+    ADD(wk->m->live.srtp_protected, 1);
+    ADD(wk->m->live.media_rtp_tx, 1);
+    return len;
+}
+
+uint64_t dp_media_next_timeout(const struct dp_media *md)
+{
+    if (!md->on)
+        return UINT64_MAX;
+    uint64_t t = UINT64_MAX;
+    for (int s = 0; s < 2; s++) {
+        uint64_t r = rtp_stream_next_timeout(&md->end[s].tx);
+        if (r < t)
+            t = r;
+        if (md->end[s].next_rtcp < t)
+            t = md->end[s].next_rtcp;
+    }
+    return t;
+}
+
+uint64_t dp_media_bad(const struct dp_media *md, int s)
+{
+    const struct srtps_counters *k = &md->end[s].srtp.c;
+    return k->auth_failures + k->replays + k->malformed + k->foreign_ssrc;
+}
