@@ -300,6 +300,14 @@ static int step(struct dtls_endpoint *e)
             }
         }
     }
+    if (e->is_server && e->ssl.state <= MBEDTLS_SSL_CLIENT_HELLO) {
+        /* nothing accepted yet: a datagram that is not a ClientHello we can
+         * take is foreign, not the end of the handshake; keep waiting */
+        mbedtls_ssl_session_reset(&e->ssl);
+        mbedtls_ssl_set_client_transport_id(&e->ssl, e->client_id, e->client_id_len);
+        e->c.discarded++;
+        return 0;
+    }
     e->failed = true;
     e->last_error = rc;
     e->c.failures++;

@@ -55,6 +55,7 @@ enum dtls_event { DTLS_EV_NONE, DTLS_EV_CONNECTED, DTLS_EV_FAILED };
 struct dtls_counters {
     uint32_t datagrams_in, datagrams_out, retransmit_timeouts, cookies_sent;
     uint32_t fingerprint_mismatches, alerts, failures;
+    uint32_t discarded; /* server: datagrams refused before a ClientHello was accepted (the wait goes on) */
 };
 
 struct dtls_endpoint {

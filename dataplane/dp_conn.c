@@ -601,7 +601,9 @@ static void ep_bad_read(const struct dp_conn *c, int s, struct ep_bad *b)
     const struct sctp_counters *sc = sctp_counters(p->sctp);
     for (int i = 0; i < SCTP_DROP_COUNT; i++)
         b->sctp += sc->drops[i];
-    b->srtp = c->media ? dp_media_bad(c->media, s) : 0;
+    /* RTP/RTCP that no media session took (no --media, or not up yet) and
+     * what the media session refused */
+    b->srtp = p->c.rtp_in + (c->media ? dp_media_bad(c->media, s) : 0);
 }
 
 void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val, const uint8_t *dgram,

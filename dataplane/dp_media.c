@@ -28,6 +28,7 @@ struct dp_media_end {
     uint32_t reported_lost;    /* the peer's cumulative loss of our stream, last folded */
     uint32_t reported_ext;     /* the peer's extended highest sequence of it, last folded */
     bool have_report;
+    uint64_t dropped;          /* received while stopped, or not an SRTP/SRTCP size */
 };
 
 struct dp_media {
@@ -162,8 +163,10 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
 {
     struct dp_media *md = c->media;
     struct dp_media_end *m = &md->end[s];
-    if (!md->on || len > MEDIA_BUF || len < 8)
+    if (!md->on || len > MEDIA_BUF || len < 8) {
+        m->dropped++;
         return;
+    }
     uint8_t pkt[MEDIA_BUF];
     memcpy(pkt, d, len);
     size_t n = len;
@@ -240,5 +243,5 @@ uint64_t dp_media_next_timeout(const struct dp_media *md)
 uint64_t dp_media_bad(const struct dp_media *md, int s)
 {
     const struct srtps_counters *k = &md->end[s].srtp.c;
-    return k->auth_failures + k->replays + k->malformed + k->foreign_ssrc;
+    return k->auth_failures + k->replays + k->malformed + k->foreign_ssrc + md->end[s].dropped;
 }

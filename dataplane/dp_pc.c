@@ -159,6 +159,53 @@ static void dtls_events(struct dp_pc *pc, uint64_t now)
     }
 }
 
+/* An epoch-0 handshake record body: whole handshake message fragments
+ * (RFC 6347 §4.2.2: 12-byte header, fragment inside the message) of a
+ * handshake type DTLS 1.2 has in the clear. */
+static bool handshake_fragments(const uint8_t *b, size_t len)
+{
+    static const uint8_t known[] = {1, 2, 3, 11, 12, 13, 14, 15, 16};
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < 12 || !memchr(known, b[off], sizeof(known)))
+            return false;
+        uint32_t msg_len = (uint32_t)b[off + 1] << 16 | (uint32_t)b[off + 2] << 8 | b[off + 3];
+        uint32_t frag_off = (uint32_t)b[off + 6] << 16 | (uint32_t)b[off + 7] << 8 | b[off + 8];
+        uint32_t frag_len = (uint32_t)b[off + 9] << 16 | (uint32_t)b[off + 10] << 8 | b[off + 11];
+        if (frag_len > len - off - 12 || frag_off > msg_len || frag_len > msg_len - frag_off)
+            return false;
+        off += 12 + frag_len;
+    }
+    return len > 0;
+}
+
+/* A datagram the handshake may see: whole DTLS 1.x records of handshake,
+ * change_cipher_spec or alert content, and epoch-0 handshake records made
+ * of whole message fragments; nothing else. mbedTLS treats some malformed
+ * input as fatal, and application data cannot come before the handshake
+ * ends: such datagrams are foreign (RFC 6347 §4.1.2.7: discard). */
+static bool handshake_datagram(const uint8_t *d, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < DTLS_RECORD_HEADER)
+            return false;
+        uint8_t t = d[off];
+        if ((t != DTLS_CT_HANDSHAKE && t != DTLS_CT_CHANGE_CIPHER_SPEC && t != DTLS_CT_ALERT) ||
+            d[off + 1] != 0xfe || (d[off + 2] != 0xff && d[off + 2] != 0xfd))
+            return false;
+        size_t rl = DTLS_RECORD_HEADER + ((size_t)d[off + 11] << 8 | d[off + 12]);
+        if (rl > len - off)
+            return false;
+        bool epoch0 = d[off + 3] == 0 && d[off + 4] == 0;
+        if (t == DTLS_CT_HANDSHAKE && epoch0 &&
+            !handshake_fragments(d + off + DTLS_RECORD_HEADER, rl - DTLS_RECORD_HEADER))
+            return false;
+        off += rl;
+    }
+    return true;
+}
+
 void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t now)
 {
     if (now > pc->last_now)
@@ -175,18 +222,25 @@ void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t
         ice_events(pc, now);
     } else if (b >= 20 && b <= 63) {
         pc->c.dtls_in++;
-        if (pc->stage == DP_PC_DTLS) {
+        if (pc->stage < DP_PC_DTLS) {
+            pc->c.records_dropped++; /* before our handshake started (no slot yet): the peer resends */
+        } else if (pc->stage == DP_PC_DTLS) {
+            if (!handshake_datagram(d, len)) {
+                pc->c.records_dropped++;
+                return;
+            }
+            uint32_t discarded = hs_ep(pc)->c.discarded;
             dtls_handle_input(hs_ep(pc), d, len, now);
+            if (hs_ep(pc) && hs_ep(pc)->c.discarded != discarded)
+                pc->c.records_dropped++;
             dtls_events(pc, now);
-        } else if (pc->stage >= DP_PC_SCTP) {
+        } else {
             uint8_t plain[16384 + 64]; /* what a peer with a larger MTU may send */
             size_t off = 0;
             while (off + DTLS_RECORD_HEADER <= len) {
                 size_t rl = DTLS_RECORD_HEADER + ((size_t)d[off + 11] << 8 | d[off + 12]);
-                if (rl > len - off) {
-                    pc->c.records_dropped++;
-                    break;
-                }
+                if (rl > len - off)
+                    break; /* counted once, below */
                 uint8_t rt = d[off];
                 if (hs_ep(pc) && (rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC)) {
                     /* the peer repeating its flight: it lacks ours, mbedTLS resends it */
@@ -212,7 +266,7 @@ void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t
                 pc->c.records_dropped++;
         }
     } else if (b >= 128 && b <= 191) {
-        pc->c.rtp_in++; /* media: SRTP comes with the media work */
+        pc->c.rtp_in++; /* no media on this endpoint (the caller hands SRTP to its media session) */
     } else {
         pc->c.unknown_in++;
     }

@@ -90,7 +90,11 @@ struct dp_pc {
  * check). Returns 0 or -EINVAL. */
 int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now);
 
-/* One datagram from the peer (the UDP payload). */
+/* One datagram from the peer (the UDP payload). What cannot be ours is
+ * counted and dropped: first bytes outside RFC 7983 (unknown_in), DTLS
+ * records refused or not whole (records_dropped; during the handshake also
+ * anything but whole handshake/CCS/alert records), RTP/RTCP (rtp_in: media
+ * is the caller's, see dp_media.h). */
 void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *dgram, size_t len, uint64_t now);
 
 /* Runs whatever engine deadline has passed (and retries for a handshake
