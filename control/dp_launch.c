@@ -70,6 +70,14 @@ uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t 
                      + (uint64_t)o->agents * 16     /* per-worker agent tables */
                      + routes_bytes                 /* next hops, copied to hugepages */
                      + (64ull << 20);               /* EAL, rings of ports, slack */
+    if (o->traffic == RI_TRAFFIC_DC) {
+        /* estimates of the dataplane's peer-connection memory (docs/peer_connection.md):
+         * both endpoints, 5,824 bytes, rounded up for keys and pools */
+        bytes += n_edges * 8192
+                 + (uint64_t)o->n_cores * o->sctp_bufs * 1344              /* 1,200-byte SCTP buffers */
+                 + (uint64_t)o->n_cores * o->setup_cap * 2 * (64ull << 10) /* handshake slots + mbedTLS heap */
+                 + (uint64_t)ctl_run_keylog_max(o, n_edges) * 200;         /* NSS key-log lines */
+    }
     return (bytes >> 20) + 1;
 }
 

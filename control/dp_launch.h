@@ -30,7 +30,10 @@ struct ctl_dp {
 };
 
 /* Memory the dataplane needs, in MiB, for `o`, `n_edges` connections and a
- * next-hop table of `routes_bytes` (copied into hugepage memory). */
+ * next-hop table of `routes_bytes` (copied into hugepage memory). With
+ * --traffic dc it adds estimates of the peer-connection state, the SCTP
+ * buffers (o->sctp_bufs must be resolved), the handshake slots and the key
+ * log. */
 uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t routes_bytes);
 
 /* Builds the dataplane argv for image `image_path`. Returns 0 or -E2BIG. */

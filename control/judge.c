@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ctl_sla_input_from(const struct ri_counters *c, const struct met_hist *h, double seconds,
-                        struct ctl_sla_input *in)
+void ctl_sla_input_from(const struct ri_counters *c, const struct met_hist *h,
+                        const struct met_hist *setup, double seconds, struct ctl_sla_input *in)
 {
     memset(in, 0, sizeof(*in));
     in->sent = c->msgs_sent;
@@ -22,6 +22,12 @@ void ctl_sla_input_from(const struct ri_counters *c, const struct met_hist *h, d
         in->latency_ns[SLA_P999] = (double)met_hist_percentile(h, 99.9);
         in->latency_ns[SLA_MAX] = (double)met_hist_percentile(h, 100);
     }
+    in->have_setup = setup && met_hist_total(setup) > 0;
+    if (in->have_setup) {
+        in->latency_ns[SLA_SETUP_P50] = (double)met_hist_percentile(setup, 50);
+        in->latency_ns[SLA_SETUP_P95] = (double)met_hist_percentile(setup, 95);
+        in->latency_ns[SLA_SETUP_P99] = (double)met_hist_percentile(setup, 99);
+    }
 }
 
 static void verdict(const struct ctl_sla_rule *rule, const struct ctl_sla_input *in,
@@ -34,20 +40,20 @@ static void verdict(const struct ctl_sla_rule *rule, const struct ctl_sla_input 
 }
 
 void ctl_judge_sla(const struct ctl_sla *sla, const struct ri_counters *total,
-                   const struct met_hist *total_lat, double seconds,
+                   const struct met_hist *total_lat, const struct met_hist *setup, double seconds,
                    const struct ctl_phase_stats *phases, uint32_t n_phases,
                    struct ctl_judgement *j)
 {
     j->sla_set = sla->n > 0;
     j->breached = false;
     struct ctl_sla_input in;
-    ctl_sla_input_from(total, total_lat, seconds, &in);
+    ctl_sla_input_from(total, total_lat, setup, seconds, &in);
     for (uint32_t r = 0; r < sla->n; r++)
         verdict(&sla->rule[r], &in, &j->overall[r], &j->breached);
     for (uint32_t p = 0; p < n_phases && p < CTL_MAX_PHASES; p++) {
         if (!phases[p].seen)
             continue;
-        ctl_sla_input_from(&phases[p].c, phases[p].lat, phases[p].seconds, &in);
+        ctl_sla_input_from(&phases[p].c, phases[p].lat, NULL, phases[p].seconds, &in);
         for (uint32_t r = 0; r < sla->n; r++)
             verdict(&sla->rule[r], &in, &j->phase[p][r], &j->breached);
     }

@@ -43,13 +43,18 @@ struct ctl_judgement {
     double rss_start_kib, rss_end_kib;
 };
 
-/* SLA inputs from counters and a histogram over `seconds`. */
-void ctl_sla_input_from(const struct ri_counters *c, const struct met_hist *h, double seconds,
-                        struct ctl_sla_input *in);
+/* SLA inputs from counters, a latency histogram `h` over `seconds` and the
+ * connection set-up time histogram `setup` (RI_SETUP_TOTAL, ns; NULL when
+ * the run sets up no connections). The setup_* metrics have data only when
+ * `setup` holds at least one connection. */
+void ctl_sla_input_from(const struct ri_counters *c, const struct met_hist *h,
+                        const struct met_hist *setup, double seconds, struct ctl_sla_input *in);
 
-/* Judges every rule overall (`total`, `total_lat`, `seconds`) and per phase. */
+/* Judges every rule overall (`total`, `total_lat`, `setup`, `seconds`) and
+ * per phase. Connections are set up in the connect phase, before the
+ * profile's phases, so per phase the setup_* rules have no data. */
 void ctl_judge_sla(const struct ctl_sla *sla, const struct ri_counters *total,
-                   const struct met_hist *total_lat, double seconds,
+                   const struct met_hist *total_lat, const struct met_hist *setup, double seconds,
                    const struct ctl_phase_stats *phases, uint32_t n_phases,
                    struct ctl_judgement *j);
 

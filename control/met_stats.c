@@ -88,7 +88,8 @@ int ctl_snap_init(struct ctl_snap *s, uint32_t n_workers)
     s->n_workers = n_workers;
     s->worker = calloc(n_workers, sizeof(*s->worker));
     s->worker_latency = calloc(n_workers, sizeof(*s->worker_latency));
-    if (!s->worker || !s->worker_latency) {
+    s->scratch = calloc(1, sizeof(*s->scratch));
+    if (!s->worker || !s->worker_latency || !s->scratch) {
         ctl_snap_free(s);
         return -ENOMEM;
     }
@@ -99,8 +100,20 @@ void ctl_snap_free(struct ctl_snap *s)
 {
     free(s->worker);
     free(s->worker_latency);
+    free(s->scratch);
     s->worker = NULL;
     s->worker_latency = NULL;
+    s->scratch = NULL;
+}
+
+void ctl_snap_copy(struct ctl_snap *dst, const struct ctl_snap *src)
+{
+    dst->mono_ns = src->mono_ns;
+    memcpy(dst->worker, src->worker, src->n_workers * sizeof(*src->worker));
+    memcpy(dst->worker_latency, src->worker_latency, src->n_workers * sizeof(*src->worker_latency));
+    dst->total = src->total;
+    dst->latency = src->latency;
+    memcpy(dst->setup, src->setup, sizeof(dst->setup));
 }
 
 static uint64_t mono_ns(void)
@@ -149,6 +162,7 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
     }
     memset(&s->total, 0, sizeof(s->total));
     memset(&s->latency, 0, sizeof(s->latency));
+    memset(s->setup, 0, sizeof(s->setup));
     for (uint32_t w = 0; w < s->n_workers; w++) {
         bool use_snap = !live && published && published[w];
         copy_words(&s->worker[w], use_snap ? &blocks[w].snap : &blocks[w].live,
@@ -157,6 +171,11 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
                    sizeof(struct met_hist));
         met_counters_merge(&s->total, &s->worker[w]);
         met_hist_merge(&s->latency, &s->worker_latency[w]);
+        for (uint32_t k = 0; k < RI_SETUP_HISTS; k++) {
+            copy_words(s->scratch, use_snap ? &blocks[w].snap_setup[k] : &blocks[w].setup[k],
+                       sizeof(struct met_hist));
+            met_hist_merge(&s->setup[k], s->scratch);
+        }
     }
     s->mono_ns = mono_ns();
     free(published);

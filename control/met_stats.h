@@ -44,10 +44,16 @@ struct ctl_snap {
     struct met_hist *worker_latency;  /* n_workers */
     struct ri_counters total;
     struct met_hist latency;          /* merged */
+    struct met_hist setup[RI_SETUP_HISTS]; /* merged set-up times per stage and RI_SETUP_TOTAL (ns) */
+    struct met_hist *scratch;         /* one worker's set-up histogram on its way to the sum */
 };
 
 int ctl_snap_init(struct ctl_snap *s, uint32_t n_workers); /* 0 or -ENOMEM */
 void ctl_snap_free(struct ctl_snap *s);
+
+/* Copies every figure of `src` into `dst` (both from ctl_snap_init with the
+ * same worker count; dst keeps its own arrays). */
+void ctl_snap_copy(struct ctl_snap *dst, const struct ctl_snap *src);
 
 /* Takes a snapshot of `blocks`. When `live` is false, increments
  * cmd->snap_req and waits (up to timeout_ns) for every worker to publish it;

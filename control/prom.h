@@ -39,7 +39,8 @@ struct ctl_prom_info {
     uint64_t tsc_hz;
     uint32_t agents;
     uint64_t edges;
-    const char *phase;        /* current phase name */
+    bool connections;         /* --traffic dc: the page has the connection metrics */
+    const char *phase;        /* current phase name ("connect" during the connect phase) */
     double target_rate;       /* msgs/s */
     double elapsed_s;
 };

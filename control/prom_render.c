@@ -48,6 +48,70 @@ static const uint64_t ladder_ns[] = {
     1000000, 2000000, 5000000, 10000000, 20000000, 50000000, 100000000,
     200000000, 500000000, 1000000000, 2000000000, 5000000000ull, 10000000000ull};
 
+/* The same for connection set-up times: 1 ms to 10 minutes. */
+static const uint64_t setup_ladder_ns[] = {
+    1000000, 2000000, 5000000, 10000000, 20000000, 50000000, 100000000, 200000000, 500000000,
+    1000000000, 2000000000, 5000000000ull, 10000000000ull, 20000000000ull, 50000000000ull,
+    100000000000ull, 200000000000ull, 600000000000ull};
+
+static const char *const stage_names[] = {
+#define NAME(id, name) name,
+    RI_STAGES(NAME)
+#undef NAME
+};
+
+/* A histogram family `name` (seconds) from `h` (ns) with the bucket tops
+ * of `ladder` moved to the histogram's own bucket tops. */
+static void histogram(struct out *o, const char *name, const char *help, const struct met_hist *h,
+                      const uint64_t *ladder, size_t n_ladder)
+{
+    put(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cum = 0;
+    uint32_t next_bucket = 0;
+    for (size_t k = 0; k < n_ladder; k++) {
+        uint32_t last = met_hist_index(ladder[k]);
+        uint64_t le = met_hist_bucket_low(last) + met_hist_bucket_width(last) - 1;
+        for (; next_bucket <= last && next_bucket < MET_HIST_BUCKETS; next_bucket++)
+            cum += h->bucket[next_bucket];
+        put(o, "%s_bucket{le=\"%.9g\"} %llu\n", name, (double)le / 1e9, (unsigned long long)cum);
+    }
+    uint64_t total = met_hist_total(h);
+    put(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)total);
+    put(o, "%s_sum %.9f\n", name, (double)h->sum / 1e9);
+    put(o, "%s_count %llu\n", name, (unsigned long long)total);
+}
+
+/* The peer-connection families (--traffic dc). */
+static void connections(struct out *o, const struct ctl_snap *s)
+{
+    const struct ri_counters *t = &s->total;
+    counter(o, "swarmgen_connections_total", "Peer connections the dataplane owns (one per mesh edge).",
+            t->conn_total);
+    counter(o, "swarmgen_connection_attempts_total", "Peer-connection set-up attempts started, retries included.",
+            t->conn_attempts);
+    counter(o, "swarmgen_connections_established_total",
+            "Peer connections that came up (both DataChannel ends open).", t->conn_established);
+    put(o, "# HELP swarmgen_connection_attempt_failures_total Set-up attempts that failed, by the stage they were in.\n"
+           "# TYPE swarmgen_connection_attempt_failures_total counter\n");
+    for (int i = 0; i < RI_STAGE_COUNT; i++)
+        put(o, "swarmgen_connection_attempt_failures_total{stage=\"%s\"} %llu\n", stage_names[i],
+            (unsigned long long)t->conn_attempt_failed[i]);
+    counter(o, "swarmgen_connections_given_up_total", "Peer connections whose every attempt failed.",
+            t->conn_given_up);
+    counter(o, "swarmgen_connections_closed_total", "Established peer connections that went down later.",
+            t->conn_closed);
+    counter(o, "swarmgen_datachannel_messages_sent_total", "DataChannel messages sent (every hop).",
+            t->dc_msgs_tx);
+    counter(o, "swarmgen_datachannel_messages_received_total", "DataChannel messages received (every hop).",
+            t->dc_msgs_rx);
+    counter(o, "swarmgen_sctp_retransmissions_total", "SCTP DATA chunks retransmitted.",
+            t->sctp_retransmissions);
+    histogram(o, "swarmgen_connection_setup_seconds",
+              "Peer-connection set-up time, start of the successful attempt to both DataChannel "
+              "ends open (le bounds are histogram bucket tops near a 1-2-5 ladder: exact counts).",
+              &s->setup[RI_SETUP_TOTAL], setup_ladder_ns, sizeof(setup_ladder_ns) / sizeof(setup_ladder_ns[0]));
+}
+
 size_t ctl_prom_render(char *buf, size_t cap, const struct ctl_snap *s,
                        const struct ctl_prom_info *info)
 {
@@ -80,24 +144,12 @@ size_t ctl_prom_render(char *buf, size_t cap, const struct ctl_snap *s,
         put(&o, "swarmgen_core_seconds_total{core=\"%u\"} %.9f\n", w,
             (double)s->worker[w].cycles_total / hz);
 
-    const struct met_hist *h = &s->latency;
-    put(&o, "# HELP swarmgen_message_latency_seconds End-to-end latency of delivered agent messages "
-            "(le bounds are histogram bucket tops near a 1-2-5 ladder: exact counts).\n"
-            "# TYPE swarmgen_message_latency_seconds histogram\n");
-    uint64_t cum = 0;
-    uint32_t next_bucket = 0;
-    for (size_t k = 0; k < sizeof(ladder_ns) / sizeof(ladder_ns[0]); k++) {
-        uint32_t last = met_hist_index(ladder_ns[k]);
-        uint64_t le = met_hist_bucket_low(last) + met_hist_bucket_width(last) - 1;
-        for (; next_bucket <= last && next_bucket < MET_HIST_BUCKETS; next_bucket++)
-            cum += h->bucket[next_bucket];
-        put(&o, "swarmgen_message_latency_seconds_bucket{le=\"%.9g\"} %llu\n", (double)le / 1e9,
-            (unsigned long long)cum);
-    }
-    uint64_t total = met_hist_total(h);
-    put(&o, "swarmgen_message_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)total);
-    put(&o, "swarmgen_message_latency_seconds_sum %.9f\n", (double)h->sum / 1e9);
-    put(&o, "swarmgen_message_latency_seconds_count %llu\n", (unsigned long long)total);
+    histogram(&o, "swarmgen_message_latency_seconds",
+              "End-to-end latency of delivered agent messages "
+              "(le bounds are histogram bucket tops near a 1-2-5 ladder: exact counts).",
+              &s->latency, ladder_ns, sizeof(ladder_ns) / sizeof(ladder_ns[0]));
+    if (info->connections)
+        connections(&o, s);
 
     gauge(&o, "swarmgen_target_messages_per_second", "Message rate asked of the dataplane now.",
           info->target_rate);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "json.h"
+#include "report_conn.h"
+#include "traffic_opts.h"
 
 static const char *const drop_names[] = {
 #define NAME(id, name) name,
@@ -50,9 +52,12 @@ void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig
     fig->lost = t->msgs_sent > t->msgs_delivered ? t->msgs_sent - t->msgs_delivered : 0;
     fig->delivery_rate = t->msgs_sent ? (double)t->msgs_delivered / (double)t->msgs_sent : 1.0;
     double d = r->duration_s > 0 ? r->duration_s : 1e-9;
+    /* frames count from the start of generation: the connect phase's
+     * handshakes are not load (with no generation at all, nothing is) */
+    const struct ri_counters *b = r->gen_start ? &r->gen_start->total : r->opts->traffic == RI_TRAFFIC_DC ? t : NULL;
     fig->msgs_per_s = (double)t->msgs_delivered / d;
-    fig->pps = (double)t->pkts_tx / d;
-    fig->mbps = (double)t->bytes_tx * 8 / d / 1e6;
+    fig->pps = (double)(t->pkts_tx - (b ? b->pkts_tx : 0)) / d;
+    fig->mbps = (double)(t->bytes_tx - (b ? b->bytes_tx : 0)) * 8 / d / 1e6;
     fig->avg_hops = t->msgs_delivered ? 1.0 + (double)t->hops_delivered / (double)t->msgs_delivered : 0;
     const struct met_hist *h = &r->final->latency;
     fig->p50_ns = met_hist_percentile(h, 50);
@@ -60,7 +65,8 @@ void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig
     fig->p99_ns = met_hist_percentile(h, 99);
     fig->p999_ns = met_hist_percentile(h, 99.9);
     fig->max_ns = h->max;
-    fig->bytes_total = r->image_bytes + r->dpdk_bytes;
+    /* connection state and handshake slots are the dataplane's own heap */
+    fig->bytes_total = r->image_bytes + r->dpdk_bytes + r->mem_conn_bytes + r->mem_hs_bytes;
     fig->bytes_per_agent = (double)fig->bytes_total / (double)r->opts->agents;
     fig->bytes_per_connection = r->topo->edges ? (double)fig->bytes_total / (double)r->topo->edges : 0;
 }
@@ -76,12 +82,13 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
             r->topology, (unsigned long long)s->edges, s->deg_min, s->deg_max, s->deg_avg,
             s->connected ? "connected" : "NOT connected", s->diameter, s->avg_path_length,
             s->clustering, s->exact ? "" : " (sampled)");
-    if (r->opts->pattern == RI_PATTERN_NEIGHBORS)
-        fprintf(f, "  routing      none needed (neighbors pattern)\n");
+    if (r->opts->pattern != RI_PATTERN_ROUTED)
+        fprintf(f, "  routing      none needed (%s pattern)\n", ctl_pattern_name(r->opts->pattern));
     else
         fprintf(f, "  routing      %s (%u destinations)\n",
                 r->n_dests == r->opts->agents ? "all pairs" : "traffic-plan destinations only",
                 r->n_dests);
+    ctl_report_conn_summary(f, r);
     fprintf(f, "  duration     %.2f s generating, %.2f s draining\n", r->duration_s, r->drain_s);
     fprintf(f, "  messages     sent %llu, delivered %llu (%.4f%%), forwarded %llu, lost %llu, avg hops %.2f\n",
             (unsigned long long)g.sent, (unsigned long long)g.delivered, g.delivery_rate * 100,
@@ -99,9 +106,10 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
                 c->passes ? (double)c->cycles_total / (double)c->passes * 1e9 / (double)r->tsc_hz : 0);
     }
     fprintf(f, "  ports        %s, %s\n", r->port_desc, r->hugepages ? "hugepages" : "no hugepages");
-    fprintf(f, "  memory       %.1f MiB (run image %.1f MiB, DPDK %.1f MiB): %.0f bytes per agent, %.0f per connection\n",
+    fprintf(f, "  memory       %.1f MiB (run image %.1f MiB, DPDK %.1f MiB, connections %.1f MiB, handshake slots %.1f MiB): "
+               "%.0f bytes per agent, %.0f per connection\n",
             g.bytes_total / 1048576.0, r->image_bytes / 1048576.0, r->dpdk_bytes / 1048576.0,
-            g.bytes_per_agent, g.bytes_per_connection);
+            r->mem_conn_bytes / 1048576.0, r->mem_hs_bytes / 1048576.0, g.bytes_per_agent, g.bytes_per_connection);
     if (r->opts->n_netem) {
         const struct ri_counters *t = &r->final->total;
         fprintf(f, "  netem       ");
@@ -218,7 +226,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     json_kv_dbl(&w, "delivery_rate", g.delivery_rate, 9);
     json_kv_dbl(&w, "avg_hops", g.avg_hops, 6);
     json_kv_u64(&w, "size_bytes", r->opts->msg_size);
-    json_kv_str(&w, "pattern", r->opts->pattern == RI_PATTERN_ROUTED ? "routed" : "neighbors");
+    json_kv_str(&w, "pattern", ctl_pattern_name(r->opts->pattern));
     json_obj_end(&w);
     json_key(&w, "latency_us");
     json_obj_begin(&w);
@@ -265,6 +273,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     json_kv_u64(&w, "run_image_bytes", r->image_bytes);
     json_kv_u64(&w, "dpdk_bytes", r->dpdk_bytes);
     json_kv_bool(&w, "hugepages", r->hugepages);
+    ctl_report_conn_memory_json(&w, r);
     json_obj_end(&w);
     json_kv_dbl(&w, "duration_s", r->duration_s, 9);
     json_kv_dbl(&w, "drain_s", r->drain_s, 6);
@@ -276,6 +285,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     json_kv_dbl(&w, "dataplane", r->dp_setup_s, 6);
     json_obj_end(&w);
     json_kv_str(&w, "ports", r->port_desc);
+    ctl_report_conn_json(&w, r);
     if (r->profile) {
         json_key(&w, "profile");
         json_obj_begin(&w);

@@ -30,6 +30,8 @@ struct ctl_run_result {
     double duration_s;               /* generation phase, measured */
     double drain_s;
     const struct ctl_snap *final;
+    const struct ctl_snap *gen_start;  /* when generation began (NULL: it never did);
+                                          throughput counts from here */
     uint64_t tsc_hz;
     uint64_t image_bytes;            /* shared run image */
     uint64_t dpdk_bytes;             /* DPDK heap allocated by the dataplane */
@@ -44,6 +46,12 @@ struct ctl_run_result {
     const struct ctl_phase_stats *phase; /* profile->n entries */
     const struct ctl_ts *ts;
     double build_s, analysis_s, routing_s, dp_setup_s;
+    /* peer connections (--traffic dc) */
+    double connect_s;                /* connect phase, measured */
+    double connect_per_s;            /* connections up at its end / connect_s */
+    bool connect_timed_out;          /* --setup-timeout ended it */
+    uint64_t mem_conn_bytes;         /* peer-connection state in the dataplane */
+    uint64_t mem_hs_bytes;           /* handshake slots */
 };
 
 /* The progress line of one time-series row (an interval of the run). */

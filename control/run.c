@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connect.h"
 #include "dp_launch.h"
 #include "judge.h"
 #include "netem_opts.h"
@@ -26,9 +27,12 @@
 #include "run_opts.h"
 #include "topo.h"
 #include "topo_analysis.h"
+#include "traffic_opts.h"
 
 #define IP_BASE 0xc6120000u /* 198.18.0.0 */
 #define READY_TIMEOUT_NS (120ull * 1000000000ull)
+#define SEC_NS 1000000000ull
+#define SNAP_TIMEOUT_NS 200000000ull
 
 static volatile sig_atomic_t interrupted;
 
@@ -63,6 +67,17 @@ static uint16_t edge_port(uint64_t e, int side)
 {
     uint64_t s = e * 2 + (uint64_t)side + 0x5347;
     return (uint16_t)(49152 + splitmix(&s) % 16384);
+}
+
+/* `path` made absolute against the working directory (the dataplane writes
+ * the file), into out. Returns 0 or -ENAMETOOLONG. */
+static int absolute_path(const char *path, char *out, size_t len)
+{
+    char cwd[200] = "";
+    if (path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+        cwd[0] = '\0';
+    int n = snprintf(out, len, "%s%s%s", cwd, cwd[0] ? "/" : "", path);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 /* Fills every read-only section of the image from the graph. */
@@ -195,7 +210,10 @@ struct run {
     struct ctl_image img;
     struct ctl_dp dp;
     struct ctl_run_result r;
-    struct ctl_snap snap[3];       /* previous tick, current, phase boundary */
+    struct ctl_snap snap[4];       /* previous tick, current, phase boundary, generation start */
+    struct met_hist *setup_interval; /* connect phase: set-up times of one second */
+    uint32_t cur_phase;            /* profile phase running (valid when generating) */
+    bool generating;               /* drive() started the profile */
     struct ctl_phase_stats phase[CTL_MAX_PHASES];
     struct ctl_ts ts;
     double *rss;                   /* one sample per ts row */
@@ -216,8 +234,9 @@ static void run_free(struct run *x)
     if (x->have_stats)
         ctl_topo_stats_free(&x->stats);
     ctl_image_destroy(&x->img);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         ctl_snap_free(&x->snap[i]);
+    free(x->setup_interval);
     for (int i = 0; i < CTL_MAX_PHASES; i++)
         free(x->phase[i].lat);
     ctl_ts_free(&x->ts);
@@ -274,13 +293,20 @@ static void progress_prefix(const struct run *x, uint32_t phase, uint64_t t_ns)
     printf("%-10.10s %u/%u [%s] ETA %4.0fs ", ph->name, phase + 1, x->profile.n, bar, eta);
 }
 
+/* The merged connection set-up time histogram of `s`, NULL without
+ * connections (--traffic udp). */
+static const struct met_hist *setup_hist(const struct run *x, const struct ctl_snap *s)
+{
+    return x->o.traffic == RI_TRAFFIC_DC ? &s->setup[RI_SETUP_TOTAL] : NULL;
+}
+
 /* True when the cumulative figures already breach a threshold. */
 static bool breached_so_far(struct run *x, const struct ctl_snap *now, double seconds)
 {
     if (x->sla.n == 0)
         return false;
     struct ctl_sla_input in;
-    ctl_sla_input_from(&now->total, &now->latency, seconds, &in);
+    ctl_sla_input_from(&now->total, &now->latency, setup_hist(x, now), seconds, &in);
     for (uint32_t i = 0; i < x->sla.n; i++) {
         double v;
         /* delivery/errors/rate need the drain to be fair: judge latency only */
@@ -323,22 +349,103 @@ static void publish_prom(struct run *x, const struct ctl_snap *s, uint32_t phase
         .tsc_hz = x->r.tsc_hz,
         .agents = x->o.agents,
         .edges = x->stats.edges,
-        .phase = phase < x->profile.n ? x->profile.phase[phase].name : "done",
+        .connections = x->o.traffic == RI_TRAFFIC_DC,
+        .phase = phase == UINT32_MAX ? "connect" : phase < x->profile.n ? x->profile.phase[phase].name : "done",
         .target_rate = rate,
         .elapsed_s = elapsed,
     };
     ctl_prom_publish(&x->prom, s, &info);
 }
 
+/* True when the dataplane process ended or declared itself failed. */
+static bool dp_dead(struct run *x, const struct ri_command *cmd)
+{
+    return ctl_dp_poll(&x->dp) || ri_load(&cmd->dp_state) == RI_DP_FAILED;
+}
+
+/* The connect phase (--traffic dc): the workers set every peer connection
+ * up before any message is generated. Takes a snapshot every 100 ms, prints
+ * the progress line once a second (control/connect.h defines its figures)
+ * and returns when every connection is up or given up, when --setup-timeout
+ * has passed (a line on stderr says how many are not up; the load then
+ * starts anyway), on Ctrl-C, or when the dataplane died (returns true). */
+static bool connect_phase(struct run *x, struct ri_command *cmd, const struct ri_metrics *blocks,
+                          uint64_t n_edges)
+{
+    struct ctl_snap *tick = &x->snap[0], *cur = &x->snap[1];
+    uint64_t start = mono_ns();
+    ri_store(&cmd->phase, (uint32_t)RI_PHASE_CONNECT);
+    /* the workers are starting: a snapshot request may time out, and the
+     * blocks are then read live (all zero until they run) */
+    ctl_snap_take(tick, cmd, blocks, false, SNAP_TIMEOUT_NS);
+    struct ctl_connect_figures f_tick, f;
+    ctl_connect_figures(&tick->total, n_edges, &f_tick);
+    f = f_tick;
+    uint64_t next_tick = start + SEC_NS, deadline = start + x->o.setup_timeout_ns;
+    bool died = false, done = ctl_connect_done(&f);
+    while (!done && !interrupted) {
+        if (dp_dead(x, cmd)) {
+            died = true;
+            break;
+        }
+        sleep_ns(100000000ull);
+        ctl_snap_take(cur, cmd, blocks, false, SNAP_TIMEOUT_NS);
+        ctl_connect_figures(&cur->total, n_edges, &f);
+        done = ctl_connect_done(&f);
+        uint64_t now = cur->mono_ns;
+        if (now >= next_tick || done) {
+            double dt = (double)(now - tick->mono_ns) / 1e9;
+            met_hist_delta(x->setup_interval, &cur->setup[RI_SETUP_TOTAL], &tick->setup[RI_SETUP_TOTAL]);
+            if (!x->o.quiet)
+                ctl_connect_progress(stdout, &f, &f_tick, dt, x->setup_interval);
+            if (x->prom_on)
+                publish_prom(x, cur, UINT32_MAX, 0, 0);
+            struct ctl_snap *t = tick;
+            tick = cur;
+            cur = t;
+            f_tick = f;
+            while (next_tick <= now)
+                next_tick += SEC_NS;
+        }
+        if (!done && now >= deadline) {
+            x->r.connect_timed_out = true;
+            break;
+        }
+    }
+    uint64_t end = mono_ns();
+    x->r.connect_s = (double)(end - start) / 1e9;
+    x->r.connect_per_s = x->r.connect_s > 0 ? (double)f.up / x->r.connect_s : 0;
+    if (x->r.connect_timed_out) {
+        char d[32];
+        snprintf(d, sizeof(d), "%.1f s", x->o.setup_timeout_ns / 1e9);
+        fprintf(stderr, "swarmgen: --setup-timeout %s: %llu of %llu connections not up (%llu in set-up, %llu given up); generating on the %llu that are\n",
+                d, (unsigned long long)(f.total > f.up ? f.total - f.up : 0),
+                (unsigned long long)f.total, (unsigned long long)f.in_setup,
+                (unsigned long long)f.given_up, (unsigned long long)f.up);
+    } else if (done && !x->o.quiet) {
+        printf("swarmgen: %llu/%llu connections up in %.1f s (%.0f/s), %llu given up\n",
+               (unsigned long long)f.up, (unsigned long long)f.total, x->r.connect_s,
+               x->r.connect_per_s, (unsigned long long)f.given_up);
+    }
+    fflush(stdout);
+    return died;
+}
+
 /* The generation phase: follows the profile, prints progress once a second,
- * records the time series and the phase boundaries. Returns true when the
- * dataplane died. */
+ * records the time series and the phase boundaries, then drains. Returns
+ * true when the dataplane died. */
 static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics *blocks)
 {
     struct ctl_snap *prev = &x->snap[0], *cur = &x->snap[1], *bound = &x->snap[2];
-    /* workers wait for RUN: nobody writes the blocks yet, read them live */
-    ctl_snap_take(prev, cmd, blocks, true, 0);
-    ctl_snap_take(bound, cmd, blocks, true, 0);
+    struct ctl_snap *gen_start = &x->snap[3];
+    /* udp: the workers wait for RUN, nobody writes the blocks yet, read them
+     * live; dc: they run since the connect phase, ask for a snapshot */
+    bool workers_idle = x->o.traffic == RI_TRAFFIC_UDP;
+    ctl_snap_take(gen_start, cmd, blocks, workers_idle, SNAP_TIMEOUT_NS);
+    ctl_snap_copy(prev, gen_start);
+    ctl_snap_copy(bound, gen_start);
+    x->r.gen_start = gen_start;
+    x->generating = true;
     uint64_t total = ctl_profile_duration(&x->profile);
     uint32_t phase;
     double rate, agents;
@@ -347,8 +454,8 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
     __atomic_store_n(&cmd->active_agents, (uint64_t)ceil(agents * x->o.agents), __ATOMIC_RELAXED);
     uint64_t start = mono_ns();
     ri_store(&cmd->phase, (uint32_t)RI_PHASE_RUN);
-    uint64_t next_tick = start + 1000000000ull, end = start + total;
-    uint32_t cur_phase = phase;
+    uint64_t next_tick = start + SEC_NS, end = start + total;
+    x->cur_phase = phase;
     bool died = false;
     while (!interrupted) {
         uint64_t now = mono_ns();
@@ -361,16 +468,16 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
         ctl_profile_at(&x->profile, now - start, &phase, &rate, &agents);
         __atomic_store_n(&cmd->rate_msgs_per_s, (uint64_t)llround(rate), __ATOMIC_RELAXED);
         __atomic_store_n(&cmd->active_agents, (uint64_t)ceil(agents * x->o.agents), __ATOMIC_RELAXED);
-        if (phase != cur_phase) {
-            ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
-            close_phase(x, cur_phase, cur, bound);
-            struct ctl_snap t = *bound;
-            *bound = *cur;
-            *cur = t;
-            cur_phase = phase;
+        if (phase != x->cur_phase) {
+            ctl_snap_take(cur, cmd, blocks, false, SNAP_TIMEOUT_NS);
+            close_phase(x, x->cur_phase, cur, bound);
+            struct ctl_snap *t = bound;
+            bound = cur;
+            cur = t;
+            x->cur_phase = phase;
         }
         if (now >= next_tick) {
-            ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
+            ctl_snap_take(cur, cmd, blocks, false, SNAP_TIMEOUT_NS);
             double t_s = (double)(cur->mono_ns - start) / 1e9;
             const struct ctl_ts_row *row = record_row(x, cur, prev, start);
             if (x->prom_on)
@@ -390,7 +497,7 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
             struct ctl_snap *t = prev;
             prev = cur;
             cur = t;
-            next_tick += 1000000000ull;
+            next_tick += SEC_NS;
         }
         uint64_t wake = next_tick < end ? next_tick : end;
         now = mono_ns();
@@ -400,7 +507,7 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
     uint64_t gen_end = mono_ns();
     /* the last, partial second gets its row too */
     if (!died && gen_end - prev->mono_ns > 100000000ull) {
-        ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
+        ctl_snap_take(cur, cmd, blocks, false, SNAP_TIMEOUT_NS);
         record_row(x, cur, prev, start);
         struct ctl_snap *t = prev;
         prev = cur;
@@ -417,23 +524,34 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
                 died = true;
                 break;
             }
-            ctl_snap_take(cur, cmd, blocks, false, 200000000ull);
+            ctl_snap_take(cur, cmd, blocks, false, SNAP_TIMEOUT_NS);
             if (in_flight(cur) == 0)
                 break;
             sleep_ns(10000000ull);
         }
     }
     x->r.drain_s = (double)(mono_ns() - gen_end) / 1e9;
+    /* the boundary snapshot of the running phase, for finish() */
+    if (bound != &x->snap[2])
+        ctl_snap_copy(&x->snap[2], bound);
+    return died;
+}
+
+/* Stops the workers, reaps the dataplane and takes the final figures (the
+ * live counters: nobody writes them any more); closes the running phase
+ * when generation began. */
+static void finish(struct run *x, struct ri_command *cmd, const struct ri_metrics *blocks)
+{
     x->r.interrupted = interrupted != 0;
     ri_store(&cmd->phase, (uint32_t)RI_PHASE_STOP);
     ctl_dp_reap(&x->dp, 10000);
-    /* workers are gone: the live counters are final; close the last phase */
-    ctl_snap_take(cur, cmd, blocks, true, 0);
-    close_phase(x, cur_phase, cur, bound);
-    x->r.final = cur;
+    struct ctl_snap *fin = &x->snap[1];
+    ctl_snap_take(fin, cmd, blocks, true, 0);
+    if (x->generating)
+        close_phase(x, x->cur_phase, fin, &x->snap[2]);
+    x->r.final = fin;
     if (x->prom_on)
-        publish_prom(x, cur, x->profile.n, 0, x->r.duration_s);
-    return died;
+        publish_prom(x, fin, x->profile.n, 0, x->r.duration_s);
 }
 
 static int run_main(struct run *x, int argc, char **argv)
@@ -488,6 +606,9 @@ static int run_main(struct run *x, int argc, char **argv)
                     (unsigned long long)o->route_mem, o->agents);
             return 2;
         }
+        /* routed:M: a seeded sample of M destinations (fill_image draws it) */
+        if (o->route_sample && o->route_sample < n_dests)
+            n_dests = o->route_sample;
     }
     r->n_dests = n_dests;
 
@@ -510,17 +631,30 @@ static int run_main(struct run *x, int argc, char **argv)
     snprintf(cfg.topology, sizeof(cfg.topology), "%s", r->topology);
     memcpy(cfg.netem, o->netem, sizeof(cfg.netem));
     if (o->pcap_path) {
-        /* the dataplane writes it: give it an absolute path */
-        char cwd[200] = "";
-        if (o->pcap_path[0] != '/' && !getcwd(cwd, sizeof(cwd)))
-            cwd[0] = '\0';
-        int n = snprintf(cfg.pcap_path, sizeof(cfg.pcap_path), "%s%s%s", cwd, cwd[0] ? "/" : "",
-                         o->pcap_path);
-        if (n < 0 || (size_t)n >= sizeof(cfg.pcap_path)) {
+        if (absolute_path(o->pcap_path, cfg.pcap_path, sizeof(cfg.pcap_path)) < 0) {
             fprintf(stderr, "swarmgen: --pcap: the absolute path is longer than 255 characters\n");
             return 2;
         }
         cfg.pcap_count = o->pcap_count;
+    }
+    cfg.traffic = o->traffic;
+    if (o->traffic == RI_TRAFFIC_DC) {
+        cfg.dc_type = o->dc_type;
+        cfg.dc_reliability = o->dc_reliability;
+        cfg.media = o->media;
+        cfg.sign = o->sign ? 1 : 0;
+        cfg.setup_cap = o->setup_cap;
+        cfg.setup_attempts = o->setup_attempts;
+        if (!o->sctp_bufs)
+            o->sctp_bufs = ctl_run_sctp_bufs(cfg.n_edges, o->n_cores);
+        cfg.sctp_bufs = o->sctp_bufs;
+        if (o->keylog_path) {
+            if (absolute_path(o->keylog_path, cfg.keylog_path, sizeof(cfg.keylog_path)) < 0) {
+                fprintf(stderr, "swarmgen: --keylog: the absolute path is longer than 255 characters\n");
+                return 2;
+            }
+            cfg.keylog_max = ctl_run_keylog_max(o, cfg.n_edges);
+        }
     }
 
     rc = ctl_image_create(&x->img, &cfg, err, sizeof(err));
@@ -551,8 +685,9 @@ static int run_main(struct run *x, int argc, char **argv)
         fprintf(stderr, "swarmgen: --eal: too many dataplane arguments\n");
         return 2;
     }
-    for (int i = 0; i < 3; i++) {
-        if (ctl_snap_init(&x->snap[i], o->n_cores) < 0) {
+    x->setup_interval = calloc(1, sizeof(*x->setup_interval));
+    for (int i = 0; i < 4; i++) {
+        if (!x->setup_interval || ctl_snap_init(&x->snap[i], o->n_cores) < 0) {
             fprintf(stderr, "swarmgen: out of memory\n");
             return 1;
         }
@@ -564,7 +699,8 @@ static int run_main(struct run *x, int argc, char **argv)
             return rc == -EINVAL ? 2 : 1;
         }
         x->prom_on = true;
-        struct ctl_prom_info info = {.agents = o->agents, .edges = x->stats.edges, .phase = "setup"};
+        struct ctl_prom_info info = {.agents = o->agents, .edges = x->stats.edges,
+                                     .connections = o->traffic == RI_TRAFFIC_DC, .phase = "setup"};
         ctl_prom_publish(&x->prom, &x->snap[0], &info);
         if (!o->quiet)
             printf("swarmgen: Prometheus metrics at http://%s/metrics (port %u)\n", o->prom_addr,
@@ -600,6 +736,8 @@ static int run_main(struct run *x, int argc, char **argv)
     }
     r->tsc_hz = cmd->tsc_hz;
     r->dpdk_bytes = cmd->mem_dpdk_bytes;
+    r->mem_conn_bytes = cmd->mem_conn_bytes;
+    r->mem_hs_bytes = cmd->mem_hs_bytes;
     r->hugepages = cmd->hugepages;
     snprintf(r->port_desc, sizeof(r->port_desc), "%s", cmd->port_desc);
     memcpy(r->lcore, cmd->lcore, sizeof(r->lcore));
@@ -608,10 +746,21 @@ static int run_main(struct run *x, int argc, char **argv)
                r->dp_setup_s, r->port_desc, r->dpdk_bytes / 1048576.0, x->profile.name,
                x->profile.n, x->profile.n == 1 ? "" : "s",
                ctl_profile_duration(&x->profile) / 1e9);
+        if (o->traffic == RI_TRAFFIC_DC)
+            printf("swarmgen: connect phase: %llu peer connections, up to %u in set-up per core, %u attempt%s each, at most %.0f s; %.1f MiB of connection state\n",
+                   (unsigned long long)cfg.n_edges, o->setup_cap, o->setup_attempts,
+                   o->setup_attempts == 1 ? "" : "s", o->setup_timeout_ns / 1e9,
+                   r->mem_conn_bytes / 1048576.0);
         fflush(stdout);
     }
 
-    bool died = drive(x, cmd, ctl_image_metrics(&x->img));
+    const struct ri_metrics *blocks = ctl_image_metrics(&x->img);
+    bool died = false, died_connecting = false;
+    if (o->traffic == RI_TRAFFIC_DC)
+        died = died_connecting = connect_phase(x, cmd, blocks, cfg.n_edges);
+    if (!died && !interrupted)
+        died = drive(x, cmd, blocks);
+    finish(x, cmd, blocks);
     uint32_t final_state = ri_load(&cmd->dp_state);
     int exit_code = 0;
     /* a dataplane that stopped on its own before control asked is a failure,
@@ -620,12 +769,13 @@ static int run_main(struct run *x, int argc, char **argv)
     if (final_state != RI_DP_DONE || !clean_exit || (died && !r->interrupted)) {
         char why[128];
         ctl_dp_describe_exit(&x->dp, why, sizeof(why));
-        fprintf(stderr, "swarmgen: dataplane %s during the run%s%s\n", why,
-                cmd->dp_message[0] ? ": " : "", cmd->dp_message);
+        fprintf(stderr, "swarmgen: dataplane %s during the %s%s%s\n", why,
+                died_connecting ? "connect phase" : "run", cmd->dp_message[0] ? ": " : "",
+                cmd->dp_message);
         exit_code = 1;
     }
-    ctl_judge_sla(&x->sla, &r->final->total, &r->final->latency, r->duration_s, x->phase,
-                  x->profile.n, &x->judge);
+    ctl_judge_sla(&x->sla, &r->final->total, &r->final->latency, setup_hist(x, r->final),
+                  r->duration_s, x->phase, x->profile.n, &x->judge);
     ctl_judge_spike(&x->profile, &x->ts, &x->judge);
     if (x->o.profile && strcmp(x->o.profile, "soak") == 0 && x->rss)
         ctl_judge_soak(&x->ts, x->rss, &x->judge);
@@ -646,7 +796,7 @@ static int run_main(struct run *x, int argc, char **argv)
         }
     }
     if (o->html_path) {
-        rc = ctl_report_html(o->html_path, r, NULL);
+        rc = ctl_report_html(o->html_path, r, setup_hist(x, r->final));
         if (rc < 0) {
             fprintf(stderr, "swarmgen: --html %s: %s\n", o->html_path, strerror(-rc));
             exit_code = exit_code ? exit_code : 1;

@@ -13,17 +13,38 @@
 #include "profile.h"
 #include "sla.h"
 #include "topo.h"
+#include "traffic_opts.h"
 
 static const char usage[] =
     "usage: swarmgen run [flags]\n"
-    "  --agents N          simulated agents (2..131070, default 10000)\n"
+    "  --agents N          simulated agents (2..131070, default 1000)\n"
     "  --topology SPEC     full | kmesh:k=K | hub:hubs=H | ring | smallworld:k=K,p=P |\n"
-    "                      scalefree:m=M (default kmesh:k=20)\n"
-    "  --rate R            agent messages per second, all cores (default 200000)\n"
+    "                      scalefree:m=M (default kmesh:k=8)\n"
+    "  --traffic T         what the edges carry: dc (a WebRTC peer connection per edge:\n"
+    "                      ICE, DTLS, SCTP, DataChannel; agent messages in DataChannel\n"
+    "                      messages) | udp (plain UDP agent messages, no set-up)\n"
+    "                      (default dc); dc takes keys: dc:rate=R,size=BYTES,\n"
+    "                      mode=reliable|unordered|rexmit:N|lifetime:MS,\n"
+    "                      pattern=neighbors|routed|routed:M|echo\n"
+    "  --rate R            agent messages per second, all cores (default 20000)\n"
     "  --duration D        generation time: 20s, 500ms, 2m (default 20s)\n"
-    "  --size BYTES        UDP payload of an agent message, 32..1400 (default 64)\n"
-    "  --pattern P         routed (random destination, forwarded hop by hop) |\n"
-    "                      neighbors (random direct neighbour) (default routed)\n"
+    "  --size BYTES        agent message: DataChannel message 32..65536 (dc), UDP payload\n"
+    "                      32..1400 (udp) (default 64; 96 with --sign)\n"
+    "  --pattern P         routed (random destination, forwarded hop by hop) | routed:M\n"
+    "                      (destinations a seeded sample of M agents) | neighbors (random\n"
+    "                      direct neighbour) | echo (a neighbour sends it back; dc only)\n"
+    "                      (default routed)\n"
+    "  --media M           none | audio | video: SRTP media on every connection (dc only,\n"
+    "                      default none)\n"
+    "  --sign              Ed25519-sign every agent message, verified on delivery (dc only;\n"
+    "                      messages of at least 96 bytes)\n"
+    "  --keylog FILE       write the NSS key log of the DTLS handshakes (dc only), for\n"
+    "                      Wireshark to decrypt a --pcap capture\n"
+    "  --setup-cap N       connections in set-up at once per core, 1..4096 (default 8)\n"
+    "  --setup-attempts N  attempts per connection before it is given up, 1..100 (default 3)\n"
+    "  --setup-timeout D   longest connect phase; then the load starts anyway (default 10m)\n"
+    "  --sctp-bufs N       SCTP buffers per core, 1024..16777216 (default\n"
+    "                      8192 + 3 x 2 x connections / cores)\n"
     "  --cores LIST        lcores to pin the dataplane workers to, e.g. 0,1 or 0-3\n"
     "                      (default: every CPU this process may use)\n"
     "  --port SPEC         PCI address or DPDK vdev string (tap, af_packet, memif,\n"
@@ -33,7 +54,7 @@ static const char usage[] =
     "  --report FILE.json  write the JSON report\n"
     "  --drain D           longest wait for in-flight messages after generation (default 2s)\n"
     "  --route-mem BYTES   memory allowed for next-hop tables (default 1G)\n"
-    "  --mbufs N           packet buffers per core (default 16384)\n"
+    "  --mbufs N           packet buffers per core (default 16384; 65536 with --traffic dc)\n"
     "  --burst N           rx/tx burst size, 1..64 (default 32)\n"
     "  --hugepages MODE    auto | on | off (default auto: used when enough are free)\n"
     "  --eal \"ARGS\"        extra EAL arguments for the dataplane\n"
@@ -42,7 +63,8 @@ static const char usage[] =
     "  --profile P         load profile: constant | ramp | load | spike | soak, or a\n"
     "                      YAML scenario file (default constant; see docs/profiles.md)\n"
     "  --sla RULES         thresholds, e.g. 'p95<150ms,p99<200ms,delivery>99.9%,errors<0.1%'\n"
-    "                      judged per phase and overall; exit 1 when one is breached\n"
+    "                      or 'setup_p99<2s' (dc); judged per phase and overall; exit 1\n"
+    "                      when one is breached\n"
     "  --abort-on-fail     stop the run as soon as a threshold is breached\n"
     "  --csv FILE          time series, one row per second with a phase column\n"
     "  --html FILE         self-contained HTML report with inline SVG charts\n"
@@ -114,13 +136,66 @@ static void default_cores(struct ctl_run_opts *o)
     }
 }
 
+uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores)
+{
+    uint64_t per_core = n_cores ? 2 * n_edges / n_cores : 2 * n_edges;
+    uint64_t n = 8192 + 3 * per_core;
+    return n > CTL_SCTP_BUFS_MAX ? CTL_SCTP_BUFS_MAX : (uint32_t)n;
+}
+
+uint32_t ctl_run_keylog_max(const struct ctl_run_opts *o, uint64_t n_edges)
+{
+    if (!o->keylog_path || o->traffic != RI_TRAFFIC_DC)
+        return 0;
+    uint64_t lines = n_edges * o->setup_attempts;
+    return (uint32_t)(lines < CTL_KEYLOG_MAX ? lines : CTL_KEYLOG_MAX);
+}
+
+/* Settles what --traffic, --size, --pattern and the dc-only flags mean
+ * together; exits 2 naming the flag when they do not fit. */
+static void resolve_traffic(struct ctl_run_opts *o, const struct ctl_traffic *t, bool size_given,
+                            const char *dc_only_flag)
+{
+    o->traffic = t->kind;
+    if (t->rate)
+        o->rate = t->rate;
+    if (t->size)
+        o->msg_size = t->size, size_given = true;
+    if (t->have_pattern) {
+        o->pattern = t->pattern.pattern;
+        o->route_sample = t->pattern.sample;
+    }
+    if (o->traffic == RI_TRAFFIC_UDP) {
+        if (dc_only_flag)
+            cli_fail(dc_only_flag, "only with --traffic dc (udp sets up no connections)");
+        if (o->msg_size > CTL_UDP_SIZE_MAX)
+            cli_fail("--size", "%u bytes is more than %u, the largest plain UDP agent message (--traffic udp)",
+                     o->msg_size, CTL_UDP_SIZE_MAX);
+        if (o->pattern == RI_PATTERN_ECHO)
+            cli_fail("--pattern", "echo needs --traffic dc (a DataChannel carries the message back)");
+        return;
+    }
+    o->dc_type = t->dc_type;
+    o->dc_reliability = t->dc_reliability;
+    if (o->sign && o->msg_size < CTL_SIGNED_SIZE_MIN) {
+        if (size_given)
+            cli_fail("--sign", "needs messages of at least %u bytes (32-byte header + 64-byte signature); the size is %u",
+                     CTL_SIGNED_SIZE_MIN, o->msg_size);
+        o->msg_size = CTL_SIGNED_SIZE_MIN;
+    }
+}
+
 void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
 {
     memset(o, 0, sizeof(*o));
-    o->agents = 10000;
-    snprintf(o->topology, sizeof(o->topology), "kmesh:k=20");
+    o->agents = 1000;
+    snprintf(o->topology, sizeof(o->topology), "kmesh:k=8");
     o->seed = 1;
-    o->rate = 200000;
+    o->rate = 20000;
+    o->setup_cap = 8;
+    o->setup_attempts = 3;
+    o->setup_timeout_ns = 600000000000ull;
+    o->media = RI_MEDIA_NONE;
     o->duration_ns = 20000000000ull;
     o->drain_ns = 2000000000ull;
     o->msg_size = 64;
@@ -131,7 +206,11 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     o->huge = -1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = ncpu > 0 ? (uint32_t)ncpu : 1;
-    bool cores_set = false;
+    bool cores_set = false, size_given = false, mbufs_given = false;
+    const char *dc_only_flag = NULL; /* the first dc-only flag given, for the udp check */
+    struct ctl_traffic traffic;
+    char terr[256];
+    ctl_traffic_parse("dc", &traffic, terr, sizeof(terr));
     uint64_t v;
 
     for (int i = 1; i < argc; i++) {
@@ -170,17 +249,72 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
                 cli_fail("--drain", "'%s' is not a duration up to 60s", s);
         } else if (cli_is(a, "--size")) {
             const char *s = cli_value(argc, argv, &i, "--size");
-            if (cli_parse_u64(s, 32, 1400, &v) < 0)
-                cli_fail("--size", "'%s' is not a message size in 32..1400 bytes", s);
+            if (cli_parse_u64(s, CTL_DC_SIZE_MIN, CTL_DC_SIZE_MAX, &v) < 0)
+                cli_fail("--size", "'%s' is not a message size in 32..65536 bytes (dc) or 32..1400 (udp)", s);
             o->msg_size = (uint32_t)v;
+            size_given = true;
         } else if (cli_is(a, "--pattern")) {
             const char *s = cli_value(argc, argv, &i, "--pattern");
-            if (strcmp(s, "routed") == 0)
-                o->pattern = RI_PATTERN_ROUTED;
-            else if (strcmp(s, "neighbors") == 0)
-                o->pattern = RI_PATTERN_NEIGHBORS;
+            struct ctl_pattern p;
+            if (ctl_pattern_parse(s, &p, terr, sizeof(terr)) < 0)
+                cli_fail("--pattern", "%s", terr);
+            o->pattern = p.pattern;
+            o->route_sample = p.sample;
+        } else if (cli_is(a, "--traffic")) {
+            const char *s = cli_value(argc, argv, &i, "--traffic");
+            if (ctl_traffic_parse(s, &traffic, terr, sizeof(terr)) < 0)
+                cli_fail("--traffic", "%s", terr);
+        } else if (cli_is(a, "--media")) {
+            const char *s = cli_value(argc, argv, &i, "--media");
+            if (strcmp(s, "none") == 0)
+                o->media = RI_MEDIA_NONE;
+            else if (strcmp(s, "audio") == 0)
+                o->media = RI_MEDIA_AUDIO;
+            else if (strcmp(s, "video") == 0)
+                o->media = RI_MEDIA_VIDEO;
             else
-                cli_fail("--pattern", "'%s' is not one of routed, neighbors", s);
+                cli_fail("--media", "'%s' is not one of none, audio, video", s);
+            if (!dc_only_flag && o->media != RI_MEDIA_NONE)
+                dc_only_flag = "--media";
+        } else if (strcmp(a, "--sign") == 0) {
+            o->sign = true;
+            if (!dc_only_flag)
+                dc_only_flag = "--sign";
+        } else if (cli_is(a, "--keylog")) {
+            o->keylog_path = cli_value(argc, argv, &i, "--keylog");
+            if (!*o->keylog_path || strlen(o->keylog_path) >= 256)
+                cli_fail("--keylog", "expected a file name of 1..255 characters");
+            if (!dc_only_flag)
+                dc_only_flag = "--keylog";
+        } else if (cli_is(a, "--setup-cap")) {
+            const char *s = cli_value(argc, argv, &i, "--setup-cap");
+            if (cli_parse_u64(s, 1, 4096, &v) < 0)
+                cli_fail("--setup-cap", "'%s' is not a connection count in 1..4096", s);
+            o->setup_cap = (uint32_t)v;
+            if (!dc_only_flag)
+                dc_only_flag = "--setup-cap";
+        } else if (cli_is(a, "--setup-attempts")) {
+            const char *s = cli_value(argc, argv, &i, "--setup-attempts");
+            if (cli_parse_u64(s, 1, 100, &v) < 0)
+                cli_fail("--setup-attempts", "'%s' is not an attempt count in 1..100", s);
+            o->setup_attempts = (uint32_t)v;
+            if (!dc_only_flag)
+                dc_only_flag = "--setup-attempts";
+        } else if (cli_is(a, "--setup-timeout")) {
+            const char *s = cli_value(argc, argv, &i, "--setup-timeout");
+            if (cli_parse_duration(s, 1000000000ull, 7ull * 24 * 3600 * 1000000000ull,
+                                   &o->setup_timeout_ns) < 0)
+                cli_fail("--setup-timeout", "'%s' is not a duration between 1s and 7 days (e.g. 30s, 10m)", s);
+            if (!dc_only_flag)
+                dc_only_flag = "--setup-timeout";
+        } else if (cli_is(a, "--sctp-bufs")) {
+            const char *s = cli_value(argc, argv, &i, "--sctp-bufs");
+            if (cli_parse_u64(s, CTL_SCTP_BUFS_MIN, CTL_SCTP_BUFS_MAX, &v) < 0)
+                cli_fail("--sctp-bufs", "'%s' is not a buffer count in %u..%u", s, CTL_SCTP_BUFS_MIN,
+                         CTL_SCTP_BUFS_MAX);
+            o->sctp_bufs = (uint32_t)v;
+            if (!dc_only_flag)
+                dc_only_flag = "--sctp-bufs";
         } else if (cli_is(a, "--cores")) {
             const char *s = cli_value(argc, argv, &i, "--cores");
             if (ctl_parse_cores(s, o) < 0)
@@ -206,6 +340,7 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
             if (cli_parse_u64(s, 1024, 1u << 22, &v) < 0)
                 cli_fail("--mbufs", "'%s' is not a buffer count in 1024..4194304", s);
             o->mbufs_per_worker = (uint32_t)v;
+            mbufs_given = true;
         } else if (cli_is(a, "--burst")) {
             const char *s = cli_value(argc, argv, &i, "--burst");
             if (cli_parse_u64(s, 1, 64, &v) < 0)
@@ -300,6 +435,9 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     }
     if (!cores_set)
         default_cores(o);
+    resolve_traffic(o, &traffic, size_given, dc_only_flag);
+    if (o->traffic == RI_TRAFFIC_DC && !mbufs_given)
+        o->mbufs_per_worker = 65536; /* datagrams of many connections in flight on the loopback ring and hand-offs */
     if (o->pcap_count && !o->pcap_path)
         cli_fail("--pcap-count", "needs --pcap FILE");
     if (o->pcap_path && !o->pcap_count)

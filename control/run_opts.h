@@ -16,6 +16,9 @@
 
 #define CTL_MAX_PORTS 8
 #define CTL_MAX_AGENTS_RUN 131070u /* one address each in 198.18.0.0/15 */
+#define CTL_SCTP_BUFS_MIN 1024u
+#define CTL_SCTP_BUFS_MAX 16777216u
+#define CTL_KEYLOG_MAX 1000000u
 
 struct ctl_run_opts {
     uint32_t agents;
@@ -24,8 +27,20 @@ struct ctl_run_opts {
     uint64_t rate;           /* messages/s, all workers */
     uint64_t duration_ns;
     uint64_t drain_ns;       /* longest wait for in-flight messages */
-    uint32_t msg_size;       /* UDP payload bytes */
+    uint32_t msg_size;       /* UDP payload (udp) or DataChannel message (dc) bytes */
     uint8_t pattern;         /* enum ri_pattern */
+    uint32_t route_sample;   /* routed:M: at most M destinations (0: no limit but --route-mem) */
+    /* peer connections (--traffic dc) */
+    uint8_t traffic;         /* enum ri_traffic */
+    uint8_t dc_type;         /* DCEP channel type: 0x00, 0x80, 0x01 (rexmit), 0x02 (timed) */
+    uint32_t dc_reliability; /* rexmit: retransmissions; timed: lifetime in ms */
+    uint8_t media;           /* enum ri_media */
+    bool sign;               /* Ed25519 signature in every agent message */
+    const char *keylog_path; /* --keylog: NSS key log written by the dataplane */
+    uint32_t setup_cap;      /* connections in set-up at once, per core */
+    uint32_t setup_attempts; /* attempts per connection before it is given up */
+    uint64_t setup_timeout_ns; /* longest connect phase */
+    uint32_t sctp_bufs;      /* SCTP buffers per core; 0 until resolved (ctl_run_sctp_bufs) */
     uint32_t n_cores;
     uint32_t cores[RI_MAX_WORKERS];
     char cores_text[256];
@@ -55,6 +70,15 @@ struct ctl_run_opts {
 /* Parses argv (argv[0] is "run"). Exits 2 with one line on bad input;
  * prints usage and exits 0 on --help. */
 void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv);
+
+/* The default of --sctp-bufs: 8192 + 3 * (2 * n_edges / n_cores), capped at
+ * the flag's maximum (every connection has two endpoints on its core; three
+ * buffers each for data in flight, queued and unread). Pure. */
+uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores);
+
+/* Key-log lines the dataplane keeps: min(n_edges * setup_attempts,
+ * CTL_KEYLOG_MAX) with --keylog, 0 without. Pure. */
+uint32_t ctl_run_keylog_max(const struct ctl_run_opts *o, uint64_t n_edges);
 
 /* Parses a core list "0,2-3" into o->cores; 0 or -EINVAL. Checks each core
  * is online and allowed for this process. */

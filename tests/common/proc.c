@@ -43,6 +43,7 @@ int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    r->pid = (int)pid;
     close(po[1]);
     close(pe[1]);
     size_t no = 0, ne = 0;
@@ -136,25 +137,45 @@ double proc_json_num(const char *json, const char *key)
     return end == p ? NAN : v;
 }
 
-int proc_count(const char *name)
+/* True when process `id` (a /proc entry) has comm `name` and, when `needle`
+ * is not NULL, a command line containing it. */
+static bool proc_matches(const char *id, const char *name, const char *needle)
+{
+    char path[300], comm[64];
+    snprintf(path, sizeof(path), "/proc/%s/comm", id);
+    if (proc_read_file(path, comm, sizeof(comm)) <= 0)
+        return false;
+    comm[strcspn(comm, "\n")] = '\0';
+    if (strcmp(comm, name) != 0)
+        return false;
+    if (!needle)
+        return true;
+    static char cmd[8192];
+    snprintf(path, sizeof(path), "/proc/%s/cmdline", id);
+    long n = proc_read_file(path, cmd, sizeof(cmd));
+    for (long i = 0; i < n; i++)
+        if (cmd[i] == '\0')
+            cmd[i] = ' ';
+    return n > 0 && strstr(cmd, needle) != NULL;
+}
+
+int proc_count_with(const char *name, const char *needle)
 {
     DIR *d = opendir("/proc");
     if (!d)
         return -1;
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char path[300], comm[64];
-        snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-        if (proc_read_file(path, comm, sizeof(comm)) > 0) {
-            comm[strcspn(comm, "\n")] = '\0';
-            n += strcmp(comm, name) == 0;
-        }
-    }
+    while ((e = readdir(d)))
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+            n += proc_matches(e->d_name, name, needle);
     closedir(d);
     return n;
+}
+
+int proc_count(const char *name)
+{
+    return proc_count_with(name, NULL);
 }
 
 int proc_shm_files(const char *prefix)

@@ -13,6 +13,7 @@ struct proc_result {
     char out[65536];  /* stdout (truncated) */
     char err[16384];  /* stderr (truncated) */
     int timed_out;
+    int pid;          /* of the process started (and of its process group) */
 };
 
 /* Runs argv (argv[0] a path) in its own process group with `timeout_s`;
@@ -34,6 +35,10 @@ double proc_json_num(const char *json, const char *key);
 
 /* Count of processes whose comm equals `name` (from /proc). */
 int proc_count(const char *name);
+
+/* Count of processes whose comm equals `name` and whose command line
+ * contains `needle` (arguments joined by spaces). */
+int proc_count_with(const char *name, const char *needle);
 
 /* Count of files in /dev/shm starting with `prefix`. */
 int proc_shm_files(const char *prefix);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: every text parser of the control process — topology
  * specs, SLA rules, netem specs, durations and numbers, JSON reports,
- * scenario files. The
+ * --traffic and --pattern values, scenario files. The
  * first byte picks the parser; the rest is its input. */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include "profile.h"
 #include "sla.h"
 #include "topo.h"
+#include "traffic_opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0';
     char err[512];
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
     case 0: {
         struct ctl_topo_spec spec;
         if (ctl_topo_spec_parse(s, &spec, err, sizeof(err)) == 0) {
@@ -70,6 +71,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             jr_number(&d, "latency_us.p99", &v);
             jr_free(&d);
         }
+        break;
+    }
+    case 5: {
+        struct ctl_traffic t;
+        if (ctl_traffic_parse(s, &t, err, sizeof(err)) == 0 && t.kind == RI_TRAFFIC_DC) {
+            char mode[32];
+            ctl_dc_mode_format(t.dc_type, t.dc_reliability, mode, sizeof(mode));
+            if (t.size && (t.size < CTL_DC_SIZE_MIN || t.size > CTL_DC_SIZE_MAX))
+                __builtin_trap(); /* an accepted size is in range */
+        }
+        struct ctl_pattern p;
+        ctl_pattern_parse(s, &p, err, sizeof(err));
         break;
     }
     default: {

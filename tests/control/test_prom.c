@@ -50,3 +50,52 @@ Test(prom, histogram_buckets_count_exactly_the_values_at_or_below_le)
     }
     ctl_snap_free(&s);
 }
+
+Test(prom, connection_metrics_with_traffic_dc_only)
+{
+    cr_assert_eq(ctl_snap_init(&s, 2), 0);
+    s.total.conn_total = 4123;
+    s.total.conn_attempts = 4200;
+    s.total.conn_established = 4100;
+    s.total.conn_attempt_failed[RI_STAGE_DTLS] = 7;
+    s.total.conn_attempt_failed[RI_STAGE_DC] = 2;
+    /* set-up times: 300 ms, 310 ms, 4 s; 1 s is past the first two */
+    met_hist_record(&s.setup[RI_SETUP_TOTAL], 300000000);
+    met_hist_record(&s.setup[RI_SETUP_TOTAL], 310000000);
+    met_hist_record(&s.setup[RI_SETUP_TOTAL], 4000000000ull);
+    static char page[1 << 16];
+    struct ctl_prom_info udp = {.tsc_hz = 1000000000ull, .agents = 10, .phase = "sustained"};
+    ctl_prom_render(page, sizeof(page), &s, &udp);
+    cr_assert_null(strstr(page, "swarmgen_connection_setup_seconds"), "udp runs have no connection metrics");
+    cr_assert_null(strstr(page, "swarmgen_connections_established_total"));
+    struct ctl_prom_info dc = udp;
+    dc.connections = true;
+    dc.phase = "connect";
+    size_t n = ctl_prom_render(page, sizeof(page), &s, &dc);
+    cr_assert_lt(n, sizeof(page));
+    cr_assert_not_null(strstr(page, "# TYPE swarmgen_connections_total counter\n"), "%s", page);
+    cr_assert_eq(value_of(page, "\nswarmgen_connections_total "), 4123);
+    cr_assert_eq(value_of(page, "\nswarmgen_connection_attempts_total "), 4200);
+    cr_assert_eq(value_of(page, "\nswarmgen_connections_established_total "), 4100);
+    cr_assert_eq(value_of(page, "swarmgen_connection_attempt_failures_total{stage=\"ice\"} "), 0);
+    cr_assert_eq(value_of(page, "swarmgen_connection_attempt_failures_total{stage=\"dtls\"} "), 7);
+    cr_assert_eq(value_of(page, "swarmgen_connection_attempt_failures_total{stage=\"datachannel\"} "), 2);
+    cr_assert_not_null(strstr(page, "# TYPE swarmgen_connection_setup_seconds histogram\n"));
+    /* le bounds are bucket tops: 0.5 s holds the two fast ones, 5 s all three */
+    cr_assert_eq(value_of(page, "swarmgen_connection_setup_seconds_bucket{le=\"0.200278015\"} "), 0);
+    cr_assert_eq(value_of(page, "swarmgen_connection_setup_seconds_bucket{le=\"0.501219327\"} "), 2);
+    cr_assert_eq(value_of(page, "swarmgen_connection_setup_seconds_bucket{le=\"2.00487731\"} "), 2);
+    cr_assert_eq(value_of(page, "swarmgen_connection_setup_seconds_bucket{le=\"5.0331648\"} "), 3);
+    cr_assert_eq(value_of(page, "swarmgen_connection_setup_seconds_bucket{le=\"+Inf\"} "), 3);
+    cr_assert_eq(value_of(page, "swarmgen_connection_setup_seconds_count "), 3);
+    cr_assert_float_eq(value_of(page, "swarmgen_connection_setup_seconds_sum "), 4.61, 1e-9);
+    cr_assert_not_null(strstr(page, "swarmgen_phase_info{phase=\"connect\"} 1"));
+    if (system("command -v promtool >/dev/null 2>&1") == 0) {
+        FILE *f = popen("promtool check metrics", "w");
+        fputs(page, f);
+        cr_assert_eq(pclose(f), 0, "promtool rejected:\n%s", page);
+    } else if (getenv("SWARMGEN_REQUIRE_PROMTOOL")) {
+        cr_assert_fail("promtool is not installed");
+    }
+    ctl_snap_free(&s);
+}

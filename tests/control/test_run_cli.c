@@ -2,6 +2,7 @@
 /* `swarmgen run` flag validation: every bad value gives exactly one line
  * naming the flag and exit code 2, before anything starts. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "proc.h"
@@ -41,7 +42,7 @@ Test(run_cli, bad_rate_duration_size)
     expect_usage_error("--duration", "10parsecs");
     expect_usage_error("--duration", "1ms");
     expect_usage_error("--size", "8");
-    expect_usage_error("--size", "9000");
+    expect_usage_error("--size", "70000");
 }
 
 Test(run_cli, bad_cores_pattern_and_misc)
@@ -55,6 +56,83 @@ Test(run_cli, bad_cores_pattern_and_misc)
     expect_usage_error("--mbufs", "10");
     expect_usage_error("--seed", "x");
     expect_usage_error("--dp", "/nonexistent/swarmgen-dp");
+}
+
+Test(run_cli, bad_traffic_and_its_keys)
+{
+    expect_usage_error("--traffic", "tcp");
+    expect_usage_error("--traffic", "udp:rate=5");
+    expect_usage_error("--traffic", "dc:");
+    expect_usage_error("--traffic", "dc:speed=5");
+    expect_usage_error("--traffic", "dc:rate=0");
+    expect_usage_error("--traffic", "dc:rate=5,rate=6");
+    expect_usage_error("--traffic", "dc:size=31");
+    expect_usage_error("--traffic", "dc:size=65537");
+    expect_usage_error("--traffic", "dc:mode=sometimes");
+    expect_usage_error("--traffic", "dc:mode=rexmit:65536");
+    expect_usage_error("--traffic", "dc:mode=rexmit:");
+    expect_usage_error("--traffic", "dc:mode=lifetime:0");
+    expect_usage_error("--traffic", "dc:mode=lifetime:600001");
+    expect_usage_error("--traffic", "dc:pattern=routed:0");
+    expect_usage_error("--traffic", "dc:pattern=flood");
+    expect_usage_error("--pattern", "routed:x");
+    expect_usage_error("--size", "65537");
+}
+
+Test(run_cli, bad_connection_flags)
+{
+    expect_usage_error("--media", "loud");
+    expect_usage_error("--setup-cap", "0");
+    expect_usage_error("--setup-cap", "4097");
+    expect_usage_error("--setup-attempts", "0");
+    expect_usage_error("--setup-attempts", "101");
+    expect_usage_error("--setup-timeout", "0s");
+    expect_usage_error("--setup-timeout", "soon");
+    expect_usage_error("--sctp-bufs", "1023");
+    expect_usage_error("--sctp-bufs", "16777217");
+    expect_usage_error("--keylog", "");
+}
+
+/* Runs `swarmgen run ARGS...` and expects one line naming `flag`, exit 2. */
+static void expect_combo_error(const char *flag, char *const args[])
+{
+    char *argv[16] = {(char *)proc_bin("SWARMGEN_BIN"), "run"};
+    int n = 2;
+    for (int i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    proc_run(argv, 20, 0, &r);
+    cr_assert_eq(r.exit_code, 2, "%s: exit %d, stderr: %s", flag, r.exit_code, r.err);
+    cr_assert_eq(proc_lines(r.err), 1, "%s: one line expected, got: %s", flag, r.err);
+    char want[64];
+    snprintf(want, sizeof(want), "swarmgen: %s: ", flag);
+    cr_assert_not_null(strstr(r.err, want), "%s not named in: %s", flag, r.err);
+}
+
+Test(run_cli, dc_only_flags_and_sizes_that_do_not_fit_the_traffic)
+{
+    expect_combo_error("--media", (char *[]){"--traffic", "udp", "--media", "audio", NULL});
+    expect_combo_error("--sign", (char *[]){"--sign", "--traffic", "udp", NULL});
+    expect_combo_error("--keylog", (char *[]){"--traffic", "udp", "--keylog", "/tmp/k.log", NULL});
+    expect_combo_error("--setup-cap", (char *[]){"--traffic", "udp", "--setup-cap", "4", NULL});
+    expect_combo_error("--sctp-bufs", (char *[]){"--sctp-bufs", "4096", "--traffic", "udp", NULL});
+    expect_combo_error("--size", (char *[]){"--traffic", "udp", "--size", "1401", NULL});
+    expect_combo_error("--pattern", (char *[]){"--traffic", "udp", "--pattern", "echo", NULL});
+    /* a signature needs 96 bytes: 32-byte header + 64-byte signature */
+    expect_combo_error("--sign", (char *[]){"--sign", "--size", "95", NULL});
+    expect_combo_error("--sign", (char *[]){"--traffic", "dc:size=64", "--sign", NULL});
+}
+
+Test(run_cli, help_lists_the_connection_flags_and_the_new_defaults)
+{
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "run", "--help", NULL};
+    proc_run(argv, 10, 0, &r);
+    cr_assert_eq(r.exit_code, 0);
+    const char *want[] = {"--traffic T", "--media M", "--sign", "--keylog FILE", "--setup-cap N",
+                          "--setup-attempts N", "--setup-timeout D", "--sctp-bufs N",
+                          "(2..131070, default 1000)", "(default kmesh:k=8)", "(default 20000)", "(default dc)"};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        cr_assert_not_null(strstr(r.out, want[i]), "help lacks '%s':\n%s", want[i], r.out);
 }
 
 Test(run_cli, missing_value_and_unknown_flag)

@@ -59,7 +59,7 @@ Test(sla, judges_overall_and_per_phase)
     total.msgs_sent = 2000;
     total.msgs_delivered = 1990; /* 99.5 % */
     static struct ctl_judgement j;
-    ctl_judge_sla(&sla, &total, &all, 2, ph, 2, &j);
+    ctl_judge_sla(&sla, &total, &all, NULL, 2, ph, 2, &j);
     cr_assert(j.breached);
     cr_assert(!j.overall[0].holds, "p99 overall is 5 ms");
     cr_assert(j.overall[1].holds, "99 %% delivered overall");
@@ -75,4 +75,41 @@ Test(sla, setup_rules_without_setup_data_are_not_breaches)
     memset(&in, 0, sizeof(in));
     double v;
     cr_assert(!ctl_sla_value(&sla.rule[0], &in, &v));
+}
+
+Test(sla, setup_rules_are_judged_on_the_set_up_histogram_overall)
+{
+    cr_assert_eq(ctl_sla_parse("setup_p50<100ms,setup_p99<1s,p99<1s", &sla, err, sizeof(err)), 0, "%s", err);
+    static struct met_hist lat, setup;
+    memset(&lat, 0, sizeof(lat));
+    memset(&setup, 0, sizeof(setup));
+    met_hist_record(&lat, 1000);
+    /* 98 connections in 50 ms, 2 in 3 s: p50 holds, p99 is 3 s and breaches */
+    for (int i = 0; i < 98; i++)
+        met_hist_record(&setup, 50000000);
+    met_hist_record(&setup, 3000000000ull);
+    met_hist_record(&setup, 3000000000ull);
+    struct ri_counters total;
+    memset(&total, 0, sizeof(total));
+    total.msgs_sent = total.msgs_delivered = 1;
+    struct ctl_phase_stats ph[1];
+    memset(ph, 0, sizeof(ph));
+    ph[0].seen = true;
+    ph[0].seconds = 1;
+    ph[0].c = total;
+    ph[0].lat = &lat;
+    static struct ctl_judgement j;
+    ctl_judge_sla(&sla, &total, &lat, &setup, 1, ph, 1, &j);
+    cr_assert(j.overall[0].have && j.overall[0].holds, "setup_p50 is 50 ms");
+    cr_assert_float_eq(j.overall[0].value, 50e6, 50e6 * 0.005);
+    cr_assert(j.overall[1].have && !j.overall[1].holds, "setup_p99 is 3 s");
+    cr_assert_float_eq(j.overall[1].value, 3e9, 3e9 * 0.005);
+    cr_assert(j.breached);
+    /* the phases run after the connect phase: no set-up data there */
+    cr_assert(!j.phase[0][1].have && j.phase[0][1].holds);
+    /* an empty set-up histogram (no connection came up) is no data, not 0 ms */
+    memset(&setup, 0, sizeof(setup));
+    ctl_judge_sla(&sla, &total, &lat, &setup, 1, ph, 1, &j);
+    cr_assert(!j.overall[0].have && !j.overall[1].have);
+    cr_assert(!j.breached);
 }

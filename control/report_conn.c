@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+#include "report_conn.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "connect.h"
+#include "traffic_opts.h"
+
+static const char *const stage_names[] = {
+#define NAME(id, name) name,
+    RI_STAGES(NAME)
+#undef NAME
+};
+
+static const char *media_name(uint8_t m)
+{
+    return m == RI_MEDIA_AUDIO ? "audio" : m == RI_MEDIA_VIDEO ? "video" : "none";
+}
+
+static bool is_dc(const struct ctl_run_result *r)
+{
+    return r->opts->traffic == RI_TRAFFIC_DC;
+}
+
+static double ratio(uint64_t part, uint64_t whole)
+{
+    return whole ? (double)part / (double)whole : 0.0;
+}
+
+/* The largest per-core value of a high-water counter (their sum means nothing). */
+static uint64_t peak_per_core(const struct ctl_run_result *r, size_t offset)
+{
+    uint64_t m = 0;
+    for (uint32_t w = 0; w < r->final->n_workers; w++) {
+        uint64_t v;
+        memcpy(&v, (const char *)&r->final->worker[w] + offset, sizeof(v));
+        if (v > m)
+            m = v;
+    }
+    return m;
+}
+
+static void ms_percentiles(struct json_writer *w, const struct met_hist *h, bool with_max)
+{
+    json_kv_dbl(w, "p50", met_hist_percentile(h, 50) / 1e6, 6);
+    json_kv_dbl(w, "p95", met_hist_percentile(h, 95) / 1e6, 6);
+    json_kv_dbl(w, "p99", met_hist_percentile(h, 99) / 1e6, 6);
+    if (with_max)
+        json_kv_dbl(w, "max", h->max / 1e6, 6);
+}
+
+static void traffic_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    const struct ctl_run_opts *o = r->opts;
+    json_key(w, "traffic");
+    json_obj_begin(w);
+    json_kv_str(w, "kind", is_dc(r) ? "dc" : "udp");
+    json_key(w, "mode");
+    if (is_dc(r)) {
+        char mode[32];
+        ctl_dc_mode_format(o->dc_type, o->dc_reliability, mode, sizeof(mode));
+        json_str(w, mode);
+    } else {
+        json_null(w);
+    }
+    json_kv_str(w, "pattern", ctl_pattern_name(o->pattern));
+    json_kv_u64(w, "route_sample", o->route_sample);
+    json_kv_u64(w, "size", o->msg_size);
+    json_kv_bool(w, "sign", o->sign);
+    json_obj_end(w);
+}
+
+void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    traffic_json(w, r);
+    if (!is_dc(r))
+        return;
+    const struct ri_counters *t = &r->final->total;
+    struct ctl_connect_figures f;
+    ctl_connect_figures(t, r->topo->edges, &f);
+    json_key(w, "connections");
+    json_obj_begin(w);
+    json_kv_u64(w, "total", f.total);
+    json_kv_u64(w, "attempted", f.attempts);
+    json_kv_u64(w, "established", f.up);
+    json_key(w, "failed");
+    json_obj_begin(w);
+    for (int s = 0; s < RI_STAGE_COUNT; s++)
+        json_kv_u64(w, stage_names[s], f.failed_stage[s]);
+    json_obj_end(w);
+    json_kv_u64(w, "given_up", f.given_up);
+    json_kv_u64(w, "retries", f.retried);
+    json_kv_u64(w, "closed", f.closed);
+    json_kv_dbl(w, "setup_s", r->connect_s, 6);
+    json_kv_dbl(w, "setup_per_s", r->connect_per_s, 6);
+    json_kv_bool(w, "timed_out", r->connect_timed_out);
+    json_kv_u64(w, "handshake_slots_peak_per_core", peak_per_core(r, offsetof(struct ri_counters, hs_slot_high_water)));
+    json_key(w, "setup_ms");
+    json_obj_begin(w);
+    ms_percentiles(w, &r->final->setup[RI_SETUP_TOTAL], true);
+    json_kv_u64(w, "samples", met_hist_total(&r->final->setup[RI_SETUP_TOTAL]));
+    json_key(w, "by_stage");
+    json_obj_begin(w);
+    for (int s = 0; s < RI_STAGE_COUNT; s++) {
+        json_key(w, stage_names[s]);
+        json_obj_begin(w);
+        ms_percentiles(w, &r->final->setup[s], false);
+        json_obj_end(w);
+    }
+    json_obj_end(w);
+    json_obj_end(w);
+    json_obj_end(w);
+
+    json_key(w, "dc_msgs");
+    json_obj_begin(w);
+    json_kv_u64(w, "sent", t->dc_msgs_tx);
+    json_kv_u64(w, "received", t->dc_msgs_rx);
+    json_obj_end(w);
+    json_key(w, "sctp");
+    json_obj_begin(w);
+    json_kv_u64(w, "retransmissions", t->sctp_retransmissions);
+    json_kv_u64(w, "sacks", t->sctp_sacks);
+    json_kv_u64(w, "forward_tsns", t->sctp_forward_tsns);
+    json_kv_u64(w, "buffers_per_core", r->opts->sctp_bufs);
+    json_kv_u64(w, "buffers_peak_per_core", peak_per_core(r, offsetof(struct ri_counters, sctp_bufs_peak)));
+    json_kv_u64(w, "tx_mbuf_waits", t->tx_starved);
+    json_obj_end(w);
+    json_key(w, "srtp");
+    json_obj_begin(w);
+    json_kv_u64(w, "protected", t->srtp_protected);
+    json_kv_u64(w, "unprotected", t->srtp_unprotected);
+    json_kv_u64(w, "auth_failures", t->srtp_auth_failures);
+    json_kv_u64(w, "replays", t->srtp_replays);
+    json_obj_end(w);
+    json_key(w, "media");
+    json_obj_begin(w);
+    json_kv_str(w, "kind", media_name(r->opts->media));
+    json_kv_u64(w, "rtp_sent", t->media_rtp_tx);
+    json_kv_u64(w, "packets", t->media_rtp_rx);
+    json_kv_u64(w, "rtcp_sent", t->media_rtcp_tx);
+    json_kv_u64(w, "rtcp_received", t->media_rtcp_rx);
+    json_kv_dbl(w, "loss", ratio(t->media_lost, t->media_expected), 9);
+    json_kv_dbl(w, "jitter_ms",
+                t->media_jitter_reports
+                    ? (double)t->media_jitter_ns_sum / (double)t->media_jitter_reports / 1e6
+                    : 0,
+                6);
+    json_obj_end(w);
+    json_kv_u64(w, "signature_failures", t->signature_failures);
+}
+
+void ctl_report_conn_memory_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    if (!is_dc(r))
+        return;
+    json_kv_u64(w, "connection_bytes", r->mem_conn_bytes);
+    json_kv_u64(w, "handshake_bytes", r->mem_hs_bytes);
+    json_kv_dbl(w, "bytes_per_connection_state",
+                r->topo->edges ? (double)r->mem_conn_bytes / (double)r->topo->edges : 0, 9);
+}
+
+void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
+{
+    char mode[32];
+    ctl_dc_mode_format(r->opts->dc_type, r->opts->dc_reliability, mode, sizeof(mode));
+    if (!is_dc(r)) {
+        fprintf(f, "  traffic      udp (plain UDP agent messages, no connections), %s, %u bytes\n",
+                ctl_pattern_name(r->opts->pattern), r->opts->msg_size);
+        return;
+    }
+    fprintf(f, "  traffic      dc: DataChannel %s, %s, %u-byte messages%s\n", mode,
+            ctl_pattern_name(r->opts->pattern), r->opts->msg_size,
+            r->opts->sign ? ", Ed25519-signed" : "");
+    const struct ri_counters *t = &r->final->total;
+    const struct met_hist *h = &r->final->setup[RI_SETUP_TOTAL];
+    struct ctl_connect_figures c;
+    ctl_connect_figures(t, r->topo->edges, &c);
+    fprintf(f,
+            "  connections  %llu/%llu up (%.4f%%) in %.1f s (%.0f/s)%s, set-up p50 %.1f p95 %.1f "
+            "p99 %.1f ms; failed ice %llu dtls %llu sctp %llu dc %llu, given up %llu\n",
+            (unsigned long long)c.up, (unsigned long long)c.total, 100.0 * ratio(c.up, c.total),
+            r->connect_s, r->connect_per_s, r->connect_timed_out ? " (--setup-timeout)" : "",
+            met_hist_percentile(h, 50) / 1e6, met_hist_percentile(h, 95) / 1e6,
+            met_hist_percentile(h, 99) / 1e6, (unsigned long long)c.failed_stage[RI_STAGE_ICE],
+            (unsigned long long)c.failed_stage[RI_STAGE_DTLS],
+            (unsigned long long)c.failed_stage[RI_STAGE_SCTP],
+            (unsigned long long)c.failed_stage[RI_STAGE_DC], (unsigned long long)c.given_up);
+    if (c.retried || c.closed)
+        fprintf(f,
+                "               retried %llu attempts, %llu connections closed after coming up\n",
+                (unsigned long long)c.retried, (unsigned long long)c.closed);
+    fprintf(f,
+            "  sctp         dc messages sent %llu, received %llu; retransmissions %llu, sacks "
+            "%llu, forward tsns %llu\n",
+            (unsigned long long)t->dc_msgs_tx, (unsigned long long)t->dc_msgs_rx,
+            (unsigned long long)t->sctp_retransmissions, (unsigned long long)t->sctp_sacks,
+            (unsigned long long)t->sctp_forward_tsns);
+    if (r->opts->media != RI_MEDIA_NONE) {
+        fprintf(f,
+                "  media        %s: rtp sent %llu, received %llu, rtcp sent %llu, received %llu, "
+                "loss %.4f%%, jitter %.3f ms\n",
+                media_name(r->opts->media), (unsigned long long)t->media_rtp_tx,
+                (unsigned long long)t->media_rtp_rx, (unsigned long long)t->media_rtcp_tx,
+                (unsigned long long)t->media_rtcp_rx,
+                100.0 * ratio(t->media_lost, t->media_expected),
+                t->media_jitter_reports
+                    ? (double)t->media_jitter_ns_sum / (double)t->media_jitter_reports / 1e6
+                    : 0);
+        fprintf(
+            f,
+            "  srtp         protected %llu, unprotected %llu, auth failures %llu, replays %llu\n",
+            (unsigned long long)t->srtp_protected, (unsigned long long)t->srtp_unprotected,
+            (unsigned long long)t->srtp_auth_failures, (unsigned long long)t->srtp_replays);
+    }
+    if (r->opts->sign)
+        fprintf(f, "  signature    %llu verification failures\n",
+                (unsigned long long)t->signature_failures);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* The connect phase's figures and its progress line. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "connect.h"
+#include "met_stats.h"
+
+static struct ri_counters c;
+static struct ctl_connect_figures f, before;
+
+Test(connect, figures_from_the_counters)
+{
+    memset(&c, 0, sizeof(c));
+    /* 100 connections: 60 up, 2 given up after 3 attempts each, 5 failed
+     * attempts retried, 10 attempts still going */
+    c.conn_attempts = 60 + 2 * 3 + 5 + 10;
+    c.conn_established = 60;
+    c.conn_attempt_failed[RI_STAGE_ICE] = 4;
+    c.conn_attempt_failed[RI_STAGE_DTLS] = 6;
+    c.conn_attempt_failed[RI_STAGE_DC] = 1;
+    c.conn_given_up = 2;
+    c.conn_closed = 1;
+    ctl_connect_figures(&c, 100, &f);
+    cr_assert_eq(f.total, 100);
+    cr_assert_eq(f.up, 60);
+    cr_assert_eq(f.failed, 11);
+    cr_assert_eq(f.retried, 11 - 2);
+    cr_assert_eq(f.in_setup, 10);
+    cr_assert_eq(f.settled, 62);
+    cr_assert_eq(f.closed, 1);
+    cr_assert(!ctl_connect_done(&f));
+    c.conn_established = 98;
+    ctl_connect_figures(&c, 100, &f);
+    cr_assert(ctl_connect_done(&f), "98 up + 2 given up settle 100");
+    cr_assert_eq(f.in_setup, 0, "never below zero");
+}
+
+Test(connect, progress_line)
+{
+    memset(&c, 0, sizeof(c));
+    c.conn_attempts = 2100;
+    c.conn_established = 1000;
+    ctl_connect_figures(&c, 4000, &before);
+    c.conn_attempts = 2067;
+    c.conn_established = 2000;
+    c.conn_attempt_failed[RI_STAGE_DTLS] = 3;
+    ctl_connect_figures(&c, 4000, &f);
+    static struct met_hist h;
+    memset(&h, 0, sizeof(h));
+    for (int i = 0; i < 98; i++)
+        met_hist_record(&h, 310000000);
+    met_hist_record(&h, 900000000);
+    met_hist_record(&h, 900000000);
+    char line[512], want[512];
+    FILE *m = fmemopen(line, sizeof(line), "w");
+    ctl_connect_progress(m, &f, &before, 2.0, &h);
+    fclose(m);
+    /* percentiles are bucket midpoints (within 0.4 %): 310 ms reads 309 */
+    snprintf(want, sizeof(want),
+             "connect    [#####.....] 2000/4000 up (50.0%%)  500 conn/s  failed 0  retried 3  in "
+             "set-up 64  p50 %.0fms p99 %.0fms\n",
+             met_hist_percentile(&h, 50) / 1e6, met_hist_percentile(&h, 99) / 1e6);
+    cr_assert_str_eq(line, want);
+    cr_assert_not_null(strstr(line, "p50 309ms p99 90"), "%s", line);
+    /* no connection came up in the interval: no percentiles */
+    memset(&h, 0, sizeof(h));
+    m = fmemopen(line, sizeof(line), "w");
+    ctl_connect_progress(m, &f, &f, 1.0, &h);
+    fclose(m);
+    cr_assert_not_null(strstr(line, " 0 conn/s "), "%s", line);
+    cr_assert_not_null(strstr(line, "p50 - p99 -"), "%s", line);
+}
