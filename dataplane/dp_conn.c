@@ -453,8 +453,10 @@ static void fold_counters(struct dp_worker *wk, struct dp_conn *c, int s)
     }
 }
 
-/* Frames and sends every datagram endpoint s has ready. */
-static void ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, uint64_t tsc,
+/* Frames and sends every datagram endpoint s has ready. Returns false
+ * when the mbuf pool ran dry: nothing is polled then, so nothing is lost
+ * (SCTP keeps its data queued) and the caller retries next pass. */
+static bool ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, uint64_t tsc,
                         uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
@@ -464,8 +466,8 @@ static void ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
         struct rte_mbuf *m = cs->spare;
         cs->spare = NULL;
         if (!m && !(m = rte_pktmbuf_alloc(ctx->pool))) {
-            ADD(wk->m->live.drops[RI_DROP_NO_MBUF], 1);
-            return;
+            ADD(wk->m->live.tx_starved, 1);
+            return false;
         }
         uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_FRAME_HDR_LEN);
         size_t cap = rte_pktmbuf_tailroom(m) - DP_FRAME_HDR_LEN;
@@ -474,7 +476,7 @@ static void ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
             n = dp_media_poll_transmit(ctx, wk, c, s, d, cap, now);
         if (n == 0) {
             cs->spare = m;
-            return;
+            return true;
         }
         m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + n);
         m->pkt_len = m->data_len;
@@ -500,19 +502,28 @@ static uint64_t conn_deadline(const struct dp_conn *c)
 static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
-    for (uint32_t i = 0; i < cs->n_dirty; i++) {
+    uint32_t n = cs->n_dirty, starved = 0;
+    for (uint32_t i = 0; i < n; i++) {
         struct dp_conn *c = &cs->conn[cs->dirty[i]];
         c->dirty = false;
         if (c->state != DP_CONN_SETUP && c->state != DP_CONN_UP)
             continue;
+        bool sent = true;
         for (int s = 0; s < 2; s++) {
-            ep_transmit(ctx, wk, c, s, tsc, now);
+            sent = sent && ep_transmit(ctx, wk, c, s, tsc, now);
             fold_counters(wk, c, s);
         }
         c->deadline = conn_deadline(c);
         wheel_file(cs, c);
+        if (!sent) /* stays dirty: tried again next pass */
+            cs->dirty[starved++] = cs->dirty[i];
     }
-    cs->n_dirty = 0;
+    for (uint32_t i = 0; i < starved; i++)
+        cs->conn[cs->dirty[i]].dirty = true;
+    cs->n_dirty = starved;
+    uint32_t free_bufs = sctp_pool_free_count(cs->pool);
+    if (ctx->cfg->sctp_bufs - free_bufs > wk->m->live.sctp_bufs_peak)
+        SET(wk->m->live.sctp_bufs_peak, ctx->cfg->sctp_bufs - free_bufs);
 }
 
 static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t tsc,

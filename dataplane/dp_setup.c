@@ -186,7 +186,7 @@ static int setup_rings(struct dp_ctx *ctx, char *err, size_t errlen)
             if (ctx->cfg->traffic != RI_TRAFFIC_DC)
                 continue;
             snprintf(name, sizeof(name), "sg_msg_%u_%u", f, t);
-            ctx->msg_ring[f][t] = rte_ring_create(name, DP_HANDOFF_RING, (int)rte_socket_id(),
+            ctx->msg_ring[f][t] = rte_ring_create(name, DP_MSG_RING, (int)rte_socket_id(),
                                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
             if (!ctx->msg_ring[f][t]) {
                 snprintf(err, errlen, "message hand-off ring %s: %s", name, rte_strerror(rte_errno));

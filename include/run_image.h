@@ -282,6 +282,8 @@ struct ri_counters {
     uint64_t media_jitter_ns_sum, media_jitter_reports; /* interarrival jitter of those reports */
     uint64_t signature_failures;
     uint64_t hs_slot_high_water;         /* handshake slots in use at most */
+    uint64_t sctp_bufs_peak;             /* SCTP pool buffers in use at most */
+    uint64_t tx_starved;                 /* passes a connection waited for an mbuf (nothing lost) */
 };
 
 struct ri_metrics {
