@@ -54,7 +54,7 @@ static const char usage[] =
     "  --report FILE.json  write the JSON report\n"
     "  --drain D           longest wait for in-flight messages after generation (default 2s)\n"
     "  --route-mem BYTES   memory allowed for next-hop tables (default 1G)\n"
-    "  --mbufs N           packet buffers per core (default 16384; 65536 with --traffic dc)\n"
+    "  --mbufs N           packet buffers per core (default 16384; 32768 with --traffic dc)\n"
     "  --burst N           rx/tx burst size, 1..64 (default 32)\n"
     "  --hugepages MODE    auto | on | off (default auto: used when enough are free)\n"
     "  --eal \"ARGS\"        extra EAL arguments for the dataplane\n"
@@ -437,7 +437,7 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
         default_cores(o);
     resolve_traffic(o, &traffic, size_given, dc_only_flag);
     if (o->traffic == RI_TRAFFIC_DC && !mbufs_given)
-        o->mbufs_per_worker = 65536; /* datagrams of many connections in flight on the loopback ring and hand-offs */
+        o->mbufs_per_worker = 32768; /* datagrams of many connections in flight on the loopback ring and hand-offs */
     if (o->pcap_count && !o->pcap_path)
         cli_fail("--pcap-count", "needs --pcap FILE");
     if (o->pcap_path && !o->pcap_count)

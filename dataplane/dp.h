@@ -33,7 +33,7 @@ struct sig_keypair;
 #define DP_MAX_PORTS 8
 #define DP_MAX_RXQ (DP_MAX_PORTS)
 #define DP_HANDOFF_RING 16384
-#define DP_MSG_RING 32768
+#define DP_MSG_RING 16384
 #define DP_LOOP_RING 16384
 
 struct dp_rxq {

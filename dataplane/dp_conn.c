@@ -446,9 +446,11 @@ static void fold_counters(struct dp_worker *wk, struct dp_conn *c, int s)
         ADD(wk->m->live.sctp_forward_tsns, v - seen->forward_tsns);
         seen->forward_tsns = v;
     }
+    /* given up by the sender: not a message outcome (the message may have
+     * arrived, its acknowledgement lost), so not in msgs_dropped; what did
+     * not arrive shows as lost */
     if ((v = (uint32_t)sc->abandoned_messages) != seen->abandoned) {
         ADD(wk->m->live.drops[RI_DROP_ABANDONED], v - seen->abandoned);
-        ADD(wk->m->live.msgs_dropped, v - seen->abandoned);
         seen->abandoned = v;
     }
 }

@@ -242,7 +242,7 @@ struct ri_command {
     X(BAD_SRTP, "bad_srtp")         /* SRTP/SRTCP refused: authentication, replay */        \
     X(CONN_DOWN, "conn_down")       /* message for a connection that is not up */           \
     X(SEND_BLOCKED, "send_blocked") /* SCTP send buffer or buffer pool full */              \
-    X(ABANDONED, "abandoned")       /* partial reliability gave the message up */           \
+    X(ABANDONED, "abandoned")       /* PR-SCTP sender gave a message up (not in msgs_dropped) */ \
     X(BAD_SIGNATURE, "bad_signature")
 
 enum ri_drop {

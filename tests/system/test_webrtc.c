@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * System tests of the peer connections: the real swarmgen + swarmgen-dp on
+ * the embedded loopback ports with --traffic dc, every mesh edge a WebRTC
+ * peer connection (ICE, DTLS 1.2, SCTP in DTLS, a DataChannel by DCEP, SRTP
+ * media when asked). Each run is a few seconds and bounded by a timeout;
+ * every test checks that no dataplane process and no run image is left.
+ * The capture test hands the dataplane's pcap and NSS key log to tshark:
+ * Wireshark's dissectors, not ours, judge the wire.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+static struct proc_result r;
+static char json[1 << 20];
+
+/* What the last run left (other runs on the machine are not ours): its
+ * dataplane has the run image /dev/shm/swarmgen-PID-N.img of our control
+ * process PID in its arguments. */
+static void assert_nothing_left(void)
+{
+    char prefix[48], image[64];
+    snprintf(prefix, sizeof(prefix), "swarmgen-%d-", r.pid);
+    snprintf(image, sizeof(image), "/dev/shm/%s", prefix);
+    for (int i = 0; i < 50 && proc_count_with("swarmgen-dp", image) > 0; i++)
+        usleep(100000);
+    cr_assert_eq(proc_count_with("swarmgen-dp", image), 0, "a swarmgen-dp process is left");
+    cr_assert_eq(proc_shm_files(prefix), 0, "a run image is left in /dev/shm");
+}
+
+static void run_swarm(const char *report, int timeout_s, char *const extra[])
+{
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)proc_bin("SWARMGEN_BIN");
+    argv[n++] = "run";
+    argv[n++] = "--dp";
+    argv[n++] = (char *)proc_bin("SWARMGEN_DP");
+    argv[n++] = "--report";
+    argv[n++] = (char *)report;
+    argv[n++] = "--quiet";
+    for (int i = 0; extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    unlink(report);
+    proc_run(argv, timeout_s, 0, &r);
+    json[0] = '\0';
+    proc_read_file(report, json, sizeof(json));
+}
+
+/* The number after "key": inside the object that starts at "section": */
+static double json_in(const char *section, const char *key)
+{
+    char pat[96];
+    snprintf(pat, sizeof(pat), "\"%s\":", section);
+    const char *s = strstr(json, pat);
+    return s ? proc_json_num(s, key) : NAN;
+}
+
+static void assert_all_up(void)
+{
+    double total = json_in("connections", "total"), up = json_in("connections", "established");
+    cr_assert(total > 0, "no connections in the report\n%s\n%s", r.out, r.err);
+    cr_assert_eq(up, total, "%g of %g connections up\n%s", up, total, json);
+    cr_assert_eq(json_in("connections", "given_up"), 0);
+    cr_assert_gt(json_in("setup_ms", "p50"), 0, "a set-up time was measured");
+}
+
+static void assert_all_delivered(double min_sent)
+{
+    double sent = json_in("messages", "sent"), delivered = json_in("messages", "delivered");
+    cr_assert(sent >= min_sent, "too few messages sent: %g\n%s", sent, r.out);
+    cr_assert_eq(sent, delivered, "sent %g, delivered %g\n%s", sent, delivered, json);
+    cr_assert_eq(json_in("messages", "lost"), 0);
+}
+
+Test(webrtc, every_connection_up_and_every_reliable_message_routed_and_delivered, .timeout = 120)
+{
+    char *extra[] = {"--agents", "60", "--topology", "kmesh:k=4", "--traffic", "dc:rate=3000,pattern=routed",
+                     "--duration", "3s", "--seed", "5", NULL};
+    run_swarm("/tmp/sg-webrtc-routed.json", 110, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    assert_all_up();
+    assert_all_delivered(5000);
+    cr_assert_gt(json_in("messages", "forwarded"), 0, "routed messages relayed by agents");
+    cr_assert_gt(json_in("sctp", "sacks"), 0, "SCTP acknowledged the data");
+    cr_assert_gt(proc_json_num(json, "bytes_per_connection_state"), 1000);
+    assert_nothing_left();
+}
+
+Test(webrtc, signed_messages_verified_at_their_destination, .timeout = 120)
+{
+    char *extra[] = {"--agents", "40", "--topology", "kmesh:k=4", "--traffic", "dc:rate=1500,size=200",
+                     "--sign", "--duration", "2s", "--seed", "9", NULL};
+    run_swarm("/tmp/sg-webrtc-sign.json", 110, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    assert_all_up();
+    assert_all_delivered(2000);
+    cr_assert_eq(proc_json_num(json, "signature_failures"), 0);
+    assert_nothing_left();
+}
+
+Test(webrtc, echo_measures_round_trips_over_unordered_channels, .timeout = 120)
+{
+    char *extra[] = {"--agents", "30", "--topology", "ring", "--traffic",
+                     "dc:rate=2000,size=1000,mode=unordered,pattern=echo", "--duration", "2s", NULL};
+    run_swarm("/tmp/sg-webrtc-echo.json", 110, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    assert_all_up();
+    assert_all_delivered(2000);
+    cr_assert_eq(json_in("messages", "forwarded"), 0, "echo goes to a neighbour and back");
+    assert_nothing_left();
+}
+
+Test(webrtc, reliable_channels_deliver_everything_through_five_percent_loss, .timeout = 150)
+{
+    char *extra[] = {"--agents", "30", "--topology", "kmesh:k=4", "--traffic", "dc:rate=1000",
+                     "--netem", "loss=5%", "--duration", "3s", "--drain", "10s", NULL};
+    run_swarm("/tmp/sg-webrtc-loss.json", 140, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    assert_all_up();
+    assert_all_delivered(2000);
+    cr_assert_gt(proc_json_num(json, "netem_loss"), 0, "frames were lost on the way");
+    cr_assert_gt(json_in("sctp", "retransmissions"), 0, "SCTP retransmitted what was lost");
+    assert_nothing_left();
+}
+
+Test(webrtc, media_streams_flow_under_srtp_with_reports, .timeout = 120)
+{
+    char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=500", "--media", "video",
+                     "--duration", "3s", NULL};
+    run_swarm("/tmp/sg-webrtc-media.json", 110, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    assert_all_up();
+    assert_all_delivered(500);
+    double sent = json_in("media", "rtp_sent"), got = json_in("media", "packets");
+    /* 30 frames/s of 1 Mbit/s video each way on every connection for 3 s */
+    cr_assert_gt(sent, 41 * 2 * 30 * 2, "RTP packets sent: %g\n%s", sent, json);
+    cr_assert_geq(got, sent * 0.99, "RTP packets received %g of %g", got, sent);
+    cr_assert_gt(json_in("media", "rtcp_received"), 41 * 2, "RTCP reports both ways");
+    cr_assert_eq(json_in("media", "loss"), 0);
+    cr_assert_eq(json_in("srtp", "auth_failures"), 0);
+    cr_assert_eq(json_in("srtp", "replays"), 0);
+    cr_assert_geq(json_in("srtp", "unprotected"), got);
+    assert_nothing_left();
+}
+
+/* Lines tshark prints for `filter` over the capture (-1 when it cannot run). */
+static long tshark_count(const char *base, const char *filter)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "tshark %s -Y '%s' 2>/dev/null | wc -l", base, filter);
+    FILE *p = popen(cmd, "r");
+    long n = -1;
+    if (p && fscanf(p, "%ld", &n) != 1)
+        n = -1;
+    if (p)
+        pclose(p);
+    return n;
+}
+
+Test(webrtc, wireshark_dissects_every_layer_of_the_swarm_capture, .timeout = 180)
+{
+    if (system("command -v tshark >/dev/null 2>&1") != 0) {
+        if (getenv("SWARMGEN_REQUIRE_TSHARK"))
+            cr_assert_fail("tshark is not installed");
+        cr_skip_test("tshark is not installed");
+    }
+    char dir[] = "/tmp/swarmgen-cap-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char pcap[256], keylog[256], lua[256];
+    snprintf(pcap, sizeof(pcap), "%s/swarm.pcap", dir);
+    snprintf(keylog, sizeof(keylog), "%s/keylog", dir);
+    snprintf(lua, sizeof(lua), "%s/sctp_in_dtls.lua", dir);
+    char *extra[] = {"--agents", "8", "--topology", "ring", "--traffic", "dc:rate=300", "--media", "audio",
+                     "--duration", "2s", "--pcap", pcap, "--pcap-count", "5000", "--keylog", keylog, NULL};
+    run_swarm("/tmp/sg-webrtc-capture.json", 110, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    assert_all_up();
+    char text[65536];
+    long kl = proc_read_file(keylog, text, sizeof(text));
+    cr_assert_gt(kl, 0, "the key log was written");
+    cr_assert_eq(proc_lines(text), 8, "one CLIENT_RANDOM line per connection:\n%s", text);
+    cr_assert_eq(strncmp(text, "CLIENT_RANDOM ", 14), 0);
+    /* Wireshark 4.0 has no Decode-As from DTLS to SCTP: the connections'
+     * ports (49152..65535) get the SCTP dissector from two lines of Lua */
+    FILE *l = fopen(lua, "w");
+    cr_assert_not_null(l);
+    fputs("local t = DissectorTable.get(\"dtls.port\")\n"
+          "t:add(\"49152-65535\", Dissector.get(\"sctp\"))\n", l);
+    fclose(l);
+    char base[1200];
+    snprintf(base, sizeof(base),
+             "-r %s -o tls.keylog_file:%s -X lua_script:%s -o sctp.checksum:CRC-32C "
+             "--enable-heuristic stun_udp --enable-heuristic dtls_udp --enable-heuristic rtp_udp",
+             pcap, keylog, lua);
+    long frames = tshark_count(base, "frame");
+    cr_assert_gt(frames, 1000, "frames in the capture: %ld", frames);
+    cr_assert_eq(tshark_count(base, "_ws.malformed"), 0, "malformed packets");
+    cr_assert_geq(tshark_count(base, "stun.type == 0x0001 && stun.att.type == 0x0025"), 8,
+                  "ICE checks with USE-CANDIDATE");
+    cr_assert_geq(tshark_count(base, "stun.type == 0x0101"), 8, "Binding success responses");
+    cr_assert_geq(tshark_count(base, "dtls.handshake.type == 1"), 8, "ClientHellos");
+    cr_assert_geq(tshark_count(base, "dtls.handshake.type == 20"), 16, "both Finished of every handshake decrypted");
+    long sctp = tshark_count(base, "sctp");
+    cr_assert_gt(sctp, 100, "SCTP inside DTLS: %ld", sctp);
+    cr_assert_eq(tshark_count(base, "sctp.checksum.status == 1"), sctp, "every CRC32c verified");
+    cr_assert_geq(tshark_count(base, "sctp.chunk_type == 1"), 8, "SCTP INITs");
+    cr_assert_geq(tshark_count(base, "rtcdc.message_type == 0x03 && rtcdc.label == \"swarm\""), 8,
+                  "DATA_CHANNEL_OPEN of every connection");
+    cr_assert_geq(tshark_count(base, "rtcdc.message_type == 0x02"), 8, "DATA_CHANNEL_ACK of every connection");
+    cr_assert_gt(tshark_count(base, "sctp.data_payload_proto_id == 53"), 50, "binary DataChannel messages");
+    cr_assert_gt(tshark_count(base, "rtp.version == 2 && rtp.p_type == 111"), 200, "RTP (Opus payload type)");
+    assert_nothing_left();
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
