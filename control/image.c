@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "rng.h"
+
 static uint64_t align_up(uint64_t v)
 {
     return (v + RI_ALIGN - 1) / RI_ALIGN * RI_ALIGN;
@@ -100,4 +102,10 @@ void ctl_image_destroy(struct ctl_image *img)
         unlink(img->path);
         img->path[0] = '\0';
     }
+}
+
+uint16_t ctl_edge_port(uint64_t e, int side)
+{
+    uint64_t s = e * 2 + (uint64_t)side + 0x5347;
+    return (uint16_t)(49152 + ctl_splitmix64(&s) % 16384);
 }

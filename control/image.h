@@ -26,6 +26,11 @@ struct ctl_image {
  * 2^46 bytes. */
 int ctl_image_layout(const struct ri_config *cfg, struct ri_header *h);
 
+/* The UDP port (49152..65535) of endpoint `side` (0: agent a, 1: agent b)
+ * of edge e, as control writes it into the EDGES section: a fixed hash of
+ * the edge, so captures and tests can name a connection's 5-tuple. Pure. */
+uint16_t ctl_edge_port(uint64_t e, int side);
+
 /* Creates the shared-memory file, maps it, writes the header and config;
  * every other section is zero. On failure `err` holds the reason.
  * Returns 0, -E2BIG or a negative errno from the system calls. */

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "report_html.h"
 #include "image.h"
+#include "rng.h"
 #include "route.h"
 #include "run_opts.h"
 #include "topo.h"
@@ -55,19 +56,6 @@ static void sleep_ns(uint64_t ns)
     nanosleep(&ts, NULL);
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint16_t edge_port(uint64_t e, int side)
-{
-    uint64_t s = e * 2 + (uint64_t)side + 0x5347;
-    return (uint16_t)(49152 + splitmix(&s) % 16384);
-}
 
 /* `path` made absolute against the working directory (the dataplane writes
  * the file), into out. Returns 0 or -ENAMETOOLONG. */
@@ -99,8 +87,8 @@ static int fill_image(struct ctl_image *img, const struct ctl_graph *g, const st
     for (uint64_t e = 0; e < g->n_edges; e++) {
         ed[e].a = g->ends[e][0];
         ed[e].b = g->ends[e][1];
-        ed[e].port_a = edge_port(e, 0);
-        ed[e].port_b = edge_port(e, 1);
+        ed[e].port_a = ctl_edge_port(e, 0);
+        ed[e].port_b = ctl_edge_port(e, 1);
         ed[e].worker = (uint16_t)(e % w);
         ed[e].netem_class = o->n_netem > 1 ? ctl_netem_class_of(o->netem, o->n_netem, o->seed, e) : 0;
     }
@@ -122,7 +110,7 @@ static int fill_image(struct ctl_image *img, const struct ctl_graph *g, const st
             perm[i] = i;
         uint64_t s = o->seed ^ 0xd1b54a32d192ed03ull;
         for (uint32_t i = 0; i < n_dests; i++) {
-            uint32_t j = i + (uint32_t)(splitmix(&s) % (n - i));
+            uint32_t j = i + (uint32_t)(ctl_splitmix64(&s) % (n - i));
             uint32_t t = perm[i];
             perm[i] = perm[j];
             perm[j] = t;

@@ -15,6 +15,7 @@
 #include "dp_internal.h"
 #include "dp_media.h"
 #include "dp_msg.h"
+#include "dp_rng.h"
 #include "sig.h"
 
 #define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
@@ -30,30 +31,6 @@
 /* seq bits of DataChannel agent messages (dp_msg.h has bit 63 for UDP copies) */
 #define SEQ_ECHO_REPLY (UINT64_C(1) << 62)
 #define SEQ_SIGNED (UINT64_C(1) << 61)
-
-static inline uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
-static inline uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-static inline uint32_t rng_below(uint64_t *s, uint32_t n)
-{
-    return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
-}
 
 uint64_t dp_conn_ns(const struct dp_ctx *ctx, const struct dp_conns *cs, uint64_t tsc)
 {
@@ -157,9 +134,9 @@ static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struc
 
 static void credentials(uint64_t seed, uint32_t edge, int side, uint32_t attempt, char *ufrag, char *pwd)
 {
-    uint64_t h = mix(seed ^ mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
+    uint64_t h = dp_mix(seed ^ dp_mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
     snprintf(ufrag, 9, "%08x", (uint32_t)h);
-    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)mix(h), (uint32_t)(h >> 32));
+    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)dp_mix(h), (uint32_t)(h >> 32));
 }
 
 static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
@@ -189,7 +166,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .sctp_mem = cs->sctp_mem + cs->assoc_size * (2 * (size_t)idx + (size_t)s), .sctp_pool = cs->pool,
             .n_streams = N_STREAMS, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
             .dc_reliability = cfg->dc_reliability,
-            .seed = mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
+            .seed = dp_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
             .keylog = s == 0 ? keylog : NULL};
         if (dp_pc_init(&c->ep[s], &pc, now) != 0) {
             /* only a broken configuration gets here: count it, never retry */
@@ -697,10 +674,10 @@ void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t 
             continue;
         uint32_t dst, slot;
         if (cfg->pattern != RI_PATTERN_ROUTED) {
-            slot = rng_below(&wk->rng, deg);
+            slot = dp_rng_below(&wk->rng, deg);
             dst = ctx->adj[off + slot];
         } else {
-            uint32_t di = rng_below(&wk->rng, cfg->n_dests);
+            uint32_t di = dp_rng_below(&wk->rng, cfg->n_dests);
             dst = ctx->dests[di];
             if (dst == src) {
                 if (cfg->n_dests == 1)

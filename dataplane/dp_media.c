@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dp_conn.h"
+#include "dp_rng.h"
 #include "rtcp.h"
 #include "rtp_stream.h"
 #include "srtp_session.h"
@@ -36,18 +37,9 @@ struct dp_media {
     bool on;
 };
 
-static inline uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
 static uint64_t rtcp_interval(struct dp_media_end *m)
 {
-    m->rng = mix(m->rng + 0x9e3779b97f4a7c15ull);
+    m->rng = dp_mix(m->rng + 0x9e3779b97f4a7c15ull);
     return RTCP_INTERVAL_NS / 2 + m->rng % RTCP_INTERVAL_NS;
 }
 
@@ -89,7 +81,7 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
     bool video = cfg->media == RI_MEDIA_VIDEO;
     uint32_t ssrc[2];
     for (int s = 0; s < 2; s++)
-        ssrc[s] = (uint32_t)mix(cfg->seed ^ ((uint64_t)c->edge << 2 | (uint64_t)s << 1 | 1)) | 1;
+        ssrc[s] = (uint32_t)dp_mix(cfg->seed ^ ((uint64_t)c->edge << 2 | (uint64_t)s << 1 | 1)) | 1;
     for (int s = 0; s < 2; s++) {
         struct dp_media_end *m = &md->end[s];
         const struct dp_pc *p = &c->ep[s];
@@ -108,7 +100,7 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
         m->clock_rate = video ? 90000 : 48000;
         struct rtp_stream_config rc = {.kind = video ? RTP_VIDEO : RTP_AUDIO, .ssrc = ssrc[s],
                                        .payload_type = video ? 96 : 111,
-                                       .first_seq = (uint16_t)mix(ssrc[s]), .first_ts = (uint32_t)mix(ssrc[s] + 1)};
+                                       .first_seq = (uint16_t)dp_mix(ssrc[s]), .first_ts = (uint32_t)dp_mix(ssrc[s] + 1)};
         rtp_stream_init(&m->tx, &rc);
         char cname[24];
         snprintf(cname, sizeof(cname), "agent-%u", s ? ctx->edges[c->edge].b : ctx->edges[c->edge].a);

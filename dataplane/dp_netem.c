@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "dp_netem.h"
+#include "dp_rng.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,12 +29,7 @@ static inline struct netem_meta *meta(const struct dp_ctx *ctx, struct rte_mbuf 
 
 static inline uint64_t rnd(struct dp_worker *wk)
 {
-    uint64_t x = wk->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    wk->rng = x;
-    return x * 0x2545f4914f6cdd1dull;
+    return dp_rng_next(&wk->rng);
 }
 
 /* True with probability ppm / 1e6. */

@@ -18,6 +18,7 @@
 #include "dp_conn.h"
 #include "dp_internal.h"
 #include "dp_msg.h"
+#include "dp_rng.h"
 #include "dp_netem.h"
 #include "dp_pcap.h"
 
@@ -26,22 +27,6 @@ volatile bool dp_stop;
 #define DP_RX_ROUNDS 4
 
 #define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
-
-static inline uint64_t rng_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-
-/* Uniform in [0, n) (multiply-shift; bias below 2^-32 for our n). */
-static inline uint32_t rng_below(uint64_t *s, uint32_t n)
-{
-    return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
-}
 
 static inline void drop(struct dp_worker *wk, enum ri_drop why, struct rte_mbuf *m, bool is_msg)
 {
@@ -362,10 +347,10 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
             continue;
         }
         if (cfg->pattern == RI_PATTERN_NEIGHBORS) {
-            slot = rng_below(&wk->rng, deg);
+            slot = dp_rng_below(&wk->rng, deg);
             dst = ctx->adj[off + slot];
         } else {
-            uint32_t di = rng_below(&wk->rng, cfg->n_dests);
+            uint32_t di = dp_rng_below(&wk->rng, cfg->n_dests);
             dst = ctx->dests[di];
             if (dst == src) {
                 if (cfg->n_dests == 1) {

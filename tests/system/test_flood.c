@@ -12,7 +12,7 @@
  *
  * The swarm's 5-tuples: agents are 198.18.0.1 + i; a ring's edges are the
  * sorted pairs (0,1), (0,n-1), (1,2), ..., (n-2,n-1); the ports of edge e
- * come from control/run.c edge_port() (mirrored below). If that changes,
+ * come from ctl_edge_port() (control/image.h), as control writes them. If that changes,
  * the frames meant for real connections hit none and the not_webrtc /
  * bad_stun / bad_record checks fail saying so.
  *
@@ -29,7 +29,9 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "image.h"
 #include "proc.h"
+#include "rng.h"
 
 #define AGENTS 20u
 #define IP(i) (0xc6120000u + 1u + (i)) /* 198.18.0.1 + i */
@@ -131,19 +133,6 @@ static double json_in(const char *section, const char *key)
 
 /* ---- the swarm's 5-tuples (control/run.c) ------------------------------ */
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint16_t edge_port(uint64_t e, int side)
-{
-    uint64_t s = e * 2 + (uint64_t)side + 0x5347;
-    return (uint16_t)(49152 + splitmix(&s) % 16384);
-}
 
 /* edge e of a ring of n agents, as ctl_graph_from_pairs sorts them */
 static void ring_edge(uint32_t n, uint32_t e, uint32_t *a, uint32_t *b)
@@ -221,7 +210,7 @@ static uint32_t write_flood(const char *path, bool dtls)
     uint8_t fr[1600], junk[200];
     uint64_t s = 42;
     for (size_t i = 0; i < sizeof(junk); i++)
-        junk[i] = (uint8_t)splitmix(&s);
+        junk[i] = (uint8_t)ctl_splitmix64(&s);
     uint32_t len;
 
     /* L2: not IPv4 (an unknown ethertype, IPv6, ARP) and runts */
@@ -234,24 +223,24 @@ static uint32_t write_flood(const char *path, bool dtls)
     put_frame(fr, 60);
     put_frame(junk, 10);
     /* L3/L4: truncated IPv4, IP options, TCP, UDP length disagreeing */
-    len = udp_frame(fr, IP(0), IP(1), edge_port(0, 0), edge_port(0, 1), junk, 40);
+    len = udp_frame(fr, IP(0), IP(1), ctl_edge_port(0, 0), ctl_edge_port(0, 1), junk, 40);
     put_frame(fr, 30);
     fr[16] = 0x05, fr[17] = 0xdc; /* total length 1500 in an 82-byte frame */
     put_frame(fr, len);
-    len = udp_frame(fr, IP(0), IP(1), edge_port(0, 0), edge_port(0, 1), junk, 40);
+    len = udp_frame(fr, IP(0), IP(1), ctl_edge_port(0, 0), ctl_edge_port(0, 1), junk, 40);
     fr[14] = 0x46;
     put_frame(fr, len);
-    len = udp_frame(fr, IP(0), IP(1), edge_port(0, 0), edge_port(0, 1), junk, 40);
+    len = udp_frame(fr, IP(0), IP(1), ctl_edge_port(0, 0), ctl_edge_port(0, 1), junk, 40);
     fr[23] = 6;
     put_frame(fr, len);
-    len = udp_frame(fr, IP(0), IP(1), edge_port(0, 0), edge_port(0, 1), junk, 40);
+    len = udp_frame(fr, IP(0), IP(1), ctl_edge_port(0, 0), ctl_edge_port(0, 1), junk, 40);
     fr[38] = 0, fr[39] = 9;
     put_frame(fr, len);
     /* UDP to 5-tuples of no connection: a wrong port, an address of no
      * agent, outside the agent range, and agents that are not neighbours */
-    len = udp_frame(fr, IP(0), IP(1), edge_port(0, 0), 9, junk, 40);
+    len = udp_frame(fr, IP(0), IP(1), ctl_edge_port(0, 0), 9, junk, 40);
     put_frame(fr, len);
-    len = udp_frame(fr, IP(250), IP(1), edge_port(0, 0), edge_port(0, 1), junk, 40);
+    len = udp_frame(fr, IP(250), IP(1), ctl_edge_port(0, 0), ctl_edge_port(0, 1), junk, 40);
     put_frame(fr, len);
     len = udp_frame(fr, 0x0a000001, 0x0a000002, 5000, 5001, junk, 100);
     put_frame(fr, len);
@@ -263,7 +252,7 @@ static uint32_t write_flood(const char *path, bool dtls)
         ring_edge(AGENTS, e, &a, &b);
         for (int side = 0; side < 2; side++) {
             uint32_t from = side ? b : a, to = side ? a : b;
-            uint16_t sp = edge_port(e, side), dp = edge_port(e, 1 - side);
+            uint16_t sp = ctl_edge_port(e, side), dp = ctl_edge_port(e, 1 - side);
             uint8_t p[120];
             memcpy(p, junk + e, sizeof(p));
             p[0] = (uint8_t)(64 + (e * 2 + (uint32_t)side) % 64); /* not STUN, DTLS or RTP */
@@ -330,7 +319,7 @@ static void assert_flood_counted(uint32_t frames)
     for (size_t i = 0; i < sizeof(conn) / sizeof(conn[0]); i++)
         cr_assert_gt(json_in("drops", conn[i]), 0,
                      "no %s drops: the flood's frames on the swarm's 5-tuples reached no connection "
-                     "(did control/run.c edge_port() or the ring's edge order change?)\n%s", conn[i], json);
+                     "(did control/run.c ctl_edge_port() or the ring's edge order change?)\n%s", conn[i], json);
     /* one frame of the capture is one drop per replay: 3 not-IPv4 frames, 40 not-WebRTC ones */
     double per_replay = json_in("drops", "not_ipv4") / 3;
     cr_assert_gt(json_in("drops", "not_webrtc"), per_replay * 40 * 0.5, "one not-WebRTC drop per flow and replay");

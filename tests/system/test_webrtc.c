@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "wire_capture.h"
 
 static struct proc_result r;
 static char json[1 << 20];
@@ -151,18 +152,12 @@ Test(webrtc, media_streams_flow_under_srtp_with_reports, .timeout = 120)
     assert_nothing_left();
 }
 
-/* Lines tshark prints for `filter` over the capture (-1 when it cannot run). */
+/* Packets of the capture that match `filter` (-1 when tshark cannot run). */
 static long tshark_count(const char *base, const char *filter)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "tshark %s -Y '%s' 2>/dev/null | wc -l", base, filter);
-    FILE *p = popen(cmd, "r");
-    long n = -1;
-    if (p && fscanf(p, "%ld", &n) != 1)
-        n = -1;
-    if (p)
-        pclose(p);
-    return n;
+    char args[1800];
+    snprintf(args, sizeof(args), "%s -Y '%s'", base, filter);
+    return wire_tshark_lines(args);
 }
 
 Test(webrtc, wireshark_dissects_every_layer_of_the_swarm_capture, .timeout = 180)
