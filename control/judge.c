@@ -54,6 +54,13 @@ void ctl_judge_sla(const struct ctl_sla *sla, const struct ri_counters *total,
         if (!phases[p].seen)
             continue;
         ctl_sla_input_from(&phases[p].c, phases[p].lat, NULL, phases[p].seconds, &in);
+        /* delivery and errors of a phase are over the messages whose fate
+         * was decided in it: those in flight at its start (sent before)
+         * come in, those still in flight at its end go to the next phase */
+        uint64_t decided = phases[p].c.msgs_sent + phases[p].in_flight_start;
+        decided = decided > phases[p].in_flight_end ? decided - phases[p].in_flight_end : 0;
+        in.sent = decided;
+        in.errors = decided > in.delivered ? decided - in.delivered : 0;
         for (uint32_t r = 0; r < sla->n; r++)
             verdict(&sla->rule[r], &in, &j->phase[p][r], &j->breached);
     }

@@ -21,6 +21,8 @@ struct ctl_phase_stats {
     bool seen;                /* the run reached this phase */
     double seconds;           /* time spent in it */
     struct ri_counters c;     /* counters over the phase */
+    uint64_t in_flight_start; /* messages sent before the phase, neither delivered nor dropped at its start */
+    uint64_t in_flight_end;   /* the same at its end (0 for the last phase, closed after the drain) */
     struct met_hist *lat;     /* latency over the phase (owned) */
 };
 

@@ -251,14 +251,18 @@ static int load_profile(struct run *x)
     return 0;
 }
 
-/* Closes phase `p` with the snapshot `now` against the boundary snapshot. */
+/* Closes phase `p` with the snapshot `now` against the boundary snapshot.
+ * The last phase is closed after the drain: what is still in flight then
+ * never arrived, and stays the last phase's. */
 static void close_phase(struct run *x, uint32_t p, const struct ctl_snap *now,
-                        const struct ctl_snap *start)
+                        const struct ctl_snap *start, bool last)
 {
     struct ctl_phase_stats *ps = &x->phase[p];
     if (!ps->lat)
         ps->lat = calloc(1, sizeof(*ps->lat));
     ps->seen = true;
+    ps->in_flight_start = in_flight(start);
+    ps->in_flight_end = last ? 0 : in_flight(now);
     ps->seconds = (double)(now->mono_ns - start->mono_ns) / 1e9;
     met_counters_delta(&ps->c, &now->total, &start->total);
     if (ps->lat)
@@ -458,7 +462,7 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
         __atomic_store_n(&cmd->active_agents, (uint64_t)ceil(agents * x->o.agents), __ATOMIC_RELAXED);
         if (phase != x->cur_phase) {
             ctl_snap_take(cur, cmd, blocks, false, SNAP_TIMEOUT_NS);
-            close_phase(x, x->cur_phase, cur, bound);
+            close_phase(x, x->cur_phase, cur, bound, false);
             struct ctl_snap *t = bound;
             bound = cur;
             cur = t;
@@ -536,7 +540,7 @@ static void finish(struct run *x, struct ri_command *cmd, const struct ri_metric
     struct ctl_snap *fin = &x->snap[1];
     ctl_snap_take(fin, cmd, blocks, true, 0);
     if (x->generating)
-        close_phase(x, x->cur_phase, fin, &x->snap[2]);
+        close_phase(x, x->cur_phase, fin, &x->snap[2], true);
     x->r.final = fin;
     if (x->prom_on)
         publish_prom(x, fin, x->profile.n, 0, x->r.duration_s);

@@ -113,3 +113,33 @@ Test(sla, setup_rules_are_judged_on_the_set_up_histogram_overall)
     cr_assert(!j.overall[0].have && !j.overall[1].have);
     cr_assert(!j.breached);
 }
+
+Test(sla, a_phase_boundary_does_not_count_messages_in_flight_as_undelivered)
+{
+    cr_assert_eq(ctl_sla_parse("delivery>99.9%,errors<0.1%", &sla, err, sizeof(err)), 0);
+    static struct ctl_phase_stats ph[2];
+    memset(ph, 0, sizeof(ph));
+    /* phase 0: 1,000 sent, 950 delivered, 50 still in flight at its end
+     * (all delivered in phase 1); phase 1: 1,000 sent, all 1,050 that were
+     * in flight or sent delivered, closed after the drain */
+    ph[0].seen = ph[1].seen = true;
+    ph[0].seconds = ph[1].seconds = 1;
+    ph[0].c.msgs_sent = 1000, ph[0].c.msgs_delivered = 950, ph[0].in_flight_end = 50;
+    ph[1].c.msgs_sent = 1000, ph[1].c.msgs_delivered = 1050, ph[1].in_flight_start = 50;
+    struct ri_counters total;
+    memset(&total, 0, sizeof(total));
+    total.msgs_sent = 2000, total.msgs_delivered = 2000;
+    static struct ctl_judgement j;
+    ctl_judge_sla(&sla, &total, NULL, NULL, 2, ph, 2, &j);
+    cr_assert(!j.breached, "phase 0 delivery %.3f %%, phase 1 %.3f %%", j.phase[0][0].value, j.phase[1][0].value);
+    cr_assert_float_eq(j.phase[0][0].value, 100.0, 1e-9);
+    cr_assert_float_eq(j.phase[1][0].value, 100.0, 1e-9);
+    /* messages that never arrive stay the last phase's errors */
+    ph[1].c.msgs_delivered = 1047;
+    total.msgs_delivered = 1997;
+    ctl_judge_sla(&sla, &total, NULL, NULL, 2, ph, 2, &j);
+    cr_assert(j.breached);
+    cr_assert(j.phase[0][0].holds);
+    cr_assert(!j.phase[1][0].holds && !j.phase[1][1].holds);
+    cr_assert_float_eq(j.phase[1][0].value, 100.0 * 1047 / 1050, 1e-9);
+}
