@@ -70,14 +70,12 @@ uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t 
                      + (uint64_t)o->agents * 16     /* per-worker agent tables */
                      + routes_bytes                 /* next hops, copied to hugepages */
                      + (64ull << 20);               /* EAL, rings of ports, slack */
-    if (o->traffic == RI_TRAFFIC_DC) {
-        /* estimates of the dataplane's peer-connection memory (docs/peer_connection.md):
-         * both endpoints, 5,824 bytes, rounded up for keys and pools */
-        bytes += n_edges * 8192
-                 + (uint64_t)o->n_cores * o->sctp_bufs * 1344              /* 1,200-byte SCTP buffers */
-                 + (uint64_t)o->n_cores * o->setup_cap * 2 * (64ull << 10) /* handshake slots + mbedTLS heap */
-                 + (uint64_t)ctl_run_keylog_max(o, n_edges) * 200;         /* NSS key-log lines */
-    }
+    /* traffic dc: the peer connections, their SCTP pools, handshake slots
+     * and key log live in the dataplane's own heap (dataplane/dp_conn.c),
+     * not DPDK's; their message hand-off rings are as small as the rings
+     * above */
+    if (o->traffic == RI_TRAFFIC_DC)
+        bytes += (uint64_t)o->n_cores * o->n_cores * 16384 * 8;
     return (bytes >> 20) + 1;
 }
 

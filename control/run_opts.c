@@ -44,7 +44,7 @@ static const char usage[] =
     "  --setup-attempts N  attempts per connection before it is given up, 1..100 (default 3)\n"
     "  --setup-timeout D   longest connect phase; then the load starts anyway (default 10m)\n"
     "  --sctp-bufs N       SCTP buffers per core, 1024..16777216 (default\n"
-    "                      8192 + 3 x 2 x connections / cores)\n"
+    "                      16384 + 2 x connections / cores)\n"
     "  --cores LIST        lcores to pin the dataplane workers to, e.g. 0,1 or 0-3\n"
     "                      (default: every CPU this process may use)\n"
     "  --port SPEC         PCI address or DPDK vdev string (tap, af_packet, memif,\n"
@@ -139,7 +139,7 @@ static void default_cores(struct ctl_run_opts *o)
 uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores)
 {
     uint64_t per_core = n_cores ? 2 * n_edges / n_cores : 2 * n_edges;
-    uint64_t n = 8192 + 3 * per_core;
+    uint64_t n = 16384 + per_core;
     return n > CTL_SCTP_BUFS_MAX ? CTL_SCTP_BUFS_MAX : (uint32_t)n;
 }
 

@@ -139,9 +139,9 @@ Test(traffic_opts, sign_raises_the_default_size_only)
 
 Test(traffic_opts, computed_sizes)
 {
-    /* 8192 + 3 x (2 x edges / cores) */
-    cr_assert_eq(ctl_run_sctp_bufs(4001, 2), 8192 + 3 * 4001);
-    cr_assert_eq(ctl_run_sctp_bufs(100000, 4), 8192 + 3 * 50000);
+    /* 16384 + 2 x edges / cores */
+    cr_assert_eq(ctl_run_sctp_bufs(4001, 2), 16384 + 4001);
+    cr_assert_eq(ctl_run_sctp_bufs(100000, 4), 16384 + 50000);
     cr_assert_eq(ctl_run_sctp_bufs(1ull << 32, 1), CTL_SCTP_BUFS_MAX,
                  "capped at the flag's maximum");
     parse((char *[]){"run", "--keylog", "/tmp/k", "--setup-attempts", "5", NULL});
