@@ -73,9 +73,9 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv);
 
 /* The default of --sctp-bufs: 16384 + 2 * n_edges / n_cores, capped at the
  * flag's maximum: one buffer per endpoint (every connection has two on its
- * core) and a shared reserve for bursts; measured peaks are a sixth of it
- * (sctp.buffers_peak_per_core: 5,145 of 36,386 at 100,000 routed msg/s over
- * 10,001 connections). Pure. */
+ * core) and a shared reserve for bursts; measured peaks are a fifth of it
+ * (sctp.buffers_peak_per_core 5,103 of 26,385 at 100,000 routed msg/s over
+ * 10,001 connections: docs/benchmarks.md). Pure. */
 uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores);
 
 /* Key-log lines the dataplane keeps: min(n_edges * setup_attempts,
