@@ -664,29 +664,9 @@ void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t 
     uint32_t len = cfg->msg_size;
     uint8_t *msg = cs->gen;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t li = wk->cursor;
-        if (li >= n_active)
-            li = 0;
-        wk->cursor = li + 1 >= n_active ? 0 : li + 1;
-        uint32_t src = wk->local[li];
-        uint32_t off = ctx->adj_off[src], deg = ctx->adj_off[src + 1] - off;
-        if (deg == 0)
+        uint32_t li, src, dst, slot;
+        if (!dp_pick_message(ctx, wk, n_active, &li, &src, &dst, &slot))
             continue;
-        uint32_t dst, slot;
-        if (cfg->pattern != RI_PATTERN_ROUTED) {
-            slot = dp_rng_below(&wk->rng, deg);
-            dst = ctx->adj[off + slot];
-        } else {
-            uint32_t di = dp_rng_below(&wk->rng, cfg->n_dests);
-            dst = ctx->dests[di];
-            if (dst == src) {
-                if (cfg->n_dests == 1)
-                    continue;
-                di = di + 1 == cfg->n_dests ? 0 : di + 1;
-                dst = ctx->dests[di];
-            }
-            slot = ctx->routes[(size_t)src * cfg->n_dests + di];
-        }
         ADD(wk->m->live.msgs_sent, 1);
         if (slot == 0xffff) {
             msg_drop(wk, RI_DROP_NO_ROUTE);
@@ -704,7 +684,7 @@ void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t 
         h->tsc = rte_cpu_to_be_64(tsc);
         if (cfg->sign)
             sig_sign(&ctx->sig_keys[src], msg, len - SIG_BYTES, msg + len - SIG_BYTES);
-        send_msg(ctx, wk, src, ctx->adj_edge[off + slot], msg, len, now);
+        send_msg(ctx, wk, src, ctx->adj_edge[ctx->adj_off[src] + slot], msg, len, now);
     }
 }
 

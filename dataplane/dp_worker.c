@@ -335,33 +335,12 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
     uint16_t payload = (uint16_t)cfg->msg_size;
     for (uint32_t i = 0; i < n; i++) {
         struct rte_mbuf *m = ms[i];
-        uint32_t li = wk->cursor;
-        if (li >= n_active)
-            li = 0;
-        wk->cursor = li + 1 >= n_active ? 0 : li + 1;
-        uint32_t src = wk->local[li];
-        uint32_t off = ctx->adj_off[src], deg = ctx->adj_off[src + 1] - off;
-        uint32_t dst, slot;
-        if (deg == 0) {
+        uint32_t li, src, dst, slot;
+        if (!dp_pick_message(ctx, wk, n_active, &li, &src, &dst, &slot)) {
             rte_pktmbuf_free(m);
             continue;
         }
-        if (cfg->pattern == RI_PATTERN_NEIGHBORS) {
-            slot = dp_rng_below(&wk->rng, deg);
-            dst = ctx->adj[off + slot];
-        } else {
-            uint32_t di = dp_rng_below(&wk->rng, cfg->n_dests);
-            dst = ctx->dests[di];
-            if (dst == src) {
-                if (cfg->n_dests == 1) {
-                    rte_pktmbuf_free(m);
-                    continue;
-                }
-                di = di + 1 == cfg->n_dests ? 0 : di + 1;
-                dst = ctx->dests[di];
-            }
-            slot = ctx->routes[(size_t)src * cfg->n_dests + di];
-        }
+        uint32_t off = ctx->adj_off[src];
         ADD(wk->m->live.msgs_sent, 1);
         if (slot == 0xffff) {
             drop(wk, RI_DROP_NO_ROUTE, m, true);
