@@ -190,3 +190,21 @@ int proc_shm_files(const char *prefix)
     closedir(d);
     return n;
 }
+
+int proc_left_by_run(int pid, char *why, size_t cap)
+{
+    char prefix[48], image[64];
+    snprintf(prefix, sizeof(prefix), "swarmgen-%d-", pid);
+    snprintf(image, sizeof(image), "/dev/shm/%s", prefix);
+    /* the dataplane exits before control does; give the kernel a moment to reap */
+    int dp = 0;
+    for (int i = 0; i < 50 && (dp = proc_count_with("swarmgen-dp", image)) > 0; i++)
+        usleep(100000);
+    int img = proc_shm_files(prefix);
+    if (dp < 0 || img < 0) {
+        snprintf(why, cap, "/proc or /dev/shm cannot be read");
+        return 1;
+    }
+    snprintf(why, cap, "%d swarmgen-dp process(es) and %d run image(s) /dev/shm/%s*", dp, img, prefix);
+    return dp + img;
+}

@@ -43,4 +43,11 @@ int proc_count_with(const char *name, const char *needle);
 /* Count of files in /dev/shm starting with `prefix`. */
 int proc_shm_files(const char *prefix);
 
+/* What the run of control process `pid` left once it exited: a swarmgen-dp
+ * whose arguments name its run image /dev/shm/swarmgen-PID-N.img, and such
+ * images (other runs on the machine are not its business). Gives a
+ * dataplane up to 5 s to be reaped. Describes what is left in `why`;
+ * returns how many (0: nothing). */
+int proc_left_by_run(int pid, char *why, size_t cap);
+
 #endif

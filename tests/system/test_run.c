@@ -29,18 +29,9 @@ static void ran(void)
 
 static void assert_nothing_left(void)
 {
-    for (int i = 0; i < n_runs; i++) {
-        /* the run image is named after the control process, the dataplane
-         * gets its path: /dev/shm/swarmgen-PID-N.img */
-        char image[64], prefix[48];
-        snprintf(prefix, sizeof(prefix), "swarmgen-%d-", runs[i]);
-        snprintf(image, sizeof(image), "/dev/shm/%s", prefix);
-        /* the dataplane exits before control does; give the kernel a moment to reap */
-        for (int k = 0; k < 50 && proc_count_with("swarmgen-dp", image) > 0; k++)
-            usleep(100000);
-        cr_assert_eq(proc_count_with("swarmgen-dp", image), 0, "a swarmgen-dp process is left");
-        cr_assert_eq(proc_shm_files(prefix), 0, "a run image is left in /dev/shm");
-    }
+    char why[256];
+    for (int i = 0; i < n_runs; i++)
+        cr_assert_eq(proc_left_by_run(runs[i], why, sizeof(why)), 0, "left: %s", why);
     n_runs = 0;
 }
 

@@ -21,18 +21,11 @@
 static struct proc_result r;
 static char json[1 << 20];
 
-/* What the last run left (other runs on the machine are not ours): its
- * dataplane has the run image /dev/shm/swarmgen-PID-N.img of our control
- * process PID in its arguments. */
+/* What the last run left (other runs on the machine are not ours). */
 static void assert_nothing_left(void)
 {
-    char prefix[48], image[64];
-    snprintf(prefix, sizeof(prefix), "swarmgen-%d-", r.pid);
-    snprintf(image, sizeof(image), "/dev/shm/%s", prefix);
-    for (int i = 0; i < 50 && proc_count_with("swarmgen-dp", image) > 0; i++)
-        usleep(100000);
-    cr_assert_eq(proc_count_with("swarmgen-dp", image), 0, "a swarmgen-dp process is left");
-    cr_assert_eq(proc_shm_files(prefix), 0, "a run image is left in /dev/shm");
+    char why[256];
+    cr_assert_eq(proc_left_by_run(r.pid, why, sizeof(why)), 0, "left: %s", why);
 }
 
 static void run_swarm(const char *report, int timeout_s, char *const extra[])

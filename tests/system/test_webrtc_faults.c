@@ -26,11 +26,9 @@
  *
  * A run is at most ~35 s and bounded by a timeout. The machine may be shared
  * with other runs: "nothing left" means nothing of this run (its run image
- * is /dev/shm/swarmgen-<control pid>-N.img, which its dataplane is given),
- * among what appeared since the test began.
+ * is /dev/shm/swarmgen-<control pid>-N.img, which its dataplane is given).
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -52,117 +50,11 @@ static struct proc_result r;
 static char json[1 << 20];
 static struct jr_doc doc;
 
-/* ---- what existed before the run --------------------------------------- */
-
-#define MAX_SEEN 256
-
-struct seen {
-    char shm[MAX_SEEN][256];
-    int n_shm;
-    int dp[MAX_SEEN];
-    int n_dp;
-};
-
-static struct seen before;
-
-static void list_shm(struct seen *s)
-{
-    s->n_shm = 0;
-    DIR *d = opendir("/dev/shm");
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) && s->n_shm < MAX_SEEN)
-        if (strncmp(e->d_name, "swarmgen-", 9) == 0)
-            snprintf(s->shm[s->n_shm++], sizeof(s->shm[0]), "%s", e->d_name);
-    closedir(d);
-}
-
-/* The command line of process `pid` with its arguments joined by spaces. */
-static bool cmdline_of(int pid, char *buf, size_t cap)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-    long n = proc_read_file(path, buf, cap);
-    if (n <= 0)
-        return false;
-    for (long i = 0; i < n; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    return true;
-}
-
-static void list_dp(struct seen *s)
-{
-    s->n_dp = 0;
-    DIR *d = opendir("/proc");
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) && s->n_dp < MAX_SEEN) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 0)
-            continue;
-        char path[300], comm[64];
-        snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-        if (proc_read_file(path, comm, sizeof(comm)) <= 0)
-            continue;
-        comm[strcspn(comm, "\n")] = '\0';
-        if (strcmp(comm, "swarmgen-dp") == 0)
-            s->dp[s->n_dp++] = (int)pid;
-    }
-    closedir(d);
-}
-
-static void remember_before(void)
-{
-    list_shm(&before);
-    list_dp(&before);
-}
-
-/* Dataplane processes and run images that appeared since remember_before()
- * and belong to the run of control process `pid`, described into `why`. */
-static int left_by_run(int pid, char *why, size_t cap)
-{
-    char mine[48];
-    snprintf(mine, sizeof(mine), "swarmgen-%d-", pid);
-    struct seen now;
-    list_shm(&now);
-    list_dp(&now);
-    int n = 0;
-    why[0] = '\0';
-    for (int i = 0; i < now.n_shm; i++) {
-        bool old = false;
-        for (int j = 0; j < before.n_shm && !old; j++)
-            old = strcmp(now.shm[i], before.shm[j]) == 0;
-        if (!old && strncmp(now.shm[i], mine, strlen(mine)) == 0) {
-            n++;
-            size_t l = strlen(why);
-            snprintf(why + l, cap - l, " /dev/shm/%s", now.shm[i]);
-        }
-    }
-    for (int i = 0; i < now.n_dp; i++) {
-        bool old = false;
-        for (int j = 0; j < before.n_dp && !old; j++)
-            old = now.dp[i] == before.dp[j];
-        char cmd[4096];
-        if (!old && cmdline_of(now.dp[i], cmd, sizeof(cmd)) && strstr(cmd, mine)) {
-            n++;
-            size_t l = strlen(why);
-            snprintf(why + l, cap - l, " swarmgen-dp pid %d", now.dp[i]);
-        }
-    }
-    return n;
-}
-
+/* What the last run left (other runs on the machine are not ours). */
 static void assert_nothing_left(void)
 {
-    char why[2048];
-    int n = 0;
-    for (int i = 0; i < 50 && (n = left_by_run(r.pid, why, sizeof(why))) > 0; i++)
-        usleep(100000);
-    cr_assert_eq(n, 0, "the run (control pid %d) left:%s", r.pid, why);
+    char why[256];
+    cr_assert_eq(proc_left_by_run(r.pid, why, sizeof(why)), 0, "the run (control pid %d) left: %s", r.pid, why);
 }
 
 /* ---- running swarmgen -------------------------------------------------- */
@@ -282,7 +174,6 @@ static void run_swarm(const char *report, int timeout_s, char *const extra[])
     char *argv[64];
     build_argv(argv, report, true, extra);
     unlink(report);
-    remember_before();
     proc_run(argv, timeout_s, 0, &r);
     cr_assert_eq(r.timed_out, 0, "the run did not end within %d s\nstdout:\n%s\nstderr:\n%s", timeout_s, r.out,
                  r.err);
@@ -552,7 +443,6 @@ Test(webrtc_faults, ctrl_c_while_connecting_writes_the_report_and_leaves_nothing
     char *argv[64];
     build_argv(argv, report, false, extra);
     unlink(report);
-    remember_before();
     long long sent_at;
     /* progress lines come once a second in the connect phase */
     run_until(argv, 80, connecting_with_some_up, 300, &sent_at);
@@ -600,7 +490,6 @@ static void expect_combo_error(const char *flag_name, char *const args[])
     for (int i = 0; args[i] && n < 23; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    remember_before();
     proc_run(argv, 20, 0, &r);
     cr_assert_eq(r.exit_code, 2, "%s: exit %d, stderr: %s", flag_name, r.exit_code, r.err);
     cr_assert_eq(proc_lines(r.err), 1, "%s: one line expected, got: %s", flag_name, r.err);
