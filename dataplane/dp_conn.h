@@ -88,6 +88,7 @@ struct dp_conns {
     char *keylog;                /* keylog_cap lines of DP_KEYLOG_LINE */
     uint32_t keylog_n, keylog_cap;
     struct rte_mbuf *spare;      /* an mbuf kept for the next datagram */
+    struct dp_media *media;      /* n, with --media (dp_media.c owns it) */
     uint64_t bytes;              /* allocated for connections */
 };
 

@@ -54,6 +54,7 @@ int dp_media_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         return -ENOMEM;
     }
     memset(md, 0, (size_t)cs->n * sizeof(*md));
+    cs->media = md;
     for (uint32_t i = 0; i < cs->n; i++)
         cs->conn[i].media = &md[i];
     return 0;
@@ -67,11 +68,12 @@ size_t dp_media_bytes(const struct dp_ctx *ctx, const struct dp_worker *wk)
 void dp_media_free(struct dp_worker *wk)
 {
     struct dp_conns *cs = wk->conns;
-    if (cs && cs->n && cs->conn && cs->conn[0].media) {
-        free(cs->conn[0].media); /* the array's first element */
-        for (uint32_t i = 0; i < cs->n; i++)
-            cs->conn[i].media = NULL;
-    }
+    if (!cs || !cs->media)
+        return;
+    for (uint32_t i = 0; i < cs->n; i++)
+        cs->conn[i].media = NULL;
+    free(cs->media);
+    cs->media = NULL;
 }
 
 void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)

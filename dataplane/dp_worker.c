@@ -239,11 +239,9 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
                 continue;
             }
             uint64_t val = (uint64_t)(uintptr_t)data[i] - 1;
-            uint32_t owner = ctx->edges[val >> 1].worker;
-            if (owner != wk->idx) { /* a port that does not steer by connection: the owner's */
-                wk->out[owner][wk->n_out[owner]++] = m;
-                if (wk->n_out[owner] == DP_MAX_BURST)
-                    flush_out(ctx, wk, owner);
+            uint32_t e = (uint32_t)(val >> 1);
+            if (ctx->edges[e].worker != wk->idx) { /* a port that does not steer by connection */
+                dp_to_owner(ctx, wk, m, e);
                 continue;
             }
             const struct dp_frame *f = rte_pktmbuf_mtod(m, const struct dp_frame *);
