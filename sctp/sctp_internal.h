@@ -83,6 +83,7 @@ struct sctp_buf {
     uint8_t nsent;
     uint8_t misses;          /* missing reports for fast retransmit */
     uint8_t pr;              /* enum sctp_pr_policy */
+    uint8_t fast_rtx;        /* fast-retransmitted already: only T3 retransmits it again (RFC 9260 §7.2.4) */
     uint64_t sent_at;        /* last transmission */
     uint64_t born;           /* queued (TTL start) */
     uint8_t data[];

@@ -76,7 +76,7 @@ int sctp_tx_queue(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void 
         b->len = (uint16_t)n;
         b->flags = (uint8_t)((k == 0 ? DF_B : 0) | (k + 1 == nfrags ? DF_E : 0) | (unordered ? DF_U : 0));
         b->state = TX_UNSENT;
-        b->nsent = b->misses = 0;
+        b->nsent = b->misses = b->fast_rtx = 0;
         b->pr = o ? (uint8_t)o->pr : SCTP_PR_NONE;
         b->pr_value = o ? o->pr_value : 0;
         b->born = a->now;
@@ -298,11 +298,17 @@ void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_
     uint32_t flight_before = a->flight, bytes = 0;
     bool cum_moved = cum != a->cum_acked;
     /* cumulative acknowledgement: free from the head */
+    /* the highest TSN this SACK acknowledges for the first time (HTNA):
+     * only chunks before it get a missing report (RFC 9260 §7.2.4) */
+    uint32_t htna = 0;
+    bool newly = false;
     while (a->snd_head != SCTP_NIL && tsn_le(B(a, a->snd_head)->tsn, cum)) {
         uint32_t i = a->snd_head;
         struct sctp_buf *b = B(a, i);
         if (b->state == TX_UNSENT || i == a->snd_unsent)
             break; /* never sent: the peer cannot have it */
+        if (b->state == TX_INFLIGHT || b->state == TX_RTX)
+            htna = b->tsn, newly = true;
         acked(a, b, &bytes);
         a->buffered -= b->len;
         a->snd_head = b->next;
@@ -312,7 +318,6 @@ void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_
     }
     a->cum_acked = cum;
     /* gap blocks */
-    uint32_t highest_gap = cum;
     if (n_gaps) {
         uint32_t i = a->snd_head;
         for (uint16_t g = 0; g < n_gaps; g++) {
@@ -328,22 +333,25 @@ void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_
                 if (b->state == TX_INFLIGHT || b->state == TX_RTX) {
                     acked(a, b, &bytes);
                     b->state = TX_ACKED;
+                    if (!newly || tsn_lt(htna, b->tsn))
+                        htna = b->tsn, newly = true;
                 }
             }
-            if (tsn_lt(highest_gap, end))
-                highest_gap = end;
         }
-        /* missing reports for what was sent before the highest acknowledged */
+        /* missing reports for what was sent before the highest TSN newly
+         * acknowledged; a chunk is fast-retransmitted once, after that
+         * only its T3 timer retransmits it (RFC 9260 §7.2.4) */
         bool marked = false;
-        for (uint32_t j = a->snd_head; j != SCTP_NIL && j != a->snd_unsent; j = B(a, j)->next) {
+        for (uint32_t j = a->snd_head; newly && j != SCTP_NIL && j != a->snd_unsent; j = B(a, j)->next) {
             struct sctp_buf *b = B(a, j);
-            if (!tsn_lt(b->tsn, highest_gap))
+            if (!tsn_lt(b->tsn, htna))
                 break;
-            if (b->state != TX_INFLIGHT)
+            if (b->state != TX_INFLIGHT || b->fast_rtx)
                 continue;
             if (++b->misses >= 3) {
                 b->state = TX_RTX;
                 b->misses = 0;
+                b->fast_rtx = 1;
                 flight_sub(a, b);
                 a->n_rtx++;
                 a->c.fast_retransmits++;

@@ -530,3 +530,51 @@ Test(sctp_engine, partial_reliability_abandons_only_for_cause)
     flow_free(&C.f[0]);
     world_free(&W);
 }
+
+/* RFC 9260 §7.2.4 on SACKs fed straight to the sender: a chunk gets a
+ * missing report only from a SACK that newly acknowledges a higher TSN
+ * (repeated SACKs do not count), is fast-retransmitted after three, and
+ * only once: if the retransmission is lost too, further SACKs with gaps
+ * leave it to the T3 timer instead of retransmitting it again and again. */
+Test(sctp_engine, fast_retransmit_once_per_chunk_on_newly_acked_reports)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 91, 20 * 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[0].a;
+    uint8_t msg[100] = {0}, pkt[1500];
+    uint32_t t0 = a->next_tsn;
+    for (int i = 0; i < 12; i++)
+        cr_assert_eq(sctp_send(a, 1, 53, msg, sizeof(msg), NULL, W.now), 0);
+    /* everything goes out (and is lost: nothing reaches the peer) */
+    while (sctp_poll_transmit(a, pkt, sizeof(pkt), W.now) > 0)
+        ;
+    cr_assert_eq(a->next_tsn, t0 + 12, "twelve chunks in flight");
+    const struct sctp_counters *k = sctp_counters(a);
+    uint64_t fr0 = k->fast_retransmits;
+    /* t0 acknowledged, t0+1 missing, a gap block growing by one per SACK */
+    uint8_t gaps[4];
+    uint16_t end = 3;
+    wr16(gaps, 2);
+    wr16(gaps + 2, end);
+    sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
+    /* the same SACK twice more: nothing newly acknowledged, no report */
+    sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
+    sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
+    cr_assert_eq(k->fast_retransmits, fr0, "duplicate SACKs are no missing reports");
+    for (int i = 0; i < 2; i++) {
+        wr16(gaps + 2, ++end);
+        sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
+    }
+    cr_assert_eq(k->fast_retransmits, fr0 + 1, "three reports: fast retransmit");
+    while (sctp_poll_transmit(a, pkt, sizeof(pkt), W.now) > 0)
+        ;
+    /* the retransmission is lost as well: more SACKs with the hole */
+    for (int i = 0; i < 6; i++) {
+        wr16(gaps + 2, ++end);
+        sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
+    }
+    cr_assert_eq(k->fast_retransmits, fr0 + 1, "no second fast retransmit of the same chunk");
+    world_free(&W);
+}
