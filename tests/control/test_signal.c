@@ -1,0 +1,690 @@
+/* SPDX-License-Identifier: MIT */
+/* The WHIP server on 127.0.0.1, port 0, with fake session ops, driven by raw
+ * sockets and by curl: every route and status, CORS, limits, slow clients. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "signaling.h"
+
+extern char **environ;
+
+#define FP_TEXT                                                                                    \
+    "94:7F:81:53:63:32:08:31:7E:FF:94:21:99:AF:D9:F0:FA:8E:00:3F:B6:02:F9:E7:81:D2:3F:6A:49:0D:"   \
+    "B5:9F"
+
+static const char OFFER[] =
+    "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "a=group:BUNDLE 0\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:Kz2P\r\na=ice-pwd:6t8tG0Rzn1G9wXHbzV5xx2J3\r\na=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 " FP_TEXT "\r\n"
+    "a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n";
+
+/* The fake dataplane: agent 7 serves, agent 8 is busy, agent 9 picks an
+ * illegal DTLS role, the rest do not exist. */
+#define MAX_SESS 1024
+static struct fake {
+    pthread_mutex_t lock;
+    bool open[MAX_SESS];
+    int next;
+    int opens, closes;
+    char last_ufrag[SDP_ICE_MAX + 1];
+} fake = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int fake_open(void *arg, uint32_t agent, const struct sdp_offer *offer,
+                     struct sdp_local *local, bool *setup_active, char *reason, size_t cap)
+{
+    struct fake *f = arg;
+    if (agent == 8) {
+        snprintf(reason, cap, "agent 8 is busy");
+        return -409;
+    }
+    if (agent != 7 && agent != 9) {
+        snprintf(reason, cap, "no agent %u", agent);
+        return -404;
+    }
+    pthread_mutex_lock(&f->lock);
+    if (f->next == MAX_SESS) {
+        pthread_mutex_unlock(&f->lock);
+        snprintf(reason, cap, "no free session");
+        return -503;
+    }
+    int sid = f->next++;
+    f->open[sid] = true;
+    f->opens++;
+    memcpy(f->last_ufrag, offer->ice_ufrag, sizeof(f->last_ufrag));
+    pthread_mutex_unlock(&f->lock);
+    snprintf(local->ufrag, sizeof(local->ufrag), "sg%02d", sid % 100);
+    snprintf(local->pwd, sizeof(local->pwd), "0123456789abcdefghijklmn");
+    for (int i = 0; i < 32; i++)
+        local->fingerprint[i] = (uint8_t)i;
+    local->ip = 0x7f000001;
+    local->port = 40000;
+    if (agent == 9 && offer->setup == SDP_SETUP_ACTIVE)
+        *setup_active = true; /* both active: contradicts the offer */
+    return sid;
+}
+
+static int fake_close(void *arg, int id)
+{
+    struct fake *f = arg;
+    int rc = -404;
+    pthread_mutex_lock(&f->lock);
+    if (id >= 0 && id < MAX_SESS && f->open[id]) {
+        f->open[id] = false;
+        f->closes++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
+static const struct ctl_signal_ops ops = {.open = fake_open, .close = fake_close};
+static struct ctl_signal *srv;
+static uint16_t port;
+
+static void start_with_timeout(uint32_t ms)
+{
+    char err[256];
+    cr_assert_eq(ctl_signal_start_timeout(&srv, 0x7f000001, 0, &ops, &fake, ms, err, sizeof(err)),
+                 0, "%s", err);
+    port = ctl_signal_port(srv);
+    cr_assert_neq(port, 0);
+}
+
+static void start(void)
+{
+    start_with_timeout(0);
+}
+
+static void stop(void)
+{
+    ctl_signal_stop(srv);
+    srv = NULL;
+}
+
+TestSuite(signal, .init = start, .fini = stop);
+
+static int dial(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(0x7f000001)};
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        cr_assert_gt(w, 0, "send: %s", strerror(errno));
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads until the server closes. */
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = recv(fd, buf + len, cap - 1 - len, 0);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (len == cap - 1)
+            break;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+struct resp {
+    int status;
+    char text[32768];
+    const char *body;
+};
+
+static void exchange(const char *req, size_t n, struct resp *r)
+{
+    int fd = dial();
+    send_all(fd, req, n);
+    size_t len = read_all(fd, r->text, sizeof(r->text));
+    close(fd);
+    cr_assert_gt(len, 12, "no response to: %.60s", req);
+    cr_assert_eq(sscanf(r->text, "HTTP/1.1 %d ", &r->status), 1, "%s", r->text);
+    const char *b = strstr(r->text, "\r\n\r\n");
+    cr_assert_not_null(b);
+    r->body = b + 4;
+}
+
+static void request(const char *method, const char *path, const char *type, const char *body,
+                    struct resp *r)
+{
+    static char req[80000];
+    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n", method, path);
+    if (type)
+        n += snprintf(req + n, sizeof(req) - (size_t)n, "Content-Type: %s\r\n", type);
+    if (body)
+        n += snprintf(req + n, sizeof(req) - (size_t)n, "Content-Length: %zu\r\n", strlen(body));
+    n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n%s", body ? body : "");
+    exchange(req, (size_t)n, r);
+}
+
+static const char *header(const struct resp *r, const char *name)
+{
+    static char v[512];
+    char pat[128];
+    snprintf(pat, sizeof(pat), "\r\n%s: ", name);
+    const char *h = strstr(r->text, pat);
+    if (h == NULL || h > r->body)
+        return NULL;
+    h += strlen(pat);
+    size_t n = strcspn(h, "\r");
+    snprintf(v, sizeof(v), "%.*s", (int)n, h);
+    return v;
+}
+
+static void assert_error(const struct resp *r, int status, const char *reason)
+{
+    cr_assert_eq(r->status, status, "%s", r->text);
+    cr_assert_not_null(strstr(r->body, reason), "body '%s', want '%s'", r->body, reason);
+    cr_assert_str_eq(header(r, "Access-Control-Allow-Origin"), "*");
+    const char *ct = header(r, "Content-Type");
+    cr_assert(ct && strncmp(ct, "text/plain", 10) == 0);
+    cr_assert_eq(strchr(r->body, '\n'), r->body + strlen(r->body) - 1, "one line: '%s'", r->body);
+}
+
+static struct resp r;
+
+static int post_offer(void)
+{
+    request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 201, "%s", r.text);
+    int sid = -1;
+    cr_assert_eq(sscanf(header(&r, "Location"), "/whip/sessions/%d", &sid), 1);
+    return sid;
+}
+
+Test(signal, post_offer_returns_201_with_location_etag_and_an_answer_that_parses)
+{
+    int sid = post_offer();
+    cr_assert_geq(sid, 0);
+    cr_assert_str_eq(header(&r, "Content-Type"), "application/sdp");
+    cr_assert_not_null(header(&r, "ETag"));
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
+    cr_assert_eq((size_t)atoi(header(&r, "Content-Length")), strlen(r.body));
+    cr_assert_str_eq(fake.last_ufrag, "Kz2P");
+
+    static struct sdp_offer ans;
+    char why[256];
+    cr_assert_eq(sdp_parse_offer(r.body, strlen(r.body), &ans, why, sizeof(why)), 0, "%s\n%s", why,
+                 r.body);
+    cr_assert(ans.ice_lite);
+    cr_assert_eq(ans.setup, SDP_SETUP_ACTIVE); /* actpass: we prefer to be the DTLS client */
+    cr_assert_str_eq(ans.ice_pwd, "0123456789abcdefghijklmn");
+    cr_assert_eq(ans.fingerprint[31], 31);
+    cr_assert_eq(ans.n_cand, 1);
+    cr_assert_str_eq(ans.cand[0].ip, "127.0.0.1");
+    cr_assert_eq(ans.cand[0].port, 40000);
+    cr_assert_str_eq(ans.media[0].mid, "0");
+}
+
+Test(signal, offer_with_setup_active_is_answered_passive)
+{
+    char offer[sizeof(OFFER) + 8];
+    const char *at = strstr(OFFER, "actpass");
+    snprintf(offer, sizeof(offer), "%.*sactive%s", (int)(at - OFFER), OFFER, at + 7);
+    request("POST", "/whip/agents/7", "application/sdp", offer, &r);
+    cr_assert_eq(r.status, 201);
+    cr_assert_not_null(strstr(r.body, "a=setup:passive\r\n"));
+    /* an open that contradicts the offer: 500, and the session is closed again */
+    int closes = fake.closes;
+    request("POST", "/whip/agents/9", "application/sdp", offer, &r);
+    assert_error(&r, 500, "DTLS role");
+    cr_assert_eq(fake.closes, closes + 1);
+}
+
+Test(signal, delete_closes_the_session_once)
+{
+    int sid = post_offer();
+    char path[64];
+    snprintf(path, sizeof(path), "/whip/sessions/%d", sid);
+    request("DELETE", path, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    request("DELETE", path, NULL, NULL, &r);
+    assert_error(&r, 404, "no such session");
+    request("DELETE", "/whip/sessions/99999999999", NULL, NULL, &r);
+    assert_error(&r, 404, "no such session");
+}
+
+Test(signal, options_answers_the_cors_preflight)
+{
+    const char *req = "OPTIONS /whip/agents/7 HTTP/1.1\r\nHost: x\r\nOrigin: http://example.com\r\n"
+                      "Access-Control-Request-Method: POST\r\n"
+                      "Access-Control-Request-Headers: content-type\r\n\r\n";
+    exchange(req, strlen(req), &r);
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Methods"), "POST, DELETE, OPTIONS");
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Headers"), "Content-Type");
+    cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
+    cr_assert_null(header(&r, "Content-Length"), "204 has no Content-Length");
+    cr_assert_str_eq(r.body, "");
+    request("OPTIONS", "/whip/sessions/3", NULL, NULL, &r);
+    cr_assert_eq(r.status, 204);
+}
+
+Test(signal, bad_offers_get_400_with_the_parser_reason)
+{
+    request("POST", "/whip/agents/7", "application/sdp", "garbage", &r);
+    assert_error(&r, 400, "not SDP: first line is not v=0");
+    char offer[sizeof(OFFER)];
+    const char *at = strstr(OFFER, "a=fingerprint");
+    const char *eol = strchr(at, '\n') + 1;
+    snprintf(offer, sizeof(offer), "%.*s%s", (int)(at - OFFER), OFFER, eol);
+    request("POST", "/whip/agents/7", "application/sdp", offer, &r);
+    assert_error(&r, 400, "no a=fingerprint:sha-256");
+    request("POST", "/whip/agents/7", "application/sdp",
+            "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n",
+            &r);
+    assert_error(&r, 400, "no m=application UDP/DTLS/SCTP webrtc-datachannel line");
+    request("POST", "/whip/agents/7", "application/sdp", "", &r);
+    assert_error(&r, 400, "empty");
+    /* both sides ice-lite */
+    at = strstr(OFFER, "t=0 0\r\n") + 7;
+    char lite[sizeof(OFFER) + 16];
+    snprintf(lite, sizeof(lite), "%.*sa=ice-lite\r\n%s", (int)(at - OFFER), OFFER, at);
+    request("POST", "/whip/agents/7", "application/sdp", lite, &r);
+    assert_error(&r, 400, "ice-lite");
+}
+
+Test(signal, wrong_or_missing_content_type_is_415)
+{
+    request("POST", "/whip/agents/7", "text/plain", OFFER, &r);
+    assert_error(&r, 415, "application/sdp");
+    request("POST", "/whip/agents/7", NULL, OFFER, &r);
+    assert_error(&r, 415, "application/sdp");
+    request("POST", "/whip/agents/7", "Application/SDP; charset=utf-8", OFFER, &r);
+    cr_assert_eq(r.status, 201, "media type is case-insensitive, parameters allowed");
+}
+
+Test(signal, open_errors_become_their_status)
+{
+    request("POST", "/whip/agents/99", "application/sdp", OFFER, &r);
+    assert_error(&r, 404, "no agent 99");
+    request("POST", "/whip/agents/8", "application/sdp", OFFER, &r);
+    assert_error(&r, 409, "agent 8 is busy");
+    request("POST", "/whip/agents/4294967296", "application/sdp", OFFER, &r);
+    assert_error(&r, 404, "unknown agent");
+    request("POST", "/whip/agents/x7", "application/sdp", OFFER, &r);
+    assert_error(&r, 404, "unknown agent");
+}
+
+Test(signal, unknown_paths_404_other_methods_405_patch_says_no_trickle)
+{
+    request("GET", "/", NULL, NULL, &r);
+    assert_error(&r, 404, "no such resource");
+    request("POST", "/whip/agents/", "application/sdp", OFFER, &r);
+    assert_error(&r, 404, "no such resource");
+    request("GET", "/whip/agents/7", NULL, NULL, &r);
+    assert_error(&r, 405, "method not allowed");
+    cr_assert_str_eq(header(&r, "Allow"), "POST, OPTIONS");
+    request("PATCH", "/whip/sessions/0", "application/trickle-ice-sdpfrag",
+            "a=candidate:1 1 udp 1 1.2.3.4 5 typ host", &r);
+    assert_error(&r, 405, "trickle ICE (PATCH) is not supported");
+    request("PUT", "/whip/sessions/0", NULL, NULL, &r);
+    assert_error(&r, 405, "method not allowed");
+}
+
+Test(signal, malformed_http_is_400_chunked_411_huge_413)
+{
+    const char *bad = "HELLO\r\n\r\n";
+    exchange(bad, strlen(bad), &r);
+    assert_error(&r, 400, "malformed request line");
+    const char *chunked = "POST /whip/agents/7 HTTP/1.1\r\nContent-Type: application/sdp\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    exchange(chunked, strlen(chunked), &r);
+    assert_error(&r, 411, "Content-Length");
+    const char *nolen = "POST /whip/agents/7 HTTP/1.1\r\nContent-Type: application/sdp\r\n\r\n";
+    exchange(nolen, strlen(nolen), &r);
+    assert_error(&r, 411, "Content-Length");
+    /* a body over 64 KiB, sent whole: the 413 still arrives */
+    static char huge[70000];
+    memset(huge, 'a', sizeof(huge) - 1);
+    request("POST", "/whip/agents/7", "application/sdp", huge, &r);
+    assert_error(&r, 413, "64 KiB");
+    /* announced only */
+    const char *big = "POST /whip/agents/7 HTTP/1.1\r\nContent-Type: application/sdp\r\n"
+                      "Content-Length: 1000000000\r\n\r\n";
+    exchange(big, strlen(big), &r);
+    assert_error(&r, 413, "64 KiB");
+    /* endless headers */
+    static char hdrs[20000];
+    int n = snprintf(hdrs, sizeof(hdrs), "GET / HTTP/1.1\r\n");
+    while (n < 17000)
+        n += snprintf(hdrs + n, sizeof(hdrs) - (size_t)n, "X-Pad: %0100d\r\n", 0);
+    exchange(hdrs, (size_t)n, &r);
+    assert_error(&r, 431, "16 KiB");
+}
+
+Test(signal, a_silent_client_does_not_block_others)
+{
+    int idle = dial();
+    int half = dial();
+    send_all(half, "POST /whip/agents/7 HTTP/1.1\r\nContent-Le", 40);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 5; i++)
+        post_offer();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert_lt(s, 1.0, "5 offers took %.2f s beside a silent client", s);
+    close(idle);
+    close(half);
+}
+
+static void start_short(void)
+{
+    start_with_timeout(200);
+}
+
+Test(signal_slow, slow_clients_time_out, .init = start_short, .fini = stop)
+{
+    int idle = dial();
+    char buf[512];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t n = read_all(idle, buf, sizeof(buf));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert_lt(s, 2.0, "closed after %.2f s", s);
+    cr_assert_gt(n, 0);
+    cr_assert_eq(strncmp(buf, "HTTP/1.1 408 ", 13), 0, "%s", buf);
+    close(idle);
+    struct ctl_signal_stats st;
+    ctl_signal_stats(srv, &st);
+    cr_assert_eq(st.timeouts, 1);
+    post_offer(); /* still serving */
+}
+
+Test(signal, client_limit_refuses_with_503_and_recovers)
+{
+    int fds[CTL_SIGNAL_MAX_CLIENTS];
+    for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
+        fds[i] = dial();
+    usleep(100000); /* the server accepts them all */
+    request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 503, "%s", r.text);
+    for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
+        close(fds[i]);
+    usleep(100000);
+    post_offer();
+    struct ctl_signal_stats st;
+    ctl_signal_stats(srv, &st);
+    cr_assert_eq(st.refused, 1);
+}
+
+Test(signal, random_bytes_never_stop_the_server)
+{
+    unsigned seed = 12345;
+    static char junk[9000];
+    for (int k = 0; k < 100; k++) {
+        size_t n = 1 + (size_t)(rand_r(&seed) % (int)sizeof(junk));
+        for (size_t i = 0; i < n; i++)
+            junk[i] = (char)(rand_r(&seed) % 4 ? rand_r(&seed) : "\r\n :/"[rand_r(&seed) % 5]);
+        if (k % 3 == 0)
+            memcpy(junk, "POST /whip/agents/7 HTTP/1.1\r\n", n < 30 ? n : 30);
+        int fd = dial();
+        send(fd, junk, n, MSG_NOSIGNAL);
+        if (k % 2)
+            shutdown(fd, SHUT_WR);
+        struct timeval tv = {.tv_usec = 20000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        char buf[256];
+        while (recv(fd, buf, sizeof(buf), 0) > 0)
+            ;
+        close(fd);
+    }
+    post_offer();
+}
+
+Test(signal, many_sequential_requests_and_counters)
+{
+    struct ctl_signal_stats before, after;
+    ctl_signal_stats(srv, &before);
+    for (int i = 0; i < 200; i++) {
+        int sid = post_offer();
+        char path[64];
+        snprintf(path, sizeof(path), "/whip/sessions/%d", sid);
+        request("DELETE", path, NULL, NULL, &r);
+        cr_assert_eq(r.status, 200);
+    }
+    request("GET", "/nope", NULL, NULL, &r);
+    ctl_signal_stats(srv, &after);
+    cr_assert_eq(after.requests - before.requests, 401);
+    cr_assert_eq(after.sessions_opened - before.sessions_opened, 200);
+    cr_assert_eq(after.sessions_closed - before.sessions_closed, 200);
+    cr_assert_eq(after.rejected_4xx - before.rejected_4xx, 1);
+}
+
+Test(signal, half_closed_client_still_gets_its_answer)
+{
+    static char req[4096];
+    int n = snprintf(req, sizeof(req),
+                     "POST /whip/agents/7 HTTP/1.0\r\nContent-Type: application/sdp\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     strlen(OFFER), OFFER);
+    int fd = dial();
+    send_all(fd, req, (size_t)n);
+    shutdown(fd, SHUT_WR);
+    read_all(fd, r.text, sizeof(r.text));
+    close(fd);
+    cr_assert_eq(strncmp(r.text, "HTTP/1.1 201 ", 13), 0, "%s", r.text);
+}
+
+static bool have_curl(void)
+{
+    return system("command -v curl >/dev/null 2>&1") == 0;
+}
+
+Test(signal, curl_posts_an_offer_and_deletes_the_session)
+{
+    if (!have_curl())
+        cr_skip_test("curl not installed");
+    char dir[] = "/tmp/sg_whip_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], cmd[1024];
+    snprintf(path, sizeof(path), "%s/offer.sdp", dir);
+    /* padded beyond 1 KiB with an ignored attribute so curl may send Expect: 100-continue */
+    FILE *f = fopen(path, "w");
+    fputs(OFFER, f);
+    for (int i = 0; i < 30; i++)
+        fprintf(f, "a=x-pad:%040d\r\n", i);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd),
+             "curl -sS -i --max-time 5 -X POST -H 'Content-Type: application/sdp' "
+             "--data-binary @%s http://127.0.0.1:%u/whip/agents/7 > %s/out 2>&1",
+             path, port, dir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(system(cmd), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert_lt(s, 0.9, "curl took %.2f s: was 100-continue answered?", s);
+    snprintf(path, sizeof(path), "%s/out", dir);
+    f = fopen(path, "r");
+    size_t n = fread(r.text, 1, sizeof(r.text) - 1, f);
+    fclose(f);
+    r.text[n] = '\0';
+    cr_assert_not_null(strstr(r.text, "HTTP/1.1 201 Created"), "%s", r.text);
+    const char *loc = strstr(r.text, "Location: ");
+    cr_assert_not_null(loc);
+    int sid;
+    cr_assert_eq(sscanf(loc, "Location: /whip/sessions/%d", &sid), 1);
+    cr_assert_not_null(strstr(r.text, "a=ice-lite"));
+    snprintf(cmd, sizeof(cmd),
+             "curl -sS -o /dev/null -w '%%{http_code}' --max-time 5 -X DELETE "
+             "http://127.0.0.1:%u/whip/sessions/%d > %s/code",
+             port, sid, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/code", dir);
+    f = fopen(path, "r");
+    n = fread(r.text, 1, 16, f);
+    fclose(f);
+    r.text[n] = '\0';
+    cr_assert_str_eq(r.text, "200");
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Chromium, as a WHIP client on another origin (file://): the preflight, the
+ * POST, Location read through CORS, setRemoteDescription of our answer (with
+ * the audio line rejected), the DELETE. The page logs each step; the test
+ * waits for the DELETE to reach the fake ops. */
+static const char WHIP_PAGE[] =
+    "<!doctype html><meta charset=\"utf-8\"><script>\n"
+    "const PORT = new URLSearchParams(location.search).get('port');\n"
+    "const log = (m) => console.log('WHIP: ' + m);\n"
+    "(async () => { try {\n"
+    "  const pc = new RTCPeerConnection();\n"
+    "  pc.addTransceiver('audio', {direction: 'sendrecv'});\n"
+    "  pc.createDataChannel('x');\n"
+    "  await pc.setLocalDescription();\n"
+    "  await new Promise((r) => { pc.onicegatheringstatechange = () =>\n"
+    "    pc.iceGatheringState === 'complete' && r(); setTimeout(r, 3000); });\n"
+    "  const res = await fetch(`http://127.0.0.1:${PORT}/whip/agents/7`, {method: 'POST',\n"
+    "    headers: {'Content-Type': 'application/sdp'}, body: pc.localDescription.sdp});\n"
+    "  const loc = res.headers.get('Location'), sdp = await res.text();\n"
+    "  log('status ' + res.status + ' location ' + loc);\n"
+    "  await pc.setRemoteDescription({type: 'answer', sdp});\n"
+    "  log('answer applied ' + pc.signalingState);\n"
+    "  const del = await fetch(`http://127.0.0.1:${PORT}${loc}`, {method: 'DELETE'});\n"
+    "  log('delete ' + del.status);\n"
+    "} catch (e) { log('FAIL ' + e); } })();\n"
+    "</script>\n";
+
+Test(signal, chromium_posts_an_offer_applies_the_answer_and_deletes, .timeout = 150)
+{
+    if (system("command -v chromium >/dev/null 2>&1") != 0) {
+        if (getenv("SWARMGEN_REQUIRE_CHROMIUM"))
+            cr_assert_fail("chromium is not installed");
+        cr_skip_test("chromium is not installed (tools/install-deps test installs it)");
+    }
+    char dir[] = "/tmp/sg_whip_chr_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char page[128], url[256], profile[160], errlog[160];
+    snprintf(page, sizeof(page), "%s/page.html", dir);
+    snprintf(url, sizeof(url), "file://%s?port=%u", page, port);
+    snprintf(profile, sizeof(profile), "--user-data-dir=%s/profile", dir);
+    snprintf(errlog, sizeof(errlog), "%s/stderr", dir);
+    FILE *f = fopen(page, "w");
+    fputs(WHIP_PAGE, f);
+    fclose(f);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0); /* its renderers too, for the kill below */
+        freopen(errlog, "w", stderr);
+        freopen("/dev/null", "w", stdout);
+        char *argv[] = {"chromium",
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--enable-logging=stderr",
+                        "--v=0",
+                        profile,
+                        url,
+                        NULL};
+        execvp("chromium", argv);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    int closes = 0;
+    for (int i = 0; i < 1200 && closes == 0; i++) {
+        usleep(100000);
+        pthread_mutex_lock(&fake.lock);
+        closes = fake.closes;
+        pthread_mutex_unlock(&fake.lock);
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            pid = -1;
+            break;
+        }
+    }
+    usleep(300000); /* the page logs the DELETE's status */
+    if (pid > 0) {
+        kill(-pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "grep -o 'WHIP: [^\"]*' %s", errlog);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(r.text, 1, sizeof(r.text) - 1, p);
+    pclose(p);
+    r.text[n] = '\0';
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(closes, 1, "the page did not DELETE its session; it logged:\n%s", r.text);
+    cr_assert_not_null(strstr(r.text, "WHIP: status 201 location /whip/sessions/0"), "%s", r.text);
+    cr_assert_not_null(strstr(r.text, "WHIP: answer applied stable"), "%s", r.text);
+    cr_assert_not_null(strstr(r.text, "WHIP: delete 200"), "%s", r.text);
+}
+
+Test(signal_addr, parse_addr_accepts_addr_port_and_port_alone)
+{
+    uint32_t ip;
+    uint16_t p;
+    char err[128];
+    cr_assert_eq(ctl_signal_parse_addr("127.0.0.1:8088", &ip, &p, err, sizeof(err)), 0);
+    cr_assert_eq(ip, 0x7f000001);
+    cr_assert_eq(p, 8088);
+    cr_assert_eq(ctl_signal_parse_addr(":9000", &ip, &p, err, sizeof(err)), 0);
+    cr_assert_eq(ip, 0x7f000001, "loopback by default");
+    cr_assert_eq(p, 9000);
+    cr_assert_eq(ctl_signal_parse_addr("0.0.0.0:1", &ip, &p, err, sizeof(err)), 0);
+    cr_assert_eq(ip, 0);
+    cr_assert_eq(ctl_signal_parse_addr("10.1.2.3:65535", &ip, &p, err, sizeof(err)), 0);
+    cr_assert_eq(ip, 0x0a010203);
+    cr_assert_eq(ctl_signal_parse_addr("8088", &ip, &p, err, sizeof(err)), -EINVAL);
+    cr_assert_not_null(strstr(err, "ADDR:PORT"));
+    cr_assert_eq(ctl_signal_parse_addr("1.2.3:80", &ip, &p, err, sizeof(err)), -EINVAL);
+    cr_assert_eq(ctl_signal_parse_addr("1.2.3.4:65536", &ip, &p, err, sizeof(err)), -EINVAL);
+    cr_assert_eq(ctl_signal_parse_addr("1.2.3.4:", &ip, &p, err, sizeof(err)), -EINVAL);
+    cr_assert_eq(ctl_signal_parse_addr("1.2.3.4:-1", &ip, &p, err, sizeof(err)), -EINVAL);
+}
+
+Test(signal_addr, start_on_a_taken_port_fails_with_the_reason)
+{
+    struct ctl_signal *a, *b;
+    char err[256];
+    cr_assert_eq(ctl_signal_start(&a, 0x7f000001, 0, &ops, &fake, err, sizeof(err)), 0, "%s", err);
+    int rc = ctl_signal_start(&b, 0x7f000001, ctl_signal_port(a), &ops, &fake, err, sizeof(err));
+    cr_assert_eq(rc, -EADDRINUSE, "%d %s", rc, err);
+    cr_assert_null(b);
+    cr_assert_not_null(strstr(err, "127.0.0.1"));
+    ctl_signal_stop(a);
+    ctl_signal_stop(NULL);
+}
