@@ -131,7 +131,7 @@ int ctl_dp_find(const struct ctl_run_opts *o, char *out, size_t len)
         snprintf(out, len, "%s", o->dp_path);
         return 0;
     }
-    const char *env = getenv("SWARMGEN_DP");
+    const char *env = getenv(o->backend == RI_BACKEND_USRSCTP ? "SWARMGEN_USRSCTP" : "SWARMGEN_DP");
     if (env && *env) {
         snprintf(out, len, "%s", env);
         return access(out, X_OK) == 0 ? 0 : -ENOENT;
@@ -145,8 +145,10 @@ int ctl_dp_find(const struct ctl_run_opts *o, char *out, size_t len)
     if (!slash)
         return -ENOENT;
     *slash = '\0';
-    const char *cands[] = {"%s/swarmgen-dp", "%s/../dataplane/swarmgen-dp"};
-    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+    const char *cands_dp[] = {"%s/swarmgen-dp", "%s/../dataplane/swarmgen-dp"};
+    const char *cands_us[] = {"%s/swarmgen-usrsctp", "%s/../baseline/swarmgen-usrsctp"};
+    const char **cands = o->backend == RI_BACKEND_USRSCTP ? cands_us : cands_dp;
+    for (size_t i = 0; i < 2; i++) {
         snprintf(out, len, cands[i], self);
         if (access(out, X_OK) == 0)
             return 0;

@@ -630,6 +630,7 @@ static int run_main(struct run *x, int argc, char **argv)
         cfg.pcap_count = o->pcap_count;
     }
     cfg.traffic = o->traffic;
+    cfg.backend = o->backend;
     if (o->traffic == RI_TRAFFIC_DC) {
         cfg.dc_type = o->dc_type;
         cfg.dc_reliability = o->dc_reliability;
@@ -669,7 +670,10 @@ static int run_main(struct run *x, int argc, char **argv)
 
     char dp_path[4096];
     if (ctl_dp_find(o, dp_path, sizeof(dp_path)) < 0) {
-        fprintf(stderr, "swarmgen: cannot find the swarmgen-dp binary (use --dp PATH or SWARMGEN_DP)\n");
+        if (o->backend == RI_BACKEND_USRSCTP)
+            fprintf(stderr, "swarmgen: cannot find the swarmgen-usrsctp binary (use --dp PATH or SWARMGEN_USRSCTP)\n");
+        else
+            fprintf(stderr, "swarmgen: cannot find the swarmgen-dp binary (use --dp PATH or SWARMGEN_DP)\n");
         return 1;
     }
     if (ctl_dp_build_argv(&x->dp, o, dp_path, x->img.path, cfg.n_edges,
@@ -748,8 +752,12 @@ static int run_main(struct run *x, int argc, char **argv)
 
     const struct ri_metrics *blocks = ctl_image_metrics(&x->img);
     bool died = false, died_connecting = false;
-    if (o->traffic == RI_TRAFFIC_DC)
+    if (o->traffic == RI_TRAFFIC_DC) {
         died = died_connecting = connect_phase(x, cmd, blocks, cfg.n_edges);
+        /* the usrsctp backend measures its heap once the connections are
+         * up (usrsctp and mbedTLS allocate as they go) */
+        r->mem_conn_bytes = ri_load(&cmd->mem_conn_bytes);
+    }
     if (!died && !interrupted)
         died = drive(x, cmd, blocks);
     finish(x, cmd, blocks);

@@ -58,7 +58,11 @@ static const char usage[] =
     "  --burst N           rx/tx burst size, 1..64 (default 32)\n"
     "  --hugepages MODE    auto | on | off (default auto: used when enough are free)\n"
     "  --eal \"ARGS\"        extra EAL arguments for the dataplane\n"
-    "  --dp PATH           swarmgen-dp binary (default: next to swarmgen)\n"
+    "  --dp PATH           dataplane binary (default: swarmgen-dp, or swarmgen-usrsctp\n"
+    "                      for --backend usrsctp, next to swarmgen)\n"
+    "  --backend B         dpdk (default: DPDK ports), uring (the same engines over\n"
+    "                      kernel UDP sockets on 127.18.0.0/15, io_uring) or usrsctp\n"
+    "                      (usrsctp + mbedTLS records over kernel UDP sockets)\n"
     "  --threads N         control threads for topology analysis and routing\n"
     "  --profile P         load profile: constant | ramp | load | spike | soak, or a\n"
     "                      YAML scenario file (default constant; see docs/profiles.md)\n"
@@ -362,6 +366,16 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
             o->dp_path = cli_value(argc, argv, &i, "--dp");
             if (access(o->dp_path, X_OK) != 0)
                 cli_fail("--dp", "'%s' is not an executable file", o->dp_path);
+        } else if (cli_is(a, "--backend")) {
+            const char *s = cli_value(argc, argv, &i, "--backend");
+            if (strcmp(s, "dpdk") == 0)
+                o->backend = RI_BACKEND_DPDK;
+            else if (strcmp(s, "uring") == 0)
+                o->backend = RI_BACKEND_URING;
+            else if (strcmp(s, "usrsctp") == 0)
+                o->backend = RI_BACKEND_USRSCTP;
+            else
+                cli_fail("--backend", "'%s' is not one of dpdk, uring, usrsctp", s);
         } else if (cli_is(a, "--threads")) {
             const char *s = cli_value(argc, argv, &i, "--threads");
             if (cli_parse_u64(s, 1, 256, &v) < 0)

@@ -48,6 +48,7 @@ struct ctl_run_opts {
     const char *ports[CTL_MAX_PORTS];
     const char *report_path;
     const char *dp_path;     /* NULL: next to the swarmgen binary */
+    uint8_t backend;         /* enum ri_backend */
     const char *eal_extra;   /* appended to the EAL arguments */
     uint64_t route_mem;      /* bytes allowed for the routing table */
     uint32_t mbufs_per_worker;

@@ -74,6 +74,9 @@ struct dp_worker {
     uint32_t pcap_n, pcap_cap;
     uint64_t pcap_now; /* the pass's TSC, for captures made in flush_tx */
 
+    /* --backend uring (dp_uring.c): kernel UDP sockets instead of ports */
+    struct dp_uring *ur;
+
     /* peer connections (traffic dc, dp_conn.c) */
     struct dp_conns *conns;
     bool frames_are_msgs;  /* traffic udp: a lost frame is a lost message */

@@ -52,7 +52,11 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     uint16_t pid;
     ctx->n_ports = 0;
-    ctx->embedded = ctx->cfg->n_ports == 0;
+    if (ctx->uring) {
+        ctx->cmd->port_count = 0;
+        return dp_uring_prepare(ctx, err, errlen);
+    }
+    ctx->embedded = ctx->cfg->n_ports == 0 && !ctx->uring;
     if (ctx->embedded) {
         int rc = create_loopback_ports(ctx, err, errlen);
         if (rc < 0)
@@ -219,7 +223,9 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
         wk->frames_are_msgs = ctx->cfg->traffic != RI_TRAFFIC_DC;
         ctx->worker_of_lcore[lcore] = (int16_t)w;
         ctx->cmd->lcore[w] = lcore;
-        if (ctx->embedded) {
+        if (ctx->uring) {
+            wk->n_rxq = 1; /* one receive source: the worker's ring */
+        } else if (ctx->embedded) {
             wk->rxq[0] = (struct dp_rxq){ctx->port[w], 0};
             wk->n_rxq = 1;
             wk->tx_port = ctx->port[w];
@@ -292,6 +298,30 @@ static int setup_connections(struct dp_ctx *ctx, char *err, size_t errlen)
     return 0;
 }
 
+/* --backend uring: every worker's sockets in the first loopback block no
+ * other run holds an address of (two runs at once draw the same ports). */
+static int setup_uring(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    int rc = -EADDRINUSE;
+    uint8_t net = DP_URING_NET_FIRST;
+    for (int t = 0; t < DP_URING_NET_TRIES && rc == -EADDRINUSE; t++) {
+        net = (uint8_t)(DP_URING_NET_FIRST + 2 * t);
+        rc = 0;
+        for (uint32_t w = 0; rc == 0 && w < ctx->n_workers; w++)
+            rc = dp_uring_init(ctx, ctx->worker[w], net, err, errlen);
+        if (rc == -EADDRINUSE)
+            for (uint32_t w = 0; w < ctx->n_workers; w++)
+                dp_uring_free(ctx->worker[w]);
+    }
+    if (rc < 0)
+        return rc;
+    snprintf(ctx->cmd->port_desc, sizeof(ctx->cmd->port_desc),
+             "io_uring: %llu kernel UDP sockets on 127.%u.0.0/15, multishot receive, %s",
+             (unsigned long long)(2 * ctx->cfg->n_edges), net,
+             dp_uring_fixed_bufs(ctx->worker[0]) ? "registered send buffers" : "plain sends");
+    return 0;
+}
+
 void dp_bind_image(struct dp_ctx *ctx)
 {
     struct ri_header *h = ctx->img;
@@ -311,6 +341,11 @@ void dp_bind_image(struct dp_ctx *ctx)
 int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     dp_bind_image(ctx);
+    ctx->uring = ctx->cfg->backend == RI_BACKEND_URING;
+    if (ctx->cfg->backend != RI_BACKEND_DPDK && !ctx->uring) {
+        snprintf(err, errlen, "run image is for backend %u, which swarmgen-dp does not run", ctx->cfg->backend);
+        return -EINVAL;
+    }
     ctx->n_workers = rte_lcore_count();
     if (ctx->n_workers != ctx->cfg->n_workers) {
         snprintf(err, errlen, "run image expects %u workers, EAL gave %u lcores",
@@ -372,6 +407,7 @@ void dp_teardown(struct dp_ctx *ctx)
         if (wk) {
             /* frames still queued for hand-off are freed with the pool */
             dp_conns_free(wk);
+            dp_uring_free(wk);
             rte_free(wk->pcap_rec);
             rte_free(wk->pcap_data);
             rte_free(wk->wheel_head);
@@ -394,6 +430,8 @@ void dp_teardown(struct dp_ctx *ctx)
     }
     rte_free(ctx->routes_copy);
     ctx->routes_copy = NULL;
+    free(ctx->uring_ports);
+    ctx->uring_ports = NULL;
     free(ctx->sig_keys);
     ctx->sig_keys = NULL;
     rte_hash_free(ctx->flows);

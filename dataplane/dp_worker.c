@@ -45,7 +45,8 @@ static void flush_tx(struct dp_worker *wk)
         bytes += wk->tx[i]->pkt_len;
     if (unlikely(wk->pcap_n < wk->pcap_cap))
         dp_pcap_capture(wk, wk->tx, wk->n_tx, wk->pcap_now);
-    uint16_t sent = rte_eth_tx_burst(wk->tx_port, wk->tx_queue, wk->tx, (uint16_t)wk->n_tx);
+    uint16_t sent = wk->ur ? dp_uring_tx(wk, wk->tx, (uint16_t)wk->n_tx)
+                           : rte_eth_tx_burst(wk->tx_port, wk->tx_queue, wk->tx, (uint16_t)wk->n_tx);
     for (uint32_t i = sent; i < wk->n_tx; i++) {
         bytes -= wk->tx[i]->pkt_len;
         drop(wk, RI_DROP_TX_FULL, wk->tx[i], wk->frames_are_msgs);
@@ -101,12 +102,15 @@ static inline void send_on_edge(const struct dp_ctx *ctx, struct dp_worker *wk, 
     dp_to_owner(ctx, wk, m, e);
 }
 
-/* Writes the L2-L4 headers for sending from agent `from` over edge `e`. */
-static inline void frame_for_edge(const struct dp_ctx *ctx, struct dp_frame *f, uint32_t e,
+/* Writes the L2-L4 headers of frame m (at f) for sending from agent `from`
+ * over edge `e`, and tags it with the sending endpoint (the uring
+ * backend's socket). */
+static inline void frame_for_edge(const struct dp_ctx *ctx, struct rte_mbuf *m, struct dp_frame *f, uint32_t e,
                                   uint32_t from, uint16_t payload_len, uint16_t ip_id)
 {
     const struct ri_edge *ed = &ctx->edges[e];
     bool from_a = ed->a == from;
+    dp_uring_tag(m, e, from_a ? 0 : 1);
     uint32_t to = from_a ? ed->b : ed->a;
     dp_frame_write_l234(f, from, to, ctx->agents[from].ip, ctx->agents[to].ip,
                         from_a ? ed->port_a : ed->port_b, from_a ? ed->port_b : ed->port_a,
@@ -117,7 +121,7 @@ void dp_send_frame(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
                    uint16_t payload_len, uint64_t now)
 {
     struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-    frame_for_edge(ctx, f, e, from, payload_len, wk->ip_id++);
+    frame_for_edge(ctx, m, f, e, from, payload_len, wk->ip_id++);
     send_on_edge(ctx, wk, m, e, now);
 }
 
@@ -197,7 +201,7 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
     }
     uint32_t e2 = ctx->adj_edge[ctx->adj_off[receiver] + slot];
     f->msg.hops++;
-    frame_for_edge(ctx, f, e2, receiver, (uint16_t)udp_payload, rte_be_to_cpu_16(f->ip.packet_id));
+    frame_for_edge(ctx, m, f, e2, receiver, (uint16_t)udp_payload, rte_be_to_cpu_16(f->ip.packet_id));
     ADD(wk->m->live.msgs_forwarded, 1);
     send_on_edge(ctx, wk, m, e2, now);
 }
@@ -358,7 +362,7 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
         f->msg.seq = rte_cpu_to_be_64(seq);
         f->msg.tsc = rte_cpu_to_be_64(now);
         memset((char *)(f + 1), 0xa5, payload - DP_MSG_HDR_LEN);
-        frame_for_edge(ctx, f, e, src, payload, (uint16_t)seq);
+        frame_for_edge(ctx, m, f, e, src, payload, (uint16_t)seq);
         send_on_edge(ctx, wk, m, e, now);
     }
 }
@@ -409,7 +413,8 @@ int dp_worker_loop(void *arg)
          * this pass and the previous ones sent */
         for (uint32_t q = 0; q < wk->n_rxq; q++) {
             for (int round = 0; round < DP_RX_ROUNDS; round++) {
-                uint16_t n = rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
+                uint16_t n = wk->ur ? dp_uring_rx(ctx, wk, pkts, burst)
+                                    : rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
                 if (n == 0)
                     break;
                 did_work = true;

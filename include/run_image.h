@@ -83,6 +83,13 @@ enum ri_traffic {
     RI_TRAFFIC_DC = 1,  /* a WebRTC peer connection per edge; agent messages in DataChannel messages */
 };
 
+/* The I/O path and stack that carry the traffic (swarmgen compare). */
+enum ri_backend {
+    RI_BACKEND_DPDK = 0,    /* swarmgen-dp: DPDK ports, our engines */
+    RI_BACKEND_URING = 1,   /* swarmgen-dp: the same engines over kernel UDP sockets on loopback, io_uring */
+    RI_BACKEND_USRSCTP = 2, /* swarmgen-usrsctp: usrsctp + mbedTLS records + libsrtp2 over kernel UDP sockets */
+};
+
 /* Traffic patterns. */
 enum ri_pattern {
     RI_PATTERN_ROUTED = 0,    /* destination drawn from DESTS, forwarded hop by hop */
@@ -163,6 +170,8 @@ struct ri_config {
     uint32_t sctp_bufs;     /* SCTP buffers per worker (1,200-byte chunks in flight or queued) */
     uint32_t keylog_max;    /* key-log lines kept (0: no --keylog) */
     char keylog_path[256];  /* NSS key log written by the dataplane at the end */
+    uint8_t backend;        /* enum ri_backend */
+    uint8_t reserved2[7];
 };
 
 struct ri_agent {

@@ -4,6 +4,7 @@
  *
  *   swarmgen run  [flags]   build the mesh, run the dataplane, report
  *   swarmgen topo [flags]   build and analyse a topology only
+ *   swarmgen compare [flags] the same workload on each backend, one table
  *   swarmgen report --compare BASE.json NEW.json   regression table
  *
  * Bad input prints one line naming the flag and exits 2.
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compare.h"
 #include "report_compare.h"
 #include "run.h"
 #include "topo.h"
@@ -22,6 +24,7 @@ static const char usage[] =
     "usage: swarmgen <command> [flags]\n"
     "  run    build the agent mesh, run the DPDK dataplane, print the summary\n"
     "  topo   build and analyse a topology (no dataplane)\n"
+    "  compare run the same workload on each backend (dpdk, uring, usrsctp), one table\n"
     "  report compare two JSON reports: report --compare BASE.json NEW.json\n"
     "Run 'swarmgen <command> --help' for its flags.\n";
 
@@ -35,12 +38,14 @@ int main(int argc, char **argv)
         return ctl_run_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "topo") == 0)
         return ctl_topo_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "compare") == 0)
+        return ctl_compare_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
         return ctl_report_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, stdout);
         return 0;
     }
-    fprintf(stderr, "swarmgen: %s: unknown command (expected run, topo or report)\n", argv[1]);
+    fprintf(stderr, "swarmgen: %s: unknown command (expected run, topo, compare or report)\n", argv[1]);
     return 2;
 }

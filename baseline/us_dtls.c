@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/* DTLS on mbedTLS's ssl context: per-worker configs, per-endpoint contexts. */
+#include "us_dtls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <mbedtls/sha256.h>
+#include <mbedtls/ssl_ciphersuites.h>
+
+#define HS_TIMEOUT_MIN_MS 500
+#define HS_TIMEOUT_MAX_MS 8000
+
+static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0};
+static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                              MBEDTLS_ECP_DP_NONE};
+static const mbedtls_ssl_srtp_profile srtp_profiles[] = {MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80,
+                                                         MBEDTLS_TLS_SRTP_UNSET};
+
+/* The DRBG's seed source: splitmix64 on the worker's state. */
+static int entropy(void *ctx, unsigned char *out, size_t len)
+{
+    uint64_t *state = ctx;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        out[i] = (unsigned char)(z ^ (z >> 31));
+    }
+    return 0;
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    struct us_ep *ep = ctx;
+    struct ri_counters *c = &ep->wk->m->live;
+    ssize_t n = send(ep->fd, buf, len, MSG_DONTWAIT);
+    if (n < 0) {
+        /* the socket buffer is full: the datagram is lost on the way, as on
+         * a congested link; DTLS and SCTP retransmit */
+        US_ADD(c->drops[RI_DROP_TX_FULL], 1);
+        return (int)len;
+    }
+    US_ADD(c->pkts_tx, 1);
+    US_ADD(c->bytes_tx, (uint64_t)n + 42); /* as L2 frames: Ethernet, IPv4, UDP headers */
+    return (int)len;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    struct us_ep *ep = ctx;
+    if (!ep->in)
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    size_t n = ep->in_len < len ? ep->in_len : len;
+    memcpy(buf, ep->in, n);
+    ep->in = NULL;
+    return (int)n;
+}
+
+static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms)
+{
+    struct us_ep *ep = ctx;
+    ep->t_set = ep->wk->now;
+    ep->t_int = (uint64_t)int_ms * 1000000u;
+    ep->t_fin = (uint64_t)fin_ms * 1000000u;
+}
+
+static int timer_get(void *ctx)
+{
+    struct us_ep *ep = ctx;
+    if (ep->t_fin == 0)
+        return -1;
+    uint64_t el = ep->wk->now - ep->t_set;
+    return el >= ep->t_fin ? 2 : el >= ep->t_int ? 1 : 0;
+}
+
+/* The peer is who its fingerprint says (SDP in a real stack), no CA. */
+static int verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    struct us_ep *ep = ctx;
+    if (depth != 0) {
+        *flags = 0;
+        return 0;
+    }
+    uint8_t fp[32];
+    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, fp, 0) != 0 ||
+        memcmp(fp, ep->peer_fp, 32) != 0)
+        *flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+    else
+        *flags = 0;
+    return 0;
+}
+
+/* --keylog: the NSS line of every handshake (worker-local buffer). */
+static int export_keys(void *ctx, const unsigned char *ms, const unsigned char *kb, size_t maclen,
+                       size_t keylen, size_t ivlen, const unsigned char cr[32],
+                       const unsigned char sr[32], mbedtls_tls_prf_types prf)
+{
+    struct us_worker *wk = ctx;
+    (void)kb, (void)maclen, (void)keylen, (void)ivlen, (void)sr, (void)prf;
+    if (wk->keylog_n >= wk->keylog_cap)
+        return 0;
+    char *out = wk->keylog + (size_t)200 * wk->keylog_n++;
+    int n = sprintf(out, "CLIENT_RANDOM ");
+    for (int i = 0; i < 32; i++)
+        n += sprintf(out + n, "%02x", cr[i]);
+    out[n++] = ' ';
+    for (int i = 0; i < 48; i++)
+        n += sprintf(out + n, "%02x", ms[i]);
+    out[n++] = '\n';
+    out[n] = '\0';
+    return 0;
+}
+
+int us_dtls_worker_init(struct us_worker *wk, uint64_t seed)
+{
+    wk->drbg_state = seed * 0x9e3779b97f4a7c15ull + wk->idx + 1;
+    mbedtls_ctr_drbg_init(&wk->drbg);
+    mbedtls_ssl_cookie_init(&wk->cookie);
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < US_N_CERTS; i++)
+            mbedtls_ssl_config_init(&wk->conf[r][i]);
+    wk->conf_ready = true;
+    int rc = mbedtls_ctr_drbg_seed(&wk->drbg, entropy, &wk->drbg_state,
+                                   (const unsigned char *)"swarmgen-us", 11);
+    if (rc == 0)
+        rc = mbedtls_ssl_cookie_setup(&wk->cookie, mbedtls_ctr_drbg_random, &wk->drbg);
+    for (int i = 0; rc == 0 && i < US_N_CERTS; i++)
+        rc = dtls_cert_generate(&wk->certs[i], seed * 131 + wk->idx * US_N_CERTS + (uint64_t)i + 1);
+    for (int r = 0; rc == 0 && r < 2; r++) {
+        for (int i = 0; rc == 0 && i < US_N_CERTS; i++) {
+            mbedtls_ssl_config *c = &wk->conf[r][i];
+            rc = mbedtls_ssl_config_defaults(c, r ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+                                             MBEDTLS_SSL_TRANSPORT_DATAGRAM,
+                                             MBEDTLS_SSL_PRESET_DEFAULT);
+            if (rc != 0)
+                break;
+            mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &wk->drbg);
+            mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                         MBEDTLS_SSL_MINOR_VERSION_3);
+            mbedtls_ssl_conf_ciphersuites(c, suites);
+            mbedtls_ssl_conf_curves(c, curves);
+            /* self-signed certificates: checked by fingerprint in verify() */
+            mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_OPTIONAL);
+            mbedtls_ssl_conf_handshake_timeout(c, HS_TIMEOUT_MIN_MS, HS_TIMEOUT_MAX_MS);
+            if (wk->keylog_cap && !r) /* one line per connection: the client's */
+                mbedtls_ssl_conf_export_keys_ext_cb(c, export_keys, wk);
+            rc = mbedtls_ssl_conf_dtls_srtp_protection_profiles(c, srtp_profiles);
+            if (rc == 0)
+                rc = mbedtls_ssl_conf_own_cert(c, &wk->certs[i].crt, &wk->certs[i].key);
+            if (rc == 0 && r)
+                mbedtls_ssl_conf_dtls_cookies(c, mbedtls_ssl_cookie_write, mbedtls_ssl_cookie_check,
+                                              &wk->cookie);
+        }
+    }
+    return rc;
+}
+
+void us_dtls_worker_free(struct us_worker *wk)
+{
+    if (!wk->conf_ready)
+        return;
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < US_N_CERTS; i++)
+            mbedtls_ssl_config_free(&wk->conf[r][i]);
+    for (int i = 0; i < US_N_CERTS; i++)
+        dtls_cert_free(&wk->certs[i]);
+    mbedtls_ssl_cookie_free(&wk->cookie);
+    mbedtls_ctr_drbg_free(&wk->drbg);
+    wk->conf_ready = false;
+}
+
+int us_dtls_start(struct us_ep *ep, uint32_t cert, const uint8_t peer_fp[32])
+{
+    struct us_worker *wk = ep->wk;
+    bool server = ep->side == 1;
+    memcpy(ep->peer_fp, peer_fp, 32);
+    ep->t_fin = 0;
+    ep->in = NULL;
+    ep->hs_done = false;
+    mbedtls_ssl_init(&ep->ssl);
+    ep->ssl_on = true;
+    int rc = mbedtls_ssl_setup(&ep->ssl, &wk->conf[server][cert % US_N_CERTS]);
+    if (rc != 0)
+        return rc;
+    mbedtls_ssl_set_bio(&ep->ssl, ep, bio_send, bio_recv, NULL);
+    mbedtls_ssl_set_timer_cb(&ep->ssl, ep, timer_set, timer_get);
+    mbedtls_ssl_set_verify(&ep->ssl, verify, ep);
+    /* datagrams up to US_DTLS_MTU: an SCTP packet of US_SCTP_MTU fits one record */
+    mbedtls_ssl_set_mtu(&ep->ssl, US_DTLS_MTU);
+    if (server)
+        return mbedtls_ssl_set_client_transport_id(&ep->ssl, ep->client_id, sizeof(ep->client_id));
+    rc = us_dtls_step(ep);
+    return rc < 0 ? rc : 0;
+}
+
+int us_dtls_step(struct us_ep *ep)
+{
+    if (ep->hs_done)
+        return 0;
+    int rc = mbedtls_ssl_handshake(&ep->ssl);
+    if (rc == MBEDTLS_ERR_SSL_HELLO_VERIFY_REQUIRED) {
+        /* the HelloVerifyRequest is out; wait for the ClientHello with the cookie */
+        mbedtls_ssl_session_reset(&ep->ssl);
+        mbedtls_ssl_set_client_transport_id(&ep->ssl, ep->client_id, sizeof(ep->client_id));
+        return 0;
+    }
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (mbedtls_ssl_get_verify_result(&ep->ssl) != 0)
+        return MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+    ep->hs_done = true;
+    ep->t_fin = 0;
+    return 1;
+}
+
+int us_dtls_read(struct us_ep *ep, uint8_t *buf, size_t cap)
+{
+    int rc = mbedtls_ssl_read(&ep->ssl, buf, cap);
+    if (rc > 0)
+        return rc;
+    if (rc == 0 || rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return 0;
+    return rc;
+}
+
+int us_dtls_write(struct us_ep *ep, const uint8_t *pkt, size_t len)
+{
+    int rc = mbedtls_ssl_write(&ep->ssl, pkt, len);
+    if (rc < 0) { /* lost on the way out; SCTP retransmits */
+        US_ADD(ep->wk->m->live.drops[RI_DROP_TX_FULL], 1);
+        return rc;
+    }
+    return 0;
+}
+
+bool us_dtls_timer_due(const struct us_ep *ep)
+{
+    return ep->ssl_on && !ep->hs_done && ep->t_fin && ep->wk->now - ep->t_set >= ep->t_fin;
+}
+
+void us_dtls_free(struct us_ep *ep)
+{
+    if (ep->ssl_on)
+        mbedtls_ssl_free(&ep->ssl);
+    ep->ssl_on = false;
+    ep->hs_done = false;
+    ep->t_fin = 0;
+}

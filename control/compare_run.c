@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compare_run: the `swarmgen compare` command — its flags, the machine
+ * probe and the repetitions, each a child `swarmgen run` (this binary,
+ * /proc/self/exe) with a two-phase scenario file, its report and time
+ * series in a temporary directory. The figures are computed by compare.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+#include "cli.h"
+#include "compare.h"
+
+static const char usage[] =
+    "usage: swarmgen compare [--backends LIST] [--reps N] [--warmup D] [--json FILE] [--keep DIR]\n"
+    "                        [run flags]\n"
+    "  runs the same workload on each backend, pinned to the same cores, the repetitions\n"
+    "  interleaved (rep 1: dpdk, uring, usrsctp; rep 2: ...), and prints one table: the\n"
+    "  median of each metric over the repetitions, its ratio to dpdk and the spread\n"
+    "  --backends LIST     comma-separated, of dpdk, uring, usrsctp (default all three)\n"
+    "  --reps N            repetitions per backend, 1..50 (default 3)\n"
+    "  --warmup D          load before the measured time, excluded from the figures:\n"
+    "                      0 or 100ms..1h (default 2s)\n"
+    "  --json FILE         write {\"machine\", \"workload\", \"rows\"} (see docs/compare.md)\n"
+    "  --keep DIR          keep every run's report, time series and scenario in DIR\n"
+    "  run flags           every other flag goes to each 'swarmgen run' unchanged\n"
+    "                      (--agents, --topology, --traffic, --rate, --duration: the\n"
+    "                      measured time, --cores, --seed ...); --dp is given to the dpdk\n"
+    "                      and uring runs only. Not allowed: --report, --csv, --html,\n"
+    "                      --profile, --backend (compare sets them), --sla, --abort-on-fail\n"
+    "Exit 0 when every run succeeded, 1 when some failed (the table shows which), 2 for bad\n"
+    "usage, 130 when interrupted.\n";
+
+static volatile sig_atomic_t stop_requested;
+static volatile pid_t child_pid;
+
+static void on_signal(int sig)
+{
+    stop_requested = sig;
+    /* Ctrl-C reaches the child through the terminal's process group; a
+     * SIGTERM sent to compare alone is passed on */
+    if (sig == SIGTERM && child_pid > 0)
+        kill(child_pid, SIGTERM);
+}
+
+struct cmp {
+    uint8_t backends[CTL_CMP_BACKENDS];
+    uint32_t n_backends, reps;
+    uint64_t warmup_ns;
+    const char *json_path, *keep_dir, *dp_path;
+    char **run_argv; /* the run flags, in order (--dp left out) */
+    int run_argc;
+    char dir[256]; /* where the runs' files go */
+    char profile[300];
+    uint32_t measure; /* index of the measured phase */
+    struct ctl_run_opts o;
+    struct ctl_compare_machine m;
+};
+
+/* Flags compare sets itself for every run. */
+static const char *const refused[][2] = {
+    {"--report", "compare writes each run's report itself; use --json FILE for the comparison"},
+    {"--csv", "compare reads each run's time series itself; --keep DIR keeps them"},
+    {"--html", "not with compare; run one backend with 'swarmgen run --html'"},
+    {"--profile", "compare runs a warm-up phase and a measured phase (--warmup, --duration)"},
+    {"--backend", "use --backends LIST"},
+    {"--sla", "a breach would fail the run; compare reports the figures (judge them with 'swarmgen "
+              "run --sla')"},
+    {"--abort-on-fail", "a breach would cut the measured phase short"},
+};
+
+static void parse(struct cmp *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof(*c));
+    c->reps = 3;
+    c->warmup_ns = 2000000000ull;
+    c->n_backends = (uint32_t)ctl_compare_backends_parse("dpdk,uring,usrsctp", c->backends);
+    c->run_argv = calloc((size_t)argc + 1, sizeof(char *));
+    if (!c->run_argv)
+        cli_fail("compare", "out of memory");
+    c->run_argv[c->run_argc++] = "run";
+    uint64_t v;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            exit(0);
+        } else if (cli_is(a, "--backends")) {
+            const char *s = cli_value(argc, argv, &i, "--backends");
+            int n = ctl_compare_backends_parse(s, c->backends);
+            if (n < 0)
+                cli_fail("--backends",
+                         "'%s' is not a list of distinct backends of dpdk, uring, usrsctp", s);
+            c->n_backends = (uint32_t)n;
+        } else if (cli_is(a, "--reps")) {
+            const char *s = cli_value(argc, argv, &i, "--reps");
+            if (cli_parse_u64(s, 1, CTL_CMP_MAX_REPS, &v) < 0)
+                cli_fail("--reps", "'%s' is not a repetition count in 1..%d", s, CTL_CMP_MAX_REPS);
+            c->reps = (uint32_t)v;
+        } else if (cli_is(a, "--warmup")) {
+            const char *s = cli_value(argc, argv, &i, "--warmup");
+            if (cli_parse_duration(s, 0, 3600ull * 1000000000ull, &c->warmup_ns) < 0 ||
+                (c->warmup_ns && c->warmup_ns < 100000000ull))
+                cli_fail("--warmup", "'%s' is not 0 or a duration of 100ms..1h (e.g. 2s)", s);
+        } else if (cli_is(a, "--json")) {
+            c->json_path = cli_value(argc, argv, &i, "--json");
+            if (!*c->json_path)
+                cli_fail("--json", "empty file name");
+        } else if (cli_is(a, "--keep")) {
+            c->keep_dir = cli_value(argc, argv, &i, "--keep");
+            if (!*c->keep_dir || strlen(c->keep_dir) > 200)
+                cli_fail("--keep", "expected a directory name of 1..200 characters");
+        } else if (strcmp(a, "--quiet") == 0) {
+            /* every run is quiet already */
+        } else {
+            for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++)
+                if (cli_is(a, refused[k][0]))
+                    cli_fail(refused[k][0], "not with 'swarmgen compare': %s", refused[k][1]);
+            if (cli_is(a, "--dp")) {
+                c->dp_path = cli_value(argc, argv, &i, "--dp");
+                continue;
+            }
+            /* a run flag, with its value when it has one: the run's parser
+             * below decides; here only the words are kept in order */
+            c->run_argv[c->run_argc++] = argv[i];
+        }
+    }
+    /* the run flags are checked now, as 'swarmgen run' would (exit 2) */
+    char **check = calloc((size_t)c->run_argc + 3, sizeof(char *));
+    if (!check)
+        cli_fail("compare", "out of memory");
+    memcpy(check, c->run_argv, (size_t)c->run_argc * sizeof(char *));
+    int n = c->run_argc;
+    if (c->dp_path) {
+        check[n++] = "--dp";
+        check[n++] = (char *)c->dp_path;
+    }
+    ctl_run_opts_parse(&c->o, n, check);
+    free(check);
+    if (c->o.duration_ns < 100000000ull)
+        cli_fail("--duration", "compare measures at least 100ms");
+}
+
+/* Reads the TSC rate against CLOCK_MONOTONIC_RAW over 100 ms (the workers
+ * count busy cycles in TSC ticks). 0 where there is no TSC. */
+static double tsc_hz(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+    uint64_t t0 = __rdtsc();
+    struct timespec nap = {0, 100000000};
+    while (nanosleep(&nap, &nap) < 0 && errno == EINTR)
+        ;
+    uint64_t t1 = __rdtsc();
+    clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+    double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    return s > 0 ? (double)(t1 - t0) / s : 0;
+#else
+    return 0;
+#endif
+}
+
+static void probe_machine(struct cmp *c)
+{
+    struct ctl_compare_machine *m = &c->m;
+    snprintf(m->cpu, sizeof(m->cpu), "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "model name", 10) != 0)
+            continue;
+        const char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        colon++;
+        while (*colon == ' ' || *colon == '\t')
+            colon++;
+        snprintf(m->cpu, sizeof(m->cpu), "%s", colon);
+        m->cpu[strcspn(m->cpu, "\n")] = '\0';
+        break;
+    }
+    if (f)
+        fclose(f);
+    long on = sysconf(_SC_NPROCESSORS_ONLN);
+    m->cpus_online = on > 0 ? (uint32_t)on : 0;
+    snprintf(m->cores, sizeof(m->cores), "%s", c->o.cores_text);
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(m->kernel, sizeof(m->kernel), "%.40s %.80s %.30s", u.sysname, u.release,
+                 u.machine);
+    else
+        snprintf(m->kernel, sizeof(m->kernel), "unknown kernel");
+    m->tsc_hz = tsc_hz();
+}
+
+static int write_profile(struct cmp *c)
+{
+    snprintf(c->profile, sizeof(c->profile), "%s/compare-profile.yaml", c->dir);
+    FILE *f = fopen(c->profile, "w");
+    if (!f)
+        return -errno;
+    fprintf(
+        f,
+        "# swarmgen compare: the warm-up is excluded from the figures\nname: compare\nphases:\n");
+    if (c->warmup_ns)
+        fprintf(f, "  - name: warmup\n    duration: %lluus\n",
+                (unsigned long long)(c->warmup_ns / 1000));
+    fprintf(f, "  - name: measure\n    duration: %lluus\n",
+            (unsigned long long)(c->o.duration_ns / 1000));
+    c->measure = c->warmup_ns ? 1 : 0;
+    return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0, k;
+    char *buf = malloc(cap + 1);
+    while (buf && (k = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += k;
+        if (len == cap) {
+            char *nb = cap < (256u << 20) ? realloc(buf, cap * 2 + 1) : NULL;
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* Runs `swarmgen run` as a child: stdout to /dev/null, stderr passed
+ * through (its last line kept in `last`). Returns the exit code, 128 +
+ * signal, or -errno when it could not start. */
+static int spawn_run(char **argv, char *last, size_t last_len)
+{
+    last[0] = '\0';
+    int pfd[2];
+    if (pipe(pfd) < 0)
+        return -errno;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, STDOUT_FILENO);
+        dup2(pfd[1], STDERR_FILENO);
+        close(pfd[0]);
+        close(pfd[1]);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        execv("/proc/self/exe", argv);
+        fprintf(stderr, "swarmgen: cannot start swarmgen run: %s\n", strerror(errno));
+        _exit(127);
+    }
+    child_pid = pid;
+    close(pfd[1]);
+    char buf[4096], cur[CTL_CMP_ERR] = "";
+    size_t cl = 0;
+    for (;;) {
+        ssize_t k = read(pfd[0], buf, sizeof(buf));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        fwrite(buf, 1, (size_t)k, stderr);
+        for (ssize_t i = 0; i < k; i++) {
+            if (buf[i] == '\n') {
+                if (cl) {
+                    cur[cl] = '\0';
+                    snprintf(last, last_len, "%s", cur);
+                }
+                cl = 0;
+            } else if (cl + 1 < sizeof(cur)) {
+                cur[cl++] = buf[i];
+            }
+        }
+    }
+    close(pfd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) {
+            child_pid = 0;
+            return -errno;
+        }
+    child_pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+}
+
+/* True unless the report names another backend than `name` (as written by
+ * control/report.c: "backend": "uring"). */
+static bool report_is_of(const char *report, const char *name)
+{
+    char want[48];
+    snprintf(want, sizeof(want), "\"backend\": \"%s\"", name);
+    return !strstr(report, "\"backend\":") || strstr(report, want);
+}
+
+static void one_run(struct cmp *c, uint8_t backend, uint32_t rep, struct ctl_compare_sample *s)
+{
+    memset(s, 0, sizeof(*s));
+    for (int m = 0; m < CTL_CMP_N; m++)
+        s->v[m] = NAN;
+    s->backend = backend;
+    s->rep = rep;
+    s->exit_code = -1;
+    const char *name = ctl_compare_backend_name(backend);
+    char report[320], csv[320];
+    snprintf(report, sizeof(report), "%s/rep%u-%s.json", c->dir, rep, name);
+    snprintf(csv, sizeof(csv), "%s/rep%u-%s.csv", c->dir, rep, name);
+    unlink(report);
+    unlink(csv);
+    char **argv = calloc((size_t)c->run_argc + 16, sizeof(char *));
+    if (!argv) {
+        snprintf(s->error, sizeof(s->error), "out of memory");
+        return;
+    }
+    int n = 0;
+    argv[n++] = "swarmgen";
+    for (int i = 0; i < c->run_argc; i++)
+        argv[n++] = c->run_argv[i];
+    if (c->dp_path && backend != RI_BACKEND_USRSCTP) {
+        argv[n++] = "--dp";
+        argv[n++] = (char *)c->dp_path;
+    }
+    argv[n++] = "--backend";
+    argv[n++] = (char *)name;
+    argv[n++] = "--profile";
+    argv[n++] = c->profile;
+    argv[n++] = "--report";
+    argv[n++] = report;
+    argv[n++] = "--csv";
+    argv[n++] = csv;
+    argv[n++] = "--quiet";
+    argv[n] = NULL;
+    char last[CTL_CMP_ERR];
+    int rc = spawn_run(argv, last, sizeof(last));
+    free(argv);
+    s->exit_code = rc < 0 ? -1 : rc;
+    if (rc < 0) {
+        snprintf(s->error, sizeof(s->error), "could not start swarmgen run: %s", strerror(-rc));
+        return;
+    }
+    if (rc != 0) {
+        char cause[48];
+        if (rc > 128 && rc < 128 + 65)
+            snprintf(cause, sizeof(cause), "killed by signal %d (%s)", rc - 128,
+                     strsignal(rc - 128));
+        else
+            snprintf(cause, sizeof(cause), "exit %d", rc);
+        snprintf(s->error, sizeof(s->error), "%s%s%.140s", cause, last[0] ? ": " : "", last);
+        return;
+    }
+    char *rj = slurp(report), *rc_csv = slurp(csv);
+    char err[160];
+    if (!rj || !rc_csv)
+        snprintf(s->error, sizeof(s->error), "exit 0 but no %s", !rj ? "report" : "time series");
+    else if (!report_is_of(rj, name))
+        snprintf(s->error, sizeof(s->error),
+                 "the report is not of backend %s (does this swarmgen run know --backend?)", name);
+    else if (ctl_compare_sample_read(rj, rc_csv, c->measure, "measure", c->m.tsc_hz, s, err,
+                                     sizeof(err)) < 0)
+        snprintf(s->error, sizeof(s->error), "%s", err);
+    else
+        s->ok = true;
+    free(rj);
+    free(rc_csv);
+}
+
+static void run_line(const struct ctl_compare_sample *s, uint32_t done, uint32_t total,
+                     uint32_t reps)
+{
+    if (s->ok)
+        fprintf(stderr,
+                "swarmgen compare: [%u/%u] rep %u/%u %-7s %10.0f msg/s %10.0f pkt/s  p50 %.1f us  "
+                "p99 %.1f us\n",
+                done, total, s->rep, reps, ctl_compare_backend_name(s->backend),
+                s->v[CTL_CMP_MSGS_PER_S], s->v[CTL_CMP_PPS], s->v[CTL_CMP_P50_US],
+                s->v[CTL_CMP_P99_US]);
+    else
+        fprintf(stderr, "swarmgen compare: [%u/%u] rep %u/%u %-7s FAILED: %s\n", done, total,
+                s->rep, reps, ctl_compare_backend_name(s->backend), s->error);
+}
+
+static void remove_dir(const struct cmp *c)
+{
+    if (c->keep_dir)
+        return;
+    char path[320];
+    for (uint32_t r = 1; r <= c->reps; r++)
+        for (uint32_t b = 0; b < c->n_backends; b++) {
+            const char *name = ctl_compare_backend_name(c->backends[b]);
+            snprintf(path, sizeof(path), "%s/rep%u-%s.json", c->dir, r, name);
+            unlink(path);
+            snprintf(path, sizeof(path), "%s/rep%u-%s.csv", c->dir, r, name);
+            unlink(path);
+        }
+    unlink(c->profile);
+    rmdir(c->dir);
+}
+
+int ctl_compare_main(int argc, char **argv)
+{
+    struct cmp *c = calloc(1, sizeof(*c));
+    if (!c)
+        cli_fail("compare", "out of memory");
+    parse(c, argc, argv);
+    size_t flen = 1;
+    for (int i = 1; i < c->run_argc; i++)
+        flen += strlen(c->run_argv[i]) + 1;
+    char *flags = calloc(1, flen);
+    for (int i = 1; flags && i < c->run_argc; i++) {
+        if (i > 1)
+            strcat(flags, " ");
+        strcat(flags, c->run_argv[i]);
+    }
+    if (c->keep_dir) {
+        if (mkdir(c->keep_dir, 0755) < 0 && errno != EEXIST)
+            cli_fail("--keep", "%s: %s", c->keep_dir, strerror(errno));
+        snprintf(c->dir, sizeof(c->dir), "%s", c->keep_dir);
+    } else {
+        snprintf(c->dir, sizeof(c->dir), "/tmp/swarmgen-compare-XXXXXX");
+        if (!mkdtemp(c->dir)) {
+            fprintf(stderr, "swarmgen: compare: cannot make a temporary directory: %s\n",
+                    strerror(errno));
+            return 1;
+        }
+    }
+    if (write_profile(c) < 0) {
+        fprintf(stderr, "swarmgen: compare: cannot write %s: %s\n", c->profile, strerror(errno));
+        remove_dir(c);
+        return 1;
+    }
+    probe_machine(c);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    uint32_t total = c->reps * c->n_backends, done = 0;
+    struct ctl_compare_sample *s = calloc(total, sizeof(*s));
+    if (!s)
+        cli_fail("compare", "out of memory");
+    for (uint32_t r = 1; r <= c->reps && !stop_requested; r++)
+        for (uint32_t b = 0; b < c->n_backends && !stop_requested; b++) {
+            one_run(c, c->backends[b], r, &s[done]);
+            if (stop_requested || s[done].exit_code == 130) {
+                stop_requested = stop_requested ? stop_requested : SIGINT;
+                /* an interrupted run is not a measurement */
+                break;
+            }
+            done++;
+            run_line(&s[done - 1], done, total, c->reps);
+        }
+
+    struct ctl_compare_row rows[CTL_CMP_BACKENDS];
+    ctl_compare_rows(s, done, c->backends, c->n_backends, rows);
+    struct ctl_compare_workload w = {
+        .o = &c->o,
+        .run_flags = flags,
+        .warmup_ns = c->warmup_ns,
+        .measure_ns = c->o.duration_ns,
+        .reps = c->reps,
+        .backends = c->backends,
+        .n_backends = c->n_backends,
+    };
+    if (stop_requested)
+        printf("swarmgen compare: interrupted after %u of %u runs\n", done, total);
+    ctl_compare_print(stdout, &c->m, &w, rows, c->n_backends);
+    int status = 0;
+    for (uint32_t b = 0; b < c->n_backends; b++)
+        if (rows[b].runs_failed)
+            status = 1;
+    if (c->json_path) {
+        int rc = ctl_compare_json(c->json_path, &c->m, &w, rows, c->n_backends, s, done);
+        if (rc < 0) {
+            fprintf(stderr, "swarmgen: --json: %s: %s\n", c->json_path, strerror(-rc));
+            status = 1;
+        }
+    }
+    remove_dir(c);
+    free(s);
+    free(flags);
+    free(c->run_argv);
+    free(c);
+    return stop_requested ? 130 : status;
+}

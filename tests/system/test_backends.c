@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The same delivery test on every backend (swarmgen compare's rows): a
+ * small swarm whose every edge is a WebRTC peer connection, every
+ * connection up and every reliable routed message delivered, on DPDK's
+ * embedded ports (dpdk), on kernel UDP sockets through io_uring (uring)
+ * and on the usrsctp stack (usrsctp). Plus the uring backend's plain-UDP
+ * path and what it puts on the loopback interface. Every test checks that
+ * no process and no run image is left.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+static struct proc_result r;
+static char json[1 << 20];
+
+static void assert_nothing_left(void)
+{
+    char why[256];
+    cr_assert_eq(proc_left_by_run(r.pid, why, sizeof(why)), 0, "left: %s", why);
+}
+
+static void run_backend(const char *backend, const char *report, int timeout_s, char *const extra[])
+{
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)proc_bin("SWARMGEN_BIN");
+    argv[n++] = "run";
+    argv[n++] = "--backend";
+    argv[n++] = (char *)backend;
+    argv[n++] = "--dp";
+    argv[n++] = (char *)proc_bin(strcmp(backend, "usrsctp") == 0 ? "SWARMGEN_USRSCTP" : "SWARMGEN_DP");
+    argv[n++] = "--report";
+    argv[n++] = (char *)report;
+    argv[n++] = "--quiet";
+    for (int i = 0; extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    unlink(report);
+    proc_run(argv, timeout_s, 0, &r);
+    json[0] = '\0';
+    proc_read_file(report, json, sizeof(json));
+}
+
+static double json_in(const char *section, const char *key)
+{
+    char pat[96];
+    snprintf(pat, sizeof(pat), "\"%s\":", section);
+    const char *s = strstr(json, pat);
+    return s ? proc_json_num(s, key) : NAN;
+}
+
+/* The delivery test every backend passes. */
+static void every_reliable_message_delivered(const char *backend)
+{
+    char report[128];
+    snprintf(report, sizeof(report), "/tmp/sg-backend-%s.json", backend);
+    /* usrsctp's retransmission timer backs off past the default drain on a
+     * busy machine: every backend gets the same longer drain */
+    char *extra[] = {"--agents", "60", "--topology", "kmesh:k=4", "--traffic", "dc:rate=2000,pattern=routed",
+                     "--duration", "3s", "--drain", "10s", "--seed", "7", NULL};
+    run_backend(backend, report, 150, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    char want[64];
+    snprintf(want, sizeof(want), "\"backend\": \"%s\"", backend);
+    cr_assert(strstr(json, want), "the report names backend %s\n%s", backend, json);
+    double total = json_in("connections", "total"), up = json_in("connections", "established");
+    cr_assert(total > 0, "no connections in the report\n%s\n%s", r.out, r.err);
+    cr_assert_eq(up, total, "%g of %g connections up\n%s", up, total, json);
+    cr_assert_eq(json_in("connections", "given_up"), 0);
+    double sent = json_in("messages", "sent"), delivered = json_in("messages", "delivered");
+    cr_assert_geq(sent, 3000, "too few messages sent: %g\n%s", sent, r.out);
+    cr_assert_eq(sent, delivered, "sent %g, delivered %g\n%s", sent, delivered, json);
+    cr_assert_eq(json_in("messages", "lost"), 0);
+    cr_assert_gt(json_in("messages", "forwarded"), 0, "routed messages relayed by agents");
+    cr_assert_gt(json_in("latency_us", "p50"), 0, "latency measured");
+    assert_nothing_left();
+}
+
+Test(backends, dpdk_delivers_every_reliable_message, .timeout = 160)
+{
+    every_reliable_message_delivered("dpdk");
+}
+
+Test(backends, uring_delivers_every_reliable_message, .timeout = 160)
+{
+    every_reliable_message_delivered("uring");
+}
+
+Test(backends, usrsctp_delivers_every_reliable_message, .timeout = 160)
+{
+    if (!getenv("SWARMGEN_USRSCTP"))
+        cr_skip_test("swarmgen-usrsctp is not built");
+    every_reliable_message_delivered("usrsctp");
+}
+
+/* Plain UDP on the uring backend: every routed message arrives, each hop a
+ * datagram through the kernel; the summary names the sockets. */
+Test(backends, uring_plain_udp_delivers_every_message, .timeout = 120)
+{
+    char *extra[] = {"--agents", "100", "--topology", "kmesh:k=4", "--traffic", "udp", "--rate", "10000",
+                     "--duration", "2s", "--seed", "3", NULL};
+    run_backend("uring", "/tmp/sg-backend-uring-udp.json", 110, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    double sent = json_in("messages", "sent"), delivered = json_in("messages", "delivered");
+    cr_assert_geq(sent, 15000, "%g sent\n%s", sent, r.out);
+    cr_assert_eq(sent, delivered, "sent %g, delivered %g\n%s", sent, delivered, json);
+    cr_assert(strstr(json, "kernel UDP sockets"), "the port description names the sockets\n%s", json);
+    assert_nothing_left();
+}
+
+/* What the uring backend sends is real UDP on lo: tshark on the loopback
+ * interface sees the agents' STUN, DTLS and SCTP-in-DTLS datagrams between
+ * 127.18.0.0/15 addresses while a swarm runs. */
+Test(backends, uring_datagrams_are_on_the_loopback_interface, .timeout = 150)
+{
+    if (access("/usr/bin/tshark", X_OK) != 0) {
+        if (getenv("SWARMGEN_REQUIRE_TSHARK"))
+            cr_assert_fail("tshark is not installed");
+        cr_skip_test("tshark is not installed");
+    }
+    const char *cap = "/tmp/sg-backend-uring-lo.pcap";
+    unlink(cap);
+    char cmd[512];
+    /* dumpcap writes the capture; tshark reads it back afterwards */
+    snprintf(cmd, sizeof(cmd),
+             "timeout 20 dumpcap -q -i lo -f 'udp and not net 127.0.0.0/16' -a duration:12 -w %s >/dev/null 2>&1 & "
+             "echo $!",
+             cap);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    int cap_pid = 0;
+    cr_assert_eq(fscanf(p, "%d", &cap_pid), 1);
+    pclose(p);
+    sleep(2);
+    char *extra[] = {"--agents", "40", "--topology", "kmesh:k=4", "--traffic", "dc:rate=500", "--duration", "2s",
+                     "--seed", "9", NULL};
+    run_backend("uring", "/tmp/sg-backend-uring-cap.json", 110, extra);
+    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    char wait_cmd[64];
+    snprintf(wait_cmd, sizeof(wait_cmd), "while kill -0 %d 2>/dev/null; do sleep 0.2; done", cap_pid);
+    cr_assert_eq(system(wait_cmd), 0);
+    snprintf(cmd, sizeof(cmd),
+             "tshark -r %s --enable-heuristic stun_udp --enable-heuristic dtls_udp -Y 'stun.type == 0x0001' "
+             "2>/dev/null | wc -l", cap);
+    p = popen(cmd, "r");
+    long stun = 0;
+    cr_assert_eq(fscanf(p, "%ld", &stun), 1);
+    pclose(p);
+    cr_assert_gt(stun, 0, "STUN binding requests on lo");
+    snprintf(cmd, sizeof(cmd), "tshark -r %s --enable-heuristic stun_udp --enable-heuristic dtls_udp -Y 'dtls.handshake.type == 1' "
+             "2>/dev/null | wc -l", cap);
+    p = popen(cmd, "r");
+    long hello = 0;
+    cr_assert_eq(fscanf(p, "%ld", &hello), 1);
+    pclose(p);
+    cr_assert_geq(hello, json_in("connections", "total"), "a ClientHello per connection on lo (%ld)", hello);
+    unlink(cap);
+    assert_nothing_left();
+}
