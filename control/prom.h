@@ -43,6 +43,7 @@ struct ctl_prom_info {
     const char *phase;        /* current phase name ("connect" during the connect phase) */
     double target_rate;       /* msgs/s */
     double elapsed_s;
+    const struct ri_external *external; /* --external: the external-peer families (NULL: none) */
 };
 
 /* Parses "ADDR:PORT" ("127.0.0.1:9100", "[::1]:9100", ":9100" = 127.0.0.1),

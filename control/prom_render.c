@@ -112,6 +112,29 @@ static void connections(struct out *o, const struct ctl_snap *s)
               &s->setup[RI_SETUP_TOTAL], setup_ladder_ns, sizeof(setup_ladder_ns) / sizeof(setup_ladder_ns[0]));
 }
 
+/* The external-peer families (--external, control/external.h): the run
+ * image's EXTERNAL section as worker 0 writes it (monotonic counters). */
+static void external(struct out *o, const struct ri_external *x)
+{
+    counter(o, "swarmgen_external_sessions_total", "External WebRTC sessions the dataplane started.",
+            x->sessions);
+    counter(o, "swarmgen_external_sessions_up_total", "External sessions whose DataChannel opened.",
+            x->sessions_up);
+    counter(o, "swarmgen_external_sessions_failed_total", "External sessions that failed in set-up.",
+            x->sessions_failed);
+    put(o, "# HELP swarmgen_external_messages_total DataChannel messages of external peers, by what became of them.\n"
+           "# TYPE swarmgen_external_messages_total counter\n");
+    put(o, "swarmgen_external_messages_total{outcome=\"received\"} %llu\n", (unsigned long long)x->total.msgs_in);
+    put(o, "swarmgen_external_messages_total{outcome=\"echoed\"} %llu\n", (unsigned long long)x->total.msgs_echoed);
+    put(o, "swarmgen_external_messages_total{outcome=\"injected\"} %llu\n",
+        (unsigned long long)x->total.msgs_injected);
+    put(o, "swarmgen_external_messages_total{outcome=\"dropped\"} %llu\n", (unsigned long long)x->total.msgs_dropped);
+    histogram(o, "swarmgen_external_echo_latency_seconds",
+              "External echo: message read by the agent to its echo acknowledged by the peer "
+              "(le bounds are histogram bucket tops near a 1-2-5 ladder: exact counts).",
+              &x->latency, ladder_ns, sizeof(ladder_ns) / sizeof(ladder_ns[0]));
+}
+
 size_t ctl_prom_render(char *buf, size_t cap, const struct ctl_snap *s,
                        const struct ctl_prom_info *info)
 {
@@ -150,6 +173,8 @@ size_t ctl_prom_render(char *buf, size_t cap, const struct ctl_snap *s,
               &s->latency, ladder_ns, sizeof(ladder_ns) / sizeof(ladder_ns[0]));
     if (info->connections)
         connections(&o, s);
+    if (info->external && info->external->mode != RI_EXT_OFF)
+        external(&o, info->external);
 
     gauge(&o, "swarmgen_target_messages_per_second", "Message rate asked of the dataplane now.",
           info->target_rate);

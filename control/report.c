@@ -6,6 +6,7 @@
 
 #include "json.h"
 #include "report_conn.h"
+#include "external.h"
 #include "traffic_opts.h"
 
 static const char *const drop_names[] = {
@@ -89,6 +90,7 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
                 r->n_dests == r->opts->agents ? "all pairs" : "traffic-plan destinations only",
                 r->n_dests);
     ctl_report_conn_summary(f, r);
+    ctl_external_report_summary(f, r->external);
     fprintf(f, "  duration     %.2f s generating, %.2f s draining\n", r->duration_s, r->drain_s);
     fprintf(f, "  messages     sent %llu, delivered %llu (%.4f%%), forwarded %llu, lost %llu, avg hops %.2f\n",
             (unsigned long long)g.sent, (unsigned long long)g.delivered, g.delivery_rate * 100,
@@ -289,6 +291,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     json_obj_end(&w);
     json_kv_str(&w, "ports", r->port_desc);
     ctl_report_conn_json(&w, r);
+    ctl_external_report_json(&w, r->external);
     if (r->profile) {
         json_key(&w, "profile");
         json_obj_begin(&w);

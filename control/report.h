@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "judge.h"
+struct ctl_external;
 #include "met_stats.h"
 #include "profile.h"
 #include "sla.h"
@@ -52,6 +53,7 @@ struct ctl_run_result {
     bool connect_timed_out;          /* --setup-timeout ended it */
     uint64_t mem_conn_bytes;         /* peer-connection state in the dataplane */
     uint64_t mem_hs_bytes;           /* handshake slots */
+    const struct ctl_external *external; /* --external (control/external.h), NULL without */
 };
 
 /* The progress line of one time-series row (an interval of the run). */

@@ -13,6 +13,7 @@
 
 #include "connect.h"
 #include "dp_launch.h"
+#include "external.h"
 #include "judge.h"
 #include "netem_opts.h"
 #include "profile.h"
@@ -209,12 +210,14 @@ struct run {
     struct ctl_judgement judge;
     struct ctl_prom prom;
     bool prom_on;
+    struct ctl_external ext;       /* --external: the WHIP server and the sessions' figures */
     const char *phase_name;     /* for the Prometheus page */
     double target_rate;
 };
 
 static void run_free(struct run *x)
 {
+    ctl_external_stop(&x->ext);
     if (x->prom_on)
         ctl_prom_stop(&x->prom);
     if (x->have_graph)
@@ -345,6 +348,7 @@ static void publish_prom(struct run *x, const struct ctl_snap *s, uint32_t phase
         .phase = phase == UINT32_MAX ? "connect" : phase < x->profile.n ? x->profile.phase[phase].name : "done",
         .target_rate = rate,
         .elapsed_s = elapsed,
+        .external = x->ext.x,
     };
     ctl_prom_publish(&x->prom, s, &info);
 }
@@ -535,6 +539,7 @@ static bool drive(struct run *x, struct ri_command *cmd, const struct ri_metrics
 static void finish(struct run *x, struct ri_command *cmd, const struct ri_metrics *blocks)
 {
     x->r.interrupted = interrupted != 0;
+    ctl_external_stop(&x->ext); /* no new external sessions once the workers stop */
     ri_store(&cmd->phase, (uint32_t)RI_PHASE_STOP);
     ctl_dp_reap(&x->dp, 10000);
     struct ctl_snap *fin = &x->snap[1];
@@ -663,6 +668,9 @@ static int run_main(struct run *x, int argc, char **argv)
         return rc == -E2BIG ? 2 : 1;
     }
     r->image_bytes = x->img.size;
+    if (o->external)
+        ctl_external_prepare(ri_section(x->img.hdr, RI_SEC_EXTERNAL), o->external, o->external_max,
+                             o->external_port);
     struct ri_command *cmd = ctl_image_command(&x->img);
     cmd->rate_msgs_per_s = 0;
     cmd->active_agents = o->agents;
@@ -729,6 +737,23 @@ static int run_main(struct run *x, int argc, char **argv)
         ri_store(&cmd->phase, (uint32_t)RI_PHASE_STOP);
         ctl_dp_reap(&x->dp, 5000);
         return ready > 0 ? 130 : 1;
+    }
+    if (o->external) {
+        rc = ctl_external_start(&x->ext, ri_section(x->img.hdr, RI_SEC_EXTERNAL), ri_section(x->img.hdr, RI_SEC_AGENTS),
+                                o->agents, o->external, o->external_active, o->signal_addr, err, sizeof(err));
+        if (rc < 0) {
+            fprintf(stderr, "swarmgen: --signal %s: %s\n", o->signal_addr, err);
+            ri_store(&cmd->phase, (uint32_t)RI_PHASE_STOP);
+            ctl_dp_reap(&x->dp, 5000);
+            return rc == -EINVAL ? 2 : 1;
+        }
+        r->external = &x->ext;
+        if (!o->quiet) {
+            printf("swarmgen: external peers (%s): WHIP at http://%s/whip/agents/{0..%u}, through %s\n",
+                   o->external == RI_EXT_ROUTE ? "route" : "echo", o->signal_addr, o->agents - 1,
+                   x->ext.x->port_desc);
+            fflush(stdout);
+        }
     }
     r->tsc_hz = cmd->tsc_hz;
     r->dpdk_bytes = cmd->mem_dpdk_bytes;

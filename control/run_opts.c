@@ -79,6 +79,17 @@ static const char usage[] =
     "  --netem SPEC        network emulation: delay=10ms,jitter=2ms,loss=5%,ge=1%/20%,\n"
     "                      dup=1%,reorder=10%,rate=100Mbit; add class=NAME,share=20%\n"
     "                      for a class of links (repeat, up to 3 classes)\n"
+    "  --external MODE     let WebRTC peers outside the swarm (a browser, werift) reach agents\n"
+    "                      over WHIP (dc only): echo (their DataChannel messages come back)\n"
+    "                      | route (they enter the mesh as the agent's messages); see\n"
+    "                      docs/external_peers.md\n"
+    "  --signal ADDR:PORT  WHIP server: POST /whip/agents/ID (default 127.0.0.1:8088 with\n"
+    "                      --external; alone it means --external echo)\n"
+    "  --external-port V   DPDK vdev the kernel reaches the agents through (default\n"
+    "                      net_af_packet0,iface=sgext0: tools/external-port up)\n"
+    "  --external-setup R  our DTLS role when the offer leaves it open (actpass): active\n"
+    "                      (default, RFC 8842) | passive\n"
+    "  --external-max N    external sessions at once, 1..16 (default 16)\n"
     "  --quiet             no progress lines\n";
 
 int ctl_parse_cores(const char *s, struct ctl_run_opts *o)
@@ -210,7 +221,9 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     o->huge = -1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = ncpu > 0 ? (uint32_t)ncpu : 1;
-    bool cores_set = false, size_given = false, mbufs_given = false;
+    bool cores_set = false, size_given = false, mbufs_given = false, external_setup_given = false;
+    o->external_active = true;
+    o->external_max = RI_EXTERNAL_MAX;
     const char *dc_only_flag = NULL; /* the first dc-only flag given, for the udp check */
     struct ctl_traffic traffic;
     char terr[256];
@@ -441,6 +454,38 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
             o->pcap_path = cli_value(argc, argv, &i, "--pcap");
             if (!*o->pcap_path || strlen(o->pcap_path) >= 256)
                 cli_fail("--pcap", "expected a file name of 1..255 characters");
+        } else if (cli_is(a, "--external")) {
+            const char *s = cli_value(argc, argv, &i, "--external");
+            if (strcmp(s, "echo") == 0)
+                o->external = RI_EXT_ECHO;
+            else if (strcmp(s, "route") == 0)
+                o->external = RI_EXT_ROUTE;
+            else
+                cli_fail("--external", "'%s' is not one of echo, route", s);
+        } else if (cli_is(a, "--signal")) {
+            o->signal_addr = cli_value(argc, argv, &i, "--signal");
+            const char *colon = strrchr(o->signal_addr, ':');
+            if (!colon || !colon[1])
+                cli_fail("--signal", "'%s' is not ADDR:PORT (e.g. 127.0.0.1:8088, 0.0.0.0:8088, :8088)", o->signal_addr);
+        } else if (cli_is(a, "--external-port")) {
+            o->external_port = cli_value(argc, argv, &i, "--external-port");
+            if (!*o->external_port || strchr(o->external_port, ' ') || strlen(o->external_port) >= 256)
+                cli_fail("--external-port", "'%s' is not a DPDK vdev string (e.g. net_af_packet0,iface=sgext0)",
+                         o->external_port);
+        } else if (cli_is(a, "--external-setup")) {
+            const char *s = cli_value(argc, argv, &i, "--external-setup");
+            if (strcmp(s, "active") == 0)
+                o->external_active = true;
+            else if (strcmp(s, "passive") == 0)
+                o->external_active = false;
+            else
+                cli_fail("--external-setup", "'%s' is not one of active, passive", s);
+            external_setup_given = true;
+        } else if (cli_is(a, "--external-max")) {
+            const char *s = cli_value(argc, argv, &i, "--external-max");
+            if (cli_parse_u64(s, 1, RI_EXTERNAL_MAX, &v) < 0)
+                cli_fail("--external-max", "'%s' is not a session count in 1..%d", s, RI_EXTERNAL_MAX);
+            o->external_max = (uint32_t)v;
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = true;
         } else {
@@ -454,6 +499,32 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
         o->mbufs_per_worker = 32768; /* datagrams of many connections in flight on the loopback ring and hand-offs */
     if (o->pcap_count && !o->pcap_path)
         cli_fail("--pcap-count", "needs --pcap FILE");
+    if (o->backend != RI_BACKEND_DPDK && o->n_ports)
+        cli_fail("--port", "only with --backend dpdk (the %s backend uses kernel UDP sockets on loopback)",
+                 o->backend == RI_BACKEND_URING ? "uring" : "usrsctp");
+    if (o->backend == RI_BACKEND_USRSCTP && o->traffic != RI_TRAFFIC_DC)
+        cli_fail("--backend", "usrsctp carries DataChannels: it needs --traffic dc");
+    if (o->backend == RI_BACKEND_USRSCTP) {
+        const char *no = o->media ? "--media" : o->n_netem ? "--netem" : o->pcap_path ? "--pcap" : NULL;
+        if (no)
+            cli_fail(no, "not with --backend usrsctp (its stack carries DataChannels only, on kernel sockets)");
+    }
     if (o->pcap_path && !o->pcap_count)
         o->pcap_count = 1000;
+    if (o->signal_addr && o->external == RI_EXT_OFF)
+        o->external = RI_EXT_ECHO;
+    if (o->external == RI_EXT_OFF) {
+        if (o->external_port || external_setup_given || o->external_max != RI_EXTERNAL_MAX)
+            cli_fail(o->external_port ? "--external-port" : external_setup_given ? "--external-setup" : "--external-max",
+                     "only with --external echo|route or --signal");
+    } else {
+        if (o->traffic != RI_TRAFFIC_DC)
+            cli_fail("--external", "needs --traffic dc (external peers speak WebRTC DataChannels)");
+        if (o->backend != RI_BACKEND_DPDK)
+            cli_fail("--external", "only with --backend dpdk (the external port is a DPDK port)");
+        if (!o->signal_addr)
+            o->signal_addr = CTL_SIGNAL_ADDR_DEFAULT;
+        if (!o->external_port)
+            o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
+    }
 }

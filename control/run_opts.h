@@ -66,7 +66,16 @@ struct ctl_run_opts {
     uint32_t n_netem;        /* classes used; [0] is the global class */
     struct ri_netem netem[RI_NETEM_CLASSES];
     uint32_t threads;        /* control-side threads for analysis/routing */
+    /* external WebRTC peers (control/external.h) */
+    uint8_t external;        /* enum ri_ext_mode; RI_EXT_OFF without --external/--signal */
+    const char *signal_addr; /* --signal ADDR:PORT of the WHIP server */
+    const char *external_port; /* --external-port VDEV */
+    bool external_active;    /* --external-setup: our DTLS role for an actpass offer (true: active) */
+    uint32_t external_max;   /* --external-max: sessions at once */
 };
+
+#define CTL_EXTERNAL_PORT_DEFAULT "net_af_packet0,iface=sgext0"
+#define CTL_SIGNAL_ADDR_DEFAULT "127.0.0.1:8088"
 
 /* Parses argv (argv[0] is "run"). Exits 2 with one line on bad input;
  * prints usage and exits 0 on --help. */

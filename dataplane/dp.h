@@ -27,6 +27,8 @@
 #include "run_image.h"
 
 struct dp_conns;
+struct dp_external;
+struct dp_uring;
 struct sig_keypair;
 
 #define DP_MAX_BURST 64
@@ -112,10 +114,13 @@ struct dp_ctx {
     uint16_t n_ports;
     uint16_t port[DP_MAX_PORTS];
     bool embedded;          /* one net_ring loopback port per worker */
+    bool uring;             /* --backend uring: no ports, kernel UDP sockets (dp_uring.c) */
+    uint16_t *uring_ports;  /* its sockets' ports: [2e] agent a's, [2e + 1] agent b's */
     struct rte_ring *loop_ring[RI_MAX_WORKERS]; /* their rings */
     struct rte_ring *handoff[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] frames */
     struct rte_ring *msg_ring[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] agent messages (traffic dc) */
     struct sig_keypair *sig_keys;  /* every agent's, with cfg.sign */
+    struct dp_external *external;  /* --external: the kernel-visible port and its sessions (worker 0) */
 
     uint32_t n_workers;
     struct dp_worker *worker[RI_MAX_WORKERS];

@@ -688,6 +688,38 @@ void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t 
     }
 }
 
+int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint8_t *msg, uint32_t len, uint64_t tsc)
+{
+    const struct ri_config *cfg = ctx->cfg;
+    struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
+    uint32_t src = rte_be_to_cpu_32(h->src), dst = rte_be_to_cpu_32(h->dst);
+    if (len < DP_MSG_HDR_LEN || len > 65535 || (cfg->sign && len < DP_MSG_HDR_LEN + SIG_BYTES) ||
+        src >= cfg->n_agents || dst >= cfg->n_agents || src == dst)
+        return -EINVAL;
+    uint32_t off = ctx->adj_off[src], deg = ctx->adj_off[src + 1] - off, slot = 0xffff;
+    int32_t di = ctx->dest_index[dst];
+    if (cfg->pattern == RI_PATTERN_ROUTED && di >= 0)
+        slot = ctx->routes[(size_t)src * cfg->n_dests + (uint32_t)di];
+    for (uint32_t i = 0; slot == 0xffff && i < deg; i++) /* a neighbour, without routes */
+        if (ctx->adj[off + i] == dst)
+            slot = i;
+    if (slot == 0xffff)
+        return -ENOENT;
+    h->magic = rte_cpu_to_be_32(DP_MSG_MAGIC);
+    h->version = DP_MSG_VERSION;
+    h->hops = 0;
+    h->length = rte_cpu_to_be_16((uint16_t)len);
+    h->seq = rte_cpu_to_be_64(rte_be_to_cpu_64(h->seq) & ~(SEQ_ECHO_REPLY | SEQ_SIGNED | DP_MSG_SEQ_DUPLICATE));
+    h->tsc = rte_cpu_to_be_64(tsc);
+    if (cfg->sign) {
+        h->seq |= rte_cpu_to_be_64(SEQ_SIGNED);
+        sig_sign(&ctx->sig_keys[src], msg, len - SIG_BYTES, msg + len - SIG_BYTES);
+    }
+    ADD(wk->m->live.msgs_sent, 1);
+    send_msg(ctx, wk, src, ctx->adj_edge[off + slot], msg, len, dp_conn_ns(ctx, wk->conns, tsc));
+    return 0;
+}
+
 /* ---- set-up and teardown of the table --------------------------------- */
 
 int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, size_t errlen)

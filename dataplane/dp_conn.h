@@ -123,6 +123,16 @@ void dp_conns_flush_handoff(const struct dp_ctx *ctx, struct dp_worker *wk);
 /* A message handed over by another worker (an mbuf from ctx->msg_ring). */
 void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint64_t tsc);
 
+/* Sends agent message `msg` (len bytes, a dp_msg.h header first whose src
+ * and dst are set; the rest of the header is filled here: magic, version,
+ * hops 0, length, send TSC, the signature with cfg.sign over the last 64
+ * bytes) from its source into the mesh: the routing table's first hop
+ * (routed), else dst must be a neighbour. Counted as sent (msgs_sent);
+ * its delivery like any other message. For messages from outside the
+ * swarm (dp_external.h, --external route). Returns 0, -EINVAL (bad size
+ * or agent ids) or -ENOENT (no route to dst); nothing is counted then. */
+int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint8_t *msg, uint32_t len, uint64_t tsc);
+
 /* Writes the key log of every worker (main thread, workers stopped). */
 int dp_keylog_write(const struct dp_ctx *ctx, char *err, size_t errlen);
 

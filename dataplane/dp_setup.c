@@ -14,10 +14,12 @@
 #include <rte_eal.h>
 
 #include "dp_conn.h"
+#include "dp_external.h"
 #include "dp_internal.h"
 #include "dp_msg.h"
 #include "dp_netem.h"
 #include "dp_pcap.h"
+#include "dp_uring.h"
 #include "sig.h"
 
 #define RX_DESC 1024
@@ -386,17 +388,22 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
         rc = setup_rings(ctx, err, errlen);
     if (rc == 0)
         rc = setup_workers(ctx, err, errlen);
+    if (rc == 0 && ctx->uring)
+        rc = setup_uring(ctx, err, errlen);
     if (rc == 0)
         rc = dp_netem_init(ctx, err, errlen);
     if (rc == 0)
         rc = dp_pcap_init(ctx, err, errlen);
     if (rc == 0 && ctx->cfg->traffic == RI_TRAFFIC_DC)
         rc = setup_connections(ctx, err, errlen);
+    if (rc == 0)
+        rc = dp_external_init(ctx, err, errlen);
     return rc;
 }
 
 void dp_teardown(struct dp_ctx *ctx)
 {
+    dp_external_free(ctx);
     for (uint16_t i = 0; i < ctx->n_ports; i++) {
         rte_eth_dev_stop(ctx->port[i]);
         rte_eth_dev_close(ctx->port[i]);

@@ -16,11 +16,13 @@
 #include <rte_prefetch.h>
 
 #include "dp_conn.h"
+#include "dp_external.h"
 #include "dp_internal.h"
 #include "dp_msg.h"
 #include "dp_rng.h"
 #include "dp_netem.h"
 #include "dp_pcap.h"
+#include "dp_uring.h"
 
 volatile bool dp_stop;
 
@@ -458,6 +460,8 @@ int dp_worker_loop(void *arg)
             did_work |= wk->m->live.msgs_sent != before;
         }
         if (wk->conns) {
+            if (ctx->external && wk->idx == 0) /* --external: the sessions live on worker 0 */
+                did_work |= dp_external_poll(ctx, wk, now);
             did_work |= dp_conns_poll(ctx, wk, now);
             dp_conns_flush_handoff(ctx, wk);
         }
@@ -465,11 +469,17 @@ int dp_worker_loop(void *arg)
             flush_tx(wk);
         for (uint32_t to = 0; to < ctx->n_workers; to++)
             flush_out(ctx, wk, to);
+        if (wk->ur)
+            dp_uring_submit(wk);
     }
     flush_tx(wk);
     for (uint32_t to = 0; to < ctx->n_workers; to++)
         flush_out(ctx, wk, to);
+    if (ctx->external && wk->idx == 0)
+        dp_external_finish(ctx, wk, rte_rdtsc());
     if (wk->conns)
         dp_conns_flush_handoff(ctx, wk);
+    if (wk->ur)
+        dp_uring_submit(wk);
     return 0;
 }

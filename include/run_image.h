@@ -19,6 +19,9 @@
  *   COMMAND    struct ri_command                   phase/targets from control,
  *                                                  state/figures from the dataplane
  *   METRICS    struct ri_metrics[n_workers]        one block per worker lcore
+ *   EXTERNAL   struct ri_external                  external WebRTC peers (--external):
+ *                                                  session requests from control,
+ *                                                  their state and figures from worker 0
  *
  * Time model: the dataplane stamps messages with its TSC and reports
  * tsc_hz; control never interprets TSC values except through that rate.
@@ -43,7 +46,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 2u
+#define RI_VERSION 3u
 #define RI_MAX_WORKERS 64
 #define RI_ALIGN 64u
 
@@ -59,6 +62,7 @@ enum ri_section_id {
     RI_SEC_ROUTES,
     RI_SEC_COMMAND,
     RI_SEC_METRICS,
+    RI_SEC_EXTERNAL,
     RI_SEC_COUNT
 };
 
@@ -308,6 +312,102 @@ struct ri_metrics {
     alignas(RI_ALIGN) struct met_hist snap_setup[RI_SETUP_HISTS];
 };
 
+/* External WebRTC peers (--external): a browser or another stack reaches a
+ * simulated agent over a kernel-visible DPDK port; control answers its
+ * WHIP offer and hands the session to the dataplane through a slot.
+ *
+ * Each slot field has one writer. Control fills a slot's request fields,
+ * then stores a new `seq` with release: the dataplane (worker 0) sees it
+ * with an acquire load, starts the session and publishes `dp_seq = seq`
+ * and `dp_state`. Control asks for the end with `close_seq = seq`; the
+ * dataplane ends it and sets dp_state CLOSED (or FAILED/CLOSED on its
+ * own when the peer goes away). A slot is free for control again when
+ * dp_seq == seq and dp_state is IDLE, CLOSED or FAILED. */
+#define RI_EXTERNAL_MAX 16
+#define RI_EXTERNAL_LOG 64        /* ended sessions kept for the report */
+#define RI_EXTERNAL_PORT_BASE 47000u /* slot i's UDP port on the agent's address */
+
+enum ri_ext_mode {
+    RI_EXT_OFF = 0,
+    RI_EXT_ECHO = 1,  /* every DataChannel message goes back on the same channel */
+    RI_EXT_ROUTE = 2, /* every message becomes an agent message from that agent into the mesh */
+};
+
+enum ri_ext_dp_state {
+    RI_EXT_IDLE = 0,
+    RI_EXT_CONNECTING = 1, /* ICE / DTLS / SCTP / DataChannel */
+    RI_EXT_UP = 2,         /* the peer's DataChannel is open */
+    RI_EXT_CLOSED = 3,     /* closed by either side */
+    RI_EXT_FAILED = 4,     /* set-up failed or timed out (fail_stage) */
+};
+
+/* Figures of one session (or all of them), written by the dataplane. */
+struct ri_ext_stats {
+    uint64_t msgs_in;       /* DataChannel messages from the peer */
+    uint64_t msgs_echoed;   /* sent back (echo) */
+    uint64_t msgs_injected; /* injected into the mesh as agent messages (route) */
+    uint64_t msgs_dropped;  /* echo backlog full, or not injectable */
+    uint64_t bytes_in, bytes_out; /* DataChannel message bytes */
+    uint64_t frames_in, frames_out; /* UDP datagrams on the external port */
+    /* our SCTP association of the session, folded in when it ends */
+    uint64_t sctp_data_chunks_out, sctp_retransmissions, sctp_fast_retransmits, sctp_t3_timeouts;
+};
+
+struct ri_ext_slot {
+    /* control -> dataplane: the request, then `seq` (release) */
+    alignas(RI_ALIGN) uint32_t seq; /* request number, 0 never used */
+    uint32_t close_seq;             /* == seq: control closed the session (WHIP DELETE) */
+    uint32_t agent;                 /* the simulated agent the peer reaches */
+    uint16_t port;                  /* our UDP port on the agent's address (the answer's candidate) */
+    uint8_t dtls_client;            /* 1: our answer says setup:active (we are the DTLS client) */
+    uint8_t reserved0;
+    char local_ufrag[36], local_pwd[68];   /* ours, from the answer */
+    char remote_ufrag[36], remote_pwd[68]; /* the offer's */
+    uint8_t remote_fp[32];          /* the offer's sha-256 certificate fingerprint */
+    /* dataplane -> control */
+    alignas(RI_ALIGN) uint32_t dp_seq; /* the request the fields below describe */
+    uint32_t dp_state;              /* enum ri_ext_dp_state (release) */
+    uint32_t fail_stage;            /* enum ri_stage when FAILED */
+    uint32_t peer_ip;               /* learned from its first datagram, host byte order */
+    uint16_t peer_port;
+    uint16_t reserved1;
+    uint32_t reserved2;
+    uint64_t setup_ns;              /* first datagram to DataChannel open */
+    struct ri_ext_stats s;          /* this session */
+};
+
+/* One ended session, as the report lists it. */
+struct ri_ext_log {
+    uint32_t agent, slot;
+    uint32_t state;                 /* CLOSED or FAILED */
+    uint32_t fail_stage;
+    uint8_t dtls_client, closed_by_peer, reserved[6];
+    uint64_t setup_ns, duration_ns;
+    struct ri_ext_stats s;
+};
+
+struct ri_external {
+    /* control -> dataplane, written before it starts */
+    uint32_t mode;                  /* enum ri_ext_mode; RI_EXT_OFF: none of this is used */
+    uint32_t n_slots;               /* <= RI_EXTERNAL_MAX */
+    char port[256];                 /* DPDK vdev string of the kernel-visible port */
+    /* dataplane -> control, written before READY */
+    uint8_t fingerprint[32];        /* sha-256 of the certificate external sessions use */
+    uint8_t mac[6];                 /* the port's MAC (proxy ARP answers with it) */
+    uint8_t reserved[2];
+    uint32_t port_id;
+    char port_desc[128];
+    /* dataplane (worker 0) -> control, at any time; final after DONE */
+    alignas(RI_ALIGN) struct ri_ext_stats total;
+    uint64_t sessions, sessions_up, sessions_failed, sessions_closed;
+    uint64_t arp_replies, frames_foreign; /* ARP requests answered; frames that were not ours */
+    uint32_t log_n;                 /* entries of log written (release), at most RI_EXTERNAL_LOG */
+    uint32_t reserved3;
+    struct ri_ext_log log[RI_EXTERNAL_LOG];
+    alignas(RI_ALIGN) struct met_hist latency; /* echo: message in -> its echo acknowledged (ns) */
+    alignas(RI_ALIGN) struct ri_ext_slot slot[RI_EXTERNAL_MAX];
+};
+
 /* Returns a pointer to section `id` of a mapped image. */
 static inline void *ri_section(const struct ri_header *h, enum ri_section_id id)
 {
@@ -348,7 +448,8 @@ static inline int ri_check(const void *map, uint64_t len)
         h->sec[RI_SEC_DESTS].size < d * 4 || h->sec[RI_SEC_DEST_INDEX].size < n * 4 ||
         h->sec[RI_SEC_ROUTES].size < n * d * 2 ||
         h->sec[RI_SEC_COMMAND].size < sizeof(struct ri_command) ||
-        h->sec[RI_SEC_METRICS].size < c->n_workers * sizeof(struct ri_metrics))
+        h->sec[RI_SEC_METRICS].size < c->n_workers * sizeof(struct ri_metrics) ||
+        h->sec[RI_SEC_EXTERNAL].size < sizeof(struct ri_external))
         return -ERANGE;
     return 0;
 }

@@ -123,13 +123,25 @@ Test(run_cli, dc_only_flags_and_sizes_that_do_not_fit_the_traffic)
     expect_combo_error("--sign", (char *[]){"--traffic", "dc:size=64", "--sign", NULL});
 }
 
+Test(run_cli, bad_backend_and_what_the_kernel_backends_refuse)
+{
+    expect_usage_error("--backend", "xdp");
+    expect_usage_error("--backend", "");
+    expect_combo_error("--port", (char *[]){"--backend", "uring", "--port", "net_null0", NULL});
+    expect_combo_error("--port", (char *[]){"--port", "net_null0", "--backend", "usrsctp", NULL});
+    expect_combo_error("--backend", (char *[]){"--backend", "usrsctp", "--traffic", "udp", NULL});
+    expect_combo_error("--media", (char *[]){"--backend", "usrsctp", "--media", "audio", NULL});
+    expect_combo_error("--netem", (char *[]){"--netem", "delay=1ms", "--backend", "usrsctp", NULL});
+    expect_combo_error("--external", (char *[]){"--backend", "uring", "--external", "echo", NULL});
+}
+
 Test(run_cli, help_lists_the_connection_flags_and_the_new_defaults)
 {
     char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "run", "--help", NULL};
     proc_run(argv, 10, 0, &r);
     cr_assert_eq(r.exit_code, 0);
     const char *want[] = {"--traffic T", "--media M", "--sign", "--keylog FILE", "--setup-cap N",
-                          "--setup-attempts N", "--setup-timeout D", "--sctp-bufs N",
+                          "--setup-attempts N", "--setup-timeout D", "--sctp-bufs N", "--backend B",
                           "(2..131070, default 1000)", "(default kmesh:k=8)", "(default 20000)", "(default dc)"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_assert_not_null(strstr(r.out, want[i]), "help lacks '%s':\n%s", want[i], r.out);

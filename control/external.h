@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * external: the control side of external WebRTC peers (--external). Serves
+ * WHIP (control/signaling.h) once the dataplane is READY: an offer for
+ * /whip/agents/{id} takes a free slot of the run image's EXTERNAL section,
+ * gets fresh ICE credentials (getrandom), is written into the slot and
+ * published (include/run_image.h has the protocol); the answer carries the
+ * fingerprint of the certificate the dataplane published, the agent's
+ * address and the slot's port as the one host candidate, and a=ice-lite.
+ * DELETE asks the dataplane to close the session. The figures the
+ * dataplane writes into the section become the report's `external`
+ * object and a summary line.
+ *
+ * Threads: ctl_external_start/stop and the report functions run on the
+ * main thread; the ops run on the signaling thread, which is the only
+ * writer of the slots' control fields while the server runs.
+ */
+#ifndef SWARMGEN_CONTROL_EXTERNAL_H
+#define SWARMGEN_CONTROL_EXTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "run_image.h"
+#include "signaling.h"
+
+struct ctl_external {
+    struct ri_external *x; /* the image's section */
+    const struct ri_agent *agents;
+    uint32_t n_agents;
+    uint8_t mode;         /* enum ri_ext_mode */
+    bool prefer_active;   /* --external-setup: our role for an actpass offer */
+    char signal_addr[64]; /* as given (--signal) */
+    uint16_t signal_port; /* bound */
+    struct ctl_signal *sig;
+    struct ctl_signal_stats sig_stats; /* taken at stop */
+    /* signaling thread only */
+    uint32_t next_seq;
+    bool open[RI_EXTERNAL_MAX]; /* the slot's session has a WHIP resource not yet deleted */
+};
+
+/* Writes the section's request half before the dataplane starts: mode,
+ * slots, port vdev string. `port` must fit 255 characters. */
+void ctl_external_prepare(struct ri_external *x, uint8_t mode, uint32_t n_slots, const char *port);
+
+/* Starts the WHIP server on `addr` ("ADDR:PORT") for the image's section
+ * `x` (the dataplane READY: its fingerprint published). 0, or a negative
+ * errno with the reason in err (-EINVAL: a bad address). */
+int ctl_external_start(struct ctl_external *e, struct ri_external *x, const struct ri_agent *agents,
+                       uint32_t n_agents, uint8_t mode, bool prefer_active, const char *addr,
+                       char *err, size_t errlen);
+
+/* Stops the server (joins its thread) and closes every session still
+ * open (the dataplane ends them when it sees close_seq). Idempotent. */
+void ctl_external_stop(struct ctl_external *e);
+
+/* The `external` object of the JSON report (nothing when e is NULL or
+ * external peers are off). Reads the section: call after the dataplane
+ * stopped for final figures. */
+void ctl_external_report_json(struct json_writer *w, const struct ctl_external *e);
+
+/* The summary line `external` (nothing when e is NULL). */
+void ctl_external_report_summary(FILE *f, const struct ctl_external *e);
+
+/* ICE credentials: `ufrag` of 8 and `pwd` of 24 characters of the ICE
+ * alphabet (ALPHA / DIGIT / "+" / "/"), NUL-terminated, from getrandom
+ * (from `fallback` mixed with the time when getrandom fails). Thread-safe. */
+void ctl_external_credentials(char ufrag[9], char pwd[25], uint64_t fallback);
+
+#endif

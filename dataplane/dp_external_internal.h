@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_external_internal: the state of dp_external.c, for its tests
+ * (tests/dataplane/test_external.c) and nothing else.
+ */
+#ifndef SWARMGEN_DP_EXTERNAL_INTERNAL_H
+#define SWARMGEN_DP_EXTERNAL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "dp_external.h"
+#include "dp_pc.h"
+#include "run_image.h"
+
+#define EXT_NS_BASE 1000000000ull  /* engines never see a `now` of 0 */
+#define EXT_MSG_MAX (256u * 1024u) /* SCTP's largest message */
+#define EXT_STREAMS 16
+#define EXT_BURST   32
+#define EXT_TX      256
+#define EXT_RX_DESC 1024
+#define EXT_TX_DESC 1024
+
+struct ext_mark {
+    uint64_t end; /* sent_bytes once this echo was queued */
+    uint64_t t;   /* ns, when its message was read */
+};
+
+struct ext_session {
+    uint32_t seq; /* request being served, 0 none */
+    bool running, have_pc, up;
+    bool closed_by_peer;
+    uint8_t peer_mac[6];
+    rte_be32_t peer_ip; /* as on the wire */
+    rte_be16_t peer_port;
+    uint32_t agent, agent_ip;
+    uint16_t port;
+    bool dtls_client;
+    char lufrag[36], lpwd[68], rufrag[36], rpwd[68];
+    uint8_t rfp[32];
+    uint64_t t_req, t_first; /* ns */
+    struct dp_pc pc;
+    void *sctp_mem;
+    uint8_t *msg; /* a message read and not yet echoed (pending_len bytes) */
+    uint32_t pending_len;
+    uint64_t pending_t;
+    uint64_t sent_bytes; /* echoed bytes handed to SCTP */
+    struct ext_mark marks[DP_EXT_MARKS];
+    uint32_t m_head, m_n;
+    uint64_t route_seq;
+};
+
+struct dp_external {
+    struct ri_external *x;
+    uint32_t n_slots;
+    uint16_t port_id;
+    bool port_started;
+    char vdev_name[64];
+    struct rte_ether_addr mac;
+    struct dtls_cert cert;
+    bool have_cert;
+    struct dtls_hs_pool hs;
+    void *pool_mem;
+    struct sctp_pool *pool;
+    struct ext_session *sess; /* n_slots */
+    uint64_t tsc0;
+    uint32_t passes;
+    uint16_t ip_id;
+    uint32_t n_tx;
+    struct rte_mbuf *tx[EXT_TX];
+    uint8_t dgram[2048];
+};
+
+#endif

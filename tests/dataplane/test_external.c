@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_external: the kernel-visible port of external peers, on a net_ring
+ * loopback vdev in the dc harness (one worker, a ring of 8 agents):
+ * proxy ARP answers, foreign frames counted by reason, the slot protocol
+ * with control (request, adoption, close, set-up timeout) and an ICE check
+ * from a peer answered to where it came from.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <rte_arp.h>
+
+#include "dp_external.h"
+#include "dp_external_internal.h"
+#include "dp_harness.h"
+#include "external.h"
+#include "ice.h"
+
+static struct dp_harness h;
+static struct ri_external *x;
+static struct dp_external *ext;
+
+static const uint8_t peer_mac[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+#define PEER_IP 0xc613fffeu /* 198.19.255.254 */
+
+static void setup(void)
+{
+    cr_assert_eq(dp_harness_init_dc(&h, NULL), 0);
+    x = ri_section(h.ctx.img, RI_SEC_EXTERNAL);
+    ctl_external_prepare(x, RI_EXT_ECHO, 2, "net_ring_sgext0");
+    char err[256];
+    cr_assert_eq(dp_external_init(&h.ctx, err, sizeof(err)), 0, "%s", err);
+    ext = h.ctx.external;
+    ext->tsc0 = 0; /* the harness's fake TSC */
+    h.tsc = 1000;
+}
+
+static void teardown(void)
+{
+    dp_external_free(&h.ctx);
+    dp_harness_fini_dc(&h);
+}
+
+TestSuite(external, .init = setup, .fini = teardown, .timeout = 60);
+
+static uint32_t agent_ip(uint32_t a)
+{
+    return h.ctx.agents[a].ip;
+}
+
+static struct rte_mbuf *arp_request(uint32_t target_ip)
+{
+    uint8_t f[RTE_ETHER_HDR_LEN + sizeof(struct rte_arp_hdr)];
+    memset(f, 0, sizeof(f));
+    struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+    memset(eth->dst_addr.addr_bytes, 0xff, 6);
+    memcpy(eth->src_addr.addr_bytes, peer_mac, 6);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+    struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
+    a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+    a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    a->arp_hlen = 6;
+    a->arp_plen = 4;
+    a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+    memcpy(a->arp_data.arp_sha.addr_bytes, peer_mac, 6);
+    a->arp_data.arp_sip = rte_cpu_to_be_32(PEER_IP);
+    a->arp_data.arp_tip = rte_cpu_to_be_32(target_ip);
+    return dp_harness_raw(&h, f, sizeof(f));
+}
+
+/* An IPv4/UDP frame from the peer (port 40000) to ip:port carrying `len` bytes. */
+static struct rte_mbuf *udp_frame(uint32_t ip, uint16_t port, const uint8_t *payload, uint16_t len,
+                                  uint8_t proto)
+{
+    uint8_t f[2048];
+    struct dp_frame *fr = (struct dp_frame *)f;
+    dp_frame_write_l234(fr, 0, 1, PEER_IP, ip, 40000, port, len, 7);
+    memcpy(fr->eth.src_addr.addr_bytes, peer_mac, 6);
+    fr->ip.next_proto_id = proto;
+    fr->ip.hdr_checksum = 0;
+    fr->ip.hdr_checksum = rte_ipv4_cksum(&fr->ip);
+    memcpy(f + DP_FRAME_HDR_LEN, payload, len);
+    return dp_harness_raw(&h, f, (uint16_t)(DP_FRAME_HDR_LEN + len));
+}
+
+static void rx(struct rte_mbuf *m)
+{
+    cr_assert_not_null(m);
+    dp_external_rx(&h.ctx, h.wk, m, h.tsc);
+}
+
+/* Polls as worker 0 does, enough passes for the slots to be looked at. */
+static void passes(void)
+{
+    for (int i = 0; i < DP_EXT_POLL_PASSES; i++)
+        dp_external_poll(&h.ctx, h.wk, h.tsc);
+}
+
+static void free_tx(void)
+{
+    for (uint32_t i = 0; i < ext->n_tx; i++)
+        rte_pktmbuf_free(ext->tx[i]);
+    ext->n_tx = 0;
+}
+
+Test(external, arp_request_for_an_agent_is_answered_with_the_port_mac)
+{
+    rx(arp_request(agent_ip(3)));
+    cr_assert_eq(ext->n_tx, 1);
+    const uint8_t *f = rte_pktmbuf_mtod(ext->tx[0], const uint8_t *);
+    const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)f;
+    const struct rte_arp_hdr *a = (const struct rte_arp_hdr *)(eth + 1);
+    cr_assert_eq(ext->tx[0]->data_len, RTE_ETHER_HDR_LEN + sizeof(struct rte_arp_hdr));
+    cr_assert_arr_eq(eth->dst_addr.addr_bytes, peer_mac, 6);
+    cr_assert_arr_eq(eth->src_addr.addr_bytes, x->mac, 6);
+    cr_assert_eq(eth->ether_type, rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP));
+    cr_assert_eq(a->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REPLY));
+    cr_assert_arr_eq(a->arp_data.arp_sha.addr_bytes, x->mac, 6);
+    cr_assert_eq(a->arp_data.arp_sip, rte_cpu_to_be_32(agent_ip(3)));
+    cr_assert_arr_eq(a->arp_data.arp_tha.addr_bytes, peer_mac, 6);
+    cr_assert_eq(a->arp_data.arp_tip, rte_cpu_to_be_32(PEER_IP));
+    cr_assert_eq(x->arp_replies, 1);
+    cr_assert_eq(x->frames_foreign, 0);
+    free_tx();
+}
+
+Test(external, arp_for_an_address_outside_the_agents_is_counted_not_answered)
+{
+    rx(arp_request(h.ctx.cfg->ip_base + 1 + h.ctx.cfg->n_agents)); /* one past the last agent */
+    rx(arp_request(PEER_IP));
+    cr_assert_eq(ext->n_tx, 0);
+    cr_assert_eq(x->arp_replies, 0);
+    cr_assert_eq(x->frames_foreign, 2);
+    cr_assert_eq(h.wk->m->live.drops[RI_DROP_NOT_IPV4], 2);
+}
+
+Test(external, foreign_frames_are_counted_by_reason)
+{
+    uint8_t p[16] = {0xff};
+    uint8_t v6[64] = {0};
+    struct rte_ether_hdr *eth = (struct rte_ether_hdr *)v6;
+    memcpy(eth->src_addr.addr_bytes, peer_mac, 6);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+    rx(dp_harness_raw(&h, v6, sizeof(v6)));                                       /* not_ipv4 */
+    rx(udp_frame(agent_ip(2), RI_EXTERNAL_PORT_BASE, p, sizeof(p), IPPROTO_TCP)); /* not_udp */
+    rx(udp_frame(agent_ip(2), RI_EXTERNAL_PORT_BASE, p, sizeof(p),
+                 IPPROTO_UDP));                                  /* no session: unknown_flow */
+    rx(udp_frame(agent_ip(2), 5000, p, sizeof(p), IPPROTO_UDP)); /* not a slot port */
+    rx(dp_harness_raw(&h, v6, 10));                              /* truncated */
+    const uint64_t *d = h.wk->m->live.drops;
+    cr_assert_eq(d[RI_DROP_NOT_IPV4], 1);
+    cr_assert_eq(d[RI_DROP_NOT_UDP], 1);
+    cr_assert_eq(d[RI_DROP_UNKNOWN_FLOW], 2);
+    cr_assert_eq(d[RI_DROP_TRUNCATED], 1);
+    cr_assert_eq(x->frames_foreign, 5);
+    cr_assert_eq(ext->n_tx, 0);
+}
+
+/* What control's open does: the request, then seq with release. */
+static void request(uint32_t slot, uint32_t seq, uint32_t agent)
+{
+    struct ri_ext_slot *sl = &x->slot[slot];
+    sl->agent = agent;
+    sl->port = (uint16_t)(RI_EXTERNAL_PORT_BASE + slot);
+    sl->dtls_client = 1;
+    snprintf(sl->local_ufrag, sizeof(sl->local_ufrag), "ourufrag");
+    snprintf(sl->local_pwd, sizeof(sl->local_pwd), "our-password-0123456789");
+    snprintf(sl->remote_ufrag, sizeof(sl->remote_ufrag), "peer");
+    snprintf(sl->remote_pwd, sizeof(sl->remote_pwd), "peer-password-0123456789");
+    memset(sl->remote_fp, 0xab, 32);
+    ri_store(&sl->seq, seq);
+}
+
+Test(external, a_request_is_adopted_closed_and_logged)
+{
+    struct ri_ext_slot *sl = &x->slot[1];
+    request(1, 5, 4);
+    passes();
+    cr_assert_eq(ri_load(&sl->dp_seq), 5);
+    cr_assert_eq(ri_load(&sl->dp_state), RI_EXT_CONNECTING);
+    cr_assert_eq(x->sessions, 1);
+    ri_store(&sl->close_seq, 5);
+    passes();
+    cr_assert_eq(ri_load(&sl->dp_state), RI_EXT_CLOSED);
+    cr_assert_eq(ri_load(&x->log_n), 1);
+    cr_assert_eq(x->log[0].agent, 4);
+    cr_assert_eq(x->log[0].slot, 1);
+    cr_assert_eq(x->log[0].state, RI_EXT_CLOSED);
+    cr_assert_eq(x->sessions_closed, 1);
+    /* the slot serves the next request */
+    request(1, 6, 2);
+    passes();
+    cr_assert_eq(ri_load(&sl->dp_seq), 6);
+    cr_assert_eq(ri_load(&sl->dp_state), RI_EXT_CONNECTING);
+}
+
+Test(external, a_session_not_up_in_time_fails_in_ice)
+{
+    request(0, 1, 3);
+    passes();
+    h.tsc += DP_EXT_SETUP_NS + 1000000;
+    passes();
+    cr_assert_eq(ri_load(&x->slot[0].dp_state), RI_EXT_FAILED);
+    cr_assert_eq(x->slot[0].fail_stage, RI_STAGE_ICE);
+    cr_assert_eq(x->sessions_failed, 1);
+    cr_assert_eq(x->log[0].state, RI_EXT_FAILED);
+}
+
+Test(external, an_ice_check_is_answered_to_the_peer_from_the_agent)
+{
+    request(0, 1, 3);
+    passes();
+    /* the peer: a full, controlling ICE agent with the offer's credentials */
+    struct ice_agent peer;
+    struct ice_config ic = {ICE_CONTROLLING,
+                            false,
+                            42,
+                            100,
+                            "peer",
+                            "peer-password-0123456789",
+                            "ourufrag",
+                            "our-password-0123456789",
+                            {4, RI_EXTERNAL_PORT_BASE, {0}}};
+    cr_assert_eq(ice_init(&peer, &ic), 0);
+    ice_start(&peer, 1000);
+    uint8_t req[256];
+    int n = ice_poll_transmit(&peer, req, sizeof(req));
+    cr_assert_gt(n, 20);
+    rx(udp_frame(agent_ip(3), RI_EXTERNAL_PORT_BASE, req, (uint16_t)n, IPPROTO_UDP));
+    cr_assert_eq(x->slot[0].peer_ip, PEER_IP);
+    cr_assert_eq(x->slot[0].peer_port, 40000);
+    cr_assert_eq(x->slot[0].s.frames_in, 1);
+    /* the answer: Ethernet to the peer's MAC from the port's, IPv4/UDP from
+     * the agent's address and the slot's port back to the peer's */
+    cr_assert_geq(ext->n_tx, 1);
+    const struct dp_frame *f = rte_pktmbuf_mtod(ext->tx[0], const struct dp_frame *);
+    cr_assert_arr_eq(f->eth.dst_addr.addr_bytes, peer_mac, 6);
+    cr_assert_arr_eq(f->eth.src_addr.addr_bytes, x->mac, 6);
+    cr_assert_eq(f->ip.src_addr, rte_cpu_to_be_32(agent_ip(3)));
+    cr_assert_eq(f->ip.dst_addr, rte_cpu_to_be_32(PEER_IP));
+    cr_assert_eq(f->udp.src_port, rte_cpu_to_be_16(RI_EXTERNAL_PORT_BASE));
+    cr_assert_eq(f->udp.dst_port, rte_cpu_to_be_16(40000));
+    cr_assert_eq(rte_ipv4_cksum(&f->ip), 0, "the IPv4 header checksum is computed");
+    uint16_t len = (uint16_t)(rte_be_to_cpu_16(f->udp.dgram_len) - sizeof(struct rte_udp_hdr));
+    cr_assert_eq(ice_handle_input(&peer, (const uint8_t *)f + DP_FRAME_HDR_LEN, len, 2000), 0);
+    cr_assert_eq(ice_poll_event(&peer), ICE_EV_CONNECTED);
+    free_tx();
+}
