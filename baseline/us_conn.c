@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
+#include "dp_pick.h"
 #include "dp_rng.h"
 #include "sig.h"
 #include "us.h"
@@ -741,35 +742,14 @@ void us_on_message(struct us_worker *wk, uint32_t receiver, uint32_t e, uint8_t 
     us_send_msg(wk, receiver, ctx->adj_edge[ctx->adj_off[receiver] + slot], msg, len);
 }
 
-/* The worker's next source and destination, as dp_pick_message
- * (dataplane/dp_internal.h) draws them. */
+/* The worker's next source and destination: the same draw as swarmgen-dp's
+ * (dataplane/dp_pick.h). */
 static bool pick_message(struct us_worker *wk, uint32_t n_active, uint32_t *li, uint32_t *src,
                          uint32_t *dst, uint32_t *slot)
 {
     const struct us_ctx *ctx = wk->ctx;
-    const struct ri_config *cfg = ctx->cfg;
-    uint32_t i = wk->cursor < n_active ? wk->cursor : 0;
-    wk->cursor = i + 1 >= n_active ? 0 : i + 1;
-    uint32_t s = wk->local[i];
-    uint32_t off = ctx->adj_off[s], deg = ctx->adj_off[s + 1] - off;
-    if (deg == 0)
-        return false;
-    *li = i;
-    *src = s;
-    if (cfg->pattern != RI_PATTERN_ROUTED) {
-        *slot = dp_rng_below(&wk->rng, deg);
-        *dst = ctx->adj[off + *slot];
-        return true;
-    }
-    uint32_t di = dp_rng_below(&wk->rng, cfg->n_dests);
-    if (ctx->dests[di] == s) {
-        if (cfg->n_dests == 1)
-            return false;
-        di = di + 1 == cfg->n_dests ? 0 : di + 1;
-    }
-    *dst = ctx->dests[di];
-    *slot = ctx->routes[(size_t)s * cfg->n_dests + di];
-    return true;
+    return dp_pick(ctx->cfg, ctx->adj_off, ctx->adj, ctx->dests, ctx->routes, wk->local, n_active, &wk->cursor,
+                   &wk->rng, li, src, dst, slot);
 }
 
 void us_generate(struct us_worker *wk, uint32_t n, uint32_t n_active)

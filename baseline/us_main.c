@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <usrsctp.h>
 
+#include "run_image_map.h"
 #include "us.h"
 
 #define USAGE                                                                                      \
@@ -93,35 +94,11 @@ static int parse_cores(const char *s, uint32_t *cpus)
 
 static int map_image(const char *path, struct us_ctx *ctx, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "--image %s: %s", path, strerror(errno));
-        return -errno;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct ri_header)) {
-        snprintf(err, errlen, "--image %s: not a run image (too small)", path);
-        close(fd);
-        return -EBADMSG;
-    }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-        snprintf(err, errlen, "--image %s: mmap: %s", path, strerror(errno));
-        return -errno;
-    }
-    int rc = ri_check(map, (uint64_t)st.st_size);
-    if (rc < 0) {
-        snprintf(err, errlen, "--image %s: %s", path,
-                 rc == -EBADMSG  ? "not a run image"
-                 : rc == -EPROTO ? "run image of another version or layout"
-                                 : "run image section out of bounds");
-        munmap(map, (size_t)st.st_size);
+    struct ri_header *h = NULL;
+    int rc = ri_map(path, &h, &ctx->img_size, err, errlen);
+    if (rc < 0)
         return rc;
-    }
-    struct ri_header *h = map;
     ctx->img = h;
-    ctx->img_size = (uint64_t)st.st_size;
     ctx->cfg = ri_section(h, RI_SEC_CONFIG);
     ctx->agents = ri_section(h, RI_SEC_AGENTS);
     ctx->adj_off = ri_section(h, RI_SEC_ADJ_OFF);

@@ -33,6 +33,7 @@
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "run_image_map.h"
 #include "dp_conn.h"
 #include "dp_pcap.h"
 
@@ -44,35 +45,7 @@ static void on_signal(int sig)
 
 static int map_image(const char *path, struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "--image %s: %s", path, strerror(errno));
-        return -errno;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct ri_header)) {
-        snprintf(err, errlen, "--image %s: not a run image (too small)", path);
-        close(fd);
-        return -EBADMSG;
-    }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-        snprintf(err, errlen, "--image %s: mmap: %s", path, strerror(errno));
-        return -errno;
-    }
-    int rc = ri_check(map, (uint64_t)st.st_size);
-    if (rc < 0) {
-        snprintf(err, errlen, "--image %s: %s", path,
-                 rc == -EBADMSG ? "not a run image" :
-                 rc == -EPROTO  ? "run image of another version or layout" :
-                                  "run image section out of bounds");
-        munmap(map, (size_t)st.st_size);
-        return rc;
-    }
-    ctx->img = map;
-    ctx->img_size = (uint64_t)st.st_size;
-    return 0;
+    return ri_map(path, &ctx->img, &ctx->img_size, err, errlen);
 }
 
 static void fail(struct dp_ctx *ctx, int rc, const char *msg)
