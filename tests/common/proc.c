@@ -197,14 +197,54 @@ int proc_left_by_run(int pid, char *why, size_t cap)
     snprintf(prefix, sizeof(prefix), "swarmgen-%d-", pid);
     snprintf(image, sizeof(image), "/dev/shm/%s", prefix);
     /* the dataplane exits before control does; give the kernel a moment to reap */
-    int dp = 0;
-    for (int i = 0; i < 50 && (dp = proc_count_with("swarmgen-dp", image)) > 0; i++)
+    int dp = 0, us = 0;
+    for (int i = 0; i < 50; i++) {
+        dp = proc_count_with("swarmgen-dp", image);
+        us = proc_count_with("swarmgen-usrsct", image); /* comm is cut at 15 characters */
+        if (dp <= 0 && us <= 0)
+            break;
         usleep(100000);
+    }
     int img = proc_shm_files(prefix);
-    if (dp < 0 || img < 0) {
+    if (dp < 0 || us < 0 || img < 0) {
         snprintf(why, cap, "/proc or /dev/shm cannot be read");
         return 1;
     }
-    snprintf(why, cap, "%d swarmgen-dp process(es) and %d run image(s) /dev/shm/%s*", dp, img, prefix);
-    return dp + img;
+    snprintf(why, cap, "%d swarmgen-dp and %d swarmgen-usrsctp process(es) and %d run image(s) /dev/shm/%s*", dp, us,
+             img, prefix);
+    return dp + us + img;
+}
+
+double proc_json_in(const char *json, const char *section, const char *key)
+{
+    char pat[96];
+    snprintf(pat, sizeof(pat), "\"%s\":", section);
+    const char *s = strstr(json, pat);
+    return s ? proc_json_num(s, key) : NAN;
+}
+
+int proc_swarmgen_run(const char *backend, const char *dp, const char *report, int timeout_s, char *const extra[],
+                      struct proc_result *r, char *json, size_t cap)
+{
+    char *argv[80];
+    int n = 0;
+    argv[n++] = (char *)proc_bin("SWARMGEN_BIN");
+    argv[n++] = "run";
+    if (backend) {
+        argv[n++] = "--backend";
+        argv[n++] = (char *)backend;
+    }
+    argv[n++] = "--dp";
+    argv[n++] = (char *)dp;
+    argv[n++] = "--report";
+    argv[n++] = (char *)report;
+    argv[n++] = "--quiet";
+    for (int i = 0; extra[i] && n < 79; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    unlink(report);
+    int rc = proc_run(argv, timeout_s, 0, r);
+    json[0] = '\0';
+    proc_read_file(report, json, cap);
+    return rc;
 }

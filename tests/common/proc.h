@@ -44,10 +44,20 @@ int proc_count_with(const char *name, const char *needle);
 int proc_shm_files(const char *prefix);
 
 /* What the run of control process `pid` left once it exited: a swarmgen-dp
- * whose arguments name its run image /dev/shm/swarmgen-PID-N.img, and such
- * images (other runs on the machine are not its business). Gives a
+ * or swarmgen-usrsctp whose arguments name its run image
+ * /dev/shm/swarmgen-PID-N.img, and such images (other runs on the machine are not its business). Gives a
  * dataplane up to 5 s to be reaped. Describes what is left in `why`;
  * returns how many (0: nothing). */
 int proc_left_by_run(int pid, char *why, size_t cap);
+
+/* The number after "key": inside the object that starts at "section": of
+ * a JSON text, or NAN. */
+double proc_json_in(const char *json, const char *section, const char *key);
+
+/* Runs `swarmgen run [--backend B] --dp DP --report REPORT --quiet EXTRA...`
+ * (backend NULL: the default) within timeout_s and reads the report into
+ * json (empty when none was written). Returns as proc_run. */
+int proc_swarmgen_run(const char *backend, const char *dp, const char *report, int timeout_s, char *const extra[],
+                      struct proc_result *r, char *json, size_t cap);
 
 #endif

@@ -28,32 +28,13 @@ static void assert_nothing_left(void)
 
 static void run_backend(const char *backend, const char *report, int timeout_s, char *const extra[])
 {
-    char *argv[64];
-    int n = 0;
-    argv[n++] = (char *)proc_bin("SWARMGEN_BIN");
-    argv[n++] = "run";
-    argv[n++] = "--backend";
-    argv[n++] = (char *)backend;
-    argv[n++] = "--dp";
-    argv[n++] = (char *)proc_bin(strcmp(backend, "usrsctp") == 0 ? "SWARMGEN_USRSCTP" : "SWARMGEN_DP");
-    argv[n++] = "--report";
-    argv[n++] = (char *)report;
-    argv[n++] = "--quiet";
-    for (int i = 0; extra[i] && n < 62; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    unlink(report);
-    proc_run(argv, timeout_s, 0, &r);
-    json[0] = '\0';
-    proc_read_file(report, json, sizeof(json));
+    const char *dp = proc_bin(strcmp(backend, "usrsctp") == 0 ? "SWARMGEN_USRSCTP" : "SWARMGEN_DP");
+    proc_swarmgen_run(backend, dp, report, timeout_s, extra, &r, json, sizeof(json));
 }
 
 static double json_in(const char *section, const char *key)
 {
-    char pat[96];
-    snprintf(pat, sizeof(pat), "\"%s\":", section);
-    const char *s = strstr(json, pat);
-    return s ? proc_json_num(s, key) : NAN;
+    return proc_json_in(json, section, key);
 }
 
 /* The delivery test every backend passes. */

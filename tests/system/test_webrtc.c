@@ -30,31 +30,12 @@ static void assert_nothing_left(void)
 
 static void run_swarm(const char *report, int timeout_s, char *const extra[])
 {
-    char *argv[64];
-    int n = 0;
-    argv[n++] = (char *)proc_bin("SWARMGEN_BIN");
-    argv[n++] = "run";
-    argv[n++] = "--dp";
-    argv[n++] = (char *)proc_bin("SWARMGEN_DP");
-    argv[n++] = "--report";
-    argv[n++] = (char *)report;
-    argv[n++] = "--quiet";
-    for (int i = 0; extra[i] && n < 62; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    unlink(report);
-    proc_run(argv, timeout_s, 0, &r);
-    json[0] = '\0';
-    proc_read_file(report, json, sizeof(json));
+    proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), report, timeout_s, extra, &r, json, sizeof(json));
 }
 
-/* The number after "key": inside the object that starts at "section": */
 static double json_in(const char *section, const char *key)
 {
-    char pat[96];
-    snprintf(pat, sizeof(pat), "\"%s\":", section);
-    const char *s = strstr(json, pat);
-    return s ? proc_json_num(s, key) : NAN;
+    return proc_json_in(json, section, key);
 }
 
 static void assert_all_up(void)
