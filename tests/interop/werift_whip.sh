@@ -46,31 +46,10 @@ if [ ! -f "$cache/node_modules/werift/package.json" ]; then
 fi
 cp "$src/werift_whip.mjs" "$cache/werift_whip.mjs"
 
-ns=sgw$$ # the port, the swarm and the peer in a namespace of their own
-nx() { ip netns exec "$ns" "$@"; }
-dir=$(mktemp -d /tmp/swarmgen-whip-XXXXXX)
-spid=
-cleanup() {
-  if [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null; then
-    kill -INT "$spid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$spid" 2>/dev/null
-  fi
-  "$extport" down --netns "$ns" >/dev/null 2>&1
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+name=werift_whip
+. "$src/whip_lib.sh"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "werift_whip: ok: $*"; }
-bad() { failed=$((failed + 1)); echo "werift_whip: FAILED: $*"; }
-
-"$extport" up --netns "$ns" >/dev/null || { echo "werift_whip: tools/external-port up failed"; echo "[====] werift whip: Tested: 1 | Passing: 0 | Failing: 1"; exit 1; }
-
-free_port() {
-  nx python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+"$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
 
 # A minimal offer; $1 decides what is missing.
 offer() {
@@ -98,20 +77,8 @@ for run in active:echo passive:echo active:route; do
   port=$(free_port)
   base="http://127.0.0.1:$port"
   report="$dir/report-$setup-$mode.json"
-  ip netns exec "$ns" "$sg" run --dp "$dp" --agents 200 --topology kmesh:k=4 --traffic dc --rate 2000 --duration 10m \
-    --cores 0 --external "$mode" --signal "127.0.0.1:$port" --external-setup "$setup" \
-    --report "$report" > "$dir/swarm-$setup.log" 2>&1 &
-  spid=$!
-  up=0
-  for _ in $(seq 600); do
-    kill -0 "$spid" 2>/dev/null || break
-    if [ "$(nx curl -s -o /dev/null -w '%{http_code}' -X OPTIONS "$base/whip/agents/0" 2>/dev/null)" = 204 ]; then
-      up=1
-      break
-    fi
-    sleep 0.2
-  done
-  if [ "$up" -ne 1 ]; then
+  whip_start "$dir/swarm-$setup.log" "$report" "$port" --external "$mode" --external-setup "$setup"
+  if ! whip_wait_signal "$port"; then
     bad "setup:$setup: the WHIP endpoint did not come up"
     sed 's/^/  swarm: /' "$dir/swarm-$setup.log"
     kill -INT "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=
@@ -146,17 +113,7 @@ for run in active:echo passive:echo active:route; do
     tail -5 "$dir/swarm-$setup.log" | sed 's/^/  swarm: /'
   fi
   sleep 1
-  kill -INT "$spid"
-  wait "$spid"
-  src_rc=$?
-  pid=$spid
-  spid=
-  if [ "$src_rc" -eq 130 ] && [ -f "$report" ]; then
-    ok "setup:$setup: SIGINT ended the run (exit 130), report written"
-  else
-    bad "setup:$setup: SIGINT: exit $src_rc, report $([ -f "$report" ] && echo written || echo missing)"
-    sed 's/^/  swarm: /' "$dir/swarm-$setup.log"
-  fi
+  whip_stop "setup:$setup" "$report" "$dir/swarm-$setup.log"
   if [ -f "$report" ]; then
     role=$([ "$setup" = active ] && echo client || echo server)
     delivered=$(json "$report" "r['messages']['delivered']")
@@ -174,12 +131,7 @@ for run in active:echo passive:echo active:route; do
       if [ "$rej" = 4 ]; then ok "report: 4 offers rejected"; else bad "report: rejected_4xx '$rej', want 4"; fi
     fi
   fi
-  sleep 0.5
-  left=$(pgrep -f "swarmgen-$pid-" | wc -l)
-  shm=$(ls /dev/shm/swarmgen-"$pid"-* 2>/dev/null | wc -l)
-  if [ "$left" -eq 0 ] && [ "$shm" -eq 0 ]; then ok "setup:$setup: no process and no /dev/shm file left"; else bad "setup:$setup: $left processes, $shm /dev/shm files left"; fi
 done
-"$extport" down --netns "$ns" >/dev/null
-if ip netns list | grep -qw "$ns"; then bad "tools/external-port down left namespace $ns"; else ok "the veth pair and its namespace are removed"; fi
-echo "[====] werift whip: Tested: $((passed + failed)) | Passing: $passed | Failing: $failed"
+whip_port_down
+summary
 [ "$failed" -eq 0 ]
