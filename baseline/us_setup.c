@@ -223,20 +223,9 @@ int us_setup(struct us_ctx *ctx, char *err, size_t errlen)
     }
     ctx->conn_bytes = cfg->n_edges * sizeof(uint32_t);
     if (cfg->sign) {
-        if (sig_init() != 0) {
-            snprintf(err, errlen, "libsodium initialisation failed");
-            return -EIO;
-        }
-        ctx->sig_keys = malloc((size_t)cfg->n_agents * sizeof(struct sig_keypair));
-        if (!ctx->sig_keys) {
-            snprintf(err, errlen, "signing keys: out of memory");
-            return -ENOMEM;
-        }
-        for (uint32_t a = 0; a < cfg->n_agents; a++) {
-            uint8_t seed[32];
-            sig_agent_seed(cfg->seed, a, seed);
-            sig_keypair_from_seed(&ctx->sig_keys[a], seed);
-        }
+        int rc = sig_agent_keys(cfg->seed, cfg->n_agents, &ctx->sig_keys, err, errlen);
+        if (rc < 0)
+            return rc;
     }
     uint32_t n_local[RI_MAX_WORKERS] = {0};
     for (uint32_t a = 0; a < cfg->n_agents; a++)

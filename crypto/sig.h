@@ -32,6 +32,11 @@ void sig_keypair_from_seed(struct sig_keypair *kp, const uint8_t seed[32]);
 /* The seed of agent `agent` in run `run_seed` (BLAKE2b of both). */
 void sig_agent_seed(uint64_t run_seed, uint32_t agent, uint8_t seed[32]);
 
+/* Every agent's key pair of run `run_seed`: initialises libsodium and
+ * allocates n pairs into *out (the caller frees it). 0, -EIO or -ENOMEM
+ * with the reason in err. Set-up only. */
+int sig_agent_keys(uint64_t run_seed, uint32_t n, struct sig_keypair **out, char *err, size_t errlen);
+
 /* Writes the 64-byte signature of msg into sig. */
 void sig_sign(const struct sig_keypair *kp, const uint8_t *msg, size_t len, uint8_t sig[SIG_BYTES]);
 
