@@ -657,6 +657,34 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
+int ctl_signal_parse_head(char *in, size_t len, const char **why)
+{
+    size_t hl = head_end(in, len);
+    if (hl == 0)
+        return -1;
+    in[len] = '\0';
+    struct request r;
+    *why = NULL;
+    int st = parse_head(in, hl, &r, why);
+    if (st != 0)
+        return st;
+    if (r.chunked || (r.method.n == 4 && memcmp(r.method.p, "POST", 4) == 0 && !r.has_length)) {
+        *why = "no Content-Length";
+        return 411;
+    }
+    if (r.content_length > CTL_SIGNAL_MAX_REQUEST - hl) {
+        *why = "request exceeds 64 KiB";
+        return 413;
+    }
+    uint64_t id = 0;
+    bool bad_id = false;
+    if (route_of(r.path.p, r.path.n, &id, &bad_id) == ROUTE_NONE || bad_id) {
+        *why = "no such resource";
+        return 404;
+    }
+    return 0;
+}
+
 int ctl_signal_parse_addr(const char *text, uint32_t *ip, uint16_t *port, char *err, size_t errlen)
 {
     const char *colon = text ? strrchr(text, ':') : NULL;

@@ -106,4 +106,10 @@ uint16_t ctl_signal_port(const struct ctl_signal *s);
 /* A snapshot of the counters (each read atomically). Any thread. */
 void ctl_signal_stats(const struct ctl_signal *s, struct ctl_signal_stats *out);
 
+/* The server's reading of a request's head in in[0..len) (in[len] must be
+ * writable), for fuzzing: -1 while the blank line has not arrived, 0 when
+ * the request line, the headers and the route parse, else the HTTP status
+ * the server answers (400, 404, 411, 413) with the reason in *why. */
+int ctl_signal_parse_head(char *in, size_t len, const char **why);
+
 #endif
