@@ -373,11 +373,8 @@ int main(int argc, char **argv)
         }
     }
     /* workers stopped: live counters are final; publish them as the last snapshot */
-    for (uint32_t w = 0; w < ctx.n_workers; w++) {
-        ctx.metrics[w].snap = ctx.metrics[w].live;
-        ctx.metrics[w].snap_latency = ctx.metrics[w].latency;
-        memcpy(ctx.metrics[w].snap_setup, ctx.metrics[w].setup, sizeof(ctx.metrics[w].setup));
-    }
+    for (uint32_t w = 0; w < ctx.n_workers; w++)
+        ri_metrics_copy(&ctx.metrics[w], 1);
     if (write_keylog(&ctx, err, sizeof(err)) < 0) {
         fprintf(stderr, "swarmgen-usrsctp: %s\n", err);
         snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", err);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
+#include "dp_pick.h"
 #include "us.h"
 
 #define NS_BASE       1000000000ull /* engines never see a `now` of 0 */
@@ -35,12 +36,7 @@ volatile bool us_stop;
 
 static void publish_snapshot(struct us_worker *wk, uint64_t req, uint64_t tsc)
 {
-    struct ri_metrics *m = wk->m;
-    m->snap = m->live;
-    m->snap_latency = m->latency;
-    memcpy(m->snap_setup, m->setup, sizeof(m->setup));
-    m->snap_tsc = tsc;
-    __atomic_store_n(&m->snap_seq, req, __ATOMIC_RELEASE);
+    ri_metrics_publish(wk->m, req, tsc, 1);
     wk->snap_seen = req;
 }
 
@@ -50,28 +46,13 @@ static bool generate(struct us_worker *wk)
     const struct us_ctx *ctx = wk->ctx;
     double rate = (double)__atomic_load_n(&ctx->cmd->rate_msgs_per_s, __ATOMIC_RELAXED) /
                   (double)ctx->n_workers;
-    uint64_t now = wk->tsc;
-    if (wk->last_pace_tsc == 0 || now < wk->last_pace_tsc)
-        wk->last_pace_tsc = now;
-    wk->tokens += (double)(now - wk->last_pace_tsc) * rate / (double)ctx->tsc_hz;
-    wk->last_pace_tsc = now;
-    double cap = rate / 1000.0 < MAX_GEN ? MAX_GEN : rate / 1000.0; /* at most 1 ms of backlog */
-    if (wk->tokens > cap)
-        wk->tokens = cap;
     uint64_t active = __atomic_load_n(&ctx->cmd->active_agents, __ATOMIC_RELAXED);
-    uint32_t lo = 0, hi = wk->n_local;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (wk->local[mid] < active)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (wk->tokens < 1.0 || lo == 0)
+    uint32_t n_active;
+    uint32_t n = dp_pace(&wk->tokens, &wk->last_pace_tsc, wk->tsc, rate, ctx->tsc_hz, MAX_GEN, wk->local, wk->n_local,
+                         active, &n_active);
+    if (n == 0)
         return false;
-    uint32_t n = wk->tokens >= MAX_GEN ? MAX_GEN : (uint32_t)wk->tokens;
-    wk->tokens -= n;
-    us_generate(wk, n, lo);
+    us_generate(wk, n, n_active);
     return true;
 }
 

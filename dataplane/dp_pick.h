@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_pick: the traffic plan's choice of a generated message's source,
- * destination and first hop, on the run image's arrays only (no DPDK), so
- * that every backend (swarmgen-dp and swarmgen-usrsctp) draws the same
- * messages from the same seed. Pure inline; the cursor and the generator
+ * dp_pick: a worker's generation, on the run image's arrays only (no
+ * DPDK), so that every backend (swarmgen-dp and swarmgen-usrsctp) paces
+ * alike and draws the same messages from the same seed: the token bucket
+ * (dp_pace) and the choice of a message's source, destination and first
+ * hop (dp_pick). Pure inline; the bucket, the cursor and the generator
  * state belong to one worker.
  */
 #ifndef SWARMGEN_DP_PICK_H
@@ -14,6 +15,39 @@
 
 #include "dp_rng.h"
 #include "run_image.h"
+
+/* Paced generation at `rate` messages/s (this worker's share) on the TSC:
+ * refills *tokens for the time since *last_tsc (at most 1 ms of backlog,
+ * and never less than a burst, is caught up after a stall), then takes
+ * what is due now, at most `burst`, for the agents of ascending local[]
+ * below `active` (*n_active: how many). 0 when nothing is due or no local
+ * agent is active; the bucket keeps its tokens then. */
+static inline uint32_t dp_pace(double *tokens, uint64_t *last_tsc, uint64_t now, double rate, uint64_t tsc_hz,
+                               uint32_t burst, const uint32_t *local, uint32_t n_local, uint64_t active,
+                               uint32_t *n_active)
+{
+    if (*last_tsc == 0 || now < *last_tsc)
+        *last_tsc = now;
+    *tokens += (double)(now - *last_tsc) * rate / (double)tsc_hz;
+    *last_tsc = now;
+    double cap = rate / 1000.0 < burst ? burst : rate / 1000.0;
+    if (*tokens > cap)
+        *tokens = cap;
+    uint32_t lo = 0, hi = n_local;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (local[mid] < active)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *n_active = lo;
+    if (*tokens < 1.0 || lo == 0)
+        return 0;
+    uint32_t n = *tokens >= burst ? burst : (uint32_t)*tokens;
+    *tokens -= n;
+    return n;
+}
 
 /* The next source (round robin over the first n_active agents of local[],
  * at *cursor) and a destination by the run's pattern: a random neighbour

@@ -301,40 +301,21 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
 {
     double rate = (double)__atomic_load_n(&ctx->cmd->rate_msgs_per_s, __ATOMIC_RELAXED) /
                   (double)ctx->n_workers;
-    if (wk->last_pace_tsc == 0 || now < wk->last_pace_tsc)
-        wk->last_pace_tsc = now;
-    wk->tokens += (double)(now - wk->last_pace_tsc) * rate / (double)ctx->tsc_hz;
-    wk->last_pace_tsc = now;
-    /* at most 1 ms of backlog is caught up after a stall */
-    double cap = rate / 1000.0 < DP_MAX_BURST ? DP_MAX_BURST : rate / 1000.0;
-    if (wk->tokens > cap)
-        wk->tokens = cap;
-    /* agents 0..active-1 generate: the prefix of our ascending local[] below it */
     uint64_t active = __atomic_load_n(&ctx->cmd->active_agents, __ATOMIC_RELAXED);
-    uint32_t lo = 0, hi = wk->n_local;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (wk->local[mid] < active)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    uint32_t n_active = lo;
-    if (wk->tokens < 1.0 || n_active == 0)
+    uint32_t n_active;
+    uint32_t n = dp_pace(&wk->tokens, &wk->last_pace_tsc, now, rate, ctx->tsc_hz, DP_MAX_BURST, wk->local,
+                         wk->n_local, active, &n_active);
+    if (n == 0)
         return;
-    uint32_t n = wk->tokens >= DP_MAX_BURST ? DP_MAX_BURST : (uint32_t)wk->tokens;
     if (ctx->cfg->traffic == RI_TRAFFIC_DC) {
-        wk->tokens -= n;
         dp_conns_generate(ctx, wk, now, n, n_active);
         return;
     }
     struct rte_mbuf *ms[DP_MAX_BURST];
     if (rte_pktmbuf_alloc_bulk(ctx->pool, ms, n) != 0) {
         ADD(wk->m->live.drops[RI_DROP_NO_MBUF], n);
-        wk->tokens -= n;
         return;
     }
-    wk->tokens -= n;
     const struct ri_config *cfg = ctx->cfg;
     uint16_t payload = (uint16_t)cfg->msg_size;
     for (uint32_t i = 0; i < n; i++) {
@@ -371,13 +352,7 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
 
 static void publish_snapshot(struct dp_worker *wk, uint64_t req, uint64_t now)
 {
-    struct ri_metrics *m = wk->m;
-    m->snap = m->live;
-    m->snap_latency = m->latency;
-    if (wk->conns)
-        memcpy(m->snap_setup, m->setup, sizeof(m->setup));
-    m->snap_tsc = now;
-    __atomic_store_n(&m->snap_seq, req, __ATOMIC_RELEASE);
+    ri_metrics_publish(wk->m, req, now, wk->conns != NULL);
     wk->snap_seen = req;
 }
 

@@ -312,6 +312,28 @@ struct ri_metrics {
     alignas(RI_ALIGN) struct met_hist snap_setup[RI_SETUP_HISTS];
 };
 
+/* Copies live, the latency histogram and, with `setup`, the set-up
+ * histograms into the snapshot (what a snapshot and the final figures
+ * after the workers stopped are made of). */
+static inline void ri_metrics_copy(struct ri_metrics *m, int setup)
+{
+    m->snap = m->live;
+    m->snap_latency = m->latency;
+    if (setup)
+        for (int i = 0; i < RI_SETUP_HISTS; i++)
+            m->snap_setup[i] = m->setup[i];
+}
+
+/* The worker's answer to snapshot request `req` (the protocol above): the
+ * copy, stamped with `tsc`, then snap_seq published. Only the block's
+ * worker calls it. */
+static inline void ri_metrics_publish(struct ri_metrics *m, uint64_t req, uint64_t tsc, int setup)
+{
+    ri_metrics_copy(m, setup);
+    m->snap_tsc = tsc;
+    __atomic_store_n(&m->snap_seq, req, __ATOMIC_RELEASE);
+}
+
 /* External WebRTC peers (--external): a browser or another stack reaches a
  * simulated agent over a kernel-visible DPDK port; control answers its
  * WHIP offer and hands the session to the dataplane through a slot.
