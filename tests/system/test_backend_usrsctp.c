@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "swarm_assert.h"
 
 static struct proc_result r;
 static char json[1 << 20];
@@ -60,19 +61,12 @@ static void assert_ok(void)
 
 static void assert_all_up(void)
 {
-    double total = json_in("connections", "total"), up = json_in("connections", "established");
-    cr_assert(total > 0, "no connections in the report\n%s\n%s", r.out, r.err);
-    cr_assert_eq(up, total, "%g of %g connections up\n%s", up, total, json);
-    cr_assert_eq(json_in("connections", "given_up"), 0);
-    cr_assert_gt(json_in("setup_ms", "p50"), 0, "a set-up time was measured");
+    swarm_assert_all_up(json, &r);
 }
 
 static void assert_all_delivered(double min_sent)
 {
-    double sent = json_in("messages", "sent"), delivered = json_in("messages", "delivered");
-    cr_assert(sent >= min_sent, "too few messages sent: %g\n%s", sent, r.out);
-    cr_assert_eq(sent, delivered, "sent %g, delivered %g\n%s", sent, delivered, json);
-    cr_assert_eq(json_in("messages", "lost"), 0);
+    swarm_assert_all_delivered(json, &r, min_sent);
     cr_assert_gt(json_in("latency_us", "p50"), 0, "latency measured");
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "swarm_assert.h"
 
 static struct proc_result r;
 static char json[1 << 20];
@@ -51,14 +52,8 @@ static void every_reliable_message_delivered(const char *backend)
     char want[64];
     snprintf(want, sizeof(want), "\"backend\": \"%s\"", backend);
     cr_assert(strstr(json, want), "the report names backend %s\n%s", backend, json);
-    double total = json_in("connections", "total"), up = json_in("connections", "established");
-    cr_assert(total > 0, "no connections in the report\n%s\n%s", r.out, r.err);
-    cr_assert_eq(up, total, "%g of %g connections up\n%s", up, total, json);
-    cr_assert_eq(json_in("connections", "given_up"), 0);
-    double sent = json_in("messages", "sent"), delivered = json_in("messages", "delivered");
-    cr_assert_geq(sent, 3000, "too few messages sent: %g\n%s", sent, r.out);
-    cr_assert_eq(sent, delivered, "sent %g, delivered %g\n%s", sent, delivered, json);
-    cr_assert_eq(json_in("messages", "lost"), 0);
+    swarm_assert_all_up(json, &r);
+    swarm_assert_all_delivered(json, &r, 3000);
     cr_assert_gt(json_in("messages", "forwarded"), 0, "routed messages relayed by agents");
     cr_assert_gt(json_in("latency_us", "p50"), 0, "latency measured");
     assert_nothing_left();

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "swarm_assert.h"
 #include "wire_capture.h"
 
 static struct proc_result r;
@@ -40,19 +41,12 @@ static double json_in(const char *section, const char *key)
 
 static void assert_all_up(void)
 {
-    double total = json_in("connections", "total"), up = json_in("connections", "established");
-    cr_assert(total > 0, "no connections in the report\n%s\n%s", r.out, r.err);
-    cr_assert_eq(up, total, "%g of %g connections up\n%s", up, total, json);
-    cr_assert_eq(json_in("connections", "given_up"), 0);
-    cr_assert_gt(json_in("setup_ms", "p50"), 0, "a set-up time was measured");
+    swarm_assert_all_up(json, &r);
 }
 
 static void assert_all_delivered(double min_sent)
 {
-    double sent = json_in("messages", "sent"), delivered = json_in("messages", "delivered");
-    cr_assert(sent >= min_sent, "too few messages sent: %g\n%s", sent, r.out);
-    cr_assert_eq(sent, delivered, "sent %g, delivered %g\n%s", sent, delivered, json);
-    cr_assert_eq(json_in("messages", "lost"), 0);
+    swarm_assert_all_delivered(json, &r, min_sent);
 }
 
 Test(webrtc, every_connection_up_and_every_reliable_message_routed_and_delivered, .timeout = 120)
