@@ -45,7 +45,6 @@ struct dp_uring {
     uint32_t *rearm;         /* sockets whose multishot receive ended */
     uint32_t n_rearm;
     uint32_t unarmed;        /* sockets not armed yet (first passes) */
-    uint32_t pending;        /* SQEs queued since the last submit */
     uint32_t n_chunks;
     uintptr_t chunk_lo[MAX_CHUNKS], chunk_hi[MAX_CHUNKS];
     bool fixed_bufs;         /* sends are WRITE_FIXED from the registered pool */
@@ -276,7 +275,6 @@ static bool arm(struct dp_uring *u, uint32_t s)
     sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
     sqe->buf_group = BUF_GROUP;
     io_uring_sqe_set_data64(sqe, s);
-    u->pending++;
     return true;
 }
 
@@ -405,7 +403,6 @@ uint16_t dp_uring_tx(struct dp_worker *wk, struct rte_mbuf **pkts, uint16_t n)
             io_uring_prep_send(sqe, (int)s, payload, len, 0);
         sqe->flags |= IOSQE_FIXED_FILE;
         io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)m | TAG_TX);
-        u->pending++;
     }
     return i;
 }
@@ -416,5 +413,4 @@ void dp_uring_submit(struct dp_worker *wk)
     if (!u->enabled)
         return;
     io_uring_submit_and_get_events(&u->ring);
-    u->pending = 0;
 }
