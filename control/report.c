@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "compare.h"
 #include "json.h"
 #include "report_conn.h"
 #include "external.h"
@@ -201,9 +202,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     json_obj_begin(&w);
     json_kv_str(&w, "tool", "swarmgen");
     json_kv_u64(&w, "agents", r->opts->agents);
-    json_kv_str(&w, "backend", r->opts->backend == RI_BACKEND_URING     ? "uring"
-                               : r->opts->backend == RI_BACKEND_USRSCTP ? "usrsctp"
-                                                                        : "dpdk");
+    json_kv_str(&w, "backend", ctl_compare_backend_name(r->opts->backend));
     json_kv_bool(&w, "interrupted", r->interrupted);
     json_key(&w, "topology");
     json_obj_begin(&w);

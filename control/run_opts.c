@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compare.h"
 #include "netem_opts.h"
 #include "profile.h"
 #include "sla.h"
@@ -381,14 +382,10 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
                 cli_fail("--dp", "'%s' is not an executable file", o->dp_path);
         } else if (cli_is(a, "--backend")) {
             const char *s = cli_value(argc, argv, &i, "--backend");
-            if (strcmp(s, "dpdk") == 0)
-                o->backend = RI_BACKEND_DPDK;
-            else if (strcmp(s, "uring") == 0)
-                o->backend = RI_BACKEND_URING;
-            else if (strcmp(s, "usrsctp") == 0)
-                o->backend = RI_BACKEND_USRSCTP;
-            else
+            uint8_t b[CTL_CMP_BACKENDS];
+            if (ctl_compare_backends_parse(s, b) != 1)
                 cli_fail("--backend", "'%s' is not one of dpdk, uring, usrsctp", s);
+            o->backend = b[0];
         } else if (cli_is(a, "--threads")) {
             const char *s = cli_value(argc, argv, &i, "--threads");
             if (cli_parse_u64(s, 1, 256, &v) < 0)
@@ -501,7 +498,7 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
         cli_fail("--pcap-count", "needs --pcap FILE");
     if (o->backend != RI_BACKEND_DPDK && o->n_ports)
         cli_fail("--port", "only with --backend dpdk (the %s backend uses kernel UDP sockets on loopback)",
-                 o->backend == RI_BACKEND_URING ? "uring" : "usrsctp");
+                 ctl_compare_backend_name(o->backend));
     if (o->backend == RI_BACKEND_USRSCTP && o->traffic != RI_TRAFFIC_DC)
         cli_fail("--backend", "usrsctp carries DataChannels: it needs --traffic dc");
     if (o->backend == RI_BACKEND_USRSCTP) {
