@@ -1,352 +1,769 @@
 /* SPDX-License-Identifier: MIT */
+/* The DTLS 1.2 handshake state machine: records in, messages in order,
+ * the key schedule, flights out, events. */
 #include "dtls.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <mbedtls/ecp.h>
-#include <mbedtls/md.h>
-#include <mbedtls/sha256.h>
-#include <mbedtls/x509_crt.h>
+#include "dtls_internal.h"
+#include "dtls_prf.h"
 
-/* ---- randomness: a CTR-DRBG seeded from the caller's seed ---- */
+_Static_assert(sizeof(struct dtls_endpoint) <= 4096, "a handshake slot is at most 4 KiB");
 
-/* `state` must live as long as the DRBG: it may reseed from it later. */
-static int seed_entropy(void *ctx, unsigned char *out, size_t len)
+#define FAIL_NAME(n, s) s,
+static const char *const failure_names[] = {DTLS_FAILURES(FAIL_NAME)};
+#undef FAIL_NAME
+
+size_t dtls_endpoint_size(void)
 {
-    uint64_t *state = ctx;
-    for (size_t i = 0; i < len; i++) {
-        uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        out[i] = (unsigned char)(z ^ (z >> 31));
-    }
-    return 0;
+    return sizeof(struct dtls_endpoint);
 }
 
-static int drbg_seed(mbedtls_ctr_drbg_context *d, uint64_t *state, const char *pers)
+const char *dtls_failure_name(enum dtls_failure f)
 {
-    mbedtls_ctr_drbg_init(d);
-    return mbedtls_ctr_drbg_seed(d, seed_entropy, state, (const unsigned char *)pers, strlen(pers));
-}
-
-/* ---- certificates ---- */
-
-int dtls_cert_generate(struct dtls_cert *c, uint64_t seed)
-{
-    mbedtls_x509_crt_init(&c->crt);
-    mbedtls_pk_init(&c->key);
-    mbedtls_ctr_drbg_context d;
-    uint64_t state = seed; /* outlives d, which is freed below */
-    int rc = drbg_seed(&d, &state, "swarmgen-cert");
-    if (rc == 0)
-        rc = mbedtls_pk_setup(&c->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-    if (rc == 0)
-        rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(c->key),
-                                 mbedtls_ctr_drbg_random, &d);
-    mbedtls_x509write_cert w;
-    mbedtls_x509write_crt_init(&w);
-    mbedtls_mpi serial;
-    mbedtls_mpi_init(&serial);
-    unsigned char der[1024];
-    if (rc == 0) {
-        mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
-        mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
-        mbedtls_x509write_crt_set_subject_key(&w, &c->key);
-        mbedtls_x509write_crt_set_issuer_key(&w, &c->key);
-        rc = mbedtls_mpi_lset(&serial, (mbedtls_mpi_sint)(seed & 0x7fffffff) + 1);
-    }
-    if (rc == 0)
-        rc = mbedtls_x509write_crt_set_serial(&w, &serial);
-    if (rc == 0)
-        rc = mbedtls_x509write_crt_set_subject_name(&w, "CN=swarmgen");
-    if (rc == 0)
-        rc = mbedtls_x509write_crt_set_issuer_name(&w, "CN=swarmgen");
-    if (rc == 0)
-        rc = mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20991231235959");
-    int len = 0;
-    if (rc == 0) {
-        len = mbedtls_x509write_crt_der(&w, der, sizeof(der), mbedtls_ctr_drbg_random, &d);
-        rc = len < 0 ? len : 0;
-    }
-    if (rc == 0) /* the DER is written at the end of the buffer */
-        rc = mbedtls_x509_crt_parse_der(&c->crt, der + sizeof(der) - len, (size_t)len);
-    if (rc == 0)
-        rc = mbedtls_sha256_ret(c->crt.raw.p, c->crt.raw.len, c->fingerprint, 0);
-    mbedtls_mpi_free(&serial);
-    mbedtls_x509write_crt_free(&w);
-    mbedtls_ctr_drbg_free(&d);
-    return rc;
-}
-
-void dtls_cert_free(struct dtls_cert *c)
-{
-    mbedtls_x509_crt_free(&c->crt);
-    mbedtls_pk_free(&c->key);
-}
-
-void dtls_fingerprint_text(const uint8_t fp[32], char *out)
-{
-    int n = sprintf(out, "sha-256 ");
-    for (int i = 0; i < 32; i++)
-        n += sprintf(out + n, i ? ":%02X" : "%02X", fp[i]);
-}
-
-/* ---- callbacks: I/O into queues, time from `now` ---- */
-
-static int bio_send(void *ctx, const unsigned char *buf, size_t len)
-{
-    struct dtls_endpoint *e = ctx;
-    if (e->out_n == DTLS_OUT_QUEUE || len > DTLS_MTU)
-        return MBEDTLS_ERR_SSL_WANT_WRITE;
-    uint8_t slot = (uint8_t)((e->out_head + e->out_n) % DTLS_OUT_QUEUE);
-    memcpy(e->out[slot], buf, len);
-    e->out_len[slot] = (uint16_t)len;
-    e->out_n++;
-    e->c.datagrams_out++;
-    return (int)len;
-}
-
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
-{
-    struct dtls_endpoint *e = ctx;
-    if (!e->in)
-        return MBEDTLS_ERR_SSL_WANT_READ;
-    size_t n = e->in_len < len ? e->in_len : len;
-    memcpy(buf, e->in, n);
-    e->in = NULL;
-    return (int)n;
-}
-
-static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms)
-{
-    struct dtls_endpoint *e = ctx;
-    e->timer_set = e->now;
-    e->timer_int = (uint64_t)int_ms * 1000000u;
-    e->timer_fin = (uint64_t)fin_ms * 1000000u;
-}
-
-static int timer_get(void *ctx)
-{
-    struct dtls_endpoint *e = ctx;
-    if (e->timer_fin == 0)
-        return -1;
-    uint64_t el = e->now - e->timer_set;
-    return el >= e->timer_fin ? 2 : el >= e->timer_int ? 1 : 0;
-}
-
-/* The peer is who its SDP fingerprint says, nothing else (no CA). */
-static int verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
-{
-    struct dtls_endpoint *e = ctx;
-    if (depth != 0) {
-        *flags = 0;
-        return 0;
-    }
-    uint8_t fp[32];
-    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, fp, 0) != 0 || memcmp(fp, e->peer_fp, 32) != 0) {
-        e->c.fingerprint_mismatches++;
-        *flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
-        return 0;
-    }
-    *flags = 0;
-    return 0;
-}
-
-static int export_keys(void *ctx, const unsigned char *ms, const unsigned char *kb, size_t maclen,
-                       size_t keylen, size_t ivlen, const unsigned char cr[32],
-                       const unsigned char sr[32], mbedtls_tls_prf_types prf)
-{
-    struct dtls_endpoint *e = ctx;
-    if (maclen == 0 && 2 * (keylen + ivlen) <= sizeof(e->keyblock)) {
-        memcpy(e->keyblock, kb, 2 * (keylen + ivlen));
-        e->kb_keylen = (uint8_t)keylen;
-        e->kb_ivlen = (uint8_t)ivlen;
-    }
-    memcpy(e->master, ms, 48);
-    memcpy(e->client_random, cr, 32);
-    memcpy(e->server_random, sr, 32);
-    e->prf = prf;
-    e->have_master = true;
-    return 0;
-}
-
-/* HelloVerifyRequest cookies: HMAC-SHA256(secret, client id), no clock. */
-static int cookie_write(void *ctx, unsigned char **p, unsigned char *end, const unsigned char *id,
-                        size_t id_len)
-{
-    struct dtls_endpoint *e = ctx;
-    if (end - *p < 16)
-        return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
-    uint8_t mac[32];
-    if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), e->cookie_secret, 32, id,
-                        id_len, mac) != 0)
-        return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-    memcpy(*p, mac, 16);
-    *p += 16;
-    e->c.cookies_sent++;
-    return 0;
-}
-
-static int cookie_check(void *ctx, const unsigned char *cookie, size_t len, const unsigned char *id,
-                        size_t id_len)
-{
-    struct dtls_endpoint *e = ctx;
-    uint8_t mac[32];
-    if (len != 16 || mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-                                     e->cookie_secret, 32, id, id_len, mac) != 0)
-        return -1;
-    return memcmp(mac, cookie, 16) == 0 ? 0 : -1;
-}
-
-static const int suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                             MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0};
-static const int suites_gcm[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 0};
-static const int suites_chacha[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0};
-static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
-                                              MBEDTLS_ECP_DP_NONE};
-static const mbedtls_ssl_srtp_profile profiles[] = {MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80,
-                                                    MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_32,
-                                                    MBEDTLS_TLS_SRTP_UNSET};
-
-int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t now)
-{
-    memset(e, 0, sizeof(*e));
-    e->is_server = cfg->is_server;
-    e->now = now;
-    memcpy(e->peer_fp, cfg->peer_fingerprint, 32);
-    mbedtls_ssl_init(&e->ssl);
-    mbedtls_ssl_config_init(&e->conf);
-    e->entropy_state = cfg->seed;
-    int rc = drbg_seed(&e->drbg, &e->entropy_state, cfg->is_server ? "swarmgen-dtls-s" : "swarmgen-dtls-c");
-    if (rc == 0)
-        rc = mbedtls_ssl_config_defaults(&e->conf,
-                                         cfg->is_server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
-                                         MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT);
-    if (rc != 0)
-        return rc;
-    mbedtls_ssl_conf_rng(&e->conf, mbedtls_ctr_drbg_random, &e->drbg);
-    mbedtls_ssl_conf_min_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_ciphersuites(&e->conf, cfg->suites == DTLS_OFFER_GCM      ? suites_gcm
-                                            : cfg->suites == DTLS_OFFER_CHACHA ? suites_chacha
-                                                                               : suites);
-    mbedtls_ssl_conf_curves(&e->conf, curves);
-    mbedtls_ssl_conf_authmode(&e->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
-    mbedtls_ssl_conf_verify(&e->conf, verify, e);
-    mbedtls_ssl_conf_export_keys_ext_cb(&e->conf, export_keys, e);
-    mbedtls_ssl_conf_handshake_timeout(&e->conf, cfg->rto_min_ms ? cfg->rto_min_ms : 500,
-                                       cfg->rto_max_ms ? cfg->rto_max_ms : 8000);
-    rc = mbedtls_ssl_conf_dtls_srtp_protection_profiles(&e->conf, profiles);
-    if (rc == 0)
-        rc = mbedtls_ssl_conf_own_cert(&e->conf, (mbedtls_x509_crt *)&cfg->cert->crt,
-                                       (mbedtls_pk_context *)&cfg->cert->key);
-    if (rc != 0)
-        return rc;
-    if (cfg->is_server) {
-        mbedtls_ctr_drbg_random(&e->drbg, e->cookie_secret, sizeof(e->cookie_secret));
-        mbedtls_ssl_conf_dtls_cookies(&e->conf, cookie_write, cookie_check, e);
-    }
-    rc = mbedtls_ssl_setup(&e->ssl, &e->conf);
-    if (rc != 0)
-        return rc;
-    mbedtls_ssl_set_bio(&e->ssl, e, bio_send, bio_recv, NULL);
-    mbedtls_ssl_set_timer_cb(&e->ssl, e, timer_set, timer_get);
-    mbedtls_ssl_set_mtu(&e->ssl, DTLS_MTU);
-    if (cfg->is_server) {
-        e->client_id_len = cfg->client_id_len > 32 ? 32 : cfg->client_id_len;
-        memcpy(e->client_id, cfg->client_id, e->client_id_len);
-        rc = mbedtls_ssl_set_client_transport_id(&e->ssl, e->client_id, e->client_id_len);
-    }
-    return rc;
+    return (unsigned)f < DTLS_FAIL_COUNT ? failure_names[f] : "?";
 }
 
 static void event(struct dtls_endpoint *e, enum dtls_event ev)
 {
     if (e->n_events < 2)
-        e->events[e->n_events++] = ev;
+        e->events[e->n_events++] = (uint8_t)ev;
 }
 
-/* Runs the handshake as far as it goes with what it has. */
-static int step(struct dtls_endpoint *e)
+static void wipe(void *p, size_t n)
 {
-    if (e->connected || e->failed)
-        return 0;
-    int rc = mbedtls_ssl_handshake(&e->ssl);
-    if (rc == MBEDTLS_ERR_SSL_HELLO_VERIFY_REQUIRED) {
-        /* the HelloVerifyRequest is queued; wait for the ClientHello with the cookie */
-        mbedtls_ssl_session_reset(&e->ssl);
-        mbedtls_ssl_set_client_transport_id(&e->ssl, e->client_id, e->client_id_len);
-        return 0;
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+void dtls_fail(struct dtls_endpoint *e, enum dtls_failure f, int alert)
+{
+    if (e->state == ST_FAILED || e->state == ST_CONNECTED)
+        return;
+    e->state = ST_FAILED;
+    e->failure = (uint8_t)f;
+    e->fail_alert = (int16_t)alert;
+    e->t_retx = UINT64_MAX;
+    e->tx_pending = false;
+    if (alert >= 0) {
+        e->alert_pending = true;
+        e->alert_desc = (uint8_t)alert;
     }
-    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-        return 0;
-    if (rc == 0) {
-        if (mbedtls_ssl_get_verify_result(&e->ssl) != 0 || !e->have_master) {
-            rc = MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
-        } else {
-            mbedtls_dtls_srtp_info info;
-            mbedtls_ssl_get_dtls_srtp_negotiation_result(&e->ssl, &info);
-            e->srtp_profile = info.chosen_dtls_srtp_profile;
-            e->suite_id = mbedtls_ssl_get_ciphersuite_id(mbedtls_ssl_get_ciphersuite(&e->ssl));
-            rc = mbedtls_ssl_tls_prf(e->prf, e->master, 48, "EXTRACTOR-dtls_srtp",
-                                     (const unsigned char *)e->client_random, 64, e->keying,
-                                     DTLS_KEYING_LEN);
-            if (rc == 0) {
-                e->connected = true;
-                e->timer_fin = 0;
-                event(e, DTLS_EV_CONNECTED);
-                return 0;
-            }
-        }
-    }
-    if (e->is_server && e->ssl.state <= MBEDTLS_SSL_CLIENT_HELLO) {
-        /* nothing accepted yet: a datagram that is not a ClientHello we can
-         * take is foreign, not the end of the handshake; keep waiting */
-        mbedtls_ssl_session_reset(&e->ssl);
-        mbedtls_ssl_set_client_transport_id(&e->ssl, e->client_id, e->client_id_len);
-        e->c.discarded++;
-        return 0;
-    }
-    e->failed = true;
-    e->last_error = rc;
-    e->c.failures++;
-    e->timer_fin = 0;
+    wipe(e->eph_priv, sizeof(e->eph_priv));
+    wipe(e->premaster, sizeof(e->premaster));
     event(e, DTLS_EV_FAILED);
+}
+
+/* ---- transcript and key schedule ---- */
+
+static enum cp_hash_alg prf_alg(const struct dtls_endpoint *e)
+{
+    return e->suite_id == SUITE_ECDHE_ECDSA_AES_256_GCM ? CP_SHA384 : CP_SHA256;
+}
+
+static void transcript_init(struct dtls_endpoint *e, bool both)
+{
+    const struct cp *cp = e->cp;
+    cp->ops->hash_init(cp->self, &e->th256, CP_SHA256);
+    cp->ops->hash_init(cp->self, &e->th384, CP_SHA384);
+    e->th384_on = both;
+}
+
+void dtls_transcript(struct dtls_endpoint *e, uint8_t type, uint16_t seq, const uint8_t *body, size_t len)
+{
+    /* RFC 6347 §4.2.6: as one fragment, fragment_offset 0 */
+    uint8_t h[HS_HEADER];
+    h[0] = type;
+    dtls_put24(h + 1, (uint32_t)len);
+    dtls_put16(h + 4, seq);
+    dtls_put24(h + 6, 0);
+    dtls_put24(h + 9, (uint32_t)len);
+    const struct cp *cp = e->cp;
+    cp->ops->hash_update(cp->self, &e->th256, h, sizeof(h));
+    cp->ops->hash_update(cp->self, &e->th256, body, len);
+    if (e->th384_on) {
+        cp->ops->hash_update(cp->self, &e->th384, h, sizeof(h));
+        cp->ops->hash_update(cp->self, &e->th384, body, len);
+    }
+}
+
+/* The transcript so far under alg, the running hash left as it is. */
+static size_t transcript_now(const struct dtls_endpoint *e, enum cp_hash_alg alg, uint8_t *out)
+{
+    struct cp_hash h = alg == CP_SHA384 ? e->th384 : e->th256;
+    e->cp->ops->hash_final(e->cp->self, &h, out);
+    return cp_hash_len(alg);
+}
+
+/* RFC 5246 §8.1 / RFC 7627 §4 */
+static int derive_master(struct dtls_endpoint *e)
+{
+    enum cp_hash_alg alg = prf_alg(e);
+    int rc;
+    if (e->ems) {
+        uint8_t sh[CP_HASH_MAX];
+        size_t n = transcript_now(e, alg, sh);
+        rc = dtls_prf(e->cp, alg, e->premaster, sizeof(e->premaster), "extended master secret", sh, n, NULL, 0,
+                      e->master, sizeof(e->master));
+    } else {
+        rc = dtls_prf(e->cp, alg, e->premaster, sizeof(e->premaster), "master secret", e->client_random, 32,
+                      e->server_random, 32, e->master, sizeof(e->master));
+    }
+    wipe(e->premaster, sizeof(e->premaster));
+    e->have_master = rc == 0;
     return rc;
 }
 
-void dtls_start(struct dtls_endpoint *e, uint64_t now)
+/* RFC 5246 §6.3: the key block, into the record layer. */
+static int install_keys(struct dtls_endpoint *e)
 {
-    e->now = now;
-    if (!e->is_server)
-        step(e);
+    enum dtls_suite suite;
+    unsigned kl, il;
+    switch (e->suite_id) {
+    case SUITE_ECDHE_ECDSA_AES_128_GCM: suite = DTLS_SUITE_AES_128_GCM, kl = 16, il = 4; break;
+    case SUITE_ECDHE_ECDSA_AES_256_GCM: suite = DTLS_SUITE_AES_256_GCM, kl = 32, il = 4; break;
+    default: suite = DTLS_SUITE_CHACHA20_POLY1305, kl = 32, il = 12; break;
+    }
+    uint8_t kb[DTLS_KEY_BLOCK_MAX];
+    int rc = dtls_prf(e->cp, prf_alg(e), e->master, sizeof(e->master), "key expansion", e->server_random, 32,
+                      e->client_random, 32, kb, 2 * (kl + il));
+    if (rc == 0) {
+        const uint8_t *ck = kb, *sk = kb + kl, *civ = kb + 2 * kl, *siv = kb + 2 * kl + il;
+        rc = e->is_server ? dtls_record_set_keys(e->rec, suite, sk, siv, ck, civ)
+                          : dtls_record_set_keys(e->rec, suite, ck, civ, sk, siv);
+    }
+    wipe(kb, sizeof(kb));
+    return rc;
 }
 
-int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *buf, size_t len, uint64_t now)
+/* verify_data of a Finished (RFC 5246 §7.4.9) over the transcript now. */
+static int finished_data(const struct dtls_endpoint *e, bool client, uint8_t *out)
+{
+    uint8_t h[CP_HASH_MAX];
+    size_t n = transcript_now(e, prf_alg(e), h);
+    return dtls_prf(e->cp, prf_alg(e), e->master, sizeof(e->master), client ? "client finished" : "server finished",
+                    h, n, NULL, 0, out, VERIFY_DATA);
+}
+
+static bool same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint8_t d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= a[i] ^ b[i];
+    return d == 0;
+}
+
+/* The peer's certificate: its fingerprint against the SDP's, its key. */
+static int take_certificate(struct dtls_endpoint *e, const uint8_t *b, size_t len)
+{
+    const uint8_t *der = NULL;
+    size_t dl = 0;
+    int alert;
+    int f = dtls_parse_certificate(b, len, &der, &dl, &alert);
+    if (f != 0) {
+        dtls_fail(e, (enum dtls_failure)f, alert);
+        return -EPROTO;
+    }
+    uint8_t fp[DTLS_FP_LEN];
+    dtls_cert_fingerprint(e->cp, der, dl, fp);
+    if (!same(fp, e->peer_fp, sizeof(fp))) {
+        dtls_fail(e, DTLS_FAIL_FINGERPRINT, DTLS_ALERT_BAD_CERTIFICATE);
+        return -EPROTO;
+    }
+    if (dtls_cert_public_key(der, dl, e->peer_pub) != 0) {
+        dtls_fail(e, DTLS_FAIL_BAD_CERT, DTLS_ALERT_UNSUPPORTED_CERTIFICATE);
+        return -EPROTO;
+    }
+    return 0;
+}
+
+/* SHA-256(client_random || server_random || params) (RFC 8422 §5.4). */
+static void ske_digest(const struct dtls_endpoint *e, const uint8_t *params, size_t n, uint8_t *out)
+{
+    const struct cp *cp = e->cp;
+    struct cp_hash h;
+    cp->ops->hash_init(cp->self, &h, CP_SHA256);
+    cp->ops->hash_update(cp->self, &h, e->client_random, 32);
+    cp->ops->hash_update(cp->self, &h, e->server_random, 32);
+    cp->ops->hash_update(cp->self, &h, params, n);
+    cp->ops->hash_final(cp->self, &h, out);
+}
+
+static int sign(struct dtls_endpoint *e, const uint8_t *digest)
+{
+    size_t sl = 0;
+    int rc = e->cp->ops->ecdsa_p256_sign(e->cp->self, e->cert->priv, digest, e->sig, &sl);
+    e->sig_len = (uint8_t)sl;
+    if (rc != 0)
+        dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
+    return rc;
+}
+
+/* ---- client ---- */
+
+static void client_hello(struct dtls_endpoint *e)
+{
+    dtls_flight_begin(e);
+    dtls_flight_add(e, IT_CLIENT_HELLO);
+    dtls_flight_send(e, true);
+}
+
+static int on_hello_verify(struct dtls_endpoint *e, uint16_t seq, const uint8_t *b, size_t len)
+{
+    int alert;
+    int f = dtls_parse_hello_verify(e, b, len, &alert);
+    if (f != 0) {
+        dtls_fail(e, (enum dtls_failure)f, alert);
+        return -EPROTO;
+    }
+    /* the transcript starts again with the ClientHello carrying the cookie */
+    transcript_init(e, true);
+    e->peer_last = seq;
+    e->have_peer_last = true;
+    client_hello(e);
+    return 0;
+}
+
+static int on_server_key_exchange(struct dtls_endpoint *e, const uint8_t *b, size_t len)
+{
+    uint16_t group;
+    const uint8_t *pub, *sig;
+    size_t pl, params, sl;
+    unsigned alg;
+    int rc = dtls_parse_ske(b, len, &group, &pub, &pl, &params, &sig, &sl, &alg);
+    if (rc == -EINVAL) {
+        dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
+        return -EPROTO;
+    }
+    if (rc != 0 || alg != SIG_ECDSA_SECP256R1_SHA256 ||
+        !((group == CP_GROUP_X25519 && (e->groups & DTLS_OFFER_X25519)) ||
+          (group == CP_GROUP_SECP256R1 && (e->groups & DTLS_OFFER_P256)))) {
+        dtls_fail(e, DTLS_FAIL_NO_SHARED_SUITE, DTLS_ALERT_ILLEGAL_PARAMETER);
+        return -EPROTO;
+    }
+    uint8_t digest[CP_SHA256_LEN];
+    ske_digest(e, b, params, digest);
+    rc = e->cp->ops->ecdsa_p256_verify(e->cp->self, e->peer_pub, digest, sig, sl);
+    if (rc != 0) {
+        dtls_fail(e, DTLS_FAIL_BAD_SIGNATURE, DTLS_ALERT_DECRYPT_ERROR);
+        return -EPROTO;
+    }
+    e->group = group;
+    const struct cp *cp = e->cp;
+    rc = cp->ops->ecdh_keygen(cp->self, (enum cp_group)group, e->eph_priv, e->eph_pub);
+    if (rc != 0) {
+        dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    rc = cp->ops->ecdh_shared(cp->self, (enum cp_group)group, e->eph_priv, pub, pl, e->premaster);
+    wipe(e->eph_priv, sizeof(e->eph_priv));
+    if (rc != 0) {
+        dtls_fail(e, rc == -EINVAL ? DTLS_FAIL_BAD_KEY_SHARE : DTLS_FAIL_CRYPTO,
+                  rc == -EINVAL ? DTLS_ALERT_ILLEGAL_PARAMETER : DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    return 0;
+}
+
+/* ServerHelloDone: flight 5 (RFC 5246 §7.3). */
+static int client_keys(struct dtls_endpoint *e, uint16_t seq)
+{
+    e->peer_last = seq;
+    e->have_peer_last = true;
+    dtls_flight_begin(e);
+    if (e->cert_requested)
+        dtls_flight_add(e, IT_CERTIFICATE);
+    dtls_flight_add(e, IT_CLIENT_KEY_EXCHANGE);
+    if (derive_master(e) != 0 || install_keys(e) != 0) {
+        dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    if (e->cert_requested) {
+        uint8_t digest[CP_SHA256_LEN];
+        transcript_now(e, CP_SHA256, digest);
+        if (sign(e, digest) != 0)
+            return -EPROTO;
+        dtls_flight_add(e, IT_CERTIFICATE_VERIFY);
+    }
+    dtls_flight_add(e, IT_CHANGE_CIPHER_SPEC);
+    if (finished_data(e, true, e->finished) != 0) {
+        dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    dtls_flight_add(e, IT_FINISHED);
+    dtls_flight_send(e, true);
+    e->state = ST_CLIENT_FINISHED;
+    return 0;
+}
+
+static void connected(struct dtls_endpoint *e)
+{
+    e->state = ST_CONNECTED;
+    e->t_retx = UINT64_MAX;
+    wipe(e->eph_priv, sizeof(e->eph_priv));
+    event(e, DTLS_EV_CONNECTED);
+}
+
+static int check_finished(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, size_t len, bool from_client)
+{
+    if (epoch != 1) {
+        dtls_fail(e, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE);
+        return -EPROTO;
+    }
+    uint8_t want[VERIFY_DATA];
+    if (len != VERIFY_DATA) {
+        dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
+        return -EPROTO;
+    }
+    if (finished_data(e, from_client, want) != 0) {
+        dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    if (!same(want, b, VERIFY_DATA)) {
+        dtls_fail(e, DTLS_FAIL_BAD_FINISHED, DTLS_ALERT_DECRYPT_ERROR);
+        return -EPROTO;
+    }
+    return 0;
+}
+
+static int client_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint16_t seq, const uint8_t *b,
+                          size_t len)
+{
+    int alert;
+    switch (e->state) {
+    case ST_CLIENT_HELLO:
+        if (type == HS_HELLO_VERIFY_REQUEST && epoch == 0)
+            return on_hello_verify(e, seq, b, len);
+        if (type != HS_SERVER_HELLO || epoch != 0)
+            break;
+        {
+            int f = dtls_parse_server_hello(e, b, len, &alert);
+            if (f != 0) {
+                dtls_fail(e, (enum dtls_failure)f, alert);
+                return -EPROTO;
+            }
+        }
+        e->th384_on = prf_alg(e) == CP_SHA384;
+        dtls_transcript(e, type, seq, b, len);
+        e->state = ST_CLIENT_CERT;
+        return 0;
+    case ST_CLIENT_CERT:
+        if (type != HS_CERTIFICATE || epoch != 0)
+            break;
+        if (take_certificate(e, b, len) != 0)
+            return -EPROTO;
+        dtls_transcript(e, type, seq, b, len);
+        e->state = ST_CLIENT_SKE;
+        return 0;
+    case ST_CLIENT_SKE:
+        if (type != HS_SERVER_KEY_EXCHANGE || epoch != 0)
+            break;
+        if (on_server_key_exchange(e, b, len) != 0)
+            return -EPROTO;
+        dtls_transcript(e, type, seq, b, len);
+        e->state = ST_CLIENT_CR;
+        return 0;
+    case ST_CLIENT_CR:
+        if (type == HS_CERTIFICATE_REQUEST && epoch == 0) {
+            bool ok;
+            if (dtls_parse_cert_request(b, len, &ok) != 0) {
+                dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
+                return -EPROTO;
+            }
+            /* a server that takes no ECDSA P-256 certificate still gets
+             * ours: its choice to refuse it */
+            e->cert_requested = true;
+            dtls_transcript(e, type, seq, b, len);
+            e->state = ST_CLIENT_DONE;
+            return 0;
+        }
+        /* fall through - ServerHelloDone without a CertificateRequest */
+    case ST_CLIENT_DONE:
+        if (type != HS_SERVER_HELLO_DONE || epoch != 0)
+            break;
+        if (len != 0) {
+            dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
+            return -EPROTO;
+        }
+        dtls_transcript(e, type, seq, b, len);
+        return client_keys(e, seq);
+    case ST_CLIENT_FINISHED:
+        if (type == HS_NEW_SESSION_TICKET && epoch == 0) {
+            /* OpenSSL sends one unasked: it is in the transcript, else ignored */
+            if (dtls_parse_ticket(b, len) != 0) {
+                dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
+                return -EPROTO;
+            }
+            dtls_transcript(e, type, seq, b, len);
+            return 0;
+        }
+        if (type != HS_FINISHED)
+            break;
+        if (check_finished(e, epoch, b, len, false) != 0)
+            return -EPROTO;
+        connected(e);
+        return 0;
+    default:
+        return 0;
+    }
+    dtls_fail(e, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE);
+    return -EPROTO;
+}
+
+/* ---- server ---- */
+
+/* HMAC-SHA256(secret, client id || client random), 16 bytes. */
+static void cookie_of(const struct dtls_endpoint *e, const uint8_t *client_random, uint8_t *out)
+{
+    uint8_t msg[32 + 32], mac[CP_SHA256_LEN];
+    memcpy(msg, e->client_id, e->client_id_len);
+    memcpy(msg + e->client_id_len, client_random, 32);
+    dtls_hmac(e->cp, CP_SHA256, e->cookie_secret, DTLS_COOKIE_SECRET, msg, e->client_id_len + 32u, mac);
+    memcpy(out, mac, COOKIE_OURS);
+}
+
+static int on_client_hello(struct dtls_endpoint *e, uint16_t seq, const uint8_t *b, size_t len)
+{
+    struct dtls_client_hello ch;
+    int alert;
+    int f = dtls_parse_client_hello(e, b, len, &ch, &alert);
+    if (f != 0) {
+        dtls_fail(e, (enum dtls_failure)f, alert);
+        return -EPROTO;
+    }
+    if (e->cookie_secret) {
+        uint8_t want[COOKIE_OURS];
+        cookie_of(e, ch.random, want);
+        if (ch.cookie_len != COOKIE_OURS || !same(want, ch.cookie, COOKIE_OURS)) {
+            /* HelloVerifyRequest (RFC 6347 §4.2.1): its message_seq is the
+             * ClientHello's; the next ClientHello comes with the next */
+            if (ch.cookie_len)
+                e->c.cookies_bad++;
+            memcpy(e->cookie, want, COOKIE_OURS);
+            e->cookie_len = COOKIE_OURS;
+            e->out_seq = seq;
+            dtls_flight_begin(e);
+            dtls_flight_add(e, IT_HELLO_VERIFY);
+            dtls_flight_send(e, false);
+            e->c.cookies_sent++;
+            e->peer_last = seq;
+            e->have_peer_last = true;
+            e->in_seq = (uint16_t)(seq + 1);
+            return 0;
+        }
+    }
+    memcpy(e->client_random, ch.random, 32);
+    e->suite_id = ch.suite_id;
+    e->group = ch.group;
+    e->srtp_profile = ch.srtp_profile;
+    e->ems = ch.ems;
+    e->ri = ch.ri;
+    e->point_formats = ch.point_formats;
+    const struct cp *cp = e->cp;
+    if (cp->ops->random(cp->self, e->server_random, 32) != 0 ||
+        cp->ops->ecdh_keygen(cp->self, (enum cp_group)e->group, e->eph_priv, e->eph_pub) != 0) {
+        dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    transcript_init(e, prf_alg(e) == CP_SHA384);
+    dtls_transcript(e, HS_CLIENT_HELLO, seq, b, len);
+    /* our messages take the ClientHello's message_seq on (as mbedTLS and
+     * OpenSSL do after a HelloVerifyRequest) */
+    e->out_seq = seq;
+    e->peer_last = seq;
+    e->have_peer_last = true;
+    uint8_t params[4 + CP_PUB_MAX], digest[CP_SHA256_LEN];
+    ske_digest(e, params, dtls_ske_params(e, params), digest);
+    if (sign(e, digest) != 0)
+        return -EPROTO;
+    dtls_flight_begin(e);
+    dtls_flight_add(e, IT_SERVER_HELLO);
+    dtls_flight_add(e, IT_CERTIFICATE);
+    dtls_flight_add(e, IT_SERVER_KEY_EXCHANGE);
+    if (e->want_client_cert)
+        dtls_flight_add(e, IT_CERTIFICATE_REQUEST);
+    dtls_flight_add(e, IT_SERVER_HELLO_DONE);
+    dtls_flight_send(e, true);
+    e->state = e->want_client_cert ? ST_SERVER_CERT : ST_SERVER_CKE;
+    return 0;
+}
+
+static int on_client_key_exchange(struct dtls_endpoint *e, uint16_t seq, const uint8_t *b, size_t len)
+{
+    const uint8_t *pub;
+    size_t pl;
+    if (dtls_parse_cke(b, len, &pub, &pl) != 0) {
+        dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
+        return -EPROTO;
+    }
+    const struct cp *cp = e->cp;
+    int rc = cp->ops->ecdh_shared(cp->self, (enum cp_group)e->group, e->eph_priv, pub, pl, e->premaster);
+    wipe(e->eph_priv, sizeof(e->eph_priv));
+    if (rc != 0) {
+        dtls_fail(e, rc == -EINVAL ? DTLS_FAIL_BAD_KEY_SHARE : DTLS_FAIL_CRYPTO,
+                  rc == -EINVAL ? DTLS_ALERT_ILLEGAL_PARAMETER : DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    dtls_transcript(e, HS_CLIENT_KEY_EXCHANGE, seq, b, len);
+    if (derive_master(e) != 0 || install_keys(e) != 0) {
+        dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    e->state = e->want_client_cert ? ST_SERVER_CV : ST_SERVER_FINISHED;
+    return 0;
+}
+
+static int on_cert_verify(struct dtls_endpoint *e, uint16_t seq, const uint8_t *b, size_t len)
+{
+    unsigned alg;
+    const uint8_t *sig;
+    size_t sl;
+    if (dtls_parse_cert_verify(b, len, &alg, &sig, &sl) != 0) {
+        dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
+        return -EPROTO;
+    }
+    if (alg != SIG_ECDSA_SECP256R1_SHA256) {
+        dtls_fail(e, DTLS_FAIL_NO_SHARED_SUITE, DTLS_ALERT_ILLEGAL_PARAMETER);
+        return -EPROTO;
+    }
+    uint8_t digest[CP_SHA256_LEN];
+    transcript_now(e, CP_SHA256, digest);
+    if (e->cp->ops->ecdsa_p256_verify(e->cp->self, e->peer_pub, digest, sig, sl) != 0) {
+        dtls_fail(e, DTLS_FAIL_BAD_SIGNATURE, DTLS_ALERT_DECRYPT_ERROR);
+        return -EPROTO;
+    }
+    dtls_transcript(e, HS_CERTIFICATE_VERIFY, seq, b, len);
+    e->state = ST_SERVER_FINISHED;
+    return 0;
+}
+
+/* The client's Finished checked: flight 6, and we are done. */
+static int server_finish(struct dtls_endpoint *e, uint8_t epoch, uint16_t seq, const uint8_t *b, size_t len)
+{
+    if (check_finished(e, epoch, b, len, true) != 0)
+        return -EPROTO;
+    dtls_transcript(e, HS_FINISHED, seq, b, len);
+    if (finished_data(e, false, e->finished) != 0) {
+        dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
+        return -EPROTO;
+    }
+    e->peer_last = seq;
+    e->have_peer_last = true;
+    dtls_flight_begin(e);
+    dtls_flight_add(e, IT_CHANGE_CIPHER_SPEC);
+    dtls_flight_add(e, IT_FINISHED);
+    dtls_flight_send(e, false); /* the final flight: sent again only when the client repeats its own */
+    connected(e);
+    return 0;
+}
+
+static int server_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint16_t seq, const uint8_t *b,
+                          size_t len)
+{
+    switch (e->state) {
+    case ST_SERVER_HELLO:
+        if (type != HS_CLIENT_HELLO || epoch != 0) {
+            /* nothing accepted yet: a stray message is foreign, not the
+             * end of the handshake; keep waiting */
+            e->c.records_dropped++;
+            return 0;
+        }
+        return on_client_hello(e, seq, b, len);
+    case ST_SERVER_CERT:
+        if (type == HS_CLIENT_KEY_EXCHANGE) {
+            dtls_fail(e, DTLS_FAIL_BAD_CERT, DTLS_ALERT_HANDSHAKE_FAILURE); /* RFC 5246 §7.4.6 */
+            return -EPROTO;
+        }
+        if (type != HS_CERTIFICATE || epoch != 0)
+            break;
+        if (take_certificate(e, b, len) != 0)
+            return -EPROTO;
+        dtls_transcript(e, type, seq, b, len);
+        e->state = ST_SERVER_CKE;
+        return 0;
+    case ST_SERVER_CKE:
+        if (type != HS_CLIENT_KEY_EXCHANGE || epoch != 0)
+            break;
+        return on_client_key_exchange(e, seq, b, len);
+    case ST_SERVER_CV:
+        if (type != HS_CERTIFICATE_VERIFY || epoch != 0)
+            break;
+        return on_cert_verify(e, seq, b, len);
+    case ST_SERVER_FINISHED:
+        if (type != HS_FINISHED)
+            break;
+        return server_finish(e, epoch, seq, b, len);
+    default:
+        return 0;
+    }
+    dtls_fail(e, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE);
+    return -EPROTO;
+}
+
+int dtls_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, const uint8_t *b, size_t len)
+{
+    uint16_t seq = e->in_seq;
+    bool server_waiting = e->is_server && e->state == ST_SERVER_HELLO;
+    uint16_t before = e->in_seq;
+    int rc = e->is_server ? server_message(e, type, epoch, seq, b, len) : client_message(e, type, epoch, seq, b, len);
+    /* in_seq moves on for every message taken; a server's foreign first
+     * message leaves it (and a HelloVerifyRequest set it already) */
+    if (rc == 0 && e->in_seq == before && !(server_waiting && e->state == ST_SERVER_HELLO))
+        e->in_seq++;
+    return rc;
+}
+
+void dtls_on_repeat(struct dtls_endpoint *e)
+{
+    if (e->state == ST_FAILED || e->tx_pending || e->n_items == 0)
+        return;
+    e->tx_item = 0;
+    e->tx_off = 0;
+    e->tx_pending = true;
+    e->c.retransmits_on_repeat++;
+}
+
+/* ---- the engine's entry points ---- */
+
+int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t now)
+{
+    if (!cfg->cp || !cfg->cert || !cfg->peer_fingerprint || !cfg->rec ||
+        (cfg->mtu && cfg->mtu < DTLS_MTU_MIN) || (cfg->is_server && cfg->cookie_secret && !cfg->client_id) ||
+        cfg->client_id_len > 32)
+        return -EINVAL;
+    memset(e, 0, sizeof(*e));
+    e->cp = cfg->cp;
+    e->cert = cfg->cert;
+    e->rec = cfg->rec;
+    memcpy(e->peer_fp, cfg->peer_fingerprint, DTLS_FP_LEN);
+    e->is_server = cfg->is_server;
+    e->want_client_cert = !cfg->no_client_cert;
+    e->cookie_secret = cfg->is_server ? cfg->cookie_secret : NULL;
+    e->client_id_len = cfg->client_id_len;
+    if (cfg->client_id_len)
+        memcpy(e->client_id, cfg->client_id, cfg->client_id_len);
+    e->suites = cfg->suites ? cfg->suites & DTLS_OFFER_ALL_SUITES : DTLS_OFFER_ALL_SUITES;
+    e->groups = cfg->groups ? cfg->groups & DTLS_OFFER_ALL_GROUPS : DTLS_OFFER_ALL_GROUPS;
+    e->srtp_offer = cfg->srtp & DTLS_SRTP_ALL;
+    if (!e->suites || !e->groups)
+        return -EINVAL;
+    e->mtu = cfg->mtu ? cfg->mtu : DTLS_MTU;
+    e->rto_initial_ms = cfg->rto_initial_ms ? cfg->rto_initial_ms : 500;
+    e->rto_max_ms = cfg->rto_max_ms ? cfg->rto_max_ms : 8000;
+    if (e->rto_max_ms < e->rto_initial_ms)
+        e->rto_max_ms = e->rto_initial_ms;
+    e->rto_ms = e->rto_initial_ms;
+    e->fail_alert = -1;
+    e->t_retx = UINT64_MAX;
+    e->now = now;
+    dtls_record_reset(e->rec);
+    if (e->is_server) {
+        e->state = ST_SERVER_HELLO;
+        return 0;
+    }
+    e->state = ST_CLIENT_HELLO;
+    int rc = e->cp->ops->random(e->cp->self, e->client_random, 32);
+    if (rc == 0)
+        rc = e->cp->ops->random(e->cp->self, &e->ext_order, 1);
+    if (rc != 0)
+        return rc;
+    transcript_init(e, (e->suites & DTLS_OFFER_AES_256_GCM) != 0);
+    client_hello(e);
+    return 0;
+}
+
+/* One record of a datagram; returns 1 when it was the handshake's, 0 when
+ * not, -EPROTO when it failed the handshake. */
+static int record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl)
+{
+    uint8_t type = r[0];
+    uint16_t epoch = dtls_get16(r + 3);
+    if (r[1] != 0xfe || (r[2] != 0xfd && r[2] != 0xff) || epoch > 1) {
+        e->c.records_dropped++;
+        return 0;
+    }
+    const uint8_t *body = r + DTLS_RECORD_HEADER;
+    size_t bl = rl - DTLS_RECORD_HEADER;
+    uint8_t plain[DTLS_REASM_BYTES + HS_HEADER];
+    if (epoch == 1) {
+        if (e->rec->suite == DTLS_SUITE_NONE || type == DTLS_CT_CHANGE_CIPHER_SPEC) {
+            e->c.records_dropped++; /* before our keys (reordered ahead of its flight): it comes again */
+            return 0;
+        }
+        size_t used;
+        uint8_t t;
+        int n = dtls_record_open(e->rec, r, rl, &used, &t, plain, sizeof(plain));
+        if (n < 0) {
+            e->c.records_dropped++;
+            return 0;
+        }
+        type = t;
+        body = plain;
+        bl = (size_t)n;
+    }
+    switch (type) {
+    case DTLS_CT_HANDSHAKE:
+        e->c.records_in++;
+        return dtls_fragments_in(e, (uint8_t)epoch, body, bl) < 0 ? -EPROTO : 1;
+    case DTLS_CT_CHANGE_CIPHER_SPEC:
+        e->c.records_in++;
+        if (bl != 1 || body[0] != 1) {
+            e->c.records_dropped++;
+            return 0;
+        }
+        return 1; /* epochs are explicit in DTLS records: nothing to switch */
+    case DTLS_CT_ALERT:
+        if (bl != 2) {
+            e->c.records_dropped++;
+            return 0;
+        }
+        e->c.records_in++;
+        e->c.alerts_in++;
+        if (body[0] == DTLS_ALERT_FATAL || body[1] == DTLS_ALERT_CLOSE_NOTIFY) {
+            if (e->state == ST_SERVER_HELLO && epoch == 0) {
+                e->c.records_dropped++; /* before anything was accepted: foreign */
+                return 0;
+            }
+            dtls_fail(e, DTLS_FAIL_PEER_ALERT, -1);
+            e->fail_alert = body[1];
+            return e->state == ST_FAILED ? -EPROTO : 1;
+        }
+        return 1;
+    default:
+        e->c.records_dropped++; /* application data is the connection's, not ours */
+        return 0;
+    }
+}
+
+int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uint64_t now)
 {
     if (now > e->now)
         e->now = now;
     e->c.datagrams_in++;
-    if (e->failed)
-        return 0;
-    if (e->connected) {
-        /* After the handshake only a retransmitted final flight of the
-         * peer matters: mbedTLS answers it by resending its own last
-         * flight (RFC 6347 §4.2.4). Application data goes to the record
-         * layer, not here. */
-        uint8_t scratch[DTLS_MTU];
-        e->in = buf;
-        e->in_len = len;
-        (void)mbedtls_ssl_read(&e->ssl, scratch, sizeof(scratch));
-        e->in = NULL;
-        return 0;
+    if (e->state == ST_FAILED || (e->state == ST_CONNECTED && !e->is_server))
+        return DTLS_IN_IGNORED;
+    bool ours = false;
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < DTLS_RECORD_HEADER) {
+            e->c.records_dropped++;
+            break;
+        }
+        size_t rl = DTLS_RECORD_HEADER + dtls_get16(d + off + 11);
+        if (rl > len - off) {
+            e->c.records_dropped++;
+            break;
+        }
+        int rc = record_in(e, d + off, rl);
+        if (rc < 0)
+            return -EPROTO;
+        ours |= rc > 0;
+        off += rl;
     }
-    e->in = buf;
-    e->in_len = len;
-    int rc = step(e);
-    e->in = NULL;
-    return rc;
+    return ours ? DTLS_IN_OK : DTLS_IN_IGNORED;
 }
 
 void dtls_handle_timeout(struct dtls_endpoint *e, uint64_t now)
@@ -354,29 +771,32 @@ void dtls_handle_timeout(struct dtls_endpoint *e, uint64_t now)
     if (now < e->now)
         return;
     e->now = now;
-    /* mbedTLS retransmits when the final delay has passed */
-    if (e->timer_fin && now - e->timer_set >= e->timer_fin) {
-        e->c.retransmit_timeouts++;
-        step(e);
+    if (e->t_retx == UINT64_MAX || now < e->t_retx || e->state == ST_FAILED || e->state == ST_CONNECTED)
+        return;
+    if (e->rto_ms >= e->rto_max_ms) {
+        dtls_fail(e, DTLS_FAIL_TIMEOUT, -1);
+        return;
     }
+    e->rto_ms = e->rto_ms * 2 < e->rto_max_ms ? e->rto_ms * 2 : e->rto_max_ms;
+    e->t_retx = now + (uint64_t)e->rto_ms * 1000000u;
+    e->tx_item = 0;
+    e->tx_off = 0;
+    e->tx_pending = e->n_items > 0;
+    e->c.retransmit_timeouts++;
 }
 
-int dtls_poll_transmit(struct dtls_endpoint *e, uint8_t *buf, uint16_t cap)
+size_t dtls_poll_transmit(struct dtls_endpoint *e, uint8_t *buf, size_t cap, uint64_t now)
 {
-    if (e->out_n == 0 || cap < e->out_len[e->out_head])
-        return 0;
-    int n = e->out_len[e->out_head];
-    memcpy(buf, e->out[e->out_head], (size_t)n);
-    e->out_head = (uint8_t)((e->out_head + 1) % DTLS_OUT_QUEUE);
-    e->out_n--;
-    return n;
+    if (now > e->now)
+        e->now = now;
+    return dtls_flight_datagram(e, buf, cap);
 }
 
 enum dtls_event dtls_poll_event(struct dtls_endpoint *e)
 {
     if (e->n_events == 0)
         return DTLS_EV_NONE;
-    enum dtls_event ev = e->events[0];
+    enum dtls_event ev = (enum dtls_event)e->events[0];
     e->events[0] = e->events[1];
     e->n_events--;
     return ev;
@@ -384,11 +804,43 @@ enum dtls_event dtls_poll_event(struct dtls_endpoint *e)
 
 uint64_t dtls_next_timeout(const struct dtls_endpoint *e)
 {
-    if (e->out_n)
+    if (e->alert_pending || e->tx_pending)
         return e->now;
-    if (e->timer_fin == 0 || e->connected || e->failed)
-        return UINT64_MAX;
-    return e->timer_set + e->timer_fin;
+    return e->t_retx;
+}
+
+enum dtls_suite dtls_suite(const struct dtls_endpoint *e)
+{
+    return (enum dtls_suite)e->rec->suite;
+}
+
+enum cp_group dtls_group(const struct dtls_endpoint *e)
+{
+    return (enum cp_group)e->group;
+}
+
+uint16_t dtls_srtp_profile(const struct dtls_endpoint *e)
+{
+    return e->srtp_profile;
+}
+
+size_t dtls_srtp_keying_len(uint16_t profile)
+{
+    switch (profile) {
+    case 0x0001:
+    case 0x0002: return 2 * (16 + 14);
+    case 0x0007: return 2 * (16 + 12);
+    case 0x0008: return 2 * (32 + 12);
+    default: return 0;
+    }
+}
+
+int dtls_export_keying(const struct dtls_endpoint *e, const char *label, uint8_t *out, size_t len)
+{
+    if (!e->have_master || len > 255)
+        return -EINVAL;
+    return dtls_prf(e->cp, prf_alg(e), e->master, sizeof(e->master), label, e->client_random, 32, e->server_random,
+                    32, out, len);
 }
 
 int dtls_keylog_line(const struct dtls_endpoint *e, char *out)
@@ -406,9 +858,32 @@ int dtls_keylog_line(const struct dtls_endpoint *e, char *out)
     return 0;
 }
 
+enum dtls_failure dtls_failure(const struct dtls_endpoint *e)
+{
+    return (enum dtls_failure)e->failure;
+}
+
+int dtls_failure_alert(const struct dtls_endpoint *e)
+{
+    return e->fail_alert;
+}
+
+const struct dtls_counters *dtls_counters(const struct dtls_endpoint *e)
+{
+    return &e->c;
+}
+
+bool dtls_connected(const struct dtls_endpoint *e)
+{
+    return e->state == ST_CONNECTED;
+}
+
+bool dtls_failed(const struct dtls_endpoint *e)
+{
+    return e->state == ST_FAILED;
+}
+
 void dtls_free(struct dtls_endpoint *e)
 {
-    mbedtls_ssl_free(&e->ssl);
-    mbedtls_ssl_config_free(&e->conf);
-    mbedtls_ctr_drbg_free(&e->drbg);
+    wipe(e, sizeof(*e));
 }

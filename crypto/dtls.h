@@ -1,146 +1,259 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dtls: the DTLS 1.2 handshake of a WebRTC peer connection, on mbedTLS,
- * sans-I/O.
+ * dtls: our DTLS 1.2 handshake engine (RFC 6347 over RFC 5246, ECDHE per
+ * RFC 8422), client and server, as a WebRTC peer connection runs it:
+ * mutual authentication by self-signed certificates checked against the
+ * peer's SDP fingerprint (CertificateRequest, CertificateVerify), ECDHE
+ * with X25519 or secp256r1, ECDSA P-256 with SHA-256, and the suites
+ * TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, _AES_256_GCM_SHA384 and
+ * _CHACHA20_POLY1305_SHA256; extended_master_secret (RFC 7627),
+ * renegotiation_info (RFC 5746, initial handshake only), supported_groups,
+ * ec_point_formats, signature_algorithms and use_srtp (RFC 5764) in any
+ * order, unknown extensions, groups and suites in an offer skipped; the
+ * keying-material exporter (RFC 5705) for DTLS-SRTP; HelloVerifyRequest
+ * cookies in both roles (optional on the server: behind ICE libwebrtc
+ * sends none). Our ClientHello is shaped like Chrome's: its suite, group
+ * and SRTP-profile order, its extension set in a random order per
+ * handshake, no session id and no session ticket.
  *
- * Both roles (client = SDP setup:active, server = setup:passive), a
- * self-signed ECDSA P-256 certificate per endpoint (or shared from a pool),
- * the peer accepted by the SHA-256 fingerprint of its certificate as WebRTC
- * does (no CA), HelloVerifyRequest cookies on the server (our own HMAC
- * cookie: no clock), ECDHE (X25519, P-256) with AES-128-GCM or
- * ChaCha20-Poly1305, use_srtp (mbedTLS 2.28 offers
- * SRTP_AES128_CM_HMAC_SHA1_80 and _32; the AEAD profiles are not in this
- * mbedTLS) and the DTLS-SRTP keying material exported per RFC 5764.
+ * Flights (RFC 6347 §4.2.4): each flight is kept as what it takes to write
+ * it again (randoms, our ephemeral key, our signature and Finished), not as
+ * bytes, and written into the caller's buffer by dtls_poll_transmit,
+ * fragmented to the configured MTU and packed several records to a
+ * datagram. A flight is resent whole when its timer expires (the timer
+ * doubles from rto_initial_ms up to rto_max_ms; the handshake fails when
+ * the timer at rto_max_ms expires) and when the last message of the
+ * peer's previous flight arrives again (the peer lacks ours). Messages in
+ * are reassembled from fragments in any order, duplicates dropped, those
+ * of a later flight held until their turn within DTLS_REASM_BYTES.
  *
- * Time: every entry point takes `now` (ns); mbedTLS's retransmission timer
- * runs on that value, never on a clock of its own. Randomness comes from a
- * CTR-DRBG seeded by the caller's seed (reproducible runs; a load generator,
- * not a secure endpoint). Datagrams out are queued in the endpoint; the
- * handshake state (tens of KiB, mbedTLS's) is transient: dtls_free() it
- * once the keys are taken. mbedTLS keeps pointers into the endpoint: it must
- * not move after dtls_init(). One endpoint per thread at a time.
+ * Records: the engine writes and reads its records through the
+ * connection's struct dtls_record (dtls_record.h), which owns every
+ * sequence number, epoch 0 and epoch 1: a Finished sent again is sealed
+ * with a sequence number never used before, the same as application data
+ * after it. The engine installs the epoch-1 keys in it when it derives
+ * them; once DTLS_EV_CONNECTED is out the connection seals and opens
+ * application data with it directly.
+ *
+ * Sans-I/O: datagrams and `now` (ns) in; datagrams, events and the next
+ * deadline out. No clock reads, no allocation: an endpoint lives in
+ * caller memory of dtls_endpoint_size() bytes (at most 4 KiB, in a slot of
+ * a dtls_hs_pool for the time of the handshake), keeps pointers to its
+ * certificate, provider and record layer (all must outlive it and must
+ * not move), and keeps no pointer into itself (it may be copied between
+ * calls). No global state. One endpoint is used by one thread at a time.
  */
 #ifndef SWARMGEN_CRYPTO_DTLS_H
 #define SWARMGEN_CRYPTO_DTLS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/pk.h>
-#include <mbedtls/ssl.h>
-#include <mbedtls/x509_crt.h>
+#include "cp.h"
+#include "dtls_cert.h"
+#include "dtls_record.h"
 
-#define DTLS_MTU 1200
-#define DTLS_OUT_QUEUE 12
-#define DTLS_KEYING_LEN 60 /* 2 x (16-byte key + 14-byte salt) for AES-CM profiles */
+#define DTLS_MTU 1200           /* default datagram size of a flight */
+#define DTLS_MTU_MIN 256        /* smallest MTU dtls_init accepts */
+#define DTLS_REASM_BYTES 1984   /* handshake bytes held for reassembly at once */
+#define DTLS_KEYING_MAX 88      /* DTLS-SRTP keying material, longest profile (AEAD_AES_256_GCM) */
+#define DTLS_KEYLOG_LINE 200    /* an NSS key-log line with its newline and NUL */
+#define DTLS_COOKIE_SECRET 32
 
-struct dtls_cert {
-    mbedtls_x509_crt crt;
-    mbedtls_pk_context key;
-    uint8_t fingerprint[32]; /* SHA-256 of the DER certificate */
+/* Suites, as offered (client) or accepted (server): a bit each. */
+enum dtls_suite_bit {
+    DTLS_OFFER_AES_128_GCM = 1 << 0,  /* TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (0xc02b) */
+    DTLS_OFFER_AES_256_GCM = 1 << 1,  /* TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (0xc02c) */
+    DTLS_OFFER_CHACHA20 = 1 << 2,     /* TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (0xcca9) */
+    DTLS_OFFER_ALL_SUITES = 7,
 };
 
-/* Generates a self-signed ECDSA P-256 certificate from `seed`. Returns 0
- * or a negative mbedTLS error. (P-256 signing is the slow part: ~1 ms.) */
-int dtls_cert_generate(struct dtls_cert *c, uint64_t seed);
-/* Frees a certificate; no endpoint may use it any more. */
-void dtls_cert_free(struct dtls_cert *c);
+/* Groups: a bit each. */
+enum dtls_group_bit { DTLS_OFFER_X25519 = 1 << 0, DTLS_OFFER_P256 = 1 << 1, DTLS_OFFER_ALL_GROUPS = 3 };
 
-/* "sha-256 AB:CD:..." as SDP writes it. `out` needs 104 bytes. */
-void dtls_fingerprint_text(const uint8_t fp[32], char *out);
+/* DTLS-SRTP protection profiles (RFC 5764, RFC 7714): a bit each. */
+enum dtls_srtp_bit {
+    DTLS_SRTP_AES128_CM_SHA1_80 = 1 << 0, /* 0x0001 */
+    DTLS_SRTP_AES128_CM_SHA1_32 = 1 << 1, /* 0x0002 */
+    DTLS_SRTP_AEAD_AES_128_GCM = 1 << 2,  /* 0x0007 */
+    DTLS_SRTP_AEAD_AES_256_GCM = 1 << 3,  /* 0x0008 */
+    DTLS_SRTP_ALL = 15,
+};
 
 enum dtls_event { DTLS_EV_NONE, DTLS_EV_CONNECTED, DTLS_EV_FAILED };
 
-struct dtls_counters {
-    uint32_t datagrams_in, datagrams_out, retransmit_timeouts, cookies_sent;
-    uint32_t fingerprint_mismatches, alerts, failures;
-    uint32_t discarded; /* server: datagrams refused before a ClientHello was accepted (the wait goes on) */
+/* Why a handshake failed (dtls_failure). */
+#define DTLS_FAILURES(X)                                                                      \
+    X(NONE, "none")                                                                           \
+    X(TIMEOUT, "timeout")                   /* the last retransmission went unanswered */     \
+    X(PEER_ALERT, "peer_alert")             /* the peer sent a fatal alert (or close) */      \
+    X(DECODE, "decode")                     /* a malformed handshake message */               \
+    X(TOO_BIG, "too_big")                   /* a handshake message over DTLS_REASM_BYTES */   \
+    X(UNEXPECTED, "unexpected")             /* a message out of the handshake's order */      \
+    X(VERSION, "version")                   /* the peer does not speak DTLS 1.2 */            \
+    X(NO_SHARED_SUITE, "no_shared_suite")   /* nothing in common: suite, group or sig alg */  \
+    X(UNSUPPORTED_EXT, "unsupported_ext")   /* a ServerHello extension we did not offer */    \
+    X(FINGERPRINT, "fingerprint")           /* certificate does not match the SDP fingerprint */ \
+    X(BAD_CERT, "bad_certificate")          /* certificate missing or not P-256 */            \
+    X(BAD_SIGNATURE, "bad_signature")       /* ServerKeyExchange or CertificateVerify */      \
+    X(BAD_FINISHED, "bad_finished")         /* the peer's Finished does not verify */         \
+    X(BAD_KEY_SHARE, "bad_key_share")       /* the peer's ECDHE point is not valid */         \
+    X(CRYPTO, "crypto")                     /* the provider failed */
+#define DTLS_FAIL_ENUM(n, s) DTLS_FAIL_##n,
+enum dtls_failure { DTLS_FAILURES(DTLS_FAIL_ENUM) DTLS_FAIL_COUNT };
+#undef DTLS_FAIL_ENUM
+
+/* What dtls_handle_input made of a datagram. */
+enum dtls_input {
+    DTLS_IN_OK = 0,      /* taken (or a duplicate, dropped quietly) */
+    DTLS_IN_IGNORED = 1, /* not for the handshake: no record we could read (counted) */
 };
 
-struct dtls_endpoint {
-    mbedtls_ssl_context ssl;
-    mbedtls_ssl_config conf;
-    mbedtls_ctr_drbg_context drbg;
-    uint64_t entropy_state;    /* the DRBG's seed source */
-    bool is_server;
-    bool connected, failed;
-    uint64_t now;
-    uint64_t timer_set, timer_int, timer_fin; /* ns; timer_fin 0 = cancelled */
-    const uint8_t *in;                         /* datagram being handed in */
-    size_t in_len;
-    uint8_t out[DTLS_OUT_QUEUE][DTLS_MTU];
-    uint16_t out_len[DTLS_OUT_QUEUE];
-    uint8_t out_head, out_n;
-    uint8_t peer_fp[32];
-    uint8_t cookie_secret[32];
-    uint8_t client_id[32];
-    uint8_t client_id_len;
-    enum dtls_event events[2];
-    uint8_t n_events;
-    /* from the key export */
-    uint8_t master[48], client_random[32], server_random[32];
-    mbedtls_tls_prf_types prf;
-    bool have_master;
-    uint8_t keying[DTLS_KEYING_LEN];
-    /* the record keys (client key, server key, client IV, server IV: no
-     * MAC keys with AEAD suites) and the suite, for dtls_record */
-    uint8_t keyblock[88];
-    uint8_t kb_keylen, kb_ivlen;
-    int suite_id;
-    uint16_t srtp_profile;     /* negotiated, 0 when none */
-    int last_error;            /* the mbedTLS error that failed it */
-    struct dtls_counters c;
+struct dtls_counters {
+    uint32_t datagrams_in, datagrams_out, records_in, records_out;
+    uint32_t records_dropped;  /* unreadable, wrong epoch or type, not authenticated */
+    uint32_t fragments_dup;    /* handshake bytes we had already */
+    uint32_t fragments_held;   /* fragments of a later message, kept for their turn */
+    uint32_t fragments_dropped; /* no room to hold them, or too far ahead */
+    uint32_t flights_sent, retransmit_timeouts, retransmits_on_repeat;
+    uint32_t cookies_sent, cookies_bad;
+    uint32_t alerts_in, alerts_out;
 };
 
 struct dtls_config {
     bool is_server;
-    const struct dtls_cert *cert;  /* ours, not owned, must outlive the endpoint */
-    const uint8_t *peer_fingerprint; /* 32 bytes from the peer's SDP */
-    uint64_t seed;
-    const uint8_t *client_id;      /* server: the client's transport address bytes */
-    uint8_t client_id_len;
-    uint32_t rto_min_ms, rto_max_ms; /* handshake retransmission, default 500 / 8000 */
-    uint8_t suites;                /* enum dtls_suite_offer; 0 (default) offers both */
+    const struct cp *cp;               /* provider; outlives the endpoint */
+    const struct dtls_cert *cert;      /* ours; outlives the endpoint */
+    const uint8_t *peer_fingerprint;   /* 32 bytes from the peer's SDP (SHA-256 of its certificate) */
+    struct dtls_record *rec;           /* the connection's record layer; reset by dtls_init */
+    /* server: HelloVerifyRequest cookies are HMAC-SHA256(secret, client_id
+     * || client random); NULL secret: no HelloVerifyRequest */
+    const uint8_t *cookie_secret;      /* DTLS_COOKIE_SECRET bytes */
+    const uint8_t *client_id;          /* the client's transport address bytes */
+    uint8_t client_id_len;             /* up to 32 */
+    bool no_client_cert;               /* server: do not ask for the client's certificate (not WebRTC) */
+    uint8_t suites;                    /* enum dtls_suite_bit; 0: all */
+    uint8_t groups;                    /* enum dtls_group_bit; 0: all */
+    uint8_t srtp;                      /* enum dtls_srtp_bit offered/accepted; 0: no use_srtp */
+    uint16_t mtu;                      /* 0: DTLS_MTU */
+    uint32_t rto_initial_ms, rto_max_ms; /* 0: 500 / 8000 */
 };
 
-/* The ciphersuites a handshake offers (client) or accepts (server), in
- * dtls_config.suites; both are ECDHE-ECDSA AEAD suites that our record
- * layer (dtls_record.h) carries after the handshake. */
-enum dtls_suite_offer {
-    DTLS_OFFER_GCM_THEN_CHACHA = 0, /* TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, then CHACHA20_POLY1305 */
-    DTLS_OFFER_GCM = 1,             /* AES-128-GCM only */
-    DTLS_OFFER_CHACHA = 2,          /* ChaCha20-Poly1305 only */
-};
+struct dtls_endpoint; /* opaque, dtls_endpoint_size() bytes, 8-byte aligned */
 
-/* Sets up an endpoint. Returns 0 or a negative mbedTLS error. */
+/* Bytes an endpoint takes (at most 4096). */
+size_t dtls_endpoint_size(void);
+
+/* Sets an endpoint up in e (dtls_endpoint_size() bytes) and resets
+ * cfg->rec to epoch 0. A client composes its ClientHello (ready for
+ * dtls_poll_transmit); a server waits for one. Returns 0, -EINVAL (a
+ * missing pointer, an MTU below DTLS_MTU_MIN, an empty suite or group
+ * set) or a negative errno from the provider. */
 int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t now);
 
-/* Client: sends the ClientHello. Server: nothing (waits). */
-void dtls_start(struct dtls_endpoint *e, uint64_t now);
+/* One datagram that demultiplexed as DTLS (RFC 7983: first byte 20..63).
+ * Every record in it is read: epoch 0 in the clear, epoch 1 through the
+ * record layer once its keys are in. Returns DTLS_IN_OK, DTLS_IN_IGNORED
+ * when no record in it was the handshake's (application data, garbage:
+ * counted, the caller may count it as foreign), or -EPROTO when it failed
+ * the handshake (DTLS_EV_FAILED follows, dtls_failure says why, and an
+ * alert is queued). After DTLS_EV_CONNECTED a server still answers a
+ * repeated final flight of the client; a client ignores everything. */
+int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uint64_t now);
 
-/* One datagram that demultiplexed as DTLS (first byte 20..63). Returns 0,
- * or a negative mbedTLS error when it failed the handshake (then FAILED). */
-int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *buf, size_t len, uint64_t now);
-
-/* Retransmits a flight when its timer expired. */
+/* Resends the flight when its timer has expired, fails the handshake
+ * (DTLS_FAIL_TIMEOUT) when the last one has. A `now` older than the
+ * latest seen is ignored. */
 void dtls_handle_timeout(struct dtls_endpoint *e, uint64_t now);
 
-/* The next datagram to send, copied into buf; its length or 0. */
-int dtls_poll_transmit(struct dtls_endpoint *e, uint8_t *buf, uint16_t cap);
+/* The next datagram to send into buf (cap bytes, at least the MTU): its
+ * length, or 0 when nothing is due. */
+size_t dtls_poll_transmit(struct dtls_endpoint *e, uint8_t *buf, size_t cap, uint64_t now);
 
-/* The next event (CONNECTED once, or FAILED once), DTLS_EV_NONE when none. */
+/* The next event: DTLS_EV_CONNECTED once, or DTLS_EV_FAILED once. */
 enum dtls_event dtls_poll_event(struct dtls_endpoint *e);
 
-/* The next deadline (ns), UINT64_MAX when none. */
+/* The next deadline (ns): `now` while datagrams are due, the flight timer,
+ * or UINT64_MAX. */
 uint64_t dtls_next_timeout(const struct dtls_endpoint *e);
 
-/* NSS key log line "CLIENT_RANDOM <hex> <hex>\n" (after the handshake).
- * `out` needs 200 bytes. Returns 0 or -ENOENT. */
+/* ---- after DTLS_EV_CONNECTED ---- */
+
+/* The negotiated suite (enum dtls_suite), group (enum cp_group) and
+ * DTLS-SRTP profile (IANA value, 0 when none); 0 before the handshake
+ * chose them. */
+enum dtls_suite dtls_suite(const struct dtls_endpoint *e);
+enum cp_group dtls_group(const struct dtls_endpoint *e);
+uint16_t dtls_srtp_profile(const struct dtls_endpoint *e);
+
+/* The keying-material length of a DTLS-SRTP profile (RFC 5764 §4.2:
+ * 2 x (key + salt)): 60, 56 or 88, 0 for an unknown profile. */
+size_t dtls_srtp_keying_len(uint16_t profile);
+
+/* RFC 5705 exporter without context: PRF(master, label, client_random +
+ * server_random) into out (len bytes, at most 255). Returns 0, or -EINVAL
+ * before the master secret exists. For DTLS-SRTP: label
+ * "EXTRACTOR-dtls_srtp", dtls_srtp_keying_len(profile) bytes. */
+int dtls_export_keying(const struct dtls_endpoint *e, const char *label, uint8_t *out, size_t len);
+
+/* The NSS key-log line "CLIENT_RANDOM <client random> <master secret>\n"
+ * into out (DTLS_KEYLOG_LINE bytes). Returns 0 or -ENOENT before the
+ * master secret exists. */
 int dtls_keylog_line(const struct dtls_endpoint *e, char *out);
 
-/* Releases mbedTLS's state (its heap); the keys taken from e before (a
- * dtls_record) stay valid. e may be set up again with dtls_init. */
+/* Why the handshake failed (DTLS_FAIL_NONE while it has not), its name,
+ * and the alert description sent or received with it (-1 when none). */
+enum dtls_failure dtls_failure(const struct dtls_endpoint *e);
+const char *dtls_failure_name(enum dtls_failure f);
+int dtls_failure_alert(const struct dtls_endpoint *e);
+
+/* The endpoint's counters. */
+const struct dtls_counters *dtls_counters(const struct dtls_endpoint *e);
+
+/* Whether the handshake completed, or failed. */
+bool dtls_connected(const struct dtls_endpoint *e);
+bool dtls_failed(const struct dtls_endpoint *e);
+
+/* Wipes the secrets; e may be set up again with dtls_init. */
 void dtls_free(struct dtls_endpoint *e);
+
+/* ---- a cap on concurrent handshakes ---------------------------------- */
+
+/* A fixed pool of handshake endpoints that connections borrow for the
+ * handshake and give back once their keys are in their record layer:
+ * handshake memory is n × dtls_endpoint_size() whatever the number of
+ * connections. Slots are addressed by 32-bit index. One thread per pool
+ * (a per-lcore pool); no locking. */
+struct dtls_hs_pool {
+    uint8_t *slots;            /* n × stride bytes */
+    size_t stride;
+    uint32_t *free_list;
+    uint64_t *busy;            /* bit i: slot i handed out */
+    uint32_t n, n_free, high_water;
+    uint64_t refused;          /* acquire calls that found no slot */
+    uint64_t bad_releases;     /* release of a slot not handed out */
+};
+
+/* Allocates n slots (at set-up; the only allocation here). Returns 0,
+ * -EINVAL (n is 0 or above 2^24) or -ENOMEM. */
+int dtls_hs_pool_init(struct dtls_hs_pool *p, uint32_t n);
+
+/* Hands out a free slot. Returns its index (0 .. n-1), or -EAGAIN when
+ * all are in use (counted in refused): the caller retries later. */
+int64_t dtls_hs_pool_acquire(struct dtls_hs_pool *p);
+
+/* The endpoint of slot i (owned by the pool), or NULL when i >= n. */
+struct dtls_endpoint *dtls_hs_pool_slot(struct dtls_hs_pool *p, uint32_t i);
+
+/* Gives slot i back (its secrets wiped). Returns 0, or -EINVAL (counted in
+ * bad_releases) when i is out of range or not handed out. */
+int dtls_hs_pool_release(struct dtls_hs_pool *p, uint32_t i);
+
+/* Slots handed out now. */
+uint32_t dtls_hs_pool_in_use(const struct dtls_hs_pool *p);
+
+/* Frees the pool's memory. */
+void dtls_hs_pool_destroy(struct dtls_hs_pool *p);
 
 #endif

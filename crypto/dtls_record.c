@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Our DTLS 1.2 AEAD record layer after the handshake (GCM on mbedTLS's AES
- * block, ChaCha20-Poly1305 on mbedTLS's chachapoly), and the handshake slot
- * pool. */
+/* Our DTLS 1.2 record layer: epoch 0 in the clear, epoch 1 sealed (GCM on
+ * mbedTLS's AES block, ChaCha20-Poly1305 on mbedTLS's chachapoly). */
 #include "dtls_record.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
-#include <mbedtls/ssl_ciphersuites.h>
 
 #if defined(MBEDTLS_AESNI_C)
 #include <mbedtls/aesni.h> /* defines MBEDTLS_HAVE_X86_64 where it applies */
@@ -133,11 +130,16 @@ static void gcm_crypt(struct dtls_record_key *k, bool clmul, bool enc, const uin
 
 /* ---- keys ---- */
 
+static bool is_gcm(uint8_t suite)
+{
+    return suite == DTLS_SUITE_AES_128_GCM || suite == DTLS_SUITE_AES_256_GCM;
+}
+
 static int key_setup(struct dtls_record_key *k, enum dtls_suite suite, const uint8_t *key, const uint8_t *iv)
 {
-    if (suite == DTLS_SUITE_AES_128_GCM) {
+    if (is_gcm(suite)) {
         mbedtls_aes_init(&k->u.gcm.aes);
-        if (mbedtls_aes_setkey_enc(&k->u.gcm.aes, key, 128) != 0)
+        if (mbedtls_aes_setkey_enc(&k->u.gcm.aes, key, suite == DTLS_SUITE_AES_256_GCM ? 256 : 128) != 0)
             return -EIO;
         k->rk_off = (uint8_t)(k->u.gcm.aes.rk - k->u.gcm.aes.buf);
         static const uint8_t zero[16];
@@ -155,19 +157,41 @@ static int key_setup(struct dtls_record_key *k, enum dtls_suite suite, const uin
     return -ENOTSUP;
 }
 
-static int set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
-                    const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv)
+static void key_free(struct dtls_record_key *k, uint8_t suite)
 {
-    r->suite = (uint8_t)suite;
+    if (is_gcm(suite))
+        mbedtls_aes_free(&k->u.gcm.aes);
+    else if (suite == DTLS_SUITE_CHACHA20_POLY1305)
+        mbedtls_chachapoly_free(&k->u.cp);
+}
+
+void dtls_record_reset(struct dtls_record *r)
+{
+    key_free(&r->w, r->suite);
+    key_free(&r->r, r->suite);
+    mbedtls_platform_zeroize(r, sizeof(*r));
+}
+
+int dtls_record_set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+                         const uint8_t *r_key, const uint8_t *r_iv)
+{
+    uint64_t seq0 = r->w_seq0;
+    dtls_record_reset(r);
+    r->w_seq0 = seq0;
 #if HAVE_CLMUL
     r->clmul = mbedtls_aesni_has_support(MBEDTLS_AESNI_CLMUL) != 0;
 #endif
     int rc = key_setup(&r->w, suite, w_key, w_iv);
     if (rc == 0)
         rc = key_setup(&r->r, suite, r_key, r_iv);
-    if (rc != 0)
-        dtls_record_free(r);
-    return rc;
+    if (rc != 0) {
+        dtls_record_reset(r);
+        r->w_seq0 = seq0;
+        return rc;
+    }
+    r->suite = (uint8_t)suite;
+    r->epoch = 1;
+    return 0;
 }
 
 int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
@@ -175,84 +199,30 @@ int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const ui
                           uint64_t w_seq)
 {
     memset(r, 0, sizeof(*r));
-    int rc = set_keys(r, suite, w_key, w_iv, r_key, r_iv);
-    if (rc != 0)
-        return rc;
-    r->epoch = 1;
-    r->w_seq = w_seq;
-    return 0;
+    int rc = dtls_record_set_keys(r, suite, w_key, w_iv, r_key, r_iv);
+    if (rc == 0)
+        r->w_seq = w_seq;
+    return rc;
 }
 
-int dtls_record_key_block(const struct dtls_endpoint *e, uint8_t *kb, enum dtls_suite *suite,
-                          unsigned *key_len, unsigned *iv_len)
+int dtls_record_plain(struct dtls_record *r, uint8_t type, uint16_t version, const uint8_t *body, size_t len,
+                      uint8_t *out, size_t cap)
 {
-    if (!e->have_master || e->suite_id == 0)
-        return -EINVAL;
-    if (e->suite_id == MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) {
-        *suite = DTLS_SUITE_AES_128_GCM;
-        *key_len = 16;
-        *iv_len = 4;
-    } else if (e->suite_id == MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256) {
-        *suite = DTLS_SUITE_CHACHA20_POLY1305;
-        *key_len = 32;
-        *iv_len = 12;
-    } else {
-        return -ENOTSUP;
-    }
-    uint8_t seed[64]; /* server_random + client_random (RFC 5246 §6.3) */
-    memcpy(seed, e->server_random, 32);
-    memcpy(seed + 32, e->client_random, 32);
-    if (mbedtls_ssl_tls_prf(e->prf, e->master, 48, "key expansion", seed, 64, kb,
-                            2 * (*key_len + *iv_len)) != 0)
-        return -EIO;
-    return 0;
-}
-
-int dtls_record_init_from(struct dtls_record *r, const struct dtls_endpoint *e)
-{
-    memset(r, 0, sizeof(*r));
-    if (!e->connected)
-        return -EINVAL;
-    uint16_t out_epoch = (uint16_t)(e->ssl.cur_out_ctr[0] << 8 | e->ssl.cur_out_ctr[1]);
-    if (out_epoch != 1 || e->ssl.in_epoch != 1)
-        return -EINVAL;
-    uint8_t kb[DTLS_KEY_BLOCK_MAX];
-    enum dtls_suite suite;
-    unsigned kl, il;
-    int rc = dtls_record_key_block(e, kb, &suite, &kl, &il);
-    if (rc != 0)
-        return rc;
-    const uint8_t *ck = kb, *sk = kb + kl, *civ = kb + 2 * kl, *siv = kb + 2 * kl + il;
-    rc = e->is_server ? set_keys(r, suite, sk, siv, ck, civ) : set_keys(r, suite, ck, civ, sk, siv);
-    mbedtls_platform_zeroize(kb, sizeof(kb));
-    if (rc != 0)
-        return rc;
-    /* carry on from mbedTLS's epoch-1 counters (its Finished messages) */
-    r->epoch = 1;
-    r->w_seq = get48(e->ssl.cur_out_ctr + 2);
-    r->r_top = e->ssl.in_window_top;
-    r->r_window = e->ssl.in_window;
-    return 0;
-}
-
-int dtls_record_resync(struct dtls_record *r, const struct dtls_endpoint *e)
-{
-    uint16_t out_epoch = (uint16_t)(e->ssl.cur_out_ctr[0] << 8 | e->ssl.cur_out_ctr[1]);
-    if (out_epoch != r->epoch || e->ssl.in_epoch != r->epoch)
-        return -EINVAL;
-    uint64_t next = get48(e->ssl.cur_out_ctr + 2);
-    if (next > r->w_seq)
-        r->w_seq = next;
-    /* what mbedTLS accepted is spent for us too */
-    uint64_t top = e->ssl.in_window_top, win = e->ssl.in_window;
-    if (top > r->r_top) {
-        uint64_t d = top - r->r_top;
-        r->r_window = (d >= DTLS_RECORD_WINDOW ? 0 : r->r_window << d) | win;
-        r->r_top = top;
-    } else if (r->r_top - top < DTLS_RECORD_WINDOW) {
-        r->r_window |= win << (r->r_top - top);
-    }
-    return 0;
+    if (len > DTLS_RECORD_MAX_PLAINTEXT)
+        return -EMSGSIZE;
+    if (DTLS_RECORD_HEADER + len > cap)
+        return -ENOSPC;
+    if (r->w_seq0 > SEQ_MAX)
+        return -EOVERFLOW;
+    out[0] = type;
+    out[1] = (uint8_t)(version >> 8);
+    out[2] = (uint8_t)version;
+    out[3] = out[4] = 0;
+    put48(out + 5, r->w_seq0++);
+    out[11] = (uint8_t)(len >> 8);
+    out[12] = (uint8_t)len;
+    memmove(out + DTLS_RECORD_HEADER, body, len);
+    return (int)(DTLS_RECORD_HEADER + len);
 }
 
 /* ---- records ---- */
@@ -282,9 +252,11 @@ int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, siz
         return -EPIPE;
     if (len > DTLS_RECORD_MAX_PLAINTEXT)
         return -EMSGSIZE;
+    if (r->suite == DTLS_SUITE_NONE)
+        return -ENOKEY;
     if (r->w_seq > SEQ_MAX)
         return -EOVERFLOW;
-    bool gcm = r->suite == DTLS_SUITE_AES_128_GCM;
+    bool gcm = is_gcm(r->suite);
     size_t explicit = gcm ? 8 : 0, frag = explicit + len + 16;
     if (DTLS_RECORD_HEADER + frag > cap)
         return -ENOSPC;
@@ -372,13 +344,13 @@ int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_
     if (r->failed || r->peer_closed)
         return refuse(r, DTLS_REC_CLOSED);
     const uint8_t *es = in + 3;
-    if ((uint16_t)(es[0] << 8 | es[1]) != r->epoch)
+    if ((uint16_t)(es[0] << 8 | es[1]) != r->epoch || r->suite == DTLS_SUITE_NONE)
         return refuse(r, DTLS_REC_WRONG_EPOCH);
     uint64_t seq = get48(es + 2);
     int why = window_check(r, seq); /* before the tag (cheap), window moved after */
     if (why != 0)
         return refuse(r, why);
-    bool gcm = r->suite == DTLS_SUITE_AES_128_GCM;
+    bool gcm = is_gcm(r->suite);
     size_t explicit = gcm ? 8 : 0;
     if (frag < explicit + 16)
         return refuse(r, DTLS_REC_TRUNCATED);
@@ -442,74 +414,5 @@ int dtls_record_close(struct dtls_record *r, uint8_t *out, size_t cap)
 
 void dtls_record_free(struct dtls_record *r)
 {
-    if (r->suite == DTLS_SUITE_AES_128_GCM) {
-        mbedtls_aes_free(&r->w.u.gcm.aes);
-        mbedtls_aes_free(&r->r.u.gcm.aes);
-    } else if (r->suite == DTLS_SUITE_CHACHA20_POLY1305) {
-        mbedtls_chachapoly_free(&r->w.u.cp);
-        mbedtls_chachapoly_free(&r->r.u.cp);
-    }
-    mbedtls_platform_zeroize(r, sizeof(*r));
-}
-
-/* ---- handshake slots ---- */
-
-int dtls_hs_pool_init(struct dtls_hs_pool *p, uint32_t n)
-{
-    memset(p, 0, sizeof(*p));
-    if (n == 0 || n > (1u << 24))
-        return -EINVAL;
-    p->slots = calloc(n, sizeof(*p->slots));
-    p->free_list = calloc(n, sizeof(*p->free_list));
-    p->busy = calloc((n + 63) / 64, sizeof(*p->busy));
-    if (!p->slots || !p->free_list || !p->busy) {
-        dtls_hs_pool_destroy(p);
-        return -ENOMEM;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        p->free_list[i] = n - 1 - i; /* slot 0 first */
-    p->n = p->n_free = n;
-    return 0;
-}
-
-int64_t dtls_hs_pool_acquire(struct dtls_hs_pool *p)
-{
-    if (p->n_free == 0) {
-        p->refused++;
-        return -EAGAIN;
-    }
-    uint32_t i = p->free_list[--p->n_free];
-    p->busy[i / 64] |= 1ull << (i % 64);
-    if (p->n - p->n_free > p->high_water)
-        p->high_water = p->n - p->n_free;
-    return i;
-}
-
-struct dtls_endpoint *dtls_hs_pool_slot(struct dtls_hs_pool *p, uint32_t i)
-{
-    return i < p->n ? &p->slots[i] : NULL;
-}
-
-int dtls_hs_pool_release(struct dtls_hs_pool *p, uint32_t i)
-{
-    if (i >= p->n || !(p->busy[i / 64] >> (i % 64) & 1)) {
-        p->bad_releases++;
-        return -EINVAL;
-    }
-    p->busy[i / 64] &= ~(1ull << (i % 64));
-    p->free_list[p->n_free++] = i;
-    return 0;
-}
-
-uint32_t dtls_hs_pool_in_use(const struct dtls_hs_pool *p)
-{
-    return p->n - p->n_free;
-}
-
-void dtls_hs_pool_destroy(struct dtls_hs_pool *p)
-{
-    free(p->slots);
-    free(p->free_list);
-    free(p->busy);
-    memset(p, 0, sizeof(*p));
+    dtls_record_reset(r);
 }

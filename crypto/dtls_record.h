@@ -1,24 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dtls_record: our DTLS 1.2 record layer for application data once the
- * handshake is done, so that the mbedTLS context (tens of KiB) can be
- * released and an established connection keeps only this small state;
- * and the handshake slot pool that caps how many of those mbedTLS
- * contexts exist at once.
+ * dtls_record: our DTLS 1.2 record layer, for the handshake and for
+ * application data after it. It owns every sequence number of a
+ * connection: epoch 0 (the handshake in the clear, dtls_record_plain)
+ * and epoch 1 (sealed, dtls_record_seal), so a record sent again (a
+ * repeated Finished) never shares a key and a sequence number with
+ * another. The handshake engine (dtls.h) installs the epoch-1 keys with
+ * dtls_record_set_keys; after the handshake only this small state stays.
  *
- * Suites: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (RFC 5288: 4-byte
- * implicit salt + 8-byte explicit nonce, sent as epoch||sequence) and
- * TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905: 12-byte IV XOR
- * the padded epoch||sequence, no explicit nonce). The key block is ours:
- * PRF(master, "key expansion", server_random + client_random) (RFC 5246
- * §6.3). Additional data: epoch, sequence, type, version, plaintext length
- * (RFC 5246 §6.2.3.3, RFC 6347 §4.1.2.1). Epoch 1; sequence numbers carry
- * on from what mbedTLS used for the Finished messages. A 64-record sliding
+ * Suites: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and _AES_256_GCM_SHA384
+ * (RFC 5288: 4-byte implicit salt + 8-byte explicit nonce, sent as
+ * epoch||sequence) and TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+ * (RFC 7905: 12-byte IV XOR the padded epoch||sequence, no explicit
+ * nonce). Additional data: epoch, sequence, type, version, plaintext
+ * length (RFC 5246 §6.2.3.3, RFC 6347 §4.1.2.1). A 64-record sliding
  * anti-replay window (RFC 6347 §4.1.2.6), updated only by records that
  * authenticate. Alerts: parsed and sealed; close_notify both ways, a fatal
  * alert ends the connection.
  *
- * AES-128-GCM is GCM (NIST SP 800-38D) written here on mbedTLS's AES block
+ * AES-GCM is GCM (NIST SP 800-38D) written here on mbedTLS's AES block
  * function (AES-NI when the CPU has it) and its carry-less multiply
  * (PCLMULQDQ) or a portable GHASH: mbedTLS's own GCM context allocates its
  * AES key schedule on the heap, ours lives in the struct. ChaCha20-Poly1305
@@ -26,10 +26,9 @@
  *
  * Time model: none. Records carry no time; nothing here reads a clock or
  * takes `now`. Sans-I/O: seal and open work on caller buffers. No
- * allocation after dtls_hs_pool_init (which allocates once, at set-up).
- * A struct dtls_record may be copied or moved between calls. One record
- * layer per connection, used by one thread at a time; different record
- * layers are independent.
+ * allocation. A struct dtls_record may be copied or moved between calls.
+ * One record layer per connection, used by one thread at a time; different
+ * record layers are independent.
  */
 #ifndef SWARMGEN_CRYPTO_DTLS_RECORD_H
 #define SWARMGEN_CRYPTO_DTLS_RECORD_H
@@ -41,14 +40,14 @@
 #include <mbedtls/aes.h>
 #include <mbedtls/chachapoly.h>
 
-#include "dtls.h"
-
 #define DTLS_RECORD_HEADER 13
 #define DTLS_RECORD_OVERHEAD_GCM (DTLS_RECORD_HEADER + 8 + 16)
 #define DTLS_RECORD_OVERHEAD_CHACHA (DTLS_RECORD_HEADER + 16)
 #define DTLS_RECORD_MAX_PLAINTEXT 16384
 #define DTLS_RECORD_WINDOW 64
 #define DTLS_KEY_BLOCK_MAX 88 /* 2 x (32-byte key + 12-byte IV), ChaCha20 */
+#define DTLS_V12 0xfefd
+#define DTLS_V10 0xfeff
 
 enum dtls_content_type {
     DTLS_CT_CHANGE_CIPHER_SPEC = 20,
@@ -65,18 +64,24 @@ enum dtls_alert_desc {
     DTLS_ALERT_UNEXPECTED_MESSAGE = 10,
     DTLS_ALERT_BAD_RECORD_MAC = 20,
     DTLS_ALERT_HANDSHAKE_FAILURE = 40,
+    DTLS_ALERT_BAD_CERTIFICATE = 42,
+    DTLS_ALERT_UNSUPPORTED_CERTIFICATE = 43,
+    DTLS_ALERT_ILLEGAL_PARAMETER = 47,
     DTLS_ALERT_DECODE_ERROR = 50,
+    DTLS_ALERT_DECRYPT_ERROR = 51,
+    DTLS_ALERT_PROTOCOL_VERSION = 70,
     DTLS_ALERT_INTERNAL_ERROR = 80,
+    DTLS_ALERT_UNSUPPORTED_EXTENSION = 110,
 };
 
-enum dtls_suite { DTLS_SUITE_AES_128_GCM = 1, DTLS_SUITE_CHACHA20_POLY1305 = 2 };
+enum dtls_suite { DTLS_SUITE_NONE = 0, DTLS_SUITE_AES_128_GCM = 1, DTLS_SUITE_CHACHA20_POLY1305 = 2, DTLS_SUITE_AES_256_GCM = 3 };
 
 /* Why dtls_record_open refused a record (negative results, one counter
  * each). The record is dropped; the connection goes on unless it says so. */
 enum dtls_record_error {
     DTLS_REC_TRUNCATED = -1,   /* shorter than its header or its own length, or than nonce + tag */
     DTLS_REC_BAD_VERSION = -2, /* not DTLS 1.2 (0xfefd) */
-    DTLS_REC_WRONG_EPOCH = -3, /* not epoch 1 (a handshake retransmission, or stale) */
+    DTLS_REC_WRONG_EPOCH = -3, /* not epoch 1, or no keys yet */
     DTLS_REC_REPLAY = -4,      /* a sequence number already accepted */
     DTLS_REC_TOO_OLD = -5,     /* left of the 64-record window */
     DTLS_REC_BAD_AUTH = -6,    /* the AEAD tag does not verify */
@@ -96,7 +101,7 @@ struct dtls_record_counters {
     uint32_t alerts_in, alerts_out;
 };
 
-/* One direction's key. GCM: the AES key schedule (mbedTLS's, in place),
+/* One direction's key. AES-GCM: the AES key schedule (mbedTLS's, in place),
  * the hash key H = AES_K(0^128); ChaCha20-Poly1305: mbedTLS's context. */
 struct dtls_record_key {
     union {
@@ -112,46 +117,36 @@ struct dtls_record_key {
 
 struct dtls_record {
     struct dtls_record_key w, r; /* write and read */
-    uint64_t w_seq;              /* next sequence number to send */
+    uint64_t w_seq0;             /* next epoch-0 sequence number to send */
+    uint64_t w_seq;              /* next epoch-1 sequence number to send */
     uint64_t r_top, r_window;    /* highest accepted; bit i = top - i accepted */
     uint16_t epoch;
-    uint8_t suite;               /* enum dtls_suite */
+    uint8_t suite;               /* enum dtls_suite; DTLS_SUITE_NONE before the keys */
     bool clmul;                  /* GHASH by PCLMULQDQ (else portable); tests may clear it */
     bool closed, peer_closed, failed;
     uint8_t last_alert_level, last_alert_desc; /* the last alert opened */
     struct dtls_record_counters c;
 };
 
-/* The AEAD key block of a finished handshake by the TLS PRF (RFC 5246
- * §6.3: client write key, server write key, client IV, server IV; no MAC
- * keys with AEAD suites), from the master secret and randoms the endpoint
- * exported. `kb` needs DTLS_KEY_BLOCK_MAX bytes; *suite, *key_len and
- * *iv_len say how to read it. Reads e only. Returns 0, -EINVAL when e has
- * no master secret yet, -ENOTSUP for a suite we do not carry, or -EIO. */
-int dtls_record_key_block(const struct dtls_endpoint *e, uint8_t *kb, enum dtls_suite *suite,
-                          unsigned *key_len, unsigned *iv_len);
+/* Zeroes r: epoch 0, no keys, every sequence number from 0. */
+void dtls_record_reset(struct dtls_record *r);
 
-/* Sets r up from a finished handshake (e connected): our key block,
- * e's role (which half is ours to write), and mbedTLS's epoch-1 sequence
- * state, so our first record follows the Finished message and the replay
- * window continues; dtls_free(e) may follow at once. Reads e only; r is
- * overwritten. Returns 0, -EINVAL when the handshake is not finished or
- * mbedTLS is not at epoch 1, -ENOTSUP for a suite we do not carry, or
- * -EIO. */
-int dtls_record_init_from(struct dtls_record *r, const struct dtls_endpoint *e);
+/* Installs the epoch-1 keys (key 16, 32 or 32 bytes for AES-128-GCM,
+ * AES-256-GCM, ChaCha20; iv 4, 4 or 12 bytes), per direction; the
+ * epoch-0 write sequence carries on, epoch 1 starts at 0 with an empty
+ * replay window. Returns 0, -ENOTSUP for another suite, or -EIO. */
+int dtls_record_set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+                         const uint8_t *r_key, const uint8_t *r_iv);
 
-/* For a caller that keeps e after dtls_record_init_from to answer the
- * peer's retransmitted final flight (RFC 6347 §4.2.4): mbedTLS's resent
- * Finished takes epoch-1 sequence numbers we may already have used, or
- * will use, so move our next sequence number past mbedTLS's, and our
- * replay state up to what mbedTLS accepted since. Call after every
- * datagram handed to e once r is in use. Returns 0, or -EINVAL when e is
- * not at epoch 1. */
-int dtls_record_resync(struct dtls_record *r, const struct dtls_endpoint *e);
+/* Writes an epoch-0 record in the clear: header (type, version, epoch 0,
+ * the next epoch-0 sequence number, length) and body. Returns the record
+ * length (len + 13), -ENOSPC when cap is too small, or -EMSGSIZE. */
+int dtls_record_plain(struct dtls_record *r, uint8_t type, uint16_t version, const uint8_t *body, size_t len,
+                      uint8_t *out, size_t cap);
 
-/* Keys given directly (tests, benchmarks, the fuzz target): key 16 (GCM)
- * or 32 (ChaCha20) bytes, iv 4 or 12 bytes, per direction; epoch 1, the
- * first record written with sequence number w_seq, none read yet.
+/* Keys given directly (tests, benchmarks, the fuzz target): as
+ * dtls_record_set_keys on a reset r, the first epoch-1 record written
+ * with sequence number w_seq, none read yet.
  * Returns 0, -ENOTSUP for another suite, or -EIO. */
 int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
                           const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv,
@@ -161,7 +156,8 @@ int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const ui
  * explicit nonce (GCM), ciphertext, tag; in and out must not overlap.
  * Returns the record length (len + DTLS_RECORD_OVERHEAD_*), -ENOSPC when
  * cap is too small, -EMSGSIZE (len > 2^14), -EPIPE after our
- * close_notify or any fatal alert, or -EOVERFLOW (2^48 records sealed).
+ * close_notify or any fatal alert, -ENOKEY before the keys, or -EOVERFLOW
+ * (2^48 records sealed).
  * On error nothing is counted and the sequence number is not used. */
 int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, size_t len,
                      uint8_t *out, size_t cap);
@@ -190,43 +186,5 @@ int dtls_record_close(struct dtls_record *r, uint8_t *out, size_t cap);
 
 /* Wipes the keys. r may be set up again afterwards. */
 void dtls_record_free(struct dtls_record *r);
-
-/* ---- a cap on concurrent handshakes ---------------------------------- */
-
-/* A fixed pool of handshake endpoints (tens of KiB each, plus mbedTLS's
- * heap while the handshake runs) that connections borrow for the
- * handshake and return once their keys are in a dtls_record: handshake
- * memory is n × sizeof(struct dtls_endpoint) whatever the number of
- * connections. Slots are addressed by 32-bit index. One thread per pool
- * (a per-lcore pool); no locking. */
-struct dtls_hs_pool {
-    struct dtls_endpoint *slots;
-    uint32_t *free_list;
-    uint64_t *busy;            /* bit i: slot i handed out */
-    uint32_t n, n_free, high_water;
-    uint64_t refused;          /* acquire calls that found no slot */
-    uint64_t bad_releases;     /* release of a slot not handed out */
-};
-
-/* Allocates n slots (at set-up; the only allocation here). Returns 0,
- * -EINVAL (n is 0 or above 2^24) or -ENOMEM. */
-int dtls_hs_pool_init(struct dtls_hs_pool *p, uint32_t n);
-
-/* Hands out a free slot. Returns its index (0 .. n-1), or -EAGAIN when
- * all are in use (counted in refused): the caller retries later. */
-int64_t dtls_hs_pool_acquire(struct dtls_hs_pool *p);
-
-/* The endpoint of slot i (owned by the pool), or NULL when i >= n. */
-struct dtls_endpoint *dtls_hs_pool_slot(struct dtls_hs_pool *p, uint32_t i);
-
-/* Gives slot i back; dtls_free its endpoint first. Returns 0, or -EINVAL
- * (counted in bad_releases) when i is out of range or not handed out. */
-int dtls_hs_pool_release(struct dtls_hs_pool *p, uint32_t i);
-
-/* Slots handed out now. */
-uint32_t dtls_hs_pool_in_use(const struct dtls_hs_pool *p);
-
-/* Frees the pool's memory (its endpoints must be dtls_free'd already). */
-void dtls_hs_pool_destroy(struct dtls_hs_pool *p);
 
 #endif

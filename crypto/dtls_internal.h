@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dtls_internal: the handshake endpoint's state and the helpers its three
+ * files share (dtls.c: the state machine; dtls_msg.c: writing and reading
+ * handshake message bodies; dtls_flight.c: flights out, fragments in).
+ * Tests may include it; nothing else should.
+ */
+#ifndef SWARMGEN_CRYPTO_DTLS_INTERNAL_H
+#define SWARMGEN_CRYPTO_DTLS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtls.h"
+
+/* Handshake message types (RFC 5246 §7.4, RFC 6347 §4.3.2, RFC 5077). */
+enum dtls_hs_type {
+    HS_CLIENT_HELLO = 1,
+    HS_SERVER_HELLO = 2,
+    HS_HELLO_VERIFY_REQUEST = 3,
+    HS_NEW_SESSION_TICKET = 4,
+    HS_CERTIFICATE = 11,
+    HS_SERVER_KEY_EXCHANGE = 12,
+    HS_CERTIFICATE_REQUEST = 13,
+    HS_SERVER_HELLO_DONE = 14,
+    HS_CERTIFICATE_VERIFY = 15,
+    HS_CLIENT_KEY_EXCHANGE = 16,
+    HS_FINISHED = 20,
+};
+
+/* Suite code points (RFC 5289, RFC 7905) and the extension types we read. */
+#define SUITE_ECDHE_ECDSA_AES_128_GCM 0xc02b
+#define SUITE_ECDHE_ECDSA_AES_256_GCM 0xc02c
+#define SUITE_ECDHE_ECDSA_CHACHA20 0xcca9
+#define SUITE_EMPTY_RENEGOTIATION_SCSV 0x00ff
+#define EXT_SUPPORTED_GROUPS 0x000a
+#define EXT_EC_POINT_FORMATS 0x000b
+#define EXT_SIGNATURE_ALGORITHMS 0x000d
+#define EXT_USE_SRTP 0x000e
+#define EXT_EXTENDED_MASTER_SECRET 0x0017
+#define EXT_SUPPORTED_VERSIONS 0x002b
+#define EXT_RENEGOTIATION_INFO 0xff01
+#define SIG_ECDSA_SECP256R1_SHA256 0x0403
+#define CERT_TYPE_ECDSA_SIGN 64
+
+#define HS_HEADER 12       /* type, length, message_seq, fragment_offset, fragment_length */
+#define VERIFY_DATA 12
+#define COOKIE_MAX 255     /* DTLS 1.2 HelloVerifyRequest cookie (RFC 6347 §4.2.1) */
+#define COOKIE_OURS 16     /* what our server sends */
+#define REASM_MSGS 6       /* messages held at once: a whole flight */
+#define REASM_RANGES 4     /* disjoint fragment ranges per message */
+#define FLIGHT_ITEMS 6
+#define MSG_MAX 1400       /* the longest handshake body we write (a ClientHello, a Certificate) */
+
+enum dtls_state {
+    ST_CLIENT_HELLO,     /* client: ClientHello out, waiting for HelloVerifyRequest or ServerHello */
+    ST_CLIENT_CERT,      /* client: the server's Certificate */
+    ST_CLIENT_SKE,       /* client: ServerKeyExchange */
+    ST_CLIENT_CR,        /* client: CertificateRequest or ServerHelloDone */
+    ST_CLIENT_DONE,      /* client: ServerHelloDone (after a CertificateRequest) */
+    ST_CLIENT_FINISHED,  /* client: flight 5 out, waiting for the server's Finished */
+    ST_SERVER_HELLO,     /* server: waiting for a ClientHello (with our cookie) */
+    ST_SERVER_CERT,      /* server: the client's Certificate */
+    ST_SERVER_CKE,       /* server: ClientKeyExchange */
+    ST_SERVER_CV,        /* server: CertificateVerify */
+    ST_SERVER_FINISHED,  /* server: the client's Finished */
+    ST_CONNECTED,
+    ST_FAILED,
+};
+
+/* What a flight holds, in order. */
+enum dtls_item {
+    IT_CLIENT_HELLO, IT_HELLO_VERIFY, IT_SERVER_HELLO, IT_CERTIFICATE, IT_SERVER_KEY_EXCHANGE,
+    IT_CERTIFICATE_REQUEST, IT_SERVER_HELLO_DONE, IT_CLIENT_KEY_EXCHANGE, IT_CERTIFICATE_VERIFY,
+    IT_CHANGE_CIPHER_SPEC, IT_FINISHED,
+};
+
+/* A handshake message being reassembled: fragments land at off + their
+ * offset in the endpoint's reassembly bytes; ranges hold what arrived. */
+struct dtls_reasm {
+    bool used;
+    uint8_t type, epoch, n_ranges;
+    uint16_t seq, len, off;
+    uint16_t range[REASM_RANGES][2]; /* [start, end) */
+};
+
+struct dtls_endpoint {
+    /* configuration */
+    const struct cp *cp;
+    const struct dtls_cert *cert;
+    struct dtls_record *rec;
+    const uint8_t *cookie_secret;
+    uint8_t peer_fp[DTLS_FP_LEN];
+    uint8_t client_id[32];
+    uint8_t client_id_len;
+    bool is_server, want_client_cert;
+    uint8_t suites, groups, srtp_offer;
+    uint16_t mtu;
+    uint32_t rto_initial_ms, rto_max_ms;
+
+    /* progress */
+    uint8_t state;              /* enum dtls_state */
+    uint8_t failure;            /* enum dtls_failure */
+    int16_t fail_alert;         /* alert sent or received with the failure, -1 none */
+    uint8_t events[2], n_events;
+    uint64_t now;
+
+    /* negotiated */
+    uint16_t suite_id;          /* SUITE_* */
+    uint16_t group;             /* enum cp_group */
+    uint16_t srtp_profile;
+    bool ems, ri, point_formats; /* extensions the ClientHello had (server), the ServerHello echoed (client) */
+    bool cert_requested;        /* client: the server asked for our certificate */
+    uint8_t ext_order;          /* client: the seed of our extension order */
+
+    /* handshake secrets and values */
+    uint8_t client_random[32], server_random[32];
+    uint8_t eph_priv[CP_P256_PRIV_LEN];
+    uint8_t eph_pub[CP_PUB_MAX];
+    uint8_t premaster[CP_ECDH_SHARED_LEN];
+    uint8_t master[48];
+    bool have_master;
+    uint8_t peer_pub[CP_P256_PUB_LEN]; /* from the peer's certificate */
+    uint8_t sig[CP_ECDSA_SIG_MAX];     /* ours, for ServerKeyExchange or CertificateVerify */
+    uint8_t sig_len;
+    uint8_t finished[VERIFY_DATA];     /* our verify_data */
+    uint8_t cookie[COOKIE_MAX];        /* client: the server's; server: the one we sent */
+    uint8_t cookie_len;
+
+    /* transcript: SHA-256 always (CertificateVerify signs it), SHA-384
+     * while the suite may need it for the PRF */
+    struct cp_hash th256, th384;
+    bool th384_on;
+
+    /* messages in */
+    uint16_t in_seq;            /* next message_seq we process */
+    uint16_t peer_last;         /* last message_seq of the peer's previous flight */
+    bool have_peer_last;
+    uint16_t reasm_used;
+    struct dtls_reasm reasm[REASM_MSGS];
+
+    /* our flight out */
+    uint16_t out_seq;           /* next message_seq we give a message */
+    uint8_t items[FLIGHT_ITEMS], n_items;
+    uint16_t item_seq[FLIGHT_ITEMS];
+    uint8_t tx_item;            /* where poll_transmit goes on */
+    uint16_t tx_off;
+    bool tx_pending, alert_pending, ccs_sent;
+    uint8_t alert_desc;
+    uint64_t t_retx;            /* UINT64_MAX: no timer */
+    uint32_t rto_ms;
+
+    struct dtls_counters c;
+
+    uint8_t reasm_buf[DTLS_REASM_BYTES];
+};
+
+/* ---- dtls.c ---- */
+
+/* Ends the handshake: failure f, alert desc sent to the peer (< 0: none). */
+void dtls_fail(struct dtls_endpoint *e, enum dtls_failure f, int alert);
+/* Hashes one whole handshake message (canonical DTLS header + body) into
+ * the transcript. */
+void dtls_transcript(struct dtls_endpoint *e, uint8_t type, uint16_t seq, const uint8_t *body, size_t len);
+/* Handles the next complete message in order (type, body); returns 0, or
+ * -EPROTO after dtls_fail. */
+int dtls_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, const uint8_t *body, size_t len);
+/* The last message of the peer's previous flight came again: resend ours. */
+void dtls_on_repeat(struct dtls_endpoint *e);
+
+/* ---- dtls_msg.c: bodies out ---- */
+
+/* Writes the body of a flight item into out (MSG_MAX bytes); its length. */
+size_t dtls_msg_write(const struct dtls_endpoint *e, enum dtls_item it, uint8_t *out);
+/* The handshake type of a flight item (0 for change_cipher_spec). */
+uint8_t dtls_item_type(enum dtls_item it);
+
+/* ---- dtls_msg.c: bodies in ---- */
+
+struct dtls_client_hello {
+    const uint8_t *random, *cookie;
+    uint8_t cookie_len;
+    uint16_t suite_id, group, srtp_profile;
+    bool ems, ri, point_formats, sig_ok, groups_sent, versions_ok;
+};
+
+/* Reads a ClientHello and picks what we take from it (with e's
+ * configuration). Returns 0 or the failure (enum dtls_failure) with *alert. */
+int dtls_parse_client_hello(const struct dtls_endpoint *e, const uint8_t *b, size_t len,
+                            struct dtls_client_hello *ch, int *alert);
+
+/* Reads a ServerHello into e (version, random, suite, extensions) checked
+ * against our offer. Returns 0 or the failure with *alert. */
+int dtls_parse_server_hello(struct dtls_endpoint *e, const uint8_t *b, size_t len, int *alert);
+
+/* Reads a HelloVerifyRequest's cookie into e. Returns 0 or the failure. */
+int dtls_parse_hello_verify(struct dtls_endpoint *e, const uint8_t *b, size_t len, int *alert);
+
+/* Reads a Certificate message: the first certificate's DER (not copied).
+ * Returns 0 or the failure (BAD_CERT for an empty list). */
+int dtls_parse_certificate(const uint8_t *b, size_t len, const uint8_t **der, size_t *der_len, int *alert);
+
+/* ServerKeyExchange: the group, the peer's point, how many bytes the
+ * signed params take, the signature and its algorithm. 0, -EINVAL
+ * (malformed) or -ENOTSUP (not a named curve). */
+int dtls_parse_ske(const uint8_t *b, size_t len, uint16_t *group, const uint8_t **pub, size_t *pub_len,
+                   size_t *params_len, const uint8_t **sig, size_t *sig_len, unsigned *sig_alg);
+/* CertificateRequest: whether it takes an ECDSA P-256 SHA-256 certificate. 0 or -EINVAL. */
+int dtls_parse_cert_request(const uint8_t *b, size_t len, bool *ecdsa_ok);
+/* ClientKeyExchange (ECDHE): the client's point. 0 or -EINVAL. */
+int dtls_parse_cke(const uint8_t *b, size_t len, const uint8_t **pub, size_t *pub_len);
+/* CertificateVerify: algorithm and signature. 0 or -EINVAL. */
+int dtls_parse_cert_verify(const uint8_t *b, size_t len, unsigned *sig_alg, const uint8_t **sig, size_t *sig_len);
+/* NewSessionTicket (RFC 5077): well-formed or -EINVAL; its content is ignored. */
+int dtls_parse_ticket(const uint8_t *b, size_t len);
+/* The signed part of our ServerKeyExchange (curve type, group, point). */
+size_t dtls_ske_params(const struct dtls_endpoint *e, uint8_t *out);
+
+/* ---- dtls_flight.c ---- */
+
+/* A new flight: empty, nothing being sent. */
+void dtls_flight_begin(struct dtls_endpoint *e);
+/* Appends an item: a handshake message gets the next message_seq and goes
+ * into the transcript now (its body written from e's state, which must
+ * hold what it needs). */
+void dtls_flight_add(struct dtls_endpoint *e, enum dtls_item it);
+/* Starts sending the flight; arms the retransmission timer when `timer`
+ * (at the initial RTO), else stops it. */
+void dtls_flight_send(struct dtls_endpoint *e, bool timer);
+/* Writes the next datagram of what is due (an alert, or the flight from
+ * where it stopped) into buf; its length or 0. */
+size_t dtls_flight_datagram(struct dtls_endpoint *e, uint8_t *buf, size_t cap);
+/* Takes one handshake record body (epoch 0 in the clear or opened) apart
+ * into fragments and processes whatever is complete in order. Returns 0 or
+ * -EPROTO (the handshake failed). */
+int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, size_t len);
+/* Drops every held message (a new flight from the peer starts). */
+void dtls_reasm_reset(struct dtls_endpoint *e);
+
+/* big-endian helpers */
+static inline uint16_t dtls_get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t dtls_get24(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+static inline void dtls_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline void dtls_put24(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 16);
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)v;
+}
+
+#endif
