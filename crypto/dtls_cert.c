@@ -27,33 +27,40 @@ enum der_tag {
     DER_CTX3 = 0xa3,      /* [3] EXPLICIT: extensions */
 };
 
-/* Object identifiers, contents octets only. */
-static const uint8_t oid_ecdsa_sha256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}; /* 1.2.840.10045.4.3.2 */
-static const uint8_t oid_ec_public_key[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};     /* 1.2.840.10045.2.1 */
-static const uint8_t oid_prime256v1[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};  /* 1.2.840.10045.3.1.7 */
-static const uint8_t oid_common_name[] = {0x55, 0x04, 0x03};                               /* 2.5.4.3 */
+/* Object identifiers, contents octets only: ecdsa-with-SHA256
+ * 1.2.840.10045.4.3.2, id-ecPublicKey 1.2.840.10045.2.1, prime256v1
+ * 1.2.840.10045.3.1.7, id-at-commonName 2.5.4.3. */
+static const uint8_t oid_ecdsa_sha256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+static const uint8_t oid_ec_public_key[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+static const uint8_t oid_prime256v1[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t oid_common_name[] = {0x55, 0x04, 0x03};
 
-#define CERT_CN "swarmgen"
-#define CERT_CN_LEN (sizeof(CERT_CN) - 1)
-#define CERT_NOT_BEFORE "200101000000Z"    /* UTCTime: years up to 2049 (RFC 5280 §4.1.2.5) */
-#define CERT_NOT_AFTER "20991231235959Z"   /* GeneralizedTime: 2050 and later */
-#define CERT_SERIAL_LEN 16                 /* 127 random bits: the top bit is cleared */
+#define CERT_CN         "swarmgen"
+#define CERT_CN_LEN     (sizeof(CERT_CN) - 1)
+#define CERT_NOT_BEFORE "200101000000Z"   /* UTCTime: years up to 2049 (RFC 5280 §4.1.2.5) */
+#define CERT_NOT_AFTER  "20991231235959Z" /* GeneralizedTime: 2050 and later */
+#define CERT_SERIAL_LEN 16                /* 127 random bits: the top bit is cleared */
 
 /* The largest certificate we write, element by element (tag, length,
- * contents), so that it is known to fit at compile time. Every element but
- * the TBSCertificate and the Certificate has a one-byte length. */
-#define DER_NAME_LEN (2 + 2 + 2 + (2 + 3) + (2 + CERT_CN_LEN)) /* SEQ { SET { SEQ { OID, UTF8 } } } */
-#define DER_ALG_LEN (2 + (2 + 8))                              /* SEQ { OID } */
-#define DER_VALIDITY_LEN (2 + (2 + 13) + (2 + 15))             /* SEQ { UTCTime, GeneralizedTime } */
-#define DER_SPKI_LEN (2 + (2 + (2 + 7) + (2 + 8)) + (2 + 1 + CP_P256_PUB_LEN))
-#define DER_TBS_BODY (5 + (2 + CERT_SERIAL_LEN) + DER_ALG_LEN + DER_NAME_LEN + DER_VALIDITY_LEN + \
-                      DER_NAME_LEN + DER_SPKI_LEN)
-#define DER_CERT_BODY_MAX ((4 + DER_TBS_BODY) + DER_ALG_LEN + (2 + 1 + CP_ECDSA_SIG_MAX))
-#define DER_CERT_MAX (4 + DER_CERT_BODY_MAX)
+ * contents), so that it is known to fit at compile time: 296 bytes, with a
+ * 72-byte signature (most are 70 or 71). Every element has a one-byte
+ * length but the TBSCertificate (0x81 and one byte) and the Certificate
+ * (0x82 and two bytes). A Name is SEQUENCE { SET { SEQUENCE { OID,
+ * UTF8String } } }. */
+#define DER_NAME_LEN     (2 + 2 + 2 + (2 + 3) + (2 + CERT_CN_LEN))
+#define DER_ALG_LEN      (2 + (2 + 8))             /* SEQ { OID } */
+#define DER_VALIDITY_LEN (2 + (2 + 13) + (2 + 15)) /* SEQ { UTCTime, GeneralizedTime } */
+#define DER_SPKI_LEN     (2 + (2 + (2 + 7) + (2 + 8)) + (2 + 1 + CP_P256_PUB_LEN))
+#define DER_TBS_BODY                                                                               \
+    (5 + (2 + CERT_SERIAL_LEN) + DER_ALG_LEN + DER_NAME_LEN + DER_VALIDITY_LEN + DER_NAME_LEN +    \
+     DER_SPKI_LEN)
+#define DER_CERT_BODY_MAX ((3 + DER_TBS_BODY) + DER_ALG_LEN + (2 + 1 + CP_ECDSA_SIG_MAX))
+#define DER_CERT_MAX      (4 + DER_CERT_BODY_MAX)
 
 static_assert(DER_CERT_MAX <= DTLS_CERT_DER_MAX, "our certificate must fit struct dtls_cert");
-static_assert(DER_SPKI_LEN - 2 < 0x80 && 2 + 1 + CP_ECDSA_SIG_MAX - 2 < 0x80,
-              "the elements the size bound counts with one length byte must have one");
+static_assert(DER_TBS_BODY >= 0x80 && DER_TBS_BODY <= 0xff && DER_CERT_BODY_MAX <= 0xffff &&
+                  DER_SPKI_LEN - 2 < 0x80 && 1 + CP_ECDSA_SIG_MAX < 0x80,
+              "the lengths counted above take the bytes counted");
 static_assert(DTLS_CERT_DER_MAX <= UINT16_MAX, "der_len is 16 bits");
 static_assert(sizeof("sha-256 ") - 1 + 3 * DTLS_FP_LEN == DTLS_FP_TEXT,
               "the text: prefix, two hex digits and a colon per byte but the last, and a NUL");
@@ -326,7 +333,8 @@ static int spki_point(struct der_r spki, const uint8_t **point)
 {
     struct der_r alg, oid, params = {0}, key;
     uint8_t params_tag = 0;
-    if (r_take(&spki, DER_SEQUENCE, &alg) != 0 || r_take(&spki, DER_BIT_STRING, &key) != 0 || spki.n)
+    if (r_take(&spki, DER_SEQUENCE, &alg) != 0 || r_take(&spki, DER_BIT_STRING, &key) != 0 ||
+        spki.n)
         return -EINVAL;
     if (r_take(&alg, DER_OID, &oid) != 0 || oid.n == 0)
         return -EINVAL;
@@ -354,7 +362,7 @@ int dtls_cert_public_key(const uint8_t *der, size_t len, uint8_t *pub)
 {
     struct der_r in = {der, len}, cert, tbs, sig_alg, sig, skip, spki;
 
-    /* Certificate: SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }, nothing after */
+    /* Certificate: SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }, alone */
     if (r_take(&in, DER_SEQUENCE, &cert) != 0 || in.n)
         return -EINVAL;
     if (r_take(&cert, DER_SEQUENCE, &tbs) != 0 || r_take(&cert, DER_SEQUENCE, &sig_alg) != 0 ||
@@ -383,7 +391,8 @@ int dtls_cert_public_key(const uint8_t *der, size_t len, uint8_t *pub)
         uint8_t tag;
         if (r_any(&tbs, &tag, &skip) != 0)
             return -EINVAL;
-        if ((tag != DER_CTX1_PRIM && tag != DER_CTX2_PRIM && tag != DER_CTX3) || (tag & 0x1f) <= last)
+        if ((tag != DER_CTX1_PRIM && tag != DER_CTX2_PRIM && tag != DER_CTX3) ||
+            (tag & 0x1f) <= last)
             return -EINVAL;
         last = tag & 0x1f;
     }

@@ -26,7 +26,7 @@
 
 #include "cp.h"
 
-#define DTLS_CERT_DER_MAX 400 /* ours take about 330 bytes */
+#define DTLS_CERT_DER_MAX 400 /* ours take at most 296 bytes */
 #define DTLS_FP_LEN 32        /* SHA-256 */
 #define DTLS_FP_TEXT 104      /* "sha-256 AB:CD:...", with its NUL */
 
