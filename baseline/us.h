@@ -111,6 +111,14 @@ struct us_ctx;
 
 /* Per-worker state; written only by its thread, except the foreign-output
  * queue (under fo_lock). */
+/* A certificate as mbedTLS holds it: made by our generator (dtls_cert.h)
+ * and parsed by mbedTLS, so both stacks use certificates of one shape. */
+struct us_cert {
+    mbedtls_x509_crt crt;
+    mbedtls_pk_context key;
+    uint8_t fingerprint[32];
+};
+
 struct us_worker {
     uint32_t idx, cpu;
     pthread_t th;
@@ -144,7 +152,7 @@ struct us_worker {
     uint64_t drbg_state;
     mbedtls_ctr_drbg_context drbg;
     mbedtls_ssl_cookie_ctx cookie;
-    struct dtls_cert certs[US_N_CERTS];
+    struct us_cert certs[US_N_CERTS];
     mbedtls_ssl_config conf[2][US_N_CERTS]; /* [server][certificate] */
     bool conf_ready;
 

@@ -7,8 +7,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <mbedtls/ecp.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl_ciphersuites.h>
+
+#include "cp.h"
+#include "dtls_cert.h"
 
 #define HS_TIMEOUT_MIN_MS 500
 #define HS_TIMEOUT_MAX_MS 8000
@@ -114,6 +118,33 @@ static int export_keys(void *ctx, const unsigned char *ms, const unsigned char *
     return 0;
 }
 
+/* One of our certificates, parsed by mbedTLS with its key loaded. */
+static int cert_make(struct us_cert *u, const struct cp *cp)
+{
+    mbedtls_x509_crt_init(&u->crt);
+    mbedtls_pk_init(&u->key);
+    struct dtls_cert c;
+    int rc = dtls_cert_generate(&c, cp);
+    if (rc == 0)
+        rc = mbedtls_x509_crt_parse_der(&u->crt, c.der, c.der_len);
+    if (rc == 0)
+        rc = mbedtls_pk_setup(&u->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
+    if (rc == 0)
+        rc = mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(u->key), c.priv, sizeof(c.priv));
+    if (rc == 0)
+        rc = mbedtls_ecp_point_read_binary(&mbedtls_pk_ec(u->key)->grp, &mbedtls_pk_ec(u->key)->Q, c.pub,
+                                           sizeof(c.pub));
+    memcpy(u->fingerprint, c.fingerprint, sizeof(u->fingerprint));
+    dtls_cert_free(&c);
+    return rc;
+}
+
+static void cert_free(struct us_cert *u)
+{
+    mbedtls_x509_crt_free(&u->crt);
+    mbedtls_pk_free(&u->key);
+}
+
 int us_dtls_worker_init(struct us_worker *wk, uint64_t seed)
 {
     wk->drbg_state = seed * 0x9e3779b97f4a7c15ull + wk->idx + 1;
@@ -127,8 +158,14 @@ int us_dtls_worker_init(struct us_worker *wk, uint64_t seed)
                                    (const unsigned char *)"swarmgen-us", 11);
     if (rc == 0)
         rc = mbedtls_ssl_cookie_setup(&wk->cookie, mbedtls_ctr_drbg_random, &wk->drbg);
-    for (int i = 0; rc == 0 && i < US_N_CERTS; i++)
-        rc = dtls_cert_generate(&wk->certs[i], seed * 131 + wk->idx * US_N_CERTS + (uint64_t)i + 1);
+    struct cp cp;
+    if (rc == 0)
+        rc = cp_default_create(&cp);
+    for (int i = 0; rc == 0 && i < US_N_CERTS; i++) {
+        rc = cert_make(&wk->certs[i], &cp);
+        if (i == US_N_CERTS - 1 || rc != 0)
+            cp_destroy(&cp);
+    }
     for (int r = 0; rc == 0 && r < 2; r++) {
         for (int i = 0; rc == 0 && i < US_N_CERTS; i++) {
             mbedtls_ssl_config *c = &wk->conf[r][i];
@@ -166,7 +203,7 @@ void us_dtls_worker_free(struct us_worker *wk)
         for (int i = 0; i < US_N_CERTS; i++)
             mbedtls_ssl_config_free(&wk->conf[r][i]);
     for (int i = 0; i < US_N_CERTS; i++)
-        dtls_cert_free(&wk->certs[i]);
+        cert_free(&wk->certs[i]);
     mbedtls_ssl_cookie_free(&wk->cookie);
     mbedtls_ctr_drbg_free(&wk->drbg);
     wk->conf_ready = false;

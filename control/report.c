@@ -68,7 +68,7 @@ void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig
     fig->p999_ns = met_hist_percentile(h, 99.9);
     fig->max_ns = h->max;
     /* connection state and handshake slots are the dataplane's own heap */
-    fig->bytes_total = r->image_bytes + r->dpdk_bytes + r->mem_conn_bytes + r->mem_hs_bytes;
+    fig->bytes_total = r->image_bytes + r->dpdk_bytes + r->mem_conn_bytes + r->mem_hs_bytes + r->mem_cert_bytes;
     fig->bytes_per_agent = (double)fig->bytes_total / (double)r->opts->agents;
     fig->bytes_per_connection = r->topo->edges ? (double)fig->bytes_total / (double)r->topo->edges : 0;
 }
@@ -109,10 +109,11 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
                 c->passes ? (double)c->cycles_total / (double)c->passes * 1e9 / (double)r->tsc_hz : 0);
     }
     fprintf(f, "  ports        %s, %s\n", r->port_desc, r->hugepages ? "hugepages" : "no hugepages");
-    fprintf(f, "  memory       %.1f MiB (run image %.1f MiB, DPDK %.1f MiB, connections %.1f MiB, handshake slots %.1f MiB): "
-               "%.0f bytes per agent, %.0f per connection\n",
+    fprintf(f, "  memory       %.1f MiB (run image %.1f MiB, DPDK %.1f MiB, connections %.1f MiB, handshake slots %.1f MiB, "
+               "certificates %.1f MiB): %.0f bytes per agent, %.0f per connection\n",
             g.bytes_total / 1048576.0, r->image_bytes / 1048576.0, r->dpdk_bytes / 1048576.0,
-            r->mem_conn_bytes / 1048576.0, r->mem_hs_bytes / 1048576.0, g.bytes_per_agent, g.bytes_per_connection);
+            r->mem_conn_bytes / 1048576.0, r->mem_hs_bytes / 1048576.0, r->mem_cert_bytes / 1048576.0,
+            g.bytes_per_agent, g.bytes_per_connection);
     if (r->opts->n_netem) {
         const struct ri_counters *t = &r->final->total;
         fprintf(f, "  netem       ");

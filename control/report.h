@@ -53,6 +53,8 @@ struct ctl_run_result {
     bool connect_timed_out;          /* --setup-timeout ended it */
     uint64_t mem_conn_bytes;         /* peer-connection state in the dataplane */
     uint64_t mem_hs_bytes;           /* handshake slots */
+    uint64_t mem_cert_bytes;         /* the agents' DTLS certificates */
+    uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
     const struct ctl_external *external; /* --external (control/external.h), NULL without */
 };
 

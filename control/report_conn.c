@@ -96,6 +96,12 @@ void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_dbl(w, "setup_per_s", r->connect_per_s, 6);
     json_kv_bool(w, "timed_out", r->connect_timed_out);
     json_kv_u64(w, "handshake_slots_peak_per_core", peak_per_core(r, offsetof(struct ri_counters, hs_slot_high_water)));
+    json_key(w, "certificates");
+    json_obj_begin(w);
+    json_kv_u64(w, "count", r->n_certs);
+    json_kv_dbl(w, "generation_ms", r->cert_gen_ns / 1e6, 3);
+    json_kv_dbl(w, "per_certificate_us", r->n_certs ? r->cert_gen_ns / 1e3 / (double)r->n_certs : 0, 3);
+    json_obj_end(w);
     json_key(w, "setup_ms");
     json_obj_begin(w);
     ms_percentiles(w, &r->final->setup[RI_SETUP_TOTAL], true);
@@ -156,6 +162,7 @@ void ctl_report_conn_memory_json(struct json_writer *w, const struct ctl_run_res
         return;
     json_kv_u64(w, "connection_bytes", r->mem_conn_bytes);
     json_kv_u64(w, "handshake_bytes", r->mem_hs_bytes);
+    json_kv_u64(w, "certificate_bytes", r->mem_cert_bytes);
     json_kv_dbl(w, "bytes_per_connection_state",
                 r->topo->edges ? (double)r->mem_conn_bytes / (double)r->topo->edges : 0, 9);
 }
@@ -190,6 +197,9 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
         fprintf(f,
                 "               retried %llu attempts, %llu connections closed after coming up\n",
                 (unsigned long long)c.retried, (unsigned long long)c.closed);
+    if (r->n_certs)
+        fprintf(f, "  certificates %llu self-signed ECDSA P-256, one per agent, made in %.1f ms (%.1f us each)\n",
+                (unsigned long long)r->n_certs, r->cert_gen_ns / 1e6, r->cert_gen_ns / 1e3 / (double)r->n_certs);
     fprintf(f,
             "  sctp         dc messages sent %llu, received %llu; retransmissions %llu, sacks "
             "%llu, forward tsns %llu\n",

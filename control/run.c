@@ -759,6 +759,9 @@ static int run_main(struct run *x, int argc, char **argv)
     r->dpdk_bytes = cmd->mem_dpdk_bytes;
     r->mem_conn_bytes = cmd->mem_conn_bytes;
     r->mem_hs_bytes = cmd->mem_hs_bytes;
+    r->mem_cert_bytes = cmd->mem_cert_bytes;
+    r->n_certs = cmd->n_certs;
+    r->cert_gen_ns = cmd->cert_gen_ns;
     r->hugepages = cmd->hugepages;
     snprintf(r->port_desc, sizeof(r->port_desc), "%s", cmd->port_desc);
     memcpy(r->lcore, cmd->lcore, sizeof(r->lcore));

@@ -213,19 +213,29 @@ static int drain(struct dtls_endpoint *e)
     }
 }
 
+/* The handshake types DTLS 1.2 carries. */
+static bool known_type(uint8_t t)
+{
+    return (t >= HS_CLIENT_HELLO && t <= HS_NEW_SESSION_TICKET) || (t >= HS_CERTIFICATE && t <= HS_CLIENT_KEY_EXCHANGE) ||
+           t == HS_FINISHED;
+}
+
 int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, size_t len)
 {
     while (len > 0) {
+        /* a fragment that does not fit its record, or of no handshake
+         * type, makes the record malformed: discarded whole (RFC 6347
+         * §4.1.2.7), the handshake goes on */
         if (len < HS_HEADER) {
-            dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
-            return -EPROTO;
+            e->c.records_dropped++;
+            return 0;
         }
         uint8_t type = b[0];
         uint32_t mlen = dtls_get24(b + 1), foff = dtls_get24(b + 6), flen = dtls_get24(b + 9);
         uint16_t seq = dtls_get16(b + 4);
-        if (flen > len - HS_HEADER || foff > mlen || flen > mlen - foff) {
-            dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
-            return -EPROTO;
+        if (flen > len - HS_HEADER || foff > mlen || flen > mlen - foff || !known_type(type)) {
+            e->c.records_dropped++;
+            return 0;
         }
         const uint8_t *frag = b + HS_HEADER;
         b += HS_HEADER + flen;

@@ -28,6 +28,7 @@
 
 struct dp_conns;
 struct dp_external;
+struct dtls_cert;
 struct dp_uring;
 struct sig_keypair;
 
@@ -120,6 +121,7 @@ struct dp_ctx {
     struct rte_ring *handoff[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] frames */
     struct rte_ring *msg_ring[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] agent messages (traffic dc) */
     struct sig_keypair *sig_keys;  /* every agent's, with cfg.sign */
+    struct dtls_cert *certs;       /* every agent's DTLS certificate (traffic dc), made at set-up */
     struct dp_external *external;  /* --external: the kernel-visible port and its sessions (worker 0) */
 
     uint32_t n_workers;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -22,7 +23,6 @@
 #define SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 
 #define N_STREAMS 16
-#define N_CERTS 8
 #define ATTEMPT_TIMEOUT_NS (30ull * 1000000000ull) /* an attempt stuck longer fails in its stage */
 #define NS_BASE 1000000000ull                      /* engines never see a `now` of 0 */
 #define MSG_MAX (256u * 1024u)                     /* SCTP's largest message */
@@ -148,7 +148,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
     char uf[2][9], pw[2][25];
     for (int s = 0; s < 2; s++)
         credentials(cfg->seed, c->edge, s, c->attempts, uf[s], pw[s]);
-    const struct dtls_cert *cert[2] = {&cs->certs[ed->a % cs->n_certs], &cs->certs[(ed->b + 1) % cs->n_certs]};
+    const struct dtls_cert *cert[2] = {&ctx->certs[ed->a], &ctx->certs[ed->b]};
     char *keylog = NULL;
     if (cs->keylog_n < cs->keylog_cap)
         keylog = cs->keylog + (size_t)DP_KEYLOG_LINE * cs->keylog_n++;
@@ -162,7 +162,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .local_ufrag = uf[s], .local_pwd = pw[s], .remote_ufrag = uf[1 - s], .remote_pwd = pw[1 - s],
             .peer = {4, s ? ed->port_a : ed->port_b,
                      {(uint8_t)(pip >> 24), (uint8_t)(pip >> 16), (uint8_t)(pip >> 8), (uint8_t)pip}},
-            .cert = cert[s], .peer_fingerprint = cert[1 - s]->fingerprint, .hs = &cs->hs,
+            .cert = cert[s], .peer_fingerprint = cert[1 - s]->fingerprint, .cp = &cs->cp, .hs = &cs->hs,
             .sctp_mem = cs->sctp_mem + cs->assoc_size * (2 * (size_t)idx + (size_t)s), .sctp_pool = cs->pool,
             .n_streams = N_STREAMS, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
             .dc_reliability = cfg->dc_reliability,
@@ -720,6 +720,49 @@ int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint
     return 0;
 }
 
+/* ---- the agents' certificates ------------------------------------------ */
+
+int dp_conn_certs_init(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    uint32_t n = ctx->cfg->n_agents;
+    struct cp cp;
+    ctx->certs = calloc(n ? n : 1, sizeof(*ctx->certs));
+    if (!ctx->certs) {
+        snprintf(err, errlen, "%u agent certificates: out of memory", n);
+        return -ENOMEM;
+    }
+    if (cp_default_create(&cp) != 0) {
+        snprintf(err, errlen, "crypto provider: set-up failed");
+        return -EIO;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        rc = dtls_cert_generate(&ctx->certs[i], &cp);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cp_destroy(&cp);
+    if (rc != 0) {
+        snprintf(err, errlen, "agent certificates: generation failed (%d)", rc);
+        return -EIO;
+    }
+    ctx->cmd->n_certs = n;
+    ctx->cmd->mem_cert_bytes = (uint64_t)n * sizeof(*ctx->certs);
+    ctx->cmd->cert_gen_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec -
+                            (uint64_t)t0.tv_nsec;
+    return 0;
+}
+
+void dp_conn_certs_free(struct dp_ctx *ctx)
+{
+    if (!ctx->certs)
+        return;
+    for (uint32_t i = 0; i < ctx->cfg->n_agents; i++)
+        dtls_cert_free(&ctx->certs[i]);
+    free(ctx->certs);
+    ctx->certs = NULL;
+}
+
 /* ---- set-up and teardown of the table --------------------------------- */
 
 int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, size_t errlen)
@@ -742,12 +785,10 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     cs->msg = malloc(MSG_MAX);
     cs->gen = malloc(MSG_MAX);
     cs->gen_tmp = malloc(MSG_MAX);
-    cs->n_certs = N_CERTS;
-    cs->certs = calloc(N_CERTS, sizeof(struct dtls_cert));
     cs->keylog_cap = cfg->keylog_max ? cfg->keylog_max / w + 1 : 0;
     cs->keylog = cs->keylog_cap ? calloc(cs->keylog_cap, DP_KEYLOG_LINE) : NULL;
     if (!cs->conn || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->msg || !cs->gen ||
-        !cs->gen_tmp || !cs->certs || (cs->keylog_cap && !cs->keylog))
+        !cs->gen_tmp || (cs->keylog_cap && !cs->keylog))
         goto oom;
     cs->pool = sctp_pool_init(cs->pool_mem, cfg->sctp_bufs, 1200);
     if (!cs->pool) {
@@ -756,11 +797,9 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     }
     if (dtls_hs_pool_init(&cs->hs, 2 * cfg->setup_cap + 2) != 0)
         goto oom;
-    for (uint32_t i = 0; i < N_CERTS; i++) {
-        if (dtls_cert_generate(&cs->certs[i], cfg->seed * 131 + wk->idx * N_CERTS + i + 1) != 0) {
-            snprintf(err, errlen, "worker %u: certificate generation failed", wk->idx);
-            return -EIO;
-        }
+    if (cp_default_create(&cs->cp) != 0) {
+        snprintf(err, errlen, "worker %u: crypto provider: set-up failed", wk->idx);
+        return -EIO;
     }
     memset(cs->gen, 0xa5, MSG_MAX);
     for (uint32_t i = 0; i < DP_CONN_WHEEL_SLOTS; i++)
@@ -801,11 +840,9 @@ void dp_conns_free(struct dp_worker *wk)
     dp_media_free(wk);
     if (cs->hs.slots)
         dtls_hs_pool_destroy(&cs->hs);
-    if (cs->certs)
-        for (uint32_t i = 0; i < cs->n_certs; i++)
-            dtls_cert_free(&cs->certs[i]);
+    if (cs->cp.ops)
+        cp_destroy(&cs->cp);
     rte_pktmbuf_free(cs->spare);
-    free(cs->certs);
     free(cs->conn);
     free(cs->sctp_mem);
     free(cs->pool_mem);

@@ -72,8 +72,7 @@ struct dp_conns {
     void *pool_mem;
     struct sctp_pool *pool;
     struct dtls_hs_pool hs;
-    struct dtls_cert *certs;     /* n_certs, shared by this worker's endpoints */
-    uint32_t n_certs;
+    struct cp cp;                /* this worker's crypto provider */
     uint32_t *queue;             /* connections waiting to start: a ring of n */
     uint32_t q_head, q_len;
     uint32_t in_setup;
@@ -96,6 +95,16 @@ struct dp_conns {
 
 /* ns for the engines from a TSC value of this worker. */
 uint64_t dp_conn_ns(const struct dp_ctx *ctx, const struct dp_conns *cs, uint64_t tsc);
+
+/* One self-signed ECDSA P-256 certificate per agent in ctx->certs, made
+ * with fresh keys from the crypto provider (never from the run seed), as a
+ * browser makes one per peer connection; the count, bytes and time taken
+ * go to the command block. Set-up only (main thread). Returns 0, -ENOMEM
+ * or -EIO, with the reason in err. */
+int dp_conn_certs_init(struct dp_ctx *ctx, char *err, size_t errlen);
+
+/* Frees ctx->certs (wiping the keys); nothing may use them any more. */
+void dp_conn_certs_free(struct dp_ctx *ctx);
 
 /* Allocates and lays out the worker's connections (queued, none started).
  * 0 or -ENOMEM/-EIO with the reason in err. Set-up thread. */

@@ -369,6 +369,7 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
                                  .peer = from,
                                  .cert = &e->cert,
                                  .peer_fingerprint = s->rfp,
+                                 .cp = &e->cp,
                                  .hs = &e->hs,
                                  .sctp_mem = s->sctp_mem,
                                  .sctp_pool = e->pool,
@@ -625,7 +626,9 @@ int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen)
     int rc = open_port(ctx, e, err, errlen);
     if (rc < 0)
         return rc;
-    if (dtls_cert_generate(&e->cert, ctx->cfg->seed * 977 + 0x5e47) != 0) {
+    /* keys from the operating system's generator, never from the run
+     * seed: a browser authenticates the agent by this certificate */
+    if (cp_default_create(&e->cp) != 0 || dtls_cert_generate(&e->cert, &e->cp) != 0) {
         snprintf(err, errlen, "external peers: certificate generation failed");
         return -EIO;
     }
@@ -681,6 +684,8 @@ void dp_external_free(struct dp_ctx *ctx)
         dtls_hs_pool_destroy(&e->hs);
     if (e->have_cert)
         dtls_cert_free(&e->cert);
+    if (e->cp.ops)
+        cp_destroy(&e->cp);
     free(e->pool_mem);
     free(e->sess);
     free(e);

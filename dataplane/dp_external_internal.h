@@ -62,6 +62,7 @@ struct dp_external {
     struct rte_ether_addr mac;
     struct dtls_cert cert;
     bool have_cert;
+    struct cp cp; /* crypto provider of worker 0's sessions */
     struct dtls_hs_pool hs;
     void *pool_mem;
     struct sctp_pool *pool;

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #define SLOT_RETRY_NS 1000000ull   /* a connection waiting for a handshake slot asks again after 1 ms */
+/* SRTP profiles our media sessions carry (AES-CM; the AEAD ones await GCM SRTP) */
+#define DP_PC_SRTP (DTLS_SRTP_AES128_CM_SHA1_80 | DTLS_SRTP_AES128_CM_SHA1_32)
 #define SCTP_MTU (DTLS_MTU - DTLS_RECORD_OVERHEAD_GCM)
 
 static const char *const stage_names[] = {"ice", "dtls_wait", "dtls", "sctp", "datachannel", "up", "failed"};
@@ -34,7 +36,6 @@ static void release_slot(struct dp_pc *pc)
 {
     if (pc->hs_slot < 0)
         return;
-    dtls_free(dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot));
     dtls_hs_pool_release(pc->hs, (uint32_t)pc->hs_slot);
     pc->hs_slot = -1;
 }
@@ -57,7 +58,7 @@ static struct dtls_endpoint *hs_ep(const struct dp_pc *pc)
 int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
 {
     memset(pc, 0, sizeof(*pc));
-    if (!cfg->cert || !cfg->peer_fingerprint || !cfg->hs || !cfg->sctp_mem || !cfg->sctp_pool)
+    if (!cfg->cert || !cfg->peer_fingerprint || !cfg->cp || !cfg->hs || !cfg->sctp_mem || !cfg->sctp_pool)
         return -EINVAL;
     struct ice_config ic = {cfg->controlling ? ICE_CONTROLLING : ICE_CONTROLLED, false, cfg->seed | 1, 2130706431u,
                             cfg->local_ufrag, cfg->local_pwd, cfg->remote_ufrag, cfg->remote_pwd, cfg->peer};
@@ -69,6 +70,8 @@ int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
     pc->hs = cfg->hs;
     pc->hs_slot = -1;
     pc->cert = cfg->cert;
+    pc->cp = cfg->cp;
+    pc->cookie_secret = cfg->cookie_secret;
     memcpy(pc->peer_fp, cfg->peer_fingerprint, 32);
     pc->client_id_len = (uint8_t)(cfg->peer.family == 6 ? 18 : 6);
     memcpy(pc->client_id, cfg->peer.ip, cfg->peer.family == 6 ? 16 : 4);
@@ -105,14 +108,19 @@ static void start_dtls(struct dp_pc *pc, uint64_t now)
     }
     pc->slot_retry = 0;
     pc->hs_slot = (int32_t)slot;
-    struct dtls_config dc = {!pc->dtls_client, pc->cert, pc->peer_fp, pc->seed * 7 + 3, pc->client_id,
-                             pc->client_id_len, 0, 0, 0};
-    if (dtls_init(hs_ep(pc), &dc, now) != 0) {
-        fail(pc, DP_PC_FAIL_DTLS, now);
-        return;
-    }
+    struct dtls_config dc = {.is_server = !pc->dtls_client,
+                             .cp = pc->cp,
+                             .cert = pc->cert,
+                             .peer_fingerprint = pc->peer_fp,
+                             .rec = &pc->rec,
+                             .cookie_secret = pc->cookie_secret,
+                             .client_id = pc->client_id,
+                             .client_id_len = pc->client_id_len,
+                             .srtp = DP_PC_SRTP,
+                             .mtu = DTLS_MTU};
     reach(pc, DP_PC_DTLS, now);
-    dtls_start(hs_ep(pc), now);
+    if (dtls_init(hs_ep(pc), &dc, now) != 0)
+        fail(pc, DP_PC_FAIL_DTLS, now);
 }
 
 static void ice_events(struct dp_pc *pc, uint64_t now)
@@ -136,18 +144,21 @@ static void dtls_events(struct dp_pc *pc, uint64_t now)
     enum dtls_event ev;
     while ((ev = dtls_poll_event(e)) != DTLS_EV_NONE) {
         if (ev == DTLS_EV_FAILED) {
+            pc->dtls_failure = (uint8_t)dtls_failure(e);
+            /* the alert it queued outlives the slot: it goes out next */
+            pc->alert_len = (uint8_t)dtls_poll_transmit(e, pc->alert, sizeof(pc->alert), now);
             fail(pc, DP_PC_FAIL_DTLS, now);
             return;
         }
         if (ev == DTLS_EV_CONNECTED && pc->stage == DP_PC_DTLS) {
-            if (dtls_record_init_from(&pc->rec, e) != 0) {
+            if (pc->keylog)
+                dtls_keylog_line(e, pc->keylog);
+            pc->srtp_profile = dtls_srtp_profile(e);
+            size_t kl = dtls_srtp_keying_len(pc->srtp_profile);
+            if (kl && dtls_export_keying(e, "EXTRACTOR-dtls_srtp", pc->srtp_keying, kl) != 0) {
                 fail(pc, DP_PC_FAIL_DTLS, now);
                 return;
             }
-            if (pc->keylog)
-                dtls_keylog_line(e, pc->keylog);
-            pc->srtp_profile = e->srtp_profile;
-            memcpy(pc->srtp_keying, e->keying, sizeof(pc->srtp_keying));
             /* the client is done; the server keeps its endpoint until the
              * client's first record shows it got the final flight */
             if (pc->dtls_client)
@@ -157,53 +168,6 @@ static void dtls_events(struct dp_pc *pc, uint64_t now)
                 sctp_connect(pc->sctp, now);
         }
     }
-}
-
-/* An epoch-0 handshake record body: whole handshake message fragments
- * (RFC 6347 §4.2.2: 12-byte header, fragment inside the message) of a
- * handshake type DTLS 1.2 has in the clear. */
-static bool handshake_fragments(const uint8_t *b, size_t len)
-{
-    static const uint8_t known[] = {1, 2, 3, 11, 12, 13, 14, 15, 16};
-    size_t off = 0;
-    while (off < len) {
-        if (len - off < 12 || !memchr(known, b[off], sizeof(known)))
-            return false;
-        uint32_t msg_len = (uint32_t)b[off + 1] << 16 | (uint32_t)b[off + 2] << 8 | b[off + 3];
-        uint32_t frag_off = (uint32_t)b[off + 6] << 16 | (uint32_t)b[off + 7] << 8 | b[off + 8];
-        uint32_t frag_len = (uint32_t)b[off + 9] << 16 | (uint32_t)b[off + 10] << 8 | b[off + 11];
-        if (frag_len > len - off - 12 || frag_off > msg_len || frag_len > msg_len - frag_off)
-            return false;
-        off += 12 + frag_len;
-    }
-    return len > 0;
-}
-
-/* A datagram the handshake may see: whole DTLS 1.x records of handshake,
- * change_cipher_spec or alert content, and epoch-0 handshake records made
- * of whole message fragments; nothing else. mbedTLS treats some malformed
- * input as fatal, and application data cannot come before the handshake
- * ends: such datagrams are foreign (RFC 6347 §4.1.2.7: discard). */
-static bool handshake_datagram(const uint8_t *d, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        if (len - off < DTLS_RECORD_HEADER)
-            return false;
-        uint8_t t = d[off];
-        if ((t != DTLS_CT_HANDSHAKE && t != DTLS_CT_CHANGE_CIPHER_SPEC && t != DTLS_CT_ALERT) ||
-            d[off + 1] != 0xfe || (d[off + 2] != 0xff && d[off + 2] != 0xfd))
-            return false;
-        size_t rl = DTLS_RECORD_HEADER + ((size_t)d[off + 11] << 8 | d[off + 12]);
-        if (rl > len - off)
-            return false;
-        bool epoch0 = d[off + 3] == 0 && d[off + 4] == 0;
-        if (t == DTLS_CT_HANDSHAKE && epoch0 &&
-            !handshake_fragments(d + off + DTLS_RECORD_HEADER, rl - DTLS_RECORD_HEADER))
-            return false;
-        off += rl;
-    }
-    return true;
 }
 
 void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t now)
@@ -225,13 +189,7 @@ void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t
         if (pc->stage < DP_PC_DTLS) {
             pc->c.records_dropped++; /* before our handshake started (no slot yet): the peer resends */
         } else if (pc->stage == DP_PC_DTLS) {
-            if (!handshake_datagram(d, len)) {
-                pc->c.records_dropped++;
-                return;
-            }
-            uint32_t discarded = hs_ep(pc)->c.discarded;
-            dtls_handle_input(hs_ep(pc), d, len, now);
-            if (hs_ep(pc) && hs_ep(pc)->c.discarded != discarded)
+            if (dtls_handle_input(hs_ep(pc), d, len, now) == DTLS_IN_IGNORED)
                 pc->c.records_dropped++;
             dtls_events(pc, now);
         } else {
@@ -242,9 +200,11 @@ void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t
                 if (rl > len - off)
                     break; /* counted once, below */
                 uint8_t rt = d[off];
-                if (hs_ep(pc) && (rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC)) {
-                    /* the peer repeating its flight: it lacks ours, mbedTLS resends it */
-                    dtls_handle_input(hs_ep(pc), d + off, rl, now);
+                if (rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC) {
+                    /* the peer repeating its flight: it lacks ours, which
+                     * our handshake sends again while we hold it */
+                    if (!hs_ep(pc) || dtls_handle_input(hs_ep(pc), d + off, rl, now) == DTLS_IN_IGNORED)
+                        pc->c.records_dropped++;
                     off += rl;
                     continue;
                 }
@@ -297,11 +257,18 @@ size_t dp_pc_poll_transmit(struct dp_pc *pc, uint8_t *buf, size_t cap, uint64_t 
 {
     if (now > pc->last_now)
         pc->last_now = now;
+    if (pc->alert_len && cap >= pc->alert_len) {
+        size_t a = pc->alert_len;
+        memcpy(buf, pc->alert, a);
+        pc->alert_len = 0;
+        pc->c.datagrams_out++;
+        return a;
+    }
     int n = ice_poll_transmit(&pc->ice, buf, (uint16_t)(cap > 65535 ? 65535 : cap));
     if (n > 0)
         goto sent;
     struct dtls_endpoint *e = hs_ep(pc);
-    if (e && (n = dtls_poll_transmit(e, buf, (uint16_t)(cap > 65535 ? 65535 : cap))) > 0)
+    if (e && (n = (int)dtls_poll_transmit(e, buf, cap, now)) > 0)
         goto sent;
     if (pc->stage >= DP_PC_SCTP && pc->stage != DP_PC_FAILED && !pc->rec.closed) {
         uint8_t pkt[SCTP_MTU];
@@ -377,6 +344,10 @@ uint64_t dp_pc_next_timeout(const struct dp_pc *pc, const char **reason)
 {
     uint64_t t = UINT64_MAX, x;
     const char *why = "none";
+    if (pc->alert_len) {
+        t = pc->last_now, why = "alert";
+        goto out;
+    }
     if (pc->stage == DP_PC_FAILED)
         goto out;
     if ((x = ice_next_timeout(&pc->ice)) < t)

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dp_pc: one endpoint of a WebRTC peer connection on one UDP 5-tuple, the
- * engines held together: ICE connectivity check and nomination → DTLS 1.2
- * handshake (in a slot borrowed from a capped pool) → our DTLS record layer
- * → SCTP association (RFC 8261: SCTP packets inside DTLS records) →
+ * engines held together: ICE connectivity check and nomination → our DTLS
+ * 1.2 handshake (dtls.h, in a slot borrowed from a capped pool, writing
+ * its records through this connection's record layer) → our DTLS record
+ * layer → SCTP association (RFC 8261: SCTP packets inside DTLS records) →
  * DataChannel by DCEP. Datagrams in are demultiplexed on their first byte
  * (RFC 7983: 0–3 STUN, 20–63 DTLS, 128–191 RTP/RTCP).
  *
  * Sans-I/O like the engines it holds: datagrams and `now` in, datagrams,
  * events and the next deadline out; no DPDK, no clock, no allocation after
- * dp_pc_init (the SCTP association's memory, its buffer pool and the
- * handshake slots come from the caller). The dataplane runs both endpoints
+ * dp_pc_init (the SCTP association's memory, its buffer pool, the
+ * handshake slots and the crypto provider come from the caller). While a
+ * handshake runs the struct must not move (the handshake holds a pointer
+ * to its record layer). The dataplane runs both endpoints
  * of an edge on the lcore that owns it (issue 5); tests join two in memory.
  */
 #ifndef SWARMGEN_DP_PC_H
@@ -40,9 +43,11 @@ struct dp_pc_config {
     bool wait_for_channel;         /* never open the DataChannel: the peer does */
     const char *local_ufrag, *local_pwd, *remote_ufrag, *remote_pwd;
     struct stun_addr peer;         /* the peer's transport address */
-    const struct dtls_cert *cert;  /* ours (shared from a pool), must outlive the connection */
+    const struct dtls_cert *cert;  /* ours (the agent's), must outlive the connection */
     const uint8_t *peer_fingerprint;
+    const struct cp *cp;           /* crypto provider (one per lcore) */
     struct dtls_hs_pool *hs;       /* handshake slots (shared per lcore) */
+    const uint8_t *cookie_secret;  /* DTLS server: HelloVerifyRequest cookies with this secret; NULL none (behind ICE, as libwebrtc) */
     void *sctp_mem;                /* sctp_assoc_size(n_streams) bytes, 64-byte aligned */
     struct sctp_pool *sctp_pool;   /* shared per lcore */
     uint16_t n_streams;            /* default 16 */
@@ -65,6 +70,8 @@ struct dp_pc {
     int32_t hs_slot;               /* -1 when none held */
     struct dtls_hs_pool *hs;
     const struct dtls_cert *cert;
+    const struct cp *cp;
+    const uint8_t *cookie_secret;
     uint8_t peer_fp[32];
     uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
     uint8_t client_id_len;
@@ -76,8 +83,11 @@ struct dp_pc {
     uint64_t last_now;             /* the latest `now` seen (events act at it) */
     uint8_t dc_type;
     uint32_t dc_reliability;
+    uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
+    uint8_t alert_len;             /* the fatal alert our failed handshake still owes the peer */
+    uint8_t alert[DTLS_RECORD_HEADER + 2 + 24];
     uint16_t srtp_profile;         /* DTLS-SRTP profile the handshake chose (0 none) */
-    uint8_t srtp_keying[DTLS_KEYING_LEN]; /* its exported keying material (RFC 5764 §4.2) */
+    uint8_t srtp_keying[DTLS_KEYING_MAX]; /* its exported keying material (RFC 5764 §4.2) */
     struct ice_agent ice;
     struct dtls_record rec;
     struct sctp_assoc *sctp;
@@ -92,9 +102,9 @@ int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now);
 
 /* One datagram from the peer (the UDP payload). What cannot be ours is
  * counted and dropped: first bytes outside RFC 7983 (unknown_in), DTLS
- * records refused or not whole (records_dropped; during the handshake also
- * anything but whole handshake/CCS/alert records), RTP/RTCP (rtp_in: media
- * is the caller's, see dp_media.h). */
+ * records refused or not whole, or that the handshake did not take
+ * (records_dropped), RTP/RTCP (rtp_in: media is the caller's, see
+ * dp_media.h). */
 void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *dgram, size_t len, uint64_t now);
 
 /* Runs whatever engine deadline has passed (and retries for a handshake

@@ -262,8 +262,8 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
     return 0;
 }
 
-/* traffic dc: every worker's peer connections, and the agents' signing
- * keys with --sign */
+/* traffic dc: the agents' certificates, every worker's peer connections,
+ * and the agents' signing keys with --sign */
 static int setup_connections(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     const struct ri_config *cfg = ctx->cfg;
@@ -276,13 +276,16 @@ static int setup_connections(struct dp_ctx *ctx, char *err, size_t errlen)
         if (rc < 0)
             return rc;
     }
+    int crc = dp_conn_certs_init(ctx, err, errlen);
+    if (crc < 0)
+        return crc;
     uint64_t conn_bytes = 0, hs_bytes = 0;
     for (uint32_t w = 0; w < ctx->n_workers; w++) {
         int rc = dp_conns_init(ctx, ctx->worker[w], err, errlen);
         if (rc < 0)
             return rc;
         conn_bytes += ctx->worker[w]->conns->bytes;
-        hs_bytes += (uint64_t)ctx->worker[w]->conns->hs.n * sizeof(struct dtls_endpoint);
+        hs_bytes += (uint64_t)ctx->worker[w]->conns->hs.n * ctx->worker[w]->conns->hs.stride;
     }
     ctx->cmd->mem_conn_bytes = conn_bytes;
     ctx->cmd->mem_hs_bytes = hs_bytes;
@@ -430,6 +433,7 @@ void dp_teardown(struct dp_ctx *ctx)
     ctx->uring_ports = NULL;
     free(ctx->sig_keys);
     ctx->sig_keys = NULL;
+    dp_conn_certs_free(ctx);
     rte_hash_free(ctx->flows);
     ctx->flows = NULL;
     rte_mempool_free(ctx->pool);

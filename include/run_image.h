@@ -46,7 +46,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 3u
+#define RI_VERSION 4u
 #define RI_MAX_WORKERS 64
 #define RI_ALIGN 64u
 
@@ -224,6 +224,9 @@ struct ri_command {
     uint64_t mem_worker_bytes;           /* of which per-worker state */
     uint64_t mem_conn_bytes;             /* of which peer-connection state (both endpoints, SCTP, pools) */
     uint64_t mem_hs_bytes;               /* of which handshake slots (capped, transient use) */
+    uint64_t mem_cert_bytes;             /* of which the agents' DTLS certificates (one each) */
+    uint64_t cert_gen_ns;                /* time spent making them at set-up */
+    uint64_t n_certs;
     uint32_t n_workers;
     uint32_t hugepages;                  /* 1 when backed by hugepages */
     uint32_t lcore[RI_MAX_WORKERS];      /* lcore id of each worker */

@@ -4,17 +4,17 @@
  * and verify of a 64-byte agent message, and one ICE check message built
  * (USERNAME, PRIORITY, ICE-CONTROLLING, USE-CANDIDATE, MESSAGE-INTEGRITY,
  * FINGERPRINT) and then parsed and verified, and full DTLS 1.2 handshakes
- * (ECDHE X25519, ECDSA P-256, use_srtp, both ends on this core, in memory).
- * Then, after one more handshake per suite, application records sealed
- * and opened by our record layer and, side by side, written and read by
- * the two mbedTLS sessions (the same keys, the same sizes: 100 and 1,200
- * bytes of plaintext; mbedTLS on a 1,500-byte datagram limit so the larger
- * fits), with the ratio, and our GCM on its portable GHASH; SRTP protect +
+ * of ours (ECDHE X25519, ECDSA P-256, use_srtp, both ends on this core, in
+ * memory). Then, per suite, application records sealed and opened by our
+ * record layer after a handshake of ours and, side by side, written and
+ * read by two mbedTLS endpoints after theirs (the same sizes: 100 and
+ * 1,200 bytes of plaintext; mbedTLS on a 1,500-byte datagram limit so the
+ * larger fits), with the ratio, and our GCM on its portable GHASH; SRTP protect +
  * unprotect of a 160-byte audio packet (libsrtp2, both profiles), and our
  * SRTP (crypto/srtp_session.h) beside libsrtp2 on 160- and 1,200-byte RTP
  * packets (AES128_CM_HMAC_SHA1_80, medians side by side); and heap
- * use by mallinfo2 deltas: mbedTLS's heap per endpoint at the end of a
- * handshake, our record layer's (none), one mbedtls_gcm_setkey's, a
+ * use by mallinfo2 deltas: heap held after our handshakes (none), our
+ * record layer's (none), one mbedtls_gcm_setkey's, a
  * libsrtp2 session pair's and our SRTP session's (none).
  * Medians of REPS rounds, printed; not a test.
  *   build-release/bench/crypto/crypto_bench [REPS]
@@ -30,37 +30,60 @@
 #include "bench.h"
 #include "dtls.h"
 #include "dtls_record.h"
+#include "mbed_dtls.h"
 #include "media_srtp.h"
 #include "sig.h"
 #include "srtp_session.h"
 #include "stun.h"
 
-/* The mbedTLS sessions' transport for the record benchmark: one datagram
- * at a time, up to 1,600 bytes (the endpoint's own queue keeps to 1,200). */
-struct wire {
-    uint8_t buf[1600];
-    size_t len;
-};
-
-static int wire_send(void *ctx, const unsigned char *b, size_t n)
+/* Two of our endpoints joined directly: datagrams handed over until
+ * both are connected. Returns true when they are. */
+static bool ours_pair(const struct cp *cp, const struct dtls_cert *cc, const struct dtls_cert *sc, uint8_t suites,
+                      struct dtls_endpoint *c, struct dtls_endpoint *s, struct dtls_record *rc, struct dtls_record *rs)
 {
-    struct wire *w = ctx;
-    if (w->len || n > sizeof(w->buf))
-        return MBEDTLS_ERR_SSL_WANT_WRITE;
-    memcpy(w->buf, b, n);
-    w->len = n;
-    return (int)n;
+    struct dtls_config ccfg = {.cp = cp, .cert = cc, .peer_fingerprint = sc->fingerprint, .rec = rc,
+                               .suites = suites, .srtp = DTLS_SRTP_AES128_CM_SHA1_80};
+    struct dtls_config scfg = ccfg;
+    scfg.is_server = true;
+    scfg.cert = sc;
+    scfg.peer_fingerprint = cc->fingerprint;
+    scfg.rec = rs;
+    if (dtls_init(s, &scfg, 0) != 0 || dtls_init(c, &ccfg, 0) != 0)
+        return false;
+    uint8_t b[DTLS_MTU];
+    for (int step = 0; step < 20 && !(dtls_connected(c) && dtls_connected(s)); step++) {
+        size_t n;
+        while ((n = dtls_poll_transmit(c, b, sizeof(b), 0)) > 0)
+            dtls_handle_input(s, b, n, 0);
+        while ((n = dtls_poll_transmit(s, b, sizeof(b), 0)) > 0)
+            dtls_handle_input(c, b, n, 0);
+    }
+    return dtls_connected(c) && dtls_connected(s);
 }
 
-static int wire_recv(void *ctx, unsigned char *b, size_t n)
+/* Two mbedTLS endpoints joined directly, on 1,500-byte datagrams so that
+ * a 1,200-byte plaintext fits one record. */
+static bool mbed_pair(const struct mbed_dtls_cert *cc, const struct mbed_dtls_cert *sc, uint8_t suites,
+                      struct mbed_dtls *c, struct mbed_dtls *s)
 {
-    struct wire *w = ctx;
-    if (!w->len)
-        return MBEDTLS_ERR_SSL_WANT_READ;
-    size_t l = w->len < n ? w->len : n;
-    memcpy(b, w->buf, l);
-    w->len = 0;
-    return (int)l;
+    struct mbed_dtls_config ccfg = {.cert = cc, .peer_fingerprint = sc->fingerprint, .seed = 91, .suites = suites,
+                                    .mtu = MBED_DTLS_DGRAM};
+    struct mbed_dtls_config scfg = ccfg;
+    scfg.is_server = true;
+    scfg.cert = sc;
+    scfg.peer_fingerprint = cc->fingerprint;
+    scfg.seed = 92;
+    if (mbed_dtls_init(s, &scfg, 0) != 0 || mbed_dtls_init(c, &ccfg, 0) != 0)
+        return false;
+    uint8_t b[MBED_DTLS_DGRAM];
+    for (int step = 0; step < 20 && !(mbed_dtls_state(c) == 1 && mbed_dtls_state(s) == 1); step++) {
+        size_t n;
+        while ((n = mbed_dtls_poll_transmit(c, b, sizeof(b), 0)) > 0)
+            mbed_dtls_handle_input(s, b, n, 0);
+        while ((n = mbed_dtls_poll_transmit(s, b, sizeof(b), 0)) > 0)
+            mbed_dtls_handle_input(c, b, n, 0);
+    }
+    return mbed_dtls_state(c) == 1 && mbed_dtls_state(s) == 1;
 }
 
 int main(int argc, char **argv)
@@ -110,88 +133,54 @@ int main(int argc, char **argv)
         }
         stun[r] = (bench_now_ns() - t0) / n_stun;
     }
-    /* DTLS handshakes, both endpoints on this core */
+    /* DTLS handshakes (ours), both endpoints on this core */
+    struct cp cp;
     struct dtls_cert cc, sc;
-    if (dtls_cert_generate(&cc, 1) || dtls_cert_generate(&sc, 2)) {
+    static struct mbed_dtls_cert mcc, msc;
+    if (cp_default_create(&cp) || dtls_cert_generate(&cc, &cp) || dtls_cert_generate(&sc, &cp) ||
+        mbed_dtls_cert_generate(&mcc, 1) || mbed_dtls_cert_generate(&msc, 2)) {
         fprintf(stderr, "certificate generation failed\n");
         return 1;
     }
     double hs[100];
-    static struct dtls_endpoint c, s;
-    static const uint8_t id[] = "198.18.0.1:5000";
-    const int n_hs = 20;
+    static _Alignas(64) uint8_t cmem[4096], smem[4096];
+    struct dtls_endpoint *c = (struct dtls_endpoint *)cmem, *s = (struct dtls_endpoint *)smem;
+    static struct dtls_record crec, srec;
+    const int n_hs = 200;
+    size_t hs_heap = 0;
     for (int r = 0; r < reps; r++) {
+        struct mallinfo2 h0 = mallinfo2();
         double t0 = bench_now_ns();
         for (int k = 0; k < n_hs; k++) {
-            struct dtls_config ccfg = {false, &cc, sc.fingerprint, (uint64_t)k * 2 + 1, NULL, 0, 0, 0};
-            struct dtls_config scfg = {true, &sc, cc.fingerprint, (uint64_t)k * 2 + 2, id, sizeof(id) - 1, 0, 0};
-            dtls_init(&c, &ccfg, 0);
-            dtls_init(&s, &scfg, 0);
-            dtls_start(&c, 0);
-            uint8_t b[DTLS_MTU];
-            bool up = false;
-            for (int step = 0; step < 100 && !up; step++) {
-                int n;
-                while ((n = dtls_poll_transmit(&c, b, sizeof(b))) > 0)
-                    dtls_handle_input(&s, b, (size_t)n, 0);
-                while ((n = dtls_poll_transmit(&s, b, sizeof(b))) > 0)
-                    dtls_handle_input(&c, b, (size_t)n, 0);
-                up = c.connected && s.connected;
-            }
-            sink += !up;
-            dtls_free(&c);
-            dtls_free(&s);
+            sink += !ours_pair(&cp, &cc, &sc, 0, c, s, &crec, &srec);
+            dtls_free(c);
+            dtls_free(s);
         }
         hs[r] = (bench_now_ns() - t0) / n_hs;
+        struct mallinfo2 h1 = mallinfo2();
+        hs_heap = h1.uordblks - h0.uordblks; /* held after the handshakes: none */
     }
     /* records: ours (seal on the client's keys, open on the server's) and
      * mbedTLS's (server writes, client reads), per suite and size */
     const size_t rsizes[2] = {100, 1200};
-    double rec_ours[2][2][100], rec_mbed[2][2][100], rec_portable[2][100];
-    size_t hs_heap = 0, rec_heap = 0, gcm_heap = 0;
+    const uint8_t ours_suites[3] = {DTLS_OFFER_AES_128_GCM, DTLS_OFFER_AES_256_GCM, DTLS_OFFER_CHACHA20};
+    const uint8_t mbed_suites[3] = {MBED_DTLS_AES_128_GCM, MBED_DTLS_AES_256_GCM, MBED_DTLS_CHACHA20};
+    double rec_ours[3][2][100], rec_mbed[3][2][100], rec_portable[2][100];
+    size_t rec_heap = 0, gcm_heap = 0;
     const int n_rec = 20000;
-    for (int su = 0; su < 2; su++) {
-        struct dtls_config ccfg = {false, &cc, sc.fingerprint, 91, NULL, 0, 0, 0, (uint8_t)(su + 1)};
-        struct dtls_config scfg = {true, &sc, cc.fingerprint, 92, id, sizeof(id) - 1, 0, 0, (uint8_t)(su + 1)};
-        struct mallinfo2 h0 = mallinfo2();
-        dtls_init(&c, &ccfg, 0);
-        dtls_init(&s, &scfg, 0);
-        dtls_start(&c, 0);
-        uint8_t b[1600], out[1600], payload[1200];
-        memset(payload, 0x5a, sizeof(payload));
-        for (int step = 0; step < 100 && !(c.connected && s.connected); step++) {
-            int n;
-            while ((n = dtls_poll_transmit(&c, b, sizeof(b))) > 0)
-                dtls_handle_input(&s, b, (size_t)n, 0);
-            while ((n = dtls_poll_transmit(&s, b, sizeof(b))) > 0)
-                dtls_handle_input(&c, b, (size_t)n, 0);
-        }
-        struct mallinfo2 h1 = mallinfo2();
-        if (su == 0)
-            hs_heap = (h1.uordblks - h0.uordblks) / 2; /* per endpoint, handshake done */
-        struct dtls_record ra, rb, pa, pb;
-        if (!c.connected || !s.connected || dtls_record_init_from(&ra, &c) || dtls_record_init_from(&rb, &s) ||
-            dtls_record_init_from(&pa, &c) || dtls_record_init_from(&pb, &s)) {
+    for (int su = 0; su < 3; su++) {
+        static struct mbed_dtls mc, msv;
+        if (!ours_pair(&cp, &cc, &sc, ours_suites[su], c, s, &crec, &srec) ||
+            !mbed_pair(&mcc, &msc, mbed_suites[su], &mc, &msv)) {
             fprintf(stderr, "record set-up failed\n");
             return 1;
         }
-        struct mallinfo2 h2 = mallinfo2();
-        rec_heap += h2.uordblks - h1.uordblks;
+        struct dtls_record pa = crec, pb = srec; /* copies on the portable GHASH */
         pa.clmul = pb.clmul = false;
-        /* mbedTLS's sessions on a transport that takes 1,200-byte plaintexts */
-        static struct wire ws, wc;
-        ws.len = wc.len = 0;
-        mbedtls_ssl_set_bio(&s.ssl, &ws, wire_send, wire_recv, NULL);
-        mbedtls_ssl_set_bio(&c.ssl, &wc, wire_send, wire_recv, NULL);
-        mbedtls_ssl_set_mtu(&s.ssl, 1500);
-        mbedtls_ssl_set_mtu(&c.ssl, 1500);
+        uint8_t b[1600], out[1600], payload[1200];
+        memset(payload, 0x5a, sizeof(payload));
         for (int z = 0; z < 2; z++) {
             size_t len = rsizes[z];
-            if (mbedtls_ssl_write(&s.ssl, payload, len) != (int)len) {
-                fprintf(stderr, "mbedTLS will not write %zu bytes\n", len);
-                return 1;
-            }
-            ws.len = 0;
             for (int r = 0; r < reps; r++) {
                 if (su == 0) {
                     double t0 = bench_now_ns();
@@ -207,30 +196,32 @@ int main(int argc, char **argv)
                 for (int k = 0; k < n_rec; k++) {
                     size_t used;
                     uint8_t type;
-                    int n = dtls_record_seal(&ra, DTLS_CT_APPLICATION_DATA, payload, len, b, sizeof(b));
-                    sink += dtls_record_open(&rb, b, (size_t)n, &used, &type, out, sizeof(out));
+                    int n = dtls_record_seal(&crec, DTLS_CT_APPLICATION_DATA, payload, len, b, sizeof(b));
+                    sink += dtls_record_open(&srec, b, (size_t)n, &used, &type, out, sizeof(out));
                 }
                 rec_ours[su][z][r] = (bench_now_ns() - t0) / n_rec;
                 t0 = bench_now_ns();
                 for (int k = 0; k < n_rec; k++) {
-                    sink += mbedtls_ssl_write(&s.ssl, payload, len);
-                    memcpy(wc.buf, ws.buf, ws.len); /* the datagram crosses */
-                    wc.len = ws.len;
-                    ws.len = 0;
-                    sink += mbedtls_ssl_read(&c.ssl, out, sizeof(out));
+                    sink += mbed_dtls_write(&msv, payload, len, 0);
+                    size_t n = mbed_dtls_poll_transmit(&msv, b, sizeof(b), 0); /* the datagram crosses */
+                    mbed_dtls_handle_input(&mc, b, n, 0);
+                    sink += mbed_dtls_read(&mc, out, sizeof(out));
                 }
                 rec_mbed[su][z][r] = (bench_now_ns() - t0) / n_rec;
             }
         }
-        dtls_record_free(&ra);
-        dtls_record_free(&rb);
-        dtls_record_free(&pa);
-        dtls_record_free(&pb);
-        dtls_free(&c);
-        dtls_free(&s);
+        dtls_free(c);
+        dtls_free(s);
+        dtls_record_free(&crec);
+        dtls_record_free(&srec);
+        mbed_dtls_free(&mc);
+        mbed_dtls_free(&msv);
     }
     dtls_cert_free(&cc);
     dtls_cert_free(&sc);
+    mbed_dtls_cert_free(&mcc);
+    mbed_dtls_cert_free(&msc);
+    cp_destroy(&cp);
     { /* what mbedTLS's own GCM context would have cost per direction */
         static const uint8_t k16[16];
         mbedtls_gcm_context g;
@@ -330,11 +321,12 @@ int main(int argc, char **argv)
     printf("ed25519 verify (64 B)          %8.2f us\n", bench_median(verify, reps) / 1e3);
     printf("ICE check: build + parse + verify MI and FINGERPRINT  %8.0f ns\n", bench_median(stun, reps));
     double h = bench_median(hs, reps);
-    printf("DTLS 1.2 handshake, both ends on one core           %8.2f ms  (%.0f handshakes/s per core)\n",
+    printf("DTLS 1.2 handshake (ours), both ends on one core    %8.3f ms  (%.0f handshakes/s per core; "
+           "pc_bench sets them beside mbedTLS)\n",
            h / 1e6, 1e9 / h);
-    const char *sname[2] = {"AES-128-GCM", "ChaCha20-Poly1305"};
+    const char *sname[3] = {"AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"};
     printf("DTLS record seal+open           ours ns   mbedTLS ns   mbedTLS/ours\n");
-    for (int su = 0; su < 2; su++)
+    for (int su = 0; su < 3; su++)
         for (int z = 0; z < 2; z++) {
             double o = bench_median(rec_ours[su][z], reps), mb = bench_median(rec_mbed[su][z], reps);
             printf("  %-17s %5zu B %9.0f %12.0f %10.2fx\n", sname[su], rsizes[z], o, mb, mb / o);
@@ -343,8 +335,8 @@ int main(int argc, char **argv)
         printf("  AES-128-GCM, portable GHASH %5zu B %9.0f\n", rsizes[z], bench_median(rec_portable[z], reps));
     printf("DTLS record layer state per connection: %zu bytes, heap %zu bytes; mbedtls_gcm_setkey's heap: %zu bytes "
            "per direction\n", sizeof(struct dtls_record), rec_heap, gcm_heap);
-    printf("handshake slot: %zu bytes + mbedTLS heap %zu bytes per endpoint at the end of the handshake\n",
-           sizeof(struct dtls_endpoint), hs_heap);
+    printf("handshake slot: %zu bytes; heap held after %d handshakes: %zu bytes\n", dtls_endpoint_size(), n_hs,
+           hs_heap);
     for (int su = 0; su < 2; su++)
         printf("SRTP protect+unprotect 160 B, %-22s %6.0f ns  (libsrtp2 heap per session pair: %zu bytes)\n",
                su ? "AEAD_AES_128_GCM" : "AES128_CM_HMAC_SHA1_80", bench_median(srtp_ns[su], reps), srtp_heap[su]);

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Peer connections on one core, in memory (no ports): N connections, both
- * endpoints simulated, set up through ICE, DTLS (certificates from a pool
- * of 16, handshake slots capped), SCTP and DCEP, then M messages of 64
- * bytes each way on every DataChannel. Prints the set-up rate
- * (connections/s on this core), the steady-state message rate, datagrams
- * per second and the bytes an established connection keeps. This is the
- * per-core cost the dataplane integration (issue 5) will pay; it is not a
- * dataplane figure. Medians of REPS rounds.
+ * endpoints simulated, set up through ICE, our DTLS handshake (one
+ * certificate per agent, handshake slots capped), SCTP and DCEP, then M
+ * messages of 64 bytes each way on every DataChannel. Beside it, in the
+ * same run and the same loop shape: N bare DTLS handshakes of ours, and N
+ * of mbedTLS 2.28 (the engine swarmgen used before; its handshakes alone
+ * bound what a set-up on it could reach). Prints set-ups per second on
+ * this core, the ratio to mbedTLS, where a handshake's time goes (public-
+ * key operations against everything else, timed by a wrapping provider in
+ * a separate round so the timing does not slow the figures above), the
+ * steady-state message rate and the bytes an established connection
+ * keeps. Not a dataplane figure: no frames, no ports. Medians of REPS
+ * rounds, interleaved.
  *   build-release/bench/dataplane/pc_bench [CONNECTIONS] [MESSAGES] [REPS]
  */
 #include <stdio.h>
@@ -16,8 +21,10 @@
 
 #include "bench.h"
 #include "dp_pc.h"
+#include "mbed_dtls.h"
+#include "timed_cp.h"
 
-#define NCERT 16
+#define NCERT 64 /* agents: connection c joins agents 2c and 2c+1 (mod NCERT) */
 #define SLOTS 64
 #define QCAP (1u << 16)
 
@@ -31,7 +38,8 @@ static struct dgram *q;
 static uint32_t qh, qt;
 static struct dtls_cert certs[NCERT];
 
-static void run(uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, double *dg_s, size_t *bytes)
+static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, double *dg_s,
+                size_t *bytes)
 {
     struct dp_pc *pc = aligned_alloc(64, sizeof(struct dp_pc) * 2 * n);
     uint8_t *amem = aligned_alloc(64, sctp_assoc_size(16) * 2 * n);
@@ -44,12 +52,14 @@ static void run(uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, doubl
     uint32_t started = 0, up = 0, failed = 0;
     uint64_t t0 = (uint64_t)bench_now_ns(), dgrams = 0;
     uint8_t *up_flag = calloc(2 * n, 1), buf[1 << 16];
-    uint32_t in_setup = 0;
-    /* set-up: start connections while slots allow two per connection */
+    uint32_t in_setup = 0, act[SLOTS / 2];
+    /* set-up: start connections while slots allow two per connection; only
+     * those in set-up are visited */
     while (up + failed < n) {
         uint64_t now = (uint64_t)bench_now_ns();
         while (started < n && in_setup < SLOTS / 2) {
             uint32_t c = started++;
+            act[in_setup] = c;
             for (int s = 0; s < 2; s++) {
                 snprintf(uf[s], sizeof(uf[s]), "u%u%c", c, 'a' + s);
                 snprintf(pw[s], sizeof(pw[s]), "password-%u-%c-0123456789", c, 'a' + s);
@@ -60,14 +70,15 @@ static void run(uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, doubl
                                            .peer = {4, (uint16_t)(5000 + (1 - s)), {198, 18, (uint8_t)(c >> 8), (uint8_t)c}},
                                            .cert = &certs[(2 * c + (uint32_t)s) % NCERT],
                                            .peer_fingerprint = certs[(2 * c + 1 - (uint32_t)s) % NCERT].fingerprint,
-                                           .hs = &hs, .sctp_mem = amem + sctp_assoc_size(16) * (2 * c + (uint32_t)s),
+                                           .cp = cp, .hs = &hs, .sctp_mem = amem + sctp_assoc_size(16) * (2 * c + (uint32_t)s),
                                            .sctp_pool = pool, .seed = 2 * c + (uint32_t)s + 1};
                 if (dp_pc_init(&pc[2 * c + (uint32_t)s], &cfg, now) != 0)
                     exit(1);
             }
             in_setup++;
         }
-        for (uint32_t i = 0; i < 2 * started; i++) {
+        for (uint32_t k = 0; k < 2 * in_setup; k++) {
+            uint32_t i = 2 * act[k / 2] + (k & 1);
             struct dp_pc *p = &pc[i];
             if (dp_pc_next_timeout(p, NULL) <= now)
                 dp_pc_handle_timeout(p, now);
@@ -85,17 +96,23 @@ static void run(uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, doubl
             uint32_t l;
             enum dp_pc_event e;
             while ((e = dp_pc_poll_event(&pc[g->to], buf, sizeof(buf), &l)) != DP_PC_EV_NONE) {
+                bool end = false;
                 if (e == DP_PC_EV_UP && !up_flag[g->to]) {
                     up_flag[g->to] = 1;
-                    if (up_flag[g->to ^ 1]) {
+                    if (up_flag[g->to ^ 1] == 1) {
                         up++;
-                        in_setup--;
+                        end = true;
                     }
                 } else if (e == DP_PC_EV_FAILED && !up_flag[g->to]) {
                     up_flag[g->to] = 2;
                     failed++;
-                    in_setup--;
+                    end = true;
                 }
+                for (uint32_t k = 0; end && k < in_setup; k++)
+                    if (act[k] == g->to / 2) {
+                        act[k] = act[--in_setup];
+                        break;
+                    }
             }
         }
     }
@@ -147,27 +164,224 @@ static void run(uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, doubl
     free(sent);
 }
 
+/* ---- bare handshakes: ours and mbedTLS's through one loop ---- */
+
+/* A handshake implementation as the loop drives it. */
+struct hs_impl {
+    const char *name;
+    size_t size; /* bytes of one endpoint */
+    /* sets endpoint ep of connection c up (server when s == 1) */
+    int (*init)(void *ep, int s, uint32_t c, uint64_t now);
+    void (*input)(void *ep, const uint8_t *d, size_t len, uint64_t now);
+    size_t (*transmit)(void *ep, uint8_t *buf, size_t cap, uint64_t now);
+    int (*state)(void *ep); /* 0 going on, 1 done, -1 failed */
+    void (*free)(void *ep);
+};
+
+/* ours: the endpoint and its record layer side by side */
+struct ours_ep {
+    _Alignas(64) uint8_t e[4096];
+    struct dtls_record rec;
+};
+static const struct cp *ours_cp;
+
+static int ours_init(void *p, int s, uint32_t c, uint64_t now)
+{
+    struct ours_ep *o = p;
+    struct dtls_config cfg = {.is_server = s == 1,
+                              .cp = ours_cp,
+                              .cert = &certs[(2 * c + (uint32_t)s) % NCERT],
+                              .peer_fingerprint = certs[(2 * c + 1 - (uint32_t)s) % NCERT].fingerprint,
+                              .rec = &o->rec,
+                              .srtp = DTLS_SRTP_AES128_CM_SHA1_80};
+    return dtls_init((struct dtls_endpoint *)o->e, &cfg, now);
+}
+
+static void ours_input(void *p, const uint8_t *d, size_t len, uint64_t now)
+{
+    dtls_handle_input((struct dtls_endpoint *)((struct ours_ep *)p)->e, d, len, now);
+}
+
+static size_t ours_transmit(void *p, uint8_t *buf, size_t cap, uint64_t now)
+{
+    return dtls_poll_transmit((struct dtls_endpoint *)((struct ours_ep *)p)->e, buf, cap, now);
+}
+
+static int ours_state(void *p)
+{
+    const struct dtls_endpoint *e = (const struct dtls_endpoint *)((struct ours_ep *)p)->e;
+    return dtls_connected(e) ? 1 : dtls_failed(e) ? -1 : 0;
+}
+
+static void ours_free(void *p)
+{
+    struct ours_ep *o = p;
+    dtls_free((struct dtls_endpoint *)o->e);
+    dtls_record_free(&o->rec);
+}
+
+static const struct hs_impl ours = {"ours", sizeof(struct ours_ep), ours_init, ours_input, ours_transmit,
+                                    ours_state, ours_free};
+
+/* mbedTLS 2.28: the same configuration (mutual authentication by
+ * fingerprint, the suites, X25519 first, use_srtp), no cookies (as ours) */
+static struct mbed_dtls_cert mcerts[NCERT];
+
+static int mbed_init(void *p, int s, uint32_t c, uint64_t now)
+{
+    struct mbed_dtls_config cfg = {.is_server = s == 1,
+                                   .cert = &mcerts[(2 * c + (uint32_t)s) % NCERT],
+                                   .peer_fingerprint = mcerts[(2 * c + 1 - (uint32_t)s) % NCERT].fingerprint,
+                                   .seed = 2ull * c + (uint64_t)s + 1,
+                                   .srtp = MBED_DTLS_SRTP_80};
+    return mbed_dtls_init(p, &cfg, now);
+}
+
+static void mbed_input(void *p, const uint8_t *d, size_t len, uint64_t now)
+{
+    mbed_dtls_handle_input(p, d, len, now);
+}
+
+static size_t mbed_transmit(void *p, uint8_t *buf, size_t cap, uint64_t now)
+{
+    return mbed_dtls_poll_transmit(p, buf, cap, now);
+}
+
+static int mbed_state(void *p)
+{
+    return mbed_dtls_state(p);
+}
+
+static void mbed_free(void *p)
+{
+    mbed_dtls_free(p);
+}
+
+static const struct hs_impl mbed = {"mbedTLS", (sizeof(struct mbed_dtls) + 63) & ~(size_t)63, mbed_init, mbed_input,
+                                    mbed_transmit, mbed_state, mbed_free};
+
+/* n handshakes, SLOTS / 2 at once, both ends on this core: handshakes/s. */
+static double run_hs(const struct hs_impl *im, uint32_t n)
+{
+    const uint32_t par = SLOTS / 2;
+    uint8_t *mem = aligned_alloc(64, im->size * 2 * par);
+    uint32_t *conn = calloc(par, sizeof(uint32_t));
+    bool *busy = calloc(par, sizeof(bool));
+    uint32_t started = 0, done = 0, failed = 0;
+    uint8_t buf[2048];
+    double t0 = bench_now_ns();
+    while (done + failed < n) {
+        uint64_t now = (uint64_t)bench_now_ns();
+        for (uint32_t k = 0; k < par; k++) {
+            void *ep[2] = {mem + im->size * 2 * k, mem + im->size * (2 * k + 1)};
+            if (!busy[k]) {
+                if (started == n)
+                    continue;
+                conn[k] = started++;
+                if (im->init(ep[1], 1, conn[k], now) != 0 || im->init(ep[0], 0, conn[k], now) != 0)
+                    exit(1);
+                busy[k] = true;
+            }
+            for (int moved = 1; moved;) {
+                moved = 0;
+                for (int s = 0; s < 2; s++) {
+                    size_t len;
+                    while ((len = im->transmit(ep[s], buf, sizeof(buf), now)) > 0) {
+                        im->input(ep[1 - s], buf, len, now);
+                        moved = 1;
+                    }
+                }
+            }
+            int a = im->state(ep[0]), b = im->state(ep[1]);
+            if ((a == 1 && b == 1) || a < 0 || b < 0) {
+                if (a == 1 && b == 1)
+                    done++;
+                else
+                    failed++;
+                im->free(ep[0]);
+                im->free(ep[1]);
+                busy[k] = false;
+            }
+        }
+    }
+    double rate = (double)done / ((bench_now_ns() - t0) / 1e9);
+    if (failed)
+        fprintf(stderr, "pc_bench: %u %s handshakes failed\n", failed, im->name);
+    free(mem);
+    free(conn);
+    free(busy);
+    return rate;
+}
+
 int main(int argc, char **argv)
 {
-    long n = argc > 1 ? atol(argv[1]) : 500, msgs = argc > 2 ? atol(argv[2]) : 200;
-    int reps = argc > 3 ? atoi(argv[3]) : 3;
+    long n = argc > 1 ? atol(argv[1]) : 2000, msgs = argc > 2 ? atol(argv[2]) : 200;
+    int reps = argc > 3 ? atoi(argv[3]) : 5;
     if (n < 1 || n > 20000 || msgs < 1 || msgs > 100000 || reps < 1 || reps > 20) {
         fprintf(stderr, "usage: pc_bench [CONNECTIONS 1..20000] [MESSAGES 1..100000] [REPS 1..20]\n");
         return 2;
     }
     q = calloc(QCAP, sizeof(*q));
+    struct cp cp;
+    if (cp_default_create(&cp) != 0)
+        return 1;
+    ours_cp = &cp;
+    double g0 = bench_now_ns();
     for (int i = 0; i < NCERT; i++)
-        if (dtls_cert_generate(&certs[i], (uint64_t)i + 100) != 0)
+        if (dtls_cert_generate(&certs[i], &cp) != 0)
             return 1;
-    double su[20], ms[20], dg[20];
+    double cert_us = (bench_now_ns() - g0) / 1e3 / NCERT;
+    for (int i = 0; i < NCERT; i++)
+        if (mbed_dtls_cert_generate(&mcerts[i], (uint64_t)i + 1) != 0)
+            return 1;
+    /* the mbedTLS path is two orders slower: a tenth of the connections */
+    uint32_t n_mbed = (uint32_t)(n / 10 > 20 ? n / 10 : 20);
+    double su[20], ms[20], dg[20], hs[20], mb[20];
     size_t bytes = 0;
-    for (int r = 0; r < reps; r++)
-        run((uint32_t)n, (uint32_t)msgs, &su[r], &ms[r], &dg[r], &bytes);
+    for (int r = 0; r < reps; r++) {
+        run(&cp, (uint32_t)n, (uint32_t)msgs, &su[r], &ms[r], &dg[r], &bytes);
+        hs[r] = run_hs(&ours, (uint32_t)n);
+        mb[r] = run_hs(&mbed, n_mbed);
+    }
+    /* where the time goes: one more round of each through a timing provider */
+    struct timed_cp t;
+    struct cp tcp = timed_cp_wrap(&t, &cp);
+    ours_cp = &tcp;
+    double h0 = bench_now_ns();
+    double rate = run_hs(&ours, (uint32_t)n);
+    double hs_ns = bench_now_ns() - h0;
+    double pk_ns = t.ns[TK_KEYGEN] + t.ns[TK_ECDH] + t.ns[TK_SIGN] + t.ns[TK_VERIFY];
+    struct timed_cp tp = t;
+    timed_cp_reset(&t);
+    double s0, m0, d0;
+    size_t b0;
+    double p0 = bench_now_ns();
+    run(&tcp, (uint32_t)n, 1, &s0, &m0, &d0, &b0);
+    double pc_ns = bench_now_ns() - p0;
+    double pc_pk = t.ns[TK_KEYGEN] + t.ns[TK_ECDH] + t.ns[TK_SIGN] + t.ns[TK_VERIFY];
+
+    double mhs = bench_median(hs, reps), mmb = bench_median(mb, reps), msu = bench_median(su, reps);
     printf("peer connections on one core, in memory: %ld connections (both ends), %ld x 64 B each way, median of %d\n",
            n, msgs, reps);
-    printf("set-up (ICE + DTLS + SCTP + DCEP)   %10.0f connections/s\n", bench_median(su, reps));
+    printf("set-up (ICE + DTLS + SCTP + DCEP)   %10.0f connections/s  (%.1fx mbedTLS handshakes alone)\n", msu,
+           msu / mmb);
+    printf("DTLS handshakes, ours               %10.0f /s\n", mhs);
+    printf("DTLS handshakes, mbedTLS 2.28       %10.0f /s  (%u of them a round; ours %.1fx)\n", mmb, n_mbed,
+           mhs / mmb);
     printf("DataChannel messages                %10.0f msg/s\n", bench_median(ms, reps));
     printf("datagrams (DTLS records)            %10.0f /s\n", bench_median(dg, reps));
     printf("state per established endpoint      %10zu bytes (dp_pc + SCTP association)\n", bytes);
+    printf("handshake slot                      %10zu bytes (no heap)\n", dtls_endpoint_size());
+    printf("certificate generation              %10.1f us each (ECDSA P-256, self-signed)\n", cert_us);
+    printf("\nwhere a handshake's time goes (one timed round, %ld handshakes at %.0f/s, both ends):\n", n, rate);
+    for (int k = 0; k < TK_COUNT; k++)
+        printf("  %-24s %8.1f us per handshake  %5.1f%%  (%.1f calls)\n", timed_kind_names[k], tp.ns[k] / 1e3 / n,
+               100 * tp.ns[k] / hs_ns, (double)tp.calls[k] / n);
+    printf("  %-24s %8.1f us per handshake  %5.1f%%\n", "public-key operations", pk_ns / 1e3 / n, 100 * pk_ns / hs_ns);
+    printf("  %-24s %8.1f us per handshake  %5.1f%%\n", "everything else", (hs_ns - pk_ns) / 1e3 / n,
+           100 * (hs_ns - pk_ns) / hs_ns);
+    printf("  whole set-up (ICE, SCTP, DCEP too): public-key %.1f%%, everything else %.1f%%\n", 100 * pc_pk / pc_ns,
+           100 * (pc_ns - pc_pk) / pc_ns);
+    cp_destroy(&cp);
     return 0;
 }

@@ -174,7 +174,7 @@ int dp_harness_init_dc(struct dp_harness *h, const struct dp_harness_dc_opts *op
         return -ENOMEM;
     for (uint32_t a = 0; a < n; a++)
         wk->local[wk->n_local++] = a;
-    if ((rc = dp_conns_init(ctx, wk, err, sizeof(err))) < 0)
+    if ((rc = dp_conn_certs_init(ctx, err, sizeof(err))) < 0 || (rc = dp_conns_init(ctx, wk, err, sizeof(err))) < 0)
         return rc;
     h->tsc = wk->conns->tsc0; /* engine ns 0 (NS_BASE) from here; 1 cycle = 1 ns */
     h->wire_ns = 50000;
@@ -186,6 +186,7 @@ void dp_harness_fini_dc(struct dp_harness *h)
     if (h->wk) {
         dp_harness_flush(h);
         dp_conns_free(h->wk);
+        dp_conn_certs_free(&h->ctx);
         free(h->wk->local);
         free(h->wk->seq);
         free(h->wk);

@@ -22,6 +22,7 @@ struct side {
 };
 
 static struct dtls_cert certs[2];
+static struct cp cp;
 static struct dtls_hs_pool hs;
 static struct side S[3];
 static uint64_t now = 1000000000ull;
@@ -36,7 +37,7 @@ static void make(int i, bool controlling, int peer)
                              .local_ufrag = uf[i % 2], .local_pwd = pw[i % 2],
                              .remote_ufrag = uf[peer % 2], .remote_pwd = pw[peer % 2],
                              .peer = {4, 5000, {198, 18, 0, 9}}, .cert = &certs[i % 2],
-                             .peer_fingerprint = certs[peer % 2].fingerprint, .hs = &hs, .sctp_mem = S[i].amem,
+                             .peer_fingerprint = certs[peer % 2].fingerprint, .cp = &cp, .hs = &hs, .sctp_mem = S[i].amem,
                              .sctp_pool = sctp_pool_init(S[i].pmem, 512, 1200), .seed = 5 + (uint64_t)i};
     if (dp_pc_init(&S[i].pc, &c, now) != 0)
         abort();
@@ -52,8 +53,9 @@ static void drain(int i)
 
 static void setup(void)
 {
-    dtls_cert_generate(&certs[0], 1);
-    dtls_cert_generate(&certs[1], 2);
+    if (cp_default_create(&cp) != 0 || dtls_cert_generate(&certs[0], &cp) != 0 ||
+        dtls_cert_generate(&certs[1], &cp) != 0)
+        abort();
     dtls_hs_pool_init(&hs, 8);
     make(0, true, 1);
     make(1, false, 0);

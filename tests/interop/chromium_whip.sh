@@ -7,7 +7,11 @@
 # (tools/external-port: veth + af_packet), sends 300 messages of mixed
 # sizes (every 50th ~64 KiB), checks every echo byte for byte, then 50
 # pings, DELETEs and closes. The run ends with SIGINT: the report must
-# count the 350 echoes; nothing may be left; the veth is removed.
+# count the 350 echoes; nothing may be left; the veth is removed. Twice:
+# our answer setup:active (the agent is the DTLS client) and
+# setup:passive (Chromium is the DTLS client: its ClientHello, over 1,400
+# bytes with DTLS 1.3 suites and a post-quantum key share, comes in two
+# fragments that our handshake reassembles).
 #   chromium_whip.sh SWARMGEN SWARMGEN_DP SOURCE_DIR EXTERNAL_PORT_SCRIPT
 # Exit 77 (skipped) without root, or without chromium unless
 # SWARMGEN_REQUIRE_CHROMIUM is set.
@@ -35,36 +39,75 @@ stop_chromium() { [ -n "$cpid" ] && kill -TERM -- "-$cpid" 2>/dev/null; }
 whip_cleanup_hook=stop_chromium
 
 "$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
-port=$(free_port)
-report="$dir/report.json"
-whip_start "$dir/swarm.log" "$report" "$port" --external echo
-whip_wait_signal "$port" || bad "the WHIP endpoint did not come up"
-agent=11
-setsid ip netns exec "$ns" chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
-  --disable-component-update --disable-sync --enable-logging=stderr --v=0 --user-data-dir="$dir/profile" \
-  "file://$src/chromium_whip.html?whip=http://127.0.0.1:$port/whip/agents/$agent&count=300" \
-  > /dev/null 2> "$dir/chromium.log" &
-cpid=$!
-for _ in $(seq 120); do
-  grep -q 'WHIP: \(done\|FAIL\)' "$dir/chromium.log" && break
-  kill -0 "$cpid" 2>/dev/null || break
+# one_role SETUP AGENT: a swarm with --external-setup SETUP, Chromium to AGENT
+one_role() {
+  local setup=$1 agent=$2
+  local port report
+  port=$(free_port)
+  report="$dir/report-$setup.json"
+  whip_start "$dir/swarm-$setup.log" "$report" "$port" --external echo --external-setup "$setup"
+  whip_wait_signal "$port" || bad "$setup: the WHIP endpoint did not come up"
+  rm -rf "$dir/profile"
+  # the wire on the kernel side of the port, for the handshake's shape
+  local dpid=
+  if command -v dumpcap >/dev/null; then
+    ip netns exec "$ns" timeout 150 dumpcap -q -i sgext1 -f udp -w "$dir/wire-$setup.pcapng" > /dev/null 2>&1 &
+    dpid=$!
+    sleep 1
+  fi
+  setsid ip netns exec "$ns" chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --enable-logging=stderr --v=0 --user-data-dir="$dir/profile" \
+    "file://$src/chromium_whip.html?whip=http://127.0.0.1:$port/whip/agents/$agent&count=300" \
+    > /dev/null 2> "$dir/chromium-$setup.log" &
+  cpid=$!
+  for _ in $(seq 120); do
+    grep -q 'WHIP: \(done\|FAIL\)' "$dir/chromium-$setup.log" && break
+    kill -0 "$cpid" 2>/dev/null || break
+    sleep 1
+  done
+  kill -TERM -- "-$cpid" 2>/dev/null
+  wait "$cpid" 2>/dev/null
+  cpid=
+  local line
+  line=$(grep -o 'WHIP: done[^"]*' "$dir/chromium-$setup.log" | head -1)
+  if [ -n "$line" ] && [[ "$line" == *"DELETE 200"* ]]; then
+    ok "$setup: agent $agent: ${line#WHIP: }"
+  else
+    bad "$setup: agent $agent: Chromium did not finish"
+    grep -o 'WHIP: [^"]*' "$dir/chromium-$setup.log" | sed 's/^/  chromium: /'
+    tail -5 "$dir/swarm-$setup.log" | sed 's/^/  swarm: /'
+  fi
   sleep 1
-done
-kill -TERM -- "-$cpid" 2>/dev/null
-wait "$cpid" 2>/dev/null
-cpid=
-line=$(grep -o 'WHIP: done[^"]*' "$dir/chromium.log" | head -1)
-if [ -n "$line" ] && [[ "$line" == *"DELETE 200"* ]]; then
-  ok "agent $agent: ${line#WHIP: }"
-else
-  bad "agent $agent: Chromium did not finish"
-  grep -o 'WHIP: [^"]*' "$dir/chromium.log" | sed 's/^/  chromium: /'
-  tail -5 "$dir/swarm.log" | sed 's/^/  swarm: /'
-fi
-sleep 1
-whip_stop "the run" "$report" "$dir/swarm.log"
-echoed=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print([s['msgs_echoed'] for s in r['external']['session_log'] if s['agent']==$agent])" "$report" 2>/dev/null)
-if [ "$echoed" = "[350]" ]; then ok "report: 300 + 50 echoes for agent $agent"; else bad "report: session echoes '$echoed', want [350]"; fi
+  [ -n "$dpid" ] && { kill -INT "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; }
+  if [ -f "$dir/wire-$setup.pcapng" ] && command -v tshark >/dev/null; then
+    # Chromium's ClientHello (DTLS 1.3 suites, an X25519MLKEM768 share) is
+    # over 1,400 bytes: in two fragments when Chromium is the client
+    local frags whole
+    frags=$(tshark -r "$dir/wire-$setup.pcapng" -d udp.port==5000-65535,dtls \
+      -Y 'dtls.handshake.type == 1 && dtls.handshake.fragment_length < dtls.handshake.length' 2>/dev/null | wc -l)
+    whole=$(tshark -r "$dir/wire-$setup.pcapng" -d udp.port==5000-65535,dtls -Y 'dtls.handshake.type == 2' 2>/dev/null | wc -l)
+    if [ "$setup" = passive ]; then
+      if [ "$frags" -ge 2 ] && [ "$whole" -ge 1 ]; then ok "$setup: Chromium's ClientHello came in $frags fragments, our ServerHello answered it"
+      else bad "$setup: ClientHello fragments $frags, ServerHellos $whole"; fi
+    elif [ "$whole" -ge 1 ]; then
+      ok "$setup: our ClientHello, Chromium's ServerHello on the wire"
+    else
+      bad "$setup: no ServerHello on the wire"
+    fi
+  elif [ -n "${SWARMGEN_REQUIRE_TSHARK:-}" ]; then
+    bad "$setup: no capture (dumpcap/tshark missing)"
+  fi
+  whip_stop "$setup: the run" "$report" "$dir/swarm-$setup.log"
+  local echoed role
+  echoed=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print([s['msgs_echoed'] for s in r['external']['session_log'] if s['agent']==$agent])" "$report" 2>/dev/null)
+  if [ "$echoed" = "[350]" ]; then ok "$setup: report: 300 + 50 echoes for agent $agent"; else bad "$setup: report: session echoes '$echoed', want [350]"; fi
+  role=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print([s['dtls_role'] for s in r['external']['session_log'] if s['agent']==$agent])" "$report" 2>/dev/null)
+  want=$([ "$setup" = active ] && echo client || echo server)
+  if [ "$role" = "['$want']" ]; then ok "$setup: the agent was the DTLS $want"; else bad "$setup: DTLS role '$role', want $want"; fi
+}
+
+one_role active 11
+one_role passive 12
 whip_port_down
 summary
 [ "$failed" -eq 0 ]

@@ -98,7 +98,8 @@ int main(int argc, char **argv)
     /* RFC 8842: an actpass offer lets us choose; otherwise we take the other role */
     bool we_client = strcmp(setup, "passive") == 0 || (strcmp(setup, "actpass") == 0 && !strcmp(argv[5], "active"));
     static struct dtls_cert cert;
-    if (dtls_cert_generate(&cert, (uint64_t)port) != 0)
+    static struct cp cp;
+    if (cp_default_create(&cp) != 0 || dtls_cert_generate(&cert, &cp) != 0)
         return 1;
     char our_fp[128];
     dtls_fingerprint_text(cert.fingerprint, our_fp);
@@ -155,7 +156,7 @@ int main(int argc, char **argv)
                     .wait_for_channel = true, .local_ufrag = our_ufrag, .local_pwd = our_pwd,
                     .remote_ufrag = ufrag, .remote_pwd = pwd,
                     .peer = {4, ntohs(from.sin_port), {0}}, .cert = &cert, .peer_fingerprint = peer_fp,
-                    .hs = &hs, .sctp_mem = amem, .sctp_pool = pool, .seed = (uint64_t)port};
+                    .cp = &cp, .hs = &hs, .sctp_mem = amem, .sctp_pool = pool, .seed = (uint64_t)port};
                 memcpy(c.peer.ip, &from.sin_addr, 4);
                 if (dp_pc_init(&pc, &c, t) != 0) {
                     fprintf(stderr, "pc_udp_peer: dp_pc_init failed\n");
