@@ -222,6 +222,8 @@ void ctl_external_report_json(struct json_writer *w, const struct ctl_external *
         json_kv_str(w, "state", l->state == RI_EXT_FAILED ? "failed" : "closed");
         if (l->state == RI_EXT_FAILED)
             json_kv_str(w, "failed_stage", stage_name(l->fail_stage));
+        if (l->dtls_failure[0])
+            json_kv_str(w, "dtls_failure", l->dtls_failure);
         json_kv_str(w, "dtls_role", l->dtls_client ? "client" : "server");
         json_kv_bool(w, "closed_by_peer", l->closed_by_peer);
         json_kv_dbl(w, "setup_ms", l->setup_ns / 1e6, 3);

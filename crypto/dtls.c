@@ -648,7 +648,9 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
     e->suites = cfg->suites ? cfg->suites & DTLS_OFFER_ALL_SUITES : DTLS_OFFER_ALL_SUITES;
     e->groups = cfg->groups ? cfg->groups & DTLS_OFFER_ALL_GROUPS : DTLS_OFFER_ALL_GROUPS;
     e->srtp_offer = cfg->srtp & DTLS_SRTP_ALL;
-    if (!e->suites || !e->groups)
+    /* a client lists the curves it takes for the peer's certificate too
+     * (RFC 8422 §4): without P-256 no ECDSA P-256 server could answer */
+    if (!e->suites || !e->groups || (!e->is_server && !(e->groups & DTLS_OFFER_P256)))
         return -EINVAL;
     e->mtu = cfg->mtu ? cfg->mtu : DTLS_MTU;
     e->rto_initial_ms = cfg->rto_initial_ms ? cfg->rto_initial_ms : 500;

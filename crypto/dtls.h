@@ -134,7 +134,9 @@ struct dtls_config {
     uint8_t client_id_len;             /* up to 32 */
     bool no_client_cert;               /* server: do not ask for the client's certificate (not WebRTC) */
     uint8_t suites;                    /* enum dtls_suite_bit; 0: all */
-    uint8_t groups;                    /* enum dtls_group_bit; 0: all */
+    uint8_t groups;                    /* enum dtls_group_bit; 0: all. A client must have P-256: its
+                                        * supported_groups also names the curves it takes for the
+                                        * server's certificate (RFC 8422 §4), which is P-256 */
     uint8_t srtp;                      /* enum dtls_srtp_bit offered/accepted; 0: no use_srtp */
     uint16_t mtu;                      /* 0: DTLS_MTU */
     uint32_t rto_initial_ms, rto_max_ms; /* 0: 500 / 8000 */
@@ -149,7 +151,8 @@ size_t dtls_endpoint_size(void);
  * cfg->rec to epoch 0. A client composes its ClientHello (ready for
  * dtls_poll_transmit); a server waits for one. Returns 0, -EINVAL (a
  * missing pointer, an MTU below DTLS_MTU_MIN, an empty suite or group
- * set) or a negative errno from the provider. */
+ * set, a client group set without P-256) or a negative errno from the
+ * provider. */
 int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t now);
 
 /* One datagram that demultiplexed as DTLS (RFC 7983: first byte 20..63).

@@ -182,7 +182,7 @@ struct dtls_client_hello {
     const uint8_t *random, *cookie;
     uint8_t cookie_len;
     uint16_t suite_id, group, srtp_profile;
-    bool ems, ri, point_formats, sig_ok, groups_sent, versions_ok;
+    bool ems, ri, point_formats, sig_ok, groups_sent, p256_ok, versions_ok;
 };
 
 /* Reads a ClientHello and picks what we take from it (with e's

@@ -393,6 +393,7 @@ int dtls_parse_client_hello(const struct dtls_endpoint *e, const uint8_t *b, siz
                 ch->groups_sent = true;
                 while (x.n) {
                     unsigned g = u16(&x);
+                    ch->p256_ok |= g == CP_GROUP_SECP256R1;
                     if (!group && group_offered(e->groups, g))
                         group = (uint16_t)g;
                 }
@@ -480,7 +481,9 @@ int dtls_parse_client_hello(const struct dtls_endpoint *e, const uint8_t *b, siz
     }
     if (!ch->groups_sent) /* RFC 8422 §4: the server picks */
         group = group_offered(e->groups, CP_GROUP_SECP256R1) ? CP_GROUP_SECP256R1 : CP_GROUP_X25519;
-    if (!suite || !group || !ch->sig_ok) {
+    /* RFC 8422 §4: the curves listed bind the certificate too, and ours
+     * is a P-256 key */
+    if (!suite || !group || !ch->sig_ok || (ch->groups_sent && !ch->p256_ok)) {
         *alert = DTLS_ALERT_HANDSHAKE_FAILURE;
         return DTLS_FAIL_NO_SHARED_SUITE;
     }

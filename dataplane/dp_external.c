@@ -134,12 +134,16 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
         ADD(x->total.sctp_fast_retransmits, k->fast_retransmits);
         ADD(x->total.sctp_t3_timeouts, k->t3_timeouts);
     }
+    uint8_t dtls_failure = 0;
     if (s->have_pc) {
         if (!s->closed_by_peer && s->pc.sctp && s->pc.stage >= DP_PC_SCTP &&
             s->pc.stage != DP_PC_FAILED && !s->pc.closed) {
             sctp_abort(s->pc.sctp, now);
             sess_transmit(ctx, e, wk, i, now);
+        } else if (s->pc.alert_len) {
+            sess_transmit(ctx, e, wk, i, now); /* the alert of a failed handshake */
         }
+        dtls_failure = s->pc.dtls_failure;
         dp_pc_free(&s->pc);
     }
     s->running = s->have_pc = false;
@@ -157,6 +161,8 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
         l->fail_stage = how == RI_EXT_FAILED ? stage : 0;
         l->dtls_client = s->dtls_client;
         l->closed_by_peer = s->closed_by_peer;
+        snprintf(l->dtls_failure, sizeof(l->dtls_failure), "%s",
+                 dtls_failure ? dtls_failure_name((enum dtls_failure)dtls_failure) : "");
         l->setup_ns = sl->setup_ns;
         l->duration_ns = now - s->t_req;
         l->s = sl->s;

@@ -407,6 +407,7 @@ struct ri_ext_log {
     uint32_t state;                 /* CLOSED or FAILED */
     uint32_t fail_stage;
     uint8_t dtls_client, closed_by_peer, reserved[6];
+    char dtls_failure[16];          /* why the DTLS handshake failed ("fingerprint", "timeout" ...), "" if it did not */
     uint64_t setup_ns, duration_ns;
     struct ri_ext_stats s;
 };

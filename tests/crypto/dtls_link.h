@@ -209,8 +209,11 @@ static inline void link_run(struct link *l, uint64_t until)
             if (l->q[i].at <= l->now && (best < 0 || l->q[i].at < l->q[best].at))
                 best = i;
         if (best >= 0) {
+            /* the earliest, and of those the first sent: in order unless
+             * the shim reordered it */
             struct link_dgram g = l->q[best];
-            l->q[best] = l->q[--l->qn];
+            memmove(&l->q[best], &l->q[best + 1], sizeof(l->q[0]) * (size_t)(l->qn - best - 1));
+            l->qn--;
             link_deliver(l, g.to, g.d, g.len);
             continue;
         }
