@@ -525,12 +525,17 @@ static int on_cert_verify(struct dtls_endpoint *e, uint16_t seq, const uint8_t *
         dtls_fail(e, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR);
         return -EPROTO;
     }
-    if (alg != SIG_ECDSA_SECP256R1_SHA256) {
+    /* mbedTLS 2.28 signs with SHA-384 under a SHA-384 suite whatever the
+     * CertificateRequest offered (RFC 5246 §7.4.8 says it must not): the
+     * transcript under SHA-384 is at hand then, and ECDSA over P-256 takes
+     * the hash's leftmost 256 bits (FIPS 186-4 §6.4), so it is taken */
+    bool sha384 = alg == SIG_ECDSA_SECP384R1_SHA384 && e->th384_on;
+    if (alg != SIG_ECDSA_SECP256R1_SHA256 && !sha384) {
         dtls_fail(e, DTLS_FAIL_NO_SHARED_SUITE, DTLS_ALERT_ILLEGAL_PARAMETER);
         return -EPROTO;
     }
-    uint8_t digest[CP_SHA256_LEN];
-    transcript_now(e, CP_SHA256, digest);
+    uint8_t digest[CP_HASH_MAX];
+    transcript_now(e, sha384 ? CP_SHA384 : CP_SHA256, digest);
     if (e->cp->ops->ecdsa_p256_verify(e->cp->self, e->peer_pub, digest, sig, sl) != 0) {
         dtls_fail(e, DTLS_FAIL_BAD_SIGNATURE, DTLS_ALERT_DECRYPT_ERROR);
         return -EPROTO;
@@ -691,8 +696,21 @@ static int record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl)
     size_t bl = rl - DTLS_RECORD_HEADER;
     uint8_t plain[DTLS_REASM_BYTES + HS_HEADER];
     if (epoch == 1) {
-        if (e->rec->suite == DTLS_SUITE_NONE || type == DTLS_CT_CHANGE_CIPHER_SPEC) {
-            e->c.records_dropped++; /* before our keys (reordered ahead of its flight): it comes again */
+        if (type == DTLS_CT_CHANGE_CIPHER_SPEC) {
+            e->c.records_dropped++;
+            return 0;
+        }
+        if (e->rec->suite == DTLS_SUITE_NONE) {
+            /* before our keys: reordered ahead of the message they come
+             * from (the client's Finished ahead of its ClientKeyExchange);
+             * a server keeps one to read once they are in, more come again */
+            if (rl <= EARLY_MAX && e->early_len == 0 && e->is_server && e->state != ST_SERVER_HELLO) {
+                memcpy(e->early, r, rl);
+                e->early_len = (uint8_t)rl;
+                e->c.records_held++;
+                return 1;
+            }
+            e->c.records_dropped++;
             return 0;
         }
         size_t used;
@@ -707,15 +725,20 @@ static int record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl)
         bl = (size_t)n;
     }
     switch (type) {
-    case DTLS_CT_HANDSHAKE:
-        e->c.records_in++;
-        return dtls_fragments_in(e, (uint8_t)epoch, body, bl) < 0 ? -EPROTO : 1;
+    case DTLS_CT_HANDSHAKE: {
+        int rc = dtls_fragments_in(e, (uint8_t)epoch, body, bl);
+        if (rc > 0)
+            e->c.records_in++;
+        else if (rc == 0)
+            e->c.records_dropped++;
+        return rc < 0 ? -EPROTO : rc;
+    }
     case DTLS_CT_CHANGE_CIPHER_SPEC:
-        e->c.records_in++;
-        if (bl != 1 || body[0] != 1) {
+        if (bl != 1 || body[0] != 1 || e->state == ST_SERVER_HELLO) {
             e->c.records_dropped++;
             return 0;
         }
+        e->c.records_in++;
         return 1; /* epochs are explicit in DTLS records: nothing to switch */
     case DTLS_CT_ALERT:
         if (bl != 2) {
@@ -764,6 +787,15 @@ int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uin
             return -EPROTO;
         ours |= rc > 0;
         off += rl;
+        if (e->early_len && e->rec->suite != DTLS_SUITE_NONE) {
+            /* the keys came in with this record: the one held for them now */
+            uint8_t held[EARLY_MAX];
+            size_t hl = e->early_len;
+            memcpy(held, e->early, hl);
+            e->early_len = 0;
+            if (record_in(e, held, hl) < 0)
+                return -EPROTO;
+        }
     }
     return ours ? DTLS_IN_OK : DTLS_IN_IGNORED;
 }

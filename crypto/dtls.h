@@ -113,6 +113,7 @@ enum dtls_input {
 struct dtls_counters {
     uint32_t datagrams_in, datagrams_out, records_in, records_out;
     uint32_t records_dropped;  /* unreadable, wrong epoch or type, not authenticated */
+    uint32_t records_held;     /* epoch-1 records kept until their keys came */
     uint32_t fragments_dup;    /* handshake bytes we had already */
     uint32_t fragments_held;   /* fragments of a later message, kept for their turn */
     uint32_t fragments_dropped; /* no room to hold them, or too far ahead */
@@ -157,7 +158,9 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
 
 /* One datagram that demultiplexed as DTLS (RFC 7983: first byte 20..63).
  * Every record in it is read: epoch 0 in the clear, epoch 1 through the
- * record layer once its keys are in. Returns DTLS_IN_OK, DTLS_IN_IGNORED
+ * record layer once its keys are in (a server keeps one epoch-1 record
+ * that comes before them, as a client's Finished overtaking its
+ * ClientKeyExchange does, and reads it when they are in). Returns DTLS_IN_OK, DTLS_IN_IGNORED
  * when no record in it was the handshake's (application data, garbage:
  * counted, the caller may count it as foreign), or -EPROTO when it failed
  * the handshake (DTLS_EV_FAILED follows, dtls_failure says why, and an

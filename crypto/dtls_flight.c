@@ -58,7 +58,7 @@ static size_t write_alert(struct dtls_endpoint *e, uint8_t *buf, size_t cap)
 {
     e->alert_pending = false;
     uint8_t a[2] = {DTLS_ALERT_FATAL, e->alert_desc};
-    int n = e->ccs_sent ? dtls_record_seal(e->rec, DTLS_CT_ALERT, a, 2, buf, cap)
+    int n = e->ccs_sent ? dtls_record_alert(e->rec, DTLS_ALERT_FATAL, e->alert_desc, buf, cap)
                         : dtls_record_plain(e->rec, DTLS_CT_ALERT, DTLS_V12, a, 2, buf, cap);
     if (n <= 0)
         return 0;
@@ -220,30 +220,46 @@ static bool known_type(uint8_t t)
            t == HS_FINISHED;
 }
 
-int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, size_t len)
+/* Whether a handshake record body is whole fragments of handshake types,
+ * each within its message. */
+static bool well_formed(const uint8_t *b, size_t len)
 {
     while (len > 0) {
-        /* a fragment that does not fit its record, or of no handshake
-         * type, makes the record malformed: discarded whole (RFC 6347
-         * §4.1.2.7), the handshake goes on */
-        if (len < HS_HEADER) {
-            e->c.records_dropped++;
-            return 0;
-        }
+        if (len < HS_HEADER)
+            return false;
+        uint32_t mlen = dtls_get24(b + 1), foff = dtls_get24(b + 6), flen = dtls_get24(b + 9);
+        if (flen > len - HS_HEADER || foff > mlen || flen > mlen - foff || !known_type(b[0]))
+            return false;
+        b += HS_HEADER + flen;
+        len -= HS_HEADER + flen;
+    }
+    return true;
+}
+
+int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, size_t len)
+{
+    /* a fragment that does not fit its record, or of no handshake type,
+     * makes the record malformed: discarded whole (RFC 6347 §4.1.2.7),
+     * the handshake goes on */
+    if (!well_formed(b, len))
+        return 0;
+    bool taken = false;
+    while (len > 0) {
         uint8_t type = b[0];
         uint32_t mlen = dtls_get24(b + 1), foff = dtls_get24(b + 6), flen = dtls_get24(b + 9);
         uint16_t seq = dtls_get16(b + 4);
-        if (flen > len - HS_HEADER || foff > mlen || flen > mlen - foff || !known_type(type)) {
-            e->c.records_dropped++;
-            return 0;
-        }
         const uint8_t *frag = b + HS_HEADER;
         b += HS_HEADER + flen;
         len -= HS_HEADER + flen;
+        if (e->state == ST_SERVER_HELLO && (type != HS_CLIENT_HELLO || epoch != 0)) {
+            e->c.fragments_dropped++; /* nothing accepted yet: only a ClientHello is ours */
+            continue;
+        }
         if (seq < e->in_seq) {
             /* a flight of the peer we have: when its last message comes
              * again the peer lacks our answer (RFC 6347 §4.2.4) */
             e->c.fragments_dup++;
+            taken = true;
             if (e->have_peer_last && seq == e->peer_last && foff == 0)
                 dtls_on_repeat(e);
             continue;
@@ -289,6 +305,7 @@ int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, 
         }
         if (mlen == 0)
             fresh = created; /* an empty message (ServerHelloDone) is whole at once */
+        taken = true;
         if (!fresh) {
             e->c.fragments_dup++;
             continue;
@@ -300,5 +317,5 @@ int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, 
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return taken;
 }

@@ -52,6 +52,8 @@ enum dtls_hs_type {
 #define REASM_RANGES 4     /* disjoint fragment ranges per message */
 #define FLIGHT_ITEMS 6
 #define MSG_MAX 1400       /* the longest handshake body we write (a ClientHello, a Certificate) */
+#define EARLY_MAX 96       /* an epoch-1 Finished record: 13 + 8 + 12 + 12 + 16 bytes, with room */
+#define SIG_ECDSA_SECP384R1_SHA384 0x0503
 
 enum dtls_state {
     ST_CLIENT_HELLO,     /* client: ClientHello out, waiting for HelloVerifyRequest or ServerHello */
@@ -153,6 +155,11 @@ struct dtls_endpoint {
 
     struct dtls_counters c;
 
+    /* one epoch-1 record that came before its keys (a Finished ahead of
+     * the ClientKeyExchange it follows), read once they are in */
+    uint8_t early[EARLY_MAX];
+    uint8_t early_len;
+
     uint8_t reasm_buf[DTLS_REASM_BYTES];
 };
 
@@ -232,8 +239,10 @@ void dtls_flight_send(struct dtls_endpoint *e, bool timer);
  * where it stopped) into buf; its length or 0. */
 size_t dtls_flight_datagram(struct dtls_endpoint *e, uint8_t *buf, size_t cap);
 /* Takes one handshake record body (epoch 0 in the clear or opened) apart
- * into fragments and processes whatever is complete in order. Returns 0 or
- * -EPROTO (the handshake failed). */
+ * into fragments and processes whatever is complete in order. Returns 1
+ * when a fragment was the handshake's (new, held, or one we had), 0 when
+ * none was (a malformed record, discarded whole; fragments no state
+ * takes), or -EPROTO (the handshake failed). */
 int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, size_t len);
 /* Drops every held message (a new flight from the peer starts). */
 void dtls_reasm_reset(struct dtls_endpoint *e);

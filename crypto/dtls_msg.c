@@ -113,7 +113,8 @@ static uint8_t *put_ext(uint8_t *p, uint16_t type, const uint8_t *data, uint16_t
 {
     dtls_put16(p, type);
     dtls_put16(p + 2, len);
-    memcpy(p + 4, data, len);
+    if (len)
+        memcpy(p + 4, data, len);
     return p + 4 + len;
 }
 

@@ -47,7 +47,8 @@ int mbed_dtls_cert_generate(struct mbed_dtls_cert *c, uint64_t seed)
     if (rc == 0)
         rc = mbedtls_pk_setup(&c->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
     if (rc == 0)
-        rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(c->key), mbedtls_ctr_drbg_random, &d);
+        rc = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(c->key),
+                                 mbedtls_ctr_drbg_random, &d);
     mbedtls_x509write_cert w;
     mbedtls_x509write_crt_init(&w);
     mbedtls_mpi serial;
@@ -149,7 +150,8 @@ static int verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
         return 0;
     }
     uint8_t fp[32];
-    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, fp, 0) != 0 || memcmp(fp, e->peer_fp, 32) != 0) {
+    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, fp, 0) != 0 ||
+        memcmp(fp, e->peer_fp, 32) != 0) {
         e->c.fingerprint_mismatches++;
         e->bad_peer_cert = true;
         *flags |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
@@ -170,9 +172,9 @@ static mbedtls_ecp_group_id handshake_group(const mbedtls_ssl_context *ssl)
 #endif
 }
 
-static int export_keys(void *ctx, const unsigned char *ms, const unsigned char *kb, size_t maclen, size_t keylen,
-                       size_t ivlen, const unsigned char cr[32], const unsigned char sr[32],
-                       mbedtls_tls_prf_types prf)
+static int export_keys(void *ctx, const unsigned char *ms, const unsigned char *kb, size_t maclen,
+                       size_t keylen, size_t ivlen, const unsigned char cr[32],
+                       const unsigned char sr[32], mbedtls_tls_prf_types prf)
 {
     struct mbed_dtls *e = ctx;
     (void)kb, (void)maclen, (void)keylen, (void)ivlen;
@@ -214,7 +216,8 @@ int mbed_dtls_init(struct mbed_dtls *e, const struct mbed_dtls_config *cfg, uint
     e->is_server = cfg->is_server;
     e->cookies = cfg->is_server && cfg->cookies;
     if (!cfg->cert || !cfg->peer_fingerprint || (cfg->mtu && cfg->mtu > MBED_DTLS_DGRAM) ||
-        cfg->client_id_len > sizeof(e->client_id) || (e->cookies && (!cfg->client_id || !cfg->client_id_len)))
+        cfg->client_id_len > sizeof(e->client_id) ||
+        (e->cookies && (!cfg->client_id || !cfg->client_id_len)))
         return -EINVAL;
     memcpy(e->peer_fp, cfg->peer_fingerprint, 32);
     if (cfg->client_id_len)
@@ -241,15 +244,19 @@ int mbed_dtls_init(struct mbed_dtls *e, const struct mbed_dtls_config *cfg, uint
         return -EINVAL;
 
     e->entropy_state = cfg->seed;
-    int rc = drbg_seed(&e->drbg, &e->entropy_state, cfg->is_server ? "mbed-dtls-server" : "mbed-dtls-client");
+    int rc = drbg_seed(&e->drbg, &e->entropy_state,
+                       cfg->is_server ? "mbed-dtls-server" : "mbed-dtls-client");
     if (rc == 0)
-        rc = mbedtls_ssl_config_defaults(&e->conf, cfg->is_server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
-                                         MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT);
+        rc = mbedtls_ssl_config_defaults(
+            &e->conf, cfg->is_server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+            MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (rc != 0)
         return rc;
     mbedtls_ssl_conf_rng(&e->conf, mbedtls_ctr_drbg_random, &e->drbg);
-    mbedtls_ssl_conf_min_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_min_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_ciphersuites(&e->conf, e->suites);
     mbedtls_ssl_conf_curves(&e->conf, e->groups);
     /* self-signed: no CA, the verify callback checks the fingerprint */
@@ -269,7 +276,8 @@ int mbed_dtls_init(struct mbed_dtls *e, const struct mbed_dtls_config *cfg, uint
         rc = mbedtls_ssl_cookie_setup(&e->cookie, mbedtls_ctr_drbg_random, &e->drbg);
         if (rc != 0)
             return rc;
-        mbedtls_ssl_conf_dtls_cookies(&e->conf, mbedtls_ssl_cookie_write, mbedtls_ssl_cookie_check, &e->cookie);
+        mbedtls_ssl_conf_dtls_cookies(&e->conf, mbedtls_ssl_cookie_write, mbedtls_ssl_cookie_check,
+                                      &e->cookie);
     } else if (cfg->is_server) {
         /* mbedTLS's defaults are dummy callbacks that refuse every ClientHello */
         mbedtls_ssl_conf_dtls_cookies(&e->conf, NULL, NULL, NULL);
@@ -472,7 +480,9 @@ uint16_t mbed_dtls_group(const struct mbed_dtls *e)
 {
     if (!e->connected)
         return 0;
-    return e->group == MBEDTLS_ECP_DP_CURVE25519 ? 29 : e->group == MBEDTLS_ECP_DP_SECP256R1 ? 23 : 0;
+    return e->group == MBEDTLS_ECP_DP_CURVE25519  ? 29
+           : e->group == MBEDTLS_ECP_DP_SECP256R1 ? 23
+                                                  : 0;
 }
 
 uint16_t mbed_dtls_srtp_profile(const struct mbed_dtls *e)
@@ -488,8 +498,8 @@ int mbed_dtls_export_keying(const struct mbed_dtls *e, const char *label, uint8_
 {
     if (!e->have_master)
         return -EINVAL;
-    return mbedtls_ssl_tls_prf(e->prf, e->master, sizeof(e->master), label, e->randoms, sizeof(e->randoms), out,
-                               len);
+    return mbedtls_ssl_tls_prf(e->prf, e->master, sizeof(e->master), label, e->randoms,
+                               sizeof(e->randoms), out, len);
 }
 
 int mbed_dtls_keylog_line(const struct mbed_dtls *e, char *out)

@@ -54,12 +54,12 @@
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/x509_crt.h>
 
-#define MBED_DTLS_MTU 1200        /* default datagram size */
-#define MBED_DTLS_DGRAM 1500      /* the largest datagram queued either way */
-#define MBED_DTLS_QUEUE 16        /* datagrams queued in, and out */
-#define MBED_DTLS_APP_QUEUE 8     /* application records read and not yet taken */
-#define MBED_DTLS_APP_MAX 2048    /* bytes of one application record kept */
-#define MBED_DTLS_KEYLOG_LINE 200 /* an NSS key-log line with its newline and NUL */
+#define MBED_DTLS_MTU         1200 /* default datagram size */
+#define MBED_DTLS_DGRAM       1500 /* the largest datagram queued either way */
+#define MBED_DTLS_QUEUE       16   /* datagrams queued in, and out */
+#define MBED_DTLS_APP_QUEUE   8    /* application records read and not yet taken */
+#define MBED_DTLS_APP_MAX     2048 /* bytes of one application record kept */
+#define MBED_DTLS_KEYLOG_LINE 200  /* an NSS key-log line with its newline and NUL */
 
 /* Suites, a bit each (the same bits as our engine's enum dtls_suite_bit). */
 enum mbed_dtls_suite_bit {
@@ -69,11 +69,19 @@ enum mbed_dtls_suite_bit {
     MBED_DTLS_ALL_SUITES = 7,
 };
 
-/* Groups, a bit each. mbedTLS checks the peer certificate's curve against
- * the same list: restricting it to X25519 flags the peer's P-256
- * certificate (MBEDTLS_X509_BADCERT_BAD_KEY in the verify result), which
- * this endpoint ignores (the fingerprint is the check). */
-enum mbed_dtls_group_bit { MBED_DTLS_X25519 = 1 << 0, MBED_DTLS_P256 = 1 << 1, MBED_DTLS_ALL_GROUPS = 3 };
+/* Groups, a bit each. A client's list also names the curves it takes for
+ * the server's certificate (RFC 8422 §4): a client offering X25519 alone
+ * is refused by a server with a P-256 certificate (mbedTLS's and ours);
+ * give a client both and let the server's list pick. mbedTLS checks the
+ * peer certificate's curve against the same list: restricting it to
+ * X25519 flags the peer's P-256 certificate (MBEDTLS_X509_BADCERT_BAD_KEY
+ * in the verify result), which this endpoint ignores (the fingerprint is
+ * the check). */
+enum mbed_dtls_group_bit {
+    MBED_DTLS_X25519 = 1 << 0,
+    MBED_DTLS_P256 = 1 << 1,
+    MBED_DTLS_ALL_GROUPS = 3
+};
 
 /* DTLS-SRTP profiles, a bit each (the same bits as enum dtls_srtp_bit). */
 enum mbed_dtls_srtp_bit { MBED_DTLS_SRTP_80 = 1 << 0, MBED_DTLS_SRTP_32 = 1 << 1 };
@@ -104,13 +112,15 @@ struct mbed_dtls_config {
 
 struct mbed_dtls_counters {
     uint32_t datagrams_in, datagrams_out;
-    uint32_t queue_full_in;     /* datagrams refused: the in-queue was full */
+    uint32_t queue_full_in;       /* datagrams refused: the in-queue was full */
     uint32_t retransmit_timeouts; /* the timer expired while the handshake went on */
-    uint32_t hello_verify;      /* server: ClientHellos answered with a HelloVerifyRequest */
-    uint32_t discarded;         /* server: datagrams refused before a ClientHello was taken */
-    uint32_t stale_client_hello; /* server: ClientHellos after the handshake, dropped (see mbed_dtls_handle_input) */
+    uint32_t hello_verify;        /* server: ClientHellos answered with a HelloVerifyRequest */
+    uint32_t discarded;           /* server: datagrams refused before a ClientHello was taken */
+    /* server: ClientHellos after the handshake, dropped (see mbed_dtls_handle_input) */
+    uint32_t stale_client_hello;
     uint32_t fingerprint_mismatches;
-    uint32_t app_in, app_out, app_dropped; /* application records read, written, read with no room kept */
+    /* application records read, written, and read with no room to keep them */
+    uint32_t app_in, app_out, app_dropped;
 };
 
 struct mbed_dtls {
@@ -126,13 +136,13 @@ struct mbed_dtls {
     bool connected, failed, peer_closed, bad_peer_cert;
     uint64_t now;
     uint64_t timer_set, timer_int, timer_fin; /* ns; timer_fin 0: no timer */
-    bool send_blocked;             /* mbedTLS found the out-queue full: step again once it drains */
+    bool send_blocked; /* mbedTLS found the out-queue full: step again once it drains */
     uint8_t peer_fp[32];
     uint8_t client_id[32];
     uint8_t client_id_len;
     uint8_t events[2], n_events;
-    int last_error;     /* the mbedTLS error that ended the handshake or the connection */
-    int alert_in;       /* the description of a fatal alert received, -1 none */
+    int last_error; /* the mbedTLS error that ended the handshake or the connection */
+    int alert_in;   /* the description of a fatal alert received, -1 none */
     /* from the key export, during the handshake */
     uint8_t master[48], randoms[64]; /* client random || server random */
     mbedtls_tls_prf_types prf;

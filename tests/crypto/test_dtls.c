@@ -174,3 +174,38 @@ Test(dtls, fingerprint_text_as_sdp_writes_it)
     cr_assert_eq(strlen(t), 8 + 32 * 3 - 1);
     cr_assert_eq(t[10], ':');
 }
+
+/* The client's flight 5 at MTU 256 spans several datagrams; delivered
+ * last first, the Finished (epoch 1) reaches the server before the
+ * ClientKeyExchange whose keys open it: the server keeps it and reads it
+ * once the keys are in, so the handshake ends without a retransmission. */
+Test(dtls, a_finished_overtaking_its_key_exchange_is_kept_for_its_keys, .timeout = 60)
+{
+    struct link l, tmp;
+    struct dtls_config c = link_config(&tmp, 0), s = link_config(&tmp, 1);
+    c.mtu = s.mtu = DTLS_MTU_MIN;
+    s.cookie_secret = NULL;
+    link_setup(&l, &c, &s);
+    uint8_t d[16][DTLS_MTU_MIN];
+    size_t dl[16];
+    int flight = 0;
+    for (int round = 0; round < 10 && !(dtls_connected(l.ep[0]) && dtls_connected(l.ep[1])); round++) {
+        int n = 0;
+        while (n < 16 && (dl[n] = dtls_poll_transmit(l.ep[0], d[n], sizeof(d[n]), 0)) > 0)
+            n++;
+        flight++;
+        for (int i = n - 1; i >= 0; i--) /* last first */
+            dtls_handle_input(l.ep[1], d[i], dl[i], 0);
+        size_t m;
+        uint8_t b[DTLS_MTU_MIN];
+        while ((m = dtls_poll_transmit(l.ep[1], b, sizeof(b), 0)) > 0)
+            dtls_handle_input(l.ep[0], b, m, 0);
+    }
+    link_events(&l);
+    assert_up(&l);
+    cr_assert_eq(dtls_counters(l.ep[1])->records_held, 1, "the Finished was kept for its keys");
+    cr_assert_eq(dtls_counters(l.ep[0])->retransmit_timeouts + dtls_counters(l.ep[1])->retransmit_timeouts, 0);
+    assert_same_keying(&l);
+    assert_data_flows(&l);
+    link_done(&l);
+}

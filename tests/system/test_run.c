@@ -669,12 +669,14 @@ Test(system, dc_connect_phase_ends_when_every_connection_is_up, .timeout = 120)
     assert_nothing_left();
 }
 
-/* --setup-cap 1: one connection in set-up per core at a time, so 4,000
- * connections take far longer than the few seconds these tests wait */
+/* --setup-cap 1 and 5 ms of emulated delay each way: one connection in
+ * set-up per core at a time, each some seven round trips of 10 ms, so
+ * 4,000 connections take far longer than the few seconds these tests wait
+ * (without the delay our handshake brings them all up in about a second) */
 
 Test(system, dc_setup_timeout_starts_the_load_anyway, .timeout = 120)
 {
-    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1",
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1", "--netem", "delay=5ms",
                      "--setup-timeout", "2s", "--rate", "2000", "--duration", "1s", NULL};
     run_swarm_with("/tmp/sg-test-dc-timeout.json", 110, 0, false, extra);
     cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
@@ -696,7 +698,7 @@ Test(system, dc_setup_timeout_starts_the_load_anyway, .timeout = 120)
 
 Test(system, dc_ctrl_c_during_the_connect_phase_writes_the_report, .timeout = 90)
 {
-    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1",
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1", "--netem", "delay=5ms",
                      "--duration", "20s", NULL};
     run_swarm("/tmp/sg-test-dc-int.json", 60, 3000, extra);
     cr_assert_eq(r.exit_code, 130, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
@@ -715,7 +717,7 @@ Test(system, dc_dataplane_killed_during_the_connect_phase_is_named, .timeout = 9
              "(sleep 3; pkill -KILL -f '^[^ ]*swarmgen-dp .*sgkillc%d') >/dev/null 2>&1 &",
              (int)getpid());
     cr_assert_eq(system(killer), 0);
-    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1",
+    char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1", "--netem", "delay=5ms",
                      "--duration", "20s", "--eal", marker, NULL};
     run_swarm("/tmp/sg-test-dc-kill.json", 60, 0, extra);
     cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
