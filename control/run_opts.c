@@ -41,7 +41,7 @@ static const char usage[] =
     "                      messages of at least 96 bytes)\n"
     "  --keylog FILE       write the NSS key log of the DTLS handshakes (dc only), for\n"
     "                      Wireshark to decrypt a --pcap capture\n"
-    "  --setup-cap N       connections in set-up at once per core, 1..4096 (default 8)\n"
+    "  --setup-cap N       connections in set-up at once per core, 1..4096 (default 16)\n"
     "  --setup-attempts N  attempts per connection before it is given up, 1..100 (default 3)\n"
     "  --setup-timeout D   longest connect phase; then the load starts anyway (default 10m)\n"
     "  --sctp-bufs N       SCTP buffers per core, 1024..16777216 (default\n"
@@ -208,7 +208,7 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     snprintf(o->topology, sizeof(o->topology), "kmesh:k=8");
     o->seed = 1;
     o->rate = 20000;
-    o->setup_cap = 8;
+    o->setup_cap = 16;
     o->setup_attempts = 3;
     o->setup_timeout_ns = 600000000000ull;
     o->media = RI_MEDIA_NONE;

@@ -95,7 +95,7 @@ Test(traffic_opts, run_defaults_set_up_a_small_real_swarm)
     cr_assert_eq(o.duration_ns, 20000000000ull);
     cr_assert_eq(o.msg_size, 64);
     cr_assert_eq(o.pattern, RI_PATTERN_ROUTED);
-    cr_assert_eq(o.setup_cap, 8);
+    cr_assert_eq(o.setup_cap, 16);
     cr_assert_eq(o.setup_attempts, 3);
     cr_assert_eq(o.setup_timeout_ns, 600000000000ull);
     cr_assert_eq(o.sctp_bufs, 0, "computed from the edges later");
