@@ -1,21 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Our DTLS 1.2 record layer: epoch 0 in the clear, epoch 1 sealed (GCM on
- * mbedTLS's AES block, ChaCha20-Poly1305 on mbedTLS's chachapoly). */
+/* Our DTLS 1.2 record layer: epoch 0 in the clear, epoch 1 sealed (our
+ * AES-GCM, libsodium's ChaCha20-Poly1305). */
 #include "dtls_record.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include <mbedtls/platform_util.h>
-
-#if defined(MBEDTLS_AESNI_C)
-#include <mbedtls/aesni.h> /* defines MBEDTLS_HAVE_X86_64 where it applies */
-#endif
-#if defined(MBEDTLS_AESNI_C) && defined(MBEDTLS_HAVE_X86_64)
-#define HAVE_CLMUL 1
-#else
-#define HAVE_CLMUL 0
-#endif
+#include <sodium.h>
 
 #define SEQ_MAX ((1ull << 48) - 1)
 
@@ -33,99 +24,9 @@ static uint64_t get48(const uint8_t *p)
     return v;
 }
 
-static void put64(uint8_t *p, uint64_t v)
+static void wipe(void *p, size_t n)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* ---- GCM (NIST SP 800-38D) with a 96-bit IV on mbedTLS's AES ---- */
-
-/* x = x · h in GF(2^128), GCM bit order; constant time, no table. */
-static void gf_mult_portable(uint8_t x[16], const uint8_t h[16])
-{
-    uint64_t vh = get64(h), vl = get64(h + 8), zh = 0, zl = 0;
-    for (int i = 0; i < 128; i++) {
-        uint64_t m = 0 - (uint64_t)(x[i >> 3] >> (7 - (i & 7)) & 1);
-        zh ^= vh & m;
-        zl ^= vl & m;
-        uint64_t lsb = 0 - (vl & 1);
-        vl = vl >> 1 | vh << 63;
-        vh = vh >> 1 ^ (0xe100000000000000ull & lsb);
-    }
-    put64(x, zh);
-    put64(x + 8, zl);
-}
-
-static inline void gf_mult(bool clmul, uint8_t x[16], const uint8_t h[16])
-{
-#if HAVE_CLMUL
-    if (clmul) {
-        uint8_t z[16];
-        mbedtls_aesni_gcm_mult(z, x, h);
-        memcpy(x, z, 16);
-        return;
-    }
-#else
-    (void)clmul;
-#endif
-    gf_mult_portable(x, h);
-}
-
-/* mbedTLS's AES context points into itself; after a move of the record
- * layer the pointer is set again from the offset kept at set-up. */
-static inline mbedtls_aes_context *aes_of(struct dtls_record_key *k)
-{
-    k->u.gcm.aes.rk = k->u.gcm.aes.buf + k->rk_off;
-    return &k->u.gcm.aes;
-}
-
-/* Encrypts (enc) or decrypts len bytes with 13 bytes of additional data;
- * the tag (computed over the ciphertext) goes to tag. */
-static void gcm_crypt(struct dtls_record_key *k, bool clmul, bool enc, const uint8_t nonce[12],
-                      const uint8_t aad[13], const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16])
-{
-    mbedtls_aes_context *aes = aes_of(k);
-    const uint8_t *h = k->u.gcm.h;
-    uint8_t ctr[16], ks[16], y[16] = {0};
-    memcpy(ctr, nonce, 12);
-    memcpy(y, aad, 13);
-    gf_mult(clmul, y, h);
-    uint32_t c = 1;
-    for (size_t off = 0; off < len; off += 16) {
-        size_t n = len - off < 16 ? len - off : 16;
-        c++;
-        ctr[12] = (uint8_t)(c >> 24);
-        ctr[13] = (uint8_t)(c >> 16);
-        ctr[14] = (uint8_t)(c >> 8);
-        ctr[15] = (uint8_t)c;
-        mbedtls_aes_crypt_ecb(aes, MBEDTLS_AES_ENCRYPT, ctr, ks);
-        const uint8_t *ct = enc ? out + off : in + off;
-        for (size_t i = 0; i < n; i++)
-            out[off + i] = in[off + i] ^ ks[i];
-        for (size_t i = 0; i < n; i++)
-            y[i] ^= ct[i];
-        gf_mult(clmul, y, h);
-    }
-    uint8_t lens[16];
-    put64(lens, 13 * 8);
-    put64(lens + 8, (uint64_t)len * 8);
-    for (int i = 0; i < 16; i++)
-        y[i] ^= lens[i];
-    gf_mult(clmul, y, h);
-    ctr[12] = ctr[13] = ctr[14] = 0;
-    ctr[15] = 1;
-    mbedtls_aes_crypt_ecb(aes, MBEDTLS_AES_ENCRYPT, ctr, ks);
-    for (int i = 0; i < 16; i++)
-        tag[i] = ks[i] ^ y[i];
+    sodium_memzero(p, n);
 }
 
 /* ---- keys ---- */
@@ -135,55 +36,40 @@ static bool is_gcm(uint8_t suite)
     return suite == DTLS_SUITE_AES_128_GCM || suite == DTLS_SUITE_AES_256_GCM;
 }
 
-static int key_setup(struct dtls_record_key *k, enum dtls_suite suite, const uint8_t *key, const uint8_t *iv)
+static int key_setup(struct dtls_record_key *k, enum dtls_suite suite, const uint8_t *key, const uint8_t *iv,
+                     int impl)
 {
     if (is_gcm(suite)) {
-        mbedtls_aes_init(&k->u.gcm.aes);
-        if (mbedtls_aes_setkey_enc(&k->u.gcm.aes, key, suite == DTLS_SUITE_AES_256_GCM ? 256 : 128) != 0)
-            return -EIO;
-        k->rk_off = (uint8_t)(k->u.gcm.aes.rk - k->u.gcm.aes.buf);
-        static const uint8_t zero[16];
-        mbedtls_aes_crypt_ecb(&k->u.gcm.aes, MBEDTLS_AES_ENCRYPT, zero, k->u.gcm.h);
+        int rc = aes_gcm_init(&k->u.gcm, key, suite == DTLS_SUITE_AES_256_GCM ? 32 : 16, impl);
+        if (rc != 0)
+            return rc == -ENOTSUP ? -ENOTSUP : -EIO;
         memcpy(k->iv, iv, 4);
         return 0;
     }
     if (suite == DTLS_SUITE_CHACHA20_POLY1305) {
-        mbedtls_chachapoly_init(&k->u.cp);
-        if (mbedtls_chachapoly_setkey(&k->u.cp, key) != 0)
+        if (sodium_init() < 0) /* libsodium picks its fastest ChaCha20 (once; then a no-op) */
             return -EIO;
+        memcpy(k->u.chacha, key, 32);
         memcpy(k->iv, iv, 12);
         return 0;
     }
     return -ENOTSUP;
 }
 
-static void key_free(struct dtls_record_key *k, uint8_t suite)
-{
-    if (is_gcm(suite))
-        mbedtls_aes_free(&k->u.gcm.aes);
-    else if (suite == DTLS_SUITE_CHACHA20_POLY1305)
-        mbedtls_chachapoly_free(&k->u.cp);
-}
-
 void dtls_record_reset(struct dtls_record *r)
 {
-    key_free(&r->w, r->suite);
-    key_free(&r->r, r->suite);
-    mbedtls_platform_zeroize(r, sizeof(*r));
+    wipe(r, sizeof(*r));
 }
 
-int dtls_record_set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
-                         const uint8_t *r_key, const uint8_t *r_iv)
+static int set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+                    const uint8_t *r_key, const uint8_t *r_iv, int impl)
 {
     uint64_t seq0 = r->w_seq0;
     dtls_record_reset(r);
     r->w_seq0 = seq0;
-#if HAVE_CLMUL
-    r->clmul = mbedtls_aesni_has_support(MBEDTLS_AESNI_CLMUL) != 0;
-#endif
-    int rc = key_setup(&r->w, suite, w_key, w_iv);
+    int rc = key_setup(&r->w, suite, w_key, w_iv, impl);
     if (rc == 0)
-        rc = key_setup(&r->r, suite, r_key, r_iv);
+        rc = key_setup(&r->r, suite, r_key, r_iv, impl);
     if (rc != 0) {
         dtls_record_reset(r);
         r->w_seq0 = seq0;
@@ -194,15 +80,28 @@ int dtls_record_set_keys(struct dtls_record *r, enum dtls_suite suite, const uin
     return 0;
 }
 
+int dtls_record_set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+                         const uint8_t *r_key, const uint8_t *r_iv)
+{
+    return set_keys(r, suite, w_key, w_iv, r_key, r_iv, -1);
+}
+
+int dtls_record_init_keys_impl(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
+                               const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv, uint64_t w_seq,
+                               int impl)
+{
+    memset(r, 0, sizeof(*r));
+    int rc = set_keys(r, suite, w_key, w_iv, r_key, r_iv, impl);
+    if (rc == 0)
+        r->w_seq = w_seq;
+    return rc;
+}
+
 int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
                           const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv,
                           uint64_t w_seq)
 {
-    memset(r, 0, sizeof(*r));
-    int rc = dtls_record_set_keys(r, suite, w_key, w_iv, r_key, r_iv);
-    if (rc == 0)
-        r->w_seq = w_seq;
-    return rc;
+    return dtls_record_init_keys_impl(r, suite, w_key, w_iv, r_key, r_iv, w_seq, -1);
 }
 
 int dtls_record_plain(struct dtls_record *r, uint8_t type, uint16_t version, const uint8_t *body, size_t len,
@@ -276,10 +175,12 @@ int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, siz
         memcpy(out + DTLS_RECORD_HEADER, es, 8); /* the explicit nonce */
         memcpy(n, r->w.iv, 4);
         memcpy(n + 4, es, 8);
-        gcm_crypt(&r->w, r->clmul, true, n, aad, in, len, ct, ct + len);
+        aes_gcm_seal(&r->w.u.gcm, n, aad, 13, in, len, ct, ct + len);
     } else {
         chacha_nonce(r->w.iv, es, n);
-        if (mbedtls_chachapoly_encrypt_and_tag(&r->w.u.cp, len, n, aad, 13, in, ct, ct + len) != 0)
+        unsigned long long tl;
+        if (crypto_aead_chacha20poly1305_ietf_encrypt_detached(ct, ct + len, &tl, in, len, aad, 13, NULL, n,
+                                                               r->w.u.chacha) != 0)
             return -EIO;
     }
     r->w_seq++;
@@ -363,18 +264,15 @@ int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_
     if (gcm) {
         memcpy(n, r->r.iv, 4);
         memcpy(n + 4, in + DTLS_RECORD_HEADER, 8); /* the sender's explicit nonce */
-        uint8_t want[16], diff = 0;
-        gcm_crypt(&r->r, r->clmul, false, n, aad, ct, plen, out, want);
-        for (int i = 0; i < 16; i++)
-            diff |= want[i] ^ tag[i];
-        if (diff != 0) {
-            mbedtls_platform_zeroize(out, plen);
+        if (aes_gcm_open(&r->r.u.gcm, n, aad, 13, ct, plen, out, tag) != 0)
             return refuse(r, DTLS_REC_BAD_AUTH);
-        }
     } else {
         chacha_nonce(r->r.iv, es, n);
-        if (mbedtls_chachapoly_auth_decrypt(&r->r.u.cp, plen, n, aad, 13, tag, ct, out) != 0)
+        if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL, ct, plen, tag, aad, 13, n,
+                                                               r->r.u.chacha) != 0) {
+            wipe(out, plen);
             return refuse(r, DTLS_REC_BAD_AUTH);
+        }
     }
     window_accept(r, seq);
     *type = t;

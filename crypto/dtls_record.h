@@ -18,11 +18,10 @@
  * authenticate. Alerts: parsed and sealed; close_notify both ways, a fatal
  * alert ends the connection.
  *
- * AES-GCM is GCM (NIST SP 800-38D) written here on mbedTLS's AES block
- * function (AES-NI when the CPU has it) and its carry-less multiply
- * (PCLMULQDQ) or a portable GHASH: mbedTLS's own GCM context allocates its
- * AES key schedule on the heap, ours lives in the struct. ChaCha20-Poly1305
- * is mbedTLS's chachapoly context, which does not allocate.
+ * AES-GCM is ours (aes_gcm.h: VAES/AVX-512, AES-NI or portable, chosen
+ * by the CPU), its expanded key in the struct; ChaCha20-Poly1305 is
+ * libsodium's IETF construction (RFC 8439), the fastest per record here
+ * (bench/crypto/aead_bench, docs/aead.md), keyed per call.
  *
  * Time model: none. Records carry no time; nothing here reads a clock or
  * takes `now`. Sans-I/O: seal and open work on caller buffers. No
@@ -37,8 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/aes.h>
-#include <mbedtls/chachapoly.h>
+#include "aes_gcm.h"
 
 #define DTLS_RECORD_HEADER 13
 #define DTLS_RECORD_OVERHEAD_GCM (DTLS_RECORD_HEADER + 8 + 16)
@@ -101,18 +99,15 @@ struct dtls_record_counters {
     uint32_t alerts_in, alerts_out;
 };
 
-/* One direction's key. AES-GCM: the AES key schedule (mbedTLS's, in place),
- * the hash key H = AES_K(0^128); ChaCha20-Poly1305: mbedTLS's context. */
+/* One direction's key. AES-GCM: our expanded key (aes_gcm.h: round keys
+ * and powers of H for the path the CPU has); ChaCha20-Poly1305: the 32-byte
+ * key (libsodium's ChaCha20-Poly1305 takes it as it is, per call). */
 struct dtls_record_key {
     union {
-        struct {
-            mbedtls_aes_context aes;
-            uint8_t h[16];
-        } gcm;
-        mbedtls_chachapoly_context cp;
+        struct aes_gcm_key gcm;
+        uint8_t chacha[32];
     } u;
     uint8_t iv[12]; /* GCM: 4-byte salt; ChaCha20: 12-byte IV */
-    uint8_t rk_off; /* where mbedTLS's round keys start in aes.buf (re-pointed after a move) */
 };
 
 struct dtls_record {
@@ -122,7 +117,6 @@ struct dtls_record {
     uint64_t r_top, r_window;    /* highest accepted; bit i = top - i accepted */
     uint16_t epoch;
     uint8_t suite;               /* enum dtls_suite; DTLS_SUITE_NONE before the keys */
-    bool clmul;                  /* GHASH by PCLMULQDQ (else portable); tests may clear it */
     bool closed, peer_closed, failed;
     uint8_t last_alert_level, last_alert_desc; /* the last alert opened */
     struct dtls_record_counters c;
@@ -146,11 +140,16 @@ int dtls_record_plain(struct dtls_record *r, uint8_t type, uint16_t version, con
 
 /* Keys given directly (tests, benchmarks, the fuzz target): as
  * dtls_record_set_keys on a reset r, the first epoch-1 record written
- * with sequence number w_seq, none read yet.
+ * with sequence number w_seq, none read yet. dtls_record_init_keys_impl
+ * forces an AES path (enum aes_impl, -1 the best; -ENOTSUP when the CPU
+ * lacks it) so that tests can set the paths against each other.
  * Returns 0, -ENOTSUP for another suite, or -EIO. */
 int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
                           const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv,
                           uint64_t w_seq);
+int dtls_record_init_keys_impl(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
+                               const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv, uint64_t w_seq,
+                               int impl);
 
 /* Seals `len` bytes of content `type` into out (cap bytes): header,
  * explicit nonce (GCM), ciphertext, tag; in and out must not overlap.

@@ -175,8 +175,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "record set-up failed\n");
             return 1;
         }
-        struct dtls_record pa = crec, pb = srec; /* copies on the portable GHASH */
-        pa.clmul = pb.clmul = false;
+        /* a pair on the portable path, keys of its own */
+        static const uint8_t pk[32] = {7}, piv[12] = {9};
+        struct dtls_record pa, pb;
+        dtls_record_init_keys_impl(&pa, DTLS_SUITE_AES_128_GCM, pk, piv, pk, piv, 0, AES_IMPL_PORTABLE);
+        dtls_record_init_keys_impl(&pb, DTLS_SUITE_AES_128_GCM, pk, piv, pk, piv, 0, AES_IMPL_PORTABLE);
         uint8_t b[1600], out[1600], payload[1200];
         memset(payload, 0x5a, sizeof(payload));
         for (int z = 0; z < 2; z++) {
@@ -332,7 +335,7 @@ int main(int argc, char **argv)
             printf("  %-17s %5zu B %9.0f %12.0f %10.2fx\n", sname[su], rsizes[z], o, mb, mb / o);
         }
     for (int z = 0; z < 2; z++)
-        printf("  AES-128-GCM, portable GHASH %5zu B %9.0f\n", rsizes[z], bench_median(rec_portable[z], reps));
+        printf("  AES-128-GCM, portable path  %5zu B %9.0f\n", rsizes[z], bench_median(rec_portable[z], reps));
     printf("DTLS record layer state per connection: %zu bytes, heap %zu bytes; mbedtls_gcm_setkey's heap: %zu bytes "
            "per direction\n", sizeof(struct dtls_record), rec_heap, gcm_heap);
     printf("handshake slot: %zu bytes; heap held after %d handshakes: %zu bytes\n", dtls_endpoint_size(), n_hs,

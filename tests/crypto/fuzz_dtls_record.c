@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: our DTLS record layer's open path on arbitrary
- * datagrams (several records each), for both suites and both GHASH paths
- * (the first byte chooses); every refusal must be counted, and a record we
- * seal from the input must open again byte-exact. */
+ * datagrams (several records each), for every suite and every AES path the
+ * CPU has (the first byte chooses); every refusal must be counted, and a
+ * record we seal from the input must open again byte-exact. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,12 +17,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const uint8_t key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
     static const uint8_t iv[12] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
-    enum dtls_suite suite = size && (data[0] & 1) ? DTLS_SUITE_CHACHA20_POLY1305 : DTLS_SUITE_AES_128_GCM;
+    static const enum dtls_suite suites[4] = {DTLS_SUITE_AES_128_GCM, DTLS_SUITE_CHACHA20_POLY1305,
+                                              DTLS_SUITE_AES_256_GCM, DTLS_SUITE_AES_128_GCM};
+    enum dtls_suite suite = suites[size ? data[0] & 3 : 0];
+    int impl = size ? (data[0] >> 2) % AES_IMPL_COUNT : -1;
+    if (!aes_impl_supported(impl))
+        impl = -1;
     struct dtls_record r;
-    bool portable = size && (data[0] & 2);
-    if (dtls_record_init_keys(&r, suite, key, iv, key, iv, 0) != 0)
+    if (dtls_record_init_keys_impl(&r, suite, key, iv, key, iv, 0, impl) != 0)
         abort();
-    r.clmul &= !portable;
     uint8_t out[16384 + 64];
     size_t off = 0;
     uint64_t calls = 0;
@@ -41,9 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* every record is either opened or counted once as refused */
     /* round trip through a fresh pair with the same keys */
     struct dtls_record a, b;
-    dtls_record_init_keys(&a, suite, key, iv, key, iv, 5);
+    dtls_record_init_keys_impl(&a, suite, key, iv, key, iv, 5, impl);
     dtls_record_init_keys(&b, suite, key, iv, key, iv, 0);
-    a.clmul &= !portable;
     size_t len = size > 1200 ? 1200 : size;
     uint8_t rec[1300], back[1300];
     /* the content type from the input too, so authenticated alerts (well

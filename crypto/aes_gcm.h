@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aes_gcm: AES-128/256 (FIPS 197) in GCM (NIST SP 800-38D, 96-bit IVs, a
+ * 16-byte tag) and in counter mode, at the speed of the CPU: VAES and
+ * VPCLMULQDQ on 512-bit registers where the CPU has them (four blocks per
+ * instruction, sixteen blocks per GHASH reduction), AES-NI and PCLMULQDQ
+ * on 128-bit registers, interleaved over eight blocks, where it has only
+ * those, and a portable path (OpenSSL's AES block function and a
+ * constant-time GHASH in C) everywhere else. The path is chosen once per
+ * key from the CPU's features; tests may force a slower one to compare.
+ * docs/aead.md has the paths, their cost and the proof.
+ *
+ * For the DTLS record layer (RFC 5288: 4-byte salt + 8-byte explicit
+ * nonce, 13 bytes of additional data) and SRTP (RFC 7714 AEAD_AES_128_GCM
+ * and AEAD_AES_256_GCM: a 12-byte IV, the RTP header as additional data;
+ * RFC 3711 AES-CM: the counter-mode keystream).
+ *
+ * Time model: none; nothing here reads a clock. Memory: a key is plain
+ * bytes in caller memory (the round keys and the powers of H the fast
+ * paths need), no allocation, no pointer into itself: it may be copied or
+ * moved. Thread-safety: a key is read-only after aes_gcm_init; any number
+ * of threads may use one at once. Every function is reentrant.
+ */
+#ifndef SWARMGEN_CRYPTO_AES_GCM_H
+#define SWARMGEN_CRYPTO_AES_GCM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AES_GCM_TAG  16
+#define AES_GCM_IV   12
+#define AES_GCM_HPOW 16 /* powers of H kept: the VAES path reduces once per sixteen blocks */
+
+enum aes_impl {
+    AES_IMPL_PORTABLE = 0, /* C GHASH, OpenSSL's AES block function */
+    AES_IMPL_AESNI = 1,    /* AES-NI + PCLMULQDQ, 128-bit registers */
+    AES_IMPL_VAES = 2,     /* VAES + VPCLMULQDQ, AVX-512 */
+};
+#define AES_IMPL_COUNT 3
+
+/* One key (one direction of a connection): 512 bytes, eight cache lines,
+ * 64-byte aligned (memory holding one must be: the compiler may copy it
+ * with aligned moves; this module itself reads it with unaligned loads). */
+struct aes_gcm_key {
+    /* round keys 0..rounds: FIPS 197 byte order (fast paths), or
+     * OpenSSL's AES_KEY words (portable path) */
+    _Alignas(64) uint8_t rk[15][16];
+    /* fast paths: hpow[i] = H^(16 - i) (H^16 first, H^1 last) in the form
+     * their multiply wants (bytes reversed, times y: aes_gcm_x86.h);
+     * portable path: hpow[0] = H = AES_K(0^128) as GCM bytes */
+    uint8_t hpow[AES_GCM_HPOW][16];
+    uint8_t rounds; /* 10 or 14 */
+    uint8_t impl;   /* enum aes_impl */
+};
+
+/* The fastest path this CPU (and its operating system, for the 512-bit
+ * registers) has. Reads the CPU features the C runtime detected at
+ * start-up: a few ns, no CPUID (which traps to the hypervisor in a VM,
+ * ~12 us); built with clang, whose builtin lacks the VAES bit, one CPUID.
+ * Thread-safe. */
+enum aes_impl aes_impl_best(void);
+
+/* Whether this CPU has the path impl: true for AES_IMPL_PORTABLE always,
+ * false for a value outside enum aes_impl. Thread-safe. */
+bool aes_impl_supported(int impl);
+
+/* A human name of a path: "vaes-avx512", "aesni", "portable", or "?" for
+ * a value outside enum aes_impl. The string is static. */
+const char *aes_impl_name(int impl);
+
+/* Expands key (key_len 16 or 32 bytes: AES-128 or AES-256) into *k for
+ * the fastest path the CPU has, or, when force is not -1, for the path
+ * force names if the CPU has it. Returns 0; -EINVAL for another key
+ * length or a force outside -1 and enum aes_impl; -ENOTSUP for a forced
+ * path the CPU lacks. *k is untouched on failure. key is not kept. */
+int aes_gcm_init(struct aes_gcm_key *k, const uint8_t *key, size_t key_len, int force);
+
+/* GCM encryption of len bytes (in and out the same buffer, or not
+ * overlapping at all) with the 12-byte IV iv and aad_len bytes of
+ * additional data aad (NULL allowed when aad_len is 0; in and out too
+ * when len is 0); the 16-byte tag goes to tag. Always succeeds for
+ * len < 2^36 - 32 (longer is the caller's error: the counter would wrap).
+ * An IV must never be sealed twice under one key. */
+void aes_gcm_seal(const struct aes_gcm_key *k, const uint8_t *iv, const uint8_t *aad,
+                  size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag);
+
+/* GCM decryption of len bytes (in, out, iv and aad as for seal): checks
+ * the 16-byte tag in constant time and writes the plaintext. Returns 0,
+ * or -EBADMSG when the tag does not verify: out is then zeroed (in place,
+ * the ciphertext is gone too). */
+int aes_gcm_open(const struct aes_gcm_key *k, const uint8_t *iv, const uint8_t *aad, size_t aad_len,
+                 const uint8_t *in, size_t len, uint8_t *out, const uint8_t *tag);
+
+/* Counter mode: out = in XOR AES_K(ctr), AES_K(ctr + 1), ... where ctr is
+ * a 16-byte big-endian block whose last 32 bits count, modulo 2^32 (the
+ * first 96 bits never change: GCM's inc32, and RFC 3711 AES-CM, whose
+ * 16-bit block counter never carries). in and out as for seal. */
+void aes_ctr_xor(const struct aes_gcm_key *k, const uint8_t *ctr, const uint8_t *in, size_t len,
+                 uint8_t *out);
+
+/* One AES block encryption of 16 bytes (SRTP's key derivation, tests); in
+ * and out may be the same. */
+void aes_encrypt_block(const struct aes_gcm_key *k, const uint8_t *in, uint8_t *out);
+
+/* Zeroes the key (round keys and powers of H), in a way the compiler
+ * keeps. The key must be initialised again before use. */
+void aes_gcm_wipe(struct aes_gcm_key *k);
+
+#endif
