@@ -640,6 +640,9 @@ static int run_main(struct run *x, int argc, char **argv)
         cfg.dc_type = o->dc_type;
         cfg.dc_reliability = o->dc_reliability;
         cfg.media = o->media;
+        cfg.media_bitrate = o->media_bitrate;
+        cfg.media_fps = o->media_fps;
+        cfg.media_payload = o->media_payload;
         cfg.sign = o->sign ? 1 : 0;
         cfg.setup_cap = o->setup_cap;
         cfg.setup_attempts = o->setup_attempts;

@@ -35,8 +35,9 @@ static const char usage[] =
     "                      (destinations a seeded sample of M agents) | neighbors (random\n"
     "                      direct neighbour) | echo (a neighbour sends it back; dc only)\n"
     "                      (default routed)\n"
-    "  --media M           none | audio | video: SRTP media on every connection (dc only,\n"
-    "                      default none)\n"
+    "  --media M           none | audio | video | video:bitrate=B,fps=F,payload=P: SRTP media\n"
+    "                      on every connection, both ways (dc only, default none; video 1M\n"
+    "                      bits/s at 30 fps in packets of up to 1100 payload bytes)\n"
     "  --sign              Ed25519-sign every agent message, verified on delivery (dc only;\n"
     "                      messages of at least 96 bytes)\n"
     "  --keylog FILE       write the NSS key log of the DTLS handshakes (dc only), for\n"
@@ -284,14 +285,13 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
                 cli_fail("--traffic", "%s", terr);
         } else if (cli_is(a, "--media")) {
             const char *s = cli_value(argc, argv, &i, "--media");
-            if (strcmp(s, "none") == 0)
-                o->media = RI_MEDIA_NONE;
-            else if (strcmp(s, "audio") == 0)
-                o->media = RI_MEDIA_AUDIO;
-            else if (strcmp(s, "video") == 0)
-                o->media = RI_MEDIA_VIDEO;
-            else
-                cli_fail("--media", "'%s' is not one of none, audio, video", s);
+            struct ctl_media md;
+            if (ctl_media_parse(s, &md, terr, sizeof(terr)) < 0)
+                cli_fail("--media", "%s", terr);
+            o->media = md.kind;
+            o->media_bitrate = md.bitrate;
+            o->media_fps = md.fps;
+            o->media_payload = md.payload;
             if (!dc_only_flag && o->media != RI_MEDIA_NONE)
                 dc_only_flag = "--media";
         } else if (strcmp(a, "--sign") == 0) {

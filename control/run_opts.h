@@ -35,6 +35,8 @@ struct ctl_run_opts {
     uint8_t dc_type;         /* DCEP channel type: 0x00, 0x80, 0x01 (rexmit), 0x02 (timed) */
     uint32_t dc_reliability; /* rexmit: retransmissions; timed: lifetime in ms */
     uint8_t media;           /* enum ri_media */
+    uint32_t media_bitrate;  /* video: bits/s of each stream (0: default) */
+    uint16_t media_fps, media_payload; /* video: frames/s, RTP payload bytes per packet (0: default) */
     bool sign;               /* Ed25519 signature in every agent message */
     const char *keylog_path; /* --keylog: NSS key log written by the dataplane */
     uint32_t setup_cap;      /* connections in set-up at once, per core */

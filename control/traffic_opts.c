@@ -159,6 +159,59 @@ int ctl_traffic_parse(const char *s, struct ctl_traffic *out, char *err, size_t 
     return 0;
 }
 
+int ctl_media_parse(const char *s, struct ctl_media *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (strcmp(s, "none") == 0) {
+        out->kind = RI_MEDIA_NONE;
+        return 0;
+    }
+    if (strcmp(s, "audio") == 0) {
+        out->kind = RI_MEDIA_AUDIO;
+        return 0;
+    }
+    if (strcmp(s, "video") != 0 && strncmp(s, "video:", 6) != 0) {
+        snprintf(err, errlen, "'%s' is not one of none, audio, video, video:KEY=VAL,...", s);
+        return -EINVAL;
+    }
+    out->kind = RI_MEDIA_VIDEO;
+    if (s[5] == '\0')
+        return 0;
+    char buf[128];
+    if (strlen(s + 6) >= sizeof(buf) || !s[6]) {
+        snprintf(err, errlen, "'%s': expected video:KEY=VAL,... of at most 127 characters", s);
+        return -EINVAL;
+    }
+    snprintf(buf, sizeof(buf), "%s", s + 6);
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        uint64_t n;
+        if (strncmp(kv, "bitrate=", 8) == 0) {
+            if (out->bitrate || cli_parse_u64(kv + 8, 8000, 4000000000ull, &n) < 0) {
+                snprintf(err, errlen, "%s: bitrate is once, in 8k..4G bits/s", kv);
+                return -EINVAL;
+            }
+            out->bitrate = (uint32_t)n;
+        } else if (strncmp(kv, "fps=", 4) == 0) {
+            if (out->fps || cli_parse_u64(kv + 4, 1, 1000, &n) < 0) {
+                snprintf(err, errlen, "%s: fps is once, in 1..1000 frames/s", kv);
+                return -EINVAL;
+            }
+            out->fps = (uint16_t)n;
+        } else if (strncmp(kv, "payload=", 8) == 0) {
+            if (out->payload || cli_parse_u64(kv + 8, 100, 1400, &n) < 0) {
+                snprintf(err, errlen, "%s: payload is once, in 100..1400 bytes", kv);
+                return -EINVAL;
+            }
+            out->payload = (uint16_t)n;
+        } else {
+            snprintf(err, errlen, "'%s' is not a key of video (bitrate, fps, payload)", kv);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 void ctl_dc_mode_format(uint8_t dc_type, uint32_t dc_reliability, char *buf, size_t len)
 {
     switch (dc_type) {

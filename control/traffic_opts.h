@@ -61,6 +61,22 @@ const char *ctl_pattern_name(uint8_t pattern);
  * (the caller prefixes the flag). */
 int ctl_traffic_parse(const char *s, struct ctl_traffic *out, char *err, size_t errlen);
 
+/* --media: what SRTP media every connection carries, both ways.
+ *   none | audio | video | video:bitrate=25M,fps=60,payload=1172
+ * bitrate: bits/s of each stream (8k..4G, k/M/G suffixes; default 1M),
+ * fps: frames/s (1..1000, default 30), payload: RTP payload bytes per
+ * packet at most (100..1400, default 1100: with the 12-byte header and a
+ * 10-byte tag a 1,122-byte SRTP packet); keys for video only. */
+struct ctl_media {
+    uint8_t kind;            /* enum ri_media */
+    uint32_t bitrate;        /* 0: the default */
+    uint16_t fps, payload;   /* 0: the default */
+};
+
+/* Parses a --media value into out (zeroed first). Returns 0 or -EINVAL
+ * with the reason in err. */
+int ctl_media_parse(const char *s, struct ctl_media *out, char *err, size_t errlen);
+
 /* "reliable", "unordered", "rexmit:3", "lifetime:500" into buf. */
 void ctl_dc_mode_format(uint8_t dc_type, uint32_t dc_reliability, char *buf, size_t len);
 

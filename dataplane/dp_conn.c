@@ -199,8 +199,26 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     c->state = DP_CONN_UP;
     cs->in_setup--;
     ADD(wk->m->live.conn_established, 1);
-    if (c->media)
+    /* media flows while the load runs, not while the others connect */
+    if (c->media && cs->media_on)
         dp_media_start(ctx, wk, c, now);
+}
+
+/* The load starts: media on every connection that is up (those that come
+ * up later start theirs as they do). Once per run. */
+static void media_begin(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    cs->media_on = true;
+    if (!cs->media)
+        return;
+    for (uint32_t i = 0; i < cs->n; i++) {
+        struct dp_conn *c = &cs->conn[i];
+        if (c->state == DP_CONN_UP && c->media) {
+            dp_media_start(ctx, wk, c, now);
+            touch(cs, c);
+        }
+    }
 }
 
 /* ---- agent messages ---------------------------------------------------- */
@@ -561,6 +579,8 @@ bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
     struct dp_conns *cs = wk->conns;
     uint64_t now = dp_conn_ns(ctx, cs, tsc);
     bool did = false;
+    if (!cs->media_on && __atomic_load_n(&ctx->cmd->phase, __ATOMIC_ACQUIRE) == RI_PHASE_RUN)
+        media_begin(ctx, wk, now);
     while (cs->q_len && cs->in_setup < ctx->cfg->setup_cap) {
         struct dp_conn *c = &cs->conn[cs->queue[cs->q_head]];
         cs->q_head = (cs->q_head + 1) % cs->n;

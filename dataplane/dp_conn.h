@@ -78,6 +78,7 @@ struct dp_conns {
     uint32_t in_setup;
     uint32_t *dirty;             /* n */
     uint32_t n_dirty;
+    bool media_on;               /* the load has started: media runs on connections that are up */
     uint32_t wheel[DP_CONN_WHEEL_SLOTS]; /* list heads */
     uint64_t wheel_tick;         /* next tick to process */
     uint64_t tsc0;               /* TSC of ns 0 */

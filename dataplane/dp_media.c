@@ -102,6 +102,8 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
         m->clock_rate = video ? 90000 : 48000;
         struct rtp_stream_config rc = {.kind = video ? RTP_VIDEO : RTP_AUDIO, .ssrc = ssrc[s],
                                        .payload_type = video ? 96 : 111,
+                                       .video_bps = cfg->media_bitrate, .fps = cfg->media_fps,
+                                       .mtu_payload = cfg->media_payload,
                                        .first_seq = (uint16_t)dp_mix(ssrc[s]), .first_ts = (uint32_t)dp_mix(ssrc[s] + 1)};
         rtp_stream_init(&m->tx, &rc);
         char cname[24];

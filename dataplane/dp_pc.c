@@ -88,6 +88,10 @@ int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
     sc.mtu = SCTP_MTU;
     sc.dtls_client = pc->dtls_client;
     sc.seed = cfg->seed * 3 + 1;
+    /* RFC 9653: inside DTLS the record's tag protects the packet; announce
+     * that we take packets without a CRC32c (as Chrome's dcSCTP does) and
+     * leave it out towards a peer that announces the same */
+    sc.zero_checksum = true;
     pc->sctp = sctp_assoc_init(cfg->sctp_mem, &sc, cfg->sctp_pool, now);
     if (!pc->sctp)
         return -EINVAL;

@@ -168,6 +168,9 @@ struct ri_config {
                                0x80 reliable unordered, 0x01 rexmit, 0x02 timed */
     uint8_t media;          /* enum ri_media */
     uint8_t sign;           /* 1: every agent message carries an Ed25519 signature of its source */
+    uint32_t media_bitrate; /* video: bits/s of each stream, 0 the default (rtp_stream.h) */
+    uint16_t media_fps;     /* video: frames/s, 0 the default */
+    uint16_t media_payload; /* video: RTP payload bytes per packet at most, 0 the default */
     uint32_t dc_reliability; /* retransmissions (rexmit) or lifetime in ms (timed) */
     uint32_t setup_cap;     /* connections in set-up at once, per worker (2 handshake slots each) */
     uint32_t setup_attempts; /* attempts per connection before it is given up (>= 1) */

@@ -42,7 +42,7 @@ struct sctp_pool;
  * (buf_cap 64..9000; 1200 covers any DATA chunk of a 1,228-byte packet). */
 size_t sctp_pool_size(uint32_t n_bufs, uint16_t buf_cap);
 
-/* Lays a pool out in `mem` (sctp_pool_size() bytes, 8-byte aligned) and
+/* Lays a pool out in `mem` (sctp_pool_size() bytes, 64-byte aligned) and
  * returns it, or NULL when the arguments are out of range. */
 struct sctp_pool *sctp_pool_init(void *mem, uint32_t n_bufs, uint16_t buf_cap);
 

@@ -307,7 +307,7 @@ static bool handle_init_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
     struct sctp_buf *cb = pbuf(a->pool, b);
     cb->kind = BK_BLOB;
     cb->len = clen;
-    memcpy(cb->data, cookie, clen);
+    memcpy(pdata(a->pool, cb), cookie, clen);
     a->cookie_buf = b;
     adopt_peer(a, rd32(ch + 4), rd32(ch + 16), rd32(ch + 8), rd16(ch + 12), rd16(ch + 14), flags);
     a->state = SCTP_ST_COOKIE_ECHOED;
@@ -476,7 +476,7 @@ static void handle_heartbeat(struct sctp_assoc *a, const uint8_t *ch, uint16_t l
     struct sctp_buf *b = pbuf(a->pool, a->hb_ack_buf);
     b->kind = BK_BLOB;
     b->len = plen;
-    memcpy(b->data, ch + 4, plen);
+    memcpy(pdata(a->pool, b), ch + 4, plen);
 }
 
 static void handle_heartbeat_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
@@ -851,7 +851,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
         if (off + 4 + pad4(cb->len) <= cap) {
             a->need_cookie_echo = false;
             off += put_chunk_hdr(buf + off, CT_COOKIE_ECHO, 0, (uint16_t)(4 + cb->len));
-            memcpy(buf + off, cb->data, cb->len);
+            memcpy(buf + off, pdata(a->pool, cb), cb->len);
             memset(buf + off + cb->len, 0, pad4(cb->len) - cb->len);
             off += pad4(cb->len);
         }
@@ -871,7 +871,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
         bool last = a->sack_q_n == 0;
         if (!last || off + sb->len <= cap) {
             size_t o = last ? off : 12;
-            memcpy(buf + o, sb->data, sb->len);
+            memcpy(buf + o, pdata(a->pool, sb), sb->len);
             sctp_pool_put(a->pool, i);
             if (!last)
                 return finish(a, buf, 12 + sb->len, a->peer_vtag, false);
@@ -895,7 +895,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
         struct sctp_buf *hb = pbuf(a->pool, a->hb_ack_buf);
         if (off + 4 + pad4(hb->len) <= cap) {
             off += put_chunk_hdr(buf + off, CT_HEARTBEAT_ACK, 0, (uint16_t)(4 + hb->len));
-            memcpy(buf + off, hb->data, hb->len);
+            memcpy(buf + off, pdata(a->pool, hb), hb->len);
             memset(buf + off + hb->len, 0, pad4(hb->len) - hb->len);
             off += pad4(hb->len);
             sctp_pool_put(a->pool, a->hb_ack_buf);
@@ -975,7 +975,7 @@ enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_ev *ev, u
         for (uint32_t j = i;;) {
             struct sctp_buf *f = pbuf(a->pool, j);
             if (fits)
-                memcpy(buf + o, f->data, f->len);
+                memcpy(buf + o, pdata(a->pool, f), f->len);
             o += f->len;
             if (j == last)
                 break;

@@ -86,18 +86,31 @@ struct sctp_buf {
     uint8_t fast_rtx;        /* fast-retransmitted already: only T3 retransmits it again (RFC 9260 §7.2.4) */
     uint64_t sent_at;        /* last transmission */
     uint64_t born;           /* queued (TTL start) */
-    uint8_t data[];
 };
 
+/* The buffers' descriptions (struct sctp_buf, 48 bytes each) in one array
+ * and their bytes in another: the lists a SACK or a timer walks touch only
+ * the small, hot descriptions (a 1,000-chunk send queue is 48 KB of them,
+ * where descriptions inline with the data would be 1.2 MB of cold cache
+ * lines: perf showed one DRAM miss per acknowledged chunk). */
 struct sctp_pool {
     uint32_t n, free_head, free_count;
-    uint16_t cap, stride_units; /* stride = stride_units * 8 */
-    uint8_t mem[];
+    uint16_t cap;
+    uint16_t data_stride;    /* bytes between two buffers' data: cap rounded up to 64 */
+    uint64_t data_off;       /* where the data area starts in mem */
+    _Alignas(64) uint8_t mem[];
 };
 
 static inline struct sctp_buf *pbuf(const struct sctp_pool *p, uint32_t i)
 {
-    return (struct sctp_buf *)(void *)((uint8_t *)p->mem + (size_t)i * p->stride_units * 8);
+    return (struct sctp_buf *)(void *)p->mem + i;
+}
+
+/* The bytes of buffer b (cap of them). */
+static inline uint8_t *pdata(const struct sctp_pool *p, const struct sctp_buf *b)
+{
+    size_t i = (size_t)(b - (const struct sctp_buf *)(const void *)p->mem);
+    return (uint8_t *)p->mem + p->data_off + i * p->data_stride;
 }
 uint32_t sctp_pool_get(struct sctp_pool *p);
 void sctp_pool_put(struct sctp_pool *p, uint32_t i);

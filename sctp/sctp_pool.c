@@ -1,29 +1,36 @@
 /* SPDX-License-Identifier: MIT */
-/* The buffer pool: fixed-size buffers addressed by 32-bit index, a free
- * list threaded through them. */
+/* The buffer pool: fixed-size buffers addressed by 32-bit index, their
+ * descriptions in one array and their bytes in another, a free list
+ * threaded through the descriptions. */
 #include <errno.h>
 
 #include "sctp_internal.h"
 
-static uint16_t stride_units(uint16_t cap)
+static uint16_t data_stride(uint16_t cap)
 {
-    return (uint16_t)((sizeof(struct sctp_buf) + cap + 7) / 8);
+    return (uint16_t)((cap + 63u) & ~63u);
+}
+
+static size_t meta_bytes(uint32_t n_bufs)
+{
+    return ((size_t)n_bufs * sizeof(struct sctp_buf) + 63) & ~(size_t)63;
 }
 
 size_t sctp_pool_size(uint32_t n_bufs, uint16_t buf_cap)
 {
-    return sizeof(struct sctp_pool) + (size_t)n_bufs * stride_units(buf_cap) * 8;
+    return sizeof(struct sctp_pool) + meta_bytes(n_bufs) + (size_t)n_bufs * data_stride(buf_cap);
 }
 
 struct sctp_pool *sctp_pool_init(void *mem, uint32_t n_bufs, uint16_t buf_cap)
 {
     if (!mem || n_bufs < 16 || n_bufs >= SCTP_NIL || buf_cap < 64 || buf_cap > 9000 ||
-        ((uintptr_t)mem & 7))
+        ((uintptr_t)mem & 63))
         return NULL;
     struct sctp_pool *p = mem;
     p->n = n_bufs;
     p->cap = buf_cap;
-    p->stride_units = stride_units(buf_cap);
+    p->data_stride = data_stride(buf_cap);
+    p->data_off = meta_bytes(n_bufs);
     for (uint32_t i = 0; i < n_bufs; i++)
         pbuf(p, i)->next = i + 1 < n_bufs ? i + 1 : SCTP_NIL;
     p->free_head = 0;

@@ -148,7 +148,7 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
     b->ssn = rd16(ch + 10);
     b->ppid = rd32(ch + 12);
     b->len = dlen;
-    memcpy(b->data, ch + 16, dlen);
+    memcpy(pdata(a->pool, b), ch + 16, dlen);
     a->rx_bytes += dlen;
     /* insert in TSN order; arrivals are mostly in order, so try the tail */
     if (a->rx_tail == SCTP_NIL || tsn_lt(B(a, a->rx_tail)->tsn, tsn)) {
@@ -350,7 +350,7 @@ static void queue_sack(struct sctp_assoc *a)
     struct sctp_buf *b = B(a, i);
     size_t room = a->mtu - 12u < a->pool->cap ? a->mtu - 12u : a->pool->cap;
     b->kind = BK_BLOB;
-    b->len = (uint16_t)sctp_rx_put_sack(a, b->data, room);
+    b->len = (uint16_t)sctp_rx_put_sack(a, pdata(a->pool, b), room);
 }
 
 uint32_t sctp_rx_pop_sack(struct sctp_assoc *a)

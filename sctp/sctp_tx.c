@@ -82,7 +82,7 @@ int sctp_tx_queue(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void 
         b->born = a->now;
         b->sent_at = 0;
         if (n)
-            memcpy(b->data, src + (size_t)k * frag, n);
+            memcpy(pdata(a->pool, b), src + (size_t)k * frag, n);
         b->next = SCTP_NIL;
         if (a->snd_tail == SCTP_NIL)
             a->snd_head = i;
@@ -177,7 +177,7 @@ static bool expired(const struct sctp_assoc *a, const struct sctp_buf *b)
     return false;
 }
 
-static size_t put_data(uint8_t *p, const struct sctp_buf *b)
+static size_t put_data(const struct sctp_assoc *a, uint8_t *p, const struct sctp_buf *b)
 {
     p[0] = CT_DATA;
     p[1] = b->flags;
@@ -186,7 +186,7 @@ static size_t put_data(uint8_t *p, const struct sctp_buf *b)
     wr16(p + 8, b->sid);
     wr16(p + 10, b->ssn);
     wr32(p + 12, b->ppid);
-    memcpy(p + 16, b->data, b->len);
+    memcpy(p + 16, pdata(a->pool, b), b->len);
     size_t n = 16 + (size_t)b->len;
     while (n & 3)
         p[n++] = 0;
@@ -216,7 +216,7 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
                 break;
             if (off + chunk_room(b) > cap)
                 break;
-            off += put_data(pkt + off, b);
+            off += put_data(a, pkt + off, b);
             b->state = TX_INFLIGHT;
             b->nsent++;
             b->misses = 0;
@@ -248,7 +248,7 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
             break;
         if (off + chunk_room(b) > cap)
             break;
-        off += put_data(pkt + off, b);
+        off += put_data(a, pkt + off, b);
         b->state = TX_INFLIGHT;
         b->nsent = 1;
         b->sent_at = now;

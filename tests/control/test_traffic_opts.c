@@ -150,3 +150,32 @@ Test(traffic_opts, computed_sizes)
     parse((char *[]){"run", NULL});
     cr_assert_eq(ctl_run_keylog_max(&o, 4001), 0, "no --keylog, no lines");
 }
+
+Test(traffic_opts, media_specs)
+{
+    struct ctl_media m;
+    char why[160];
+    cr_assert_eq(ctl_media_parse("none", &m, why, sizeof(why)), 0);
+    cr_assert_eq(m.kind, RI_MEDIA_NONE);
+    cr_assert_eq(ctl_media_parse("audio", &m, why, sizeof(why)), 0);
+    cr_assert_eq(m.kind, RI_MEDIA_AUDIO);
+    cr_assert_eq(ctl_media_parse("video", &m, why, sizeof(why)), 0);
+    cr_assert(m.kind == RI_MEDIA_VIDEO && m.bitrate == 0 && m.fps == 0 && m.payload == 0, "defaults left to the stream");
+    cr_assert_eq(ctl_media_parse("video:bitrate=25M,fps=60,payload=1172", &m, why, sizeof(why)), 0);
+    cr_assert_eq(m.bitrate, 25000000);
+    cr_assert_eq(m.fps, 60);
+    cr_assert_eq(m.payload, 1172);
+    const char *bad[] = {"loud", "video:", "video:bitrate=7k", "video:bitrate=5G", "video:fps=0", "video:fps=1001",
+                         "video:payload=99", "video:payload=1401", "video:bitrate=1M,bitrate=2M", "video:size=3",
+                         "audio:bitrate=1M"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = 0;
+        cr_assert_eq(ctl_media_parse(bad[i], &m, why, sizeof(why)), -EINVAL, "%s", bad[i]);
+        cr_assert_neq(why[0], 0, "%s: a reason", bad[i]);
+    }
+    parse((char *[]){"run", "--media", "video:bitrate=10M,payload=1172", NULL});
+    cr_assert_eq(o.media, RI_MEDIA_VIDEO);
+    cr_assert_eq(o.media_bitrate, 10000000);
+    cr_assert_eq(o.media_payload, 1172);
+    cr_assert_eq(o.media_fps, 0);
+}

@@ -243,12 +243,19 @@ Test(dp_pc, wireshark_dissects_every_layer, .timeout = 120)
     cr_assert_geq(wire_tshark_lines(args), 2, "both Finished messages decrypted");
     snprintf(args, sizeof(args), "%s -Y 'sctp.chunk_type == 1'", base);
     cr_assert_gt(wire_tshark_lines(args), 0, "SCTP INIT inside DTLS");
-    snprintf(args, sizeof(args), "%s -Y 'sctp.checksum.status == 0'", base);
+    /* RFC 9653: INIT and INIT ACK carry a CRC32c and announce Zero
+     * Checksum Acceptable; after them both ends leave the checksum 0 */
+    snprintf(args, sizeof(args), "%s -Y 'sctp.checksum.status == 0 && sctp.checksum != 0x00000000'", base);
     cr_assert_eq(wire_tshark_lines(args), 0, "bad SCTP checksums");
+    snprintf(args, sizeof(args), "%s -Y '(sctp.chunk_type == 1 || sctp.chunk_type == 2) && sctp.checksum.status == 1 && sctp.parameter_type == 0x8001'", base);
+    cr_assert_eq(wire_tshark_lines(args), 2, "INIT and INIT ACK: CRC32c verified, zero checksum announced");
     snprintf(args, sizeof(args), "%s -Y 'sctp.checksum.status == 1'", base);
     long good = wire_tshark_lines(args);
+    snprintf(args, sizeof(args), "%s -Y 'sctp.checksum == 0x00000000'", base);
+    long zero = wire_tshark_lines(args);
+    cr_assert_gt(zero, 0, "zero checksums after the INITs");
     snprintf(args, sizeof(args), "%s -Y sctp", base);
-    cr_assert_eq(wire_tshark_lines(args), good, "every SCTP packet's CRC32c verified");
+    cr_assert_eq(wire_tshark_lines(args), good + zero, "every SCTP packet with a verified CRC32c or the zero checksum");
     snprintf(args, sizeof(args), "%s -Y 'rtcdc.message_type == 0x03 && rtcdc.label == \"agents\"'", base);
     cr_assert_geq(wire_tshark_lines(args), 1, "DATA_CHANNEL_OPEN with its label");
     snprintf(args, sizeof(args), "%s -Y 'rtcdc.message_type == 0x02'", base);

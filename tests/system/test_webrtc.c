@@ -173,7 +173,17 @@ Test(webrtc, wireshark_dissects_every_layer_of_the_swarm_capture, .timeout = 180
     cr_assert_geq(tshark_count(base, "dtls.handshake.type == 20"), 16, "both Finished of every handshake decrypted");
     long sctp = tshark_count(base, "sctp");
     cr_assert_gt(sctp, 100, "SCTP inside DTLS: %ld", sctp);
-    cr_assert_eq(tshark_count(base, "sctp.checksum.status == 1"), sctp, "every CRC32c verified");
+    /* RFC 9653: both ends announce Zero Checksum Acceptable (EDMID DTLS)
+     * in INIT and INIT ACK, which carry a CRC32c; from then on packets
+     * carry 0; nothing else */
+    long inits = tshark_count(base, "sctp.chunk_type == 1 || sctp.chunk_type == 2");
+    cr_assert_eq(tshark_count(base, "(sctp.chunk_type == 1 || sctp.chunk_type == 2) && sctp.checksum.status == 1"), inits,
+                 "every INIT and INIT ACK with its CRC32c verified");
+    cr_assert_eq(tshark_count(base, "(sctp.chunk_type == 1 || sctp.chunk_type == 2) && sctp.parameter_type == 0x8001"),
+                 inits, "Zero Checksum Acceptable announced in each");
+    cr_assert_eq(tshark_count(base, "sctp.checksum.status == 1") + tshark_count(base, "sctp.checksum == 0x00000000"),
+                 sctp, "every packet either with a verified CRC32c or the zero checksum");
+    cr_assert_gt(tshark_count(base, "sctp.checksum == 0x00000000"), sctp / 2, "zero checksums after the INITs");
     cr_assert_geq(tshark_count(base, "sctp.chunk_type == 1"), 8, "SCTP INITs");
     cr_assert_geq(tshark_count(base, "rtcdc.message_type == 0x03 && rtcdc.label == \"swarm\""), 8,
                   "DATA_CHANNEL_OPEN of every connection");
