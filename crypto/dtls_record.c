@@ -188,6 +188,11 @@ int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, siz
     return (int)(DTLS_RECORD_HEADER + frag);
 }
 
+size_t dtls_record_prefix(const struct dtls_record *r)
+{
+    return DTLS_RECORD_HEADER + (is_gcm(r->suite) ? 8 : 0);
+}
+
 /* RFC 6347 §4.1.2.6: 0 when seq may be new, else the refusal */
 static int window_check(const struct dtls_record *r, uint64_t seq)
 {

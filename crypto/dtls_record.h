@@ -152,14 +152,20 @@ int dtls_record_init_keys_impl(struct dtls_record *r, enum dtls_suite suite, con
                                int impl);
 
 /* Seals `len` bytes of content `type` into out (cap bytes): header,
- * explicit nonce (GCM), ciphertext, tag; in and out must not overlap.
- * Returns the record length (len + DTLS_RECORD_OVERHEAD_*), -ENOSPC when
- * cap is too small, -EMSGSIZE (len > 2^14), -EPIPE after our
- * close_notify or any fatal alert, -ENOKEY before the keys, or -EOVERFLOW
- * (2^48 records sealed).
- * On error nothing is counted and the sequence number is not used. */
+ * explicit nonce (GCM), ciphertext, tag. in and out must not overlap, or
+ * in must be exactly out + dtls_record_prefix(r): then the record is
+ * sealed in place (the caller wrote the plaintext where the ciphertext
+ * goes, saving a copy). Returns the record length (len +
+ * DTLS_RECORD_OVERHEAD_*), -ENOSPC when cap is too small, -EMSGSIZE (len >
+ * 2^14), -EPIPE after our close_notify or any fatal alert, -ENOKEY before
+ * the keys, or -EOVERFLOW (2^48 records sealed). On error nothing is
+ * counted and the sequence number is not used. */
 int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, size_t len,
                      uint8_t *out, size_t cap);
+
+/* Bytes of a sealed record before its ciphertext with the keys in r: the
+ * header and, for AES-GCM, the explicit nonce (21), or 13 (ChaCha20). */
+size_t dtls_record_prefix(const struct dtls_record *r);
 
 /* Opens the first record of `in` (len bytes; a datagram may hold several:
  * *used tells how many bytes this one took, also on refusal, so the caller

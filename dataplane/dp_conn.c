@@ -44,47 +44,61 @@ static inline struct dp_conn *conn_of_edge(const struct dp_ctx *ctx, struct dp_c
 
 /* ---- timing wheel ------------------------------------------------------ */
 
-static void wheel_unlink(struct dp_conns *cs, struct dp_conn *c)
+static inline uint32_t conn_idx(const struct dp_conns *cs, const struct dp_conn *c)
 {
-    if (c->wheel_slot == DP_CONN_NONE)
-        return;
-    if (c->wheel_prev != DP_CONN_NONE)
-        cs->conn[c->wheel_prev].wheel_next = c->wheel_next;
-    else
-        cs->wheel[c->wheel_slot] = c->wheel_next;
-    if (c->wheel_next != DP_CONN_NONE)
-        cs->conn[c->wheel_next].wheel_prev = c->wheel_prev;
-    c->wheel_slot = c->wheel_prev = c->wheel_next = DP_CONN_NONE;
+    return (uint32_t)(c - cs->conn);
 }
 
-/* Files c under its deadline: the slot of that tick, or the last slot of
- * this turn when it is further away (re-filed when that slot comes). */
-static void wheel_file(struct dp_conns *cs, struct dp_conn *c)
+static void wheel_unlink(struct dp_conns *cs, uint32_t idx)
 {
-    wheel_unlink(cs, c);
-    if (c->deadline == UINT64_MAX)
+    struct dp_conn_wheel *w = &cs->wl[idx];
+    if (w->slot == DP_CONN_NONE)
         return;
-    uint64_t tick = c->deadline / DP_CONN_TICK_NS;
+    if (w->prev != DP_CONN_NONE)
+        cs->wl[w->prev].next = w->next;
+    else
+        cs->wheel[w->slot] = w->next;
+    if (w->next != DP_CONN_NONE)
+        cs->wl[w->next].prev = w->prev;
+    w->slot = w->prev = w->next = DP_CONN_NONE;
+}
+
+/* Files connection idx under its deadline: the slot of that tick, or the
+ * last slot of this turn when it is further away (re-filed when that slot
+ * comes). Left where it is when that is the slot it is in. */
+static void wheel_file(struct dp_conns *cs, uint32_t idx)
+{
+    struct dp_conn_wheel *w = &cs->wl[idx];
+    if (w->deadline == UINT64_MAX) {
+        wheel_unlink(cs, idx);
+        return;
+    }
+    uint64_t tick = w->deadline / DP_CONN_TICK_NS;
     if (tick < cs->wheel_tick)
         tick = cs->wheel_tick;
     if (tick >= cs->wheel_tick + DP_CONN_WHEEL_SLOTS)
         tick = cs->wheel_tick + DP_CONN_WHEEL_SLOTS - 1;
     uint32_t slot = (uint32_t)(tick % DP_CONN_WHEEL_SLOTS);
-    uint32_t idx = (uint32_t)(c - cs->conn);
-    c->wheel_slot = slot;
-    c->wheel_prev = DP_CONN_NONE;
-    c->wheel_next = cs->wheel[slot];
-    if (c->wheel_next != DP_CONN_NONE)
-        cs->conn[c->wheel_next].wheel_prev = idx;
+    if (w->slot == slot)
+        return;
+    wheel_unlink(cs, idx);
+    w->slot = slot;
+    w->prev = DP_CONN_NONE;
+    w->next = cs->wheel[slot];
+    if (w->next != DP_CONN_NONE)
+        cs->wl[w->next].prev = idx;
     cs->wheel[slot] = idx;
 }
 
-static void touch(struct dp_conns *cs, struct dp_conn *c)
+#define BOTH_SIDES 3
+
+/* Endpoints `sides` (bit per endpoint) of c have something to send or a
+ * new deadline: flushed at the end of the pass. */
+static void touch(struct dp_conns *cs, struct dp_conn *c, uint8_t sides)
 {
-    if (!c->dirty) {
-        c->dirty = true;
-        cs->dirty[cs->n_dirty++] = (uint32_t)(c - cs->conn);
-    }
+    if (!c->dirty)
+        cs->dirty[cs->n_dirty++] = conn_idx(cs, c);
+    c->dirty |= sides;
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -109,7 +123,7 @@ static enum ri_stage stage_of(const struct dp_pc *p)
 
 static void release(struct dp_conns *cs, struct dp_conn *c)
 {
-    wheel_unlink(cs, c);
+    wheel_unlink(cs, conn_idx(cs, c));
     dp_pc_free(&c->ep[0]);
     dp_pc_free(&c->ep[1]);
     if (c->media)
@@ -180,9 +194,10 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
     memset(c->seen, 0, sizeof(c->seen));
     c->up_mask = 0;
     c->t_attempt = now;
+    c->ep_deadline[0] = c->ep_deadline[1] = now;
     c->state = DP_CONN_SETUP;
     cs->in_setup++;
-    touch(cs, c);
+    touch(cs, c, BOTH_SIDES);
 }
 
 /* Both ends have their channel open: the connection is up. */
@@ -216,7 +231,7 @@ static void media_begin(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
         struct dp_conn *c = &cs->conn[i];
         if (c->state == DP_CONN_UP && c->media) {
             dp_media_start(ctx, wk, c, now);
-            touch(cs, c);
+            touch(cs, c, BOTH_SIDES);
         }
     }
 }
@@ -303,7 +318,7 @@ static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t fr
     int rc = dp_pc_send(&c->ep[side], msg, len, now);
     if (rc == 0) {
         ADD(wk->m->live.dc_msgs_tx, 1);
-        touch(cs, c);
+        touch(cs, c, (uint8_t)(1u << side));
     } else {
         msg_drop(wk, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
     }
@@ -483,9 +498,7 @@ static bool ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
 
 static uint64_t conn_deadline(const struct dp_conn *c)
 {
-    uint64_t t = dp_pc_next_timeout(&c->ep[0], NULL), t1 = dp_pc_next_timeout(&c->ep[1], NULL);
-    if (t1 < t)
-        t = t1;
+    uint64_t t = c->ep_deadline[0] < c->ep_deadline[1] ? c->ep_deadline[0] : c->ep_deadline[1];
     if (c->state == DP_CONN_SETUP && c->t_attempt + ATTEMPT_TIMEOUT_NS < t)
         t = c->t_attempt + ATTEMPT_TIMEOUT_NS;
     if (c->media) {
@@ -501,22 +514,27 @@ static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
     struct dp_conns *cs = wk->conns;
     uint32_t n = cs->n_dirty, starved = 0;
     for (uint32_t i = 0; i < n; i++) {
-        struct dp_conn *c = &cs->conn[cs->dirty[i]];
-        c->dirty = false;
+        uint32_t idx = cs->dirty[i];
+        struct dp_conn *c = &cs->conn[idx];
+        uint8_t sides = c->dirty, left = 0;
+        c->dirty = 0;
         if (c->state != DP_CONN_SETUP && c->state != DP_CONN_UP)
             continue;
-        bool sent = true;
         for (int s = 0; s < 2; s++) {
-            sent = sent && ep_transmit(ctx, wk, c, s, tsc, now);
+            if (!(sides >> s & 1))
+                continue;
+            if (!ep_transmit(ctx, wk, c, s, tsc, now))
+                left |= (uint8_t)(1u << s); /* stays dirty: tried again next pass */
             fold_counters(wk, c, s);
+            c->ep_deadline[s] = dp_pc_next_timeout(&c->ep[s], NULL);
         }
-        c->deadline = conn_deadline(c);
-        wheel_file(cs, c);
-        if (!sent) /* stays dirty: tried again next pass */
-            cs->dirty[starved++] = cs->dirty[i];
+        cs->wl[idx].deadline = conn_deadline(c);
+        wheel_file(cs, idx);
+        if (left) {
+            cs->dirty[starved++] = idx;
+            c->dirty = left;
+        }
     }
-    for (uint32_t i = 0; i < starved; i++)
-        cs->conn[cs->dirty[i]].dirty = true;
     cs->n_dirty = starved;
     uint32_t free_bufs = sctp_pool_free_count(cs->pool);
     if (ctx->cfg->sctp_bufs - free_bufs > wk->m->live.sctp_bufs_peak)
@@ -535,7 +553,7 @@ static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct 
         dp_pc_handle_timeout(&c->ep[s], now);
         ep_events(ctx, wk, c, s, tsc, now);
     }
-    touch(wk->conns, c);
+    touch(wk->conns, c, BOTH_SIDES);
 }
 
 /* Runs the wheel up to `now`: due connections get their timeouts, the
@@ -555,17 +573,18 @@ static bool run_wheel(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
         uint32_t i = cs->wheel[slot];
         cs->wheel[slot] = DP_CONN_NONE;
         while (i != DP_CONN_NONE) {
-            struct dp_conn *c = &cs->conn[i];
-            i = c->wheel_next;
-            c->wheel_slot = c->wheel_prev = c->wheel_next = DP_CONN_NONE;
-            if (c->deadline <= now) {
-                conn_timeout(ctx, wk, c, tsc, now);
+            uint32_t idx = i;
+            struct dp_conn_wheel *w = &cs->wl[idx];
+            i = w->next;
+            w->slot = w->prev = w->next = DP_CONN_NONE;
+            if (w->deadline <= now) {
+                conn_timeout(ctx, wk, &cs->conn[idx], tsc, now);
                 did = true;
             }
             /* not due: re-filed below, by the dirty flush or here */
             else {
                 cs->wheel_tick = t + 1; /* file into the coming turn */
-                wheel_file(cs, c);
+                wheel_file(cs, idx);
                 cs->wheel_tick = t;
             }
         }
@@ -646,7 +665,7 @@ void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val
     if (after.srtp != before.srtp)
         ADD(wk->m->live.drops[RI_DROP_BAD_SRTP], after.srtp - before.srtp);
     ep_events(ctx, wk, c, s, tsc, now);
-    touch(cs, c);
+    touch(cs, c, (uint8_t)(1u << s));
 }
 
 void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint64_t tsc)
@@ -802,12 +821,13 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     cs->pool_mem = aligned_alloc(64, pool_bytes);
     cs->queue = malloc((size_t)n * sizeof(uint32_t));
     cs->dirty = malloc((size_t)n * sizeof(uint32_t));
+    cs->wl = malloc((size_t)n * sizeof(*cs->wl));
     cs->msg = malloc(MSG_MAX);
     cs->gen = malloc(MSG_MAX);
     cs->gen_tmp = malloc(MSG_MAX);
     cs->keylog_cap = cfg->keylog_max ? cfg->keylog_max / w + 1 : 0;
     cs->keylog = cs->keylog_cap ? calloc(cs->keylog_cap, DP_KEYLOG_LINE) : NULL;
-    if (!cs->conn || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->msg || !cs->gen ||
+    if (!cs->conn || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->wl || !cs->msg || !cs->gen ||
         !cs->gen_tmp || (cs->keylog_cap && !cs->keylog))
         goto oom;
     cs->pool = sctp_pool_init(cs->pool_mem, cfg->sctp_bufs, 1200);
@@ -829,8 +849,8 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         struct dp_conn *c = &cs->conn[i];
         c->edge = i * w + wk->idx;
         c->state = DP_CONN_QUEUED;
-        c->deadline = UINT64_MAX;
-        c->wheel_slot = c->wheel_prev = c->wheel_next = DP_CONN_NONE;
+        cs->wl[i].deadline = UINT64_MAX;
+        cs->wl[i].slot = cs->wl[i].prev = cs->wl[i].next = DP_CONN_NONE;
         cs->queue[i] = i;
     }
     cs->q_len = cs->n;
@@ -868,6 +888,7 @@ void dp_conns_free(struct dp_worker *wk)
     free(cs->pool_mem);
     free(cs->queue);
     free(cs->dirty);
+    free(cs->wl);
     free(cs->msg);
     free(cs->gen);
     free(cs->gen_tmp);

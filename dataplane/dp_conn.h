@@ -13,11 +13,13 @@
  *
  * Timers: one timing wheel per worker (1 ms ticks, DP_CONN_WHEEL_SLOTS slots,
  * later deadlines re-filed when their slot comes round) holds each
- * connection under the earlier deadline of its two endpoints. Connections
- * touched in a pass go on a dirty list; at the end of the pass their
- * endpoints' datagrams are framed and sent, their SCTP counters folded into
- * the metrics and their deadline re-filed, so SCTP bundles what one pass
- * queued.
+ * connection under the earlier deadline of its two endpoints (its links
+ * in a compact array of their own). Connections touched in a pass go on a
+ * dirty list with the endpoints that were touched; at the end of the pass
+ * those endpoints' datagrams are framed and sent, their SCTP counters
+ * folded into the metrics and their deadlines taken, and the connection is
+ * re-filed when its wheel slot changed, so SCTP bundles what one pass
+ * queued and an endpoint nothing happened to is not visited.
  *
  * Agent messages travel as DataChannel messages: the 32-byte agent header
  * (dp_msg.h) with the payload, and with cfg.sign a 64-byte Ed25519
@@ -55,12 +57,19 @@ struct dp_conn {
     uint8_t state;          /* enum dp_conn_state */
     uint8_t attempts;       /* started so far */
     uint8_t up_mask;        /* bit i: endpoint i reported its channel open */
-    bool dirty;
+    uint8_t dirty;          /* bit i: endpoint i was touched this pass (on the dirty list when not 0) */
     uint64_t t_attempt;     /* ns, start of the current attempt */
-    uint64_t deadline;      /* ns, filed in the wheel under it; UINT64_MAX none */
-    uint32_t wheel_prev, wheel_next, wheel_slot;
+    uint64_t ep_deadline[2]; /* each endpoint's next deadline when it was last flushed */
     struct dp_conn_seen seen[2];
     struct dp_media *media; /* NULL without --media */
+};
+
+/* A connection's place in the timing wheel, apart from the connection so
+ * that linking and unlinking touch this small array, not the neighbours'
+ * 5 KB connection structs. */
+struct dp_conn_wheel {
+    uint64_t deadline;      /* ns, filed under it; UINT64_MAX none */
+    uint32_t prev, next, slot;
 };
 
 /* The connection state of one worker. */
@@ -80,6 +89,7 @@ struct dp_conns {
     uint32_t n_dirty;
     bool media_on;               /* the load has started: media runs on connections that are up */
     uint32_t wheel[DP_CONN_WHEEL_SLOTS]; /* list heads */
+    struct dp_conn_wheel *wl;    /* n: each connection's links and deadline */
     uint64_t wheel_tick;         /* next tick to process */
     uint64_t tsc0;               /* TSC of ns 0 */
     uint8_t *msg;                /* a received message (SCTP max) */

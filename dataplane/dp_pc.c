@@ -275,10 +275,13 @@ size_t dp_pc_poll_transmit(struct dp_pc *pc, uint8_t *buf, size_t cap, uint64_t 
     if (e && (n = (int)dtls_poll_transmit(e, buf, cap, now)) > 0)
         goto sent;
     if (pc->stage >= DP_PC_SCTP && pc->stage != DP_PC_FAILED && !pc->rec.closed) {
-        uint8_t pkt[SCTP_MTU];
-        size_t m = sctp_poll_transmit(pc->sctp, pkt, sizeof(pkt), now);
+        /* the SCTP packet straight where its ciphertext goes: sealed in place */
+        size_t pre = dtls_record_prefix(&pc->rec);
+        if (cap < pre + SCTP_MTU + 16)
+            return 0;
+        size_t m = sctp_poll_transmit(pc->sctp, buf + pre, SCTP_MTU, now);
         if (m > 0) {
-            n = dtls_record_seal(&pc->rec, DTLS_CT_APPLICATION_DATA, pkt, m, buf, cap);
+            n = dtls_record_seal(&pc->rec, DTLS_CT_APPLICATION_DATA, buf + pre, m, buf, cap);
             if (n > 0)
                 goto sent;
         }

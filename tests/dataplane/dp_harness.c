@@ -333,8 +333,8 @@ uint64_t dp_harness_next_deadline(const struct dp_harness *h)
     uint64_t t = UINT64_MAX;
     for (uint32_t i = 0; i < cs->n; i++) {
         const struct dp_conn *c = &cs->conn[i];
-        if ((c->state == DP_CONN_SETUP || c->state == DP_CONN_UP) && c->deadline < t)
-            t = c->deadline;
+        if ((c->state == DP_CONN_SETUP || c->state == DP_CONN_UP) && cs->wl[i].deadline < t)
+            t = cs->wl[i].deadline;
     }
     if (t == UINT64_MAX)
         return t;
