@@ -26,7 +26,12 @@
 
 volatile bool dp_stop;
 
-#define DP_RX_ROUNDS 4
+/* rx bursts per queue per pass, at most: a pass must take back what the
+ * last one sent (on the loopback ports every frame sent comes back), or
+ * the rings fill, every frame waits in them, the frames and SCTP buffers
+ * in flight outgrow the cache and throughput collapses (4 rounds did
+ * that at 360,000 messages/s of 1,200 bytes; 32 carry 700,000) */
+#define DP_RX_ROUNDS 32
 
 #define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
@@ -387,7 +392,7 @@ int dp_worker_loop(void *arg)
             publish_snapshot(wk, req, now);
 
         /* up to DP_RX_ROUNDS bursts per queue, so rx keeps up with what
-         * this pass and the previous ones sent */
+         * the previous passes sent */
         for (uint32_t q = 0; q < wk->n_rxq; q++) {
             for (int round = 0; round < DP_RX_ROUNDS; round++) {
                 uint16_t n = wk->ur ? dp_uring_rx(ctx, wk, pkts, burst)
