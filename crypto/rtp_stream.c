@@ -24,6 +24,7 @@ void rtp_stream_init(struct rtp_stream *s, const struct rtp_stream_config *cfg)
         c->payload_type = c->kind == RTP_AUDIO ? 111 : 96;
     s->seq = c->first_seq;
     s->ts = c->first_ts;
+    s->frame_no = c->first_frame;
     if (c->kind == RTP_AUDIO) {
         s->frame_ns = 20000000ull;
         s->ts_step = 960; /* 20 ms at 48 kHz */
@@ -53,8 +54,8 @@ int rtp_stream_poll(struct rtp_stream *s, uint64_t now, uint8_t *buf, uint16_t c
 {
     if (!s->started) {
         s->started = true;
-        s->start = now;
-        s->next_frame = now;
+        s->start = now + s->cfg.start_offset_ns;
+        s->next_frame = s->start;
     }
     if (s->left == 0) {
         if (now < s->next_frame)
@@ -74,9 +75,8 @@ int rtp_stream_poll(struct rtp_stream *s, uint64_t now, uint8_t *buf, uint16_t c
         s->frame_no++;
         s->frames++;
         /* from the start, so 1e9/fps rounding never accumulates */
-        s->next_frame = s->start + (s->cfg.kind == RTP_AUDIO
-                                        ? s->frame_no * s->frame_ns
-                                        : s->frame_no * 1000000000ull / s->cfg.fps);
+        uint64_t k = s->frames;
+        s->next_frame = s->start + (s->cfg.kind == RTP_AUDIO ? k * s->frame_ns : k * 1000000000ull / s->cfg.fps);
     }
     uint32_t chunk = s->left < s->cfg.mtu_payload ? s->left : s->cfg.mtu_payload;
     if ((uint32_t)cap < RTP_HDR_LEN + chunk)

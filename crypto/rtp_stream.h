@@ -35,6 +35,10 @@ struct rtp_stream_config {
     uint16_t gop;           /* keyframe every gop frames, default 60 */
     uint16_t key_factor;    /* keyframe size multiplier, default 4 */
     uint16_t mtu_payload;   /* default 1,100 */
+    uint64_t start_offset_ns; /* the first frame this long after the first poll: a random phase per
+                               * stream keeps thousands of streams from sending their frames at once */
+    uint16_t first_frame;   /* frames counted from here (keyframes when it reaches a multiple of gop):
+                               staggers the keyframes of many streams */
 };
 
 struct rtp_stream {

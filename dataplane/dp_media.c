@@ -87,13 +87,14 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
     for (int s = 0; s < 2; s++) {
         struct dp_media_end *m = &md->end[s];
         const struct dp_pc *p = &c->ep[s];
-        uint8_t local[SRTPS_MASTER_LEN], remote[SRTPS_MASTER_LEN];
-        srtps_split_keying(p->srtp_keying, p->dtls_client, local, remote);
-        enum srtps_profile prof = p->srtp_profile == 2 ? SRTPS_AES128_CM_SHA1_32 : SRTPS_AES128_CM_SHA1_80;
-        if (p->srtp_profile == 0 || srtps_init(&m->srtp, prof, local, remote) != 0 ||
+        uint8_t local[SRTPS_MASTER_MAX], remote[SRTPS_MASTER_MAX];
+        enum srtps_profile prof = (enum srtps_profile)p->srtp_profile; /* the DTLS-SRTP number */
+        if (p->srtp_profile == 0 || srtps_split_keying(prof, p->srtp_keying, p->dtls_client, local, remote) != 0 ||
+            srtps_init(&m->srtp, prof, local, remote) != 0 ||
             srtps_set_ssrc(&m->srtp, true, ssrc[s]) != 0 || srtps_set_ssrc(&m->srtp, false, ssrc[1 - s]) != 0) {
             /* no SRTP keys from the handshake: this connection carries no media */
             memset(local, 0, sizeof(local));
+            memset(remote, 0, sizeof(remote));
             md->on = false;
             return;
         }
@@ -104,7 +105,13 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
                                        .payload_type = video ? 96 : 111,
                                        .video_bps = cfg->media_bitrate, .fps = cfg->media_fps,
                                        .mtu_payload = cfg->media_payload,
-                                       .first_seq = (uint16_t)dp_mix(ssrc[s]), .first_ts = (uint32_t)dp_mix(ssrc[s] + 1)};
+                                       /* a random phase and keyframe position per stream */
+                                       .start_offset_ns = dp_mix(ssrc[s] + 2) % (video ? 1000000000ull / (cfg->media_fps ? cfg->media_fps : 30) : 20000000ull),
+                                       .first_frame = (uint16_t)(dp_mix(ssrc[s] + 3) % 60),
+                                       /* below 0x8000, as libwebrtc draws it: the sequence
+                                        * number does not wrap before a receiver that
+                                        * missed the first packets can tell the ROC */
+                                       .first_seq = (uint16_t)(dp_mix(ssrc[s]) & 0x7fff), .first_ts = (uint32_t)dp_mix(ssrc[s] + 1)};
         rtp_stream_init(&m->tx, &rc);
         char cname[24];
         snprintf(cname, sizeof(cname), "agent-%u", s ? ctx->edges[c->edge].b : ctx->edges[c->edge].a);
@@ -200,7 +207,7 @@ size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, st
     size_t room = cap > MEDIA_BUF ? MEDIA_BUF : cap;
     if (now >= m->next_rtcp) {
         m->next_rtcp = now + rtcp_interval(m);
-        int n = rtcp_build_report(&m->rtcp, now, buf, room - SRTPS_RTCP_TRAILER);
+        int n = rtcp_build_report(&m->rtcp, now, buf, room - SRTPS_RTCP_MAX_TRAILER);
         size_t len = n > 0 ? (size_t)n : 0;
         if (len && srtps_protect_rtcp(&m->srtp, buf, &len, room) == 0) {
             ADD(wk->m->live.srtp_protected, 1);

@@ -8,8 +8,9 @@
 #include <string.h>
 
 #define SLOT_RETRY_NS 1000000ull   /* a connection waiting for a handshake slot asks again after 1 ms */
-/* SRTP profiles our media sessions carry (AES-CM; the AEAD ones await GCM SRTP) */
-#define DP_PC_SRTP (DTLS_SRTP_AES128_CM_SHA1_80 | DTLS_SRTP_AES128_CM_SHA1_32)
+/* SRTP profiles our media sessions carry: all four (srtp_session.h), offered
+ * in libwebrtc's order, AEAD_AES_256_GCM first */
+#define DP_PC_SRTP DTLS_SRTP_ALL
 #define SCTP_MTU (DTLS_MTU - DTLS_RECORD_OVERHEAD_GCM)
 
 static const char *const stage_names[] = {"ice", "dtls_wait", "dtls", "sctp", "datachannel", "up", "failed"};

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: our SRTP/SRTCP unprotect paths on arbitrary bytes.
- * The first byte chooses the profile and RTP or RTCP; the rest is handed
- * to unprotect as it is (nothing may open it: the keys are not the
- * fuzzer's), then the same bytes, as a plaintext, are protected by a peer
- * and must open again byte-exact. Every call is counted exactly once, and
- * a refusal leaves the packet alone. */
+/* libFuzzer target: our SRTP/SRTCP unprotect paths on arbitrary bytes, for
+ * all four profiles. The first byte chooses RTP or RTCP (bit 0), the
+ * profile (bits 1-2) and a byte to change (the rest); the other bytes are
+ * handed to unprotect as they are (nothing may open them: the keys are not
+ * the fuzzer's), then the same bytes, as a plaintext, are protected by a
+ * peer, must be refused with one byte changed, and must open again
+ * byte-exact, once. Every call is counted exactly once, and a refusal
+ * leaves the packet alone but for an AEAD authentication failure, which
+ * zeroes the encrypted part. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,21 +18,56 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static const enum srtps_profile profiles[4] = {SRTPS_AES128_CM_SHA1_80, SRTPS_AES128_CM_SHA1_32,
+                                               SRTPS_AEAD_AES_128_GCM, SRTPS_AEAD_AES_256_GCM};
+
 static uint64_t refusals(const struct srtps_counters *c)
 {
     return c->auth_failures + c->replays + c->malformed + c->foreign_ssrc;
 }
 
+/* The fuzzer's own reading of an RTP header length (0: does not fit). */
+static size_t hdr_len(const uint8_t *p, size_t len)
+{
+    if (len < 12 || p[0] >> 6 != 2)
+        return 0;
+    size_t h = 12 + 4 * (size_t)(p[0] & 15);
+    if (p[0] & 0x10) {
+        if (h + 4 > len)
+            return 0;
+        h += 4 + 4 * (size_t)(p[h + 2] << 8 | p[h + 3]);
+    }
+    return h <= len ? h : 0;
+}
+
+/* What a refused unprotect of in[0..n) must leave: in itself, or for an
+ * AEAD authentication failure in with its encrypted part zeroed. */
+static void refused_image(bool aead, bool rtcp, int rc, const uint8_t *in, size_t n, uint8_t *out)
+{
+    memcpy(out, in, n);
+    if (!aead || rc != -EACCES)
+        return;
+    if (rtcp) {
+        if (n >= 28 && (in[n - 4] & 0x80))
+            memset(out + 8, 0, n - 28);
+        return;
+    }
+    size_t h = hdr_len(in, n - 16);
+    memset(out + h, 0, n - 16 - h);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint8_t buf[65536 + 64], copy[65536 + 64];
+    static uint8_t buf[65536 + 64], copy[65536 + 64], want[65536 + 64], bad[65536 + 64];
     if (size < 1 || size > 65536)
         return 0;
     bool rtcp = data[0] & 1;
-    enum srtps_profile prof = data[0] & 2 ? SRTPS_AES128_CM_SHA1_32 : SRTPS_AES128_CM_SHA1_80;
+    enum srtps_profile prof = profiles[data[0] >> 1 & 3];
+    bool aead = prof == SRTPS_AEAD_AES_128_GCM || prof == SRTPS_AEAD_AES_256_GCM;
+    unsigned change = data[0] >> 3;
     data++, size--;
-    uint8_t a[SRTPS_MASTER_LEN], b[SRTPS_MASTER_LEN];
-    for (int i = 0; i < SRTPS_MASTER_LEN; i++)
+    uint8_t a[SRTPS_MASTER_MAX], b[SRTPS_MASTER_MAX];
+    for (int i = 0; i < SRTPS_MASTER_MAX; i++)
         a[i] = (uint8_t)(i + 1), b[i] = (uint8_t)(0x80 + i);
     struct srtps_session tx, rx;
     if (srtps_init(&tx, prof, a, b) || srtps_init(&rx, prof, b, a))
@@ -39,9 +77,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     size_t n = size;
     int rc = rtcp ? srtps_unprotect_rtcp(&rx, buf, &n) : srtps_unprotect_rtp(&rx, buf, &n);
-    if (rc == 0 || refusals(&rx.c) != 1 || n != size || memcmp(buf, data, size) != 0)
+    if (rc == 0 || refusals(&rx.c) != 1 || n != size)
         abort();
-    /* the same bytes protected by the peer open again */
+    refused_image(aead, rtcp, rc, data, size, want);
+    if (memcmp(buf, want, size) != 0)
+        abort();
+    /* the same bytes protected by the peer */
     memcpy(buf, data, size);
     n = size;
     rc = rtcp ? srtps_protect_rtcp(&tx, buf, &n, sizeof(buf))
@@ -49,14 +90,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != 0)
         return 0; /* not an RTP/RTCP packet of version 2 */
     memcpy(copy, buf, n);
-    size_t m = n;
+    /* with one byte changed: refused, counted, the window unmoved */
+    size_t m = n, at = (change * 131u + size) % n;
+    memcpy(bad, copy, n);
+    bad[at] ^= (uint8_t)(1u << (change & 7));
+    memcpy(buf, bad, n);
+    rc = rtcp ? srtps_unprotect_rtcp(&rx, buf, &m) : srtps_unprotect_rtp(&rx, buf, &m);
+    if (rc == 0 || refusals(&rx.c) != 2 || m != n)
+        abort();
+    refused_image(aead, rtcp, rc, bad, n, want);
+    if (memcmp(buf, want, n) != 0)
+        abort();
+    /* the genuine packet opens */
+    memcpy(buf, copy, n);
+    m = n;
     rc = rtcp ? srtps_unprotect_rtcp(&rx, buf, &m) : srtps_unprotect_rtp(&rx, buf, &m);
     if (rc != 0 || m != size || memcmp(buf, data, size) != 0)
         abort();
     /* and once only */
     m = n;
     rc = rtcp ? srtps_unprotect_rtcp(&rx, copy, &m) : srtps_unprotect_rtp(&rx, copy, &m);
-    if (rc != -EALREADY || refusals(&rx.c) != 2 || rx.c.replays != 1)
+    if (rc != -EALREADY || refusals(&rx.c) != 3 || rx.c.replays != 1)
         abort();
     return 0;
 }

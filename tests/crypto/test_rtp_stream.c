@@ -102,3 +102,27 @@ Test(rtp_stream, streams_go_through_srtp)
     cr_assert_eq(srtp.c.protected_rtp, (uint64_t)v.packets);
     media_srtp_free(&srtp);
 }
+
+/* A phase and a keyframe position of its own: nothing before the offset,
+ * then frames on the stream's own grid, the keyframe where first_frame
+ * puts it. */
+Test(rtp_stream, a_start_offset_and_a_first_frame_stagger_streams)
+{
+    struct rtp_stream s;
+    struct rtp_stream_config c = {.kind = RTP_VIDEO, .ssrc = 7, .fps = 50, .gop = 10, .start_offset_ns = 7000000,
+                                  .first_frame = 8};
+    rtp_stream_init(&s, &c);
+    uint8_t b[1500];
+    cr_assert_eq(rtp_stream_poll(&s, 1000000000ull, b, sizeof(b)), 0, "nothing before the offset");
+    cr_assert_eq(rtp_stream_next_timeout(&s), 1007000000ull);
+    cr_assert_gt(rtp_stream_poll(&s, 1007000000ull, b, sizeof(b)), 0, "the first frame at the offset");
+    while (rtp_stream_poll(&s, 1007000000ull, b, sizeof(b)) > 0)
+        ;
+    cr_assert_eq(rtp_stream_next_timeout(&s), 1027000000ull, "then every 20 ms from there");
+    cr_assert_eq(s.keyframes, 0, "frame 8 of a gop of 10 is no keyframe");
+    uint64_t t = 1027000000ull;
+    for (int f = 0; f < 2; f++, t += 20000000ull)
+        while (rtp_stream_poll(&s, t, b, sizeof(b)) > 0)
+            ;
+    cr_assert_eq(s.keyframes, 1, "frame 10, the stream's third, is");
+}

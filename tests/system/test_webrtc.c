@@ -165,7 +165,12 @@ Test(webrtc, wireshark_dissects_every_layer_of_the_swarm_capture, .timeout = 180
              pcap, keylog, lua);
     long frames = tshark_count(base, "frame");
     cr_assert_gt(frames, 1000, "frames in the capture: %ld", frames);
-    cr_assert_eq(tshark_count(base, "_ws.malformed"), 0, "malformed packets");
+    /* SRTCP under an AEAD profile: Wireshark 4.0 does not know its 16-byte
+     * tag, so it parses the ciphertext after the first header as RTCP and
+     * flags it malformed; everything else must dissect cleanly */
+    cr_assert_eq(tshark_count(base, "_ws.malformed && !srtcp"), 0, "malformed packets");
+    cr_assert_eq(tshark_count(base, "dtls.handshake.type == 2 && dtls.use_srtp.protection_profile == 0x0008"), 8,
+                 "every ServerHello chose SRTP_AEAD_AES_256_GCM (libwebrtc's first)");
     cr_assert_geq(tshark_count(base, "stun.type == 0x0001 && stun.att.type == 0x0025"), 8,
                   "ICE checks with USE-CANDIDATE");
     cr_assert_geq(tshark_count(base, "stun.type == 0x0101"), 8, "Binding success responses");
