@@ -17,8 +17,8 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
-#include "dp_pick.h"
-#include "dp_rng.h"
+#include "traffic.h"
+#include "rng.h"
 #include "sig.h"
 #include "us.h"
 #include "us_dtls.h"
@@ -87,9 +87,9 @@ bool us_foreign_flush(struct us_worker *wk)
 static void credentials(uint64_t seed, uint32_t edge, int side, uint32_t attempt, char *ufrag,
                         char *pwd)
 {
-    uint64_t h = dp_mix(seed ^ dp_mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
+    uint64_t h = rng_mix(seed ^ rng_mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
     snprintf(ufrag, 9, "%08x", (uint32_t)h);
-    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)dp_mix(h), (uint32_t)(h >> 32));
+    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)rng_mix(h), (uint32_t)(h >> 32));
 }
 
 static void ep_send(struct us_ep *ep, const uint8_t *d, size_t n)
@@ -479,7 +479,7 @@ static void start_attempt(struct us_worker *wk, struct us_conn *c)
         struct ice_config ic = {
             s == 0 ? ICE_CONTROLLING : ICE_CONTROLLED,
             false,
-            dp_mix(cfg->seed +
+            rng_mix(cfg->seed +
                    ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)) |
                 1,
             2130706431u,
@@ -743,12 +743,12 @@ void us_on_message(struct us_worker *wk, uint32_t receiver, uint32_t e, uint8_t 
 }
 
 /* The worker's next source and destination: the same draw as swarmgen-dp's
- * (dataplane/dp_pick.h). */
+ * (webrtc/traffic.h). */
 static bool pick_message(struct us_worker *wk, uint32_t n_active, uint32_t *li, uint32_t *src,
                          uint32_t *dst, uint32_t *slot)
 {
     const struct us_ctx *ctx = wk->ctx;
-    return dp_pick(ctx->cfg, ctx->adj_off, ctx->adj, ctx->dests, ctx->routes, wk->local, n_active, &wk->cursor,
+    return traffic_pick(ctx->cfg, ctx->adj_off, ctx->adj, ctx->dests, ctx->routes, wk->local, n_active, &wk->cursor,
                    &wk->rng, li, src, dst, slot);
 }
 

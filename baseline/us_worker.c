@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
-#include "dp_pick.h"
+#include "traffic.h"
 #include "us.h"
 
 #define NS_BASE       1000000000ull /* engines never see a `now` of 0 */
@@ -48,7 +48,7 @@ static bool generate(struct us_worker *wk)
                   (double)ctx->n_workers;
     uint64_t active = __atomic_load_n(&ctx->cmd->active_agents, __ATOMIC_RELAXED);
     uint32_t n_active;
-    uint32_t n = dp_pace(&wk->tokens, &wk->last_pace_tsc, wk->tsc, rate, ctx->tsc_hz, MAX_GEN, wk->local, wk->n_local,
+    uint32_t n = traffic_pace(&wk->tokens, &wk->last_pace_tsc, wk->tsc, rate, ctx->tsc_hz, MAX_GEN, wk->local, wk->n_local,
                          active, &n_active);
     if (n == 0)
         return false;

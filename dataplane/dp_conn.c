@@ -16,7 +16,7 @@
 #include "dp_internal.h"
 #include "dp_media.h"
 #include "dp_msg.h"
-#include "dp_rng.h"
+#include "rng.h"
 #include "sig.h"
 
 #define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
@@ -103,20 +103,20 @@ static void touch(struct dp_conns *cs, struct dp_conn *c, uint8_t sides)
 
 /* ---- set-up ------------------------------------------------------------ */
 
-static enum ri_stage stage_of(const struct dp_pc *p)
+static enum ri_stage stage_of(const struct pc *p)
 {
-    switch (p->fail ? p->fail : DP_PC_FAIL_NONE) {
-    case DP_PC_FAIL_ICE: return RI_STAGE_ICE;
-    case DP_PC_FAIL_DTLS: return RI_STAGE_DTLS;
-    case DP_PC_FAIL_SCTP: return RI_STAGE_SCTP;
-    case DP_PC_FAIL_DC: return RI_STAGE_DC;
+    switch (p->fail ? p->fail : PC_FAIL_NONE) {
+    case PC_FAIL_ICE: return RI_STAGE_ICE;
+    case PC_FAIL_DTLS: return RI_STAGE_DTLS;
+    case PC_FAIL_SCTP: return RI_STAGE_SCTP;
+    case PC_FAIL_DC: return RI_STAGE_DC;
     default: break;
     }
     switch (p->stage) {
-    case DP_PC_ICE: return RI_STAGE_ICE;
-    case DP_PC_DTLS_WAIT:
-    case DP_PC_DTLS: return RI_STAGE_DTLS;
-    case DP_PC_SCTP: return RI_STAGE_SCTP;
+    case PC_ICE: return RI_STAGE_ICE;
+    case PC_DTLS_WAIT:
+    case PC_DTLS: return RI_STAGE_DTLS;
+    case PC_SCTP: return RI_STAGE_SCTP;
     default: return RI_STAGE_DC;
     }
 }
@@ -124,8 +124,8 @@ static enum ri_stage stage_of(const struct dp_pc *p)
 static void release(struct dp_conns *cs, struct dp_conn *c)
 {
     wheel_unlink(cs, conn_idx(cs, c));
-    dp_pc_free(&c->ep[0]);
-    dp_pc_free(&c->ep[1]);
+    pc_free(&c->ep[0]);
+    pc_free(&c->ep[1]);
     if (c->media)
         dp_media_stop(c->media);
 }
@@ -148,9 +148,9 @@ static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struc
 
 static void credentials(uint64_t seed, uint32_t edge, int side, uint32_t attempt, char *ufrag, char *pwd)
 {
-    uint64_t h = dp_mix(seed ^ dp_mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
+    uint64_t h = rng_mix(seed ^ rng_mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
     snprintf(ufrag, 9, "%08x", (uint32_t)h);
-    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)dp_mix(h), (uint32_t)(h >> 32));
+    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)rng_mix(h), (uint32_t)(h >> 32));
 }
 
 static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
@@ -171,7 +171,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
     for (int s = 0; s < 2; s++) {
         uint32_t peer = s ? ed->a : ed->b;
         uint32_t pip = ctx->agents[peer].ip;
-        struct dp_pc_config pc = {
+        struct pc_config pc = {
             .controlling = s == 0,
             .local_ufrag = uf[s], .local_pwd = pw[s], .remote_ufrag = uf[1 - s], .remote_pwd = pw[1 - s],
             .peer = {4, s ? ed->port_a : ed->port_b,
@@ -180,9 +180,9 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .sctp_mem = cs->sctp_mem + cs->assoc_size * (2 * (size_t)idx + (size_t)s), .sctp_pool = cs->pool,
             .n_streams = N_STREAMS, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
             .dc_reliability = cfg->dc_reliability,
-            .seed = dp_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
+            .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
             .keylog = s == 0 ? keylog : NULL};
-        if (dp_pc_init(&c->ep[s], &pc, now) != 0) {
+        if (pc_init(&c->ep[s], &pc, now) != 0) {
             /* only a broken configuration gets here: count it, never retry */
             c->attempts = (uint8_t)cfg->setup_attempts;
             c->state = DP_CONN_SETUP;
@@ -204,12 +204,12 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
 static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
-    const struct dp_pc *p = &c->ep[0];
+    const struct pc *p = &c->ep[0];
     struct met_hist *h = wk->m->setup;
-    met_hist_record(&h[RI_STAGE_ICE], p->t_stage[DP_PC_DTLS_WAIT] - p->t_stage[DP_PC_ICE]);
-    met_hist_record(&h[RI_STAGE_DTLS], p->t_stage[DP_PC_SCTP] - p->t_stage[DP_PC_DTLS_WAIT]);
-    met_hist_record(&h[RI_STAGE_SCTP], p->t_stage[DP_PC_DC] - p->t_stage[DP_PC_SCTP]);
-    met_hist_record(&h[RI_STAGE_DC], now - p->t_stage[DP_PC_DC]);
+    met_hist_record(&h[RI_STAGE_ICE], p->t_stage[PC_DTLS_WAIT] - p->t_stage[PC_ICE]);
+    met_hist_record(&h[RI_STAGE_DTLS], p->t_stage[PC_SCTP] - p->t_stage[PC_DTLS_WAIT]);
+    met_hist_record(&h[RI_STAGE_SCTP], p->t_stage[PC_DC] - p->t_stage[PC_SCTP]);
+    met_hist_record(&h[RI_STAGE_DC], now - p->t_stage[PC_DC]);
     met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
     c->state = DP_CONN_UP;
     cs->in_setup--;
@@ -315,7 +315,7 @@ static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t fr
         return;
     }
     int side = ctx->edges[e].a == from ? 0 : 1;
-    int rc = dp_pc_send(&c->ep[side], msg, len, now);
+    int rc = pc_send(&c->ep[side], msg, len, now);
     if (rc == 0) {
         ADD(wk->m->live.dc_msgs_tx, 1);
         touch(cs, c, (uint8_t)(1u << side));
@@ -409,20 +409,20 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
     struct dp_conns *cs = wk->conns;
     const struct ri_edge *ed = &ctx->edges[c->edge];
     uint32_t len;
-    enum dp_pc_event ev;
+    enum pc_event ev;
     while ((c->state == DP_CONN_SETUP || c->state == DP_CONN_UP) &&
-           (ev = dp_pc_poll_event(&c->ep[s], cs->msg, MSG_MAX, &len)) != DP_PC_EV_NONE) {
+           (ev = pc_poll_event(&c->ep[s], cs->msg, MSG_MAX, &len)) != PC_EV_NONE) {
         switch (ev) {
-        case DP_PC_EV_UP:
+        case PC_EV_UP:
             c->up_mask |= (uint8_t)(1u << s);
             if (c->up_mask == 3 && c->state == DP_CONN_SETUP)
                 established(ctx, wk, c, now);
             break;
-        case DP_PC_EV_MESSAGE:
+        case PC_EV_MESSAGE:
             on_message(ctx, wk, s ? ed->b : ed->a, c->edge, cs->msg, len, tsc, now);
             break;
-        case DP_PC_EV_FAILED:
-        case DP_PC_EV_CLOSED:
+        case PC_EV_FAILED:
+        case PC_EV_CLOSED:
             if (c->state == DP_CONN_SETUP) {
                 attempt_failed(ctx, wk, c, stage_of(&c->ep[s]));
             } else {
@@ -483,7 +483,7 @@ static bool ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
         }
         uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_FRAME_HDR_LEN);
         size_t cap = rte_pktmbuf_tailroom(m) - DP_FRAME_HDR_LEN;
-        size_t n = dp_pc_poll_transmit(&c->ep[s], d, cap, now);
+        size_t n = pc_poll_transmit(&c->ep[s], d, cap, now);
         if (n == 0 && c->media)
             n = dp_media_poll_transmit(ctx, wk, c, s, d, cap, now);
         if (n == 0) {
@@ -526,7 +526,7 @@ static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
             if (!ep_transmit(ctx, wk, c, s, tsc, now))
                 left |= (uint8_t)(1u << s); /* stays dirty: tried again next pass */
             fold_counters(wk, c, s);
-            c->ep_deadline[s] = dp_pc_next_timeout(&c->ep[s], NULL);
+            c->ep_deadline[s] = pc_next_timeout(&c->ep[s], NULL);
         }
         cs->wl[idx].deadline = conn_deadline(c);
         wheel_file(cs, idx);
@@ -550,7 +550,7 @@ static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct 
         return;
     }
     for (int s = 0; s < 2 && (c->state == DP_CONN_SETUP || c->state == DP_CONN_UP); s++) {
-        dp_pc_handle_timeout(&c->ep[s], now);
+        pc_handle_timeout(&c->ep[s], now);
         ep_events(ctx, wk, c, s, tsc, now);
     }
     touch(wk->conns, c, BOTH_SIDES);
@@ -622,7 +622,7 @@ struct ep_bad {
 
 static void ep_bad_read(const struct dp_conn *c, int s, struct ep_bad *b)
 {
-    const struct dp_pc *p = &c->ep[s];
+    const struct pc *p = &c->ep[s];
     b->not_webrtc = p->c.unknown_in;
     b->stun = (uint64_t)p->ice.c.malformed + p->ice.c.integrity_failures + p->ice.c.ignored;
     b->record = p->c.records_dropped;
@@ -652,7 +652,7 @@ void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val
     if (c->media && len && dgram[0] >= 128 && dgram[0] <= 191 && c->state == DP_CONN_UP)
         dp_media_input(ctx, wk, c, s, dgram, len, now);
     else
-        dp_pc_handle_input(&c->ep[s], dgram, len, now);
+        pc_handle_input(&c->ep[s], dgram, len, now);
     ep_bad_read(c, s, &after);
     if (after.not_webrtc != before.not_webrtc)
         ADD(wk->m->live.drops[RI_DROP_NOT_WEBRTC], after.not_webrtc - before.not_webrtc);

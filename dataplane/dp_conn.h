@@ -2,7 +2,7 @@
 /*
  * dp_conn: the peer connections of one worker (traffic dc). Every mesh edge
  * the worker owns is one WebRTC peer connection on one UDP 5-tuple with both
- * endpoints simulated here (struct dp_pc each: ICE → DTLS → SCTP →
+ * endpoints simulated here (struct pc each: ICE → DTLS → SCTP →
  * DataChannel): endpoint 0 is agent `a` of the edge (ICE controlling, DTLS
  * client, opens the channel), endpoint 1 is agent `b`.
  *
@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #include "dp.h"
-#include "dp_pc.h"
+#include "pc.h"
 
 #define DP_CONN_WHEEL_SLOTS 4096u
 #define DP_CONN_TICK_NS 1000000ull
@@ -52,7 +52,7 @@ struct dp_conn_seen {
 struct dp_media;
 
 struct dp_conn {
-    struct dp_pc ep[2];
+    struct pc ep[2];
     uint32_t edge;
     uint8_t state;          /* enum dp_conn_state */
     uint8_t attempts;       /* started so far */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* External WebRTC peers on worker 0: the kernel-visible port, proxy ARP for
- * the agent addresses, one dp_pc per session slot, echo or routing of what
+ * the agent addresses, one struct pc per session slot, echo or routing of what
  * the peer sends. */
 #include "dp_external.h"
 #include "dp_external_internal.h"
@@ -18,8 +18,8 @@
 
 #include "dp_conn.h"
 #include "dp_msg.h"
-#include "dp_pc.h"
-#include "dp_rng.h"
+#include "pc.h"
+#include "rng.h"
 
 #define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 #define SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
@@ -65,7 +65,7 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
         }
         uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_FRAME_HDR_LEN);
         size_t cap = rte_pktmbuf_tailroom(m) - DP_FRAME_HDR_LEN;
-        size_t n = dp_pc_poll_transmit(&s->pc, d, cap, now);
+        size_t n = pc_poll_transmit(&s->pc, d, cap, now);
         if (n == 0) {
             rte_pktmbuf_free(m);
             return;
@@ -85,27 +85,27 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
 
 /* ---- sessions --------------------------------------------------------- */
 
-static enum ri_stage stage_of(const struct dp_pc *p)
+static enum ri_stage stage_of(const struct pc *p)
 {
     switch (p->fail) {
-    case DP_PC_FAIL_ICE:
+    case PC_FAIL_ICE:
         return RI_STAGE_ICE;
-    case DP_PC_FAIL_DTLS:
+    case PC_FAIL_DTLS:
         return RI_STAGE_DTLS;
-    case DP_PC_FAIL_SCTP:
+    case PC_FAIL_SCTP:
         return RI_STAGE_SCTP;
-    case DP_PC_FAIL_DC:
+    case PC_FAIL_DC:
         return RI_STAGE_DC;
     default:
         break;
     }
     switch (p->stage) {
-    case DP_PC_ICE:
+    case PC_ICE:
         return RI_STAGE_ICE;
-    case DP_PC_DTLS_WAIT:
-    case DP_PC_DTLS:
+    case PC_DTLS_WAIT:
+    case PC_DTLS:
         return RI_STAGE_DTLS;
-    case DP_PC_SCTP:
+    case PC_SCTP:
         return RI_STAGE_SCTP;
     default:
         return RI_STAGE_DC;
@@ -136,15 +136,15 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
     }
     uint8_t dtls_failure = 0;
     if (s->have_pc) {
-        if (!s->closed_by_peer && s->pc.sctp && s->pc.stage >= DP_PC_SCTP &&
-            s->pc.stage != DP_PC_FAILED && !s->pc.closed) {
+        if (!s->closed_by_peer && s->pc.sctp && s->pc.stage >= PC_SCTP &&
+            s->pc.stage != PC_FAILED && !s->pc.closed) {
             sctp_abort(s->pc.sctp, now);
             sess_transmit(ctx, e, wk, i, now);
         } else if (s->pc.alert_len) {
             sess_transmit(ctx, e, wk, i, now); /* the alert of a failed handshake */
         }
         dtls_failure = s->pc.dtls_failure;
-        dp_pc_free(&s->pc);
+        pc_free(&s->pc);
     }
     s->running = s->have_pc = false;
     SET(sl->fail_stage, how == RI_EXT_FAILED ? stage : 0);
@@ -229,7 +229,7 @@ static void sess_acks(struct dp_external *e, struct ext_session *s, uint64_t now
 static bool sess_echo(struct dp_external *e, struct dp_worker *wk, struct ext_session *s,
                       struct ri_ext_slot *sl, uint64_t now)
 {
-    int rc = dp_pc_send(&s->pc, s->msg, s->pending_len, now);
+    int rc = pc_send(&s->pc, s->msg, s->pending_len, now);
     if (rc == -EAGAIN)
         return false;
     if (rc == 0) {
@@ -274,9 +274,9 @@ static void sess_route(const struct dp_ctx *ctx, struct dp_external *e, struct d
         uint32_t off = ctx->adj_off[s->agent], deg = ctx->adj_off[s->agent + 1] - off;
         if (cfg->pattern == RI_PATTERN_ROUTED && cfg->n_dests > 1) {
             for (int t = 0; t < 4 && dst == s->agent; t++)
-                dst = ctx->dests[dp_rng_below(&wk->rng, cfg->n_dests)];
+                dst = ctx->dests[rng_below(&wk->rng, cfg->n_dests)];
         } else if (deg) {
-            dst = ctx->adj[off + dp_rng_below(&wk->rng, deg)];
+            dst = ctx->adj[off + rng_below(&wk->rng, deg)];
         }
         h->dst = rte_cpu_to_be_32(dst);
     }
@@ -310,21 +310,21 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
     }
     if (!s->have_pc)
         return;
-    if (dp_pc_next_timeout(&s->pc, NULL) <= now)
-        dp_pc_handle_timeout(&s->pc, now);
+    if (pc_next_timeout(&s->pc, NULL) <= now)
+        pc_handle_timeout(&s->pc, now);
     for (;;) {
         if (s->pending_len && !sess_echo(e, wk, s, sl, now))
             break; /* SCTP is full: read nothing more, the peer waits on our window */
         uint32_t len;
-        enum dp_pc_event ev = dp_pc_poll_event(&s->pc, s->msg, EXT_MSG_MAX, &len);
-        if (ev == DP_PC_EV_NONE)
+        enum pc_event ev = pc_poll_event(&s->pc, s->msg, EXT_MSG_MAX, &len);
+        if (ev == PC_EV_NONE)
             break;
-        if (ev == DP_PC_EV_UP) {
+        if (ev == PC_EV_UP) {
             s->up = true;
             SET(sl->setup_ns, now - s->t_first);
             ADD(e->x->sessions_up, 1);
             ri_store(&sl->dp_state, (uint32_t)RI_EXT_UP);
-        } else if (ev == DP_PC_EV_MESSAGE) {
+        } else if (ev == PC_EV_MESSAGE) {
             ADD(sl->s.msgs_in, 1);
             ADD(sl->s.bytes_in, len);
             ADD(e->x->total.msgs_in, 1);
@@ -335,10 +335,10 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
                 s->pending_len = len;
                 s->pending_t = now;
             }
-        } else if (ev == DP_PC_EV_FAILED) {
+        } else if (ev == PC_EV_FAILED) {
             sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);
             return;
-        } else if (ev == DP_PC_EV_CLOSED) {
+        } else if (ev == PC_EV_CLOSED) {
             s->closed_by_peer = true;
             sess_end(ctx, e, wk, i, s->up ? RI_EXT_CLOSED : RI_EXT_FAILED, now);
             return;
@@ -364,9 +364,9 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
     struct stun_addr from = {4, rte_be_to_cpu_16(f->udp.src_port), {0}};
     memcpy(from.ip, &f->ip.src_addr, 4);
     if (!s->have_pc) {
-        struct dp_pc_config c = {.controlling = false,
+        struct pc_config c = {.controlling = false,
                                  .dtls_role =
-                                     s->dtls_client ? DP_PC_DTLS_CLIENT : DP_PC_DTLS_SERVER,
+                                     s->dtls_client ? PC_DTLS_CLIENT : PC_DTLS_SERVER,
                                  .wait_for_channel = true,
                                  .local_ufrag = s->lufrag,
                                  .local_pwd = s->lpwd,
@@ -380,8 +380,8 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
                                  .sctp_mem = s->sctp_mem,
                                  .sctp_pool = e->pool,
                                  .n_streams = EXT_STREAMS,
-                                 .seed = dp_mix(ctx->cfg->seed ^ ((uint64_t)i << 32 | s->seq))};
-        if (dp_pc_init(&s->pc, &c, now) != 0) {
+                                 .seed = rng_mix(ctx->cfg->seed ^ ((uint64_t)i << 32 | s->seq))};
+        if (pc_init(&s->pc, &c, now) != 0) {
             sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);
             return;
         }
@@ -393,7 +393,7 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
     /* an ICE check is answered where it came from: its XOR-MAPPED-ADDRESS */
     if (len && d[0] < 4)
         s->pc.ice.peer = from;
-    dp_pc_handle_input(&s->pc, d, len, now);
+    pc_handle_input(&s->pc, d, len, now);
     sess_service(ctx, e, wk, i, tsc, now);
 }
 
@@ -538,7 +538,7 @@ bool dp_external_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
         if (!s->running)
             continue;
         /* sessions with a deadline due, an echo waiting or acks to count */
-        if (!s->have_pc || s->pending_len || s->m_n || dp_pc_next_timeout(&s->pc, NULL) <= now ||
+        if (!s->have_pc || s->pending_len || s->m_n || pc_next_timeout(&s->pc, NULL) <= now ||
             e->passes % DP_EXT_POLL_PASSES == 0) {
             sess_service(ctx, e, wk, i, tsc, now);
             did = true;
@@ -673,7 +673,7 @@ void dp_external_free(struct dp_ctx *ctx)
         for (uint32_t i = 0; i < e->n_slots; i++) {
             struct ext_session *s = &e->sess[i];
             if (s->running && s->have_pc)
-                dp_pc_free(&s->pc);
+                pc_free(&s->pc);
             free(s->sctp_mem);
             free(s->msg);
         }

@@ -19,7 +19,7 @@
  * Sessions: control fills a slot of the image's EXTERNAL section and
  * publishes a new request number (include/run_image.h has the protocol);
  * worker 0 looks at every slot each DP_EXT_POLL_PASSES passes (one acquire
- * load per slot) and starts a struct dp_pc of its own for it: ICE
+ * load per slot) and starts a struct pc of its own for it: ICE
  * controlled (our answer says a=ice-lite), the DTLS role of the answer,
  * SCTP port 5000, the DataChannel opened by the peer (any label). Each
  * message the peer sends is echoed on the same channel (RI_EXT_ECHO) or

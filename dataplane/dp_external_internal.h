@@ -13,7 +13,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_external.h"
-#include "dp_pc.h"
+#include "pc.h"
 #include "run_image.h"
 
 #define EXT_NS_BASE 1000000000ull  /* engines never see a `now` of 0 */
@@ -42,7 +42,7 @@ struct ext_session {
     char lufrag[36], lpwd[68], rufrag[36], rpwd[68];
     uint8_t rfp[32];
     uint64_t t_req, t_first; /* ns */
-    struct dp_pc pc;
+    struct pc pc;
     void *sctp_mem;
     uint8_t *msg; /* a message read and not yet echoed (pending_len bytes) */
     uint32_t pending_len;

@@ -6,8 +6,8 @@
 #define SWARMGEN_DP_INTERNAL_H
 
 #include "dp.h"
-#include "dp_pick.h"
-#include "dp_rng.h"
+#include "traffic.h"
+#include "rng.h"
 
 /* Points the ctx section pointers at the mapped image in ctx->img. */
 void dp_bind_image(struct dp_ctx *ctx);
@@ -25,12 +25,12 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
  * the edge's owner: this worker's tx burst, or the hand-off ring. */
 void dp_to_owner(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e);
 
-/* A generated message of this worker: dp_pick (dp_pick.h) on the
+/* A generated message of this worker: traffic_pick (webrtc/traffic.h) on the
  * context's tables and the worker's cursor and generator. */
 static inline bool dp_pick_message(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t n_active, uint32_t *li,
                                    uint32_t *src, uint32_t *dst, uint32_t *slot)
 {
-    return dp_pick(ctx->cfg, ctx->adj_off, ctx->adj, ctx->dests, ctx->routes, wk->local, n_active, &wk->cursor,
+    return traffic_pick(ctx->cfg, ctx->adj_off, ctx->adj, ctx->dests, ctx->routes, wk->local, n_active, &wk->cursor,
                    &wk->rng, li, src, dst, slot);
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "dp_conn.h"
-#include "dp_rng.h"
+#include "rng.h"
 #include "rtcp.h"
 #include "rtp_stream.h"
 #include "srtp_session.h"
@@ -39,7 +39,7 @@ struct dp_media {
 
 static uint64_t rtcp_interval(struct dp_media_end *m)
 {
-    m->rng = dp_mix(m->rng + 0x9e3779b97f4a7c15ull);
+    m->rng = rng_mix(m->rng + 0x9e3779b97f4a7c15ull);
     return RTCP_INTERVAL_NS / 2 + m->rng % RTCP_INTERVAL_NS;
 }
 
@@ -83,10 +83,10 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
     bool video = cfg->media == RI_MEDIA_VIDEO;
     uint32_t ssrc[2];
     for (int s = 0; s < 2; s++)
-        ssrc[s] = (uint32_t)dp_mix(cfg->seed ^ ((uint64_t)c->edge << 2 | (uint64_t)s << 1 | 1)) | 1;
+        ssrc[s] = (uint32_t)rng_mix(cfg->seed ^ ((uint64_t)c->edge << 2 | (uint64_t)s << 1 | 1)) | 1;
     for (int s = 0; s < 2; s++) {
         struct dp_media_end *m = &md->end[s];
-        const struct dp_pc *p = &c->ep[s];
+        const struct pc *p = &c->ep[s];
         uint8_t local[SRTPS_MASTER_MAX], remote[SRTPS_MASTER_MAX];
         enum srtps_profile prof = (enum srtps_profile)p->srtp_profile; /* the DTLS-SRTP number */
         if (p->srtp_profile == 0 || srtps_split_keying(prof, p->srtp_keying, p->dtls_client, local, remote) != 0 ||
@@ -106,12 +106,12 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
                                        .video_bps = cfg->media_bitrate, .fps = cfg->media_fps,
                                        .mtu_payload = cfg->media_payload,
                                        /* a random phase and keyframe position per stream */
-                                       .start_offset_ns = dp_mix(ssrc[s] + 2) % (video ? 1000000000ull / (cfg->media_fps ? cfg->media_fps : 30) : 20000000ull),
-                                       .first_frame = (uint16_t)(dp_mix(ssrc[s] + 3) % 60),
+                                       .start_offset_ns = rng_mix(ssrc[s] + 2) % (video ? 1000000000ull / (cfg->media_fps ? cfg->media_fps : 30) : 20000000ull),
+                                       .first_frame = (uint16_t)(rng_mix(ssrc[s] + 3) % 60),
                                        /* below 0x8000, as libwebrtc draws it: the sequence
                                         * number does not wrap before a receiver that
                                         * missed the first packets can tell the ROC */
-                                       .first_seq = (uint16_t)(dp_mix(ssrc[s]) & 0x7fff), .first_ts = (uint32_t)dp_mix(ssrc[s] + 1)};
+                                       .first_seq = (uint16_t)(rng_mix(ssrc[s]) & 0x7fff), .first_ts = (uint32_t)rng_mix(ssrc[s] + 1)};
         rtp_stream_init(&m->tx, &rc);
         char cname[24];
         snprintf(cname, sizeof(cname), "agent-%u", s ? ctx->edges[c->edge].b : ctx->edges[c->edge].a);

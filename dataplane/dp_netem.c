@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "dp_netem.h"
-#include "dp_rng.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +29,7 @@ static inline struct netem_meta *meta(const struct dp_ctx *ctx, struct rte_mbuf 
 
 static inline uint64_t rnd(struct dp_worker *wk)
 {
-    return dp_rng_next(&wk->rng);
+    return rng_next(&wk->rng);
 }
 
 /* True with probability ppm / 1e6. */

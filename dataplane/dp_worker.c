@@ -19,7 +19,7 @@
 #include "dp_external.h"
 #include "dp_internal.h"
 #include "dp_msg.h"
-#include "dp_rng.h"
+#include "rng.h"
 #include "dp_netem.h"
 #include "dp_pcap.h"
 #include "dp_uring.h"
@@ -308,7 +308,7 @@ static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t no
                   (double)ctx->n_workers;
     uint64_t active = __atomic_load_n(&ctx->cmd->active_agents, __ATOMIC_RELAXED);
     uint32_t n_active;
-    uint32_t n = dp_pace(&wk->tokens, &wk->last_pace_tsc, now, rate, ctx->tsc_hz, DP_MAX_BURST, wk->local,
+    uint32_t n = traffic_pace(&wk->tokens, &wk->last_pace_tsc, now, rate, ctx->tsc_hz, DP_MAX_BURST, wk->local,
                          wk->n_local, active, &n_active);
     if (n == 0)
         return;

@@ -6,7 +6,7 @@
 #   record    the DTLS record layer and its AEAD (aes_gcm*, dtls_record_*, ChaCha20)
 #   sctp      the SCTP association and DataChannels (sctp_*)
 #   frame     rx/tx bursts, parsing, flow lookup, headers, mbufs, rings
-#   conn      the peer connections around the engines (dp_pc_*, dp_conns_*, wheel, ICE polls)
+#   conn      the peer connections around the engines (pc_*, dp_conns_*, wheel, ICE polls)
 #   copy      memcpy/memmove wherever called
 #   generate  picking and building agent messages, pacing
 #   metrics   histograms and counters
@@ -55,9 +55,9 @@ areas = [
     ("sctp", r"^sctp_|^put_data|^acked$|^flight_|^deliver$"),
     ("copy", r"memmove|memcpy|memset"),
     ("frame", r"dp_process_rx|dp_send_frame|flush_tx|flush_out|tx_push|parse_frame|rte_|eth_ring|ring_|mempool|pktmbuf|dp_to_owner|bulk|hash"),
-    ("generate", r"generate|dp_pick|dp_pace|send_msg|handoff"),
+    ("generate", r"generate|dp_pick|traffic_pace|send_msg|handoff"),
     ("metrics", r"met_hist|ri_metrics|publish"),
-    ("conn", r"dp_pc_|dp_conns_|ep_|wheel|ice_|conn_|touch|fold_|stun_|flush_dirty|on_message"),
+    ("conn", r"pc_|dp_conns_|ep_|wheel|ice_|conn_|touch|fold_|stun_|flush_dirty|on_message"),
     ("idle", r"dp_worker_loop"),
 ]
 tot = {a: 0.0 for a, _ in areas}

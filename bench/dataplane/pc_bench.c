@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "dp_pc.h"
+#include "pc.h"
 #include "mbed_dtls.h"
 #include "timed_cp.h"
 
@@ -41,7 +41,7 @@ static struct dtls_cert certs[NCERT];
 static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, double *dg_s,
                 size_t *bytes)
 {
-    struct dp_pc *pc = aligned_alloc(64, sizeof(struct dp_pc) * 2 * n);
+    struct pc *pc = aligned_alloc(64, sizeof(struct pc) * 2 * n);
     uint8_t *amem = aligned_alloc(64, sctp_assoc_size(16) * 2 * n);
     const uint32_t nbuf = 64 * n + 4096;
     void *pmem = aligned_alloc(64, (sctp_pool_size(nbuf, 1200) + 63) & ~(size_t)63);
@@ -65,25 +65,25 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
                 snprintf(pw[s], sizeof(pw[s]), "password-%u-%c-0123456789", c, 'a' + s);
             }
             for (int s = 0; s < 2; s++) {
-                struct dp_pc_config cfg = {.controlling = s == 0, .local_ufrag = uf[s], .local_pwd = pw[s],
+                struct pc_config cfg = {.controlling = s == 0, .local_ufrag = uf[s], .local_pwd = pw[s],
                                            .remote_ufrag = uf[1 - s], .remote_pwd = pw[1 - s],
                                            .peer = {4, (uint16_t)(5000 + (1 - s)), {198, 18, (uint8_t)(c >> 8), (uint8_t)c}},
                                            .cert = &certs[(2 * c + (uint32_t)s) % NCERT],
                                            .peer_fingerprint = certs[(2 * c + 1 - (uint32_t)s) % NCERT].fingerprint,
                                            .cp = cp, .hs = &hs, .sctp_mem = amem + sctp_assoc_size(16) * (2 * c + (uint32_t)s),
                                            .sctp_pool = pool, .seed = 2 * c + (uint32_t)s + 1};
-                if (dp_pc_init(&pc[2 * c + (uint32_t)s], &cfg, now) != 0)
+                if (pc_init(&pc[2 * c + (uint32_t)s], &cfg, now) != 0)
                     exit(1);
             }
             in_setup++;
         }
         for (uint32_t k = 0; k < 2 * in_setup; k++) {
             uint32_t i = 2 * act[k / 2] + (k & 1);
-            struct dp_pc *p = &pc[i];
-            if (dp_pc_next_timeout(p, NULL) <= now)
-                dp_pc_handle_timeout(p, now);
+            struct pc *p = &pc[i];
+            if (pc_next_timeout(p, NULL) <= now)
+                pc_handle_timeout(p, now);
             size_t len;
-            while ((len = dp_pc_poll_transmit(p, q[qt % QCAP].d, sizeof(q[0].d), now)) > 0) {
+            while ((len = pc_poll_transmit(p, q[qt % QCAP].d, sizeof(q[0].d), now)) > 0) {
                 q[qt % QCAP].to = i ^ 1;
                 q[qt % QCAP].len = (uint16_t)len;
                 qt++;
@@ -92,18 +92,18 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
         while (qh != qt) {
             struct dgram *g = &q[qh++ % QCAP];
             dgrams++;
-            dp_pc_handle_input(&pc[g->to], g->d, g->len, now);
+            pc_handle_input(&pc[g->to], g->d, g->len, now);
             uint32_t l;
-            enum dp_pc_event e;
-            while ((e = dp_pc_poll_event(&pc[g->to], buf, sizeof(buf), &l)) != DP_PC_EV_NONE) {
+            enum pc_event e;
+            while ((e = pc_poll_event(&pc[g->to], buf, sizeof(buf), &l)) != PC_EV_NONE) {
                 bool end = false;
-                if (e == DP_PC_EV_UP && !up_flag[g->to]) {
+                if (e == PC_EV_UP && !up_flag[g->to]) {
                     up_flag[g->to] = 1;
                     if (up_flag[g->to ^ 1] == 1) {
                         up++;
                         end = true;
                     }
-                } else if (e == DP_PC_EV_FAILED && !up_flag[g->to]) {
+                } else if (e == PC_EV_FAILED && !up_flag[g->to]) {
                     up_flag[g->to] = 2;
                     failed++;
                     end = true;
@@ -127,13 +127,13 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
     while (got < want) {
         uint64_t now = (uint64_t)bench_now_ns();
         for (uint32_t i = 0; i < 2 * n; i++) {
-            struct dp_pc *p = &pc[i];
-            while (sent[i] < msgs && p->stage == DP_PC_UP && dp_pc_send(p, m, sizeof(m), now) == 0)
+            struct pc *p = &pc[i];
+            while (sent[i] < msgs && p->stage == PC_UP && pc_send(p, m, sizeof(m), now) == 0)
                 sent[i]++;
-            if (dp_pc_next_timeout(p, NULL) <= now)
-                dp_pc_handle_timeout(p, now);
+            if (pc_next_timeout(p, NULL) <= now)
+                pc_handle_timeout(p, now);
             size_t len;
-            while ((len = dp_pc_poll_transmit(p, q[qt % QCAP].d, sizeof(q[0].d), now)) > 0) {
+            while ((len = pc_poll_transmit(p, q[qt % QCAP].d, sizeof(q[0].d), now)) > 0) {
                 q[qt % QCAP].to = i ^ 1;
                 q[qt % QCAP].len = (uint16_t)len;
                 qt++;
@@ -142,20 +142,20 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
         while (qh != qt) {
             struct dgram *g = &q[qh++ % QCAP];
             dgrams++;
-            dp_pc_handle_input(&pc[g->to], g->d, g->len, now);
+            pc_handle_input(&pc[g->to], g->d, g->len, now);
             uint32_t l;
-            while (dp_pc_poll_event(&pc[g->to], buf, sizeof(buf), &l) == DP_PC_EV_MESSAGE)
+            while (pc_poll_event(&pc[g->to], buf, sizeof(buf), &l) == PC_EV_MESSAGE)
                 got++;
         }
     }
     t1 = (uint64_t)bench_now_ns();
     *msg_s = (double)got / ((double)(t1 - t0) / 1e9);
     *dg_s = (double)(dgrams - d0) / ((double)(t1 - t0) / 1e9);
-    *bytes = sizeof(struct dp_pc) + sctp_assoc_size(16);
+    *bytes = sizeof(struct pc) + sctp_assoc_size(16);
     if (failed)
         fprintf(stderr, "pc_bench: %u connections failed\n", failed);
     for (uint32_t i = 0; i < 2 * n; i++)
-        dp_pc_free(&pc[i]);
+        pc_free(&pc[i]);
     dtls_hs_pool_destroy(&hs);
     free(pc);
     free(amem);
@@ -370,7 +370,7 @@ int main(int argc, char **argv)
            mhs / mmb);
     printf("DataChannel messages                %10.0f msg/s\n", bench_median(ms, reps));
     printf("datagrams (DTLS records)            %10.0f /s\n", bench_median(dg, reps));
-    printf("state per established endpoint      %10zu bytes (dp_pc + SCTP association)\n", bytes);
+    printf("state per established endpoint      %10zu bytes (struct pc + SCTP association)\n", bytes);
     printf("handshake slot                      %10zu bytes (no heap)\n", dtls_endpoint_size());
     printf("certificate generation              %10.1f us each (ECDSA P-256, self-signed)\n", cert_us);
     printf("\nwhere a handshake's time goes (one timed round, %ld handshakes at %.0f/s, both ends):\n", n, rate);

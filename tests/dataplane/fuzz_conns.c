@@ -100,7 +100,7 @@ static void check(void)
 /* mode 3: a STUN message to the receiver of (e, from_b), authenticated. */
 static uint16_t authed_stun(uint32_t e, bool from_b, const uint8_t *d, size_t n, uint8_t *out, size_t cap)
 {
-    const struct dp_pc *rcv = &h.wk->conns->conn[e].ep[from_b ? 0 : 1];
+    const struct pc *rcv = &h.wk->conns->conn[e].ep[from_b ? 0 : 1];
     const struct ice_agent *a = &rcv->ice;
     uint8_t in[64] = {0};
     memcpy(in, d, n < sizeof(in) ? n : sizeof(in));

@@ -118,8 +118,8 @@ Test(dc_conns, every_connection_comes_up_under_the_cap_with_setup_times, .init =
     for (uint32_t i = 0; i < h.wk->conns->n; i++) {
         const struct dp_conn *c = &h.wk->conns->conn[i];
         cr_assert_eq(c->state, DP_CONN_UP, "connection %u", i);
-        cr_assert_eq(c->ep[0].stage, DP_PC_UP);
-        cr_assert_eq(c->ep[1].stage, DP_PC_UP);
+        cr_assert_eq(c->ep[0].stage, PC_UP);
+        cr_assert_eq(c->ep[1].stage, PC_UP);
     }
     cr_assert_eq(h.wk->conns->in_setup, 0);
     cr_assert_eq(drops_total(), 0, "a clean wire drops nothing");
@@ -221,7 +221,7 @@ static bool capture_record(struct dp_harness *hh, struct rte_mbuf *m, void *arg)
 }
 
 /* the endpoint that receives the captured frame (matched by its source port) */
-static struct dp_pc *receiver_of_capture(void)
+static struct pc *receiver_of_capture(void)
 {
     const struct dp_frame *f = (const struct dp_frame *)cap_frame;
     uint16_t sport = rte_be_to_cpu_16(f->udp.src_port);
@@ -308,7 +308,7 @@ Test(dc_conns, foreign_traffic_is_counted_by_reason_and_hurts_no_connection, .in
     expect_drop(RI_DROP_BAD_STUN, on_flow(4, true, &one, 1), "a one-byte STUN datagram");
 
     /* DTLS records refused by the record layer */
-    struct dp_pc *rcv = receiver_of_capture();
+    struct pc *rcv = receiver_of_capture();
     struct dtls_record_counters rc0 = rcv->rec.c;
     expect_drop(RI_DROP_BAD_RECORD, dp_harness_raw(&h, cap_frame, cap_len), "exact replay of a valid record");
     cr_assert_eq(rcv->rec.c.replayed, rc0.replayed + 1, "refused as a replay");
@@ -469,7 +469,7 @@ Test(dc_conns, a_connection_whose_frames_are_lost_is_retried_then_given_up)
 static bool both_in_dtls(const struct dp_harness *hh)
 {
     const struct dp_conn *c = &hh->wk->conns->conn[0];
-    return c->ep[0].stage == DP_PC_DTLS && c->ep[1].stage == DP_PC_DTLS;
+    return c->ep[0].stage == PC_DTLS && c->ep[1].stage == PC_DTLS;
 }
 
 /* A foreign datagram with first byte `first` to both endpoints of

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A simulated agent's peer connection (dataplane/dp_pc.h: ICE, DTLS, our
+ * A simulated agent's peer connection (webrtc/pc.h: ICE, DTLS, our
  * record layer, SCTP, DCEP) on a kernel UDP socket on 127.0.0.1, for
  * interop tests with WebRTC stacks we did not write: reads their SDP
  * offer, writes an SDP answer, answers ICE checks, runs DTLS in the role
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dp_pc.h"
+#include "pc.h"
 
 static uint64_t now_ns(void)
 {
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
     void *pmem = aligned_alloc(64, (sctp_pool_size(nbuf, 1200) + 63) & ~(size_t)63);
     struct sctp_pool *pool = sctp_pool_init(pmem, nbuf, 1200);
     void *amem = aligned_alloc(64, sctp_assoc_size(16));
-    static struct dp_pc pc;
+    static struct pc pc;
     bool have_pc = false, up = false;
     struct sockaddr_in peer;
     socklen_t plen = sizeof(peer);
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     uint64_t deadline = now_ns() + 60000000000ull;
     static uint8_t buf[1 << 18], d[2048];
     while (now_ns() < deadline) {
-        uint64_t t = now_ns(), next = have_pc ? dp_pc_next_timeout(&pc, NULL) : t + 100000000ull;
+        uint64_t t = now_ns(), next = have_pc ? pc_next_timeout(&pc, NULL) : t + 100000000ull;
         int wait_ms = next <= t ? 0 : (int)((next - t) / 1000000ull) + 1;
         if (wait_ms > 100)
             wait_ms = 100;
@@ -151,37 +151,37 @@ int main(int argc, char **argv)
             if (n > 0 && !have_pc) {
                 peer = from;
                 plen = fl;
-                struct dp_pc_config c = {
-                    .controlling = false, .dtls_role = we_client ? DP_PC_DTLS_CLIENT : DP_PC_DTLS_SERVER,
+                struct pc_config c = {
+                    .controlling = false, .dtls_role = we_client ? PC_DTLS_CLIENT : PC_DTLS_SERVER,
                     .wait_for_channel = true, .local_ufrag = our_ufrag, .local_pwd = our_pwd,
                     .remote_ufrag = ufrag, .remote_pwd = pwd,
                     .peer = {4, ntohs(from.sin_port), {0}}, .cert = &cert, .peer_fingerprint = peer_fp,
                     .cp = &cp, .hs = &hs, .sctp_mem = amem, .sctp_pool = pool, .seed = (uint64_t)port};
                 memcpy(c.peer.ip, &from.sin_addr, 4);
-                if (dp_pc_init(&pc, &c, t) != 0) {
-                    fprintf(stderr, "pc_udp_peer: dp_pc_init failed\n");
+                if (pc_init(&pc, &c, t) != 0) {
+                    fprintf(stderr, "pc_udp_peer: pc_init failed\n");
                     return 1;
                 }
                 have_pc = true;
             }
             if (n > 0)
-                dp_pc_handle_input(&pc, d, (size_t)n, t);
+                pc_handle_input(&pc, d, (size_t)n, t);
         }
         if (!have_pc)
             continue;
-        if (dp_pc_next_timeout(&pc, NULL) <= t)
-            dp_pc_handle_timeout(&pc, t);
+        if (pc_next_timeout(&pc, NULL) <= t)
+            pc_handle_timeout(&pc, t);
         uint32_t len;
-        enum dp_pc_event e;
-        while ((e = dp_pc_poll_event(&pc, buf, sizeof(buf), &len)) != DP_PC_EV_NONE) {
-            if (e == DP_PC_EV_UP) {
+        enum pc_event e;
+        while ((e = pc_poll_event(&pc, buf, sizeof(buf), &len)) != PC_EV_NONE) {
+            if (e == PC_EV_UP) {
                 up = true;
                 fprintf(stderr, "pc_udp_peer: up in %.1f ms (ice %.1f, dtls %.1f, sctp %.1f) as DTLS %s\n",
-                        (double)(pc.t_stage[DP_PC_UP] - pc.t_start) / 1e6,
-                        (double)(pc.t_stage[DP_PC_DTLS_WAIT] - pc.t_start) / 1e6,
-                        (double)(pc.t_stage[DP_PC_SCTP] - pc.t_start) / 1e6,
-                        (double)(pc.t_stage[DP_PC_DC] - pc.t_start) / 1e6, we_client ? "client" : "server");
-            } else if (e == DP_PC_EV_MESSAGE) {
+                        (double)(pc.t_stage[PC_UP] - pc.t_start) / 1e6,
+                        (double)(pc.t_stage[PC_DTLS_WAIT] - pc.t_start) / 1e6,
+                        (double)(pc.t_stage[PC_SCTP] - pc.t_start) / 1e6,
+                        (double)(pc.t_stage[PC_DC] - pc.t_start) / 1e6, we_client ? "client" : "server");
+            } else if (e == PC_EV_MESSAGE) {
                 /* echoes wait in a backlog while the send buffer is full */
                 if (backlog_bytes + len + 4 > BACKLOG) {
                     fprintf(stderr, "pc_udp_peer: echo backlog full\n");
@@ -190,10 +190,10 @@ int main(int argc, char **argv)
                 memcpy(backlog + backlog_bytes, &len, 4);
                 memcpy(backlog + backlog_bytes + 4, buf, len);
                 backlog_bytes += len + 4;
-            } else if (e == DP_PC_EV_FAILED) {
-                fprintf(stderr, "pc_udp_peer: failed in stage %s\n", dp_pc_stage_name((enum dp_pc_stage)pc.stage));
+            } else if (e == PC_EV_FAILED) {
+                fprintf(stderr, "pc_udp_peer: failed in stage %s\n", pc_stage_name((enum pc_stage)pc.stage));
                 return 1;
-            } else if (e == DP_PC_EV_CLOSED) {
+            } else if (e == PC_EV_CLOSED) {
                 fprintf(stderr, "pc_udp_peer: closed by the peer after %ld echoes\n", echoed);
                 return up && echoed >= expect ? 0 : 1;
             }
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
         while (backlog_off < backlog_bytes) {
             uint32_t l;
             memcpy(&l, backlog + backlog_off, 4);
-            int rc = dp_pc_send(&pc, backlog + backlog_off + 4, l, t);
+            int rc = pc_send(&pc, backlog + backlog_off + 4, l, t);
             if (rc == -EAGAIN)
                 break;
             if (rc != 0) {
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
         if (backlog_off == backlog_bytes)
             backlog_off = backlog_bytes = 0;
         size_t n;
-        while ((n = dp_pc_poll_transmit(&pc, d, sizeof(d), t)) > 0)
+        while ((n = pc_poll_transmit(&pc, d, sizeof(d), t)) > 0)
             sendto(fd, d, n, 0, (struct sockaddr *)&peer, plen);
         if (echoed >= expect && sctp_buffered(pc.sctp) == 0) {
             fprintf(stderr, "pc_udp_peer: %ld messages echoed and acknowledged\n", echoed);
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
             deadline = t + 2000000000ull;
     }
     fprintf(stderr, "pc_udp_peer: %s after %ld echoes (stage %s)\n", echoed >= expect ? "done" : "timed out",
-            echoed, dp_pc_stage_name((enum dp_pc_stage)pc.stage));
+            echoed, pc_stage_name((enum pc_stage)pc.stage));
     if (have_pc) {
         const struct sctp_counters *k = sctp_counters(pc.sctp);
         fprintf(stderr, "pc_udp_peer: datagrams in %lu out %lu, records dropped %lu; sctp packets in %lu out %lu, "

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Interop with werift (a TypeScript WebRTC stack from the npm registry):
-# werift offers, our peer connection (pc_udp_peer: dp_pc on a UDP socket on
+# werift offers, our peer connection (pc_udp_peer: webrtc/pc on a UDP socket on
 # 127.0.0.1) answers, werift opens a DataChannel and sends 1,000 messages of
 # mixed sizes (up to 64 KiB), checking every echo byte for byte and in
 # order; once with us as DTLS server (answer setup:passive), once as client

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_pick: a worker's generation, on the run image's arrays only (no
+ * traffic: a worker's generation, on the run image's arrays only (no
  * DPDK), so that every backend (swarmgen-dp and swarmgen-usrsctp) paces
  * alike and draws the same messages from the same seed: the token bucket
- * (dp_pace) and the choice of a message's source, destination and first
- * hop (dp_pick). Pure inline; the bucket, the cursor and the generator
+ * (traffic_pace) and the choice of a message's source, destination and
+ * first hop (traffic_pick). Pure inline; the bucket, the cursor and the generator
  * state belong to one worker.
  */
-#ifndef SWARMGEN_DP_PICK_H
-#define SWARMGEN_DP_PICK_H
+#ifndef SWARMGEN_WEBRTC_TRAFFIC_H
+#define SWARMGEN_WEBRTC_TRAFFIC_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dp_rng.h"
+#include "rng.h"
 #include "run_image.h"
 
 /* Paced generation at `rate` messages/s (this worker's share) on the TSC:
@@ -22,7 +22,7 @@
  * what is due now, at most `burst`, for the agents of ascending local[]
  * below `active` (*n_active: how many). 0 when nothing is due or no local
  * agent is active; the bucket keeps its tokens then. */
-static inline uint32_t dp_pace(double *tokens, uint64_t *last_tsc, uint64_t now, double rate, uint64_t tsc_hz,
+static inline uint32_t traffic_pace(double *tokens, uint64_t *last_tsc, uint64_t now, double rate, uint64_t tsc_hz,
                                uint32_t burst, const uint32_t *local, uint32_t n_local, uint64_t active,
                                uint32_t *n_active)
 {
@@ -55,7 +55,7 @@ static inline uint32_t dp_pace(double *tokens, uint64_t *last_tsc, uint64_t now,
  * source (routed). *li is the source's index in local[]; *slot its
  * adjacency slot of the first hop, 0xffff when the routing table has none.
  * false when the source has no neighbour or no other destination. */
-static inline bool dp_pick(const struct ri_config *cfg, const uint32_t *adj_off, const uint32_t *adj,
+static inline bool traffic_pick(const struct ri_config *cfg, const uint32_t *adj_off, const uint32_t *adj,
                            const uint32_t *dests, const uint16_t *routes, const uint32_t *local,
                            uint32_t n_active, uint32_t *cursor, uint64_t *rng, uint32_t *li, uint32_t *src,
                            uint32_t *dst, uint32_t *slot)
@@ -69,11 +69,11 @@ static inline bool dp_pick(const struct ri_config *cfg, const uint32_t *adj_off,
     *li = i;
     *src = s;
     if (cfg->pattern != RI_PATTERN_ROUTED) {
-        *slot = dp_rng_below(rng, deg);
+        *slot = rng_below(rng, deg);
         *dst = adj[off + *slot];
         return true;
     }
-    uint32_t di = dp_rng_below(rng, cfg->n_dests);
+    uint32_t di = rng_below(rng, cfg->n_dests);
     if (dests[di] == s) {
         if (cfg->n_dests == 1)
             return false;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One endpoint of a peer connection: ICE → DTLS → SCTP → DataChannel on
  * one 5-tuple, demultiplexed by first byte (RFC 7983). */
-#include "dp_pc.h"
+#include "pc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,30 +10,30 @@
 #define SLOT_RETRY_NS 1000000ull   /* a connection waiting for a handshake slot asks again after 1 ms */
 /* SRTP profiles our media sessions carry: all four (srtp_session.h), offered
  * in libwebrtc's order, AEAD_AES_256_GCM first */
-#define DP_PC_SRTP DTLS_SRTP_ALL
+#define PC_SRTP DTLS_SRTP_ALL
 #define SCTP_MTU (DTLS_MTU - DTLS_RECORD_OVERHEAD_GCM)
 
 static const char *const stage_names[] = {"ice", "dtls_wait", "dtls", "sctp", "datachannel", "up", "failed"};
 
-const char *dp_pc_stage_name(enum dp_pc_stage s)
+const char *pc_stage_name(enum pc_stage s)
 {
-    return (unsigned)s <= DP_PC_FAILED ? stage_names[s] : "?";
+    return (unsigned)s <= PC_FAILED ? stage_names[s] : "?";
 }
 
-static void push(struct dp_pc *pc, enum dp_pc_event e)
+static void push(struct pc *pc, enum pc_event e)
 {
     if (pc->ev_n < sizeof(pc->events))
         pc->events[(pc->ev_head + pc->ev_n++) % sizeof(pc->events)] = (uint8_t)e;
 }
 
-static void reach(struct dp_pc *pc, enum dp_pc_stage s, uint64_t now)
+static void reach(struct pc *pc, enum pc_stage s, uint64_t now)
 {
     pc->stage = (uint8_t)s;
-    if (s <= DP_PC_UP)
+    if (s <= PC_UP)
         pc->t_stage[s] = now;
 }
 
-static void release_slot(struct dp_pc *pc)
+static void release_slot(struct pc *pc)
 {
     if (pc->hs_slot < 0)
         return;
@@ -41,22 +41,22 @@ static void release_slot(struct dp_pc *pc)
     pc->hs_slot = -1;
 }
 
-static void fail(struct dp_pc *pc, enum dp_pc_fail why, uint64_t now)
+static void fail(struct pc *pc, enum pc_fail why, uint64_t now)
 {
-    if (pc->stage == DP_PC_FAILED)
+    if (pc->stage == PC_FAILED)
         return;
     pc->fail = (uint8_t)why;
     release_slot(pc);
-    reach(pc, DP_PC_FAILED, now);
-    push(pc, DP_PC_EV_FAILED);
+    reach(pc, PC_FAILED, now);
+    push(pc, PC_EV_FAILED);
 }
 
-static struct dtls_endpoint *hs_ep(const struct dp_pc *pc)
+static struct dtls_endpoint *hs_ep(const struct pc *pc)
 {
     return pc->hs_slot >= 0 ? dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot) : NULL;
 }
 
-int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
+int pc_init(struct pc *pc, const struct pc_config *cfg, uint64_t now)
 {
     memset(pc, 0, sizeof(*pc));
     if (!cfg->cert || !cfg->peer_fingerprint || !cfg->cp || !cfg->hs || !cfg->sctp_mem || !cfg->sctp_pool)
@@ -66,7 +66,7 @@ int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
     if (ice_init(&pc->ice, &ic) != 0)
         return -EINVAL;
     pc->controlling = cfg->controlling;
-    pc->dtls_client = cfg->dtls_role == DP_PC_DTLS_AUTO ? cfg->controlling : cfg->dtls_role == DP_PC_DTLS_CLIENT;
+    pc->dtls_client = cfg->dtls_role == PC_DTLS_AUTO ? cfg->controlling : cfg->dtls_role == PC_DTLS_CLIENT;
     pc->opens_channel = pc->dtls_client && !cfg->wait_for_channel;
     pc->hs = cfg->hs;
     pc->hs_slot = -1;
@@ -97,13 +97,13 @@ int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now)
     if (!pc->sctp)
         return -EINVAL;
     pc->t_start = pc->last_now = now;
-    reach(pc, DP_PC_ICE, now);
+    reach(pc, PC_ICE, now);
     ice_start(&pc->ice, now);
     return 0;
 }
 
 /* ICE done: borrow a handshake slot (or wait for one) and start DTLS. */
-static void start_dtls(struct dp_pc *pc, uint64_t now)
+static void start_dtls(struct pc *pc, uint64_t now)
 {
     int64_t slot = dtls_hs_pool_acquire(pc->hs);
     if (slot < 0) {
@@ -121,27 +121,27 @@ static void start_dtls(struct dp_pc *pc, uint64_t now)
                              .cookie_secret = pc->cookie_secret,
                              .client_id = pc->client_id,
                              .client_id_len = pc->client_id_len,
-                             .srtp = DP_PC_SRTP,
+                             .srtp = PC_SRTP,
                              .mtu = DTLS_MTU};
-    reach(pc, DP_PC_DTLS, now);
+    reach(pc, PC_DTLS, now);
     if (dtls_init(hs_ep(pc), &dc, now) != 0)
-        fail(pc, DP_PC_FAIL_DTLS, now);
+        fail(pc, PC_FAIL_DTLS, now);
 }
 
-static void ice_events(struct dp_pc *pc, uint64_t now)
+static void ice_events(struct pc *pc, uint64_t now)
 {
     enum ice_event e;
     while ((e = ice_poll_event(&pc->ice)) != ICE_EV_NONE) {
-        if (e == ICE_EV_CONNECTED && pc->stage == DP_PC_ICE) {
-            reach(pc, DP_PC_DTLS_WAIT, now);
+        if (e == ICE_EV_CONNECTED && pc->stage == PC_ICE) {
+            reach(pc, PC_DTLS_WAIT, now);
             start_dtls(pc, now);
-        } else if (e == ICE_EV_FAILED && pc->stage == DP_PC_ICE) {
-            fail(pc, DP_PC_FAIL_ICE, now);
+        } else if (e == ICE_EV_FAILED && pc->stage == PC_ICE) {
+            fail(pc, PC_FAIL_ICE, now);
         }
     }
 }
 
-static void dtls_events(struct dp_pc *pc, uint64_t now)
+static void dtls_events(struct pc *pc, uint64_t now)
 {
     struct dtls_endpoint *e = hs_ep(pc);
     if (!e)
@@ -152,35 +152,35 @@ static void dtls_events(struct dp_pc *pc, uint64_t now)
             pc->dtls_failure = (uint8_t)dtls_failure(e);
             /* the alert it queued outlives the slot: it goes out next */
             pc->alert_len = (uint8_t)dtls_poll_transmit(e, pc->alert, sizeof(pc->alert), now);
-            fail(pc, DP_PC_FAIL_DTLS, now);
+            fail(pc, PC_FAIL_DTLS, now);
             return;
         }
-        if (ev == DTLS_EV_CONNECTED && pc->stage == DP_PC_DTLS) {
+        if (ev == DTLS_EV_CONNECTED && pc->stage == PC_DTLS) {
             if (pc->keylog)
                 dtls_keylog_line(e, pc->keylog);
             pc->srtp_profile = dtls_srtp_profile(e);
             size_t kl = dtls_srtp_keying_len(pc->srtp_profile);
             if (kl && dtls_export_keying(e, "EXTRACTOR-dtls_srtp", pc->srtp_keying, kl) != 0) {
-                fail(pc, DP_PC_FAIL_DTLS, now);
+                fail(pc, PC_FAIL_DTLS, now);
                 return;
             }
             /* the client is done; the server keeps its endpoint until the
              * client's first record shows it got the final flight */
             if (pc->dtls_client)
                 release_slot(pc);
-            reach(pc, DP_PC_SCTP, now);
+            reach(pc, PC_SCTP, now);
             if (pc->dtls_client)
                 sctp_connect(pc->sctp, now);
         }
     }
 }
 
-void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t now)
+void pc_handle_input(struct pc *pc, const uint8_t *d, size_t len, uint64_t now)
 {
     if (now > pc->last_now)
         pc->last_now = now;
     pc->c.datagrams_in++;
-    if (len == 0 || pc->stage == DP_PC_FAILED) {
+    if (len == 0 || pc->stage == PC_FAILED) {
         pc->c.unknown_in++;
         return;
     }
@@ -191,9 +191,9 @@ void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t
         ice_events(pc, now);
     } else if (b >= 20 && b <= 63) {
         pc->c.dtls_in++;
-        if (pc->stage < DP_PC_DTLS) {
+        if (pc->stage < PC_DTLS) {
             pc->c.records_dropped++; /* before our handshake started (no slot yet): the peer resends */
-        } else if (pc->stage == DP_PC_DTLS) {
+        } else if (pc->stage == PC_DTLS) {
             if (dtls_handle_input(hs_ep(pc), d, len, now) == DTLS_IN_IGNORED)
                 pc->c.records_dropped++;
             dtls_events(pc, now);
@@ -223,7 +223,7 @@ void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t
                     sctp_handle_input(pc->sctp, plain, (size_t)n, now);
                 } else if (type == DTLS_CT_ALERT && (pc->rec.peer_closed || pc->rec.failed)) {
                     pc->closed = true;
-                    push(pc, DP_PC_EV_CLOSED);
+                    push(pc, PC_EV_CLOSED);
                 }
                 off += rl;
             }
@@ -237,28 +237,28 @@ void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *d, size_t len, uint64_t
     }
 }
 
-void dp_pc_handle_timeout(struct dp_pc *pc, uint64_t now)
+void pc_handle_timeout(struct pc *pc, uint64_t now)
 {
     if (now > pc->last_now)
         pc->last_now = now;
-    if (pc->stage == DP_PC_FAILED)
+    if (pc->stage == PC_FAILED)
         return;
     if (ice_next_timeout(&pc->ice) <= now) {
         ice_handle_timeout(&pc->ice, now);
         ice_events(pc, now);
     }
-    if (pc->stage == DP_PC_DTLS_WAIT && pc->slot_retry && pc->slot_retry <= now)
+    if (pc->stage == PC_DTLS_WAIT && pc->slot_retry && pc->slot_retry <= now)
         start_dtls(pc, now);
     struct dtls_endpoint *e = hs_ep(pc);
     if (e && dtls_next_timeout(e) <= now) {
         dtls_handle_timeout(e, now);
         dtls_events(pc, now);
     }
-    if (pc->stage >= DP_PC_SCTP && pc->stage != DP_PC_FAILED && sctp_next_timeout(pc->sctp) <= now)
+    if (pc->stage >= PC_SCTP && pc->stage != PC_FAILED && sctp_next_timeout(pc->sctp) <= now)
         sctp_handle_timeout(pc->sctp, now);
 }
 
-size_t dp_pc_poll_transmit(struct dp_pc *pc, uint8_t *buf, size_t cap, uint64_t now)
+size_t pc_poll_transmit(struct pc *pc, uint8_t *buf, size_t cap, uint64_t now)
 {
     if (now > pc->last_now)
         pc->last_now = now;
@@ -275,7 +275,7 @@ size_t dp_pc_poll_transmit(struct dp_pc *pc, uint8_t *buf, size_t cap, uint64_t 
     struct dtls_endpoint *e = hs_ep(pc);
     if (e && (n = (int)dtls_poll_transmit(e, buf, cap, now)) > 0)
         goto sent;
-    if (pc->stage >= DP_PC_SCTP && pc->stage != DP_PC_FAILED && !pc->rec.closed) {
+    if (pc->stage >= PC_SCTP && pc->stage != PC_FAILED && !pc->rec.closed) {
         /* the SCTP packet straight where its ciphertext goes: sealed in place */
         size_t pre = dtls_record_prefix(&pc->rec);
         if (cap < pre + SCTP_MTU + 16)
@@ -293,53 +293,53 @@ sent:
     return (size_t)n;
 }
 
-enum dp_pc_event dp_pc_poll_event(struct dp_pc *pc, uint8_t *buf, size_t cap, uint32_t *len)
+enum pc_event pc_poll_event(struct pc *pc, uint8_t *buf, size_t cap, uint32_t *len)
 {
     *len = 0;
     for (;;) {
         if (pc->ev_n) {
-            enum dp_pc_event e = (enum dp_pc_event)pc->events[pc->ev_head];
+            enum pc_event e = (enum pc_event)pc->events[pc->ev_head];
             pc->ev_head = (uint8_t)((pc->ev_head + 1) % sizeof(pc->events));
             pc->ev_n--;
             return e;
         }
-        if (pc->stage < DP_PC_SCTP || pc->stage == DP_PC_FAILED)
-            return DP_PC_EV_NONE;
+        if (pc->stage < PC_SCTP || pc->stage == PC_FAILED)
+            return PC_EV_NONE;
         struct sctp_ev ev;
         uint64_t now = pc->last_now;
         switch (sctp_poll_event(pc->sctp, &ev, buf, cap)) {
         case SCTP_EV_NONE:
-            return DP_PC_EV_NONE;
+            return PC_EV_NONE;
         case SCTP_EV_UP:
-            reach(pc, DP_PC_DC, now);
+            reach(pc, PC_DC, now);
             if (pc->opens_channel) {
                 struct sctp_dc_opts o = {.type = (enum sctp_dc_type)pc->dc_type, .reliability = pc->dc_reliability,
                                          .priority = 256, .label = pc->label,
                                          .label_len = (uint16_t)strlen(pc->label)};
                 int sid = sctp_dc_open(pc->sctp, &o, now);
                 if (sid < 0)
-                    fail(pc, DP_PC_FAIL_DC, now);
+                    fail(pc, PC_FAIL_DC, now);
                 else
                     pc->dc_sid = (uint16_t)sid;
             }
             break;
         case SCTP_EV_DC_ACKED:
         case SCTP_EV_DC_OPEN:
-            if (pc->stage == DP_PC_DC) {
+            if (pc->stage == PC_DC) {
                 pc->dc_sid = ev.sid;
-                reach(pc, DP_PC_UP, now);
-                push(pc, DP_PC_EV_UP);
+                reach(pc, PC_UP, now);
+                push(pc, PC_EV_UP);
             }
             break;
         case SCTP_EV_MESSAGE:
             *len = ev.len;
-            return DP_PC_EV_MESSAGE;
+            return PC_EV_MESSAGE;
         case SCTP_EV_DOWN:
-            if (pc->stage < DP_PC_UP)
-                fail(pc, DP_PC_FAIL_SCTP, now);
+            if (pc->stage < PC_UP)
+                fail(pc, PC_FAIL_SCTP, now);
             else {
                 pc->closed = true;
-                push(pc, DP_PC_EV_CLOSED);
+                push(pc, PC_EV_CLOSED);
             }
             break;
         default:
@@ -348,7 +348,7 @@ enum dp_pc_event dp_pc_poll_event(struct dp_pc *pc, uint8_t *buf, size_t cap, ui
     }
 }
 
-uint64_t dp_pc_next_timeout(const struct dp_pc *pc, const char **reason)
+uint64_t pc_next_timeout(const struct pc *pc, const char **reason)
 {
     uint64_t t = UINT64_MAX, x;
     const char *why = "none";
@@ -356,7 +356,7 @@ uint64_t dp_pc_next_timeout(const struct dp_pc *pc, const char **reason)
         t = pc->last_now, why = "alert";
         goto out;
     }
-    if (pc->stage == DP_PC_FAILED)
+    if (pc->stage == PC_FAILED)
         goto out;
     if ((x = ice_next_timeout(&pc->ice)) < t)
         t = x, why = "ice";
@@ -364,7 +364,7 @@ uint64_t dp_pc_next_timeout(const struct dp_pc *pc, const char **reason)
         t = pc->slot_retry, why = "slot";
     if (pc->hs_slot >= 0 && (x = dtls_next_timeout(dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot))) < t)
         t = x, why = "dtls";
-    if (pc->stage >= DP_PC_SCTP && (x = sctp_next_timeout(pc->sctp)) < t)
+    if (pc->stage >= PC_SCTP && (x = sctp_next_timeout(pc->sctp)) < t)
         t = x, why = "sctp";
 out:
     if (reason)
@@ -372,14 +372,14 @@ out:
     return t;
 }
 
-int dp_pc_send(struct dp_pc *pc, const void *msg, size_t len, uint64_t now)
+int pc_send(struct pc *pc, const void *msg, size_t len, uint64_t now)
 {
-    if (pc->stage != DP_PC_UP)
+    if (pc->stage != PC_UP)
         return -ENOTCONN;
     return sctp_dc_send(pc->sctp, pc->dc_sid, msg, len, true, now);
 }
 
-void dp_pc_free(struct dp_pc *pc)
+void pc_free(struct pc *pc)
 {
     release_slot(pc);
     dtls_record_free(&pc->rec);

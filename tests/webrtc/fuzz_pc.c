@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: a peer connection endpoint (dp_pc) fed arbitrary
+ * libFuzzer target: a peer connection endpoint (webrtc/pc) fed arbitrary
  * datagrams in every stage it can be in: fresh (ICE), and established
  * (records into DTLS, SCTP, DCEP) — a connected pair is built once, and
  * each input goes to a copy-free fresh endpoint and to the established one
@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dp_pc.h"
+#include "pc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct side {
-    struct dp_pc pc;
+    struct pc pc;
     void *amem, *pmem;
 };
 
@@ -33,13 +33,13 @@ static void make(int i, bool controlling, int peer)
     static const char *uf[2] = {"fzA1", "fzB2"}, *pw[2] = {"passwordA-passwordA-pa", "passwordB-passwordB-pb"};
     S[i].pmem = aligned_alloc(64, (sctp_pool_size(512, 1200) + 63) & ~(size_t)63);
     S[i].amem = aligned_alloc(64, sctp_assoc_size(16));
-    struct dp_pc_config c = {.controlling = controlling,
+    struct pc_config c = {.controlling = controlling,
                              .local_ufrag = uf[i % 2], .local_pwd = pw[i % 2],
                              .remote_ufrag = uf[peer % 2], .remote_pwd = pw[peer % 2],
                              .peer = {4, 5000, {198, 18, 0, 9}}, .cert = &certs[i % 2],
                              .peer_fingerprint = certs[peer % 2].fingerprint, .cp = &cp, .hs = &hs, .sctp_mem = S[i].amem,
                              .sctp_pool = sctp_pool_init(S[i].pmem, 512, 1200), .seed = 5 + (uint64_t)i};
-    if (dp_pc_init(&S[i].pc, &c, now) != 0)
+    if (pc_init(&S[i].pc, &c, now) != 0)
         abort();
 }
 
@@ -47,7 +47,7 @@ static void drain(int i)
 {
     static uint8_t buf[1 << 18];
     uint32_t len;
-    while (dp_pc_poll_event(&S[i].pc, buf, sizeof(buf), &len) != DP_PC_EV_NONE)
+    while (pc_poll_event(&S[i].pc, buf, sizeof(buf), &len) != PC_EV_NONE)
         ;
 }
 
@@ -60,20 +60,20 @@ static void setup(void)
     make(0, true, 1);
     make(1, false, 0);
     uint8_t d[1500];
-    for (int k = 0; k < 2000 && S[1].pc.stage != DP_PC_UP; k++) {
+    for (int k = 0; k < 2000 && S[1].pc.stage != PC_UP; k++) {
         for (int i = 0; i < 2; i++) {
             size_t n;
-            while ((n = dp_pc_poll_transmit(&S[i].pc, d, sizeof(d), now)) > 0) {
-                dp_pc_handle_input(&S[1 - i].pc, d, n, now);
+            while ((n = pc_poll_transmit(&S[i].pc, d, sizeof(d), now)) > 0) {
+                pc_handle_input(&S[1 - i].pc, d, n, now);
                 drain(1 - i);
             }
             drain(i);
         }
         now += 1000000;
-        dp_pc_handle_timeout(&S[0].pc, now);
-        dp_pc_handle_timeout(&S[1].pc, now);
+        pc_handle_timeout(&S[0].pc, now);
+        pc_handle_timeout(&S[1].pc, now);
     }
-    if (S[1].pc.stage != DP_PC_UP)
+    if (S[1].pc.stage != PC_UP)
         abort();
     ready = true;
 }
@@ -97,15 +97,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             d[0] = (uint8_t)((first & 1) ? (first & 3) : 20 + (first & 31));
         now += 1000;
         for (int i = 1; i <= 2; i++) {
-            dp_pc_handle_input(&S[i].pc, d, len, now);
+            pc_handle_input(&S[i].pc, d, len, now);
             drain(i);
-            while (dp_pc_poll_transmit(&S[i].pc, out, sizeof(out), now) > 0)
+            while (pc_poll_transmit(&S[i].pc, out, sizeof(out), now) > 0)
                 ;
-            if (dp_pc_next_timeout(&S[i].pc, NULL) <= now)
-                dp_pc_handle_timeout(&S[i].pc, now);
+            if (pc_next_timeout(&S[i].pc, NULL) <= now)
+                pc_handle_timeout(&S[i].pc, now);
         }
     }
-    dp_pc_free(&S[2].pc);
+    pc_free(&S[2].pc);
     free(S[2].amem);
     free(S[2].pmem);
     return 0;

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_rng: the dataplane's small deterministic generators. xorshift64* on a
+ * rng: the small deterministic generators of both dataplanes. xorshift64* on a
  * worker's own state (traffic choices, netem), and a stateless 64-bit mixer
  * (murmur3's finaliser) for values derived from the seed and an id
  * (credentials, SSRCs, per-attempt seeds). Pure inline functions; a state
  * belongs to one thread.
  */
-#ifndef SWARMGEN_DP_RNG_H
-#define SWARMGEN_DP_RNG_H
+#ifndef SWARMGEN_WEBRTC_RNG_H
+#define SWARMGEN_WEBRTC_RNG_H
 
 #include <stdint.h>
 
 /* Next value of xorshift64* state *s (never 0 once seeded non-zero). */
-static inline uint64_t dp_rng_next(uint64_t *s)
+static inline uint64_t rng_next(uint64_t *s)
 {
     uint64_t x = *s;
     x ^= x >> 12;
@@ -23,13 +23,13 @@ static inline uint64_t dp_rng_next(uint64_t *s)
 }
 
 /* Uniform in [0, n) (multiply-shift; bias below 2^-32 for our n). */
-static inline uint32_t dp_rng_below(uint64_t *s, uint32_t n)
+static inline uint32_t rng_below(uint64_t *s, uint32_t n)
 {
-    return (uint32_t)(((dp_rng_next(s) >> 32) * (uint64_t)n) >> 32);
+    return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
 }
 
 /* A well-mixed 64-bit function of x. */
-static inline uint64_t dp_mix(uint64_t x)
+static inline uint64_t rng_mix(uint64_t x)
 {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdull;

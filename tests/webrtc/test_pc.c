@@ -15,14 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dp_pc.h"
+#include "pc.h"
 #include "sctp_pipe.h"
 #include "wire_capture.h"
 
 #define NBUF 4096
 
 struct side {
-    struct dp_pc pc;
+    struct pc pc;
     void *amem, *pmem;
     struct sctp_pool *pool;
     char keylog[256];
@@ -62,21 +62,21 @@ static void setup(uint32_t loss_ppm, uint32_t slots)
         S[i].pmem = aligned_alloc(64, (sctp_pool_size(NBUF, 1200) + 63) & ~(size_t)63);
         S[i].pool = sctp_pool_init(S[i].pmem, NBUF, 1200);
         S[i].amem = aligned_alloc(64, sctp_assoc_size(16));
-        struct dp_pc_config c = {
+        struct pc_config c = {
             .controlling = i == 0,
             .local_ufrag = uf[i], .local_pwd = pw[i], .remote_ufrag = uf[1 - i], .remote_pwd = pw[1 - i],
             .peer = {4, (uint16_t)(i == 0 ? 5001 : 5000), {198, 18, 0, (uint8_t)(i == 0 ? 2 : 1)}},
             .cert = &certs[i], .peer_fingerprint = certs[1 - i].fingerprint, .cp = &cp, .hs = &hs,
             .sctp_mem = S[i].amem, .sctp_pool = S[i].pool, .label = "agents", .seed = 77 + (uint64_t)i,
             .keylog = S[i].keylog};
-        cr_assert_eq(dp_pc_init(&S[i].pc, &c, now), 0);
+        cr_assert_eq(pc_init(&S[i].pc, &c, now), 0);
     }
 }
 
 static void teardown(void)
 {
     for (int i = 0; i < 2; i++) {
-        dp_pc_free(&S[i].pc);
+        pc_free(&S[i].pc);
         free(S[i].amem);
         free(S[i].pmem);
         pipe_free(&P[i]);
@@ -88,13 +88,13 @@ static void events(int i)
 {
     static uint8_t buf[1 << 18];
     uint32_t len;
-    enum dp_pc_event e;
-    while ((e = dp_pc_poll_event(&S[i].pc, buf, sizeof(buf), &len)) != DP_PC_EV_NONE) {
-        if (e == DP_PC_EV_UP)
+    enum pc_event e;
+    while ((e = pc_poll_event(&S[i].pc, buf, sizeof(buf), &len)) != PC_EV_NONE) {
+        if (e == PC_EV_UP)
             S[i].up = true;
-        else if (e == DP_PC_EV_FAILED)
+        else if (e == PC_EV_FAILED)
             S[i].failed = true;
-        else if (e == DP_PC_EV_MESSAGE) {
+        else if (e == PC_EV_MESSAGE) {
             uint32_t idx = len >= 4 ? (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3] : 0;
             bool ok = len >= 4 && idx == S[i].next_expect;
             for (uint32_t k = 4; k < len && ok; k++)
@@ -114,7 +114,7 @@ static bool step(void)
     uint8_t d[1500];
     for (int i = 0; i < 2; i++) {
         size_t n;
-        while ((n = dp_pc_poll_transmit(&S[i].pc, d, sizeof(d), now)) > 0) {
+        while ((n = pc_poll_transmit(&S[i].pc, d, sizeof(d), now)) > 0) {
             pcap_write(i, d, n);
             pipe_send(&P[i], d, n, now);
             moved = true;
@@ -123,14 +123,14 @@ static bool step(void)
     for (int i = 0; i < 2; i++) {
         size_t n;
         while ((n = pipe_recv(&P[i], now, d)) > 0) {
-            dp_pc_handle_input(&S[1 - i].pc, d, n, now);
+            pc_handle_input(&S[1 - i].pc, d, n, now);
             events(1 - i);
             moved = true;
         }
     }
     for (int i = 0; i < 2; i++)
-        if (dp_pc_next_timeout(&S[i].pc, NULL) <= now) {
-            dp_pc_handle_timeout(&S[i].pc, now);
+        if (pc_next_timeout(&S[i].pc, NULL) <= now) {
+            pc_handle_timeout(&S[i].pc, now);
             events(i);
             moved = true;
         }
@@ -138,7 +138,7 @@ static bool step(void)
         return true;
     uint64_t t = UINT64_MAX;
     for (int i = 0; i < 2; i++) {
-        uint64_t a = dp_pc_next_timeout(&S[i].pc, NULL), b = pipe_next(&P[i]);
+        uint64_t a = pc_next_timeout(&S[i].pc, NULL), b = pipe_next(&P[i]);
         t = a < t ? a : t;
         t = b < t ? b : t;
     }
@@ -155,7 +155,7 @@ static void send_some(int from, uint32_t *sent, uint32_t total, size_t size)
         for (size_t k = 0; k < size; k++)
             m[k] = (uint8_t)(*sent + k);
         m[0] = (uint8_t)(*sent >> 24), m[1] = (uint8_t)(*sent >> 16), m[2] = (uint8_t)(*sent >> 8), m[3] = (uint8_t)*sent;
-        if (dp_pc_send(&S[from].pc, m, size, now) != 0)
+        if (pc_send(&S[from].pc, m, size, now) != 0)
             return;
         (*sent)++;
     }
@@ -166,7 +166,7 @@ static void run_connection(uint32_t loss_ppm, uint32_t count)
     for (int k = 0; k < 200000 && !(S[0].up && S[1].up) && !S[0].failed && !S[1].failed; k++)
         if (!step())
             break;
-    cr_assert(S[0].up && S[1].up, "stages: %s / %s", dp_pc_stage_name(S[0].pc.stage), dp_pc_stage_name(S[1].pc.stage));
+    cr_assert(S[0].up && S[1].up, "stages: %s / %s", pc_stage_name(S[0].pc.stage), pc_stage_name(S[1].pc.stage));
     cr_assert_eq(hs.n_free, hs.n, "both handshake slots returned");
     uint32_t sent[2] = {0, 0};
     for (int k = 0; k < 2000000 && (S[0].got < count || S[1].got < count); k++) {
@@ -179,14 +179,14 @@ static void run_connection(uint32_t loss_ppm, uint32_t count)
     cr_assert_eq(S[0].got, count, "server → client %u of %u", S[0].got, count);
     cr_assert_eq(S[0].bad + S[1].bad, 0);
     cr_log_info("loss %u ppm: up at %.3f s (ice %.3f, dtls %.3f, sctp %.3f, dc %.3f), %u messages each way",
-                loss_ppm, (double)(S[0].pc.t_stage[DP_PC_UP] - S[0].pc.t_start) / 1e9,
-                (double)(S[0].pc.t_stage[DP_PC_DTLS_WAIT] - S[0].pc.t_start) / 1e9,
-                (double)(S[0].pc.t_stage[DP_PC_SCTP] - S[0].pc.t_start) / 1e9,
-                (double)(S[0].pc.t_stage[DP_PC_DC] - S[0].pc.t_start) / 1e9,
-                (double)(S[0].pc.t_stage[DP_PC_UP] - S[0].pc.t_start) / 1e9, count);
+                loss_ppm, (double)(S[0].pc.t_stage[PC_UP] - S[0].pc.t_start) / 1e9,
+                (double)(S[0].pc.t_stage[PC_DTLS_WAIT] - S[0].pc.t_start) / 1e9,
+                (double)(S[0].pc.t_stage[PC_SCTP] - S[0].pc.t_start) / 1e9,
+                (double)(S[0].pc.t_stage[PC_DC] - S[0].pc.t_start) / 1e9,
+                (double)(S[0].pc.t_stage[PC_UP] - S[0].pc.t_start) / 1e9, count);
 }
 
-Test(dp_pc, connection_up_and_messages_both_ways)
+Test(pc, connection_up_and_messages_both_ways)
 {
     setup(0, 2);
     run_connection(0, 2000);
@@ -194,14 +194,14 @@ Test(dp_pc, connection_up_and_messages_both_ways)
     teardown();
 }
 
-Test(dp_pc, every_stage_recovers_from_loss)
+Test(pc, every_stage_recovers_from_loss)
 {
     setup(50000, 2);
     run_connection(50000, 2000);
     teardown();
 }
 
-Test(dp_pc, wireshark_dissects_every_layer, .timeout = 120)
+Test(pc, wireshark_dissects_every_layer, .timeout = 120)
 {
     if (system("command -v tshark >/dev/null 2>&1") != 0) {
         if (getenv("SWARMGEN_REQUIRE_TSHARK"))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_pc: one endpoint of a WebRTC peer connection on one UDP 5-tuple, the
+ * pc: one endpoint of a WebRTC peer connection on one UDP 5-tuple, the
  * engines held together: ICE connectivity check and nomination → our DTLS
  * 1.2 handshake (dtls.h, in a slot borrowed from a capped pool, writing
  * its records through this connection's record layer) → our DTLS record
@@ -10,14 +10,14 @@
  *
  * Sans-I/O like the engines it holds: datagrams and `now` in, datagrams,
  * events and the next deadline out; no DPDK, no clock, no allocation after
- * dp_pc_init (the SCTP association's memory, its buffer pool, the
+ * pc_init (the SCTP association's memory, its buffer pool, the
  * handshake slots and the crypto provider come from the caller). While a
  * handshake runs the struct must not move (the handshake holds a pointer
- * to its record layer). The dataplane runs both endpoints
- * of an edge on the lcore that owns it (issue 5); tests join two in memory.
+ * to its record layer). No DPDK: swarmgen-dp runs both endpoints of an
+ * edge on the lcore that owns it, external sessions and tests use it too.
  */
-#ifndef SWARMGEN_DP_PC_H
-#define SWARMGEN_DP_PC_H
+#ifndef SWARMGEN_WEBRTC_PC_H
+#define SWARMGEN_WEBRTC_PC_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,18 +28,18 @@
 #include "sctp.h"
 
 /* set-up stages, in order; a connection fails in the stage it was in */
-enum dp_pc_stage { DP_PC_ICE, DP_PC_DTLS_WAIT, DP_PC_DTLS, DP_PC_SCTP, DP_PC_DC, DP_PC_UP, DP_PC_FAILED };
+enum pc_stage { PC_ICE, PC_DTLS_WAIT, PC_DTLS, PC_SCTP, PC_DC, PC_UP, PC_FAILED };
 
-enum dp_pc_event { DP_PC_EV_NONE, DP_PC_EV_UP, DP_PC_EV_MESSAGE, DP_PC_EV_FAILED, DP_PC_EV_CLOSED };
+enum pc_event { PC_EV_NONE, PC_EV_UP, PC_EV_MESSAGE, PC_EV_FAILED, PC_EV_CLOSED };
 
 /* why a connection failed, per stage */
-enum dp_pc_fail { DP_PC_FAIL_NONE, DP_PC_FAIL_ICE, DP_PC_FAIL_DTLS, DP_PC_FAIL_SCTP, DP_PC_FAIL_DC };
+enum pc_fail { PC_FAIL_NONE, PC_FAIL_ICE, PC_FAIL_DTLS, PC_FAIL_SCTP, PC_FAIL_DC };
 
-enum dp_pc_dtls_role { DP_PC_DTLS_AUTO, DP_PC_DTLS_CLIENT, DP_PC_DTLS_SERVER };
+enum pc_dtls_role { PC_DTLS_AUTO, PC_DTLS_CLIENT, PC_DTLS_SERVER };
 
-struct dp_pc_config {
+struct pc_config {
     bool controlling;              /* ICE controlling; by default also DTLS client (setup:active) and channel opener */
-    enum dp_pc_dtls_role dtls_role; /* AUTO: client when controlling (SDP setup decides against other stacks) */
+    enum pc_dtls_role dtls_role; /* AUTO: client when controlling (SDP setup decides against other stacks) */
     bool wait_for_channel;         /* never open the DataChannel: the peer does */
     const char *local_ufrag, *local_pwd, *remote_ufrag, *remote_pwd;
     struct stun_addr peer;         /* the peer's transport address */
@@ -58,13 +58,13 @@ struct dp_pc_config {
     char *keylog;                  /* when not NULL: the NSS key-log line (200 bytes) written there at handshake end */
 };
 
-struct dp_pc_counters {
+struct pc_counters {
     uint64_t datagrams_in, datagrams_out, stun_in, dtls_in, rtp_in, unknown_in;
     uint64_t records_dropped, hs_slot_waits;
 };
 
-struct dp_pc {
-    uint8_t stage, fail;           /* enum dp_pc_stage, enum dp_pc_fail */
+struct pc {
+    uint8_t stage, fail;           /* enum pc_stage, enum pc_fail */
     bool controlling, dtls_client, opens_channel, closed;
     uint16_t dc_sid;
     int32_t hs_slot;               /* -1 when none held */
@@ -76,7 +76,7 @@ struct dp_pc {
     uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
     uint8_t client_id_len;
     uint64_t seed;
-    uint64_t t_start, t_stage[DP_PC_UP + 1]; /* when each stage was reached (ns) */
+    uint64_t t_start, t_stage[PC_UP + 1]; /* when each stage was reached (ns) */
     const char *label;
     char *keylog;
     uint64_t slot_retry;           /* next try for a handshake slot, 0 none */
@@ -91,44 +91,44 @@ struct dp_pc {
     struct ice_agent ice;
     struct dtls_record rec;
     struct sctp_assoc *sctp;
-    uint8_t events[8];             /* small ring of dp_pc_event */
+    uint8_t events[8];             /* small ring of pc_event */
     uint8_t ev_head, ev_n;
-    struct dp_pc_counters c;
+    struct pc_counters c;
 };
 
 /* Sets the connection up at `now` (the controlling side sends its first
  * check). Returns 0 or -EINVAL. */
-int dp_pc_init(struct dp_pc *pc, const struct dp_pc_config *cfg, uint64_t now);
+int pc_init(struct pc *pc, const struct pc_config *cfg, uint64_t now);
 
 /* One datagram from the peer (the UDP payload). What cannot be ours is
  * counted and dropped: first bytes outside RFC 7983 (unknown_in), DTLS
  * records refused or not whole, or that the handshake did not take
  * (records_dropped), RTP/RTCP (rtp_in: media is the caller's, see
  * dp_media.h). */
-void dp_pc_handle_input(struct dp_pc *pc, const uint8_t *dgram, size_t len, uint64_t now);
+void pc_handle_input(struct pc *pc, const uint8_t *dgram, size_t len, uint64_t now);
 
 /* Runs whatever engine deadline has passed (and retries for a handshake
  * slot while waiting for one). */
-void dp_pc_handle_timeout(struct dp_pc *pc, uint64_t now);
+void pc_handle_timeout(struct pc *pc, uint64_t now);
 
 /* The next datagram to send (UDP payload) into buf; its length or 0. */
-size_t dp_pc_poll_transmit(struct dp_pc *pc, uint8_t *buf, size_t cap, uint64_t now);
+size_t pc_poll_transmit(struct pc *pc, uint8_t *buf, size_t cap, uint64_t now);
 
-/* The next event; for DP_PC_EV_MESSAGE the message is copied into buf
+/* The next event; for PC_EV_MESSAGE the message is copied into buf
  * (cap >= the SCTP max message) and its length put in *len. */
-enum dp_pc_event dp_pc_poll_event(struct dp_pc *pc, uint8_t *buf, size_t cap, uint32_t *len);
+enum pc_event pc_poll_event(struct pc *pc, uint8_t *buf, size_t cap, uint32_t *len);
 
 /* The earliest deadline (ns) and, for debugging, which engine owns it
  * ("ice", "dtls", "sctp", "slot" or "none"). */
-uint64_t dp_pc_next_timeout(const struct dp_pc *pc, const char **reason);
+uint64_t pc_next_timeout(const struct pc *pc, const char **reason);
 
 /* Sends one binary message on the DataChannel. Returns as sctp_dc_send,
  * or -ENOTCONN before the channel is up. */
-int dp_pc_send(struct dp_pc *pc, const void *msg, size_t len, uint64_t now);
+int pc_send(struct pc *pc, const void *msg, size_t len, uint64_t now);
 
 /* Releases the handshake slot if one is still held and the record keys. */
-void dp_pc_free(struct dp_pc *pc);
+void pc_free(struct pc *pc);
 
-const char *dp_pc_stage_name(enum dp_pc_stage s);
+const char *pc_stage_name(enum pc_stage s);
 
 #endif
