@@ -22,9 +22,11 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc_result *r)
+int proc_run_until(char *const argv[], int timeout_s, bool (*ready)(const char *out), int sigint_after_ms,
+                   long long *sent_at_ms, struct proc_result *r)
 {
     memset(r, 0, sizeof(*r));
+    *sent_at_ms = -1;
     int po[2], pe[2];
     if (pipe(po) < 0 || pipe(pe) < 0)
         return r->exit_code = -1;
@@ -43,26 +45,28 @@ int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    setpgid(pid, pid); /* no race with kill(-pid) below */
     r->pid = (int)pid;
     close(po[1]);
     close(pe[1]);
-    size_t no = 0, ne = 0;
-    long long start = now_ms();
-    bool sent_int = false;
+    size_t len[2] = {0, 0};
+    long long start = now_ms(), seen_at = -1;
     int open_fds = 2;
     struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
     while (open_fds > 0) {
         long long el = now_ms() - start;
-        if (sigint_after_ms > 0 && !sent_int && el >= sigint_after_ms) {
+        if (ready && seen_at < 0 && ready(r->out))
+            seen_at = el;
+        if (seen_at >= 0 && *sent_at_ms < 0 && el >= seen_at + sigint_after_ms) {
             kill(-pid, SIGINT); /* the whole group, as Ctrl-C in a terminal */
-            sent_int = true;
+            *sent_at_ms = el;
         }
         if (el > timeout_s * 1000LL) {
             r->timed_out = 1;
             kill(-pid, SIGKILL);
             break;
         }
-        if (poll(fds, 2, 50) < 0 && errno != EINTR)
+        if (poll(fds, 2, 20) < 0 && errno != EINTR)
             break;
         for (int i = 0; i < 2; i++) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
@@ -77,11 +81,10 @@ int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc
             }
             char *dst = i == 0 ? r->out : r->err;
             size_t cap = i == 0 ? sizeof(r->out) : sizeof(r->err);
-            size_t *len = i == 0 ? &no : &ne;
-            size_t take = (size_t)n < cap - 1 - *len ? (size_t)n : cap - 1 - *len;
-            memcpy(dst + *len, tmp, take);
-            *len += take;
-            dst[*len] = '\0';
+            size_t take = (size_t)n < cap - 1 - len[i] ? (size_t)n : cap - 1 - len[i];
+            memcpy(dst + len[i], tmp, take);
+            len[i] += take;
+            dst[len[i]] = '\0';
         }
     }
     for (int i = 0; i < 2; i++)
@@ -91,6 +94,19 @@ int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc
     waitpid(pid, &st, 0);
     r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return r->exit_code;
+}
+
+/* proc_run's Ctrl-C: ready as soon as the process runs. */
+static bool started(const char *out)
+{
+    (void)out;
+    return true;
+}
+
+int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc_result *r)
+{
+    long long sent_at;
+    return proc_run_until(argv, timeout_s, sigint_after_ms > 0 ? started : NULL, sigint_after_ms, &sent_at, r);
 }
 
 int proc_lines(const char *s)
@@ -223,10 +239,9 @@ double proc_json_in(const char *json, const char *section, const char *key)
     return s ? proc_json_num(s, key) : NAN;
 }
 
-int proc_swarmgen_run(const char *backend, const char *dp, const char *report, int timeout_s, char *const extra[],
-                      struct proc_result *r, char *json, size_t cap)
+int proc_swarmgen_argv(char **argv, int cap, const char *backend, const char *dp, const char *report, bool quiet,
+                       char *const extra[])
 {
-    char *argv[80];
     int n = 0;
     argv[n++] = (char *)proc_bin("SWARMGEN_BIN");
     argv[n++] = "run";
@@ -238,10 +253,19 @@ int proc_swarmgen_run(const char *backend, const char *dp, const char *report, i
     argv[n++] = (char *)dp;
     argv[n++] = "--report";
     argv[n++] = (char *)report;
-    argv[n++] = "--quiet";
-    for (int i = 0; extra[i] && n < 79; i++)
+    if (quiet)
+        argv[n++] = "--quiet";
+    for (int i = 0; extra[i] && n < cap - 1; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
+    return n;
+}
+
+int proc_swarmgen_run(const char *backend, const char *dp, const char *report, int timeout_s, char *const extra[],
+                      struct proc_result *r, char *json, size_t cap)
+{
+    char *argv[80];
+    proc_swarmgen_argv(argv, 80, backend, dp, report, true, extra);
     unlink(report);
     int rc = proc_run(argv, timeout_s, 0, r);
     json[0] = '\0';

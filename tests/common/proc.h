@@ -6,6 +6,7 @@
 #ifndef SWARMGEN_TESTS_PROC_H
 #define SWARMGEN_TESTS_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct proc_result {
@@ -20,6 +21,14 @@ struct proc_result {
  * SIGINT is sent to the whole group (as Ctrl-C does) after
  * `sigint_after_ms` when > 0. Fills `r`. Returns r->exit_code. */
 int proc_run(char *const argv[], int timeout_s, int sigint_after_ms, struct proc_result *r);
+
+/* proc_run() with the Ctrl-C tied to the output instead of the clock:
+ * SIGINT goes to the process group `sigint_after_ms` after `ready(stdout so
+ * far)` first holds (the machine may be slow to get there), never when it
+ * does not (nor when `ready` is NULL). Sets *sent_at_ms to when it went, in
+ * ms after the start (-1: never). Fills `r`; returns r->exit_code. */
+int proc_run_until(char *const argv[], int timeout_s, bool (*ready)(const char *out), int sigint_after_ms,
+                   long long *sent_at_ms, struct proc_result *r);
 
 /* Number of lines in s. */
 int proc_lines(const char *s);
@@ -53,6 +62,13 @@ int proc_left_by_run(int pid, char *why, size_t cap);
 /* The number after "key": inside the object that starts at "section": of
  * a JSON text, or NAN. */
 double proc_json_in(const char *json, const char *section, const char *key);
+
+/* Writes into argv (cap entries, NULL-terminated) the command line
+ * `swarmgen run [--backend B] --dp DP --report REPORT [--quiet] EXTRA...`
+ * (swarmgen from SWARMGEN_BIN; backend NULL: the default; --quiet when
+ * `quiet`); EXTRA is cut to what fits. Returns the number of arguments. */
+int proc_swarmgen_argv(char **argv, int cap, const char *backend, const char *dp, const char *report, bool quiet,
+                       char *const extra[]);
 
 /* Runs `swarmgen run [--backend B] --dp DP --report REPORT --quiet EXTRA...`
  * (backend NULL: the default) within timeout_s and reads the report into

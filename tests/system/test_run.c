@@ -41,18 +41,7 @@ static void run_swarm_with(const char *report, int timeout_s, int sigint_ms, boo
                            char *const extra[])
 {
     char *argv[64];
-    int n = 0;
-    argv[n++] = (char *)proc_bin("SWARMGEN_BIN");
-    argv[n++] = "run";
-    argv[n++] = "--dp";
-    argv[n++] = (char *)proc_bin("SWARMGEN_DP");
-    argv[n++] = "--report";
-    argv[n++] = (char *)report;
-    if (quiet)
-        argv[n++] = "--quiet";
-    for (int i = 0; extra[i] && n < 62; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
+    proc_swarmgen_argv(argv, 64, NULL, proc_bin("SWARMGEN_DP"), report, quiet, extra);
     unlink(report);
     proc_run(argv, timeout_s, sigint_ms, &r);
     ran();

@@ -29,16 +29,11 @@
  * is /dev/shm/swarmgen-<control pid>-N.img, which its dataplane is given).
  */
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ice.h"
@@ -59,104 +54,6 @@ static void assert_nothing_left(void)
 
 /* ---- running swarmgen -------------------------------------------------- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* proc_run() with the Ctrl-C tied to the output instead of the clock: SIGINT
- * goes to the process group `sigint_after_ms` after `ready(stdout so far)`
- * first holds (the machine may be slow to get there), never when it does
- * not. Sets *sent_at_ms to when it went (-1: never). */
-static void run_until(char *const argv[], int timeout_s, bool (*ready)(const char *out), int sigint_after_ms,
-                      long long *sent_at_ms)
-{
-    memset(&r, 0, sizeof(r));
-    *sent_at_ms = -1;
-    int po[2], pe[2];
-    cr_assert(pipe(po) == 0 && pipe(pe) == 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        setpgid(0, 0);
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        close(po[0]);
-        close(pe[0]);
-        close(po[1]);
-        close(pe[1]);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    setpgid(pid, pid); /* no race with kill(-pid) below */
-    r.pid = (int)pid;
-    close(po[1]);
-    close(pe[1]);
-    size_t len[2] = {0, 0};
-    long long start = now_ms(), seen_at = -1;
-    struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        long long el = now_ms() - start;
-        if (seen_at < 0 && ready(r.out))
-            seen_at = el;
-        if (seen_at >= 0 && *sent_at_ms < 0 && el >= seen_at + sigint_after_ms) {
-            kill(-pid, SIGINT);
-            *sent_at_ms = el;
-        }
-        if (el > timeout_s * 1000LL) {
-            r.timed_out = 1;
-            kill(-pid, SIGKILL);
-            break;
-        }
-        if (poll(fds, 2, 20) < 0 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
-                continue;
-            char tmp[4096];
-            ssize_t n = read(fds[i].fd, tmp, sizeof(tmp));
-            if (n <= 0) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-                continue;
-            }
-            char *dst = i == 0 ? r.out : r.err;
-            size_t cap = i == 0 ? sizeof(r.out) : sizeof(r.err);
-            size_t take = (size_t)n < cap - 1 - len[i] ? (size_t)n : cap - 1 - len[i];
-            memcpy(dst + len[i], tmp, take);
-            len[i] += take;
-            dst[len[i]] = '\0';
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (fds[i].fd >= 0)
-            close(fds[i].fd);
-    int st;
-    waitpid(pid, &st, 0);
-    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int build_argv(char **argv, const char *report, bool quiet, char *const extra[])
-{
-    int n = 0;
-    argv[n++] = (char *)proc_bin("SWARMGEN_BIN");
-    argv[n++] = "run";
-    argv[n++] = "--dp";
-    argv[n++] = (char *)proc_bin("SWARMGEN_DP");
-    argv[n++] = "--report";
-    argv[n++] = (char *)report;
-    if (quiet)
-        argv[n++] = "--quiet";
-    for (int i = 0; extra[i] && n < 62; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    return n;
-}
-
 static void load_report(const char *report)
 {
     json[0] = '\0';
@@ -172,7 +69,7 @@ static void load_report(const char *report)
 static void run_swarm(const char *report, int timeout_s, char *const extra[])
 {
     char *argv[64];
-    build_argv(argv, report, true, extra);
+    proc_swarmgen_argv(argv, 64, NULL, proc_bin("SWARMGEN_DP"), report, true, extra);
     unlink(report);
     proc_run(argv, timeout_s, 0, &r);
     cr_assert_eq(r.timed_out, 0, "the run did not end within %d s\nstdout:\n%s\nstderr:\n%s", timeout_s, r.out,
@@ -441,11 +338,11 @@ Test(webrtc_faults, ctrl_c_while_connecting_writes_the_report_and_leaves_nothing
     const char *report = "/tmp/sg-webrtc-faults-sigint.json";
     char *extra[] = {"--agents", "2000", "--topology", "kmesh:k=8", "--duration", "5s", "--seed", "11", NULL};
     char *argv[64];
-    build_argv(argv, report, false, extra);
+    proc_swarmgen_argv(argv, 64, NULL, proc_bin("SWARMGEN_DP"), report, false, extra);
     unlink(report);
     long long sent_at;
     /* progress lines come once a second in the connect phase */
-    run_until(argv, 80, connecting_with_some_up, 300, &sent_at);
+    proc_run_until(argv, 80, connecting_with_some_up, 300, &sent_at, &r);
     cr_assert_eq(r.timed_out, 0, "stdout:\n%s\nstderr:\n%s", r.out, r.err);
     cr_assert_geq(sent_at, 0, "the connect phase never printed progress\nstdout:\n%s\nstderr:\n%s", r.out, r.err);
     cr_assert_null(strstr(r.out, "connections up in"), "the connect phase ended before the Ctrl-C:\n%s", r.out);

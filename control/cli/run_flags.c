@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run_flags: the flags of `swarmgen run` as one table (run_flags[]): a row
+ * per flag with its usage text and a small handler that checks the value
+ * and stores it; `swarmgen run --help` prints the same rows. What the
+ * flags mean together is settled after the last one (run_opts.c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compare.h"
+#include "netem_opts.h"
+#include "profile.h"
+#include "run_opts_internal.h"
+#include "sla.h"
+#include "topo.h"
+
+#define MAX_DURATION_NS (7ull * 24 * 3600 * 1000000000ull)
+
+static struct ctl_run_opts *opts(void *ctx)
+{
+    return ((struct ctl_run_parse *)ctx)->o;
+}
+
+/* Notes a flag that only --traffic dc takes (the first one is named). */
+static void dc_only(void *ctx, const char *flag)
+{
+    struct ctl_run_parse *p = ctx;
+    if (!p->dc_only_flag)
+        p->dc_only_flag = flag;
+}
+
+/* ---- the handlers, in the order of the usage ---- */
+
+static void set_agents(void *ctx, const char *s)
+{
+    opts(ctx)->agents = (uint32_t)cli_count("--agents", s, 2, CTL_MAX_AGENTS_RUN, "a whole number");
+}
+
+static void set_topology(void *ctx, const char *s)
+{
+    struct ctl_topo_spec spec;
+    char err[160];
+    if (ctl_topo_spec_parse(s, &spec, err, sizeof(err)) < 0)
+        cli_fail("--topology", "'%s': %s", s, err);
+    snprintf(opts(ctx)->topology, sizeof(opts(ctx)->topology), "%s", s);
+}
+
+static void set_traffic(void *ctx, const char *s)
+{
+    char err[256];
+    if (ctl_traffic_parse(s, &((struct ctl_run_parse *)ctx)->traffic, err, sizeof(err)) < 0)
+        cli_fail("--traffic", "%s", err);
+}
+
+static void set_rate(void *ctx, const char *s)
+{
+    if (cli_parse_u64(s, 1, 1000000000ull, &opts(ctx)->rate) < 0)
+        cli_fail("--rate", "'%s' is not a message rate in 1..1G per second", s);
+}
+
+static void set_duration(void *ctx, const char *s)
+{
+    if (cli_parse_duration(s, 100000000ull, MAX_DURATION_NS, &opts(ctx)->duration_ns) < 0)
+        cli_fail("--duration", "'%s' is not a duration between 100ms and 7 days (e.g. 20s, 500ms, 2m)", s);
+}
+
+static void set_size(void *ctx, const char *s)
+{
+    uint64_t v;
+    if (cli_parse_u64(s, CTL_DC_SIZE_MIN, CTL_DC_SIZE_MAX, &v) < 0)
+        cli_fail("--size", "'%s' is not a message size in 32..65536 bytes (dc) or 32..1400 (udp)", s);
+    opts(ctx)->msg_size = (uint32_t)v;
+    ((struct ctl_run_parse *)ctx)->size_given = true;
+}
+
+static void set_pattern(void *ctx, const char *s)
+{
+    struct ctl_pattern p;
+    char err[256];
+    if (ctl_pattern_parse(s, &p, err, sizeof(err)) < 0)
+        cli_fail("--pattern", "%s", err);
+    opts(ctx)->pattern = p.pattern;
+    opts(ctx)->route_sample = p.sample;
+}
+
+static void set_media(void *ctx, const char *s)
+{
+    struct ctl_run_opts *o = opts(ctx);
+    struct ctl_media md;
+    char err[256];
+    if (ctl_media_parse(s, &md, err, sizeof(err)) < 0)
+        cli_fail("--media", "%s", err);
+    o->media = md.kind;
+    o->media_bitrate = md.bitrate;
+    o->media_fps = md.fps;
+    o->media_payload = md.payload;
+    if (o->media != RI_MEDIA_NONE)
+        dc_only(ctx, "--media");
+}
+
+static void set_sign(void *ctx, const char *s)
+{
+    opts(ctx)->sign = true;
+    dc_only(ctx, "--sign");
+}
+
+static void set_keylog(void *ctx, const char *s)
+{
+    if (!*s || strlen(s) >= 256)
+        cli_fail("--keylog", "expected a file name of 1..255 characters");
+    opts(ctx)->keylog_path = s;
+    dc_only(ctx, "--keylog");
+}
+
+static void set_setup_cap(void *ctx, const char *s)
+{
+    opts(ctx)->setup_cap = (uint32_t)cli_count("--setup-cap", s, 1, 4096, "a connection count");
+    dc_only(ctx, "--setup-cap");
+}
+
+static void set_setup_attempts(void *ctx, const char *s)
+{
+    opts(ctx)->setup_attempts = (uint32_t)cli_count("--setup-attempts", s, 1, 100, "an attempt count");
+    dc_only(ctx, "--setup-attempts");
+}
+
+static void set_setup_timeout(void *ctx, const char *s)
+{
+    if (cli_parse_duration(s, 1000000000ull, MAX_DURATION_NS, &opts(ctx)->setup_timeout_ns) < 0)
+        cli_fail("--setup-timeout", "'%s' is not a duration between 1s and 7 days (e.g. 30s, 10m)", s);
+    dc_only(ctx, "--setup-timeout");
+}
+
+static void set_sctp_bufs(void *ctx, const char *s)
+{
+    opts(ctx)->sctp_bufs = (uint32_t)cli_count("--sctp-bufs", s, CTL_SCTP_BUFS_MIN, CTL_SCTP_BUFS_MAX,
+                                               "a buffer count");
+    dc_only(ctx, "--sctp-bufs");
+}
+
+static void set_cores(void *ctx, const char *s)
+{
+    if (ctl_parse_cores(s, opts(ctx)) < 0)
+        cli_fail("--cores", "'%s' is not a list of distinct usable CPUs (e.g. 0,1 or 0-3; %ld online)", s,
+                 sysconf(_SC_NPROCESSORS_ONLN));
+    ((struct ctl_run_parse *)ctx)->cores_set = true;
+}
+
+static void set_port(void *ctx, const char *s)
+{
+    struct ctl_run_opts *o = opts(ctx);
+    if (o->n_ports == CTL_MAX_PORTS)
+        cli_fail("--port", "at most %d ports", CTL_MAX_PORTS);
+    if (!*s || strchr(s, ' '))
+        cli_fail("--port", "'%s' is not a PCI address or a DPDK vdev string", s);
+    o->ports[o->n_ports++] = s;
+}
+
+static void set_seed(void *ctx, const char *s)
+{
+    if (cli_parse_u64(s, 0, UINT64_MAX, &opts(ctx)->seed) < 0)
+        cli_fail("--seed", "'%s' is not a whole number", s);
+}
+
+static void set_report(void *ctx, const char *s)
+{
+    opts(ctx)->report_path = cli_file("--report", s);
+}
+
+static void set_drain(void *ctx, const char *s)
+{
+    if (cli_parse_duration(s, 0, 60000000000ull, &opts(ctx)->drain_ns) < 0)
+        cli_fail("--drain", "'%s' is not a duration up to 60s", s);
+}
+
+static void set_route_mem(void *ctx, const char *s)
+{
+    if (cli_parse_u64(s, 1000000ull, 1ull << 40, &opts(ctx)->route_mem) < 0)
+        cli_fail("--route-mem", "'%s' is not a byte count in 1M..1T", s);
+}
+
+static void set_mbufs(void *ctx, const char *s)
+{
+    opts(ctx)->mbufs_per_worker = (uint32_t)cli_count("--mbufs", s, 1024, 1u << 22, "a buffer count");
+    ((struct ctl_run_parse *)ctx)->mbufs_given = true;
+}
+
+static void set_burst(void *ctx, const char *s)
+{
+    opts(ctx)->burst = (uint32_t)cli_count("--burst", s, 1, 64, "a burst size");
+}
+
+static void set_hugepages(void *ctx, const char *s)
+{
+    if (strcmp(s, "auto") == 0)
+        opts(ctx)->huge = -1;
+    else if (strcmp(s, "on") == 0)
+        opts(ctx)->huge = 1;
+    else if (strcmp(s, "off") == 0)
+        opts(ctx)->huge = 0;
+    else
+        cli_fail("--hugepages", "'%s' is not one of auto, on, off", s);
+}
+
+static void set_eal(void *ctx, const char *s)
+{
+    opts(ctx)->eal_extra = s;
+}
+
+static void set_dp(void *ctx, const char *s)
+{
+    if (access(s, X_OK) != 0)
+        cli_fail("--dp", "'%s' is not an executable file", s);
+    opts(ctx)->dp_path = s;
+}
+
+static void set_backend(void *ctx, const char *s)
+{
+    uint8_t b[CTL_CMP_BACKENDS];
+    if (ctl_compare_backends_parse(s, b) != 1)
+        cli_fail("--backend", "'%s' is not one of dpdk, uring, usrsctp", s);
+    opts(ctx)->backend = b[0];
+}
+
+static void set_threads(void *ctx, const char *s)
+{
+    opts(ctx)->threads = (uint32_t)cli_count("--threads", s, 1, 256, "a thread count");
+}
+
+static void set_profile(void *ctx, const char *s)
+{
+    struct ctl_profile prof;
+    if (ctl_profile_preset(s, 1, 1000000000ull, &prof) < 0 && access(s, R_OK) != 0)
+        cli_fail("--profile", "'%s' is neither a preset (constant, ramp, load, spike, soak) nor a readable file", s);
+    opts(ctx)->profile = s;
+}
+
+static void set_sla(void *ctx, const char *s)
+{
+    struct ctl_sla sla;
+    char err[256];
+    if (ctl_sla_parse(s, &sla, err, sizeof(err)) < 0)
+        cli_fail("--sla", "%s", err);
+    opts(ctx)->sla_text = s;
+}
+
+static void set_abort_on_fail(void *ctx, const char *s)
+{
+    opts(ctx)->abort_on_fail = true;
+}
+
+static void set_csv(void *ctx, const char *s)
+{
+    opts(ctx)->csv_path = cli_file("--csv", s);
+}
+
+static void set_html(void *ctx, const char *s)
+{
+    opts(ctx)->html_path = cli_file("--html", s);
+}
+
+static void set_prom(void *ctx, const char *s)
+{
+    if (!strchr(s, ':'))
+        cli_fail("--prom", "'%s' is not ADDR:PORT (e.g. 127.0.0.1:9100, [::1]:9100, :9100)", s);
+    opts(ctx)->prom_addr = s;
+}
+
+static void set_pcap(void *ctx, const char *s)
+{
+    if (!*s || strlen(s) >= 256)
+        cli_fail("--pcap", "expected a file name of 1..255 characters");
+    opts(ctx)->pcap_path = s;
+}
+
+static void set_pcap_count(void *ctx, const char *s)
+{
+    opts(ctx)->pcap_count = (uint32_t)cli_count("--pcap-count", s, 1, 100000, "a frame count");
+}
+
+/* --netem: a spec without class= is the global class (index 0, once);
+ * named classes follow it, their shares adding up to at most 100 %. */
+static void set_netem(void *ctx, const char *s)
+{
+    struct ctl_run_opts *o = opts(ctx);
+    struct ri_netem nc;
+    char err[256];
+    if (ctl_netem_parse(s, &nc, err, sizeof(err)) < 0)
+        cli_fail("--netem", "%s", err);
+    if (o->n_netem == 0)
+        o->n_netem = 1; /* class 0 stays the (possibly empty) global class */
+    if (nc.share_ppm == 0 && strcmp(nc.name, "all") == 0) {
+        if (o->netem[0].enabled)
+            cli_fail("--netem", "the global class (no class=) is given twice");
+        o->netem[0] = nc;
+        return;
+    }
+    if (o->n_netem == RI_NETEM_CLASSES)
+        cli_fail("--netem", "at most %d named classes", RI_NETEM_CLASSES - 1);
+    uint32_t total = nc.share_ppm;
+    for (uint32_t c = 1; c < o->n_netem; c++)
+        total += o->netem[c].share_ppm;
+    if (total > 1000000)
+        cli_fail("--netem", "the shares of the named classes add up to more than 100%%");
+    o->netem[o->n_netem++] = nc;
+}
+
+static void set_external(void *ctx, const char *s)
+{
+    if (strcmp(s, "echo") == 0)
+        opts(ctx)->external = RI_EXT_ECHO;
+    else if (strcmp(s, "route") == 0)
+        opts(ctx)->external = RI_EXT_ROUTE;
+    else
+        cli_fail("--external", "'%s' is not one of echo, route", s);
+}
+
+static void set_signal(void *ctx, const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || !colon[1])
+        cli_fail("--signal", "'%s' is not ADDR:PORT (e.g. 127.0.0.1:8088, 0.0.0.0:8088, :8088)", s);
+    opts(ctx)->signal_addr = s;
+}
+
+static void set_external_port(void *ctx, const char *s)
+{
+    if (!*s || strchr(s, ' ') || strlen(s) >= 256)
+        cli_fail("--external-port", "'%s' is not a DPDK vdev string (e.g. net_af_packet0,iface=sgext0)", s);
+    opts(ctx)->external_port = s;
+}
+
+static void set_external_setup(void *ctx, const char *s)
+{
+    if (strcmp(s, "active") == 0)
+        opts(ctx)->external_active = true;
+    else if (strcmp(s, "passive") == 0)
+        opts(ctx)->external_active = false;
+    else
+        cli_fail("--external-setup", "'%s' is not one of active, passive", s);
+    ((struct ctl_run_parse *)ctx)->external_setup_given = true;
+}
+
+static void set_external_max(void *ctx, const char *s)
+{
+    opts(ctx)->external_max = (uint32_t)cli_count("--external-max", s, 1, RI_EXTERNAL_MAX, "a session count");
+}
+
+static void set_quiet(void *ctx, const char *s)
+{
+    opts(ctx)->quiet = true;
+}
+
+/* One row per flag: name, the value's name (NULL: a switch), the usage
+ * text, the handler. The usage of `swarmgen run --help` is these rows. */
+static const struct cli_flag run_flags[] = {
+    {"--agents", "N", "simulated agents (2..131070, default 1000)", set_agents},
+    {"--topology", "SPEC",
+     "full | kmesh:k=K | hub:hubs=H | ring | smallworld:k=K,p=P |\n"
+     "scalefree:m=M (default kmesh:k=8)",
+     set_topology},
+    {"--traffic", "T",
+     "what the edges carry: dc (a WebRTC peer connection per edge:\n"
+     "ICE, DTLS, SCTP, DataChannel; agent messages in DataChannel\n"
+     "messages) | udp (plain UDP agent messages, no set-up)\n"
+     "(default dc); dc takes keys: dc:rate=R,size=BYTES,\n"
+     "mode=reliable|unordered|rexmit:N|lifetime:MS,\n"
+     "pattern=neighbors|routed|routed:M|echo",
+     set_traffic},
+    {"--rate", "R", "agent messages per second, all cores (default 20000)", set_rate},
+    {"--duration", "D", "generation time: 20s, 500ms, 2m (default 20s)", set_duration},
+    {"--size", "BYTES",
+     "agent message: DataChannel message 32..65536 (dc), UDP payload\n"
+     "32..1400 (udp) (default 64; 96 with --sign)",
+     set_size},
+    {"--pattern", "P",
+     "routed (random destination, forwarded hop by hop) | routed:M\n"
+     "(destinations a seeded sample of M agents) | neighbors (random\n"
+     "direct neighbour) | echo (a neighbour sends it back; dc only)\n"
+     "(default routed)",
+     set_pattern},
+    {"--media", "M",
+     "none | audio | video | video:bitrate=B,fps=F,payload=P: SRTP media\n"
+     "on every connection, both ways (dc only, default none; video 1M\n"
+     "bits/s at 30 fps in packets of up to 1100 payload bytes)",
+     set_media},
+    {"--sign", NULL,
+     "Ed25519-sign every agent message, verified on delivery (dc only;\n"
+     "messages of at least 96 bytes)",
+     set_sign},
+    {"--keylog", "FILE",
+     "write the NSS key log of the DTLS handshakes (dc only), for\n"
+     "Wireshark to decrypt a --pcap capture",
+     set_keylog},
+    {"--setup-cap", "N", "connections in set-up at once per core, 1..4096 (default 16)", set_setup_cap},
+    {"--setup-attempts", "N", "attempts per connection before it is given up, 1..100 (default 3)",
+     set_setup_attempts},
+    {"--setup-timeout", "D", "longest connect phase; then the load starts anyway (default 10m)",
+     set_setup_timeout},
+    {"--sctp-bufs", "N",
+     "SCTP buffers per core, 1024..16777216 (default\n"
+     "16384 + 2 x connections / cores)",
+     set_sctp_bufs},
+    {"--cores", "LIST",
+     "lcores to pin the dataplane workers to, e.g. 0,1 or 0-3\n"
+     "(default: every CPU this process may use)",
+     set_cores},
+    {"--port", "SPEC",
+     "PCI address or DPDK vdev string (tap, af_packet, memif,\n"
+     "pcap, null...); repeat for several ports (default: one\n"
+     "net_ring loopback port per core, no NIC needed)",
+     set_port},
+    {"--seed", "S", "topology and traffic seed (default 1)", set_seed},
+    {"--report", "FILE.json", "write the JSON report", set_report},
+    {"--drain", "D", "longest wait for in-flight messages after generation (default 2s)", set_drain},
+    {"--route-mem", "BYTES", "memory allowed for next-hop tables (default 1G)", set_route_mem},
+    {"--mbufs", "N", "packet buffers per core (default 16384; 32768 with --traffic dc)", set_mbufs},
+    {"--burst", "N", "rx/tx burst size, 1..64 (default 32)", set_burst},
+    {"--hugepages", "MODE", "auto | on | off (default auto: used when enough are free)", set_hugepages},
+    {"--eal", "\"ARGS\"", "extra EAL arguments for the dataplane", set_eal},
+    {"--dp", "PATH",
+     "dataplane binary (default: swarmgen-dp, or swarmgen-usrsctp\n"
+     "for --backend usrsctp, next to swarmgen)",
+     set_dp},
+    {"--backend", "B",
+     "dpdk (default: DPDK ports), uring (the same engines over\n"
+     "kernel UDP sockets on 127.18.0.0/15, io_uring) or usrsctp\n"
+     "(usrsctp + mbedTLS records over kernel UDP sockets)",
+     set_backend},
+    {"--threads", "N", "control threads for topology analysis and routing", set_threads},
+    {"--profile", "P",
+     "load profile: constant | ramp | load | spike | soak, or a\n"
+     "YAML scenario file (default constant; see docs/profiles.md)",
+     set_profile},
+    {"--sla", "RULES",
+     "thresholds, e.g. 'p95<150ms,p99<200ms,delivery>99.9%,errors<0.1%'\n"
+     "or 'setup_p99<2s' (dc); judged per phase and overall; exit 1\n"
+     "when one is breached",
+     set_sla},
+    {"--abort-on-fail", NULL, "stop the run as soon as a threshold is breached", set_abort_on_fail},
+    {"--csv", "FILE", "time series, one row per second with a phase column", set_csv},
+    {"--html", "FILE", "self-contained HTML report with inline SVG charts", set_html},
+    {"--prom", "ADDR:PORT",
+     "serve Prometheus metrics at http://ADDR:PORT/metrics during the\n"
+     "run (':9100' means 127.0.0.1:9100)",
+     set_prom},
+    {"--pcap", "FILE", "write the first --pcap-count frames the dataplane sends (pcap)", set_pcap},
+    {"--pcap-count", "N", "frames to capture, 1..100000 (default 1000)", set_pcap_count},
+    {"--netem", "SPEC",
+     "network emulation: delay=10ms,jitter=2ms,loss=5%,ge=1%/20%,\n"
+     "dup=1%,reorder=10%,rate=100Mbit; add class=NAME,share=20%\n"
+     "for a class of links (repeat, up to 3 classes)",
+     set_netem},
+    {"--external", "MODE",
+     "let WebRTC peers outside the swarm (a browser, werift) reach agents\n"
+     "over WHIP (dc only): echo (their DataChannel messages come back)\n"
+     "| route (they enter the mesh as the agent's messages); see\n"
+     "docs/external_peers.md",
+     set_external},
+    {"--signal", "ADDR:PORT",
+     "WHIP server: POST /whip/agents/ID (default 127.0.0.1:8088 with\n"
+     "--external; alone it means --external echo)",
+     set_signal},
+    {"--external-port", "V",
+     "DPDK vdev the kernel reaches the agents through (default\n"
+     "net_af_packet0,iface=sgext0: tools/external-port up)",
+     set_external_port},
+    {"--external-setup", "R",
+     "our DTLS role when the offer leaves it open (actpass): active\n"
+     "(default, RFC 8842) | passive",
+     set_external_setup},
+    {"--external-max", "N", "external sessions at once, 1..16 (default 16)", set_external_max},
+    {"--quiet", NULL, "no progress lines", set_quiet},
+};
+
+const struct cli_cmd ctl_run_cmd = {
+    .name = "run",
+    .head = "usage: swarmgen run [flags]\n",
+    .column = 22,
+    .flag = run_flags,
+    .n_flags = sizeof(run_flags) / sizeof(run_flags[0]),
+};

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run_loop: the live part of `swarmgen run`, from the dataplane's start to
+ * its stop. Control steers the workers only through the run image's command
+ * block (phase, target rate, active agents, snapshot requests) and reads
+ * their metric blocks; it polls the dataplane process between snapshots,
+ * so a dataplane that dies ends the run with its cause.
+ *
+ *   start    spawn, wait for READY (ctl_run_start_dataplane)
+ *   connect  --traffic dc: every peer connection set up first, a progress
+ *            line a second (connect_phase)
+ *   generate the profile's rate and agents every 20 ms, a time-series row,
+ *            progress line and Prometheus page a second, a boundary
+ *            snapshot at each phase change (generate)
+ *   drain    no new messages; wait for those in flight (drain)
+ *   stop     the workers stop, the process is reaped, the final snapshot
+ *            read live (finish)
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "connect.h"
+#include "run_internal.h"
+
+#define READY_TIMEOUT_NS (120ull * CTL_SEC_NS)
+#define SNAP_TIMEOUT_NS 200000000ull
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+void ctl_run_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / CTL_SEC_NS), (long)(ns % CTL_SEC_NS)};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- start ---- */
+
+/* Waits for the dataplane to leave STARTING. Returns 0 when READY, 1 when
+ * interrupted, -1 on failure (message printed). */
+static int wait_ready(struct ctl_dp *dp, struct ri_command *cmd)
+{
+    uint64_t deadline = ctl_mono_ns() + READY_TIMEOUT_NS;
+    for (;;) {
+        uint32_t st = ri_load(&cmd->dp_state);
+        if (st == RI_DP_READY)
+            return 0;
+        if (st == RI_DP_FAILED) {
+            fprintf(stderr, "swarmgen: dataplane failed to start: %s\n", cmd->dp_message);
+            return -1;
+        }
+        if (ctl_dp_poll(dp)) {
+            char why[128];
+            ctl_dp_describe_exit(dp, why, sizeof(why));
+            fprintf(stderr, "swarmgen: dataplane %s before it was ready%s%s\n", why,
+                    cmd->dp_message[0] ? ": " : " (see its messages above)", cmd->dp_message);
+            return -1;
+        }
+        if (interrupted)
+            return 1;
+        if (ctl_mono_ns() > deadline) {
+            fprintf(stderr, "swarmgen: dataplane not ready after %llu s\n",
+                    (unsigned long long)(READY_TIMEOUT_NS / CTL_SEC_NS));
+            return -1;
+        }
+        sleep_ns(5000000);
+    }
+}
+
+int ctl_run_start_dataplane(struct ctl_run *x)
+{
+    uint64_t t0 = ctl_mono_ns();
+    int rc = ctl_dp_spawn(&x->dp);
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: cannot start the dataplane: %s\n", strerror(-rc));
+        return 1;
+    }
+    int ready = wait_ready(&x->dp, x->cmd);
+    x->r.dp_setup_s = (double)(ctl_mono_ns() - t0) / 1e9;
+    if (ready != 0) {
+        ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_STOP);
+        ctl_dp_reap(&x->dp, 5000);
+        return ready > 0 ? 130 : 1;
+    }
+    return 0;
+}
+
+/* ---- what every phase uses ---- */
+
+static uint64_t in_flight(const struct ctl_snap *s)
+{
+    const struct ri_counters *t = &s->total;
+    uint64_t done = t->msgs_delivered + t->msgs_dropped;
+    return t->msgs_sent > done ? t->msgs_sent - done : 0;
+}
+
+/* Resident memory of a process in KiB (0 when unknown). */
+static double rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    double v = 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %lf kB", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
+static void snap(struct ctl_run *x, struct ctl_snap *s)
+{
+    ctl_snap_take(s, x->cmd, ctl_image_metrics(&x->img), false, SNAP_TIMEOUT_NS);
+}
+
+static void swap(struct ctl_snap **a, struct ctl_snap **b)
+{
+    struct ctl_snap *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* The Prometheus page of snapshot `s`; `phase` UINT32_MAX is the connect
+ * phase, profile->n the end. */
+static void publish_prom(struct ctl_run *x, const struct ctl_snap *s, uint32_t phase, double rate,
+                         double elapsed)
+{
+    if (!x->prom_on)
+        return;
+    struct ctl_prom_info info = {
+        .tsc_hz = x->r.tsc_hz,
+        .agents = x->o.agents,
+        .edges = x->stats.edges,
+        .connections = x->o.traffic == RI_TRAFFIC_DC,
+        .phase = phase == UINT32_MAX ? "connect" : phase < x->profile.n ? x->profile.phase[phase].name : "done",
+        .target_rate = rate,
+        .elapsed_s = elapsed,
+        .external = x->ext.x,
+    };
+    ctl_prom_publish(&x->prom, s, &info);
+}
+
+/* True when the dataplane process ended or declared itself failed. */
+static bool dp_dead(struct ctl_run *x)
+{
+    return ctl_dp_poll(&x->dp) || ri_load(&x->cmd->dp_state) == RI_DP_FAILED;
+}
+
+/* ---- connect ---- */
+
+/* Prints the line that ends the connect phase: on stderr when
+ * --setup-timeout ended it, on stdout (unless --quiet) when every
+ * connection settled. */
+static void connect_done(const struct ctl_run *x, const struct ctl_connect_figures *f, bool done)
+{
+    if (x->r.connect_timed_out) {
+        char d[32];
+        snprintf(d, sizeof(d), "%.1f s", x->o.setup_timeout_ns / 1e9);
+        fprintf(stderr, "swarmgen: --setup-timeout %s: %llu of %llu connections not up (%llu in set-up, %llu given up); generating on the %llu that are\n",
+                d, (unsigned long long)(f->total > f->up ? f->total - f->up : 0),
+                (unsigned long long)f->total, (unsigned long long)f->in_setup,
+                (unsigned long long)f->given_up, (unsigned long long)f->up);
+    } else if (done && !x->o.quiet) {
+        printf("swarmgen: %llu/%llu connections up in %.1f s (%.0f/s), %llu given up\n",
+               (unsigned long long)f->up, (unsigned long long)f->total, x->r.connect_s,
+               x->r.connect_per_s, (unsigned long long)f->given_up);
+    }
+    fflush(stdout);
+}
+
+/* The connect phase (--traffic dc): the workers set every peer connection
+ * up before any message is generated. Takes a snapshot every 100 ms, prints
+ * the progress line once a second (control/run/connect.h defines its
+ * figures) and returns when every connection is up or given up, when
+ * --setup-timeout has passed (a line on stderr says how many are not up;
+ * the load then starts anyway), on Ctrl-C, or when the dataplane died
+ * (returns true). */
+static bool connect_phase(struct ctl_run *x)
+{
+    struct ctl_snap *tick = &x->snap[CTL_SNAP_TICK], *cur = &x->snap[CTL_SNAP_CUR];
+    uint64_t n_edges = x->cfg.n_edges;
+    uint64_t start = ctl_mono_ns();
+    ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_CONNECT);
+    /* the workers are starting: a snapshot request may time out, and the
+     * blocks are then read live (all zero until they run) */
+    snap(x, tick);
+    struct ctl_connect_figures f_tick, f;
+    ctl_connect_figures(&tick->total, n_edges, &f_tick);
+    f = f_tick;
+    uint64_t next_tick = start + CTL_SEC_NS, deadline = start + x->o.setup_timeout_ns;
+    bool died = false, done = ctl_connect_done(&f);
+    while (!done && !interrupted) {
+        if (dp_dead(x)) {
+            died = true;
+            break;
+        }
+        sleep_ns(100000000ull);
+        snap(x, cur);
+        ctl_connect_figures(&cur->total, n_edges, &f);
+        done = ctl_connect_done(&f);
+        uint64_t now = cur->mono_ns;
+        if (now >= next_tick || done) {
+            double dt = (double)(now - tick->mono_ns) / 1e9;
+            met_hist_delta(x->setup_interval, &cur->setup[RI_SETUP_TOTAL], &tick->setup[RI_SETUP_TOTAL]);
+            if (!x->o.quiet)
+                ctl_connect_progress(stdout, &f, &f_tick, dt, x->setup_interval);
+            publish_prom(x, cur, UINT32_MAX, 0, 0);
+            swap(&tick, &cur);
+            f_tick = f;
+            while (next_tick <= now)
+                next_tick += CTL_SEC_NS;
+        }
+        if (!done && now >= deadline) {
+            x->r.connect_timed_out = true;
+            break;
+        }
+    }
+    x->r.connect_s = (double)(ctl_mono_ns() - start) / 1e9;
+    x->r.connect_per_s = x->r.connect_s > 0 ? (double)f.up / x->r.connect_s : 0;
+    connect_done(x, &f, done);
+    return died;
+}
+
+/* ---- generate ---- */
+
+/* Where generation stands: the snapshots in use and its clock. */
+struct gen {
+    struct ctl_snap *prev;  /* the last tick's */
+    struct ctl_snap *cur;   /* scratch for the next one */
+    struct ctl_snap *bound; /* the running phase's start */
+    uint64_t start, next_tick, end;
+};
+
+/* Closes phase `p` with the snapshot `now` against the boundary snapshot.
+ * The last phase is closed after the drain: what is still in flight then
+ * never arrived, and stays the last phase's. */
+static void close_phase(struct ctl_run *x, uint32_t p, const struct ctl_snap *now,
+                        const struct ctl_snap *start, bool last)
+{
+    struct ctl_phase_stats *ps = &x->phase[p];
+    if (!ps->lat)
+        ps->lat = calloc(1, sizeof(*ps->lat));
+    ps->seen = true;
+    ps->in_flight_start = in_flight(start);
+    ps->in_flight_end = last ? 0 : in_flight(now);
+    ps->seconds = (double)(now->mono_ns - start->mono_ns) / 1e9;
+    met_counters_delta(&ps->c, &now->total, &start->total);
+    if (ps->lat)
+        met_hist_delta(ps->lat, &now->latency, &start->latency);
+}
+
+static void progress_prefix(const struct ctl_run *x, uint32_t phase, uint64_t t_ns)
+{
+    const struct ctl_phase *ph = &x->profile.phase[phase];
+    uint64_t start = ctl_profile_phase_start(&x->profile, phase);
+    double f = ph->duration_ns ? (double)(t_ns - start) / (double)ph->duration_ns : 1;
+    if (f > 1)
+        f = 1;
+    char bar[11];
+    int filled = (int)(f * 10 + 0.5);
+    for (int i = 0; i < 10; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[10] = '\0';
+    uint64_t total = ctl_profile_duration(&x->profile);
+    double eta = (double)(total - (t_ns < total ? t_ns : total)) / 1e9;
+    printf("%-10.10s %u/%u [%s] ETA %4.0fs ", ph->name, phase + 1, x->profile.n, bar, eta);
+}
+
+/* True when the cumulative figures already breach a threshold. */
+static bool breached_so_far(struct ctl_run *x, const struct ctl_snap *now, double seconds)
+{
+    if (x->sla.n == 0)
+        return false;
+    struct ctl_sla_input in;
+    ctl_sla_input_from(&now->total, &now->latency, ctl_run_setup_hist(x, now), seconds, &in);
+    for (uint32_t i = 0; i < x->sla.n; i++) {
+        double v;
+        /* delivery/errors/rate need the drain to be fair: judge latency only */
+        if (x->sla.rule[i].metric > SLA_MAX && x->sla.rule[i].metric < SLA_SETUP_P50)
+            continue;
+        if (ctl_sla_value(&x->sla.rule[i], &in, &v) && !ctl_sla_holds(&x->sla.rule[i], v))
+            return true;
+    }
+    return false;
+}
+
+/* Appends the time-series row for the interval between two snapshots (it
+ * belongs to the phase of its midpoint) with a resident-memory sample. */
+static const struct ctl_ts_row *record_row(struct ctl_run *x, const struct ctl_snap *cur,
+                                           const struct ctl_snap *prev, uint64_t start)
+{
+    uint64_t mid = (prev->mono_ns + cur->mono_ns) / 2;
+    uint32_t phase;
+    double rate, agents;
+    ctl_profile_at(&x->profile, mid > start ? mid - start : 0, &phase, &rate, &agents);
+    if (x->ts.n + 1 > x->rss_cap) {
+        size_t cap = x->rss_cap ? x->rss_cap * 2 : 64;
+        double *nr = realloc(x->rss, cap * sizeof(double));
+        if (!nr)
+            return NULL;
+        x->rss = nr;
+        x->rss_cap = cap;
+    }
+    const struct ctl_ts_row *row = ctl_ts_add(&x->ts, cur, prev, (double)(cur->mono_ns - start) / 1e9,
+                                              phase, rate, ceil(agents * x->o.agents));
+    if (row)
+        x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());
+    return row;
+}
+
+/* What the workers generate now: the profile's rate and share of agents. */
+static void set_targets(struct ctl_run *x, double rate, double agents)
+{
+    __atomic_store_n(&x->cmd->rate_msgs_per_s, (uint64_t)llround(rate), __ATOMIC_RELAXED);
+    __atomic_store_n(&x->cmd->active_agents, (uint64_t)ceil(agents * x->o.agents), __ATOMIC_RELAXED);
+}
+
+/* Takes the snapshot generation counts from and starts it: phase RUN with
+ * the profile's first targets. */
+static void start_generation(struct ctl_run *x, struct gen *g)
+{
+    g->prev = &x->snap[CTL_SNAP_TICK];
+    g->cur = &x->snap[CTL_SNAP_CUR];
+    g->bound = &x->snap[CTL_SNAP_BOUND];
+    struct ctl_snap *gen_start = &x->snap[CTL_SNAP_GEN_START];
+    /* udp: the workers wait for RUN, nobody writes the blocks yet, read them
+     * live; dc: they run since the connect phase, ask for a snapshot */
+    bool workers_idle = x->o.traffic == RI_TRAFFIC_UDP;
+    ctl_snap_take(gen_start, x->cmd, ctl_image_metrics(&x->img), workers_idle, SNAP_TIMEOUT_NS);
+    ctl_snap_copy(g->prev, gen_start);
+    ctl_snap_copy(g->bound, gen_start);
+    x->r.gen_start = gen_start;
+    x->generating = true;
+    uint32_t phase;
+    double rate, agents;
+    ctl_profile_at(&x->profile, 0, &phase, &rate, &agents);
+    set_targets(x, rate, agents);
+    g->start = ctl_mono_ns();
+    ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_RUN);
+    g->next_tick = g->start + CTL_SEC_NS;
+    g->end = g->start + ctl_profile_duration(&x->profile);
+    x->cur_phase = phase;
+}
+
+/* The once-a-second tick: a time-series row, the Prometheus page, the
+ * progress line, the --abort-on-fail check. Returns true when a threshold
+ * is breached and the run is to stop. */
+static bool tick(struct ctl_run *x, struct gen *g, uint32_t phase, double rate)
+{
+    snap(x, g->cur);
+    double t_s = (double)(g->cur->mono_ns - g->start) / 1e9;
+    const struct ctl_ts_row *row = record_row(x, g->cur, g->prev, g->start);
+    publish_prom(x, g->cur, phase, rate, t_s);
+    if (!x->o.quiet && row) {
+        progress_prefix(x, phase, g->cur->mono_ns - g->start);
+        ctl_report_progress(stdout, row);
+    }
+    bool stop = x->o.abort_on_fail && breached_so_far(x, g->cur, t_s);
+    if (stop) {
+        printf("swarmgen: SLA breached at %.1f s, stopping (--abort-on-fail)\n", t_s);
+        x->r.aborted = true;
+    }
+    swap(&g->prev, &g->cur);
+    return stop;
+}
+
+/* Follows the profile until its end (or Ctrl-C, an SLA abort): targets
+ * every 20 ms, a boundary snapshot at each phase change, a tick a second.
+ * Returns true when the dataplane died. */
+static bool generate(struct ctl_run *x, struct gen *g)
+{
+    while (!interrupted) {
+        uint64_t now = ctl_mono_ns();
+        if (now >= g->end)
+            break;
+        if (ctl_dp_poll(&x->dp))
+            return true;
+        uint32_t phase;
+        double rate, agents;
+        ctl_profile_at(&x->profile, now - g->start, &phase, &rate, &agents);
+        set_targets(x, rate, agents);
+        if (phase != x->cur_phase) {
+            snap(x, g->cur);
+            close_phase(x, x->cur_phase, g->cur, g->bound, false);
+            swap(&g->bound, &g->cur);
+            x->cur_phase = phase;
+        }
+        if (now >= g->next_tick) {
+            if (tick(x, g, phase, rate))
+                break;
+            g->next_tick += CTL_SEC_NS;
+        }
+        uint64_t wake = g->next_tick < g->end ? g->next_tick : g->end;
+        now = ctl_mono_ns();
+        uint64_t nap = wake > now ? wake - now : 0;
+        sleep_ns(nap < 20000000ull ? nap : 20000000ull); /* profile updates every 20 ms */
+    }
+    return false;
+}
+
+/* No new messages; waits up to --drain for those in flight. Returns true
+ * when the dataplane died. */
+static bool drain(struct ctl_run *x, struct gen *g, uint64_t gen_end)
+{
+    ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_DRAIN);
+    uint64_t drain_end = gen_end + x->o.drain_ns;
+    while (!interrupted && ctl_mono_ns() < drain_end) {
+        if (ctl_dp_poll(&x->dp))
+            return true;
+        snap(x, g->cur);
+        if (in_flight(g->cur) == 0)
+            break;
+        sleep_ns(10000000ull);
+    }
+    return false;
+}
+
+/* The generation phase: follows the profile, records the time series and
+ * the phase boundaries, then drains. Returns true when the dataplane died. */
+static bool drive(struct ctl_run *x)
+{
+    struct gen g;
+    start_generation(x, &g);
+    bool died = generate(x, &g);
+    uint64_t gen_end = ctl_mono_ns();
+    /* the last, partial second gets its row too */
+    if (!died && gen_end - g.prev->mono_ns > 100000000ull) {
+        snap(x, g.cur);
+        record_row(x, g.cur, g.prev, g.start);
+        swap(&g.prev, &g.cur);
+    }
+    x->r.duration_s = (double)(gen_end - g.start) / 1e9;
+    x->r.interrupted = interrupted != 0;
+    if (!died && !interrupted)
+        died = drain(x, &g, gen_end);
+    x->r.drain_s = (double)(ctl_mono_ns() - gen_end) / 1e9;
+    /* the boundary snapshot of the running phase, for finish() */
+    if (g.bound != &x->snap[CTL_SNAP_BOUND])
+        ctl_snap_copy(&x->snap[CTL_SNAP_BOUND], g.bound);
+    return died;
+}
+
+/* ---- stop ---- */
+
+/* Stops the workers, reaps the dataplane and takes the final figures (the
+ * live counters: nobody writes them any more); closes the running phase
+ * when generation began. */
+static void finish(struct ctl_run *x)
+{
+    x->r.interrupted = interrupted != 0;
+    ctl_external_stop(&x->ext); /* no new external sessions once the workers stop */
+    ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_STOP);
+    ctl_dp_reap(&x->dp, 10000);
+    struct ctl_snap *fin = &x->snap[CTL_SNAP_CUR];
+    ctl_snap_take(fin, x->cmd, ctl_image_metrics(&x->img), true, 0);
+    if (x->generating)
+        close_phase(x, x->cur_phase, fin, &x->snap[CTL_SNAP_BOUND], true);
+    x->r.final = fin;
+    publish_prom(x, fin, x->profile.n, 0, x->r.duration_s);
+}
+
+int ctl_run_live(struct ctl_run *x)
+{
+    bool died = false, died_connecting = false;
+    if (x->o.traffic == RI_TRAFFIC_DC) {
+        died = died_connecting = connect_phase(x);
+        /* the usrsctp backend measures its heap once the connections are
+         * up (usrsctp and mbedTLS allocate as they go) */
+        x->r.mem_conn_bytes = ri_load(&x->cmd->mem_conn_bytes);
+    }
+    if (!died && !interrupted)
+        died = drive(x);
+    finish(x);
+    /* a dataplane that stopped on its own before control asked is a failure,
+     * unless Ctrl-C reached both processes (a terminal's process group) */
+    bool clean_exit = x->dp.exited && WIFEXITED(x->dp.status) && WEXITSTATUS(x->dp.status) == 0;
+    if (ri_load(&x->cmd->dp_state) != RI_DP_DONE || !clean_exit || (died && !x->r.interrupted)) {
+        char why[128];
+        ctl_dp_describe_exit(&x->dp, why, sizeof(why));
+        fprintf(stderr, "swarmgen: dataplane %s during the %s%s%s\n", why,
+                died_connecting ? "connect phase" : "run", x->cmd->dp_message[0] ? ": " : "",
+                x->cmd->dp_message);
+        return 1;
+    }
+    return 0;
+}
