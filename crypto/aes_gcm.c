@@ -24,6 +24,7 @@
 
 #include "aes_gcm.h"
 #include "aes_gcm_internal.h"
+#include "wire.h"
 
 #if defined(AES_GCM_X86) && defined(__clang__)
 #include <cpuid.h>
@@ -97,28 +98,14 @@ static void p_key(const struct aes_gcm_key *k, AES_KEY *ak)
     ak->rounds = k->rounds;
 }
 
-static uint64_t p_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void p_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
 /* y = y * h in GCM's field, in constant time (SP 800-38D §6.3, bit by
  * bit): for each bit of y, from x^0, add v when it is set, then v = v x
  * (a right shift in GCM's bit order, adding 0xe1 || 0^120 when x^127 fell
  * off). */
 static void p_gf_mul(uint8_t y[16], const uint8_t h[16])
 {
-    uint64_t vh = p_get64(h), vl = p_get64(h + 8), zh = 0, zl = 0;
-    uint64_t xw[2] = {p_get64(y), p_get64(y + 8)};
+    uint64_t vh = wire_get64(h), vl = wire_get64(h + 8), zh = 0, zl = 0;
+    uint64_t xw[2] = {wire_get64(y), wire_get64(y + 8)};
     for (int w = 0; w < 2; w++)
         for (int i = 63; i >= 0; i--) {
             uint64_t m = 0 - (xw[w] >> i & 1);
@@ -128,8 +115,8 @@ static void p_gf_mul(uint8_t y[16], const uint8_t h[16])
             vl = vl >> 1 | vh << 63;
             vh = vh >> 1 ^ (0xe100000000000000ull & r);
         }
-    p_put64(y, zh);
-    p_put64(y + 8, zl);
+    wire_put64(y, zh);
+    wire_put64(y + 8, zl);
 }
 
 /* y = GHASH_H continued over n bytes (the last block zero-padded). */
@@ -174,8 +161,8 @@ static void p_crypt(const struct aes_gcm_key *k, const uint8_t *iv, const uint8_
     p_ctr(&ak, ctr, in, len, out);
     if (!open)
         p_ghash(y, k->hpow[0], out, len);
-    p_put64(lens, (uint64_t)aad_len * 8);
-    p_put64(lens + 8, (uint64_t)len * 8);
+    wire_put64(lens, (uint64_t)aad_len * 8);
+    wire_put64(lens + 8, (uint64_t)len * 8);
     p_ghash(y, k->hpow[0], lens, 16);
     AES_encrypt(j0, tag, &ak);
     for (int i = 0; i < 16; i++)

@@ -77,10 +77,10 @@ void dtls_transcript(struct dtls_endpoint *e, uint8_t type, uint16_t seq, const 
     /* RFC 6347 §4.2.6: as one fragment, fragment_offset 0 */
     uint8_t h[HS_HEADER];
     h[0] = type;
-    dtls_put24(h + 1, (uint32_t)len);
-    dtls_put16(h + 4, seq);
-    dtls_put24(h + 6, 0);
-    dtls_put24(h + 9, (uint32_t)len);
+    wire_put24(h + 1, (uint32_t)len);
+    wire_put16(h + 4, seq);
+    wire_put24(h + 6, 0);
+    wire_put24(h + 9, (uint32_t)len);
     const struct cp *cp = e->cp;
     cp->ops->hash_update(cp->self, &e->th256, h, sizeof(h));
     cp->ops->hash_update(cp->self, &e->th256, body, len);
@@ -687,7 +687,7 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
 static int record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl)
 {
     uint8_t type = r[0];
-    uint16_t epoch = dtls_get16(r + 3);
+    uint16_t epoch = wire_get16(r + 3);
     if (r[1] != 0xfe || (r[2] != 0xfd && r[2] != 0xff) || epoch > 1) {
         e->c.records_dropped++;
         return 0;
@@ -777,7 +777,7 @@ int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uin
             e->c.records_dropped++;
             break;
         }
-        size_t rl = DTLS_RECORD_HEADER + dtls_get16(d + off + 11);
+        size_t rl = DTLS_RECORD_HEADER + wire_get16(d + off + 11);
         if (rl > len - off) {
             e->c.records_dropped++;
             break;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "wire.h"
+
 enum der_tag {
     DER_INTEGER = 0x02,
     DER_BIT_STRING = 0x03,
@@ -116,8 +118,7 @@ static void w_close(struct der_w *w, size_t start)
     memmove(w->buf + start + extra, w->buf + start, n);
     head[0] = (uint8_t)(0x80 | extra);
     if (extra == 2) {
-        head[1] = (uint8_t)(n >> 8);
-        head[2] = (uint8_t)n;
+        wire_put16(head + 1, (uint16_t)n);
     } else {
         head[1] = (uint8_t)n;
     }

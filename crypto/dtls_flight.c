@@ -101,10 +101,10 @@ size_t dtls_flight_datagram(struct dtls_endpoint *e, uint8_t *buf, size_t cap)
             break;
         size_t frag = left < room ? left : room;
         rec[0] = dtls_item_type(it);
-        dtls_put24(rec + 1, (uint32_t)len);
-        dtls_put16(rec + 4, e->item_seq[e->tx_item]);
-        dtls_put24(rec + 6, e->tx_off);
-        dtls_put24(rec + 9, (uint32_t)frag);
+        wire_put24(rec + 1, (uint32_t)len);
+        wire_put16(rec + 4, e->item_seq[e->tx_item]);
+        wire_put24(rec + 6, e->tx_off);
+        wire_put24(rec + 9, (uint32_t)frag);
         memcpy(rec + HS_HEADER, body + e->tx_off, frag);
         /* the first ClientHello and HelloVerifyRequest go as DTLS 1.0
          * records, as BoringSSL and OpenSSL send them */
@@ -227,7 +227,7 @@ static bool well_formed(const uint8_t *b, size_t len)
     while (len > 0) {
         if (len < HS_HEADER)
             return false;
-        uint32_t mlen = dtls_get24(b + 1), foff = dtls_get24(b + 6), flen = dtls_get24(b + 9);
+        uint32_t mlen = wire_get24(b + 1), foff = wire_get24(b + 6), flen = wire_get24(b + 9);
         if (flen > len - HS_HEADER || foff > mlen || flen > mlen - foff || !known_type(b[0]))
             return false;
         b += HS_HEADER + flen;
@@ -246,8 +246,8 @@ int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, 
     bool taken = false;
     while (len > 0) {
         uint8_t type = b[0];
-        uint32_t mlen = dtls_get24(b + 1), foff = dtls_get24(b + 6), flen = dtls_get24(b + 9);
-        uint16_t seq = dtls_get16(b + 4);
+        uint32_t mlen = wire_get24(b + 1), foff = wire_get24(b + 6), flen = wire_get24(b + 9);
+        uint16_t seq = wire_get16(b + 4);
         const uint8_t *frag = b + HS_HEADER;
         b += HS_HEADER + flen;
         len -= HS_HEADER + flen;

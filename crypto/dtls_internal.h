@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "dtls.h"
+#include "wire.h"
 
 /* Handshake message types (RFC 5246 §7.4, RFC 6347 §4.3.2, RFC 5077). */
 enum dtls_hs_type {
@@ -246,26 +247,5 @@ size_t dtls_flight_datagram(struct dtls_endpoint *e, uint8_t *buf, size_t cap);
 int dtls_fragments_in(struct dtls_endpoint *e, uint8_t epoch, const uint8_t *b, size_t len);
 /* Drops every held message (a new flight from the peer starts). */
 void dtls_reasm_reset(struct dtls_endpoint *e);
-
-/* big-endian helpers */
-static inline uint16_t dtls_get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-static inline uint32_t dtls_get24(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-static inline void dtls_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-static inline void dtls_put24(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 16);
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)v;
-}
 
 #endif

@@ -36,13 +36,13 @@ static unsigned u8(struct rd *r)
 static unsigned u16(struct rd *r)
 {
     const uint8_t *q = take(r, 2);
-    return q ? dtls_get16(q) : 0;
+    return q ? wire_get16(q) : 0;
 }
 
 static uint32_t u24(struct rd *r)
 {
     const uint8_t *q = take(r, 3);
-    return q ? dtls_get24(q) : 0;
+    return q ? wire_get24(q) : 0;
 }
 
 /* The next k bytes as a reader of their own. */
@@ -111,8 +111,8 @@ static bool srtp_offered(uint8_t mask, unsigned id)
 
 static uint8_t *put_ext(uint8_t *p, uint16_t type, const uint8_t *data, uint16_t len)
 {
-    dtls_put16(p, type);
-    dtls_put16(p + 2, len);
+    wire_put16(p, type);
+    wire_put16(p + 2, len);
     if (len)
         memcpy(p + 4, data, len);
     return p + 4 + len;
@@ -133,23 +133,23 @@ static size_t client_extensions(const struct dtls_endpoint *e, uint8_t *out)
     k = 2;
     for (size_t i = 0; i < N_OF(group_order); i++)
         if (e->groups & group_order[i].bit)
-            dtls_put16(d + k, group_order[i].id), k += 2;
-    dtls_put16(d, (uint16_t)(k - 2));
+            wire_put16(d + k, group_order[i].id), k += 2;
+    wire_put16(d, (uint16_t)(k - 2));
     len[n] = (size_t)(put_ext(ext[n], EXT_SUPPORTED_GROUPS, d, (uint16_t)k) - ext[n]);
     n++;
     d[0] = 1, d[1] = 0; /* uncompressed */
     len[n] = (size_t)(put_ext(ext[n], EXT_EC_POINT_FORMATS, d, 2) - ext[n]);
     n++;
-    dtls_put16(d, 2);
-    dtls_put16(d + 2, SIG_ECDSA_SECP256R1_SHA256);
+    wire_put16(d, 2);
+    wire_put16(d + 2, SIG_ECDSA_SECP256R1_SHA256);
     len[n] = (size_t)(put_ext(ext[n], EXT_SIGNATURE_ALGORITHMS, d, 4) - ext[n]);
     n++;
     if (e->srtp_offer) {
         k = 2;
         for (size_t i = 0; i < N_OF(srtp_order); i++)
             if (e->srtp_offer & srtp_order[i].bit)
-                dtls_put16(d + k, srtp_order[i].id), k += 2;
-        dtls_put16(d, (uint16_t)(k - 2));
+                wire_put16(d + k, srtp_order[i].id), k += 2;
+        wire_put16(d, (uint16_t)(k - 2));
         d[k++] = 0; /* no MKI */
         len[n] = (size_t)(put_ext(ext[n], EXT_USE_SRTP, d, (uint16_t)k) - ext[n]);
         n++;
@@ -177,7 +177,7 @@ static size_t client_extensions(const struct dtls_endpoint *e, uint8_t *out)
 static size_t write_client_hello(const struct dtls_endpoint *e, uint8_t *o)
 {
     uint8_t *p = o;
-    dtls_put16(p, DTLS_V12);
+    wire_put16(p, DTLS_V12);
     memcpy(p + 2, e->client_random, 32);
     p += 34;
     *p++ = 0; /* no session id: no resumption */
@@ -188,12 +188,12 @@ static size_t write_client_hello(const struct dtls_endpoint *e, uint8_t *o)
     p += 2;
     for (size_t i = 0; i < N_OF(suite_order); i++)
         if (e->suites & suite_order[i].bit)
-            dtls_put16(p, suite_order[i].id), p += 2;
-    dtls_put16(sl, (uint16_t)(p - sl - 2));
+            wire_put16(p, suite_order[i].id), p += 2;
+    wire_put16(sl, (uint16_t)(p - sl - 2));
     *p++ = 1;
     *p++ = 0; /* null compression */
     size_t el = client_extensions(e, p + 2);
-    dtls_put16(p, (uint16_t)el);
+    wire_put16(p, (uint16_t)el);
     p += 2 + el;
     return (size_t)(p - o);
 }
@@ -201,11 +201,11 @@ static size_t write_client_hello(const struct dtls_endpoint *e, uint8_t *o)
 static size_t write_server_hello(const struct dtls_endpoint *e, uint8_t *o)
 {
     uint8_t *p = o;
-    dtls_put16(p, DTLS_V12);
+    wire_put16(p, DTLS_V12);
     memcpy(p + 2, e->server_random, 32);
     p += 34;
     *p++ = 0; /* no session id: we resume nothing */
-    dtls_put16(p, e->suite_id);
+    wire_put16(p, e->suite_id);
     p += 2;
     *p++ = 0;
     uint8_t *el = p;
@@ -222,14 +222,14 @@ static size_t write_server_hello(const struct dtls_endpoint *e, uint8_t *o)
         p = put_ext(p, EXT_EC_POINT_FORMATS, d, 2);
     }
     if (e->srtp_profile) {
-        dtls_put16(d, 2);
-        dtls_put16(d + 2, e->srtp_profile);
+        wire_put16(d, 2);
+        wire_put16(d + 2, e->srtp_profile);
         d[4] = 0;
         p = put_ext(p, EXT_USE_SRTP, d, 5);
     }
     if (p == el + 2)
         return (size_t)(el - o); /* no extensions: no extensions block */
-    dtls_put16(el, (uint16_t)(p - el - 2));
+    wire_put16(el, (uint16_t)(p - el - 2));
     return (size_t)(p - o);
 }
 
@@ -239,7 +239,7 @@ static size_t ske_params(const struct dtls_endpoint *e, uint8_t *p)
 {
     size_t pl = cp_pub_len((enum cp_group)e->group);
     p[0] = 3; /* named_curve */
-    dtls_put16(p + 1, e->group);
+    wire_put16(p + 1, e->group);
     p[3] = (uint8_t)pl;
     memcpy(p + 4, e->eph_pub, pl);
     return 4 + pl;
@@ -274,30 +274,30 @@ size_t dtls_msg_write(const struct dtls_endpoint *e, enum dtls_item it, uint8_t 
     case IT_CLIENT_HELLO:
         return write_client_hello(e, o);
     case IT_HELLO_VERIFY:
-        dtls_put16(o, DTLS_V10); /* RFC 6347 §4.2.1: 1.0 whatever will be negotiated */
+        wire_put16(o, DTLS_V10); /* RFC 6347 §4.2.1: 1.0 whatever will be negotiated */
         o[2] = e->cookie_len;
         memcpy(o + 3, e->cookie, e->cookie_len);
         return 3u + e->cookie_len;
     case IT_SERVER_HELLO:
         return write_server_hello(e, o);
     case IT_CERTIFICATE:
-        dtls_put24(o, e->cert->der_len + 3u);
-        dtls_put24(o + 3, e->cert->der_len);
+        wire_put24(o, e->cert->der_len + 3u);
+        wire_put24(o + 3, e->cert->der_len);
         memcpy(o + 6, e->cert->der, e->cert->der_len);
         return 6u + e->cert->der_len;
     case IT_SERVER_KEY_EXCHANGE: {
         size_t n = ske_params(e, o);
-        dtls_put16(o + n, SIG_ECDSA_SECP256R1_SHA256);
-        dtls_put16(o + n + 2, e->sig_len);
+        wire_put16(o + n, SIG_ECDSA_SECP256R1_SHA256);
+        wire_put16(o + n + 2, e->sig_len);
         memcpy(o + n + 4, e->sig, e->sig_len);
         return n + 4 + e->sig_len;
     }
     case IT_CERTIFICATE_REQUEST:
         o[0] = 1;
         o[1] = CERT_TYPE_ECDSA_SIGN;
-        dtls_put16(o + 2, 2);
-        dtls_put16(o + 4, SIG_ECDSA_SECP256R1_SHA256);
-        dtls_put16(o + 6, 0); /* no certificate authorities */
+        wire_put16(o + 2, 2);
+        wire_put16(o + 4, SIG_ECDSA_SECP256R1_SHA256);
+        wire_put16(o + 6, 0); /* no certificate authorities */
         return 8;
     case IT_SERVER_HELLO_DONE:
         return 0;
@@ -308,8 +308,8 @@ size_t dtls_msg_write(const struct dtls_endpoint *e, enum dtls_item it, uint8_t 
         return 1 + pl;
     }
     case IT_CERTIFICATE_VERIFY:
-        dtls_put16(o, SIG_ECDSA_SECP256R1_SHA256);
-        dtls_put16(o + 2, e->sig_len);
+        wire_put16(o, SIG_ECDSA_SECP256R1_SHA256);
+        wire_put16(o + 2, e->sig_len);
         memcpy(o + 4, e->sig, e->sig_len);
         return 4u + e->sig_len;
     case IT_FINISHED:

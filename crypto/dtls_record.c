@@ -8,21 +8,9 @@
 
 #include <sodium.h>
 
+#include "wire.h"
+
 #define SEQ_MAX ((1ull << 48) - 1)
-
-static void put48(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 6; i++)
-        p[i] = (uint8_t)(v >> (40 - 8 * i));
-}
-
-static uint64_t get48(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 6; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static void wipe(void *p, size_t n)
 {
@@ -114,12 +102,10 @@ int dtls_record_plain(struct dtls_record *r, uint8_t type, uint16_t version, con
     if (r->w_seq0 > SEQ_MAX)
         return -EOVERFLOW;
     out[0] = type;
-    out[1] = (uint8_t)(version >> 8);
-    out[2] = (uint8_t)version;
+    wire_put16(out + 1, version);
     out[3] = out[4] = 0;
-    put48(out + 5, r->w_seq0++);
-    out[11] = (uint8_t)(len >> 8);
-    out[12] = (uint8_t)len;
+    wire_put48(out + 5, r->w_seq0++);
+    wire_put16(out + 11, (uint16_t)len);
     memmove(out + DTLS_RECORD_HEADER, body, len);
     return (int)(DTLS_RECORD_HEADER + len);
 }
@@ -132,8 +118,7 @@ static void aad_of(const uint8_t es[8], uint8_t type, size_t len, uint8_t aad[13
     aad[8] = type;
     aad[9] = 0xfe;
     aad[10] = 0xfd;
-    aad[11] = (uint8_t)(len >> 8);
-    aad[12] = (uint8_t)len;
+    wire_put16(aad + 11, (uint16_t)len);
 }
 
 /* RFC 7905 §2: the IV XOR the epoch and sequence, left-padded to 12 bytes */
@@ -163,11 +148,9 @@ int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, siz
     out[0] = type;
     out[1] = 0xfe;
     out[2] = 0xfd;
-    es[0] = (uint8_t)(r->epoch >> 8);
-    es[1] = (uint8_t)r->epoch;
-    put48(es + 2, r->w_seq);
-    out[11] = (uint8_t)(frag >> 8);
-    out[12] = (uint8_t)frag;
+    wire_put16(es, r->epoch);
+    wire_put48(es + 2, r->w_seq);
+    wire_put16(out + 11, (uint16_t)frag);
     uint8_t n[12], aad[13];
     aad_of(es, type, len, aad);
     uint8_t *ct = out + DTLS_RECORD_HEADER + explicit;
@@ -238,7 +221,7 @@ int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_
     *used = len;
     if (len < DTLS_RECORD_HEADER)
         return refuse(r, DTLS_REC_TRUNCATED);
-    size_t frag = (size_t)in[11] << 8 | in[12];
+    size_t frag = wire_get16(in + 11);
     if (frag > len - DTLS_RECORD_HEADER)
         return refuse(r, DTLS_REC_TRUNCATED);
     *used = DTLS_RECORD_HEADER + frag;
@@ -250,9 +233,9 @@ int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_
     if (r->failed || r->peer_closed)
         return refuse(r, DTLS_REC_CLOSED);
     const uint8_t *es = in + 3;
-    if ((uint16_t)(es[0] << 8 | es[1]) != r->epoch || r->suite == DTLS_SUITE_NONE)
+    if (wire_get16(es) != r->epoch || r->suite == DTLS_SUITE_NONE)
         return refuse(r, DTLS_REC_WRONG_EPOCH);
-    uint64_t seq = get48(es + 2);
+    uint64_t seq = wire_get48(es + 2);
     int why = window_check(r, seq); /* before the tag (cheap), window moved after */
     if (why != 0)
         return refuse(r, why);

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "wire.h"
+
 #define NS_PER_S     1000000000ull
 #define RTP_SEQ_MOD  (1u << 16)
 #define RTCP_VERSION 2
@@ -15,22 +17,6 @@
 static uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
 {
     return (uint64_t)((unsigned __int128)a * b / c);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
-    p[3] = (uint8_t)v;
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
 }
 
 /* ---- time ---- */
@@ -274,14 +260,14 @@ uint32_t rtcp_sender_rtp_ts_at(const struct rtcp_sender *t, uint64_t now_ns)
 
 static void read_block(const uint8_t *p, struct rtcp_report_block *b)
 {
-    b->ssrc = rd32(p);
+    b->ssrc = wire_get32(p);
     b->fraction = p[4];
-    uint32_t lost = (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+    uint32_t lost = wire_get24(p + 5);
     b->lost = (lost & 0x800000u) ? (int32_t)lost - 0x1000000 : (int32_t)lost;
-    b->ext_max_seq = rd32(p + 8);
-    b->jitter = rd32(p + 12);
-    b->lsr = rd32(p + 16);
-    b->dlsr = rd32(p + 20);
+    b->ext_max_seq = wire_get32(p + 8);
+    b->jitter = wire_get32(p + 12);
+    b->lsr = wire_get32(p + 16);
+    b->dlsr = wire_get32(p + 20);
 }
 
 static void write_block(uint8_t *p, const struct rtcp_report_block *b)
@@ -290,13 +276,13 @@ static void write_block(uint8_t *p, const struct rtcp_report_block *b)
                    : b->lost < RTCP_LOST_MIN ? RTCP_LOST_MIN
                                              : b->lost;
     uint32_t l24 = (uint32_t)lost & 0xffffffu;
-    wr32(p, b->ssrc);
+    wire_put32(p, b->ssrc);
     p[4] = b->fraction;
     p[5] = (uint8_t)(l24 >> 16), p[6] = (uint8_t)(l24 >> 8), p[7] = (uint8_t)l24;
-    wr32(p + 8, b->ext_max_seq);
-    wr32(p + 12, b->jitter);
-    wr32(p + 16, b->lsr);
-    wr32(p + 20, b->dlsr);
+    wire_put32(p + 8, b->ext_max_seq);
+    wire_put32(p + 12, b->jitter);
+    wire_put32(p + 16, b->lsr);
+    wire_put32(p + 20, b->dlsr);
 }
 
 static uint8_t sat_inc(uint8_t v)
@@ -322,7 +308,7 @@ static int parse_sdes(const uint8_t *buf, size_t off, size_t end, unsigned sc, s
     for (unsigned c = 0; c < sc; c++) {
         if (end - p < 4)
             return -EPROTO;
-        uint32_t ssrc = rd32(buf + p);
+        uint32_t ssrc = wire_get32(buf + p);
         p += 4;
         for (;;) {
             if (p >= end)
@@ -362,7 +348,7 @@ int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_msg *m)
         const uint8_t *h = buf + off;
         if (h[0] >> 6 != RTCP_VERSION)
             return -EBADMSG;
-        size_t plen = ((size_t)(h[2] << 8 | h[3]) + 1) * 4;
+        size_t plen = ((size_t)wire_get16(h + 2) + 1) * 4;
         if (plen > len - off)
             return -EBADMSG;
         size_t end = off + plen;
@@ -381,13 +367,13 @@ int rtcp_parse(const uint8_t *buf, size_t len, struct rtcp_msg *m)
             if (body < fixed + (size_t)count * RTCP_BLOCK_LEN)
                 return -EPROTO;
             if (off == 0) {
-                m->ssrc = rd32(h + 4);
+                m->ssrc = wire_get32(h + 4);
                 if (pt == RTCP_PT_SR) {
                     m->is_sr = true;
-                    m->si.ntp = (uint64_t)rd32(h + 8) << 32 | rd32(h + 12);
-                    m->si.rtp_ts = rd32(h + 16);
-                    m->si.packets = rd32(h + 20);
-                    m->si.octets = rd32(h + 24);
+                    m->si.ntp = (uint64_t)wire_get32(h + 8) << 32 | wire_get32(h + 12);
+                    m->si.rtp_ts = wire_get32(h + 16);
+                    m->si.packets = wire_get32(h + 20);
+                    m->si.octets = wire_get32(h + 24);
                 }
             }
             parse_blocks(h + fixed, count, m);
@@ -421,15 +407,15 @@ int rtcp_write(uint8_t *buf, size_t cap, const struct rtcp_msg *m)
         return -ENOSPC;
     buf[0] = (uint8_t)(RTCP_VERSION << 6 | m->n_blocks);
     buf[1] = m->is_sr ? RTCP_PT_SR : RTCP_PT_RR;
-    wr16(buf + 2, (uint16_t)(first / 4 - 1));
-    wr32(buf + 4, m->ssrc);
+    wire_put16(buf + 2, (uint16_t)(first / 4 - 1));
+    wire_put32(buf + 4, m->ssrc);
     uint8_t *p = buf + RTCP_RR_LEN;
     if (m->is_sr) {
-        wr32(p, (uint32_t)(m->si.ntp >> 32));
-        wr32(p + 4, (uint32_t)m->si.ntp);
-        wr32(p + 8, m->si.rtp_ts);
-        wr32(p + 12, m->si.packets);
-        wr32(p + 16, m->si.octets);
+        wire_put32(p, (uint32_t)(m->si.ntp >> 32));
+        wire_put32(p + 4, (uint32_t)m->si.ntp);
+        wire_put32(p + 8, m->si.rtp_ts);
+        wire_put32(p + 12, m->si.packets);
+        wire_put32(p + 16, m->si.octets);
         p += 20;
     }
     for (unsigned i = 0; i < m->n_blocks; i++, p += RTCP_BLOCK_LEN)
@@ -439,8 +425,8 @@ int rtcp_write(uint8_t *buf, size_t cap, const struct rtcp_msg *m)
         memset(p, 0, sl);
         p[0] = RTCP_VERSION << 6 | 1;
         p[1] = RTCP_PT_SDES;
-        wr16(p + 2, (uint16_t)(sl / 4 - 1));
-        wr32(p + 4, m->cname_ssrc);
+        wire_put16(p + 2, (uint16_t)(sl / 4 - 1));
+        wire_put32(p + 4, m->cname_ssrc);
         p[8] = RTCP_SDES_CNAME;
         p[9] = m->cname_len;
         if (m->cname_len)

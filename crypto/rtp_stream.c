@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "wire.h"
+
 void rtp_stream_init(struct rtp_stream *s, const struct rtp_stream_config *cfg)
 {
     memset(s, 0, sizeof(*s));
@@ -38,16 +40,9 @@ static void header(struct rtp_stream *s, uint8_t *b, bool marker)
 {
     b[0] = 0x80; /* version 2, no padding, no extension, no CSRC */
     b[1] = (uint8_t)((marker ? 0x80 : 0) | (s->cfg.payload_type & 0x7f));
-    b[2] = (uint8_t)(s->seq >> 8);
-    b[3] = (uint8_t)s->seq;
-    b[4] = (uint8_t)(s->ts >> 24);
-    b[5] = (uint8_t)(s->ts >> 16);
-    b[6] = (uint8_t)(s->ts >> 8);
-    b[7] = (uint8_t)s->ts;
-    b[8] = (uint8_t)(s->cfg.ssrc >> 24);
-    b[9] = (uint8_t)(s->cfg.ssrc >> 16);
-    b[10] = (uint8_t)(s->cfg.ssrc >> 8);
-    b[11] = (uint8_t)s->cfg.ssrc;
+    wire_put16(b + 2, s->seq);
+    wire_put32(b + 4, s->ts);
+    wire_put32(b + 8, s->cfg.ssrc);
 }
 
 int rtp_stream_poll(struct rtp_stream *s, uint64_t now, uint8_t *buf, uint16_t cap)

@@ -15,6 +15,8 @@
 
 #include <openssl/sha.h>
 
+#include "wire.h"
+
 _Static_assert(sizeof(struct srtps_session) == SRTPS_SESSION_SIZE,
                "struct srtps_session keeps its documented size");
 
@@ -59,19 +61,6 @@ size_t srtps_keying_len(enum srtps_profile profile)
     return 2 * srtps_master_len(profile);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* ---- AES-CM ---- */
 
 /* buf ^= AES-CM keystream (RFC 3711 §4.1.1) from the counter block iv,
@@ -83,7 +72,7 @@ static void cm_xor(const struct aes_gcm_key *k, const uint8_t iv[CM_IV], uint8_t
     uint8_t ctr[CM_IV];
     memcpy(ctr, iv, CM_IV);
     for (;;) {
-        size_t room = (size_t)(65536 - ((unsigned)ctr[14] << 8 | ctr[15])) * 16;
+        size_t room = (size_t)(65536 - (unsigned)wire_get16(ctr + 14)) * 16;
         if (n <= room) {
             aes_ctr_xor(k, ctr, buf, n, buf);
             return;
@@ -347,7 +336,7 @@ static size_t rtp_header_len(const uint8_t *p, size_t len)
     if (p[0] & 0x10) {
         if (h + 4 > len)
             return 0;
-        h += 4 + 4 * (size_t)((unsigned)p[h + 2] << 8 | p[h + 3]);
+        h += 4 + 4 * (size_t)wire_get16(p + h + 2);
     }
     return h <= len ? h : 0;
 }
@@ -388,11 +377,11 @@ int srtps_protect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_t
     if (cap < n || cap - n < tag)
         return -ENOSPC;
     struct srtps_direction *d = &s->tx;
-    uint32_t ssrc = get32(pkt + 8);
+    uint32_t ssrc = wire_get32(pkt + 8);
     int rc = ssrc_check(d, ssrc);
     if (rc)
         return rc;
-    uint64_t index = estimate_index(&d->rtp, (uint16_t)(pkt[2] << 8 | pkt[3]));
+    uint64_t index = estimate_index(&d->rtp, wire_get16(pkt + 2));
     if (index >> 48)
         return -EKEYEXPIRED;
     rc = window_check(&d->rtp, index);
@@ -406,7 +395,7 @@ int srtps_protect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_t
         uint8_t iv[CM_IV], roc[4], mac[SHA_DIGEST_LENGTH];
         make_iv(iv, d->rtp_salt, 14, ssrc, index);
         cm_xor(&s->tx_key, iv, pkt + h, n - h);
-        put32(roc, (uint32_t)(index >> 16));
+        wire_put32(roc, (uint32_t)(index >> 16));
         hmac(&d->rtp_auth, pkt, n, roc, 4, mac);
         memcpy(pkt + n, mac, tag);
     }
@@ -426,12 +415,12 @@ int srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len)
     }
     n -= tag;
     struct srtps_direction *d = &s->rx;
-    uint32_t ssrc = get32(pkt + 8);
+    uint32_t ssrc = wire_get32(pkt + 8);
     if (ssrc_check(d, ssrc)) {
         s->c.foreign_ssrc++;
         return -ENOENT;
     }
-    uint64_t index = estimate_index(&d->rtp, (uint16_t)(pkt[2] << 8 | pkt[3]));
+    uint64_t index = estimate_index(&d->rtp, wire_get16(pkt + 2));
     if (window_check(&d->rtp, index)) {
         s->c.replays++;
         return -EALREADY;
@@ -445,7 +434,7 @@ int srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len)
         }
     } else {
         uint8_t roc[4], mac[SHA_DIGEST_LENGTH], iv[CM_IV];
-        put32(roc, (uint32_t)(index >> 16));
+        wire_put32(roc, (uint32_t)(index >> 16));
         hmac(&d->rtp_auth, pkt, n, roc, 4, mac);
         if (!tag_equal(mac, pkt + n, tag)) {
             s->c.auth_failures++;
@@ -482,7 +471,7 @@ int srtps_protect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_
     if (cap < n || cap - n < trailer)
         return -ENOSPC;
     struct srtps_direction *d = &s->tx;
-    uint32_t ssrc = get32(pkt + 4);
+    uint32_t ssrc = wire_get32(pkt + 4);
     int rc = ssrc_check(d, ssrc);
     if (rc)
         return rc;
@@ -495,15 +484,15 @@ int srtps_protect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_
         uint8_t iv[AES_GCM_IV], aad[RTCP_HEADER + 4];
         make_iv(iv, d->rtcp_salt, AES_GCM_IV, ssrc, index);
         memcpy(aad, pkt, RTCP_HEADER);
-        put32(aad + RTCP_HEADER, SRTCP_E | index);
+        wire_put32(aad + RTCP_HEADER, SRTCP_E | index);
         aes_gcm_seal(&k, iv, aad, sizeof(aad), pkt + RTCP_HEADER, n - RTCP_HEADER,
                      pkt + RTCP_HEADER, pkt + n);
-        put32(pkt + n + AES_GCM_TAG, SRTCP_E | index);
+        wire_put32(pkt + n + AES_GCM_TAG, SRTCP_E | index);
     } else {
         uint8_t iv[CM_IV], mac[SHA_DIGEST_LENGTH];
         make_iv(iv, d->rtcp_salt, 14, ssrc, index);
         cm_xor(&k, iv, pkt + RTCP_HEADER, n - RTCP_HEADER);
-        put32(pkt + n, SRTCP_E | index);
+        wire_put32(pkt + n, SRTCP_E | index);
         hmac(&d->rtcp_auth, pkt, n + 4, NULL, 0, mac);
         memcpy(pkt + n + 4, mac, s->rtcp_tag_len);
     }
@@ -541,13 +530,13 @@ int srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len)
     }
     n -= trailer;
     struct srtps_direction *d = &s->rx;
-    uint32_t ssrc = get32(pkt + 4);
+    uint32_t ssrc = wire_get32(pkt + 4);
     if (ssrc_check(d, ssrc)) {
         s->c.foreign_ssrc++;
         return -ENOENT;
     }
     bool aead = is_aead(s);
-    uint32_t e_index = get32(pkt + n + (aead ? AES_GCM_TAG : 0));
+    uint32_t e_index = wire_get32(pkt + n + (aead ? AES_GCM_TAG : 0));
     uint32_t index = e_index & SRTPS_MAX_SRTCP_INDEX;
     if (window_check(&d->rtcp, index)) {
         s->c.replays++;
@@ -561,7 +550,7 @@ int srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len)
         make_iv(iv, d->rtcp_salt, AES_GCM_IV, ssrc, index);
         if (e_index & SRTCP_E) {
             memcpy(aad, pkt, RTCP_HEADER);
-            put32(aad + RTCP_HEADER, e_index);
+            wire_put32(aad + RTCP_HEADER, e_index);
             rc = aes_gcm_open(&k, iv, aad, sizeof(aad), pkt + RTCP_HEADER, n - RTCP_HEADER,
                               pkt + RTCP_HEADER, pkt + n);
         } else {

@@ -6,31 +6,11 @@
 
 #include <mbedtls/sha1.h>
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
+#include "wire.h"
 
 bool stun_is_stun(const uint8_t *buf, size_t len)
 {
-    return len >= STUN_HDR_LEN && buf[0] < 4 && rd32(buf + 4) == STUN_MAGIC;
+    return len >= STUN_HDR_LEN && buf[0] < 4 && wire_get32(buf + 4) == STUN_MAGIC;
 }
 
 uint32_t stun_crc32(const uint8_t *p, size_t n)
@@ -51,8 +31,8 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
     m->integrity_off = m->fingerprint_off = -1;
     if (!stun_is_stun(buf, len))
         return -EBADMSG;
-    m->type = rd16(buf);
-    m->length = rd16(buf + 2);
+    m->type = wire_get16(buf);
+    m->length = wire_get16(buf + 2);
     if (m->length % 4 || (size_t)m->length + STUN_HDR_LEN != len)
         return -EBADMSG;
     m->tid = buf + 8;
@@ -60,7 +40,7 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
     while (off < len) {
         if (len - off < 4)
             return -EPROTO;
-        uint16_t t = rd16(buf + off), l = rd16(buf + off + 2);
+        uint16_t t = wire_get16(buf + off), l = wire_get16(buf + off + 2);
         size_t padded = ((size_t)l + 3) & ~(size_t)3;
         if (padded > len - off - 4)
             return -EPROTO;
@@ -85,7 +65,7 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
                 if (l != 4)
                     return -EPROTO;
                 m->has_priority = true;
-                m->priority = rd32(v);
+                m->priority = wire_get32(v);
                 break;
             case STUN_ATTR_USE_CANDIDATE:
                 if (l != 0)
@@ -100,7 +80,7 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
                     m->has_controlled = true;
                 else
                     m->has_controlling = true;
-                m->tiebreaker = (uint64_t)rd32(v) << 32 | rd32(v + 4);
+                m->tiebreaker = (uint64_t)wire_get32(v) << 32 | wire_get32(v + 4);
                 break;
             case STUN_ATTR_ERROR_CODE:
                 if (l < 4 || (v[2] & 0x7) < 3 || (v[2] & 0x7) > 6 || v[3] > 99)
@@ -115,9 +95,9 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
                     return -EPROTO;
                 struct stun_addr *a = &m->xor_mapped;
                 a->family = fam == 1 ? 4 : 6;
-                a->port = (uint16_t)(rd16(v + 2) ^ (STUN_MAGIC >> 16));
+                a->port = (uint16_t)(wire_get16(v + 2) ^ (STUN_MAGIC >> 16));
                 uint8_t key[16];
-                wr32(key, STUN_MAGIC);
+                wire_put32(key, STUN_MAGIC);
                 memcpy(key + 4, m->tid, 12);
                 for (int i = 0; i < (fam == 1 ? 4 : 16); i++)
                     a->ip[i] = v[4 + i] ^ key[i];
@@ -183,7 +163,7 @@ static int integrity(const uint8_t *buf, size_t mi_off, const uint8_t *key, size
 {
     uint8_t hdr[STUN_HDR_LEN];
     memcpy(hdr, buf, STUN_HDR_LEN);
-    wr16(hdr + 2, (uint16_t)(mi_off + 24 - STUN_HDR_LEN));
+    wire_put16(hdr + 2, (uint16_t)(mi_off + 24 - STUN_HDR_LEN));
     return hmac_sha1(key, key_len, hdr, STUN_HDR_LEN, buf + STUN_HDR_LEN, mi_off - STUN_HDR_LEN, out);
 }
 
@@ -207,7 +187,7 @@ int stun_check_fingerprint(const uint8_t *buf, size_t len, const struct stun_msg
         return -ENOENT;
     /* the length field already covers FINGERPRINT: it is the last attribute */
     uint32_t want = stun_crc32(buf, (size_t)m->fingerprint_off) ^ 0x5354554eu;
-    return rd32(buf + m->fingerprint_off + 4) == want ? 0 : -EACCES;
+    return wire_get32(buf + m->fingerprint_off + 4) == want ? 0 : -EACCES;
 }
 
 void stun_begin(struct stun_writer *w, uint8_t *buf, size_t cap, uint16_t type, const uint8_t tid[12])
@@ -218,9 +198,9 @@ void stun_begin(struct stun_writer *w, uint8_t *buf, size_t cap, uint16_t type, 
     w->err = cap < STUN_HDR_LEN;
     if (w->err)
         return;
-    wr16(buf, type);
-    wr16(buf + 2, 0);
-    wr32(buf + 4, STUN_MAGIC);
+    wire_put16(buf, type);
+    wire_put16(buf + 2, 0);
+    wire_put32(buf + 4, STUN_MAGIC);
     memcpy(buf + 8, tid, 12);
     w->len = STUN_HDR_LEN;
 }
@@ -234,11 +214,11 @@ static uint8_t *attr(struct stun_writer *w, uint16_t type, uint16_t len)
         return NULL;
     }
     uint8_t *p = w->buf + w->len;
-    wr16(p, type);
-    wr16(p + 2, len);
+    wire_put16(p, type);
+    wire_put16(p + 2, len);
     memset(p + 4 + len, w->pad, padded - len);
     w->len += 4 + padded;
-    wr16(w->buf + 2, (uint16_t)(w->len - STUN_HDR_LEN));
+    wire_put16(w->buf + 2, (uint16_t)(w->len - STUN_HDR_LEN));
     return p + 4;
 }
 
@@ -253,15 +233,15 @@ void stun_put_u32(struct stun_writer *w, uint16_t type, uint32_t v)
 {
     uint8_t *p = attr(w, type, 4);
     if (p)
-        wr32(p, v);
+        wire_put32(p, v);
 }
 
 void stun_put_u64(struct stun_writer *w, uint16_t type, uint64_t v)
 {
     uint8_t *p = attr(w, type, 8);
     if (p) {
-        wr32(p, (uint32_t)(v >> 32));
-        wr32(p + 4, (uint32_t)v);
+        wire_put32(p, (uint32_t)(v >> 32));
+        wire_put32(p + 4, (uint32_t)v);
     }
 }
 
@@ -278,9 +258,9 @@ void stun_put_xor_address(struct stun_writer *w, const struct stun_addr *a)
         return;
     p[0] = 0;
     p[1] = v4 ? 1 : 2;
-    wr16(p + 2, (uint16_t)(a->port ^ (STUN_MAGIC >> 16)));
+    wire_put16(p + 2, (uint16_t)(a->port ^ (STUN_MAGIC >> 16)));
     uint8_t key[16];
-    wr32(key, STUN_MAGIC);
+    wire_put32(key, STUN_MAGIC);
     memcpy(key + 4, w->buf + 8, 12);
     for (int i = 0; i < (v4 ? 4 : 16); i++)
         p[4 + i] = a->ip[i] ^ key[i];
@@ -313,7 +293,7 @@ void stun_put_fingerprint(struct stun_writer *w)
     size_t off = w->len;
     uint8_t *p = attr(w, STUN_ATTR_FINGERPRINT, 4);
     if (p)
-        wr32(p, stun_crc32(w->buf, off) ^ 0x5354554eu);
+        wire_put32(p, stun_crc32(w->buf, off) ^ 0x5354554eu);
 }
 
 int stun_end(struct stun_writer *w)

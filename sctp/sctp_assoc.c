@@ -105,7 +105,7 @@ struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
     a->pool = pool;
     a->rng = cfg->seed ^ 0x5c7b9e11d2a4f3c5ull;
     for (int i = 0; i < 16; i += 4)
-        wr32(a->cookie_key + i, sctp_rand32(a));
+        wire_put32(a->cookie_key + i, sctp_rand32(a));
     a->state = SCTP_ST_CLOSED;
     a->now = now;
     a->cookie_buf = a->hb_ack_buf = SCTP_NIL;
@@ -196,7 +196,7 @@ static bool parse_init_params(const uint8_t *p, size_t len, uint8_t *flags, cons
     *flags = 0;
     size_t off = 0;
     while (off + 4 <= len) {
-        uint16_t type = rd16(p + off), plen = rd16(p + off + 2);
+        uint16_t type = wire_get16(p + off), plen = wire_get16(p + off + 2);
         if (plen < 4 || off + plen > len)
             return false;
         const uint8_t *v = p + off + 4;
@@ -214,7 +214,7 @@ static bool parse_init_params(const uint8_t *p, size_t len, uint8_t *flags, cons
             }
             break;
         case PT_ZERO_CHECKSUM:
-            if (vlen == 4 && rd32(v) == ZERO_CSUM_EDMID_DTLS)
+            if (vlen == 4 && wire_get32(v) == ZERO_CSUM_EDMID_DTLS)
                 *flags |= 4;
             break;
         case PT_STATE_COOKIE:
@@ -254,8 +254,8 @@ static bool handle_init(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return false;
     }
-    uint32_t tag = rd32(ch + 4), rwnd = rd32(ch + 8), itsn = rd32(ch + 16);
-    uint16_t os = rd16(ch + 12), mis = rd16(ch + 14);
+    uint32_t tag = wire_get32(ch + 4), rwnd = wire_get32(ch + 8), itsn = wire_get32(ch + 16);
+    uint16_t os = wire_get16(ch + 12), mis = wire_get16(ch + 14);
     uint8_t flags;
     if (tag == 0 || os == 0 || mis == 0 || !parse_init_params(ch + 20, len - 20u, &flags, NULL, NULL)) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
@@ -293,7 +293,7 @@ static bool handle_init_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
     uint8_t flags;
     const uint8_t *cookie = NULL;
     uint16_t clen = 0;
-    if (len < 20 || rd32(ch + 4) == 0 || rd16(ch + 12) == 0 || rd16(ch + 14) == 0 ||
+    if (len < 20 || wire_get32(ch + 4) == 0 || wire_get16(ch + 12) == 0 || wire_get16(ch + 14) == 0 ||
         !parse_init_params(ch + 20, len - 20u, &flags, &cookie, &clen) || !cookie || clen == 0) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return false;
@@ -309,7 +309,7 @@ static bool handle_init_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
     cb->len = clen;
     memcpy(pdata(a->pool, cb), cookie, clen);
     a->cookie_buf = b;
-    adopt_peer(a, rd32(ch + 4), rd32(ch + 16), rd32(ch + 8), rd16(ch + 12), rd16(ch + 14), flags);
+    adopt_peer(a, wire_get32(ch + 4), wire_get32(ch + 16), wire_get32(ch + 8), wire_get16(ch + 12), wire_get16(ch + 14), flags);
     a->state = SCTP_ST_COOKIE_ECHOED;
     a->need_init = false;
     a->need_cookie_echo = true;
@@ -321,16 +321,15 @@ static bool handle_init_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
 
 static void make_cookie(struct sctp_assoc *a, uint8_t *c)
 {
-    wr32(c, COOKIE_VERSION);
-    wr32(c + 4, (uint32_t)(a->now >> 32));
-    wr32(c + 8, (uint32_t)a->now);
-    wr32(c + 12, a->my_vtag);
-    wr32(c + 16, a->ia_peer_vtag);
-    wr32(c + 20, a->my_itsn);
-    wr32(c + 24, a->ia_peer_itsn);
-    wr32(c + 28, a->ia_peer_rwnd);
-    wr16(c + 32, a->ia_peer_os);
-    wr16(c + 34, a->ia_peer_mis);
+    wire_put32(c, COOKIE_VERSION);
+    wire_put64(c + 4, a->now);
+    wire_put32(c + 12, a->my_vtag);
+    wire_put32(c + 16, a->ia_peer_vtag);
+    wire_put32(c + 20, a->my_itsn);
+    wire_put32(c + 24, a->ia_peer_itsn);
+    wire_put32(c + 28, a->ia_peer_rwnd);
+    wire_put16(c + 32, a->ia_peer_os);
+    wire_put16(c + 34, a->ia_peer_mis);
     c[36] = a->ia_peer_flags;
     c[37] = c[38] = c[39] = 0;
     sctp_hmac_sha256(a->cookie_key, sizeof(a->cookie_key), c, 40, c + 40);
@@ -342,7 +341,7 @@ static bool handle_cookie_echo(struct sctp_assoc *a, const uint8_t *ch, uint16_t
 {
     const uint8_t *c = ch + 4;
     uint8_t mac[32];
-    if (len != 4 + COOKIE_LEN || rd32(c) != COOKIE_VERSION) {
+    if (len != 4 + COOKIE_LEN || wire_get32(c) != COOKIE_VERSION) {
         sctp_drop(a, SCTP_DROP_BAD_COOKIE);
         return false;
     }
@@ -350,22 +349,22 @@ static bool handle_cookie_echo(struct sctp_assoc *a, const uint8_t *ch, uint16_t
     uint8_t diff = 0;
     for (int i = 0; i < 32; i++)
         diff |= mac[i] ^ c[40 + i];
-    if (diff || rd32(c + 12) != vtag) {
+    if (diff || wire_get32(c + 12) != vtag) {
         sctp_drop(a, SCTP_DROP_BAD_COOKIE);
         return false;
     }
-    uint64_t born = (uint64_t)rd32(c + 4) << 32 | rd32(c + 8);
+    uint64_t born = wire_get64(c + 4);
     if (born > a->now + COOKIE_LIFE_NS || a->now - born > COOKIE_LIFE_NS) {
         sctp_drop(a, SCTP_DROP_STALE_COOKIE);
         return false;
     }
-    uint32_t my_tag = rd32(c + 12), peer_tag = rd32(c + 16);
+    uint32_t my_tag = wire_get32(c + 12), peer_tag = wire_get32(c + 16);
     switch (a->state) {
     case SCTP_ST_CLOSED:
         a->my_vtag = my_tag;
-        a->my_itsn = rd32(c + 20);
+        a->my_itsn = wire_get32(c + 20);
         a->pending_down = false;
-        adopt_peer(a, peer_tag, rd32(c + 24), rd32(c + 28), rd16(c + 32), rd16(c + 34), c[36]);
+        adopt_peer(a, peer_tag, wire_get32(c + 24), wire_get32(c + 28), wire_get16(c + 32), wire_get16(c + 34), c[36]);
         established(a);
         break;
     case SCTP_ST_COOKIE_WAIT:
@@ -375,7 +374,7 @@ static bool handle_cookie_echo(struct sctp_assoc *a, const uint8_t *ch, uint16_t
             return false;
         }
         if (a->state == SCTP_ST_COOKIE_WAIT)
-            adopt_peer(a, peer_tag, rd32(c + 24), rd32(c + 28), rd16(c + 32), rd16(c + 34), c[36]);
+            adopt_peer(a, peer_tag, wire_get32(c + 24), wire_get32(c + 28), wire_get16(c + 32), wire_get16(c + 34), c[36]);
         established(a);
         break;
     default:
@@ -442,7 +441,7 @@ static bool handle_sack(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return false;
     }
-    uint16_t n_gaps = rd16(ch + 12), n_dups = rd16(ch + 14);
+    uint16_t n_gaps = wire_get16(ch + 12), n_dups = wire_get16(ch + 14);
     if (16u + 4u * n_gaps + 4u * n_dups > len) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return false;
@@ -452,17 +451,17 @@ static bool handle_sack(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         return true;
     }
     a->c.sacks_in++;
-    sctp_tx_sack(a, rd32(ch + 4), rd32(ch + 8), true, ch + 16, n_gaps);
+    sctp_tx_sack(a, wire_get32(ch + 4), wire_get32(ch + 8), true, ch + 16, n_gaps);
     return true;
 }
 
 static void handle_heartbeat(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
 {
-    if (len < 8 || rd16(ch + 4) != PT_HB_INFO || rd16(ch + 6) < 4 || 4u + rd16(ch + 6) > len) {
+    if (len < 8 || wire_get16(ch + 4) != PT_HB_INFO || wire_get16(ch + 6) < 4 || 4u + wire_get16(ch + 6) > len) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return;
     }
-    uint16_t plen = rd16(ch + 6);
+    uint16_t plen = wire_get16(ch + 6);
     if (plen > a->pool->cap) {
         sctp_drop(a, SCTP_DROP_TOO_BIG);
         return;
@@ -481,11 +480,11 @@ static void handle_heartbeat(struct sctp_assoc *a, const uint8_t *ch, uint16_t l
 
 static void handle_heartbeat_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
 {
-    if (len != 16 || rd16(ch + 4) != PT_HB_INFO || rd16(ch + 6) != 12) {
+    if (len != 16 || wire_get16(ch + 4) != PT_HB_INFO || wire_get16(ch + 6) != 12) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return;
     }
-    uint64_t sent = (uint64_t)rd32(ch + 8) << 32 | rd32(ch + 12);
+    uint64_t sent = wire_get64(ch + 8);
     if (!a->hb_outstanding || sent != a->hb_nonce)
         return;
     a->hb_outstanding = false;
@@ -501,12 +500,12 @@ static void handle_shutdown(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
     switch (a->state) {
     case SCTP_ST_ESTABLISHED:
     case SCTP_ST_SHUTDOWN_PENDING:
-        sctp_tx_sack(a, rd32(ch + 4), 0, false, NULL, 0);
+        sctp_tx_sack(a, wire_get32(ch + 4), 0, false, NULL, 0);
         a->state = SCTP_ST_SHUTDOWN_RECEIVED;
         shutdown_progress(a);
         break;
     case SCTP_ST_SHUTDOWN_RECEIVED:
-        sctp_tx_sack(a, rd32(ch + 4), 0, false, NULL, 0);
+        sctp_tx_sack(a, wire_get32(ch + 4), 0, false, NULL, 0);
         shutdown_progress(a);
         break;
     case SCTP_ST_SHUTDOWN_SENT: /* both sides shut down at once */
@@ -533,20 +532,20 @@ int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint
         sctp_drop(a, SCTP_DROP_TRUNCATED);
         return SCTP_IN_DROPPED;
     }
-    uint32_t csum = rd32(pkt + 8);
+    uint32_t csum = wire_get32(pkt + 8);
     /* with zero checksum announced (RFC 9653) the DTLS layer protects the
      * packet; a stateless listener announced it in its INIT-ACK */
     if (!(csum == 0 && a->zero_csum_cfg) && !sctp_crc32c_ok(pkt, len)) {
         sctp_drop(a, SCTP_DROP_BAD_CHECKSUM);
         return SCTP_IN_DROPPED;
     }
-    if (rd16(pkt) != a->rport || rd16(pkt + 2) != a->lport) {
+    if (wire_get16(pkt) != a->rport || wire_get16(pkt + 2) != a->lport) {
         sctp_drop(a, SCTP_DROP_BAD_PORT);
         return SCTP_IN_DROPPED;
     }
-    uint32_t vtag = rd32(pkt + 4);
+    uint32_t vtag = wire_get32(pkt + 4);
     uint8_t first = pkt[12];
-    uint16_t first_len = rd16(pkt + 14);
+    uint16_t first_len = wire_get16(pkt + 14);
     if (first_len < 4 || first_len > len - 12) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return SCTP_IN_DROPPED;
@@ -576,7 +575,7 @@ int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint
     while (off + 4 <= len) {
         const uint8_t *ch = pkt + off;
         uint8_t type = ch[0];
-        uint16_t clen = rd16(ch + 2);
+        uint16_t clen = wire_get16(ch + 2);
         if (clen < 4 || clen > len - off) {
             sctp_drop(a, SCTP_DROP_BAD_CHUNK);
             break;
@@ -759,7 +758,7 @@ static size_t put_chunk_hdr(uint8_t *p, uint8_t type, uint8_t flags, uint16_t le
 {
     p[0] = type;
     p[1] = flags;
-    wr16(p + 2, len);
+    wire_put16(p + 2, len);
     return 4;
 }
 
@@ -767,29 +766,29 @@ static size_t put_chunk_hdr(uint8_t *p, uint8_t type, uint8_t flags, uint16_t le
 static size_t put_init(struct sctp_assoc *a, uint8_t *p, uint8_t type, bool with_cookie)
 {
     size_t o = 4;
-    wr32(p + o, a->my_vtag);
-    wr32(p + o + 4, a->rwnd_cfg);
-    wr16(p + o + 8, a->n_streams);
-    wr16(p + o + 10, a->n_streams);
-    wr32(p + o + 12, a->my_itsn);
+    wire_put32(p + o, a->my_vtag);
+    wire_put32(p + o + 4, a->rwnd_cfg);
+    wire_put16(p + o + 8, a->n_streams);
+    wire_put16(p + o + 10, a->n_streams);
+    wire_put32(p + o + 12, a->my_itsn);
     o += 16;
     if (with_cookie) {
-        wr16(p + o, PT_STATE_COOKIE);
-        wr16(p + o + 2, 4 + COOKIE_LEN);
+        wire_put16(p + o, PT_STATE_COOKIE);
+        wire_put16(p + o + 2, 4 + COOKIE_LEN);
         make_cookie(a, p + o + 4);
         o += 4 + COOKIE_LEN;
     }
-    wr16(p + o, PT_FORWARD_TSN_SUPPORTED);
-    wr16(p + o + 2, 4);
+    wire_put16(p + o, PT_FORWARD_TSN_SUPPORTED);
+    wire_put16(p + o + 2, 4);
     o += 4;
     if (a->zero_csum_cfg) {
-        wr16(p + o, PT_ZERO_CHECKSUM);
-        wr16(p + o + 2, 8);
-        wr32(p + o + 4, ZERO_CSUM_EDMID_DTLS);
+        wire_put16(p + o, PT_ZERO_CHECKSUM);
+        wire_put16(p + o + 2, 8);
+        wire_put32(p + o + 4, ZERO_CSUM_EDMID_DTLS);
         o += 8;
     }
-    wr16(p + o, PT_SUPPORTED_EXT);
-    wr16(p + o + 2, 6);
+    wire_put16(p + o, PT_SUPPORTED_EXT);
+    wire_put16(p + o + 2, 6);
     p[o + 4] = CT_FORWARD_TSN;
     p[o + 5] = CT_RECONFIG;
     p[o + 6] = p[o + 7] = 0;
@@ -802,13 +801,13 @@ static size_t put_init(struct sctp_assoc *a, uint8_t *p, uint8_t type, bool with
 
 static size_t finish(struct sctp_assoc *a, uint8_t *buf, size_t off, uint32_t vtag, bool crc)
 {
-    wr16(buf, a->lport);
-    wr16(buf + 2, a->rport);
-    wr32(buf + 4, vtag);
+    wire_put16(buf, a->lport);
+    wire_put16(buf + 2, a->rport);
+    wire_put32(buf + 4, vtag);
     if (crc || !a->peer_zero_csum)
         sctp_crc32c_seal(buf, off);
     else
-        wr32(buf + 8, 0);
+        wire_put32(buf + 8, 0);
     a->c.packets_out++;
     return off;
 }
@@ -824,8 +823,8 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
     if (a->need_abort) {
         a->need_abort = false;
         off += put_chunk_hdr(buf + off, CT_ABORT, a->abort_tbit ? 1 : 0, 8);
-        wr16(buf + off, EC_USER_ABORT);
-        wr16(buf + off + 2, 4);
+        wire_put16(buf + off, EC_USER_ABORT);
+        wire_put16(buf + off + 2, 4);
         off += 4;
         return finish(a, buf, off, a->abort_tbit ? a->my_vtag : a->peer_vtag, true);
     }
@@ -885,8 +884,8 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
     if (a->need_error && off + 12 <= cap) {
         a->need_error = false;
         off += put_chunk_hdr(buf + off, CT_ERROR, 0, 12);
-        wr16(buf + off, EC_UNRECOGNIZED_CHUNK);
-        wr16(buf + off + 2, 8);
+        wire_put16(buf + off, EC_UNRECOGNIZED_CHUNK);
+        wire_put16(buf + off + 2, 8);
         off += 4;
         put_chunk_hdr(buf + off, a->pending_error_type, 0, 4);
         off += 4;
@@ -905,10 +904,9 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
     if (a->need_hb && off + 16 <= cap) {
         a->need_hb = false;
         off += put_chunk_hdr(buf + off, CT_HEARTBEAT, 0, 16);
-        wr16(buf + off, PT_HB_INFO);
-        wr16(buf + off + 2, 12);
-        wr32(buf + off + 4, (uint32_t)(a->hb_nonce >> 32));
-        wr32(buf + off + 8, (uint32_t)a->hb_nonce);
+        wire_put16(buf + off, PT_HB_INFO);
+        wire_put16(buf + off + 2, 12);
+        wire_put64(buf + off + 4, a->hb_nonce);
         off += 12;
         a->c.heartbeats_out++;
     }
@@ -923,7 +921,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
     if (a->need_shutdown && off + 8 <= cap) {
         a->need_shutdown = false;
         off += put_chunk_hdr(buf + off, CT_SHUTDOWN, 0, 8);
-        wr32(buf + off, a->rcv_cum);
+        wire_put32(buf + off, a->rcv_cum);
         off += 4;
     }
     if (a->need_shutdown_ack && off + 4 <= cap) {

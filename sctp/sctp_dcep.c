@@ -46,10 +46,10 @@ int sctp_dc_open(struct sctp_assoc *a, const struct sctp_dc_opts *o, uint64_t no
         return -EINVAL;
     msg[0] = DCEP_OPEN;
     msg[1] = (uint8_t)o->type;
-    wr16(msg + 2, o->priority);
-    wr32(msg + 4, o->type == SCTP_DC_RELIABLE || o->type == SCTP_DC_RELIABLE_UNORDERED ? 0 : o->reliability);
-    wr16(msg + 8, o->label_len);
-    wr16(msg + 10, o->protocol_len);
+    wire_put16(msg + 2, o->priority);
+    wire_put32(msg + 4, o->type == SCTP_DC_RELIABLE || o->type == SCTP_DC_RELIABLE_UNORDERED ? 0 : o->reliability);
+    wire_put16(msg + 8, o->label_len);
+    wire_put16(msg + 10, o->protocol_len);
     if (o->label_len)
         memcpy(msg + 12, o->label, o->label_len);
     if (o->protocol_len)
@@ -118,7 +118,7 @@ enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const
         sctp_drop(a, SCTP_DROP_BAD_DCEP);
         return SCTP_EV_NONE;
     }
-    if (m[0] != DCEP_OPEN || len < 12 || 12u + rd16(m + 8) + rd16(m + 10) != len ||
+    if (m[0] != DCEP_OPEN || len < 12 || 12u + wire_get16(m + 8) + wire_get16(m + 10) != len ||
         !valid_type(m[1]) || s->flags || sid >= a->n_out) {
         sctp_drop(a, SCTP_DROP_BAD_DCEP); /* malformed, or on a stream in use */
         return SCTP_EV_NONE;
@@ -136,16 +136,16 @@ enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const
     }
     s->flags = SF_DC_OUT | SF_DC_ACKED;
     s->dc_type = m[1];
-    s->dc_priority = rd16(m + 2);
-    s->dc_rel = rd32(m + 4);
+    s->dc_priority = wire_get16(m + 2);
+    s->dc_rel = wire_get32(m + 4);
     ev->type = SCTP_EV_DC_OPEN;
     ev->sid = sid;
     ev->ppid = SCTP_PPID_DCEP;
     ev->dc_type = m[1];
     ev->dc_priority = s->dc_priority;
     ev->dc_reliability = s->dc_rel;
-    ev->label_len = rd16(m + 8);
-    ev->protocol_len = rd16(m + 10);
+    ev->label_len = wire_get16(m + 8);
+    ev->protocol_len = wire_get16(m + 10);
     ev->len = len - 12;
     if (ev->len <= cap)
         memmove(buf, m + 12, ev->len); /* m may be buf itself */

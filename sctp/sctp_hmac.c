@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "wire.h"
+
 struct sha256 {
     uint32_t h[8];
     uint8_t block[64];
@@ -28,8 +30,7 @@ static void compress(struct sha256 *s, const uint8_t *p)
 {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
-               p[4 * i + 3];
+        w[i] = wire_get32(p + 4 * i);
     for (int i = 16; i < 64; i++) {
         uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
         uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -82,15 +83,10 @@ static void sha_final(struct sha256 *s, uint8_t out[32])
     while (s->fill != 56)
         sha_update(s, &pad, 1);
     uint8_t len[8];
-    for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)(bits >> (56 - 8 * i));
+    wire_put64(len, bits);
     sha_update(s, len, 8);
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(s->h[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-        out[4 * i + 3] = (uint8_t)s->h[i];
-    }
+    for (int i = 0; i < 8; i++)
+        wire_put32(out + 4 * i, s->h[i]);
 }
 
 void sctp_sha256(const void *data, size_t len, uint8_t out[32])

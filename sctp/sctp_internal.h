@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sctp.h"
+#include "wire.h" /* wire_get16/32, wire_put16/32: every chunk field */
 
 #define SCTP_NIL UINT32_MAX
 #define NS_PER_MS 1000000ull
@@ -44,18 +45,6 @@ enum { EC_STALE_COOKIE = 3, EC_UNRECOGNIZED_CHUNK = 6, EC_PROTOCOL_VIOLATION = 1
        EC_USER_ABORT = 12 };
 
 #define ZERO_CSUM_EDMID_DTLS 1
-
-/* ---- byte order ---- */
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 
 /* serial number arithmetic (RFC 1982) on TSNs and SSNs */
 static inline bool tsn_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }

@@ -100,7 +100,7 @@ static void perform(struct sctp_assoc *a, const uint16_t *sids, uint16_t n, cons
             reset_one_incoming(a, s);
     }
     for (uint16_t k = 0; k < n; k++)
-        reset_one_incoming(a, sids ? sids[k] : rd16(wire + 2 * k));
+        reset_one_incoming(a, sids ? sids[k] : wire_get16(wire + 2 * k));
     a->c.reconf_in++;
 }
 
@@ -113,7 +113,7 @@ static void respond(struct sctp_assoc *a, uint32_t seq, uint32_t result)
 
 static void handle_request(struct sctp_assoc *a, const uint8_t *v, uint16_t vlen)
 {
-    uint32_t seq = rd32(v), last_tsn = rd32(v + 8);
+    uint32_t seq = wire_get32(v), last_tsn = wire_get32(v + 8);
     uint16_t n = (uint16_t)((vlen - 12) / 2);
     const uint8_t *list = v + 12;
     if (seq == a->peer_reconf_seq) {
@@ -129,7 +129,7 @@ static void handle_request(struct sctp_assoc *a, const uint8_t *v, uint16_t vlen
             a->in_reset_tsn = last_tsn;
             a->in_reset_n = n;
             for (uint16_t k = 0; k < n; k++)
-                a->in_reset_sids[k] = rd16(list + 2 * k);
+                a->in_reset_sids[k] = wire_get16(list + 2 * k);
         } else {
             a->peer_reconf_seq++;
             respond(a, seq, RR_DENIED);
@@ -171,7 +171,7 @@ void sctp_reconf_handle(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
     uint16_t off = 4;
     int n = 0;
     while (off + 4 <= len && n < 2) {
-        uint16_t type = rd16(ch + off), plen = rd16(ch + off + 2);
+        uint16_t type = wire_get16(ch + off), plen = wire_get16(ch + off + 2);
         if (plen < 4 || off + plen > len) {
             sctp_drop(a, SCTP_DROP_BAD_CHUNK);
             return;
@@ -181,7 +181,7 @@ void sctp_reconf_handle(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         if (type == PT_RECONF_OUT_REQ && vlen >= 12 && vlen % 2 == 0)
             handle_request(a, v, vlen);
         else if (type == PT_RECONF_RESP && vlen >= 8)
-            handle_response(a, rd32(v), rd32(v + 4));
+            handle_response(a, wire_get32(v), wire_get32(v + 4));
         else
             sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         off = (uint16_t)(off + ((plen + 3) & ~3));
@@ -222,15 +222,15 @@ size_t sctp_reconf_put(struct sctp_assoc *a, uint8_t *p, size_t room)
         size_t plen = 16 + 2 * (size_t)n;
         if (o + ((plen + 3) & ~(size_t)3) + 12 > room)
             return 0;
-        wr16(p + o, PT_RECONF_OUT_REQ);
-        wr16(p + o + 2, (uint16_t)plen);
-        wr32(p + o + 4, a->reconf_seq);
-        wr32(p + o + 8, a->peer_reconf_seq - 1);
-        wr32(p + o + 12, a->reconf_last_tsn);
+        wire_put16(p + o, PT_RECONF_OUT_REQ);
+        wire_put16(p + o + 2, (uint16_t)plen);
+        wire_put32(p + o + 4, a->reconf_seq);
+        wire_put32(p + o + 8, a->peer_reconf_seq - 1);
+        wire_put32(p + o + 12, a->reconf_last_tsn);
         size_t q = o + 16;
         for (uint16_t s = 0; s < a->n_out; s++)
             if (a->streams[s].flags & SF_RESET_SENT) {
-                wr16(p + q, s);
+                wire_put16(p + q, s);
                 q += 2;
             }
         while (q & 3)
@@ -241,11 +241,11 @@ size_t sctp_reconf_put(struct sctp_assoc *a, uint8_t *p, size_t room)
     a->need_reconf_req = false;
     if (a->need_reconf_resp) {
         if (o + 12 > room)
-            return o > 4 ? (p[0] = CT_RECONFIG, p[1] = 0, wr16(p + 2, (uint16_t)o), o) : 0;
-        wr16(p + o, PT_RECONF_RESP);
-        wr16(p + o + 2, 12);
-        wr32(p + o + 4, a->resp_seq);
-        wr32(p + o + 8, a->resp_result);
+            return o > 4 ? (p[0] = CT_RECONFIG, p[1] = 0, wire_put16(p + 2, (uint16_t)o), o) : 0;
+        wire_put16(p + o, PT_RECONF_RESP);
+        wire_put16(p + o + 2, 12);
+        wire_put32(p + o + 4, a->resp_seq);
+        wire_put32(p + o + 8, a->resp_result);
         o += 12;
         a->need_reconf_resp = false;
     }
@@ -253,6 +253,6 @@ size_t sctp_reconf_put(struct sctp_assoc *a, uint8_t *p, size_t room)
         return 0;
     p[0] = CT_RECONFIG;
     p[1] = 0;
-    wr16(p + 2, (uint16_t)o);
+    wire_put16(p + 2, (uint16_t)o);
     return o;
 }

@@ -103,8 +103,8 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return;
     }
-    uint32_t tsn = rd32(ch + 4);
-    uint16_t sid = rd16(ch + 8), dlen = (uint16_t)(len - 16);
+    uint32_t tsn = wire_get32(ch + 4);
+    uint16_t sid = wire_get16(ch + 8), dlen = (uint16_t)(len - 16);
     if (tsn_le(tsn, a->rcv_cum) || (tsn_lt(a->rcv_cum, tsn) && tsn - a->rcv_cum <= RX_WINDOW &&
                                     bit_get(a, tsn))) {
         note_dup(a, tsn);
@@ -145,8 +145,8 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
     b->tsn = tsn;
     b->flags = ch[1] & (DF_B | DF_E | DF_U);
     b->sid = sid;
-    b->ssn = rd16(ch + 10);
-    b->ppid = rd32(ch + 12);
+    b->ssn = wire_get16(ch + 10);
+    b->ppid = wire_get32(ch + 12);
     b->len = dlen;
     memcpy(pdata(a->pool, b), ch + 16, dlen);
     a->rx_bytes += dlen;
@@ -269,7 +269,7 @@ void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         return;
     }
     a->c.forward_tsns_in++;
-    uint32_t fwd = rd32(ch + 4);
+    uint32_t fwd = wire_get32(ch + 4);
     a->sack_now = true;
     if (!a->peer_fwd_tsn && !tsn_lt(a->rcv_cum, fwd))
         return;
@@ -284,7 +284,7 @@ void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
     a->rcv_cum = fwd;
     advance_cum(a);
     for (uint16_t off = 8; off + 4 <= len; off += 4) {
-        uint16_t sid = rd16(ch + off), ssn = rd16(ch + off + 2);
+        uint16_t sid = wire_get16(ch + off), ssn = wire_get16(ch + off + 2);
         if (sid < a->n_in && !ssn_lt(ssn, a->streams[sid].ssn_in))
             a->streams[sid].ssn_in = (uint16_t)(ssn + 1);
     }
@@ -396,21 +396,21 @@ size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room)
             uint32_t s = t;
             while (tsn_le(t, end) && bit_get(a, t))
                 t++;
-            wr16(p + o, (uint16_t)(s - a->rcv_cum));
-            wr16(p + o + 2, (uint16_t)(t - 1 - a->rcv_cum));
+            wire_put16(p + o, (uint16_t)(s - a->rcv_cum));
+            wire_put16(p + o + 2, (uint16_t)(t - 1 - a->rcv_cum));
             o += 4;
             n_gaps++;
         }
     }
     for (uint8_t k = 0; k < a->n_dups; k++, o += 4)
-        wr32(p + o, a->dups[k]);
+        wire_put32(p + o, a->dups[k]);
     p[0] = CT_SACK;
     p[1] = 0;
-    wr16(p + 2, (uint16_t)o);
-    wr32(p + 4, a->rcv_cum);
-    wr32(p + 8, sctp_rx_a_rwnd(a));
-    wr16(p + 12, n_gaps);
-    wr16(p + 14, a->n_dups);
+    wire_put16(p + 2, (uint16_t)o);
+    wire_put32(p + 4, a->rcv_cum);
+    wire_put32(p + 8, sctp_rx_a_rwnd(a));
+    wire_put16(p + 12, n_gaps);
+    wire_put16(p + 14, a->n_dups);
     a->n_dups = 0;
     a->pkts_unacked = 0;
     a->need_sack = a->sack_now = false;

@@ -181,11 +181,11 @@ static size_t put_data(const struct sctp_assoc *a, uint8_t *p, const struct sctp
 {
     p[0] = CT_DATA;
     p[1] = b->flags;
-    wr16(p + 2, (uint16_t)(16 + b->len));
-    wr32(p + 4, b->tsn);
-    wr16(p + 8, b->sid);
-    wr16(p + 10, b->ssn);
-    wr32(p + 12, b->ppid);
+    wire_put16(p + 2, (uint16_t)(16 + b->len));
+    wire_put32(p + 4, b->tsn);
+    wire_put16(p + 8, b->sid);
+    wire_put16(p + 10, b->ssn);
+    wire_put32(p + 12, b->ppid);
     memcpy(p + 16, pdata(a->pool, b), b->len);
     size_t n = 16 + (size_t)b->len;
     while (n & 3)
@@ -321,7 +321,7 @@ void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_
     if (n_gaps) {
         uint32_t i = a->snd_head;
         for (uint16_t g = 0; g < n_gaps; g++) {
-            uint32_t start = cum + rd16(gaps + 4 * g), end = cum + rd16(gaps + 4 * g + 2);
+            uint32_t start = cum + wire_get16(gaps + 4 * g), end = cum + wire_get16(gaps + 4 * g + 2);
             if (tsn_lt(end, start))
                 continue;
             for (; i != SCTP_NIL && i != a->snd_unsent; i = B(a, i)->next) {
@@ -458,11 +458,11 @@ size_t sctp_tx_put_fwd_tsn(struct sctp_assoc *a, uint8_t *p, size_t room)
         return 0;
     p[0] = CT_FORWARD_TSN;
     p[1] = 0;
-    wr16(p + 2, (uint16_t)len);
-    wr32(p + 4, a->adv_ack);
+    wire_put16(p + 2, (uint16_t)len);
+    wire_put32(p + 4, a->adv_ack);
     for (int k = 0; k < n; k++) {
-        wr16(p + 8 + 4 * k, sids[k]);
-        wr16(p + 10 + 4 * k, ssns[k]);
+        wire_put16(p + 8 + 4 * k, sids[k]);
+        wire_put16(p + 10 + 4 * k, ssns[k]);
     }
     a->need_fwd_tsn = false;
     a->c.forward_tsns_out++;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wire.h"
+
 #define SLOT_RETRY_NS 1000000ull   /* a connection waiting for a handshake slot asks again after 1 ms */
 /* SRTP profiles our media sessions carry: all four (srtp_session.h), offered
  * in libwebrtc's order, AEAD_AES_256_GCM first */
@@ -76,8 +78,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, uint64_t now)
     memcpy(pc->peer_fp, cfg->peer_fingerprint, 32);
     pc->client_id_len = (uint8_t)(cfg->peer.family == 6 ? 18 : 6);
     memcpy(pc->client_id, cfg->peer.ip, cfg->peer.family == 6 ? 16 : 4);
-    pc->client_id[pc->client_id_len - 2] = (uint8_t)(cfg->peer.port >> 8);
-    pc->client_id[pc->client_id_len - 1] = (uint8_t)cfg->peer.port;
+    wire_put16(pc->client_id + pc->client_id_len - 2, cfg->peer.port);
     pc->seed = cfg->seed;
     pc->label = cfg->label ? cfg->label : "swarm";
     pc->keylog = cfg->keylog;
@@ -201,7 +202,7 @@ void pc_handle_input(struct pc *pc, const uint8_t *d, size_t len, uint64_t now)
             uint8_t plain[16384 + 64]; /* what a peer with a larger MTU may send */
             size_t off = 0;
             while (off + DTLS_RECORD_HEADER <= len) {
-                size_t rl = DTLS_RECORD_HEADER + ((size_t)d[off + 11] << 8 | d[off + 12]);
+                size_t rl = DTLS_RECORD_HEADER + (size_t)wire_get16(d + off + 11);
                 if (rl > len - off)
                     break; /* counted once, below */
                 uint8_t rt = d[off];

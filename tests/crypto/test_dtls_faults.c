@@ -114,10 +114,10 @@ static void wire_tap(void *arg, int from, const uint8_t *d, size_t len)
     w->dgrams[from]++;
     w->last_at[from] = n->l.now;
     for (size_t off = 0; off + DTLS_RECORD_HEADER <= len;) {
-        size_t rl = DTLS_RECORD_HEADER + dtls_get16(d + off + 11);
+        size_t rl = DTLS_RECORD_HEADER + wire_get16(d + off + 11);
         cr_assert_leq(rl, len - off, "side %d wrote a record past its datagram", from);
         if (d[off] == DTLS_CT_ALERT) {
-            if (dtls_get16(d + off + 3) == 0) {
+            if (wire_get16(d + off + 3) == 0) {
                 cr_assert_eq(rl, DTLS_RECORD_HEADER + 2);
                 w->plain_alerts[from]++;
                 w->plain_alert[from][0] = d[off + 13];
@@ -251,11 +251,11 @@ static size_t put_record(uint8_t *o, uint8_t type, uint16_t version, uint16_t ep
                          const uint8_t *body, size_t len)
 {
     o[0] = type;
-    dtls_put16(o + 1, version);
-    dtls_put16(o + 3, epoch);
+    wire_put16(o + 1, version);
+    wire_put16(o + 3, epoch);
     for (int i = 0; i < 6; i++)
         o[5 + i] = (uint8_t)(seq >> (40 - 8 * i));
-    dtls_put16(o + 11, (uint16_t)len);
+    wire_put16(o + 11, (uint16_t)len);
     memmove(o + DTLS_RECORD_HEADER, body, len);
     return DTLS_RECORD_HEADER + len;
 }
@@ -265,10 +265,10 @@ static size_t put_fragment(uint8_t *o, uint8_t type, uint32_t msg_len, uint16_t 
                            uint32_t off, const uint8_t *frag, size_t flen)
 {
     o[0] = type;
-    dtls_put24(o + 1, msg_len);
-    dtls_put16(o + 4, msg_seq);
-    dtls_put24(o + 6, off);
-    dtls_put24(o + 9, (uint32_t)flen);
+    wire_put24(o + 1, msg_len);
+    wire_put16(o + 4, msg_seq);
+    wire_put24(o + 6, off);
+    wire_put24(o + 9, (uint32_t)flen);
     memmove(o + HS_HEADER, frag, flen);
     return HS_HEADER + flen;
 }
@@ -294,15 +294,15 @@ static size_t server_hello(uint8_t *b, uint16_t version, uint16_t suite, const u
                            size_t ext_len)
 {
     uint8_t *p = b;
-    dtls_put16(p, version);
+    wire_put16(p, version);
     memset(p + 2, 0x5a, 32);
     p += 34;
     *p++ = 0;
-    dtls_put16(p, suite);
+    wire_put16(p, suite);
     p += 2;
     *p++ = 0;
     if (ext_len) {
-        dtls_put16(p, (uint16_t)ext_len);
+        wire_put16(p, (uint16_t)ext_len);
         memcpy(p + 2, ext, ext_len);
         p += 2 + ext_len;
     }
@@ -521,12 +521,12 @@ static size_t find_extension(const uint8_t *b, size_t len, uint16_t type)
     size_t off = 34;                /* version, random */
     off += 1 + b[off];              /* session id */
     off += 1 + b[off];              /* cookie */
-    off += 2 + dtls_get16(b + off); /* suites */
+    off += 2 + wire_get16(b + off); /* suites */
     off += 1 + b[off];              /* compression */
-    size_t end = off + 2 + dtls_get16(b + off);
+    size_t end = off + 2 + wire_get16(b + off);
     cr_assert_eq(end, len);
-    for (off += 2; off + 4 <= end; off += 4 + dtls_get16(b + off + 2))
-        if (dtls_get16(b + off) == type)
+    for (off += 2; off + 4 <= end; off += 4 + wire_get16(b + off + 2))
+        if (wire_get16(b + off) == type)
             return off;
     return 0;
 }
@@ -545,10 +545,10 @@ Test(dtls_faults, client_hello_listing_no_p256_for_the_certificate, .timeout = 6
     size_t at = find_extension(body, len - DTLS_RECORD_HEADER - HS_HEADER, EXT_SUPPORTED_GROUPS);
     cr_assert_gt(at, 0);
     uint8_t *list = body + at + 4;
-    cr_assert_eq(dtls_get16(list), 4, "two groups");
-    cr_assert_eq(dtls_get16(list + 2), CP_GROUP_X25519);
-    cr_assert_eq(dtls_get16(list + 4), CP_GROUP_SECP256R1);
-    dtls_put16(list + 4, 24); /* secp384r1 */
+    cr_assert_eq(wire_get16(list), 4, "two groups");
+    cr_assert_eq(wire_get16(list + 2), CP_GROUP_X25519);
+    cr_assert_eq(wire_get16(list + 4), CP_GROUP_SECP256R1);
+    wire_put16(list + 4, 24); /* secp384r1 */
     cr_assert_eq(dtls_handle_input(n.s[1].e, d, len, 0), -EPROTO);
     net_run(&n);
     assert_fault(&n, 1, DTLS_FAIL_NO_SHARED_SUITE, DTLS_ALERT_HANDSHAKE_FAILURE);
@@ -567,8 +567,8 @@ Test(dtls_faults, client_hello_offering_only_dtls_1_0, .timeout = 60)
     cr_assert_gt(len, DTLS_RECORD_HEADER + HS_HEADER + 2);
     cr_assert_eq(d[DTLS_RECORD_HEADER], HS_CLIENT_HELLO);
     uint8_t *version = d + DTLS_RECORD_HEADER + HS_HEADER;
-    cr_assert_eq(dtls_get16(version), DTLS_V12);
-    dtls_put16(version, DTLS_V10);
+    cr_assert_eq(wire_get16(version), DTLS_V12);
+    wire_put16(version, DTLS_V10);
     cr_assert_eq(dtls_handle_input(n.s[1].e, d, len, 0), -EPROTO);
     net_run(&n);
     assert_fault(&n, 1, DTLS_FAIL_VERSION, DTLS_ALERT_PROTOCOL_VERSION);
@@ -646,8 +646,8 @@ Test(dtls_faults, server_hello_cut_short_with_consistent_lengths, .timeout = 60)
     uint8_t body[256], d[LINK_DGRAM];
     server_hello(body, DTLS_V12, SUITE_ECDHE_ECDSA_AES_128_GCM, ems_ri, sizeof(ems_ri));
     size_t len = put_message(d, HS_SERVER_HELLO, 0, body, 22);
-    cr_assert_eq(dtls_get24(d + DTLS_RECORD_HEADER + 1), 22);
-    cr_assert_eq(dtls_get24(d + DTLS_RECORD_HEADER + 9), 22);
+    cr_assert_eq(wire_get24(d + DTLS_RECORD_HEADER + 1), 22);
+    cr_assert_eq(wire_get24(d + DTLS_RECORD_HEADER + 9), 22);
     cr_assert_eq(dtls_handle_input(n.s[0].e, d, len, 0), -EPROTO);
     client_answers(&n);
     assert_failed_with(&n, 0, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR, false);

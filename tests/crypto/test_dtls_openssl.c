@@ -55,6 +55,7 @@
 #include <openssl/x509.h>
 
 #include "dtls_link.h"
+#include "wire.h"
 
 /* ---- the virtual clock OpenSSL reads ------------------------------- */
 
@@ -567,11 +568,6 @@ struct wire {
     size_t len;
 };
 
-static unsigned get24(const uint8_t *p)
-{
-    return (unsigned)p[0] << 16 | (unsigned)p[1] << 8 | p[2];
-}
-
 static const char *hs_name(unsigned t)
 {
     switch (t) {
@@ -636,7 +632,7 @@ static void wire_tap(void *arg, int from, const uint8_t *d, size_t len)
         if (r[0] == DTLS_CT_HANDSHAKE && epoch == 0) {
             for (size_t h = 0; h + 12 <= rl;) {
                 const uint8_t *m = r + 13 + h;
-                unsigned mlen = get24(m + 1), foff = get24(m + 6), flen = get24(m + 9);
+                unsigned mlen = wire_get24(m + 1), foff = wire_get24(m + 6), flen = wire_get24(m + 9);
                 wire_add(w, " [%s#%u %u+%u/%u]", hs_name(m[0]), (unsigned)m[4] << 8 | m[5], foff,
                          flen, mlen);
                 if (m[0] == 1 && mlen > w->hello_len)

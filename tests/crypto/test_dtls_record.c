@@ -22,6 +22,7 @@
 
 #include "dtls_link.h"
 #include "dtls_record.h"
+#include "wire.h"
 
 /* ---- keys and helpers ---- */
 
@@ -84,20 +85,6 @@ static void fill(uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         p[i] = (uint8_t)rnd();
-}
-
-static uint64_t get48(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 6; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void put48(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 6; i++)
-        p[i] = (uint8_t)(v >> (40 - 8 * i));
 }
 
 static int hex(const char *s, uint8_t *out)
@@ -172,7 +159,7 @@ static size_t reference_record(enum dtls_suite s, bool with_mbedtls, const uint8
     uint8_t es[8], nonce[12], aad[13];
     es[0] = (uint8_t)(epoch >> 8);
     es[1] = (uint8_t)epoch;
-    put48(es + 2, seq);
+    wire_put48(es + 2, seq);
     memcpy(aad, es, 8);
     aad[8] = type;
     aad[9] = 0xfe;
@@ -241,7 +228,7 @@ static void against_references(enum dtls_suite s, int impl)
         cr_assert_eq(n, (int)(len + overhead(s)), "%s, %zu bytes: %d", suite_name(s), len, n);
         cr_assert_eq(ours[3], 0);
         cr_assert_eq(ours[4], 1, "epoch 1");
-        cr_assert_eq(get48(ours + 5), start + i, "sequence numbers one by one");
+        cr_assert_eq(wire_get48(ours + 5), start + i, "sequence numbers one by one");
         for (int with_mbedtls = 0; with_mbedtls < (s == DTLS_SUITE_CHACHA20_POLY1305 ? 1 : 2);
              with_mbedtls++) {
             size_t m = reference_record(s, with_mbedtls, key_a, iv_a, type, 1, start + i, msg, len,
@@ -386,7 +373,7 @@ Test(dtls_record, gcm_test_vectors_through_the_record_layer)
             /* and the 60-byte plaintext of Test Cases 4 and 16 */
             n = dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, p, 60, rec, sizeof(rec));
             cr_assert_eq(n, 60 + DTLS_RECORD_OVERHEAD_GCM);
-            cr_assert_eq(get48(rec + 5), 0xdbaddecaf889ull);
+            cr_assert_eq(wire_get48(rec + 5), 0xdbaddecaf889ull);
             dtls_record_free(&a);
             dtls_record_free(&b);
         }
@@ -651,7 +638,7 @@ Test(dtls_record, replay_window_and_refusals)
         cr_assert_eq(dtls_record_open(&b, bad, (size_t)lens[22], &used, &type, out, sizeof(out)),
                      DTLS_REC_BAD_AUTH);
         memcpy(bad, recs[22], (size_t)lens[22]);
-        put48(bad + 5, get48(recs[69] + 5) + 1000);
+        wire_put48(bad + 5, wire_get48(recs[69] + 5) + 1000);
         cr_assert_eq(dtls_record_open(&b, bad, (size_t)lens[22], &used, &type, out, sizeof(out)),
                      DTLS_REC_BAD_AUTH);
         /* not DTLS 1.2, an unknown type, the wrong epoch, no room */
@@ -716,7 +703,7 @@ Test(dtls_record, seal_limits_and_the_last_sequence_number)
     int n =
         dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"end", 3, rec, sizeof(rec));
     cr_assert_gt(n, 0, "2^48 - 1 is the last sequence number");
-    cr_assert_eq(get48(rec + 5), (1ull << 48) - 1);
+    cr_assert_eq(wire_get48(rec + 5), (1ull << 48) - 1);
     cr_assert_eq(
         dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"x", 1, rec, sizeof(rec)),
         -EOVERFLOW);
@@ -755,7 +742,7 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
         cr_assert_eq(d[1], 0xfe);
         cr_assert_eq(d[2], i == 0 ? 0xff : 0xfd, "the version given");
         cr_assert_eq(d[3] | d[4], 0, "epoch 0");
-        cr_assert_eq(get48(d + 5), i, "numbered from 0");
+        cr_assert_eq(wire_get48(d + 5), i, "numbered from 0");
         cr_assert_eq(d[11] << 8 | d[12], (int)sizeof(hello));
         cr_assert_arr_eq(d + 13, hello, sizeof(hello));
     }
@@ -770,7 +757,7 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
     memcpy(d + 13, "\x01", 1);
     cr_assert_eq(
         dtls_record_plain(&r, DTLS_CT_CHANGE_CIPHER_SPEC, DTLS_V12, d + 13, 1, d, sizeof(d)), 14);
-    cr_assert_eq(get48(d + 5), 3);
+    cr_assert_eq(wire_get48(d + 5), 3);
     cr_assert_eq(d[13], 1);
     /* a record layer without keys opens nothing, and seals nothing */
     size_t used;
@@ -787,13 +774,13 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
             dtls_record_seal(&r, DTLS_CT_HANDSHAKE, (const uint8_t *)"finished", 8, d, sizeof(d));
         cr_assert_gt(n, 0);
         cr_assert_eq(d[3] << 8 | d[4], 1);
-        cr_assert_eq(get48(d + 5), i, "epoch 1 numbered from 0");
+        cr_assert_eq(wire_get48(d + 5), i, "epoch 1 numbered from 0");
         cr_assert_eq(dtls_record_open(&peer, d, (size_t)n, &used, &type, out, sizeof(out)), 8);
         int m = dtls_record_plain(&r, DTLS_CT_ALERT, DTLS_V12, (const uint8_t *)"\x02\x28", 2, d,
                                   sizeof(d));
         cr_assert_eq(m, 15);
         cr_assert_eq(d[3] | d[4], 0);
-        cr_assert_eq(get48(d + 5), 4 + i, "epoch 0 went on where it was");
+        cr_assert_eq(wire_get48(d + 5), 4 + i, "epoch 0 went on where it was");
     }
     cr_assert_eq(r.w_seq0, 7);
     cr_assert_eq(r.w_seq, 3);
@@ -811,7 +798,7 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
     dtls_record_reset(&r);
     cr_assert_eq(
         dtls_record_plain(&r, DTLS_CT_HANDSHAKE, DTLS_V12, hello, sizeof(hello), d, sizeof(d)), 28);
-    cr_assert_eq(get48(d + 5), 0);
+    cr_assert_eq(wire_get48(d + 5), 0);
     dtls_record_free(&r);
     dtls_record_free(&peer);
 }
@@ -842,11 +829,11 @@ Test(dtls_record, a_repeated_final_flight_takes_fresh_sequence_numbers, .timeout
     uint8_t type;
     int n = dtls_record_seal(&l.rec[1], DTLS_CT_APPLICATION_DATA, (const uint8_t *)"y", 1, rec,
                              sizeof(rec));
-    cr_assert_eq(get48(rec + 5), 2);
+    cr_assert_eq(wire_get48(rec + 5), 2);
     cr_assert_eq(dtls_record_open(&l.rec[0], rec, (size_t)n, &used, &type, out, sizeof(out)), 1);
     n = dtls_record_seal(&l.rec[0], DTLS_CT_APPLICATION_DATA, (const uint8_t *)"z", 1, rec,
                          sizeof(rec));
-    cr_assert_eq(get48(rec + 5), 2, "the client's Finished went out twice too");
+    cr_assert_eq(wire_get48(rec + 5), 2, "the client's Finished went out twice too");
     cr_assert_eq(dtls_record_open(&l.rec[1], rec, (size_t)n, &used, &type, out, sizeof(out)), 1);
     link_done(&l);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "dtls_link.h"
+#include "wire.h"
 #include "wire_capture.h"
 
 #define SEC         1000000000ull
@@ -48,14 +49,6 @@ struct record_log {
     struct sent_record r[2][MAX_RECORDS];
 };
 
-static uint64_t get48(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 6; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* Adds each record of datagram d (len bytes) that side `from` sent. */
 static void log_records(struct record_log *log, int from, const uint8_t *d, size_t len)
 {
@@ -68,7 +61,7 @@ static void log_records(struct record_log *log, int from, const uint8_t *d, size
         struct sent_record *r = &log->r[from][log->n[from]++];
         r->type = d[off];
         r->epoch = (uint16_t)(d[off + 3] << 8 | d[off + 4]);
-        r->seq = get48(d + off + 5);
+        r->seq = wire_get48(d + off + 5);
         if (rl >= DTLS_RECORD_HEADER + 8)
             memcpy(r->nonce, d + off + DTLS_RECORD_HEADER, 8);
         off += rl;

@@ -95,10 +95,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(pkt, data + off, len);
         off += len;
         if (len >= 12) {
-            wr16(pkt, 5000);
-            wr16(pkt + 2, 5000);
+            wire_put16(pkt, 5000);
+            wire_put16(pkt + 2, 5000);
             if (flags & 1)
-                wr32(pkt + 4, a->my_vtag);
+                wire_put32(pkt + 4, a->my_vtag);
             if (flags & 2)
                 sctp_crc32c_seal(pkt, len);
         }

@@ -251,7 +251,7 @@ static void grab_dcep(struct world *w, int from, const uint8_t *pkt, size_t len)
 {
     (void)w;
     /* the first DATA chunk with PPID 50 from side 0 */
-    if (from == 0 && !open_len && len > 28 && pkt[12] == CT_DATA && rd32(pkt + 12 + 12) == 50) {
+    if (from == 0 && !open_len && len > 28 && pkt[12] == CT_DATA && wire_get32(pkt + 12 + 12) == 50) {
         memcpy(open_pkt, pkt, len);
         open_len = len;
     }
@@ -283,7 +283,7 @@ Test(sctp_engine, datachannel_open_send_close)
     static const uint8_t want[] = {0x03, 0x81, 0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x04, 0x00,
                                    0x05, 'c', 'h', 'a', 't', 's', 'w', 'a', 'r', 'm'};
     cr_assert_gt(open_len, 0);
-    cr_assert_eq(rd16(open_pkt + 14), 16 + sizeof(want));
+    cr_assert_eq(wire_get16(open_pkt + 14), 16 + sizeof(want));
     cr_assert_eq(open_pkt[13] & 0x07, DF_B | DF_E, "OPEN is ordered, one chunk");
     cr_assert_arr_eq(open_pkt + 28, want, sizeof(want));
     /* the server's channel gets an odd id */
@@ -382,7 +382,7 @@ Test(sctp_engine, zero_checksum_only_when_both_announce)
     cr_assert_eq(sctp_send(W.ours[0].a, 0, 53, "x", 1, NULL, W.now), 0);
     size_t n = sctp_poll_transmit(W.ours[0].a, buf, sizeof(buf), W.now);
     cr_assert_gt(n, 0);
-    cr_assert_eq(rd32(buf + 8), 0, "zero checksum used");
+    cr_assert_eq(wire_get32(buf + 8), 0, "zero checksum used");
     cr_assert_eq(sctp_handle_input(W.ours[1].a, buf, n, W.now), SCTP_IN_OK);
     world_free(&W);
     c1.zero_checksum = false;
@@ -390,7 +390,7 @@ Test(sctp_engine, zero_checksum_only_when_both_announce)
     connect_pair();
     cr_assert_eq(sctp_send(W.ours[0].a, 0, 53, "x", 1, NULL, W.now), 0);
     n = sctp_poll_transmit(W.ours[0].a, buf, sizeof(buf), W.now);
-    cr_assert(sctp_crc32c_ok(buf, n) && rd32(buf + 8) != 0, "checksum kept towards a peer that did not announce");
+    cr_assert(sctp_crc32c_ok(buf, n) && wire_get32(buf + 8) != 0, "checksum kept towards a peer that did not announce");
     world_free(&W);
 }
 
@@ -424,11 +424,11 @@ Test(sctp_engine, malformed_input_counted)
     cr_assert_eq(k->drops[SCTP_DROP_BAD_VTAG], 1);
     /* chunk length beyond the packet */
     memcpy(q, p, n);
-    wr16(q + 14, 1400);
+    wire_put16(q + 14, 1400);
     sctp_crc32c_seal(q, n);
     cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
     /* chunk length below the header */
-    wr16(q + 14, 2);
+    wire_put16(q + 14, 2);
     sctp_crc32c_seal(q, n);
     cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
     cr_assert_eq(k->drops[SCTP_DROP_BAD_CHUNK], 2);
@@ -438,7 +438,7 @@ Test(sctp_engine, malformed_input_counted)
     while (o + 4 <= 1200) {
         q[o] = (o / 4) % 2 ? 0xbf : CT_DATA;
         q[o + 1] = 0;
-        wr16(q + o + 2, 4);
+        wire_put16(q + o + 2, 4);
         o += 4;
     }
     sctp_crc32c_seal(q, o);
@@ -556,15 +556,15 @@ Test(sctp_engine, fast_retransmit_once_per_chunk_on_newly_acked_reports)
     /* t0 acknowledged, t0+1 missing, a gap block growing by one per SACK */
     uint8_t gaps[4];
     uint16_t end = 3;
-    wr16(gaps, 2);
-    wr16(gaps + 2, end);
+    wire_put16(gaps, 2);
+    wire_put16(gaps + 2, end);
     sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
     /* the same SACK twice more: nothing newly acknowledged, no report */
     sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
     sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
     cr_assert_eq(k->fast_retransmits, fr0, "duplicate SACKs are no missing reports");
     for (int i = 0; i < 2; i++) {
-        wr16(gaps + 2, ++end);
+        wire_put16(gaps + 2, ++end);
         sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
     }
     cr_assert_eq(k->fast_retransmits, fr0 + 1, "three reports: fast retransmit");
@@ -572,7 +572,7 @@ Test(sctp_engine, fast_retransmit_once_per_chunk_on_newly_acked_reports)
         ;
     /* the retransmission is lost as well: more SACKs with the hole */
     for (int i = 0; i < 6; i++) {
-        wr16(gaps + 2, ++end);
+        wire_put16(gaps + 2, ++end);
         sctp_tx_sack(a, t0, 1 << 20, true, gaps, 1);
     }
     cr_assert_eq(k->fast_retransmits, fr0 + 1, "no second fast retransmit of the same chunk");

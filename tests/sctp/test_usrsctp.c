@@ -91,15 +91,15 @@ static void dbg_packet(struct world *w, int from, const uint8_t *pkt, size_t len
 {
     fprintf(stderr, "%10.3f ms %s %4zu:", (double)(w->now - 1000000000ull) / 1e6, from ? "usrsctp" : "ours   ", len);
     for (size_t o = 12; o + 4 <= len;) {
-        uint16_t cl = rd16(pkt + o + 2);
+        uint16_t cl = wire_get16(pkt + o + 2);
         switch (pkt[o]) {
-        case CT_DATA: fprintf(stderr, " DATA %u", rd32(pkt + o + 4)); break;
+        case CT_DATA: fprintf(stderr, " DATA %u", wire_get32(pkt + o + 4)); break;
         case CT_SACK:
-            fprintf(stderr, " SACK %u rwnd %u", rd32(pkt + o + 4), rd32(pkt + o + 8));
-            for (int g = 0; g < rd16(pkt + o + 12) && 16u + 4u * g + 4 <= cl; g++)
-                fprintf(stderr, " [%u-%u]", rd16(pkt + o + 16 + 4 * g), rd16(pkt + o + 18 + 4 * g));
+            fprintf(stderr, " SACK %u rwnd %u", wire_get32(pkt + o + 4), wire_get32(pkt + o + 8));
+            for (int g = 0; g < wire_get16(pkt + o + 12) && 16u + 4u * g + 4 <= cl; g++)
+                fprintf(stderr, " [%u-%u]", wire_get16(pkt + o + 16 + 4 * g), wire_get16(pkt + o + 18 + 4 * g));
             break;
-        case CT_FORWARD_TSN: fprintf(stderr, " FWD %u", rd32(pkt + o + 4)); break;
+        case CT_FORWARD_TSN: fprintf(stderr, " FWD %u", wire_get32(pkt + o + 4)); break;
         default: fprintf(stderr, " chunk%u", pkt[o]); break;
         }
         if (cl < 4)
