@@ -258,6 +258,7 @@ struct sctp_counters {
     uint64_t abandoned_messages, messages_out, messages_in;
     uint64_t heartbeats_out, reconf_out, reconf_in;
     uint64_t dcep_wrong_parity;  /* channels the peer opened on our parity (accepted) */
+    uint64_t errors_in;          /* ERROR chunks received (operation errors, RFC 9260 §3.3.10) */
     uint64_t drops[SCTP_DROP_COUNT];
 };
 

@@ -641,7 +641,8 @@ int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint
             stop = true;
             break;
         case CT_ERROR:
-            break; /* counted below; nothing we act upon */
+            a->c.errors_in++; /* an operation error the peer reports: nothing we act upon */
+            break;
         case CT_RECONFIG:
             if (established_like(a))
                 sctp_reconf_handle(a, ch, clen);

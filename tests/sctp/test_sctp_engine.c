@@ -444,6 +444,22 @@ Test(sctp_engine, malformed_input_counted)
     sctp_crc32c_seal(q, o);
     sctp_handle_input(a, q, o, W.now);
     cr_assert_gt(k->drops[SCTP_DROP_UNKNOWN_CHUNK] + k->drops[SCTP_DROP_BAD_CHUNK], 100);
+    /* an ERROR chunk (a protocol-violation cause): counted, taken, nothing else */
+    uint64_t drops = 0;
+    for (int i = 0; i < SCTP_DROP_COUNT; i++)
+        drops += k->drops[i];
+    memcpy(q, p, 12);
+    q[12] = CT_ERROR;
+    q[13] = 0;
+    wire_put16(q + 14, 8);
+    wire_put16(q + 16, EC_PROTOCOL_VIOLATION);
+    wire_put16(q + 18, 4);
+    sctp_crc32c_seal(q, 20);
+    cr_assert_eq(sctp_handle_input(a, q, 20, W.now), SCTP_IN_OK);
+    cr_assert_eq(k->errors_in, 1);
+    for (int i = 0; i < SCTP_DROP_COUNT; i++)
+        drops -= k->drops[i];
+    cr_assert_eq(drops, 0, "an ERROR chunk is not a drop");
     /* the real packet still goes through, and the association still works */
     cr_assert_eq(sctp_handle_input(a, p, n, W.now), SCTP_IN_OK);
     C.nflows = 1;
