@@ -2,8 +2,11 @@
 /*
  * wire_capture: what the protocol tests need to let Wireshark judge their
  * packets: a classic pcap file of Ethernet/IPv4/UDP frames between two
- * hosts (198.18.0.1 and 198.18.0.2, ports of the caller's choosing) and a
- * tshark runner that counts output lines. Header-only.
+ * hosts (198.18.0.1 and 198.18.0.2, ports of the caller's choosing), a
+ * dumpcap capture of an interface in the background, a directory for a
+ * capture that tshark dissects through DTLS into SCTP (with the key log and
+ * the Lua that hands DTLS's plaintext to the SCTP dissector), and a tshark
+ * runner that counts output lines. Header-only.
  */
 #ifndef SWARMGEN_TESTS_WIRE_CAPTURE_H
 #define SWARMGEN_TESTS_WIRE_CAPTURE_H
@@ -11,7 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The pcap global header (microsecond timestamps, Ethernet). */
 static inline void wire_pcap_begin(FILE *f)
@@ -57,11 +63,10 @@ static inline void wire_pcap_udp(FILE *f, const uint8_t *payload, size_t len, bo
     fwrite(fr, 42 + len, 1, f);
 }
 
-/* Lines tshark prints for `args` (-1 when it could not run). */
-static inline long wire_tshark_lines(const char *args)
+/* The number a shell command prints first (-1 when it printed none or
+ * could not run). */
+static inline long wire_sh_number(const char *cmd)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "tshark %s 2>/dev/null | wc -l", args);
     FILE *p = popen(cmd, "r");
     long n = -1;
     if (p && fscanf(p, "%ld", &n) != 1)
@@ -69,6 +74,86 @@ static inline long wire_tshark_lines(const char *args)
     if (p)
         pclose(p);
     return n;
+}
+
+/* Lines tshark prints for `args` (-1 when it could not run). */
+static inline long wire_tshark_lines(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "tshark %s 2>/dev/null | wc -l", args);
+    return wire_sh_number(cmd);
+}
+
+/* Packets tshark shows of `filter` (a display filter) under `base` (-r FILE
+ * and its options); -1 when it could not run. */
+static inline long wire_tshark_count(const char *base, const char *filter)
+{
+    char args[1800];
+    snprintf(args, sizeof(args), "%s -Y '%s'", base, filter);
+    return wire_tshark_lines(args);
+}
+
+/* Starts `dumpcap -i iface -f filter` in the background, writing `path` for
+ * `seconds` (killed after timeout_s whatever happens), and gives it 2 s to
+ * start capturing. Returns its pid, or -1 when it could not be started. */
+static inline int wire_dumpcap_start(const char *iface, const char *filter, int seconds, int timeout_s,
+                                     const char *path)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "timeout %d dumpcap -q -i %s -f '%s' -a duration:%d -w %s >/dev/null 2>&1 & echo $!",
+             timeout_s, iface, filter, seconds, path);
+    int pid = (int)wire_sh_number(cmd);
+    if (pid > 0)
+        sleep(2);
+    return pid;
+}
+
+/* Waits until the capture started by wire_dumpcap_start() has ended (its
+ * file complete). */
+static inline void wire_dumpcap_wait(int pid)
+{
+    while (kill(pid, 0) == 0)
+        usleep(200000);
+}
+
+/* A capture for tshark to dissect through DTLS into SCTP, in a directory
+ * of its own: the pcap, the NSS key log that decrypts it, and the Lua
+ * script that gives the connections' UDP ports the SCTP dissector inside
+ * DTLS (Wireshark 4.0 has no Decode-As from DTLS to SCTP); `base` is
+ * tshark's options to read the capture with both (wire_tshark_count). */
+struct wire_dissect {
+    char dir[64], pcap[256], keylog[256], lua[256], base[1200];
+};
+
+/* Makes the directory /tmp/swarmgen-TAG-XXXXXX with the Lua script for
+ * `ports` (a range, "49152-65535"); the capture is to be written to
+ * DIR/PCAP_NAME and the key log to DIR/keylog. base: "-r PCAP -o
+ * tls.keylog_file:KEYLOG -X lua_script:LUA -o sctp.checksum:CRC-32C OPTS"
+ * (opts: more tshark options, "" for none). Returns 0 or -1. */
+static inline int wire_dissect_init(struct wire_dissect *w, const char *tag, const char *pcap_name, const char *ports,
+                                    const char *opts)
+{
+    snprintf(w->dir, sizeof(w->dir), "/tmp/swarmgen-%s-XXXXXX", tag);
+    if (!mkdtemp(w->dir))
+        return -1;
+    snprintf(w->pcap, sizeof(w->pcap), "%s/%s", w->dir, pcap_name);
+    snprintf(w->keylog, sizeof(w->keylog), "%s/keylog", w->dir);
+    snprintf(w->lua, sizeof(w->lua), "%s/sctp_in_dtls.lua", w->dir);
+    snprintf(w->base, sizeof(w->base), "-r %s -o tls.keylog_file:%s -X lua_script:%s -o sctp.checksum:CRC-32C %s",
+             w->pcap, w->keylog, w->lua, opts);
+    FILE *l = fopen(w->lua, "w");
+    if (!l)
+        return -1;
+    fprintf(l, "local t = DissectorTable.get(\"dtls.port\")\nt:add(\"%s\", Dissector.get(\"sctp\"))\n", ports);
+    return fclose(l) == 0 ? 0 : -1;
+}
+
+/* Removes the capture's directory and everything in it. Returns 0 or -1. */
+static inline int wire_dissect_remove(const struct wire_dissect *w)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 #endif

@@ -17,15 +17,10 @@
 
 #include "proc.h"
 #include "swarm_assert.h"
+#include "wire_capture.h"
 
 static struct proc_result r;
 static char json[1 << 20];
-
-static void assert_nothing_left(void)
-{
-    char why[256];
-    cr_assert_eq(proc_left_by_run(r.pid, why, sizeof(why)), 0, "left: %s", why);
-}
 
 static void run_backend(const char *backend, const char *report, int timeout_s, char *const extra[])
 {
@@ -48,7 +43,7 @@ static void every_reliable_message_delivered(const char *backend)
     char *extra[] = {"--agents", "60", "--topology", "kmesh:k=4", "--traffic", "dc:rate=2000,pattern=routed",
                      "--duration", "3s", "--drain", "10s", "--seed", "7", NULL};
     run_backend(backend, report, 150, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     char want[64];
     snprintf(want, sizeof(want), "\"backend\": \"%s\"", backend);
     cr_assert(strstr(json, want), "the report names backend %s\n%s", backend, json);
@@ -56,7 +51,7 @@ static void every_reliable_message_delivered(const char *backend)
     swarm_assert_all_delivered(json, &r, 3000);
     cr_assert_gt(json_in("messages", "forwarded"), 0, "routed messages relayed by agents");
     cr_assert_gt(json_in("latency_us", "p50"), 0, "latency measured");
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(backends, dpdk_delivers_every_reliable_message, .timeout = 160)
@@ -83,12 +78,12 @@ Test(backends, uring_plain_udp_delivers_every_message, .timeout = 120)
     char *extra[] = {"--agents", "100", "--topology", "kmesh:k=4", "--traffic", "udp", "--rate", "10000",
                      "--duration", "2s", "--seed", "3", NULL};
     run_backend("uring", "/tmp/sg-backend-uring-udp.json", 110, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     double sent = json_in("messages", "sent"), delivered = json_in("messages", "delivered");
     cr_assert_geq(sent, 15000, "%g sent\n%s", sent, r.out);
     cr_assert_eq(sent, delivered, "sent %g, delivered %g\n%s", sent, delivered, json);
     cr_assert(strstr(json, "kernel UDP sockets"), "the port description names the sockets\n%s", json);
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 /* What the uring backend sends is real UDP on lo: tshark on the loopback
@@ -96,47 +91,23 @@ Test(backends, uring_plain_udp_delivers_every_message, .timeout = 120)
  * 127.18.0.0/15 addresses while a swarm runs. */
 Test(backends, uring_datagrams_are_on_the_loopback_interface, .timeout = 150)
 {
-    if (access("/usr/bin/tshark", X_OK) != 0) {
-        if (getenv("SWARMGEN_REQUIRE_TSHARK"))
-            cr_assert_fail("tshark is not installed");
-        cr_skip_test("tshark is not installed");
-    }
+    swarm_need_tool(access("/usr/bin/tshark", X_OK) == 0, "tshark", "SWARMGEN_REQUIRE_TSHARK");
     const char *cap = "/tmp/sg-backend-uring-lo.pcap";
     unlink(cap);
-    char cmd[512];
     /* dumpcap writes the capture; tshark reads it back afterwards */
-    snprintf(cmd, sizeof(cmd),
-             "timeout 20 dumpcap -q -i lo -f 'udp and not net 127.0.0.0/16' -a duration:12 -w %s >/dev/null 2>&1 & "
-             "echo $!",
-             cap);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    int cap_pid = 0;
-    cr_assert_eq(fscanf(p, "%d", &cap_pid), 1);
-    pclose(p);
-    sleep(2);
+    int cap_pid = wire_dumpcap_start("lo", "udp and not net 127.0.0.0/16", 12, 20, cap);
+    cr_assert_gt(cap_pid, 0, "dumpcap started");
     char *extra[] = {"--agents", "40", "--topology", "kmesh:k=4", "--traffic", "dc:rate=500", "--duration", "2s",
                      "--seed", "9", NULL};
     run_backend("uring", "/tmp/sg-backend-uring-cap.json", 110, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
-    char wait_cmd[64];
-    snprintf(wait_cmd, sizeof(wait_cmd), "while kill -0 %d 2>/dev/null; do sleep 0.2; done", cap_pid);
-    cr_assert_eq(system(wait_cmd), 0);
-    snprintf(cmd, sizeof(cmd),
-             "tshark -r %s --enable-heuristic stun_udp --enable-heuristic dtls_udp -Y 'stun.type == 0x0001' "
-             "2>/dev/null | wc -l", cap);
-    p = popen(cmd, "r");
-    long stun = 0;
-    cr_assert_eq(fscanf(p, "%ld", &stun), 1);
-    pclose(p);
+    swarm_assert_exit(&r, 0);
+    wire_dumpcap_wait(cap_pid);
+    char base[256];
+    snprintf(base, sizeof(base), "-r %s --enable-heuristic stun_udp --enable-heuristic dtls_udp", cap);
+    long stun = wire_tshark_count(base, "stun.type == 0x0001");
     cr_assert_gt(stun, 0, "STUN binding requests on lo");
-    snprintf(cmd, sizeof(cmd), "tshark -r %s --enable-heuristic stun_udp --enable-heuristic dtls_udp -Y 'dtls.handshake.type == 1' "
-             "2>/dev/null | wc -l", cap);
-    p = popen(cmd, "r");
-    long hello = 0;
-    cr_assert_eq(fscanf(p, "%ld", &hello), 1);
-    pclose(p);
+    long hello = wire_tshark_count(base, "dtls.handshake.type == 1");
     cr_assert_geq(hello, json_in("connections", "total"), "a ClientHello per connection on lo (%ld)", hello);
     unlink(cap);
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }

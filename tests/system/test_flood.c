@@ -20,7 +20,6 @@
  * report's drops showing each kind of flood frame counted.
  */
 #include <criterion/criterion.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +31,8 @@
 #include "image.h"
 #include "proc.h"
 #include "rng.h"
+#include "swarm_assert.h"
+#include "wire_capture.h"
 
 #define AGENTS 20u
 #define IP(i) (0xc6120000u + 1u + (i)) /* 198.18.0.1 + i */
@@ -122,13 +123,9 @@ static void assert_nothing_left(void)
     cr_assert_fail("left behind by our run (a swarmgen-dp process or a run image):%s", left);
 }
 
-/* The number after "key": inside the object that starts at "section": */
 static double json_in(const char *section, const char *key)
 {
-    char pat[96];
-    snprintf(pat, sizeof(pat), "\"%s\":", section);
-    const char *s = strstr(json, pat);
-    return s ? proc_json_num(s, key) : NAN;
+    return proc_json_in(json, section, key);
 }
 
 /* ---- the swarm's 5-tuples (control/run.c) ------------------------------ */
@@ -204,8 +201,7 @@ static uint32_t write_flood(const char *path, bool dtls)
 {
     pcap = fopen(path, "wb");
     cr_assert_not_null(pcap);
-    const uint32_t ghdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
-    fwrite(ghdr, sizeof(ghdr), 1, pcap);
+    wire_pcap_begin(pcap);
     n_frames = 0;
     uint8_t fr[1600], junk[200];
     uint64_t s = 42;
@@ -279,17 +275,17 @@ static void run_flooded(bool dtls, const char *report, uint32_t *frames)
     *frames = write_flood(cap, dtls);
     cr_assert_gt(*frames, 50);
     snprintf(port, sizeof(port), "net_pcap0,rx_pcap=%s,infinite_rx=1", cap);
-    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "run", "--dp", (char *)proc_bin("SWARMGEN_DP"), "--report",
-                    (char *)report, "--quiet", "--traffic", "dc:rate=500", "--agents", "20", "--topology", "ring",
-                    "--cores", "0", "--duration", "3s", "--seed", "4", "--port", "net_ring0", "--port", port,
-                    NULL};
+    char *extra[] = {"--traffic", "dc:rate=500", "--agents", "20", "--topology", "ring", "--cores", "0",
+                     "--duration", "3s", "--seed", "4", "--port", "net_ring0", "--port", port, NULL};
+    char *argv[64];
+    proc_swarmgen_argv(argv, 64, NULL, proc_bin("SWARMGEN_DP"), report, true, extra);
     unlink(report);
     before_run();
     proc_run(argv, 90, 0, &r);
     json[0] = '\0';
     proc_read_file(report, json, sizeof(json));
     unlink(cap);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
 }
 
 static void assert_swarm_untouched(void)

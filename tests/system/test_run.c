@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "swarm_assert.h"
+#include "wire_capture.h"
 
 static struct proc_result r;
 static char json[1 << 20];
@@ -29,9 +31,8 @@ static void ran(void)
 
 static void assert_nothing_left(void)
 {
-    char why[256];
     for (int i = 0; i < n_runs; i++)
-        cr_assert_eq(proc_left_by_run(runs[i], why, sizeof(why)), 0, "left: %s", why);
+        swarm_assert_nothing_left(runs[i]);
     n_runs = 0;
 }
 
@@ -70,7 +71,7 @@ Test(system, embedded_routed_swarm_delivers_every_message, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "3000", "--topology", "kmesh:k=8", "--rate", "60000",
                      "--duration", "3s", "--seed", "7", NULL};
     run_swarm("/tmp/sg-test-routed.json", 80, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     /* routed: most destinations are not neighbours, so relays happen */
     cr_assert_gt(proc_json_num(json, "forwarded"), 0, "%s", json);
@@ -96,7 +97,7 @@ Test(system, embedded_neighbors_swarm_single_core, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "ring", "--pattern", "neighbors",
                      "--rate", "30000", "--duration", "2s", "--cores", "0", NULL};
     run_swarm("/tmp/sg-test-neigh.json", 80, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     cr_assert_eq(proc_json_num(json, "forwarded"), 0);
     assert_nothing_left();
@@ -107,7 +108,7 @@ Test(system, ctrl_c_stops_cleanly_and_writes_the_report, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "2000", "--topology", "kmesh:k=6", "--rate", "20000",
                      "--duration", "60s", NULL};
     run_swarm("/tmp/sg-test-int.json", 60, 4000, extra);
-    cr_assert_eq(r.exit_code, 130, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 130);
     cr_assert_not_null(strstr(json, "\"interrupted\": true"), "report: %s", json);
     cr_assert_lt(proc_json_num(json, "duration_s"), 30);
     cr_assert_gt(proc_json_num(json, "sent"), 0);
@@ -119,7 +120,7 @@ Test(system, dataplane_start_failure_is_reported, .timeout = 60)
     char *extra[] = {"--agents", "100", "--topology", "ring", "--duration", "1s",
                      "--port", "net_nonexistent0", NULL};
     run_swarm("/tmp/sg-test-fail.json", 50, 0, extra);
-    cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 1);
     cr_assert_not_null(strstr(r.err, "swarmgen: dataplane"), "cause not named: %s", r.err);
     assert_nothing_left();
 }
@@ -132,7 +133,7 @@ Test(system, foreign_frames_are_counted_and_dropped, .timeout = 60)
     char *extra[] = {"--traffic", "udp", "--agents", "200", "--topology", "ring", "--rate", "1000", "--duration",
                      "1s", "--cores", "0", "--port", "net_null0", NULL};
     run_swarm("/tmp/sg-test-null.json", 50, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     double foreign = proc_json_num(json, "not_ipv4");
     cr_assert_gt(foreign, 10000, "not_ipv4 drops %g", foreign);
     cr_assert_eq(proc_json_num(json, "delivered"), 0);
@@ -143,6 +144,24 @@ static int sh(const char *cmd)
 {
     int rc = system(cmd);
     return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+/* run_swarm() inside network namespace `ns` (ip netns exec), which is
+ * deleted once the run has ended. */
+static void run_swarm_in(const char *ns, const char *report, int timeout_s, char *const extra[])
+{
+    char *argv[64] = {"/usr/sbin/ip", "netns", "exec", (char *)ns};
+    proc_swarmgen_argv(argv + 4, 60, NULL, proc_bin("SWARMGEN_DP"), report, true, extra);
+    if (access(argv[0], X_OK) != 0)
+        argv[0] = "/sbin/ip";
+    unlink(report);
+    proc_run(argv, timeout_s, 0, &r);
+    ran();
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
+    sh(cmd);
+    json[0] = '\0';
+    proc_read_file(report, json, sizeof(json));
 }
 
 Test(system, af_packet_over_a_veth_pair_in_a_namespace, .timeout = 90)
@@ -158,21 +177,11 @@ Test(system, af_packet_over_a_veth_pair_in_a_namespace, .timeout = 90)
     cr_assert_eq(sh(cmd), 0, "namespace set-up failed");
     /* one worker: one af_packet socket per interface, so no socket sees
      * the outgoing copy of another socket's frames */
-    char *argv[] = {"/usr/sbin/ip", "netns", "exec", ns, (char *)proc_bin("SWARMGEN_BIN"), "run",
-                    "--dp", (char *)proc_bin("SWARMGEN_DP"), "--report",
-                    "/tmp/sg-test-afp.json", "--quiet", "--traffic", "udp", "--agents", "500", "--topology",
-                    "kmesh:k=6", "--rate", "5000", "--duration", "2s", "--cores", "0",
-                    "--port", "net_af_packet0,iface=sga", "--port", "net_af_packet1,iface=sgb",
-                    NULL};
-    if (access(argv[0], X_OK) != 0)
-        argv[0] = "/sbin/ip";
-    unlink("/tmp/sg-test-afp.json");
-    proc_run(argv, 80, 0, &r);
-    ran();
-    snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
-    sh(cmd);
-    proc_read_file("/tmp/sg-test-afp.json", json, sizeof(json));
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    char *extra[] = {"--traffic", "udp", "--agents", "500", "--topology", "kmesh:k=6", "--rate", "5000",
+                     "--duration", "2s", "--cores", "0", "--port", "net_af_packet0,iface=sga", "--port",
+                     "net_af_packet1,iface=sgb", NULL};
+    run_swarm_in(ns, "/tmp/sg-test-afp.json", 80, extra);
+    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     assert_nothing_left();
 }
@@ -187,25 +196,33 @@ Test(system, memif_pair_in_one_process, .timeout = 60)
     char *extra[] = {"--traffic", "udp", "--agents", "500", "--topology", "kmesh:k=6", "--rate", "10000",
                      "--duration", "2s", "--cores", "0", "--port", p0, "--port", p1, NULL};
     run_swarm("/tmp/sg-test-memif.json", 50, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     cr_assert_neq(access(sock, F_OK), 0, "memif socket file left behind");
     assert_nothing_left();
 }
 
+/* A killer in the background: SIGKILLs the dataplane `after_s` seconds
+ * from now. Returns the EAL flag (--eal) that marks the dataplane to kill:
+ * --file-prefix=TAG<our pid>. */
+static char *kill_dataplane_after(int after_s, const char *tag)
+{
+    static char marker[64];
+    char killer[256];
+    snprintf(marker, sizeof(marker), "--file-prefix=%s%d", tag, (int)getpid());
+    snprintf(killer, sizeof(killer), "(sleep %d; pkill -KILL -f '^[^ ]*swarmgen-dp .*%s%d') >/dev/null 2>&1 &",
+             after_s, tag, (int)getpid());
+    cr_assert_eq(system(killer), 0);
+    return marker;
+}
+
 Test(system, dataplane_killed_mid_run_makes_control_fail_with_the_cause, .timeout = 90)
 {
-    /* a killer in the background: SIGKILL the dataplane 4 s into the run */
-    char killer[256], marker[64];
-    snprintf(marker, sizeof(marker), "--file-prefix=sgkill%d", (int)getpid());
-    snprintf(killer, sizeof(killer),
-             "(sleep 4; pkill -KILL -f '^[^ ]*swarmgen-dp .*sgkill%d') >/dev/null 2>&1 &",
-             (int)getpid());
-    cr_assert_eq(system(killer), 0);
+    char *marker = kill_dataplane_after(4, "sgkill");
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "kmesh:k=6", "--rate", "10000",
                      "--duration", "40s", "--eal", marker, NULL};
     run_swarm("/tmp/sg-test-kill.json", 60, 0, extra);
-    cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 1);
     cr_assert_not_null(strstr(r.err, "killed by signal 9"), "cause not named: %s", r.err);
     assert_nothing_left();
 }
@@ -219,7 +236,7 @@ Test(system, ramp_profile_phases_match_the_csv_within_a_second, .timeout = 90)
                      "--duration", "10s", "--profile", "ramp", "--csv", "/tmp/sg-test-ramp.csv",
                      NULL};
     run_swarm("/tmp/sg-test-ramp.json", 80, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     static char csv[1 << 16];
     cr_assert_gt(proc_read_file("/tmp/sg-test-ramp.csv", csv, sizeof(csv)), 0);
     const char *bounds[][2] = {{"warm-up", "0"}, {"ramp", "1"}, {"sustained", "5"}, {"cool-down", "9"}};
@@ -248,7 +265,7 @@ Test(system, netem_delay_adds_ten_ms_per_hop, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "kmesh:k=6", "--pattern", "neighbors",
                      "--rate", "5000", "--duration", "3s", "--netem", "delay=10ms", NULL};
     run_swarm("/tmp/sg-test-delay.json", 80, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     double p50 = proc_json_num(json, "p50");
     cr_assert(p50 > 9900 && p50 < 11500, "one hop with 10 ms: p50 %.1f us", p50);
@@ -256,7 +273,7 @@ Test(system, netem_delay_adds_ten_ms_per_hop, .timeout = 90)
     char *extra2[] = {"--traffic", "udp", "--agents", "1000", "--topology", "kmesh:k=6", "--rate", "5000",
                       "--duration", "3s", "--netem", "delay=10ms", NULL};
     run_swarm("/tmp/sg-test-delay2.json", 80, 0, extra2);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     double hops = proc_json_num(json, "avg_hops");
     double mean_ms = proc_json_num(json, "p50") / 1000;
@@ -271,7 +288,7 @@ Test(system, netem_loss_shows_as_counted_loss, .timeout = 60)
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "kmesh:k=6", "--pattern", "neighbors",
                      "--rate", "20000", "--duration", "2s", "--netem", "loss=5%", NULL};
     run_swarm("/tmp/sg-test-loss.json", 50, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     double sent = proc_json_num(json, "sent"), lost = proc_json_num(json, "netem_loss");
     cr_assert(lost / sent > 0.04 && lost / sent < 0.06, "lost %g of %g", lost, sent);
     cr_assert_eq(proc_json_num(json, "delivered") + lost, sent, "every message delivered or counted lost");
@@ -283,12 +300,12 @@ Test(system, sla_breach_exits_1_and_hold_exits_0, .timeout = 90)
     char *breach[] = {"--traffic", "udp", "--agents", "500", "--topology", "ring", "--pattern", "neighbors", "--rate",
                       "5000", "--duration", "2s", "--sla", "p99<1ns", NULL};
     run_swarm("/tmp/sg-test-sla1.json", 50, 0, breach);
-    cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 1);
     cr_assert_not_null(strstr(json, "\"passed\": false"), "%s", json);
     char *hold[] = {"--traffic", "udp", "--agents", "500", "--topology", "ring", "--pattern", "neighbors", "--rate",
                     "5000", "--duration", "2s", "--sla", "p99<5s,delivery>99%,errors<1%", NULL};
     run_swarm("/tmp/sg-test-sla0.json", 50, 0, hold);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     cr_assert_not_null(strstr(json, "\"passed\": true"), "%s", json);
     assert_nothing_left();
 }
@@ -298,7 +315,7 @@ Test(system, abort_on_fail_stops_early, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "500", "--topology", "ring", "--pattern", "neighbors", "--rate",
                      "5000", "--duration", "60s", "--sla", "p50<1ns", "--abort-on-fail", NULL};
     run_swarm("/tmp/sg-test-abort.json", 60, 0, extra);
-    cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 1);
     cr_assert_lt(proc_json_num(json, "duration_s"), 10);
     cr_assert_not_null(strstr(json, "\"aborted\": true"));
     assert_nothing_left();
@@ -311,34 +328,30 @@ Test(system, scenario_file_error_names_the_line, .timeout = 30)
     fclose(f);
     char *extra[] = {"--profile", "/tmp/sg-test-bad.yaml", NULL};
     run_swarm("/tmp/sg-test-bad.json", 20, 0, extra);
-    cr_assert_eq(r.exit_code, 2, "exit %d\n%s", r.exit_code, r.err);
+    swarm_assert_exit(&r, 2);
     cr_assert_eq(proc_lines(r.err), 1, "%s", r.err);
     cr_assert_not_null(strstr(r.err, "sg-test-bad.yaml:6: rate.to"), "%s", r.err);
     unlink("/tmp/sg-test-bad.yaml");
 }
 
+/* Frames of the capture `pcap` that match `filter`, IPv4 checksums
+ * checked (-1 when tshark cannot run). */
 static long tshark_count(const char *pcap, const char *filter)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd),
-             "tshark -r %s -o ip.check_checksum:TRUE -Y '%s' 2>/dev/null | wc -l", pcap, filter);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    long n = -1;
-    if (fscanf(p, "%ld", &n) != 1)
-        n = -1;
-    pclose(p);
-    return n;
+    char base[300];
+    snprintf(base, sizeof(base), "-r %s -o ip.check_checksum:TRUE", pcap);
+    return wire_tshark_count(base, filter);
+}
+
+/* The tshark tests: skipped without tshark, unless SWARMGEN_REQUIRE_TSHARK. */
+static void need_tshark(void)
+{
+    swarm_need_tool(system("command -v tshark >/dev/null 2>&1") == 0, "tshark", "SWARMGEN_REQUIRE_TSHARK");
 }
 
 Test(system, pcap_port_frames_pass_wiresharks_dissectors, .timeout = 90)
 {
-    if (system("command -v tshark >/dev/null 2>&1") != 0) {
-        if (getenv("SWARMGEN_REQUIRE_TSHARK"))
-            cr_assert_fail("tshark is not installed");
-        cr_skip_test("tshark is not installed (tools/install-deps test installs it)");
-    }
+    need_tshark();
     /* an empty capture to read from, and the dataplane's transmit side to a file */
     const unsigned char hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
                                    0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0};
@@ -352,7 +365,7 @@ Test(system, pcap_port_frames_pass_wiresharks_dissectors, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "300", "--topology", "kmesh:k=4", "--rate", "2000",
                      "--duration", "1s", "--cores", "0", "--port", port, NULL};
     run_swarm("/tmp/sg-test-pcap.json", 60, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     long frames = tshark_count(out, "frame");
     cr_assert_gt(frames, 1000, "frames in the capture: %ld", frames);
     cr_assert_eq(frames, (long)proc_json_num(json, "tx"), "every transmitted frame is in the capture");
@@ -366,17 +379,13 @@ Test(system, pcap_port_frames_pass_wiresharks_dissectors, .timeout = 90)
 
 Test(system, pcap_capture_of_the_first_frames, .timeout = 60)
 {
-    if (system("command -v tshark >/dev/null 2>&1") != 0) {
-        if (getenv("SWARMGEN_REQUIRE_TSHARK"))
-            cr_assert_fail("tshark is not installed");
-        cr_skip_test("tshark is not installed (tools/install-deps test installs it)");
-    }
+    need_tshark();
     char cap[64];
     snprintf(cap, sizeof(cap), "/tmp/sg-cap-%d.pcap", (int)getpid());
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "kmesh:k=6", "--rate", "20000",
                      "--duration", "1s", "--pcap", cap, "--pcap-count", "700", NULL};
     run_swarm("/tmp/sg-test-cap.json", 60, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     cr_assert_eq(tshark_count(cap, "frame"), 700);
     cr_assert_eq(tshark_count(cap, "_ws.malformed"), 0);
     cr_assert_eq(tshark_count(cap, "ip.checksum.status == 1 && udp"), 700);
@@ -443,7 +452,7 @@ Test(system, prometheus_endpoint_serves_a_valid_scrape_during_a_run, .timeout = 
     run_swarm("/tmp/sg-test-prom.json", 60, 0, extra);
     int st;
     waitpid(child, &st, 0);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the wrong path did not get a 404");
     static char body[1 << 16];
     cr_assert_gt(proc_read_file(scrape, body, sizeof(body)), 0, "no scrape");
@@ -495,11 +504,7 @@ static int chromium_console_lines(const char *html, char *dom, size_t cap)
 
 Test(system, html_report_opens_in_chromium_with_its_charts_and_no_console_errors, .timeout = 180)
 {
-    if (system("command -v chromium >/dev/null 2>&1") != 0) {
-        if (getenv("SWARMGEN_REQUIRE_CHROMIUM"))
-            cr_assert_fail("chromium is not installed");
-        cr_skip_test("chromium is not installed (tools/install-deps test installs it)");
-    }
+    swarm_need_tool(system("command -v chromium >/dev/null 2>&1") == 0, "chromium", "SWARMGEN_REQUIRE_CHROMIUM");
     static char dom[1 << 20];
     /* the detector itself: a page with a script error must be caught */
     FILE *f = fopen("/tmp/sg-bad.html", "w");
@@ -514,7 +519,7 @@ Test(system, html_report_opens_in_chromium_with_its_charts_and_no_console_errors
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "scalefree:m=3", "--rate", "20000",
                      "--duration", "5s", "--profile", "spike", "--sla", "p99<10s", "--html", html, NULL};
     run_swarm("/tmp/sg-test-html.json", 60, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     static char page[1 << 20];
     cr_assert_gt(proc_read_file(html, page, sizeof(page)), 1000);
     cr_assert_null(strstr(page, "<script"), "the report needs no script");
@@ -557,21 +562,11 @@ Test(system, tap_ports_bridged_by_the_kernel_in_a_namespace, .timeout = 90)
              " ip link set sgt1 up') >/dev/null 2>&1 &",
              ns, ns);
     cr_assert_eq(system(cmd), 0);
-    char *argv[] = {"/usr/sbin/ip", "netns", "exec", ns, (char *)proc_bin("SWARMGEN_BIN"), "run",
-                    "--dp", (char *)proc_bin("SWARMGEN_DP"), "--report", "/tmp/sg-test-tap.json",
-                    "--quiet", "--traffic", "udp", "--agents", "500", "--topology", "kmesh:k=6", "--profile", yaml,
-                    "--cores", "0", "--port", "net_tap0,iface=sgt0", "--port", "net_tap1,iface=sgt1",
-                    NULL};
-    if (access(argv[0], X_OK) != 0)
-        argv[0] = "/sbin/ip";
-    unlink("/tmp/sg-test-tap.json");
-    proc_run(argv, 80, 0, &r);
-    ran();
-    snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
-    system(cmd);
+    char *extra[] = {"--traffic", "udp", "--agents", "500", "--topology", "kmesh:k=6", "--profile", yaml,
+                     "--cores", "0", "--port", "net_tap0,iface=sgt0", "--port", "net_tap1,iface=sgt1", NULL};
+    run_swarm_in(ns, "/tmp/sg-test-tap.json", 80, extra);
     unlink(yaml);
-    proc_read_file("/tmp/sg-test-tap.json", json, sizeof(json));
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     assert_nothing_left();
 }
@@ -588,12 +583,12 @@ Test(system, dataplane_refuses_a_foreign_image, .timeout = 60)
                     "--no-shconf", "--no-telemetry", "--log-level=1", "--", "--image", path, NULL};
     proc_run(argv, 30, 0, &r);
     unlink(path);
-    cr_assert_eq(r.exit_code, 1, "exit %d: %s", r.exit_code, r.err);
+    swarm_assert_exit(&r, 1);
     cr_assert_not_null(strstr(r.err, "not a run image"), "%s", r.err);
     char *noimg[] = {(char *)proc_bin("SWARMGEN_DP"), "-l", "0", "--no-huge", "-m", "64", "--no-pci",
                      "--no-shconf", "--no-telemetry", "--log-level=1", NULL};
     proc_run(noimg, 30, 0, &r);
-    cr_assert_eq(r.exit_code, 2, "exit %d: %s", r.exit_code, r.err);
+    swarm_assert_exit(&r, 2);
     cr_assert_not_null(strstr(r.err, "--image"), "%s", r.err);
 }
 
@@ -602,7 +597,7 @@ Test(system, routed_sample_draws_m_destinations, .timeout = 60)
     char *extra[] = {"--traffic", "udp", "--agents", "500", "--topology", "kmesh:k=6", "--pattern",
                      "routed:50", "--rate", "5000", "--duration", "1s", NULL};
     run_swarm("/tmp/sg-test-sample.json", 50, 0, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     cr_assert_eq(proc_json_num(json, "route_destinations"), 50, "%s", json);
     cr_assert_eq(proc_json_num(json, "route_sample"), 50);
     assert_all_delivered();
@@ -630,7 +625,7 @@ Test(system, dc_connect_phase_ends_when_every_connection_is_up, .timeout = 120)
     char *extra[] = {"--agents", "100", "--topology", "kmesh:k=4", "--traffic", "dc:pattern=neighbors",
                      "--rate", "2000", "--duration", "2s", "--seed", "3", NULL};
     run_swarm_with("/tmp/sg-test-dc-up.json", 110, 0, false, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     double edges = json_in("topology", "edges"), total = json_in("connections", "total");
     double up = json_in("connections", "established");
     cr_assert(edges > 100, "edges %g", edges);
@@ -668,7 +663,7 @@ Test(system, dc_setup_timeout_starts_the_load_anyway, .timeout = 120)
     char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1", "--netem", "delay=5ms",
                      "--setup-timeout", "2s", "--rate", "2000", "--duration", "1s", NULL};
     run_swarm_with("/tmp/sg-test-dc-timeout.json", 110, 0, false, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     cr_assert(has(r.err, "swarmgen: --setup-timeout 2.0 s: ") && has(r.err, "connections not up"),
               "no timeout notice: %s", r.err);
     cr_assert(has(json, "\"timed_out\": true"), "%s", json);
@@ -690,7 +685,7 @@ Test(system, dc_ctrl_c_during_the_connect_phase_writes_the_report, .timeout = 90
     char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1", "--netem", "delay=5ms",
                      "--duration", "20s", NULL};
     run_swarm("/tmp/sg-test-dc-int.json", 60, 3000, extra);
-    cr_assert_eq(r.exit_code, 130, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 130);
     cr_assert(has(json, "\"interrupted\": true"), "report: %s", json);
     cr_assert_gt(json_in("connections", "total"), 3900, "%s", json);
     cr_assert_eq(proc_json_num(json, "duration_s"), 0, "no load was generated");
@@ -700,16 +695,11 @@ Test(system, dc_ctrl_c_during_the_connect_phase_writes_the_report, .timeout = 90
 
 Test(system, dc_dataplane_killed_during_the_connect_phase_is_named, .timeout = 90)
 {
-    char killer[256], marker[64];
-    snprintf(marker, sizeof(marker), "--file-prefix=sgkillc%d", (int)getpid());
-    snprintf(killer, sizeof(killer),
-             "(sleep 3; pkill -KILL -f '^[^ ]*swarmgen-dp .*sgkillc%d') >/dev/null 2>&1 &",
-             (int)getpid());
-    cr_assert_eq(system(killer), 0);
+    char *marker = kill_dataplane_after(3, "sgkillc");
     char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1", "--netem", "delay=5ms",
                      "--duration", "20s", "--eal", marker, NULL};
     run_swarm("/tmp/sg-test-dc-kill.json", 60, 0, extra);
-    cr_assert_eq(r.exit_code, 1, "exit %d\n%s\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 1);
     cr_assert(has(r.err, "killed by signal 9") && has(r.err, "during the connect phase"),
               "cause not named: %s", r.err);
     assert_nothing_left();

@@ -22,13 +22,6 @@
 static struct proc_result r;
 static char json[1 << 20];
 
-/* What the last run left (other runs on the machine are not ours). */
-static void assert_nothing_left(void)
-{
-    char why[256];
-    cr_assert_eq(proc_left_by_run(r.pid, why, sizeof(why)), 0, "left: %s", why);
-}
-
 static void run_swarm(const char *report, int timeout_s, char *const extra[])
 {
     proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), report, timeout_s, extra, &r, json, sizeof(json));
@@ -54,13 +47,13 @@ Test(webrtc, every_connection_up_and_every_reliable_message_routed_and_delivered
     char *extra[] = {"--agents", "60", "--topology", "kmesh:k=4", "--traffic", "dc:rate=3000,pattern=routed",
                      "--duration", "3s", "--seed", "5", NULL};
     run_swarm("/tmp/sg-webrtc-routed.json", 110, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_up();
     assert_all_delivered(5000);
     cr_assert_gt(json_in("messages", "forwarded"), 0, "routed messages relayed by agents");
     cr_assert_gt(json_in("sctp", "sacks"), 0, "SCTP acknowledged the data");
     cr_assert_gt(proc_json_num(json, "bytes_per_connection_state"), 1000);
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(webrtc, signed_messages_verified_at_their_destination, .timeout = 120)
@@ -68,11 +61,11 @@ Test(webrtc, signed_messages_verified_at_their_destination, .timeout = 120)
     char *extra[] = {"--agents", "40", "--topology", "kmesh:k=4", "--traffic", "dc:rate=1500,size=200",
                      "--sign", "--duration", "2s", "--seed", "9", NULL};
     run_swarm("/tmp/sg-webrtc-sign.json", 110, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_up();
     assert_all_delivered(2000);
     cr_assert_eq(proc_json_num(json, "signature_failures"), 0);
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(webrtc, echo_measures_round_trips_over_unordered_channels, .timeout = 120)
@@ -80,11 +73,11 @@ Test(webrtc, echo_measures_round_trips_over_unordered_channels, .timeout = 120)
     char *extra[] = {"--agents", "30", "--topology", "ring", "--traffic",
                      "dc:rate=2000,size=1000,mode=unordered,pattern=echo", "--duration", "2s", NULL};
     run_swarm("/tmp/sg-webrtc-echo.json", 110, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_up();
     assert_all_delivered(2000);
     cr_assert_eq(json_in("messages", "forwarded"), 0, "echo goes to a neighbour and back");
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(webrtc, reliable_channels_deliver_everything_through_five_percent_loss, .timeout = 150)
@@ -92,12 +85,12 @@ Test(webrtc, reliable_channels_deliver_everything_through_five_percent_loss, .ti
     char *extra[] = {"--agents", "30", "--topology", "kmesh:k=4", "--traffic", "dc:rate=1000",
                      "--netem", "loss=5%", "--duration", "3s", "--drain", "10s", NULL};
     run_swarm("/tmp/sg-webrtc-loss.json", 140, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_up();
     assert_all_delivered(2000);
     cr_assert_gt(proc_json_num(json, "netem_loss"), 0, "frames were lost on the way");
     cr_assert_gt(json_in("sctp", "retransmissions"), 0, "SCTP retransmitted what was lost");
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(webrtc, media_streams_flow_under_srtp_with_reports, .timeout = 120)
@@ -105,7 +98,7 @@ Test(webrtc, media_streams_flow_under_srtp_with_reports, .timeout = 120)
     char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=500", "--media", "video",
                      "--duration", "3s", NULL};
     run_swarm("/tmp/sg-webrtc-media.json", 110, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_up();
     assert_all_delivered(500);
     double sent = json_in("media", "rtp_sent"), got = json_in("media", "packets");
@@ -117,86 +110,60 @@ Test(webrtc, media_streams_flow_under_srtp_with_reports, .timeout = 120)
     cr_assert_eq(json_in("srtp", "auth_failures"), 0);
     cr_assert_eq(json_in("srtp", "replays"), 0);
     cr_assert_geq(json_in("srtp", "unprotected"), got);
-    assert_nothing_left();
-}
-
-/* Packets of the capture that match `filter` (-1 when tshark cannot run). */
-static long tshark_count(const char *base, const char *filter)
-{
-    char args[1800];
-    snprintf(args, sizeof(args), "%s -Y '%s'", base, filter);
-    return wire_tshark_lines(args);
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(webrtc, wireshark_dissects_every_layer_of_the_swarm_capture, .timeout = 180)
 {
-    if (system("command -v tshark >/dev/null 2>&1") != 0) {
-        if (getenv("SWARMGEN_REQUIRE_TSHARK"))
-            cr_assert_fail("tshark is not installed");
-        cr_skip_test("tshark is not installed");
-    }
-    char dir[] = "/tmp/swarmgen-cap-XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
-    char pcap[256], keylog[256], lua[256];
-    snprintf(pcap, sizeof(pcap), "%s/swarm.pcap", dir);
-    snprintf(keylog, sizeof(keylog), "%s/keylog", dir);
-    snprintf(lua, sizeof(lua), "%s/sctp_in_dtls.lua", dir);
+    swarm_need_tool(system("command -v tshark >/dev/null 2>&1") == 0, "tshark", "SWARMGEN_REQUIRE_TSHARK");
+    /* the connections' ports (49152..65535) carry SCTP inside DTLS */
+    struct wire_dissect w;
+    cr_assert_eq(wire_dissect_init(&w, "cap", "swarm.pcap", "49152-65535",
+                                   "--enable-heuristic stun_udp --enable-heuristic dtls_udp --enable-heuristic rtp_udp"),
+                 0);
+    const char *base = w.base;
     char *extra[] = {"--agents", "8", "--topology", "ring", "--traffic", "dc:rate=300", "--media", "audio",
-                     "--duration", "2s", "--pcap", pcap, "--pcap-count", "5000", "--keylog", keylog, NULL};
+                     "--duration", "2s", "--pcap", w.pcap, "--pcap-count", "5000", "--keylog", w.keylog, NULL};
     run_swarm("/tmp/sg-webrtc-capture.json", 110, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     assert_all_up();
     char text[65536];
-    long kl = proc_read_file(keylog, text, sizeof(text));
+    long kl = proc_read_file(w.keylog, text, sizeof(text));
     cr_assert_gt(kl, 0, "the key log was written");
     cr_assert_eq(proc_lines(text), 8, "one CLIENT_RANDOM line per connection:\n%s", text);
     cr_assert_eq(strncmp(text, "CLIENT_RANDOM ", 14), 0);
-    /* Wireshark 4.0 has no Decode-As from DTLS to SCTP: the connections'
-     * ports (49152..65535) get the SCTP dissector from two lines of Lua */
-    FILE *l = fopen(lua, "w");
-    cr_assert_not_null(l);
-    fputs("local t = DissectorTable.get(\"dtls.port\")\n"
-          "t:add(\"49152-65535\", Dissector.get(\"sctp\"))\n", l);
-    fclose(l);
-    char base[1200];
-    snprintf(base, sizeof(base),
-             "-r %s -o tls.keylog_file:%s -X lua_script:%s -o sctp.checksum:CRC-32C "
-             "--enable-heuristic stun_udp --enable-heuristic dtls_udp --enable-heuristic rtp_udp",
-             pcap, keylog, lua);
-    long frames = tshark_count(base, "frame");
+    long frames = wire_tshark_count(base, "frame");
     cr_assert_gt(frames, 1000, "frames in the capture: %ld", frames);
     /* SRTCP under an AEAD profile: Wireshark 4.0 does not know its 16-byte
      * tag, so it parses the ciphertext after the first header as RTCP and
      * flags it malformed; everything else must dissect cleanly */
-    cr_assert_eq(tshark_count(base, "_ws.malformed && !srtcp"), 0, "malformed packets");
-    cr_assert_eq(tshark_count(base, "dtls.handshake.type == 2 && dtls.use_srtp.protection_profile == 0x0008"), 8,
+    cr_assert_eq(wire_tshark_count(base, "_ws.malformed && !srtcp"), 0, "malformed packets");
+    cr_assert_eq(wire_tshark_count(base, "dtls.handshake.type == 2 && dtls.use_srtp.protection_profile == 0x0008"), 8,
                  "every ServerHello chose SRTP_AEAD_AES_256_GCM (libwebrtc's first)");
-    cr_assert_geq(tshark_count(base, "stun.type == 0x0001 && stun.att.type == 0x0025"), 8,
+    cr_assert_geq(wire_tshark_count(base, "stun.type == 0x0001 && stun.att.type == 0x0025"), 8,
                   "ICE checks with USE-CANDIDATE");
-    cr_assert_geq(tshark_count(base, "stun.type == 0x0101"), 8, "Binding success responses");
-    cr_assert_geq(tshark_count(base, "dtls.handshake.type == 1"), 8, "ClientHellos");
-    cr_assert_geq(tshark_count(base, "dtls.handshake.type == 20"), 16, "both Finished of every handshake decrypted");
-    long sctp = tshark_count(base, "sctp");
+    cr_assert_geq(wire_tshark_count(base, "stun.type == 0x0101"), 8, "Binding success responses");
+    cr_assert_geq(wire_tshark_count(base, "dtls.handshake.type == 1"), 8, "ClientHellos");
+    cr_assert_geq(wire_tshark_count(base, "dtls.handshake.type == 20"), 16, "both Finished of every handshake decrypted");
+    long sctp = wire_tshark_count(base, "sctp");
     cr_assert_gt(sctp, 100, "SCTP inside DTLS: %ld", sctp);
     /* RFC 9653: both ends announce Zero Checksum Acceptable (EDMID DTLS)
      * in INIT and INIT ACK, which carry a CRC32c; from then on packets
      * carry 0; nothing else */
-    long inits = tshark_count(base, "sctp.chunk_type == 1 || sctp.chunk_type == 2");
-    cr_assert_eq(tshark_count(base, "(sctp.chunk_type == 1 || sctp.chunk_type == 2) && sctp.checksum.status == 1"), inits,
+    long inits = wire_tshark_count(base, "sctp.chunk_type == 1 || sctp.chunk_type == 2");
+    cr_assert_eq(wire_tshark_count(base, "(sctp.chunk_type == 1 || sctp.chunk_type == 2) && sctp.checksum.status == 1"), inits,
                  "every INIT and INIT ACK with its CRC32c verified");
-    cr_assert_eq(tshark_count(base, "(sctp.chunk_type == 1 || sctp.chunk_type == 2) && sctp.parameter_type == 0x8001"),
+    cr_assert_eq(wire_tshark_count(base, "(sctp.chunk_type == 1 || sctp.chunk_type == 2) && sctp.parameter_type == 0x8001"),
                  inits, "Zero Checksum Acceptable announced in each");
-    cr_assert_eq(tshark_count(base, "sctp.checksum.status == 1") + tshark_count(base, "sctp.checksum == 0x00000000"),
+    cr_assert_eq(wire_tshark_count(base, "sctp.checksum.status == 1") + wire_tshark_count(base, "sctp.checksum == 0x00000000"),
                  sctp, "every packet either with a verified CRC32c or the zero checksum");
-    cr_assert_gt(tshark_count(base, "sctp.checksum == 0x00000000"), sctp / 2, "zero checksums after the INITs");
-    cr_assert_geq(tshark_count(base, "sctp.chunk_type == 1"), 8, "SCTP INITs");
-    cr_assert_geq(tshark_count(base, "rtcdc.message_type == 0x03 && rtcdc.label == \"swarm\""), 8,
+    cr_assert_gt(wire_tshark_count(base, "sctp.checksum == 0x00000000"), sctp / 2, "zero checksums after the INITs");
+    cr_assert_geq(wire_tshark_count(base, "sctp.chunk_type == 1"), 8, "SCTP INITs");
+    cr_assert_geq(wire_tshark_count(base, "rtcdc.message_type == 0x03 && rtcdc.label == \"swarm\""), 8,
                   "DATA_CHANNEL_OPEN of every connection");
-    cr_assert_geq(tshark_count(base, "rtcdc.message_type == 0x02"), 8, "DATA_CHANNEL_ACK of every connection");
-    cr_assert_gt(tshark_count(base, "sctp.data_payload_proto_id == 53"), 50, "binary DataChannel messages");
-    cr_assert_gt(tshark_count(base, "rtp.version == 2 && rtp.p_type == 111"), 200, "RTP (Opus payload type)");
-    assert_nothing_left();
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    cr_assert_geq(wire_tshark_count(base, "rtcdc.message_type == 0x02"), 8, "DATA_CHANNEL_ACK of every connection");
+    cr_assert_gt(wire_tshark_count(base, "sctp.data_payload_proto_id == 53"), 50, "binary DataChannel messages");
+    cr_assert_gt(wire_tshark_count(base, "rtp.version == 2 && rtp.p_type == 111"), 200, "RTP (Opus payload type)");
+    swarm_assert_nothing_left(r.pid);
+    cr_assert_eq(wire_dissect_remove(&w), 0);
 }

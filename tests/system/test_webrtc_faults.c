@@ -36,21 +36,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_expect.h"
 #include "ice.h"
 #include "json_read.h"
 #include "netem_opts.h"
 #include "proc.h"
+#include "swarm_assert.h"
 
 static struct proc_result r;
 static char json[1 << 20];
 static struct jr_doc doc;
-
-/* What the last run left (other runs on the machine are not ours). */
-static void assert_nothing_left(void)
-{
-    char why[256];
-    cr_assert_eq(proc_left_by_run(r.pid, why, sizeof(why)), 0, "the run (control pid %d) left: %s", r.pid, why);
-}
 
 /* ---- running swarmgen -------------------------------------------------- */
 
@@ -231,7 +226,7 @@ static void dead_links(const char *report, const char *timeout, int timeout_s)
                      "--traffic", "dc:rate=300", "--duration", "3s", "--seed", "3", "--setup-timeout",
                      (char *)timeout, NULL};
     run_swarm(report, timeout_s, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
 }
 
 Test(webrtc_faults, dead_links_are_given_up_after_their_attempts_and_routed_around_by_drops, .timeout = 75)
@@ -255,7 +250,7 @@ Test(webrtc_faults, dead_links_are_given_up_after_their_attempts_and_routed_arou
     cr_expect_gt(drop("conn_down"), 0, "messages routed over a dead connection are dropped and counted");
     cr_expect_eq(msg_drop_sum(), drop("conn_down"), "conn_down is the only message drop");
     expect_message_accounting();
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(webrtc_faults, setup_timeout_starts_the_load_with_dead_links_still_in_set_up, .timeout = 60)
@@ -274,7 +269,7 @@ Test(webrtc_faults, setup_timeout_starts_the_load_with_dead_links_still_in_set_u
     cr_expect_eq(num("connections.given_up") + num("connections.retries"), 0);
     cr_expect_gt(drop("conn_down"), 0);
     expect_message_accounting();
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 /* Lossy links under a partially reliable mode: SCTP gives messages up and
@@ -288,7 +283,7 @@ static void partial_reliability(const char *traffic, const char *report)
     char *extra[] = {"--agents", "30", "--topology", "kmesh:k=4", "--traffic", (char *)traffic, "--netem",
                      "loss=10%", "--setup-timeout", "20s", "--duration", "4s", "--drain", "5s", "--seed", "3", NULL};
     run_swarm(report, 55, extra);
-    cr_assert_eq(r.exit_code, 0, "exit %d\nstdout:\n%s\nstderr:\n%s", r.exit_code, r.out, r.err);
+    swarm_assert_exit(&r, 0);
     double total = num("connections.total");
     cr_assert_gt(total, 0);
     /* a connection still in set-up after 20 s of 10% loss is possible on a
@@ -303,7 +298,7 @@ static void partial_reliability(const char *traffic, const char *report)
     cr_expect_gt(num("messages.delivered"), num("messages.sent") / 2, "most messages got through");
     cr_expect_eq(drop("send_blocked"), 0);
     expect_message_accounting();
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(webrtc_faults, rexmit_0_abandons_lost_messages_and_accounts_for_every_one, .timeout = 75)
@@ -372,7 +367,7 @@ Test(webrtc_faults, ctrl_c_while_connecting_writes_the_report_and_leaves_nothing
     snprintf(want, sizeof(want), "connections  %.0f/%.0f up", up, total);
     cr_expect_not_null(strstr(r.out, want), "summary lacks '%s':\n%s", want, r.out);
     cr_expect_not_null(strstr(r.out, "report written to"), "%s", r.out);
-    assert_nothing_left();
+    swarm_assert_nothing_left(r.pid);
 }
 
 /* ---- 4. flags of the fault scenarios ------------------------------------ */
@@ -382,18 +377,8 @@ Test(webrtc_faults, ctrl_c_while_connecting_writes_the_report_and_leaves_nothing
  * exit 2, nothing started. */
 static void expect_combo_error(const char *flag_name, char *const args[])
 {
-    char *argv[24] = {(char *)proc_bin("SWARMGEN_BIN"), "run"};
-    int n = 2;
-    for (int i = 0; args[i] && n < 23; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    proc_run(argv, 20, 0, &r);
-    cr_assert_eq(r.exit_code, 2, "%s: exit %d, stderr: %s", flag_name, r.exit_code, r.err);
-    cr_assert_eq(proc_lines(r.err), 1, "%s: one line expected, got: %s", flag_name, r.err);
-    char want[64];
-    snprintf(want, sizeof(want), "swarmgen: %s: ", flag_name);
-    cr_assert_not_null(strstr(r.err, want), "%s not named in: %s", flag_name, r.err);
-    assert_nothing_left();
+    cli_expect_run_error(&r, flag_name, args);
+    swarm_assert_nothing_left(r.pid);
 }
 
 Test(webrtc_faults, fault_flags_that_do_not_fit_exit_2_naming_the_flag)
