@@ -40,6 +40,7 @@
 
 #include "dtls.h"
 #include "ice.h"
+#include "mbed_glue.h"
 #include "run_image.h"
 #include "us_ring.h"
 
@@ -83,7 +84,7 @@ struct us_ep {
     mbedtls_ssl_context ssl;
     const uint8_t *in; /* datagram handed to mbedTLS (bio_recv) */
     size_t in_len;
-    uint64_t t_set, t_int, t_fin; /* mbedTLS's timer (ns; t_fin 0: cancelled) */
+    struct mbed_glue_timer timer; /* mbedTLS's retransmission timer, on wk->now */
     uint8_t peer_fp[32];
     uint8_t client_id[6];  /* the peer's address, bound by the server's cookie */
     struct socket *sock;   /* usrsctp, AF_CONN, one-to-one */

@@ -8,11 +8,11 @@
 #include <sys/socket.h>
 
 #include <mbedtls/ecp.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/ssl_ciphersuites.h>
 
 #include "cp.h"
 #include "dtls_cert.h"
+#include "keylog.h"
 
 #define HS_TIMEOUT_MIN_MS 500
 #define HS_TIMEOUT_MAX_MS 8000
@@ -22,19 +22,6 @@ static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS
                                               MBEDTLS_ECP_DP_NONE};
 static const mbedtls_ssl_srtp_profile srtp_profiles[] = {MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80,
                                                          MBEDTLS_TLS_SRTP_UNSET};
-
-/* The DRBG's seed source: splitmix64 on the worker's state. */
-static int entropy(void *ctx, unsigned char *out, size_t len)
-{
-    uint64_t *state = ctx;
-    for (size_t i = 0; i < len; i++) {
-        uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        out[i] = (unsigned char)(z ^ (z >> 31));
-    }
-    return 0;
-}
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
@@ -66,18 +53,13 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms)
 {
     struct us_ep *ep = ctx;
-    ep->t_set = ep->wk->now;
-    ep->t_int = (uint64_t)int_ms * 1000000u;
-    ep->t_fin = (uint64_t)fin_ms * 1000000u;
+    mbed_glue_timer_arm(&ep->timer, ep->wk->now, int_ms, fin_ms);
 }
 
 static int timer_get(void *ctx)
 {
     struct us_ep *ep = ctx;
-    if (ep->t_fin == 0)
-        return -1;
-    uint64_t el = ep->wk->now - ep->t_set;
-    return el >= ep->t_fin ? 2 : el >= ep->t_int ? 1 : 0;
+    return mbed_glue_timer_state(&ep->timer, ep->wk->now);
 }
 
 /* The peer is who its fingerprint says (SDP in a real stack), no CA. */
@@ -88,9 +70,7 @@ static int verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
         *flags = 0;
         return 0;
     }
-    uint8_t fp[32];
-    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, fp, 0) != 0 ||
-        memcmp(fp, ep->peer_fp, 32) != 0)
+    if (!mbed_glue_fingerprint_is(crt, ep->peer_fp))
         *flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
     else
         *flags = 0;
@@ -106,15 +86,7 @@ static int export_keys(void *ctx, const unsigned char *ms, const unsigned char *
     (void)kb, (void)maclen, (void)keylen, (void)ivlen, (void)sr, (void)prf;
     if (wk->keylog_n >= wk->keylog_cap)
         return 0;
-    char *out = wk->keylog + (size_t)200 * wk->keylog_n++;
-    int n = sprintf(out, "CLIENT_RANDOM ");
-    for (int i = 0; i < 32; i++)
-        n += sprintf(out + n, "%02x", cr[i]);
-    out[n++] = ' ';
-    for (int i = 0; i < 48; i++)
-        n += sprintf(out + n, "%02x", ms[i]);
-    out[n++] = '\n';
-    out[n] = '\0';
+    keylog_line(wk->keylog + (size_t)200 * wk->keylog_n++, cr, ms);
     return 0;
 }
 
@@ -154,8 +126,7 @@ int us_dtls_worker_init(struct us_worker *wk, uint64_t seed)
         for (int i = 0; i < US_N_CERTS; i++)
             mbedtls_ssl_config_init(&wk->conf[r][i]);
     wk->conf_ready = true;
-    int rc = mbedtls_ctr_drbg_seed(&wk->drbg, entropy, &wk->drbg_state,
-                                   (const unsigned char *)"swarmgen-us", 11);
+    int rc = mbed_glue_drbg_seed(&wk->drbg, &wk->drbg_state, "swarmgen-us");
     if (rc == 0)
         rc = mbedtls_ssl_cookie_setup(&wk->cookie, mbedtls_ctr_drbg_random, &wk->drbg);
     struct cp cp;
@@ -214,7 +185,7 @@ int us_dtls_start(struct us_ep *ep, uint32_t cert, const uint8_t peer_fp[32])
     struct us_worker *wk = ep->wk;
     bool server = ep->side == 1;
     memcpy(ep->peer_fp, peer_fp, 32);
-    ep->t_fin = 0;
+    ep->timer.fin_ns = 0;
     ep->in = NULL;
     ep->hs_done = false;
     mbedtls_ssl_init(&ep->ssl);
@@ -251,7 +222,7 @@ int us_dtls_step(struct us_ep *ep)
     if (mbedtls_ssl_get_verify_result(&ep->ssl) != 0)
         return MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
     ep->hs_done = true;
-    ep->t_fin = 0;
+    ep->timer.fin_ns = 0;
     return 1;
 }
 
@@ -277,7 +248,7 @@ int us_dtls_write(struct us_ep *ep, const uint8_t *pkt, size_t len)
 
 bool us_dtls_timer_due(const struct us_ep *ep)
 {
-    return ep->ssl_on && !ep->hs_done && ep->t_fin && ep->wk->now - ep->t_set >= ep->t_fin;
+    return ep->ssl_on && !ep->hs_done && mbed_glue_timer_state(&ep->timer, ep->wk->now) == 2;
 }
 
 void us_dtls_free(struct us_ep *ep)
@@ -286,5 +257,5 @@ void us_dtls_free(struct us_ep *ep)
         mbedtls_ssl_free(&ep->ssl);
     ep->ssl_on = false;
     ep->hs_done = false;
-    ep->t_fin = 0;
+    ep->timer.fin_ns = 0;
 }

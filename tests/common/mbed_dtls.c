@@ -4,7 +4,6 @@
 #include "mbed_dtls.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/ecp.h>
@@ -13,26 +12,6 @@
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/ssl_internal.h> /* the handshake's ECDH context: which group it used */
 #include <mbedtls/x509_crt.h>
-
-/* ---- randomness: a CTR-DRBG seeded from a seed ---- */
-
-/* splitmix64 bytes; *state must live as long as the DRBG (it may reseed) */
-static int seed_entropy(void *ctx, unsigned char *out, size_t len)
-{
-    uint64_t *state = ctx;
-    for (size_t i = 0; i < len; i++) {
-        uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        out[i] = (unsigned char)(z ^ (z >> 31));
-    }
-    return 0;
-}
-
-static int drbg_seed(mbedtls_ctr_drbg_context *d, uint64_t *state, const char *pers)
-{
-    return mbedtls_ctr_drbg_seed(d, seed_entropy, state, (const unsigned char *)pers, strlen(pers));
-}
 
 /* ---- certificates ---- */
 
@@ -43,7 +22,7 @@ int mbed_dtls_cert_generate(struct mbed_dtls_cert *c, uint64_t seed)
     mbedtls_ctr_drbg_context d;
     mbedtls_ctr_drbg_init(&d);
     uint64_t state = seed; /* outlives d, freed below */
-    int rc = drbg_seed(&d, &state, "mbed-dtls-cert");
+    int rc = mbed_glue_drbg_seed(&d, &state, "mbed-dtls-cert");
     if (rc == 0)
         rc = mbedtls_pk_setup(&c->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
     if (rc == 0)
@@ -119,23 +98,16 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     return (int)n;
 }
 
-/* mbedTLS arms the timer with an intermediate and a final delay (ms); it
- * acts on the final one only. */
 static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms)
 {
     struct mbed_dtls *e = ctx;
-    e->timer_set = e->now;
-    e->timer_int = (uint64_t)int_ms * 1000000u;
-    e->timer_fin = (uint64_t)fin_ms * 1000000u;
+    mbed_glue_timer_arm(&e->timer, e->now, int_ms, fin_ms);
 }
 
 static int timer_get(void *ctx)
 {
     struct mbed_dtls *e = ctx;
-    if (e->timer_fin == 0)
-        return -1;
-    uint64_t el = e->now - e->timer_set;
-    return el >= e->timer_fin ? 2 : el >= e->timer_int ? 1 : 0;
+    return mbed_glue_timer_state(&e->timer, e->now);
 }
 
 /* The peer is who its fingerprint says, nothing else (no CA). A mismatch
@@ -149,9 +121,7 @@ static int verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
         *flags = 0;
         return 0;
     }
-    uint8_t fp[32];
-    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, fp, 0) != 0 ||
-        memcmp(fp, e->peer_fp, 32) != 0) {
+    if (!mbed_glue_fingerprint_is(crt, e->peer_fp)) {
         e->c.fingerprint_mismatches++;
         e->bad_peer_cert = true;
         *flags |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
@@ -244,8 +214,7 @@ int mbed_dtls_init(struct mbed_dtls *e, const struct mbed_dtls_config *cfg, uint
         return -EINVAL;
 
     e->entropy_state = cfg->seed;
-    int rc = drbg_seed(&e->drbg, &e->entropy_state,
-                       cfg->is_server ? "mbed-dtls-server" : "mbed-dtls-client");
+    int rc = mbed_glue_drbg_seed(&e->drbg, &e->entropy_state, cfg->is_server ? "mbed-dtls-server" : "mbed-dtls-client");
     if (rc == 0)
         rc = mbedtls_ssl_config_defaults(
             &e->conf, cfg->is_server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
@@ -349,7 +318,7 @@ static int step(struct mbed_dtls *e)
         int rc = mbedtls_ssl_handshake(&e->ssl);
         if (rc == 0) {
             e->connected = true;
-            e->timer_fin = 0;
+            e->timer.fin_ns = 0;
             if (!e->have_master) { /* cannot happen with MBEDTLS_SSL_EXPORT_KEYS */
                 e->failed = true;
                 e->last_error = MBEDTLS_ERR_SSL_INTERNAL_ERROR;
@@ -385,7 +354,7 @@ static int step(struct mbed_dtls *e)
             e->alert_in = e->ssl.in_msg[1];
         e->failed = true;
         e->last_error = rc;
-        e->timer_fin = 0;
+        e->timer.fin_ns = 0;
         event(e, MBED_DTLS_EV_FAILED);
         return rc;
     }
@@ -426,7 +395,7 @@ void mbed_dtls_handle_timeout(struct mbed_dtls *e, uint64_t now)
     if (now < e->now)
         return;
     e->now = now;
-    if (e->connected || e->failed || e->timer_fin == 0 || now - e->timer_set < e->timer_fin)
+    if (e->connected || e->failed || mbed_glue_timer_state(&e->timer, now) < 2)
         return;
     e->c.retransmit_timeouts++;
     step(e);
@@ -464,9 +433,9 @@ uint64_t mbed_dtls_next_timeout(const struct mbed_dtls *e)
 {
     if (e->out_n)
         return e->now;
-    if (e->timer_fin == 0 || e->connected || e->failed)
+    if (e->timer.fin_ns == 0 || e->connected || e->failed)
         return UINT64_MAX;
-    return e->timer_set + e->timer_fin;
+    return e->timer.set + e->timer.fin_ns;
 }
 
 /* ---- after the handshake ---- */
@@ -506,14 +475,7 @@ int mbed_dtls_keylog_line(const struct mbed_dtls *e, char *out)
 {
     if (!e->have_master)
         return -ENOENT;
-    int n = sprintf(out, "CLIENT_RANDOM ");
-    for (int i = 0; i < 32; i++)
-        n += sprintf(out + n, "%02x", e->randoms[i]);
-    out[n++] = ' ';
-    for (int i = 0; i < 48; i++)
-        n += sprintf(out + n, "%02x", e->master[i]);
-    out[n++] = '\n';
-    out[n] = '\0';
+    keylog_line(out, e->randoms, e->master);
     return 0;
 }
 

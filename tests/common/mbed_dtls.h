@@ -54,12 +54,15 @@
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/x509_crt.h>
 
+#include "keylog.h"
+#include "mbed_glue.h"
+
 #define MBED_DTLS_MTU         1200 /* default datagram size */
 #define MBED_DTLS_DGRAM       1500 /* the largest datagram queued either way */
 #define MBED_DTLS_QUEUE       16   /* datagrams queued in, and out */
 #define MBED_DTLS_APP_QUEUE   8    /* application records read and not yet taken */
 #define MBED_DTLS_APP_MAX     2048 /* bytes of one application record kept */
-#define MBED_DTLS_KEYLOG_LINE 200  /* an NSS key-log line with its newline and NUL */
+#define MBED_DTLS_KEYLOG_LINE 200  /* an NSS key-log line with its newline and NUL (> KEYLOG_LINE_LEN) */
 
 /* Suites, a bit each (the same bits as our engine's enum dtls_suite_bit). */
 enum mbed_dtls_suite_bit {
@@ -135,7 +138,7 @@ struct mbed_dtls {
     bool is_server, cookies;
     bool connected, failed, peer_closed, bad_peer_cert;
     uint64_t now;
-    uint64_t timer_set, timer_int, timer_fin; /* ns; timer_fin 0: no timer */
+    struct mbed_glue_timer timer; /* mbedTLS's retransmission timer on `now` */
     bool send_blocked; /* mbedTLS found the out-queue full: step again once it drains */
     uint8_t peer_fp[32];
     uint8_t client_id[32];
