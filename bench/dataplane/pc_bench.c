@@ -38,6 +38,29 @@ static struct dgram *q;
 static uint32_t qh, qt;
 static struct dtls_cert certs[NCERT];
 
+/* Gives endpoint i its timeout when due and queues what it sends for its
+ * peer, endpoint i ^ 1. */
+static void pump(struct pc *pc, uint32_t i, uint64_t now)
+{
+    struct pc *p = &pc[i];
+    if (pc_next_timeout(p, NULL) <= now)
+        pc_handle_timeout(p, now);
+    size_t len;
+    while ((len = pc_poll_transmit(p, q[qt % QCAP].d, sizeof(q[0].d), now)) > 0) {
+        q[qt % QCAP].to = i ^ 1;
+        q[qt % QCAP].len = (uint16_t)len;
+        qt++;
+    }
+}
+
+/* Hands the oldest queued datagram to its endpoint; returns the endpoint. */
+static uint32_t deliver(struct pc *pc, uint64_t now)
+{
+    struct dgram *g = &q[qh++ % QCAP];
+    pc_handle_input(&pc[g->to], g->d, g->len, now);
+    return g->to;
+}
+
 static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, double *dg_s,
                 size_t *bytes)
 {
@@ -77,39 +100,28 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
             }
             in_setup++;
         }
-        for (uint32_t k = 0; k < 2 * in_setup; k++) {
-            uint32_t i = 2 * act[k / 2] + (k & 1);
-            struct pc *p = &pc[i];
-            if (pc_next_timeout(p, NULL) <= now)
-                pc_handle_timeout(p, now);
-            size_t len;
-            while ((len = pc_poll_transmit(p, q[qt % QCAP].d, sizeof(q[0].d), now)) > 0) {
-                q[qt % QCAP].to = i ^ 1;
-                q[qt % QCAP].len = (uint16_t)len;
-                qt++;
-            }
-        }
+        for (uint32_t k = 0; k < 2 * in_setup; k++)
+            pump(pc, 2 * act[k / 2] + (k & 1), now);
         while (qh != qt) {
-            struct dgram *g = &q[qh++ % QCAP];
+            uint32_t to = deliver(pc, now);
             dgrams++;
-            pc_handle_input(&pc[g->to], g->d, g->len, now);
             uint32_t l;
             enum pc_event e;
-            while ((e = pc_poll_event(&pc[g->to], buf, sizeof(buf), &l)) != PC_EV_NONE) {
+            while ((e = pc_poll_event(&pc[to], buf, sizeof(buf), &l)) != PC_EV_NONE) {
                 bool end = false;
-                if (e == PC_EV_UP && !up_flag[g->to]) {
-                    up_flag[g->to] = 1;
-                    if (up_flag[g->to ^ 1] == 1) {
+                if (e == PC_EV_UP && !up_flag[to]) {
+                    up_flag[to] = 1;
+                    if (up_flag[to ^ 1] == 1) {
                         up++;
                         end = true;
                     }
-                } else if (e == PC_EV_FAILED && !up_flag[g->to]) {
-                    up_flag[g->to] = 2;
+                } else if (e == PC_EV_FAILED && !up_flag[to]) {
+                    up_flag[to] = 2;
                     failed++;
                     end = true;
                 }
                 for (uint32_t k = 0; end && k < in_setup; k++)
-                    if (act[k] == g->to / 2) {
+                    if (act[k] == to / 2) {
                         act[k] = act[--in_setup];
                         break;
                     }
@@ -127,24 +139,15 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
     while (got < want) {
         uint64_t now = (uint64_t)bench_now_ns();
         for (uint32_t i = 0; i < 2 * n; i++) {
-            struct pc *p = &pc[i];
-            while (sent[i] < msgs && p->stage == PC_UP && pc_send(p, m, sizeof(m), now) == 0)
+            while (sent[i] < msgs && pc[i].stage == PC_UP && pc_send(&pc[i], m, sizeof(m), now) == 0)
                 sent[i]++;
-            if (pc_next_timeout(p, NULL) <= now)
-                pc_handle_timeout(p, now);
-            size_t len;
-            while ((len = pc_poll_transmit(p, q[qt % QCAP].d, sizeof(q[0].d), now)) > 0) {
-                q[qt % QCAP].to = i ^ 1;
-                q[qt % QCAP].len = (uint16_t)len;
-                qt++;
-            }
+            pump(pc, i, now);
         }
         while (qh != qt) {
-            struct dgram *g = &q[qh++ % QCAP];
+            uint32_t to = deliver(pc, now);
             dgrams++;
-            pc_handle_input(&pc[g->to], g->d, g->len, now);
             uint32_t l;
-            while (pc_poll_event(&pc[g->to], buf, sizeof(buf), &l) == PC_EV_MESSAGE)
+            while (pc_poll_event(&pc[to], buf, sizeof(buf), &l) == PC_EV_MESSAGE)
                 got++;
         }
     }
@@ -172,10 +175,7 @@ struct hs_impl {
     size_t size; /* bytes of one endpoint */
     /* sets endpoint ep of connection c up (server when s == 1) */
     int (*init)(void *ep, int s, uint32_t c, uint64_t now);
-    void (*input)(void *ep, const uint8_t *d, size_t len, uint64_t now);
-    size_t (*transmit)(void *ep, uint8_t *buf, size_t cap, uint64_t now);
-    int (*state)(void *ep); /* 0 going on, 1 done, -1 failed */
-    void (*free)(void *ep);
+    const struct dtls_peer_ops *ops; /* input, transmit, state and free of an endpoint */
 };
 
 /* ours: the endpoint and its record layer side by side */
@@ -197,31 +197,46 @@ static int ours_init(void *p, int s, uint32_t c, uint64_t now)
     return dtls_init((struct dtls_endpoint *)o->e, &cfg, now);
 }
 
+static struct dtls_endpoint *ours_endpoint(void *p)
+{
+    return (struct dtls_endpoint *)((struct ours_ep *)p)->e;
+}
+
 static void ours_input(void *p, const uint8_t *d, size_t len, uint64_t now)
 {
-    dtls_handle_input((struct dtls_endpoint *)((struct ours_ep *)p)->e, d, len, now);
+    dtls_handle_input(ours_endpoint(p), d, len, now);
 }
 
 static size_t ours_transmit(void *p, uint8_t *buf, size_t cap, uint64_t now)
 {
-    return dtls_poll_transmit((struct dtls_endpoint *)((struct ours_ep *)p)->e, buf, cap, now);
+    return dtls_poll_transmit(ours_endpoint(p), buf, cap, now);
+}
+
+static uint64_t ours_next_timeout(void *p)
+{
+    return dtls_next_timeout(ours_endpoint(p));
+}
+
+static void ours_timeout(void *p, uint64_t now)
+{
+    dtls_handle_timeout(ours_endpoint(p), now);
 }
 
 static int ours_state(void *p)
 {
-    const struct dtls_endpoint *e = (const struct dtls_endpoint *)((struct ours_ep *)p)->e;
+    const struct dtls_endpoint *e = ours_endpoint(p);
     return dtls_connected(e) ? 1 : dtls_failed(e) ? -1 : 0;
 }
 
 static void ours_free(void *p)
 {
-    struct ours_ep *o = p;
-    dtls_free((struct dtls_endpoint *)o->e);
-    dtls_record_free(&o->rec);
+    dtls_free(ours_endpoint(p));
+    dtls_record_free(&((struct ours_ep *)p)->rec);
 }
 
-static const struct hs_impl ours = {"ours", sizeof(struct ours_ep), ours_init, ours_input, ours_transmit,
-                                    ours_state, ours_free};
+static const struct dtls_peer_ops ours_ops = {ours_input, ours_transmit, ours_next_timeout, ours_timeout,
+                                              ours_state, ours_free};
+static const struct hs_impl ours = {"ours", sizeof(struct ours_ep), ours_init, &ours_ops};
 
 /* mbedTLS 2.28: the same configuration (mutual authentication by
  * fingerprint, the suites, X25519 first, use_srtp), no cookies (as ours) */
@@ -237,28 +252,8 @@ static int mbed_init(void *p, int s, uint32_t c, uint64_t now)
     return mbed_dtls_init(p, &cfg, now);
 }
 
-static void mbed_input(void *p, const uint8_t *d, size_t len, uint64_t now)
-{
-    mbed_dtls_handle_input(p, d, len, now);
-}
-
-static size_t mbed_transmit(void *p, uint8_t *buf, size_t cap, uint64_t now)
-{
-    return mbed_dtls_poll_transmit(p, buf, cap, now);
-}
-
-static int mbed_state(void *p)
-{
-    return mbed_dtls_state(p);
-}
-
-static void mbed_free(void *p)
-{
-    mbed_dtls_free(p);
-}
-
-static const struct hs_impl mbed = {"mbedTLS", (sizeof(struct mbed_dtls) + 63) & ~(size_t)63, mbed_init, mbed_input,
-                                    mbed_transmit, mbed_state, mbed_free};
+static const struct hs_impl mbed = {"mbedTLS", (sizeof(struct mbed_dtls) + 63) & ~(size_t)63, mbed_init,
+                                    &mbed_dtls_peer_ops};
 
 /* n handshakes, SLOTS / 2 at once, both ends on this core: handshakes/s. */
 static double run_hs(const struct hs_impl *im, uint32_t n)
@@ -286,20 +281,20 @@ static double run_hs(const struct hs_impl *im, uint32_t n)
                 moved = 0;
                 for (int s = 0; s < 2; s++) {
                     size_t len;
-                    while ((len = im->transmit(ep[s], buf, sizeof(buf), now)) > 0) {
-                        im->input(ep[1 - s], buf, len, now);
+                    while ((len = im->ops->transmit(ep[s], buf, sizeof(buf), now)) > 0) {
+                        im->ops->input(ep[1 - s], buf, len, now);
                         moved = 1;
                     }
                 }
             }
-            int a = im->state(ep[0]), b = im->state(ep[1]);
+            int a = im->ops->state(ep[0]), b = im->ops->state(ep[1]);
             if ((a == 1 && b == 1) || a < 0 || b < 0) {
                 if (a == 1 && b == 1)
                     done++;
                 else
                     failed++;
-                im->free(ep[0]);
-                im->free(ep[1]);
+                im->ops->free(ep[0]);
+                im->ops->free(ep[1]);
                 busy[k] = false;
             }
         }

@@ -550,3 +550,38 @@ void mbed_dtls_free(struct mbed_dtls *e)
     mbedtls_platform_zeroize(e->master, sizeof(e->master));
     e->have_master = false;
 }
+
+/* ---- behind an untyped self ---- */
+
+static void peer_input(void *self, const uint8_t *d, size_t len, uint64_t now)
+{
+    mbed_dtls_handle_input(self, d, len, now);
+}
+
+static size_t peer_transmit(void *self, uint8_t *buf, size_t cap, uint64_t now)
+{
+    return mbed_dtls_poll_transmit(self, buf, cap, now);
+}
+
+static uint64_t peer_next_timeout(void *self)
+{
+    return mbed_dtls_next_timeout(self);
+}
+
+static void peer_timeout(void *self, uint64_t now)
+{
+    mbed_dtls_handle_timeout(self, now);
+}
+
+static int peer_state(void *self)
+{
+    return mbed_dtls_state(self);
+}
+
+static void peer_free(void *self)
+{
+    mbed_dtls_free(self);
+}
+
+const struct dtls_peer_ops mbed_dtls_peer_ops = {peer_input, peer_transmit, peer_next_timeout, peer_timeout,
+                                                 peer_state, peer_free};

@@ -54,6 +54,7 @@
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/x509_crt.h>
 
+#include "dtls_peer_ops.h"
 #include "keylog.h"
 #include "mbed_glue.h"
 
@@ -262,5 +263,9 @@ bool mbed_dtls_peer_closed(const struct mbed_dtls *e);
 
 /* Frees mbedTLS's state and wipes the secrets; e may be set up again. */
 void mbed_dtls_free(struct mbed_dtls *e);
+
+/* The functions above behind an untyped self (a struct mbed_dtls), for a
+ * harness that drives mbedTLS beside other implementations. */
+extern const struct dtls_peer_ops mbed_dtls_peer_ops;
 
 #endif
