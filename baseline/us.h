@@ -42,13 +42,13 @@
 #include "ice.h"
 #include "mbed_glue.h"
 #include "run_image.h"
+#include "traffic.h"
 #include "us_ring.h"
 
 struct sig_keypair;
 struct socket;
 
 #define US_N_CERTS   8 /* certificates per worker, shared by its endpoints */
-#define US_MSG_MAX   (256u * 1024u)
 #define US_DGRAM_MAX 2048u
 #define US_SCTP_PORT 5000
 #define US_N_STREAMS 16
@@ -136,13 +136,8 @@ struct us_worker {
     uint32_t n_setup;
     uint32_t hs_active, hs_high_water;
 
-    uint32_t n_local; /* agents whose messages this worker generates */
-    uint32_t *local;
+    struct traffic_gen traffic; /* the agents this worker generates for, pacing, generator */
     uint64_t *seq;
-    uint32_t cursor;
-    uint64_t rng;
-    double tokens;
-    uint64_t last_pace_tsc;
     uint64_t snap_seen;
 
     uint64_t tsc0, tsc;     /* TSC at start and of this pass */
@@ -162,7 +157,7 @@ struct us_worker {
     uint32_t fo_n;
     uint64_t fo_dropped; /* guarded by fo_lock */
 
-    uint8_t *rx;  /* a received SCTP message (US_MSG_MAX) */
+    uint8_t *rx;  /* a received SCTP message (RI_MSG_MAX) */
     uint8_t *gen; /* the generated message */
     uint8_t *tmp; /* a message from another worker's ring */
     char *keylog; /* keylog_cap lines */
@@ -173,17 +168,7 @@ struct us_worker {
 } __attribute__((aligned(64)));
 
 struct us_ctx {
-    struct ri_header *img;
-    uint64_t img_size;
-    const struct ri_config *cfg;
-    const struct ri_agent *agents;
-    const uint32_t *adj_off, *adj, *adj_edge;
-    const struct ri_edge *edges;
-    const uint32_t *dests;
-    const int32_t *dest_index;
-    const uint16_t *routes;
-    struct ri_command *cmd;
-    struct ri_metrics *metrics;
+    struct ri_view ri; /* the run image */
 
     uint32_t n_workers;
     uint32_t cpus[RI_MAX_WORKERS];
@@ -208,7 +193,7 @@ static inline uint64_t us_rdtsc(void)
 }
 
 /* Builds the workers, their sockets, certificates and mbedTLS configs from
- * the mapped image (ctx->img set, cpus and n_workers given). On failure
+ * the mapped image (ctx->ri.hdr set, cpus and n_workers given). On failure
  * writes one line into err and returns a negative errno. Main thread. */
 int us_setup(struct us_ctx *ctx, char *err, size_t errlen);
 
@@ -259,7 +244,5 @@ static inline uint32_t us_loop_ip(uint32_t ip)
     return (ip & 0x00ffffffu) | 0x7f000000u;
 }
 
-#define US_ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
-#define US_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 
 #endif

@@ -17,12 +17,12 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
+#include "agent.h"
 #include "traffic.h"
 #include "rng.h"
 #include "sig.h"
 #include "us.h"
 #include "us_dtls.h"
-#include "us_msg.h"
 
 #define ATTEMPT_TIMEOUT_NS (30ull * 1000000000ull)
 
@@ -78,29 +78,21 @@ bool us_foreign_flush(struct us_worker *wk)
     wk->fo_dropped = 0;
     pthread_mutex_unlock(&wk->fo_lock);
     if (lost)
-        US_ADD(wk->m->live.drops[RI_DROP_TX_FULL], lost);
+        ri_add(wk->m->live.drops[RI_DROP_TX_FULL], lost);
     return true;
 }
 
 /* ---- set-up ---------------------------------------------------------- */
 
-static void credentials(uint64_t seed, uint32_t edge, int side, uint32_t attempt, char *ufrag,
-                        char *pwd)
-{
-    uint64_t h = rng_mix(seed ^ rng_mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
-    snprintf(ufrag, 9, "%08x", (uint32_t)h);
-    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)rng_mix(h), (uint32_t)(h >> 32));
-}
-
 static void ep_send(struct us_ep *ep, const uint8_t *d, size_t n)
 {
     struct ri_counters *c = &ep->wk->m->live;
     if (send(ep->fd, d, n, MSG_DONTWAIT) < 0) {
-        US_ADD(c->drops[RI_DROP_TX_FULL], 1);
+        ri_add(c->drops[RI_DROP_TX_FULL], 1);
         return;
     }
-    US_ADD(c->pkts_tx, 1);
-    US_ADD(c->bytes_tx, n + 42);
+    ri_add(c->pkts_tx, 1);
+    ri_add(c->bytes_tx, n + 42);
 }
 
 static void ice_transmit(struct us_ep *ep)
@@ -138,16 +130,16 @@ static void setup_remove(struct us_worker *wk, struct us_conn *c)
 
 static void attempt_failed(struct us_worker *wk, struct us_conn *c, enum ri_stage stage)
 {
-    US_ADD(wk->m->live.conn_attempt_failed[stage], 1);
+    ri_add(wk->m->live.conn_attempt_failed[stage], 1);
     ep_release(wk, &c->ep[0]);
     ep_release(wk, &c->ep[1]);
     setup_remove(wk, c);
-    if (c->attempts < wk->ctx->cfg->setup_attempts) {
+    if (c->attempts < wk->ctx->ri.cfg->setup_attempts) {
         c->state = US_CONN_QUEUED;
         wk->queue[(wk->q_head + wk->q_len++) % wk->n_conns] = (uint32_t)(c - wk->conns);
     } else {
         c->state = US_CONN_GIVEN_UP;
-        US_ADD(wk->m->live.conn_given_up, 1);
+        ri_add(wk->m->live.conn_given_up, 1);
     }
 }
 
@@ -194,7 +186,7 @@ static void established(struct us_worker *wk, struct us_conn *c)
     met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
     setup_remove(wk, c);
     c->state = US_CONN_UP;
-    US_ADD(wk->m->live.conn_established, 1);
+    ri_add(wk->m->live.conn_established, 1);
 }
 
 static void channel_open(struct us_worker *wk, struct us_conn *c, int s)
@@ -211,7 +203,7 @@ static void channel_open(struct us_worker *wk, struct us_conn *c, int s)
 
 static void ep_dtls_begin(struct us_worker *wk, struct us_conn *c, int s)
 {
-    const struct ri_edge *ed = &wk->ctx->edges[c->edge];
+    const struct ri_edge *ed = &wk->ctx->ri.edges[c->edge];
     struct us_ep *ep = &c->ep[s];
     uint32_t own = s ? ed->b + 1 : ed->a, peer = s ? ed->a : ed->b + 1;
     uint8_t fp[32];
@@ -219,7 +211,7 @@ static void ep_dtls_begin(struct us_worker *wk, struct us_conn *c, int s)
     wk->hs_active++;
     if (wk->hs_active > wk->hs_high_water) {
         wk->hs_high_water = wk->hs_active;
-        US_SET(wk->m->live.hs_slot_high_water, wk->hs_high_water);
+        ri_set(wk->m->live.hs_slot_high_water, wk->hs_high_water);
     }
     if (us_dtls_start(ep, own % US_N_CERTS, fp) != 0)
         ep_fail(wk, c, ep, RI_STAGE_DTLS);
@@ -228,7 +220,7 @@ static void ep_dtls_begin(struct us_worker *wk, struct us_conn *c, int s)
 static int sctp_sockopts(struct socket *s)
 {
     usrsctp_set_non_blocking(s, 1);
-    const int on = 1, sndbuf = 256 * 1024, rcvbuf = 1024 * 1024, pd = (int)US_MSG_MAX;
+    const int on = 1, sndbuf = 256 * 1024, rcvbuf = 1024 * 1024, pd = (int)RI_MSG_MAX;
     usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof(on));
     usrsctp_setsockopt(s, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof(on));
     usrsctp_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -297,7 +289,7 @@ static void ep_sctp_begin(struct us_worker *wk, struct us_conn *c, int s)
 static int sctp_send(struct us_ep *ep, uint16_t sid, uint32_t ppid, const void *m, size_t len,
                      bool dcep)
 {
-    const struct ri_config *cfg = ep->wk->ctx->cfg;
+    const struct ri_config *cfg = ep->wk->ctx->ri.cfg;
     struct sctp_sendv_spa spa;
     memset(&spa, 0, sizeof(spa));
     spa.sendv_sndinfo.snd_sid = sid;
@@ -325,7 +317,7 @@ static int sctp_send(struct us_ep *ep, uint16_t sid, uint32_t ppid, const void *
  * even streams. */
 static void dcep_open(struct us_worker *wk, struct us_conn *c, struct us_ep *ep)
 {
-    const struct ri_config *cfg = wk->ctx->cfg;
+    const struct ri_config *cfg = wk->ctx->ri.cfg;
     static const char label[] = "swarm";
     uint8_t m[12 + sizeof(label) - 1];
     m[0] = 0x03;
@@ -357,7 +349,7 @@ static void on_dcep(struct us_worker *wk, struct us_conn *c, int s, uint16_t sid
     } else if (n >= 1 && d[0] == 0x02 && sid == ep->sid) {
         channel_open(wk, c, s);
     } else {
-        US_ADD(wk->m->live.drops[RI_DROP_BAD_SCTP], 1);
+        ri_add(wk->m->live.drops[RI_DROP_BAD_SCTP], 1);
     }
 }
 
@@ -366,7 +358,7 @@ static void conn_lost(struct us_worker *wk, struct us_conn *c, struct us_ep *ep)
     if (c->state == US_CONN_SETUP) {
         ep_fail(wk, c, ep, stage_of(ep));
     } else if (c->state == US_CONN_UP) {
-        US_ADD(wk->m->live.conn_closed, 1);
+        ri_add(wk->m->live.conn_closed, 1);
         ep_release(wk, &c->ep[0]);
         ep_release(wk, &c->ep[1]);
         c->state = US_CONN_CLOSED;
@@ -393,7 +385,7 @@ static void on_notification(struct us_worker *wk, struct us_conn *c, int s, cons
         break;
     case SCTP_SEND_FAILED_EVENT:
         /* PR-SCTP gave a message up: not a message outcome (as swarmgen-dp) */
-        US_ADD(wk->m->live.drops[RI_DROP_ABANDONED], 1);
+        ri_add(wk->m->live.drops[RI_DROP_ABANDONED], 1);
         break;
     default:
         break;
@@ -403,14 +395,14 @@ static void on_notification(struct us_worker *wk, struct us_conn *c, int s, cons
 /* Reads every whole message and notification usrsctp has for endpoint s. */
 static void ep_drain(struct us_worker *wk, struct us_conn *c, int s)
 {
-    const struct ri_edge *ed = &wk->ctx->edges[c->edge];
+    const struct ri_edge *ed = &wk->ctx->ri.edges[c->edge];
     uint32_t receiver = s ? ed->b : ed->a;
     while (c->ep[s].sock && (c->state == US_CONN_SETUP || c->state == US_CONN_UP)) {
         struct sctp_rcvinfo ri;
         socklen_t ilen = sizeof(ri), flen = 0;
         unsigned int itype = 0;
         int flags = 0;
-        ssize_t n = usrsctp_recvv(c->ep[s].sock, wk->rx, US_MSG_MAX, NULL, &flen, &ri, &ilen,
+        ssize_t n = usrsctp_recvv(c->ep[s].sock, wk->rx, RI_MSG_MAX, NULL, &flen, &ri, &ilen,
                                   &itype, &flags);
         if (n < 0)
             return;
@@ -419,7 +411,7 @@ static void ep_drain(struct us_worker *wk, struct us_conn *c, int s)
             return;
         }
         if (!(flags & MSG_EOR)) { /* larger than the partial delivery point: never ours */
-            US_ADD(wk->m->live.drops[RI_DROP_BAD_MESSAGE], 1);
+            ri_add(wk->m->live.drops[RI_DROP_BAD_MESSAGE], 1);
             continue;
         }
         if (flags & MSG_NOTIFICATION) {
@@ -432,7 +424,7 @@ static void ep_drain(struct us_worker *wk, struct us_conn *c, int s)
         else if (ppid == US_PPID_BINARY && c->ep[s].dc_open && c->state == US_CONN_UP)
             us_on_message(wk, receiver, c->edge, wk->rx, (uint32_t)n);
         else
-            US_ADD(wk->m->live.drops[RI_DROP_CONN_DOWN], 1);
+            ri_add(wk->m->live.drops[RI_DROP_CONN_DOWN], 1);
     }
 }
 
@@ -455,13 +447,13 @@ static void ep_ice_events(struct us_worker *wk, struct us_conn *c, int s)
 static void start_attempt(struct us_worker *wk, struct us_conn *c)
 {
     const struct us_ctx *ctx = wk->ctx;
-    const struct ri_config *cfg = ctx->cfg;
-    const struct ri_edge *ed = &ctx->edges[c->edge];
+    const struct ri_config *cfg = ctx->ri.cfg;
+    const struct ri_edge *ed = &ctx->ri.edges[c->edge];
     char uf[2][9], pw[2][25];
     for (int s = 0; s < 2; s++)
-        credentials(cfg->seed, c->edge, s, c->attempts, uf[s], pw[s]);
+        agent_credentials(cfg->seed, c->edge, s, c->attempts, uf[s], pw[s]);
     c->attempts++;
-    US_ADD(wk->m->live.conn_attempts, 1);
+    ri_add(wk->m->live.conn_attempts, 1);
     c->state = US_CONN_SETUP;
     c->up_mask = 0;
     c->t_attempt = wk->now;
@@ -474,7 +466,7 @@ static void start_attempt(struct us_worker *wk, struct us_conn *c)
         memset(ep->t_stage, 0, sizeof(ep->t_stage));
         reach(wk, ep, US_EP_ICE);
         uint32_t peer = s ? ed->a : ed->b;
-        uint32_t pip = us_loop_ip(ctx->agents[peer].ip);
+        uint32_t pip = us_loop_ip(ctx->ri.agents[peer].ip);
         uint16_t pport = s ? ed->port_a : ed->port_b;
         struct ice_config ic = {
             s == 0 ? ICE_CONTROLLING : ICE_CONTROLLED,
@@ -533,7 +525,7 @@ static void conn_deadlines(struct us_worker *wk, struct us_conn *c)
 
 bool us_conns_poll(struct us_worker *wk)
 {
-    const struct ri_config *cfg = wk->ctx->cfg;
+    const struct ri_config *cfg = wk->ctx->ri.cfg;
     bool did = false;
     while (wk->q_len && wk->n_setup < cfg->setup_cap) {
         struct us_conn *c = &wk->conns[wk->queue[wk->q_head]];
@@ -612,11 +604,11 @@ void us_ep_input(struct us_worker *wk, struct us_conn *c, int s, const uint8_t *
 {
     struct ri_counters *m = &wk->m->live;
     if (c->state != US_CONN_SETUP && c->state != US_CONN_UP) {
-        US_ADD(m->drops[RI_DROP_CONN_DOWN], 1);
+        ri_add(m->drops[RI_DROP_CONN_DOWN], 1);
         return;
     }
     if (len == 0) {
-        US_ADD(m->drops[RI_DROP_TRUNCATED], 1);
+        ri_add(m->drops[RI_DROP_TRUNCATED], 1);
         return;
     }
     uint8_t b = d[0];
@@ -624,161 +616,67 @@ void us_ep_input(struct us_worker *wk, struct us_conn *c, int s, const uint8_t *
         struct us_ep *ep = &c->ep[s];
         int rc = ice_handle_input(&ep->ice, d, (uint16_t)(len > 65535 ? 65535 : len), wk->now);
         if (rc != 0)
-            US_ADD(m->drops[RI_DROP_BAD_STUN], 1);
+            ri_add(m->drops[RI_DROP_BAD_STUN], 1);
         ice_transmit(ep);
         ep_ice_events(wk, c, s);
     } else if (b >= 20 && b <= 63) {
         ep_dtls_input(wk, c, s, d, len);
     } else {
-        US_ADD(m->drops[RI_DROP_NOT_WEBRTC], 1);
+        ri_add(m->drops[RI_DROP_NOT_WEBRTC], 1);
     }
 }
 
 /* ---- agent messages -------------------------------------------------- */
 
-static void msg_drop(struct us_worker *wk, enum ri_drop why)
-{
-    US_ADD(wk->m->live.drops[why], 1);
-    US_ADD(wk->m->live.msgs_dropped, 1);
-}
-
 void us_send_msg(struct us_worker *wk, uint32_t from, uint32_t e, const uint8_t *msg, uint32_t len)
 {
     const struct us_ctx *ctx = wk->ctx;
-    uint32_t owner = ctx->edges[e].worker;
+    uint32_t owner = ctx->ri.edges[e].worker;
     if (owner != wk->idx) {
         if (us_ring_push(ctx->ring[wk->idx][owner], e, from, msg, len) != 0)
-            msg_drop(wk, RI_DROP_HANDOFF_FULL);
+            agent_drop(wk->m, RI_DROP_HANDOFF_FULL);
         else
-            US_ADD(wk->m->live.handoff_out, 1);
+            ri_add(wk->m->live.handoff_out, 1);
         return;
     }
     struct us_conn *c = &wk->conns[ctx->edge_local[e]];
     if (c->state != US_CONN_UP) {
-        msg_drop(wk, RI_DROP_CONN_DOWN);
+        agent_drop(wk->m, RI_DROP_CONN_DOWN);
         return;
     }
-    struct us_ep *ep = &c->ep[ctx->edges[e].a == from ? 0 : 1];
+    struct us_ep *ep = &c->ep[ctx->ri.edges[e].a == from ? 0 : 1];
     int rc = sctp_send(ep, ep->sid, US_PPID_BINARY, msg, len, false);
     if (rc == 0)
-        US_ADD(wk->m->live.dc_msgs_tx, 1);
+        ri_add(wk->m->live.dc_msgs_tx, 1);
     else
-        msg_drop(wk, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
-}
-
-static bool signature_ok(const struct us_ctx *ctx, uint8_t *msg, uint32_t len)
-{
-    struct us_msg_hdr *h = (struct us_msg_hdr *)msg;
-    uint32_t src = be32toh(h->src);
-    uint8_t hops = h->hops;
-    uint64_t seq = h->seq;
-    h->hops = 0;
-    h->seq &= ~htobe64(US_SEQ_ECHO_REPLY);
-    bool ok = sig_verify(ctx->sig_keys[src].pk, msg, len - SIG_BYTES, msg + len - SIG_BYTES) == 0;
-    h->hops = hops;
-    h->seq = seq;
-    return ok;
-}
-
-static void deliver(struct us_worker *wk, uint8_t *msg, uint32_t len)
-{
-    const struct us_msg_hdr *h = (const struct us_msg_hdr *)msg;
-    if (h->seq & htobe64(US_SEQ_SIGNED)) {
-        if (len < US_MSG_HDR_LEN + SIG_BYTES || !signature_ok(wk->ctx, msg, len)) {
-            US_ADD(wk->m->live.signature_failures, 1);
-            msg_drop(wk, RI_DROP_BAD_SIGNATURE);
-            return;
-        }
-    }
-    uint64_t now = us_rdtsc(), sent = be64toh(h->tsc);
-    uint64_t ns = now > sent ? (uint64_t)((double)(now - sent) * wk->ctx->ns_per_cycle) : 0;
-    met_hist_record(&wk->m->latency, ns);
-    US_ADD(wk->m->live.msgs_delivered, 1);
-    US_ADD(wk->m->live.hops_delivered, h->hops);
+        agent_drop(wk->m, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
 }
 
 void us_on_message(struct us_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg, uint32_t len)
 {
     const struct us_ctx *ctx = wk->ctx;
-    US_ADD(wk->m->live.dc_msgs_rx, 1);
-    struct us_msg_hdr *h = (struct us_msg_hdr *)msg;
-    uint32_t n_agents = ctx->cfg->n_agents;
-    if (len < US_MSG_HDR_LEN || h->magic != htobe32(US_MSG_MAGIC) || h->version != US_MSG_VERSION ||
-        be16toh(h->length) != (len & 0xffff) || be32toh(h->dst) >= n_agents ||
-        be32toh(h->src) >= n_agents) {
-        US_ADD(wk->m->live.drops[RI_DROP_BAD_MESSAGE], 1);
-        return;
-    }
-    uint32_t src = be32toh(h->src), dst = be32toh(h->dst);
-    if (h->seq & htobe64(US_SEQ_ECHO_REPLY)) {
-        if (receiver == src)
-            deliver(wk, msg, len);
-        else
-            US_ADD(wk->m->live.drops[RI_DROP_WRONG_RECEIVER], 1);
-        return;
-    }
-    if (receiver == dst) {
-        if (ctx->cfg->pattern == RI_PATTERN_ECHO) {
-            h->seq |= htobe64(US_SEQ_ECHO_REPLY);
-            us_send_msg(wk, receiver, e, msg, len);
-        } else {
-            deliver(wk, msg, len);
-        }
-        return;
-    }
-    if ((uint32_t)h->hops + 1 > ctx->cfg->max_hops) {
-        msg_drop(wk, RI_DROP_HOP_LIMIT);
-        return;
-    }
-    int32_t di = ctx->dest_index[dst];
-    uint16_t slot =
-        di < 0 ? 0xffff : ctx->routes[(size_t)receiver * ctx->cfg->n_dests + (uint32_t)di];
-    if (slot == 0xffff) {
-        msg_drop(wk, RI_DROP_NO_ROUTE);
-        return;
-    }
-    h->hops++;
-    US_ADD(wk->m->live.msgs_forwarded, 1);
-    us_send_msg(wk, receiver, ctx->adj_edge[ctx->adj_off[receiver] + slot], msg, len);
-}
-
-/* The worker's next source and destination: the same draw as swarmgen-dp's
- * (webrtc/traffic.h). */
-static bool pick_message(struct us_worker *wk, uint32_t n_active, uint32_t *li, uint32_t *src,
-                         uint32_t *dst, uint32_t *slot)
-{
-    const struct us_ctx *ctx = wk->ctx;
-    return traffic_pick(ctx->cfg, ctx->adj_off, ctx->adj, ctx->dests, ctx->routes, wk->local, n_active, &wk->cursor,
-                   &wk->rng, li, src, dst, slot);
+    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, ctx->ns_per_cycle};
+    uint32_t out;
+    if (agent_receive(&mesh, wk->m, receiver, e, msg, len, us_rdtsc(), &out) == AGENT_SEND)
+        us_send_msg(wk, receiver, out, msg, len);
 }
 
 void us_generate(struct us_worker *wk, uint32_t n, uint32_t n_active)
 {
     const struct us_ctx *ctx = wk->ctx;
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     uint32_t len = cfg->msg_size;
     uint8_t *msg = wk->gen;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t li, src, dst, slot;
-        if (!pick_message(wk, n_active, &li, &src, &dst, &slot))
+        if (!traffic_pick(&wk->traffic, &ctx->ri, n_active, &li, &src, &dst, &slot))
             continue;
-        US_ADD(wk->m->live.msgs_sent, 1);
-        if (slot == 0xffff) {
-            msg_drop(wk, RI_DROP_NO_ROUTE);
+        ri_add(wk->m->live.msgs_sent, 1);
+        if (slot == RI_ROUTE_NONE) {
+            agent_drop(wk->m, RI_DROP_NO_ROUTE);
             continue;
         }
-        struct us_msg_hdr *h = (struct us_msg_hdr *)msg;
-        uint64_t seq = wk->seq[li]++;
-        h->magic = htobe32(US_MSG_MAGIC);
-        h->version = US_MSG_VERSION;
-        h->hops = 0;
-        h->length = htobe16((uint16_t)len);
-        h->src = htobe32(src);
-        h->dst = htobe32(dst);
-        h->seq = htobe64(seq | (cfg->sign ? US_SEQ_SIGNED : 0));
-        h->tsc = htobe64(wk->tsc);
-        if (cfg->sign)
-            sig_sign(&ctx->sig_keys[src], msg, len - SIG_BYTES, msg + len - SIG_BYTES);
-        us_send_msg(wk, src, ctx->adj_edge[ctx->adj_off[src] + slot], msg, len);
+        agent_msg_write(msg, len, src, dst, wk->seq[li]++, wk->tsc, cfg->sign ? &ctx->sig_keys[src] : NULL);
+        us_send_msg(wk, src, ctx->ri.adj_edge[ctx->ri.adj_off[src] + slot], msg, len);
     }
 }

@@ -31,11 +31,11 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     if (n < 0) {
         /* the socket buffer is full: the datagram is lost on the way, as on
          * a congested link; DTLS and SCTP retransmit */
-        US_ADD(c->drops[RI_DROP_TX_FULL], 1);
+        ri_add(c->drops[RI_DROP_TX_FULL], 1);
         return (int)len;
     }
-    US_ADD(c->pkts_tx, 1);
-    US_ADD(c->bytes_tx, (uint64_t)n + 42); /* as L2 frames: Ethernet, IPv4, UDP headers */
+    ri_add(c->pkts_tx, 1);
+    ri_add(c->bytes_tx, (uint64_t)n + 42); /* as L2 frames: Ethernet, IPv4, UDP headers */
     return (int)len;
 }
 
@@ -240,7 +240,7 @@ int us_dtls_write(struct us_ep *ep, const uint8_t *pkt, size_t len)
 {
     int rc = mbedtls_ssl_write(&ep->ssl, pkt, len);
     if (rc < 0) { /* lost on the way out; SCTP retransmits */
-        US_ADD(ep->wk->m->live.drops[RI_DROP_TX_FULL], 1);
+        ri_add(ep->wk->m->live.drops[RI_DROP_TX_FULL], 1);
         return rc;
     }
     return 0;

@@ -95,39 +95,28 @@ static int parse_cores(const char *s, uint32_t *cpus)
 static int map_image(const char *path, struct us_ctx *ctx, char *err, size_t errlen)
 {
     struct ri_header *h = NULL;
-    int rc = ri_map(path, &h, &ctx->img_size, err, errlen);
+    int rc = ri_map(path, &h, &ctx->ri.size, err, errlen);
     if (rc < 0)
         return rc;
-    ctx->img = h;
-    ctx->cfg = ri_section(h, RI_SEC_CONFIG);
-    ctx->agents = ri_section(h, RI_SEC_AGENTS);
-    ctx->adj_off = ri_section(h, RI_SEC_ADJ_OFF);
-    ctx->adj = ri_section(h, RI_SEC_ADJ);
-    ctx->adj_edge = ri_section(h, RI_SEC_ADJ_EDGE);
-    ctx->edges = ri_section(h, RI_SEC_EDGES);
-    ctx->dests = ri_section(h, RI_SEC_DESTS);
-    ctx->dest_index = ri_section(h, RI_SEC_DEST_INDEX);
-    ctx->routes = ri_section(h, RI_SEC_ROUTES);
-    ctx->cmd = ri_section(h, RI_SEC_COMMAND);
-    ctx->metrics = ri_section(h, RI_SEC_METRICS);
+    ri_view_bind(&ctx->ri, h, ctx->ri.size);
     return 0;
 }
 
 static void fail(struct us_ctx *ctx, int rc, const char *msg)
 {
     fprintf(stderr, "swarmgen-usrsctp: %s\n", msg);
-    if (ctx->img) {
-        snprintf(ctx->cmd->dp_message, sizeof(ctx->cmd->dp_message), "%s", msg);
-        ctx->cmd->dp_error = rc;
-        ri_store(&ctx->cmd->dp_state, (uint32_t)RI_DP_FAILED);
+    if (ctx->ri.hdr) {
+        snprintf(ctx->ri.cmd->dp_message, sizeof(ctx->ri.cmd->dp_message), "%s", msg);
+        ctx->ri.cmd->dp_error = rc;
+        ri_store(&ctx->ri.cmd->dp_state, (uint32_t)RI_DP_FAILED);
     }
 }
 
 /* What this backend does not carry: one line each. */
 static int check_supported(const struct us_ctx *ctx, char *err, size_t errlen)
 {
-    const struct ri_config *cfg = ctx->cfg;
-    const struct ri_external *ext = ri_section(ctx->img, RI_SEC_EXTERNAL);
+    const struct ri_config *cfg = ctx->ri.cfg;
+    const struct ri_external *ext = ri_section(ctx->ri.hdr, RI_SEC_EXTERNAL);
     if (ext->mode != RI_EXT_OFF)
         snprintf(
             err, errlen,
@@ -196,11 +185,11 @@ static uint64_t heap_in_use(void)
 
 static int write_keylog(const struct us_ctx *ctx, char *err, size_t errlen)
 {
-    if (!ctx->cfg->keylog_max)
+    if (!ctx->ri.cfg->keylog_max)
         return 0;
-    FILE *f = fopen(ctx->cfg->keylog_path, "w");
+    FILE *f = fopen(ctx->ri.cfg->keylog_path, "w");
     if (!f) {
-        snprintf(err, errlen, "--keylog %.200s: cannot write", ctx->cfg->keylog_path);
+        snprintf(err, errlen, "--keylog %.200s: cannot write", ctx->ri.cfg->keylog_path);
         return -EIO;
     }
     for (uint32_t w = 0; w < ctx->n_workers; w++)
@@ -276,8 +265,8 @@ int main(int argc, char **argv)
         fail(&ctx, rc, err);
         return 1;
     }
-    struct ri_command *cmd = ctx.cmd;
-    const struct ri_config *cfg = ctx.cfg;
+    struct ri_command *cmd = ctx.ri.cmd;
+    const struct ri_config *cfg = ctx.ri.cfg;
     if (cfg->n_workers != ctx.n_workers) {
         snprintf(err, sizeof(err), "run image expects %u workers, --cores gave %u", cfg->n_workers,
                  ctx.n_workers);
@@ -289,7 +278,7 @@ int main(int argc, char **argv)
         rc = raise_fd_limit(2 * cfg->n_edges + 4ull * ctx.n_workers + 64, err, sizeof(err));
     if (rc < 0) {
         fail(&ctx, rc, err);
-        munmap(ctx.img, ctx.img_size);
+        munmap(ctx.ri.hdr, ctx.ri.size);
         return 1;
     }
     ctx.tsc_hz = tsc_rate();
@@ -304,7 +293,7 @@ int main(int argc, char **argv)
     if (rc < 0) {
         fail(&ctx, rc, err);
         us_teardown(&ctx);
-        munmap(ctx.img, ctx.img_size);
+        munmap(ctx.ri.hdr, ctx.ri.size);
         return 1;
     }
     cmd->tsc_hz = ctx.tsc_hz;
@@ -355,8 +344,8 @@ int main(int argc, char **argv)
             uint64_t settled = 0;
             for (uint32_t w = 0; w < ctx.n_workers; w++)
                 settled +=
-                    __atomic_load_n(&ctx.metrics[w].live.conn_established, __ATOMIC_RELAXED) +
-                    __atomic_load_n(&ctx.metrics[w].live.conn_given_up, __ATOMIC_RELAXED);
+                    __atomic_load_n(&ctx.ri.metrics[w].live.conn_established, __ATOMIC_RELAXED) +
+                    __atomic_load_n(&ctx.ri.metrics[w].live.conn_given_up, __ATOMIC_RELAXED);
             if (!measured && settled >= cfg->n_edges) {
                 uint64_t h = heap_in_use();
                 __atomic_store_n(&cmd->mem_conn_bytes, ctx.conn_bytes + (h > heap0 ? h - heap0 : 0),
@@ -374,7 +363,7 @@ int main(int argc, char **argv)
     }
     /* workers stopped: live counters are final; publish them as the last snapshot */
     for (uint32_t w = 0; w < ctx.n_workers; w++)
-        ri_metrics_copy(&ctx.metrics[w], 1);
+        ri_metrics_copy(&ctx.ri.metrics[w], 1);
     if (write_keylog(&ctx, err, sizeof(err)) < 0) {
         fprintf(stderr, "swarmgen-usrsctp: %s\n", err);
         snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", err);
@@ -385,6 +374,6 @@ int main(int argc, char **argv)
      * its runs any more, and the process ends here */
     int code = ri_load(&cmd->dp_state) == RI_DP_FAILED ? 1 : 0;
     us_teardown(&ctx);
-    munmap(ctx.img, ctx.img_size);
+    munmap(ctx.ri.hdr, ctx.ri.size);
     return code;
 }

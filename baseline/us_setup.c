@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "sig.h"
 #include "us.h"
 #include "us_dtls.h"
@@ -41,14 +42,14 @@ static uint64_t addr_key(uint32_t ip, uint16_t port)
  * of sharing its datagrams. */
 static int find_shared_addrs(const struct us_ctx *ctx, struct shared_addrs *sh)
 {
-    size_t n = 2 * ctx->cfg->n_edges;
+    size_t n = 2 * ctx->ri.cfg->n_edges;
     uint64_t *k = malloc((n ? n : 1) * sizeof(uint64_t));
     if (!k)
         return -ENOMEM;
-    for (uint64_t e = 0; e < ctx->cfg->n_edges; e++) {
-        const struct ri_edge *ed = &ctx->edges[e];
-        k[2 * e] = addr_key(ctx->agents[ed->a].ip, ed->port_a);
-        k[2 * e + 1] = addr_key(ctx->agents[ed->b].ip, ed->port_b);
+    for (uint64_t e = 0; e < ctx->ri.cfg->n_edges; e++) {
+        const struct ri_edge *ed = &ctx->ri.edges[e];
+        k[2 * e] = addr_key(ctx->ri.agents[ed->a].ip, ed->port_a);
+        k[2 * e + 1] = addr_key(ctx->ri.agents[ed->b].ip, ed->port_b);
     }
     qsort(k, n, sizeof(uint64_t), cmp_u64);
     size_t d = 0;
@@ -72,14 +73,14 @@ static int open_socket(const struct us_ctx *ctx, const struct shared_addrs *sh,
                        struct us_worker *wk, uint32_t ci, int s, char *err, size_t errlen)
 {
     struct us_conn *c = &wk->conns[ci];
-    const struct ri_edge *ed = &ctx->edges[c->edge];
+    const struct ri_edge *ed = &ctx->ri.edges[c->edge];
     uint32_t self = s ? ed->b : ed->a, peer = s ? ed->a : ed->b;
     struct sockaddr_in local = {.sin_family = AF_INET,
                                 .sin_port = htons(s ? ed->port_b : ed->port_a),
-                                .sin_addr.s_addr = htonl(us_loop_ip(ctx->agents[self].ip))};
+                                .sin_addr.s_addr = htonl(us_loop_ip(ctx->ri.agents[self].ip))};
     struct sockaddr_in remote = {.sin_family = AF_INET,
                                  .sin_port = htons(s ? ed->port_a : ed->port_b),
-                                 .sin_addr.s_addr = htonl(us_loop_ip(ctx->agents[peer].ip))};
+                                 .sin_addr.s_addr = htonl(us_loop_ip(ctx->ri.agents[peer].ip))};
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "UDP socket of edge %u: %s", c->edge, strerror(errno));
@@ -87,7 +88,7 @@ static int open_socket(const struct us_ctx *ctx, const struct shared_addrs *sh,
     }
     c->ep[s].fd = fd;
     const int on = 1, buf = UDP_BUF;
-    if (is_shared(sh, ctx->agents[self].ip, s ? ed->port_b : ed->port_a))
+    if (is_shared(sh, ctx->ri.agents[self].ip, s ? ed->port_b : ed->port_a))
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
@@ -114,7 +115,7 @@ static int open_socket(const struct us_ctx *ctx, const struct shared_addrs *sh,
 static int setup_worker(struct us_ctx *ctx, const struct shared_addrs *sh, uint32_t w,
                         const uint32_t *n_local, char *err, size_t errlen)
 {
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     struct us_worker *wk = aligned_alloc(64, sizeof(*wk));
     if (!wk)
         goto oom;
@@ -123,33 +124,33 @@ static int setup_worker(struct us_ctx *ctx, const struct shared_addrs *sh, uint3
     wk->idx = w;
     wk->cpu = ctx->cpus[w];
     wk->ctx = ctx;
-    wk->m = &ctx->metrics[w];
+    wk->m = &ctx->ri.metrics[w];
     wk->epfd = -1;
-    wk->rng = cfg->seed * 0x9e3779b97f4a7c15ull + w + 1;
+    wk->traffic.rng = cfg->seed * 0x9e3779b97f4a7c15ull + w + 1;
     pthread_mutex_init(&wk->fo_lock, NULL);
     uint32_t n = 0;
     for (uint64_t e = 0; e < cfg->n_edges; e++)
-        n += ctx->edges[e].worker == w;
+        n += ctx->ri.edges[e].worker == w;
     size_t nn = n ? n : 1; /* wk->n_conns is set once the table is laid out */
     wk->conns = aligned_alloc(64, (nn * sizeof(struct us_conn) + 63) & ~(size_t)63);
     wk->queue = malloc(nn * sizeof(uint32_t));
     wk->setup = malloc(((size_t)cfg->setup_cap + 1) * sizeof(uint32_t));
-    wk->local = calloc(n_local[w] + 1, sizeof(uint32_t));
+    wk->traffic.local = calloc(n_local[w] + 1, sizeof(uint32_t));
     wk->seq = calloc(n_local[w] + 1, sizeof(uint64_t));
     wk->fo = malloc(US_FOREIGN_SLOTS * sizeof(struct us_foreign));
-    wk->rx = malloc(US_MSG_MAX);
-    wk->gen = malloc(US_MSG_MAX);
-    wk->tmp = malloc(US_MSG_MAX);
+    wk->rx = malloc(RI_MSG_MAX);
+    wk->gen = malloc(RI_MSG_MAX);
+    wk->tmp = malloc(RI_MSG_MAX);
     wk->keylog_cap = cfg->keylog_max ? cfg->keylog_max / ctx->n_workers + 1 : 0;
     wk->keylog = wk->keylog_cap ? calloc(wk->keylog_cap, 200) : NULL;
-    if (!wk->conns || !wk->queue || !wk->setup || !wk->local || !wk->seq || !wk->fo || !wk->rx ||
+    if (!wk->conns || !wk->queue || !wk->setup || !wk->traffic.local || !wk->seq || !wk->fo || !wk->rx ||
         !wk->gen || !wk->tmp || (wk->keylog_cap && !wk->keylog))
         goto oom;
-    memset(wk->gen, 0xa5, US_MSG_MAX);
+    memset(wk->gen, 0xa5, RI_MSG_MAX);
     memset(wk->conns, 0, nn * sizeof(struct us_conn));
     uint32_t i = 0;
     for (uint64_t e = 0; e < cfg->n_edges; e++) {
-        if (ctx->edges[e].worker != w)
+        if (ctx->ri.edges[e].worker != w)
             continue;
         struct us_conn *c = &wk->conns[i];
         c->edge = (uint32_t)e;
@@ -185,7 +186,7 @@ static int setup_worker(struct us_ctx *ctx, const struct shared_addrs *sh, uint3
     wk->m->live.conn_total = n;
     ctx->conn_bytes += nn * sizeof(struct us_conn) + nn * sizeof(uint32_t);
     ctx->worker_bytes += sizeof(*wk) + US_FOREIGN_SLOTS * sizeof(struct us_foreign) +
-                         3ull * US_MSG_MAX + ((size_t)n_local[w] + 1) * 12;
+                         3ull * RI_MSG_MAX + ((size_t)n_local[w] + 1) * 12;
     return 0;
 oom:
     snprintf(err, errlen, "worker %u: out of memory", w);
@@ -194,26 +195,26 @@ oom:
 
 int us_setup(struct us_ctx *ctx, char *err, size_t errlen)
 {
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     if (cfg->setup_cap == 0 || cfg->setup_attempts == 0) {
         snprintf(err, errlen, "run image: set-up cap and attempts must be positive");
         return -EINVAL;
     }
-    if (cfg->msg_size < 32 || cfg->msg_size > US_MSG_MAX ||
-        (cfg->sign && cfg->msg_size < 32 + SIG_BYTES)) {
+    if (cfg->msg_size < AGENT_HDR_LEN || cfg->msg_size > RI_MSG_MAX ||
+        (cfg->sign && cfg->msg_size < AGENT_HDR_LEN + SIG_BYTES)) {
         snprintf(err, errlen, "run image: message size %u out of range", cfg->msg_size);
         return -EINVAL;
     }
     for (uint32_t a = 0; a < cfg->n_agents; a++)
-        if (ctx->agents[a].worker >= ctx->n_workers) {
-            snprintf(err, errlen, "agent %u assigned to worker %u of %u", a, ctx->agents[a].worker,
+        if (ctx->ri.agents[a].worker >= ctx->n_workers) {
+            snprintf(err, errlen, "agent %u assigned to worker %u of %u", a, ctx->ri.agents[a].worker,
                      ctx->n_workers);
             return -EINVAL;
         }
     for (uint64_t e = 0; e < cfg->n_edges; e++)
-        if (ctx->edges[e].worker >= ctx->n_workers) {
+        if (ctx->ri.edges[e].worker >= ctx->n_workers) {
             snprintf(err, errlen, "edge %llu assigned to worker %u of %u", (unsigned long long)e,
-                     ctx->edges[e].worker, ctx->n_workers);
+                     ctx->ri.edges[e].worker, ctx->n_workers);
             return -EINVAL;
         }
     ctx->edge_local = malloc((cfg->n_edges ? cfg->n_edges : 1) * sizeof(uint32_t));
@@ -229,7 +230,7 @@ int us_setup(struct us_ctx *ctx, char *err, size_t errlen)
     }
     uint32_t n_local[RI_MAX_WORKERS] = {0};
     for (uint32_t a = 0; a < cfg->n_agents; a++)
-        n_local[ctx->agents[a].worker]++;
+        n_local[ctx->ri.agents[a].worker]++;
     struct shared_addrs sh;
     if (find_shared_addrs(ctx, &sh) < 0) {
         snprintf(err, errlen, "address table: out of memory");
@@ -244,8 +245,8 @@ int us_setup(struct us_ctx *ctx, char *err, size_t errlen)
     }
     free(sh.key);
     for (uint32_t a = 0; a < cfg->n_agents; a++) {
-        struct us_worker *wk = ctx->worker[ctx->agents[a].worker];
-        wk->local[wk->n_local++] = a;
+        struct us_worker *wk = ctx->worker[ctx->ri.agents[a].worker];
+        wk->traffic.local[wk->traffic.n_local++] = a;
     }
     for (uint32_t f = 0; f < ctx->n_workers; f++)
         for (uint32_t t = 0; t < ctx->n_workers; t++) {
@@ -280,7 +281,7 @@ void us_teardown(struct us_ctx *ctx)
             free(wk->conns);
             free(wk->queue);
             free(wk->setup);
-            free(wk->local);
+            free(wk->traffic.local);
             free(wk->seq);
             free(wk->fo);
             free(wk->rx);

@@ -19,10 +19,10 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
+#include "agent.h"
 #include "traffic.h"
 #include "us.h"
 
-#define NS_BASE       1000000000ull /* engines never see a `now` of 0 */
 #define MAX_EVENTS    64
 #define RX_BATCH      16
 #define RX_ROUNDS     4
@@ -44,12 +44,8 @@ static void publish_snapshot(struct us_worker *wk, uint64_t req, uint64_t tsc)
 static bool generate(struct us_worker *wk)
 {
     const struct us_ctx *ctx = wk->ctx;
-    double rate = (double)__atomic_load_n(&ctx->cmd->rate_msgs_per_s, __ATOMIC_RELAXED) /
-                  (double)ctx->n_workers;
-    uint64_t active = __atomic_load_n(&ctx->cmd->active_agents, __ATOMIC_RELAXED);
     uint32_t n_active;
-    uint32_t n = traffic_pace(&wk->tokens, &wk->last_pace_tsc, wk->tsc, rate, ctx->tsc_hz, MAX_GEN, wk->local, wk->n_local,
-                         active, &n_active);
+    uint32_t n = traffic_pace(&wk->traffic, ctx->ri.cmd, ctx->n_workers, wk->tsc, ctx->tsc_hz, MAX_GEN, &n_active);
     if (n == 0)
         return false;
     us_generate(wk, n, n_active);
@@ -65,11 +61,11 @@ static void fold_usrsctp_stats(struct us_worker *wk)
     uint64_t retrans = (uint64_t)st.sctps_sendretransdata + st.sctps_sendfastretrans,
              sacks = st.sctps_sendsacks;
     if (retrans > wk->seen_retrans) {
-        US_ADD(wk->m->live.sctp_retransmissions, retrans - wk->seen_retrans);
+        ri_add(wk->m->live.sctp_retransmissions, retrans - wk->seen_retrans);
         wk->seen_retrans = retrans;
     }
     if (sacks > wk->seen_sacks) {
-        US_ADD(wk->m->live.sctp_sacks, sacks - wk->seen_sacks);
+        ri_add(wk->m->live.sctp_sacks, sacks - wk->seen_sacks);
         wk->seen_sacks = sacks;
     }
 }
@@ -104,8 +100,8 @@ static bool receive(struct us_worker *wk, struct rx_bufs *rb, int timeout_ms)
             uint64_t bytes = 0;
             for (int k = 0; k < got; k++)
                 bytes += rb->mm[k].msg_len + 42; /* as L2 frames */
-            US_ADD(m->pkts_rx, (uint64_t)got);
-            US_ADD(m->bytes_rx, bytes);
+            ri_add(m->pkts_rx, (uint64_t)got);
+            ri_add(m->bytes_rx, bytes);
             for (int k = 0; k < got; k++)
                 us_ep_input(wk, c, s, rb->data[k], rb->mm[k].msg_len);
             if (got < RX_BATCH)
@@ -129,10 +125,10 @@ static bool drain_rings(struct us_worker *wk)
             if (len < 0)
                 break;
             did = true;
-            US_ADD(wk->m->live.handoff_in, 1);
-            if (e >= ctx->cfg->n_edges || ctx->edges[e].worker != wk->idx) {
-                US_ADD(wk->m->live.drops[RI_DROP_BAD_MESSAGE], 1);
-                US_ADD(wk->m->live.msgs_dropped, 1);
+            ri_add(wk->m->live.handoff_in, 1);
+            if (e >= ctx->ri.cfg->n_edges || ctx->ri.edges[e].worker != wk->idx) {
+                ri_add(wk->m->live.drops[RI_DROP_BAD_MESSAGE], 1);
+                ri_add(wk->m->live.msgs_dropped, 1);
                 continue;
             }
             us_send_msg(wk, agent, e, wk->tmp, (uint32_t)len);
@@ -149,27 +145,27 @@ void *us_worker_loop(void *arg)
     static __thread struct rx_bufs rb;
     wk->tsc0 = us_rdtsc();
     uint64_t prev = wk->tsc0;
-    wk->last_timer_ms = NS_BASE / 1000000;
-    wk->next_sweep = NS_BASE + SWEEP_NS;
+    wk->last_timer_ms = AGENT_NS_BASE / 1000000;
+    wk->next_sweep = AGENT_NS_BASE + SWEEP_NS;
     bool did_work = false;
 
     while (!us_stop) {
         uint64_t tsc = us_rdtsc();
         uint64_t cycles = tsc - prev;
-        US_ADD(wk->m->live.cycles_total, cycles);
+        ri_add(wk->m->live.cycles_total, cycles);
         if (did_work)
-            US_ADD(wk->m->live.cycles_busy, cycles);
-        US_ADD(wk->m->live.passes, 1);
+            ri_add(wk->m->live.cycles_busy, cycles);
+        ri_add(wk->m->live.passes, 1);
         prev = tsc;
         bool last_did = did_work;
         did_work = false;
         wk->tsc = tsc;
-        wk->now = NS_BASE + (uint64_t)((double)(tsc - wk->tsc0) * ctx->ns_per_cycle);
+        wk->now = AGENT_NS_BASE + (uint64_t)((double)(tsc - wk->tsc0) * ctx->ns_per_cycle);
 
-        uint32_t phase = __atomic_load_n(&ctx->cmd->phase, __ATOMIC_ACQUIRE);
+        uint32_t phase = __atomic_load_n(&ctx->ri.cmd->phase, __ATOMIC_ACQUIRE);
         if (phase == RI_PHASE_STOP)
             break;
-        uint64_t req = __atomic_load_n(&ctx->cmd->snap_req, __ATOMIC_ACQUIRE);
+        uint64_t req = __atomic_load_n(&ctx->ri.cmd->snap_req, __ATOMIC_ACQUIRE);
         if (req != wk->snap_seen)
             publish_snapshot(wk, req, tsc);
 

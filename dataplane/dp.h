@@ -25,6 +25,7 @@
 #include <rte_ring.h>
 
 #include "run_image.h"
+#include "traffic.h"
 
 struct dp_conns;
 struct dp_external;
@@ -52,14 +53,8 @@ struct dp_worker {
     struct dp_rxq rxq[DP_MAX_RXQ];
     uint16_t tx_port, tx_queue;
 
-    uint32_t n_local;  /* agents whose messages this worker generates */
-    uint32_t *local;   /* their ids */
+    struct traffic_gen traffic; /* the agents this worker generates for, pacing, generator */
     uint32_t *seq;     /* next sequence number per local agent */
-    uint32_t cursor;   /* round-robin position in local[] */
-
-    uint64_t rng;      /* xorshift64* state */
-    double tokens;     /* pacing bucket, in messages */
-    uint64_t last_pace_tsc;
     uint64_t snap_seen;
 
     struct ri_metrics *m;
@@ -75,7 +70,7 @@ struct dp_worker {
     struct dp_pcap_rec *pcap_rec;
     uint8_t *pcap_data;
     uint32_t pcap_n, pcap_cap;
-    uint64_t pcap_now; /* the pass's TSC, for captures made in flush_tx */
+    uint64_t pcap_tsc; /* the pass's TSC, for captures made in flush_tx */
 
     /* --backend uring (dp_uring.c): kernel UDP sockets instead of ports */
     struct dp_uring *ur;
@@ -95,19 +90,8 @@ struct dp_worker {
 } __rte_cache_aligned;
 
 struct dp_ctx {
-    /* run image */
-    struct ri_header *img;
-    uint64_t img_size;
-    const struct ri_config *cfg;
-    const struct ri_agent *agents;
-    const uint32_t *adj_off, *adj, *adj_edge;
-    const struct ri_edge *edges;
-    const uint32_t *dests;
-    const int32_t *dest_index;
-    const uint16_t *routes;   /* the image's table, or its hugepage copy */
-    uint16_t *routes_copy;    /* owned when not NULL */
-    struct ri_command *cmd;
-    struct ri_metrics *metrics;
+    struct ri_view ri;        /* the run image; ri.routes may be routes_copy */
+    uint16_t *routes_copy;    /* the routes in hugepage memory, owned when not NULL */
 
     /* DPDK objects */
     struct rte_mempool *pool;
@@ -139,7 +123,7 @@ struct dp_ctx {
 /* Set to true by SIGINT/SIGTERM; workers return at their next pass. */
 extern volatile bool dp_stop;
 
-/* Builds every DPDK object from the mapped image (ctx->img set) after EAL
+/* Builds every DPDK object from the mapped image (ctx->ri.hdr set) after EAL
  * init. On failure writes a one-line reason into `err` and returns a
  * negative errno; partially created objects are released by dp_teardown(). */
 int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen);

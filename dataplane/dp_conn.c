@@ -13,28 +13,20 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "agent.h"
 #include "dp_internal.h"
 #include "dp_media.h"
 #include "dp_msg.h"
 #include "rng.h"
 #include "sig.h"
 
-#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
-#define SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
-
 #define N_STREAMS 16
 #define ATTEMPT_TIMEOUT_NS (30ull * 1000000000ull) /* an attempt stuck longer fails in its stage */
-#define NS_BASE 1000000000ull                      /* engines never see a `now` of 0 */
-#define MSG_MAX (256u * 1024u)                     /* SCTP's largest message */
 #define HO_HDR 8                                   /* hand-off: edge, sending agent */
-
-/* seq bits of DataChannel agent messages (dp_msg.h has bit 63 for UDP copies) */
-#define SEQ_ECHO_REPLY (UINT64_C(1) << 62)
-#define SEQ_SIGNED (UINT64_C(1) << 61)
 
 uint64_t dp_conn_ns(const struct dp_ctx *ctx, const struct dp_conns *cs, uint64_t tsc)
 {
-    return NS_BASE + (uint64_t)((double)(tsc - cs->tsc0) * ctx->ns_per_cycle);
+    return AGENT_NS_BASE + (uint64_t)((double)(tsc - cs->tsc0) * ctx->ns_per_cycle);
 }
 
 static inline struct dp_conn *conn_of_edge(const struct dp_ctx *ctx, struct dp_conns *cs, uint32_t e)
@@ -134,43 +126,36 @@ static void release(struct dp_conns *cs, struct dp_conn *c)
 static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, enum ri_stage stage)
 {
     struct dp_conns *cs = wk->conns;
-    ADD(wk->m->live.conn_attempt_failed[stage], 1);
+    ri_add(wk->m->live.conn_attempt_failed[stage], 1);
     release(cs, c);
     cs->in_setup--;
-    if (c->attempts < ctx->cfg->setup_attempts) {
+    if (c->attempts < ctx->ri.cfg->setup_attempts) {
         c->state = DP_CONN_QUEUED;
         cs->queue[(cs->q_head + cs->q_len++) % cs->n] = (uint32_t)(c - cs->conn);
     } else {
         c->state = DP_CONN_GIVEN_UP;
-        ADD(wk->m->live.conn_given_up, 1);
+        ri_add(wk->m->live.conn_given_up, 1);
     }
-}
-
-static void credentials(uint64_t seed, uint32_t edge, int side, uint32_t attempt, char *ufrag, char *pwd)
-{
-    uint64_t h = rng_mix(seed ^ rng_mix((uint64_t)edge << 8 | (uint64_t)side << 7 | attempt));
-    snprintf(ufrag, 9, "%08x", (uint32_t)h);
-    snprintf(pwd, 25, "%016llx%08x", (unsigned long long)rng_mix(h), (uint32_t)(h >> 32));
 }
 
 static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
-    const struct ri_config *cfg = ctx->cfg;
-    const struct ri_edge *ed = &ctx->edges[c->edge];
+    const struct ri_config *cfg = ctx->ri.cfg;
+    const struct ri_edge *ed = &ctx->ri.edges[c->edge];
     uint32_t idx = (uint32_t)(c - cs->conn);
     char uf[2][9], pw[2][25];
     for (int s = 0; s < 2; s++)
-        credentials(cfg->seed, c->edge, s, c->attempts, uf[s], pw[s]);
+        agent_credentials(cfg->seed, c->edge, s, c->attempts, uf[s], pw[s]);
     const struct dtls_cert *cert[2] = {&ctx->certs[ed->a], &ctx->certs[ed->b]};
     char *keylog = NULL;
     if (cs->keylog_n < cs->keylog_cap)
         keylog = cs->keylog + (size_t)DP_KEYLOG_LINE * cs->keylog_n++;
     c->attempts++;
-    ADD(wk->m->live.conn_attempts, 1);
+    ri_add(wk->m->live.conn_attempts, 1);
     for (int s = 0; s < 2; s++) {
         uint32_t peer = s ? ed->a : ed->b;
-        uint32_t pip = ctx->agents[peer].ip;
+        uint32_t pip = ctx->ri.agents[peer].ip;
         struct pc_config pc = {
             .controlling = s == 0,
             .local_ufrag = uf[s], .local_pwd = pw[s], .remote_ufrag = uf[1 - s], .remote_pwd = pw[1 - s],
@@ -213,7 +198,7 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
     c->state = DP_CONN_UP;
     cs->in_setup--;
-    ADD(wk->m->live.conn_established, 1);
+    ri_add(wk->m->live.conn_established, 1);
     /* media flows while the load runs, not while the others connect */
     if (c->media && cs->media_on)
         dp_media_start(ctx, wk, c, now);
@@ -238,12 +223,6 @@ static void media_begin(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
 
 /* ---- agent messages ---------------------------------------------------- */
 
-static void msg_drop(struct dp_worker *wk, enum ri_drop why)
-{
-    ADD(wk->m->live.drops[why], 1);
-    ADD(wk->m->live.msgs_dropped, 1);
-}
-
 static void flush_msg_out(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t to)
 {
     uint32_t n = wk->n_mout[to];
@@ -252,9 +231,9 @@ static void flush_msg_out(const struct dp_ctx *ctx, struct dp_worker *wk, uint32
     unsigned done = rte_ring_enqueue_burst(ctx->msg_ring[wk->idx][to], (void **)wk->mout[to], n, NULL);
     for (uint32_t i = done; i < n; i++) {
         rte_pktmbuf_free(wk->mout[to][i]);
-        msg_drop(wk, RI_DROP_HANDOFF_FULL);
+        agent_drop(wk->m, RI_DROP_HANDOFF_FULL);
     }
-    ADD(wk->m->live.handoff_out, done);
+    ri_add(wk->m->live.handoff_out, done);
     wk->n_mout[to] = 0;
 }
 
@@ -268,10 +247,10 @@ void dp_conns_flush_handoff(const struct dp_ctx *ctx, struct dp_worker *wk)
 static void handoff_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t from, uint32_t e,
                         const uint8_t *msg, uint32_t len)
 {
-    uint32_t to = ctx->edges[e].worker;
+    uint32_t to = ctx->ri.edges[e].worker;
     struct rte_mbuf *head = rte_pktmbuf_alloc(ctx->pool);
     if (!head) {
-        msg_drop(wk, RI_DROP_NO_MBUF);
+        agent_drop(wk->m, RI_DROP_NO_MBUF);
         return;
     }
     uint8_t *h = (uint8_t *)rte_pktmbuf_append(head, HO_HDR);
@@ -285,7 +264,7 @@ static void handoff_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t
             if (!n || rte_pktmbuf_chain(head, n) != 0) {
                 rte_pktmbuf_free(n);
                 rte_pktmbuf_free(head);
-                msg_drop(wk, RI_DROP_NO_MBUF);
+                agent_drop(wk->m, RI_DROP_NO_MBUF);
                 return;
             }
             continue;
@@ -304,101 +283,34 @@ static void handoff_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t
 static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t from, uint32_t e, const uint8_t *msg,
                      uint32_t len, uint64_t now)
 {
-    if (ctx->edges[e].worker != wk->idx) {
+    if (ctx->ri.edges[e].worker != wk->idx) {
         handoff_msg(ctx, wk, from, e, msg, len);
         return;
     }
     struct dp_conns *cs = wk->conns;
     struct dp_conn *c = conn_of_edge(ctx, cs, e);
     if (c->state != DP_CONN_UP) {
-        msg_drop(wk, RI_DROP_CONN_DOWN);
+        agent_drop(wk->m, RI_DROP_CONN_DOWN);
         return;
     }
-    int side = ctx->edges[e].a == from ? 0 : 1;
+    int side = ctx->ri.edges[e].a == from ? 0 : 1;
     int rc = pc_send(&c->ep[side], msg, len, now);
     if (rc == 0) {
-        ADD(wk->m->live.dc_msgs_tx, 1);
+        ri_add(wk->m->live.dc_msgs_tx, 1);
         touch(cs, c, (uint8_t)(1u << side));
     } else {
-        msg_drop(wk, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
+        agent_drop(wk->m, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
     }
-}
-
-static bool signature_ok(const struct dp_ctx *ctx, uint8_t *msg, uint32_t len)
-{
-    struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
-    uint32_t src = rte_be_to_cpu_32(h->src);
-    uint8_t hops = h->hops;
-    uint64_t seq = h->seq;
-    h->hops = 0;
-    h->seq &= ~rte_cpu_to_be_64(SEQ_ECHO_REPLY);
-    bool ok = sig_verify(ctx->sig_keys[src].pk, msg, len - SIG_BYTES, msg + len - SIG_BYTES) == 0;
-    h->hops = hops;
-    h->seq = seq;
-    return ok;
-}
-
-static void deliver(const struct dp_ctx *ctx, struct dp_worker *wk, uint8_t *msg, uint32_t len, uint64_t tsc)
-{
-    const struct dp_msg_hdr *h = (const struct dp_msg_hdr *)msg;
-    if (h->seq & rte_cpu_to_be_64(SEQ_SIGNED)) {
-        if (len < DP_MSG_HDR_LEN + SIG_BYTES || !signature_ok(ctx, msg, len)) {
-            ADD(wk->m->live.signature_failures, 1);
-            msg_drop(wk, RI_DROP_BAD_SIGNATURE);
-            return;
-        }
-    }
-    uint64_t sent = rte_be_to_cpu_64(h->tsc);
-    uint64_t ns = tsc > sent ? (uint64_t)((double)(tsc - sent) * ctx->ns_per_cycle) : 0;
-    met_hist_record(&wk->m->latency, ns);
-    ADD(wk->m->live.msgs_delivered, 1);
-    ADD(wk->m->live.hops_delivered, h->hops);
 }
 
 /* A DataChannel message received by agent `receiver` over edge e. */
 static void on_message(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
                        uint32_t len, uint64_t tsc, uint64_t now)
 {
-    ADD(wk->m->live.dc_msgs_rx, 1);
-    struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
-    uint32_t n_agents = ctx->cfg->n_agents;
-    if (len < DP_MSG_HDR_LEN || h->magic != rte_cpu_to_be_32(DP_MSG_MAGIC) || h->version != DP_MSG_VERSION ||
-        rte_be_to_cpu_16(h->length) != (len & 0xffff) || rte_be_to_cpu_32(h->dst) >= n_agents ||
-        rte_be_to_cpu_32(h->src) >= n_agents) {
-        ADD(wk->m->live.drops[RI_DROP_BAD_MESSAGE], 1);
-        return;
-    }
-    uint32_t src = rte_be_to_cpu_32(h->src), dst = rte_be_to_cpu_32(h->dst);
-    bool reply = (h->seq & rte_cpu_to_be_64(SEQ_ECHO_REPLY)) != 0;
-    if (reply) {
-        if (receiver == src)
-            deliver(ctx, wk, msg, len, tsc);
-        else
-            ADD(wk->m->live.drops[RI_DROP_WRONG_RECEIVER], 1);
-        return;
-    }
-    if (receiver == dst) {
-        if (ctx->cfg->pattern == RI_PATTERN_ECHO) {
-            h->seq |= rte_cpu_to_be_64(SEQ_ECHO_REPLY);
-            send_msg(ctx, wk, receiver, e, msg, len, now);
-        } else {
-            deliver(ctx, wk, msg, len, tsc);
-        }
-        return;
-    }
-    if ((uint32_t)h->hops + 1 > ctx->cfg->max_hops) {
-        msg_drop(wk, RI_DROP_HOP_LIMIT);
-        return;
-    }
-    int32_t di = ctx->dest_index[dst];
-    uint16_t slot = di < 0 ? 0xffff : ctx->routes[(size_t)receiver * ctx->cfg->n_dests + (uint32_t)di];
-    if (slot == 0xffff) {
-        msg_drop(wk, RI_DROP_NO_ROUTE);
-        return;
-    }
-    h->hops++;
-    ADD(wk->m->live.msgs_forwarded, 1);
-    send_msg(ctx, wk, receiver, ctx->adj_edge[ctx->adj_off[receiver] + slot], msg, len, now);
+    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, ctx->ns_per_cycle};
+    uint32_t out;
+    if (agent_receive(&mesh, wk->m, receiver, e, msg, len, tsc, &out) == AGENT_SEND)
+        send_msg(ctx, wk, receiver, out, msg, len, now);
 }
 
 /* ---- endpoint events and datagrams ------------------------------------- */
@@ -407,11 +319,11 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
                       uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
-    const struct ri_edge *ed = &ctx->edges[c->edge];
+    const struct ri_edge *ed = &ctx->ri.edges[c->edge];
     uint32_t len;
     enum pc_event ev;
     while ((c->state == DP_CONN_SETUP || c->state == DP_CONN_UP) &&
-           (ev = pc_poll_event(&c->ep[s], cs->msg, MSG_MAX, &len)) != PC_EV_NONE) {
+           (ev = pc_poll_event(&c->ep[s], cs->msg, RI_MSG_MAX, &len)) != PC_EV_NONE) {
         switch (ev) {
         case PC_EV_UP:
             c->up_mask |= (uint8_t)(1u << s);
@@ -426,7 +338,7 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
             if (c->state == DP_CONN_SETUP) {
                 attempt_failed(ctx, wk, c, stage_of(&c->ep[s]));
             } else {
-                ADD(wk->m->live.conn_closed, 1);
+                ri_add(wk->m->live.conn_closed, 1);
                 release(cs, c);
                 c->state = DP_CONN_CLOSED;
             }
@@ -445,22 +357,22 @@ static void fold_counters(struct dp_worker *wk, struct dp_conn *c, int s)
     struct dp_conn_seen *seen = &c->seen[s];
     uint32_t v;
     if ((v = (uint32_t)sc->retransmissions) != seen->retransmissions) {
-        ADD(wk->m->live.sctp_retransmissions, v - seen->retransmissions);
+        ri_add(wk->m->live.sctp_retransmissions, v - seen->retransmissions);
         seen->retransmissions = v;
     }
     if ((v = (uint32_t)(sc->sacks_out)) != seen->sacks) {
-        ADD(wk->m->live.sctp_sacks, v - seen->sacks);
+        ri_add(wk->m->live.sctp_sacks, v - seen->sacks);
         seen->sacks = v;
     }
     if ((v = (uint32_t)sc->forward_tsns_out) != seen->forward_tsns) {
-        ADD(wk->m->live.sctp_forward_tsns, v - seen->forward_tsns);
+        ri_add(wk->m->live.sctp_forward_tsns, v - seen->forward_tsns);
         seen->forward_tsns = v;
     }
     /* given up by the sender: not a message outcome (the message may have
      * arrived, its acknowledgement lost), so not in msgs_dropped; what did
      * not arrive shows as lost */
     if ((v = (uint32_t)sc->abandoned_messages) != seen->abandoned) {
-        ADD(wk->m->live.drops[RI_DROP_ABANDONED], v - seen->abandoned);
+        ri_add(wk->m->live.drops[RI_DROP_ABANDONED], v - seen->abandoned);
         seen->abandoned = v;
     }
 }
@@ -472,13 +384,13 @@ static bool ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
                         uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
-    const struct ri_edge *ed = &ctx->edges[c->edge];
+    const struct ri_edge *ed = &ctx->ri.edges[c->edge];
     uint32_t from = s ? ed->b : ed->a;
     for (;;) {
         struct rte_mbuf *m = cs->spare;
         cs->spare = NULL;
         if (!m && !(m = rte_pktmbuf_alloc(ctx->pool))) {
-            ADD(wk->m->live.tx_starved, 1);
+            ri_add(wk->m->live.tx_starved, 1);
             return false;
         }
         uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_FRAME_HDR_LEN);
@@ -537,8 +449,8 @@ static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
     }
     cs->n_dirty = starved;
     uint32_t free_bufs = sctp_pool_free_count(cs->pool);
-    if (ctx->cfg->sctp_bufs - free_bufs > wk->m->live.sctp_bufs_peak)
-        SET(wk->m->live.sctp_bufs_peak, ctx->cfg->sctp_bufs - free_bufs);
+    if (ctx->ri.cfg->sctp_bufs - free_bufs > wk->m->live.sctp_bufs_peak)
+        ri_set(wk->m->live.sctp_bufs_peak, ctx->ri.cfg->sctp_bufs - free_bufs);
 }
 
 static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t tsc,
@@ -598,9 +510,9 @@ bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
     struct dp_conns *cs = wk->conns;
     uint64_t now = dp_conn_ns(ctx, cs, tsc);
     bool did = false;
-    if (!cs->media_on && __atomic_load_n(&ctx->cmd->phase, __ATOMIC_ACQUIRE) == RI_PHASE_RUN)
+    if (!cs->media_on && __atomic_load_n(&ctx->ri.cmd->phase, __ATOMIC_ACQUIRE) == RI_PHASE_RUN)
         media_begin(ctx, wk, now);
-    while (cs->q_len && cs->in_setup < ctx->cfg->setup_cap) {
+    while (cs->q_len && cs->in_setup < ctx->ri.cfg->setup_cap) {
         struct dp_conn *c = &cs->conn[cs->queue[cs->q_head]];
         cs->q_head = (cs->q_head + 1) % cs->n;
         cs->q_len--;
@@ -611,7 +523,7 @@ bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
     did |= cs->n_dirty > 0;
     flush_dirty(ctx, wk, tsc, now);
     if (cs->hs.high_water != wk->m->live.hs_slot_high_water)
-        SET(wk->m->live.hs_slot_high_water, cs->hs.high_water);
+        ri_set(wk->m->live.hs_slot_high_water, cs->hs.high_water);
     return did;
 }
 
@@ -643,7 +555,7 @@ void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val
     struct dp_conn *c = conn_of_edge(ctx, cs, e);
     int s = (val & 1) ? 0 : 1; /* side 0 is a frame from a, received by b */
     if (c->state != DP_CONN_SETUP && c->state != DP_CONN_UP) {
-        ADD(wk->m->live.drops[RI_DROP_CONN_DOWN], 1);
+        ri_add(wk->m->live.drops[RI_DROP_CONN_DOWN], 1);
         return;
     }
     uint64_t now = dp_conn_ns(ctx, cs, tsc);
@@ -655,15 +567,15 @@ void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val
         pc_handle_input(&c->ep[s], dgram, len, now);
     ep_bad_read(c, s, &after);
     if (after.not_webrtc != before.not_webrtc)
-        ADD(wk->m->live.drops[RI_DROP_NOT_WEBRTC], after.not_webrtc - before.not_webrtc);
+        ri_add(wk->m->live.drops[RI_DROP_NOT_WEBRTC], after.not_webrtc - before.not_webrtc);
     if (after.stun != before.stun)
-        ADD(wk->m->live.drops[RI_DROP_BAD_STUN], after.stun - before.stun);
+        ri_add(wk->m->live.drops[RI_DROP_BAD_STUN], after.stun - before.stun);
     if (after.record != before.record)
-        ADD(wk->m->live.drops[RI_DROP_BAD_RECORD], after.record - before.record);
+        ri_add(wk->m->live.drops[RI_DROP_BAD_RECORD], after.record - before.record);
     if (after.sctp != before.sctp)
-        ADD(wk->m->live.drops[RI_DROP_BAD_SCTP], after.sctp - before.sctp);
+        ri_add(wk->m->live.drops[RI_DROP_BAD_SCTP], after.sctp - before.sctp);
     if (after.srtp != before.srtp)
-        ADD(wk->m->live.drops[RI_DROP_BAD_SRTP], after.srtp - before.srtp);
+        ri_add(wk->m->live.drops[RI_DROP_BAD_SRTP], after.srtp - before.srtp);
     ep_events(ctx, wk, c, s, tsc, now);
     touch(cs, c, (uint8_t)(1u << s));
 }
@@ -672,9 +584,9 @@ void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct 
 {
     struct dp_conns *cs = wk->conns;
     uint32_t len = m->pkt_len;
-    if (len < HO_HDR || len - HO_HDR > MSG_MAX) {
+    if (len < HO_HDR || len - HO_HDR > RI_MSG_MAX) {
         rte_pktmbuf_free(m);
-        msg_drop(wk, RI_DROP_BAD_MESSAGE);
+        agent_drop(wk->m, RI_DROP_BAD_MESSAGE);
         return;
     }
     uint8_t hdr[HO_HDR];
@@ -686,8 +598,8 @@ void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct 
     if (msg != cs->gen_tmp)
         memcpy(cs->gen_tmp, msg, len - HO_HDR);
     rte_pktmbuf_free(m);
-    if (e >= ctx->cfg->n_edges) {
-        msg_drop(wk, RI_DROP_BAD_MESSAGE);
+    if (e >= ctx->ri.cfg->n_edges) {
+        agent_drop(wk->m, RI_DROP_BAD_MESSAGE);
         return;
     }
     send_msg(ctx, wk, from, e, cs->gen_tmp, len - HO_HDR, dp_conn_ns(ctx, cs, tsc));
@@ -698,64 +610,42 @@ void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct 
 void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint32_t n, uint32_t n_active)
 {
     struct dp_conns *cs = wk->conns;
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     uint64_t now = dp_conn_ns(ctx, cs, tsc);
     uint32_t len = cfg->msg_size;
     uint8_t *msg = cs->gen;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t li, src, dst, slot;
-        if (!dp_pick_message(ctx, wk, n_active, &li, &src, &dst, &slot))
+        if (!traffic_pick(&wk->traffic, &ctx->ri, n_active, &li, &src, &dst, &slot))
             continue;
-        ADD(wk->m->live.msgs_sent, 1);
-        if (slot == 0xffff) {
-            msg_drop(wk, RI_DROP_NO_ROUTE);
+        ri_add(wk->m->live.msgs_sent, 1);
+        if (slot == RI_ROUTE_NONE) {
+            agent_drop(wk->m, RI_DROP_NO_ROUTE);
             continue;
         }
-        struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
-        uint64_t seq = wk->seq[li]++;
-        h->magic = rte_cpu_to_be_32(DP_MSG_MAGIC);
-        h->version = DP_MSG_VERSION;
-        h->hops = 0;
-        h->length = rte_cpu_to_be_16((uint16_t)len);
-        h->src = rte_cpu_to_be_32(src);
-        h->dst = rte_cpu_to_be_32(dst);
-        h->seq = rte_cpu_to_be_64(seq | (cfg->sign ? SEQ_SIGNED : 0));
-        h->tsc = rte_cpu_to_be_64(tsc);
-        if (cfg->sign)
-            sig_sign(&ctx->sig_keys[src], msg, len - SIG_BYTES, msg + len - SIG_BYTES);
-        send_msg(ctx, wk, src, ctx->adj_edge[ctx->adj_off[src] + slot], msg, len, now);
+        agent_msg_write(msg, len, src, dst, wk->seq[li]++, tsc, cfg->sign ? &ctx->sig_keys[src] : NULL);
+        send_msg(ctx, wk, src, ctx->ri.adj_edge[ctx->ri.adj_off[src] + slot], msg, len, now);
     }
 }
 
 int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint8_t *msg, uint32_t len, uint64_t tsc)
 {
-    const struct ri_config *cfg = ctx->cfg;
-    struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
-    uint32_t src = rte_be_to_cpu_32(h->src), dst = rte_be_to_cpu_32(h->dst);
-    if (len < DP_MSG_HDR_LEN || len > 65535 || (cfg->sign && len < DP_MSG_HDR_LEN + SIG_BYTES) ||
+    const struct ri_config *cfg = ctx->ri.cfg;
+    const struct agent_hdr *h = (const struct agent_hdr *)msg;
+    uint32_t src = be32toh(h->src), dst = be32toh(h->dst);
+    if (len < AGENT_HDR_LEN || len > 65535 || (cfg->sign && len < AGENT_HDR_LEN + SIG_BYTES) ||
         src >= cfg->n_agents || dst >= cfg->n_agents || src == dst)
         return -EINVAL;
-    uint32_t off = ctx->adj_off[src], deg = ctx->adj_off[src + 1] - off, slot = 0xffff;
-    int32_t di = ctx->dest_index[dst];
-    if (cfg->pattern == RI_PATTERN_ROUTED && di >= 0)
-        slot = ctx->routes[(size_t)src * cfg->n_dests + (uint32_t)di];
-    for (uint32_t i = 0; slot == 0xffff && i < deg; i++) /* a neighbour, without routes */
-        if (ctx->adj[off + i] == dst)
-            slot = i;
-    if (slot == 0xffff)
+    uint32_t off = ctx->ri.adj_off[src], deg = ctx->ri.adj_off[src + 1] - off;
+    uint16_t slot = cfg->pattern == RI_PATTERN_ROUTED ? ri_next_hop(&ctx->ri, src, dst) : (uint16_t)RI_ROUTE_NONE;
+    for (uint32_t i = 0; slot == RI_ROUTE_NONE && i < deg; i++) /* a neighbour, without routes */
+        if (ctx->ri.adj[off + i] == dst)
+            slot = (uint16_t)i;
+    if (slot == RI_ROUTE_NONE)
         return -ENOENT;
-    h->magic = rte_cpu_to_be_32(DP_MSG_MAGIC);
-    h->version = DP_MSG_VERSION;
-    h->hops = 0;
-    h->length = rte_cpu_to_be_16((uint16_t)len);
-    h->seq = rte_cpu_to_be_64(rte_be_to_cpu_64(h->seq) & ~(SEQ_ECHO_REPLY | SEQ_SIGNED | DP_MSG_SEQ_DUPLICATE));
-    h->tsc = rte_cpu_to_be_64(tsc);
-    if (cfg->sign) {
-        h->seq |= rte_cpu_to_be_64(SEQ_SIGNED);
-        sig_sign(&ctx->sig_keys[src], msg, len - SIG_BYTES, msg + len - SIG_BYTES);
-    }
-    ADD(wk->m->live.msgs_sent, 1);
-    send_msg(ctx, wk, src, ctx->adj_edge[off + slot], msg, len, dp_conn_ns(ctx, wk->conns, tsc));
+    agent_msg_write(msg, len, src, dst, be64toh(h->seq), tsc, cfg->sign ? &ctx->sig_keys[src] : NULL);
+    ri_add(wk->m->live.msgs_sent, 1);
+    send_msg(ctx, wk, src, ctx->ri.adj_edge[off + slot], msg, len, dp_conn_ns(ctx, wk->conns, tsc));
     return 0;
 }
 
@@ -763,7 +653,7 @@ int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint
 
 int dp_conn_certs_init(struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    uint32_t n = ctx->cfg->n_agents;
+    uint32_t n = ctx->ri.cfg->n_agents;
     struct cp cp;
     ctx->certs = calloc(n ? n : 1, sizeof(*ctx->certs));
     if (!ctx->certs) {
@@ -785,9 +675,9 @@ int dp_conn_certs_init(struct dp_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "agent certificates: generation failed (%d)", rc);
         return -EIO;
     }
-    ctx->cmd->n_certs = n;
-    ctx->cmd->mem_cert_bytes = (uint64_t)n * sizeof(*ctx->certs);
-    ctx->cmd->cert_gen_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec -
+    ctx->ri.cmd->n_certs = n;
+    ctx->ri.cmd->mem_cert_bytes = (uint64_t)n * sizeof(*ctx->certs);
+    ctx->ri.cmd->cert_gen_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec -
                             (uint64_t)t0.tv_nsec;
     return 0;
 }
@@ -796,7 +686,7 @@ void dp_conn_certs_free(struct dp_ctx *ctx)
 {
     if (!ctx->certs)
         return;
-    for (uint32_t i = 0; i < ctx->cfg->n_agents; i++)
+    for (uint32_t i = 0; i < ctx->ri.cfg->n_agents; i++)
         dtls_cert_free(&ctx->certs[i]);
     free(ctx->certs);
     ctx->certs = NULL;
@@ -806,7 +696,7 @@ void dp_conn_certs_free(struct dp_ctx *ctx)
 
 int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, size_t errlen)
 {
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     struct dp_conns *cs = calloc(1, sizeof(*cs));
     if (!cs)
         goto oom;
@@ -822,9 +712,9 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     cs->queue = malloc((size_t)n * sizeof(uint32_t));
     cs->dirty = malloc((size_t)n * sizeof(uint32_t));
     cs->wl = malloc((size_t)n * sizeof(*cs->wl));
-    cs->msg = malloc(MSG_MAX);
-    cs->gen = malloc(MSG_MAX);
-    cs->gen_tmp = malloc(MSG_MAX);
+    cs->msg = malloc(RI_MSG_MAX);
+    cs->gen = malloc(RI_MSG_MAX);
+    cs->gen_tmp = malloc(RI_MSG_MAX);
     cs->keylog_cap = cfg->keylog_max ? cfg->keylog_max / w + 1 : 0;
     cs->keylog = cs->keylog_cap ? calloc(cs->keylog_cap, DP_KEYLOG_LINE) : NULL;
     if (!cs->conn || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->wl || !cs->msg || !cs->gen ||
@@ -841,7 +731,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         snprintf(err, errlen, "worker %u: crypto provider: set-up failed", wk->idx);
         return -EIO;
     }
-    memset(cs->gen, 0xa5, MSG_MAX);
+    memset(cs->gen, 0xa5, RI_MSG_MAX);
     for (uint32_t i = 0; i < DP_CONN_WHEEL_SLOTS; i++)
         cs->wheel[i] = DP_CONN_NONE;
     memset(cs->conn, 0, (size_t)n * sizeof(struct dp_conn));
@@ -855,7 +745,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     }
     cs->q_len = cs->n;
     cs->tsc0 = rte_rdtsc();
-    cs->wheel_tick = NS_BASE / DP_CONN_TICK_NS;
+    cs->wheel_tick = AGENT_NS_BASE / DP_CONN_TICK_NS;
     int rc = dp_media_init(ctx, wk, err, errlen);
     if (rc < 0)
         return rc;
@@ -899,11 +789,11 @@ void dp_conns_free(struct dp_worker *wk)
 
 int dp_keylog_write(const struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    if (!ctx->cfg->keylog_max)
+    if (!ctx->ri.cfg->keylog_max)
         return 0;
-    FILE *f = fopen(ctx->cfg->keylog_path, "w");
+    FILE *f = fopen(ctx->ri.cfg->keylog_path, "w");
     if (!f) {
-        snprintf(err, errlen, "--keylog %s: cannot write", ctx->cfg->keylog_path);
+        snprintf(err, errlen, "--keylog %s: cannot write", ctx->ri.cfg->keylog_path);
         return -EIO;
     }
     for (uint32_t w = 0; w < ctx->n_workers; w++) {
@@ -915,7 +805,7 @@ int dp_keylog_write(const struct dp_ctx *ctx, char *err, size_t errlen)
         }
     }
     if (fclose(f) != 0) {
-        snprintf(err, errlen, "--keylog %s: write failed", ctx->cfg->keylog_path);
+        snprintf(err, errlen, "--keylog %s: write failed", ctx->ri.cfg->keylog_path);
         return -EIO;
     }
     return 0;

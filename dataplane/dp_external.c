@@ -21,12 +21,10 @@
 #include "pc.h"
 #include "rng.h"
 
-#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
-#define SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 
 static uint64_t ext_ns(const struct dp_ctx *ctx, const struct dp_external *e, uint64_t tsc)
 {
-    return EXT_NS_BASE + (uint64_t)((double)(tsc - e->tsc0) * ctx->ns_per_cycle);
+    return AGENT_NS_BASE + (uint64_t)((double)(tsc - e->tsc0) * ctx->ns_per_cycle);
 }
 
 /* ---- transmission ----------------------------------------------------- */
@@ -37,7 +35,7 @@ static void flush_tx(struct dp_external *e, struct dp_worker *wk)
         return;
     uint16_t sent = rte_eth_tx_burst(e->port_id, 0, e->tx, (uint16_t)e->n_tx);
     for (uint32_t i = sent; i < e->n_tx; i++) {
-        ADD(wk->m->live.drops[RI_DROP_TX_FULL], 1);
+        ri_add(wk->m->live.drops[RI_DROP_TX_FULL], 1);
         rte_pktmbuf_free(e->tx[i]);
     }
     e->n_tx = 0;
@@ -60,7 +58,7 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
     for (;;) {
         struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
         if (!m) {
-            ADD(wk->m->live.tx_starved, 1);
+            ri_add(wk->m->live.tx_starved, 1);
             return; /* SCTP keeps its data; the next pass tries again */
         }
         uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_FRAME_HDR_LEN);
@@ -77,8 +75,8 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
                             rte_be_to_cpu_16(s->peer_port), (uint16_t)n, e->ip_id++);
         rte_ether_addr_copy(&e->mac, &f->eth.src_addr);
         memcpy(f->eth.dst_addr.addr_bytes, s->peer_mac, 6);
-        ADD(sl->s.frames_out, 1);
-        ADD(e->x->total.frames_out, 1);
+        ri_add(sl->s.frames_out, 1);
+        ri_add(e->x->total.frames_out, 1);
         tx_push(e, wk, m);
     }
 }
@@ -125,14 +123,14 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
     uint32_t stage = s->have_pc ? stage_of(&s->pc) : RI_STAGE_ICE;
     if (s->have_pc && s->pc.sctp) {
         const struct sctp_counters *k = sctp_counters(s->pc.sctp);
-        SET(sl->s.sctp_data_chunks_out, k->data_chunks_out);
-        SET(sl->s.sctp_retransmissions, k->retransmissions);
-        SET(sl->s.sctp_fast_retransmits, k->fast_retransmits);
-        SET(sl->s.sctp_t3_timeouts, k->t3_timeouts);
-        ADD(x->total.sctp_data_chunks_out, k->data_chunks_out);
-        ADD(x->total.sctp_retransmissions, k->retransmissions);
-        ADD(x->total.sctp_fast_retransmits, k->fast_retransmits);
-        ADD(x->total.sctp_t3_timeouts, k->t3_timeouts);
+        ri_set(sl->s.sctp_data_chunks_out, k->data_chunks_out);
+        ri_set(sl->s.sctp_retransmissions, k->retransmissions);
+        ri_set(sl->s.sctp_fast_retransmits, k->fast_retransmits);
+        ri_set(sl->s.sctp_t3_timeouts, k->t3_timeouts);
+        ri_add(x->total.sctp_data_chunks_out, k->data_chunks_out);
+        ri_add(x->total.sctp_retransmissions, k->retransmissions);
+        ri_add(x->total.sctp_fast_retransmits, k->fast_retransmits);
+        ri_add(x->total.sctp_t3_timeouts, k->t3_timeouts);
     }
     uint8_t dtls_failure = 0;
     if (s->have_pc) {
@@ -147,11 +145,11 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
         pc_free(&s->pc);
     }
     s->running = s->have_pc = false;
-    SET(sl->fail_stage, how == RI_EXT_FAILED ? stage : 0);
+    ri_set(sl->fail_stage, how == RI_EXT_FAILED ? stage : 0);
     if (how == RI_EXT_FAILED)
-        ADD(x->sessions_failed, 1);
+        ri_add(x->sessions_failed, 1);
     else
-        ADD(x->sessions_closed, 1);
+        ri_add(x->sessions_closed, 1);
     uint32_t n = x->log_n;
     if (n < RI_EXTERNAL_LOG) {
         struct ri_ext_log *l = &x->log[n];
@@ -181,8 +179,8 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_external *e, uint32_t
     s->seq = seq;
     s->running = true;
     s->have_pc = s->up = s->closed_by_peer = false;
-    s->agent = sl->agent < ctx->cfg->n_agents ? sl->agent : 0;
-    s->agent_ip = ctx->agents[s->agent].ip;
+    s->agent = sl->agent < ctx->ri.cfg->n_agents ? sl->agent : 0;
+    s->agent_ip = ctx->ri.agents[s->agent].ip;
     s->port = sl->port;
     s->dtls_client = sl->dtls_client != 0;
     memcpy(s->lufrag, sl->local_ufrag, sizeof(s->lufrag));
@@ -198,10 +196,10 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_external *e, uint32_t
     s->sent_bytes = 0;
     s->m_head = s->m_n = 0;
     memset(&sl->s, 0, sizeof(sl->s));
-    SET(sl->setup_ns, 0);
-    SET(sl->peer_ip, 0);
-    SET(sl->peer_port, 0);
-    ADD(e->x->sessions, 1);
+    ri_set(sl->setup_ns, 0);
+    ri_set(sl->peer_ip, 0);
+    ri_set(sl->peer_port, 0);
+    ri_add(e->x->sessions, 1);
     /* state first, then the request it belongs to: control trusts dp_state
      * only once dp_seq matches */
     ri_store(&sl->dp_state, (uint32_t)RI_EXT_CONNECTING);
@@ -238,13 +236,13 @@ static bool sess_echo(struct dp_external *e, struct dp_worker *wk, struct ext_se
             s->marks[(s->m_head + s->m_n++) % DP_EXT_MARKS] =
                 (struct ext_mark){s->sent_bytes, s->pending_t};
         }
-        ADD(sl->s.msgs_echoed, 1);
-        ADD(sl->s.bytes_out, s->pending_len);
-        ADD(e->x->total.msgs_echoed, 1);
-        ADD(e->x->total.bytes_out, s->pending_len);
+        ri_add(sl->s.msgs_echoed, 1);
+        ri_add(sl->s.bytes_out, s->pending_len);
+        ri_add(e->x->total.msgs_echoed, 1);
+        ri_add(e->x->total.bytes_out, s->pending_len);
     } else {
-        ADD(sl->s.msgs_dropped, 1);
-        ADD(e->x->total.msgs_dropped, 1);
+        ri_add(sl->s.msgs_dropped, 1);
+        ri_add(e->x->total.msgs_dropped, 1);
     }
     (void)wk;
     s->pending_len = 0;
@@ -258,41 +256,41 @@ static bool sess_echo(struct dp_external *e, struct dp_worker *wk, struct ext_se
 static void sess_route(const struct dp_ctx *ctx, struct dp_external *e, struct dp_worker *wk,
                        struct ext_session *s, struct ri_ext_slot *sl, uint32_t len, uint64_t tsc)
 {
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     uint8_t *msg = s->msg;
-    struct dp_msg_hdr *h = (struct dp_msg_hdr *)msg;
-    bool framed = len >= DP_MSG_HDR_LEN && h->magic == rte_cpu_to_be_32(DP_MSG_MAGIC);
+    struct agent_hdr *h = (struct agent_hdr *)msg;
+    bool framed = len >= AGENT_HDR_LEN && h->magic == rte_cpu_to_be_32(AGENT_MSG_MAGIC);
     if (!framed) {
-        if (len + DP_MSG_HDR_LEN > 65535) {
-            ADD(sl->s.msgs_dropped, 1);
-            ADD(e->x->total.msgs_dropped, 1);
+        if (len + AGENT_HDR_LEN > 65535) {
+            ri_add(sl->s.msgs_dropped, 1);
+            ri_add(e->x->total.msgs_dropped, 1);
             return;
         }
-        memmove(msg + DP_MSG_HDR_LEN, msg, len);
-        len += DP_MSG_HDR_LEN;
+        memmove(msg + AGENT_HDR_LEN, msg, len);
+        len += AGENT_HDR_LEN;
         uint32_t dst = s->agent;
-        uint32_t off = ctx->adj_off[s->agent], deg = ctx->adj_off[s->agent + 1] - off;
+        uint32_t off = ctx->ri.adj_off[s->agent], deg = ctx->ri.adj_off[s->agent + 1] - off;
         if (cfg->pattern == RI_PATTERN_ROUTED && cfg->n_dests > 1) {
             for (int t = 0; t < 4 && dst == s->agent; t++)
-                dst = ctx->dests[rng_below(&wk->rng, cfg->n_dests)];
+                dst = ctx->ri.dests[rng_below(&wk->traffic.rng, cfg->n_dests)];
         } else if (deg) {
-            dst = ctx->adj[off + rng_below(&wk->rng, deg)];
+            dst = ctx->ri.adj[off + rng_below(&wk->traffic.rng, deg)];
         }
         h->dst = rte_cpu_to_be_32(dst);
     }
     h->src = rte_cpu_to_be_32(s->agent);
     h->seq = rte_cpu_to_be_64(s->route_seq++ & 0x0fffffffffffffffull);
-    if (cfg->sign && len < DP_MSG_HDR_LEN + 64) {
-        ADD(sl->s.msgs_dropped, 1);
-        ADD(e->x->total.msgs_dropped, 1);
+    if (cfg->sign && len < AGENT_HDR_LEN + SIG_BYTES) {
+        ri_add(sl->s.msgs_dropped, 1);
+        ri_add(e->x->total.msgs_dropped, 1);
         return;
     }
     if (dp_conns_send_agent_msg(ctx, wk, msg, len, tsc) == 0) {
-        ADD(sl->s.msgs_injected, 1);
-        ADD(e->x->total.msgs_injected, 1);
+        ri_add(sl->s.msgs_injected, 1);
+        ri_add(e->x->total.msgs_injected, 1);
     } else {
-        ADD(sl->s.msgs_dropped, 1);
-        ADD(e->x->total.msgs_dropped, 1);
+        ri_add(sl->s.msgs_dropped, 1);
+        ri_add(e->x->total.msgs_dropped, 1);
     }
 }
 
@@ -316,19 +314,19 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
         if (s->pending_len && !sess_echo(e, wk, s, sl, now))
             break; /* SCTP is full: read nothing more, the peer waits on our window */
         uint32_t len;
-        enum pc_event ev = pc_poll_event(&s->pc, s->msg, EXT_MSG_MAX, &len);
+        enum pc_event ev = pc_poll_event(&s->pc, s->msg, RI_MSG_MAX, &len);
         if (ev == PC_EV_NONE)
             break;
         if (ev == PC_EV_UP) {
             s->up = true;
-            SET(sl->setup_ns, now - s->t_first);
-            ADD(e->x->sessions_up, 1);
+            ri_set(sl->setup_ns, now - s->t_first);
+            ri_add(e->x->sessions_up, 1);
             ri_store(&sl->dp_state, (uint32_t)RI_EXT_UP);
         } else if (ev == PC_EV_MESSAGE) {
-            ADD(sl->s.msgs_in, 1);
-            ADD(sl->s.bytes_in, len);
-            ADD(e->x->total.msgs_in, 1);
-            ADD(e->x->total.bytes_in, len);
+            ri_add(sl->s.msgs_in, 1);
+            ri_add(sl->s.bytes_in, len);
+            ri_add(e->x->total.msgs_in, 1);
+            ri_add(e->x->total.bytes_in, len);
             if (e->x->mode == RI_EXT_ROUTE) {
                 sess_route(ctx, e, wk, s, sl, len, tsc);
             } else {
@@ -359,8 +357,8 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
     memcpy(s->peer_mac, f->eth.src_addr.addr_bytes, 6);
     s->peer_ip = f->ip.src_addr;
     s->peer_port = f->udp.src_port;
-    ADD(sl->s.frames_in, 1);
-    ADD(e->x->total.frames_in, 1);
+    ri_add(sl->s.frames_in, 1);
+    ri_add(e->x->total.frames_in, 1);
     struct stun_addr from = {4, rte_be_to_cpu_16(f->udp.src_port), {0}};
     memcpy(from.ip, &f->ip.src_addr, 4);
     if (!s->have_pc) {
@@ -380,15 +378,15 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
                                  .sctp_mem = s->sctp_mem,
                                  .sctp_pool = e->pool,
                                  .n_streams = EXT_STREAMS,
-                                 .seed = rng_mix(ctx->cfg->seed ^ ((uint64_t)i << 32 | s->seq))};
+                                 .seed = rng_mix(ctx->ri.cfg->seed ^ ((uint64_t)i << 32 | s->seq))};
         if (pc_init(&s->pc, &c, now) != 0) {
             sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);
             return;
         }
         s->have_pc = true;
         s->t_first = now;
-        SET(sl->peer_ip, rte_be_to_cpu_32(f->ip.src_addr));
-        SET(sl->peer_port, from.port);
+        ri_set(sl->peer_ip, rte_be_to_cpu_32(f->ip.src_addr));
+        ri_set(sl->peer_port, from.port);
     }
     /* an ICE check is answered where it came from: its XOR-MAPPED-ADDRESS */
     if (len && d[0] < 4)
@@ -402,15 +400,15 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
 static void foreign(struct dp_external *e, struct dp_worker *wk, struct rte_mbuf *m,
                     enum ri_drop why)
 {
-    ADD(e->x->frames_foreign, 1);
-    ADD(wk->m->live.drops[why], 1);
+    ri_add(e->x->frames_foreign, 1);
+    ri_add(wk->m->live.drops[why], 1);
     rte_pktmbuf_free(m);
 }
 
 static bool is_agent_ip(const struct dp_ctx *ctx, uint32_t ip)
 {
-    uint32_t base = ctx->cfg->ip_base;
-    return ip > base && ip - base <= ctx->cfg->n_agents;
+    uint32_t base = ctx->ri.cfg->ip_base;
+    return ip > base && ip - base <= ctx->ri.cfg->n_agents;
 }
 
 /* Proxy ARP: a request for an agent's address is answered, in the same
@@ -440,7 +438,7 @@ static void arp_in(const struct dp_ctx *ctx, struct dp_external *e, struct dp_wo
     rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
     rte_ether_addr_copy(&e->mac, &eth->src_addr);
     m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN + sizeof(struct rte_arp_hdr);
-    ADD(e->x->arp_replies, 1);
+    ri_add(e->x->arp_replies, 1);
     tx_push(e, wk, m);
 }
 
@@ -614,10 +612,10 @@ static int open_port(struct dp_ctx *ctx, struct dp_external *e, char *err, size_
 
 int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    struct ri_external *x = ri_section(ctx->img, RI_SEC_EXTERNAL);
+    struct ri_external *x = ri_section(ctx->ri.hdr, RI_SEC_EXTERNAL);
     if (x->mode == RI_EXT_OFF)
         return 0;
-    if (ctx->cfg->traffic != RI_TRAFFIC_DC || x->n_slots == 0 || x->n_slots > RI_EXTERNAL_MAX) {
+    if (ctx->ri.cfg->traffic != RI_TRAFFIC_DC || x->n_slots == 0 || x->n_slots > RI_EXTERNAL_MAX) {
         snprintf(err, errlen, "run image: external peers need traffic dc and 1..%d slots",
                  RI_EXTERNAL_MAX);
         return -EINVAL;
@@ -651,7 +649,7 @@ int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen)
     size_t assoc = (sctp_assoc_size(EXT_STREAMS) + 63) & ~(size_t)63;
     for (uint32_t i = 0; i < e->n_slots; i++) {
         e->sess[i].sctp_mem = aligned_alloc(64, assoc);
-        e->sess[i].msg = malloc(EXT_MSG_MAX);
+        e->sess[i].msg = malloc(RI_MSG_MAX);
         if (!e->sess[i].sctp_mem || !e->sess[i].msg)
             goto oom;
         /* a request control made before we ran is adopted by the first poll */

@@ -16,8 +16,6 @@
 #include "pc.h"
 #include "run_image.h"
 
-#define EXT_NS_BASE 1000000000ull  /* engines never see a `now` of 0 */
-#define EXT_MSG_MAX (256u * 1024u) /* SCTP's largest message */
 #define EXT_STREAMS 16
 #define EXT_BURST   32
 #define EXT_TX      256

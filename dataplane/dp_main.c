@@ -45,14 +45,14 @@ static void on_signal(int sig)
 
 static int map_image(const char *path, struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    return ri_map(path, &ctx->img, &ctx->img_size, err, errlen);
+    return ri_map(path, &ctx->ri.hdr, &ctx->ri.size, err, errlen);
 }
 
 static void fail(struct dp_ctx *ctx, int rc, const char *msg)
 {
     fprintf(stderr, "swarmgen-dp: %s\n", msg);
-    if (ctx->img) {
-        struct ri_command *cmd = ri_section(ctx->img, RI_SEC_COMMAND);
+    if (ctx->ri.hdr) {
+        struct ri_command *cmd = ri_section(ctx->ri.hdr, RI_SEC_COMMAND);
         snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", msg);
         cmd->dp_error = rc;
         ri_store(&cmd->dp_state, (uint32_t)RI_DP_FAILED);
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
         rte_eal_cleanup();
         return 1;
     }
-    struct ri_command *cmd = ri_section(ctx.img, RI_SEC_COMMAND);
+    struct ri_command *cmd = ri_section(ctx.ri.hdr, RI_SEC_COMMAND);
     uint64_t heap_before = heap_allocated();
     rc = dp_setup(&ctx, err, sizeof(err));
     if (rc < 0) {
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     }
     /* workers are stopped: live counters are final; publish them as the last snapshot */
     for (uint32_t w = 0; w < ctx.n_workers; w++)
-        ri_metrics_copy(&ctx.metrics[w], 1);
+        ri_metrics_copy(&ctx.ri.metrics[w], 1);
     if (dp_pcap_write(&ctx, realtime_ns, tsc_at, err, sizeof(err)) < 0) {
         fprintf(stderr, "swarmgen-dp: %s\n", err);
         snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", err);
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
     }
     ri_store(&cmd->dp_state, (uint32_t)RI_DP_DONE);
     dp_teardown(&ctx);
-    munmap(ctx.img, ctx.img_size);
+    munmap(ctx.ri.hdr, ctx.ri.size);
     rte_eal_cleanup();
     return 0;
 }

@@ -13,7 +13,6 @@
 #include "rtp_stream.h"
 #include "srtp_session.h"
 
-#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
 #define RTCP_INTERVAL_NS 1000000000ull /* reports once a second, ±50 % (RFC 3550 §6.3.1 spreads them) */
 #define MEDIA_BUF 1500
@@ -46,7 +45,7 @@ static uint64_t rtcp_interval(struct dp_media_end *m)
 int dp_media_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, size_t errlen)
 {
     struct dp_conns *cs = wk->conns;
-    if (ctx->cfg->media == RI_MEDIA_NONE || cs->n == 0)
+    if (ctx->ri.cfg->media == RI_MEDIA_NONE || cs->n == 0)
         return 0;
     struct dp_media *md = aligned_alloc(64, ((size_t)cs->n * sizeof(*md) + 63) & ~(size_t)63);
     if (!md) {
@@ -62,7 +61,7 @@ int dp_media_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
 
 size_t dp_media_bytes(const struct dp_ctx *ctx, const struct dp_worker *wk)
 {
-    return ctx->cfg->media == RI_MEDIA_NONE ? 0 : (size_t)wk->conns->n * sizeof(struct dp_media);
+    return ctx->ri.cfg->media == RI_MEDIA_NONE ? 0 : (size_t)wk->conns->n * sizeof(struct dp_media);
 }
 
 void dp_media_free(struct dp_worker *wk)
@@ -79,7 +78,7 @@ void dp_media_free(struct dp_worker *wk)
 void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
 {
     struct dp_media *md = c->media;
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     bool video = cfg->media == RI_MEDIA_VIDEO;
     uint32_t ssrc[2];
     for (int s = 0; s < 2; s++)
@@ -114,7 +113,7 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
                                        .first_seq = (uint16_t)(rng_mix(ssrc[s]) & 0x7fff), .first_ts = (uint32_t)rng_mix(ssrc[s] + 1)};
         rtp_stream_init(&m->tx, &rc);
         char cname[24];
-        snprintf(cname, sizeof(cname), "agent-%u", s ? ctx->edges[c->edge].b : ctx->edges[c->edge].a);
+        snprintf(cname, sizeof(cname), "agent-%u", s ? ctx->ri.edges[c->edge].b : ctx->ri.edges[c->edge].a);
         struct rtcp_config q = {.ssrc = ssrc[s], .clock_rate = m->clock_rate, .remote_ssrc = ssrc[1 - s],
                                 .remote_clock_rate = m->clock_rate, .cname = cname};
         rtcp_init(&m->rtcp, &q);
@@ -139,15 +138,15 @@ static void fold_report(struct dp_worker *wk, struct dp_media_end *m, const stru
 {
     uint32_t lost = rb->lost > 0 ? (uint32_t)rb->lost : 0;
     if (m->have_report && rb->ext_max_seq >= m->reported_ext) {
-        ADD(wk->m->live.media_expected, rb->ext_max_seq - m->reported_ext);
+        ri_add(wk->m->live.media_expected, rb->ext_max_seq - m->reported_ext);
         if (lost > m->reported_lost)
-            ADD(wk->m->live.media_lost, lost - m->reported_lost);
+            ri_add(wk->m->live.media_lost, lost - m->reported_lost);
     }
     m->have_report = true;
     m->reported_ext = rb->ext_max_seq;
     m->reported_lost = lost;
-    ADD(wk->m->live.media_jitter_ns_sum, (uint64_t)rb->jitter * 1000000000ull / m->clock_rate);
-    ADD(wk->m->live.media_jitter_reports, 1);
+    ri_add(wk->m->live.media_jitter_ns_sum, (uint64_t)rb->jitter * 1000000000ull / m->clock_rate);
+    ri_add(wk->m->live.media_jitter_reports, 1);
 }
 
 /* Counts an unprotect refusal (the drop itself is counted by the caller
@@ -155,9 +154,9 @@ static void fold_report(struct dp_worker *wk, struct dp_media_end *m, const stru
 static bool refused(struct dp_worker *wk, int rc)
 {
     if (rc == -EACCES)
-        ADD(wk->m->live.srtp_auth_failures, 1);
+        ri_add(wk->m->live.srtp_auth_failures, 1);
     else if (rc == -EALREADY)
-        ADD(wk->m->live.srtp_replays, 1);
+        ri_add(wk->m->live.srtp_replays, 1);
     return rc != 0;
 }
 
@@ -177,11 +176,11 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
     if (pkt[1] >= 192 && pkt[1] <= 223) {
         if (refused(wk, srtps_unprotect_rtcp(&m->srtp, pkt, &n)))
             return;
-        ADD(wk->m->live.srtp_unprotected, 1);
+        ri_add(wk->m->live.srtp_unprotected, 1);
         struct rtcp_msg msg;
         if (rtcp_handle_input(&m->rtcp, pkt, n, now, &msg) < 0)
             return;
-        ADD(wk->m->live.media_rtcp_rx, 1);
+        ri_add(wk->m->live.media_rtcp_rx, 1);
         for (uint32_t i = 0; i < msg.n_blocks; i++)
             if (msg.blocks[i].ssrc == m->rtcp.tx.ssrc)
                 fold_report(wk, m, &msg.blocks[i]);
@@ -189,8 +188,8 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
     }
     if (refused(wk, srtps_unprotect_rtp(&m->srtp, pkt, &n)))
         return;
-    ADD(wk->m->live.srtp_unprotected, 1);
-    ADD(wk->m->live.media_rtp_rx, 1);
+    ri_add(wk->m->live.srtp_unprotected, 1);
+    ri_add(wk->m->live.media_rtp_rx, 1);
     uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
     uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
     uint32_t ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
@@ -210,8 +209,8 @@ size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, st
         int n = rtcp_build_report(&m->rtcp, now, buf, room - SRTPS_RTCP_MAX_TRAILER);
         size_t len = n > 0 ? (size_t)n : 0;
         if (len && srtps_protect_rtcp(&m->srtp, buf, &len, room) == 0) {
-            ADD(wk->m->live.srtp_protected, 1);
-            ADD(wk->m->live.media_rtcp_tx, 1);
+            ri_add(wk->m->live.srtp_protected, 1);
+            ri_add(wk->m->live.media_rtcp_tx, 1);
             return len;
         }
     }
@@ -223,8 +222,8 @@ size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, st
     size_t len = (size_t)n;
     if (srtps_protect_rtp(&m->srtp, buf, &len, room) != 0)
         return 0;
-    ADD(wk->m->live.srtp_protected, 1);
-    ADD(wk->m->live.media_rtp_tx, 1);
+    ri_add(wk->m->live.srtp_protected, 1);
+    ri_add(wk->m->live.media_rtp_tx, 1);
     return len;
 }
 

@@ -1,17 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_msg: the wire format of the plain UDP agent message and the frame
- * around it (Ethernet II, IPv4 without options, UDP).
- *
- * Agent message header, 32 bytes, network byte order:
- *   0  magic   "SWRM" (0x5357524d)
- *   4  version 1
- *   5  hops    relays so far (0 on the first hop)
- *   6  length  bytes of the whole agent message (header + payload)
- *   8  src     source agent id
- *  12  dst     destination agent id
- *  16  seq     per-source sequence number (bit 63: a copy made by --netem dup)
- *  24  tsc     sender's TSC when the message was generated
+ * dp_msg: the frame around a plain UDP agent message (Ethernet II, IPv4
+ * without options, UDP); the agent message header is webrtc/agent.h's.
  *
  * The UDP checksum is 0 (allowed for IPv4, RFC 768); the IPv4 header
  * checksum is computed. Agents have locally administered MAC addresses
@@ -28,35 +18,19 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
-#define DP_MSG_MAGIC 0x5357524du
-#define DP_MSG_VERSION 1
-#define DP_MSG_HDR_LEN 32u
-/* set in seq on copies made by the emulated network (--netem dup=) */
-#define DP_MSG_SEQ_DUPLICATE (UINT64_C(1) << 63)
+#include "agent.h"
+
 #define DP_FRAME_HDR_LEN (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
-
-struct dp_msg_hdr {
-    rte_be32_t magic;
-    uint8_t version;
-    uint8_t hops;
-    rte_be16_t length;
-    rte_be32_t src;
-    rte_be32_t dst;
-    rte_be64_t seq;
-    rte_be64_t tsc;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct dp_msg_hdr) == DP_MSG_HDR_LEN, "agent header is 32 bytes");
 
 /* The headers of one frame, contiguous at the start of the mbuf data. */
 struct dp_frame {
     struct rte_ether_hdr eth;
     struct rte_ipv4_hdr ip;
     struct rte_udp_hdr udp;
-    struct dp_msg_hdr msg;
+    struct agent_hdr msg;
 };
 
-_Static_assert(sizeof(struct dp_frame) == DP_FRAME_HDR_LEN + DP_MSG_HDR_LEN, "no padding in frames");
+_Static_assert(sizeof(struct dp_frame) == DP_FRAME_HDR_LEN + AGENT_HDR_LEN, "no padding in frames");
 
 /* Flow key of a received frame: the 4-tuple as it is on the wire, padded
  * to 16 bytes so that rte_hash compares keys with one vector compare

@@ -20,7 +20,6 @@ struct netem_meta {
     uint32_t edge;
 };
 
-#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
 static inline struct netem_meta *meta(const struct dp_ctx *ctx, struct rte_mbuf *m)
 {
@@ -29,7 +28,7 @@ static inline struct netem_meta *meta(const struct dp_ctx *ctx, struct rte_mbuf 
 
 static inline uint64_t rnd(struct dp_worker *wk)
 {
-    return rng_next(&wk->rng);
+    return rng_next(&wk->traffic.rng);
 }
 
 /* True with probability ppm / 1e6. */
@@ -42,7 +41,7 @@ int dp_netem_init(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     bool any = false;
     for (int c = 0; c < RI_NETEM_CLASSES; c++)
-        any |= ctx->cfg->netem[c].enabled != 0;
+        any |= ctx->ri.cfg->netem[c].enabled != 0;
     ctx->netem_on = any;
     if (!any)
         return 0;
@@ -92,18 +91,18 @@ static inline void wheel_insert(const struct dp_ctx *ctx, struct dp_worker *wk,
 }
 
 static void schedule(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
-                     uint32_t e, const struct ri_netem *nc, int cls, uint64_t now)
+                     uint32_t e, const struct ri_netem *nc, int cls, uint64_t tsc)
 {
     uint64_t hz = ctx->tsc_hz;
-    uint64_t release = now;
+    uint64_t release = tsc;
     if (nc->rate_bps) {
         /* serialisation at the capped rate: a FIFO per class and worker */
         uint64_t tx = (uint64_t)((double)(m->pkt_len + 24) * 8.0 * (double)hz / (double)nc->rate_bps);
-        uint64_t start = wk->netem_next_free[cls] > now ? wk->netem_next_free[cls] : now;
-        if (start - now > hz) { /* more than a second queued: tail drop */
-            ADD(wk->m->live.drops[RI_DROP_NETEM_QUEUE], 1);
+        uint64_t start = wk->netem_next_free[cls] > tsc ? wk->netem_next_free[cls] : tsc;
+        if (start - tsc > hz) { /* more than a second queued: tail drop */
+            ri_add(wk->m->live.drops[RI_DROP_NETEM_QUEUE], 1);
             if (wk->frames_are_msgs)
-                ADD(wk->m->live.msgs_dropped, 1);
+                ri_add(wk->m->live.msgs_dropped, 1);
             rte_pktmbuf_free(m);
             return;
         }
@@ -111,7 +110,7 @@ static void schedule(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
         release = start + tx;
     }
     if (chance(wk, nc->reorder_ppm)) {
-        ADD(wk->m->live.netem_reordered, 1);
+        ri_add(wk->m->live.netem_reordered, 1);
     } else {
         int64_t d = (int64_t)nc->delay_ns;
         if (nc->jitter_ns) {
@@ -121,20 +120,20 @@ static void schedule(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
         if (d > 0)
             release += (uint64_t)((double)d / ctx->ns_per_cycle);
     }
-    if (release <= now && wk->wheel_count == 0) {
+    if (release <= tsc && wk->wheel_count == 0) {
         dp_to_owner(ctx, wk, m, e);
         return;
     }
     meta(ctx, m)->release = release;
     meta(ctx, m)->edge = e;
-    ADD(wk->m->live.netem_delayed, 1);
+    ri_add(wk->m->live.netem_delayed, 1);
     wheel_insert(ctx, wk, m, release);
 }
 
 void dp_netem_submit(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
-                     uint32_t e, const struct ri_netem *nc, uint64_t now)
+                     uint32_t e, const struct ri_netem *nc, uint64_t tsc)
 {
-    int cls = (int)(nc - ctx->cfg->netem);
+    int cls = (int)(nc - ctx->ri.cfg->netem);
     bool lost;
     if (nc->gilbert) {
         uint8_t *bad = &wk->netem_ge_bad[cls];
@@ -147,37 +146,37 @@ void dp_netem_submit(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
         lost = chance(wk, nc->loss_ppm);
     }
     if (lost) {
-        ADD(wk->m->live.drops[RI_DROP_NETEM_LOSS], 1);
+        ri_add(wk->m->live.drops[RI_DROP_NETEM_LOSS], 1);
         if (wk->frames_are_msgs)
-            ADD(wk->m->live.msgs_dropped, 1);
+            ri_add(wk->m->live.msgs_dropped, 1);
         rte_pktmbuf_free(m);
         return;
     }
     /* copy before the original can leave for another worker */
     struct rte_mbuf *c = chance(wk, nc->dup_ppm) ? rte_pktmbuf_copy(m, ctx->pool, 0, UINT32_MAX) : NULL;
-    schedule(ctx, wk, m, e, nc, cls, now);
+    schedule(ctx, wk, m, e, nc, cls, tsc);
     if (c) {
         /* a plain agent message copy is flagged so the destination counts
          * it apart; a copied DTLS record meets the peer's replay window */
         if (wk->frames_are_msgs) {
             struct dp_frame *f = rte_pktmbuf_mtod(c, struct dp_frame *);
-            f->msg.seq |= rte_cpu_to_be_64(DP_MSG_SEQ_DUPLICATE);
+            f->msg.seq |= rte_cpu_to_be_64(AGENT_SEQ_DUPLICATE);
         }
-        ADD(wk->m->live.netem_duplicated, 1);
-        schedule(ctx, wk, c, e, nc, cls, now);
+        ri_add(wk->m->live.netem_duplicated, 1);
+        schedule(ctx, wk, c, e, nc, cls, tsc);
     }
 }
 
-void dp_netem_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t now)
+void dp_netem_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
 {
     if (wk->wheel_count == 0) {
-        wk->wheel_tick = now >> DP_WHEEL_TICK_SHIFT;
+        wk->wheel_tick = tsc >> DP_WHEEL_TICK_SHIFT;
         return;
     }
-    uint64_t now_tick = now >> DP_WHEEL_TICK_SHIFT;
+    uint64_t tsc_tick = tsc >> DP_WHEEL_TICK_SHIFT;
     const uint32_t mask = (1u << DP_WHEEL_BITS) - 1;
     /* at most one turn of the wheel per pass */
-    uint64_t last = now_tick - wk->wheel_tick > mask ? wk->wheel_tick + mask : now_tick;
+    uint64_t last = tsc_tick - wk->wheel_tick > mask ? wk->wheel_tick + mask : tsc_tick;
     for (uint64_t t = wk->wheel_tick; t <= last && wk->wheel_count; t++) {
         uint32_t slot = (uint32_t)(t & mask);
         struct rte_mbuf *m = wk->wheel_head[slot];
@@ -189,12 +188,12 @@ void dp_netem_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t now)
             struct netem_meta *md = meta(ctx, m);
             struct rte_mbuf *next = md->next;
             wk->wheel_count--;
-            if (md->release <= now)
+            if (md->release <= tsc)
                 dp_to_owner(ctx, wk, m, md->edge);
             else
                 wheel_insert(ctx, wk, m, md->release); /* a later turn of the wheel */
             m = next;
         }
     }
-    wk->wheel_tick = last + 1 > now_tick ? now_tick : last + 1;
+    wk->wheel_tick = last + 1 > tsc_tick ? tsc_tick : last + 1;
 }

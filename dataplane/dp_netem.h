@@ -27,9 +27,9 @@ int dp_netem_init(struct dp_ctx *ctx, char *err, size_t errlen);
 
 /* Applies class `nc` to frame `m` (headers written for edge `e`). */
 void dp_netem_submit(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
-                     uint32_t e, const struct ri_netem *nc, uint64_t now);
+                     uint32_t e, const struct ri_netem *nc, uint64_t tsc);
 
-/* Releases every frame due at `now` to its edge's owner. */
-void dp_netem_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t now);
+/* Releases every frame due at `tsc` to its edge's owner. */
+void dp_netem_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc);
 
 #endif

@@ -10,8 +10,8 @@
 
 int dp_pcap_init(struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    uint32_t n = ctx->cfg->pcap_count;
-    if (n == 0 || ctx->cfg->pcap_path[0] == '\0')
+    uint32_t n = ctx->ri.cfg->pcap_count;
+    if (n == 0 || ctx->ri.cfg->pcap_path[0] == '\0')
         return 0;
     for (uint32_t w = 0; w < ctx->n_workers; w++) {
         struct dp_worker *wk = ctx->worker[w];
@@ -29,13 +29,13 @@ int dp_pcap_init(struct dp_ctx *ctx, char *err, size_t errlen)
     return 0;
 }
 
-void dp_pcap_capture(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t n, uint64_t now)
+void dp_pcap_capture(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t n, uint64_t tsc)
 {
     for (uint32_t i = 0; i < n && wk->pcap_n < wk->pcap_cap; i++) {
         struct rte_mbuf *m = pkts[i];
         struct dp_pcap_rec *r = &wk->pcap_rec[wk->pcap_n];
         uint8_t *dst = wk->pcap_data + (size_t)wk->pcap_n * DP_PCAP_SNAPLEN;
-        r->tsc = now;
+        r->tsc = tsc;
         r->len = m->pkt_len;
         r->caplen = m->pkt_len < DP_PCAP_SNAPLEN ? m->pkt_len : DP_PCAP_SNAPLEN;
         const void *p = rte_pktmbuf_read(m, 0, r->caplen, dst);
@@ -48,19 +48,19 @@ void dp_pcap_capture(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t n, u
 int dp_pcap_write(const struct dp_ctx *ctx, uint64_t realtime_ns, uint64_t tsc_at, char *err,
                   size_t errlen)
 {
-    if (ctx->cfg->pcap_count == 0 || ctx->cfg->pcap_path[0] == '\0')
+    if (ctx->ri.cfg->pcap_count == 0 || ctx->ri.cfg->pcap_path[0] == '\0')
         return 0;
-    FILE *f = fopen(ctx->cfg->pcap_path, "wb");
+    FILE *f = fopen(ctx->ri.cfg->pcap_path, "wb");
     if (!f) {
         int e = errno;
-        snprintf(err, errlen, "--pcap %s: %s", ctx->cfg->pcap_path, strerror(e));
+        snprintf(err, errlen, "--pcap %s: %s", ctx->ri.cfg->pcap_path, strerror(e));
         return -e;
     }
     /* pcap with nanosecond timestamps, LINKTYPE_ETHERNET */
     const uint32_t ghdr[6] = {0xa1b23c4d, 0x00040002, 0, 0, DP_PCAP_SNAPLEN, 1};
     fwrite(ghdr, sizeof(ghdr), 1, f);
     uint32_t pos[RI_MAX_WORKERS] = {0};
-    for (uint32_t written = 0; written < ctx->cfg->pcap_count; written++) {
+    for (uint32_t written = 0; written < ctx->ri.cfg->pcap_count; written++) {
         int best = -1;
         uint64_t best_tsc = UINT64_MAX;
         for (uint32_t w = 0; w < ctx->n_workers; w++) {
@@ -86,6 +86,6 @@ int dp_pcap_write(const struct dp_ctx *ctx, uint64_t realtime_ns, uint64_t tsc_a
     if (fclose(f) != 0)
         rc = -EIO;
     if (rc < 0)
-        snprintf(err, errlen, "--pcap %s: write failed", ctx->cfg->pcap_path);
+        snprintf(err, errlen, "--pcap %s: write failed", ctx->ri.cfg->pcap_path);
     return rc;
 }

@@ -28,7 +28,7 @@ struct dp_pcap_rec {
 int dp_pcap_init(struct dp_ctx *ctx, char *err, size_t errlen);
 
 /* Copies up to the worker's remaining quota of `n` frames. */
-void dp_pcap_capture(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t n, uint64_t now);
+void dp_pcap_capture(struct dp_worker *wk, struct rte_mbuf **pkts, uint32_t n, uint64_t tsc);
 
 /* Merges and writes the capture; `realtime_ns` and `tsc_at` pair a wall
  * clock time with a TSC value for the timestamps. 0 or negative errno. */

@@ -55,10 +55,10 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
     uint16_t pid;
     ctx->n_ports = 0;
     if (ctx->uring) {
-        ctx->cmd->port_count = 0;
+        ctx->ri.cmd->port_count = 0;
         return dp_uring_prepare(ctx, err, errlen);
     }
-    ctx->embedded = ctx->cfg->n_ports == 0 && !ctx->uring;
+    ctx->embedded = ctx->ri.cfg->n_ports == 0 && !ctx->uring;
     if (ctx->embedded) {
         int rc = create_loopback_ports(ctx, err, errlen);
         if (rc < 0)
@@ -131,15 +131,15 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     struct rte_eth_dev_info info;
     rte_eth_dev_info_get(ctx->port[0], &info);
-    snprintf(ctx->cmd->port_desc, sizeof(ctx->cmd->port_desc), "%s x%u (%u queue%s each)",
+    snprintf(ctx->ri.cmd->port_desc, sizeof(ctx->ri.cmd->port_desc), "%s x%u (%u queue%s each)",
              info.driver_name, ctx->n_ports, nq, nq == 1 ? "" : "s");
-    ctx->cmd->port_count = ctx->n_ports;
+    ctx->ri.cmd->port_count = ctx->n_ports;
     return 0;
 }
 
 int dp_setup_flows(struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    uint64_t entries = 2 * ctx->cfg->n_edges;
+    uint64_t entries = 2 * ctx->ri.cfg->n_edges;
     struct rte_hash_parameters hp = {
         .name = "sg_flows",
         .entries = (uint32_t)(entries < 1024 ? 1024 : entries + entries / 8),
@@ -154,14 +154,14 @@ int dp_setup_flows(struct dp_ctx *ctx, char *err, size_t errlen)
                  rte_strerror(rte_errno));
         return -ENOMEM;
     }
-    for (uint64_t e = 0; e < ctx->cfg->n_edges; e++) {
-        const struct ri_edge *ed = &ctx->edges[e];
+    for (uint64_t e = 0; e < ctx->ri.cfg->n_edges; e++) {
+        const struct ri_edge *ed = &ctx->ri.edges[e];
         for (int side = 0; side < 2; side++) {
             /* side 0: frame from a to b (received by b); side 1: b to a */
             uint32_t from = side ? ed->b : ed->a, to = side ? ed->a : ed->b;
             struct dp_flow_key k = {
-                .src_ip = rte_cpu_to_be_32(ctx->agents[from].ip),
-                .dst_ip = rte_cpu_to_be_32(ctx->agents[to].ip),
+                .src_ip = rte_cpu_to_be_32(ctx->ri.agents[from].ip),
+                .dst_ip = rte_cpu_to_be_32(ctx->ri.agents[to].ip),
                 .src_port = rte_cpu_to_be_16(side ? ed->port_b : ed->port_a),
                 .dst_port = rte_cpu_to_be_16(side ? ed->port_a : ed->port_b),
             };
@@ -189,7 +189,7 @@ static int setup_rings(struct dp_ctx *ctx, char *err, size_t errlen)
                 snprintf(err, errlen, "hand-off ring %s: %s", name, rte_strerror(rte_errno));
                 return -ENOMEM;
             }
-            if (ctx->cfg->traffic != RI_TRAFFIC_DC)
+            if (ctx->ri.cfg->traffic != RI_TRAFFIC_DC)
                 continue;
             snprintf(name, sizeof(name), "sg_msg_%u_%u", f, t);
             ctx->msg_ring[f][t] = rte_ring_create(name, DP_MSG_RING, (int)rte_socket_id(),
@@ -220,11 +220,11 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
         ctx->worker[w] = wk;
         wk->idx = w;
         wk->lcore_id = lcore;
-        wk->m = &ctx->metrics[w];
-        wk->rng = ctx->cfg->seed * 0x9e3779b97f4a7c15ull + w + 1;
-        wk->frames_are_msgs = ctx->cfg->traffic != RI_TRAFFIC_DC;
+        wk->m = &ctx->ri.metrics[w];
+        wk->traffic.rng = ctx->ri.cfg->seed * 0x9e3779b97f4a7c15ull + w + 1;
+        wk->frames_are_msgs = ctx->ri.cfg->traffic != RI_TRAFFIC_DC;
         ctx->worker_of_lcore[lcore] = (int16_t)w;
-        ctx->cmd->lcore[w] = lcore;
+        ctx->ri.cmd->lcore[w] = lcore;
         if (ctx->uring) {
             wk->n_rxq = 1; /* one receive source: the worker's ring */
         } else if (ctx->embedded) {
@@ -243,21 +243,21 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     /* local agents */
     uint32_t count[RI_MAX_WORKERS] = {0};
-    for (uint32_t a = 0; a < ctx->cfg->n_agents; a++)
-        count[ctx->agents[a].worker]++;
+    for (uint32_t a = 0; a < ctx->ri.cfg->n_agents; a++)
+        count[ctx->ri.agents[a].worker]++;
     for (w = 0; w < ctx->n_workers; w++) {
         struct dp_worker *wk = ctx->worker[w];
         int socket = (int)rte_lcore_to_socket_id(wk->lcore_id);
-        wk->local = rte_zmalloc_socket("sg_local", (count[w] + 1) * sizeof(uint32_t), 0, socket);
+        wk->traffic.local = rte_zmalloc_socket("sg_local", (count[w] + 1) * sizeof(uint32_t), 0, socket);
         wk->seq = rte_zmalloc_socket("sg_seq", (count[w] + 1) * sizeof(uint32_t), 0, socket);
-        if (!wk->local || !wk->seq) {
+        if (!wk->traffic.local || !wk->seq) {
             snprintf(err, errlen, "agent tables: out of memory");
             return -ENOMEM;
         }
     }
-    for (uint32_t a = 0; a < ctx->cfg->n_agents; a++) {
-        struct dp_worker *wk = ctx->worker[ctx->agents[a].worker];
-        wk->local[wk->n_local++] = a;
+    for (uint32_t a = 0; a < ctx->ri.cfg->n_agents; a++) {
+        struct dp_worker *wk = ctx->worker[ctx->ri.agents[a].worker];
+        wk->traffic.local[wk->traffic.n_local++] = a;
     }
     return 0;
 }
@@ -266,7 +266,7 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
  * and the agents' signing keys with --sign */
 static int setup_connections(struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     if (cfg->setup_cap == 0 || cfg->setup_attempts == 0 || cfg->sctp_bufs == 0) {
         snprintf(err, errlen, "run image: set-up cap, attempts and SCTP buffers must be positive");
         return -EINVAL;
@@ -287,8 +287,8 @@ static int setup_connections(struct dp_ctx *ctx, char *err, size_t errlen)
         conn_bytes += ctx->worker[w]->conns->bytes;
         hs_bytes += (uint64_t)ctx->worker[w]->conns->hs.n * ctx->worker[w]->conns->hs.stride;
     }
-    ctx->cmd->mem_conn_bytes = conn_bytes;
-    ctx->cmd->mem_hs_bytes = hs_bytes;
+    ctx->ri.cmd->mem_conn_bytes = conn_bytes;
+    ctx->ri.cmd->mem_hs_bytes = hs_bytes;
     return 0;
 }
 
@@ -309,54 +309,38 @@ static int setup_uring(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     if (rc < 0)
         return rc;
-    snprintf(ctx->cmd->port_desc, sizeof(ctx->cmd->port_desc),
+    snprintf(ctx->ri.cmd->port_desc, sizeof(ctx->ri.cmd->port_desc),
              "io_uring: %llu kernel UDP sockets on 127.%u.0.0/15, multishot receive, %s",
-             (unsigned long long)(2 * ctx->cfg->n_edges), net,
+             (unsigned long long)(2 * ctx->ri.cfg->n_edges), net,
              dp_uring_fixed_bufs(ctx->worker[0]) ? "registered send buffers" : "plain sends");
     return 0;
 }
 
-void dp_bind_image(struct dp_ctx *ctx)
-{
-    struct ri_header *h = ctx->img;
-    ctx->cfg = ri_section(h, RI_SEC_CONFIG);
-    ctx->agents = ri_section(h, RI_SEC_AGENTS);
-    ctx->adj_off = ri_section(h, RI_SEC_ADJ_OFF);
-    ctx->adj = ri_section(h, RI_SEC_ADJ);
-    ctx->adj_edge = ri_section(h, RI_SEC_ADJ_EDGE);
-    ctx->edges = ri_section(h, RI_SEC_EDGES);
-    ctx->dests = ri_section(h, RI_SEC_DESTS);
-    ctx->dest_index = ri_section(h, RI_SEC_DEST_INDEX);
-    ctx->routes = ri_section(h, RI_SEC_ROUTES);
-    ctx->cmd = ri_section(h, RI_SEC_COMMAND);
-    ctx->metrics = ri_section(h, RI_SEC_METRICS);
-}
-
 int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
 {
-    dp_bind_image(ctx);
-    ctx->uring = ctx->cfg->backend == RI_BACKEND_URING;
-    if (ctx->cfg->backend != RI_BACKEND_DPDK && !ctx->uring) {
-        snprintf(err, errlen, "run image is for backend %u, which swarmgen-dp does not run", ctx->cfg->backend);
+    ri_view_bind(&ctx->ri, ctx->ri.hdr, ctx->ri.size);
+    ctx->uring = ctx->ri.cfg->backend == RI_BACKEND_URING;
+    if (ctx->ri.cfg->backend != RI_BACKEND_DPDK && !ctx->uring) {
+        snprintf(err, errlen, "run image is for backend %u, which swarmgen-dp does not run", ctx->ri.cfg->backend);
         return -EINVAL;
     }
     ctx->n_workers = rte_lcore_count();
-    if (ctx->n_workers != ctx->cfg->n_workers) {
+    if (ctx->n_workers != ctx->ri.cfg->n_workers) {
         snprintf(err, errlen, "run image expects %u workers, EAL gave %u lcores",
-                 ctx->cfg->n_workers, ctx->n_workers);
+                 ctx->ri.cfg->n_workers, ctx->n_workers);
         return -EINVAL;
     }
-    for (uint32_t a = 0; a < ctx->cfg->n_agents; a++) {
-        if (ctx->agents[a].worker >= ctx->n_workers) {
+    for (uint32_t a = 0; a < ctx->ri.cfg->n_agents; a++) {
+        if (ctx->ri.agents[a].worker >= ctx->n_workers) {
             snprintf(err, errlen, "agent %u assigned to worker %u of %u", a,
-                     ctx->agents[a].worker, ctx->n_workers);
+                     ctx->ri.agents[a].worker, ctx->n_workers);
             return -EINVAL;
         }
     }
     ctx->tsc_hz = rte_get_tsc_hz();
     ctx->ns_per_cycle = 1e9 / (double)ctx->tsc_hz;
 
-    uint32_t n_mbufs = ctx->cfg->mbufs_per_worker * ctx->n_workers;
+    uint32_t n_mbufs = ctx->ri.cfg->mbufs_per_worker * ctx->n_workers;
     ctx->pool = rte_pktmbuf_pool_create("sg_pool", n_mbufs, POOL_CACHE, 0,
                                         RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
     if (!ctx->pool) {
@@ -365,12 +349,12 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     /* with hugepages, the next-hop table moves into hugepage memory: 2 MiB
      * pages keep its random reads from missing the TLB as well as the cache */
-    size_t routes_bytes = (size_t)ctx->cfg->n_agents * ctx->cfg->n_dests * sizeof(uint16_t);
+    size_t routes_bytes = (size_t)ctx->ri.cfg->n_agents * ctx->ri.cfg->n_dests * sizeof(uint16_t);
     if (rte_eal_has_hugepages() && routes_bytes >= (4u << 20)) {
         ctx->routes_copy = rte_malloc("sg_routes", routes_bytes, 64);
         if (ctx->routes_copy) {
-            memcpy(ctx->routes_copy, ctx->routes, routes_bytes);
-            ctx->routes = ctx->routes_copy;
+            memcpy(ctx->routes_copy, ctx->ri.routes, routes_bytes);
+            ctx->ri.routes = ctx->routes_copy;
         }
     }
     int rc = setup_ports(ctx, err, errlen);
@@ -386,7 +370,7 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
         rc = dp_netem_init(ctx, err, errlen);
     if (rc == 0)
         rc = dp_pcap_init(ctx, err, errlen);
-    if (rc == 0 && ctx->cfg->traffic == RI_TRAFFIC_DC)
+    if (rc == 0 && ctx->ri.cfg->traffic == RI_TRAFFIC_DC)
         rc = setup_connections(ctx, err, errlen);
     if (rc == 0)
         rc = dp_external_init(ctx, err, errlen);
@@ -411,7 +395,7 @@ void dp_teardown(struct dp_ctx *ctx)
             rte_free(wk->pcap_data);
             rte_free(wk->wheel_head);
             rte_free(wk->wheel_tail);
-            rte_free(wk->local);
+            rte_free(wk->traffic.local);
             rte_free(wk->seq);
             rte_free(wk);
             ctx->worker[w] = NULL;

@@ -21,7 +21,6 @@
 
 #include "dp_msg.h"
 
-#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
 #define SQ_ENTRIES 4096u
 #define CQ_ENTRIES 32768u
@@ -52,7 +51,7 @@ struct dp_uring {
 
 static uint64_t socks_needed(const struct dp_ctx *ctx)
 {
-    return 2 * ctx->cfg->n_edges;
+    return 2 * ctx->ri.cfg->n_edges;
 }
 
 int dp_uring_prepare(struct dp_ctx *ctx, char *err, size_t errlen)
@@ -60,22 +59,22 @@ int dp_uring_prepare(struct dp_ctx *ctx, char *err, size_t errlen)
     /* ports: the edge's slot in each end's adjacency, unique per agent
      * (the image's ports may repeat within an agent: they are unique per
      * 5-tuple, which a DPDK port needs, not per local address) */
-    uint64_t ne = ctx->cfg->n_edges;
+    uint64_t ne = ctx->ri.cfg->n_edges;
     ctx->uring_ports = malloc((2 * ne + 1) * sizeof(uint16_t));
     if (!ctx->uring_ports) {
         snprintf(err, errlen, "io_uring backend: out of memory");
         return -ENOMEM;
     }
-    for (uint32_t x = 0; x < ctx->cfg->n_agents; x++) {
-        uint32_t off = ctx->adj_off[x], deg = ctx->adj_off[x + 1] - off;
+    for (uint32_t x = 0; x < ctx->ri.cfg->n_agents; x++) {
+        uint32_t off = ctx->ri.adj_off[x], deg = ctx->ri.adj_off[x + 1] - off;
         if (DP_URING_PORT_BASE + deg > 65535) {
             snprintf(err, errlen, "--backend uring: agent %u has %u neighbours, at most %u fit its ports", x, deg,
                      65535 - DP_URING_PORT_BASE);
             return -E2BIG;
         }
         for (uint32_t i = 0; i < deg; i++) {
-            uint32_t e = ctx->adj_edge[off + i];
-            ctx->uring_ports[2 * (uint64_t)e + (ctx->edges[e].a == x ? 0 : 1)] = (uint16_t)(DP_URING_PORT_BASE + i);
+            uint32_t e = ctx->ri.adj_edge[off + i];
+            ctx->uring_ports[2 * (uint64_t)e + (ctx->ri.edges[e].a == x ? 0 : 1)] = (uint16_t)(DP_URING_PORT_BASE + i);
         }
     }
     uint64_t want = socks_needed(ctx) + 1024;
@@ -103,13 +102,13 @@ int dp_uring_prepare(struct dp_ctx *ctx, char *err, size_t errlen)
 static void endpoint(const struct dp_ctx *ctx, uint32_t e, int side, uint8_t net, struct sockaddr_in *me,
                      struct sockaddr_in *peer)
 {
-    const struct ri_edge *ed = &ctx->edges[e];
+    const struct ri_edge *ed = &ctx->ri.edges[e];
     uint32_t self = side ? ed->b : ed->a, other = side ? ed->a : ed->b;
     const uint16_t *port = &ctx->uring_ports[2 * (uint64_t)e];
     *me = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port[side]),
-                               .sin_addr.s_addr = htonl(dp_uring_addr(ctx->agents[self].ip, net))};
+                               .sin_addr.s_addr = htonl(dp_uring_addr(ctx->ri.agents[self].ip, net))};
     *peer = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port[1 - side]),
-                                 .sin_addr.s_addr = htonl(dp_uring_addr(ctx->agents[other].ip, net))};
+                                 .sin_addr.s_addr = htonl(dp_uring_addr(ctx->ri.agents[other].ip, net))};
 }
 
 static void chunk_cb(struct rte_mempool *mp, void *opaque, struct rte_mempool_memhdr *memhdr, unsigned mem_idx)
@@ -156,7 +155,7 @@ int dp_uring_init(const struct dp_ctx *ctx, struct dp_worker *wk, uint8_t net, c
     wk->ur = u;
     u->ctx = ctx;
     uint32_t nw = ctx->n_workers;
-    uint64_t n_local = ctx->cfg->n_edges > wk->idx ? (ctx->cfg->n_edges - wk->idx + nw - 1) / nw : 0;
+    uint64_t n_local = ctx->ri.cfg->n_edges > wk->idx ? (ctx->ri.cfg->n_edges - wk->idx + nw - 1) / nw : 0;
     u->n_socks = (uint32_t)(2 * n_local);
     u->fds = malloc(((size_t)u->n_socks + 1) * sizeof(int));
     u->rearm = malloc(((size_t)u->n_socks + 1) * sizeof(uint32_t));
@@ -325,9 +324,9 @@ uint16_t dp_uring_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
             if (ud & TAG_TX) {
                 struct rte_mbuf *m = (struct rte_mbuf *)(uintptr_t)(ud & ~TAG_TX);
                 if (c->res < 0) {
-                    ADD(wk->m->live.drops[RI_DROP_TX_FULL], 1);
+                    ri_add(wk->m->live.drops[RI_DROP_TX_FULL], 1);
                     if (wk->frames_are_msgs)
-                        ADD(wk->m->live.msgs_dropped, 1);
+                        ri_add(wk->m->live.msgs_dropped, 1);
                 }
                 rte_pktmbuf_free(m);
                 continue;
@@ -349,13 +348,13 @@ uint16_t dp_uring_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
              * the socket's peer to the socket's endpoint */
             uint32_t e = (s >> 1) * nw + wk->idx;
             int side = (int)(s & 1);
-            const struct ri_edge *ed = &ctx->edges[e];
+            const struct ri_edge *ed = &ctx->ri.edges[e];
             uint32_t self = side ? ed->b : ed->a, other = side ? ed->a : ed->b;
             m->data_off = RTE_PKTMBUF_HEADROOM;
             m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + (uint32_t)c->res);
             m->pkt_len = m->data_len;
-            dp_frame_write_l234(rte_pktmbuf_mtod(m, struct dp_frame *), other, self, ctx->agents[other].ip,
-                                ctx->agents[self].ip, side ? ed->port_a : ed->port_b,
+            dp_frame_write_l234(rte_pktmbuf_mtod(m, struct dp_frame *), other, self, ctx->ri.agents[other].ip,
+                                ctx->ri.agents[self].ip, side ? ed->port_a : ed->port_b,
                                 side ? ed->port_b : ed->port_a, (uint16_t)c->res, 0);
             pkts[got++] = m;
         }
@@ -385,7 +384,7 @@ uint16_t dp_uring_tx(struct dp_worker *wk, struct rte_mbuf **pkts, uint16_t n)
         struct rte_mbuf *m = pkts[i];
         uint32_t tag = m->hash.usr, e = tag >> 1;
         uint32_t s = 2 * (e / nw) + (tag & 1);
-        if (e >= ctx->cfg->n_edges || ctx->edges[e].worker != wk->idx || s >= u->n_socks)
+        if (e >= ctx->ri.cfg->n_edges || ctx->ri.edges[e].worker != wk->idx || s >= u->n_socks)
             break; /* not a frame of ours: the caller drops it */
         struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
         if (!sqe) {

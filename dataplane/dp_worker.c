@@ -33,13 +33,12 @@ volatile bool dp_stop;
  * that at 360,000 messages/s of 1,200 bytes; 32 carry 700,000) */
 #define DP_RX_ROUNDS 32
 
-#define ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
 static inline void drop(struct dp_worker *wk, enum ri_drop why, struct rte_mbuf *m, bool is_msg)
 {
-    ADD(wk->m->live.drops[why], 1);
+    ri_add(wk->m->live.drops[why], 1);
     if (is_msg)
-        ADD(wk->m->live.msgs_dropped, 1);
+        ri_add(wk->m->live.msgs_dropped, 1);
     rte_pktmbuf_free(m);
 }
 
@@ -51,15 +50,15 @@ static void flush_tx(struct dp_worker *wk)
     for (uint32_t i = 0; i < wk->n_tx; i++)
         bytes += wk->tx[i]->pkt_len;
     if (unlikely(wk->pcap_n < wk->pcap_cap))
-        dp_pcap_capture(wk, wk->tx, wk->n_tx, wk->pcap_now);
+        dp_pcap_capture(wk, wk->tx, wk->n_tx, wk->pcap_tsc);
     uint16_t sent = wk->ur ? dp_uring_tx(wk, wk->tx, (uint16_t)wk->n_tx)
                            : rte_eth_tx_burst(wk->tx_port, wk->tx_queue, wk->tx, (uint16_t)wk->n_tx);
     for (uint32_t i = sent; i < wk->n_tx; i++) {
         bytes -= wk->tx[i]->pkt_len;
         drop(wk, RI_DROP_TX_FULL, wk->tx[i], wk->frames_are_msgs);
     }
-    ADD(wk->m->live.pkts_tx, sent);
-    ADD(wk->m->live.bytes_tx, bytes);
+    ri_add(wk->m->live.pkts_tx, sent);
+    ri_add(wk->m->live.bytes_tx, bytes);
     wk->n_tx = 0;
 }
 
@@ -78,13 +77,13 @@ static void flush_out(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t t
     unsigned done = rte_ring_enqueue_burst(ctx->handoff[wk->idx][to], (void **)wk->out[to], n, NULL);
     for (uint32_t i = done; i < n; i++)
         drop(wk, RI_DROP_HANDOFF_FULL, wk->out[to][i], wk->frames_are_msgs);
-    ADD(wk->m->live.handoff_out, done);
+    ri_add(wk->m->live.handoff_out, done);
     wk->n_out[to] = 0;
 }
 
 void dp_to_owner(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e)
 {
-    uint32_t owner = ctx->edges[e].worker;
+    uint32_t owner = ctx->ri.edges[e].worker;
     if (owner == wk->idx) {
         tx_push(wk, m);
         return;
@@ -97,12 +96,12 @@ void dp_to_owner(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf
 /* Sends frame `m` (headers written for edge `e`) through the edge's network
  * emulation class, if any, to the edge's owner. */
 static inline void send_on_edge(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
-                                uint32_t e, uint64_t now)
+                                uint32_t e, uint64_t tsc)
 {
     if (ctx->netem_on) {
-        const struct ri_netem *nc = &ctx->cfg->netem[ctx->edges[e].netem_class];
+        const struct ri_netem *nc = &ctx->ri.cfg->netem[ctx->ri.edges[e].netem_class];
         if (nc->enabled) {
-            dp_netem_submit(ctx, wk, m, e, nc, now);
+            dp_netem_submit(ctx, wk, m, e, nc, tsc);
             return;
         }
     }
@@ -115,21 +114,21 @@ static inline void send_on_edge(const struct dp_ctx *ctx, struct dp_worker *wk, 
 static inline void frame_for_edge(const struct dp_ctx *ctx, struct rte_mbuf *m, struct dp_frame *f, uint32_t e,
                                   uint32_t from, uint16_t payload_len, uint16_t ip_id)
 {
-    const struct ri_edge *ed = &ctx->edges[e];
+    const struct ri_edge *ed = &ctx->ri.edges[e];
     bool from_a = ed->a == from;
     dp_uring_tag(m, e, from_a ? 0 : 1);
     uint32_t to = from_a ? ed->b : ed->a;
-    dp_frame_write_l234(f, from, to, ctx->agents[from].ip, ctx->agents[to].ip,
+    dp_frame_write_l234(f, from, to, ctx->ri.agents[from].ip, ctx->ri.agents[to].ip,
                         from_a ? ed->port_a : ed->port_b, from_a ? ed->port_b : ed->port_a,
                         payload_len, ip_id);
 }
 
 void dp_send_frame(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e, uint32_t from,
-                   uint16_t payload_len, uint64_t now)
+                   uint16_t payload_len, uint64_t tsc)
 {
     struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
     frame_for_edge(ctx, m, f, e, from, payload_len, wk->ip_id++);
-    send_on_edge(ctx, wk, m, e, now);
+    send_on_edge(ctx, wk, m, e, tsc);
 }
 
 /* Checks L2-L4 of a received frame; fills its flow key. Returns the drop
@@ -167,54 +166,48 @@ static inline enum ri_drop parse_frame(struct rte_mbuf *m, struct dp_flow_key *k
 
 /* Delivers or relays one frame of flow value `val` (edge << 1 | side). */
 static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
-                              uint64_t val, uint64_t now)
+                              uint64_t val, uint64_t tsc)
 {
     struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
     uint32_t e = (uint32_t)(val >> 1);
-    const struct ri_edge *ed = &ctx->edges[e];
+    const struct ri_edge *ed = &ctx->ri.edges[e];
     uint32_t receiver = (val & 1) ? ed->a : ed->b;
     uint32_t udp_payload = rte_be_to_cpu_16(f->udp.dgram_len) - (uint32_t)sizeof(struct rte_udp_hdr);
-    uint32_t mlen = rte_be_to_cpu_16(f->msg.length);
     uint32_t dst = rte_be_to_cpu_32(f->msg.dst);
-    if (udp_payload < DP_MSG_HDR_LEN || f->msg.magic != rte_cpu_to_be_32(DP_MSG_MAGIC) ||
-        f->msg.version != DP_MSG_VERSION || mlen != udp_payload || dst >= ctx->cfg->n_agents ||
-        rte_be_to_cpu_32(f->msg.src) >= ctx->cfg->n_agents) {
+    if (!agent_hdr_ok(&f->msg, udp_payload, ctx->ri.cfg->n_agents)) {
         drop(wk, RI_DROP_BAD_MESSAGE, m, false);
         return;
     }
     if (receiver == dst) {
-        if (f->msg.seq & rte_cpu_to_be_64(DP_MSG_SEQ_DUPLICATE)) {
-            ADD(wk->m->live.msgs_duplicate_rx, 1);
+        if (f->msg.seq & rte_cpu_to_be_64(AGENT_SEQ_DUPLICATE)) {
+            ri_add(wk->m->live.msgs_duplicate_rx, 1);
             rte_pktmbuf_free(m);
             return;
         }
-        uint64_t sent_tsc = rte_be_to_cpu_64(f->msg.tsc);
-        uint64_t ns = now > sent_tsc ? (uint64_t)((double)(now - sent_tsc) * ctx->ns_per_cycle) : 0;
-        met_hist_record(&wk->m->latency, ns);
-        ADD(wk->m->live.msgs_delivered, 1);
-        ADD(wk->m->live.hops_delivered, f->msg.hops);
+        met_hist_record(&wk->m->latency, agent_latency_ns(&f->msg, tsc, ctx->ns_per_cycle));
+        ri_add(wk->m->live.msgs_delivered, 1);
+        ri_add(wk->m->live.hops_delivered, f->msg.hops);
         rte_pktmbuf_free(m);
         return;
     }
-    if ((uint32_t)f->msg.hops + 1 > ctx->cfg->max_hops) {
+    if ((uint32_t)f->msg.hops + 1 > ctx->ri.cfg->max_hops) {
         drop(wk, RI_DROP_HOP_LIMIT, m, true);
         return;
     }
-    int32_t di = ctx->dest_index[dst];
-    uint16_t slot = di < 0 ? 0xffff : ctx->routes[(size_t)receiver * ctx->cfg->n_dests + (uint32_t)di];
-    if (slot == 0xffff) {
+    uint16_t slot = ri_next_hop(&ctx->ri, receiver, dst);
+    if (slot == RI_ROUTE_NONE) {
         drop(wk, RI_DROP_NO_ROUTE, m, true);
         return;
     }
-    uint32_t e2 = ctx->adj_edge[ctx->adj_off[receiver] + slot];
+    uint32_t e2 = ctx->ri.adj_edge[ctx->ri.adj_off[receiver] + slot];
     f->msg.hops++;
     frame_for_edge(ctx, m, f, e2, receiver, (uint16_t)udp_payload, rte_be_to_cpu_16(f->ip.packet_id));
-    ADD(wk->m->live.msgs_forwarded, 1);
-    send_on_edge(ctx, wk, m, e2, now);
+    ri_add(wk->m->live.msgs_forwarded, 1);
+    send_on_edge(ctx, wk, m, e2, tsc);
 }
 
 void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts,
-                   uint16_t n, uint64_t now)
+                   uint16_t n, uint64_t tsc)
 {
     struct dp_flow_key keys[DP_MAX_BURST];
     const void *kp[DP_MAX_BURST];
@@ -236,13 +229,13 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
         kp[n_ok] = &keys[n_ok];
         ok[n_ok++] = m;
     }
-    ADD(wk->m->live.pkts_rx, n);
-    ADD(wk->m->live.bytes_rx, bytes);
+    ri_add(wk->m->live.pkts_rx, n);
+    ri_add(wk->m->live.bytes_rx, bytes);
     if (n_ok == 0)
         return;
     uint64_t hits = 0;
     rte_hash_lookup_bulk_data(ctx->flows, kp, n_ok, &hits, data);
-    if (ctx->cfg->traffic == RI_TRAFFIC_DC) {
+    if (ctx->ri.cfg->traffic == RI_TRAFFIC_DC) {
         for (uint32_t i = 0; i < n_ok; i++) {
             struct rte_mbuf *m = ok[i];
             if (!(hits & (UINT64_C(1) << i))) {
@@ -251,13 +244,13 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
             }
             uint64_t val = (uint64_t)(uintptr_t)data[i] - 1;
             uint32_t e = (uint32_t)(val >> 1);
-            if (ctx->edges[e].worker != wk->idx) { /* a port that does not steer by connection */
+            if (ctx->ri.edges[e].worker != wk->idx) { /* a port that does not steer by connection */
                 dp_to_owner(ctx, wk, m, e);
                 continue;
             }
             const struct dp_frame *f = rte_pktmbuf_mtod(m, const struct dp_frame *);
             uint32_t len = rte_be_to_cpu_16(f->udp.dgram_len) - (uint32_t)sizeof(struct rte_udp_hdr);
-            dp_conns_input(ctx, wk, val, rte_pktmbuf_mtod_offset(m, const uint8_t *, DP_FRAME_HDR_LEN), len, now);
+            dp_conns_input(ctx, wk, val, rte_pktmbuf_mtod_offset(m, const uint8_t *, DP_FRAME_HDR_LEN), len, tsc);
             rte_pktmbuf_free(m);
         }
         return;
@@ -274,91 +267,190 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
         if (!(hits & (UINT64_C(1) << i)))
             continue;
         uint64_t val = (uint64_t)(uintptr_t)data[i] - 1;
-        const struct ri_edge *ed = &ctx->edges[val >> 1];
+        const struct ri_edge *ed = &ctx->ri.edges[val >> 1];
         recv[i] = (val & 1) ? ed->a : ed->b;
         uint32_t dst = rte_be_to_cpu_32(rte_pktmbuf_mtod(ok[i], struct dp_frame *)->msg.dst);
-        if (dst < ctx->cfg->n_agents && dst != recv[i] && ctx->dest_index[dst] >= 0) {
-            route[i] = &ctx->routes[(size_t)recv[i] * ctx->cfg->n_dests + (uint32_t)ctx->dest_index[dst]];
+        if (dst < ctx->ri.cfg->n_agents && dst != recv[i] && ctx->ri.dest_index[dst] >= 0) {
+            route[i] = &ctx->ri.routes[(size_t)recv[i] * ctx->ri.cfg->n_dests + (uint32_t)ctx->ri.dest_index[dst]];
             rte_prefetch0(route[i]);
         }
     }
     const uint32_t *hop_edge[DP_MAX_BURST];
     for (uint32_t i = 0; i < n_ok; i++) {
         hop_edge[i] = NULL;
-        if (route[i] && *route[i] != 0xffff) {
-            hop_edge[i] = &ctx->adj_edge[ctx->adj_off[recv[i]] + *route[i]];
+        if (route[i] && *route[i] != RI_ROUTE_NONE) {
+            hop_edge[i] = &ctx->ri.adj_edge[ctx->ri.adj_off[recv[i]] + *route[i]];
             rte_prefetch0(hop_edge[i]);
         }
     }
     for (uint32_t i = 0; i < n_ok; i++)
         if (hop_edge[i])
-            rte_prefetch0(&ctx->edges[*hop_edge[i]]);
+            rte_prefetch0(&ctx->ri.edges[*hop_edge[i]]);
     for (uint32_t i = 0; i < n_ok; i++) {
         if (!(hits & (UINT64_C(1) << i))) {
             drop(wk, RI_DROP_UNKNOWN_FLOW, ok[i], false);
             continue;
         }
-        handle_msg(ctx, wk, ok[i], (uint64_t)(uintptr_t)data[i] - 1, now);
+        handle_msg(ctx, wk, ok[i], (uint64_t)(uintptr_t)data[i] - 1, tsc);
     }
 }
 
-static void generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t now)
+/* The messages due by the pacing: plain UDP frames, or DataChannel
+ * messages on the connections. Whether any was generated. */
+static bool generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
 {
-    double rate = (double)__atomic_load_n(&ctx->cmd->rate_msgs_per_s, __ATOMIC_RELAXED) /
-                  (double)ctx->n_workers;
-    uint64_t active = __atomic_load_n(&ctx->cmd->active_agents, __ATOMIC_RELAXED);
+    uint64_t before = wk->m->live.msgs_sent;
     uint32_t n_active;
-    uint32_t n = traffic_pace(&wk->tokens, &wk->last_pace_tsc, now, rate, ctx->tsc_hz, DP_MAX_BURST, wk->local,
-                         wk->n_local, active, &n_active);
+    uint32_t n = traffic_pace(&wk->traffic, ctx->ri.cmd, ctx->n_workers, tsc, ctx->tsc_hz, DP_MAX_BURST, &n_active);
     if (n == 0)
-        return;
-    if (ctx->cfg->traffic == RI_TRAFFIC_DC) {
-        dp_conns_generate(ctx, wk, now, n, n_active);
-        return;
+        return false;
+    if (ctx->ri.cfg->traffic == RI_TRAFFIC_DC) {
+        dp_conns_generate(ctx, wk, tsc, n, n_active);
+        return wk->m->live.msgs_sent != before;
     }
     struct rte_mbuf *ms[DP_MAX_BURST];
     if (rte_pktmbuf_alloc_bulk(ctx->pool, ms, n) != 0) {
-        ADD(wk->m->live.drops[RI_DROP_NO_MBUF], n);
-        return;
+        ri_add(wk->m->live.drops[RI_DROP_NO_MBUF], n);
+        return false;
     }
-    const struct ri_config *cfg = ctx->cfg;
+    const struct ri_config *cfg = ctx->ri.cfg;
     uint16_t payload = (uint16_t)cfg->msg_size;
     for (uint32_t i = 0; i < n; i++) {
         struct rte_mbuf *m = ms[i];
         uint32_t li, src, dst, slot;
-        if (!dp_pick_message(ctx, wk, n_active, &li, &src, &dst, &slot)) {
+        if (!traffic_pick(&wk->traffic, &ctx->ri, n_active, &li, &src, &dst, &slot)) {
             rte_pktmbuf_free(m);
             continue;
         }
-        uint32_t off = ctx->adj_off[src];
-        ADD(wk->m->live.msgs_sent, 1);
-        if (slot == 0xffff) {
+        uint32_t off = ctx->ri.adj_off[src];
+        ri_add(wk->m->live.msgs_sent, 1);
+        if (slot == RI_ROUTE_NONE) {
             drop(wk, RI_DROP_NO_ROUTE, m, true);
             continue;
         }
-        uint32_t e = ctx->adj_edge[off + slot];
+        uint32_t e = ctx->ri.adj_edge[off + slot];
         uint32_t seq = wk->seq[li]++;
         m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + payload);
         m->pkt_len = m->data_len;
         struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-        f->msg.magic = rte_cpu_to_be_32(DP_MSG_MAGIC);
-        f->msg.version = DP_MSG_VERSION;
-        f->msg.hops = 0;
-        f->msg.length = rte_cpu_to_be_16(payload);
-        f->msg.src = rte_cpu_to_be_32(src);
-        f->msg.dst = rte_cpu_to_be_32(dst);
-        f->msg.seq = rte_cpu_to_be_64(seq);
-        f->msg.tsc = rte_cpu_to_be_64(now);
-        memset((char *)(f + 1), 0xa5, payload - DP_MSG_HDR_LEN);
+        agent_hdr_write(&f->msg, payload, src, dst, seq, tsc);
+        memset((char *)(f + 1), 0xa5, payload - AGENT_HDR_LEN);
         frame_for_edge(ctx, m, f, e, src, payload, (uint16_t)seq);
-        send_on_edge(ctx, wk, m, e, now);
+        send_on_edge(ctx, wk, m, e, tsc);
     }
+    return wk->m->live.msgs_sent != before;
 }
 
-static void publish_snapshot(struct dp_worker *wk, uint64_t req, uint64_t now)
+/* Cycles since the previous pass, attributed to busy or idle by whether
+ * that pass did any work. */
+static void account_pass(struct dp_worker *wk, uint64_t tsc, uint64_t *prev, bool did_work)
 {
-    ri_metrics_publish(wk->m, req, now, wk->conns != NULL);
+    uint64_t cycles = tsc - *prev;
+    ri_add(wk->m->live.cycles_total, cycles);
+    if (did_work)
+        ri_add(wk->m->live.cycles_busy, cycles);
+    ri_add(wk->m->live.passes, 1);
+    *prev = tsc;
+}
+
+/* Copies the counters for control when it asked for a snapshot. */
+static void serve_snapshot(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
+{
+    uint64_t req = __atomic_load_n(&ctx->ri.cmd->snap_req, __ATOMIC_ACQUIRE);
+    if (req == wk->snap_seen)
+        return;
+    ri_metrics_publish(wk->m, req, tsc, wk->conns != NULL);
     wk->snap_seen = req;
+}
+
+/* Received frames: up to DP_RX_ROUNDS bursts per queue, so rx keeps up
+ * with what the previous passes sent. */
+static bool rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts, uint16_t burst, uint64_t tsc)
+{
+    bool did_work = false;
+    for (uint32_t q = 0; q < wk->n_rxq; q++) {
+        for (int round = 0; round < DP_RX_ROUNDS; round++) {
+            uint16_t n = wk->ur ? dp_uring_rx(ctx, wk, pkts, burst)
+                                : rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
+            if (n == 0)
+                break;
+            did_work = true;
+            dp_process_rx(ctx, wk, pkts, n, tsc);
+            if (n < burst)
+                break;
+        }
+    }
+    return did_work;
+}
+
+/* What the other workers handed over: frames relayed onto our edges (or,
+ * with connections, received for them), and agent messages to send on our
+ * connections. */
+static bool handoffs(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts, uint16_t burst,
+                     uint64_t tsc)
+{
+    bool did_work = false;
+    for (uint32_t from = 0; from < ctx->n_workers; from++) {
+        if (from == wk->idx)
+            continue;
+        unsigned n = rte_ring_dequeue_burst(ctx->handoff[from][wk->idx], (void **)pkts, burst, NULL);
+        if (n) {
+            did_work = true;
+            ri_add(wk->m->live.handoff_in, n);
+            if (wk->conns) /* frames another worker received for our connections */
+                dp_process_rx(ctx, wk, pkts, (uint16_t)n, tsc);
+            else
+                for (unsigned i = 0; i < n; i++)
+                    tx_push(wk, pkts[i]);
+        }
+        if (wk->conns) {
+            n = rte_ring_dequeue_burst(ctx->msg_ring[from][wk->idx], (void **)pkts, burst, NULL);
+            if (n) {
+                did_work = true;
+                ri_add(wk->m->live.handoff_in, n);
+                for (unsigned i = 0; i < n; i++)
+                    dp_conns_handoff_in(ctx, wk, pkts[i], tsc);
+            }
+        }
+    }
+    return did_work;
+}
+
+/* Frames the network emulation held that are due now. */
+static bool netem_release(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
+{
+    if (!ctx->netem_on)
+        return false;
+    uint64_t before = wk->wheel_count;
+    dp_netem_poll(ctx, wk, tsc);
+    return wk->wheel_count != before;
+}
+
+/* The peer connections (and external sessions): their timers, and what
+ * this pass's input and generation left them to send. */
+static bool connections(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
+{
+    if (!wk->conns)
+        return false;
+    bool did_work = false;
+    if (ctx->external && wk->idx == 0) /* --external: the sessions live on worker 0 */
+        did_work = dp_external_poll(ctx, wk, tsc);
+    did_work |= dp_conns_poll(ctx, wk, tsc);
+    return did_work;
+}
+
+/* Sends what the pass queued: the tx burst, the hand-off rings, the
+ * io_uring submissions. */
+static void tx_flush(const struct dp_ctx *ctx, struct dp_worker *wk)
+{
+    if (wk->conns)
+        dp_conns_flush_handoff(ctx, wk);
+    if (wk->n_tx)
+        flush_tx(wk);
+    for (uint32_t to = 0; to < ctx->n_workers; to++)
+        flush_out(ctx, wk, to);
+    if (wk->ur)
+        dp_uring_submit(wk);
 }
 
 int dp_worker_loop(void *arg)
@@ -369,97 +461,28 @@ int dp_worker_loop(void *arg)
         return 0;
     struct dp_worker *wk = ctx->worker[idx];
     struct rte_mbuf *pkts[DP_MAX_BURST];
-    uint16_t burst = (uint16_t)(ctx->cfg->burst > DP_MAX_BURST ? DP_MAX_BURST : ctx->cfg->burst);
+    uint16_t burst = (uint16_t)(ctx->ri.cfg->burst > DP_MAX_BURST ? DP_MAX_BURST : ctx->ri.cfg->burst);
     uint64_t prev = rte_rdtsc();
     bool did_work = false;
 
     while (!dp_stop) {
-        uint64_t now = rte_rdtsc();
-        wk->pcap_now = now;
-        uint64_t cycles = now - prev;
-        ADD(wk->m->live.cycles_total, cycles);
-        if (did_work)
-            ADD(wk->m->live.cycles_busy, cycles);
-        ADD(wk->m->live.passes, 1);
-        prev = now;
-        did_work = false;
-
-        uint32_t phase = __atomic_load_n(&ctx->cmd->phase, __ATOMIC_ACQUIRE);
+        uint64_t tsc = rte_rdtsc(); /* one clock read a pass */
+        wk->pcap_tsc = tsc;
+        account_pass(wk, tsc, &prev, did_work);
+        uint32_t phase = __atomic_load_n(&ctx->ri.cmd->phase, __ATOMIC_ACQUIRE);
         if (phase == RI_PHASE_STOP)
             break;
-        uint64_t req = __atomic_load_n(&ctx->cmd->snap_req, __ATOMIC_ACQUIRE);
-        if (req != wk->snap_seen)
-            publish_snapshot(wk, req, now);
-
-        /* up to DP_RX_ROUNDS bursts per queue, so rx keeps up with what
-         * the previous passes sent */
-        for (uint32_t q = 0; q < wk->n_rxq; q++) {
-            for (int round = 0; round < DP_RX_ROUNDS; round++) {
-                uint16_t n = wk->ur ? dp_uring_rx(ctx, wk, pkts, burst)
-                                    : rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
-                if (n == 0)
-                    break;
-                did_work = true;
-                dp_process_rx(ctx, wk, pkts, n, now);
-                if (n < burst)
-                    break;
-            }
-        }
-        for (uint32_t from = 0; from < ctx->n_workers; from++) {
-            if (from == wk->idx)
-                continue;
-            unsigned n = rte_ring_dequeue_burst(ctx->handoff[from][wk->idx], (void **)pkts, burst,
-                                                NULL);
-            if (n) {
-                did_work = true;
-                ADD(wk->m->live.handoff_in, n);
-                if (wk->conns) /* frames another worker received for our connections */
-                    dp_process_rx(ctx, wk, pkts, (uint16_t)n, now);
-                else
-                    for (unsigned i = 0; i < n; i++)
-                        tx_push(wk, pkts[i]);
-            }
-            if (wk->conns) {
-                n = rte_ring_dequeue_burst(ctx->msg_ring[from][wk->idx], (void **)pkts, burst, NULL);
-                if (n) {
-                    did_work = true;
-                    ADD(wk->m->live.handoff_in, n);
-                    for (unsigned i = 0; i < n; i++)
-                        dp_conns_handoff_in(ctx, wk, pkts[i], now);
-                }
-            }
-        }
-        if (ctx->netem_on) {
-            uint64_t before = wk->wheel_count;
-            dp_netem_poll(ctx, wk, now);
-            did_work |= wk->wheel_count != before;
-        }
-        if (phase == RI_PHASE_RUN) {
-            uint64_t before = wk->m->live.msgs_sent;
-            generate(ctx, wk, now);
-            did_work |= wk->m->live.msgs_sent != before;
-        }
-        if (wk->conns) {
-            if (ctx->external && wk->idx == 0) /* --external: the sessions live on worker 0 */
-                did_work |= dp_external_poll(ctx, wk, now);
-            did_work |= dp_conns_poll(ctx, wk, now);
-            dp_conns_flush_handoff(ctx, wk);
-        }
-        if (wk->n_tx)
-            flush_tx(wk);
-        for (uint32_t to = 0; to < ctx->n_workers; to++)
-            flush_out(ctx, wk, to);
-        if (wk->ur)
-            dp_uring_submit(wk);
+        serve_snapshot(ctx, wk, tsc);
+        did_work = rx(ctx, wk, pkts, burst, tsc);
+        did_work |= handoffs(ctx, wk, pkts, burst, tsc);
+        did_work |= netem_release(ctx, wk, tsc);
+        if (phase == RI_PHASE_RUN)
+            did_work |= generate(ctx, wk, tsc);
+        did_work |= connections(ctx, wk, tsc);
+        tx_flush(ctx, wk);
     }
-    flush_tx(wk);
-    for (uint32_t to = 0; to < ctx->n_workers; to++)
-        flush_out(ctx, wk, to);
     if (ctx->external && wk->idx == 0)
         dp_external_finish(ctx, wk, rte_rdtsc());
-    if (wk->conns)
-        dp_conns_flush_handoff(ctx, wk);
-    if (wk->ur)
-        dp_uring_submit(wk);
+    tx_flush(ctx, wk);
     return 0;
 }

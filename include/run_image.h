@@ -15,7 +15,8 @@
  *   EDGES      struct ri_edge[n_edges]             connections            (read-only)
  *   DESTS      uint32_t[n_dests]                   traffic-plan destinations (read-only)
  *   DEST_INDEX int32_t[n_agents]                   agent -> index in DESTS or -1
- *   ROUTES     uint16_t[n_agents * n_dests]        next-hop adjacency slot (read-only)
+ *   ROUTES     uint16_t[n_agents * n_dests]        next-hop adjacency slot, RI_ROUTE_NONE
+ *                                                  where there is none (read-only)
  *   COMMAND    struct ri_command                   phase/targets from control,
  *                                                  state/figures from the dataplane
  *   METRICS    struct ri_metrics[n_workers]        one block per worker lcore
@@ -29,8 +30,9 @@
  * Concurrency: read-only sections are written before the dataplane starts.
  * COMMAND fields are each written by one side only, with relaxed/acquire-
  * release atomics (ri_load/ri_store). Each METRICS block has exactly one
- * writer, its worker lcore: `live` is updated with plain stores (monotonic
- * counters, readable at any time); on request (command.snap_req) the worker
+ * writer, its worker lcore: `live` is updated with relaxed atomic stores
+ * of the writer's own value plus an increment (ri_add: monotonic counters,
+ * readable at any time, no read-modify-write instruction); on request (command.snap_req) the worker
  * copies `live` into `snap` and then publishes snap_seq = snap_req with a
  * release store, which gives control a consistent multi-word snapshot
  * (counters and histogram from the same instant) without locks or
@@ -41,6 +43,7 @@
 
 #include <errno.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "met_hist.h"
@@ -49,6 +52,12 @@
 #define RI_VERSION 4u
 #define RI_MAX_WORKERS 64
 #define RI_ALIGN 64u
+/* ROUTES entry of a destination the agent has no path to */
+#define RI_ROUTE_NONE 0xffffu
+/* the largest DataChannel message either backend takes: SCTP's default
+ * largest message, 256 KiB (an external peer may send that much; the
+ * agents' own --msg-size stops at 64 KiB) */
+#define RI_MSG_MAX (256u * 1024u)
 
 enum ri_section_id {
     RI_SEC_CONFIG,
@@ -443,6 +452,48 @@ static inline void *ri_section(const struct ri_header *h, enum ri_section_id id)
     return (char *)h + h->sec[id].offset;
 }
 
+/* A mapped image as its readers (swarmgen-dp, swarmgen-usrsctp) hold it:
+ * one pointer per section. */
+struct ri_view {
+    struct ri_header *hdr;
+    uint64_t size;
+    const struct ri_config *cfg;
+    const struct ri_agent *agents;
+    const uint32_t *adj_off, *adj, *adj_edge;
+    const struct ri_edge *edges;
+    const uint32_t *dests;
+    const int32_t *dest_index;
+    const uint16_t *routes; /* the dataplane may point this at a hugepage copy */
+    struct ri_command *cmd;
+    struct ri_metrics *metrics;
+};
+
+/* Points every section of v at the image h of `size` bytes (ri_check()ed). */
+static inline void ri_view_bind(struct ri_view *v, struct ri_header *h, uint64_t size)
+{
+    v->hdr = h;
+    v->size = size;
+    v->cfg = (const struct ri_config *)ri_section(h, RI_SEC_CONFIG);
+    v->agents = (const struct ri_agent *)ri_section(h, RI_SEC_AGENTS);
+    v->adj_off = (const uint32_t *)ri_section(h, RI_SEC_ADJ_OFF);
+    v->adj = (const uint32_t *)ri_section(h, RI_SEC_ADJ);
+    v->adj_edge = (const uint32_t *)ri_section(h, RI_SEC_ADJ_EDGE);
+    v->edges = (const struct ri_edge *)ri_section(h, RI_SEC_EDGES);
+    v->dests = (const uint32_t *)ri_section(h, RI_SEC_DESTS);
+    v->dest_index = (const int32_t *)ri_section(h, RI_SEC_DEST_INDEX);
+    v->routes = (const uint16_t *)ri_section(h, RI_SEC_ROUTES);
+    v->cmd = (struct ri_command *)ri_section(h, RI_SEC_COMMAND);
+    v->metrics = (struct ri_metrics *)ri_section(h, RI_SEC_METRICS);
+}
+
+/* The next-hop adjacency slot of `agent` towards `dst`, RI_ROUTE_NONE
+ * where the table has none (dst no destination column, or unreachable). */
+static inline uint16_t ri_next_hop(const struct ri_view *v, uint32_t agent, uint32_t dst)
+{
+    int32_t di = v->dest_index[dst];
+    return di < 0 ? (uint16_t)RI_ROUTE_NONE : v->routes[(size_t)agent * v->cfg->n_dests + (uint32_t)di];
+}
+
 /* Checks a mapped image of `len` bytes: magic, version, header and metrics
  * sizes, every section inside the mapping and aligned, and the section sizes
  * that follow from the config. Returns 0, -EBADMSG (not a run image),
@@ -485,5 +536,10 @@ static inline int ri_check(const void *map, uint64_t len)
 
 #define ri_load(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define ri_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+/* Adds v to a counter of a METRICS block this thread alone writes: a
+ * relaxed store, so control's concurrent reads never see a torn value. */
+#define ri_add(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+/* Sets a gauge of such a block (a high-water mark, a current count). */
+#define ri_set(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 
 #endif

@@ -78,7 +78,7 @@ static int build_image(struct dp_harness *h, struct ri_config *c, uint32_t n, ui
     for (uint32_t v = 0; v < n; v++)
         for (uint32_t d = 0; d < n; d++) {
             uint32_t fwd = (d + n - v) % n;
-            routes[v * n + d] = v == d ? 0xffff : fwd <= n / 2 ? 1 : 0;
+            routes[v * n + d] = v == d ? RI_ROUTE_NONE : fwd <= n / 2 ? 1 : 0;
         }
     return 0;
 }
@@ -105,8 +105,7 @@ int dp_harness_init(struct dp_harness *h)
     if (rc < 0)
         return rc;
     struct dp_ctx *ctx = &h->ctx;
-    ctx->img = h->image;
-    dp_bind_image(ctx);
+    ri_view_bind(&ctx->ri, h->image, ((struct ri_header *)h->image)->image_size);
     ctx->n_workers = 2;
     ctx->tsc_hz = 1000000000ull;
     ctx->ns_per_cycle = 1.0;
@@ -118,7 +117,7 @@ int dp_harness_init(struct dp_harness *h)
         return rc;
     h->wk = calloc(1, sizeof(*h->wk));
     h->wk->idx = 0;
-    h->wk->m = &ctx->metrics[0];
+    h->wk->m = &ctx->ri.metrics[0];
     return 0;
 }
 
@@ -148,8 +147,7 @@ int dp_harness_init_dc(struct dp_harness *h, const struct dp_harness_dc_opts *op
     if (rc < 0)
         return rc;
     struct dp_ctx *ctx = &h->ctx;
-    ctx->img = h->image;
-    dp_bind_image(ctx);
+    ri_view_bind(&ctx->ri, h->image, ((struct ri_header *)h->image)->image_size);
     ctx->n_workers = 1;
     ctx->tsc_hz = 1000000000ull;
     ctx->ns_per_cycle = 1.0;
@@ -165,15 +163,15 @@ int dp_harness_init_dc(struct dp_harness *h, const struct dp_harness_dc_opts *op
     h->wk = wk;
     ctx->worker[0] = wk;
     wk->idx = 0;
-    wk->m = &ctx->metrics[0];
-    wk->rng = c.seed * 0x9e3779b97f4a7c15ull + 1;
+    wk->m = &ctx->ri.metrics[0];
+    wk->traffic.rng = c.seed * 0x9e3779b97f4a7c15ull + 1;
     wk->frames_are_msgs = false;
-    wk->local = calloc(n, sizeof(uint32_t));
+    wk->traffic.local = calloc(n, sizeof(uint32_t));
     wk->seq = calloc(n, sizeof(uint32_t));
-    if (!wk->local || !wk->seq)
+    if (!wk->traffic.local || !wk->seq)
         return -ENOMEM;
     for (uint32_t a = 0; a < n; a++)
-        wk->local[wk->n_local++] = a;
+        wk->traffic.local[wk->traffic.n_local++] = a;
     if ((rc = dp_conn_certs_init(ctx, err, sizeof(err))) < 0 || (rc = dp_conns_init(ctx, wk, err, sizeof(err))) < 0)
         return rc;
     h->tsc = wk->conns->tsc0; /* engine ns 0 (NS_BASE) from here; 1 cycle = 1 ns */
@@ -187,7 +185,7 @@ void dp_harness_fini_dc(struct dp_harness *h)
         dp_harness_flush(h);
         dp_conns_free(h->wk);
         dp_conn_certs_free(&h->ctx);
-        free(h->wk->local);
+        free(h->wk->traffic.local);
         free(h->wk->seq);
         free(h->wk);
         h->wk = NULL;
@@ -202,9 +200,9 @@ void dp_harness_fini_dc(struct dp_harness *h)
 
 static uint32_t edge_between(const struct dp_ctx *ctx, uint32_t a, uint32_t b)
 {
-    for (uint32_t s = ctx->adj_off[a]; s < ctx->adj_off[a + 1]; s++)
-        if (ctx->adj[s] == b)
-            return ctx->adj_edge[s];
+    for (uint32_t s = ctx->ri.adj_off[a]; s < ctx->ri.adj_off[a + 1]; s++)
+        if (ctx->ri.adj[s] == b)
+            return ctx->ri.adj_edge[s];
     return UINT32_MAX;
 }
 
@@ -221,20 +219,14 @@ struct rte_mbuf *dp_harness_frame(struct dp_harness *h, uint32_t from, uint32_t 
     uint16_t payload = 64;
     m->data_len = m->pkt_len = (uint16_t)(DP_FRAME_HDR_LEN + payload);
     struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-    const struct ri_edge *ed = &ctx->edges[e];
+    const struct ri_edge *ed = &ctx->ri.edges[e];
     bool from_a = ed->a == from;
-    dp_frame_write_l234(f, from, to, ctx->agents[from].ip, ctx->agents[to].ip,
+    dp_frame_write_l234(f, from, to, ctx->ri.agents[from].ip, ctx->ri.agents[to].ip,
                         from_a ? ed->port_a : ed->port_b, from_a ? ed->port_b : ed->port_a,
                         payload, 1);
-    f->msg.magic = rte_cpu_to_be_32(DP_MSG_MAGIC);
-    f->msg.version = DP_MSG_VERSION;
+    agent_hdr_write(&f->msg, payload, src, dst, 1, 1000);
     f->msg.hops = hops;
-    f->msg.length = rte_cpu_to_be_16(payload);
-    f->msg.src = rte_cpu_to_be_32(src);
-    f->msg.dst = rte_cpu_to_be_32(dst);
-    f->msg.seq = rte_cpu_to_be_64(1);
-    f->msg.tsc = rte_cpu_to_be_64(1000);
-    memset(f + 1, 0, payload - DP_MSG_HDR_LEN);
+    memset(f + 1, 0, payload - AGENT_HDR_LEN);
     return m;
 }
 
@@ -242,7 +234,7 @@ struct rte_mbuf *dp_harness_flow_frame(struct dp_harness *h, uint32_t e, bool fr
                                        uint16_t len)
 {
     const struct dp_ctx *ctx = &h->ctx;
-    if (e >= ctx->cfg->n_edges)
+    if (e >= ctx->ri.cfg->n_edges)
         return NULL;
     struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
     if (!m)
@@ -250,10 +242,10 @@ struct rte_mbuf *dp_harness_flow_frame(struct dp_harness *h, uint32_t e, bool fr
     uint16_t room = (uint16_t)(rte_pktmbuf_tailroom(m) - DP_FRAME_HDR_LEN);
     if (len > room)
         len = room;
-    const struct ri_edge *ed = &ctx->edges[e];
+    const struct ri_edge *ed = &ctx->ri.edges[e];
     uint32_t from = from_b ? ed->b : ed->a, to = from_b ? ed->a : ed->b;
     struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-    dp_frame_write_l234(f, from, to, ctx->agents[from].ip, ctx->agents[to].ip, from_b ? ed->port_b : ed->port_a,
+    dp_frame_write_l234(f, from, to, ctx->ri.agents[from].ip, ctx->ri.agents[to].ip, from_b ? ed->port_b : ed->port_a,
                         from_b ? ed->port_a : ed->port_b, len, 7);
     if (len)
         memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, DP_FRAME_HDR_LEN), payload, len);
@@ -353,7 +345,7 @@ int dp_harness_run_until(struct dp_harness *h, bool (*done)(const struct dp_harn
             dp_harness_wire_pass(h);
             continue;
         }
-        if (h->wk->conns->q_len && h->wk->conns->in_setup < h->ctx.cfg->setup_cap) {
+        if (h->wk->conns->q_len && h->wk->conns->in_setup < h->ctx.ri.cfg->setup_cap) {
             dp_conns_poll(&h->ctx, h->wk, h->tsc);
             continue;
         }
@@ -378,7 +370,7 @@ int dp_harness_run_until(struct dp_harness *h, bool (*done)(const struct dp_harn
 
 static bool all_up(const struct dp_harness *h)
 {
-    return h->wk->m->live.conn_established == h->ctx.cfg->n_edges;
+    return h->wk->m->live.conn_established == h->ctx.ri.cfg->n_edges;
 }
 
 int dp_harness_connect_all(struct dp_harness *h, uint64_t max_ns)

@@ -50,8 +50,8 @@ static bool capture(struct dp_harness *hh, struct rte_mbuf *m, void *arg)
     if (d[0] != DTLS_CT_APPLICATION_DATA || DTLS_RECORD_HEADER + ((uint32_t)d[11] << 8 | d[12]) != plen)
         return false;
     uint16_t sp = rte_be_to_cpu_16(f->udp.src_port);
-    for (uint32_t e = 0; e < hh->ctx.cfg->n_edges && e < MAX_EDGES; e++) {
-        int side = hh->ctx.edges[e].port_a == sp ? 0 : hh->ctx.edges[e].port_b == sp ? 1 : -1;
+    for (uint32_t e = 0; e < hh->ctx.ri.cfg->n_edges && e < MAX_EDGES; e++) {
+        int side = hh->ctx.ri.edges[e].port_a == sp ? 0 : hh->ctx.ri.edges[e].port_b == sp ? 1 : -1;
         if (side >= 0) {
             memcpy(rec_cap[e][side], d, plen);
             rec_len[e][side] = (uint16_t)plen;
@@ -68,7 +68,7 @@ static void set_up(void)
         __builtin_trap();
     h.tap = capture;
     for (int i = 0; i < 20; i++) {
-        dp_conns_generate(&h.ctx, h.wk, h.tsc, 8, h.wk->n_local);
+        dp_conns_generate(&h.ctx, h.wk, h.tsc, 8, h.wk->traffic.n_local);
         dp_harness_wire_pass(&h);
     }
     dp_harness_run_for(&h, SECOND);
@@ -81,9 +81,9 @@ static void check(void)
         __builtin_trap(); /* a buffer leaked (or was freed twice) */
     const struct ri_counters *c = &h.wk->m->live;
     const struct dp_conns *cs = h.wk->conns;
-    uint64_t n = h.ctx.cfg->n_edges;
+    uint64_t n = h.ctx.ri.cfg->n_edges;
     if (c->conn_established + c->conn_given_up > n || c->conn_closed > c->conn_established ||
-        c->conn_attempts > n * h.ctx.cfg->setup_attempts || cs->in_setup > h.ctx.cfg->setup_cap ||
+        c->conn_attempts > n * h.ctx.ri.cfg->setup_attempts || cs->in_setup > h.ctx.ri.cfg->setup_cap ||
         c->msgs_delivered + c->msgs_dropped > c->msgs_sent)
         __builtin_trap();
     uint32_t st[DP_CONN_CLOSED + 1] = {0};
@@ -148,14 +148,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     uint8_t ctl = data[0];
-    uint32_t n_edges = (uint32_t)h.ctx.cfg->n_edges;
+    uint32_t n_edges = (uint32_t)h.ctx.ri.cfg->n_edges;
     uint32_t e = (data[1] & 0x7f) % n_edges;
     bool from_b = data[1] & 0x80;
     const uint8_t *body = data + 2;
     size_t blen = size - 2 > 1400 ? 1400 : size - 2;
     uint32_t gen = ctl >> 2 & 3; /* agent messages in flight while the input arrives */
     if (gen)
-        dp_conns_generate(&h.ctx, h.wk, h.tsc, 2 * gen, h.wk->n_local);
+        dp_conns_generate(&h.ctx, h.wk, h.tsc, 2 * gen, h.wk->traffic.n_local);
     struct rte_mbuf *m = NULL;
     uint8_t buf[1600];
     switch (ctl & 3) {

@@ -42,10 +42,10 @@ Test(dp_rx, message_for_another_agent_is_relayed_with_new_headers, .init = setup
     cr_assert_eq(h.wk->n_out[1], 1, "handed to the owner of edge (1,2)");
     struct rte_mbuf *m = h.wk->out[1][0];
     struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-    cr_assert_eq(rte_be_to_cpu_32(f->ip.src_addr), h.ctx.agents[1].ip);
-    cr_assert_eq(rte_be_to_cpu_32(f->ip.dst_addr), h.ctx.agents[2].ip);
-    cr_assert_eq(rte_be_to_cpu_16(f->udp.src_port), h.ctx.edges[1].port_a);
-    cr_assert_eq(rte_be_to_cpu_16(f->udp.dst_port), h.ctx.edges[1].port_b);
+    cr_assert_eq(rte_be_to_cpu_32(f->ip.src_addr), h.ctx.ri.agents[1].ip);
+    cr_assert_eq(rte_be_to_cpu_32(f->ip.dst_addr), h.ctx.ri.agents[2].ip);
+    cr_assert_eq(rte_be_to_cpu_16(f->udp.src_port), h.ctx.ri.edges[1].port_a);
+    cr_assert_eq(rte_be_to_cpu_16(f->udp.dst_port), h.ctx.ri.edges[1].port_b);
     cr_assert_eq(f->msg.hops, 1);
     /* the header checksum verifies: summing a header with its checksum gives 0xffff */
     cr_assert_eq(rte_raw_cksum(&f->ip, sizeof(f->ip)), 0xffff);
@@ -64,7 +64,7 @@ Test(dp_rx, shortest_way_round_the_ring_is_taken, .init = setup)
     cr_assert_eq(h.wk->m->live.msgs_forwarded, 1);
     struct rte_mbuf *m = h.wk->n_tx ? h.wk->tx[0] : h.wk->out[1][0];
     struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-    cr_assert_eq(rte_be_to_cpu_32(f->ip.dst_addr), h.ctx.agents[0].ip);
+    cr_assert_eq(rte_be_to_cpu_32(f->ip.dst_addr), h.ctx.ri.agents[0].ip);
     dp_harness_flush(&h);
 }
 

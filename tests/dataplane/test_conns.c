@@ -28,7 +28,7 @@ static struct ri_counters *live(void)
 
 static uint32_t edges(void)
 {
-    return (uint32_t)h.ctx.cfg->n_edges;
+    return (uint32_t)h.ctx.ri.cfg->n_edges;
 }
 
 static void init_with(uint8_t pattern)
@@ -62,7 +62,7 @@ static uint64_t drops_total(void)
 static void send_messages(uint32_t rounds, uint32_t per_round)
 {
     for (uint32_t i = 0; i < rounds; i++) {
-        dp_conns_generate(&h.ctx, h.wk, h.tsc, per_round, h.wk->n_local);
+        dp_conns_generate(&h.ctx, h.wk, h.tsc, per_round, h.wk->traffic.n_local);
         dp_harness_wire_pass(&h);
     }
     dp_harness_run_for(&h, 2 * SECOND);
@@ -89,7 +89,7 @@ static bool up_and_watch_cap(const struct dp_harness *hh)
 {
     if (hh->wk->conns->in_setup > max_in_setup)
         max_in_setup = hh->wk->conns->in_setup;
-    return hh->wk->m->live.conn_established == hh->ctx.cfg->n_edges;
+    return hh->wk->m->live.conn_established == hh->ctx.ri.cfg->n_edges;
 }
 
 Test(dc_conns, every_connection_comes_up_under_the_cap_with_setup_times, .init = setup_routed, .timeout = 120)
@@ -104,8 +104,8 @@ Test(dc_conns, every_connection_comes_up_under_the_cap_with_setup_times, .init =
     cr_assert_eq(live()->conn_given_up, 0);
     for (int s = 0; s < RI_STAGE_COUNT; s++)
         cr_assert_eq(live()->conn_attempt_failed[s], 0, "stage %d", s);
-    cr_assert(max_in_setup >= 1 && max_in_setup <= h.ctx.cfg->setup_cap, "%u in set-up at once, cap %u",
-              max_in_setup, h.ctx.cfg->setup_cap);
+    cr_assert(max_in_setup >= 1 && max_in_setup <= h.ctx.ri.cfg->setup_cap, "%u in set-up at once, cap %u",
+              max_in_setup, h.ctx.ri.cfg->setup_cap);
     /* one set-up time per connection, per stage and in total */
     const struct met_hist *sh = h.wk->m->setup;
     cr_assert_eq(sh[RI_SETUP_TOTAL].count, edges());
@@ -113,7 +113,7 @@ Test(dc_conns, every_connection_comes_up_under_the_cap_with_setup_times, .init =
         cr_assert_eq(sh[s].count, edges(), "stage %d histogram", s);
     cr_assert_gt(sh[RI_SETUP_TOTAL].max, 0, "set-up takes virtual time (wire passes)");
     cr_assert_lt(sh[RI_SETUP_TOTAL].max, 10 * SECOND, "no set-up needed a retransmission timeout");
-    cr_assert(live()->hs_slot_high_water >= 1 && live()->hs_slot_high_water <= 2 * h.ctx.cfg->setup_cap,
+    cr_assert(live()->hs_slot_high_water >= 1 && live()->hs_slot_high_water <= 2 * h.ctx.ri.cfg->setup_cap,
               "handshake slots high water %llu", (unsigned long long)live()->hs_slot_high_water);
     for (uint32_t i = 0; i < h.wk->conns->n; i++) {
         const struct dp_conn *c = &h.wk->conns->conn[i];
@@ -227,9 +227,9 @@ static struct pc *receiver_of_capture(void)
     uint16_t sport = rte_be_to_cpu_16(f->udp.src_port);
     for (uint32_t e = 0; e < edges(); e++) {
         struct dp_conn *c = &h.wk->conns->conn[e];
-        if (h.ctx.edges[e].port_a == sport)
+        if (h.ctx.ri.edges[e].port_a == sport)
             return &c->ep[1];
-        if (h.ctx.edges[e].port_b == sport)
+        if (h.ctx.ri.edges[e].port_b == sport)
             return &c->ep[0];
     }
     cr_assert_fail("captured frame of no edge");
@@ -338,7 +338,7 @@ Test(dc_conns, foreign_traffic_is_counted_by_reason_and_hurts_no_connection, .in
     expect_drop(RI_DROP_UNKNOWN_FLOW, m, "an address of no agent");
     m = on_flow(0, false, dtls, sizeof(dtls));
     f = rte_pktmbuf_mtod(m, struct dp_frame *);
-    f->ip.dst_addr = rte_cpu_to_be_32(h.ctx.agents[5].ip); /* edge 0's ports towards another agent */
+    f->ip.dst_addr = rte_cpu_to_be_32(h.ctx.ri.agents[5].ip); /* edge 0's ports towards another agent */
     f->ip.hdr_checksum = 0;
     f->ip.hdr_checksum = rte_ipv4_cksum(&f->ip);
     expect_drop(RI_DROP_UNKNOWN_FLOW, m, "the right ports to the wrong agent");
@@ -422,7 +422,7 @@ static bool lose_dead_edge(struct dp_harness *hh, struct rte_mbuf *m, void *arg)
 {
     (void)arg;
     const struct dp_frame *f = rte_pktmbuf_mtod(m, const struct dp_frame *);
-    const struct ri_edge *ed = &hh->ctx.edges[dead_edge];
+    const struct ri_edge *ed = &hh->ctx.ri.edges[dead_edge];
     uint16_t sp = rte_be_to_cpu_16(f->udp.src_port);
     if (sp != ed->port_a && sp != ed->port_b)
         return false;
@@ -433,7 +433,7 @@ static bool lose_dead_edge(struct dp_harness *hh, struct rte_mbuf *m, void *arg)
 static bool settled(const struct dp_harness *hh)
 {
     const struct ri_counters *c = &hh->wk->m->live;
-    return c->conn_established + c->conn_given_up == hh->ctx.cfg->n_edges;
+    return c->conn_established + c->conn_given_up == hh->ctx.ri.cfg->n_edges;
 }
 
 Test(dc_conns, a_connection_whose_frames_are_lost_is_retried_then_given_up)

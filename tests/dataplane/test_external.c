@@ -27,7 +27,7 @@ static const uint8_t peer_mac[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 static void setup(void)
 {
     cr_assert_eq(dp_harness_init_dc(&h, NULL), 0);
-    x = ri_section(h.ctx.img, RI_SEC_EXTERNAL);
+    x = ri_section(h.ctx.ri.hdr, RI_SEC_EXTERNAL);
     ctl_external_prepare(x, RI_EXT_ECHO, 2, "net_ring_sgext0");
     char err[256];
     cr_assert_eq(dp_external_init(&h.ctx, err, sizeof(err)), 0, "%s", err);
@@ -46,7 +46,7 @@ TestSuite(external, .init = setup, .fini = teardown, .timeout = 60);
 
 static uint32_t agent_ip(uint32_t a)
 {
-    return h.ctx.agents[a].ip;
+    return h.ctx.ri.agents[a].ip;
 }
 
 static struct rte_mbuf *arp_request(uint32_t target_ip)
@@ -127,7 +127,7 @@ Test(external, arp_request_for_an_agent_is_answered_with_the_port_mac)
 
 Test(external, arp_for_an_address_outside_the_agents_is_counted_not_answered)
 {
-    rx(arp_request(h.ctx.cfg->ip_base + 1 + h.ctx.cfg->n_agents)); /* one past the last agent */
+    rx(arp_request(h.ctx.ri.cfg->ip_base + 1 + h.ctx.ri.cfg->n_agents)); /* one past the last agent */
     rx(arp_request(PEER_IP));
     cr_assert_eq(ext->n_tx, 0);
     cr_assert_eq(x->arp_replies, 0);
