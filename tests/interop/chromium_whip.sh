@@ -20,19 +20,13 @@ sg=$1
 dp=$2
 src=$3
 extport=$4
+name=chromium_whip
+require=SWARMGEN_REQUIRE_CHROMIUM
+. "$src/interop_lib.sh"
 
-skip() {
-  if [ -n "${SWARMGEN_REQUIRE_CHROMIUM:-}" ] && [ "${2:-}" != root ]; then
-    echo "chromium_whip: $1" >&2
-    exit 1
-  fi
-  echo "chromium_whip: skipped: $1"
-  exit 77
-}
 [ "$(id -u)" -eq 0 ] || skip "needs root (tools/external-port creates a veth pair)" root
 command -v chromium >/dev/null || skip "chromium is not installed (tools/install-deps test installs it)"
 
-name=chromium_whip
 . "$src/whip_lib.sh"
 cpid=
 stop_chromium() { [ -n "$cpid" ] && kill -TERM -- "-$cpid" 2>/dev/null; }

@@ -11,25 +11,11 @@
 set -uo pipefail
 peer=$1
 src=$2
-version=0.24.4
-cache=${SWARMGEN_WERIFT_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/swarmgen/werift-$version}
+name=werift
+require=SWARMGEN_REQUIRE_WERIFT
+. "$src/interop_lib.sh"
 
-skip() {
-  if [ -n "${SWARMGEN_REQUIRE_WERIFT:-}" ]; then
-    echo "werift: $1" >&2
-    exit 1
-  fi
-  echo "werift: skipped: $1"
-  exit 77
-}
-
-command -v node >/dev/null && command -v npm >/dev/null || skip "node and npm are not installed (tools/install-deps test)"
-if [ ! -f "$cache/node_modules/werift/package.json" ]; then
-  mkdir -p "$cache"
-  timeout 300 npm install --prefix "$cache" --no-audit --no-fund --loglevel=error "werift@$version" >/dev/null 2>&1 ||
-    skip "npm install werift@$version failed (is the npm registry reachable?)"
-fi
-cp "$src/werift_offerer.mjs" "$cache/werift_offerer.mjs"
+werift_install werift_offerer.mjs
 
 dir=$(mktemp -d /tmp/swarmgen-werift-XXXXXX)
 trap 'rm -rf "$dir"; pkill -P $$ 2>/dev/null || true' EXIT
@@ -38,7 +24,7 @@ failed=0
 port=$((40000 + $$ % 20000))
 for setup in passive active; do
   rm -f "$dir/offer.sdp" "$dir/answer.sdp"
-  timeout 120 node "$cache/werift_offerer.mjs" "$dir/offer.sdp" "$dir/answer.sdp" 1000 > "$dir/werift.log" 2>&1 &
+  timeout 120 node "$werift_cache/werift_offerer.mjs" "$dir/offer.sdp" "$dir/answer.sdp" 1000 > "$dir/werift.log" 2>&1 &
   npid=$!
   timeout 120 "$peer" "$dir/offer.sdp" "$dir/answer.sdp" "$port" 1000 "$setup" > "$dir/peer.log" 2>&1
   prc=$?

@@ -10,14 +10,13 @@
 // with the figures. Exit 0 on success, 1 with a reason.
 //   node werift_whip.mjs URL COUNT LOCAL_ADDR [echo|route] [PINGS]
 import { RTCPeerConnection } from "werift";
+import { sleep, fail, failAfter, messages } from "./werift_msgs.mjs";
 
 const [url, countArg, localAddr, modeArg, pingsArg] = process.argv.slice(2);
 const count = Number(countArg || 1000);
 const mode = modeArg || "echo";
 const pings = mode === "echo" ? Number(pingsArg || 0) : 0;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const fail = (why) => { console.error(`werift: ${why}`); process.exit(1); };
-setTimeout(() => fail("timed out"), 90000).unref();
+failAfter(90000);
 
 const pc = new RTCPeerConnection({
   iceServers: [],
@@ -45,30 +44,19 @@ const setup = (answer.match(/a=setup:(\w+)/) || [])[1];
 if (!/a=ice-lite/.test(answer)) fail("answer without a=ice-lite");
 await pc.setRemoteDescription({ type: "answer", sdp: answer });
 
-const sizes = [];
-let seed = 12345;
-for (let i = 0; i < count; i++) {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  sizes.push(4 + (seed % 4000) + (i % 100 === 0 ? 60000 : 0)); // mostly < 4 KiB, every 100th ~64 KiB
-}
-const make = (i) => {
-  const b = Buffer.alloc(sizes[i]);
-  b.writeUInt32BE(i, 0);
-  for (let k = 4; k < b.length; k++) b[k] = (i * 31 + k) & 0xff;
-  return b;
-};
+const { sizes, make, check } = messages(count);
 let echoed = 0, tOpen = 0;
 let onPing = null;
 const done = new Promise((resolve) => {
   dc.onMessage.subscribe((data) => {
-    const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (mode !== "echo") fail(`a message came back in ${mode} mode`);
     if (echoed === count) {
+      const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (onPing) onPing(b);
       else fail("an echo too many");
       return;
     }
-    if (!b.equals(make(echoed))) fail(`echo ${echoed} differs (${b.length} bytes, want ${sizes[echoed]})`);
+    check(data, echoed);
     echoed++;
     if (echoed === count) resolve();
   });

@@ -23,30 +23,15 @@ sg=$1
 dp=$2
 src=$3
 extport=$4
-version=0.24.4
-cache=${SWARMGEN_WERIFT_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/swarmgen/werift-$version}
 peer_addr=198.19.255.254
-
-skip() {
-  if [ -n "${SWARMGEN_REQUIRE_WERIFT:-}" ] && [ "${2:-}" != root ]; then
-    echo "werift_whip: $1" >&2
-    exit 1
-  fi
-  echo "werift_whip: skipped: $1"
-  exit 77
-}
+name=werift_whip
+require=SWARMGEN_REQUIRE_WERIFT
+. "$src/interop_lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (tools/external-port creates a veth pair)" root
-command -v node >/dev/null && command -v npm >/dev/null || skip "node and npm are not installed (tools/install-deps test)"
 command -v curl >/dev/null || skip "curl is not installed"
-if [ ! -f "$cache/node_modules/werift/package.json" ]; then
-  mkdir -p "$cache"
-  timeout 300 npm install --prefix "$cache" --no-audit --no-fund --loglevel=error "werift@$version" >/dev/null 2>&1 ||
-    skip "npm install werift@$version failed (is the npm registry reachable?)"
-fi
-cp "$src/werift_whip.mjs" "$cache/werift_whip.mjs"
+werift_install werift_whip.mjs
 
-name=werift_whip
 . "$src/whip_lib.sh"
 
 "$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
@@ -105,7 +90,7 @@ for run in active:echo passive:echo active:route; do
     if kill -0 "$spid" 2>/dev/null; then ok "the swarm keeps running after the bad offers"; else bad "the swarm died after the bad offers"; fi
   fi
   agent=$([ "$setup" = active ] && echo 7 || echo 150)
-  if timeout 120 ip netns exec "$ns" node "$cache/werift_whip.mjs" "$base/whip/agents/$agent" 1000 "$peer_addr" "$mode" 100 > "$dir/werift.log" 2>&1; then
+  if timeout 120 ip netns exec "$ns" node "$werift_cache/werift_whip.mjs" "$base/whip/agents/$agent" 1000 "$peer_addr" "$mode" 100 > "$dir/werift.log" 2>&1; then
     ok "$mode, setup:$setup, agent $agent: $(cat "$dir/werift.log")"
   else
     bad "$mode, setup:$setup, agent $agent: werift failed"
