@@ -8,6 +8,7 @@
 #   bench/dataplane/udp_path.sh [BUILD_DIR] [REPS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/dataplane/bench_lib.sh
 build=${1:-build}
 reps=${2:-3}
 bin=$build/tools/swarmgen
@@ -18,7 +19,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 run() { # cores rate file
-  "$bin" run --quiet --agents "$agents" --topology "$topo" --cores "$1" --rate "$2" \
+  "$bin" run --quiet --traffic udp --agents "$agents" --topology "$topo" --cores "$1" --rate "$2" \
     --duration "$dur" --report "$3" >/dev/null
 }
 
@@ -33,33 +34,33 @@ print(m["delivery_rate"], t["msgs_per_s"], t["pps"], ns)
 PY
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+sustained() { # rate: >= 99.99 % delivered and >= 97 % of it achieved on $cores
+  run "$cores" "$1" "$out/probe.json" || return 1
+  local deliv got
+  read -r deliv got _ _ < <(fig "$out/probe.json")
+  [ "$(python3 -c "print(int($deliv >= 0.9999 and $got >= 0.97 * $1))")" = 1 ]
+}
 
-printf "machine: %s, %s cores, %s\n" "$(uname -r)" "$(nproc)" \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+at_best() { # i: run i at $best on $cores -> "msgs_per_s pps ns_per_msg"
+  run "$cores" "$best" "$out/r$1.json"
+  local got pps ns
+  read -r _ got pps ns < <(fig "$out/r$1.json")
+  echo "$got $pps $ns"
+}
+
+bench_machine
 printf "workload: %s agents, %s, routed, 64-byte messages, %s per run\n" "$agents" "$topo" "$dur"
 printf "%-6s %12s %12s %14s %12s %10s\n" cores nodrop_rate msgs_per_s msgs_per_s/core pps ns/msg
 for cores in 0 0,1; do
   ncores=$(echo "$cores" | tr ',' '\n' | wc -l)
-  best=0
-  for rate in 100000 200000 400000 600000 800000 1000000 1300000 1600000 2000000 2500000 3000000; do
-    run "$cores" "$rate" "$out/probe.json" || break
-    read -r deliv got _ _ < <(fig "$out/probe.json")
-    ok=$(python3 -c "print(int($deliv >= 0.9999 and $got >= 0.97 * $rate))")
-    [ "$ok" = 1 ] || break
-    best=$rate
-  done
+  bench_ladder sustained 100000 200000 400000 600000 800000 1000000 1300000 1600000 2000000 2500000 3000000
+  best=$bench_best
   if [ "$best" = 0 ]; then
     echo "$cores: no rate sustained"
     continue
   fi
-  : > "$out/m"; : > "$out/p"; : > "$out/n"
-  for i in $(seq "$reps"); do
-    run "$cores" "$best" "$out/r$i.json"
-    read -r _ got pps ns < <(fig "$out/r$i.json")
-    echo "$got" >> "$out/m"; echo "$pps" >> "$out/p"; echo "$ns" >> "$out/n"
-  done
-  m=$(median < "$out/m"); p=$(median < "$out/p"); n=$(median < "$out/n")
+  bench_medians "$reps" at_best > "$out/med"
+  read -r m p n < "$out/med"
   printf "%-6s %12d %12.0f %14.0f %12.0f %10.0f\n" "$cores" "$best" "$m" \
     "$(python3 -c "print($m / $ncores)")" "$p" "$n"
 done
