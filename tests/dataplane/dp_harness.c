@@ -93,6 +93,17 @@ static int make_pool(struct dp_harness *h, uint32_t n)
     return h->ctx.pool ? 0 : -ENOMEM;
 }
 
+/* The context on the image built for n_workers workers, with a 1 GHz TSC
+ * (a cycle is a nanosecond). */
+static void bind_ctx(struct dp_harness *h, uint32_t n_workers)
+{
+    struct dp_ctx *ctx = &h->ctx;
+    ri_view_bind(&ctx->ri, h->image, ((struct ri_header *)h->image)->image_size);
+    ctx->n_workers = n_workers;
+    ctx->tsc_hz = 1000000000ull;
+    ctx->ns_per_cycle = 1.0;
+}
+
 int dp_harness_init(struct dp_harness *h)
 {
     memset(h, 0, sizeof(*h));
@@ -104,11 +115,8 @@ int dp_harness_init(struct dp_harness *h)
     rc = build_image(h, &c, H_AGENTS, 2);
     if (rc < 0)
         return rc;
+    bind_ctx(h, 2);
     struct dp_ctx *ctx = &h->ctx;
-    ri_view_bind(&ctx->ri, h->image, ((struct ri_header *)h->image)->image_size);
-    ctx->n_workers = 2;
-    ctx->tsc_hz = 1000000000ull;
-    ctx->ns_per_cycle = 1.0;
     if ((rc = make_pool(h, 1024)) < 0)
         return rc;
     char err[128];
@@ -146,11 +154,8 @@ int dp_harness_init_dc(struct dp_harness *h, const struct dp_harness_dc_opts *op
     rc = build_image(h, &c, n, 1);
     if (rc < 0)
         return rc;
+    bind_ctx(h, 1);
     struct dp_ctx *ctx = &h->ctx;
-    ri_view_bind(&ctx->ri, h->image, ((struct ri_header *)h->image)->image_size);
-    ctx->n_workers = 1;
-    ctx->tsc_hz = 1000000000ull;
-    ctx->ns_per_cycle = 1.0;
     if ((rc = make_pool(h, o->pool_size ? o->pool_size : 2048)) < 0)
         return rc;
     char err[160];

@@ -489,31 +489,40 @@ static void foreign_during_handshake(const uint8_t *p, uint16_t len, const char 
     assert_no_leak();
 }
 
+/* Garbage: byte i of d is i * mul + add. */
+static void garbage(uint8_t *d, size_t n, unsigned mul, unsigned add)
+{
+    for (size_t i = 0; i < n; i++)
+        d[i] = (uint8_t)(i * mul + add);
+}
+
+/* A DTLS 1.2 record of n bytes (up to 268) with content type `type` and
+ * epoch `epoch` around garbage (i * mul + add, the sequence number too). */
+static void forged_record(uint8_t *rec, size_t n, uint8_t type, uint8_t epoch, unsigned mul, unsigned add)
+{
+    garbage(rec, n, mul, add);
+    rec[0] = type, rec[1] = 0xfe, rec[2] = 0xfd, rec[3] = 0, rec[4] = epoch;
+    rec[11] = 0, rec[12] = (uint8_t)(n - DTLS_RECORD_HEADER);
+}
+
 Test(dc_conns, a_forged_application_data_record_does_not_fail_the_handshake, .init = setup_routed, .timeout = 120)
 {
     uint8_t rec[100];
-    for (size_t i = 0; i < sizeof(rec); i++)
-        rec[i] = (uint8_t)(i * 29 + 3);
-    rec[0] = DTLS_CT_APPLICATION_DATA, rec[1] = 0xfe, rec[2] = 0xfd, rec[3] = 0, rec[4] = 1; /* epoch 1 */
-    rec[11] = 0, rec[12] = sizeof(rec) - DTLS_RECORD_HEADER;
+    forged_record(rec, sizeof(rec), DTLS_CT_APPLICATION_DATA, 1, 29, 3);
     foreign_during_handshake(rec, sizeof(rec), "a forged epoch-1 application-data record");
 }
 
 Test(dc_conns, a_forged_epoch_0_handshake_record_does_not_fail_the_handshake, .init = setup_routed, .timeout = 120)
 {
     uint8_t rec[100];
-    for (size_t i = 0; i < sizeof(rec); i++)
-        rec[i] = (uint8_t)(i * 31 + 7);
-    rec[0] = DTLS_CT_HANDSHAKE, rec[1] = 0xfe, rec[2] = 0xfd, rec[3] = 0, rec[4] = 0;
-    rec[11] = 0, rec[12] = sizeof(rec) - DTLS_RECORD_HEADER;
+    forged_record(rec, sizeof(rec), DTLS_CT_HANDSHAKE, 0, 31, 7);
     foreign_during_handshake(rec, sizeof(rec), "a garbage epoch-0 handshake record");
 }
 
 Test(dc_conns, garbage_with_a_dtls_first_byte_does_not_fail_the_handshake, .init = setup_routed, .timeout = 120)
 {
     uint8_t g[60];
-    for (size_t i = 0; i < sizeof(g); i++)
-        g[i] = (uint8_t)(i * 13 + 5);
+    garbage(g, sizeof(g), 13, 5);
     g[0] = 47; /* 20..63: demultiplexed as DTLS */
     foreign_during_handshake(g, sizeof(g), "garbage with first byte 47");
 }
