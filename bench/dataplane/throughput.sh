@@ -20,21 +20,16 @@
 #   ONLY=a,b,c,d picks workloads; CORES="0 0,1" picks core sets; DURATION=5s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${1:-build}
-reps=${2:-3}
-bin=$build/tools/swarmgen
+. bench/dataplane/bench_lib.sh
+bench_args "$@"
 dur=${DURATION:-5s}
 only=${ONLY:-a,b,c,d}
 core_sets=${CORES:-"0 0,1"}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 agents=400
 topo=kmesh:k=8
 streams=3202 # 1,601 connections, a stream each way
 
-printf "machine: %s, %s cores, %s, %s GiB\n" "$(uname -r)" "$(nproc)" \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
-  "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)"
+bench_machine
 printf "workloads: %s agents, %s; %s per run; no-drop: >= 99.99 %% delivered, >= 99 %% of the rate\n" \
   "$agents" "$topo" "$dur"
 
@@ -81,8 +76,6 @@ print(int(ok), t["msgs_per_s"], x, y, busy_s * 1e9 / max(m["delivered"], 1))
 PY
 }
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
 # nodrop KIND CORES LO HI: bisection between a rate that passes (LO, 0:
 # none known) and one that fails (HI), to 2 %
 nodrop() {
@@ -105,6 +98,14 @@ nodrop() {
   echo "$lo"
 }
 
+# at_best I: run I of $kind on $cores at $best -> "achieved x y ns"
+at_best() {
+  run "$kind" "$cores" "$best" "$out/r.json" || true
+  local m x y n
+  read -r _ m x y n < <(fig "$kind" "$best" "$out/r.json")
+  echo "$m $x $y $n"
+}
+
 report() { # KIND LABEL UNIT_X UNIT_Y START
   local kind=$1 label=$2 ux=$3 uy=$4 start=$5
   printf "\n%s\n" "$label"
@@ -116,14 +117,10 @@ report() { # KIND LABEL UNIT_X UNIT_Y START
       echo "$cores: no rate sustained"
       continue
     fi
-    : > "$out/m"; : > "$out/x"; : > "$out/y"; : > "$out/n"
-    for i in $(seq "$reps"); do
-      run "$kind" "$cores" "$best" "$out/r.json" || true
-      read -r _ m x y n < <(fig "$kind" "$best" "$out/r.json")
-      echo "$m" >> "$out/m"; echo "$x" >> "$out/x"; echo "$y" >> "$out/y"; echo "$n" >> "$out/n"
-    done
-    printf "%-6s %14s %14.0f %14.3f %16.0f %12.0f\n" "$cores" "$best" "$(median < "$out/m")" \
-      "$(median < "$out/x")" "$(median < "$out/y")" "$(median < "$out/n")"
+    local m x y n
+    bench_medians "$reps" at_best > "$out/med"
+    read -r m x y n < "$out/med"
+    printf "%-6s %14s %14.0f %14.3f %16.0f %12.0f\n" "$cores" "$best" "$m" "$x" "$y" "$n"
   done
 }
 

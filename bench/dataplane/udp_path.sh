@@ -9,14 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/dataplane/bench_lib.sh
-build=${1:-build}
-reps=${2:-3}
-bin=$build/tools/swarmgen
+bench_args "$@"
 agents=${AGENTS:-10000}
 topo=${TOPO:-kmesh:k=20}
 dur=${DURATION:-5s}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 
 run() { # cores rate file
   "$bin" run --quiet --traffic udp --agents "$agents" --topology "$topo" --cores "$1" --rate "$2" \

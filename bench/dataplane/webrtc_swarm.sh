@@ -17,21 +17,16 @@
 #   SKIP_SCALE=1 / SKIP_STEADY=1 leave one part out.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-build=${1:-build}
-reps=${2:-3}
-bin=$build/tools/swarmgen
+. bench/dataplane/bench_lib.sh
+bench_args "$@"
 agents=${AGENTS:-10000}
 topo=${TOPO:-kmesh:k=20}
 rate=${RATE:-50000}
 dur=${DURATION:-20s}
 small_agents=${SMALL_AGENTS:-400}
 small_topo=${SMALL_TOPO:-kmesh:k=8}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 
-printf "machine: %s, %s cores, %s, %s GiB\n" "$(uname -r)" "$(nproc)" \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
-  "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)"
+bench_machine
 
 fig() { # report.json -> one line of figures (see the printf below)
   python3 - "$1" <<'PY'
@@ -62,34 +57,34 @@ if [ -z "${SKIP_SCALE:-}" ]; then
 fi
 
 if [ -z "${SKIP_STEADY:-}" ]; then
-  median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
   probe() { # cores rate file
     "$bin" run --quiet --agents "$small_agents" --topology "$small_topo" --cores "$1" \
       --traffic "dc:rate=$2" --duration 5s --report "$3" >/dev/null
+  }
+  sustained() { # rate: >= 99.99 % delivered and >= 97 % of it achieved on $cores
+    probe "$cores" "$1" "$out/probe.json" || return 1
+    local deliv got
+    read -r _ _ _ _ _ _ _ _ _ deliv got _ _ _ _ _ _ _ < <(fig "$out/probe.json")
+    [ "$(python3 -c "print(int($deliv >= 0.9999 and $got >= 0.97 * $1))")" = 1 ]
+  }
+  at_best() { # i: run i at $best on $cores -> "msgs_per_s dc_msgs_per_s pps ns_per_msg"
+    probe "$cores" "$best" "$out/r$1.json"
+    local got dc pps ns
+    read -r _ _ _ _ _ _ _ _ _ _ got dc pps ns _ _ _ _ < <(fig "$out/r$1.json")
+    echo "$got $dc $pps $ns"
   }
   printf "\n2. steady state: %s agents, %s, reliable routed 64-byte messages, 5 s per run\n" "$small_agents" "$small_topo"
   printf "%-6s %12s %12s %15s %16s %12s %10s\n" cores nodrop_rate msgs_per_s msgs_per_s/core dc_msgs_per_s/core pps ns/msg
   for cores in 0 0,1; do
     ncores=$(echo "$cores" | tr ',' '\n' | wc -l)
-    best=0
-    for r in 20000 50000 75000 100000 125000 150000 200000 250000 300000 400000 500000 600000 800000; do
-      probe "$cores" "$r" "$out/probe.json" || break
-      read -r _ _ _ _ _ _ _ _ _ deliv got _ _ _ _ _ _ _ < <(fig "$out/probe.json")
-      ok=$(python3 -c "print(int($deliv >= 0.9999 and $got >= 0.97 * $r))")
-      [ "$ok" = 1 ] || break
-      best=$r
-    done
+    bench_ladder sustained 20000 50000 75000 100000 125000 150000 200000 250000 300000 400000 500000 600000 800000
+    best=$bench_best
     if [ "$best" = 0 ]; then
       echo "$cores: no rate sustained"
       continue
     fi
-    : > "$out/m"; : > "$out/d"; : > "$out/p"; : > "$out/n"
-    for i in $(seq "$reps"); do
-      probe "$cores" "$best" "$out/r$i.json"
-      read -r _ _ _ _ _ _ _ _ _ _ got dc pps ns _ _ _ _ < <(fig "$out/r$i.json")
-      echo "$got" >> "$out/m"; echo "$dc" >> "$out/d"; echo "$pps" >> "$out/p"; echo "$ns" >> "$out/n"
-    done
-    m=$(median < "$out/m"); d=$(median < "$out/d"); p=$(median < "$out/p"); ns=$(median < "$out/n")
+    bench_medians "$reps" at_best > "$out/med"
+    read -r m d p ns < "$out/med"
     printf "%-6s %12d %12.0f %15.0f %16.0f %12.0f %10.0f\n" "$cores" "$best" "$m" \
       "$(python3 -c "print($m / $ncores)")" "$(python3 -c "print($d / $ncores)")" "$p" "$ns"
   done
