@@ -55,8 +55,11 @@ static void run_swarm(const char *report, int timeout_s, int sigint_ms, char *co
     run_swarm_with(report, timeout_s, sigint_ms, true, extra);
 }
 
+/* The run ended with exit 0, sent more than 1,000 messages and delivered
+ * every one, latency measured. */
 static void assert_all_delivered(void)
 {
+    swarm_assert_exit(&r, 0);
     double sent = proc_json_num(json, "sent"), delivered = proc_json_num(json, "delivered");
     cr_assert(sent > 1000, "too few messages sent: %g\n%s", sent, r.out);
     cr_assert_eq(sent, delivered, "sent %g, delivered %g\n%s", sent, delivered, r.out);
@@ -71,7 +74,6 @@ Test(system, embedded_routed_swarm_delivers_every_message, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "3000", "--topology", "kmesh:k=8", "--rate", "60000",
                      "--duration", "3s", "--seed", "7", NULL};
     run_swarm("/tmp/sg-test-routed.json", 80, 0, extra);
-    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     /* routed: most destinations are not neighbours, so relays happen */
     cr_assert_gt(proc_json_num(json, "forwarded"), 0, "%s", json);
@@ -97,19 +99,25 @@ Test(system, embedded_neighbors_swarm_single_core, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "ring", "--pattern", "neighbors",
                      "--rate", "30000", "--duration", "2s", "--cores", "0", NULL};
     run_swarm("/tmp/sg-test-neigh.json", 80, 0, extra);
-    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     cr_assert_eq(proc_json_num(json, "forwarded"), 0);
     assert_nothing_left();
+}
+
+/* run_swarm() with a Ctrl-C `sigint_ms` into the run: it must exit 130
+ * with the report written and saying so. */
+static void run_interrupted(const char *report, int sigint_ms, char *const extra[])
+{
+    run_swarm(report, 60, sigint_ms, extra);
+    swarm_assert_exit(&r, 130);
+    cr_assert_not_null(strstr(json, "\"interrupted\": true"), "report: %s", json);
 }
 
 Test(system, ctrl_c_stops_cleanly_and_writes_the_report, .timeout = 90)
 {
     char *extra[] = {"--traffic", "udp", "--agents", "2000", "--topology", "kmesh:k=6", "--rate", "20000",
                      "--duration", "60s", NULL};
-    run_swarm("/tmp/sg-test-int.json", 60, 4000, extra);
-    swarm_assert_exit(&r, 130);
-    cr_assert_not_null(strstr(json, "\"interrupted\": true"), "report: %s", json);
+    run_interrupted("/tmp/sg-test-int.json", 4000, extra);
     cr_assert_lt(proc_json_num(json, "duration_s"), 30);
     cr_assert_gt(proc_json_num(json, "sent"), 0);
     assert_nothing_left();
@@ -181,7 +189,6 @@ Test(system, af_packet_over_a_veth_pair_in_a_namespace, .timeout = 90)
                      "--duration", "2s", "--cores", "0", "--port", "net_af_packet0,iface=sga", "--port",
                      "net_af_packet1,iface=sgb", NULL};
     run_swarm_in(ns, "/tmp/sg-test-afp.json", 80, extra);
-    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     assert_nothing_left();
 }
@@ -196,34 +203,38 @@ Test(system, memif_pair_in_one_process, .timeout = 60)
     char *extra[] = {"--traffic", "udp", "--agents", "500", "--topology", "kmesh:k=6", "--rate", "10000",
                      "--duration", "2s", "--cores", "0", "--port", p0, "--port", p1, NULL};
     run_swarm("/tmp/sg-test-memif.json", 50, 0, extra);
-    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     cr_assert_neq(access(sock, F_OK), 0, "memif socket file left behind");
     assert_nothing_left();
 }
 
-/* A killer in the background: SIGKILLs the dataplane `after_s` seconds
- * from now. Returns the EAL flag (--eal) that marks the dataplane to kill:
- * --file-prefix=TAG<our pid>. */
-static char *kill_dataplane_after(int after_s, const char *tag)
+/* run_swarm() of `swarmgen run EXTRA... --eal --file-prefix=TAG<our pid>`
+ * with a killer in the background that SIGKILLs that dataplane `after_s`
+ * seconds from now: control must fail (exit 1) and name the signal. */
+static void run_with_dataplane_killed(const char *report, int after_s, const char *tag, char *const extra[])
 {
-    static char marker[64];
-    char killer[256];
+    char marker[64], killer[256];
     snprintf(marker, sizeof(marker), "--file-prefix=%s%d", tag, (int)getpid());
     snprintf(killer, sizeof(killer), "(sleep %d; pkill -KILL -f '^[^ ]*swarmgen-dp .*%s%d') >/dev/null 2>&1 &",
              after_s, tag, (int)getpid());
     cr_assert_eq(system(killer), 0);
-    return marker;
+    char *args[64];
+    int n = 0;
+    for (; extra[n] && n < 61; n++)
+        args[n] = extra[n];
+    args[n++] = "--eal";
+    args[n++] = marker;
+    args[n] = NULL;
+    run_swarm(report, 60, 0, args);
+    swarm_assert_exit(&r, 1);
+    cr_assert_not_null(strstr(r.err, "killed by signal 9"), "cause not named: %s", r.err);
 }
 
 Test(system, dataplane_killed_mid_run_makes_control_fail_with_the_cause, .timeout = 90)
 {
-    char *marker = kill_dataplane_after(4, "sgkill");
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "kmesh:k=6", "--rate", "10000",
-                     "--duration", "40s", "--eal", marker, NULL};
-    run_swarm("/tmp/sg-test-kill.json", 60, 0, extra);
-    swarm_assert_exit(&r, 1);
-    cr_assert_not_null(strstr(r.err, "killed by signal 9"), "cause not named: %s", r.err);
+                     "--duration", "40s", NULL};
+    run_with_dataplane_killed("/tmp/sg-test-kill.json", 4, "sgkill", extra);
     assert_nothing_left();
 }
 
@@ -265,7 +276,6 @@ Test(system, netem_delay_adds_ten_ms_per_hop, .timeout = 90)
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "kmesh:k=6", "--pattern", "neighbors",
                      "--rate", "5000", "--duration", "3s", "--netem", "delay=10ms", NULL};
     run_swarm("/tmp/sg-test-delay.json", 80, 0, extra);
-    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     double p50 = proc_json_num(json, "p50");
     cr_assert(p50 > 9900 && p50 < 11500, "one hop with 10 ms: p50 %.1f us", p50);
@@ -273,7 +283,6 @@ Test(system, netem_delay_adds_ten_ms_per_hop, .timeout = 90)
     char *extra2[] = {"--traffic", "udp", "--agents", "1000", "--topology", "kmesh:k=6", "--rate", "5000",
                       "--duration", "3s", "--netem", "delay=10ms", NULL};
     run_swarm("/tmp/sg-test-delay2.json", 80, 0, extra2);
-    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     double hops = proc_json_num(json, "avg_hops");
     double mean_ms = proc_json_num(json, "p50") / 1000;
@@ -566,7 +575,6 @@ Test(system, tap_ports_bridged_by_the_kernel_in_a_namespace, .timeout = 90)
                      "--cores", "0", "--port", "net_tap0,iface=sgt0", "--port", "net_tap1,iface=sgt1", NULL};
     run_swarm_in(ns, "/tmp/sg-test-tap.json", 80, extra);
     unlink(yaml);
-    swarm_assert_exit(&r, 0);
     assert_all_delivered();
     assert_nothing_left();
 }
@@ -684,9 +692,7 @@ Test(system, dc_ctrl_c_during_the_connect_phase_writes_the_report, .timeout = 90
 {
     char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1", "--netem", "delay=5ms",
                      "--duration", "20s", NULL};
-    run_swarm("/tmp/sg-test-dc-int.json", 60, 3000, extra);
-    swarm_assert_exit(&r, 130);
-    cr_assert(has(json, "\"interrupted\": true"), "report: %s", json);
+    run_interrupted("/tmp/sg-test-dc-int.json", 3000, extra);
     cr_assert_gt(json_in("connections", "total"), 3900, "%s", json);
     cr_assert_eq(proc_json_num(json, "duration_s"), 0, "no load was generated");
     cr_assert_eq(json_in("messages", "sent"), 0);
@@ -695,12 +701,9 @@ Test(system, dc_ctrl_c_during_the_connect_phase_writes_the_report, .timeout = 90
 
 Test(system, dc_dataplane_killed_during_the_connect_phase_is_named, .timeout = 90)
 {
-    char *marker = kill_dataplane_after(3, "sgkillc");
     char *extra[] = {"--agents", "1000", "--topology", "kmesh:k=8", "--setup-cap", "1", "--netem", "delay=5ms",
-                     "--duration", "20s", "--eal", marker, NULL};
-    run_swarm("/tmp/sg-test-dc-kill.json", 60, 0, extra);
-    swarm_assert_exit(&r, 1);
-    cr_assert(has(r.err, "killed by signal 9") && has(r.err, "during the connect phase"),
-              "cause not named: %s", r.err);
+                     "--duration", "20s", NULL};
+    run_with_dataplane_killed("/tmp/sg-test-dc-kill.json", 3, "sgkillc", extra);
+    cr_assert(has(r.err, "during the connect phase"), "the phase not named: %s", r.err);
     assert_nothing_left();
 }
