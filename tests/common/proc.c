@@ -175,18 +175,37 @@ static bool proc_matches(const char *id, const char *name, const char *needle)
     return n > 0 && strstr(cmd, needle) != NULL;
 }
 
-int proc_count_with(const char *name, const char *needle)
+/* proc_matches() for a /proc entry that is a process. */
+static bool is_process(const char *entry, const char *name, const char *needle)
 {
-    DIR *d = opendir("/proc");
+    return entry[0] >= '0' && entry[0] <= '9' && proc_matches(entry, name, needle);
+}
+
+static bool has_prefix(const char *entry, const char *prefix, const char *unused)
+{
+    (void)unused;
+    return strncmp(entry, prefix, strlen(prefix)) == 0;
+}
+
+/* Entries of directory `dir` that match(entry, a, b) accepts; -1 when it
+ * cannot be read. */
+static int count_entries(const char *dir, bool (*match)(const char *entry, const char *a, const char *b),
+                         const char *a, const char *b)
+{
+    DIR *d = opendir(dir);
     if (!d)
         return -1;
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
-            n += proc_matches(e->d_name, name, needle);
+        n += match(e->d_name, a, b);
     closedir(d);
     return n;
+}
+
+int proc_count_with(const char *name, const char *needle)
+{
+    return count_entries("/proc", is_process, name, needle);
 }
 
 int proc_count(const char *name)
@@ -196,15 +215,7 @@ int proc_count(const char *name)
 
 int proc_shm_files(const char *prefix)
 {
-    DIR *d = opendir("/dev/shm");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
-    closedir(d);
-    return n;
+    return count_entries("/dev/shm", has_prefix, prefix, NULL);
 }
 
 int proc_left_by_run(int pid, char *why, size_t cap)
