@@ -95,12 +95,12 @@ static void ep_send(struct us_ep *ep, const uint8_t *d, size_t n)
     ri_add(c->bytes_tx, n + 42);
 }
 
-static void ice_transmit(struct us_ep *ep)
+static void ice_transmit(struct us_ep *ep, uint64_t now)
 {
     uint8_t buf[512];
-    int n;
-    while ((n = ice_poll_transmit(&ep->ice, buf, sizeof(buf))) > 0)
-        ep_send(ep, buf, (size_t)n);
+    size_t n;
+    while ((n = ice_poll_transmit(&ep->ice, buf, sizeof(buf), now)) > 0)
+        ep_send(ep, buf, n);
 }
 
 /* Closes ep's SCTP socket (an ABORT goes out while DTLS is still up) and
@@ -494,7 +494,7 @@ static void start_attempt(struct us_worker *wk, struct us_conn *c)
     ep_dtls_begin(wk, c, 1);
     for (int s = 0; s < 2 && c->state == US_CONN_SETUP; s++) {
         ice_start(&c->ep[s].ice, wk->now);
-        ice_transmit(&c->ep[s]);
+        ice_transmit(&c->ep[s], wk->now);
     }
 }
 
@@ -510,7 +510,7 @@ static void conn_deadlines(struct us_worker *wk, struct us_conn *c)
         struct us_ep *ep = &c->ep[s];
         if (ice_next_timeout(&ep->ice) <= now) {
             ice_handle_timeout(&ep->ice, now);
-            ice_transmit(ep);
+            ice_transmit(ep, now);
             ep_ice_events(wk, c, s);
         }
         if (c->state == US_CONN_SETUP && us_dtls_timer_due(ep)) {
@@ -614,10 +614,9 @@ void us_ep_input(struct us_worker *wk, struct us_conn *c, int s, const uint8_t *
     uint8_t b = d[0];
     if (b <= 3) { /* STUN (RFC 7983) */
         struct us_ep *ep = &c->ep[s];
-        int rc = ice_handle_input(&ep->ice, d, (uint16_t)(len > 65535 ? 65535 : len), wk->now);
-        if (rc != 0)
+        if (ice_handle_input(&ep->ice, d, len, wk->now) != ENGINE_IN_ACCEPTED)
             ri_add(m->drops[RI_DROP_BAD_STUN], 1);
-        ice_transmit(ep);
+        ice_transmit(ep, wk->now);
         ep_ice_events(wk, c, s);
     } else if (b >= 20 && b <= 63) {
         ep_dtls_input(wk, c, s, d, len);

@@ -763,13 +763,13 @@ static int record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl)
     }
 }
 
-int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uint64_t now)
+enum engine_input dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uint64_t now)
 {
     if (now > e->now)
         e->now = now;
     e->c.datagrams_in++;
     if (e->state == ST_FAILED || (e->state == ST_CONNECTED && !e->is_server))
-        return DTLS_IN_IGNORED;
+        return ENGINE_IN_IGNORED;
     bool ours = false;
     size_t off = 0;
     while (off < len) {
@@ -784,7 +784,7 @@ int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uin
         }
         int rc = record_in(e, d + off, rl);
         if (rc < 0)
-            return -EPROTO;
+            return ENGINE_IN_FATAL;
         ours |= rc > 0;
         off += rl;
         if (e->early_len && e->rec->suite != DTLS_SUITE_NONE) {
@@ -794,10 +794,10 @@ int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uin
             memcpy(held, e->early, hl);
             e->early_len = 0;
             if (record_in(e, held, hl) < 0)
-                return -EPROTO;
+                return ENGINE_IN_FATAL;
         }
     }
-    return ours ? DTLS_IN_OK : DTLS_IN_IGNORED;
+    return ours ? ENGINE_IN_ACCEPTED : ENGINE_IN_IGNORED;
 }
 
 void dtls_handle_timeout(struct dtls_endpoint *e, uint64_t now)

@@ -53,6 +53,7 @@
 #include "cp.h"
 #include "dtls_cert.h"
 #include "dtls_record.h"
+#include "engine.h"
 
 #define DTLS_MTU 1200           /* default datagram size of a flight */
 #define DTLS_MTU_MIN 256        /* smallest MTU dtls_init accepts */
@@ -104,12 +105,6 @@ enum dtls_event { DTLS_EV_NONE, DTLS_EV_CONNECTED, DTLS_EV_FAILED };
 enum dtls_failure { DTLS_FAILURES(DTLS_FAIL_ENUM) DTLS_FAIL_COUNT };
 #undef DTLS_FAIL_ENUM
 
-/* What dtls_handle_input made of a datagram. */
-enum dtls_input {
-    DTLS_IN_OK = 0,      /* taken (or a duplicate, dropped quietly) */
-    DTLS_IN_IGNORED = 1, /* not for the handshake: no record we could read (counted) */
-};
-
 struct dtls_counters {
     uint32_t datagrams_in, datagrams_out, records_in, records_out;
     uint32_t records_dropped;  /* unreadable, wrong epoch or type, not authenticated */
@@ -160,13 +155,19 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
  * Every record in it is read: epoch 0 in the clear, epoch 1 through the
  * record layer once its keys are in (a server keeps one epoch-1 record
  * that comes before them, as a client's Finished overtaking its
- * ClientKeyExchange does, and reads it when they are in). Returns DTLS_IN_OK, DTLS_IN_IGNORED
- * when no record in it was the handshake's (application data, garbage:
- * counted, the caller may count it as foreign), or -EPROTO when it failed
- * the handshake (DTLS_EV_FAILED follows, dtls_failure says why, and an
- * alert is queued). After DTLS_EV_CONNECTED a server still answers a
- * repeated final flight of the client; a client ignores everything. */
-int dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uint64_t now);
+ * ClientKeyExchange does, and reads it when they are in). Returns (engine.h)
+ * ENGINE_IN_ACCEPTED when a record in it was the handshake's (a duplicate
+ * fragment included: dropped quietly and counted in fragments_dup);
+ * ENGINE_IN_IGNORED when none was (application data, garbage, records
+ * that are not whole or do not open: counted in records_dropped; the
+ * caller may count the datagram as foreign), and after DTLS_EV_FAILED or,
+ * on a client, DTLS_EV_CONNECTED; ENGINE_IN_FATAL when it failed the
+ * handshake (DTLS_EV_FAILED follows, dtls_failure says why, and an alert
+ * is queued for dtls_poll_transmit). Never ENGINE_IN_MALFORMED: a
+ * malformed record or message is either not the handshake's or fails it.
+ * After DTLS_EV_CONNECTED a server still answers a repeated final flight
+ * of the client. */
+enum engine_input dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, size_t len, uint64_t now);
 
 /* Resends the flight when its timer has expired, fails the handshake
  * (DTLS_FAIL_TIMEOUT) when the last one has. A `now` older than the

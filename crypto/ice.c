@@ -96,30 +96,30 @@ static void answer(struct ice_agent *a, const struct stun_msg *m, uint16_t error
         a->c.responses_sent++;
 }
 
-static int handle_request(struct ice_agent *a, const uint8_t *buf, uint16_t len,
-                          const struct stun_msg *m, uint64_t now)
+static enum engine_input handle_request(struct ice_agent *a, const uint8_t *buf, size_t len,
+                                        const struct stun_msg *m, uint64_t now)
 {
     /* USERNAME must be "our ufrag:their ufrag" */
     char want[2 * ICE_UFRAG_MAX + 2];
     int wl = snprintf(want, sizeof(want), "%s:%s", a->local_ufrag, a->remote_ufrag);
     if (!m->username || m->username_len != wl || memcmp(m->username, want, (size_t)wl) != 0) {
         a->c.ignored++;
-        return 1;
+        return ENGINE_IN_IGNORED;
     }
     if (stun_check_integrity(buf, len, m, (const uint8_t *)a->local_pwd, strlen(a->local_pwd)) != 0) {
         a->c.integrity_failures++;
-        return -EACCES;
+        return ENGINE_IN_MALFORMED;
     }
     if (m->unknown_required) {
         a->c.malformed++;
-        return -EPROTO;
+        return ENGINE_IN_MALFORMED;
     }
     /* role conflicts (RFC 8445 7.3.1.1) */
     if (m->has_controlling && a->role == ICE_CONTROLLING) {
         if (a->tiebreaker >= m->tiebreaker) {
             a->c.role_conflicts++;
             answer(a, m, 487);
-            return 0;
+            return ENGINE_IN_ACCEPTED;
         }
         become(a, ICE_CONTROLLED, now);
     } else if (m->has_controlled && a->role == ICE_CONTROLLED) {
@@ -127,7 +127,7 @@ static int handle_request(struct ice_agent *a, const uint8_t *buf, uint16_t len,
             /* a lite agent cannot take control: the peer must */
             a->c.role_conflicts++;
             answer(a, m, 487);
-            return 0;
+            return ENGINE_IN_ACCEPTED;
         }
         become(a, ICE_CONTROLLING, now);
     }
@@ -137,36 +137,36 @@ static int handle_request(struct ice_agent *a, const uint8_t *buf, uint16_t len,
         a->nominated = true;
         event(a, ICE_EV_CONNECTED);
     }
-    return 0;
+    return ENGINE_IN_ACCEPTED;
 }
 
-static int handle_response(struct ice_agent *a, const uint8_t *buf, uint16_t len,
-                           const struct stun_msg *m, uint64_t now)
+static enum engine_input handle_response(struct ice_agent *a, const uint8_t *buf, size_t len,
+                                         const struct stun_msg *m, uint64_t now)
 {
     if (!a->send_request && a->next_send == 0) {
         a->c.ignored++;
-        return 1;
+        return ENGINE_IN_IGNORED;
     }
     if (memcmp(m->tid, a->tid, 12) != 0) {
         a->c.ignored++; /* a late answer to an older transaction */
-        return 1;
+        return ENGINE_IN_IGNORED;
     }
     if (stun_check_integrity(buf, len, m, (const uint8_t *)a->remote_pwd, strlen(a->remote_pwd)) != 0) {
         a->c.integrity_failures++;
-        return -EACCES;
+        return ENGINE_IN_MALFORMED;
     }
     a->c.responses_received++;
     if (m->type == STUN_BINDING_ERROR) {
         if (m->error_code == 487) {
             /* switch role and, when now controlling, check again */
             become(a, a->role == ICE_CONTROLLING ? ICE_CONTROLLED : ICE_CONTROLLING, now);
-            return 0;
+            return ENGINE_IN_ACCEPTED;
         }
         a->state = ICE_FAILED;
         a->next_send = 0;
         a->send_request = false;
         event(a, ICE_EV_FAILED);
-        return 0;
+        return ENGINE_IN_ACCEPTED;
     }
     a->next_send = 0;
     a->send_request = false;
@@ -175,18 +175,17 @@ static int handle_response(struct ice_agent *a, const uint8_t *buf, uint16_t len
         a->nominated = true;
         event(a, ICE_EV_CONNECTED);
     }
-    return 0;
+    return ENGINE_IN_ACCEPTED;
 }
 
-int ice_handle_input(struct ice_agent *a, const uint8_t *buf, uint16_t len, uint64_t now)
+enum engine_input ice_handle_input(struct ice_agent *a, const uint8_t *buf, size_t len, uint64_t now)
 {
     if (now > a->last_now)
         a->last_now = now;
     struct stun_msg m;
-    int rc = stun_parse(buf, len, &m);
-    if (rc < 0 || stun_check_fingerprint(buf, len, &m) != 0) {
+    if (stun_parse(buf, len, &m) < 0 || stun_check_fingerprint(buf, len, &m) != 0) {
         a->c.malformed++;
-        return rc < 0 ? rc : -EPROTO;
+        return ENGINE_IN_MALFORMED;
     }
     switch (m.type) {
     case STUN_BINDING_REQUEST:
@@ -196,7 +195,7 @@ int ice_handle_input(struct ice_agent *a, const uint8_t *buf, uint16_t len, uint
         return handle_response(a, buf, len, &m, a->last_now);
     default:
         a->c.ignored++;
-        return 1;
+        return ENGINE_IN_IGNORED;
     }
 }
 
@@ -217,13 +216,15 @@ void ice_handle_timeout(struct ice_agent *a, uint64_t now)
     a->c.retransmits++;
 }
 
-int ice_poll_transmit(struct ice_agent *a, uint8_t *buf, uint16_t cap)
+size_t ice_poll_transmit(struct ice_agent *a, uint8_t *buf, size_t cap, uint64_t now)
 {
+    if (now > a->last_now)
+        a->last_now = now;
     if (a->pending_len) {
         if (cap < a->pending_len)
             return 0;
-        int n = a->pending_len;
-        memcpy(buf, a->pending, a->pending_len);
+        size_t n = a->pending_len;
+        memcpy(buf, a->pending, n);
         a->pending_len = 0;
         return n;
     }
@@ -247,7 +248,7 @@ int ice_poll_transmit(struct ice_agent *a, uint8_t *buf, uint16_t cap)
     a->c.requests_sent++;
     a->next_send = a->last_now + a->rto;
     a->rto *= 2;
-    return n;
+    return (size_t)n;
 }
 
 enum ice_event ice_poll_event(struct ice_agent *a)

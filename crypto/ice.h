@@ -16,8 +16,10 @@
 #define SWARMGEN_CRYPTO_ICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "engine.h"
 #include "stun.h"
 
 #define ICE_UFRAG_MAX 32
@@ -75,17 +77,25 @@ int ice_init(struct ice_agent *a, const struct ice_config *cfg);
 /* Starts checking at `now` (controlling agents send their first request). */
 void ice_start(struct ice_agent *a, uint64_t now);
 
-/* Hands in one datagram that demultiplexed as STUN. Returns 0 when it was
- * consumed, -EBADMSG/-EPROTO when malformed, -EACCES on an integrity
- * failure, 1 when it was well formed but not for this agent (ignored); all
- * failures are counted. */
-int ice_handle_input(struct ice_agent *a, const uint8_t *buf, uint16_t len, uint64_t now);
+/* Hands in one datagram that demultiplexed as STUN (RFC 7983: first byte
+ * 0..3). Returns (engine.h) ENGINE_IN_ACCEPTED when it was a request or
+ * answer of ours (an answer to a request is then queued for
+ * ice_poll_transmit); ENGINE_IN_IGNORED when well formed but not for this
+ * agent (another USERNAME, a late answer to an older transaction, not a
+ * Binding message: counted in c.ignored); ENGINE_IN_MALFORMED when it does
+ * not parse, its FINGERPRINT or MESSAGE-INTEGRITY does not verify, or it
+ * has an unknown comprehension-required attribute (counted in c.malformed
+ * or c.integrity_failures). Never ENGINE_IN_FATAL: only the check timing
+ * out fails the agent. */
+enum engine_input ice_handle_input(struct ice_agent *a, const uint8_t *buf, size_t len, uint64_t now);
 
 /* Drives retransmission. */
 void ice_handle_timeout(struct ice_agent *a, uint64_t now);
 
-/* Writes the next datagram to send into buf; returns its length or 0. */
-int ice_poll_transmit(struct ice_agent *a, uint8_t *buf, uint16_t cap);
+/* Writes the next datagram to send (an answer, or our request when it is
+ * due) into buf; returns its length, or 0 when nothing is due or it does
+ * not fit in cap (it stays queued; 256 bytes always fit). */
+size_t ice_poll_transmit(struct ice_agent *a, uint8_t *buf, size_t cap, uint64_t now);
 
 /* The next event, ICE_EV_NONE when none. */
 enum ice_event ice_poll_event(struct ice_agent *a);

@@ -520,17 +520,16 @@ int rtcp_build_report(struct rtcp_session *s, uint64_t now_ns, uint8_t *buf, siz
     return build(s, s->tx.packets != s->tx.packets_at_report[1], now_ns, buf, cap);
 }
 
-int rtcp_handle_input(struct rtcp_session *s, const uint8_t *buf, size_t len, uint64_t now_ns,
-                      struct rtcp_msg *m)
+enum engine_input rtcp_handle_input(struct rtcp_session *s, const uint8_t *buf, size_t len,
+                                    uint64_t now_ns, struct rtcp_msg *m)
 {
     struct rtcp_msg local;
     if (!m)
         m = &local;
     now_ns = session_now(s, now_ns);
-    int rc = rtcp_parse(buf, len, m);
-    if (rc < 0) {
+    if (rtcp_parse(buf, len, m) < 0) {
         s->c.malformed++;
-        return rc;
+        return ENGINE_IN_MALFORMED;
     }
     s->c.received++;
     if (!s->rx.bound) {
@@ -538,7 +537,7 @@ int rtcp_handle_input(struct rtcp_session *s, const uint8_t *buf, size_t len, ui
         s->rx.bound = true;
     } else if (m->ssrc != s->rx.ssrc) {
         s->c.ignored++;
-        return RTCP_IGNORED;
+        return ENGINE_IN_IGNORED;
     }
     if (m->is_sr)
         rtcp_source_on_sr(&s->rx, m->si.ntp, now_ns);
@@ -556,5 +555,5 @@ int rtcp_handle_input(struct rtcp_session *s, const uint8_t *buf, size_t len, ui
         }
         break;
     }
-    return RTCP_OK;
+    return ENGINE_IN_ACCEPTED;
 }

@@ -39,6 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine.h"
+
 /* Packet types (RFC 3550 §12.1). */
 #define RTCP_PT_SR   200
 #define RTCP_PT_RR   201
@@ -66,9 +68,6 @@
 /* Cumulative lost is a 24-bit signed field (RFC 3550 §6.4.1). */
 #define RTCP_LOST_MAX 0x7fffff
 #define RTCP_LOST_MIN (-0x800000)
-
-/* Non-negative results that are not errors. */
-enum { RTCP_OK = 0, RTCP_IGNORED = 1 /* well formed, but not from the source we track */ };
 
 /* What one received RTP packet did to the statistics (RFC 3550 A.1). */
 enum rtcp_seq_result {
@@ -306,11 +305,12 @@ int rtcp_build_report(struct rtcp_session *s, uint64_t now_ns, uint8_t *buf, siz
  * source we receive (learned from this packet when neither config nor RTP
  * named it yet): records LSR of its SR, and from a report block about
  * our SSRC keeps remote_report and an RTT sample (has_rtt, rtt_ns) when
- * the block carries an LSR. Returns 0 (applied), RTCP_IGNORED (well
- * formed but from another SSRC: only c.ignored and the session's latest
- * `now` change), or the negative result of rtcp_parse (counted in
+ * the block carries an LSR. Returns (engine.h) ENGINE_IN_ACCEPTED
+ * (applied), ENGINE_IN_IGNORED (well formed but from another SSRC: only
+ * c.ignored and the session's latest `now` change; *m holds what it
+ * said), or ENGINE_IN_MALFORMED (rtcp_parse refused it: counted in
  * c.malformed). */
-int rtcp_handle_input(struct rtcp_session *s, const uint8_t *buf, size_t len, uint64_t now_ns,
-                      struct rtcp_msg *m);
+enum engine_input rtcp_handle_input(struct rtcp_session *s, const uint8_t *buf, size_t len,
+                                    uint64_t now_ns, struct rtcp_msg *m);
 
 #endif

@@ -273,6 +273,11 @@ int srtps_set_ssrc(struct srtps_session *s, bool outbound, uint32_t ssrc)
     return 0;
 }
 
+const struct srtps_counters *srtps_counters(const struct srtps_session *s)
+{
+    return &s->c;
+}
+
 void srtps_clear(struct srtps_session *s)
 {
     aes_gcm_wipe(&s->tx_key);
@@ -405,32 +410,32 @@ int srtps_protect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_t
     return 0;
 }
 
-int srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len)
+enum engine_input srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len)
 {
     size_t tag = s->rtp_tag_len, n = *len;
     size_t h = n >= tag ? rtp_header_len(pkt, n - tag) : 0;
     if (!h) {
         s->c.malformed++;
-        return -EBADMSG;
+        return ENGINE_IN_MALFORMED;
     }
     n -= tag;
     struct srtps_direction *d = &s->rx;
     uint32_t ssrc = wire_get32(pkt + 8);
     if (ssrc_check(d, ssrc)) {
         s->c.foreign_ssrc++;
-        return -ENOENT;
+        return ENGINE_IN_IGNORED;
     }
     uint64_t index = estimate_index(&d->rtp, wire_get16(pkt + 2));
     if (window_check(&d->rtp, index)) {
         s->c.replays++;
-        return -EALREADY;
+        return ENGINE_IN_MALFORMED;
     }
     if (is_aead(s)) {
         uint8_t iv[AES_GCM_IV];
         make_iv(iv, d->rtp_salt, AES_GCM_IV, ssrc, index);
         if (aes_gcm_open(&s->rx_key, iv, pkt, h, pkt + h, n - h, pkt + h, pkt + n) != 0) {
             s->c.auth_failures++;
-            return -EACCES;
+            return ENGINE_IN_MALFORMED;
         }
     } else {
         uint8_t roc[4], mac[SHA_DIGEST_LENGTH], iv[CM_IV];
@@ -438,7 +443,7 @@ int srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len)
         hmac(&d->rtp_auth, pkt, n, roc, 4, mac);
         if (!tag_equal(mac, pkt + n, tag)) {
             s->c.auth_failures++;
-            return -EACCES;
+            return ENGINE_IN_MALFORMED;
         }
         make_iv(iv, d->rtp_salt, 14, ssrc, index);
         cm_xor(&s->rx_key, iv, pkt + h, n - h);
@@ -446,7 +451,7 @@ int srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len)
     accepted(d, &d->rtp, index, ssrc);
     *len = n;
     s->c.unprotected_rtp++;
-    return 0;
+    return ENGINE_IN_ACCEPTED;
 }
 
 /* ---- SRTCP ---- */
@@ -521,26 +526,26 @@ static int rtcp_open_clear(const struct aes_gcm_key *k, const uint8_t *iv, uint8
     return rc;
 }
 
-int srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len)
+enum engine_input srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len)
 {
     size_t n = *len, trailer = rtcp_trailer(s);
     if (n < RTCP_HEADER + trailer || (pkt[0] >> 6) != 2) {
         s->c.malformed++;
-        return -EBADMSG;
+        return ENGINE_IN_MALFORMED;
     }
     n -= trailer;
     struct srtps_direction *d = &s->rx;
     uint32_t ssrc = wire_get32(pkt + 4);
     if (ssrc_check(d, ssrc)) {
         s->c.foreign_ssrc++;
-        return -ENOENT;
+        return ENGINE_IN_IGNORED;
     }
     bool aead = is_aead(s);
     uint32_t e_index = wire_get32(pkt + n + (aead ? AES_GCM_TAG : 0));
     uint32_t index = e_index & SRTPS_MAX_SRTCP_INDEX;
     if (window_check(&d->rtcp, index)) {
         s->c.replays++;
-        return -EALREADY;
+        return ENGINE_IN_MALFORMED;
     }
     struct aes_gcm_key k;
     rtcp_key(s, d, &k);
@@ -570,10 +575,10 @@ int srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len)
     aes_gcm_wipe(&k);
     if (rc) {
         s->c.auth_failures++;
-        return -EACCES;
+        return ENGINE_IN_MALFORMED;
     }
     accepted(d, &d->rtcp, index, ssrc);
     *len = n;
     s->c.unprotected_rtcp++;
-    return 0;
+    return ENGINE_IN_ACCEPTED;
 }

@@ -68,6 +68,7 @@
 #include <stdint.h>
 
 #include "aes_gcm.h"
+#include "engine.h"
 
 /* The DTLS-SRTP protection profile numbers (RFC 5764 §4.1.2, RFC 7714
  * §14.2): pass the negotiated one (dtls_srtp_profile) as it is. */
@@ -94,10 +95,10 @@ enum srtps_profile {
  * of auth_failures, replays, malformed, foreign_ssrc. */
 struct srtps_counters {
     uint64_t protected_rtp, unprotected_rtp, protected_rtcp, unprotected_rtcp;
-    uint64_t auth_failures; /* tag mismatch (-EACCES) */
-    uint64_t replays;       /* already accepted, or behind the window (-EALREADY) */
-    uint64_t malformed;     /* truncated or not RTP/RTCP version 2 (-EBADMSG) */
-    uint64_t foreign_ssrc;  /* not the session's inbound SSRC (-ENOENT) */
+    uint64_t auth_failures; /* tag mismatch (ENGINE_IN_MALFORMED) */
+    uint64_t replays;       /* already accepted, or behind the window (ENGINE_IN_MALFORMED) */
+    uint64_t malformed;     /* truncated or not RTP/RTCP version 2 (ENGINE_IN_MALFORMED) */
+    uint64_t foreign_ssrc;  /* not the session's inbound SSRC (ENGINE_IN_IGNORED) */
 };
 
 /* HMAC-SHA1 of one key: SHA-1 chaining values after the 64-byte key^ipad
@@ -198,15 +199,18 @@ int srtps_set_ssrc(struct srtps_session *s, bool outbound, uint32_t ssrc);
 int srtps_protect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_t cap);
 
 /* Authenticates, checks for replay and decrypts the SRTP packet
- * pkt[0..*len) in place; *len shrinks by the tag. Returns 0; -EBADMSG
- * (malformed or truncated: not version 2, header beyond the packet, no
- * room for the tag); -ENOENT (another SSRC than the inbound one);
- * -EALREADY (replay, or behind the 64-packet window); -EACCES
- * (authentication failure). Each failure is counted and leaves *len and
- * the replay state unchanged, and pkt too, but for -EACCES on the AEAD
+ * pkt[0..*len) in place; *len shrinks by the tag. Returns, as every
+ * engine's handle_input (engine.h): ENGINE_IN_ACCEPTED; ENGINE_IN_IGNORED
+ * for another SSRC than the inbound one (counted in foreign_ssrc: another
+ * stream's packet); ENGINE_IN_MALFORMED when refused, the reason counted
+ * in exactly one of malformed (truncated, not version 2, header beyond
+ * the packet, no room for the tag), replays (already accepted, or behind
+ * the 64-packet window) and auth_failures (the tag does not verify).
+ * Never ENGINE_IN_FATAL. A refusal leaves *len and the replay state
+ * unchanged, and pkt too, but for an authentication failure on the AEAD
  * profiles: the encrypted payload is then zeroed (GCM decrypts while it
  * authenticates; no unauthenticated plaintext is handed out). */
-int srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len);
+enum engine_input srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len);
 
 /* Protects the RTCP compound packet pkt[0..*len) in place: everything
  * after the first 8 bytes is encrypted; AES-CM appends E=1 || SRTCP index
@@ -223,8 +227,11 @@ int srtps_protect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_
  * packet pkt[0..*len) in place; *len shrinks by the trailer (14 or 20
  * bytes). Returns and counts as srtps_unprotect_rtp (an AEAD
  * authentication failure with E set zeroes the encrypted part; with E
- * clear nothing changes); -EBADMSG below 8 bytes plus the trailer. */
-int srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len);
+ * clear nothing changes); malformed below 8 bytes plus the trailer. */
+enum engine_input srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len);
+
+/* The session's counters (a pointer into s, valid as long as s). */
+const struct srtps_counters *srtps_counters(const struct srtps_session *s);
 
 /* Erases every key of the session (the counters stay readable). Safe
  * twice; the session must be keyed again before use. */

@@ -12,6 +12,7 @@
 #include "rtcp.h"
 #include "rtp_stream.h"
 #include "srtp_session.h"
+#include "wire.h"
 
 
 #define RTCP_INTERVAL_NS 1000000000ull /* reports once a second, ±50 % (RFC 3550 §6.3.1 spreads them) */
@@ -149,15 +150,21 @@ static void fold_report(struct dp_worker *wk, struct dp_media_end *m, const stru
     ri_add(wk->m->live.media_jitter_reports, 1);
 }
 
-/* Counts an unprotect refusal (the drop itself is counted by the caller
- * through dp_media_bad). */
-static bool refused(struct dp_worker *wk, int rc)
+/* Unprotects pkt in place; true when it authenticated. A refusal is
+ * counted here by its reason when it is an authentication failure or a
+ * replay (the session counts exactly one reason per refusal), and as a
+ * drop by the caller through dp_media_bad. */
+static bool unprotect(struct dp_worker *wk, struct srtps_session *srtp, bool rtcp, uint8_t *pkt, size_t *n)
 {
-    if (rc == -EACCES)
+    const struct srtps_counters *k = srtps_counters(srtp);
+    uint64_t auth = k->auth_failures, replays = k->replays;
+    if ((rtcp ? srtps_unprotect_rtcp(srtp, pkt, n) : srtps_unprotect_rtp(srtp, pkt, n)) == ENGINE_IN_ACCEPTED)
+        return true;
+    if (k->auth_failures != auth)
         ri_add(wk->m->live.srtp_auth_failures, 1);
-    else if (rc == -EALREADY)
+    else if (k->replays != replays)
         ri_add(wk->m->live.srtp_replays, 1);
-    return rc != 0;
+    return false;
 }
 
 void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, const uint8_t *d,
@@ -174,11 +181,11 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
     size_t n = len;
     /* RFC 5761 §4: RTCP packet types 192..223 share the 5-tuple with RTP */
     if (pkt[1] >= 192 && pkt[1] <= 223) {
-        if (refused(wk, srtps_unprotect_rtcp(&m->srtp, pkt, &n)))
+        if (!unprotect(wk, &m->srtp, true, pkt, &n))
             return;
         ri_add(wk->m->live.srtp_unprotected, 1);
         struct rtcp_msg msg;
-        if (rtcp_handle_input(&m->rtcp, pkt, n, now, &msg) < 0)
+        if (rtcp_handle_input(&m->rtcp, pkt, n, now, &msg) == ENGINE_IN_MALFORMED)
             return;
         ri_add(wk->m->live.media_rtcp_rx, 1);
         for (uint32_t i = 0; i < msg.n_blocks; i++)
@@ -186,14 +193,11 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
                 fold_report(wk, m, &msg.blocks[i]);
         return;
     }
-    if (refused(wk, srtps_unprotect_rtp(&m->srtp, pkt, &n)))
+    if (!unprotect(wk, &m->srtp, false, pkt, &n))
         return;
     ri_add(wk->m->live.srtp_unprotected, 1);
     ri_add(wk->m->live.media_rtp_rx, 1);
-    uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
-    uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
-    uint32_t ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
-    rtcp_on_rtp_received(&m->rtcp, ssrc, seq, ts, now);
+    rtcp_on_rtp_received(&m->rtcp, wire_get32(pkt + 8), wire_get16(pkt + 2), wire_get32(pkt + 4), now);
 }
 
 size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s,
@@ -244,6 +248,6 @@ uint64_t dp_media_next_timeout(const struct dp_media *md)
 
 uint64_t dp_media_bad(const struct dp_media *md, int s)
 {
-    const struct srtps_counters *k = &md->end[s].srtp.c;
+    const struct srtps_counters *k = srtps_counters(&md->end[s].srtp);
     return k->auth_failures + k->replays + k->malformed + k->foreign_ssrc + md->end[s].dropped;
 }

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine.h"
+
 struct sctp_assoc;
 struct sctp_pool;
 
@@ -87,15 +89,14 @@ struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
  * waits answers the peer's INIT. Returns 0, or -EISCONN when not closed. */
 int sctp_connect(struct sctp_assoc *a, uint64_t now);
 
-/* Results of sctp_handle_input() besides 0 (accepted). */
-enum sctp_input_result {
-    SCTP_IN_OK = 0,
-    SCTP_IN_DROPPED = 1, /* malformed, wrong tag, bad checksum ...: counted by reason */
-};
-
-/* One received SCTP packet. Returns SCTP_IN_OK or SCTP_IN_DROPPED (the
- * reason is counted in sctp_counters.drops[]). Never keeps `pkt`. */
-int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint64_t now);
+/* One received SCTP packet. Returns ENGINE_IN_ACCEPTED (engine.h; also
+ * when a chunk in it was dropped and counted, or it was an ABORT: SCTP_EV_DOWN
+ * follows), or ENGINE_IN_MALFORMED when the whole packet was dropped
+ * (truncated, bad checksum, port or verification tag, a first chunk that
+ * does not parse: the reason is counted in sctp_counters.drops[]). Never
+ * ENGINE_IN_IGNORED (an association takes all that its 5-tuple brings) nor
+ * ENGINE_IN_FATAL. Never keeps `pkt`. */
+enum engine_input sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint64_t now);
 
 /* Runs the timers that are due (T1-init, T3-rtx, T2-shutdown, RE-CONFIG,
  * heartbeat, delayed SACK, PR-SCTP lifetimes). */

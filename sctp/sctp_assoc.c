@@ -524,49 +524,49 @@ static void report_unknown(struct sctp_assoc *a, uint8_t type)
     a->pending_error_type = type;
 }
 
-int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint64_t now)
+enum engine_input sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint64_t now)
 {
     set_now(a, now);
     a->c.packets_in++;
     if (!pkt || len < 16) {
         sctp_drop(a, SCTP_DROP_TRUNCATED);
-        return SCTP_IN_DROPPED;
+        return ENGINE_IN_MALFORMED;
     }
     uint32_t csum = wire_get32(pkt + 8);
     /* with zero checksum announced (RFC 9653) the DTLS layer protects the
      * packet; a stateless listener announced it in its INIT-ACK */
     if (!(csum == 0 && a->zero_csum_cfg) && !sctp_crc32c_ok(pkt, len)) {
         sctp_drop(a, SCTP_DROP_BAD_CHECKSUM);
-        return SCTP_IN_DROPPED;
+        return ENGINE_IN_MALFORMED;
     }
     if (wire_get16(pkt) != a->rport || wire_get16(pkt + 2) != a->lport) {
         sctp_drop(a, SCTP_DROP_BAD_PORT);
-        return SCTP_IN_DROPPED;
+        return ENGINE_IN_MALFORMED;
     }
     uint32_t vtag = wire_get32(pkt + 4);
     uint8_t first = pkt[12];
     uint16_t first_len = wire_get16(pkt + 14);
     if (first_len < 4 || first_len > len - 12) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
-        return SCTP_IN_DROPPED;
+        return ENGINE_IN_MALFORMED;
     }
     /* verification tag rules (§8.5, §8.5.1) */
     if (first == CT_INIT) {
         if (vtag != 0 || pad4(first_len) < len - 12) { /* INIT must be alone */
             sctp_drop(a, vtag ? SCTP_DROP_BAD_VTAG : SCTP_DROP_BAD_CHUNK);
-            return SCTP_IN_DROPPED;
+            return ENGINE_IN_MALFORMED;
         }
     } else if (first == CT_ABORT || first == CT_SHUTDOWN_COMPLETE) {
         bool tbit = pkt[13] & 1;
         bool ok = a->state != SCTP_ST_CLOSED && (tbit ? vtag == a->peer_vtag : vtag == a->my_vtag);
         if (!ok) {
             sctp_drop(a, SCTP_DROP_BAD_VTAG);
-            return SCTP_IN_DROPPED;
+            return ENGINE_IN_MALFORMED;
         }
     } else if (first != CT_COOKIE_ECHO) {
         if (a->state == SCTP_ST_CLOSED || vtag != a->my_vtag) {
             sctp_drop(a, SCTP_DROP_BAD_VTAG);
-            return SCTP_IN_DROPPED;
+            return ENGINE_IN_MALFORMED;
         }
     }
 
@@ -669,7 +669,7 @@ int sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint
         sctp_reconf_check_deferred(a);
         shutdown_progress(a);
     }
-    return SCTP_IN_OK;
+    return ENGINE_IN_ACCEPTED;
 }
 
 /* ---- timers ---- */

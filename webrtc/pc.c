@@ -176,66 +176,88 @@ static void dtls_events(struct pc *pc, uint64_t now)
     }
 }
 
-void pc_handle_input(struct pc *pc, const uint8_t *d, size_t len, uint64_t now)
+/* The records of a datagram after our handshake: application data (an
+ * SCTP packet) to the association, alerts to the record layer, a
+ * repeated flight of the peer's to our handshake while we hold it. */
+static enum engine_input records_in(struct pc *pc, const uint8_t *d, size_t len, uint64_t now)
+{
+    uint8_t plain[16384 + 64]; /* what a peer with a larger MTU may send */
+    bool took = false;
+    size_t off = 0;
+    while (off + DTLS_RECORD_HEADER <= len) {
+        size_t rl = DTLS_RECORD_HEADER + (size_t)wire_get16(d + off + 11);
+        if (rl > len - off)
+            break; /* counted once, below */
+        uint8_t rt = d[off];
+        if (rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC) {
+            /* the peer repeating its flight: it lacks ours, which
+             * our handshake sends again while we hold it */
+            enum engine_input r = hs_ep(pc) ? dtls_handle_input(hs_ep(pc), d + off, rl, now) : ENGINE_IN_IGNORED;
+            if (r == ENGINE_IN_IGNORED)
+                pc->c.records_dropped++;
+            took |= r == ENGINE_IN_ACCEPTED;
+            off += rl;
+            continue;
+        }
+        size_t used;
+        uint8_t type;
+        int n = dtls_record_open(&pc->rec, d + off, rl, &used, &type, plain, sizeof(plain));
+        if (n < 0) {
+            pc->c.records_dropped++;
+        } else if (type == DTLS_CT_APPLICATION_DATA) {
+            release_slot(pc); /* the peer has our final flight */
+            took |= sctp_handle_input(pc->sctp, plain, (size_t)n, now) == ENGINE_IN_ACCEPTED;
+        } else {
+            took = true;
+            if (type == DTLS_CT_ALERT && (pc->rec.peer_closed || pc->rec.failed)) {
+                pc->closed = true;
+                push(pc, PC_EV_CLOSED);
+            }
+        }
+        off += rl;
+    }
+    if (off < len)
+        pc->c.records_dropped++;
+    return took ? ENGINE_IN_ACCEPTED : ENGINE_IN_MALFORMED;
+}
+
+enum engine_input pc_handle_input(struct pc *pc, const uint8_t *d, size_t len, uint64_t now)
 {
     if (now > pc->last_now)
         pc->last_now = now;
     pc->c.datagrams_in++;
     if (len == 0 || pc->stage == PC_FAILED) {
         pc->c.unknown_in++;
-        return;
+        return ENGINE_IN_IGNORED;
     }
     uint8_t b = d[0];
     if (b <= 3) {
         pc->c.stun_in++;
-        ice_handle_input(&pc->ice, d, (uint16_t)(len > 65535 ? 65535 : len), now);
+        enum engine_input r = ice_handle_input(&pc->ice, d, len, now);
         ice_events(pc, now);
-    } else if (b >= 20 && b <= 63) {
+        return r;
+    }
+    if (b >= 20 && b <= 63) {
         pc->c.dtls_in++;
         if (pc->stage < PC_DTLS) {
             pc->c.records_dropped++; /* before our handshake started (no slot yet): the peer resends */
-        } else if (pc->stage == PC_DTLS) {
-            if (dtls_handle_input(hs_ep(pc), d, len, now) == DTLS_IN_IGNORED)
+            return ENGINE_IN_IGNORED;
+        }
+        if (pc->stage == PC_DTLS) {
+            enum engine_input r = dtls_handle_input(hs_ep(pc), d, len, now);
+            if (r == ENGINE_IN_IGNORED)
                 pc->c.records_dropped++;
             dtls_events(pc, now);
-        } else {
-            uint8_t plain[16384 + 64]; /* what a peer with a larger MTU may send */
-            size_t off = 0;
-            while (off + DTLS_RECORD_HEADER <= len) {
-                size_t rl = DTLS_RECORD_HEADER + (size_t)wire_get16(d + off + 11);
-                if (rl > len - off)
-                    break; /* counted once, below */
-                uint8_t rt = d[off];
-                if (rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC) {
-                    /* the peer repeating its flight: it lacks ours, which
-                     * our handshake sends again while we hold it */
-                    if (!hs_ep(pc) || dtls_handle_input(hs_ep(pc), d + off, rl, now) == DTLS_IN_IGNORED)
-                        pc->c.records_dropped++;
-                    off += rl;
-                    continue;
-                }
-                size_t used;
-                uint8_t type;
-                int n = dtls_record_open(&pc->rec, d + off, rl, &used, &type, plain, sizeof(plain));
-                if (n < 0) {
-                    pc->c.records_dropped++;
-                } else if (type == DTLS_CT_APPLICATION_DATA) {
-                    release_slot(pc); /* the peer has our final flight */
-                    sctp_handle_input(pc->sctp, plain, (size_t)n, now);
-                } else if (type == DTLS_CT_ALERT && (pc->rec.peer_closed || pc->rec.failed)) {
-                    pc->closed = true;
-                    push(pc, PC_EV_CLOSED);
-                }
-                off += rl;
-            }
-            if (off < len)
-                pc->c.records_dropped++;
+            return r;
         }
-    } else if (b >= 128 && b <= 191) {
-        pc->c.rtp_in++; /* no media on this endpoint (the caller hands SRTP to its media session) */
-    } else {
-        pc->c.unknown_in++;
+        return records_in(pc, d, len, now);
     }
+    if (b >= 128 && b <= 191) {
+        pc->c.rtp_in++; /* no media on this endpoint (the caller hands SRTP to its media session) */
+        return ENGINE_IN_IGNORED;
+    }
+    pc->c.unknown_in++;
+    return ENGINE_IN_IGNORED;
 }
 
 void pc_handle_timeout(struct pc *pc, uint64_t now)
@@ -270,11 +292,11 @@ size_t pc_poll_transmit(struct pc *pc, uint8_t *buf, size_t cap, uint64_t now)
         pc->c.datagrams_out++;
         return a;
     }
-    int n = ice_poll_transmit(&pc->ice, buf, (uint16_t)(cap > 65535 ? 65535 : cap));
+    size_t n = ice_poll_transmit(&pc->ice, buf, cap, now);
     if (n > 0)
         goto sent;
     struct dtls_endpoint *e = hs_ep(pc);
-    if (e && (n = (int)dtls_poll_transmit(e, buf, cap, now)) > 0)
+    if (e && (n = dtls_poll_transmit(e, buf, cap, now)) > 0)
         goto sent;
     if (pc->stage >= PC_SCTP && pc->stage != PC_FAILED && !pc->rec.closed) {
         /* the SCTP packet straight where its ciphertext goes: sealed in place */
@@ -283,15 +305,17 @@ size_t pc_poll_transmit(struct pc *pc, uint8_t *buf, size_t cap, uint64_t now)
             return 0;
         size_t m = sctp_poll_transmit(pc->sctp, buf + pre, SCTP_MTU, now);
         if (m > 0) {
-            n = dtls_record_seal(&pc->rec, DTLS_CT_APPLICATION_DATA, buf + pre, m, buf, cap);
-            if (n > 0)
+            int sealed = dtls_record_seal(&pc->rec, DTLS_CT_APPLICATION_DATA, buf + pre, m, buf, cap);
+            if (sealed > 0) {
+                n = (size_t)sealed;
                 goto sent;
+            }
         }
     }
     return 0;
 sent:
     pc->c.datagrams_out++;
-    return (size_t)n;
+    return n;
 }
 
 enum pc_event pc_poll_event(struct pc *pc, uint8_t *buf, size_t cap, uint32_t *len)

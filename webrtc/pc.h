@@ -100,12 +100,23 @@ struct pc {
  * check). Returns 0 or -EINVAL. */
 int pc_init(struct pc *pc, const struct pc_config *cfg, uint64_t now);
 
-/* One datagram from the peer (the UDP payload). What cannot be ours is
- * counted and dropped: first bytes outside RFC 7983 (unknown_in), DTLS
- * records refused or not whole, or that the handshake did not take
- * (records_dropped), RTP/RTCP (rtp_in: media is the caller's, see
- * dp_media.h). */
-void pc_handle_input(struct pc *pc, const uint8_t *dgram, size_t len, uint64_t now);
+/* One datagram from the peer (the UDP payload), demultiplexed by its
+ * first byte. Returns (engine.h):
+ * - STUN (0..3): what ice_handle_input returned;
+ * - DTLS (20..63) during the handshake: what dtls_handle_input returned
+ *   (ENGINE_IN_FATAL: the handshake failed on it, PC_EV_FAILED follows);
+ *   before it (no handshake slot yet: the peer resends) ENGINE_IN_IGNORED;
+ *   after it ENGINE_IN_ACCEPTED when a record in it was taken (an SCTP
+ *   packet its association took, an alert, a repeated flight our
+ *   handshake answers) and ENGINE_IN_MALFORMED when none was (records
+ *   refused by the record layer or not whole, SCTP packets the
+ *   association dropped: counted in records_dropped or SCTP's drops);
+ * - RTP/RTCP (128..191): ENGINE_IN_IGNORED, counted in rtp_in (media is
+ *   the caller's, see dp_media.h);
+ * - anything else, an empty datagram, or any datagram once the connection
+ *   failed: ENGINE_IN_IGNORED, counted in unknown_in.
+ * DTLS records no engine took are counted in records_dropped. */
+enum engine_input pc_handle_input(struct pc *pc, const uint8_t *dgram, size_t len, uint64_t now);
 
 /* Runs whatever engine deadline has passed (and retries for a handshake
  * slot while waiting for one). */

@@ -313,10 +313,11 @@ static size_t end_poll(struct end *x, uint8_t *buf)
 
 static void end_input(struct end *x, const uint8_t *d, size_t len)
 {
-    int rc = dtls_handle_input(x->e, d, len, now);
-    CHECK(rc == DTLS_IN_OK || rc == DTLS_IN_IGNORED || rc == -EPROTO, "handle_input %d", rc);
-    if (rc == -EPROTO)
-        CHECK(dtls_failed(x->e), "-EPROTO without failing");
+    enum engine_input rc = dtls_handle_input(x->e, d, len, now);
+    CHECK(rc == ENGINE_IN_ACCEPTED || rc == ENGINE_IN_IGNORED || rc == ENGINE_IN_FATAL, "handle_input %s",
+          engine_input_name(rc));
+    if (rc == ENGINE_IN_FATAL)
+        CHECK(dtls_failed(x->e), "fatal without failing");
     end_events(x);
 }
 

@@ -75,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int32_t lost = rtcp_source_lost(&s.rx);
     if (lost > RTCP_LOST_MAX || lost < RTCP_LOST_MIN)
         __builtin_trap();
-    rc = rtcp_handle_input(&s, data, size, now + 1000000, NULL);
-    if (rc != RTCP_OK && rc != RTCP_IGNORED && rc != -EBADMSG && rc != -EPROTO)
+    enum engine_input in = rtcp_handle_input(&s, data, size, now + 1000000, NULL);
+    if (in != ENGINE_IN_ACCEPTED && in != ENGINE_IN_IGNORED && in != ENGINE_IN_MALFORMED)
         __builtin_trap();
     uint8_t out[RTCP_BUILD_MAX];
     struct rtcp_msg back;

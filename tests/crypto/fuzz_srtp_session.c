@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "srtp_session.h"
+#include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,17 +36,17 @@ static size_t hdr_len(const uint8_t *p, size_t len)
     if (p[0] & 0x10) {
         if (h + 4 > len)
             return 0;
-        h += 4 + 4 * (size_t)(p[h + 2] << 8 | p[h + 3]);
+        h += 4 + 4 * (size_t)wire_get16(p + h + 2);
     }
     return h <= len ? h : 0;
 }
 
 /* What a refused unprotect of in[0..n) must leave: in itself, or for an
  * AEAD authentication failure in with its encrypted part zeroed. */
-static void refused_image(bool aead, bool rtcp, int rc, const uint8_t *in, size_t n, uint8_t *out)
+static void refused_image(bool aead, bool rtcp, bool auth_failed, const uint8_t *in, size_t n, uint8_t *out)
 {
     memcpy(out, in, n);
-    if (!aead || rc != -EACCES)
+    if (!aead || !auth_failed)
         return;
     if (rtcp) {
         if (n >= 28 && (in[n - 4] & 0x80))
@@ -74,19 +75,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     /* arbitrary bytes: refused (a fresh receiver has seen nothing, so
      * not as a replay), counted once, untouched */
+    const struct srtps_counters *k = srtps_counters(&rx);
     memcpy(buf, data, size);
     size_t n = size;
-    int rc = rtcp ? srtps_unprotect_rtcp(&rx, buf, &n) : srtps_unprotect_rtp(&rx, buf, &n);
-    if (rc == 0 || refusals(&rx.c) != 1 || n != size)
+    enum engine_input r = rtcp ? srtps_unprotect_rtcp(&rx, buf, &n) : srtps_unprotect_rtp(&rx, buf, &n);
+    if (r == ENGINE_IN_ACCEPTED || refusals(k) != 1 || n != size)
         abort();
-    refused_image(aead, rtcp, rc, data, size, want);
+    if ((r == ENGINE_IN_IGNORED) != (k->foreign_ssrc == 1))
+        abort();
+    refused_image(aead, rtcp, k->auth_failures == 1, data, size, want);
     if (memcmp(buf, want, size) != 0)
         abort();
     /* the same bytes protected by the peer */
     memcpy(buf, data, size);
     n = size;
-    rc = rtcp ? srtps_protect_rtcp(&tx, buf, &n, sizeof(buf))
-              : srtps_protect_rtp(&tx, buf, &n, sizeof(buf));
+    int rc = rtcp ? srtps_protect_rtcp(&tx, buf, &n, sizeof(buf))
+                  : srtps_protect_rtp(&tx, buf, &n, sizeof(buf));
     if (rc != 0)
         return 0; /* not an RTP/RTCP packet of version 2 */
     memcpy(copy, buf, n);
@@ -95,22 +99,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(bad, copy, n);
     bad[at] ^= (uint8_t)(1u << (change & 7));
     memcpy(buf, bad, n);
-    rc = rtcp ? srtps_unprotect_rtcp(&rx, buf, &m) : srtps_unprotect_rtp(&rx, buf, &m);
-    if (rc == 0 || refusals(&rx.c) != 2 || m != n)
+    uint64_t auth = k->auth_failures;
+    r = rtcp ? srtps_unprotect_rtcp(&rx, buf, &m) : srtps_unprotect_rtp(&rx, buf, &m);
+    if (r == ENGINE_IN_ACCEPTED || refusals(k) != 2 || m != n)
         abort();
-    refused_image(aead, rtcp, rc, bad, n, want);
+    refused_image(aead, rtcp, k->auth_failures != auth, bad, n, want);
     if (memcmp(buf, want, n) != 0)
         abort();
     /* the genuine packet opens */
     memcpy(buf, copy, n);
     m = n;
-    rc = rtcp ? srtps_unprotect_rtcp(&rx, buf, &m) : srtps_unprotect_rtp(&rx, buf, &m);
-    if (rc != 0 || m != size || memcmp(buf, data, size) != 0)
+    r = rtcp ? srtps_unprotect_rtcp(&rx, buf, &m) : srtps_unprotect_rtp(&rx, buf, &m);
+    if (r != ENGINE_IN_ACCEPTED || m != size || memcmp(buf, data, size) != 0)
         abort();
     /* and once only */
     m = n;
-    rc = rtcp ? srtps_unprotect_rtcp(&rx, copy, &m) : srtps_unprotect_rtp(&rx, copy, &m);
-    if (rc != -EALREADY || refusals(&rx.c) != 3 || rx.c.replays != 1)
+    r = rtcp ? srtps_unprotect_rtcp(&rx, copy, &m) : srtps_unprotect_rtp(&rx, copy, &m);
+    if (r != ENGINE_IN_MALFORMED || refusals(k) != 3 || k->replays != 1)
         abort();
     return 0;
 }

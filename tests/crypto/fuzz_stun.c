@@ -17,9 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ice_agent ice;
     ice_init(&ice, &cfg);
     ice_start(&ice, 0);
-    ice_handle_input(&ice, data, (uint16_t)(size > 65535 ? 65535 : size), 1);
+    ice_handle_input(&ice, data, size, 1);
     uint8_t out[512];
-    ice_poll_transmit(&ice, out, sizeof(out));
+    ice_poll_transmit(&ice, out, sizeof(out), 1);
     struct stun_msg m;
     if (stun_parse(data, size, &m) != 0)
         return 0;

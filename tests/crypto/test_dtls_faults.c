@@ -430,7 +430,7 @@ Test(dtls_faults, server_finished_in_the_clear_is_refused, .timeout = 60)
     cr_assert_eq(n.s[0].e->state, ST_CLIENT_FINISHED);
     uint8_t d[LINK_DGRAM];
     size_t len = put_message(d, HS_FINISHED, n.s[0].e->in_seq, n.s[1].e->finished, VERIFY_DATA);
-    cr_assert_eq(dtls_handle_input(n.s[0].e, d, len, 0), -EPROTO);
+    cr_assert_eq(dtls_handle_input(n.s[0].e, d, len, 0), ENGINE_IN_FATAL);
     net_run(&n);
     assert_failed_with(&n, 0, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE, true);
     cr_assert(n.l.rec[1].failed, "the server's record layer took the client's fatal alert");
@@ -549,7 +549,7 @@ Test(dtls_faults, client_hello_listing_no_p256_for_the_certificate, .timeout = 6
     cr_assert_eq(wire_get16(list + 2), CP_GROUP_X25519);
     cr_assert_eq(wire_get16(list + 4), CP_GROUP_SECP256R1);
     wire_put16(list + 4, 24); /* secp384r1 */
-    cr_assert_eq(dtls_handle_input(n.s[1].e, d, len, 0), -EPROTO);
+    cr_assert_eq(dtls_handle_input(n.s[1].e, d, len, 0), ENGINE_IN_FATAL);
     net_run(&n);
     assert_fault(&n, 1, DTLS_FAIL_NO_SHARED_SUITE, DTLS_ALERT_HANDSHAKE_FAILURE);
     net_done(&n);
@@ -569,7 +569,7 @@ Test(dtls_faults, client_hello_offering_only_dtls_1_0, .timeout = 60)
     uint8_t *version = d + DTLS_RECORD_HEADER + HS_HEADER;
     cr_assert_eq(wire_get16(version), DTLS_V12);
     wire_put16(version, DTLS_V10);
-    cr_assert_eq(dtls_handle_input(n.s[1].e, d, len, 0), -EPROTO);
+    cr_assert_eq(dtls_handle_input(n.s[1].e, d, len, 0), ENGINE_IN_FATAL);
     net_run(&n);
     assert_fault(&n, 1, DTLS_FAIL_VERSION, DTLS_ALERT_PROTOCOL_VERSION);
     net_done(&n);
@@ -584,7 +584,7 @@ static void fresh_client(struct net *n)
 }
 
 /* Hands a crafted ServerHello to a fresh client: the dtls_handle_input result. */
-static int server_hello_to_client(struct net *n, uint16_t version, const uint8_t *ext,
+static enum engine_input server_hello_to_client(struct net *n, uint16_t version, const uint8_t *ext,
                                   size_t ext_len)
 {
     fresh_client(n);
@@ -606,7 +606,7 @@ static void client_answers(struct net *n)
 Test(dtls_faults, server_hello_control_is_taken, .timeout = 60)
 {
     struct net n;
-    cr_assert_eq(server_hello_to_client(&n, DTLS_V12, ems_ri, sizeof(ems_ri)), DTLS_IN_OK);
+    cr_assert_eq(server_hello_to_client(&n, DTLS_V12, ems_ri, sizeof(ems_ri)), ENGINE_IN_ACCEPTED);
     cr_assert(!dtls_failed(n.s[0].e));
     cr_assert_eq(n.s[0].e->state, ST_CLIENT_CERT, "the crafted ServerHello is a good one");
     cr_assert(n.s[0].e->ems && n.s[0].e->ri);
@@ -620,7 +620,7 @@ Test(dtls_faults, server_hello_with_an_extension_we_did_not_offer, .timeout = 60
     uint8_t ext[sizeof(ems_ri) + 4];
     memcpy(ext, ems_ri, sizeof(ems_ri));
     memcpy(ext + sizeof(ems_ri), "\x00\x23\x00\x00", 4);
-    cr_assert_eq(server_hello_to_client(&n, DTLS_V12, ext, sizeof(ext)), -EPROTO);
+    cr_assert_eq(server_hello_to_client(&n, DTLS_V12, ext, sizeof(ext)), ENGINE_IN_FATAL);
     client_answers(&n);
     assert_failed_with(&n, 0, DTLS_FAIL_UNSUPPORTED_EXT, DTLS_ALERT_UNSUPPORTED_EXTENSION, false);
     net_done(&n);
@@ -629,7 +629,7 @@ Test(dtls_faults, server_hello_with_an_extension_we_did_not_offer, .timeout = 60
 Test(dtls_faults, server_hello_choosing_dtls_1_0, .timeout = 60)
 {
     struct net n;
-    cr_assert_eq(server_hello_to_client(&n, DTLS_V10, ems_ri, sizeof(ems_ri)), -EPROTO);
+    cr_assert_eq(server_hello_to_client(&n, DTLS_V10, ems_ri, sizeof(ems_ri)), ENGINE_IN_FATAL);
     client_answers(&n);
     assert_failed_with(&n, 0, DTLS_FAIL_VERSION, DTLS_ALERT_PROTOCOL_VERSION, false);
     net_done(&n);
@@ -648,14 +648,14 @@ Test(dtls_faults, server_hello_cut_short_with_consistent_lengths, .timeout = 60)
     size_t len = put_message(d, HS_SERVER_HELLO, 0, body, 22);
     cr_assert_eq(wire_get24(d + DTLS_RECORD_HEADER + 1), 22);
     cr_assert_eq(wire_get24(d + DTLS_RECORD_HEADER + 9), 22);
-    cr_assert_eq(dtls_handle_input(n.s[0].e, d, len, 0), -EPROTO);
+    cr_assert_eq(dtls_handle_input(n.s[0].e, d, len, 0), ENGINE_IN_FATAL);
     client_answers(&n);
     assert_failed_with(&n, 0, DTLS_FAIL_DECODE, DTLS_ALERT_DECODE_ERROR, false);
     net_done(&n);
 }
 
 /* A first fragment (100 bytes) of a message declared msg_len long. */
-static int big_fragment(struct net *n, int to, uint8_t type, uint32_t msg_len)
+static enum engine_input big_fragment(struct net *n, int to, uint8_t type, uint32_t msg_len)
 {
     uint8_t junk[100], hs[HS_HEADER + 100], d[LINK_DGRAM];
     memset(junk, 0x33, sizeof(junk));
@@ -668,7 +668,7 @@ Test(dtls_faults, handshake_message_of_exactly_the_reassembly_room_is_held, .tim
 {
     struct net n;
     fresh_client(&n);
-    cr_assert_eq(big_fragment(&n, 0, HS_SERVER_HELLO, DTLS_REASM_BYTES), DTLS_IN_OK);
+    cr_assert_eq(big_fragment(&n, 0, HS_SERVER_HELLO, DTLS_REASM_BYTES), ENGINE_IN_ACCEPTED);
     cr_assert(!dtls_failed(n.s[0].e), "%s", dtls_failure_name(dtls_failure(n.s[0].e)));
     cr_assert_eq(n.s[0].e->reasm_used, DTLS_REASM_BYTES, "waiting for the rest");
     net_done(&n);
@@ -678,7 +678,7 @@ Test(dtls_faults, oversized_server_hello_fails_the_client, .timeout = 60)
 {
     struct net n;
     fresh_client(&n);
-    cr_assert_eq(big_fragment(&n, 0, HS_SERVER_HELLO, DTLS_REASM_BYTES + 1), -EPROTO);
+    cr_assert_eq(big_fragment(&n, 0, HS_SERVER_HELLO, DTLS_REASM_BYTES + 1), ENGINE_IN_FATAL);
     client_answers(&n);
     assert_failed_with(&n, 0, DTLS_FAIL_TOO_BIG, DTLS_ALERT_ILLEGAL_PARAMETER, false);
     net_done(&n);
@@ -696,7 +696,7 @@ Test(dtls_faults, oversized_certificate_fails_the_client_mid_flight, .timeout = 
     uint8_t junk[64] = {0}, hs[HS_HEADER + 64];
     size_t hl = put_fragment(hs, HS_CERTIFICATE, 65536, 1, 0, junk, sizeof(junk));
     len += put_record(d + len, DTLS_CT_HANDSHAKE, DTLS_V12, 0, 8, hs, hl);
-    cr_assert_eq(dtls_handle_input(n.s[0].e, d, len, 0), -EPROTO);
+    cr_assert_eq(dtls_handle_input(n.s[0].e, d, len, 0), ENGINE_IN_FATAL);
     client_answers(&n);
     assert_failed_with(&n, 0, DTLS_FAIL_TOO_BIG, DTLS_ALERT_ILLEGAL_PARAMETER, false);
     net_done(&n);
@@ -706,7 +706,7 @@ Test(dtls_faults, oversized_client_hello_fails_the_server, .timeout = 60)
 {
     struct net n;
     net_default(&n);
-    cr_assert_eq(big_fragment(&n, 1, HS_CLIENT_HELLO, DTLS_REASM_BYTES + 1), -EPROTO);
+    cr_assert_eq(big_fragment(&n, 1, HS_CLIENT_HELLO, DTLS_REASM_BYTES + 1), ENGINE_IN_FATAL);
     uint8_t d[LINK_DGRAM];
     cr_assert_gt(take_dgram(&n, 1, d), 0);
     assert_failed_with(&n, 1, DTLS_FAIL_TOO_BIG, DTLS_ALERT_ILLEGAL_PARAMETER, false);
@@ -878,13 +878,13 @@ Test(dtls_faults, warning_alert_mid_handshake_is_not_the_end, .timeout = 60)
 
 /* Hands d to the waiting server: the result, and records_dropped must
  * have moved by `dropped`. */
-static void foreign(struct net *n, const uint8_t *d, size_t len, int want, unsigned dropped,
-                    const char *what)
+static void foreign(struct net *n, const uint8_t *d, size_t len, enum engine_input want,
+                    unsigned dropped, const char *what)
 {
     const struct dtls_counters *k = dtls_counters(n->s[1].e);
     uint32_t before = k->records_dropped;
-    int rc = dtls_handle_input(n->s[1].e, d, len, 0);
-    cr_assert_eq(rc, want, "%s: %d, wanted %d", what, rc, want);
+    enum engine_input rc = dtls_handle_input(n->s[1].e, d, len, 0);
+    cr_assert_eq(rc, want, "%s: %s, wanted %s", what, engine_input_name(rc), engine_input_name(want));
     cr_assert_eq(k->records_dropped - before, dropped, "%s: %u records dropped, wanted %u", what,
                  k->records_dropped - before, dropped);
     cr_assert(!dtls_failed(n->s[1].e), "%s failed the server: %s", what,
@@ -902,26 +902,26 @@ Test(dtls_faults, garbage_while_the_server_waits_is_ignored_and_counted, .timeou
     memset(body, 0xa5, sizeof(body));
     size_t len;
     d[0] = DTLS_CT_HANDSHAKE;
-    foreign(&n, d, 1, DTLS_IN_IGNORED, 1, "one byte");
+    foreign(&n, d, 1, ENGINE_IN_IGNORED, 1, "one byte");
     static const uint8_t stun[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1,  2,
                                      3,    4,    5,    6,    7,    8,    9,    10,   11, 12};
-    foreign(&n, stun, sizeof(stun), DTLS_IN_IGNORED, 1, "a STUN binding request");
+    foreign(&n, stun, sizeof(stun), ENGINE_IN_IGNORED, 1, "a STUN binding request");
     len = put_record(d, DTLS_CT_HANDSHAKE, 0x0303, 0, 0, body, sizeof(body));
-    foreign(&n, d, len, DTLS_IN_IGNORED, 1, "a TLS (not DTLS) record");
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 1, "a TLS (not DTLS) record");
     len = put_record(d, DTLS_CT_HANDSHAKE, DTLS_V12, 2, 0, body, sizeof(body));
-    foreign(&n, d, len, DTLS_IN_IGNORED, 1, "an epoch-2 record");
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 1, "an epoch-2 record");
     len = put_record(d, DTLS_CT_APPLICATION_DATA, DTLS_V12, 0, 0, body, sizeof(body));
-    foreign(&n, d, len, DTLS_IN_IGNORED, 1, "application data at epoch 0");
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 1, "application data at epoch 0");
     len = put_record(d, DTLS_CT_HANDSHAKE, DTLS_V12, 0, 0, body, sizeof(body));
-    foreign(&n, d, len - 1, DTLS_IN_IGNORED, 1, "a record longer than its datagram");
+    foreign(&n, d, len - 1, ENGINE_IN_IGNORED, 1, "a record longer than its datagram");
     len = put_alert(d, DTLS_ALERT_FATAL, DTLS_ALERT_HANDSHAKE_FAILURE, 0);
-    foreign(&n, d, len, DTLS_IN_IGNORED, 1, "a fatal alert before any ClientHello");
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 1, "a fatal alert before any ClientHello");
     len = put_record(d, 99, DTLS_V12, 0, 0, body, sizeof(body));
-    foreign(&n, d, len, DTLS_IN_IGNORED, 1, "an unknown content type");
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 1, "an unknown content type");
     /* two junk records in one datagram: both counted */
     len = put_record(d, DTLS_CT_APPLICATION_DATA, DTLS_V12, 0, 0, body, 10);
     len += put_record(d + len, DTLS_CT_HANDSHAKE, 0x0101, 0, 0, body, 10);
-    foreign(&n, d, len, DTLS_IN_IGNORED, 2, "two junk records");
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 2, "two junk records");
     cr_assert_eq(dtls_counters(n.s[1].e)->alerts_out, 0);
     /* then the real client: the handshake completes as if nothing happened */
     net_run(&n);
@@ -935,7 +935,7 @@ Test(dtls_faults, garbage_while_the_server_waits_is_ignored_and_counted, .timeou
  * ClientHello, to a server waiting for one: a whole Finished (message 0)
  * and a lone change_cipher_spec. The engine keeps waiting (its own rule:
  * "a stray message is foreign"), so the datagram is not the handshake's:
- * DTLS_IN_IGNORED and counted as dropped, for the caller to count as
+ * ENGINE_IN_IGNORED and counted as dropped, for the caller to count as
  * foreign (dtls.h). */
 Test(dtls_faults, stray_finished_and_lone_ccs_while_the_server_waits_are_foreign, .timeout = 60)
 {
@@ -943,10 +943,10 @@ Test(dtls_faults, stray_finished_and_lone_ccs_while_the_server_waits_are_foreign
     net_default(&n);
     uint8_t d[LINK_DGRAM], fin[VERIFY_DATA] = {0}, one = 1;
     size_t len = put_message(d, HS_FINISHED, 0, fin, sizeof(fin));
-    foreign(&n, d, len, DTLS_IN_IGNORED, 1, "a Finished before any ClientHello");
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 1, "a Finished before any ClientHello");
     cr_assert_eq(n.s[1].e->in_seq, 0, "it takes no message_seq");
     len = put_record(d, DTLS_CT_CHANGE_CIPHER_SPEC, DTLS_V12, 0, 3, &one, 1);
-    foreign(&n, d, len, DTLS_IN_IGNORED, 1, "a change_cipher_spec before any ClientHello");
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 1, "a change_cipher_spec before any ClientHello");
     net_run(&n);
     cr_assert(dtls_connected(n.s[0].e) && dtls_connected(n.s[1].e));
     net_done(&n);
@@ -963,7 +963,7 @@ static void handshake_shaped_garbage(const uint8_t *hs, size_t hl, const char *w
     net_default(&n);
     uint8_t d[LINK_DGRAM];
     size_t len = put_record(d, DTLS_CT_HANDSHAKE, DTLS_V12, 0, 0, hs, hl);
-    foreign(&n, d, len, DTLS_IN_IGNORED, 1, what);
+    foreign(&n, d, len, ENGINE_IN_IGNORED, 1, what);
     net_run(&n);
     cr_assert(dtls_connected(n.s[0].e) && dtls_connected(n.s[1].e));
     net_done(&n);
@@ -992,7 +992,7 @@ static void epoch1_before_keys(int to)
     size_t len = put_record(d, DTLS_CT_HANDSHAKE, DTLS_V12, 1, 0, body, sizeof(body));
     len += put_record(d + len, DTLS_CT_CHANGE_CIPHER_SPEC, DTLS_V12, 1, 1, body, 1);
     struct dtls_endpoint *e = n.s[to].e;
-    cr_assert_eq(dtls_handle_input(e, d, len, 0), DTLS_IN_IGNORED);
+    cr_assert_eq(dtls_handle_input(e, d, len, 0), ENGINE_IN_IGNORED);
     cr_assert_eq(dtls_counters(e)->records_dropped, 2);
     cr_assert_eq(dtls_counters(e)->records_in, 0);
     cr_assert_eq(n.l.rec[to].c.opened + n.l.rec[to].c.wrong_epoch + n.l.rec[to].c.bad_auth, 0,

@@ -280,7 +280,7 @@ Test(rtcp, sr_then_rr_gives_the_round_trip_time)
     int n = rtcp_build_sr(&p.a, t_sr, buf, sizeof(buf));
     cr_assert_gt(n, 0);
     struct rtcp_msg m;
-    cr_assert_eq(rtcp_handle_input(&p.b, buf, (size_t)n, t_sr + owd, &m), RTCP_OK);
+    cr_assert_eq(rtcp_handle_input(&p.b, buf, (size_t)n, t_sr + owd, &m), ENGINE_IN_ACCEPTED);
     cr_assert(m.is_sr);
     cr_assert_eq(m.ssrc, SSRC_A);
     cr_assert_eq(m.si.packets, 50u);
@@ -299,7 +299,7 @@ Test(rtcp, sr_then_rr_gives_the_round_trip_time)
 
     n = rtcp_build_rr(&p.b, t_sr + owd + hold, buf, sizeof(buf));
     cr_assert_gt(n, 0);
-    cr_assert_eq(rtcp_handle_input(&p.a, buf, (size_t)n, t_sr + owd + hold + owd, &m), RTCP_OK);
+    cr_assert_eq(rtcp_handle_input(&p.a, buf, (size_t)n, t_sr + owd + hold + owd, &m), ENGINE_IN_ACCEPTED);
     cr_assert(!m.is_sr);
     cr_assert_eq(m.blocks[0].ssrc, SSRC_A);
     cr_assert_eq(m.blocks[0].lsr, rtcp_ntp_mid(rtcp_ntp_from_ns(t_sr)));
@@ -342,10 +342,10 @@ Test(rtcp, reports_from_another_source_are_ignored)
     uint8_t buf[RTCP_BUILD_MAX];
     int n = rtcp_build_sr(&other, 1000 * MS, buf, sizeof(buf));
     cr_assert_gt(n, 0);
-    cr_assert_eq(rtcp_handle_input(&p.a, buf, (size_t)n, 1000 * MS, NULL), RTCP_IGNORED);
+    cr_assert_eq(rtcp_handle_input(&p.a, buf, (size_t)n, 1000 * MS, NULL), ENGINE_IN_IGNORED);
     cr_assert(!p.a.rx.has_lsr);
     cr_assert_eq(p.a.c.ignored, 1u);
-    cr_assert_eq(rtcp_handle_input(&p.a, buf, 3, 1000 * MS, NULL), -EBADMSG);
+    cr_assert_eq(rtcp_handle_input(&p.a, buf, 3, 1000 * MS, NULL), ENGINE_IN_MALFORMED);
     cr_assert_eq(p.a.c.malformed, 1u);
 }
 
@@ -585,7 +585,7 @@ Test(rtcp, wireshark_decodes_our_sr_and_rr, .timeout = 120)
     struct rtcp_msg sr;
     cr_assert_eq(rtcp_parse(buf, (size_t)n, &sr), 0);
     wire_pcap_udp(f, buf, (size_t)n, true, WS_PORT, WS_PORT, t_sr); /* captured at A: sent */
-    cr_assert_eq(rtcp_handle_input(&p.b, buf, (size_t)n, t_sr + owd, NULL), 0);
+    cr_assert_eq(rtcp_handle_input(&p.b, buf, (size_t)n, t_sr + owd, NULL), ENGINE_IN_ACCEPTED);
     n = rtcp_build_rr(&p.b, t_rr, buf, sizeof(buf));
     cr_assert_gt(n, 0);
     struct rtcp_msg rr;

@@ -37,6 +37,43 @@ static const enum srtps_profile all_profiles[] = {SRTPS_AES128_CM_SHA1_80, SRTPS
                                                   SRTPS_AEAD_AES_128_GCM, SRTPS_AEAD_AES_256_GCM};
 #define N_PROFILES (sizeof(all_profiles) / sizeof(all_profiles[0]))
 
+/* srtps_unprotect_rtp/_rtcp as the errno of the reason the session
+ * counted: 0, -EBADMSG (malformed), -EALREADY (replays), -EACCES
+ * (auth_failures) or -ENOENT (foreign_ssrc), checking that the engine
+ * result agrees (ENGINE_IN_IGNORED for another SSRC only) and that a
+ * refusal moved exactly one counter. */
+static int unprotect_as_errno(struct srtps_session *s, bool rtcp, uint8_t *p, size_t *len)
+{
+    struct srtps_counters b = *srtps_counters(s);
+    enum engine_input r = rtcp ? srtps_unprotect_rtcp(s, p, len) : srtps_unprotect_rtp(s, p, len);
+    const struct srtps_counters *a = srtps_counters(s);
+    uint64_t moved = (a->malformed - b.malformed) + (a->replays - b.replays) +
+                     (a->auth_failures - b.auth_failures) + (a->foreign_ssrc - b.foreign_ssrc);
+    if (r == ENGINE_IN_ACCEPTED) {
+        cr_assert_eq(moved, 0);
+        return 0;
+    }
+    cr_assert_eq(moved, 1, "a refusal counts one reason");
+    cr_assert_eq(r, a->foreign_ssrc != b.foreign_ssrc ? ENGINE_IN_IGNORED : ENGINE_IN_MALFORMED);
+    if (a->malformed != b.malformed)
+        return -EBADMSG;
+    if (a->replays != b.replays)
+        return -EALREADY;
+    if (a->auth_failures != b.auth_failures)
+        return -EACCES;
+    return -ENOENT;
+}
+
+static int unprotect_rtp(struct srtps_session *s, uint8_t *p, size_t *len)
+{
+    return unprotect_as_errno(s, false, p, len);
+}
+
+static int unprotect_rtcp(struct srtps_session *s, uint8_t *p, size_t *len)
+{
+    return unprotect_as_errno(s, true, p, len);
+}
+
 static bool is_aead(enum srtps_profile p)
 {
     return p == SRTPS_AEAD_AES_128_GCM || p == SRTPS_AEAD_AES_256_GCM;
@@ -183,7 +220,7 @@ static int ours_op(struct srtps_session *s, bool rtcp, bool protect, uint8_t *p,
 {
     if (protect)
         return rtcp ? srtps_protect_rtcp(s, p, len, BUF) : srtps_protect_rtp(s, p, len, BUF);
-    return rtcp ? srtps_unprotect_rtcp(s, p, len) : srtps_unprotect_rtp(s, p, len);
+    return rtcp ? unprotect_rtcp(s, p, len) : unprotect_rtp(s, p, len);
 }
 
 /* ---- packets ---- */
@@ -399,12 +436,12 @@ static void rfc7714_rtp(enum srtps_profile p, const char *protected_hex)
         cr_assert_eq(srtps_protect_rtp(&s, pkt, &n, BUF), 0);
         cr_assert_eq(n, sizeof(want));
         cr_assert_arr_eq(pkt, want, n, "%s: SRTP protect differs from the RFC", aes_impl_name(impl));
-        cr_assert_eq(srtps_unprotect_rtp(&s, pkt, &n), 0);
+        cr_assert_eq(unprotect_rtp(&s, pkt, &n), 0);
         cr_assert_eq(n, sizeof(plain));
         cr_assert_arr_eq(pkt, plain, n, "%s: SRTP unprotect", aes_impl_name(impl));
         n = sizeof(want);
         memcpy(pkt, want, n);
-        cr_assert_eq(srtps_unprotect_rtp(&s, pkt, &n), -EALREADY);
+        cr_assert_eq(unprotect_rtp(&s, pkt, &n), -EALREADY);
     }
 }
 
@@ -428,7 +465,7 @@ static void rfc7714_rtcp(enum srtps_profile p, const char *encrypted_hex, const 
         cr_assert_eq(n, sizeof(want));
         cr_assert_arr_eq(pkt, want, n, "%s: SRTCP protect differs from the RFC",
                          aes_impl_name(impl));
-        cr_assert_eq(srtps_unprotect_rtcp(&s, pkt, &n), 0);
+        cr_assert_eq(unprotect_rtcp(&s, pkt, &n), 0);
         cr_assert_eq(n, sizeof(plain));
         cr_assert_arr_eq(pkt, plain, n);
         /* E = 0: accepted as it is, once */
@@ -437,7 +474,7 @@ static void rfc7714_rtcp(enum srtps_profile p, const char *encrypted_hex, const 
         for (int round = 0; round < 2; round++) {
             memcpy(pkt, tagged, sizeof(tagged));
             n = sizeof(tagged);
-            cr_assert_eq(srtps_unprotect_rtcp(&r, pkt, &n), round ? -EALREADY : 0);
+            cr_assert_eq(unprotect_rtcp(&r, pkt, &n), round ? -EALREADY : 0);
             if (!round) {
                 cr_assert_eq(n, sizeof(plain));
                 cr_assert_arr_eq(pkt, plain, n, "E = 0: the packet as sent");
@@ -448,10 +485,10 @@ static void rfc7714_rtcp(enum srtps_profile p, const char *encrypted_hex, const 
         memcpy(pkt, tagged, sizeof(tagged));
         pkt[20] ^= 1;
         n = sizeof(tagged);
-        cr_assert_eq(srtps_unprotect_rtcp(&r, pkt, &n), -EACCES);
+        cr_assert_eq(unprotect_rtcp(&r, pkt, &n), -EACCES);
         pkt[20] ^= 1;
         cr_assert_arr_eq(pkt, tagged, sizeof(tagged), "a refused E = 0 packet was changed");
-        cr_assert_eq(srtps_unprotect_rtcp(&r, pkt, &n), 0);
+        cr_assert_eq(unprotect_rtcp(&r, pkt, &n), 0);
     }
 }
 
@@ -547,7 +584,7 @@ Test(srtp_session, fixed_size_for_every_profile)
         uint8_t p[BUF] = {0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9};
         size_t n = 100;
         cr_assert_eq(srtps_protect_rtp(&copy, p, &n, BUF), 0);
-        cr_assert_eq(srtps_unprotect_rtp(&rx, p, &n), 0);
+        cr_assert_eq(unprotect_rtp(&rx, p, &n), 0);
         cr_assert_eq(n, 100);
     }
 }
@@ -758,7 +795,7 @@ static void replay_window(enum srtps_profile prof)
     }
     uint8_t p[BUF];
     size_t n;
-#define DELIVER(i) (memcpy(p, prot[i], len[i]), n = len[i], srtps_unprotect_rtp(&rx, p, &n))
+#define DELIVER(i) (memcpy(p, prot[i], len[i]), n = len[i], unprotect_rtp(&rx, p, &n))
     for (int i = 0; i <= 100; i++)
         if (i != 36 && i != 37 && i != 50)
             cr_assert_eq(DELIVER(i), 0, "seq %d", 1000 + i);
@@ -771,7 +808,7 @@ static void replay_window(enum srtps_profile prof)
     memcpy(p, prot[190], len[190]);
     n = len[190];
     p[n - 1] ^= 0x40;
-    cr_assert_eq(srtps_unprotect_rtp(&rx, p, &n), -EACCES);
+    cr_assert_eq(unprotect_rtp(&rx, p, &n), -EACCES);
     cr_assert_eq(n, len[190]);
     cr_assert_eq(DELIVER(50), 0, "50 behind the newest still accepted");
     cr_assert_eq(DELIVER(190), 0, "the genuine one afterwards");
@@ -801,7 +838,7 @@ static void replay_window(enum srtps_profile prof)
         cr_assert_eq(rtcp[i][at + 3], i + 1, "SRTCP index %d", i + 1);
         cr_assert_eq(rtcp[i][at], 0x80, "E bit");
     }
-#define DELIVER_RTCP(i) (memcpy(p, rtcp[i], rl[i]), n = rl[i], srtps_unprotect_rtcp(&rx, p, &n))
+#define DELIVER_RTCP(i) (memcpy(p, rtcp[i], rl[i]), n = rl[i], unprotect_rtcp(&rx, p, &n))
     for (int i = 1; i < 70; i++)
         cr_assert_eq(DELIVER_RTCP(i), 0);
     cr_assert_eq(DELIVER_RTCP(69), -EALREADY);
@@ -876,7 +913,7 @@ static void every_bit(enum srtps_profile prof, bool rtcp)
             want = -ENOENT, counts[1]++;
         else
             want = -EACCES, counts[2]++;
-        int rc = rtcp ? srtps_unprotect_rtcp(&rx, p, &n) : srtps_unprotect_rtp(&rx, p, &n);
+        int rc = rtcp ? unprotect_rtcp(&rx, p, &n) : unprotect_rtp(&rx, p, &n);
         cr_assert_eq(rc, want, "bit %zu (byte %zu): %d, expected %d", bit, byte, rc, want);
         cr_assert_eq(n, len);
         /* the encrypted part: [h, len - tag), when E is set for SRTCP */
@@ -895,7 +932,7 @@ static void every_bit(enum srtps_profile prof, bool rtcp)
     cr_assert_gt(counts[2], 8 * (int)(len - 40), "payload and tag bits");
     size_t n = len;
     memcpy(p, pkt, len);
-    cr_assert_eq(rtcp ? srtps_unprotect_rtcp(&rx, p, &n) : srtps_unprotect_rtp(&rx, p, &n), 0);
+    cr_assert_eq(rtcp ? unprotect_rtcp(&rx, p, &n) : unprotect_rtp(&rx, p, &n), 0);
     cr_assert_eq(n, plen);
     cr_assert_arr_eq(p, plain, plen);
 }
@@ -940,7 +977,7 @@ Test(srtp_session, every_truncation_refused)
             size_t m = n;
             memcpy(p, pkt, n);
             int want = n < hdr + tag ? -EBADMSG : -EACCES;
-            cr_assert_eq(srtps_unprotect_rtp(&rx, p, &m), want, "RTP cut to %zu of %zu", n, len);
+            cr_assert_eq(unprotect_rtp(&rx, p, &m), want, "RTP cut to %zu of %zu", n, len);
             cr_assert_eq(m, n);
         }
         cr_assert_eq(rx.c.malformed, hdr + tag);
@@ -952,10 +989,10 @@ Test(srtp_session, every_truncation_refused)
         for (size_t n = 0; n < rl; n++) {
             size_t m = n;
             memcpy(p, rtcp, n);
-            cr_assert_eq(srtps_unprotect_rtcp(&rx, p, &m), -EBADMSG, "RTCP cut to %zu", n);
+            cr_assert_eq(unprotect_rtcp(&rx, p, &m), -EBADMSG, "RTCP cut to %zu", n);
         }
         memcpy(p, rtcp, rl);
-        cr_assert_eq(srtps_unprotect_rtcp(&rx, p, &rl), 0);
+        cr_assert_eq(unprotect_rtcp(&rx, p, &rl), 0);
         cr_assert_eq(rl, 8);
         cr_assert_eq(rx.c.malformed, hdr + tag + 8 + tr);
         cr_assert_eq(rx.c.unprotected_rtcp, 1);
@@ -1041,11 +1078,11 @@ static void one_ssrc_each_way(enum srtps_profile prof)
     size_t fl = m;
     memcpy(f, q, m);
     f[40] ^= 1;
-    cr_assert_eq(srtps_unprotect_rtp(&rx, f, &fl), -EACCES);
-    cr_assert_eq(srtps_unprotect_rtp(&rx, p, &n), 0, "the first authenticated packet");
+    cr_assert_eq(unprotect_rtp(&rx, f, &fl), -EACCES);
+    cr_assert_eq(unprotect_rtp(&rx, p, &n), 0, "the first authenticated packet");
     cr_assert_eq(rx.rx.ssrc, 0xaaaa);
     size_t m0 = m;
-    cr_assert_eq(srtps_unprotect_rtp(&rx, q, &m), -ENOENT, "another SSRC, genuine");
+    cr_assert_eq(unprotect_rtp(&rx, q, &m), -ENOENT, "another SSRC, genuine");
     cr_assert_eq(m, m0);
     cr_assert_eq(rx.c.foreign_ssrc, 1);
     cr_assert_eq(srtps_set_ssrc(&rx, false, 0xbbbb), -EBUSY);
@@ -1058,12 +1095,12 @@ static void one_ssrc_each_way(enum srtps_profile prof)
                  "RTCP from another SSRC");
     rtcp[6] = rtcp[7] = 0xaa;
     cr_assert_eq(srtps_protect_rtcp(&tx, rtcp, &rl, sizeof(rtcp)), 0);
-    cr_assert_eq(srtps_unprotect_rtcp(&rx, rtcp, &rl), 0);
+    cr_assert_eq(unprotect_rtcp(&rx, rtcp, &rl), 0);
     /* RTCP of another SSRC on the receiver */
     uint8_t rtcp2[64] = {0x80, 201, 0, 1, 0, 0, 0xbb, 0xbb};
     rl = 8;
     cr_assert_eq(srtps_protect_rtcp(&tx2, rtcp2, &rl, sizeof(rtcp2)), 0);
-    cr_assert_eq(srtps_unprotect_rtcp(&rx, rtcp2, &rl), -ENOENT);
+    cr_assert_eq(unprotect_rtcp(&rx, rtcp2, &rl), -ENOENT);
     cr_assert_eq(rx.c.foreign_ssrc, 2);
     /* fixed before the first packet */
     struct srtps_session rx2;
@@ -1072,7 +1109,7 @@ static void one_ssrc_each_way(enum srtps_profile prof)
     cr_assert_eq(srtps_set_ssrc(&rx2, false, 0xbbbb), -EBUSY);
     n = fixed_rtp(p, 13, 0xaaaa, 50);
     cr_assert_eq(srtps_protect_rtp(&tx, p, &n, BUF), 0);
-    cr_assert_eq(srtps_unprotect_rtp(&rx2, p, &n), -ENOENT);
+    cr_assert_eq(unprotect_rtp(&rx2, p, &n), -ENOENT);
     struct srtps_session tx3;
     srtps_init(&tx3, prof, a, b);
     cr_assert_eq(srtps_set_ssrc(&tx3, true, 0xdddd), 0);
@@ -1101,7 +1138,7 @@ Test(srtp_session, wrong_keys_and_profile_refused)
         size_t n = fixed_rtp(p, 1, 1, 80);
         cr_assert_eq(srtps_protect_rtp(&tx, p, &n, BUF), 0);
         memcpy(q, p, n);
-        cr_assert_eq(srtps_unprotect_rtp(&wrong, q, &n), -EACCES);
+        cr_assert_eq(unprotect_rtp(&wrong, q, &n), -EACCES);
         for (size_t oi = 0; oi < N_PROFILES; oi++) {
             if (oi == pi)
                 continue;
@@ -1109,7 +1146,7 @@ Test(srtp_session, wrong_keys_and_profile_refused)
             srtps_init(&other, all_profiles[oi], b, a);
             size_t m = n;
             memcpy(q, p, n);
-            int rc = srtps_unprotect_rtp(&other, q, &m);
+            int rc = unprotect_rtp(&other, q, &m);
             cr_assert(rc == -EACCES || rc == -EBADMSG, "profile %d opened by %d: %d", prof,
                       all_profiles[oi], rc);
         }
@@ -1131,12 +1168,12 @@ Test(srtp_session, no_heap_and_clear)
         for (int i = 0; i < 1000; i++) {
             size_t n = fixed_rtp(p, (uint16_t)i, 7, (size_t)i % 1200);
             bad += srtps_protect_rtp(&x, p, &n, BUF) != 0;
-            bad += srtps_unprotect_rtp(&y, p, &n) != 0;
+            bad += unprotect_rtp(&y, p, &n) != 0;
             n = 40;
             memset(p, 0, n);
             p[0] = 0x80, p[7] = 7;
             bad += srtps_protect_rtcp(&x, p, &n, BUF) != 0;
-            bad += srtps_unprotect_rtcp(&y, p, &n) != 0;
+            bad += unprotect_rtcp(&y, p, &n) != 0;
         }
         struct mallinfo2 m1 = mallinfo2();
         cr_assert_eq(bad, 0);
@@ -1177,7 +1214,7 @@ Test(srtp_session, unencrypted_srtcp_accepted_as_is)
                  0);
     memcpy(p + 44, mac, 10);
     size_t n = 54;
-    cr_assert_eq(srtps_unprotect_rtcp(&rx, p, &n), 0);
+    cr_assert_eq(unprotect_rtcp(&rx, p, &n), 0);
     cr_assert_eq(n, 40);
     cr_assert_arr_eq(p, want, 40, "E = 0: not decrypted");
     cr_assert_eq(rx.rx.rtcp.top, 9);
@@ -1185,7 +1222,7 @@ Test(srtp_session, unencrypted_srtcp_accepted_as_is)
     p[40] = 0x80, p[43] = 10;
     memcpy(p + 44, mac, 10);
     n = 54;
-    cr_assert_eq(srtps_unprotect_rtcp(&rx, p, &n), -EACCES);
+    cr_assert_eq(unprotect_rtcp(&rx, p, &n), -EACCES);
 }
 
 /* The HMAC-SHA1 tag of an SRTP packet, for every length from 0 to 300

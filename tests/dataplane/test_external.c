@@ -225,7 +225,7 @@ Test(external, an_ice_check_is_answered_to_the_peer_from_the_agent)
     cr_assert_eq(ice_init(&peer, &ic), 0);
     ice_start(&peer, 1000);
     uint8_t req[256];
-    int n = ice_poll_transmit(&peer, req, sizeof(req));
+    size_t n = ice_poll_transmit(&peer, req, sizeof(req), 1000);
     cr_assert_gt(n, 20);
     rx(udp_frame(agent_ip(3), RI_EXTERNAL_PORT_BASE, req, (uint16_t)n, IPPROTO_UDP));
     cr_assert_eq(x->slot[0].peer_ip, PEER_IP);
@@ -243,7 +243,7 @@ Test(external, an_ice_check_is_answered_to_the_peer_from_the_agent)
     cr_assert_eq(f->udp.dst_port, rte_cpu_to_be_16(40000));
     cr_assert_eq(rte_ipv4_cksum(&f->ip), 0, "the IPv4 header checksum is computed");
     uint16_t len = (uint16_t)(rte_be_to_cpu_16(f->udp.dgram_len) - sizeof(struct rte_udp_hdr));
-    cr_assert_eq(ice_handle_input(&peer, (const uint8_t *)f + DP_FRAME_HDR_LEN, len, 2000), 0);
+    cr_assert_eq(ice_handle_input(&peer, (const uint8_t *)f + DP_FRAME_HDR_LEN, len, 2000), ENGINE_IN_ACCEPTED);
     cr_assert_eq(ice_poll_event(&peer), ICE_EV_CONNECTED);
     free_tx();
 }

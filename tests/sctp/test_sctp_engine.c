@@ -383,7 +383,7 @@ Test(sctp_engine, zero_checksum_only_when_both_announce)
     size_t n = sctp_poll_transmit(W.ours[0].a, buf, sizeof(buf), W.now);
     cr_assert_gt(n, 0);
     cr_assert_eq(wire_get32(buf + 8), 0, "zero checksum used");
-    cr_assert_eq(sctp_handle_input(W.ours[1].a, buf, n, W.now), SCTP_IN_OK);
+    cr_assert_eq(sctp_handle_input(W.ours[1].a, buf, n, W.now), ENGINE_IN_ACCEPTED);
     world_free(&W);
     c1.zero_checksum = false;
     setup_pair(&c0, &c1, 25, 1000000ull);
@@ -409,28 +409,28 @@ Test(sctp_engine, malformed_input_counted)
     cr_assert_gt(n, 28);
     uint8_t q[1500];
     /* truncated */
-    cr_assert_eq(sctp_handle_input(a, p, 10, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(sctp_handle_input(a, p, 10, W.now), ENGINE_IN_MALFORMED);
     cr_assert_eq(k->drops[SCTP_DROP_TRUNCATED], 1);
     /* bad checksum */
     memcpy(q, p, n);
     q[n - 1] ^= 1;
-    cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(sctp_handle_input(a, q, n, W.now), ENGINE_IN_MALFORMED);
     cr_assert_eq(k->drops[SCTP_DROP_BAD_CHECKSUM], 1);
     /* wrong verification tag */
     memcpy(q, p, n);
     q[4] ^= 0x55;
     sctp_crc32c_seal(q, n);
-    cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(sctp_handle_input(a, q, n, W.now), ENGINE_IN_MALFORMED);
     cr_assert_eq(k->drops[SCTP_DROP_BAD_VTAG], 1);
     /* chunk length beyond the packet */
     memcpy(q, p, n);
     wire_put16(q + 14, 1400);
     sctp_crc32c_seal(q, n);
-    cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(sctp_handle_input(a, q, n, W.now), ENGINE_IN_MALFORMED);
     /* chunk length below the header */
     wire_put16(q + 14, 2);
     sctp_crc32c_seal(q, n);
-    cr_assert_eq(sctp_handle_input(a, q, n, W.now), SCTP_IN_DROPPED);
+    cr_assert_eq(sctp_handle_input(a, q, n, W.now), ENGINE_IN_MALFORMED);
     cr_assert_eq(k->drops[SCTP_DROP_BAD_CHUNK], 2);
     /* a flood of unknown skippable chunks and of empty DATA chunks */
     memcpy(q, p, 12);
@@ -455,13 +455,13 @@ Test(sctp_engine, malformed_input_counted)
     wire_put16(q + 16, EC_PROTOCOL_VIOLATION);
     wire_put16(q + 18, 4);
     sctp_crc32c_seal(q, 20);
-    cr_assert_eq(sctp_handle_input(a, q, 20, W.now), SCTP_IN_OK);
+    cr_assert_eq(sctp_handle_input(a, q, 20, W.now), ENGINE_IN_ACCEPTED);
     cr_assert_eq(k->errors_in, 1);
     for (int i = 0; i < SCTP_DROP_COUNT; i++)
         drops -= k->drops[i];
     cr_assert_eq(drops, 0, "an ERROR chunk is not a drop");
     /* the real packet still goes through, and the association still works */
-    cr_assert_eq(sctp_handle_input(a, p, n, W.now), SCTP_IN_OK);
+    cr_assert_eq(sctp_handle_input(a, p, n, W.now), ENGINE_IN_ACCEPTED);
     C.nflows = 1;
     flow_init(&C.f[0], 0, 1, 500, 50, NULL);
     cr_assert(world_run(&W, flows_done, 10ull * 1000000000));
