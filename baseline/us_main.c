@@ -241,6 +241,82 @@ static int parse_args(int argc, char **argv, const char **image, const char **co
     return 0;
 }
 
+/* What control shows of this backend: rate, workers, memory, ports. */
+static void announce_ready(struct us_ctx *ctx)
+{
+    struct ri_command *cmd = ctx->ri.cmd;
+    const struct ri_config *cfg = ctx->ri.cfg;
+    cmd->tsc_hz = ctx->tsc_hz;
+    cmd->n_workers = ctx->n_workers;
+    cmd->mem_dpdk_bytes = 0;
+    cmd->mem_worker_bytes = ctx->worker_bytes;
+    cmd->mem_conn_bytes = ctx->conn_bytes;
+    cmd->mem_hs_bytes = 0; /* mbedTLS's handshake state lives in the connection's heap, measured with it */
+    cmd->hugepages = 0;
+    for (uint32_t w = 0; w < ctx->n_workers; w++)
+        cmd->lcore[w] = ctx->cpus[w];
+    cmd->port_count = (uint32_t)(2 * cfg->n_edges);
+    snprintf(cmd->port_desc, sizeof(cmd->port_desc), "kernel UDP sockets on loopback x%llu (usrsctp, mbedTLS)",
+             (unsigned long long)(2 * cfg->n_edges));
+    ri_store(&cmd->dp_state, (uint32_t)RI_DP_READY);
+}
+
+/* Starts one pinned thread per worker; how many started. */
+static uint32_t start_workers(struct us_ctx *ctx)
+{
+    char err[256];
+    uint32_t started = 0;
+    for (uint32_t w = 0; w < ctx->n_workers; w++) {
+        struct us_worker *wk = ctx->worker[w];
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(wk->cpu, &set);
+        pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+        int rc = pthread_create(&wk->th, &attr, us_worker_loop, wk);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) {
+            snprintf(err, sizeof(err), "worker thread on core %u: %s", wk->cpu, strerror(rc));
+            fail(ctx, -rc, err);
+            us_stop = true;
+            break;
+        }
+        wk->started = true;
+        started++;
+    }
+    return started;
+}
+
+/* Runs the workers to their end, measuring the connection memory as the
+ * heap's growth once every connection settled (or at the end). */
+static void run_workers(struct us_ctx *ctx)
+{
+    struct ri_command *cmd = ctx->ri.cmd;
+    uint64_t heap0 = heap_in_use();
+    uint32_t started = start_workers(ctx);
+    bool measured = false;
+    while ((uint32_t)__atomic_load_n(&ctx->workers_done, __ATOMIC_ACQUIRE) < started) {
+        sleep_ns(10000000ull);
+        uint64_t settled = 0;
+        for (uint32_t w = 0; w < ctx->n_workers; w++)
+            settled += __atomic_load_n(&ctx->ri.metrics[w].live.conn_established, __ATOMIC_RELAXED) +
+                       __atomic_load_n(&ctx->ri.metrics[w].live.conn_given_up, __ATOMIC_RELAXED);
+        if (!measured && settled >= ctx->ri.cfg->n_edges) {
+            uint64_t h = heap_in_use();
+            ri_set(cmd->mem_conn_bytes, ctx->conn_bytes + (h > heap0 ? h - heap0 : 0));
+            measured = true;
+        }
+    }
+    for (uint32_t w = 0; w < ctx->n_workers; w++)
+        if (ctx->worker[w]->started)
+            pthread_join(ctx->worker[w]->th, NULL);
+    if (!measured) {
+        uint64_t h = heap_in_use();
+        cmd->mem_conn_bytes = ctx->conn_bytes + (h > heap0 ? h - heap0 : 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -255,8 +331,7 @@ int main(int argc, char **argv)
         return 2;
     int n = parse_cores(cores, ctx.cpus);
     if (n <= 0) {
-        fprintf(stderr, "swarmgen-usrsctp: --cores '%s': expected a list such as 0,1 or 0-3\n",
-                cores);
+        fprintf(stderr, "swarmgen-usrsctp: --cores '%s': expected a list such as 0,1 or 0-3\n", cores);
         return 2;
     }
     ctx.n_workers = (uint32_t)n;
@@ -268,8 +343,7 @@ int main(int argc, char **argv)
     struct ri_command *cmd = ctx.ri.cmd;
     const struct ri_config *cfg = ctx.ri.cfg;
     if (cfg->n_workers != ctx.n_workers) {
-        snprintf(err, sizeof(err), "run image expects %u workers, --cores gave %u", cfg->n_workers,
-                 ctx.n_workers);
+        snprintf(err, sizeof(err), "run image expects %u workers, --cores gave %u", cfg->n_workers, ctx.n_workers);
         rc = -EINVAL;
     }
     if (rc == 0)
@@ -296,71 +370,13 @@ int main(int argc, char **argv)
         munmap(ctx.ri.hdr, ctx.ri.size);
         return 1;
     }
-    cmd->tsc_hz = ctx.tsc_hz;
-    cmd->n_workers = ctx.n_workers;
-    cmd->mem_dpdk_bytes = 0;
-    cmd->mem_worker_bytes = ctx.worker_bytes;
-    cmd->mem_conn_bytes = ctx.conn_bytes;
-    cmd->mem_hs_bytes =
-        0; /* mbedTLS's handshake state lives in the connection's heap, measured with it */
-    cmd->hugepages = 0;
-    for (uint32_t w = 0; w < ctx.n_workers; w++)
-        cmd->lcore[w] = ctx.cpus[w];
-    cmd->port_count = (uint32_t)(2 * cfg->n_edges);
-    snprintf(cmd->port_desc, sizeof(cmd->port_desc),
-             "kernel UDP sockets on loopback x%llu (usrsctp, mbedTLS)",
-             (unsigned long long)(2 * cfg->n_edges));
-    ri_store(&cmd->dp_state, (uint32_t)RI_DP_READY);
+    announce_ready(&ctx);
 
     while (!us_stop && ri_load(&cmd->phase) == RI_PHASE_SETUP)
         sleep_ns(1000000);
     ri_store(&cmd->dp_state, (uint32_t)RI_DP_RUNNING);
-    uint32_t started = 0;
-    if (!us_stop && ri_load(&cmd->phase) != RI_PHASE_STOP) {
-        uint64_t heap0 = heap_in_use();
-        for (uint32_t w = 0; w < ctx.n_workers; w++) {
-            struct us_worker *wk = ctx.worker[w];
-            pthread_attr_t attr;
-            pthread_attr_init(&attr);
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET(wk->cpu, &set);
-            pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-            rc = pthread_create(&wk->th, &attr, us_worker_loop, wk);
-            pthread_attr_destroy(&attr);
-            if (rc != 0) {
-                snprintf(err, sizeof(err), "worker thread on core %u: %s", wk->cpu, strerror(rc));
-                fail(&ctx, -rc, err);
-                us_stop = true;
-                break;
-            }
-            wk->started = true;
-            started++;
-        }
-        /* the connection memory: heap growth once every connection settled */
-        bool measured = false;
-        while ((uint32_t)__atomic_load_n(&ctx.workers_done, __ATOMIC_ACQUIRE) < started) {
-            sleep_ns(10000000ull);
-            uint64_t settled = 0;
-            for (uint32_t w = 0; w < ctx.n_workers; w++)
-                settled +=
-                    __atomic_load_n(&ctx.ri.metrics[w].live.conn_established, __ATOMIC_RELAXED) +
-                    __atomic_load_n(&ctx.ri.metrics[w].live.conn_given_up, __ATOMIC_RELAXED);
-            if (!measured && settled >= cfg->n_edges) {
-                uint64_t h = heap_in_use();
-                __atomic_store_n(&cmd->mem_conn_bytes, ctx.conn_bytes + (h > heap0 ? h - heap0 : 0),
-                                 __ATOMIC_RELAXED);
-                measured = true;
-            }
-        }
-        for (uint32_t w = 0; w < ctx.n_workers; w++)
-            if (ctx.worker[w]->started)
-                pthread_join(ctx.worker[w]->th, NULL);
-        if (!measured) {
-            uint64_t h = heap_in_use();
-            cmd->mem_conn_bytes = ctx.conn_bytes + (h > heap0 ? h - heap0 : 0);
-        }
-    }
+    if (!us_stop && ri_load(&cmd->phase) != RI_PHASE_STOP)
+        run_workers(&ctx);
     /* workers stopped: live counters are final; publish them as the last snapshot */
     for (uint32_t w = 0; w < ctx.n_workers; w++)
         ri_metrics_copy(&ctx.ri.metrics[w], 1);
