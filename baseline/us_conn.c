@@ -431,14 +431,14 @@ static void ep_drain(struct us_worker *wk, struct us_conn *c, int s)
 static void ep_ice_events(struct us_worker *wk, struct us_conn *c, int s)
 {
     struct us_ep *ep = &c->ep[s];
-    enum ice_event e;
-    while (c->state == US_CONN_SETUP && (e = ice_poll_event(&ep->ice)) != ICE_EV_NONE) {
-        if (e == ICE_EV_CONNECTED && ep->stage == US_EP_ICE) {
+    struct ice_ev ev;
+    while (c->state == US_CONN_SETUP && ice_poll_event(&ep->ice, &ev) != ICE_EV_NONE) {
+        if (ev.type == ICE_EV_CONNECTED && ep->stage == US_EP_ICE) {
             reach(wk, ep, US_EP_DTLS);
             if (s ==
                 0) /* the client starts the handshake; the server waits since the attempt began */
                 ep_dtls_begin(wk, c, s);
-        } else if (e == ICE_EV_FAILED && ep->stage == US_EP_ICE) {
+        } else if (ev.type == ICE_EV_FAILED && ep->stage == US_EP_ICE) {
             ep_fail(wk, c, ep, RI_STAGE_ICE);
         }
     }

@@ -26,7 +26,7 @@ const char *dtls_failure_name(enum dtls_failure f)
     return (unsigned)f < DTLS_FAIL_COUNT ? failure_names[f] : "?";
 }
 
-static void event(struct dtls_endpoint *e, enum dtls_event ev)
+static void event(struct dtls_endpoint *e, enum dtls_event_type ev)
 {
     if (e->n_events < 2)
         e->events[e->n_events++] = (uint8_t)ev;
@@ -826,14 +826,17 @@ size_t dtls_poll_transmit(struct dtls_endpoint *e, uint8_t *buf, size_t cap, uin
     return dtls_flight_datagram(e, buf, cap);
 }
 
-enum dtls_event dtls_poll_event(struct dtls_endpoint *e)
+enum dtls_event_type dtls_poll_event(struct dtls_endpoint *e, struct dtls_ev *ev)
 {
+    ev->failure = DTLS_FAIL_NONE;
     if (e->n_events == 0)
-        return DTLS_EV_NONE;
-    enum dtls_event ev = (enum dtls_event)e->events[0];
+        return ev->type = DTLS_EV_NONE;
+    ev->type = (enum dtls_event_type)e->events[0];
     e->events[0] = e->events[1];
     e->n_events--;
-    return ev;
+    if (ev->type == DTLS_EV_FAILED)
+        ev->failure = dtls_failure(e);
+    return ev->type;
 }
 
 uint64_t dtls_next_timeout(const struct dtls_endpoint *e)

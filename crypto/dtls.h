@@ -82,7 +82,6 @@ enum dtls_srtp_bit {
     DTLS_SRTP_ALL = 15,
 };
 
-enum dtls_event { DTLS_EV_NONE, DTLS_EV_CONNECTED, DTLS_EV_FAILED };
 
 /* Why a handshake failed (dtls_failure). */
 #define DTLS_FAILURES(X)                                                                      \
@@ -104,6 +103,17 @@ enum dtls_event { DTLS_EV_NONE, DTLS_EV_CONNECTED, DTLS_EV_FAILED };
 #define DTLS_FAIL_ENUM(n, s) DTLS_FAIL_##n,
 enum dtls_failure { DTLS_FAILURES(DTLS_FAIL_ENUM) DTLS_FAIL_COUNT };
 #undef DTLS_FAIL_ENUM
+
+enum dtls_event_type {
+    DTLS_EV_NONE,
+    DTLS_EV_CONNECTED, /* keys in the record layer, the exporter ready (once) */
+    DTLS_EV_FAILED,    /* the handshake failed (once): ev.failure says why */
+};
+
+struct dtls_ev {
+    enum dtls_event_type type;
+    enum dtls_failure failure; /* DTLS_EV_FAILED: why (as dtls_failure()); else DTLS_FAIL_NONE */
+};
 
 struct dtls_counters {
     uint32_t datagrams_in, datagrams_out, records_in, records_out;
@@ -178,8 +188,9 @@ void dtls_handle_timeout(struct dtls_endpoint *e, uint64_t now);
  * length, or 0 when nothing is due. */
 size_t dtls_poll_transmit(struct dtls_endpoint *e, uint8_t *buf, size_t cap, uint64_t now);
 
-/* The next event: DTLS_EV_CONNECTED once, or DTLS_EV_FAILED once. */
-enum dtls_event dtls_poll_event(struct dtls_endpoint *e);
+/* The next event into *ev: DTLS_EV_CONNECTED once, or DTLS_EV_FAILED
+ * once. Returns its type (DTLS_EV_NONE when none). */
+enum dtls_event_type dtls_poll_event(struct dtls_endpoint *e, struct dtls_ev *ev);
 
 /* The next deadline (ns): `now` while datagrams are due, the flight timer,
  * or UINT64_MAX. */

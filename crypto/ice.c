@@ -14,7 +14,7 @@ static int copy(char *dst, size_t cap, const char *src)
     return 0;
 }
 
-static void event(struct ice_agent *a, enum ice_event e)
+static void event(struct ice_agent *a, enum ice_event_type e)
 {
     if (a->n_events < sizeof(a->events) / sizeof(a->events[0]))
         a->events[a->n_events++] = e;
@@ -251,14 +251,15 @@ size_t ice_poll_transmit(struct ice_agent *a, uint8_t *buf, size_t cap, uint64_t
     return (size_t)n;
 }
 
-enum ice_event ice_poll_event(struct ice_agent *a)
+enum ice_event_type ice_poll_event(struct ice_agent *a, struct ice_ev *ev)
 {
+    ev->role = a->role;
     if (a->n_events == 0)
-        return ICE_EV_NONE;
-    enum ice_event e = a->events[0];
+        return ev->type = ICE_EV_NONE;
+    ev->type = a->events[0];
     memmove(a->events, a->events + 1, (size_t)(a->n_events - 1) * sizeof(a->events[0]));
     a->n_events--;
-    return e;
+    return ev->type;
 }
 
 uint64_t ice_next_timeout(const struct ice_agent *a)

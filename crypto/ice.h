@@ -31,7 +31,17 @@ enum ice_role { ICE_CONTROLLED = 0, ICE_CONTROLLING = 1 };
 
 enum ice_state { ICE_NEW, ICE_CHECKING, ICE_CONNECTED, ICE_FAILED };
 
-enum ice_event { ICE_EV_NONE, ICE_EV_CONNECTED, ICE_EV_FAILED, ICE_EV_ROLE_CHANGED };
+enum ice_event_type {
+    ICE_EV_NONE,
+    ICE_EV_CONNECTED,    /* the pair is checked and nominated (once) */
+    ICE_EV_FAILED,       /* the last check went unanswered, or the peer answered with an error (once) */
+    ICE_EV_ROLE_CHANGED, /* a role conflict (487) switched our role */
+};
+
+struct ice_ev {
+    enum ice_event_type type;
+    enum ice_role role; /* the role the agent has now */
+};
 
 struct ice_config {
     enum ice_role role;
@@ -65,7 +75,7 @@ struct ice_agent {
     uint8_t pending[256];      /* one answer to transmit */
     uint16_t pending_len;
     bool send_request;         /* a request is due */
-    enum ice_event events[4];
+    enum ice_event_type events[4];
     uint8_t n_events;
     struct ice_counters c;
 };
@@ -97,8 +107,8 @@ void ice_handle_timeout(struct ice_agent *a, uint64_t now);
  * not fit in cap (it stays queued; 256 bytes always fit). */
 size_t ice_poll_transmit(struct ice_agent *a, uint8_t *buf, size_t cap, uint64_t now);
 
-/* The next event, ICE_EV_NONE when none. */
-enum ice_event ice_poll_event(struct ice_agent *a);
+/* The next event into *ev; returns its type (ICE_EV_NONE when none). */
+enum ice_event_type ice_poll_event(struct ice_agent *a, struct ice_ev *ev);
 
 /* The next deadline (ns), UINT64_MAX when none. */
 uint64_t ice_next_timeout(const struct ice_agent *a);

@@ -320,18 +320,16 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
 {
     struct dp_conns *cs = wk->conns;
     const struct ri_edge *ed = &ctx->ri.edges[c->edge];
-    uint32_t len;
-    enum pc_event ev;
-    while ((c->state == DP_CONN_SETUP || c->state == DP_CONN_UP) &&
-           (ev = pc_poll_event(&c->ep[s], cs->msg, RI_MSG_MAX, &len)) != PC_EV_NONE) {
-        switch (ev) {
+    struct pc_ev ev = {.buf = cs->msg, .cap = RI_MSG_MAX};
+    while ((c->state == DP_CONN_SETUP || c->state == DP_CONN_UP) && pc_poll_event(&c->ep[s], &ev) != PC_EV_NONE) {
+        switch (ev.type) {
         case PC_EV_UP:
             c->up_mask |= (uint8_t)(1u << s);
             if (c->up_mask == 3 && c->state == DP_CONN_SETUP)
                 established(ctx, wk, c, now);
             break;
         case PC_EV_MESSAGE:
-            on_message(ctx, wk, s ? ed->b : ed->a, c->edge, cs->msg, len, tsc, now);
+            on_message(ctx, wk, s ? ed->b : ed->a, c->edge, cs->msg, ev.len, tsc, now);
             break;
         case PC_EV_FAILED:
         case PC_EV_CLOSED:
@@ -438,7 +436,7 @@ static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
             if (!ep_transmit(ctx, wk, c, s, tsc, now))
                 left |= (uint8_t)(1u << s); /* stays dirty: tried again next pass */
             fold_counters(wk, c, s);
-            c->ep_deadline[s] = pc_next_timeout(&c->ep[s], NULL);
+            c->ep_deadline[s] = pc_next_timeout(&c->ep[s]);
         }
         cs->wl[idx].deadline = conn_deadline(c);
         wheel_file(cs, idx);

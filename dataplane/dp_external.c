@@ -308,13 +308,14 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
     }
     if (!s->have_pc)
         return;
-    if (pc_next_timeout(&s->pc, NULL) <= now)
+    if (pc_next_timeout(&s->pc) <= now)
         pc_handle_timeout(&s->pc, now);
     for (;;) {
         if (s->pending_len && !sess_echo(e, wk, s, sl, now))
             break; /* SCTP is full: read nothing more, the peer waits on our window */
-        uint32_t len;
-        enum pc_event ev = pc_poll_event(&s->pc, s->msg, RI_MSG_MAX, &len);
+        struct pc_ev pe = {.buf = s->msg, .cap = RI_MSG_MAX};
+        enum pc_event_type ev = pc_poll_event(&s->pc, &pe);
+        uint32_t len = pe.len;
         if (ev == PC_EV_NONE)
             break;
         if (ev == PC_EV_UP) {
@@ -536,7 +537,7 @@ bool dp_external_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
         if (!s->running)
             continue;
         /* sessions with a deadline due, an echo waiting or acks to count */
-        if (!s->have_pc || s->pending_len || s->m_n || pc_next_timeout(&s->pc, NULL) <= now ||
+        if (!s->have_pc || s->pending_len || s->m_n || pc_next_timeout(&s->pc) <= now ||
             e->passes % DP_EXT_POLL_PASSES == 0) {
             sess_service(ctx, e, wk, i, tsc, now);
             did = true;

@@ -200,6 +200,11 @@ enum sctp_down_reason { SCTP_DOWN_SHUTDOWN = 1, SCTP_DOWN_ABORT_RECEIVED, SCTP_D
                         SCTP_DOWN_FAILED };
 
 struct sctp_ev {
+    /* set by the caller, kept by sctp_poll_event: where an event's payload
+     * (a message, or a channel's label and protocol) is copied */
+    uint8_t *buf;
+    size_t cap;              /* >= max_message, or messages are dropped */
+    /* filled by sctp_poll_event */
     enum sctp_event_type type;
     uint16_t sid;
     uint32_t ppid;
@@ -212,11 +217,12 @@ struct sctp_ev {
     uint16_t label_len, protocol_len; /* label at buf[0], protocol right after */
 };
 
-/* The next event; its payload (message, or label and protocol) is copied
- * into buf. Returns the type (SCTP_EV_NONE when none). A message larger
- * than cap is dropped and counted (pass cap >= max_message). */
-enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_ev *ev, uint8_t *buf,
-                                     size_t cap);
+/* The next event into *ev (its buf and cap set by the caller beforehand,
+ * left as they are); its payload (message, or label and protocol) is
+ * copied into ev->buf. Returns the type, also in ev->type (SCTP_EV_NONE
+ * when none). A message larger than ev->cap is dropped and counted
+ * (drops[SCTP_DROP_TOO_BIG]; pass cap >= max_message). */
+enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_ev *ev);
 
 /* ---- state and counters ------------------------------------------------- */
 

@@ -936,10 +936,11 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
 
 /* ---- events ---- */
 
-enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_ev *ev, uint8_t *buf,
-                                     size_t cap)
+enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_ev *ev)
 {
-    memset(ev, 0, sizeof(*ev));
+    uint8_t *buf = ev->buf;
+    size_t cap = buf ? ev->cap : 0;
+    *ev = (struct sctp_ev){.buf = buf, .cap = ev->cap};
     if (a->pending_up) {
         a->pending_up = false;
         return ev->type = SCTP_EV_UP;

@@ -22,7 +22,7 @@ const char *pc_stage_name(enum pc_stage s)
     return (unsigned)s <= PC_FAILED ? stage_names[s] : "?";
 }
 
-static void push(struct pc *pc, enum pc_event e)
+static void push(struct pc *pc, enum pc_event_type e)
 {
     if (pc->ev_n < sizeof(pc->events))
         pc->events[(pc->ev_head + pc->ev_n++) % sizeof(pc->events)] = (uint8_t)e;
@@ -131,12 +131,12 @@ static void start_dtls(struct pc *pc, uint64_t now)
 
 static void ice_events(struct pc *pc, uint64_t now)
 {
-    enum ice_event e;
-    while ((e = ice_poll_event(&pc->ice)) != ICE_EV_NONE) {
-        if (e == ICE_EV_CONNECTED && pc->stage == PC_ICE) {
+    struct ice_ev ev;
+    while (ice_poll_event(&pc->ice, &ev) != ICE_EV_NONE) {
+        if (ev.type == ICE_EV_CONNECTED && pc->stage == PC_ICE) {
             reach(pc, PC_DTLS_WAIT, now);
             start_dtls(pc, now);
-        } else if (e == ICE_EV_FAILED && pc->stage == PC_ICE) {
+        } else if (ev.type == ICE_EV_FAILED && pc->stage == PC_ICE) {
             fail(pc, PC_FAIL_ICE, now);
         }
     }
@@ -147,16 +147,16 @@ static void dtls_events(struct pc *pc, uint64_t now)
     struct dtls_endpoint *e = hs_ep(pc);
     if (!e)
         return;
-    enum dtls_event ev;
-    while ((ev = dtls_poll_event(e)) != DTLS_EV_NONE) {
-        if (ev == DTLS_EV_FAILED) {
-            pc->dtls_failure = (uint8_t)dtls_failure(e);
+    struct dtls_ev ev;
+    while (dtls_poll_event(e, &ev) != DTLS_EV_NONE) {
+        if (ev.type == DTLS_EV_FAILED) {
+            pc->dtls_failure = (uint8_t)ev.failure;
             /* the alert it queued outlives the slot: it goes out next */
             pc->alert_len = (uint8_t)dtls_poll_transmit(e, pc->alert, sizeof(pc->alert), now);
             fail(pc, PC_FAIL_DTLS, now);
             return;
         }
-        if (ev == DTLS_EV_CONNECTED && pc->stage == PC_DTLS) {
+        if (ev.type == DTLS_EV_CONNECTED && pc->stage == PC_DTLS) {
             if (pc->keylog)
                 dtls_keylog_line(e, pc->keylog);
             pc->srtp_profile = dtls_srtp_profile(e);
@@ -318,23 +318,26 @@ sent:
     return n;
 }
 
-enum pc_event pc_poll_event(struct pc *pc, uint8_t *buf, size_t cap, uint32_t *len)
+enum pc_event_type pc_poll_event(struct pc *pc, struct pc_ev *out)
 {
-    *len = 0;
+    out->len = 0;
+    out->fail = PC_FAIL_NONE;
     for (;;) {
         if (pc->ev_n) {
-            enum pc_event e = (enum pc_event)pc->events[pc->ev_head];
+            out->type = (enum pc_event_type)pc->events[pc->ev_head];
             pc->ev_head = (uint8_t)((pc->ev_head + 1) % sizeof(pc->events));
             pc->ev_n--;
-            return e;
+            if (out->type == PC_EV_FAILED)
+                out->fail = (enum pc_fail)pc->fail;
+            return out->type;
         }
         if (pc->stage < PC_SCTP || pc->stage == PC_FAILED)
-            return PC_EV_NONE;
-        struct sctp_ev ev;
+            return out->type = PC_EV_NONE;
+        struct sctp_ev ev = {.buf = out->buf, .cap = out->cap};
         uint64_t now = pc->last_now;
-        switch (sctp_poll_event(pc->sctp, &ev, buf, cap)) {
+        switch (sctp_poll_event(pc->sctp, &ev)) {
         case SCTP_EV_NONE:
-            return PC_EV_NONE;
+            return out->type = PC_EV_NONE;
         case SCTP_EV_UP:
             reach(pc, PC_DC, now);
             if (pc->opens_channel) {
@@ -357,8 +360,8 @@ enum pc_event pc_poll_event(struct pc *pc, uint8_t *buf, size_t cap, uint32_t *l
             }
             break;
         case SCTP_EV_MESSAGE:
-            *len = ev.len;
-            return PC_EV_MESSAGE;
+            out->len = ev.len;
+            return out->type = PC_EV_MESSAGE;
         case SCTP_EV_DOWN:
             if (pc->stage < PC_UP)
                 fail(pc, PC_FAIL_SCTP, now);
@@ -373,28 +376,39 @@ enum pc_event pc_poll_event(struct pc *pc, uint8_t *buf, size_t cap, uint32_t *l
     }
 }
 
-uint64_t pc_next_timeout(const struct pc *pc, const char **reason)
+/* The earliest deadline and which engine owns it. */
+static uint64_t next_timeout(const struct pc *pc, const char **why)
 {
     uint64_t t = UINT64_MAX, x;
-    const char *why = "none";
+    *why = "none";
     if (pc->alert_len) {
-        t = pc->last_now, why = "alert";
-        goto out;
+        *why = "alert";
+        return pc->last_now;
     }
     if (pc->stage == PC_FAILED)
-        goto out;
+        return t;
     if ((x = ice_next_timeout(&pc->ice)) < t)
-        t = x, why = "ice";
+        t = x, *why = "ice";
     if (pc->slot_retry && pc->slot_retry < t)
-        t = pc->slot_retry, why = "slot";
+        t = pc->slot_retry, *why = "slot";
     if (pc->hs_slot >= 0 && (x = dtls_next_timeout(dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot))) < t)
-        t = x, why = "dtls";
+        t = x, *why = "dtls";
     if (pc->stage >= PC_SCTP && (x = sctp_next_timeout(pc->sctp)) < t)
-        t = x, why = "sctp";
-out:
-    if (reason)
-        *reason = why;
+        t = x, *why = "sctp";
     return t;
+}
+
+uint64_t pc_next_timeout(const struct pc *pc)
+{
+    const char *why;
+    return next_timeout(pc, &why);
+}
+
+const char *pc_timeout_reason(const struct pc *pc)
+{
+    const char *why;
+    next_timeout(pc, &why);
+    return why;
 }
 
 int pc_send(struct pc *pc, const void *msg, size_t len, uint64_t now)

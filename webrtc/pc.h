@@ -30,10 +30,27 @@
 /* set-up stages, in order; a connection fails in the stage it was in */
 enum pc_stage { PC_ICE, PC_DTLS_WAIT, PC_DTLS, PC_SCTP, PC_DC, PC_UP, PC_FAILED };
 
-enum pc_event { PC_EV_NONE, PC_EV_UP, PC_EV_MESSAGE, PC_EV_FAILED, PC_EV_CLOSED };
-
 /* why a connection failed, per stage */
 enum pc_fail { PC_FAIL_NONE, PC_FAIL_ICE, PC_FAIL_DTLS, PC_FAIL_SCTP, PC_FAIL_DC };
+
+enum pc_event_type {
+    PC_EV_NONE,
+    PC_EV_UP,      /* the DataChannel is open: pc_send works (once) */
+    PC_EV_MESSAGE, /* a message from the peer's DataChannel in ev.buf, ev.len bytes */
+    PC_EV_FAILED,  /* set-up failed (once): ev.fail says in which stage */
+    PC_EV_CLOSED,  /* the peer's close_notify or fatal alert after the handshake, or the SCTP
+                    * association down (ABORT, shutdown) after PC_EV_UP */
+};
+
+struct pc_ev {
+    /* set by the caller, kept by pc_poll_event: where a message is copied */
+    uint8_t *buf;
+    size_t cap;              /* >= the SCTP max message (256 KiB), or messages are dropped */
+    /* filled by pc_poll_event */
+    enum pc_event_type type;
+    uint32_t len;            /* PC_EV_MESSAGE: bytes in buf */
+    enum pc_fail fail;       /* PC_EV_FAILED: the stage it failed in */
+};
 
 enum pc_dtls_role { PC_DTLS_AUTO, PC_DTLS_CLIENT, PC_DTLS_SERVER };
 
@@ -91,7 +108,7 @@ struct pc {
     struct ice_agent ice;
     struct dtls_record rec;
     struct sctp_assoc *sctp;
-    uint8_t events[8];             /* small ring of pc_event */
+    uint8_t events[8];             /* small ring of enum pc_event_type */
     uint8_t ev_head, ev_n;
     struct pc_counters c;
 };
@@ -125,13 +142,19 @@ void pc_handle_timeout(struct pc *pc, uint64_t now);
 /* The next datagram to send (UDP payload) into buf; its length or 0. */
 size_t pc_poll_transmit(struct pc *pc, uint8_t *buf, size_t cap, uint64_t now);
 
-/* The next event; for PC_EV_MESSAGE the message is copied into buf
- * (cap >= the SCTP max message) and its length put in *len. */
-enum pc_event pc_poll_event(struct pc *pc, uint8_t *buf, size_t cap, uint32_t *len);
+/* The next event into *ev (its buf and cap set by the caller beforehand,
+ * left as they are); for PC_EV_MESSAGE the message is copied into ev->buf
+ * and its length put in ev->len. Returns the type, also in ev->type
+ * (PC_EV_NONE when none). */
+enum pc_event_type pc_poll_event(struct pc *pc, struct pc_ev *ev);
 
-/* The earliest deadline (ns) and, for debugging, which engine owns it
- * ("ice", "dtls", "sctp", "slot" or "none"). */
-uint64_t pc_next_timeout(const struct pc *pc, const char **reason);
+/* The earliest deadline (ns) of the engines held: `now` while a datagram
+ * is due, UINT64_MAX when nothing is pending. */
+uint64_t pc_next_timeout(const struct pc *pc);
+
+/* For debugging: which engine owns pc_next_timeout ("alert", "ice",
+ * "slot", "dtls", "sctp" or "none"). A static string. */
+const char *pc_timeout_reason(const struct pc *pc);
 
 /* Sends one binary message on the DataChannel. Returns as sctp_dc_send,
  * or -ENOTCONN before the channel is up. */

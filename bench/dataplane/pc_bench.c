@@ -43,7 +43,7 @@ static struct dtls_cert certs[NCERT];
 static void pump(struct pc *pc, uint32_t i, uint64_t now)
 {
     struct pc *p = &pc[i];
-    if (pc_next_timeout(p, NULL) <= now)
+    if (pc_next_timeout(p) <= now)
         pc_handle_timeout(p, now);
     size_t len;
     while ((len = pc_poll_transmit(p, q[qt % QCAP].d, sizeof(q[0].d), now)) > 0) {
@@ -105,9 +105,9 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
         while (qh != qt) {
             uint32_t to = deliver(pc, now);
             dgrams++;
-            uint32_t l;
-            enum pc_event e;
-            while ((e = pc_poll_event(&pc[to], buf, sizeof(buf), &l)) != PC_EV_NONE) {
+            struct pc_ev ev = {.buf = buf, .cap = sizeof(buf)};
+            enum pc_event_type e;
+            while ((e = pc_poll_event(&pc[to], &ev)) != PC_EV_NONE) {
                 bool end = false;
                 if (e == PC_EV_UP && !up_flag[to]) {
                     up_flag[to] = 1;
@@ -146,8 +146,8 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
         while (qh != qt) {
             uint32_t to = deliver(pc, now);
             dgrams++;
-            uint32_t l;
-            while (pc_poll_event(&pc[to], buf, sizeof(buf), &l) == PC_EV_MESSAGE)
+            struct pc_ev ev = {.buf = buf, .cap = sizeof(buf)};
+            while (pc_poll_event(&pc[to], &ev) == PC_EV_MESSAGE)
                 got++;
         }
     }

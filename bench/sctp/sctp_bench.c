@@ -60,7 +60,7 @@ static double run_ours(size_t size, uint32_t count)
         a[i] = sctp_assoc_init(am[i], &c, sctp_pool_init(pm[i], nbuf, 1200), (uint64_t)bench_now_ns());
     }
     uint8_t *msg = calloc(1, size), buf[1500], *rbuf = malloc(1u << 20);
-    struct sctp_ev ev;
+    struct sctp_ev ev = {.buf = rbuf, .cap = 1u << 20};
     uint32_t sent = 0, got = 0;
     bool up = false;
     sctp_connect(a[0], (uint64_t)bench_now_ns());
@@ -83,7 +83,7 @@ static double run_ours(size_t size, uint32_t count)
             sctp_handle_input(a[p->to], p->data, p->len, now);
         }
         for (int i = 0; i < 2; i++)
-            while (sctp_poll_event(a[i], &ev, rbuf, 1u << 20) != SCTP_EV_NONE) {
+            while (sctp_poll_event(a[i], &ev) != SCTP_EV_NONE) {
                 if (ev.type == SCTP_EV_UP && i == 0)
                     up = true;
                 if (ev.type == SCTP_EV_MESSAGE)

@@ -174,8 +174,8 @@ static inline void link_events(struct link *l)
 {
     for (int s = 0; s < 2; s++) {
         if (l->ep[s]) {
-            enum dtls_event e;
-            while ((e = dtls_poll_event(l->ep[s])) != DTLS_EV_NONE)
+            enum dtls_event_type e;
+            while ((e = dtls_poll_event(l->ep[s], &(struct dtls_ev){0})) != DTLS_EV_NONE)
                 l->up[s] |= e == DTLS_EV_CONNECTED, l->failed[s] |= e == DTLS_EV_FAILED;
         } else {
             int st = l->peer[s]->state(l->peer[s]->self);

@@ -281,8 +281,8 @@ static void end_init(int side, uint8_t cfg, int prov)
 /* Events so far, checked against the state. */
 static void end_events(struct end *x)
 {
-    enum dtls_event ev;
-    while ((ev = dtls_poll_event(x->e)) != DTLS_EV_NONE) {
+    enum dtls_event_type ev;
+    while ((ev = dtls_poll_event(x->e, &(struct dtls_ev){0})) != DTLS_EV_NONE) {
         CHECK(ev == DTLS_EV_CONNECTED || ev == DTLS_EV_FAILED, "unknown event %d", ev);
         x->events++;
         x->up |= ev == DTLS_EV_CONNECTED;

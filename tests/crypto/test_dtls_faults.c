@@ -179,11 +179,13 @@ static const char *side_name(int i)
 }
 
 /* Side i's events were exactly one `want` and nothing else. */
-static void assert_one_event(struct net *n, int i, enum dtls_event want)
+static void assert_one_event(struct net *n, int i, enum dtls_event_type want)
 {
-    enum dtls_event ev = dtls_poll_event(n->s[i].e);
-    cr_assert_eq(ev, want, "%s: event %d, wanted %d", side_name(i), ev, want);
-    cr_assert_eq(dtls_poll_event(n->s[i].e), DTLS_EV_NONE, "%s: a second event", side_name(i));
+    struct dtls_ev ev;
+    cr_assert_eq(dtls_poll_event(n->s[i].e, &ev), want, "%s: event %d, wanted %d", side_name(i), ev.type, want);
+    cr_assert_eq(ev.failure, want == DTLS_EV_FAILED ? dtls_failure(n->s[i].e) : DTLS_FAIL_NONE,
+                 "%s: the event's failure", side_name(i));
+    cr_assert_eq(dtls_poll_event(n->s[i].e, &ev), DTLS_EV_NONE, "%s: a second event", side_name(i));
 }
 
 /* Side i failed with f and the alert `alert` (sent or received; -1 none),

@@ -1462,8 +1462,8 @@ static void udp_send_due(struct udp_side *u, uint64_t now)
     size_t n;
     while ((n = dtls_poll_transmit(u->e, buf, sizeof(buf), now)) > 0)
         (void)sendto(u->fd, buf, n, 0, (const struct sockaddr *)&u->peer, sizeof(u->peer));
-    enum dtls_event ev;
-    while ((ev = dtls_poll_event(u->e)) != DTLS_EV_NONE) {
+    enum dtls_event_type ev;
+    while ((ev = dtls_poll_event(u->e, &(struct dtls_ev){0})) != DTLS_EV_NONE) {
         u->up |= ev == DTLS_EV_CONNECTED;
         u->failed |= ev == DTLS_EV_FAILED;
     }

@@ -919,10 +919,10 @@ Test(dtls_record, handshake_slot_pool_caps_concurrency, .timeout = 60)
             }
             while ((n = dtls_poll_transmit(s, buf, sizeof(buf), 0)) > 0)
                 dtls_handle_input(c, buf, n, 0);
-            enum dtls_event ev;
-            while ((ev = dtls_poll_event(c)) != DTLS_EV_NONE)
+            enum dtls_event_type ev;
+            while ((ev = dtls_poll_event(c, &(struct dtls_ev){0})) != DTLS_EV_NONE)
                 cr_assert_eq(ev, DTLS_EV_CONNECTED);
-            while ((ev = dtls_poll_event(s)) != DTLS_EV_NONE)
+            while ((ev = dtls_poll_event(s, &(struct dtls_ev){0})) != DTLS_EV_NONE)
                 cr_assert_eq(ev, DTLS_EV_CONNECTED);
             if (dtls_connected(c) && dtls_connected(s)) {
                 uint8_t a[60], b[60];

@@ -45,11 +45,11 @@ static void run(struct pair *p, uint64_t until)
             if (p->sent++ >= p->drop_first)
                 ice_handle_input(&p->a, buf, n, p->now);
         }
-        enum ice_event e;
-        while ((e = ice_poll_event(&p->a)) != ICE_EV_NONE)
-            p->a_up |= e == ICE_EV_CONNECTED, p->a_failed |= e == ICE_EV_FAILED;
-        while ((e = ice_poll_event(&p->b)) != ICE_EV_NONE)
-            p->b_up |= e == ICE_EV_CONNECTED, p->b_failed |= e == ICE_EV_FAILED;
+        struct ice_ev e;
+        while (ice_poll_event(&p->a, &e) != ICE_EV_NONE)
+            p->a_up |= e.type == ICE_EV_CONNECTED, p->a_failed |= e.type == ICE_EV_FAILED;
+        while (ice_poll_event(&p->b, &e) != ICE_EV_NONE)
+            p->b_up |= e.type == ICE_EV_CONNECTED, p->b_failed |= e.type == ICE_EV_FAILED;
         if (moved)
             continue;
         uint64_t ta = ice_next_timeout(&p->a), tb = ice_next_timeout(&p->b);

@@ -244,6 +244,6 @@ Test(external, an_ice_check_is_answered_to_the_peer_from_the_agent)
     cr_assert_eq(rte_ipv4_cksum(&f->ip), 0, "the IPv4 header checksum is computed");
     uint16_t len = (uint16_t)(rte_be_to_cpu_16(f->udp.dgram_len) - sizeof(struct rte_udp_hdr));
     cr_assert_eq(ice_handle_input(&peer, (const uint8_t *)f + DP_FRAME_HDR_LEN, len, 2000), ENGINE_IN_ACCEPTED);
-    cr_assert_eq(ice_poll_event(&peer), ICE_EV_CONNECTED);
+    cr_assert_eq(ice_poll_event(&peer, &(struct ice_ev){0}), ICE_EV_CONNECTED);
     free_tx();
 }

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     uint64_t deadline = now_ns() + 60000000000ull;
     static uint8_t buf[1 << 18], d[2048];
     while (now_ns() < deadline) {
-        uint64_t t = now_ns(), next = have_pc ? pc_next_timeout(&pc, NULL) : t + 100000000ull;
+        uint64_t t = now_ns(), next = have_pc ? pc_next_timeout(&pc) : t + 100000000ull;
         int wait_ms = next <= t ? 0 : (int)((next - t) / 1000000ull) + 1;
         if (wait_ms > 100)
             wait_ms = 100;
@@ -169,11 +169,12 @@ int main(int argc, char **argv)
         }
         if (!have_pc)
             continue;
-        if (pc_next_timeout(&pc, NULL) <= t)
+        if (pc_next_timeout(&pc) <= t)
             pc_handle_timeout(&pc, t);
-        uint32_t len;
-        enum pc_event e;
-        while ((e = pc_poll_event(&pc, buf, sizeof(buf), &len)) != PC_EV_NONE) {
+        struct pc_ev ev = {.buf = buf, .cap = sizeof(buf)};
+        while (pc_poll_event(&pc, &ev) != PC_EV_NONE) {
+            enum pc_event_type e = ev.type;
+            uint32_t len = ev.len;
             if (e == PC_EV_UP) {
                 up = true;
                 fprintf(stderr, "pc_udp_peer: up in %.1f ms (ice %.1f, dtls %.1f, sctp %.1f) as DTLS %s\n",

@@ -26,7 +26,7 @@ static uint64_t now = 1000000000ull;
 static void pump(void)
 {
     uint8_t pkt[1500], ev_buf[1 << 16];
-    struct sctp_ev ev;
+    struct sctp_ev ev = {.buf = ev_buf, .cap = sizeof(ev_buf)};
     for (int round = 0; round < 200; round++) {
         int moved = 0;
         for (int i = 0; i < 2; i++) {
@@ -35,7 +35,7 @@ static void pump(void)
                 sctp_handle_input(A[1 - i], pkt, n, now);
                 moved = 1;
             }
-            while (sctp_poll_event(A[i], &ev, ev_buf, sizeof(ev_buf)) != SCTP_EV_NONE)
+            while (sctp_poll_event(A[i], &ev) != SCTP_EV_NONE)
                 moved = 1;
         }
         if (!moved) {
@@ -84,10 +84,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a->pool = (struct sctp_pool *)(void *)pcopy;
     uint64_t t = now;
     uint8_t pkt[2048], out[1500], ev_buf[1 << 18];
-    struct sctp_ev ev;
+    struct sctp_ev ev = {.buf = ev_buf, .cap = sizeof(ev_buf)};
     size_t off = 0;
     while (off + 3 <= size) {
-        size_t len = (size_t)(data[off] << 8 | data[off + 1]) % sizeof(pkt);
+        size_t len = (size_t)wire_get16(data + off) % sizeof(pkt);
         uint8_t flags = data[off + 2];
         off += 3;
         if (len > size - off)
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sctp_handle_timeout(a, sctp_next_timeout(a) == UINT64_MAX ? t : sctp_next_timeout(a));
         while (sctp_poll_transmit(a, out, sizeof(out), t) > 0)
             ;
-        while (sctp_poll_event(a, &ev, ev_buf, sizeof(ev_buf)) != SCTP_EV_NONE)
+        while (sctp_poll_event(a, &ev) != SCTP_EV_NONE)
             ;
     }
     /* every buffer is accounted for: free, or on one of the lists */

@@ -70,8 +70,8 @@ static inline void ours_flush(struct world *w, int side)
     size_t n;
     while ((n = sctp_poll_transmit(w->ours[side].a, buf, sizeof(buf), w->now)) > 0)
         world_emit(w, side, buf, n);
-    struct sctp_ev ev;
-    while (sctp_poll_event(w->ours[side].a, &ev, w->ours[side].rbuf, 1u << 20) != SCTP_EV_NONE)
+    struct sctp_ev ev = {.buf = w->ours[side].rbuf, .cap = 1u << 20};
+    while (sctp_poll_event(w->ours[side].a, &ev) != SCTP_EV_NONE)
         if (w->on_event)
             w->on_event(w, side, &ev, w->ours[side].rbuf);
     while ((n = sctp_poll_transmit(w->ours[side].a, buf, sizeof(buf), w->now)) > 0)

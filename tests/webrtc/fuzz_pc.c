@@ -46,8 +46,8 @@ static void make(int i, bool controlling, int peer)
 static void drain(int i)
 {
     static uint8_t buf[1 << 18];
-    uint32_t len;
-    while (pc_poll_event(&S[i].pc, buf, sizeof(buf), &len) != PC_EV_NONE)
+    struct pc_ev ev = {.buf = buf, .cap = sizeof(buf)};
+    while (pc_poll_event(&S[i].pc, &ev) != PC_EV_NONE)
         ;
 }
 
@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             drain(i);
             while (pc_poll_transmit(&S[i].pc, out, sizeof(out), now) > 0)
                 ;
-            if (pc_next_timeout(&S[i].pc, NULL) <= now)
+            if (pc_next_timeout(&S[i].pc) <= now)
                 pc_handle_timeout(&S[i].pc, now);
         }
     }

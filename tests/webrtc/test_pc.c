@@ -17,6 +17,7 @@
 
 #include "pc.h"
 #include "sctp_pipe.h"
+#include "wire.h"
 #include "wire_capture.h"
 
 #define NBUF 4096
@@ -87,15 +88,15 @@ static void teardown(void)
 static void events(int i)
 {
     static uint8_t buf[1 << 18];
-    uint32_t len;
-    enum pc_event e;
-    while ((e = pc_poll_event(&S[i].pc, buf, sizeof(buf), &len)) != PC_EV_NONE) {
-        if (e == PC_EV_UP)
+    struct pc_ev ev = {.buf = buf, .cap = sizeof(buf)};
+    while (pc_poll_event(&S[i].pc, &ev) != PC_EV_NONE) {
+        uint32_t len = ev.len;
+        if (ev.type == PC_EV_UP)
             S[i].up = true;
-        else if (e == PC_EV_FAILED)
+        else if (ev.type == PC_EV_FAILED)
             S[i].failed = true;
-        else if (e == PC_EV_MESSAGE) {
-            uint32_t idx = len >= 4 ? (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3] : 0;
+        else if (ev.type == PC_EV_MESSAGE) {
+            uint32_t idx = len >= 4 ? wire_get32(buf) : 0;
             bool ok = len >= 4 && idx == S[i].next_expect;
             for (uint32_t k = 4; k < len && ok; k++)
                 ok = buf[k] == (uint8_t)(idx + k);
@@ -129,7 +130,7 @@ static bool step(void)
         }
     }
     for (int i = 0; i < 2; i++)
-        if (pc_next_timeout(&S[i].pc, NULL) <= now) {
+        if (pc_next_timeout(&S[i].pc) <= now) {
             pc_handle_timeout(&S[i].pc, now);
             events(i);
             moved = true;
@@ -138,7 +139,7 @@ static bool step(void)
         return true;
     uint64_t t = UINT64_MAX;
     for (int i = 0; i < 2; i++) {
-        uint64_t a = pc_next_timeout(&S[i].pc, NULL), b = pipe_next(&P[i]);
+        uint64_t a = pc_next_timeout(&S[i].pc), b = pipe_next(&P[i]);
         t = a < t ? a : t;
         t = b < t ? b : t;
     }
@@ -154,7 +155,7 @@ static void send_some(int from, uint32_t *sent, uint32_t total, size_t size)
     while (*sent < total) {
         for (size_t k = 0; k < size; k++)
             m[k] = (uint8_t)(*sent + k);
-        m[0] = (uint8_t)(*sent >> 24), m[1] = (uint8_t)(*sent >> 16), m[2] = (uint8_t)(*sent >> 8), m[3] = (uint8_t)*sent;
+        wire_put32(m, *sent);
         if (pc_send(&S[from].pc, m, size, now) != 0)
             return;
         (*sent)++;
