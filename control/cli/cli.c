@@ -107,3 +107,70 @@ const char *cli_value(int argc, char **argv, int *i, const char *name)
     (*i)++;
     return argv[*i];
 }
+
+uint64_t cli_count(const char *flag, const char *s, uint64_t min, uint64_t max, const char *what)
+{
+    uint64_t v;
+    if (cli_parse_u64(s, min, max, &v) < 0)
+        cli_fail(flag, "'%s' is not %s in %llu..%llu", s, what, (unsigned long long)min,
+                 (unsigned long long)max);
+    return v;
+}
+
+const char *cli_file(const char *flag, const char *s)
+{
+    if (!*s)
+        cli_fail(flag, "empty file name");
+    return s;
+}
+
+void cli_usage(FILE *f, const struct cli_cmd *c)
+{
+    fputs(c->head, f);
+    for (size_t k = 0; k < c->n_flags; k++) {
+        const struct cli_flag *fl = &c->flag[k];
+        if (!fl->help)
+            continue;
+        char left[64];
+        snprintf(left, sizeof(left), "%s%s%s", fl->name, fl->arg ? " " : "",
+                 fl->arg ? fl->arg : "");
+        fprintf(f, "  %-*s ", c->column - 3, left);
+        for (const char *h = fl->help; *h; h++) {
+            fputc(*h, f);
+            if (*h == '\n')
+                fprintf(f, "%*s", c->column, "");
+        }
+        fputc('\n', f);
+    }
+    if (c->tail)
+        fputs(c->tail, f);
+}
+
+static const struct cli_flag *find_flag(const struct cli_cmd *c, const char *arg)
+{
+    for (size_t k = 0; k < c->n_flags; k++) {
+        const struct cli_flag *fl = &c->flag[k];
+        if (fl->arg ? cli_is(arg, fl->name) : strcmp(arg, fl->name) == 0)
+            return fl;
+    }
+    return NULL;
+}
+
+void cli_parse(const struct cli_cmd *c, int argc, char **argv, void *ctx)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            cli_usage(stdout, c);
+            exit(0);
+        }
+        const struct cli_flag *fl = find_flag(c, a);
+        if (fl)
+            fl->handle(ctx, fl->arg ? cli_value(argc, argv, &i, fl->name) : NULL);
+        else if (c->other)
+            c->other(ctx, argc, argv, &i);
+        else
+            cli_fail(a, "unknown flag for 'swarmgen %s' (see swarmgen %s --help)", c->name,
+                     c->name);
+    }
+}

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli: shared helpers for the swarmgen sub-commands' flag parsing.
+ * cli: the flag parsing the swarmgen sub-commands share.
  *
- * Every bad value ends in one line on stderr, "swarmgen: FLAG: reason", and
- * exit code 2 (CLI_EXIT_USAGE); callers use cli_fail() for that. Parsers
- * return 0 or -EINVAL and never print: the caller names the flag.
+ * A sub-command describes its flags in one table (struct cli_flag: name,
+ * value or switch, usage text, handler); cli_parse() walks argv against it
+ * and cli_usage() prints --help from the same rows, so the two cannot
+ * drift. Every bad value ends in one line on stderr, "swarmgen: FLAG:
+ * reason", and exit code 2 (CLI_EXIT_USAGE); handlers use cli_fail() for
+ * that. The cli_parse_* value parsers return 0 or -EINVAL and never print:
+ * the caller names the flag. Not thread-safe (exits the process).
  */
 #ifndef SWARMGEN_CONTROL_CLI_H
 #define SWARMGEN_CONTROL_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CLI_EXIT_USAGE 2
 
@@ -36,5 +42,45 @@ const char *cli_value(int argc, char **argv, int *i, const char *name);
 
 /* True when argv[i] is `name` or starts with `name=`. */
 int cli_is(const char *arg, const char *name);
+
+/* A count in [min, max] (cli_parse_u64), or one line and exit 2:
+ * "swarmgen: FLAG: 'S' is not WHAT in MIN..MAX". */
+uint64_t cli_count(const char *flag, const char *s, uint64_t min, uint64_t max, const char *what);
+
+/* `s` when it is not empty, else one line "FLAG: empty file name" and exit 2. */
+const char *cli_file(const char *flag, const char *s);
+
+/* One row of a sub-command's flag table. */
+struct cli_flag {
+    const char *name; /* as the user writes it: "--agents" */
+    const char *arg;  /* the value's name in the usage ("N"); NULL: a switch, no value */
+    const char *help; /* usage text, '\n' between its lines; NULL: accepted, not listed */
+    /* Applies the flag to the sub-command's state `ctx`; `value` is NULL
+     * for a switch. Exits 2 through cli_fail() on a bad value. */
+    void (*handle)(void *ctx, const char *value);
+};
+
+/* A sub-command: its flag table and the usage text around the rows. */
+struct cli_cmd {
+    const char *name; /* "run": named in the unknown-flag line */
+    const char *head; /* usage text before the flag rows */
+    const char *tail; /* after them (NULL: nothing) */
+    int column;       /* where a row's help text starts */
+    const struct cli_flag *flag;
+    size_t n_flags;
+    /* An argument no row matches (NULL: "unknown flag", exit 2); it may
+     * take values by advancing *i. */
+    void (*other)(void *ctx, int argc, char **argv, int *i);
+};
+
+/* Prints the usage: head, one row per listed flag ("  --agents N" padded
+ * to `column`, the help's further lines indented to it), tail. */
+void cli_usage(FILE *f, const struct cli_cmd *c);
+
+/* Walks argv[1..argc) (argv[0] is the sub-command) and calls the handler
+ * of each flag in order, with its value ("--flag VALUE" or "--flag=VALUE").
+ * --help or -h prints the usage on stdout and exits 0; an unknown flag
+ * goes to c->other or exits 2 naming it. */
+void cli_parse(const struct cli_cmd *c, int argc, char **argv, void *ctx);
 
 #endif

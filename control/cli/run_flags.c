@@ -18,17 +18,21 @@
 
 #define MAX_DURATION_NS (7ull * 24 * 3600 * 1000000000ull)
 
+static struct ctl_run_parse *state(void *ctx)
+{
+    return ctx;
+}
+
 static struct ctl_run_opts *opts(void *ctx)
 {
-    return ((struct ctl_run_parse *)ctx)->o;
+    return state(ctx)->o;
 }
 
 /* Notes a flag that only --traffic dc takes (the first one is named). */
 static void dc_only(void *ctx, const char *flag)
 {
-    struct ctl_run_parse *p = ctx;
-    if (!p->dc_only_flag)
-        p->dc_only_flag = flag;
+    if (!state(ctx)->dc_only_flag)
+        state(ctx)->dc_only_flag = flag;
 }
 
 /* ---- the handlers, in the order of the usage ---- */
@@ -50,7 +54,7 @@ static void set_topology(void *ctx, const char *s)
 static void set_traffic(void *ctx, const char *s)
 {
     char err[256];
-    if (ctl_traffic_parse(s, &((struct ctl_run_parse *)ctx)->traffic, err, sizeof(err)) < 0)
+    if (ctl_traffic_parse(s, &state(ctx)->traffic, err, sizeof(err)) < 0)
         cli_fail("--traffic", "%s", err);
 }
 
@@ -63,16 +67,18 @@ static void set_rate(void *ctx, const char *s)
 static void set_duration(void *ctx, const char *s)
 {
     if (cli_parse_duration(s, 100000000ull, MAX_DURATION_NS, &opts(ctx)->duration_ns) < 0)
-        cli_fail("--duration", "'%s' is not a duration between 100ms and 7 days (e.g. 20s, 500ms, 2m)", s);
+        cli_fail("--duration",
+                 "'%s' is not a duration between 100ms and 7 days (e.g. 20s, 500ms, 2m)", s);
 }
 
 static void set_size(void *ctx, const char *s)
 {
     uint64_t v;
     if (cli_parse_u64(s, CTL_DC_SIZE_MIN, CTL_DC_SIZE_MAX, &v) < 0)
-        cli_fail("--size", "'%s' is not a message size in 32..65536 bytes (dc) or 32..1400 (udp)", s);
+        cli_fail("--size", "'%s' is not a message size in 32..65536 bytes (dc) or 32..1400 (udp)",
+                 s);
     opts(ctx)->msg_size = (uint32_t)v;
-    ((struct ctl_run_parse *)ctx)->size_given = true;
+    state(ctx)->size_given = true;
 }
 
 static void set_pattern(void *ctx, const char *s)
@@ -122,30 +128,33 @@ static void set_setup_cap(void *ctx, const char *s)
 
 static void set_setup_attempts(void *ctx, const char *s)
 {
-    opts(ctx)->setup_attempts = (uint32_t)cli_count("--setup-attempts", s, 1, 100, "an attempt count");
+    opts(ctx)->setup_attempts =
+        (uint32_t)cli_count("--setup-attempts", s, 1, 100, "an attempt count");
     dc_only(ctx, "--setup-attempts");
 }
 
 static void set_setup_timeout(void *ctx, const char *s)
 {
     if (cli_parse_duration(s, 1000000000ull, MAX_DURATION_NS, &opts(ctx)->setup_timeout_ns) < 0)
-        cli_fail("--setup-timeout", "'%s' is not a duration between 1s and 7 days (e.g. 30s, 10m)", s);
+        cli_fail("--setup-timeout", "'%s' is not a duration between 1s and 7 days (e.g. 30s, 10m)",
+                 s);
     dc_only(ctx, "--setup-timeout");
 }
 
 static void set_sctp_bufs(void *ctx, const char *s)
 {
-    opts(ctx)->sctp_bufs = (uint32_t)cli_count("--sctp-bufs", s, CTL_SCTP_BUFS_MIN, CTL_SCTP_BUFS_MAX,
-                                               "a buffer count");
+    opts(ctx)->sctp_bufs = (uint32_t)cli_count("--sctp-bufs", s, CTL_SCTP_BUFS_MIN,
+                                               CTL_SCTP_BUFS_MAX, "a buffer count");
     dc_only(ctx, "--sctp-bufs");
 }
 
 static void set_cores(void *ctx, const char *s)
 {
     if (ctl_parse_cores(s, opts(ctx)) < 0)
-        cli_fail("--cores", "'%s' is not a list of distinct usable CPUs (e.g. 0,1 or 0-3; %ld online)", s,
+        cli_fail("--cores",
+                 "'%s' is not a list of distinct usable CPUs (e.g. 0,1 or 0-3; %ld online)", s,
                  sysconf(_SC_NPROCESSORS_ONLN));
-    ((struct ctl_run_parse *)ctx)->cores_set = true;
+    state(ctx)->cores_set = true;
 }
 
 static void set_port(void *ctx, const char *s)
@@ -183,8 +192,9 @@ static void set_route_mem(void *ctx, const char *s)
 
 static void set_mbufs(void *ctx, const char *s)
 {
-    opts(ctx)->mbufs_per_worker = (uint32_t)cli_count("--mbufs", s, 1024, 1u << 22, "a buffer count");
-    ((struct ctl_run_parse *)ctx)->mbufs_given = true;
+    opts(ctx)->mbufs_per_worker =
+        (uint32_t)cli_count("--mbufs", s, 1024, 1u << 22, "a buffer count");
+    state(ctx)->mbufs_given = true;
 }
 
 static void set_burst(void *ctx, const char *s)
@@ -233,7 +243,9 @@ static void set_profile(void *ctx, const char *s)
 {
     struct ctl_profile prof;
     if (ctl_profile_preset(s, 1, 1000000000ull, &prof) < 0 && access(s, R_OK) != 0)
-        cli_fail("--profile", "'%s' is neither a preset (constant, ramp, load, spike, soak) nor a readable file", s);
+        cli_fail("--profile",
+                 "'%s' is neither a preset (constant, ramp, load, spike, soak) nor a readable file",
+                 s);
     opts(ctx)->profile = s;
 }
 
@@ -328,7 +340,8 @@ static void set_signal(void *ctx, const char *s)
 static void set_external_port(void *ctx, const char *s)
 {
     if (!*s || strchr(s, ' ') || strlen(s) >= 256)
-        cli_fail("--external-port", "'%s' is not a DPDK vdev string (e.g. net_af_packet0,iface=sgext0)", s);
+        cli_fail("--external-port",
+                 "'%s' is not a DPDK vdev string (e.g. net_af_packet0,iface=sgext0)", s);
     opts(ctx)->external_port = s;
 }
 
@@ -340,12 +353,13 @@ static void set_external_setup(void *ctx, const char *s)
         opts(ctx)->external_active = false;
     else
         cli_fail("--external-setup", "'%s' is not one of active, passive", s);
-    ((struct ctl_run_parse *)ctx)->external_setup_given = true;
+    state(ctx)->external_setup_given = true;
 }
 
 static void set_external_max(void *ctx, const char *s)
 {
-    opts(ctx)->external_max = (uint32_t)cli_count("--external-max", s, 1, RI_EXTERNAL_MAX, "a session count");
+    opts(ctx)->external_max =
+        (uint32_t)cli_count("--external-max", s, 1, RI_EXTERNAL_MAX, "a session count");
 }
 
 static void set_quiet(void *ctx, const char *s)
@@ -394,7 +408,8 @@ static const struct cli_flag run_flags[] = {
      "write the NSS key log of the DTLS handshakes (dc only), for\n"
      "Wireshark to decrypt a --pcap capture",
      set_keylog},
-    {"--setup-cap", "N", "connections in set-up at once per core, 1..4096 (default 16)", set_setup_cap},
+    {"--setup-cap", "N", "connections in set-up at once per core, 1..4096 (default 16)",
+     set_setup_cap},
     {"--setup-attempts", "N", "attempts per connection before it is given up, 1..100 (default 3)",
      set_setup_attempts},
     {"--setup-timeout", "D", "longest connect phase; then the load starts anyway (default 10m)",
@@ -414,11 +429,13 @@ static const struct cli_flag run_flags[] = {
      set_port},
     {"--seed", "S", "topology and traffic seed (default 1)", set_seed},
     {"--report", "FILE.json", "write the JSON report", set_report},
-    {"--drain", "D", "longest wait for in-flight messages after generation (default 2s)", set_drain},
+    {"--drain", "D", "longest wait for in-flight messages after generation (default 2s)",
+     set_drain},
     {"--route-mem", "BYTES", "memory allowed for next-hop tables (default 1G)", set_route_mem},
     {"--mbufs", "N", "packet buffers per core (default 16384; 32768 with --traffic dc)", set_mbufs},
     {"--burst", "N", "rx/tx burst size, 1..64 (default 32)", set_burst},
-    {"--hugepages", "MODE", "auto | on | off (default auto: used when enough are free)", set_hugepages},
+    {"--hugepages", "MODE", "auto | on | off (default auto: used when enough are free)",
+     set_hugepages},
     {"--eal", "\"ARGS\"", "extra EAL arguments for the dataplane", set_eal},
     {"--dp", "PATH",
      "dataplane binary (default: swarmgen-dp, or swarmgen-usrsctp\n"

@@ -2,9 +2,10 @@
 /*
  * run_opts: the flags of `swarmgen run`, their defaults and validation.
  *
+ * The flags are one table (run_flags.c: name, value, usage text, handler);
  * ctl_run_opts_parse() either fills the struct or prints one line naming the
- * bad flag and exits with code 2 (cli_fail). Not thread-safe (getopt-free,
- * but uses static defaults).
+ * bad flag and exits with code 2 (cli_fail). Not thread-safe (it exits the
+ * process on bad input).
  */
 #ifndef SWARMGEN_CONTROL_RUN_OPTS_H
 #define SWARMGEN_CONTROL_RUN_OPTS_H
@@ -68,7 +69,7 @@ struct ctl_run_opts {
     uint32_t n_netem;        /* classes used; [0] is the global class */
     struct ri_netem netem[RI_NETEM_CLASSES];
     uint32_t threads;        /* control-side threads for analysis/routing */
-    /* external WebRTC peers (control/external.h) */
+    /* external WebRTC peers (control/signal/external.h) */
     uint8_t external;        /* enum ri_ext_mode; RI_EXT_OFF without --external/--signal */
     const char *signal_addr; /* --signal ADDR:PORT of the WHIP server */
     const char *external_port; /* --external-port VDEV */

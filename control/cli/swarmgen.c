@@ -17,9 +17,6 @@
 #include "run.h"
 #include "topo.h"
 
-/* control/topo: the `swarmgen topo` sub-command */
-int ctl_topo_main(int argc, char **argv);
-
 static const char usage[] =
     "usage: swarmgen <command> [flags]\n"
     "  run    build the agent mesh, run the DPDK dataplane, print the summary\n"

@@ -87,37 +87,12 @@ static int fail(char *err, size_t len, const char *fmt, ...)
     return -EINVAL;
 }
 
-/* The member `key` of object node `obj`, or -1. */
-static int jr_member(const struct jr_doc *d, int obj, const char *key)
-{
-    size_t kl = strlen(key);
-    if (obj < 0 || d->node[obj].type != JR_OBJ)
-        return -1;
-    for (int i = obj + 1; i < d->n; i++)
-        if (d->node[i].parent == obj && d->node[i].key && d->node[i].key_len == kl &&
-            memcmp(d->node[i].key, key, kl) == 0)
-            return i;
-    return -1;
-}
-
-/* Element `idx` of array node `arr`, or -1. */
-static int jr_element(const struct jr_doc *d, int arr, uint32_t idx)
-{
-    if (arr < 0 || d->node[arr].type != JR_ARR)
-        return -1;
-    uint32_t k = 0;
-    for (int i = arr + 1; i < d->n; i++)
-        if (d->node[i].parent == arr && k++ == idx)
-            return i;
-    return -1;
-}
-
-static double jr_num_at(const struct jr_doc *d, int node)
+static double num_at(const struct jr_doc *d, int node)
 {
     return node >= 0 && d->node[node].type == JR_NUM ? d->node[node].num : NAN;
 }
 
-static double jr_path_or_nan(const struct jr_doc *d, const char *path)
+static double num_or_nan(const struct jr_doc *d, const char *path)
 {
     double v;
     return jr_number(d, path, &v) ? v : NAN;
@@ -227,10 +202,10 @@ int ctl_compare_sample_read(const char *report, const char *csv, uint32_t measur
         goto out;
     }
     int lat = jr_member(&d, ph, "latency_us");
-    s->v[CTL_CMP_P50_US] = jr_num_at(&d, jr_member(&d, lat, "p50"));
-    s->v[CTL_CMP_P99_US] = jr_num_at(&d, jr_member(&d, lat, "p99"));
-    s->v[CTL_CMP_SETUP_PER_S] = jr_path_or_nan(&d, "connections.setup_per_s");
-    s->v[CTL_CMP_BYTES_PER_CONN] = jr_path_or_nan(&d, "memory.bytes_per_connection_state");
+    s->v[CTL_CMP_P50_US] = num_at(&d, jr_member(&d, lat, "p50"));
+    s->v[CTL_CMP_P99_US] = num_at(&d, jr_member(&d, lat, "p99"));
+    s->v[CTL_CMP_SETUP_PER_S] = num_or_nan(&d, "connections.setup_per_s");
+    s->v[CTL_CMP_BYTES_PER_CONN] = num_or_nan(&d, "memory.bytes_per_connection_state");
 
     struct csv_totals t;
     rc = csv_measure(csv, measure_name, &t, err, errlen);
@@ -393,6 +368,88 @@ static void metrics_json(struct json_writer *w, const double *v)
         json_kv_dbl(w, ctl_cmp_metric_key[k], v[k], 9);
 }
 
+static void machine_json(struct json_writer *w, const struct ctl_compare_machine *m)
+{
+    json_key(w, "machine");
+    json_obj_begin(w);
+    json_kv_str(w, "cpu", m->cpu);
+    json_kv_u64(w, "cpus_online", m->cpus_online);
+    json_kv_str(w, "cores", m->cores);
+    json_kv_str(w, "kernel", m->kernel);
+    json_kv_dbl(w, "tsc_hz", m->tsc_hz > 0 ? m->tsc_hz : NAN, 12);
+    json_obj_end(w);
+}
+
+static void workload_json(struct json_writer *w, const struct ctl_compare_workload *wl)
+{
+    const struct ctl_run_opts *o = wl->o;
+    json_key(w, "workload");
+    json_obj_begin(w);
+    json_kv_u64(w, "agents", o->agents);
+    json_kv_str(w, "topology", o->topology);
+    json_kv_str(w, "traffic", o->traffic == RI_TRAFFIC_DC ? "dc" : "udp");
+    json_kv_str(w, "pattern", ctl_pattern_name(o->pattern));
+    json_kv_u64(w, "size", o->msg_size);
+    json_kv_u64(w, "target_msgs_per_s", o->rate);
+    json_kv_u64(w, "seed", o->seed);
+    json_kv_dbl(w, "warmup_s", wl->warmup_ns / 1e9, 9);
+    json_kv_dbl(w, "measure_s", wl->measure_ns / 1e9, 9);
+    json_kv_u64(w, "reps", wl->reps);
+    json_key(w, "backends");
+    json_arr_begin(w);
+    for (uint32_t b = 0; b < wl->n_backends; b++)
+        json_str(w, ctl_compare_backend_name(wl->backends[b]));
+    json_arr_end(w);
+    json_kv_str(w, "run_flags", wl->run_flags ? wl->run_flags : "");
+    json_obj_end(w);
+}
+
+/* "error": the text, or null when there is none. */
+static void error_json(struct json_writer *w, bool failed, const char *error)
+{
+    json_key(w, "error");
+    if (failed)
+        json_str(w, error);
+    else
+        json_null(w);
+}
+
+static void run_json(struct json_writer *w, const struct ctl_compare_sample *s)
+{
+    json_obj_begin(w);
+    json_kv_u64(w, "rep", s->rep);
+    json_kv_bool(w, "ok", s->ok);
+    json_key(w, "exit_code");
+    json_i64(w, s->exit_code);
+    metrics_json(w, s->v);
+    error_json(w, !s->ok, s->error);
+    json_obj_end(w);
+}
+
+static void row_json(struct json_writer *w, const struct ctl_compare_row *r,
+                     const struct ctl_compare_sample *s, size_t n_samples)
+{
+    json_obj_begin(w);
+    json_kv_str(w, "backend", ctl_compare_backend_name(r->backend));
+    metrics_json(w, r->v);
+    json_kv_dbl(w, "spread_pct", r->spread_pct, 6);
+    json_key(w, "ratio_vs_dpdk");
+    json_obj_begin(w);
+    for (int k = 0; k < CTL_CMP_N; k++)
+        json_kv_dbl(w, ctl_cmp_metric_key[k], r->ratio[k], 6);
+    json_obj_end(w);
+    json_kv_u64(w, "reps", r->reps);
+    json_kv_u64(w, "runs_failed", r->runs_failed);
+    error_json(w, r->runs_failed, r->error);
+    json_key(w, "runs");
+    json_arr_begin(w);
+    for (size_t i = 0; i < n_samples; i++)
+        if (s[i].backend == r->backend)
+            run_json(w, &s[i]);
+    json_arr_end(w);
+    json_obj_end(w);
+}
+
 int ctl_compare_json(const char *path, const struct ctl_compare_machine *m,
                      const struct ctl_compare_workload *wl, const struct ctl_compare_row *rows,
                      uint32_t n_rows, const struct ctl_compare_sample *s, size_t n_samples)
@@ -400,79 +457,16 @@ int ctl_compare_json(const char *path, const struct ctl_compare_machine *m,
     FILE *f = fopen(path, "w");
     if (!f)
         return -errno;
-    const struct ctl_run_opts *o = wl->o;
     struct json_writer w;
     json_init(&w, f, true);
     json_obj_begin(&w);
     json_kv_str(&w, "tool", "swarmgen compare");
-    json_key(&w, "machine");
-    json_obj_begin(&w);
-    json_kv_str(&w, "cpu", m->cpu);
-    json_kv_u64(&w, "cpus_online", m->cpus_online);
-    json_kv_str(&w, "cores", m->cores);
-    json_kv_str(&w, "kernel", m->kernel);
-    json_kv_dbl(&w, "tsc_hz", m->tsc_hz > 0 ? m->tsc_hz : NAN, 12);
-    json_obj_end(&w);
-    json_key(&w, "workload");
-    json_obj_begin(&w);
-    json_kv_u64(&w, "agents", o->agents);
-    json_kv_str(&w, "topology", o->topology);
-    json_kv_str(&w, "traffic", o->traffic == RI_TRAFFIC_DC ? "dc" : "udp");
-    json_kv_str(&w, "pattern", ctl_pattern_name(o->pattern));
-    json_kv_u64(&w, "size", o->msg_size);
-    json_kv_u64(&w, "target_msgs_per_s", o->rate);
-    json_kv_u64(&w, "seed", o->seed);
-    json_kv_dbl(&w, "warmup_s", wl->warmup_ns / 1e9, 9);
-    json_kv_dbl(&w, "measure_s", wl->measure_ns / 1e9, 9);
-    json_kv_u64(&w, "reps", wl->reps);
-    json_key(&w, "backends");
-    json_arr_begin(&w);
-    for (uint32_t b = 0; b < wl->n_backends; b++)
-        json_str(&w, ctl_compare_backend_name(wl->backends[b]));
-    json_arr_end(&w);
-    json_kv_str(&w, "run_flags", wl->run_flags ? wl->run_flags : "");
-    json_obj_end(&w);
+    machine_json(&w, m);
+    workload_json(&w, wl);
     json_key(&w, "rows");
     json_arr_begin(&w);
-    for (uint32_t b = 0; b < n_rows; b++) {
-        const struct ctl_compare_row *r = &rows[b];
-        json_obj_begin(&w);
-        json_kv_str(&w, "backend", ctl_compare_backend_name(r->backend));
-        metrics_json(&w, r->v);
-        json_kv_dbl(&w, "spread_pct", r->spread_pct, 6);
-        json_key(&w, "ratio_vs_dpdk");
-        json_obj_begin(&w);
-        for (int k = 0; k < CTL_CMP_N; k++)
-            json_kv_dbl(&w, ctl_cmp_metric_key[k], r->ratio[k], 6);
-        json_obj_end(&w);
-        json_kv_u64(&w, "reps", r->reps);
-        json_kv_u64(&w, "runs_failed", r->runs_failed);
-        json_key(&w, "error");
-        if (r->runs_failed)
-            json_str(&w, r->error);
-        else
-            json_null(&w);
-        json_key(&w, "runs");
-        json_arr_begin(&w);
-        for (size_t i = 0; i < n_samples; i++) {
-            if (s[i].backend != r->backend)
-                continue;
-            json_obj_begin(&w);
-            json_kv_u64(&w, "rep", s[i].rep);
-            json_kv_bool(&w, "ok", s[i].ok);
-            json_key(&w, "exit_code");
-            json_i64(&w, s[i].exit_code);
-            metrics_json(&w, s[i].v);
-            json_key(&w, "error");
-            if (s[i].ok)
-                json_null(&w);
-            else
-                json_str(&w, s[i].error);
-            json_obj_end(&w);
-        }
-        json_arr_end(&w);
-        json_obj_end(&w);
-    }
+    for (uint32_t b = 0; b < n_rows; b++)
+        row_json(&w, &rows[b], s, n_samples);
     json_arr_end(&w);
     json_obj_end(&w);
     int rc = json_finish(&w);

@@ -23,26 +23,7 @@
 
 #include "cli.h"
 #include "compare.h"
-
-static const char usage[] =
-    "usage: swarmgen compare [--backends LIST] [--reps N] [--warmup D] [--json FILE] [--keep DIR]\n"
-    "                        [run flags]\n"
-    "  runs the same workload on each backend, pinned to the same cores, the repetitions\n"
-    "  interleaved (rep 1: dpdk, uring, usrsctp; rep 2: ...), and prints one table: the\n"
-    "  median of each metric over the repetitions, its ratio to dpdk and the spread\n"
-    "  --backends LIST     comma-separated, of dpdk, uring, usrsctp (default all three)\n"
-    "  --reps N            repetitions per backend, 1..50 (default 3)\n"
-    "  --warmup D          load before the measured time, excluded from the figures:\n"
-    "                      0 or 100ms..1h (default 2s)\n"
-    "  --json FILE         write {\"machine\", \"workload\", \"rows\"} (see docs/compare.md)\n"
-    "  --keep DIR          keep every run's report, time series and scenario in DIR\n"
-    "  run flags           every other flag goes to each 'swarmgen run' unchanged\n"
-    "                      (--agents, --topology, --traffic, --rate, --duration: the\n"
-    "                      measured time, --cores, --seed ...); --dp is given to the dpdk\n"
-    "                      and uring runs only. Not allowed: --report, --csv, --html,\n"
-    "                      --profile, --backend (compare sets them), --sla, --abort-on-fail\n"
-    "Exit 0 when every run succeeded, 1 when some failed (the table shows which), 2 for bad\n"
-    "usage, 130 when interrupted.\n";
+#include "json_read.h"
 
 static volatile sig_atomic_t stop_requested;
 static volatile pid_t child_pid;
@@ -82,6 +63,103 @@ static const char *const refused[][2] = {
     {"--abort-on-fail", "a breach would cut the measured phase short"},
 };
 
+static struct cmp *cmp_of(void *ctx)
+{
+    return ctx;
+}
+
+static void set_backends(void *ctx, const char *s)
+{
+    int n = ctl_compare_backends_parse(s, cmp_of(ctx)->backends);
+    if (n < 0)
+        cli_fail("--backends", "'%s' is not a list of distinct backends of dpdk, uring, usrsctp",
+                 s);
+    cmp_of(ctx)->n_backends = (uint32_t)n;
+}
+
+static void set_reps(void *ctx, const char *s)
+{
+    cmp_of(ctx)->reps = (uint32_t)cli_count("--reps", s, 1, CTL_CMP_MAX_REPS, "a repetition count");
+}
+
+static void set_warmup(void *ctx, const char *s)
+{
+    uint64_t *ns = &cmp_of(ctx)->warmup_ns;
+    if (cli_parse_duration(s, 0, 3600ull * 1000000000ull, ns) < 0 || (*ns && *ns < 100000000ull))
+        cli_fail("--warmup", "'%s' is not 0 or a duration of 100ms..1h (e.g. 2s)", s);
+}
+
+static void set_json(void *ctx, const char *s)
+{
+    cmp_of(ctx)->json_path = cli_file("--json", s);
+}
+
+static void set_keep(void *ctx, const char *s)
+{
+    if (!*s || strlen(s) > 200)
+        cli_fail("--keep", "expected a directory name of 1..200 characters");
+    cmp_of(ctx)->keep_dir = s;
+}
+
+static void set_dp(void *ctx, const char *s)
+{
+    cmp_of(ctx)->dp_path = s;
+}
+
+static void set_quiet(void *ctx, const char *s)
+{
+    /* every run is quiet already */
+}
+
+/* Any other argument: a flag compare sets itself is refused; the rest are
+ * run flags, kept word by word in order (a value too: the run's parser
+ * decides which words are values). */
+static void run_flag(void *ctx, int argc, char **argv, int *i)
+{
+    struct cmp *c = ctx;
+    for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++)
+        if (cli_is(argv[*i], refused[k][0]))
+            cli_fail(refused[k][0], "not with 'swarmgen compare': %s", refused[k][1]);
+    c->run_argv[c->run_argc++] = argv[*i];
+}
+
+static const struct cli_flag compare_flags[] = {
+    {"--backends", "LIST", "comma-separated, of dpdk, uring, usrsctp (default all three)",
+     set_backends},
+    {"--reps", "N", "repetitions per backend, 1..50 (default 3)", set_reps},
+    {"--warmup", "D",
+     "load before the measured time, excluded from the figures:\n"
+     "0 or 100ms..1h (default 2s)",
+     set_warmup},
+    {"--json", "FILE", "write {\"machine\", \"workload\", \"rows\"} (see docs/compare.md)",
+     set_json},
+    {"--keep", "DIR", "keep every run's report, time series and scenario in DIR", set_keep},
+    {"--dp", "PATH", NULL, set_dp}, /* a run flag, but not for the usrsctp runs (one_run) */
+    {"--quiet", NULL, NULL, set_quiet},
+};
+
+static const struct cli_cmd compare_cmd = {
+    .name = "compare",
+    .head = "usage: swarmgen compare [--backends LIST] [--reps N] [--warmup D] [--json FILE] "
+            "[--keep DIR]\n"
+            "                        [run flags]\n"
+            "  runs the same workload on each backend, pinned to the same cores, the repetitions\n"
+            "  interleaved (rep 1: dpdk, uring, usrsctp; rep 2: ...), and prints one table: the\n"
+            "  median of each metric over the repetitions, its ratio to dpdk and the spread\n",
+    .tail =
+        "  run flags           every other flag goes to each 'swarmgen run' unchanged\n"
+        "                      (--agents, --topology, --traffic, --rate, --duration: the\n"
+        "                      measured time, --cores, --seed ...); --dp is given to the dpdk\n"
+        "                      and uring runs only. Not allowed: --report, --csv, --html,\n"
+        "                      --profile, --backend (compare sets them), --sla, --abort-on-fail\n"
+        "Exit 0 when every run succeeded, 1 when some failed (the table shows which), 2 for bad\n"
+        "usage, 130 when interrupted.\n",
+    .column = 22,
+    .flag = compare_flags,
+    .n_flags = sizeof(compare_flags) / sizeof(compare_flags[0]),
+    .other = run_flag,
+};
+
 static void parse(struct cmp *c, int argc, char **argv)
 {
     memset(c, 0, sizeof(*c));
@@ -92,52 +170,7 @@ static void parse(struct cmp *c, int argc, char **argv)
     if (!c->run_argv)
         cli_fail("compare", "out of memory");
     c->run_argv[c->run_argc++] = "run";
-    uint64_t v;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
-            exit(0);
-        } else if (cli_is(a, "--backends")) {
-            const char *s = cli_value(argc, argv, &i, "--backends");
-            int n = ctl_compare_backends_parse(s, c->backends);
-            if (n < 0)
-                cli_fail("--backends",
-                         "'%s' is not a list of distinct backends of dpdk, uring, usrsctp", s);
-            c->n_backends = (uint32_t)n;
-        } else if (cli_is(a, "--reps")) {
-            const char *s = cli_value(argc, argv, &i, "--reps");
-            if (cli_parse_u64(s, 1, CTL_CMP_MAX_REPS, &v) < 0)
-                cli_fail("--reps", "'%s' is not a repetition count in 1..%d", s, CTL_CMP_MAX_REPS);
-            c->reps = (uint32_t)v;
-        } else if (cli_is(a, "--warmup")) {
-            const char *s = cli_value(argc, argv, &i, "--warmup");
-            if (cli_parse_duration(s, 0, 3600ull * 1000000000ull, &c->warmup_ns) < 0 ||
-                (c->warmup_ns && c->warmup_ns < 100000000ull))
-                cli_fail("--warmup", "'%s' is not 0 or a duration of 100ms..1h (e.g. 2s)", s);
-        } else if (cli_is(a, "--json")) {
-            c->json_path = cli_value(argc, argv, &i, "--json");
-            if (!*c->json_path)
-                cli_fail("--json", "empty file name");
-        } else if (cli_is(a, "--keep")) {
-            c->keep_dir = cli_value(argc, argv, &i, "--keep");
-            if (!*c->keep_dir || strlen(c->keep_dir) > 200)
-                cli_fail("--keep", "expected a directory name of 1..200 characters");
-        } else if (strcmp(a, "--quiet") == 0) {
-            /* every run is quiet already */
-        } else {
-            for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++)
-                if (cli_is(a, refused[k][0]))
-                    cli_fail(refused[k][0], "not with 'swarmgen compare': %s", refused[k][1]);
-            if (cli_is(a, "--dp")) {
-                c->dp_path = cli_value(argc, argv, &i, "--dp");
-                continue;
-            }
-            /* a run flag, with its value when it has one: the run's parser
-             * below decides; here only the words are kept in order */
-            c->run_argv[c->run_argc++] = argv[i];
-        }
-    }
+    cli_parse(&compare_cmd, argc, argv, c);
     /* the run flags are checked now, as 'swarmgen run' would (exit 2) */
     char **check = calloc((size_t)c->run_argc + 3, sizeof(char *));
     if (!check)
@@ -225,30 +258,11 @@ static int write_profile(struct cmp *c)
     return fclose(f) == 0 ? 0 : -EIO;
 }
 
+/* A run's report or time series (NULL when it cannot be read). */
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0, k;
-    char *buf = malloc(cap + 1);
-    while (buf && (k = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += k;
-        if (len == cap) {
-            char *nb = cap < (256u << 20) ? realloc(buf, cap * 2 + 1) : NULL;
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
+    char *text;
+    return jr_read_file(path, 256u << 20, &text, NULL) == 0 ? text : NULL;
 }
 
 /* Runs `swarmgen run` as a child: stdout to /dev/null, stderr passed
@@ -317,7 +331,7 @@ static int spawn_run(char **argv, char *last, size_t last_len)
 }
 
 /* True unless the report names another backend than `name` (as written by
- * control/report.c: "backend": "uring"). */
+ * control/report/report_json.c: "backend": "uring"). */
 static bool report_is_of(const char *report, const char *name)
 {
     char want[48];

@@ -7,6 +7,26 @@
 #include <string.h>
 #include <time.h>
 
+const char *ctl_drop_name(uint32_t reason)
+{
+    static const char *const names[] = {
+#define NAME(id, name) name,
+        RI_DROP_REASONS(NAME)
+#undef NAME
+    };
+    return reason < RI_DROP_COUNT ? names[reason] : "?";
+}
+
+const char *ctl_stage_name(uint32_t stage)
+{
+    static const char *const names[] = {
+#define NAME(id, name) name,
+        RI_STAGES(NAME)
+#undef NAME
+    };
+    return stage < RI_STAGE_COUNT ? names[stage] : "?";
+}
+
 uint64_t met_hist_total(const struct met_hist *h)
 {
     uint64_t t = 0;
@@ -116,7 +136,7 @@ void ctl_snap_copy(struct ctl_snap *dst, const struct ctl_snap *src)
     memcpy(dst->setup, src->setup, sizeof(dst->setup));
 }
 
-static uint64_t mono_ns(void)
+uint64_t ctl_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -141,7 +161,7 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
     if (!live && published) {
         uint64_t req = ri_load(&cmd->snap_req) + 1;
         ri_store(&cmd->snap_req, req);
-        uint64_t deadline = mono_ns() + timeout_ns;
+        uint64_t deadline = ctl_mono_ns() + timeout_ns;
         uint32_t done = 0;
         while (done < s->n_workers) {
             for (uint32_t w = 0; w < s->n_workers; w++) {
@@ -152,7 +172,7 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
             }
             if (done == s->n_workers)
                 break;
-            if (mono_ns() > deadline) {
+            if (ctl_mono_ns() > deadline) {
                 rc = -ETIMEDOUT;
                 break;
             }
@@ -177,7 +197,7 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
             met_hist_merge(&s->setup[k], s->scratch);
         }
     }
-    s->mono_ns = mono_ns();
+    s->mono_ns = ctl_mono_ns();
     free(published);
     return rc;
 }

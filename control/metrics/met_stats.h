@@ -36,6 +36,18 @@ void met_counters_merge(struct ri_counters *dst, const struct ri_counters *src);
 void met_counters_delta(struct ri_counters *out, const struct ri_counters *now,
                         const struct ri_counters *before);
 
+/* The report name of drop reason `reason` (enum ri_drop, from the
+ * RI_DROP_REASONS list), "?" out of range. Pure. */
+const char *ctl_drop_name(uint32_t reason);
+
+/* The report name of connection set-up stage `stage` (RI_STAGES: "ice",
+ * "dtls", ...), "?" out of range. Pure. */
+const char *ctl_stage_name(uint32_t stage);
+
+/* Control's CLOCK_MONOTONIC in ns: the clock of ctl_snap.mono_ns and of
+ * every duration control measures. Thread-safe. */
+uint64_t ctl_mono_ns(void);
+
 /* A consistent copy of every worker's block and their sum. */
 struct ctl_snap {
     uint32_t n_workers;

@@ -177,18 +177,17 @@ int jr_parse(struct jr_doc *d, const char *text, size_t len, size_t *err_off)
     return rc;
 }
 
-int jr_load(struct jr_doc *d, const char *path, size_t *err_off)
+int jr_read_file(const char *path, size_t max, char **text, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return -errno;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += k;
-        if (len == cap) {
-            char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+    size_t cap = 1 << 16, n = 0, k;
+    char *buf = malloc(cap + 1);
+    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap) {
+            char *nb = cap < max ? realloc(buf, cap * 2 + 1) : NULL;
             if (!nb) {
                 free(buf);
                 buf = NULL;
@@ -201,9 +200,35 @@ int jr_load(struct jr_doc *d, const char *path, size_t *err_off)
     fclose(f);
     if (!buf)
         return -ENOMEM;
-    int rc = jr_parse(d, buf, len, err_off);
+    buf[n] = '\0';
+    *text = buf;
+    if (len)
+        *len = n;
+    return 0;
+}
+
+int jr_load(struct jr_doc *d, const char *path, size_t *err_off)
+{
+    char *buf;
+    size_t len;
+    int rc = jr_read_file(path, 64u << 20, &buf, &len);
+    if (rc < 0)
+        return rc;
+    rc = jr_parse(d, buf, len, err_off);
     free(buf);
     return rc;
+}
+
+/* The member of object `obj` named by key[0..kl). */
+static int jr_member_n(const struct jr_doc *d, int obj, const char *key, size_t kl)
+{
+    if (obj < 0 || d->node[obj].type != JR_OBJ)
+        return -1;
+    for (int i = obj + 1; i < d->n; i++)
+        if (d->node[i].parent == obj && d->node[i].key && d->node[i].key_len == kl &&
+            memcmp(d->node[i].key, key, kl) == 0)
+            return i;
+    return -1;
 }
 
 void jr_free(struct jr_doc *d)
@@ -213,28 +238,35 @@ void jr_free(struct jr_doc *d)
     memset(d, 0, sizeof(*d));
 }
 
+int jr_member(const struct jr_doc *d, int obj, const char *key)
+{
+    return jr_member_n(d, obj, key, strlen(key));
+}
+
+int jr_element(const struct jr_doc *d, int arr, uint32_t idx)
+{
+    if (arr < 0 || d->node[arr].type != JR_ARR)
+        return -1;
+    uint32_t k = 0;
+    for (int i = arr + 1; i < d->n; i++)
+        if (d->node[i].parent == arr && k++ == idx)
+            return i;
+    return -1;
+}
+
 bool jr_number(const struct jr_doc *d, const char *path, double *out)
 {
     if (d->n == 0)
         return false;
     int cur = 0;
     const char *seg = path;
-    while (*seg) {
+    while (*seg && cur >= 0) {
         const char *dot = strchr(seg, '.');
         size_t sl = dot ? (size_t)(dot - seg) : strlen(seg);
-        int found = -1;
-        for (int i = cur + 1; i < d->n; i++)
-            if (d->node[i].parent == cur && d->node[i].key && d->node[i].key_len == sl &&
-                memcmp(d->node[i].key, seg, sl) == 0) {
-                found = i;
-                break;
-            }
-        if (found < 0)
-            return false;
-        cur = found;
+        cur = jr_member_n(d, cur, seg, sl);
         seg = dot ? dot + 1 : seg + sl;
     }
-    if (d->node[cur].type != JR_NUM)
+    if (cur < 0 || d->node[cur].type != JR_NUM)
         return false;
     *out = d->node[cur].num;
     return true;

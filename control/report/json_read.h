@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum jr_type { JR_NULL, JR_BOOL, JR_NUM, JR_STR, JR_ARR, JR_OBJ };
 
@@ -26,14 +27,29 @@ struct jr_doc {
     int n, cap;
 };
 
+/* Reads the whole file at `path` into a NUL-terminated buffer (*text, the
+ * caller frees it) of *len bytes (len may be NULL). Returns 0, -errno when
+ * it cannot be opened, or -ENOMEM (out of memory, or the file reaches `max`
+ * bytes). */
+int jr_read_file(const char *path, size_t max, char **text, size_t *len);
+
 /* Parses `text` (copied). Returns 0, -EINVAL (with the byte offset of the
  * error in *err_off) or -ENOMEM. */
 int jr_parse(struct jr_doc *d, const char *text, size_t len, size_t *err_off);
 
-/* Reads a whole file and parses it. -errno for I/O errors. */
+/* Reads a whole file (less than 64 MiB) and parses it. -errno for I/O
+ * errors. */
 int jr_load(struct jr_doc *d, const char *path, size_t *err_off);
 
 void jr_free(struct jr_doc *d);
+
+/* The member `key` of object node `obj`; -1 when obj is not an object
+ * (or -1) or has no such member. */
+int jr_member(const struct jr_doc *d, int obj, const char *key);
+
+/* Element `idx` of array node `arr`; -1 when arr is not an array (or -1)
+ * or is shorter. */
+int jr_element(const struct jr_doc *d, int arr, uint32_t idx);
 
 /* The number at a dotted path of object members from the root. */
 bool jr_number(const struct jr_doc *d, const char *path, double *out);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Prometheus text exposition of a metrics snapshot. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,22 +23,44 @@ __attribute__((format(printf, 2, 3))) static void put(struct out *o, const char 
         o->len += (size_t)n;
 }
 
+/* The # HELP and # TYPE lines of a metric family. */
+static void family(struct out *o, const char *name, const char *help, const char *type)
+{
+    put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 static void counter(struct out *o, const char *name, const char *help, uint64_t v)
 {
-    put(o, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
-        (unsigned long long)v);
+    family(o, name, help, "counter");
+    put(o, "%s %llu\n", name, (unsigned long long)v);
 }
 
 static void gauge(struct out *o, const char *name, const char *help, double v)
 {
-    put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
+    family(o, name, help, "gauge");
+    put(o, "%s %.17g\n", name, v);
 }
 
-static const char *const drop_names[] = {
-#define NAME(id, name) name,
-    RI_DROP_REASONS(NAME)
-#undef NAME
-};
+/* A counter family with one sample per value of `label`: name{label="key[i]"} v[i]. */
+static void labelled(struct out *o, const char *name, const char *help, const char *label,
+                     const char *const *key, const uint64_t *v, size_t n)
+{
+    family(o, name, help, "counter");
+    for (size_t i = 0; i < n; i++)
+        put(o, "%s{%s=\"%s\"} %llu\n", name, label, key[i], (unsigned long long)v[i]);
+}
+
+/* The seconds of each core's cycle counter at `offset` in struct ri_counters. */
+static void core_seconds(struct out *o, const char *name, const char *help,
+                         const struct ctl_snap *s, size_t offset, double hz)
+{
+    family(o, name, help, "counter");
+    for (uint32_t w = 0; w < s->n_workers; w++) {
+        uint64_t cycles;
+        memcpy(&cycles, (const char *)&s->worker[w] + offset, sizeof(cycles));
+        put(o, "%s{core=\"%u\"} %.9f\n", name, w, (double)cycles / hz);
+    }
+}
 
 /* Upper bounds of the exported latency buckets, in ns, on a 1-2-5 ladder.
  * Each is moved to the largest value of the histogram bucket holding it, so
@@ -54,18 +77,12 @@ static const uint64_t setup_ladder_ns[] = {
     1000000000, 2000000000, 5000000000ull, 10000000000ull, 20000000000ull, 50000000000ull,
     100000000000ull, 200000000000ull, 600000000000ull};
 
-static const char *const stage_names[] = {
-#define NAME(id, name) name,
-    RI_STAGES(NAME)
-#undef NAME
-};
-
 /* A histogram family `name` (seconds) from `h` (ns) with the bucket tops
  * of `ladder` moved to the histogram's own bucket tops. */
 static void histogram(struct out *o, const char *name, const char *help, const struct met_hist *h,
                       const uint64_t *ladder, size_t n_ladder)
 {
-    put(o, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    family(o, name, help, "histogram");
     uint64_t cum = 0;
     uint32_t next_bucket = 0;
     for (size_t k = 0; k < n_ladder; k++) {
@@ -91,11 +108,12 @@ static void connections(struct out *o, const struct ctl_snap *s)
             t->conn_attempts);
     counter(o, "swarmgen_connections_established_total",
             "Peer connections that came up (both DataChannel ends open).", t->conn_established);
-    put(o, "# HELP swarmgen_connection_attempt_failures_total Set-up attempts that failed, by the stage they were in.\n"
-           "# TYPE swarmgen_connection_attempt_failures_total counter\n");
-    for (int i = 0; i < RI_STAGE_COUNT; i++)
-        put(o, "swarmgen_connection_attempt_failures_total{stage=\"%s\"} %llu\n", stage_names[i],
-            (unsigned long long)t->conn_attempt_failed[i]);
+    const char *stages[RI_STAGE_COUNT];
+    for (uint32_t i = 0; i < RI_STAGE_COUNT; i++)
+        stages[i] = ctl_stage_name(i);
+    labelled(o, "swarmgen_connection_attempt_failures_total",
+             "Set-up attempts that failed, by the stage they were in.", "stage", stages,
+             t->conn_attempt_failed, RI_STAGE_COUNT);
     counter(o, "swarmgen_connections_given_up_total", "Peer connections whose every attempt failed.",
             t->conn_given_up);
     counter(o, "swarmgen_connections_closed_total", "Established peer connections that went down later.",
@@ -112,7 +130,7 @@ static void connections(struct out *o, const struct ctl_snap *s)
               &s->setup[RI_SETUP_TOTAL], setup_ladder_ns, sizeof(setup_ladder_ns) / sizeof(setup_ladder_ns[0]));
 }
 
-/* The external-peer families (--external, control/external.h): the run
+/* The external-peer families (--external, control/signal/external.h): the run
  * image's EXTERNAL section as worker 0 writes it (monotonic counters). */
 static void external(struct out *o, const struct ri_external *x)
 {
@@ -122,13 +140,12 @@ static void external(struct out *o, const struct ri_external *x)
             x->sessions_up);
     counter(o, "swarmgen_external_sessions_failed_total", "External sessions that failed in set-up.",
             x->sessions_failed);
-    put(o, "# HELP swarmgen_external_messages_total DataChannel messages of external peers, by what became of them.\n"
-           "# TYPE swarmgen_external_messages_total counter\n");
-    put(o, "swarmgen_external_messages_total{outcome=\"received\"} %llu\n", (unsigned long long)x->total.msgs_in);
-    put(o, "swarmgen_external_messages_total{outcome=\"echoed\"} %llu\n", (unsigned long long)x->total.msgs_echoed);
-    put(o, "swarmgen_external_messages_total{outcome=\"injected\"} %llu\n",
-        (unsigned long long)x->total.msgs_injected);
-    put(o, "swarmgen_external_messages_total{outcome=\"dropped\"} %llu\n", (unsigned long long)x->total.msgs_dropped);
+    static const char *const outcomes[] = {"received", "echoed", "injected", "dropped"};
+    const uint64_t msgs[] = {x->total.msgs_in, x->total.msgs_echoed, x->total.msgs_injected,
+                             x->total.msgs_dropped};
+    labelled(o, "swarmgen_external_messages_total",
+             "DataChannel messages of external peers, by what became of them.", "outcome", outcomes,
+             msgs, 4);
     histogram(o, "swarmgen_external_echo_latency_seconds",
               "External echo: message read by the agent to its echo acknowledged by the peer "
               "(le bounds are histogram bucket tops near a 1-2-5 ladder: exact counts).",
@@ -150,22 +167,17 @@ size_t ctl_prom_render(char *buf, size_t cap, const struct ctl_snap *s,
     counter(&o, "swarmgen_packets_received_total", "Frames received by the dataplane.", t->pkts_rx);
     counter(&o, "swarmgen_transmitted_bytes_total", "L2 frame bytes transmitted.", t->bytes_tx);
     counter(&o, "swarmgen_received_bytes_total", "L2 frame bytes received.", t->bytes_rx);
-    put(&o, "# HELP swarmgen_drops_total Frames dropped by the dataplane, by reason.\n"
-            "# TYPE swarmgen_drops_total counter\n");
-    for (int i = 0; i < RI_DROP_COUNT; i++)
-        put(&o, "swarmgen_drops_total{reason=\"%s\"} %llu\n", drop_names[i],
-            (unsigned long long)t->drops[i]);
+    const char *reasons[RI_DROP_COUNT];
+    for (uint32_t i = 0; i < RI_DROP_COUNT; i++)
+        reasons[i] = ctl_drop_name(i);
+    labelled(&o, "swarmgen_drops_total", "Frames dropped by the dataplane, by reason.", "reason",
+             reasons, t->drops, RI_DROP_COUNT);
     double hz = info->tsc_hz ? (double)info->tsc_hz : 1e9;
-    put(&o, "# HELP swarmgen_core_busy_seconds_total Time dataplane cores spent in loop passes that did work.\n"
-            "# TYPE swarmgen_core_busy_seconds_total counter\n");
-    for (uint32_t w = 0; w < s->n_workers; w++)
-        put(&o, "swarmgen_core_busy_seconds_total{core=\"%u\"} %.9f\n", w,
-            (double)s->worker[w].cycles_busy / hz);
-    put(&o, "# HELP swarmgen_core_seconds_total Time dataplane cores spent polling.\n"
-            "# TYPE swarmgen_core_seconds_total counter\n");
-    for (uint32_t w = 0; w < s->n_workers; w++)
-        put(&o, "swarmgen_core_seconds_total{core=\"%u\"} %.9f\n", w,
-            (double)s->worker[w].cycles_total / hz);
+    core_seconds(&o, "swarmgen_core_busy_seconds_total",
+                 "Time dataplane cores spent in loop passes that did work.", s,
+                 offsetof(struct ri_counters, cycles_busy), hz);
+    core_seconds(&o, "swarmgen_core_seconds_total", "Time dataplane cores spent polling.", s,
+                 offsetof(struct ri_counters, cycles_total), hz);
 
     histogram(&o, "swarmgen_message_latency_seconds",
               "End-to-end latency of delivered agent messages "
@@ -181,8 +193,8 @@ size_t ctl_prom_render(char *buf, size_t cap, const struct ctl_snap *s,
     gauge(&o, "swarmgen_agents", "Simulated agents.", info->agents);
     gauge(&o, "swarmgen_connections", "Mesh edges (peer connections).", (double)info->edges);
     gauge(&o, "swarmgen_elapsed_seconds", "Time since generation began.", info->elapsed_s);
-    put(&o, "# HELP swarmgen_phase_info The load-profile phase running now.\n"
-            "# TYPE swarmgen_phase_info gauge\nswarmgen_phase_info{phase=\"");
+    family(&o, "swarmgen_phase_info", "The load-profile phase running now.", "gauge");
+    put(&o, "swarmgen_phase_info{phase=\"");
     for (const char *c = info->phase ? info->phase : ""; *c; c++) {
         if (*c == '"' || *c == '\\')
             put(&o, "\\%c", *c);

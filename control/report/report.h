@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report: what `swarmgen run` prints and writes — the live progress line,
- * the end-of-run summary table and the JSON report.
+ * the end-of-run summary table (report.c) and the JSON report
+ * (report_json.c); report_conn and report_html add the peer-connection
+ * part and the HTML report.
  *
- * All figures come from metrics snapshots (control/met_stats.h): rates are
- * deltas over the snapshot interval, percentiles come from the merged
- * histograms. Not thread-safe.
+ * All figures come from metrics snapshots (control/metrics/met_stats.h):
+ * rates are deltas over the snapshot interval, percentiles come from the
+ * merged histograms. Not thread-safe.
  */
 #ifndef SWARMGEN_CONTROL_REPORT_H
 #define SWARMGEN_CONTROL_REPORT_H
@@ -15,13 +17,14 @@
 #include <stdio.h>
 
 #include "judge.h"
-struct ctl_external;
 #include "met_stats.h"
 #include "profile.h"
 #include "sla.h"
 #include "timeseries.h"
 #include "run_opts.h"
 #include "topo_analysis.h"
+
+struct ctl_external;
 
 struct ctl_run_result {
     const struct ctl_run_opts *opts;
@@ -55,7 +58,7 @@ struct ctl_run_result {
     uint64_t mem_hs_bytes;           /* handshake slots */
     uint64_t mem_cert_bytes;         /* the agents' DTLS certificates */
     uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
-    const struct ctl_external *external; /* --external (control/external.h), NULL without */
+    const struct ctl_external *external; /* --external (control/signal/external.h), NULL without */
 };
 
 /* The progress line of one time-series row (an interval of the run). */
@@ -73,6 +76,13 @@ struct ctl_run_figures {
 };
 
 void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig);
+
+/* A latency percentile of a phase in microseconds; 0 when the phase has
+ * no histogram. */
+double ctl_phase_latency_us(const struct ctl_phase_stats *ps, double p);
+
+/* A core's busy share in percent (busy cycles of all cycles; 0 before any). */
+double ctl_busy_pct(const struct ri_counters *c);
 
 /* The summary table. */
 void ctl_report_summary(FILE *f, const struct ctl_run_result *r);

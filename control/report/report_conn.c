@@ -7,12 +7,6 @@
 #include "connect.h"
 #include "traffic_opts.h"
 
-static const char *const stage_names[] = {
-#define NAME(id, name) name,
-    RI_STAGES(NAME)
-#undef NAME
-};
-
 static const char *media_name(uint8_t m)
 {
     return m == RI_MEDIA_AUDIO ? "audio" : m == RI_MEDIA_VIDEO ? "video" : "none";
@@ -26,6 +20,12 @@ static bool is_dc(const struct ctl_run_result *r)
 static double ratio(uint64_t part, uint64_t whole)
 {
     return whole ? (double)part / (double)whole : 0.0;
+}
+
+/* The mean interarrival jitter the RTCP receiver reports gave, in ms. */
+static double jitter_ms(const struct ri_counters *t)
+{
+    return t->media_jitter_reports ? (double)t->media_jitter_ns_sum / (double)t->media_jitter_reports / 1e6 : 0;
 }
 
 /* The largest per-core value of a high-water counter (their sum means nothing). */
@@ -71,14 +71,39 @@ static void traffic_json(struct json_writer *w, const struct ctl_run_result *r)
     json_obj_end(w);
 }
 
-void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
+static void certificates_json(struct json_writer *w, const struct ctl_run_result *r)
 {
-    traffic_json(w, r);
-    if (!is_dc(r))
-        return;
-    const struct ri_counters *t = &r->final->total;
+    json_key(w, "certificates");
+    json_obj_begin(w);
+    json_kv_u64(w, "count", r->n_certs);
+    json_kv_dbl(w, "generation_ms", r->cert_gen_ns / 1e6, 3);
+    json_kv_dbl(w, "per_certificate_us", r->n_certs ? r->cert_gen_ns / 1e3 / (double)r->n_certs : 0, 3);
+    json_obj_end(w);
+}
+
+/* Set-up times of the successful attempts, in total and by stage. */
+static void setup_ms_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    json_key(w, "setup_ms");
+    json_obj_begin(w);
+    ms_percentiles(w, &r->final->setup[RI_SETUP_TOTAL], true);
+    json_kv_u64(w, "samples", met_hist_total(&r->final->setup[RI_SETUP_TOTAL]));
+    json_key(w, "by_stage");
+    json_obj_begin(w);
+    for (uint32_t s = 0; s < RI_STAGE_COUNT; s++) {
+        json_key(w, ctl_stage_name(s));
+        json_obj_begin(w);
+        ms_percentiles(w, &r->final->setup[s], false);
+        json_obj_end(w);
+    }
+    json_obj_end(w);
+    json_obj_end(w);
+}
+
+static void connections_json(struct json_writer *w, const struct ctl_run_result *r)
+{
     struct ctl_connect_figures f;
-    ctl_connect_figures(t, r->topo->edges, &f);
+    ctl_connect_figures(&r->final->total, r->topo->edges, &f);
     json_key(w, "connections");
     json_obj_begin(w);
     json_kv_u64(w, "total", f.total);
@@ -86,8 +111,8 @@ void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_u64(w, "established", f.up);
     json_key(w, "failed");
     json_obj_begin(w);
-    for (int s = 0; s < RI_STAGE_COUNT; s++)
-        json_kv_u64(w, stage_names[s], f.failed_stage[s]);
+    for (uint32_t s = 0; s < RI_STAGE_COUNT; s++)
+        json_kv_u64(w, ctl_stage_name(s), f.failed_stage[s]);
     json_obj_end(w);
     json_kv_u64(w, "given_up", f.given_up);
     json_kv_u64(w, "retries", f.retried);
@@ -96,33 +121,23 @@ void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_dbl(w, "setup_per_s", r->connect_per_s, 6);
     json_kv_bool(w, "timed_out", r->connect_timed_out);
     json_kv_u64(w, "handshake_slots_peak_per_core", peak_per_core(r, offsetof(struct ri_counters, hs_slot_high_water)));
-    json_key(w, "certificates");
-    json_obj_begin(w);
-    json_kv_u64(w, "count", r->n_certs);
-    json_kv_dbl(w, "generation_ms", r->cert_gen_ns / 1e6, 3);
-    json_kv_dbl(w, "per_certificate_us", r->n_certs ? r->cert_gen_ns / 1e3 / (double)r->n_certs : 0, 3);
+    certificates_json(w, r);
+    setup_ms_json(w, r);
     json_obj_end(w);
-    json_key(w, "setup_ms");
-    json_obj_begin(w);
-    ms_percentiles(w, &r->final->setup[RI_SETUP_TOTAL], true);
-    json_kv_u64(w, "samples", met_hist_total(&r->final->setup[RI_SETUP_TOTAL]));
-    json_key(w, "by_stage");
-    json_obj_begin(w);
-    for (int s = 0; s < RI_STAGE_COUNT; s++) {
-        json_key(w, stage_names[s]);
-        json_obj_begin(w);
-        ms_percentiles(w, &r->final->setup[s], false);
-        json_obj_end(w);
-    }
-    json_obj_end(w);
-    json_obj_end(w);
-    json_obj_end(w);
+}
 
+static void dc_msgs_json(struct json_writer *w, const struct ri_counters *t)
+{
     json_key(w, "dc_msgs");
     json_obj_begin(w);
     json_kv_u64(w, "sent", t->dc_msgs_tx);
     json_kv_u64(w, "received", t->dc_msgs_rx);
     json_obj_end(w);
+}
+
+static void sctp_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    const struct ri_counters *t = &r->final->total;
     json_key(w, "sctp");
     json_obj_begin(w);
     json_kv_u64(w, "retransmissions", t->sctp_retransmissions);
@@ -132,6 +147,10 @@ void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_u64(w, "buffers_peak_per_core", peak_per_core(r, offsetof(struct ri_counters, sctp_bufs_peak)));
     json_kv_u64(w, "tx_mbuf_waits", t->tx_starved);
     json_obj_end(w);
+}
+
+static void srtp_json(struct json_writer *w, const struct ri_counters *t)
+{
     json_key(w, "srtp");
     json_obj_begin(w);
     json_kv_u64(w, "protected", t->srtp_protected);
@@ -139,6 +158,11 @@ void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_u64(w, "auth_failures", t->srtp_auth_failures);
     json_kv_u64(w, "replays", t->srtp_replays);
     json_obj_end(w);
+}
+
+static void media_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    const struct ri_counters *t = &r->final->total;
     json_key(w, "media");
     json_obj_begin(w);
     json_kv_str(w, "kind", media_name(r->opts->media));
@@ -147,12 +171,21 @@ void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_u64(w, "rtcp_sent", t->media_rtcp_tx);
     json_kv_u64(w, "rtcp_received", t->media_rtcp_rx);
     json_kv_dbl(w, "loss", ratio(t->media_lost, t->media_expected), 9);
-    json_kv_dbl(w, "jitter_ms",
-                t->media_jitter_reports
-                    ? (double)t->media_jitter_ns_sum / (double)t->media_jitter_reports / 1e6
-                    : 0,
-                6);
+    json_kv_dbl(w, "jitter_ms", jitter_ms(t), 6);
     json_obj_end(w);
+}
+
+void ctl_report_conn_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    traffic_json(w, r);
+    if (!is_dc(r))
+        return;
+    const struct ri_counters *t = &r->final->total;
+    connections_json(w, r);
+    dc_msgs_json(w, t);
+    sctp_json(w, r);
+    srtp_json(w, t);
+    media_json(w, r);
     json_kv_u64(w, "signature_failures", t->signature_failures);
 }
 
@@ -213,10 +246,7 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
                 media_name(r->opts->media), (unsigned long long)t->media_rtp_tx,
                 (unsigned long long)t->media_rtp_rx, (unsigned long long)t->media_rtcp_tx,
                 (unsigned long long)t->media_rtcp_rx,
-                100.0 * ratio(t->media_lost, t->media_expected),
-                t->media_jitter_reports
-                    ? (double)t->media_jitter_ns_sum / (double)t->media_jitter_reports / 1e6
-                    : 0);
+                100.0 * ratio(t->media_lost, t->media_expected), jitter_ms(t));
         fprintf(
             f,
             "  srtp         protected %llu, unprotected %llu, auth failures %llu, replays %llu\n",

@@ -315,20 +315,10 @@ static void row(FILE *f, const char *k, const char *fmt, ...)
     fputs("</td></tr>\n", f);
 }
 
-static const char *const drop_names[] = {
-#define NAME(id, name) name,
-    RI_DROP_REASONS(NAME)
-#undef NAME
-};
+/* ---- the page, a function per section ---- */
 
-int ctl_report_html(const char *path, const struct ctl_run_result *r, const struct met_hist *setup)
+static void page_head(FILE *f, const struct ctl_run_result *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -errno;
-    struct ctl_run_figures g;
-    ctl_run_figures(r, &g);
-    const struct ctl_topo_stats *t = r->topo;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<meta name=\"viewport\" content=\"width=device-width\"><title>swarmgen report: ", f);
     esc(f, r->topology);
@@ -348,7 +338,26 @@ int ctl_report_html(const char *path, const struct ctl_run_result *r, const stru
     fprintf(f, ", %u agents</h1>\n", r->opts->agents);
     if (r->interrupted)
         fputs("<p class=\"bad\">The run was interrupted (Ctrl-C); figures cover the time it ran.</p>\n", f);
+}
 
+static void connections_row(FILE *f, const struct ctl_run_result *r, const struct met_hist *setup)
+{
+    struct ctl_connect_figures c;
+    ctl_connect_figures(&r->final->total, r->topo->edges, &c);
+    row(f, "connections", "%llu/%llu up in %.1f s (%.0f/s)%s; set-up p50 %.1f ms, p99 %.1f ms; failed attempts ice %llu, dtls %llu, sctp %llu, datachannel %llu; given up %llu",
+        (unsigned long long)c.up, (unsigned long long)c.total, r->connect_s, r->connect_per_s,
+        r->connect_timed_out ? " (--setup-timeout)" : "",
+        setup ? met_hist_percentile(setup, 50) / 1e6 : 0, setup ? met_hist_percentile(setup, 99) / 1e6 : 0,
+        (unsigned long long)c.failed_stage[RI_STAGE_ICE], (unsigned long long)c.failed_stage[RI_STAGE_DTLS],
+        (unsigned long long)c.failed_stage[RI_STAGE_SCTP], (unsigned long long)c.failed_stage[RI_STAGE_DC],
+        (unsigned long long)c.given_up);
+}
+
+static void summary_table(FILE *f, const struct ctl_run_result *r, const struct met_hist *setup)
+{
+    struct ctl_run_figures g;
+    ctl_run_figures(r, &g);
+    const struct ctl_topo_stats *t = r->topo;
     fputs("<h2>Summary</h2><table>\n", f);
     row(f, "messages", "sent %llu, delivered %llu (%.4f%%), forwarded %llu, lost %llu, avg hops %.2f",
         (unsigned long long)g.sent, (unsigned long long)g.delivered, g.delivery_rate * 100,
@@ -356,17 +365,8 @@ int ctl_report_html(const char *path, const struct ctl_run_result *r, const stru
     row(f, "throughput", "%.0f msg/s, %.0f packets/s, %.1f Mbit/s (L2 frames)", g.msgs_per_s, g.pps, g.mbps);
     row(f, "latency", "p50 %.1f us, p95 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us",
         g.p50_ns / 1e3, g.p95_ns / 1e3, g.p99_ns / 1e3, g.p999_ns / 1e3, g.max_ns / 1e3);
-    if (r->opts->traffic == RI_TRAFFIC_DC) {
-        struct ctl_connect_figures c;
-        ctl_connect_figures(&r->final->total, t->edges, &c);
-        row(f, "connections", "%llu/%llu up in %.1f s (%.0f/s)%s; set-up p50 %.1f ms, p99 %.1f ms; failed attempts ice %llu, dtls %llu, sctp %llu, datachannel %llu; given up %llu",
-            (unsigned long long)c.up, (unsigned long long)c.total, r->connect_s, r->connect_per_s,
-            r->connect_timed_out ? " (--setup-timeout)" : "",
-            setup ? met_hist_percentile(setup, 50) / 1e6 : 0, setup ? met_hist_percentile(setup, 99) / 1e6 : 0,
-            (unsigned long long)c.failed_stage[RI_STAGE_ICE], (unsigned long long)c.failed_stage[RI_STAGE_DTLS],
-            (unsigned long long)c.failed_stage[RI_STAGE_SCTP], (unsigned long long)c.failed_stage[RI_STAGE_DC],
-            (unsigned long long)c.given_up);
-    }
+    if (r->opts->traffic == RI_TRAFFIC_DC)
+        connections_row(f, r, setup);
     row(f, "duration", "%.2f s generating, %.2f s draining, profile %s", r->duration_s, r->drain_s,
         r->profile ? r->profile->name : "constant");
     row(f, "topology", "%llu edges (%.4f%% fewer than a full mesh), degree %u..%u (avg %.2f), %s, diameter %u, avg path %.3f, clustering %.4f%s",
@@ -377,32 +377,44 @@ int ctl_report_html(const char *path, const struct ctl_run_result *r, const stru
         g.bytes_total / 1048576.0, r->image_bytes / 1048576.0, r->dpdk_bytes / 1048576.0,
         g.bytes_per_agent, g.bytes_per_connection);
     row(f, "ports", "%s, %s", r->port_desc, r->hugepages ? "hugepages" : "no hugepages");
-    fputs("</table>\n<h2>Cores</h2><table><tr><th>lcore</th><th>busy</th><th>rx</th><th>tx</th><th>handed off</th></tr>\n", f);
+    fputs("</table>\n", f);
+}
+
+static void cores_table(FILE *f, const struct ctl_run_result *r)
+{
+    fputs("<h2>Cores</h2><table><tr><th>lcore</th><th>busy</th><th>rx</th><th>tx</th><th>handed off</th></tr>\n", f);
     for (uint32_t w = 0; w < r->final->n_workers; w++) {
         const struct ri_counters *c = &r->final->worker[w];
         fprintf(f, "<tr><td>%u</td><td class=\"n\">%.1f%%</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td></tr>\n",
-                r->lcore[w], c->cycles_total ? 100.0 * c->cycles_busy / c->cycles_total : 0,
-                (unsigned long long)c->pkts_rx, (unsigned long long)c->pkts_tx,
-                (unsigned long long)c->handoff_out);
+                r->lcore[w], ctl_busy_pct(c), (unsigned long long)c->pkts_rx,
+                (unsigned long long)c->pkts_tx, (unsigned long long)c->handoff_out);
     }
     fputs("</table>\n", f);
-    if (r->profile && r->profile->n > 1) {
-        fputs("<h2>Phases</h2><table><tr><th>phase</th><th>seconds</th><th>sent</th><th>delivered</th><th>msg/s</th><th>p50 us</th><th>p99 us</th></tr>\n", f);
-        for (uint32_t i = 0; i < r->profile->n; i++) {
-            const struct ctl_phase_stats *ps = &r->phase[i];
-            if (!ps->seen)
-                continue;
-            fputs("<tr><td>", f);
-            esc(f, r->profile->phase[i].name);
-            fprintf(f, "</td><td class=\"n\">%.1f</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%.0f</td><td class=\"n\">%.1f</td><td class=\"n\">%.1f</td></tr>\n",
-                    ps->seconds, (unsigned long long)ps->c.msgs_sent,
-                    (unsigned long long)ps->c.msgs_delivered,
-                    ps->seconds > 0 ? ps->c.msgs_delivered / ps->seconds : 0,
-                    ps->lat ? met_hist_percentile(ps->lat, 50) / 1e3 : 0,
-                    ps->lat ? met_hist_percentile(ps->lat, 99) / 1e3 : 0);
-        }
-        fputs("</table>\n", f);
+}
+
+static void phases_table(FILE *f, const struct ctl_run_result *r)
+{
+    if (!r->profile || r->profile->n <= 1)
+        return;
+    fputs("<h2>Phases</h2><table><tr><th>phase</th><th>seconds</th><th>sent</th><th>delivered</th><th>msg/s</th><th>p50 us</th><th>p99 us</th></tr>\n", f);
+    for (uint32_t i = 0; i < r->profile->n; i++) {
+        const struct ctl_phase_stats *ps = &r->phase[i];
+        if (!ps->seen)
+            continue;
+        fputs("<tr><td>", f);
+        esc(f, r->profile->phase[i].name);
+        fprintf(f, "</td><td class=\"n\">%.1f</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%.0f</td><td class=\"n\">%.1f</td><td class=\"n\">%.1f</td></tr>\n",
+                ps->seconds, (unsigned long long)ps->c.msgs_sent,
+                (unsigned long long)ps->c.msgs_delivered,
+                ps->seconds > 0 ? ps->c.msgs_delivered / ps->seconds : 0,
+                ctl_phase_latency_us(ps, 50), ctl_phase_latency_us(ps, 99));
     }
+    fputs("</table>\n", f);
+}
+
+/* The spike verdict and the SLA table. */
+static void verdicts(FILE *f, const struct ctl_run_result *r)
+{
     const struct ctl_judgement *j = r->judge;
     if (j && j->has_spike) {
         if (j->spike_recovered)
@@ -412,36 +424,43 @@ int ctl_report_html(const char *path, const struct ctl_run_result *r, const stru
             fprintf(f, "<p class=\"bad\">Spike: no recovery before the end of the run (baseline p99 %.1f us).</p>\n",
                     j->baseline_p99_us);
     }
-    if (r->sla && r->sla->n) {
-        fputs("<h2>SLA</h2><table><tr><th>rule</th><th>overall</th><th>verdict</th><th>breached in</th></tr>\n", f);
-        for (uint32_t i = 0; i < r->sla->n; i++) {
-            char v[48] = "no data";
-            if (j->overall[i].have)
-                ctl_sla_format(&r->sla->rule[i], j->overall[i].value, v, sizeof(v));
-            fputs("<tr><td>", f);
-            esc(f, r->sla->rule[i].text);
-            fprintf(f, "</td><td>%s</td><td class=\"%s\">%s</td><td>", v,
-                    j->overall[i].holds ? "ok" : "bad", j->overall[i].holds ? "holds" : "breached");
-            for (uint32_t p = 0; r->profile && p < r->profile->n; p++)
-                if (r->phase[p].seen && !j->phase[p][i].holds) {
-                    esc(f, r->profile->phase[p].name);
-                    fputc(' ', f);
-                }
-            fputs("</td></tr>\n", f);
-        }
-        fputs("</table>\n", f);
+    if (!r->sla || !r->sla->n)
+        return;
+    fputs("<h2>SLA</h2><table><tr><th>rule</th><th>overall</th><th>verdict</th><th>breached in</th></tr>\n", f);
+    for (uint32_t i = 0; i < r->sla->n; i++) {
+        char v[48] = "no data";
+        if (j->overall[i].have)
+            ctl_sla_format(&r->sla->rule[i], j->overall[i].value, v, sizeof(v));
+        fputs("<tr><td>", f);
+        esc(f, r->sla->rule[i].text);
+        fprintf(f, "</td><td>%s</td><td class=\"%s\">%s</td><td>", v,
+                j->overall[i].holds ? "ok" : "bad", j->overall[i].holds ? "holds" : "breached");
+        for (uint32_t p = 0; r->profile && p < r->profile->n; p++)
+            if (r->phase[p].seen && !j->phase[p][i].holds) {
+                esc(f, r->profile->phase[p].name);
+                fputc(' ', f);
+            }
+        fputs("</td></tr>\n", f);
     }
-    bool any_drop = false;
-    for (int i = 0; i < RI_DROP_COUNT; i++)
-        any_drop |= r->final->total.drops[i] != 0;
-    if (any_drop) {
-        fputs("<h2>Drops</h2><table>\n", f);
-        for (int i = 0; i < RI_DROP_COUNT; i++)
-            if (r->final->total.drops[i])
-                row(f, drop_names[i], "%llu", (unsigned long long)r->final->total.drops[i]);
-        fputs("</table>\n", f);
-    }
+    fputs("</table>\n", f);
+}
 
+static void drops_table(FILE *f, const struct ctl_run_result *r)
+{
+    bool any_drop = false;
+    for (uint32_t i = 0; i < RI_DROP_COUNT; i++)
+        any_drop |= r->final->total.drops[i] != 0;
+    if (!any_drop)
+        return;
+    fputs("<h2>Drops</h2><table>\n", f);
+    for (uint32_t i = 0; i < RI_DROP_COUNT; i++)
+        if (r->final->total.drops[i])
+            row(f, ctl_drop_name(i), "%llu", (unsigned long long)r->final->total.drops[i]);
+    fputs("</table>\n", f);
+}
+
+static void charts(FILE *f, const struct ctl_run_result *r, const struct met_hist *setup)
+{
     fputs("<h2>Charts</h2>\n", f);
     const struct series thr[] = {{"delivered msg/s", get_delivered, 0}, {"target msg/s", get_target, 0}};
     time_chart(f, "chart-throughput", "Throughput", "messages/s", r, thr, 2,
@@ -460,7 +479,21 @@ int ctl_report_html(const char *path, const struct ctl_run_result *r, const stru
     time_chart(f, "chart-busy", "Busy % per core", "%", r, busy, (int)nw,
                "Share of each dataplane core's cycles spent in loop passes that did work.");
     setup_chart(f, setup, r->opts->traffic == RI_TRAFFIC_DC);
-    degree_chart(f, t);
+    degree_chart(f, r->topo);
+}
+
+int ctl_report_html(const char *path, const struct ctl_run_result *r, const struct met_hist *setup)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    page_head(f, r);
+    summary_table(f, r, setup);
+    cores_table(f, r);
+    phases_table(f, r);
+    verdicts(f, r);
+    drops_table(f, r);
+    charts(f, r, setup);
     fputs("<p style=\"font-size:12px;color:#555\">Generated by swarmgen. Self-contained: no scripts, no external resources.</p>\n</body></html>\n", f);
     int rc = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0)

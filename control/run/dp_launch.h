@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_launch: starts and supervises the swarmgen-dp process.
+ * dp_launch: starts and supervises the dataplane process: swarmgen-dp
+ * (--backend dpdk or uring) or swarmgen-usrsctp (--backend usrsctp).
  *
  * The EAL arguments follow from the run options: lcores (-l), --in-memory
  * (no shared config and no hugepage files on disk, so nothing is left behind),
@@ -41,7 +42,10 @@ int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const cha
                       const char *image_path, uint64_t n_edges, uint64_t routes_bytes);
 
 /* Resolves the dataplane binary: o->dp_path, $SWARMGEN_DP, or swarmgen-dp
- * next to /proc/self/exe, then ../dataplane/swarmgen-dp (build tree). */
+ * next to /proc/self/exe, then ../dataplane/swarmgen-dp (build tree: the
+ * swarmgen binary is build/tools/swarmgen). For --backend usrsctp:
+ * $SWARMGEN_USRSCTP, swarmgen-usrsctp next to it, ../baseline/. Returns 0
+ * or -ENOENT. */
 int ctl_dp_find(const struct ctl_run_opts *o, char *out, size_t len);
 
 /* fork + exec. Returns 0 or a negative errno. */

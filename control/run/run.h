@@ -2,7 +2,8 @@
 /*
  * run: the `swarmgen run` sub-command — builds the mesh, writes the run
  * image, starts and supervises the dataplane, prints progress once a second
- * and the summary, writes the JSON report.
+ * and the summary, writes the reports. run.c holds the steps in order,
+ * run_loop.c the live part (connect phase, generation, drain, stop).
  *
  * Exit codes: 0 run completed, 1 the dataplane failed or died (the cause is
  * printed), 2 bad input, 130 interrupted by Ctrl-C (report still written).

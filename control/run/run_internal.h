@@ -46,28 +46,29 @@ struct ctl_run {
     bool have_graph;
     struct ctl_topo_stats stats;
     bool have_stats;
-    struct ri_config cfg;          /* what the image's CONFIG section says */
+    struct ri_config cfg; /* what the image's CONFIG section says */
     struct ctl_image img;
-    struct ri_command *cmd;        /* the image's command block */
+    struct ri_command *cmd; /* the image's command block */
     struct ctl_dp dp;
     struct ctl_run_result r;
     struct ctl_snap snap[CTL_SNAPS];
     struct met_hist *setup_interval; /* connect phase: set-up times of one second */
-    uint32_t cur_phase;            /* profile phase running (valid when generating) */
-    bool generating;               /* generation began (the profile runs) */
+    uint32_t cur_phase;              /* profile phase running (valid when generating) */
+    bool generating;                 /* generation began (the profile runs) */
     struct ctl_phase_stats phase[CTL_MAX_PHASES];
     struct ctl_ts ts;
-    double *rss;                   /* one sample per ts row */
+    double *rss; /* one sample per ts row */
     size_t rss_cap;
     struct ctl_judgement judge;
     struct ctl_prom prom;
     bool prom_on;
-    struct ctl_external ext;       /* --external: the WHIP server and the sessions' figures */
+    struct ctl_external ext; /* --external: the WHIP server and the sessions' figures */
 };
 
 /* The merged connection set-up time histogram of `s`, NULL without
  * connections (--traffic udp). */
-static inline const struct met_hist *ctl_run_setup_hist(const struct ctl_run *x, const struct ctl_snap *s)
+static inline const struct met_hist *ctl_run_setup_hist(const struct ctl_run *x,
+                                                        const struct ctl_snap *s)
 {
     return x->o.traffic == RI_TRAFFIC_DC ? &s->setup[RI_SETUP_TOTAL] : NULL;
 }

@@ -29,7 +29,7 @@
 #include "run_internal.h"
 
 #define READY_TIMEOUT_NS (120ull * CTL_SEC_NS)
-#define SNAP_TIMEOUT_NS 200000000ull
+#define SNAP_TIMEOUT_NS  200000000ull
 
 static volatile sig_atomic_t interrupted;
 
@@ -155,7 +155,9 @@ static void publish_prom(struct ctl_run *x, const struct ctl_snap *s, uint32_t p
         .agents = x->o.agents,
         .edges = x->stats.edges,
         .connections = x->o.traffic == RI_TRAFFIC_DC,
-        .phase = phase == UINT32_MAX ? "connect" : phase < x->profile.n ? x->profile.phase[phase].name : "done",
+        .phase = phase == UINT32_MAX    ? "connect"
+                 : phase < x->profile.n ? x->profile.phase[phase].name
+                                        : "done",
         .target_rate = rate,
         .elapsed_s = elapsed,
         .external = x->ext.x,
@@ -179,7 +181,9 @@ static void connect_done(const struct ctl_run *x, const struct ctl_connect_figur
     if (x->r.connect_timed_out) {
         char d[32];
         snprintf(d, sizeof(d), "%.1f s", x->o.setup_timeout_ns / 1e9);
-        fprintf(stderr, "swarmgen: --setup-timeout %s: %llu of %llu connections not up (%llu in set-up, %llu given up); generating on the %llu that are\n",
+        fprintf(stderr,
+                "swarmgen: --setup-timeout %s: %llu of %llu connections not up (%llu in set-up, "
+                "%llu given up); generating on the %llu that are\n",
                 d, (unsigned long long)(f->total > f->up ? f->total - f->up : 0),
                 (unsigned long long)f->total, (unsigned long long)f->in_setup,
                 (unsigned long long)f->given_up, (unsigned long long)f->up);
@@ -200,16 +204,16 @@ static void connect_done(const struct ctl_run *x, const struct ctl_connect_figur
  * (returns true). */
 static bool connect_phase(struct ctl_run *x)
 {
-    struct ctl_snap *tick = &x->snap[CTL_SNAP_TICK], *cur = &x->snap[CTL_SNAP_CUR];
+    struct ctl_snap *prev = &x->snap[CTL_SNAP_TICK], *cur = &x->snap[CTL_SNAP_CUR];
     uint64_t n_edges = x->cfg.n_edges;
     uint64_t start = ctl_mono_ns();
     ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_CONNECT);
     /* the workers are starting: a snapshot request may time out, and the
      * blocks are then read live (all zero until they run) */
-    snap(x, tick);
-    struct ctl_connect_figures f_tick, f;
-    ctl_connect_figures(&tick->total, n_edges, &f_tick);
-    f = f_tick;
+    snap(x, prev);
+    struct ctl_connect_figures f_prev, f;
+    ctl_connect_figures(&prev->total, n_edges, &f_prev);
+    f = f_prev;
     uint64_t next_tick = start + CTL_SEC_NS, deadline = start + x->o.setup_timeout_ns;
     bool died = false, done = ctl_connect_done(&f);
     while (!done && !interrupted) {
@@ -223,13 +227,14 @@ static bool connect_phase(struct ctl_run *x)
         done = ctl_connect_done(&f);
         uint64_t now = cur->mono_ns;
         if (now >= next_tick || done) {
-            double dt = (double)(now - tick->mono_ns) / 1e9;
-            met_hist_delta(x->setup_interval, &cur->setup[RI_SETUP_TOTAL], &tick->setup[RI_SETUP_TOTAL]);
+            double dt = (double)(now - prev->mono_ns) / 1e9;
+            met_hist_delta(x->setup_interval, &cur->setup[RI_SETUP_TOTAL],
+                           &prev->setup[RI_SETUP_TOTAL]);
             if (!x->o.quiet)
-                ctl_connect_progress(stdout, &f, &f_tick, dt, x->setup_interval);
+                ctl_connect_progress(stdout, &f, &f_prev, dt, x->setup_interval);
             publish_prom(x, cur, UINT32_MAX, 0, 0);
-            swap(&tick, &cur);
-            f_tick = f;
+            swap(&prev, &cur);
+            f_prev = f;
             while (next_tick <= now)
                 next_tick += CTL_SEC_NS;
         }
@@ -324,8 +329,9 @@ static const struct ctl_ts_row *record_row(struct ctl_run *x, const struct ctl_s
         x->rss = nr;
         x->rss_cap = cap;
     }
-    const struct ctl_ts_row *row = ctl_ts_add(&x->ts, cur, prev, (double)(cur->mono_ns - start) / 1e9,
-                                              phase, rate, ceil(agents * x->o.agents));
+    const struct ctl_ts_row *row =
+        ctl_ts_add(&x->ts, cur, prev, (double)(cur->mono_ns - start) / 1e9, phase, rate,
+                   ceil(agents * x->o.agents));
     if (row)
         x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());
     return row;
@@ -335,7 +341,8 @@ static const struct ctl_ts_row *record_row(struct ctl_run *x, const struct ctl_s
 static void set_targets(struct ctl_run *x, double rate, double agents)
 {
     __atomic_store_n(&x->cmd->rate_msgs_per_s, (uint64_t)llround(rate), __ATOMIC_RELAXED);
-    __atomic_store_n(&x->cmd->active_agents, (uint64_t)ceil(agents * x->o.agents), __ATOMIC_RELAXED);
+    __atomic_store_n(&x->cmd->active_agents, (uint64_t)ceil(agents * x->o.agents),
+                     __ATOMIC_RELAXED);
 }
 
 /* Takes the snapshot generation counts from and starts it: phase RUN with

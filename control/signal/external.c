@@ -153,16 +153,6 @@ void ctl_external_stop(struct ctl_external *e)
     }
 }
 
-static const char *stage_name(uint32_t s)
-{
-    static const char *const names[] = {
-#define NAME(id, name) name,
-        RI_STAGES(NAME)
-#undef NAME
-    };
-    return s < RI_STAGE_COUNT ? names[s] : "?";
-}
-
 static void stats_json(struct json_writer *w, const struct ri_ext_stats *s)
 {
     json_kv_u64(w, "msgs_in", s->msgs_in);
@@ -221,7 +211,7 @@ void ctl_external_report_json(struct json_writer *w, const struct ctl_external *
         json_kv_u64(w, "slot", l->slot);
         json_kv_str(w, "state", l->state == RI_EXT_FAILED ? "failed" : "closed");
         if (l->state == RI_EXT_FAILED)
-            json_kv_str(w, "failed_stage", stage_name(l->fail_stage));
+            json_kv_str(w, "failed_stage", ctl_stage_name(l->fail_stage));
         if (l->dtls_failure[0])
             json_kv_str(w, "dtls_failure", l->dtls_failure);
         json_kv_str(w, "dtls_role", l->dtls_client ? "client" : "server");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * external: the control side of external WebRTC peers (--external). Serves
- * WHIP (control/signaling.h) once the dataplane is READY: an offer for
+ * WHIP (control/signal/signaling.h) once the dataplane is READY: an offer for
  * /whip/agents/{id} takes a free slot of the run image's EXTERNAL section,
  * gets fresh ICE credentials (getrandom), is written into the slot and
  * published (include/run_image.h has the protocol); the answer carries the

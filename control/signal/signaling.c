@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run_image.h"
+
 #define HEADER_MAX (16 * 1024) /* request line and headers; more -> 431 */
 #define OUT_MAX    (16 * 1024) /* one response */
 #define ANSWER_MAX (12 * 1024) /* one SDP answer */
@@ -401,7 +403,7 @@ static void handle_post(struct ctl_signal *s, struct conn *c, const struct reque
         .ip = local.ip,
         .port = local.port,
         .sctp_port = 5000,
-        .max_message_size = 262144,
+        .max_message_size = RI_MSG_MAX,
         .audio = local.audio,
         .sess_id = ((uint64_t)agent << 32) | (uint32_t)sid,
     };

@@ -18,8 +18,8 @@
  * says Connection: close. Sessions are opened and closed through the
  * caller's ops, on the signaling thread; the server keeps no session state.
  *
- * (The file is signaling.h, not signal.h: control/ is on the include path
- * and a signal.h there would hide the system <signal.h>.)
+ * (The file is signaling.h, not signal.h: control/signal/ is on the
+ * include path and a signal.h there would hide the system <signal.h>.)
  */
 #ifndef SWARMGEN_CONTROL_SIGNALING_H
 #define SWARMGEN_CONTROL_SIGNALING_H

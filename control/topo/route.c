@@ -73,7 +73,7 @@ int ctl_route_build(const struct ctl_graph *g, const uint32_t *dests, uint32_t n
                     unsigned threads, uint16_t *next)
 {
     for (uint32_t v = 0; v < g->n; v++)
-        if (g->off[v + 1] - g->off[v] > 65534)
+        if (g->off[v + 1] - g->off[v] > CTL_MAX_DEGREE)
             return -E2BIG;
     size_t total = (size_t)g->n * n_dests;
     for (size_t i = 0; i < total; i++)

@@ -13,16 +13,21 @@
 
 #include <stdint.h>
 
+#include "run_image.h"
 #include "topo.h"
 
-#define CTL_ROUTE_NONE 0xffffu
+/* The next hop where there is none: the run image's sentinel. */
+#define CTL_ROUTE_NONE RI_ROUTE_NONE
+/* The most neighbours an agent may have: its adjacency slots stay below
+ * CTL_ROUTE_NONE and its degree fits the 16-bit ri_agent.degree. */
+#define CTL_MAX_DEGREE 65534u
 
 /* How many destination columns fit in mem_budget bytes for n agents
  * (n * n_dests * 2 bytes); n when all pairs fit. */
 uint32_t ctl_route_max_dests(uint32_t n, uint64_t mem_budget);
 
 /* Fills `next` (caller-owned, n * n_dests entries). Returns 0, -E2BIG when
- * a degree exceeds 65534, or -ENOMEM. */
+ * a degree exceeds CTL_MAX_DEGREE, or -ENOMEM. */
 int ctl_route_build(const struct ctl_graph *g, const uint32_t *dests, uint32_t n_dests,
                     unsigned threads, uint16_t *next);
 

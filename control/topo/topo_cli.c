@@ -2,6 +2,7 @@
 /* `swarmgen topo`: build and analyse a topology, print it, export it. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +13,6 @@
 #include "json.h"
 #include "topo.h"
 #include "topo_analysis.h"
-
-static const char usage[] =
-    "usage: swarmgen topo --agents N [--topology SPEC] [--seed S] [--dot FILE] [--json]\n"
-    "       swarmgen topo --suggest-k\n"
-    "  --agents N        agents, 2..1000000\n"
-    "  --topology SPEC   full | kmesh:k=K | hub:hubs=H | ring | smallworld:k=K,p=P |\n"
-    "                    scalefree:m=M (default kmesh:k=20)\n"
-    "  --seed S          seed (default 1)\n"
-    "  --dot FILE        write the graph in Graphviz DOT\n"
-    "  --json            print the analysis as JSON\n"
-    "  --suggest-k       table of suggested k (k = ceil(2 ln N)) by swarm size\n"
-    "  --threads N       analysis threads (default: online CPUs)\n"
-    "  --exact-limit N   exact distances up to N agents (default 20000)\n"
-    "  --samples N       BFS sources above the limit (default 256)\n";
 
 static double now_s(void)
 {
@@ -131,78 +118,126 @@ static void print_table(const struct ctl_topo_stats *s, const char *spec, uint64
         printf("diameter        %u\n", s->diameter);
     else
         printf("diameter        >= %u (sampled from %u sources)\n", s->diameter, s->sources_sampled);
-    printf("avg path length %.4f%s%s\n", s->avg_path_length, sampled,
-           s->exact ? "" : "");
+    printf("avg path length %.4f%s\n", s->avg_path_length, sampled);
     if (!s->exact)
         printf("                (estimated from %u BFS sources)\n", s->sources_sampled);
     printf("clustering      %.6f%s\n", s->clustering, s->clustering_exact ? "" : " (sampled from 4096 agents)");
     printf("time            build %.3f s, analysis %.3f s\n", build_s, analysis_s);
 }
 
-int ctl_topo_main(int argc, char **argv)
+/* The flags of `swarmgen topo`. */
+struct topo_args {
+    uint64_t agents, seed, threads, exact_limit, samples;
+    const char *spec_text, *dot;
+    bool json, suggest;
+};
+
+static struct topo_args *args(void *ctx)
 {
-    uint64_t agents = 0, seed = 1;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    uint64_t threads = ncpu > 0 ? (uint64_t)ncpu : 1, exact_limit = 20000, samples = 256;
-    const char *spec_text = "kmesh:k=20", *dot = NULL;
-    int json = 0, suggest = 0;
+    return ctx;
+}
+
+static void set_agents(void *ctx, const char *s)
+{
+    args(ctx)->agents = cli_count("--agents", s, 2, 1000000, "a whole number");
+}
+
+static void set_topology(void *ctx, const char *s)
+{
     struct ctl_topo_spec spec;
     char err[256];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (cli_is(a, "--agents")) {
-            const char *s = cli_value(argc, argv, &i, "--agents");
-            if (cli_parse_u64(s, 2, 1000000, &agents) < 0)
-                cli_fail("--agents", "'%s' is not a whole number in 2..1000000", s);
-        } else if (cli_is(a, "--topology")) {
-            spec_text = cli_value(argc, argv, &i, "--topology");
-            if (ctl_topo_spec_parse(spec_text, &spec, err, sizeof(err)) < 0)
-                cli_fail("--topology", "'%s': %s", spec_text, err);
-        } else if (cli_is(a, "--seed")) {
-            const char *s = cli_value(argc, argv, &i, "--seed");
-            if (cli_parse_u64(s, 0, UINT64_MAX, &seed) < 0)
-                cli_fail("--seed", "'%s' is not a whole number", s);
-        } else if (cli_is(a, "--dot")) {
-            dot = cli_value(argc, argv, &i, "--dot");
-            if (!*dot)
-                cli_fail("--dot", "empty file name");
-        } else if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(a, "--suggest-k") == 0) {
-            suggest = 1;
-        } else if (cli_is(a, "--threads")) {
-            const char *s = cli_value(argc, argv, &i, "--threads");
-            if (cli_parse_u64(s, 1, 64, &threads) < 0)
-                cli_fail("--threads", "'%s' is not a thread count in 1..64", s);
-        } else if (cli_is(a, "--exact-limit")) {
-            const char *s = cli_value(argc, argv, &i, "--exact-limit");
-            if (cli_parse_u64(s, 0, 1000000, &exact_limit) < 0)
-                cli_fail("--exact-limit", "'%s' is not an agent count in 0..1000000", s);
-        } else if (cli_is(a, "--samples")) {
-            const char *s = cli_value(argc, argv, &i, "--samples");
-            if (cli_parse_u64(s, 1, 1000000, &samples) < 0)
-                cli_fail("--samples", "'%s' is not a source count in 1..1000000", s);
-        } else {
-            cli_fail(a, "unknown flag for 'swarmgen topo' (see swarmgen topo --help)");
-        }
-    }
-    if (suggest) {
+    if (ctl_topo_spec_parse(s, &spec, err, sizeof(err)) < 0)
+        cli_fail("--topology", "'%s': %s", s, err);
+    args(ctx)->spec_text = s;
+}
+
+static void set_seed(void *ctx, const char *s)
+{
+    if (cli_parse_u64(s, 0, UINT64_MAX, &args(ctx)->seed) < 0)
+        cli_fail("--seed", "'%s' is not a whole number", s);
+}
+
+static void set_dot(void *ctx, const char *s)
+{
+    args(ctx)->dot = cli_file("--dot", s);
+}
+
+static void set_json(void *ctx, const char *s)
+{
+    args(ctx)->json = true;
+}
+
+static void set_suggest(void *ctx, const char *s)
+{
+    args(ctx)->suggest = true;
+}
+
+static void set_threads(void *ctx, const char *s)
+{
+    args(ctx)->threads = cli_count("--threads", s, 1, 64, "a thread count");
+}
+
+static void set_exact_limit(void *ctx, const char *s)
+{
+    args(ctx)->exact_limit = cli_count("--exact-limit", s, 0, 1000000, "an agent count");
+}
+
+static void set_samples(void *ctx, const char *s)
+{
+    args(ctx)->samples = cli_count("--samples", s, 1, 1000000, "a source count");
+}
+
+static const struct cli_flag topo_flags[] = {
+    {"--agents", "N", "agents, 2..1000000", set_agents},
+    {"--topology", "SPEC",
+     "full | kmesh:k=K | hub:hubs=H | ring | smallworld:k=K,p=P |\n"
+     "scalefree:m=M (default kmesh:k=20)",
+     set_topology},
+    {"--seed", "S", "seed (default 1)", set_seed},
+    {"--dot", "FILE", "write the graph in Graphviz DOT", set_dot},
+    {"--json", NULL, "print the analysis as JSON", set_json},
+    {"--suggest-k", NULL, "table of suggested k (k = ceil(2 ln N)) by swarm size", set_suggest},
+    {"--threads", "N", "analysis threads (default: online CPUs)", set_threads},
+    {"--exact-limit", "N", "exact distances up to N agents (default 20000)", set_exact_limit},
+    {"--samples", "N", "BFS sources above the limit (default 256)", set_samples},
+};
+
+static const struct cli_cmd topo_cmd = {
+    .name = "topo",
+    .head = "usage: swarmgen topo --agents N [--topology SPEC] [--seed S] [--dot FILE] [--json]\n"
+            "       swarmgen topo --suggest-k\n",
+    .column = 20,
+    .flag = topo_flags,
+    .n_flags = sizeof(topo_flags) / sizeof(topo_flags[0]),
+};
+
+int ctl_topo_main(int argc, char **argv)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    struct topo_args a = {
+        .seed = 1,
+        .threads = ncpu > 0 ? (uint64_t)ncpu : 1,
+        .exact_limit = 20000,
+        .samples = 256,
+        .spec_text = "kmesh:k=20",
+    };
+    cli_parse(&topo_cmd, argc, argv, &a);
+    if (a.suggest) {
         suggest_k();
-        if (!agents)
+        if (!a.agents)
             return 0;
     }
-    if (!agents)
+    if (!a.agents)
         cli_fail("--agents", "required (or --suggest-k)");
-    if (ctl_topo_spec_parse(spec_text, &spec, err, sizeof(err)) < 0)
-        cli_fail("--topology", "'%s': %s", spec_text, err);
+    struct ctl_topo_spec spec;
+    char err[256];
+    if (ctl_topo_spec_parse(a.spec_text, &spec, err, sizeof(err)) < 0)
+        cli_fail("--topology", "'%s': %s", a.spec_text, err);
     char canon[64];
     ctl_topo_spec_format(&spec, canon, sizeof(canon));
     struct ctl_graph g;
     double t0 = now_s();
-    int rc = ctl_topo_build(&spec, (uint32_t)agents, seed, &g, err, sizeof(err));
+    int rc = ctl_topo_build(&spec, (uint32_t)a.agents, a.seed, &g, err, sizeof(err));
     if (rc == -EINVAL)
         cli_fail("--topology", "%s", err);
     if (rc < 0) {
@@ -212,22 +247,22 @@ int ctl_topo_main(int argc, char **argv)
     double build_s = now_s() - t0;
     struct ctl_topo_stats st;
     t0 = now_s();
-    rc = ctl_topo_analyze(&g, (uint32_t)exact_limit, (uint32_t)samples, seed, (unsigned)threads, &st);
+    rc = ctl_topo_analyze(&g, (uint32_t)a.exact_limit, (uint32_t)a.samples, a.seed, (unsigned)a.threads, &st);
     double analysis_s = now_s() - t0;
     if (rc < 0) {
         fprintf(stderr, "swarmgen: topo: analysis: %s\n", strerror(-rc));
         ctl_graph_free(&g);
         return 1;
     }
-    if (json)
-        print_json(&st, canon, seed, build_s, analysis_s);
+    if (a.json)
+        print_json(&st, canon, a.seed, build_s, analysis_s);
     else
-        print_table(&st, canon, seed, build_s, analysis_s);
+        print_table(&st, canon, a.seed, build_s, analysis_s);
     int code = 0;
-    if (dot) {
-        rc = write_dot(dot, &g, canon);
+    if (a.dot) {
+        rc = write_dot(a.dot, &g, canon);
         if (rc < 0) {
-            fprintf(stderr, "swarmgen: --dot %s: %s\n", dot, strerror(-rc));
+            fprintf(stderr, "swarmgen: --dot %s: %s\n", a.dot, strerror(-rc));
             code = 1;
         }
     }
