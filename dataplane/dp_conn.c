@@ -97,14 +97,14 @@ static void touch(struct dp_conns *cs, struct dp_conn *c, uint8_t sides)
 
 static enum ri_stage stage_of(const struct pc *p)
 {
-    switch (p->fail ? p->fail : PC_FAIL_NONE) {
+    switch (pc_failure(p)) {
     case PC_FAIL_ICE: return RI_STAGE_ICE;
     case PC_FAIL_DTLS: return RI_STAGE_DTLS;
     case PC_FAIL_SCTP: return RI_STAGE_SCTP;
     case PC_FAIL_DC: return RI_STAGE_DC;
     default: break;
     }
-    switch (p->stage) {
+    switch (pc_stage(p)) {
     case PC_ICE: return RI_STAGE_ICE;
     case PC_DTLS_WAIT:
     case PC_DTLS: return RI_STAGE_DTLS;
@@ -191,10 +191,10 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     struct dp_conns *cs = wk->conns;
     const struct pc *p = &c->ep[0];
     struct met_hist *h = wk->m->setup;
-    met_hist_record(&h[RI_STAGE_ICE], p->t_stage[PC_DTLS_WAIT] - p->t_stage[PC_ICE]);
-    met_hist_record(&h[RI_STAGE_DTLS], p->t_stage[PC_SCTP] - p->t_stage[PC_DTLS_WAIT]);
-    met_hist_record(&h[RI_STAGE_SCTP], p->t_stage[PC_DC] - p->t_stage[PC_SCTP]);
-    met_hist_record(&h[RI_STAGE_DC], now - p->t_stage[PC_DC]);
+    met_hist_record(&h[RI_STAGE_ICE], pc_stage_time(p, PC_DTLS_WAIT) - pc_stage_time(p, PC_ICE));
+    met_hist_record(&h[RI_STAGE_DTLS], pc_stage_time(p, PC_SCTP) - pc_stage_time(p, PC_DTLS_WAIT));
+    met_hist_record(&h[RI_STAGE_SCTP], pc_stage_time(p, PC_DC) - pc_stage_time(p, PC_SCTP));
+    met_hist_record(&h[RI_STAGE_DC], now - pc_stage_time(p, PC_DC));
     met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
     c->state = DP_CONN_UP;
     cs->in_setup--;
@@ -351,7 +351,7 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
  * last fold: the metrics stay monotonic without a scan). */
 static void fold_counters(struct dp_worker *wk, struct dp_conn *c, int s)
 {
-    const struct sctp_counters *sc = sctp_counters(c->ep[s].sctp);
+    const struct sctp_counters *sc = pc_sctp_counters(&c->ep[s]);
     struct dp_conn_seen *seen = &c->seen[s];
     uint32_t v;
     if ((v = (uint32_t)sc->retransmissions) != seen->retransmissions) {
@@ -532,17 +532,15 @@ struct ep_bad {
 
 static void ep_bad_read(const struct dp_conn *c, int s, struct ep_bad *b)
 {
-    const struct pc *p = &c->ep[s];
-    b->not_webrtc = p->c.unknown_in;
-    b->stun = (uint64_t)p->ice.c.malformed + p->ice.c.integrity_failures + p->ice.c.ignored;
-    b->record = p->c.records_dropped;
-    b->sctp = 0;
-    const struct sctp_counters *sc = sctp_counters(p->sctp);
-    for (int i = 0; i < SCTP_DROP_COUNT; i++)
-        b->sctp += sc->drops[i];
+    struct pc_drops d;
+    pc_drops(&c->ep[s], &d);
+    b->not_webrtc = d.not_webrtc;
+    b->stun = d.stun;
+    b->record = d.record;
+    b->sctp = d.sctp;
     /* RTP/RTCP that no media session took (no --media, or not up yet) and
      * what the media session refused */
-    b->srtp = p->c.rtp_in + (c->media ? dp_media_bad(c->media, s) : 0);
+    b->srtp = d.rtp + (c->media ? dp_media_bad(c->media, s) : 0);
 }
 
 void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val, const uint8_t *dgram,

@@ -85,7 +85,7 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
 
 static enum ri_stage stage_of(const struct pc *p)
 {
-    switch (p->fail) {
+    switch (pc_failure(p)) {
     case PC_FAIL_ICE:
         return RI_STAGE_ICE;
     case PC_FAIL_DTLS:
@@ -97,7 +97,7 @@ static enum ri_stage stage_of(const struct pc *p)
     default:
         break;
     }
-    switch (p->stage) {
+    switch (pc_stage(p)) {
     case PC_ICE:
         return RI_STAGE_ICE;
     case PC_DTLS_WAIT:
@@ -121,8 +121,8 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
     if (!s->running)
         return;
     uint32_t stage = s->have_pc ? stage_of(&s->pc) : RI_STAGE_ICE;
-    if (s->have_pc && s->pc.sctp) {
-        const struct sctp_counters *k = sctp_counters(s->pc.sctp);
+    if (s->have_pc) {
+        const struct sctp_counters *k = pc_sctp_counters(&s->pc);
         ri_set(sl->s.sctp_data_chunks_out, k->data_chunks_out);
         ri_set(sl->s.sctp_retransmissions, k->retransmissions);
         ri_set(sl->s.sctp_fast_retransmits, k->fast_retransmits);
@@ -134,14 +134,11 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
     }
     uint8_t dtls_failure = 0;
     if (s->have_pc) {
-        if (!s->closed_by_peer && s->pc.sctp && s->pc.stage >= PC_SCTP &&
-            s->pc.stage != PC_FAILED && !s->pc.closed) {
-            sctp_abort(s->pc.sctp, now);
+        /* an SCTP ABORT when the association runs (the peer did not close
+         * it), or the alert of a failed handshake */
+        if (pc_close(&s->pc, now))
             sess_transmit(ctx, e, wk, i, now);
-        } else if (s->pc.alert_len) {
-            sess_transmit(ctx, e, wk, i, now); /* the alert of a failed handshake */
-        }
-        dtls_failure = s->pc.dtls_failure;
+        dtls_failure = (uint8_t)pc_dtls_failure(&s->pc);
         pc_free(&s->pc);
     }
     s->running = s->have_pc = false;
@@ -211,7 +208,7 @@ static void sess_acks(struct dp_external *e, struct ext_session *s, uint64_t now
 {
     if (s->m_n == 0)
         return;
-    uint64_t buffered = sctp_buffered(s->pc.sctp);
+    uint64_t buffered = pc_buffered(&s->pc);
     if (buffered > s->sent_bytes) /* our DCEP ACK is not acknowledged yet */
         return;
     uint64_t acked = s->sent_bytes - buffered;
@@ -391,7 +388,7 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
     }
     /* an ICE check is answered where it came from: its XOR-MAPPED-ADDRESS */
     if (len && d[0] < 4)
-        s->pc.ice.peer = from;
+        pc_set_peer(&s->pc, &from);
     pc_handle_input(&s->pc, d, len, now);
     sess_service(ctx, e, wk, i, tsc, now);
 }

@@ -86,20 +86,12 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
         ssrc[s] = (uint32_t)rng_mix(cfg->seed ^ ((uint64_t)c->edge << 2 | (uint64_t)s << 1 | 1)) | 1;
     for (int s = 0; s < 2; s++) {
         struct dp_media_end *m = &md->end[s];
-        const struct pc *p = &c->ep[s];
-        uint8_t local[SRTPS_MASTER_MAX], remote[SRTPS_MASTER_MAX];
-        enum srtps_profile prof = (enum srtps_profile)p->srtp_profile; /* the DTLS-SRTP number */
-        if (p->srtp_profile == 0 || srtps_split_keying(prof, p->srtp_keying, p->dtls_client, local, remote) != 0 ||
-            srtps_init(&m->srtp, prof, local, remote) != 0 ||
-            srtps_set_ssrc(&m->srtp, true, ssrc[s]) != 0 || srtps_set_ssrc(&m->srtp, false, ssrc[1 - s]) != 0) {
+        if (pc_srtp_init(&c->ep[s], &m->srtp) != 0 || srtps_set_ssrc(&m->srtp, true, ssrc[s]) != 0 ||
+            srtps_set_ssrc(&m->srtp, false, ssrc[1 - s]) != 0) {
             /* no SRTP keys from the handshake: this connection carries no media */
-            memset(local, 0, sizeof(local));
-            memset(remote, 0, sizeof(remote));
             md->on = false;
             return;
         }
-        memset(local, 0, sizeof(local));
-        memset(remote, 0, sizeof(remote));
         m->clock_rate = video ? 90000 : 48000;
         struct rtp_stream_config rc = {.kind = video ? RTP_VIDEO : RTP_AUDIO, .ssrc = ssrc[s],
                                        .payload_type = video ? 96 : 111,

@@ -34,6 +34,14 @@ enum engine_input {
     ENGINE_IN_FATAL = 3,
 };
 
+/* In an engine's .c: its public struct (caller-sized storage of X_SIZE
+ * bytes, see "Engine shape" in docs/architecture.md) is exactly its
+ * private layout's size and at least its alignment, so the constant in the
+ * header changes when the layout does. */
+#define ENGINE_STORAGE_CHECK(pub, priv)                                                     \
+    _Static_assert(sizeof(pub) == sizeof(priv) && _Alignof(pub) >= _Alignof(priv),          \
+                   #pub ": its size constant is not the size of " #priv)
+
 /* "accepted", "ignored", "malformed", "fatal" (for logs and tests). */
 static inline const char *engine_input_name(enum engine_input r)
 {

@@ -15,6 +15,51 @@
 #define PC_SRTP DTLS_SRTP_ALL
 #define SCTP_MTU (DTLS_MTU - DTLS_RECORD_OVERHEAD_GCM)
 
+/* The layout behind struct pc (PC_SIZE bytes). */
+struct pc_impl {
+    uint8_t stage, fail;           /* enum pc_stage, enum pc_fail */
+    bool controlling, dtls_client, opens_channel, closed;
+    uint16_t dc_sid;
+    int32_t hs_slot;               /* -1 when none held */
+    struct dtls_hs_pool *hs;
+    const struct dtls_cert *cert;
+    const struct cp *cp;
+    const uint8_t *cookie_secret;
+    uint8_t peer_fp[32];
+    uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
+    uint8_t client_id_len;
+    uint64_t seed;
+    uint64_t t_start, t_stage[PC_UP + 1]; /* when each stage was reached (ns) */
+    const char *label;
+    char *keylog;
+    uint64_t slot_retry;           /* next try for a handshake slot, 0 none */
+    uint64_t last_now;             /* the latest `now` seen (events act at it) */
+    uint8_t dc_type;
+    uint32_t dc_reliability;
+    uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
+    uint8_t alert_len;             /* the fatal alert our failed handshake still owes the peer */
+    uint8_t alert[DTLS_RECORD_HEADER + 2 + 24];
+    uint16_t srtp_profile;         /* DTLS-SRTP profile the handshake chose (0 none) */
+    uint8_t srtp_keying[DTLS_KEYING_MAX]; /* its exported keying material (RFC 5764 §4.2) */
+    struct ice_agent ice;
+    struct dtls_record rec;
+    struct sctp_assoc *sctp;
+    uint8_t events[8];             /* small ring of enum pc_event_type */
+    uint8_t ev_head, ev_n;
+    struct pc_counters c;
+};
+ENGINE_STORAGE_CHECK(struct pc, struct pc_impl);
+
+static struct pc_impl *impl(struct pc *p)
+{
+    return (struct pc_impl *)(void *)p;
+}
+
+static const struct pc_impl *cimpl(const struct pc *p)
+{
+    return (const struct pc_impl *)(const void *)p;
+}
+
 static const char *const stage_names[] = {"ice", "dtls_wait", "dtls", "sctp", "datachannel", "up", "failed"};
 
 const char *pc_stage_name(enum pc_stage s)
@@ -22,20 +67,20 @@ const char *pc_stage_name(enum pc_stage s)
     return (unsigned)s <= PC_FAILED ? stage_names[s] : "?";
 }
 
-static void push(struct pc *pc, enum pc_event_type e)
+static void push(struct pc_impl *pc, enum pc_event_type e)
 {
     if (pc->ev_n < sizeof(pc->events))
         pc->events[(pc->ev_head + pc->ev_n++) % sizeof(pc->events)] = (uint8_t)e;
 }
 
-static void reach(struct pc *pc, enum pc_stage s, uint64_t now)
+static void reach(struct pc_impl *pc, enum pc_stage s, uint64_t now)
 {
     pc->stage = (uint8_t)s;
     if (s <= PC_UP)
         pc->t_stage[s] = now;
 }
 
-static void release_slot(struct pc *pc)
+static void release_slot(struct pc_impl *pc)
 {
     if (pc->hs_slot < 0)
         return;
@@ -43,7 +88,7 @@ static void release_slot(struct pc *pc)
     pc->hs_slot = -1;
 }
 
-static void fail(struct pc *pc, enum pc_fail why, uint64_t now)
+static void fail(struct pc_impl *pc, enum pc_fail why, uint64_t now)
 {
     if (pc->stage == PC_FAILED)
         return;
@@ -53,13 +98,14 @@ static void fail(struct pc *pc, enum pc_fail why, uint64_t now)
     push(pc, PC_EV_FAILED);
 }
 
-static struct dtls_endpoint *hs_ep(const struct pc *pc)
+static struct dtls_endpoint *hs_ep(const struct pc_impl *pc)
 {
     return pc->hs_slot >= 0 ? dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot) : NULL;
 }
 
-int pc_init(struct pc *pc, const struct pc_config *cfg, uint64_t now)
+int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
 {
+    struct pc_impl *pc = impl(p);
     memset(pc, 0, sizeof(*pc));
     if (!cfg->cert || !cfg->peer_fingerprint || !cfg->cp || !cfg->hs || !cfg->sctp_mem || !cfg->sctp_pool)
         return -EINVAL;
@@ -104,7 +150,7 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, uint64_t now)
 }
 
 /* ICE done: borrow a handshake slot (or wait for one) and start DTLS. */
-static void start_dtls(struct pc *pc, uint64_t now)
+static void start_dtls(struct pc_impl *pc, uint64_t now)
 {
     int64_t slot = dtls_hs_pool_acquire(pc->hs);
     if (slot < 0) {
@@ -129,7 +175,7 @@ static void start_dtls(struct pc *pc, uint64_t now)
         fail(pc, PC_FAIL_DTLS, now);
 }
 
-static void ice_events(struct pc *pc, uint64_t now)
+static void ice_events(struct pc_impl *pc, uint64_t now)
 {
     struct ice_ev ev;
     while (ice_poll_event(&pc->ice, &ev) != ICE_EV_NONE) {
@@ -142,7 +188,7 @@ static void ice_events(struct pc *pc, uint64_t now)
     }
 }
 
-static void dtls_events(struct pc *pc, uint64_t now)
+static void dtls_events(struct pc_impl *pc, uint64_t now)
 {
     struct dtls_endpoint *e = hs_ep(pc);
     if (!e)
@@ -179,7 +225,7 @@ static void dtls_events(struct pc *pc, uint64_t now)
 /* The records of a datagram after our handshake: application data (an
  * SCTP packet) to the association, alerts to the record layer, a
  * repeated flight of the peer's to our handshake while we hold it. */
-static enum engine_input records_in(struct pc *pc, const uint8_t *d, size_t len, uint64_t now)
+static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t len, uint64_t now)
 {
     uint8_t plain[16384 + 64]; /* what a peer with a larger MTU may send */
     bool took = false;
@@ -221,8 +267,9 @@ static enum engine_input records_in(struct pc *pc, const uint8_t *d, size_t len,
     return took ? ENGINE_IN_ACCEPTED : ENGINE_IN_MALFORMED;
 }
 
-enum engine_input pc_handle_input(struct pc *pc, const uint8_t *d, size_t len, uint64_t now)
+enum engine_input pc_handle_input(struct pc *p, const uint8_t *d, size_t len, uint64_t now)
 {
+    struct pc_impl *pc = impl(p);
     if (now > pc->last_now)
         pc->last_now = now;
     pc->c.datagrams_in++;
@@ -260,8 +307,9 @@ enum engine_input pc_handle_input(struct pc *pc, const uint8_t *d, size_t len, u
     return ENGINE_IN_IGNORED;
 }
 
-void pc_handle_timeout(struct pc *pc, uint64_t now)
+void pc_handle_timeout(struct pc *p, uint64_t now)
 {
+    struct pc_impl *pc = impl(p);
     if (now > pc->last_now)
         pc->last_now = now;
     if (pc->stage == PC_FAILED)
@@ -281,8 +329,9 @@ void pc_handle_timeout(struct pc *pc, uint64_t now)
         sctp_handle_timeout(pc->sctp, now);
 }
 
-size_t pc_poll_transmit(struct pc *pc, uint8_t *buf, size_t cap, uint64_t now)
+size_t pc_poll_transmit(struct pc *p, uint8_t *buf, size_t cap, uint64_t now)
 {
+    struct pc_impl *pc = impl(p);
     if (now > pc->last_now)
         pc->last_now = now;
     if (pc->alert_len && cap >= pc->alert_len) {
@@ -318,8 +367,9 @@ sent:
     return n;
 }
 
-enum pc_event_type pc_poll_event(struct pc *pc, struct pc_ev *out)
+enum pc_event_type pc_poll_event(struct pc *p, struct pc_ev *out)
 {
+    struct pc_impl *pc = impl(p);
     out->len = 0;
     out->fail = PC_FAIL_NONE;
     for (;;) {
@@ -377,7 +427,7 @@ enum pc_event_type pc_poll_event(struct pc *pc, struct pc_ev *out)
 }
 
 /* The earliest deadline and which engine owns it. */
-static uint64_t next_timeout(const struct pc *pc, const char **why)
+static uint64_t next_timeout(const struct pc_impl *pc, const char **why)
 {
     uint64_t t = UINT64_MAX, x;
     *why = "none";
@@ -401,25 +451,125 @@ static uint64_t next_timeout(const struct pc *pc, const char **why)
 uint64_t pc_next_timeout(const struct pc *pc)
 {
     const char *why;
-    return next_timeout(pc, &why);
+    return next_timeout(cimpl(pc), &why);
 }
 
 const char *pc_timeout_reason(const struct pc *pc)
 {
     const char *why;
-    next_timeout(pc, &why);
+    next_timeout(cimpl(pc), &why);
     return why;
 }
 
-int pc_send(struct pc *pc, const void *msg, size_t len, uint64_t now)
+int pc_send(struct pc *p, const void *msg, size_t len, uint64_t now)
 {
+    struct pc_impl *pc = impl(p);
     if (pc->stage != PC_UP)
         return -ENOTCONN;
     return sctp_dc_send(pc->sctp, pc->dc_sid, msg, len, true, now);
 }
 
-void pc_free(struct pc *pc)
+void pc_free(struct pc *p)
 {
+    struct pc_impl *pc = impl(p);
     release_slot(pc);
     dtls_record_free(&pc->rec);
+}
+
+bool pc_close(struct pc *p, uint64_t now)
+{
+    struct pc_impl *pc = impl(p);
+    if (now > pc->last_now)
+        pc->last_now = now;
+    if (pc->stage >= PC_SCTP && pc->stage != PC_FAILED && !pc->closed) {
+        sctp_abort(pc->sctp, now);
+        return true;
+    }
+    return pc->alert_len != 0;
+}
+
+enum pc_stage pc_stage(const struct pc *pc)
+{
+    return (enum pc_stage)cimpl(pc)->stage;
+}
+
+enum pc_fail pc_failure(const struct pc *pc)
+{
+    return (enum pc_fail)cimpl(pc)->fail;
+}
+
+uint64_t pc_stage_time(const struct pc *pc, enum pc_stage s)
+{
+    if (s == PC_ICE)
+        return cimpl(pc)->t_start;
+    return (unsigned)s <= PC_UP ? cimpl(pc)->t_stage[s] : 0;
+}
+
+enum dtls_failure pc_dtls_failure(const struct pc *pc)
+{
+    return (enum dtls_failure)cimpl(pc)->dtls_failure;
+}
+
+bool pc_dtls_client(const struct pc *pc)
+{
+    return cimpl(pc)->dtls_client;
+}
+
+const struct pc_counters *pc_counters(const struct pc *pc)
+{
+    return &cimpl(pc)->c;
+}
+
+const struct ice_counters *pc_ice_counters(const struct pc *pc)
+{
+    return &cimpl(pc)->ice.c;
+}
+
+const struct dtls_record_counters *pc_record_counters(const struct pc *pc)
+{
+    return &cimpl(pc)->rec.c;
+}
+
+const struct sctp_counters *pc_sctp_counters(const struct pc *pc)
+{
+    return sctp_counters(cimpl(pc)->sctp);
+}
+
+void pc_drops(const struct pc *p, struct pc_drops *d)
+{
+    const struct pc_impl *pc = cimpl(p);
+    const struct ice_counters *ic = &pc->ice.c;
+    const struct sctp_counters *sc = sctp_counters(pc->sctp);
+    d->not_webrtc = pc->c.unknown_in;
+    d->stun = (uint64_t)ic->malformed + ic->integrity_failures + ic->ignored;
+    d->record = pc->c.records_dropped;
+    d->sctp = 0;
+    for (int i = 0; i < SCTP_DROP_COUNT; i++)
+        d->sctp += sc->drops[i];
+    d->rtp = pc->c.rtp_in;
+}
+
+uint32_t pc_buffered(const struct pc *pc)
+{
+    return sctp_buffered(cimpl(pc)->sctp);
+}
+
+void pc_set_peer(struct pc *pc, const struct stun_addr *peer)
+{
+    impl(pc)->ice.peer = *peer;
+}
+
+int pc_srtp_init(const struct pc *p, struct srtps_session *s)
+{
+    const struct pc_impl *pc = cimpl(p);
+    if (pc->srtp_profile == 0)
+        return -ENOKEY;
+    enum srtps_profile prof = (enum srtps_profile)pc->srtp_profile; /* the DTLS-SRTP number */
+    uint8_t local[SRTPS_MASTER_MAX], remote[SRTPS_MASTER_MAX];
+    int rc = srtps_split_keying(prof, pc->srtp_keying, pc->dtls_client, local, remote);
+    if (rc == 0)
+        rc = srtps_init(s, prof, local, remote);
+    memset(local, 0, sizeof(local));
+    memset(remote, 0, sizeof(remote));
+    return rc;
 }

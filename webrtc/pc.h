@@ -15,6 +15,7 @@
  * handshake runs the struct must not move (the handshake holds a pointer
  * to its record layer). No DPDK: swarmgen-dp runs both endpoints of an
  * edge on the lcore that owns it, external sessions and tests use it too.
+ * One endpoint is used by one thread at a time (with its pools).
  */
 #ifndef SWARMGEN_WEBRTC_PC_H
 #define SWARMGEN_WEBRTC_PC_H
@@ -23,9 +24,11 @@
 #include <stdint.h>
 
 #include "dtls.h"
-#include "dtls_record.h"
+#include "engine.h"
 #include "ice.h"
 #include "sctp.h"
+#include "srtp_session.h"
+#include "stun.h"
 
 /* set-up stages, in order; a connection fails in the stage it was in */
 enum pc_stage { PC_ICE, PC_DTLS_WAIT, PC_DTLS, PC_SCTP, PC_DC, PC_UP, PC_FAILED };
@@ -80,37 +83,15 @@ struct pc_counters {
     uint64_t records_dropped, hs_slot_waits;
 };
 
+/* One endpoint: PC_SIZE bytes of caller memory, its layout private
+ * (webrtc/pc.c): embed it by value (the dataplane keeps its connections in
+ * one preallocated array) or place it anywhere 64-byte aligned; pc_init
+ * lays it out. It holds the ICE agent and the DTLS record layer by value
+ * and points to the SCTP association (cfg.sctp_mem) and, during the
+ * handshake, to a slot of cfg.hs. */
+#define PC_SIZE 2432
 struct pc {
-    uint8_t stage, fail;           /* enum pc_stage, enum pc_fail */
-    bool controlling, dtls_client, opens_channel, closed;
-    uint16_t dc_sid;
-    int32_t hs_slot;               /* -1 when none held */
-    struct dtls_hs_pool *hs;
-    const struct dtls_cert *cert;
-    const struct cp *cp;
-    const uint8_t *cookie_secret;
-    uint8_t peer_fp[32];
-    uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
-    uint8_t client_id_len;
-    uint64_t seed;
-    uint64_t t_start, t_stage[PC_UP + 1]; /* when each stage was reached (ns) */
-    const char *label;
-    char *keylog;
-    uint64_t slot_retry;           /* next try for a handshake slot, 0 none */
-    uint64_t last_now;             /* the latest `now` seen (events act at it) */
-    uint8_t dc_type;
-    uint32_t dc_reliability;
-    uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
-    uint8_t alert_len;             /* the fatal alert our failed handshake still owes the peer */
-    uint8_t alert[DTLS_RECORD_HEADER + 2 + 24];
-    uint16_t srtp_profile;         /* DTLS-SRTP profile the handshake chose (0 none) */
-    uint8_t srtp_keying[DTLS_KEYING_MAX]; /* its exported keying material (RFC 5764 §4.2) */
-    struct ice_agent ice;
-    struct dtls_record rec;
-    struct sctp_assoc *sctp;
-    uint8_t events[8];             /* small ring of enum pc_event_type */
-    uint8_t ev_head, ev_n;
-    struct pc_counters c;
+    _Alignas(64) unsigned char opaque[PC_SIZE];
 };
 
 /* Sets the connection up at `now` (the controlling side sends its first
@@ -160,9 +141,66 @@ const char *pc_timeout_reason(const struct pc *pc);
  * or -ENOTCONN before the channel is up. */
 int pc_send(struct pc *pc, const void *msg, size_t len, uint64_t now);
 
+/* Ends the connection on our side before pc_free: an SCTP ABORT tells
+ * the peer when the association runs (not failed, not closed by the
+ * peer). Returns true when a datagram waits in pc_poll_transmit (that
+ * ABORT, or the alert a failed handshake still owes the peer): send it
+ * before pc_free. */
+bool pc_close(struct pc *pc, uint64_t now);
+
 /* Releases the handshake slot if one is still held and the record keys. */
 void pc_free(struct pc *pc);
 
 const char *pc_stage_name(enum pc_stage s);
+
+/* ---- state ---------------------------------------------------------- */
+
+/* The stage the connection is in, and the stage it failed in
+ * (PC_FAIL_NONE while it has not). */
+enum pc_stage pc_stage(const struct pc *pc);
+enum pc_fail pc_failure(const struct pc *pc);
+
+/* When stage s (PC_ICE .. PC_UP) was reached (ns; PC_ICE at pc_init), 0
+ * when it was not. */
+uint64_t pc_stage_time(const struct pc *pc, enum pc_stage s);
+
+/* Why the DTLS handshake failed (DTLS_FAIL_NONE when it did not). */
+enum dtls_failure pc_dtls_failure(const struct pc *pc);
+
+/* Our DTLS role (client: setup:active). */
+bool pc_dtls_client(const struct pc *pc);
+
+/* The endpoint's counters, and those of the engines it holds (pointers
+ * into the endpoint and its association, valid until pc_free). */
+const struct pc_counters *pc_counters(const struct pc *pc);
+const struct ice_counters *pc_ice_counters(const struct pc *pc);
+const struct dtls_record_counters *pc_record_counters(const struct pc *pc);
+const struct sctp_counters *pc_sctp_counters(const struct pc *pc);
+
+/* What the endpoint dropped since pc_init, by reason: one call for a
+ * caller that folds drop metrics around each pc_handle_input. */
+struct pc_drops {
+    uint64_t not_webrtc; /* unknown_in: a first byte outside RFC 7983, empty, or after failure */
+    uint64_t stun;       /* STUN the ICE agent refused or ignored */
+    uint64_t record;     /* DTLS records no engine took (records_dropped) */
+    uint64_t sctp;       /* SCTP packets and chunks the association dropped, all reasons */
+    uint64_t rtp;        /* RTP/RTCP handed to the endpoint (rtp_in: media is the caller's) */
+};
+void pc_drops(const struct pc *pc, struct pc_drops *d);
+
+/* Bytes the DataChannel has queued and not yet acknowledged. */
+uint32_t pc_buffered(const struct pc *pc);
+
+/* The peer's transport address as our ICE answers echo it
+ * (XOR-MAPPED-ADDRESS): for a peer whose checks come from another address
+ * than the one configured. */
+void pc_set_peer(struct pc *pc, const struct stun_addr *peer);
+
+/* Keys an SRTP session (both directions, srtps_init) with what the
+ * handshake exported for this connection: its DTLS-SRTP profile and
+ * keying material, split for our DTLS role. Returns 0, -ENOKEY before the
+ * handshake is done or when it chose no SRTP profile, or the error of
+ * srtps_split_keying/srtps_init. The keying material never leaves the endpoint otherwise. */
+int pc_srtp_init(const struct pc *pc, struct srtps_session *s);
 
 #endif

@@ -139,7 +139,7 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
     while (got < want) {
         uint64_t now = (uint64_t)bench_now_ns();
         for (uint32_t i = 0; i < 2 * n; i++) {
-            while (sent[i] < msgs && pc[i].stage == PC_UP && pc_send(&pc[i], m, sizeof(m), now) == 0)
+            while (sent[i] < msgs && pc_stage(&pc[i]) == PC_UP && pc_send(&pc[i], m, sizeof(m), now) == 0)
                 sent[i]++;
             pump(pc, i, now);
         }

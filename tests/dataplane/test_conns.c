@@ -118,8 +118,8 @@ Test(dc_conns, every_connection_comes_up_under_the_cap_with_setup_times, .init =
     for (uint32_t i = 0; i < h.wk->conns->n; i++) {
         const struct dp_conn *c = &h.wk->conns->conn[i];
         cr_assert_eq(c->state, DP_CONN_UP, "connection %u", i);
-        cr_assert_eq(c->ep[0].stage, PC_UP);
-        cr_assert_eq(c->ep[1].stage, PC_UP);
+        cr_assert_eq(pc_stage(&c->ep[0]), PC_UP);
+        cr_assert_eq(pc_stage(&c->ep[1]), PC_UP);
     }
     cr_assert_eq(h.wk->conns->in_setup, 0);
     cr_assert_eq(drops_total(), 0, "a clean wire drops nothing");
@@ -309,9 +309,9 @@ Test(dc_conns, foreign_traffic_is_counted_by_reason_and_hurts_no_connection, .in
 
     /* DTLS records refused by the record layer */
     struct pc *rcv = receiver_of_capture();
-    struct dtls_record_counters rc0 = rcv->rec.c;
+    struct dtls_record_counters rc0 = *pc_record_counters(rcv);
     expect_drop(RI_DROP_BAD_RECORD, dp_harness_raw(&h, cap_frame, cap_len), "exact replay of a valid record");
-    cr_assert_eq(rcv->rec.c.replayed, rc0.replayed + 1, "refused as a replay");
+    cr_assert_eq(pc_record_counters(rcv)->replayed, rc0.replayed + 1, "refused as a replay");
     uint8_t forged[2048];
     memcpy(forged, cap_frame, cap_len);
     uint8_t *rec = forged + DP_FRAME_HDR_LEN;
@@ -320,7 +320,7 @@ Test(dc_conns, foreign_traffic_is_counted_by_reason_and_hurts_no_connection, .in
         rec[9]++;
     forged[cap_len - 1] ^= 0x5a; /* and a tag that does not verify */
     expect_drop(RI_DROP_BAD_RECORD, dp_harness_raw(&h, forged, cap_len), "a record with a bad tag");
-    cr_assert_eq(rcv->rec.c.bad_auth, rc0.bad_auth + 1, "refused by the tag");
+    cr_assert_eq(pc_record_counters(rcv)->bad_auth, rc0.bad_auth + 1, "refused by the tag");
     memcpy(forged, cap_frame, cap_len);
     rec[4] = (uint8_t)(rec[4] + 1); /* epoch 2: no such keys */
     expect_drop(RI_DROP_BAD_RECORD, dp_harness_raw(&h, forged, cap_len), "a record of another epoch");
@@ -469,7 +469,7 @@ Test(dc_conns, a_connection_whose_frames_are_lost_is_retried_then_given_up)
 static bool both_in_dtls(const struct dp_harness *hh)
 {
     const struct dp_conn *c = &hh->wk->conns->conn[0];
-    return c->ep[0].stage == PC_DTLS && c->ep[1].stage == PC_DTLS;
+    return pc_stage(&c->ep[0]) == PC_DTLS && pc_stage(&c->ep[1]) == PC_DTLS;
 }
 
 /* A foreign datagram with first byte `first` to both endpoints of

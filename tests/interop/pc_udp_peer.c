@@ -178,10 +178,10 @@ int main(int argc, char **argv)
             if (e == PC_EV_UP) {
                 up = true;
                 fprintf(stderr, "pc_udp_peer: up in %.1f ms (ice %.1f, dtls %.1f, sctp %.1f) as DTLS %s\n",
-                        (double)(pc.t_stage[PC_UP] - pc.t_start) / 1e6,
-                        (double)(pc.t_stage[PC_DTLS_WAIT] - pc.t_start) / 1e6,
-                        (double)(pc.t_stage[PC_SCTP] - pc.t_start) / 1e6,
-                        (double)(pc.t_stage[PC_DC] - pc.t_start) / 1e6, we_client ? "client" : "server");
+                        (double)(pc_stage_time(&pc, PC_UP) - pc_stage_time(&pc, PC_ICE)) / 1e6,
+                        (double)(pc_stage_time(&pc, PC_DTLS_WAIT) - pc_stage_time(&pc, PC_ICE)) / 1e6,
+                        (double)(pc_stage_time(&pc, PC_SCTP) - pc_stage_time(&pc, PC_ICE)) / 1e6,
+                        (double)(pc_stage_time(&pc, PC_DC) - pc_stage_time(&pc, PC_ICE)) / 1e6, we_client ? "client" : "server");
             } else if (e == PC_EV_MESSAGE) {
                 /* echoes wait in a backlog while the send buffer is full */
                 if (backlog_bytes + len + 4 > BACKLOG) {
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
                 memcpy(backlog + backlog_bytes + 4, buf, len);
                 backlog_bytes += len + 4;
             } else if (e == PC_EV_FAILED) {
-                fprintf(stderr, "pc_udp_peer: failed in stage %s\n", pc_stage_name((enum pc_stage)pc.stage));
+                fprintf(stderr, "pc_udp_peer: failed in stage %s\n", pc_stage_name(pc_stage(&pc)));
                 return 1;
             } else if (e == PC_EV_CLOSED) {
                 fprintf(stderr, "pc_udp_peer: closed by the peer after %ld echoes\n", echoed);
@@ -217,7 +217,7 @@ int main(int argc, char **argv)
         size_t n;
         while ((n = pc_poll_transmit(&pc, d, sizeof(d), t)) > 0)
             sendto(fd, d, n, 0, (struct sockaddr *)&peer, plen);
-        if (echoed >= expect && sctp_buffered(pc.sctp) == 0) {
+        if (echoed >= expect && pc_buffered(&pc) == 0) {
             fprintf(stderr, "pc_udp_peer: %ld messages echoed and acknowledged\n", echoed);
             return 0;
         }
@@ -227,13 +227,13 @@ int main(int argc, char **argv)
             deadline = t + 2000000000ull;
     }
     fprintf(stderr, "pc_udp_peer: %s after %ld echoes (stage %s)\n", echoed >= expect ? "done" : "timed out",
-            echoed, pc_stage_name((enum pc_stage)pc.stage));
+            echoed, pc_stage_name(pc_stage(&pc)));
     if (have_pc) {
-        const struct sctp_counters *k = sctp_counters(pc.sctp);
+        const struct sctp_counters *k = pc_sctp_counters(&pc);
         fprintf(stderr, "pc_udp_peer: datagrams in %lu out %lu, records dropped %lu; sctp packets in %lu out %lu, "
                         "data in %lu out %lu, messages in %lu\n",
-                (unsigned long)pc.c.datagrams_in, (unsigned long)pc.c.datagrams_out,
-                (unsigned long)pc.c.records_dropped, (unsigned long)k->packets_in, (unsigned long)k->packets_out,
+                (unsigned long)pc_counters(&pc)->datagrams_in, (unsigned long)pc_counters(&pc)->datagrams_out,
+                (unsigned long)pc_counters(&pc)->records_dropped, (unsigned long)k->packets_in, (unsigned long)k->packets_out,
                 (unsigned long)k->data_chunks_in, (unsigned long)k->data_chunks_out, (unsigned long)k->messages_in);
         for (int i = 0; i < SCTP_DROP_COUNT; i++)
             if (k->drops[i])

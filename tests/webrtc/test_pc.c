@@ -167,7 +167,7 @@ static void run_connection(uint32_t loss_ppm, uint32_t count)
     for (int k = 0; k < 200000 && !(S[0].up && S[1].up) && !S[0].failed && !S[1].failed; k++)
         if (!step())
             break;
-    cr_assert(S[0].up && S[1].up, "stages: %s / %s", pc_stage_name(S[0].pc.stage), pc_stage_name(S[1].pc.stage));
+    cr_assert(S[0].up && S[1].up, "stages: %s / %s", pc_stage_name(pc_stage(&S[0].pc)), pc_stage_name(pc_stage(&S[1].pc)));
     cr_assert_eq(hs.n_free, hs.n, "both handshake slots returned");
     uint32_t sent[2] = {0, 0};
     for (int k = 0; k < 2000000 && (S[0].got < count || S[1].got < count); k++) {
@@ -180,18 +180,18 @@ static void run_connection(uint32_t loss_ppm, uint32_t count)
     cr_assert_eq(S[0].got, count, "server → client %u of %u", S[0].got, count);
     cr_assert_eq(S[0].bad + S[1].bad, 0);
     cr_log_info("loss %u ppm: up at %.3f s (ice %.3f, dtls %.3f, sctp %.3f, dc %.3f), %u messages each way",
-                loss_ppm, (double)(S[0].pc.t_stage[PC_UP] - S[0].pc.t_start) / 1e9,
-                (double)(S[0].pc.t_stage[PC_DTLS_WAIT] - S[0].pc.t_start) / 1e9,
-                (double)(S[0].pc.t_stage[PC_SCTP] - S[0].pc.t_start) / 1e9,
-                (double)(S[0].pc.t_stage[PC_DC] - S[0].pc.t_start) / 1e9,
-                (double)(S[0].pc.t_stage[PC_UP] - S[0].pc.t_start) / 1e9, count);
+                loss_ppm, (double)(pc_stage_time(&S[0].pc, PC_UP) - pc_stage_time(&S[0].pc, PC_ICE)) / 1e9,
+                (double)(pc_stage_time(&S[0].pc, PC_DTLS_WAIT) - pc_stage_time(&S[0].pc, PC_ICE)) / 1e9,
+                (double)(pc_stage_time(&S[0].pc, PC_SCTP) - pc_stage_time(&S[0].pc, PC_ICE)) / 1e9,
+                (double)(pc_stage_time(&S[0].pc, PC_DC) - pc_stage_time(&S[0].pc, PC_ICE)) / 1e9,
+                (double)(pc_stage_time(&S[0].pc, PC_UP) - pc_stage_time(&S[0].pc, PC_ICE)) / 1e9, count);
 }
 
 Test(pc, connection_up_and_messages_both_ways)
 {
     setup(0, 2);
     run_connection(0, 2000);
-    cr_assert_eq(S[0].pc.c.records_dropped + S[1].pc.c.records_dropped, 0);
+    cr_assert_eq(pc_counters(&S[0].pc)->records_dropped + pc_counters(&S[1].pc)->records_dropped, 0);
     teardown();
 }
 
