@@ -21,6 +21,7 @@
 
 #include "aes_gcm.h"
 #include "bench.h"
+#include "libsrtp_peer.h"
 #include "srtp_session.h"
 
 #define MAX_REPS 201
@@ -41,29 +42,11 @@ struct impl {
     double ns[MAX_REPS];
 };
 
-static void lib_policy(srtp_crypto_policy_t *c, enum srtps_profile p, bool rtcp)
-{
-    if (p == SRTPS_AEAD_AES_128_GCM)
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(c);
-    else if (p == SRTPS_AEAD_AES_256_GCM)
-        srtp_crypto_policy_set_aes_gcm_256_16_auth(c);
-    else if (p == SRTPS_AES128_CM_SHA1_32 && !rtcp)
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(c);
-    else
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(c);
-}
-
+/* One libsrtp2 session (tests/common/libsrtp_peer.h); exits if refused. */
 static srtp_t lib_session(enum srtps_profile p, const uint8_t *key, bool outbound)
 {
-    srtp_policy_t pol;
-    memset(&pol, 0, sizeof(pol));
-    lib_policy(&pol.rtp, p, false);
-    lib_policy(&pol.rtcp, p, true);
-    pol.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
-    pol.key = (unsigned char *)key;
-    pol.window_size = 128;
     srtp_t s;
-    if (srtp_create(&s, &pol) != srtp_err_status_ok) {
+    if (libsrtp_session(&s, p, key, outbound) != srtp_err_status_ok) {
         fprintf(stderr, "srtp_bench: libsrtp2 refused profile %d\n", p);
         exit(1);
     }

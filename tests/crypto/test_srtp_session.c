@@ -28,6 +28,7 @@
 #include <mbedtls/md.h>
 #include <srtp2/srtp.h>
 
+#include "libsrtp_peer.h"
 #include "media_srtp.h"
 #include "srtp_session.h"
 
@@ -123,30 +124,6 @@ struct lib {
     srtp_t tx, rx;
 };
 
-static void lib_policy(srtp_crypto_policy_t *c, enum srtps_profile p, bool rtcp)
-{
-    if (p == SRTPS_AEAD_AES_128_GCM)
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(c);
-    else if (p == SRTPS_AEAD_AES_256_GCM)
-        srtp_crypto_policy_set_aes_gcm_256_16_auth(c);
-    else if (p == SRTPS_AES128_CM_SHA1_32 && !rtcp)
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(c);
-    else
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(c); /* SRTCP of _32 too: RFC 5764 4.1.2 */
-}
-
-static void lib_session(srtp_t *s, enum srtps_profile p, const uint8_t *key, bool outbound)
-{
-    srtp_policy_t pol;
-    memset(&pol, 0, sizeof(pol));
-    lib_policy(&pol.rtp, p, false);
-    lib_policy(&pol.rtcp, p, true);
-    pol.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
-    pol.key = (unsigned char *)key;
-    pol.window_size = 128;
-    cr_assert_eq(srtp_create(s, &pol), srtp_err_status_ok);
-}
-
 static void lib_global(void)
 {
     static bool ready; /* libsrtp2 refuses a second srtp_init */
@@ -169,8 +146,8 @@ static void lib_init(struct lib *l, enum srtps_profile p, const uint8_t *local,
                      0);
         return;
     }
-    lib_session(&l->tx, p, local, true);
-    lib_session(&l->rx, p, remote, false);
+    cr_assert_eq(libsrtp_session(&l->tx, p, local, true), srtp_err_status_ok);
+    cr_assert_eq(libsrtp_session(&l->rx, p, remote, false), srtp_err_status_ok);
 }
 
 static void lib_free(struct lib *l)
