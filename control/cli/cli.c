@@ -117,6 +117,14 @@ uint64_t cli_count(const char *flag, const char *s, uint64_t min, uint64_t max, 
     return v;
 }
 
+uint64_t cli_whole(const char *flag, const char *s)
+{
+    uint64_t v;
+    if (cli_parse_u64(s, 0, UINT64_MAX, &v) < 0)
+        cli_fail(flag, "'%s' is not a whole number", s);
+    return v;
+}
+
 const char *cli_file(const char *flag, const char *s)
 {
     if (!*s)

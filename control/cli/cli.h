@@ -47,6 +47,10 @@ int cli_is(const char *arg, const char *name);
  * "swarmgen: FLAG: 'S' is not WHAT in MIN..MAX". */
 uint64_t cli_count(const char *flag, const char *s, uint64_t min, uint64_t max, const char *what);
 
+/* Any whole number (cli_parse_u64 over the full uint64_t range: a seed),
+ * or one line and exit 2: "swarmgen: FLAG: 'S' is not a whole number". */
+uint64_t cli_whole(const char *flag, const char *s);
+
 /* `s` when it is not empty, else one line "FLAG: empty file name" and exit 2. */
 const char *cli_file(const char *flag, const char *s);
 

@@ -45,9 +45,7 @@ static void set_agents(void *ctx, const char *s)
 static void set_topology(void *ctx, const char *s)
 {
     struct ctl_topo_spec spec;
-    char err[160];
-    if (ctl_topo_spec_parse(s, &spec, err, sizeof(err)) < 0)
-        cli_fail("--topology", "'%s': %s", s, err);
+    ctl_topo_flag("--topology", s, &spec);
     snprintf(opts(ctx)->topology, sizeof(opts(ctx)->topology), "%s", s);
 }
 
@@ -169,8 +167,7 @@ static void set_port(void *ctx, const char *s)
 
 static void set_seed(void *ctx, const char *s)
 {
-    if (cli_parse_u64(s, 0, UINT64_MAX, &opts(ctx)->seed) < 0)
-        cli_fail("--seed", "'%s' is not a whole number", s);
+    opts(ctx)->seed = cli_whole("--seed", s);
 }
 
 static void set_report(void *ctx, const char *s)

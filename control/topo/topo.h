@@ -72,6 +72,12 @@ static inline uint32_t ctl_graph_degree(const struct ctl_graph *g, uint32_t v)
  * least 2 and below n. */
 uint32_t ctl_topo_suggest_k(uint32_t n);
 
+/* A topology flag's value (`flag` as the user writes it, "--topology")
+ * parsed into *out, or one line "swarmgen: FLAG: 'S': reason" on stderr
+ * and exit 2 (control/cli/cli.h). For the flag tables of `swarmgen run`
+ * and `swarmgen topo`. */
+void ctl_topo_flag(const char *flag, const char *s, struct ctl_topo_spec *out);
+
 /* `swarmgen topo`: argv[0] is "topo". Returns the exit code (0, or 2 for
  * bad input after printing one line). */
 int ctl_topo_main(int argc, char **argv);

@@ -125,10 +125,18 @@ static void print_table(const struct ctl_topo_stats *s, const char *spec, uint64
     printf("time            build %.3f s, analysis %.3f s\n", build_s, analysis_s);
 }
 
+void ctl_topo_flag(const char *flag, const char *s, struct ctl_topo_spec *out)
+{
+    char err[256];
+    if (ctl_topo_spec_parse(s, out, err, sizeof(err)) < 0)
+        cli_fail(flag, "'%s': %s", s, err);
+}
+
 /* The flags of `swarmgen topo`. */
 struct topo_args {
     uint64_t agents, seed, threads, exact_limit, samples;
-    const char *spec_text, *dot;
+    struct ctl_topo_spec spec;
+    const char *dot;
     bool json, suggest;
 };
 
@@ -144,17 +152,12 @@ static void set_agents(void *ctx, const char *s)
 
 static void set_topology(void *ctx, const char *s)
 {
-    struct ctl_topo_spec spec;
-    char err[256];
-    if (ctl_topo_spec_parse(s, &spec, err, sizeof(err)) < 0)
-        cli_fail("--topology", "'%s': %s", s, err);
-    args(ctx)->spec_text = s;
+    ctl_topo_flag("--topology", s, &args(ctx)->spec);
 }
 
 static void set_seed(void *ctx, const char *s)
 {
-    if (cli_parse_u64(s, 0, UINT64_MAX, &args(ctx)->seed) < 0)
-        cli_fail("--seed", "'%s' is not a whole number", s);
+    args(ctx)->seed = cli_whole("--seed", s);
 }
 
 static void set_dot(void *ctx, const char *s)
@@ -219,8 +222,8 @@ int ctl_topo_main(int argc, char **argv)
         .threads = ncpu > 0 ? (uint64_t)ncpu : 1,
         .exact_limit = 20000,
         .samples = 256,
-        .spec_text = "kmesh:k=20",
     };
+    ctl_topo_flag("--topology", "kmesh:k=20", &a.spec);
     cli_parse(&topo_cmd, argc, argv, &a);
     if (a.suggest) {
         suggest_k();
@@ -229,15 +232,11 @@ int ctl_topo_main(int argc, char **argv)
     }
     if (!a.agents)
         cli_fail("--agents", "required (or --suggest-k)");
-    struct ctl_topo_spec spec;
-    char err[256];
-    if (ctl_topo_spec_parse(a.spec_text, &spec, err, sizeof(err)) < 0)
-        cli_fail("--topology", "'%s': %s", a.spec_text, err);
-    char canon[64];
-    ctl_topo_spec_format(&spec, canon, sizeof(canon));
+    char canon[64], err[256];
+    ctl_topo_spec_format(&a.spec, canon, sizeof(canon));
     struct ctl_graph g;
     double t0 = now_s();
-    int rc = ctl_topo_build(&spec, (uint32_t)a.agents, a.seed, &g, err, sizeof(err));
+    int rc = ctl_topo_build(&a.spec, (uint32_t)a.agents, a.seed, &g, err, sizeof(err));
     if (rc == -EINVAL)
         cli_fail("--topology", "%s", err);
     if (rc < 0) {
