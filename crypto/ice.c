@@ -5,6 +5,41 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The layout behind struct ice_agent (ICE_AGENT_SIZE bytes). */
+struct ice_impl {
+    enum ice_role role;
+    enum ice_state state;
+    bool lite, nominated;
+    uint64_t tiebreaker;
+    uint32_t priority;
+    char local_ufrag[ICE_UFRAG_MAX + 1], local_pwd[ICE_PWD_MAX + 1];
+    char remote_ufrag[ICE_UFRAG_MAX + 1], remote_pwd[ICE_PWD_MAX + 1];
+    struct stun_addr peer;
+    uint8_t tid[12];           /* of the outstanding request */
+    uint64_t tid_seq;          /* source of transaction ids (no RNG needed) */
+    uint32_t tries;
+    uint64_t next_send;        /* deadline of the next request, 0 none */
+    uint64_t rto;
+    uint64_t last_now;
+    uint8_t pending[256];      /* one answer to transmit */
+    uint16_t pending_len;
+    bool send_request;         /* a request is due */
+    enum ice_event_type events[4];
+    uint8_t n_events;
+    struct ice_counters c;
+};
+ENGINE_STORAGE_CHECK(struct ice_agent, struct ice_impl);
+
+static struct ice_impl *impl(struct ice_agent *a)
+{
+    return (struct ice_impl *)(void *)a;
+}
+
+static const struct ice_impl *cimpl(const struct ice_agent *a)
+{
+    return (const struct ice_impl *)(const void *)a;
+}
+
 static int copy(char *dst, size_t cap, const char *src)
 {
     size_t n = src ? strlen(src) : 0;
@@ -14,14 +49,15 @@ static int copy(char *dst, size_t cap, const char *src)
     return 0;
 }
 
-static void event(struct ice_agent *a, enum ice_event_type e)
+static void event(struct ice_impl *a, enum ice_event_type e)
 {
     if (a->n_events < sizeof(a->events) / sizeof(a->events[0]))
         a->events[a->n_events++] = e;
 }
 
-int ice_init(struct ice_agent *a, const struct ice_config *cfg)
+int ice_init(struct ice_agent *ag, const struct ice_config *cfg)
 {
+    struct ice_impl *a = impl(ag);
     memset(a, 0, sizeof(*a));
     if (cfg->lite && cfg->role == ICE_CONTROLLING)
         return -EINVAL;
@@ -40,7 +76,7 @@ int ice_init(struct ice_agent *a, const struct ice_config *cfg)
     return 0;
 }
 
-static void new_tid(struct ice_agent *a)
+static void new_tid(struct ice_impl *a)
 {
     /* distinct per request; derived, so the engine needs no RNG */
     uint64_t z = (a->tid_seq += 0x9e3779b97f4a7c15ull);
@@ -51,7 +87,7 @@ static void new_tid(struct ice_agent *a)
     memcpy(a->tid + 8, &a->tid_seq, 4);
 }
 
-void ice_start(struct ice_agent *a, uint64_t now)
+static void start(struct ice_impl *a, uint64_t now)
 {
     a->last_now = now;
     a->state = ICE_CHECKING;
@@ -64,13 +100,18 @@ void ice_start(struct ice_agent *a, uint64_t now)
     }
 }
 
-static void become(struct ice_agent *a, enum ice_role role, uint64_t now)
+void ice_start(struct ice_agent *a, uint64_t now)
+{
+    start(impl(a), now);
+}
+
+static void become(struct ice_impl *a, enum ice_role role, uint64_t now)
 {
     a->role = role;
     a->c.role_conflicts++;
     event(a, ICE_EV_ROLE_CHANGED);
     if (role == ICE_CONTROLLING) {
-        ice_start(a, now);
+        start(a, now);
     } else {
         a->send_request = false;
         a->next_send = 0;
@@ -79,7 +120,7 @@ static void become(struct ice_agent *a, enum ice_role role, uint64_t now)
 
 /* Queues an answer to request m: success with the peer's mapped address,
  * or an error code. Signed with our password. */
-static void answer(struct ice_agent *a, const struct stun_msg *m, uint16_t error)
+static void answer(struct ice_impl *a, const struct stun_msg *m, uint16_t error)
 {
     struct stun_writer w;
     stun_begin(&w, a->pending, sizeof(a->pending),
@@ -96,7 +137,7 @@ static void answer(struct ice_agent *a, const struct stun_msg *m, uint16_t error
         a->c.responses_sent++;
 }
 
-static enum engine_input handle_request(struct ice_agent *a, const uint8_t *buf, size_t len,
+static enum engine_input handle_request(struct ice_impl *a, const uint8_t *buf, size_t len,
                                         const struct stun_msg *m, uint64_t now)
 {
     /* USERNAME must be "our ufrag:their ufrag" */
@@ -140,7 +181,7 @@ static enum engine_input handle_request(struct ice_agent *a, const uint8_t *buf,
     return ENGINE_IN_ACCEPTED;
 }
 
-static enum engine_input handle_response(struct ice_agent *a, const uint8_t *buf, size_t len,
+static enum engine_input handle_response(struct ice_impl *a, const uint8_t *buf, size_t len,
                                          const struct stun_msg *m, uint64_t now)
 {
     if (!a->send_request && a->next_send == 0) {
@@ -178,8 +219,9 @@ static enum engine_input handle_response(struct ice_agent *a, const uint8_t *buf
     return ENGINE_IN_ACCEPTED;
 }
 
-enum engine_input ice_handle_input(struct ice_agent *a, const uint8_t *buf, size_t len, uint64_t now)
+enum engine_input ice_handle_input(struct ice_agent *ag, const uint8_t *buf, size_t len, uint64_t now)
 {
+    struct ice_impl *a = impl(ag);
     if (now > a->last_now)
         a->last_now = now;
     struct stun_msg m;
@@ -199,8 +241,9 @@ enum engine_input ice_handle_input(struct ice_agent *a, const uint8_t *buf, size
     }
 }
 
-void ice_handle_timeout(struct ice_agent *a, uint64_t now)
+void ice_handle_timeout(struct ice_agent *ag, uint64_t now)
 {
+    struct ice_impl *a = impl(ag);
     if (now < a->last_now)
         return; /* time never goes back */
     a->last_now = now;
@@ -216,8 +259,9 @@ void ice_handle_timeout(struct ice_agent *a, uint64_t now)
     a->c.retransmits++;
 }
 
-size_t ice_poll_transmit(struct ice_agent *a, uint8_t *buf, size_t cap, uint64_t now)
+size_t ice_poll_transmit(struct ice_agent *ag, uint8_t *buf, size_t cap, uint64_t now)
 {
+    struct ice_impl *a = impl(ag);
     if (now > a->last_now)
         a->last_now = now;
     if (a->pending_len) {
@@ -251,8 +295,9 @@ size_t ice_poll_transmit(struct ice_agent *a, uint8_t *buf, size_t cap, uint64_t
     return (size_t)n;
 }
 
-enum ice_event_type ice_poll_event(struct ice_agent *a, struct ice_ev *ev)
+enum ice_event_type ice_poll_event(struct ice_agent *ag, struct ice_ev *ev)
 {
+    struct ice_impl *a = impl(ag);
     ev->role = a->role;
     if (a->n_events == 0)
         return ev->type = ICE_EV_NONE;
@@ -262,9 +307,30 @@ enum ice_event_type ice_poll_event(struct ice_agent *a, struct ice_ev *ev)
     return ev->type;
 }
 
-uint64_t ice_next_timeout(const struct ice_agent *a)
+uint64_t ice_next_timeout(const struct ice_agent *ag)
 {
+    const struct ice_impl *a = cimpl(ag);
     if (a->send_request || a->pending_len)
         return a->last_now;
     return a->next_send ? a->next_send : UINT64_MAX;
+}
+
+enum ice_state ice_state(const struct ice_agent *a)
+{
+    return cimpl(a)->state;
+}
+
+enum ice_role ice_role(const struct ice_agent *a)
+{
+    return cimpl(a)->role;
+}
+
+const struct ice_counters *ice_counters(const struct ice_agent *a)
+{
+    return &cimpl(a)->c;
+}
+
+void ice_set_peer(struct ice_agent *a, const struct stun_addr *peer)
+{
+    impl(a)->peer = *peer;
 }

@@ -57,27 +57,12 @@ struct ice_counters {
     uint32_t role_conflicts, integrity_failures, malformed, ignored;
 };
 
+/* One agent: ICE_AGENT_SIZE bytes of caller memory (by value in the
+ * caller's struct, or anywhere 8-byte aligned), its layout private to
+ * ice.c; read it through the accessors below. */
+#define ICE_AGENT_SIZE 608
 struct ice_agent {
-    enum ice_role role;
-    enum ice_state state;
-    bool lite, nominated;
-    uint64_t tiebreaker;
-    uint32_t priority;
-    char local_ufrag[ICE_UFRAG_MAX + 1], local_pwd[ICE_PWD_MAX + 1];
-    char remote_ufrag[ICE_UFRAG_MAX + 1], remote_pwd[ICE_PWD_MAX + 1];
-    struct stun_addr peer;
-    uint8_t tid[12];           /* of the outstanding request */
-    uint64_t tid_seq;          /* source of transaction ids (no RNG needed) */
-    uint32_t tries;
-    uint64_t next_send;        /* deadline of the next request, 0 none */
-    uint64_t rto;
-    uint64_t last_now;
-    uint8_t pending[256];      /* one answer to transmit */
-    uint16_t pending_len;
-    bool send_request;         /* a request is due */
-    enum ice_event_type events[4];
-    uint8_t n_events;
-    struct ice_counters c;
+    _Alignas(8) unsigned char opaque[ICE_AGENT_SIZE];
 };
 
 /* Sets up an agent; the strings are copied. Returns 0 or -EINVAL (a string
@@ -92,14 +77,16 @@ void ice_start(struct ice_agent *a, uint64_t now);
  * answer of ours (an answer to a request is then queued for
  * ice_poll_transmit); ENGINE_IN_IGNORED when well formed but not for this
  * agent (another USERNAME, a late answer to an older transaction, not a
- * Binding message: counted in c.ignored); ENGINE_IN_MALFORMED when it does
+ * Binding message: counted in ignored); ENGINE_IN_MALFORMED when it does
  * not parse, its FINGERPRINT or MESSAGE-INTEGRITY does not verify, or it
- * has an unknown comprehension-required attribute (counted in c.malformed
- * or c.integrity_failures). Never ENGINE_IN_FATAL: only the check timing
+ * has an unknown comprehension-required attribute (counted in malformed
+ * or integrity_failures). Never ENGINE_IN_FATAL: only the check timing
  * out fails the agent. */
 enum engine_input ice_handle_input(struct ice_agent *a, const uint8_t *buf, size_t len, uint64_t now);
 
-/* Drives retransmission. */
+/* Runs the retransmission deadline: a request due again is queued for
+ * ice_poll_transmit; once ICE_MAX_TRIES went unanswered the agent fails
+ * (ICE_EV_FAILED). A `now` older than the latest seen is ignored. */
 void ice_handle_timeout(struct ice_agent *a, uint64_t now);
 
 /* Writes the next datagram to send (an answer, or our request when it is
@@ -110,7 +97,23 @@ size_t ice_poll_transmit(struct ice_agent *a, uint8_t *buf, size_t cap, uint64_t
 /* The next event into *ev; returns its type (ICE_EV_NONE when none). */
 enum ice_event_type ice_poll_event(struct ice_agent *a, struct ice_ev *ev);
 
-/* The next deadline (ns), UINT64_MAX when none. */
+/* The next deadline (ns): the latest `now` seen while a datagram is
+ * due, UINT64_MAX when none. */
 uint64_t ice_next_timeout(const struct ice_agent *a);
+
+/* ---- state ---------------------------------------------------------- */
+
+/* Where the check is (ICE_NEW before ice_start). */
+enum ice_state ice_state(const struct ice_agent *a);
+
+/* The role the agent has now (a role conflict may have switched it). */
+enum ice_role ice_role(const struct ice_agent *a);
+
+/* The agent's counters (a pointer into a, valid as long as a). */
+const struct ice_counters *ice_counters(const struct ice_agent *a);
+
+/* Replaces the peer's address our answers echo (XOR-MAPPED-ADDRESS): for
+ * a peer whose checks come from another address than the configured one. */
+void ice_set_peer(struct ice_agent *a, const struct stun_addr *peer);
 
 #endif

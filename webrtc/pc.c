@@ -522,7 +522,7 @@ const struct pc_counters *pc_counters(const struct pc *pc)
 
 const struct ice_counters *pc_ice_counters(const struct pc *pc)
 {
-    return &cimpl(pc)->ice.c;
+    return ice_counters(&cimpl(pc)->ice);
 }
 
 const struct dtls_record_counters *pc_record_counters(const struct pc *pc)
@@ -538,7 +538,7 @@ const struct sctp_counters *pc_sctp_counters(const struct pc *pc)
 void pc_drops(const struct pc *p, struct pc_drops *d)
 {
     const struct pc_impl *pc = cimpl(p);
-    const struct ice_counters *ic = &pc->ice.c;
+    const struct ice_counters *ic = ice_counters(&pc->ice);
     const struct sctp_counters *sc = sctp_counters(pc->sctp);
     d->not_webrtc = pc->c.unknown_in;
     d->stun = (uint64_t)ic->malformed + ic->integrity_failures + ic->ignored;
@@ -556,7 +556,7 @@ uint32_t pc_buffered(const struct pc *pc)
 
 void pc_set_peer(struct pc *pc, const struct stun_addr *peer)
 {
-    impl(pc)->ice.peer = *peer;
+    ice_set_peer(&impl(pc)->ice, peer);
 }
 
 int pc_srtp_init(const struct pc *p, struct srtps_session *s)
