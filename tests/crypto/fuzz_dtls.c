@@ -15,14 +15,16 @@
  * test receives, or after the handshake ended.
  *
  * Crypto: bit 2 of the first byte chooses the default provider (cp.h) or
- * a stand-in made here with the same operations, cheap and deterministic
- * so that a handshake's bytes depend on the input alone (coverage-guided
- * fuzzing wants that): its random bytes come from a generator seeded per
- * input, its "ECDH" key pair is a random scalar and a public value made
- * of it, the shared secret SHA-256 of the two scalars in order, its
- * "signature" SHA-256 of the public value and the digest. It keeps the
- * properties the engine relies on (both ends derive the same secret, a
- * signature verifies only for its key and digest), nothing more.
+ * a stand-in made here from it, cheap and deterministic so that a
+ * handshake's bytes depend on the input alone (coverage-guided fuzzing
+ * wants that): the default's operations and self, with its random bytes,
+ * key agreement and signatures replaced. Its random bytes come from a
+ * generator seeded per input, its "ECDH" key pair is a random scalar and
+ * a public value made of it, the shared secret SHA-256 of the two scalars
+ * in order, its "signature" SHA-256 of the public value and the digest;
+ * the hashes are the default's. It keeps the properties the engine relies
+ * on (both ends derive the same secret, a signature verifies only for its
+ * key and digest), nothing more.
  *
  * Input layout after the mode byte: a configuration byte (bit 0 server
  * cookies, bit 1 no client certificate, bits 2-3 suite, bits 4-5 group,
@@ -65,16 +67,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- the stand-in provider ------------------------------------------- */
 
-struct fake {
-    struct cp real; /* its hashes */
-    uint64_t rng;
-};
+/* The default provider; the stand-in's self is the default's, for the
+ * default's hashes, which it keeps. */
+static struct cp real_cp;
+static uint64_t fake_rng; /* the stand-in's generator, seeded per input */
 
 static int fake_random(void *self, uint8_t *out, size_t len)
 {
-    struct fake *f = self;
     for (size_t i = 0; i < len; i++) {
-        uint64_t z = (f->rng += 0x9e3779b97f4a7c15ull); /* splitmix64 */
+        uint64_t z = (fake_rng += 0x9e3779b97f4a7c15ull); /* splitmix64 */
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
         out[i] = (uint8_t)((z ^ (z >> 31)) >> 56);
@@ -82,22 +83,14 @@ static int fake_random(void *self, uint8_t *out, size_t len)
     return 0;
 }
 
-static void fake_hash_init(void *self, struct cp_hash *h, enum cp_hash_alg alg)
+/* SHA-256 of a (alen bytes) || b (blen bytes), by the default's hash. */
+static void fake_sha256(const void *a, size_t alen, const void *b, size_t blen, uint8_t *out)
 {
-    struct fake *f = self;
-    f->real.ops->hash_init(f->real.self, h, alg);
-}
-
-static void fake_hash_update(void *self, struct cp_hash *h, const void *p, size_t len)
-{
-    struct fake *f = self;
-    f->real.ops->hash_update(f->real.self, h, p, len);
-}
-
-static void fake_hash_final(void *self, struct cp_hash *h, uint8_t *out)
-{
-    struct fake *f = self;
-    f->real.ops->hash_final(f->real.self, h, out);
+    struct cp_hash h;
+    real_cp.ops->hash_init(real_cp.self, &h, CP_SHA256);
+    real_cp.ops->hash_update(real_cp.self, &h, a, alen);
+    real_cp.ops->hash_update(real_cp.self, &h, b, blen);
+    real_cp.ops->hash_final(real_cp.self, &h, out);
 }
 
 /* A P-256 "public key": 04 || scalar || scalar. */
@@ -140,24 +133,16 @@ static int fake_ecdh_shared(void *self, enum cp_group g, const uint8_t *priv, co
     if (memcmp(theirs, zero, 32) == 0)
         return -EINVAL;
     bool mine_first = memcmp(priv, theirs, 32) <= 0;
-    struct cp_hash h;
-    fake_hash_init(self, &h, CP_SHA256);
-    fake_hash_update(self, &h, mine_first ? priv : theirs, 32);
-    fake_hash_update(self, &h, mine_first ? theirs : priv, 32);
-    fake_hash_final(self, &h, shared);
+    fake_sha256(mine_first ? priv : theirs, 32, mine_first ? theirs : priv, 32, shared);
     return 0;
 }
 
 #define FAKE_SIG_LEN 36 /* 30 22 04 20 || SHA-256(pub || digest) */
 
-static void fake_sig_of(void *self, const uint8_t *pub, const uint8_t *digest, uint8_t *sig)
+static void fake_sig_of(const uint8_t *pub, const uint8_t *digest, uint8_t *sig)
 {
-    struct cp_hash h;
     sig[0] = 0x30, sig[1] = 0x22, sig[2] = 0x04, sig[3] = 0x20;
-    fake_hash_init(self, &h, CP_SHA256);
-    fake_hash_update(self, &h, pub, CP_P256_PUB_LEN);
-    fake_hash_update(self, &h, digest, 32);
-    fake_hash_final(self, &h, sig + 4);
+    fake_sha256(pub, CP_P256_PUB_LEN, digest, 32, sig + 4);
 }
 
 static int fake_sign(void *self, const uint8_t *priv, const uint8_t *digest, uint8_t *sig,
@@ -165,7 +150,7 @@ static int fake_sign(void *self, const uint8_t *priv, const uint8_t *digest, uin
 {
     uint8_t pub[CP_P256_PUB_LEN];
     fake_pub(priv, pub);
-    fake_sig_of(self, pub, digest, sig);
+    fake_sig_of(pub, digest, sig);
     *sig_len = FAKE_SIG_LEN;
     return 0;
 }
@@ -176,7 +161,7 @@ static int fake_verify(void *self, const uint8_t *pub, const uint8_t *digest, co
     uint8_t want[FAKE_SIG_LEN];
     if (pub[0] != 4 || sig_len != FAKE_SIG_LEN || memcmp(sig, "\x30\x22\x04\x20", 4) != 0)
         return -EINVAL;
-    fake_sig_of(self, pub, digest, want);
+    fake_sig_of(pub, digest, want);
     return memcmp(sig, want, FAKE_SIG_LEN) == 0 ? 0 : -EBADMSG;
 }
 
@@ -188,27 +173,30 @@ static int fake_p256_public(void *self, const uint8_t *priv, uint8_t *pub)
 
 static void fake_destroy(void *self)
 {
+    /* the self is the default's: it is the default that frees it */
 }
 
-static const struct cp_ops fake_ops = {
-    .name = "fuzz stand-in (deterministic, not cryptography)",
-    .random = fake_random,
-    .hash_init = fake_hash_init,
-    .hash_update = fake_hash_update,
-    .hash_final = fake_hash_final,
-    .ecdh_keygen = fake_ecdh_keygen,
-    .ecdh_shared = fake_ecdh_shared,
-    .ecdsa_p256_sign = fake_sign,
-    .ecdsa_p256_verify = fake_verify,
-    .p256_public = fake_p256_public,
-    .destroy = fake_destroy,
-};
+/* The default's operations with the stand-in's in place of those it
+ * replaces; made once, from the default's table. */
+static struct cp_ops fake_ops;
+
+static void fake_ops_init(const struct cp_ops *base)
+{
+    fake_ops = *base;
+    fake_ops.name = "fuzz stand-in (deterministic, not cryptography)";
+    fake_ops.random = fake_random;
+    fake_ops.ecdh_keygen = fake_ecdh_keygen;
+    fake_ops.ecdh_shared = fake_ecdh_shared;
+    fake_ops.ecdsa_p256_sign = fake_sign;
+    fake_ops.ecdsa_p256_verify = fake_verify;
+    fake_ops.p256_public = fake_p256_public;
+    fake_ops.destroy = fake_destroy;
+}
 
 /* ---- made once -------------------------------------------------------- */
 
 enum { REAL, FAKE };
 
-static struct fake fake_self;
 static struct cp providers[2];
 static struct dtls_cert certs[2][2]; /* [provider][client, server] */
 
@@ -217,10 +205,11 @@ static void setup_once(void)
     static bool ready;
     if (ready)
         return;
-    CHECK(cp_default_create(&providers[REAL]) == 0, "no default provider");
-    fake_self.real = providers[REAL];
-    fake_self.rng = 1;
-    providers[FAKE] = (struct cp){&fake_ops, &fake_self};
+    CHECK(cp_default_create(&real_cp) == 0, "no default provider");
+    fake_ops_init(real_cp.ops);
+    fake_rng = 1;
+    providers[REAL] = real_cp;
+    providers[FAKE] = (struct cp){&fake_ops, real_cp.self};
     for (int p = 0; p < 2; p++)
         for (int s = 0; s < 2; s++)
             CHECK(dtls_cert_generate(&certs[p][s], &providers[p]) == 0, "no certificate");
@@ -570,7 +559,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int mode = data[0] & 3, prov = data[0] & 4 ? REAL : FAKE;
     uint8_t cfg = data[1];
     now = 0;
-    fake_self.rng =
+    fake_rng =
         0x5eed0000u + data[0] + ((uint64_t)cfg << 8); /* each input: its own, repeatable bytes */
     if (mode < 2)
         direct(mode == 0 ? 1 : 0, cfg, prov, data + 2, size - 2);
