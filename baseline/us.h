@@ -136,8 +136,7 @@ struct us_worker {
     uint32_t n_setup;
     uint32_t hs_active, hs_high_water;
 
-    struct traffic_gen traffic; /* the agents this worker generates for, pacing, generator */
-    uint64_t *seq;
+    struct traffic_gen traffic; /* the agents this worker generates for, their sequence numbers, pacing, generator */
     uint64_t snap_seen;
 
     uint64_t tsc0, tsc;     /* TSC at start and of this pass */

@@ -667,15 +667,10 @@ void us_generate(struct us_worker *wk, uint32_t n, uint32_t n_active)
     uint32_t len = cfg->msg_size;
     uint8_t *msg = wk->gen;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t li, src, dst, slot;
-        if (!traffic_pick(&wk->traffic, &ctx->ri, n_active, &li, &src, &dst, &slot))
+        struct traffic_msg t;
+        if (traffic_next(&wk->traffic, &ctx->ri, wk->m, n_active, &t) != TRAFFIC_SEND)
             continue;
-        ri_add(wk->m->live.msgs_sent, 1);
-        if (slot == RI_ROUTE_NONE) {
-            agent_drop(wk->m, RI_DROP_NO_ROUTE);
-            continue;
-        }
-        agent_msg_write(msg, len, src, dst, wk->seq[li]++, wk->tsc, cfg->sign ? &ctx->sig_keys[src] : NULL);
-        us_send_msg(wk, src, ctx->ri.adj_edge[ctx->ri.adj_off[src] + slot], msg, len);
+        agent_msg_write(msg, len, t.src, t.dst, t.seq, wk->tsc, cfg->sign ? &ctx->sig_keys[t.src] : NULL);
+        us_send_msg(wk, t.src, t.edge, msg, len);
     }
 }

@@ -136,14 +136,14 @@ static int setup_worker(struct us_ctx *ctx, const struct shared_addrs *sh, uint3
     wk->queue = malloc(nn * sizeof(uint32_t));
     wk->setup = malloc(((size_t)cfg->setup_cap + 1) * sizeof(uint32_t));
     wk->traffic.local = calloc(n_local[w] + 1, sizeof(uint32_t));
-    wk->seq = calloc(n_local[w] + 1, sizeof(uint64_t));
+    wk->traffic.seq = calloc(n_local[w] + 1, sizeof(uint32_t));
     wk->fo = malloc(US_FOREIGN_SLOTS * sizeof(struct us_foreign));
     wk->rx = malloc(RI_MSG_MAX);
     wk->gen = malloc(RI_MSG_MAX);
     wk->tmp = malloc(RI_MSG_MAX);
     wk->keylog_cap = cfg->keylog_max ? cfg->keylog_max / ctx->n_workers + 1 : 0;
     wk->keylog = wk->keylog_cap ? calloc(wk->keylog_cap, 200) : NULL;
-    if (!wk->conns || !wk->queue || !wk->setup || !wk->traffic.local || !wk->seq || !wk->fo || !wk->rx ||
+    if (!wk->conns || !wk->queue || !wk->setup || !wk->traffic.local || !wk->traffic.seq || !wk->fo || !wk->rx ||
         !wk->gen || !wk->tmp || (wk->keylog_cap && !wk->keylog))
         goto oom;
     memset(wk->gen, 0xa5, RI_MSG_MAX);
@@ -282,7 +282,7 @@ void us_teardown(struct us_ctx *ctx)
             free(wk->queue);
             free(wk->setup);
             free(wk->traffic.local);
-            free(wk->seq);
+            free(wk->traffic.seq);
             free(wk->fo);
             free(wk->rx);
             free(wk->gen);

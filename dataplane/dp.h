@@ -53,8 +53,7 @@ struct dp_worker {
     struct dp_rxq rxq[DP_MAX_RXQ];
     uint16_t tx_port, tx_queue;
 
-    struct traffic_gen traffic; /* the agents this worker generates for, pacing, generator */
-    uint32_t *seq;     /* next sequence number per local agent */
+    struct traffic_gen traffic; /* the agents this worker generates for, their sequence numbers, pacing, generator */
     uint64_t snap_seen;
 
     struct ri_metrics *m;

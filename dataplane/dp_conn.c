@@ -611,16 +611,11 @@ void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t 
     uint32_t len = cfg->msg_size;
     uint8_t *msg = cs->gen;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t li, src, dst, slot;
-        if (!traffic_pick(&wk->traffic, &ctx->ri, n_active, &li, &src, &dst, &slot))
+        struct traffic_msg t;
+        if (traffic_next(&wk->traffic, &ctx->ri, wk->m, n_active, &t) != TRAFFIC_SEND)
             continue;
-        ri_add(wk->m->live.msgs_sent, 1);
-        if (slot == RI_ROUTE_NONE) {
-            agent_drop(wk->m, RI_DROP_NO_ROUTE);
-            continue;
-        }
-        agent_msg_write(msg, len, src, dst, wk->seq[li]++, tsc, cfg->sign ? &ctx->sig_keys[src] : NULL);
-        send_msg(ctx, wk, src, ctx->ri.adj_edge[ctx->ri.adj_off[src] + slot], msg, len, now);
+        agent_msg_write(msg, len, t.src, t.dst, t.seq, tsc, cfg->sign ? &ctx->sig_keys[t.src] : NULL);
+        send_msg(ctx, wk, t.src, t.edge, msg, len, now);
     }
 }
 

@@ -249,8 +249,8 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
         struct dp_worker *wk = ctx->worker[w];
         int socket = (int)rte_lcore_to_socket_id(wk->lcore_id);
         wk->traffic.local = rte_zmalloc_socket("sg_local", (count[w] + 1) * sizeof(uint32_t), 0, socket);
-        wk->seq = rte_zmalloc_socket("sg_seq", (count[w] + 1) * sizeof(uint32_t), 0, socket);
-        if (!wk->traffic.local || !wk->seq) {
+        wk->traffic.seq = rte_zmalloc_socket("sg_seq", (count[w] + 1) * sizeof(uint32_t), 0, socket);
+        if (!wk->traffic.local || !wk->traffic.seq) {
             snprintf(err, errlen, "agent tables: out of memory");
             return -ENOMEM;
         }
@@ -396,7 +396,7 @@ void dp_teardown(struct dp_ctx *ctx)
             rte_free(wk->wheel_head);
             rte_free(wk->wheel_tail);
             rte_free(wk->traffic.local);
-            rte_free(wk->seq);
+            rte_free(wk->traffic.seq);
             rte_free(wk);
             ctx->worker[w] = NULL;
         }

@@ -317,26 +317,18 @@ static bool generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t ts
     uint16_t payload = (uint16_t)cfg->msg_size;
     for (uint32_t i = 0; i < n; i++) {
         struct rte_mbuf *m = ms[i];
-        uint32_t li, src, dst, slot;
-        if (!traffic_pick(&wk->traffic, &ctx->ri, n_active, &li, &src, &dst, &slot)) {
+        struct traffic_msg t;
+        if (traffic_next(&wk->traffic, &ctx->ri, wk->m, n_active, &t) != TRAFFIC_SEND) {
             rte_pktmbuf_free(m);
             continue;
         }
-        uint32_t off = ctx->ri.adj_off[src];
-        ri_add(wk->m->live.msgs_sent, 1);
-        if (slot == RI_ROUTE_NONE) {
-            drop(wk, RI_DROP_NO_ROUTE, m, true);
-            continue;
-        }
-        uint32_t e = ctx->ri.adj_edge[off + slot];
-        uint32_t seq = wk->seq[li]++;
         m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + payload);
         m->pkt_len = m->data_len;
         struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-        agent_hdr_write(&f->msg, payload, src, dst, seq, tsc);
+        agent_hdr_write(&f->msg, payload, t.src, t.dst, t.seq, tsc);
         memset((char *)(f + 1), 0xa5, payload - AGENT_HDR_LEN);
-        frame_for_edge(ctx, m, f, e, src, payload, (uint16_t)seq);
-        send_on_edge(ctx, wk, m, e, tsc);
+        frame_for_edge(ctx, m, f, t.edge, t.src, payload, (uint16_t)t.seq);
+        send_on_edge(ctx, wk, m, t.edge, tsc);
     }
     return wk->m->live.msgs_sent != before;
 }

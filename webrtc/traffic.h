@@ -19,6 +19,7 @@
 /* One worker's generation state. */
 struct traffic_gen {
     uint32_t *local;   /* the agents whose messages this worker generates, ascending */
+    uint32_t *seq;     /* next sequence number of each local agent */
     uint32_t n_local;
     uint32_t cursor;   /* round-robin position in local[] */
     uint64_t rng;      /* xorshift64* state */
@@ -93,6 +94,39 @@ static inline bool traffic_pick(struct traffic_gen *g, const struct ri_view *ri,
     *dst = ri->dests[di];
     *slot = ri->routes[(size_t)s * cfg->n_dests + di];
     return true;
+}
+
+/* A message to generate: its sender and destination, the edge of its
+ * first hop, the sender's sequence number. */
+struct traffic_msg {
+    uint32_t src, dst, edge, seq;
+};
+
+enum traffic_next {
+    TRAFFIC_NONE,     /* nothing to send from this pick (a sender without connections) */
+    TRAFFIC_NO_ROUTE, /* counted sent and dropped (RI_DROP_NO_ROUTE) */
+    TRAFFIC_SEND,     /* counted sent: *t says what to write and where */
+};
+
+/* The next message of a generation burst, as every generator counts it:
+ * picks it (traffic_pick), counts it in m's msgs_sent, drops it when the
+ * routes have no next hop for it, and otherwise takes the sender's next
+ * sequence number. */
+static inline enum traffic_next traffic_next(struct traffic_gen *g, const struct ri_view *ri, struct ri_metrics *m,
+                                             uint32_t n_active, struct traffic_msg *t)
+{
+    uint32_t li, slot;
+    if (!traffic_pick(g, ri, n_active, &li, &t->src, &t->dst, &slot))
+        return TRAFFIC_NONE;
+    ri_add(m->live.msgs_sent, 1);
+    if (slot == RI_ROUTE_NONE) {
+        ri_add(m->live.drops[RI_DROP_NO_ROUTE], 1);
+        ri_add(m->live.msgs_dropped, 1);
+        return TRAFFIC_NO_ROUTE;
+    }
+    t->edge = ri->adj_edge[ri->adj_off[t->src] + slot];
+    t->seq = g->seq[li]++;
+    return TRAFFIC_SEND;
 }
 
 #endif

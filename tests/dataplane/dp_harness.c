@@ -172,8 +172,8 @@ int dp_harness_init_dc(struct dp_harness *h, const struct dp_harness_dc_opts *op
     wk->traffic.rng = c.seed * 0x9e3779b97f4a7c15ull + 1;
     wk->frames_are_msgs = false;
     wk->traffic.local = calloc(n, sizeof(uint32_t));
-    wk->seq = calloc(n, sizeof(uint32_t));
-    if (!wk->traffic.local || !wk->seq)
+    wk->traffic.seq = calloc(n, sizeof(uint32_t));
+    if (!wk->traffic.local || !wk->traffic.seq)
         return -ENOMEM;
     for (uint32_t a = 0; a < n; a++)
         wk->traffic.local[wk->traffic.n_local++] = a;
@@ -191,7 +191,7 @@ void dp_harness_fini_dc(struct dp_harness *h)
         dp_conns_free(h->wk);
         dp_conn_certs_free(&h->ctx);
         free(h->wk->traffic.local);
-        free(h->wk->seq);
+        free(h->wk->traffic.seq);
         free(h->wk);
         h->wk = NULL;
     }
