@@ -55,6 +55,7 @@
 #include <openssl/x509.h>
 
 #include "dtls_link.h"
+#include "vclock_tod.h"
 #include "wire.h"
 
 /* ---- the virtual clock OpenSSL reads ------------------------------- */
@@ -67,16 +68,7 @@ static uint64_t vclock_ns;
 int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 {
     (void)tz;
-    uint64_t ns;
-    if (vclock_on) {
-        ns = VCLOCK_EPOCH_NS + vclock_ns;
-    } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    }
-    tv->tv_sec = (time_t)(ns / 1000000000ull);
-    tv->tv_usec = (suseconds_t)(ns % 1000000000ull / 1000);
+    vclock_tod(tv, vclock_on, VCLOCK_EPOCH_NS + vclock_ns);
     return 0;
 }
 

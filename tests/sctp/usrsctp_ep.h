@@ -7,7 +7,7 @@
  * the world's virtual clock (a 10 ms tick). One usrsctp stack per process
  * (it is global), at most one association. Messages and notifications come
  * back to the test as sctp_events, so the same checks run against both
- * stacks. Header-only, for tests/sctp and bench/sctp.
+ * stacks. Header-only, for tests/sctp.
  */
 #ifndef SWARMGEN_TESTS_SCTP_USRSCTP_EP_H
 #define SWARMGEN_TESTS_SCTP_USRSCTP_EP_H
@@ -19,6 +19,7 @@
 #include <usrsctp.h>
 
 #include "sctp_world.h"
+#include "vclock_tod.h"
 
 #define USR_TICK_NS 10000000ull
 
@@ -57,16 +58,7 @@ int gettimeofday(struct timeval *__restrict tv, void *__restrict tz);
 int gettimeofday(struct timeval *__restrict tv, void *__restrict tz)
 {
     (void)tz;
-    uint64_t ns;
-    if (usr_world) {
-        ns = usr_world->now;
-    } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    }
-    tv->tv_sec = (time_t)(ns / 1000000000ull);
-    tv->tv_usec = (suseconds_t)(ns % 1000000000ull / 1000);
+    vclock_tod(tv, usr_world != NULL, usr_world ? usr_world->now : 0);
     return 0;
 }
 
