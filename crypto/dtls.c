@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dtls_internal.h"
+#include "dtls_record_internal.h"
 #include "dtls_prf.h"
 
 _Static_assert(sizeof(struct dtls_endpoint) <= 4096, "a handshake slot is at most 4 KiB");
@@ -700,7 +701,7 @@ static int record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl)
             e->c.records_dropped++;
             return 0;
         }
-        if (e->rec->suite == DTLS_SUITE_NONE) {
+        if (dtls_crec(e->rec)->suite == DTLS_SUITE_NONE) {
             /* before our keys: reordered ahead of the message they come
              * from (the client's Finished ahead of its ClientKeyExchange);
              * a server keeps one to read once they are in, more come again */
@@ -787,7 +788,7 @@ enum engine_input dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, s
             return ENGINE_IN_FATAL;
         ours |= rc > 0;
         off += rl;
-        if (e->early_len && e->rec->suite != DTLS_SUITE_NONE) {
+        if (e->early_len && dtls_crec(e->rec)->suite != DTLS_SUITE_NONE) {
             /* the keys came in with this record: the one held for them now */
             uint8_t held[EARLY_MAX];
             size_t hl = e->early_len;
@@ -848,7 +849,7 @@ uint64_t dtls_next_timeout(const struct dtls_endpoint *e)
 
 enum dtls_suite dtls_suite(const struct dtls_endpoint *e)
 {
-    return (enum dtls_suite)e->rec->suite;
+    return (enum dtls_suite)dtls_crec(e->rec)->suite;
 }
 
 enum cp_group dtls_group(const struct dtls_endpoint *e)

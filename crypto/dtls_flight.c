@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dtls_internal.h"
+#include "dtls_record_internal.h"
 
 #define MIN_FRAGMENT 64 /* a smaller piece of a message waits for the next datagram */
 
@@ -50,7 +51,7 @@ void dtls_flight_send(struct dtls_endpoint *e, bool timer)
 
 static size_t aead_overhead(const struct dtls_endpoint *e)
 {
-    return e->rec->suite == DTLS_SUITE_CHACHA20_POLY1305 ? 16 : 8 + 16;
+    return dtls_crec(e->rec)->suite == DTLS_SUITE_CHACHA20_POLY1305 ? 16 : 8 + 16;
 }
 
 /* The alert record: sealed once our epoch is 1, in the clear before. */

@@ -8,9 +8,13 @@
 
 #include <sodium.h>
 
+#include "dtls_record_internal.h"
+#include "engine.h"
 #include "wire.h"
 
 #define SEQ_MAX ((1ull << 48) - 1)
+
+ENGINE_STORAGE_CHECK(struct dtls_record, struct dtls_record_impl);
 
 static void wipe(void *p, size_t n)
 {
@@ -49,17 +53,17 @@ void dtls_record_reset(struct dtls_record *r)
     wipe(r, sizeof(*r));
 }
 
-static int set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+static int set_keys(struct dtls_record_impl *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
                     const uint8_t *r_key, const uint8_t *r_iv, int impl)
 {
     uint64_t seq0 = r->w_seq0;
-    dtls_record_reset(r);
+    wipe(r, sizeof(*r));
     r->w_seq0 = seq0;
     int rc = key_setup(&r->w, suite, w_key, w_iv, impl);
     if (rc == 0)
         rc = key_setup(&r->r, suite, r_key, r_iv, impl);
     if (rc != 0) {
-        dtls_record_reset(r);
+        wipe(r, sizeof(*r));
         r->w_seq0 = seq0;
         return rc;
     }
@@ -68,16 +72,17 @@ static int set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t 
     return 0;
 }
 
-int dtls_record_set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+int dtls_record_set_keys(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
                          const uint8_t *r_key, const uint8_t *r_iv)
 {
-    return set_keys(r, suite, w_key, w_iv, r_key, r_iv, -1);
+    return set_keys(dtls_rec(rec), suite, w_key, w_iv, r_key, r_iv, -1);
 }
 
-int dtls_record_init_keys_impl(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
+int dtls_record_init_keys_impl(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key,
                                const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv, uint64_t w_seq,
                                int impl)
 {
+    struct dtls_record_impl *r = dtls_rec(rec);
     memset(r, 0, sizeof(*r));
     int rc = set_keys(r, suite, w_key, w_iv, r_key, r_iv, impl);
     if (rc == 0)
@@ -92,9 +97,10 @@ int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const ui
     return dtls_record_init_keys_impl(r, suite, w_key, w_iv, r_key, r_iv, w_seq, -1);
 }
 
-int dtls_record_plain(struct dtls_record *r, uint8_t type, uint16_t version, const uint8_t *body, size_t len,
+int dtls_record_plain(struct dtls_record *rec, uint8_t type, uint16_t version, const uint8_t *body, size_t len,
                       uint8_t *out, size_t cap)
 {
+    struct dtls_record_impl *r = dtls_rec(rec);
     if (len > DTLS_RECORD_MAX_PLAINTEXT)
         return -EMSGSIZE;
     if (DTLS_RECORD_HEADER + len > cap)
@@ -129,9 +135,10 @@ static void chacha_nonce(const uint8_t iv[12], const uint8_t es[8], uint8_t n[12
         n[4 + i] ^= es[i];
 }
 
-int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, size_t len,
+int dtls_record_seal(struct dtls_record *rec, uint8_t type, const uint8_t *in, size_t len,
                      uint8_t *out, size_t cap)
 {
+    struct dtls_record_impl *r = dtls_rec(rec);
     if (r->closed || r->failed)
         return -EPIPE;
     if (len > DTLS_RECORD_MAX_PLAINTEXT)
@@ -171,13 +178,14 @@ int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, siz
     return (int)(DTLS_RECORD_HEADER + frag);
 }
 
-size_t dtls_record_prefix(const struct dtls_record *r)
+size_t dtls_record_prefix(const struct dtls_record *rec)
 {
+    const struct dtls_record_impl *r = dtls_crec(rec);
     return DTLS_RECORD_HEADER + (is_gcm(r->suite) ? 8 : 0);
 }
 
 /* RFC 6347 §4.1.2.6: 0 when seq may be new, else the refusal */
-static int window_check(const struct dtls_record *r, uint64_t seq)
+static int window_check(const struct dtls_record_impl *r, uint64_t seq)
 {
     if (seq > r->r_top)
         return 0;
@@ -187,7 +195,7 @@ static int window_check(const struct dtls_record *r, uint64_t seq)
     return r->r_window >> d & 1 ? DTLS_REC_REPLAY : 0;
 }
 
-static void window_accept(struct dtls_record *r, uint64_t seq)
+static void window_accept(struct dtls_record_impl *r, uint64_t seq)
 {
     if (seq > r->r_top) {
         uint64_t d = seq - r->r_top;
@@ -198,7 +206,7 @@ static void window_accept(struct dtls_record *r, uint64_t seq)
     }
 }
 
-static int refuse(struct dtls_record *r, int why)
+static int refuse(struct dtls_record_impl *r, int why)
 {
     switch (why) {
     case DTLS_REC_TRUNCATED: r->c.truncated++; break;
@@ -215,9 +223,10 @@ static int refuse(struct dtls_record *r, int why)
     return why;
 }
 
-int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_t *used,
+int dtls_record_open(struct dtls_record *rec, const uint8_t *in, size_t len, size_t *used,
                      uint8_t *type, uint8_t *out, size_t cap)
 {
+    struct dtls_record_impl *r = dtls_rec(rec);
     *used = len;
     if (len < DTLS_RECORD_HEADER)
         return refuse(r, DTLS_REC_TRUNCATED);
@@ -279,10 +288,11 @@ int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_
     return (int)plen;
 }
 
-int dtls_record_alert(struct dtls_record *r, uint8_t level, uint8_t desc, uint8_t *out, size_t cap)
+int dtls_record_alert(struct dtls_record *rec, uint8_t level, uint8_t desc, uint8_t *out, size_t cap)
 {
+    struct dtls_record_impl *r = dtls_rec(rec);
     uint8_t a[2] = {level, desc};
-    int rc = dtls_record_seal(r, DTLS_CT_ALERT, a, 2, out, cap);
+    int rc = dtls_record_seal(rec, DTLS_CT_ALERT, a, 2, out, cap);
     if (rc > 0) {
         r->c.alerts_out++;
         if (desc == DTLS_ALERT_CLOSE_NOTIFY)
@@ -301,4 +311,21 @@ int dtls_record_close(struct dtls_record *r, uint8_t *out, size_t cap)
 void dtls_record_free(struct dtls_record *r)
 {
     dtls_record_reset(r);
+}
+
+bool dtls_record_can_seal(const struct dtls_record *rec)
+{
+    const struct dtls_record_impl *r = dtls_crec(rec);
+    return r->suite != DTLS_SUITE_NONE && !r->closed && !r->failed;
+}
+
+bool dtls_record_can_open(const struct dtls_record *rec)
+{
+    const struct dtls_record_impl *r = dtls_crec(rec);
+    return !r->peer_closed && !r->failed;
+}
+
+const struct dtls_record_counters *dtls_record_counters(const struct dtls_record *r)
+{
+    return &dtls_crec(r)->c;
 }

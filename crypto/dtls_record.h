@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aes_gcm.h"
+#include "aes_gcm.h" /* enum aes_impl, for dtls_record_init_keys_impl */
 
 #define DTLS_RECORD_HEADER 13
 #define DTLS_RECORD_OVERHEAD_GCM (DTLS_RECORD_HEADER + 8 + 16)
@@ -99,27 +99,13 @@ struct dtls_record_counters {
     uint32_t alerts_in, alerts_out;
 };
 
-/* One direction's key. AES-GCM: our expanded key (aes_gcm.h: round keys
- * and powers of H for the path the CPU has); ChaCha20-Poly1305: the 32-byte
- * key (libsodium's ChaCha20-Poly1305 takes it as it is, per call). */
-struct dtls_record_key {
-    union {
-        struct aes_gcm_key gcm;
-        uint8_t chacha[32];
-    } u;
-    uint8_t iv[12]; /* GCM: 4-byte salt; ChaCha20: 12-byte IV */
-};
-
+/* One connection's record layer: DTLS_RECORD_SIZE bytes of caller memory
+ * (by value in the caller's struct, 64-byte aligned: it holds two expanded
+ * AES keys), its layout private to crypto/ (dtls_record_internal.h); read
+ * it through the functions below. */
+#define DTLS_RECORD_SIZE 1344
 struct dtls_record {
-    struct dtls_record_key w, r; /* write and read */
-    uint64_t w_seq0;             /* next epoch-0 sequence number to send */
-    uint64_t w_seq;              /* next epoch-1 sequence number to send */
-    uint64_t r_top, r_window;    /* highest accepted; bit i = top - i accepted */
-    uint16_t epoch;
-    uint8_t suite;               /* enum dtls_suite; DTLS_SUITE_NONE before the keys */
-    bool closed, peer_closed, failed;
-    uint8_t last_alert_level, last_alert_desc; /* the last alert opened */
-    struct dtls_record_counters c;
+    _Alignas(64) unsigned char opaque[DTLS_RECORD_SIZE];
 };
 
 /* Zeroes r: epoch 0, no keys, every sequence number from 0. */
@@ -172,9 +158,9 @@ size_t dtls_record_prefix(const struct dtls_record *r);
  * can step to the next). The plaintext goes to out (cap bytes; out must
  * not overlap in), its content type to *type. Returns the plaintext
  * length (>= 0), or a negative enum dtls_record_error, counted; out holds
- * nothing on refusal. An alert is acted upon: close_notify sets
- * peer_closed, a fatal alert sets failed; either way later records are
- * refused with DTLS_REC_CLOSED. Handshake and change_cipher_spec records
+ * nothing on refusal. An alert is acted upon: after the peer's
+ * close_notify or a fatal alert (dtls_record_can_open turns false) later
+ * records are refused with DTLS_REC_CLOSED. Handshake and change_cipher_spec records
  * at epoch 1 (a peer repeating its final flight) are opened and returned
  * with their type, for the caller to pass on. */
 int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_t *used,
@@ -191,5 +177,20 @@ int dtls_record_close(struct dtls_record *r, uint8_t *out, size_t cap);
 
 /* Wipes the keys. r may be set up again afterwards. */
 void dtls_record_free(struct dtls_record *r);
+
+/* ---- state ---------------------------------------------------------- */
+
+/* True while dtls_record_seal can seal: the keys are in and neither our
+ * close_notify nor a fatal alert (sent or received) ended the connection.
+ * A caller checks it before pulling a packet it could not send. */
+bool dtls_record_can_seal(const struct dtls_record *r);
+
+/* True while dtls_record_open still opens records: neither the peer's
+ * close_notify nor a fatal alert (sent or received) ended the connection.
+ * After an alert record was opened, false tells that it ended it. */
+bool dtls_record_can_open(const struct dtls_record *r);
+
+/* The record layer's counters (a pointer into r, valid as long as r). */
+const struct dtls_record_counters *dtls_record_counters(const struct dtls_record *r);
 
 #endif

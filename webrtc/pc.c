@@ -255,7 +255,7 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
             took |= sctp_handle_input(pc->sctp, plain, (size_t)n, now) == ENGINE_IN_ACCEPTED;
         } else {
             took = true;
-            if (type == DTLS_CT_ALERT && (pc->rec.peer_closed || pc->rec.failed)) {
+            if (type == DTLS_CT_ALERT && !dtls_record_can_open(&pc->rec)) {
                 pc->closed = true;
                 push(pc, PC_EV_CLOSED);
             }
@@ -347,7 +347,7 @@ size_t pc_poll_transmit(struct pc *p, uint8_t *buf, size_t cap, uint64_t now)
     struct dtls_endpoint *e = hs_ep(pc);
     if (e && (n = dtls_poll_transmit(e, buf, cap, now)) > 0)
         goto sent;
-    if (pc->stage >= PC_SCTP && pc->stage != PC_FAILED && !pc->rec.closed) {
+    if (pc->stage >= PC_SCTP && pc->stage != PC_FAILED && dtls_record_can_seal(&pc->rec)) {
         /* the SCTP packet straight where its ciphertext goes: sealed in place */
         size_t pre = dtls_record_prefix(&pc->rec);
         if (cap < pre + SCTP_MTU + 16)
@@ -527,7 +527,7 @@ const struct ice_counters *pc_ice_counters(const struct pc *pc)
 
 const struct dtls_record_counters *pc_record_counters(const struct pc *pc)
 {
-    return &cimpl(pc)->rec.c;
+    return dtls_record_counters(&cimpl(pc)->rec);
 }
 
 const struct sctp_counters *pc_sctp_counters(const struct pc *pc)

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         off += used;
     }
-    const struct dtls_record_counters *c = &r.c;
+    const struct dtls_record_counters *c = dtls_record_counters(&r);
     if (c->opened + c->truncated + c->bad_version + c->wrong_epoch + c->replayed + c->too_old + c->bad_auth +
             c->after_close + c->too_big + c->bad_type + c->malformed != calls)
         abort(); /* every record is either opened or counted once as refused */
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int got = n < 0 ? n : dtls_record_open(&b, rec, (size_t)n, &used, &type, back, sizeof(back));
     bool good_alert = len == 2 && (data[0] == 1 || data[0] == 2);
     if (want_type == DTLS_CT_ALERT && !good_alert) {
-        if (got != DTLS_REC_BAD_ALERT || b.c.malformed != 1)
+        if (got != DTLS_REC_BAD_ALERT || dtls_record_counters(&b)->malformed != 1)
             abort();
     } else if (got != (int)len || type != want_type || memcmp(back, data, len) != 0) {
         abort();

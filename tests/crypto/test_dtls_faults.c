@@ -24,6 +24,7 @@
 #include <errno.h>
 
 #include "dtls_internal.h"
+#include "dtls_record_internal.h"
 #include "dtls_link.h"
 
 #define SEC 1000000000ull
@@ -406,8 +407,8 @@ Test(dtls_faults, server_finished_tampered_before_sealing, .timeout = 60)
      * connection's record layer */
     cr_assert(dtls_connected(n.s[1].e));
     assert_one_event(&n, 1, DTLS_EV_CONNECTED);
-    cr_assert(n.l.rec[1].failed, "the server's record layer took the client's fatal alert");
-    cr_assert_eq(n.l.rec[1].last_alert_desc, DTLS_ALERT_DECRYPT_ERROR);
+    cr_assert(dtls_crec(&n.l.rec[1])->failed, "the server's record layer took the client's fatal alert");
+    cr_assert_eq(dtls_crec(&n.l.rec[1])->last_alert_desc, DTLS_ALERT_DECRYPT_ERROR);
     uint8_t msg[4] = {1, 2, 3, 4}, rec[64];
     cr_assert_eq(dtls_record_seal(&n.l.rec[1], DTLS_CT_APPLICATION_DATA, msg, 4, rec, sizeof(rec)),
                  -EPIPE);
@@ -435,7 +436,7 @@ Test(dtls_faults, server_finished_in_the_clear_is_refused, .timeout = 60)
     cr_assert_eq(dtls_handle_input(n.s[0].e, d, len, 0), ENGINE_IN_FATAL);
     net_run(&n);
     assert_failed_with(&n, 0, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE, true);
-    cr_assert(n.l.rec[1].failed, "the server's record layer took the client's fatal alert");
+    cr_assert(dtls_crec(&n.l.rec[1])->failed, "the server's record layer took the client's fatal alert");
     net_done(&n);
 }
 
@@ -997,7 +998,7 @@ static void epoch1_before_keys(int to)
     cr_assert_eq(dtls_handle_input(e, d, len, 0), ENGINE_IN_IGNORED);
     cr_assert_eq(dtls_counters(e)->records_dropped, 2);
     cr_assert_eq(dtls_counters(e)->records_in, 0);
-    cr_assert_eq(n.l.rec[to].c.opened + n.l.rec[to].c.wrong_epoch + n.l.rec[to].c.bad_auth, 0,
+    cr_assert_eq(dtls_record_counters(&n.l.rec[to])->opened + dtls_record_counters(&n.l.rec[to])->wrong_epoch + dtls_record_counters(&n.l.rec[to])->bad_auth, 0,
                  "the record layer was not asked to open it");
     cr_assert(!dtls_failed(e));
     net_run(&n);
@@ -1038,7 +1039,7 @@ Test(dtls_faults, forged_epoch_1_record_after_keys_is_dropped, .timeout = 60)
     net_run(&n);
     cr_assert_eq(n.s[1].stage, 1);
     cr_assert(dtls_connected(n.s[0].e) && dtls_connected(n.s[1].e));
-    cr_assert_eq(n.l.rec[0].c.bad_auth, 1, "the client's record layer refused it");
+    cr_assert_eq(dtls_record_counters(&n.l.rec[0])->bad_auth, 1, "the client's record layer refused it");
     cr_assert_eq(dtls_counters(n.s[0].e)->records_dropped, 1);
     net_done(&n);
 }

@@ -37,6 +37,7 @@
 #include <mbedtls/ssl.h>
 
 #include "dtls_link.h"
+#include "dtls_record_internal.h"
 #include "mbed_dtls.h"
 
 #define MS 1000000ull
@@ -341,7 +342,7 @@ static void assert_data_flows(struct pair *p, unsigned count, size_t max_len, ui
     static uint8_t msg[1400], rec[1500], out[1500];
     struct dtls_record *r = our_rec(p);
     uint64_t x = seed | 1;
-    size_t over = r->suite == DTLS_SUITE_CHACHA20_POLY1305 ? DTLS_RECORD_OVERHEAD_CHACHA
+    size_t over = dtls_crec(r)->suite == DTLS_SUITE_CHACHA20_POLY1305 ? DTLS_RECORD_OVERHEAD_CHACHA
                                                            : DTLS_RECORD_OVERHEAD_GCM;
     for (unsigned i = 0; i < count; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -681,12 +682,12 @@ static void lost_final_flight(bool ours_server, uint8_t suite)
     if (ours_server) {
         cr_assert_geq(p.m.c.retransmit_timeouts, 1, "mbedTLS's client sent its flight again");
         cr_assert_eq(dtls_counters(ours(&p))->retransmits_on_repeat, 1, "our server answered it");
-        cr_assert_eq(r->w_seq, 2,
+        cr_assert_eq(dtls_crec(r)->w_seq, 2,
                      "our Finished went out twice, at epoch-1 sequence numbers 0 and 1");
     } else {
         cr_assert_eq(dtls_counters(ours(&p))->retransmit_timeouts, 1,
                      "our client sent its flight again");
-        cr_assert_eq(r->w_seq, 2,
+        cr_assert_eq(dtls_crec(r)->w_seq, 2,
                      "our Finished went out twice, at epoch-1 sequence numbers 0 and 1");
     }
     assert_agree(&p, &s);
@@ -722,11 +723,11 @@ static void bulk(bool ours_server, uint8_t suite)
     outcome(&p, why, sizeof(why));
     cr_assert_str_empty(why, "%s", why);
     struct dtls_record *r = our_rec(&p);
-    uint64_t first = r->w_seq;
+    uint64_t first = dtls_crec(r)->w_seq;
     cr_assert_gt(first, 0, "our Finished took epoch-1 sequence number 0");
     assert_data_flows(&p, 3000, 1200, 99);
-    cr_assert_eq(r->c.sealed, first + 3000, "our Finished and 3000 records");
-    cr_assert_eq(r->c.opened, 1 + 3000, "the peer's Finished and 3000 records");
+    cr_assert_eq(dtls_record_counters(r)->sealed, first + 3000, "our Finished and 3000 records");
+    cr_assert_eq(dtls_record_counters(r)->opened, 1 + 3000, "the peer's Finished and 3000 records");
 
     /* 70 records from mbedTLS, delivered out of order to our layer */
     static uint8_t recs[70][1500], out[1500];
@@ -860,7 +861,7 @@ static void fatal_after(bool ours_server, uint8_t suite)
     cr_assert_eq(mbed_dtls_alert_in(&p.m), DTLS_ALERT_INTERNAL_ERROR);
     cr_assert_eq(dtls_record_seal(our_rec(&p), DTLS_CT_APPLICATION_DATA, out, 1, rec, sizeof(rec)),
                  -EPIPE);
-    cr_assert_eq(our_rec(&p)->c.alerts_out, 1);
+    cr_assert_eq(dtls_record_counters(our_rec(&p))->alerts_out, 1);
     pair_done(&p);
     /* mbedTLS -> ours */
     connected_pair(&p, ours_server, suite);
@@ -872,9 +873,9 @@ static void fatal_after(bool ours_server, uint8_t suite)
     struct dtls_record *r = our_rec(&p);
     cr_assert_eq(dtls_record_open(r, rec, dl, &used, &type, out, sizeof(out)), 2);
     cr_assert_eq(type, DTLS_CT_ALERT);
-    cr_assert(r->failed);
-    cr_assert_eq(r->last_alert_level, DTLS_ALERT_FATAL);
-    cr_assert_eq(r->last_alert_desc, DTLS_ALERT_HANDSHAKE_FAILURE);
+    cr_assert(dtls_crec(r)->failed);
+    cr_assert_eq(dtls_crec(r)->last_alert_level, DTLS_ALERT_FATAL);
+    cr_assert_eq(dtls_crec(r)->last_alert_desc, DTLS_ALERT_HANDSHAKE_FAILURE);
     cr_assert_eq(dtls_record_seal(r, DTLS_CT_APPLICATION_DATA, out, 1, rec, sizeof(rec)), -EPIPE);
     cr_assert_eq(mbed_dtls_write(&p.m, out, 1, p.l.now), 1,
                  "mbedTLS may still write: it does not close on send");
@@ -909,8 +910,8 @@ static void close_notify(bool ours_server, uint8_t suite)
     cr_assert_eq(type, DTLS_CT_ALERT);
     cr_assert_eq(out[0], DTLS_ALERT_WARNING);
     cr_assert_eq(out[1], DTLS_ALERT_CLOSE_NOTIFY);
-    cr_assert(r->peer_closed && !r->failed);
-    cr_assert_eq(r->c.alerts_in, 1);
+    cr_assert(dtls_crec(r)->peer_closed && !dtls_crec(r)->failed);
+    cr_assert_eq(dtls_record_counters(r)->alerts_in, 1);
     cr_assert_eq(dtls_record_open(r, last, last_len, &used, &type, out, sizeof(out)),
                  DTLS_REC_CLOSED, "nothing is opened after the peer's close_notify");
     /* ours closes too; mbedTLS reads it as such */

@@ -22,6 +22,7 @@
 
 #include "dtls_link.h"
 #include "dtls_record.h"
+#include "dtls_record_internal.h"
 #include "wire.h"
 
 /* ---- keys and helpers ---- */
@@ -350,10 +351,10 @@ Test(dtls_record, gcm_test_vectors_through_the_record_layer)
             struct dtls_record a, b;
             cr_assert_eq(dtls_record_init_keys_impl(&a, tc[v].suite, k, iv, k, iv, 0xdbaddecaf888ull, impl), 0);
             cr_assert_eq(dtls_record_init_keys_impl(&b, tc[v].suite, k, iv, k, iv, 0, impl), 0);
-            a.epoch = b.epoch = 0xface;
+            dtls_rec(&a)->epoch = dtls_rec(&b)->epoch = 0xface;
             static const uint8_t zero[16];
             uint8_t hk[16];
-            aes_encrypt_block(&a.w.u.gcm, zero, hk);
+            aes_encrypt_block(&dtls_rec(&a)->w.u.gcm, zero, hk);
             cr_assert_arr_eq(hk, h, 16, "%s: the hash subkey H = AES_K(0)", tc[v].name);
             int n = dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, p, 64, rec, sizeof(rec));
             cr_assert_eq(n, 64 + DTLS_RECORD_OVERHEAD_GCM);
@@ -456,8 +457,8 @@ Test(dtls_record, several_records_in_a_datagram)
         cr_assert_eq(dtls_record_open(&b, d + used, total - used, &used, &type, out, sizeof(out)),
                      DTLS_REC_TRUNCATED);
         cr_assert_eq(used, (size_t)n2 - 1, "a truncated record takes what is left");
-        cr_assert_eq(b.c.truncated, 1);
-        cr_assert_eq(b.c.opened, 5);
+        cr_assert_eq(dtls_record_counters(&b)->truncated, 1);
+        cr_assert_eq(dtls_record_counters(&b)->opened, 5);
         dtls_record_free(&a);
         dtls_record_free(&b);
     }
@@ -482,24 +483,24 @@ Test(dtls_record, malformed_alerts_change_nothing_and_fatal_ones_end_it)
         n = dtls_record_seal(&a, DTLS_CT_ALERT, (const uint8_t *)"", 0, rec, sizeof(rec));
         cr_assert_eq(dtls_record_open(&b, rec, (size_t)n, &used, &type, out, sizeof(out)),
                      DTLS_REC_BAD_ALERT);
-        cr_assert_eq(b.c.malformed, 3);
-        cr_assert_eq(b.c.alerts_in, 0);
-        cr_assert(!b.failed && !b.peer_closed);
+        cr_assert_eq(dtls_record_counters(&b)->malformed, 3);
+        cr_assert_eq(dtls_record_counters(&b)->alerts_in, 0);
+        cr_assert(!dtls_rec(&b)->failed && !dtls_rec(&b)->peer_closed);
         /* a warning that is not close_notify is reported and changes nothing */
         n = dtls_record_alert(&a, DTLS_ALERT_WARNING, 100 /* no_renegotiation */, rec, sizeof(rec));
         cr_assert_eq(dtls_record_open(&b, rec, (size_t)n, &used, &type, out, sizeof(out)), 2);
         cr_assert_eq(type, DTLS_CT_ALERT);
-        cr_assert(!b.failed && !b.peer_closed);
-        cr_assert_eq(b.last_alert_desc, 100);
+        cr_assert(!dtls_rec(&b)->failed && !dtls_rec(&b)->peer_closed);
+        cr_assert_eq(dtls_rec(&b)->last_alert_desc, 100);
         n = dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"still", 5, rec,
                              sizeof(rec));
         cr_assert_eq(dtls_record_open(&b, rec, (size_t)n, &used, &type, out, sizeof(out)), 5);
         /* a fatal alert ends it, both ways */
         n = dtls_record_alert(&b, DTLS_ALERT_FATAL, DTLS_ALERT_HANDSHAKE_FAILURE, rec, sizeof(rec));
         cr_assert_eq(dtls_record_open(&a, rec, (size_t)n, &used, &type, out, sizeof(out)), 2);
-        cr_assert(a.failed);
-        cr_assert_eq(a.last_alert_level, DTLS_ALERT_FATAL);
-        cr_assert_eq(a.last_alert_desc, DTLS_ALERT_HANDSHAKE_FAILURE);
+        cr_assert(dtls_rec(&a)->failed);
+        cr_assert_eq(dtls_rec(&a)->last_alert_level, DTLS_ALERT_FATAL);
+        cr_assert_eq(dtls_rec(&a)->last_alert_desc, DTLS_ALERT_HANDSHAKE_FAILURE);
         cr_assert_eq(dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, out, 1, rec, sizeof(rec)),
                      -EPIPE);
         cr_assert_eq(dtls_record_seal(&b, DTLS_CT_APPLICATION_DATA, out, 1, rec, sizeof(rec)),
@@ -507,8 +508,8 @@ Test(dtls_record, malformed_alerts_change_nothing_and_fatal_ones_end_it)
         cr_assert_eq(
             dtls_record_alert(&b, DTLS_ALERT_FATAL, DTLS_ALERT_INTERNAL_ERROR, rec, sizeof(rec)),
             -EPIPE);
-        cr_assert_eq(b.c.alerts_out, 1);
-        cr_assert_eq(a.c.alerts_in, 1);
+        cr_assert_eq(dtls_record_counters(&b)->alerts_out, 1);
+        cr_assert_eq(dtls_record_counters(&a)->alerts_in, 1);
         dtls_record_free(&a);
         dtls_record_free(&b);
     }
@@ -529,20 +530,20 @@ Test(dtls_record, close_notify_both_ways)
                               sizeof(late));
     int n = dtls_record_close(&a, rec, sizeof(rec));
     cr_assert_gt(n, 0);
-    cr_assert(a.closed);
+    cr_assert(dtls_rec(&a)->closed);
     cr_assert_eq(
         dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, out, 1, rec + n, sizeof(rec) - (size_t)n),
         -EPIPE, "nothing sealed after our close_notify");
     cr_assert_eq(dtls_record_open(&b, rec, (size_t)n, &used, &type, out, sizeof(out)), 2);
-    cr_assert(b.peer_closed && !b.failed);
+    cr_assert(dtls_rec(&b)->peer_closed && !dtls_rec(&b)->failed);
     cr_assert_eq(dtls_record_open(&b, late, (size_t)nl, &used, &type, out, sizeof(out)),
                  DTLS_REC_CLOSED, "nothing opened after the peer's");
-    cr_assert_eq(b.c.after_close, 1);
+    cr_assert_eq(dtls_record_counters(&b)->after_close, 1);
     /* b may still say goodbye: a close_notify crosses ours */
     n = dtls_record_close(&b, rec, sizeof(rec));
     cr_assert_gt(n, 0);
     cr_assert_eq(dtls_record_open(&a, rec, (size_t)n, &used, &type, out, sizeof(out)), 2);
-    cr_assert(a.peer_closed);
+    cr_assert(dtls_rec(&a)->peer_closed);
     dtls_record_free(&a);
     dtls_record_free(&b);
 }
@@ -664,23 +665,23 @@ Test(dtls_record, replay_window_and_refusals)
         cr_assert_eq(OPEN(22), 23);
         cr_assert_eq(OPEN(23), 24);
 #undef OPEN
-        cr_assert_eq(b.c.replayed, 2);
-        cr_assert_eq(b.c.too_old, 2);
-        cr_assert_eq(b.c.truncated, 3);
-        cr_assert_eq(b.c.bad_auth, 4);
-        cr_assert_eq(b.c.bad_version, 1);
-        cr_assert_eq(b.c.bad_type, 1);
-        cr_assert_eq(b.c.wrong_epoch, 2);
-        cr_assert_eq(b.c.too_big, 1);
-        cr_assert_eq(b.c.opened, 3 + 4);
-        cr_assert_eq(b.r_top, 100 + 69);
+        cr_assert_eq(dtls_record_counters(&b)->replayed, 2);
+        cr_assert_eq(dtls_record_counters(&b)->too_old, 2);
+        cr_assert_eq(dtls_record_counters(&b)->truncated, 3);
+        cr_assert_eq(dtls_record_counters(&b)->bad_auth, 4);
+        cr_assert_eq(dtls_record_counters(&b)->bad_version, 1);
+        cr_assert_eq(dtls_record_counters(&b)->bad_type, 1);
+        cr_assert_eq(dtls_record_counters(&b)->wrong_epoch, 2);
+        cr_assert_eq(dtls_record_counters(&b)->too_big, 1);
+        cr_assert_eq(dtls_record_counters(&b)->opened, 3 + 4);
+        cr_assert_eq(dtls_rec(&b)->r_top, 100 + 69);
         /* a jump of more than the window clears it */
         uint8_t far[128];
-        a.w_seq = 100 + 69 + 200;
+        dtls_rec(&a)->w_seq = 100 + 69 + 200;
         int n = dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"far", 3, far,
                                  sizeof(far));
         cr_assert_eq(dtls_record_open(&b, far, (size_t)n, &used, &type, out, sizeof(out)), 3);
-        cr_assert_eq(b.r_window, 1);
+        cr_assert_eq(dtls_rec(&b)->r_window, 1);
         cr_assert_eq(dtls_record_open(&b, far, (size_t)n, &used, &type, out, sizeof(out)),
                      DTLS_REC_REPLAY);
         dtls_record_free(&a);
@@ -699,7 +700,7 @@ Test(dtls_record, seal_limits_and_the_last_sequence_number)
                  -ENOSPC);
     cr_assert_eq(dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, big, sizeof(big), rec, sizeof(rec)),
                  -EMSGSIZE);
-    cr_assert_eq(a.c.sealed, 0, "refusals are not counted");
+    cr_assert_eq(dtls_record_counters(&a)->sealed, 0, "refusals are not counted");
     int n =
         dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"end", 3, rec, sizeof(rec));
     cr_assert_gt(n, 0, "2^48 - 1 is the last sequence number");
@@ -707,7 +708,7 @@ Test(dtls_record, seal_limits_and_the_last_sequence_number)
     cr_assert_eq(
         dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"x", 1, rec, sizeof(rec)),
         -EOVERFLOW);
-    cr_assert_eq(a.c.sealed, 1);
+    cr_assert_eq(dtls_record_counters(&a)->sealed, 1);
     struct dtls_record none;
     memset(&none, 0, sizeof(none));
     dtls_record_reset(&none);
@@ -730,8 +731,8 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
     struct dtls_record r, peer;
     memset(&r, 0x5c, sizeof(r));
     dtls_record_reset(&r);
-    cr_assert_eq(r.epoch, 0);
-    cr_assert_eq(r.suite, DTLS_SUITE_NONE);
+    cr_assert_eq(dtls_rec(&r)->epoch, 0);
+    cr_assert_eq(dtls_rec(&r)->suite, DTLS_SUITE_NONE);
     uint8_t d[512], out[512];
     static const uint8_t hello[] = {1, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 3, 0xaa, 0xbb, 0xcc};
     for (uint64_t i = 0; i < 3; i++) {
@@ -768,7 +769,7 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
     cr_assert_eq(dtls_record_set_keys(&r, DTLS_SUITE_AES_256_GCM, key_a, iv_a, key_b, iv_b), 0);
     cr_assert_eq(dtls_record_init_keys(&peer, DTLS_SUITE_AES_256_GCM, key_b, iv_b, key_a, iv_a, 0),
                  0);
-    cr_assert_eq(r.epoch, 1);
+    cr_assert_eq(dtls_rec(&r)->epoch, 1);
     for (uint64_t i = 0; i < 3; i++) {
         int n =
             dtls_record_seal(&r, DTLS_CT_HANDSHAKE, (const uint8_t *)"finished", 8, d, sizeof(d));
@@ -782,18 +783,18 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
         cr_assert_eq(d[3] | d[4], 0);
         cr_assert_eq(wire_get48(d + 5), 4 + i, "epoch 0 went on where it was");
     }
-    cr_assert_eq(r.w_seq0, 7);
-    cr_assert_eq(r.w_seq, 3);
+    cr_assert_eq(dtls_rec(&r)->w_seq0, 7);
+    cr_assert_eq(dtls_rec(&r)->w_seq, 3);
     /* keys installed again (a failed set-up): epoch 1 restarts, epoch 0 does not */
     cr_assert_eq(dtls_record_set_keys(&r, (enum dtls_suite)9, key_a, iv_a, key_b, iv_b), -ENOTSUP);
-    cr_assert_eq(r.suite, DTLS_SUITE_NONE);
-    cr_assert_eq(r.w_seq0, 7, "a refused key set leaves the epoch-0 count");
+    cr_assert_eq(dtls_rec(&r)->suite, DTLS_SUITE_NONE);
+    cr_assert_eq(dtls_rec(&r)->w_seq0, 7, "a refused key set leaves the epoch-0 count");
     cr_assert_eq(dtls_record_set_keys(&r, DTLS_SUITE_CHACHA20_POLY1305, key_a, iv_a, key_b, iv_b),
                  0);
-    cr_assert_eq(r.w_seq, 0);
-    cr_assert_eq(r.w_seq0, 7);
-    cr_assert_eq(r.r_top, 0);
-    cr_assert_eq(r.r_window, 0, "an empty replay window");
+    cr_assert_eq(dtls_rec(&r)->w_seq, 0);
+    cr_assert_eq(dtls_rec(&r)->w_seq0, 7);
+    cr_assert_eq(dtls_rec(&r)->r_top, 0);
+    cr_assert_eq(dtls_rec(&r)->r_window, 0, "an empty replay window");
     /* a reset starts epoch 0 again */
     dtls_record_reset(&r);
     cr_assert_eq(
@@ -818,12 +819,12 @@ Test(dtls_record, a_repeated_final_flight_takes_fresh_sequence_numbers, .timeout
     link_run(&l, 0); /* no time passes: no retransmission yet */
     cr_assert(l.up[1] && !l.up[0], "server %d client %d after %u datagrams", l.up[1], l.up[0],
               l.sent);
-    cr_assert_eq(l.rec[1].w_seq, 1, "the server sealed its Finished at 0");
+    cr_assert_eq(dtls_crec(&l.rec[1])->w_seq, 1, "the server sealed its Finished at 0");
     link_run(&l, 60000000000ull);
     cr_assert(l.up[0] && l.up[1]);
     cr_assert_eq(dtls_counters(l.ep[1])->retransmits_on_repeat, 1);
-    cr_assert_eq(l.rec[1].w_seq, 2, "the Finished again, at 1");
-    cr_assert_eq(l.rec[0].r_top, 1, "the client took the second Finished");
+    cr_assert_eq(dtls_crec(&l.rec[1])->w_seq, 2, "the Finished again, at 1");
+    cr_assert_eq(dtls_crec(&l.rec[0])->r_top, 1, "the client took the second Finished");
     uint8_t rec[128], out[128];
     size_t used;
     uint8_t type;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "dtls_link.h"
+#include "dtls_record_internal.h"
 #include "wire.h"
 #include "wire_capture.h"
 
@@ -450,7 +451,7 @@ static void repeated_final_flight(uint8_t suite_bit, enum dtls_suite suite, unsi
         cr_assert_eq(ccs, drops + 1);
         cr_assert_eq(e1, drops + 1 + APP_RECORDS, "%s: %u epoch-1 records",
                      side ? "server" : "client", e1);
-        cr_assert_eq(l.rec[side].w_seq, drops + 1 + APP_RECORDS,
+        cr_assert_eq(dtls_crec(&l.rec[side])->w_seq, drops + 1 + APP_RECORDS,
                      "the record layer's next epoch-1 number");
     }
     link_done(&l);
