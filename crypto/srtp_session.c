@@ -15,10 +15,10 @@
 
 #include <openssl/sha.h>
 
+#include "srtp_session_internal.h"
 #include "wire.h"
 
-_Static_assert(sizeof(struct srtps_session) == SRTPS_SESSION_SIZE,
-               "struct srtps_session keeps its documented size");
+ENGINE_STORAGE_CHECK(struct srtps_session, struct srtps_session_impl);
 
 #define RTP_HEADER  12
 #define RTCP_HEADER 8
@@ -223,9 +223,10 @@ static void key_direction(const struct profile_info *pi, struct srtps_direction 
     explicit_bzero(a, sizeof(a));
 }
 
-int srtps_init_impl(struct srtps_session *s, enum srtps_profile profile, const uint8_t *local,
+int srtps_init_impl(struct srtps_session *ses, enum srtps_profile profile, const uint8_t *local,
                     const uint8_t *remote, int aes_impl)
 {
+    struct srtps_session_impl *s = srtps_impl(ses);
     memset(s, 0, sizeof(*s));
     const struct profile_info *pi = profile_of(profile);
     if (!pi || aes_impl < -1 || aes_impl >= AES_IMPL_COUNT)
@@ -263,8 +264,9 @@ int srtps_split_keying(enum srtps_profile profile, const uint8_t *km, bool is_cl
     return 0;
 }
 
-int srtps_set_ssrc(struct srtps_session *s, bool outbound, uint32_t ssrc)
+int srtps_set_ssrc(struct srtps_session *ses, bool outbound, uint32_t ssrc)
 {
+    struct srtps_session_impl *s = srtps_impl(ses);
     struct srtps_direction *d = outbound ? &s->tx : &s->rx;
     if (d->ssrc_known)
         return -EBUSY;
@@ -273,13 +275,15 @@ int srtps_set_ssrc(struct srtps_session *s, bool outbound, uint32_t ssrc)
     return 0;
 }
 
-const struct srtps_counters *srtps_counters(const struct srtps_session *s)
+const struct srtps_counters *srtps_counters(const struct srtps_session *ses)
 {
+    const struct srtps_session_impl *s = srtps_cimpl(ses);
     return &s->c;
 }
 
-void srtps_clear(struct srtps_session *s)
+void srtps_clear(struct srtps_session *ses)
 {
+    struct srtps_session_impl *s = srtps_impl(ses);
     aes_gcm_wipe(&s->tx_key);
     aes_gcm_wipe(&s->rx_key);
     explicit_bzero(&s->tx, sizeof(s->tx));
@@ -352,7 +356,7 @@ static int ssrc_check(const struct srtps_direction *d, uint32_t ssrc)
 }
 
 /* Only the AEAD profiles have 16-byte tags (SRTP and SRTCP alike). */
-static bool is_aead(const struct srtps_session *s)
+static bool is_aead(const struct srtps_session_impl *s)
 {
     return s->rtp_tag_len == AES_GCM_TAG;
 }
@@ -374,8 +378,9 @@ static void accepted(struct srtps_direction *d, struct srtps_replay *w, uint64_t
  * 700 ns the HMAC (OpenSSL's SHA-NI SHA-1, 32 ns a 64-byte block, bound
  * by the throughput of SHA1RNDS4: two messages interleaved gain nothing on
  * this CPU), 2 x 63 ns the AES-CM keystream, 80 ns the rest. */
-int srtps_protect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_t cap)
+int srtps_protect_rtp(struct srtps_session *ses, uint8_t *pkt, size_t *len, size_t cap)
 {
+    struct srtps_session_impl *s = srtps_impl(ses);
     size_t n = *len, h = rtp_header_len(pkt, n), tag = s->rtp_tag_len;
     if (!h)
         return -EBADMSG;
@@ -410,8 +415,9 @@ int srtps_protect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_t
     return 0;
 }
 
-enum engine_input srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, size_t *len)
+enum engine_input srtps_unprotect_rtp(struct srtps_session *ses, uint8_t *pkt, size_t *len)
 {
+    struct srtps_session_impl *s = srtps_impl(ses);
     size_t tag = s->rtp_tag_len, n = *len;
     size_t h = n >= tag ? rtp_header_len(pkt, n - tag) : 0;
     if (!h) {
@@ -456,20 +462,21 @@ enum engine_input srtps_unprotect_rtp(struct srtps_session *s, uint8_t *pkt, siz
 
 /* ---- SRTCP ---- */
 
-static size_t rtcp_trailer(const struct srtps_session *s)
+static size_t rtcp_trailer(const struct srtps_session_impl *s)
 {
     return 4 + (size_t)s->rtcp_tag_len;
 }
 
 /* The SRTCP key of a direction, expanded on the caller's stack. */
-static void rtcp_key(const struct srtps_session *s, const struct srtps_direction *d,
+static void rtcp_key(const struct srtps_session_impl *s, const struct srtps_direction *d,
                      struct aes_gcm_key *k)
 {
     aes_gcm_init(k, d->rtcp_key, s->profile == SRTPS_AEAD_AES_256_GCM ? 32 : 16, s->aes_impl);
 }
 
-int srtps_protect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_t cap)
+int srtps_protect_rtcp(struct srtps_session *ses, uint8_t *pkt, size_t *len, size_t cap)
 {
+    struct srtps_session_impl *s = srtps_impl(ses);
     size_t n = *len, trailer = rtcp_trailer(s);
     if (n < RTCP_HEADER || (pkt[0] >> 6) != 2)
         return -EBADMSG;
@@ -526,8 +533,9 @@ static int rtcp_open_clear(const struct aes_gcm_key *k, const uint8_t *iv, uint8
     return rc;
 }
 
-enum engine_input srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len)
+enum engine_input srtps_unprotect_rtcp(struct srtps_session *ses, uint8_t *pkt, size_t *len)
 {
+    struct srtps_session_impl *s = srtps_impl(ses);
     size_t n = *len, trailer = rtcp_trailer(s);
     if (n < RTCP_HEADER + trailer || (pkt[0] >> 6) != 2) {
         s->c.malformed++;

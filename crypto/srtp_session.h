@@ -67,7 +67,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aes_gcm.h"
+#include "aes_gcm.h" /* enum aes_impl, for srtps_init_impl */
 #include "engine.h"
 
 /* The DTLS-SRTP protection profile numbers (RFC 5764 §4.1.2, RFC 7714
@@ -101,42 +101,12 @@ struct srtps_counters {
     uint64_t foreign_ssrc;  /* not the session's inbound SSRC (ENGINE_IN_IGNORED) */
 };
 
-/* HMAC-SHA1 of one key: SHA-1 chaining values after the 64-byte key^ipad
- * and key^opad blocks (AES-CM profiles only). */
-struct srtps_hmac {
-    uint32_t inner[5], outer[5];
-};
-
-/* Replay state: `top` the highest index accepted (or protected), bit i of
- * `seen` set when index top - i was; seen == 0 until the first packet. */
-struct srtps_replay {
-    uint64_t top;
-    uint64_t seen;
-};
-
-/* The keys and state of one direction (what we send, or what we receive)
- * but its expanded SRTP key, which struct srtps_session keeps apart so
- * that the two 512-byte keys pack without padding. */
-struct srtps_direction {
-    struct srtps_hmac rtp_auth;  /* AES-CM profiles */
-    struct srtps_hmac rtcp_auth; /* AES-CM profiles */
-    struct srtps_replay rtp;     /* SRTP index: ROC << 16 | SEQ */
-    struct srtps_replay rtcp;    /* SRTCP index */
-    uint8_t rtcp_key[SRTPS_KEY_MAX];   /* unexpanded: 16 or 32 bytes used */
-    uint8_t rtp_salt[SRTPS_SALT_MAX];  /* 14 (AES-CM) or 12 (AEAD) bytes used */
-    uint8_t rtcp_salt[SRTPS_SALT_MAX];
-    uint32_t ssrc;
-    bool ssrc_known;
-};
-
+/* One session, both directions: SRTPS_SESSION_SIZE bytes of caller
+ * memory, 64-byte aligned (it holds two expanded AES keys), its layout
+ * private to crypto/ (srtp_session_internal.h); read it through
+ * srtps_counters. */
 struct srtps_session {
-    struct aes_gcm_key tx_key, rx_key; /* SRTP session keys, expanded */
-    struct srtps_direction tx, rx;
-    struct srtps_counters c;
-    enum srtps_profile profile;
-    uint8_t rtp_tag_len;  /* 10, 4 or 16 */
-    uint8_t rtcp_tag_len; /* 10 or 16 */
-    uint8_t aes_impl;     /* enum aes_impl of both keys, and of each SRTCP key */
+    _Alignas(64) unsigned char opaque[SRTPS_SESSION_SIZE];
 };
 
 /* The length of master key || master salt of a profile: 30 (AES-CM), 28

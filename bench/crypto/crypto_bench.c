@@ -311,7 +311,7 @@ int main(int argc, char **argv)
                 }
                 ss_lib[z][r] = (bench_now_ns() - t0) / n_ss[z];
             }
-        if (oa.c.protected_rtp != ob.c.unprotected_rtp ||
+        if (srtps_counters(&oa)->protected_rtp != srtps_counters(&ob)->unprotected_rtp ||
             la.c.protected_rtp != lb.c.unprotected_rtp) {
             fprintf(stderr, "SRTP comparison: packets refused\n");
             return 1;

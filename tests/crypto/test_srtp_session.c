@@ -31,6 +31,7 @@
 #include "libsrtp_peer.h"
 #include "media_srtp.h"
 #include "srtp_session.h"
+#include "srtp_session_internal.h"
 
 #define BUF 1600
 
@@ -381,9 +382,10 @@ static void rfc7714_session(struct srtps_session *s, enum srtps_profile p, int i
     hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", key, kl);
     hex("517569642070726f2071756f", salt, 12);
     cr_assert_eq(srtps_init_impl(s, p, zero, zero, impl), 0);
-    cr_assert_eq(aes_gcm_init(&s->tx_key, key, kl, impl), 0);
-    cr_assert_eq(aes_gcm_init(&s->rx_key, key, kl, impl), 0);
-    struct srtps_direction *d[2] = {&s->tx, &s->rx};
+    struct srtps_session_impl *si = srtps_impl(s);
+    cr_assert_eq(aes_gcm_init(&si->tx_key, key, kl, impl), 0);
+    cr_assert_eq(aes_gcm_init(&si->rx_key, key, kl, impl), 0);
+    struct srtps_direction *d[2] = {&si->tx, &si->rx};
     for (int i = 0; i < 2; i++) {
         memcpy(d[i]->rtp_salt, salt, 12);
         memcpy(d[i]->rtcp_salt, salt, 12);
@@ -430,8 +432,8 @@ static void rfc7714_rtcp(enum srtps_profile p, const char *encrypted_hex, const 
             continue;
         struct srtps_session s;
         rfc7714_session(&s, p, impl);
-        s.tx.rtcp.top = 0x5d3; /* the next SRTCP index is the RFC's 0x5d4 */
-        s.tx.rtcp.seen = 1;
+        srtps_impl(&s)->tx.rtcp.top = 0x5d3; /* the next SRTCP index is the RFC's 0x5d4 */
+        srtps_impl(&s)->tx.rtcp.seen = 1;
         uint8_t plain[52], want[72], tagged[72], pkt[BUF];
         hex(RFC_RTCP, plain, sizeof(plain));
         hex(encrypted_hex, want, sizeof(want));
@@ -685,14 +687,15 @@ static void against_libsrtp_on(enum srtps_profile prof, uint64_t seed, int impl)
     deliver(&r, &frtp, &orx, &lrx, true);
     deliver(&r, &frtcp, &orx, &lrx, true);
     cr_assert_gt(wrapped_at, 100, "the sequence number wrapped during the test");
-    cr_assert_eq(otx.tx.rtp.top >> 16, 1, "sender ROC 1 after the wrap");
-    cr_assert_eq(orx.rx.rtp.top >> 16, 1, "receiver ROC 1 after the wrap");
-    cr_assert_eq(otx.c.protected_rtp, 3000);
-    cr_assert_eq(otx.c.protected_rtcp, 300);
-    cr_assert_eq(orx.c.unprotected_rtp, (uint64_t)frtp.delivered);
-    cr_assert_eq(orx.c.unprotected_rtcp, (uint64_t)frtcp.delivered);
-    cr_assert_eq(orx.c.replays, (uint64_t)(frtp.dups + frtcp.dups));
-    cr_assert_eq(orx.c.auth_failures + orx.c.malformed + orx.c.foreign_ssrc, 0);
+    cr_assert_eq(srtps_cimpl(&otx)->tx.rtp.top >> 16, 1, "sender ROC 1 after the wrap");
+    cr_assert_eq(srtps_cimpl(&orx)->rx.rtp.top >> 16, 1, "receiver ROC 1 after the wrap");
+    cr_assert_eq(srtps_counters(&otx)->protected_rtp, 3000);
+    cr_assert_eq(srtps_counters(&otx)->protected_rtcp, 300);
+    cr_assert_eq(srtps_counters(&orx)->unprotected_rtp, (uint64_t)frtp.delivered);
+    cr_assert_eq(srtps_counters(&orx)->unprotected_rtcp, (uint64_t)frtcp.delivered);
+    cr_assert_eq(srtps_counters(&orx)->replays, (uint64_t)(frtp.dups + frtcp.dups));
+    const struct srtps_counters *k = srtps_counters(&orx);
+    cr_assert_eq(k->auth_failures + k->malformed + k->foreign_ssrc, 0);
     cr_assert_gt(frtp.dups, 100);
     cr_assert_eq(frtp.delivered + frtcp.delivered + lost, 3300);
     cr_assert_eq(sent, 3000);
@@ -780,7 +783,7 @@ static void replay_window(enum srtps_profile prof)
     cr_assert_eq(DELIVER(5), -EALREADY, "an old one again");
     cr_assert_eq(DELIVER(37), 0, "63 behind the newest, never seen");
     cr_assert_eq(DELIVER(36), -EALREADY, "64 behind: too old");
-    cr_assert_eq(rx.c.replays, 3);
+    cr_assert_eq(srtps_counters(&rx)->replays, 3);
     /* a forged packet far ahead fails and does not move the window */
     memcpy(p, prot[190], len[190]);
     n = len[190];
@@ -791,9 +794,9 @@ static void replay_window(enum srtps_profile prof)
     cr_assert_eq(DELIVER(190), 0, "the genuine one afterwards");
     cr_assert_eq(DELIVER(120), -EALREADY, "70 behind now");
     cr_assert_eq(DELIVER(130), 0, "60 behind");
-    cr_assert_eq(rx.c.auth_failures, 1);
-    cr_assert_eq(rx.c.replays, 4);
-    cr_assert_eq(rx.c.unprotected_rtp, 102);
+    cr_assert_eq(srtps_counters(&rx)->auth_failures, 1);
+    cr_assert_eq(srtps_counters(&rx)->replays, 4);
+    cr_assert_eq(srtps_counters(&rx)->unprotected_rtp, 102);
 #undef DELIVER
     /* the sender refuses to use an index twice */
     n = fixed_rtp(p, 1100, 0x1234, 60);
@@ -820,8 +823,8 @@ static void replay_window(enum srtps_profile prof)
         cr_assert_eq(DELIVER_RTCP(i), 0);
     cr_assert_eq(DELIVER_RTCP(69), -EALREADY);
     cr_assert_eq(DELIVER_RTCP(0), -EALREADY, "index 1 is 69 behind");
-    cr_assert_eq(rx.c.replays, 6);
-    cr_assert_eq(rx.c.unprotected_rtcp, 69);
+    cr_assert_eq(srtps_counters(&rx)->replays, 6);
+    cr_assert_eq(srtps_counters(&rx)->unprotected_rtcp, 69);
 #undef DELIVER_RTCP
 }
 
@@ -901,9 +904,9 @@ static void every_bit(enum srtps_profile prof, bool rtcp)
                          i);
         }
     }
-    cr_assert_eq(rx.c.malformed, (uint64_t)counts[0]);
-    cr_assert_eq(rx.c.foreign_ssrc, (uint64_t)counts[1]);
-    cr_assert_eq(rx.c.auth_failures, (uint64_t)counts[2]);
+    cr_assert_eq(srtps_counters(&rx)->malformed, (uint64_t)counts[0]);
+    cr_assert_eq(srtps_counters(&rx)->foreign_ssrc, (uint64_t)counts[1]);
+    cr_assert_eq(srtps_counters(&rx)->auth_failures, (uint64_t)counts[2]);
     cr_assert_eq(counts[1], 32);
     cr_assert_geq(counts[0], 2, "the version bits");
     cr_assert_gt(counts[2], 8 * (int)(len - 40), "payload and tag bits");
@@ -957,8 +960,8 @@ Test(srtp_session, every_truncation_refused)
             cr_assert_eq(unprotect_rtp(&rx, p, &m), want, "RTP cut to %zu of %zu", n, len);
             cr_assert_eq(m, n);
         }
-        cr_assert_eq(rx.c.malformed, hdr + tag);
-        cr_assert_eq(rx.c.auth_failures, len - hdr - tag);
+        cr_assert_eq(srtps_counters(&rx)->malformed, hdr + tag);
+        cr_assert_eq(srtps_counters(&rx)->auth_failures, len - hdr - tag);
         uint8_t rtcp[64] = {0x80, 201, 0, 1, 0, 0, 0x12, 0x34};
         size_t rl = 8, tr = rtcp_trailer(prof);
         cr_assert_eq(srtps_protect_rtcp(&tx, rtcp, &rl, sizeof(rtcp)), 0, "an RTCP header alone");
@@ -971,8 +974,8 @@ Test(srtp_session, every_truncation_refused)
         memcpy(p, rtcp, rl);
         cr_assert_eq(unprotect_rtcp(&rx, p, &rl), 0);
         cr_assert_eq(rl, 8);
-        cr_assert_eq(rx.c.malformed, hdr + tag + 8 + tr);
-        cr_assert_eq(rx.c.unprotected_rtcp, 1);
+        cr_assert_eq(srtps_counters(&rx)->malformed, hdr + tag + 8 + tr);
+        cr_assert_eq(srtps_counters(&rx)->unprotected_rtcp, 1);
     }
 }
 
@@ -1033,8 +1036,8 @@ Test(srtp_session, no_room_for_the_trailer)
         cr_assert_eq(srtps_protect_rtcp(&s, rtcp, &rl, 8 + tr - 1), -ENOSPC);
         cr_assert_eq(rl, 8);
         cr_assert_eq(srtps_protect_rtcp(&s, rtcp, &rl, 8 + tr), 0);
-        cr_assert_eq(s.c.protected_rtp, 1);
-        cr_assert_eq(s.c.protected_rtcp, 1);
+        cr_assert_eq(srtps_counters(&s)->protected_rtp, 1);
+        cr_assert_eq(srtps_counters(&s)->protected_rtcp, 1);
     }
 }
 
@@ -1057,11 +1060,11 @@ static void one_ssrc_each_way(enum srtps_profile prof)
     f[40] ^= 1;
     cr_assert_eq(unprotect_rtp(&rx, f, &fl), -EACCES);
     cr_assert_eq(unprotect_rtp(&rx, p, &n), 0, "the first authenticated packet");
-    cr_assert_eq(rx.rx.ssrc, 0xaaaa);
+    cr_assert_eq(srtps_cimpl(&rx)->rx.ssrc, 0xaaaa);
     size_t m0 = m;
     cr_assert_eq(unprotect_rtp(&rx, q, &m), -ENOENT, "another SSRC, genuine");
     cr_assert_eq(m, m0);
-    cr_assert_eq(rx.c.foreign_ssrc, 1);
+    cr_assert_eq(srtps_counters(&rx)->foreign_ssrc, 1);
     cr_assert_eq(srtps_set_ssrc(&rx, false, 0xbbbb), -EBUSY);
     /* outbound: the SSRC of the first packet protected */
     n = fixed_rtp(p, 12, 0xcccc, 50);
@@ -1078,7 +1081,7 @@ static void one_ssrc_each_way(enum srtps_profile prof)
     rl = 8;
     cr_assert_eq(srtps_protect_rtcp(&tx2, rtcp2, &rl, sizeof(rtcp2)), 0);
     cr_assert_eq(unprotect_rtcp(&rx, rtcp2, &rl), -ENOENT);
-    cr_assert_eq(rx.c.foreign_ssrc, 2);
+    cr_assert_eq(srtps_counters(&rx)->foreign_ssrc, 2);
     /* fixed before the first packet */
     struct srtps_session rx2;
     srtps_init(&rx2, prof, b, a);
@@ -1156,16 +1159,16 @@ Test(srtp_session, no_heap_and_clear)
         cr_assert_eq(bad, 0);
         cr_assert_eq(m1.uordblks, m0.uordblks, "heap in use changed by %zd bytes",
                      (ssize_t)(m1.uordblks - m0.uordblks));
-        cr_assert_eq(y.c.unprotected_rtp, 1000);
+        cr_assert_eq(srtps_counters(&y)->unprotected_rtp, 1000);
         srtps_clear(&y);
         srtps_clear(&y);
         static const struct srtps_direction zero;
         static const struct aes_gcm_key zero_key;
-        cr_assert_eq(memcmp(&y.rx, &zero, sizeof(zero)), 0, "keys erased");
-        cr_assert_eq(memcmp(&y.tx, &zero, sizeof(zero)), 0, "keys erased");
-        cr_assert_eq(memcmp(&y.rx_key, &zero_key, sizeof(zero_key)), 0, "keys erased");
-        cr_assert_eq(memcmp(&y.tx_key, &zero_key, sizeof(zero_key)), 0, "keys erased");
-        cr_assert_eq(y.c.unprotected_rtcp, 1000, "counters kept");
+        cr_assert_eq(memcmp(&srtps_cimpl(&y)->rx, &zero, sizeof(zero)), 0, "keys erased");
+        cr_assert_eq(memcmp(&srtps_cimpl(&y)->tx, &zero, sizeof(zero)), 0, "keys erased");
+        cr_assert_eq(memcmp(&srtps_cimpl(&y)->rx_key, &zero_key, sizeof(zero_key)), 0, "keys erased");
+        cr_assert_eq(memcmp(&srtps_cimpl(&y)->tx_key, &zero_key, sizeof(zero_key)), 0, "keys erased");
+        cr_assert_eq(srtps_counters(&y)->unprotected_rtcp, 1000, "counters kept");
     }
 }
 
@@ -1194,7 +1197,7 @@ Test(srtp_session, unencrypted_srtcp_accepted_as_is)
     cr_assert_eq(unprotect_rtcp(&rx, p, &n), 0);
     cr_assert_eq(n, 40);
     cr_assert_arr_eq(p, want, 40, "E = 0: not decrypted");
-    cr_assert_eq(rx.rx.rtcp.top, 9);
+    cr_assert_eq(srtps_cimpl(&rx)->rx.rtcp.top, 9);
     /* E set, on an index not seen yet, with that tag: E is authenticated */
     p[40] = 0x80, p[43] = 10;
     memcpy(p + 44, mac, 10);
