@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent.h"
 #include "dp_harness.h"
 #include "stun.h"
 
@@ -36,8 +37,16 @@ static int ready;
 #define MAX_EDGES H_DC_AGENTS
 static uint8_t rec_cap[MAX_EDGES][2][1600];
 static uint16_t rec_len[MAX_EDGES][2];
+/* the transaction id of the latest Binding request per flow (edge, side) */
+static uint8_t req_tid[MAX_EDGES][2][12];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The side of edge e whose port is sp, -1 when neither. */
+static int side_of(const struct dp_harness *hh, uint32_t e, uint16_t sp)
+{
+    return hh->ctx.ri.edges[e].port_a == sp ? 0 : hh->ctx.ri.edges[e].port_b == sp ? 1 : -1;
+}
 
 static bool capture(struct dp_harness *hh, struct rte_mbuf *m, void *arg)
 {
@@ -47,12 +56,14 @@ static bool capture(struct dp_harness *hh, struct rte_mbuf *m, void *arg)
     const struct dp_frame *f = rte_pktmbuf_mtod(m, const struct dp_frame *);
     const uint8_t *d = rte_pktmbuf_mtod_offset(m, const uint8_t *, DP_FRAME_HDR_LEN);
     uint32_t plen = m->data_len - (uint32_t)DP_FRAME_HDR_LEN;
-    if (d[0] != DTLS_CT_APPLICATION_DATA || DTLS_RECORD_HEADER + ((uint32_t)d[11] << 8 | d[12]) != plen)
-        return false;
     uint16_t sp = rte_be_to_cpu_16(f->udp.src_port);
+    bool request = plen >= 20 && (d[0] << 8 | d[1]) == STUN_BINDING_REQUEST;
+    bool record = d[0] == DTLS_CT_APPLICATION_DATA && DTLS_RECORD_HEADER + ((uint32_t)d[11] << 8 | d[12]) == plen;
     for (uint32_t e = 0; e < hh->ctx.ri.cfg->n_edges && e < MAX_EDGES; e++) {
-        int side = hh->ctx.ri.edges[e].port_a == sp ? 0 : hh->ctx.ri.edges[e].port_b == sp ? 1 : -1;
-        if (side >= 0) {
+        int side = side_of(hh, e, sp);
+        if (side >= 0 && request) {
+            memcpy(req_tid[e][side], d + 8, 12);
+        } else if (side >= 0 && record) {
             memcpy(rec_cap[e][side], d, plen);
             rec_len[e][side] = (uint16_t)plen;
         }
@@ -64,9 +75,9 @@ static void set_up(void)
 {
     if (dp_harness_init_dc(&h, NULL) != 0)
         __builtin_trap();
+    h.tap = capture; /* from the first check on: the transaction ids */
     if (dp_harness_connect_all(&h, 120 * SECOND) != 0)
         __builtin_trap();
-    h.tap = capture;
     for (int i = 0; i < 20; i++) {
         dp_conns_generate(&h.ctx, h.wk, h.tsc, 8, h.wk->traffic.n_local);
         dp_harness_wire_pass(&h);
@@ -97,23 +108,30 @@ static void check(void)
         __builtin_trap();
 }
 
-/* mode 3: a STUN message to the receiver of (e, from_b), authenticated. */
+/* mode 3: a STUN message to the receiver of (e, from_b), authenticated
+ * with the credentials of the connection's current attempt (agent.h) and,
+ * as an answer, perhaps carrying the receiver's latest transaction id as
+ * the wire showed it. */
 static uint16_t authed_stun(uint32_t e, bool from_b, const uint8_t *d, size_t n, uint8_t *out, size_t cap)
 {
-    const struct pc *rcv = &h.wk->conns->conn[e].ep[from_b ? 0 : 1];
-    const struct ice_agent *a = &rcv->ice;
+    const struct dp_conn *c = &h.wk->conns->conn[e];
+    int rcv = from_b ? 0 : 1;
+    char uf[2][9], pw[2][25];
+    for (int s = 0; s < 2; s++)
+        agent_credentials(h.ctx.ri.cfg->seed, c->edge, s, c->attempts ? c->attempts - 1u : 0, uf[s], pw[s]);
     uint8_t in[64] = {0};
     memcpy(in, d, n < sizeof(in) ? n : sizeof(in));
     static const uint16_t types[4] = {STUN_BINDING_REQUEST, STUN_BINDING_SUCCESS, STUN_BINDING_ERROR,
                                       STUN_BINDING_INDICATION};
     uint16_t type = types[in[0] & 3];
     uint8_t tid[12];
-    memcpy(tid, in[0] & 4 ? a->tid : in + 1, 12); /* the agent's own transaction, or another */
+    /* the agent's own transaction, or another */
+    memcpy(tid, in[0] & 4 && c->edge < MAX_EDGES ? req_tid[c->edge][rcv] : in + 1, 12);
     struct stun_writer w;
     stun_begin(&w, out, cap, type, tid);
     if (!(in[0] & 8)) {
         char user[2 * ICE_UFRAG_MAX + 2];
-        int ul = snprintf(user, sizeof(user), "%s:%s", a->local_ufrag, a->remote_ufrag);
+        int ul = snprintf(user, sizeof(user), "%s:%s", uf[rcv], uf[1 - rcv]);
         stun_put_bytes(&w, STUN_ATTR_USERNAME, user, (uint16_t)ul);
     }
     uint64_t v;
@@ -132,7 +150,7 @@ static uint16_t authed_stun(uint32_t e, bool from_b, const uint8_t *d, size_t n,
     }
     if (in[23] & 2) /* an attribute the agent does not know, maybe comprehension-required */
         stun_put_bytes(&w, (uint16_t)(in[30] << 8 | in[31]), in + 32, (uint16_t)((in[23] >> 2) % 33));
-    const char *key = type == STUN_BINDING_REQUEST || type == STUN_BINDING_INDICATION ? a->local_pwd : a->remote_pwd;
+    const char *key = type == STUN_BINDING_REQUEST || type == STUN_BINDING_INDICATION ? pw[rcv] : pw[1 - rcv];
     stun_put_integrity(&w, (const uint8_t *)key, strlen(key));
     stun_put_fingerprint(&w);
     int len = stun_end(&w);
