@@ -9,12 +9,9 @@
 #include <sodium.h>
 
 #include "dtls_record_internal.h"
-#include "engine.h"
 #include "wire.h"
 
 #define SEQ_MAX ((1ull << 48) - 1)
-
-ENGINE_STORAGE_CHECK(struct dtls_record, struct dtls_record_impl);
 
 static void wipe(void *p, size_t n)
 {

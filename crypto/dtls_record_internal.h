@@ -16,6 +16,7 @@
 
 #include "aes_gcm.h"
 #include "dtls_record.h"
+#include "engine.h"
 
 /* One direction's key. AES-GCM: our expanded key (aes_gcm.h: round keys
  * and powers of H for the path the CPU has); ChaCha20-Poly1305: the 32-byte
@@ -42,14 +43,6 @@ struct dtls_record_impl {
     struct dtls_record_counters c;
 };
 
-static inline struct dtls_record_impl *dtls_rec(struct dtls_record *r)
-{
-    return (struct dtls_record_impl *)(void *)r;
-}
-
-static inline const struct dtls_record_impl *dtls_crec(const struct dtls_record *r)
-{
-    return (const struct dtls_record_impl *)(const void *)r;
-}
+ENGINE_STORAGE(struct dtls_record, struct dtls_record_impl, dtls_rec, dtls_crec)
 
 #endif

@@ -28,17 +28,7 @@ struct ice_impl {
     uint8_t n_events;
     struct ice_counters c;
 };
-ENGINE_STORAGE_CHECK(struct ice_agent, struct ice_impl);
-
-static struct ice_impl *impl(struct ice_agent *a)
-{
-    return (struct ice_impl *)(void *)a;
-}
-
-static const struct ice_impl *cimpl(const struct ice_agent *a)
-{
-    return (const struct ice_impl *)(const void *)a;
-}
+ENGINE_STORAGE(struct ice_agent, struct ice_impl, impl, cimpl)
 
 static int copy(char *dst, size_t cap, const char *src)
 {

@@ -18,8 +18,6 @@
 #include "srtp_session_internal.h"
 #include "wire.h"
 
-ENGINE_STORAGE_CHECK(struct srtps_session, struct srtps_session_impl);
-
 #define RTP_HEADER  12
 #define RTCP_HEADER 8
 #define SRTCP_E     0x80000000u

@@ -52,14 +52,6 @@ struct srtps_session_impl {
     uint8_t aes_impl;     /* enum aes_impl of both keys, and of each SRTCP key */
 };
 
-static inline struct srtps_session_impl *srtps_impl(struct srtps_session *s)
-{
-    return (struct srtps_session_impl *)(void *)s;
-}
-
-static inline const struct srtps_session_impl *srtps_cimpl(const struct srtps_session *s)
-{
-    return (const struct srtps_session_impl *)(const void *)s;
-}
+ENGINE_STORAGE(struct srtps_session, struct srtps_session_impl, srtps_impl, srtps_cimpl)
 
 #endif

@@ -42,6 +42,21 @@ enum engine_input {
     _Static_assert(sizeof(pub) == sizeof(priv) && _Alignof(pub) >= _Alignof(priv),          \
                    #pub ": its size constant is not the size of " #priv)
 
+/* ENGINE_STORAGE_CHECK and the two casts from the public struct to its
+ * layout, `to` and `to_const`, in the one file (or internal header) that
+ * knows the layout:
+ *   ENGINE_STORAGE(struct ice_agent, struct ice_impl, impl, cimpl) */
+#define ENGINE_STORAGE(pub, priv, to, to_const)                                             \
+    ENGINE_STORAGE_CHECK(pub, priv);                                                        \
+    static inline priv *to(pub *p)                                                          \
+    {                                                                                       \
+        return (priv *)(void *)p;                                                           \
+    }                                                                                       \
+    static inline const priv *to_const(const pub *p)                                        \
+    {                                                                                       \
+        return (const priv *)(const void *)p;                                               \
+    }
+
 /* "accepted", "ignored", "malformed", "fatal" (for logs and tests). */
 static inline const char *engine_input_name(enum engine_input r)
 {

@@ -48,17 +48,7 @@ struct pc_impl {
     uint8_t ev_head, ev_n;
     struct pc_counters c;
 };
-ENGINE_STORAGE_CHECK(struct pc, struct pc_impl);
-
-static struct pc_impl *impl(struct pc *p)
-{
-    return (struct pc_impl *)(void *)p;
-}
-
-static const struct pc_impl *cimpl(const struct pc *p)
-{
-    return (const struct pc_impl *)(const void *)p;
-}
+ENGINE_STORAGE(struct pc, struct pc_impl, impl, cimpl)
 
 static const char *const stage_names[] = {"ice", "dtls_wait", "dtls", "sctp", "datachannel", "up", "failed"};
 
