@@ -65,179 +65,299 @@ static int sdp_attr(const char *sdp, const char *key, char *out, size_t cap)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line and what the offer and our certificate give the peer
+ * connection. */
+struct session {
+    const char *offer_path, *answer_path, *setup_arg;
+    int port;
+    long expect;
+    char ufrag[64], pwd[128];
+    uint8_t peer_fp[32];
+    bool we_client;
+    struct cp cp;
+    struct dtls_cert cert;
+};
+
+/* The socket, the peer connection and its memory, and the echo backlog. */
+struct peer {
+    int fd;
+    struct sockaddr_in addr;
+    socklen_t addr_len;
+    struct dtls_hs_pool hs;
+    struct sctp_pool *pool;
+    void *amem;
+    struct pc pc;
+    bool have_pc, up;
+    long echoed;
+    uint8_t *backlog;
+    size_t backlog_bytes, backlog_off;
+    uint8_t buf[1 << 18], d[2048];
+};
+
+enum { BACKLOG = 128 << 20 };
+enum { GO_ON = -1 }; /* a step's result when the loop goes on; else the exit status */
+
+static const char *const our_ufrag = "sgag", *const our_pwd = "swarmgen-agent-password-0001";
+
+/* The arguments into s. 0, or 2 (usage). */
+static int parse_args(int argc, char **argv, struct session *s)
 {
     if (argc != 6 || (strcmp(argv[5], "active") && strcmp(argv[5], "passive"))) {
         fprintf(stderr, "usage: pc_udp_peer OFFER ANSWER PORT EXPECT active|passive\n");
         return 2;
     }
-    const char *offer_path = argv[1], *answer_path = argv[2];
-    int port = atoi(argv[3]);
-    long expect = atol(argv[4]);
-    char *offer = read_file_wait(offer_path, 30);
+    s->offer_path = argv[1];
+    s->answer_path = argv[2];
+    s->port = atoi(argv[3]);
+    s->expect = atol(argv[4]);
+    s->setup_arg = argv[5];
+    return 0;
+}
+
+/* The offer (waited for up to 30 s): ICE credentials, the fingerprint, and
+ * the DTLS role it leaves us. 0, or 1 with a message. */
+static int read_offer(struct session *s)
+{
+    char *offer = read_file_wait(s->offer_path, 30);
     if (!offer) {
-        fprintf(stderr, "pc_udp_peer: no offer in %s\n", offer_path);
+        fprintf(stderr, "pc_udp_peer: no offer in %s\n", s->offer_path);
         return 1;
     }
-    char ufrag[64], pwd[128], fp_text[160], setup[32];
-    if (sdp_attr(offer, "ice-ufrag:", ufrag, sizeof(ufrag)) || sdp_attr(offer, "ice-pwd:", pwd, sizeof(pwd)) ||
+    char fp_text[160], setup[32];
+    if (sdp_attr(offer, "ice-ufrag:", s->ufrag, sizeof(s->ufrag)) ||
+        sdp_attr(offer, "ice-pwd:", s->pwd, sizeof(s->pwd)) ||
         sdp_attr(offer, "fingerprint:sha-256 ", fp_text, sizeof(fp_text)) ||
         sdp_attr(offer, "setup:", setup, sizeof(setup)) || !strstr(offer, "webrtc-datachannel")) {
         fprintf(stderr, "pc_udp_peer: offer without ice-ufrag/ice-pwd/sha-256 fingerprint/setup/datachannel\n");
         return 1;
     }
-    uint8_t peer_fp[32];
     for (int i = 0; i < 32; i++) {
         unsigned v;
         if (sscanf(fp_text + 3 * i, "%2x", &v) != 1) {
             fprintf(stderr, "pc_udp_peer: bad fingerprint\n");
             return 1;
         }
-        peer_fp[i] = (uint8_t)v;
+        s->peer_fp[i] = (uint8_t)v;
     }
     /* RFC 8842: an actpass offer lets us choose; otherwise we take the other role */
-    bool we_client = strcmp(setup, "passive") == 0 || (strcmp(setup, "actpass") == 0 && !strcmp(argv[5], "active"));
-    static struct dtls_cert cert;
-    static struct cp cp;
-    if (cp_default_create(&cp) != 0 || dtls_cert_generate(&cert, &cp) != 0)
+    s->we_client = strcmp(setup, "passive") == 0 || (strcmp(setup, "actpass") == 0 && !strcmp(s->setup_arg, "active"));
+    return 0;
+}
+
+/* Our certificate, and the SDP answer that carries its fingerprint, our
+ * ICE credentials, our role and our one host candidate. 0, or 1. */
+static int write_answer(struct session *s)
+{
+    if (cp_default_create(&s->cp) != 0 || dtls_cert_generate(&s->cert, &s->cp) != 0)
         return 1;
     char our_fp[128];
-    dtls_fingerprint_text(cert.fingerprint, our_fp);
-    const char *our_ufrag = "sgag", *our_pwd = "swarmgen-agent-password-0001";
-    FILE *a = fopen(answer_path, "w");
+    dtls_fingerprint_text(s->cert.fingerprint, our_fp);
+    FILE *a = fopen(s->answer_path, "w");
     fprintf(a,
             "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
             "a=msid-semantic: WMS\r\nm=application %d UDP/DTLS/SCTP webrtc-datachannel\r\n"
             "c=IN IP4 127.0.0.1\r\na=mid:0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\n"
             "a=setup:%s\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n"
             "a=candidate:1 1 udp 2130706431 127.0.0.1 %d typ host\r\na=end-of-candidates\r\n",
-            port, our_ufrag, our_pwd, our_fp, we_client ? "active" : "passive", port);
+            s->port, our_ufrag, our_pwd, our_fp, s->we_client ? "active" : "passive", s->port);
     fclose(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    return 0;
+}
+
+/* The UDP socket on 127.0.0.1:port, the handshake and SCTP pools, the
+ * association's memory and the echo backlog. 0, or 1 with a message. */
+static int peer_open(struct peer *p, int port)
+{
+    p->fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
+    if (p->fd < 0 || bind(p->fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
         fprintf(stderr, "pc_udp_peer: bind 127.0.0.1:%d: %s\n", port, strerror(errno));
         return 1;
     }
-    static struct dtls_hs_pool hs;
-    dtls_hs_pool_init(&hs, 2);
+    dtls_hs_pool_init(&p->hs, 2);
     const uint32_t nbuf = 8192;
     void *pmem = aligned_alloc(64, (sctp_pool_size(nbuf, 1200) + 63) & ~(size_t)63);
-    struct sctp_pool *pool = sctp_pool_init(pmem, nbuf, 1200);
-    void *amem = aligned_alloc(64, sctp_assoc_size(16));
-    static struct pc pc;
-    bool have_pc = false, up = false;
-    struct sockaddr_in peer;
-    socklen_t plen = sizeof(peer);
-    long echoed = 0;
-    enum { BACKLOG = 128 << 20 };
-    uint8_t *backlog = malloc(BACKLOG);
-    size_t backlog_bytes = 0, backlog_off = 0;
-    uint64_t deadline = now_ns() + 60000000000ull;
-    static uint8_t buf[1 << 18], d[2048];
-    while (now_ns() < deadline) {
-        uint64_t t = now_ns(), next = have_pc ? pc_next_timeout(&pc) : t + 100000000ull;
-        int wait_ms = next <= t ? 0 : (int)((next - t) / 1000000ull) + 1;
-        if (wait_ms > 100)
-            wait_ms = 100;
-        struct pollfd p = {fd, POLLIN, 0};
-        poll(&p, 1, wait_ms);
-        t = now_ns();
-        if (p.revents & POLLIN) {
-            struct sockaddr_in from;
-            socklen_t fl = sizeof(from);
-            ssize_t n = recvfrom(fd, d, sizeof(d), 0, (struct sockaddr *)&from, &fl);
-            if (n > 0 && !have_pc) {
-                peer = from;
-                plen = fl;
-                struct pc_config c = {
-                    .controlling = false, .dtls_role = we_client ? PC_DTLS_CLIENT : PC_DTLS_SERVER,
-                    .wait_for_channel = true, .local_ufrag = our_ufrag, .local_pwd = our_pwd,
-                    .remote_ufrag = ufrag, .remote_pwd = pwd,
-                    .peer = {4, ntohs(from.sin_port), {0}}, .cert = &cert, .peer_fingerprint = peer_fp,
-                    .cp = &cp, .hs = &hs, .sctp_mem = amem, .sctp_pool = pool, .seed = (uint64_t)port};
-                memcpy(c.peer.ip, &from.sin_addr, 4);
-                if (pc_init(&pc, &c, t) != 0) {
-                    fprintf(stderr, "pc_udp_peer: pc_init failed\n");
-                    return 1;
-                }
-                have_pc = true;
-            }
-            if (n > 0)
-                pc_handle_input(&pc, d, (size_t)n, t);
+    p->pool = sctp_pool_init(pmem, nbuf, 1200);
+    p->amem = aligned_alloc(64, sctp_assoc_size(16));
+    p->addr_len = sizeof(p->addr);
+    p->backlog = malloc(BACKLOG);
+    return 0;
+}
+
+/* Polls the socket until the peer connection's next deadline (at most
+ * 100 ms). Returns whether a datagram waits. */
+static bool wait_input(struct peer *p)
+{
+    uint64_t t = now_ns(), next = p->have_pc ? pc_next_timeout(&p->pc) : t + 100000000ull;
+    int wait_ms = next <= t ? 0 : (int)((next - t) / 1000000ull) + 1;
+    if (wait_ms > 100)
+        wait_ms = 100;
+    struct pollfd pfd = {p->fd, POLLIN, 0};
+    poll(&pfd, 1, wait_ms);
+    return pfd.revents & POLLIN;
+}
+
+/* One datagram: the first sets the peer's address and the peer
+ * connection up, every one goes to it. GO_ON, or 1 if pc_init failed. */
+static int take_datagram(struct peer *p, struct session *s, uint64_t t)
+{
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    ssize_t n = recvfrom(p->fd, p->d, sizeof(p->d), 0, (struct sockaddr *)&from, &fl);
+    if (n > 0 && !p->have_pc) {
+        p->addr = from;
+        p->addr_len = fl;
+        struct pc_config c = {
+            .controlling = false, .dtls_role = s->we_client ? PC_DTLS_CLIENT : PC_DTLS_SERVER,
+            .wait_for_channel = true, .local_ufrag = our_ufrag, .local_pwd = our_pwd,
+            .remote_ufrag = s->ufrag, .remote_pwd = s->pwd,
+            .peer = {4, ntohs(from.sin_port), {0}}, .cert = &s->cert, .peer_fingerprint = s->peer_fp,
+            .cp = &s->cp, .hs = &p->hs, .sctp_mem = p->amem, .sctp_pool = p->pool, .seed = (uint64_t)s->port};
+        memcpy(c.peer.ip, &from.sin_addr, 4);
+        if (pc_init(&p->pc, &c, t) != 0) {
+            fprintf(stderr, "pc_udp_peer: pc_init failed\n");
+            return 1;
         }
-        if (!have_pc)
-            continue;
-        if (pc_next_timeout(&pc) <= t)
-            pc_handle_timeout(&pc, t);
-        struct pc_ev ev = {.buf = buf, .cap = sizeof(buf)};
-        while (pc_poll_event(&pc, &ev) != PC_EV_NONE) {
-            enum pc_event_type e = ev.type;
-            uint32_t len = ev.len;
-            if (e == PC_EV_UP) {
-                up = true;
-                fprintf(stderr, "pc_udp_peer: up in %.1f ms (ice %.1f, dtls %.1f, sctp %.1f) as DTLS %s\n",
-                        (double)(pc_stage_time(&pc, PC_UP) - pc_stage_time(&pc, PC_ICE)) / 1e6,
-                        (double)(pc_stage_time(&pc, PC_DTLS_WAIT) - pc_stage_time(&pc, PC_ICE)) / 1e6,
-                        (double)(pc_stage_time(&pc, PC_SCTP) - pc_stage_time(&pc, PC_ICE)) / 1e6,
-                        (double)(pc_stage_time(&pc, PC_DC) - pc_stage_time(&pc, PC_ICE)) / 1e6, we_client ? "client" : "server");
-            } else if (e == PC_EV_MESSAGE) {
-                /* echoes wait in a backlog while the send buffer is full */
-                if (backlog_bytes + len + 4 > BACKLOG) {
-                    fprintf(stderr, "pc_udp_peer: echo backlog full\n");
-                    return 1;
-                }
-                memcpy(backlog + backlog_bytes, &len, 4);
-                memcpy(backlog + backlog_bytes + 4, buf, len);
-                backlog_bytes += len + 4;
-            } else if (e == PC_EV_FAILED) {
-                fprintf(stderr, "pc_udp_peer: failed in stage %s\n", pc_stage_name(pc_stage(&pc)));
-                return 1;
-            } else if (e == PC_EV_CLOSED) {
-                fprintf(stderr, "pc_udp_peer: closed by the peer after %ld echoes\n", echoed);
-                return up && echoed >= expect ? 0 : 1;
-            }
-        }
-        while (backlog_off < backlog_bytes) {
-            uint32_t l;
-            memcpy(&l, backlog + backlog_off, 4);
-            int rc = pc_send(&pc, backlog + backlog_off + 4, l, t);
-            if (rc == -EAGAIN)
-                break;
-            if (rc != 0) {
-                fprintf(stderr, "pc_udp_peer: echo refused (%d)\n", rc);
-                return 1;
-            }
-            backlog_off += l + 4;
-            echoed++;
-        }
-        if (backlog_off == backlog_bytes)
-            backlog_off = backlog_bytes = 0;
-        size_t n;
-        while ((n = pc_poll_transmit(&pc, d, sizeof(d), t)) > 0)
-            sendto(fd, d, n, 0, (struct sockaddr *)&peer, plen);
-        if (echoed >= expect && pc_buffered(&pc) == 0) {
-            fprintf(stderr, "pc_udp_peer: %ld messages echoed and acknowledged\n", echoed);
-            return 0;
-        }
-        /* the peer may close as soon as it has the last echo, before
-         * acknowledging it: give it two seconds, then the echoes count */
-        if (echoed >= expect && deadline > t + 2000000000ull)
-            deadline = t + 2000000000ull;
+        p->have_pc = true;
     }
-    fprintf(stderr, "pc_udp_peer: %s after %ld echoes (stage %s)\n", echoed >= expect ? "done" : "timed out",
-            echoed, pc_stage_name(pc_stage(&pc)));
-    if (have_pc) {
-        const struct sctp_counters *k = pc_sctp_counters(&pc);
+    if (n > 0)
+        pc_handle_input(&p->pc, p->d, (size_t)n, t);
+    return GO_ON;
+}
+
+/* The peer connection's events: UP logged, each message queued in the
+ * backlog to be echoed, FAILED and CLOSED end the run. GO_ON, or the exit
+ * status. */
+static int handle_events(struct peer *p, const struct session *s)
+{
+    struct pc_ev ev = {.buf = p->buf, .cap = sizeof(p->buf)};
+    while (pc_poll_event(&p->pc, &ev) != PC_EV_NONE) {
+        enum pc_event_type e = ev.type;
+        uint32_t len = ev.len;
+        if (e == PC_EV_UP) {
+            p->up = true;
+            fprintf(stderr, "pc_udp_peer: up in %.1f ms (ice %.1f, dtls %.1f, sctp %.1f) as DTLS %s\n",
+                    (double)(pc_stage_time(&p->pc, PC_UP) - pc_stage_time(&p->pc, PC_ICE)) / 1e6,
+                    (double)(pc_stage_time(&p->pc, PC_DTLS_WAIT) - pc_stage_time(&p->pc, PC_ICE)) / 1e6,
+                    (double)(pc_stage_time(&p->pc, PC_SCTP) - pc_stage_time(&p->pc, PC_ICE)) / 1e6,
+                    (double)(pc_stage_time(&p->pc, PC_DC) - pc_stage_time(&p->pc, PC_ICE)) / 1e6,
+                    s->we_client ? "client" : "server");
+        } else if (e == PC_EV_MESSAGE) {
+            /* echoes wait in a backlog while the send buffer is full */
+            if (p->backlog_bytes + len + 4 > BACKLOG) {
+                fprintf(stderr, "pc_udp_peer: echo backlog full\n");
+                return 1;
+            }
+            memcpy(p->backlog + p->backlog_bytes, &len, 4);
+            memcpy(p->backlog + p->backlog_bytes + 4, p->buf, len);
+            p->backlog_bytes += len + 4;
+        } else if (e == PC_EV_FAILED) {
+            fprintf(stderr, "pc_udp_peer: failed in stage %s\n", pc_stage_name(pc_stage(&p->pc)));
+            return 1;
+        } else if (e == PC_EV_CLOSED) {
+            fprintf(stderr, "pc_udp_peer: closed by the peer after %ld echoes\n", p->echoed);
+            return p->up && p->echoed >= s->expect ? 0 : 1;
+        }
+    }
+    return GO_ON;
+}
+
+/* Sends the backlog's echoes until the send buffer is full. GO_ON, or 1
+ * if one was refused. */
+static int send_echoes(struct peer *p, uint64_t t)
+{
+    while (p->backlog_off < p->backlog_bytes) {
+        uint32_t l;
+        memcpy(&l, p->backlog + p->backlog_off, 4);
+        int rc = pc_send(&p->pc, p->backlog + p->backlog_off + 4, l, t);
+        if (rc == -EAGAIN)
+            break;
+        if (rc != 0) {
+            fprintf(stderr, "pc_udp_peer: echo refused (%d)\n", rc);
+            return 1;
+        }
+        p->backlog_off += l + 4;
+        p->echoed++;
+    }
+    if (p->backlog_off == p->backlog_bytes)
+        p->backlog_off = p->backlog_bytes = 0;
+    return GO_ON;
+}
+
+/* Every datagram the peer connection has to send, to the peer. */
+static void transmit(struct peer *p, uint64_t t)
+{
+    size_t n;
+    while ((n = pc_poll_transmit(&p->pc, p->d, sizeof(p->d), t)) > 0)
+        sendto(p->fd, p->d, n, 0, (struct sockaddr *)&p->addr, p->addr_len);
+}
+
+/* One pass: wait, take a datagram, run timers, events, echoes and sends,
+ * then see whether the run is done (shortening *deadline once the echoes
+ * are all sent). GO_ON, or the exit status. */
+static int loop_pass(struct peer *p, struct session *s, uint64_t *deadline)
+{
+    bool readable = wait_input(p);
+    uint64_t t = now_ns();
+    int rc;
+    if (readable && (rc = take_datagram(p, s, t)) != GO_ON)
+        return rc;
+    if (!p->have_pc)
+        return GO_ON;
+    if (pc_next_timeout(&p->pc) <= t)
+        pc_handle_timeout(&p->pc, t);
+    if ((rc = handle_events(p, s)) != GO_ON || (rc = send_echoes(p, t)) != GO_ON)
+        return rc;
+    transmit(p, t);
+    if (p->echoed >= s->expect && pc_buffered(&p->pc) == 0) {
+        fprintf(stderr, "pc_udp_peer: %ld messages echoed and acknowledged\n", p->echoed);
+        return 0;
+    }
+    /* the peer may close as soon as it has the last echo, before
+     * acknowledging it: give it two seconds, then the echoes count */
+    if (p->echoed >= s->expect && *deadline > t + 2000000000ull)
+        *deadline = t + 2000000000ull;
+    return GO_ON;
+}
+
+/* Why the run ended without the peer's word, and the counters that show
+ * where it stood. Returns the exit status. */
+static int summary(struct peer *p, const struct session *s)
+{
+    fprintf(stderr, "pc_udp_peer: %s after %ld echoes (stage %s)\n", p->echoed >= s->expect ? "done" : "timed out",
+            p->echoed, pc_stage_name(pc_stage(&p->pc)));
+    if (p->have_pc) {
+        const struct sctp_counters *k = pc_sctp_counters(&p->pc);
+        const struct pc_counters *c = pc_counters(&p->pc);
         fprintf(stderr, "pc_udp_peer: datagrams in %lu out %lu, records dropped %lu; sctp packets in %lu out %lu, "
                         "data in %lu out %lu, messages in %lu\n",
-                (unsigned long)pc_counters(&pc)->datagrams_in, (unsigned long)pc_counters(&pc)->datagrams_out,
-                (unsigned long)pc_counters(&pc)->records_dropped, (unsigned long)k->packets_in, (unsigned long)k->packets_out,
-                (unsigned long)k->data_chunks_in, (unsigned long)k->data_chunks_out, (unsigned long)k->messages_in);
+                (unsigned long)c->datagrams_in, (unsigned long)c->datagrams_out, (unsigned long)c->records_dropped,
+                (unsigned long)k->packets_in, (unsigned long)k->packets_out, (unsigned long)k->data_chunks_in,
+                (unsigned long)k->data_chunks_out, (unsigned long)k->messages_in);
         for (int i = 0; i < SCTP_DROP_COUNT; i++)
             if (k->drops[i])
                 fprintf(stderr, "pc_udp_peer: sctp drop %s: %lu\n", sctp_drop_name(i), (unsigned long)k->drops[i]);
     }
-    return up && echoed >= expect ? 0 : 1;
+    return p->up && p->echoed >= s->expect ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    static struct session s;
+    static struct peer p;
+    int rc = parse_args(argc, argv, &s);
+    if (rc == 0)
+        rc = read_offer(&s);
+    if (rc == 0)
+        rc = write_answer(&s);
+    if (rc == 0)
+        rc = peer_open(&p, s.port);
+    if (rc != 0)
+        return rc;
+    uint64_t deadline = now_ns() + 60000000000ull;
+    while (now_ns() < deadline)
+        if ((rc = loop_pass(&p, &s, &deadline)) != GO_ON)
+            return rc;
+    return summary(&p, &s);
 }
