@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "sctp_crc32c.h"
 #include "sctp_internal.h"
 
@@ -86,14 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t pkt[2048], out[1500], ev_buf[1 << 18];
     struct sctp_ev ev = {.buf = ev_buf, .cap = sizeof(ev_buf)};
     size_t off = 0;
-    while (off + 3 <= size) {
-        size_t len = (size_t)wire_get16(data + off) % sizeof(pkt);
-        uint8_t flags = data[off + 2];
-        off += 3;
-        if (len > size - off)
-            len = size - off;
-        memcpy(pkt, data + off, len);
-        off += len;
+    size_t len;
+    uint8_t flags;
+    while (fuzz_next(data, size, &off, pkt, sizeof(pkt), &len, &flags)) {
         if (len >= 12) {
             wire_put16(pkt, 5000);
             wire_put16(pkt + 2, 5000);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "pc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -60,7 +61,7 @@ static void setup(void)
     make(0, true, 1);
     make(1, false, 0);
     uint8_t d[1500];
-    for (int k = 0; k < 2000 && S[1].pc.stage != PC_UP; k++) {
+    for (int k = 0; k < 2000 && pc_stage(&S[1].pc) != PC_UP; k++) {
         for (int i = 0; i < 2; i++) {
             size_t n;
             while ((n = pc_poll_transmit(&S[i].pc, d, sizeof(d), now)) > 0) {
@@ -73,7 +74,7 @@ static void setup(void)
         pc_handle_timeout(&S[0].pc, now);
         pc_handle_timeout(&S[1].pc, now);
     }
-    if (S[1].pc.stage != PC_UP)
+    if (pc_stage(&S[1].pc) != PC_UP)
         abort();
     ready = true;
 }
@@ -85,14 +86,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     make(2, false, 0); /* a fresh endpoint for this input */
     size_t off = 0;
     uint8_t d[2048], out[1500];
-    while (off + 3 <= size) {
-        size_t len = (size_t)(data[off] << 8 | data[off + 1]) % sizeof(d);
-        uint8_t first = data[off + 2];
-        off += 3;
-        if (len > size - off)
-            len = size - off;
-        memcpy(d, data + off, len);
-        off += len;
+    size_t len;
+    uint8_t first;
+    while (fuzz_next(data, size, &off, d, sizeof(d), &len, &first)) {
         if (len && (first & 0x80)) /* steer the first byte into a demultiplexing range */
             d[0] = (uint8_t)((first & 1) ? (first & 3) : 20 + (first & 31));
         now += 1000;
