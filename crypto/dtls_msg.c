@@ -325,172 +325,288 @@ size_t dtls_msg_write(const struct dtls_endpoint *e, enum dtls_item it, uint8_t 
 
 #define SEEN(bit) (1u << (bit))
 
+/* What the ClientHello walk has picked so far, before the last checks. */
+struct ch_pick {
+    unsigned version;
+    uint16_t suite, group, srtp;
+    unsigned seen; /* SEEN(bit) for each known extension met */
+    bool versions_sent, null_comp;
+};
+
+/* The fixed fields: version, random, session id, cookie, and the suite and
+ * compression lists as readers of their own. 0 or the failure. */
+static int ch_fixed_fields(struct rd *r, struct dtls_client_hello *ch, struct ch_pick *pk,
+                           struct rd *suites, struct rd *comp, int *alert)
+{
+    pk->version = u16(r);
+    ch->random = take(r, 32);
+    unsigned sid = u8(r);
+    if (sid > 32)
+        return DTLS_FAIL_DECODE;
+    take(r, sid);
+    ch->cookie_len = (uint8_t)u8(r);
+    ch->cookie = take(r, ch->cookie_len);
+    unsigned sl = u16(r);
+    *suites = sub(r, sl);
+    unsigned cl = u8(r);
+    *comp = sub(r, cl);
+    if (r->bad || sl < 2 || sl % 2 || cl < 1)
+        return DTLS_FAIL_DECODE;
+    if (pk->version >> 8 != 0xfe) {
+        *alert = DTLS_ALERT_PROTOCOL_VERSION;
+        return DTLS_FAIL_VERSION;
+    }
+    return 0;
+}
+
+/* The suite: the client's first that we take (BoringSSL's default); the
+ * renegotiation SCSV counts as renegotiation_info. */
+static void ch_cipher_suites(const struct dtls_endpoint *e, struct rd *suites, struct dtls_client_hello *ch,
+                             struct ch_pick *pk)
+{
+    while (suites->n) {
+        unsigned s = u16(suites);
+        if (s == SUITE_EMPTY_RENEGOTIATION_SCSV)
+            ch->ri = true;
+        else if (!pk->suite && suite_offered(e->suites, s))
+            pk->suite = (uint16_t)s;
+    }
+}
+
+/* ec_point_formats (either side): it must list uncompressed. 0 or the
+ * failure. */
+static int ext_point_formats(struct rd *x, int *alert)
+{
+    unsigned fl = u8(x);
+    if (fl < 1 || fl != x->n)
+        return DTLS_FAIL_DECODE;
+    bool unc = false;
+    while (x->n)
+        unc |= u8(x) == 0;
+    if (!unc) {
+        *alert = DTLS_ALERT_ILLEGAL_PARAMETER;
+        return DTLS_FAIL_NO_SHARED_SUITE;
+    }
+    return 0;
+}
+
+/* supported_groups and ec_point_formats: the key exchange group (the
+ * client's first that we take) and whether P-256 is listed. 0 or the
+ * failure. */
+static int ch_ext_key_exchange(const struct dtls_endpoint *e, unsigned type, struct rd *x,
+                               struct dtls_client_hello *ch, struct ch_pick *pk, int *alert)
+{
+    if (type == EXT_EC_POINT_FORMATS) {
+        int f = ext_point_formats(x, alert);
+        if (f == 0)
+            ch->point_formats = true;
+        return f;
+    }
+    unsigned gl = u16(x);
+    if (gl % 2 || gl != x->n)
+        return DTLS_FAIL_DECODE;
+    ch->groups_sent = true;
+    while (x->n) {
+        unsigned g = u16(x);
+        ch->p256_ok |= g == CP_GROUP_SECP256R1;
+        if (!pk->group && group_offered(e->groups, g))
+            pk->group = (uint16_t)g;
+    }
+    return 0;
+}
+
+/* signature_algorithms: whether ECDSA P-256 SHA-256 is listed. 0 or the
+ * failure. */
+static int ch_ext_signature_algorithms(struct rd *x, struct dtls_client_hello *ch)
+{
+    unsigned al = u16(x);
+    if (al % 2 || al != x->n)
+        return DTLS_FAIL_DECODE;
+    while (x->n)
+        ch->sig_ok |= u16(x) == SIG_ECDSA_SECP256R1_SHA256;
+    return 0;
+}
+
+/* use_srtp: the client's first profile that we offer (the MKI skipped).
+ * 0 or the failure. */
+static int ch_ext_use_srtp(const struct dtls_endpoint *e, struct rd *x, struct ch_pick *pk)
+{
+    unsigned pl = u16(x);
+    if (pl % 2 || pl + 1 > x->n)
+        return DTLS_FAIL_DECODE;
+    struct rd pr = sub(x, pl);
+    unsigned mki = u8(x);
+    take(x, mki);
+    if (x->bad || x->n)
+        return DTLS_FAIL_DECODE;
+    while (pr.n) {
+        unsigned p = u16(&pr);
+        if (!pk->srtp && srtp_offered(e->srtp_offer, p))
+            pk->srtp = (uint16_t)p;
+    }
+    return 0;
+}
+
+/* extended_master_secret, renegotiation_info and supported_versions: the
+ * session flags and whether DTLS 1.2 is listed. 0 or the failure. */
+static int ch_ext_session(unsigned type, struct rd *x, struct dtls_client_hello *ch, struct ch_pick *pk,
+                          int *alert)
+{
+    switch (type) {
+    case EXT_EXTENDED_MASTER_SECRET:
+        if (x->n != 0)
+            return DTLS_FAIL_DECODE;
+        ch->ems = true;
+        return 0;
+    case EXT_RENEGOTIATION_INFO:
+        /* initial handshake: an empty renegotiated_connection */
+        if (x->n != 1 || u8(x) != 0) {
+            *alert = DTLS_ALERT_HANDSHAKE_FAILURE;
+            return DTLS_FAIL_DECODE;
+        }
+        ch->ri = true;
+        return 0;
+    default: { /* EXT_SUPPORTED_VERSIONS */
+        unsigned vl = u8(x);
+        if (vl % 2 || vl != x->n)
+            return DTLS_FAIL_DECODE;
+        pk->versions_sent = true;
+        while (x->n)
+            ch->versions_ok |= u16(x) == DTLS_V12;
+        return 0;
+    }
+    }
+}
+
+/* The bit that marks an extension we read as met, or 31 for the others. */
+static unsigned ch_ext_bit(unsigned type)
+{
+    switch (type) {
+    case EXT_SUPPORTED_GROUPS:
+        return 0;
+    case EXT_EC_POINT_FORMATS:
+        return 1;
+    case EXT_SIGNATURE_ALGORITHMS:
+        return 2;
+    case EXT_USE_SRTP:
+        return 3;
+    case EXT_EXTENDED_MASTER_SECRET:
+        return 4;
+    case EXT_RENEGOTIATION_INFO:
+        return 5;
+    case EXT_SUPPORTED_VERSIONS:
+        return 6;
+    default:
+        return 31;
+    }
+}
+
+/* One extension: refused if met before, read by its group, ignored if
+ * unknown (RFC 5246 §7.4.1.4). 0 or the failure. */
+static int ch_extension(const struct dtls_endpoint *e, unsigned type, struct rd *x,
+                        struct dtls_client_hello *ch, struct ch_pick *pk, int *alert)
+{
+    unsigned bit = ch_ext_bit(type);
+    if (bit == 31)
+        return 0;
+    if (pk->seen & SEEN(bit))
+        return DTLS_FAIL_DECODE; /* RFC 5246 §7.4.1.4: one of each */
+    pk->seen |= SEEN(bit);
+    int f;
+    switch (type) {
+    case EXT_SUPPORTED_GROUPS:
+    case EXT_EC_POINT_FORMATS:
+        f = ch_ext_key_exchange(e, type, x, ch, pk, alert);
+        break;
+    case EXT_SIGNATURE_ALGORITHMS:
+        f = ch_ext_signature_algorithms(x, ch);
+        break;
+    case EXT_USE_SRTP:
+        f = ch_ext_use_srtp(e, x, pk);
+        break;
+    default:
+        f = ch_ext_session(type, x, ch, pk, alert);
+        break;
+    }
+    if (f == 0 && x->bad)
+        f = DTLS_FAIL_DECODE;
+    return f;
+}
+
+/* The extensions block, if any: its length, then each extension in turn.
+ * 0 or the failure. */
+static int ch_extensions(const struct dtls_endpoint *e, struct rd *r, struct dtls_client_hello *ch,
+                         struct ch_pick *pk, int *alert)
+{
+    if (!r->n)
+        return 0;
+    unsigned el = u16(r);
+    if (el != r->n)
+        return DTLS_FAIL_DECODE;
+    while (r->n) {
+        unsigned type = u16(r), xl = u16(r);
+        struct rd x = sub(r, xl);
+        if (r->bad)
+            return DTLS_FAIL_DECODE;
+        int f = ch_extension(e, type, &x, ch, pk, alert);
+        if (f != 0)
+            return f;
+    }
+    return 0;
+}
+
+/* What the whole hello says: a version we speak, null compression, and a
+ * suite, group and signature we share (the group ours to pick if none was
+ * listed). 0 or the failure. */
+static int ch_agree(const struct dtls_endpoint *e, struct dtls_client_hello *ch, struct ch_pick *pk,
+                    int *alert)
+{
+    /* DTLS versions count down: 0xfeff is 1.0, 0xfefd 1.2, 0xfefc 1.3 */
+    if (!pk->versions_sent)
+        ch->versions_ok = pk->version <= DTLS_V12;
+    if (!ch->versions_ok) {
+        *alert = DTLS_ALERT_PROTOCOL_VERSION;
+        return DTLS_FAIL_VERSION;
+    }
+    if (!pk->null_comp) {
+        *alert = DTLS_ALERT_ILLEGAL_PARAMETER;
+        return DTLS_FAIL_DECODE;
+    }
+    if (!ch->groups_sent) /* RFC 8422 §4: the server picks */
+        pk->group = group_offered(e->groups, CP_GROUP_SECP256R1) ? CP_GROUP_SECP256R1 : CP_GROUP_X25519;
+    /* RFC 8422 §4: the curves listed bind the certificate too, and ours
+     * is a P-256 key */
+    if (!pk->suite || !pk->group || !ch->sig_ok || (ch->groups_sent && !ch->p256_ok)) {
+        *alert = DTLS_ALERT_HANDSHAKE_FAILURE;
+        return DTLS_FAIL_NO_SHARED_SUITE;
+    }
+    return 0;
+}
+
 int dtls_parse_client_hello(const struct dtls_endpoint *e, const uint8_t *b, size_t len,
                             struct dtls_client_hello *ch, int *alert)
 {
     memset(ch, 0, sizeof(*ch));
     *alert = DTLS_ALERT_DECODE_ERROR;
-    struct rd r = {b, len, false};
-    unsigned version = u16(&r);
-    ch->random = take(&r, 32);
-    unsigned sid = u8(&r);
-    if (sid > 32)
-        return DTLS_FAIL_DECODE;
-    take(&r, sid);
-    ch->cookie_len = (uint8_t)u8(&r);
-    ch->cookie = take(&r, ch->cookie_len);
-    unsigned sl = u16(&r);
-    struct rd suites = sub(&r, sl);
-    unsigned cl = u8(&r);
-    struct rd comp = sub(&r, cl);
-    if (r.bad || sl < 2 || sl % 2 || cl < 1)
-        return DTLS_FAIL_DECODE;
-    if (version >> 8 != 0xfe) {
-        *alert = DTLS_ALERT_PROTOCOL_VERSION;
-        return DTLS_FAIL_VERSION;
-    }
-    bool null_comp = false;
-    while (comp.n)
-        null_comp |= u8(&comp) == 0;
-    /* the suite: the client's first that we take (BoringSSL's default) */
-    uint16_t suite = 0;
-    while (suites.n) {
-        unsigned s = u16(&suites);
-        if (s == SUITE_EMPTY_RENEGOTIATION_SCSV)
-            ch->ri = true;
-        else if (!suite && suite_offered(e->suites, s))
-            suite = (uint16_t)s;
-    }
-    uint16_t group = 0, srtp = 0;
-    unsigned seen = 0;
-    bool versions_sent = false;
-    if (r.n) {
-        unsigned el = u16(&r);
-        if (el != r.n)
-            return DTLS_FAIL_DECODE;
-        while (r.n) {
-            unsigned type = u16(&r), xl = u16(&r);
-            struct rd x = sub(&r, xl);
-            if (r.bad)
-                return DTLS_FAIL_DECODE;
-            unsigned bit = type == EXT_SUPPORTED_GROUPS       ? 0
-                           : type == EXT_EC_POINT_FORMATS     ? 1
-                           : type == EXT_SIGNATURE_ALGORITHMS ? 2
-                           : type == EXT_USE_SRTP             ? 3
-                           : type == EXT_EXTENDED_MASTER_SECRET ? 4
-                           : type == EXT_RENEGOTIATION_INFO   ? 5
-                           : type == EXT_SUPPORTED_VERSIONS   ? 6
-                                                              : 31;
-            if (bit != 31) {
-                if (seen & SEEN(bit))
-                    return DTLS_FAIL_DECODE; /* RFC 5246 §7.4.1.4: one of each */
-                seen |= SEEN(bit);
-            }
-            switch (type) {
-            case EXT_SUPPORTED_GROUPS: {
-                unsigned gl = u16(&x);
-                if (gl % 2 || gl != x.n)
-                    return DTLS_FAIL_DECODE;
-                ch->groups_sent = true;
-                while (x.n) {
-                    unsigned g = u16(&x);
-                    ch->p256_ok |= g == CP_GROUP_SECP256R1;
-                    if (!group && group_offered(e->groups, g))
-                        group = (uint16_t)g;
-                }
-                break;
-            }
-            case EXT_EC_POINT_FORMATS: {
-                unsigned fl = u8(&x);
-                if (fl < 1 || fl != x.n)
-                    return DTLS_FAIL_DECODE;
-                bool unc = false;
-                while (x.n)
-                    unc |= u8(&x) == 0;
-                if (!unc) {
-                    *alert = DTLS_ALERT_ILLEGAL_PARAMETER;
-                    return DTLS_FAIL_NO_SHARED_SUITE;
-                }
-                ch->point_formats = true;
-                break;
-            }
-            case EXT_SIGNATURE_ALGORITHMS: {
-                unsigned al = u16(&x);
-                if (al % 2 || al != x.n)
-                    return DTLS_FAIL_DECODE;
-                while (x.n)
-                    ch->sig_ok |= u16(&x) == SIG_ECDSA_SECP256R1_SHA256;
-                break;
-            }
-            case EXT_USE_SRTP: {
-                unsigned pl = u16(&x);
-                if (pl % 2 || pl + 1 > x.n)
-                    return DTLS_FAIL_DECODE;
-                struct rd pr = sub(&x, pl);
-                unsigned mki = u8(&x);
-                take(&x, mki);
-                if (x.bad || x.n)
-                    return DTLS_FAIL_DECODE;
-                while (pr.n) {
-                    unsigned p = u16(&pr);
-                    if (!srtp && srtp_offered(e->srtp_offer, p))
-                        srtp = (uint16_t)p;
-                }
-                break;
-            }
-            case EXT_EXTENDED_MASTER_SECRET:
-                if (xl != 0)
-                    return DTLS_FAIL_DECODE;
-                ch->ems = true;
-                break;
-            case EXT_RENEGOTIATION_INFO:
-                /* initial handshake: an empty renegotiated_connection */
-                if (xl != 1 || u8(&x) != 0) {
-                    *alert = DTLS_ALERT_HANDSHAKE_FAILURE;
-                    return DTLS_FAIL_DECODE;
-                }
-                ch->ri = true;
-                break;
-            case EXT_SUPPORTED_VERSIONS: {
-                unsigned vl = u8(&x);
-                if (vl % 2 || vl != x.n)
-                    return DTLS_FAIL_DECODE;
-                versions_sent = true;
-                while (x.n)
-                    ch->versions_ok |= u16(&x) == DTLS_V12;
-                break;
-            }
-            default:
-                break; /* unknown: ignored (RFC 5246 §7.4.1.4) */
-            }
-            if (x.bad)
-                return DTLS_FAIL_DECODE;
-        }
-    }
+    struct rd r = {b, len, false}, suites, comp;
+    struct ch_pick pk = {0};
+    int f = ch_fixed_fields(&r, ch, &pk, &suites, &comp, alert);
+    if (f != 0)
+        return f;
+    while (comp.n) /* null compression listed */
+        pk.null_comp |= u8(&comp) == 0;
+    ch_cipher_suites(e, &suites, ch, &pk);
+    f = ch_extensions(e, &r, ch, &pk, alert);
+    if (f != 0)
+        return f;
     if (r.bad)
         return DTLS_FAIL_DECODE;
-    /* DTLS versions count down: 0xfeff is 1.0, 0xfefd 1.2, 0xfefc 1.3 */
-    if (!versions_sent)
-        ch->versions_ok = version <= DTLS_V12;
-    if (!ch->versions_ok) {
-        *alert = DTLS_ALERT_PROTOCOL_VERSION;
-        return DTLS_FAIL_VERSION;
-    }
-    if (!null_comp) {
-        *alert = DTLS_ALERT_ILLEGAL_PARAMETER;
-        return DTLS_FAIL_DECODE;
-    }
-    if (!ch->groups_sent) /* RFC 8422 §4: the server picks */
-        group = group_offered(e->groups, CP_GROUP_SECP256R1) ? CP_GROUP_SECP256R1 : CP_GROUP_X25519;
-    /* RFC 8422 §4: the curves listed bind the certificate too, and ours
-     * is a P-256 key */
-    if (!suite || !group || !ch->sig_ok || (ch->groups_sent && !ch->p256_ok)) {
-        *alert = DTLS_ALERT_HANDSHAKE_FAILURE;
-        return DTLS_FAIL_NO_SHARED_SUITE;
-    }
-    ch->suite_id = suite;
-    ch->group = group;
-    ch->srtp_profile = srtp;
+    f = ch_agree(e, ch, &pk, alert);
+    if (f != 0)
+        return f;
+    ch->suite_id = pk.suite;
+    ch->group = pk.group;
+    ch->srtp_profile = pk.srtp;
     *alert = -1;
     return 0;
 }
@@ -552,16 +668,9 @@ int dtls_parse_server_hello(struct dtls_endpoint *e, const uint8_t *b, size_t le
                 e->ri = true;
                 break;
             case EXT_EC_POINT_FORMATS: {
-                unsigned fl = u8(&x);
-                if (fl < 1 || fl != x.n)
-                    return DTLS_FAIL_DECODE;
-                bool unc = false;
-                while (x.n)
-                    unc |= u8(&x) == 0;
-                if (!unc) {
-                    *alert = DTLS_ALERT_ILLEGAL_PARAMETER;
-                    return DTLS_FAIL_NO_SHARED_SUITE;
-                }
+                int f = ext_point_formats(&x, alert);
+                if (f != 0)
+                    return f;
                 break;
             }
             case EXT_USE_SRTP: {
