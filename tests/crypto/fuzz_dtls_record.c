@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dtls_record.h"
+#include "dtls_record_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,8 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (got != (int)len || type != want_type || memcmp(back, data, len) != 0) {
         abort();
     }
-    if (want_type == DTLS_CT_ALERT && good_alert && (b.peer_closed != (data[1] == 0) ||
-                                                     b.failed != (data[1] != 0 && data[0] == 2)))
+    const struct dtls_record_impl *bi = dtls_crec(&b);
+    if (want_type == DTLS_CT_ALERT && good_alert &&
+        (bi->peer_closed != (data[1] == 0) || bi->failed != (data[1] != 0 && data[0] == 2)))
         abort();
     dtls_record_free(&r);
     dtls_record_free(&a);
