@@ -524,52 +524,167 @@ static void report_unknown(struct sctp_assoc *a, uint8_t type)
     a->pending_error_type = type;
 }
 
-enum engine_input sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint64_t now)
+/* The common header and the first chunk's length: at least a header, a
+ * checksum that holds (or zero, announced, RFC 9653), our ports. Drops and
+ * returns false otherwise. */
+static bool common_header_ok(struct sctp_assoc *a, const uint8_t *pkt, size_t len)
 {
-    set_now(a, now);
-    a->c.packets_in++;
     if (!pkt || len < 16) {
         sctp_drop(a, SCTP_DROP_TRUNCATED);
-        return ENGINE_IN_MALFORMED;
+        return false;
     }
     uint32_t csum = wire_get32(pkt + 8);
     /* with zero checksum announced (RFC 9653) the DTLS layer protects the
      * packet; a stateless listener announced it in its INIT-ACK */
     if (!(csum == 0 && a->zero_csum_cfg) && !sctp_crc32c_ok(pkt, len)) {
         sctp_drop(a, SCTP_DROP_BAD_CHECKSUM);
-        return ENGINE_IN_MALFORMED;
+        return false;
     }
     if (wire_get16(pkt) != a->rport || wire_get16(pkt + 2) != a->lport) {
         sctp_drop(a, SCTP_DROP_BAD_PORT);
-        return ENGINE_IN_MALFORMED;
+        return false;
     }
-    uint32_t vtag = wire_get32(pkt + 4);
-    uint8_t first = pkt[12];
     uint16_t first_len = wire_get16(pkt + 14);
     if (first_len < 4 || first_len > len - 12) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
-        return ENGINE_IN_MALFORMED;
+        return false;
     }
-    /* verification tag rules (§8.5, §8.5.1) */
+    return true;
+}
+
+/* The verification tag rules (§8.5, §8.5.1), chosen by the first chunk:
+ * INIT alone with tag 0, ABORT and SHUTDOWN-COMPLETE by their T bit,
+ * COOKIE-ECHO checked by its cookie, the rest with our tag. Drops and
+ * returns false otherwise. */
+static bool vtag_ok(struct sctp_assoc *a, const uint8_t *pkt, size_t len)
+{
+    uint32_t vtag = wire_get32(pkt + 4);
+    uint8_t first = pkt[12];
+    uint16_t first_len = wire_get16(pkt + 14);
     if (first == CT_INIT) {
         if (vtag != 0 || pad4(first_len) < len - 12) { /* INIT must be alone */
             sctp_drop(a, vtag ? SCTP_DROP_BAD_VTAG : SCTP_DROP_BAD_CHUNK);
-            return ENGINE_IN_MALFORMED;
+            return false;
         }
     } else if (first == CT_ABORT || first == CT_SHUTDOWN_COMPLETE) {
         bool tbit = pkt[13] & 1;
         bool ok = a->state != SCTP_ST_CLOSED && (tbit ? vtag == a->peer_vtag : vtag == a->my_vtag);
         if (!ok) {
             sctp_drop(a, SCTP_DROP_BAD_VTAG);
-            return ENGINE_IN_MALFORMED;
+            return false;
         }
     } else if (first != CT_COOKIE_ECHO) {
         if (a->state == SCTP_ST_CLOSED || vtag != a->my_vtag) {
             sctp_drop(a, SCTP_DROP_BAD_VTAG);
-            return ENGINE_IN_MALFORMED;
+            return false;
         }
     }
+    return true;
+}
 
+/* DATA: taken in the states that still receive, dropped in the others.
+ * Returns whether it was taken. */
+static bool handle_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
+{
+    if (a->state == SCTP_ST_ESTABLISHED || a->state == SCTP_ST_SHUTDOWN_PENDING ||
+        a->state == SCTP_ST_SHUTDOWN_SENT) {
+        sctp_rx_data(a, ch, len);
+        return true;
+    }
+    sctp_drop(a, SCTP_DROP_UNEXPECTED);
+    return false;
+}
+
+/* SHUTDOWN-ACK: the association is down once we sent SHUTDOWN (or our own
+ * SHUTDOWN-ACK); SHUTDOWN-COMPLETE follows. Returns whether to stop. */
+static bool handle_shutdown_ack(struct sctp_assoc *a)
+{
+    if (a->state != SCTP_ST_SHUTDOWN_SENT && a->state != SCTP_ST_SHUTDOWN_ACK_SENT)
+        return false;
+    sctp_set_down(a, SCTP_DOWN_SHUTDOWN);
+    a->need_shutdown_complete = true;
+    return true;
+}
+
+/* A chunk type we do not know: dropped, reported when its 0x40 bit asks,
+ * the rest of the packet skipped unless its 0x80 bit says go on (§3.2).
+ * Returns whether to stop. */
+static bool handle_unknown(struct sctp_assoc *a, uint8_t type)
+{
+    sctp_drop(a, SCTP_DROP_UNKNOWN_CHUNK);
+    if (type & 0x40)
+        report_unknown(a, type);
+    return !(type & 0x80);
+}
+
+/* One chunk of a packet whose headers held, at offset off; sets *had_data
+ * when it carried DATA or moved the peer's cumulative TSN. Returns whether
+ * to stop reading the packet. */
+static bool handle_chunk(struct sctp_assoc *a, const uint8_t *ch, uint16_t clen, size_t off, uint32_t vtag,
+                         bool *had_data)
+{
+    switch (ch[0]) {
+    case CT_DATA:
+        *had_data |= handle_data(a, ch, clen);
+        return false;
+    case CT_INIT:
+        return !handle_init(a, ch, clen);
+    case CT_INIT_ACK:
+        return !handle_init_ack(a, ch, clen);
+    case CT_COOKIE_ECHO:
+        if (off == 12)
+            return !handle_cookie_echo(a, ch, clen, vtag);
+        sctp_drop(a, SCTP_DROP_BAD_CHUNK);
+        return false;
+    case CT_COOKIE_ACK:
+        if (a->state == SCTP_ST_COOKIE_ECHOED)
+            established(a);
+        return false;
+    case CT_SACK:
+        return !handle_sack(a, ch, clen);
+    case CT_HEARTBEAT:
+        if (established_like(a))
+            handle_heartbeat(a, ch, clen);
+        return false;
+    case CT_HEARTBEAT_ACK:
+        handle_heartbeat_ack(a, ch, clen);
+        return false;
+    case CT_ABORT:
+        sctp_set_down(a, SCTP_DOWN_ABORT_RECEIVED);
+        return true;
+    case CT_SHUTDOWN:
+        handle_shutdown(a, ch, clen);
+        return false;
+    case CT_SHUTDOWN_ACK:
+        return handle_shutdown_ack(a);
+    case CT_SHUTDOWN_COMPLETE:
+        if (a->state == SCTP_ST_SHUTDOWN_ACK_SENT)
+            sctp_set_down(a, SCTP_DOWN_SHUTDOWN);
+        return true;
+    case CT_ERROR:
+        a->c.errors_in++; /* an operation error the peer reports: nothing we act upon */
+        return false;
+    case CT_RECONFIG:
+        if (established_like(a))
+            sctp_reconf_handle(a, ch, clen);
+        return false;
+    case CT_FORWARD_TSN:
+        if (established_like(a)) {
+            sctp_rx_forward_tsn(a, ch, clen);
+            *had_data = true;
+        }
+        return false;
+    default:
+        return handle_unknown(a, ch[0]);
+    }
+}
+
+/* Each chunk in turn until the packet ends, a chunk is malformed or out of
+ * place (INIT, INIT-ACK and SHUTDOWN-COMPLETE come alone), or one says
+ * stop. Returns whether DATA or FORWARD-TSN came. */
+static bool handle_chunks(struct sctp_assoc *a, const uint8_t *pkt, size_t len)
+{
+    uint32_t vtag = wire_get32(pkt + 4);
     bool had_data = false;
     size_t off = 12;
     while (off + 4 <= len) {
@@ -584,86 +699,20 @@ enum engine_input sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, si
             sctp_drop(a, SCTP_DROP_BAD_CHUNK); /* must be alone in their packet */
             break;
         }
-        bool stop = false;
-        switch (type) {
-        case CT_DATA:
-            if (a->state == SCTP_ST_ESTABLISHED || a->state == SCTP_ST_SHUTDOWN_PENDING ||
-                a->state == SCTP_ST_SHUTDOWN_SENT) {
-                sctp_rx_data(a, ch, clen);
-                had_data = true;
-            } else {
-                sctp_drop(a, SCTP_DROP_UNEXPECTED);
-            }
-            break;
-        case CT_INIT:
-            stop = !handle_init(a, ch, clen);
-            break;
-        case CT_INIT_ACK:
-            stop = !handle_init_ack(a, ch, clen);
-            break;
-        case CT_COOKIE_ECHO:
-            if (off == 12)
-                stop = !handle_cookie_echo(a, ch, clen, vtag);
-            else
-                sctp_drop(a, SCTP_DROP_BAD_CHUNK);
-            break;
-        case CT_COOKIE_ACK:
-            if (a->state == SCTP_ST_COOKIE_ECHOED)
-                established(a);
-            break;
-        case CT_SACK:
-            stop = !handle_sack(a, ch, clen);
-            break;
-        case CT_HEARTBEAT:
-            if (established_like(a))
-                handle_heartbeat(a, ch, clen);
-            break;
-        case CT_HEARTBEAT_ACK:
-            handle_heartbeat_ack(a, ch, clen);
-            break;
-        case CT_ABORT:
-            sctp_set_down(a, SCTP_DOWN_ABORT_RECEIVED);
-            stop = true;
-            break;
-        case CT_SHUTDOWN:
-            handle_shutdown(a, ch, clen);
-            break;
-        case CT_SHUTDOWN_ACK:
-            if (a->state == SCTP_ST_SHUTDOWN_SENT || a->state == SCTP_ST_SHUTDOWN_ACK_SENT) {
-                sctp_set_down(a, SCTP_DOWN_SHUTDOWN);
-                a->need_shutdown_complete = true;
-                stop = true;
-            }
-            break;
-        case CT_SHUTDOWN_COMPLETE:
-            if (a->state == SCTP_ST_SHUTDOWN_ACK_SENT)
-                sctp_set_down(a, SCTP_DOWN_SHUTDOWN);
-            stop = true;
-            break;
-        case CT_ERROR:
-            a->c.errors_in++; /* an operation error the peer reports: nothing we act upon */
-            break;
-        case CT_RECONFIG:
-            if (established_like(a))
-                sctp_reconf_handle(a, ch, clen);
-            break;
-        case CT_FORWARD_TSN:
-            if (established_like(a)) {
-                sctp_rx_forward_tsn(a, ch, clen);
-                had_data = true;
-            }
-            break;
-        default:
-            sctp_drop(a, SCTP_DROP_UNKNOWN_CHUNK);
-            if (type & 0x40)
-                report_unknown(a, type);
-            stop = !(type & 0x80);
-            break;
-        }
-        if (stop)
+        if (handle_chunk(a, ch, clen, off, vtag, &had_data))
             break;
         off += pad4(clen);
     }
+    return had_data;
+}
+
+enum engine_input sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    set_now(a, now);
+    a->c.packets_in++;
+    if (!common_header_ok(a, pkt, len) || !vtag_ok(a, pkt, len))
+        return ENGINE_IN_MALFORMED;
+    bool had_data = handle_chunks(a, pkt, len);
     if (established_like(a)) {
         sctp_rx_after_packet(a, had_data);
         sctp_reconf_check_deferred(a);
@@ -813,13 +862,21 @@ static size_t finish(struct sctp_assoc *a, uint8_t *buf, size_t off, uint32_t vt
     return off;
 }
 
-size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64_t now)
+/* A chunk that carries a copy of a pool buffer (a cookie, a heartbeat's
+ * info), padded to four bytes. Returns the bytes written. */
+static size_t put_blob_chunk(struct sctp_assoc *a, uint8_t *p, uint8_t type, const struct sctp_buf *b)
 {
-    set_now(a, now);
-    if (cap > a->mtu)
-        cap = a->mtu;
-    if (cap < 256)
-        return 0;
+    put_chunk_hdr(p, type, 0, (uint16_t)(4 + b->len));
+    memcpy(p + 4, pdata(a->pool, b), b->len);
+    memset(p + 4 + b->len, 0, pad4(b->len) - b->len);
+    return 4 + pad4(b->len);
+}
+
+/* The chunks that go alone in their packet (ABORT, INIT, INIT-ACK,
+ * SHUTDOWN-COMPLETE), the first one due. Returns the packet's length, or 0
+ * if none is due. */
+static size_t put_lone_chunk(struct sctp_assoc *a, uint8_t *buf)
+{
     size_t off = 12;
     if (a->need_abort) {
         a->need_abort = false;
@@ -844,44 +901,55 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
         off += put_chunk_hdr(buf + off, CT_SHUTDOWN_COMPLETE, 0, 4);
         return finish(a, buf, off, a->peer_vtag, false);
     }
-    if (a->state == SCTP_ST_CLOSED)
-        return 0;
+    return 0;
+}
+
+/* The hand-shake's bundled chunks, COOKIE-ECHO (if it fits) and
+ * COOKIE-ACK, from off. Returns the new offset. */
+static size_t put_cookie_chunks(struct sctp_assoc *a, uint8_t *buf, size_t off, size_t cap)
+{
     if (a->need_cookie_echo && a->cookie_buf != SCTP_NIL) {
         struct sctp_buf *cb = pbuf(a->pool, a->cookie_buf);
         if (off + 4 + pad4(cb->len) <= cap) {
             a->need_cookie_echo = false;
-            off += put_chunk_hdr(buf + off, CT_COOKIE_ECHO, 0, (uint16_t)(4 + cb->len));
-            memcpy(buf + off, pdata(a->pool, cb), cb->len);
-            memset(buf + off + cb->len, 0, pad4(cb->len) - cb->len);
-            off += pad4(cb->len);
+            off += put_blob_chunk(a, buf + off, CT_COOKIE_ECHO, cb);
         }
     }
     if (a->need_cookie_ack) {
         a->need_cookie_ack = false;
         off += put_chunk_hdr(buf + off, CT_COOKIE_ACK, 0, 4);
     }
-    if (a->state < SCTP_ST_ESTABLISHED) /* COOKIE-ECHO keeps a real checksum */
-        return off > 12 ? finish(a, buf, off, a->peer_vtag, true) : 0;
+    return off;
+}
 
-    /* SACKs that fell due earlier: each in its own packet but the last,
-     * which leads this one */
+/* SACKs that fell due earlier: each in its own packet but the last, which
+ * leads this one at *off (or is freed if it does not fit). Returns the
+ * length of a packet to send now, or 0 when the queue is empty. */
+static size_t put_queued_sacks(struct sctp_assoc *a, uint8_t *buf, size_t *off, size_t cap)
+{
     while (a->sack_q_n) {
         uint32_t i = sctp_rx_pop_sack(a);
         struct sctp_buf *sb = pbuf(a->pool, i);
         bool last = a->sack_q_n == 0;
-        if (!last || off + sb->len <= cap) {
-            size_t o = last ? off : 12;
+        if (!last || *off + sb->len <= cap) {
+            size_t o = last ? *off : 12;
             memcpy(buf + o, pdata(a->pool, sb), sb->len);
             sctp_pool_put(a->pool, i);
             if (!last)
                 return finish(a, buf, 12 + sb->len, a->peer_vtag, false);
-            off += sb->len;
+            *off += sb->len;
         } else {
             sctp_pool_put(a->pool, i);
         }
     }
-    if (a->need_sack || a->sack_now)
-        off += sctp_rx_put_sack(a, buf + off, cap - off);
+    return 0;
+}
+
+/* The control chunks that fit from off: ERROR for an unknown chunk that
+ * asked to be reported, HEARTBEAT-ACK, HEARTBEAT. Returns the new
+ * offset. */
+static size_t put_control_chunks(struct sctp_assoc *a, uint8_t *buf, size_t off, size_t cap)
+{
     if (a->need_error && off + 12 <= cap) {
         a->need_error = false;
         off += put_chunk_hdr(buf + off, CT_ERROR, 0, 12);
@@ -894,10 +962,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
     if (a->hb_ack_buf != SCTP_NIL) {
         struct sctp_buf *hb = pbuf(a->pool, a->hb_ack_buf);
         if (off + 4 + pad4(hb->len) <= cap) {
-            off += put_chunk_hdr(buf + off, CT_HEARTBEAT_ACK, 0, (uint16_t)(4 + hb->len));
-            memcpy(buf + off, pdata(a->pool, hb), hb->len);
-            memset(buf + off + hb->len, 0, pad4(hb->len) - hb->len);
-            off += pad4(hb->len);
+            off += put_blob_chunk(a, buf + off, CT_HEARTBEAT_ACK, hb);
             sctp_pool_put(a->pool, a->hb_ack_buf);
             a->hb_ack_buf = SCTP_NIL;
         }
@@ -911,14 +976,13 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
         off += 12;
         a->c.heartbeats_out++;
     }
-    if (a->need_fwd_tsn)
-        off += sctp_tx_put_fwd_tsn(a, buf + off, cap - off);
-    if (a->need_reconf_req || a->need_reconf_resp)
-        off += sctp_reconf_put(a, buf + off, cap - off);
-    bool sent_data = false;
-    if (a->state == SCTP_ST_ESTABLISHED || a->state == SCTP_ST_SHUTDOWN_PENDING ||
-        a->state == SCTP_ST_SHUTDOWN_RECEIVED)
-        off = sctp_tx_fill(a, buf, off, cap, &sent_data);
+    return off;
+}
+
+/* SHUTDOWN and SHUTDOWN-ACK, after the data, if they fit. Returns the new
+ * offset. */
+static size_t put_shutdown_chunks(struct sctp_assoc *a, uint8_t *buf, size_t off, size_t cap)
+{
     if (a->need_shutdown && off + 8 <= cap) {
         a->need_shutdown = false;
         off += put_chunk_hdr(buf + off, CT_SHUTDOWN, 0, 8);
@@ -929,6 +993,41 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
         a->need_shutdown_ack = false;
         off += put_chunk_hdr(buf + off, CT_SHUTDOWN_ACK, 0, 4);
     }
+    return off;
+}
+
+size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64_t now)
+{
+    set_now(a, now);
+    if (cap > a->mtu)
+        cap = a->mtu;
+    if (cap < 256)
+        return 0;
+    size_t n = put_lone_chunk(a, buf);
+    if (n)
+        return n;
+    if (a->state == SCTP_ST_CLOSED)
+        return 0;
+    size_t off = put_cookie_chunks(a, buf, 12, cap);
+    if (a->state < SCTP_ST_ESTABLISHED) /* COOKIE-ECHO keeps a real checksum */
+        return off > 12 ? finish(a, buf, off, a->peer_vtag, true) : 0;
+    n = put_queued_sacks(a, buf, &off, cap);
+    if (n)
+        return n;
+    /* then bundled in this order: SACK, control, FORWARD-TSN, RE-CONFIG,
+     * DATA, SHUTDOWN */
+    if (a->need_sack || a->sack_now)
+        off += sctp_rx_put_sack(a, buf + off, cap - off);
+    off = put_control_chunks(a, buf, off, cap);
+    if (a->need_fwd_tsn)
+        off += sctp_tx_put_fwd_tsn(a, buf + off, cap - off);
+    if (a->need_reconf_req || a->need_reconf_resp)
+        off += sctp_reconf_put(a, buf + off, cap - off);
+    bool sent_data = false;
+    if (a->state == SCTP_ST_ESTABLISHED || a->state == SCTP_ST_SHUTDOWN_PENDING ||
+        a->state == SCTP_ST_SHUTDOWN_RECEIVED)
+        off = sctp_tx_fill(a, buf, off, cap, &sent_data);
+    off = put_shutdown_chunks(a, buf, off, cap);
     if (off == 12)
         return 0;
     return finish(a, buf, off, a->peer_vtag, false);

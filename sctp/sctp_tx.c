@@ -286,6 +286,111 @@ static void acked(struct sctp_assoc *a, struct sctp_buf *b, uint32_t *bytes)
     }
 }
 
+/* What one SACK newly acknowledged: the bytes, and the highest TSN it
+ * acknowledges for the first time (HTNA; valid when newly is set). */
+struct sack_news {
+    uint32_t bytes, htna;
+    bool newly;
+};
+
+/* The cumulative acknowledgement: frees what it covers from the head of
+ * the send queue (never a chunk not yet sent). */
+static void sack_cum_ack(struct sctp_assoc *a, uint32_t cum, struct sack_news *n)
+{
+    while (a->snd_head != SCTP_NIL && tsn_le(B(a, a->snd_head)->tsn, cum)) {
+        uint32_t i = a->snd_head;
+        struct sctp_buf *b = B(a, i);
+        if (b->state == TX_UNSENT || i == a->snd_unsent)
+            break; /* never sent: the peer cannot have it */
+        if (b->state == TX_INFLIGHT || b->state == TX_RTX)
+            n->htna = b->tsn, n->newly = true;
+        acked(a, b, &n->bytes);
+        a->buffered -= b->len;
+        a->snd_head = b->next;
+        if (a->snd_head == SCTP_NIL)
+            a->snd_tail = SCTP_NIL;
+        sctp_pool_put(a->pool, i);
+    }
+    a->cum_acked = cum;
+}
+
+/* The gap blocks: marks the sent chunks they cover acknowledged (they stay
+ * queued until the cumulative TSN passes them). */
+static void sack_gap_blocks(struct sctp_assoc *a, uint32_t cum, const uint8_t *gaps, uint16_t n_gaps,
+                            struct sack_news *n)
+{
+    uint32_t i = a->snd_head;
+    for (uint16_t g = 0; g < n_gaps; g++) {
+        uint32_t start = cum + wire_get16(gaps + 4 * g), end = cum + wire_get16(gaps + 4 * g + 2);
+        if (tsn_lt(end, start))
+            continue;
+        for (; i != SCTP_NIL && i != a->snd_unsent; i = B(a, i)->next) {
+            struct sctp_buf *b = B(a, i);
+            if (tsn_lt(b->tsn, start))
+                continue;
+            if (tsn_lt(end, b->tsn))
+                break;
+            if (b->state == TX_INFLIGHT || b->state == TX_RTX) {
+                acked(a, b, &n->bytes);
+                b->state = TX_ACKED;
+                if (!n->newly || tsn_lt(n->htna, b->tsn))
+                    n->htna = b->tsn, n->newly = true;
+            }
+        }
+    }
+}
+
+/* Missing reports for what was sent before the highest TSN newly
+ * acknowledged; a chunk is fast-retransmitted once, after that only its T3
+ * timer retransmits it, and the first one marked starts fast recovery
+ * (RFC 9260 §7.2.4). */
+static void sack_missing_reports(struct sctp_assoc *a, const struct sack_news *n)
+{
+    bool marked = false;
+    for (uint32_t j = a->snd_head; n->newly && j != SCTP_NIL && j != a->snd_unsent; j = B(a, j)->next) {
+        struct sctp_buf *b = B(a, j);
+        if (!tsn_lt(b->tsn, n->htna))
+            break;
+        if (b->state != TX_INFLIGHT || b->fast_rtx)
+            continue;
+        if (++b->misses >= 3) {
+            b->state = TX_RTX;
+            b->misses = 0;
+            b->fast_rtx = 1;
+            flight_sub(a, b);
+            a->n_rtx++;
+            a->c.fast_retransmits++;
+            marked = true;
+        }
+    }
+    if (marked && !a->fast_recovery) {
+        uint32_t half = a->cwnd / 2, floor = 4u * a->mtu;
+        a->ssthresh = half > floor ? half : floor;
+        a->cwnd = a->ssthresh;
+        a->pba = 0;
+        a->fast_recovery = true;
+        a->recovery_exit = a->next_tsn - 1;
+        a->fr_bypass = true;
+    }
+}
+
+/* The congestion window after a cumulative TSN that moved and acknowledged
+ * bytes outside fast recovery: slow start or congestion avoidance, grown
+ * only when the window was in use (RFC 9260 §7.2.1, §7.2.2). */
+static void sack_grow_cwnd(struct sctp_assoc *a, uint32_t bytes, uint32_t flight_before)
+{
+    if (a->cwnd <= a->ssthresh) {
+        if (flight_before + a->mtu >= a->cwnd)
+            a->cwnd += bytes < a->mtu ? bytes : a->mtu;
+    } else {
+        a->pba += bytes;
+        if (a->pba >= a->cwnd && flight_before + a->mtu >= a->cwnd) {
+            a->pba -= a->cwnd;
+            a->cwnd += a->mtu;
+        }
+    }
+}
+
 void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_rwnd,
                   const uint8_t *gaps, uint16_t n_gaps)
 {
@@ -295,100 +400,23 @@ void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_
         sctp_drop(a, SCTP_DROP_BAD_CHUNK); /* acknowledges what was never sent */
         return;
     }
-    uint32_t flight_before = a->flight, bytes = 0;
+    uint32_t flight_before = a->flight;
     bool cum_moved = cum != a->cum_acked;
-    /* cumulative acknowledgement: free from the head */
-    /* the highest TSN this SACK acknowledges for the first time (HTNA):
-     * only chunks before it get a missing report (RFC 9260 §7.2.4) */
-    uint32_t htna = 0;
-    bool newly = false;
-    while (a->snd_head != SCTP_NIL && tsn_le(B(a, a->snd_head)->tsn, cum)) {
-        uint32_t i = a->snd_head;
-        struct sctp_buf *b = B(a, i);
-        if (b->state == TX_UNSENT || i == a->snd_unsent)
-            break; /* never sent: the peer cannot have it */
-        if (b->state == TX_INFLIGHT || b->state == TX_RTX)
-            htna = b->tsn, newly = true;
-        acked(a, b, &bytes);
-        a->buffered -= b->len;
-        a->snd_head = b->next;
-        if (a->snd_head == SCTP_NIL)
-            a->snd_tail = SCTP_NIL;
-        sctp_pool_put(a->pool, i);
-    }
-    a->cum_acked = cum;
-    /* gap blocks */
+    struct sack_news n = {0, 0, false};
+    sack_cum_ack(a, cum, &n);
     if (n_gaps) {
-        uint32_t i = a->snd_head;
-        for (uint16_t g = 0; g < n_gaps; g++) {
-            uint32_t start = cum + wire_get16(gaps + 4 * g), end = cum + wire_get16(gaps + 4 * g + 2);
-            if (tsn_lt(end, start))
-                continue;
-            for (; i != SCTP_NIL && i != a->snd_unsent; i = B(a, i)->next) {
-                struct sctp_buf *b = B(a, i);
-                if (tsn_lt(b->tsn, start))
-                    continue;
-                if (tsn_lt(end, b->tsn))
-                    break;
-                if (b->state == TX_INFLIGHT || b->state == TX_RTX) {
-                    acked(a, b, &bytes);
-                    b->state = TX_ACKED;
-                    if (!newly || tsn_lt(htna, b->tsn))
-                        htna = b->tsn, newly = true;
-                }
-            }
-        }
-        /* missing reports for what was sent before the highest TSN newly
-         * acknowledged; a chunk is fast-retransmitted once, after that
-         * only its T3 timer retransmits it (RFC 9260 §7.2.4) */
-        bool marked = false;
-        for (uint32_t j = a->snd_head; newly && j != SCTP_NIL && j != a->snd_unsent; j = B(a, j)->next) {
-            struct sctp_buf *b = B(a, j);
-            if (!tsn_lt(b->tsn, htna))
-                break;
-            if (b->state != TX_INFLIGHT || b->fast_rtx)
-                continue;
-            if (++b->misses >= 3) {
-                b->state = TX_RTX;
-                b->misses = 0;
-                b->fast_rtx = 1;
-                flight_sub(a, b);
-                a->n_rtx++;
-                a->c.fast_retransmits++;
-                marked = true;
-            }
-        }
-        if (marked && !a->fast_recovery) {
-            uint32_t half = a->cwnd / 2, floor = 4u * a->mtu;
-            a->ssthresh = half > floor ? half : floor;
-            a->cwnd = a->ssthresh;
-            a->pba = 0;
-            a->fast_recovery = true;
-            a->recovery_exit = a->next_tsn - 1;
-            a->fr_bypass = true;
-        }
+        sack_gap_blocks(a, cum, gaps, n_gaps, &n);
+        sack_missing_reports(a, &n);
     }
     if (a->fast_recovery && tsn_le(a->recovery_exit, cum))
         a->fast_recovery = false;
-    /* congestion window */
-    if (cum_moved && bytes && !a->fast_recovery) {
-        if (a->cwnd <= a->ssthresh) {
-            if (flight_before + a->mtu >= a->cwnd)
-                a->cwnd += bytes < a->mtu ? bytes : a->mtu;
-        } else {
-            a->pba += bytes;
-            if (a->pba >= a->cwnd && flight_before + a->mtu >= a->cwnd) {
-                a->pba -= a->cwnd;
-                a->cwnd += a->mtu;
-            }
-        }
-    }
-    if (has_rwnd)
-        {
+    if (cum_moved && n.bytes && !a->fast_recovery)
+        sack_grow_cwnd(a, n.bytes, flight_before);
+    if (has_rwnd) { /* the peer's window less what is in flight */
         uint64_t held = a->flight + (uint64_t)a->flight_n * CHUNK_OVERHEAD;
         a->peer_rwnd = a_rwnd > held ? (uint32_t)(a_rwnd - held) : 0;
     }
-    if (bytes)
+    if (n.bytes)
         a->errors = 0;
     advance_ack_point(a);
     /* T3: stopped when nothing is outstanding, restarted on progress */
