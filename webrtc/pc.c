@@ -29,7 +29,7 @@ struct pc_impl {
     uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
     uint8_t client_id_len;
     uint64_t seed;
-    uint64_t t_start, t_stage[PC_UP + 1]; /* when each stage was reached (ns) */
+    uint64_t t_stage[PC_UP + 1]; /* when each stage was reached (ns; PC_ICE at pc_init) */
     const char *label;
     char *keylog;
     uint64_t slot_retry;           /* next try for a handshake slot, 0 none */
@@ -133,7 +133,7 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     pc->sctp = sctp_assoc_init(cfg->sctp_mem, &sc, cfg->sctp_pool, now);
     if (!pc->sctp)
         return -EINVAL;
-    pc->t_start = pc->last_now = now;
+    pc->last_now = now;
     reach(pc, PC_ICE, now);
     ice_start(&pc->ice, now);
     return 0;
@@ -490,8 +490,6 @@ enum pc_fail pc_failure(const struct pc *pc)
 
 uint64_t pc_stage_time(const struct pc *pc, enum pc_stage s)
 {
-    if (s == PC_ICE)
-        return cimpl(pc)->t_start;
     return (unsigned)s <= PC_UP ? cimpl(pc)->t_stage[s] : 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent.h"
 #include "rng.h"
 #include "run_image.h"
 
@@ -120,8 +121,7 @@ static inline enum traffic_next traffic_next(struct traffic_gen *g, const struct
         return TRAFFIC_NONE;
     ri_add(m->live.msgs_sent, 1);
     if (slot == RI_ROUTE_NONE) {
-        ri_add(m->live.drops[RI_DROP_NO_ROUTE], 1);
-        ri_add(m->live.msgs_dropped, 1);
+        agent_drop(m, RI_DROP_NO_ROUTE);
         return TRAFFIC_NO_ROUTE;
     }
     t->edge = ri->adj_edge[ri->adj_off[t->src] + slot];
