@@ -9,7 +9,7 @@
 struct ice_impl {
     enum ice_role role;
     enum ice_state state;
-    bool lite, nominated;
+    bool lite;
     uint64_t tiebreaker;
     uint32_t priority;
     char local_ufrag[ICE_UFRAG_MAX + 1], local_pwd[ICE_PWD_MAX + 1];
@@ -165,7 +165,6 @@ static enum engine_input handle_request(struct ice_impl *a, const uint8_t *buf, 
     answer(a, m, 0);
     if (a->role == ICE_CONTROLLED && m->use_candidate && a->state != ICE_CONNECTED) {
         a->state = ICE_CONNECTED;
-        a->nominated = true;
         event(a, ICE_EV_CONNECTED);
     }
     return ENGINE_IN_ACCEPTED;
@@ -203,7 +202,6 @@ static enum engine_input handle_response(struct ice_impl *a, const uint8_t *buf,
     a->send_request = false;
     if (a->state != ICE_CONNECTED) {
         a->state = ICE_CONNECTED;
-        a->nominated = true;
         event(a, ICE_EV_CONNECTED);
     }
     return ENGINE_IN_ACCEPTED;
