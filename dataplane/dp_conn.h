@@ -36,41 +36,7 @@
 #include <stdint.h>
 
 #include "dp.h"
-#include "pc.h"
-
-#define DP_CONN_WHEEL_SLOTS 4096u
-#define DP_CONN_TICK_NS 1000000ull
-#define DP_CONN_NONE UINT32_MAX
-
-enum dp_conn_state { DP_CONN_QUEUED, DP_CONN_SETUP, DP_CONN_UP, DP_CONN_GIVEN_UP, DP_CONN_CLOSED };
-
-/* SCTP counters already folded into the metrics, per endpoint. */
-struct dp_conn_seen {
-    uint32_t retransmissions, sacks, forward_tsns, abandoned;
-};
-
-struct dp_media;
-
-struct dp_conn {
-    struct pc ep[2];
-    uint32_t edge;
-    uint8_t state;          /* enum dp_conn_state */
-    uint8_t attempts;       /* started so far */
-    uint8_t up_mask;        /* bit i: endpoint i reported its channel open */
-    uint8_t dirty;          /* bit i: endpoint i was touched this pass (on the dirty list when not 0) */
-    uint64_t t_attempt;     /* ns, start of the current attempt */
-    uint64_t ep_deadline[2]; /* each endpoint's next deadline when it was last flushed */
-    struct dp_conn_seen seen[2];
-    struct dp_media *media; /* NULL without --media */
-};
-
-/* A connection's place in the timing wheel, apart from the connection so
- * that linking and unlinking touch this small array, not the neighbours'
- * 5 KB connection structs. */
-struct dp_conn_wheel {
-    uint64_t deadline;      /* ns, filed under it; UINT64_MAX none */
-    uint32_t prev, next, slot;
-};
+#include "dp_conn_state.h"
 
 /* The connection state of one worker. */
 struct dp_conns {
