@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory plan of a run: what dp_conns_init, dp_conn_certs_init and
+ * dp_setup allocate, and the run image, from the run's sizes. */
+#include "dp_mem.h"
+
+#include <string.h>
+
+#include "dp_conn_state.h"
+#include "dtls.h"
+#include "dtls_cert.h"
+#include "rtcp.h"
+#include "rtp_stream.h"
+#include "run_image.h"
+#include "sctp.h"
+#include "srtp_session.h"
+
+/* The layout of struct dp_media (dataplane/dp_media.c), which only that
+ * file sees: kept in step with it by hand until it moves into
+ * dp_conn_state.h beside struct dp_conn. */
+struct dp_mem_media_end {
+    struct rtp_stream tx;
+    struct srtps_session srtp;
+    struct rtcp_session rtcp;
+    uint64_t next_rtcp;
+    uint64_t rng;
+    uint32_t clock_rate;
+    uint32_t reported_lost;
+    uint32_t reported_ext;
+    bool have_report;
+    uint64_t dropped;
+};
+
+struct dp_mem_media {
+    struct dp_mem_media_end end[2];
+    bool on;
+};
+
+/* ---- DPDK 22.11's layout of the objects dp_setup creates ----
+ * rte_pktmbuf_pool_create(n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE): each
+ * object is a struct rte_mbuf (128) and 2,048 + 128 bytes of headroom and
+ * data, behind a mempool object header rounded to a cache line (64):
+ * 2,368 bytes, which already spreads over 4 channels (37 lines). The pool's
+ * ring holds the next power of two above n pointers; the pool struct
+ * carries a cache for each of RTE_MAX_LCORE (128) lcores of 3 x 512
+ * pointers and a line of counters. Measured against rte_malloc's heap
+ * statistics: 2,385.8 bytes per mbuf between 32,768 and 65,536 mbufs
+ * (2 workers, hugepages), 2,368 + 16 of ring predicted. */
+#define MBUF_OBJ 2368u
+#define MEMPOOL_CACHES (128u * (64u + 3u * 512u * 8u))
+#define RING_HDR 384u /* struct rte_ring: three cache-line-aligned parts, rounded */
+#define DP_RING_ENTRIES 16384u /* DP_LOOP_RING, DP_HANDOFF_RING, DP_MSG_RING in dp.h */
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+    uint64_t p = 1;
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
+static uint64_t align64(uint64_t v)
+{
+    return (v + 63) & ~(uint64_t)63;
+}
+
+/* A ring of `count` pointer entries (count a power of two). */
+static uint64_t ring_bytes(uint64_t count, uint64_t elt)
+{
+    return RING_HDR + count * elt;
+}
+
+/* rte_hash_create with `entries`, 12-byte keys, no extra flags
+ * (rte_cuckoo_hash.c): entries + 1 key slots of 32 bytes (8-byte data
+ * pointer and the key, 16-aligned), a free-slot ring of 4-byte entries, and
+ * one 64-byte bucket of 8 entries per 8 entries rounded to a power of two. */
+static uint64_t flow_table_bytes(uint64_t n_edges)
+{
+    uint64_t flows = 2 * n_edges;
+    uint64_t entries = flows < 1024 ? 1024 : flows + flows / 8;
+    uint64_t slots = entries + 1;
+    return slots * 32 + ring_bytes(pow2_at_least(slots), 4) + pow2_at_least(entries) / 8 * 64;
+}
+
+static uint64_t mbuf_pool_bytes(uint64_t n)
+{
+    return n * MBUF_OBJ + ring_bytes(pow2_at_least(n + 1), 8) + MEMPOOL_CACHES;
+}
+
+/* Everything else dp_setup takes from DPDK's heap: the loopback rings (one
+ * per worker), the hand-off rings (and with dc the message rings) between
+ * every ordered pair of workers, the flow table, each worker's agent
+ * tables, and the next-hop table's copy when it lives in hugepages. */
+static uint64_t dpdk_other_bytes(const struct dp_mem_in *in, uint64_t routes)
+{
+    uint64_t w = in->n_workers;
+    uint64_t rings = w + w * (w - 1) * (in->dc ? 2 : 1);
+    uint64_t bytes = rings * ring_bytes(DP_RING_ENTRIES, 8) + flow_table_bytes(in->n_edges);
+    bytes += 2 * ((uint64_t)in->n_agents + w) * sizeof(uint32_t); /* local agents and their sequences */
+    if (in->hugepages && routes >= (4u << 20))
+        bytes += routes;
+    return bytes;
+}
+
+void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worker *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!in->dc || in->n_workers == 0 || idx >= in->n_workers)
+        return;
+    uint32_t w = in->n_workers;
+    out->n_conns = (uint32_t)((in->n_edges + w - 1 - idx) / w);
+    out->n_alloc = out->n_conns ? out->n_conns : 1;
+    size_t n = out->n_alloc;
+    out->conn = (size_t)align64(n * sizeof(struct dp_conn));
+    out->assoc_size = sctp_assoc_size(DP_MEM_SCTP_STREAMS);
+    out->sctp_assoc = 2 * n * out->assoc_size;
+    out->queue = n * sizeof(uint32_t);
+    out->dirty = n * sizeof(uint32_t);
+    out->wheel_links = n * sizeof(struct dp_conn_wheel);
+    if (in->media && out->n_conns)
+        out->media = (size_t)align64((uint64_t)out->n_conns * sizeof(struct dp_mem_media));
+    out->sctp_pool = (size_t)align64(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
+    out->hs_slots = 2 * in->setup_cap + 2;
+    out->hs_stride = (size_t)align64(dtls_endpoint_size());
+    out->hs = out->hs_slots * out->hs_stride;
+    out->msg_bufs = 3 * (size_t)RI_MSG_MAX;
+    out->wheel_heads = DP_CONN_WHEEL_SLOTS * sizeof(uint32_t);
+    out->keylog_cap = in->keylog_max ? in->keylog_max / w + 1 : 0;
+    out->keylog = (size_t)out->keylog_cap * DP_MEM_KEYLOG_LINE;
+}
+
+void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    uint64_t *b = out->bytes;
+    for (uint32_t i = 0; in->dc && i < in->n_workers; i++) {
+        struct dp_mem_worker wk;
+        dp_mem_worker(in, i, &wk);
+        b[DP_MEM_CONN] += wk.conn + wk.sctp_assoc + wk.queue + wk.dirty + wk.wheel_links + wk.media;
+        b[DP_MEM_SCTP_POOL] += wk.sctp_pool;
+        b[DP_MEM_HS] += wk.hs;
+        b[DP_MEM_WORKER] += wk.msg_bufs + wk.wheel_heads + wk.keylog;
+    }
+    if (in->dc)
+        b[DP_MEM_CERT] = (uint64_t)in->n_agents * sizeof(struct dtls_cert);
+    b[DP_MEM_ROUTES] = (uint64_t)in->n_agents * in->n_dests * sizeof(uint16_t);
+    b[DP_MEM_IMAGE] = in->image_bytes > b[DP_MEM_ROUTES] ? in->image_bytes - b[DP_MEM_ROUTES] : 0;
+    b[DP_MEM_MBUF] = mbuf_pool_bytes((uint64_t)in->mbufs_per_worker * in->n_workers);
+    b[DP_MEM_DPDK] = dpdk_other_bytes(in, b[DP_MEM_ROUTES]);
+    for (int c = 0; c < DP_MEM_COUNT; c++)
+        out->total += b[c];
+    out->dataplane_heap = b[DP_MEM_CONN] + b[DP_MEM_SCTP_POOL] + b[DP_MEM_HS] + b[DP_MEM_CERT] + b[DP_MEM_WORKER];
+    out->dpdk_heap = b[DP_MEM_MBUF] + b[DP_MEM_DPDK];
+    out->shm = b[DP_MEM_ROUTES] + b[DP_MEM_IMAGE];
+    out->per_agent = in->n_agents ? (double)out->total / in->n_agents : 0;
+    out->conn_per_connection = in->dc && in->n_edges ? (double)b[DP_MEM_CONN] / (double)in->n_edges : 0;
+}
+
+static const char *const keys[DP_MEM_COUNT] = {
+#define DP_MEM_KEY(name, key, label) key,
+    DP_MEM_CATEGORIES(DP_MEM_KEY)
+#undef DP_MEM_KEY
+};
+
+static const char *const labels[DP_MEM_COUNT] = {
+#define DP_MEM_LABEL(name, key, label) label,
+    DP_MEM_CATEGORIES(DP_MEM_LABEL)
+#undef DP_MEM_LABEL
+};
+
+const char *dp_mem_key(enum dp_mem_cat c)
+{
+    return (unsigned)c < DP_MEM_COUNT ? keys[c] : NULL;
+}
+
+const char *dp_mem_label(enum dp_mem_cat c)
+{
+    return (unsigned)c < DP_MEM_COUNT ? labels[c] : NULL;
+}

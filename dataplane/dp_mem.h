@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp_mem: the memory plan of a run, by category, from the run's sizes
+ * alone: what the dataplane allocates at set-up (its own heap and DPDK's)
+ * and what the control process puts in the run image. No DPDK here, so
+ * that `swarmgen run --dry-run` (control) predicts a run before starting
+ * it, and the dataplane sizes its allocations from the same function
+ * (dp_conns_init: dp_mem_worker), so plan and allocation cannot drift.
+ *
+ * Sizes come from the engines themselves: sizeof(struct dp_conn) and
+ * struct dp_conn_wheel (dp_conn_state.h), sctp_assoc_size(),
+ * sctp_pool_size(), dtls_endpoint_size(), sizeof(struct dtls_cert). The
+ * DPDK parts (the mbuf pool, the flow table, the rings) follow DPDK
+ * 22.11's layout of those objects (dp_mem.c says how) and are the one
+ * estimate here. Pure functions, no time, thread-safe.
+ */
+#ifndef SWARMGEN_DP_MEM_H
+#define SWARMGEN_DP_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Streams of every SCTP association (dp_conn.c opens 16). */
+#define DP_MEM_SCTP_STREAMS 16u
+/* Payload bytes of one SCTP pool buffer: any DATA chunk of a 1,228-byte packet. */
+#define DP_MEM_SCTP_BUF_CAP 1200u
+/* Bytes of one key-log line the dataplane keeps. */
+#define DP_MEM_KEYLOG_LINE 200u
+
+/*
+ * The categories: one list makes the enum, the JSON keys and the summary
+ * labels. X(NAME, json_key, label)
+ *   CONN       connection state: both endpoints' struct pc (ICE, DTLS
+ *              record layer, SRTP), their SCTP associations, the wheel
+ *              links, the set-up queue and dirty list, media state
+ *   SCTP_POOL  the SCTP buffer pools, one per worker (--sctp-bufs)
+ *   HS         DTLS handshake slots, 2 x --setup-cap + 2 per worker
+ *   CERT       the agents' certificates, one each
+ *   WORKER     per-worker buffers: three 256 KiB message buffers, the
+ *              timing-wheel heads, the key log (--keylog)
+ *   ROUTES     the next-hop tables control builds (run image, ROUTES)
+ *   IMAGE      the rest of the run image (agents, adjacency, edges, metrics)
+ *   MBUF       DPDK's mbuf pool (--mbufs per worker)
+ *   DPDK       the rest of DPDK's heap: the flow table, the rings, the
+ *              per-worker tables, the next-hop copy in hugepages
+ */
+#define DP_MEM_CATEGORIES(X)                                  \
+    X(CONN, "connection_state", "connection state")          \
+    X(SCTP_POOL, "sctp_pool", "SCTP pools")                   \
+    X(HS, "handshake_slots", "handshake slots")              \
+    X(CERT, "certificates", "certificates")                  \
+    X(WORKER, "worker_buffers", "worker buffers")            \
+    X(ROUTES, "routes", "routes")                             \
+    X(IMAGE, "run_image", "run image")                        \
+    X(MBUF, "mbufs", "mbufs")                                 \
+    X(DPDK, "dpdk_other", "DPDK other")
+
+enum dp_mem_cat {
+#define DP_MEM_ENUM(name, key, label) DP_MEM_##name,
+    DP_MEM_CATEGORIES(DP_MEM_ENUM)
+#undef DP_MEM_ENUM
+    DP_MEM_COUNT
+};
+
+/* The sizes a run is planned from (all of them known before the dataplane
+ * starts: the run config and the run image's layout). */
+struct dp_mem_in {
+    uint32_t n_agents;
+    uint32_t n_workers;        /* 1..RI_MAX_WORKERS */
+    uint64_t n_edges;          /* peer connections of the whole run */
+    uint32_t n_dests;          /* routing columns */
+    bool dc;                   /* --traffic dc: peer connections */
+    bool media;                /* --media audio|video */
+    uint32_t setup_cap;        /* per worker */
+    uint32_t sctp_bufs;        /* per worker */
+    uint32_t keylog_max;       /* key-log lines, 0 without --keylog */
+    uint32_t mbufs_per_worker;
+    bool hugepages;            /* DPDK on hugepages: the next hops are copied there */
+    uint64_t image_bytes;      /* the whole run image (ctl_image_layout), routes included */
+};
+
+/* What dp_conns_init allocates for one worker, in bytes (and the counts
+ * it allocates them from). */
+struct dp_mem_worker {
+    uint32_t n_conns;          /* connections the worker owns (edges e, e % n_workers == idx) */
+    uint32_t n_alloc;          /* arrays are sized for max(n_conns, 1) */
+    size_t conn;               /* n_alloc x sizeof(struct dp_conn), rounded up to 64 */
+    size_t assoc_size;         /* sctp_assoc_size(DP_MEM_SCTP_STREAMS) */
+    size_t sctp_assoc;         /* 2 x n_alloc x assoc_size */
+    size_t queue, dirty;       /* n_alloc x 4 each */
+    size_t wheel_links;        /* n_alloc x sizeof(struct dp_conn_wheel) */
+    size_t media;              /* with media and n_conns > 0: n_conns x sizeof(struct dp_media), rounded up to 64 */
+    size_t sctp_pool;          /* sctp_pool_size(sctp_bufs, DP_MEM_SCTP_BUF_CAP), rounded up to 64 */
+    uint32_t hs_slots;         /* 2 x setup_cap + 2 */
+    size_t hs_stride;          /* dtls_endpoint_size() rounded up to 64 */
+    size_t hs;                 /* hs_slots x hs_stride */
+    size_t msg_bufs;           /* 3 x RI_MSG_MAX */
+    size_t wheel_heads;        /* DP_CONN_WHEEL_SLOTS x 4 */
+    uint32_t keylog_cap;       /* keylog_max / n_workers + 1, 0 without --keylog */
+    size_t keylog;             /* keylog_cap x DP_MEM_KEYLOG_LINE */
+};
+
+struct dp_mem_out {
+    uint64_t bytes[DP_MEM_COUNT]; /* by enum dp_mem_cat */
+    uint64_t total;
+    uint64_t dataplane_heap;   /* CONN + SCTP_POOL + HS + CERT + WORKER: malloc'd by swarmgen-dp */
+    uint64_t dpdk_heap;        /* MBUF + DPDK: hugepages when DPDK has them */
+    uint64_t shm;              /* ROUTES + IMAGE: /dev/shm */
+    double per_agent;          /* total / agents */
+    double conn_per_connection; /* CONN / connections (both ends): 0 without any */
+};
+
+/* Fills *out with what worker `idx` (0..in->n_workers-1) of a --traffic dc
+ * run allocates for its connections; all zero for other traffic. Pure. */
+void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worker *out);
+
+/* Fills *out with the plan of the whole run: every worker's
+ * dp_mem_worker() summed into its categories, the certificates, the
+ * routes and the rest of the run image, DPDK's mbuf pool and the rest of
+ * its heap. Pure. */
+void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out);
+
+/* The JSON key and the summary label of a category; NULL out of range. */
+const char *dp_mem_key(enum dp_mem_cat c);
+const char *dp_mem_label(enum dp_mem_cat c);
+
+#endif
