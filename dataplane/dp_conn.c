@@ -113,11 +113,28 @@ static enum ri_stage stage_of(const struct pc *p)
     }
 }
 
+/* Set-up state for an endpoint on its way up; NULL never happens while
+ * in_setup stays under setup_cap (two each). */
+static struct pc_setup *setup_get(struct dp_conns *cs)
+{
+    return cs->su_n_free ? &cs->su[cs->su_free[--cs->su_n_free]] : NULL;
+}
+
+/* Takes back endpoint s's set-up state, when it still holds one. */
+static void setup_put(struct dp_conns *cs, struct dp_conn *c, int s)
+{
+    struct pc_setup *su = pc_release_setup(&c->ep[s]);
+    if (su)
+        cs->su_free[cs->su_n_free++] = (uint32_t)(su - cs->su);
+}
+
 static void release(struct dp_conns *cs, struct dp_conn *c)
 {
     wheel_unlink(cs, conn_idx(cs, c));
-    pc_free(&c->ep[0]);
-    pc_free(&c->ep[1]);
+    for (int s = 0; s < 2; s++) {
+        setup_put(cs, c, s);
+        pc_free(&c->ep[s]);
+    }
     if (c->media)
         dp_media_stop(c->media);
 }
@@ -166,7 +183,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .n_streams = N_STREAMS, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
             .dc_reliability = cfg->dc_reliability,
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
-            .keylog = s == 0 ? keylog : NULL};
+            .keylog = s == 0 ? keylog : NULL, .setup = setup_get(cs)};
         if (pc_init(&c->ep[s], &pc, now) != 0) {
             /* only a broken configuration gets here: count it, never retry */
             c->attempts = (uint8_t)cfg->setup_attempts;
@@ -199,6 +216,12 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     c->state = DP_CONN_UP;
     cs->in_setup--;
     ri_add(wk->m->live.conn_established, 1);
+    if (c->media)
+        dp_media_key(ctx, c);
+    /* up: what only the way up needed goes back to the pool (ICE has
+     * ended between our two endpoints, no consent checks follow) */
+    setup_put(cs, c, 0);
+    setup_put(cs, c, 1);
     /* media flows while the load runs, not while the others connect */
     if (c->media && cs->media_on)
         dp_media_start(ctx, wk, c, now);
@@ -718,6 +741,14 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     }
     if (dtls_hs_pool_init(&cs->hs, 2 * cfg->setup_cap + 2) != 0)
         goto oom;
+    uint32_t n_su = 2 * cfg->setup_cap;
+    cs->su = aligned_alloc(64, (size_t)n_su * sizeof(struct pc_setup));
+    cs->su_free = malloc((size_t)n_su * sizeof(uint32_t));
+    if (!cs->su || !cs->su_free)
+        goto oom;
+    for (uint32_t i = 0; i < n_su; i++)
+        cs->su_free[i] = n_su - 1 - i;
+    cs->su_n_free = n_su;
     if (cp_default_create(&cs->cp) != 0) {
         snprintf(err, errlen, "worker %u: crypto provider: set-up failed", wk->idx);
         return -EIO;
@@ -764,6 +795,8 @@ void dp_conns_free(struct dp_worker *wk)
     if (cs->cp.ops)
         cp_destroy(&cs->cp);
     rte_pktmbuf_free(cs->spare);
+    free(cs->su);
+    free(cs->su_free);
     free(cs->conn);
     free(cs->sctp_mem);
     free(cs->pool_mem);

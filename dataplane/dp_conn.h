@@ -47,6 +47,9 @@ struct dp_conns {
     void *pool_mem;
     struct sctp_pool *pool;
     struct dtls_hs_pool hs;
+    struct pc_setup *su;         /* set-up state lent to endpoints on their way up: 2 x setup_cap */
+    uint32_t *su_free;           /* free indices into su */
+    uint32_t su_n_free;
     struct cp cp;                /* this worker's crypto provider */
     uint32_t *queue;             /* connections waiting to start: a ring of n */
     uint32_t q_head, q_len;

@@ -376,6 +376,7 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
                                  .sctp_mem = s->sctp_mem,
                                  .sctp_pool = e->pool,
                                  .n_streams = EXT_STREAMS,
+                                 .setup = &s->pc_su,
                                  .seed = rng_mix(ctx->ri.cfg->seed ^ ((uint64_t)i << 32 | s->seq))};
         if (pc_init(&s->pc, &c, now) != 0) {
             sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);

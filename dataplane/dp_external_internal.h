@@ -41,6 +41,7 @@ struct ext_session {
     uint8_t rfp[32];
     uint64_t t_req, t_first; /* ns */
     struct pc pc;
+    struct pc_setup pc_su; /* kept for the session: the browser's consent checks (RFC 7675) need ICE */
     void *sctp_mem;
     uint8_t *msg; /* a message read and not yet echoed (pending_len bytes) */
     uint32_t pending_len;

@@ -35,6 +35,7 @@ struct dp_media_end {
 struct dp_media {
     struct dp_media_end end[2];
     bool on;
+    bool keyed;                /* dp_media_key succeeded for this attempt */
 };
 
 static uint64_t rtcp_interval(struct dp_media_end *m)
@@ -76,22 +77,39 @@ void dp_media_free(struct dp_worker *wk)
     cs->media = NULL;
 }
 
+static void media_ssrcs(const struct dp_ctx *ctx, const struct dp_conn *c, uint32_t ssrc[2])
+{
+    for (int s = 0; s < 2; s++)
+        ssrc[s] = (uint32_t)rng_mix(ctx->ri.cfg->seed ^ ((uint64_t)c->edge << 2 | (uint64_t)s << 1 | 1)) | 1;
+}
+
+void dp_media_key(const struct dp_ctx *ctx, struct dp_conn *c)
+{
+    struct dp_media *md = c->media;
+    uint32_t ssrc[2];
+    media_ssrcs(ctx, c, ssrc);
+    md->keyed = false;
+    for (int s = 0; s < 2; s++) {
+        struct srtps_session *k = &md->end[s].srtp;
+        if (pc_srtp_init(&c->ep[s], k) != 0 || srtps_set_ssrc(k, true, ssrc[s]) != 0 ||
+            srtps_set_ssrc(k, false, ssrc[1 - s]) != 0)
+            return; /* no SRTP keys from the handshake: this connection carries no media */
+    }
+    md->keyed = true;
+}
+
 void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
 {
     struct dp_media *md = c->media;
     const struct ri_config *cfg = ctx->ri.cfg;
     bool video = cfg->media == RI_MEDIA_VIDEO;
     uint32_t ssrc[2];
-    for (int s = 0; s < 2; s++)
-        ssrc[s] = (uint32_t)rng_mix(cfg->seed ^ ((uint64_t)c->edge << 2 | (uint64_t)s << 1 | 1)) | 1;
+    media_ssrcs(ctx, c, ssrc);
+    md->on = false;
+    if (!md->keyed)
+        return;
     for (int s = 0; s < 2; s++) {
         struct dp_media_end *m = &md->end[s];
-        if (pc_srtp_init(&c->ep[s], &m->srtp) != 0 || srtps_set_ssrc(&m->srtp, true, ssrc[s]) != 0 ||
-            srtps_set_ssrc(&m->srtp, false, ssrc[1 - s]) != 0) {
-            /* no SRTP keys from the handshake: this connection carries no media */
-            md->on = false;
-            return;
-        }
         m->clock_rate = video ? 90000 : 48000;
         struct rtp_stream_config rc = {.kind = video ? RTP_VIDEO : RTP_AUDIO, .ssrc = ssrc[s],
                                        .payload_type = video ? 96 : 111,
@@ -124,6 +142,7 @@ void dp_media_stop(struct dp_media *md)
     for (int s = 0; s < 2; s++)
         srtps_clear(&md->end[s].srtp);
     md->on = false;
+    md->keyed = false;
 }
 
 /* The peer's report block about our stream: fold its loss and jitter. */

@@ -36,8 +36,14 @@ size_t dp_media_bytes(const struct dp_ctx *ctx, const struct dp_worker *wk);
 /* Frees what dp_media_init allocated. */
 void dp_media_free(struct dp_worker *wk);
 
-/* The connection is up: keys both directions from its DTLS keying
- * material and starts the streams at `now`. */
+/* The connection is up: keys both directions of both ends' SRTP sessions
+ * from the DTLS keying material their handshakes exported, before the
+ * endpoints give back their set-up state (which holds it). Without keys
+ * (no DTLS-SRTP profile agreed) the connection carries no media. */
+void dp_media_key(const struct dp_ctx *ctx, struct dp_conn *c);
+
+/* The load runs on a connection dp_media_key keyed: starts the streams
+ * at `now` (nothing when it has no keys). */
 void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now);
 
 /* The connection went down or is set up again: streams stop, keys wiped. */

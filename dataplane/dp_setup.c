@@ -285,7 +285,9 @@ static int setup_connections(struct dp_ctx *ctx, char *err, size_t errlen)
         if (rc < 0)
             return rc;
         conn_bytes += ctx->worker[w]->conns->bytes;
-        hs_bytes += (uint64_t)ctx->worker[w]->conns->hs.n * ctx->worker[w]->conns->hs.stride;
+        /* handshake slots and the endpoints' set-up state: what only the way up holds */
+        hs_bytes += (uint64_t)ctx->worker[w]->conns->hs.n * ctx->worker[w]->conns->hs.stride +
+                    2ull * ctx->ri.cfg->setup_cap * sizeof(struct pc_setup);
     }
     ctx->ri.cmd->mem_conn_bytes = conn_bytes;
     ctx->ri.cmd->mem_hs_bytes = hs_bytes;

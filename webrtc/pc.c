@@ -15,37 +15,46 @@
 #define PC_SRTP DTLS_SRTP_ALL
 #define SCTP_MTU (DTLS_MTU - DTLS_RECORD_OVERHEAD_GCM)
 
-/* The layout behind struct pc (PC_SIZE bytes). */
-struct pc_impl {
-    uint8_t stage, fail;           /* enum pc_stage, enum pc_fail */
-    bool controlling, dtls_client, opens_channel, closed;
-    uint16_t dc_sid;
-    int32_t hs_slot;               /* -1 when none held */
-    struct dtls_hs_pool *hs;
+/* The set-up state behind struct pc_setup (PC_SETUP_SIZE bytes): what
+ * only the way up needs (the ICE agent, the handshake's inputs, the stage
+ * times, the exported SRTP keying), caller memory the endpoint gives back
+ * once it is up (pc_release_setup). */
+struct pc_setup_impl {
+    _Alignas(64) struct ice_agent ice;
     const struct dtls_cert *cert;
     const struct cp *cp;
     const uint8_t *cookie_secret;
-    uint8_t peer_fp[32];
-    uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
-    uint8_t client_id_len;
-    uint64_t seed;
-    uint64_t t_stage[PC_UP + 1]; /* when each stage was reached (ns; PC_ICE at pc_init) */
     const char *label;
     char *keylog;
     uint64_t slot_retry;           /* next try for a handshake slot, 0 none */
-    uint64_t last_now;             /* the latest `now` seen (events act at it) */
-    uint8_t dc_type;
+    uint64_t t_stage[PC_UP + 1];   /* when each stage was reached (ns; PC_ICE at pc_init) */
     uint32_t dc_reliability;
-    uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
+    uint8_t dc_type;
+    uint8_t client_id_len;
     uint8_t alert_len;             /* the fatal alert our failed handshake still owes the peer */
-    uint8_t alert[DTLS_RECORD_HEADER + 2 + 24];
     uint16_t srtp_profile;         /* DTLS-SRTP profile the handshake chose (0 none) */
+    uint8_t peer_fp[32];
+    uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
+    uint8_t alert[DTLS_RECORD_HEADER + 2 + 24];
     uint8_t srtp_keying[DTLS_KEYING_MAX]; /* its exported keying material (RFC 5764 §4.2) */
-    struct ice_agent ice;
+};
+ENGINE_STORAGE(struct pc_setup, struct pc_setup_impl, su_impl, su_cimpl)
+
+/* The layout behind struct pc (PC_SIZE bytes): what an established
+ * DataChannel touches, the record layer first. */
+struct pc_impl {
     struct dtls_record rec;
-    struct sctp_assoc *sctp;
-    uint8_t events[8];             /* small ring of enum pc_event_type */
+    uint8_t stage, fail;           /* enum pc_stage, enum pc_fail */
+    bool controlling, dtls_client, opens_channel, closed;
+    uint16_t dc_sid;
+    uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
     uint8_t ev_head, ev_n;
+    uint8_t events[8];             /* small ring of enum pc_event_type */
+    int32_t hs_slot;               /* -1 when none held */
+    struct dtls_hs_pool *hs;
+    struct sctp_assoc *sctp;
+    struct pc_setup_impl *su;      /* the set-up state; NULL once released */
+    uint64_t last_now;             /* the latest `now` seen (events act at it) */
     struct pc_counters c;
 };
 ENGINE_STORAGE(struct pc, struct pc_impl, impl, cimpl)
@@ -66,8 +75,8 @@ static void push(struct pc_impl *pc, enum pc_event_type e)
 static void reach(struct pc_impl *pc, enum pc_stage s, uint64_t now)
 {
     pc->stage = (uint8_t)s;
-    if (s <= PC_UP)
-        pc->t_stage[s] = now;
+    if (s <= PC_UP && pc->su)
+        pc->su->t_stage[s] = now;
 }
 
 static void release_slot(struct pc_impl *pc)
@@ -97,29 +106,33 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
 {
     struct pc_impl *pc = impl(p);
     memset(pc, 0, sizeof(*pc));
+    if (!cfg->setup)
+        return -EINVAL;
+    struct pc_setup_impl *su = su_impl(cfg->setup);
+    memset(su, 0, sizeof(*su));
+    pc->su = su; /* held from here on, failed or not: pc_release_setup gives it back */
     if (!cfg->cert || !cfg->peer_fingerprint || !cfg->cp || !cfg->hs || !cfg->sctp_mem || !cfg->sctp_pool)
         return -EINVAL;
     struct ice_config ic = {cfg->controlling ? ICE_CONTROLLING : ICE_CONTROLLED, false, cfg->seed | 1, 2130706431u,
                             cfg->local_ufrag, cfg->local_pwd, cfg->remote_ufrag, cfg->remote_pwd, cfg->peer};
-    if (ice_init(&pc->ice, &ic) != 0)
+    if (ice_init(&su->ice, &ic) != 0)
         return -EINVAL;
     pc->controlling = cfg->controlling;
     pc->dtls_client = cfg->dtls_role == PC_DTLS_AUTO ? cfg->controlling : cfg->dtls_role == PC_DTLS_CLIENT;
     pc->opens_channel = pc->dtls_client && !cfg->wait_for_channel;
     pc->hs = cfg->hs;
     pc->hs_slot = -1;
-    pc->cert = cfg->cert;
-    pc->cp = cfg->cp;
-    pc->cookie_secret = cfg->cookie_secret;
-    memcpy(pc->peer_fp, cfg->peer_fingerprint, 32);
-    pc->client_id_len = (uint8_t)(cfg->peer.family == 6 ? 18 : 6);
-    memcpy(pc->client_id, cfg->peer.ip, cfg->peer.family == 6 ? 16 : 4);
-    wire_put16(pc->client_id + pc->client_id_len - 2, cfg->peer.port);
-    pc->seed = cfg->seed;
-    pc->label = cfg->label ? cfg->label : "swarm";
-    pc->keylog = cfg->keylog;
-    pc->dc_type = (uint8_t)cfg->dc_type;
-    pc->dc_reliability = cfg->dc_reliability;
+    su->cert = cfg->cert;
+    su->cp = cfg->cp;
+    su->cookie_secret = cfg->cookie_secret;
+    memcpy(su->peer_fp, cfg->peer_fingerprint, 32);
+    su->client_id_len = (uint8_t)(cfg->peer.family == 6 ? 18 : 6);
+    memcpy(su->client_id, cfg->peer.ip, cfg->peer.family == 6 ? 16 : 4);
+    wire_put16(su->client_id + su->client_id_len - 2, cfg->peer.port);
+    su->label = cfg->label ? cfg->label : "swarm";
+    su->keylog = cfg->keylog;
+    su->dc_type = (uint8_t)cfg->dc_type;
+    su->dc_reliability = cfg->dc_reliability;
     struct sctp_config sc;
     sctp_config_default(&sc);
     sc.n_streams = cfg->n_streams ? cfg->n_streams : 16;
@@ -135,29 +148,43 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
         return -EINVAL;
     pc->last_now = now;
     reach(pc, PC_ICE, now);
-    ice_start(&pc->ice, now);
+    ice_start(&su->ice, now);
     return 0;
+}
+
+struct pc_setup *pc_release_setup(struct pc *p)
+{
+    struct pc_impl *pc = impl(p);
+    struct pc_setup_impl *su = pc->su;
+    if (!su)
+        return NULL;
+    pc->su = NULL;
+    memset(su->srtp_keying, 0, sizeof(su->srtp_keying));
+    if (pc->stage != PC_UP)
+        fail(pc, PC_FAIL_ICE, pc->last_now); /* it cannot go on without its set-up state */
+    return (struct pc_setup *)(void *)su;
 }
 
 /* ICE done: borrow a handshake slot (or wait for one) and start DTLS. */
 static void start_dtls(struct pc_impl *pc, uint64_t now)
 {
+    struct pc_setup_impl *su = pc->su;
     int64_t slot = dtls_hs_pool_acquire(pc->hs);
     if (slot < 0) {
         pc->c.hs_slot_waits++;
-        pc->slot_retry = now + SLOT_RETRY_NS;
+        su->slot_retry = now + SLOT_RETRY_NS;
         return;
     }
-    pc->slot_retry = 0;
+    su->slot_retry = 0;
     pc->hs_slot = (int32_t)slot;
     struct dtls_config dc = {.is_server = !pc->dtls_client,
-                             .cp = pc->cp,
-                             .cert = pc->cert,
-                             .peer_fingerprint = pc->peer_fp,
+                             .cp = su->cp,
+                             .cert = su->cert,
+                             .peer_fingerprint = su->peer_fp,
                              .rec = &pc->rec,
-                             .cookie_secret = pc->cookie_secret,
-                             .client_id = pc->client_id,
-                             .client_id_len = pc->client_id_len,
+                             .cookie_secret = su->cookie_secret,
+                             .client_id = su->client_id,
+                             .client_id_len = su->client_id_len,
                              .srtp = PC_SRTP,
                              .mtu = DTLS_MTU};
     reach(pc, PC_DTLS, now);
@@ -168,7 +195,7 @@ static void start_dtls(struct pc_impl *pc, uint64_t now)
 static void ice_events(struct pc_impl *pc, uint64_t now)
 {
     struct ice_ev ev;
-    while (ice_poll_event(&pc->ice, &ev) != ICE_EV_NONE) {
+    while (pc->su && ice_poll_event(&pc->su->ice, &ev) != ICE_EV_NONE) {
         if (ev.type == ICE_EV_CONNECTED && pc->stage == PC_ICE) {
             reach(pc, PC_DTLS_WAIT, now);
             start_dtls(pc, now);
@@ -181,23 +208,24 @@ static void ice_events(struct pc_impl *pc, uint64_t now)
 static void dtls_events(struct pc_impl *pc, uint64_t now)
 {
     struct dtls_endpoint *e = hs_ep(pc);
-    if (!e)
+    if (!e || !pc->su)
         return;
     struct dtls_ev ev;
     while (dtls_poll_event(e, &ev) != DTLS_EV_NONE) {
         if (ev.type == DTLS_EV_FAILED) {
             pc->dtls_failure = (uint8_t)ev.failure;
             /* the alert it queued outlives the slot: it goes out next */
-            pc->alert_len = (uint8_t)dtls_poll_transmit(e, pc->alert, sizeof(pc->alert), now);
+            pc->su->alert_len = (uint8_t)dtls_poll_transmit(e, pc->su->alert, sizeof(pc->su->alert), now);
             fail(pc, PC_FAIL_DTLS, now);
             return;
         }
         if (ev.type == DTLS_EV_CONNECTED && pc->stage == PC_DTLS) {
-            if (pc->keylog)
-                dtls_keylog_line(e, pc->keylog);
-            pc->srtp_profile = dtls_srtp_profile(e);
-            size_t kl = dtls_srtp_keying_len(pc->srtp_profile);
-            if (kl && dtls_export_keying(e, "EXTRACTOR-dtls_srtp", pc->srtp_keying, kl) != 0) {
+            struct pc_setup_impl *su = pc->su;
+            if (su->keylog)
+                dtls_keylog_line(e, su->keylog);
+            su->srtp_profile = dtls_srtp_profile(e);
+            size_t kl = dtls_srtp_keying_len(su->srtp_profile);
+            if (kl && dtls_export_keying(e, "EXTRACTOR-dtls_srtp", su->srtp_keying, kl) != 0) {
                 fail(pc, PC_FAIL_DTLS, now);
                 return;
             }
@@ -270,7 +298,11 @@ enum engine_input pc_handle_input(struct pc *p, const uint8_t *d, size_t len, ui
     uint8_t b = d[0];
     if (b <= 3) {
         pc->c.stun_in++;
-        enum engine_input r = ice_handle_input(&pc->ice, d, len, now);
+        if (!pc->su) {
+            pc->c.stun_dropped++; /* ICE has ended with the set-up state */
+            return ENGINE_IN_IGNORED;
+        }
+        enum engine_input r = ice_handle_input(&pc->su->ice, d, len, now);
         ice_events(pc, now);
         return r;
     }
@@ -304,11 +336,12 @@ void pc_handle_timeout(struct pc *p, uint64_t now)
         pc->last_now = now;
     if (pc->stage == PC_FAILED)
         return;
-    if (ice_next_timeout(&pc->ice) <= now) {
-        ice_handle_timeout(&pc->ice, now);
+    struct pc_setup_impl *su = pc->su;
+    if (su && ice_next_timeout(&su->ice) <= now) {
+        ice_handle_timeout(&su->ice, now);
         ice_events(pc, now);
     }
-    if (pc->stage == PC_DTLS_WAIT && pc->slot_retry && pc->slot_retry <= now)
+    if (su && pc->stage == PC_DTLS_WAIT && su->slot_retry && su->slot_retry <= now)
         start_dtls(pc, now);
     struct dtls_endpoint *e = hs_ep(pc);
     if (e && dtls_next_timeout(e) <= now) {
@@ -324,16 +357,18 @@ size_t pc_poll_transmit(struct pc *p, uint8_t *buf, size_t cap, uint64_t now)
     struct pc_impl *pc = impl(p);
     if (now > pc->last_now)
         pc->last_now = now;
-    if (pc->alert_len && cap >= pc->alert_len) {
-        size_t a = pc->alert_len;
-        memcpy(buf, pc->alert, a);
-        pc->alert_len = 0;
-        pc->c.datagrams_out++;
-        return a;
+    struct pc_setup_impl *su = pc->su;
+    size_t n = 0;
+    if (su) {
+        if (su->alert_len && cap >= su->alert_len) {
+            n = su->alert_len;
+            memcpy(buf, su->alert, n);
+            su->alert_len = 0;
+            goto sent;
+        }
+        if ((n = ice_poll_transmit(&su->ice, buf, cap, now)) > 0)
+            goto sent;
     }
-    size_t n = ice_poll_transmit(&pc->ice, buf, cap, now);
-    if (n > 0)
-        goto sent;
     struct dtls_endpoint *e = hs_ep(pc);
     if (e && (n = dtls_poll_transmit(e, buf, cap, now)) > 0)
         goto sent;
@@ -381,10 +416,15 @@ enum pc_event_type pc_poll_event(struct pc *p, struct pc_ev *out)
         case SCTP_EV_UP:
             reach(pc, PC_DC, now);
             if (pc->opens_channel) {
-                struct sctp_dc_opts o = {.type = (enum sctp_dc_type)pc->dc_type, .reliability = pc->dc_reliability,
-                                         .priority = 256, .label = pc->label,
-                                         .label_len = (uint16_t)strlen(pc->label)};
-                int sid = sctp_dc_open(pc->sctp, &o, now);
+                const struct pc_setup_impl *su = pc->su;
+                struct sctp_dc_opts o = {.priority = 256};
+                if (su) {
+                    o.type = (enum sctp_dc_type)su->dc_type;
+                    o.reliability = su->dc_reliability;
+                    o.label = su->label;
+                    o.label_len = (uint16_t)strlen(su->label);
+                }
+                int sid = su ? sctp_dc_open(pc->sctp, &o, now) : -EINVAL;
                 if (sid < 0)
                     fail(pc, PC_FAIL_DC, now);
                 else
@@ -420,17 +460,18 @@ enum pc_event_type pc_poll_event(struct pc *p, struct pc_ev *out)
 static uint64_t next_timeout(const struct pc_impl *pc, const char **why)
 {
     uint64_t t = UINT64_MAX, x;
+    const struct pc_setup_impl *su = pc->su;
     *why = "none";
-    if (pc->alert_len) {
+    if (su && su->alert_len) {
         *why = "alert";
         return pc->last_now;
     }
     if (pc->stage == PC_FAILED)
         return t;
-    if ((x = ice_next_timeout(&pc->ice)) < t)
+    if (su && (x = ice_next_timeout(&su->ice)) < t)
         t = x, *why = "ice";
-    if (pc->slot_retry && pc->slot_retry < t)
-        t = pc->slot_retry, *why = "slot";
+    if (su && su->slot_retry && su->slot_retry < t)
+        t = su->slot_retry, *why = "slot";
     if (pc->hs_slot >= 0 && (x = dtls_next_timeout(dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot))) < t)
         t = x, *why = "dtls";
     if (pc->stage >= PC_SCTP && (x = sctp_next_timeout(pc->sctp)) < t)
@@ -475,7 +516,7 @@ bool pc_close(struct pc *p, uint64_t now)
         sctp_abort(pc->sctp, now);
         return true;
     }
-    return pc->alert_len != 0;
+    return pc->su && pc->su->alert_len != 0;
 }
 
 enum pc_stage pc_stage(const struct pc *pc)
@@ -490,7 +531,8 @@ enum pc_fail pc_failure(const struct pc *pc)
 
 uint64_t pc_stage_time(const struct pc *pc, enum pc_stage s)
 {
-    return (unsigned)s <= PC_UP ? cimpl(pc)->t_stage[s] : 0;
+    const struct pc_setup_impl *su = cimpl(pc)->su;
+    return (unsigned)s <= PC_UP && su ? su->t_stage[s] : 0;
 }
 
 enum dtls_failure pc_dtls_failure(const struct pc *pc)
@@ -510,7 +552,8 @@ const struct pc_counters *pc_counters(const struct pc *pc)
 
 const struct ice_counters *pc_ice_counters(const struct pc *pc)
 {
-    return ice_counters(&cimpl(pc)->ice);
+    const struct pc_setup_impl *su = cimpl(pc)->su;
+    return su ? ice_counters(&su->ice) : NULL;
 }
 
 const struct dtls_record_counters *pc_record_counters(const struct pc *pc)
@@ -526,10 +569,13 @@ const struct sctp_counters *pc_sctp_counters(const struct pc *pc)
 void pc_drops(const struct pc *p, struct pc_drops *d)
 {
     const struct pc_impl *pc = cimpl(p);
-    const struct ice_counters *ic = ice_counters(&pc->ice);
     const struct sctp_counters *sc = sctp_counters(pc->sctp);
     d->not_webrtc = pc->c.unknown_in;
-    d->stun = (uint64_t)ic->malformed + ic->integrity_failures + ic->ignored;
+    d->stun = pc->c.stun_dropped;
+    if (pc->su) {
+        const struct ice_counters *ic = ice_counters(&pc->su->ice);
+        d->stun += (uint64_t)ic->malformed + ic->integrity_failures + ic->ignored;
+    }
     d->record = pc->c.records_dropped;
     d->sctp = 0;
     for (int i = 0; i < SCTP_DROP_COUNT; i++)
@@ -544,17 +590,20 @@ uint32_t pc_buffered(const struct pc *pc)
 
 void pc_set_peer(struct pc *pc, const struct stun_addr *peer)
 {
-    ice_set_peer(&impl(pc)->ice, peer);
+    struct pc_setup_impl *su = impl(pc)->su;
+    if (su)
+        ice_set_peer(&su->ice, peer);
 }
 
 int pc_srtp_init(const struct pc *p, struct srtps_session *s)
 {
     const struct pc_impl *pc = cimpl(p);
-    if (pc->srtp_profile == 0)
+    const struct pc_setup_impl *su = pc->su;
+    if (!su || su->srtp_profile == 0)
         return -ENOKEY;
-    enum srtps_profile prof = (enum srtps_profile)pc->srtp_profile; /* the DTLS-SRTP number */
+    enum srtps_profile prof = (enum srtps_profile)su->srtp_profile; /* the DTLS-SRTP number */
     uint8_t local[SRTPS_MASTER_MAX], remote[SRTPS_MASTER_MAX];
-    int rc = srtps_split_keying(prof, pc->srtp_keying, pc->dtls_client, local, remote);
+    int rc = srtps_split_keying(prof, su->srtp_keying, pc->dtls_client, local, remote);
     if (rc == 0)
         rc = srtps_init(s, prof, local, remote);
     memset(local, 0, sizeof(local));

@@ -76,26 +76,55 @@ struct pc_config {
     uint32_t dc_reliability;
     uint64_t seed;
     char *keylog;                  /* when not NULL: the NSS key-log line (200 bytes) written there at handshake end */
+    struct pc_setup *setup;        /* the set-up state: caller memory until pc_release_setup (required) */
 };
 
 struct pc_counters {
     uint64_t datagrams_in, datagrams_out, stun_in, dtls_in, rtp_in, unknown_in;
     uint64_t records_dropped, hs_slot_waits;
+    uint64_t stun_dropped;         /* STUN after pc_release_setup: ICE has ended */
 };
 
 /* One endpoint: PC_SIZE bytes of caller memory, its layout private
  * (webrtc/pc.c): embed it by value (the dataplane keeps its connections in
  * one preallocated array) or place it anywhere 64-byte aligned; pc_init
- * lays it out. It holds the ICE agent and the DTLS record layer by value
- * and points to the SCTP association (cfg.sctp_mem) and, during the
- * handshake, to a slot of cfg.hs. */
-#define PC_SIZE 2432
+ * lays it out. It holds what an established DataChannel needs (the DTLS
+ * record layer by value, a pointer to the SCTP association in
+ * cfg.sctp_mem, the stage and counters); the way up (the ICE agent, the
+ * handshake's inputs, the stage times, the SRTP keying) lives in a
+ * struct pc_setup the caller lends it (cfg.setup) and may take back once
+ * the endpoint is up (pc_release_setup); during the handshake it also
+ * holds a slot of cfg.hs. */
+#define PC_SIZE 1472
 struct pc {
     _Alignas(64) unsigned char opaque[PC_SIZE];
 };
 
+/* The set-up state of one endpoint: PC_SETUP_SIZE bytes of caller memory,
+ * 64-byte aligned, its layout private. A caller that keeps its endpoints
+ * up for long and has many of them (the dataplane) lends one from a small
+ * pool for the way up only; one that talks to a browser keeps it for the
+ * endpoint's life (ICE consent checks, RFC 7675, need the ICE agent). */
+#define PC_SETUP_SIZE 960
+struct pc_setup {
+    _Alignas(64) unsigned char opaque[PC_SETUP_SIZE];
+};
+
+/* Gives back the set-up state cfg.setup lent: from then on the endpoint
+ * keeps only its established state: it answers no STUN (a binding request
+ * is dropped, counted in stun_dropped), pc_stage_time reads 0,
+ * pc_ice_counters NULL and pc_srtp_init has no keys (call it before; the
+ * keying is wiped). Call it once the endpoint is up (pc_stage PC_UP), or
+ * when it has failed or is about to be freed: an endpoint not yet up
+ * cannot go on without it and fails (PC_FAIL_ICE when it had not failed).
+ * Returns the memory, the caller's to reuse at once; NULL when it was
+ * given back already. */
+struct pc_setup *pc_release_setup(struct pc *pc);
+
 /* Sets the connection up at `now` (the controlling side sends its first
- * check). Returns 0 or -EINVAL. */
+ * check). Returns 0 or -EINVAL (cfg.setup missing, or a configuration
+ * the engines refuse). It holds cfg.setup from then on even when it
+ * failed: pc_release_setup gives it back. */
 int pc_init(struct pc *pc, const struct pc_config *cfg, uint64_t now);
 
 /* One datagram from the peer (the UDP payload), demultiplexed by its

@@ -65,6 +65,7 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
                 size_t *bytes)
 {
     struct pc *pc = aligned_alloc(64, sizeof(struct pc) * 2 * n);
+    struct pc_setup *su = aligned_alloc(64, sizeof(struct pc_setup) * 2 * n);
     uint8_t *amem = aligned_alloc(64, sctp_assoc_size(16) * 2 * n);
     const uint32_t nbuf = 64 * n + 4096;
     void *pmem = aligned_alloc(64, (sctp_pool_size(nbuf, 1200) + 63) & ~(size_t)63);
@@ -94,7 +95,8 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
                                            .cert = &certs[(2 * c + (uint32_t)s) % NCERT],
                                            .peer_fingerprint = certs[(2 * c + 1 - (uint32_t)s) % NCERT].fingerprint,
                                            .cp = cp, .hs = &hs, .sctp_mem = amem + sctp_assoc_size(16) * (2 * c + (uint32_t)s),
-                                           .sctp_pool = pool, .seed = 2 * c + (uint32_t)s + 1};
+                                           .sctp_pool = pool, .seed = 2 * c + (uint32_t)s + 1,
+                                           .setup = &su[2 * c + (uint32_t)s]};
                 if (pc_init(&pc[2 * c + (uint32_t)s], &cfg, now) != 0)
                     exit(1);
             }
@@ -114,6 +116,9 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
                     if (up_flag[to ^ 1] == 1) {
                         up++;
                         end = true;
+                        /* established: the set-up state goes back, as in the dataplane */
+                        pc_release_setup(&pc[to]);
+                        pc_release_setup(&pc[to ^ 1]);
                     }
                 } else if (e == PC_EV_FAILED && !up_flag[to]) {
                     up_flag[to] = 2;
@@ -161,6 +166,7 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
         pc_free(&pc[i]);
     dtls_hs_pool_destroy(&hs);
     free(pc);
+    free(su);
     free(amem);
     free(pmem);
     free(up_flag);

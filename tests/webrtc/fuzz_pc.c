@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct side {
     struct pc pc;
+    struct pc_setup su;
     void *amem, *pmem;
 };
 
@@ -39,7 +40,8 @@ static void make(int i, bool controlling, int peer)
                              .remote_ufrag = uf[peer % 2], .remote_pwd = pw[peer % 2],
                              .peer = {4, 5000, {198, 18, 0, 9}}, .cert = &certs[i % 2],
                              .peer_fingerprint = certs[peer % 2].fingerprint, .cp = &cp, .hs = &hs, .sctp_mem = S[i].amem,
-                             .sctp_pool = sctp_pool_init(S[i].pmem, 512, 1200), .seed = 5 + (uint64_t)i};
+                             .sctp_pool = sctp_pool_init(S[i].pmem, 512, 1200), .seed = 5 + (uint64_t)i,
+                             .setup = &S[i].su};
     if (pc_init(&S[i].pc, &c, now) != 0)
         abort();
 }

@@ -10,6 +10,7 @@
  * layers present, zero malformed packets.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 struct side {
     struct pc pc;
+    struct pc_setup su;
     void *amem, *pmem;
     struct sctp_pool *pool;
     char keylog[256];
@@ -69,7 +71,7 @@ static void setup(uint32_t loss_ppm, uint32_t slots)
             .peer = {4, (uint16_t)(i == 0 ? 5001 : 5000), {198, 18, 0, (uint8_t)(i == 0 ? 2 : 1)}},
             .cert = &certs[i], .peer_fingerprint = certs[1 - i].fingerprint, .cp = &cp, .hs = &hs,
             .sctp_mem = S[i].amem, .sctp_pool = S[i].pool, .label = "agents", .seed = 77 + (uint64_t)i,
-            .keylog = S[i].keylog};
+            .keylog = S[i].keylog, .setup = &S[i].su};
         cr_assert_eq(pc_init(&S[i].pc, &c, now), 0);
     }
 }
@@ -192,6 +194,50 @@ Test(pc, connection_up_and_messages_both_ways)
     setup(0, 2);
     run_connection(0, 2000);
     cr_assert_eq(pc_counters(&S[0].pc)->records_dropped + pc_counters(&S[1].pc)->records_dropped, 0);
+    teardown();
+}
+
+/* The dataplane gives the set-up state back once a connection is up:
+ * what is left (record layer, association, stage) carries messages on
+ * its own, under loss, and STUN is dropped and counted. */
+Test(pc, established_state_alone_carries_messages)
+{
+    setup(0, 2);
+    for (int k = 0; k < 200000 && !(S[0].up && S[1].up); k++)
+        if (!step())
+            break;
+    cr_assert(S[0].up && S[1].up);
+    for (int i = 0; i < 2; i++) {
+        struct pc_setup *su = pc_release_setup(&S[i].pc);
+        cr_assert_eq(su, &S[i].su, "the memory lent comes back");
+        memset(su, 0xee, sizeof(*su)); /* the endpoint must not read it any more */
+        cr_assert_null(pc_release_setup(&S[i].pc), "only once");
+        cr_assert_eq(pc_stage(&S[i].pc), PC_UP);
+        cr_assert_eq(pc_stage_time(&S[i].pc, PC_UP), 0);
+        cr_assert_null(pc_ice_counters(&S[i].pc));
+    }
+    struct srtps_session srtp;
+    cr_assert_eq(pc_srtp_init(&S[0].pc, &srtp), -ENOKEY, "the keying went with the set-up state");
+    P[0].loss_ppm = P[1].loss_ppm = 20000;
+    uint32_t sent[2] = {0, 0}, count = 500;
+    for (int k = 0; k < 2000000 && (S[0].got < count || S[1].got < count); k++) {
+        send_some(0, &sent[0], count, 300);
+        send_some(1, &sent[1], count, 300);
+        if (!step())
+            break;
+    }
+    cr_assert_eq(S[1].got, count);
+    cr_assert_eq(S[0].got, count);
+    cr_assert_eq(S[0].bad + S[1].bad, 0);
+    cr_assert_gt(pc_sctp_counters(&S[0].pc)->retransmissions + pc_sctp_counters(&S[1].pc)->retransmissions, 0,
+                 "loss made the associations retransmit on their own timers");
+    /* a binding request (RFC 5389 header, no attributes) */
+    uint8_t stun[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    cr_assert_eq(pc_handle_input(&S[1].pc, stun, sizeof(stun), now), ENGINE_IN_IGNORED);
+    cr_assert_eq(pc_counters(&S[1].pc)->stun_dropped, 1);
+    struct pc_drops d;
+    pc_drops(&S[1].pc, &d);
+    cr_assert_eq(d.stun, 1);
     teardown();
 }
 
