@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "connect.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "met_stats.h"
@@ -41,6 +42,31 @@ static void fmt_ms(char *buf, size_t len, uint64_t ns, bool have)
         snprintf(buf, len, "%.2fms", ns / 1e6);
 }
 
+double ctl_connect_eta_s(const struct ctl_connect_figures *now, const struct ctl_connect_figures *before,
+                         double dt_s)
+{
+    if (now->settled >= now->total)
+        return 0;
+    uint64_t settled = now->settled > before->settled ? now->settled - before->settled : 0;
+    if (dt_s <= 0 || settled == 0)
+        return -1;
+    return (double)(now->total - now->settled) / ((double)settled / dt_s);
+}
+
+void ctl_connect_eta(const struct ctl_connect_figures *now, const struct ctl_connect_figures *before,
+                     double dt_s, char *buf, size_t len)
+{
+    double s = ctl_connect_eta_s(now, before, dt_s);
+    if (s < 0)
+        snprintf(buf, len, "-");
+    else if (s < 100)
+        snprintf(buf, len, "%.0fs", s);
+    else if (s < 6000)
+        snprintf(buf, len, "%.0fm%02.0fs", floor(s / 60), fmod(s, 60));
+    else
+        snprintf(buf, len, "%.1fh", s / 3600);
+}
+
 void ctl_connect_progress(FILE *out, const struct ctl_connect_figures *now,
                           const struct ctl_connect_figures *before, double dt_s,
                           const struct met_hist *interval)
@@ -58,12 +84,14 @@ void ctl_connect_progress(FILE *out, const struct ctl_connect_figures *now,
     char p50[24], p99[24];
     fmt_ms(p50, sizeof(p50), have ? met_hist_percentile(interval, 50) : 0, have);
     fmt_ms(p99, sizeof(p99), have ? met_hist_percentile(interval, 99) : 0, have);
+    char eta[24];
+    ctl_connect_eta(now, before, dt_s, eta, sizeof(eta));
     fprintf(out,
-            "connect    [%s] %llu/%llu up (%.1f%%)  %.0f conn/s  failed %llu  retried %llu  in "
+            "connect    [%s] %llu/%llu up (%.1f%%)  %.0f conn/s  ETA %s  failed %llu  retried %llu  in "
             "set-up %llu  p50 %s p99 %s\n",
             bar, (unsigned long long)now->up, (unsigned long long)now->total,
             now->total ? 100.0 * (double)now->up / (double)now->total : 100.0,
-            dt_s > 0 ? (double)came_up / dt_s : 0, (unsigned long long)now->given_up,
+            dt_s > 0 ? (double)came_up / dt_s : 0, eta, (unsigned long long)now->given_up,
             (unsigned long long)now->retried, (unsigned long long)now->in_setup, p50, p99);
     fflush(out);
 }

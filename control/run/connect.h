@@ -54,15 +54,26 @@ void ctl_connect_figures(const struct ri_counters *c, uint64_t n_edges,
 /* True when every connection is up or given up. */
 bool ctl_connect_done(const struct ctl_connect_figures *f);
 
+/* Seconds until every connection settles at the rate they settled between
+ * `before` and `now` (over dt_s): remaining / that rate; 0 when all have,
+ * -1 when none settled in the interval (no rate to go by). Pure. */
+double ctl_connect_eta_s(const struct ctl_connect_figures *now, const struct ctl_connect_figures *before,
+                         double dt_s);
+
+/* ctl_connect_eta_s as text into buf: "42s", "12m05s", "2.5h", "-" when
+ * unknown. */
+void ctl_connect_eta(const struct ctl_connect_figures *now, const struct ctl_connect_figures *before,
+                     double dt_s, char *buf, size_t len);
+
 /* Prints one progress line:
  *
- *   connect    [#####.....] 2000/4123 up (48.5%)  280 conn/s  failed 0  retried 3  in set-up 64  p50 310ms p99 900ms
+ *   connect    [#####.....] 2000/4123 up (48.5%)  280 conn/s  ETA 8s  failed 0  retried 3  in set-up 64  p50 310ms p99 900ms
  *
  * The bar is settled / total; "failed" is the connections given up (their
  * every attempt failed), "retried" the failed attempts that got another
  * try, so an attempt that failed is counted in exactly one of them once
  * the connection settles; conn/s is the connections that came up
- * between `before` and `now` over `dt_s`; p50/p99 are the RI_SETUP_TOTAL
+ * between `before` and `now` over `dt_s`; ETA is ctl_connect_eta; p50/p99 are the RI_SETUP_TOTAL
  * times of those connections (`interval`, "-" when none came up). */
 void ctl_connect_progress(FILE *out, const struct ctl_connect_figures *now,
                           const struct ctl_connect_figures *before, double dt_s,

@@ -59,7 +59,7 @@ Test(connect, progress_line)
     fclose(m);
     /* percentiles are bucket midpoints (within 0.4 %): 310 ms reads 309 */
     snprintf(want, sizeof(want),
-             "connect    [#####.....] 2000/4000 up (50.0%%)  500 conn/s  failed 0  retried 3  in "
+             "connect    [#####.....] 2000/4000 up (50.0%%)  500 conn/s  ETA 4s  failed 0  retried 3  in "
              "set-up 64  p50 %.0fms p99 %.0fms\n",
              met_hist_percentile(&h, 50) / 1e6, met_hist_percentile(&h, 99) / 1e6);
     cr_assert_str_eq(line, want);
@@ -71,4 +71,21 @@ Test(connect, progress_line)
     fclose(m);
     cr_assert_not_null(strstr(line, " 0 conn/s "), "%s", line);
     cr_assert_not_null(strstr(line, "p50 - p99 -"), "%s", line);
+    cr_assert_not_null(strstr(line, " ETA - "), "no rate, no ETA: %s", line);
+}
+
+Test(connect, eta)
+{
+    struct ctl_connect_figures a = {.total = 1000000, .settled = 100000}, b = a;
+    b.settled = 105000; /* 5,000 in 1 s: 895,000 to go */
+    cr_assert_float_eq(ctl_connect_eta_s(&b, &a, 1.0), 179.0, 1e-9);
+    char buf[24];
+    ctl_connect_eta(&b, &a, 1.0, buf, sizeof(buf));
+    cr_assert_str_eq(buf, "2m59s");
+    b.settled = 1000000;
+    cr_assert_float_eq(ctl_connect_eta_s(&b, &a, 1.0), 0.0, 1e-9, "all settled");
+    cr_assert_float_eq(ctl_connect_eta_s(&a, &a, 1.0), -1.0, 1e-9, "none settled: unknown");
+    b.settled = 100001; /* one a second: 899,999 s */
+    ctl_connect_eta(&b, &a, 1.0, buf, sizeof(buf));
+    cr_assert_str_eq(buf, "250.0h");
 }
