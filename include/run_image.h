@@ -234,9 +234,14 @@ struct ri_command {
     uint64_t tsc_hz;
     uint64_t mem_dpdk_bytes;             /* DPDK heap allocated at READY */
     uint64_t mem_worker_bytes;           /* of which per-worker state */
-    uint64_t mem_conn_bytes;             /* of which peer-connection state (both endpoints, SCTP, pools) */
-    uint64_t mem_hs_bytes;               /* of which handshake slots (capped, transient use) */
-    uint64_t mem_cert_bytes;             /* of which the agents' DTLS certificates (one each) */
+    uint64_t mem_conn_bytes;             /* peer-connection state (both endpoints, SCTP associations, wheel
+                                            links, queues, media; dp_mem.h DP_MEM_CONN) */
+    uint64_t mem_sctp_pool_bytes;        /* the workers' SCTP buffer pools (DP_MEM_SCTP_POOL); 0 from a
+                                            dataplane that still counts them in mem_conn_bytes */
+    uint64_t mem_dp_buf_bytes;           /* per-worker buffers: messages, wheel heads, key log (DP_MEM_WORKER) */
+    uint64_t mem_mbuf_bytes;             /* of mem_dpdk_bytes: the mbuf pool (DP_MEM_MBUF) */
+    uint64_t mem_hs_bytes;               /* handshake slots (capped, transient use) */
+    uint64_t mem_cert_bytes;             /* the agents' DTLS certificates (one each) */
     uint64_t cert_gen_ns;                /* time spent making them at set-up */
     uint64_t n_certs;
     uint32_t n_workers;

@@ -359,6 +359,11 @@ static void set_external_max(void *ctx, const char *s)
         (uint32_t)cli_count("--external-max", s, 1, RI_EXTERNAL_MAX, "a session count");
 }
 
+static void set_dry_run(void *ctx, const char *s)
+{
+    opts(ctx)->dry_run = true;
+}
+
 static void set_quiet(void *ctx, const char *s)
 {
     opts(ctx)->quiet = true;
@@ -486,6 +491,10 @@ static const struct cli_flag run_flags[] = {
      "(default, RFC 8842) | passive",
      set_external_setup},
     {"--external-max", "N", "external sessions at once, 1..16 (default 16)", set_external_max},
+    {"--dry-run", NULL,
+     "build the mesh and print the memory the run will need, by\n"
+     "category; start nothing (exit 2 when it will not fit)",
+     set_dry_run},
     {"--quiet", NULL, "no progress lines", set_quiet},
 };
 

@@ -58,6 +58,7 @@ struct ctl_run_opts {
     uint32_t burst;
     int huge;                /* -1 auto, 0 --no-huge, 1 require hugepages */
     bool quiet;
+    bool dry_run;            /* --dry-run: plan the memory, start nothing */
     const char *profile;     /* preset name or scenario file */
     const char *sla_text;    /* --sla */
     bool abort_on_fail;

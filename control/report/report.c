@@ -4,6 +4,7 @@
  * table (the JSON report is report_json.c, the HTML one report_html.c).
  */
 #include "report.h"
+#include "report_mem.h"
 
 #include <string.h>
 
@@ -72,10 +73,14 @@ void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig
     fig->p99_ns = met_hist_percentile(h, 99);
     fig->p999_ns = met_hist_percentile(h, 99.9);
     fig->max_ns = h->max;
-    /* connection state and handshake slots are the dataplane's own heap */
-    fig->bytes_total = r->image_bytes + r->dpdk_bytes + r->mem_conn_bytes + r->mem_hs_bytes + r->mem_cert_bytes;
+    uint64_t mem[DP_MEM_COUNT];
+    ctl_report_mem_measured(r, mem);
+    fig->bytes_total = 0;
+    for (int c = 0; c < DP_MEM_COUNT; c++)
+        fig->bytes_total += mem[c];
     fig->bytes_per_agent = (double)fig->bytes_total / (double)r->opts->agents;
-    fig->bytes_per_connection = r->topo->edges ? (double)fig->bytes_total / (double)r->topo->edges : 0;
+    uint64_t up = ctl_report_conn_up(r);
+    fig->bytes_per_connection = up ? (double)mem[DP_MEM_CONN] / (double)up : 0;
 }
 
 /* ---- the summary table, a function per block of lines ---- */
@@ -89,10 +94,15 @@ static void topology_summary(FILE *f, const struct ctl_run_result *r)
             s->clustering, s->exact ? "" : " (sampled)");
     if (r->opts->pattern != RI_PATTERN_ROUTED)
         fprintf(f, "  routing      none needed (%s pattern)\n", ctl_pattern_name(r->opts->pattern));
+    else if (r->n_dests == r->opts->agents)
+        fprintf(f, "  routing      all pairs (%u destinations), next-hop tables %.1f MiB built in %.2f s\n",
+                r->n_dests, r->routes_bytes / 1048576.0, r->routing_s);
     else
-        fprintf(f, "  routing      %s (%u destinations)\n",
-                r->n_dests == r->opts->agents ? "all pairs" : "traffic-plan destinations only",
-                r->n_dests);
+        fprintf(f, "  routing      a seeded sample of %u of %u agents as destinations (%s), "
+                   "next-hop tables %.1f MiB built in %.2f s\n",
+                r->n_dests, r->opts->agents,
+                r->opts->route_sample && r->opts->route_sample <= r->n_dests_max ? "routed:M" : "--route-mem",
+                r->routes_bytes / 1048576.0, r->routing_s);
 }
 
 /* Messages, throughput and latency. */
@@ -119,11 +129,15 @@ static void machine_summary(FILE *f, const struct ctl_run_result *r, const struc
                 c->passes ? (double)c->cycles_total / (double)c->passes * 1e9 / (double)r->tsc_hz : 0);
     }
     fprintf(f, "  ports        %s, %s\n", r->port_desc, r->hugepages ? "hugepages" : "no hugepages");
-    fprintf(f, "  memory       %.1f MiB (run image %.1f MiB, DPDK %.1f MiB, connections %.1f MiB, handshake slots %.1f MiB, "
-               "certificates %.1f MiB): %.0f bytes per agent, %.0f per connection\n",
-            g->bytes_total / 1048576.0, r->image_bytes / 1048576.0, r->dpdk_bytes / 1048576.0,
-            r->mem_conn_bytes / 1048576.0, r->mem_hs_bytes / 1048576.0, r->mem_cert_bytes / 1048576.0,
-            g->bytes_per_agent, g->bytes_per_connection);
+    double all = ctl_report_cycles_per_msg(r, UINT32_MAX);
+    if (all > 0) {
+        fprintf(f, "  cpu          %.0f busy cycles (%.0f ns) per delivered message, all cores;", all,
+                all * 1e9 / (double)r->tsc_hz);
+        for (uint32_t w = 0; w < r->final->n_workers; w++)
+            fprintf(f, " core %u %.0f", r->lcore[w], ctl_report_cycles_per_msg(r, w));
+        fputc('\n', f);
+    }
+    ctl_report_mem_summary(f, r, g);
 }
 
 static void netem_summary(FILE *f, const struct ctl_run_result *r)

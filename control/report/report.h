@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "judge.h"
+#include "mem_plan.h"
 #include "met_stats.h"
 #include "profile.h"
 #include "sla.h"
@@ -31,6 +32,8 @@ struct ctl_run_result {
     char topology[64];               /* canonical spec */
     const struct ctl_topo_stats *topo;
     uint32_t n_dests;                /* routing columns; == agents for all pairs */
+    uint32_t n_dests_max;            /* the columns --route-mem allows (n_dests < it: routed:M sampled) */
+    uint64_t routes_bytes;           /* the next-hop tables: agents x n_dests x 2 */
     double duration_s;               /* generation phase, measured */
     double drain_s;
     const struct ctl_snap *final;
@@ -55,10 +58,14 @@ struct ctl_run_result {
     double connect_per_s;            /* connections up at its end / connect_s */
     bool connect_timed_out;          /* --setup-timeout ended it */
     uint64_t mem_conn_bytes;         /* peer-connection state in the dataplane */
+    uint64_t mem_sctp_pool_bytes;    /* the SCTP buffer pools (0: counted in mem_conn_bytes) */
+    uint64_t mem_dp_buf_bytes;       /* per-worker buffers of the dataplane */
+    uint64_t mem_mbuf_bytes;         /* of dpdk_bytes: the mbuf pool */
     uint64_t mem_hs_bytes;           /* handshake slots */
     uint64_t mem_cert_bytes;         /* the agents' DTLS certificates */
     uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
     const struct ctl_external *external; /* --external (control/signal/external.h), NULL without */
+    const struct ctl_mem_plan *plan; /* the memory planned before the start (NULL: none) */
 };
 
 /* The progress line of one time-series row (an interval of the run). */
@@ -71,8 +78,9 @@ struct ctl_run_figures {
     double msgs_per_s, pps, mbps;
     double avg_hops;
     uint64_t p50_ns, p95_ns, p99_ns, p999_ns, max_ns;
-    uint64_t bytes_total;
-    double bytes_per_agent, bytes_per_connection;
+    uint64_t bytes_total;            /* every category measured (report_mem.h) */
+    double bytes_per_agent;          /* bytes_total / agents */
+    double bytes_per_connection;     /* connection state / connections up (both ends); 0 without */
 };
 
 void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig);

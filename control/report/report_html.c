@@ -373,7 +373,7 @@ static void summary_table(FILE *f, const struct ctl_run_result *r, const struct 
         (unsigned long long)t->edges, t->reduction_pct, t->deg_min, t->deg_max, t->deg_avg,
         t->connected ? "connected" : "NOT connected", t->diameter, t->avg_path_length,
         t->clustering, t->exact ? "" : " (sampled)");
-    row(f, "memory", "%.1f MiB total (run image %.1f MiB, DPDK %.1f MiB): %.0f bytes per agent, %.0f per connection",
+    row(f, "memory", "%.1f MiB total (run image %.1f MiB, DPDK %.1f MiB): %.0f bytes per agent, %.0f of connection state per connection up",
         g.bytes_total / 1048576.0, r->image_bytes / 1048576.0, r->dpdk_bytes / 1048576.0,
         g.bytes_per_agent, g.bytes_per_connection);
     row(f, "ports", "%s, %s", r->port_desc, r->hugepages ? "hugepages" : "no hugepages");

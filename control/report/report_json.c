@@ -10,6 +10,7 @@
 #include "external.h"
 #include "json.h"
 #include "report.h"
+#include "report_mem.h"
 #include "report_conn.h"
 #include "traffic_opts.h"
 
@@ -31,6 +32,9 @@ static void topology_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_dbl(w, "clustering", s->clustering, 6);
     json_kv_bool(w, "exact", s->exact);
     json_kv_u64(w, "route_destinations", r->n_dests);
+    json_kv_bool(w, "route_sampled", r->n_dests && r->n_dests < r->opts->agents);
+    json_kv_u64(w, "route_bytes", r->routes_bytes);
+    json_kv_dbl(w, "routing_s", r->routing_s, 6);
     json_obj_end(w);
 }
 
@@ -92,9 +96,22 @@ static void cores_json(struct json_writer *w, const struct ctl_run_result *r)
         json_kv_u64(w, "handoff_in", c->handoff_in);
         json_kv_u64(w, "msgs_sent", c->msgs_sent);
         json_kv_u64(w, "msgs_delivered", c->msgs_delivered);
+        json_kv_dbl(w, "busy_cycles_per_msg", ctl_report_cycles_per_msg(r, i), 3);
         json_obj_end(w);
     }
     json_arr_end(w);
+}
+
+/* Busy cycles per delivered message since generation began, all cores. */
+static void cpu_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    double c = ctl_report_cycles_per_msg(r, UINT32_MAX);
+    json_key(w, "cpu");
+    json_obj_begin(w);
+    json_kv_dbl(w, "busy_cycles_per_msg", c, 3);
+    json_kv_dbl(w, "busy_ns_per_msg", r->tsc_hz ? c * 1e9 / (double)r->tsc_hz : 0, 3);
+    json_kv_u64(w, "tsc_hz", r->tsc_hz);
+    json_obj_end(w);
 }
 
 static void drops_json(struct json_writer *w, const struct ctl_run_result *r)
@@ -103,21 +120,6 @@ static void drops_json(struct json_writer *w, const struct ctl_run_result *r)
     json_obj_begin(w);
     for (uint32_t i = 0; i < RI_DROP_COUNT; i++)
         json_kv_u64(w, ctl_drop_name(i), r->final->total.drops[i]);
-    json_obj_end(w);
-}
-
-static void memory_json(struct json_writer *w, const struct ctl_run_result *r,
-                        const struct ctl_run_figures *g)
-{
-    json_key(w, "memory");
-    json_obj_begin(w);
-    json_kv_u64(w, "bytes_total", g->bytes_total);
-    json_kv_dbl(w, "bytes_per_agent", g->bytes_per_agent, 9);
-    json_kv_dbl(w, "bytes_per_connection", g->bytes_per_connection, 9);
-    json_kv_u64(w, "run_image_bytes", r->image_bytes);
-    json_kv_u64(w, "dpdk_bytes", r->dpdk_bytes);
-    json_kv_bool(w, "hugepages", r->hugepages);
-    ctl_report_conn_memory_json(w, r);
     json_obj_end(w);
 }
 
@@ -306,7 +308,8 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     throughput_json(&w, r, &g);
     cores_json(&w, r);
     drops_json(&w, r);
-    memory_json(&w, r, &g);
+    cpu_json(&w, r);
+    ctl_report_mem_json(&w, r, &g);
     json_kv_dbl(&w, "duration_s", r->duration_s, 9);
     json_kv_dbl(&w, "drain_s", r->drain_s, 6);
     setup_json(&w, r);

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mem_plan.h"
 #include "netem_opts.h"
+#include "report_mem.h"
 #include "report_html.h"
 #include "rng.h"
 #include "route.h"
@@ -68,6 +70,8 @@ static int build_mesh(struct ctl_run *x)
             return 2;
         }
     }
+    if (o->dry_run)
+        return 0; /* the plan needs the edges, not the analysis */
     t0 = ctl_mono_ns();
     rc = ctl_topo_analyze(&x->g, 20000, 256, o->seed, o->threads, &x->stats);
     if (rc < 0) {
@@ -89,6 +93,7 @@ static int choose_destinations(struct ctl_run *x)
     uint32_t n_dests = 0;
     if (o->pattern == RI_PATTERN_ROUTED) {
         n_dests = ctl_route_max_dests(o->agents, o->route_mem);
+        x->r.n_dests_max = n_dests;
         if (n_dests == 0) {
             fprintf(stderr, "swarmgen: --route-mem: %llu bytes cannot hold one routing column for %u agents\n",
                     (unsigned long long)o->route_mem, o->agents);
@@ -99,6 +104,7 @@ static int choose_destinations(struct ctl_run *x)
             n_dests = o->route_sample;
     }
     x->r.n_dests = n_dests;
+    x->r.routes_bytes = (uint64_t)o->agents * n_dests * sizeof(uint16_t);
     return 0;
 }
 
@@ -171,6 +177,44 @@ static int make_config(struct ctl_run *x)
     cfg->traffic = o->traffic;
     cfg->backend = o->backend;
     return o->traffic == RI_TRAFFIC_DC ? dc_config(o, cfg) : 0;
+}
+
+/* The memory the run will take, by category (x->plan), against what the
+ * machine has free. --dry-run prints it. Returns 0 to go on, 2 when it will
+ * not fit (one line), 1 when it cannot be planned. */
+static int plan_memory(struct ctl_run *x)
+{
+    const struct ctl_run_opts *o = &x->o;
+    int rc = ctl_mem_plan_make(&x->plan, o, &x->cfg);
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: memory plan: %s\n", rc == -E2BIG ? "run image too large" : strerror(-rc));
+        return rc == -E2BIG ? 2 : 1;
+    }
+    x->r.plan = &x->plan;
+    if (o->dry_run)
+        ctl_mem_plan_print(stdout, &x->plan, o->n_cores);
+    char err[320];
+    if (ctl_mem_plan_check(&x->plan, err, sizeof(err)) < 0) {
+        fprintf(stderr, "swarmgen: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
+/* --dry-run: the plan is printed; --report writes it. Returns the exit
+ * code: 0, or 1 when the report cannot be written. */
+static int finish_dry_run(struct ctl_run *x)
+{
+    if (!x->o.report_path)
+        return 0;
+    int rc = ctl_report_plan_json(x->o.report_path, &x->r);
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: --report %s: %s\n", x->o.report_path, strerror(-rc));
+        return 1;
+    }
+    if (!x->o.quiet)
+        printf("swarmgen: plan written to %s\n", x->o.report_path);
+    return 0;
 }
 
 /* The routed destinations: every agent (n_dests == n), or a seeded sample
@@ -341,8 +385,9 @@ static void announce_mesh(const struct ctl_run *x)
     printf("swarmgen: %u agents, %s (%llu connections, diameter %u%s), built in %.2f s, analysed in %.2f s, routes in %.2f s\n",
            o->agents, x->r.topology, (unsigned long long)x->stats.edges, x->stats.diameter,
            x->stats.exact ? "" : " sampled", x->r.build_s, x->r.analysis_s, x->r.routing_s);
-    printf("swarmgen: starting dataplane on cores %s (%s, %llu MiB)\n", o->cores_text,
-           x->dp.hugepages ? "hugepages" : "no hugepages", (unsigned long long)x->dp.mem_mb);
+    printf("swarmgen: starting dataplane on cores %s (%s, %llu MiB); memory planned %.1f MiB, %.0f bytes per agent\n",
+           o->cores_text, x->dp.hugepages ? "hugepages" : "no hugepages", (unsigned long long)x->dp.mem_mb,
+           x->plan.out.total / 1048576.0, x->plan.out.per_agent);
     fflush(stdout);
 }
 
@@ -383,6 +428,9 @@ static void take_dataplane_figures(struct ctl_run *x)
     r->tsc_hz = cmd->tsc_hz;
     r->dpdk_bytes = cmd->mem_dpdk_bytes;
     r->mem_conn_bytes = cmd->mem_conn_bytes;
+    r->mem_sctp_pool_bytes = cmd->mem_sctp_pool_bytes;
+    r->mem_dp_buf_bytes = cmd->mem_dp_buf_bytes;
+    r->mem_mbuf_bytes = cmd->mem_mbuf_bytes;
     r->mem_hs_bytes = cmd->mem_hs_bytes;
     r->mem_cert_bytes = cmd->mem_cert_bytes;
     r->n_certs = cmd->n_certs;
@@ -471,8 +519,11 @@ static int run_main(struct ctl_run *x, int argc, char **argv)
     r->ts = &x->ts;
     int rc;
     if ((rc = load_profile(x)) || (rc = build_mesh(x)) || (rc = choose_destinations(x)) ||
-        (rc = make_config(x)) || (rc = write_image(x)) || (rc = prepare_dataplane(x)) ||
-        (rc = start_prom(x)))
+        (rc = make_config(x)) || (rc = plan_memory(x)))
+        return rc;
+    if (x->o.dry_run)
+        return finish_dry_run(x);
+    if ((rc = write_image(x)) || (rc = prepare_dataplane(x)) || (rc = start_prom(x)))
         return rc;
     ctl_run_catch_signals();
     announce_mesh(x);

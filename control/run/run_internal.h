@@ -16,6 +16,7 @@
 #include "external.h"
 #include "image.h"
 #include "judge.h"
+#include "mem_plan.h"
 #include "met_stats.h"
 #include "profile.h"
 #include "prom.h"
@@ -47,6 +48,7 @@ struct ctl_run {
     struct ctl_topo_stats stats;
     bool have_stats;
     struct ri_config cfg; /* what the image's CONFIG section says */
+    struct ctl_mem_plan plan; /* the memory it will take (mem_plan.h) */
     struct ctl_image img;
     struct ri_command *cmd; /* the image's command block */
     struct ctl_dp dp;

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory plan: dataplane/dp_mem.h's categories from the engines' sizes,
+ * /proc/meminfo's figures, the verdict. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "dp_mem.h"
+#include "mem_plan.h"
+
+static struct dp_mem_in dc_run(void)
+{
+    return (struct dp_mem_in){.n_agents = 1000, .n_workers = 2, .n_edges = 4001, .n_dests = 1000, .dc = true,
+                              .setup_cap = 16, .sctp_bufs = 16384 + 4001, .mbufs_per_worker = 32768,
+                              .image_bytes = 4u << 20};
+}
+
+Test(mem_plan, workers_split_the_connections_as_the_dataplane_does)
+{
+    struct dp_mem_in in = dc_run();
+    struct dp_mem_worker a, b;
+    dp_mem_worker(&in, 0, &a);
+    dp_mem_worker(&in, 1, &b);
+    cr_assert_eq(a.n_conns, 2001, "edges 0, 2, ..., 4000");
+    cr_assert_eq(b.n_conns, 2000);
+    cr_assert_eq(a.hs_slots, 34);
+    cr_assert_eq(a.hs_stride % 64, 0);
+    cr_assert_eq(a.conn % 64, 0);
+    cr_assert_eq(a.sctp_assoc, 2 * 2001 * a.assoc_size);
+    cr_assert_eq(a.keylog, 0, "no --keylog");
+    in.keylog_max = 1000;
+    dp_mem_worker(&in, 0, &a);
+    cr_assert_eq(a.keylog_cap, 501);
+    cr_assert_eq(a.keylog, 501 * DP_MEM_KEYLOG_LINE);
+    dp_mem_worker(&in, 2, &a);
+    cr_assert_eq(a.n_conns, 0, "no such worker");
+}
+
+Test(mem_plan, categories_add_up_and_scale_with_connections)
+{
+    struct dp_mem_in in = dc_run();
+    struct dp_mem_out o, big;
+    dp_mem_plan(&in, &o);
+    uint64_t sum = 0;
+    for (int c = 0; c < DP_MEM_COUNT; c++)
+        sum += o.bytes[c];
+    cr_assert_eq(o.total, sum);
+    cr_assert_eq(o.total, o.dataplane_heap + o.dpdk_heap + o.shm);
+    cr_assert_eq(o.bytes[DP_MEM_ROUTES], 1000ull * 1000 * 2);
+    cr_assert_eq(o.bytes[DP_MEM_IMAGE], (4u << 20) - 2000000);
+    cr_assert_gt(o.conn_per_connection, 2000, "two struct pc and two associations");
+    in.n_edges *= 10;
+    dp_mem_plan(&in, &big);
+    double ratio = (double)big.bytes[DP_MEM_CONN] / (double)o.bytes[DP_MEM_CONN];
+    cr_assert(ratio > 9.9 && ratio < 10.1, "connection state is per connection: %f", ratio);
+    cr_assert_eq(big.bytes[DP_MEM_HS], o.bytes[DP_MEM_HS], "handshake slots follow the cap, not the connections");
+}
+
+Test(mem_plan, udp_has_no_connection_state)
+{
+    struct dp_mem_in in = dc_run();
+    in.dc = false;
+    struct dp_mem_out o;
+    dp_mem_plan(&in, &o);
+    cr_assert_eq(o.bytes[DP_MEM_CONN] + o.bytes[DP_MEM_SCTP_POOL] + o.bytes[DP_MEM_HS] + o.bytes[DP_MEM_CERT] +
+                     o.bytes[DP_MEM_WORKER], 0);
+    cr_assert_gt(o.bytes[DP_MEM_MBUF], 65536ull * 2048);
+    cr_assert_eq(o.conn_per_connection, 0);
+}
+
+Test(mem_plan, names)
+{
+    cr_assert_str_eq(dp_mem_key(DP_MEM_CONN), "connection_state");
+    cr_assert_str_eq(dp_mem_label(DP_MEM_MBUF), "mbufs");
+    cr_assert_null(dp_mem_key(DP_MEM_COUNT));
+}
+
+Test(mem_plan, meminfo)
+{
+    char text[] = "MemTotal:       32000000 kB\nMemAvailable:   15231828 kB\nHugePages_Total:     512\n"
+                  "HugePages_Free:      500\nHugepagesize:       2048 kB\n";
+    FILE *f = fmemopen(text, strlen(text), "r");
+    struct ctl_meminfo mi;
+    cr_assert_eq(ctl_meminfo_parse(f, &mi), 0);
+    fclose(f);
+    cr_assert_eq(mi.available, 15231828ull * 1024);
+    cr_assert_eq(mi.huge_free, 500ull * 2048 * 1024);
+    char none[] = "MemTotal: 1 kB\n";
+    f = fmemopen(none, strlen(none), "r");
+    cr_assert_eq(ctl_meminfo_parse(f, &mi), -ENODATA);
+    fclose(f);
+}
+
+Test(mem_plan, verdict_names_what_is_short)
+{
+    struct ctl_mem_plan p;
+    memset(&p, 0, sizeof(p));
+    p.planned = true;
+    p.in = dc_run();
+    dp_mem_plan(&p.in, &p.out);
+    p.need_ram = p.out.total;
+    p.mi.available = p.out.total;
+    char err[320] = "";
+    cr_assert_eq(ctl_mem_plan_check(&p, err, sizeof(err)), 0, "exactly enough fits");
+    p.mi.available = p.out.total - 1;
+    cr_assert_eq(ctl_mem_plan_check(&p, err, sizeof(err)), -ENOMEM);
+    cr_assert_not_null(strstr(err, "GiB available"), "%s", err);
+    cr_assert_null(strchr(err, '\n'), "one line");
+    p.mi.available = p.out.total;
+    p.hugepages = true;
+    p.need_huge = p.out.dpdk_heap;
+    p.mi.huge_free = p.need_huge / 2;
+    cr_assert_eq(ctl_mem_plan_check(&p, err, sizeof(err)), -ENOMEM);
+    cr_assert_not_null(strstr(err, "hugepages"), "%s", err);
+    p.planned = false;
+    cr_assert_eq(ctl_mem_plan_check(&p, err, sizeof(err)), 0, "usrsctp is not planned");
+}
