@@ -33,6 +33,7 @@ struct dp_mem_media_end {
 struct dp_mem_media {
     struct dp_mem_media_end end[2];
     bool on;
+    bool keyed;
 };
 
 /* ---- DPDK 22.11's layout of the objects dp_setup creates ----
@@ -121,7 +122,9 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     out->sctp_pool = (size_t)align64(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
     out->hs_slots = 2 * in->setup_cap + 2;
     out->hs_stride = (size_t)align64(dtls_endpoint_size());
-    out->hs = out->hs_slots * out->hs_stride;
+    out->su_slots = 2 * in->setup_cap;
+    out->su = out->su_slots * (sizeof(struct pc_setup) + sizeof(uint32_t));
+    out->hs = out->hs_slots * out->hs_stride + out->su;
     out->msg_bufs = 3 * (size_t)RI_MSG_MAX;
     out->wheel_heads = DP_CONN_WHEEL_SLOTS * sizeof(uint32_t);
     out->keylog_cap = in->keylog_max ? in->keylog_max / w + 1 : 0;

@@ -35,7 +35,9 @@
  *              record layer, SRTP), their SCTP associations, the wheel
  *              links, the set-up queue and dirty list, media state
  *   SCTP_POOL  the SCTP buffer pools, one per worker (--sctp-bufs)
- *   HS         DTLS handshake slots, 2 x --setup-cap + 2 per worker
+ *   HS         what only the way up holds: DTLS handshake slots
+ *              (2 x --setup-cap + 2 per worker) and the endpoints' set-up
+ *              state (struct pc_setup, 2 x --setup-cap per worker)
  *   CERT       the agents' certificates, one each
  *   WORKER     per-worker buffers: three 256 KiB message buffers, the
  *              timing-wheel heads, the key log (--keylog)
@@ -94,7 +96,9 @@ struct dp_mem_worker {
     size_t sctp_pool;          /* sctp_pool_size(sctp_bufs, DP_MEM_SCTP_BUF_CAP), rounded up to 64 */
     uint32_t hs_slots;         /* 2 x setup_cap + 2 */
     size_t hs_stride;          /* dtls_endpoint_size() rounded up to 64 */
-    size_t hs;                 /* hs_slots x hs_stride */
+    uint32_t su_slots;         /* endpoints' set-up state lent on the way up: 2 x setup_cap */
+    size_t su;                 /* su_slots x (sizeof(struct pc_setup) + 4 for the free list) */
+    size_t hs;                 /* hs_slots x hs_stride + su: what only the way up holds */
     size_t msg_bufs;           /* 3 x RI_MSG_MAX */
     size_t wheel_heads;        /* DP_CONN_WHEEL_SLOTS x 4 */
     uint32_t keylog_cap;       /* keylog_max / n_workers + 1, 0 without --keylog */
