@@ -12,14 +12,17 @@
  * clock; sctp_next_timeout() says when it next wants sctp_handle_timeout().
  *
  * Memory: the caller owns everything. An association is an opaque block of
- * sctp_assoc_size(n_streams) bytes (fixed, about 700 bytes plus 12 per
- * stream); buffered data (the send queue, out-of-order and partly
- * reassembled data, messages waiting to be polled, a peer's state cookie)
- * lives in buffers of a pool the caller creates with sctp_pool_init() and
- * may share between the associations of one thread. Nothing is allocated
- * after set-up. No global state: associations on different threads with
- * different pools are independent; one association and its pool belong to
- * one thread at a time.
+ * sctp_assoc_size_cfg(cfg) bytes: 336 bytes, 10 per stream, and its
+ * counters (272 bytes) unless the caller gives a block that many
+ * associations share (sctp_config.counters); 384 with 4 streams and shared
+ * counters (SCTP_ASSOC_DP_BYTES). Buffered data (the send queue,
+ * out-of-order and partly reassembled data, messages waiting to be polled,
+ * the map of TSNs received above a hole, a peer's state cookie) lives in
+ * buffers of a pool the caller creates with sctp_pool_init() and may share
+ * between the associations of one thread. Nothing is allocated after
+ * set-up. No global state: associations on different threads with
+ * different pools (and counter blocks) are independent; one association,
+ * its pool and its counter block belong to one thread at a time.
  *
  * Driving it: hand every received packet to sctp_handle_input(); call
  * sctp_handle_timeout() when the deadline passes; after either, and after
@@ -41,7 +44,8 @@ struct sctp_pool;
 /* ---- buffer pool ----------------------------------------------------- */
 
 /* Bytes a pool of `n_bufs` buffers of `buf_cap` payload bytes needs
- * (buf_cap 64..9000; 1200 covers any DATA chunk of a 1,228-byte packet). */
+ * (buf_cap 64..9000; 1200 covers any DATA chunk of a 1,228-byte packet;
+ * each buffer takes at least 128 bytes). */
 size_t sctp_pool_size(uint32_t n_bufs, uint16_t buf_cap);
 
 /* Lays a pool out in `mem` (sctp_pool_size() bytes, 64-byte aligned) and
@@ -62,7 +66,7 @@ struct sctp_config {
     uint32_t max_message;     /* largest message sent or reassembled, default 256 KiB */
     uint32_t rto_initial_ms, rto_min_ms, rto_max_ms; /* 1000 / 400 / 60000 */
     uint32_t heartbeat_ms;    /* idle heartbeat interval, default 30000; 0 = none */
-    uint32_t sack_delay_ms;   /* delayed SACK, default 200 */
+    uint32_t sack_delay_ms;   /* delayed SACK, default 200 (0 = 200); at most 500 (RFC 9260 §6.2) */
     uint32_t init_cwnd;       /* bytes; default min(4 MTU, max(2 MTU, 4380)) */
     uint8_t max_retrans;      /* association failure after this many, default 10 */
     uint8_t max_init_retrans; /* default 8 */
@@ -70,17 +74,38 @@ struct sctp_config {
     bool dcep;                /* run DataChannels (DCEP) on top; false = raw SCTP messages */
     bool dtls_client;         /* our DTLS role: client opens even stream ids, server odd */
     uint64_t seed;            /* verification tags, initial TSN, cookie key */
+    /* NULL (the default): the association keeps its own counters inside
+     * its memory. Else a caller-owned block it adds into instead, and its
+     * memory holds none (sctp_assoc_size_cfg is 272 bytes smaller): one
+     * block may serve many associations of one thread (no atomics; the
+     * block must outlive them and be used by that thread only), and then
+     * sums them all. The caller zeroes it before first use. */
+    struct sctp_counters *counters;
 };
 
-/* Defaults listed above into *c (ports 5000, 16 streams, DCEP on). */
+/* Defaults listed above into *c (ports 5000, 16 streams, DCEP on, own
+ * counters). */
 void sctp_config_default(struct sctp_config *c);
 
-/* Bytes one association with `n_streams` streams takes (a multiple of 64). */
+/* Bytes one association with `n_streams` streams and its own counters
+ * takes (a multiple of 64): sctp_assoc_size_cfg() of a configuration with
+ * that many streams and counters NULL. */
 size_t sctp_assoc_size(uint16_t n_streams);
 
-/* Sets up a closed association in `mem` (sctp_assoc_size() bytes, 64-byte
- * aligned) drawing buffers from `pool`. Returns the association or NULL
- * (with nothing changed) when the configuration is out of range. */
+/* The exact bytes sctp_assoc_init() lays out for `cfg` (a multiple of 64):
+ * its n_streams streams, and its own counters unless cfg->counters is
+ * set. 0 when cfg is NULL. Depends on n_streams and counters only. */
+size_t sctp_assoc_size_cfg(const struct sctp_config *cfg);
+
+/* sctp_assoc_size_cfg() of the dataplane's association, 4 streams and
+ * shared counters, at most (checked when the engine is built). */
+#define SCTP_ASSOC_DP_BYTES 384
+
+/* Sets up a closed association in `mem` (sctp_assoc_size_cfg(cfg) bytes,
+ * 64-byte aligned; it writes no byte beyond them) drawing buffers from
+ * `pool` and counting into cfg->counters if set. Returns the association
+ * or NULL (with nothing changed) when the configuration is out of
+ * range. */
 struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
                                    struct sctp_pool *pool, uint64_t now);
 
@@ -270,6 +295,10 @@ struct sctp_counters {
 };
 
 enum sctp_state sctp_state(const struct sctp_assoc *a);
+
+/* The counters the association adds into: its own, or the block
+ * sctp_config.counters gave, which sums every association sharing it.
+ * Valid as long as the association (or that block). */
 const struct sctp_counters *sctp_counters(const struct sctp_assoc *a);
 
 /* Bytes queued for sending and not yet acknowledged. */

@@ -16,6 +16,10 @@
 #define COOKIE_LEN 72
 #define COOKIE_LIFE_NS (60ull * 1000 * NS_PER_MS)
 
+/* the peer's INIT kept for our INIT-ACK (ia_buf): its tag, initial TSN,
+ * window, stream counts and the extensions it announced */
+enum { IA_VTAG = 0, IA_ITSN = 4, IA_RWND = 8, IA_OS = 12, IA_MIS = 14, IA_FLAGS = 16, IA_LEN = 17 };
+
 static const char *const drop_names[] = {
 #define SCTP_X(n, s) s,
     SCTP_DROP_REASONS(SCTP_X)
@@ -35,7 +39,25 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-uint32_t sctp_rand32(struct sctp_assoc *a) { return (uint32_t)splitmix(&a->rng); }
+/* Draw k (from 1) of the splitmix64 sequence that starts at rng0: the
+ * same values one generator state stepped k times gives (rng_n, 32 bits,
+ * would repeat them after 2^32 draws; an association makes a few). */
+static uint64_t draw(uint64_t rng0, uint32_t k)
+{
+    uint64_t s = rng0 + (uint64_t)(k - 1u) * 0x9e3779b97f4a7c15ull;
+    return splitmix(&s);
+}
+
+uint32_t sctp_rand32(struct sctp_assoc *a) { return (uint32_t)draw(a->rng0, ++a->rng_n); }
+
+/* The state cookie's HMAC key: the first four draws (made at set-up, as
+ * they always were; kept as the generator's origin, 8 bytes, instead of
+ * 16). */
+static void cookie_key(const struct sctp_assoc *a, uint8_t key[16])
+{
+    for (uint32_t k = 0; k < 4; k++)
+        wire_put32(key + 4 * k, (uint32_t)draw(a->rng0, k + 1));
+}
 
 static uint32_t rand_tag(struct sctp_assoc *a)
 {
@@ -67,24 +89,53 @@ void sctp_config_default(struct sctp_config *c)
     c->dcep = true;
 }
 
-size_t sctp_assoc_size(uint16_t n_streams)
+/* Where the streams end and the own counters (if any) start. */
+static size_t streams_end(uint16_t n_streams)
 {
     size_t s = sizeof(struct sctp_assoc) + (size_t)n_streams * sizeof(struct sctp_stream);
+    return (s + _Alignof(struct sctp_counters) - 1) & ~(_Alignof(struct sctp_counters) - 1);
+}
+
+static size_t size_for(uint16_t n_streams, bool own_counters)
+{
+    size_t s = streams_end(n_streams) + (own_counters ? sizeof(struct sctp_counters) : 0);
     return (s + 63) & ~(size_t)63;
+}
+
+size_t sctp_assoc_size(uint16_t n_streams) { return size_for(n_streams, true); }
+
+size_t sctp_assoc_size_cfg(const struct sctp_config *cfg)
+{
+    return cfg ? size_for(cfg->n_streams, cfg->counters == NULL) : 0;
+}
+
+/* The layout the dataplane counts on (4 streams, shared counters; see
+ * sctp.h): one 64-byte line less would need a field less. */
+_Static_assert(sizeof(struct sctp_stream) == 10, "struct sctp_stream grew");
+_Static_assert(offsetof(struct sctp_assoc, rcv_highest) < 64, "the receive point left the first line");
+_Static_assert(offsetof(struct sctp_assoc, rtt_tsn) < 192, "the send side left the first three lines");
+_Static_assert(sizeof(struct sctp_assoc) + 4 * sizeof(struct sctp_stream) <= SCTP_ASSOC_DP_BYTES,
+               "an established association of 4 streams with shared counters outgrew SCTP_ASSOC_DP_BYTES");
+
+static bool config_ok(const struct sctp_config *cfg)
+{
+    return cfg->n_streams >= 1 && cfg->n_streams <= 1024 && cfg->mtu >= 256 && cfg->mtu <= 9000 &&
+           cfg->rwnd >= 1500 && cfg->sndbuf >= 1500 && cfg->max_message >= 1 &&
+           cfg->max_message <= (64u << 20) && cfg->rto_min_ms >= 1 && cfg->rto_min_ms <= cfg->rto_max_ms &&
+           cfg->rto_initial_ms >= cfg->rto_min_ms && cfg->rto_initial_ms <= cfg->rto_max_ms &&
+           cfg->max_retrans >= 1 && cfg->local_port != 0 && cfg->remote_port != 0 &&
+           cfg->max_message <= cfg->sndbuf && cfg->sack_delay_ms <= 500;
 }
 
 struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
                                    struct sctp_pool *pool, uint64_t now)
 {
-    if (!mem || !cfg || !pool || cfg->n_streams < 1 || cfg->n_streams > 1024 || cfg->mtu < 256 ||
-        cfg->mtu > 9000 || cfg->rwnd < 1500 || cfg->sndbuf < 1500 || cfg->max_message < 1 ||
-        cfg->max_message > (64u << 20) || cfg->rto_min_ms < 1 ||
-        cfg->rto_min_ms > cfg->rto_max_ms || cfg->rto_initial_ms < cfg->rto_min_ms ||
-        cfg->rto_initial_ms > cfg->rto_max_ms || cfg->max_retrans < 1 || cfg->local_port == 0 ||
-        cfg->remote_port == 0 || cfg->max_message > cfg->sndbuf)
+    if (!mem || !cfg || !pool || !config_ok(cfg))
         return NULL;
     struct sctp_assoc *a = mem;
-    memset(a, 0, sctp_assoc_size(cfg->n_streams));
+    memset(a, 0, sctp_assoc_size_cfg(cfg));
+    a->c = cfg->counters ? cfg->counters
+                         : (struct sctp_counters *)(void *)((uint8_t *)mem + streams_end(cfg->n_streams));
     a->lport = cfg->local_port;
     a->rport = cfg->remote_port;
     a->mtu = cfg->mtu;
@@ -96,19 +147,18 @@ struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
     a->rto_min_ms = cfg->rto_min_ms;
     a->rto_max_ms = cfg->rto_max_ms;
     a->hb_ms = cfg->heartbeat_ms;
-    a->sack_delay_ms = cfg->sack_delay_ms ? cfg->sack_delay_ms : 200;
+    a->sack_delay_ms = (uint16_t)(cfg->sack_delay_ms ? cfg->sack_delay_ms : 200);
     a->max_retrans = cfg->max_retrans;
     a->max_init_retrans = cfg->max_init_retrans ? cfg->max_init_retrans : 8;
     a->zero_csum_cfg = cfg->zero_checksum;
     a->dcep = cfg->dcep;
     a->dtls_client = cfg->dtls_client;
     a->pool = pool;
-    a->rng = cfg->seed ^ 0x5c7b9e11d2a4f3c5ull;
-    for (int i = 0; i < 16; i += 4)
-        wire_put32(a->cookie_key + i, sctp_rand32(a));
+    a->rng0 = cfg->seed ^ 0x5c7b9e11d2a4f3c5ull;
+    a->rng_n = 4; /* draws 1-4: the cookie key */
     a->state = SCTP_ST_CLOSED;
     a->now = now;
-    a->cookie_buf = a->hb_ack_buf = SCTP_NIL;
+    a->cookie_buf = a->ia_buf = a->hb_ack_buf = a->rcv_map = a->in_reset_buf = SCTP_NIL;
     a->snd_head = a->snd_tail = a->snd_unsent = SCTP_NIL;
     a->rx_head = a->rx_tail = a->ready_head = a->ready_tail = SCTP_NIL;
     a->sack_q_head = a->sack_q_tail = SCTP_NIL;
@@ -119,7 +169,7 @@ struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
 }
 
 enum sctp_state sctp_state(const struct sctp_assoc *a) { return (enum sctp_state)a->state; }
-const struct sctp_counters *sctp_counters(const struct sctp_assoc *a) { return &a->c; }
+const struct sctp_counters *sctp_counters(const struct sctp_assoc *a) { return a->c; }
 uint32_t sctp_buffered(const struct sctp_assoc *a) { return a->buffered; }
 uint32_t sctp_cwnd(const struct sctp_assoc *a) { return a->cwnd; }
 uint64_t sctp_srtt_ns(const struct sctp_assoc *a) { return a->srtt; }
@@ -137,6 +187,12 @@ static void free_handshake(struct sctp_assoc *a)
     a->cookie_buf = SCTP_NIL;
 }
 
+static void free_ia(struct sctp_assoc *a)
+{
+    sctp_pool_put(a->pool, a->ia_buf);
+    a->ia_buf = SCTP_NIL;
+}
+
 void sctp_set_down(struct sctp_assoc *a, uint8_t reason)
 {
     if (a->state == SCTP_ST_CLOSED && a->pending_down)
@@ -146,6 +202,7 @@ void sctp_set_down(struct sctp_assoc *a, uint8_t reason)
     for (int t = 0; t < T_COUNT; t++)
         timer_stop(a, t);
     free_handshake(a);
+    free_ia(a); /* need_init_ack is cleared below */
     sctp_pool_put(a->pool, a->hb_ack_buf);
     a->hb_ack_buf = SCTP_NIL;
     sctp_tx_free_all(a);
@@ -162,7 +219,7 @@ void sctp_set_down(struct sctp_assoc *a, uint8_t reason)
 static void established(struct sctp_assoc *a)
 {
     a->state = SCTP_ST_ESTABLISHED;
-    timer_stop(a, T_INIT);
+    timer_stop(a, T_CTL);
     free_handshake(a);
     a->pending_up = true;
     a->errors = 0;
@@ -184,7 +241,7 @@ int sctp_connect(struct sctp_assoc *a, uint64_t now)
     a->state = SCTP_ST_COOKIE_WAIT;
     a->init_tries = 0;
     a->need_init = true;
-    timer_set(a, T_INIT, a->now + a->rto);
+    timer_set(a, T_CTL, a->now + a->rto);
     return 0;
 }
 
@@ -261,25 +318,35 @@ static bool handle_init(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return false;
     }
-    switch (a->state) {
-    case SCTP_ST_CLOSED:
-        /* stateless: the tag and TSN we pick travel in the cookie */
-        a->my_vtag = rand_tag(a);
-        a->my_itsn = sctp_rand32(a);
-        break;
-    case SCTP_ST_COOKIE_WAIT:
-    case SCTP_ST_COOKIE_ECHOED:
-        break; /* collision: answer with the tag and TSN of our own INIT (§5.2.1) */
-    default:
+    if (a->state != SCTP_ST_CLOSED && a->state != SCTP_ST_COOKIE_WAIT &&
+        a->state != SCTP_ST_COOKIE_ECHOED) {
         sctp_drop(a, SCTP_DROP_UNEXPECTED); /* restart of an established association: not supported */
         return false;
     }
-    a->ia_peer_vtag = tag;
-    a->ia_peer_itsn = itsn;
-    a->ia_peer_rwnd = rwnd;
-    a->ia_peer_os = os;
-    a->ia_peer_mis = mis;
-    a->ia_peer_flags = flags;
+    /* the INIT's values wait in a pool buffer for the INIT-ACK (and its
+     * cookie) to be built, one at a time; a later INIT replaces them */
+    if (a->ia_buf == SCTP_NIL)
+        a->ia_buf = sctp_pool_get(a->pool);
+    if (a->ia_buf == SCTP_NIL) {
+        sctp_drop(a, SCTP_DROP_NO_BUFFER);
+        return false;
+    }
+    /* stateless in CLOSED: the tag and TSN we pick travel in the cookie;
+     * in a collision we answer with those of our own INIT (§5.2.1) */
+    if (a->state == SCTP_ST_CLOSED) {
+        a->my_vtag = rand_tag(a);
+        a->my_itsn = sctp_rand32(a);
+    }
+    struct sctp_buf *b = pbuf(a->pool, a->ia_buf);
+    uint8_t *d = pdata(a->pool, b);
+    b->kind = BK_BLOB;
+    b->len = IA_LEN;
+    wire_put32(d + IA_VTAG, tag);
+    wire_put32(d + IA_ITSN, itsn);
+    wire_put32(d + IA_RWND, rwnd);
+    wire_put16(d + IA_OS, os);
+    wire_put16(d + IA_MIS, mis);
+    d[IA_FLAGS] = flags;
     a->need_init_ack = true;
     return true;
 }
@@ -315,7 +382,7 @@ static bool handle_init_ack(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
     a->need_cookie_echo = true;
     a->init_tries = 0;
     a->rto = (uint64_t)a->rto_init_ms * NS_PER_MS;
-    timer_set(a, T_INIT, a->now + a->rto);
+    timer_set(a, T_CTL, a->now + a->rto);
     return true;
 }
 
@@ -324,15 +391,18 @@ static void make_cookie(struct sctp_assoc *a, uint8_t *c)
     wire_put32(c, COOKIE_VERSION);
     wire_put64(c + 4, a->now);
     wire_put32(c + 12, a->my_vtag);
-    wire_put32(c + 16, a->ia_peer_vtag);
+    const uint8_t *ia = pdata(a->pool, pbuf(a->pool, a->ia_buf));
+    wire_put32(c + 16, wire_get32(ia + IA_VTAG));
     wire_put32(c + 20, a->my_itsn);
-    wire_put32(c + 24, a->ia_peer_itsn);
-    wire_put32(c + 28, a->ia_peer_rwnd);
-    wire_put16(c + 32, a->ia_peer_os);
-    wire_put16(c + 34, a->ia_peer_mis);
-    c[36] = a->ia_peer_flags;
+    wire_put32(c + 24, wire_get32(ia + IA_ITSN));
+    wire_put32(c + 28, wire_get32(ia + IA_RWND));
+    wire_put16(c + 32, wire_get16(ia + IA_OS));
+    wire_put16(c + 34, wire_get16(ia + IA_MIS));
+    c[36] = ia[IA_FLAGS];
     c[37] = c[38] = c[39] = 0;
-    sctp_hmac_sha256(a->cookie_key, sizeof(a->cookie_key), c, 40, c + 40);
+    uint8_t key[16];
+    cookie_key(a, key);
+    sctp_hmac_sha256(key, sizeof(key), c, 40, c + 40);
 }
 
 /* COOKIE-ECHO: the packet's tag was not checked yet; it must be the one in
@@ -345,7 +415,9 @@ static bool handle_cookie_echo(struct sctp_assoc *a, const uint8_t *ch, uint16_t
         sctp_drop(a, SCTP_DROP_BAD_COOKIE);
         return false;
     }
-    sctp_hmac_sha256(a->cookie_key, sizeof(a->cookie_key), c, 40, mac);
+    uint8_t key[16];
+    cookie_key(a, key);
+    sctp_hmac_sha256(key, sizeof(key), c, 40, mac);
     uint8_t diff = 0;
     for (int i = 0; i < 32; i++)
         diff |= mac[i] ^ c[40 + i];
@@ -397,12 +469,12 @@ static void shutdown_progress(struct sctp_assoc *a)
     if (a->state == SCTP_ST_SHUTDOWN_PENDING) {
         a->state = SCTP_ST_SHUTDOWN_SENT;
         a->need_shutdown = true;
-        timer_set(a, T_SHUT, a->now + a->rto);
+        timer_set(a, T_CTL, a->now + a->rto);
         timer_stop(a, T_RTX);
     } else if (a->state == SCTP_ST_SHUTDOWN_RECEIVED) {
         a->state = SCTP_ST_SHUTDOWN_ACK_SENT;
         a->need_shutdown_ack = true;
-        timer_set(a, T_SHUT, a->now + a->rto);
+        timer_set(a, T_CTL, a->now + a->rto);
         timer_stop(a, T_RTX);
     }
 }
@@ -450,7 +522,7 @@ static bool handle_sack(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_drop(a, SCTP_DROP_UNEXPECTED);
         return true;
     }
-    a->c.sacks_in++;
+    a->c->sacks_in++;
     sctp_tx_sack(a, wire_get32(ch + 4), wire_get32(ch + 8), true, ch + 16, n_gaps);
     return true;
 }
@@ -485,7 +557,7 @@ static void handle_heartbeat_ack(struct sctp_assoc *a, const uint8_t *ch, uint16
         return;
     }
     uint64_t sent = wire_get64(ch + 8);
-    if (!a->hb_outstanding || sent != a->hb_nonce)
+    if (!a->hb_outstanding || sent != (uint64_t)a->hb_nonce)
         return;
     a->hb_outstanding = false;
     a->errors = 0;
@@ -511,7 +583,7 @@ static void handle_shutdown(struct sctp_assoc *a, const uint8_t *ch, uint16_t le
     case SCTP_ST_SHUTDOWN_SENT: /* both sides shut down at once */
         a->state = SCTP_ST_SHUTDOWN_ACK_SENT;
         a->need_shutdown_ack = true;
-        timer_set(a, T_SHUT, a->now + a->rto);
+        timer_set(a, T_CTL, a->now + a->rto);
         break;
     default:
         break;
@@ -662,7 +734,7 @@ static bool handle_chunk(struct sctp_assoc *a, const uint8_t *ch, uint16_t clen,
             sctp_set_down(a, SCTP_DOWN_SHUTDOWN);
         return true;
     case CT_ERROR:
-        a->c.errors_in++; /* an operation error the peer reports: nothing we act upon */
+        a->c->errors_in++; /* an operation error the peer reports: nothing we act upon */
         return false;
     case CT_RECONFIG:
         if (established_like(a))
@@ -709,7 +781,7 @@ static bool handle_chunks(struct sctp_assoc *a, const uint8_t *pkt, size_t len)
 enum engine_input sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, size_t len, uint64_t now)
 {
     set_now(a, now);
-    a->c.packets_in++;
+    a->c->packets_in++;
     if (!common_header_ok(a, pkt, len) || !vtag_ok(a, pkt, len))
         return ENGINE_IN_MALFORMED;
     bool had_data = handle_chunks(a, pkt, len);
@@ -747,31 +819,31 @@ void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now)
             continue;
         timer_stop(a, t);
         switch (t) {
-        case T_INIT:
-            if (++a->init_tries > a->max_init_retrans) {
-                a->state = SCTP_ST_COOKIE_WAIT; /* so that set_down reports it */
-                sctp_set_down(a, SCTP_DOWN_FAILED);
-                return;
+        case T_CTL:
+            if (a->state < SCTP_ST_ESTABLISHED) { /* T1-init, T1-cookie */
+                if (++a->init_tries > a->max_init_retrans) {
+                    a->state = SCTP_ST_COOKIE_WAIT; /* so that set_down reports it */
+                    sctp_set_down(a, SCTP_DOWN_FAILED);
+                    return;
+                }
+                if (a->state == SCTP_ST_COOKIE_WAIT)
+                    a->need_init = true;
+                else
+                    a->need_cookie_echo = true;
+            } else { /* T2-shutdown */
+                if (too_many_errors(a))
+                    return;
+                if (a->state == SCTP_ST_SHUTDOWN_SENT)
+                    a->need_shutdown = true;
+                else if (a->state == SCTP_ST_SHUTDOWN_ACK_SENT)
+                    a->need_shutdown_ack = true;
             }
-            if (a->state == SCTP_ST_COOKIE_WAIT)
-                a->need_init = true;
-            else if (a->state == SCTP_ST_COOKIE_ECHOED)
-                a->need_cookie_echo = true;
-            timer_set(a, T_INIT, now + backoff(a));
+            timer_set(a, T_CTL, now + backoff(a));
             break;
         case T_RTX:
             if (too_many_errors(a))
                 return;
             sctp_tx_t3(a);
-            break;
-        case T_SHUT:
-            if (too_many_errors(a))
-                return;
-            if (a->state == SCTP_ST_SHUTDOWN_SENT)
-                a->need_shutdown = true;
-            else if (a->state == SCTP_ST_SHUTDOWN_ACK_SENT)
-                a->need_shutdown_ack = true;
-            timer_set(a, T_SHUT, now + backoff(a));
             break;
         case T_RECONF:
             sctp_reconf_timeout(a);
@@ -781,7 +853,7 @@ void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now)
                 return;
             if (a->flight == 0) {
                 a->need_hb = true;
-                a->hb_nonce = now;
+                a->hb_nonce = (uint32_t)now;
                 a->hb_outstanding = true;
             }
             timer_set(a, T_HB, now + (uint64_t)a->hb_ms * NS_PER_MS + a->rto);
@@ -858,7 +930,7 @@ static size_t finish(struct sctp_assoc *a, uint8_t *buf, size_t off, uint32_t vt
         sctp_crc32c_seal(buf, off);
     else
         wire_put32(buf + 8, 0);
-    a->c.packets_out++;
+    a->c->packets_out++;
     return off;
 }
 
@@ -894,7 +966,10 @@ static size_t put_lone_chunk(struct sctp_assoc *a, uint8_t *buf)
     if (a->need_init_ack) {
         a->need_init_ack = false;
         off += put_init(a, buf + off, CT_INIT_ACK, true);
-        return finish(a, buf, off, a->ia_peer_vtag, true);
+        uint32_t vtag = wire_get32(pdata(a->pool, pbuf(a->pool, a->ia_buf)) + IA_VTAG);
+        sctp_pool_put(a->pool, a->ia_buf);
+        a->ia_buf = SCTP_NIL;
+        return finish(a, buf, off, vtag, true);
     }
     if (a->need_shutdown_complete) {
         a->need_shutdown_complete = false;
@@ -972,9 +1047,9 @@ static size_t put_control_chunks(struct sctp_assoc *a, uint8_t *buf, size_t off,
         off += put_chunk_hdr(buf + off, CT_HEARTBEAT, 0, 16);
         wire_put16(buf + off, PT_HB_INFO);
         wire_put16(buf + off + 2, 12);
-        wire_put64(buf + off + 4, a->hb_nonce);
+        wire_put64(buf + off + 4, (uint64_t)a->hb_nonce);
         off += 12;
-        a->c.heartbeats_out++;
+        a->c->heartbeats_out++;
     }
     return off;
 }

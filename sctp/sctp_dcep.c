@@ -60,8 +60,7 @@ int sctp_dc_open(struct sctp_assoc *a, const struct sctp_dc_opts *o, uint64_t no
     struct sctp_stream *s = &a->streams[sid];
     s->flags = SF_DC_OUT;
     s->dc_type = (uint8_t)o->type;
-    s->dc_priority = o->priority;
-    s->dc_rel = o->reliability;
+    stream_set_rel(s, o->reliability); /* the priority schedules nothing here: not kept */
     return sid;
 }
 
@@ -76,8 +75,8 @@ int sctp_dc_send(struct sctp_assoc *a, uint16_t sid, const void *data, size_t le
     /* unordered only once the peer acknowledged the channel (RFC 8832 §6) */
     o.unordered = (s->dc_type & 0x80) && (s->flags & SF_DC_ACKED);
     switch (s->dc_type & 0x7f) {
-    case 0x01: o.pr = SCTP_PR_RTX; o.pr_value = s->dc_rel; break;
-    case 0x02: o.pr = SCTP_PR_TTL; o.pr_value = s->dc_rel; break;
+    case 0x01: o.pr = SCTP_PR_RTX; o.pr_value = stream_rel(s); break;
+    case 0x02: o.pr = SCTP_PR_TTL; o.pr_value = stream_rel(s); break;
     default: break;
     }
     static const uint8_t dummy = 0;
@@ -128,7 +127,7 @@ enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const
      * only ever open free ones, so no two channels can share an id), and
      * counted. */
     if ((sid & 1) == (a->dtls_client ? 0 : 1))
-        a->c.dcep_wrong_parity++;
+        a->c->dcep_wrong_parity++;
     uint8_t ack = DCEP_ACK;
     if (sctp_tx_queue(a, sid, SCTP_PPID_DCEP, &ack, 1, &reliable_ordered) < 0) {
         sctp_drop(a, SCTP_DROP_NO_BUFFER);
@@ -136,14 +135,13 @@ enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const
     }
     s->flags = SF_DC_OUT | SF_DC_ACKED;
     s->dc_type = m[1];
-    s->dc_priority = wire_get16(m + 2);
-    s->dc_rel = wire_get32(m + 4);
+    stream_set_rel(s, wire_get32(m + 4));
     ev->type = SCTP_EV_DC_OPEN;
     ev->sid = sid;
     ev->ppid = SCTP_PPID_DCEP;
     ev->dc_type = m[1];
-    ev->dc_priority = s->dc_priority;
-    ev->dc_reliability = s->dc_rel;
+    ev->dc_priority = wire_get16(m + 2);
+    ev->dc_reliability = wire_get32(m + 4);
     ev->label_len = wire_get16(m + 8);
     ev->protocol_len = wire_get16(m + 10);
     ev->len = len - 12;

@@ -6,9 +6,11 @@
 
 #include "sctp_internal.h"
 
+/* At least 128: a buffer also holds an association's received-TSN map
+ * (RX_WINDOW bits, sctp_rx.c). */
 static uint16_t data_stride(uint16_t cap)
 {
-    return (uint16_t)((cap + 63u) & ~63u);
+    return (uint16_t)(cap < RX_WINDOW / 8 ? RX_WINDOW / 8 : (cap + 63u) & ~63u);
 }
 
 static size_t meta_bytes(uint32_t n_bufs)

@@ -101,14 +101,56 @@ static void perform(struct sctp_assoc *a, const uint16_t *sids, uint16_t n, cons
     }
     for (uint16_t k = 0; k < n; k++)
         reset_one_incoming(a, sids ? sids[k] : wire_get16(wire + 2 * k));
-    a->c.reconf_in++;
+    a->c->reconf_in++;
 }
 
 static void respond(struct sctp_assoc *a, uint32_t seq, uint32_t result)
 {
     a->resp_seq = seq;
-    a->resp_result = result;
+    a->resp_result = (uint8_t)result;
     a->need_reconf_resp = true;
+}
+
+/* A request deferred until the TSNs before it arrive (§5.2.2) waits in a
+ * pool buffer: the sender's last TSN, then the stream ids (none: all). */
+#define DEFER_MAX 8
+
+static uint8_t *deferred(const struct sctp_assoc *a)
+{
+    return pdata(a->pool, pbuf(a->pool, a->in_reset_buf));
+}
+
+static bool defer(struct sctp_assoc *a, uint32_t last_tsn, uint16_t n, const uint8_t *list)
+{
+    uint32_t i = sctp_pool_get(a->pool);
+    if (i == SCTP_NIL)
+        return false;
+    struct sctp_buf *b = pbuf(a->pool, i);
+    b->kind = BK_BLOB;
+    b->len = (uint16_t)(4 + 2 * n);
+    a->in_reset_buf = i;
+    uint8_t *d = deferred(a);
+    wire_put32(d, last_tsn);
+    memcpy(d + 4, list, 2 * (size_t)n);
+    return true;
+}
+
+uint32_t sctp_reconf_deferred_tsn(const struct sctp_assoc *a)
+{
+    return wire_get32(deferred(a));
+}
+
+bool sctp_reconf_deferred_has(const struct sctp_assoc *a, uint16_t sid)
+{
+    const struct sctp_buf *b = pbuf(a->pool, a->in_reset_buf);
+    const uint8_t *d = deferred(a);
+    uint16_t n = (uint16_t)((b->len - 4) / 2);
+    if (n == 0)
+        return true; /* an empty list resets every stream */
+    for (uint16_t k = 0; k < n; k++)
+        if (wire_get16(d + 4 + 2 * k) == sid)
+            return true;
+    return false;
 }
 
 static void handle_request(struct sctp_assoc *a, const uint8_t *v, uint16_t vlen)
@@ -117,19 +159,15 @@ static void handle_request(struct sctp_assoc *a, const uint8_t *v, uint16_t vlen
     uint16_t n = (uint16_t)((vlen - 12) / 2);
     const uint8_t *list = v + 12;
     if (seq == a->peer_reconf_seq) {
-        if (a->in_reset_pending && seq == a->in_reset_seq)
-            return; /* deferred: answered once performed */
+        if (a->in_reset_buf != SCTP_NIL)
+            return; /* this request, deferred: answered once performed */
         if (tsn_le(last_tsn, a->rcv_cum)) {
             perform(a, NULL, n, list);
             a->peer_reconf_seq++;
             respond(a, seq, RR_PERFORMED);
-        } else if (n <= 8) {
-            a->in_reset_pending = true;
-            a->in_reset_seq = seq;
-            a->in_reset_tsn = last_tsn;
-            a->in_reset_n = n;
-            for (uint16_t k = 0; k < n; k++)
-                a->in_reset_sids[k] = wire_get16(list + 2 * k);
+        } else if (n <= DEFER_MAX) {
+            if (!defer(a, last_tsn, n, list))
+                respond(a, seq, RR_IN_PROGRESS); /* no buffer: the peer asks again */
         } else {
             a->peer_reconf_seq++;
             respond(a, seq, RR_DENIED);
@@ -191,16 +229,22 @@ void sctp_reconf_handle(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
 
 void sctp_reconf_check_deferred(struct sctp_assoc *a)
 {
-    if (!a->in_reset_pending || !tsn_le(a->in_reset_tsn, a->rcv_cum))
+    if (a->in_reset_buf == SCTP_NIL || !tsn_le(sctp_reconf_deferred_tsn(a), a->rcv_cum))
         return;
-    uint16_t sids[8];
-    uint16_t n = a->in_reset_n;
-    memcpy(sids, a->in_reset_sids, sizeof(sids));
-    perform(a, sids, n, NULL);
-    a->in_reset_pending = false;
-    a->peer_reconf_seq++;
-    respond(a, a->in_reset_seq, RR_PERFORMED);
+    uint16_t sids[DEFER_MAX];
+    uint16_t n = (uint16_t)((pbuf(a->pool, a->in_reset_buf)->len - 4) / 2);
+    for (uint16_t k = 0; k < n; k++)
+        sids[k] = wire_get16(deferred(a) + 4 + 2 * k);
+    perform(a, sids, n, NULL); /* still deferred while it delivers what came before */
+    sctp_reconf_free_deferred(a);
+    respond(a, a->peer_reconf_seq++, RR_PERFORMED);
     sctp_rx_deliver(a); /* messages held behind the reset */
+}
+
+void sctp_reconf_free_deferred(struct sctp_assoc *a)
+{
+    sctp_pool_put(a->pool, a->in_reset_buf);
+    a->in_reset_buf = SCTP_NIL;
 }
 
 void sctp_reconf_timeout(struct sctp_assoc *a)
@@ -236,7 +280,7 @@ size_t sctp_reconf_put(struct sctp_assoc *a, uint8_t *p, size_t room)
         while (q & 3)
             p[q++] = 0;
         o = q;
-        a->c.reconf_out++;
+        a->c->reconf_out++;
     }
     a->need_reconf_req = false;
     if (a->need_reconf_resp) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The receiving side: which TSNs arrived (the cumulative point and a
- * 1,024-TSN bitmap above it), duplicates, reassembly of fragments and
+ * The receiving side: which TSNs arrived (the cumulative point and, while
+ * there is a hole, a 1,024-TSN bitmap above it in a pool buffer), duplicates, reassembly of fragments and
  * delivery in stream-sequence order (or at once when unordered), SACK with
  * gap blocks and duplicate TSNs, delayed SACK, and FORWARD-TSN (RFC 3758
  * §3.6: skip what the sender abandoned, drop the pieces of abandoned
@@ -13,25 +13,70 @@
 
 static struct sctp_buf *B(const struct sctp_assoc *a, uint32_t i) { return pbuf(a->pool, i); }
 
-static bool bit_get(const struct sctp_assoc *a, uint32_t tsn)
+/* The received-TSN bitmap (RX_WINDOW bits, 128 bytes) lives in a pool
+ * buffer taken when a TSN arrives above a hole and given back when the
+ * hole closes: in order, the association carries only the cumulative
+ * point. Set bits are always within (rcv_cum, rcv_highest]. */
+static uint64_t *rmap(const struct sctp_assoc *a)
 {
-    uint32_t k = tsn % RX_WINDOW;
-    return a->rcv_map[k / 64] >> (k % 64) & 1;
+    return (uint64_t *)(void *)pdata(a->pool, B(a, a->rcv_map));
 }
 
-static void bit_set(struct sctp_assoc *a, uint32_t tsn, bool v)
+static bool bit_get(const struct sctp_assoc *a, uint32_t tsn)
+{
+    if (a->rcv_map == SCTP_NIL)
+        return false;
+    uint32_t k = tsn % RX_WINDOW;
+    return rmap(a)[k / 64] >> (k % 64) & 1;
+}
+
+/* the map must exist (map_take) */
+static void bit_set(struct sctp_assoc *a, uint32_t tsn)
 {
     uint32_t k = tsn % RX_WINDOW;
-    if (v)
-        a->rcv_map[k / 64] |= 1ull << (k % 64);
-    else
-        a->rcv_map[k / 64] &= ~(1ull << (k % 64));
+    rmap(a)[k / 64] |= 1ull << (k % 64);
+}
+
+static void bit_clear(struct sctp_assoc *a, uint32_t tsn)
+{
+    uint32_t k = tsn % RX_WINDOW;
+    rmap(a)[k / 64] &= ~(1ull << (k % 64));
+}
+
+/* Makes sure the map exists; false when the pool is empty. */
+static bool map_take(struct sctp_assoc *a)
+{
+    if (a->rcv_map != SCTP_NIL)
+        return true;
+    uint32_t i = sctp_pool_get(a->pool);
+    if (i == SCTP_NIL)
+        return false;
+    B(a, i)->kind = BK_BLOB;
+    B(a, i)->len = RX_WINDOW / 8;
+    a->rcv_map = i;
+    memset(rmap(a), 0, RX_WINDOW / 8);
+    return true;
+}
+
+/* Gives the map back once nothing above the cumulative point is held. */
+static void map_trim(struct sctp_assoc *a)
+{
+    if (a->rcv_map != SCTP_NIL && a->rcv_highest == a->rcv_cum) {
+        sctp_pool_put(a->pool, a->rcv_map);
+        a->rcv_map = SCTP_NIL;
+    }
+}
+
+static void map_free(struct sctp_assoc *a)
+{
+    sctp_pool_put(a->pool, a->rcv_map);
+    a->rcv_map = SCTP_NIL;
 }
 
 void sctp_rx_init(struct sctp_assoc *a, uint32_t peer_itsn)
 {
     a->rcv_cum = a->rcv_highest = peer_itsn - 1;
-    memset(a->rcv_map, 0, sizeof(a->rcv_map));
+    map_free(a);
     a->n_dups = a->pkts_unacked = 0;
     a->sack_now = a->need_sack = false;
     a->rx_bytes = 0;
@@ -46,6 +91,8 @@ void sctp_rx_free_all(struct sctp_assoc *a)
     sctp_pool_put_list(a->pool, a->sack_q_head);
     a->sack_q_head = a->sack_q_tail = SCTP_NIL;
     a->sack_q_n = 0;
+    map_free(a);
+    sctp_reconf_free_deferred(a);
 }
 
 uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a)
@@ -57,15 +104,31 @@ static void advance_cum(struct sctp_assoc *a)
 {
     while (bit_get(a, a->rcv_cum + 1)) {
         a->rcv_cum++;
-        bit_set(a, a->rcv_cum, false);
+        bit_clear(a, a->rcv_cum);
     }
     if (tsn_lt(a->rcv_highest, a->rcv_cum))
         a->rcv_highest = a->rcv_cum;
+    map_trim(a);
+}
+
+/* TSN tsn (new, in the window) arrived. Without a map nothing is held
+ * above the cumulative point, and the caller took one for any TSN but the
+ * next: so tsn is rcv_cum + 1 and moves it. */
+static void mark_received(struct sctp_assoc *a, uint32_t tsn)
+{
+    if (a->rcv_map == SCTP_NIL) {
+        a->rcv_cum = a->rcv_highest = tsn;
+        return;
+    }
+    bit_set(a, tsn);
+    if (tsn_lt(a->rcv_highest, tsn))
+        a->rcv_highest = tsn;
+    advance_cum(a);
 }
 
 static void note_dup(struct sctp_assoc *a, uint32_t tsn)
 {
-    a->c.dup_tsns_in++;
+    a->c->dup_tsns_in++;
     if (a->n_dups < 4)
         a->dups[a->n_dups++] = tsn;
     a->sack_now = true;
@@ -119,25 +182,24 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         return;
     }
     /* beyond the window we announced, only the chunk that moves the
-     * cumulative point is taken (so a full buffer cannot deadlock) */
-    if (a->rx_bytes + dlen > a->rwnd_cfg && tsn != a->rcv_cum + 1) {
+     * cumulative point is taken (so a full buffer cannot deadlock); any
+     * other needs the map (a pool buffer, see rmap) */
+    if (tsn != a->rcv_cum + 1 && (a->rx_bytes + dlen > a->rwnd_cfg || !map_take(a))) {
         sctp_drop(a, SCTP_DROP_NO_BUFFER);
         return;
     }
-    a->c.data_chunks_in++;
+    a->c->data_chunks_in++;
     if (sid >= a->n_in) {
         /* acknowledged and discarded (§6.5) */
         sctp_drop(a, SCTP_DROP_BAD_STREAM);
-        bit_set(a, tsn, true);
-        if (tsn_lt(a->rcv_highest, tsn))
-            a->rcv_highest = tsn;
-        advance_cum(a);
+        mark_received(a, tsn);
         return;
     }
     uint32_t i = sctp_pool_get(a->pool);
     if (i == SCTP_NIL) {
-        a->c.data_chunks_in--;
+        a->c->data_chunks_in--;
         sctp_drop(a, SCTP_DROP_NO_BUFFER);
+        map_trim(a);
         return;
     }
     struct sctp_buf *b = B(a, i);
@@ -170,10 +232,7 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         else
             B(a, prev)->next = i;
     }
-    bit_set(a, tsn, true);
-    if (tsn_lt(a->rcv_highest, tsn))
-        a->rcv_highest = tsn;
-    advance_cum(a);
+    mark_received(a, tsn);
 }
 
 /* Unlinks buffers [from, to] (from follows prev) out of the receive list. */
@@ -190,14 +249,8 @@ static void unlink_run(struct sctp_assoc *a, uint32_t prev, uint32_t to)
 
 static bool in_deferred_reset(const struct sctp_assoc *a, uint16_t sid, uint32_t tsn)
 {
-    if (!a->in_reset_pending || !tsn_lt(a->in_reset_tsn, tsn))
-        return false;
-    if (a->in_reset_n == 0)
-        return true; /* an empty list resets every stream */
-    for (uint16_t k = 0; k < a->in_reset_n; k++)
-        if (a->in_reset_sids[k] == sid)
-            return true;
-    return false;
+    return a->in_reset_buf != SCTP_NIL && tsn_lt(sctp_reconf_deferred_tsn(a), tsn) &&
+           sctp_reconf_deferred_has(a, sid);
 }
 
 void sctp_rx_deliver(struct sctp_assoc *a)
@@ -241,12 +294,12 @@ void sctp_rx_deliver(struct sctp_assoc *a)
             if (!(b->flags & DF_U))
                 a->streams[b->sid].ssn_in++;
             sctp_ready_append(a, i, last);
-            a->c.messages_in++;
+            a->c->messages_in++;
             i = nx;
             continue;
         }
         if (complete && !(b->flags & DF_U) && ssn_lt(b->ssn, a->streams[b->sid].ssn_in) &&
-            !a->in_reset_pending) {
+            a->in_reset_buf == SCTP_NIL) {
             /* an old message of a stream FORWARD-TSN moved past */
             uint32_t nx = B(a, last)->next;
             unlink_run(a, prev, last);
@@ -268,18 +321,20 @@ void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
         return;
     }
-    a->c.forward_tsns_in++;
+    a->c->forward_tsns_in++;
     uint32_t fwd = wire_get32(ch + 4);
     a->sack_now = true;
     if (!a->peer_fwd_tsn && !tsn_lt(a->rcv_cum, fwd))
         return;
     if (tsn_le(fwd, a->rcv_cum))
         return;
-    if (fwd - a->rcv_cum > RX_WINDOW) {
-        memset(a->rcv_map, 0, sizeof(a->rcv_map));
-    } else {
-        for (uint32_t t = a->rcv_cum + 1; tsn_le(t, fwd); t++)
-            bit_set(a, t, false);
+    if (a->rcv_map != SCTP_NIL) {
+        if (fwd - a->rcv_cum > RX_WINDOW) {
+            memset(rmap(a), 0, RX_WINDOW / 8);
+        } else {
+            for (uint32_t t = a->rcv_cum + 1; tsn_le(t, fwd); t++)
+                bit_clear(a, t);
+        }
     }
     a->rcv_cum = fwd;
     advance_cum(a);
@@ -415,6 +470,6 @@ size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room)
     a->pkts_unacked = 0;
     a->need_sack = a->sack_now = false;
     timer_stop(a, T_SACK);
-    a->c.sacks_out++;
+    a->c->sacks_out++;
     return o;
 }

@@ -93,7 +93,7 @@ int sctp_tx_queue(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void 
             a->snd_unsent = i;
     }
     a->buffered += (uint32_t)len;
-    a->c.messages_out++;
+    a->c->messages_out++;
     return 0;
 }
 
@@ -164,7 +164,7 @@ static void abandon_message(struct sctp_assoc *a, uint32_t at)
         if (b->flags & DF_E)
             break;
     }
-    a->c.abandoned_messages++;
+    a->c->abandoned_messages++;
     advance_ack_point(a);
 }
 
@@ -223,8 +223,8 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
             b->sent_at = now;
             flight_add(a, b);
             a->n_rtx--;
-            a->c.retransmissions++;
-            a->c.data_chunks_out++;
+            a->c->retransmissions++;
+            a->c->data_chunks_out++;
             if (a->rtt_pending && a->rtt_tsn == b->tsn)
                 a->rtt_pending = false; /* Karn: no sample from a retransmitted chunk */
             *sent_data = true;
@@ -259,7 +259,7 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
         uint32_t cost = b->len + CHUNK_OVERHEAD;
         a->peer_rwnd = a->peer_rwnd > cost ? a->peer_rwnd - cost : 0;
         a->snd_unsent = b->next;
-        a->c.data_chunks_out++;
+        a->c->data_chunks_out++;
         if (!a->rtt_pending) {
             a->rtt_pending = true;
             a->rtt_tsn = b->tsn;
@@ -359,7 +359,7 @@ static void sack_missing_reports(struct sctp_assoc *a, const struct sack_news *n
             b->fast_rtx = 1;
             flight_sub(a, b);
             a->n_rtx++;
-            a->c.fast_retransmits++;
+            a->c->fast_retransmits++;
             marked = true;
         }
     }
@@ -428,7 +428,7 @@ void sctp_tx_sack(struct sctp_assoc *a, uint32_t cum, uint32_t a_rwnd, bool has_
 
 void sctp_tx_t3(struct sctp_assoc *a)
 {
-    a->c.t3_timeouts++;
+    a->c->t3_timeouts++;
     uint32_t half = a->cwnd / 2, floor = 4u * a->mtu;
     a->ssthresh = half > floor ? half : floor;
     a->cwnd = a->mtu;
@@ -493,7 +493,7 @@ size_t sctp_tx_put_fwd_tsn(struct sctp_assoc *a, uint8_t *p, size_t room)
         wire_put16(p + 10 + 4 * k, ssns[k]);
     }
     a->need_fwd_tsn = false;
-    a->c.forward_tsns_out++;
+    a->c->forward_tsns_out++;
     if (!a->timer[T_RTX])
         timer_set(a, T_RTX, a->now + a->rto);
     return len;

@@ -116,50 +116,69 @@ void sctp_pool_put_list(struct sctp_pool *p, uint32_t head);
 #define SF_IN_RESET 0x20     /* the peer's outgoing direction reset */
 #define SF_CLOSING 0x40      /* DataChannel closing */
 
+/* 10 bytes, 2-aligned: the channel's reliability parameter (retransmissions
+ * or lifetime in ms, 32 bits on the wire) in two halves */
 struct sctp_stream {
     uint16_t ssn_out, ssn_in;
     uint8_t flags, dc_type;
-    uint16_t dc_priority;
-    uint32_t dc_rel;
+    uint16_t dc_rel_lo, dc_rel_hi;
 };
 
-enum { T_INIT, T_RTX, T_SHUT, T_RECONF, T_HB, T_SACK, T_COUNT };
+static inline uint32_t stream_rel(const struct sctp_stream *s)
+{
+    return (uint32_t)s->dc_rel_hi << 16 | s->dc_rel_lo;
+}
 
+static inline void stream_set_rel(struct sctp_stream *s, uint32_t v)
+{
+    s->dc_rel_lo = (uint16_t)v;
+    s->dc_rel_hi = (uint16_t)(v >> 16);
+}
+
+/* T_CTL retransmits the hand-shake's INIT or COOKIE-ECHO (T1-init,
+ * T1-cookie) before the association is up and SHUTDOWN or SHUTDOWN-ACK
+ * (T2-shutdown) while it goes down: never both at once, the state tells
+ * which. */
+enum { T_CTL, T_RTX, T_RECONF, T_HB, T_SACK, T_COUNT };
+
+/* The association, hot first: the first cache line is what every packet
+ * reads (pool, counters, time, tags, state and the bits that say what is
+ * owed, the receive point); the second and third what DATA and SACK move
+ * (receive lists, send queue, windows, RTT); then timers, stream reset,
+ * the settings copied from the configuration, and what only the hand-shake
+ * uses. What only a rarer event needs waits in a pool buffer while it
+ * lasts: the map of TSNs above a hole (rcv_map), the peer's INIT until our
+ * INIT-ACK (ia_buf), its cookie (cookie_buf), a deferred stream reset
+ * (in_reset_buf). sctp_assoc_size_cfg() adds the streams and, unless the
+ * caller shares a block, the counters (8-aligned, after the streams).
+ * Layout pinned by the _Static_asserts in sctp_assoc.c. */
 struct sctp_assoc {
-    /* configuration */
-    uint16_t lport, rport, mtu, n_streams;
-    uint32_t rwnd_cfg, sndbuf, max_message;
-    uint32_t rto_init_ms, rto_min_ms, rto_max_ms, hb_ms, sack_delay_ms;
-    uint8_t max_retrans, max_init_retrans;
-    bool zero_csum_cfg, dcep, dtls_client;
     struct sctp_pool *pool;
-    uint64_t rng;
-    uint8_t cookie_key[16];
-
-    /* state */
-    uint8_t state;
-    bool peer_fwd_tsn, peer_reconf, peer_zero_csum, reconf_ok;
-    uint8_t init_tries, errors;
-    uint16_t n_out, n_in;
+    struct sctp_counters *c; /* the caller's shared block, or the one after the streams */
     uint64_t now;
-    uint64_t timer[T_COUNT];
-    uint32_t my_vtag, peer_vtag, my_itsn;
-    uint32_t cookie_buf;     /* the peer's cookie while COOKIE-ECHOED */
+    uint32_t my_vtag, peer_vtag;
+    uint8_t state;
+    uint8_t n_dups, pkts_unacked, sack_q_n;
+    /* what is owed, what the peer supports, settings: one bit each */
+    bool need_sack : 1, sack_now : 1, need_fwd_tsn : 1, need_reconf_req : 1;
+    bool need_reconf_resp : 1, need_hb : 1, need_error : 1, hb_outstanding : 1;
+    bool need_init : 1, need_init_ack : 1, need_cookie_echo : 1, need_cookie_ack : 1;
+    bool need_shutdown : 1, need_shutdown_ack : 1, need_shutdown_complete : 1, need_abort : 1;
+    bool abort_tbit : 1, pending_up : 1, pending_down : 1, reconf_outstanding : 1;
+    bool fast_recovery : 1, rtt_pending : 1, fr_bypass : 1;
+    bool peer_fwd_tsn : 1, peer_reconf : 1, peer_zero_csum : 1;
+    bool zero_csum_cfg : 1, dcep : 1, dtls_client : 1;
+    uint16_t lport, rport, mtu, n_streams;
+    uint16_t n_out, n_in;
+    uint32_t rwnd_cfg;
 
-    /* the peer's INIT we answer with an INIT-ACK (stateless until COOKIE-ECHO) */
-    uint32_t ia_peer_vtag, ia_peer_itsn, ia_peer_rwnd;
-    uint16_t ia_peer_os, ia_peer_mis;
-    uint8_t ia_peer_flags;
-
-    /* control chunks owed */
-    bool need_init, need_init_ack, need_cookie_echo, need_cookie_ack, need_sack;
-    bool need_shutdown, need_shutdown_ack, need_shutdown_complete, need_abort, need_fwd_tsn;
-    bool need_reconf_req, need_reconf_resp, need_hb, shutdown_queued, abort_tbit;
-    bool pending_up, pending_down;
-    uint8_t down_reason, pending_error_type;
-    bool need_error;
-    uint32_t hb_ack_buf;     /* the peer's heartbeat info to echo */
-    uint64_t hb_nonce;       /* our outstanding heartbeat */
+    /* receive side */
+    uint32_t rcv_cum, rcv_highest;
+    uint32_t rcv_map;        /* a pool buffer: TSNs cum+1 .. cum+1024 received, bit tsn % 1024;
+                              * SCTP_NIL while nothing above cum has come (rcv_highest == rcv_cum) */
+    uint32_t rx_head, rx_tail, rx_bytes; /* out-of-order or partial, TSN order */
+    uint32_t ready_head, ready_tail;     /* complete messages and markers to poll */
+    uint32_t sack_q_head, sack_q_tail;   /* SACKs built when they became due, in order */
 
     /* send side */
     uint32_t next_tsn, snd_head, snd_tail, snd_unsent;
@@ -168,38 +187,49 @@ struct sctp_assoc {
     uint32_t flight, flight_n, buffered;
     uint32_t cwnd, ssthresh, pba, peer_rwnd;
     uint32_t recovery_exit, rtt_tsn, n_rtx;
-    bool fast_recovery, rtt_pending, fr_bypass, hb_outstanding;
     uint64_t srtt, rttvar, rto; /* ns */
-
-    /* receive side */
-    uint32_t rcv_cum, rcv_highest;
-    uint64_t rcv_map[16];    /* TSNs cum+1 .. cum+1024 received, indexed by tsn % 1024 */
-    uint32_t rx_head, rx_tail, rx_bytes; /* out-of-order or partial, TSN order */
-    uint32_t ready_head, ready_tail;     /* complete messages and markers to poll */
+    uint64_t timer[T_COUNT];
     uint32_t dups[4];
-    uint32_t sack_q_head, sack_q_tail; /* SACKs built when they became due, in order */
-    uint8_t sack_q_n;
-    uint8_t n_dups, pkts_unacked;
-    bool sack_now;
+
+    /* heartbeats */
+    uint32_t hb_ack_buf;     /* the peer's heartbeat info to echo */
+    uint32_t hb_nonce;       /* our outstanding heartbeat (the low bits of the time sent) */
 
     /* stream reset */
     uint32_t reconf_seq;        /* our next request sequence number */
     uint32_t reconf_last_tsn;   /* sender's last assigned TSN in the outstanding request */
-    bool reconf_outstanding;
     uint32_t peer_reconf_seq;   /* the next request sequence number we expect */
-    uint32_t resp_seq, resp_result;
-    uint32_t in_reset_seq, in_reset_tsn; /* deferred incoming reset */
-    bool in_reset_pending;
-    uint16_t in_reset_n;
-    uint16_t in_reset_sids[8];
+    uint32_t resp_seq;
+    uint32_t in_reset_buf;      /* deferred incoming reset (a pool buffer, sctp_reconf.c), or
+                                 * SCTP_NIL; its request's sequence number is peer_reconf_seq */
+    uint8_t resp_result;
 
-    struct sctp_counters c;
+    uint8_t errors;
+    uint8_t down_reason, pending_error_type;
+
+    /* settings the configuration gave (the hot ones are above) */
+    uint8_t max_retrans, max_init_retrans;
+    uint16_t sack_delay_ms;
+    uint32_t sndbuf, max_message;
+    uint32_t rto_init_ms, rto_min_ms, rto_max_ms, hb_ms;
+
+    /* the hand-shake: tags and TSN drawn from the seed, the cookie's key
+     * (derived from it), the peer's INIT we answer with an INIT-ACK (in a
+     * pool buffer until the INIT-ACK is built: stateless until
+     * COOKIE-ECHO), the peer's cookie while COOKIE-ECHOED */
+    uint64_t rng0;           /* the generator's origin: draw k is splitmix(rng0 + k * golden) */
+    uint32_t rng_n;          /* draws made (the first four are the cookie key) */
+    uint32_t my_itsn;
+    uint32_t cookie_buf;
+    uint32_t ia_buf;
+    uint8_t init_tries;
+
     struct sctp_stream streams[];
 };
 
 #define RX_WINDOW 1024u
 
-static inline void sctp_drop(struct sctp_assoc *a, enum sctp_drop d) { a->c.drops[d]++; }
+static inline void sctp_drop(struct sctp_assoc *a, enum sctp_drop d) { a->c->drops[d]++; }
 static inline void timer_set(struct sctp_assoc *a, int t, uint64_t at) { a->timer[t] = at ? at : 1; }
 static inline void timer_stop(struct sctp_assoc *a, int t) { a->timer[t] = 0; }
 uint32_t sctp_rand32(struct sctp_assoc *a);
@@ -240,6 +270,11 @@ size_t sctp_reconf_put(struct sctp_assoc *a, uint8_t *p, size_t room);
 void sctp_reconf_timeout(struct sctp_assoc *a);
 void sctp_reconf_check_deferred(struct sctp_assoc *a);
 void sctp_reconf_kick(struct sctp_assoc *a);
+/* the deferred incoming reset (in_reset_buf set): the sender's last TSN
+ * before it, whether it resets stream sid; freed when done or going down */
+uint32_t sctp_reconf_deferred_tsn(const struct sctp_assoc *a);
+bool sctp_reconf_deferred_has(const struct sctp_assoc *a, uint16_t sid);
+void sctp_reconf_free_deferred(struct sctp_assoc *a);
 
 /* sctp_dcep.c: called for each complete message with PPID 50 at poll time */
 enum sctp_event_type sctp_dcep_message(struct sctp_assoc *a, uint16_t sid, const uint8_t *m,

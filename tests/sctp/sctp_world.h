@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sctp.h"
 #include "sctp_pipe.h"
@@ -39,6 +40,7 @@ struct our_ep {
     struct sctp_assoc *a;
     struct sctp_pool *pool;
     void *amem, *pmem;
+    size_t asize;
     uint8_t *rbuf;
 };
 
@@ -103,18 +105,35 @@ static inline int ours_send(struct world *w, int side, uint16_t sid, uint32_t pp
 static const struct endpoint_ops ours_ops = {ours_flush, ours_input, ours_timeout, ours_next,
                                              ours_send};
 
-/* Sets up our engine on `side` with `cfg` and a pool of n_bufs buffers. */
+#define WORLD_CANARY 64 /* bytes after an association's memory that must stay 0xa5 */
+
+/* Sets up our engine on `side` with `cfg` and a pool of n_bufs buffers, in
+ * exactly sctp_assoc_size_cfg(cfg) bytes followed by a canary
+ * (world_canary_ok). */
 static inline struct sctp_assoc *world_ours(struct world *w, int side, const struct sctp_config *cfg,
                                             uint32_t n_bufs)
 {
     struct our_ep *e = &w->ours[side];
     e->pmem = aligned_alloc(64, (sctp_pool_size(n_bufs, 1200) + 63) & ~(size_t)63);
     e->pool = sctp_pool_init(e->pmem, n_bufs, 1200);
-    e->amem = aligned_alloc(64, sctp_assoc_size(cfg->n_streams));
+    e->asize = sctp_assoc_size_cfg(cfg);
+    e->amem = aligned_alloc(64, e->asize + WORLD_CANARY);
+    memset(e->amem, 0xa5, e->asize + WORLD_CANARY);
     e->a = sctp_assoc_init(e->amem, cfg, e->pool, w->now);
     e->rbuf = malloc(1u << 20);
     w->ops[side] = &ours_ops;
     return e->a;
+}
+
+/* Whether the association on `side` wrote nothing beyond its
+ * sctp_assoc_size_cfg() bytes. */
+static inline bool world_canary_ok(const struct world *w, int side)
+{
+    const uint8_t *t = (const uint8_t *)w->ours[side].amem + w->ours[side].asize;
+    for (int i = 0; i < WORLD_CANARY; i++)
+        if (t[i] != 0xa5)
+            return false;
+    return true;
 }
 
 static inline void world_init(struct world *w, uint64_t seed, uint64_t delay_ns)

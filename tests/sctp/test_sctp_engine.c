@@ -145,6 +145,23 @@ Test(sctp_engine, handshake_and_collision)
     world_free(&W);
 }
 
+static bool never(struct world *w) { (void)w; return false; }
+
+/* Once everything is delivered and acknowledged and the world idles, an
+ * association holds no pool buffer: the map of TSNs above a hole went
+ * back when the last hole closed, and nothing else waits. */
+static void assert_pools_quiet(void)
+{
+    for (int i = 0; i < 2; i++)
+        W.p[i].loss_ppm = W.p[i].reorder_ppm = W.p[i].dup_ppm = 0;
+    world_run(&W, never, 5ull * 1000000000);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(sctp_pool_free_count(W.ours[i].pool), 8192, "side %d holds %u buffers idle", i,
+                     8192 - sctp_pool_free_count(W.ours[i].pool));
+        cr_assert(world_canary_ok(&W, i), "side %d wrote past its memory", i);
+    }
+}
+
 static void bulk(size_t size, uint32_t count, uint32_t loss_ppm, uint32_t reorder_ppm, uint32_t dup_ppm,
                  bool unordered)
 {
@@ -177,6 +194,7 @@ static void bulk(size_t size, uint32_t count, uint32_t loss_ppm, uint32_t reorde
         cr_assert_eq(k->drops[SCTP_DROP_BAD_CHECKSUM] + k->drops[SCTP_DROP_BAD_VTAG] +
                          k->drops[SCTP_DROP_BAD_CHUNK], 0);
     }
+    assert_pools_quiet();
     flow_free(&C.f[0]);
     flow_free(&C.f[1]);
     world_free(&W);
@@ -472,8 +490,106 @@ Test(sctp_engine, malformed_input_counted)
 Test(sctp_engine, association_memory)
 {
     size_t s16 = sctp_assoc_size(16);
-    cr_log_info("association with 16 streams: %zu bytes", s16);
-    cr_assert_leq(s16, 1024, "per-association state %zu > 1 KiB", s16);
+    cr_log_info("association with 16 streams and its own counters: %zu bytes", s16);
+    cr_assert_leq(s16, 768, "per-association state %zu > 768 bytes", s16);
+}
+
+/* sctp_assoc_size_cfg: the own counters' bytes or none, a multiple of 64,
+ * the dataplane's association (4 streams, shared counters) within
+ * SCTP_ASSOC_DP_BYTES, and sctp_assoc_init writing nothing beyond it. */
+Test(sctp_engine, assoc_size_cfg_shared_vs_own)
+{
+    struct sctp_config c;
+    struct sctp_counters blk;
+    sctp_config_default(&c);
+    cr_assert_eq(sctp_assoc_size_cfg(NULL), 0);
+    static const uint16_t ns[] = {1, 4, 16, 1024};
+    for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+        c.n_streams = ns[k];
+        c.counters = NULL;
+        size_t own = sctp_assoc_size_cfg(&c);
+        c.counters = &blk;
+        size_t shared = sctp_assoc_size_cfg(&c);
+        cr_assert_eq(own, sctp_assoc_size(ns[k]), "%u streams", ns[k]);
+        cr_assert_eq(own % 64, 0);
+        cr_assert_eq(shared % 64, 0);
+        cr_assert_lt(shared, own);
+        cr_assert_geq(own - shared, sizeof(struct sctp_counters) - 63);
+    }
+    c.n_streams = 4;
+    size_t dp = sctp_assoc_size_cfg(&c);
+    cr_log_info("association with 4 streams and shared counters: %zu bytes", dp);
+    cr_assert_leq(dp, SCTP_ASSOC_DP_BYTES);
+    uint8_t *mem = aligned_alloc(64, dp + 64);
+    memset(mem, 0xa5, dp + 64);
+    void *pmem = aligned_alloc(64, sctp_pool_size(16, 1200));
+    struct sctp_assoc *a = sctp_assoc_init(mem, &c, sctp_pool_init(pmem, 16, 1200), 1);
+    cr_assert_not_null(a);
+    cr_assert_eq(sctp_counters(a), &blk);
+    for (size_t i = dp; i < dp + 64; i++)
+        cr_assert_eq(mem[i], 0xa5, "byte %zu past the association written", i);
+    free(pmem);
+    free(mem);
+}
+
+/* One exchange with loss, reordering and duplication both ways, then a
+ * shutdown, with the counter blocks b0 and b1 (NULL: own): copies what
+ * each side's sctp_counters() reports at the end. */
+static void counted_exchange(struct sctp_counters *k0, struct sctp_counters *k1, struct sctp_counters *b0,
+                             struct sctp_counters *b1)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c0.counters = b0;
+    c1.counters = b1;
+    setup_pair(&c0, &c1, 91, 20 * 1000000ull);
+    connect_pair();
+    if (b0)
+        cr_assert_eq(sctp_counters(W.ours[0].a), b0);
+    if (b1)
+        cr_assert_eq(sctp_counters(W.ours[1].a), b1);
+    for (int i = 0; i < 2; i++) {
+        W.p[i].loss_ppm = 30000;
+        W.p[i].reorder_ppm = 20000;
+        W.p[i].dup_ppm = 20000;
+    }
+    C.nflows = 2;
+    flow_init(&C.f[0], 0, 3, 800, 1500, NULL);
+    flow_init(&C.f[1], 1, 4, 300, 1500, NULL);
+    cr_assert(world_run(&W, flows_done, 3600ull * 1000000000));
+    for (int i = 0; i < 2; i++)
+        W.p[i].loss_ppm = W.p[i].reorder_ppm = W.p[i].dup_ppm = 0;
+    cr_assert_eq(sctp_shutdown(W.ours[0].a, W.now), 0);
+    cr_assert(world_run(&W, both_down, 60ull * 1000000000));
+    *k0 = *sctp_counters(W.ours[0].a);
+    *k1 = *sctp_counters(W.ours[1].a);
+    for (int i = 0; i < 2; i++)
+        cr_assert(world_canary_ok(&W, i));
+    flow_free(&C.f[0]);
+    flow_free(&C.f[1]);
+    world_free(&W);
+}
+
+#define N_COUNTERS (sizeof(struct sctp_counters) / sizeof(uint64_t))
+
+/* Shared counter blocks count exactly what own counters count for the same
+ * exchange: a block per side equals that side's own; one block for both
+ * sums the two. */
+Test(sctp_engine, shared_counters_count_as_own)
+{
+    struct sctp_counters own0, own1, s0, s1, blk0 = {0}, blk1 = {0}, one = {0};
+    counted_exchange(&own0, &own1, NULL, NULL);
+    cr_assert_gt(own0.retransmissions + own1.retransmissions, 0);
+    cr_assert_gt(own0.dup_tsns_in + own1.dup_tsns_in, 0);
+    counted_exchange(&s0, &s1, &blk0, &blk1);
+    cr_assert_eq(memcmp(&s0, &own0, sizeof(own0)), 0, "side 0: a block of its own counts as own");
+    cr_assert_eq(memcmp(&s1, &own1, sizeof(own1)), 0, "side 1: a block of its own counts as own");
+    counted_exchange(&s0, &s1, &one, &one);
+    const uint64_t *o0 = (const uint64_t *)&own0, *o1 = (const uint64_t *)&own1, *b = (const uint64_t *)&one;
+    for (size_t i = 0; i < N_COUNTERS; i++)
+        cr_assert_eq(b[i], o0[i] + o1[i], "counter %zu: %lu != %lu + %lu", i, (unsigned long)b[i],
+                     (unsigned long)o0[i], (unsigned long)o1[i]);
+    cr_assert_eq(memcmp(&s0, &one, sizeof(one)), 0);
 }
 
 static size_t max_packet;
