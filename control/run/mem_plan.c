@@ -98,6 +98,9 @@ void ctl_mem_plan_print(FILE *f, const struct ctl_mem_plan *p, uint32_t n_cores)
         fprintf(f, "  %-18s %12.1f MiB", dp_mem_label((enum dp_mem_cat)c), m->bytes[c] / 1048576.0);
         if (c == DP_MEM_CONN && p->in.dc)
             fprintf(f, "  %.0f bytes per connection (both ends)", m->conn_per_connection);
+        if (c == DP_MEM_ROUTES && p->in.n_dests)
+            fprintf(f, "  %u of %u agents as destinations%s", p->in.n_dests, p->in.n_agents,
+                    p->in.n_dests < p->in.n_agents ? " (a seeded sample: routed:M or --route-mem)" : "");
         fputc('\n', f);
     }
     fprintf(f, "  %-18s %12.1f MiB  %.0f bytes per agent, %.0f per connection (everything)\n", "total",
