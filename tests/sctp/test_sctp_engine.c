@@ -592,6 +592,68 @@ Test(sctp_engine, shared_counters_count_as_own)
     cr_assert_eq(memcmp(&s0, &one, sizeof(one)), 0);
 }
 
+/* ---- delayed SACK (RFC 9260 §6.2) ---- */
+
+static struct {
+    uint64_t data_at[2], sack_at[2]; /* first packet with DATA / SACK from each side, 0 = none yet */
+    bool sack_with_data[2];          /* a SACK in the same packet as DATA */
+} S;
+
+static void note_chunks(struct world *w, int from, const uint8_t *pkt, size_t len)
+{
+    bool data = false, sack = false;
+    for (size_t off = 12; off + 4 <= len;) {
+        uint16_t clen = wire_get16(pkt + off + 2);
+        data |= pkt[off] == CT_DATA;
+        sack |= pkt[off] == CT_SACK;
+        if (clen < 4)
+            break;
+        off += (clen + 3u) & ~3u;
+    }
+    if (data && !S.data_at[from])
+        S.data_at[from] = w->now;
+    if (sack && !S.sack_at[from])
+        S.sack_at[from] = w->now;
+    if (data && sack)
+        S.sack_with_data[from] = true;
+}
+
+static bool side1_sacked(struct world *w) { (void)w; return S.sack_at[1] != 0; }
+
+/* One DATA packet and nothing after it is acknowledged when the delayed-SACK
+ * time (200 ms by default) runs out, not before; a second DATA packet is
+ * acknowledged at once. */
+Test(sctp_engine, delayed_sack_after_one_packet_at_once_after_two)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    const uint64_t delay = 10 * 1000000ull, ms = 1000000ull;
+    setup_pair(&c0, &c1, 5, delay);
+    connect_pair();
+    world_run(&W, never, 1000 * ms); /* idle: the hand-shake's packets are gone */
+    memset(&S, 0, sizeof(S));
+    W.on_packet = note_chunks;
+    uint8_t m[100] = {0};
+    cr_assert_eq(sctp_send(W.ours[0].a, 1, 53, m, sizeof(m), NULL, W.now), 0);
+    cr_assert(world_run(&W, side1_sacked, 1000 * ms));
+    uint64_t arrived = S.data_at[0] + delay;
+    cr_log_info("one DATA packet: SACKed %.1f ms after it arrived",
+                (double)(S.sack_at[1] - arrived) / (double)ms);
+    cr_assert_eq(S.sack_at[1], arrived + 200 * ms, "SACK %lu ns after arrival",
+                 (unsigned long)(S.sack_at[1] - arrived));
+    world_run(&W, never, 1000 * ms);
+    /* two DATA packets, one after the other (each message its own packet) */
+    memset(&S, 0, sizeof(S));
+    cr_assert_eq(sctp_send(W.ours[0].a, 1, 53, m, sizeof(m), NULL, W.now), 0);
+    ours_flush(&W, 0);
+    W.now += ms;
+    cr_assert_eq(sctp_send(W.ours[0].a, 1, 53, m, sizeof(m), NULL, W.now), 0);
+    cr_assert(world_run(&W, side1_sacked, 1000 * ms));
+    cr_assert_eq(S.sack_at[1], S.data_at[0] + ms + delay, "the second packet is SACKed on arrival");
+    W.on_packet = NULL;
+    world_free(&W);
+}
+
 static size_t max_packet;
 static void note_size(struct world *w, int from, const uint8_t *pkt, size_t len)
 {
