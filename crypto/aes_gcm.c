@@ -18,6 +18,7 @@
 #define OPENSSL_API_COMPAT 0x10101000L /* AES_set_encrypt_key / AES_encrypt */
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <openssl/aes.h>
@@ -31,8 +32,8 @@
 #endif
 
 _Static_assert(sizeof(struct aes_gcm_key) == 512, "struct aes_gcm_key is eight cache lines");
-_Static_assert(sizeof(((AES_KEY *)0)->rd_key) == sizeof(((struct aes_gcm_key *)0)->rk),
-               "OpenSSL's round keys fit rk");
+_Static_assert(offsetof(struct aes_gcm_key, sched) == 16, "a 16-byte header before the round keys");
+_Static_assert(sizeof(((AES_KEY *)0)->rd_key) == 15 * 16, "OpenSSL's round keys fit 15 of ours");
 
 /* ---- which path ---- */
 
@@ -94,7 +95,7 @@ const char *aes_impl_name(int impl)
 /* The round keys back into OpenSSL's struct (on the caller's stack). */
 static void p_key(const struct aes_gcm_key *k, AES_KEY *ak)
 {
-    memcpy(ak->rd_key, k->rk, sizeof(ak->rd_key));
+    memcpy(ak->rd_key, aes_gcm_rk(k, 0), 16 * ((size_t)k->rounds + 1));
     ak->rounds = k->rounds;
 }
 
@@ -155,15 +156,16 @@ static void p_crypt(const struct aes_gcm_key *k, const uint8_t *iv, const uint8_
     j0[15] = 1;
     memcpy(ctr, j0, 16);
     ctr[15] = 2;
-    p_ghash(y, k->hpow[0], aad, aad_len);
+    const uint8_t *h = aes_gcm_hpow(k, k->rounds)[0];
+    p_ghash(y, h, aad, aad_len);
     if (open)
-        p_ghash(y, k->hpow[0], in, len);
+        p_ghash(y, h, in, len);
     p_ctr(&ak, ctr, in, len, out);
     if (!open)
-        p_ghash(y, k->hpow[0], out, len);
+        p_ghash(y, h, out, len);
     wire_put64(lens, (uint64_t)aad_len * 8);
     wire_put64(lens + 8, (uint64_t)len * 8);
-    p_ghash(y, k->hpow[0], lens, 16);
+    p_ghash(y, h, lens, 16);
     AES_encrypt(j0, tag, &ak);
     for (int i = 0; i < 16; i++)
         tag[i] ^= y[i];
@@ -183,18 +185,47 @@ int aes_gcm_init(struct aes_gcm_key *k, const uint8_t *key, size_t key_len, int 
     k->impl = (uint8_t)impl;
 #ifdef AES_GCM_X86
     if (impl != AES_IMPL_PORTABLE) {
-        aes_gcm_aesni_setup(k, key, key_len);
+        aes_gcm_aesni_setup(k, key, key_len,
+                            impl == AES_IMPL_VAES ? AES_GCM_HPOW_VAES : AES_GCM_HPOW_AESNI);
         return 0;
     }
 #endif
     AES_KEY ak;
     AES_set_encrypt_key(key, (int)key_len * 8, &ak);
-    memcpy(k->rk, ak.rd_key, sizeof(k->rk));
+    size_t rk_len = 16 * ((size_t)ak.rounds + 1);
+    memcpy(k->sched, ak.rd_key, rk_len);
     k->rounds = (uint8_t)ak.rounds;
+    k->n_hpow = AES_GCM_HPOW_PORTABLE;
     static const uint8_t zero[16];
-    AES_encrypt(zero, k->hpow[0], &ak);
+    AES_encrypt(zero, k->sched + rk_len, &ak);
     explicit_bzero(&ak, sizeof(ak));
     return 0;
+}
+
+/* header, round keys, powers, rounded up to 64 */
+static size_t key_bytes(unsigned rounds, unsigned n_hpow)
+{
+    size_t n = offsetof(struct aes_gcm_key, sched) + 16 * ((size_t)rounds + 1 + n_hpow);
+    return (n + 63) & ~(size_t)63;
+}
+
+size_t aes_gcm_key_size(const struct aes_gcm_key *k)
+{
+    if ((k->rounds != 10 && k->rounds != 14) || k->n_hpow == 0 || k->n_hpow > AES_GCM_HPOW)
+        return 0;
+    return key_bytes(k->rounds, k->n_hpow);
+}
+
+size_t aes_gcm_key_size_max(size_t key_len)
+{
+    if (key_len != 16 && key_len != 32)
+        return 0;
+    static const uint8_t n_hpow[AES_IMPL_COUNT] = {
+        [AES_IMPL_PORTABLE] = AES_GCM_HPOW_PORTABLE,
+        [AES_IMPL_AESNI] = AES_GCM_HPOW_AESNI,
+        [AES_IMPL_VAES] = AES_GCM_HPOW_VAES,
+    };
+    return key_bytes(key_len == 32 ? 14 : 10, n_hpow[aes_impl_best()]);
 }
 
 static void gcm_crypt(const struct aes_gcm_key *k, const uint8_t *iv, const uint8_t *aad,

@@ -16,9 +16,9 @@
  * RFC 3711 AES-CM: the counter-mode keystream).
  *
  * Time model: none; nothing here reads a clock. Memory: a key is plain
- * bytes in caller memory (the round keys and the powers of H the fast
- * paths need), no allocation, no pointer into itself: it may be copied or
- * moved. Thread-safety: a key is read-only after aes_gcm_init; any number
+ * bytes in caller memory (the round keys and the powers of H its path
+ * needs), no allocation, no pointer into itself: it may be copied or
+ * moved, and only its used prefix (aes_gcm_key_size) need be kept. Thread-safety: a key is read-only after aes_gcm_init; any number
  * of threads may use one at once. Every function is reentrant.
  */
 #ifndef SWARMGEN_CRYPTO_AES_GCM_H
@@ -30,7 +30,7 @@
 
 #define AES_GCM_TAG  16
 #define AES_GCM_IV   12
-#define AES_GCM_HPOW 16 /* powers of H kept: the VAES path reduces once per sixteen blocks */
+#define AES_GCM_HPOW 16 /* most powers of H a path keeps: VAES reduces once per sixteen blocks */
 
 enum aes_impl {
     AES_IMPL_PORTABLE = 0, /* C GHASH, OpenSSL's AES block function */
@@ -39,19 +39,35 @@ enum aes_impl {
 };
 #define AES_IMPL_COUNT 3
 
-/* One key (one direction of a connection): 512 bytes, eight cache lines,
- * 64-byte aligned (memory holding one must be: the compiler may copy it
- * with aligned moves; this module itself reads it with unaligned loads). */
+/* One key (one direction of a connection), 64-byte aligned (memory holding
+ * one must be: the compiler may copy it with aligned moves; this module
+ * itself reads it with unaligned loads). The struct is the largest layout,
+ * 512 bytes (AES-256 on the VAES path), for callers that hold a key by
+ * value; a key uses only a prefix of it, aes_gcm_key_size(k) bytes:
+ *
+ *   header  16 bytes: rounds, impl, n_hpow
+ *   rk      round keys 0..rounds, 16 bytes each (11 or 15)
+ *   hpow    n_hpow powers of H, 16 bytes each: 16 (VAES), 8 (AES-NI),
+ *           1 (portable)
+ *
+ *                AES-128   AES-256
+ *   vaes-avx512  448       512
+ *   aesni        320       384
+ *   portable     256       320       (rounded up to 64)
+ *
+ * A copy of that prefix to other 64-byte aligned memory of at least that
+ * size is a working key (no pointer into itself); nothing reads past it. */
 struct aes_gcm_key {
+    _Alignas(64) uint8_t rounds; /* 10 or 14 */
+    uint8_t impl;                /* enum aes_impl */
+    uint8_t n_hpow;              /* powers of H after the round keys */
+    uint8_t pad_[13];            /* zero */
     /* round keys 0..rounds: FIPS 197 byte order (fast paths), or
-     * OpenSSL's AES_KEY words (portable path) */
-    _Alignas(64) uint8_t rk[15][16];
-    /* fast paths: hpow[i] = H^(16 - i) (H^16 first, H^1 last) in the form
-     * their multiply wants (bytes reversed, times y: aes_gcm_x86.h);
-     * portable path: hpow[0] = H = AES_K(0^128) as GCM bytes */
-    uint8_t hpow[AES_GCM_HPOW][16];
-    uint8_t rounds; /* 10 or 14 */
-    uint8_t impl;   /* enum aes_impl */
+     * OpenSSL's AES_KEY words (portable path); then the powers of H:
+     * fast paths: H^n_hpow first, H^1 last, in the form their multiply
+     * wants (bytes reversed, times y: aes_gcm_x86.h); portable path: H =
+     * AES_K(0^128) as GCM bytes. */
+    uint8_t sched[15 * 16 + AES_GCM_HPOW * 16];
 };
 
 /* The fastest path this CPU (and its operating system, for the 512-bit
@@ -103,8 +119,23 @@ void aes_ctr_xor(const struct aes_gcm_key *k, const uint8_t *ctr, const uint8_t 
  * and out may be the same. */
 void aes_encrypt_block(const struct aes_gcm_key *k, const uint8_t *in, uint8_t *out);
 
-/* Zeroes the key (round keys and powers of H), in a way the compiler
- * keeps. The key must be initialised again before use. */
+/* Zeroes the key, all sizeof(struct aes_gcm_key) bytes, in a way the
+ * compiler keeps: for a key held by value. (A prefix copy in smaller
+ * memory is wiped by its owner, aes_gcm_key_size(k) bytes.) The key must
+ * be initialised again before use. */
 void aes_gcm_wipe(struct aes_gcm_key *k);
+
+/* Bytes of k that its path reads (header, round keys, powers of H: the
+ * table above), rounded up to 64 so that keys placed back to back stay
+ * 64-byte aligned; copying that many bytes to 64-byte aligned memory gives
+ * a working key. k as aes_gcm_init left it (or such a copy); 0 for memory
+ * that holds no key (zeroed, wiped). Thread-safe. */
+size_t aes_gcm_key_size(const struct aes_gcm_key *k);
+
+/* What a key of key_len bytes (16 or 32) expanded with aes_gcm_init on
+ * this CPU (the best path, or any path forced: none is larger) needs:
+ * the size to reserve before expanding. 0 for another key_len.
+ * Thread-safe. */
+size_t aes_gcm_key_size_max(size_t key_len);
 
 #endif

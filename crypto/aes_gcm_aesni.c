@@ -11,8 +11,9 @@
  * ^ X7 H, with one reduction; sealing hashes a step's output during the
  * next step's rounds. The last group (up to eight blocks, the partial one
  * zero-padded, loaded and stored by overlapping scalar moves) takes the
- * length block with it (H^9 at most), so a short record costs one
- * reduction for its text. Counter blocks are incremented in their
+ * length block with it, so a short record costs one reduction for its
+ * text (two when its last group is eight blocks: the key keeps H^1..H^8
+ * only, 128 bytes, so AES-128 fits 320 bytes). Counter blocks are incremented in their
  * big-endian form while the count's last byte does not wrap (one shuffle
  * per eight blocks). Functions carry a target attribute: only aes_gcm.c
  * calls them, after checking the CPU.
@@ -92,13 +93,13 @@ NI static void expand256(__m128i rk[15], const uint8_t *key)
 NI_INLINE __m128i aes_block(const struct aes_gcm_key *k, __m128i b)
 {
     int rounds = k->rounds;
-    b = _mm_xor_si128(b, _mm_loadu_si128((const __m128i *)k->rk[0]));
+    b = _mm_xor_si128(b, _mm_loadu_si128((const __m128i *)aes_gcm_rk(k, 0)));
     for (int r = 1; r < rounds; r++)
-        b = _mm_aesenc_si128(b, _mm_loadu_si128((const __m128i *)k->rk[r]));
-    return _mm_aesenclast_si128(b, _mm_loadu_si128((const __m128i *)k->rk[rounds]));
+        b = _mm_aesenc_si128(b, _mm_loadu_si128((const __m128i *)aes_gcm_rk(k, r)));
+    return _mm_aesenclast_si128(b, _mm_loadu_si128((const __m128i *)aes_gcm_rk(k, rounds)));
 }
 
-NI void aes_gcm_aesni_setup(struct aes_gcm_key *k, const uint8_t *key, size_t key_len)
+NI void aes_gcm_aesni_setup(struct aes_gcm_key *k, const uint8_t *key, size_t key_len, int n_hpow)
 {
     __m128i rk[15];
     int rounds = key_len == 32 ? 14 : 10;
@@ -106,17 +107,18 @@ NI void aes_gcm_aesni_setup(struct aes_gcm_key *k, const uint8_t *key, size_t ke
         expand256(rk, key);
     else
         expand128(rk, key);
-    memset(k->rk, 0, sizeof(k->rk));
     for (int r = 0; r <= rounds; r++)
-        _mm_storeu_si128((__m128i *)k->rk[r], rk[r]);
+        _mm_storeu_si128((__m128i *)(k->sched + 16 * r), rk[r]);
     k->rounds = (uint8_t)rounds;
-    /* Ht = y psi(H); Ht^(i+1) = mont(Ht^i Ht); hpow[16 - i] = Ht^i */
+    k->n_hpow = (uint8_t)n_hpow;
+    /* Ht = y psi(H); Ht^(i+1) = mont(Ht^i Ht); hp[n_hpow - i] = Ht^i */
+    uint8_t(*hp)[16] = (uint8_t(*)[16])(k->sched + 16 * (rounds + 1));
     __m128i ht = gx_times_y(gx_bswap(aes_block(k, _mm_setzero_si128())));
     __m128i p = ht;
-    _mm_storeu_si128((__m128i *)k->hpow[AES_GCM_HPOW - 1], p);
-    for (int i = 2; i <= AES_GCM_HPOW; i++) {
+    _mm_storeu_si128((__m128i *)hp[n_hpow - 1], p);
+    for (int i = 2; i <= n_hpow; i++) {
         p = gx_mul(p, ht);
-        _mm_storeu_si128((__m128i *)k->hpow[AES_GCM_HPOW - i], p);
+        _mm_storeu_si128((__m128i *)hp[n_hpow - i], p);
     }
     explicit_bzero(rk, sizeof(rk)); /* no round keys left on the stack */
 }
@@ -166,28 +168,28 @@ NI_INLINE __m128i ghash8(__m128i acc, const __m128i *x, const __m128i *hp)
     return gx_reduce(a);
 }
 
-/* acc' over nb (0..8) blocks x (as loaded, the last zero-padded) and, when
- * with_len, the length block lb after them: t = nb + with_len blocks take
- * H^t .. H^1 with one reduction. */
-NI_INLINE __m128i ghash_tail(const struct aes_gcm_key *k, __m128i acc, const __m128i *x, int nb,
+/* acc' over nb blocks x (as loaded, the last zero-padded) and, when
+ * with_len, the length block lb after them: t = nb + with_len (0..8)
+ * blocks take H^t .. H^1 (hpow: the key's H^8 .. H^1) with one reduction. */
+NI_INLINE __m128i ghash_tail(const uint8_t (*hpow)[16], __m128i acc, const __m128i *x, int nb,
                              bool with_len, __m128i lb)
 {
     int t = nb + with_len;
     if (t == 0)
         return acc;
-    const uint8_t(*hp)[16] = k->hpow + AES_GCM_HPOW - t;
+    const uint8_t(*hp)[16] = hpow + AES_GCM_HPOW_AESNI - t;
     struct gx_acc a = gx_zero();
     gx_mul_add(&a, acc, _mm_loadu_si128((const __m128i *)hp[0]));
     for (int j = 0; j < nb; j++)
         gx_mul_add(&a, gx_bswap(x[j]), _mm_loadu_si128((const __m128i *)hp[j]));
     if (with_len)
-        gx_mul_add(&a, lb, _mm_loadu_si128((const __m128i *)k->hpow[AES_GCM_HPOW - 1]));
+        gx_mul_add(&a, lb, _mm_loadu_si128((const __m128i *)hpow[AES_GCM_HPOW_AESNI - 1]));
     return gx_reduce(a);
 }
 
 /* GHASH of the additional data from acc 0: eight blocks a step, then the
  * rest (zero-padded) with one reduction. */
-NI_INLINE __m128i ghash_aad(const struct aes_gcm_key *k, const __m128i *hp, const uint8_t *aad,
+NI_INLINE __m128i ghash_aad(const uint8_t (*hpow)[16], const __m128i *hp, const uint8_t *aad,
                             size_t aad_len)
 {
     __m128i acc = _mm_setzero_si128(), x[8];
@@ -203,7 +205,7 @@ NI_INLINE __m128i ghash_aad(const struct aes_gcm_key *k, const __m128i *hp, cons
         size_t n = rem - 16 * (size_t)j;
         x[j] = gx_load_partial(aad + i + 16 * j, n < 16 ? n : 16);
     }
-    return ghash_tail(k, acc, x, nb, false, _mm_setzero_si128());
+    return ghash_tail(hpow, acc, x, nb, false, _mm_setzero_si128());
 }
 
 /* Ones in the first n (1..15) bytes. */
@@ -222,10 +224,11 @@ NI_INLINE void ni_run(const struct aes_gcm_key *k, const int R, const int mode,
                       size_t len, uint8_t *out, uint8_t *tag)
 {
     __m128i rk[15], hp[8], ctr, acc = _mm_setzero_si128(), ej0 = _mm_setzero_si128();
+    const uint8_t(*hpow)[16] = aes_gcm_hpow(k, R); /* H^8 .. H^1 */
     for (int r = 0; r <= R; r++)
-        rk[r] = _mm_loadu_si128((const __m128i *)k->rk[r]);
+        rk[r] = _mm_loadu_si128((const __m128i *)aes_gcm_rk(k, r));
     for (int j = 0; j < 8; j++)
-        hp[j] = _mm_loadu_si128((const __m128i *)k->hpow[8 + j]);
+        hp[j] = _mm_loadu_si128((const __m128i *)hpow[j]);
     if (mode == MODE_CTR) {
         ctr = gx_bswap(_mm_loadu_si128((const __m128i *)ctr16));
     } else {
@@ -233,7 +236,7 @@ NI_INLINE void ni_run(const struct aes_gcm_key *k, const int R, const int mode,
         ej0 = aes_block(k, j0);
         ctr = gx_ctr_add(gx_bswap(j0), 1);
         if (aad_len)
-            acc = ghash_aad(k, hp, aad, aad_len);
+            acc = ghash_aad(hpow, hp, aad, aad_len);
     }
     size_t i = 0;
     __m128i c[8], x[8];
@@ -282,7 +285,11 @@ NI_INLINE void ni_run(const struct aes_gcm_key *k, const int R, const int mode,
     }
     if (mode == MODE_CTR)
         return;
-    acc = ghash_tail(k, acc, x, nb, true, gx_len_block(aad_len, len));
+    if (nb == 8) { /* 8 blocks + the length block: one power more than kept */
+        acc = ghash8(acc, x, hp);
+        nb = 0;
+    }
+    acc = ghash_tail(hpow, acc, x, nb, true, gx_len_block(aad_len, len));
     _mm_storeu_si128((__m128i *)tag, _mm_xor_si128(gx_bswap(acc), ej0));
 }
 

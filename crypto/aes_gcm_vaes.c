@@ -115,14 +115,15 @@ Z_INLINE __m128i z_ghash16(__m128i acc, const __m512i *x, const __m512i *hp, __m
 
 /* acc' over nb (0..16) blocks in registers x (as loaded, zero beyond the
  * data) and, when with_len, the length block lb after them (nb +
- * with_len <= 16): t blocks take H^t .. H^1, one reduction. */
-Z_INLINE __m128i z_ghash_tail(const struct aes_gcm_key *k, __m128i acc, const __m512i *x, int nb,
+ * with_len <= 16): t blocks take H^t .. H^1 (hpow: the key's H^16 ..
+ * H^1), one reduction. */
+Z_INLINE __m128i z_ghash_tail(const uint8_t (*hpow)[16], __m128i acc, const __m512i *x, int nb,
                               bool with_len, __m128i lb)
 {
     int t = nb + with_len;
     if (t == 0)
         return acc;
-    const uint8_t *hp = k->hpow[AES_GCM_HPOW - t];
+    const uint8_t *hp = hpow[AES_GCM_HPOW_VAES - t];
     struct z_acc a = z_zero();
     for (int j = 0; 4 * j < nb; j++) {
         int lanes = nb - 4 * j < 4 ? nb - 4 * j : 4;
@@ -133,13 +134,13 @@ Z_INLINE __m128i z_ghash_tail(const struct aes_gcm_key *k, __m128i acc, const __
     struct gx_acc s = z_sum(a);
     gx_mul_add(&s, acc, _mm_loadu_si128((const __m128i *)hp));
     if (with_len)
-        gx_mul_add(&s, lb, _mm_loadu_si128((const __m128i *)k->hpow[AES_GCM_HPOW - 1]));
+        gx_mul_add(&s, lb, _mm_loadu_si128((const __m128i *)hpow[AES_GCM_HPOW_VAES - 1]));
     return gx_reduce(s);
 }
 
 /* GHASH of the additional data from 0: sixteen blocks a step, the rest
  * (up to 255 bytes, zero-padded by masked loads) with one reduction. */
-Z_INLINE __m128i z_ghash_aad(const struct aes_gcm_key *k, const __m512i *hp, __m128i h16,
+Z_INLINE __m128i z_ghash_aad(const uint8_t (*hpow)[16], const __m512i *hp, __m128i h16,
                              const uint8_t *aad, size_t aad_len)
 {
     __m128i acc = _mm_setzero_si128();
@@ -154,7 +155,7 @@ Z_INLINE __m128i z_ghash_aad(const struct aes_gcm_key *k, const __m512i *hp, __m
     int nb = (int)((rem + 15) / 16);
     for (int j = 0; 64 * (size_t)j < rem; j++)
         x[j] = _mm512_maskz_loadu_epi8(z_bytes(rem - 64 * (size_t)j), aad + i + 64 * j);
-    return z_ghash_tail(k, acc, x, nb, false, _mm_setzero_si128());
+    return z_ghash_tail(hpow, acc, x, nb, false, _mm_setzero_si128());
 }
 
 /* The last rem (1..255) bytes in nz = ceil(rem / 64) registers (a
@@ -166,17 +167,17 @@ Z_INLINE void z_tail(const struct aes_gcm_key *k, const int nz, const int mode, 
 {
     __m512i c[4];
     int rounds = k->rounds;
-    __m512i r0 = z_bcast(k->rk[0]);
+    __m512i r0 = z_bcast(aes_gcm_rk(k, 0));
 #pragma GCC unroll 4
     for (int j = 0; j < nz; j++)
         c[j] = _mm512_xor_si512(z_bswap(z_ctr_add(ctr, 4 * j)), r0);
     for (int r = 1; r < rounds; r++) {
-        __m512i rr = z_bcast(k->rk[r]);
+        __m512i rr = z_bcast(aes_gcm_rk(k, r));
 #pragma GCC unroll 4
         for (int j = 0; j < nz; j++)
             c[j] = _mm512_aesenc_epi128(c[j], rr);
     }
-    __m512i rl = z_bcast(k->rk[rounds]);
+    __m512i rl = z_bcast(aes_gcm_rk(k, rounds));
 #pragma GCC unroll 4
     for (int j = 0; j < nz; j++) {
         __mmask64 m = z_bytes(rem - 64 * (size_t)j);
@@ -196,14 +197,15 @@ Z_INLINE void z_run(const struct aes_gcm_key *k, const int R, const int mode, co
 {
     __m512i rk[15], hp[4], ctr, x[4];
     __m128i acc = _mm_setzero_si128(), ej0 = _mm_setzero_si128(), h16 = _mm_setzero_si128();
+    const uint8_t(*hpow)[16] = aes_gcm_hpow(k, R); /* H^16 .. H^1 */
     for (int r = 0; r <= R; r++)
-        rk[r] = z_bcast(k->rk[r]);
+        rk[r] = z_bcast(aes_gcm_rk(k, r));
     if (mode == MODE_CTR) {
         ctr = _mm512_broadcast_i32x4(gx_bswap(_mm_loadu_si128((const __m128i *)ctr16)));
     } else {
         for (int j = 0; j < 4; j++)
-            hp[j] = _mm512_loadu_si512(k->hpow[4 * j]);
-        h16 = _mm_loadu_si128((const __m128i *)k->hpow[0]);
+            hp[j] = _mm512_loadu_si512(hpow[4 * j]);
+        h16 = _mm_loadu_si128((const __m128i *)hpow[0]);
         /* J0 = IV || 1; the text starts at IV || 2 */
         __m128i j0 = gx_load_j0(ctr16);
         __m128i e = _mm_xor_si128(j0, _mm512_castsi512_si128(rk[0]));
@@ -214,10 +216,10 @@ Z_INLINE void z_run(const struct aes_gcm_key *k, const int R, const int mode, co
         /* DTLS's 13 bytes, SRTP's 12 or so: by overlapping scalar loads,
          * which the caller's fresh stores forward to; longer: masked */
         if (aad_len > 16)
-            acc = z_ghash_aad(k, hp, h16, aad, aad_len);
+            acc = z_ghash_aad(hpow, hp, h16, aad, aad_len);
         else if (aad_len)
             acc = gx_mul(gx_bswap(gx_load_partial(aad, aad_len)),
-                         _mm_loadu_si128((const __m128i *)k->hpow[AES_GCM_HPOW - 1]));
+                         _mm_loadu_si128((const __m128i *)hpow[AES_GCM_HPOW_VAES - 1]));
     }
     ctr = _mm512_add_epi32(ctr, _mm512_set_epi32(0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0));
     size_t i = 0;
@@ -283,10 +285,10 @@ Z_INLINE void z_run(const struct aes_gcm_key *k, const int R, const int mode, co
         return;
     __m128i lb = gx_len_block(aad_len, len);
     if (nb == 16) { /* 16 blocks + the length block: one more power than kept */
-        acc = z_ghash_tail(k, acc, x, 16, false, lb);
+        acc = z_ghash_tail(hpow, acc, x, 16, false, lb);
         nb = 0;
     }
-    acc = z_ghash_tail(k, acc, x, nb, true, lb);
+    acc = z_ghash_tail(hpow, acc, x, nb, true, lb);
     _mm_storeu_si128((__m128i *)tag, _mm_xor_si128(gx_bswap(acc), ej0));
 }
 

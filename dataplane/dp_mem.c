@@ -102,6 +102,13 @@ static uint64_t dpdk_other_bytes(const struct dp_mem_in *in, uint64_t routes)
     return bytes;
 }
 
+size_t dp_mem_alloc_size(size_t bytes)
+{
+    if (bytes < DP_MEM_BIG_PAGE)
+        return (size_t)align64(bytes);
+    return (bytes + DP_MEM_BIG_PAGE - 1) & ~(size_t)(DP_MEM_BIG_PAGE - 1);
+}
+
 void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worker *out)
 {
     memset(out, 0, sizeof(*out));
@@ -111,19 +118,25 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     out->n_conns = (uint32_t)((in->n_edges + w - 1 - idx) / w);
     out->n_alloc = out->n_conns ? out->n_conns : 1;
     size_t n = out->n_alloc;
-    out->conn = (size_t)align64(n * sizeof(struct dp_conn));
-    out->assoc_size = sctp_assoc_size(DP_MEM_SCTP_STREAMS);
-    out->sctp_assoc = 2 * n * out->assoc_size;
-    out->queue = n * sizeof(uint32_t);
-    out->dirty = n * sizeof(uint32_t);
-    out->wheel_links = n * sizeof(struct dp_conn_wheel);
+    out->conn = dp_mem_alloc_size(n * sizeof(struct dp_conn));
+    /* DP_MEM_SCTP_STREAMS streams, counting into the worker's block */
+    struct sctp_counters shared;
+    struct sctp_config sc;
+    sctp_config_default(&sc);
+    sc.n_streams = DP_MEM_SCTP_STREAMS;
+    sc.counters = &shared;
+    out->assoc_size = sctp_assoc_size_cfg(&sc);
+    out->sctp_assoc = dp_mem_alloc_size(2 * n * out->assoc_size);
+    out->queue = dp_mem_alloc_size(n * sizeof(uint32_t));
+    out->dirty = dp_mem_alloc_size(n * sizeof(uint32_t));
+    out->wheel_links = dp_mem_alloc_size(n * sizeof(struct dp_conn_wheel));
     if (in->media && out->n_conns)
         out->media = (size_t)align64((uint64_t)out->n_conns * sizeof(struct dp_mem_media));
-    out->sctp_pool = (size_t)align64(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
+    out->sctp_pool = dp_mem_alloc_size(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
     out->hs_slots = 2 * in->setup_cap + 2;
     out->hs_stride = (size_t)align64(dtls_endpoint_size());
     out->su_slots = 2 * in->setup_cap;
-    out->su = out->su_slots * (sizeof(struct pc_setup) + sizeof(uint32_t));
+    out->su = dp_mem_alloc_size(out->su_slots * sizeof(struct pc_setup)) + out->su_slots * sizeof(uint32_t);
     out->hs = out->hs_slots * out->hs_stride + out->su;
     out->msg_bufs = 3 * (size_t)RI_MSG_MAX;
     out->wheel_heads = DP_CONN_WHEEL_SLOTS * sizeof(uint32_t);

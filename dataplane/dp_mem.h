@@ -21,12 +21,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Streams of every SCTP association (dp_conn.c opens 16). */
-#define DP_MEM_SCTP_STREAMS 16u
+/* Streams of every SCTP association of the dataplane's connections (one
+ * DataChannel each: 4 leave room for the peer's and a reset). */
+#define DP_MEM_SCTP_STREAMS 4u
 /* Payload bytes of one SCTP pool buffer: any DATA chunk of a 1,228-byte packet. */
 #define DP_MEM_SCTP_BUF_CAP 1200u
 /* Bytes of one key-log line the dataplane keeps. */
 #define DP_MEM_KEYLOG_LINE 200u
+/* Arrays of at least this many bytes are allocated 2 MiB-aligned and
+ * rounded up to it (and marked for transparent huge pages), so that a
+ * message touching a few connections among a million misses the TLB once
+ * per 2 MiB, not per 4 KiB. */
+#define DP_MEM_BIG_PAGE (2u << 20)
 
 /*
  * The categories: one list makes the enum, the JSON keys and the summary
@@ -87,17 +93,18 @@ struct dp_mem_in {
 struct dp_mem_worker {
     uint32_t n_conns;          /* connections the worker owns (edges e, e % n_workers == idx) */
     uint32_t n_alloc;          /* arrays are sized for max(n_conns, 1) */
-    size_t conn;               /* n_alloc x sizeof(struct dp_conn), rounded up to 64 */
-    size_t assoc_size;         /* sctp_assoc_size(DP_MEM_SCTP_STREAMS) */
+    /* each array below is dp_mem_alloc_size() of what it holds */
+    size_t conn;               /* n_alloc x sizeof(struct dp_conn) */
+    size_t assoc_size;         /* sctp_assoc_size_cfg: DP_MEM_SCTP_STREAMS streams, shared counters */
     size_t sctp_assoc;         /* 2 x n_alloc x assoc_size */
     size_t queue, dirty;       /* n_alloc x 4 each */
     size_t wheel_links;        /* n_alloc x sizeof(struct dp_conn_wheel) */
     size_t media;              /* with media and n_conns > 0: n_conns x sizeof(struct dp_media), rounded up to 64 */
-    size_t sctp_pool;          /* sctp_pool_size(sctp_bufs, DP_MEM_SCTP_BUF_CAP), rounded up to 64 */
+    size_t sctp_pool;          /* sctp_pool_size(sctp_bufs, DP_MEM_SCTP_BUF_CAP) */
     uint32_t hs_slots;         /* 2 x setup_cap + 2 */
     size_t hs_stride;          /* dtls_endpoint_size() rounded up to 64 */
     uint32_t su_slots;         /* endpoints' set-up state lent on the way up: 2 x setup_cap */
-    size_t su;                 /* su_slots x (sizeof(struct pc_setup) + 4 for the free list) */
+    size_t su;                 /* su_slots x sizeof(struct pc_setup), and their free list (su_slots x 4) */
     size_t hs;                 /* hs_slots x hs_stride + su: what only the way up holds */
     size_t msg_bufs;           /* 3 x RI_MSG_MAX */
     size_t wheel_heads;        /* DP_CONN_WHEEL_SLOTS x 4 */
@@ -114,6 +121,10 @@ struct dp_mem_out {
     double per_agent;          /* total / agents */
     double conn_per_connection; /* CONN / connections (both ends): 0 without any */
 };
+
+/* The bytes the dataplane allocates for an array of `bytes`: rounded up to
+ * 64, or to DP_MEM_BIG_PAGE from DP_MEM_BIG_PAGE on. Pure. */
+size_t dp_mem_alloc_size(size_t bytes);
 
 /* Fills *out with what worker `idx` (0..in->n_workers-1) of a --traffic dc
  * run allocates for its connections; all zero for other traffic. Pure. */

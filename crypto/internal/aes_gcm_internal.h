@@ -16,13 +16,36 @@
 
 #include "aes_gcm.h"
 
+/* Powers of H each path keeps after the round keys (struct aes_gcm_key):
+ * the AES-NI path hashes eight blocks per reduction (a tail of eight
+ * blocks and the length block takes two), VAES sixteen, portable one at a
+ * time. */
+#define AES_GCM_HPOW_PORTABLE 1
+#define AES_GCM_HPOW_AESNI    8
+#define AES_GCM_HPOW_VAES     AES_GCM_HPOW
+
+/* Round key r (0..rounds) of k. */
+static inline const uint8_t *aes_gcm_rk(const struct aes_gcm_key *k, int r)
+{
+    return k->sched + 16 * (size_t)r;
+}
+
+/* The powers of H of a key with `rounds` rounds (a constant in the fast
+ * paths' loops, so the offset is too): [0] = H^n_hpow .. [n_hpow - 1] = H. */
+static inline const uint8_t (*aes_gcm_hpow(const struct aes_gcm_key *k, int rounds))[16]
+{
+    return (const uint8_t(*)[16])(k->sched + 16 * ((size_t)rounds + 1));
+}
+
 #if defined(__x86_64__)
 #define AES_GCM_X86 1
 
-/* AES-NI + PCLMULQDQ (+ SSE4.1). Expands key (16 or 32 bytes) into k->rk
- * (FIPS 197 byte order), sets k->rounds, and fills k->hpow with H^16..H^1
- * in the fast paths' form; both fast paths use this layout. */
-void aes_gcm_aesni_setup(struct aes_gcm_key *k, const uint8_t *key, size_t key_len);
+/* AES-NI + PCLMULQDQ (+ SSE4.1). Expands key (16 or 32 bytes) into k's
+ * round keys (FIPS 197 byte order), sets k->rounds and k->n_hpow, and
+ * writes H^n_hpow..H^1 (n_hpow: AES_GCM_HPOW_AESNI or AES_GCM_HPOW_VAES)
+ * after them in the fast paths' form. k->impl and the rest are the
+ * caller's (zeroed). */
+void aes_gcm_aesni_setup(struct aes_gcm_key *k, const uint8_t *key, size_t key_len, int n_hpow);
 
 /* GCM over len bytes: seal (open false: tag over out) or open (tag over
  * in); the computed tag goes to tag, the caller compares it for open.

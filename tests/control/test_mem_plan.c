@@ -25,7 +25,7 @@ Test(mem_plan, workers_split_the_connections_as_the_dataplane_does)
     cr_assert_eq(a.hs_slots, 34);
     cr_assert_eq(a.hs_stride % 64, 0);
     cr_assert_eq(a.conn % 64, 0);
-    cr_assert_eq(a.sctp_assoc, 2 * 2001 * a.assoc_size);
+    cr_assert_eq(a.sctp_assoc, dp_mem_alloc_size(2 * 2001 * a.assoc_size));
     cr_assert_eq(a.keylog, 0, "no --keylog");
     in.keylog_max = 1000;
     dp_mem_worker(&in, 0, &a);
@@ -48,6 +48,8 @@ Test(mem_plan, categories_add_up_and_scale_with_connections)
     cr_assert_eq(o.bytes[DP_MEM_ROUTES], 1000ull * 1000 * 2);
     cr_assert_eq(o.bytes[DP_MEM_IMAGE], (4u << 20) - 2000000);
     cr_assert_gt(o.conn_per_connection, 2000, "two struct pc and two associations");
+    in.n_edges = 400001; /* large enough that whole 2 MiB pages are a rounding */
+    dp_mem_plan(&in, &o);
     in.n_edges *= 10;
     dp_mem_plan(&in, &big);
     double ratio = (double)big.bytes[DP_MEM_CONN] / (double)o.bytes[DP_MEM_CONN];
@@ -65,6 +67,15 @@ Test(mem_plan, udp_has_no_connection_state)
                      o.bytes[DP_MEM_WORKER], 0);
     cr_assert_gt(o.bytes[DP_MEM_MBUF], 65536ull * 2048);
     cr_assert_eq(o.conn_per_connection, 0);
+}
+
+Test(mem_plan, big_arrays_take_whole_2MiB_pages)
+{
+    cr_assert_eq(dp_mem_alloc_size(0), 0);
+    cr_assert_eq(dp_mem_alloc_size(1), 64);
+    cr_assert_eq(dp_mem_alloc_size(DP_MEM_BIG_PAGE - 1), DP_MEM_BIG_PAGE);
+    cr_assert_eq(dp_mem_alloc_size(DP_MEM_BIG_PAGE), DP_MEM_BIG_PAGE);
+    cr_assert_eq(dp_mem_alloc_size(DP_MEM_BIG_PAGE + 1), 2 * DP_MEM_BIG_PAGE);
 }
 
 Test(mem_plan, names)

@@ -9,7 +9,8 @@
  * tag, ciphertext or additional data refused with -EBADMSG and the output
  * zeroed; counter mode against EVP's AES-CTR, across the wrap of the low
  * 32 counter bits (which, unlike EVP's 128-bit counter, must not carry);
- * a key copied or moved in memory; the refusals of aes_gcm_init.
+ * a key copied or moved in memory, and its used prefix (aes_gcm_key_size)
+ * copied alone; the refusals of aes_gcm_init.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -478,6 +479,61 @@ Test(aes_gcm, a_copied_or_moved_key_still_works_and_a_wiped_one_is_zero)
                 aes_gcm_seal(p, iv, msg, 13, msg + 13, 1187, got, tag);
                 cr_assert_arr_eq(tag, rtag, 16, "%s: moved %d times", aes_impl_name(impl), step);
             }
+        }
+}
+
+/* Only the prefix aes_gcm_key_size names is read: copied alone into
+ * memory of exactly that size (heap, 64-byte aligned, nothing after it),
+ * the key seals, opens and runs counter mode as the whole struct does; the
+ * bytes past it in the struct are zero. */
+Test(aes_gcm, a_copy_of_the_used_prefix_is_a_working_key_on_every_path)
+{
+    static const size_t want[AES_IMPL_COUNT][2] = {
+        [AES_IMPL_PORTABLE] = {256, 320}, [AES_IMPL_AESNI] = {320, 384}, [AES_IMPL_VAES] = {448, 512}};
+    static const size_t lens[] = {0, 1, 15, 16, 100, 113, 127, 128, 241, 255, 256, 1200, 1265, 16384};
+    uint8_t key[32], iv[12], aad[13], ctr[16], tag[16], tag2[16];
+    cr_assert_eq(aes_gcm_key_size_max(24), 0);
+    cr_assert_eq(aes_gcm_key_size_max(16), want[aes_impl_best()][0]);
+    cr_assert_eq(aes_gcm_key_size_max(32), want[aes_impl_best()][1]);
+    struct aes_gcm_key none;
+    memset(&none, 0, sizeof(none));
+    cr_assert_eq(aes_gcm_key_size(&none), 0, "zeroed memory holds no key");
+    for (int impl = next_path(-1); impl < AES_IMPL_COUNT; impl = next_path(impl))
+        for (size_t key_len = 16; key_len <= 32; key_len += 16) {
+            fill(key, 32);
+            fill(iv, 12);
+            fill(aad, 13);
+            fill(ctr, 16);
+            struct aes_gcm_key k;
+            key_for(&k, key, key_len, impl);
+            size_t n = aes_gcm_key_size(&k);
+            cr_assert_eq(n, want[impl][key_len / 32], "%s AES-%zu: %zu bytes", aes_impl_name(impl),
+                         key_len * 8, n);
+            cr_assert_leq(n, aes_gcm_key_size_max(key_len));
+            cr_assert(all_zero((const uint8_t *)&k + n, sizeof(k) - n), "nothing past the prefix");
+            struct aes_gcm_key *c = aligned_alloc(64, n);
+            cr_assert(c);
+            memcpy(c, &k, n);
+            cr_assert_eq(aes_gcm_key_size(c), n);
+            for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+                size_t len = lens[i];
+                fill(msg, len);
+                aes_gcm_seal(&k, iv, aad, 13, msg, len, ref, tag);
+                aes_gcm_seal(c, iv, aad, 13, msg, len, got, tag2);
+                cr_assert_arr_eq(got, ref, len, "%s AES-%zu, %zu bytes", aes_impl_name(impl),
+                                 key_len * 8, len);
+                cr_assert_arr_eq(tag2, tag, 16, "%s AES-%zu, %zu bytes", aes_impl_name(impl),
+                                 key_len * 8, len);
+                cr_assert_eq(aes_gcm_open(c, iv, aad, 13, ref, len, got, tag), 0);
+                cr_assert_arr_eq(got, msg, len);
+                aes_ctr_xor(&k, ctr, msg, len, ref);
+                aes_ctr_xor(c, ctr, msg, len, got);
+                cr_assert_arr_eq(got, ref, len);
+            }
+            aes_encrypt_block(&k, ctr, tag);
+            aes_encrypt_block(c, ctr, tag2);
+            cr_assert_arr_eq(tag2, tag, 16);
+            free(c);
         }
 }
 
