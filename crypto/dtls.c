@@ -636,7 +636,11 @@ void dtls_on_repeat(struct dtls_endpoint *e)
 
 int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t now)
 {
-    if (!cfg->cp || !cfg->cert || !cfg->peer_fingerprint || !cfg->rec ||
+    /* the record set up by dtls_record_reset, for the same role */
+    if (!cfg->rec || !dtls_record_is_bound(cfg->rec) ||
+        dtls_crec(cfg->rec)->is_client == cfg->is_server)
+        return -EINVAL;
+    if (!cfg->cp || !cfg->cert || !cfg->peer_fingerprint ||
         (cfg->mtu && cfg->mtu < DTLS_MTU_MIN) || (cfg->is_server && cfg->cookie_secret && !cfg->client_id) ||
         cfg->client_id_len > 32)
         return -EINVAL;
@@ -667,7 +671,7 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
     e->fail_alert = -1;
     e->t_retx = UINT64_MAX;
     e->now = now;
-    dtls_record_reset(e->rec);
+    dtls_record_rewind(e->rec); /* epoch 0 again; its key area, counters and role stay */
     if (e->is_server) {
         e->state = ST_SERVER_HELLO;
         return 0;

@@ -4,6 +4,7 @@
 #include "dtls_record.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -18,52 +19,160 @@ static void wipe(void *p, size_t n)
     sodium_memzero(p, n);
 }
 
-/* ---- keys ---- */
+/* ---- key areas ---- */
+
+_Static_assert(sizeof(struct dtls_record_keys_hdr) <= 64, "a key area's header is one cache line");
 
 static bool is_gcm(uint8_t suite)
 {
     return suite == DTLS_SUITE_AES_128_GCM || suite == DTLS_SUITE_AES_256_GCM;
 }
 
-static int key_setup(struct dtls_record_key *k, enum dtls_suite suite, const uint8_t *key, const uint8_t *iv,
-                     int impl)
+/* Bytes of one direction's slot: the largest key this CPU expands
+ * (AES-256-GCM on its best path), at least ChaCha20's 32, 64-rounded. */
+static size_t slot_size(void)
 {
+    size_t n = aes_gcm_key_size_max(32);
+    return n < 64 ? 64 : n;
+}
+
+size_t dtls_record_keys_size(void)
+{
+    return 64 + 2 * slot_size();
+}
+
+_Static_assert(DTLS_RECORD_KEYS_MAX == 64 + 2 * sizeof(struct aes_gcm_key),
+               "a key area by value holds the largest key of any path");
+
+static struct dtls_record_keys_hdr *hdr_of(struct dtls_record_keys *k)
+{
+    return (struct dtls_record_keys_hdr *)k;
+}
+
+static uint8_t *slot_of(struct dtls_record_keys *k, int dir)
+{
+    return (uint8_t *)k + 64 + (size_t)dir * slot_size();
+}
+
+void dtls_record_keys_clear(struct dtls_record_keys *k)
+{
+    wipe(k, dtls_record_keys_size());
+}
+
+/* One direction's key and IV as the area keeps them, built in `key`
+ * (a whole struct aes_gcm_key: room for any path) and iv[12]. Returns
+ * the bytes of `key` that count (the used prefix; 32 for ChaCha20), or a
+ * negative errno. */
+static int key_build(enum dtls_suite suite, const uint8_t *key, const uint8_t *iv, int impl,
+                     struct aes_gcm_key *out, uint8_t out_iv[12])
+{
+    memset(out_iv, 0, 12);
     if (is_gcm(suite)) {
-        int rc = aes_gcm_init(&k->u.gcm, key, suite == DTLS_SUITE_AES_256_GCM ? 32 : 16, impl);
+        int rc = aes_gcm_init(out, key, suite == DTLS_SUITE_AES_256_GCM ? 32 : 16, impl);
         if (rc != 0)
             return rc == -ENOTSUP ? -ENOTSUP : -EIO;
-        memcpy(k->iv, iv, 4);
-        return 0;
+        memcpy(out_iv, iv, 4);
+        return (int)aes_gcm_key_size(out);
     }
     if (suite == DTLS_SUITE_CHACHA20_POLY1305) {
         if (sodium_init() < 0) /* libsodium picks its fastest ChaCha20 (once; then a no-op) */
             return -EIO;
-        memcpy(k->u.chacha, key, 32);
-        memcpy(k->iv, iv, 12);
-        return 0;
+        memset(out, 0, sizeof(*out));
+        memcpy(out, key, 32);
+        memcpy(out_iv, iv, 12);
+        return 32;
     }
     return -ENOTSUP;
 }
 
-void dtls_record_reset(struct dtls_record *r)
+/* ---- set-up ---- */
+
+void dtls_record_reset(struct dtls_record *rec, struct dtls_record_keys *keys,
+                       struct dtls_record_counters *counters, bool is_client)
 {
+    struct dtls_record_impl *r = dtls_rec(rec);
     wipe(r, sizeof(*r));
+    r->keys = keys;
+    r->c = counters;
+    r->is_client = is_client;
+    int w = is_client ? DTLS_DIR_CLIENT : DTLS_DIR_SERVER, rd = 1 - w;
+    r->w_key = (uint16_t)(64 + (size_t)w * slot_size());
+    r->r_key = (uint16_t)(64 + (size_t)rd * slot_size());
+    r->w_iv = (uint8_t)(offsetof(struct dtls_record_keys_hdr, iv) + 12 * (size_t)w);
+    r->r_iv = (uint8_t)(offsetof(struct dtls_record_keys_hdr, iv) + 12 * (size_t)rd);
 }
 
-static int set_keys(struct dtls_record_impl *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+/* r stops using its key area's keys; the last user wipes them. */
+static void release(struct dtls_record_impl *r)
+{
+    struct dtls_record_keys_hdr *h = hdr_of(r->keys);
+    h->users &= (uint8_t)~(1u << (r->is_client ? DTLS_DIR_CLIENT : DTLS_DIR_SERVER));
+    if (h->users == 0)
+        dtls_record_keys_clear(r->keys);
+}
+
+void dtls_record_rewind(struct dtls_record *rec)
+{
+    struct dtls_record_impl *r = dtls_rec(rec);
+    if (r->suite != DTLS_SUITE_NONE)
+        release(r);
+    dtls_record_reset(rec, r->keys, r->c, r->is_client);
+}
+
+/* Constant time: whether n bytes at a and b are equal. */
+static bool same(const void *a, const void *b, size_t n)
+{
+    return sodium_memcmp(a, b, n) == 0;
+}
+
+/* Into the area (r's side alone uses it) or checked against it (the other
+ * end's record installed first), both directions by r's role. */
+static int install(struct dtls_record_impl *r, enum dtls_suite suite, const uint8_t *w_key,
+                   const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv, int impl)
+{
+    struct dtls_record_keys_hdr *h = hdr_of(r->keys);
+    int w = r->is_client ? DTLS_DIR_CLIENT : DTLS_DIR_SERVER;
+    uint8_t others = (uint8_t)(h->users & ~(1u << w));
+    struct aes_gcm_key k[2]; /* by direction */
+    uint8_t iv[2][12];
+    int n = key_build(suite, w_key, w_iv, impl, &k[w], iv[w]);
+    int m = n < 0 ? n : key_build(suite, r_key, r_iv, impl, &k[1 - w], iv[1 - w]);
+    int rc = m < 0 ? m : 0;
+    if (rc == 0 && others == 0) {
+        /* first (or alone): write both directions */
+        dtls_record_keys_clear(r->keys);
+        for (int d = 0; d < 2; d++)
+            memcpy(slot_of(r->keys, d), &k[d], (size_t)n);
+        memcpy(h->iv, iv, sizeof(iv));
+        h->suite = (uint8_t)suite;
+        h->users = (uint8_t)(1u << w);
+    } else if (rc == 0) {
+        /* the other end installed first: the same keys, or refused */
+        bool eq = h->suite == suite && (size_t)n <= slot_size() && same(h->iv, iv, sizeof(iv));
+        for (int d = 0; d < 2 && eq; d++)
+            eq = same(slot_of(r->keys, d), &k[d], (size_t)n);
+        if (eq)
+            h->users |= (uint8_t)(1u << w);
+        else
+            rc = -EKEYREJECTED;
+    }
+    wipe(k, sizeof(k));
+    wipe(iv, sizeof(iv));
+    return rc;
+}
+
+static int set_keys(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
                     const uint8_t *r_key, const uint8_t *r_iv, int impl)
 {
+    struct dtls_record_impl *r = dtls_rec(rec);
+    if (r->suite != DTLS_SUITE_NONE)
+        release(r); /* our earlier keys: replaced */
     uint64_t seq0 = r->w_seq0;
-    wipe(r, sizeof(*r));
+    dtls_record_reset(rec, r->keys, r->c, r->is_client);
     r->w_seq0 = seq0;
-    int rc = key_setup(&r->w, suite, w_key, w_iv, impl);
-    if (rc == 0)
-        rc = key_setup(&r->r, suite, r_key, r_iv, impl);
-    if (rc != 0) {
-        wipe(r, sizeof(*r));
-        r->w_seq0 = seq0;
+    int rc = install(r, suite, w_key, w_iv, r_key, r_iv, impl);
+    if (rc != 0)
         return rc;
-    }
     r->suite = (uint8_t)suite;
     r->epoch = 1;
     return 0;
@@ -72,18 +181,17 @@ static int set_keys(struct dtls_record_impl *r, enum dtls_suite suite, const uin
 int dtls_record_set_keys(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
                          const uint8_t *r_key, const uint8_t *r_iv)
 {
-    return set_keys(dtls_rec(rec), suite, w_key, w_iv, r_key, r_iv, -1);
+    return set_keys(rec, suite, w_key, w_iv, r_key, r_iv, -1);
 }
 
 int dtls_record_init_keys_impl(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key,
                                const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv, uint64_t w_seq,
                                int impl)
 {
-    struct dtls_record_impl *r = dtls_rec(rec);
-    memset(r, 0, sizeof(*r));
-    int rc = set_keys(r, suite, w_key, w_iv, r_key, r_iv, impl);
+    dtls_record_rewind(rec);
+    int rc = set_keys(rec, suite, w_key, w_iv, r_key, r_iv, impl);
     if (rc == 0)
-        r->w_seq = w_seq;
+        dtls_rec(rec)->w_seq = w_seq;
     return rc;
 }
 
@@ -158,20 +266,21 @@ int dtls_record_seal(struct dtls_record *rec, uint8_t type, const uint8_t *in, s
     uint8_t n[12], aad[13];
     aad_of(es, type, len, aad);
     uint8_t *ct = out + DTLS_RECORD_HEADER + explicit;
+    const uint8_t *base = (const uint8_t *)r->keys;
     if (gcm) {
         memcpy(out + DTLS_RECORD_HEADER, es, 8); /* the explicit nonce */
-        memcpy(n, r->w.iv, 4);
+        memcpy(n, base + r->w_iv, 4);
         memcpy(n + 4, es, 8);
-        aes_gcm_seal(&r->w.u.gcm, n, aad, 13, in, len, ct, ct + len);
+        aes_gcm_seal((const struct aes_gcm_key *)(base + r->w_key), n, aad, 13, in, len, ct, ct + len);
     } else {
-        chacha_nonce(r->w.iv, es, n);
+        chacha_nonce(base + r->w_iv, es, n);
         unsigned long long tl;
         if (crypto_aead_chacha20poly1305_ietf_encrypt_detached(ct, ct + len, &tl, in, len, aad, 13, NULL, n,
-                                                               r->w.u.chacha) != 0)
+                                                               base + r->w_key) != 0)
             return -EIO;
     }
     r->w_seq++;
-    r->c.sealed++;
+    r->c->sealed++;
     return (int)(DTLS_RECORD_HEADER + frag);
 }
 
@@ -206,16 +315,16 @@ static void window_accept(struct dtls_record_impl *r, uint64_t seq)
 static int refuse(struct dtls_record_impl *r, int why)
 {
     switch (why) {
-    case DTLS_REC_TRUNCATED: r->c.truncated++; break;
-    case DTLS_REC_BAD_VERSION: r->c.bad_version++; break;
-    case DTLS_REC_WRONG_EPOCH: r->c.wrong_epoch++; break;
-    case DTLS_REC_REPLAY: r->c.replayed++; break;
-    case DTLS_REC_TOO_OLD: r->c.too_old++; break;
-    case DTLS_REC_BAD_AUTH: r->c.bad_auth++; break;
-    case DTLS_REC_CLOSED: r->c.after_close++; break;
-    case DTLS_REC_TOO_BIG: r->c.too_big++; break;
-    case DTLS_REC_BAD_TYPE: r->c.bad_type++; break;
-    default: r->c.malformed++; break;
+    case DTLS_REC_TRUNCATED: r->c->truncated++; break;
+    case DTLS_REC_BAD_VERSION: r->c->bad_version++; break;
+    case DTLS_REC_WRONG_EPOCH: r->c->wrong_epoch++; break;
+    case DTLS_REC_REPLAY: r->c->replayed++; break;
+    case DTLS_REC_TOO_OLD: r->c->too_old++; break;
+    case DTLS_REC_BAD_AUTH: r->c->bad_auth++; break;
+    case DTLS_REC_CLOSED: r->c->after_close++; break;
+    case DTLS_REC_TOO_BIG: r->c->too_big++; break;
+    case DTLS_REC_BAD_TYPE: r->c->bad_type++; break;
+    default: r->c->malformed++; break;
     }
     return why;
 }
@@ -255,15 +364,16 @@ int dtls_record_open(struct dtls_record *rec, const uint8_t *in, size_t len, siz
     uint8_t n[12], aad[13];
     aad_of(es, t, plen, aad);
     const uint8_t *ct = in + DTLS_RECORD_HEADER + explicit, *tag = ct + plen;
+    const uint8_t *base = (const uint8_t *)r->keys;
     if (gcm) {
-        memcpy(n, r->r.iv, 4);
+        memcpy(n, base + r->r_iv, 4);
         memcpy(n + 4, in + DTLS_RECORD_HEADER, 8); /* the sender's explicit nonce */
-        if (aes_gcm_open(&r->r.u.gcm, n, aad, 13, ct, plen, out, tag) != 0)
+        if (aes_gcm_open((const struct aes_gcm_key *)(base + r->r_key), n, aad, 13, ct, plen, out, tag) != 0)
             return refuse(r, DTLS_REC_BAD_AUTH);
     } else {
-        chacha_nonce(r->r.iv, es, n);
+        chacha_nonce(base + r->r_iv, es, n);
         if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL, ct, plen, tag, aad, 13, n,
-                                                               r->r.u.chacha) != 0) {
+                                                               base + r->r_key) != 0) {
             wipe(out, plen);
             return refuse(r, DTLS_REC_BAD_AUTH);
         }
@@ -273,7 +383,7 @@ int dtls_record_open(struct dtls_record *rec, const uint8_t *in, size_t len, siz
     if (t == DTLS_CT_ALERT) {
         if (plen != 2 || (out[0] != DTLS_ALERT_WARNING && out[0] != DTLS_ALERT_FATAL))
             return refuse(r, DTLS_REC_BAD_ALERT);
-        r->c.alerts_in++;
+        r->c->alerts_in++;
         r->last_alert_level = out[0];
         r->last_alert_desc = out[1];
         if (out[1] == DTLS_ALERT_CLOSE_NOTIFY)
@@ -281,7 +391,7 @@ int dtls_record_open(struct dtls_record *rec, const uint8_t *in, size_t len, siz
         else if (out[0] == DTLS_ALERT_FATAL)
             r->failed = true;
     }
-    r->c.opened++;
+    r->c->opened++;
     return (int)plen;
 }
 
@@ -291,7 +401,7 @@ int dtls_record_alert(struct dtls_record *rec, uint8_t level, uint8_t desc, uint
     uint8_t a[2] = {level, desc};
     int rc = dtls_record_seal(rec, DTLS_CT_ALERT, a, 2, out, cap);
     if (rc > 0) {
-        r->c.alerts_out++;
+        r->c->alerts_out++;
         if (desc == DTLS_ALERT_CLOSE_NOTIFY)
             r->closed = true;
         else if (level == DTLS_ALERT_FATAL)
@@ -307,7 +417,7 @@ int dtls_record_close(struct dtls_record *r, uint8_t *out, size_t cap)
 
 void dtls_record_free(struct dtls_record *r)
 {
-    dtls_record_reset(r);
+    dtls_record_rewind(r);
 }
 
 bool dtls_record_can_seal(const struct dtls_record *rec)
@@ -324,5 +434,5 @@ bool dtls_record_can_open(const struct dtls_record *rec)
 
 const struct dtls_record_counters *dtls_record_counters(const struct dtls_record *r)
 {
-    return &dtls_crec(r)->c;
+    return dtls_crec(r)->c;
 }

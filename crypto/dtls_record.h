@@ -8,6 +8,22 @@
  * another. The handshake engine (dtls.h) installs the epoch-1 keys with
  * dtls_record_set_keys; after the handshake only this small state stays.
  *
+ * Memory: three caller-owned parts. struct dtls_record (DTLS_RECORD_SIZE,
+ * one cache line) holds what changes per record: sequence numbers, the
+ * replay window, the suite, flags, and where its keys and counters are.
+ * The keys live in a key area (struct dtls_record_keys,
+ * dtls_record_keys_size() bytes) that stores them by direction,
+ * client_write and server_write, as expanded key schedules: the two
+ * records of one connection (its client end and its server end, in one
+ * process) may share one area. The first to install its keys writes them;
+ * the second checks that what it derived is byte for byte what is stored
+ * (the expanded keys and the IVs) and then uses the stored ones, or is
+ * refused (-EKEYREJECTED) with nothing overwritten, so that its handshake
+ * fails: sharing never hides a key mismatch. A record alone (tests,
+ * external peers, benchmarks) gets an area of its own. The counters
+ * (struct dtls_record_counters) are a block the caller gives too, which
+ * any number of records used by one thread may share: they then sum.
+ *
  * Suites: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and _AES_256_GCM_SHA384
  * (RFC 5288: 4-byte implicit salt + 8-byte explicit nonce, sent as
  * epoch||sequence) and TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
@@ -19,15 +35,18 @@
  * alert ends the connection.
  *
  * AES-GCM is ours (aes_gcm.h: VAES/AVX-512, AES-NI or portable, chosen
- * by the CPU), its expanded key in the struct; ChaCha20-Poly1305 is
- * libsodium's IETF construction (RFC 8439), the fastest per record here
+ * by the CPU), its expanded key in the key area (only the prefix the path
+ * reads: aes_gcm_key_size); ChaCha20-Poly1305 is libsodium's IETF
+ * construction (RFC 8439), the fastest per record here
  * (bench/crypto/aead_bench, docs/aead.md), keyed per call.
  *
  * Time model: none. Records carry no time; nothing here reads a clock or
  * takes `now`. Sans-I/O: seal and open work on caller buffers. No
- * allocation. A struct dtls_record may be copied or moved between calls.
- * One record layer per connection, used by one thread at a time; different
- * record layers are independent.
+ * allocation. A struct dtls_record may be copied or moved between calls
+ * (it points at its key area and counters; they must not move while it
+ * does). A record layer, its key area and its counters are used by one
+ * thread at a time; records sharing a key area or counters must be on the
+ * same thread. Records with nothing in common are independent.
  */
 #ifndef SWARMGEN_CRYPTO_DTLS_RECORD_H
 #define SWARMGEN_CRYPTO_DTLS_RECORD_H
@@ -89,7 +108,9 @@ enum dtls_record_error {
     DTLS_REC_BAD_ALERT = -10,  /* authenticated alert that is not 2 bytes of level 1 or 2 */
 };
 
-/* Written only by the thread that owns the record layer; a reader on
+/* The caller's block (dtls_record_reset), written only by the thread that
+ * uses its records, never zeroed by them: the caller zeroes it. Several
+ * records may share one (per worker): the fields then sum. A reader on
  * another thread sees each field torn-free but not a consistent set. */
 struct dtls_record_counters {
     uint64_t sealed, opened;
@@ -99,22 +120,67 @@ struct dtls_record_counters {
     uint32_t alerts_in, alerts_out;
 };
 
-/* One connection's record layer: DTLS_RECORD_SIZE bytes of caller memory
- * (by value in the caller's struct, 64-byte aligned: it holds two expanded
- * AES keys), its layout private to crypto/ (dtls_record_internal.h); read
+/* One end of a connection's record layer: DTLS_RECORD_SIZE bytes of
+ * caller memory (one cache line, by value in the caller's struct, 64-byte
+ * aligned), its layout private to crypto/ (dtls_record_internal.h); read
  * it through the functions below. */
-#define DTLS_RECORD_SIZE 1344
+#define DTLS_RECORD_SIZE 64
 struct dtls_record {
     _Alignas(64) unsigned char opaque[DTLS_RECORD_SIZE];
 };
 
-/* Zeroes r: epoch 0, no keys, every sequence number from 0. */
-void dtls_record_reset(struct dtls_record *r);
+/* A key area: the epoch-1 keys of one connection by direction
+ * (client_write, server_write), expanded, with their IVs or salts.
+ * dtls_record_keys_size() bytes of caller memory, 64-byte aligned, zeroed
+ * or cleared by dtls_record_keys_clear before its first use; held by value
+ * it is DTLS_RECORD_KEYS_MAX bytes, enough on any CPU. Its layout is
+ * private to dtls_record.c: nothing else reads or writes it. */
+#define DTLS_RECORD_KEYS_MAX 1088
+struct dtls_record_keys {
+    _Alignas(64) unsigned char opaque[DTLS_RECORD_KEYS_MAX];
+};
+
+/* Bytes of a key area on this CPU: a 64-byte header (the suite, which
+ * records use the keys, the two IVs) and one slot per direction, each
+ * large enough for the largest suite's key (AES-256-GCM) expanded for this
+ * CPU's AES path (aes_gcm_key_size_max(32)). 832 with AES-NI, 1,088 with
+ * VAES; never more than DTLS_RECORD_KEYS_MAX. Thread-safe. */
+size_t dtls_record_keys_size(void);
+
+/* Empties a key area (dtls_record_keys_size() bytes zeroed, in a way the
+ * compiler keeps): before its first use when the memory is not zeroed
+ * already, and before a new attempt of its connection, so that the new
+ * keys are written and not checked against the old ones. No record may be
+ * using it: each is set up again (dtls_record_reset, or dtls_init for a
+ * handshake) before it installs keys. */
+void dtls_record_keys_clear(struct dtls_record_keys *k);
+
+/* Sets r up: epoch 0, no keys, every sequence number from 0, and binds it
+ * to the key area keys (installs write there: see dtls_record_set_keys),
+ * the counters block counters (added to, never zeroed) and its role:
+ * is_client true for the client end of the connection (its write key is
+ * client_write), false for the server end. keys and counters are the
+ * caller's and must outlive r's use; neither is touched here. r's earlier
+ * contents are not read: any memory will do (so a record that holds keys
+ * lets go of them with dtls_record_free first, or its key area is
+ * cleared). */
+void dtls_record_reset(struct dtls_record *r, struct dtls_record_keys *keys,
+                       struct dtls_record_counters *counters, bool is_client);
 
 /* Installs the epoch-1 keys (key 16, 32 or 32 bytes for AES-128-GCM,
- * AES-256-GCM, ChaCha20; iv 4, 4 or 12 bytes), per direction; the
- * epoch-0 write sequence carries on, epoch 1 starts at 0 with an empty
- * replay window. Returns 0, -ENOTSUP for another suite, or -EIO. */
+ * AES-256-GCM, ChaCha20; iv 4, 4 or 12 bytes), per direction from r's
+ * side (w: what r seals with, r: what it opens with; the record maps them
+ * onto client_write and server_write by its role); the epoch-0 write
+ * sequence carries on, epoch 1 starts at 0 with an empty replay window.
+ * r must be set up by dtls_record_reset. When no other record uses r's key
+ * area the keys are expanded into it (replacing r's own earlier ones);
+ * when the other end's record already installed keys there, r's are
+ * expanded on the stack, compared with the stored ones (suite, both
+ * expanded keys and IVs) and r then uses the stored ones. Returns 0,
+ * -ENOTSUP for another suite (or an AES path the CPU lacks), -EIO, or
+ * -EKEYREJECTED when the stored keys differ from r's (another suite,
+ * another key, another AES path): nothing in the area changed, r has no
+ * keys and its handshake fails. */
 int dtls_record_set_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
                          const uint8_t *r_key, const uint8_t *r_iv);
 
@@ -125,11 +191,12 @@ int dtls_record_plain(struct dtls_record *r, uint8_t type, uint16_t version, con
                       uint8_t *out, size_t cap);
 
 /* Keys given directly (tests, benchmarks, the fuzz target): as
- * dtls_record_set_keys on a reset r, the first epoch-1 record written
- * with sequence number w_seq, none read yet. dtls_record_init_keys_impl
- * forces an AES path (enum aes_impl, -1 the best; -ENOTSUP when the CPU
- * lacks it) so that tests can set the paths against each other.
- * Returns 0, -ENOTSUP for another suite, or -EIO. */
+ * dtls_record_set_keys on r (set up by dtls_record_reset), the first
+ * epoch-1 record written with sequence number w_seq, none read yet.
+ * dtls_record_init_keys_impl forces an AES path (enum aes_impl, -1 the
+ * best; -ENOTSUP when the CPU lacks it) so that tests can set the paths
+ * against each other; two records sharing a key area must use the same
+ * path (else -EKEYREJECTED). Returns as dtls_record_set_keys. */
 int dtls_record_init_keys(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
                           const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv,
                           uint64_t w_seq);
@@ -175,7 +242,10 @@ int dtls_record_alert(struct dtls_record *r, uint8_t level, uint8_t desc, uint8_
  * dtls_record_seal. */
 int dtls_record_close(struct dtls_record *r, uint8_t *out, size_t cap);
 
-/* Wipes the keys. r may be set up again afterwards. */
+/* Lets go of the keys: r goes back to epoch 0 without keys (bound to the
+ * same key area, counters and role, so a handshake or
+ * dtls_record_set_keys may use it again), and the key area is wiped when
+ * no other record uses it. */
 void dtls_record_free(struct dtls_record *r);
 
 /* ---- state ---------------------------------------------------------- */
@@ -190,7 +260,8 @@ bool dtls_record_can_seal(const struct dtls_record *r);
  * After an alert record was opened, false tells that it ended it. */
 bool dtls_record_can_open(const struct dtls_record *r);
 
-/* The record layer's counters (a pointer into r, valid as long as r). */
+/* The counters block r adds to (the one given to dtls_record_reset: a
+ * sum over every record sharing it). */
 const struct dtls_record_counters *dtls_record_counters(const struct dtls_record *r);
 
 #endif

@@ -56,6 +56,11 @@ struct pc_impl {
     struct pc_setup_impl *su;      /* the set-up state; NULL once released */
     uint64_t last_now;             /* the latest `now` seen (events act at it) */
     struct pc_counters c;
+    /* the record layer's key area and counters, its own for now (the
+     * dataplane may give both ends of a connection one key area, and a
+     * worker one counters block) */
+    struct dtls_record_keys rec_keys;
+    struct dtls_record_counters rec_counters;
 };
 ENGINE_STORAGE(struct pc, struct pc_impl, impl, cimpl)
 
@@ -122,6 +127,7 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     pc->opens_channel = pc->dtls_client && !cfg->wait_for_channel;
     pc->hs = cfg->hs;
     pc->hs_slot = -1;
+    dtls_record_reset(&pc->rec, &pc->rec_keys, &pc->rec_counters, pc->dtls_client);
     su->cert = cfg->cert;
     su->cp = cfg->cp;
     su->cookie_secret = cfg->cookie_secret;

@@ -95,7 +95,7 @@ struct pc_counters {
  * struct pc_setup the caller lends it (cfg.setup) and may take back once
  * the endpoint is up (pc_release_setup); during the handshake it also
  * holds a slot of cfg.hs. */
-#define PC_SIZE 1472
+#define PC_SIZE 1408
 struct pc {
     _Alignas(64) unsigned char opaque[PC_SIZE];
 };

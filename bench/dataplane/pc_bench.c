@@ -184,16 +184,22 @@ struct hs_impl {
     const struct dtls_peer_ops *ops; /* input, transmit, state and free of an endpoint */
 };
 
-/* ours: the endpoint and its record layer side by side */
+/* ours: the endpoint and its record layer side by side, with the record's
+ * own key area and counters */
 struct ours_ep {
     _Alignas(64) uint8_t e[4096];
     struct dtls_record rec;
+    struct dtls_record_keys keys;
+    struct dtls_record_counters counters;
 };
 static const struct cp *ours_cp;
 
 static int ours_init(void *p, int s, uint32_t c, uint64_t now)
 {
     struct ours_ep *o = p;
+    dtls_record_keys_clear(&o->keys);
+    memset(&o->counters, 0, sizeof(o->counters));
+    dtls_record_reset(&o->rec, &o->keys, &o->counters, s == 0);
     struct dtls_config cfg = {.is_server = s == 1,
                               .cp = ours_cp,
                               .cert = &certs[(2 * c + (uint32_t)s) % NCERT],

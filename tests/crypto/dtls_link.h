@@ -56,6 +56,8 @@ struct link {
     _Alignas(64) uint8_t mem[2][4096];
     struct dtls_endpoint *ep[2];   /* 0 client, 1 server; NULL where a peer stands */
     struct dtls_record rec[2];
+    struct dtls_record_keys keys[2]; /* each side's key area; both use keys[0] when shared */
+    struct dtls_record_counters rec_counters[2];
     struct link_peer *peer[2];
     uint64_t now;
     /* the shim */
@@ -91,13 +93,18 @@ static inline struct dtls_config link_config(struct link *l, int side)
 }
 
 /* Zeroes l and sets up our endpoints on the sides that have a config
- * (NULL: that side is a peer plugged in by the test afterwards). */
-static inline void link_setup(struct link *l, const struct dtls_config *client, const struct dtls_config *server)
+ * (NULL: that side is a peer plugged in by the test afterwards). Each
+ * side's record layer has a key area of its own, or, with share_keys,
+ * both use one (as the two ends of a connection in one process do). */
+static inline void link_setup_keys(struct link *l, const struct dtls_config *client,
+                                   const struct dtls_config *server, bool share_keys)
 {
     link_init_crypto();
     memset(l, 0, sizeof(*l));
     l->rng = 12345;
     const struct dtls_config *cfg[2] = {client, server};
+    for (int s = 0; s < 2; s++)
+        dtls_record_reset(&l->rec[s], &l->keys[share_keys ? 0 : s], &l->rec_counters[s], s == 0);
     for (int s = 1; s >= 0; s--) {
         if (!cfg[s])
             continue;
@@ -106,6 +113,11 @@ static inline void link_setup(struct link *l, const struct dtls_config *client, 
         l->ep[s] = (struct dtls_endpoint *)l->mem[s];
         cr_assert_eq(dtls_init(l->ep[s], &c, 0), 0);
     }
+}
+
+static inline void link_setup(struct link *l, const struct dtls_config *client, const struct dtls_config *server)
+{
+    link_setup_keys(l, client, server, false);
 }
 
 /* Both sides ours with the default configuration. */

@@ -222,6 +222,8 @@ struct end {
     _Alignas(64) uint8_t mem[4096];
     struct dtls_endpoint *e;
     struct dtls_record rec;
+    struct dtls_record_keys keys; /* the record's alone */
+    struct dtls_record_counters rec_counters;
     uint16_t mtu;
     unsigned sent;   /* datagrams poll_transmit gave */
     unsigned events; /* events polled */
@@ -239,7 +241,9 @@ static void end_init(int side, uint8_t cfg, int prov)
                                       DTLS_OFFER_CHACHA20};
     static const uint8_t groups[4] = {0, DTLS_OFFER_X25519, DTLS_OFFER_P256, 0};
     struct end *x = &ends[side];
-    memset(&x->rec, 0, sizeof(x->rec));
+    dtls_record_keys_clear(&x->keys);
+    memset(&x->rec_counters, 0, sizeof(x->rec_counters));
+    dtls_record_reset(&x->rec, &x->keys, &x->rec_counters, side == 0);
     x->e = (struct dtls_endpoint *)x->mem;
     x->mtu = cfg & 0x40 ? DTLS_MTU_MIN : DTLS_MTU;
     x->sent = x->events = 0;

@@ -24,7 +24,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int impl = size ? (data[0] >> 2) % AES_IMPL_COUNT : -1;
     if (!aes_impl_supported(impl))
         impl = -1;
-    struct dtls_record r;
+    /* each record alone: its own key area and counters */
+    static struct dtls_record_keys keys[3];
+    struct dtls_record_counters cnt[3] = {{0}};
+    struct dtls_record r, a, b;
+    for (int i = 0; i < 3; i++)
+        dtls_record_keys_clear(&keys[i]);
+    dtls_record_reset(&r, &keys[0], &cnt[0], false);
+    dtls_record_reset(&a, &keys[1], &cnt[1], true);
+    dtls_record_reset(&b, &keys[2], &cnt[2], false);
     if (dtls_record_init_keys_impl(&r, suite, key, iv, key, iv, 0, impl) != 0)
         abort();
     uint8_t out[16384 + 64];
@@ -44,7 +52,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             c->after_close + c->too_big + c->bad_type + c->malformed != calls)
         abort(); /* every record is either opened or counted once as refused */
     /* round trip through a fresh pair with the same keys */
-    struct dtls_record a, b;
     dtls_record_init_keys_impl(&a, suite, key, iv, key, iv, 5, impl);
     dtls_record_init_keys(&b, suite, key, iv, key, iv, 0);
     size_t len = size > 1200 ? 1200 : size;

@@ -931,6 +931,10 @@ Test(dtls_openssl, our_client_lists_p256_for_certificates_beside_x25519, .timeou
     c.groups = DTLS_OFFER_X25519;
     uint8_t mem[4096] __attribute__((aligned(64)));
     struct dtls_record rec;
+    struct dtls_record_keys keys;
+    struct dtls_record_counters rc = {0};
+    dtls_record_keys_clear(&keys);
+    dtls_record_reset(&rec, &keys, &rc, true);
     c.rec = &rec;
     cr_assert_eq(dtls_init((struct dtls_endpoint *)mem, &c, 0), -EINVAL, "a client without P-256 is refused");
     c = our_config(false);
@@ -1442,6 +1446,8 @@ struct udp_side {
     _Alignas(64) uint8_t mem[4096];
     struct dtls_endpoint *e;
     struct dtls_record rec;
+    struct dtls_record_keys keys; /* the record's alone */
+    struct dtls_record_counters rec_counters;
     struct dtls_config cfg;
     char id[32];
     uint8_t secret[DTLS_COOKIE_SECRET];
@@ -1474,6 +1480,8 @@ static void udp_datagram(struct udp_side *u, const uint8_t *d, size_t len,
         u->cfg.client_id = (const uint8_t *)u->id;
         u->cfg.client_id_len = (uint8_t)strlen(u->id);
         u->e = (struct dtls_endpoint *)u->mem;
+        dtls_record_keys_clear(&u->keys);
+        dtls_record_reset(&u->rec, &u->keys, &u->rec_counters, !u->cfg.is_server);
         if (dtls_init(u->e, &u->cfg, now) != 0) {
             u->failed = true;
             return;
@@ -1698,6 +1706,8 @@ Test(dtls_openssl_cli, our_client_against_s_server, .init = cli_init, .fini = cl
                              .rec = &u->rec,
                              .srtp = DTLS_SRTP_AES128_CM_SHA1_80 | DTLS_SRTP_AES128_CM_SHA1_32};
     u->e = (struct dtls_endpoint *)u->mem;
+    dtls_record_keys_clear(&u->keys);
+    dtls_record_reset(&u->rec, &u->keys, &u->rec_counters, true);
     cr_assert_eq(dtls_init(u->e, &u->cfg, mono_ns()), 0);
     u->started = true;
     struct cli_result r = {0};

@@ -59,11 +59,37 @@ static size_t overhead(enum dtls_suite s)
                                              : DTLS_RECORD_OVERHEAD_GCM;
 }
 
-/* a writes with key a and reads with key b; b the other way round; on AES
- * path impl (enum aes_impl, -1 the best the CPU has) */
+/* A record alone: r set up as the client or the server end with a key
+ * area and a counters block of its own, both empty, taken from a ring the
+ * test's process keeps (fewer than RING records are alive at once). */
+enum { RING = 32 };
+static struct dtls_record_keys ring_keys[RING];
+static struct dtls_record_counters ring_counters[RING];
+static unsigned ring_next;
+
+static struct dtls_record *solo(struct dtls_record *r, bool is_client)
+{
+    unsigned i = ring_next++ % RING;
+    dtls_record_keys_clear(&ring_keys[i]);
+    memset(&ring_counters[i], 0, sizeof(ring_counters[i]));
+    dtls_record_reset(r, &ring_keys[i], &ring_counters[i], is_client);
+    return r;
+}
+
+/* The expanded AES-GCM key r seals with, where its key area keeps it. */
+static const struct aes_gcm_key *write_key(const struct dtls_record *r)
+{
+    return (const struct aes_gcm_key *)((const uint8_t *)dtls_crec(r)->keys + dtls_crec(r)->w_key);
+}
+
+/* a (the client end) writes with key a and reads with key b; b (the
+ * server end) the other way round; each alone, on AES path impl (enum
+ * aes_impl, -1 the best the CPU has) */
 static void pair_init_impl(struct dtls_record *a, struct dtls_record *b, enum dtls_suite s, uint64_t a_seq,
                            int impl)
 {
+    solo(a, true);
+    solo(b, false);
     cr_assert_eq(dtls_record_init_keys_impl(a, s, key_a, iv_a, key_b, iv_b, a_seq, impl), 0);
     cr_assert_eq(dtls_record_init_keys_impl(b, s, key_b, iv_b, key_a, iv_a, 0, impl), 0);
 }
@@ -349,12 +375,14 @@ Test(dtls_record, gcm_test_vectors_through_the_record_layer)
             hex(tc[v].c, c);
             hex(tc[v].h, h);
             struct dtls_record a, b;
+            solo(&a, true);
+            solo(&b, false);
             cr_assert_eq(dtls_record_init_keys_impl(&a, tc[v].suite, k, iv, k, iv, 0xdbaddecaf888ull, impl), 0);
             cr_assert_eq(dtls_record_init_keys_impl(&b, tc[v].suite, k, iv, k, iv, 0, impl), 0);
             dtls_rec(&a)->epoch = dtls_rec(&b)->epoch = 0xface;
             static const uint8_t zero[16];
             uint8_t hk[16];
-            aes_encrypt_block(&dtls_rec(&a)->w.u.gcm, zero, hk);
+            aes_encrypt_block(write_key(&a), zero, hk);
             cr_assert_arr_eq(hk, h, 16, "%s: the hash subkey H = AES_K(0)", tc[v].name);
             int n = dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, p, 64, rec, sizeof(rec));
             cr_assert_eq(n, 64 + DTLS_RECORD_OVERHEAD_GCM);
@@ -710,8 +738,8 @@ Test(dtls_record, seal_limits_and_the_last_sequence_number)
         -EOVERFLOW);
     cr_assert_eq(dtls_record_counters(&a)->sealed, 1);
     struct dtls_record none;
-    memset(&none, 0, sizeof(none));
-    dtls_record_reset(&none);
+    memset(&none, 0x77, sizeof(none));
+    solo(&none, true);
     cr_assert_eq(dtls_record_seal(&none, DTLS_CT_APPLICATION_DATA, out, 1, rec, sizeof(rec)),
                  -ENOKEY);
     cr_assert_eq(dtls_record_init_keys(&none, DTLS_SUITE_NONE, key_a, iv_a, key_b, iv_b, 0),
@@ -730,7 +758,8 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
 {
     struct dtls_record r, peer;
     memset(&r, 0x5c, sizeof(r));
-    dtls_record_reset(&r);
+    solo(&r, true);
+    solo(&peer, false);
     cr_assert_eq(dtls_rec(&r)->epoch, 0);
     cr_assert_eq(dtls_rec(&r)->suite, DTLS_SUITE_NONE);
     uint8_t d[512], out[512];
@@ -795,8 +824,8 @@ Test(dtls_record, epoch_0_numbered_from_0_and_epoch_1_on_its_own)
     cr_assert_eq(dtls_rec(&r)->w_seq0, 7);
     cr_assert_eq(dtls_rec(&r)->r_top, 0);
     cr_assert_eq(dtls_rec(&r)->r_window, 0, "an empty replay window");
-    /* a reset starts epoch 0 again */
-    dtls_record_reset(&r);
+    /* letting the keys go starts epoch 0 again */
+    dtls_record_free(&r);
     cr_assert_eq(
         dtls_record_plain(&r, DTLS_CT_HANDSHAKE, DTLS_V12, hello, sizeof(hello), d, sizeof(d)), 28);
     cr_assert_eq(wire_get48(d + 5), 0);
@@ -861,7 +890,9 @@ Test(dtls_record, handshake_slot_pool_caps_concurrency, .timeout = 60)
         int64_t cs, ss; /* client and server slots, -1 none */
         bool done, moved;
         struct dtls_record rc, rs;
+        struct dtls_record_keys keys; /* the connection's: both ends share it */
     } conn[CONNS];
+    static struct dtls_record_counters counters; /* every record's: one thread */
     for (int i = 0; i < CONNS; i++)
         conn[i] = (struct conn){.cs = -1, .ss = -1};
     int64_t spare = dtls_hs_pool_acquire(&p); /* held back: only SLOTS for the handshakes */
@@ -883,6 +914,9 @@ Test(dtls_record, handshake_slot_pool_caps_concurrency, .timeout = 60)
                 k->ss = dtls_hs_pool_acquire(&p);
                 cr_assert(k->cs >= 0 && k->ss >= 0 && k->cs != k->ss && k->cs != spare &&
                           k->ss != spare);
+                dtls_record_keys_clear(&k->keys);
+                dtls_record_reset(&k->rc, &k->keys, &counters, true);
+                dtls_record_reset(&k->rs, &k->keys, &counters, false);
                 struct dtls_config cc_ = {.cp = &link_cp,
                                           .cert = &cc,
                                           .peer_fingerprint = sc.fingerprint,
@@ -1013,4 +1047,251 @@ Test(dtls_record, sealing_in_place_gives_the_same_record)
         dtls_record_free(&rx_a);
         dtls_record_free(&rx_b);
     }
+}
+
+/* ---- key areas and counters ---- */
+
+/* One cache line per record end; a key area holds both directions of the
+ * largest suite on this CPU's AES path. */
+Test(dtls_record, a_record_is_one_cache_line_and_its_keys_live_apart)
+{
+    cr_assert_eq(sizeof(struct dtls_record), 64);
+    cr_assert_eq(_Alignof(struct dtls_record), 64);
+    cr_assert_eq(_Alignof(struct dtls_record_keys), 64);
+    size_t slot = aes_gcm_key_size_max(32) < 64 ? 64 : aes_gcm_key_size_max(32);
+    cr_assert_eq(dtls_record_keys_size(), 64 + 2 * slot);
+    cr_assert_leq(dtls_record_keys_size(), sizeof(struct dtls_record_keys));
+    cr_assert_eq(dtls_record_keys_size() % 64, 0);
+    cr_log_info("struct dtls_record %zu bytes, key area %zu bytes (%s), counters %zu bytes",
+                sizeof(struct dtls_record), dtls_record_keys_size(), aes_impl_name(aes_impl_best()),
+                sizeof(struct dtls_record_counters));
+}
+
+/* The client and the server end of one connection share one key area
+ * (heap memory of exactly dtls_record_keys_size() bytes): the first
+ * installs both directions, the second finds the same keys and uses them.
+ * They seal and open both ways, and each interoperates with a record
+ * that has an area of its own; the area's bytes are the same whichever
+ * end installed first. On every suite and every AES path. */
+Test(dtls_record, two_ends_share_one_key_area)
+{
+    static uint8_t msg[1300], rec[1400], out[1400], first[2][2048];
+    for (int k = 0; k < 3; k++)
+        for (int impl = 0; impl < AES_IMPL_COUNT; impl++) {
+            if (!aes_impl_supported(impl) || (k == 2 && impl > 0))
+                continue; /* ChaCha20 has no AES path to vary */
+            enum dtls_suite s = suites[k];
+            for (int order = 0; order < 2; order++) {
+                struct dtls_record_keys *keys = aligned_alloc(64, dtls_record_keys_size());
+                cr_assert(keys);
+                dtls_record_keys_clear(keys);
+                struct dtls_record_counters c_cnt = {0}, s_cnt = {0};
+                struct dtls_record c, sv, lone_c, lone_s;
+                dtls_record_reset(&c, keys, &c_cnt, true);
+                dtls_record_reset(&sv, keys, &s_cnt, false);
+                /* the client writes client_write = key a; the server the other */
+                if (order == 0) {
+                    cr_assert_eq(dtls_record_init_keys_impl(&c, s, key_a, iv_a, key_b, iv_b, 0, impl), 0);
+                    memcpy(first[0], keys, dtls_record_keys_size());
+                    cr_assert_eq(dtls_record_init_keys_impl(&sv, s, key_b, iv_b, key_a, iv_a, 0, impl), 0);
+                } else {
+                    cr_assert_eq(dtls_record_init_keys_impl(&sv, s, key_b, iv_b, key_a, iv_a, 0, impl), 0);
+                    memcpy(first[1], keys, dtls_record_keys_size());
+                    cr_assert_eq(dtls_record_init_keys_impl(&c, s, key_a, iv_a, key_b, iv_b, 0, impl), 0);
+                }
+                /* the second install changed only who uses the keys */
+                const uint8_t *now = (const uint8_t *)keys, *was = first[order];
+                cr_assert_eq(memcmp(now + 2, was + 2, dtls_record_keys_size() - 2), 0);
+                cr_assert_eq(((const struct dtls_record_keys_hdr *)keys)->users, 3);
+                if (order == 1)
+                    cr_assert_arr_eq(first[0] + 2, first[1] + 2, dtls_record_keys_size() - 2,
+                                     "the same area whoever came first");
+                pair_init_impl(&lone_c, &lone_s, s, 0, impl);
+                for (int i = 0; i < 60; i++) {
+                    size_t len = i < 20 ? (size_t)i : rnd() % 1300;
+                    size_t used;
+                    uint8_t t;
+                    fill(msg, len);
+                    /* shared client -> shared server, and -> a lone server */
+                    int n = dtls_record_seal(&c, DTLS_CT_APPLICATION_DATA, msg, len, rec, sizeof(rec));
+                    cr_assert_eq(dtls_record_open(&sv, rec, (size_t)n, &used, &t, out, sizeof(out)), (int)len,
+                                 "%s %s", suite_name(s), aes_impl_name(impl));
+                    cr_assert_arr_eq(out, msg, len);
+                    cr_assert_eq(dtls_record_open(&lone_s, rec, (size_t)n, &used, &t, out, sizeof(out)),
+                                 (int)len);
+                    /* shared server -> shared client, and -> a lone client */
+                    n = dtls_record_seal(&sv, DTLS_CT_APPLICATION_DATA, msg, len, rec, sizeof(rec));
+                    cr_assert_eq(dtls_record_open(&c, rec, (size_t)n, &used, &t, out, sizeof(out)), (int)len);
+                    cr_assert_eq(dtls_record_open(&lone_c, rec, (size_t)n, &used, &t, out, sizeof(out)),
+                                 (int)len);
+                    cr_assert_arr_eq(out, msg, len);
+                }
+                /* the lone ends' records (numbered after the shared ends') open
+                 * at the shared ones */
+                dtls_rec(&lone_c)->w_seq = dtls_rec(&lone_s)->w_seq = 1000;
+                for (int i = 0; i < 3; i++) {
+                    size_t used;
+                    uint8_t t;
+                    fill(msg, 100);
+                    int n = dtls_record_seal(&lone_c, DTLS_CT_APPLICATION_DATA, msg, 100, rec, sizeof(rec));
+                    cr_assert_eq(dtls_record_open(&sv, rec, (size_t)n, &used, &t, out, sizeof(out)), 100);
+                    cr_assert_arr_eq(out, msg, 100);
+                    n = dtls_record_seal(&lone_s, DTLS_CT_APPLICATION_DATA, msg, 100, rec, sizeof(rec));
+                    cr_assert_eq(dtls_record_open(&c, rec, (size_t)n, &used, &t, out, sizeof(out)), 100);
+                    cr_assert_arr_eq(out, msg, 100);
+                }
+                cr_assert_eq(c_cnt.sealed, 60);
+                cr_assert_eq(c_cnt.opened, 63);
+                cr_assert_eq(s_cnt.sealed, 60);
+                cr_assert_eq(s_cnt.opened, 63);
+                /* the keys stay while one end uses them; the last wipes them */
+                dtls_record_free(&c);
+                cr_assert_eq(((const struct dtls_record_keys_hdr *)keys)->users, 2);
+                int n = dtls_record_seal(&sv, DTLS_CT_APPLICATION_DATA, msg, 5, rec, sizeof(rec));
+                size_t used;
+                uint8_t t;
+                cr_assert_eq(dtls_record_open(&lone_c, rec, (size_t)n, &used, &t, out, sizeof(out)), 5);
+                dtls_record_free(&sv);
+                for (size_t i = 0; i < dtls_record_keys_size(); i++)
+                    cr_assert_eq(((const uint8_t *)keys)[i], 0, "wiped by the last user");
+                dtls_record_free(&lone_c);
+                dtls_record_free(&lone_s);
+                free(keys);
+            }
+        }
+}
+
+/* The second end's keys differ from what the first installed (another
+ * key, another IV, another suite, another AES path): it is refused with
+ * -EKEYREJECTED, the area is not touched, the refused record has no keys,
+ * and the first goes on with its own. */
+Test(dtls_record, a_key_mismatch_on_the_second_install_is_refused)
+{
+    static uint8_t before[sizeof(struct dtls_record_keys)];
+    uint8_t other_key[32], other_iv[12];
+    memcpy(other_key, key_a, 32);
+    other_key[31] ^= 1; /* the last byte: outside AES-128's key, inside AES-256's */
+    memcpy(other_iv, iv_a, 12);
+    other_iv[3] ^= 0x80;
+    enum { BAD_KEY, BAD_KEY_READ, BAD_IV, BAD_SUITE, BAD_PATH, CASES };
+    for (int k = 0; k < 3; k++)
+        for (int why = 0; why < CASES; why++) {
+            enum dtls_suite s = suites[k];
+            int impl = -1, impl2 = -1;
+            if (why == BAD_PATH) {
+                if (k == 2 || !aes_impl_supported(AES_IMPL_AESNI))
+                    continue;
+                impl = AES_IMPL_AESNI, impl2 = AES_IMPL_PORTABLE;
+            }
+            const uint8_t *ka = key_a, *ia = iv_a, *kb = key_b;
+            enum dtls_suite s2 = s;
+            if (why == BAD_KEY) {
+                if (s == DTLS_SUITE_AES_128_GCM)
+                    continue; /* the flipped byte is not part of its key */
+                ka = other_key;
+            }
+            uint8_t kb2[32];
+            if (why == BAD_KEY_READ) {
+                memcpy(kb2, key_b, 32);
+                kb2[0] ^= 1;
+                kb = kb2;
+            }
+            if (why == BAD_IV)
+                ia = other_iv;
+            if (why == BAD_SUITE)
+                s2 = suites[(k + 1) % 3];
+            struct dtls_record_keys keys;
+            dtls_record_keys_clear(&keys);
+            struct dtls_record_counters cnt = {0};
+            struct dtls_record srv, cli, lone;
+            dtls_record_reset(&srv, &keys, &cnt, false);
+            dtls_record_reset(&cli, &keys, &cnt, true);
+            cr_assert_eq(dtls_record_init_keys_impl(&srv, s, key_b, iv_b, key_a, iv_a, 0, impl), 0);
+            memcpy(before, &keys, dtls_record_keys_size());
+            /* the client derived something else */
+            cr_assert_eq(dtls_record_init_keys_impl(&cli, s2, ka, ia, kb, iv_b, 0, impl2), -EKEYREJECTED,
+                         "%s, case %d", suite_name(s), why);
+            cr_assert_arr_eq((const uint8_t *)&keys, before, dtls_record_keys_size(), "nothing overwritten");
+            cr_assert_not(dtls_record_can_seal(&cli), "the refused end has no keys");
+            uint8_t rec[128], out[128];
+            cr_assert_eq(dtls_record_seal(&cli, DTLS_CT_APPLICATION_DATA, rec, 1, rec, sizeof(rec)), -ENOKEY);
+            /* the server still talks to a client with the right keys */
+            solo(&lone, true);
+            cr_assert_eq(dtls_record_init_keys(&lone, s, key_a, iv_a, key_b, iv_b, 0), 0);
+            int n = dtls_record_seal(&srv, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"ok", 2, rec, sizeof(rec));
+            size_t used;
+            uint8_t t;
+            cr_assert_eq(dtls_record_open(&lone, rec, (size_t)n, &used, &t, out, sizeof(out)), 2);
+            n = dtls_record_seal(&lone, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"ok", 2, rec, sizeof(rec));
+            cr_assert_eq(dtls_record_open(&srv, rec, (size_t)n, &used, &t, out, sizeof(out)), 2);
+            /* the refused end letting go leaves the server's keys alone */
+            dtls_record_free(&cli);
+            cr_assert_arr_eq((const uint8_t *)&keys, before, dtls_record_keys_size());
+            dtls_record_free(&srv);
+            dtls_record_free(&lone);
+        }
+}
+
+/* A full handshake between our two endpoints whose record layers share one
+ * key area: the second to install checks the first's keys, and the
+ * connection carries data both ways. */
+Test(dtls_record, a_handshake_over_one_shared_key_area, .timeout = 60)
+{
+    struct link l;
+    struct link tmp;
+    struct dtls_config c = link_config(&tmp, 0), s = link_config(&tmp, 1);
+    link_setup_keys(&l, &c, &s, true);
+    link_run(&l, 60000000000ull);
+    cr_assert(l.up[0] && l.up[1]);
+    cr_assert_eq(((const struct dtls_record_keys_hdr *)&l.keys[0])->users, 3, "both ends use them");
+    for (int from = 0; from < 2; from++) {
+        uint8_t rec[128], out[128];
+        size_t used;
+        uint8_t type;
+        int n = dtls_record_seal(&l.rec[from], DTLS_CT_APPLICATION_DATA, (const uint8_t *)"hello", 5,
+                                 rec, sizeof(rec));
+        cr_assert_eq(dtls_record_open(&l.rec[1 - from], rec, (size_t)n, &used, &type, out, sizeof(out)),
+                     5);
+    }
+    link_done(&l);
+}
+
+/* Two records (the two ends of a connection) adding to one counters block:
+ * each count is the sum of both; a reset does not zero it. */
+Test(dtls_record, counters_shared_by_two_records_sum)
+{
+    struct dtls_record_counters cnt = {0};
+    struct dtls_record_keys ka, kb;
+    dtls_record_keys_clear(&ka);
+    dtls_record_keys_clear(&kb);
+    struct dtls_record a, b;
+    dtls_record_reset(&a, &ka, &cnt, true);
+    dtls_record_reset(&b, &kb, &cnt, false);
+    cr_assert_eq(dtls_record_init_keys(&a, DTLS_SUITE_AES_128_GCM, key_a, iv_a, key_b, iv_b, 0), 0);
+    cr_assert_eq(dtls_record_init_keys(&b, DTLS_SUITE_AES_128_GCM, key_b, iv_b, key_a, iv_a, 0), 0);
+    cr_assert_eq(dtls_record_counters(&a), &cnt);
+    cr_assert_eq(dtls_record_counters(&b), &cnt);
+    uint8_t rec[128], out[128];
+    size_t used;
+    uint8_t t;
+    for (int i = 0; i < 3; i++) {
+        int n = dtls_record_seal(&a, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"ab", 2, rec, sizeof(rec));
+        cr_assert_eq(dtls_record_open(&b, rec, (size_t)n, &used, &t, out, sizeof(out)), 2);
+        if (i == 0)
+            cr_assert_eq(dtls_record_open(&b, rec, (size_t)n, &used, &t, out, sizeof(out)), DTLS_REC_REPLAY);
+    }
+    for (int i = 0; i < 2; i++) {
+        int n = dtls_record_seal(&b, DTLS_CT_APPLICATION_DATA, (const uint8_t *)"ba", 2, rec, sizeof(rec));
+        rec[n - 1] ^= i; /* the second one tampered */
+        cr_assert_eq(dtls_record_open(&a, rec, (size_t)n, &used, &t, out, sizeof(out)),
+                     i ? DTLS_REC_BAD_AUTH : 2);
+    }
+    cr_assert_eq(cnt.sealed, 5, "3 by a + 2 by b");
+    cr_assert_eq(cnt.opened, 4, "3 by b + 1 by a");
+    cr_assert_eq(cnt.replayed, 1);
+    cr_assert_eq(cnt.bad_auth, 1);
+    dtls_record_reset(&a, &ka, &cnt, true);
+    cr_assert_eq(cnt.sealed, 5, "the block is the caller's: a reset leaves it");
+    dtls_record_free(&a);
+    dtls_record_free(&b);
 }
