@@ -127,6 +127,10 @@ extern volatile bool dp_stop;
  * negative errno; partially created objects are released by dp_teardown(). */
 int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen);
 
+/* Bytes DPDK's heap has handed out, all sockets (rte_malloc statistics):
+ * the difference around an allocation is what it took. Main thread. */
+uint64_t dp_heap_allocated(void);
+
 /* Stops ports and frees what dp_setup() created. Safe on partial set-up. */
 void dp_teardown(struct dp_ctx *ctx);
 

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/mman.h>
+
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -16,11 +18,11 @@
 #include "agent.h"
 #include "dp_internal.h"
 #include "dp_media.h"
+#include "dp_mem.h"
 #include "dp_msg.h"
 #include "rng.h"
 #include "sig.h"
 
-#define N_STREAMS 16
 #define ATTEMPT_TIMEOUT_NS (30ull * 1000000000ull) /* an attempt stuck longer fails in its stage */
 #define HO_HDR 8                                   /* hand-off: edge, sending agent */
 
@@ -113,6 +115,27 @@ static enum ri_stage stage_of(const struct pc *p)
     }
 }
 
+/* The worker's large arrays (connections, associations, the SCTP pool,
+ * wheel links): at 2 MiB and more, 2 MiB-aligned and rounded up and
+ * marked for transparent huge pages, so that a message touching a few
+ * connections among a million misses the TLB once per 2 MiB, not per 4 KiB
+ * (with THP off, madvise fails and they stay small pages). *bytes gets
+ * what was allocated. Set-up only. */
+static void *big_alloc(size_t size, uint64_t *bytes)
+{
+    size = dp_mem_alloc_size(size); /* the plan's rounding (dp_mem.h) */
+    if (size < DP_MEM_BIG_PAGE) {
+        *bytes += size;
+        return aligned_alloc(64, size ? size : 64);
+    }
+    void *p = aligned_alloc(DP_MEM_BIG_PAGE, size);
+    if (p) {
+        (void)madvise(p, size, MADV_HUGEPAGE);
+        *bytes += size;
+    }
+    return p;
+}
+
 /* Set-up state for an endpoint on its way up; NULL never happens while
  * in_setup stays under setup_cap (two each). */
 static struct pc_setup *setup_get(struct dp_conns *cs)
@@ -180,7 +203,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
                      {(uint8_t)(pip >> 24), (uint8_t)(pip >> 16), (uint8_t)(pip >> 8), (uint8_t)pip}},
             .cert = cert[s], .peer_fingerprint = cert[1 - s]->fingerprint, .cp = &cs->cp, .hs = &cs->hs,
             .sctp_mem = cs->sctp_mem + cs->assoc_size * (2 * (size_t)idx + (size_t)s), .sctp_pool = cs->pool,
-            .n_streams = N_STREAMS, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
+            .n_streams = DP_MEM_SCTP_STREAMS, .sctp_counters = &cs->sctp_c, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
             .dc_reliability = cfg->dc_reliability,
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
             .keylog = s == 0 ? keylog : NULL, .setup = setup_get(cs)};
@@ -193,7 +216,6 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             return;
         }
     }
-    memset(c->seen, 0, sizeof(c->seen));
     c->up_mask = 0;
     c->t_attempt = now;
     c->ep_deadline[0] = c->ep_deadline[1] = now;
@@ -370,31 +392,31 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
     }
 }
 
-/* Folds the SCTP counters of endpoint s into the metrics (deltas since the
- * last fold: the metrics stay monotonic without a scan). */
-static void fold_counters(struct dp_worker *wk, struct dp_conn *c, int s)
+/* Folds the worker's SCTP counters (one block all its associations count
+ * into) into the metrics: deltas since the last fold, once a pass. */
+static void fold_counters(struct dp_worker *wk)
 {
-    const struct sctp_counters *sc = pc_sctp_counters(&c->ep[s]);
-    struct dp_conn_seen *seen = &c->seen[s];
-    uint32_t v;
-    if ((v = (uint32_t)sc->retransmissions) != seen->retransmissions) {
-        ri_add(wk->m->live.sctp_retransmissions, v - seen->retransmissions);
-        seen->retransmissions = v;
+    struct dp_conns *cs = wk->conns;
+    const struct sctp_counters *sc = &cs->sctp_c;
+    struct dp_conn_seen *seen = &cs->sctp_seen;
+    if (sc->retransmissions != seen->retransmissions) {
+        ri_add(wk->m->live.sctp_retransmissions, sc->retransmissions - seen->retransmissions);
+        seen->retransmissions = sc->retransmissions;
     }
-    if ((v = (uint32_t)(sc->sacks_out)) != seen->sacks) {
-        ri_add(wk->m->live.sctp_sacks, v - seen->sacks);
-        seen->sacks = v;
+    if (sc->sacks_out != seen->sacks) {
+        ri_add(wk->m->live.sctp_sacks, sc->sacks_out - seen->sacks);
+        seen->sacks = sc->sacks_out;
     }
-    if ((v = (uint32_t)sc->forward_tsns_out) != seen->forward_tsns) {
-        ri_add(wk->m->live.sctp_forward_tsns, v - seen->forward_tsns);
-        seen->forward_tsns = v;
+    if (sc->forward_tsns_out != seen->forward_tsns) {
+        ri_add(wk->m->live.sctp_forward_tsns, sc->forward_tsns_out - seen->forward_tsns);
+        seen->forward_tsns = sc->forward_tsns_out;
     }
     /* given up by the sender: not a message outcome (the message may have
      * arrived, its acknowledgement lost), so not in msgs_dropped; what did
      * not arrive shows as lost */
-    if ((v = (uint32_t)sc->abandoned_messages) != seen->abandoned) {
-        ri_add(wk->m->live.drops[RI_DROP_ABANDONED], v - seen->abandoned);
-        seen->abandoned = v;
+    if (sc->abandoned_messages != seen->abandoned) {
+        ri_add(wk->m->live.drops[RI_DROP_ABANDONED], sc->abandoned_messages - seen->abandoned);
+        seen->abandoned = sc->abandoned_messages;
     }
 }
 
@@ -458,7 +480,6 @@ static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
                 continue;
             if (!ep_transmit(ctx, wk, c, s, tsc, now))
                 left |= (uint8_t)(1u << s); /* stays dirty: tried again next pass */
-            fold_counters(wk, c, s);
             c->ep_deadline[s] = pc_next_timeout(&c->ep[s]);
         }
         cs->wl[idx].deadline = conn_deadline(c);
@@ -543,6 +564,7 @@ bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
     did |= run_wheel(ctx, wk, tsc, now);
     did |= cs->n_dirty > 0;
     flush_dirty(ctx, wk, tsc, now);
+    fold_counters(wk);
     if (cs->hs.high_water != wk->m->live.hs_slot_high_water)
         ri_set(wk->m->live.hs_slot_high_water, cs->hs.high_water);
     return did;
@@ -716,16 +738,30 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         goto oom;
     wk->conns = cs;
     uint32_t w = ctx->n_workers;
-    cs->n = (uint32_t)((cfg->n_edges + w - 1 - wk->idx) / w); /* edges e with e % w == idx */
-    uint32_t n = cs->n ? cs->n : 1;
-    cs->assoc_size = sctp_assoc_size(N_STREAMS);
-    cs->conn = aligned_alloc(64, ((size_t)n * sizeof(struct dp_conn) + 63) & ~(size_t)63);
-    cs->sctp_mem = aligned_alloc(64, 2 * (size_t)n * cs->assoc_size);
-    size_t pool_bytes = (sctp_pool_size(cfg->sctp_bufs, 1200) + 63) & ~(size_t)63;
-    cs->pool_mem = aligned_alloc(64, pool_bytes);
-    cs->queue = malloc((size_t)n * sizeof(uint32_t));
-    cs->dirty = malloc((size_t)n * sizeof(uint32_t));
-    cs->wl = malloc((size_t)n * sizeof(*cs->wl));
+    /* the sizes come from the memory plan (dp_mem.h), so that what
+     * --dry-run predicts is what is allocated here */
+    struct dp_mem_in in = {.n_agents = cfg->n_agents, .n_workers = w, .n_edges = cfg->n_edges,
+                           .dc = true, .media = cfg->media != RI_MEDIA_NONE, .setup_cap = cfg->setup_cap,
+                           .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max};
+    struct dp_mem_worker plan;
+    dp_mem_worker(&in, wk->idx, &plan);
+    cs->n = plan.n_conns; /* edges e with e % w == idx */
+    uint32_t n = plan.n_alloc;
+    struct pc_config sized = {.n_streams = DP_MEM_SCTP_STREAMS, .sctp_counters = &cs->sctp_c};
+    cs->assoc_size = pc_sctp_size(&sized);
+    if (cs->assoc_size != plan.assoc_size) {
+        snprintf(err, errlen, "worker %u: SCTP association of %zu bytes, planned %zu", wk->idx, cs->assoc_size,
+                 plan.assoc_size);
+        return -EINVAL;
+    }
+    /* connection state: what every connection holds for the whole run */
+    cs->conn = big_alloc(plan.conn, &cs->bytes);
+    cs->sctp_mem = big_alloc(plan.sctp_assoc, &cs->bytes);
+    cs->wl = big_alloc(plan.wheel_links, &cs->bytes);
+    cs->queue = big_alloc(plan.queue, &cs->bytes);
+    cs->dirty = big_alloc(plan.dirty, &cs->bytes);
+    /* the SCTP buffers, shared by the worker's associations */
+    cs->pool_mem = big_alloc(plan.sctp_pool, &cs->pool_bytes);
     cs->msg = malloc(RI_MSG_MAX);
     cs->gen = malloc(RI_MSG_MAX);
     cs->gen_tmp = malloc(RI_MSG_MAX);
@@ -742,7 +778,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     if (dtls_hs_pool_init(&cs->hs, 2 * cfg->setup_cap + 2) != 0)
         goto oom;
     uint32_t n_su = 2 * cfg->setup_cap;
-    cs->su = aligned_alloc(64, (size_t)n_su * sizeof(struct pc_setup));
+    cs->su = big_alloc((size_t)n_su * sizeof(struct pc_setup), &cs->setup_bytes);
     cs->su_free = malloc((size_t)n_su * sizeof(uint32_t));
     if (!cs->su || !cs->su_free)
         goto oom;
@@ -754,6 +790,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         return -EIO;
     }
     memset(cs->gen, 0xa5, RI_MSG_MAX);
+    cs->buf_bytes = 3ull * RI_MSG_MAX + sizeof(cs->wheel) + (uint64_t)cs->keylog_cap * DP_KEYLOG_LINE;
     for (uint32_t i = 0; i < DP_CONN_WHEEL_SLOTS; i++)
         cs->wheel[i] = DP_CONN_NONE;
     memset(cs->conn, 0, (size_t)n * sizeof(struct dp_conn));
@@ -771,8 +808,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     int rc = dp_media_init(ctx, wk, err, errlen);
     if (rc < 0)
         return rc;
-    cs->bytes = (size_t)n * sizeof(struct dp_conn) + 2 * (size_t)n * cs->assoc_size + pool_bytes +
-                2ull * n * sizeof(uint32_t) + dp_media_bytes(ctx, wk);
+    cs->bytes += dp_media_bytes(ctx, wk);
     wk->m->live.conn_total = cs->n;
     return 0;
 oom:

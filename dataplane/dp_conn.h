@@ -68,7 +68,12 @@ struct dp_conns {
     uint32_t keylog_n, keylog_cap;
     struct rte_mbuf *spare;      /* an mbuf kept for the next datagram */
     struct dp_media *media;      /* n, with --media (dp_media.c owns it) */
-    uint64_t bytes;              /* allocated for connections */
+    struct sctp_counters sctp_c; /* every association of the worker counts here */
+    struct dp_conn_seen sctp_seen; /* of which folded into the metrics */
+    uint64_t bytes;              /* allocated for connection state (connections, associations, wheel links, queues, media) */
+    uint64_t pool_bytes;         /* allocated for the SCTP buffer pool */
+    uint64_t setup_bytes;        /* allocated for the endpoints' set-up state */
+    uint64_t buf_bytes;          /* the worker's buffers: messages, wheel heads, key log */
 };
 
 #define DP_KEYLOG_LINE 200

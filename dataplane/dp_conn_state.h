@@ -17,9 +17,9 @@
 
 enum dp_conn_state { DP_CONN_QUEUED, DP_CONN_SETUP, DP_CONN_UP, DP_CONN_GIVEN_UP, DP_CONN_CLOSED };
 
-/* SCTP counters already folded into the metrics, per endpoint. */
+/* The worker's SCTP counters already folded into the metrics. */
 struct dp_conn_seen {
-    uint32_t retransmissions, sacks, forward_tsns, abandoned;
+    uint64_t retransmissions, sacks, forward_tsns, abandoned;
 };
 
 struct dp_media;
@@ -33,7 +33,6 @@ struct dp_conn {
     uint8_t dirty;          /* bit i: endpoint i was touched this pass (on the dirty list when not 0) */
     uint64_t t_attempt;     /* ns, start of the current attempt */
     uint64_t ep_deadline[2]; /* each endpoint's next deadline when it was last flushed */
-    struct dp_conn_seen seen[2];
     struct dp_media *media; /* NULL without --media */
 };
 

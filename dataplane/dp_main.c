@@ -59,17 +59,6 @@ static void fail(struct dp_ctx *ctx, int rc, const char *msg)
     }
 }
 
-static uint64_t heap_allocated(void)
-{
-    uint64_t total = 0;
-    for (unsigned s = 0; s < rte_socket_count(); s++) {
-        struct rte_malloc_socket_stats st;
-        if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &st) == 0)
-            total += st.heap_allocsz_bytes;
-    }
-    return total;
-}
-
 int main(int argc, char **argv)
 {
     /* die with the control process, whatever happens to it */
@@ -109,7 +98,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct ri_command *cmd = ri_section(ctx.ri.hdr, RI_SEC_COMMAND);
-    uint64_t heap_before = heap_allocated();
+    uint64_t heap_before = dp_heap_allocated();
     rc = dp_setup(&ctx, err, sizeof(err));
     if (rc < 0) {
         fail(&ctx, rc, err);
@@ -119,7 +108,7 @@ int main(int argc, char **argv)
     }
     cmd->tsc_hz = ctx.tsc_hz;
     cmd->n_workers = ctx.n_workers;
-    cmd->mem_dpdk_bytes = heap_allocated();
+    cmd->mem_dpdk_bytes = dp_heap_allocated();
     cmd->mem_worker_bytes = cmd->mem_dpdk_bytes - heap_before;
     cmd->hugepages = rte_eal_has_hugepages() ? 1 : 0;
     struct timespec rt;

@@ -279,17 +279,21 @@ static int setup_connections(struct dp_ctx *ctx, char *err, size_t errlen)
     int crc = dp_conn_certs_init(ctx, err, errlen);
     if (crc < 0)
         return crc;
-    uint64_t conn_bytes = 0, hs_bytes = 0;
+    uint64_t conn_bytes = 0, pool_bytes = 0, hs_bytes = 0, buf_bytes = 0;
     for (uint32_t w = 0; w < ctx->n_workers; w++) {
         int rc = dp_conns_init(ctx, ctx->worker[w], err, errlen);
         if (rc < 0)
             return rc;
         conn_bytes += ctx->worker[w]->conns->bytes;
+        pool_bytes += ctx->worker[w]->conns->pool_bytes;
+        buf_bytes += ctx->worker[w]->conns->buf_bytes;
         /* handshake slots and the endpoints' set-up state: what only the way up holds */
         hs_bytes += (uint64_t)ctx->worker[w]->conns->hs.n * ctx->worker[w]->conns->hs.stride +
-                    2ull * ctx->ri.cfg->setup_cap * sizeof(struct pc_setup);
+                    ctx->worker[w]->conns->setup_bytes;
     }
     ctx->ri.cmd->mem_conn_bytes = conn_bytes;
+    ctx->ri.cmd->mem_sctp_pool_bytes = pool_bytes;
+    ctx->ri.cmd->mem_dp_buf_bytes = buf_bytes;
     ctx->ri.cmd->mem_hs_bytes = hs_bytes;
     return 0;
 }
@@ -318,6 +322,17 @@ static int setup_uring(struct dp_ctx *ctx, char *err, size_t errlen)
     return 0;
 }
 
+uint64_t dp_heap_allocated(void)
+{
+    uint64_t total = 0;
+    for (unsigned s = 0; s < rte_socket_count(); s++) {
+        struct rte_malloc_socket_stats st;
+        if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &st) == 0)
+            total += st.heap_allocsz_bytes;
+    }
+    return total;
+}
+
 int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     ri_view_bind(&ctx->ri, ctx->ri.hdr, ctx->ri.size);
@@ -343,12 +358,14 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
     ctx->ns_per_cycle = 1e9 / (double)ctx->tsc_hz;
 
     uint32_t n_mbufs = ctx->ri.cfg->mbufs_per_worker * ctx->n_workers;
+    uint64_t heap0 = dp_heap_allocated();
     ctx->pool = rte_pktmbuf_pool_create("sg_pool", n_mbufs, POOL_CACHE, 0,
                                         RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
     if (!ctx->pool) {
         snprintf(err, errlen, "mbuf pool of %u buffers: %s", n_mbufs, rte_strerror(rte_errno));
         return -ENOMEM;
     }
+    ctx->ri.cmd->mem_mbuf_bytes = dp_heap_allocated() - heap0; /* what DPDK's heap gave the pool */
     /* with hugepages, the next-hop table moves into hugepage memory: 2 MiB
      * pages keep its random reads from missing the TLB as well as the cache */
     size_t routes_bytes = (size_t)ctx->ri.cfg->n_agents * ctx->ri.cfg->n_dests * sizeof(uint16_t);

@@ -107,6 +107,24 @@ static struct dtls_endpoint *hs_ep(const struct pc_impl *pc)
     return pc->hs_slot >= 0 ? dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot) : NULL;
 }
 
+/* The association's configuration from the connection's (MTU, role and
+ * seed: pc_init adds them). */
+static void sctp_config_of(const struct pc_config *cfg, struct sctp_config *sc)
+{
+    sctp_config_default(sc);
+    sc->n_streams = cfg->n_streams ? cfg->n_streams : 16;
+    sc->counters = cfg->sctp_counters;
+    if (cfg->heartbeat_ms)
+        sc->heartbeat_ms = cfg->heartbeat_ms < 0 ? 0 : (uint32_t)cfg->heartbeat_ms;
+}
+
+size_t pc_sctp_size(const struct pc_config *cfg)
+{
+    struct sctp_config sc;
+    sctp_config_of(cfg, &sc);
+    return sctp_assoc_size_cfg(&sc);
+}
+
 int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
 {
     struct pc_impl *pc = impl(p);
@@ -140,8 +158,7 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     su->dc_type = (uint8_t)cfg->dc_type;
     su->dc_reliability = cfg->dc_reliability;
     struct sctp_config sc;
-    sctp_config_default(&sc);
-    sc.n_streams = cfg->n_streams ? cfg->n_streams : 16;
+    sctp_config_of(cfg, &sc);
     sc.mtu = SCTP_MTU;
     sc.dtls_client = pc->dtls_client;
     sc.seed = cfg->seed * 3 + 1;

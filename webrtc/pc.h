@@ -68,9 +68,13 @@ struct pc_config {
     const struct cp *cp;           /* crypto provider (one per lcore) */
     struct dtls_hs_pool *hs;       /* handshake slots (shared per lcore) */
     const uint8_t *cookie_secret;  /* DTLS server: HelloVerifyRequest cookies with this secret; NULL none (behind ICE, as libwebrtc) */
-    void *sctp_mem;                /* sctp_assoc_size(n_streams) bytes, 64-byte aligned */
+    void *sctp_mem;                /* pc_sctp_size(cfg) bytes, 64-byte aligned */
     struct sctp_pool *sctp_pool;   /* shared per lcore */
     uint16_t n_streams;            /* default 16 */
+    struct sctp_counters *sctp_counters; /* NULL: the association counts in its own memory; else into this
+                                            block, which many associations of one thread may share (sums) */
+    int32_t heartbeat_ms;          /* SCTP idle heartbeat interval: 0 the default (30 s, as browsers'
+                                      stacks); negative none */
     const char *label;             /* of the DataChannel the controlling side opens */
     enum sctp_dc_type dc_type;
     uint32_t dc_reliability;
@@ -120,6 +124,10 @@ struct pc_setup {
  * Returns the memory, the caller's to reuse at once; NULL when it was
  * given back already. */
 struct pc_setup *pc_release_setup(struct pc *pc);
+
+/* Bytes of SCTP association memory (cfg->sctp_mem) cfg needs: with its
+ * stream count and counters choice. */
+size_t pc_sctp_size(const struct pc_config *cfg);
 
 /* Sets the connection up at `now` (the controlling side sends its first
  * check). Returns 0 or -EINVAL (cfg.setup missing, or a configuration
