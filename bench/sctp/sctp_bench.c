@@ -13,6 +13,11 @@
  * thread's CPU time instead of the wall clock: on a busy shared machine
  * the time other processes take the core is then not counted.
  * SCTP_BENCH_OURS=1 skips usrsctp (its columns print 0).
+ * SCTP_BENCH_TWOWAY=1 sends MESSAGES each way at once (our engine only:
+ * usrsctp is skipped) and times per message delivered (both directions):
+ * the receiver's delayed SACKs then have DATA to ride on.
+ * The last two columns are our engine's packets per message (both ends)
+ * and, of them, the packets that carry a SACK and nothing else.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,7 +30,8 @@
 #include "bench.h"
 #include "sctp.h"
 
-static bool cpu_clock;
+static bool cpu_clock, two_way;
+static uint64_t pkts_out, sack_only_out; /* our engine, last round */
 
 /* the wall clock (bench_now_ns) or, with SCTP_BENCH_CLOCK=cpu, this
  * thread's CPU time, in ns */
@@ -62,6 +68,15 @@ static void q_push(const void *d, size_t len, uint16_t to)
 
 /* ---- our engine ---- */
 
+/* a packet whose one chunk is a SACK */
+static bool sack_only(const uint8_t *p, size_t n)
+{
+    if (n < 16 || p[12] != 3)
+        return false;
+    size_t clen = (size_t)p[14] << 8 | p[15];
+    return 12 + ((clen + 3) & ~(size_t)3) == n;
+}
+
 static double run_ours(size_t size, uint32_t count)
 {
     struct sctp_config c;
@@ -79,22 +94,27 @@ static double run_ours(size_t size, uint32_t count)
     }
     uint8_t *msg = calloc(1, size), buf[1500], *rbuf = malloc(1u << 20);
     struct sctp_ev ev = {.buf = rbuf, .cap = 1u << 20};
-    uint32_t sent = 0, got = 0;
+    uint32_t sent[2] = {0, 0}, got = 0, want = two_way ? 2 * count : count;
     bool up = false;
+    pkts_out = sack_only_out = 0;
     sctp_connect(a[0], (uint64_t)now_ns());
     double t0 = 0;
-    while (got < count) {
+    while (got < want) {
         uint64_t now = (uint64_t)now_ns();
         if (up && !t0)
             t0 = (double)now;
-        while (up && sent < count && sctp_send(a[0], 1, 53, msg, size, NULL, now) == 0)
-            sent++;
+        for (int i = 0; i < (two_way ? 2 : 1); i++)
+            while (up && sent[i] < count && sctp_send(a[i], (uint16_t)(1 + i), 53, msg, size, NULL, now) == 0)
+                sent[i]++;
         for (int i = 0; i < 2; i++) {
             if (sctp_next_timeout(a[i]) <= now)
                 sctp_handle_timeout(a[i], now);
             size_t n;
-            while ((n = sctp_poll_transmit(a[i], buf, sizeof(buf), now)) > 0)
+            while ((n = sctp_poll_transmit(a[i], buf, sizeof(buf), now)) > 0) {
                 q_push(buf, n, (uint16_t)(1 - i));
+                pkts_out++;
+                sack_only_out += sack_only(buf, n);
+            }
         }
         while (q_head != q_tail) {
             struct pkt *p = &q[q_head++ % QCAP];
@@ -115,7 +135,7 @@ static double run_ours(size_t size, uint32_t count)
     }
     free(msg);
     free(rbuf);
-    return dt / count;
+    return dt / want;
 }
 
 /* ---- usrsctp ---- */
@@ -213,28 +233,33 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *clk = getenv("SCTP_BENCH_CLOCK"), *ours_only = getenv("SCTP_BENCH_OURS");
+    const char *tw = getenv("SCTP_BENCH_TWOWAY");
     cpu_clock = clk && strcmp(clk, "cpu") == 0;
-    bool with_usrsctp = !(ours_only && strcmp(ours_only, "1") == 0);
+    two_way = tw && strcmp(tw, "1") == 0;
+    bool with_usrsctp = !(ours_only && strcmp(ours_only, "1") == 0) && !two_way;
     q = calloc(QCAP, sizeof(*q));
     usrsctp_init_nothreads(0, usr_out, NULL);
     usrsctp_sysctl_set_sctp_ecn_enable(0);
     usrsctp_register_address(&usr_addr);
     const size_t sizes[] = {100, 1024};
-    printf("SCTP, one association, both ends on one core, %ld messages one way, median of %d (%s time)\n",
-           count, reps, cpu_clock ? "CPU" : "wall");
-    printf("%-8s %14s %12s %14s %12s %8s\n", "size", "ours msg/s", "ours ns", "usrsctp msg/s", "usrsctp ns",
-           "ratio");
+    printf("SCTP, one association, both ends on one core, %ld messages %s, median of %d (%s time)\n",
+           count, two_way ? "each way" : "one way", reps, cpu_clock ? "CPU" : "wall");
+    printf("%-8s %14s %12s %14s %12s %8s %9s %9s\n", "size", "ours msg/s", "ours ns", "usrsctp msg/s",
+           "usrsctp ns", "ratio", "pkts/msg", "sack-only");
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-        double o[50], u[50];
+        double o[50], u[50], pk[50], so[50];
         for (int r = 0; r < reps; r++) { /* interleaved, so both see the same machine */
             o[r] = run_ours(sizes[k], (uint32_t)count);
+            double msgs = (double)count * (two_way ? 2 : 1);
+            pk[r] = (double)pkts_out / msgs;
+            so[r] = (double)sack_only_out / msgs;
             u[r] = with_usrsctp ? run_usrsctp(sizes[k], (uint32_t)count) : 1e300;
         }
         double mo = bench_median(o, reps), mu = bench_median(u, reps);
         if (!with_usrsctp)
             mu = 0;
-        printf("%-8zu %14.0f %12.1f %14.0f %12.1f %7.2fx\n", sizes[k], 1e9 / mo, mo, mu ? 1e9 / mu : 0, mu,
-               mu / mo);
+        printf("%-8zu %14.0f %12.1f %14.0f %12.1f %7.2fx %9.3f %9.3f\n", sizes[k], 1e9 / mo, mo,
+               mu ? 1e9 / mu : 0, mu, mu / mo, bench_median(pk, reps), bench_median(so, reps));
     }
     return 0;
 }
