@@ -115,12 +115,13 @@ static enum ri_stage stage_of(const struct pc *p)
     }
 }
 
-/* The worker's large arrays (connections, associations, the SCTP pool,
- * wheel links): at 2 MiB and more, 2 MiB-aligned and rounded up and
- * marked for transparent huge pages, so that a message touching a few
+/* The worker's large arrays (connections, associations, key areas, the
+ * SCTP pool, wheel links): at 2 MiB and more, 2 MiB-aligned and marked
+ * for transparent huge pages, so that a message touching a few
  * connections among a million misses the TLB once per 2 MiB, not per 4 KiB
  * (with THP off, madvise fails and they stay small pages). *bytes gets
- * what was allocated. Set-up only. */
+ * what was asked of the allocator (dp_mem_alloc_size, as the plan says).
+ * Set-up only. */
 static void *big_alloc(size_t size, uint64_t *bytes)
 {
     size = dp_mem_alloc_size(size); /* the plan's rounding (dp_mem.h) */
@@ -128,11 +129,11 @@ static void *big_alloc(size_t size, uint64_t *bytes)
         *bytes += size;
         return aligned_alloc(64, size ? size : 64);
     }
-    void *p = aligned_alloc(DP_MEM_BIG_PAGE, size);
-    if (p) {
-        (void)madvise(p, size, MADV_HUGEPAGE);
-        *bytes += size;
-    }
+    void *p = NULL;
+    if (posix_memalign(&p, DP_MEM_BIG_PAGE, size) != 0)
+        return NULL;
+    (void)madvise(p, size, MADV_HUGEPAGE);
+    *bytes += size;
     return p;
 }
 
@@ -193,6 +194,10 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
         keylog = cs->keylog + (size_t)DP_KEYLOG_LINE * cs->keylog_n++;
     c->attempts++;
     ri_add(wk->m->live.conn_attempts, 1);
+    /* one key area for the connection: the second end's handshake checks
+     * what it derived against what the first stored, then shares it */
+    struct dtls_record_keys *keys = (struct dtls_record_keys *)(void *)(cs->keys + cs->key_stride * idx);
+    dtls_record_keys_clear(keys);
     for (int s = 0; s < 2; s++) {
         uint32_t peer = s ? ed->a : ed->b;
         uint32_t pip = ctx->ri.agents[peer].ip;
@@ -206,7 +211,8 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .n_streams = DP_MEM_SCTP_STREAMS, .sctp_counters = &cs->sctp_c, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
             .dc_reliability = cfg->dc_reliability,
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
-            .keylog = s == 0 ? keylog : NULL, .setup = setup_get(cs)};
+            .keylog = s == 0 ? keylog : NULL, .setup = setup_get(cs),
+            .rec_keys = keys, .counters = &cs->pc_c, .heartbeat_ms = cfg->sctp_heartbeat_ms};
         if (pc_init(&c->ep[s], &pc, now) != 0) {
             /* only a broken configuration gets here: count it, never retry */
             c->attempts = (uint8_t)cfg->setup_attempts;
@@ -760,6 +766,8 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     cs->wl = big_alloc(plan.wheel_links, &cs->bytes);
     cs->queue = big_alloc(plan.queue, &cs->bytes);
     cs->dirty = big_alloc(plan.dirty, &cs->bytes);
+    cs->key_stride = plan.key_stride;
+    cs->keys = big_alloc(plan.keys, &cs->bytes);
     /* the SCTP buffers, shared by the worker's associations */
     cs->pool_mem = big_alloc(plan.sctp_pool, &cs->pool_bytes);
     cs->msg = malloc(RI_MSG_MAX);
@@ -767,7 +775,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     cs->gen_tmp = malloc(RI_MSG_MAX);
     cs->keylog_cap = cfg->keylog_max ? cfg->keylog_max / w + 1 : 0;
     cs->keylog = cs->keylog_cap ? calloc(cs->keylog_cap, DP_KEYLOG_LINE) : NULL;
-    if (!cs->conn || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->wl || !cs->msg || !cs->gen ||
+    if (!cs->conn || !cs->keys || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->wl || !cs->msg || !cs->gen ||
         !cs->gen_tmp || (cs->keylog_cap && !cs->keylog))
         goto oom;
     cs->pool = sctp_pool_init(cs->pool_mem, cfg->sctp_bufs, 1200);
@@ -834,6 +842,7 @@ void dp_conns_free(struct dp_worker *wk)
     free(cs->su);
     free(cs->su_free);
     free(cs->conn);
+    free(cs->keys);
     free(cs->sctp_mem);
     free(cs->pool_mem);
     free(cs->queue);

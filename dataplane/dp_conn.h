@@ -69,6 +69,9 @@ struct dp_conns {
     struct rte_mbuf *spare;      /* an mbuf kept for the next datagram */
     struct dp_media *media;      /* n, with --media (dp_media.c owns it) */
     struct sctp_counters sctp_c; /* every association of the worker counts here */
+    struct pc_counters pc_c;     /* every endpoint of the worker counts here */
+    uint8_t *keys;               /* n key areas of key_stride bytes: connection i's two ends share the i-th */
+    size_t key_stride;
     struct dp_conn_seen sctp_seen; /* of which folded into the metrics */
     uint64_t bytes;              /* allocated for connection state (connections, associations, wheel links, queues, media) */
     uint64_t pool_bytes;         /* allocated for the SCTP buffer pool */

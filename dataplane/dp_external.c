@@ -377,7 +377,11 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
                                  .sctp_pool = e->pool,
                                  .n_streams = EXT_STREAMS,
                                  .setup = &s->pc_su,
+                                 .rec_keys = &s->pc_keys,
+                                 .counters = &s->pc_counters,
                                  .seed = rng_mix(ctx->ri.cfg->seed ^ ((uint64_t)i << 32 | s->seq))};
+        dtls_record_keys_clear(&s->pc_keys);
+        memset(&s->pc_counters, 0, sizeof(s->pc_counters));
         if (pc_init(&s->pc, &c, now) != 0) {
             sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);
             return;

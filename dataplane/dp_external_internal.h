@@ -42,6 +42,8 @@ struct ext_session {
     uint64_t t_req, t_first; /* ns */
     struct pc pc;
     struct pc_setup pc_su; /* kept for the session: the browser's consent checks (RFC 7675) need ICE */
+    struct dtls_record_keys pc_keys;
+    struct pc_counters pc_counters;
     void *sctp_mem;
     uint8_t *msg; /* a message read and not yet echoed (pending_len bytes) */
     uint32_t pending_len;

@@ -104,9 +104,7 @@ static uint64_t dpdk_other_bytes(const struct dp_mem_in *in, uint64_t routes)
 
 size_t dp_mem_alloc_size(size_t bytes)
 {
-    if (bytes < DP_MEM_BIG_PAGE)
-        return (size_t)align64(bytes);
-    return (bytes + DP_MEM_BIG_PAGE - 1) & ~(size_t)(DP_MEM_BIG_PAGE - 1);
+    return (size_t)align64(bytes);
 }
 
 void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worker *out)
@@ -130,6 +128,8 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     out->queue = dp_mem_alloc_size(n * sizeof(uint32_t));
     out->dirty = dp_mem_alloc_size(n * sizeof(uint32_t));
     out->wheel_links = dp_mem_alloc_size(n * sizeof(struct dp_conn_wheel));
+    out->key_stride = dtls_record_keys_size();
+    out->keys = dp_mem_alloc_size(n * out->key_stride);
     if (in->media && out->n_conns)
         out->media = (size_t)align64((uint64_t)out->n_conns * sizeof(struct dp_mem_media));
     out->sctp_pool = dp_mem_alloc_size(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
@@ -151,7 +151,7 @@ void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
     for (uint32_t i = 0; in->dc && i < in->n_workers; i++) {
         struct dp_mem_worker wk;
         dp_mem_worker(in, i, &wk);
-        b[DP_MEM_CONN] += wk.conn + wk.sctp_assoc + wk.queue + wk.dirty + wk.wheel_links + wk.media;
+        b[DP_MEM_CONN] += wk.conn + wk.sctp_assoc + wk.keys + wk.queue + wk.dirty + wk.wheel_links + wk.media;
         b[DP_MEM_SCTP_POOL] += wk.sctp_pool;
         b[DP_MEM_HS] += wk.hs;
         b[DP_MEM_WORKER] += wk.msg_bufs + wk.wheel_heads + wk.keylog;

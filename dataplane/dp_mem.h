@@ -28,10 +28,11 @@
 #define DP_MEM_SCTP_BUF_CAP 1200u
 /* Bytes of one key-log line the dataplane keeps. */
 #define DP_MEM_KEYLOG_LINE 200u
-/* Arrays of at least this many bytes are allocated 2 MiB-aligned and
- * rounded up to it (and marked for transparent huge pages), so that a
- * message touching a few connections among a million misses the TLB once
- * per 2 MiB, not per 4 KiB. */
+/* Arrays of at least this many bytes start 2 MiB-aligned and are marked
+ * for transparent huge pages, so that a message touching a few
+ * connections among a million misses the TLB once per 2 MiB, not per
+ * 4 KiB (their size is not rounded up: the tail past the last whole
+ * 2 MiB stays in small pages). */
 #define DP_MEM_BIG_PAGE (2u << 20)
 
 /*
@@ -99,6 +100,8 @@ struct dp_mem_worker {
     size_t sctp_assoc;         /* 2 x n_alloc x assoc_size */
     size_t queue, dirty;       /* n_alloc x 4 each */
     size_t wheel_links;        /* n_alloc x sizeof(struct dp_conn_wheel) */
+    size_t key_stride;         /* dtls_record_keys_size(): one key area per connection, both ends share it */
+    size_t keys;               /* n_alloc x key_stride */
     size_t media;              /* with media and n_conns > 0: n_conns x sizeof(struct dp_media), rounded up to 64 */
     size_t sctp_pool;          /* sctp_pool_size(sctp_bufs, DP_MEM_SCTP_BUF_CAP) */
     uint32_t hs_slots;         /* 2 x setup_cap + 2 */
@@ -123,7 +126,7 @@ struct dp_mem_out {
 };
 
 /* The bytes the dataplane allocates for an array of `bytes`: rounded up to
- * 64, or to DP_MEM_BIG_PAGE from DP_MEM_BIG_PAGE on. Pure. */
+ * 64. Pure. */
 size_t dp_mem_alloc_size(size_t bytes);
 
 /* Fills *out with what worker `idx` (0..in->n_workers-1) of a --traffic dc

@@ -187,7 +187,8 @@ struct ri_config {
     uint32_t keylog_max;    /* key-log lines kept (0: no --keylog) */
     char keylog_path[256];  /* NSS key log written by the dataplane at the end */
     uint8_t backend;        /* enum ri_backend */
-    uint8_t reserved2[7];
+    uint8_t reserved2[3];
+    int32_t sctp_heartbeat_ms; /* SCTP idle heartbeat interval: 0 the default (30 s), negative none */
 };
 
 struct ri_agent {

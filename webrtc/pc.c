@@ -55,12 +55,7 @@ struct pc_impl {
     struct sctp_assoc *sctp;
     struct pc_setup_impl *su;      /* the set-up state; NULL once released */
     uint64_t last_now;             /* the latest `now` seen (events act at it) */
-    struct pc_counters c;
-    /* the record layer's key area and counters, its own for now (the
-     * dataplane may give both ends of a connection one key area, and a
-     * worker one counters block) */
-    struct dtls_record_keys rec_keys;
-    struct dtls_record_counters rec_counters;
+    struct pc_counters *c;         /* the caller's block (cfg.counters), maybe shared */
 };
 ENGINE_STORAGE(struct pc, struct pc_impl, impl, cimpl)
 
@@ -129,11 +124,14 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
 {
     struct pc_impl *pc = impl(p);
     memset(pc, 0, sizeof(*pc));
-    if (!cfg->setup)
+    if (!cfg->setup || !cfg->counters || !cfg->rec_keys)
         return -EINVAL;
     struct pc_setup_impl *su = su_impl(cfg->setup);
     memset(su, 0, sizeof(*su));
     pc->su = su; /* held from here on, failed or not: pc_release_setup gives it back */
+    pc->c = cfg->counters;
+    pc->dtls_client = cfg->dtls_role == PC_DTLS_AUTO ? cfg->controlling : cfg->dtls_role == PC_DTLS_CLIENT;
+    dtls_record_reset(&pc->rec, cfg->rec_keys, &cfg->counters->record, pc->dtls_client);
     if (!cfg->cert || !cfg->peer_fingerprint || !cfg->cp || !cfg->hs || !cfg->sctp_mem || !cfg->sctp_pool)
         return -EINVAL;
     struct ice_config ic = {cfg->controlling ? ICE_CONTROLLING : ICE_CONTROLLED, false, cfg->seed | 1, 2130706431u,
@@ -141,11 +139,9 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     if (ice_init(&su->ice, &ic) != 0)
         return -EINVAL;
     pc->controlling = cfg->controlling;
-    pc->dtls_client = cfg->dtls_role == PC_DTLS_AUTO ? cfg->controlling : cfg->dtls_role == PC_DTLS_CLIENT;
     pc->opens_channel = pc->dtls_client && !cfg->wait_for_channel;
     pc->hs = cfg->hs;
     pc->hs_slot = -1;
-    dtls_record_reset(&pc->rec, &pc->rec_keys, &pc->rec_counters, pc->dtls_client);
     su->cert = cfg->cert;
     su->cp = cfg->cp;
     su->cookie_secret = cfg->cookie_secret;
@@ -194,7 +190,7 @@ static void start_dtls(struct pc_impl *pc, uint64_t now)
     struct pc_setup_impl *su = pc->su;
     int64_t slot = dtls_hs_pool_acquire(pc->hs);
     if (slot < 0) {
-        pc->c.hs_slot_waits++;
+        pc->c->hs_slot_waits++;
         su->slot_retry = now + SLOT_RETRY_NS;
         return;
     }
@@ -281,7 +277,7 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
              * our handshake sends again while we hold it */
             enum engine_input r = hs_ep(pc) ? dtls_handle_input(hs_ep(pc), d + off, rl, now) : ENGINE_IN_IGNORED;
             if (r == ENGINE_IN_IGNORED)
-                pc->c.records_dropped++;
+                pc->c->records_dropped++;
             took |= r == ENGINE_IN_ACCEPTED;
             off += rl;
             continue;
@@ -290,7 +286,7 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
         uint8_t type;
         int n = dtls_record_open(&pc->rec, d + off, rl, &used, &type, plain, sizeof(plain));
         if (n < 0) {
-            pc->c.records_dropped++;
+            pc->c->records_dropped++;
         } else if (type == DTLS_CT_APPLICATION_DATA) {
             release_slot(pc); /* the peer has our final flight */
             took |= sctp_handle_input(pc->sctp, plain, (size_t)n, now) == ENGINE_IN_ACCEPTED;
@@ -304,7 +300,7 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
         off += rl;
     }
     if (off < len)
-        pc->c.records_dropped++;
+        pc->c->records_dropped++;
     return took ? ENGINE_IN_ACCEPTED : ENGINE_IN_MALFORMED;
 }
 
@@ -313,16 +309,16 @@ enum engine_input pc_handle_input(struct pc *p, const uint8_t *d, size_t len, ui
     struct pc_impl *pc = impl(p);
     if (now > pc->last_now)
         pc->last_now = now;
-    pc->c.datagrams_in++;
+    pc->c->datagrams_in++;
     if (len == 0 || pc->stage == PC_FAILED) {
-        pc->c.unknown_in++;
+        pc->c->unknown_in++;
         return ENGINE_IN_IGNORED;
     }
     uint8_t b = d[0];
     if (b <= 3) {
-        pc->c.stun_in++;
+        pc->c->stun_in++;
         if (!pc->su) {
-            pc->c.stun_dropped++; /* ICE has ended with the set-up state */
+            pc->c->stun_dropped++; /* ICE has ended with the set-up state */
             return ENGINE_IN_IGNORED;
         }
         enum engine_input r = ice_handle_input(&pc->su->ice, d, len, now);
@@ -330,25 +326,25 @@ enum engine_input pc_handle_input(struct pc *p, const uint8_t *d, size_t len, ui
         return r;
     }
     if (b >= 20 && b <= 63) {
-        pc->c.dtls_in++;
+        pc->c->dtls_in++;
         if (pc->stage < PC_DTLS) {
-            pc->c.records_dropped++; /* before our handshake started (no slot yet): the peer resends */
+            pc->c->records_dropped++; /* before our handshake started (no slot yet): the peer resends */
             return ENGINE_IN_IGNORED;
         }
         if (pc->stage == PC_DTLS) {
             enum engine_input r = dtls_handle_input(hs_ep(pc), d, len, now);
             if (r == ENGINE_IN_IGNORED)
-                pc->c.records_dropped++;
+                pc->c->records_dropped++;
             dtls_events(pc, now);
             return r;
         }
         return records_in(pc, d, len, now);
     }
     if (b >= 128 && b <= 191) {
-        pc->c.rtp_in++; /* no media on this endpoint (the caller hands SRTP to its media session) */
+        pc->c->rtp_in++; /* no media on this endpoint (the caller hands SRTP to its media session) */
         return ENGINE_IN_IGNORED;
     }
-    pc->c.unknown_in++;
+    pc->c->unknown_in++;
     return ENGINE_IN_IGNORED;
 }
 
@@ -411,7 +407,7 @@ size_t pc_poll_transmit(struct pc *p, uint8_t *buf, size_t cap, uint64_t now)
     }
     return 0;
 sent:
-    pc->c.datagrams_out++;
+    pc->c->datagrams_out++;
     return n;
 }
 
@@ -570,7 +566,7 @@ bool pc_dtls_client(const struct pc *pc)
 
 const struct pc_counters *pc_counters(const struct pc *pc)
 {
-    return &cimpl(pc)->c;
+    return cimpl(pc)->c;
 }
 
 const struct ice_counters *pc_ice_counters(const struct pc *pc)
@@ -593,17 +589,17 @@ void pc_drops(const struct pc *p, struct pc_drops *d)
 {
     const struct pc_impl *pc = cimpl(p);
     const struct sctp_counters *sc = sctp_counters(pc->sctp);
-    d->not_webrtc = pc->c.unknown_in;
-    d->stun = pc->c.stun_dropped;
+    d->not_webrtc = pc->c->unknown_in;
+    d->stun = pc->c->stun_dropped;
     if (pc->su) {
         const struct ice_counters *ic = ice_counters(&pc->su->ice);
         d->stun += (uint64_t)ic->malformed + ic->integrity_failures + ic->ignored;
     }
-    d->record = pc->c.records_dropped;
+    d->record = pc->c->records_dropped;
     d->sctp = 0;
     for (int i = 0; i < SCTP_DROP_COUNT; i++)
         d->sctp += sc->drops[i];
-    d->rtp = pc->c.rtp_in;
+    d->rtp = pc->c->rtp_in;
 }
 
 uint32_t pc_buffered(const struct pc *pc)

@@ -81,25 +81,34 @@ struct pc_config {
     uint64_t seed;
     char *keylog;                  /* when not NULL: the NSS key-log line (200 bytes) written there at handshake end */
     struct pc_setup *setup;        /* the set-up state: caller memory until pc_release_setup (required) */
+    struct dtls_record_keys *rec_keys; /* the record layer's key area, cleared (dtls_record.h; required):
+                                          the two ends of one connection in one process may share one, the
+                                          second end's handshake then checks its keys against the first's */
+    struct pc_counters *counters;  /* where the endpoint counts, zeroed by the caller (required); the
+                                      endpoints of one thread may share a block: its fields then sum */
 };
 
 struct pc_counters {
     uint64_t datagrams_in, datagrams_out, stun_in, dtls_in, rtp_in, unknown_in;
     uint64_t records_dropped, hs_slot_waits;
     uint64_t stun_dropped;         /* STUN after pc_release_setup: ICE has ended */
+    struct dtls_record_counters record; /* the record layer's */
 };
 
-/* One endpoint: PC_SIZE bytes of caller memory, its layout private
- * (webrtc/pc.c): embed it by value (the dataplane keeps its connections in
- * one preallocated array) or place it anywhere 64-byte aligned; pc_init
- * lays it out. It holds what an established DataChannel needs (the DTLS
- * record layer by value, a pointer to the SCTP association in
- * cfg.sctp_mem, the stage and counters); the way up (the ICE agent, the
- * handshake's inputs, the stage times, the SRTP keying) lives in a
- * struct pc_setup the caller lends it (cfg.setup) and may take back once
- * the endpoint is up (pc_release_setup); during the handshake it also
- * holds a slot of cfg.hs. */
-#define PC_SIZE 1408
+/* One endpoint: PC_SIZE bytes of caller memory (two cache lines), its
+ * layout private (webrtc/pc.c): embed it by value (the dataplane keeps its
+ * connections in one preallocated array) or place it anywhere 64-byte
+ * aligned; pc_init lays it out. It holds what an established DataChannel
+ * touches: the DTLS record layer's sequence and replay state (the first
+ * line), the stage, and pointers to the caller's memory for the rest: the
+ * SCTP association (cfg.sctp_mem), the record layer's keys (cfg.rec_keys,
+ * which the other end of the connection may share), the counters
+ * (cfg.counters, which many endpoints may share). The way up (the ICE
+ * agent, the handshake's inputs, the stage times, the SRTP keying) lives
+ * in a struct pc_setup the caller lends it (cfg.setup) and may take back
+ * once the endpoint is up (pc_release_setup); during the handshake it
+ * also holds a slot of cfg.hs. */
+#define PC_SIZE 128
 struct pc {
     _Alignas(64) unsigned char opaque[PC_SIZE];
 };

@@ -66,6 +66,12 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
 {
     struct pc *pc = aligned_alloc(64, sizeof(struct pc) * 2 * n);
     struct pc_setup *su = aligned_alloc(64, sizeof(struct pc_setup) * 2 * n);
+    /* as in the dataplane: one key area per connection, its two ends
+     * sharing it; one counters block for all */
+    size_t ks = dtls_record_keys_size();
+    uint8_t *keys = aligned_alloc(64, ks * n);
+    memset(keys, 0, ks * n);
+    static struct pc_counters cnt;
     uint8_t *amem = aligned_alloc(64, sctp_assoc_size(16) * 2 * n);
     const uint32_t nbuf = 64 * n + 4096;
     void *pmem = aligned_alloc(64, (sctp_pool_size(nbuf, 1200) + 63) & ~(size_t)63);
@@ -96,7 +102,9 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
                                            .peer_fingerprint = certs[(2 * c + 1 - (uint32_t)s) % NCERT].fingerprint,
                                            .cp = cp, .hs = &hs, .sctp_mem = amem + sctp_assoc_size(16) * (2 * c + (uint32_t)s),
                                            .sctp_pool = pool, .seed = 2 * c + (uint32_t)s + 1,
-                                           .setup = &su[2 * c + (uint32_t)s]};
+                                           .setup = &su[2 * c + (uint32_t)s],
+                                           .rec_keys = (struct dtls_record_keys *)(void *)(keys + ks * c),
+                                           .counters = &cnt};
                 if (pc_init(&pc[2 * c + (uint32_t)s], &cfg, now) != 0)
                     exit(1);
             }
@@ -159,7 +167,7 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
     t1 = (uint64_t)bench_now_ns();
     *msg_s = (double)got / ((double)(t1 - t0) / 1e9);
     *dg_s = (double)(dgrams - d0) / ((double)(t1 - t0) / 1e9);
-    *bytes = sizeof(struct pc) + sctp_assoc_size(16);
+    *bytes = sizeof(struct pc) + sctp_assoc_size(16) + ks / 2;
     if (failed)
         fprintf(stderr, "pc_bench: %u connections failed\n", failed);
     for (uint32_t i = 0; i < 2 * n; i++)
@@ -167,6 +175,7 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
     dtls_hs_pool_destroy(&hs);
     free(pc);
     free(su);
+    free(keys);
     free(amem);
     free(pmem);
     free(up_flag);
@@ -377,7 +386,7 @@ int main(int argc, char **argv)
            mhs / mmb);
     printf("DataChannel messages                %10.0f msg/s\n", bench_median(ms, reps));
     printf("datagrams (DTLS records)            %10.0f /s\n", bench_median(dg, reps));
-    printf("state per established endpoint      %10zu bytes (struct pc + SCTP association)\n", bytes);
+    printf("state per established endpoint      %10zu bytes (struct pc + SCTP association with 16 streams and own counters + half a key area)\n", bytes);
     printf("handshake slot                      %10zu bytes (no heap)\n", dtls_endpoint_size());
     printf("certificate generation              %10.1f us each (ECDSA P-256, self-signed)\n", cert_us);
     printf("\nwhere a handshake's time goes (one timed round, %ld handshakes at %.0f/s, both ends):\n", n, rate);

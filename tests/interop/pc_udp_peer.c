@@ -88,6 +88,8 @@ struct peer {
     void *amem;
     struct pc pc;
     struct pc_setup su; /* kept: a browser-style peer answers STUN all along */
+    struct dtls_record_keys keys;
+    struct pc_counters cnt;
     bool have_pc, up;
     long echoed;
     uint8_t *backlog;
@@ -214,8 +216,11 @@ static int take_datagram(struct peer *p, struct session *s, uint64_t t)
             .wait_for_channel = true, .local_ufrag = our_ufrag, .local_pwd = our_pwd,
             .remote_ufrag = s->ufrag, .remote_pwd = s->pwd,
             .peer = {4, ntohs(from.sin_port), {0}}, .cert = &s->cert, .peer_fingerprint = s->peer_fp,
-            .cp = &s->cp, .hs = &p->hs, .sctp_mem = p->amem, .sctp_pool = p->pool, .seed = (uint64_t)s->port, .setup = &p->su};
+            .cp = &s->cp, .hs = &p->hs, .sctp_mem = p->amem, .sctp_pool = p->pool, .seed = (uint64_t)s->port, .setup = &p->su,
+            .rec_keys = &p->keys, .counters = &p->cnt};
         memcpy(c.peer.ip, &from.sin_addr, 4);
+        dtls_record_keys_clear(&p->keys);
+        memset(&p->cnt, 0, sizeof(p->cnt));
         if (pc_init(&p->pc, &c, t) != 0) {
             fprintf(stderr, "pc_udp_peer: pc_init failed\n");
             return 1;

@@ -20,6 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct side {
     struct pc pc;
     struct pc_setup su;
+    struct dtls_record_keys keys;
+    struct pc_counters cnt;
     void *amem, *pmem;
 };
 
@@ -41,7 +43,9 @@ static void make(int i, bool controlling, int peer)
                              .peer = {4, 5000, {198, 18, 0, 9}}, .cert = &certs[i % 2],
                              .peer_fingerprint = certs[peer % 2].fingerprint, .cp = &cp, .hs = &hs, .sctp_mem = S[i].amem,
                              .sctp_pool = sctp_pool_init(S[i].pmem, 512, 1200), .seed = 5 + (uint64_t)i,
-                             .setup = &S[i].su};
+                             .setup = &S[i].su, .rec_keys = &S[i].keys, .counters = &S[i].cnt};
+    dtls_record_keys_clear(&S[i].keys);
+    memset(&S[i].cnt, 0, sizeof(S[i].cnt));
     if (pc_init(&S[i].pc, &c, now) != 0)
         abort();
 }

@@ -26,6 +26,8 @@
 struct side {
     struct pc pc;
     struct pc_setup su;
+    struct dtls_record_keys keys;
+    struct pc_counters cnt;
     void *amem, *pmem;
     struct sctp_pool *pool;
     char keylog[256];
@@ -71,7 +73,7 @@ static void setup(uint32_t loss_ppm, uint32_t slots)
             .peer = {4, (uint16_t)(i == 0 ? 5001 : 5000), {198, 18, 0, (uint8_t)(i == 0 ? 2 : 1)}},
             .cert = &certs[i], .peer_fingerprint = certs[1 - i].fingerprint, .cp = &cp, .hs = &hs,
             .sctp_mem = S[i].amem, .sctp_pool = S[i].pool, .label = "agents", .seed = 77 + (uint64_t)i,
-            .keylog = S[i].keylog, .setup = &S[i].su};
+            .keylog = S[i].keylog, .setup = &S[i].su, .rec_keys = &S[i].keys, .counters = &S[i].cnt};
         cr_assert_eq(pc_init(&S[i].pc, &c, now), 0);
     }
 }
