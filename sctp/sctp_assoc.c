@@ -1071,6 +1071,25 @@ static size_t put_shutdown_chunks(struct sctp_assoc *a, uint8_t *buf, size_t off
     return off;
 }
 
+/* A SACK still delayed goes with a packet that leaves anyway (RFC 9260
+ * §6: SHOULD bundle it with outgoing DATA if the packet stays within the
+ * MTU), at sack_at, where a due SACK would have gone: before the control
+ * chunks and DATA (§6.10); sack_at 0: the packet has a SACK already. The
+ * chunks built from sack_at move up by its 16 bytes (at most one packet's
+ * bytes, once per delayed SACK); when they do not fit the SACK stays
+ * delayed. Sending it stops the delayed-SACK timer:
+ * the peer gets its acknowledgement with our data instead of in a packet
+ * of its own up to sack_delay_ms later. Returns the packet's new end. */
+static size_t bundle_delayed_sack(struct sctp_assoc *a, uint8_t *buf, size_t sack_at, size_t off,
+                                  size_t cap)
+{
+    if (!sack_at || !sctp_rx_sack_delayed(a) || off + SACK_LEN_DELAYED > cap)
+        return off;
+    memmove(buf + sack_at + SACK_LEN_DELAYED, buf + sack_at, off - sack_at);
+    sctp_rx_put_sack(a, buf + sack_at, SACK_LEN_DELAYED);
+    return off + SACK_LEN_DELAYED;
+}
+
 size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64_t now)
 {
     set_now(a, now);
@@ -1086,6 +1105,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
     size_t off = put_cookie_chunks(a, buf, 12, cap);
     if (a->state < SCTP_ST_ESTABLISHED) /* COOKIE-ECHO keeps a real checksum */
         return off > 12 ? finish(a, buf, off, a->peer_vtag, true) : 0;
+    size_t sack_at = off;
     n = put_queued_sacks(a, buf, &off, cap);
     if (n)
         return n;
@@ -1093,6 +1113,9 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
      * DATA, SHUTDOWN */
     if (a->need_sack || a->sack_now)
         off += sctp_rx_put_sack(a, buf + off, cap - off);
+    /* a packet led by a SACK already (one built when due) takes no
+     * second: the delayed one waits for the next packet */
+    sack_at = off == sack_at ? off : 0;
     off = put_control_chunks(a, buf, off, cap);
     if (a->need_fwd_tsn)
         off += sctp_tx_put_fwd_tsn(a, buf + off, cap - off);
@@ -1105,6 +1128,7 @@ size_t sctp_poll_transmit(struct sctp_assoc *a, uint8_t *buf, size_t cap, uint64
     off = put_shutdown_chunks(a, buf, off, cap);
     if (off == 12)
         return 0;
+    off = bundle_delayed_sack(a, buf, sack_at, off, cap);
     return finish(a, buf, off, a->peer_vtag, false);
 }
 

@@ -432,6 +432,15 @@ void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data)
         timer_set(a, T_SACK, a->now + (uint64_t)a->sack_delay_ms * NS_PER_MS);
 }
 
+bool sctp_rx_sack_delayed(const struct sctp_assoc *a)
+{
+    /* the timer runs only after a lone in-order DATA packet; anything that
+     * would add a gap block or a duplicate makes the SACK due at once and
+     * stops it, so this holds whenever the timer runs (checked anyway:
+     * the caller reserves exactly SACK_LEN_DELAYED bytes) */
+    return a->timer[T_SACK] && a->rcv_highest == a->rcv_cum && a->n_dups == 0;
+}
+
 size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room)
 {
     if (room < 16)

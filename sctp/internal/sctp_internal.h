@@ -256,6 +256,12 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
 void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
 void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data);
 size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room);
+/* a SACK is owed but delayed (one DATA packet unacknowledged, the
+ * delayed-SACK timer running): sctp_poll_transmit bundles it, first, into
+ * a packet that carries anything else (RFC 9260 §6, §6.10); it takes
+ * SACK_LEN_DELAYED bytes (no gap block, no duplicate) */
+bool sctp_rx_sack_delayed(const struct sctp_assoc *a);
+#define SACK_LEN_DELAYED 16u
 /* the oldest SACK built when due (a BK_BLOB buffer, caller frees), or SCTP_NIL */
 uint32_t sctp_rx_pop_sack(struct sctp_assoc *a);
 uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a);
