@@ -146,6 +146,20 @@ static void set_sctp_bufs(void *ctx, const char *s)
     dc_only(ctx, "--sctp-bufs");
 }
 
+/* --sctp-heartbeat: off, or 1 s..1 h (RFC 9260 8.3's HB.interval). */
+static void set_sctp_heartbeat(void *ctx, const char *s)
+{
+    uint64_t ns;
+    if (strcmp(s, "off") == 0)
+        opts(ctx)->sctp_heartbeat_ms = -1;
+    else if (cli_parse_duration(s, 1000000000ull, 3600000000000ull, &ns) == 0)
+        opts(ctx)->sctp_heartbeat_ms = (int32_t)(ns / 1000000);
+    else
+        cli_fail("--sctp-heartbeat", "'%s' is not off or a duration between 1s and 1h (e.g. 30s, 2m)",
+                 s);
+    dc_only(ctx, "--sctp-heartbeat");
+}
+
 static void set_cores(void *ctx, const char *s)
 {
     if (ctl_parse_cores(s, opts(ctx)) < 0)
@@ -417,9 +431,14 @@ static const struct cli_flag run_flags[] = {
     {"--setup-timeout", "D", "longest connect phase; then the load starts anyway (default 10m)",
      set_setup_timeout},
     {"--sctp-bufs", "N",
-     "SCTP buffers per core, 1024..16777216 (default\n"
-     "16384 + 2 x connections / cores)",
+     "SCTP buffers per core, 1024..16777216 (default 16384 +\n"
+     "min(2 x connections, 2 s of the peak rate in 1200-byte\n"
+     "buffers) / cores)",
      set_sctp_bufs},
+    {"--sctp-heartbeat", "D",
+     "SCTP idle heartbeat interval of every association, 1s..1h, or\n"
+     "off (default 30s, as browsers)",
+     set_sctp_heartbeat},
     {"--cores", "LIST",
      "lcores to pin the dataplane workers to, e.g. 0,1 or 0-3\n"
      "(default: every CPU this process may use)",

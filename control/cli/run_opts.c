@@ -75,11 +75,23 @@ static void default_cores(struct ctl_run_opts *o)
     }
 }
 
-uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores)
+uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores, uint64_t rate, uint32_t msg_size)
 {
-    uint64_t per_core = n_cores ? 2 * n_edges / n_cores : 2 * n_edges;
-    uint64_t n = 16384 + per_core;
+    uint64_t per_msg = ((uint64_t)msg_size + CTL_SCTP_BUF_BYTES - 1) / CTL_SCTP_BUF_BYTES;
+    if (rate > 1000000000000ull)
+        rate = 1000000000000ull; /* far above any cap of the result; keeps the product in 64 bits */
+    uint64_t demand = 2 * rate * per_msg; /* two seconds of the rate, all cores */
+    uint64_t reserve = 2 * n_edges;       /* one buffer per endpoint */
+    uint64_t share = demand < reserve ? demand : reserve;
+    uint64_t n = 16384 + (n_cores ? share / n_cores : share);
     return n > CTL_SCTP_BUFS_MAX ? CTL_SCTP_BUFS_MAX : (uint32_t)n;
+}
+
+uint32_t ctl_run_sctp_heartbeat_ms(const struct ctl_run_opts *o)
+{
+    if (o->sctp_heartbeat_ms < 0)
+        return 0;
+    return o->sctp_heartbeat_ms ? (uint32_t)o->sctp_heartbeat_ms : CTL_SCTP_HEARTBEAT_DEFAULT_MS;
 }
 
 uint32_t ctl_run_keylog_max(const struct ctl_run_opts *o, uint64_t n_edges)

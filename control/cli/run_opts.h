@@ -19,7 +19,9 @@
 #define CTL_MAX_AGENTS_RUN 131070u /* one address each in 198.18.0.0/15 */
 #define CTL_SCTP_BUFS_MIN 1024u
 #define CTL_SCTP_BUFS_MAX 16777216u
+#define CTL_SCTP_BUF_BYTES 1200u /* payload bytes of one SCTP pool buffer */
 #define CTL_KEYLOG_MAX 1000000u
+#define CTL_SCTP_HEARTBEAT_DEFAULT_MS 30000 /* RFC 9260's HB.interval default, as dcSCTP's and usrsctp's */
 
 struct ctl_run_opts {
     uint32_t agents;
@@ -44,6 +46,7 @@ struct ctl_run_opts {
     uint32_t setup_attempts; /* attempts per connection before it is given up */
     uint64_t setup_timeout_ns; /* longest connect phase */
     uint32_t sctp_bufs;      /* SCTP buffers per core; 0 until resolved (ctl_run_sctp_bufs) */
+    int32_t sctp_heartbeat_ms; /* --sctp-heartbeat: 0 the default (30 s), negative off */
     uint32_t n_cores;
     uint32_t cores[RI_MAX_WORKERS];
     char cores_text[256];
@@ -85,12 +88,20 @@ struct ctl_run_opts {
  * prints usage and exits 0 on --help. */
 void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv);
 
-/* The default of --sctp-bufs: 16384 + 2 * n_edges / n_cores, capped at the
- * flag's maximum: one buffer per endpoint (every connection has two on its
- * core) and a shared reserve for bursts; measured peaks are a fifth of it
- * (sctp.buffers_peak_per_core 5,103 of 26,385 at 100,000 routed msg/s over
- * 10,001 connections: docs/benchmarks.md). Pure. */
-uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores);
+/* The default of --sctp-bufs, sized by demand: 16384 + min(2 * n_edges,
+ * 2 * rate * ceil(msg_size / 1200)) / n_cores, capped at the flag's
+ * maximum. The second term is two seconds of a core's share of `rate`
+ * (msgs/s, all cores: the profile's peak when it is higher than --rate),
+ * a message of msg_size bytes taking ceil(msg_size / 1200) buffers; it is
+ * never more than one buffer per endpoint (every connection has two on its
+ * core). 16384 is a shared reserve for bursts. Measured peaks stay well
+ * under it (sctp.buffers_peak_per_core 4,201 at 20,000 routed msg/s over
+ * 20,000 connections, 7,145 over 1,000,000: docs/memory.md). Pure. */
+uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores, uint64_t rate, uint32_t msg_size);
+
+/* The SCTP idle heartbeat interval the run uses, in ms: --sctp-heartbeat,
+ * CTL_SCTP_HEARTBEAT_DEFAULT_MS without it, 0 for off. Pure. */
+uint32_t ctl_run_sctp_heartbeat_ms(const struct ctl_run_opts *o);
 
 /* Key-log lines the dataplane keeps: min(n_edges * setup_attempts,
  * CTL_KEYLOG_MAX) with --keylog, 0 without. Pure. */

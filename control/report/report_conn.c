@@ -146,6 +146,12 @@ static void sctp_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_u64(w, "buffers_per_core", r->opts->sctp_bufs);
     json_kv_u64(w, "buffers_peak_per_core", peak_per_core(r, offsetof(struct ri_counters, sctp_bufs_peak)));
     json_kv_u64(w, "tx_mbuf_waits", t->tx_starved);
+    uint32_t hb = ctl_run_sctp_heartbeat_ms(r->opts);
+    json_key(w, "heartbeat_ms");
+    if (hb)
+        json_u64(w, hb);
+    else
+        json_null(w);
     json_obj_end(w);
 }
 
@@ -209,9 +215,12 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
                 ctl_pattern_name(r->opts->pattern), r->opts->msg_size);
         return;
     }
-    fprintf(f, "  traffic      dc: DataChannel %s, %s, %u-byte messages%s\n", mode,
+    char hb[32] = "off";
+    if (ctl_run_sctp_heartbeat_ms(r->opts))
+        snprintf(hb, sizeof(hb), "every %g s", ctl_run_sctp_heartbeat_ms(r->opts) / 1e3);
+    fprintf(f, "  traffic      dc: DataChannel %s, %s, %u-byte messages%s; SCTP heartbeat %s\n", mode,
             ctl_pattern_name(r->opts->pattern), r->opts->msg_size,
-            r->opts->sign ? ", Ed25519-signed" : "");
+            r->opts->sign ? ", Ed25519-signed" : "", hb);
     const struct ri_counters *t = &r->final->total;
     const struct met_hist *h = &r->final->setup[RI_SETUP_TOTAL];
     struct ctl_connect_figures c;

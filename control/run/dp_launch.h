@@ -30,11 +30,12 @@ struct ctl_dp {
     char store[4096];    /* backing for argv strings */
 };
 
-/* Memory the dataplane needs, in MiB, for `o`, `n_edges` connections and a
- * next-hop table of `routes_bytes` (copied into hugepage memory). With
- * --traffic dc it adds estimates of the peer-connection state, the SCTP
- * buffers (o->sctp_bufs must be resolved), the handshake slots and the key
- * log. */
+/* DPDK memory the dataplane needs, in MiB (its -m without hugepages), for
+ * `o`, `n_edges` connections and a next-hop table of `routes_bytes`
+ * (copied into hugepage memory): mbufs, the flow table, rings, agent
+ * tables and slack. The peer connections, their SCTP pools, the handshake
+ * slots and the key log are the dataplane's own heap, not DPDK's: the
+ * memory plan has them (mem_plan.h, dataplane/dp_mem.h). Pure. */
 uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t routes_bytes);
 
 /* Builds the dataplane argv for image `image_path`. Returns 0 or -E2BIG. */

@@ -61,6 +61,14 @@ int ctl_profile_preset(const char *name, double base, uint64_t total, struct ctl
     return 0;
 }
 
+double ctl_profile_peak_rate(const struct ctl_profile *p)
+{
+    double peak = 0;
+    for (uint32_t i = 0; i < p->n; i++)
+        peak = fmax(peak, fmax(p->phase[i].rate_from, p->phase[i].rate_to));
+    return peak;
+}
+
 uint64_t ctl_profile_duration(const struct ctl_profile *p)
 {
     uint64_t t = 0;

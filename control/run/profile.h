@@ -45,6 +45,10 @@ int ctl_profile_preset(const char *name, double base_rate, uint64_t duration_ns,
 int ctl_profile_load(const char *path, double base_rate, struct ctl_profile *p, char *err,
                      size_t errlen);
 
+/* The highest rate of any phase (the larger of its rate_from and rate_to),
+ * msgs/s; 0 without phases. Pure. */
+double ctl_profile_peak_rate(const struct ctl_profile *p);
+
 /* Sum of the phase durations. */
 uint64_t ctl_profile_duration(const struct ctl_profile *p);
 

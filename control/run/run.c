@@ -8,6 +8,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,9 +120,19 @@ static int absolute_path(const char *path, char *out, size_t len)
     return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* The rate the default of --sctp-bufs is sized for: --rate, or the load
+ * profile's peak when it is higher (a spike's 5 x). Msgs/s, all cores. */
+static uint64_t sctp_bufs_rate(const struct ctl_run *x)
+{
+    double peak = ceil(ctl_profile_peak_rate(&x->profile));
+    if (peak > 1e12)
+        peak = 1e12;
+    return peak > (double)x->o.rate ? (uint64_t)peak : x->o.rate;
+}
+
 /* The peer-connection part of the config (--traffic dc); resolves the
- * default of --sctp-bufs. */
-static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg)
+ * default of --sctp-bufs for `rate` msgs/s. */
+static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg, uint64_t rate)
 {
     cfg->dc_type = o->dc_type;
     cfg->dc_reliability = o->dc_reliability;
@@ -133,8 +144,9 @@ static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg)
     cfg->setup_cap = o->setup_cap;
     cfg->setup_attempts = o->setup_attempts;
     if (!o->sctp_bufs)
-        o->sctp_bufs = ctl_run_sctp_bufs(cfg->n_edges, o->n_cores);
+        o->sctp_bufs = ctl_run_sctp_bufs(cfg->n_edges, o->n_cores, rate, o->msg_size);
     cfg->sctp_bufs = o->sctp_bufs;
+    cfg->sctp_heartbeat_ms = o->sctp_heartbeat_ms;
     if (o->keylog_path) {
         if (absolute_path(o->keylog_path, cfg->keylog_path, sizeof(cfg->keylog_path)) < 0) {
             fprintf(stderr, "swarmgen: --keylog: the absolute path is longer than 255 characters\n");
@@ -176,7 +188,7 @@ static int make_config(struct ctl_run *x)
     }
     cfg->traffic = o->traffic;
     cfg->backend = o->backend;
-    return o->traffic == RI_TRAFFIC_DC ? dc_config(o, cfg) : 0;
+    return o->traffic == RI_TRAFFIC_DC ? dc_config(o, cfg, sctp_bufs_rate(x)) : 0;
 }
 
 /* The memory the run will take, by category (x->plan), against what the

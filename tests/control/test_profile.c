@@ -69,6 +69,11 @@ Test(profile, spike_is_five_times_the_base)
     ctl_profile_at(&p, 8500000000ull, &ph, &rate, &agents);
     cr_assert_eq(p.phase[ph].kind, CTL_PHASE_SPIKE);
     cr_assert_float_eq(rate, 10000, 1e-9);
+    cr_assert_float_eq(ctl_profile_peak_rate(&p), 10000, 1e-9, "what --sctp-bufs is sized for");
+    ctl_profile_preset("load", 2000, 20000000000ull, &p);
+    cr_assert_float_eq(ctl_profile_peak_rate(&p), 20000, 1e-9, "the 1000 %% step");
+    ctl_profile_preset("constant", 2000, 20000000000ull, &p);
+    cr_assert_float_eq(ctl_profile_peak_rate(&p), 2000, 1e-9);
 }
 
 Test(profile, scenario_file_with_ramps_percentages_and_sla)
@@ -98,6 +103,7 @@ Test(profile, scenario_file_with_ramps_percentages_and_sla)
     cr_assert_float_eq(p.phase[1].rate_to, 3000, 1e-9);
     cr_assert_eq(p.phase[2].kind, CTL_PHASE_SPIKE);
     cr_assert_eq(ctl_profile_duration(&p), 6500000000ull);
+    cr_assert_float_eq(ctl_profile_peak_rate(&p), 3000, 1e-9, "a ramp's end beats 200 %%");
     unlink(path);
 }
 

@@ -90,6 +90,10 @@ Test(run_cli, bad_connection_flags)
     expect_usage_error("--setup-timeout", "soon");
     expect_usage_error("--sctp-bufs", "1023");
     expect_usage_error("--sctp-bufs", "16777217");
+    expect_usage_error("--sctp-heartbeat", "999ms");
+    expect_usage_error("--sctp-heartbeat", "61m");
+    expect_usage_error("--sctp-heartbeat", "never");
+    expect_usage_error("--sctp-heartbeat", "");
     expect_usage_error("--keylog", "");
 }
 
@@ -116,6 +120,7 @@ Test(run_cli, dc_only_flags_and_sizes_that_do_not_fit_the_traffic)
     expect_combo_error("--keylog", (char *[]){"--traffic", "udp", "--keylog", "/tmp/k.log", NULL});
     expect_combo_error("--setup-cap", (char *[]){"--traffic", "udp", "--setup-cap", "4", NULL});
     expect_combo_error("--sctp-bufs", (char *[]){"--sctp-bufs", "4096", "--traffic", "udp", NULL});
+    expect_combo_error("--sctp-heartbeat", (char *[]){"--traffic", "udp", "--sctp-heartbeat", "off", NULL});
     expect_combo_error("--size", (char *[]){"--traffic", "udp", "--size", "1401", NULL});
     expect_combo_error("--pattern", (char *[]){"--traffic", "udp", "--pattern", "echo", NULL});
     /* a signature needs 96 bytes: 32-byte header + 64-byte signature */
@@ -141,7 +146,8 @@ Test(run_cli, help_lists_the_connection_flags_and_the_new_defaults)
     proc_run(argv, 10, 0, &r);
     cr_assert_eq(r.exit_code, 0);
     const char *want[] = {"--traffic T", "--media M", "--sign", "--keylog FILE", "--setup-cap N",
-                          "--setup-attempts N", "--setup-timeout D", "--sctp-bufs N", "--backend B",
+                          "--setup-attempts N", "--setup-timeout D", "--sctp-bufs N", "--sctp-heartbeat D",
+                          "off (default 30s", "--backend B",
                           "(2..131070, default 1000)", "(default kmesh:k=8)", "(default 20000)", "(default dc)"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         cr_assert_not_null(strstr(r.out, want[i]), "help lacks '%s':\n%s", want[i], r.out);

@@ -99,6 +99,8 @@ Test(traffic_opts, run_defaults_set_up_a_small_real_swarm)
     cr_assert_eq(o.setup_attempts, 3);
     cr_assert_eq(o.setup_timeout_ns, 600000000000ull);
     cr_assert_eq(o.sctp_bufs, 0, "computed from the edges later");
+    cr_assert_eq(o.sctp_heartbeat_ms, 0, "the dataplane's default");
+    cr_assert_eq(ctl_run_sctp_heartbeat_ms(&o), 30000);
     cr_assert_eq(o.media, RI_MEDIA_NONE);
     cr_assert(!o.sign);
 }
@@ -137,13 +139,42 @@ Test(traffic_opts, sign_raises_the_default_size_only)
     cr_assert_eq(o.sctp_bufs, 2048);
 }
 
+Test(traffic_opts, sctp_heartbeat_is_a_duration_or_off)
+{
+    parse((char *[]){"run", "--sctp-heartbeat", "off", NULL});
+    cr_assert_lt(o.sctp_heartbeat_ms, 0, "negative: none");
+    cr_assert_eq(ctl_run_sctp_heartbeat_ms(&o), 0);
+    parse((char *[]){"run", "--sctp-heartbeat", "1s", NULL});
+    cr_assert_eq(o.sctp_heartbeat_ms, 1000);
+    parse((char *[]){"run", "--sctp-heartbeat=2m", NULL});
+    cr_assert_eq(o.sctp_heartbeat_ms, 120000);
+    parse((char *[]){"run", "--sctp-heartbeat", "1.5s", NULL});
+    cr_assert_eq(o.sctp_heartbeat_ms, 1500);
+    parse((char *[]){"run", "--sctp-heartbeat", "1h", NULL});
+    cr_assert_eq(o.sctp_heartbeat_ms, 3600000);
+    cr_assert_eq(ctl_run_sctp_heartbeat_ms(&o), 3600000);
+    parse((char *[]){"run", "--sctp-heartbeat", "30s", NULL});
+    cr_assert_eq(o.sctp_heartbeat_ms, 30000, "given: passed as given, not as the default");
+}
+
 Test(traffic_opts, computed_sizes)
 {
-    /* 16384 + 2 x edges / cores */
-    cr_assert_eq(ctl_run_sctp_bufs(4001, 2), 16384 + 4001);
-    cr_assert_eq(ctl_run_sctp_bufs(100000, 4), 16384 + 50000);
-    cr_assert_eq(ctl_run_sctp_bufs(1ull << 32, 1), CTL_SCTP_BUFS_MAX,
+    /* 16384 + min(2 x edges, 2 x rate x ceil(size / 1200)) / cores */
+    cr_assert_eq(ctl_run_sctp_bufs(4001, 2, 20000, 64), 16384 + 4001,
+                 "the quickstart: one buffer per endpoint is less than two seconds of the rate");
+    cr_assert_eq(ctl_run_sctp_bufs(1000000, 2, 20000, 64), 16384 + 20000,
+                 "a million connections at 20,000 msg/s: two seconds of a core's share");
+    cr_assert_eq(ctl_run_sctp_bufs(100000, 4, 20000, 64), 16384 + 10000);
+    cr_assert_eq(ctl_run_sctp_bufs(1000000, 2, 100000, 64), 16384 + 100000, "a spike's peak");
+    cr_assert_eq(ctl_run_sctp_bufs(1000000, 2, 20000, 1200), 16384 + 20000, "one buffer");
+    cr_assert_eq(ctl_run_sctp_bufs(1000000, 2, 20000, 1201), 16384 + 40000, "two buffers");
+    cr_assert_eq(ctl_run_sctp_bufs(1000000, 2, 20000, 65536), 16384 + 1000000,
+                 "55 buffers a message: never more than one per endpoint");
+    cr_assert_eq(ctl_run_sctp_bufs(1000000, 3, 1, 64), 16384 + 0, "2 / 3 rounds down");
+    cr_assert_eq(ctl_run_sctp_bufs(1ull << 32, 1, 1000000000ull, 65536), CTL_SCTP_BUFS_MAX,
                  "capped at the flag's maximum");
+    cr_assert_eq(ctl_run_sctp_bufs(1ull << 32, 1, UINT64_MAX, UINT32_MAX), CTL_SCTP_BUFS_MAX,
+                 "no overflow");
     parse((char *[]){"run", "--keylog", "/tmp/k", "--setup-attempts", "5", NULL});
     cr_assert_eq(ctl_run_keylog_max(&o, 4001), 4001 * 5);
     cr_assert_eq(ctl_run_keylog_max(&o, 300000), CTL_KEYLOG_MAX);
