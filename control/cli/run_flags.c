@@ -133,6 +133,7 @@ static void set_setup_attempts(void *ctx, const char *s)
 
 static void set_setup_timeout(void *ctx, const char *s)
 {
+    opts(ctx)->setup_timeout_auto = false;
     if (cli_parse_duration(s, 1000000000ull, MAX_DURATION_NS, &opts(ctx)->setup_timeout_ns) < 0)
         cli_fail("--setup-timeout", "'%s' is not a duration between 1s and 7 days (e.g. 30s, 10m)",
                  s);
@@ -428,7 +429,9 @@ static const struct cli_flag run_flags[] = {
      set_setup_cap},
     {"--setup-attempts", "N", "attempts per connection before it is given up, 1..100 (default 3)",
      set_setup_attempts},
-    {"--setup-timeout", "D", "longest connect phase; then the load starts anyway (default 10m)",
+    {"--setup-timeout", "D", "longest connect phase; then the load starts anyway (default:\n"
+     "twice what the measured set-up rate needs for them all, 10m at\n"
+     "least)",
      set_setup_timeout},
     {"--sctp-bufs", "N",
      "SCTP buffers per core, 1024..16777216 (default 16384 +\n"

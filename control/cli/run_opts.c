@@ -186,6 +186,7 @@ static void set_defaults(struct ctl_run_opts *o)
     o->setup_cap = 16;
     o->setup_attempts = 3;
     o->setup_timeout_ns = 600000000000ull;
+    o->setup_timeout_auto = true;
     o->media = RI_MEDIA_NONE;
     o->duration_ns = 20000000000ull;
     o->drain_ns = 2000000000ull;

@@ -44,7 +44,8 @@ struct ctl_run_opts {
     const char *keylog_path; /* --keylog: NSS key log written by the dataplane */
     uint32_t setup_cap;      /* connections in set-up at once, per core */
     uint32_t setup_attempts; /* attempts per connection before it is given up */
-    uint64_t setup_timeout_ns; /* longest connect phase */
+    uint64_t setup_timeout_ns; /* longest connect phase; with setup_timeout_auto its floor */
+    bool setup_timeout_auto;   /* no --setup-timeout: ctl_connect_auto_deadline_ns */
     uint32_t sctp_bufs;      /* SCTP buffers per core; 0 until resolved (ctl_run_sctp_bufs) */
     int32_t sctp_heartbeat_ms; /* --sctp-heartbeat: 0 the default (30 s), negative off */
     uint32_t n_cores;

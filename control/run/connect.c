@@ -53,6 +53,15 @@ double ctl_connect_eta_s(const struct ctl_connect_figures *now, const struct ctl
     return (double)(now->total - now->settled) / ((double)settled / dt_s);
 }
 
+uint64_t ctl_connect_auto_deadline_ns(uint64_t floor_ns, uint64_t elapsed_ns, uint64_t settled, uint64_t total)
+{
+    if (elapsed_ns < CTL_CONNECT_AUTO_AFTER_NS || settled == 0)
+        return floor_ns;
+    double whole = (double)elapsed_ns * (double)total / (double)settled;
+    double t = 2 * whole;
+    return t > (double)floor_ns ? (t < 1e18 ? (uint64_t)t : UINT64_MAX) : floor_ns;
+}
+
 void ctl_connect_eta(const struct ctl_connect_figures *now, const struct ctl_connect_figures *before,
                      double dt_s, char *buf, size_t len)
 {

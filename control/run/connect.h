@@ -60,6 +60,16 @@ bool ctl_connect_done(const struct ctl_connect_figures *f);
 double ctl_connect_eta_s(const struct ctl_connect_figures *now, const struct ctl_connect_figures *before,
                          double dt_s);
 
+/* The connect phase's deadline without --setup-timeout, ns after its
+ * start: at least floor_ns (10 minutes), and twice what the whole phase
+ * takes at the rate connections have settled so far (`settled` of `total`
+ * in elapsed_ns), so that a large swarm that keeps coming up is not cut
+ * short and a stalled one is not waited for for ever. The rate counts
+ * from CTL_CONNECT_AUTO_AFTER_NS on; before, or with nothing settled,
+ * floor_ns. Pure. */
+#define CTL_CONNECT_AUTO_AFTER_NS 10000000000ull
+uint64_t ctl_connect_auto_deadline_ns(uint64_t floor_ns, uint64_t elapsed_ns, uint64_t settled, uint64_t total);
+
 /* ctl_connect_eta_s as text into buf: "42s", "12m05s", "2.5h", "-" when
  * unknown. */
 void ctl_connect_eta(const struct ctl_connect_figures *now, const struct ctl_connect_figures *before,

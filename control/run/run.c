@@ -456,10 +456,10 @@ static void take_dataplane_figures(struct ctl_run *x)
            r->dp_setup_s, r->port_desc, r->dpdk_bytes / 1048576.0, x->profile.name,
            x->profile.n, x->profile.n == 1 ? "" : "s", ctl_profile_duration(&x->profile) / 1e9);
     if (o->traffic == RI_TRAFFIC_DC)
-        printf("swarmgen: connect phase: %llu peer connections, up to %u in set-up per core, %u attempt%s each, at most %.0f s; %.1f MiB of connection state\n",
+        printf("swarmgen: connect phase: %llu peer connections, up to %u in set-up per core, %u attempt%s each, at most %.0f s%s; %.1f MiB of connection state\n",
                (unsigned long long)x->cfg.n_edges, o->setup_cap, o->setup_attempts,
                o->setup_attempts == 1 ? "" : "s", o->setup_timeout_ns / 1e9,
-               r->mem_conn_bytes / 1048576.0);
+               o->setup_timeout_auto ? " or twice what the set-up rate needs" : "", r->mem_conn_bytes / 1048576.0);
     fflush(stdout);
 }
 

@@ -179,8 +179,9 @@ static bool dp_dead(struct ctl_run *x)
 static void connect_done(const struct ctl_run *x, const struct ctl_connect_figures *f, bool done)
 {
     if (x->r.connect_timed_out) {
-        char d[32];
-        snprintf(d, sizeof(d), "%.1f s", x->o.setup_timeout_ns / 1e9);
+        char d[128];
+        snprintf(d, sizeof(d), "%.1f s%s", (double)x->r.connect_s,
+                 x->o.setup_timeout_auto ? " (its default: twice what the set-up rate needed, 10 min at least)" : "");
         fprintf(stderr,
                 "swarmgen: --setup-timeout %s: %llu of %llu connections not up (%llu in set-up, "
                 "%llu given up); generating on the %llu that are\n",
@@ -238,6 +239,8 @@ static bool connect_phase(struct ctl_run *x)
             while (next_tick <= now)
                 next_tick += CTL_SEC_NS;
         }
+        if (x->o.setup_timeout_auto)
+            deadline = start + ctl_connect_auto_deadline_ns(x->o.setup_timeout_ns, now - start, f.settled, f.total);
         if (!done && now >= deadline) {
             x->r.connect_timed_out = true;
             break;

@@ -89,3 +89,17 @@ Test(connect, eta)
     ctl_connect_eta(&b, &a, 1.0, buf, sizeof(buf));
     cr_assert_str_eq(buf, "250.0h");
 }
+
+/* Without --setup-timeout: 10 minutes at least, else twice what the
+ * measured rate needs for every connection. */
+Test(connect, auto_deadline_follows_the_rate)
+{
+    const uint64_t floor = 600ull * 1000000000ull, s = 1000000000ull;
+    cr_assert_eq(ctl_connect_auto_deadline_ns(floor, 5 * s, 10000, 1000000), floor, "too early to tell");
+    cr_assert_eq(ctl_connect_auto_deadline_ns(floor, 60 * s, 0, 1000000), floor, "nothing settled");
+    cr_assert_eq(ctl_connect_auto_deadline_ns(floor, 60 * s, 60000, 100000), floor, "fast enough: the floor");
+    /* 2,500/s for a million: 400 s for all of them, 800 s allowed */
+    cr_assert_eq(ctl_connect_auto_deadline_ns(floor, 100 * s, 250000, 1000000), 800 * s);
+    /* slowing down: the deadline moves out with the rate */
+    cr_assert_eq(ctl_connect_auto_deadline_ns(floor, 400 * s, 500000, 1000000), 1600 * s);
+}

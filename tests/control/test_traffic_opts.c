@@ -98,6 +98,7 @@ Test(traffic_opts, run_defaults_set_up_a_small_real_swarm)
     cr_assert_eq(o.setup_cap, 16);
     cr_assert_eq(o.setup_attempts, 3);
     cr_assert_eq(o.setup_timeout_ns, 600000000000ull);
+    cr_assert(o.setup_timeout_auto);
     cr_assert_eq(o.sctp_bufs, 0, "computed from the edges later");
     cr_assert_eq(o.sctp_heartbeat_ms, 0, "the dataplane's default");
     cr_assert_eq(ctl_run_sctp_heartbeat_ms(&o), 30000);
@@ -136,6 +137,7 @@ Test(traffic_opts, sign_raises_the_default_size_only)
     cr_assert_eq(o.setup_cap, 4096);
     cr_assert_eq(o.setup_attempts, 100);
     cr_assert_eq(o.setup_timeout_ns, 30000000000ull);
+    cr_assert(!o.setup_timeout_auto, "given: no longer sized from the rate");
     cr_assert_eq(o.sctp_bufs, 2048);
 }
 
