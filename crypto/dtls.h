@@ -132,7 +132,8 @@ struct dtls_config {
     const struct cp *cp;               /* provider; outlives the endpoint */
     const struct dtls_cert *cert;      /* ours; outlives the endpoint */
     const uint8_t *peer_fingerprint;   /* 32 bytes from the peer's SDP (SHA-256 of its certificate) */
-    struct dtls_record *rec;           /* the connection's record layer; reset by dtls_init */
+    struct dtls_record *rec;           /* the connection's record layer, set up by dtls_record_reset for
+                                          this role (its key area, counters); dtls_init rewinds it */
     /* server: HelloVerifyRequest cookies are HMAC-SHA256(secret, client_id
      * || client random); NULL secret: no HelloVerifyRequest */
     const uint8_t *cookie_secret;      /* DTLS_COOKIE_SECRET bytes */
