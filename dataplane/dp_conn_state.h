@@ -38,7 +38,7 @@ struct dp_conn {
 
 /* A connection's place in the timing wheel, apart from the connection so
  * that linking and unlinking touch this small array, not the neighbours'
- * 5 KB connection structs. */
+ * connection structs. */
 struct dp_conn_wheel {
     uint64_t deadline;      /* ns, filed under it; UINT64_MAX none */
     uint32_t prev, next, slot;

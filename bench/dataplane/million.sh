@@ -18,7 +18,7 @@
 #   bench/dataplane/million.sh [BUILD_DIR]            (default build-release)
 #   SKIP_1M=1 leaves the 1,000,000 step out (10 minutes and more);
 #   STEPS="160 10000 100000" agents per step; DURATION=5s per phase;
-#   LADDER="2000 5000 10000 20000 30000 40000 50000 75000 100000" msg/s,
+#   LADDER="2000 5000 10000 20000 30000 40000 50000 75000 100000 150000 200000 300000" msg/s,
 #   all cores together;
 #   HEARTBEAT=off (or 2m, ...) passes --sctp-heartbeat to every run (default:
 #   swarmgen's, 30 s): what the idle connections' heartbeats cost.
@@ -28,7 +28,7 @@ cd "$(dirname "$0")/../.."
 bench_args "${1:-build-release}" 1
 dur=${DURATION:-5s}
 steps=${STEPS:-"160 10000 100000"}
-ladder=${LADDER:-"2000 5000 10000 20000 30000 40000 50000 75000 100000"}
+ladder=${LADDER:-"2000 5000 10000 20000 30000 40000 50000 75000 100000 150000 200000 300000"}
 topo=kmesh:k=20
 hb_args=()
 [ -n "${HEARTBEAT:-}" ] && hb_args=(--sctp-heartbeat "$HEARTBEAT")
