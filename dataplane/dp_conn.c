@@ -773,7 +773,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     cs->msg = malloc(RI_MSG_MAX);
     cs->gen = malloc(RI_MSG_MAX);
     cs->gen_tmp = malloc(RI_MSG_MAX);
-    cs->keylog_cap = cfg->keylog_max ? cfg->keylog_max / w + 1 : 0;
+    cs->keylog_cap = plan.keylog_cap;
     cs->keylog = cs->keylog_cap ? calloc(cs->keylog_cap, DP_KEYLOG_LINE) : NULL;
     if (!cs->conn || !cs->keys || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->wl || !cs->msg || !cs->gen ||
         !cs->gen_tmp || (cs->keylog_cap && !cs->keylog))
@@ -783,13 +783,14 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         snprintf(err, errlen, "SCTP buffer pool of %u buffers: out of range", cfg->sctp_bufs);
         return -EINVAL;
     }
-    if (dtls_hs_pool_init(&cs->hs, 2 * cfg->setup_cap + 2) != 0)
+    if (dtls_hs_pool_init(&cs->hs, plan.hs_slots) != 0)
         goto oom;
-    uint32_t n_su = 2 * cfg->setup_cap;
+    uint32_t n_su = plan.su_slots;
     cs->su = big_alloc((size_t)n_su * sizeof(struct pc_setup), &cs->setup_bytes);
     cs->su_free = malloc((size_t)n_su * sizeof(uint32_t));
     if (!cs->su || !cs->su_free)
         goto oom;
+    cs->setup_bytes += (size_t)n_su * sizeof(uint32_t);
     for (uint32_t i = 0; i < n_su; i++)
         cs->su_free[i] = n_su - 1 - i;
     cs->su_n_free = n_su;
@@ -798,7 +799,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         return -EIO;
     }
     memset(cs->gen, 0xa5, RI_MSG_MAX);
-    cs->buf_bytes = 3ull * RI_MSG_MAX + sizeof(cs->wheel) + (uint64_t)cs->keylog_cap * DP_KEYLOG_LINE;
+    cs->buf_bytes = plan.msg_bufs + plan.wheel_heads + plan.keylog;
     for (uint32_t i = 0; i < DP_CONN_WHEEL_SLOTS; i++)
         cs->wheel[i] = DP_CONN_NONE;
     memset(cs->conn, 0, (size_t)n * sizeof(struct dp_conn));

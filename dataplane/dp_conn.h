@@ -37,6 +37,7 @@
 
 #include "dp.h"
 #include "dp_conn_state.h"
+#include "dp_mem.h"
 
 /* The connection state of one worker. */
 struct dp_conns {
@@ -75,11 +76,11 @@ struct dp_conns {
     struct dp_conn_seen sctp_seen; /* of which folded into the metrics */
     uint64_t bytes;              /* allocated for connection state (connections, associations, wheel links, queues, media) */
     uint64_t pool_bytes;         /* allocated for the SCTP buffer pool */
-    uint64_t setup_bytes;        /* allocated for the endpoints' set-up state */
+    uint64_t setup_bytes;        /* allocated for the endpoints' set-up state and its free list */
     uint64_t buf_bytes;          /* the worker's buffers: messages, wheel heads, key log */
 };
 
-#define DP_KEYLOG_LINE 200
+#define DP_KEYLOG_LINE DP_MEM_KEYLOG_LINE /* the plan's (dp_mem.h) */
 
 /* ns for the engines from a TSC value of this worker. */
 uint64_t dp_conn_ns(const struct dp_ctx *ctx, const struct dp_conns *cs, uint64_t tsc);

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dp_conn_state: the layout of one dataplane connection and its timing
- * wheel links, apart from dp_conn.h so that code without DPDK (the control
- * process's memory plan, dp_mem.h) can size them. No DPDK type here.
+ * dp_conn_state: the layout of one dataplane connection, its timing wheel
+ * links and its media, apart from dp_conn.h so that code without DPDK (the
+ * control process's memory plan, dp_mem.h) can size them. No DPDK type
+ * here.
  */
 #ifndef SWARMGEN_DP_CONN_STATE_H
 #define SWARMGEN_DP_CONN_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pc.h"
+#include "rtcp.h"
+#include "rtp_stream.h"
+#include "srtp_session.h"
 
 #define DP_CONN_WHEEL_SLOTS 4096u
 #define DP_CONN_TICK_NS 1000000ull
@@ -22,7 +27,26 @@ struct dp_conn_seen {
     uint64_t retransmissions, sacks, forward_tsns, abandoned;
 };
 
-struct dp_media;
+/* A connection's media with --media (dp_media.c drives it). */
+/* What one endpoint sends and receives. */
+struct dp_media_end {
+    struct rtp_stream tx;
+    struct srtps_session srtp;
+    struct rtcp_session rtcp;
+    uint64_t next_rtcp;        /* ns */
+    uint64_t rng;
+    uint32_t clock_rate;
+    uint32_t reported_lost;    /* the peer's cumulative loss of our stream, last folded */
+    uint32_t reported_ext;     /* the peer's extended highest sequence of it, last folded */
+    bool have_report;
+    uint64_t dropped;          /* received while stopped, or not an SRTP/SRTCP size */
+};
+
+struct dp_media {
+    struct dp_media_end end[2];
+    bool on;
+    bool keyed;                /* dp_media_key succeeded for this attempt */
+};
 
 struct dp_conn {
     struct pc ep[2];

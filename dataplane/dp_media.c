@@ -18,26 +18,6 @@
 #define RTCP_INTERVAL_NS 1000000000ull /* reports once a second, ±50 % (RFC 3550 §6.3.1 spreads them) */
 #define MEDIA_BUF 1500
 
-/* What one endpoint sends and receives. */
-struct dp_media_end {
-    struct rtp_stream tx;
-    struct srtps_session srtp;
-    struct rtcp_session rtcp;
-    uint64_t next_rtcp;        /* ns */
-    uint64_t rng;
-    uint32_t clock_rate;
-    uint32_t reported_lost;    /* the peer's cumulative loss of our stream, last folded */
-    uint32_t reported_ext;     /* the peer's extended highest sequence of it, last folded */
-    bool have_report;
-    uint64_t dropped;          /* received while stopped, or not an SRTP/SRTCP size */
-};
-
-struct dp_media {
-    struct dp_media_end end[2];
-    bool on;
-    bool keyed;                /* dp_media_key succeeded for this attempt */
-};
-
 static uint64_t rtcp_interval(struct dp_media_end *m)
 {
     m->rng = rng_mix(m->rng + 0x9e3779b97f4a7c15ull);

@@ -8,33 +8,8 @@
 #include "dp_conn_state.h"
 #include "dtls.h"
 #include "dtls_cert.h"
-#include "rtcp.h"
-#include "rtp_stream.h"
 #include "run_image.h"
 #include "sctp.h"
-#include "srtp_session.h"
-
-/* The layout of struct dp_media (dataplane/dp_media.c), which only that
- * file sees: kept in step with it by hand until it moves into
- * dp_conn_state.h beside struct dp_conn. */
-struct dp_mem_media_end {
-    struct rtp_stream tx;
-    struct srtps_session srtp;
-    struct rtcp_session rtcp;
-    uint64_t next_rtcp;
-    uint64_t rng;
-    uint32_t clock_rate;
-    uint32_t reported_lost;
-    uint32_t reported_ext;
-    bool have_report;
-    uint64_t dropped;
-};
-
-struct dp_mem_media {
-    struct dp_mem_media_end end[2];
-    bool on;
-    bool keyed;
-};
 
 /* ---- DPDK 22.11's layout of the objects dp_setup creates ----
  * rte_pktmbuf_pool_create(n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE): each
@@ -131,7 +106,7 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     out->key_stride = dtls_record_keys_size();
     out->keys = dp_mem_alloc_size(n * out->key_stride);
     if (in->media && out->n_conns)
-        out->media = (size_t)align64((uint64_t)out->n_conns * sizeof(struct dp_mem_media));
+        out->media = (size_t)align64((uint64_t)out->n_conns * sizeof(struct dp_media));
     out->sctp_pool = dp_mem_alloc_size(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
     out->hs_slots = 2 * in->setup_cap + 2;
     out->hs_stride = (size_t)align64(dtls_endpoint_size());
