@@ -133,7 +133,7 @@ void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
     }
     if (in->dc)
         b[DP_MEM_CERT] = (uint64_t)in->n_agents * sizeof(struct dtls_cert);
-    b[DP_MEM_ROUTES] = (uint64_t)in->n_agents * in->n_dests * sizeof(uint16_t);
+    b[DP_MEM_ROUTES] = RI_ROUTES_BYTES(in->n_agents, in->n_dests);
     b[DP_MEM_IMAGE] = in->image_bytes > b[DP_MEM_ROUTES] ? in->image_bytes - b[DP_MEM_ROUTES] : 0;
     b[DP_MEM_MBUF] = mbuf_pool_bytes((uint64_t)in->mbufs_per_worker * in->n_workers);
     b[DP_MEM_DPDK] = dpdk_other_bytes(in, b[DP_MEM_ROUTES]);

@@ -368,7 +368,7 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
     ctx->ri.cmd->mem_mbuf_bytes = dp_heap_allocated() - heap0; /* what DPDK's heap gave the pool */
     /* with hugepages, the next-hop table moves into hugepage memory: 2 MiB
      * pages keep its random reads from missing the TLB as well as the cache */
-    size_t routes_bytes = (size_t)ctx->ri.cfg->n_agents * ctx->ri.cfg->n_dests * sizeof(uint16_t);
+    size_t routes_bytes = RI_ROUTES_BYTES(ctx->ri.cfg->n_agents, ctx->ri.cfg->n_dests);
     if (rte_eal_has_hugepages() && routes_bytes >= (4u << 20)) {
         ctx->routes_copy = rte_malloc("sg_routes", routes_bytes, 64);
         if (ctx->routes_copy) {

@@ -54,6 +54,8 @@
 #define RI_ALIGN 64u
 /* ROUTES entry of a destination the agent has no path to */
 #define RI_ROUTE_NONE 0xffffu
+/* Bytes of ROUTES: a next-hop slot per agent and destination column. */
+#define RI_ROUTES_BYTES(n_agents, n_dests) ((uint64_t)(n_agents) * (uint64_t)(n_dests) * sizeof(uint16_t))
 /* the largest DataChannel message either backend takes: SCTP's default
  * largest message, 256 KiB (an external peer may send that much; the
  * agents' own --msg-size stops at 64 KiB) */

@@ -27,7 +27,7 @@ int ctl_image_layout(const struct ri_config *cfg, struct ri_header *h)
         [RI_SEC_EDGES] = e * sizeof(struct ri_edge),
         [RI_SEC_DESTS] = d * sizeof(uint32_t),
         [RI_SEC_DEST_INDEX] = n * sizeof(int32_t),
-        [RI_SEC_ROUTES] = n * d * sizeof(uint16_t),
+        [RI_SEC_ROUTES] = RI_ROUTES_BYTES(n, d),
         [RI_SEC_COMMAND] = sizeof(struct ri_command),
         [RI_SEC_METRICS] = (uint64_t)cfg->n_workers * sizeof(struct ri_metrics),
         [RI_SEC_EXTERNAL] = sizeof(struct ri_external),

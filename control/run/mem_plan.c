@@ -42,7 +42,7 @@ int ctl_mem_plan_make(struct ctl_mem_plan *p, const struct ctl_run_opts *o, cons
     fclose(f);
     if (rc < 0)
         return rc;
-    uint64_t routes = (uint64_t)cfg->n_agents * cfg->n_dests * sizeof(uint16_t);
+    uint64_t routes = RI_ROUTES_BYTES(cfg->n_agents, cfg->n_dests);
     /* the launcher's choice (ctl_dp_build_argv), from the same figures */
     uint64_t dp_mb = ctl_dp_mem_mb(o, cfg->n_edges, routes);
     p->hugepages = o->huge == 1 || (o->huge == -1 && p->mi.huge_free / 1048576 >= dp_mb + 64);

@@ -105,7 +105,7 @@ static int choose_destinations(struct ctl_run *x)
             n_dests = o->route_sample;
     }
     x->r.n_dests = n_dests;
-    x->r.routes_bytes = (uint64_t)o->agents * n_dests * sizeof(uint16_t);
+    x->r.routes_bytes = RI_ROUTES_BYTES(o->agents, n_dests);
     return 0;
 }
 
@@ -352,7 +352,7 @@ static int prepare_dataplane(struct ctl_run *x)
         return 1;
     }
     if (ctl_dp_build_argv(&x->dp, o, dp_path, x->img.path, x->cfg.n_edges,
-                          (uint64_t)x->cfg.n_agents * x->cfg.n_dests * sizeof(uint16_t)) < 0) {
+                          RI_ROUTES_BYTES(x->cfg.n_agents, x->cfg.n_dests)) < 0) {
         fprintf(stderr, "swarmgen: --eal: too many dataplane arguments\n");
         return 2;
     }
