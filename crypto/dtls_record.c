@@ -165,10 +165,8 @@ static int set_keys(struct dtls_record *rec, enum dtls_suite suite, const uint8_
                     const uint8_t *r_key, const uint8_t *r_iv, int impl)
 {
     struct dtls_record_impl *r = dtls_rec(rec);
-    if (r->suite != DTLS_SUITE_NONE)
-        release(r); /* our earlier keys: replaced */
     uint64_t seq0 = r->w_seq0;
-    dtls_record_reset(rec, r->keys, r->c, r->is_client);
+    dtls_record_rewind(rec); /* our earlier keys, if any, let go of */
     r->w_seq0 = seq0;
     int rc = install(r, suite, w_key, w_iv, r_key, r_iv, impl);
     if (rc != 0)

@@ -224,7 +224,10 @@ const struct dtls_record_counters *pc_record_counters(const struct pc *pc);
 const struct sctp_counters *pc_sctp_counters(const struct pc *pc);
 
 /* What the endpoint dropped since pc_init, by reason: one call for a
- * caller that folds drop metrics around each pc_handle_input. */
+ * caller that folds drop metrics around each pc_handle_input. Read from
+ * its counters blocks (cfg.counters, cfg.sctp_counters): when several
+ * endpoints share them these are the sums, and only the difference
+ * around one call is this endpoint's. */
 struct pc_drops {
     uint64_t not_webrtc; /* unknown_in: a first byte outside RFC 7983, empty, or after failure */
     uint64_t stun;       /* STUN the ICE agent refused or ignored */
