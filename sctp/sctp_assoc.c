@@ -851,11 +851,14 @@ void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now)
         case T_HB:
             if (a->hb_outstanding && too_many_errors(a))
                 return;
-            if (a->flight == 0) {
+            /* only an idle path is probed (RFC 9260 8.3): one that new
+             * DATA went out on during the period just ended needs none */
+            if (a->flight == 0 && !a->sent_since_hb) {
                 a->need_hb = true;
                 a->hb_nonce = (uint32_t)now;
                 a->hb_outstanding = true;
             }
+            a->sent_since_hb = false;
             timer_set(a, T_HB, now + (uint64_t)a->hb_ms * NS_PER_MS + a->rto);
             break;
         case T_SACK:

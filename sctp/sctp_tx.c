@@ -266,6 +266,8 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
         }
         *sent_data = true;
     }
+    if (*sent_data)
+        a->sent_since_hb = true;
     if (*sent_data && !a->timer[T_RTX])
         timer_set(a, T_RTX, now + a->rto);
     return off;

@@ -389,6 +389,43 @@ Test(sctp_engine, heartbeat_idle_and_failure)
     world_free(&W);
 }
 
+/* RFC 9260 8.3: only idle paths are probed. An end that sends new DATA
+ * every 700 ms sends no heartbeat; its peer, which only acknowledges,
+ * keeps probing. */
+Test(sctp_engine, heartbeat_only_when_idle)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c0.heartbeat_ms = c1.heartbeat_ms = 1000;
+    setup_pair(&c0, &c1, 25, 10 * 1000000ull);
+    connect_pair();
+    uint64_t hb0 = sctp_counters(W.ours[0].a)->heartbeats_out;
+    uint64_t until = W.now + 20ull * 1000000000, next_send = W.now;
+    while (W.now < until) {
+        if (W.now >= next_send) {
+            cr_assert_eq(sctp_send(W.ours[0].a, 0, 53, "x", 1, NULL, W.now), 0);
+            next_send += 700ull * 1000000;
+            world_step(&W); /* sends it */
+            continue;
+        }
+        /* the clock stops at each send instead of jumping past it */
+        uint64_t ev = UINT64_MAX;
+        for (int i = 0; i < 2; i++) {
+            uint64_t a = pipe_next(&W.p[i]), b = W.ops[i]->next_timeout(&W, i);
+            ev = a < ev ? a : ev;
+            ev = b < ev ? b : ev;
+        }
+        if (ev > next_send)
+            W.now = next_send;
+        else
+            world_step(&W);
+    }
+    cr_assert_eq(sctp_state(W.ours[0].a), SCTP_ST_ESTABLISHED);
+    cr_assert_leq(sctp_counters(W.ours[0].a)->heartbeats_out - hb0, 1);
+    cr_assert_gt(sctp_counters(W.ours[1].a)->heartbeats_out, 3);
+    world_free(&W);
+}
+
 Test(sctp_engine, zero_checksum_only_when_both_announce)
 {
     struct sctp_config c0, c1;
