@@ -89,8 +89,8 @@ struct dp_worker {
 } __rte_cache_aligned;
 
 struct dp_ctx {
-    struct ri_view ri;        /* the run image; ri.routes may be routes_copy */
-    uint16_t *routes_copy;    /* the routes in hugepage memory, owned when not NULL */
+    struct ri_view ri;        /* the run image; agents .. routes point into tables */
+    void *tables;             /* the copy of those sections in 2 MiB pages, owned; NULL before setup */
 
     /* DPDK objects */
     struct rte_mempool *pool;

@@ -115,28 +115,6 @@ static enum ri_stage stage_of(const struct pc *p)
     }
 }
 
-/* The worker's large arrays (connections, associations, key areas, the
- * SCTP pool, wheel links): at 2 MiB and more, 2 MiB-aligned and marked
- * for transparent huge pages, so that a message touching a few
- * connections among a million misses the TLB once per 2 MiB, not per 4 KiB
- * (with THP off, madvise fails and they stay small pages). *bytes gets
- * what was asked of the allocator (dp_mem_alloc_size, as the plan says).
- * Set-up only. */
-static void *big_alloc(size_t size, uint64_t *bytes)
-{
-    size = dp_mem_alloc_size(size); /* the plan's rounding (dp_mem.h) */
-    if (size < DP_MEM_BIG_PAGE) {
-        *bytes += size;
-        return aligned_alloc(64, size ? size : 64);
-    }
-    void *p = NULL;
-    if (posix_memalign(&p, DP_MEM_BIG_PAGE, size) != 0)
-        return NULL;
-    (void)madvise(p, size, MADV_HUGEPAGE);
-    *bytes += size;
-    return p;
-}
-
 /* Set-up state for an endpoint on its way up; NULL never happens while
  * in_setup stays under setup_cap (two each). */
 static struct pc_setup *setup_get(struct dp_conns *cs)
@@ -761,15 +739,15 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         return -EINVAL;
     }
     /* connection state: what every connection holds for the whole run */
-    cs->conn = big_alloc(plan.conn, &cs->bytes);
-    cs->sctp_mem = big_alloc(plan.sctp_assoc, &cs->bytes);
-    cs->wl = big_alloc(plan.wheel_links, &cs->bytes);
-    cs->queue = big_alloc(plan.queue, &cs->bytes);
-    cs->dirty = big_alloc(plan.dirty, &cs->bytes);
+    cs->conn = dp_mem_big_alloc(plan.conn, &cs->bytes);
+    cs->sctp_mem = dp_mem_big_alloc(plan.sctp_assoc, &cs->bytes);
+    cs->wl = dp_mem_big_alloc(plan.wheel_links, &cs->bytes);
+    cs->queue = dp_mem_big_alloc(plan.queue, &cs->bytes);
+    cs->dirty = dp_mem_big_alloc(plan.dirty, &cs->bytes);
     cs->key_stride = plan.key_stride;
-    cs->keys = big_alloc(plan.keys, &cs->bytes);
+    cs->keys = dp_mem_big_alloc(plan.keys, &cs->bytes);
     /* the SCTP buffers, shared by the worker's associations */
-    cs->pool_mem = big_alloc(plan.sctp_pool, &cs->pool_bytes);
+    cs->pool_mem = dp_mem_big_alloc(plan.sctp_pool, &cs->pool_bytes);
     cs->msg = malloc(RI_MSG_MAX);
     cs->gen = malloc(RI_MSG_MAX);
     cs->gen_tmp = malloc(RI_MSG_MAX);
@@ -786,7 +764,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     if (dtls_hs_pool_init(&cs->hs, plan.hs_slots) != 0)
         goto oom;
     uint32_t n_su = plan.su_slots;
-    cs->su = big_alloc((size_t)n_su * sizeof(struct pc_setup), &cs->setup_bytes);
+    cs->su = dp_mem_big_alloc((size_t)n_su * sizeof(struct pc_setup), &cs->setup_bytes);
     cs->su_free = malloc((size_t)n_su * sizeof(uint32_t));
     if (!cs->su || !cs->su_free)
         goto oom;

@@ -16,7 +16,9 @@
 #include "rtp_stream.h"
 #include "srtp_session.h"
 
-#define DP_CONN_WHEEL_SLOTS 4096u
+/* 65,536 slots of 1 ms: a turn of 65.5 s, so that a connection waiting
+ * on its 30-s heartbeat is filed once, not re-filed every turn */
+#define DP_CONN_WHEEL_SLOTS 65536u
 #define DP_CONN_TICK_NS 1000000ull
 #define DP_CONN_NONE UINT32_MAX
 

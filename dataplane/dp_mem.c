@@ -3,7 +3,9 @@
  * dp_setup allocate, and the run image, from the run's sizes. */
 #include "dp_mem.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dp_conn_state.h"
 #include "dtls.h"
@@ -64,22 +66,35 @@ static uint64_t mbuf_pool_bytes(uint64_t n)
 
 /* Everything else dp_setup takes from DPDK's heap: the loopback rings (one
  * per worker), the hand-off rings (and with dc the message rings) between
- * every ordered pair of workers, the flow table, each worker's agent
- * tables, and the next-hop table's copy when it lives in hugepages. */
-static uint64_t dpdk_other_bytes(const struct dp_mem_in *in, uint64_t routes)
+ * every ordered pair of workers, the flow table and each worker's agent
+ * tables. */
+static uint64_t dpdk_other_bytes(const struct dp_mem_in *in)
 {
     uint64_t w = in->n_workers;
     uint64_t rings = w + w * (w - 1) * (in->dc ? 2 : 1);
     uint64_t bytes = rings * ring_bytes(DP_RING_ENTRIES, 8) + flow_table_bytes(in->n_edges);
     bytes += 2 * ((uint64_t)in->n_agents + w) * sizeof(uint32_t); /* local agents and their sequences */
-    if (in->hugepages && routes >= (4u << 20))
-        bytes += routes;
     return bytes;
 }
 
 size_t dp_mem_alloc_size(size_t bytes)
 {
     return (size_t)align64(bytes);
+}
+
+void *dp_mem_big_alloc(size_t size, uint64_t *bytes)
+{
+    size = dp_mem_alloc_size(size);
+    if (size < DP_MEM_BIG_PAGE) {
+        *bytes += size;
+        return aligned_alloc(64, size ? size : 64);
+    }
+    void *p = NULL;
+    if (posix_memalign(&p, DP_MEM_BIG_PAGE, size) != 0)
+        return NULL;
+    (void)madvise(p, size, MADV_HUGEPAGE);
+    *bytes += size;
+    return p;
 }
 
 void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worker *out)
@@ -136,10 +151,12 @@ void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
     b[DP_MEM_ROUTES] = RI_ROUTES_BYTES(in->n_agents, in->n_dests);
     b[DP_MEM_IMAGE] = in->image_bytes > b[DP_MEM_ROUTES] ? in->image_bytes - b[DP_MEM_ROUTES] : 0;
     b[DP_MEM_MBUF] = mbuf_pool_bytes((uint64_t)in->mbufs_per_worker * in->n_workers);
-    b[DP_MEM_DPDK] = dpdk_other_bytes(in, b[DP_MEM_ROUTES]);
+    b[DP_MEM_TABLES] = dp_mem_alloc_size(in->tables_bytes);
+    b[DP_MEM_DPDK] = dpdk_other_bytes(in);
     for (int c = 0; c < DP_MEM_COUNT; c++)
         out->total += b[c];
-    out->dataplane_heap = b[DP_MEM_CONN] + b[DP_MEM_SCTP_POOL] + b[DP_MEM_HS] + b[DP_MEM_CERT] + b[DP_MEM_WORKER];
+    out->dataplane_heap =
+        b[DP_MEM_CONN] + b[DP_MEM_SCTP_POOL] + b[DP_MEM_HS] + b[DP_MEM_CERT] + b[DP_MEM_WORKER] + b[DP_MEM_TABLES];
     out->dpdk_heap = b[DP_MEM_MBUF] + b[DP_MEM_DPDK];
     out->shm = b[DP_MEM_ROUTES] + b[DP_MEM_IMAGE];
     out->per_agent = in->n_agents ? (double)out->total / in->n_agents : 0;

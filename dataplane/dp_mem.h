@@ -50,9 +50,11 @@
  *              timing-wheel heads, the key log (--keylog)
  *   ROUTES     the next-hop tables control builds (run image, ROUTES)
  *   IMAGE      the rest of the run image (agents, adjacency, edges, metrics)
+ *   TABLES     the dataplane's copy of the topology and next-hop sections
+ *              of the run image (agents .. routes) in 2 MiB pages
  *   MBUF       DPDK's mbuf pool (--mbufs per worker)
  *   DPDK       the rest of DPDK's heap: the flow table, the rings, the
- *              per-worker tables, the next-hop copy in hugepages
+ *              per-worker tables
  */
 #define DP_MEM_CATEGORIES(X)                                  \
     X(CONN, "connection_state", "connection state")          \
@@ -62,6 +64,7 @@
     X(WORKER, "worker_buffers", "worker buffers")            \
     X(ROUTES, "routes", "routes")                             \
     X(IMAGE, "run_image", "run image")                        \
+    X(TABLES, "table_copy", "table copy")                     \
     X(MBUF, "mbufs", "mbufs")                                 \
     X(DPDK, "dpdk_other", "DPDK other")
 
@@ -85,8 +88,8 @@ struct dp_mem_in {
     uint32_t sctp_bufs;        /* per worker */
     uint32_t keylog_max;       /* key-log lines, 0 without --keylog */
     uint32_t mbufs_per_worker;
-    bool hugepages;            /* DPDK on hugepages: the next hops are copied there */
     uint64_t image_bytes;      /* the whole run image (ctl_image_layout), routes included */
+    uint64_t tables_bytes;     /* its topology and next-hop sections (ri_tables_span), copied by the dataplane */
 };
 
 /* What dp_conns_init allocates for one worker, in bytes (and the counts
@@ -118,7 +121,7 @@ struct dp_mem_worker {
 struct dp_mem_out {
     uint64_t bytes[DP_MEM_COUNT]; /* by enum dp_mem_cat */
     uint64_t total;
-    uint64_t dataplane_heap;   /* CONN + SCTP_POOL + HS + CERT + WORKER: malloc'd by swarmgen-dp */
+    uint64_t dataplane_heap;   /* CONN + SCTP_POOL + HS + CERT + WORKER + TABLES: malloc'd by swarmgen-dp */
     uint64_t dpdk_heap;        /* MBUF + DPDK: hugepages when DPDK has them */
     uint64_t shm;              /* ROUTES + IMAGE: /dev/shm */
     double per_agent;          /* total / agents */
@@ -128,6 +131,16 @@ struct dp_mem_out {
 /* The bytes the dataplane allocates for an array of `bytes`: rounded up to
  * 64. Pure. */
 size_t dp_mem_alloc_size(size_t bytes);
+
+/* Allocates `size` bytes as the plan counts them (dp_mem_alloc_size) and
+ * adds that to *bytes: the large arrays a run reads at random (a worker's
+ * connections, associations, key areas, SCTP pool, wheel links; the
+ * topology and next-hop tables) at 2 MiB and more 2 MiB-aligned and
+ * marked for transparent huge pages, so that a message touching a few
+ * entries among millions misses the TLB once per 2 MiB, not per 4 KiB
+ * (with THP off, madvise fails and they stay small pages). NULL when
+ * out of memory. Set-up only; free() frees it. */
+void *dp_mem_big_alloc(size_t size, uint64_t *bytes);
 
 /* Fills *out with what worker `idx` (0..in->n_workers-1) of a --traffic dc
  * run allocates for its connections; all zero for other traffic. Pure. */

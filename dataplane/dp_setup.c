@@ -333,6 +333,37 @@ uint64_t dp_heap_allocated(void)
     return total;
 }
 
+/* The topology and the next-hop tables are read at random, a few times
+ * per message (the owner of an edge, the next hop, the adjacency); among
+ * a million connections every read misses the cache, and in the run
+ * image's 4 KiB shared pages the TLB too. They are copied into memory of
+ * 2 MiB pages (dp_mem_big_alloc) and the view pointed there; the image
+ * keeps the originals for control. */
+static int copy_tables(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    uint64_t first, bytes = ri_tables_span(ctx->ri.hdr, &first), got = 0;
+    char *t = dp_mem_big_alloc(bytes, &got);
+    if (!t) {
+        snprintf(err, errlen, "topology and next-hop tables: %.1f MiB: out of memory", bytes / 1048576.0);
+        return -ENOMEM;
+    }
+    const char *img = (const char *)ctx->ri.hdr;
+    memcpy(t, img + first, bytes);
+#define REBASE(field) ctx->ri.field = (const void *)(t + ((const char *)ctx->ri.field - img - first))
+    REBASE(agents);
+    REBASE(adj_off);
+    REBASE(adj);
+    REBASE(adj_edge);
+    REBASE(edges);
+    REBASE(dests);
+    REBASE(dest_index);
+    REBASE(routes);
+#undef REBASE
+    ctx->tables = t;
+    ctx->ri.cmd->mem_tables_bytes = got;
+    return 0;
+}
+
 int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     ri_view_bind(&ctx->ri, ctx->ri.hdr, ctx->ri.size);
@@ -366,17 +397,9 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
         return -ENOMEM;
     }
     ctx->ri.cmd->mem_mbuf_bytes = dp_heap_allocated() - heap0; /* what DPDK's heap gave the pool */
-    /* with hugepages, the next-hop table moves into hugepage memory: 2 MiB
-     * pages keep its random reads from missing the TLB as well as the cache */
-    size_t routes_bytes = RI_ROUTES_BYTES(ctx->ri.cfg->n_agents, ctx->ri.cfg->n_dests);
-    if (rte_eal_has_hugepages() && routes_bytes >= (4u << 20)) {
-        ctx->routes_copy = rte_malloc("sg_routes", routes_bytes, 64);
-        if (ctx->routes_copy) {
-            memcpy(ctx->routes_copy, ctx->ri.routes, routes_bytes);
-            ctx->ri.routes = ctx->routes_copy;
-        }
-    }
-    int rc = setup_ports(ctx, err, errlen);
+    int rc = copy_tables(ctx, err, errlen);
+    if (rc == 0)
+        rc = setup_ports(ctx, err, errlen);
     if (rc == 0)
         rc = dp_setup_flows(ctx, err, errlen);
     if (rc == 0)
@@ -430,8 +453,8 @@ void dp_teardown(struct dp_ctx *ctx)
         rte_ring_free(ctx->loop_ring[w]);
         ctx->loop_ring[w] = NULL;
     }
-    rte_free(ctx->routes_copy);
-    ctx->routes_copy = NULL;
+    free(ctx->tables);
+    ctx->tables = NULL;
     free(ctx->uring_ports);
     ctx->uring_ports = NULL;
     free(ctx->sig_keys);

@@ -245,6 +245,7 @@ struct ri_command {
     uint64_t mem_mbuf_bytes;             /* of mem_dpdk_bytes: the mbuf pool (DP_MEM_MBUF) */
     uint64_t mem_hs_bytes;               /* handshake slots (capped, transient use) */
     uint64_t mem_cert_bytes;             /* the agents' DTLS certificates (one each) */
+    uint64_t mem_tables_bytes;           /* the copy of the topology and next-hop tables (DP_MEM_TABLES) */
     uint64_t cert_gen_ns;                /* time spent making them at set-up */
     uint64_t n_certs;
     uint32_t n_workers;
@@ -460,6 +461,16 @@ static inline void *ri_section(const struct ri_header *h, enum ri_section_id id)
     return (char *)h + h->sec[id].offset;
 }
 
+/* The read-only tables the dataplane reads at random, a few times per
+ * message: the sections from AGENTS to ROUTES (topology, destinations,
+ * next hops), laid out one after the other. Their span: *first, the
+ * offset of AGENTS, and the bytes up to the end of ROUTES. */
+static inline uint64_t ri_tables_span(const struct ri_header *h, uint64_t *first)
+{
+    *first = h->sec[RI_SEC_AGENTS].offset;
+    return h->sec[RI_SEC_ROUTES].offset + h->sec[RI_SEC_ROUTES].size - *first;
+}
+
 /* A mapped image as its readers (swarmgen-dp, swarmgen-usrsctp) hold it:
  * one pointer per section. */
 struct ri_view {
@@ -471,7 +482,7 @@ struct ri_view {
     const struct ri_edge *edges;
     const uint32_t *dests;
     const int32_t *dest_index;
-    const uint16_t *routes; /* the dataplane may point this at a hugepage copy */
+    const uint16_t *routes; /* agents .. routes: the dataplane points them at its copy */
     struct ri_command *cmd;
     struct ri_metrics *metrics;
 };

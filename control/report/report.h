@@ -63,6 +63,7 @@ struct ctl_run_result {
     uint64_t mem_mbuf_bytes;         /* of dpdk_bytes: the mbuf pool */
     uint64_t mem_hs_bytes;           /* handshake slots */
     uint64_t mem_cert_bytes;         /* the agents' DTLS certificates */
+    uint64_t mem_tables_bytes;       /* the dataplane's copy of the topology and next-hop tables */
     uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
     const struct ctl_external *external; /* --external (control/signal/external.h), NULL without */
     const struct ctl_mem_plan *plan; /* the memory planned before the start (NULL: none) */

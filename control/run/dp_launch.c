@@ -61,14 +61,13 @@ static bool is_pci(const char *s)
            sscanf(s, "%x:%x.%x%c", &b, &c, &d, &tail) == 3;
 }
 
-uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t routes_bytes)
+uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges)
 {
     uint64_t mbufs = (uint64_t)o->mbufs_per_worker * o->n_cores;
     uint64_t bytes = mbufs * 2560                   /* mbuf + 2 KiB data room */
                      + 2 * n_edges * 128            /* flow table with its buckets */
                      + (uint64_t)o->n_cores * (o->n_cores + 1) * 16384 * 8 /* hand-off and loopback rings */
                      + (uint64_t)o->agents * 16     /* per-worker agent tables */
-                     + routes_bytes                 /* next hops, copied to hugepages */
                      + (64ull << 20);               /* EAL, rings of ports, slack */
     /* traffic dc: the peer connections, their SCTP pools, handshake slots
      * and key log live in the dataplane's own heap (dataplane/dp_conn.c),
@@ -80,11 +79,11 @@ uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t 
 }
 
 int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const char *dp_path,
-                      const char *image_path, uint64_t n_edges, uint64_t routes_bytes)
+                      const char *image_path, uint64_t n_edges)
 {
     size_t used = 0;
     memset(dp, 0, sizeof(*dp));
-    dp->mem_mb = ctl_dp_mem_mb(o, n_edges, routes_bytes);
+    dp->mem_mb = ctl_dp_mem_mb(o, n_edges);
     uint64_t huge_free = free_hugepage_mb();
     dp->hugepages = o->huge == 1 || (o->huge == -1 && huge_free >= dp->mem_mb + 64);
     bool ok = push(dp, &used, dp_path);

@@ -31,16 +31,16 @@ struct ctl_dp {
 };
 
 /* DPDK memory the dataplane needs, in MiB (its -m without hugepages), for
- * `o`, `n_edges` connections and a next-hop table of `routes_bytes`
- * (copied into hugepage memory): mbufs, the flow table, rings, agent
+ * `o` and `n_edges` connections: mbufs, the flow table, rings, agent
  * tables and slack. The peer connections, their SCTP pools, the handshake
- * slots and the key log are the dataplane's own heap, not DPDK's: the
- * memory plan has them (mem_plan.h, dataplane/dp_mem.h). Pure. */
-uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges, uint64_t routes_bytes);
+ * slots, the key log and the copy of the topology and next-hop tables are
+ * the dataplane's own heap, not DPDK's: the memory plan has them
+ * (mem_plan.h, dataplane/dp_mem.h). Pure. */
+uint64_t ctl_dp_mem_mb(const struct ctl_run_opts *o, uint64_t n_edges);
 
 /* Builds the dataplane argv for image `image_path`. Returns 0 or -E2BIG. */
 int ctl_dp_build_argv(struct ctl_dp *dp, const struct ctl_run_opts *o, const char *dp_path,
-                      const char *image_path, uint64_t n_edges, uint64_t routes_bytes);
+                      const char *image_path, uint64_t n_edges);
 
 /* Resolves the dataplane binary: o->dp_path, $SWARMGEN_DP, or swarmgen-dp
  * next to /proc/self/exe, then ../dataplane/swarmgen-dp (build tree: the

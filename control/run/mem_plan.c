@@ -42,16 +42,17 @@ int ctl_mem_plan_make(struct ctl_mem_plan *p, const struct ctl_run_opts *o, cons
     fclose(f);
     if (rc < 0)
         return rc;
-    uint64_t routes = RI_ROUTES_BYTES(cfg->n_agents, cfg->n_dests);
     /* the launcher's choice (ctl_dp_build_argv), from the same figures */
-    uint64_t dp_mb = ctl_dp_mem_mb(o, cfg->n_edges, routes);
+    uint64_t dp_mb = ctl_dp_mem_mb(o, cfg->n_edges);
+    uint64_t tables_first;
     p->hugepages = o->huge == 1 || (o->huge == -1 && p->mi.huge_free / 1048576 >= dp_mb + 64);
     p->planned = o->backend != RI_BACKEND_USRSCTP;
     p->in = (struct dp_mem_in){
         .n_agents = cfg->n_agents, .n_workers = cfg->n_workers, .n_edges = cfg->n_edges,
         .n_dests = cfg->n_dests, .dc = cfg->traffic == RI_TRAFFIC_DC, .media = cfg->media != RI_MEDIA_NONE,
         .setup_cap = cfg->setup_cap, .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max,
-        .mbufs_per_worker = cfg->mbufs_per_worker, .hugepages = p->hugepages, .image_bytes = h.image_size};
+        .mbufs_per_worker = cfg->mbufs_per_worker, .image_bytes = h.image_size,
+        .tables_bytes = ri_tables_span(&h, &tables_first)};
     dp_mem_plan(&p->in, &p->out);
     /* without hugepages DPDK runs on ordinary memory (--no-huge -m MB) */
     p->need_huge = p->hugepages ? p->out.dpdk_heap : 0;

@@ -351,8 +351,7 @@ static int prepare_dataplane(struct ctl_run *x)
             fprintf(stderr, "swarmgen: cannot find the swarmgen-dp binary (use --dp PATH or SWARMGEN_DP)\n");
         return 1;
     }
-    if (ctl_dp_build_argv(&x->dp, o, dp_path, x->img.path, x->cfg.n_edges,
-                          RI_ROUTES_BYTES(x->cfg.n_agents, x->cfg.n_dests)) < 0) {
+    if (ctl_dp_build_argv(&x->dp, o, dp_path, x->img.path, x->cfg.n_edges) < 0) {
         fprintf(stderr, "swarmgen: --eal: too many dataplane arguments\n");
         return 2;
     }
@@ -445,6 +444,7 @@ static void take_dataplane_figures(struct ctl_run *x)
     r->mem_mbuf_bytes = cmd->mem_mbuf_bytes;
     r->mem_hs_bytes = cmd->mem_hs_bytes;
     r->mem_cert_bytes = cmd->mem_cert_bytes;
+    r->mem_tables_bytes = cmd->mem_tables_bytes;
     r->n_certs = cmd->n_certs;
     r->cert_gen_ns = cmd->cert_gen_ns;
     r->hugepages = cmd->hugepages;
