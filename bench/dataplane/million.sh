@@ -16,11 +16,13 @@
 # start, less those still in flight as the phase ended: its rate times
 # its p99 latency when that is under 50 ms) and that achieved >= 95 % of
 # its rate, every phase below it too (the report's profile.phases: sent,
-# delivered and msg/s per phase). Prints figures; not a test.
+# delivered and msg/s per phase); dc/s/core is that rate in DataChannel
+# messages a second per core (times the average hops, over the cores), the
+# figure the steps compare by. Prints figures; not a test.
 #   bench/dataplane/million.sh [BUILD_DIR]            (default build-release)
 #   SKIP_1M=1 leaves the 1,000,000 step out (10 minutes and more);
 #   STEPS="160 10000 100000" agents per step; DURATION=5s per phase;
-#   LADDER="2000 5000 10000 20000 30000 40000 50000 75000 100000 150000 200000 300000" msg/s,
+#   LADDER="2000 5000 10000 20000 30000 40000 50000 60000 75000 100000 150000 200000 300000 400000" msg/s,
 #   all cores together;
 #   HEARTBEAT=off (or 2m, ...) passes --sctp-heartbeat to every run (default:
 #   swarmgen's, 30 s): what the idle connections' heartbeats cost.
@@ -30,7 +32,7 @@ cd "$(dirname "$0")/../.."
 bench_args "${1:-build-release}" 1
 dur=${DURATION:-5s}
 steps=${STEPS:-"160 10000 100000"}
-ladder=${LADDER:-"2000 5000 10000 20000 30000 40000 50000 75000 100000 150000 200000 300000"}
+ladder=${LADDER:-"2000 5000 10000 20000 30000 40000 50000 60000 75000 100000 150000 200000 300000 400000"}
 topo=kmesh:k=20
 hb_args=()
 [ -n "${HEARTBEAT:-}" ] && hb_args=(--sctp-heartbeat "$HEARTBEAT")
@@ -50,8 +52,8 @@ prof=$out/ladder.yaml
   done
 } > "$prof"
 
-printf "%-9s %9s %9s %8s %9s %10s %10s %10s %9s %10s %9s %12s %9s\n" agents conns up setup_s conn/s \
-  plan_MiB meas_MiB rss_MiB B/conn B/agent deliv_% nodrop_msg/s cyc/msg
+printf "%-9s %9s %9s %8s %9s %10s %10s %10s %9s %10s %9s %12s %5s %11s %9s\n" agents conns up setup_s conn/s \
+  plan_MiB meas_MiB rss_MiB B/conn B/agent deliv_% nodrop_msg/s hops dc/s/core cyc/msg
 for a in $steps; do
   if [ "$a" -ge 100000 ] && [ -n "${SKIP_1M:-}" ]; then
     continue
@@ -82,10 +84,13 @@ for ph in r["profile"]["phases"]:
     if not ph["sent"] or sent - delivered > 0.0001 * sent + in_flight or ph["msgs_per_s"] < 0.95 * rate:
         break
     best = rate
-print("%-9s %9d %9d %8.1f %9.0f %10.1f %10.1f %10.1f %9.0f %10.0f %9.4f %12.0f %9.0f" % (
+# DataChannel messages a second per core at the no-drop rate: each routed
+# message is one DataChannel message per hop
+dc_core = best * m["avg_hops"] / len(r["cores"])
+print("%-9s %9d %9d %8.1f %9.0f %10.1f %10.1f %10.1f %9.0f %10.0f %9.4f %12.0f %5.2f %11.0f %9.0f" % (
     sys.argv[4], c["total"], c["established"], c["setup_s"], c["setup_per_s"], plan["bytes_total"] / 2**20,
     mem["bytes_total"] / 2**20, rss_kb / 1024, mem["bytes_per_connection"], mem["bytes_per_agent"],
-    100 * m["delivery_rate"], best, r["cpu"]["busy_cycles_per_msg"]))
+    100 * m["delivery_rate"], best, m["avg_hops"], dc_core, r["cpu"]["busy_cycles_per_msg"]))
 for ph in r["profile"]["phases"]:
     print("          phase %-8s sent %9d delivered %9d (%.4f %%) %9.0f msg/s p99 %.0f us" % (
         ph["name"], ph["sent"], ph["delivered"], 100.0 * ph["delivered"] / max(ph["sent"], 1), ph["msgs_per_s"],
