@@ -175,6 +175,12 @@ uint32_t sctp_cwnd(const struct sctp_assoc *a) { return a->cwnd; }
 uint64_t sctp_srtt_ns(const struct sctp_assoc *a) { return a->srtt; }
 uint64_t sctp_rto(const struct sctp_assoc *a) { return a->rto; }
 
+void sctp_prefetch(const struct sctp_assoc *a)
+{
+    for (size_t off = 0; off < 192; off += 64)
+        __builtin_prefetch((const char *)a + off, 1);
+}
+
 static void set_now(struct sctp_assoc *a, uint64_t now)
 {
     if (now > a->now)
@@ -851,14 +857,14 @@ void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now)
         case T_HB:
             if (a->hb_outstanding && too_many_errors(a))
                 return;
-            /* only an idle path is probed (RFC 9260 8.3): one that new
-             * DATA went out on during the period just ended needs none */
-            if (a->flight == 0 && !a->sent_since_hb) {
+            /* only an idle path is probed (RFC 9260 8.3): new DATA
+             * restarts the period (sctp_tx_fill), so the timer ran out on
+             * a path that had none during a whole period */
+            if (a->flight == 0) {
                 a->need_hb = true;
                 a->hb_nonce = (uint32_t)now;
                 a->hb_outstanding = true;
             }
-            a->sent_since_hb = false;
             timer_set(a, T_HB, now + (uint64_t)a->hb_ms * NS_PER_MS + a->rto);
             break;
         case T_SACK:

@@ -426,8 +426,20 @@ void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data)
         return;
     sctp_rx_deliver(a);
     a->pkts_unacked++;
+    /* DATA after a pause longer than the SACK delay is acknowledged at
+     * once (as TCP's quick ack, RFC 9260 6.2 asks for no delay, only for
+     * no more than one SACK a packet): its SACK then leaves while the
+     * association is still in the cache, bundled with any answer the
+     * application sends now, instead of from a timer sack_delay_ms later
+     * that brings it back from memory for a lone SACK; a busy association
+     * still acknowledges every second packet */
+    uint32_t now_ms = (uint32_t)(a->now / NS_PER_MS);
+    bool after_pause = now_ms - a->rcv_last_ms > a->sack_delay_ms;
+    a->rcv_last_ms = now_ms;
     if (a->sack_now || a->rcv_highest != a->rcv_cum || a->pkts_unacked >= 2)
         queue_sack(a);
+    else if (after_pause)
+        a->need_sack = true;
     else if (!a->timer[T_SACK])
         timer_set(a, T_SACK, a->now + (uint64_t)a->sack_delay_ms * NS_PER_MS);
 }

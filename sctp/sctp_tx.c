@@ -266,8 +266,11 @@ size_t sctp_tx_fill(struct sctp_assoc *a, uint8_t *pkt, size_t off, size_t cap, 
         }
         *sent_data = true;
     }
-    if (*sent_data)
-        a->sent_since_hb = true;
+    /* new DATA: the path is not idle (RFC 9260 8.3), its heartbeat period
+     * starts again, so a busy association's heartbeat timer never runs
+     * out (no visit every period just to find it busy) */
+    if (*sent_data && a->timer[T_HB])
+        timer_set(a, T_HB, now + (uint64_t)a->hb_ms * NS_PER_MS + a->rto);
     if (*sent_data && !a->timer[T_RTX])
         timer_set(a, T_RTX, now + a->rto);
     return off;

@@ -166,7 +166,6 @@ struct sctp_assoc {
     bool need_shutdown : 1, need_shutdown_ack : 1, need_shutdown_complete : 1, need_abort : 1;
     bool abort_tbit : 1, pending_up : 1, pending_down : 1, reconf_outstanding : 1;
     bool fast_recovery : 1, rtt_pending : 1, fr_bypass : 1;
-    bool sent_since_hb : 1; /* new DATA went out since T_HB was armed: not idle (RFC 9260 8.3) */
     bool peer_fwd_tsn : 1, peer_reconf : 1, peer_zero_csum : 1;
     bool zero_csum_cfg : 1, dcep : 1, dtls_client : 1;
     uint16_t lport, rport, mtu, n_streams;
@@ -213,6 +212,7 @@ struct sctp_assoc {
     uint16_t sack_delay_ms;
     uint32_t sndbuf, max_message;
     uint32_t rto_init_ms, rto_min_ms, rto_max_ms, hb_ms;
+    uint32_t rcv_last_ms;    /* when the last DATA packet came (now in ms, wrapping) */
 
     /* the hand-shake: tags and TSN drawn from the seed, the cookie's key
      * (derived from it), the peer's INIT we answer with an INIT-ACK (in a

@@ -66,12 +66,13 @@ static inline void world_emit(struct world *w, int side, const uint8_t *pkt, siz
 
 /* ---- our engine as an endpoint ---- */
 
+/* Events first, then what is to send: as the dataplane does, so an answer
+ * the application sends from an event leaves in the packet of the SACK
+ * owed for what it answers. */
 static inline void ours_flush(struct world *w, int side)
 {
     uint8_t buf[1500];
     size_t n;
-    while ((n = sctp_poll_transmit(w->ours[side].a, buf, sizeof(buf), w->now)) > 0)
-        world_emit(w, side, buf, n);
     struct sctp_ev ev = {.buf = w->ours[side].rbuf, .cap = 1u << 20};
     while (sctp_poll_event(w->ours[side].a, &ev) != SCTP_EV_NONE)
         if (w->on_event)

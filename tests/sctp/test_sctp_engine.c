@@ -390,8 +390,9 @@ Test(sctp_engine, heartbeat_idle_and_failure)
 }
 
 /* RFC 9260 8.3: only idle paths are probed. An end that sends new DATA
- * every 700 ms sends no heartbeat; its peer, which only acknowledges,
- * keeps probing. */
+ * every 700 ms sends no heartbeat, and each send starts its heartbeat
+ * period again (its timer never runs out: no visit to find it busy); its
+ * peer, which only acknowledges, keeps probing. */
 Test(sctp_engine, heartbeat_only_when_idle)
 {
     struct sctp_config c0, c1;
@@ -406,6 +407,7 @@ Test(sctp_engine, heartbeat_only_when_idle)
             cr_assert_eq(sctp_send(W.ours[0].a, 0, 53, "x", 1, NULL, W.now), 0);
             next_send += 700ull * 1000000;
             world_step(&W); /* sends it */
+            cr_assert_geq(W.ours[0].a->timer[T_HB], W.now + 1000ull * 1000000, "the send restarted the period");
             continue;
         }
         /* the clock stops at each send instead of jumping past it */
@@ -657,9 +659,10 @@ static void note_chunks(struct world *w, int from, const uint8_t *pkt, size_t le
 
 static bool side1_sacked(struct world *w) { (void)w; return S.sack_at[1] != 0; }
 
-/* One DATA packet and nothing after it is acknowledged when the delayed-SACK
- * time (200 ms by default) runs out, not before; a second DATA packet is
- * acknowledged at once. */
+/* DATA after a pause longer than the delayed-SACK time (200 ms by default)
+ * is acknowledged on arrival; within it, a second DATA packet is
+ * acknowledged at once, and one DATA packet with nothing after it when the
+ * delayed-SACK time runs out, not before. */
 Test(sctp_engine, delayed_sack_after_one_packet_at_once_after_two)
 {
     struct sctp_config c0, c1;
@@ -671,15 +674,13 @@ Test(sctp_engine, delayed_sack_after_one_packet_at_once_after_two)
     memset(&S, 0, sizeof(S));
     W.on_packet = note_chunks;
     uint8_t m[100] = {0};
+    /* after the pause: at once */
     cr_assert_eq(sctp_send(W.ours[0].a, 1, 53, m, sizeof(m), NULL, W.now), 0);
     cr_assert(world_run(&W, side1_sacked, 1000 * ms));
-    uint64_t arrived = S.data_at[0] + delay;
-    cr_log_info("one DATA packet: SACKed %.1f ms after it arrived",
-                (double)(S.sack_at[1] - arrived) / (double)ms);
-    cr_assert_eq(S.sack_at[1], arrived + 200 * ms, "SACK %lu ns after arrival",
-                 (unsigned long)(S.sack_at[1] - arrived));
-    world_run(&W, never, 1000 * ms);
-    /* two DATA packets, one after the other (each message its own packet) */
+    cr_assert_eq(S.sack_at[1], S.data_at[0] + delay, "DATA after a pause is SACKed on arrival");
+    /* 50 ms later (the SACK still on its way), two DATA packets 1 ms
+     * apart: the second at once */
+    W.now += 50 * ms;
     memset(&S, 0, sizeof(S));
     cr_assert_eq(sctp_send(W.ours[0].a, 1, 53, m, sizeof(m), NULL, W.now), 0);
     ours_flush(&W, 0);
@@ -687,6 +688,16 @@ Test(sctp_engine, delayed_sack_after_one_packet_at_once_after_two)
     cr_assert_eq(sctp_send(W.ours[0].a, 1, 53, m, sizeof(m), NULL, W.now), 0);
     cr_assert(world_run(&W, side1_sacked, 1000 * ms));
     cr_assert_eq(S.sack_at[1], S.data_at[0] + ms + delay, "the second packet is SACKed on arrival");
+    /* 50 ms later, one DATA packet alone: after the delay */
+    W.now += 50 * ms;
+    memset(&S, 0, sizeof(S));
+    cr_assert_eq(sctp_send(W.ours[0].a, 1, 53, m, sizeof(m), NULL, W.now), 0);
+    cr_assert(world_run(&W, side1_sacked, 1000 * ms));
+    uint64_t arrived = S.data_at[0] + delay;
+    cr_log_info("one DATA packet: SACKed %.1f ms after it arrived",
+                (double)(S.sack_at[1] - arrived) / (double)ms);
+    cr_assert_eq(S.sack_at[1], arrived + 200 * ms, "SACK %lu ns after arrival",
+                 (unsigned long)(S.sack_at[1] - arrived));
     W.on_packet = NULL;
     world_free(&W);
 }
