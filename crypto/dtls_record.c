@@ -424,6 +424,20 @@ bool dtls_record_can_seal(const struct dtls_record *rec)
     return r->suite != DTLS_SUITE_NONE && !r->closed && !r->failed;
 }
 
+void dtls_record_prefetch(const struct dtls_record *rec, bool open)
+{
+    const struct dtls_record_impl *r = dtls_crec(rec);
+    const char *k = (const char *)r->keys;
+    if (!k)
+        return;
+    __builtin_prefetch(k);
+    /* the two slots lie side by side: a slot is the distance between them */
+    size_t slot = r->r_key > r->w_key ? (size_t)(r->r_key - r->w_key) : (size_t)(r->w_key - r->r_key);
+    size_t key = open ? r->r_key : r->w_key, end = key + slot;
+    for (size_t off = key; off < end; off += 64)
+        __builtin_prefetch(k + off);
+}
+
 bool dtls_record_can_open(const struct dtls_record *rec)
 {
     const struct dtls_record_impl *r = dtls_crec(rec);

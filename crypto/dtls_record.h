@@ -255,6 +255,12 @@ void dtls_record_free(struct dtls_record *r);
  * A caller checks it before pulling a packet it could not send. */
 bool dtls_record_can_seal(const struct dtls_record *r);
 
+/* Asks the CPU to bring in the record's key area, its header and the
+ * key that dtls_record_open (open true) or dtls_record_seal uses, ahead
+ * of the call (see sctp_prefetch). The record itself must be in the
+ * cache already or on its way: its pointer to the key area is read. */
+void dtls_record_prefetch(const struct dtls_record *r, bool open);
+
 /* True while dtls_record_open still opens records: neither the peer's
  * close_notify nor a fatal alert (sent or received) ended the connection.
  * After an alert record was opened, false tells that it ended it. */

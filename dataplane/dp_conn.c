@@ -13,6 +13,7 @@
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #include "agent.h"
@@ -332,14 +333,108 @@ static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t fr
     }
 }
 
-/* A DataChannel message received by agent `receiver` over edge e. */
-static void on_message(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
-                       uint32_t len, uint64_t tsc, uint64_t now)
+/* The messages held (dp_conns_burst_begin .. _end): the tables each reads
+ * on its way on are asked for stage by stage, every stage for all of them
+ * before the next reads what the last brought in (only prefetches: the
+ * checks are agent_receive's and send_msg's, which then run on lines in
+ * the cache). */
+static void receive_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
+                        uint32_t len, uint64_t tsc, uint64_t now);
+
+/* What send_msg reads of the sending side: the endpoint of agent `from`
+ * on edge e (its edge read already, or on its way) and its connection's
+ * state; returns the connection, NULL when another worker owns it. Then,
+ * once that is in, its write key and association. */
+static struct dp_conn *prefetch_sender(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e, uint32_t from)
+{
+    const struct ri_edge *ed = &ctx->ri.edges[e];
+    if (ed->worker != wk->idx)
+        return NULL;
+    struct dp_conn *c = conn_of_edge(ctx, wk->conns, e);
+    const char *ep = (const char *)&c->ep[ed->a == from ? 0 : 1];
+    rte_prefetch0(ep);
+    rte_prefetch0(ep + 64);
+    rte_prefetch0(&c->state);
+    return c;
+}
+
+static void prefetch_sender_keys(const struct dp_ctx *ctx, const struct dp_conn *c, uint32_t e, uint32_t from)
+{
+    if (c->state == DP_CONN_UP)
+        pc_prefetch(&c->ep[ctx->ri.edges[e].a == from ? 0 : 1], false);
+}
+
+static void forward_held(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    const struct ri_view *ri = &ctx->ri;
+    uint32_t n = cs->n_fwd;
+    if (n == 0)
+        return;
+    const uint16_t *route[DP_FWD_N];
+    const uint32_t *hop[DP_FWD_N];
+    struct dp_conn *next[DP_FWD_N];
+    for (uint32_t i = 0; i < n; i++) {
+        const struct dp_fwd *f = &cs->fwd[i];
+        uint32_t dst = be32toh(((const struct agent_hdr *)f->msg)->dst);
+        route[i] = dst < ri->cfg->n_agents && dst != f->receiver ? ri_next_hop_entry(ri, f->receiver, dst) : NULL;
+        if (route[i])
+            rte_prefetch0(route[i]);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        hop[i] = NULL;
+        if (route[i] && *route[i] != RI_ROUTE_NONE) {
+            hop[i] = &ri->adj_edge[ri->adj_off[cs->fwd[i].receiver] + *route[i]];
+            rte_prefetch0(hop[i]);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (hop[i])
+            rte_prefetch0(&ri->edges[*hop[i]]);
+    for (uint32_t i = 0; i < n; i++)
+        next[i] = hop[i] ? prefetch_sender(ctx, wk, *hop[i], cs->fwd[i].receiver) : NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (next[i])
+            prefetch_sender_keys(ctx, next[i], *hop[i], cs->fwd[i].receiver);
+    cs->n_fwd = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct dp_fwd *f = &cs->fwd[i];
+        receive_msg(ctx, wk, f->receiver, f->edge, f->msg, f->len, tsc, now);
+    }
+}
+
+static void receive_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
+                        uint32_t len, uint64_t tsc, uint64_t now)
 {
     const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, ctx->ns_per_cycle};
     uint32_t out;
     if (agent_receive(&mesh, wk->m, receiver, e, msg, len, tsc, &out) == AGENT_SEND)
         send_msg(ctx, wk, receiver, out, msg, len, now);
+}
+
+/* A DataChannel message received by agent `receiver` over edge e: held
+ * for the end of the burst while one is taken in (the first tables it
+ * reads asked for already), otherwise received at once. */
+static void on_message(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
+                       uint32_t len, uint64_t tsc, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    if (cs->in_burst && len <= DP_FWD_MSG_MAX && len >= AGENT_HDR_LEN) {
+        if (cs->n_fwd == DP_FWD_N)
+            forward_held(ctx, wk, tsc, now);
+        struct dp_fwd *f = &cs->fwd[cs->n_fwd++];
+        f->receiver = receiver;
+        f->edge = e;
+        f->len = len;
+        memcpy(f->msg, msg, len);
+        uint32_t dst = be32toh(((const struct agent_hdr *)msg)->dst);
+        if (dst < ctx->ri.cfg->n_agents)
+            rte_prefetch0(&ctx->ri.dest_index[dst]);
+        rte_prefetch0(&ctx->ri.adj_off[receiver]);
+        return;
+    }
+    forward_held(ctx, wk, tsc, now); /* those held first: the order they came in */
+    receive_msg(ctx, wk, receiver, e, msg, len, tsc, now);
 }
 
 /* ---- endpoint events and datagrams ------------------------------------- */
@@ -448,11 +543,39 @@ static uint64_t conn_deadline(const struct dp_conn *c)
     return t;
 }
 
+#define FLUSH_AHEAD 8 /* connections prefetched ahead of the one flushed */
+
 static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
     uint32_t n = cs->n_dirty, starved = 0;
     for (uint32_t i = 0; i < n; i++) {
+        if (i + FLUSH_AHEAD < n) {
+            /* a few places on: the write keys of a connection (touched
+             * this pass, its endpoints are in the cache, its keys maybe
+             * not: pc_send does not read them), its edge and its place
+             * in the wheel; half as far on, the two agents the frames
+             * are addressed from and to, and the wheel neighbours it
+             * unlinks */
+            uint32_t ai = cs->dirty[i + FLUSH_AHEAD];
+            struct dp_conn *ahead = &cs->conn[ai];
+            for (int s = 0; s < 2; s++)
+                if (ahead->dirty >> s & 1)
+                    pc_prefetch(&ahead->ep[s], false);
+            rte_prefetch0(&ctx->ri.edges[ahead->edge]);
+            rte_prefetch0(&cs->wl[ai]);
+        }
+        if (i + FLUSH_AHEAD / 2 < n) {
+            uint32_t ai = cs->dirty[i + FLUSH_AHEAD / 2];
+            const struct ri_edge *ed = &ctx->ri.edges[cs->conn[ai].edge];
+            rte_prefetch0(&ctx->ri.agents[ed->a]);
+            rte_prefetch0(&ctx->ri.agents[ed->b]);
+            const struct dp_conn_wheel *w = &cs->wl[ai];
+            if (w->prev != DP_CONN_NONE)
+                rte_prefetch0(&cs->wl[w->prev]);
+            if (w->next != DP_CONN_NONE)
+                rte_prefetch0(&cs->wl[w->next]);
+        }
         uint32_t idx = cs->dirty[i];
         struct dp_conn *c = &cs->conn[idx];
         uint8_t sides = c->dirty, left = 0;
@@ -572,6 +695,30 @@ static void ep_bad_read(const struct dp_conn *c, int s, struct ep_bad *b)
     b->srtp = d.rtp + (c->media ? dp_media_bad(c->media, s) : 0);
 }
 
+void dp_conns_burst_begin(const struct dp_ctx *ctx, struct dp_worker *wk, const uint64_t *vals, uint32_t n)
+{
+    struct dp_conns *cs = wk->conns;
+    cs->in_burst = true;
+    for (uint32_t i = 0; i < n; i++) {
+        struct dp_conn *c = conn_of_edge(ctx, cs, (uint32_t)(vals[i] >> 1));
+        const char *ep = (const char *)&c->ep[(vals[i] & 1) ? 0 : 1];
+        rte_prefetch0(ep);
+        rte_prefetch0(ep + 64);
+        rte_prefetch0(&c->state);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct dp_conn *c = conn_of_edge(ctx, cs, (uint32_t)(vals[i] >> 1));
+        pc_prefetch(&c->ep[(vals[i] & 1) ? 0 : 1], true);
+    }
+}
+
+void dp_conns_burst_end(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
+{
+    struct dp_conns *cs = wk->conns;
+    cs->in_burst = false;
+    forward_held(ctx, wk, tsc, dp_conn_ns(ctx, cs, tsc));
+}
+
 void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val, const uint8_t *dgram,
                     uint32_t len, uint64_t tsc)
 {
@@ -603,6 +750,33 @@ void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val
         ri_add(wk->m->live.drops[RI_DROP_BAD_SRTP], after.srtp - before.srtp);
     ep_events(ctx, wk, c, s, tsc, now);
     touch(cs, c, (uint8_t)(1u << s));
+}
+
+void dp_conns_handoff_burst(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **ms, uint32_t n,
+                            uint64_t tsc)
+{
+    /* as forward_held: the edges, then the sending endpoints, then their
+     * keys and associations, each for the whole burst, then the sends */
+    uint32_t e[DP_MAX_BURST], from[DP_MAX_BURST];
+    struct dp_conn *c[DP_MAX_BURST];
+    uint32_t k = n < DP_MAX_BURST ? n : DP_MAX_BURST; /* staged; any beyond go as they come */
+    for (uint32_t i = 0; i < k; i++) {
+        e[i] = UINT32_MAX;
+        if (ms[i]->data_len >= HO_HDR) {
+            const uint8_t *h = rte_pktmbuf_mtod(ms[i], const uint8_t *);
+            memcpy(&e[i], h, 4);
+            memcpy(&from[i], h + 4, 4);
+            if (e[i] < ctx->ri.cfg->n_edges)
+                rte_prefetch0(&ctx->ri.edges[e[i]]);
+        }
+    }
+    for (uint32_t i = 0; i < k; i++)
+        c[i] = e[i] < ctx->ri.cfg->n_edges ? prefetch_sender(ctx, wk, e[i], from[i]) : NULL;
+    for (uint32_t i = 0; i < k; i++)
+        if (c[i])
+            prefetch_sender_keys(ctx, c[i], e[i], from[i]);
+    for (uint32_t i = 0; i < n; i++)
+        dp_conns_handoff_in(ctx, wk, ms[i], tsc);
 }
 
 void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint64_t tsc)
@@ -639,12 +813,22 @@ void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t 
     uint64_t now = dp_conn_ns(ctx, cs, tsc);
     uint32_t len = cfg->msg_size;
     uint8_t *msg = cs->gen;
-    for (uint32_t i = 0; i < n; i++) {
-        struct traffic_msg t;
-        if (traffic_next(&wk->traffic, &ctx->ri, wk->m, n_active, &t) != TRAFFIC_SEND)
-            continue;
-        agent_msg_write(msg, len, t.src, t.dst, t.seq, tsc, cfg->sign ? &ctx->sig_keys[t.src] : NULL);
-        send_msg(ctx, wk, t.src, t.edge, msg, len, now);
+    /* picked first, then what the sends read prefetched stage by stage
+     * for all of them (as forward_held) */
+    struct traffic_msg t[DP_MAX_BURST];
+    struct dp_conn *c[DP_MAX_BURST];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n && k < DP_MAX_BURST; i++)
+        if (traffic_next(&wk->traffic, &ctx->ri, wk->m, n_active, &t[k]) == TRAFFIC_SEND)
+            rte_prefetch0(&ctx->ri.edges[t[k++].edge]);
+    for (uint32_t i = 0; i < k; i++)
+        c[i] = prefetch_sender(ctx, wk, t[i].edge, t[i].src);
+    for (uint32_t i = 0; i < k; i++)
+        if (c[i])
+            prefetch_sender_keys(ctx, c[i], t[i].edge, t[i].src);
+    for (uint32_t i = 0; i < k; i++) {
+        agent_msg_write(msg, len, t[i].src, t[i].dst, t[i].seq, tsc, cfg->sign ? &ctx->sig_keys[t[i].src] : NULL);
+        send_msg(ctx, wk, t[i].src, t[i].edge, msg, len, now);
     }
 }
 
@@ -751,10 +935,11 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     cs->msg = malloc(RI_MSG_MAX);
     cs->gen = malloc(RI_MSG_MAX);
     cs->gen_tmp = malloc(RI_MSG_MAX);
+    cs->fwd = malloc(DP_FWD_N * sizeof(struct dp_fwd));
     cs->keylog_cap = plan.keylog_cap;
     cs->keylog = cs->keylog_cap ? calloc(cs->keylog_cap, DP_KEYLOG_LINE) : NULL;
     if (!cs->conn || !cs->keys || !cs->sctp_mem || !cs->pool_mem || !cs->queue || !cs->dirty || !cs->wl || !cs->msg || !cs->gen ||
-        !cs->gen_tmp || (cs->keylog_cap && !cs->keylog))
+        !cs->gen_tmp || !cs->fwd || (cs->keylog_cap && !cs->keylog))
         goto oom;
     cs->pool = sctp_pool_init(cs->pool_mem, cfg->sctp_bufs, 1200);
     if (!cs->pool) {
@@ -830,6 +1015,7 @@ void dp_conns_free(struct dp_worker *wk)
     free(cs->msg);
     free(cs->gen);
     free(cs->gen_tmp);
+    free(cs->fwd);
     free(cs->keylog);
     free(cs);
     wk->conns = NULL;

@@ -65,6 +65,9 @@ struct dp_conns {
     uint8_t *msg;                /* a received message (SCTP max) */
     uint8_t *gen;                /* the generated message: header over a fixed payload */
     uint8_t *gen_tmp;            /* a message handed over by another worker */
+    struct dp_fwd *fwd;          /* DP_FWD_N received messages to forward after their burst */
+    uint32_t n_fwd;
+    bool in_burst;               /* between dp_conns_burst_begin and _end: messages wait in fwd */
     char *keylog;                /* keylog_cap lines of DP_KEYLOG_LINE */
     uint32_t keylog_n, keylog_cap;
     struct rte_mbuf *spare;      /* an mbuf kept for the next datagram */
@@ -111,6 +114,21 @@ bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
 void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val, const uint8_t *dgram,
                     uint32_t len, uint64_t tsc);
 
+/* A burst of datagrams of this worker's connections (vals: their flow
+ * table values) is about to go to dp_conns_input. Asks the CPU to bring in
+ * what that will read, stage by stage for the whole burst: the endpoints,
+ * then through them their record keys and SCTP associations; and holds
+ * the agent messages the burst brings until dp_conns_burst_end. At a
+ * million connections each of these reads is a miss; so the burst waits
+ * a few memory latencies, not some per datagram. */
+void dp_conns_burst_begin(const struct dp_ctx *ctx, struct dp_worker *wk, const uint64_t *vals, uint32_t n);
+
+/* Ends the burst: what its messages read (the next-hop entry, the edge
+ * of that slot, the edge, the next connection, its keys and association)
+ * is prefetched stage by stage for all of them, then each is received and
+ * forwarded or delivered as at once. */
+void dp_conns_burst_end(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc);
+
 /* Generates n agent messages from the first n_active local agents, round
  * robin (phase RUN, paced by the caller). */
 void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint32_t n, uint32_t n_active);
@@ -120,6 +138,11 @@ void dp_conns_flush_handoff(const struct dp_ctx *ctx, struct dp_worker *wk);
 
 /* A message handed over by another worker (an mbuf from ctx->msg_ring). */
 void dp_conns_handoff_in(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint64_t tsc);
+
+/* n of them, what their sends read prefetched stage by stage for the
+ * burst first (see dp_conns_burst_begin). */
+void dp_conns_handoff_burst(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **ms, uint32_t n,
+                            uint64_t tsc);
 
 /* Sends agent message `msg` (len bytes, a dp_msg.h header first whose src
  * and dst are set; the rest of the header is filled here: magic, version,

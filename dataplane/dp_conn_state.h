@@ -62,6 +62,15 @@ struct dp_conn {
     struct dp_media *media; /* NULL without --media */
 };
 
+/* A received agent message held while the rest of its burst is taken in
+ * (dp_conns_burst_end forwards them stage by stage). 256 bytes. */
+#define DP_FWD_N 64          /* messages held at most; one more forwards them */
+#define DP_FWD_MSG_MAX 244   /* larger messages go on at once */
+struct dp_fwd {
+    uint32_t receiver, edge, len;
+    uint8_t msg[DP_FWD_MSG_MAX];
+};
+
 /* A connection's place in the timing wheel, apart from the connection so
  * that linking and unlinking touch this small array, not the neighbours'
  * connection structs. */

@@ -128,7 +128,7 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     out->su_slots = 2 * in->setup_cap;
     out->su = dp_mem_alloc_size(out->su_slots * sizeof(struct pc_setup)) + out->su_slots * sizeof(uint32_t);
     out->hs = out->hs_slots * out->hs_stride + out->su;
-    out->msg_bufs = 3 * (size_t)RI_MSG_MAX;
+    out->msg_bufs = 3 * (size_t)RI_MSG_MAX + DP_FWD_N * sizeof(struct dp_fwd);
     out->wheel_heads = DP_CONN_WHEEL_SLOTS * sizeof(uint32_t);
     out->keylog_cap = in->keylog_max ? in->keylog_max / w + 1 : 0;
     out->keylog = (size_t)out->keylog_cap * DP_MEM_KEYLOG_LINE;

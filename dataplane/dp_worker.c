@@ -236,6 +236,19 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
     uint64_t hits = 0;
     rte_hash_lookup_bulk_data(ctx->flows, kp, n_ok, &hits, data);
     if (ctx->ri.cfg->traffic == RI_TRAFFIC_DC) {
+        /* the edges (their owner), then this worker's connections, each a
+         * stage for the whole burst (dp_conns_burst_begin) */
+        uint64_t vals[DP_MAX_BURST];
+        uint32_t n_mine = 0;
+        for (uint32_t i = 0; i < n_ok; i++)
+            if (hits & (UINT64_C(1) << i))
+                rte_prefetch0(&ctx->ri.edges[((uint64_t)(uintptr_t)data[i] - 1) >> 1]);
+        for (uint32_t i = 0; i < n_ok; i++) {
+            uint64_t val = (uint64_t)(uintptr_t)data[i] - 1;
+            if ((hits & (UINT64_C(1) << i)) && ctx->ri.edges[val >> 1].worker == wk->idx)
+                vals[n_mine++] = val;
+        }
+        dp_conns_burst_begin(ctx, wk, vals, n_mine);
         for (uint32_t i = 0; i < n_ok; i++) {
             struct rte_mbuf *m = ok[i];
             if (!(hits & (UINT64_C(1) << i))) {
@@ -253,6 +266,7 @@ void dp_process_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
             dp_conns_input(ctx, wk, val, rte_pktmbuf_mtod_offset(m, const uint8_t *, DP_FRAME_HDR_LEN), len, tsc);
             rte_pktmbuf_free(m);
         }
+        dp_conns_burst_end(ctx, wk, tsc);
         return;
     }
     /* A relay reads three tables at random: the next-hop entry (agents x
@@ -400,8 +414,7 @@ static bool handoffs(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
             if (n) {
                 did_work = true;
                 ri_add(wk->m->live.handoff_in, n);
-                for (unsigned i = 0; i < n; i++)
-                    dp_conns_handoff_in(ctx, wk, pkts[i], tsc);
+                dp_conns_handoff_burst(ctx, wk, pkts, n, tsc);
             }
         }
     }

@@ -513,6 +513,15 @@ static inline uint16_t ri_next_hop(const struct ri_view *v, uint32_t agent, uint
     return di < 0 ? (uint16_t)RI_ROUTE_NONE : v->routes[(size_t)agent * v->cfg->n_dests + (uint32_t)di];
 }
 
+/* Where ri_next_hop reads the slot of `agent` towards `dst` (dst <
+ * n_agents), NULL when dst has no destination column: for a caller that
+ * prefetches a burst's entries before it reads them. */
+static inline const uint16_t *ri_next_hop_entry(const struct ri_view *v, uint32_t agent, uint32_t dst)
+{
+    int32_t di = v->dest_index[dst];
+    return di < 0 ? NULL : &v->routes[(size_t)agent * v->cfg->n_dests + (uint32_t)di];
+}
+
 /* Checks a mapped image of `len` bytes: magic, version, header and metrics
  * sizes, every section inside the mapping and aligned, and the section sizes
  * that follow from the config. Returns 0, -EBADMSG (not a run image),

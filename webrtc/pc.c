@@ -498,6 +498,15 @@ static uint64_t next_timeout(const struct pc_impl *pc, const char **why)
     return t;
 }
 
+void pc_prefetch(const struct pc *p, bool rx)
+{
+    const struct pc_impl *pc = cimpl(p);
+    if (pc->stage < PC_SCTP || pc->stage == PC_FAILED)
+        return;
+    dtls_record_prefetch(&pc->rec, rx);
+    sctp_prefetch(pc->sctp);
+}
+
 uint64_t pc_next_timeout(const struct pc *pc)
 {
     const char *why;

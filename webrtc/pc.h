@@ -179,6 +179,13 @@ enum pc_event_type pc_poll_event(struct pc *pc, struct pc_ev *ev);
  * is due, UINT64_MAX when nothing is pending. */
 uint64_t pc_next_timeout(const struct pc *pc);
 
+/* Asks the CPU to bring in what a datagram in (rx true) or a message out
+ * will read beyond the endpoint itself: the record key it uses and the
+ * SCTP association's hot lines. For a caller with a burst for endpoints
+ * far apart in memory: prefetch the endpoints, then call this for each,
+ * then handle them, so the misses of the burst overlap. */
+void pc_prefetch(const struct pc *pc, bool rx);
+
 /* For debugging: which engine owns pc_next_timeout ("alert", "ice",
  * "slot", "dtls", "sctp" or "none"). A static string. */
 const char *pc_timeout_reason(const struct pc *pc);
