@@ -333,11 +333,8 @@ static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t fr
     }
 }
 
-/* The messages held (dp_conns_burst_begin .. _end): the tables each reads
- * on its way on are asked for stage by stage, every stage for all of them
- * before the next reads what the last brought in (only prefetches: the
- * checks are agent_receive's and send_msg's, which then run on lines in
- * the cache). */
+/* What agent `receiver` does with a message that came over edge e:
+ * delivers it, or sends it on (agent_receive). */
 static void receive_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
                         uint32_t len, uint64_t tsc, uint64_t now);
 
@@ -364,6 +361,11 @@ static void prefetch_sender_keys(const struct dp_ctx *ctx, const struct dp_conn 
         pc_prefetch(&c->ep[ctx->ri.edges[e].a == from ? 0 : 1], false);
 }
 
+/* The messages held (dp_conns_burst_begin .. _end), received in the order
+ * they came: first the tables each reads on its way on are asked for stage
+ * by stage, every stage for all of them before the next reads what the
+ * last brought in (only prefetches: the checks are agent_receive's and
+ * send_msg's, which then run on lines in the cache). */
 static void forward_held(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc, uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
