@@ -342,16 +342,22 @@ static void receive_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t
  * on edge e (its edge read already, or on its way) and its connection's
  * state; returns the connection, NULL when another worker owns it. Then,
  * once that is in, its write key and association. */
+/* Endpoint s of c (its two lines) and the connection's state line. */
+static void prefetch_endpoint(const struct dp_conn *c, int s)
+{
+    const char *ep = (const char *)&c->ep[s];
+    rte_prefetch0(ep);
+    rte_prefetch0(ep + 64);
+    rte_prefetch0(&c->state);
+}
+
 static struct dp_conn *prefetch_sender(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e, uint32_t from)
 {
     const struct ri_edge *ed = &ctx->ri.edges[e];
     if (ed->worker != wk->idx)
         return NULL;
     struct dp_conn *c = conn_of_edge(ctx, wk->conns, e);
-    const char *ep = (const char *)&c->ep[ed->a == from ? 0 : 1];
-    rte_prefetch0(ep);
-    rte_prefetch0(ep + 64);
-    rte_prefetch0(&c->state);
+    prefetch_endpoint(c, ed->a == from ? 0 : 1);
     return c;
 }
 
@@ -701,13 +707,8 @@ void dp_conns_burst_begin(const struct dp_ctx *ctx, struct dp_worker *wk, const 
 {
     struct dp_conns *cs = wk->conns;
     cs->in_burst = true;
-    for (uint32_t i = 0; i < n; i++) {
-        struct dp_conn *c = conn_of_edge(ctx, cs, (uint32_t)(vals[i] >> 1));
-        const char *ep = (const char *)&c->ep[(vals[i] & 1) ? 0 : 1];
-        rte_prefetch0(ep);
-        rte_prefetch0(ep + 64);
-        rte_prefetch0(&c->state);
-    }
+    for (uint32_t i = 0; i < n; i++)
+        prefetch_endpoint(conn_of_edge(ctx, cs, (uint32_t)(vals[i] >> 1)), (vals[i] & 1) ? 0 : 1);
     for (uint32_t i = 0; i < n; i++) {
         struct dp_conn *c = conn_of_edge(ctx, cs, (uint32_t)(vals[i] >> 1));
         pc_prefetch(&c->ep[(vals[i] & 1) ? 0 : 1], true);

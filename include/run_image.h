@@ -507,12 +507,6 @@ static inline void ri_view_bind(struct ri_view *v, struct ri_header *h, uint64_t
 
 /* The next-hop adjacency slot of `agent` towards `dst`, RI_ROUTE_NONE
  * where the table has none (dst no destination column, or unreachable). */
-static inline uint16_t ri_next_hop(const struct ri_view *v, uint32_t agent, uint32_t dst)
-{
-    int32_t di = v->dest_index[dst];
-    return di < 0 ? (uint16_t)RI_ROUTE_NONE : v->routes[(size_t)agent * v->cfg->n_dests + (uint32_t)di];
-}
-
 /* Where ri_next_hop reads the slot of `agent` towards `dst` (dst <
  * n_agents), NULL when dst has no destination column: for a caller that
  * prefetches a burst's entries before it reads them. */
@@ -520,6 +514,12 @@ static inline const uint16_t *ri_next_hop_entry(const struct ri_view *v, uint32_
 {
     int32_t di = v->dest_index[dst];
     return di < 0 ? NULL : &v->routes[(size_t)agent * v->cfg->n_dests + (uint32_t)di];
+}
+
+static inline uint16_t ri_next_hop(const struct ri_view *v, uint32_t agent, uint32_t dst)
+{
+    const uint16_t *r = ri_next_hop_entry(v, agent, dst);
+    return r ? *r : (uint16_t)RI_ROUTE_NONE;
 }
 
 /* Checks a mapped image of `len` bytes: magic, version, header and metrics
