@@ -29,13 +29,14 @@
 
 struct dp_conns;
 struct dp_external;
+struct dp_sides;
 struct dtls_cert;
 struct dp_uring;
 struct sig_keypair;
 
 #define DP_MAX_BURST 64
-#define DP_MAX_PORTS 8
-#define DP_MAX_RXQ (DP_MAX_PORTS)
+#define DP_MAX_PORTS (RI_MAX_WORKERS + 8) /* two sides: theirs and a loopback port per worker */
+#define DP_MAX_RXQ 8
 #define DP_HANDOFF_RING 16384
 #define DP_MSG_RING 16384
 #define DP_LOOP_RING 16384
@@ -43,6 +44,7 @@ struct sig_keypair;
 struct dp_rxq {
     uint16_t port;
     uint16_t queue;
+    int16_t side; /* two sides: the side whose port this is, -1 for the loopback port */
 };
 
 /* Per-worker state; cache aligned, written only by its worker. */
@@ -52,6 +54,7 @@ struct dp_worker {
     uint32_t n_rxq;
     struct dp_rxq rxq[DP_MAX_RXQ];
     uint16_t tx_port, tx_queue;
+    struct dp_sides *sides; /* ctx->sides: flush_tx sends each frame on the port it was addressed to */
 
     struct traffic_gen traffic; /* the agents this worker generates for, their sequence numbers, pacing, generator */
     uint64_t snap_seen;
@@ -101,11 +104,13 @@ struct dp_ctx {
     bool uring;             /* --backend uring: no ports, kernel UDP sockets (dp_uring.c) */
     uint16_t *uring_ports;  /* its sockets' ports: [2e] agent a's, [2e + 1] agent b's */
     struct rte_ring *loop_ring[RI_MAX_WORKERS]; /* their rings */
+    uint16_t loop_port[RI_MAX_WORKERS];          /* and their port ids */
     struct rte_ring *handoff[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] frames */
     struct rte_ring *msg_ring[RI_MAX_WORKERS][RI_MAX_WORKERS]; /* [from][to] agent messages (traffic dc) */
     struct sig_keypair *sig_keys;  /* every agent's, with cfg.sign */
     struct dtls_cert *certs;       /* every agent's DTLS certificate (traffic dc), made at set-up */
     struct dp_external *external;  /* --external: the kernel-visible port and its sessions (worker 0) */
+    struct dp_sides *sides;        /* two sides (cfg.sides): their ports and gateways (dp_sides.h) */
 
     uint32_t n_workers;
     struct dp_worker *worker[RI_MAX_WORKERS];

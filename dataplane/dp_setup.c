@@ -19,6 +19,7 @@
 #include "dp_msg.h"
 #include "dp_netem.h"
 #include "dp_pcap.h"
+#include "dp_sides.h"
 #include "dp_uring.h"
 #include "sig.h"
 
@@ -42,11 +43,81 @@ static int create_loopback_ports(struct dp_ctx *ctx, char *err, size_t errlen)
         }
         ctx->loop_ring[w] = r;
         snprintf(name, sizeof(name), "net_ring_sg%u", w);
-        if (rte_eth_from_rings(name, &r, 1, &r, 1, rte_socket_id()) < 0) {
+        int pid = rte_eth_from_rings(name, &r, 1, &r, 1, rte_socket_id());
+        if (pid < 0) {
             snprintf(err, errlen, "loopback port %s: %s", name, rte_strerror(rte_errno));
             return -ENODEV;
         }
+        ctx->loop_port[w] = (uint16_t)pid;
     }
+    return 0;
+}
+
+/* Configures port p with nq rx/tx queue pairs and starts it. */
+static int start_port(struct dp_ctx *ctx, uint16_t p, uint16_t nq, char *err, size_t errlen)
+{
+    struct rte_eth_dev_info info;
+    int rc = rte_eth_dev_info_get(p, &info);
+    if (rc < 0) {
+        snprintf(err, errlen, "port %u: cannot read device info: %s", p, rte_strerror(-rc));
+        return rc;
+    }
+    if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+        snprintf(err, errlen,
+                 "port %u (%s): %u workers need %u rx/tx queues, the device has %u/%u "
+                 "(for af_packet add qpairs=%u)",
+                 p, info.driver_name, ctx->n_workers, nq, info.max_rx_queues, info.max_tx_queues, nq);
+        return -EINVAL;
+    }
+    struct rte_eth_conf conf;
+    memset(&conf, 0, sizeof(conf));
+    rc = rte_eth_dev_configure(p, nq, nq, &conf);
+    if (rc < 0) {
+        snprintf(err, errlen, "port %u (%s): configure: %s", p, info.driver_name, rte_strerror(-rc));
+        return rc;
+    }
+    uint16_t nrx = RX_DESC, ntx = TX_DESC;
+    rte_eth_dev_adjust_nb_rx_tx_desc(p, &nrx, &ntx);
+    int socket = rte_eth_dev_socket_id(p);
+    if (socket < 0)
+        socket = (int)rte_socket_id();
+    for (uint16_t q = 0; q < nq; q++) {
+        rc = rte_eth_rx_queue_setup(p, q, nrx, (unsigned)socket, NULL, ctx->pool);
+        if (rc == 0)
+            rc = rte_eth_tx_queue_setup(p, q, ntx, (unsigned)socket, NULL);
+        if (rc < 0) {
+            snprintf(err, errlen, "port %u (%s): queue %u set-up: %s", p, info.driver_name, q, rte_strerror(-rc));
+            return rc;
+        }
+    }
+    rc = rte_eth_dev_start(p);
+    if (rc < 0) {
+        snprintf(err, errlen, "port %u (%s): start: %s", p, info.driver_name, rte_strerror(-rc));
+        return rc;
+    }
+    rte_eth_promiscuous_enable(p); /* not every vdev supports it: ignored */
+    return 0;
+}
+
+/* Two sides: each side's port with a queue per worker, and a loopback
+ * port per worker for the connections within a side. */
+static int start_sides(struct dp_ctx *ctx, char *err, size_t errlen)
+{
+    int rc = dp_sides_init(ctx, err, errlen);
+    for (int side = 0; rc == 0 && side < 2; side++)
+        rc = start_port(ctx, ctx->sides->port[side], (uint16_t)ctx->n_workers, err, errlen);
+    for (uint32_t w = 0; rc == 0 && w < ctx->n_workers; w++)
+        rc = start_port(ctx, ctx->loop_port[w], 1, err, errlen);
+    if (rc < 0)
+        return rc;
+    char name[2][RTE_ETH_NAME_MAX_LEN];
+    for (int side = 0; side < 2; side++)
+        if (rte_eth_dev_get_name_by_port(ctx->sides->port[side], name[side]) != 0)
+            snprintf(name[side], sizeof(name[side]), "port %u", ctx->sides->port[side]);
+    snprintf(ctx->ri.cmd->port_desc, sizeof(ctx->ri.cmd->port_desc),
+             "two sides: A %s, B %s (%u queue%s each), %u loopback ring%s", name[0], name[1], ctx->n_workers,
+             ctx->n_workers == 1 ? "" : "s", ctx->n_workers, ctx->n_workers == 1 ? "" : "s");
+    ctx->ri.cmd->port_count = 2;
     return 0;
 }
 
@@ -59,7 +130,7 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
         return dp_uring_prepare(ctx, err, errlen);
     }
     ctx->embedded = ctx->ri.cfg->n_ports == 0 && !ctx->uring;
-    if (ctx->embedded) {
+    if (ctx->embedded || ctx->ri.cfg->sides) {
         int rc = create_loopback_ports(ctx, err, errlen);
         if (rc < 0)
             return rc;
@@ -76,58 +147,22 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "no DPDK port found (check --port)");
         return -ENODEV;
     }
+    if (ctx->ri.cfg->sides)
+        return start_sides(ctx, err, errlen);
     if (ctx->embedded && ctx->n_ports != ctx->n_workers) {
         snprintf(err, errlen, "embedded default needs one loopback port per worker (%u ports, %u workers)",
                  ctx->n_ports, ctx->n_workers);
         return -EINVAL;
     }
+    if (!ctx->embedded && ctx->n_ports > DP_MAX_RXQ) {
+        snprintf(err, errlen, "more than %d ports", DP_MAX_RXQ);
+        return -E2BIG;
+    }
     uint16_t nq = ctx->embedded ? 1 : (uint16_t)ctx->n_workers;
     for (uint16_t i = 0; i < ctx->n_ports; i++) {
-        uint16_t p = ctx->port[i];
-        struct rte_eth_dev_info info;
-        int rc = rte_eth_dev_info_get(p, &info);
-        if (rc < 0) {
-            snprintf(err, errlen, "port %u: cannot read device info: %s", p, rte_strerror(-rc));
+        int rc = start_port(ctx, ctx->port[i], nq, err, errlen);
+        if (rc < 0)
             return rc;
-        }
-        if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
-            snprintf(err, errlen,
-                     "port %u (%s): %u workers need %u rx/tx queues, the device has %u/%u "
-                     "(for af_packet add qpairs=%u)",
-                     p, info.driver_name, ctx->n_workers, nq, info.max_rx_queues,
-                     info.max_tx_queues, nq);
-            return -EINVAL;
-        }
-        struct rte_eth_conf conf;
-        memset(&conf, 0, sizeof(conf));
-        rc = rte_eth_dev_configure(p, nq, nq, &conf);
-        if (rc < 0) {
-            snprintf(err, errlen, "port %u (%s): configure: %s", p, info.driver_name,
-                     rte_strerror(-rc));
-            return rc;
-        }
-        uint16_t nrx = RX_DESC, ntx = TX_DESC;
-        rte_eth_dev_adjust_nb_rx_tx_desc(p, &nrx, &ntx);
-        int socket = rte_eth_dev_socket_id(p);
-        if (socket < 0)
-            socket = (int)rte_socket_id();
-        for (uint16_t q = 0; q < nq; q++) {
-            rc = rte_eth_rx_queue_setup(p, q, nrx, (unsigned)socket, NULL, ctx->pool);
-            if (rc == 0)
-                rc = rte_eth_tx_queue_setup(p, q, ntx, (unsigned)socket, NULL);
-            if (rc < 0) {
-                snprintf(err, errlen, "port %u (%s): queue %u set-up: %s", p, info.driver_name,
-                         q, rte_strerror(-rc));
-                return rc;
-            }
-        }
-        rc = rte_eth_dev_start(p);
-        if (rc < 0) {
-            snprintf(err, errlen, "port %u (%s): start: %s", p, info.driver_name,
-                     rte_strerror(-rc));
-            return rc;
-        }
-        rte_eth_promiscuous_enable(p); /* not every vdev supports it: ignored */
     }
     struct rte_eth_dev_info info;
     rte_eth_dev_info_get(ctx->port[0], &info);
@@ -227,14 +262,22 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
         ctx->ri.cmd->lcore[w] = lcore;
         if (ctx->uring) {
             wk->n_rxq = 1; /* one receive source: the worker's ring */
+        } else if (ctx->sides) {
+            wk->rxq[0] = (struct dp_rxq){ctx->loop_port[w], 0, -1};
+            wk->rxq[1] = (struct dp_rxq){ctx->sides->port[0], (uint16_t)w, 0};
+            wk->rxq[2] = (struct dp_rxq){ctx->sides->port[1], (uint16_t)w, 1};
+            wk->n_rxq = 3;
+            wk->tx_port = ctx->loop_port[w];
+            wk->tx_queue = 0;
+            wk->sides = ctx->sides;
         } else if (ctx->embedded) {
-            wk->rxq[0] = (struct dp_rxq){ctx->port[w], 0};
+            wk->rxq[0] = (struct dp_rxq){ctx->port[w], 0, -1};
             wk->n_rxq = 1;
             wk->tx_port = ctx->port[w];
             wk->tx_queue = 0;
         } else {
             for (uint16_t p = 0; p < ctx->n_ports; p++)
-                wk->rxq[p] = (struct dp_rxq){ctx->port[p], (uint16_t)w};
+                wk->rxq[p] = (struct dp_rxq){ctx->port[p], (uint16_t)w, -1};
             wk->n_rxq = ctx->n_ports;
             wk->tx_port = ctx->port[w % ctx->n_ports];
             wk->tx_queue = (uint16_t)w;
@@ -406,6 +449,8 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
         rc = setup_rings(ctx, err, errlen);
     if (rc == 0)
         rc = setup_workers(ctx, err, errlen);
+    if (rc == 0 && ctx->sides)
+        rc = dp_sides_resolve(ctx, err, errlen);
     if (rc == 0 && ctx->uring)
         rc = setup_uring(ctx, err, errlen);
     if (rc == 0)
@@ -427,6 +472,7 @@ void dp_teardown(struct dp_ctx *ctx)
         rte_eth_dev_close(ctx->port[i]);
     }
     ctx->n_ports = 0;
+    dp_sides_free(ctx);
     for (uint32_t w = 0; w < RI_MAX_WORKERS; w++) {
         struct dp_worker *wk = ctx->worker[w];
         if (wk) {

@@ -22,6 +22,7 @@
 #include "rng.h"
 #include "dp_netem.h"
 #include "dp_pcap.h"
+#include "dp_sides.h"
 #include "dp_uring.h"
 
 volatile bool dp_stop;
@@ -51,8 +52,9 @@ static void flush_tx(struct dp_worker *wk)
         bytes += wk->tx[i]->pkt_len;
     if (unlikely(wk->pcap_n < wk->pcap_cap))
         dp_pcap_capture(wk, wk->tx, wk->n_tx, wk->pcap_tsc);
-    uint16_t sent = wk->ur ? dp_uring_tx(wk, wk->tx, (uint16_t)wk->n_tx)
-                           : rte_eth_tx_burst(wk->tx_port, wk->tx_queue, wk->tx, (uint16_t)wk->n_tx);
+    uint16_t sent = wk->ur      ? dp_uring_tx(wk, wk->tx, (uint16_t)wk->n_tx)
+                    : wk->sides ? dp_sides_tx(wk, wk->tx, (uint16_t)wk->n_tx)
+                                : rte_eth_tx_burst(wk->tx_port, wk->tx_queue, wk->tx, (uint16_t)wk->n_tx);
     for (uint32_t i = sent; i < wk->n_tx; i++) {
         bytes -= wk->tx[i]->pkt_len;
         drop(wk, RI_DROP_TX_FULL, wk->tx[i], wk->frames_are_msgs);
@@ -121,6 +123,8 @@ static inline void frame_for_edge(const struct dp_ctx *ctx, struct rte_mbuf *m, 
     dp_frame_write_l234(f, from, to, ctx->ri.agents[from].ip, ctx->ri.agents[to].ip,
                         from_a ? ed->port_a : ed->port_b, from_a ? ed->port_b : ed->port_a,
                         payload_len, ip_id);
+    if (unlikely(ctx->sides != NULL))
+        dp_sides_address(ctx->sides, m, f, from, to);
 }
 
 void dp_send_frame(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e, uint32_t from,
@@ -184,7 +188,9 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
             rte_pktmbuf_free(m);
             return;
         }
-        met_hist_record(&wk->m->latency, agent_latency_ns(&f->msg, tsc, ctx->ns_per_cycle));
+        uint64_t ns = agent_latency_ns(&f->msg, tsc, ctx->ns_per_cycle);
+        met_hist_record(&wk->m->latency, ns);
+        ri_record_direction(wk->m, ctx->ri.cfg, rte_be_to_cpu_32(f->msg.src), dst, ns);
         ri_add(wk->m->live.msgs_delivered, 1);
         ri_add(wk->m->live.hops_delivered, f->msg.hops);
         rte_pktmbuf_free(m);
@@ -381,8 +387,12 @@ static bool rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *
             if (n == 0)
                 break;
             did_work = true;
-            dp_process_rx(ctx, wk, pkts, n, tsc);
-            if (n < burst)
+            uint16_t got = n;
+            if (wk->rxq[q].side >= 0)
+                n = dp_sides_rx(ctx, wk, (uint32_t)wk->rxq[q].side, pkts, n);
+            if (n)
+                dp_process_rx(ctx, wk, pkts, n, tsc);
+            if (got < burst)
                 break;
         }
     }
@@ -484,6 +494,8 @@ int dp_worker_loop(void *arg)
         if (phase == RI_PHASE_RUN)
             did_work |= generate(ctx, wk, tsc);
         did_work |= connections(ctx, wk, tsc);
+        if (unlikely(ctx->sides != NULL) && wk->idx == 0)
+            dp_sides_poll(ctx, wk, tsc);
         tx_flush(ctx, wk);
     }
     if (ctx->external && wk->idx == 0)

@@ -49,7 +49,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 4u
+#define RI_VERSION 5u
 #define RI_MAX_WORKERS 64
 #define RI_ALIGN 64u
 /* ROUTES entry of a destination the agent has no path to */
@@ -189,9 +189,25 @@ struct ri_config {
     uint32_t keylog_max;    /* key-log lines kept (0: no --keylog) */
     char keylog_path[256];  /* NSS key log written by the dataplane at the end */
     uint8_t backend;        /* enum ri_backend */
-    uint8_t reserved2[3];
+    uint8_t sides;          /* 1: two sides through a device under test (ri_side) */
+    uint8_t reserved2[2];
     int32_t sctp_heartbeat_ms; /* SCTP idle heartbeat interval: 0 the default (30 s), negative none */
+    /* --side-a / --side-b: the DPDK device names of the two ports (a vdev's
+     * name before its first comma, or a PCI address), and each side's
+     * gateway (host byte order, 0: none, the DUT is a switch or a cable) */
+    char side_port[2][128];
+    uint32_t side_gateway[2];
 };
+
+/* Two sides: agent i is on side i & 1 (A = 0, B = 1), its address in the
+ * side's /16: RI_SIDE_NET(s) + 1 + i / 2. */
+#define RI_SIDE_NET(base, s) ((base) + ((uint32_t)(s) << 16))
+#define RI_SIDE_AGENTS_MAX 65533u /* per side: .0.1 .. .255.253, .255.254 is left for a gateway */
+
+static inline uint32_t ri_side(const struct ri_config *c, uint32_t agent)
+{
+    return c->sides ? agent & 1 : 0;
+}
 
 struct ri_agent {
     uint32_t ip;     /* host byte order */
@@ -253,6 +269,8 @@ struct ri_command {
     uint32_t lcore[RI_MAX_WORKERS];      /* lcore id of each worker */
     uint32_t port_count;
     char port_desc[256];                 /* e.g. "net_ring x2" */
+    uint64_t side_gw_mac[2];             /* two sides: each gateway's MAC (48 bits) as last
+                                            resolved, 0 without a gateway */
     char dp_message[256];                /* failure or status text */
 };
 
@@ -280,7 +298,8 @@ struct ri_command {
     X(CONN_DOWN, "conn_down")       /* message for a connection that is not up */           \
     X(SEND_BLOCKED, "send_blocked") /* SCTP send buffer or buffer pool full */              \
     X(ABANDONED, "abandoned")       /* PR-SCTP sender gave a message up (not in msgs_dropped) */ \
-    X(BAD_SIGNATURE, "bad_signature")
+    X(BAD_SIGNATURE, "bad_signature")                                                       \
+    X(ARP_OTHER, "arp_other")       /* two sides: ARP not for our agents nor from a gateway */
 
 enum ri_drop {
 #define RI_DROP_ENUM(id, name) RI_DROP_##id,
@@ -321,6 +340,15 @@ struct ri_counters {
     uint64_t hs_slot_high_water;         /* handshake slots in use at most */
     uint64_t sctp_bufs_peak;             /* SCTP pool buffers in use at most */
     uint64_t tx_starved;                 /* passes a connection waited for an mbuf (nothing lost) */
+    /* two sides (cfg.sides), [0] side A, [1] side B */
+    uint64_t side_frames_tx[2], side_bytes_tx[2]; /* every frame sent on the side's port (ARP too) */
+    uint64_t side_frames_rx[2], side_bytes_rx[2]; /* every frame received on it */
+    uint64_t side_ip_tx[2], side_ip_rx[2];        /* of those, the agents' IPv4 frames */
+    uint64_t side_arp_replies[2];                 /* ARP requests for our agents answered */
+    uint64_t side_arp_requests[2];                /* ARP requests for the gateway sent */
+    uint64_t side_gw_changes[2];                  /* the gateway's MAC changed during the run */
+    uint64_t dir_msgs_delivered[2];               /* [s]: from side s to the other side (echo:
+                                                     round trips that side s started) */
 };
 
 struct ri_metrics {
@@ -328,12 +356,14 @@ struct ri_metrics {
     alignas(RI_ALIGN) struct ri_counters live;
     alignas(RI_ALIGN) struct met_hist latency; /* end-to-end, ns */
     alignas(RI_ALIGN) struct met_hist setup[RI_SETUP_HISTS]; /* set-up time per stage and total, ns */
+    alignas(RI_ALIGN) struct met_hist dir_latency[2]; /* two sides: latency of dir_msgs_delivered, ns */
     /* published on request */
     alignas(RI_ALIGN) uint64_t snap_seq;       /* == command.snap_req when published */
     uint64_t snap_tsc;                          /* TSC at the copy */
     alignas(RI_ALIGN) struct ri_counters snap;
     alignas(RI_ALIGN) struct met_hist snap_latency;
     alignas(RI_ALIGN) struct met_hist snap_setup[RI_SETUP_HISTS];
+    alignas(RI_ALIGN) struct met_hist snap_dir_latency[2];
 };
 
 /* Copies live, the latency histogram and, with `setup`, the set-up
@@ -343,6 +373,8 @@ static inline void ri_metrics_copy(struct ri_metrics *m, int setup)
 {
     m->snap = m->live;
     m->snap_latency = m->latency;
+    m->snap_dir_latency[0] = m->dir_latency[0];
+    m->snap_dir_latency[1] = m->dir_latency[1];
     if (setup)
         for (int i = 0; i < RI_SETUP_HISTS; i++)
             m->snap_setup[i] = m->setup[i];
@@ -567,6 +599,17 @@ static inline int ri_check(const void *map, uint64_t len)
 /* Adds v to a counter of a METRICS block this thread alone writes: a
  * relaxed store, so control's concurrent reads never see a torn value. */
 #define ri_add(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+
+/* Two sides: a message from `src` delivered to `dst` (an echo's round trip
+ * back at `src`) after `ns` counts in its direction when it crossed. */
+static inline void ri_record_direction(struct ri_metrics *m, const struct ri_config *c, uint32_t src,
+                                       uint32_t dst, uint64_t ns)
+{
+    if (!c->sides || ((src ^ dst) & 1) == 0)
+        return;
+    met_hist_record(&m->dir_latency[src & 1], ns);
+    ri_add(m->live.dir_msgs_delivered[src & 1], 1);
+}
 /* Sets a gauge of such a block (a high-water mark, a current count). */
 #define ri_set(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "compare.h"
 #include "netem_opts.h"
@@ -178,6 +179,46 @@ static void set_port(void *ctx, const char *s)
     if (!*s || strchr(s, ' '))
         cli_fail("--port", "'%s' is not a PCI address or a DPDK vdev string", s);
     o->ports[o->n_ports++] = s;
+}
+
+static void set_side(void *ctx, const char *flag, int side, const char *s)
+{
+    if (!*s || strchr(s, ' '))
+        cli_fail(flag, "'%s' is not a PCI address or a DPDK vdev string", s);
+    if (opts(ctx)->side[side])
+        cli_fail(flag, "given twice");
+    opts(ctx)->side[side] = s;
+}
+
+static void set_side_a(void *ctx, const char *s)
+{
+    set_side(ctx, "--side-a", 0, s);
+}
+
+static void set_side_b(void *ctx, const char *s)
+{
+    set_side(ctx, "--side-b", 1, s);
+}
+
+/* --gateway A=IP,B=IP (either or both) */
+static void set_gateway(void *ctx, const char *s)
+{
+    char buf[64];
+    if (strlen(s) >= sizeof(buf))
+        cli_fail("--gateway", "'%s' is not A=IP,B=IP", s);
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int side = (tok[0] == 'A' || tok[0] == 'a') ? 0 : (tok[0] == 'B' || tok[0] == 'b') ? 1 : -1;
+        struct in_addr a;
+        if (side < 0 || tok[1] != '=' || inet_pton(AF_INET, tok + 2, &a) != 1)
+            cli_fail("--gateway", "'%s' is not A=IP,B=IP (e.g. A=198.18.255.254,B=198.19.255.254)", s);
+        if (opts(ctx)->side_gateway[side])
+            cli_fail("--gateway", "side %c given twice", 'A' + side);
+        opts(ctx)->side_gateway[side] = ntohl(a.s_addr);
+    }
+    if (!opts(ctx)->side_gateway[0] && !opts(ctx)->side_gateway[1])
+        cli_fail("--gateway", "'%s' is not A=IP,B=IP", s);
 }
 
 static void set_seed(void *ctx, const char *s)
@@ -451,6 +492,17 @@ static const struct cli_flag run_flags[] = {
      "pcap, null...); repeat for several ports (default: one\n"
      "net_ring loopback port per core, no NIC needed)",
      set_port},
+    {"--side-a", "SPEC",
+     "two sides through a device under test: the port of side A (PCI\n"
+     "address or vdev); agents 0, 2, 4... are on it, in 198.18.0.0/16\n"
+     "(docs/sides.md)",
+     set_side_a},
+    {"--side-b", "SPEC", "the port of side B: agents 1, 3, 5... in 198.19.0.0/16", set_side_b},
+    {"--gateway", "A=IP,B=IP",
+     "a router between the sides: each side sends the other's frames\n"
+     "to its gateway (resolved by ARP); without it the sides share a\n"
+     "link (a switch, a cable)",
+     set_gateway},
     {"--seed", "S", "topology and traffic seed (default 1)", set_seed},
     {"--report", "FILE.json", "write the JSON report", set_report},
     {"--drain", "D", "longest wait for in-flight messages after generation (default 2s)",

@@ -176,6 +176,45 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
         o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
 }
 
+/* Settles --side-a, --side-b and --gateway: the two ports become the
+ * run's ports, A first. */
+static void resolve_sides(struct ctl_run_opts *o)
+{
+    o->sides = o->side[0] || o->side[1];
+    if (!o->sides) {
+        if (o->side_gateway[0] || o->side_gateway[1])
+            cli_fail("--gateway", "only with --side-a and --side-b");
+        return;
+    }
+    if (!o->side[0] || !o->side[1])
+        cli_fail(o->side[0] ? "--side-b" : "--side-a", "two sides need both --side-a and --side-b");
+    if (o->n_ports)
+        cli_fail("--port", "not with --side-a/--side-b (the two sides are the run's ports)");
+    if (o->backend != RI_BACKEND_DPDK)
+        cli_fail("--side-a", "only with --backend dpdk (the sides are DPDK ports)");
+    if (o->external != RI_EXT_OFF)
+        cli_fail("--external", "not with two sides");
+    if (o->agents > 2 * RI_SIDE_AGENTS_MAX)
+        cli_fail("--agents", "%u agents: two sides hold at most %u (%u in each side's /16)", o->agents,
+                 2 * RI_SIDE_AGENTS_MAX, RI_SIDE_AGENTS_MAX);
+    for (uint32_t side = 0; side < 2; side++) {
+        uint32_t gw = o->side_gateway[side];
+        if (!gw)
+            continue;
+        uint32_t net = RI_SIDE_NET(CTL_IP_BASE, side), agents = (o->agents + 1 - side) / 2;
+        if ((gw & 0xffff0000u) != net || gw == net || gw == (net | 0xffffu))
+            cli_fail("--gateway", "side %c's gateway must be a host of %u.%u.0.0/16", 'A' + side, net >> 24,
+                     net >> 16 & 0xff);
+        if (gw - net <= agents)
+            cli_fail("--gateway", "side %c's gateway %u.%u.%u.%u is an agent's address (agents take .0.1 .. "
+                     "the %u-th; use e.g. .255.254)", 'A' + side, gw >> 24, gw >> 16 & 0xff, gw >> 8 & 0xff,
+                     gw & 0xff, agents);
+    }
+    o->ports[0] = o->side[0];
+    o->ports[1] = o->side[1];
+    o->n_ports = 2;
+}
+
 static void set_defaults(struct ctl_run_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -216,4 +255,5 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
         o->mbufs_per_worker = 32768; /* datagrams of many connections in flight on the loopback ring and hand-offs */
     resolve_backend(o);
     resolve_external(o, p.external_setup_given);
+    resolve_sides(o);
 }

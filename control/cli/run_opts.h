@@ -16,6 +16,7 @@
 #include "run_image.h"
 
 #define CTL_MAX_PORTS 8
+#define CTL_IP_BASE 0xc6120000u /* 198.18.0.0: agent i is .1 + i (two sides: RI_SIDE_NET) */
 #define CTL_MAX_AGENTS_RUN 131070u /* one address each in 198.18.0.0/15 */
 #define CTL_SCTP_BUFS_MIN 1024u
 #define CTL_SCTP_BUFS_MAX 16777216u
@@ -52,7 +53,10 @@ struct ctl_run_opts {
     uint32_t cores[RI_MAX_WORKERS];
     char cores_text[256];
     uint32_t n_ports;
-    const char *ports[CTL_MAX_PORTS];
+    const char *ports[CTL_MAX_PORTS]; /* with two sides: [0] side A's, [1] side B's */
+    const char *side[2];     /* --side-a, --side-b: the ports of two sides (docs/sides.md) */
+    bool sides;              /* both given */
+    uint32_t side_gateway[2]; /* --gateway A=IP,B=IP: host byte order, 0 none */
     const char *report_path;
     const char *dp_path;     /* NULL: next to the swarmgen binary */
     uint8_t backend;         /* enum ri_backend */

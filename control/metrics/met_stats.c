@@ -134,6 +134,7 @@ void ctl_snap_copy(struct ctl_snap *dst, const struct ctl_snap *src)
     dst->total = src->total;
     dst->latency = src->latency;
     memcpy(dst->setup, src->setup, sizeof(dst->setup));
+    memcpy(dst->dir_latency, src->dir_latency, sizeof(dst->dir_latency));
 }
 
 uint64_t ctl_mono_ns(void)
@@ -183,6 +184,7 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
     memset(&s->total, 0, sizeof(s->total));
     memset(&s->latency, 0, sizeof(s->latency));
     memset(s->setup, 0, sizeof(s->setup));
+    memset(s->dir_latency, 0, sizeof(s->dir_latency));
     for (uint32_t w = 0; w < s->n_workers; w++) {
         bool use_snap = !live && published && published[w];
         copy_words(&s->worker[w], use_snap ? &blocks[w].snap : &blocks[w].live,
@@ -195,6 +197,11 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
             copy_words(s->scratch, use_snap ? &blocks[w].snap_setup[k] : &blocks[w].setup[k],
                        sizeof(struct met_hist));
             met_hist_merge(&s->setup[k], s->scratch);
+        }
+        for (uint32_t d = 0; d < 2; d++) {
+            copy_words(s->scratch, use_snap ? &blocks[w].snap_dir_latency[d] : &blocks[w].dir_latency[d],
+                       sizeof(struct met_hist));
+            met_hist_merge(&s->dir_latency[d], s->scratch);
         }
     }
     s->mono_ns = ctl_mono_ns();

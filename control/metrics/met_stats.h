@@ -57,6 +57,7 @@ struct ctl_snap {
     struct ri_counters total;
     struct met_hist latency;          /* merged */
     struct met_hist setup[RI_SETUP_HISTS]; /* merged set-up times per stage and RI_SETUP_TOTAL (ns) */
+    struct met_hist dir_latency[2];   /* two sides: merged latency per direction (A->B, B->A) */
     struct met_hist *scratch;         /* one worker's set-up histogram on its way to the sum */
 };
 

@@ -4,6 +4,7 @@
  * table (the JSON report is report_json.c, the HTML one report_html.c).
  */
 #include "report.h"
+#include "report_sides.h"
 #include "report_mem.h"
 
 #include <string.h>
@@ -129,6 +130,7 @@ static void machine_summary(FILE *f, const struct ctl_run_result *r, const struc
                 c->passes ? (double)c->cycles_total / (double)c->passes * 1e9 / (double)r->tsc_hz : 0);
     }
     fprintf(f, "  ports        %s, %s\n", r->port_desc, r->hugepages ? "hugepages" : "no hugepages");
+    ctl_report_sides_summary(f, r);
     double all = ctl_report_cycles_per_msg(r, UINT32_MAX);
     if (all > 0) {
         fprintf(f, "  cpu          %.0f busy cycles (%.0f ns) per delivered message, all cores;", all,

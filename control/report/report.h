@@ -44,6 +44,7 @@ struct ctl_run_result {
     uint64_t dpdk_bytes;             /* DPDK heap allocated by the dataplane */
     bool hugepages;
     char port_desc[256];
+    uint64_t side_gw_mac[2];         /* two sides: each gateway's MAC as the dataplane last resolved it */
     uint32_t lcore[RI_MAX_WORKERS];
     bool interrupted;                /* Ctrl-C or SIGTERM */
     bool aborted;                    /* --abort-on-fail stopped it */

@@ -10,6 +10,7 @@
 #include "external.h"
 #include "json.h"
 #include "report.h"
+#include "report_sides.h"
 #include "report_mem.h"
 #include "report_conn.h"
 #include "traffic_opts.h"
@@ -314,6 +315,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     json_kv_dbl(&w, "drain_s", r->drain_s, 6);
     setup_json(&w, r);
     json_kv_str(&w, "ports", r->port_desc);
+    ctl_report_sides_json(&w, r);
     ctl_report_conn_json(&w, r);
     ctl_external_report_json(&w, r->external);
     profile_json(&w, r);

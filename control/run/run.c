@@ -23,7 +23,7 @@
 #include "run_internal.h"
 #include "traffic_opts.h"
 
-#define IP_BASE 0xc6120000u /* 198.18.0.0 */
+#define IP_BASE CTL_IP_BASE
 
 /* ---- set-up ---- */
 
@@ -188,6 +188,15 @@ static int make_config(struct ctl_run *x)
     }
     cfg->traffic = o->traffic;
     cfg->backend = o->backend;
+    if (o->sides) {
+        cfg->sides = 1;
+        for (int side = 0; side < 2; side++) {
+            /* DPDK's name of the device: a vdev's before its first comma */
+            snprintf(cfg->side_port[side], sizeof(cfg->side_port[side]), "%.*s",
+                     (int)strcspn(o->side[side], ","), o->side[side]);
+            cfg->side_gateway[side] = o->side_gateway[side];
+        }
+    }
     return o->traffic == RI_TRAFFIC_DC ? dc_config(o, cfg, sctp_bufs_rate(x)) : 0;
 }
 
@@ -272,7 +281,7 @@ static int fill_image(struct ctl_image *img, const struct ctl_graph *g, const st
     uint32_t n = g->n, w = o->n_cores;
     struct ri_agent *ag = ri_section(h, RI_SEC_AGENTS);
     for (uint32_t i = 0; i < n; i++) {
-        ag[i].ip = IP_BASE + 1 + i;
+        ag[i].ip = o->sides ? RI_SIDE_NET(IP_BASE, i & 1) + 1 + i / 2 : IP_BASE + 1 + i;
         ag[i].worker = (uint16_t)(i % w);
         ag[i].degree = (uint16_t)(g->off[i + 1] - g->off[i]);
     }
@@ -449,6 +458,8 @@ static void take_dataplane_figures(struct ctl_run *x)
     r->cert_gen_ns = cmd->cert_gen_ns;
     r->hugepages = cmd->hugepages;
     snprintf(r->port_desc, sizeof(r->port_desc), "%s", cmd->port_desc);
+    for (int side = 0; side < 2; side++)
+        r->side_gw_mac[side] = ri_load(&cmd->side_gw_mac[side]);
     memcpy(r->lcore, cmd->lcore, sizeof(r->lcore));
     if (o->quiet)
         return;

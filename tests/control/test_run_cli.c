@@ -177,3 +177,29 @@ Test(run_cli, unknown_command)
     cr_assert_eq(r.exit_code, 2);
     cr_assert_eq(proc_lines(r.err), 1, "%s", r.err);
 }
+
+Test(run_cli, two_sides_flags_and_what_they_refuse)
+{
+    expect_usage_error("--side-a", "");
+    expect_usage_error("--side-b", "net null");
+    expect_usage_error("--gateway", "198.18.255.254");
+    expect_usage_error("--gateway", "C=198.18.255.254");
+    expect_usage_error("--gateway", "A=300.1.1.1");
+    expect_combo_error("--side-b", (char *[]){"--side-a", "net_null0", NULL});
+    expect_combo_error("--side-a", (char *[]){"--side-b", "net_null1", NULL});
+    expect_combo_error("--side-a", (char *[]){"--side-a", "net_null0", "--side-a", "net_null1", NULL});
+    expect_combo_error("--gateway", (char *[]){"--gateway", "A=198.18.255.254", NULL});
+    expect_combo_error("--port",
+                       (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--port", "net_null2", NULL});
+    expect_combo_error("--side-a", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--backend", "uring",
+                                              NULL});
+    expect_combo_error("--agents", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--agents", "131070",
+                                              NULL});
+    /* a gateway outside its side's /16, or on an agent's address */
+    expect_combo_error("--gateway", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--gateway",
+                                               "A=198.19.255.254", NULL});
+    expect_combo_error("--gateway", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--agents", "1000",
+                                               "--gateway", "B=198.19.0.10", NULL});
+    expect_combo_error("--external", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--external",
+                                                "echo", NULL});
+}
