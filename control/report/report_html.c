@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "report_html.h"
+#include "report_sides.h"
 
 #include <errno.h>
 #include <math.h>
@@ -490,6 +491,7 @@ int ctl_report_html(const char *path, const struct ctl_run_result *r, const stru
     page_head(f, r);
     summary_table(f, r, setup);
     cores_table(f, r);
+    ctl_report_sides_html(f, r);
     phases_table(f, r);
     verdicts(f, r);
     drops_table(f, r);

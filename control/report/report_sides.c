@@ -121,3 +121,59 @@ void ctl_report_sides_json(struct json_writer *w, const struct ctl_run_result *r
                 (double)(met_hist_percentile(ab, 50) + met_hist_percentile(ba, 50)) / 1e6, 6);
     json_obj_end(w);
 }
+
+/* s with <, > and & as entities */
+static void html_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+void ctl_report_sides_html(FILE *f, const struct ctl_run_result *r)
+{
+    if (!r->opts->sides)
+        return;
+    const struct ri_counters *c = &r->final->total;
+    fputs("<h2>Two sides</h2><table><tr><th>side</th><th>port</th><th>frames out</th><th>bytes out</th>"
+          "<th>frames in</th><th>bytes in</th><th>ARP answered</th><th>gateway</th></tr>\n",
+          f);
+    for (int s = 0; s < 2; s++) {
+        fprintf(f, "<tr><td>%c</td><td>", 'A' + s);
+        html_text(f, r->opts->side[s]);
+        fprintf(f,
+                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td>",
+                c->side_frames_tx[s], c->side_bytes_tx[s], c->side_frames_rx[s], c->side_bytes_rx[s],
+                c->side_arp_replies[s]);
+        if (r->opts->side_gateway[s]) {
+            char gw[16], mac[18];
+            ip_text(r->opts->side_gateway[s], gw);
+            mac_text(r->side_gw_mac[s], mac);
+            fprintf(f, "%s at %s", gw, mac);
+        } else {
+            fputs("none", f);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table><table><tr><th>direction</th><th>frames out</th><th>frames in</th><th>DUT lost</th>"
+          "<th>messages</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr>\n",
+          f);
+    for (int d = 0; d < 2; d++) {
+        const struct met_hist *h = &r->final->dir_latency[d];
+        fprintf(f,
+                "<tr><td>%s</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRIu64
+                "</td><td class=\"n\">%.3f</td><td class=\"n\">%.3f</td><td class=\"n\">%.3f</td></tr>\n",
+                dir_name[d], c->side_ip_tx[d], c->side_ip_rx[1 - d], dut_lost(c, d), c->dir_msgs_delivered[d],
+                met_hist_percentile(h, 50) / 1e6, met_hist_percentile(h, 99) / 1e6, h->max / 1e6);
+    }
+    fputs("</table>\n", f);
+}

@@ -136,7 +136,7 @@ Test(sides, over_a_cable_every_crossing_frame_arrives_on_the_other_side, .timeou
                  0);
     /* kmesh:k=4: neighbours at +-1 cross, at +-2 stay on their side */
     char *extra[] = {"--traffic", "udp", "--agents", "200", "--topology", "kmesh:k=4", "--rate", "4000",
-                     "--duration", "2s", NULL};
+                     "--duration", "2s", "--html", "/tmp/sg-test-sides-cable.html", NULL};
     run_sides("/tmp/sg-test-sides-cable.json", extra);
     cleanup();
     swarm_assert_exit(&r, 0);
@@ -156,6 +156,10 @@ Test(sides, over_a_cable_every_crossing_frame_arrives_on_the_other_side, .timeou
     /* the frames within a side stayed on the worker's loopback ring */
     double wire = side("side_a", "frames_out") + side("side_b", "frames_out");
     cr_assert(proc_json_in(json, "cores", "tx") > wire * 1.2, "no frame stayed within a side: %s", r.out);
+    static char html[1 << 20];
+    cr_assert(proc_read_file("/tmp/sg-test-sides-cable.html", html, sizeof(html)) > 0);
+    cr_assert_not_null(strstr(html, "<h2>Two sides</h2>"), "no sides table in the HTML report");
+    unlink("/tmp/sg-test-sides-cable.html");
 }
 
 Test(sides, through_a_namespace_router_the_report_counts_what_the_router_counts, .timeout = 150)
