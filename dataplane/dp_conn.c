@@ -87,6 +87,20 @@ static void wheel_file(struct dp_conns *cs, uint32_t idx)
 
 #define BOTH_SIDES 3
 
+/* The endpoints simulated here (bit i: endpoint i): both, unless --shard
+ * puts one on another shard. */
+static inline uint8_t here(const struct dp_conn *c)
+{
+    return (uint8_t)(c->up_mask >> DP_CONN_HERE_SHIFT & BOTH_SIDES);
+}
+
+/* Only endpoint b is here: the connection is counted by endpoint a's
+ * shard, this one counts its half. */
+static inline bool half(const struct dp_conn *c)
+{
+    return here(c) == 2;
+}
+
 /* Endpoints `sides` (bit per endpoint) of c have something to send or a
  * new deadline: flushed at the end of the pass. */
 static void touch(struct dp_conns *cs, struct dp_conn *c, uint8_t sides)
@@ -135,6 +149,8 @@ static void release(struct dp_conns *cs, struct dp_conn *c)
 {
     wheel_unlink(cs, conn_idx(cs, c));
     for (int s = 0; s < 2; s++) {
+        if (!(here(c) >> s & 1))
+            continue;
         setup_put(cs, c, s);
         pc_free(&c->ep[s]);
     }
@@ -154,7 +170,10 @@ static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struc
         cs->queue[(cs->q_head + cs->q_len++) % cs->n] = (uint32_t)(c - cs->conn);
     } else {
         c->state = DP_CONN_GIVEN_UP;
-        ri_add(wk->m->live.conn_given_up, 1);
+        if (half(c))
+            ri_add(wk->m->live.conn_halves_given_up, 1);
+        else
+            ri_add(wk->m->live.conn_given_up, 1);
     }
 }
 
@@ -178,6 +197,10 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
     struct dtls_record_keys *keys = (struct dtls_record_keys *)(void *)(cs->keys + cs->key_stride * idx);
     dtls_record_keys_clear(keys);
     for (int s = 0; s < 2; s++) {
+        if (!(here(c) >> s & 1)) {
+            c->ep_deadline[s] = UINT64_MAX; /* another shard's */
+            continue;
+        }
         uint32_t peer = s ? ed->a : ed->b;
         uint32_t pip = ctx->ri.agents[peer].ip;
         struct pc_config pc = {
@@ -185,12 +208,12 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .local_ufrag = uf[s], .local_pwd = pw[s], .remote_ufrag = uf[1 - s], .remote_pwd = pw[1 - s],
             .peer = {4, s ? ed->port_a : ed->port_b,
                      {(uint8_t)(pip >> 24), (uint8_t)(pip >> 16), (uint8_t)(pip >> 8), (uint8_t)pip}},
-            .cert = cert[s], .peer_fingerprint = cert[1 - s]->fingerprint, .cp = &cs->cp, .hs = &cs->hs,
+            .cert = cert[s], .peer_fingerprint = ctx->ri.fingerprints[peer], .cp = &cs->cp, .hs = &cs->hs,
             .sctp_mem = cs->sctp_mem + cs->assoc_size * (2 * (size_t)idx + (size_t)s), .sctp_pool = cs->pool,
             .n_streams = DP_MEM_SCTP_STREAMS, .sctp_counters = &cs->sctp_c, .label = "swarm", .dc_type = (enum sctp_dc_type)cfg->dc_type,
             .dc_reliability = cfg->dc_reliability,
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
-            .keylog = s == 0 ? keylog : NULL, .setup = setup_get(cs),
+            .keylog = s == (here(c) & 1 ? 0 : 1) ? keylog : NULL, .setup = setup_get(cs),
             .rec_keys = keys, .counters = &cs->pc_c, .heartbeat_ms = cfg->sctp_heartbeat_ms};
         if (pc_init(&c->ep[s], &pc, now) != 0) {
             /* only a broken configuration gets here: count it, never retry */
@@ -201,9 +224,11 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             return;
         }
     }
-    c->up_mask = 0;
+    c->up_mask &= (uint8_t)~BOTH_SIDES;
     c->t_attempt = now;
-    c->ep_deadline[0] = c->ep_deadline[1] = now;
+    for (int s = 0; s < 2; s++)
+        if (here(c) >> s & 1)
+            c->ep_deadline[s] = now;
     c->state = DP_CONN_SETUP;
     cs->in_setup++;
     touch(cs, c, BOTH_SIDES);
@@ -213,7 +238,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
 static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
 {
     struct dp_conns *cs = wk->conns;
-    const struct pc *p = &c->ep[0];
+    const struct pc *p = &c->ep[here(c) & 1 ? 0 : 1];
     struct met_hist *h = wk->m->setup;
     met_hist_record(&h[RI_STAGE_ICE], pc_stage_time(p, PC_DTLS_WAIT) - pc_stage_time(p, PC_ICE));
     met_hist_record(&h[RI_STAGE_DTLS], pc_stage_time(p, PC_SCTP) - pc_stage_time(p, PC_DTLS_WAIT));
@@ -222,13 +247,17 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
     c->state = DP_CONN_UP;
     cs->in_setup--;
-    ri_add(wk->m->live.conn_established, 1);
+    if (half(c))
+        ri_add(wk->m->live.conn_halves_up, 1);
+    else
+        ri_add(wk->m->live.conn_established, 1);
     if (c->media)
         dp_media_key(ctx, c);
     /* up: what only the way up needed goes back to the pool (ICE has
      * ended between our two endpoints, no consent checks follow) */
-    setup_put(cs, c, 0);
-    setup_put(cs, c, 1);
+    for (int s = 0; s < 2; s++)
+        if (here(c) >> s & 1)
+            setup_put(cs, c, s);
     /* media flows while the load runs, not while the others connect */
     if (c->media && cs->media_on)
         dp_media_start(ctx, wk, c, now);
@@ -457,7 +486,7 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
         switch (ev.type) {
         case PC_EV_UP:
             c->up_mask |= (uint8_t)(1u << s);
-            if (c->up_mask == 3 && c->state == DP_CONN_SETUP)
+            if ((c->up_mask & BOTH_SIDES) == here(c) && c->state == DP_CONN_SETUP)
                 established(ctx, wk, c, now);
             break;
         case PC_EV_MESSAGE:
@@ -586,7 +615,7 @@ static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
         }
         uint32_t idx = cs->dirty[i];
         struct dp_conn *c = &cs->conn[idx];
-        uint8_t sides = c->dirty, left = 0;
+        uint8_t sides = c->dirty & here(c), left = 0;
         c->dirty = 0;
         if (c->state != DP_CONN_SETUP && c->state != DP_CONN_UP)
             continue;
@@ -614,11 +643,16 @@ static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct 
                          uint64_t now)
 {
     if (c->state == DP_CONN_SETUP && now >= c->t_attempt + ATTEMPT_TIMEOUT_NS) {
-        enum ri_stage a = stage_of(&c->ep[0]), b = stage_of(&c->ep[1]);
-        attempt_failed(ctx, wk, c, a < b ? a : b);
+        enum ri_stage st[2] = {RI_STAGE_COUNT, RI_STAGE_COUNT};
+        for (int s = 0; s < 2; s++)
+            if (here(c) >> s & 1)
+                st[s] = stage_of(&c->ep[s]);
+        attempt_failed(ctx, wk, c, st[0] < st[1] ? st[0] : st[1]);
         return;
     }
     for (int s = 0; s < 2 && (c->state == DP_CONN_SETUP || c->state == DP_CONN_UP); s++) {
+        if (!(here(c) >> s & 1))
+            continue;
         pc_handle_timeout(&c->ep[s], now);
         ep_events(ctx, wk, c, s, tsc, now);
     }
@@ -729,6 +763,10 @@ void dp_conns_input(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t val
     uint32_t e = (uint32_t)(val >> 1);
     struct dp_conn *c = conn_of_edge(ctx, cs, e);
     int s = (val & 1) ? 0 : 1; /* side 0 is a frame from a, received by b */
+    if (!(here(c) >> s & 1)) { /* for an endpoint another shard simulates */
+        ri_add(wk->m->live.drops[RI_DROP_UNKNOWN_FLOW], 1);
+        return;
+    }
     if (c->state != DP_CONN_SETUP && c->state != DP_CONN_UP) {
         ri_add(wk->m->live.drops[RI_DROP_CONN_DOWN], 1);
         return;
@@ -874,15 +912,23 @@ int dp_conn_certs_init(struct dp_ctx *ctx, char *err, size_t errlen)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = 0;
-    for (uint32_t i = 0; i < n && rc == 0; i++)
+    uint64_t made = 0;
+    /* this process's agents only (--shard: the others are another's); each
+     * fingerprint goes into the image, where the peers' come from */
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        if (!ri_agent_here(ctx->ri.cfg, i))
+            continue;
         rc = dtls_cert_generate(&ctx->certs[i], &cp);
+        memcpy(ctx->ri.fingerprints[i], ctx->certs[i].fingerprint, 32);
+        made++;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     cp_destroy(&cp);
     if (rc != 0) {
         snprintf(err, errlen, "agent certificates: generation failed (%d)", rc);
         return -EIO;
     }
-    ctx->ri.cmd->n_certs = n;
+    ctx->ri.cmd->n_certs = made;
     ctx->ri.cmd->mem_cert_bytes = (uint64_t)n * sizeof(*ctx->certs);
     ctx->ri.cmd->cert_gen_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec -
                             (uint64_t)t0.tv_nsec;
@@ -969,22 +1015,34 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     for (uint32_t i = 0; i < DP_CONN_WHEEL_SLOTS; i++)
         cs->wheel[i] = DP_CONN_NONE;
     memset(cs->conn, 0, (size_t)n * sizeof(struct dp_conn));
+    uint64_t owned = 0, halves = 0;
     for (uint32_t i = 0; i < cs->n; i++) {
         struct dp_conn *c = &cs->conn[i];
         c->edge = i * w + wk->idx;
-        c->state = DP_CONN_QUEUED;
+        const struct ri_edge *ed = &ctx->ri.edges[c->edge];
+        uint8_t h = (uint8_t)((ri_agent_here(cfg, ed->a) ? 1 : 0) | (ri_agent_here(cfg, ed->b) ? 2 : 0));
+        c->up_mask = (uint8_t)(h << DP_CONN_HERE_SHIFT);
         cs->wl[i].deadline = UINT64_MAX;
         cs->wl[i].slot = cs->wl[i].prev = cs->wl[i].next = DP_CONN_NONE;
-        cs->queue[i] = i;
+        if (h == 0) {
+            c->state = DP_CONN_ELSEWHERE;
+            continue;
+        }
+        c->state = DP_CONN_QUEUED;
+        cs->queue[cs->q_len++] = i;
+        if (h == 2)
+            halves++;
+        else
+            owned++;
     }
-    cs->q_len = cs->n;
     cs->tsc0 = rte_rdtsc();
     cs->wheel_tick = AGENT_NS_BASE / DP_CONN_TICK_NS;
     int rc = dp_media_init(ctx, wk, err, errlen);
     if (rc < 0)
         return rc;
     cs->bytes += dp_media_bytes(ctx, wk);
-    wk->m->live.conn_total = cs->n;
+    wk->m->live.conn_total = owned;
+    wk->m->live.conn_halves_total = halves;
     return 0;
 oom:
     snprintf(err, errlen, "worker %u: peer connection state: out of memory", wk->idx);

@@ -22,7 +22,12 @@
 #define DP_CONN_TICK_NS 1000000ull
 #define DP_CONN_NONE UINT32_MAX
 
-enum dp_conn_state { DP_CONN_QUEUED, DP_CONN_SETUP, DP_CONN_UP, DP_CONN_GIVEN_UP, DP_CONN_CLOSED };
+/* DP_CONN_ELSEWHERE: neither endpoint is this shard's (--shard) */
+enum dp_conn_state { DP_CONN_QUEUED, DP_CONN_SETUP, DP_CONN_UP, DP_CONN_GIVEN_UP, DP_CONN_CLOSED, DP_CONN_ELSEWHERE };
+
+/* up_mask bits 4 and 5: endpoint 0 (agent a) and 1 (agent b) are simulated
+ * here; with --shard an endpoint may be another shard's */
+#define DP_CONN_HERE_SHIFT 4
 
 /* The worker's SCTP counters already folded into the metrics. */
 struct dp_conn_seen {
@@ -55,7 +60,7 @@ struct dp_conn {
     uint32_t edge;
     uint8_t state;          /* enum dp_conn_state */
     uint8_t attempts;       /* started so far */
-    uint8_t up_mask;        /* bit i: endpoint i reported its channel open */
+    uint8_t up_mask;        /* bit i: endpoint i reported its channel open; bit 4 + i: it is here */
     uint8_t dirty;          /* bit i: endpoint i was touched this pass (on the dirty list when not 0) */
     uint64_t t_attempt;     /* ns, start of the current attempt */
     uint64_t ep_deadline[2]; /* each endpoint's next deadline when it was last flushed */

@@ -104,13 +104,24 @@ static int start_port(struct dp_ctx *ctx, uint16_t p, uint16_t nq, char *err, si
 static int start_sides(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     int rc = dp_sides_init(ctx, err, errlen);
-    for (int side = 0; rc == 0 && side < 2; side++)
+    int n_sides = ctx->ri.cfg->n_shards > 1 ? 1 : 2;
+    for (int side = 0; rc == 0 && side < n_sides; side++)
         rc = start_port(ctx, ctx->sides->port[side], (uint16_t)ctx->n_workers, err, errlen);
     for (uint32_t w = 0; rc == 0 && w < ctx->n_workers; w++)
         rc = start_port(ctx, ctx->loop_port[w], 1, err, errlen);
     if (rc < 0)
         return rc;
     char name[2][RTE_ETH_NAME_MAX_LEN];
+    if (n_sides == 1) {
+        if (rte_eth_dev_get_name_by_port(ctx->sides->port[0], name[0]) != 0)
+            snprintf(name[0], sizeof(name[0]), "port %u", ctx->sides->port[0]);
+        snprintf(ctx->ri.cmd->port_desc, sizeof(ctx->ri.cmd->port_desc),
+                 "shard %u of %u: link %s (%u queue%s), %u loopback ring%s", ctx->ri.cfg->shard,
+                 ctx->ri.cfg->n_shards, name[0], ctx->n_workers, ctx->n_workers == 1 ? "" : "s", ctx->n_workers,
+                 ctx->n_workers == 1 ? "" : "s");
+        ctx->ri.cmd->port_count = 1;
+        return 0;
+    }
     for (int side = 0; side < 2; side++)
         if (rte_eth_dev_get_name_by_port(ctx->sides->port[side], name[side]) != 0)
             snprintf(name[side], sizeof(name[side]), "port %u", ctx->sides->port[side]);
@@ -130,7 +141,8 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
         return dp_uring_prepare(ctx, err, errlen);
     }
     ctx->embedded = ctx->ri.cfg->n_ports == 0 && !ctx->uring;
-    if (ctx->embedded || ctx->ri.cfg->sides) {
+    bool apart = ctx->ri.cfg->sides || ctx->ri.cfg->n_shards > 1; /* own loopbacks besides the ports */
+    if (ctx->embedded || apart) {
         int rc = create_loopback_ports(ctx, err, errlen);
         if (rc < 0)
             return rc;
@@ -147,7 +159,7 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "no DPDK port found (check --port)");
         return -ENODEV;
     }
-    if (ctx->ri.cfg->sides)
+    if (apart)
         return start_sides(ctx, err, errlen);
     if (ctx->embedded && ctx->n_ports != ctx->n_workers) {
         snprintf(err, errlen, "embedded default needs one loopback port per worker (%u ports, %u workers)",
@@ -266,7 +278,7 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
             wk->rxq[0] = (struct dp_rxq){ctx->loop_port[w], 0, -1};
             wk->rxq[1] = (struct dp_rxq){ctx->sides->port[0], (uint16_t)w, 0};
             wk->rxq[2] = (struct dp_rxq){ctx->sides->port[1], (uint16_t)w, 1};
-            wk->n_rxq = 3;
+            wk->n_rxq = ctx->sides->n_shards ? 2 : 3;
             wk->tx_port = ctx->loop_port[w];
             wk->tx_queue = 0;
             wk->sides = ctx->sides;
@@ -287,7 +299,7 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
     /* local agents */
     uint32_t count[RI_MAX_WORKERS] = {0};
     for (uint32_t a = 0; a < ctx->ri.cfg->n_agents; a++)
-        count[ctx->ri.agents[a].worker]++;
+        count[ctx->ri.agents[a].worker] += ri_agent_here(ctx->ri.cfg, a) != 0;
     for (w = 0; w < ctx->n_workers; w++) {
         struct dp_worker *wk = ctx->worker[w];
         int socket = (int)rte_lcore_to_socket_id(wk->lcore_id);
@@ -300,7 +312,8 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     for (uint32_t a = 0; a < ctx->ri.cfg->n_agents; a++) {
         struct dp_worker *wk = ctx->worker[ctx->ri.agents[a].worker];
-        wk->traffic.local[wk->traffic.n_local++] = a;
+        if (ri_agent_here(ctx->ri.cfg, a))
+            wk->traffic.local[wk->traffic.n_local++] = a;
     }
     return 0;
 }

@@ -42,6 +42,19 @@ int dp_sides_init(struct dp_ctx *ctx, char *err, size_t errlen)
         return -ENOMEM;
     }
     ctx->sides = s;
+    if (cfg->n_shards > 1) {
+        s->shard = cfg->shard;
+        s->n_shards = cfg->n_shards;
+        s->port[1] = UINT16_MAX - 1; /* no port has that id */
+        for (uint16_t i = 0; i < ctx->n_ports; i++)
+            if (port_named(ctx->port[i], cfg->shard_port))
+                s->port[0] = ctx->port[i];
+        if (s->port[1] == s->port[0] || !port_named(s->port[0], cfg->shard_port)) {
+            snprintf(err, errlen, "shard link: no DPDK port named %s", cfg->shard_port);
+            return -ENODEV;
+        }
+        return 0;
+    }
     for (int side = 0; side < 2; side++) {
         bool found = false;
         for (uint16_t i = 0; i < ctx->n_ports && !found; i++) {
@@ -83,9 +96,14 @@ static uint32_t side_ip(const struct ri_config *cfg, uint32_t agent)
     return RI_SIDE_NET(cfg->ip_base, agent & 1) + 1 + agent / 2;
 }
 
-/* The agent of side `side` at address ip (host byte order), or UINT32_MAX. */
+/* The agent of side `side` (or, with shards, of this shard) at address
+ * ip (host byte order), or UINT32_MAX. */
 static uint32_t agent_at(const struct ri_config *cfg, uint32_t side, uint32_t ip)
 {
+    if (cfg->n_shards > 1) {
+        uint32_t agent = ip - cfg->ip_base - 1;
+        return ip > cfg->ip_base && agent < cfg->n_agents && ri_agent_here(cfg, agent) ? agent : UINT32_MAX;
+    }
     uint32_t net = RI_SIDE_NET(cfg->ip_base, side);
     if (ip <= net || ip - net - 1 >= RI_SIDE_AGENTS_MAX)
         return UINT32_MAX;

@@ -11,6 +11,10 @@
  * and again every few seconds; the dataplane answers ARP for its agents
  * on each side's port, with the agent's own MAC.
  *
+ * Shards (--shard I/N) use the same machinery with one port, the link to
+ * the other shards: a frame for an agent of another shard leaves by it,
+ * one for an agent of this shard stays on the loopback ring.
+ *
  * Writers: gw_mac is stored (relaxed) by whichever worker receives the
  * gateway's ARP; every other field is written before the workers start
  * (next_refresh by worker 0 alone).
@@ -30,15 +34,17 @@
 #define DP_SIDES_LOOP UINT16_MAX
 
 struct dp_sides {
-    uint16_t port[2];        /* DPDK port ids of side A and side B */
+    uint16_t port[2];        /* DPDK port ids of side A and side B; shards: [0] the link, [1] none */
+    uint32_t shard, n_shards; /* --shard I/N (n_shards 0: two sides) */
     uint32_t gw_ip[2];       /* host byte order, 0: no gateway (layer 2) */
     uint64_t gw_mac[2];      /* the gateway's MAC in the low 6 bytes, 0 until resolved */
     uint64_t refresh_cycles; /* between gateway ARP requests */
     uint64_t next_refresh;   /* worker 0's */
 };
 
-/* Finds the two side ports among ctx->port (by the names the run image
- * gives) and allocates ctx->sides. 0, or a negative errno with `err`. */
+/* Finds the two side ports (or the shards' link) among ctx->port by the
+ * names the run image gives, and allocates ctx->sides. 0, or a negative
+ * errno with `err`. */
 int dp_sides_init(struct dp_ctx *ctx, char *err, size_t errlen);
 
 /* Resolves each side's gateway by ARP on the main lcore, before the
@@ -68,6 +74,10 @@ void dp_sides_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
 static inline void dp_sides_address(const struct dp_sides *s, struct rte_mbuf *m, struct dp_frame *f,
                                     uint32_t from, uint32_t to)
 {
+    if (s->n_shards) { /* to another shard by the link, to this one by the loopback */
+        m->port = to % s->n_shards == s->shard ? DP_SIDES_LOOP : s->port[0];
+        return;
+    }
     if (((from ^ to) & 1) == 0) {
         m->port = DP_SIDES_LOOP;
         return;

@@ -188,9 +188,14 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
             rte_pktmbuf_free(m);
             return;
         }
-        uint64_t ns = agent_latency_ns(&f->msg, tsc, ctx->ns_per_cycle);
-        met_hist_record(&wk->m->latency, ns);
-        ri_record_direction(wk->m, ctx->ri.cfg, rte_be_to_cpu_32(f->msg.src), dst, ns);
+        uint32_t src = rte_be_to_cpu_32(f->msg.src);
+        if (ri_agent_here(ctx->ri.cfg, src)) {
+            uint64_t ns = agent_latency_ns(&f->msg, tsc, ctx->ns_per_cycle);
+            met_hist_record(&wk->m->latency, ns);
+            ri_record_direction(wk->m, ctx->ri.cfg, src, dst, ns);
+        } else { /* stamped by another shard's clock */
+            ri_add(wk->m->live.msgs_remote_delivered, 1);
+        }
         ri_add(wk->m->live.msgs_delivered, 1);
         ri_add(wk->m->live.hops_delivered, f->msg.hops);
         rte_pktmbuf_free(m);

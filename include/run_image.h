@@ -23,6 +23,11 @@
  *   EXTERNAL   struct ri_external                  external WebRTC peers (--external):
  *                                                  session requests from control,
  *                                                  their state and figures from worker 0
+ *   FINGERPRINTS uint8_t[n_agents][32]             each agent's certificate fingerprint
+ *                                                  (sha-256): the dataplane writes its
+ *                                                  agents' before READY; with --shard,
+ *                                                  control writes the other shards'
+ *                                                  before CONNECT (the signaling)
  *
  * Time model: the dataplane stamps messages with its TSC and reports
  * tsc_hz; control never interprets TSC values except through that rate.
@@ -74,6 +79,7 @@ enum ri_section_id {
     RI_SEC_COMMAND,
     RI_SEC_METRICS,
     RI_SEC_EXTERNAL,
+    RI_SEC_FINGERPRINTS,
     RI_SEC_COUNT
 };
 
@@ -197,7 +203,16 @@ struct ri_config {
      * gateway (host byte order, 0: none, the DUT is a switch or a cable) */
     char side_port[2][128];
     uint32_t side_gateway[2];
+    /* --shard I/N: this process simulates the agents i with i % n_shards
+     * == shard (ri_agent_here); n_shards 0 or 1: all of them */
+    uint32_t shard, n_shards;
+    char shard_port[128];   /* DPDK name of the port to the other shards */
 };
+
+static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)
+{
+    return c->n_shards <= 1 || agent % c->n_shards == c->shard;
+}
 
 /* Two sides: agent i is on side i & 1 (A = 0, B = 1), its address in the
  * side's /16: RI_SIDE_NET(s) + 1 + i / 2. */
@@ -349,6 +364,10 @@ struct ri_counters {
     uint64_t side_gw_changes[2];                  /* the gateway's MAC changed during the run */
     uint64_t dir_msgs_delivered[2];               /* [s]: from side s to the other side (echo:
                                                      round trips that side s started) */
+    /* shards: a connection between two shards is counted (conn_total ..)
+     * by the shard of its endpoint a; the other shard's endpoint is a half */
+    uint64_t conn_halves_total, conn_halves_up, conn_halves_given_up;
+    uint64_t msgs_remote_delivered; /* from another shard's agent: no one-way latency (another clock) */
 };
 
 struct ri_metrics {
@@ -517,6 +536,7 @@ struct ri_view {
     const uint16_t *routes; /* agents .. routes: the dataplane points them at its copy */
     struct ri_command *cmd;
     struct ri_metrics *metrics;
+    uint8_t (*fingerprints)[32];
 };
 
 /* Points every section of v at the image h of `size` bytes (ri_check()ed). */
@@ -535,6 +555,7 @@ static inline void ri_view_bind(struct ri_view *v, struct ri_header *h, uint64_t
     v->routes = (const uint16_t *)ri_section(h, RI_SEC_ROUTES);
     v->cmd = (struct ri_command *)ri_section(h, RI_SEC_COMMAND);
     v->metrics = (struct ri_metrics *)ri_section(h, RI_SEC_METRICS);
+    v->fingerprints = (uint8_t (*)[32])ri_section(h, RI_SEC_FINGERPRINTS);
 }
 
 /* The next-hop adjacency slot of `agent` towards `dst`, RI_ROUTE_NONE
@@ -589,7 +610,7 @@ static inline int ri_check(const void *map, uint64_t len)
         h->sec[RI_SEC_ROUTES].size < n * d * 2 ||
         h->sec[RI_SEC_COMMAND].size < sizeof(struct ri_command) ||
         h->sec[RI_SEC_METRICS].size < c->n_workers * sizeof(struct ri_metrics) ||
-        h->sec[RI_SEC_EXTERNAL].size < sizeof(struct ri_external))
+        h->sec[RI_SEC_EXTERNAL].size < sizeof(struct ri_external) || h->sec[RI_SEC_FINGERPRINTS].size < n * 32)
         return -ERANGE;
     return 0;
 }

@@ -49,9 +49,14 @@ static void deliver(const struct agent_mesh *mesh, struct ri_metrics *m, uint8_t
         agent_drop(m, RI_DROP_BAD_SIGNATURE);
         return;
     }
-    uint64_t ns = agent_latency_ns(h, tsc, mesh->ns_per_cycle);
-    met_hist_record(&m->latency, ns);
-    ri_record_direction(m, mesh->ri->cfg, be32toh(h->src), be32toh(h->dst), ns);
+    uint32_t src = be32toh(h->src);
+    if (ri_agent_here(mesh->ri->cfg, src)) {
+        uint64_t ns = agent_latency_ns(h, tsc, mesh->ns_per_cycle);
+        met_hist_record(&m->latency, ns);
+        ri_record_direction(m, mesh->ri->cfg, src, be32toh(h->dst), ns);
+    } else { /* stamped by another shard's clock */
+        ri_add(m->live.msgs_remote_delivered, 1);
+    }
     ri_add(m->live.msgs_delivered, 1);
     ri_add(m->live.hops_delivered, h->hops);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "barrier.h"
 #include "compare.h"
 #include "netem_opts.h"
 #include "profile.h"
@@ -219,6 +220,25 @@ static void set_gateway(void *ctx, const char *s)
     }
     if (!opts(ctx)->side_gateway[0] && !opts(ctx)->side_gateway[1])
         cli_fail("--gateway", "'%s' is not A=IP,B=IP", s);
+}
+
+/* --shard I/N */
+static void set_shard(void *ctx, const char *s)
+{
+    unsigned i, n;
+    char tail;
+    if (sscanf(s, "%u/%u%c", &i, &n, &tail) != 2 || n < 2 || n > 1024 || i >= n)
+        cli_fail("--shard", "'%s' is not I/N with 2 <= N <= 1024 and 0 <= I < N (e.g. 0/2)", s);
+    opts(ctx)->shard = i;
+    opts(ctx)->n_shards = n;
+}
+
+static void set_barrier(void *ctx, const char *s)
+{
+    struct ctl_barrier b;
+    if (ctl_barrier_parse(&b, s) < 0)
+        cli_fail("--barrier", "'%s' is not HOST:PORT (shard 0's address, e.g. swarmgen-0.swarmgen:7800)", s);
+    opts(ctx)->barrier = s;
 }
 
 static void set_seed(void *ctx, const char *s)
@@ -503,6 +523,15 @@ static const struct cli_flag run_flags[] = {
      "to its gateway (resolved by ARP); without it the sides share a\n"
      "link (a switch, a cable)",
      set_gateway},
+    {"--shard", "I/N",
+     "one of N processes (hosts) that simulate one swarm together:\n"
+     "this one simulates the agents i with i % N == I; --port is the\n"
+     "link to the others (docs/scale-out.md)",
+     set_shard},
+    {"--barrier", "HOST:PORT",
+     "with --shard: shard 0's address, where the shards meet before\n"
+     "the connect phase and the load (UDP; shard 0 listens on PORT)",
+     set_barrier},
     {"--seed", "S", "topology and traffic seed (default 1)", set_seed},
     {"--report", "FILE.json", "write the JSON report", set_report},
     {"--drain", "D", "longest wait for in-flight messages after generation (default 2s)",

@@ -215,6 +215,31 @@ static void resolve_sides(struct ctl_run_opts *o)
     o->n_ports = 2;
 }
 
+/* Settles --shard and --barrier: the one --port is the link to the other
+ * shards. */
+static void resolve_shards(struct ctl_run_opts *o)
+{
+    if (!o->n_shards) {
+        if (o->barrier)
+            cli_fail("--barrier", "only with --shard I/N");
+        return;
+    }
+    if (!o->barrier)
+        cli_fail("--shard", "needs --barrier HOST:PORT (where the shards meet)");
+    if (o->sides)
+        cli_fail("--shard", "not with --side-a/--side-b");
+    if (o->backend != RI_BACKEND_DPDK)
+        cli_fail("--shard", "only with --backend dpdk (the shards are joined by a DPDK port)");
+    if (o->n_ports != 1)
+        cli_fail("--port", "--shard needs exactly one --port: the link to the other shards");
+    if (o->external != RI_EXT_OFF)
+        cli_fail("--external", "not with --shard");
+    if (o->media != RI_MEDIA_NONE)
+        cli_fail("--media", "not with --shard yet (media needs both ends of a connection)");
+    if (o->agents < o->n_shards)
+        cli_fail("--shard", "%u shards need at least as many agents (--agents %u)", o->n_shards, o->agents);
+}
+
 static void set_defaults(struct ctl_run_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -256,4 +281,5 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     resolve_backend(o);
     resolve_external(o, p.external_setup_given);
     resolve_sides(o);
+    resolve_shards(o);
 }

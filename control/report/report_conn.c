@@ -103,7 +103,7 @@ static void setup_ms_json(struct json_writer *w, const struct ctl_run_result *r)
 static void connections_json(struct json_writer *w, const struct ctl_run_result *r)
 {
     struct ctl_connect_figures f;
-    ctl_connect_figures(&r->final->total, r->topo->edges, &f);
+    ctl_connect_figures(&r->final->total, r->opts->n_shards ? 0 : r->topo->edges, &f);
     json_key(w, "connections");
     json_obj_begin(w);
     json_kv_u64(w, "total", f.total);
@@ -224,7 +224,7 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
     const struct ri_counters *t = &r->final->total;
     const struct met_hist *h = &r->final->setup[RI_SETUP_TOTAL];
     struct ctl_connect_figures c;
-    ctl_connect_figures(t, r->topo->edges, &c);
+    ctl_connect_figures(t, r->opts->n_shards ? 0 : r->topo->edges, &c);
     fprintf(f,
             "  connections  %llu/%llu up (%.4f%%) in %.1f s (%.0f/s)%s, set-up p50 %.1f p95 %.1f "
             "p99 %.1f ms; failed ice %llu dtls %llu sctp %llu dc %llu, given up %llu\n",

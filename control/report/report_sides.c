@@ -36,8 +36,44 @@ static int64_t dut_lost(const struct ri_counters *c, int d)
     return (int64_t)c->side_ip_tx[d] - (int64_t)c->side_ip_rx[1 - d];
 }
 
+/* --shard: this shard's part of the swarm */
+static void shard_summary(FILE *f, const struct ctl_run_result *r)
+{
+    const struct ri_counters *c = &r->final->total;
+    fprintf(f, "  shard        %u of %u (agents i with i %% %u == %u), link %s: out %" PRIu64 " frames %" PRIu64
+               " B, in %" PRIu64 " frames %" PRIu64 " B\n",
+            r->opts->shard, r->opts->n_shards, r->opts->n_shards, r->opts->shard, r->opts->ports[0],
+            c->side_frames_tx[0], c->side_bytes_tx[0], c->side_frames_rx[0], c->side_bytes_rx[0]);
+    fprintf(f, "               halves of other shards' connections %" PRIu64 "/%" PRIu64 " up (%" PRIu64
+               " given up); %" PRIu64 " messages from other shards delivered here (no one-way latency across "
+               "clocks); the swarm's loss: swarmgen report --merge\n",
+            c->conn_halves_up, c->conn_halves_total, c->conn_halves_given_up, c->msgs_remote_delivered);
+}
+
+static void shard_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    const struct ri_counters *c = &r->final->total;
+    json_key(w, "shard");
+    json_obj_begin(w);
+    json_kv_u64(w, "index", r->opts->shard);
+    json_kv_u64(w, "count", r->opts->n_shards);
+    json_kv_u64(w, "seed", r->opts->seed);
+    json_kv_str(w, "link", r->opts->ports[0]);
+    json_kv_u64(w, "link_frames_out", c->side_frames_tx[0]);
+    json_kv_u64(w, "link_bytes_out", c->side_bytes_tx[0]);
+    json_kv_u64(w, "link_frames_in", c->side_frames_rx[0]);
+    json_kv_u64(w, "link_bytes_in", c->side_bytes_rx[0]);
+    json_kv_u64(w, "halves_total", c->conn_halves_total);
+    json_kv_u64(w, "halves_up", c->conn_halves_up);
+    json_kv_u64(w, "halves_given_up", c->conn_halves_given_up);
+    json_kv_u64(w, "remote_delivered", c->msgs_remote_delivered);
+    json_obj_end(w);
+}
+
 void ctl_report_sides_summary(FILE *f, const struct ctl_run_result *r)
 {
+    if (r->opts->n_shards)
+        shard_summary(f, r);
     if (!r->opts->sides)
         return;
     const struct ri_counters *c = &r->final->total;
@@ -75,6 +111,8 @@ static void latency_ms(struct json_writer *w, const struct met_hist *h)
 
 void ctl_report_sides_json(struct json_writer *w, const struct ctl_run_result *r)
 {
+    if (r->opts->n_shards)
+        shard_json(w, r);
     if (!r->opts->sides)
         return;
     const struct ri_counters *c = &r->final->total;

@@ -3,7 +3,9 @@
  * report_sides: the two sides of a run through a device under test
  * (--side-a/--side-b, docs/sides.md) in the summary and the JSON report:
  * each side's port (frames and bytes both ways, ARP, its gateway) and
- * each direction's messages and latency; the HTML report's tables of it. Nothing without two sides.
+ * each direction's messages and latency; the HTML report's tables of it;
+ * and with --shard I/N this shard's part (its link, the halves of the
+ * other shards' connections, the messages from them). Nothing without two sides.
  */
 #ifndef SWARMGEN_CONTROL_REPORT_SIDES_H
 #define SWARMGEN_CONTROL_REPORT_SIDES_H

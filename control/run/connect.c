@@ -10,7 +10,7 @@ void ctl_connect_figures(const struct ri_counters *c, uint64_t n_edges,
                          struct ctl_connect_figures *f)
 {
     memset(f, 0, sizeof(*f));
-    f->total = n_edges;
+    f->total = n_edges ? n_edges : c->conn_total; /* shards: the connections this one counts */
     f->attempts = c->conn_attempts;
     f->up = c->conn_established;
     for (int s = 0; s < RI_STAGE_COUNT; s++) {

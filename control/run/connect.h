@@ -47,7 +47,8 @@ struct ctl_connect_figures {
 };
 
 /* The figures of counters `c` (summed over the workers) for `n_edges`
- * connections. */
+ * connections; n_edges 0 (--shard): the connections this shard counts,
+ * c->conn_total. */
 void ctl_connect_figures(const struct ri_counters *c, uint64_t n_edges,
                          struct ctl_connect_figures *f);
 

@@ -31,6 +31,7 @@ int ctl_image_layout(const struct ri_config *cfg, struct ri_header *h)
         [RI_SEC_COMMAND] = sizeof(struct ri_command),
         [RI_SEC_METRICS] = (uint64_t)cfg->n_workers * sizeof(struct ri_metrics),
         [RI_SEC_EXTERNAL] = sizeof(struct ri_external),
+        [RI_SEC_FINGERPRINTS] = n * 32,
     };
     memset(h, 0, sizeof(*h));
     memcpy(h->magic, RI_MAGIC, 8);

@@ -188,6 +188,11 @@ static int make_config(struct ctl_run *x)
     }
     cfg->traffic = o->traffic;
     cfg->backend = o->backend;
+    if (o->n_shards) {
+        cfg->shard = o->shard;
+        cfg->n_shards = o->n_shards;
+        snprintf(cfg->shard_port, sizeof(cfg->shard_port), "%.*s", (int)strcspn(o->ports[0], ","), o->ports[0]);
+    }
     if (o->sides) {
         cfg->sides = 1;
         for (int side = 0; side < 2; side++) {
@@ -530,6 +535,37 @@ static int write_outputs(struct ctl_run *x, int exit_code)
 
 /* ---- the run ---- */
 
+/* What every shard of one swarm has in common, hashed: a shard started
+ * with other flags is refused at the barrier. */
+static uint64_t swarm_key(const struct ctl_run *x)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t v[] = {x->o.seed, x->o.agents, x->cfg.n_edges, x->o.n_shards, x->o.traffic, x->o.pattern,
+                    x->o.msg_size, x->o.rate};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        h = (h ^ v[i]) * 0x100000001b3ull;
+    for (const char *c = x->cfg.topology; *c; c++)
+        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+    return h;
+}
+
+/* --shard: the barrier's socket, before anything starts (shard 0 must be
+ * able to listen). 0, or 2 with one line. */
+static int open_barrier(struct ctl_run *x)
+{
+    x->barrier.listen_fd = -1;
+    x->barrier.fd = NULL;
+    if (!x->o.n_shards)
+        return 0;
+    char err[320];
+    if (ctl_barrier_parse(&x->barrier, x->o.barrier) < 0 ||
+        ctl_barrier_open(&x->barrier, x->o.shard, x->o.n_shards, swarm_key(x), err, sizeof(err)) < 0) {
+        fprintf(stderr, "swarmgen: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
 static int run_main(struct ctl_run *x, int argc, char **argv)
 {
     ctl_run_opts_parse(&x->o, argc, argv);
@@ -546,7 +582,7 @@ static int run_main(struct ctl_run *x, int argc, char **argv)
         return rc;
     if (x->o.dry_run)
         return finish_dry_run(x);
-    if ((rc = write_image(x)) || (rc = prepare_dataplane(x)) || (rc = start_prom(x)))
+    if ((rc = open_barrier(x)) || (rc = write_image(x)) || (rc = prepare_dataplane(x)) || (rc = start_prom(x)))
         return rc;
     ctl_run_catch_signals();
     announce_mesh(x);
@@ -561,6 +597,7 @@ static int run_main(struct ctl_run *x, int argc, char **argv)
 static void run_free(struct ctl_run *x)
 {
     ctl_external_stop(&x->ext);
+    ctl_barrier_close(&x->barrier);
     if (x->prom_on)
         ctl_prom_stop(&x->prom);
     if (x->have_graph)

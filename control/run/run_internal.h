@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "barrier.h"
 #include "dp_launch.h"
 #include "external.h"
 #include "image.h"
@@ -65,6 +66,8 @@ struct ctl_run {
     struct ctl_prom prom;
     bool prom_on;
     struct ctl_external ext; /* --external: the WHIP server and the sessions' figures */
+    struct ctl_barrier barrier; /* --shard: where the shards meet (barrier.h) */
+    char barrier_err[320];      /* why a barrier failed ("" when none did) */
 };
 
 /* The merged connection set-up time histogram of `s`, NULL without

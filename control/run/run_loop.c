@@ -203,10 +203,17 @@ static void connect_done(const struct ctl_run *x, const struct ctl_connect_figur
  * --setup-timeout has passed (a line on stderr says how many are not up;
  * the load then starts anyway), on Ctrl-C, or when the dataplane died
  * (returns true). */
+/* --shard: the halves of the connections another shard counts are up or
+ * given up too (always true without shards). */
+static bool halves_settled(const struct ri_counters *c)
+{
+    return c->conn_halves_up + c->conn_halves_given_up >= c->conn_halves_total;
+}
+
 static bool connect_phase(struct ctl_run *x)
 {
     struct ctl_snap *prev = &x->snap[CTL_SNAP_TICK], *cur = &x->snap[CTL_SNAP_CUR];
-    uint64_t n_edges = x->cfg.n_edges;
+    uint64_t n_edges = x->o.n_shards ? 0 : x->cfg.n_edges; /* shards: what the counters say is here */
     uint64_t start = ctl_mono_ns();
     ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_CONNECT);
     /* the workers are starting: a snapshot request may time out, and the
@@ -216,7 +223,7 @@ static bool connect_phase(struct ctl_run *x)
     ctl_connect_figures(&prev->total, n_edges, &f_prev);
     f = f_prev;
     uint64_t next_tick = start + CTL_SEC_NS, deadline = start + x->o.setup_timeout_ns;
-    bool died = false, done = ctl_connect_done(&f);
+    bool died = false, done = ctl_connect_done(&f) && halves_settled(&prev->total);
     while (!done && !interrupted) {
         if (dp_dead(x)) {
             died = true;
@@ -225,7 +232,7 @@ static bool connect_phase(struct ctl_run *x)
         sleep_ns(100000000ull);
         snap(x, cur);
         ctl_connect_figures(&cur->total, n_edges, &f);
-        done = ctl_connect_done(&f);
+        done = ctl_connect_done(&f) && halves_settled(&cur->total);
         uint64_t now = cur->mono_ns;
         if (now >= next_tick || done) {
             double dt = (double)(now - prev->mono_ns) / 1e9;
@@ -343,6 +350,8 @@ static const struct ctl_ts_row *record_row(struct ctl_run *x, const struct ctl_s
 /* What the workers generate now: the profile's rate and share of agents. */
 static void set_targets(struct ctl_run *x, double rate, double agents)
 {
+    if (x->o.n_shards) /* the swarm's rate: each shard generates for its share of the agents */
+        rate /= x->o.n_shards;
     __atomic_store_n(&x->cmd->rate_msgs_per_s, (uint64_t)llround(rate), __ATOMIC_RELAXED);
     __atomic_store_n(&x->cmd->active_agents, (uint64_t)ceil(agents * x->o.agents),
                      __ATOMIC_RELAXED);
@@ -492,18 +501,92 @@ static void finish(struct ctl_run *x)
     publish_prom(x, fin, x->profile.n, 0, x->r.duration_s);
 }
 
+/* The start barrier carries the signaling: each shard's agents'
+ * certificate fingerprints (the dataplane wrote them into the image), in
+ * agent order; the others' go into the image before the connect phase. */
+static int exchange_fingerprints(struct ctl_run *x, uint64_t timeout_ns)
+{
+    uint32_t n = x->o.agents, k = x->o.n_shards, me = x->o.shard;
+    uint8_t(*fp)[32] = ri_section(x->img.hdr, RI_SEC_FINGERPRINTS);
+    uint8_t *mine = malloc((size_t)(n / k + 1) * 32), *all = malloc((size_t)n * 32);
+    uint64_t *lens = calloc(k, sizeof(uint64_t));
+    int rc = -ENOMEM;
+    if (mine && all && lens) {
+        uint64_t m = 0;
+        for (uint32_t a = me; a < n; a += k)
+            memcpy(mine + 32 * m++, fp[a], 32);
+        rc = ctl_barrier_wait(&x->barrier, CTL_BARRIER_CONNECT, mine, 32 * m, all, (uint64_t)n * 32, lens, timeout_ns,
+                              &interrupted, x->barrier_err, sizeof(x->barrier_err));
+        uint64_t off = 0;
+        for (uint32_t s = 0; rc == 0 && s < k; s++) {
+            uint64_t want = 32ull * ((n - s + k - 1) / k);
+            if (lens[s] != want) {
+                snprintf(x->barrier_err, sizeof(x->barrier_err),
+                         "--barrier: shard %u sent %llu fingerprint bytes, %llu expected", s,
+                         (unsigned long long)lens[s], (unsigned long long)want);
+                rc = -EPROTO;
+                break;
+            }
+            if (s != me)
+                for (uint32_t a = s, i = 0; a < n; a += k, i++)
+                    memcpy(fp[a], all + off + 32ull * i, 32);
+            off += lens[s];
+        }
+    } else {
+        snprintf(x->barrier_err, sizeof(x->barrier_err), "--barrier: out of memory");
+    }
+    free(mine);
+    free(all);
+    free(lens);
+    return rc;
+}
+
+/* --shard: waits for the other shards at `phase`. True when the run is
+ * to stop (a shard did not come, another swarm answered, Ctrl-C): the
+ * reason is in x->barrier_err. */
+static bool meet(struct ctl_run *x, enum ctl_barrier_phase phase, uint64_t timeout_ns)
+{
+    if (!x->o.n_shards)
+        return false;
+    if (!x->o.quiet) {
+        printf("swarmgen: shard %u/%u waiting for the others at the %s barrier\n", x->o.shard, x->o.n_shards,
+               phase == CTL_BARRIER_CONNECT ? "start" : "load");
+        fflush(stdout);
+    }
+    int rc;
+    if (phase == CTL_BARRIER_CONNECT)
+        rc = exchange_fingerprints(x, timeout_ns);
+    else
+        rc = ctl_barrier_wait(&x->barrier, phase, NULL, 0, NULL, 0, NULL, timeout_ns, &interrupted, x->barrier_err,
+                              sizeof(x->barrier_err));
+    if (rc == -EINTR)
+        x->barrier_err[0] = '\0';
+    return rc != 0;
+}
+
+#define BARRIER_START_NS (120ull * CTL_SEC_NS) /* the shards' processes start within it */
+
 int ctl_run_live(struct ctl_run *x)
 {
-    bool died = false, died_connecting = false;
-    if (x->o.traffic == RI_TRAFFIC_DC) {
+    bool died = false, died_connecting = false, apart = false;
+    if (x->o.traffic == RI_TRAFFIC_DC && !(apart = meet(x, CTL_BARRIER_CONNECT, BARRIER_START_NS))) {
         died = died_connecting = connect_phase(x);
         /* the usrsctp backend measures its heap once the connections are
          * up (usrsctp and mbedTLS allocate as they go) */
         x->r.mem_conn_bytes = ri_load(&x->cmd->mem_conn_bytes);
     }
-    if (!died && !interrupted)
+    /* the load starts together: a shard still connecting holds the others
+     * up to its own set-up timeout */
+    if (!died && !interrupted && !apart)
+        apart = meet(x, x->o.traffic == RI_TRAFFIC_DC ? CTL_BARRIER_LOAD : CTL_BARRIER_CONNECT,
+                     x->o.setup_timeout_ns + BARRIER_START_NS);
+    if (!died && !interrupted && !apart)
         died = drive(x);
     finish(x);
+    if (x->barrier_err[0]) {
+        fprintf(stderr, "swarmgen: %s\n", x->barrier_err);
+        return 1;
+    }
     /* a dataplane that stopped on its own before control asked is a failure,
      * unless Ctrl-C reached both processes (a terminal's process group) */
     bool clean_exit = x->dp.exited && WIFEXITED(x->dp.status) && WEXITSTATUS(x->dp.status) == 0;
