@@ -696,17 +696,63 @@ static bool run_wheel(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
     return did;
 }
 
+/* --shard: shard s went away (control says so): every connection with an
+ * endpoint there ends. Those still waiting or in set-up are given up at
+ * their stage (no retry: nobody answers), those up are closed. */
+static void end_gone_shards(const struct dp_ctx *ctx, struct dp_worker *wk)
+{
+    struct dp_conns *cs = wk->conns;
+    const struct ri_config *cfg = ctx->ri.cfg;
+    const uint64_t *gone = ctx->ri.cmd->shards_gone;
+    for (uint32_t i = 0; i < cs->n; i++) {
+        struct dp_conn *c = &cs->conn[i];
+        uint8_t h = here(c);
+        if (h == BOTH_SIDES || h == 0 || c->state == DP_CONN_GIVEN_UP || c->state == DP_CONN_CLOSED)
+            continue;
+        const struct ri_edge *ed = &ctx->ri.edges[c->edge];
+        uint32_t other = (h & 1 ? ed->b : ed->a) % cfg->n_shards;
+        if (!(__atomic_load_n(&gone[other / 64], __ATOMIC_RELAXED) >> (other % 64) & 1))
+            continue;
+        ri_add(wk->m->live.conn_shard_lost, 1);
+        if (c->state == DP_CONN_UP) {
+            if (!half(c)) /* the other shard counts the halves */
+                ri_add(wk->m->live.conn_closed, 1);
+            release(cs, c);
+            c->state = DP_CONN_CLOSED;
+        } else if (c->state == DP_CONN_SETUP) {
+            c->attempts = (uint8_t)cfg->setup_attempts;
+            attempt_failed(ctx, wk, c, stage_of(&c->ep[h & 1 ? 0 : 1]));
+        } else { /* queued: never started, given up without an attempt */
+            c->attempts = (uint8_t)cfg->setup_attempts;
+            c->state = DP_CONN_GIVEN_UP;
+            if (half(c))
+                ri_add(wk->m->live.conn_halves_given_up, 1);
+            else
+                ri_add(wk->m->live.conn_given_up, 1);
+        }
+    }
+    /* the queue keeps their indexes: dp_conns_poll skips what is no longer queued */
+}
+
 bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
 {
     struct dp_conns *cs = wk->conns;
     uint64_t now = dp_conn_ns(ctx, cs, tsc);
     bool did = false;
+    uint32_t gone = __atomic_load_n(&ctx->ri.cmd->shards_gone_seq, __ATOMIC_ACQUIRE);
+    if (unlikely(gone != cs->gone_seen)) {
+        cs->gone_seen = gone;
+        end_gone_shards(ctx, wk);
+        did = true;
+    }
     if (!cs->media_on && __atomic_load_n(&ctx->ri.cmd->phase, __ATOMIC_ACQUIRE) == RI_PHASE_RUN)
         media_begin(ctx, wk, now);
     while (cs->q_len && cs->in_setup < ctx->ri.cfg->setup_cap) {
         struct dp_conn *c = &cs->conn[cs->queue[cs->q_head]];
         cs->q_head = (cs->q_head + 1) % cs->n;
         cs->q_len--;
+        if (c->state != DP_CONN_QUEUED) /* ended while it waited (a shard went away) */
+            continue;
         start_attempt(ctx, wk, c, now);
         did = true;
     }

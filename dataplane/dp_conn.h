@@ -68,6 +68,7 @@ struct dp_conns {
     struct dp_fwd *fwd;          /* DP_FWD_N received messages to forward after their burst */
     uint32_t n_fwd;
     bool in_burst;               /* between dp_conns_burst_begin and _end: messages wait in fwd */
+    uint32_t gone_seen;          /* command.shards_gone_seq last acted on (--shard) */
     char *keylog;                /* keylog_cap lines of DP_KEYLOG_LINE */
     uint32_t keylog_n, keylog_cap;
     struct rte_mbuf *spare;      /* an mbuf kept for the next datagram */

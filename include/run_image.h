@@ -286,6 +286,12 @@ struct ri_command {
     char port_desc[256];                 /* e.g. "net_ring x2" */
     uint64_t side_gw_mac[2];             /* two sides: each gateway's MAC (48 bits) as last
                                             resolved, 0 without a gateway */
+    /* control -> dataplane (--shard): bit s of shards_gone set when shard s
+     * went away, then shards_gone_seq incremented (release): the workers
+     * end every connection with an endpoint there */
+    alignas(RI_ALIGN) uint32_t shards_gone_seq;
+    uint32_t reserved3;
+    uint64_t shards_gone[16];
     char dp_message[256];                /* failure or status text */
 };
 
@@ -368,6 +374,7 @@ struct ri_counters {
      * by the shard of its endpoint a; the other shard's endpoint is a half */
     uint64_t conn_halves_total, conn_halves_up, conn_halves_given_up;
     uint64_t msgs_remote_delivered; /* from another shard's agent: no one-way latency (another clock) */
+    uint64_t conn_shard_lost;       /* connections (and halves) ended because the other shard went away */
 };
 
 struct ri_metrics {

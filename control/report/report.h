@@ -45,6 +45,7 @@ struct ctl_run_result {
     bool hugepages;
     char port_desc[256];
     uint64_t side_gw_mac[2];         /* two sides: each gateway's MAC as the dataplane last resolved it */
+    const uint64_t *shards_gone;     /* --shard: bit s, shard s went away during the run (NULL: none) */
     uint32_t lcore[RI_MAX_WORKERS];
     bool interrupted;                /* Ctrl-C or SIGTERM */
     bool aborted;                    /* --abort-on-fail stopped it */

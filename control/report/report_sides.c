@@ -48,6 +48,14 @@ static void shard_summary(FILE *f, const struct ctl_run_result *r)
                " given up); %" PRIu64 " messages from other shards delivered here (no one-way latency across "
                "clocks); the swarm's loss: swarmgen report --merge\n",
             c->conn_halves_up, c->conn_halves_total, c->conn_halves_given_up, c->msgs_remote_delivered);
+    if (c->conn_shard_lost) {
+        fprintf(f, "               gone:");
+        for (uint32_t s = 0; r->shards_gone && s < r->opts->n_shards; s++)
+            if (r->shards_gone[s / 64] >> (s % 64) & 1)
+                fprintf(f, " shard %u", s);
+        fprintf(f, "; %" PRIu64 " connections with their agents ended (up ones closed, the others given up at "
+                   "their stage)\n", c->conn_shard_lost);
+    }
 }
 
 static void shard_json(struct json_writer *w, const struct ctl_run_result *r)
@@ -67,6 +75,13 @@ static void shard_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_u64(w, "halves_up", c->conn_halves_up);
     json_kv_u64(w, "halves_given_up", c->conn_halves_given_up);
     json_kv_u64(w, "remote_delivered", c->msgs_remote_delivered);
+    json_kv_u64(w, "connections_lost", c->conn_shard_lost);
+    json_key(w, "gone");
+    json_arr_begin(w);
+    for (uint32_t s = 0; r->shards_gone && s < r->opts->n_shards; s++)
+        if (r->shards_gone[s / 64] >> (s % 64) & 1)
+            json_u64(w, s);
+    json_arr_end(w);
     json_obj_end(w);
 }
 

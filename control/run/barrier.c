@@ -5,7 +5,8 @@
  *   magic "SGSHARD1", phase, shard, n_shards, kind (1 arrive, 2 go),
  *   key, blob length
  * An arrive's blob is the shard's own; a go's is every shard's blob in
- * shard order, each preceded by its length (8 bytes).
+ * shard order, each preceded by its length (8 bytes). Between barriers
+ * shard 0 sends "gone" (no blob) when a shard's connection closed.
  */
 #include "barrier.h"
 
@@ -31,6 +32,7 @@
 #define MAGIC "SGSHARD1"
 #define KIND_ARRIVE 1u
 #define KIND_GO 2u
+#define KIND_GONE 3u /* shard 0 -> the others: shard `shard` went away */
 #define RETRY_NS 200000000ull
 #define BLOB_MAX (1ull << 32)
 
@@ -212,6 +214,13 @@ static int lead(struct ctl_barrier *b, enum ctl_barrier_phase phase, const void 
     in[0] = true;
     len[0] = mine_len;
     blob[0] = (uint8_t *)mine;
+    for (uint32_t s = 1; s < n; s++) {
+        if (b->gone[s / 64] >> (s % 64) & 1) {
+            snprintf(err, errlen, "--barrier: shard %u went away before the %s barrier", s, phase_name(phase));
+            rc = -EPIPE;
+            goto out;
+        }
+    }
     while (arrived < n && rc == 0) {
         struct pollfd p[1 + 2048];
         uint32_t np = 0, who[2048];
@@ -383,8 +392,8 @@ static int follow(struct ctl_barrier *b, enum ctl_barrier_phase phase, const voi
     rc = io_all(b->fd[0], &h, sizeof(h), true, deadline, interrupted);
     if (rc == 0)
         rc = io_all(b->fd[0], (void *)mine, mine_len, true, deadline, interrupted);
-    if (rc == 0)
-        rc = hdr_read(b->fd[0], b, &h, deadline, interrupted);
+    while (rc == 0 && (rc = hdr_read(b->fd[0], b, &h, deadline, interrupted)) == 0 && h.kind == KIND_GONE)
+        b->gone[h.shard / 64] |= 1ull << (h.shard % 64);
     if (rc == 0 && (h.kind != KIND_GO || h.phase != (uint32_t)phase))
         rc = -EPROTO;
     uint64_t off = 0;
@@ -411,6 +420,60 @@ static int follow(struct ctl_barrier *b, enum ctl_barrier_phase phase, const voi
     else if (rc == -EMSGSIZE)
         snprintf(err, errlen, "--barrier: shard 0 sent more than the %llu bytes expected", (unsigned long long)all_cap);
     return rc;
+}
+
+static bool mark_gone(struct ctl_barrier *b, uint32_t s)
+{
+    if (b->gone[s / 64] >> (s % 64) & 1)
+        return false;
+    b->gone[s / 64] |= 1ull << (s % 64);
+    return true;
+}
+
+int ctl_barrier_watch(struct ctl_barrier *b)
+{
+    int n = 0;
+    if (!b->fd)
+        return 0;
+    if (b->shard != 0) {
+        /* shard 0 sends nothing between barriers but "gone" */
+        struct pollfd p = {.fd = b->fd[0], .events = POLLIN};
+        while (b->fd[0] >= 0 && poll(&p, 1, 0) > 0) {
+            struct hdr h;
+            uint64_t deadline = ctl_mono_ns() + 1000000000ull;
+            static volatile sig_atomic_t never;
+            int rc = hdr_read(b->fd[0], b, &h, deadline, &never);
+            if (rc == -EPIPE || (p.revents & (POLLHUP | POLLERR))) {
+                n += mark_gone(b, 0);
+                close(b->fd[0]);
+                b->fd[0] = -1;
+            } else if (rc == 0 && h.kind == KIND_GONE) {
+                n += mark_gone(b, h.shard);
+            }
+        }
+        return n;
+    }
+    for (uint32_t s = 1; s < b->n_shards; s++) {
+        if (b->fd[s] < 0)
+            continue;
+        char c;
+        /* a shard that arrived early at the next barrier left data: peek */
+        ssize_t r = recv(b->fd[s], &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+            close(b->fd[s]);
+            b->fd[s] = -1;
+            if (mark_gone(b, s)) {
+                n++;
+                struct hdr h;
+                hdr_make(&h, b, 0, KIND_GONE, 0);
+                h.shard = htobe32(s);
+                for (uint32_t o = 1; o < b->n_shards; o++)
+                    if (b->fd[o] >= 0)
+                        send(b->fd[o], &h, sizeof(h), MSG_NOSIGNAL | MSG_DONTWAIT);
+            }
+        }
+    }
+    return n;
 }
 
 int ctl_barrier_wait(struct ctl_barrier *b, enum ctl_barrier_phase phase, const void *mine, uint64_t mine_len,

@@ -31,6 +31,7 @@ struct ctl_barrier {
     uint64_t key;
     char host[256];
     uint16_t port;
+    uint64_t gone[16];       /* bit s: shard s went away (ctl_barrier_watch) */
 };
 
 /* Parses HOST:PORT (or :PORT, HOST then 127.0.0.1) into b; 0 or -EINVAL. */
@@ -50,6 +51,11 @@ int ctl_barrier_open(struct ctl_barrier *b, uint32_t shard, uint32_t n_shards, u
 int ctl_barrier_wait(struct ctl_barrier *b, enum ctl_barrier_phase phase, const void *mine, uint64_t mine_len,
                      void *all, uint64_t all_cap, uint64_t *lens, uint64_t timeout_ns,
                      volatile sig_atomic_t *interrupted, char *err, size_t errlen);
+
+/* Between barriers: notices shards that went away (their connection to
+ * shard 0 closed; shard 0 tells the others), without waiting. Sets their
+ * bits in b->gone; returns how many are new. */
+int ctl_barrier_watch(struct ctl_barrier *b);
 
 void ctl_barrier_close(struct ctl_barrier *b);
 

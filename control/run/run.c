@@ -557,6 +557,7 @@ static int open_barrier(struct ctl_run *x)
     x->barrier.fd = NULL;
     if (!x->o.n_shards)
         return 0;
+    x->r.shards_gone = x->barrier.gone;
     char err[320];
     if (ctl_barrier_parse(&x->barrier, x->o.barrier) < 0 ||
         ctl_barrier_open(&x->barrier, x->o.shard, x->o.n_shards, swarm_key(x), err, sizeof(err)) < 0) {

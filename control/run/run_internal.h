@@ -68,6 +68,7 @@ struct ctl_run {
     struct ctl_external ext; /* --external: the WHIP server and the sessions' figures */
     struct ctl_barrier barrier; /* --shard: where the shards meet (barrier.h) */
     char barrier_err[320];      /* why a barrier failed ("" when none did) */
+    bool shard_gone;            /* a shard went away during the run */
 };
 
 /* The merged connection set-up time histogram of `s`, NULL without

@@ -203,6 +203,24 @@ static void connect_done(const struct ctl_run *x, const struct ctl_connect_figur
  * --setup-timeout has passed (a line on stderr says how many are not up;
  * the load then starts anyway), on Ctrl-C, or when the dataplane died
  * (returns true). */
+/* --shard: a shard that went away (its barrier connection closed): the
+ * workers end every connection with an endpoint there, a line says so,
+ * the run goes on and ends with exit 1. */
+static void watch_shards(struct ctl_run *x)
+{
+    if (!x->o.n_shards || ctl_barrier_watch(&x->barrier) == 0)
+        return;
+    for (uint32_t s = 0; s < x->o.n_shards; s++) {
+        uint64_t bit = 1ull << (s % 64);
+        if (!(x->barrier.gone[s / 64] & bit) || (x->cmd->shards_gone[s / 64] & bit))
+            continue;
+        __atomic_store_n(&x->cmd->shards_gone[s / 64], x->cmd->shards_gone[s / 64] | bit, __ATOMIC_RELAXED);
+        fprintf(stderr, "swarmgen: shard %u went away: this shard's connections with its agents end\n", s);
+    }
+    ri_store(&x->cmd->shards_gone_seq, x->cmd->shards_gone_seq + 1);
+    x->shard_gone = true;
+}
+
 /* --shard: the halves of the connections another shard counts are up or
  * given up too (always true without shards). */
 static bool halves_settled(const struct ri_counters *c)
@@ -230,6 +248,7 @@ static bool connect_phase(struct ctl_run *x)
             break;
         }
         sleep_ns(100000000ull);
+        watch_shards(x);
         snap(x, cur);
         ctl_connect_figures(&cur->total, n_edges, &f);
         done = ctl_connect_done(&f) && halves_settled(&cur->total);
@@ -428,6 +447,7 @@ static bool generate(struct ctl_run *x, struct gen *g)
             x->cur_phase = phase;
         }
         if (now >= g->next_tick) {
+            watch_shards(x);
             if (tick(x, g, phase, rate))
                 break;
             g->next_tick += CTL_SEC_NS;
@@ -585,6 +605,17 @@ int ctl_run_live(struct ctl_run *x)
     finish(x);
     if (x->barrier_err[0]) {
         fprintf(stderr, "swarmgen: %s\n", x->barrier_err);
+        return 1;
+    }
+    watch_shards(x);
+    if (x->shard_gone) {
+        char list[256];
+        int k = 0;
+        for (uint32_t s = 0; s < x->o.n_shards && k >= 0 && k < (int)sizeof(list) - 8; s++)
+            if (x->barrier.gone[s / 64] >> (s % 64) & 1)
+                k += snprintf(list + k, sizeof(list) - (size_t)k, "%s%u", k ? ", " : "", s);
+        fprintf(stderr, "swarmgen: shard %s of %u went away during the run: the swarm is incomplete\n", list,
+                x->o.n_shards);
         return 1;
     }
     /* a dataplane that stopped on its own before control asked is a failure,
