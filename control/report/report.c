@@ -63,9 +63,11 @@ void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig
     /* frames count from the start of generation: the connect phase's
      * handshakes are not load (with no generation at all, nothing is) */
     const struct ri_counters *b = r->gen_start ? &r->gen_start->total : r->opts->traffic == RI_TRAFFIC_DC ? t : NULL;
+    fig->frames_tx = t->pkts_tx - (b ? b->pkts_tx : 0);
+    fig->bytes_tx = t->bytes_tx - (b ? b->bytes_tx : 0);
     fig->msgs_per_s = (double)t->msgs_delivered / d;
-    fig->pps = (double)(t->pkts_tx - (b ? b->pkts_tx : 0)) / d;
-    fig->mbps = (double)(t->bytes_tx - (b ? b->bytes_tx : 0)) * 8 / d / 1e6;
+    fig->pps = (double)fig->frames_tx / d;
+    fig->mbps = (double)fig->bytes_tx * 8 / d / 1e6;
     fig->avg_hops = t->msgs_delivered ? 1.0 + (double)t->hops_delivered / (double)t->msgs_delivered : 0;
     const struct met_hist *h = &r->final->latency;
     fig->p50_ns = met_hist_percentile(h, 50);

@@ -77,6 +77,7 @@ struct ctl_run_figures {
     uint64_t sent, delivered, forwarded, lost, dropped;
     double delivery_rate;            /* delivered / sent, 1 when nothing was sent */
     double msgs_per_s, pps, mbps;
+    uint64_t frames_tx, bytes_tx;    /* L2 frames and bytes sent since generation began: pps and mbps x duration */
     double avg_hops;
     uint64_t p50_ns, p95_ns, p99_ns, p999_ns, max_ns;
     uint64_t bytes_total;            /* every category measured (report_mem.h) */
