@@ -159,6 +159,12 @@ void json_str_raw(struct json_writer *w, const char *raw, size_t len)
     fputc('"', w->f);
 }
 
+void json_raw(struct json_writer *w, const char *text, size_t len)
+{
+    before_item(w);
+    fwrite(text, 1, len, w->f);
+}
+
 void json_compact(struct json_writer *w, bool on)
 {
     w->compact = on;

@@ -47,6 +47,9 @@ void json_null(struct json_writer *w);
  * bytes at `raw` go between the quotes unchanged (a string read back by
  * json_read.h, written again). */
 void json_str_raw(struct json_writer *w, const char *raw, size_t len);
+/* Writes `len` bytes of already encoded JSON value text (a number read
+ * back by json_read.h, written again) unchanged. */
+void json_raw(struct json_writer *w, const char *text, size_t len);
 /* Writes what follows (until json_compact(w, false)) without newlines or
  * indentation: long arrays of small items stay on one line. */
 void json_compact(struct json_writer *w, bool on);

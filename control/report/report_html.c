@@ -266,6 +266,11 @@ static void bar_chart(FILE *f, const char *id, const char *title, const char *xl
 
 static void degree_chart(FILE *f, const struct ctl_topo_stats *t)
 {
+    if (!t->deg_hist) { /* a merged report: the JSON reports carry no degree counts */
+        bar_chart(f, "chart-degree", "Degree distribution", "degree", NULL, 0, 0, 1,
+                  "Agents by number of neighbours.", "not in the JSON reports this page was merged from");
+        return;
+    }
     uint32_t lo = t->deg_min, hi = t->deg_max;
     uint32_t span = hi - lo + 1, bins = span < 60 ? span : 60;
     uint32_t per = (span + bins - 1) / bins;
@@ -336,6 +341,9 @@ static void page_head(FILE *f, const struct ctl_run_result *r)
           "</style></head><body>\n<h1>swarmgen run: ", f);
     esc(f, r->topology);
     fprintf(f, ", %u agents</h1>\n", r->opts->agents);
+    if (r->merged_shards)
+        fprintf(f, "<p>Merged from %u shard reports (<code>swarmgen report --merge</code>): counters summed, "
+                   "histograms added bucket by bucket; no time series.</p>\n", r->merged_shards);
     if (r->interrupted)
         fputs("<p class=\"bad\">The run was interrupted (Ctrl-C); figures cover the time it ran.</p>\n", f);
 }

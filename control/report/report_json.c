@@ -277,7 +277,7 @@ static void sla_rule_json(struct json_writer *w, const struct ctl_run_result *r,
     json_obj_end(w);
 }
 
-static void sla_json(struct json_writer *w, const struct ctl_run_result *r)
+void ctl_report_sla_json(struct json_writer *w, const struct ctl_run_result *r)
 {
     if (!r->sla || !r->sla->n)
         return;
@@ -293,9 +293,9 @@ static void sla_json(struct json_writer *w, const struct ctl_run_result *r)
 }
 
 /* The exact histograms (hist_json.h): end-to-end latency, with --traffic dc
- * the set-up times per stage and in total, with a profile each phase's
- * latency (null for a phase the run did not reach); what `swarmgen report
- * --merge` adds up. */
+ * the set-up times per stage and in total, with a profile of more than one
+ * phase each phase's latency (null for a phase the run did not reach; a
+ * single phase is the whole run); what `swarmgen report --merge` adds up. */
 static void histograms_json(struct json_writer *w, const struct ctl_run_result *r)
 {
     json_key(w, "histograms");
@@ -315,7 +315,7 @@ static void histograms_json(struct json_writer *w, const struct ctl_run_result *
         }
         json_obj_end(w);
     }
-    if (r->profile) {
+    if (r->profile && r->profile->n > 1) {
         json_key(w, "phases");
         json_arr_begin(w);
         for (uint32_t i = 0; i < r->profile->n; i++) {
@@ -360,7 +360,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     profile_json(&w, r);
     netem_json(&w, r);
     judgement_json(&w, r->judge);
-    sla_json(&w, r);
+    ctl_report_sla_json(&w, r);
     histograms_json(&w, r);
     json_obj_end(&w);
     int rc = json_finish(&w);
