@@ -48,6 +48,13 @@ static double num_at(const struct jr_doc *d, const char *path)
     return jr_number(d, path, &v) ? v : 0;
 }
 
+/* The flag at `path` of d (false when missing). */
+static bool flag_at(const struct jr_doc *d, const char *path)
+{
+    int n = jr_find(d, 0, path);
+    return n >= 0 && d->node[n].type == JR_BOOL && d->node[n].num != 0;
+}
+
 /* ---- reading and checking ---- */
 
 /* The keys every run report has and the merge needs (plain numbers). */
@@ -311,7 +318,7 @@ static void sum_memory(struct ctl_merge *m)
             snprintf(path, sizeof(path), "memory.categories.%s", dp_mem_key((enum dp_mem_cat)c));
             b[c] += u64_at(&m->doc[i], path);
         }
-        huge = huge && num_at(&m->doc[i], "memory.hugepages") != 0;
+        huge = huge && flag_at(&m->doc[i], "memory.hugepages");
     }
     struct ctl_run_result *r = &m->r;
     r->mem_conn_bytes = b[DP_MEM_CONN];
@@ -359,11 +366,11 @@ static void fill_swarm(struct ctl_merge *m)
     t->deg_min = (uint32_t)u64_at(d, "topology.degree_min");
     t->deg_max = (uint32_t)u64_at(d, "topology.degree_max");
     t->deg_avg = num_at(d, "topology.degree_avg");
-    t->connected = num_at(d, "topology.connected") != 0;
+    t->connected = flag_at(d, "topology.connected");
     t->diameter = (uint32_t)u64_at(d, "topology.diameter");
     t->avg_path_length = num_at(d, "topology.avg_path_length");
     t->clustering = num_at(d, "topology.clustering");
-    t->exact = num_at(d, "topology.exact") != 0;
+    t->exact = flag_at(d, "topology.exact");
     m->r.n_dests = (uint32_t)u64_at(d, "topology.route_destinations");
 }
 
@@ -379,8 +386,8 @@ static void fill_times(struct ctl_merge *m)
         r->drain_s = drain > r->drain_s ? drain : r->drain_s;
         r->connect_s = conn > r->connect_s ? conn : r->connect_s;
         per_s_x_s += num_at(d, "connections.setup_per_s") * conn;
-        r->interrupted = r->interrupted || num_at(d, "interrupted") != 0;
-        r->connect_timed_out = r->connect_timed_out || num_at(d, "connections.timed_out") != 0;
+        r->interrupted = r->interrupted || flag_at(d, "interrupted");
+        r->connect_timed_out = r->connect_timed_out || flag_at(d, "connections.timed_out");
         r->n_certs += u64_at(d, "connections.certificates.count");
         r->cert_gen_ns += (uint64_t)(num_at(d, "connections.certificates.generation_ms") * 1e6);
     }
