@@ -351,7 +351,8 @@ static void page_head(FILE *f, const struct ctl_run_result *r)
 static void connections_row(FILE *f, const struct ctl_run_result *r, const struct met_hist *setup)
 {
     struct ctl_connect_figures c;
-    ctl_connect_figures(&r->final->total, r->topo->edges, &c);
+    /* a run sets up the mesh's edges; merged shards each set up theirs */
+    ctl_connect_figures(&r->final->total, r->merged_shards ? r->final->total.conn_total : r->topo->edges, &c);
     row(f, "connections", "%llu/%llu up in %.1f s (%.0f/s)%s; set-up p50 %.1f ms, p99 %.1f ms; failed attempts ice %llu, dtls %llu, sctp %llu, datachannel %llu; given up %llu",
         (unsigned long long)c.up, (unsigned long long)c.total, r->connect_s, r->connect_per_s,
         r->connect_timed_out ? " (--setup-timeout)" : "",

@@ -21,16 +21,23 @@
 #include "report_merge_internal.h"
 #include "traffic_opts.h"
 
-/* One line "swarmgen: --merge: PATH: reason" on stderr; returns exit code 2. */
-static int bad_input(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad_input(const char *path, const char *fmt, ...)
+/* Where bad input is told. */
+static FILE *err_of(const struct ctl_merge_opts *o)
+{
+    return o->err ? o->err : stderr;
+}
+
+/* One line "swarmgen: --merge: PATH: reason" on o->err; returns exit code 2. */
+static int bad_input(const struct ctl_merge_opts *o, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bad_input(const struct ctl_merge_opts *o, const char *path, const char *fmt, ...)
 {
     char why[320];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "swarmgen: --merge: %s: %s\n", path, why);
+    fprintf(err_of(o), "swarmgen: --merge: %s: %s\n", path, why);
     return CLI_EXIT_USAGE;
 }
 
@@ -73,23 +80,23 @@ static int load(struct ctl_merge *m, uint32_t i)
     size_t off = 0;
     int rc = jr_load(d, path, &off);
     if (rc == -EINVAL)
-        return bad_input(path, "not JSON (error at byte %zu)", off);
+        return bad_input(m->o, path, "not JSON (error at byte %zu)", off);
     if (rc < 0)
-        return bad_input(path, "%s", strerror(-rc));
+        return bad_input(m->o, path, "%s", strerror(-rc));
     m->n_loaded = i + 1;
     if (!jr_str_is(d, jr_find(d, 0, "tool"), "swarmgen"))
-        return bad_input(path, "not a swarmgen report (no \"tool\": \"swarmgen\")");
+        return bad_input(m->o, path, "not a swarmgen report (no \"tool\": \"swarmgen\")");
     for (size_t k = 0; k < sizeof(required) / sizeof(required[0]); k++) {
         int node = jr_find(d, 0, required[k]);
         if (node < 0 || d->node[node].type != JR_NUM)
-            return bad_input(path, "not a swarmgen run report (no %s)", required[k]);
+            return bad_input(m->o, path, "not a swarmgen run report (no %s)", required[k]);
     }
     int h = jr_find(d, 0, "histograms");
     if (h < 0)
-        return bad_input(path, "has no \"histograms\" (written by a swarmgen before report --merge): run it again to merge it");
+        return bad_input(m->o, path, "has no \"histograms\" (written by a swarmgen before report --merge): run it again to merge it");
     char err[160];
     if (ctl_hist_json_layout_check(d, jr_member(d, h, "layout"), err, sizeof(err)) < 0)
-        return bad_input(path, "%s", err);
+        return bad_input(m->o, path, "%s", err);
     return 0;
 }
 
@@ -117,14 +124,14 @@ static int check_shard(const struct ctl_merge *m, uint32_t i, const struct stat 
     const char *path = m->o->input[i];
     for (uint32_t j = 0; j < i; j++)
         if (st[j].st_dev == st[i].st_dev && st[j].st_ino == st[i].st_ino)
-            return bad_input(path, "given twice (as %s too): each shard counts once", m->o->input[j]);
+            return bad_input(m->o, path, "given twice (as %s too): each shard counts once", m->o->input[j]);
     const struct jr_doc *a = &m->doc[0], *b = &m->doc[i];
     for (size_t k = 0; k < sizeof(same_swarm) / sizeof(same_swarm[0]); k++) {
         int x = jr_find(a, 0, same_swarm[k]), y = jr_find(b, 0, same_swarm[k]);
         if (same_value(a, x, b, y))
             continue;
         const struct jr_node *nx = x >= 0 ? &a->node[x] : NULL, *ny = y >= 0 ? &b->node[y] : NULL;
-        return bad_input(path, "%s is %.*s, in %s %.*s: not shards of one swarm", same_swarm[k],
+        return bad_input(m->o, path, "%s is %.*s, in %s %.*s: not shards of one swarm", same_swarm[k],
                          ny ? (int)ny->raw_len : 4, ny ? ny->raw : "none", m->o->input[0],
                          nx ? (int)nx->raw_len : 4, nx ? nx->raw : "none");
     }
@@ -135,7 +142,7 @@ static int check_shard(const struct ctl_merge *m, uint32_t i, const struct stat 
     for (int c = jr_next_child(b, pb, pb); c >= 0; c = jr_next_child(b, pb, c))
         nb++;
     if (na != nb)
-        return bad_input(path, "%u profile phases, %s has %u: not shards of one swarm", nb,
+        return bad_input(m->o, path, "%u profile phases, %s has %u: not shards of one swarm", nb,
                          m->o->input[0], na);
     return 0;
 }
@@ -149,7 +156,7 @@ static int load_all(struct ctl_merge *m)
         if (rc)
             return rc;
         if (stat(m->o->input[i], &st[i]) < 0)
-            return bad_input(m->o->input[i], "%s", strerror(errno));
+            return bad_input(m->o, m->o->input[i], "%s", strerror(errno));
         if (i > 0 && (rc = check_shard(m, i, st)))
             return rc;
     }
@@ -164,7 +171,7 @@ static int add_hist(const struct ctl_merge *m, uint32_t i, int node, const char 
 {
     char err[160];
     if (ctl_hist_json_read(&m->doc[i], node, scratch, err, sizeof(err)) < 0)
-        return bad_input(m->o->input[i], "histograms.%s: %s", what, err);
+        return bad_input(m->o, m->o->input[i], "histograms.%s: %s", what, err);
     met_hist_merge(h, scratch);
     return 0;
 }
@@ -174,7 +181,7 @@ static int merge_hists(struct ctl_merge *m)
 {
     struct met_hist *scratch = malloc(sizeof(*scratch));
     if (!scratch)
-        return bad_input(m->o->input[0], "out of memory");
+        return bad_input(m->o, m->o->input[0], "out of memory");
     int rc = 0;
     for (uint32_t i = 0; i < m->o->n && !rc; i++) {
         const struct jr_doc *d = &m->doc[i];
@@ -187,7 +194,7 @@ static int merge_hists(struct ctl_merge *m)
         }
         int ph = jr_member(d, h, "phases");
         uint32_t p = 0;
-        for (int c = jr_next_child(d, ph, ph); c >= 0 && !rc; c = jr_next_child(d, ph, c), p++) {
+        for (int c = jr_next_child(d, ph, ph); c >= 0 && !rc && p < m->n_phases; c = jr_next_child(d, ph, c), p++) {
             if (d->node[c].type == JR_NULL)
                 continue;
             m->phase_have[p] = true;
@@ -426,7 +433,7 @@ static int add_up(struct ctl_merge *m)
     m->phase_have = calloc(m->n_phases + 1, sizeof(*m->phase_have));
     if (!m->phase_lat || !m->phase_have || ctl_snap_init(&m->final, count_cores(m)) < 0 ||
         ctl_snap_init(&m->gen_start, m->final.n_workers) < 0)
-        return bad_input(m->o->input[0], "out of memory");
+        return bad_input(m->o, m->o->input[0], "out of memory");
     int rc = merge_hists(m);
     if (rc)
         return rc;
@@ -482,7 +489,7 @@ static int choose_rules(struct ctl_merge *m)
     char err[256];
     if (m->o->sla_text) {
         if (ctl_sla_parse(m->o->sla_text, &m->sla, err, sizeof(err)) < 0) {
-            fprintf(stderr, "swarmgen: --sla: %s\n", err);
+            fprintf(err_of(m->o), "swarmgen: --sla: %s\n", err);
             return CLI_EXIT_USAGE;
         }
         return 0;
@@ -492,11 +499,11 @@ static int choose_rules(struct ctl_merge *m)
     for (uint32_t i = 1; i < m->o->n; i++) {
         input_rules(&m->doc[i], other, sizeof(other));
         if (strcmp(first, other) != 0)
-            return bad_input(m->o->input[i], "SLA rules '%s' differ from %s's '%s': give the merge its own --sla",
+            return bad_input(m->o, m->o->input[i], "SLA rules '%s' differ from %s's '%s': give the merge its own --sla",
                              other, m->o->input[0], first);
     }
     if (first[0] && ctl_sla_parse(first, &m->sla, err, sizeof(err)) < 0)
-        return bad_input(m->o->input[0], "sla: %s", err);
+        return bad_input(m->o, m->o->input[0], "sla: %s", err);
     return 0;
 }
 
@@ -537,14 +544,16 @@ static void summary(FILE *f, const struct ctl_merge *m)
     ctl_report_drops_summary(f, r);
 }
 
-/* A writer's result: a line on stderr when it failed (exit 1 unless set). */
-static int written(int rc, const char *flag, const char *path, int exit_code)
+/* A writer's result: a line on o->err when it failed (exit 1 unless set),
+ * on o->out when it did. */
+static int written(const struct ctl_merge_opts *o, int rc, const char *flag, const char *path, int exit_code)
 {
     if (rc < 0) {
-        fprintf(stderr, "swarmgen: %s %s: %s\n", flag, path, strerror(-rc));
+        fprintf(err_of(o), "swarmgen: %s %s: %s\n", flag, path, strerror(-rc));
         return exit_code ? exit_code : 1;
     }
-    printf("swarmgen: merged %s written to %s\n", strcmp(flag, "--html") == 0 ? "HTML report" : "report", path);
+    fprintf(o->out ? o->out : stdout, "swarmgen: merged %s written to %s\n",
+            strcmp(flag, "--html") == 0 ? "HTML report" : "report", path);
     return exit_code;
 }
 
@@ -563,7 +572,7 @@ int ctl_report_merge(const struct ctl_merge_opts *o)
 {
     struct ctl_merge *m = calloc(1, sizeof(*m));
     if (!m) {
-        fprintf(stderr, "swarmgen: --merge: out of memory\n");
+        fprintf(err_of(o), "swarmgen: --merge: out of memory\n");
         return 1;
     }
     m->o = o;
@@ -574,12 +583,12 @@ int ctl_report_merge(const struct ctl_merge_opts *o)
     }
     judge(m);
     int exit_code = m->judge.breached ? 1 : m->r.interrupted ? 130 : 0;
-    summary(stdout, m);
+    summary(o->out ? o->out : stdout, m);
     if (o->html_path)
-        exit_code = written(ctl_report_html(o->html_path, &m->r, m->dc ? &m->final.setup[RI_SETUP_TOTAL] : NULL),
+        exit_code = written(o, ctl_report_html(o->html_path, &m->r, m->dc ? &m->final.setup[RI_SETUP_TOTAL] : NULL),
                             "--html", o->html_path, exit_code);
     if (o->report_path)
-        exit_code = written(ctl_merge_json(m, o->report_path), "--report", o->report_path, exit_code);
+        exit_code = written(o, ctl_merge_json(m, o->report_path), "--report", o->report_path, exit_code);
     merge_free(m);
     return exit_code;
 }

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CTL_MERGE_MAX 64 /* shard reports in one merge */
 
@@ -34,11 +35,12 @@ struct ctl_merge_opts {
     const char *report_path;          /* --report: the merged JSON (NULL: none) */
     const char *html_path;            /* --html: the merged HTML page (NULL: none) */
     const char *sla_text;             /* --sla rules (NULL: those of the inputs, if any) */
+    FILE *out, *err;                  /* the summary; the lines of bad input (NULL: stdout, stderr) */
 };
 
-/* Merges o->input[] and prints the summary on stdout, writes the reports
+/* Merges o->input[] and prints the summary on o->out, writes the reports
  * asked for. Returns the exit code (above); bad input prints its one line
- * on stderr first. */
+ * on o->err first. Never exits. */
 int ctl_report_merge(const struct ctl_merge_opts *o);
 
 /* `swarmgen report --merge ...` from the command line (argv[0] is
