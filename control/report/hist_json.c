@@ -69,8 +69,8 @@ int ctl_hist_json_layout_check(const struct jr_doc *d, int node, char *err, size
 }
 
 /* One [index, count] pair into h; `last` is the previous index (-1 first). */
-static int read_bucket(const struct jr_doc *d, int pair, long *last, struct met_hist *h,
-                       char *err, size_t errlen)
+static int read_bucket(const struct jr_doc *d, int pair, long *last, struct met_hist *h, char *err,
+                       size_t errlen)
 {
     uint64_t idx, count;
     int a = jr_next_child(d, pair, pair);
@@ -90,7 +90,8 @@ static int read_bucket(const struct jr_doc *d, int pair, long *last, struct met_
     return 0;
 }
 
-int ctl_hist_json_read(const struct jr_doc *d, int node, struct met_hist *h, char *err, size_t errlen)
+int ctl_hist_json_read(const struct jr_doc *d, int node, struct met_hist *h, char *err,
+                       size_t errlen)
 {
     memset(h, 0, sizeof(*h));
     if (node < 0 || d->node[node].type != JR_OBJ) {

@@ -32,6 +32,7 @@ int ctl_hist_json_layout_check(const struct jr_doc *d, int node, char *err, size
 /* Reads histogram object `node` of `d` into `h` (overwritten). Returns 0,
  * or -EINVAL with the reason in err: not an object, a figure missing or not
  * a whole number, a bucket index out of range or out of order. */
-int ctl_hist_json_read(const struct jr_doc *d, int node, struct met_hist *h, char *err, size_t errlen);
+int ctl_hist_json_read(const struct jr_doc *d, int node, struct met_hist *h, char *err,
+                       size_t errlen);
 
 #endif

@@ -34,8 +34,8 @@ enum merge_rule {
 struct walk {
     const struct ctl_merge *m;
     struct json_writer *w;
-    char path[256];  /* members joined by '.', array elements as "[]" */
-    uint32_t elem;   /* index of the innermost array element on the path */
+    char path[256]; /* members joined by '.', array elements as "[]" */
+    uint32_t elem;  /* index of the innermost array element on the path */
 };
 
 typedef void (*merge_calc_fn)(struct walk *k, const int *at);
@@ -43,8 +43,8 @@ typedef void (*merge_calc_fn)(struct walk *k, const int *at);
 struct merge_row {
     const char *pattern; /* a path; '*' stands for one member */
     enum merge_rule rule;
-    merge_calc_fn calc;  /* MR_CALC */
-    const char *weight;  /* MR_WAVG */
+    merge_calc_fn calc; /* MR_CALC */
+    const char *weight; /* MR_WAVG */
 };
 
 /* The last member of the path ("p99" of "latency_us.p99"). */
@@ -79,7 +79,11 @@ static void calc_rate(struct walk *k, const int *at)
     (void)at;
     const struct ctl_run_figures *g = &k->m->g;
     const char *n = leaf_name(k);
-    json_dbl(k->w, strcmp(n, "pps") == 0 ? g->pps : strcmp(n, "mbps") == 0 ? g->mbps : g->msgs_per_s, 9);
+    json_dbl(k->w,
+             strcmp(n, "pps") == 0    ? g->pps
+             : strcmp(n, "mbps") == 0 ? g->mbps
+                                      : g->msgs_per_s,
+             9);
 }
 
 /* p50/p95/p99/p999/max (in 1/scale of a ns) or samples of histogram h. */
@@ -90,8 +94,12 @@ static void percentile(struct walk *k, const struct met_hist *h, double scale)
         json_u64(k->w, met_hist_total(h));
         return;
     }
-    double p = strcmp(n, "p50") == 0 ? 50 : strcmp(n, "p95") == 0 ? 95 : strcmp(n, "p99") == 0 ? 99
-             : strcmp(n, "p999") == 0 ? 99.9 : strcmp(n, "max") == 0 ? 100 : -1;
+    double p = strcmp(n, "p50") == 0    ? 50
+               : strcmp(n, "p95") == 0  ? 95
+               : strcmp(n, "p99") == 0  ? 99
+               : strcmp(n, "p999") == 0 ? 99.9
+               : strcmp(n, "max") == 0  ? 100
+                                        : -1;
     if (p < 0)
         json_null(k->w);
     else
@@ -146,7 +154,8 @@ static void calc_phase_rate(struct walk *k, const int *at)
         if (at[j] < 0)
             continue;
         const struct jr_doc *d = &m->doc[j];
-        int phase = d->node[at[j]].parent, x = jr_member(d, phase, "delivered"), s = jr_member(d, phase, "seconds");
+        int phase = d->node[at[j]].parent, x = jr_member(d, phase, "delivered"),
+            s = jr_member(d, phase, "seconds");
         delivered += x >= 0 ? d->node[x].num : 0;
         if (s >= 0 && d->node[s].num > seconds)
             seconds = d->node[s].num;
@@ -164,7 +173,11 @@ static void calc_memory(struct walk *k, const int *at)
     else if (strcmp(n, "bytes_per_connection") == 0)
         json_dbl(k->w, m->g.bytes_per_connection, 9);
     else /* bytes_per_connection_state: per connection to set up, all shards */
-        json_dbl(k->w, m->final.total.conn_total ? (double)m->r.mem_conn_bytes / (double)m->final.total.conn_total : 0, 9);
+        json_dbl(k->w,
+                 m->final.total.conn_total
+                     ? (double)m->r.mem_conn_bytes / (double)m->final.total.conn_total
+                     : 0,
+                 9);
 }
 
 static void calc_planned_per_agent(struct walk *k, const int *at)
@@ -333,10 +346,17 @@ static void copy_value(struct json_writer *w, const struct jr_doc *d, int n)
         else
             json_arr_end(w);
         break;
-    case JR_STR: json_str_raw(w, x->raw, x->raw_len); break;
-    case JR_NUM: json_raw(w, x->raw, x->raw_len); break;
-    case JR_BOOL: json_bool(w, x->num != 0); break;
-    default: json_null(w);
+    case JR_STR:
+        json_str_raw(w, x->raw, x->raw_len);
+        break;
+    case JR_NUM:
+        json_raw(w, x->raw, x->raw_len);
+        break;
+    case JR_BOOL:
+        json_bool(w, x->num != 0);
+        break;
+    default:
+        json_null(w);
     }
 }
 
@@ -423,7 +443,9 @@ static void leaf_join(struct walk *k, const int *at)
         for (uint32_t i = 0; i < j && !dup; i++)
             dup = at[i] >= 0 && m->doc[i].node[at[i]].raw_len == x->raw_len &&
                   memcmp(m->doc[i].node[at[i]].raw, x->raw, x->raw_len) == 0;
-        int n = dup ? 0 : snprintf(buf + len, sizeof(buf) - len, "%s%.*s", len ? "; " : "", (int)x->raw_len, x->raw);
+        int n = dup ? 0
+                    : snprintf(buf + len, sizeof(buf) - len, "%s%.*s", len ? "; " : "",
+                               (int)x->raw_len, x->raw);
         if (n < 0 || (size_t)n >= sizeof(buf) - len)
             break;
         len += (size_t)n;
@@ -437,7 +459,8 @@ static void leaf_wavg(struct walk *k, const int *at, const char *weight)
     double num = 0, den = 0;
     for (uint32_t j = 0; j < m->o->n; j++) {
         double wt;
-        if (at[j] < 0 || m->doc[j].node[at[j]].type != JR_NUM || !jr_number(&m->doc[j], weight, &wt))
+        if (at[j] < 0 || m->doc[j].node[at[j]].type != JR_NUM ||
+            !jr_number(&m->doc[j], weight, &wt))
             continue;
         num += m->doc[j].node[at[j]].num * wt;
         den += wt;
@@ -468,15 +491,32 @@ static void leaf(struct walk *k, const int *at)
 {
     const struct merge_row *row = rule_of(k->path);
     switch (row ? row->rule : MR_SAME) {
-    case MR_SUM: leaf_sum(k, at); break;
-    case MR_MAX: leaf_extreme(k, at, true); break;
-    case MR_MIN: leaf_extreme(k, at, false); break;
-    case MR_ALL: leaf_flags(k, at, true); break;
-    case MR_ANY: leaf_flags(k, at, false); break;
-    case MR_JOIN: leaf_join(k, at); break;
-    case MR_WAVG: leaf_wavg(k, at, row->weight); break;
-    case MR_CALC: row->calc(k, at); break;
-    default: leaf_same(k, at);
+    case MR_SUM:
+        leaf_sum(k, at);
+        break;
+    case MR_MAX:
+        leaf_extreme(k, at, true);
+        break;
+    case MR_MIN:
+        leaf_extreme(k, at, false);
+        break;
+    case MR_ALL:
+        leaf_flags(k, at, true);
+        break;
+    case MR_ANY:
+        leaf_flags(k, at, false);
+        break;
+    case MR_JOIN:
+        leaf_join(k, at);
+        break;
+    case MR_WAVG:
+        leaf_wavg(k, at, row->weight);
+        break;
+    case MR_CALC:
+        row->calc(k, at);
+        break;
+    default:
+        leaf_same(k, at);
     }
 }
 
@@ -491,7 +531,8 @@ static void all_cores(struct walk *k, const int *at)
     json_arr_begin(k->w);
     for (uint32_t j = 0; j < m->o->n; j++) {
         const struct jr_doc *d = &m->doc[j];
-        for (int c = jr_next_child(d, at[j], at[j]); at[j] >= 0 && c >= 0; c = jr_next_child(d, at[j], c))
+        for (int c = jr_next_child(d, at[j], at[j]); at[j] >= 0 && c >= 0;
+             c = jr_next_child(d, at[j], c))
             copy_value(k->w, d, c);
     }
     json_arr_end(k->w);

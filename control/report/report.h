@@ -67,7 +67,7 @@ struct ctl_run_result {
     uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
     const struct ctl_external *external; /* --external (control/signal/external.h), NULL without */
     const struct ctl_mem_plan *plan; /* the memory planned before the start (NULL: none) */
-    uint32_t merged_shards;          /* `report --merge`: the shard reports summed here; 0 for a run */
+    uint32_t merged_shards;          /* report --merge: the shards summed here; 0 for a run */
 };
 
 /* The progress line of one time-series row (an interval of the run). */
@@ -78,7 +78,7 @@ struct ctl_run_figures {
     uint64_t sent, delivered, forwarded, lost, dropped;
     double delivery_rate;            /* delivered / sent, 1 when nothing was sent */
     double msgs_per_s, pps, mbps;
-    uint64_t frames_tx, bytes_tx;    /* L2 frames and bytes sent since generation began: pps and mbps x duration */
+    uint64_t frames_tx, bytes_tx;    /* L2 frames and bytes sent since generation began */
     double avg_hops;
     uint64_t p50_ns, p95_ns, p99_ns, p999_ns, max_ns;
     uint64_t bytes_total;            /* every category measured (report_mem.h) */

@@ -65,7 +65,8 @@ int ctl_report_main(int argc, char **argv)
         }
     }
     if (!base)
-        cli_fail("--compare", "required: swarmgen report --compare BASE.json NEW.json (or --merge A.json B.json ...)");
+        cli_fail("--compare",
+                 "required: --compare BASE.json NEW.json, or --merge A.json B.json ...");
     struct jr_doc a, b;
     load(&a, base);
     load(&b, next);

@@ -268,7 +268,8 @@ static void degree_chart(FILE *f, const struct ctl_topo_stats *t)
 {
     if (!t->deg_hist) { /* a merged report: the JSON reports carry no degree counts */
         bar_chart(f, "chart-degree", "Degree distribution", "degree", NULL, 0, 0, 1,
-                  "Agents by number of neighbours.", "not in the JSON reports this page was merged from");
+                  "Agents by number of neighbours.",
+                  "not in the JSON reports this page was merged from");
         return;
     }
     uint32_t lo = t->deg_min, hi = t->deg_max;
@@ -342,8 +343,10 @@ static void page_head(FILE *f, const struct ctl_run_result *r)
     esc(f, r->topology);
     fprintf(f, ", %u agents</h1>\n", r->opts->agents);
     if (r->merged_shards)
-        fprintf(f, "<p>Merged from %u shard reports (<code>swarmgen report --merge</code>): counters summed, "
-                   "histograms added bucket by bucket; no time series.</p>\n", r->merged_shards);
+        fprintf(f,
+                "<p>Merged from %u shard reports (<code>swarmgen report --merge</code>): "
+                "counters summed, histograms added bucket by bucket; no time series.</p>\n",
+                r->merged_shards);
     if (r->interrupted)
         fputs("<p class=\"bad\">The run was interrupted (Ctrl-C); figures cover the time it ran.</p>\n", f);
 }
@@ -352,7 +355,8 @@ static void connections_row(FILE *f, const struct ctl_run_result *r, const struc
 {
     struct ctl_connect_figures c;
     /* a run sets up the mesh's edges; merged shards each set up theirs */
-    ctl_connect_figures(&r->final->total, r->merged_shards ? r->final->total.conn_total : r->topo->edges, &c);
+    ctl_connect_figures(&r->final->total,
+                        r->merged_shards ? r->final->total.conn_total : r->topo->edges, &c);
     row(f, "connections", "%llu/%llu up in %.1f s (%.0f/s)%s; set-up p50 %.1f ms, p99 %.1f ms; failed attempts ice %llu, dtls %llu, sctp %llu, datachannel %llu; given up %llu",
         (unsigned long long)c.up, (unsigned long long)c.total, r->connect_s, r->connect_per_s,
         r->connect_timed_out ? " (--setup-timeout)" : "",

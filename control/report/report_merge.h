@@ -35,7 +35,7 @@ struct ctl_merge_opts {
     const char *report_path;          /* --report: the merged JSON (NULL: none) */
     const char *html_path;            /* --html: the merged HTML page (NULL: none) */
     const char *sla_text;             /* --sla rules (NULL: those of the inputs, if any) */
-    FILE *out, *err;                  /* the summary; the lines of bad input (NULL: stdout, stderr) */
+    FILE *out, *err; /* the summary; the lines of bad input (NULL: stdout, stderr) */
 };
 
 /* Merges o->input[] and prints the summary on o->out, writes the reports

@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t first = nul ? (size_t)(nul - data) : size;
     write_file(a, data, first);
     write_file(b, nul ? nul + 1 : data, nul ? size - first - 1 : size);
-    struct ctl_merge_opts o = {.input = {a, b}, .n = 2, .report_path = "/dev/null", .out = null, .err = null};
+    struct ctl_merge_opts o = {
+        .input = {a, b}, .n = 2, .report_path = "/dev/null", .out = null, .err = null};
     ctl_report_merge(&o);
     return 0;
 }

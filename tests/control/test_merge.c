@@ -29,8 +29,10 @@ struct shard {
     uint64_t sent, delivered, no_route;
     double duration_s;
     bool interrupted;
-    const char *sla;      /* the rules it was run with (NULL: none) */
+    const char *sla;           /* the rules it was run with (NULL: none) */
     uint64_t lat_lo, lat_step; /* latencies lat_lo + i * lat_step, i < delivered */
+    bool dc;                   /* --traffic dc: 300 connections set up in setup_lo + i * 7919 ns */
+    uint64_t setup_lo;
 };
 
 /* Writes the report of shard `s` to `path` with ctl_report_json (the run's
@@ -68,6 +70,14 @@ static void write_shard(const char *path, const struct shard *s, struct met_hist
     for (uint64_t i = 0; i < s->delivered; i++)
         met_hist_record(h, s->lat_lo + i * s->lat_step);
     snap.latency = *h;
+    if (s->dc) {
+        o.traffic = RI_TRAFFIC_DC;
+        c->conn_total = c->conn_attempts = c->conn_established = 300;
+        for (uint64_t i = 0; i < 300; i++) {
+            met_hist_record(&snap.setup[RI_SETUP_TOTAL], s->setup_lo + i * 7919);
+            met_hist_record(&snap.setup[RI_STAGE_DTLS], s->setup_lo / 2 + i * 3011);
+        }
+    }
     struct ctl_run_result r;
     memset(&r, 0, sizeof(r));
     r.opts = &o;
@@ -96,8 +106,8 @@ static void write_shard(const char *path, const struct shard *s, struct met_hist
 static const struct shard shard_a = {"kmesh:k=6", 7, 1000, 990, 4, 2.0, false, NULL, 1000, 37};
 static const struct shard shard_b = {"kmesh:k=6", 7, 3000, 2970, 6, 2.5, false, NULL, 40000, 211};
 
-#define A_JSON "/tmp/sg-merge-a.json"
-#define B_JSON "/tmp/sg-merge-b.json"
+#define A_JSON   "/tmp/sg-merge-a.json"
+#define B_JSON   "/tmp/sg-merge-b.json"
 #define OUT_JSON "/tmp/sg-merge-out.json"
 
 /* Merges A_JSON and B_JSON in-process into OUT_JSON with `sla` (NULL:
@@ -107,8 +117,8 @@ static int merge_two(const char *sla, struct jr_doc *d)
     static FILE *null;
     if (!null)
         null = fopen("/dev/null", "w");
-    struct ctl_merge_opts o = {.input = {A_JSON, B_JSON}, .n = 2, .report_path = OUT_JSON, .sla_text = sla,
-                               .out = null};
+    struct ctl_merge_opts o = {
+        .input = {A_JSON, B_JSON}, .n = 2, .report_path = OUT_JSON, .sla_text = sla, .out = null};
     unlink(OUT_JSON);
     int rc = ctl_report_merge(&o);
     size_t off = 0;
@@ -137,15 +147,16 @@ static void assert_written(const struct jr_doc *d, const char *path, double v)
     snprintf(want, sizeof(want), "%.6g", v);
     int n = jr_find(d, 0, path);
     cr_assert_geq(n, 0, "no %s", path);
-    cr_assert_eq(d->node[n].raw_len, strlen(want), "%s: %.*s, want %s", path, (int)d->node[n].raw_len,
-                 d->node[n].raw, want);
+    cr_assert_eq(d->node[n].raw_len, strlen(want), "%s: %.*s, want %s", path,
+                 (int)d->node[n].raw_len, d->node[n].raw, want);
     cr_assert_eq(memcmp(d->node[n].raw, want, strlen(want)), 0, "%s: %.*s, want %s", path,
                  (int)d->node[n].raw_len, d->node[n].raw, want);
 }
 
 Test(merge, merged_histogram_is_met_hist_merge_of_the_shards)
 {
-    struct met_hist *ha = malloc(sizeof(*ha)), *hb = malloc(sizeof(*hb)), *got = malloc(sizeof(*got));
+    struct met_hist *ha = malloc(sizeof(*ha)), *hb = malloc(sizeof(*hb)),
+                    *got = malloc(sizeof(*got));
     cr_assert(ha && hb && got);
     write_shard(A_JSON, &shard_a, ha);
     write_shard(B_JSON, &shard_b, hb);
@@ -153,8 +164,11 @@ Test(merge, merged_histogram_is_met_hist_merge_of_the_shards)
     cr_assert_eq(merge_two(NULL, &d), 0);
     met_hist_merge(ha, hb); /* what one run measuring every message would hold */
     char err[128];
-    cr_assert_eq(ctl_hist_json_read(&d, jr_find(&d, 0, "histograms.latency"), got, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(memcmp(got, ha, sizeof(*ha)), 0, "the merged histogram differs from met_hist_merge");
+    cr_assert_eq(
+        ctl_hist_json_read(&d, jr_find(&d, 0, "histograms.latency"), got, err, sizeof(err)), 0,
+        "%s", err);
+    cr_assert_eq(memcmp(got, ha, sizeof(*ha)), 0,
+                 "the merged histogram differs from met_hist_merge");
     cr_assert_eq(num(&d, "latency_us.samples"), 990 + 2970);
     cr_assert_eq(met_hist_total(ha), 990 + 2970);
     assert_written(&d, "latency_us.p50", met_hist_percentile(ha, 50) / 1e3);
@@ -230,6 +244,39 @@ Test(merge, sla_is_judged_on_the_merged_figures)
     free(h);
 }
 
+Test(merge, connection_set_up_histograms_merge_exactly_too)
+{
+    struct met_hist *h = malloc(sizeof(*h)), *want = calloc(1, sizeof(*want));
+    struct met_hist *got = malloc(sizeof(*got));
+    cr_assert(h && want && got);
+    struct shard a = shard_a, b = shard_b;
+    a.dc = b.dc = true;
+    a.setup_lo = 2000000;
+    b.setup_lo = 9000000;
+    write_shard(A_JSON, &a, h);
+    write_shard(B_JSON, &b, h);
+    struct jr_doc d;
+    cr_assert_eq(merge_two("setup_p99<5ms", &d), 1, "the swarm's set-up p99 is B's, over 5 ms");
+    for (uint64_t i = 0; i < 300; i++) {
+        met_hist_record(want, a.setup_lo + i * 7919);
+        met_hist_record(want, b.setup_lo + i * 7919);
+    }
+    char err[128];
+    int node = jr_find(&d, 0, "histograms.setup.total");
+    cr_assert_eq(ctl_hist_json_read(&d, node, got, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(memcmp(got, want, sizeof(*want)), 0, "merged set-up histogram differs");
+    assert_written(&d, "connections.setup_ms.p99", met_hist_percentile(want, 99) / 1e6);
+    assert_written(&d, "connections.setup_ms.p50", met_hist_percentile(want, 50) / 1e6);
+    cr_assert_eq(num(&d, "connections.setup_ms.samples"), 600);
+    cr_assert_eq(num(&d, "connections.established"), 600);
+    cr_assert_eq(num(&d, "connections.total"), 600);
+    cr_assert_gt(num(&d, "connections.setup_ms.by_stage.dtls.p50"), 0);
+    jr_free(&d);
+    free(h);
+    free(want);
+    free(got);
+}
+
 Test(merge, an_interrupted_shard_exits_130_as_run_does)
 {
     struct met_hist *h = malloc(sizeof(*h));
@@ -250,7 +297,8 @@ Test(merge, an_interrupted_shard_exits_130_as_run_does)
  * stderr that names `names`. */
 static void expect_refused(const char *a, const char *b, const char *names)
 {
-    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "report", "--merge", (char *)a, (char *)b, NULL};
+    char *argv[] = {
+        (char *)proc_bin("SWARMGEN_BIN"), "report", "--merge", (char *)a, (char *)b, NULL};
     proc_run(argv, 20, 0, &pr);
     cr_assert_eq(pr.exit_code, 2, "exit %d, stderr: %s", pr.exit_code, pr.err);
     cr_assert_eq(proc_lines(pr.err), 1, "one line expected, got: %s", pr.err);
@@ -282,7 +330,8 @@ Test(merge_input, a_missing_file_is_named)
 {
     struct met_hist *h = malloc(sizeof(*h));
     write_shard(A_JSON, &shard_a, h);
-    expect_refused(A_JSON, "/tmp/sg-merge-nonexistent.json", "/tmp/sg-merge-nonexistent.json: No such file");
+    expect_refused(A_JSON, "/tmp/sg-merge-nonexistent.json",
+                   "/tmp/sg-merge-nonexistent.json: No such file");
     free(h);
 }
 

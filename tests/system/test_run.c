@@ -337,8 +337,8 @@ Test(system, report_merge_of_two_runs_sums_their_figures, .timeout = 90)
     cr_assert_gt(samples, 0);
     const char *merged = "/tmp/sg-test-merged.json";
     unlink(merged);
-    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "report", "--merge", (char *)shard[0], (char *)shard[1],
-                    "--report", (char *)merged, NULL};
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "report", "--merge", (char *)shard[0],
+                    (char *)shard[1], "--report", (char *)merged, NULL};
     proc_run(argv, 30, 0, &r);
     swarm_assert_exit(&r, 0);
     cr_assert_gt(proc_read_file(merged, json, sizeof(json) - 1), 0, "no merged report");
