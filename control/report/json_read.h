@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * json_read: a small strict JSON reader (RFC 8259) for swarmgen's own
- * reports: parses a document into a flat node array and looks numbers up
- * by dotted path ("latency_us.p99"). Not thread-safe per document.
+ * reports: parses a document into a flat node array (in document order,
+ * each node pointing at its parent), looks numbers up by dotted path
+ * ("latency_us.p99"), walks a node's children, and keeps the text of
+ * strings and numbers so whole numbers read back exactly. Not thread-safe
+ * per document.
  */
 #ifndef SWARMGEN_CONTROL_JSON_READ_H
 #define SWARMGEN_CONTROL_JSON_READ_H

@@ -3,7 +3,8 @@
  * report: what `swarmgen run` prints and writes — the live progress line,
  * the end-of-run summary table (report.c) and the JSON report
  * (report_json.c); report_conn and report_html add the peer-connection
- * part and the HTML report.
+ * part and the HTML report. `swarmgen report --merge` (report_merge.h)
+ * fills a ctl_run_result from shard reports and reuses these writers.
  *
  * All figures come from metrics snapshots (control/metrics/met_stats.h):
  * rates are deltas over the snapshot interval, percentiles come from the

@@ -204,6 +204,10 @@ int ctl_report_merge_main(int argc, char **argv)
             o.html_path = cli_file("--html", cli_value(argc, argv, &i, "--html"));
         } else if (cli_is(argv[i], "--sla")) {
             o.sla_text = cli_value(argc, argv, &i, "--sla");
+            struct ctl_sla sla;
+            char err[256];
+            if (ctl_sla_parse(o.sla_text, &sla, err, sizeof(err)) < 0)
+                cli_fail("--sla", "%s", err); /* before any input is read */
         } else {
             cli_fail(argv[i],
                      "unknown flag for 'swarmgen report --merge' (see swarmgen report --help)");

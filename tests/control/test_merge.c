@@ -383,3 +383,14 @@ Test(merge_input, one_report_is_not_a_merge)
     cr_assert_eq(proc_lines(pr.err), 1, "%s", pr.err);
     cr_assert_not_null(strstr(pr.err, "swarmgen: --merge: "), "%s", pr.err);
 }
+
+Test(merge_input, a_bad_sla_is_refused_before_any_input_is_read)
+{
+    char *argv[] = {
+        (char *)proc_bin("SWARMGEN_BIN"), "report", "--merge", "/tmp/sg-merge-none1.json",
+        "/tmp/sg-merge-none2.json",       "--sla",  "p99<",    NULL};
+    proc_run(argv, 20, 0, &pr);
+    cr_assert_eq(pr.exit_code, 2, "exit %d, stderr: %s", pr.exit_code, pr.err);
+    cr_assert_eq(proc_lines(pr.err), 1, "%s", pr.err);
+    cr_assert_not_null(strstr(pr.err, "swarmgen: --sla: "), "%s", pr.err);
+}
