@@ -6,6 +6,7 @@
  *   swarmgen topo [flags]   build and analyse a topology only
  *   swarmgen compare [flags] the same workload on each backend, one table
  *   swarmgen report --compare BASE.json NEW.json   regression table
+ *   swarmgen report --merge A.json B.json ...      one report of a sharded swarm
  *
  * Bad input prints one line naming the flag and exits 2.
  */
@@ -23,6 +24,7 @@ static const char usage[] =
     "  topo   build and analyse a topology (no dataplane)\n"
     "  compare run the same workload on each backend (dpdk, uring, usrsctp), one table\n"
     "  report compare two JSON reports: report --compare BASE.json NEW.json\n"
+    "         or merge shard reports: report --merge A.json B.json [C.json ...]\n"
     "Run 'swarmgen <command> --help' for its flags.\n";
 
 int main(int argc, char **argv)

@@ -12,12 +12,13 @@ void json_init(struct json_writer *w, FILE *f, bool pretty)
     w->need_comma[0] = false;
     w->after_key = false;
     w->pretty = pretty;
+    w->compact = false;
     w->err = false;
 }
 
 static void newline_indent(struct json_writer *w)
 {
-    if (!w->pretty)
+    if (!w->pretty || w->compact)
         return;
     fputc('\n', w->f);
     for (int i = 0; i < w->depth; i++)
@@ -148,6 +149,25 @@ void json_null(struct json_writer *w)
 {
     before_item(w);
     fputs("null", w->f);
+}
+
+void json_str_raw(struct json_writer *w, const char *raw, size_t len)
+{
+    before_item(w);
+    fputc('"', w->f);
+    fwrite(raw, 1, len, w->f);
+    fputc('"', w->f);
+}
+
+void json_raw(struct json_writer *w, const char *text, size_t len)
+{
+    before_item(w);
+    fwrite(text, 1, len, w->f);
+}
+
+void json_compact(struct json_writer *w, bool on)
+{
+    w->compact = on;
 }
 
 int json_finish(struct json_writer *w)

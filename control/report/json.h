@@ -12,6 +12,7 @@
 #define SWARMGEN_CONTROL_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,6 +24,7 @@ struct json_writer {
     bool need_comma[JSON_MAX_DEPTH];
     bool after_key;
     bool pretty;
+    bool compact; /* json_compact(): pretty is off for now */
     bool err; /* set on nesting overflow or misuse */
 };
 
@@ -41,6 +43,16 @@ void json_i64(struct json_writer *w, int64_t v);
 void json_dbl(struct json_writer *w, double v, int prec);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
+/* Writes a JSON string whose content is already escaped: the `len` raw
+ * bytes at `raw` go between the quotes unchanged (a string read back by
+ * json_read.h, written again). */
+void json_str_raw(struct json_writer *w, const char *raw, size_t len);
+/* Writes `len` bytes of already encoded JSON value text (a number read
+ * back by json_read.h, written again) unchanged. */
+void json_raw(struct json_writer *w, const char *text, size_t len);
+/* Writes what follows (until json_compact(w, false)) without newlines or
+ * indentation: long arrays of small items stay on one line. */
+void json_compact(struct json_writer *w, bool on);
 /* Ends the document with a newline. Returns 0, or -EIO when a write failed
  * or -EINVAL when the nesting was misused. */
 int json_finish(struct json_writer *w);

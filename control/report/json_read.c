@@ -29,7 +29,7 @@ static int add(struct parser *p, enum jr_type t, int parent, const char *key, si
         d->node = nn;
         d->cap = cap;
     }
-    d->node[d->n] = (struct jr_node){t, key, key_len, 0, parent};
+    d->node[d->n] = (struct jr_node){t, key, key_len, 0, parent, NULL, 0};
     return d->n++;
 }
 
@@ -106,6 +106,10 @@ static int value(struct parser *p, int parent, const char *key, size_t key_len)
         if (string(p, &b, &l) < 0)
             return -EINVAL;
         rc = add(p, JR_STR, parent, key, key_len);
+        if (rc >= 0) {
+            p->d->node[rc].raw = b;
+            p->d->node[rc].raw_len = l;
+        }
     } else if (!strncmp(p->s, "true", 4) || !strncmp(p->s, "false", 5) || !strncmp(p->s, "null", 4)) {
         bool t = *p->s == 't', n = *p->s == 'n';
         p->s += t || n ? 4 : 5;
@@ -147,8 +151,11 @@ static int value(struct parser *p, int parent, const char *key, size_t key_len)
         memcpy(buf, b, l);
         buf[l] = '\0';
         rc = add(p, JR_NUM, parent, key, key_len);
-        if (rc >= 0)
+        if (rc >= 0) {
             p->d->node[rc].num = strtod(buf, NULL);
+            p->d->node[rc].raw = b;
+            p->d->node[rc].raw_len = l;
+        }
     }
     p->depth--;
     return rc < 0 ? rc : 0;
@@ -224,9 +231,8 @@ static int jr_member_n(const struct jr_doc *d, int obj, const char *key, size_t 
 {
     if (obj < 0 || d->node[obj].type != JR_OBJ)
         return -1;
-    for (int i = obj + 1; i < d->n; i++)
-        if (d->node[i].parent == obj && d->node[i].key && d->node[i].key_len == kl &&
-            memcmp(d->node[i].key, key, kl) == 0)
+    for (int i = jr_next_child(d, obj, obj); i >= 0; i = jr_next_child(d, obj, i))
+        if (d->node[i].key && d->node[i].key_len == kl && memcmp(d->node[i].key, key, kl) == 0)
             return i;
     return -1;
 }
@@ -248,17 +254,17 @@ int jr_element(const struct jr_doc *d, int arr, uint32_t idx)
     if (arr < 0 || d->node[arr].type != JR_ARR)
         return -1;
     uint32_t k = 0;
-    for (int i = arr + 1; i < d->n; i++)
-        if (d->node[i].parent == arr && k++ == idx)
+    for (int i = jr_next_child(d, arr, arr); i >= 0; i = jr_next_child(d, arr, i))
+        if (k++ == idx)
             return i;
     return -1;
 }
 
-bool jr_number(const struct jr_doc *d, const char *path, double *out)
+int jr_find(const struct jr_doc *d, int from, const char *path)
 {
-    if (d->n == 0)
-        return false;
-    int cur = 0;
+    if (from < 0 || from >= d->n)
+        return -1;
+    int cur = from;
     const char *seg = path;
     while (*seg && cur >= 0) {
         const char *dot = strchr(seg, '.');
@@ -266,8 +272,54 @@ bool jr_number(const struct jr_doc *d, const char *path, double *out)
         cur = jr_member_n(d, cur, seg, sl);
         seg = dot ? dot + 1 : seg + sl;
     }
+    return cur;
+}
+
+bool jr_number(const struct jr_doc *d, const char *path, double *out)
+{
+    int cur = jr_find(d, 0, path);
     if (cur < 0 || d->node[cur].type != JR_NUM)
         return false;
     *out = d->node[cur].num;
     return true;
+}
+
+int jr_next_child(const struct jr_doc *d, int parent, int after)
+{
+    if (parent < 0 || after < parent)
+        return -1;
+    for (int i = after + 1; i < d->n; i++) {
+        if (d->node[i].parent == parent)
+            return i;
+        if (d->node[i].parent < parent)
+            return -1; /* past the last descendant of parent */
+    }
+    return -1;
+}
+
+bool jr_u64(const struct jr_doc *d, int node, uint64_t *out)
+{
+    if (node < 0 || node >= d->n || d->node[node].type != JR_NUM)
+        return false;
+    const char *s = d->node[node].raw;
+    size_t n = d->node[node].raw_len;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        uint64_t digit = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - digit) / 10)
+            return false;
+        v = v * 10 + digit;
+    }
+    *out = v;
+    return n > 0;
+}
+
+bool jr_str_is(const struct jr_doc *d, int node, const char *s)
+{
+    if (node < 0 || node >= d->n || d->node[node].type != JR_STR)
+        return false;
+    size_t n = strlen(s);
+    return d->node[node].raw_len == n && memcmp(d->node[node].raw, s, n) == 0;
 }

@@ -64,9 +64,11 @@ void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig
     /* frames count from the start of generation: the connect phase's
      * handshakes are not load (with no generation at all, nothing is) */
     const struct ri_counters *b = r->gen_start ? &r->gen_start->total : r->opts->traffic == RI_TRAFFIC_DC ? t : NULL;
+    fig->frames_tx = t->pkts_tx - (b ? b->pkts_tx : 0);
+    fig->bytes_tx = t->bytes_tx - (b ? b->bytes_tx : 0);
     fig->msgs_per_s = (double)t->msgs_delivered / d;
-    fig->pps = (double)(t->pkts_tx - (b ? b->pkts_tx : 0)) / d;
-    fig->mbps = (double)(t->bytes_tx - (b ? b->bytes_tx : 0)) * 8 / d / 1e6;
+    fig->pps = (double)fig->frames_tx / d;
+    fig->mbps = (double)fig->bytes_tx * 8 / d / 1e6;
     fig->avg_hops = t->msgs_delivered ? 1.0 + (double)t->hops_delivered / (double)t->msgs_delivered : 0;
     const struct met_hist *h = &r->final->latency;
     fig->p50_ns = met_hist_percentile(h, 50);
@@ -106,8 +108,7 @@ static void topology_summary(FILE *f, const struct ctl_run_result *r)
                 r->routes_bytes / 1048576.0, r->routing_s);
 }
 
-/* Messages, throughput and latency. */
-static void load_summary(FILE *f, const struct ctl_run_figures *g)
+void ctl_report_load_summary(FILE *f, const struct ctl_run_figures *g)
 {
     fprintf(f, "  messages     sent %llu, delivered %llu (%.4f%%), forwarded %llu, lost %llu, avg hops %.2f\n",
             (unsigned long long)g->sent, (unsigned long long)g->delivered, g->delivery_rate * 100,
@@ -199,8 +200,7 @@ static void judgement_summary(FILE *f, const struct ctl_judgement *j)
                 j->rss_start_kib, j->rss_end_kib, j->rss_growth_kib_per_min);
 }
 
-/* One line per threshold (overall, and the phases that breached it), then the verdict. */
-static void sla_summary(FILE *f, const struct ctl_run_result *r)
+void ctl_report_sla_summary(FILE *f, const struct ctl_run_result *r)
 {
     if (!r->sla || !r->sla->n)
         return;
@@ -225,7 +225,7 @@ static void sla_summary(FILE *f, const struct ctl_run_result *r)
     fprintf(f, "  verdict      %s\n", j->breached ? "SLA BREACHED (exit 1)" : "all thresholds hold");
 }
 
-static void drops_summary(FILE *f, const struct ctl_run_result *r)
+void ctl_report_drops_summary(FILE *f, const struct ctl_run_result *r)
 {
     fprintf(f, "  drops       ");
     bool any = false;
@@ -248,11 +248,11 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
     ctl_report_conn_summary(f, r);
     ctl_external_report_summary(f, r->external);
     fprintf(f, "  duration     %.2f s generating, %.2f s draining\n", r->duration_s, r->drain_s);
-    load_summary(f, &g);
+    ctl_report_load_summary(f, &g);
     machine_summary(f, r, &g);
     netem_summary(f, r);
     phases_summary(f, r);
     judgement_summary(f, r->judge);
-    sla_summary(f, r);
-    drops_summary(f, r);
+    ctl_report_sla_summary(f, r);
+    ctl_report_drops_summary(f, r);
 }

@@ -3,7 +3,8 @@
  * report: what `swarmgen run` prints and writes — the live progress line,
  * the end-of-run summary table (report.c) and the JSON report
  * (report_json.c); report_conn and report_html add the peer-connection
- * part and the HTML report.
+ * part and the HTML report. `swarmgen report --merge` (report_merge.h)
+ * fills a ctl_run_result from shard reports and reuses these writers.
  *
  * All figures come from metrics snapshots (control/metrics/met_stats.h):
  * rates are deltas over the snapshot interval, percentiles come from the
@@ -69,6 +70,7 @@ struct ctl_run_result {
     uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
     const struct ctl_external *external; /* --external (control/signal/external.h), NULL without */
     const struct ctl_mem_plan *plan; /* the memory planned before the start (NULL: none) */
+    uint32_t merged_shards;          /* report --merge: the shards summed here; 0 for a run */
 };
 
 /* The progress line of one time-series row (an interval of the run). */
@@ -79,6 +81,7 @@ struct ctl_run_figures {
     uint64_t sent, delivered, forwarded, lost, dropped;
     double delivery_rate;            /* delivered / sent, 1 when nothing was sent */
     double msgs_per_s, pps, mbps;
+    uint64_t frames_tx, bytes_tx;    /* L2 frames and bytes sent since generation began */
     double avg_hops;
     uint64_t p50_ns, p95_ns, p99_ns, p999_ns, max_ns;
     uint64_t bytes_total;            /* every category measured (report_mem.h) */
@@ -98,7 +101,20 @@ double ctl_busy_pct(const struct ri_counters *c);
 /* The summary table. */
 void ctl_report_summary(FILE *f, const struct ctl_run_result *r);
 
+/* Lines of the summary table that `swarmgen report --merge` prints too:
+ * messages, throughput and latency; one line per SLA rule (overall, and the
+ * phases that breached it) and the verdict (nothing without rules); the
+ * drops by reason. */
+void ctl_report_load_summary(FILE *f, const struct ctl_run_figures *g);
+void ctl_report_sla_summary(FILE *f, const struct ctl_run_result *r);
+void ctl_report_drops_summary(FILE *f, const struct ctl_run_result *r);
+
 /* Writes the JSON report to `path`. Returns 0 or a negative errno. */
 int ctl_report_json(const char *path, const struct ctl_run_result *r);
+
+struct json_writer;
+/* Writes the "sla" member of the JSON report (nothing without rules): the
+ * overall verdict of every rule and, with a profile, its verdict per phase. */
+void ctl_report_sla_json(struct json_writer *w, const struct ctl_run_result *r);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "json_read.h"
+#include "report_merge.h"
 
 static const struct {
     const char *path;
@@ -31,13 +32,19 @@ static void load(struct jr_doc *d, const char *path)
 
 int ctl_report_main(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--merge") == 0)
+            return ctl_report_merge_main(argc, argv);
     const char *base = NULL, *next = NULL;
     double tol = 5;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
             puts("usage: swarmgen report --compare BASE.json NEW.json [--tolerance PCT]\n"
                  "  prints a regression table; exit 1 when a metric is worse than BASE by more\n"
-                 "  than PCT percent (default 5)");
+                 "  than PCT percent (default 5)\n"
+                 "       swarmgen report --merge A.json B.json [C.json ...] [--report OUT.json]\n"
+                 "                       [--html OUT.html] [--sla RULES]\n"
+                 "  one report for a swarm run as several shards (swarmgen report --merge --help)");
             return 0;
         } else if (strcmp(argv[i], "--compare") == 0) {
             if (i + 2 >= argc)
@@ -58,7 +65,8 @@ int ctl_report_main(int argc, char **argv)
         }
     }
     if (!base)
-        cli_fail("--compare", "required: swarmgen report --compare BASE.json NEW.json");
+        cli_fail("--compare",
+                 "required: --compare BASE.json NEW.json, or --merge A.json B.json ...");
     struct jr_doc a, b;
     load(&a, base);
     load(&b, next);

@@ -9,7 +9,8 @@
 #ifndef SWARMGEN_CONTROL_REPORT_COMPARE_H
 #define SWARMGEN_CONTROL_REPORT_COMPARE_H
 
-/* argv[0] is "report". Returns the exit code. */
+/* argv[0] is "report". With --merge anywhere in argv it is
+ * ctl_report_merge_main() (report_merge.h). Returns the exit code. */
 int ctl_report_main(int argc, char **argv);
 
 #endif

@@ -267,6 +267,12 @@ static void bar_chart(FILE *f, const char *id, const char *title, const char *xl
 
 static void degree_chart(FILE *f, const struct ctl_topo_stats *t)
 {
+    if (!t->deg_hist) { /* a merged report: the JSON reports carry no degree counts */
+        bar_chart(f, "chart-degree", "Degree distribution", "degree", NULL, 0, 0, 1,
+                  "Agents by number of neighbours.",
+                  "not in the JSON reports this page was merged from");
+        return;
+    }
     uint32_t lo = t->deg_min, hi = t->deg_max;
     uint32_t span = hi - lo + 1, bins = span < 60 ? span : 60;
     uint32_t per = (span + bins - 1) / bins;
@@ -337,6 +343,11 @@ static void page_head(FILE *f, const struct ctl_run_result *r)
           "</style></head><body>\n<h1>swarmgen run: ", f);
     esc(f, r->topology);
     fprintf(f, ", %u agents</h1>\n", r->opts->agents);
+    if (r->merged_shards)
+        fprintf(f,
+                "<p>Merged from %u shard reports (<code>swarmgen report --merge</code>): "
+                "counters summed, histograms added bucket by bucket; no time series.</p>\n",
+                r->merged_shards);
     if (r->interrupted)
         fputs("<p class=\"bad\">The run was interrupted (Ctrl-C); figures cover the time it ran.</p>\n", f);
 }
@@ -344,7 +355,9 @@ static void page_head(FILE *f, const struct ctl_run_result *r)
 static void connections_row(FILE *f, const struct ctl_run_result *r, const struct met_hist *setup)
 {
     struct ctl_connect_figures c;
-    ctl_connect_figures(&r->final->total, r->opts->n_shards ? 0 : r->topo->edges, &c);
+    /* a run sets up the mesh's edges; a shard, and merged shards, count the
+     * connections each shard owns (conn_total) */
+    ctl_connect_figures(&r->final->total, r->merged_shards || r->opts->n_shards ? 0 : r->topo->edges, &c);
     row(f, "connections", "%llu/%llu up in %.1f s (%.0f/s)%s; set-up p50 %.1f ms, p99 %.1f ms; failed attempts ice %llu, dtls %llu, sctp %llu, datachannel %llu; given up %llu",
         (unsigned long long)c.up, (unsigned long long)c.total, r->connect_s, r->connect_per_s,
         r->connect_timed_out ? " (--setup-timeout)" : "",

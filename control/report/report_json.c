@@ -8,6 +8,7 @@
 
 #include "compare.h"
 #include "external.h"
+#include "hist_json.h"
 #include "json.h"
 #include "report.h"
 #include "report_sides.h"
@@ -51,6 +52,7 @@ static void messages_json(struct json_writer *w, const struct ctl_run_result *r,
     json_kv_u64(w, "dropped_in_flight", g->dropped);
     json_kv_dbl(w, "delivery_rate", g->delivery_rate, 9);
     json_kv_dbl(w, "avg_hops", g->avg_hops, 6);
+    json_kv_u64(w, "hops", r->final->total.hops_delivered);
     json_kv_u64(w, "size_bytes", r->opts->msg_size);
     json_kv_str(w, "pattern", ctl_pattern_name(r->opts->pattern));
     json_obj_end(w);
@@ -79,6 +81,8 @@ static void throughput_json(struct json_writer *w, const struct ctl_run_result *
     json_kv_dbl(w, "pps", g->pps, 9);
     json_kv_dbl(w, "mbps", g->mbps, 9);
     json_kv_u64(w, "target_msgs_per_s", r->opts->rate);
+    json_kv_u64(w, "frames_tx", g->frames_tx);
+    json_kv_u64(w, "bytes_tx", g->bytes_tx);
     json_obj_end(w);
 }
 
@@ -274,7 +278,7 @@ static void sla_rule_json(struct json_writer *w, const struct ctl_run_result *r,
     json_obj_end(w);
 }
 
-static void sla_json(struct json_writer *w, const struct ctl_run_result *r)
+void ctl_report_sla_json(struct json_writer *w, const struct ctl_run_result *r)
 {
     if (!r->sla || !r->sla->n)
         return;
@@ -286,6 +290,43 @@ static void sla_json(struct json_writer *w, const struct ctl_run_result *r)
     for (uint32_t i = 0; i < r->sla->n; i++)
         sla_rule_json(w, r, i);
     json_arr_end(w);
+    json_obj_end(w);
+}
+
+/* The exact histograms (hist_json.h): end-to-end latency, with --traffic dc
+ * the set-up times per stage and in total, with a profile of more than one
+ * phase each phase's latency (null for a phase the run did not reach; a
+ * single phase is the whole run); what `swarmgen report --merge` adds up. */
+static void histograms_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    json_key(w, "histograms");
+    json_obj_begin(w);
+    json_key(w, "layout");
+    ctl_hist_json_layout(w);
+    json_key(w, "latency");
+    ctl_hist_json_write(w, &r->final->latency);
+    if (r->opts->traffic == RI_TRAFFIC_DC) {
+        json_key(w, "setup");
+        json_obj_begin(w);
+        json_key(w, "total");
+        ctl_hist_json_write(w, &r->final->setup[RI_SETUP_TOTAL]);
+        for (uint32_t s = 0; s < RI_STAGE_COUNT; s++) {
+            json_key(w, ctl_stage_name(s));
+            ctl_hist_json_write(w, &r->final->setup[s]);
+        }
+        json_obj_end(w);
+    }
+    if (r->profile && r->profile->n > 1) {
+        json_key(w, "phases");
+        json_arr_begin(w);
+        for (uint32_t i = 0; i < r->profile->n; i++) {
+            if (r->phase[i].seen && r->phase[i].lat)
+                ctl_hist_json_write(w, r->phase[i].lat);
+            else
+                json_null(w);
+        }
+        json_arr_end(w);
+    }
     json_obj_end(w);
 }
 
@@ -321,7 +362,8 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     profile_json(&w, r);
     netem_json(&w, r);
     judgement_json(&w, r->judge);
-    sla_json(&w, r);
+    ctl_report_sla_json(&w, r);
+    histograms_json(&w, r);
     json_obj_end(&w);
     int rc = json_finish(&w);
     if (fclose(f) != 0 && rc == 0)

@@ -319,6 +319,36 @@ Test(system, sla_breach_exits_1_and_hold_exits_0, .timeout = 90)
     assert_nothing_left();
 }
 
+/* Two real runs' reports merged: the sums of their sent and delivered
+ * messages, and a merged latency histogram of every sample of both. */
+Test(system, report_merge_of_two_runs_sums_their_figures, .timeout = 90)
+{
+    char *extra[] = {"--traffic", "udp", "--duration", "2s", NULL};
+    double sent = 0, delivered = 0, samples = 0;
+    const char *shard[] = {"/tmp/sg-test-shard1.json", "/tmp/sg-test-shard2.json"};
+    for (int i = 0; i < 2; i++) {
+        run_swarm(shard[i], 50, 0, extra);
+        swarm_assert_exit(&r, 0);
+        sent += proc_json_num(json, "sent");
+        delivered += proc_json_num(json, "delivered");
+        samples += proc_json_num(json, "samples");
+        cr_assert_not_null(strstr(json, "\"histograms\""), "the report has no histograms");
+    }
+    cr_assert_gt(samples, 0);
+    const char *merged = "/tmp/sg-test-merged.json";
+    unlink(merged);
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "report", "--merge", (char *)shard[0],
+                    (char *)shard[1], "--report", (char *)merged, NULL};
+    proc_run(argv, 30, 0, &r);
+    swarm_assert_exit(&r, 0);
+    cr_assert_gt(proc_read_file(merged, json, sizeof(json) - 1), 0, "no merged report");
+    cr_assert_eq(proc_json_num(json, "sent"), sent);
+    cr_assert_eq(proc_json_num(json, "delivered"), delivered);
+    cr_assert_eq(proc_json_num(json, "samples"), samples, "the merged histogram counts every sample");
+    cr_assert_eq(proc_json_num(json, "shards"), 2);
+    assert_nothing_left();
+}
+
 Test(system, abort_on_fail_stops_early, .timeout = 90)
 {
     char *extra[] = {"--traffic", "udp", "--agents", "500", "--topology", "ring", "--pattern", "neighbors", "--rate",
