@@ -241,6 +241,12 @@ static void set_barrier(void *ctx, const char *s)
     opts(ctx)->barrier = s;
 }
 
+static void set_barrier_timeout(void *ctx, const char *s)
+{
+    if (cli_parse_duration(s, 1000000000ull, MAX_DURATION_NS, &opts(ctx)->barrier_timeout_ns) < 0)
+        cli_fail("--barrier-timeout", "'%s' is not a duration between 1s and 7 days (e.g. 30s, 5m)", s);
+}
+
 static void set_seed(void *ctx, const char *s)
 {
     opts(ctx)->seed = cli_whole("--seed", s);
@@ -532,6 +538,10 @@ static const struct cli_flag run_flags[] = {
      "with --shard: shard 0's address, where the shards meet before\n"
      "the connect phase and the load (UDP; shard 0 listens on PORT)",
      set_barrier},
+    {"--barrier-timeout", "D",
+     "how long the shards wait for each other at the start (default\n"
+     "2m; the load barrier adds the set-up timeout)",
+     set_barrier_timeout},
     {"--seed", "S", "topology and traffic seed (default 1)", set_seed},
     {"--report", "FILE.json", "write the JSON report", set_report},
     {"--drain", "D", "longest wait for in-flight messages after generation (default 2s)",

@@ -220,10 +220,12 @@ static void resolve_sides(struct ctl_run_opts *o)
 static void resolve_shards(struct ctl_run_opts *o)
 {
     if (!o->n_shards) {
-        if (o->barrier)
-            cli_fail("--barrier", "only with --shard I/N");
+        if (o->barrier || o->barrier_timeout_ns)
+            cli_fail(o->barrier ? "--barrier" : "--barrier-timeout", "only with --shard I/N");
         return;
     }
+    if (!o->barrier_timeout_ns)
+        o->barrier_timeout_ns = 120000000000ull;
     if (!o->barrier)
         cli_fail("--shard", "needs --barrier HOST:PORT (where the shards meet)");
     if (o->sides)

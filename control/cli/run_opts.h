@@ -59,6 +59,7 @@ struct ctl_run_opts {
     uint32_t side_gateway[2]; /* --gateway A=IP,B=IP: host byte order, 0 none */
     uint32_t shard, n_shards; /* --shard I/N (n_shards 0: not sharded; docs/scale-out.md) */
     const char *barrier;     /* --barrier HOST:PORT: where shard 0 meets the others */
+    uint64_t barrier_timeout_ns; /* --barrier-timeout: how long the shards wait for each other to start */
     const char *report_path;
     const char *dp_path;     /* NULL: next to the swarmgen binary */
     uint8_t backend;         /* enum ri_backend */

@@ -623,6 +623,15 @@ static void merged(struct walk *k)
     json_key(k->w, "merged");
     json_obj_begin(k->w);
     json_kv_u64(k->w, "shards", k->m->o->n);
+    if (k->m->shard_count) {
+        json_kv_u64(k->w, "shard_count", k->m->shard_count);
+        json_key(k->w, "missing_shards");
+        json_arr_begin(k->w);
+        for (uint32_t s = 0; s < k->m->shard_count; s++)
+            if (k->m->shard_missing[s / 64] >> (s % 64) & 1)
+                json_u64(k->w, s);
+        json_arr_end(k->w);
+    }
     json_key(k->w, "inputs");
     json_arr_begin(k->w);
     for (uint32_t i = 0; i < k->m->o->n; i++)

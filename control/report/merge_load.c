@@ -108,6 +108,48 @@ static int check_shard(const struct ctl_merge *m, uint32_t i, const struct stat 
     return 0;
 }
 
+/* The inputs' "shard" objects (--shard I/N): all or none, one count,
+ * distinct indexes; notes the shards no report was given for. */
+static int check_shards(struct ctl_merge *m)
+{
+    double n0;
+    bool sharded = jr_number(&m->doc[0], "shard.count", &n0);
+    for (uint32_t i = 0; i < m->o->n; i++) {
+        double n, idx;
+        bool has = jr_number(&m->doc[i], "shard.count", &n) && jr_number(&m->doc[i], "shard.index", &idx);
+        if (has != sharded)
+            return ctl_merge_bad_input(m->o, m->o->input[i], "%s --shard report, %s is %s",
+                                       has ? "a" : "not a", m->o->input[0], sharded ? "one" : "not");
+        if (!has)
+            continue;
+        if (n != n0 || n < 2 || n > 1024 || idx < 0 || idx >= n)
+            return ctl_merge_bad_input(m->o, m->o->input[i], "shard %g of %g, %s is of %g shards", idx, n,
+                                       m->o->input[0], n0);
+        uint32_t s = (uint32_t)idx;
+        for (uint32_t j = 0; j < i; j++) {
+            double other;
+            if (jr_number(&m->doc[j], "shard.index", &other) && (uint32_t)other == s)
+                return ctl_merge_bad_input(m->o, m->o->input[i], "shard %u again (%s is shard %u too)", s,
+                                           m->o->input[j], s);
+        }
+    }
+    if (!sharded) {
+        if (m->o->n < 2)
+            return ctl_merge_bad_input(m->o, m->o->input[0],
+                                       "needs at least two shard reports: A.json B.json [C.json ...]");
+        return 0;
+    }
+    m->shard_count = (uint32_t)n0;
+    for (uint32_t s = 0; s < m->shard_count; s++)
+        m->shard_missing[s / 64] |= 1ull << (s % 64);
+    for (uint32_t i = 0; i < m->o->n; i++) {
+        double idx;
+        jr_number(&m->doc[i], "shard.index", &idx);
+        m->shard_missing[(uint32_t)idx / 64] &= ~(1ull << ((uint32_t)idx % 64));
+    }
+    return 0;
+}
+
 int ctl_merge_load(struct ctl_merge *m)
 {
     struct stat st[CTL_MERGE_MAX];
@@ -120,5 +162,5 @@ int ctl_merge_load(struct ctl_merge *m)
         if (i > 0 && (rc = check_shard(m, i, st)))
             return rc;
     }
-    return 0;
+    return check_shards(m);
 }

@@ -132,6 +132,25 @@ static int written(const struct ctl_merge_opts *o, int rc, const char *flag, con
     return exit_code;
 }
 
+/* --shard reports: one line naming the shards no report was given for;
+ * whether there are any (the merge is then of part of the swarm). */
+static bool missing_shards(const struct ctl_merge *m)
+{
+    char list[512];
+    int k = 0, n = 0;
+    for (uint32_t s = 0; s < m->shard_count && k >= 0 && k < (int)sizeof(list) - 16; s++) {
+        if (m->shard_missing[s / 64] >> (s % 64) & 1) {
+            k += snprintf(list + k, sizeof(list) - (size_t)k, "%s%u", n ? ", " : "", s);
+            n++;
+        }
+    }
+    if (n)
+        fprintf(ctl_merge_err(m->o), "swarmgen: --merge: shard%s %s of %u missing (no report given): the figures "
+                                     "cover %u of the %u shards\n",
+                n > 1 ? "s" : "", list, m->shard_count, m->shard_count - (uint32_t)n, m->shard_count);
+    return n > 0;
+}
+
 static void merge_free(struct ctl_merge *m)
 {
     for (uint32_t i = 0; i < m->n_loaded; i++)
@@ -159,6 +178,8 @@ int ctl_report_merge(const struct ctl_merge_opts *o)
     judge(m);
     int exit_code = m->judge.breached ? 1 : m->r.interrupted ? 130 : 0;
     summary(o->out ? o->out : stdout, m);
+    if (missing_shards(m))
+        exit_code = exit_code ? exit_code : 1;
     if (o->html_path)
         exit_code = written(
             o, ctl_report_html(o->html_path, &m->r, m->dc ? &m->final.setup[RI_SETUP_TOTAL] : NULL),
@@ -183,7 +204,9 @@ static const char usage[] =
     "  --html OUT.html     write the merged HTML report\n"
     "  --sla RULES         judge these thresholds (as swarmgen run --sla) instead of the inputs' "
     "own\n"
-    "  exit 0, 1 an SLA rule breached, 130 a shard was interrupted, 2 bad input\n";
+    "  reports of `swarmgen run --shard I/N` name their shard: one alone is taken, and the\n"
+    "  shards no report was given for are named (exit 1)\n"
+    "  exit 0, 1 an SLA rule breached or a shard missing, 130 a shard was interrupted, 2 bad input\n";
 
 int ctl_report_merge_main(int argc, char **argv)
 {
@@ -213,7 +236,7 @@ int ctl_report_merge_main(int argc, char **argv)
                      "unknown flag for 'swarmgen report --merge' (see swarmgen report --help)");
         }
     }
-    if (o.n < 2)
-        cli_fail("--merge", "needs at least two shard reports: A.json B.json [C.json ...]");
+    if (o.n < 1)
+        cli_fail("--merge", "needs the shard reports: A.json B.json [C.json ...]");
     return ctl_report_merge(&o);
 }

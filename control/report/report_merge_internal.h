@@ -31,6 +31,11 @@ struct ctl_merge {
     struct ctl_judgement judge;
     struct ctl_run_result r;
     struct ctl_run_figures g; /* ctl_run_figures(&r) */
+    /* reports of `swarmgen run --shard I/N`: N, and which shards are missing
+     * (no report given) or went away during the run (their report, if any,
+     * ends early) */
+    uint32_t shard_count;
+    uint64_t shard_missing[16];
 };
 
 /* The stream bad input is told on: o->err, stderr when NULL. */

@@ -175,7 +175,7 @@ static int hdr_read(int fd, const struct ctl_barrier *b, struct hdr *h, uint64_t
 
 static const char *phase_name(enum ctl_barrier_phase p)
 {
-    return p == CTL_BARRIER_CONNECT ? "start" : "load";
+    return p == CTL_BARRIER_CONNECT ? "start" : p == CTL_BARRIER_LOAD ? "load" : "stop";
 }
 
 /* ---- shard 0 ---- */
@@ -410,8 +410,8 @@ static int follow(struct ctl_barrier *b, enum ctl_barrier_phase phase, const voi
         off += l;
     }
     if (rc == -ETIMEDOUT)
-        snprintf(err, errlen, "--barrier: shard 0 did not start the %s phase within %.0f s (a shard did not come)",
-                 phase == CTL_BARRIER_CONNECT ? "connect" : "load", (double)timeout_ns / 1e9);
+        snprintf(err, errlen, "--barrier: shard 0 did not pass the %s barrier within %.0f s (a shard did not come)",
+                 phase_name(phase), (double)timeout_ns / 1e9);
     else if (rc == -EPIPE)
         snprintf(err, errlen, "--barrier: shard 0 went away before the %s barrier", phase_name(phase));
     else if (rc == -EPROTO)

@@ -22,6 +22,7 @@
 enum ctl_barrier_phase {
     CTL_BARRIER_CONNECT = 1, /* the connect phase starts (udp: the load) */
     CTL_BARRIER_LOAD = 2,    /* the load starts */
+    CTL_BARRIER_STOP = 3,    /* the load and the drain are over: the dataplanes stop */
 };
 
 struct ctl_barrier {

@@ -570,7 +570,7 @@ static bool meet(struct ctl_run *x, enum ctl_barrier_phase phase, uint64_t timeo
         return false;
     if (!x->o.quiet) {
         printf("swarmgen: shard %u/%u waiting for the others at the %s barrier\n", x->o.shard, x->o.n_shards,
-               phase == CTL_BARRIER_CONNECT ? "start" : "load");
+               phase == CTL_BARRIER_CONNECT ? "start" : phase == CTL_BARRIER_LOAD ? "load" : "stop");
         fflush(stdout);
     }
     int rc;
@@ -584,12 +584,11 @@ static bool meet(struct ctl_run *x, enum ctl_barrier_phase phase, uint64_t timeo
     return rc != 0;
 }
 
-#define BARRIER_START_NS (120ull * CTL_SEC_NS) /* the shards' processes start within it */
 
 int ctl_run_live(struct ctl_run *x)
 {
     bool died = false, died_connecting = false, apart = false;
-    if (x->o.traffic == RI_TRAFFIC_DC && !(apart = meet(x, CTL_BARRIER_CONNECT, BARRIER_START_NS))) {
+    if (x->o.traffic == RI_TRAFFIC_DC && !(apart = meet(x, CTL_BARRIER_CONNECT, x->o.barrier_timeout_ns))) {
         died = died_connecting = connect_phase(x);
         /* the usrsctp backend measures its heap once the connections are
          * up (usrsctp and mbedTLS allocate as they go) */
@@ -599,15 +598,20 @@ int ctl_run_live(struct ctl_run *x)
      * up to its own set-up timeout */
     if (!died && !interrupted && !apart)
         apart = meet(x, x->o.traffic == RI_TRAFFIC_DC ? CTL_BARRIER_LOAD : CTL_BARRIER_CONNECT,
-                     x->o.setup_timeout_ns + BARRIER_START_NS);
+                     x->o.traffic == RI_TRAFFIC_DC ? x->o.setup_timeout_ns + x->o.barrier_timeout_ns
+                                                   : x->o.barrier_timeout_ns);
     if (!died && !interrupted && !apart)
         died = drive(x);
+    /* the dataplanes stop together, so that no shard's connections see
+     * the others go before their own end (skipped once one went away) */
+    watch_shards(x);
+    if (!died && !interrupted && !apart && x->o.n_shards && !x->shard_gone)
+        meet(x, CTL_BARRIER_STOP, x->o.drain_ns + x->o.barrier_timeout_ns);
     finish(x);
     if (x->barrier_err[0]) {
         fprintf(stderr, "swarmgen: %s\n", x->barrier_err);
         return 1;
     }
-    watch_shards(x);
     if (x->shard_gone) {
         char list[256];
         int k = 0;
