@@ -536,7 +536,8 @@ static const struct cli_flag run_flags[] = {
      set_shard},
     {"--barrier", "HOST:PORT",
      "with --shard: shard 0's address, where the shards meet before\n"
-     "the connect phase and the load (UDP; shard 0 listens on PORT)",
+     "the connect phase, the load and the stop (TCP; shard 0 listens\n"
+     "on PORT)",
      set_barrier},
     {"--barrier-timeout", "D",
      "how long the shards wait for each other at the start (default\n"
