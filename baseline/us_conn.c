@@ -654,7 +654,8 @@ void us_send_msg(struct us_worker *wk, uint32_t from, uint32_t e, const uint8_t 
 void us_on_message(struct us_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg, uint32_t len)
 {
     const struct us_ctx *ctx = wk->ctx;
-    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, ctx->ns_per_cycle};
+    const struct agent_clock clock = {.ns_per_cycle = ctx->ns_per_cycle};
+    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, &clock};
     uint32_t out;
     if (agent_receive(&mesh, wk->m, receiver, e, msg, len, us_rdtsc(), &out) == AGENT_SEND)
         us_send_msg(wk, receiver, out, msg, len);

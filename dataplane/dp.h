@@ -118,6 +118,7 @@ struct dp_ctx {
 
     uint64_t tsc_hz;
     double ns_per_cycle;
+    struct agent_clock clock; /* what agent messages are stamped with (--clock) */
 
     bool netem_on;      /* some class is enabled */
     int netem_offset;   /* mbuf dynamic field */

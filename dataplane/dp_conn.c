@@ -443,7 +443,7 @@ static void forward_held(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_
 static void receive_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
                         uint32_t len, uint64_t tsc, uint64_t now)
 {
-    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, ctx->ns_per_cycle};
+    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, &ctx->clock};
     uint32_t out;
     if (agent_receive(&mesh, wk->m, receiver, e, msg, len, tsc, &out) == AGENT_SEND)
         send_msg(ctx, wk, receiver, out, msg, len, now);
@@ -914,7 +914,8 @@ void dp_conns_generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t 
         if (c[i])
             prefetch_sender_keys(ctx, c[i], t[i].edge, t[i].src);
     for (uint32_t i = 0; i < k; i++) {
-        agent_msg_write(msg, len, t[i].src, t[i].dst, t[i].seq, tsc, cfg->sign ? &ctx->sig_keys[t[i].src] : NULL);
+        agent_msg_write(msg, len, t[i].src, t[i].dst, t[i].seq, agent_stamp(&ctx->clock, tsc),
+                        cfg->sign ? &ctx->sig_keys[t[i].src] : NULL);
         send_msg(ctx, wk, t[i].src, t[i].edge, msg, len, now);
     }
 }
@@ -934,7 +935,8 @@ int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint
             slot = (uint16_t)i;
     if (slot == RI_ROUTE_NONE)
         return -ENOENT;
-    agent_msg_write(msg, len, src, dst, be64toh(h->seq), tsc, cfg->sign ? &ctx->sig_keys[src] : NULL);
+    agent_msg_write(msg, len, src, dst, be64toh(h->seq), agent_stamp(&ctx->clock, tsc),
+                    cfg->sign ? &ctx->sig_keys[src] : NULL);
     ri_add(wk->m->live.msgs_sent, 1);
     send_msg(ctx, wk, src, ctx->ri.adj_edge[off + slot], msg, len, dp_conn_ns(ctx, wk->conns, tsc));
     return 0;

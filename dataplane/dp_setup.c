@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -443,6 +444,11 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     ctx->tsc_hz = rte_get_tsc_hz();
     ctx->ns_per_cycle = 1e9 / (double)ctx->tsc_hz;
+    struct timespec rt;
+    ctx->clock = (struct agent_clock){.ns_per_cycle = ctx->ns_per_cycle, .wall = ctx->ri.cfg->clock_wall != 0};
+    ctx->clock.tsc0 = rte_rdtsc();
+    clock_gettime(CLOCK_REALTIME, &rt);
+    ctx->clock.rt0 = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
 
     uint32_t n_mbufs = ctx->ri.cfg->mbufs_per_worker * ctx->n_workers;
     uint64_t heap0 = dp_heap_allocated();

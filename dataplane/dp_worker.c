@@ -189,8 +189,8 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
             return;
         }
         uint32_t src = rte_be_to_cpu_32(f->msg.src);
-        if (ri_agent_here(ctx->ri.cfg, src)) {
-            uint64_t ns = agent_latency_ns(&f->msg, tsc, ctx->ns_per_cycle);
+        if (ri_agent_here(ctx->ri.cfg, src) || ctx->clock.wall) {
+            uint64_t ns = agent_latency(&f->msg, tsc, &ctx->clock);
             met_hist_record(&wk->m->latency, ns);
             ri_record_direction(wk->m, ctx->ri.cfg, src, dst, ns);
         } else { /* stamped by another shard's clock */
@@ -350,7 +350,7 @@ static bool generate(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t ts
         m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + payload);
         m->pkt_len = m->data_len;
         struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-        agent_hdr_write(&f->msg, payload, t.src, t.dst, t.seq, tsc);
+        agent_hdr_write(&f->msg, payload, t.src, t.dst, t.seq, agent_stamp(&ctx->clock, tsc));
         memset((char *)(f + 1), 0xa5, payload - AGENT_HDR_LEN);
         frame_for_edge(ctx, m, f, t.edge, t.src, payload, (uint16_t)t.seq);
         send_on_edge(ctx, wk, m, t.edge, tsc);

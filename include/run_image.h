@@ -207,6 +207,8 @@ struct ri_config {
      * == shard (ri_agent_here); n_shards 0 or 1: all of them */
     uint32_t shard, n_shards;
     char shard_port[128];   /* DPDK name of the port to the other shards */
+    uint32_t clock_wall;    /* --clock ptp: messages stamped with CLOCK_REALTIME (agent_clock) */
+    uint32_t reserved4;
 };
 
 static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)

@@ -50,8 +50,8 @@ static void deliver(const struct agent_mesh *mesh, struct ri_metrics *m, uint8_t
         return;
     }
     uint32_t src = be32toh(h->src);
-    if (ri_agent_here(mesh->ri->cfg, src)) {
-        uint64_t ns = agent_latency_ns(h, tsc, mesh->ns_per_cycle);
+    if (ri_agent_here(mesh->ri->cfg, src) || mesh->clock->wall) {
+        uint64_t ns = agent_latency(h, tsc, mesh->clock);
         met_hist_record(&m->latency, ns);
         ri_record_direction(m, mesh->ri->cfg, src, be32toh(h->dst), ns);
     } else { /* stamped by another shard's clock */

@@ -98,11 +98,36 @@ static inline uint64_t agent_latency_ns(const struct agent_hdr *h, uint64_t tsc,
     return tsc > sent ? (uint64_t)((double)(tsc - sent) * ns_per_cycle) : 0;
 }
 
+/* The clock messages are stamped with: the sending core's TSC (a stamp
+ * only that host can read), or, with `wall` (--clock ptp), the host's
+ * CLOCK_REALTIME in ns as the TSC extrapolates it from (tsc0, rt0): hosts
+ * whose system clocks PTP keeps in step read each other's stamps. */
+struct agent_clock {
+    double ns_per_cycle;
+    uint64_t tsc0, rt0;
+    bool wall;
+};
+
+/* The stamp of a message sent at `tsc`. Pure. */
+static inline uint64_t agent_stamp(const struct agent_clock *c, uint64_t tsc)
+{
+    return c->wall ? c->rt0 + (uint64_t)((double)(tsc - c->tsc0) * c->ns_per_cycle) : tsc;
+}
+
+/* Nanoseconds from the message's stamp to `tsc` by clock c. Pure. */
+static inline uint64_t agent_latency(const struct agent_hdr *h, uint64_t tsc, const struct agent_clock *c)
+{
+    if (!c->wall)
+        return agent_latency_ns(h, tsc, c->ns_per_cycle);
+    uint64_t sent = be64toh(h->tsc), now = agent_stamp(c, tsc);
+    return now > sent ? now - sent : 0;
+}
+
 /* What an agent's backend knows of the mesh when a message reaches it. */
 struct agent_mesh {
     const struct ri_view *ri;
     const struct sig_keypair *sig_keys; /* every agent's, with --sign */
-    double ns_per_cycle;
+    const struct agent_clock *clock;
 };
 
 /* What to do with a received message after agent_receive. */

@@ -247,6 +247,16 @@ static void set_barrier_timeout(void *ctx, const char *s)
         cli_fail("--barrier-timeout", "'%s' is not a duration between 1s and 7 days (e.g. 30s, 5m)", s);
 }
 
+static void set_clock(void *ctx, const char *s)
+{
+    if (strcmp(s, "local") == 0)
+        opts(ctx)->clock_wall = false;
+    else if (strcmp(s, "ptp") == 0)
+        opts(ctx)->clock_wall = true;
+    else
+        cli_fail("--clock", "'%s' is not one of local, ptp", s);
+}
+
 static void set_seed(void *ctx, const char *s)
 {
     opts(ctx)->seed = cli_whole("--seed", s);
@@ -543,6 +553,11 @@ static const struct cli_flag run_flags[] = {
      "how long the shards wait for each other at the start (default\n"
      "2m; the load barrier adds the set-up timeout)",
      set_barrier_timeout},
+    {"--clock", "C",
+     "local (default): a message's one-way latency only where it was\n"
+     "sent | ptp: the shards' system clocks are in step (PTP), messages\n"
+     "are stamped with them and timed across shards too",
+     set_clock},
     {"--seed", "S", "topology and traffic seed (default 1)", set_seed},
     {"--report", "FILE.json", "write the JSON report", set_report},
     {"--drain", "D", "longest wait for in-flight messages after generation (default 2s)",

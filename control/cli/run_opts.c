@@ -220,8 +220,9 @@ static void resolve_sides(struct ctl_run_opts *o)
 static void resolve_shards(struct ctl_run_opts *o)
 {
     if (!o->n_shards) {
-        if (o->barrier || o->barrier_timeout_ns)
-            cli_fail(o->barrier ? "--barrier" : "--barrier-timeout", "only with --shard I/N");
+        if (o->barrier || o->barrier_timeout_ns || o->clock_wall)
+            cli_fail(o->barrier ? "--barrier" : o->clock_wall ? "--clock" : "--barrier-timeout",
+                     "only with --shard I/N");
         return;
     }
     if (!o->barrier_timeout_ns)

@@ -60,6 +60,7 @@ struct ctl_run_opts {
     uint32_t shard, n_shards; /* --shard I/N (n_shards 0: not sharded; docs/scale-out.md) */
     const char *barrier;     /* --barrier HOST:PORT: where shard 0 meets the others */
     uint64_t barrier_timeout_ns; /* --barrier-timeout: how long the shards wait for each other to start */
+    bool clock_wall;         /* --clock ptp: the hosts' clocks are in step, one-way latency across shards */
     const char *report_path;
     const char *dp_path;     /* NULL: next to the swarmgen binary */
     uint8_t backend;         /* enum ri_backend */

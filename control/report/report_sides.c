@@ -45,9 +45,14 @@ static void shard_summary(FILE *f, const struct ctl_run_result *r)
             r->opts->shard, r->opts->n_shards, r->opts->n_shards, r->opts->shard, r->opts->ports[0],
             c->side_frames_tx[0], c->side_bytes_tx[0], c->side_frames_rx[0], c->side_bytes_rx[0]);
     fprintf(f, "               halves of other shards' connections %" PRIu64 "/%" PRIu64 " up (%" PRIu64
-               " given up); %" PRIu64 " messages from other shards delivered here (no one-way latency across "
-               "clocks); the swarm's loss: swarmgen report --merge\n",
-            c->conn_halves_up, c->conn_halves_total, c->conn_halves_given_up, c->msgs_remote_delivered);
+               " given up); ",
+            c->conn_halves_up, c->conn_halves_total, c->conn_halves_given_up);
+    if (r->opts->clock_wall)
+        fprintf(f, "clocks in step (--clock ptp): messages from other shards timed too");
+    else
+        fprintf(f, "%" PRIu64 " messages from other shards delivered here (no one-way latency across clocks)",
+                c->msgs_remote_delivered);
+    fprintf(f, "; the swarm's loss: swarmgen report --merge\n");
     if (c->conn_shard_lost) {
         fprintf(f, "               gone:");
         for (uint32_t s = 0; r->shards_gone && s < r->opts->n_shards; s++)
@@ -66,6 +71,7 @@ static void shard_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_u64(w, "index", r->opts->shard);
     json_kv_u64(w, "count", r->opts->n_shards);
     json_kv_u64(w, "seed", r->opts->seed);
+    json_kv_str(w, "clock", r->opts->clock_wall ? "ptp" : "local");
     json_kv_str(w, "link", r->opts->ports[0]);
     json_kv_u64(w, "link_frames_out", c->side_frames_tx[0]);
     json_kv_u64(w, "link_bytes_out", c->side_bytes_tx[0]);

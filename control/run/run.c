@@ -191,6 +191,7 @@ static int make_config(struct ctl_run *x)
     if (o->n_shards) {
         cfg->shard = o->shard;
         cfg->n_shards = o->n_shards;
+        cfg->clock_wall = o->clock_wall;
         snprintf(cfg->shard_port, sizeof(cfg->shard_port), "%.*s", (int)strcspn(o->ports[0], ","), o->ports[0]);
     }
     if (o->sides) {
@@ -540,8 +541,8 @@ static int write_outputs(struct ctl_run *x, int exit_code)
 static uint64_t swarm_key(const struct ctl_run *x)
 {
     uint64_t h = 0xcbf29ce484222325ull;
-    uint64_t v[] = {x->o.seed, x->o.agents, x->cfg.n_edges, x->o.n_shards, x->o.traffic, x->o.pattern,
-                    x->o.msg_size, x->o.rate};
+    uint64_t v[] = {x->o.seed,    x->o.agents,   x->cfg.n_edges, x->o.n_shards,  x->o.traffic,
+                    x->o.pattern, x->o.msg_size, x->o.rate,      x->o.clock_wall};
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
         h = (h ^ v[i]) * 0x100000001b3ull;
     for (const char *c = x->cfg.topology; *c; c++)

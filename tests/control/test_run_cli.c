@@ -203,3 +203,22 @@ Test(run_cli, two_sides_flags_and_what_they_refuse)
     expect_combo_error("--external", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--external",
                                                 "echo", NULL});
 }
+
+Test(run_cli, shard_flags_and_what_they_refuse)
+{
+    expect_usage_error("--shard", "2/2");
+    expect_usage_error("--shard", "0/1");
+    expect_usage_error("--shard", "a/b");
+    expect_usage_error("--barrier", "nohost");
+    expect_usage_error("--barrier", "h:70000");
+    expect_usage_error("--barrier-timeout", "0s");
+    expect_usage_error("--clock", "gps");
+    expect_combo_error("--shard", (char *[]){"--shard", "0/2", "--port", "net_null0", NULL});
+    expect_combo_error("--barrier", (char *[]){"--barrier", "h:7800", NULL});
+    expect_combo_error("--clock", (char *[]){"--clock", "ptp", NULL});
+    expect_combo_error("--port", (char *[]){"--shard", "0/2", "--barrier", "h:7800", NULL});
+    expect_combo_error("--shard", (char *[]){"--shard", "0/2", "--barrier", "h:7800", "--side-a", "net_null1",
+                                             "--side-b", "net_null2", NULL});
+    expect_combo_error("--media", (char *[]){"--shard", "0/2", "--barrier", "h:7800", "--port", "net_null0",
+                                             "--media", "audio", NULL});
+}

@@ -102,6 +102,7 @@ static void bind_ctx(struct dp_harness *h, uint32_t n_workers)
     ctx->n_workers = n_workers;
     ctx->tsc_hz = 1000000000ull;
     ctx->ns_per_cycle = 1.0;
+    ctx->clock = (struct agent_clock){.ns_per_cycle = 1.0};
 }
 
 int dp_harness_init(struct dp_harness *h)

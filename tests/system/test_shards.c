@@ -243,3 +243,27 @@ Test(shards, a_shard_that_does_not_come_fails_the_run_with_one_line, .timeout = 
     swarm_assert_nothing_left(pid);
     cleanup();
 }
+
+/* Both shards on one host share its clock: with --clock ptp every message
+ * from the other shard is timed too. */
+Test(shards, with_clock_ptp_messages_across_shards_are_timed, .timeout = 240)
+{
+    names("ptp");
+    char *extra[] = {"--traffic", "dc", "--agents", "60", "--topology", "ring", "--rate", "500", "--duration", "2s",
+                     "--clock", "ptp", NULL};
+    pid_t pid[N_SHARDS];
+    for (int i = 0; i < N_SHARDS; i++)
+        pid[i] = start_shard(i, extra);
+    for (int i = 0; i < N_SHARDS; i++) {
+        int rc = wait_shard(pid[i], 200);
+        read_shard(i);
+        cr_assert_eq(rc, 0, "shard %d exit %d:\n%s", i, rc, text[i]);
+        swarm_assert_nothing_left(pid[i]);
+        cr_assert_eq(proc_json_in(json[i], "shard", "remote_delivered"), 0);
+        /* a ring's routes cross between the shards at every hop */
+        double delivered = proc_json_num(json[i], "delivered");
+        cr_assert(delivered > 200, "%g delivered", delivered);
+        cr_assert_eq(proc_json_in(json[i], "latency_us", "samples"), delivered, "every delivered message timed");
+    }
+    cleanup();
+}
