@@ -202,7 +202,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             continue;
         }
         uint32_t peer = s ? ed->a : ed->b;
-        uint32_t pip = ctx->ri.agents[peer].ip;
+        uint32_t pip = s == 0 && ri_edge_alias(cfg, ed->a, ed->b) ? ri_alias_ip(cfg, peer) : ctx->ri.agents[peer].ip;
         struct pc_config pc = {
             .controlling = s == 0,
             .local_ufrag = uf[s], .local_pwd = pw[s], .remote_ufrag = uf[1 - s], .remote_pwd = pw[1 - s],

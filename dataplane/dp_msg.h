@@ -45,6 +45,9 @@ struct dp_flow_key {
 
 _Static_assert(sizeof(struct dp_flow_key) == 16, "flow keys are 16 bytes");
 
+/* byte 2 of an agent's alias MAC on the other side (--cross all) */
+#define DP_ALIAS_MAC2 0x48
+
 static inline void dp_agent_mac(struct rte_ether_addr *mac, uint32_t agent)
 {
     mac->addr_bytes[0] = 0x02;

@@ -207,9 +207,12 @@ int dp_setup_flows(struct dp_ctx *ctx, char *err, size_t errlen)
         for (int side = 0; side < 2; side++) {
             /* side 0: frame from a to b (received by b); side 1: b to a */
             uint32_t from = side ? ed->b : ed->a, to = side ? ed->a : ed->b;
+            /* --cross all: endpoint b of a connection within a side is its alias */
+            bool alias = ri_edge_alias(ctx->ri.cfg, ed->a, ed->b);
+            uint32_t ip_b = alias ? ri_alias_ip(ctx->ri.cfg, ed->b) : ctx->ri.agents[ed->b].ip;
             struct dp_flow_key k = {
-                .src_ip = rte_cpu_to_be_32(ctx->ri.agents[from].ip),
-                .dst_ip = rte_cpu_to_be_32(ctx->ri.agents[to].ip),
+                .src_ip = rte_cpu_to_be_32(side ? ip_b : ctx->ri.agents[from].ip),
+                .dst_ip = rte_cpu_to_be_32(side ? ctx->ri.agents[to].ip : ip_b),
                 .src_port = rte_cpu_to_be_16(side ? ed->port_b : ed->port_a),
                 .dst_port = rte_cpu_to_be_16(side ? ed->port_a : ed->port_b),
             };

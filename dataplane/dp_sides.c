@@ -97,14 +97,21 @@ static uint32_t side_ip(const struct ri_config *cfg, uint32_t agent)
 }
 
 /* The agent of side `side` (or, with shards, of this shard) at address
- * ip (host byte order), or UINT32_MAX. */
-static uint32_t agent_at(const struct ri_config *cfg, uint32_t side, uint32_t ip)
+ * ip (host byte order), or UINT32_MAX; *alias: the address is the alias
+ * of an agent of the other side (--cross all). */
+static uint32_t agent_at(const struct ri_config *cfg, uint32_t side, uint32_t ip, bool *alias)
 {
+    *alias = false;
     if (cfg->n_shards > 1) {
         uint32_t agent = ip - cfg->ip_base - 1;
         return ip > cfg->ip_base && agent < cfg->n_agents && ri_agent_here(cfg, agent) ? agent : UINT32_MAX;
     }
     uint32_t net = RI_SIDE_NET(cfg->ip_base, side);
+    if (cfg->cross_all && ip > net + RI_ALIAS_OFF && ip - net - RI_ALIAS_OFF - 1 < RI_SIDE_AGENTS_MAX_CROSS) {
+        uint32_t agent = 2 * (ip - net - RI_ALIAS_OFF - 1) + (side ^ 1);
+        *alias = true;
+        return agent < cfg->n_agents ? agent : UINT32_MAX;
+    }
     if (ip <= net || ip - net - 1 >= RI_SIDE_AGENTS_MAX)
         return UINT32_MAX;
     uint32_t agent = 2 * (ip - net - 1) + side;
@@ -187,7 +194,9 @@ static void arp_in(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t side
                 ri_add(wk->m->live.side_gw_changes[side], 1);
         }
     }
-    uint32_t agent = op_request ? agent_at(ctx->ri.cfg, side, rte_be_to_cpu_32(a->arp_data.arp_tip)) : UINT32_MAX;
+    bool alias = false;
+    uint32_t agent =
+        op_request ? agent_at(ctx->ri.cfg, side, rte_be_to_cpu_32(a->arp_data.arp_tip), &alias) : UINT32_MAX;
     if (agent == UINT32_MAX) {
         if (!from_gateway)
             ri_add(wk->m->live.drops[RI_DROP_ARP_OTHER], 1);
@@ -199,9 +208,11 @@ static void arp_in(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t side
     rte_ether_addr_copy(&a->arp_data.arp_sha, &a->arp_data.arp_tha);
     a->arp_data.arp_tip = a->arp_data.arp_sip;
     dp_agent_mac(&a->arp_data.arp_sha, agent);
+    if (alias)
+        a->arp_data.arp_sha.addr_bytes[2] = DP_ALIAS_MAC2;
     a->arp_data.arp_sip = tip;
     rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
-    dp_agent_mac(&eth->src_addr, agent);
+    rte_ether_addr_copy(&a->arp_data.arp_sha, &eth->src_addr);
     m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN + sizeof(struct rte_arp_hdr);
     m->nb_segs = 1;
     ri_add(wk->m->live.side_arp_replies[side], 1);

@@ -68,21 +68,23 @@ uint16_t dp_sides_tx(struct dp_worker *wk, struct rte_mbuf **tx, uint16_t n);
 /* Worker 0: asks the gateways again when it is time. */
 void dp_sides_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc);
 
-/* Chooses the port of frame m (at f), written from agent `from` to `to`:
- * the sender's side port when they are on different sides, with the
- * gateway's MAC as destination when there is one; else the loopback. */
-static inline void dp_sides_address(const struct dp_sides *s, struct rte_mbuf *m, struct dp_frame *f,
-                                    uint32_t from, uint32_t to)
+/* Chooses the port of frame m (at f), written to agent `to` from an
+ * endpoint on side from_side to one on side to_side (an agent's side, or
+ * the other for its alias): the sender's side port when the sides differ,
+ * with the gateway's MAC as destination when there is one; else the
+ * loopback. Shards: the link when `to` is another shard's. */
+static inline void dp_sides_address(const struct dp_sides *s, struct rte_mbuf *m, struct dp_frame *f, uint32_t to,
+                                    uint32_t from_side, uint32_t to_side)
 {
     if (s->n_shards) { /* to another shard by the link, to this one by the loopback */
         m->port = to % s->n_shards == s->shard ? DP_SIDES_LOOP : s->port[0];
         return;
     }
-    if (((from ^ to) & 1) == 0) {
+    if (from_side == to_side) {
         m->port = DP_SIDES_LOOP;
         return;
     }
-    uint32_t side = from & 1;
+    uint32_t side = from_side;
     m->port = s->port[side];
     uint64_t gw = __atomic_load_n(&s->gw_mac[side], __ATOMIC_RELAXED);
     if (gw)

@@ -120,11 +120,22 @@ static inline void frame_for_edge(const struct dp_ctx *ctx, struct rte_mbuf *m, 
     bool from_a = ed->a == from;
     dp_uring_tag(m, e, from_a ? 0 : 1);
     uint32_t to = from_a ? ed->b : ed->a;
-    dp_frame_write_l234(f, from, to, ctx->ri.agents[from].ip, ctx->ri.agents[to].ip,
-                        from_a ? ed->port_a : ed->port_b, from_a ? ed->port_b : ed->port_a,
-                        payload_len, ip_id);
-    if (unlikely(ctx->sides != NULL))
-        dp_sides_address(ctx->sides, m, f, from, to);
+    uint32_t ip_from = ctx->ri.agents[from].ip, ip_to = ctx->ri.agents[to].ip;
+    uint32_t alias = 0; /* --cross all: bit 0, the sender is endpoint b's alias; bit 1, the receiver is */
+    if (unlikely(ctx->ri.cfg->cross_all) && ri_edge_alias(ctx->ri.cfg, ed->a, ed->b)) {
+        alias = from_a ? 2 : 1;
+        if (from_a)
+            ip_to = ri_alias_ip(ctx->ri.cfg, to);
+        else
+            ip_from = ri_alias_ip(ctx->ri.cfg, from);
+    }
+    dp_frame_write_l234(f, from, to, ip_from, ip_to, from_a ? ed->port_a : ed->port_b,
+                        from_a ? ed->port_b : ed->port_a, payload_len, ip_id);
+    if (unlikely(ctx->sides != NULL)) {
+        if (alias)
+            (alias & 1 ? &f->eth.src_addr : &f->eth.dst_addr)->addr_bytes[2] = DP_ALIAS_MAC2;
+        dp_sides_address(ctx->sides, m, f, to, (from & 1) ^ (alias & 1), (to & 1) ^ (alias >> 1));
+    }
 }
 
 void dp_send_frame(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e, uint32_t from,

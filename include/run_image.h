@@ -196,7 +196,8 @@ struct ri_config {
     char keylog_path[256];  /* NSS key log written by the dataplane at the end */
     uint8_t backend;        /* enum ri_backend */
     uint8_t sides;          /* 1: two sides through a device under test (ri_side) */
-    uint8_t reserved2[2];
+    uint8_t cross_all;      /* two sides, --cross all: connections within a side cross too (ri_edge_alias) */
+    uint8_t reserved2;
     int32_t sctp_heartbeat_ms; /* SCTP idle heartbeat interval: 0 the default (30 s), negative none */
     /* --side-a / --side-b: the DPDK device names of the two ports (a vdev's
      * name before its first comma, or a PCI address), and each side's
@@ -224,6 +225,25 @@ static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)
 static inline uint32_t ri_side(const struct ri_config *c, uint32_t agent)
 {
     return c->sides ? agent & 1 : 0;
+}
+
+/* --cross all: a connection between two agents of one side crosses the
+ * DUT too: its endpoint b appears on the other side, under b's alias
+ * there (RI_ALIAS_OFF + 1 + b / 2 in the other side's /16, MAC
+ * 02:53:48 and b's index). Agents then take the lower half of their
+ * side's /16, aliases the upper half. */
+#define RI_ALIAS_OFF 0x8000u
+#define RI_SIDE_AGENTS_MAX_CROSS 32765u /* per side: .0.1 .. .127.254, aliases .128.1 .. .255.253 */
+
+/* Whether endpoint b of edge (a, b) is its alias on the other side. */
+static inline int ri_edge_alias(const struct ri_config *c, uint32_t a, uint32_t b)
+{
+    return c->cross_all && ((a ^ b) & 1) == 0;
+}
+
+static inline uint32_t ri_alias_ip(const struct ri_config *c, uint32_t agent)
+{
+    return RI_SIDE_NET(c->ip_base, (agent & 1) ^ 1) + RI_ALIAS_OFF + 1 + agent / 2;
 }
 
 struct ri_agent {

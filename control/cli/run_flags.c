@@ -201,6 +201,17 @@ static void set_side_b(void *ctx, const char *s)
     set_side(ctx, "--side-b", 1, s);
 }
 
+static void set_cross(void *ctx, const char *s)
+{
+    if (strcmp(s, "all") == 0)
+        opts(ctx)->cross_all = true;
+    else if (strcmp(s, "sides") == 0)
+        opts(ctx)->cross_all = false;
+    else
+        cli_fail("--cross", "'%s' is not one of sides, all", s);
+    opts(ctx)->cross_given = true;
+}
+
 /* --gateway A=IP,B=IP (either or both) */
 static void set_gateway(void *ctx, const char *s)
 {
@@ -534,6 +545,11 @@ static const struct cli_flag run_flags[] = {
      "(docs/sides.md)",
      set_side_a},
     {"--side-b", "SPEC", "the port of side B: agents 1, 3, 5... in 198.19.0.0/16", set_side_b},
+    {"--cross", "WHICH",
+     "two sides: which connections cross the DUT: sides (default: those\n"
+     "between the sides; those within a side stay inside) | all (those\n"
+     "within a side too, one end under its alias on the other side)",
+     set_cross},
     {"--gateway", "A=IP,B=IP",
      "a router between the sides: each side sends the other's frames\n"
      "to its gateway (resolved by ARP); without it the sides share a\n"

@@ -182,8 +182,8 @@ static void resolve_sides(struct ctl_run_opts *o)
 {
     o->sides = o->side[0] || o->side[1];
     if (!o->sides) {
-        if (o->side_gateway[0] || o->side_gateway[1])
-            cli_fail("--gateway", "only with --side-a and --side-b");
+        if (o->side_gateway[0] || o->side_gateway[1] || o->cross_given)
+            cli_fail(o->cross_given ? "--cross" : "--gateway", "only with --side-a and --side-b");
         return;
     }
     if (!o->side[0] || !o->side[1])
@@ -197,6 +197,9 @@ static void resolve_sides(struct ctl_run_opts *o)
     if (o->agents > 2 * RI_SIDE_AGENTS_MAX)
         cli_fail("--agents", "%u agents: two sides hold at most %u (%u in each side's /16)", o->agents,
                  2 * RI_SIDE_AGENTS_MAX, RI_SIDE_AGENTS_MAX);
+    if (o->cross_all && o->agents > 2 * RI_SIDE_AGENTS_MAX_CROSS)
+        cli_fail("--agents", "%u agents: with --cross all two sides hold at most %u (the upper half of each /16 "
+                 "is the other side's aliases)", o->agents, 2 * RI_SIDE_AGENTS_MAX_CROSS);
     for (uint32_t side = 0; side < 2; side++) {
         uint32_t gw = o->side_gateway[side];
         if (!gw)
@@ -209,6 +212,11 @@ static void resolve_sides(struct ctl_run_opts *o)
             cli_fail("--gateway", "side %c's gateway %u.%u.%u.%u is an agent's address (agents take .0.1 .. "
                      "the %u-th; use e.g. .255.254)", 'A' + side, gw >> 24, gw >> 16 & 0xff, gw >> 8 & 0xff,
                      gw & 0xff, agents);
+        uint32_t aliases = (o->agents + side) / 2; /* the other side's agents */
+        if (o->cross_all && gw - net > RI_ALIAS_OFF && gw - net <= RI_ALIAS_OFF + aliases)
+            cli_fail("--gateway", "side %c's gateway %u.%u.%u.%u is an alias's address (--cross all: aliases take "
+                     ".128.1 on; use e.g. .255.254)", 'A' + side, gw >> 24, gw >> 16 & 0xff, gw >> 8 & 0xff,
+                     gw & 0xff);
     }
     o->ports[0] = o->side[0];
     o->ports[1] = o->side[1];

@@ -57,6 +57,8 @@ struct ctl_run_opts {
     const char *side[2];     /* --side-a, --side-b: the ports of two sides (docs/sides.md) */
     bool sides;              /* both given */
     uint32_t side_gateway[2]; /* --gateway A=IP,B=IP: host byte order, 0 none */
+    bool cross_all;          /* --cross all: connections within a side cross the DUT too */
+    bool cross_given;
     uint32_t shard, n_shards; /* --shard I/N (n_shards 0: not sharded; docs/scale-out.md) */
     const char *barrier;     /* --barrier HOST:PORT: where shard 0 meets the others */
     uint64_t barrier_timeout_ns; /* --barrier-timeout: how long the shards wait for each other to start */

@@ -139,6 +139,7 @@ void ctl_report_sides_json(struct json_writer *w, const struct ctl_run_result *r
     const struct ri_counters *c = &r->final->total;
     json_key(w, "sides");
     json_obj_begin(w);
+    json_kv_str(w, "cross", r->opts->cross_all ? "all" : "sides");
     for (int s = 0; s < 2; s++) {
         json_key(w, side_key[s]);
         json_obj_begin(w);

@@ -196,6 +196,7 @@ static int make_config(struct ctl_run *x)
     }
     if (o->sides) {
         cfg->sides = 1;
+        cfg->cross_all = o->cross_all;
         for (int side = 0; side < 2; side++) {
             /* DPDK's name of the device: a vdev's before its first comma */
             snprintf(cfg->side_port[side], sizeof(cfg->side_port[side]), "%.*s",

@@ -202,6 +202,13 @@ Test(run_cli, two_sides_flags_and_what_they_refuse)
                                                "--gateway", "B=198.19.0.10", NULL});
     expect_combo_error("--external", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--external",
                                                 "echo", NULL});
+    expect_usage_error("--cross", "some");
+    expect_combo_error("--cross", (char *[]){"--cross", "all", NULL});
+    expect_combo_error("--agents", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--cross", "all",
+                                              "--agents", "70000", NULL});
+    /* with --cross all the upper half of a side's /16 holds the other side's aliases */
+    expect_combo_error("--gateway", (char *[]){"--side-a", "net_null0", "--side-b", "net_null1", "--cross", "all",
+                                               "--agents", "1000", "--gateway", "A=198.18.128.10", NULL});
 }
 
 Test(run_cli, shard_flags_and_what_they_refuse)

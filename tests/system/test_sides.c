@@ -275,3 +275,31 @@ Test(sides, netem_delay_in_the_router_adds_ten_ms_of_round_trip, .timeout = 200)
     cr_assert(a_to_b > 9.5 && a_to_b < 13, "A's round trips p50 %g ms", a_to_b);
     cr_assert(base < 2, "round trips without the delay %g ms", base);
 }
+
+/* --cross all: the connections within a side cross the DUT too, one end
+ * under its alias on the other side. Through the router every frame of
+ * the run is on its links: none stays on a loopback ring. */
+Test(sides, cross_all_takes_every_connection_through_the_router, .timeout = 150)
+{
+    need_root();
+    names("x");
+    make_router();
+    /* kmesh:k=4: the connections to the neighbours at +-2 join agents of one side */
+    char *extra[] = {"--traffic", "dc", "--agents", "60", "--topology", "kmesh:k=4", "--rate", "600",
+                     "--duration", "3s", "--cross", "all", "--gateway", "A=198.18.255.254,B=198.19.255.254", NULL};
+    run_sides("/tmp/sg-test-sides-cross.json", extra);
+    double da_rx = dut_stat("da", "rx_packets"), db_rx = dut_stat("db", "rx_packets");
+    double da_tx = dut_stat("da", "tx_packets"), db_tx = dut_stat("db", "tx_packets");
+    cleanup();
+    swarm_assert_exit(&r, 0);
+    swarm_assert_nothing_left(r.pid);
+    swarm_assert_all_up(json, &r);
+    swarm_assert_all_delivered(json, &r, 500);
+    cr_assert_not_null(strstr(json, "\"cross\": \"all\""), "the report says --cross all");
+    double out = side("side_a", "frames_out") + side("side_b", "frames_out");
+    cr_assert_eq(proc_json_in(json, "cores", "tx"), out, "every frame sent went out a side's port: %s", r.out);
+    cr_assert_eq(side("side_a", "frames_out"), da_rx);
+    cr_assert_eq(side("side_b", "frames_out"), db_rx);
+    cr_assert_eq(side("side_a", "frames_in"), da_tx);
+    cr_assert_eq(side("side_b", "frames_in"), db_tx);
+}
