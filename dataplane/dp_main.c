@@ -27,12 +27,14 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "dp_sides.h"
 #include "run_image_map.h"
 #include "dp_conn.h"
 #include "dp_pcap.h"
@@ -118,9 +120,25 @@ int main(int argc, char **argv)
     ri_store(&cmd->dp_state, (uint32_t)RI_DP_READY);
 
     /* wait for control to start the run (or stop it before it starts) */
+    uint32_t down_ms = 0;
     while (!dp_stop && ri_load(&cmd->phase) == RI_PHASE_SETUP) {
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
+        if (ctx.sides && ctx.ri.cfg->n_shards > 1) { /* the link to the other shards, for control */
+            struct rte_eth_link link;
+            uint16_t p = ctx.sides->port[0];
+            uint32_t up = rte_eth_link_get_nowait(p, &link) != 0 || link.link_status;
+            if (up != cmd->link_up)
+                ri_store(&cmd->link_up, up);
+            /* a link still down after 3 s is started again: a memif pair whose
+             * two ends started at the same moment can miss its handshake */
+            down_ms = up ? 0 : down_ms + 1;
+            if (down_ms >= 3000) {
+                down_ms = 0;
+                rte_eth_dev_stop(p);
+                rte_eth_dev_start(p);
+            }
+        }
     }
     ri_store(&cmd->dp_state, (uint32_t)RI_DP_RUNNING);
     if (!dp_stop && ri_load(&cmd->phase) != RI_PHASE_STOP) {

@@ -54,8 +54,12 @@ static int create_loopback_ports(struct dp_ctx *ctx, char *err, size_t errlen)
     return 0;
 }
 
-/* Configures port p with nq rx/tx queue pairs and starts it. */
-static int start_port(struct dp_ctx *ctx, uint16_t p, uint16_t nq, char *err, size_t errlen)
+#define LINK_WAIT_MS 10000
+
+/* Configures port p with nq rx/tx queue pairs and starts it; with `patient`
+ * a start that fails is tried again for up to LINK_WAIT_MS (a memif client
+ * whose server, another shard, is not up yet). */
+static int start_port(struct dp_ctx *ctx, uint16_t p, uint16_t nq, bool patient, char *err, size_t errlen)
 {
     struct rte_eth_dev_info info;
     int rc = rte_eth_dev_info_get(p, &info);
@@ -92,12 +96,36 @@ static int start_port(struct dp_ctx *ctx, uint16_t p, uint16_t nq, char *err, si
         }
     }
     rc = rte_eth_dev_start(p);
+    uint32_t wait_ms = ctx->ri.cfg->port_wait_ms ? ctx->ri.cfg->port_wait_ms : LINK_WAIT_MS;
+    for (uint32_t ms = 0; rc < 0 && patient && ms < wait_ms && !dp_stop; ms += 100) {
+        rte_delay_us_sleep(100000);
+        rc = rte_eth_dev_start(p);
+    }
     if (rc < 0) {
         snprintf(err, errlen, "port %u (%s): start: %s", p, info.driver_name, rte_strerror(-rc));
         return rc;
     }
     rte_eth_promiscuous_enable(p); /* not every vdev supports it: ignored */
     return 0;
+}
+
+/* Waits up to LINK_WAIT_MS for port p's link (a memif peer that connects
+ * later, a NIC that negotiates): frames sent before it is up are lost. */
+static int wait_link(uint16_t p, char *err, size_t errlen)
+{
+    for (int ms = 0;; ms += 10) {
+        struct rte_eth_link link;
+        if (rte_eth_link_get_nowait(p, &link) != 0 || link.link_status == RTE_ETH_LINK_UP)
+            return 0; /* a driver that cannot tell is taken as up */
+        if (ms >= LINK_WAIT_MS || dp_stop)
+            break;
+        rte_delay_us_sleep(10000);
+    }
+    char name[RTE_ETH_NAME_MAX_LEN];
+    if (rte_eth_dev_get_name_by_port(p, name) != 0)
+        snprintf(name, sizeof(name), "%u", p);
+    snprintf(err, errlen, "port %s: link still down after %d s", name, LINK_WAIT_MS / 1000);
+    return -ENOLINK;
 }
 
 /* Two sides: each side's port with a queue per worker, and a loopback
@@ -107,9 +135,13 @@ static int start_sides(struct dp_ctx *ctx, char *err, size_t errlen)
     int rc = dp_sides_init(ctx, err, errlen);
     int n_sides = ctx->ri.cfg->n_shards > 1 ? 1 : 2;
     for (int side = 0; rc == 0 && side < n_sides; side++)
-        rc = start_port(ctx, ctx->sides->port[side], (uint16_t)ctx->n_workers, err, errlen);
+        rc = start_port(ctx, ctx->sides->port[side], (uint16_t)ctx->n_workers, true, err, errlen);
     for (uint32_t w = 0; rc == 0 && w < ctx->n_workers; w++)
-        rc = start_port(ctx, ctx->loop_port[w], 1, err, errlen);
+        rc = start_port(ctx, ctx->loop_port[w], 1, false, err, errlen);
+    /* the shards' link comes up when the other shards are there: control
+     * waits for it after the start barrier (command.link_up) */
+    for (int side = 0; rc == 0 && n_sides == 2 && side < n_sides; side++)
+        rc = wait_link(ctx->sides->port[side], err, errlen);
     if (rc < 0)
         return rc;
     char name[2][RTE_ETH_NAME_MAX_LEN];
@@ -173,7 +205,7 @@ static int setup_ports(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     uint16_t nq = ctx->embedded ? 1 : (uint16_t)ctx->n_workers;
     for (uint16_t i = 0; i < ctx->n_ports; i++) {
-        int rc = start_port(ctx, ctx->port[i], nq, err, errlen);
+        int rc = start_port(ctx, ctx->port[i], nq, false, err, errlen);
         if (rc < 0)
             return rc;
     }

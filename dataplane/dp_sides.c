@@ -45,6 +45,15 @@ int dp_sides_init(struct dp_ctx *ctx, char *err, size_t errlen)
     if (cfg->n_shards > 1) {
         s->shard = cfg->shard;
         s->n_shards = cfg->n_shards;
+        if (cfg->has_peer_mac && cfg->n_shards <= RI_MAX_SHARDS) {
+            s->peer_mac = rte_zmalloc("sg_peer_mac", cfg->n_shards * sizeof(uint64_t), RTE_CACHE_LINE_SIZE);
+            if (!s->peer_mac) {
+                snprintf(err, errlen, "--peer-mac: out of memory");
+                return -ENOMEM;
+            }
+            for (uint32_t i = 0; i < cfg->n_shards; i++)
+                memcpy(&s->peer_mac[i], cfg->peer_mac[i], RTE_ETHER_ADDR_LEN);
+        }
         s->port[1] = UINT16_MAX - 1; /* no port has that id */
         for (uint16_t i = 0; i < ctx->n_ports; i++)
             if (port_named(ctx->port[i], cfg->shard_port))
@@ -80,6 +89,8 @@ int dp_sides_init(struct dp_ctx *ctx, char *err, size_t errlen)
 
 void dp_sides_free(struct dp_ctx *ctx)
 {
+    if (ctx->sides)
+        rte_free(ctx->sides->peer_mac);
     rte_free(ctx->sides);
     ctx->sides = NULL;
 }

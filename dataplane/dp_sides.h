@@ -36,6 +36,7 @@
 struct dp_sides {
     uint16_t port[2];        /* DPDK port ids of side A and side B; shards: [0] the link, [1] none */
     uint32_t shard, n_shards; /* --shard I/N (n_shards 0: two sides) */
+    uint64_t *peer_mac;       /* --peer-mac: per shard, the MAC its frames go to (0: the agent's); NULL none */
     uint32_t gw_ip[2];       /* host byte order, 0: no gateway (layer 2) */
     uint64_t gw_mac[2];      /* the gateway's MAC in the low 6 bytes, 0 until resolved */
     uint64_t refresh_cycles; /* between gateway ARP requests */
@@ -77,7 +78,14 @@ static inline void dp_sides_address(const struct dp_sides *s, struct rte_mbuf *m
                                     uint32_t from_side, uint32_t to_side)
 {
     if (s->n_shards) { /* to another shard by the link, to this one by the loopback */
-        m->port = to % s->n_shards == s->shard ? DP_SIDES_LOOP : s->port[0];
+        uint32_t sh = to % s->n_shards;
+        if (sh == s->shard) {
+            m->port = DP_SIDES_LOOP;
+            return;
+        }
+        m->port = s->port[0];
+        if (s->peer_mac && s->peer_mac[sh])
+            memcpy(f->eth.dst_addr.addr_bytes, &s->peer_mac[sh], RTE_ETHER_ADDR_LEN);
         return;
     }
     if (from_side == to_side) {

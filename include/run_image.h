@@ -56,6 +56,7 @@
 #define RI_MAGIC "SWRMIMG\0"
 #define RI_VERSION 5u
 #define RI_MAX_WORKERS 64
+#define RI_MAX_SHARDS 1024
 #define RI_ALIGN 64u
 /* ROUTES entry of a destination the agent has no path to */
 #define RI_ROUTE_NONE 0xffffu
@@ -209,7 +210,10 @@ struct ri_config {
     uint32_t shard, n_shards;
     char shard_port[128];   /* DPDK name of the port to the other shards */
     uint32_t clock_wall;    /* --clock ptp: messages stamped with CLOCK_REALTIME (agent_clock) */
-    uint32_t reserved4;
+    uint32_t has_peer_mac;  /* --peer-mac given: frames to shard s go to peer_mac[s] where it is not 0 */
+    uint32_t port_wait_ms;  /* a side's or the link's port: how long its start and link may take */
+    uint32_t reserved5;
+    uint8_t peer_mac[RI_MAX_SHARDS][6];
 };
 
 static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)
@@ -312,7 +316,8 @@ struct ri_command {
      * went away, then shards_gone_seq incremented (release): the workers
      * end every connection with an endpoint there */
     alignas(RI_ALIGN) uint32_t shards_gone_seq;
-    uint32_t reserved3;
+    uint32_t link_up;                    /* dataplane (--shard): 1 while the link to the other shards is up
+                                            (kept current while it waits for the run) */
     uint64_t shards_gone[16];
     char dp_message[256];                /* failure or status text */
 };

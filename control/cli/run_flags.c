@@ -268,6 +268,13 @@ static void set_clock(void *ctx, const char *s)
         cli_fail("--clock", "'%s' is not one of local, ptp", s);
 }
 
+static void set_peer_mac(void *ctx, const char *s)
+{
+    if (!*s || strlen(s) > 4096)
+        cli_fail("--peer-mac", "expected MAC or I=MAC,J=MAC");
+    opts(ctx)->peer_mac = s;
+}
+
 static void set_seed(void *ctx, const char *s)
 {
     opts(ctx)->seed = cli_whole("--seed", s);
@@ -569,6 +576,11 @@ static const struct cli_flag run_flags[] = {
      "how long the shards wait for each other at the start (default\n"
      "2m; the load barrier adds the set-up timeout)",
      set_barrier_timeout},
+    {"--peer-mac", "MAC|I=MAC,..",
+     "with --shard: the MAC frames to the other shards (or to shard I)\n"
+     "are sent to, e.g. a router's or the peer VF's (default: the\n"
+     "receiving agent's own MAC, for one L2 segment)",
+     set_peer_mac},
     {"--clock", "C",
      "local (default): a message's one-way latency only where it was\n"
      "sent | ptp: the shards' system clocks are in step (PTP), messages\n"

@@ -223,16 +223,59 @@ static void resolve_sides(struct ctl_run_opts *o)
     o->n_ports = 2;
 }
 
+static bool parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+    unsigned b[6];
+    char buf[32], tail;
+    if (len >= sizeof(buf))
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+        return false;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)b[i];
+    return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) != 0 && !(mac[0] & 1);
+}
+
+/* --peer-mac MAC (every other shard) or I=MAC,J=MAC,... (those shards) */
+static void resolve_peer_mac(struct ctl_run_opts *o)
+{
+    memset(o->peer_macs, 0, sizeof(o->peer_macs));
+    const char *s = o->peer_mac;
+    if (!strchr(s, '=')) {
+        uint8_t mac[6];
+        if (!parse_mac(s, strlen(s), mac))
+            cli_fail("--peer-mac", "'%s' is not a unicast MAC such as 02:00:00:00:00:01", s);
+        for (uint32_t i = 0; i < o->n_shards; i++)
+            if (i != o->shard)
+                memcpy(o->peer_macs[i], mac, 6);
+        return;
+    }
+    while (*s) {
+        char *end;
+        unsigned long i = strtoul(s, &end, 10);
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        if (end == s || *end != '=' || i >= o->n_shards || i == o->shard ||
+            !parse_mac(end + 1, len - (size_t)(end + 1 - s), o->peer_macs[i]))
+            cli_fail("--peer-mac", "'%.*s' is not I=MAC for another shard I < %u", (int)len, s, o->n_shards);
+        s += len + (comma ? 1 : 0);
+    }
+}
+
 /* Settles --shard and --barrier: the one --port is the link to the other
  * shards. */
 static void resolve_shards(struct ctl_run_opts *o)
 {
     if (!o->n_shards) {
-        if (o->barrier || o->barrier_timeout_ns || o->clock_wall)
-            cli_fail(o->barrier ? "--barrier" : o->clock_wall ? "--clock" : "--barrier-timeout",
+        if (o->barrier || o->barrier_timeout_ns || o->clock_wall || o->peer_mac)
+            cli_fail(o->barrier ? "--barrier" : o->clock_wall ? "--clock" : o->peer_mac ? "--peer-mac" : "--barrier-timeout",
                      "only with --shard I/N");
         return;
     }
+    if (o->peer_mac)
+        resolve_peer_mac(o);
     if (!o->barrier_timeout_ns)
         o->barrier_timeout_ns = 120000000000ull;
     if (!o->barrier)

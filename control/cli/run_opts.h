@@ -63,6 +63,8 @@ struct ctl_run_opts {
     const char *barrier;     /* --barrier HOST:PORT: where shard 0 meets the others */
     uint64_t barrier_timeout_ns; /* --barrier-timeout: how long the shards wait for each other to start */
     bool clock_wall;         /* --clock ptp: the hosts' clocks are in step, one-way latency across shards */
+    const char *peer_mac;    /* --peer-mac MAC or I=MAC,J=MAC: where frames to other shards go */
+    uint8_t peer_macs[RI_MAX_SHARDS][6]; /* parsed: per shard, zero where not given */
     const char *report_path;
     const char *dp_path;     /* NULL: next to the swarmgen binary */
     uint8_t backend;         /* enum ri_backend */

@@ -192,6 +192,10 @@ static int make_config(struct ctl_run *x)
         cfg->shard = o->shard;
         cfg->n_shards = o->n_shards;
         cfg->clock_wall = o->clock_wall;
+        cfg->has_peer_mac = o->peer_mac != NULL;
+        /* a memif client may start before its server, on a shard not up yet */
+        cfg->port_wait_ms = (uint32_t)(o->barrier_timeout_ns / 1000000);
+        memcpy(cfg->peer_mac, o->peer_macs, sizeof(cfg->peer_mac));
         snprintf(cfg->shard_port, sizeof(cfg->shard_port), "%.*s", (int)strcspn(o->ports[0], ","), o->ports[0]);
     }
     if (o->sides) {

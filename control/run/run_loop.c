@@ -561,6 +561,22 @@ static int exchange_fingerprints(struct ctl_run *x, uint64_t timeout_ns)
     return rc;
 }
 
+/* After the start barrier every shard's port is started: the link between
+ * them comes up within seconds (a memif pair connects, a NIC negotiates). */
+static int link_up(struct ctl_run *x)
+{
+    for (int ms = 0; ms < 10000; ms += 10) {
+        if (ri_load(&x->cmd->link_up))
+            return 0;
+        if (interrupted)
+            return -EINTR;
+        sleep_ns(10000000ull);
+    }
+    snprintf(x->barrier_err, sizeof(x->barrier_err),
+             "--port %s: the link to the other shards is still down 10 s after they all arrived", x->o.ports[0]);
+    return -ENOLINK;
+}
+
 /* --shard: waits for the other shards at `phase`. True when the run is
  * to stop (a shard did not come, another swarm answered, Ctrl-C): the
  * reason is in x->barrier_err. */
@@ -579,6 +595,8 @@ static bool meet(struct ctl_run *x, enum ctl_barrier_phase phase, uint64_t timeo
     else
         rc = ctl_barrier_wait(&x->barrier, phase, NULL, 0, NULL, 0, NULL, timeout_ns, &interrupted, x->barrier_err,
                               sizeof(x->barrier_err));
+    if (rc == 0 && phase == CTL_BARRIER_CONNECT)
+        rc = link_up(x);
     if (rc == -EINTR)
         x->barrier_err[0] = '\0';
     return rc != 0;

@@ -229,3 +229,15 @@ Test(run_cli, shard_flags_and_what_they_refuse)
     expect_combo_error("--media", (char *[]){"--shard", "0/2", "--barrier", "h:7800", "--port", "net_null0",
                                              "--media", "audio", NULL});
 }
+
+Test(run_cli, peer_mac_must_be_a_unicast_mac_of_another_shard)
+{
+    char *base[] = {"--shard", "0/2", "--barrier", "h:7800", "--port", "net_null0", "--peer-mac", NULL, NULL};
+    const char *bad[] = {"01:00:5e:00:00:01", "00:00:00:00:00:00", "zz:00:00:00:00:01", "0=02:00:00:00:00:01",
+                         "2=02:00:00:00:00:01", "1=02:00:00:00:00"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        base[7] = (char *)bad[i];
+        expect_combo_error("--peer-mac", base);
+    }
+    expect_combo_error("--peer-mac", (char *[]){"--peer-mac", "02:00:00:00:00:01", NULL});
+}

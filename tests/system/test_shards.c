@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,11 @@ static pid_t start_shard(int i, char *const extra[])
         dup2(fd, 2);
         execv(argv[0], argv);
         _exit(127);
+    }
+    /* shard 0 is the memif server: the others start once its socket is there */
+    for (int t = 0; i == 0 && t < 100 && access(sock, F_OK) != 0; t++) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
     }
     return pid;
 }
@@ -265,5 +271,56 @@ Test(shards, with_clock_ptp_messages_across_shards_are_timed, .timeout = 240)
         cr_assert(delivered > 200, "%g delivered", delivered);
         cr_assert_eq(proc_json_in(json[i], "latency_us", "samples"), delivered, "every delivered message timed");
     }
+    cleanup();
+}
+
+/* --peer-mac: frames to the other shard go to the given MAC (a router's,
+ * the peer VF's); the memif link carries them all the same. */
+Test(shards, peer_mac_is_the_destination_of_the_frames_to_the_other_shard, .timeout = 200)
+{
+    names("pmac");
+    char pcap[64];
+    snprintf(pcap, sizeof(pcap), "/tmp/sg-pmac-%d.pcap", (int)getpid());
+    unlink(pcap);
+    char *extra0[] = {"--traffic", "udp", "--agents", "40", "--topology", "ring", "--rate", "2000", "--duration", "2s",
+                      "--peer-mac", "02:00:5e:00:53:01", "--pcap", pcap, "--pcap-count", "300", NULL};
+    char *extra1[] = {"--traffic", "udp", "--agents", "40", "--topology", "ring", "--rate", "2000", "--duration", "2s",
+                      "--peer-mac", "0=02:00:5e:00:53:02", NULL};
+    pid_t pid[N_SHARDS] = {start_shard(0, extra0), start_shard(1, extra1)};
+    for (int i = 0; i < N_SHARDS; i++) {
+        int rc = wait_shard(pid[i], 150);
+        read_shard(i);
+        cr_assert_eq(rc, 0, "shard %d exit %d:\n%s", i, rc, text[i]);
+        swarm_assert_nothing_left(pid[i]);
+    }
+    const char *in[] = {report[0], report[1]};
+    merge(2, in);
+    cr_assert_eq(m.exit_code, 0, "%s", m.err);
+    cr_assert(proc_json_num(merged, "delivered") > 1000, "merged: %.2000s\nshard 0: %s\nshard 1: %s", merged, text[0],
+              text[1]);
+    cr_assert_eq(proc_json_num(merged, "delivered"), proc_json_num(merged, "sent"));
+    /* every frame shard 0 sent to an agent of shard 1 (odd index, so an odd
+     * last address byte here) went to the peer MAC */
+    static uint8_t cap[1 << 20];
+    FILE *f = fopen(pcap, "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(cap, 1, sizeof(cap), f);
+    fclose(f);
+    unlink(pcap);
+    const uint8_t want[6] = {0x02, 0x00, 0x5e, 0x00, 0x53, 0x01};
+    int checked = 0;
+    for (size_t off = 24; off + 16 + 34 <= n;) {
+        uint32_t incl;
+        memcpy(&incl, cap + off + 8, 4);
+        const uint8_t *fr = cap + off + 16;
+        uint32_t dst_agent = (uint32_t)fr[32] << 8 | fr[33]; /* 198.18.x.y: agent x.y - 1 */
+        if ((dst_agent - 1) % 2 == 1) {
+            cr_assert(memcmp(fr, want, 6) == 0, "a frame to agent %u went to %02x:%02x:%02x:%02x:%02x:%02x",
+                      dst_agent - 1, fr[0], fr[1], fr[2], fr[3], fr[4], fr[5]);
+            checked++;
+        }
+        off += 16 + incl;
+    }
+    cr_assert(checked > 100, "%d frames to the other shard in the capture", checked);
     cleanup();
 }
