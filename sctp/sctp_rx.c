@@ -457,7 +457,12 @@ size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room)
 {
     if (room < 16)
         return 0;
-    size_t max_gaps = (room - 16 - 4u * a->n_dups) / 4;
+    /* the duplicates that fit (the others go unreported), then the gap
+     * blocks that fit in what is left */
+    size_t n_dups = a->n_dups;
+    if (4u * n_dups > room - 16)
+        n_dups = (room - 16) / 4;
+    size_t max_gaps = (room - 16 - 4u * n_dups) / 4;
     if (max_gaps > MAX_GAPS)
         max_gaps = MAX_GAPS;
     uint16_t n_gaps = 0;
@@ -478,7 +483,7 @@ size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room)
             n_gaps++;
         }
     }
-    for (uint8_t k = 0; k < a->n_dups; k++, o += 4)
+    for (size_t k = 0; k < n_dups; k++, o += 4)
         wire_put32(p + o, a->dups[k]);
     p[0] = CT_SACK;
     p[1] = 0;
@@ -486,7 +491,7 @@ size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room)
     wire_put32(p + 4, a->rcv_cum);
     wire_put32(p + 8, sctp_rx_a_rwnd(a));
     wire_put16(p + 12, n_gaps);
-    wire_put16(p + 14, a->n_dups);
+    wire_put16(p + 14, (uint16_t)n_dups);
     a->n_dups = 0;
     a->pkts_unacked = 0;
     a->need_sack = a->sack_now = false;

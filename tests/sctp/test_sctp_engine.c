@@ -1004,3 +1004,39 @@ Test(sctp_engine, fast_retransmit_once_per_chunk_on_newly_acked_reports)
     cr_assert_eq(k->fast_retransmits, fr0 + 1, "no second fast retransmit of the same chunk");
     world_free(&W);
 }
+
+/* A SACK that reports duplicate TSNs in little room: the duplicates that
+ * do not fit are left out and nothing is written past the room (it was
+ * computed as room - 16 - 4 x dups in size_t, which wrapped, and the gap
+ * blocks and duplicates ran over the end). */
+Test(sctp_engine, sack_with_duplicates_fits_a_small_room)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    const uint64_t ms = 1000000ull;
+    setup_pair(&c0, &c1, 5, ms);
+    connect_pair();
+    world_run(&W, never, 1000 * ms);
+    uint8_t m[100] = {0}, pkt[PIPE_MTU];
+    cr_assert_eq(sctp_send(W.ours[0].a, 1, 53, m, sizeof(m), NULL, W.now), 0);
+    size_t n = 0;
+    for (int k = 0; k < 4 && !(n > 12 && pkt[12] == 0); k++) /* the packet that leads with the DATA */
+        n = sctp_poll_transmit(W.ours[0].a, pkt, sizeof(pkt), W.now);
+    cr_assert(n > 12 && pkt[12] == 0, "no DATA packet");
+    sctp_handle_input(W.ours[1].a, pkt, n, W.now);
+    /* two duplicate TSNs to report (as two more copies of it would leave) */
+    struct sctp_assoc *a = W.ours[1].a;
+    a->dups[0] = a->dups[1] = a->rcv_cum;
+    a->n_dups = 2;
+    /* 20 bytes: the 16 of a SACK and one duplicate TSN; a canary after */
+    uint8_t out[64];
+    memset(out, 0xee, sizeof(out));
+    size_t got = sctp_rx_put_sack(W.ours[1].a, out, 20);
+    cr_assert(got <= 20, "a SACK of %zu bytes in 20", got);
+    for (size_t i = 20; i < sizeof(out); i++)
+        cr_assert_eq(out[i], 0xee, "byte %zu past the room written", i);
+    cr_assert_eq(out[0], 3, "chunk type %u, a SACK expected", out[0]);
+    cr_assert_eq((out[14] << 8 | out[15]), 1, "one duplicate fits: %u reported", out[14] << 8 | out[15]);
+    cr_assert_eq((size_t)(out[2] << 8 | out[3]), got);
+    world_free(&W);
+}
