@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <mbedtls/md5.h>
 #include <mbedtls/sha1.h>
 
 #include "wire.h"
@@ -23,6 +24,25 @@ uint32_t stun_crc32(const uint8_t *p, size_t n)
             crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
     }
     return crc ^ 0xffffffffu;
+}
+
+/* An XOR-encoded address value (RFC 8489 14.2): family 1 with 8 bytes or
+ * family 2 with 20. Returns 0 or -EPROTO. */
+static int get_xor_address(const uint8_t *v, uint16_t l, const uint8_t *tid, struct stun_addr *a)
+{
+    if (l < 4)
+        return -EPROTO;
+    uint8_t fam = v[1];
+    if (!((fam == 1 && l == 8) || (fam == 2 && l == 20)))
+        return -EPROTO;
+    a->family = fam == 1 ? 4 : 6;
+    a->port = (uint16_t)(wire_get16(v + 2) ^ (STUN_MAGIC >> 16));
+    uint8_t key[16];
+    wire_put32(key, STUN_MAGIC);
+    memcpy(key + 4, tid, 12);
+    for (int i = 0; i < (fam == 1 ? 4 : 16); i++)
+        a->ip[i] = v[4 + i] ^ key[i];
+    return 0;
 }
 
 int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
@@ -87,22 +107,54 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
                     return -EPROTO;
                 m->error_code = (uint16_t)((v[2] & 0x7) * 100 + v[3]);
                 break;
-            case STUN_ATTR_XOR_MAPPED_ADDRESS: {
-                if (l < 4)
+            case STUN_ATTR_XOR_MAPPED_ADDRESS:
+                if (get_xor_address(v, l, m->tid, &m->xor_mapped) < 0)
                     return -EPROTO;
-                uint8_t fam = v[1];
-                if (!((fam == 1 && l == 8) || (fam == 2 && l == 20)))
+                break;
+            case STUN_ATTR_XOR_RELAYED_ADDRESS:
+                if (get_xor_address(v, l, m->tid, &m->xor_relayed) < 0)
                     return -EPROTO;
-                struct stun_addr *a = &m->xor_mapped;
-                a->family = fam == 1 ? 4 : 6;
-                a->port = (uint16_t)(wire_get16(v + 2) ^ (STUN_MAGIC >> 16));
-                uint8_t key[16];
-                wire_put32(key, STUN_MAGIC);
-                memcpy(key + 4, m->tid, 12);
-                for (int i = 0; i < (fam == 1 ? 4 : 16); i++)
-                    a->ip[i] = v[4 + i] ^ key[i];
+                break;
+            case STUN_ATTR_XOR_PEER_ADDRESS: {
+                struct stun_addr a;
+                if (get_xor_address(v, l, m->tid, &a) < 0)
+                    return -EPROTO;
+                if (!m->xor_peer.family) /* CreatePermission may carry several */
+                    m->xor_peer = a;
                 break;
             }
+            case STUN_ATTR_LIFETIME:
+                if (l != 4)
+                    return -EPROTO;
+                m->has_lifetime = true;
+                m->lifetime = wire_get32(v);
+                break;
+            case STUN_ATTR_CHANNEL_NUMBER:
+                if (l != 4)
+                    return -EPROTO;
+                m->channel = wire_get16(v);
+                break;
+            case STUN_ATTR_REALM:
+            case STUN_ATTR_NONCE:
+                if (l > 763) /* RFC 8489 14.9, 14.10: fewer than 128 characters */
+                    return -EPROTO;
+                if (t == STUN_ATTR_REALM) {
+                    m->realm = v;
+                    m->realm_len = l;
+                } else {
+                    m->nonce = v;
+                    m->nonce_len = l;
+                }
+                break;
+            case STUN_ATTR_DATA:
+                m->has_data = true;
+                m->data = v;
+                m->data_len = l;
+                break;
+            case STUN_ATTR_REQUESTED_TRANSPORT:
+                if (l != 4)
+                    return -EPROTO;
+                break;
             case STUN_ATTR_MESSAGE_INTEGRITY:
                 if (l != 20)
                     return -EPROTO;
@@ -121,6 +173,22 @@ int stun_parse(const uint8_t *buf, size_t len, struct stun_msg *m)
         off += 4 + padded;
     }
     return 0;
+}
+
+int stun_long_term_key(const char *user, const uint8_t *realm, size_t realm_len, const char *pass,
+                       uint8_t key[16])
+{
+    mbedtls_md5_context c;
+    mbedtls_md5_init(&c);
+    int rc = mbedtls_md5_starts_ret(&c);
+    rc |= mbedtls_md5_update_ret(&c, (const uint8_t *)user, strlen(user));
+    rc |= mbedtls_md5_update_ret(&c, (const uint8_t *)":", 1);
+    rc |= mbedtls_md5_update_ret(&c, realm, realm_len);
+    rc |= mbedtls_md5_update_ret(&c, (const uint8_t *)":", 1);
+    rc |= mbedtls_md5_update_ret(&c, (const uint8_t *)pass, strlen(pass));
+    rc |= mbedtls_md5_finish_ret(&c, key);
+    mbedtls_md5_free(&c);
+    return rc ? -EIO : 0;
 }
 
 /* HMAC-SHA1 (RFC 2104) over a || b, on mbedTLS's SHA-1 with stack contexts:
@@ -252,8 +320,13 @@ void stun_put_flag(struct stun_writer *w, uint16_t type)
 
 void stun_put_xor_address(struct stun_writer *w, const struct stun_addr *a)
 {
+    stun_put_xor_address_as(w, STUN_ATTR_XOR_MAPPED_ADDRESS, a);
+}
+
+void stun_put_xor_address_as(struct stun_writer *w, uint16_t type, const struct stun_addr *a)
+{
     bool v4 = a->family == 4;
-    uint8_t *p = attr(w, STUN_ATTR_XOR_MAPPED_ADDRESS, v4 ? 8 : 20);
+    uint8_t *p = attr(w, type, v4 ? 8 : 20);
     if (!p)
         return;
     p[0] = 0;

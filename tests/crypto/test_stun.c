@@ -160,3 +160,65 @@ Test(stun, malformed_input_is_rejected)
     b[43] = 3;
     cr_assert_eq(stun_parse(b, n, &m), -EPROTO);
 }
+
+/* RFC 5769 2.4: sample request with long-term authentication. The
+ * password "The<U+00AD>M<U+00AA>tr<U+2168>" is "TheMatrIX" after SASLprep,
+ * which the caller applies; the username is the UTF-8 of
+ * <U+30DE><U+30C8><U+30EA><U+30C3><U+30AF><U+30B9>. */
+static const uint8_t req_lt[] =
+    "\x00\x01\x00\x60\x21\x12\xa4\x42\x78\xad\x34\x33\xc6\xad\x72\xc0\x29\xda\x41\x2e"
+    "\x00\x06\x00\x12\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9\x00\x00"
+    "\x00\x15\x00\x1c" "f//499k954d6OL34oL9FSTvy64sA"
+    "\x00\x14\x00\x0b" "example.org\x00"
+    "\x00\x08\x00\x14\xf6\x70\x24\x65\x6d\xd6\x4a\x3e\x02\xb8\xe0\x71\x2e\x85\xc9\xa2\x8c\xa8\x96\x66";
+
+Test(stun, rfc5769_long_term_request_verifies_with_the_md5_key)
+{
+    struct stun_msg m;
+    cr_assert_eq(stun_parse(req_lt, sizeof(req_lt) - 1, &m), 0);
+    cr_assert_eq(m.realm_len, 11);
+    cr_assert_eq(memcmp(m.realm, "example.org", 11), 0);
+    cr_assert_eq(m.nonce_len, 28);
+    cr_assert_eq(memcmp(m.nonce, "f//499k954d6OL34oL9FSTvy64sA", 28), 0);
+    cr_assert_eq(m.username_len, 18);
+    char user[19];
+    memcpy(user, m.username, 18);
+    user[18] = 0;
+    uint8_t key[16];
+    cr_assert_eq(stun_long_term_key(user, m.realm, m.realm_len, "TheMatrIX", key), 0);
+    cr_assert_eq(stun_check_integrity(req_lt, sizeof(req_lt) - 1, &m, key, sizeof(key)), 0);
+    cr_assert_eq(stun_long_term_key(user, m.realm, m.realm_len, "TheMatrix", key), 0);
+    cr_assert_eq(stun_check_integrity(req_lt, sizeof(req_lt) - 1, &m, key, sizeof(key)), -EACCES);
+}
+
+Test(stun, turn_attributes_parse)
+{
+    uint8_t buf[256], t12[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    struct stun_writer w;
+    struct stun_addr relayed = {.family = 4, .port = 50000, .ip = {10, 0, 0, 9}};
+    struct stun_addr peer = {.family = 6, .port = 3478, .ip = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+    stun_begin(&w, buf, sizeof(buf), STUN_CLASS_SUCCESS | STUN_METHOD_ALLOCATE, t12);
+    stun_put_xor_address_as(&w, STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed);
+    stun_put_xor_address_as(&w, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+    stun_put_u32(&w, STUN_ATTR_LIFETIME, 600);
+    stun_put_u32(&w, STUN_ATTR_CHANNEL_NUMBER, 0x40010000u);
+    stun_put_bytes(&w, STUN_ATTR_DATA, "hello", 5);
+    int n = stun_end(&w);
+    cr_assert_gt(n, 0);
+    struct stun_msg m;
+    cr_assert_eq(stun_parse(buf, (size_t)n, &m), 0);
+    cr_assert_eq(m.unknown_required, 0);
+    cr_assert_eq(m.xor_relayed.port, 50000);
+    cr_assert_eq(memcmp(m.xor_relayed.ip, relayed.ip, 4), 0);
+    cr_assert_eq(m.xor_peer.family, 6);
+    cr_assert_eq(memcmp(m.xor_peer.ip, peer.ip, 16), 0);
+    cr_assert(m.has_lifetime);
+    cr_assert_eq(m.lifetime, 600);
+    cr_assert_eq(m.channel, 0x4001);
+    cr_assert(m.has_data);
+    cr_assert_eq(m.data_len, 5);
+    cr_assert_eq(memcmp(m.data, "hello", 5), 0);
+    buf[STUN_HDR_LEN + 1] = 0x16; /* XOR-RELAYED-ADDRESS: its length field to 0x0016 */
+    buf[STUN_HDR_LEN + 3] = 0x05;
+    cr_assert_lt(stun_parse(buf, (size_t)n, &m), 0);
+}
