@@ -360,6 +360,15 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
     struct stun_addr from = {4, rte_be_to_cpu_16(f->udp.src_port), {0}};
     memcpy(from.ip, &f->ip.src_addr, 4);
     if (!s->have_pc) {
+        /* every secret of the session from the operating system's
+         * generator, never from the run seed (--seed) and the slot: the
+         * ICE tie-breaker and transaction ids (seed), the SCTP
+         * verification tags, initial TSN and cookie key (sctp_seed) */
+        uint64_t draw[2];
+        if (e->cp.ops->random(e->cp.self, (uint8_t *)draw, sizeof(draw)) != 0) {
+            sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);
+            return;
+        }
         struct pc_config c = {.controlling = false,
                                  .dtls_role =
                                      s->dtls_client ? PC_DTLS_CLIENT : PC_DTLS_SERVER,
@@ -379,7 +388,8 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
                                  .setup = &s->pc_su,
                                  .rec_keys = &s->pc_keys,
                                  .counters = &s->pc_counters,
-                                 .seed = rng_mix(ctx->ri.cfg->seed ^ ((uint64_t)i << 32 | s->seq))};
+                                 .seed = draw[0],
+                                 .sctp_seed = draw[1] | 1};
         dtls_record_keys_clear(&s->pc_keys);
         memset(&s->pc_counters, 0, sizeof(s->pc_counters));
         if (pc_init(&s->pc, &c, now) != 0) {

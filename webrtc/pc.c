@@ -157,7 +157,7 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     sctp_config_of(cfg, &sc);
     sc.mtu = SCTP_MTU;
     sc.dtls_client = pc->dtls_client;
-    sc.seed = cfg->seed * 3 + 1;
+    sc.seed = cfg->sctp_seed ? cfg->sctp_seed : cfg->seed * 3 + 1;
     /* RFC 9653: inside DTLS the record's tag protects the packet; announce
      * that we take packets without a CRC32c (as Chrome's dcSCTP does) and
      * leave it out towards a peer that announces the same */

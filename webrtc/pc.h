@@ -78,7 +78,12 @@ struct pc_config {
     const char *label;             /* of the DataChannel the controlling side opens */
     enum sctp_dc_type dc_type;
     uint32_t dc_reliability;
-    uint64_t seed;
+    uint64_t seed;                 /* the ICE tie-breaker (seed | 1) and transaction ids; the SCTP secrets too
+                                      unless sctp_seed is set. The mesh passes one derived from the run seed
+                                      (reproducible runs); external sessions one from cp->random */
+    uint64_t sctp_seed;            /* SCTP verification tags, initial TSNs and cookie key; 0: seed * 3 + 1.
+                                      Independent of seed when set, so that the tie-breaker a peer sees on
+                                      the wire tells nothing about them */
     char *keylog;                  /* when not NULL: the NSS key-log line (200 bytes) written there at handshake end */
     struct pc_setup *setup;        /* the set-up state: caller memory until pc_release_setup (required) */
     struct dtls_record_keys *rec_keys; /* the record layer's key area, cleared (dtls_record.h; required):

@@ -16,6 +16,8 @@
 #include "dp_harness.h"
 #include "external.h"
 #include "ice.h"
+#include "sctp_internal.h"
+#include "stun.h"
 
 static struct dp_harness h;
 static struct ri_external *x;
@@ -69,19 +71,27 @@ static struct rte_mbuf *arp_request(uint32_t target_ip)
     return dp_harness_raw(&h, f, sizeof(f));
 }
 
-/* An IPv4/UDP frame from the peer (port 40000) to ip:port carrying `len` bytes. */
-static struct rte_mbuf *udp_frame(uint32_t ip, uint16_t port, const uint8_t *payload, uint16_t len,
-                                  uint8_t proto)
+/* An IPv4/UDP frame from (mac, src_ip, src_port) to ip:port carrying `len` bytes. */
+static struct rte_mbuf *udp_frame_from(const uint8_t mac[6], uint32_t src_ip, uint16_t src_port,
+                                       uint32_t ip, uint16_t port, const uint8_t *payload,
+                                       uint16_t len, uint8_t proto)
 {
     uint8_t f[2048];
     struct dp_frame *fr = (struct dp_frame *)f;
-    dp_frame_write_l234(fr, 0, 1, PEER_IP, ip, 40000, port, len, 7);
-    memcpy(fr->eth.src_addr.addr_bytes, peer_mac, 6);
+    dp_frame_write_l234(fr, 0, 1, src_ip, ip, src_port, port, len, 7);
+    memcpy(fr->eth.src_addr.addr_bytes, mac, 6);
     fr->ip.next_proto_id = proto;
     fr->ip.hdr_checksum = 0;
     fr->ip.hdr_checksum = rte_ipv4_cksum(&fr->ip);
     memcpy(f + DP_FRAME_HDR_LEN, payload, len);
     return dp_harness_raw(&h, f, (uint16_t)(DP_FRAME_HDR_LEN + len));
+}
+
+/* An IPv4/UDP frame from the peer (port 40000) to ip:port carrying `len` bytes. */
+static struct rte_mbuf *udp_frame(uint32_t ip, uint16_t port, const uint8_t *payload, uint16_t len,
+                                  uint8_t proto)
+{
+    return udp_frame_from(peer_mac, PEER_IP, 40000, ip, port, payload, len, proto);
 }
 
 static void rx(struct rte_mbuf *m)
@@ -246,4 +256,82 @@ Test(external, an_ice_check_is_answered_to_the_peer_from_the_agent)
     cr_assert_eq(ice_handle_input(&peer, (const uint8_t *)f + DP_FRAME_HDR_LEN, len, 2000), ENGINE_IN_ACCEPTED);
     cr_assert_eq(ice_poll_event(&peer, &(struct ice_ev){0}), ICE_EV_CONNECTED);
     free_tx();
+}
+
+/* A Binding request from the peer to the session's agent, USERNAME
+ * "ourufrag:peer", signed with `pwd` (ours: "our-password-0123456789"),
+ * with ICE-CONTROLLED (controlled) or ICE-CONTROLLING and `tiebreaker`,
+ * USE-CANDIDATE when `nominate`. Returns its length. */
+static uint16_t binding_request(uint8_t *buf, size_t cap, const char *pwd, bool controlled,
+                                uint64_t tiebreaker, bool nominate, uint8_t tid0)
+{
+    uint8_t tid[12];
+    memset(tid, 0x5a, sizeof(tid));
+    tid[0] = tid0;
+    struct stun_writer w;
+    stun_begin(&w, buf, cap, STUN_BINDING_REQUEST, tid);
+    stun_put_bytes(&w, STUN_ATTR_USERNAME, "ourufrag:peer", 13);
+    stun_put_u32(&w, STUN_ATTR_PRIORITY, 100);
+    stun_put_u64(&w, controlled ? STUN_ATTR_ICE_CONTROLLED : STUN_ATTR_ICE_CONTROLLING, tiebreaker);
+    if (nominate)
+        stun_put_flag(&w, STUN_ATTR_USE_CANDIDATE);
+    stun_put_integrity(&w, (const uint8_t *)pwd, strlen(pwd));
+    stun_put_fingerprint(&w);
+    int n = stun_end(&w);
+    cr_assert_gt(n, 20);
+    return (uint16_t)n;
+}
+
+/* What a session of slot 0 drew: the ICE tie-breaker and transaction id of
+ * its own check, and the origin of its SCTP generator (verification tags,
+ * initial TSN, cookie key). */
+struct drawn {
+    uint64_t tiebreaker;
+    uint8_t tid[12];
+    uint64_t sctp_rng0;
+};
+
+static void session_draws(struct drawn *out)
+{
+    passes(); /* adopts the request of slot 0 */
+    /* a check that claims the controlled role with the lowest tie-breaker:
+     * the session's agent takes control (RFC 8445 7.3.1.1) and sends a
+     * check of its own, which shows its tie-breaker and transaction id */
+    uint8_t req[256];
+    uint16_t n = binding_request(req, sizeof(req), "our-password-0123456789", true, 0, false, 1);
+    rx(udp_frame(agent_ip(3), RI_EXTERNAL_PORT_BASE, req, n, IPPROTO_UDP));
+    bool found = false;
+    for (uint32_t k = 0; k < ext->n_tx && !found; k++) {
+        const struct dp_frame *f = rte_pktmbuf_mtod(ext->tx[k], const struct dp_frame *);
+        uint16_t len = (uint16_t)(rte_be_to_cpu_16(f->udp.dgram_len) - sizeof(struct rte_udp_hdr));
+        struct stun_msg m;
+        if (stun_parse((const uint8_t *)f + DP_FRAME_HDR_LEN, len, &m) == 0 &&
+            m.type == STUN_BINDING_REQUEST && m.has_controlling) {
+            out->tiebreaker = m.tiebreaker;
+            memcpy(out->tid, m.tid, 12);
+            found = true;
+        }
+    }
+    cr_assert(found, "the session sends a check of its own after the role conflict");
+    const struct sctp_assoc *a = ext->sess[0].sctp_mem;
+    out->sctp_rng0 = a->rng0;
+    free_tx();
+}
+
+Test(external, two_runs_with_the_same_seed_draw_different_secrets)
+{
+    /* run 1 and run 2: the same run seed, the same slot and request number */
+    struct drawn d[2];
+    request(0, 1, 3);
+    session_draws(&d[0]);
+    dp_external_free(&h.ctx);
+    char err[256];
+    cr_assert_eq(dp_external_init(&h.ctx, err, sizeof(err)), 0, "%s", err);
+    ext = h.ctx.external;
+    ext->tsc0 = 0;
+    request(0, 1, 3);
+    session_draws(&d[1]);
+    cr_assert_neq(d[0].tiebreaker, d[1].tiebreaker, "ICE tie-breaker from the run seed");
+    cr_assert(memcmp(d[0].tid, d[1].tid, 12) != 0, "ICE transaction id from the run seed");
+    cr_assert_neq(d[0].sctp_rng0, d[1].sctp_rng0, "SCTP tags, TSN and cookie key from the run seed");
 }
