@@ -10,9 +10,12 @@
  *   - answers ARP requests for every agent address with the port's MAC
  *     (proxy ARP), so the kernel reaches 198.18.0.0/15 through the veth;
  *   - hands IPv4/UDP datagrams for agent ip : slot port to that slot's
- *     session, learning the peer's MAC, address and port from its latest
- *     datagram (ICE checks on other candidate pairs are answered where
- *     they came from);
+ *     session, which adopts the peer's MAC, address and port only from an
+ *     authenticated ICE check (MESSAGE-INTEGRITY under our password): the
+ *     first, or one with USE-CANDIDATE; other authenticated checks are
+ *     answered where they came from; datagrams from any other address,
+ *     and STUN that does not authenticate, are dropped and counted
+ *     (frames_unauth);
  *   - counts everything else (frames_foreign; the worker's drop reasons
  *     not_ipv4, not_udp, unknown_flow, truncated) and frees it.
  *

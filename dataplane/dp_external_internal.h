@@ -31,6 +31,7 @@ struct ext_session {
     uint32_t seq; /* request being served, 0 none */
     bool running, have_pc, up;
     bool closed_by_peer;
+    bool have_peer;     /* the peer's address below was adopted from an authenticated check */
     uint8_t peer_mac[6];
     rte_be32_t peer_ip; /* as on the wire */
     rte_be16_t peer_port;

@@ -163,6 +163,7 @@ static void stats_json(struct json_writer *w, const struct ri_ext_stats *s)
     json_kv_u64(w, "bytes_out", s->bytes_out);
     json_kv_u64(w, "frames_in", s->frames_in);
     json_kv_u64(w, "frames_out", s->frames_out);
+    json_kv_u64(w, "frames_unauth", s->frames_unauth);
     json_kv_u64(w, "sctp_data_chunks_out", s->sctp_data_chunks_out);
     json_kv_u64(w, "sctp_retransmissions", s->sctp_retransmissions);
     json_kv_u64(w, "sctp_fast_retransmits", s->sctp_fast_retransmits);

@@ -335,3 +335,105 @@ Test(external, two_runs_with_the_same_seed_draw_different_secrets)
     cr_assert(memcmp(d[0].tid, d[1].tid, 12) != 0, "ICE transaction id from the run seed");
     cr_assert_neq(d[0].sctp_rng0, d[1].sctp_rng0, "SCTP tags, TSN and cookie key from the run seed");
 }
+
+static const uint8_t evil_mac[6] = {0x02, 0x66, 0x66, 0x66, 0x66, 0x66};
+#define EVIL_IP 0xc613fffdu /* 198.19.255.253 */
+
+/* Slot 0's session with agent 3, its peer at PEER_IP:40000 after a check
+ * with USE-CANDIDATE (the peer is a controlling ICE agent). */
+static void session_with_peer(void)
+{
+    request(0, 1, 3);
+    passes();
+    uint8_t req[256];
+    uint16_t n = binding_request(req, sizeof(req), "our-password-0123456789", false, 7, true, 1);
+    rx(udp_frame(agent_ip(3), RI_EXTERNAL_PORT_BASE, req, n, IPPROTO_UDP));
+    const struct ext_session *s = &ext->sess[0];
+    cr_assert_eq(s->peer_ip, rte_cpu_to_be_32(PEER_IP));
+    cr_assert_eq(s->peer_port, rte_cpu_to_be_16(40000));
+    cr_assert_eq(x->slot[0].peer_ip, PEER_IP);
+    cr_assert_geq(ext->n_tx, 1, "the check is answered");
+    free_tx();
+}
+
+static void assert_peer_unmoved(void)
+{
+    const struct ext_session *s = &ext->sess[0];
+    cr_assert_eq(s->peer_ip, rte_cpu_to_be_32(PEER_IP), "the session moved to another address");
+    cr_assert_eq(s->peer_port, rte_cpu_to_be_16(40000));
+    cr_assert_arr_eq(s->peer_mac, peer_mac, 6);
+    cr_assert_eq(x->slot[0].peer_ip, PEER_IP);
+    cr_assert_eq(x->slot[0].peer_port, 40000);
+}
+
+Test(external, a_spoofed_datagram_from_another_address_does_not_move_the_session)
+{
+    session_with_peer();
+    /* a DTLS-looking datagram and a non-WebRTC one from another host */
+    uint8_t dtls[32] = {23, 0xfe, 0xfd};
+    uint8_t junk[8] = {0x80};
+    rx(udp_frame_from(evil_mac, EVIL_IP, 666, agent_ip(3), RI_EXTERNAL_PORT_BASE, dtls, sizeof(dtls),
+                      IPPROTO_UDP));
+    rx(udp_frame_from(evil_mac, PEER_IP, 41000, agent_ip(3), RI_EXTERNAL_PORT_BASE, junk,
+                      sizeof(junk), IPPROTO_UDP)); /* the peer's address, another port */
+    assert_peer_unmoved();
+    cr_assert_eq(x->slot[0].s.frames_in, 3);
+    cr_assert_eq(x->slot[0].s.frames_unauth, 2);
+    cr_assert_eq(x->total.frames_unauth, 2);
+    cr_assert_eq(ext->n_tx, 0, "nothing goes to the spoofed address");
+    cr_assert_eq(ri_load(&x->slot[0].dp_state), RI_EXT_CONNECTING);
+}
+
+Test(external, an_unauthenticated_check_is_dropped_and_counted)
+{
+    request(0, 1, 3);
+    passes();
+    uint8_t req[256];
+    /* the right USERNAME, signed with another password, nominating */
+    uint16_t n = binding_request(req, sizeof(req), "not-our-password-012345", false, 7, true, 1);
+    rx(udp_frame_from(evil_mac, EVIL_IP, 666, agent_ip(3), RI_EXTERNAL_PORT_BASE, req, n,
+                      IPPROTO_UDP));
+    const struct ext_session *s = &ext->sess[0];
+    cr_assert_eq(s->peer_ip, 0, "no peer adopted from an unauthenticated check");
+    cr_assert_eq(x->slot[0].peer_ip, 0);
+    cr_assert_eq(ext->n_tx, 0, "not answered");
+    cr_assert_eq(x->slot[0].s.frames_unauth, 1);
+    /* the real peer's check is adopted after it */
+    n = binding_request(req, sizeof(req), "our-password-0123456789", false, 7, true, 2);
+    rx(udp_frame(agent_ip(3), RI_EXTERNAL_PORT_BASE, req, n, IPPROTO_UDP));
+    assert_peer_unmoved();
+    cr_assert_eq(x->slot[0].s.frames_unauth, 1);
+    cr_assert_geq(ext->n_tx, 1);
+    free_tx();
+    /* and once it is, an unauthenticated check does not move it */
+    n = binding_request(req, sizeof(req), "not-our-password-012345", false, 7, true, 3);
+    rx(udp_frame_from(evil_mac, EVIL_IP, 666, agent_ip(3), RI_EXTERNAL_PORT_BASE, req, n,
+                      IPPROTO_UDP));
+    assert_peer_unmoved();
+    cr_assert_eq(x->slot[0].s.frames_unauth, 2);
+    cr_assert_eq(ext->n_tx, 0);
+}
+
+Test(external, a_check_without_nomination_elsewhere_is_answered_there_without_moving)
+{
+    session_with_peer();
+    uint8_t req[256];
+    uint16_t n = binding_request(req, sizeof(req), "our-password-0123456789", false, 7, false, 9);
+    rx(udp_frame_from(evil_mac, EVIL_IP, 666, agent_ip(3), RI_EXTERNAL_PORT_BASE, req, n,
+                      IPPROTO_UDP));
+    assert_peer_unmoved();
+    cr_assert_eq(ext->n_tx, 1, "the check is answered");
+    const struct dp_frame *f = rte_pktmbuf_mtod(ext->tx[0], const struct dp_frame *);
+    cr_assert_eq(f->ip.dst_addr, rte_cpu_to_be_32(EVIL_IP), "to where it came from");
+    cr_assert_eq(f->udp.dst_port, rte_cpu_to_be_16(666));
+    cr_assert_arr_eq(f->eth.dst_addr.addr_bytes, evil_mac, 6);
+    free_tx();
+    /* with USE-CANDIDATE the peer moves the session there (RFC 8445 7.3.1.5) */
+    n = binding_request(req, sizeof(req), "our-password-0123456789", false, 7, true, 10);
+    rx(udp_frame_from(evil_mac, EVIL_IP, 666, agent_ip(3), RI_EXTERNAL_PORT_BASE, req, n,
+                      IPPROTO_UDP));
+    cr_assert_eq(ext->sess[0].peer_ip, rte_cpu_to_be_32(EVIL_IP));
+    cr_assert_eq(ext->sess[0].peer_port, rte_cpu_to_be_16(666));
+    cr_assert_eq(x->slot[0].peer_ip, EVIL_IP);
+    free_tx();
+}
