@@ -747,10 +747,8 @@ static bool handle_chunk(struct sctp_assoc *a, const uint8_t *ch, uint16_t clen,
             sctp_reconf_handle(a, ch, clen);
         return false;
     case CT_FORWARD_TSN:
-        if (established_like(a)) {
-            sctp_rx_forward_tsn(a, ch, clen);
-            *had_data = true;
-        }
+        if (established_like(a))
+            *had_data |= sctp_rx_forward_tsn(a, ch, clen);
         return false;
     default:
         return handle_unknown(a, ch[0]);
