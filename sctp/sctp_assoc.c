@@ -850,6 +850,14 @@ void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now)
             sctp_tx_t3(a);
             break;
         case T_RECONF:
+            /* an unanswered RE-CONFIG is a retransmission like any other:
+             * RTO backed off, the error counter toward
+             * Association.Max.Retrans (RFC 6525 §5.1.1, RFC 9260 §8.1) */
+            if (a->reconf_outstanding) {
+                if (too_many_errors(a))
+                    return;
+                backoff(a);
+            }
             sctp_reconf_timeout(a);
             break;
         case T_HB:

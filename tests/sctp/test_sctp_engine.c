@@ -1078,3 +1078,27 @@ Test(sctp_engine, forward_tsn_is_ignored_when_the_peer_never_announced_it)
     cr_assert_eq(a->rcv_cum, cum + 5);
     world_free(&W);
 }
+
+static bool side0_down(struct world *w) { (void)w; return C.down[0] > 0; }
+
+/* A stream reset request that is never answered: each retransmission on
+ * the RE-CONFIG timer counts toward Association.Max.Retrans like any
+ * other (RFC 6525 §5.1.1, RFC 9260 §8.1), so the association fails
+ * instead of retransmitting forever. */
+Test(sctp_engine, reconfig_retransmissions_count_toward_failure)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c0.heartbeat_ms = c1.heartbeat_ms = 0; /* no heartbeat to fail it instead */
+    c0.max_retrans = 3;
+    setup_pair(&c0, &c1, 78, 1000000ull);
+    connect_pair();
+    W.p[0].loss_ppm = 1000000; /* from here on nothing side 0 sends arrives */
+    uint16_t sid = 1;
+    cr_assert_eq(sctp_reset_outgoing(W.ours[0].a, &sid, 1, W.now), 0);
+    cr_assert(world_run(&W, side0_down, 600ull * 1000000000), "still up after %lu RE-CONFIGs",
+              (unsigned long)sctp_counters(W.ours[0].a)->reconf_out);
+    cr_assert_eq(C.down_reason[0], SCTP_DOWN_FAILED);
+    cr_assert_eq(sctp_counters(W.ours[0].a)->reconf_out, 1 + 3, "the request and 3 retransmissions");
+    world_free(&W);
+}
