@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "ice.h"
 #include "met_stats.h"
 
 static const char ice_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -57,10 +58,17 @@ static int ext_open(void *arg, uint32_t agent, const struct sdp_offer *offer,
         snprintf(reason, cap, "no agent %u (the swarm has agents 0..%u)", agent, e->n_agents - 1);
         return -404;
     }
-    if (strlen(offer->ice_ufrag) >= sizeof(x->slot[0].remote_ufrag) ||
-        strlen(offer->ice_pwd) >= sizeof(x->slot[0].remote_pwd)) {
-        snprintf(reason, cap, "ice-ufrag longer than %zu or ice-pwd longer than %zu characters",
-                 sizeof(x->slot[0].remote_ufrag) - 1, sizeof(x->slot[0].remote_pwd) - 1);
+    /* RFC 8839 allows 256 characters and the SDP parser takes them; the
+     * ICE agent that will check them keeps ICE_UFRAG_MAX / ICE_PWD_MAX, the
+     * one limit of an external session (the slot's fields are larger) */
+    _Static_assert(sizeof(x->slot[0].remote_ufrag) > ICE_UFRAG_MAX &&
+                       sizeof(x->slot[0].remote_pwd) > ICE_PWD_MAX,
+                   "a slot holds what the ICE agent takes");
+    size_t ul = strlen(offer->ice_ufrag), pl = strlen(offer->ice_pwd);
+    if (ul > ICE_UFRAG_MAX || pl > ICE_PWD_MAX) {
+        snprintf(reason, cap, "%s of %zu characters: swarmgen takes at most %d",
+                 ul > ICE_UFRAG_MAX ? "ice-ufrag" : "ice-pwd", ul > ICE_UFRAG_MAX ? ul : pl,
+                 ul > ICE_UFRAG_MAX ? ICE_UFRAG_MAX : ICE_PWD_MAX);
         return -400;
     }
     uint32_t i = 0;
