@@ -206,6 +206,7 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_external *e, uint32_t
     memcpy(s->rfp, sl->remote_fp, 32);
     s->t_req = now;
     s->t_first = 0;
+    s->pending = false;
     s->pending_len = 0;
     s->sent_bytes = 0;
     s->m_head = s->m_n = 0;
@@ -237,15 +238,18 @@ static void sess_acks(struct dp_external *e, struct ext_session *s, uint64_t now
     }
 }
 
-/* Tries to echo the pending message; true when it is gone. */
+/* Tries to echo the pending message, with its type (a string stays a
+ * string; an empty one goes back as RFC 8831's PPID 56 or 57); true when
+ * it is gone. */
 static bool sess_echo(struct dp_external *e, struct dp_worker *wk, struct ext_session *s,
                       struct ri_ext_slot *sl, uint64_t now)
 {
-    int rc = pc_send(&s->pc, s->msg, s->pending_len, now);
+    int rc = pc_send_as(&s->pc, s->msg, s->pending_len, s->pending_binary, now);
     if (rc == -EAGAIN)
         return false;
     if (rc == 0) {
-        s->sent_bytes += s->pending_len;
+        /* what SCTP buffers for it: an empty message is one byte there */
+        s->sent_bytes += s->pending_len ? s->pending_len : 1;
         if (s->m_n < DP_EXT_MARKS) {
             s->marks[(s->m_head + s->m_n++) % DP_EXT_MARKS] =
                 (struct ext_mark){s->sent_bytes, s->pending_t};
@@ -259,6 +263,7 @@ static bool sess_echo(struct dp_external *e, struct dp_worker *wk, struct ext_se
         ri_add(e->x->total.msgs_dropped, 1);
     }
     (void)wk;
+    s->pending = false;
     s->pending_len = 0;
     return true;
 }
@@ -325,7 +330,7 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
     if (pc_next_timeout(&s->pc) <= now)
         pc_handle_timeout(&s->pc, now);
     for (;;) {
-        if (s->pending_len && !sess_echo(e, wk, s, sl, now))
+        if (s->pending && !sess_echo(e, wk, s, sl, now))
             break; /* SCTP is full: read nothing more, the peer waits on our window */
         struct pc_ev pe = {.buf = s->msg, .cap = RI_MSG_MAX};
         enum pc_event_type ev = pc_poll_event(&s->pc, &pe);
@@ -345,6 +350,8 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
             if (e->x->mode == RI_EXT_ROUTE) {
                 sess_route(ctx, e, wk, s, sl, len, tsc);
             } else {
+                s->pending = true;
+                s->pending_binary = pe.binary;
                 s->pending_len = len;
                 s->pending_t = now;
             }
@@ -354,6 +361,13 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
         } else if (ev == PC_EV_CLOSED) {
             s->closed_by_peer = true;
             sess_end(ctx, e, wk, i, s->up ? RI_EXT_CLOSED : RI_EXT_FAILED, now);
+            return;
+        } else if (ev == PC_EV_CHANNEL_CLOSED) {
+            /* the session serves one DataChannel: the peer closed it (a
+             * stream reset), so the session ends too (an SCTP ABORT)
+             * instead of staying up with every echo dropped */
+            s->closed_by_peer = true;
+            sess_end(ctx, e, wk, i, RI_EXT_CLOSED, now);
             return;
         }
     }
@@ -629,7 +643,7 @@ bool dp_external_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
         if (!s->running)
             continue;
         /* sessions with a deadline due, an echo waiting or acks to count */
-        if (!s->have_pc || s->pending_len || s->m_n || pc_next_timeout(&s->pc) <= now ||
+        if (!s->have_pc || s->pending || s->m_n || pc_next_timeout(&s->pc) <= now ||
             e->passes % DP_EXT_POLL_PASSES == 0) {
             sess_service(ctx, e, wk, i, tsc, now);
             did = true;

@@ -25,9 +25,11 @@
  * load per slot) and starts a struct pc of its own for it: ICE
  * controlled (our answer says a=ice-lite), the DTLS role of the answer,
  * SCTP port 5000, the DataChannel opened by the peer (any label). Each
- * message the peer sends is echoed on the same channel (RI_EXT_ECHO) or
- * injected into the mesh as an agent message from the slot's agent
- * (RI_EXT_ROUTE, dp_conns_send_agent_msg). When SCTP cannot take an echo
+ * message the peer sends is echoed on the same channel with its type
+ * (string or binary, empty ones too: RI_EXT_ECHO) or injected into the
+ * mesh as an agent message from the slot's agent (RI_EXT_ROUTE,
+ * dp_conns_send_agent_msg). The peer closing its channel ends the
+ * session (closed by the peer). When SCTP cannot take an echo
  * (-EAGAIN) the message waits and no further message is read until it is
  * sent, so the peer is held back by our receive window, never dropped.
  * Echo latency: from reading a message to the acknowledgement of its echo

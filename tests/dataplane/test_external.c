@@ -10,12 +10,16 @@
 #include <string.h>
 
 #include <rte_arp.h>
+#include <rte_ethdev.h>
 
 #include "dp_external.h"
 #include "dp_external_internal.h"
 #include "dp_harness.h"
 #include "external.h"
+#include "cp.h"
+#include "dtls_cert.h"
 #include "ice.h"
+#include "pc.h"
 #include "sctp_internal.h"
 #include "stun.h"
 
@@ -436,4 +440,184 @@ Test(external, a_check_without_nomination_elsewhere_is_answered_there_without_mo
     cr_assert_eq(ext->sess[0].peer_port, rte_cpu_to_be_16(666));
     cr_assert_eq(x->slot[0].peer_ip, EVIL_IP);
     free_tx();
+}
+
+/* ---- a whole WebRTC peer against a session ------------------------------ */
+
+/* The browser's side: a struct pc, ICE controlling, DTLS client, that opens
+ * the DataChannel; its datagrams go to slot 0 as frames from PEER_IP:40000,
+ * and what the session transmits comes back to it from the net_ring port. */
+static struct {
+    struct pc pc;
+    struct pc_setup su;
+    struct dtls_record_keys keys;
+    struct pc_counters cnt;
+    struct cp cp;
+    struct dtls_cert cert;
+    struct dtls_hs_pool hs;
+    void *amem, *pmem;
+    bool up, channel_closed, closed;
+    uint32_t n_msgs;
+    uint32_t len[8];
+    bool binary[8];
+    uint8_t last[64];
+} P;
+static uint8_t peer_buf[RI_MSG_MAX];
+static uint64_t peer_now;
+
+static void peer_start(void)
+{
+    memset(&P, 0, sizeof(P));
+    cr_assert_eq(cp_default_create(&P.cp), 0);
+    cr_assert_eq(dtls_cert_generate(&P.cert, &P.cp), 0);
+    cr_assert_eq(dtls_hs_pool_init(&P.hs, 2), 0);
+    P.pmem = aligned_alloc(64, (sctp_pool_size(1024, 1200) + 63) & ~(size_t)63);
+    P.amem = aligned_alloc(64, (sctp_assoc_size(16) + 63) & ~(size_t)63);
+    struct pc_config c = {.controlling = true,
+                          .dtls_role = PC_DTLS_CLIENT,
+                          .local_ufrag = "peer",
+                          .local_pwd = "peer-password-0123456789",
+                          .remote_ufrag = "ourufrag",
+                          .remote_pwd = "our-password-0123456789",
+                          .peer = {4, RI_EXTERNAL_PORT_BASE, {198, 18, 0, 4}},
+                          .cert = &P.cert,
+                          .peer_fingerprint = x->fingerprint,
+                          .cp = &P.cp,
+                          .hs = &P.hs,
+                          .sctp_mem = P.amem,
+                          .sctp_pool = sctp_pool_init(P.pmem, 1024, 1200),
+                          .label = "chat",
+                          .seed = 99,
+                          .setup = &P.su,
+                          .rec_keys = &P.keys,
+                          .counters = &P.cnt};
+    /* the session: our answer said setup:passive, the offer carried the
+     * peer's fingerprint */
+    request(0, 1, 3);
+    x->slot[0].dtls_client = 0;
+    memcpy(x->slot[0].remote_fp, P.cert.fingerprint, 32);
+    peer_now = 1000000000ull;
+    cr_assert_eq(pc_init(&P.pc, &c, peer_now), 0);
+    passes();
+}
+
+static void peer_stop(void)
+{
+    pc_free(&P.pc);
+    dtls_hs_pool_destroy(&P.hs);
+    dtls_cert_free(&P.cert);
+    cp_destroy(&P.cp);
+    free(P.amem);
+    free(P.pmem);
+}
+
+static void peer_events(void)
+{
+    struct pc_ev ev = {.buf = peer_buf, .cap = sizeof(peer_buf)};
+    for (;;) {
+        enum pc_event_type t = pc_poll_event(&P.pc, &ev);
+        if (t == PC_EV_NONE)
+            return;
+        if (t == PC_EV_UP)
+            P.up = true;
+        else if (t == PC_EV_CHANNEL_CLOSED)
+            P.channel_closed = true;
+        else if (t == PC_EV_CLOSED || t == PC_EV_FAILED)
+            P.closed = true;
+        else if (t == PC_EV_MESSAGE && P.n_msgs < 8) {
+            P.len[P.n_msgs] = ev.len;
+            P.binary[P.n_msgs++] = ev.binary;
+            memcpy(P.last, peer_buf, ev.len < sizeof(P.last) ? ev.len : sizeof(P.last));
+        }
+    }
+}
+
+/* One millisecond of both sides: the peer's timers and datagrams into the
+ * port, a pass of worker 0, and what it sent back to the peer. */
+static void pump_once(void)
+{
+    h.tsc += 1000000;
+    peer_now += 1000000;
+    if (pc_next_timeout(&P.pc) <= peer_now)
+        pc_handle_timeout(&P.pc, peer_now);
+    uint8_t d[2048];
+    size_t n;
+    while ((n = pc_poll_transmit(&P.pc, d, sizeof(d), peer_now)) > 0)
+        rx(udp_frame(agent_ip(3), RI_EXTERNAL_PORT_BASE, d, (uint16_t)n, IPPROTO_UDP));
+    dp_external_poll(&h.ctx, h.wk, h.tsc);
+    /* the net_ring port loops the frames it sent back: take them first */
+    struct rte_mbuf *pk[EXT_BURST];
+    uint16_t k;
+    while ((k = rte_eth_rx_burst(ext->port_id, 0, pk, EXT_BURST)) > 0) {
+        for (uint16_t j = 0; j < k; j++) {
+            const struct dp_frame *f = rte_pktmbuf_mtod(pk[j], const struct dp_frame *);
+            if (f->eth.ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
+                f->ip.dst_addr == rte_cpu_to_be_32(PEER_IP)) {
+                uint16_t len = (uint16_t)(rte_be_to_cpu_16(f->udp.dgram_len) - sizeof(struct rte_udp_hdr));
+                pc_handle_input(&P.pc, (const uint8_t *)f + DP_FRAME_HDR_LEN, len, peer_now);
+            }
+            rte_pktmbuf_free(pk[j]);
+        }
+    }
+    peer_events();
+}
+
+static void pump_until(bool *flag, uint32_t max_ms)
+{
+    for (uint32_t i = 0; i < max_ms && !*flag; i++)
+        pump_once();
+}
+
+static void pump_ms(uint32_t ms)
+{
+    for (uint32_t i = 0; i < ms; i++)
+        pump_once();
+}
+
+Test(external, an_echo_keeps_the_message_type)
+{
+    peer_start();
+    pump_until(&P.up, 20000);
+    cr_assert(P.up, "the peer's channel opens");
+    pump_ms(100);
+    cr_assert_eq(ri_load(&x->slot[0].dp_state), RI_EXT_UP);
+    cr_assert_eq(pc_send_as(&P.pc, "hello", 5, false, peer_now), 0);
+    cr_assert_eq(pc_send_as(&P.pc, "\x01\x02\x03", 3, true, peer_now), 0);
+    cr_assert_eq(pc_send_as(&P.pc, "", 0, false, peer_now), 0); /* PPID 56 */
+    cr_assert_eq(pc_send_as(&P.pc, "", 0, true, peer_now), 0);  /* PPID 57 */
+    for (uint32_t i = 0; i < 5000 && P.n_msgs < 4; i++)
+        pump_once();
+    cr_assert_eq(P.n_msgs, 4, "the four echoes arrive: %u (in %lu, echoed %lu, dropped %lu)", P.n_msgs, (unsigned long)x->slot[0].s.msgs_in, (unsigned long)x->slot[0].s.msgs_echoed, (unsigned long)x->slot[0].s.msgs_dropped);
+    cr_assert_eq(P.len[0], 5);
+    cr_assert_not(P.binary[0], "a string came back as binary");
+    cr_assert_eq(P.len[1], 3);
+    cr_assert(P.binary[1]);
+    cr_assert_eq(P.len[2], 0);
+    cr_assert_not(P.binary[2], "an empty string came back as binary");
+    cr_assert_eq(P.len[3], 0);
+    cr_assert(P.binary[3]);
+    cr_assert_eq(x->slot[0].s.msgs_echoed, 4);
+    cr_assert_eq(x->slot[0].s.msgs_dropped, 0);
+    peer_stop();
+}
+
+Test(external, a_closed_datachannel_ends_the_session)
+{
+    peer_start();
+    pump_until(&P.up, 20000);
+    cr_assert(P.up, "the peer's channel opens");
+    pump_ms(100);
+    cr_assert_eq(ri_load(&x->slot[0].dp_state), RI_EXT_UP);
+    cr_assert_eq(pc_channel_close(&P.pc, peer_now), 0);
+    pump_until(&P.channel_closed, 5000);
+    cr_assert(P.channel_closed, "the session answers the stream reset");
+    pump_ms(200);
+    cr_assert_eq(ri_load(&x->slot[0].dp_state), RI_EXT_CLOSED, "the session is still %u",
+                 ri_load(&x->slot[0].dp_state));
+    cr_assert_eq(ri_load(&x->log_n), 1);
+    cr_assert(x->log[0].closed_by_peer);
+    cr_assert_eq(x->log[0].state, RI_EXT_CLOSED);
+    cr_assert_eq(x->sessions_closed, 1);
+    cr_assert_eq(x->slot[0].s.msgs_dropped, 0);
+    peer_stop();
 }
