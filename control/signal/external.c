@@ -5,31 +5,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "ice.h"
 #include "met_stats.h"
 
 static const char ice_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-void ctl_external_credentials(char ufrag[9], char pwd[25], uint64_t fallback)
+int ctl_external_credentials(char ufrag[9], char pwd[25])
 {
     uint8_t r[32];
-    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t s = fallback ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
-        for (size_t i = 0; i < sizeof(r); i++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            r[i] = (uint8_t)(s >> 56);
-        }
-    }
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        return -EIO; /* never a guessable stand-in: these authenticate the session */
     for (int i = 0; i < 8; i++)
         ufrag[i] = ice_chars[r[i] & 63];
     ufrag[8] = 0;
     for (int i = 0; i < 24; i++)
         pwd[i] = ice_chars[r[8 + i] & 63];
     pwd[24] = 0;
+    return 0;
 }
 
 void ctl_external_prepare(struct ri_external *x, uint8_t mode, uint32_t n_slots, const char *port)
@@ -83,12 +76,15 @@ static int ext_open(void *arg, uint32_t agent, const struct sdp_offer *offer,
     }
     if (offer->setup == SDP_SETUP_ACTPASS)
         *setup_active = e->prefer_active;
+    char uf[9], pw[25];
+    if (ctl_external_credentials(uf, pw) != 0) {
+        snprintf(reason, cap, "no random bytes for the session's ICE credentials (getrandom)");
+        return -500;
+    }
     struct ri_ext_slot *sl = &x->slot[i];
     uint32_t seq = ++e->next_seq;
     if (seq > (uint32_t)(INT32_MAX / RI_EXTERNAL_MAX))
         seq = e->next_seq = 1;
-    char uf[9], pw[25];
-    ctl_external_credentials(uf, pw, ((uint64_t)agent << 32) ^ seq);
     sl->agent = agent;
     sl->port = (uint16_t)(RI_EXTERNAL_PORT_BASE + i);
     sl->dtls_client = *setup_active ? 1 : 0;

@@ -761,3 +761,23 @@ Test(signal_external, ice_credentials_beyond_the_agent_limits_get_400)
                             ext_x->slot[0].remote_pwd, {4, 1, {0}}};
     cr_assert_eq(ice_init(&a, &ic), 0);
 }
+
+/* Our ICE credentials come from getrandom for every offer, never from the
+ * run seed: two sessions of one run (and two runs) answer differently. */
+Test(signal_external, every_session_gets_its_own_ice_credentials)
+{
+    char uf[2][9], pw[2][25];
+    for (int i = 0; i < 2; i++) {
+        request("POST", "/whip/agents/1", "application/sdp", OFFER, &r);
+        cr_assert_eq(r.status, 201, "%s", r.text);
+        cr_assert_eq(sscanf(strstr(r.body, "a=ice-ufrag:"), "a=ice-ufrag:%8s", uf[i]), 1);
+        cr_assert_eq(sscanf(strstr(r.body, "a=ice-pwd:"), "a=ice-pwd:%24s", pw[i]), 1);
+        cr_assert_str_eq(ext_x->slot[i].local_ufrag, uf[i]);
+    }
+    cr_assert_str_neq(uf[0], uf[1]);
+    cr_assert_str_neq(pw[0], pw[1]);
+    char u[9], p[25];
+    cr_assert_eq(ctl_external_credentials(u, p), 0);
+    cr_assert_eq(strlen(u), 8);
+    cr_assert_eq(strlen(p), 24);
+}
