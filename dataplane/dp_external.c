@@ -20,6 +20,7 @@
 #include "dp_msg.h"
 #include "pc.h"
 #include "rng.h"
+#include "stun.h"
 
 
 static uint64_t ext_ns(const struct dp_ctx *ctx, const struct dp_external *e, uint64_t tsc)
@@ -48,14 +49,20 @@ static void tx_push(struct dp_external *e, struct dp_worker *wk, struct rte_mbuf
         flush_tx(e, wk);
 }
 
-/* Frames every datagram the session has ready, from the agent to the
- * peer's latest address. */
-static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struct dp_worker *wk,
-                          uint32_t i, uint64_t now)
+/* Frames the datagrams the session has ready (at most `max`), from the
+ * agent to the peer's adopted address, or to where frame `to` came from
+ * when it is not NULL. Nothing goes out before a peer was adopted. */
+static void sess_transmit_to(const struct dp_ctx *ctx, struct dp_external *e, struct dp_worker *wk,
+                             uint32_t i, uint64_t now, const struct dp_frame *to, uint32_t max)
 {
     struct ext_session *s = &e->sess[i];
     struct ri_ext_slot *sl = &e->x->slot[i];
-    for (;;) {
+    if (!to && !s->have_peer)
+        return; /* what the engines have waits for a peer */
+    const uint8_t *dmac = to ? to->eth.src_addr.addr_bytes : s->peer_mac;
+    rte_be32_t dip = to ? to->ip.src_addr : s->peer_ip;
+    rte_be16_t dport = to ? to->udp.src_port : s->peer_port;
+    for (uint32_t k = 0; k < max; k++) {
         struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
         if (!m) {
             ri_add(wk->m->live.tx_starved, 1);
@@ -71,14 +78,21 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
         m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + n);
         m->pkt_len = m->data_len;
         struct dp_frame *f = rte_pktmbuf_mtod(m, struct dp_frame *);
-        dp_frame_write_l234(f, s->agent, 0, s->agent_ip, rte_be_to_cpu_32(s->peer_ip), s->port,
-                            rte_be_to_cpu_16(s->peer_port), (uint16_t)n, e->ip_id++);
+        dp_frame_write_l234(f, s->agent, 0, s->agent_ip, rte_be_to_cpu_32(dip), s->port,
+                            rte_be_to_cpu_16(dport), (uint16_t)n, e->ip_id++);
         rte_ether_addr_copy(&e->mac, &f->eth.src_addr);
-        memcpy(f->eth.dst_addr.addr_bytes, s->peer_mac, 6);
+        memcpy(f->eth.dst_addr.addr_bytes, dmac, 6);
         ri_add(sl->s.frames_out, 1);
         ri_add(e->x->total.frames_out, 1);
         tx_push(e, wk, m);
     }
+}
+
+/* Every datagram the session has ready, to the peer's adopted address. */
+static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struct dp_worker *wk,
+                          uint32_t i, uint64_t now)
+{
+    sess_transmit_to(ctx, e, wk, i, now, NULL, UINT32_MAX);
 }
 
 /* ---- sessions --------------------------------------------------------- */
@@ -175,7 +189,10 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_external *e, uint32_t
     struct ri_ext_slot *sl = &e->x->slot[i];
     s->seq = seq;
     s->running = true;
-    s->have_pc = s->up = s->closed_by_peer = false;
+    s->have_pc = s->up = s->closed_by_peer = s->have_peer = false;
+    s->peer_ip = 0;
+    s->peer_port = 0;
+    memset(s->peer_mac, 0, sizeof(s->peer_mac));
     s->agent = sl->agent < ctx->ri.cfg->n_agents ? sl->agent : 0;
     s->agent_ip = ctx->ri.agents[s->agent].ip;
     s->port = sl->port;
@@ -189,6 +206,7 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_external *e, uint32_t
     memcpy(s->rfp, sl->remote_fp, 32);
     s->t_req = now;
     s->t_first = 0;
+    s->pending = false;
     s->pending_len = 0;
     s->sent_bytes = 0;
     s->m_head = s->m_n = 0;
@@ -220,15 +238,18 @@ static void sess_acks(struct dp_external *e, struct ext_session *s, uint64_t now
     }
 }
 
-/* Tries to echo the pending message; true when it is gone. */
+/* Tries to echo the pending message, with its type (a string stays a
+ * string; an empty one goes back as RFC 8831's PPID 56 or 57); true when
+ * it is gone. */
 static bool sess_echo(struct dp_external *e, struct dp_worker *wk, struct ext_session *s,
                       struct ri_ext_slot *sl, uint64_t now)
 {
-    int rc = pc_send(&s->pc, s->msg, s->pending_len, now);
+    int rc = pc_send_as(&s->pc, s->msg, s->pending_len, s->pending_binary, now);
     if (rc == -EAGAIN)
         return false;
     if (rc == 0) {
-        s->sent_bytes += s->pending_len;
+        /* what SCTP buffers for it: an empty message is one byte there */
+        s->sent_bytes += s->pending_len ? s->pending_len : 1;
         if (s->m_n < DP_EXT_MARKS) {
             s->marks[(s->m_head + s->m_n++) % DP_EXT_MARKS] =
                 (struct ext_mark){s->sent_bytes, s->pending_t};
@@ -242,6 +263,7 @@ static bool sess_echo(struct dp_external *e, struct dp_worker *wk, struct ext_se
         ri_add(e->x->total.msgs_dropped, 1);
     }
     (void)wk;
+    s->pending = false;
     s->pending_len = 0;
     return true;
 }
@@ -308,7 +330,7 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
     if (pc_next_timeout(&s->pc) <= now)
         pc_handle_timeout(&s->pc, now);
     for (;;) {
-        if (s->pending_len && !sess_echo(e, wk, s, sl, now))
+        if (s->pending && !sess_echo(e, wk, s, sl, now))
             break; /* SCTP is full: read nothing more, the peer waits on our window */
         struct pc_ev pe = {.buf = s->msg, .cap = RI_MSG_MAX};
         enum pc_event_type ev = pc_poll_event(&s->pc, &pe);
@@ -328,6 +350,8 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
             if (e->x->mode == RI_EXT_ROUTE) {
                 sess_route(ctx, e, wk, s, sl, len, tsc);
             } else {
+                s->pending = true;
+                s->pending_binary = pe.binary;
                 s->pending_len = len;
                 s->pending_t = now;
             }
@@ -338,13 +362,101 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
             s->closed_by_peer = true;
             sess_end(ctx, e, wk, i, s->up ? RI_EXT_CLOSED : RI_EXT_FAILED, now);
             return;
+        } else if (ev == PC_EV_CHANNEL_CLOSED) {
+            /* the session serves one DataChannel: the peer closed it (a
+             * stream reset), so the session ends too (an SCTP ABORT)
+             * instead of staying up with every echo dropped */
+            s->closed_by_peer = true;
+            sess_end(ctx, e, wk, i, RI_EXT_CLOSED, now);
+            return;
         }
     }
     sess_acks(e, s, now);
     sess_transmit(ctx, e, wk, i, now);
 }
 
-/* A datagram for session i from the peer at (mac, ip, port). */
+/* A datagram of session i that is dropped: from an address no
+ * authenticated check came from, or STUN that did not authenticate. */
+static void sess_unauth(struct dp_external *e, struct ri_ext_slot *sl)
+{
+    ri_add(sl->s.frames_unauth, 1);
+    ri_add(e->x->total.frames_unauth, 1);
+}
+
+/* The peer's address for the session: where frame f (an authenticated
+ * check) came from. */
+static void sess_adopt(struct ext_session *s, struct ri_ext_slot *sl, const struct dp_frame *f)
+{
+    memcpy(s->peer_mac, f->eth.src_addr.addr_bytes, 6);
+    s->peer_ip = f->ip.src_addr;
+    s->peer_port = f->udp.src_port;
+    s->have_peer = true;
+    ri_set(sl->peer_ip, rte_be_to_cpu_32(f->ip.src_addr));
+    ri_set(sl->peer_port, rte_be_to_cpu_16(f->udp.src_port));
+}
+
+static struct stun_addr stun_addr_of(rte_be32_t ip, rte_be16_t port)
+{
+    struct stun_addr a = {4, rte_be_to_cpu_16(port), {0}};
+    memcpy(a.ip, &ip, 4);
+    return a;
+}
+
+/* Starts session i's peer connection (on its first STUN datagram, from
+ * `from`). False when it could not: the session has failed. */
+static bool sess_open_pc(const struct dp_ctx *ctx, struct dp_external *e, struct dp_worker *wk,
+                         uint32_t i, const struct stun_addr *from, uint64_t now)
+{
+    struct ext_session *s = &e->sess[i];
+    /* every secret of the session from the operating system's generator,
+     * never from the run seed (--seed) and the slot: the ICE tie-breaker
+     * and transaction ids (seed), the SCTP verification tags, initial TSN
+     * and cookie key (sctp_seed) */
+    uint64_t draw[2];
+    if (e->cp.ops->random(e->cp.self, (uint8_t *)draw, sizeof(draw)) != 0) {
+        sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);
+        return false;
+    }
+    struct pc_config c = {.controlling = false,
+                          .dtls_role = s->dtls_client ? PC_DTLS_CLIENT : PC_DTLS_SERVER,
+                          .wait_for_channel = true,
+                          .local_ufrag = s->lufrag,
+                          .local_pwd = s->lpwd,
+                          .remote_ufrag = s->rufrag,
+                          .remote_pwd = s->rpwd,
+                          .peer = *from,
+                          .cert = &e->cert,
+                          .peer_fingerprint = s->rfp,
+                          .cp = &e->cp,
+                          .hs = &e->hs,
+                          .sctp_mem = s->sctp_mem,
+                          .sctp_pool = e->pool,
+                          .n_streams = EXT_STREAMS,
+                          .setup = &s->pc_su,
+                          .rec_keys = &s->pc_keys,
+                          .counters = &s->pc_counters,
+                          .seed = draw[0],
+                          .sctp_seed = draw[1] | 1};
+    dtls_record_keys_clear(&s->pc_keys);
+    memset(&s->pc_counters, 0, sizeof(s->pc_counters));
+    if (pc_init(&s->pc, &c, now) != 0) {
+        sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);
+        return false;
+    }
+    s->have_pc = true;
+    s->t_first = now;
+    return true;
+}
+
+/* A datagram for session i from (mac, ip, port) of frame f. Only the
+ * peer's adopted address reaches the engines, and only an ICE check that
+ * authenticates (pc_handle_input accepts a Binding request only with our
+ * USERNAME and a MESSAGE-INTEGRITY under our password) adopts an address:
+ * the first such check, or one with USE-CANDIDATE (the peer nominates that
+ * pair, RFC 8445 7.3.1.5); any other authenticated check is answered where
+ * it came from (a check on another candidate pair) without moving the
+ * session. Everything else from another address is dropped and counted
+ * (frames_unauth), as is STUN that does not authenticate. */
 static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct dp_worker *wk,
                        uint32_t i, const struct dp_frame *f, const uint8_t *d, uint32_t len,
                        uint64_t tsc)
@@ -352,49 +464,41 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
     struct ext_session *s = &e->sess[i];
     struct ri_ext_slot *sl = &e->x->slot[i];
     uint64_t now = ext_ns(ctx, e, tsc);
-    memcpy(s->peer_mac, f->eth.src_addr.addr_bytes, 6);
-    s->peer_ip = f->ip.src_addr;
-    s->peer_port = f->udp.src_port;
     ri_add(sl->s.frames_in, 1);
     ri_add(e->x->total.frames_in, 1);
-    struct stun_addr from = {4, rte_be_to_cpu_16(f->udp.src_port), {0}};
-    memcpy(from.ip, &f->ip.src_addr, 4);
-    if (!s->have_pc) {
-        struct pc_config c = {.controlling = false,
-                                 .dtls_role =
-                                     s->dtls_client ? PC_DTLS_CLIENT : PC_DTLS_SERVER,
-                                 .wait_for_channel = true,
-                                 .local_ufrag = s->lufrag,
-                                 .local_pwd = s->lpwd,
-                                 .remote_ufrag = s->rufrag,
-                                 .remote_pwd = s->rpwd,
-                                 .peer = from,
-                                 .cert = &e->cert,
-                                 .peer_fingerprint = s->rfp,
-                                 .cp = &e->cp,
-                                 .hs = &e->hs,
-                                 .sctp_mem = s->sctp_mem,
-                                 .sctp_pool = e->pool,
-                                 .n_streams = EXT_STREAMS,
-                                 .setup = &s->pc_su,
-                                 .rec_keys = &s->pc_keys,
-                                 .counters = &s->pc_counters,
-                                 .seed = rng_mix(ctx->ri.cfg->seed ^ ((uint64_t)i << 32 | s->seq))};
-        dtls_record_keys_clear(&s->pc_keys);
-        memset(&s->pc_counters, 0, sizeof(s->pc_counters));
-        if (pc_init(&s->pc, &c, now) != 0) {
-            sess_end(ctx, e, wk, i, RI_EXT_FAILED, now);
-            return;
-        }
-        s->have_pc = true;
-        s->t_first = now;
-        ri_set(sl->peer_ip, rte_be_to_cpu_32(f->ip.src_addr));
-        ri_set(sl->peer_port, from.port);
+    bool stun = len && d[0] < 4;
+    bool from_peer =
+        s->have_peer && f->ip.src_addr == s->peer_ip && f->udp.src_port == s->peer_port;
+    if (!stun && !from_peer) {
+        sess_unauth(e, sl);
+        return;
     }
-    /* an ICE check is answered where it came from: its XOR-MAPPED-ADDRESS */
-    if (len && d[0] < 4)
-        pc_set_peer(&s->pc, &from);
-    pc_handle_input(&s->pc, d, len, now);
+    if (!stun) {
+        pc_handle_input(&s->pc, d, len, now);
+        sess_service(ctx, e, wk, i, tsc, now);
+        return;
+    }
+    struct stun_addr from = stun_addr_of(f->ip.src_addr, f->udp.src_port);
+    if (!s->have_pc && !sess_open_pc(ctx, e, wk, i, &from, now))
+        return;
+    struct stun_msg m;
+    bool request = stun_parse(d, len, &m) == 0 && m.type == STUN_BINDING_REQUEST;
+    /* a check is answered where it came from: its XOR-MAPPED-ADDRESS */
+    pc_set_peer(&s->pc, &from);
+    enum engine_input r = pc_handle_input(&s->pc, d, len, now);
+    bool moved = false;
+    if (r != ENGINE_IN_ACCEPTED) {
+        sess_unauth(e, sl);
+    } else if (request && (from_peer || !s->have_peer || m.use_candidate)) {
+        sess_adopt(s, sl, f);
+        moved = true;
+    } else if (request) {
+        sess_transmit_to(ctx, e, wk, i, now, f, 1); /* the answer, to that address only */
+    }
+    if (!moved && s->have_peer) {
+        struct stun_addr peer = stun_addr_of(s->peer_ip, s->peer_port);
+        pc_set_peer(&s->pc, &peer);
+    }
     sess_service(ctx, e, wk, i, tsc, now);
 }
 
@@ -539,7 +643,7 @@ bool dp_external_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
         if (!s->running)
             continue;
         /* sessions with a deadline due, an echo waiting or acks to count */
-        if (!s->have_pc || s->pending_len || s->m_n || pc_next_timeout(&s->pc) <= now ||
+        if (!s->have_pc || s->pending || s->m_n || pc_next_timeout(&s->pc) <= now ||
             e->passes % DP_EXT_POLL_PASSES == 0) {
             sess_service(ctx, e, wk, i, tsc, now);
             did = true;

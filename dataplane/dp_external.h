@@ -10,9 +10,12 @@
  *   - answers ARP requests for every agent address with the port's MAC
  *     (proxy ARP), so the kernel reaches 198.18.0.0/15 through the veth;
  *   - hands IPv4/UDP datagrams for agent ip : slot port to that slot's
- *     session, learning the peer's MAC, address and port from its latest
- *     datagram (ICE checks on other candidate pairs are answered where
- *     they came from);
+ *     session, which adopts the peer's MAC, address and port only from an
+ *     authenticated ICE check (MESSAGE-INTEGRITY under our password): the
+ *     first, or one with USE-CANDIDATE; other authenticated checks are
+ *     answered where they came from; datagrams from any other address,
+ *     and STUN that does not authenticate, are dropped and counted
+ *     (frames_unauth);
  *   - counts everything else (frames_foreign; the worker's drop reasons
  *     not_ipv4, not_udp, unknown_flow, truncated) and frees it.
  *
@@ -22,9 +25,11 @@
  * load per slot) and starts a struct pc of its own for it: ICE
  * controlled (our answer says a=ice-lite), the DTLS role of the answer,
  * SCTP port 5000, the DataChannel opened by the peer (any label). Each
- * message the peer sends is echoed on the same channel (RI_EXT_ECHO) or
- * injected into the mesh as an agent message from the slot's agent
- * (RI_EXT_ROUTE, dp_conns_send_agent_msg). When SCTP cannot take an echo
+ * message the peer sends is echoed on the same channel with its type
+ * (string or binary, empty ones too: RI_EXT_ECHO) or injected into the
+ * mesh as an agent message from the slot's agent (RI_EXT_ROUTE,
+ * dp_conns_send_agent_msg). The peer closing its channel ends the
+ * session (closed by the peer). When SCTP cannot take an echo
  * (-EAGAIN) the message waits and no further message is read until it is
  * sent, so the peer is held back by our receive window, never dropped.
  * Echo latency: from reading a message to the acknowledgement of its echo

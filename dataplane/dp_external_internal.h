@@ -31,6 +31,7 @@ struct ext_session {
     uint32_t seq; /* request being served, 0 none */
     bool running, have_pc, up;
     bool closed_by_peer;
+    bool have_peer;     /* the peer's address below was adopted from an authenticated check */
     uint8_t peer_mac[6];
     rte_be32_t peer_ip; /* as on the wire */
     rte_be16_t peer_port;
@@ -45,8 +46,10 @@ struct ext_session {
     struct dtls_record_keys pc_keys;
     struct pc_counters pc_counters;
     void *sctp_mem;
-    uint8_t *msg; /* a message read and not yet echoed (pending_len bytes) */
-    uint32_t pending_len;
+    uint8_t *msg; /* a message read and not yet echoed (pending_len bytes) when pending */
+    bool pending;
+    bool pending_binary; /* its type, which the echo keeps (string or binary) */
+    uint32_t pending_len; /* 0: an empty message (RFC 8831: PPID 56 or 57) */
     uint64_t pending_t;
     uint64_t sent_bytes; /* echoed bytes handed to SCTP */
     struct ext_mark marks[DP_EXT_MARKS];

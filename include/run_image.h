@@ -480,6 +480,8 @@ struct ri_ext_stats {
     uint64_t msgs_dropped;  /* echo backlog full, or not injectable */
     uint64_t bytes_in, bytes_out; /* DataChannel message bytes */
     uint64_t frames_in, frames_out; /* UDP datagrams on the external port */
+    uint64_t frames_unauth; /* of frames_in, dropped: from an address no authenticated ICE check
+                             * came from, or STUN that did not authenticate (dp_external.h) */
     /* our SCTP association of the session, folded in when it ends */
     uint64_t sctp_data_chunks_out, sctp_retransmissions, sctp_fast_retransmits, sctp_t3_timeouts;
 };

@@ -747,10 +747,8 @@ static bool handle_chunk(struct sctp_assoc *a, const uint8_t *ch, uint16_t clen,
             sctp_reconf_handle(a, ch, clen);
         return false;
     case CT_FORWARD_TSN:
-        if (established_like(a)) {
-            sctp_rx_forward_tsn(a, ch, clen);
-            *had_data = true;
-        }
+        if (established_like(a))
+            *had_data |= sctp_rx_forward_tsn(a, ch, clen);
         return false;
     default:
         return handle_unknown(a, ch[0]);
@@ -852,6 +850,14 @@ void sctp_handle_timeout(struct sctp_assoc *a, uint64_t now)
             sctp_tx_t3(a);
             break;
         case T_RECONF:
+            /* an unanswered RE-CONFIG is a retransmission like any other:
+             * RTO backed off, the error counter toward
+             * Association.Max.Retrans (RFC 6525 §5.1.1, RFC 9260 §8.1) */
+            if (a->reconf_outstanding) {
+                if (too_many_errors(a))
+                    return;
+                backoff(a);
+            }
             sctp_reconf_timeout(a);
             break;
         case T_HB:

@@ -3,7 +3,8 @@
  * Stream reset (RFC 6525), the outgoing SSN reset request and its
  * response, the only RE-CONFIG operation WebRTC uses: one request of ours
  * outstanding at a time (more streams wait their turn, and a stream id is
- * not reused while its reset is pending), retransmitted on the RTO; the
+ * not reused while its reset is pending), retransmitted on the RTO (backed
+ * off, each retransmission counted toward Association.Max.Retrans); the
  * peer's requests performed once every TSN it had assigned before them has
  * arrived ("deferred reset processing", §5.2.2), answered when performed,
  * and answered again when the request is retransmitted.

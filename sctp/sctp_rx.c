@@ -315,19 +315,23 @@ void sctp_rx_deliver(struct sctp_assoc *a)
     }
 }
 
-void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
+bool sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
 {
+    if (!a->peer_fwd_tsn) {
+        /* the peer's INIT did not announce FORWARD-TSN, so it must not
+         * send one (RFC 3758 §3.3.1): it would skip DATA still owed */
+        sctp_drop(a, SCTP_DROP_UNEXPECTED);
+        return false;
+    }
     if (len < 8 || (len - 8) % 4) {
         sctp_drop(a, SCTP_DROP_BAD_CHUNK);
-        return;
+        return false;
     }
     a->c->forward_tsns_in++;
     uint32_t fwd = wire_get32(ch + 4);
     a->sack_now = true;
-    if (!a->peer_fwd_tsn && !tsn_lt(a->rcv_cum, fwd))
-        return;
     if (tsn_le(fwd, a->rcv_cum))
-        return;
+        return true;
     if (a->rcv_map != SCTP_NIL) {
         if (fwd - a->rcv_cum > RX_WINDOW) {
             memset(rmap(a), 0, RX_WINDOW / 8);
@@ -375,6 +379,7 @@ void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_pool_put(a->pool, i);
         i = nx;
     }
+    return true;
 }
 
 /* A SACK that falls due while a packet is handled is built right then:

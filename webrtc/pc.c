@@ -157,7 +157,7 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     sctp_config_of(cfg, &sc);
     sc.mtu = SCTP_MTU;
     sc.dtls_client = pc->dtls_client;
-    sc.seed = cfg->seed * 3 + 1;
+    sc.seed = cfg->sctp_seed ? cfg->sctp_seed : cfg->seed * 3 + 1;
     /* RFC 9653: inside DTLS the record's tag protects the packet; announce
      * that we take packets without a CRC32c (as Chrome's dcSCTP does) and
      * leave it out towards a peer that announces the same */
@@ -415,6 +415,7 @@ enum pc_event_type pc_poll_event(struct pc *p, struct pc_ev *out)
 {
     struct pc_impl *pc = impl(p);
     out->len = 0;
+    out->binary = false;
     out->fail = PC_FAIL_NONE;
     for (;;) {
         if (pc->ev_n) {
@@ -460,7 +461,12 @@ enum pc_event_type pc_poll_event(struct pc *p, struct pc_ev *out)
             break;
         case SCTP_EV_MESSAGE:
             out->len = ev.len;
+            out->binary = ev.ppid != SCTP_PPID_STRING && ev.ppid != SCTP_PPID_STRING_EMPTY;
             return out->type = PC_EV_MESSAGE;
+        case SCTP_EV_DC_CLOSED:
+            if (pc->stage == PC_UP && ev.sid == pc->dc_sid)
+                return out->type = PC_EV_CHANNEL_CLOSED;
+            break;
         case SCTP_EV_DOWN:
             if (pc->stage < PC_UP)
                 fail(pc, PC_FAIL_SCTP, now);
@@ -520,12 +526,25 @@ const char *pc_timeout_reason(const struct pc *pc)
     return why;
 }
 
-int pc_send(struct pc *p, const void *msg, size_t len, uint64_t now)
+int pc_send_as(struct pc *p, const void *msg, size_t len, bool binary, uint64_t now)
 {
     struct pc_impl *pc = impl(p);
     if (pc->stage != PC_UP)
         return -ENOTCONN;
-    return sctp_dc_send(pc->sctp, pc->dc_sid, msg, len, true, now);
+    return sctp_dc_send(pc->sctp, pc->dc_sid, msg, len, binary, now);
+}
+
+int pc_send(struct pc *p, const void *msg, size_t len, uint64_t now)
+{
+    return pc_send_as(p, msg, len, true, now);
+}
+
+int pc_channel_close(struct pc *p, uint64_t now)
+{
+    struct pc_impl *pc = impl(p);
+    if (pc->stage != PC_UP)
+        return -ENOTCONN;
+    return sctp_dc_close(pc->sctp, pc->dc_sid, now);
 }
 
 void pc_free(struct pc *p)

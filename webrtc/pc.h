@@ -43,6 +43,9 @@ enum pc_event_type {
     PC_EV_FAILED,  /* set-up failed (once): ev.fail says in which stage */
     PC_EV_CLOSED,  /* the peer's close_notify or fatal alert after the handshake, or the SCTP
                     * association down (ABORT, shutdown) after PC_EV_UP */
+    PC_EV_CHANNEL_CLOSED, /* the DataChannel of PC_EV_UP is closed (its streams reset both ways,
+                           * RFC 8831 §6.7, by either side): pc_send fails from then on, the
+                           * association still runs (once) */
 };
 
 struct pc_ev {
@@ -51,7 +54,9 @@ struct pc_ev {
     size_t cap;              /* >= the SCTP max message (256 KiB), or messages are dropped */
     /* filled by pc_poll_event */
     enum pc_event_type type;
-    uint32_t len;            /* PC_EV_MESSAGE: bytes in buf */
+    uint32_t len;            /* PC_EV_MESSAGE: bytes in buf (0: an empty message) */
+    bool binary;             /* PC_EV_MESSAGE: sent as binary (PPID 53/57, or a PPID that is
+                                not a string's); false: a string (PPID 51/56) */
     enum pc_fail fail;       /* PC_EV_FAILED: the stage it failed in */
 };
 
@@ -78,7 +83,12 @@ struct pc_config {
     const char *label;             /* of the DataChannel the controlling side opens */
     enum sctp_dc_type dc_type;
     uint32_t dc_reliability;
-    uint64_t seed;
+    uint64_t seed;                 /* the ICE tie-breaker (seed | 1) and transaction ids; the SCTP secrets too
+                                      unless sctp_seed is set. The mesh passes one derived from the run seed
+                                      (reproducible runs); external sessions one from cp->random */
+    uint64_t sctp_seed;            /* SCTP verification tags, initial TSNs and cookie key; 0: seed * 3 + 1.
+                                      Independent of seed when set, so that the tie-breaker a peer sees on
+                                      the wire tells nothing about them */
     char *keylog;                  /* when not NULL: the NSS key-log line (200 bytes) written there at handshake end */
     struct pc_setup *setup;        /* the set-up state: caller memory until pc_release_setup (required) */
     struct dtls_record_keys *rec_keys; /* the record layer's key area, cleared (dtls_record.h; required):
@@ -193,6 +203,17 @@ const char *pc_timeout_reason(const struct pc *pc);
 /* Sends one binary message on the DataChannel. Returns as sctp_dc_send,
  * or -ENOTCONN before the channel is up. */
 int pc_send(struct pc *pc, const void *msg, size_t len, uint64_t now);
+
+/* pc_send with the message's type: binary (PPID 53, empty 57) or a
+ * string (51, empty 56: RFC 8831 §6.6 sends an empty message as one byte
+ * with that PPID). Returns as pc_send. */
+int pc_send_as(struct pc *pc, const void *msg, size_t len, bool binary, uint64_t now);
+
+/* Closes the DataChannel (resets our outgoing stream; the peer answers
+ * with its own, then PC_EV_CHANNEL_CLOSED on both sides); the
+ * association stays up. 0, -ENOTCONN before the channel is up, or as
+ * sctp_dc_close. */
+int pc_channel_close(struct pc *pc, uint64_t now);
 
 /* Ends the connection on our side before pc_free: an SCTP ABORT tells
  * the peer when the association runs (not failed, not closed by the

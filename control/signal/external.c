@@ -5,30 +5,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
+#include "ice.h"
 #include "met_stats.h"
 
 static const char ice_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-void ctl_external_credentials(char ufrag[9], char pwd[25], uint64_t fallback)
+int ctl_external_credentials(char ufrag[9], char pwd[25])
 {
     uint8_t r[32];
-    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t s = fallback ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
-        for (size_t i = 0; i < sizeof(r); i++) {
-            s = s * 6364136223846793005ull + 1442695040888963407ull;
-            r[i] = (uint8_t)(s >> 56);
-        }
-    }
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        return -EIO; /* never a guessable stand-in: these authenticate the session */
     for (int i = 0; i < 8; i++)
         ufrag[i] = ice_chars[r[i] & 63];
     ufrag[8] = 0;
     for (int i = 0; i < 24; i++)
         pwd[i] = ice_chars[r[8 + i] & 63];
     pwd[24] = 0;
+    return 0;
 }
 
 void ctl_external_prepare(struct ri_external *x, uint8_t mode, uint32_t n_slots, const char *port)
@@ -57,10 +51,17 @@ static int ext_open(void *arg, uint32_t agent, const struct sdp_offer *offer,
         snprintf(reason, cap, "no agent %u (the swarm has agents 0..%u)", agent, e->n_agents - 1);
         return -404;
     }
-    if (strlen(offer->ice_ufrag) >= sizeof(x->slot[0].remote_ufrag) ||
-        strlen(offer->ice_pwd) >= sizeof(x->slot[0].remote_pwd)) {
-        snprintf(reason, cap, "ice-ufrag longer than %zu or ice-pwd longer than %zu characters",
-                 sizeof(x->slot[0].remote_ufrag) - 1, sizeof(x->slot[0].remote_pwd) - 1);
+    /* RFC 8839 allows 256 characters and the SDP parser takes them; the
+     * ICE agent that will check them keeps ICE_UFRAG_MAX / ICE_PWD_MAX, the
+     * one limit of an external session (the slot's fields are larger) */
+    _Static_assert(sizeof(x->slot[0].remote_ufrag) > ICE_UFRAG_MAX &&
+                       sizeof(x->slot[0].remote_pwd) > ICE_PWD_MAX,
+                   "a slot holds what the ICE agent takes");
+    size_t ul = strlen(offer->ice_ufrag), pl = strlen(offer->ice_pwd);
+    if (ul > ICE_UFRAG_MAX || pl > ICE_PWD_MAX) {
+        snprintf(reason, cap, "%s of %zu characters: swarmgen takes at most %d",
+                 ul > ICE_UFRAG_MAX ? "ice-ufrag" : "ice-pwd", ul > ICE_UFRAG_MAX ? ul : pl,
+                 ul > ICE_UFRAG_MAX ? ICE_UFRAG_MAX : ICE_PWD_MAX);
         return -400;
     }
     uint32_t i = 0;
@@ -75,12 +76,15 @@ static int ext_open(void *arg, uint32_t agent, const struct sdp_offer *offer,
     }
     if (offer->setup == SDP_SETUP_ACTPASS)
         *setup_active = e->prefer_active;
+    char uf[9], pw[25];
+    if (ctl_external_credentials(uf, pw) != 0) {
+        snprintf(reason, cap, "no random bytes for the session's ICE credentials (getrandom)");
+        return -500;
+    }
     struct ri_ext_slot *sl = &x->slot[i];
     uint32_t seq = ++e->next_seq;
     if (seq > (uint32_t)(INT32_MAX / RI_EXTERNAL_MAX))
         seq = e->next_seq = 1;
-    char uf[9], pw[25];
-    ctl_external_credentials(uf, pw, ((uint64_t)agent << 32) ^ seq);
     sl->agent = agent;
     sl->port = (uint16_t)(RI_EXTERNAL_PORT_BASE + i);
     sl->dtls_client = *setup_active ? 1 : 0;
@@ -163,6 +167,7 @@ static void stats_json(struct json_writer *w, const struct ri_ext_stats *s)
     json_kv_u64(w, "bytes_out", s->bytes_out);
     json_kv_u64(w, "frames_in", s->frames_in);
     json_kv_u64(w, "frames_out", s->frames_out);
+    json_kv_u64(w, "frames_unauth", s->frames_unauth);
     json_kv_u64(w, "sctp_data_chunks_out", s->sctp_data_chunks_out);
     json_kv_u64(w, "sctp_retransmissions", s->sctp_retransmissions);
     json_kv_u64(w, "sctp_fast_retransmits", s->sctp_fast_retransmits);

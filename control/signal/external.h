@@ -65,8 +65,10 @@ void ctl_external_report_json(struct json_writer *w, const struct ctl_external *
 void ctl_external_report_summary(FILE *f, const struct ctl_external *e);
 
 /* ICE credentials: `ufrag` of 8 and `pwd` of 24 characters of the ICE
- * alphabet (ALPHA / DIGIT / "+" / "/"), NUL-terminated, from getrandom
- * (from `fallback` mixed with the time when getrandom fails). Thread-safe. */
-void ctl_external_credentials(char ufrag[9], char pwd[25], uint64_t fallback);
+ * alphabet (ALPHA / DIGIT / "+" / "/"), NUL-terminated, from getrandom,
+ * never from the run seed. 0, or -EIO when getrandom fails (nothing
+ * written: the offer is refused rather than answered with guessable
+ * credentials). Thread-safe. */
+int ctl_external_credentials(char ufrag[9], char pwd[25]);
 
 #endif

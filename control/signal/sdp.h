@@ -25,7 +25,7 @@
 #define SDP_MAX_MEDIA 8   /* m-lines; an offer with more is rejected */
 #define SDP_MAX_CAND  16  /* a=candidate lines kept; further ones are counted, not kept */
 #define SDP_MAX_PT    32  /* payload types kept per m-line */
-#define SDP_ICE_MAX   256 /* ice-ufrag / ice-pwd length limit (RFC 8839) */
+#define SDP_ICE_MAX   256 /* ice-ufrag / ice-pwd length limit (RFC 8839); a session takes less (ICE_UFRAG_MAX, ICE_PWD_MAX) */
 #define SDP_MID_MAX   32  /* a=mid length limit (RFC 8843 identification-tag) */
 #define SDP_FP_LEN    32  /* sha-256 */
 

@@ -254,7 +254,10 @@ int sctp_tx_queue(struct sctp_assoc *a, uint16_t sid, uint32_t ppid, const void 
 void sctp_rx_init(struct sctp_assoc *a, uint32_t peer_itsn);
 /* one DATA chunk (len = chunk length) */
 void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
-void sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
+/* one FORWARD-TSN chunk; true when taken (the peer announced FORWARD-TSN
+ * and the chunk is well formed: a SACK is due), false when dropped and
+ * counted */
+bool sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len);
 void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data);
 size_t sctp_rx_put_sack(struct sctp_assoc *a, uint8_t *p, size_t room);
 /* a SACK is owed but delayed (one DATA packet unacknowledged, the

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "external.h"
+#include "ice.h"
 #include "signaling.h"
 
 extern char **environ;
@@ -687,4 +689,95 @@ Test(signal_addr, start_on_a_taken_port_fails_with_the_reason)
     cr_assert_not_null(strstr(err, "127.0.0.1"));
     ctl_signal_stop(a);
     ctl_signal_stop(NULL);
+}
+
+/* ---- the WHIP server of external sessions (control/signal/external.c) ---- */
+
+static struct ri_external *ext_x;
+static struct ctl_external ext;
+static struct ri_agent ext_agents[4];
+
+static void start_external(void)
+{
+    ext_x = calloc(1, sizeof(*ext_x));
+    cr_assert_not_null(ext_x);
+    ctl_external_prepare(ext_x, RI_EXT_ECHO, 2, "net_ring0");
+    for (uint32_t i = 0; i < 4; i++)
+        ext_agents[i].ip = 0xc6120001u + i;
+    char err[256];
+    cr_assert_eq(ctl_external_start(&ext, ext_x, ext_agents, 4, RI_EXT_ECHO, false, "127.0.0.1:0",
+                                    err, sizeof(err)),
+                 0, "%s", err);
+    port = ext.signal_port;
+}
+
+static void stop_external(void)
+{
+    ctl_external_stop(&ext);
+    free(ext_x);
+}
+
+TestSuite(signal_external, .init = start_external, .fini = stop_external);
+
+/* OFFER with its ICE credentials replaced. */
+static void offer_with(char *out, size_t cap, const char *ufrag, const char *pwd)
+{
+    const char *u = strstr(OFFER, "a=ice-ufrag:"), *p = strstr(OFFER, "a=ice-options:");
+    snprintf(out, cap, "%.*sa=ice-ufrag:%s\r\na=ice-pwd:%s\r\n%s", (int)(u - OFFER), OFFER, ufrag,
+             pwd, p);
+}
+
+/* RFC 8839 allows ice-ufrag and ice-pwd up to 256 characters, the SDP
+ * parser takes them, but the ICE agent keeps ICE_UFRAG_MAX and ICE_PWD_MAX:
+ * an offer beyond gets 400 with the limit, never 201 and a session that
+ * fails without a word. */
+Test(signal_external, ice_credentials_beyond_the_agent_limits_get_400)
+{
+    char body[4096], uf[ICE_UFRAG_MAX + 2], pw[ICE_PWD_MAX + 2];
+    const char pw_ok[] = "6t8tG0Rzn1G9wXHbzV5xx2J3";
+    memset(uf, 'u', sizeof(uf));
+    uf[ICE_UFRAG_MAX + 1] = 0; /* one too long */
+    offer_with(body, sizeof(body), uf, pw_ok);
+    request("POST", "/whip/agents/1", "application/sdp", body, &r);
+    assert_error(&r, 400, "ice-ufrag");
+    cr_assert_not_null(strstr(r.body, "32"), "the limit is said: %s", r.body);
+    memset(pw, 'p', sizeof(pw));
+    pw[ICE_PWD_MAX + 1] = 0;
+    offer_with(body, sizeof(body), "Kz2P", pw);
+    request("POST", "/whip/agents/1", "application/sdp", body, &r);
+    assert_error(&r, 400, "ice-pwd");
+    cr_assert_eq(ext_x->slot[0].seq, 0, "no session was requested");
+    /* at the limits: accepted, and the ICE agent takes them */
+    uf[ICE_UFRAG_MAX] = 0;
+    pw[ICE_PWD_MAX] = 0;
+    offer_with(body, sizeof(body), uf, pw);
+    request("POST", "/whip/agents/1", "application/sdp", body, &r);
+    cr_assert_eq(r.status, 201, "%s", r.text);
+    cr_assert_str_eq(ext_x->slot[0].remote_ufrag, uf);
+    cr_assert_str_eq(ext_x->slot[0].remote_pwd, pw);
+    struct ice_agent a;
+    struct ice_config ic = {ICE_CONTROLLED, false, 1, 1, ext_x->slot[0].local_ufrag,
+                            ext_x->slot[0].local_pwd, ext_x->slot[0].remote_ufrag,
+                            ext_x->slot[0].remote_pwd, {4, 1, {0}}};
+    cr_assert_eq(ice_init(&a, &ic), 0);
+}
+
+/* Our ICE credentials come from getrandom for every offer, never from the
+ * run seed: two sessions of one run (and two runs) answer differently. */
+Test(signal_external, every_session_gets_its_own_ice_credentials)
+{
+    char uf[2][9], pw[2][25];
+    for (int i = 0; i < 2; i++) {
+        request("POST", "/whip/agents/1", "application/sdp", OFFER, &r);
+        cr_assert_eq(r.status, 201, "%s", r.text);
+        cr_assert_eq(sscanf(strstr(r.body, "a=ice-ufrag:"), "a=ice-ufrag:%8s", uf[i]), 1);
+        cr_assert_eq(sscanf(strstr(r.body, "a=ice-pwd:"), "a=ice-pwd:%24s", pw[i]), 1);
+        cr_assert_str_eq(ext_x->slot[i].local_ufrag, uf[i]);
+    }
+    cr_assert_str_neq(uf[0], uf[1]);
+    cr_assert_str_neq(pw[0], pw[1]);
+    char u[9], p[25];
+    cr_assert_eq(ctl_external_credentials(u, p), 0);
+    cr_assert_eq(strlen(u), 8);
+    cr_assert_eq(strlen(p), 24);
 }

@@ -1040,3 +1040,65 @@ Test(sctp_engine, sack_with_duplicates_fits_a_small_room)
     cr_assert_eq((size_t)(out[2] << 8 | out[3]), got);
     world_free(&W);
 }
+
+/* A FORWARD-TSN from a peer whose INIT never announced it (no
+ * Forward-TSN-Supported, RFC 3758 §3.3.1: it must not send one) is
+ * dropped and counted; it does not move our cumulative TSN and skip DATA
+ * the peer still owes us. The same chunk from a peer that announced it
+ * does. */
+Test(sctp_engine, forward_tsn_is_ignored_when_the_peer_never_announced_it)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    setup_pair(&c0, &c1, 77, 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[1].a;
+    const struct sctp_counters *k = sctp_counters(a);
+    /* a header from side 0 to side 1: that of a DATA packet */
+    uint8_t p[1500], q[64];
+    cr_assert_eq(sctp_send(W.ours[0].a, 0, 53, "abcdef", 6, NULL, W.now), 0);
+    size_t n = sctp_poll_transmit(W.ours[0].a, p, sizeof(p), W.now);
+    cr_assert_gt(n, 12);
+    memcpy(q, p, 12);
+    q[12] = CT_FORWARD_TSN;
+    q[13] = 0;
+    wire_put16(q + 14, 8);
+    uint32_t cum = a->rcv_cum;
+    wire_put32(q + 16, cum + 5);
+    sctp_crc32c_seal(q, 20);
+    /* as adopt_peer leaves it for an INIT without the parameter */
+    a->peer_fwd_tsn = false;
+    uint64_t unexpected = k->drops[SCTP_DROP_UNEXPECTED];
+    sctp_handle_input(a, q, 20, W.now);
+    cr_assert_eq(a->rcv_cum, cum, "an unannounced FORWARD-TSN moved the cumulative TSN");
+    cr_assert_eq(k->drops[SCTP_DROP_UNEXPECTED], unexpected + 1);
+    /* announced: taken */
+    a->peer_fwd_tsn = true;
+    cr_assert_eq(sctp_handle_input(a, q, 20, W.now), ENGINE_IN_ACCEPTED);
+    cr_assert_eq(a->rcv_cum, cum + 5);
+    world_free(&W);
+}
+
+static bool side0_down(struct world *w) { (void)w; return C.down[0] > 0; }
+
+/* A stream reset request that is never answered: each retransmission on
+ * the RE-CONFIG timer counts toward Association.Max.Retrans like any
+ * other (RFC 6525 §5.1.1, RFC 9260 §8.1), so the association fails
+ * instead of retransmitting forever. */
+Test(sctp_engine, reconfig_retransmissions_count_toward_failure)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c0.heartbeat_ms = c1.heartbeat_ms = 0; /* no heartbeat to fail it instead */
+    c0.max_retrans = 3;
+    setup_pair(&c0, &c1, 78, 1000000ull);
+    connect_pair();
+    W.p[0].loss_ppm = 1000000; /* from here on nothing side 0 sends arrives */
+    uint16_t sid = 1;
+    cr_assert_eq(sctp_reset_outgoing(W.ours[0].a, &sid, 1, W.now), 0);
+    cr_assert(world_run(&W, side0_down, 600ull * 1000000000), "still up after %lu RE-CONFIGs",
+              (unsigned long)sctp_counters(W.ours[0].a)->reconf_out);
+    cr_assert_eq(C.down_reason[0], SCTP_DOWN_FAILED);
+    cr_assert_eq(sctp_counters(W.ours[0].a)->reconf_out, 1 + 3, "the request and 3 retransmissions");
+    world_free(&W);
+}
