@@ -125,13 +125,12 @@ int ctl_external_start(struct ctl_external *e, struct ri_external *x, const stru
     e->mode = mode;
     e->prefer_active = prefer_active;
     snprintf(e->signal_addr, sizeof(e->signal_addr), "%s", addr);
-    uint32_t ip;
-    uint16_t port;
-    int rc = ctl_signal_parse_addr(addr, &ip, &port, err, errlen);
+    struct ctl_signal_config cfg = {0};
+    int rc = ctl_signal_parse_addr(addr, &cfg.ip, &cfg.port, err, errlen);
     if (rc < 0)
         return -EINVAL;
     static const struct ctl_signal_ops ops = {.open = ext_open, .close = ext_close};
-    rc = ctl_signal_start(&e->sig, ip, port, &ops, e, err, errlen);
+    rc = ctl_signal_start(&e->sig, &cfg, &ops, e, err, errlen);
     if (rc < 0)
         return rc;
     e->signal_port = ctl_signal_port(e->sig);

@@ -722,11 +722,12 @@ int ctl_signal_parse_addr(const char *text, uint32_t *ip, uint16_t *port, char *
     return 0;
 }
 
-int ctl_signal_start_timeout(struct ctl_signal **out, uint32_t ip, uint16_t port,
-                             const struct ctl_signal_ops *ops, void *arg, uint32_t timeout_ms,
-                             char *err, size_t errlen)
+int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cfg,
+                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen)
 {
     *out = NULL;
+    uint32_t ip = cfg->ip, timeout_ms = cfg->timeout_ms;
+    uint16_t port = cfg->port;
     if (ops == NULL || ops->open == NULL || ops->close == NULL) {
         snprintf(err, errlen, "signaling: no session ops");
         return -EINVAL;
@@ -778,12 +779,6 @@ fail_errno:
         close(s->wake[1]);
     free(s);
     return rc;
-}
-
-int ctl_signal_start(struct ctl_signal **out, uint32_t ip, uint16_t port,
-                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen)
-{
-    return ctl_signal_start_timeout(out, ip, port, ops, arg, CTL_SIGNAL_TIMEOUT_MS, err, errlen);
 }
 
 void ctl_signal_stop(struct ctl_signal *s)

@@ -83,17 +83,19 @@ struct ctl_signal; /* opaque */
  * IPv4 only. Returns 0, or -EINVAL with the reason in err. */
 int ctl_signal_parse_addr(const char *text, uint32_t *ip, uint16_t *port, char *err, size_t errlen);
 
-/* Binds ip:port (host byte order; port 0 = ephemeral, see ctl_signal_port),
- * listens and starts the server thread, which calls ops (copied) with arg.
- * Returns 0 with *out set, or a negative errno with the reason in err. */
-int ctl_signal_start(struct ctl_signal **out, uint32_t ip, uint16_t port,
-                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen);
+/* Where the server listens and how it treats clients; a zero field takes
+ * its default. */
+struct ctl_signal_config {
+    uint32_t ip;         /* host byte order */
+    uint16_t port;       /* 0: an ephemeral port, see ctl_signal_port */
+    uint32_t timeout_ms; /* a request's deadline from the accept (0: CTL_SIGNAL_TIMEOUT_MS) */
+};
 
-/* ctl_signal_start with a request timeout other than CTL_SIGNAL_TIMEOUT_MS
- * (tests). */
-int ctl_signal_start_timeout(struct ctl_signal **out, uint32_t ip, uint16_t port,
-                             const struct ctl_signal_ops *ops, void *arg, uint32_t timeout_ms,
-                             char *err, size_t errlen);
+/* Binds cfg->ip:cfg->port, listens and starts the server thread, which
+ * calls ops (copied) with arg. cfg is read during the call only. Returns 0
+ * with *out set, or a negative errno with the reason in err. */
+int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cfg,
+                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen);
 
 /* Stops the thread (joins it), closes every socket, frees s. Sessions that
  * are still open stay open: closing them is the caller's business. NULL is

@@ -98,8 +98,8 @@ static uint16_t port;
 static void start_with_timeout(uint32_t ms)
 {
     char err[256];
-    cr_assert_eq(ctl_signal_start_timeout(&srv, 0x7f000001, 0, &ops, &fake, ms, err, sizeof(err)),
-                 0, "%s", err);
+    struct ctl_signal_config cfg = {.ip = 0x7f000001, .timeout_ms = ms};
+    cr_assert_eq(ctl_signal_start(&srv, &cfg, &ops, &fake, err, sizeof(err)), 0, "%s", err);
     port = ctl_signal_port(srv);
     cr_assert_neq(port, 0);
 }
@@ -680,8 +680,10 @@ Test(signal_addr, start_on_a_taken_port_fails_with_the_reason)
 {
     struct ctl_signal *a, *b;
     char err[256];
-    cr_assert_eq(ctl_signal_start(&a, 0x7f000001, 0, &ops, &fake, err, sizeof(err)), 0, "%s", err);
-    int rc = ctl_signal_start(&b, 0x7f000001, ctl_signal_port(a), &ops, &fake, err, sizeof(err));
+    struct ctl_signal_config cfg = {.ip = 0x7f000001};
+    cr_assert_eq(ctl_signal_start(&a, &cfg, &ops, &fake, err, sizeof(err)), 0, "%s", err);
+    cfg.port = ctl_signal_port(a);
+    int rc = ctl_signal_start(&b, &cfg, &ops, &fake, err, sizeof(err));
     cr_assert_eq(rc, -EADDRINUSE, "%d %s", rc, err);
     cr_assert_null(b);
     cr_assert_not_null(strstr(err, "127.0.0.1"));
