@@ -114,6 +114,17 @@ static int ext_close(void *arg, int id)
     return 0;
 }
 
+/* The session is still the slot's and the dataplane has not ended it. */
+static bool ext_alive(void *arg, int id)
+{
+    struct ctl_external *e = arg;
+    struct ri_external *x = e->x;
+    if (id < 0)
+        return false;
+    uint32_t i = (uint32_t)id % RI_EXTERNAL_MAX, seq = (uint32_t)id / RI_EXTERNAL_MAX;
+    return i < x->n_slots && e->open[i] && x->slot[i].seq == seq && !slot_idle(&x->slot[i]);
+}
+
 int ctl_external_start(struct ctl_external *e, struct ri_external *x, const struct ri_agent *agents,
                        uint32_t n_agents, uint8_t mode, bool prefer_active, const char *addr,
                        char *err, size_t errlen)
@@ -129,7 +140,7 @@ int ctl_external_start(struct ctl_external *e, struct ri_external *x, const stru
     int rc = ctl_signal_parse_addr(addr, &cfg.ip, &cfg.port, err, errlen);
     if (rc < 0)
         return -EINVAL;
-    static const struct ctl_signal_ops ops = {.open = ext_open, .close = ext_close};
+    static const struct ctl_signal_ops ops = {.open = ext_open, .close = ext_close, .alive = ext_alive};
     rc = ctl_signal_start(&e->sig, &cfg, &ops, e, err, errlen);
     if (rc < 0)
         return rc;

@@ -18,11 +18,14 @@
 #include <unistd.h>
 
 #include "run_image.h"
+#include "signal_sessions.h"
 
 #define HEADER_MAX (16 * 1024) /* request line and headers; more -> 431 */
 #define OUT_MAX    (16 * 1024) /* one response */
 #define ANSWER_MAX (12 * 1024) /* one SDP answer */
 #define DRAIN_MS   1000        /* after the response: read until the client closes */
+#define STR_(x)    #x
+#define STR(x)     STR_(x) /* a number macro as a string literal */
 
 enum conn_state { CONN_FREE, CONN_READ, CONN_WRITE, CONN_DRAIN };
 
@@ -30,6 +33,7 @@ struct conn {
     int fd;
     enum conn_state state;
     bool sent_continue;
+    uint32_t client; /* the peer's IPv4 address, host byte order */
     uint64_t deadline_ms;
     size_t in_len;
     size_t out_len, out_off;
@@ -64,7 +68,8 @@ struct ctl_signal {
     void *arg;
     uint64_t counter[C_COUNT]; /* written by the thread only, read with atomic loads */
     uint64_t etag_seq;
-    struct sdp_offer offer; /* scratch of the thread */
+    struct sig_sessions sessions; /* the thread's */
+    struct sdp_offer offer;       /* scratch of the thread */
     char answer[ANSWER_MAX];
     struct conn conn[CTL_SIGNAL_MAX_CLIENTS];
 };
@@ -316,34 +321,36 @@ static int parse_head(char *in, size_t head_len, struct request *r, const char *
 
 enum route { ROUTE_NONE, ROUTE_AGENT, ROUTE_SESSION };
 
-/* "/whip/agents/{id}" or "/whip/sessions/{sid}" (a query string is
- * ignored); *id is the number. */
-static enum route route_of(const char *p, size_t n, uint64_t *id, bool *bad_id)
+/* "/whip/agents/{id}" (*agent the number) or "/whip/sessions/{sid}" (sid
+ * the resource id, sig_id_parse); a query string is ignored. *bad_id: the
+ * number or the id is not one we could have given out. */
+static enum route route_of(const char *p, size_t n, uint64_t *agent, uint8_t sid[SIG_ID_BYTES],
+                           bool *bad_id)
 {
     const char *q = memchr(p, '?', n);
     if (q)
         n = (size_t)(q - p);
-    static const char *const prefix[] = {"/whip/agents/", "/whip/sessions/"};
-    static const uint64_t max[] = {UINT32_MAX, INT32_MAX};
-    for (int k = 0; k < 2; k++) {
-        size_t pn = strlen(prefix[k]);
-        if (n <= pn || memcmp(p, prefix[k], pn) != 0)
-            continue;
-        uint64_t x = 0;
-        *bad_id = false;
-        for (size_t i = pn; i < n; i++) {
-            if (p[i] < '0' || p[i] > '9' || i - pn >= 10) {
-                *bad_id = true;
-                break;
-            }
-            x = x * 10 + (uint64_t)(p[i] - '0');
-        }
-        if (x > max[k])
-            *bad_id = true;
-        *id = x;
-        return k == 0 ? ROUTE_AGENT : ROUTE_SESSION;
+    static const char agents[] = "/whip/agents/", sessions[] = "/whip/sessions/";
+    size_t an = sizeof(agents) - 1, sn = sizeof(sessions) - 1;
+    if (n > sn && memcmp(p, sessions, sn) == 0) {
+        *bad_id = sig_id_parse(p + sn, n - sn, sid) != 0;
+        return ROUTE_SESSION;
     }
-    return ROUTE_NONE;
+    if (n <= an || memcmp(p, agents, an) != 0)
+        return ROUTE_NONE;
+    uint64_t x = 0;
+    *bad_id = false;
+    for (size_t i = an; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || i - an >= 10) {
+            *bad_id = true;
+            break;
+        }
+        x = x * 10 + (uint64_t)(p[i] - '0');
+    }
+    if (x > UINT32_MAX)
+        *bad_id = true;
+    *agent = x;
+    return ROUTE_AGENT;
 }
 
 static bool ice_ok(const char *v, size_t cap, size_t min)
@@ -379,6 +386,17 @@ static void handle_post(struct ctl_signal *s, struct conn *c, const struct reque
     if (o->ice_lite) {
         respond_error(s, c, 400, NULL,
                       "the offer is ice-lite and so is swarmgen: one side must run full ICE");
+        return;
+    }
+    int slot = sig_sessions_slot(&s->sessions, s->ops.alive, s->arg);
+    if (slot < 0) {
+        respond_error(s, c, 503, NULL,
+                      "too many open sessions (" STR(CTL_SIGNAL_MAX_SESSIONS) "): DELETE some");
+        return;
+    }
+    uint8_t rid[SIG_ID_BYTES];
+    if (sig_id_new(rid) != 0) {
+        respond_error(s, c, 500, NULL, "internal error: no random bytes for a session id");
         return;
     }
     struct sdp_local local = {0};
@@ -421,8 +439,12 @@ static void handle_post(struct ctl_signal *s, struct conn *c, const struct reque
         respond_error(s, c, 500, NULL, bad);
         return;
     }
-    char extra[160];
-    snprintf(extra, sizeof(extra), "Location: /whip/sessions/%d\r\nETag: \"%d-%llu\"\r\n", sid, sid,
+    struct sig_session *e = &s->sessions.e[slot];
+    *e = (struct sig_session){.used = true, .sid = sid, .client = c->client};
+    memcpy(e->id, rid, sizeof(rid));
+    char hex[SIG_ID_HEX + 1], extra[160];
+    sig_id_hex(rid, hex);
+    snprintf(extra, sizeof(extra), "Location: /whip/sessions/%s\r\nETag: \"%llu\"\r\n", hex,
              (unsigned long long)++s->etag_seq);
     bump(s, C_OPENED);
     respond(s, c, 201, extra, "application/sdp", s->answer, (size_t)alen);
@@ -439,8 +461,9 @@ static const char NO_TRICKLE[] =
 static void handle(struct ctl_signal *s, struct conn *c, const struct request *r)
 {
     uint64_t id = 0;
+    uint8_t rid[SIG_ID_BYTES];
     bool bad_id = false;
-    enum route rt = route_of(r->path.p, r->path.n, &id, &bad_id);
+    enum route rt = route_of(r->path.p, r->path.n, &id, rid, &bad_id);
     const char *m = r->method.p;
     size_t mn = r->method.n;
     if (rt == ROUTE_NONE) {
@@ -457,6 +480,11 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
         respond(s, c, 204, CORS_PREFLIGHT, NULL, NULL, 0);
         return;
     }
+    int k = rt == ROUTE_SESSION ? sig_sessions_find(&s->sessions, rid) : -ENOENT;
+    if (rt == ROUTE_SESSION && k < 0) {
+        respond_error(s, c, 404, NULL, "no such session");
+        return;
+    }
     bool patch = mn == 5 && memcmp(m, "PATCH", 5) == 0;
     if (rt == ROUTE_AGENT) {
         if (mn == 4 && memcmp(m, "POST", 4) == 0)
@@ -467,7 +495,9 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
         return;
     }
     if (mn == 6 && memcmp(m, "DELETE", 6) == 0) {
-        if (s->ops.close(s->arg, (int)id) == 0) {
+        struct sig_session *e = &s->sessions.e[k];
+        e->used = false;
+        if (s->ops.close(s->arg, e->sid) == 0) {
             bump(s, C_CLOSED);
             respond(s, c, 200, NULL, NULL, NULL, 0);
         } else {
@@ -579,7 +609,10 @@ static void on_writable(struct conn *c)
 static void accept_all(struct ctl_signal *s, uint64_t now)
 {
     for (;;) {
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &plen,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or an error the next poll will show again */
         struct conn *c = NULL;
@@ -595,6 +628,7 @@ static void accept_all(struct ctl_signal *s, uint64_t now)
             continue;
         }
         c->fd = fd;
+        c->client = ntohl(peer.sin_addr.s_addr);
         c->state = CONN_READ;
         c->sent_continue = false;
         c->in_len = 0;
@@ -679,8 +713,9 @@ int ctl_signal_parse_head(char *in, size_t len, const char **why)
         return 413;
     }
     uint64_t id = 0;
+    uint8_t rid[SIG_ID_BYTES];
     bool bad_id = false;
-    if (route_of(r.path.p, r.path.n, &id, &bad_id) == ROUTE_NONE || bad_id) {
+    if (route_of(r.path.p, r.path.n, &id, rid, &bad_id) == ROUTE_NONE || bad_id) {
         *why = "no such resource";
         return 404;
     }

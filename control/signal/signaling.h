@@ -11,12 +11,18 @@
  *   PATCH                        -> 405: no trickle ICE (RFC 9725 allows it)
  *   other methods 405, other paths 404; error bodies are one text/plain line
  *
+ * {sid} is 128 random bits in 32 lower-case hex digits (signal_sessions.h):
+ * a session can be ended only by who was told its URL; any other id, and
+ * any method but OPTIONS on it, is 404.
+ *
  * One thread of its own polls the listening socket and at most
  * CTL_SIGNAL_MAX_CLIENTS non-blocking clients; a request (headers and
  * Content-Length body) is at most 64 KiB (else 413) and must arrive within
  * the request timeout (5 s, else the connection is closed); every response
  * says Connection: close. Sessions are opened and closed through the
- * caller's ops, on the signaling thread; the server keeps no session state.
+ * caller's ops, on the signaling thread; the server keeps a table of the
+ * sessions it opened (at most CTL_SIGNAL_MAX_SESSIONS at once: their
+ * resource ids and who opened them).
  *
  * (The file is signaling.h, not signal.h: control/signal/ is on the
  * include path and a signal.h there would hide the system <signal.h>.)
@@ -34,6 +40,7 @@
 #define CTL_SIGNAL_MAX_REQUEST  (64 * 1024)
 #define CTL_SIGNAL_TIMEOUT_MS   5000
 #define CTL_SIGNAL_DEFAULT_PORT 8088
+#define CTL_SIGNAL_MAX_SESSIONS 256 /* sessions with a WHIP resource at once */
 
 /* Our side of a session, filled by ops->open. */
 struct sdp_local {
@@ -63,6 +70,11 @@ struct ctl_signal_ops {
      * written after a successful open). Returns 0, or -404 when there is no
      * such session. Called on the signaling thread. */
     int (*close)(void *arg, int id);
+    /* Optional (NULL: a session lives until its DELETE): false once session
+     * `id` has ended on its own (the peer left, it failed). Such a session
+     * no longer counts against the limits, and its table entry may go to a
+     * new one. Called on the signaling thread. */
+    bool (*alive)(void *arg, int id);
 };
 
 /* Counters, read with ctl_signal_stats. */

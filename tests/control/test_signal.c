@@ -213,19 +213,31 @@ static void assert_error(const struct resp *r, int status, const char *reason)
 
 static struct resp r;
 
-static int post_offer(void)
+/* A session id is 32 lower-case hex digits. */
+static bool is_session_id(const char *p)
 {
+    size_t n = strspn(p, "0123456789abcdef");
+    return n == 32 && p[n] == '\0';
+}
+
+/* POSTs the offer; the session's path (its Location), valid until the next
+ * call. */
+static const char *post_offer(void)
+{
+    static char loc[128];
     request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
     cr_assert_eq(r.status, 201, "%s", r.text);
-    int sid = -1;
-    cr_assert_eq(sscanf(header(&r, "Location"), "/whip/sessions/%d", &sid), 1);
-    return sid;
+    const char *l = header(&r, "Location");
+    cr_assert_not_null(l);
+    snprintf(loc, sizeof(loc), "%s", l);
+    cr_assert_eq(strncmp(loc, "/whip/sessions/", 15), 0, "%s", loc);
+    cr_assert(is_session_id(loc + 15), "not 32 hex digits: %s", loc);
+    return loc;
 }
 
 Test(signal, post_offer_returns_201_with_location_etag_and_an_answer_that_parses)
 {
-    int sid = post_offer();
-    cr_assert_geq(sid, 0);
+    post_offer();
     cr_assert_str_eq(header(&r, "Content-Type"), "application/sdp");
     cr_assert_not_null(header(&r, "ETag"));
     cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
@@ -264,9 +276,8 @@ Test(signal, offer_with_setup_active_is_answered_passive)
 
 Test(signal, delete_closes_the_session_once)
 {
-    int sid = post_offer();
     char path[64];
-    snprintf(path, sizeof(path), "/whip/sessions/%d", sid);
+    snprintf(path, sizeof(path), "%s", post_offer());
     request("DELETE", path, NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
@@ -274,6 +285,64 @@ Test(signal, delete_closes_the_session_once)
     assert_error(&r, 404, "no such session");
     request("DELETE", "/whip/sessions/99999999999", NULL, NULL, &r);
     assert_error(&r, 404, "no such session");
+}
+
+/* The bits in which two 32-hex-digit ids differ. */
+static int bits_apart(const char *a, const char *b)
+{
+    int d = 0;
+    for (int i = 0; i < 32; i++) {
+        char x[2] = {a[i], 0}, y[2] = {b[i], 0};
+        d += __builtin_popcount((unsigned)(strtoul(x, NULL, 16) ^ strtoul(y, NULL, 16)));
+    }
+    return d;
+}
+
+/* A neighbour of a hex id: the last digit one up (wrapping). */
+static void neighbour(const char *path, int step, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", path);
+    char *last = out + strlen(out) - 1;
+    const char *hex = "0123456789abcdef";
+    *last = hex[(strchr(hex, *last) - hex + 16 + step) % 16];
+}
+
+Test(signal, session_ids_are_128_random_bits_and_guessed_ones_are_404)
+{
+    char a[64], b[64], guess[64];
+    snprintf(a, sizeof(a), "%s", post_offer());
+    snprintf(b, sizeof(b), "%s", post_offer());
+    /* 128 random bits each: two differ in about 64 of them */
+    int d = bits_apart(a + 15, b + 15);
+    cr_assert_geq(d, 24, "%s and %s differ in %d bits only", a, b, d);
+    cr_assert_leq(d, 104, "%s and %s differ in %d bits", a, b, d);
+    /* neighbours, the fake's own numbers, other spellings: no such session */
+    int closes = fake.closes;
+    const char *step[] = {a, b};
+    for (int k = 0; k < 2; k++)
+        for (int s = -1; s <= 1; s += 2) {
+            neighbour(step[k], s, guess, sizeof(guess));
+            request("DELETE", guess, NULL, NULL, &r);
+            assert_error(&r, 404, "no such session");
+            request("PATCH", guess, "application/trickle-ice-sdpfrag", "a=end-of-candidates", &r);
+            cr_assert_eq(r.status, 404, "PATCH %s: %s", guess, r.text);
+        }
+    const char *other[] = {"/whip/sessions/0", "/whip/sessions/1", "/whip/sessions/00000000000000000000000000000001"};
+    for (size_t k = 0; k < sizeof(other) / sizeof(other[0]); k++) {
+        request("DELETE", other[k], NULL, NULL, &r);
+        assert_error(&r, 404, "no such session");
+    }
+    snprintf(guess, sizeof(guess), "%s", a);
+    for (char *p = guess + 15; *p; p++)
+        *p = (char)(*p >= 'a' ? *p - 'a' + 'A' : *p);
+    request("DELETE", guess, NULL, NULL, &r);
+    cr_assert_eq(r.status, 404, "ids are lower-case: %s", r.text);
+    cr_assert_eq(fake.closes, closes, "a guessed id closed a session");
+    request("DELETE", b, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    request("DELETE", a, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_eq(fake.closes, closes + 2);
 }
 
 Test(signal, options_answers_the_cors_preflight)
@@ -289,7 +358,9 @@ Test(signal, options_answers_the_cors_preflight)
     cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
     cr_assert_null(header(&r, "Content-Length"), "204 has no Content-Length");
     cr_assert_str_eq(r.body, "");
-    request("OPTIONS", "/whip/sessions/3", NULL, NULL, &r);
+    char path[64];
+    snprintf(path, sizeof(path), "%s", post_offer());
+    request("OPTIONS", path, NULL, NULL, &r);
     cr_assert_eq(r.status, 204);
 }
 
@@ -349,10 +420,12 @@ Test(signal, unknown_paths_404_other_methods_405_patch_says_no_trickle)
     request("GET", "/whip/agents/7", NULL, NULL, &r);
     assert_error(&r, 405, "method not allowed");
     cr_assert_str_eq(header(&r, "Allow"), "POST, OPTIONS");
-    request("PATCH", "/whip/sessions/0", "application/trickle-ice-sdpfrag",
+    char path[64];
+    snprintf(path, sizeof(path), "%s", post_offer());
+    request("PATCH", path, "application/trickle-ice-sdpfrag",
             "a=candidate:1 1 udp 1 1.2.3.4 5 typ host", &r);
     assert_error(&r, 405, "trickle ICE (PATCH) is not supported");
-    request("PUT", "/whip/sessions/0", NULL, NULL, &r);
+    request("PUT", path, NULL, NULL, &r);
     assert_error(&r, 405, "method not allowed");
 }
 
@@ -473,9 +546,8 @@ Test(signal, many_sequential_requests_and_counters)
     struct ctl_signal_stats before, after;
     ctl_signal_stats(srv, &before);
     for (int i = 0; i < 200; i++) {
-        int sid = post_offer();
         char path[64];
-        snprintf(path, sizeof(path), "/whip/sessions/%d", sid);
+        snprintf(path, sizeof(path), "%s", post_offer());
         request("DELETE", path, NULL, NULL, &r);
         cr_assert_eq(r.status, 200);
     }
@@ -539,12 +611,13 @@ Test(signal, curl_posts_an_offer_and_deletes_the_session)
     cr_assert_not_null(strstr(r.text, "HTTP/1.1 201 Created"), "%s", r.text);
     const char *loc = strstr(r.text, "Location: ");
     cr_assert_not_null(loc);
-    int sid;
-    cr_assert_eq(sscanf(loc, "Location: /whip/sessions/%d", &sid), 1);
+    char sid[40] = "";
+    cr_assert_eq(sscanf(loc, "Location: /whip/sessions/%39[0-9a-f]", sid), 1);
+    cr_assert(is_session_id(sid), "%s", sid);
     cr_assert_not_null(strstr(r.text, "a=ice-lite"));
     snprintf(cmd, sizeof(cmd),
              "curl -sS -o /dev/null -w '%%{http_code}' --max-time 5 -X DELETE "
-             "http://127.0.0.1:%u/whip/sessions/%d > %s/code",
+             "http://127.0.0.1:%u/whip/sessions/%s > %s/code",
              port, sid, dir);
     cr_assert_eq(system(cmd), 0);
     snprintf(path, sizeof(path), "%s/code", dir);
@@ -648,7 +721,7 @@ Test(signal, chromium_posts_an_offer_applies_the_answer_and_deletes, .timeout = 
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(closes, 1, "the page did not DELETE its session; it logged:\n%s", r.text);
-    cr_assert_not_null(strstr(r.text, "WHIP: status 201 location /whip/sessions/0"), "%s", r.text);
+    cr_assert_not_null(strstr(r.text, "WHIP: status 201 location /whip/sessions/"), "%s", r.text);
     cr_assert_not_null(strstr(r.text, "WHIP: answer applied stable"), "%s", r.text);
     cr_assert_not_null(strstr(r.text, "WHIP: delete 200"), "%s", r.text);
 }
