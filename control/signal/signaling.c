@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "run_image.h"
+#include "signal_access.h"
 #include "signal_sessions.h"
 
 #define HEADER_MAX (16 * 1024) /* request line and headers; more -> 431 */
@@ -46,7 +47,7 @@ struct request {
     struct {
         const char *p;
         size_t n;
-    } method, path;
+    } method, path, auth; /* auth: the Authorization value (p NULL: none) */
     size_t head_len; /* bytes up to and including the blank line */
     bool has_length;
     uint64_t content_length;
@@ -64,6 +65,7 @@ struct ctl_signal {
     int wake[2]; /* pipe: a byte tells the thread to stop */
     uint16_t port;
     uint32_t timeout_ms;
+    char token[CTL_SIGNAL_TOKEN_MAX + 1]; /* "": none */
     struct ctl_signal_ops ops;
     void *arg;
     uint64_t counter[C_COUNT]; /* written by the thread only, read with atomic loads */
@@ -99,6 +101,8 @@ static const char *status_text(int status)
         return "No Content";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 403:
         return "Forbidden";
     case 404:
@@ -303,6 +307,9 @@ static int parse_head(char *in, size_t head_len, struct request *r, const char *
             }
             r->has_length = true;
             r->content_length = x;
+        } else if (span_eq_ci(line, name_n, "Authorization")) {
+            r->auth.p = v;
+            r->auth.n = vn;
         } else if (span_eq_ci(line, name_n, "Transfer-Encoding")) {
             r->chunked = true;
         } else if (span_eq_ci(line, name_n, "Expect")) {
@@ -478,6 +485,11 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
     }
     if (span_eq_ci(m, mn, "OPTIONS")) {
         respond(s, c, 204, CORS_PREFLIGHT, NULL, NULL, 0);
+        return;
+    }
+    if (!sig_bearer_ok(s->token, r->auth.p, r->auth.n)) {
+        respond_error(s, c, 401, "WWW-Authenticate: Bearer\r\n",
+                      r->auth.p ? "wrong bearer token" : "this server needs Authorization: Bearer <token>");
         return;
     }
     int k = rt == ROUTE_SESSION ? sig_sessions_find(&s->sessions, rid) : -ENOENT;
@@ -775,6 +787,13 @@ int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cf
     s->ops = *ops;
     s->arg = arg;
     s->timeout_ms = timeout_ms ? timeout_ms : CTL_SIGNAL_TIMEOUT_MS;
+    if (cfg->token && strlen(cfg->token) > CTL_SIGNAL_TOKEN_MAX) {
+        snprintf(err, errlen, "signaling: the token is longer than %d characters",
+                 CTL_SIGNAL_TOKEN_MAX);
+        free(s);
+        return -EINVAL;
+    }
+    snprintf(s->token, sizeof(s->token), "%s", cfg->token ? cfg->token : "");
     s->wake[0] = s->wake[1] = -1;
     for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
         s->conn[i].fd = -1;

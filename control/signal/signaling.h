@@ -13,7 +13,9 @@
  *
  * {sid} is 128 random bits in 32 lower-case hex digits (signal_sessions.h):
  * a session can be ended only by who was told its URL; any other id, and
- * any method but OPTIONS on it, is 404.
+ * any method but OPTIONS on it, is 404. With a token (ctl_signal_config),
+ * every method but OPTIONS needs "Authorization: Bearer <token>", else 401
+ * with WWW-Authenticate: Bearer.
  *
  * One thread of its own polls the listening socket and at most
  * CTL_SIGNAL_MAX_CLIENTS non-blocking clients; a request (headers and
@@ -41,6 +43,7 @@
 #define CTL_SIGNAL_TIMEOUT_MS   5000
 #define CTL_SIGNAL_DEFAULT_PORT 8088
 #define CTL_SIGNAL_MAX_SESSIONS 256 /* sessions with a WHIP resource at once */
+#define CTL_SIGNAL_TOKEN_MAX    256 /* characters of a bearer token */
 
 /* Our side of a session, filled by ops->open. */
 struct sdp_local {
@@ -101,11 +104,14 @@ struct ctl_signal_config {
     uint32_t ip;         /* host byte order */
     uint16_t port;       /* 0: an ephemeral port, see ctl_signal_port */
     uint32_t timeout_ms; /* a request's deadline from the accept (0: CTL_SIGNAL_TIMEOUT_MS) */
+    const char *token;   /* NULL or "": none; else POST, DELETE and PATCH need
+                          * "Authorization: Bearer <token>" (RFC 9725 section 4.5) */
 };
 
 /* Binds cfg->ip:cfg->port, listens and starts the server thread, which
- * calls ops (copied) with arg. cfg is read during the call only. Returns 0
- * with *out set, or a negative errno with the reason in err. */
+ * calls ops (copied) with arg. cfg is read during the call only (strings
+ * are copied). Returns 0 with *out set, or a negative errno with the reason
+ * in err (-EINVAL: a token over CTL_SIGNAL_TOKEN_MAX characters). */
 int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cfg,
                      const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen);
 

@@ -95,13 +95,19 @@ static const struct ctl_signal_ops ops = {.open = fake_open, .close = fake_close
 static struct ctl_signal *srv;
 static uint16_t port;
 
-static void start_with_timeout(uint32_t ms)
+/* Starts the server on 127.0.0.1, an ephemeral port, with cfg's settings. */
+static void start_with(struct ctl_signal_config cfg)
 {
     char err[256];
-    struct ctl_signal_config cfg = {.ip = 0x7f000001, .timeout_ms = ms};
+    cfg.ip = 0x7f000001;
     cr_assert_eq(ctl_signal_start(&srv, &cfg, &ops, &fake, err, sizeof(err)), 0, "%s", err);
     port = ctl_signal_port(srv);
     cr_assert_neq(port, 0);
+}
+
+static void start_with_timeout(uint32_t ms)
+{
+    start_with((struct ctl_signal_config){.timeout_ms = ms});
 }
 
 static void start(void)
@@ -174,17 +180,25 @@ static void exchange(const char *req, size_t n, struct resp *r)
     r->body = b + 4;
 }
 
-static void request(const char *method, const char *path, const char *type, const char *body,
-                    struct resp *r)
+/* A request with more header lines (`headers`: each ending in CRLF, or NULL). */
+static void request_h(const char *method, const char *path, const char *headers, const char *type,
+                      const char *body, struct resp *r)
 {
     static char req[80000];
-    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n", method, path);
+    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s", method, path,
+                     headers ? headers : "");
     if (type)
         n += snprintf(req + n, sizeof(req) - (size_t)n, "Content-Type: %s\r\n", type);
     if (body)
         n += snprintf(req + n, sizeof(req) - (size_t)n, "Content-Length: %zu\r\n", strlen(body));
     n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n%s", body ? body : "");
     exchange(req, (size_t)n, r);
+}
+
+static void request(const char *method, const char *path, const char *type, const char *body,
+                    struct resp *r)
+{
+    request_h(method, path, NULL, type, body, r);
 }
 
 static const char *header(const struct resp *r, const char *name)
@@ -762,4 +776,58 @@ Test(signal_addr, start_on_a_taken_port_fails_with_the_reason)
     cr_assert_not_null(strstr(err, "127.0.0.1"));
     ctl_signal_stop(a);
     ctl_signal_stop(NULL);
+}
+
+#define TOKEN "s3cret-Token_1.x~"
+
+static void start_token(void)
+{
+    start_with((struct ctl_signal_config){.token = TOKEN});
+}
+
+static void assert_401(const struct resp *res, const char *what)
+{
+    cr_assert_eq(res->status, 401, "%s: %s", what, res->text);
+    cr_assert_str_eq(header(res, "WWW-Authenticate"), "Bearer", "%s", res->text);
+}
+
+Test(signal_token, post_delete_and_patch_need_the_bearer_token, .init = start_token, .fini = stop)
+{
+    static const char *const wrong[] = {
+        NULL,
+        "Authorization: Bearer wrong\r\n",
+        "Authorization: Bearer s3cret-Token_1.x\r\n",    /* a prefix */
+        "Authorization: Bearer s3cret-Token_1.x~~\r\n",  /* longer */
+        "Authorization: Bearer S3CRET-TOKEN_1.X~\r\n",   /* the token is case-sensitive */
+        "Authorization: Basic s3cret-Token_1.x~\r\n",    /* another scheme */
+        "Authorization: Bearer\r\n",
+        "Authorization: s3cret-Token_1.x~\r\n",
+    };
+    for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+        request_h("POST", "/whip/agents/7", wrong[i], "application/sdp", OFFER, &r);
+        assert_401(&r, wrong[i] ? wrong[i] : "no Authorization");
+    }
+    cr_assert_eq(fake.opens, 0, "an offer without the token opened a session");
+    const char *good = "Authorization: Bearer " TOKEN "\r\n";
+    request_h("POST", "/whip/agents/7", good, "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 201, "%s", r.text);
+    char path[64];
+    snprintf(path, sizeof(path), "%s", header(&r, "Location"));
+    request_h("POST", "/whip/agents/7", "authorization: bearer " TOKEN "\r\n", "application/sdp",
+              OFFER, &r);
+    cr_assert_eq(r.status, 201, "the scheme and the header name are case-insensitive: %s", r.text);
+
+    request("DELETE", path, NULL, NULL, &r);
+    assert_401(&r, "DELETE without the token");
+    request_h("DELETE", path, "Authorization: Bearer wrong\r\n", NULL, NULL, &r);
+    assert_401(&r, "DELETE with a wrong token");
+    request("PATCH", path, "application/trickle-ice-sdpfrag", "a=end-of-candidates", &r);
+    assert_401(&r, "PATCH without the token");
+    cr_assert_eq(fake.closes, 0);
+    /* the preflight carries no credentials (browsers never send them there) */
+    request("OPTIONS", path, NULL, NULL, &r);
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    request_h("DELETE", path, good, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_eq(fake.closes, 1);
 }
