@@ -23,3 +23,24 @@ bool sig_bearer_ok(const char *token, const char *auth, size_t auth_n)
         diff |= (unsigned char)((k < gn ? guess[k] : 0) ^ token[k]);
     return diff == 0;
 }
+
+enum sig_origin sig_origin_check(const char *origins, const char *origin, size_t n)
+{
+    enum sig_origin v = SIG_ORIGIN_REFUSED;
+    for (const char *p = origins; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, ',');
+        const char *e = end ? end : p + strlen(p);
+        while (p < e && *p == ' ')
+            p++;
+        const char *q = e;
+        while (q > p && q[-1] == ' ')
+            q--;
+        size_t len = (size_t)(q - p);
+        if (len == n && memcmp(p, origin, n) == 0)
+            return SIG_ORIGIN_LISTED;
+        if (len == 1 && *p == '*')
+            v = SIG_ORIGIN_ANY;
+        p = end ? end + 1 : e;
+    }
+    return v;
+}

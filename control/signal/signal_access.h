@@ -18,4 +18,17 @@
  * guess, so the time taken does not tell how much of it was right. */
 bool sig_bearer_ok(const char *token, const char *auth, size_t auth_n);
 
+enum sig_origin {
+    SIG_ORIGIN_REFUSED, /* not in the list */
+    SIG_ORIGIN_LISTED,  /* in the list: answer Access-Control-Allow-Origin: <origin> */
+    SIG_ORIGIN_ANY,     /* admitted by "*": answer Access-Control-Allow-Origin: * */
+};
+
+/* Whether a page of origin[0..n) (the Origin header's value, e.g.
+ * "https://app.example:8443", or "null" for file:// pages and sandboxed
+ * frames) may use the server. `origins` is the comma list of allowed ones
+ * (spaces around an item ignored), compared byte for byte; an item "*"
+ * admits every origin; NULL or "" admits none. */
+enum sig_origin sig_origin_check(const char *origins, const char *origin, size_t n);
+
 #endif

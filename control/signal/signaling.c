@@ -36,6 +36,7 @@ struct conn {
     bool sent_continue;
     uint32_t client; /* the peer's IPv4 address, host byte order */
     uint64_t deadline_ms;
+    char cors[CTL_SIGNAL_ORIGIN_MAX + 1]; /* Access-Control-Allow-Origin to answer ("": none) */
     size_t in_len;
     size_t out_len, out_off;
     char in[CTL_SIGNAL_MAX_REQUEST + 1]; /* + NUL */
@@ -47,7 +48,7 @@ struct request {
     struct {
         const char *p;
         size_t n;
-    } method, path, auth; /* auth: the Authorization value (p NULL: none) */
+    } method, path, auth, origin; /* auth, origin: header values (p NULL: none) */
     size_t head_len; /* bytes up to and including the blank line */
     bool has_length;
     uint64_t content_length;
@@ -65,7 +66,8 @@ struct ctl_signal {
     int wake[2]; /* pipe: a byte tells the thread to stop */
     uint16_t port;
     uint32_t timeout_ms;
-    char token[CTL_SIGNAL_TOKEN_MAX + 1]; /* "": none */
+    char token[CTL_SIGNAL_TOKEN_MAX + 1];     /* "": none */
+    char origins[CTL_SIGNAL_ORIGINS_MAX + 1]; /* comma list ("": none) */
     struct ctl_signal_ops ops;
     void *arg;
     uint64_t counter[C_COUNT]; /* written by the thread only, read with atomic loads */
@@ -147,14 +149,19 @@ static void respond(struct ctl_signal *s, struct conn *c, int status, const char
         bump(s, C_4XX);
     else if (status >= 500)
         bump(s, C_5XX);
+    char cors[CTL_SIGNAL_ORIGIN_MAX + 96] = "";
+    if (c->cors[0])
+        snprintf(cors, sizeof(cors),
+                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+                 "Access-Control-Expose-Headers: Location\r\n",
+                 c->cors);
     int n = snprintf(c->out, sizeof(c->out),
                      "HTTP/1.1 %d %s\r\n"
-                     "Access-Control-Allow-Origin: *\r\n"
-                     "Access-Control-Expose-Headers: Location\r\n"
+                     "%s"
                      "Connection: close\r\n"
                      "Cache-Control: no-store\r\n"
                      "%s",
-                     status, status_text(status), extra ? extra : "");
+                     status, status_text(status), cors, extra ? extra : "");
     if (status != 204 && n > 0 && (size_t)n < sizeof(c->out))
         n += snprintf(
             c->out + n, sizeof(c->out) - (size_t)n, "Content-Type: %s\r\nContent-Length: %zu\r\n",
@@ -310,6 +317,9 @@ static int parse_head(char *in, size_t head_len, struct request *r, const char *
         } else if (span_eq_ci(line, name_n, "Authorization")) {
             r->auth.p = v;
             r->auth.n = vn;
+        } else if (span_eq_ci(line, name_n, "Origin")) {
+            r->origin.p = v;
+            r->origin.n = vn;
         } else if (span_eq_ci(line, name_n, "Transfer-Encoding")) {
             r->chunked = true;
         } else if (span_eq_ci(line, name_n, "Expect")) {
@@ -458,7 +468,7 @@ static void handle_post(struct ctl_signal *s, struct conn *c, const struct reque
 }
 
 static const char CORS_PREFLIGHT[] = "Access-Control-Allow-Methods: POST, DELETE, OPTIONS\r\n"
-                                     "Access-Control-Allow-Headers: Content-Type\r\n"
+                                     "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
                                      "Access-Control-Max-Age: 86400\r\n";
 static const char NO_TRICKLE[] =
     "trickle ICE (PATCH) is not supported: put every candidate in the offer (RFC 9725 allows a "
@@ -473,6 +483,20 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
     enum route rt = route_of(r->path.p, r->path.n, &id, rid, &bad_id);
     const char *m = r->method.p;
     size_t mn = r->method.n;
+    if (r->origin.p) {
+        /* a browser page: only from an allowed origin, whatever it asks */
+        enum sig_origin o = sig_origin_check(s->origins, r->origin.p, r->origin.n);
+        if (o == SIG_ORIGIN_REFUSED || (o == SIG_ORIGIN_LISTED && r->origin.n > CTL_SIGNAL_ORIGIN_MAX)) {
+            respond_error(s, c, 403, NULL,
+                          "this page's origin may not use the WHIP server (swarmgen run "
+                          "--signal-origin lists the allowed ones)");
+            return;
+        }
+        if (o == SIG_ORIGIN_ANY)
+            snprintf(c->cors, sizeof(c->cors), "*");
+        else
+            snprintf(c->cors, sizeof(c->cors), "%.*s", (int)r->origin.n, r->origin.p);
+    }
     if (rt == ROUTE_NONE) {
         respond_error(s, c, 404, NULL, "no such resource: POST /whip/agents/{id} opens a session");
         return;
@@ -484,7 +508,7 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
         return;
     }
     if (span_eq_ci(m, mn, "OPTIONS")) {
-        respond(s, c, 204, CORS_PREFLIGHT, NULL, NULL, 0);
+        respond(s, c, 204, c->cors[0] ? CORS_PREFLIGHT : NULL, NULL, NULL, 0);
         return;
     }
     if (!sig_bearer_ok(s->token, r->auth.p, r->auth.n)) {
@@ -633,7 +657,7 @@ static void accept_all(struct ctl_signal *s, uint64_t now)
                 c = &s->conn[i];
         if (c == NULL) {
             send_now(fd, "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
-                         "Access-Control-Allow-Origin: *\r\nContent-Type: text/plain\r\n"
+                         "Content-Type: text/plain\r\n"
                          "Content-Length: 28\r\n\r\ntoo many signaling clients\r\n");
             close(fd);
             bump(s, C_REFUSED);
@@ -643,6 +667,7 @@ static void accept_all(struct ctl_signal *s, uint64_t now)
         c->client = ntohl(peer.sin_addr.s_addr);
         c->state = CONN_READ;
         c->sent_continue = false;
+        c->cors[0] = '\0';
         c->in_len = 0;
         c->out_len = c->out_off = 0;
         c->deadline_ms = now + s->timeout_ms;
@@ -666,7 +691,7 @@ static void *signal_thread(void *arg)
             if (now >= c->deadline_ms) {
                 if (c->state == CONN_READ) {
                     send_now(c->fd, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                                    "Access-Control-Allow-Origin: *\r\nContent-Length: 0\r\n\r\n");
+                                    "Content-Length: 0\r\n\r\n");
                     bump(s, C_TIMEOUTS);
                 } else if (c->state == CONN_WRITE) {
                     bump(s, C_TIMEOUTS);
@@ -794,6 +819,13 @@ int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cf
         return -EINVAL;
     }
     snprintf(s->token, sizeof(s->token), "%s", cfg->token ? cfg->token : "");
+    if (cfg->origins && strlen(cfg->origins) > CTL_SIGNAL_ORIGINS_MAX) {
+        snprintf(err, errlen, "signaling: the origin list is longer than %d characters",
+                 CTL_SIGNAL_ORIGINS_MAX);
+        free(s);
+        return -EINVAL;
+    }
+    snprintf(s->origins, sizeof(s->origins), "%s", cfg->origins ? cfg->origins : "");
     s->wake[0] = s->wake[1] = -1;
     for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
         s->conn[i].fd = -1;

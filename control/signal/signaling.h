@@ -17,6 +17,14 @@
  * every method but OPTIONS needs "Authorization: Bearer <token>", else 401
  * with WWW-Authenticate: Bearer.
  *
+ * CORS: a request with an Origin header comes from a browser page; unless
+ * that origin is allowed (ctl_signal_config.origins; by default none is)
+ * it gets 403, whatever its method, so a page the user happens to open
+ * cannot open or end sessions. An allowed origin gets
+ * Access-Control-Allow-Origin (its own value, or * when "*" is allowed)
+ * and, on OPTIONS, the preflight headers. Requests without an Origin
+ * (curl, werift, other programs) are served without CORS headers.
+ *
  * One thread of its own polls the listening socket and at most
  * CTL_SIGNAL_MAX_CLIENTS non-blocking clients; a request (headers and
  * Content-Length body) is at most 64 KiB (else 413) and must arrive within
@@ -43,7 +51,9 @@
 #define CTL_SIGNAL_TIMEOUT_MS   5000
 #define CTL_SIGNAL_DEFAULT_PORT 8088
 #define CTL_SIGNAL_MAX_SESSIONS 256 /* sessions with a WHIP resource at once */
-#define CTL_SIGNAL_TOKEN_MAX    256 /* characters of a bearer token */
+#define CTL_SIGNAL_TOKEN_MAX    256  /* characters of a bearer token */
+#define CTL_SIGNAL_ORIGIN_MAX   256  /* characters of an allowed origin */
+#define CTL_SIGNAL_ORIGINS_MAX  1024 /* characters of the list of allowed origins */
 
 /* Our side of a session, filled by ops->open. */
 struct sdp_local {
@@ -106,12 +116,15 @@ struct ctl_signal_config {
     uint32_t timeout_ms; /* a request's deadline from the accept (0: CTL_SIGNAL_TIMEOUT_MS) */
     const char *token;   /* NULL or "": none; else POST, DELETE and PATCH need
                           * "Authorization: Bearer <token>" (RFC 9725 section 4.5) */
+    const char *origins; /* NULL or "": no browser page may use the server; else a comma
+                          * list of origins whose pages may ("*": any) */
 };
 
 /* Binds cfg->ip:cfg->port, listens and starts the server thread, which
  * calls ops (copied) with arg. cfg is read during the call only (strings
  * are copied). Returns 0 with *out set, or a negative errno with the reason
- * in err (-EINVAL: a token over CTL_SIGNAL_TOKEN_MAX characters). */
+ * in err (-EINVAL: a token over CTL_SIGNAL_TOKEN_MAX characters, an origin
+ * list over CTL_SIGNAL_ORIGINS_MAX). */
 int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cfg,
                      const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen);
 

@@ -219,7 +219,7 @@ static void assert_error(const struct resp *r, int status, const char *reason)
 {
     cr_assert_eq(r->status, status, "%s", r->text);
     cr_assert_not_null(strstr(r->body, reason), "body '%s', want '%s'", r->body, reason);
-    cr_assert_str_eq(header(r, "Access-Control-Allow-Origin"), "*");
+    cr_assert_null(header(r, "Access-Control-Allow-Origin"), "no CORS without --signal-origin");
     const char *ct = header(r, "Content-Type");
     cr_assert(ct && strncmp(ct, "text/plain", 10) == 0);
     cr_assert_eq(strchr(r->body, '\n'), r->body + strlen(r->body) - 1, "one line: '%s'", r->body);
@@ -254,8 +254,8 @@ Test(signal, post_offer_returns_201_with_location_etag_and_an_answer_that_parses
     post_offer();
     cr_assert_str_eq(header(&r, "Content-Type"), "application/sdp");
     cr_assert_not_null(header(&r, "ETag"));
-    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
-    cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
+    cr_assert_null(header(&r, "Access-Control-Allow-Origin"));
+    cr_assert_null(header(&r, "Access-Control-Expose-Headers"));
     cr_assert_eq((size_t)atoi(header(&r, "Content-Length")), strlen(r.body));
     cr_assert_str_eq(fake.last_ufrag, "Kz2P");
 
@@ -294,7 +294,7 @@ Test(signal, delete_closes_the_session_once)
     snprintf(path, sizeof(path), "%s", post_offer());
     request("DELETE", path, NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.text);
-    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    cr_assert_null(header(&r, "Access-Control-Allow-Origin"));
     request("DELETE", path, NULL, NULL, &r);
     assert_error(&r, 404, "no such session");
     request("DELETE", "/whip/sessions/99999999999", NULL, NULL, &r);
@@ -359,23 +359,110 @@ Test(signal, session_ids_are_128_random_bits_and_guessed_ones_are_404)
     cr_assert_eq(fake.closes, closes + 2);
 }
 
-Test(signal, options_answers_the_cors_preflight)
+static const char PREFLIGHT[] = "OPTIONS %s HTTP/1.1\r\nHost: x\r\nOrigin: %s\r\n"
+                                "Access-Control-Request-Method: %s\r\n"
+                                "Access-Control-Request-Headers: content-type\r\n\r\n";
+
+static void preflight(const char *path, const char *origin, const char *method)
 {
-    const char *req = "OPTIONS /whip/agents/7 HTTP/1.1\r\nHost: x\r\nOrigin: http://example.com\r\n"
-                      "Access-Control-Request-Method: POST\r\n"
-                      "Access-Control-Request-Headers: content-type\r\n\r\n";
-    exchange(req, strlen(req), &r);
+    char req[512];
+    int n = snprintf(req, sizeof(req), PREFLIGHT, path, origin, method);
+    exchange(req, (size_t)n, &r);
+}
+
+Test(signal, without_allowed_origins_no_cors_and_browser_requests_are_403)
+{
+    /* OPTIONS without an Origin (not a browser): 204, no CORS headers */
+    request("OPTIONS", "/whip/agents/7", NULL, NULL, &r);
     cr_assert_eq(r.status, 204, "%s", r.text);
-    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    cr_assert_null(header(&r, "Access-Control-Allow-Origin"));
+    cr_assert_null(header(&r, "Access-Control-Allow-Methods"));
+    /* a page of any origin, even the host's own: refused, whatever the method */
+    char path[64];
+    snprintf(path, sizeof(path), "%s", post_offer());
+    int opens = fake.opens, closes = fake.closes;
+    static const char *const origin[] = {"http://evil.example", "http://127.0.0.1:8088", "null"};
+    for (size_t i = 0; i < sizeof(origin) / sizeof(origin[0]); i++) {
+        char h[128];
+        snprintf(h, sizeof(h), "Origin: %s\r\n", origin[i]);
+        preflight("/whip/agents/7", origin[i], "POST");
+        assert_error(&r, 403, "origin");
+        request_h("POST", "/whip/agents/7", h, "application/sdp", OFFER, &r);
+        assert_error(&r, 403, "origin");
+        request_h("POST", "/whip/agents/7", h, "text/plain", OFFER, &r); /* no preflight */
+        assert_error(&r, 403, "origin");
+        request_h("DELETE", path, h, NULL, NULL, &r);
+        assert_error(&r, 403, "origin");
+    }
+    cr_assert_eq(fake.opens, opens, "a foreign page opened a session");
+    cr_assert_eq(fake.closes, closes, "a foreign page ended a session");
+}
+
+static void start_cors(void)
+{
+    start_with((struct ctl_signal_config){.origins = "https://app.example, http://127.0.0.1:8000"});
+}
+
+TestSuite(signal_cors, .init = start_cors, .fini = stop);
+
+Test(signal_cors, options_answers_the_preflight_of_an_allowed_origin_only)
+{
+    preflight("/whip/agents/7", "https://app.example", "POST");
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "https://app.example");
+    cr_assert_str_eq(header(&r, "Vary"), "Origin");
     cr_assert_str_eq(header(&r, "Access-Control-Allow-Methods"), "POST, DELETE, OPTIONS");
-    cr_assert_str_eq(header(&r, "Access-Control-Allow-Headers"), "Content-Type");
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Headers"), "Content-Type, Authorization");
     cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
     cr_assert_null(header(&r, "Content-Length"), "204 has no Content-Length");
     cr_assert_str_eq(r.body, "");
+    preflight("/whip/agents/7", "http://127.0.0.1:8000", "POST");
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "http://127.0.0.1:8000");
+    static const char *const foreign[] = {"https://evil.example", "https://app.example.evil",
+                                          "http://app.example", "https://app.example:444",
+                                          "http://127.0.0.1:8001", "null", ""};
+    for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+        preflight("/whip/agents/7", foreign[i], "POST");
+        assert_error(&r, 403, "origin");
+        cr_assert_null(header(&r, "Access-Control-Allow-Methods"));
+    }
+}
+
+Test(signal_cors, an_allowed_page_opens_reads_the_location_and_deletes)
+{
+    const char *h = "Origin: https://app.example\r\n";
+    request_h("POST", "/whip/agents/7", h, "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 201, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "https://app.example");
+    cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
     char path[64];
-    snprintf(path, sizeof(path), "%s", post_offer());
-    request("OPTIONS", path, NULL, NULL, &r);
-    cr_assert_eq(r.status, 204);
+    snprintf(path, sizeof(path), "%s", header(&r, "Location"));
+    preflight(path, "https://app.example", "DELETE");
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    request_h("DELETE", path, "Origin: https://evil.example\r\n", NULL, NULL, &r);
+    assert_error(&r, 403, "origin");
+    request_h("DELETE", path, h, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "https://app.example");
+    /* errors are readable by the allowed page too */
+    request_h("DELETE", path, h, NULL, NULL, &r);
+    cr_assert_eq(r.status, 404);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "https://app.example");
+    /* clients that are not browsers send no Origin: served, without CORS */
+    post_offer();
+}
+
+Test(signal_cors, a_star_admits_every_origin)
+{
+    stop();
+    start_with((struct ctl_signal_config){.origins = "*"});
+    preflight("/whip/agents/7", "https://anything.example", "POST");
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    request_h("POST", "/whip/agents/7", "Origin: null\r\n", "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 201, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
 }
 
 Test(signal, bad_offers_get_400_with_the_parser_reason)
@@ -644,7 +731,8 @@ Test(signal, curl_posts_an_offer_and_deletes_the_session)
     cr_assert_eq(system(cmd), 0);
 }
 
-/* Chromium, as a WHIP client on another origin (file://): the preflight, the
+/* Chromium, as a WHIP client on another origin (file://, allowed as
+ * --signal-origin null): the preflight, the
  * POST, Location read through CORS, setRemoteDescription of our answer (with
  * the audio line rejected), the DELETE. The page logs each step; the test
  * waits for the DELETE to reach the fake ops. */
@@ -670,7 +758,14 @@ static const char WHIP_PAGE[] =
     "} catch (e) { log('FAIL ' + e); } })();\n"
     "</script>\n";
 
-Test(signal, chromium_posts_an_offer_applies_the_answer_and_deletes, .timeout = 150)
+/* A file:// page's origin is "null": it has to be allowed. */
+static void start_null_origin(void)
+{
+    start_with((struct ctl_signal_config){.origins = "null"});
+}
+
+Test(signal_browser, chromium_posts_an_offer_applies_the_answer_and_deletes,
+     .init = start_null_origin, .fini = stop, .timeout = 150)
 {
     if (system("command -v chromium >/dev/null 2>&1") != 0) {
         if (getenv("SWARMGEN_REQUIRE_CHROMIUM"))
