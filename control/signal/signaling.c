@@ -58,7 +58,17 @@ struct request {
     bool has_type;
 };
 
-enum counter { C_REQUESTS, C_OPENED, C_CLOSED, C_4XX, C_5XX, C_TIMEOUTS, C_REFUSED, C_COUNT };
+enum counter {
+    C_REQUESTS,
+    C_OPENED,
+    C_CLOSED,
+    C_4XX,
+    C_5XX,
+    C_TIMEOUTS,
+    C_REFUSED,
+    C_REFUSED_CLIENT,
+    C_COUNT
+};
 
 struct ctl_signal {
     pthread_t thread;
@@ -66,6 +76,7 @@ struct ctl_signal {
     int wake[2]; /* pipe: a byte tells the thread to stop */
     uint16_t port;
     uint32_t timeout_ms;
+    uint32_t max_per_client;
     char token[CTL_SIGNAL_TOKEN_MAX + 1];     /* "": none */
     char origins[CTL_SIGNAL_ORIGINS_MAX + 1]; /* comma list ("": none) */
     struct ctl_signal_ops ops;
@@ -405,6 +416,15 @@ static void handle_post(struct ctl_signal *s, struct conn *c, const struct reque
                       "the offer is ice-lite and so is swarmgen: one side must run full ICE");
         return;
     }
+    if (sig_sessions_count(&s->sessions, c->client, s->ops.alive, s->arg) >= s->max_per_client) {
+        char why[160];
+        snprintf(why, sizeof(why),
+                 "this client has %u sessions open, the most it may (--signal-max-per-client): "
+                 "DELETE one first",
+                 s->max_per_client);
+        respond_error(s, c, 429, NULL, why);
+        return;
+    }
     int slot = sig_sessions_slot(&s->sessions, s->ops.alive, s->arg);
     if (slot < 0) {
         respond_error(s, c, 503, NULL,
@@ -651,10 +671,22 @@ static void accept_all(struct ctl_signal *s, uint64_t now)
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or an error the next poll will show again */
+        uint32_t client = ntohl(peer.sin_addr.s_addr), same = 0;
         struct conn *c = NULL;
-        for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS && c == NULL; i++)
+        for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++) {
             if (s->conn[i].state == CONN_FREE)
-                c = &s->conn[i];
+                c = c ? c : &s->conn[i];
+            else if (s->conn[i].client == client)
+                same++;
+        }
+        if (same >= s->max_per_client) {
+            send_now(fd, "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\n"
+                         "Content-Type: text/plain\r\nContent-Length: 64\r\n\r\n"
+                         "too many connections from this client (--signal-max-per-client)\n");
+            close(fd);
+            bump(s, C_REFUSED_CLIENT);
+            continue;
+        }
         if (c == NULL) {
             send_now(fd, "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
                          "Content-Type: text/plain\r\n"
@@ -664,7 +696,7 @@ static void accept_all(struct ctl_signal *s, uint64_t now)
             continue;
         }
         c->fd = fd;
-        c->client = ntohl(peer.sin_addr.s_addr);
+        c->client = client;
         c->state = CONN_READ;
         c->sent_continue = false;
         c->cors[0] = '\0';
@@ -812,6 +844,7 @@ int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cf
     s->ops = *ops;
     s->arg = arg;
     s->timeout_ms = timeout_ms ? timeout_ms : CTL_SIGNAL_TIMEOUT_MS;
+    s->max_per_client = cfg->max_per_client ? cfg->max_per_client : CTL_SIGNAL_MAX_PER_CLIENT;
     if (cfg->token && strlen(cfg->token) > CTL_SIGNAL_TOKEN_MAX) {
         snprintf(err, errlen, "signaling: the token is longer than %d characters",
                  CTL_SIGNAL_TOKEN_MAX);
@@ -899,5 +932,6 @@ void ctl_signal_stats(const struct ctl_signal *s, struct ctl_signal_stats *out)
         .errors_5xx = __atomic_load_n(&s->counter[C_5XX], __ATOMIC_RELAXED),
         .timeouts = __atomic_load_n(&s->counter[C_TIMEOUTS], __ATOMIC_RELAXED),
         .refused = __atomic_load_n(&s->counter[C_REFUSED], __ATOMIC_RELAXED),
+        .refused_per_client = __atomic_load_n(&s->counter[C_REFUSED_CLIENT], __ATOMIC_RELAXED),
     };
 }

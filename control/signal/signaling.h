@@ -51,6 +51,7 @@
 #define CTL_SIGNAL_TIMEOUT_MS   5000
 #define CTL_SIGNAL_DEFAULT_PORT 8088
 #define CTL_SIGNAL_MAX_SESSIONS 256 /* sessions with a WHIP resource at once */
+#define CTL_SIGNAL_MAX_PER_CLIENT 16 /* default: connections, and sessions, of one address */
 #define CTL_SIGNAL_TOKEN_MAX    256  /* characters of a bearer token */
 #define CTL_SIGNAL_ORIGIN_MAX   256  /* characters of an allowed origin */
 #define CTL_SIGNAL_ORIGINS_MAX  1024 /* characters of the list of allowed origins */
@@ -99,6 +100,7 @@ struct ctl_signal_stats {
     uint64_t errors_5xx;      /* every 5xx response */
     uint64_t timeouts;        /* connections closed for arriving too slowly */
     uint64_t refused;         /* connections refused: CTL_SIGNAL_MAX_CLIENTS busy */
+    uint64_t refused_per_client; /* connections refused: the client's max_per_client busy */
 };
 
 struct ctl_signal; /* opaque */
@@ -118,6 +120,8 @@ struct ctl_signal_config {
                           * "Authorization: Bearer <token>" (RFC 9725 section 4.5) */
     const char *origins; /* NULL or "": no browser page may use the server; else a comma
                           * list of origins whose pages may ("*": any) */
+    uint32_t max_per_client; /* connections at once, and live sessions, of one client
+                              * address (0: CTL_SIGNAL_MAX_PER_CLIENT); beyond: 429 */
 };
 
 /* Binds cfg->ip:cfg->port, listens and starts the server thread, which

@@ -123,10 +123,16 @@ static void stop(void)
 
 TestSuite(signal, .init = start, .fini = stop);
 
+/* The address the test's connections come from (127.0.0.0/8 is all
+ * loopback): other clients, for the per-client limits. */
+static uint32_t src_ip = 0x7f000001;
+
 static int dial(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert_geq(fd, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(src_ip)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "%s", strerror(errno));
     struct sockaddr_in sa = {
         .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(0x7f000001)};
     cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
@@ -601,12 +607,22 @@ Test(signal_slow, slow_clients_time_out, .init = start_short, .fini = stop)
     post_offer(); /* still serving */
 }
 
+/* Takes every connection slot: CTL_SIGNAL_MAX_CLIENTS connections, from
+ * as many clients as the per-client limit needs. */
+static void take_every_slot(int *fds)
+{
+    for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++) {
+        src_ip = 0x7f000100 + (uint32_t)(i / CTL_SIGNAL_MAX_PER_CLIENT);
+        fds[i] = dial();
+    }
+    src_ip = 0x7f000001;
+    usleep(100000); /* the server accepts them all */
+}
+
 Test(signal, client_limit_refuses_with_503_and_recovers)
 {
     int fds[CTL_SIGNAL_MAX_CLIENTS];
-    for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
-        fds[i] = dial();
-    usleep(100000); /* the server accepts them all */
+    take_every_slot(fds);
     request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
     cr_assert_eq(r.status, 503, "%s", r.text);
     for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
@@ -616,6 +632,68 @@ Test(signal, client_limit_refuses_with_503_and_recovers)
     struct ctl_signal_stats st;
     ctl_signal_stats(srv, &st);
     cr_assert_eq(st.refused, 1);
+}
+
+Test(signal_slow, every_slot_held_idle_frees_after_the_timeout, .init = start_short, .fini = stop)
+{
+    int fds[CTL_SIGNAL_MAX_CLIENTS];
+    take_every_slot(fds);
+    usleep(400000); /* past the 200 ms deadline */
+    post_offer();
+    for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
+        close(fds[i]);
+    struct ctl_signal_stats st;
+    ctl_signal_stats(srv, &st);
+    cr_assert_eq(st.timeouts, CTL_SIGNAL_MAX_CLIENTS);
+    cr_assert_eq(st.refused, 0);
+}
+
+static void start_limit_4(void)
+{
+    start_with((struct ctl_signal_config){.max_per_client = 4});
+}
+
+Test(signal_limits, connections_per_client_beyond_the_limit_get_429, .init = start_limit_4,
+     .fini = stop)
+{
+    int fds[4];
+    for (int i = 0; i < 4; i++)
+        fds[i] = dial();
+    usleep(100000);
+    request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 429, "a fifth connection of one client: %s", r.text);
+    cr_assert_not_null(strstr(r.body, "connections"), "%s", r.body);
+    src_ip = 0x7f000002; /* another client is served meanwhile */
+    post_offer();
+    src_ip = 0x7f000001;
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    usleep(100000);
+    post_offer();
+    struct ctl_signal_stats st;
+    ctl_signal_stats(srv, &st);
+    cr_assert_eq(st.refused_per_client, 1);
+}
+
+Test(signal_limits, sessions_per_client_beyond_the_limit_get_429, .init = start_limit_4,
+     .fini = stop)
+{
+    char first[64];
+    src_ip = 0x7f000003;
+    snprintf(first, sizeof(first), "%s", post_offer());
+    for (int i = 1; i < 4; i++)
+        post_offer();
+    int opens = fake.opens;
+    request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
+    assert_error(&r, 429, "sessions");
+    cr_assert_eq(fake.opens, opens, "the fifth session was opened");
+    src_ip = 0x7f000004;
+    post_offer(); /* another client's first */
+    src_ip = 0x7f000003;
+    request("DELETE", first, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    post_offer(); /* room again */
+    src_ip = 0x7f000001;
 }
 
 Test(signal, random_bytes_never_stop_the_server)
