@@ -127,7 +127,7 @@ static bool ext_alive(void *arg, int id)
 
 int ctl_external_start(struct ctl_external *e, struct ri_external *x, const struct ri_agent *agents,
                        uint32_t n_agents, uint8_t mode, bool prefer_active, const char *addr,
-                       char *err, size_t errlen)
+                       const struct ctl_signal_config *access, char *err, size_t errlen)
 {
     memset(e, 0, sizeof(*e));
     e->x = x;
@@ -136,7 +136,7 @@ int ctl_external_start(struct ctl_external *e, struct ri_external *x, const stru
     e->mode = mode;
     e->prefer_active = prefer_active;
     snprintf(e->signal_addr, sizeof(e->signal_addr), "%s", addr);
-    struct ctl_signal_config cfg = {0};
+    struct ctl_signal_config cfg = access ? *access : (struct ctl_signal_config){0};
     int rc = ctl_signal_parse_addr(addr, &cfg.ip, &cfg.port, err, errlen);
     if (rc < 0)
         return -EINVAL;
