@@ -467,7 +467,8 @@ static void set_external_setup(void *ctx, const char *s)
  * The value is a secret: the error does not repeat it. */
 static void set_signal_token(void *ctx, const char *s)
 {
-    static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+    static const char chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
     size_t n = strlen(s), i = strspn(s, chars);
     size_t body = i;
     while (s[i] == '=')
@@ -542,8 +543,8 @@ static void set_signal_origin(void *ctx, const char *s)
 
 static void set_signal_max_per_client(void *ctx, const char *s)
 {
-    opts(ctx)->signal_max_per_client = (uint32_t)cli_count("--signal-max-per-client", s, 1,
-                                                           CTL_SIGNAL_MAX_CLIENTS, "a count");
+    opts(ctx)->signal_max_per_client =
+        (uint32_t)cli_count("--signal-max-per-client", s, 1, CTL_SIGNAL_MAX_CLIENTS, "a count");
 }
 
 static void set_external_max(void *ctx, const char *s)

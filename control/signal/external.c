@@ -140,7 +140,8 @@ int ctl_external_start(struct ctl_external *e, struct ri_external *x, const stru
     int rc = ctl_signal_parse_addr(addr, &cfg.ip, &cfg.port, err, errlen);
     if (rc < 0)
         return -EINVAL;
-    static const struct ctl_signal_ops ops = {.open = ext_open, .close = ext_close, .alive = ext_alive};
+    static const struct ctl_signal_ops ops = {
+        .open = ext_open, .close = ext_close, .alive = ext_alive};
     rc = ctl_signal_start(&e->sig, &cfg, &ops, e, err, errlen);
     if (rc < 0)
         return rc;

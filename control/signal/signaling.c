@@ -506,7 +506,8 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
     if (r->origin.p) {
         /* a browser page: only from an allowed origin, whatever it asks */
         enum sig_origin o = sig_origin_check(s->origins, r->origin.p, r->origin.n);
-        if (o == SIG_ORIGIN_REFUSED || (o == SIG_ORIGIN_LISTED && r->origin.n > CTL_SIGNAL_ORIGIN_MAX)) {
+        if (o == SIG_ORIGIN_REFUSED ||
+            (o == SIG_ORIGIN_LISTED && r->origin.n > CTL_SIGNAL_ORIGIN_MAX)) {
             respond_error(s, c, 403, NULL,
                           "this page's origin may not use the WHIP server (swarmgen run "
                           "--signal-origin lists the allowed ones)");
@@ -533,7 +534,8 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
     }
     if (!sig_bearer_ok(s->token, r->auth.p, r->auth.n)) {
         respond_error(s, c, 401, "WWW-Authenticate: Bearer\r\n",
-                      r->auth.p ? "wrong bearer token" : "this server needs Authorization: Bearer <token>");
+                      r->auth.p ? "wrong bearer token"
+                                : "this server needs Authorization: Bearer <token>");
         return;
     }
     int k = rt == ROUTE_SESSION ? sig_sessions_find(&s->sessions, rid) : -ENOENT;
@@ -667,8 +669,8 @@ static void accept_all(struct ctl_signal *s, uint64_t now)
     for (;;) {
         struct sockaddr_in peer;
         socklen_t plen = sizeof(peer);
-        int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &plen,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(s->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or an error the next poll will show again */
         uint32_t client = ntohl(peer.sin_addr.s_addr), same = 0;

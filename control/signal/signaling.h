@@ -50,11 +50,11 @@
 #define CTL_SIGNAL_MAX_REQUEST  (64 * 1024)
 #define CTL_SIGNAL_TIMEOUT_MS   5000
 #define CTL_SIGNAL_DEFAULT_PORT 8088
-#define CTL_SIGNAL_MAX_SESSIONS 256 /* sessions with a WHIP resource at once */
-#define CTL_SIGNAL_MAX_PER_CLIENT 16 /* default: connections, and sessions, of one address */
-#define CTL_SIGNAL_TOKEN_MAX    256  /* characters of a bearer token */
-#define CTL_SIGNAL_ORIGIN_MAX   256  /* characters of an allowed origin */
-#define CTL_SIGNAL_ORIGINS_MAX  1024 /* characters of the list of allowed origins */
+#define CTL_SIGNAL_MAX_SESSIONS   256  /* sessions with a WHIP resource at once */
+#define CTL_SIGNAL_MAX_PER_CLIENT 16   /* default: connections, and sessions, of one address */
+#define CTL_SIGNAL_TOKEN_MAX      256  /* characters of a bearer token */
+#define CTL_SIGNAL_ORIGIN_MAX     256  /* characters of an allowed origin */
+#define CTL_SIGNAL_ORIGINS_MAX    1024 /* characters of the list of allowed origins */
 
 /* Our side of a session, filled by ops->open. */
 struct sdp_local {
@@ -113,13 +113,13 @@ int ctl_signal_parse_addr(const char *text, uint32_t *ip, uint16_t *port, char *
 /* Where the server listens and how it treats clients; a zero field takes
  * its default. */
 struct ctl_signal_config {
-    uint32_t ip;         /* host byte order */
-    uint16_t port;       /* 0: an ephemeral port, see ctl_signal_port */
-    uint32_t timeout_ms; /* a request's deadline from the accept (0: CTL_SIGNAL_TIMEOUT_MS) */
-    const char *token;   /* NULL or "": none; else POST, DELETE and PATCH need
-                          * "Authorization: Bearer <token>" (RFC 9725 section 4.5) */
-    const char *origins; /* NULL or "": no browser page may use the server; else a comma
-                          * list of origins whose pages may ("*": any) */
+    uint32_t ip;             /* host byte order */
+    uint16_t port;           /* 0: an ephemeral port, see ctl_signal_port */
+    uint32_t timeout_ms;     /* a request's deadline from the accept (0: CTL_SIGNAL_TIMEOUT_MS) */
+    const char *token;       /* NULL or "": none; else every method but OPTIONS needs
+                              * "Authorization: Bearer <token>" (RFC 9725 section 4.5) */
+    const char *origins;     /* NULL or "": no browser page may use the server; else a comma
+                              * list of origins whose pages may ("*": any) */
     uint32_t max_per_client; /* connections at once, and live sessions, of one client
                               * address (0: CTL_SIGNAL_MAX_PER_CLIENT); beyond: 429 */
 };

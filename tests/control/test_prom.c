@@ -159,7 +159,8 @@ Test(prom_http, idle_and_trickling_clients_are_closed_after_the_deadline)
     usleep(400000);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_gt(scrape(p.port, buf, sizeof(buf)), 0, "no answer: the idle clients hold every slot");
+    cr_assert_gt(scrape(p.port, buf, sizeof(buf)), 0,
+                 "no answer: the idle clients hold every slot");
     clock_gettime(CLOCK_MONOTONIC, &t1);
     cr_assert_eq(strncmp(buf, "HTTP/1.1 200 ", 13), 0, "%s", buf);
     cr_assert_not_null(strstr(buf, "swarmgen_phase_info{phase=\"sustained\"} 1"));

@@ -270,8 +270,7 @@ Test(run_cli, bad_signal_token_origin_and_per_client_limit)
     /* only with the WHIP server */
     expect_combo_error("--signal-token", (char *[]){"--signal-token", "abc", NULL});
     expect_combo_error("--signal-origin", (char *[]){"--signal-origin", "null", NULL});
-    expect_combo_error("--signal-max-per-client",
-                       (char *[]){"--signal-max-per-client", "4", NULL});
+    expect_combo_error("--signal-max-per-client", (char *[]){"--signal-max-per-client", "4", NULL});
 }
 
 Test(run_cli, help_lists_the_signal_access_flags)

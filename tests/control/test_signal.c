@@ -347,7 +347,8 @@ Test(signal, session_ids_are_128_random_bits_and_guessed_ones_are_404)
             request("PATCH", guess, "application/trickle-ice-sdpfrag", "a=end-of-candidates", &r);
             cr_assert_eq(r.status, 404, "PATCH %s: %s", guess, r.text);
         }
-    const char *other[] = {"/whip/sessions/0", "/whip/sessions/1", "/whip/sessions/00000000000000000000000000000001"};
+    const char *other[] = {"/whip/sessions/0", "/whip/sessions/1",
+                           "/whip/sessions/00000000000000000000000000000001"};
     for (size_t k = 0; k < sizeof(other) / sizeof(other[0]); k++) {
         request("DELETE", other[k], NULL, NULL, &r);
         assert_error(&r, 404, "no such session");
@@ -425,9 +426,13 @@ Test(signal_cors, options_answers_the_preflight_of_an_allowed_origin_only)
     preflight("/whip/agents/7", "http://127.0.0.1:8000", "POST");
     cr_assert_eq(r.status, 204, "%s", r.text);
     cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "http://127.0.0.1:8000");
-    static const char *const foreign[] = {"https://evil.example", "https://app.example.evil",
-                                          "http://app.example", "https://app.example:444",
-                                          "http://127.0.0.1:8001", "null", ""};
+    static const char *const foreign[] = {"https://evil.example",
+                                          "https://app.example.evil",
+                                          "http://app.example",
+                                          "https://app.example:444",
+                                          "http://127.0.0.1:8001",
+                                          "null",
+                                          ""};
     for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
         preflight("/whip/agents/7", foreign[i], "POST");
         assert_error(&r, 403, "origin");
@@ -969,10 +974,10 @@ Test(signal_token, post_delete_and_patch_need_the_bearer_token, .init = start_to
     static const char *const wrong[] = {
         NULL,
         "Authorization: Bearer wrong\r\n",
-        "Authorization: Bearer s3cret-Token_1.x\r\n",    /* a prefix */
-        "Authorization: Bearer s3cret-Token_1.x~~\r\n",  /* longer */
-        "Authorization: Bearer S3CRET-TOKEN_1.X~\r\n",   /* the token is case-sensitive */
-        "Authorization: Basic s3cret-Token_1.x~\r\n",    /* another scheme */
+        "Authorization: Bearer s3cret-Token_1.x\r\n",   /* a prefix */
+        "Authorization: Bearer s3cret-Token_1.x~~\r\n", /* longer */
+        "Authorization: Bearer S3CRET-TOKEN_1.X~\r\n",  /* the token is case-sensitive */
+        "Authorization: Basic s3cret-Token_1.x~\r\n",   /* another scheme */
         "Authorization: Bearer\r\n",
         "Authorization: s3cret-Token_1.x~\r\n",
     };
