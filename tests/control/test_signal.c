@@ -38,6 +38,7 @@ static const char OFFER[] =
 static struct fake {
     pthread_mutex_t lock;
     bool open[MAX_SESS];
+    bool ended[MAX_SESS]; /* ended on its own (the peer left): not alive */
     int next;
     int opens, closes;
     char last_ufrag[SDP_ICE_MAX + 1];
@@ -91,7 +92,17 @@ static int fake_close(void *arg, int id)
     return rc;
 }
 
-static const struct ctl_signal_ops ops = {.open = fake_open, .close = fake_close};
+static bool fake_alive(void *arg, int id)
+{
+    struct fake *f = arg;
+    pthread_mutex_lock(&f->lock);
+    bool alive = id >= 0 && id < MAX_SESS && f->open[id] && !f->ended[id];
+    pthread_mutex_unlock(&f->lock);
+    return alive;
+}
+
+static const struct ctl_signal_ops ops = {
+    .open = fake_open, .close = fake_close, .alive = fake_alive};
 static struct ctl_signal *srv;
 static uint16_t port;
 
@@ -678,6 +689,27 @@ Test(signal_limits, connections_per_client_beyond_the_limit_get_429, .init = sta
     struct ctl_signal_stats st;
     ctl_signal_stats(srv, &st);
     cr_assert_eq(st.refused_per_client, 1);
+}
+
+Test(signal_limits, a_session_that_ended_on_its_own_no_longer_counts, .init = start_limit_4,
+     .fini = stop)
+{
+    src_ip = 0x7f000005;
+    char first[64];
+    snprintf(first, sizeof(first), "%s", post_offer());
+    int first_sid = fake.next - 1;
+    for (int i = 1; i < 4; i++)
+        post_offer();
+    request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
+    assert_error(&r, 429, "sessions");
+    pthread_mutex_lock(&fake.lock);
+    fake.ended[first_sid] = true; /* the dataplane ended it: the peer went away */
+    pthread_mutex_unlock(&fake.lock);
+    post_offer();
+    /* its id still reaches the ops: a late DELETE is answered as before */
+    request("DELETE", first, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    src_ip = 0x7f000001;
 }
 
 Test(signal_limits, sessions_per_client_beyond_the_limit_get_429, .init = start_limit_4,
