@@ -463,6 +463,90 @@ static void set_external_setup(void *ctx, const char *s)
     state(ctx)->external_setup_given = true;
 }
 
+/* RFC 6750 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+ * The value is a secret: the error does not repeat it. */
+static void set_signal_token(void *ctx, const char *s)
+{
+    static const char chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+    size_t n = strlen(s), i = strspn(s, chars);
+    size_t body = i;
+    while (s[i] == '=')
+        i++;
+    if (body == 0 || i != n || n > CTL_SIGNAL_TOKEN_MAX)
+        cli_fail("--signal-token",
+                 "the token must be 1..%d characters: letters, digits, -._~+/ and a trailing = "
+                 "(RFC 6750 b64token)",
+                 CTL_SIGNAL_TOKEN_MAX);
+    opts(ctx)->signal_token = s;
+}
+
+/* One origin as browsers send it: null, or http(s)://HOST[:PORT], HOST a
+ * name, an IPv4 address or [IPv6]; no path, no user. Lower-cased into out
+ * (scheme and host are case-insensitive, browsers send them lower-case). */
+static bool origin_ok(const char *p, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+    out[n] = '\0';
+    if (strcmp(out, "null") == 0 || strcmp(out, "*") == 0)
+        return true;
+    const char *h = strncmp(out, "http://", 7) == 0    ? out + 7
+                    : strncmp(out, "https://", 8) == 0 ? out + 8
+                                                       : NULL;
+    if (h == NULL || *h == '\0')
+        return false;
+    const char *e = h;
+    if (*h == '[') {
+        e = strchr(h, ']');
+        if (e == NULL || e == h + 1 || strspn(h + 1, "0123456789abcdef:.") != (size_t)(e - h - 1))
+            return false;
+        e++;
+    } else {
+        e = h + strspn(h, "abcdefghijklmnopqrstuvwxyz0123456789.-");
+        if (e == h)
+            return false;
+    }
+    if (*e == '\0')
+        return true;
+    uint64_t port;
+    return *e == ':' && cli_parse_u64(e + 1, 1, 65535, &port) == 0;
+}
+
+static void set_signal_origin(void *ctx, const char *s)
+{
+    char *list = opts(ctx)->signal_origins;
+    size_t cap = sizeof(opts(ctx)->signal_origins), len = strlen(list);
+    for (const char *p = s;;) {
+        const char *comma = strchr(p, ',');
+        const char *e = comma ? comma : p + strlen(p);
+        while (p < e && *p == ' ')
+            p++;
+        size_t n = (size_t)(e - p);
+        while (n > 0 && p[n - 1] == ' ')
+            n--;
+        char one[CTL_SIGNAL_ORIGIN_MAX + 1];
+        if (n == 0 || n > CTL_SIGNAL_ORIGIN_MAX || !origin_ok(p, n, one))
+            cli_fail("--signal-origin",
+                     "'%.*s' is not an origin: http(s)://HOST[:PORT] without a path, null "
+                     "(file:// pages) or *",
+                     (int)n, p);
+        if (len + (len ? 1 : 0) + n >= cap)
+            cli_fail("--signal-origin", "the origins add up to more than %d characters",
+                     CTL_SIGNAL_ORIGINS_MAX);
+        len += (size_t)snprintf(list + len, cap - len, "%s%s", len ? "," : "", one);
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+}
+
+static void set_signal_max_per_client(void *ctx, const char *s)
+{
+    opts(ctx)->signal_max_per_client =
+        (uint32_t)cli_count("--signal-max-per-client", s, 1, CTL_SIGNAL_MAX_CLIENTS, "a count");
+}
+
 static void set_external_max(void *ctx, const char *s)
 {
     opts(ctx)->external_max =
@@ -648,6 +732,19 @@ static const struct cli_flag run_flags[] = {
      "(default, RFC 8842) | passive",
      set_external_setup},
     {"--external-max", "N", "external sessions at once, 1..16 (default 16)", set_external_max},
+    {"--signal-token", "TOKEN",
+     "WHIP requests (but OPTIONS) need Authorization: Bearer TOKEN,\n"
+     "else 401 (RFC 9725 4.5; default: no token)",
+     set_signal_token},
+    {"--signal-origin", "ORIGIN",
+     "a browser origin whose pages may use WHIP (CORS), e.g.\n"
+     "https://app.example:8443; repeat or comma-separate; null for\n"
+     "file:// pages, * for any (default: none, other Origins get 403)",
+     set_signal_origin},
+    {"--signal-max-per-client", "N",
+     "WHIP connections at once, and open sessions, of one client\n"
+     "address, 1..64 (default 16; beyond: 429)",
+     set_signal_max_per_client},
     {"--dry-run", NULL,
      "build the mesh and print the memory the run will need, by\n"
      "category; start nothing (exit 2 when it will not fit)",

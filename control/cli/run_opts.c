@@ -161,9 +161,15 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
     if (o->signal_addr && o->external == RI_EXT_OFF)
         o->external = RI_EXT_ECHO;
     if (o->external == RI_EXT_OFF) {
-        if (o->external_port || setup_given || o->external_max != RI_EXTERNAL_MAX)
-            cli_fail(o->external_port ? "--external-port" : setup_given ? "--external-setup" : "--external-max",
-                     "only with --external echo|route or --signal");
+        const char *no = o->external_port                     ? "--external-port"
+                         : setup_given                        ? "--external-setup"
+                         : o->external_max != RI_EXTERNAL_MAX ? "--external-max"
+                         : o->signal_token                    ? "--signal-token"
+                         : o->signal_origins[0]               ? "--signal-origin"
+                         : o->signal_max_per_client           ? "--signal-max-per-client"
+                                                              : NULL;
+        if (no)
+            cli_fail(no, "only with --external echo|route or --signal");
         return;
     }
     if (o->traffic != RI_TRAFFIC_DC)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "run_image.h"
+#include "signaling.h"
 
 #define CTL_MAX_PORTS 8
 #define CTL_IP_BASE 0xc6120000u /* 198.18.0.0: agent i is .1 + i (two sides: RI_SIDE_NET) */
@@ -92,6 +93,9 @@ struct ctl_run_opts {
     const char *external_port; /* --external-port VDEV */
     bool external_active;    /* --external-setup: our DTLS role for an actpass offer (true: active) */
     uint32_t external_max;   /* --external-max: sessions at once */
+    const char *signal_token; /* --signal-token: the bearer token WHIP asks for (NULL: none) */
+    char signal_origins[CTL_SIGNAL_ORIGINS_MAX + 1]; /* --signal-origin, comma list ("": none) */
+    uint32_t signal_max_per_client; /* --signal-max-per-client (0: CTL_SIGNAL_MAX_PER_CLIENT) */
 };
 
 #define CTL_EXTERNAL_PORT_DEFAULT "net_af_packet0,iface=sgext0"

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTTP side of the Prometheus endpoint: one thread, one io_uring. */
+/* The HTTP side of the Prometheus endpoint: one thread, one io_uring. A
+ * connection has at most one recv or send in flight; a client past its
+ * deadline is shut down (shutdown(2) ends that operation, whose completion
+ * then frees the slot as any other end does). */
 #include "prom.h"
 
 #include <arpa/inet.h>
@@ -11,15 +14,18 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define MAX_CONN 64
+#define MAX_CONN CTL_PROM_MAX_CLIENTS
 #define REQ_MAX 4096
 
-enum op { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_WAKE };
+enum op { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_WAKE, OP_TICK };
 
 struct conn {
     int fd;           /* -1: free */
+    bool expired;     /* shut down past its deadline; the op in flight ends it */
+    uint64_t deadline_ms;
     char req[REQ_MAX];
     size_t req_len;
     char *resp;       /* owned copy being sent */
@@ -31,7 +37,16 @@ struct server {
     struct io_uring ring;
     struct conn conn[MAX_CONN];
     uint64_t wake_buf;
+    uint32_t timeout_ms;
+    struct __kernel_timespec tick; /* how often deadlines are checked */
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static inline uint64_t tag(enum op op, uint32_t idx)
 {
@@ -53,6 +68,27 @@ static void arm_accept(struct server *s)
     struct io_uring_sqe *e = sqe(s);
     io_uring_prep_multishot_accept(e, s->p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     io_uring_sqe_set_data64(e, tag(OP_ACCEPT, 0));
+}
+
+static void arm_tick(struct server *s)
+{
+    struct io_uring_sqe *e = sqe(s);
+    io_uring_prep_timeout(e, &s->tick, 0, 0);
+    io_uring_sqe_set_data64(e, tag(OP_TICK, 0));
+}
+
+/* Shuts down every client past its deadline: its recv or send in flight
+ * completes (0 or an error) and the completion closes it. */
+static void expire(struct server *s)
+{
+    uint64_t now = now_ms();
+    for (uint32_t k = 0; k < MAX_CONN; k++) {
+        struct conn *c = &s->conn[k];
+        if (c->fd >= 0 && !c->expired && now >= c->deadline_ms) {
+            c->expired = true;
+            shutdown(c->fd, SHUT_RDWR);
+        }
+    }
 }
 
 static void arm_recv(struct server *s, uint32_t i)
@@ -133,6 +169,7 @@ static void *serve(void *arg)
 {
     struct server *s = arg;
     arm_accept(s);
+    arm_tick(s);
     struct io_uring_sqe *e = sqe(s);
     io_uring_prep_read(e, s->p->wake_fd, &s->wake_buf, sizeof(s->wake_buf), 0);
     io_uring_sqe_set_data64(e, tag(OP_WAKE, 0));
@@ -149,7 +186,10 @@ static void *serve(void *arg)
         uint32_t i = (uint32_t)t;
         if (op == OP_WAKE)
             break;
-        if (op == OP_ACCEPT) {
+        if (op == OP_TICK) {
+            expire(s);
+            arm_tick(s);
+        } else if (op == OP_ACCEPT) {
             if (res >= 0) {
                 uint32_t k;
                 for (k = 0; k < MAX_CONN && s->conn[k].fd >= 0; k++)
@@ -158,6 +198,8 @@ static void *serve(void *arg)
                     close(res); /* too many clients at once */
                 } else {
                     s->conn[k].fd = res;
+                    s->conn[k].expired = false;
+                    s->conn[k].deadline_ms = now_ms() + s->timeout_ms;
                     s->conn[k].req_len = 0;
                     arm_recv(s, k);
                 }
@@ -173,6 +215,7 @@ static void *serve(void *arg)
                 c->req[c->req_len] = '\0';
                 if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
                     respond(s, c);
+                    c->deadline_ms = now_ms() + s->timeout_ms; /* to take the response */
                     if (c->resp)
                         arm_send(s, i);
                     else
@@ -244,7 +287,14 @@ static int parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *
 
 int ctl_prom_start(struct ctl_prom *p, const char *addr_port, char *err, size_t errlen)
 {
+    return ctl_prom_start_timeout(p, addr_port, CTL_PROM_TIMEOUT_MS, err, errlen);
+}
+
+int ctl_prom_start_timeout(struct ctl_prom *p, const char *addr_port, uint32_t timeout_ms,
+                           char *err, size_t errlen)
+{
     memset(p, 0, sizeof(*p));
+    p->timeout_ms = timeout_ms ? timeout_ms : CTL_PROM_TIMEOUT_MS;
     p->listen_fd = p->wake_fd = -1;
     pthread_mutex_init(&p->lock, NULL);
     struct sockaddr_storage ss;
@@ -277,6 +327,11 @@ int ctl_prom_start(struct ctl_prom *p, const char *addr_port, char *err, size_t 
         return -ENOMEM;
     }
     s->p = p;
+    s->timeout_ms = p->timeout_ms;
+    uint32_t tick_ms = s->timeout_ms / 4;
+    tick_ms = tick_ms < 10 ? 10 : tick_ms > 1000 ? 1000 : tick_ms;
+    s->tick = (struct __kernel_timespec){.tv_sec = tick_ms / 1000,
+                                         .tv_nsec = (long long)(tick_ms % 1000) * 1000000};
     for (int i = 0; i < MAX_CONN; i++)
         s->conn[i].fd = -1;
     int rc = io_uring_queue_init(256, &s->ring, 0);

@@ -9,7 +9,14 @@
  * The run loop publishes a rendered page once a second (ctl_prom_publish,
  * which swaps it under a mutex: control's slow path, never the dataplane's);
  * a server thread owns an io_uring with multishot accept, receives requests
- * and sends the latest page, any number of clients, partial sends resumed.
+ * and sends the latest page, partial sends resumed.
+ *
+ * At most CTL_PROM_MAX_CLIENTS connections at once (more are closed at
+ * accept). Each has a deadline: its request head must arrive within the
+ * client timeout (CTL_PROM_TIMEOUT_MS, 10 s) of the accept, and the response
+ * must then be taken within another; a client past it is shut down, so idle
+ * or trickling clients cannot hold the slots. The thread checks the
+ * deadlines every quarter of the timeout (at most every second).
  */
 #ifndef SWARMGEN_CONTROL_PROM_H
 #define SWARMGEN_CONTROL_PROM_H
@@ -21,12 +28,16 @@
 
 #include "met_stats.h"
 
+#define CTL_PROM_MAX_CLIENTS 64    /* connections at once */
+#define CTL_PROM_TIMEOUT_MS  10000 /* a client's deadline for its request, then for the response */
+
 struct ctl_prom {
     pthread_t thread;
     bool running;
     int listen_fd;
     int wake_fd;              /* eventfd: tells the thread to stop */
     uint16_t port;            /* bound port (useful with :0) */
+    uint32_t timeout_ms;      /* a client's deadline (CTL_PROM_TIMEOUT_MS) */
     char addr_text[64];
     pthread_mutex_t lock;
     char *page;               /* latest exposition, owned, under lock */
@@ -47,9 +58,15 @@ struct ctl_prom_info {
 };
 
 /* Parses "ADDR:PORT" ("127.0.0.1:9100", "[::1]:9100", ":9100" = 127.0.0.1),
- * binds, listens and starts the server thread. Returns 0 or a negative
- * errno with the reason in err. */
+ * binds, listens and starts the server thread with the client timeout
+ * CTL_PROM_TIMEOUT_MS. Returns 0, or a negative errno with the reason in
+ * err (-EINVAL: not ADDR:PORT). Main thread. */
 int ctl_prom_start(struct ctl_prom *p, const char *addr_port, char *err, size_t errlen);
+
+/* ctl_prom_start with a client timeout of timeout_ms (0: the default;
+ * tests use a short one). */
+int ctl_prom_start_timeout(struct ctl_prom *p, const char *addr_port, uint32_t timeout_ms,
+                           char *err, size_t errlen);
 
 /* Renders the page for snapshot `s` and makes it the one served. */
 void ctl_prom_publish(struct ctl_prom *p, const struct ctl_snap *s, const struct ctl_prom_info *info);

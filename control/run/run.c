@@ -430,9 +430,12 @@ static int start_external(struct ctl_run *x)
     if (!o->external)
         return 0;
     char err[256];
+    struct ctl_signal_config access = {.token = o->signal_token,
+                                       .origins = o->signal_origins,
+                                       .max_per_client = o->signal_max_per_client};
     int rc = ctl_external_start(&x->ext, ri_section(x->img.hdr, RI_SEC_EXTERNAL),
                                 ri_section(x->img.hdr, RI_SEC_AGENTS), o->agents, o->external,
-                                o->external_active, o->signal_addr, err, sizeof(err));
+                                o->external_active, o->signal_addr, &access, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "swarmgen: --signal %s: %s\n", o->signal_addr, err);
         ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_STOP);
@@ -441,9 +444,11 @@ static int start_external(struct ctl_run *x)
     }
     x->r.external = &x->ext;
     if (!o->quiet) {
-        printf("swarmgen: external peers (%s): WHIP at http://%s/whip/agents/{0..%u}, through %s\n",
+        printf("swarmgen: external peers (%s): WHIP at http://%s/whip/agents/{0..%u}, through %s; "
+               "%s, browser origins: %s\n",
                o->external == RI_EXT_ROUTE ? "route" : "echo", o->signal_addr, o->agents - 1,
-               x->ext.x->port_desc);
+               x->ext.x->port_desc, o->signal_token ? "bearer token required" : "no token",
+               o->signal_origins[0] ? o->signal_origins : "none");
         fflush(stdout);
     }
     return 0;

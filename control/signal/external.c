@@ -118,9 +118,20 @@ static int ext_close(void *arg, int id)
     return 0;
 }
 
+/* The session is still the slot's and the dataplane has not ended it. */
+static bool ext_alive(void *arg, int id)
+{
+    struct ctl_external *e = arg;
+    struct ri_external *x = e->x;
+    if (id < 0)
+        return false;
+    uint32_t i = (uint32_t)id % RI_EXTERNAL_MAX, seq = (uint32_t)id / RI_EXTERNAL_MAX;
+    return i < x->n_slots && e->open[i] && x->slot[i].seq == seq && !slot_idle(&x->slot[i]);
+}
+
 int ctl_external_start(struct ctl_external *e, struct ri_external *x, const struct ri_agent *agents,
                        uint32_t n_agents, uint8_t mode, bool prefer_active, const char *addr,
-                       char *err, size_t errlen)
+                       const struct ctl_signal_config *access, char *err, size_t errlen)
 {
     memset(e, 0, sizeof(*e));
     e->x = x;
@@ -129,13 +140,13 @@ int ctl_external_start(struct ctl_external *e, struct ri_external *x, const stru
     e->mode = mode;
     e->prefer_active = prefer_active;
     snprintf(e->signal_addr, sizeof(e->signal_addr), "%s", addr);
-    uint32_t ip;
-    uint16_t port;
-    int rc = ctl_signal_parse_addr(addr, &ip, &port, err, errlen);
+    struct ctl_signal_config cfg = access ? *access : (struct ctl_signal_config){0};
+    int rc = ctl_signal_parse_addr(addr, &cfg.ip, &cfg.port, err, errlen);
     if (rc < 0)
         return -EINVAL;
-    static const struct ctl_signal_ops ops = {.open = ext_open, .close = ext_close};
-    rc = ctl_signal_start(&e->sig, ip, port, &ops, e, err, errlen);
+    static const struct ctl_signal_ops ops = {
+        .open = ext_open, .close = ext_close, .alive = ext_alive};
+    rc = ctl_signal_start(&e->sig, &cfg, &ops, e, err, errlen);
     if (rc < 0)
         return rc;
     e->signal_port = ctl_signal_port(e->sig);

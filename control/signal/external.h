@@ -46,11 +46,13 @@ struct ctl_external {
 void ctl_external_prepare(struct ri_external *x, uint8_t mode, uint32_t n_slots, const char *port);
 
 /* Starts the WHIP server on `addr` ("ADDR:PORT") for the image's section
- * `x` (the dataplane READY: its fingerprint published). 0, or a negative
- * errno with the reason in err (-EINVAL: a bad address). */
+ * `x` (the dataplane READY: its fingerprint published), with the token,
+ * origins, per-client limit and timeout of `access` (its ip and port are
+ * ignored: addr says them; NULL: the defaults). 0, or a negative errno with
+ * the reason in err (-EINVAL: a bad address or access setting). */
 int ctl_external_start(struct ctl_external *e, struct ri_external *x, const struct ri_agent *agents,
                        uint32_t n_agents, uint8_t mode, bool prefer_active, const char *addr,
-                       char *err, size_t errlen);
+                       const struct ctl_signal_config *access, char *err, size_t errlen);
 
 /* Stops the server (joins its thread) and closes every session still
  * open (the dataplane ends them when it sees close_seq). Idempotent. */

@@ -18,11 +18,15 @@
 #include <unistd.h>
 
 #include "run_image.h"
+#include "signal_access.h"
+#include "signal_sessions.h"
 
 #define HEADER_MAX (16 * 1024) /* request line and headers; more -> 431 */
 #define OUT_MAX    (16 * 1024) /* one response */
 #define ANSWER_MAX (12 * 1024) /* one SDP answer */
 #define DRAIN_MS   1000        /* after the response: read until the client closes */
+#define STR_(x)    #x
+#define STR(x)     STR_(x) /* a number macro as a string literal */
 
 enum conn_state { CONN_FREE, CONN_READ, CONN_WRITE, CONN_DRAIN };
 
@@ -30,7 +34,9 @@ struct conn {
     int fd;
     enum conn_state state;
     bool sent_continue;
+    uint32_t client; /* the peer's IPv4 address, host byte order */
     uint64_t deadline_ms;
+    char cors[CTL_SIGNAL_ORIGIN_MAX + 1]; /* Access-Control-Allow-Origin to answer ("": none) */
     size_t in_len;
     size_t out_len, out_off;
     char in[CTL_SIGNAL_MAX_REQUEST + 1]; /* + NUL */
@@ -42,7 +48,7 @@ struct request {
     struct {
         const char *p;
         size_t n;
-    } method, path;
+    } method, path, auth, origin; /* auth, origin: header values (p NULL: none) */
     size_t head_len; /* bytes up to and including the blank line */
     bool has_length;
     uint64_t content_length;
@@ -52,7 +58,17 @@ struct request {
     bool has_type;
 };
 
-enum counter { C_REQUESTS, C_OPENED, C_CLOSED, C_4XX, C_5XX, C_TIMEOUTS, C_REFUSED, C_COUNT };
+enum counter {
+    C_REQUESTS,
+    C_OPENED,
+    C_CLOSED,
+    C_4XX,
+    C_5XX,
+    C_TIMEOUTS,
+    C_REFUSED,
+    C_REFUSED_CLIENT,
+    C_COUNT
+};
 
 struct ctl_signal {
     pthread_t thread;
@@ -60,11 +76,15 @@ struct ctl_signal {
     int wake[2]; /* pipe: a byte tells the thread to stop */
     uint16_t port;
     uint32_t timeout_ms;
+    uint32_t max_per_client;
+    char token[CTL_SIGNAL_TOKEN_MAX + 1];     /* "": none */
+    char origins[CTL_SIGNAL_ORIGINS_MAX + 1]; /* comma list ("": none) */
     struct ctl_signal_ops ops;
     void *arg;
     uint64_t counter[C_COUNT]; /* written by the thread only, read with atomic loads */
     uint64_t etag_seq;
-    struct sdp_offer offer; /* scratch of the thread */
+    struct sig_sessions sessions; /* the thread's */
+    struct sdp_offer offer;       /* scratch of the thread */
     char answer[ANSWER_MAX];
     struct conn conn[CTL_SIGNAL_MAX_CLIENTS];
 };
@@ -94,6 +114,8 @@ static const char *status_text(int status)
         return "No Content";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 403:
         return "Forbidden";
     case 404:
@@ -138,14 +160,19 @@ static void respond(struct ctl_signal *s, struct conn *c, int status, const char
         bump(s, C_4XX);
     else if (status >= 500)
         bump(s, C_5XX);
+    char cors[CTL_SIGNAL_ORIGIN_MAX + 96] = "";
+    if (c->cors[0])
+        snprintf(cors, sizeof(cors),
+                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+                 "Access-Control-Expose-Headers: Location\r\n",
+                 c->cors);
     int n = snprintf(c->out, sizeof(c->out),
                      "HTTP/1.1 %d %s\r\n"
-                     "Access-Control-Allow-Origin: *\r\n"
-                     "Access-Control-Expose-Headers: Location\r\n"
+                     "%s"
                      "Connection: close\r\n"
                      "Cache-Control: no-store\r\n"
                      "%s",
-                     status, status_text(status), extra ? extra : "");
+                     status, status_text(status), cors, extra ? extra : "");
     if (status != 204 && n > 0 && (size_t)n < sizeof(c->out))
         n += snprintf(
             c->out + n, sizeof(c->out) - (size_t)n, "Content-Type: %s\r\nContent-Length: %zu\r\n",
@@ -298,6 +325,12 @@ static int parse_head(char *in, size_t head_len, struct request *r, const char *
             }
             r->has_length = true;
             r->content_length = x;
+        } else if (span_eq_ci(line, name_n, "Authorization")) {
+            r->auth.p = v;
+            r->auth.n = vn;
+        } else if (span_eq_ci(line, name_n, "Origin")) {
+            r->origin.p = v;
+            r->origin.n = vn;
         } else if (span_eq_ci(line, name_n, "Transfer-Encoding")) {
             r->chunked = true;
         } else if (span_eq_ci(line, name_n, "Expect")) {
@@ -316,34 +349,36 @@ static int parse_head(char *in, size_t head_len, struct request *r, const char *
 
 enum route { ROUTE_NONE, ROUTE_AGENT, ROUTE_SESSION };
 
-/* "/whip/agents/{id}" or "/whip/sessions/{sid}" (a query string is
- * ignored); *id is the number. */
-static enum route route_of(const char *p, size_t n, uint64_t *id, bool *bad_id)
+/* "/whip/agents/{id}" (*agent the number) or "/whip/sessions/{sid}" (sid
+ * the resource id, sig_id_parse); a query string is ignored. *bad_id: the
+ * number or the id is not one we could have given out. */
+static enum route route_of(const char *p, size_t n, uint64_t *agent, uint8_t sid[SIG_ID_BYTES],
+                           bool *bad_id)
 {
     const char *q = memchr(p, '?', n);
     if (q)
         n = (size_t)(q - p);
-    static const char *const prefix[] = {"/whip/agents/", "/whip/sessions/"};
-    static const uint64_t max[] = {UINT32_MAX, INT32_MAX};
-    for (int k = 0; k < 2; k++) {
-        size_t pn = strlen(prefix[k]);
-        if (n <= pn || memcmp(p, prefix[k], pn) != 0)
-            continue;
-        uint64_t x = 0;
-        *bad_id = false;
-        for (size_t i = pn; i < n; i++) {
-            if (p[i] < '0' || p[i] > '9' || i - pn >= 10) {
-                *bad_id = true;
-                break;
-            }
-            x = x * 10 + (uint64_t)(p[i] - '0');
-        }
-        if (x > max[k])
-            *bad_id = true;
-        *id = x;
-        return k == 0 ? ROUTE_AGENT : ROUTE_SESSION;
+    static const char agents[] = "/whip/agents/", sessions[] = "/whip/sessions/";
+    size_t an = sizeof(agents) - 1, sn = sizeof(sessions) - 1;
+    if (n > sn && memcmp(p, sessions, sn) == 0) {
+        *bad_id = sig_id_parse(p + sn, n - sn, sid) != 0;
+        return ROUTE_SESSION;
     }
-    return ROUTE_NONE;
+    if (n <= an || memcmp(p, agents, an) != 0)
+        return ROUTE_NONE;
+    uint64_t x = 0;
+    *bad_id = false;
+    for (size_t i = an; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || i - an >= 10) {
+            *bad_id = true;
+            break;
+        }
+        x = x * 10 + (uint64_t)(p[i] - '0');
+    }
+    if (x > UINT32_MAX)
+        *bad_id = true;
+    *agent = x;
+    return ROUTE_AGENT;
 }
 
 static bool ice_ok(const char *v, size_t cap, size_t min)
@@ -379,6 +414,26 @@ static void handle_post(struct ctl_signal *s, struct conn *c, const struct reque
     if (o->ice_lite) {
         respond_error(s, c, 400, NULL,
                       "the offer is ice-lite and so is swarmgen: one side must run full ICE");
+        return;
+    }
+    if (sig_sessions_count(&s->sessions, c->client, s->ops.alive, s->arg) >= s->max_per_client) {
+        char why[160];
+        snprintf(why, sizeof(why),
+                 "this client has %u sessions open, the most it may (--signal-max-per-client): "
+                 "DELETE one first",
+                 s->max_per_client);
+        respond_error(s, c, 429, NULL, why);
+        return;
+    }
+    int slot = sig_sessions_slot(&s->sessions, s->ops.alive, s->arg);
+    if (slot < 0) {
+        respond_error(s, c, 503, NULL,
+                      "too many open sessions (" STR(CTL_SIGNAL_MAX_SESSIONS) "): DELETE some");
+        return;
+    }
+    uint8_t rid[SIG_ID_BYTES];
+    if (sig_id_new(rid) != 0) {
+        respond_error(s, c, 500, NULL, "internal error: no random bytes for a session id");
         return;
     }
     struct sdp_local local = {0};
@@ -421,15 +476,19 @@ static void handle_post(struct ctl_signal *s, struct conn *c, const struct reque
         respond_error(s, c, 500, NULL, bad);
         return;
     }
-    char extra[160];
-    snprintf(extra, sizeof(extra), "Location: /whip/sessions/%d\r\nETag: \"%d-%llu\"\r\n", sid, sid,
+    struct sig_session *e = &s->sessions.e[slot];
+    *e = (struct sig_session){.used = true, .sid = sid, .client = c->client};
+    memcpy(e->id, rid, sizeof(rid));
+    char hex[SIG_ID_HEX + 1], extra[160];
+    sig_id_hex(rid, hex);
+    snprintf(extra, sizeof(extra), "Location: /whip/sessions/%s\r\nETag: \"%llu\"\r\n", hex,
              (unsigned long long)++s->etag_seq);
     bump(s, C_OPENED);
     respond(s, c, 201, extra, "application/sdp", s->answer, (size_t)alen);
 }
 
 static const char CORS_PREFLIGHT[] = "Access-Control-Allow-Methods: POST, DELETE, OPTIONS\r\n"
-                                     "Access-Control-Allow-Headers: Content-Type\r\n"
+                                     "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
                                      "Access-Control-Max-Age: 86400\r\n";
 static const char NO_TRICKLE[] =
     "trickle ICE (PATCH) is not supported: put every candidate in the offer (RFC 9725 allows a "
@@ -439,10 +498,26 @@ static const char NO_TRICKLE[] =
 static void handle(struct ctl_signal *s, struct conn *c, const struct request *r)
 {
     uint64_t id = 0;
+    uint8_t rid[SIG_ID_BYTES];
     bool bad_id = false;
-    enum route rt = route_of(r->path.p, r->path.n, &id, &bad_id);
+    enum route rt = route_of(r->path.p, r->path.n, &id, rid, &bad_id);
     const char *m = r->method.p;
     size_t mn = r->method.n;
+    if (r->origin.p) {
+        /* a browser page: only from an allowed origin, whatever it asks */
+        enum sig_origin o = sig_origin_check(s->origins, r->origin.p, r->origin.n);
+        if (o == SIG_ORIGIN_REFUSED ||
+            (o == SIG_ORIGIN_LISTED && r->origin.n > CTL_SIGNAL_ORIGIN_MAX)) {
+            respond_error(s, c, 403, NULL,
+                          "this page's origin may not use the WHIP server (swarmgen run "
+                          "--signal-origin lists the allowed ones)");
+            return;
+        }
+        if (o == SIG_ORIGIN_ANY)
+            snprintf(c->cors, sizeof(c->cors), "*");
+        else
+            snprintf(c->cors, sizeof(c->cors), "%.*s", (int)r->origin.n, r->origin.p);
+    }
     if (rt == ROUTE_NONE) {
         respond_error(s, c, 404, NULL, "no such resource: POST /whip/agents/{id} opens a session");
         return;
@@ -454,7 +529,18 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
         return;
     }
     if (span_eq_ci(m, mn, "OPTIONS")) {
-        respond(s, c, 204, CORS_PREFLIGHT, NULL, NULL, 0);
+        respond(s, c, 204, c->cors[0] ? CORS_PREFLIGHT : NULL, NULL, NULL, 0);
+        return;
+    }
+    if (!sig_bearer_ok(s->token, r->auth.p, r->auth.n)) {
+        respond_error(s, c, 401, "WWW-Authenticate: Bearer\r\n",
+                      r->auth.p ? "wrong bearer token"
+                                : "this server needs Authorization: Bearer <token>");
+        return;
+    }
+    int k = rt == ROUTE_SESSION ? sig_sessions_find(&s->sessions, rid) : -ENOENT;
+    if (rt == ROUTE_SESSION && k < 0) {
+        respond_error(s, c, 404, NULL, "no such session");
         return;
     }
     bool patch = mn == 5 && memcmp(m, "PATCH", 5) == 0;
@@ -467,7 +553,9 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
         return;
     }
     if (mn == 6 && memcmp(m, "DELETE", 6) == 0) {
-        if (s->ops.close(s->arg, (int)id) == 0) {
+        struct sig_session *e = &s->sessions.e[k];
+        e->used = false;
+        if (s->ops.close(s->arg, e->sid) == 0) {
             bump(s, C_CLOSED);
             respond(s, c, 200, NULL, NULL, NULL, 0);
         } else {
@@ -579,24 +667,41 @@ static void on_writable(struct conn *c)
 static void accept_all(struct ctl_signal *s, uint64_t now)
 {
     for (;;) {
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+        int fd =
+            accept4(s->listen_fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or an error the next poll will show again */
+        uint32_t client = ntohl(peer.sin_addr.s_addr), same = 0;
         struct conn *c = NULL;
-        for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS && c == NULL; i++)
+        for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++) {
             if (s->conn[i].state == CONN_FREE)
-                c = &s->conn[i];
+                c = c ? c : &s->conn[i];
+            else if (s->conn[i].client == client)
+                same++;
+        }
+        if (same >= s->max_per_client) {
+            send_now(fd, "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\n"
+                         "Content-Type: text/plain\r\nContent-Length: 64\r\n\r\n"
+                         "too many connections from this client (--signal-max-per-client)\n");
+            close(fd);
+            bump(s, C_REFUSED_CLIENT);
+            continue;
+        }
         if (c == NULL) {
             send_now(fd, "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
-                         "Access-Control-Allow-Origin: *\r\nContent-Type: text/plain\r\n"
+                         "Content-Type: text/plain\r\n"
                          "Content-Length: 28\r\n\r\ntoo many signaling clients\r\n");
             close(fd);
             bump(s, C_REFUSED);
             continue;
         }
         c->fd = fd;
+        c->client = client;
         c->state = CONN_READ;
         c->sent_continue = false;
+        c->cors[0] = '\0';
         c->in_len = 0;
         c->out_len = c->out_off = 0;
         c->deadline_ms = now + s->timeout_ms;
@@ -620,7 +725,7 @@ static void *signal_thread(void *arg)
             if (now >= c->deadline_ms) {
                 if (c->state == CONN_READ) {
                     send_now(c->fd, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                                    "Access-Control-Allow-Origin: *\r\nContent-Length: 0\r\n\r\n");
+                                    "Content-Length: 0\r\n\r\n");
                     bump(s, C_TIMEOUTS);
                 } else if (c->state == CONN_WRITE) {
                     bump(s, C_TIMEOUTS);
@@ -679,8 +784,9 @@ int ctl_signal_parse_head(char *in, size_t len, const char **why)
         return 413;
     }
     uint64_t id = 0;
+    uint8_t rid[SIG_ID_BYTES];
     bool bad_id = false;
-    if (route_of(r.path.p, r.path.n, &id, &bad_id) == ROUTE_NONE || bad_id) {
+    if (route_of(r.path.p, r.path.n, &id, rid, &bad_id) == ROUTE_NONE || bad_id) {
         *why = "no such resource";
         return 404;
     }
@@ -722,11 +828,12 @@ int ctl_signal_parse_addr(const char *text, uint32_t *ip, uint16_t *port, char *
     return 0;
 }
 
-int ctl_signal_start_timeout(struct ctl_signal **out, uint32_t ip, uint16_t port,
-                             const struct ctl_signal_ops *ops, void *arg, uint32_t timeout_ms,
-                             char *err, size_t errlen)
+int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cfg,
+                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen)
 {
     *out = NULL;
+    uint32_t ip = cfg->ip, timeout_ms = cfg->timeout_ms;
+    uint16_t port = cfg->port;
     if (ops == NULL || ops->open == NULL || ops->close == NULL) {
         snprintf(err, errlen, "signaling: no session ops");
         return -EINVAL;
@@ -739,6 +846,21 @@ int ctl_signal_start_timeout(struct ctl_signal **out, uint32_t ip, uint16_t port
     s->ops = *ops;
     s->arg = arg;
     s->timeout_ms = timeout_ms ? timeout_ms : CTL_SIGNAL_TIMEOUT_MS;
+    s->max_per_client = cfg->max_per_client ? cfg->max_per_client : CTL_SIGNAL_MAX_PER_CLIENT;
+    if (cfg->token && strlen(cfg->token) > CTL_SIGNAL_TOKEN_MAX) {
+        snprintf(err, errlen, "signaling: the token is longer than %d characters",
+                 CTL_SIGNAL_TOKEN_MAX);
+        free(s);
+        return -EINVAL;
+    }
+    snprintf(s->token, sizeof(s->token), "%s", cfg->token ? cfg->token : "");
+    if (cfg->origins && strlen(cfg->origins) > CTL_SIGNAL_ORIGINS_MAX) {
+        snprintf(err, errlen, "signaling: the origin list is longer than %d characters",
+                 CTL_SIGNAL_ORIGINS_MAX);
+        free(s);
+        return -EINVAL;
+    }
+    snprintf(s->origins, sizeof(s->origins), "%s", cfg->origins ? cfg->origins : "");
     s->wake[0] = s->wake[1] = -1;
     for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
         s->conn[i].fd = -1;
@@ -780,12 +902,6 @@ fail_errno:
     return rc;
 }
 
-int ctl_signal_start(struct ctl_signal **out, uint32_t ip, uint16_t port,
-                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen)
-{
-    return ctl_signal_start_timeout(out, ip, port, ops, arg, CTL_SIGNAL_TIMEOUT_MS, err, errlen);
-}
-
 void ctl_signal_stop(struct ctl_signal *s)
 {
     if (s == NULL)
@@ -818,5 +934,6 @@ void ctl_signal_stats(const struct ctl_signal *s, struct ctl_signal_stats *out)
         .errors_5xx = __atomic_load_n(&s->counter[C_5XX], __ATOMIC_RELAXED),
         .timeouts = __atomic_load_n(&s->counter[C_TIMEOUTS], __ATOMIC_RELAXED),
         .refused = __atomic_load_n(&s->counter[C_REFUSED], __ATOMIC_RELAXED),
+        .refused_per_client = __atomic_load_n(&s->counter[C_REFUSED_CLIENT], __ATOMIC_RELAXED),
     };
 }

@@ -11,12 +11,28 @@
  *   PATCH                        -> 405: no trickle ICE (RFC 9725 allows it)
  *   other methods 405, other paths 404; error bodies are one text/plain line
  *
+ * {sid} is 128 random bits in 32 lower-case hex digits (signal_sessions.h):
+ * a session can be ended only by who was told its URL; any other id, and
+ * any method but OPTIONS on it, is 404. With a token (ctl_signal_config),
+ * every method but OPTIONS needs "Authorization: Bearer <token>", else 401
+ * with WWW-Authenticate: Bearer.
+ *
+ * CORS: a request with an Origin header comes from a browser page; unless
+ * that origin is allowed (ctl_signal_config.origins; by default none is)
+ * it gets 403, whatever its method, so a page the user happens to open
+ * cannot open or end sessions. An allowed origin gets
+ * Access-Control-Allow-Origin (its own value, or * when "*" is allowed)
+ * and, on OPTIONS, the preflight headers. Requests without an Origin
+ * (curl, werift, other programs) are served without CORS headers.
+ *
  * One thread of its own polls the listening socket and at most
  * CTL_SIGNAL_MAX_CLIENTS non-blocking clients; a request (headers and
  * Content-Length body) is at most 64 KiB (else 413) and must arrive within
  * the request timeout (5 s, else the connection is closed); every response
  * says Connection: close. Sessions are opened and closed through the
- * caller's ops, on the signaling thread; the server keeps no session state.
+ * caller's ops, on the signaling thread; the server keeps a table of the
+ * sessions it opened (at most CTL_SIGNAL_MAX_SESSIONS at once: their
+ * resource ids and who opened them).
  *
  * (The file is signaling.h, not signal.h: control/signal/ is on the
  * include path and a signal.h there would hide the system <signal.h>.)
@@ -34,6 +50,11 @@
 #define CTL_SIGNAL_MAX_REQUEST  (64 * 1024)
 #define CTL_SIGNAL_TIMEOUT_MS   5000
 #define CTL_SIGNAL_DEFAULT_PORT 8088
+#define CTL_SIGNAL_MAX_SESSIONS   256  /* sessions with a WHIP resource at once */
+#define CTL_SIGNAL_MAX_PER_CLIENT 16   /* default: connections, and sessions, of one address */
+#define CTL_SIGNAL_TOKEN_MAX      256  /* characters of a bearer token */
+#define CTL_SIGNAL_ORIGIN_MAX     256  /* characters of an allowed origin */
+#define CTL_SIGNAL_ORIGINS_MAX    1024 /* characters of the list of allowed origins */
 
 /* Our side of a session, filled by ops->open. */
 struct sdp_local {
@@ -63,6 +84,11 @@ struct ctl_signal_ops {
      * written after a successful open). Returns 0, or -404 when there is no
      * such session. Called on the signaling thread. */
     int (*close)(void *arg, int id);
+    /* Optional (NULL: a session lives until its DELETE): false once session
+     * `id` has ended on its own (the peer left, it failed). Such a session
+     * no longer counts against the limits, and its table entry may go to a
+     * new one. Called on the signaling thread. */
+    bool (*alive)(void *arg, int id);
 };
 
 /* Counters, read with ctl_signal_stats. */
@@ -74,6 +100,7 @@ struct ctl_signal_stats {
     uint64_t errors_5xx;      /* every 5xx response */
     uint64_t timeouts;        /* connections closed for arriving too slowly */
     uint64_t refused;         /* connections refused: CTL_SIGNAL_MAX_CLIENTS busy */
+    uint64_t refused_per_client; /* connections refused: the client's max_per_client busy */
 };
 
 struct ctl_signal; /* opaque */
@@ -83,17 +110,27 @@ struct ctl_signal; /* opaque */
  * IPv4 only. Returns 0, or -EINVAL with the reason in err. */
 int ctl_signal_parse_addr(const char *text, uint32_t *ip, uint16_t *port, char *err, size_t errlen);
 
-/* Binds ip:port (host byte order; port 0 = ephemeral, see ctl_signal_port),
- * listens and starts the server thread, which calls ops (copied) with arg.
- * Returns 0 with *out set, or a negative errno with the reason in err. */
-int ctl_signal_start(struct ctl_signal **out, uint32_t ip, uint16_t port,
-                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen);
+/* Where the server listens and how it treats clients; a zero field takes
+ * its default. */
+struct ctl_signal_config {
+    uint32_t ip;             /* host byte order */
+    uint16_t port;           /* 0: an ephemeral port, see ctl_signal_port */
+    uint32_t timeout_ms;     /* a request's deadline from the accept (0: CTL_SIGNAL_TIMEOUT_MS) */
+    const char *token;       /* NULL or "": none; else every method but OPTIONS needs
+                              * "Authorization: Bearer <token>" (RFC 9725 section 4.5) */
+    const char *origins;     /* NULL or "": no browser page may use the server; else a comma
+                              * list of origins whose pages may ("*": any) */
+    uint32_t max_per_client; /* connections at once, and live sessions, of one client
+                              * address (0: CTL_SIGNAL_MAX_PER_CLIENT); beyond: 429 */
+};
 
-/* ctl_signal_start with a request timeout other than CTL_SIGNAL_TIMEOUT_MS
- * (tests). */
-int ctl_signal_start_timeout(struct ctl_signal **out, uint32_t ip, uint16_t port,
-                             const struct ctl_signal_ops *ops, void *arg, uint32_t timeout_ms,
-                             char *err, size_t errlen);
+/* Binds cfg->ip:cfg->port, listens and starts the server thread, which
+ * calls ops (copied) with arg. cfg is read during the call only (strings
+ * are copied). Returns 0 with *out set, or a negative errno with the reason
+ * in err (-EINVAL: a token over CTL_SIGNAL_TOKEN_MAX characters, an origin
+ * list over CTL_SIGNAL_ORIGINS_MAX). */
+int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cfg,
+                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen);
 
 /* Stops the thread (joins it), closes every socket, frees s. Sessions that
  * are still open stay open: closing them is the caller's business. NULL is

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Prometheus exposition: bucket counts are exact, the page is valid. */
+/* Prometheus exposition: bucket counts are exact, the page is valid; the
+ * HTTP side closes clients that hold a slot past the deadline. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "prom.h"
 
@@ -97,5 +104,74 @@ Test(prom, connection_metrics_with_traffic_dc_only)
     } else if (getenv("SWARMGEN_REQUIRE_PROMTOOL")) {
         cr_assert_fail("promtool is not installed");
     }
+    ctl_snap_free(&s);
+}
+
+/* The endpoint on 127.0.0.1, port 0, with a short client deadline: every
+ * slot taken by an idle client, then a real scrape. */
+static int dial_prom(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(0x7f000001)};
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
+    struct timeval tv = {.tv_sec = 3};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/* GET /metrics on a new connection; the response, NUL-terminated. */
+static size_t scrape(uint16_t port, char *buf, size_t cap)
+{
+    int fd = dial_prom(port);
+    const char *req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    size_t len = 0;
+    for (ssize_t r; len + 1 < cap && (r = recv(fd, buf + len, cap - 1 - len, 0)) > 0;)
+        len += (size_t)r;
+    buf[len] = '\0';
+    close(fd);
+    return len;
+}
+
+Test(prom_http, idle_and_trickling_clients_are_closed_after_the_deadline)
+{
+    static struct ctl_prom p;
+    char err[256];
+    cr_assert_eq(ctl_prom_start_timeout(&p, "127.0.0.1:0", 300, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ctl_snap_init(&s, 1), 0);
+    struct ctl_prom_info info = {.tsc_hz = 1000000000ull, .agents = 2, .phase = "sustained"};
+    ctl_prom_publish(&p, &s, &info);
+    static char buf[1 << 16];
+    cr_assert_gt(scrape(p.port, buf, sizeof(buf)), 0);
+    cr_assert_eq(strncmp(buf, "HTTP/1.1 200 ", 13), 0, "%s", buf);
+
+    /* every slot: idle ones, and one that trickles a byte every 100 ms */
+    int fd[CTL_PROM_MAX_CLIENTS];
+    for (int i = 0; i < CTL_PROM_MAX_CLIENTS; i++)
+        fd[i] = dial_prom(p.port);
+    for (int k = 0; k < 2; k++) {
+        usleep(100000);
+        cr_assert_eq(send(fd[0], "G", 1, MSG_NOSIGNAL), 1);
+    }
+    /* past the deadline (300 ms, checked every 75 ms): the slots are free */
+    usleep(400000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_gt(scrape(p.port, buf, sizeof(buf)), 0,
+                 "no answer: the idle clients hold every slot");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cr_assert_eq(strncmp(buf, "HTTP/1.1 200 ", 13), 0, "%s", buf);
+    cr_assert_not_null(strstr(buf, "swarmgen_phase_info{phase=\"sustained\"} 1"));
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cr_assert_lt(took, 0.5, "the scrape took %.2f s", took);
+    /* the idle clients were closed: they read the end of the stream */
+    char b;
+    cr_assert_eq(recv(fd[1], &b, 1, 0), 0);
+    cr_assert_leq(recv(fd[0], &b, 1, 0), 0);
+    for (int i = 0; i < CTL_PROM_MAX_CLIENTS; i++)
+        close(fd[i]);
+    ctl_prom_stop(&p);
     ctl_snap_free(&s);
 }

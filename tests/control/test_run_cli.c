@@ -241,3 +241,71 @@ Test(run_cli, peer_mac_must_be_a_unicast_mac_of_another_shard)
     }
     expect_combo_error("--peer-mac", (char *[]){"--peer-mac", "02:00:00:00:00:01", NULL});
 }
+
+Test(run_cli, bad_signal_token_origin_and_per_client_limit)
+{
+    static char long_token[300];
+    memset(long_token, 'a', 257);
+    const char *bad_token[] = {"", "has space", "a=b", "=abc", "t\"q", "tok,en", long_token};
+    for (size_t i = 0; i < sizeof(bad_token) / sizeof(bad_token[0]); i++) {
+        expect_usage_error("--signal-token", bad_token[i]);
+        cr_assert(bad_token[i][0] == '\0' || strstr(r.err, bad_token[i]) == NULL,
+                  "the token is a secret: not echoed: %s", r.err);
+    }
+    const char *bad_origin[] = {"",
+                                "example.com",
+                                "https://app.example/",
+                                "https://app.example/path",
+                                "ftp://app.example",
+                                "https://",
+                                "https://app.example:",
+                                "https://app.example:99999",
+                                "https://a.example,,https://b.example",
+                                "https://user@app.example"};
+    for (size_t i = 0; i < sizeof(bad_origin) / sizeof(bad_origin[0]); i++)
+        expect_usage_error("--signal-origin", bad_origin[i]);
+    expect_usage_error("--signal-max-per-client", "0");
+    expect_usage_error("--signal-max-per-client", "65");
+    expect_usage_error("--signal-max-per-client", "x");
+    /* only with the WHIP server */
+    expect_combo_error("--signal-token", (char *[]){"--signal-token", "abc", NULL});
+    expect_combo_error("--signal-origin", (char *[]){"--signal-origin", "null", NULL});
+    expect_combo_error("--signal-max-per-client", (char *[]){"--signal-max-per-client", "4", NULL});
+}
+
+Test(run_cli, help_lists_the_signal_access_flags)
+{
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "run", "--help", NULL};
+    proc_run(argv, 10, 0, &r);
+    cr_assert_eq(r.exit_code, 0);
+    const char *want[] = {"--signal-token TOKEN", "--signal-origin ORIGIN",
+                          "--signal-max-per-client N"};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        cr_assert_not_null(strstr(r.out, want[i]), "%s missing from --help", want[i]);
+}
+
+Test(run_cli, signal_access_flags_are_taken_with_the_whip_server)
+{
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"),
+                    "run",
+                    "--agents",
+                    "10",
+                    "--topology",
+                    "kmesh:k=2",
+                    "--external",
+                    "echo",
+                    "--signal-token",
+                    "s3cret-Token_1.x~+/==",
+                    "--signal-origin",
+                    "https://app.example, http://127.0.0.1:8000",
+                    "--signal-origin",
+                    "null",
+                    "--signal-origin",
+                    "http://[::1]:8080",
+                    "--signal-max-per-client",
+                    "4",
+                    "--dry-run",
+                    NULL};
+    proc_run(argv, 20, 0, &r);
+    cr_assert_eq(r.exit_code, 0, "exit %d: %s", r.exit_code, r.err);
+}

@@ -40,6 +40,7 @@ static const char OFFER[] =
 static struct fake {
     pthread_mutex_t lock;
     bool open[MAX_SESS];
+    bool ended[MAX_SESS]; /* ended on its own (the peer left): not alive */
     int next;
     int opens, closes;
     char last_ufrag[SDP_ICE_MAX + 1];
@@ -93,17 +94,33 @@ static int fake_close(void *arg, int id)
     return rc;
 }
 
-static const struct ctl_signal_ops ops = {.open = fake_open, .close = fake_close};
+static bool fake_alive(void *arg, int id)
+{
+    struct fake *f = arg;
+    pthread_mutex_lock(&f->lock);
+    bool alive = id >= 0 && id < MAX_SESS && f->open[id] && !f->ended[id];
+    pthread_mutex_unlock(&f->lock);
+    return alive;
+}
+
+static const struct ctl_signal_ops ops = {
+    .open = fake_open, .close = fake_close, .alive = fake_alive};
 static struct ctl_signal *srv;
 static uint16_t port;
 
-static void start_with_timeout(uint32_t ms)
+/* Starts the server on 127.0.0.1, an ephemeral port, with cfg's settings. */
+static void start_with(struct ctl_signal_config cfg)
 {
     char err[256];
-    cr_assert_eq(ctl_signal_start_timeout(&srv, 0x7f000001, 0, &ops, &fake, ms, err, sizeof(err)),
-                 0, "%s", err);
+    cfg.ip = 0x7f000001;
+    cr_assert_eq(ctl_signal_start(&srv, &cfg, &ops, &fake, err, sizeof(err)), 0, "%s", err);
     port = ctl_signal_port(srv);
     cr_assert_neq(port, 0);
+}
+
+static void start_with_timeout(uint32_t ms)
+{
+    start_with((struct ctl_signal_config){.timeout_ms = ms});
 }
 
 static void start(void)
@@ -119,10 +136,16 @@ static void stop(void)
 
 TestSuite(signal, .init = start, .fini = stop);
 
+/* The address the test's connections come from (127.0.0.0/8 is all
+ * loopback): other clients, for the per-client limits. */
+static uint32_t src_ip = 0x7f000001;
+
 static int dial(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert_geq(fd, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(src_ip)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "%s", strerror(errno));
     struct sockaddr_in sa = {
         .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(0x7f000001)};
     cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
@@ -176,17 +199,25 @@ static void exchange(const char *req, size_t n, struct resp *r)
     r->body = b + 4;
 }
 
-static void request(const char *method, const char *path, const char *type, const char *body,
-                    struct resp *r)
+/* A request with more header lines (`headers`: each ending in CRLF, or NULL). */
+static void request_h(const char *method, const char *path, const char *headers, const char *type,
+                      const char *body, struct resp *r)
 {
     static char req[80000];
-    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n", method, path);
+    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s", method, path,
+                     headers ? headers : "");
     if (type)
         n += snprintf(req + n, sizeof(req) - (size_t)n, "Content-Type: %s\r\n", type);
     if (body)
         n += snprintf(req + n, sizeof(req) - (size_t)n, "Content-Length: %zu\r\n", strlen(body));
     n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n%s", body ? body : "");
     exchange(req, (size_t)n, r);
+}
+
+static void request(const char *method, const char *path, const char *type, const char *body,
+                    struct resp *r)
+{
+    request_h(method, path, NULL, type, body, r);
 }
 
 static const char *header(const struct resp *r, const char *name)
@@ -207,7 +238,7 @@ static void assert_error(const struct resp *r, int status, const char *reason)
 {
     cr_assert_eq(r->status, status, "%s", r->text);
     cr_assert_not_null(strstr(r->body, reason), "body '%s', want '%s'", r->body, reason);
-    cr_assert_str_eq(header(r, "Access-Control-Allow-Origin"), "*");
+    cr_assert_null(header(r, "Access-Control-Allow-Origin"), "no CORS without --signal-origin");
     const char *ct = header(r, "Content-Type");
     cr_assert(ct && strncmp(ct, "text/plain", 10) == 0);
     cr_assert_eq(strchr(r->body, '\n'), r->body + strlen(r->body) - 1, "one line: '%s'", r->body);
@@ -215,23 +246,35 @@ static void assert_error(const struct resp *r, int status, const char *reason)
 
 static struct resp r;
 
-static int post_offer(void)
+/* A session id is 32 lower-case hex digits. */
+static bool is_session_id(const char *p)
 {
+    size_t n = strspn(p, "0123456789abcdef");
+    return n == 32 && p[n] == '\0';
+}
+
+/* POSTs the offer; the session's path (its Location), valid until the next
+ * call. */
+static const char *post_offer(void)
+{
+    static char loc[128];
     request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
     cr_assert_eq(r.status, 201, "%s", r.text);
-    int sid = -1;
-    cr_assert_eq(sscanf(header(&r, "Location"), "/whip/sessions/%d", &sid), 1);
-    return sid;
+    const char *l = header(&r, "Location");
+    cr_assert_not_null(l);
+    snprintf(loc, sizeof(loc), "%s", l);
+    cr_assert_eq(strncmp(loc, "/whip/sessions/", 15), 0, "%s", loc);
+    cr_assert(is_session_id(loc + 15), "not 32 hex digits: %s", loc);
+    return loc;
 }
 
 Test(signal, post_offer_returns_201_with_location_etag_and_an_answer_that_parses)
 {
-    int sid = post_offer();
-    cr_assert_geq(sid, 0);
+    post_offer();
     cr_assert_str_eq(header(&r, "Content-Type"), "application/sdp");
     cr_assert_not_null(header(&r, "ETag"));
-    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
-    cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
+    cr_assert_null(header(&r, "Access-Control-Allow-Origin"));
+    cr_assert_null(header(&r, "Access-Control-Expose-Headers"));
     cr_assert_eq((size_t)atoi(header(&r, "Content-Length")), strlen(r.body));
     cr_assert_str_eq(fake.last_ufrag, "Kz2P");
 
@@ -266,33 +309,184 @@ Test(signal, offer_with_setup_active_is_answered_passive)
 
 Test(signal, delete_closes_the_session_once)
 {
-    int sid = post_offer();
     char path[64];
-    snprintf(path, sizeof(path), "/whip/sessions/%d", sid);
+    snprintf(path, sizeof(path), "%s", post_offer());
     request("DELETE", path, NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.text);
-    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    cr_assert_null(header(&r, "Access-Control-Allow-Origin"));
     request("DELETE", path, NULL, NULL, &r);
     assert_error(&r, 404, "no such session");
     request("DELETE", "/whip/sessions/99999999999", NULL, NULL, &r);
     assert_error(&r, 404, "no such session");
 }
 
-Test(signal, options_answers_the_cors_preflight)
+/* The bits in which two 32-hex-digit ids differ. */
+static int bits_apart(const char *a, const char *b)
 {
-    const char *req = "OPTIONS /whip/agents/7 HTTP/1.1\r\nHost: x\r\nOrigin: http://example.com\r\n"
-                      "Access-Control-Request-Method: POST\r\n"
-                      "Access-Control-Request-Headers: content-type\r\n\r\n";
-    exchange(req, strlen(req), &r);
+    int d = 0;
+    for (int i = 0; i < 32; i++) {
+        char x[2] = {a[i], 0}, y[2] = {b[i], 0};
+        d += __builtin_popcount((unsigned)(strtoul(x, NULL, 16) ^ strtoul(y, NULL, 16)));
+    }
+    return d;
+}
+
+/* A neighbour of a hex id: the last digit one up (wrapping). */
+static void neighbour(const char *path, int step, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", path);
+    char *last = out + strlen(out) - 1;
+    const char *hex = "0123456789abcdef";
+    *last = hex[(strchr(hex, *last) - hex + 16 + step) % 16];
+}
+
+Test(signal, session_ids_are_128_random_bits_and_guessed_ones_are_404)
+{
+    char a[64], b[64], guess[64];
+    snprintf(a, sizeof(a), "%s", post_offer());
+    snprintf(b, sizeof(b), "%s", post_offer());
+    /* 128 random bits each: two differ in about 64 of them */
+    int d = bits_apart(a + 15, b + 15);
+    cr_assert_geq(d, 24, "%s and %s differ in %d bits only", a, b, d);
+    cr_assert_leq(d, 104, "%s and %s differ in %d bits", a, b, d);
+    /* neighbours, the fake's own numbers, other spellings: no such session */
+    int closes = fake.closes;
+    const char *step[] = {a, b};
+    for (int k = 0; k < 2; k++)
+        for (int s = -1; s <= 1; s += 2) {
+            neighbour(step[k], s, guess, sizeof(guess));
+            request("DELETE", guess, NULL, NULL, &r);
+            assert_error(&r, 404, "no such session");
+            request("PATCH", guess, "application/trickle-ice-sdpfrag", "a=end-of-candidates", &r);
+            cr_assert_eq(r.status, 404, "PATCH %s: %s", guess, r.text);
+        }
+    const char *other[] = {"/whip/sessions/0", "/whip/sessions/1",
+                           "/whip/sessions/00000000000000000000000000000001"};
+    for (size_t k = 0; k < sizeof(other) / sizeof(other[0]); k++) {
+        request("DELETE", other[k], NULL, NULL, &r);
+        assert_error(&r, 404, "no such session");
+    }
+    snprintf(guess, sizeof(guess), "%s", a);
+    for (char *p = guess + 15; *p; p++)
+        *p = (char)(*p >= 'a' ? *p - 'a' + 'A' : *p);
+    request("DELETE", guess, NULL, NULL, &r);
+    cr_assert_eq(r.status, 404, "ids are lower-case: %s", r.text);
+    cr_assert_eq(fake.closes, closes, "a guessed id closed a session");
+    request("DELETE", b, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    request("DELETE", a, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_eq(fake.closes, closes + 2);
+}
+
+static const char PREFLIGHT[] = "OPTIONS %s HTTP/1.1\r\nHost: x\r\nOrigin: %s\r\n"
+                                "Access-Control-Request-Method: %s\r\n"
+                                "Access-Control-Request-Headers: content-type\r\n\r\n";
+
+static void preflight(const char *path, const char *origin, const char *method)
+{
+    char req[512];
+    int n = snprintf(req, sizeof(req), PREFLIGHT, path, origin, method);
+    exchange(req, (size_t)n, &r);
+}
+
+Test(signal, without_allowed_origins_no_cors_and_browser_requests_are_403)
+{
+    /* OPTIONS without an Origin (not a browser): 204, no CORS headers */
+    request("OPTIONS", "/whip/agents/7", NULL, NULL, &r);
     cr_assert_eq(r.status, 204, "%s", r.text);
-    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    cr_assert_null(header(&r, "Access-Control-Allow-Origin"));
+    cr_assert_null(header(&r, "Access-Control-Allow-Methods"));
+    /* a page of any origin, even the host's own: refused, whatever the method */
+    char path[64];
+    snprintf(path, sizeof(path), "%s", post_offer());
+    int opens = fake.opens, closes = fake.closes;
+    static const char *const origin[] = {"http://evil.example", "http://127.0.0.1:8088", "null"};
+    for (size_t i = 0; i < sizeof(origin) / sizeof(origin[0]); i++) {
+        char h[128];
+        snprintf(h, sizeof(h), "Origin: %s\r\n", origin[i]);
+        preflight("/whip/agents/7", origin[i], "POST");
+        assert_error(&r, 403, "origin");
+        request_h("POST", "/whip/agents/7", h, "application/sdp", OFFER, &r);
+        assert_error(&r, 403, "origin");
+        request_h("POST", "/whip/agents/7", h, "text/plain", OFFER, &r); /* no preflight */
+        assert_error(&r, 403, "origin");
+        request_h("DELETE", path, h, NULL, NULL, &r);
+        assert_error(&r, 403, "origin");
+    }
+    cr_assert_eq(fake.opens, opens, "a foreign page opened a session");
+    cr_assert_eq(fake.closes, closes, "a foreign page ended a session");
+}
+
+static void start_cors(void)
+{
+    start_with((struct ctl_signal_config){.origins = "https://app.example, http://127.0.0.1:8000"});
+}
+
+TestSuite(signal_cors, .init = start_cors, .fini = stop);
+
+Test(signal_cors, options_answers_the_preflight_of_an_allowed_origin_only)
+{
+    preflight("/whip/agents/7", "https://app.example", "POST");
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "https://app.example");
+    cr_assert_str_eq(header(&r, "Vary"), "Origin");
     cr_assert_str_eq(header(&r, "Access-Control-Allow-Methods"), "POST, DELETE, OPTIONS");
-    cr_assert_str_eq(header(&r, "Access-Control-Allow-Headers"), "Content-Type");
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Headers"), "Content-Type, Authorization");
     cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
     cr_assert_null(header(&r, "Content-Length"), "204 has no Content-Length");
     cr_assert_str_eq(r.body, "");
-    request("OPTIONS", "/whip/sessions/3", NULL, NULL, &r);
-    cr_assert_eq(r.status, 204);
+    preflight("/whip/agents/7", "http://127.0.0.1:8000", "POST");
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "http://127.0.0.1:8000");
+    static const char *const foreign[] = {"https://evil.example",
+                                          "https://app.example.evil",
+                                          "http://app.example",
+                                          "https://app.example:444",
+                                          "http://127.0.0.1:8001",
+                                          "null",
+                                          ""};
+    for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+        preflight("/whip/agents/7", foreign[i], "POST");
+        assert_error(&r, 403, "origin");
+        cr_assert_null(header(&r, "Access-Control-Allow-Methods"));
+    }
+}
+
+Test(signal_cors, an_allowed_page_opens_reads_the_location_and_deletes)
+{
+    const char *h = "Origin: https://app.example\r\n";
+    request_h("POST", "/whip/agents/7", h, "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 201, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "https://app.example");
+    cr_assert_str_eq(header(&r, "Access-Control-Expose-Headers"), "Location");
+    char path[64];
+    snprintf(path, sizeof(path), "%s", header(&r, "Location"));
+    preflight(path, "https://app.example", "DELETE");
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    request_h("DELETE", path, "Origin: https://evil.example\r\n", NULL, NULL, &r);
+    assert_error(&r, 403, "origin");
+    request_h("DELETE", path, h, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "https://app.example");
+    /* errors are readable by the allowed page too */
+    request_h("DELETE", path, h, NULL, NULL, &r);
+    cr_assert_eq(r.status, 404);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "https://app.example");
+    /* clients that are not browsers send no Origin: served, without CORS */
+    post_offer();
+}
+
+Test(signal_cors, a_star_admits_every_origin)
+{
+    stop();
+    start_with((struct ctl_signal_config){.origins = "*"});
+    preflight("/whip/agents/7", "https://anything.example", "POST");
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
+    request_h("POST", "/whip/agents/7", "Origin: null\r\n", "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 201, "%s", r.text);
+    cr_assert_str_eq(header(&r, "Access-Control-Allow-Origin"), "*");
 }
 
 Test(signal, bad_offers_get_400_with_the_parser_reason)
@@ -351,10 +545,12 @@ Test(signal, unknown_paths_404_other_methods_405_patch_says_no_trickle)
     request("GET", "/whip/agents/7", NULL, NULL, &r);
     assert_error(&r, 405, "method not allowed");
     cr_assert_str_eq(header(&r, "Allow"), "POST, OPTIONS");
-    request("PATCH", "/whip/sessions/0", "application/trickle-ice-sdpfrag",
+    char path[64];
+    snprintf(path, sizeof(path), "%s", post_offer());
+    request("PATCH", path, "application/trickle-ice-sdpfrag",
             "a=candidate:1 1 udp 1 1.2.3.4 5 typ host", &r);
     assert_error(&r, 405, "trickle ICE (PATCH) is not supported");
-    request("PUT", "/whip/sessions/0", NULL, NULL, &r);
+    request("PUT", path, NULL, NULL, &r);
     assert_error(&r, 405, "method not allowed");
 }
 
@@ -429,12 +625,22 @@ Test(signal_slow, slow_clients_time_out, .init = start_short, .fini = stop)
     post_offer(); /* still serving */
 }
 
+/* Takes every connection slot: CTL_SIGNAL_MAX_CLIENTS connections, from
+ * as many clients as the per-client limit needs. */
+static void take_every_slot(int *fds)
+{
+    for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++) {
+        src_ip = 0x7f000100 + (uint32_t)(i / CTL_SIGNAL_MAX_PER_CLIENT);
+        fds[i] = dial();
+    }
+    src_ip = 0x7f000001;
+    usleep(100000); /* the server accepts them all */
+}
+
 Test(signal, client_limit_refuses_with_503_and_recovers)
 {
     int fds[CTL_SIGNAL_MAX_CLIENTS];
-    for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
-        fds[i] = dial();
-    usleep(100000); /* the server accepts them all */
+    take_every_slot(fds);
     request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
     cr_assert_eq(r.status, 503, "%s", r.text);
     for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
@@ -444,6 +650,89 @@ Test(signal, client_limit_refuses_with_503_and_recovers)
     struct ctl_signal_stats st;
     ctl_signal_stats(srv, &st);
     cr_assert_eq(st.refused, 1);
+}
+
+Test(signal_slow, every_slot_held_idle_frees_after_the_timeout, .init = start_short, .fini = stop)
+{
+    int fds[CTL_SIGNAL_MAX_CLIENTS];
+    take_every_slot(fds);
+    usleep(400000); /* past the 200 ms deadline */
+    post_offer();
+    for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
+        close(fds[i]);
+    struct ctl_signal_stats st;
+    ctl_signal_stats(srv, &st);
+    cr_assert_eq(st.timeouts, CTL_SIGNAL_MAX_CLIENTS);
+    cr_assert_eq(st.refused, 0);
+}
+
+static void start_limit_4(void)
+{
+    start_with((struct ctl_signal_config){.max_per_client = 4});
+}
+
+Test(signal_limits, connections_per_client_beyond_the_limit_get_429, .init = start_limit_4,
+     .fini = stop)
+{
+    int fds[4];
+    for (int i = 0; i < 4; i++)
+        fds[i] = dial();
+    usleep(100000);
+    request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 429, "a fifth connection of one client: %s", r.text);
+    cr_assert_not_null(strstr(r.body, "connections"), "%s", r.body);
+    src_ip = 0x7f000002; /* another client is served meanwhile */
+    post_offer();
+    src_ip = 0x7f000001;
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    usleep(100000);
+    post_offer();
+    struct ctl_signal_stats st;
+    ctl_signal_stats(srv, &st);
+    cr_assert_eq(st.refused_per_client, 1);
+}
+
+Test(signal_limits, a_session_that_ended_on_its_own_no_longer_counts, .init = start_limit_4,
+     .fini = stop)
+{
+    src_ip = 0x7f000005;
+    char first[64];
+    snprintf(first, sizeof(first), "%s", post_offer());
+    int first_sid = fake.next - 1;
+    for (int i = 1; i < 4; i++)
+        post_offer();
+    request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
+    assert_error(&r, 429, "sessions");
+    pthread_mutex_lock(&fake.lock);
+    fake.ended[first_sid] = true; /* the dataplane ended it: the peer went away */
+    pthread_mutex_unlock(&fake.lock);
+    post_offer();
+    /* its id still reaches the ops: a late DELETE is answered as before */
+    request("DELETE", first, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    src_ip = 0x7f000001;
+}
+
+Test(signal_limits, sessions_per_client_beyond_the_limit_get_429, .init = start_limit_4,
+     .fini = stop)
+{
+    char first[64];
+    src_ip = 0x7f000003;
+    snprintf(first, sizeof(first), "%s", post_offer());
+    for (int i = 1; i < 4; i++)
+        post_offer();
+    int opens = fake.opens;
+    request("POST", "/whip/agents/7", "application/sdp", OFFER, &r);
+    assert_error(&r, 429, "sessions");
+    cr_assert_eq(fake.opens, opens, "the fifth session was opened");
+    src_ip = 0x7f000004;
+    post_offer(); /* another client's first */
+    src_ip = 0x7f000003;
+    request("DELETE", first, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    post_offer(); /* room again */
+    src_ip = 0x7f000001;
 }
 
 Test(signal, random_bytes_never_stop_the_server)
@@ -475,9 +764,8 @@ Test(signal, many_sequential_requests_and_counters)
     struct ctl_signal_stats before, after;
     ctl_signal_stats(srv, &before);
     for (int i = 0; i < 200; i++) {
-        int sid = post_offer();
         char path[64];
-        snprintf(path, sizeof(path), "/whip/sessions/%d", sid);
+        snprintf(path, sizeof(path), "%s", post_offer());
         request("DELETE", path, NULL, NULL, &r);
         cr_assert_eq(r.status, 200);
     }
@@ -541,12 +829,13 @@ Test(signal, curl_posts_an_offer_and_deletes_the_session)
     cr_assert_not_null(strstr(r.text, "HTTP/1.1 201 Created"), "%s", r.text);
     const char *loc = strstr(r.text, "Location: ");
     cr_assert_not_null(loc);
-    int sid;
-    cr_assert_eq(sscanf(loc, "Location: /whip/sessions/%d", &sid), 1);
+    char sid[40] = "";
+    cr_assert_eq(sscanf(loc, "Location: /whip/sessions/%39[0-9a-f]", sid), 1);
+    cr_assert(is_session_id(sid), "%s", sid);
     cr_assert_not_null(strstr(r.text, "a=ice-lite"));
     snprintf(cmd, sizeof(cmd),
              "curl -sS -o /dev/null -w '%%{http_code}' --max-time 5 -X DELETE "
-             "http://127.0.0.1:%u/whip/sessions/%d > %s/code",
+             "http://127.0.0.1:%u/whip/sessions/%s > %s/code",
              port, sid, dir);
     cr_assert_eq(system(cmd), 0);
     snprintf(path, sizeof(path), "%s/code", dir);
@@ -559,7 +848,8 @@ Test(signal, curl_posts_an_offer_and_deletes_the_session)
     cr_assert_eq(system(cmd), 0);
 }
 
-/* Chromium, as a WHIP client on another origin (file://): the preflight, the
+/* Chromium, as a WHIP client on another origin (file://, allowed as
+ * --signal-origin null): the preflight, the
  * POST, Location read through CORS, setRemoteDescription of our answer (with
  * the audio line rejected), the DELETE. The page logs each step; the test
  * waits for the DELETE to reach the fake ops. */
@@ -585,7 +875,14 @@ static const char WHIP_PAGE[] =
     "} catch (e) { log('FAIL ' + e); } })();\n"
     "</script>\n";
 
-Test(signal, chromium_posts_an_offer_applies_the_answer_and_deletes, .timeout = 150)
+/* A file:// page's origin is "null": it has to be allowed. */
+static void start_null_origin(void)
+{
+    start_with((struct ctl_signal_config){.origins = "null"});
+}
+
+Test(signal_browser, chromium_posts_an_offer_applies_the_answer_and_deletes,
+     .init = start_null_origin, .fini = stop, .timeout = 150)
 {
     if (system("command -v chromium >/dev/null 2>&1") != 0) {
         if (getenv("SWARMGEN_REQUIRE_CHROMIUM"))
@@ -650,7 +947,7 @@ Test(signal, chromium_posts_an_offer_applies_the_answer_and_deletes, .timeout = 
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(closes, 1, "the page did not DELETE its session; it logged:\n%s", r.text);
-    cr_assert_not_null(strstr(r.text, "WHIP: status 201 location /whip/sessions/0"), "%s", r.text);
+    cr_assert_not_null(strstr(r.text, "WHIP: status 201 location /whip/sessions/"), "%s", r.text);
     cr_assert_not_null(strstr(r.text, "WHIP: answer applied stable"), "%s", r.text);
     cr_assert_not_null(strstr(r.text, "WHIP: delete 200"), "%s", r.text);
 }
@@ -682,8 +979,10 @@ Test(signal_addr, start_on_a_taken_port_fails_with_the_reason)
 {
     struct ctl_signal *a, *b;
     char err[256];
-    cr_assert_eq(ctl_signal_start(&a, 0x7f000001, 0, &ops, &fake, err, sizeof(err)), 0, "%s", err);
-    int rc = ctl_signal_start(&b, 0x7f000001, ctl_signal_port(a), &ops, &fake, err, sizeof(err));
+    struct ctl_signal_config cfg = {.ip = 0x7f000001};
+    cr_assert_eq(ctl_signal_start(&a, &cfg, &ops, &fake, err, sizeof(err)), 0, "%s", err);
+    cfg.port = ctl_signal_port(a);
+    int rc = ctl_signal_start(&b, &cfg, &ops, &fake, err, sizeof(err));
     cr_assert_eq(rc, -EADDRINUSE, "%d %s", rc, err);
     cr_assert_null(b);
     cr_assert_not_null(strstr(err, "127.0.0.1"));
@@ -706,7 +1005,7 @@ static void start_external(void)
         ext_agents[i].ip = 0xc6120001u + i;
     char err[256];
     cr_assert_eq(ctl_external_start(&ext, ext_x, ext_agents, 4, RI_EXT_ECHO, false, "127.0.0.1:0",
-                                    err, sizeof(err)),
+                                    NULL, err, sizeof(err)),
                  0, "%s", err);
     port = ext.signal_port;
 }
@@ -780,4 +1079,58 @@ Test(signal_external, every_session_gets_its_own_ice_credentials)
     cr_assert_eq(ctl_external_credentials(u, p), 0);
     cr_assert_eq(strlen(u), 8);
     cr_assert_eq(strlen(p), 24);
+}
+
+#define TOKEN "s3cret-Token_1.x~"
+
+static void start_token(void)
+{
+    start_with((struct ctl_signal_config){.token = TOKEN});
+}
+
+static void assert_401(const struct resp *res, const char *what)
+{
+    cr_assert_eq(res->status, 401, "%s: %s", what, res->text);
+    cr_assert_str_eq(header(res, "WWW-Authenticate"), "Bearer", "%s", res->text);
+}
+
+Test(signal_token, post_delete_and_patch_need_the_bearer_token, .init = start_token, .fini = stop)
+{
+    static const char *const wrong[] = {
+        NULL,
+        "Authorization: Bearer wrong\r\n",
+        "Authorization: Bearer s3cret-Token_1.x\r\n",   /* a prefix */
+        "Authorization: Bearer s3cret-Token_1.x~~\r\n", /* longer */
+        "Authorization: Bearer S3CRET-TOKEN_1.X~\r\n",  /* the token is case-sensitive */
+        "Authorization: Basic s3cret-Token_1.x~\r\n",   /* another scheme */
+        "Authorization: Bearer\r\n",
+        "Authorization: s3cret-Token_1.x~\r\n",
+    };
+    for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+        request_h("POST", "/whip/agents/7", wrong[i], "application/sdp", OFFER, &r);
+        assert_401(&r, wrong[i] ? wrong[i] : "no Authorization");
+    }
+    cr_assert_eq(fake.opens, 0, "an offer without the token opened a session");
+    const char *good = "Authorization: Bearer " TOKEN "\r\n";
+    request_h("POST", "/whip/agents/7", good, "application/sdp", OFFER, &r);
+    cr_assert_eq(r.status, 201, "%s", r.text);
+    char path[64];
+    snprintf(path, sizeof(path), "%s", header(&r, "Location"));
+    request_h("POST", "/whip/agents/7", "authorization: bearer " TOKEN "\r\n", "application/sdp",
+              OFFER, &r);
+    cr_assert_eq(r.status, 201, "the scheme and the header name are case-insensitive: %s", r.text);
+
+    request("DELETE", path, NULL, NULL, &r);
+    assert_401(&r, "DELETE without the token");
+    request_h("DELETE", path, "Authorization: Bearer wrong\r\n", NULL, NULL, &r);
+    assert_401(&r, "DELETE with a wrong token");
+    request("PATCH", path, "application/trickle-ice-sdpfrag", "a=end-of-candidates", &r);
+    assert_401(&r, "PATCH without the token");
+    cr_assert_eq(fake.closes, 0);
+    /* the preflight carries no credentials (browsers never send them there) */
+    request("OPTIONS", path, NULL, NULL, &r);
+    cr_assert_eq(r.status, 204, "%s", r.text);
+    request_h("DELETE", path, good, NULL, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    cr_assert_eq(fake.closes, 1);
 }

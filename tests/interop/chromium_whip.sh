@@ -39,7 +39,10 @@ one_role() {
   local port report
   port=$(free_port)
   report="$dir/report-$setup.json"
-  whip_start "$dir/swarm-$setup.log" "$report" "$port" --external echo --external-setup "$setup"
+  # the page is a file:// one, whose Origin is "null": the WHIP server
+  # refuses browser origins it was not told to allow
+  whip_start "$dir/swarm-$setup.log" "$report" "$port" --external echo --external-setup "$setup" \
+    --signal-origin null
   whip_wait_signal "$port" || bad "$setup: the WHIP endpoint did not come up"
   rm -rf "$dir/profile"
   # the wire on the kernel side of the port, for the handshake's shape
