@@ -66,6 +66,7 @@ struct dp_worker {
     uint64_t wheel_tick;
     uint64_t wheel_count;
     uint8_t netem_ge_bad[RI_NETEM_CLASSES];
+    uint64_t run_tsc;  /* TSC of the first pass in phase RUN (0 before): netem outages count from it */
     uint64_t netem_next_free[RI_NETEM_CLASSES];
 
     /* --pcap (dp_pcap.c) */

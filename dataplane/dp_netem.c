@@ -130,10 +130,29 @@ static void schedule(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
     wheel_insert(ctx, wk, m, release);
 }
 
+/* True while class nc is down: in its outage or the down part of its flap
+ * cycle, counted from the worker's start of the load. */
+static bool silent(const struct dp_ctx *ctx, const struct dp_worker *wk, const struct ri_netem *nc, uint64_t tsc)
+{
+    if (!wk->run_tsc || tsc < wk->run_tsc)
+        return false;
+    uint64_t t = (uint64_t)((double)(tsc - wk->run_tsc) * ctx->ns_per_cycle);
+    if (nc->outage_ns && t >= nc->outage_at_ns && t - nc->outage_at_ns < nc->outage_ns)
+        return true;
+    return nc->flap_down_ns && t % (nc->flap_up_ns + nc->flap_down_ns) >= nc->flap_up_ns;
+}
+
 void dp_netem_submit(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
                      uint32_t e, const struct ri_netem *nc, uint64_t tsc)
 {
     int cls = (int)(nc - ctx->ri.cfg->netem);
+    if ((nc->outage_ns || nc->flap_down_ns) && silent(ctx, wk, nc, tsc)) {
+        ri_add(wk->m->live.drops[RI_DROP_NETEM_OUTAGE], 1);
+        if (wk->frames_are_msgs)
+            ri_add(wk->m->live.msgs_dropped, 1);
+        rte_pktmbuf_free(m);
+        return;
+    }
     bool lost;
     if (nc->gilbert) {
         uint8_t *bad = &wk->netem_ge_bad[cls];

@@ -507,8 +507,11 @@ int dp_worker_loop(void *arg)
         did_work = rx(ctx, wk, pkts, burst, tsc);
         did_work |= handoffs(ctx, wk, pkts, burst, tsc);
         did_work |= netem_release(ctx, wk, tsc);
-        if (phase == RI_PHASE_RUN)
+        if (phase == RI_PHASE_RUN) {
+            if (unlikely(!wk->run_tsc))
+                wk->run_tsc = tsc;
             did_work |= generate(ctx, wk, tsc);
+        }
         did_work |= connections(ctx, wk, tsc);
         if (unlikely(ctx->sides != NULL) && wk->idx == 0)
             dp_sides_poll(ctx, wk, tsc);

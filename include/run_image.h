@@ -54,7 +54,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 5u
+#define RI_VERSION 6u
 #define RI_MAX_WORKERS 64
 #define RI_MAX_SHARDS 1024
 #define RI_ALIGN 64u
@@ -157,6 +157,11 @@ struct ri_netem {
     uint32_t ge_r_ppm;       /* bad -> good */
     uint32_t ge_bad_loss_ppm; /* loss while bad */
     uint64_t rate_bps;       /* 0: no cap */
+    /* the link goes silent (every frame lost), timed from the start of the
+     * load (phase RUN): once for outage_ns from outage_at_ns, and/or in a
+     * cycle of flap_up_ns up then flap_down_ns down */
+    uint64_t outage_at_ns, outage_ns;
+    uint64_t flap_up_ns, flap_down_ns;
     char name[16];
 };
 
@@ -338,6 +343,7 @@ struct ri_command {
     X(NO_MBUF, "no_mbuf")                                                                   \
     X(NETEM_LOSS, "netem_loss")                                                             \
     X(NETEM_QUEUE, "netem_queue")                                                           \
+    X(NETEM_OUTAGE, "netem_outage") /* the link class was silent (outage=, flap=) */       \
     X(NOT_WEBRTC, "not_webrtc")     /* first byte neither STUN, DTLS nor RTP (RFC 7983) */  \
     X(BAD_STUN, "bad_stun")         /* malformed, unauthenticated or foreign STUN */        \
     X(BAD_RECORD, "bad_record")     /* DTLS record refused: replay, tag, epoch, truncated */ \

@@ -52,13 +52,29 @@ static int parse_rate(const char *s, uint64_t *bps)
     return 0;
 }
 
+/* "A@B" or "A/B": two durations (A up to an hour and above zero; B may be
+ * zero when zero_b) */
+static int parse_pair(const char *s, char sep, uint64_t *a, uint64_t *b, bool zero_b)
+{
+    const char *at = strchr(s, sep);
+    char first[32];
+    if (!at || (size_t)(at - s) >= sizeof(first))
+        return -EINVAL;
+    memcpy(first, s, (size_t)(at - s));
+    first[at - s] = '\0';
+    if (cli_parse_duration(first, 1, 3600000000000ull, a) < 0 ||
+        cli_parse_duration(at + 1, zero_b ? 0 : 1, 3600000000000ull, b) < 0)
+        return -EINVAL;
+    return 0;
+}
+
 int ctl_netem_parse(const char *spec, struct ri_netem *o, char *err, size_t errlen)
 {
     memset(o, 0, sizeof(*o));
     o->enabled = 1;
     char buf[256];
     if (strlen(spec) >= sizeof(buf) || !*spec) {
-        snprintf(err, errlen, "expected key=value pairs (delay, jitter, loss, ge, dup, reorder, rate, class, share)");
+        snprintf(err, errlen, "expected key=value pairs (delay, jitter, loss, ge, dup, reorder, rate, outage, flap, class, share)");
         return -EINVAL;
     }
     snprintf(buf, sizeof(buf), "%s", spec);
@@ -85,6 +101,10 @@ int ctl_netem_parse(const char *spec, struct ri_netem *o, char *err, size_t errl
             rc = parse_pct(v, &o->reorder_ppm);
         else if (strcmp(k, "rate") == 0)
             rc = parse_rate(v, &o->rate_bps);
+        else if (strcmp(k, "outage") == 0)
+            rc = parse_pair(v, '@', &o->outage_ns, &o->outage_at_ns, true);
+        else if (strcmp(k, "flap") == 0)
+            rc = parse_pair(v, '/', &o->flap_up_ns, &o->flap_down_ns, false);
         else if (strcmp(k, "ge") == 0) {
             char g[64];
             snprintf(g, sizeof(g), "%s", v);
@@ -105,7 +125,7 @@ int ctl_netem_parse(const char *spec, struct ri_netem *o, char *err, size_t errl
             rc = parse_pct(v, &o->share_ppm);
             have_share = true;
         } else {
-            snprintf(err, errlen, "'%s': unknown key (delay, jitter, loss, ge, dup, reorder, rate, class, share)", k);
+            snprintf(err, errlen, "'%s': unknown key (delay, jitter, loss, ge, dup, reorder, rate, outage, flap, class, share)", k);
             return -EINVAL;
         }
         if (rc < 0) {
@@ -114,6 +134,8 @@ int ctl_netem_parse(const char *spec, struct ri_netem *o, char *err, size_t errl
                      strcmp(k, "ge") == 0 ? "expected P%/R% or P%/R%/LOSS% (percentages)" :
                      strcmp(k, "delay") == 0 || strcmp(k, "jitter") == 0 ? "expected a duration up to 10s (e.g. 10ms)" :
                      strcmp(k, "class") == 0 ? "expected a name of 1..15 characters" :
+                     strcmp(k, "outage") == 0 ? "expected DURATION@TIME, e.g. 3s@10s (silent for 3 s, 10 s into the load)" :
+                     strcmp(k, "flap") == 0 ? "expected UP/DOWN durations, e.g. 5s/1s" :
                      "expected a percentage like 5% or 0.1%");
             return -EINVAL;
         }

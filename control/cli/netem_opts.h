@@ -5,6 +5,8 @@
  *
  *   delay=10ms,jitter=2ms,loss=5%,dup=1%,reorder=10%,rate=100Mbit
  *   ge=1%/20%[/100%]          Gilbert-Elliott loss: P(good->bad)/P(bad->good)/loss while bad
+ *   outage=3s@10s             silent (every frame lost) for 3 s, 10 s into the load
+ *   flap=5s/1s                up 5 s, down 1 s, again and again from the start of the load
  *   class=wan,share=20%,...   a named class applied to that share of the edges
  *
  * A spec without class= is the global class (index 0). Pure functions.

@@ -157,12 +157,20 @@ static void netem_summary(FILE *f, const struct ctl_run_result *r)
                 n->name, c ? "" : " links", n->delay_ns / 1e6, n->jitter_ns / 1e6,
                 (n->gilbert ? n->ge_bad_loss_ppm : n->loss_ppm) / 1e4, n->gilbert ? " (Gilbert-Elliott, while bad)" : "",
                 n->dup_ppm / 1e4, n->reorder_ppm / 1e4, n->rate_bps ? "capped" : "free");
+        if (n->outage_ns)
+            fprintf(f, " [%s: silent %.1fs from %.1fs into the load]", n->name, n->outage_ns / 1e9,
+                    n->outage_at_ns / 1e9);
+        if (n->flap_down_ns)
+            fprintf(f, " [%s: flapping, up %.1fs down %.1fs]", n->name, n->flap_up_ns / 1e9,
+                    n->flap_down_ns / 1e9);
     }
-    fprintf(f, "\n               delayed %llu, duplicated %llu (received %llu), reordered %llu, lost %llu, queue drops %llu\n",
+    fprintf(f, "\n               delayed %llu, duplicated %llu (received %llu), reordered %llu, lost %llu, queue drops %llu,"
+               " silenced %llu\n",
             (unsigned long long)t->netem_delayed, (unsigned long long)t->netem_duplicated,
             (unsigned long long)t->msgs_duplicate_rx, (unsigned long long)t->netem_reordered,
             (unsigned long long)t->drops[RI_DROP_NETEM_LOSS],
-            (unsigned long long)t->drops[RI_DROP_NETEM_QUEUE]);
+            (unsigned long long)t->drops[RI_DROP_NETEM_QUEUE],
+            (unsigned long long)t->drops[RI_DROP_NETEM_OUTAGE]);
 }
 
 /* The phase table (profiles of more than one phase). */

@@ -198,6 +198,10 @@ static void netem_class_json(struct json_writer *w, const struct ri_netem *n, bo
     json_kv_dbl(w, "dup_pct", n->dup_ppm / 1e4, 6);
     json_kv_dbl(w, "reorder_pct", n->reorder_ppm / 1e4, 6);
     json_kv_u64(w, "rate_bps", n->rate_bps);
+    json_kv_dbl(w, "outage_at_s", n->outage_at_ns / 1e9, 3);
+    json_kv_dbl(w, "outage_s", n->outage_ns / 1e9, 3);
+    json_kv_dbl(w, "flap_up_s", n->flap_up_ns / 1e9, 3);
+    json_kv_dbl(w, "flap_down_s", n->flap_down_ns / 1e9, 3);
     json_obj_end(w);
 }
 
@@ -214,6 +218,7 @@ static void netem_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_u64(w, "reordered", t->netem_reordered);
     json_kv_u64(w, "lost", t->drops[RI_DROP_NETEM_LOSS]);
     json_kv_u64(w, "queue_drops", t->drops[RI_DROP_NETEM_QUEUE]);
+    json_kv_u64(w, "silenced", t->drops[RI_DROP_NETEM_OUTAGE]);
     json_key(w, "classes");
     json_arr_begin(w);
     for (uint32_t c = 0; c < r->opts->n_netem; c++)

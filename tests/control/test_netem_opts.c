@@ -33,6 +33,27 @@ Test(netem_opts, gilbert_elliott_and_classes)
     cr_assert_str_eq(n.name, "wan");
 }
 
+Test(netem_opts, outage_and_flap)
+{
+    cr_assert_eq(ctl_netem_parse("outage=3s@10s", &n, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(n.outage_ns, 3000000000ull);
+    cr_assert_eq(n.outage_at_ns, 10000000000ull);
+    cr_assert_eq(n.flap_down_ns, 0);
+    cr_assert_eq(ctl_netem_parse("outage=500ms@0s,class=wan,share=10%,flap=5s/1s", &n, err, sizeof(err)), 0, "%s",
+                 err);
+    cr_assert_eq(n.outage_ns, 500000000ull);
+    cr_assert_eq(n.outage_at_ns, 0);
+    cr_assert_eq(n.flap_up_ns, 5000000000ull);
+    cr_assert_eq(n.flap_down_ns, 1000000000ull);
+    const char *bad[] = {"outage=3s", "outage=@1s", "outage=0s@1s", "outage=3s@", "outage=2h@1s", "flap=5s",
+                         "flap=5s/0s", "flap=0s/1s", "flap=5s/1s/2s"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = 0;
+        cr_assert_lt(ctl_netem_parse(bad[i], &n, err, sizeof(err)), 0, "accepted '%s'", bad[i]);
+        cr_assert(strstr(err, "outage") || strstr(err, "flap"), "'%s': %s", bad[i], err);
+    }
+}
+
 Test(netem_opts, rejects_bad_specs)
 {
     const char *bad[] = {"", "delay", "delay=soon", "loss=5", "loss=101%", "rate=fast",

@@ -311,6 +311,33 @@ Test(webrtc_faults, lifetime_abandons_lost_messages_and_accounts_for_every_one, 
     partial_reliability("dc:rate=150,mode=lifetime:250", "/tmp/sg-webrtc-faults-lifetime.json");
 }
 
+/* A link silent for 3 s in the middle of the load (--netem outage=): every
+ * frame sent meanwhile is lost and counted as silenced, SCTP retransmits
+ * after the silence (T3 backing off), and every reliable message still
+ * arrives: nothing lost, every connection still up. */
+Test(webrtc_faults, reliable_messages_cross_a_3s_outage, .timeout = 75)
+{
+    char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=20", "--netem",
+                     "outage=3s@1s", "--duration", "5s", "--drain", "10s", "--seed", "5", NULL};
+    run_swarm("/tmp/sg-webrtc-faults-outage.json", 60, extra);
+    swarm_assert_exit(&r, 0);
+    double total = num("connections.total");
+    cr_assert_gt(total, 0);
+    cr_expect_eq(num("connections.established"), total, "%s", json);
+    cr_expect_gt(drop("netem_outage"), 0, "frames were silenced");
+    cr_expect_eq(num("netem.silenced"), drop("netem_outage"));
+    cr_expect_eq(drop("netem_loss"), 0);
+    cr_expect_eq(drop("conn_down"), 0, "the silence ended no connection");
+    cr_expect_gt(num("sctp.retransmissions"), 0, "SCTP retransmitted what the silence took");
+    cr_expect_gt(num("messages.sent"), 60, "%s", r.out); /* 20/s for 5 s, 60 of them during the silence */
+    cr_expect_gt(num("latency_us.max"), 2e6, "messages waited out the silence");
+    cr_expect_eq(num("messages.delivered"), num("messages.sent"), "every reliable message arrived\n%s", json);
+    cr_expect_eq(num("messages.lost"), 0);
+    cr_expect_not_null(strstr(r.out, "silent 3.0s from 1.0s into the load"), "the summary names it: %s", r.out);
+    expect_message_accounting();
+    swarm_assert_nothing_left(r.pid);
+}
+
 /* ---- 3. Ctrl-C during the connect phase -------------------------------- */
 
 /* A connect progress line says some connections are up, and the phase has
