@@ -627,12 +627,12 @@ static void lossy(bool ours_server)
     cr_assert_eq(n_fail, 0, "%d of %d handshakes failed:%s", n_fail, n, fails);
 }
 
-Test(dtls_peer, ours_client_mbedtls_server_with_loss_duplication_reordering, .timeout = 60)
+Test(dtls_peer, ours_client_mbedtls_server_with_loss_duplication_reordering, .timeout = 240)
 {
     lossy(false);
 }
 
-Test(dtls_peer, mbedtls_client_ours_server_with_loss_duplication_reordering, .timeout = 60)
+Test(dtls_peer, mbedtls_client_ours_server_with_loss_duplication_reordering, .timeout = 240)
 {
     lossy(true);
 }

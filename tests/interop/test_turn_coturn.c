@@ -239,7 +239,7 @@ static void echo(int fd)
 }
 
 /* Runs the clients and the echo peer until done() or the deadline (real
- * time); sends each ready client's messages. */
+ * time); sends each ready client's messages, one at a time. */
 static void run(int n, int echo_fd, uint64_t budget_ns, bool (*done)(int))
 {
     static struct pollfd pf[NCLIENT + 1];
@@ -252,7 +252,10 @@ static void run(int n, int echo_fd, uint64_t budget_ns, bool (*done)(int))
         for (int i = 0; i < n; i++) {
             struct client *c = &cl[i];
             client_pump(c, now);
-            while (c->ready && c->sent < NMSG) {
+            /* one message in flight per client: a burst of 2,000 at once
+             * could overflow a loopback socket buffer on a loaded machine,
+             * and a datagram lost there is not the relay's doing */
+            if (c->ready && c->sent < NMSG && c->sent == c->echoed + c->bad) {
                 uint8_t msg[100], out[256];
                 memset(msg, 'a' + i % 26, sizeof(msg));
                 memcpy(msg, &i, sizeof(i));
@@ -321,7 +324,7 @@ static bool all_closed(int n)
     return true;
 }
 
-TestSuite(turn_coturn, .fini = cleanup, .timeout = 90);
+TestSuite(turn_coturn, .fini = cleanup, .timeout = 150);
 
 Test(turn_coturn, two_hundred_clients_allocate_relay_every_message_and_release)
 {
@@ -340,7 +343,7 @@ Test(turn_coturn, two_hundred_clients_allocate_relay_every_message_and_release)
         cr_assert_eq(cl[i].peer, 0);
         turn_allocate(cl[i].t, t0);
     }
-    run(NCLIENT, echo_fd, 30000000000ull, all_echoed_or_failed);
+    run(NCLIENT, echo_fd, 60000000000ull, all_echoed_or_failed);
     int channels = 0, indications = 0;
     for (int i = 0; i < NCLIENT; i++) {
         struct client *c = &cl[i];
