@@ -504,6 +504,18 @@ void sctp_abort(struct sctp_assoc *a, uint64_t now)
     sctp_set_down(a, SCTP_DOWN_ABORT_SENT);
     a->need_abort = true;
     a->abort_tbit = tbit;
+    a->abort_violation = false;
+}
+
+void sctp_abort_violation(struct sctp_assoc *a)
+{
+    if (a->state == SCTP_ST_CLOSED)
+        return;
+    sctp_drop(a, SCTP_DROP_TOO_BIG);
+    sctp_set_down(a, SCTP_DOWN_ABORT_SENT);
+    a->need_abort = true;
+    a->abort_tbit = false;
+    a->abort_violation = true;
 }
 
 /* ---- input ---- */
@@ -791,8 +803,10 @@ enum engine_input sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, si
     bool had_data = handle_chunks(a, pkt, len);
     if (established_like(a)) {
         sctp_rx_after_packet(a, had_data);
-        sctp_reconf_check_deferred(a);
-        shutdown_progress(a);
+        if (established_like(a)) { /* not aborted for a message over max_message */
+            sctp_reconf_check_deferred(a);
+            shutdown_progress(a);
+        }
     }
     return ENGINE_IN_ACCEPTED;
 }
@@ -968,7 +982,7 @@ static size_t put_lone_chunk(struct sctp_assoc *a, uint8_t *buf)
     if (a->need_abort) {
         a->need_abort = false;
         off += put_chunk_hdr(buf + off, CT_ABORT, a->abort_tbit ? 1 : 0, 8);
-        wire_put16(buf + off, EC_USER_ABORT);
+        wire_put16(buf + off, a->abort_violation ? EC_PROTOCOL_VIOLATION : EC_USER_ABORT);
         wire_put16(buf + off + 2, 4);
         off += 4;
         return finish(a, buf, off, a->abort_tbit ? a->my_vtag : a->peer_vtag, true);

@@ -1102,3 +1102,99 @@ Test(sctp_engine, reconfig_retransmissions_count_toward_failure)
     cr_assert_eq(sctp_counters(W.ours[0].a)->reconf_out, 1 + 3, "the request and 3 retransmissions");
     world_free(&W);
 }
+
+/* ---- a hostile peer and the receive buffers ---- */
+
+/* One packet with one DATA chunk of `dlen` bytes straight into `a`, as its
+ * peer would send it (ports, verification tag and CRC32c right); the
+ * engine's answers are drained into `ans` (nothing left queued in the
+ * association), its events polled and counted in *msgs. Returns whether
+ * an ABORT with error cause `cause` was among the answers. */
+static bool inject_data(struct sctp_assoc *a, uint32_t tsn, uint16_t sid, uint16_t ssn, uint8_t flags,
+                        uint16_t dlen, uint64_t now, uint16_t cause, int *msgs)
+{
+    static uint8_t p[1500], ans[1500], rbuf[1u << 20];
+    size_t n = 12u + 16u + dlen;
+    memset(p, 0, sizeof(p));
+    wire_put16(p, a->rport);
+    wire_put16(p + 2, a->lport);
+    wire_put32(p + 4, a->my_vtag);
+    p[12] = CT_DATA;
+    p[13] = flags;
+    wire_put16(p + 14, (uint16_t)(16u + dlen));
+    wire_put32(p + 16, tsn);
+    wire_put16(p + 20, sid);
+    wire_put16(p + 22, ssn);
+    wire_put32(p + 24, SCTP_PPID_BINARY);
+    memset(p + 28, 0x55, dlen);
+    n = (n + 3) & ~(size_t)3;
+    sctp_crc32c_seal(p, n);
+    sctp_handle_input(a, p, n, now);
+    bool aborted = false;
+    size_t m;
+    while ((m = sctp_poll_transmit(a, ans, sizeof(ans), now)) > 0)
+        if (m >= 20 && ans[12] == CT_ABORT && wire_get16(ans + 16) == cause)
+            aborted = true;
+    struct sctp_ev ev = {.buf = rbuf, .cap = sizeof(rbuf)};
+    enum sctp_event_type t;
+    while ((t = sctp_poll_event(a, &ev)) != SCTP_EV_NONE)
+        if (t == SCTP_EV_MESSAGE && msgs)
+            (*msgs)++;
+    return aborted;
+}
+
+/* A peer that sends the fragments of one message and never its end: the
+ * message passes max_message (16 KiB here) and the association is
+ * aborted with a Protocol Violation cause (13), every buffer back in the
+ * pool; it does not keep reassembling into the pool. */
+Test(sctp_engine, message_over_max_message_aborts_with_protocol_violation)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c1.max_message = 16u << 10;
+    setup_pair(&c0, &c1, 81, 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[1].a;
+    uint32_t free0 = sctp_pool_free_count(W.ours[1].pool);
+    uint32_t tsn = a->rcv_cum + 1;
+    bool aborted = false;
+    int k;
+    for (k = 0; k < 64 && !aborted; k++)
+        aborted = inject_data(a, tsn + (uint32_t)k, 0, 0, k == 0 ? DF_B : 0, 1000, W.now,
+                              EC_PROTOCOL_VIOLATION, NULL);
+    cr_assert(aborted, "64 fragments (64,000 bytes, no end) over a 16 KiB max_message: no ABORT");
+    cr_assert_eq(k, 17, "aborted at fragment %d, not at the first that passes 16 KiB", k);
+    cr_assert_eq(sctp_state(a), SCTP_ST_CLOSED);
+    cr_assert_eq(sctp_counters(a)->drops[SCTP_DROP_TOO_BIG], 1, "the abort is counted");
+    cr_assert_eq(sctp_pool_free_count(W.ours[1].pool), free0, "buffers still held after the abort");
+    world_free(&W);
+}
+
+/* Complete messages behind a stream-sequence gap (the peer skipped SSN 0,
+ * so they can never be delivered): each is the chunk at the cumulative
+ * TSN + 1, yet beyond the window we announced (16 KiB) they are dropped,
+ * not buffered; the message that fills the gap is still taken beyond
+ * the window, so a full window cannot deadlock. */
+Test(sctp_engine, messages_behind_an_ssn_gap_stay_within_the_window)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c1.rwnd = 16u << 10;
+    setup_pair(&c0, &c1, 82, 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[1].a;
+    uint32_t tsn = a->rcv_cum + 1;
+    int msgs = 0;
+    for (uint16_t s = 1; s <= 100; s++) {
+        inject_data(a, a->rcv_cum + 1, 0, s, DF_B | DF_E, 1000, W.now, 0, &msgs);
+        cr_assert_leq(a->rx_bytes, a->rwnd_cfg, "%u bytes held behind the gap, window %u",
+                      a->rx_bytes, a->rwnd_cfg);
+    }
+    cr_assert_eq(msgs, 0);
+    cr_assert_eq(a->rcv_cum, tsn + 15, "16 messages fit the window");
+    /* the missing message: taken although the window is full, delivered */
+    inject_data(a, a->rcv_cum + 1, 0, 0, DF_B | DF_E, 1000, W.now, 0, &msgs);
+    cr_assert_eq(msgs, 1, "the message that fills the gap was not delivered");
+    cr_assert_eq(a->rcv_cum, tsn + 16);
+    world_free(&W);
+}
