@@ -97,6 +97,12 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
 
 /* ---- sessions --------------------------------------------------------- */
 
+/* The smallest share of the pool (all slots taken) still holds a whole
+ * message of RI_MSG_MAX bytes in chunks of 1,000 bytes or more (a
+ * browser's are about 1,150). */
+_Static_assert(DP_EXT_SCTP_BUFS / RI_EXTERNAL_MAX * 1000u >= RI_MSG_MAX,
+               "a session's share of the SCTP pool cannot reassemble a whole message");
+
 static enum ri_stage stage_of(const struct pc *p)
 {
     switch (pc_failure(p)) {
@@ -431,6 +437,7 @@ static bool sess_open_pc(const struct dp_ctx *ctx, struct dp_external *e, struct
                           .hs = &e->hs,
                           .sctp_mem = s->sctp_mem,
                           .sctp_pool = e->pool,
+                          .sctp_max_buffers = DP_EXT_SCTP_BUFS / e->n_slots,
                           .n_streams = EXT_STREAMS,
                           .setup = &s->pc_su,
                           .rec_keys = &s->pc_keys,

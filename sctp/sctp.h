@@ -71,6 +71,13 @@ struct sctp_config {
     uint32_t heartbeat_ms;    /* idle heartbeat interval, default 30000; 0 = none */
     uint32_t sack_delay_ms;   /* delayed SACK, default 200 (0 = 200); at most 500 (RFC 9260 §6.2) */
     uint32_t init_cwnd;       /* bytes; default min(4 MTU, max(2 MTU, 4380)) */
+    uint32_t max_buffers;     /* pool buffers the association may hold for received DATA (out of
+                               * order, in reassembly, or waiting to be polled): beyond, a DATA
+                               * chunk is dropped and counted (no_buffer) as with an empty pool.
+                               * 0 (the default) or more than 65535: 65535. Associations that
+                               * share a pool get a share each, so that one peer cannot empty it
+                               * for the others; to receive a message of max_message bytes it
+                               * must be at least max_message / the peer's chunk size */
     uint8_t max_retrans;      /* association failure after this many, default 10 */
     uint8_t max_init_retrans; /* default 8 */
     bool zero_checksum;       /* announce RFC 9653 (EDMID DTLS) and use it if the peer does */

@@ -84,8 +84,10 @@ void sctp_rx_init(struct sctp_assoc *a, uint32_t peer_itsn)
 
 void sctp_rx_free_all(struct sctp_assoc *a)
 {
-    for (uint32_t i = a->rx_head; i != SCTP_NIL; i = B(a, i)->next)
+    for (uint32_t i = a->rx_head; i != SCTP_NIL; i = B(a, i)->next) {
         a->rx_bytes -= B(a, i)->len;
+        a->rx_bufs--;
+    }
     sctp_pool_put_list(a->pool, a->rx_head);
     a->rx_head = a->rx_tail = SCTP_NIL;
     sctp_pool_put_list(a->pool, a->sack_q_head);
@@ -204,13 +206,15 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         mark_received(a, tsn);
         return;
     }
-    uint32_t i = sctp_pool_get(a->pool);
+    /* over the association's share of the pool as with an empty pool */
+    uint32_t i = a->rx_bufs < a->max_rx_bufs ? sctp_pool_get(a->pool) : SCTP_NIL;
     if (i == SCTP_NIL) {
         a->c->data_chunks_in--;
         sctp_drop(a, SCTP_DROP_NO_BUFFER);
         map_trim(a);
         return;
     }
+    a->rx_bufs++;
     struct sctp_buf *b = B(a, i);
     b->kind = BK_DATA;
     b->tsn = tsn;
@@ -295,6 +299,7 @@ bool sctp_rx_deliver(struct sctp_assoc *a)
             uint32_t nx = b->next;
             unlink_run(a, prev, i);
             a->rx_bytes -= b->len;
+            a->rx_bufs--;
             sctp_pool_put(a->pool, i);
             i = nx;
             continue;
@@ -316,8 +321,10 @@ bool sctp_rx_deliver(struct sctp_assoc *a)
             uint32_t nx = B(a, last)->next;
             unlink_run(a, prev, last);
             B(a, last)->next = SCTP_NIL;
-            for (uint32_t j = i; j != SCTP_NIL; j = B(a, j)->next)
+            for (uint32_t j = i; j != SCTP_NIL; j = B(a, j)->next) {
                 a->rx_bytes -= B(a, j)->len;
+                a->rx_bufs--;
+            }
             sctp_pool_put_list(a->pool, i);
             i = nx;
             continue;
@@ -389,6 +396,7 @@ bool sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         uint32_t nx = b->next;
         unlink_run(a, prev, i);
         a->rx_bytes -= b->len;
+        a->rx_bufs--;
         sctp_pool_put(a->pool, i);
         i = nx;
     }

@@ -224,6 +224,10 @@ struct sctp_assoc {
     uint32_t cookie_buf;
     uint32_t ia_buf;
     uint8_t init_tries;
+    /* DATA buffers held on the receive and ready lists, and the most it
+     * may (sctp_config.max_buffers): in the padding before the streams,
+     * on the line the ordered delivery reads anyway (streams[].ssn_in) */
+    uint16_t rx_bufs, max_rx_bufs;
 
     struct sctp_stream streams[];
 };

@@ -1198,3 +1198,101 @@ Test(sctp_engine, messages_behind_an_ssn_gap_stay_within_the_window)
     cr_assert_eq(a->rcv_cum, tsn + 16);
     world_free(&W);
 }
+
+/* ---- two associations on one pool ---- */
+
+/* Hands everything x and y owe each other across until both are quiet
+ * (no loss, no delay, the clock stands), polling their events; messages
+ * counted in *mx, *my. */
+static void pump(struct sctp_assoc *x, struct sctp_assoc *y, uint64_t now, int *mx, int *my)
+{
+    static uint8_t pkt[1500], rbuf[1u << 20];
+    struct sctp_assoc *ab[2] = {x, y};
+    int *m[2] = {mx, my};
+    for (int round = 0; round < 1000; round++) {
+        bool any = false;
+        for (int s = 0; s < 2; s++) {
+            size_t n;
+            while ((n = sctp_poll_transmit(ab[s], pkt, sizeof(pkt), now)) > 0) {
+                sctp_handle_input(ab[1 - s], pkt, n, now);
+                any = true;
+            }
+            struct sctp_ev ev = {.buf = rbuf, .cap = sizeof(rbuf)};
+            enum sctp_event_type t;
+            while ((t = sctp_poll_event(ab[s], &ev)) != SCTP_EV_NONE) {
+                any = true;
+                if (t == SCTP_EV_MESSAGE && m[s])
+                    (*m[s])++;
+            }
+        }
+        if (!any)
+            return;
+    }
+}
+
+/* An association in memory of its own (freed by the test). */
+static struct sctp_assoc *assoc_on(const struct sctp_config *c, struct sctp_pool *p)
+{
+    void *mem = aligned_alloc(64, sctp_assoc_size_cfg(c));
+    cr_assert_not_null(mem);
+    struct sctp_assoc *a = sctp_assoc_init(mem, c, p, 1);
+    cr_assert_not_null(a);
+    return a;
+}
+
+static struct sctp_pool *pool_of(uint32_t n)
+{
+    void *mem = aligned_alloc(64, sctp_pool_size(n, 1200));
+    cr_assert_not_null(mem);
+    return sctp_pool_init(mem, n, 1200);
+}
+
+/* Two sessions' associations on one shared pool of 512 buffers, each
+ * with a quota of 128 (sctp_config.max_buffers), their peers on pools of
+ * their own. The hostile peer of one sends complete messages behind a
+ * stream-sequence gap (never deliverable, each within its 1 MiB window):
+ * its association holds at most its quota and drops the rest, counted;
+ * the other session still receives and delivers. */
+Test(sctp_engine, one_peer_cannot_drain_a_shared_pool)
+{
+    struct sctp_pool *shared = pool_of(512), *pv = pool_of(512), *ph = pool_of(512);
+    struct sctp_config c, cp;
+    sctp_config_default(&c);
+    c.dcep = false;
+    c.max_buffers = 128;
+    c.seed = 11;
+    sctp_config_default(&cp);
+    cp.dcep = false;
+    cp.dtls_client = true;
+    cp.seed = 12;
+    struct sctp_assoc *v = assoc_on(&c, shared), *h = assoc_on(&c, shared);
+    cp.seed = 13;
+    struct sctp_assoc *vp = assoc_on(&cp, pv);
+    cp.seed = 14;
+    struct sctp_assoc *hp = assoc_on(&cp, ph);
+    uint64_t now = 1000;
+    cr_assert_eq(sctp_connect(vp, now), 0);
+    cr_assert_eq(sctp_connect(hp, now), 0);
+    pump(vp, v, now, NULL, NULL);
+    pump(hp, h, now, NULL, NULL);
+    cr_assert_eq(sctp_state(v), SCTP_ST_ESTABLISHED);
+    cr_assert_eq(sctp_state(h), SCTP_ST_ESTABLISHED);
+    uint64_t nobuf = sctp_counters(h)->drops[SCTP_DROP_NO_BUFFER];
+    for (uint16_t s = 1; s <= 600; s++)
+        inject_data(h, h->rcv_cum + 1, 0, s, DF_B | DF_E, 1000, now, 0, NULL);
+    cr_assert_leq(h->rx_bytes, 128u * 1000u, "%u bytes held by one association over its quota",
+                  h->rx_bytes);
+    cr_assert_gt(sctp_counters(h)->drops[SCTP_DROP_NO_BUFFER], nobuf, "drops over the quota not counted");
+    uint8_t m[4000];
+    memset(m, 7, sizeof(m));
+    int got = 0;
+    for (int k = 0; k < 20; k++) {
+        cr_assert_eq(sctp_send(vp, 1, SCTP_PPID_BINARY, m, sizeof(m), NULL, now), 0);
+        pump(vp, v, now, NULL, &got);
+    }
+    cr_assert_eq(got, 20, "the other session delivered %d of 20 messages (pool free %u)", got,
+                 sctp_pool_free_count(shared));
+    void *mems[] = {v, h, vp, hp, shared, pv, ph};
+    for (size_t k = 0; k < sizeof(mems) / sizeof(mems[0]); k++)
+        free(mems[k]);
+}
