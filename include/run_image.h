@@ -54,7 +54,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 5u
+#define RI_VERSION 6u
 #define RI_MAX_WORKERS 64
 #define RI_MAX_SHARDS 1024
 #define RI_ALIGN 64u
@@ -525,6 +525,8 @@ struct ri_external {
     uint32_t mode;                  /* enum ri_ext_mode; RI_EXT_OFF: none of this is used */
     uint32_t n_slots;               /* <= RI_EXTERNAL_MAX */
     char port[256];                 /* DPDK vdev string of the kernel-visible port */
+    uint64_t idle_ns;               /* an up session with no datagram from its peer for this
+                                     * long is closed (--external-idle); 0 never */
     /* dataplane -> control, written before READY */
     uint8_t fingerprint[32];        /* sha-256 of the certificate external sessions use */
     uint8_t mac[6];                 /* the port's MAC (proxy ARP answers with it) */
@@ -534,6 +536,7 @@ struct ri_external {
     /* dataplane (worker 0) -> control, at any time; final after DONE */
     alignas(RI_ALIGN) struct ri_ext_stats total;
     uint64_t sessions, sessions_up, sessions_failed, sessions_closed;
+    uint64_t sessions_idle_closed;  /* of sessions_closed: no datagram for idle_ns */
     uint64_t arp_replies, frames_foreign; /* ARP requests answered; frames that were not ours */
     uint32_t log_n;                 /* entries of log written (release), at most RI_EXTERNAL_LOG */
     uint32_t reserved3;

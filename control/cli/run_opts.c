@@ -164,6 +164,7 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
         const char *no = o->external_port                     ? "--external-port"
                          : setup_given                        ? "--external-setup"
                          : o->external_max != RI_EXTERNAL_MAX ? "--external-max"
+                         : o->external_idle_ns != CTL_EXTERNAL_IDLE_NS_DEFAULT ? "--external-idle"
                          : o->signal_token                    ? "--signal-token"
                          : o->signal_origins[0]               ? "--signal-origin"
                          : o->signal_max_per_client           ? "--signal-max-per-client"
@@ -324,6 +325,7 @@ static void set_defaults(struct ctl_run_opts *o)
     o->threads = ncpu > 0 ? (uint32_t)ncpu : 1;
     o->external_active = true;
     o->external_max = RI_EXTERNAL_MAX;
+    o->external_idle_ns = CTL_EXTERNAL_IDLE_NS_DEFAULT;
 }
 
 void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
