@@ -1296,3 +1296,52 @@ Test(sctp_engine, one_peer_cannot_drain_a_shared_pool)
     for (size_t k = 0; k < sizeof(mems) / sizeof(mems[0]); k++)
         free(mems[k]);
 }
+
+/* The same two sessions on one 512-buffer pool, no quota this time: the
+ * hostile peer sends the fragments of one message and never its end. Its
+ * association is aborted with a Protocol Violation cause once the message
+ * passes max_message (256 KiB: about 263 buffers), its buffers go back,
+ * and the other session still delivers. */
+Test(sctp_engine, fragments_without_an_end_cannot_drain_a_shared_pool)
+{
+    struct sctp_pool *shared = pool_of(512), *pv = pool_of(512), *ph = pool_of(512);
+    struct sctp_config c, cp;
+    sctp_config_default(&c);
+    c.dcep = false;
+    c.seed = 21;
+    sctp_config_default(&cp);
+    cp.dcep = false;
+    cp.dtls_client = true;
+    struct sctp_assoc *v = assoc_on(&c, shared), *h = assoc_on(&c, shared);
+    cp.seed = 23;
+    struct sctp_assoc *vp = assoc_on(&cp, pv);
+    cp.seed = 24;
+    struct sctp_assoc *hp = assoc_on(&cp, ph);
+    uint64_t now = 1000;
+    cr_assert_eq(sctp_connect(vp, now), 0);
+    cr_assert_eq(sctp_connect(hp, now), 0);
+    pump(vp, v, now, NULL, NULL);
+    pump(hp, h, now, NULL, NULL);
+    cr_assert_eq(sctp_state(h), SCTP_ST_ESTABLISHED);
+    uint32_t free0 = sctp_pool_free_count(shared);
+    uint32_t tsn = h->rcv_cum + 1;
+    bool aborted = false;
+    for (uint32_t k = 0; k < 1000 && !aborted; k++)
+        aborted = inject_data(h, tsn + k, 0, 0, k == 0 ? DF_B : 0, 1000, now, EC_PROTOCOL_VIOLATION,
+                              NULL);
+    cr_assert(aborted, "1,000 fragments without an end: no ABORT (pool free %u)",
+              sctp_pool_free_count(shared));
+    cr_assert_eq(sctp_state(h), SCTP_ST_CLOSED);
+    cr_assert_eq(sctp_pool_free_count(shared), free0, "the aborted association kept buffers");
+    uint8_t m[4000];
+    memset(m, 7, sizeof(m));
+    int got = 0;
+    for (int k = 0; k < 20; k++) {
+        cr_assert_eq(sctp_send(vp, 1, SCTP_PPID_BINARY, m, sizeof(m), NULL, now), 0);
+        pump(vp, v, now, NULL, &got);
+    }
+    cr_assert_eq(got, 20, "the other session delivered %d of 20 messages", got);
+    void *mems[] = {v, h, vp, hp, shared, pv, ph};
+    for (size_t k = 0; k < sizeof(mems) / sizeof(mems[0]); k++)
+        free(mems[k]);
+}
