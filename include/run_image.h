@@ -536,7 +536,7 @@ struct ri_external {
     /* dataplane (worker 0) -> control, at any time; final after DONE */
     alignas(RI_ALIGN) struct ri_ext_stats total;
     uint64_t sessions, sessions_up, sessions_failed, sessions_closed;
-    uint64_t sessions_idle_closed;  /* of sessions_closed: no datagram for idle_ns */
+    uint64_t sessions_idle_closed;        /* of sessions_closed: no datagram for idle_ns */
     uint64_t arp_replies, frames_foreign; /* ARP requests answered; frames that were not ours */
     uint32_t log_n;                 /* entries of log written (release), at most RI_EXTERNAL_LOG */
     uint32_t reserved3;

@@ -112,7 +112,8 @@ size_t sctp_assoc_size_cfg(const struct sctp_config *cfg)
 /* The layout the dataplane counts on (4 streams, shared counters; see
  * sctp.h): one 64-byte line less would need a field less. */
 _Static_assert(sizeof(struct sctp_stream) == 10, "struct sctp_stream grew");
-_Static_assert(sizeof(struct sctp_assoc) == 336, "struct sctp_assoc grew (docs/sctp.md counts its bytes)");
+_Static_assert(sizeof(struct sctp_assoc) == 336,
+               "struct sctp_assoc grew (docs/sctp.md counts its bytes)");
 _Static_assert(offsetof(struct sctp_assoc, rcv_highest) < 64, "the receive point left the first line");
 _Static_assert(offsetof(struct sctp_assoc, rtt_tsn) < 192, "the send side left the first three lines");
 _Static_assert(sizeof(struct sctp_assoc) + 4 * sizeof(struct sctp_stream) <= SCTP_ASSOC_DP_BYTES,
@@ -145,7 +146,7 @@ struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
     a->sndbuf = cfg->sndbuf;
     a->max_message = cfg->max_message;
     a->max_rx_bufs = (uint16_t)(cfg->max_buffers && cfg->max_buffers < UINT16_MAX ? cfg->max_buffers
-                                                                                   : UINT16_MAX);
+                                                                                  : UINT16_MAX);
     a->rto_init_ms = cfg->rto_initial_ms;
     a->rto_min_ms = cfg->rto_min_ms;
     a->rto_max_ms = cfg->rto_max_ms;

@@ -557,7 +557,8 @@ static void set_external_idle(void *ctx, const char *s)
 {
     if (cli_parse_duration(s, 0, MAX_DURATION_NS, &opts(ctx)->external_idle_ns) < 0 ||
         (opts(ctx)->external_idle_ns && opts(ctx)->external_idle_ns < 1000000000ull))
-        cli_fail("--external-idle", "'%s' is not 0 or a duration between 1s and 7 days (e.g. 60s, 5m)", s);
+        cli_fail("--external-idle",
+                 "'%s' is not 0 or a duration between 1s and 7 days (e.g. 60s, 5m)", s);
 }
 
 static void set_dry_run(void *ctx, const char *s)

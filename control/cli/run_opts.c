@@ -164,11 +164,12 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
         const char *no = o->external_port                     ? "--external-port"
                          : setup_given                        ? "--external-setup"
                          : o->external_max != RI_EXTERNAL_MAX ? "--external-max"
-                         : o->external_idle_ns != CTL_EXTERNAL_IDLE_NS_DEFAULT ? "--external-idle"
                          : o->signal_token                    ? "--signal-token"
                          : o->signal_origins[0]               ? "--signal-origin"
                          : o->signal_max_per_client           ? "--signal-max-per-client"
                                                               : NULL;
+        if (!no && o->external_idle_ns != CTL_EXTERNAL_IDLE_NS_DEFAULT)
+            no = "--external-idle";
         if (no)
             cli_fail(no, "only with --external echo|route or --signal");
         return;

@@ -93,7 +93,7 @@ struct ctl_run_opts {
     const char *external_port; /* --external-port VDEV */
     bool external_active;    /* --external-setup: our DTLS role for an actpass offer (true: active) */
     uint32_t external_max;   /* --external-max: sessions at once */
-    uint64_t external_idle_ns; /* --external-idle: an up session silent this long is closed; 0 never */
+    uint64_t external_idle_ns; /* --external-idle: an up session this silent is closed; 0 never */
     const char *signal_token; /* --signal-token: the bearer token WHIP asks for (NULL: none) */
     char signal_origins[CTL_SIGNAL_ORIGINS_MAX + 1]; /* --signal-origin, comma list ("": none) */
     uint32_t signal_max_per_client; /* --signal-max-per-client (0: CTL_SIGNAL_MAX_PER_CLIENT) */

@@ -1110,8 +1110,8 @@ Test(sctp_engine, reconfig_retransmissions_count_toward_failure)
  * engine's answers are drained into `ans` (nothing left queued in the
  * association), its events polled and counted in *msgs. Returns whether
  * an ABORT with error cause `cause` was among the answers. */
-static bool inject_data(struct sctp_assoc *a, uint32_t tsn, uint16_t sid, uint16_t ssn, uint8_t flags,
-                        uint16_t dlen, uint64_t now, uint16_t cause, int *msgs)
+static bool inject_data(struct sctp_assoc *a, uint32_t tsn, uint16_t sid, uint16_t ssn,
+                        uint8_t flags, uint16_t dlen, uint64_t now, uint16_t cause, int *msgs)
 {
     static uint8_t p[1500], ans[1500], rbuf[1u << 20];
     size_t n = 12u + 16u + dlen;
@@ -1282,7 +1282,8 @@ Test(sctp_engine, one_peer_cannot_drain_a_shared_pool)
         inject_data(h, h->rcv_cum + 1, 0, s, DF_B | DF_E, 1000, now, 0, NULL);
     cr_assert_leq(h->rx_bytes, 128u * 1000u, "%u bytes held by one association over its quota",
                   h->rx_bytes);
-    cr_assert_gt(sctp_counters(h)->drops[SCTP_DROP_NO_BUFFER], nobuf, "drops over the quota not counted");
+    cr_assert_gt(sctp_counters(h)->drops[SCTP_DROP_NO_BUFFER], nobuf,
+                 "drops over the quota not counted");
     uint8_t m[4000];
     memset(m, 7, sizeof(m));
     int got = 0;
