@@ -97,10 +97,11 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
 
 /* ---- sessions --------------------------------------------------------- */
 
-/* The smallest share of the pool (all slots taken) still holds a whole
- * message of RI_MSG_MAX bytes in chunks of 1,000 bytes or more (a
- * browser's are about 1,150). */
-_Static_assert(DP_EXT_SCTP_BUFS / RI_EXTERNAL_MAX * 1000u >= RI_MSG_MAX,
+/* Half the smallest share of the pool (all slots taken; what arrives
+ * above a hole may fill the other half) still holds a whole message of
+ * RI_MSG_MAX bytes in a browser's chunks (about 1,150 bytes: dcSCTP's
+ * 1,191-byte packets less the headers). */
+_Static_assert(DP_EXT_SCTP_BUFS / RI_EXTERNAL_MAX / 2 * 1150u >= RI_MSG_MAX,
                "a session's share of the SCTP pool cannot reassemble a whole message");
 
 static enum ri_stage stage_of(const struct pc *p)

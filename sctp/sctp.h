@@ -76,8 +76,10 @@ struct sctp_config {
                                * chunk is dropped and counted (no_buffer) as with an empty pool.
                                * 0 (the default) or more than 65535: 65535. Associations that
                                * share a pool get a share each, so that one peer cannot empty it
-                               * for the others; to receive a message of max_message bytes it
-                               * must be at least max_message / the peer's chunk size */
+                               * for the others. TSNs above a hole may fill only half of it
+                               * (the chunk that closes the hole must find room), so to
+                               * receive a message of max_message bytes under loss it must be
+                               * at least 2 * max_message / the peer's chunk size */
     uint8_t max_retrans;      /* association failure after this many, default 10 */
     uint8_t max_init_retrans; /* default 8 */
     bool zero_checksum;       /* announce RFC 9653 (EDMID DTLS) and use it if the peer does */

@@ -183,8 +183,13 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_drop(a, SCTP_DROP_TOO_BIG);
         return;
     }
-    /* Within the window we announced anything is taken (a TSN above a
-     * hole needs the map, a pool buffer, see rmap). Beyond it only the
+    /* Within the window we announced anything is taken, but a TSN above
+     * a hole only while it leaves half the association's share of the
+     * pool (max_buffers) free, and it needs the map (a pool buffer, see
+     * rmap): the chunk that closes the hole then still finds a buffer for
+     * itself and for the message it continues (a share holds twice the
+     * largest message), or a peer that lost one chunk would deadlock with
+     * the share full of what came after it. Beyond the window only the
      * chunk that moves the cumulative point, and only when its message is
      * the next its stream delivers (unordered, or the expected SSN): so a
      * window full of a message in reassembly, or of messages waiting for
@@ -193,7 +198,7 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
      * while messages behind a stream-sequence gap that never closes stay
      * within the window (dropped here; the peer retransmits). */
     bool in_window = a->rx_bytes + dlen <= a->rwnd_cfg;
-    if (tsn != a->rcv_cum + 1 ? !in_window || !map_take(a)
+    if (tsn != a->rcv_cum + 1 ? !in_window || a->rx_bufs >= a->max_rx_bufs / 2 || !map_take(a)
                               : !in_window && sid < a->n_in && !(ch[1] & DF_U) &&
                                     wire_get16(ch + 10) != a->streams[sid].ssn_in) {
         sctp_drop(a, SCTP_DROP_NO_BUFFER);
