@@ -97,6 +97,13 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
 
 /* ---- sessions --------------------------------------------------------- */
 
+/* Half the smallest share of the pool (all slots taken; what arrives
+ * above a hole may fill the other half) still holds a whole message of
+ * RI_MSG_MAX bytes in a browser's chunks (about 1,150 bytes: dcSCTP's
+ * 1,191-byte packets less the headers). */
+_Static_assert(DP_EXT_SCTP_BUFS / RI_EXTERNAL_MAX / 2 * 1150u >= RI_MSG_MAX,
+               "a session's share of the SCTP pool cannot reassemble a whole message");
+
 static enum ri_stage stage_of(const struct pc *p)
 {
     switch (pc_failure(p)) {
@@ -339,6 +346,7 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
             break;
         if (ev == PC_EV_UP) {
             s->up = true;
+            s->t_last_in = now; /* silence is counted from here at the earliest */
             ri_set(sl->setup_ns, now - s->t_first);
             ri_add(e->x->sessions_up, 1);
             ri_store(&sl->dp_state, (uint32_t)RI_EXT_UP);
@@ -431,6 +439,7 @@ static bool sess_open_pc(const struct dp_ctx *ctx, struct dp_external *e, struct
                           .hs = &e->hs,
                           .sctp_mem = s->sctp_mem,
                           .sctp_pool = e->pool,
+                          .sctp_max_buffers = DP_EXT_SCTP_BUFS / e->n_slots,
                           .n_streams = EXT_STREAMS,
                           .setup = &s->pc_su,
                           .rec_keys = &s->pc_keys,
@@ -474,6 +483,7 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
         return;
     }
     if (!stun) {
+        s->t_last_in = now;
         pc_handle_input(&s->pc, d, len, now);
         sess_service(ctx, e, wk, i, tsc, now);
         return;
@@ -487,6 +497,8 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
     pc_set_peer(&s->pc, &from);
     enum engine_input r = pc_handle_input(&s->pc, d, len, now);
     bool moved = false;
+    if (r == ENGINE_IN_ACCEPTED)
+        s->t_last_in = now; /* authenticated: a consent check once up (RFC 7675) */
     if (r != ENGINE_IN_ACCEPTED) {
         sess_unauth(e, sl);
     } else if (request && (from_peer || !s->have_peer || m.use_candidate)) {
@@ -621,6 +633,11 @@ static void poll_slots(const struct dp_ctx *ctx, struct dp_external *e, struct d
                 sess_end(ctx, e, wk, i, RI_EXT_CLOSED, now);
             sess_start(ctx, e, i, seq, now);
         } else if (s->running && ri_load(&sl->close_seq) == seq) {
+            sess_end(ctx, e, wk, i, RI_EXT_CLOSED, now);
+        } else if (s->running && s->up && e->x->idle_ns && now - s->t_last_in > e->x->idle_ns) {
+            /* the peer is gone (a browser sends consent checks every few
+             * seconds): give its share of the pool and its slot back */
+            ri_add(e->x->sessions_idle_closed, 1);
             sess_end(ctx, e, wk, i, RI_EXT_CLOSED, now);
         }
     }

@@ -50,7 +50,10 @@
 #include "dp.h"
 
 #define DP_EXT_POLL_PASSES 64    /* slots are looked at every this many passes */
-#define DP_EXT_SCTP_BUFS   8192u /* shared by the sessions, 1,200 bytes each */
+/* SCTP buffers of 1,200 bytes the sessions share; each session's
+ * association may hold DP_EXT_SCTP_BUFS / slots of them for received data
+ * (sctp_config.max_buffers): a hostile peer cannot take the others' */
+#define DP_EXT_SCTP_BUFS   8192u
 #define DP_EXT_MARKS       1024u /* echoes awaiting acknowledgement, for the latency */
 #define DP_EXT_SETUP_NS    (30ull * 1000000000ull) /* a session not up by then fails */
 

@@ -41,6 +41,7 @@ struct ext_session {
     char lufrag[36], lpwd[68], rufrag[36], rpwd[68];
     uint8_t rfp[32];
     uint64_t t_req, t_first; /* ns */
+    uint64_t t_last_in;      /* ns: the last datagram from the peer that reached the engines */
     struct pc pc;
     struct pc_setup pc_su; /* kept for the session: the browser's consent checks (RFC 7675) need ICE */
     struct dtls_record_keys pc_keys;

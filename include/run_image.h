@@ -531,6 +531,8 @@ struct ri_external {
     uint32_t mode;                  /* enum ri_ext_mode; RI_EXT_OFF: none of this is used */
     uint32_t n_slots;               /* <= RI_EXTERNAL_MAX */
     char port[256];                 /* DPDK vdev string of the kernel-visible port */
+    uint64_t idle_ns;               /* an up session with no datagram from its peer for this
+                                     * long is closed (--external-idle); 0 never */
     /* dataplane -> control, written before READY */
     uint8_t fingerprint[32];        /* sha-256 of the certificate external sessions use */
     uint8_t mac[6];                 /* the port's MAC (proxy ARP answers with it) */
@@ -540,6 +542,7 @@ struct ri_external {
     /* dataplane (worker 0) -> control, at any time; final after DONE */
     alignas(RI_ALIGN) struct ri_ext_stats total;
     uint64_t sessions, sessions_up, sessions_failed, sessions_closed;
+    uint64_t sessions_idle_closed;        /* of sessions_closed: no datagram for idle_ns */
     uint64_t arp_replies, frames_foreign; /* ARP requests answered; frames that were not ours */
     uint32_t log_n;                 /* entries of log written (release), at most RI_EXTERNAL_LOG */
     uint32_t reserved3;

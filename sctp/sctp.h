@@ -61,13 +61,25 @@ struct sctp_config {
     uint16_t local_port, remote_port; /* 5000 / 5000 in WebRTC */
     uint16_t n_streams;       /* inbound and outbound streams offered (1..1024) */
     uint16_t mtu;             /* largest packet built, default 1200 */
-    uint32_t rwnd;            /* receive window announced, default 1 MiB */
+    uint32_t rwnd;            /* receive window announced, default 1 MiB; also the bytes held
+                               * for reassembly and ordering, but for the message its stream
+                               * delivers next (bounded by max_message) */
     uint32_t sndbuf;          /* bytes queued for sending before -EAGAIN, default 1 MiB */
-    uint32_t max_message;     /* largest message sent or reassembled, default 256 KiB */
+    uint32_t max_message;     /* largest message sent or reassembled, default 256 KiB; a peer's
+                               * message over it aborts the association (Protocol Violation) */
     uint32_t rto_initial_ms, rto_min_ms, rto_max_ms; /* 1000 / 400 / 60000 */
     uint32_t heartbeat_ms;    /* idle heartbeat interval, default 30000; 0 = none */
     uint32_t sack_delay_ms;   /* delayed SACK, default 200 (0 = 200); at most 500 (RFC 9260 §6.2) */
     uint32_t init_cwnd;       /* bytes; default min(4 MTU, max(2 MTU, 4380)) */
+    uint32_t max_buffers;     /* pool buffers the association may hold for received DATA (out of
+                               * order, in reassembly, or waiting to be polled): beyond, a DATA
+                               * chunk is dropped and counted (no_buffer) as with an empty pool.
+                               * 0 (the default) or more than 65535: 65535. Associations that
+                               * share a pool get a share each, so that one peer cannot empty it
+                               * for the others. TSNs above a hole may fill only half of it
+                               * (the chunk that closes the hole must find room), so to
+                               * receive a message of max_message bytes under loss it must be
+                               * at least 2 * max_message / the peer's chunk size */
     uint8_t max_retrans;      /* association failure after this many, default 10 */
     uint8_t max_init_retrans; /* default 8 */
     bool zero_checksum;       /* announce RFC 9653 (EDMID DTLS) and use it if the peer does */
@@ -291,6 +303,8 @@ struct sctp_counters {
     uint64_t heartbeats_out, reconf_out, reconf_in;
     uint64_t dcep_wrong_parity;  /* channels the peer opened on our parity (accepted) */
     uint64_t errors_in;          /* ERROR chunks received (operation errors, RFC 9260 §3.3.10) */
+    /* too_big also counts each message of a peer over max_message: the
+     * association that received it is aborted (Protocol Violation) */
     uint64_t drops[SCTP_DROP_COUNT];
 };
 

@@ -112,6 +112,8 @@ size_t sctp_assoc_size_cfg(const struct sctp_config *cfg)
 /* The layout the dataplane counts on (4 streams, shared counters; see
  * sctp.h): one 64-byte line less would need a field less. */
 _Static_assert(sizeof(struct sctp_stream) == 10, "struct sctp_stream grew");
+_Static_assert(sizeof(struct sctp_assoc) == 336,
+               "struct sctp_assoc grew (docs/sctp.md counts its bytes)");
 _Static_assert(offsetof(struct sctp_assoc, rcv_highest) < 64, "the receive point left the first line");
 _Static_assert(offsetof(struct sctp_assoc, rtt_tsn) < 192, "the send side left the first three lines");
 _Static_assert(sizeof(struct sctp_assoc) + 4 * sizeof(struct sctp_stream) <= SCTP_ASSOC_DP_BYTES,
@@ -143,6 +145,8 @@ struct sctp_assoc *sctp_assoc_init(void *mem, const struct sctp_config *cfg,
     a->rwnd_cfg = cfg->rwnd;
     a->sndbuf = cfg->sndbuf;
     a->max_message = cfg->max_message;
+    a->max_rx_bufs = (uint16_t)(cfg->max_buffers && cfg->max_buffers < UINT16_MAX ? cfg->max_buffers
+                                                                                  : UINT16_MAX);
     a->rto_init_ms = cfg->rto_initial_ms;
     a->rto_min_ms = cfg->rto_min_ms;
     a->rto_max_ms = cfg->rto_max_ms;
@@ -504,6 +508,18 @@ void sctp_abort(struct sctp_assoc *a, uint64_t now)
     sctp_set_down(a, SCTP_DOWN_ABORT_SENT);
     a->need_abort = true;
     a->abort_tbit = tbit;
+    a->abort_violation = false;
+}
+
+void sctp_abort_violation(struct sctp_assoc *a)
+{
+    if (a->state == SCTP_ST_CLOSED)
+        return;
+    sctp_drop(a, SCTP_DROP_TOO_BIG);
+    sctp_set_down(a, SCTP_DOWN_ABORT_SENT);
+    a->need_abort = true;
+    a->abort_tbit = false;
+    a->abort_violation = true;
 }
 
 /* ---- input ---- */
@@ -791,8 +807,10 @@ enum engine_input sctp_handle_input(struct sctp_assoc *a, const uint8_t *pkt, si
     bool had_data = handle_chunks(a, pkt, len);
     if (established_like(a)) {
         sctp_rx_after_packet(a, had_data);
-        sctp_reconf_check_deferred(a);
-        shutdown_progress(a);
+        if (established_like(a)) { /* not aborted for a message over max_message */
+            sctp_reconf_check_deferred(a);
+            shutdown_progress(a);
+        }
     }
     return ENGINE_IN_ACCEPTED;
 }
@@ -968,7 +986,7 @@ static size_t put_lone_chunk(struct sctp_assoc *a, uint8_t *buf)
     if (a->need_abort) {
         a->need_abort = false;
         off += put_chunk_hdr(buf + off, CT_ABORT, a->abort_tbit ? 1 : 0, 8);
-        wire_put16(buf + off, EC_USER_ABORT);
+        wire_put16(buf + off, a->abort_violation ? EC_PROTOCOL_VIOLATION : EC_USER_ABORT);
         wire_put16(buf + off + 2, 4);
         off += 4;
         return finish(a, buf, off, a->abort_tbit ? a->my_vtag : a->peer_vtag, true);
@@ -1200,7 +1218,7 @@ enum sctp_event_type sctp_poll_event(struct sctp_assoc *a, struct sctp_ev *ev)
         pbuf(a->pool, last)->next = SCTP_NIL;
         sctp_pool_put_list(a->pool, i);
         a->rx_bytes -= total;
-        (void)n;
+        a->rx_bufs = (uint16_t)(a->rx_bufs - n);
         if (!fits) {
             sctp_drop(a, SCTP_DROP_TOO_BIG);
             continue;

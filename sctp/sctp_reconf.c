@@ -95,7 +95,8 @@ static void reset_one_incoming(struct sctp_assoc *a, uint16_t sid)
 
 static void perform(struct sctp_assoc *a, const uint16_t *sids, uint16_t n, const uint8_t *wire)
 {
-    sctp_rx_deliver(a); /* what came before the reset is delivered before it */
+    (void)sctp_rx_deliver(a); /* what came before the reset is delivered before it (a
+                               * message over max_message aborts at the packet's end) */
     if (n == 0) {
         for (uint16_t s = 0; s < a->n_in; s++)
             reset_one_incoming(a, s);
@@ -239,7 +240,7 @@ void sctp_reconf_check_deferred(struct sctp_assoc *a)
     perform(a, sids, n, NULL); /* still deferred while it delivers what came before */
     sctp_reconf_free_deferred(a);
     respond(a, a->peer_reconf_seq++, RR_PERFORMED);
-    sctp_rx_deliver(a); /* messages held behind the reset */
+    (void)sctp_rx_deliver(a); /* messages held behind the reset (sizes checked on arrival) */
 }
 
 void sctp_reconf_free_deferred(struct sctp_assoc *a)

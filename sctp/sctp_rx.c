@@ -84,8 +84,10 @@ void sctp_rx_init(struct sctp_assoc *a, uint32_t peer_itsn)
 
 void sctp_rx_free_all(struct sctp_assoc *a)
 {
-    for (uint32_t i = a->rx_head; i != SCTP_NIL; i = B(a, i)->next)
+    for (uint32_t i = a->rx_head; i != SCTP_NIL; i = B(a, i)->next) {
         a->rx_bytes -= B(a, i)->len;
+        a->rx_bufs--;
+    }
     sctp_pool_put_list(a->pool, a->rx_head);
     a->rx_head = a->rx_tail = SCTP_NIL;
     sctp_pool_put_list(a->pool, a->sack_q_head);
@@ -181,10 +183,24 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         sctp_drop(a, SCTP_DROP_TOO_BIG);
         return;
     }
-    /* beyond the window we announced, only the chunk that moves the
-     * cumulative point is taken (so a full buffer cannot deadlock); any
-     * other needs the map (a pool buffer, see rmap) */
-    if (tsn != a->rcv_cum + 1 && (a->rx_bytes + dlen > a->rwnd_cfg || !map_take(a))) {
+    /* Within the window we announced anything is taken, but a TSN above
+     * a hole only while it leaves half the association's share of the
+     * pool (max_buffers) free, and it needs the map (a pool buffer, see
+     * rmap): the chunk that closes the hole then still finds a buffer for
+     * itself and for the message it continues (a share holds twice the
+     * largest message), or a peer that lost one chunk would deadlock with
+     * the share full of what came after it. Beyond the window only the
+     * chunk that moves the cumulative point, and only when its message is
+     * the next its stream delivers (unordered, or the expected SSN): so a
+     * window full of a message in reassembly, or of messages waiting for
+     * the one before them, cannot deadlock (that message is the next one
+     * and completes, or passes max_message and aborts, sctp_rx_deliver),
+     * while messages behind a stream-sequence gap that never closes stay
+     * within the window (dropped here; the peer retransmits). */
+    bool in_window = a->rx_bytes + dlen <= a->rwnd_cfg;
+    if (tsn != a->rcv_cum + 1 ? !in_window || a->rx_bufs >= a->max_rx_bufs / 2 || !map_take(a)
+                              : !in_window && sid < a->n_in && !(ch[1] & DF_U) &&
+                                    wire_get16(ch + 10) != a->streams[sid].ssn_in) {
         sctp_drop(a, SCTP_DROP_NO_BUFFER);
         return;
     }
@@ -195,13 +211,15 @@ void sctp_rx_data(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         mark_received(a, tsn);
         return;
     }
-    uint32_t i = sctp_pool_get(a->pool);
+    /* over the association's share of the pool as with an empty pool */
+    uint32_t i = a->rx_bufs < a->max_rx_bufs ? sctp_pool_get(a->pool) : SCTP_NIL;
     if (i == SCTP_NIL) {
         a->c->data_chunks_in--;
         sctp_drop(a, SCTP_DROP_NO_BUFFER);
         map_trim(a);
         return;
     }
+    a->rx_bufs++;
     struct sctp_buf *b = B(a, i);
     b->kind = BK_DATA;
     b->tsn = tsn;
@@ -253,17 +271,20 @@ static bool in_deferred_reset(const struct sctp_assoc *a, uint16_t sid, uint32_t
            sctp_reconf_deferred_has(a, sid);
 }
 
-void sctp_rx_deliver(struct sctp_assoc *a)
+bool sctp_rx_deliver(struct sctp_assoc *a)
 {
     uint32_t prev = SCTP_NIL, i = a->rx_head;
     while (i != SCTP_NIL) {
         struct sctp_buf *b = B(a, i);
         /* the run of consecutive TSNs that makes one message */
-        uint32_t last = i, n = 1;
+        uint32_t last = i, n = 1, bytes = 0;
         bool complete = false;
         if (b->flags & DF_B) {
             for (uint32_t j = i;;) {
                 struct sctp_buf *f = B(a, j);
+                bytes += f->len;
+                if (bytes > a->max_message)
+                    return false; /* whole or not, over the limit */
                 if (f->flags & DF_E) {
                     complete = true;
                     last = j;
@@ -283,6 +304,7 @@ void sctp_rx_deliver(struct sctp_assoc *a)
             uint32_t nx = b->next;
             unlink_run(a, prev, i);
             a->rx_bytes -= b->len;
+            a->rx_bufs--;
             sctp_pool_put(a->pool, i);
             i = nx;
             continue;
@@ -304,8 +326,10 @@ void sctp_rx_deliver(struct sctp_assoc *a)
             uint32_t nx = B(a, last)->next;
             unlink_run(a, prev, last);
             B(a, last)->next = SCTP_NIL;
-            for (uint32_t j = i; j != SCTP_NIL; j = B(a, j)->next)
+            for (uint32_t j = i; j != SCTP_NIL; j = B(a, j)->next) {
                 a->rx_bytes -= B(a, j)->len;
+                a->rx_bufs--;
+            }
             sctp_pool_put_list(a->pool, i);
             i = nx;
             continue;
@@ -313,6 +337,7 @@ void sctp_rx_deliver(struct sctp_assoc *a)
         prev = complete ? last : i;
         i = B(a, prev)->next;
     }
+    return true;
 }
 
 bool sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
@@ -376,6 +401,7 @@ bool sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
         uint32_t nx = b->next;
         unlink_run(a, prev, i);
         a->rx_bytes -= b->len;
+        a->rx_bufs--;
         sctp_pool_put(a->pool, i);
         i = nx;
     }
@@ -429,7 +455,10 @@ void sctp_rx_after_packet(struct sctp_assoc *a, bool had_data)
 {
     if (!had_data)
         return;
-    sctp_rx_deliver(a);
+    if (!sctp_rx_deliver(a)) {
+        sctp_abort_violation(a);
+        return;
+    }
     a->pkts_unacked++;
     /* DATA after a pause longer than the SACK delay is acknowledged at
      * once (as TCP's quick ack, RFC 9260 6.2 asks for no delay, only for

@@ -109,6 +109,7 @@ static void sctp_config_of(const struct pc_config *cfg, struct sctp_config *sc)
     sctp_config_default(sc);
     sc->n_streams = cfg->n_streams ? cfg->n_streams : 16;
     sc->counters = cfg->sctp_counters;
+    sc->max_buffers = cfg->sctp_max_buffers;
     if (cfg->heartbeat_ms)
         sc->heartbeat_ms = cfg->heartbeat_ms < 0 ? 0 : (uint32_t)cfg->heartbeat_ms;
 }

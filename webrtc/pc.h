@@ -76,6 +76,8 @@ struct pc_config {
     void *sctp_mem;                /* pc_sctp_size(cfg) bytes, 64-byte aligned */
     struct sctp_pool *sctp_pool;   /* shared per lcore */
     uint16_t n_streams;            /* default 16 */
+    uint32_t sctp_max_buffers;     /* the association's share of sctp_pool for received data
+                                      (sctp_config.max_buffers); 0 none */
     struct sctp_counters *sctp_counters; /* NULL: the association counts in its own memory; else into this
                                             block, which many associations of one thread may share (sums) */
     int32_t heartbeat_ms;          /* SCTP idle heartbeat interval: 0 the default (30 s, as browsers'

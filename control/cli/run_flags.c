@@ -553,6 +553,14 @@ static void set_external_max(void *ctx, const char *s)
         (uint32_t)cli_count("--external-max", s, 1, RI_EXTERNAL_MAX, "a session count");
 }
 
+static void set_external_idle(void *ctx, const char *s)
+{
+    if (cli_parse_duration(s, 0, MAX_DURATION_NS, &opts(ctx)->external_idle_ns) < 0 ||
+        (opts(ctx)->external_idle_ns && opts(ctx)->external_idle_ns < 1000000000ull))
+        cli_fail("--external-idle",
+                 "'%s' is not 0 or a duration between 1s and 7 days (e.g. 60s, 5m)", s);
+}
+
 static void set_dry_run(void *ctx, const char *s)
 {
     opts(ctx)->dry_run = true;
@@ -732,6 +740,10 @@ static const struct cli_flag run_flags[] = {
      "(default, RFC 8842) | passive",
      set_external_setup},
     {"--external-max", "N", "external sessions at once, 1..16 (default 16)", set_external_max},
+    {"--external-idle", "D",
+     "close an up external session after D without a datagram from its\n"
+     "peer (default 60s; 0 never)",
+     set_external_idle},
     {"--signal-token", "TOKEN",
      "WHIP requests (but OPTIONS) need Authorization: Bearer TOKEN,\n"
      "else 401 (RFC 9725 4.5; default: no token)",

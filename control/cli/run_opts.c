@@ -168,6 +168,8 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
                          : o->signal_origins[0]               ? "--signal-origin"
                          : o->signal_max_per_client           ? "--signal-max-per-client"
                                                               : NULL;
+        if (!no && o->external_idle_ns != CTL_EXTERNAL_IDLE_NS_DEFAULT)
+            no = "--external-idle";
         if (no)
             cli_fail(no, "only with --external echo|route or --signal");
         return;
@@ -324,6 +326,7 @@ static void set_defaults(struct ctl_run_opts *o)
     o->threads = ncpu > 0 ? (uint32_t)ncpu : 1;
     o->external_active = true;
     o->external_max = RI_EXTERNAL_MAX;
+    o->external_idle_ns = CTL_EXTERNAL_IDLE_NS_DEFAULT;
 }
 
 void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)

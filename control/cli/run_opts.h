@@ -93,12 +93,17 @@ struct ctl_run_opts {
     const char *external_port; /* --external-port VDEV */
     bool external_active;    /* --external-setup: our DTLS role for an actpass offer (true: active) */
     uint32_t external_max;   /* --external-max: sessions at once */
+    uint64_t external_idle_ns; /* --external-idle: an up session this silent is closed; 0 never */
     const char *signal_token; /* --signal-token: the bearer token WHIP asks for (NULL: none) */
     char signal_origins[CTL_SIGNAL_ORIGINS_MAX + 1]; /* --signal-origin, comma list ("": none) */
     uint32_t signal_max_per_client; /* --signal-max-per-client (0: CTL_SIGNAL_MAX_PER_CLIENT) */
 };
 
 #define CTL_EXTERNAL_PORT_DEFAULT "net_af_packet0,iface=sgext0"
+/* --external-idle: a browser sends ICE consent checks every 5 s or so
+ * (RFC 7675) and SCTP heartbeats every 30 s, so a live peer is never
+ * silent this long */
+#define CTL_EXTERNAL_IDLE_NS_DEFAULT (60ull * 1000000000ull)
 #define CTL_SIGNAL_ADDR_DEFAULT "127.0.0.1:8088"
 
 /* Parses argv (argv[0] is "run"). Exits 2 with one line on bad input;

@@ -350,7 +350,7 @@ static int write_image(struct ctl_run *x)
     x->r.image_bytes = x->img.size;
     if (o->external)
         ctl_external_prepare(ri_section(x->img.hdr, RI_SEC_EXTERNAL), o->external, o->external_max,
-                             o->external_port);
+                             o->external_port, o->external_idle_ns);
     x->cmd = ctl_image_command(&x->img);
     x->cmd->rate_msgs_per_s = 0;
     x->cmd->active_agents = o->agents;

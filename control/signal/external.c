@@ -25,9 +25,11 @@ int ctl_external_credentials(char ufrag[9], char pwd[25])
     return 0;
 }
 
-void ctl_external_prepare(struct ri_external *x, uint8_t mode, uint32_t n_slots, const char *port)
+void ctl_external_prepare(struct ri_external *x, uint8_t mode, uint32_t n_slots, const char *port,
+                          uint64_t idle_ns)
 {
     x->mode = mode;
+    x->idle_ns = idle_ns;
     x->n_slots = n_slots > RI_EXTERNAL_MAX ? RI_EXTERNAL_MAX : n_slots;
     snprintf(x->port, sizeof(x->port), "%s", port ? port : "");
 }
@@ -205,6 +207,7 @@ void ctl_external_report_json(struct json_writer *w, const struct ctl_external *
     json_kv_u64(w, "sessions_up", ri_load(&x->sessions_up));
     json_kv_u64(w, "sessions_failed", ri_load(&x->sessions_failed));
     json_kv_u64(w, "sessions_closed", ri_load(&x->sessions_closed));
+    json_kv_u64(w, "sessions_idle_closed", ri_load(&x->sessions_idle_closed));
     stats_json(w, &x->total);
     json_kv_u64(w, "arp_replies", x->arp_replies);
     json_kv_u64(w, "frames_foreign", x->frames_foreign);

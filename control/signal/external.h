@@ -42,8 +42,11 @@ struct ctl_external {
 };
 
 /* Writes the section's request half before the dataplane starts: mode,
- * slots, port vdev string. `port` must fit 255 characters. */
-void ctl_external_prepare(struct ri_external *x, uint8_t mode, uint32_t n_slots, const char *port);
+ * slots, port vdev string, and how long an up session may go without a
+ * datagram from its peer before the dataplane closes it (idle_ns, 0
+ * never). `port` must fit 255 characters. */
+void ctl_external_prepare(struct ri_external *x, uint8_t mode, uint32_t n_slots, const char *port,
+                          uint64_t idle_ns);
 
 /* Starts the WHIP server on `addr` ("ADDR:PORT") for the image's section
  * `x` (the dataplane READY: its fingerprint published), with the token,

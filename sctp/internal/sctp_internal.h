@@ -167,7 +167,7 @@ struct sctp_assoc {
     bool abort_tbit : 1, pending_up : 1, pending_down : 1, reconf_outstanding : 1;
     bool fast_recovery : 1, rtt_pending : 1, fr_bypass : 1;
     bool peer_fwd_tsn : 1, peer_reconf : 1, peer_zero_csum : 1;
-    bool zero_csum_cfg : 1, dcep : 1, dtls_client : 1;
+    bool zero_csum_cfg : 1, dcep : 1, dtls_client : 1, abort_violation : 1;
     uint16_t lport, rport, mtu, n_streams;
     uint16_t n_out, n_in;
     uint32_t rwnd_cfg;
@@ -224,6 +224,10 @@ struct sctp_assoc {
     uint32_t cookie_buf;
     uint32_t ia_buf;
     uint8_t init_tries;
+    /* DATA buffers held on the receive and ready lists, and the most it
+     * may (sctp_config.max_buffers): in the padding before the streams,
+     * on the line the ordered delivery reads anyway (streams[].ssn_in) */
+    uint16_t rx_bufs, max_rx_bufs;
 
     struct sctp_stream streams[];
 };
@@ -269,7 +273,12 @@ bool sctp_rx_sack_delayed(const struct sctp_assoc *a);
 /* the oldest SACK built when due (a BK_BLOB buffer, caller frees), or SCTP_NIL */
 uint32_t sctp_rx_pop_sack(struct sctp_assoc *a);
 uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a);
-void sctp_rx_deliver(struct sctp_assoc *a);
+/* Moves the messages that can be delivered (complete, and unordered or
+ * next in their stream) to the ready list and drops what FORWARD-TSN left
+ * behind. Returns false, and stops, at a message of more than max_message
+ * bytes, whole or in reassembly: the peer broke the limit, the caller
+ * aborts (sctp_abort_violation); true otherwise. */
+bool sctp_rx_deliver(struct sctp_assoc *a);
 void sctp_rx_free_all(struct sctp_assoc *a);
 void sctp_ready_append(struct sctp_assoc *a, uint32_t head, uint32_t tail);
 bool sctp_push_marker(struct sctp_assoc *a, uint8_t kind, uint16_t sid);
@@ -294,6 +303,10 @@ void sctp_dcep_stream_reset(struct sctp_assoc *a, uint16_t sid);
 
 /* sctp_assoc.c */
 void sctp_set_down(struct sctp_assoc *a, uint8_t reason);
+/* The peer broke the protocol (a message over max_message): down now,
+ * every buffer back in the pool, an ABORT with a Protocol Violation cause
+ * (13) queued, counted in drops[SCTP_DROP_TOO_BIG]. */
+void sctp_abort_violation(struct sctp_assoc *a);
 uint64_t sctp_rto(const struct sctp_assoc *a);
 
 #endif

@@ -309,3 +309,16 @@ Test(run_cli, signal_access_flags_are_taken_with_the_whip_server)
     proc_run(argv, 20, 0, &r);
     cr_assert_eq(r.exit_code, 0, "exit %d: %s", r.exit_code, r.err);
 }
+
+Test(run_cli, bad_external_idle)
+{
+    expect_usage_error("--external-idle", "soon");
+    expect_usage_error("--external-idle", "500ms"); /* under a second, and not 0 */
+    expect_usage_error("--external-idle", "8d");
+    expect_usage_error("--external-idle", "-1s");
+    expect_combo_error("--external-idle", (char *[]){"--external-idle", "30s", NULL});
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "run", "--help", NULL};
+    proc_run(argv, 10, 0, &r);
+    cr_assert_eq(r.exit_code, 0);
+    cr_assert_not_null(strstr(r.out, "--external-idle D"), "--external-idle missing from --help");
+}

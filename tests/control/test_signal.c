@@ -1000,7 +1000,7 @@ static void start_external(void)
 {
     ext_x = calloc(1, sizeof(*ext_x));
     cr_assert_not_null(ext_x);
-    ctl_external_prepare(ext_x, RI_EXT_ECHO, 2, "net_ring0");
+    ctl_external_prepare(ext_x, RI_EXT_ECHO, 2, "net_ring0", 0);
     for (uint32_t i = 0; i < 4; i++)
         ext_agents[i].ip = 0xc6120001u + i;
     char err[256];

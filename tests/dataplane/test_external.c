@@ -34,7 +34,7 @@ static void setup(void)
 {
     cr_assert_eq(dp_harness_init_dc(&h, NULL), 0);
     x = ri_section(h.ctx.ri.hdr, RI_SEC_EXTERNAL);
-    ctl_external_prepare(x, RI_EXT_ECHO, 2, "net_ring_sgext0");
+    ctl_external_prepare(x, RI_EXT_ECHO, 2, "net_ring_sgext0", 0);
     char err[256];
     cr_assert_eq(dp_external_init(&h.ctx, err, sizeof(err)), 0, "%s", err);
     ext = h.ctx.external;
@@ -619,5 +619,34 @@ Test(external, a_closed_datachannel_ends_the_session)
     cr_assert_eq(x->log[0].state, RI_EXT_CLOSED);
     cr_assert_eq(x->sessions_closed, 1);
     cr_assert_eq(x->slot[0].s.msgs_dropped, 0);
+    peer_stop();
+}
+
+/* --external-idle: an up session whose peer sends nothing for idle_ns is
+ * closed (an ABORT tells the peer), counted in sessions_idle_closed; one
+ * whose peer keeps talking is not. */
+Test(external, an_up_session_silent_for_the_idle_time_is_closed)
+{
+    x->idle_ns = 300000000ull; /* 300 ms */
+    peer_start();
+    pump_until(&P.up, 20000);
+    cr_assert(P.up, "the peer's channel opens");
+    /* a message every 100 ms for a second: never idle */
+    for (int k = 0; k < 10; k++) {
+        cr_assert_eq(pc_send_as(&P.pc, "ping", 4, false, peer_now), 0);
+        pump_ms(100);
+        cr_assert_eq(ri_load(&x->slot[0].dp_state), RI_EXT_UP, "closed while its peer talks");
+    }
+    /* then silence: the peer neither sends nor hears */
+    for (int k = 0; k < 400; k++) {
+        h.tsc += 1000000;
+        dp_external_poll(&h.ctx, h.wk, h.tsc);
+    }
+    cr_assert_eq(ri_load(&x->slot[0].dp_state), RI_EXT_CLOSED, "still %u after 400 ms of silence",
+                 ri_load(&x->slot[0].dp_state));
+    cr_assert_eq(x->sessions_idle_closed, 1);
+    cr_assert_eq(x->sessions_closed, 1);
+    cr_assert_eq(x->log[0].state, RI_EXT_CLOSED);
+    cr_assert_not(x->log[0].closed_by_peer);
     peer_stop();
 }

@@ -61,6 +61,7 @@ static void setup(void)
         pmem[i] = aligned_alloc(64, (psz + 63) & ~(size_t)63);
         c.seed = (uint64_t)i + 1;
         c.dtls_client = i == 0;
+        c.max_buffers = i == 1 ? 64 : 0; /* the fuzzed side runs into its share of the pool */
         A[i] = sctp_assoc_init(amem[i], &c, sctp_pool_init(pmem[i], NBUF, 1200), now);
     }
     acopy = aligned_alloc(64, asz);
@@ -120,6 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t k = 0; k < sizeof(singles) / sizeof(singles[0]); k++)
         held += singles[k] != SCTP_NIL;
     if (held + sctp_pool_free_count(a->pool) != NBUF)
+        abort();
+    /* the DATA buffers it counts against its share are those it holds */
+    uint32_t rx_data = 0;
+    uint32_t rx_lists[] = {a->rx_head, a->ready_head};
+    for (size_t k = 0; k < 2; k++)
+        for (uint32_t i = rx_lists[k]; i != SCTP_NIL; i = pbuf(a->pool, i)->next)
+            rx_data += pbuf(a->pool, i)->kind == BK_DATA;
+    if (rx_data != a->rx_bufs || a->rx_bufs > a->max_rx_bufs)
         abort();
     return 0;
 }

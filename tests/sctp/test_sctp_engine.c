@@ -1102,3 +1102,272 @@ Test(sctp_engine, reconfig_retransmissions_count_toward_failure)
     cr_assert_eq(sctp_counters(W.ours[0].a)->reconf_out, 1 + 3, "the request and 3 retransmissions");
     world_free(&W);
 }
+
+/* ---- a hostile peer and the receive buffers ---- */
+
+/* One packet with one DATA chunk of `dlen` bytes straight into `a`, as its
+ * peer would send it (ports, verification tag and CRC32c right); the
+ * engine's answers are drained into `ans` (nothing left queued in the
+ * association), its events polled and counted in *msgs. Returns whether
+ * an ABORT with error cause `cause` was among the answers. */
+static bool inject_data(struct sctp_assoc *a, uint32_t tsn, uint16_t sid, uint16_t ssn,
+                        uint8_t flags, uint16_t dlen, uint64_t now, uint16_t cause, int *msgs)
+{
+    static uint8_t p[1500], ans[1500], rbuf[1u << 20];
+    size_t n = 12u + 16u + dlen;
+    memset(p, 0, sizeof(p));
+    wire_put16(p, a->rport);
+    wire_put16(p + 2, a->lport);
+    wire_put32(p + 4, a->my_vtag);
+    p[12] = CT_DATA;
+    p[13] = flags;
+    wire_put16(p + 14, (uint16_t)(16u + dlen));
+    wire_put32(p + 16, tsn);
+    wire_put16(p + 20, sid);
+    wire_put16(p + 22, ssn);
+    wire_put32(p + 24, SCTP_PPID_BINARY);
+    memset(p + 28, 0x55, dlen);
+    n = (n + 3) & ~(size_t)3;
+    sctp_crc32c_seal(p, n);
+    sctp_handle_input(a, p, n, now);
+    bool aborted = false;
+    size_t m;
+    while ((m = sctp_poll_transmit(a, ans, sizeof(ans), now)) > 0)
+        if (m >= 20 && ans[12] == CT_ABORT && wire_get16(ans + 16) == cause)
+            aborted = true;
+    struct sctp_ev ev = {.buf = rbuf, .cap = sizeof(rbuf)};
+    enum sctp_event_type t;
+    while ((t = sctp_poll_event(a, &ev)) != SCTP_EV_NONE)
+        if (t == SCTP_EV_MESSAGE && msgs)
+            (*msgs)++;
+    return aborted;
+}
+
+/* A peer that sends the fragments of one message and never its end: the
+ * message passes max_message (16 KiB here) and the association is
+ * aborted with a Protocol Violation cause (13), every buffer back in the
+ * pool; it does not keep reassembling into the pool. */
+Test(sctp_engine, message_over_max_message_aborts_with_protocol_violation)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c1.max_message = 16u << 10;
+    setup_pair(&c0, &c1, 81, 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[1].a;
+    uint32_t free0 = sctp_pool_free_count(W.ours[1].pool);
+    uint32_t tsn = a->rcv_cum + 1;
+    bool aborted = false;
+    int k;
+    for (k = 0; k < 64 && !aborted; k++)
+        aborted = inject_data(a, tsn + (uint32_t)k, 0, 0, k == 0 ? DF_B : 0, 1000, W.now,
+                              EC_PROTOCOL_VIOLATION, NULL);
+    cr_assert(aborted, "64 fragments (64,000 bytes, no end) over a 16 KiB max_message: no ABORT");
+    cr_assert_eq(k, 17, "aborted at fragment %d, not at the first that passes 16 KiB", k);
+    cr_assert_eq(sctp_state(a), SCTP_ST_CLOSED);
+    cr_assert_eq(sctp_counters(a)->drops[SCTP_DROP_TOO_BIG], 1, "the abort is counted");
+    cr_assert_eq(sctp_pool_free_count(W.ours[1].pool), free0, "buffers still held after the abort");
+    world_free(&W);
+}
+
+/* Complete messages behind a stream-sequence gap (the peer skipped SSN 0,
+ * so they can never be delivered): each is the chunk at the cumulative
+ * TSN + 1, yet beyond the window we announced (16 KiB) they are dropped,
+ * not buffered; the message that fills the gap is still taken beyond
+ * the window, so a full window cannot deadlock. */
+Test(sctp_engine, messages_behind_an_ssn_gap_stay_within_the_window)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c1.rwnd = 16u << 10;
+    setup_pair(&c0, &c1, 82, 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[1].a;
+    uint32_t tsn = a->rcv_cum + 1;
+    int msgs = 0;
+    for (uint16_t s = 1; s <= 100; s++) {
+        inject_data(a, a->rcv_cum + 1, 0, s, DF_B | DF_E, 1000, W.now, 0, &msgs);
+        cr_assert_leq(a->rx_bytes, a->rwnd_cfg, "%u bytes held behind the gap, window %u",
+                      a->rx_bytes, a->rwnd_cfg);
+    }
+    cr_assert_eq(msgs, 0);
+    cr_assert_eq(a->rcv_cum, tsn + 15, "16 messages fit the window");
+    /* the missing message: taken although the window is full, delivered */
+    inject_data(a, a->rcv_cum + 1, 0, 0, DF_B | DF_E, 1000, W.now, 0, &msgs);
+    cr_assert_eq(msgs, 1, "the message that fills the gap was not delivered");
+    cr_assert_eq(a->rcv_cum, tsn + 16);
+    world_free(&W);
+}
+
+/* ---- two associations on one pool ---- */
+
+/* Hands everything x and y owe each other across until both are quiet
+ * (no loss, no delay, the clock stands), polling their events; messages
+ * counted in *mx, *my. */
+static void pump(struct sctp_assoc *x, struct sctp_assoc *y, uint64_t now, int *mx, int *my)
+{
+    static uint8_t pkt[1500], rbuf[1u << 20];
+    struct sctp_assoc *ab[2] = {x, y};
+    int *m[2] = {mx, my};
+    for (int round = 0; round < 1000; round++) {
+        bool any = false;
+        for (int s = 0; s < 2; s++) {
+            size_t n;
+            while ((n = sctp_poll_transmit(ab[s], pkt, sizeof(pkt), now)) > 0) {
+                sctp_handle_input(ab[1 - s], pkt, n, now);
+                any = true;
+            }
+            struct sctp_ev ev = {.buf = rbuf, .cap = sizeof(rbuf)};
+            enum sctp_event_type t;
+            while ((t = sctp_poll_event(ab[s], &ev)) != SCTP_EV_NONE) {
+                any = true;
+                if (t == SCTP_EV_MESSAGE && m[s])
+                    (*m[s])++;
+            }
+        }
+        if (!any)
+            return;
+    }
+}
+
+/* An association in memory of its own (freed by the test). */
+static struct sctp_assoc *assoc_on(const struct sctp_config *c, struct sctp_pool *p)
+{
+    void *mem = aligned_alloc(64, sctp_assoc_size_cfg(c));
+    cr_assert_not_null(mem);
+    struct sctp_assoc *a = sctp_assoc_init(mem, c, p, 1);
+    cr_assert_not_null(a);
+    return a;
+}
+
+static struct sctp_pool *pool_of(uint32_t n)
+{
+    void *mem = aligned_alloc(64, sctp_pool_size(n, 1200));
+    cr_assert_not_null(mem);
+    return sctp_pool_init(mem, n, 1200);
+}
+
+/* Two sessions' associations on one shared pool of 512 buffers, each
+ * with a quota of 128 (sctp_config.max_buffers), their peers on pools of
+ * their own. The hostile peer of one sends complete messages behind a
+ * stream-sequence gap (never deliverable, each within its 1 MiB window):
+ * its association holds at most its quota and drops the rest, counted;
+ * the other session still receives and delivers. */
+Test(sctp_engine, one_peer_cannot_drain_a_shared_pool)
+{
+    struct sctp_pool *shared = pool_of(512), *pv = pool_of(512), *ph = pool_of(512);
+    struct sctp_config c, cp;
+    sctp_config_default(&c);
+    c.dcep = false;
+    c.max_buffers = 128;
+    c.seed = 11;
+    sctp_config_default(&cp);
+    cp.dcep = false;
+    cp.dtls_client = true;
+    cp.seed = 12;
+    struct sctp_assoc *v = assoc_on(&c, shared), *h = assoc_on(&c, shared);
+    cp.seed = 13;
+    struct sctp_assoc *vp = assoc_on(&cp, pv);
+    cp.seed = 14;
+    struct sctp_assoc *hp = assoc_on(&cp, ph);
+    uint64_t now = 1000;
+    cr_assert_eq(sctp_connect(vp, now), 0);
+    cr_assert_eq(sctp_connect(hp, now), 0);
+    pump(vp, v, now, NULL, NULL);
+    pump(hp, h, now, NULL, NULL);
+    cr_assert_eq(sctp_state(v), SCTP_ST_ESTABLISHED);
+    cr_assert_eq(sctp_state(h), SCTP_ST_ESTABLISHED);
+    uint64_t nobuf = sctp_counters(h)->drops[SCTP_DROP_NO_BUFFER];
+    for (uint16_t s = 1; s <= 600; s++)
+        inject_data(h, h->rcv_cum + 1, 0, s, DF_B | DF_E, 1000, now, 0, NULL);
+    cr_assert_leq(h->rx_bytes, 128u * 1000u, "%u bytes held by one association over its quota",
+                  h->rx_bytes);
+    cr_assert_gt(sctp_counters(h)->drops[SCTP_DROP_NO_BUFFER], nobuf,
+                 "drops over the quota not counted");
+    uint8_t m[4000];
+    memset(m, 7, sizeof(m));
+    int got = 0;
+    for (int k = 0; k < 20; k++) {
+        cr_assert_eq(sctp_send(vp, 1, SCTP_PPID_BINARY, m, sizeof(m), NULL, now), 0);
+        pump(vp, v, now, NULL, &got);
+    }
+    cr_assert_eq(got, 20, "the other session delivered %d of 20 messages (pool free %u)", got,
+                 sctp_pool_free_count(shared));
+    void *mems[] = {v, h, vp, hp, shared, pv, ph};
+    for (size_t k = 0; k < sizeof(mems) / sizeof(mems[0]); k++)
+        free(mems[k]);
+}
+
+/* The same two sessions on one 512-buffer pool, no quota this time: the
+ * hostile peer sends the fragments of one message and never its end. Its
+ * association is aborted with a Protocol Violation cause once the message
+ * passes max_message (256 KiB: about 263 buffers), its buffers go back,
+ * and the other session still delivers. */
+Test(sctp_engine, fragments_without_an_end_cannot_drain_a_shared_pool)
+{
+    struct sctp_pool *shared = pool_of(512), *pv = pool_of(512), *ph = pool_of(512);
+    struct sctp_config c, cp;
+    sctp_config_default(&c);
+    c.dcep = false;
+    c.seed = 21;
+    sctp_config_default(&cp);
+    cp.dcep = false;
+    cp.dtls_client = true;
+    struct sctp_assoc *v = assoc_on(&c, shared), *h = assoc_on(&c, shared);
+    cp.seed = 23;
+    struct sctp_assoc *vp = assoc_on(&cp, pv);
+    cp.seed = 24;
+    struct sctp_assoc *hp = assoc_on(&cp, ph);
+    uint64_t now = 1000;
+    cr_assert_eq(sctp_connect(vp, now), 0);
+    cr_assert_eq(sctp_connect(hp, now), 0);
+    pump(vp, v, now, NULL, NULL);
+    pump(hp, h, now, NULL, NULL);
+    cr_assert_eq(sctp_state(h), SCTP_ST_ESTABLISHED);
+    uint32_t free0 = sctp_pool_free_count(shared);
+    uint32_t tsn = h->rcv_cum + 1;
+    bool aborted = false;
+    for (uint32_t k = 0; k < 1000 && !aborted; k++)
+        aborted = inject_data(h, tsn + k, 0, 0, k == 0 ? DF_B : 0, 1000, now, EC_PROTOCOL_VIOLATION,
+                              NULL);
+    cr_assert(aborted, "1,000 fragments without an end: no ABORT (pool free %u)",
+              sctp_pool_free_count(shared));
+    cr_assert_eq(sctp_state(h), SCTP_ST_CLOSED);
+    cr_assert_eq(sctp_pool_free_count(shared), free0, "the aborted association kept buffers");
+    uint8_t m[4000];
+    memset(m, 7, sizeof(m));
+    int got = 0;
+    for (int k = 0; k < 20; k++) {
+        cr_assert_eq(sctp_send(vp, 1, SCTP_PPID_BINARY, m, sizeof(m), NULL, now), 0);
+        pump(vp, v, now, NULL, &got);
+    }
+    cr_assert_eq(got, 20, "the other session delivered %d of 20 messages", got);
+    void *mems[] = {v, h, vp, hp, shared, pv, ph};
+    for (size_t k = 0; k < sizeof(mems) / sizeof(mems[0]); k++)
+        free(mems[k]);
+}
+
+/* A share of the pool must not deadlock a peer that lost one chunk: with
+ * the first TSN lost, what arrives above the hole may fill only half of
+ * max_buffers (64 here), so the retransmission of the lost chunk still
+ * finds a buffer, the hole closes and everything held is delivered. */
+Test(sctp_engine, a_full_share_above_a_hole_still_takes_the_missing_chunk)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c1.max_buffers = 64;
+    setup_pair(&c0, &c1, 83, 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[1].a;
+    uint32_t tsn = a->rcv_cum + 1;
+    int msgs = 0;
+    for (uint16_t k = 1; k < 100; k++) /* TSN tsn is lost */
+        inject_data(a, tsn + k, 0, k, DF_B | DF_E, 1000, W.now, 0, &msgs);
+    cr_assert_eq(msgs, 0);
+    inject_data(a, tsn, 0, 0, DF_B | DF_E, 1000, W.now, 0, &msgs); /* its retransmission */
+    cr_assert_neq(a->rcv_cum, tsn - 1, "the missing chunk found no buffer: %u of %u held", a->rx_bufs,
+                  a->max_rx_bufs);
+    cr_assert_eq(msgs, (int)(a->rcv_cum - tsn + 1), "all up to the cumulative TSN delivered");
+    cr_assert_geq(msgs, 2);
+    world_free(&W);
+}
