@@ -54,7 +54,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 6u
+#define RI_VERSION 7u
 #define RI_MAX_WORKERS 64
 #define RI_MAX_SHARDS 1024
 #define RI_ALIGN 64u
