@@ -4,6 +4,7 @@
  * deadline is shut down (shutdown(2) ends that operation, whose completion
  * then frees the slot as any other end does). */
 #include "prom.h"
+#include "prom_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <unistd.h>
 
 #define MAX_CONN CTL_PROM_MAX_CLIENTS
-#define REQ_MAX 4096
 
 enum op { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_WAKE, OP_TICK };
 
@@ -26,8 +26,7 @@ struct conn {
     int fd;           /* -1: free */
     bool expired;     /* shut down past its deadline; the op in flight ends it */
     uint64_t deadline_ms;
-    char req[REQ_MAX];
-    size_t req_len;
+    struct ctl_prom_req req; /* the request head so far (prom_http.c) */
     char *resp;       /* owned copy being sent */
     size_t resp_len, resp_off;
 };
@@ -95,7 +94,7 @@ static void arm_recv(struct server *s, uint32_t i)
 {
     struct conn *c = &s->conn[i];
     struct io_uring_sqe *e = sqe(s);
-    io_uring_prep_recv(e, c->fd, c->req + c->req_len, REQ_MAX - 1 - c->req_len, 0);
+    io_uring_prep_recv(e, c->fd, c->req.buf + c->req.len, ctl_prom_req_space(&c->req), 0);
     io_uring_sqe_set_data64(e, tag(OP_RECV, i));
 }
 
@@ -117,51 +116,25 @@ static void close_conn(struct server *s, uint32_t i)
     c->fd = -1;
 }
 
-/* Builds the response to the request in c->req. */
-static void respond(struct server *s, struct conn *c)
+/* Builds the response for `route` with the latest page (prom_http.c). */
+static void respond(struct server *s, struct conn *c, enum ctl_prom_route route, bool head)
 {
-    const char *status = "404 Not Found", *ctype = "text/plain; charset=utf-8";
-    const char *body = "not found: try /metrics\n";
-    size_t body_len = strlen(body);
     char *page = NULL;
-    if (strncmp(c->req, "GET ", 4) != 0 && strncmp(c->req, "HEAD ", 5) != 0) {
-        status = "405 Method Not Allowed";
-        body = "only GET\n";
-        body_len = strlen(body);
-    } else {
-        const char *path = c->req + (c->req[0] == 'G' ? 4 : 5);
-        if (strncmp(path, "/metrics ", 9) == 0 || strncmp(path, "/metrics?", 9) == 0) {
-            pthread_mutex_lock(&s->p->lock);
-            if (s->p->page) {
-                page = malloc(s->p->page_len + 1);
-                if (page) {
-                    memcpy(page, s->p->page, s->p->page_len + 1);
-                    body_len = s->p->page_len;
-                }
+    size_t page_len = 0;
+    if (route == CTL_PROM_METRICS) {
+        pthread_mutex_lock(&s->p->lock);
+        if (s->p->page) {
+            page = malloc(s->p->page_len + 1);
+            if (page) {
+                memcpy(page, s->p->page, s->p->page_len + 1);
+                page_len = s->p->page_len;
             }
-            s->p->scrapes++;
-            pthread_mutex_unlock(&s->p->lock);
-            status = "200 OK";
-            ctype = "text/plain; version=0.0.4; charset=utf-8";
-            body = page ? page : "";
-            if (!page)
-                body_len = 0;
         }
+        s->p->scrapes++;
+        pthread_mutex_unlock(&s->p->lock);
     }
-    bool head = c->req[0] == 'H';
-    char hdr[256];
-    int hl = snprintf(hdr, sizeof(hdr),
-                      "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                      status, ctype, body_len);
-    size_t total = (size_t)hl + (head ? 0 : body_len);
-    c->resp = malloc(total);
-    if (c->resp) {
-        memcpy(c->resp, hdr, (size_t)hl);
-        if (!head)
-            memcpy(c->resp + hl, body, body_len);
-        c->resp_len = total;
-        c->resp_off = 0;
-    }
+    c->resp = ctl_prom_response(route, head, page, page_len, &c->resp_len);
+    c->resp_off = 0;
     free(page);
 }
 
@@ -200,7 +173,7 @@ static void *serve(void *arg)
                     s->conn[k].fd = res;
                     s->conn[k].expired = false;
                     s->conn[k].deadline_ms = now_ms() + s->timeout_ms;
-                    s->conn[k].req_len = 0;
+                    ctl_prom_req_reset(&s->conn[k].req);
                     arm_recv(s, k);
                 }
             }
@@ -211,17 +184,17 @@ static void *serve(void *arg)
             if (res <= 0) {
                 close_conn(s, i);
             } else {
-                c->req_len += (size_t)res;
-                c->req[c->req_len] = '\0';
-                if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
-                    respond(s, c);
+                bool head;
+                enum ctl_prom_route route = ctl_prom_req_received(&c->req, (size_t)res, &head);
+                if (route == CTL_PROM_TOO_LARGE) {
+                    close_conn(s, i); /* request header too large */
+                } else if (route != CTL_PROM_MORE) {
+                    respond(s, c, route, head);
                     c->deadline_ms = now_ms() + s->timeout_ms; /* to take the response */
                     if (c->resp)
                         arm_send(s, i);
                     else
                         close_conn(s, i);
-                } else if (c->req_len >= REQ_MAX - 1) {
-                    close_conn(s, i); /* request header too large */
                 } else {
                     arm_recv(s, i);
                 }

@@ -2,6 +2,7 @@
 /* The WHIP signaling server: see signaling.h. One thread, poll(), one
  * request per connection. */
 #include "signaling.h"
+#include "signaling_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -567,6 +568,8 @@ static void handle(struct ctl_signal *s, struct conn *c, const struct request *r
                   patch ? NO_TRICKLE : "method not allowed: DELETE ends the session");
 }
 
+static void on_received(struct ctl_signal *s, struct conn *c, bool eof);
+
 /* Reads what is there; answers once the request is complete. */
 static void on_readable(struct ctl_signal *s, struct conn *c)
 {
@@ -600,6 +603,13 @@ static void on_readable(struct ctl_signal *s, struct conn *c)
         }
         c->in_len += (size_t)n;
     }
+    on_received(s, c, eof);
+}
+
+/* The bytes received so far in c->in (eof: the client closed its side):
+ * answers once the request is complete, closes, or waits for more. */
+static void on_received(struct ctl_signal *s, struct conn *c, bool eof)
+{
     size_t hl = head_end(c->in, c->in_len);
     if (hl == 0) {
         if (c->in_len >= HEADER_MAX)
@@ -828,12 +838,11 @@ int ctl_signal_parse_addr(const char *text, uint32_t *ip, uint16_t *port, char *
     return 0;
 }
 
-int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cfg,
-                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen)
+/* A server with its configuration and no socket yet: listen_fd, wake -1. */
+static int server_new(struct ctl_signal **out, const struct ctl_signal_config *cfg,
+                      const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen)
 {
     *out = NULL;
-    uint32_t ip = cfg->ip, timeout_ms = cfg->timeout_ms;
-    uint16_t port = cfg->port;
     if (ops == NULL || ops->open == NULL || ops->close == NULL) {
         snprintf(err, errlen, "signaling: no session ops");
         return -EINVAL;
@@ -845,7 +854,7 @@ int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cf
     }
     s->ops = *ops;
     s->arg = arg;
-    s->timeout_ms = timeout_ms ? timeout_ms : CTL_SIGNAL_TIMEOUT_MS;
+    s->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CTL_SIGNAL_TIMEOUT_MS;
     s->max_per_client = cfg->max_per_client ? cfg->max_per_client : CTL_SIGNAL_MAX_PER_CLIENT;
     if (cfg->token && strlen(cfg->token) > CTL_SIGNAL_TOKEN_MAX) {
         snprintf(err, errlen, "signaling: the token is longer than %d characters",
@@ -864,7 +873,21 @@ int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cf
     s->wake[0] = s->wake[1] = -1;
     for (int i = 0; i < CTL_SIGNAL_MAX_CLIENTS; i++)
         s->conn[i].fd = -1;
-    int rc;
+    s->listen_fd = -1;
+    *out = s;
+    return 0;
+}
+
+int ctl_signal_start(struct ctl_signal **out, const struct ctl_signal_config *cfg,
+                     const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen)
+{
+    *out = NULL;
+    uint32_t ip = cfg->ip;
+    uint16_t port = cfg->port;
+    struct ctl_signal *s;
+    int rc = server_new(&s, cfg, ops, arg, err, errlen);
+    if (rc != 0)
+        return rc;
     s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->listen_fd < 0)
         goto fail_errno;
@@ -936,4 +959,54 @@ void ctl_signal_stats(const struct ctl_signal *s, struct ctl_signal_stats *out)
         .refused = __atomic_load_n(&s->counter[C_REFUSED], __ATOMIC_RELAXED),
         .refused_per_client = __atomic_load_n(&s->counter[C_REFUSED_CLIENT], __ATOMIC_RELAXED),
     };
+}
+
+int ctl_signal_new_detached(struct ctl_signal **out, const struct ctl_signal_config *cfg,
+                            const struct ctl_signal_ops *ops, void *arg, char *err, size_t errlen)
+{
+    return server_new(out, cfg, ops, arg, err, errlen);
+}
+
+void ctl_signal_reset_detached(struct ctl_signal *s)
+{
+    memset(&s->sessions, 0, sizeof(s->sessions));
+    memset(s->counter, 0, sizeof(s->counter));
+    s->etag_seq = 0;
+    s->conn[0].state = CONN_FREE;
+}
+
+void ctl_signal_free_detached(struct ctl_signal *s)
+{
+    free(s);
+}
+
+int ctl_signal_feed(struct ctl_signal *s, uint32_t client, const char *bytes, size_t n, bool eof,
+                    const char **resp, size_t *resp_len)
+{
+    struct conn *c = &s->conn[0];
+    *resp = NULL;
+    *resp_len = 0;
+    if (c->state == CONN_FREE) {
+        /* what accept_all does for a new connection, without its fd */
+        c->fd = -1;
+        c->client = client;
+        c->state = CONN_READ;
+        c->sent_continue = false;
+        c->cors[0] = '\0';
+        c->in_len = 0;
+        c->out_len = c->out_off = 0;
+    }
+    size_t room = CTL_SIGNAL_MAX_REQUEST - c->in_len;
+    if (n > room)
+        n = room;
+    memcpy(c->in + c->in_len, bytes, n);
+    c->in_len += n;
+    on_received(s, c, eof);
+    if (c->state == CONN_WRITE) {
+        *resp = c->out;
+        *resp_len = c->out_len;
+        c->state = CONN_FREE; /* answered: the connection ends */
+        return 1;
+    }
+    return c->state == CONN_FREE ? -1 : 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Prometheus exposition: bucket counts are exact, the page is valid; the
- * HTTP side closes clients that hold a slot past the deadline. */
+ * HTTP side routes a request once its head has arrived, whatever the recv
+ * sizes, and closes clients that hold a slot past the deadline. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "prom.h"
+#include "prom_internal.h"
 
 static struct ctl_snap s;
 
@@ -174,4 +176,60 @@ Test(prom_http, idle_and_trickling_clients_are_closed_after_the_deadline)
         close(fd[i]);
     ctl_prom_stop(&p);
     ctl_snap_free(&s);
+}
+
+/* Receives `text` into req in chunks of `chunk` bytes, as recv would. */
+static enum ctl_prom_route feed(struct ctl_prom_req *req, const char *text, size_t chunk, bool *head)
+{
+    enum ctl_prom_route r = CTL_PROM_MORE;
+    size_t len = strlen(text), off = 0;
+    ctl_prom_req_reset(req);
+    while (r == CTL_PROM_MORE && off < len) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        if (n > ctl_prom_req_space(req))
+            n = ctl_prom_req_space(req); /* recv is given the room left */
+        memcpy(req->buf + req->len, text + off, n);
+        off += n;
+        r = ctl_prom_req_received(req, n, head);
+    }
+    return r;
+}
+
+Test(prom_http, a_request_is_routed_once_its_head_ends_whatever_the_recv_sizes)
+{
+    static struct ctl_prom_req req;
+    bool head;
+    const char *scrape = "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n";
+    for (size_t chunk = 1; chunk < 8; chunk++)
+        cr_assert_eq(feed(&req, scrape, chunk, &head), CTL_PROM_METRICS, "chunks of %zu", chunk);
+    cr_assert_not(head);
+    cr_assert_eq(feed(&req, "GET /metrics HTTP/1.1\r\n", 4, &head), CTL_PROM_MORE, "no blank line yet");
+    cr_assert_eq(feed(&req, "HEAD /metrics?x=1 HTTP/1.0\n\n", 64, &head), CTL_PROM_METRICS);
+    cr_assert(head);
+    cr_assert_eq(feed(&req, "GET / HTTP/1.1\r\n\r\n", 64, &head), CTL_PROM_NOT_FOUND);
+    cr_assert_eq(feed(&req, "GET /metricsx HTTP/1.1\r\n\r\n", 64, &head), CTL_PROM_NOT_FOUND);
+    cr_assert_eq(feed(&req, "HELLO /metrics HTTP/1.1\r\n\r\n", 64, &head), CTL_PROM_NOT_ALLOWED);
+    cr_assert_not(head, "a method that starts with H is not HEAD");
+    static char big[CTL_PROM_REQ_MAX + 16];
+    memset(big, 'a', sizeof(big) - 1);
+    cr_assert_eq(feed(&req, big, 1000, &head), CTL_PROM_TOO_LARGE);
+    cr_assert_eq(req.len, CTL_PROM_REQ_MAX - 1);
+}
+
+Test(prom_http, a_response_has_its_body_unless_the_request_was_head)
+{
+    size_t len;
+    char *r = ctl_prom_response(CTL_PROM_METRICS, false, "up 1\n", 5, &len);
+    cr_assert_not_null(r);
+    cr_assert(len > 5 && memcmp(r + len - 5, "up 1\n", 5) == 0);
+    cr_assert_not_null(strstr(r, "Content-Length: 5\r\n"));
+    free(r);
+    r = ctl_prom_response(CTL_PROM_METRICS, true, "up 1\n", 5, &len);
+    cr_assert_not_null(strstr(r, "Content-Length: 5\r\n"));
+    cr_assert_eq(memcmp(r + len - 4, "\r\n\r\n", 4), 0, "HEAD: headers only");
+    free(r);
+    r = ctl_prom_response(CTL_PROM_NOT_ALLOWED, true, NULL, 0, &len);
+    cr_assert(len > 9 && memcmp(r + len - 9, "only GET\n", 9) == 0, "405 always has its body");
+    free(r);
+    cr_assert_null(ctl_prom_response(CTL_PROM_MORE, false, NULL, 0, &len));
 }

@@ -19,6 +19,7 @@
 #include "external.h"
 #include "ice.h"
 #include "signaling.h"
+#include "signaling_internal.h"
 
 extern char **environ;
 
@@ -1133,4 +1134,35 @@ Test(signal_token, post_delete_and_patch_need_the_bearer_token, .init = start_to
     request_h("DELETE", path, good, NULL, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.text);
     cr_assert_eq(fake.closes, 1);
+}
+
+/* The detached server (signaling_internal.h, what fuzz_whip_requests
+ * drives) runs the same state machine as the thread: a POST fed one byte
+ * at a time is answered once its body is complete, an early close is
+ * not answered, and the session it opened ends with a DELETE. */
+Test(signal_detached, a_request_fed_a_byte_at_a_time_is_answered_once_its_body_is_complete)
+{
+    struct ctl_signal *d;
+    char err[128];
+    cr_assert_eq(ctl_signal_new_detached(&d, &(struct ctl_signal_config){0}, &ops, &fake, err, sizeof(err)), 0, "%s", err);
+    char req[2048];
+    int n = snprintf(req, sizeof(req),
+                     "POST /whip/agents/7 HTTP/1.1\r\nContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+                     strlen(OFFER), OFFER);
+    const char *resp;
+    size_t len;
+    int opens = fake.opens;
+    for (int i = 0; i < n - 1; i++)
+        cr_assert_eq(ctl_signal_feed(d, 0x7f000001, req + i, 1, false, &resp, &len), 0, "byte %d", i);
+    cr_assert_eq(ctl_signal_feed(d, 0x7f000001, req + n - 1, 1, false, &resp, &len), 1);
+    cr_assert_eq(strncmp(resp, "HTTP/1.1 201 ", 13), 0, "%.*s", (int)len, resp);
+    cr_assert_eq(fake.opens, opens + 1);
+    const char *loc = strstr(resp, "Location: /whip/sessions/");
+    cr_assert_not_null(loc);
+    char del[128];
+    int dn = snprintf(del, sizeof(del), "DELETE /whip/sessions/%.32s HTTP/1.1\r\n\r\n", loc + 25);
+    cr_assert_eq(ctl_signal_feed(d, 0x7f000001, req, 40, true, &resp, &len), -1, "closed before a whole request");
+    cr_assert_eq(ctl_signal_feed(d, 0x7f000001, del, (size_t)dn, false, &resp, &len), 1);
+    cr_assert_eq(strncmp(resp, "HTTP/1.1 200 ", 13), 0, "%.*s", (int)len, resp);
+    ctl_signal_free_detached(d);
 }
