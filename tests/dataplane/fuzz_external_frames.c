@@ -77,7 +77,7 @@ static void setup(void)
     if (dp_harness_init_dc(&h, NULL) != 0)
         abort();
     x = ri_section(h.ctx.ri.hdr, RI_SEC_EXTERNAL);
-    ctl_external_prepare(x, RI_EXT_ECHO, 2, "net_ring_sgextfz0");
+    ctl_external_prepare(x, RI_EXT_ECHO, 2, "net_ring_sgextfz0", 0);
     char err[256];
     if (dp_external_init(&h.ctx, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz_external_frames: %s\n", err);
