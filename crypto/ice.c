@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "ice.h"
+#include "splitmix.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,10 +70,7 @@ int ice_init(struct ice_agent *ag, const struct ice_config *cfg)
 static void new_tid(struct ice_impl *a)
 {
     /* distinct per request; derived, so the engine needs no RNG */
-    uint64_t z = (a->tid_seq += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
+    uint64_t z = splitmix64(&a->tid_seq);
     memcpy(a->tid, &z, 8);
     memcpy(a->tid + 8, &a->tid_seq, 4);
 }

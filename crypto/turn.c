@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "splitmix.h"
 #include "wire.h"
 
 #define NS 1000000000ull
@@ -65,17 +66,9 @@ size_t turn_size(uint16_t max_peers)
     return sizeof(struct turn_client) + (size_t)max_peers * sizeof(struct turn_peer);
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static void new_tid(struct turn_client *t, uint8_t tid[12])
 {
-    uint64_t a = splitmix(&t->rng), b = splitmix(&t->rng);
+    uint64_t a = splitmix64(&t->rng), b = splitmix64(&t->rng);
     memcpy(tid, &a, 8);
     memcpy(tid + 8, &b, 4);
 }
@@ -138,8 +131,8 @@ struct turn_client *turn_init(void *mem, const struct turn_config *cfg)
     return t;
 }
 
-/* Starts request `k` in req_buf (the body already written by the caller
- * through w): credentials when we have them, FINGERPRINT; a new tid. */
+/* Starts request `k` of `method` in req_buf with a new tid; the caller
+ * writes its attributes through w, then finish() adds the rest. */
 static void begin(struct turn_client *t, struct stun_writer *w, enum req_kind k, uint16_t method)
 {
     new_tid(t, t->tid);
@@ -147,6 +140,8 @@ static void begin(struct turn_client *t, struct stun_writer *w, enum req_kind k,
     t->req = k;
 }
 
+/* Ends the request in w: credentials when we have them, FINGERPRINT; due
+ * to be sent at now, the retransmission timer reset. */
 static void finish(struct turn_client *t, struct stun_writer *w, uint64_t now)
 {
     t->req_authed = t->have_key;

@@ -11,6 +11,7 @@
 #include "sctp_crc32c.h"
 #include "sctp_hmac.h"
 #include "sctp_internal.h"
+#include "splitmix.h"
 
 #define COOKIE_VERSION 0x53570001u /* "SW" v1 */
 #define COOKIE_LEN 72
@@ -31,21 +32,13 @@ const char *sctp_drop_name(enum sctp_drop d)
     return (unsigned)d < SCTP_DROP_COUNT ? drop_names[d] : "?";
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Draw k (from 1) of the splitmix64 sequence that starts at rng0: the
  * same values one generator state stepped k times gives (rng_n, 32 bits,
  * would repeat them after 2^32 draws; an association makes a few). */
 static uint64_t draw(uint64_t rng0, uint32_t k)
 {
-    uint64_t s = rng0 + (uint64_t)(k - 1u) * 0x9e3779b97f4a7c15ull;
-    return splitmix(&s);
+    uint64_t s = rng0 + (uint64_t)(k - 1u) * SPLITMIX_GOLDEN;
+    return splitmix64(&s);
 }
 
 uint32_t sctp_rand32(struct sctp_assoc *a) { return (uint32_t)draw(a->rng0, ++a->rng_n); }
