@@ -28,6 +28,10 @@
  *                                                  agents' before READY; with --shard,
  *                                                  control writes the other shards'
  *                                                  before CONNECT (the signaling)
+ *   TARGET     struct ri_target + ri_target_slot[n_slots]  target mode (--target): the
+ *                                                  sessions control signalled with a
+ *                                                  server, their state and figures from
+ *                                                  worker 0
  *
  * Time model: the dataplane stamps messages with its TSC and reports
  * tsc_hz; control never interprets TSC values except through that rate.
@@ -54,7 +58,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 7u
+#define RI_VERSION 8u
 #define RI_MAX_WORKERS 64
 #define RI_MAX_SHARDS 1024
 #define RI_ALIGN 64u
@@ -81,6 +85,7 @@ enum ri_section_id {
     RI_SEC_METRICS,
     RI_SEC_EXTERNAL,
     RI_SEC_FINGERPRINTS,
+    RI_SEC_TARGET,
     RI_SEC_COUNT
 };
 
@@ -217,7 +222,7 @@ struct ri_config {
     uint32_t clock_wall;    /* --clock ptp: messages stamped with CLOCK_REALTIME (agent_clock) */
     uint32_t has_peer_mac;  /* --peer-mac given: frames to shard s go to peer_mac[s] where it is not 0 */
     uint32_t port_wait_ms;  /* a side's or the link's port: how long its start and link may take */
-    uint32_t reserved5;
+    uint32_t target_slots;  /* --target: slots of the TARGET section (0: no target mode) */
     uint8_t peer_mac[RI_MAX_SHARDS][6];
 };
 
@@ -551,6 +556,139 @@ struct ri_external {
     alignas(RI_ALIGN) struct ri_ext_slot slot[RI_EXTERNAL_MAX];
 };
 
+/* Target mode (--target): simulated agents as full-ICE WebRTC clients of
+ * a real server (a WHIP endpoint, Janus). Control does the signalling
+ * (HTTP, control/target/) and hands each session to the dataplane through
+ * a slot; worker 0 runs it on the external port (the kernel-visible port
+ * of ri_external.port, opened when either section asks for it).
+ *
+ * A session is one agent's peer connection to the server: ICE controlling
+ * and full (checks to every candidate of the answer, paced, nomination,
+ * consent freshness every RI_TARGET_CONSENT_NS), the DTLS role the
+ * answer's a=setup gives us (the offer said actpass), SCTP port 5000 in
+ * DTLS, the DataChannel opened by us (label "swarmgen", reliable ordered),
+ * and with `audio` an SRTP audio stream both ways (Opus-shaped, 20 ms
+ * packets, payload type audio_pt). Our local candidate is the agent's
+ * address (198.18.0.0 + 1 + agent) and port RI_TARGET_PORT (one session
+ * per agent at a time). Messages: msg_size bytes, each starting with an
+ * agent header (webrtc/agent.h), one every msg_interval_ns per session
+ * while the command phase is LOAD; what comes back with our header is a
+ * round trip (echo servers: EchoTest, our own --external echo).
+ *
+ * Slot protocol, each field one writer (as ri_ext_slot): control fills
+ * the request fields, then stores a new `seq` with release; worker 0 sees
+ * it (acquire), starts the session and publishes dp_seq = seq and
+ * dp_state. Control asks for the end with close_seq = seq (before its
+ * DELETE/detach). A slot is free for control again when dp_seq == seq
+ * and dp_state is IDLE, CLOSED or FAILED. */
+#define RI_TARGET_MAX 65536u
+#define RI_TARGET_PORT 50000u        /* our UDP port on the agent's address */
+#define RI_TARGET_CANDS 8            /* remote candidates a slot carries */
+#define RI_TARGET_CONSENT_NS (5ull * 1000000000ull)   /* RFC 7675: a check every 5 s (+-20 %) */
+#define RI_TARGET_CONSENT_EXPIRY_NS (30ull * 1000000000ull) /* no answer for 30 s: consent lost */
+
+/* What a target session's candidate is (a=candidate typ). */
+enum ri_cand_type { RI_CAND_HOST = 0, RI_CAND_SRFLX = 1, RI_CAND_PRFLX = 2, RI_CAND_RELAY = 3 };
+
+struct ri_target_cand {
+    uint32_t ip;        /* IPv4, host byte order */
+    uint16_t port;
+    uint8_t type;       /* enum ri_cand_type */
+    uint8_t reserved;
+    uint32_t priority;  /* as the answer gave it */
+};
+
+enum ri_target_dp_state {
+    RI_TGT_IDLE = 0,
+    RI_TGT_CONNECTING = 1, /* ICE / DTLS / SCTP / DataChannel */
+    RI_TGT_UP = 2,         /* our DataChannel is open */
+    RI_TGT_CLOSED = 3,     /* closed: by control (close_seq), by the server (ABORT, close_notify) */
+    RI_TGT_FAILED = 4,     /* set-up failed or timed out (fail_stage), or consent lost after up */
+};
+
+/* Figures of one session (or the sum of all: ri_target.total), written
+ * by the dataplane. */
+struct ri_target_stats {
+    uint64_t msgs_sent, msgs_back;        /* our messages; those that came back (echo) */
+    uint64_t msgs_foreign;                /* messages from the server that are not an echo of ours */
+    uint64_t bytes_sent, bytes_back;      /* DataChannel message bytes */
+    uint64_t frames_in, frames_out;       /* UDP datagrams of the session on the port */
+    uint64_t rtt_sum_ns, rtt_max_ns, rtt_min_ns; /* of the msgs_back (rtt_min_ns 0 when none) */
+    uint64_t rtp_sent, rtp_back;          /* SRTP audio packets we sent; received (authenticated) */
+    uint64_t rtp_lost;                    /* expected - received by sequence number (RFC 3550 A.3) */
+    uint64_t srtp_auth_failures;          /* SRTP/SRTCP packets that failed authentication */
+    uint64_t rtcp_in;                     /* SRTCP packets received */
+    uint32_t jitter_us;                   /* latest interarrival jitter: from the server's RTCP RR about
+                                             our stream when it sends one, else our own estimate */
+    uint32_t rtcp_rr_loss;                /* cumulative loss of our stream the server's RR reports */
+    uint64_t ice_checks_sent, ice_checks_answered, consent_checks; /* our Binding requests */
+    uint64_t ice_restarts;                /* reserved: counted, none started by us yet */
+    uint64_t sctp_retransmissions;
+};
+
+struct ri_target_slot {
+    /* control -> dataplane: the request, then `seq` (release) */
+    alignas(RI_ALIGN) uint32_t seq;      /* request number, 0 never used */
+    uint32_t close_seq;                  /* == seq: control ends the session */
+    uint32_t agent;                      /* whose address the session uses */
+    uint8_t dtls_client;                 /* 1: the answer said setup:passive (we are the DTLS client) */
+    uint8_t audio;                       /* 1: the answer accepted our audio m-line: send SRTP audio */
+    uint8_t audio_pt;                    /* the payload type the answer kept for Opus */
+    uint8_t n_cands;                     /* of cand[], 1..RI_TARGET_CANDS */
+    uint8_t remote_lite;                 /* the answer had a=ice-lite */
+    uint8_t reserved0[3];
+    uint32_t remote_max_message;         /* the answer's a=max-message-size (0: 65536) */
+    uint16_t remote_sctp_port;           /* the answer's a=sctp-port (5000) */
+    uint16_t reserved1;
+    uint32_t audio_ssrc;                 /* our audio stream's SSRC (as the offer's a=ssrc) */
+    char local_ufrag[36], local_pwd[68];   /* ours, from the offer */
+    char remote_ufrag[36], remote_pwd[68]; /* the answer's */
+    uint8_t remote_fp[32];               /* the answer's sha-256 certificate fingerprint */
+    struct ri_target_cand cand[RI_TARGET_CANDS]; /* the answer's UDP IPv4 candidates, best first */
+    /* dataplane -> control */
+    alignas(RI_ALIGN) uint32_t dp_seq;   /* the request the fields below describe */
+    uint32_t dp_state;                   /* enum ri_target_dp_state (release) */
+    uint32_t fail_stage;                 /* enum ri_stage when FAILED */
+    uint8_t consent_lost;                /* FAILED after UP because consent expired */
+    uint8_t closed_by_peer;              /* CLOSED by the server (ABORT, close_notify, channel reset) */
+    char dtls_failure[16];               /* why the DTLS handshake failed, "" if it did not */
+    uint8_t reserved2[2];
+    uint32_t sel_ip;                     /* the nominated pair's remote address (host byte order) */
+    uint16_t sel_port;
+    uint16_t reserved3;
+    uint64_t t_start_ns;                 /* dataplane time (ns, tsc_hz) the session started */
+    uint64_t stage_ns[RI_STAGE_COUNT];   /* time spent in each stage (ICE, DTLS, SCTP, DataChannel) */
+    uint64_t setup_ns;                   /* session start to DataChannel open (0: not up) */
+    uint64_t up_ns;                      /* how long it was up, final when it ended */
+    struct ri_target_stats s;            /* this session, final when it ended */
+};
+
+struct ri_target {
+    /* control -> dataplane, written before it starts */
+    uint32_t n_slots;                    /* slots after this header; 0: no target mode */
+    uint32_t msg_size;                   /* bytes per DataChannel message (>= the agent header) */
+    uint64_t msg_interval_ns;            /* per session while LOAD; 0: no messages */
+    uint64_t setup_timeout_ns;           /* a session not up by then fails in its stage */
+    uint32_t media;                      /* enum ri_media the offers ask for (NONE or AUDIO) */
+    uint32_t reserved0;
+    /* dataplane (worker 0) -> control, at any time; final after DONE */
+    alignas(RI_ALIGN) struct ri_target_stats total;
+    uint64_t sessions, sessions_up, sessions_failed, sessions_closed, sessions_consent_lost;
+    uint64_t failed_stage[RI_STAGE_COUNT]; /* failed sessions by the stage they failed in */
+    uint64_t frames_unknown;             /* datagrams to RI_TARGET_PORT of an agent with no session */
+    alignas(RI_ALIGN) struct met_hist rtt;        /* message round trips (ns) */
+    alignas(RI_ALIGN) struct met_hist setup;      /* session start to DataChannel open (ns) */
+    alignas(RI_ALIGN) struct met_hist stage[RI_STAGE_COUNT]; /* time in each stage of the sessions that got up */
+    /* struct ri_target_slot slot[n_slots] follows, RI_ALIGN aligned */
+};
+
+/* Slot i of a TARGET section. */
+static inline struct ri_target_slot *ri_target_slot(struct ri_target *t, uint32_t i)
+{
+    return (struct ri_target_slot *)((char *)t + sizeof(*t)) + i;
+}
+_Static_assert(sizeof(struct ri_target) % RI_ALIGN == 0, "slots stay aligned");
+
 /* Returns a pointer to section `id` of a mapped image. */
 static inline void *ri_section(const struct ri_header *h, enum ri_section_id id)
 {
@@ -656,6 +794,11 @@ static inline int ri_check(const void *map, uint64_t len)
         h->sec[RI_SEC_COMMAND].size < sizeof(struct ri_command) ||
         h->sec[RI_SEC_METRICS].size < c->n_workers * sizeof(struct ri_metrics) ||
         h->sec[RI_SEC_EXTERNAL].size < sizeof(struct ri_external) || h->sec[RI_SEC_FINGERPRINTS].size < n * 32)
+        return -ERANGE;
+    const struct ri_target *t = (const struct ri_target *)ri_section(h, RI_SEC_TARGET);
+    if (h->sec[RI_SEC_TARGET].size < sizeof(*t) ||
+        h->sec[RI_SEC_TARGET].size < sizeof(*t) + (uint64_t)c->target_slots * sizeof(struct ri_target_slot) ||
+        c->target_slots > RI_TARGET_MAX)
         return -ERANGE;
     return 0;
 }

@@ -32,6 +32,7 @@ int ctl_image_layout(const struct ri_config *cfg, struct ri_header *h)
         [RI_SEC_METRICS] = (uint64_t)cfg->n_workers * sizeof(struct ri_metrics),
         [RI_SEC_EXTERNAL] = sizeof(struct ri_external),
         [RI_SEC_FINGERPRINTS] = n * 32,
+        [RI_SEC_TARGET] = sizeof(struct ri_target) + (uint64_t)cfg->target_slots * sizeof(struct ri_target_slot),
     };
     memset(h, 0, sizeof(*h));
     memcpy(h->magic, RI_MAGIC, 8);

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * target: the control side of target mode (--target). Simulated agents
+ * join a real WebRTC server as clients: for each session control builds
+ * an SDP offer (our ICE credentials from getrandom, the fingerprint of
+ * the certificate the dataplane published in ri_external.fingerprint,
+ * the agent's address : RI_TARGET_PORT as the one host candidate,
+ * a=setup:actpass, a DataChannel m-line and, with audio, an Opus audio
+ * m-line), signals it to the server (a WHIP endpoint, RFC 9725; or
+ * Janus's HTTP API with the EchoTest plugin), parses the answer into a
+ * slot of the run image's TARGET section and publishes it; the dataplane
+ * (worker 0) runs the peer connection. At the end control asks the
+ * dataplane to close each session (close_seq), then ends it on the
+ * server (WHIP DELETE; Janus detach and destroy).
+ *
+ * HTTP goes through libcurl's multi interface (many requests at once on
+ * one thread, keep-alive, https:// for real servers), all on the target
+ * thread; the main thread only starts, stops and reads results.
+ *
+ * Stages a session passes in control: "signal" (the HTTP exchange up to
+ * a usable answer; Janus: create, attach, offer, the answer event), then
+ * the dataplane's ICE, DTLS, SCTP, DataChannel (ri_stage). A failure in
+ * "signal" is counted by cause: the HTTP status of the failing request
+ * (4xx/5xx), "timeout" (no answer within the timeout), "connect" (no TCP
+ * connection), "sdp" (an answer we cannot use: not SDP, no fingerprint,
+ * no usable candidate, no DataChannel accepted), "protocol" (a Janus
+ * reply that is not what the API says).
+ */
+#ifndef SWARMGEN_CONTROL_TARGET_H
+#define SWARMGEN_CONTROL_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "run_image.h"
+
+enum ctl_target_kind {
+    CTL_TARGET_NONE = 0,
+    CTL_TARGET_WHIP = 1,  /* whip:URL: POST the offer to URL, 201 + Location + answer, DELETE Location */
+    CTL_TARGET_JANUS = 2, /* janus:URL: Janus HTTP API at URL (http://host:8088/janus), EchoTest */
+};
+
+/* Why signalling failed (per session; counted per cause in results). */
+#define CTL_TARGET_CAUSES(X)                                     \
+    X(NONE, "none")                                              \
+    X(HTTP_4XX, "http_4xx")                                      \
+    X(HTTP_5XX, "http_5xx")                                      \
+    X(TIMEOUT, "timeout")                                        \
+    X(CONNECT, "connect")                                        \
+    X(SDP, "sdp")                                                \
+    X(PROTOCOL, "protocol")                                      \
+    X(SLOT, "slot") /* the dataplane did not take the slot in time */
+enum ctl_target_cause {
+#define CTL_TARGET_CAUSE_ENUM(id, name) CTL_TGT_CAUSE_##id,
+    CTL_TARGET_CAUSES(CTL_TARGET_CAUSE_ENUM)
+#undef CTL_TARGET_CAUSE_ENUM
+    CTL_TGT_CAUSE_COUNT
+};
+
+struct ctl_target_config {
+    enum ctl_target_kind kind;
+    char url[512];          /* the URL after "whip:" or "janus:" (http:// or https://) */
+    char token[256];        /* --target-token: Authorization: Bearer (WHIP); "" none */
+    uint32_t n_sessions;    /* --target-agents: sessions, agents 0 .. n-1 (<= n_agents, <= the slots) */
+    double join_rate;       /* --join-rate: sessions started per second (0: as fast as slots allow) */
+    bool audio;             /* --media audio: an Opus m-line in each offer */
+    uint64_t http_timeout_ns; /* one HTTP request (default 10 s) */
+    uint32_t max_inflight;  /* HTTP exchanges at once (default 64) */
+};
+
+/* One session as control saw it (results.client[i]: agent i). */
+struct ctl_target_client {
+    uint32_t agent;
+    uint8_t started, signalled;  /* signalling began; an answer was handed to the dataplane */
+    uint8_t cause;               /* enum ctl_target_cause when signalling failed */
+    uint8_t deleted;             /* ended on the server at the end (DELETE 200 / Janus destroy success) */
+    uint16_t http_status;        /* status of the last failing request (0: none) */
+    uint16_t reserved;
+    uint64_t t_start_ns;         /* CLOCK_MONOTONIC ns signalling began */
+    uint64_t signal_ns;          /* signalling time (first request to usable answer) */
+    uint32_t slot;               /* its slot of the TARGET section */
+    uint32_t requests;           /* HTTP requests made for it (keepalives and long polls included) */
+    char resource[160];          /* WHIP Location, or "janus:SESSION/HANDLE" */
+};
+
+struct ctl_target_results {
+    uint64_t started, signalled, signal_failed, deleted, delete_failed;
+    uint64_t cause[CTL_TGT_CAUSE_COUNT];
+    uint64_t http_requests, http_status[6]; /* by class: [1] 1xx .. [5] 5xx, [0] no status (transport) */
+    uint64_t keepalives;                    /* Janus keepalives sent */
+    struct met_hist signal;                 /* signalling time of the sessions signalled (ns) */
+    uint64_t joins_per_s[600];              /* sessions that got up in each second of the run (the
+                                               dataplane's up transitions as control polled them) */
+    uint32_t joins_seconds;                 /* entries of joins_per_s used */
+    struct ctl_target_client *client;       /* n_sessions entries, owned by the ctl_target */
+    uint32_t n_clients;
+};
+
+struct ctl_target;
+
+/* Parses a --target value ("whip:http://h:p/path", "janus:http://h:p/janus")
+ * into cfg->kind and cfg->url. 0, or -EINVAL with one line in err naming
+ * what is wrong (unknown kind, not an http(s) URL). */
+int ctl_target_parse(const char *spec, struct ctl_target_config *cfg, char *err, size_t errlen);
+
+/* Starts the target thread for the image's TARGET section `t` (n_slots
+ * >= cfg->n_sessions), once the dataplane is READY (its fingerprint in
+ * x->fingerprint). `agents` gives each agent's address. The thread starts
+ * sessions at cfg->join_rate up to cfg->n_sessions, keeps Janus sessions
+ * alive, and watches the slots. 0, or a negative errno with the reason
+ * in err. Main thread. */
+int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cfg, struct ri_target *t,
+                     const struct ri_external *x, const struct ri_agent *agents, uint32_t n_agents,
+                     char *err, size_t errlen);
+
+/* Sessions up now (dp_state UP), as the target thread last counted. */
+uint64_t ctl_target_up(const struct ctl_target *tg);
+
+/* Ends every session: close_seq to the dataplane, then DELETE / Janus
+ * detach + destroy on the server, waiting at most `grace_ns` for the
+ * server's answers; joins the thread. Call before the dataplane is told
+ * to stop. Idempotent. Main thread. */
+void ctl_target_stop(struct ctl_target *tg, uint64_t grace_ns);
+
+/* The results (valid until ctl_target_free; final after ctl_target_stop). */
+const struct ctl_target_results *ctl_target_results(const struct ctl_target *tg);
+
+void ctl_target_free(struct ctl_target *tg);
+
+const char *ctl_target_cause_name(enum ctl_target_cause c);
+
+#endif
