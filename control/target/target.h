@@ -66,6 +66,8 @@ struct ctl_target_config {
     bool audio;             /* --media audio: an Opus m-line in each offer */
     uint64_t http_timeout_ns; /* one HTTP request (default 10 s) */
     uint32_t max_inflight;  /* HTTP exchanges at once (default 64) */
+    uint64_t keepalive_ns;  /* Janus: a keepalive per session this often (0: 25 s; Janus ends
+                               a session 60 s after its last request) */
 };
 
 /* One session as control saw it (results.client[i]: agent i). */
@@ -81,6 +83,7 @@ struct ctl_target_client {
     uint32_t slot;               /* its slot of the TARGET section */
     uint32_t requests;           /* HTTP requests made for it (keepalives and long polls included) */
     char resource[160];          /* WHIP Location, or "janus:SESSION/HANDLE" */
+    char detail[96];             /* one line: why signalling failed ("" when it did not) */
 };
 
 struct ctl_target_results {

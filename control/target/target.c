@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+/* The target thread: session scheduling, the request pool, the slots, the
+ * results (target.h, target_sess.h). The flows of WHIP and Janus are in
+ * whip_client.c and janus_client.c. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "external.h"
+#include "splitmix.h"
+#include "target_sess.h"
+
+#define WATCH_NS (20ull * 1000000ull) /* slots and keepalives looked at every 20 ms */
+
+static const char *const cause_names[] = {
+#define CTL_TARGET_CAUSE_NAME(id, name) name,
+    CTL_TARGET_CAUSES(CTL_TARGET_CAUSE_NAME)
+#undef CTL_TARGET_CAUSE_NAME
+};
+
+const char *ctl_target_cause_name(enum ctl_target_cause c)
+{
+    return (unsigned)c < CTL_TGT_CAUSE_COUNT ? cause_names[c] : "?";
+}
+
+uint64_t tgt_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int ctl_target_parse(const char *spec, struct ctl_target_config *cfg, char *err, size_t errlen)
+{
+    const char *url;
+    if (strncmp(spec, "whip:", 5) == 0) {
+        cfg->kind = CTL_TARGET_WHIP;
+        url = spec + 5;
+    } else if (strncmp(spec, "janus:", 6) == 0) {
+        cfg->kind = CTL_TARGET_JANUS;
+        url = spec + 6;
+    } else {
+        snprintf(err, errlen, "--target %s: want whip:URL or janus:URL", spec);
+        return -EINVAL;
+    }
+    size_t scheme = strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8 : 0;
+    if (scheme == 0) {
+        snprintf(err, errlen, "--target %s: the URL must start with http:// or https://", spec);
+        return -EINVAL;
+    }
+    if (url[scheme] == '\0' || url[scheme] == '/' || url[scheme] == ':') {
+        snprintf(err, errlen, "--target %s: the URL has no host", spec);
+        return -EINVAL;
+    }
+    for (const char *p = url; *p; p++) {
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+            snprintf(err, errlen, "--target %s: the URL has a space or control character", spec);
+            return -EINVAL;
+        }
+    }
+    if (strlen(url) >= sizeof(cfg->url)) {
+        snprintf(err, errlen, "--target: the URL is longer than %zu characters",
+                 sizeof(cfg->url) - 1);
+        return -EINVAL;
+    }
+    snprintf(cfg->url, sizeof(cfg->url), "%s", url);
+    return 0;
+}
+
+/* ---- helpers the flows use ---- */
+
+int tgt_buf(struct ctl_target *tg, size_t cap)
+{
+    if (tg->buf_cap >= cap)
+        return 0;
+    char *p = realloc(tg->buf, cap);
+    if (!p)
+        return -ENOMEM;
+    tg->buf = p;
+    tg->buf_cap = cap;
+    return 0;
+}
+
+void tgt_txn(struct ctl_target *tg, char out[20])
+{
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    uint64_t a = splitmix64(&tg->rng), b = splitmix64(&tg->rng);
+    for (int i = 0; i < 16; i++)
+        out[i] = chars[((i < 8 ? a >> (8 * i) : b >> (8 * (i - 8))) & 0xff) % 62];
+    out[16] = '\0';
+}
+
+uint64_t tgt_timeout_ms(const struct ctl_target *tg)
+{
+    uint64_t ns = tg->cfg.http_timeout_ns;
+    if (tg->stopping) {
+        uint64_t now = tgt_now_ns();
+        uint64_t left = tg->stop_deadline_ns > now ? tg->stop_deadline_ns - now : 0;
+        if (left < ns)
+            ns = left;
+    }
+    uint64_t ms = ns / 1000000ull;
+    return ms ? ms : 1;
+}
+
+void tgt_want(struct ctl_target *tg, struct tsess *s, uint8_t step);
+
+/* Stop (or a failure): end s on the server when it has something there. */
+static void go_teardown(struct ctl_target *tg, struct tsess *s)
+{
+    if (!s->has_resource) {
+        s->state = TS_DONE;
+        return;
+    }
+    s->state = TS_TEARDOWN;
+    tg->flow->teardown(tg, s);
+    tgt_want(tg, s, s->step);
+}
+
+void tgt_want(struct ctl_target *tg, struct tsess *s, uint8_t step)
+{
+    if (tg->stopping && s->state == TS_SIGNAL) {
+        go_teardown(tg, s); /* no new signalling once stopping */
+        return;
+    }
+    s->step = step;
+    if (s->queued)
+        return;
+    s->queued = true;
+    uint32_t n = tg->cfg.n_sessions;
+    tg->queue[(tg->q_head + tg->q_len) % n] = s->idx;
+    tg->q_len++;
+}
+
+void tgt_fail(struct ctl_target *tg, struct tsess *s, enum ctl_target_cause cause, int status,
+              const char *fmt, ...)
+{
+    struct ctl_target_client *c = &tg->res.client[s->idx];
+    c->cause = (uint8_t)cause;
+    c->http_status = (uint16_t)status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+    va_end(ap);
+    TGT_ADD(tg->res.signal_failed, 1);
+    TGT_ADD(tg->res.cause[cause], 1);
+    go_teardown(tg, s);
+}
+
+enum ctl_target_cause tgt_req_cause(const struct tgt_req *r)
+{
+    if (r->status == 0)
+        return r->transport != CTL_TGT_CAUSE_NONE ? r->transport : CTL_TGT_CAUSE_PROTOCOL;
+    if (r->status >= 400 && r->status < 500)
+        return CTL_TGT_CAUSE_HTTP_4XX;
+    if (r->status >= 500)
+        return CTL_TGT_CAUSE_HTTP_5XX;
+    return CTL_TGT_CAUSE_PROTOCOL;
+}
+
+void tgt_fail_req(struct ctl_target *tg, struct tsess *s, const struct tgt_req *r, const char *what)
+{
+    enum ctl_target_cause c = tgt_req_cause(r);
+    if (r->status == 0)
+        tgt_fail(tg, s, c, 0, "%s: %s", what, curl_easy_strerror((CURLcode)r->curl_rc));
+    else
+        tgt_fail(tg, s, c, r->status, "%s: HTTP %d", what, r->status);
+}
+
+int tgt_make_offer(struct ctl_target *tg, struct tsess *s)
+{
+    struct tgt_offer_params p = {
+        .ip = tg->agents[s->idx].ip,
+        .port = RI_TARGET_PORT,
+        .audio = tg->cfg.audio,
+        .ssrc = s->ssrc,
+        .sess_id = splitmix64(&tg->rng) >> 1,
+    };
+    memcpy(p.ufrag, s->ufrag, sizeof(p.ufrag));
+    memcpy(p.pwd, s->pwd, sizeof(p.pwd));
+    memcpy(p.fingerprint, tg->x->fingerprint, 32);
+    if (tgt_buf(tg, 4096) != 0)
+        return -ENOMEM;
+    return tgt_offer_write(&p, tg->buf, tg->buf_cap);
+}
+
+static bool slot_free(const struct ri_target_slot *sl)
+{
+    if (ri_load(&sl->dp_seq) != sl->seq)
+        return false;
+    uint32_t st = ri_load(&sl->dp_state);
+    return st == RI_TGT_IDLE || st == RI_TGT_CLOSED || st == RI_TGT_FAILED;
+}
+
+void tgt_answer(struct ctl_target *tg, struct tsess *s, const char *sdp, size_t len)
+{
+    struct tgt_answer a;
+    char why[128];
+    if (tgt_answer_parse(sdp, len, tg->cfg.audio, &a, tg->work, why, sizeof(why)) != 0) {
+        tgt_fail(tg, s, CTL_TGT_CAUSE_SDP, 0, "%s", why);
+        return;
+    }
+    if (tg->stopping) {
+        go_teardown(tg, s);
+        return;
+    }
+    struct ri_target_slot *sl = ri_target_slot(tg->t, s->idx);
+    if (!slot_free(sl)) {
+        tgt_fail(tg, s, CTL_TGT_CAUSE_SLOT, 0, "slot %u still busy with an earlier session", s->idx);
+        return;
+    }
+    sl->agent = s->idx;
+    sl->dtls_client = a.dtls_client;
+    sl->audio = a.audio;
+    sl->audio_pt = a.audio_pt;
+    sl->n_cands = a.n_cands;
+    sl->remote_lite = a.ice_lite;
+    sl->remote_max_message = a.max_message;
+    sl->remote_sctp_port = a.sctp_port;
+    sl->audio_ssrc = s->ssrc;
+    snprintf(sl->local_ufrag, sizeof(sl->local_ufrag), "%s", s->ufrag);
+    snprintf(sl->local_pwd, sizeof(sl->local_pwd), "%s", s->pwd);
+    memcpy(sl->remote_ufrag, a.ufrag, sizeof(sl->remote_ufrag));
+    memcpy(sl->remote_pwd, a.pwd, sizeof(sl->remote_pwd));
+    memcpy(sl->remote_fp, a.fingerprint, 32);
+    memset(sl->cand, 0, sizeof(sl->cand));
+    memcpy(sl->cand, a.cand, a.n_cands * sizeof(a.cand[0]));
+    uint32_t seq = sl->seq + 1;
+    if (seq == 0)
+        seq = 1;
+    s->seq = seq;
+    ri_store(&sl->seq, seq); /* publishes the request */
+    uint64_t now = tgt_now_ns();
+    struct ctl_target_client *c = &tg->res.client[s->idx];
+    s->state = TS_LIVE;
+    s->published = true;
+    s->t_pub_ns = now;
+    c->signalled = 1;
+    c->signal_ns = now - c->t_start_ns;
+    met_hist_record(&tg->res.signal, c->signal_ns);
+    TGT_ADD(tg->res.signalled, 1);
+}
+
+void tgt_ended(struct ctl_target *tg, struct tsess *s, bool deleted)
+{
+    if (s->has_resource) {
+        if (deleted) {
+            tg->res.client[s->idx].deleted = 1;
+            TGT_ADD(tg->res.deleted, 1);
+        } else {
+            TGT_ADD(tg->res.delete_failed, 1);
+        }
+    }
+    s->has_resource = false;
+    s->state = TS_DONE;
+    free(s->url);
+    s->url = NULL;
+}
+
+/* ---- the thread ---- */
+
+static void release(struct ctl_target *tg, struct tsess *s)
+{
+    if (s->req >= 0) {
+        tg->pool_free[tg->n_free++] = s->req;
+        s->req = -1;
+    }
+}
+
+static void serve_queue(struct ctl_target *tg)
+{
+    uint32_t n = tg->cfg.n_sessions;
+    while (tg->q_len > 0 && tg->n_free > 0) {
+        struct tsess *s = &tg->sess[tg->queue[tg->q_head]];
+        tg->q_head = (tg->q_head + 1) % n;
+        tg->q_len--;
+        s->queued = false;
+        if (s->state != TS_SIGNAL && s->state != TS_LIVE && s->state != TS_TEARDOWN)
+            continue;
+        int32_t ri = tg->pool_free[--tg->n_free];
+        struct tgt_req *r = &tg->pool[ri];
+        s->req = ri;
+        r->owner = s->idx;
+        r->what = s->step;
+        int rc = tg->flow->send(tg, s, r);
+        if (rc < 0) {
+            release(tg, s);
+            if (s->state == TS_SIGNAL)
+                tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "cannot make the request (%s)",
+                         strerror(-rc));
+            else if (s->state == TS_TEARDOWN)
+                tgt_ended(tg, s, false);
+            continue;
+        }
+        TGT_ADD(tg->res.http_requests, 1);
+        tg->res.client[s->idx].requests++;
+    }
+}
+
+static void start_session(struct ctl_target *tg, struct tsess *s, uint64_t now)
+{
+    struct ctl_target_client *c = &tg->res.client[s->idx];
+    c->started = 1;
+    c->t_start_ns = now;
+    TGT_ADD(tg->res.started, 1);
+    s->state = TS_SIGNAL;
+    s->ssrc = (uint32_t)splitmix64(&tg->rng) | 1u;
+    if (ctl_external_credentials(s->ufrag, s->pwd) != 0) {
+        tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "no random bytes for ICE credentials");
+        return;
+    }
+    tgt_want(tg, s, 0);
+}
+
+static void start_sessions(struct ctl_target *tg, uint64_t now)
+{
+    double rate = tg->cfg.join_rate;
+    if (rate > 0) {
+        double cap = rate / 50.0 < 1.0 ? 1.0 : rate / 50.0; /* 20 ms of burst */
+        tg->tokens += (double)(now - tg->last_tok_ns) * rate / 1e9;
+        if (tg->tokens > cap)
+            tg->tokens = cap;
+        tg->last_tok_ns = now;
+    }
+    while (tg->next_start < tg->cfg.n_sessions && tg->q_len == 0 && tg->n_free > 0) {
+        if (rate > 0) {
+            if (tg->tokens < 1.0)
+                break;
+            tg->tokens -= 1.0;
+        }
+        start_session(tg, &tg->sess[tg->next_start++], now);
+        serve_queue(tg);
+    }
+}
+
+static void complete(struct ctl_target *tg)
+{
+    struct tgt_req *r;
+    while ((r = tgt_http_next(tg->http)) != NULL) {
+        struct tsess *s = &tg->sess[r->owner];
+        int cls = r->status / 100;
+        TGT_ADD(tg->res.http_status[cls >= 1 && cls <= 5 ? cls : 0], 1);
+        int32_t ri = s->req;
+        s->req = -1;
+        tg->flow->done(tg, s, r);
+        tg->pool_free[tg->n_free++] = ri;
+    }
+}
+
+/* The slots: who the dataplane took, who is up; keepalives. */
+static void watch(struct ctl_target *tg, uint64_t now)
+{
+    uint64_t up = 0;
+    uint64_t sec = (now - tg->t0_ns) / 1000000000ull;
+    if (sec >= 600)
+        sec = 599;
+    for (uint32_t i = 0; i < tg->next_start; i++) {
+        struct tsess *s = &tg->sess[i];
+        if (s->published) {
+            const struct ri_target_slot *sl = ri_target_slot(tg->t, i);
+            if (ri_load(&sl->dp_seq) == s->seq) {
+                s->took = true;
+                s->up = ri_load(&sl->dp_state) == RI_TGT_UP;
+                if (s->up && !s->up_counted) {
+                    s->up_counted = true;
+                    TGT_ADD(tg->res.joins_per_s[sec], 1);
+                }
+            } else if (!s->took && now - s->t_pub_ns > tg->cfg.http_timeout_ns &&
+                       tg->res.client[i].cause == CTL_TGT_CAUSE_NONE) {
+                tg->res.client[i].cause = CTL_TGT_CAUSE_SLOT;
+                snprintf(tg->res.client[i].detail, sizeof(tg->res.client[i].detail),
+                         "the dataplane did not take slot %u", i);
+                TGT_ADD(tg->res.cause[CTL_TGT_CAUSE_SLOT], 1);
+            }
+            up += s->up;
+        }
+        if (s->state == TS_LIVE && !tg->stopping && tg->flow->tick)
+            tg->flow->tick(tg, s, now);
+    }
+    if (sec + 1 > tg->res.joins_seconds)
+        __atomic_store_n(&tg->res.joins_seconds, (uint32_t)(sec + 1), __ATOMIC_RELAXED);
+    __atomic_store_n(&tg->up, up, __ATOMIC_RELAXED);
+    tg->last_watch_ns = now;
+}
+
+static void begin_stop(struct ctl_target *tg, uint64_t now)
+{
+    tg->stopping = true;
+    tg->stop_deadline_ns = now + __atomic_load_n(&tg->grace_ns, __ATOMIC_ACQUIRE);
+    /* first the dataplane, every published slot at once */
+    for (uint32_t i = 0; i < tg->next_start; i++)
+        if (tg->sess[i].published)
+            ri_store(&ri_target_slot(tg->t, i)->close_seq, tg->sess[i].seq);
+    for (uint32_t i = 0; i < tg->next_start; i++) {
+        struct tsess *s = &tg->sess[i];
+        if (s->state == TS_DONE || s->state == TS_TEARDOWN)
+            continue;
+        if (s->req >= 0) {
+            if (!tg->flow->can_cancel(s))
+                continue; /* its answer says what there is to end */
+            tgt_http_cancel(tg->http, &tg->pool[s->req]);
+            release(tg, s);
+        }
+        go_teardown(tg, s);
+    }
+}
+
+static bool all_done(const struct ctl_target *tg)
+{
+    if (tgt_http_inflight(tg->http) > 0 || tg->q_len > 0)
+        return false;
+    for (uint32_t i = 0; i < tg->next_start; i++)
+        if (tg->sess[i].state != TS_DONE)
+            return false;
+    return true;
+}
+
+/* The grace is over: whatever is still open on the server stays open. */
+static void abandon(struct ctl_target *tg)
+{
+    for (uint32_t i = 0; i < tg->next_start; i++) {
+        struct tsess *s = &tg->sess[i];
+        if (s->req >= 0) {
+            tgt_http_cancel(tg->http, &tg->pool[s->req]);
+            release(tg, s);
+        }
+        if (s->state != TS_DONE)
+            tgt_ended(tg, s, false);
+    }
+}
+
+static void *target_main(void *arg)
+{
+    struct ctl_target *tg = arg;
+    tg->t0_ns = tg->last_tok_ns = tgt_now_ns();
+    tg->tokens = 1.0;
+    for (;;) {
+        uint64_t now = tgt_now_ns();
+        if (!tg->stopping && __atomic_load_n(&tg->stop, __ATOMIC_ACQUIRE)) {
+            watch(tg, now);
+            begin_stop(tg, now);
+        }
+        complete(tg);
+        serve_queue(tg);
+        if (!tg->stopping)
+            start_sessions(tg, now);
+        if (now - tg->last_watch_ns >= WATCH_NS)
+            watch(tg, now);
+        if (tg->stopping) {
+            serve_queue(tg);
+            if (all_done(tg))
+                break;
+            if (now >= tg->stop_deadline_ns) {
+                abandon(tg);
+                break;
+            }
+        }
+        uint64_t wait_ns = WATCH_NS;
+        if (!tg->stopping && tg->cfg.join_rate > 0 && tg->next_start < tg->cfg.n_sessions &&
+            tg->tokens < 1.0) {
+            uint64_t tok = (uint64_t)((1.0 - tg->tokens) * 1e9 / tg->cfg.join_rate) + 1;
+            if (tok < wait_ns)
+                wait_ns = tok;
+        }
+        if (tg->stopping && tg->stop_deadline_ns - now < wait_ns)
+            wait_ns = tg->stop_deadline_ns - now;
+        int ms = (int)((wait_ns + 999999) / 1000000);
+        tgt_http_poll(tg->http, ms);
+    }
+    watch(tg, tgt_now_ns());
+    return NULL;
+}
+
+int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cfg, struct ri_target *t,
+                     const struct ri_external *x, const struct ri_agent *agents, uint32_t n_agents,
+                     char *err, size_t errlen)
+{
+    *out = NULL;
+    if (cfg->kind != CTL_TARGET_WHIP && cfg->kind != CTL_TARGET_JANUS) {
+        snprintf(err, errlen, "target: no whip: or janus: target");
+        return -EINVAL;
+    }
+    if (cfg->n_sessions == 0 || cfg->n_sessions > t->n_slots || cfg->n_sessions > n_agents) {
+        snprintf(err, errlen, "target: %u sessions, but %u slots and %u agents", cfg->n_sessions,
+                 t->n_slots, n_agents);
+        return -EINVAL;
+    }
+    static const uint8_t zero[32];
+    if (memcmp(x->fingerprint, zero, 32) == 0) {
+        snprintf(err, errlen, "target: the dataplane has published no certificate fingerprint");
+        return -EINVAL;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "target: libcurl does not initialise");
+        return -EIO;
+    }
+    struct ctl_target *tg = calloc(1, sizeof(*tg));
+    if (!tg) {
+        curl_global_cleanup();
+        snprintf(err, errlen, "target: out of memory");
+        return -ENOMEM;
+    }
+    tg->cfg = *cfg;
+    if (tg->cfg.http_timeout_ns == 0)
+        tg->cfg.http_timeout_ns = 10ull * 1000000000ull;
+    if (tg->cfg.max_inflight == 0)
+        tg->cfg.max_inflight = 64;
+    tg->t = t;
+    tg->x = x;
+    tg->agents = agents;
+    tg->n_agents = n_agents;
+    tg->flow = cfg->kind == CTL_TARGET_WHIP ? &tgt_whip_flow : &tgt_janus_flow;
+    uint32_t n = cfg->n_sessions, m = tg->cfg.max_inflight;
+    tg->sess = calloc(n, sizeof(*tg->sess));
+    tg->res.client = calloc(n, sizeof(*tg->res.client));
+    tg->res.n_clients = n;
+    tg->queue = calloc(n, sizeof(*tg->queue));
+    tg->pool = calloc(m, sizeof(*tg->pool));
+    tg->pool_free = calloc(m, sizeof(*tg->pool_free));
+    tg->work = malloc(sizeof(*tg->work));
+    int rc = tgt_http_new(&tg->http);
+    if (!tg->sess || !tg->res.client || !tg->queue || !tg->pool || !tg->pool_free || !tg->work ||
+        rc != 0) {
+        ctl_target_free(tg);
+        snprintf(err, errlen, "target: out of memory for %u sessions", n);
+        return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        tg->sess[i].idx = i;
+        tg->sess[i].req = -1;
+        tg->res.client[i].agent = i;
+        tg->res.client[i].slot = i;
+    }
+    for (uint32_t i = 0; i < m; i++)
+        tg->pool_free[i] = (int32_t)(m - 1 - i);
+    tg->n_free = m;
+    if (getrandom(&tg->rng, sizeof(tg->rng), 0) != (ssize_t)sizeof(tg->rng))
+        tg->rng = tgt_now_ns(); /* transactions and SSRCs only: ICE credentials use getrandom */
+    rc = pthread_create(&tg->thread, NULL, target_main, tg);
+    if (rc != 0) {
+        ctl_target_free(tg);
+        snprintf(err, errlen, "target: cannot start its thread: %s", strerror(rc));
+        return -rc;
+    }
+    tg->running = true;
+    *out = tg;
+    return 0;
+}
+
+uint64_t ctl_target_up(const struct ctl_target *tg)
+{
+    return __atomic_load_n(&tg->up, __ATOMIC_RELAXED);
+}
+
+void ctl_target_stop(struct ctl_target *tg, uint64_t grace_ns)
+{
+    if (!tg || !tg->running)
+        return;
+    __atomic_store_n(&tg->grace_ns, grace_ns, __ATOMIC_RELEASE);
+    __atomic_store_n(&tg->stop, 1, __ATOMIC_RELEASE);
+    tgt_http_wakeup(tg->http);
+    pthread_join(tg->thread, NULL);
+    tg->running = false;
+}
+
+const struct ctl_target_results *ctl_target_results(const struct ctl_target *tg)
+{
+    return &tg->res;
+}
+
+void ctl_target_free(struct ctl_target *tg)
+{
+    if (!tg)
+        return;
+    ctl_target_stop(tg, 0);
+    if (tg->pool) {
+        for (uint32_t i = 0; i < tg->cfg.max_inflight; i++) {
+            if (tg->http)
+                tgt_http_cancel(tg->http, &tg->pool[i]);
+            tgt_http_req_free(&tg->pool[i]);
+        }
+    }
+    if (tg->sess)
+        for (uint32_t i = 0; i < tg->cfg.n_sessions; i++)
+            free(tg->sess[i].url);
+    tgt_http_free(tg->http);
+    free(tg->sess);
+    free(tg->res.client);
+    free(tg->queue);
+    free(tg->pool);
+    free(tg->pool_free);
+    free(tg->work);
+    free(tg->buf);
+    free(tg);
+    curl_global_cleanup();
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * target_internal: the pieces of target mode (target.h) that tests and the
+ * fuzz target reach directly: the SDP offer writer and the answer parser
+ * (sans-I/O, reentrant, no globals), and the libcurl multi wrapper the
+ * target thread drives its HTTP exchanges with.
+ */
+#ifndef SWARMGEN_CONTROL_TARGET_INTERNAL_H
+#define SWARMGEN_CONTROL_TARGET_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "run_image.h"
+#include "sdp.h"
+#include "target.h"
+
+/* ---- offer (offer.c) ---- */
+
+/* What our offer says. */
+struct tgt_offer_params {
+    char ufrag[9], pwd[25]; /* ours (ctl_external_credentials) */
+    uint8_t fingerprint[32]; /* sha-256 of the dataplane's certificate (ri_external.fingerprint) */
+    uint32_t ip;            /* the agent's address, host byte order */
+    uint16_t port;          /* RI_TARGET_PORT */
+    bool audio;             /* an Opus m-line first */
+    uint32_t ssrc;          /* our audio SSRC (a=ssrc) */
+    uint64_t sess_id;       /* o= sess-id (< 2^63) */
+};
+
+/* Writes the offer into out[cap], NUL-terminated, CRLF line ends: session
+ * lines, a=group:BUNDLE, then (with audio) m=audio UDP/TLS/RTP/SAVPF 111
+ * with mid "0", then m=application UDP/DTLS/SCTP webrtc-datachannel (mid
+ * "1" with audio, else "0"); every m-line carries the ICE credentials,
+ * fingerprint, a=setup:actpass, the one host candidate and
+ * a=end-of-candidates (no trickle), and the m=/c= lines name that
+ * candidate (RFC 8839 default destination). Returns the length written,
+ * or -ENOSPC when cap is too small. Reentrant. */
+int tgt_offer_write(const struct tgt_offer_params *p, char *out, size_t cap);
+
+/* ---- answer (answer.c) ---- */
+
+/* What an answer gives a session: the request half of a slot, less what
+ * is ours. */
+struct tgt_answer {
+    char ufrag[36], pwd[68]; /* the server's ICE credentials */
+    uint8_t fingerprint[32]; /* its certificate's sha-256 */
+    bool ice_lite;
+    bool dtls_client;        /* we are the DTLS client (the answer said passive or actpass) */
+    bool audio;              /* the answer accepted our audio line (port != 0, Opus kept) */
+    uint8_t audio_pt;        /* Opus payload type the answer kept */
+    uint16_t sctp_port;      /* a=sctp-port (5000 when absent) */
+    uint32_t max_message;    /* a=max-message-size (65536 absent; 0 "no limit" -> UINT32_MAX) */
+    uint8_t n_cands;         /* 1..RI_TARGET_CANDS */
+    struct ri_target_cand cand[RI_TARGET_CANDS]; /* UDP IPv4, component 1, best first */
+};
+
+/* Parses an SDP answer (len bytes, need not be NUL-terminated) into *out,
+ * using *work (about 16 KB, the caller's) for the SDP structure. Rules:
+ * the answer must be SDP with an accepted (port != 0) m=application
+ * UDP/DTLS/SCTP webrtc-datachannel line; ice-ufrag/ice-pwd (media level
+ * wins) within the ICE agent's limits; a sha-256 fingerprint; a=setup
+ * active (absent = active, RFC 4145) makes us the DTLS server, passive or
+ * actpass the client; candidates UDP, IPv4, component 1, any type,
+ * deduplicated, sorted by priority (highest first), at most
+ * RI_TARGET_CANDS; without a usable candidate line, the application
+ * line's c= address and m= port (not 0.0.0.0, not port 9) as a host
+ * candidate. Audio counts as accepted when want_audio, the answer's first
+ * audio line has a non-zero port and it kept opus/48000/2.
+ * Returns 0, or -EINVAL with one line in reason[cap] saying why. */
+int tgt_answer_parse(const char *text, size_t len, bool want_audio, struct tgt_answer *out,
+                     struct sdp_offer *work, char *reason, size_t cap);
+
+/* ---- HTTP (http.c): libcurl's multi interface on the target thread ---- */
+
+enum tgt_method { TGT_GET, TGT_POST, TGT_DELETE };
+
+struct curl_slist;
+
+#define TGT_HTTP_BODY_MAX (256u * 1024u) /* a reply larger than this fails (protocol) */
+
+/* One exchange. The caller owns the struct; it must stay put while the
+ * request is in flight (between tgt_http_start and its completion or
+ * tgt_http_cancel). */
+struct tgt_req {
+    void *easy;            /* CURL *, NULL when idle */
+    struct curl_slist *hdrs;
+    char *body;            /* the request body (copied), owned */
+    char *resp;            /* reply body, NUL-terminated, owned until the next start / free */
+    size_t resp_len, resp_cap;
+    bool resp_too_big;
+    /* results, valid after completion */
+    int status;            /* HTTP status, 0 when the transport failed */
+    int curl_rc;           /* CURLcode */
+    enum ctl_target_cause transport; /* NONE, or TIMEOUT / CONNECT / PROTOCOL when status is 0 */
+    char location[512];    /* Location header of the reply, "" when none */
+    char content_type[64];
+    /* the caller's */
+    uint32_t owner;        /* session index */
+    uint8_t what;          /* which request of the session's flow */
+};
+
+struct tgt_http;
+
+/* Creates the multi handle. 0, or -ENOMEM. */
+int tgt_http_new(struct tgt_http **out);
+void tgt_http_free(struct tgt_http *h);
+
+/* Starts a request: method, URL, optional content type and body (copied),
+ * optional bearer token (NULL or ""), timeout (connect included) in ms.
+ * 0, or a negative errno (-ENOMEM, -EINVAL). */
+int tgt_http_start(struct tgt_http *h, struct tgt_req *r, enum tgt_method m, const char *url,
+                   const char *content_type, const char *body, size_t body_len,
+                   const char *token, uint64_t timeout_ms);
+
+/* Drops a request in flight (its result is never reported). */
+void tgt_http_cancel(struct tgt_http *h, struct tgt_req *r);
+
+/* Frees the buffers of an idle request. */
+void tgt_http_req_free(struct tgt_req *r);
+
+/* Waits for I/O at most timeout_ms (tgt_http_wakeup cuts it short), runs
+ * the transfers, and returns the next finished request (its results
+ * filled), or NULL when none finished. Call tgt_http_next until NULL
+ * after each tgt_http_poll. */
+int tgt_http_poll(struct tgt_http *h, int timeout_ms);
+struct tgt_req *tgt_http_next(struct tgt_http *h);
+
+/* Wakes a tgt_http_poll in progress. Any thread. */
+void tgt_http_wakeup(struct tgt_http *h);
+
+/* Requests in flight. */
+uint32_t tgt_http_inflight(const struct tgt_http *h);
+
+/* Resolves `ref` (a Location: absolute, or relative to base) into out[cap].
+ * 0, or -EINVAL. */
+int tgt_url_resolve(const char *base, const char *ref, char *out, size_t cap);
+
+/* ---- JSON (janus_client.c) ---- */
+
+/* Unescapes the JSON string body raw[0..len) (as json_read keeps it) into
+ * out[cap], NUL-terminated. Returns the length, or -EINVAL (bad escape,
+ * a NUL, or no room). */
+int tgt_json_unescape(const char *raw, size_t len, char *out, size_t cap);
+
+#endif
