@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/* Target mode's SDP: our offer read back by our own SDP parser (the one the
+ * WHIP server answers with), and the answer rules: credentials,
+ * fingerprint, DTLS role, candidates (filtered, deduplicated, sorted,
+ * bounded), c= fallback, audio, and one-line reasons for what we refuse. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdp.h"
+#include "target.h"
+#include "target_internal.h"
+
+#define FP_TEXT                                                                                    \
+    "94:7F:81:53:63:32:08:31:7E:FF:94:21:99:AF:D9:F0:FA:8E:00:3F:B6:02:F9:E7:81:D2:3F:6A:49:0D:"   \
+    "B5:9F"
+
+static struct sdp_offer work, back;
+
+static struct tgt_offer_params params(bool audio)
+{
+    struct tgt_offer_params p = {
+        .ufrag = "AbCd1234", .pwd = "0123456789abcdefghij+/XY", .ip = 0xc6120003,
+        .port = RI_TARGET_PORT, .audio = audio, .ssrc = 0x12345678, .sess_id = 42};
+    for (int i = 0; i < 32; i++)
+        p.fingerprint[i] = (uint8_t)(i * 7 + 1);
+    return p;
+}
+
+Test(target_offer, datachannel_only_parses_back_with_our_credentials)
+{
+    struct tgt_offer_params p = params(false);
+    char buf[4096], why[128];
+    int n = tgt_offer_write(&p, buf, sizeof(buf));
+    cr_assert_gt(n, 0);
+    cr_assert_eq(sdp_parse_offer(buf, (size_t)n, &back, why, sizeof(why)), 0, "%s", why);
+    cr_assert_str_eq(back.ice_ufrag, "AbCd1234");
+    cr_assert_str_eq(back.ice_pwd, p.pwd);
+    cr_assert_arr_eq(back.fingerprint, p.fingerprint, 32);
+    cr_assert_eq(back.setup, SDP_SETUP_ACTPASS);
+    cr_assert_eq(back.n_media, 1);
+    cr_assert_eq(back.app, 0);
+    cr_assert_eq(back.audio, -1);
+    cr_assert_eq(back.sctp_port, 5000);
+    cr_assert_eq(back.max_message_size, 262144);
+    cr_assert_eq(back.n_cand, 1);
+    cr_assert_str_eq(back.cand[0].ip, "198.18.0.3");
+    cr_assert_eq(back.cand[0].port, RI_TARGET_PORT);
+    cr_assert_eq(back.cand[0].type, SDP_CAND_HOST);
+    cr_assert(back.end_of_candidates);
+    cr_assert_not(back.ice_trickle, "we send every candidate: no trickle");
+    cr_assert_not_null(strstr(buf, "a=group:BUNDLE 0\r\n"));
+    cr_assert_not_null(strstr(buf, "m=application 50000 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 198.18.0.3\r\n"));
+    /* every line ends in CRLF and is printable */
+    for (int i = 0; i < n; i++)
+        cr_assert(buf[i] == '\r' ? buf[i + 1] == '\n' : buf[i] == '\n' ? buf[i - 1] == '\r' : (buf[i] >= 0x20 && buf[i] < 0x7f));
+}
+
+Test(target_offer, audio_first_bundled_and_servable_by_our_answerer)
+{
+    struct tgt_offer_params p = params(true);
+    char buf[4096], why[128];
+    int n = tgt_offer_write(&p, buf, sizeof(buf));
+    cr_assert_gt(n, 0);
+    cr_assert_eq(sdp_parse_offer(buf, (size_t)n, &back, why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(back.n_media, 2);
+    cr_assert_eq(back.media[0].kind, SDP_KIND_AUDIO);
+    cr_assert_eq(back.app, 1);
+    cr_assert_eq(back.audio, 0, "the audio line is one our WHIP server would accept");
+    cr_assert_eq(back.audio_pt, 111);
+    cr_assert(back.media[0].rtcp_mux);
+    cr_assert_str_eq(back.media[0].mid, "0");
+    cr_assert_str_eq(back.media[1].mid, "1");
+    cr_assert_eq(back.n_bundle, 2);
+    cr_assert_not_null(strstr(buf, "a=ssrc:305419896 cname:"));
+    cr_assert_not_null(strstr(buf, "a=rtpmap:111 opus/48000/2\r\n"));
+}
+
+Test(target_offer, too_small_a_buffer_is_enospc)
+{
+    struct tgt_offer_params p = params(true);
+    char buf[4096];
+    int n = tgt_offer_write(&p, buf, sizeof(buf));
+    cr_assert_eq(tgt_offer_write(&p, buf, (size_t)n), -ENOSPC);
+    cr_assert_eq(tgt_offer_write(&p, buf, (size_t)n + 1), n);
+}
+
+/* An answer as an SFU writes it, with `extra` lines in its data m-line. */
+static int answer(char *out, size_t cap, const char *session, const char *audio, const char *app)
+{
+    return snprintf(out, cap,
+                    "v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n%s"
+                    "%s"
+                    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+                    "a=mid:1\r\na=ice-ufrag:srvU\r\na=ice-pwd:serverpasswordserverpass\r\n"
+                    "a=fingerprint:sha-256 " FP_TEXT "\r\n%s",
+                    session, audio, app);
+}
+
+static int parse(const char *text, bool audio, struct tgt_answer *a, char *why)
+{
+    return tgt_answer_parse(text, strlen(text), audio, a, &work, why, 128);
+}
+
+Test(target_answer, candidates_filtered_deduplicated_sorted_best_first)
+{
+    char text[8192], why[128];
+    answer(text, sizeof(text), "a=ice-lite\r\n", "",
+           "a=setup:passive\r\na=sctp-port:5001\r\na=max-message-size:100000\r\n"
+           "a=candidate:1 1 udp 100 10.0.0.1 4000 typ host\r\n"
+           "a=candidate:2 1 udp 300 10.0.0.2 4001 typ srflx raddr 10.0.0.1 rport 4000\r\n"
+           "a=candidate:3 1 tcp 900 10.0.0.3 4002 typ host tcptype passive\r\n"
+           "a=candidate:4 1 udp 800 ::1 4003 typ host\r\n"
+           "a=candidate:5 1 udp 700 abc.local 4004 typ host\r\n"
+           "a=candidate:6 2 udp 600 10.0.0.6 4005 typ host\r\n"
+           "a=candidate:7 1 udp 200 10.0.0.7 4006 typ relay raddr 1.2.3.4 rport 5\r\n"
+           "a=candidate:8 1 udp 250 10.0.0.2 4001 typ host\r\n");
+    struct tgt_answer a;
+    cr_assert_eq(parse(text, false, &a, why), 0, "%s", why);
+    cr_assert_str_eq(a.ufrag, "srvU");
+    cr_assert_str_eq(a.pwd, "serverpasswordserverpass");
+    cr_assert_eq(a.fingerprint[0], 0x94);
+    cr_assert_eq(a.fingerprint[31], 0x9F);
+    cr_assert(a.ice_lite);
+    cr_assert(a.dtls_client, "passive: we are the DTLS client");
+    cr_assert_eq(a.sctp_port, 5001);
+    cr_assert_eq(a.max_message, 100000);
+    cr_assert_eq(a.n_cands, 3);
+    cr_assert_eq(a.cand[0].ip, 0x0a000002);
+    cr_assert_eq(a.cand[0].port, 4001);
+    cr_assert_eq(a.cand[0].priority, 300);
+    cr_assert_eq(a.cand[0].type, RI_CAND_SRFLX);
+    cr_assert_eq(a.cand[1].ip, 0x0a000007);
+    cr_assert_eq(a.cand[1].type, RI_CAND_RELAY);
+    cr_assert_eq(a.cand[2].ip, 0x0a000001);
+    cr_assert_not(a.audio);
+}
+
+Test(target_answer, at_most_the_best_eight)
+{
+    char cands[2048] = "a=setup:active\r\n", text[8192], why[128];
+    for (int i = 0; i < 12; i++) {
+        char l[96];
+        snprintf(l, sizeof(l), "a=candidate:%d 1 udp %d 10.0.1.%d %d typ host\r\n", i, 1000 + (i * 37) % 12, i + 1, 5000 + i);
+        strcat(cands, l);
+    }
+    answer(text, sizeof(text), "", "", cands);
+    struct tgt_answer a;
+    cr_assert_eq(parse(text, false, &a, why), 0, "%s", why);
+    cr_assert_not(a.dtls_client, "active: we are the DTLS server");
+    cr_assert_not(a.ice_lite);
+    cr_assert_eq(a.n_cands, RI_TARGET_CANDS);
+    for (int i = 1; i < RI_TARGET_CANDS; i++)
+        cr_assert_geq(a.cand[i - 1].priority, a.cand[i].priority);
+    cr_assert_eq(a.cand[0].priority, 1011);
+    cr_assert_eq(a.cand[RI_TARGET_CANDS - 1].priority, 1004);
+}
+
+Test(target_answer, setup_actpass_or_absent)
+{
+    char text[4096], why[128];
+    struct tgt_answer a;
+    answer(text, sizeof(text), "", "", "a=setup:actpass\r\na=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n");
+    cr_assert_eq(parse(text, false, &a, why), 0, "%s", why);
+    cr_assert(a.dtls_client, "actpass in an answer: we pick client");
+    answer(text, sizeof(text), "", "", "a=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n");
+    cr_assert_eq(parse(text, false, &a, why), 0, "%s", why);
+    cr_assert_not(a.dtls_client, "absent is active (RFC 4145): we are the server");
+    cr_assert_eq(a.sctp_port, 5000);
+    cr_assert_eq(a.max_message, 65536);
+}
+
+Test(target_answer, c_line_when_no_candidate)
+{
+    char text[4096], why[128];
+    struct tgt_answer a;
+    snprintf(text, sizeof(text),
+             "v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.9.9.9\r\nt=0 0\r\n"
+             "m=application 7000 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 192.0.2.5\r\n"
+             "a=ice-ufrag:srvU\r\na=ice-pwd:serverpasswordserverpass\r\n"
+             "a=fingerprint:sha-256 " FP_TEXT "\r\na=setup:active\r\n");
+    cr_assert_eq(parse(text, false, &a, why), 0, "%s", why);
+    cr_assert_eq(a.n_cands, 1);
+    cr_assert_eq(a.cand[0].ip, 0xc0000205);
+    cr_assert_eq(a.cand[0].port, 7000);
+    cr_assert_eq(a.cand[0].type, RI_CAND_HOST);
+    /* the session-level c= when the line has none */
+    snprintf(text, sizeof(text),
+             "v=0\r\no=- 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.9.9.9\r\nt=0 0\r\n"
+             "m=application 7000 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+             "a=ice-ufrag:srvU\r\na=ice-pwd:serverpasswordserverpass\r\n"
+             "a=fingerprint:sha-256 " FP_TEXT "\r\n");
+    cr_assert_eq(parse(text, false, &a, why), 0, "%s", why);
+    cr_assert_eq(a.cand[0].ip, 0x0a090909);
+}
+
+Test(target_answer, audio_accepted_or_rejected)
+{
+    char text[8192], why[128];
+    struct tgt_answer a;
+    const char *cand = "a=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n";
+    answer(text, sizeof(text), "a=group:BUNDLE 0 1\r\n",
+           "m=audio 9 UDP/TLS/RTP/SAVPF 109\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtcp-mux\r\n"
+           "a=rtpmap:109 opus/48000/2\r\n",
+           cand);
+    cr_assert_eq(parse(text, true, &a, why), 0, "%s", why);
+    cr_assert(a.audio);
+    cr_assert_eq(a.audio_pt, 109);
+    cr_assert_eq(parse(text, false, &a, why), 0, "%s", why);
+    cr_assert_not(a.audio, "no audio asked, none used");
+    answer(text, sizeof(text), "a=group:BUNDLE 1\r\n",
+           "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n", cand);
+    cr_assert_eq(parse(text, true, &a, why), 0, "%s", why);
+    cr_assert_not(a.audio, "port 0: rejected");
+}
+
+Test(target_answer, refusals_say_why_on_one_line)
+{
+    char text[8192], why[128];
+    struct tgt_answer a;
+    static const struct {
+        const char *sdp, *want;
+    } cases[] = {
+        {"hello", "not SDP"},
+        {"v=0\r\no=- 1 2 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
+         "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:srvU\r\n"
+         "a=ice-pwd:serverpasswordserverpass\r\na=fingerprint:sha-256 " FP_TEXT "\r\n",
+         "port 0"},
+        {"v=0\r\no=- 1 2 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:srvU\r\n"
+         "a=ice-pwd:serverpasswordserverpass\r\na=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n",
+         "fingerprint"},
+        {"v=0\r\no=- 1 2 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:srvU\r\n"
+         "a=ice-pwd:serverpasswordserverpass\r\na=fingerprint:sha-256 " FP_TEXT "\r\n",
+         "no candidate"},
+        {"v=0\r\no=- 1 2 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:srvU\r\n"
+         "a=ice-pwd:serverpasswordserverpass\r\na=fingerprint:sha-256 " FP_TEXT "\r\n"
+         "a=candidate:1 1 udp 1 2001:db8::1 1 typ host\r\n",
+         "no UDP IPv4 candidate"},
+        {"v=0\r\no=- 1 2 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:srvUxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"
+         "a=ice-pwd:serverpasswordserverpass\r\na=fingerprint:sha-256 " FP_TEXT "\r\n"
+         "a=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n",
+         "ice-ufrag of"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), "%s", cases[i].sdp);
+        cr_assert_eq(parse(text, false, &a, why), -EINVAL, "case %zu", i);
+        cr_assert_not_null(strstr(why, cases[i].want), "case %zu: %s", i, why);
+        cr_assert_null(strchr(why, '\n'));
+    }
+}
+
+Test(target_parse, kinds_and_urls)
+{
+    struct ctl_target_config c = {0};
+    char err[256];
+    cr_assert_eq(ctl_target_parse("whip:http://h:8080/whip", &c, err, sizeof(err)), 0);
+    cr_assert_eq(c.kind, CTL_TARGET_WHIP);
+    cr_assert_str_eq(c.url, "http://h:8080/whip");
+    cr_assert_eq(ctl_target_parse("janus:https://j.example/janus", &c, err, sizeof(err)), 0);
+    cr_assert_eq(c.kind, CTL_TARGET_JANUS);
+    cr_assert_eq(ctl_target_parse("sip:http://h/", &c, err, sizeof(err)), -EINVAL);
+    cr_assert_not_null(strstr(err, "whip:URL or janus:URL"));
+    cr_assert_eq(ctl_target_parse("whip:ftp://h/", &c, err, sizeof(err)), -EINVAL);
+    cr_assert_eq(ctl_target_parse("whip:http:///x", &c, err, sizeof(err)), -EINVAL);
+    cr_assert_eq(ctl_target_parse("whip:http://h/a b", &c, err, sizeof(err)), -EINVAL);
+    cr_assert_str_eq(ctl_target_cause_name(CTL_TGT_CAUSE_HTTP_5XX), "http_5xx");
+    cr_assert_str_eq(ctl_target_cause_name(CTL_TGT_CAUSE_SLOT), "slot");
+}
+
+Test(target_url, location_resolution)
+{
+    char out[256];
+    cr_assert_eq(tgt_url_resolve("http://h:1/whip/ep", "/res/1", out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "http://h:1/res/1");
+    cr_assert_eq(tgt_url_resolve("http://h:1/whip/ep", "res/2", out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "http://h:1/whip/res/2");
+    cr_assert_eq(tgt_url_resolve("http://h:1/whip/ep", "https://o/x", out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "https://o/x");
+}
+
+Test(target_json, unescape)
+{
+    char out[64];
+    const char *raw = "v=0\\r\\na\\/b \\\"q\\\" \\u0041\\u00e9";
+    int n = tgt_json_unescape(raw, strlen(raw), out, sizeof(out));
+    cr_assert_eq(n, (int)strlen("v=0\r\na/b \"q\" A\xc3\xa9"));
+    cr_assert_str_eq(out, "v=0\r\na/b \"q\" A\xc3\xa9");
+    cr_assert_lt(tgt_json_unescape("\\u0000", 6, out, sizeof(out)), 0);
+    cr_assert_lt(tgt_json_unescape("\\x", 2, out, sizeof(out)), 0);
+    cr_assert_lt(tgt_json_unescape("abcdef", 6, out, 6), 0);
+}
