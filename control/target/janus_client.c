@@ -36,69 +36,6 @@ enum { J_CREATE, J_ATTACH, J_MESSAGE, J_POLL, J_KEEPALIVE, J_DETACH, J_DESTROY }
 
 #define KEEPALIVE_NS(tg) ((tg)->cfg.keepalive_ns ? (tg)->cfg.keepalive_ns : 25ull * 1000000000ull)
 
-int tgt_json_unescape(const char *raw, size_t len, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned c = (unsigned char)raw[i];
-        if (c == '\\') {
-            if (++i >= len)
-                return -EINVAL;
-            switch (raw[i]) {
-            case '"': c = '"'; break;
-            case '\\': c = '\\'; break;
-            case '/': c = '/'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'u': {
-                if (i + 4 >= len)
-                    return -EINVAL;
-                c = 0;
-                for (int k = 1; k <= 4; k++) {
-                    char h = raw[i + k];
-                    int v = h >= '0' && h <= '9'   ? h - '0'
-                            : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                            : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                                   : -1;
-                    if (v < 0)
-                        return -EINVAL;
-                    c = c << 4 | (unsigned)v;
-                }
-                i += 4;
-                if (c == 0)
-                    return -EINVAL;
-                if (c >= 0x80) { /* UTF-8; SDP is ASCII, so this is never ours to read */
-                    if (o + 3 >= cap)
-                        return -EINVAL;
-                    if (c < 0x800) {
-                        out[o++] = (char)(0xc0 | c >> 6);
-                    } else {
-                        out[o++] = (char)(0xe0 | c >> 12);
-                        out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-                    }
-                    c = 0x80 | (c & 0x3f);
-                }
-                break;
-            }
-            default:
-                return -EINVAL;
-            }
-        } else if (c == 0) {
-            return -EINVAL;
-        }
-        if (o + 1 >= cap)
-            return -EINVAL;
-        out[o++] = (char)c;
-    }
-    if (o >= cap)
-        return -EINVAL;
-    out[o] = '\0';
-    return (int)o;
-}
-
 /* Appends s as a JSON string body (no quotes) to out[cap] at *o. */
 static bool json_escape(char *out, size_t cap, size_t *o, const char *s, size_t n)
 {
