@@ -143,8 +143,10 @@ int tgt_answer_parse(const char *text, size_t len, bool want_audio, struct tgt_a
             skipped++; /* TCP, RTCP, IPv6, mDNS names */
             continue;
         }
-        cand_add(out, (struct ri_target_cand){
-                          .ip = ip, .port = c->port, .type = cand_type(c->type), .priority = c->priority});
+        cand_add(out, (struct ri_target_cand){.ip = ip,
+                                              .port = c->port,
+                                              .type = cand_type(c->type),
+                                              .priority = c->priority});
     }
     if (out->n_cands == 0) {
         const struct sdp_media *app = &o->media[o->app];
@@ -158,8 +160,9 @@ int tgt_answer_parse(const char *text, size_t len, bool want_audio, struct tgt_a
             snprintf(reason, cap, "answer: no candidate and no usable c= address and m= port");
             return -EINVAL;
         }
-        cand_add(out, (struct ri_target_cand){.ip = ip, .port = app->port, .type = RI_CAND_HOST,
-                                              .priority = 2130706431u});
+        cand_add(out,
+                 (struct ri_target_cand){
+                     .ip = ip, .port = app->port, .type = RI_CAND_HOST, .priority = 2130706431u});
     }
 
     if (want_audio) {

@@ -112,8 +112,8 @@ void tgt_http_req_free(struct tgt_req *r)
 }
 
 int tgt_http_start(struct tgt_http *h, struct tgt_req *r, enum tgt_method m, const char *url,
-                   const char *content_type, const char *body, size_t body_len,
-                   const char *token, uint64_t timeout_ms)
+                   const char *content_type, const char *body, size_t body_len, const char *token,
+                   uint64_t timeout_ms)
 {
     if (r->easy)
         return -EINVAL;

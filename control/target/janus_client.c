@@ -73,8 +73,8 @@ static int base_len(const struct ctl_target *tg)
 
 static int post(struct ctl_target *tg, struct tgt_req *r, const char *url, const char *json)
 {
-    return tgt_http_start(tg->http, r, TGT_POST, url, "application/json", json, strlen(json),
-                          NULL, tgt_timeout_ms(tg));
+    return tgt_http_start(tg->http, r, TGT_POST, url, "application/json", json, strlen(json), NULL,
+                          tgt_timeout_ms(tg));
 }
 
 static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
@@ -90,20 +90,22 @@ static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
         return post(tg, r, url, json);
     case J_ATTACH:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
-        snprintf(json, sizeof(json),
-                 "{\"janus\":\"attach\",\"plugin\":\"janus.plugin.echotest\",\"transaction\":\"%s\"}",
-                 s->txn);
+        snprintf(
+            json, sizeof(json),
+            "{\"janus\":\"attach\",\"plugin\":\"janus.plugin.echotest\",\"transaction\":\"%s\"}",
+            s->txn);
         return post(tg, r, url, json);
     case J_MESSAGE: {
         snprintf(url, sizeof(url), "%.*s/%" PRIu64 "/%" PRIu64, bl, u, s->janus_sid, s->janus_hid);
         int len = tgt_make_offer(tg, s);
         if (len < 0)
             return len;
-        size_t o = (size_t)snprintf(json, sizeof(json),
-                                    "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"audio\":%s,"
-                                    "\"video\":false,\"data\":true},\"jsep\":{\"type\":\"offer\","
-                                    "\"trickle\":false,\"sdp\":\"",
-                                    s->txn, tg->cfg.audio ? "true" : "false");
+        size_t o =
+            (size_t)snprintf(json, sizeof(json),
+                             "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"audio\":%s,"
+                             "\"video\":false,\"data\":true},\"jsep\":{\"type\":\"offer\","
+                             "\"trickle\":false,\"sdp\":\"",
+                             s->txn, tg->cfg.audio ? "true" : "false");
         if (!json_escape(json, sizeof(json), &o, tg->buf, (size_t)len) || o + 4 > sizeof(json))
             return -ENOSPC;
         memcpy(json + o, "\"}}", 4);
@@ -202,8 +204,8 @@ static bool take_event(struct ctl_target *tg, struct tsess *s, const struct jr_d
         return false;
     char type[16];
     int sdp = jr_member(d, jsep, "sdp");
-    if (!str_member(d, jsep, "type", type, sizeof(type)) || strcmp(type, "answer") != 0 || sdp < 0 ||
-        d->node[sdp].type != JR_STR) {
+    if (!str_member(d, jsep, "type", type, sizeof(type)) || strcmp(type, "answer") != 0 ||
+        sdp < 0 || d->node[sdp].type != JR_STR) {
         tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "Janus jsep is not an answer with an sdp");
         return true;
     }
@@ -220,7 +222,7 @@ static bool take_event(struct ctl_target *tg, struct tsess *s, const struct jr_d
 
 static void janus_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
 {
-    static const char *const names[] = {"create", "attach", "message", "long poll",
+    static const char *const names[] = {"create",    "attach", "message", "long poll",
                                         "keepalive", "detach", "destroy"};
     const char *what = names[s->step < 7 ? s->step : 6];
     bool ok_http = r->status >= 200 && r->status < 300;
@@ -261,7 +263,8 @@ static void janus_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r
         if (s->step == J_POLL) {
             bool settled = false;
             if (d.node[0].type == JR_ARR) {
-                for (int e = jr_next_child(&d, 0, 0); e >= 0 && !settled; e = jr_next_child(&d, 0, e))
+                for (int e = jr_next_child(&d, 0, 0); e >= 0 && !settled;
+                     e = jr_next_child(&d, 0, e))
                     settled = take_event(tg, s, &d, e);
             } else {
                 settled = take_event(tg, s, &d, 0);
@@ -280,7 +283,8 @@ static void janus_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r
             break;
         }
         if (!mine) {
-            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status, "Janus %s: reply of another transaction", what);
+            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status,
+                     "Janus %s: reply of another transaction", what);
             break;
         }
         if (s->step == J_MESSAGE) {
@@ -288,14 +292,16 @@ static void janus_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r
                 s->deadline_ns = tgt_now_ns() + tg->cfg.http_timeout_ns;
                 tgt_want(tg, s, J_POLL);
             } else if (!take_event(tg, s, &d, 0)) {
-                tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status, "Janus message: neither ack nor answer");
+                tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status,
+                         "Janus message: neither ack nor answer");
             }
             break;
         }
         uint64_t id = 0;
         int idn = jr_find(&d, 0, "data.id");
         if (strcmp(kind, "success") != 0 || idn < 0 || !jr_u64(&d, idn, &id) || id == 0) {
-            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status, "Janus %s: no success with data.id", what);
+            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status, "Janus %s: no success with data.id",
+                     what);
             break;
         }
         struct ctl_target_client *c = &tg->res.client[s->idx];
@@ -306,7 +312,8 @@ static void janus_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r
             tgt_want(tg, s, J_ATTACH);
         } else {
             s->janus_hid = id;
-            snprintf(c->resource, sizeof(c->resource), "janus:%" PRIu64 "/%" PRIu64, s->janus_sid, id);
+            snprintf(c->resource, sizeof(c->resource), "janus:%" PRIu64 "/%" PRIu64, s->janus_sid,
+                     id);
             tgt_want(tg, s, J_MESSAGE);
         }
         break;

@@ -211,7 +211,8 @@ void tgt_answer(struct ctl_target *tg, struct tsess *s, const char *sdp, size_t 
     }
     struct ri_target_slot *sl = ri_target_slot(tg->t, s->idx);
     if (!slot_free(sl)) {
-        tgt_fail(tg, s, CTL_TGT_CAUSE_SLOT, 0, "slot %u still busy with an earlier session", s->idx);
+        tgt_fail(tg, s, CTL_TGT_CAUSE_SLOT, 0, "slot %u still busy with an earlier session",
+                 s->idx);
         return;
     }
     sl->agent = s->idx;
@@ -476,9 +477,9 @@ static void *target_main(void *arg)
     return NULL;
 }
 
-int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cfg, struct ri_target *t,
-                     const struct ri_external *x, const struct ri_agent *agents, uint32_t n_agents,
-                     char *err, size_t errlen)
+int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cfg,
+                     struct ri_target *t, const struct ri_external *x,
+                     const struct ri_agent *agents, uint32_t n_agents, char *err, size_t errlen)
 {
     *out = NULL;
     if (cfg->kind != CTL_TARGET_WHIP && cfg->kind != CTL_TARGET_JANUS) {

@@ -20,13 +20,13 @@
 
 /* What our offer says. */
 struct tgt_offer_params {
-    char ufrag[9], pwd[25]; /* ours (ctl_external_credentials) */
+    char ufrag[9], pwd[25];  /* ours (ctl_external_credentials) */
     uint8_t fingerprint[32]; /* sha-256 of the dataplane's certificate (ri_external.fingerprint) */
-    uint32_t ip;            /* the agent's address, host byte order */
-    uint16_t port;          /* RI_TARGET_PORT */
-    bool audio;             /* an Opus m-line first */
-    uint32_t ssrc;          /* our audio SSRC (a=ssrc) */
-    uint64_t sess_id;       /* o= sess-id (< 2^63) */
+    uint32_t ip;             /* the agent's address, host byte order */
+    uint16_t port;           /* RI_TARGET_PORT */
+    bool audio;              /* an Opus m-line first */
+    uint32_t ssrc;           /* our audio SSRC (a=ssrc) */
+    uint64_t sess_id;        /* o= sess-id (< 2^63) */
 };
 
 /* Writes the offer into out[cap], NUL-terminated, CRLF line ends: session
@@ -47,12 +47,12 @@ struct tgt_answer {
     char ufrag[36], pwd[68]; /* the server's ICE credentials */
     uint8_t fingerprint[32]; /* its certificate's sha-256 */
     bool ice_lite;
-    bool dtls_client;        /* we are the DTLS client (the answer said passive or actpass) */
-    bool audio;              /* the answer accepted our audio line (port != 0, Opus kept) */
-    uint8_t audio_pt;        /* Opus payload type the answer kept */
-    uint16_t sctp_port;      /* a=sctp-port (5000 when absent) */
-    uint32_t max_message;    /* a=max-message-size (65536 absent; 0 "no limit" -> UINT32_MAX) */
-    uint8_t n_cands;         /* 1..RI_TARGET_CANDS */
+    bool dtls_client;     /* we are the DTLS client (the answer said passive or actpass) */
+    bool audio;           /* the answer accepted our audio line (port != 0, Opus kept) */
+    uint8_t audio_pt;     /* Opus payload type the answer kept */
+    uint16_t sctp_port;   /* a=sctp-port (5000 when absent) */
+    uint32_t max_message; /* a=max-message-size (65536 absent; 0 "no limit" -> UINT32_MAX) */
+    uint8_t n_cands;      /* 1..RI_TARGET_CANDS */
     struct ri_target_cand cand[RI_TARGET_CANDS]; /* UDP IPv4, component 1, best first */
 };
 
@@ -84,21 +84,21 @@ struct curl_slist;
  * request is in flight (between tgt_http_start and its completion or
  * tgt_http_cancel). */
 struct tgt_req {
-    void *easy;            /* CURL *, NULL when idle */
+    void *easy; /* CURL *, NULL when idle */
     struct curl_slist *hdrs;
-    char *body;            /* the request body (copied), owned */
-    char *resp;            /* reply body, NUL-terminated, owned until the next start / free */
+    char *body; /* the request body (copied), owned */
+    char *resp; /* reply body, NUL-terminated, owned until the next start / free */
     size_t resp_len, resp_cap;
     bool resp_too_big;
     /* results, valid after completion */
-    int status;            /* HTTP status, 0 when the transport failed */
-    int curl_rc;           /* CURLcode */
+    int status;                      /* HTTP status, 0 when the transport failed */
+    int curl_rc;                     /* CURLcode */
     enum ctl_target_cause transport; /* NONE, or TIMEOUT / CONNECT / PROTOCOL when status is 0 */
-    char location[512];    /* Location header of the reply, "" when none */
+    char location[512];              /* Location header of the reply, "" when none */
     char content_type[64];
     /* the caller's */
-    uint32_t owner;        /* session index */
-    uint8_t what;          /* which request of the session's flow */
+    uint32_t owner; /* session index */
+    uint8_t what;   /* which request of the session's flow */
 };
 
 struct tgt_http;
@@ -111,8 +111,8 @@ void tgt_http_free(struct tgt_http *h);
  * optional bearer token (NULL or ""), timeout (connect included) in ms.
  * 0, or a negative errno (-ENOMEM, -EINVAL). */
 int tgt_http_start(struct tgt_http *h, struct tgt_req *r, enum tgt_method m, const char *url,
-                   const char *content_type, const char *body, size_t body_len,
-                   const char *token, uint64_t timeout_ms);
+                   const char *content_type, const char *body, size_t body_len, const char *token,
+                   uint64_t timeout_ms);
 
 /* Drops a request in flight (its result is never reported). */
 void tgt_http_cancel(struct tgt_http *h, struct tgt_req *r);

@@ -31,21 +31,21 @@ enum tsess_state {
 
 struct tsess {
     uint32_t idx;
-    uint8_t state;        /* enum tsess_state */
-    uint8_t step;         /* the flow's next (or current) request */
-    bool queued;          /* in the send queue */
-    bool has_resource;    /* the server holds a session to end (WHIP resource, Janus session) */
+    uint8_t state;     /* enum tsess_state */
+    uint8_t step;      /* the flow's next (or current) request */
+    bool queued;       /* in the send queue */
+    bool has_resource; /* the server holds a session to end (WHIP resource, Janus session) */
     bool published, took, up_counted, up;
-    int32_t req;          /* index into the request pool, -1 none */
-    uint32_t seq;         /* the slot request we published */
+    int32_t req;  /* index into the request pool, -1 none */
+    uint32_t seq; /* the slot request we published */
     uint32_t ssrc;
     char ufrag[9], pwd[25];
     uint64_t t_pub_ns;    /* when published (the dataplane takes it within the timeout) */
     uint64_t deadline_ns; /* Janus: the answer is due by then */
     uint64_t next_ka_ns;  /* Janus: the next keepalive */
     uint64_t janus_sid, janus_hid;
-    char *url;            /* WHIP: the resource URL (Location resolved), owned */
-    char txn[20];         /* Janus: the transaction of the request in flight */
+    char *url;    /* WHIP: the resource URL (Location resolved), owned */
+    char txn[20]; /* Janus: the transaction of the request in flight */
 };
 
 struct tgt_flow;
@@ -60,10 +60,10 @@ struct ctl_target {
     pthread_t thread;
     bool running;
     /* main thread -> target thread */
-    uint32_t stop;        /* 1: end everything (atomic) */
-    uint64_t grace_ns;    /* written before stop */
+    uint32_t stop;     /* 1: end everything (atomic) */
+    uint64_t grace_ns; /* written before stop */
     /* target thread -> main thread */
-    uint64_t up;          /* atomic */
+    uint64_t up; /* atomic */
     struct ctl_target_results res;
     /* target thread */
     struct tgt_http *http;
@@ -71,9 +71,9 @@ struct ctl_target {
     struct tgt_req *pool;
     int32_t *pool_free;
     uint32_t n_free;
-    uint32_t *queue;      /* ring of session indices, n_sessions entries */
+    uint32_t *queue; /* ring of session indices, n_sessions entries */
     uint32_t q_head, q_len;
-    uint32_t next_start;  /* the next session to start */
+    uint32_t next_start; /* the next session to start */
     double tokens;
     uint64_t t0_ns, last_tok_ns, last_watch_ns;
     bool stopping;
@@ -116,7 +116,8 @@ void tgt_fail(struct ctl_target *tg, struct tsess *s, enum ctl_target_cause caus
               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* tgt_fail for request r that did not succeed (tgt_req_cause). */
-void tgt_fail_req(struct ctl_target *tg, struct tsess *s, const struct tgt_req *r, const char *what);
+void tgt_fail_req(struct ctl_target *tg, struct tsess *s, const struct tgt_req *r,
+                  const char *what);
 
 /* The cause of a request that did not succeed: its transport failure, or
  * its HTTP status class (other statuses: protocol). */

@@ -56,7 +56,8 @@ static void whip_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
         tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 201, "WHIP POST: 201 without Location");
         return;
     }
-    if (endpoint(tg, s, url, sizeof(url)) != 0 || tgt_url_resolve(url, r->location, loc, sizeof(loc)) != 0) {
+    if (endpoint(tg, s, url, sizeof(url)) != 0 ||
+        tgt_url_resolve(url, r->location, loc, sizeof(loc)) != 0) {
         tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 201, "WHIP POST: Location is not a URL");
         return;
     }

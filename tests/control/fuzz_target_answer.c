@@ -59,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
     }
     int rc2 = tgt_answer_parse(in, len, audio, &b, &work, why2, sizeof(why2));
-    if (rc2 != rc || (rc == 0 && memcmp(&a, &b, sizeof(a)) != 0) || (rc != 0 && strcmp(why, why2) != 0))
+    if (rc2 != rc || (rc == 0 && memcmp(&a, &b, sizeof(a)) != 0) ||
+        (rc != 0 && strcmp(why, why2) != 0))
         __builtin_trap();
     return 0;
 }

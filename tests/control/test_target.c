@@ -30,7 +30,7 @@
 
 /* ---- the scripted HTTP server ---- */
 
-#define MAX_LOG 256
+#define MAX_LOG  256
 #define MAX_CONN 32
 
 struct fake_req {
@@ -205,8 +205,9 @@ static void fake_stop(struct fake *f)
 
 static int reply(char *out, size_t cap, int status, const char *headers, const char *body)
 {
-    return snprintf(out, cap, "HTTP/1.1 %d X\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s",
-                    status, headers, strlen(body), body);
+    return snprintf(out, cap,
+                    "HTTP/1.1 %d X\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s", status,
+                    headers, strlen(body), body);
 }
 
 static int count(struct fake *f, const char *method, const char *path_prefix)
@@ -274,13 +275,16 @@ static bool wait_u64(const uint64_t *p, uint64_t want, int ms)
 
 static void start(const char *spec, uint32_t n, bool audio, uint64_t timeout_ms)
 {
-    struct ctl_target_config c = {
-        .n_sessions = n, .audio = audio, .http_timeout_ns = timeout_ms * 1000000ull,
-        .max_inflight = 8, .keepalive_ns = 150ull * 1000000ull};
+    struct ctl_target_config c = {.n_sessions = n,
+                                  .audio = audio,
+                                  .http_timeout_ns = timeout_ms * 1000000ull,
+                                  .max_inflight = 8,
+                                  .keepalive_ns = 150ull * 1000000ull};
     char err[256];
     cr_assert_eq(ctl_target_parse(spec, &c, err, sizeof(err)), 0, "%s", err);
     snprintf(c.token, sizeof(c.token), "s3cret");
-    cr_assert_eq(ctl_target_start(&tg, &c, tsec, xsec, agents, N_SLOTS, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ctl_target_start(&tg, &c, tsec, xsec, agents, N_SLOTS, err, sizeof(err)), 0, "%s",
+                 err);
 }
 
 /* The dataplane: takes every published slot and brings it up. */
@@ -314,7 +318,8 @@ static int whip_ok(struct fake *f, const struct fake_req *rq, char *out, size_t 
 {
     if (strcmp(rq->method, "POST") == 0) {
         char hd[128];
-        snprintf(hd, sizeof(hd), "Location: res/%d\r\nContent-Type: application/sdp\r\n", f->counter++);
+        snprintf(hd, sizeof(hd), "Location: res/%d\r\nContent-Type: application/sdp\r\n",
+                 f->counter++);
         return reply(out, cap, 201, hd, WHIP_ANSWER);
     }
     if (strcmp(rq->method, "DELETE") == 0)
@@ -322,7 +327,8 @@ static int whip_ok(struct fake *f, const struct fake_req *rq, char *out, size_t 
     return reply(out, cap, 405, "", "");
 }
 
-Test(target_whip, answered_session_fills_its_slot_and_is_deleted_at_stop, .init = image, .fini = teardown)
+Test(target_whip, answered_session_fills_its_slot_and_is_deleted_at_stop, .init = image,
+     .fini = teardown)
 {
     fake_start(&srv, whip_ok);
     char spec[128];
@@ -362,13 +368,15 @@ Test(target_whip, answered_session_fills_its_slot_and_is_deleted_at_stop, .init 
         const struct fake_req *rq = &srv.log[k];
         cr_assert_str_eq(rq->ctype, "application/sdp");
         cr_assert_str_eq(rq->auth, "Bearer s3cret");
-        cr_assert_eq(sdp_parse_offer(rq->body, strlen(rq->body), &o, why, sizeof(why)), 0, "%s", why);
+        cr_assert_eq(sdp_parse_offer(rq->body, strlen(rq->body), &o, why, sizeof(why)), 0, "%s",
+                     why);
         cr_assert_eq(o.fingerprint[0], 0xa0);
         cr_assert_eq(o.fingerprint[31], 0xbf);
         cr_assert_eq(o.audio, 0);
         for (uint32_t i = 0; i < 2; i++) {
             struct ri_target_slot *sl = ri_target_slot(tsec, i);
-            if (strcmp(o.ice_ufrag, sl->local_ufrag) == 0 && strcmp(o.ice_pwd, sl->local_pwd) == 0) {
+            if (strcmp(o.ice_ufrag, sl->local_ufrag) == 0 &&
+                strcmp(o.ice_pwd, sl->local_pwd) == 0) {
                 seen[i] = true;
                 char ip[16];
                 snprintf(ip, sizeof(ip), "198.18.0.%u", 1 + i);
@@ -382,7 +390,8 @@ Test(target_whip, answered_session_fills_its_slot_and_is_deleted_at_stop, .init 
     char want[128];
     snprintf(want, sizeof(want), "http://127.0.0.1:%u/whip/res/", srv.port);
     for (uint32_t i = 0; i < 2; i++)
-        cr_assert_eq(strncmp(r->client[i].resource, want, strlen(want)), 0, "%s", r->client[i].resource);
+        cr_assert_eq(strncmp(r->client[i].resource, want, strlen(want)), 0, "%s",
+                     r->client[i].resource);
 
     dataplane_up(2);
     uint64_t t0 = now_ms();
@@ -455,7 +464,8 @@ static int whip_garbage(struct fake *f, const struct fake_req *rq, char *out, si
     return reply(out, cap, 201, hd, "this is not SDP");
 }
 
-Test(target_whip, garbage_answer_is_sdp_and_the_resource_is_deleted, .init = image, .fini = teardown)
+Test(target_whip, garbage_answer_is_sdp_and_the_resource_is_deleted, .init = image,
+     .fini = teardown)
 {
     fake_start(&srv, whip_garbage);
     char spec[128], loc[128];
@@ -527,11 +537,13 @@ Test(target_whip, join_rate_paces_the_starts, .init = image, .fini = teardown)
     fake_start(&srv, whip_slow);
     char spec[128];
     snprintf(spec, sizeof(spec), "whip:http://127.0.0.1:%u/whip/ep", srv.port);
-    struct ctl_target_config c = {.n_sessions = 4, .http_timeout_ns = 2000000000ull, .join_rate = 10};
+    struct ctl_target_config c = {
+        .n_sessions = 4, .http_timeout_ns = 2000000000ull, .join_rate = 10};
     char err[256];
     cr_assert_eq(ctl_target_parse(spec, &c, err, sizeof(err)), 0);
     uint64_t t0 = now_ms();
-    cr_assert_eq(ctl_target_start(&tg, &c, tsec, xsec, agents, N_SLOTS, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ctl_target_start(&tg, &c, tsec, xsec, agents, N_SLOTS, err, sizeof(err)), 0, "%s",
+                 err);
     const struct ctl_target_results *r = ctl_target_results(tg);
     cr_assert(wait_u64(&r->signalled, 4, 3000));
     uint64_t took = now_ms() - t0;
@@ -568,7 +580,7 @@ static const char JANUS_ANSWER_JSON[] =
     "a=candidate:1 1 udp 2015363327 10.0.0.9 20000 typ host\\r\\na=end-of-candidates\\r\\n";
 
 static char pending_txn[32]; /* the message's: the event carries it */
-static int janus_error_at;  /* 0: none; 2: attach fails */
+static int janus_error_at;   /* 0: none; 2: attach fails */
 
 static int janus(struct fake *f, const struct fake_req *rq, char *out, size_t cap)
 {
@@ -579,28 +591,36 @@ static int janus(struct fake *f, const struct fake_req *rq, char *out, size_t ca
             return reply(out, cap, 404, "", "");
         snprintf(body, sizeof(body),
                  "[{\"janus\":\"event\",\"session_id\":1111,\"sender\":2222,\"transaction\":\"%s\","
-                 "\"plugindata\":{\"plugin\":\"janus.plugin.echotest\",\"data\":{\"echotest\":\"event\",\"result\":\"ok\"}},"
+                 "\"plugindata\":{\"plugin\":\"janus.plugin.echotest\",\"data\":{\"echotest\":"
+                 "\"event\",\"result\":\"ok\"}},"
                  "\"jsep\":{\"type\":\"answer\",\"sdp\":\"%s\"}}]",
                  pending_txn, JANUS_ANSWER_JSON);
         return reply(out, cap, 200, "Content-Type: application/json\r\n", body);
     }
     if (strstr(rq->body, "\"janus\":\"create\"")) {
-        snprintf(body, sizeof(body), "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":1111}}", txn);
+        snprintf(body, sizeof(body),
+                 "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":1111}}", txn);
     } else if (strstr(rq->body, "\"janus\":\"attach\"")) {
         if (janus_error_at == 2)
             snprintf(body, sizeof(body),
                      "{\"janus\":\"error\",\"session_id\":1111,\"transaction\":\"%s\","
-                     "\"error\":{\"code\":460,\"reason\":\"No such plugin\"}}", txn);
+                     "\"error\":{\"code\":460,\"reason\":\"No such plugin\"}}",
+                     txn);
         else
             snprintf(body, sizeof(body),
-                     "{\"janus\":\"success\",\"session_id\":1111,\"transaction\":\"%s\",\"data\":{\"id\":2222}}", txn);
+                     "{\"janus\":\"success\",\"session_id\":1111,\"transaction\":\"%s\",\"data\":{"
+                     "\"id\":2222}}",
+                     txn);
     } else if (strstr(rq->body, "\"janus\":\"message\"")) {
         snprintf(pending_txn, sizeof(pending_txn), "%s", txn);
-        snprintf(body, sizeof(body), "{\"janus\":\"ack\",\"session_id\":1111,\"transaction\":\"%s\"}", txn);
+        snprintf(body, sizeof(body),
+                 "{\"janus\":\"ack\",\"session_id\":1111,\"transaction\":\"%s\"}", txn);
     } else if (strstr(rq->body, "\"janus\":\"keepalive\"")) {
-        snprintf(body, sizeof(body), "{\"janus\":\"ack\",\"session_id\":1111,\"transaction\":\"%s\"}", txn);
+        snprintf(body, sizeof(body),
+                 "{\"janus\":\"ack\",\"session_id\":1111,\"transaction\":\"%s\"}", txn);
     } else {
-        snprintf(body, sizeof(body), "{\"janus\":\"success\",\"session_id\":1111,\"transaction\":\"%s\"}", txn);
+        snprintf(body, sizeof(body),
+                 "{\"janus\":\"success\",\"session_id\":1111,\"transaction\":\"%s\"}", txn);
     }
     return reply(out, cap, 200, "Content-Type: application/json\r\n", body);
 }
@@ -608,7 +628,8 @@ static int janus(struct fake *f, const struct fake_req *rq, char *out, size_t ca
 /* What request k of the log was, in a word. */
 static const char *janus_kind(const struct fake_req *rq)
 {
-    static const char *const k[] = {"create", "attach", "message", "keepalive", "detach", "destroy"};
+    static const char *const k[] = {"create",    "attach", "message",
+                                    "keepalive", "detach", "destroy"};
     if (strcmp(rq->method, "GET") == 0)
         return "poll";
     for (size_t i = 0; i < 6; i++) {
@@ -620,7 +641,8 @@ static const char *janus_kind(const struct fake_req *rq)
     return "?";
 }
 
-Test(target_janus, create_attach_offer_poll_keepalive_detach_destroy, .init = image, .fini = teardown)
+Test(target_janus, create_attach_offer_poll_keepalive_detach_destroy, .init = image,
+     .fini = teardown)
 {
     janus_error_at = 0;
     fake_start(&srv, janus);
@@ -628,8 +650,8 @@ Test(target_janus, create_attach_offer_poll_keepalive_detach_destroy, .init = im
     snprintf(spec, sizeof(spec), "janus:http://127.0.0.1:%u/janus/", srv.port);
     start(spec, 1, false, 2000);
     const struct ctl_target_results *r = ctl_target_results(tg);
-    cr_assert(wait_u64(&r->signalled, 1, 3000), "cause %s: %s", ctl_target_cause_name(r->client[0].cause),
-              r->client[0].detail);
+    cr_assert(wait_u64(&r->signalled, 1, 3000), "cause %s: %s",
+              ctl_target_cause_name(r->client[0].cause), r->client[0].detail);
     struct ri_target_slot *sl = ri_target_slot(tsec, 0);
     cr_assert_str_eq(sl->remote_ufrag, "jnsU");
     cr_assert_str_eq(sl->remote_pwd, "januspasswordjanuspass");
@@ -661,7 +683,8 @@ Test(target_janus, create_attach_offer_poll_keepalive_detach_destroy, .init = im
     cr_assert_str_eq(srv.log[n - 2].path, "/janus/1111/2222");
     cr_assert_str_eq(srv.log[n - 1].path, "/janus/1111");
     cr_assert_not_null(strstr(srv.log[1].body, "\"plugin\":\"janus.plugin.echotest\""));
-    cr_assert_not_null(strstr(srv.log[2].body, "\"body\":{\"audio\":false,\"video\":false,\"data\":true}"));
+    cr_assert_not_null(
+        strstr(srv.log[2].body, "\"body\":{\"audio\":false,\"video\":false,\"data\":true}"));
     cr_assert_not_null(strstr(srv.log[2].body, "\"type\":\"offer\""));
     cr_assert_not_null(strstr(srv.log[2].body, "\"trickle\":false"));
     cr_assert_not_null(strstr(srv.log[2].body, "v=0\\r\\no=-"), "the SDP, JSON-escaped");
@@ -677,7 +700,8 @@ Test(target_janus, create_attach_offer_poll_keepalive_detach_destroy, .init = im
     fake_stop(&srv);
 }
 
-Test(target_janus, error_reply_is_protocol_and_the_session_is_destroyed, .init = image, .fini = teardown)
+Test(target_janus, error_reply_is_protocol_and_the_session_is_destroyed, .init = image,
+     .fini = teardown)
 {
     janus_error_at = 2;
     fake_start(&srv, janus);
@@ -689,7 +713,8 @@ Test(target_janus, error_reply_is_protocol_and_the_session_is_destroyed, .init =
     cr_assert(wait_u64(&r->deleted, 1, 3000), "the Janus session it made is destroyed at once");
     ctl_target_stop(tg, 1000000000ull);
     cr_assert_eq(r->cause[CTL_TGT_CAUSE_PROTOCOL], 1);
-    cr_assert_not_null(strstr(r->client[0].detail, "460 No such plugin"), "%s", r->client[0].detail);
+    cr_assert_not_null(strstr(r->client[0].detail, "460 No such plugin"), "%s",
+                       r->client[0].detail);
     cr_assert_eq(count(&srv, "POST", "/janus/1111"), 2, "attach, destroy");
     cr_assert_eq(ri_target_slot(tsec, 0)->seq, 0u);
     fake_stop(&srv);

@@ -66,21 +66,26 @@ static int ext_slot_of(uint32_t agent)
 static void run(bool prefer_active, bool audio)
 {
     char err[256];
-    cr_assert_eq(ctl_external_start(&ext, xsec, agents, N + 1, RI_EXT_ECHO, prefer_active, "127.0.0.1:0",
-                                    NULL, err, sizeof(err)),
+    cr_assert_eq(ctl_external_start(&ext, xsec, agents, N + 1, RI_EXT_ECHO, prefer_active,
+                                    "127.0.0.1:0", NULL, err, sizeof(err)),
                  0, "%s", err);
     char spec[128];
     snprintf(spec, sizeof(spec), "whip:http://127.0.0.1:%u/whip/agents/{agent}", ext.signal_port);
-    struct ctl_target_config c = {.n_sessions = N, .audio = audio, .http_timeout_ns = 3000000000ull};
+    struct ctl_target_config c = {
+        .n_sessions = N, .audio = audio, .http_timeout_ns = 3000000000ull};
     cr_assert_eq(ctl_target_parse(spec, &c, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(ctl_target_start(&tg, &c, tsec, xsec, agents, N + 1, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ctl_target_start(&tg, &c, tsec, xsec, agents, N + 1, err, sizeof(err)), 0, "%s",
+                 err);
     const struct ctl_target_results *r = ctl_target_results(tg);
     uint64_t t0 = now_ms();
-    while (__atomic_load_n(&r->signalled, __ATOMIC_RELAXED) + __atomic_load_n(&r->signal_failed, __ATOMIC_RELAXED) < N &&
+    while (__atomic_load_n(&r->signalled, __ATOMIC_RELAXED) +
+                   __atomic_load_n(&r->signal_failed, __ATOMIC_RELAXED) <
+               N &&
            now_ms() - t0 < 5000)
         usleep(5000);
-    cr_assert_eq(r->signalled, N, "failed: %llu, first cause %s (%s)", (unsigned long long)r->signal_failed,
-                 ctl_target_cause_name(r->client[0].cause), r->client[0].detail);
+    cr_assert_eq(r->signalled, N, "failed: %llu, first cause %s (%s)",
+                 (unsigned long long)r->signal_failed, ctl_target_cause_name(r->client[0].cause),
+                 r->client[0].detail);
 
     for (uint32_t i = 0; i < N; i++) {
         struct ri_target_slot *ts = ri_target_slot(tsec, i);
@@ -108,7 +113,8 @@ static void run(bool prefer_active, bool audio)
         cr_assert_eq(ts->audio, 0, "the --external server answers without audio");
         char want[96];
         snprintf(want, sizeof(want), "http://127.0.0.1:%u/whip/sessions/", ext.signal_port);
-        cr_assert_eq(strncmp(r->client[i].resource, want, strlen(want)), 0, "%s", r->client[i].resource);
+        cr_assert_eq(strncmp(r->client[i].resource, want, strlen(want)), 0, "%s",
+                     r->client[i].resource);
         /* the dataplane brings it up */
         ri_store(&ts->dp_state, (uint32_t)RI_TGT_UP);
         ri_store(&ts->dp_seq, ts->seq);

@@ -21,9 +21,13 @@ static struct sdp_offer work, back;
 
 static struct tgt_offer_params params(bool audio)
 {
-    struct tgt_offer_params p = {
-        .ufrag = "AbCd1234", .pwd = "0123456789abcdefghij+/XY", .ip = 0xc6120003,
-        .port = RI_TARGET_PORT, .audio = audio, .ssrc = 0x12345678, .sess_id = 42};
+    struct tgt_offer_params p = {.ufrag = "AbCd1234",
+                                 .pwd = "0123456789abcdefghij+/XY",
+                                 .ip = 0xc6120003,
+                                 .port = RI_TARGET_PORT,
+                                 .audio = audio,
+                                 .ssrc = 0x12345678,
+                                 .sess_id = 42};
     for (int i = 0; i < 32; i++)
         p.fingerprint[i] = (uint8_t)(i * 7 + 1);
     return p;
@@ -52,10 +56,13 @@ Test(target_offer, datachannel_only_parses_back_with_our_credentials)
     cr_assert(back.end_of_candidates);
     cr_assert_not(back.ice_trickle, "we send every candidate: no trickle");
     cr_assert_not_null(strstr(buf, "a=group:BUNDLE 0\r\n"));
-    cr_assert_not_null(strstr(buf, "m=application 50000 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 198.18.0.3\r\n"));
+    cr_assert_not_null(strstr(
+        buf, "m=application 50000 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 198.18.0.3\r\n"));
     /* every line ends in CRLF and is printable */
     for (int i = 0; i < n; i++)
-        cr_assert(buf[i] == '\r' ? buf[i + 1] == '\n' : buf[i] == '\n' ? buf[i - 1] == '\r' : (buf[i] >= 0x20 && buf[i] < 0x7f));
+        cr_assert(buf[i] == '\r'   ? buf[i + 1] == '\n'
+                  : buf[i] == '\n' ? buf[i - 1] == '\r'
+                                   : (buf[i] >= 0x20 && buf[i] < 0x7f));
 }
 
 Test(target_offer, audio_first_bundled_and_servable_by_our_answerer)
@@ -143,7 +150,8 @@ Test(target_answer, at_most_the_best_eight)
     char cands[2048] = "a=setup:active\r\n", text[8192], why[128];
     for (int i = 0; i < 12; i++) {
         char l[96];
-        snprintf(l, sizeof(l), "a=candidate:%d 1 udp %d 10.0.1.%d %d typ host\r\n", i, 1000 + (i * 37) % 12, i + 1, 5000 + i);
+        snprintf(l, sizeof(l), "a=candidate:%d 1 udp %d 10.0.1.%d %d typ host\r\n", i,
+                 1000 + (i * 37) % 12, i + 1, 5000 + i);
         strcat(cands, l);
     }
     answer(text, sizeof(text), "", "", cands);
@@ -162,7 +170,8 @@ Test(target_answer, setup_actpass_or_absent)
 {
     char text[4096], why[128];
     struct tgt_answer a;
-    answer(text, sizeof(text), "", "", "a=setup:actpass\r\na=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n");
+    answer(text, sizeof(text), "", "",
+           "a=setup:actpass\r\na=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n");
     cr_assert_eq(parse(text, false, &a, why), 0, "%s", why);
     cr_assert(a.dtls_client, "actpass in an answer: we pick client");
     answer(text, sizeof(text), "", "", "a=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n");
@@ -233,7 +242,8 @@ Test(target_answer, refusals_say_why_on_one_line)
          "a=ice-pwd:serverpasswordserverpass\r\na=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n",
          "fingerprint"},
         {"v=0\r\no=- 1 2 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
-         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:srvU\r\n"
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 "
+         "0.0.0.0\r\na=ice-ufrag:srvU\r\n"
          "a=ice-pwd:serverpasswordserverpass\r\na=fingerprint:sha-256 " FP_TEXT "\r\n",
          "no candidate"},
         {"v=0\r\no=- 1 2 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
@@ -242,7 +252,8 @@ Test(target_answer, refusals_say_why_on_one_line)
          "a=candidate:1 1 udp 1 2001:db8::1 1 typ host\r\n",
          "no UDP IPv4 candidate"},
         {"v=0\r\no=- 1 2 IN IP4 1.1.1.1\r\ns=-\r\nt=0 0\r\n"
-         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:srvUxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"
+         "m=application 9 UDP/DTLS/SCTP "
+         "webrtc-datachannel\r\na=ice-ufrag:srvUxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n"
          "a=ice-pwd:serverpasswordserverpass\r\na=fingerprint:sha-256 " FP_TEXT "\r\n"
          "a=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n",
          "ice-ufrag of"},
