@@ -314,8 +314,17 @@ static const char WHIP_ANSWER[] =
     "a=candidate:2 1 udp 2000 10.0.0.2 4001 typ host\r\n"
     "a=candidate:3 1 udp 900 10.0.0.3 4002 typ relay raddr 1.1.1.1 rport 1\r\n";
 
+static int deletes_before_close; /* DELETEs that came before the slot's close_seq */
+
 static int whip_ok(struct fake *f, const struct fake_req *rq, char *out, size_t cap)
 {
+    if (strcmp(rq->method, "DELETE") == 0)
+        for (uint32_t i = 0; i < N_SLOTS; i++) {
+            struct ri_target_slot *sl = ri_target_slot(tsec, i);
+            uint32_t seq = ri_load(&sl->seq);
+            if (seq != 0 && ri_load(&sl->close_seq) != seq)
+                deletes_before_close++;
+        }
     if (strcmp(rq->method, "POST") == 0) {
         char hd[128];
         snprintf(hd, sizeof(hd), "Location: res/%d\r\nContent-Type: application/sdp\r\n",
@@ -405,6 +414,7 @@ Test(target_whip, answered_session_fills_its_slot_and_is_deleted_at_stop, .init 
         cr_assert_eq(sl->close_seq, sl->seq, "close_seq asked of the dataplane");
     }
     cr_assert_eq(count(&srv, "DELETE", "/whip/res/"), 2);
+    cr_assert_eq(deletes_before_close, 0, "close_seq to the dataplane first, then DELETE");
     cr_assert_eq(r->deleted, 2);
     cr_assert_eq(r->delete_failed, 0);
     cr_assert_eq(r->started, 2);
@@ -587,6 +597,8 @@ static int janus(struct fake *f, const struct fake_req *rq, char *out, size_t ca
     char txn[32], body[4096];
     txn_of(rq->body, txn, sizeof(txn));
     if (strcmp(rq->method, "GET") == 0) {
+        if (janus_error_at == 4)
+            return -1; /* no event: the long poll hangs */
         if (strncmp(rq->path, "/janus/1111?", 12) != 0)
             return reply(out, cap, 404, "", "");
         snprintf(body, sizeof(body),
@@ -716,6 +728,51 @@ Test(target_janus, error_reply_is_protocol_and_the_session_is_destroyed, .init =
     cr_assert_not_null(strstr(r->client[0].detail, "460 No such plugin"), "%s",
                        r->client[0].detail);
     cr_assert_eq(count(&srv, "POST", "/janus/1111"), 2, "attach, destroy");
+    cr_assert_eq(ri_target_slot(tsec, 0)->seq, 0u);
+    fake_stop(&srv);
+}
+
+Test(target_whip, stop_is_bounded_by_the_grace, .init = image, .fini = teardown)
+{
+    fake_start(&srv, never);
+    char spec[128];
+    snprintf(spec, sizeof(spec), "whip:http://127.0.0.1:%u/whip/ep", srv.port);
+    start(spec, 3, false, 10000);
+    const struct ctl_target_results *r = ctl_target_results(tg);
+    uint64_t t0 = now_ms();
+    while (count(&srv, "POST", "/whip/ep") < 3 && now_ms() - t0 < 2000)
+        usleep(2000);
+    cr_assert_eq(count(&srv, "POST", "/whip/ep"), 3);
+    t0 = now_ms();
+    ctl_target_stop(tg, 300000000ull); /* the POSTs may still make resources: awaited, 300 ms */
+    uint64_t took = now_ms() - t0;
+    cr_assert_geq(took, 290, "stopped after %llu ms", (unsigned long long)took);
+    cr_assert_lt(took, 1000, "stopped after %llu ms", (unsigned long long)took);
+    cr_assert_eq(r->started, 3);
+    cr_assert_eq(r->signalled, 0);
+    cr_assert_eq(r->deleted + r->delete_failed, 0, "nothing known on the server to end");
+    ctl_target_stop(tg, 300000000ull); /* idempotent */
+    fake_stop(&srv);
+}
+
+Test(target_janus, stop_drops_the_long_poll_and_detaches, .init = image, .fini = teardown)
+{
+    janus_error_at = 4;
+    fake_start(&srv, janus);
+    char spec[128];
+    snprintf(spec, sizeof(spec), "janus:http://127.0.0.1:%u/janus", srv.port);
+    start(spec, 1, false, 10000);
+    const struct ctl_target_results *r = ctl_target_results(tg);
+    uint64_t t0 = now_ms();
+    while (count(&srv, "GET", "/janus/1111") < 1 && now_ms() - t0 < 2000)
+        usleep(2000);
+    cr_assert_eq(count(&srv, "GET", "/janus/1111"), 1);
+    t0 = now_ms();
+    ctl_target_stop(tg, 5000000000ull);
+    cr_assert_lt(now_ms() - t0, 1000, "the long poll is not waited for");
+    cr_assert_eq(r->deleted, 1);
+    cr_assert_eq(count(&srv, "POST", "/janus/1111/2222"), 2, "message, detach");
+    cr_assert_eq(r->signalled + r->signal_failed, 0);
     cr_assert_eq(ri_target_slot(tsec, 0)->seq, 0u);
     fake_stop(&srv);
 }
