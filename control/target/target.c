@@ -365,8 +365,15 @@ static void watch(struct ctl_target *tg, uint64_t now)
         if (s->published) {
             const struct ri_target_slot *sl = ri_target_slot(tg->t, i);
             if (ri_load(&sl->dp_seq) == s->seq) {
+                uint32_t st = ri_load(&sl->dp_state);
                 s->took = true;
-                s->up = ri_load(&sl->dp_state) == RI_TGT_UP;
+                s->up = st == RI_TGT_UP;
+                /* the dataplane ended it (failed, consent lost, closed by
+                 * the server): end it on the server now, as a browser does
+                 * when its peer connection closes */
+                if ((st == RI_TGT_FAILED || st == RI_TGT_CLOSED) && s->state == TS_LIVE &&
+                    s->req < 0 && !tg->stopping)
+                    go_teardown(tg, s);
                 if (s->up && !s->up_counted) {
                     s->up_counted = true;
                     TGT_ADD(tg->res.joins_per_s[sec], 1);

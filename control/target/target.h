@@ -11,7 +11,9 @@
  * slot of the run image's TARGET section and publishes it; the dataplane
  * (worker 0) runs the peer connection. At the end control asks the
  * dataplane to close each session (close_seq), then ends it on the
- * server (WHIP DELETE; Janus detach and destroy).
+ * server (WHIP DELETE; Janus detach and destroy); a session the dataplane
+ * ended on its own (failed, closed by the server) is ended on the server
+ * at once.
  *
  * HTTP goes through libcurl's multi interface (many requests at once on
  * one thread, keep-alive, https:// for real servers), all on the target
@@ -36,7 +38,8 @@
 
 enum ctl_target_kind {
     CTL_TARGET_NONE = 0,
-    CTL_TARGET_WHIP = 1,  /* whip:URL: POST the offer to URL, 201 + Location + answer, DELETE Location */
+    CTL_TARGET_WHIP = 1,  /* whip:URL: POST the offer to URL, 201 + Location + answer, DELETE Location
+                             ("{agent}" in URL: the agent's index) */
     CTL_TARGET_JANUS = 2, /* janus:URL: Janus HTTP API at URL (http://host:8088/janus), EchoTest */
 };
 

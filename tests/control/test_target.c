@@ -776,3 +776,24 @@ Test(target_janus, stop_drops_the_long_poll_and_detaches, .init = image, .fini =
     cr_assert_eq(ri_target_slot(tsec, 0)->seq, 0u);
     fake_stop(&srv);
 }
+
+Test(target_whip, a_session_the_dataplane_ended_is_deleted_at_once, .init = image, .fini = teardown)
+{
+    fake_start(&srv, whip_ok);
+    char spec[128];
+    snprintf(spec, sizeof(spec), "whip:http://127.0.0.1:%u/whip/ep", srv.port);
+    start(spec, 2, false, 2000);
+    const struct ctl_target_results *r = ctl_target_results(tg);
+    cr_assert(wait_u64(&r->signalled, 2, 3000));
+    struct ri_target_slot *sl = ri_target_slot(tsec, 1);
+    ri_store(&sl->dp_state, (uint32_t)RI_TGT_FAILED);
+    ri_store(&sl->dp_seq, sl->seq);
+    cr_assert(wait_u64(&r->deleted, 1, 2000), "DELETE of the failed session before the stop");
+    cr_assert(r->client[1].deleted);
+    cr_assert_not(r->client[0].deleted);
+    cr_assert_eq(ri_target_slot(tsec, 0)->close_seq, 0u);
+    ctl_target_stop(tg, 2000000000ull);
+    cr_assert_eq(r->deleted, 2);
+    cr_assert_eq(count(&srv, "DELETE", "/whip/res/"), 2, "one DELETE each");
+    fake_stop(&srv);
+}
