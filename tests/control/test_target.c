@@ -512,7 +512,7 @@ Test(target_whip, silent_server_times_out_within_the_bound, .init = image, .fini
     cr_assert(wait_u64(&r->signal_failed, 2, 3000));
     uint64_t took = now_ms() - t0;
     cr_assert_geq(took, 290, "failed after %llu ms, before the timeout", (unsigned long long)took);
-    cr_assert_lt(took, 1500, "failed after %llu ms", (unsigned long long)took);
+    cr_assert_lt(took, 3000, "failed after %llu ms", (unsigned long long)took);
     ctl_target_stop(tg, 1000000000ull);
     cr_assert_eq(r->cause[CTL_TGT_CAUSE_TIMEOUT], 2);
     cr_assert_eq(r->http_status[0], 2);
@@ -559,7 +559,7 @@ Test(target_whip, join_rate_paces_the_starts, .init = image, .fini = teardown)
     uint64_t took = now_ms() - t0;
     /* 10 per second, one at once: the 4th starts 300 ms after the 1st */
     cr_assert_geq(took, 280, "%llu ms", (unsigned long long)took);
-    cr_assert_lt(took, 1500, "%llu ms", (unsigned long long)took);
+    cr_assert_lt(took, 3000, "%llu ms", (unsigned long long)took);
     uint64_t d = r->client[3].t_start_ns - r->client[0].t_start_ns;
     cr_assert_geq(d, 280000000ull, "%llu ns", (unsigned long long)d);
     ctl_target_stop(tg, 1000000000ull);
@@ -744,10 +744,12 @@ Test(target_whip, stop_is_bounded_by_the_grace, .init = image, .fini = teardown)
         usleep(2000);
     cr_assert_eq(count(&srv, "POST", "/whip/ep"), 3);
     t0 = now_ms();
-    ctl_target_stop(tg, 300000000ull); /* the POSTs may still make resources: awaited, 300 ms */
+    /* the POSTs may still make resources: awaited for the grace (300 ms),
+     * not their 10 s timeout */
+    ctl_target_stop(tg, 300000000ull);
     uint64_t took = now_ms() - t0;
     cr_assert_geq(took, 290, "stopped after %llu ms", (unsigned long long)took);
-    cr_assert_lt(took, 1000, "stopped after %llu ms", (unsigned long long)took);
+    cr_assert_lt(took, 3000, "stopped after %llu ms", (unsigned long long)took);
     cr_assert_eq(r->started, 3);
     cr_assert_eq(r->signalled, 0);
     cr_assert_eq(r->deleted + r->delete_failed, 0, "nothing known on the server to end");
@@ -769,7 +771,7 @@ Test(target_janus, stop_drops_the_long_poll_and_detaches, .init = image, .fini =
     cr_assert_eq(count(&srv, "GET", "/janus/1111"), 1);
     t0 = now_ms();
     ctl_target_stop(tg, 5000000000ull);
-    cr_assert_lt(now_ms() - t0, 1000, "the long poll is not waited for");
+    cr_assert_lt(now_ms() - t0, 2500, "the long poll is not waited for (grace 5 s)");
     cr_assert_eq(r->deleted, 1);
     cr_assert_eq(count(&srv, "POST", "/janus/1111/2222"), 2, "message, detach");
     cr_assert_eq(r->signalled + r->signal_failed, 0);
