@@ -478,7 +478,10 @@ static void *target_main(void *arg)
         if (tg->stopping && tg->stop_deadline_ns - now < wait_ns)
             wait_ns = tg->stop_deadline_ns - now;
         int ms = (int)((wait_ns + 999999) / 1000000);
-        tgt_http_poll(tg->http, ms);
+        if (tgt_http_poll(tg->http, ms) < 0) {
+            struct timespec ts = {0, 1000000}; /* curl failed to poll: no busy loop */
+            nanosleep(&ts, NULL);
+        }
     }
     watch(tg, tgt_now_ns());
     return NULL;
