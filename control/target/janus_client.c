@@ -29,10 +29,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_read.h"
 #include "target_sess.h"
 
-enum { J_CREATE, J_ATTACH, J_MESSAGE, J_POLL, J_KEEPALIVE, J_DETACH, J_DESTROY };
+enum {
+    J_CREATE = TGT_J_CREATE,
+    J_ATTACH = TGT_J_ATTACH,
+    J_MESSAGE = TGT_J_MESSAGE,
+    J_POLL = TGT_J_POLL,
+    J_KEEPALIVE = TGT_J_KEEPALIVE,
+    J_DETACH = TGT_J_DETACH,
+    J_DESTROY = TGT_J_DESTROY,
+};
 
 #define KEEPALIVE_NS(tg) ((tg)->cfg.keepalive_ns ? (tg)->cfg.keepalive_ns : 25ull * 1000000000ull)
 
@@ -132,109 +139,13 @@ static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
     }
 }
 
-/* The string member `key` of object `obj` unescaped into out[cap]; false
- * when absent, not a string, or not decodable. */
-static bool str_member(const struct jr_doc *d, int obj, const char *key, char *out, size_t cap)
-{
-    int n = jr_member(d, obj, key);
-    if (n < 0 || d->node[n].type != JR_STR)
-        return false;
-    return tgt_json_unescape(d->node[n].raw, d->node[n].raw_len, out, cap) >= 0;
-}
-
-/* Why a janus:error reply failed ("code reason"). */
-static void error_text(const struct jr_doc *d, int obj, char *out, size_t cap)
-{
-    int e = jr_member(d, obj, "error");
-    char reason[64] = "";
-    uint64_t code = 0;
-    int c = jr_member(d, e, "code");
-    if (c >= 0)
-        jr_u64(d, c, &code);
-    str_member(d, e, "reason", reason, sizeof(reason));
-    snprintf(out, cap, "%" PRIu64 " %s", code, reason);
-}
-
-/* A plugin error in an event's plugindata.data: true and why in out. */
-static bool plugin_error(const struct jr_doc *d, int ev, char *out, size_t cap)
-{
-    int data = jr_find(d, ev, "plugindata.data");
-    int err = jr_member(d, data, "error");
-    int code = jr_member(d, data, "error_code");
-    if (err < 0 && code < 0)
-        return false;
-    char why[64] = "";
-    uint64_t c = 0;
-    if (code >= 0)
-        jr_u64(d, code, &c);
-    str_member(d, data, "error", why, sizeof(why));
-    snprintf(out, cap, "%" PRIu64 " %s", c, why);
-    return true;
-}
-
-/* An event of ours with a jsep answer: hands it over; true when the event
- * settled the session (answer, or failure). */
-static bool take_event(struct ctl_target *tg, struct tsess *s, const struct jr_doc *d, int ev)
-{
-    char kind[24], why[128];
-    if (!str_member(d, ev, "janus", kind, sizeof(kind)))
-        return false;
-    uint64_t sender = 0;
-    int snd = jr_member(d, ev, "sender");
-    bool ours = snd >= 0 && jr_u64(d, snd, &sender) && sender == s->janus_hid;
-    if (strcmp(kind, "error") == 0) {
-        error_text(d, ev, why, sizeof(why));
-        tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "Janus error %s", why);
-        return true;
-    }
-    if (!ours)
-        return false;
-    if (strcmp(kind, "hangup") == 0 || strcmp(kind, "detached") == 0) {
-        tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "Janus %s before the answer", kind);
-        return true;
-    }
-    if (strcmp(kind, "event") != 0)
-        return false;
-    if (plugin_error(d, ev, why, sizeof(why))) {
-        tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "EchoTest error %s", why);
-        return true;
-    }
-    int jsep = jr_member(d, ev, "jsep");
-    if (jsep < 0)
-        return false;
-    char type[16];
-    int sdp = jr_member(d, jsep, "sdp");
-    if (!str_member(d, jsep, "type", type, sizeof(type)) || strcmp(type, "answer") != 0 ||
-        sdp < 0 || d->node[sdp].type != JR_STR) {
-        tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "Janus jsep is not an answer with an sdp");
-        return true;
-    }
-    size_t cap = d->node[sdp].raw_len + 1;
-    char *text = malloc(cap);
-    int n = text ? tgt_json_unescape(d->node[sdp].raw, d->node[sdp].raw_len, text, cap) : -ENOMEM;
-    if (n < 0)
-        tgt_fail(tg, s, CTL_TGT_CAUSE_SDP, 0, "Janus jsep sdp is not a JSON string we can read");
-    else
-        tgt_answer(tg, s, text, (size_t)n);
-    free(text);
-    return true;
-}
-
 static void janus_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
 {
-    static const char *const names[] = {"create",    "attach", "message", "long poll",
-                                        "keepalive", "detach", "destroy"};
-    const char *what = names[s->step < 7 ? s->step : 6];
     bool ok_http = r->status >= 200 && r->status < 300;
-    struct jr_doc d = {0};
-    size_t off;
-    bool parsed = ok_http && r->resp && jr_parse(&d, r->resp, r->resp_len, &off) == 0;
-    char kind[24] = "", txn[24] = "", why[128];
-    if (parsed && d.n > 0 && d.node[0].type == JR_OBJ) {
-        str_member(&d, 0, "janus", kind, sizeof(kind));
-        str_member(&d, 0, "transaction", txn, sizeof(txn));
-    }
-    bool mine = strcmp(txn, s->txn) == 0;
+    struct tgt_janus_reply jr = {.verdict = TGT_JV_ERROR};
+    if (ok_http)
+        tgt_janus_read(r->resp ? r->resp : "", r->resp_len, s->step, s->txn, s->janus_hid, &jr);
+    struct ctl_target_client *c = &tg->res.client[s->idx];
 
     switch (s->step) {
     case J_KEEPALIVE:
@@ -243,84 +154,51 @@ static void janus_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r
         tgt_want(tg, s, J_DESTROY);
         break;
     case J_DESTROY:
-        tgt_ended(tg, s, parsed && strcmp(kind, "success") == 0);
+        tgt_ended(tg, s, ok_http && jr.verdict == TGT_JV_SUCCESS);
         break;
-    case J_CREATE:
-    case J_ATTACH:
-    case J_MESSAGE:
-    case J_POLL:
+    default:
         if (!ok_http) {
             if (s->step == J_POLL && r->status == 0 && r->transport == CTL_TGT_CAUSE_TIMEOUT)
                 tgt_fail(tg, s, CTL_TGT_CAUSE_TIMEOUT, 0, "Janus: no answer event in time");
             else
-                tgt_fail_req(tg, s, r, what);
+                tgt_fail_req(tg, s, r, tgt_janus_step_name(s->step));
             break;
         }
-        if (!parsed) {
-            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status, "Janus %s: reply is not JSON", what);
+        switch (jr.verdict) {
+        case TGT_JV_ERROR:
+            tgt_fail(tg, s, jr.cause, 0, "%s", jr.why);
             break;
-        }
-        if (s->step == J_POLL) {
-            bool settled = false;
-            if (d.node[0].type == JR_ARR) {
-                for (int e = jr_next_child(&d, 0, 0); e >= 0 && !settled;
-                     e = jr_next_child(&d, 0, e))
-                    settled = take_event(tg, s, &d, e);
+        case TGT_JV_SUCCESS:
+            if (s->step == J_CREATE) {
+                s->janus_sid = jr.id;
+                s->has_resource = true;
+                snprintf(c->resource, sizeof(c->resource), "janus:%" PRIu64, jr.id);
+                tgt_want(tg, s, J_ATTACH);
             } else {
-                settled = take_event(tg, s, &d, 0);
+                s->janus_hid = jr.id;
+                snprintf(c->resource, sizeof(c->resource), "janus:%" PRIu64 "/%" PRIu64,
+                         s->janus_sid, jr.id);
+                tgt_want(tg, s, J_MESSAGE);
             }
-            if (settled)
-                break;
+            break;
+        case TGT_JV_ACK:
+            s->deadline_ns = tgt_now_ns() + tg->cfg.http_timeout_ns;
+            tgt_want(tg, s, J_POLL);
+            break;
+        case TGT_JV_ANSWER:
+            tgt_answer(tg, s, jr.sdp, jr.sdp_len);
+            break;
+        case TGT_JV_NOTHING:
             if (tgt_now_ns() >= s->deadline_ns)
                 tgt_fail(tg, s, CTL_TGT_CAUSE_TIMEOUT, 0, "Janus: no answer event in time");
             else
                 tgt_want(tg, s, J_POLL);
             break;
         }
-        if (strcmp(kind, "error") == 0) {
-            error_text(&d, 0, why, sizeof(why));
-            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status, "Janus %s: error %s", what, why);
-            break;
-        }
-        if (!mine) {
-            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status,
-                     "Janus %s: reply of another transaction", what);
-            break;
-        }
-        if (s->step == J_MESSAGE) {
-            if (strcmp(kind, "ack") == 0) {
-                s->deadline_ns = tgt_now_ns() + tg->cfg.http_timeout_ns;
-                tgt_want(tg, s, J_POLL);
-            } else if (!take_event(tg, s, &d, 0)) {
-                tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status,
-                         "Janus message: neither ack nor answer");
-            }
-            break;
-        }
-        uint64_t id = 0;
-        int idn = jr_find(&d, 0, "data.id");
-        if (strcmp(kind, "success") != 0 || idn < 0 || !jr_u64(&d, idn, &id) || id == 0) {
-            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, r->status, "Janus %s: no success with data.id",
-                     what);
-            break;
-        }
-        struct ctl_target_client *c = &tg->res.client[s->idx];
-        if (s->step == J_CREATE) {
-            s->janus_sid = id;
-            s->has_resource = true;
-            snprintf(c->resource, sizeof(c->resource), "janus:%" PRIu64, id);
-            tgt_want(tg, s, J_ATTACH);
-        } else {
-            s->janus_hid = id;
-            snprintf(c->resource, sizeof(c->resource), "janus:%" PRIu64 "/%" PRIu64, s->janus_sid,
-                     id);
-            tgt_want(tg, s, J_MESSAGE);
-        }
-        break;
     }
+    free(jr.sdp);
     if (s->state == TS_LIVE && s->next_ka_ns == 0)
         s->next_ka_ns = tgt_now_ns() + KEEPALIVE_NS(tg);
-    jr_free(&d);
 }
 
 static void janus_teardown(struct ctl_target *tg, struct tsess *s)

@@ -137,7 +137,56 @@ uint32_t tgt_http_inflight(const struct tgt_http *h);
  * 0, or -EINVAL. */
 int tgt_url_resolve(const char *base, const char *ref, char *out, size_t cap);
 
-/* ---- JSON (janus_client.c) ---- */
+/* ---- Janus replies (janus_reply.c) ---- */
+
+/* The requests of a Janus session, in the order the client makes them. */
+enum tgt_janus_step {
+    TGT_J_CREATE,
+    TGT_J_ATTACH,
+    TGT_J_MESSAGE,
+    TGT_J_POLL,
+    TGT_J_KEEPALIVE,
+    TGT_J_DETACH,
+    TGT_J_DESTROY,
+};
+
+enum tgt_janus_verdict {
+    TGT_JV_SUCCESS, /* create / attach: `id`; keepalive, detach, destroy: done */
+    TGT_JV_ACK,     /* the message was taken: long-poll for the event */
+    TGT_JV_ANSWER,  /* our handle's event with the jsep answer: `sdp` */
+    TGT_JV_NOTHING, /* a long poll without our answer (keepalive, other events): poll again */
+    TGT_JV_ERROR,   /* `cause` (protocol, or sdp for an undecodable jsep.sdp), `why` */
+};
+
+struct tgt_janus_reply {
+    enum tgt_janus_verdict verdict;
+    enum ctl_target_cause cause;
+    uint64_t id;
+    char *sdp; /* TGT_JV_ANSWER: NUL-terminated, sdp_len bytes, malloc'd: the caller frees */
+    size_t sdp_len;
+    char why[128]; /* TGT_JV_ERROR: one line */
+};
+
+/* Reads the body (len bytes) of a 2xx reply to request `step` of a
+ * session whose request carried transaction `txn` and whose plugin handle
+ * is `hid` (0 before attach) into *out (fully written; out->sdp NULL
+ * unless ANSWER). A reply (create, attach, message, keepalive, detach,
+ * destroy) must be a JSON object with our transaction: janus:error or
+ * another transaction is an error; create/attach want success with a
+ * non-zero integer data.id; message wants ack (or, synchronously, the
+ * event below); destroy/detach want success, keepalive ack. A long poll
+ * reply is one event object or an array of them: an event from our
+ * handle with jsep {type:answer, sdp} is the answer; one with
+ * plugindata.data.error(_code), a hangup or detached of our handle, or a
+ * janus:error is an error; anything else is nothing. Returns
+ * out->verdict. Reentrant; allocates (the JSON tree, the SDP). */
+enum tgt_janus_verdict tgt_janus_read(const char *body, size_t len, int step, const char *txn,
+                                      uint64_t hid, struct tgt_janus_reply *out);
+
+/* "create", "attach", "message", "long poll", "keepalive", "detach", "destroy". */
+const char *tgt_janus_step_name(int step);
+
+/* ---- JSON (json_str.c) ---- */
 
 /* Unescapes the JSON string body raw[0..len) (as json_read keeps it) into
  * out[cap], NUL-terminated. Returns the length, or -EINVAL (bad escape,

@@ -306,3 +306,100 @@ Test(target_json, unescape)
     cr_assert_lt(tgt_json_unescape("\\x", 2, out, sizeof(out)), 0);
     cr_assert_lt(tgt_json_unescape("abcdef", 6, out, 6), 0);
 }
+
+/* ---- Janus replies ---- */
+
+static enum tgt_janus_verdict jread(const char *body, int step, uint64_t hid,
+                                    struct tgt_janus_reply *r)
+{
+    return tgt_janus_read(body, strlen(body), step, "T1", hid, r);
+}
+
+Test(target_janus_reply, create_attach_ack_keepalive_destroy)
+{
+    struct tgt_janus_reply r;
+    cr_assert_eq(jread("{\"janus\": \"success\", \"transaction\": \"T1\", \"data\": {\"id\": "
+                       "2787859406519050}}",
+                       TGT_J_CREATE, 0, &r),
+                 TGT_JV_SUCCESS);
+    cr_assert_eq(r.id, 2787859406519050ull, "a 2^51-sized id read exactly");
+    cr_assert_eq(
+        jread("{\"janus\":\"success\",\"session_id\":1,\"transaction\":\"T1\",\"data\":{\"id\":7}}",
+              TGT_J_ATTACH, 0, &r),
+        TGT_JV_SUCCESS);
+    cr_assert_eq(r.id, 7);
+    cr_assert_eq(
+        jread("{\"janus\":\"ack\",\"session_id\":1,\"transaction\":\"T1\"}", TGT_J_MESSAGE, 7, &r),
+        TGT_JV_ACK);
+    cr_assert_eq(jread("{\"janus\":\"ack\",\"transaction\":\"T1\"}", TGT_J_KEEPALIVE, 7, &r),
+                 TGT_JV_SUCCESS);
+    cr_assert_eq(jread("{\"janus\":\"success\",\"transaction\":\"T1\"}", TGT_J_DESTROY, 7, &r),
+                 TGT_JV_SUCCESS);
+    cr_assert_null(r.sdp);
+}
+
+Test(target_janus_reply, refusals)
+{
+    struct tgt_janus_reply r;
+    cr_assert_eq(jread("{\"janus\":\"error\",\"transaction\":\"T1\",\"error\":{\"code\":458,"
+                       "\"reason\":\"No such "
+                       "session 5\"}}",
+                       TGT_J_ATTACH, 0, &r),
+                 TGT_JV_ERROR);
+    cr_assert_eq(r.cause, CTL_TGT_CAUSE_PROTOCOL);
+    cr_assert_str_eq(r.why, "Janus attach: error 458 No such session 5");
+    cr_assert_eq(jread("{\"janus\":\"success\",\"transaction\":\"T2\",\"data\":{\"id\":1}}",
+                       TGT_J_CREATE, 0, &r),
+                 TGT_JV_ERROR);
+    cr_assert_not_null(strstr(r.why, "another transaction"));
+    cr_assert_eq(jread("{\"janus\":\"success\",\"transaction\":\"T1\",\"data\":{\"id\":-1}}",
+                       TGT_J_CREATE, 0, &r),
+                 TGT_JV_ERROR);
+    cr_assert_eq(jread("{\"janus\":\"success\",\"transaction\":\"T1\"}", TGT_J_CREATE, 0, &r),
+                 TGT_JV_ERROR);
+    cr_assert_eq(jread("<html>", TGT_J_CREATE, 0, &r), TGT_JV_ERROR);
+    cr_assert_not_null(strstr(r.why, "not JSON"));
+    cr_assert_eq(jread("{\"janus\":\"error\",\"transaction\":\"T1\",\"error\":{\"code\":1,"
+                       "\"reason\":\"a\\nb\"}}",
+                       TGT_J_CREATE, 0, &r),
+                 TGT_JV_ERROR);
+    cr_assert_null(strchr(r.why, '\n'), "one line: %s", r.why);
+}
+
+Test(target_janus_reply, long_poll_finds_our_answer)
+{
+    struct tgt_janus_reply r;
+    const char *keepalive = "{\"janus\":\"keepalive\"}";
+    cr_assert_eq(jread(keepalive, TGT_J_POLL, 7, &r), TGT_JV_NOTHING);
+    cr_assert_eq(jread("[]", TGT_J_POLL, 7, &r), TGT_JV_NOTHING);
+    const char *two =
+        "[{\"janus\":\"event\",\"sender\":8,\"jsep\":{\"type\":\"answer\",\"sdp\":\"other\"}},"
+        "{\"janus\":\"webrtcup\",\"sender\":7},"
+        "{\"janus\":\"event\",\"sender\":7,\"plugindata\":{\"plugin\":\"janus.plugin.echotest\","
+        "\"data\":{\"echotest\":\"event\",\"result\":\"ok\"}},"
+        "\"jsep\":{\"type\":\"answer\",\"sdp\":\"v=0\\r\\no=- 1\"}}]";
+    cr_assert_eq(jread(two, TGT_J_POLL, 7, &r), TGT_JV_ANSWER);
+    cr_assert_str_eq(r.sdp, "v=0\r\no=- 1");
+    cr_assert_eq(r.sdp_len, strlen("v=0\r\no=- 1"));
+    free(r.sdp);
+    cr_assert_eq(
+        jread("{\"janus\":\"event\",\"sender\":7,\"plugindata\":{\"data\":{\"echotest\":\"event\","
+              "\"error_code\":411,\"error\":\"Missing element (audio)\"}}}",
+              TGT_J_POLL, 7, &r),
+        TGT_JV_ERROR);
+    cr_assert_str_eq(r.why, "EchoTest error 411 Missing element (audio)");
+    cr_assert_eq(
+        jread("[{\"janus\":\"hangup\",\"sender\":7,\"reason\":\"DTLS alert\"}]", TGT_J_POLL, 7, &r),
+        TGT_JV_ERROR);
+    cr_assert_eq(
+        jread("[{\"janus\":\"event\",\"sender\":7,\"jsep\":{\"type\":\"offer\",\"sdp\":\"x\"}}]",
+              TGT_J_POLL, 7, &r),
+        TGT_JV_ERROR);
+    cr_assert_eq(jread("[{\"janus\":\"event\",\"sender\":7,\"jsep\":{\"type\":\"answer\",\"sdp\":"
+                       "\"a\\u0000\"}}]",
+                       TGT_J_POLL, 7, &r),
+                 TGT_JV_ERROR);
+    cr_assert_eq(r.cause, CTL_TGT_CAUSE_SDP);
+    cr_assert_null(r.sdp);
+    cr_assert_eq(jread("42", TGT_J_POLL, 7, &r), TGT_JV_ERROR);
+}
