@@ -30,7 +30,7 @@
 
 /* ---- the scripted HTTP server ---- */
 
-#define MAX_LOG  256
+#define MAX_LOG  512
 #define MAX_CONN 32
 
 struct fake_req {
@@ -53,7 +53,8 @@ struct fake {
     pthread_mutex_t lock;
     struct fake_req log[MAX_LOG];
     int n_log;
-    int counter; /* the script's */
+    int counter;        /* the script's */
+    int open, max_open; /* connections open now, at most (the server thread's) */
 };
 
 struct conn {
@@ -149,9 +150,11 @@ static void *fake_main(void *arg)
             int i = 0;
             while (i < MAX_CONN && conns[i].fd >= 0)
                 i++;
-            if (fd >= 0 && i < MAX_CONN)
+            if (fd >= 0 && i < MAX_CONN) {
                 conns[i] = (struct conn){.fd = fd};
-            else if (fd >= 0)
+                if (++f->open > f->max_open)
+                    f->max_open = f->open;
+            } else if (fd >= 0)
                 close(fd);
         }
         for (int k = 2; k < n; k++) {
@@ -162,10 +165,13 @@ static void *fake_main(void *arg)
             if (r <= 0) {
                 close(c->fd);
                 c->fd = -1;
+                f->open--;
                 continue;
             }
             c->len += (size_t)r;
             maybe_serve(f, c);
+            if (c->fd < 0)
+                f->open--;
         }
     }
     for (int i = 0; i < MAX_CONN; i++)
@@ -224,7 +230,7 @@ static int count(struct fake *f, const char *method, const char *path_prefix)
 
 /* ---- the image half: a TARGET section, agents, a fingerprint ---- */
 
-#define N_SLOTS 4
+#define N_SLOTS 256
 static struct ri_target *tsec;
 static struct ri_external *xsec;
 static struct ri_agent agents[N_SLOTS];
@@ -797,5 +803,36 @@ Test(target_whip, a_session_the_dataplane_ended_is_deleted_at_once, .init = imag
     ctl_target_stop(tg, 2000000000ull);
     cr_assert_eq(r->deleted, 2);
     cr_assert_eq(count(&srv, "DELETE", "/whip/res/"), 2, "one DELETE each");
+    fake_stop(&srv);
+}
+
+Test(target_whip, many_sessions_through_a_small_request_pool, .init = image, .fini = teardown)
+{
+    fake_start(&srv, whip_ok);
+    char spec[128], err[256];
+    snprintf(spec, sizeof(spec), "whip:http://127.0.0.1:%u/whip/ep", srv.port);
+    struct ctl_target_config c = {
+        .n_sessions = 200, .http_timeout_ns = 5000000000ull, .max_inflight = 4};
+    cr_assert_eq(ctl_target_parse(spec, &c, err, sizeof(err)), 0);
+    cr_assert_eq(ctl_target_start(&tg, &c, tsec, xsec, agents, N_SLOTS, err, sizeof(err)), 0, "%s",
+                 err);
+    const struct ctl_target_results *r = ctl_target_results(tg);
+    cr_assert(wait_u64(&r->signalled, 200, 20000), "signalled %llu, failed %llu",
+              (unsigned long long)r->signalled, (unsigned long long)r->signal_failed);
+    dataplane_up(200);
+    uint64_t t0 = now_ms();
+    while (ctl_target_up(tg) < 200 && now_ms() - t0 < 2000)
+        usleep(5000);
+    cr_assert_eq(ctl_target_up(tg), 200);
+    ctl_target_stop(tg, 10000000000ull);
+    cr_assert_eq(r->deleted, 200);
+    cr_assert_eq(count(&srv, "POST", "/whip/ep"), 200);
+    cr_assert_eq(count(&srv, "DELETE", "/whip/res/"), 200);
+    cr_assert_leq(srv.max_open, 4, "at most max_inflight requests at once: %d", srv.max_open);
+    cr_assert_geq(srv.max_open, 2, "requests in parallel: %d", srv.max_open);
+    /* every slot its own credentials */
+    for (uint32_t i = 1; i < 200; i++)
+        cr_assert_str_neq(ri_target_slot(tsec, i)->local_ufrag,
+                          ri_target_slot(tsec, i - 1)->local_ufrag);
     fake_stop(&srv);
 }
