@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The target thread: session scheduling, the request pool, the slots, the
- * results (target.h, target_sess.h). The flows of WHIP and Janus are in
- * whip_client.c and janus_client.c. */
+ * results, and the API of target.h. What the flows call on a session is in
+ * target_sess.c; the flows of WHIP and Janus in whip_client.c and
+ * janus_client.c. */
 #include <curl/curl.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,197 +70,6 @@ int ctl_target_parse(const char *spec, struct ctl_target_config *cfg, char *err,
     }
     snprintf(cfg->url, sizeof(cfg->url), "%s", url);
     return 0;
-}
-
-/* ---- helpers the flows use ---- */
-
-int tgt_buf(struct ctl_target *tg, size_t cap)
-{
-    if (tg->buf_cap >= cap)
-        return 0;
-    char *p = realloc(tg->buf, cap);
-    if (!p)
-        return -ENOMEM;
-    tg->buf = p;
-    tg->buf_cap = cap;
-    return 0;
-}
-
-void tgt_txn(struct ctl_target *tg, char out[20])
-{
-    static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    uint64_t a = splitmix64(&tg->rng), b = splitmix64(&tg->rng);
-    for (int i = 0; i < 16; i++)
-        out[i] = chars[((i < 8 ? a >> (8 * i) : b >> (8 * (i - 8))) & 0xff) % 62];
-    out[16] = '\0';
-}
-
-uint64_t tgt_timeout_ms(const struct ctl_target *tg)
-{
-    uint64_t ns = tg->cfg.http_timeout_ns;
-    if (tg->stopping) {
-        uint64_t now = tgt_now_ns();
-        uint64_t left = tg->stop_deadline_ns > now ? tg->stop_deadline_ns - now : 0;
-        if (left < ns)
-            ns = left;
-    }
-    uint64_t ms = ns / 1000000ull;
-    return ms ? ms : 1;
-}
-
-void tgt_want(struct ctl_target *tg, struct tsess *s, uint8_t step);
-
-/* Stop (or a failure): end s on the server when it has something there. */
-static void go_teardown(struct ctl_target *tg, struct tsess *s)
-{
-    if (!s->has_resource) {
-        s->state = TS_DONE;
-        return;
-    }
-    s->state = TS_TEARDOWN;
-    tg->flow->teardown(tg, s);
-    tgt_want(tg, s, s->step);
-}
-
-void tgt_want(struct ctl_target *tg, struct tsess *s, uint8_t step)
-{
-    if (tg->stopping && s->state == TS_SIGNAL) {
-        go_teardown(tg, s); /* no new signalling once stopping */
-        return;
-    }
-    s->step = step;
-    if (s->queued)
-        return;
-    s->queued = true;
-    uint32_t n = tg->cfg.n_sessions;
-    tg->queue[(tg->q_head + tg->q_len) % n] = s->idx;
-    tg->q_len++;
-}
-
-void tgt_fail(struct ctl_target *tg, struct tsess *s, enum ctl_target_cause cause, int status,
-              const char *fmt, ...)
-{
-    struct ctl_target_client *c = &tg->res.client[s->idx];
-    c->cause = (uint8_t)cause;
-    c->http_status = (uint16_t)status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-    va_end(ap);
-    TGT_ADD(tg->res.signal_failed, 1);
-    TGT_ADD(tg->res.cause[cause], 1);
-    go_teardown(tg, s);
-}
-
-enum ctl_target_cause tgt_req_cause(const struct tgt_req *r)
-{
-    if (r->status == 0)
-        return r->transport != CTL_TGT_CAUSE_NONE ? r->transport : CTL_TGT_CAUSE_PROTOCOL;
-    if (r->status >= 400 && r->status < 500)
-        return CTL_TGT_CAUSE_HTTP_4XX;
-    if (r->status >= 500)
-        return CTL_TGT_CAUSE_HTTP_5XX;
-    return CTL_TGT_CAUSE_PROTOCOL;
-}
-
-void tgt_fail_req(struct ctl_target *tg, struct tsess *s, const struct tgt_req *r, const char *what)
-{
-    enum ctl_target_cause c = tgt_req_cause(r);
-    if (r->status == 0)
-        tgt_fail(tg, s, c, 0, "%s: %s", what, curl_easy_strerror((CURLcode)r->curl_rc));
-    else
-        tgt_fail(tg, s, c, r->status, "%s: HTTP %d", what, r->status);
-}
-
-int tgt_make_offer(struct ctl_target *tg, struct tsess *s)
-{
-    struct tgt_offer_params p = {
-        .ip = tg->agents[s->idx].ip,
-        .port = RI_TARGET_PORT,
-        .audio = tg->cfg.audio,
-        .ssrc = s->ssrc,
-        .sess_id = splitmix64(&tg->rng) >> 1,
-    };
-    memcpy(p.ufrag, s->ufrag, sizeof(p.ufrag));
-    memcpy(p.pwd, s->pwd, sizeof(p.pwd));
-    memcpy(p.fingerprint, tg->x->fingerprint, 32);
-    if (tgt_buf(tg, 4096) != 0)
-        return -ENOMEM;
-    return tgt_offer_write(&p, tg->buf, tg->buf_cap);
-}
-
-static bool slot_free(const struct ri_target_slot *sl)
-{
-    if (ri_load(&sl->dp_seq) != sl->seq)
-        return false;
-    uint32_t st = ri_load(&sl->dp_state);
-    return st == RI_TGT_IDLE || st == RI_TGT_CLOSED || st == RI_TGT_FAILED;
-}
-
-void tgt_answer(struct ctl_target *tg, struct tsess *s, const char *sdp, size_t len)
-{
-    struct tgt_answer a;
-    char why[128];
-    if (tgt_answer_parse(sdp, len, tg->cfg.audio, &a, tg->work, why, sizeof(why)) != 0) {
-        tgt_fail(tg, s, CTL_TGT_CAUSE_SDP, 0, "%s", why);
-        return;
-    }
-    if (tg->stopping) {
-        go_teardown(tg, s);
-        return;
-    }
-    struct ri_target_slot *sl = ri_target_slot(tg->t, s->idx);
-    if (!slot_free(sl)) {
-        tgt_fail(tg, s, CTL_TGT_CAUSE_SLOT, 0, "slot %u still busy with an earlier session",
-                 s->idx);
-        return;
-    }
-    sl->agent = s->idx;
-    sl->dtls_client = a.dtls_client;
-    sl->audio = a.audio;
-    sl->audio_pt = a.audio_pt;
-    sl->n_cands = a.n_cands;
-    sl->remote_lite = a.ice_lite;
-    sl->remote_max_message = a.max_message;
-    sl->remote_sctp_port = a.sctp_port;
-    sl->audio_ssrc = s->ssrc;
-    snprintf(sl->local_ufrag, sizeof(sl->local_ufrag), "%s", s->ufrag);
-    snprintf(sl->local_pwd, sizeof(sl->local_pwd), "%s", s->pwd);
-    memcpy(sl->remote_ufrag, a.ufrag, sizeof(sl->remote_ufrag));
-    memcpy(sl->remote_pwd, a.pwd, sizeof(sl->remote_pwd));
-    memcpy(sl->remote_fp, a.fingerprint, 32);
-    memset(sl->cand, 0, sizeof(sl->cand));
-    memcpy(sl->cand, a.cand, a.n_cands * sizeof(a.cand[0]));
-    uint32_t seq = sl->seq + 1;
-    if (seq == 0)
-        seq = 1;
-    s->seq = seq;
-    ri_store(&sl->seq, seq); /* publishes the request */
-    uint64_t now = tgt_now_ns();
-    struct ctl_target_client *c = &tg->res.client[s->idx];
-    s->state = TS_LIVE;
-    s->published = true;
-    s->t_pub_ns = now;
-    c->signalled = 1;
-    c->signal_ns = now - c->t_start_ns;
-    met_hist_record(&tg->res.signal, c->signal_ns);
-    TGT_ADD(tg->res.signalled, 1);
-}
-
-void tgt_ended(struct ctl_target *tg, struct tsess *s, bool deleted)
-{
-    if (s->has_resource) {
-        if (deleted) {
-            tg->res.client[s->idx].deleted = 1;
-            TGT_ADD(tg->res.deleted, 1);
-        } else {
-            TGT_ADD(tg->res.delete_failed, 1);
-        }
-    }
-    s->has_resource = false;
-    s->state = TS_DONE;
-    free(s->url);
-    s->url = NULL;
 }
 
 /* ---- the thread ---- */
@@ -373,7 +182,7 @@ static void watch(struct ctl_target *tg, uint64_t now)
                  * when its peer connection closes */
                 if ((st == RI_TGT_FAILED || st == RI_TGT_CLOSED) && s->state == TS_LIVE &&
                     s->req < 0 && !tg->stopping)
-                    go_teardown(tg, s);
+                    tgt_teardown(tg, s);
                 if (s->up && !s->up_counted) {
                     s->up_counted = true;
                     TGT_ADD(tg->res.joins_per_s[sec], 1);
@@ -414,7 +223,7 @@ static void begin_stop(struct ctl_target *tg, uint64_t now)
             tgt_http_cancel(tg->http, &tg->pool[s->req]);
             release(tg, s);
         }
-        go_teardown(tg, s);
+        tgt_teardown(tg, s);
     }
 }
 

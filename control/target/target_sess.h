@@ -106,7 +106,13 @@ extern const struct tgt_flow tgt_whip_flow, tgt_janus_flow;
 
 uint64_t tgt_now_ns(void);
 
-/* Queues s for a request of `step`. */
+/* Ends s on the server when it has something there (TEARDOWN, its first
+ * teardown request queued), else DONE: at stop, after a failure, when the
+ * dataplane ended it. */
+void tgt_teardown(struct ctl_target *tg, struct tsess *s);
+
+/* Queues s for a request of `step` (once stopping, a session still
+ * signalling goes to its teardown instead). */
 void tgt_want(struct ctl_target *tg, struct tsess *s, uint8_t step);
 
 /* Signalling of s failed with `cause` (status: the HTTP status of the
