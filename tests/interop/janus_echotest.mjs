@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+// werift (a TypeScript WebRTC stack we did not write) as a client of
+// Janus's EchoTest plugin over the Janus HTTP API: create a session, attach
+// janus.plugin.echotest, send {audio: true, video: false, data: true} with
+// a non-trickle offer (ICE gathering complete, jsep.trickle false: the
+// offer holds werift's candidates), take the answer from the long poll,
+// open a DataChannel, send MESSAGES binary messages and check each comes
+// back unchanged, send one text message (what comes back is reported), send
+// Opus-shaped RTP (20 ms packets) for RTP_SECONDS and count what comes back
+// and with which SSRC, ask the admin API for the handle's state, then
+// detach and destroy. Prints one line of figures and one line
+// "facts: {json}" with what Janus did (the answer's a=setup and
+// candidates, the SSRCs, its connectivity checks). Exit 0 on success, 1
+// with a reason.
+//   node janus_echotest.mjs URL LOCAL_ADDR [MESSAGES] [RTP_SECONDS] [ADMIN_URL ADMIN_SECRET]
+import { RTCPeerConnection, RtpHeader, RtpPacket } from "werift";
+import { sleep, fail, failAfter, messages } from "./werift_msgs.mjs";
+import { JanusSession, admin, candidates } from "./janus_lib.mjs";
+
+const [url, localAddr, countArg, rtpArg, adminUrl, adminSecret] = process.argv.slice(2);
+if (!url || !localAddr) fail("usage: node janus_echotest.mjs URL LOCAL_ADDR [MESSAGES] [RTP_SECONDS] [ADMIN_URL ADMIN_SECRET]");
+const count = Number(countArg ?? 200);
+const rtpSeconds = Number(rtpArg ?? 3);
+failAfter(60000 + (rtpSeconds + Number(process.env.JANUS_HOLD_SECONDS || 0)) * 1000);
+
+// Janus's ICE connectivity checks to us (binding requests that authenticate)
+const checks = { n: 0, useCandidate: 0, controlled: 0, controlling: 0, times: [], from: new Set() };
+const pc = new RTCPeerConnection({
+  iceServers: [],
+  iceInterfaceAddresses: { udp4: localAddr },
+  iceUseIpv6: false,
+  iceFilterStunResponse: (msg, addr) => {
+    checks.n++;
+    checks.times.push(Date.now());
+    checks.from.add(`${addr[0]}:${addr[1]}`);
+    const keys = msg.attributesKeys;
+    if (keys.includes("USE-CANDIDATE")) checks.useCandidate++;
+    if (keys.includes("ICE-CONTROLLED")) checks.controlled++;
+    if (keys.includes("ICE-CONTROLLING")) checks.controlling++;
+    return true;
+  },
+});
+const audio = pc.addTransceiver("audio", { direction: "sendrecv" });
+// the echoed RTP: count, SSRCs, payload types; sent RTP's SSRC is werift's
+const rtpIn = { n: 0, ssrc: new Set(), pt: new Set(), bytesOk: 0 };
+const payload = Buffer.from([0xfc, 0xff, 0xfe]); // an Opus frame (TOC 20 ms CELT FB, mono)
+pc.onTrack.subscribe((track) => {
+  track.onReceiveRtp.subscribe((rtp) => {
+    rtpIn.n++;
+    rtpIn.ssrc.add(rtp.header.ssrc);
+    rtpIn.pt.add(rtp.header.payloadType);
+    if (rtp.payload.equals(payload)) rtpIn.bytesOk++;
+  });
+});
+
+
+const dc = pc.createDataChannel("janus", { ordered: true });
+await pc.setLocalDescription(await pc.createOffer());
+while (pc.iceGatheringState !== "complete") await sleep(10);
+// JANUS_OFFER_SETUP=active|passive offers that role instead of actpass
+const offerSetup = process.env.JANUS_OFFER_SETUP || "actpass";
+const offer = pc.localDescription.sdp.replace(/a=setup:actpass/g, `a=setup:${offerSetup}`);
+if (candidates(offer).length === 0) fail("werift's offer holds no candidate");
+
+const t0 = Date.now();
+let s, h;
+try {
+  s = await JanusSession.create(url);
+  h = await s.attach("janus.plugin.echotest");
+} catch (e) {
+  fail(e.message);
+}
+const ack = await h.message({ audio: true, video: false, data: true }, { type: "offer", sdp: offer, trickle: false }).catch((e) => fail(e.message));
+const ev = await h.next((e) => e.jsep).catch((e) => fail(e.message));
+const answer = ev.jsep.sdp;
+if (ev.jsep.type !== "answer") fail(`jsep of type ${ev.jsep.type}`);
+const result = ev.plugindata?.data?.result;
+const facts = {
+  message_ack: ack.janus,
+  offer_setup: offerSetup,
+  answer_setup: (answer.match(/a=setup:(\w+)/) || [])[1],
+  answer_candidates: candidates(answer),
+  answer_end_of_candidates: /a=end-of-candidates/.test(answer),
+  answer_ice_lite: /a=ice-lite/.test(answer),
+  answer_ice_options: (answer.match(/a=ice-options:(.*)/) || [])[1] || null,
+  answer_bundle: (answer.match(/a=group:BUNDLE (.*)/) || [])[1] || null,
+  answer_rtcp_mux: /a=rtcp-mux/.test(answer),
+  answer_mids: [...answer.matchAll(/a=mid:(\S+)/g)].map((m) => m[1]),
+  answer_ssrc: [...new Set([...answer.matchAll(/a=ssrc:(\d+)/g)].map((m) => Number(m[1])))],
+  answer_audio_direction: (answer.split("m=")[1]?.match(/a=(sendrecv|sendonly|recvonly|inactive)/) || [])[1],
+  answer_dc_max_message_size: Number((answer.match(/a=max-message-size:(\d+)/) || [])[1]) || null,
+  plugin_result: result,
+};
+await pc.setRemoteDescription({ type: "answer", sdp: answer });
+
+await new Promise((resolve) => {
+  if (dc.readyState === "open") resolve();
+  dc.stateChanged.subscribe((st) => { if (st === "open") resolve(); });
+});
+const tOpen = Date.now();
+const webrtcup = await h.next((e) => e.janus === "webrtcup", 5000).then(() => true, () => false);
+
+// binary messages, echoed in order
+const { sizes, make, check } = messages(count);
+let echoed = 0;
+let onText = null;
+const done = new Promise((resolve) => {
+  dc.onMessage.subscribe((data) => {
+    if (typeof data === "string") {
+      if (onText) onText(data);
+      else fail(`an unexpected text message: ${data.slice(0, 80)}`);
+      return;
+    }
+    if (echoed === count) fail("a binary echo too many");
+    check(data, echoed);
+    if (++echoed === count) resolve();
+  });
+});
+for (let i = 0; i < count; i++) dc.send(make(i));
+await done;
+const tEchoed = Date.now();
+// one text message: what comes back
+const text = "hello janus";
+facts.text_sent = text;
+facts.text_back = await Promise.race([
+  new Promise((resolve) => { onText = resolve; dc.send(text); }),
+  sleep(3000).then(() => null),
+]);
+
+// JANUS_HOLD_SECONDS=N: the connection idle for N s (to watch Janus's
+// keepalives and consent checks)
+await sleep(Number(process.env.JANUS_HOLD_SECONDS || 0) * 1000);
+
+// RTP: 50 packets a second for rtpSeconds
+const sender = audio.sender;
+let rtpOut = 0;
+for (let i = 0; i < rtpSeconds * 50; i++) {
+  const header = new RtpHeader({ sequenceNumber: i & 0xffff, timestamp: (i * 960) >>> 0, payloadType: 111, marker: i === 0 });
+  await sender.sendRtp(new RtpPacket(header, payload));
+  rtpOut++;
+  await sleep(20);
+}
+await sleep(300);
+facts.rtp_sent_ssrc = sender.ssrc;
+facts.rtp_echo_ssrc = [...rtpIn.ssrc];
+facts.rtp_echo_pt = [...rtpIn.pt];
+facts.rtp_echo_same_ssrc = rtpIn.ssrc.size === 1 && rtpIn.ssrc.has(sender.ssrc);
+facts.rtp_echo_payload_unchanged = rtpIn.bytesOk;
+facts.webrtcup_event = webrtcup;
+
+// the admin API's view of our handle
+if (adminUrl && adminSecret) {
+  try {
+    const sessions = (await admin(adminUrl, adminSecret, "list_sessions")).sessions;
+    const handles = (await admin(adminUrl, adminSecret, "list_handles", `${s.id}`)).handles;
+    const info = (await admin(adminUrl, adminSecret, "handle_info", `${s.id}/${h.id}`)).info;
+    const st = info.webrtc?.ice?.["selected-pair"] ? info.webrtc.ice : info.streams?.[0] || {};
+    facts.admin = {
+      session_listed: sessions.includes(s.id),
+      handles,
+      plugin: info.plugin,
+      ice_state: info.webrtc?.ice?.state ?? info.streams?.[0]?.components?.[0]?.state,
+      dtls_role: info.webrtc?.dtls?.["dtls-role"] ?? info.streams?.[0]?.components?.[0]?.dtls?.["dtls-role"],
+      info_keys: Object.keys(info),
+      info,
+    };
+    void st;
+  } catch (e) {
+    fail(`admin API: ${e.message}`);
+  }
+}
+facts.janus_checks = {
+  n: checks.n,
+  use_candidate: checks.useCandidate,
+  ice_controlled: checks.controlled,
+  ice_controlling: checks.controlling,
+  from: [...checks.from],
+  gaps_ms: checks.times.slice(1).map((t, i) => t - checks.times[i]),
+};
+
+await h.detach().catch((e) => fail(`detach: ${e.message}`));
+const destroyed = await s.destroy().catch((e) => fail(`destroy: ${e.message}`));
+facts.destroy = destroyed.janus;
+facts.events = h.log;
+facts.long_polls = s.polls;
+const bytes = sizes.reduce((a, b) => a + b, 0);
+console.log(`werift: janus session ${s.id} handle ${h.id}: answer setup:${facts.answer_setup}, ` +
+  `${facts.answer_candidates.length} candidate(s) in the answer, channel open ${tOpen - t0} ms after create, ` +
+  `${count} binary messages (${(bytes / 1048576).toFixed(1)} MiB) echoed byte for byte in ${tEchoed - tOpen} ms, ` +
+  `RTP ${rtpOut} sent (ssrc ${sender.ssrc}), ${rtpIn.n} echoed (ssrc ${[...rtpIn.ssrc].join(",")}), ` +
+  `${checks.n} connectivity checks from Janus, detach + destroy ${destroyed.janus}`);
+console.log(`facts: ${JSON.stringify(facts)}`);
+await pc.close();
+process.exit(0);
