@@ -43,7 +43,9 @@ const pc = new RTCPeerConnection({
 const audio = pc.addTransceiver("audio", { direction: "sendrecv" });
 // the echoed RTP: count, SSRCs, payload types; sent RTP's SSRC is werift's
 const rtpIn = { n: 0, ssrc: new Set(), pt: new Set(), bytesOk: 0 };
-const payload = Buffer.from([0xfc, 0xff, 0xfe]); // an Opus frame (TOC 20 ms CELT FB, mono)
+// an Opus packet: TOC 0xf8 (CELT fullband 20 ms, mono, one frame) and
+// the two bytes of a silent frame
+const payload = Buffer.from([0xf8, 0xff, 0xfe]);
 pc.onTrack.subscribe((track) => {
   track.onReceiveRtp.subscribe((rtp) => {
     rtpIn.n++;
@@ -52,8 +54,6 @@ pc.onTrack.subscribe((track) => {
     if (rtp.payload.equals(payload)) rtpIn.bytesOk++;
   });
 });
-
-
 const dc = pc.createDataChannel("janus", { ordered: true });
 await pc.setLocalDescription(await pc.createOffer());
 while (pc.iceGatheringState !== "complete") await sleep(10);
@@ -70,14 +70,18 @@ try {
 } catch (e) {
   fail(e.message);
 }
+const tOffer = Date.now();
 const ack = await h.message({ audio: true, video: false, data: true }, { type: "offer", sdp: offer, trickle: false }).catch((e) => fail(e.message));
 const ev = await h.next((e) => e.jsep).catch((e) => fail(e.message));
+const answerMs = Date.now() - tOffer;
 const answer = ev.jsep.sdp;
 if (ev.jsep.type !== "answer") fail(`jsep of type ${ev.jsep.type}`);
 const result = ev.plugindata?.data?.result;
 const facts = {
   message_ack: ack.janus,
   offer_setup: offerSetup,
+  answer_ms: answerMs,
+  answer_jsep_keys: Object.keys(ev.jsep),
   answer_setup: (answer.match(/a=setup:(\w+)/) || [])[1],
   answer_candidates: candidates(answer),
   answer_end_of_candidates: /a=end-of-candidates/.test(answer),
@@ -154,17 +158,15 @@ if (adminUrl && adminSecret) {
     const sessions = (await admin(adminUrl, adminSecret, "list_sessions")).sessions;
     const handles = (await admin(adminUrl, adminSecret, "list_handles", `${s.id}`)).handles;
     const info = (await admin(adminUrl, adminSecret, "handle_info", `${s.id}/${h.id}`)).info;
-    const st = info.webrtc?.ice?.["selected-pair"] ? info.webrtc.ice : info.streams?.[0] || {};
     facts.admin = {
       session_listed: sessions.includes(s.id),
       handles,
       plugin: info.plugin,
-      ice_state: info.webrtc?.ice?.state ?? info.streams?.[0]?.components?.[0]?.state,
-      dtls_role: info.webrtc?.dtls?.["dtls-role"] ?? info.streams?.[0]?.components?.[0]?.dtls?.["dtls-role"],
+      ice_state: info.webrtc?.ice?.state,
+      dtls_role: info.webrtc?.dtls?.["dtls-role"],
       info_keys: Object.keys(info),
       info,
     };
-    void st;
   } catch (e) {
     fail(`admin API: ${e.message}`);
   }
