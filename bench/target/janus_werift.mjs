@@ -35,9 +35,11 @@ async function join(c) {
   const opened = new Promise((resolve) => c.dc.stateChanged.subscribe((st) => { if (st === "open") resolve(); }));
   await c.pc.setLocalDescription(await c.pc.createOffer());
   while (c.pc.iceGatheringState !== "complete") await sleep(5);
+  c.tg = now();
   const sdp = c.pc.localDescription.sdp.replace(/a=setup:actpass/g, `a=setup:${offerSetup}`);
   await c.h.message({ audio: true, video: false, data: true }, { type: "offer", sdp, trickle: false });
   const ev = await c.h.next((e) => e.jsep, 30000);
+  c.ta = now();
   await c.pc.setRemoteDescription({ type: "answer", sdp: ev.jsep.sdp });
   await within(opened, 30000, "DataChannel open");
   c.t1 = now();
@@ -58,6 +60,10 @@ const ok = cs.filter((c, k) => joins[k].status === "fulfilled");
 const errors = joins.filter((j) => j.status === "rejected").map((j) => j.reason.message);
 const ms = ok.map((c) => c.t1 - c.t0).sort((a, b) => a - b);
 const pct = (q) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] : 0);
+// the median of each stage: create + attach + offer + gathering, offer
+// sent -> answer, answer -> DataChannel open
+const p50 = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const stages = [p50(ok.map((c) => c.tg - c.t0)), p50(ok.map((c) => c.ta - c.tg)), p50(ok.map((c) => c.t1 - c.ta))];
 const lastOpen = ok.length ? Math.max(...ok.map((c) => c.t1)) : tJoined;
 
 await sleep((hold * 1000) / 2);
@@ -76,9 +82,10 @@ const downMs = now() - tDown;
 await Promise.allSettled(cs.filter((c) => c.pc).map((c) => c.pc.close()));
 
 const f = (x) => x.toFixed(1);
+const cpu = process.cpuUsage();
 console.log(`run=${runArg || 1} clients=${clients} joined=${ok.length} failed=${clients - ok.length} ` +
   `joins_per_s=${f(ok.length / ((lastOpen - tStart) / 1000))} join_wall_ms=${f(lastOpen - tStart)} ` +
-  `join_p50_ms=${f(pct(0.5))} join_p95_ms=${f(pct(0.95))} join_max_ms=${f(ms.length ? ms[ms.length - 1] : 0)} ` +
-  `setup=${offerSetup} hold_s=${hold} janus_sessions=${janusSessions} held=${held} poll_errors=${pollErrors} teardown_ms=${f(downMs)}`);
+  `join_p50_ms=${f(pct(0.5))} stage_p50_ms=${stages.map(f).join('/')} join_p95_ms=${f(pct(0.95))} join_max_ms=${f(ms.length ? ms[ms.length - 1] : 0)} ` +
+  `setup=${offerSetup} hold_s=${hold} werift_cpu_s=${f((cpu.user + cpu.system) / 1e6)} janus_sessions=${janusSessions} held=${held} poll_errors=${pollErrors} teardown_ms=${f(downMs)}`);
 if (errors.length) console.error(`janus_werift: ${errors.length} joins failed, first: ${errors[0]}`);
 process.exit(0);

@@ -47,19 +47,24 @@ cleanup() {
 trap cleanup EXIT
 
 bench_machine
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine's figures move with it)"
 echo "janus: $(dpkg-query -W -f='${Version}' janus 2>/dev/null), werift $werift_version on node $(node --version), $clients clients at once, hold ${hold} s, offer setup:${JANUS_OFFER_SETUP:-actpass}"
 tools/external-port up --netns "$ns" >/dev/null
 for i in $(seq "$reps"); do
   tools/janus-lab up --netns "$ns" --dir "$jdir" >/dev/null
   timeout $((180 + hold)) ip netns exec "$ns" node "$werift_cache/janus_werift.mjs" "$(cat "$jdir/url")" 198.19.255.254 \
-    "$clients" "$hold" "$(cat "$jdir/admin_url")" "$(cat "$jdir/admin_secret")" "$i" 2> "$out/err" | tee -a "$out/runs"
+    "$clients" "$hold" "$(cat "$jdir/admin_url")" "$(cat "$jdir/admin_secret")" "$i" 2> "$out/err" > "$out/run"
+  # Janus's CPU time over the run (user + system, from /proc)
+  jcpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$(cat "$jdir/janus.pid")/stat")
+  sed "s/\$/ janus_cpu_s=$jcpu/" "$out/run" | tee -a "$out/runs"
   [ -s "$out/err" ] && sed 's/^/  /' "$out/err"
   tools/janus-lab down --netns "$ns" --dir "$jdir" >/dev/null
 done
 med() { grep -o " $1=[0-9.-]*" "$out/runs" | cut -d= -f2 | median; }
 [ "$(wc -l < "$out/runs")" -eq "$reps" ] || { echo "janus_werift: $(wc -l < "$out/runs") of $reps runs gave figures" >&2; exit 1; }
 echo "median of $reps: joins/s $(med joins_per_s) ($(med joined) of $clients joined in $(med join_wall_ms) ms)," \
-  "join p50 $(med join_p50_ms) ms, p95 $(med join_p95_ms) ms, Janus sessions $(med janus_sessions), held $(med held) for $hold s"
-printf 'janus_werift: {"client":"werift","werift":"%s","janus":"%s","clients":%s,"hold_s":%s,"runs":%s,"setup":"%s","joins_per_s":%s,"joined":%s,"join_p50_ms":%s,"join_p95_ms":%s,"janus_sessions":%s,"held":%s}\n' \
+  "join p50 $(med join_p50_ms) ms, p95 $(med join_p95_ms) ms, Janus sessions $(med janus_sessions), held $(med held) for $hold s;" \
+  "CPU seconds a run: werift $(med werift_cpu_s), Janus $(med janus_cpu_s); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'janus_werift: {"client":"werift","werift":"%s","janus":"%s","clients":%s,"hold_s":%s,"runs":%s,"setup":"%s","joins_per_s":%s,"joined":%s,"join_p50_ms":%s,"join_p95_ms":%s,"janus_sessions":%s,"held":%s,"werift_cpu_s":%s,"janus_cpu_s":%s}\n' \
   "$werift_version" "$(dpkg-query -W -f='${Version}' janus 2>/dev/null)" "$clients" "$hold" "$reps" "${JANUS_OFFER_SETUP:-actpass}" \
-  "$(med joins_per_s)" "$(med joined)" "$(med join_p50_ms)" "$(med join_p95_ms)" "$(med janus_sessions)" "$(med held)"
+  "$(med joins_per_s)" "$(med joined)" "$(med join_p50_ms)" "$(med join_p95_ms)" "$(med janus_sessions)" "$(med held)" "$(med werift_cpu_s)" "$(med janus_cpu_s)"
