@@ -42,7 +42,8 @@ const pc = new RTCPeerConnection({
 });
 const audio = pc.addTransceiver("audio", { direction: "sendrecv" });
 // the echoed RTP: count, SSRCs, payload types; sent RTP's SSRC is werift's
-const rtpIn = { n: 0, ssrc: new Set(), pt: new Set(), bytesOk: 0 };
+const rtpIn = { n: 0, ssrc: new Set(), pt: new Set(), bytesOk: 0, tsChanged: 0, seqShift: new Set() };
+const sentTsSeq = new Map(); // timestamp -> sequence number as sent (werift adds its offsets)
 // an Opus packet: TOC 0xf8 (CELT fullband 20 ms, mono, one frame) and
 // the two bytes of a silent frame
 const payload = Buffer.from([0xf8, 0xff, 0xfe]);
@@ -52,6 +53,11 @@ pc.onTrack.subscribe((track) => {
     rtpIn.ssrc.add(rtp.header.ssrc);
     rtpIn.pt.add(rtp.header.payloadType);
     if (rtp.payload.equals(payload)) rtpIn.bytesOk++;
+    // matched by timestamp: the sequence number's shift
+    const seq = sentTsSeq.get(rtp.header.timestamp);
+    if (seq === undefined) rtpIn.tsChanged++;
+    else rtpIn.seqShift.add((rtp.header.sequenceNumber - seq) & 0xffff);
+    if (!rtpIn.first) rtpIn.first = [rtp.header.sequenceNumber, rtp.header.timestamp];
   });
 });
 const dc = pc.createDataChannel("janus", { ordered: true });
@@ -59,8 +65,12 @@ await pc.setLocalDescription(await pc.createOffer());
 while (pc.iceGatheringState !== "complete") await sleep(10);
 // JANUS_OFFER_SETUP=active|passive offers that role instead of actpass
 const offerSetup = process.env.JANUS_OFFER_SETUP || "actpass";
-const offer = pc.localDescription.sdp.replace(/a=setup:actpass/g, `a=setup:${offerSetup}`);
-if (candidates(offer).length === 0) fail("werift's offer holds no candidate");
+// JANUS_OFFER_STRIP=NAME,... removes the offer's a=NAME lines (e.g.
+// "ssrc,msid,group,rtcp-mux,candidate,end-of-candidates")
+const strip = (process.env.JANUS_OFFER_STRIP || "").split(",").filter(Boolean);
+const offer = pc.localDescription.sdp.replace(/a=setup:actpass/g, `a=setup:${offerSetup}`)
+  .split("\r\n").filter((l) => !strip.some((n) => l === `a=${n}` || l.startsWith(`a=${n}:`) || l.startsWith(`a=${n} `))).join("\r\n");
+if (candidates(offer).length === 0 && !strip.includes("candidate")) fail("werift's offer holds no candidate");
 
 const t0 = Date.now();
 let s, h;
@@ -80,6 +90,7 @@ const result = ev.plugindata?.data?.result;
 const facts = {
   message_ack: ack.janus,
   offer_setup: offerSetup,
+  offer_stripped: strip,
   answer_ms: answerMs,
   answer_jsep_keys: Object.keys(ev.jsep),
   answer_setup: (answer.match(/a=setup:(\w+)/) || [])[1],
@@ -139,8 +150,9 @@ await sleep(Number(process.env.JANUS_HOLD_SECONDS || 0) * 1000);
 const sender = audio.sender;
 let rtpOut = 0;
 for (let i = 0; i < rtpSeconds * 50; i++) {
-  const header = new RtpHeader({ sequenceNumber: i & 0xffff, timestamp: (i * 960) >>> 0, payloadType: 111, marker: i === 0 });
+  const header = new RtpHeader({ sequenceNumber: (30000 + i) & 0xffff, timestamp: (1000000 + i * 960) >>> 0, payloadType: 111, marker: i === 0 });
   await sender.sendRtp(new RtpPacket(header, payload));
+  sentTsSeq.set(header.timestamp, header.sequenceNumber); // sendRtp wrote the values sent
   rtpOut++;
   await sleep(20);
 }
@@ -150,6 +162,10 @@ facts.rtp_echo_ssrc = [...rtpIn.ssrc];
 facts.rtp_echo_pt = [...rtpIn.pt];
 facts.rtp_echo_same_ssrc = rtpIn.ssrc.size === 1 && rtpIn.ssrc.has(sender.ssrc);
 facts.rtp_echo_payload_unchanged = rtpIn.bytesOk;
+facts.rtp_echo_timestamp_changed = rtpIn.tsChanged;
+facts.rtp_echo_seq_shift = [...rtpIn.seqShift];
+facts.rtp_first_sent = [...sentTsSeq].slice(0, 1).map(([ts, seq]) => [seq, ts])[0];
+facts.rtp_first_echoed = rtpIn.first;
 facts.webrtcup_event = webrtcup;
 
 // the admin API's view of our handle

@@ -106,7 +106,7 @@ for setup in actpass active; do
   # RTP: at least 90 % of 150 packets back, Janus's SSRC (the answer's a=ssrc), payload unchanged
   got=$(fact "$log" "f['rtp_echo_payload_unchanged'] >= 135 and f['rtp_echo_ssrc'] == f['answer_ssrc'] and f['rtp_echo_ssrc'] != [f['rtp_sent_ssrc']]")
   if [ "$got" = True ]; then
-    ok "setup:$setup: RTP echoed: $(fact "$log" "f['rtp_echo_payload_unchanged']") of 150 with Janus's SSRC $(fact "$log" "f['rtp_echo_ssrc']") (sent with $(fact "$log" "f['rtp_sent_ssrc']"))"
+    ok "setup:$setup: RTP echoed: $(fact "$log" "f['rtp_echo_payload_unchanged']") of 150 with Janus's SSRC $(fact "$log" "f['rtp_echo_ssrc']") (sent with $(fact "$log" "f['rtp_sent_ssrc']")), first (seq, ts) sent $(fact "$log" "f['rtp_first_sent']"), echoed $(fact "$log" "f['rtp_first_echoed']")"
   else
     bad "setup:$setup: RTP: $(fact "$log" "{k: f[k] for k in ('rtp_sent_ssrc', 'rtp_echo_ssrc', 'answer_ssrc', 'rtp_echo_payload_unchanged')}")"
   fi
