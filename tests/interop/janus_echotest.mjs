@@ -13,7 +13,7 @@
 // candidates, the SSRCs, its connectivity checks). Exit 0 on success, 1
 // with a reason.
 //   node janus_echotest.mjs URL LOCAL_ADDR [MESSAGES] [RTP_SECONDS] [ADMIN_URL ADMIN_SECRET]
-import { RTCPeerConnection, RtpHeader, RtpPacket } from "werift";
+import { RTCPeerConnection, RtpHeader, RtpPacket, useSdesMid } from "werift";
 import { sleep, fail, failAfter, messages } from "./werift_msgs.mjs";
 import { JanusSession, admin, candidates } from "./janus_lib.mjs";
 
@@ -29,6 +29,8 @@ const pc = new RTCPeerConnection({
   iceServers: [],
   iceInterfaceAddresses: { udp4: localAddr },
   iceUseIpv6: false,
+  // JANUS_OFFER_MID_EXT=1: the mid RTP header extension (RFC 8843) offered and sent
+  headerExtensions: process.env.JANUS_OFFER_MID_EXT ? { audio: [useSdesMid()] } : undefined,
   iceFilterStunResponse: (msg, addr) => {
     checks.n++;
     checks.times.push(Date.now());
