@@ -84,6 +84,7 @@ export class JanusSession {
     this.keepalives = 0; // long polls answered with {"janus":"keepalive"}
     this.other = []; // events for no handle of ours
     this.pollError = null;
+    this.abort = new AbortController(); // ends the long poll in flight
     this.poller = this.poll();
   }
 
@@ -100,13 +101,14 @@ export class JanusSession {
   }
 
   // The long poll: GET the session (up to 10 events per answer) until
-  // destroy(); Janus answers within 30 s, with a keepalive when it has
-  // nothing.
+  // destroy() (which aborts the GET in flight); Janus answers within 30 s,
+  // with a keepalive when it has nothing; a failed GET ends the polling
+  // (pollError).
   async poll() {
     while (this.polling) {
       let evs;
       try {
-        const res = await fetch(`${this.url}?maxev=10&rid=${Date.now()}`);
+        const res = await fetch(`${this.url}?maxev=10&rid=${Date.now()}`, { signal: this.abort.signal });
         if (!this.polling) return;
         if (!res.ok) throw new Error(`GET ${this.url}: HTTP ${res.status}`);
         evs = await res.json();
@@ -132,6 +134,7 @@ export class JanusSession {
   async destroy() {
     const j = await post(this.url, { janus: "destroy" });
     this.polling = false;
+    this.abort.abort();
     return j;
   }
 }
