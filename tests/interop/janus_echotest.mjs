@@ -10,9 +10,12 @@
 // and with which SSRC, ask the admin API for the handle's state, then
 // detach and destroy. Prints one line of figures and one line
 // "facts: {json}" with what Janus did (the answer's a=setup and
-// candidates, the SSRCs, its connectivity checks). Exit 0 on success, 1
-// with a reason.
+// candidates, the echoed RTP's SSRC, sequence numbers and timestamps,
+// Janus's connectivity checks, the admin API's view). Exit 0 on success,
+// 1 with a reason.
 //   node janus_echotest.mjs URL LOCAL_ADDR [MESSAGES] [RTP_SECONDS] [ADMIN_URL ADMIN_SECRET]
+// Environment, to probe Janus (docs/janus.md): JANUS_OFFER_SETUP,
+// JANUS_OFFER_STRIP, JANUS_OFFER_MID_EXT, JANUS_HOLD_SECONDS (below).
 import { RTCPeerConnection, RtpHeader, RtpPacket, useSdesMid } from "werift";
 import { sleep, fail, failAfter, messages } from "./werift_msgs.mjs";
 import { JanusSession, admin, candidates } from "./janus_lib.mjs";
