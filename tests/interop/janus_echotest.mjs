@@ -65,6 +65,9 @@ pc.onTrack.subscribe((track) => {
     if (!rtpIn.first) rtpIn.first = [rtp.header.sequenceNumber, rtp.header.timestamp];
   });
 });
+// channels Janus opens on its own (DCEP DATA_CHANNEL_OPEN from Janus)
+const remoteChannels = [];
+pc.onDataChannel.subscribe((ch) => remoteChannels.push(ch.label));
 const dc = pc.createDataChannel("janus", { ordered: true });
 await pc.setLocalDescription(await pc.createOffer());
 while (pc.iceGatheringState !== "complete") await sleep(10);
@@ -172,6 +175,7 @@ facts.rtp_echo_seq_shift = [...rtpIn.seqShift];
 facts.rtp_first_sent = [...sentTsSeq].slice(0, 1).map(([ts, seq]) => [seq, ts])[0];
 facts.rtp_first_echoed = rtpIn.first;
 facts.webrtcup_event = webrtcup;
+facts.channels_opened_by_janus = remoteChannels;
 
 // the admin API's view of our handle
 if (adminUrl && adminSecret) {

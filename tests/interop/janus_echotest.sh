@@ -101,6 +101,8 @@ for setup in actpass active; do
   else
     bad "setup:$setup: Janus's connectivity checks: $(fact "$log" "f['janus_checks']")"
   fi
+  got=$(fact "$log" "f['channels_opened_by_janus']")
+  if [ "$got" = "[]" ]; then ok "setup:$setup: Janus opened no DataChannel of its own"; else bad "setup:$setup: Janus opened channels $got"; fi
   got=$(fact "$log" "f['text_back']")
   if [ "$got" = "Janus EchoTest here! You wrote: hello janus" ]; then ok "setup:$setup: text message answered: '$got'"; else bad "setup:$setup: text message answered: '$got'"; fi
   # RTP: at least 90 % of 150 packets back, Janus's SSRC (the answer's a=ssrc), payload unchanged
