@@ -561,6 +561,55 @@ static void set_external_idle(void *ctx, const char *s)
                  "'%s' is not 0 or a duration between 1s and 7 days (e.g. 60s, 5m)", s);
 }
 
+static void set_target(void *ctx, const char *s)
+{
+    if (strncmp(s, "whip:", 5) != 0 && strncmp(s, "janus:", 6) != 0)
+        cli_fail("--target", "'%s' is not whip:URL or janus:URL", s);
+    const char *url = strchr(s, ':') + 1;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        cli_fail("--target", "'%s' is not an http:// or https:// URL", url);
+    if (strlen(url) >= 512)
+        cli_fail("--target", "the URL is longer than 511 characters");
+    opts(ctx)->target = s;
+}
+
+static void set_target_agents(void *ctx, const char *s)
+{
+    opts(ctx)->target_agents = (uint32_t)cli_count("--target-agents", s, 1, RI_TARGET_MAX, "a session count");
+}
+
+static void set_target_token(void *ctx, const char *s)
+{
+    static const char chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=";
+    if (!*s || strspn(s, chars) != strlen(s) || strlen(s) > 255)
+        cli_fail("--target-token", "not a bearer token (1..255 characters of A-Z a-z 0-9 - . _ ~ + / =)");
+    opts(ctx)->target_token = s;
+}
+
+static void set_target_rate(void *ctx, const char *s)
+{
+    if (cli_parse_double(s, 0, 10000, &opts(ctx)->target_rate) < 0)
+        cli_fail("--target-rate", "'%s' is not a message rate in 0..10000 per second", s);
+}
+
+static void set_join_rate(void *ctx, const char *s)
+{
+    if (cli_parse_double(s, 0, 1000000, &opts(ctx)->join_rate) < 0)
+        cli_fail("--join-rate", "'%s' is not a rate in 0..1000000 sessions per second", s);
+}
+
+static void set_target_timeout(void *ctx, const char *s)
+{
+    if (cli_parse_duration(s, 100000000ull, 600000000000ull, &opts(ctx)->target_timeout_ns) < 0)
+        cli_fail("--target-timeout", "'%s' is not a duration between 100ms and 10m", s);
+}
+
+static void set_clients_csv(void *ctx, const char *s)
+{
+    opts(ctx)->clients_csv = cli_file("--clients-csv", s);
+}
+
 static void set_dry_run(void *ctx, const char *s)
 {
     opts(ctx)->dry_run = true;
@@ -757,6 +806,28 @@ static const struct cli_flag run_flags[] = {
      "WHIP connections at once, and open sessions, of one client\n"
      "address, 1..64 (default 16; beyond: 429)",
      set_signal_max_per_client},
+    {"--target", "whip:URL|janus:URL",
+     "agents join a real WebRTC server as clients (dc only): a WHIP\n"
+     "endpoint (RFC 9725) or Janus's HTTP API with the EchoTest plugin;\n"
+     "their DataChannel messages (and --media audio) come back and are\n"
+     "timed (docs/target.md)",
+     set_target},
+    {"--target-agents", "N", "target sessions, agents 0..N-1 (default: every agent)", set_target_agents},
+    {"--target-token", "TOKEN", "WHIP: Authorization: Bearer TOKEN on every request", set_target_token},
+    {"--target-rate", "R",
+     "DataChannel messages per second of each target session while\n"
+     "the load runs (--size bytes; default 5, 0 none)",
+     set_target_rate},
+    {"--join-rate", "R",
+     "target sessions started per second (default 0: as fast as the\n"
+     "server answers, 64 HTTP exchanges at once)",
+     set_join_rate},
+    {"--target-timeout", "D",
+     "longest HTTP request, and longest set-up of one target session\n"
+     "(default 10s)",
+     set_target_timeout},
+    {"--clients-csv", "FILE", "one row per target session: stages, causes, messages, audio",
+     set_clients_csv},
     {"--dry-run", NULL,
      "build the mesh and print the memory the run will need, by\n"
      "category; start nothing (exit 2 when it will not fit)",

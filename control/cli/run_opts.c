@@ -170,7 +170,7 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
                                                               : NULL;
         if (!no && o->external_idle_ns != CTL_EXTERNAL_IDLE_NS_DEFAULT)
             no = "--external-idle";
-        if (no)
+        if (no && !(o->target && !strcmp(no, "--external-port")))
             cli_fail(no, "only with --external echo|route or --signal");
         return;
     }
@@ -180,6 +180,43 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
         cli_fail("--external", "only with --backend dpdk (the external port is a DPDK port)");
     if (!o->signal_addr)
         o->signal_addr = CTL_SIGNAL_ADDR_DEFAULT;
+    if (!o->external_port)
+        o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
+}
+
+/* Settles --target and the flags that only it allows. */
+static void resolve_target(struct ctl_run_opts *o)
+{
+    if (!o->target) {
+        const char *no = o->target_agents                ? "--target-agents"
+                         : o->target_token               ? "--target-token"
+                         : o->target_rate >= 0           ? "--target-rate"
+                         : o->join_rate > 0              ? "--join-rate"
+                         : o->target_timeout_ns          ? "--target-timeout"
+                         : o->clients_csv                ? "--clients-csv"
+                                                         : NULL;
+        if (no)
+            cli_fail(no, "only with --target");
+        return;
+    }
+    if (o->traffic != RI_TRAFFIC_DC)
+        cli_fail("--target", "needs --traffic dc (the server is reached over WebRTC)");
+    if (o->backend != RI_BACKEND_DPDK)
+        cli_fail("--target", "only with --backend dpdk (the server is reached through the external port)");
+    if (o->sides || o->n_shards)
+        cli_fail("--target", o->sides ? "not with two sides" : "not with --shard");
+    if (o->media == RI_MEDIA_VIDEO)
+        cli_fail("--media", "target sessions send audio only (--media audio)");
+    if (o->target_token && strncmp(o->target, "whip:", 5) != 0)
+        cli_fail("--target-token", "only with --target whip:URL");
+    if (!o->target_agents)
+        o->target_agents = o->agents < RI_TARGET_MAX ? o->agents : RI_TARGET_MAX;
+    if (o->target_agents > o->agents)
+        cli_fail("--target-agents", "%u sessions but only %u agents", o->target_agents, o->agents);
+    if (o->target_rate < 0)
+        o->target_rate = CTL_TARGET_RATE_DEFAULT;
+    if (!o->target_timeout_ns)
+        o->target_timeout_ns = CTL_TARGET_TIMEOUT_NS_DEFAULT;
     if (!o->external_port)
         o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
 }
@@ -327,6 +364,7 @@ static void set_defaults(struct ctl_run_opts *o)
     o->external_active = true;
     o->external_max = RI_EXTERNAL_MAX;
     o->external_idle_ns = CTL_EXTERNAL_IDLE_NS_DEFAULT;
+    o->target_rate = -1; /* not given */
 }
 
 void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
@@ -345,4 +383,5 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     resolve_external(o, p.external_setup_given);
     resolve_sides(o);
     resolve_shards(o);
+    resolve_target(o);
 }

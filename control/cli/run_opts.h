@@ -97,7 +97,18 @@ struct ctl_run_opts {
     const char *signal_token; /* --signal-token: the bearer token WHIP asks for (NULL: none) */
     char signal_origins[CTL_SIGNAL_ORIGINS_MAX + 1]; /* --signal-origin, comma list ("": none) */
     uint32_t signal_max_per_client; /* --signal-max-per-client (0: CTL_SIGNAL_MAX_PER_CLIENT) */
+    /* target mode (control/target/target.h, docs/target.md) */
+    const char *target;      /* --target whip:URL | janus:URL (NULL: off) */
+    uint32_t target_agents;  /* --target-agents: sessions (agents 0..N-1); 0 until resolved: every agent */
+    const char *target_token; /* --target-token: Authorization: Bearer on WHIP requests */
+    double target_rate;      /* --target-rate: DataChannel messages per second of each session */
+    double join_rate;        /* --join-rate: sessions started per second (0: as fast as the server answers) */
+    uint64_t target_timeout_ns; /* --target-timeout: one HTTP request; the set-up of one session */
+    const char *clients_csv; /* --clients-csv FILE: one row per target session */
 };
+
+#define CTL_TARGET_RATE_DEFAULT 5.0
+#define CTL_TARGET_TIMEOUT_NS_DEFAULT (10ull * 1000000000ull)
 
 #define CTL_EXTERNAL_PORT_DEFAULT "net_af_packet0,iface=sgext0"
 /* --external-idle: a browser sends ICE consent checks every 5 s or so

@@ -27,6 +27,7 @@
 #include "topo_analysis.h"
 
 struct ctl_external;
+struct ctl_target_view;
 
 struct ctl_run_result {
     const struct ctl_run_opts *opts;
@@ -69,6 +70,7 @@ struct ctl_run_result {
     uint64_t mem_tables_bytes;       /* the dataplane's copy of the topology and next-hop tables */
     uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
     const struct ctl_external *external; /* --external (control/signal/external.h), NULL without */
+    const struct ctl_target_view *target; /* --target (report_target.h), NULL without */
     const struct ctl_mem_plan *plan; /* the memory planned before the start (NULL: none) */
     uint32_t merged_shards;          /* report --merge: the shards summed here; 0 for a run */
 };

@@ -198,6 +198,7 @@ static int make_config(struct ctl_run *x)
         memcpy(cfg->peer_mac, o->peer_macs, sizeof(cfg->peer_mac));
         snprintf(cfg->shard_port, sizeof(cfg->shard_port), "%.*s", (int)strcspn(o->ports[0], ","), o->ports[0]);
     }
+    cfg->target_slots = o->target ? o->target_agents : 0;
     if (o->sides) {
         cfg->sides = 1;
         cfg->cross_all = o->cross_all;
@@ -351,6 +352,16 @@ static int write_image(struct ctl_run *x)
     if (o->external)
         ctl_external_prepare(ri_section(x->img.hdr, RI_SEC_EXTERNAL), o->external, o->external_max,
                              o->external_port, o->external_idle_ns);
+    else if (o->target) /* the port only: the dataplane opens it for the target sessions */
+        ctl_external_prepare(ri_section(x->img.hdr, RI_SEC_EXTERNAL), RI_EXT_OFF, 0, o->external_port, 0);
+    if (o->target) {
+        struct ri_target *t = ri_section(x->img.hdr, RI_SEC_TARGET);
+        t->n_slots = o->target_agents;
+        t->msg_size = o->msg_size;
+        t->msg_interval_ns = o->target_rate > 0 ? (uint64_t)(1e9 / o->target_rate) : 0;
+        t->setup_timeout_ns = o->target_timeout_ns;
+        t->media = o->media == RI_MEDIA_AUDIO ? RI_MEDIA_AUDIO : RI_MEDIA_NONE;
+    }
     x->cmd = ctl_image_command(&x->img);
     x->cmd->rate_msgs_per_s = 0;
     x->cmd->active_agents = o->agents;
@@ -454,6 +465,47 @@ static int start_external(struct ctl_run *x)
     return 0;
 }
 
+/* --target: the target thread, once the dataplane published its
+ * certificate (READY). Stops the dataplane when it cannot start. */
+static int start_target(struct ctl_run *x)
+{
+    struct ctl_run_opts *o = &x->o;
+    if (!o->target)
+        return 0;
+    char err[256];
+    struct ctl_target_config *c = &x->target_cfg;
+    int rc = ctl_target_parse(o->target, c, err, sizeof(err));
+    if (rc == 0) {
+        snprintf(c->token, sizeof(c->token), "%s", o->target_token ? o->target_token : "");
+        c->n_sessions = o->target_agents;
+        c->join_rate = o->join_rate;
+        c->audio = o->media == RI_MEDIA_AUDIO;
+        c->http_timeout_ns = o->target_timeout_ns;
+        c->max_inflight = 64;
+        rc = ctl_target_start(&x->target, c, ri_section(x->img.hdr, RI_SEC_TARGET),
+                              ri_section(x->img.hdr, RI_SEC_EXTERNAL), ri_section(x->img.hdr, RI_SEC_AGENTS),
+                              o->agents, err, sizeof(err));
+    }
+    if (rc < 0) {
+        fprintf(stderr, "swarmgen: --target %s: %s\n", o->target, err);
+        ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_STOP);
+        ctl_dp_reap(&x->dp, 5000);
+        return rc == -EINVAL ? 2 : 1;
+    }
+    x->target_view = (struct ctl_target_view){.cfg = c, .t = ri_section(x->img.hdr, RI_SEC_TARGET),
+                                              .res = ctl_target_results(x->target)};
+    x->r.target = &x->target_view;
+    if (!o->quiet) {
+        const struct ri_external *ex = ri_section(x->img.hdr, RI_SEC_EXTERNAL);
+        printf("swarmgen: target %s: %u sessions (agents 0..%u), %s, through %s\n", o->target,
+               o->target_agents, o->target_agents - 1,
+               o->join_rate > 0 ? "joining at --join-rate" : "joining as fast as the server answers",
+               ex->port_desc);
+        fflush(stdout);
+    }
+    return 0;
+}
+
 /* What the ready dataplane published (memory, ports, lcores, TSC rate)
  * into the run result, and the lines that say so. */
 static void take_dataplane_figures(struct ctl_run *x)
@@ -541,6 +593,9 @@ static int write_outputs(struct ctl_run *x, int exit_code)
     if (o->report_path)
         exit_code = written(x, ctl_report_json(o->report_path, &x->r), "--report", o->report_path,
                             "report written to", exit_code);
+    if (o->clients_csv && x->r.target)
+        exit_code = written(x, ctl_report_target_csv(o->clients_csv, x->r.target), "--clients-csv",
+                            o->clients_csv, "per-client CSV written to", exit_code);
     return exit_code;
 }
 
@@ -598,7 +653,7 @@ static int run_main(struct ctl_run *x, int argc, char **argv)
         return rc;
     ctl_run_catch_signals();
     announce_mesh(x);
-    if ((rc = ctl_run_start_dataplane(x)) || (rc = start_external(x)))
+    if ((rc = ctl_run_start_dataplane(x)) || (rc = start_external(x)) || (rc = start_target(x)))
         return rc;
     take_dataplane_figures(x);
     rc = ctl_run_live(x);
@@ -609,6 +664,11 @@ static int run_main(struct ctl_run *x, int argc, char **argv)
 static void run_free(struct ctl_run *x)
 {
     ctl_external_stop(&x->ext);
+    if (x->target) {
+        ctl_target_stop(x->target, 0);
+        ctl_target_free(x->target);
+        x->target = NULL;
+    }
     ctl_barrier_close(&x->barrier);
     if (x->prom_on)
         ctl_prom_stop(&x->prom);

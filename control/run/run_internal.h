@@ -22,8 +22,10 @@
 #include "profile.h"
 #include "prom.h"
 #include "report.h"
+#include "report_target.h"
 #include "run_opts.h"
 #include "sla.h"
+#include "target.h"
 #include "timeseries.h"
 #include "topo.h"
 #include "topo_analysis.h"
@@ -66,6 +68,9 @@ struct ctl_run {
     struct ctl_prom prom;
     bool prom_on;
     struct ctl_external ext; /* --external: the WHIP server and the sessions' figures */
+    struct ctl_target *target;          /* --target: the target thread (NULL: none) */
+    struct ctl_target_config target_cfg;
+    struct ctl_target_view target_view; /* what the report reads of it */
     struct ctl_barrier barrier; /* --shard: where the shards meet (barrier.h) */
     char barrier_err[320];      /* why a barrier failed ("" when none did) */
     bool shard_gone;            /* a shard went away during the run */

@@ -228,6 +228,13 @@ static bool halves_settled(const struct ri_counters *c)
     return c->conn_halves_up + c->conn_halves_given_up >= c->conn_halves_total;
 }
 
+/* --target: every session up, or failed in its stage (signalling
+ * included); true without target mode. */
+static bool target_settled(const struct ctl_run *x)
+{
+    return !x->target || ctl_target_settled(x->target) >= x->target_cfg.n_sessions;
+}
+
 static bool connect_phase(struct ctl_run *x)
 {
     struct ctl_snap *prev = &x->snap[CTL_SNAP_TICK], *cur = &x->snap[CTL_SNAP_CUR];
@@ -241,7 +248,7 @@ static bool connect_phase(struct ctl_run *x)
     ctl_connect_figures(&prev->total, n_edges, &f_prev);
     f = f_prev;
     uint64_t next_tick = start + CTL_SEC_NS, deadline = start + x->o.setup_timeout_ns;
-    bool died = false, done = ctl_connect_done(&f) && halves_settled(&prev->total);
+    bool died = false, done = ctl_connect_done(&f) && halves_settled(&prev->total) && target_settled(x);
     while (!done && !interrupted) {
         if (dp_dead(x)) {
             died = true;
@@ -251,14 +258,19 @@ static bool connect_phase(struct ctl_run *x)
         watch_shards(x);
         snap(x, cur);
         ctl_connect_figures(&cur->total, n_edges, &f);
-        done = ctl_connect_done(&f) && halves_settled(&cur->total);
+        done = ctl_connect_done(&f) && halves_settled(&cur->total) && target_settled(x);
         uint64_t now = cur->mono_ns;
         if (now >= next_tick || done) {
             double dt = (double)(now - prev->mono_ns) / 1e9;
             met_hist_delta(x->setup_interval, &cur->setup[RI_SETUP_TOTAL],
                            &prev->setup[RI_SETUP_TOTAL]);
-            if (!x->o.quiet)
+            if (!x->o.quiet) {
                 ctl_connect_progress(stdout, &f, &f_prev, dt, x->setup_interval);
+                if (x->target)
+                    printf("  target: %llu of %u sessions up, %llu settled\n",
+                           (unsigned long long)ctl_target_up(x->target), x->target_cfg.n_sessions,
+                           (unsigned long long)ctl_target_settled(x->target));
+            }
             publish_prom(x, cur, UINT32_MAX, 0, 0);
             swap(&prev, &cur);
             f_prev = f;
@@ -511,6 +523,8 @@ static void finish(struct ctl_run *x)
 {
     x->r.interrupted = interrupted != 0;
     ctl_external_stop(&x->ext); /* no new external sessions once the workers stop */
+    if (x->target) /* the sessions end on the server (DELETE, Janus destroy) while the dataplane runs */
+        ctl_target_stop(x->target, 5000000000ull);
     ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_STOP);
     ctl_dp_reap(&x->dp, 10000);
     struct ctl_snap *fin = &x->snap[CTL_SNAP_CUR];

@@ -165,7 +165,7 @@ static void complete(struct ctl_target *tg)
 /* The slots: who the dataplane took, who is up; keepalives. */
 static void watch(struct ctl_target *tg, uint64_t now)
 {
-    uint64_t up = 0;
+    uint64_t up = 0, settled = 0;
     uint64_t sec = (now - tg->t0_ns) / 1000000000ull;
     if (sec >= 600)
         sec = 599;
@@ -196,12 +196,19 @@ static void watch(struct ctl_target *tg, uint64_t now)
             }
             up += s->up;
         }
+        if (tg->res.client[i].cause != CTL_TGT_CAUSE_NONE) {
+            settled++;
+        } else if (s->published && s->took) {
+            uint32_t st = ri_load(&ri_target_slot(tg->t, i)->dp_state);
+            settled += s->up_counted || st == RI_TGT_FAILED || st == RI_TGT_CLOSED;
+        }
         if (s->state == TS_LIVE && !tg->stopping && tg->flow->tick)
             tg->flow->tick(tg, s, now);
     }
     if (sec + 1 > tg->res.joins_seconds)
         __atomic_store_n(&tg->res.joins_seconds, (uint32_t)(sec + 1), __ATOMIC_RELAXED);
     __atomic_store_n(&tg->up, up, __ATOMIC_RELAXED);
+    __atomic_store_n(&tg->settled, settled, __ATOMIC_RELAXED);
     tg->last_watch_ns = now;
 }
 
@@ -375,6 +382,11 @@ int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cf
 uint64_t ctl_target_up(const struct ctl_target *tg)
 {
     return __atomic_load_n(&tg->up, __ATOMIC_RELAXED);
+}
+
+uint64_t ctl_target_settled(const struct ctl_target *tg)
+{
+    return __atomic_load_n(&tg->settled, __ATOMIC_RELAXED);
 }
 
 void ctl_target_stop(struct ctl_target *tg, uint64_t grace_ns)

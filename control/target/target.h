@@ -122,6 +122,11 @@ int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cf
 /* Sessions up now (dp_state UP), as the target thread last counted. */
 uint64_t ctl_target_up(const struct ctl_target *tg);
 
+/* Sessions whose set-up is over either way (up or closed after up,
+ * failed in a dataplane stage, or signalling failed), as the target
+ * thread last counted. The connect phase waits for all n_sessions. */
+uint64_t ctl_target_settled(const struct ctl_target *tg);
+
 /* Ends every session: close_seq to the dataplane, then DELETE / Janus
  * detach + destroy on the server, waiting at most `grace_ns` for the
  * server's answers; joins the thread. Call before the dataplane is told

@@ -63,7 +63,8 @@ struct ctl_target {
     uint32_t stop;     /* 1: end everything (atomic) */
     uint64_t grace_ns; /* written before stop */
     /* target thread -> main thread */
-    uint64_t up; /* atomic */
+    uint64_t up;      /* atomic */
+    uint64_t settled; /* atomic: ctl_target_settled */
     struct ctl_target_results res;
     /* target thread */
     struct tgt_http *http;
