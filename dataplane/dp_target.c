@@ -520,7 +520,12 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     dtls_record_keys_clear(&s->keys);
     memset(&s->counters, 0, sizeof(s->counters));
     s->next_rtcp = draw[2]; /* the media's draw, until media_start uses it */
-    int rc = pc_init(&s->pc, &c, now);
+    if (pc_init(&s->pc, &c, now) != 0) {
+        /* credentials the ICE agent refuses (longer than ICE_UFRAG_MAX /
+         * ICE_PWD_MAX): no endpoint to end, the request fails at once */
+        sess_refuse(t, sl, seq);
+        return;
+    }
     s->running = true;
     t->nh[s->nh].users++;
     t->by_agent[agent] = (int32_t)i;
@@ -531,8 +536,6 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
      * dp_state only once dp_seq matches */
     ri_store(&sl->dp_state, (uint32_t)RI_TGT_CONNECTING);
     ri_store(&sl->dp_seq, seq);
-    if (rc != 0)
-        sess_end(ctx, t, wk, i, RI_TGT_FAILED, now); /* credentials the ICE agent refuses */
 }
 
 /* A DataChannel message from the server: our own back (a round trip) or

@@ -569,3 +569,25 @@ Test(target, the_worker_leaving_ends_every_session)
         rte_pktmbuf_free(ext->tx[i]);
     ext->n_tx = 0;
 }
+
+Test(target, a_request_the_engines_refuse_fails_at_once)
+{
+    struct ri_target_slot *sl = ri_target_slot(tg, 3);
+    slot_request(3, 1, 1, true, false);
+    /* a password longer than the ICE agent keeps (ICE_PWD_MAX) */
+    memset(sl->remote_pwd, 'p', sizeof(sl->remote_pwd) - 1);
+    ri_store(&sl->seq, 2);
+    pass();
+    cr_assert_eq(ri_load(&sl->dp_seq), 2);
+    cr_assert_eq(ri_load(&sl->dp_state), RI_TGT_FAILED);
+    cr_assert_eq(sl->fail_stage, RI_STAGE_ICE);
+    /* and one without a candidate */
+    sl->n_cands = 0;
+    ri_store(&sl->seq, 3);
+    pass();
+    cr_assert_eq(ri_load(&sl->dp_seq), 3);
+    cr_assert_eq(ri_load(&sl->dp_state), RI_TGT_FAILED);
+    cr_assert_eq(tg->sessions_failed, 2);
+    cr_assert_eq(tg->failed_stage[RI_STAGE_ICE], 2);
+    cr_assert_eq(ext->n_tx, 0, "nothing sent for them");
+}
