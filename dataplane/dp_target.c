@@ -53,6 +53,7 @@ struct tgt_session {
     uint16_t peer_port;
     uint16_t nh;        /* index into the next-hop table */
     bool running, up, closed_by_peer, dc_opened, dtls_client, audio, media_on, have_rr;
+    bool dirty;         /* the engines may have datagrams: input, a timer, a send since the last drain */
     uint8_t audio_pt;
     uint32_t audio_ssrc;
     uint32_t msg_len;   /* bytes of our messages (msg_size within the server's max message) */
@@ -317,6 +318,9 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_target *t, struct 
 {
     struct tgt_session *s = &t->sess[i];
     struct ri_target_slot *sl = ri_target_slot(t->t, i);
+    bool media_due = s->media_on && (now >= s->next_rtcp || rtp_stream_next_timeout(&s->rtp) <= now);
+    if (!s->dirty && !media_due)
+        return; /* nothing changed since the engines were drained */
     uint32_t ip;
     uint16_t port;
     const struct tgt_nh *h = tgt_dest(t, s, &ip, &port);
@@ -335,6 +339,7 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_target *t, struct 
             n = media_poll(t, wk, s, sl, d, cap, now);
         if (n == 0) {
             rte_pktmbuf_free(m);
+            s->dirty = false; /* drained */
             return;
         }
         m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + n);
@@ -397,8 +402,10 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_target *t, struct dp_wo
     ri_add(x->total.rtp_lost, sl->s.rtp_lost);
     ri_add(x->total.rtcp_rr_loss, sl->s.rtcp_rr_loss);
     s->media_on = false; /* nothing more of it after the ABORT */
-    if (pc_close(&s->pc, now))
+    if (pc_close(&s->pc, now)) {
+        s->dirty = true;
         sess_transmit(ctx, t, wk, i, now);
+    }
     enum dtls_failure df = pc_dtls_failure(&s->pc);
     snprintf(sl->dtls_failure, sizeof(sl->dtls_failure), "%s", df ? dtls_failure_name(df) : "");
     pc_free(&s->pc);
@@ -490,6 +497,7 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
         len = RI_MSG_MAX;
     s->msg_len = len;
     s->up = s->closed_by_peer = s->dc_opened = s->media_on = false;
+    s->dirty = true; /* our first check */
     s->t_start = now;
     s->t_up = 0;
     s->msg_seq = 0;
@@ -601,6 +609,7 @@ static void send_message(struct dp_target *t, struct dp_worker *wk, struct tgt_s
         return;
     }
     s->msg_seq++;
+    s->dirty = true;
     ri_add(sl->s.msgs_sent, 1);
     ri_add(sl->s.bytes_sent, s->msg_len);
     ri_add(t->t->total.msgs_sent, 1);
@@ -619,13 +628,16 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_target *t, struct d
         sess_end(ctx, t, wk, i, RI_TGT_FAILED, now);
         return;
     }
-    if (pc_next_timeout(&s->pc) <= now)
+    if (pc_next_timeout(&s->pc) <= now) {
         pc_handle_timeout(&s->pc, now);
+        s->dirty = true;
+    }
     for (;;) {
         struct pc_ev pe = {.buf = t->in, .cap = RI_MSG_MAX};
         enum pc_event_type ev = pc_poll_event(&s->pc, &pe);
         if (ev == PC_EV_NONE)
             break;
+        s->dirty = true;
         if (ev == PC_EV_UP) {
             on_up(t, s, sl, now);
         } else if (ev == PC_EV_MESSAGE) {
@@ -646,6 +658,7 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_target *t, struct d
          * we open it on the association (odd stream id, RFC 8832 §6) and
          * pc takes the channel from its DCEP ACK (SCTP_EV_DC_ACKED) */
         s->dc_opened = true;
+        s->dirty = true;
         if (!s->dtls_client) {
             struct sctp_dc_opts o = {.type = SCTP_DC_RELIABLE, .priority = 256, .label = "swarmgen", .label_len = 8};
             if (sctp_dc_open((struct sctp_assoc *)s->sctp_mem, &o, now) < 0) {
@@ -681,10 +694,12 @@ void dp_target_rx(const struct dp_ctx *ctx, struct dp_worker *wk, const uint8_t 
     nh_learn(&t->nh[s->nh], src_mac); /* the server's MAC from its own datagram */
     ri_add(sl->s.frames_in, 1);
     ri_add(t->t->total.frames_in, 1);
-    if (len && d[0] >= 128 && d[0] <= 191)
+    if (len && d[0] >= 128 && d[0] <= 191) {
         media_in(t, wk, s, sl, d, len, now);
-    else
+    } else {
         pc_handle_input(&s->pc, d, len, now);
+        s->dirty = true;
+    }
     uint32_t phase = ri_load(&ctx->ri.cmd->phase);
     sess_service(ctx, t, wk, (uint32_t)i, tsc, now, phase == RI_PHASE_RUN);
 }
