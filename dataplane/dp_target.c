@@ -454,7 +454,8 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     ri_set(sl->up_ns, 0);
     ri_set(sl->consent_lost, 0);
     ri_set(sl->closed_by_peer, 0);
-    ri_set(sl->t_start_ns, now);
+    /* the worker's TSC in ns (tsc_hz), as control can read it too */
+    ri_set(sl->t_start_ns, (uint64_t)((double)t->e->tsc0 * ctx->ns_per_cycle) + (now - AGENT_NS_BASE));
     uint32_t agent = sl->agent;
     if (agent >= t->n_agents || sl->n_cands == 0 || sl->n_cands > RI_TARGET_CANDS || sl->cand[0].ip == 0 ||
         sl->cand[0].port == 0) {
