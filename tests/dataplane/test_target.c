@@ -591,3 +591,64 @@ Test(target, a_request_the_engines_refuse_fails_at_once)
     cr_assert_eq(tg->failed_stage[RI_STAGE_ICE], 2);
     cr_assert_eq(ext->n_tx, 0, "nothing sent for them");
 }
+
+Test(target, a_datagram_from_another_address_is_not_the_sessions)
+{
+    request(0, 1, 2, true, false);
+    cr_assert(run_until_state(0, RI_TGT_UP, 2000000000ull));
+    const struct ri_target_slot *sl = ri_target_slot(tg, 0);
+    uint64_t in0 = sl->s.frames_in;
+    /* a DTLS-looking datagram from the server's address, another port */
+    uint8_t f[128];
+    struct dp_frame *fr = (struct dp_frame *)f;
+    uint8_t dtls[32] = {23, 0xfe, 0xfd};
+    dp_frame_write_l234(fr, 0, 1, SRV_IP, srv.agent_ip, SRV_PORT + 1, RI_TARGET_PORT, sizeof(dtls), 9);
+    memcpy(fr->eth.src_addr.addr_bytes, srv_mac, 6);
+    memcpy(f + DP_FRAME_HDR_LEN, dtls, sizeof(dtls));
+    dp_external_rx(&h.ctx, h.wk, dp_harness_raw(&h, f, DP_FRAME_HDR_LEN + sizeof(dtls)), h.tsc);
+    cr_assert_eq(tg->frames_unknown, 1);
+    cr_assert_eq(sl->s.frames_in, in0, "not handed to the session");
+    run_for(100000000ull);
+    cr_assert_eq(ri_load(&sl->dp_state), RI_TGT_UP);
+}
+
+Test(target, the_servers_own_arp_request_teaches_us_its_mac)
+{
+    srv.silent = true; /* answers no ARP request of ours */
+    request(0, 1, 2, true, false);
+    run_for(10000000ull);
+    cr_assert_geq(srv.arp_requests, 1);
+    /* the server asks for the agent's address: proxy ARP answers it and
+     * the server's MAC is learnt from the request */
+    uint8_t f[RTE_ETHER_HDR_LEN + sizeof(struct rte_arp_hdr)];
+    memset(f, 0, sizeof(f));
+    struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+    struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
+    memset(eth->dst_addr.addr_bytes, 0xff, 6);
+    memcpy(eth->src_addr.addr_bytes, srv_mac, 6);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+    a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+    a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    a->arp_hlen = 6;
+    a->arp_plen = 4;
+    a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+    memcpy(a->arp_data.arp_sha.addr_bytes, srv_mac, 6);
+    a->arp_data.arp_sip = rte_cpu_to_be_32(SRV_IP);
+    a->arp_data.arp_tip = rte_cpu_to_be_32(srv.agent_ip);
+    dp_external_rx(&h.ctx, h.wk, dp_harness_raw(&h, f, sizeof(f)), h.tsc);
+    cr_assert_eq(ext->n_tx, 1, "the proxy ARP answer");
+    rte_pktmbuf_free(ext->tx[0]);
+    ext->n_tx = 0;
+    srv.silent = false;
+    cr_assert(run_until_state(0, RI_TGT_UP, 2000000000ull), "our checks went to the MAC learnt");
+}
+
+Test(target, a_known_mac_is_asked_again_every_30_s)
+{
+    request(0, 1, 2, true, false);
+    cr_assert(run_until_state(0, RI_TGT_UP, 2000000000ull));
+    uint64_t asked = srv.arp_requests;
+    run_for(DP_TGT_ARP_REFRESH_NS + 500000000ull);
+    cr_assert_eq(srv.arp_requests, asked + 1);
+    cr_assert_eq(ri_load(&ri_target_slot(tg, 0)->dp_state), RI_TGT_UP);
+}
