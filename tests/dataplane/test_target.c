@@ -8,7 +8,9 @@
  * EchoTest does) and sends RTCP receiver reports about our stream. The
  * test carries the frames both ways: what dp_target queued for the port
  * (ext->tx) goes to the server, what the server sends comes in through
- * dp_external_rx. Virtual time: the harness's fake 1 GHz TSC.
+ * dp_external_rx. Two more tests put the target session against our own
+ * `--external echo` session (dp_external, ICE-lite answerer) on the same
+ * port, in both DTLS roles. Virtual time: the harness's fake 1 GHz TSC.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -651,4 +653,103 @@ Test(target, a_known_mac_is_asked_again_every_30_s)
     run_for(DP_TGT_ARP_REFRESH_NS + 500000000ull);
     cr_assert_eq(srv.arp_requests, asked + 1);
     cr_assert_eq(ri_load(&ri_target_slot(tg, 0)->dp_state), RI_TGT_UP);
+}
+
+/* ---- against our own --external echo, on the same port --------------------- */
+
+static const uint8_t wire_mac[6] = {0x02, 0x77, 0x77, 0x77, 0x77, 0x77};
+
+/* A frame dp_target or dp_external sent, back in as if from another host
+ * (the port drops its own frames). Takes m. */
+static void loop_back(struct rte_mbuf *m)
+{
+    struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+    memcpy(eth->src_addr.addr_bytes, wire_mac, 6);
+    dp_external_rx(&h.ctx, h.wk, m, h.tsc);
+}
+
+/* One pass of worker 0 (dp_external_poll: external sessions, target
+ * sessions, the flush into the ring port), then every frame sent comes
+ * back in: what the ring holds and what the rx path queued meanwhile. */
+static void ext_pass(void)
+{
+    h.tsc += STEP_NS;
+    dp_external_poll(&h.ctx, h.wk, h.tsc);
+    struct rte_mbuf *pkts[64];
+    uint16_t n;
+    while ((n = rte_eth_rx_burst(ext->port_id, 0, pkts, 64)) > 0)
+        for (uint16_t i = 0; i < n; i++)
+            loop_back(pkts[i]);
+    while (ext->n_tx) {
+        struct rte_mbuf *q[EXT_TX];
+        uint32_t k = ext->n_tx;
+        memcpy(q, ext->tx, k * sizeof(q[0]));
+        ext->n_tx = 0;
+        for (uint32_t i = 0; i < k; i++)
+            loop_back(q[i]);
+    }
+}
+
+static void against_external_echo(bool ext_dtls_client)
+{
+    /* the port again, now also serving --external echo (2 slots) */
+    dp_external_free(&h.ctx);
+    struct ri_external *x = ri_section(h.ctx.ri.hdr, RI_SEC_EXTERNAL);
+    ctl_external_prepare(x, RI_EXT_ECHO, 2, "net_ring_sgtgt1", 0);
+    char err[256];
+    cr_assert_eq(dp_external_init(&h.ctx, err, sizeof(err)), 0, "%s", err);
+    ext = h.ctx.external;
+    ext->tsc0 = 0;
+    /* what our WHIP server's answer would set up: agent 5, slot 0 */
+    struct ri_ext_slot *es = &x->slot[0];
+    es->agent = 5;
+    es->port = RI_EXTERNAL_PORT_BASE;
+    es->dtls_client = ext_dtls_client;
+    snprintf(es->local_ufrag, sizeof(es->local_ufrag), "extu");
+    snprintf(es->local_pwd, sizeof(es->local_pwd), "external-password-012345");
+    snprintf(es->remote_ufrag, sizeof(es->remote_ufrag), "ourufrag");
+    snprintf(es->remote_pwd, sizeof(es->remote_pwd), "our-password-0123456789");
+    memcpy(es->remote_fp, x->fingerprint, 32);
+    ri_store(&es->seq, 1);
+    /* and what control's target side makes of that answer: agent 2 */
+    struct ri_target_slot *sl = ri_target_slot(tg, 0);
+    slot_request(0, 1, 2, !ext_dtls_client, false);
+    sl->cand[0] = (struct ri_target_cand){.ip = h.ctx.ri.agents[5].ip, .port = RI_EXTERNAL_PORT_BASE};
+    sl->remote_lite = 1;
+    snprintf(sl->remote_ufrag, sizeof(sl->remote_ufrag), "extu");
+    snprintf(sl->remote_pwd, sizeof(sl->remote_pwd), "external-password-012345");
+    memcpy(sl->remote_fp, x->fingerprint, 32);
+    ri_store(&sl->seq, 2);
+    load();
+    bool up = false;
+    for (uint64_t t = 0; t < 2000000000ull && !up; t += STEP_NS) {
+        ext_pass();
+        up = ri_load(&sl->dp_state) == RI_TGT_UP;
+    }
+    cr_assert(up, "up against --external echo (state %u, fail_stage %u, external %u)", ri_load(&sl->dp_state),
+              sl->fail_stage, ri_load(&es->dp_state));
+    cr_assert_eq(ri_load(&es->dp_state), RI_EXT_UP);
+    for (uint64_t t = 0; t < 300000000ull; t += STEP_NS)
+        ext_pass();
+    cr_assert_geq(sl->s.msgs_sent, 12);
+    cr_assert_geq(sl->s.msgs_back, sl->s.msgs_sent - 2, "%lu sent, %lu back", (unsigned long)sl->s.msgs_sent,
+                  (unsigned long)sl->s.msgs_back);
+    cr_assert_eq(es->s.msgs_echoed, es->s.msgs_in);
+    cr_assert_geq(es->s.msgs_in, sl->s.msgs_back);
+    /* control ends ours: the external session sees the ABORT */
+    ri_store(&sl->close_seq, 2);
+    for (uint64_t t = 0; t < 100000000ull; t += STEP_NS)
+        ext_pass();
+    cr_assert_eq(ri_load(&sl->dp_state), RI_TGT_CLOSED);
+    cr_assert_eq(ri_load(&es->dp_state), RI_EXT_CLOSED);
+}
+
+Test(target, against_our_own_external_echo_as_dtls_server)
+{
+    against_external_echo(true);
+}
+
+Test(target, against_our_own_external_echo_as_dtls_client)
+{
+    against_external_echo(false);
 }
