@@ -13,11 +13,18 @@
  * both ways), closes on close_seq with an ABORT the server sees, and that
  * the dataplane ends cleanly.
  *   target_dp SWARMGEN_DP     (inside the port's network namespace: target_dp.sh)
+ * With `janus URL HELPER` the server is Janus EchoTest instead (running in
+ * that namespace, target_dp_janus.sh): our offer for each session, the
+ * answer through Janus's HTTP API (HELPER: janus_echotest_sig.py), parsed
+ * into the slot as control would; the same checks but the server-side
+ * ones (Janus answers setup:active: every session has us as DTLS server).
  * Exit 0 passed, 1 failed. (A test harness: it reads the clock.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <strings.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -146,8 +153,14 @@ static void srv_service(struct peer *p, uint64_t now)
 }
 
 /* The server's datagrams for `ms` milliseconds. */
+static bool janus_mode; /* the server is Janus: ours stays idle */
+
 static void srv_run(uint32_t ms)
 {
+    if (janus_mode) {
+        usleep(ms * 1000u);
+        return;
+    }
     uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
     while (now_ns() < end) {
         struct pollfd pfd = {.fd = srv.fd, .events = POLLIN};
@@ -308,6 +321,124 @@ static int start_session(struct ri_external *x, struct ri_target *t, uint32_t k,
     return 0;
 }
 
+/* ---- Janus EchoTest as the server ------------------------------------ */
+
+static void hex_fp(const uint8_t *fp, char *out)
+{
+    for (int i = 0; i < 32; i++)
+        sprintf(out + 3 * i, "%02X%s", fp[i], i < 31 ? ":" : "");
+}
+
+/* The value after "a=<key>" on the first line that has it, from `from`. */
+static const char *sdp_find(const char *sdp, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "a=%s", key);
+    const char *p = strstr(sdp, pat);
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    size_t n = strcspn(p, "\r\n");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = 0;
+    return p + n;
+}
+
+/* Session k as control's target side would set it up with Janus: our
+ * offer (the dataplane's fingerprint, the agent's address : 50000), the
+ * EchoTest's answer through the HTTP API (HELPER: a Python script),
+ * parsed into slot k. */
+static int janus_session(const struct ri_external *x, struct ri_target *t, uint32_t k, bool audio, const char *url,
+                         const char *helper)
+{
+    struct ri_target_slot *sl = ri_target_slot(t, k);
+    uint32_t ip = IP_BASE + 1 + k;
+    char a[16], fp[100], lu[16], lp[32];
+    snprintf(a, sizeof(a), "%u.%u.%u.%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+    hex_fp(x->fingerprint, fp);
+    snprintf(lu, sizeof(lu), "our%u", k);
+    snprintf(lp, sizeof(lp), "our-password-%u-0123456789", k);
+    char common[1024];
+    snprintf(common, sizeof(common),
+             "c=IN IP4 %s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\na=setup:actpass\r\n"
+             "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n",
+             a, lu, lp, fp, a, RI_TARGET_PORT);
+    char offer[4096];
+    int n = snprintf(offer, sizeof(offer), "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE %s\r\n",
+                     audio ? "0 1" : "0");
+    if (audio)
+        n += snprintf(offer + n, sizeof(offer) - (size_t)n,
+                      "m=audio %u UDP/TLS/RTP/SAVPF 111\r\n%sa=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\n"
+                      "a=rtpmap:111 opus/48000/2\r\na=ssrc:%u cname:agent-%u\r\n",
+                      RI_TARGET_PORT, common, OUR_SSRC + k, k);
+    snprintf(offer + n, sizeof(offer) - (size_t)n,
+             "m=application %u UDP/DTLS/SCTP webrtc-datachannel\r\n%sa=mid:%s\r\na=sctp-port:5000\r\n"
+             "a=max-message-size:262144\r\n",
+             RI_TARGET_PORT, common, audio ? "1" : "0");
+    char op[64], ap[64], cmd[512];
+    snprintf(op, sizeof(op), "/tmp/sg-tgt-%d-%u.offer", (int)getpid(), k);
+    snprintf(ap, sizeof(ap), "/tmp/sg-tgt-%d-%u.answer", (int)getpid(), k);
+    FILE *f = fopen(op, "w");
+    if (!f)
+        return -1;
+    fputs(offer, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "python3 %s %s %s %s", helper, url, op, ap);
+    int rc = system(cmd);
+    unlink(op);
+    static char ans[65536];
+    f = fopen(ap, "r");
+    size_t len = f ? fread(ans, 1, sizeof(ans) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    unlink(ap);
+    ans[len] = 0;
+    if (rc != 0 || len == 0) {
+        fprintf(stderr, "target_dp: no answer from Janus for session %u\n", k);
+        return -1;
+    }
+    char v[256];
+    memset(sl, 0, offsetof(struct ri_target_slot, dp_seq));
+    sl->agent = k;
+    sl->audio_ssrc = OUR_SSRC + k;
+    sl->remote_sctp_port = 5000;
+    if (!sdp_find(ans, "ice-ufrag:", sl->remote_ufrag, sizeof(sl->remote_ufrag)) ||
+        !sdp_find(ans, "ice-pwd:", sl->remote_pwd, sizeof(sl->remote_pwd)) ||
+        !sdp_find(ans, "fingerprint:sha-256 ", v, sizeof(v)) || !sdp_find(ans, "setup:", v + 128, 64)) {
+        fprintf(stderr, "target_dp: Janus's answer lacks ICE credentials, fingerprint or setup:\n%s\n", ans);
+        return -1;
+    }
+    for (int i = 0; i < 32; i++)
+        sl->remote_fp[i] = (uint8_t)strtoul(v + 3 * i, NULL, 16);
+    sl->dtls_client = strncmp(v + 128, "passive", 7) == 0;
+    const char *p = ans;
+    while (sl->n_cands < RI_TARGET_CANDS && (p = sdp_find(p, "candidate:", v, sizeof(v))) != NULL) {
+        char proto[8], cip[64], typ[16];
+        unsigned comp, prio, port;
+        if (sscanf(v, "%*s %u %7s %u %63s %u typ %15s", &comp, proto, &prio, cip, &port, typ) == 6 &&
+            comp == 1 && strcasecmp(proto, "udp") == 0 && strchr(cip, ':') == NULL) {
+            struct in_addr in;
+            if (inet_pton(AF_INET, cip, &in) == 1)
+                sl->cand[sl->n_cands++] = (struct ri_target_cand){.ip = ntohl(in.s_addr), .port = (uint16_t)port,
+                                                                  .priority = prio};
+        }
+    }
+    if (audio && sdp_find(ans, "rtpmap:", v, sizeof(v)) && strstr(v, "opus")) {
+        sl->audio = 1;
+        sl->audio_pt = (uint8_t)atoi(v);
+    }
+    if (sdp_find(ans, "max-message-size:", v, sizeof(v)))
+        sl->remote_max_message = (uint32_t)strtoul(v, NULL, 10);
+    snprintf(sl->local_ufrag, sizeof(sl->local_ufrag), "%s", lu);
+    snprintf(sl->local_pwd, sizeof(sl->local_pwd), "%s", lp);
+    printf("target_dp: Janus answered session %u: %u candidates (first %08x:%u), setup %s, audio pt %u\n", k,
+           sl->n_cands, sl->cand[0].ip, sl->cand[0].port, v + 128, sl->audio_pt);
+    ri_store(&sl->seq, 1);
+    return 0;
+}
+
 static pid_t start_dp(const char *dp, const char *image)
 {
     pid_t pid = fork();
@@ -322,8 +453,10 @@ static pid_t start_dp(const char *dp, const char *image)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: target_dp SWARMGEN_DP\n");
+    bool janus = argc == 5 && strcmp(argv[2], "janus") == 0;
+    janus_mode = janus;
+    if (argc != 2 && !janus) {
+        fprintf(stderr, "usage: target_dp SWARMGEN_DP [janus URL HELPER]\n");
         return 2;
     }
     struct ctl_image img;
@@ -347,7 +480,8 @@ int main(int argc, char **argv)
     }
     ri_store(&cmd->phase, (uint32_t)RI_PHASE_RUN);
     for (uint32_t k = 0; k < SLOTS; k++)
-        if (start_session(x, t, k, k != 1, k == 2) != 0) {
+        if (janus ? janus_session(x, t, k, k == 2, argv[3], argv[4]) != 0
+                  : start_session(x, t, k, k != 1, k == 2) != 0) {
             fprintf(stderr, "target_dp: server session %u\n", k);
             fails++;
         }
@@ -391,7 +525,7 @@ int main(int argc, char **argv)
     srv_run(500);
     for (uint32_t k = 0; k < SLOTS; k++) {
         CHECK(ri_load(&ri_target_slot(t, k)->dp_state) == RI_TGT_CLOSED, "session %u not closed", k);
-        CHECK(srv.p[k].closed, "session %u: the server saw no ABORT", k);
+        CHECK(janus || srv.p[k].closed, "session %u: the server saw no ABORT", k);
     }
     CHECK(t->sessions == SLOTS && t->sessions_up == SLOTS && t->sessions_closed == SLOTS,
           "totals: %lu sessions, %lu up, %lu closed", (unsigned long)t->sessions, (unsigned long)t->sessions_up,
