@@ -494,27 +494,42 @@ int main(int argc, char **argv)
         if (all)
             break;
     }
-    srv_run(2000);
+    /* load until every session has 50 round trips (and the audio one 50
+     * RTP packets and an RTCP report back), 10 s at most: a busy machine slows the run, a
+     * stalled session fails it */
+    for (int i = 0; i < 100; i++) {
+        srv_run(100);
+        bool enough = ri_target_slot(t, 2)->s.rtp_back >= 50 && ri_target_slot(t, 2)->s.rtcp_in >= 1;
+        for (uint32_t k = 0; k < SLOTS; k++)
+            enough &= ri_target_slot(t, k)->s.msgs_back >= 50;
+        if (enough && i >= 9)
+            break;
+    }
     for (uint32_t k = 0; k < SLOTS; k++) {
         const struct ri_target_slot *sl = ri_target_slot(t, k);
         uint32_t st = ri_load(&sl->dp_state);
         CHECK(st == RI_TGT_UP, "session %u: state %u (fail_stage %u, dtls '%s')", k, st, sl->fail_stage,
               sl->dtls_failure);
         CHECK(sl->setup_ns > 0, "session %u: no set-up time", k);
-        CHECK(sl->s.msgs_sent >= 50 && sl->s.msgs_back >= sl->s.msgs_sent - 10,
+        CHECK(sl->s.msgs_back >= 50 && sl->s.msgs_back >= sl->s.msgs_sent - 10,
               "session %u: %lu messages sent, %lu back", k, (unsigned long)sl->s.msgs_sent,
               (unsigned long)sl->s.msgs_back);
         CHECK(sl->s.msgs_foreign == 0, "session %u: foreign messages", k);
         CHECK(sl->s.rtt_min_ns > 0 && sl->s.rtt_max_ns < 1000000000ull, "session %u: rtt %lu..%lu ns", k,
               (unsigned long)sl->s.rtt_min_ns, (unsigned long)sl->s.rtt_max_ns);
         printf("target_dp: session %u up in %.2f ms, %lu/%lu messages back, rtt min %.0f us max %.0f us, "
-               "rtp %lu sent %lu back\n",
+               "rtp %lu sent %lu back; frames %lu in %lu out, ice checks %lu/%lu, sctp rtx %lu\n",
                k, sl->setup_ns / 1e6, (unsigned long)sl->s.msgs_back, (unsigned long)sl->s.msgs_sent,
                sl->s.rtt_min_ns / 1e3, sl->s.rtt_max_ns / 1e3, (unsigned long)sl->s.rtp_sent,
-               (unsigned long)sl->s.rtp_back);
+               (unsigned long)sl->s.rtp_back, (unsigned long)sl->s.frames_in, (unsigned long)sl->s.frames_out,
+               (unsigned long)sl->s.ice_checks_answered, (unsigned long)sl->s.ice_checks_sent,
+               (unsigned long)sl->s.sctp_retransmissions);
     }
+    printf("target_dp: frames for no session %lu, worker drops: unknown_flow %lu send_blocked %lu\n",
+           (unsigned long)t->frames_unknown, (unsigned long)ctl_image_metrics(&img)->live.drops[RI_DROP_UNKNOWN_FLOW],
+           (unsigned long)ctl_image_metrics(&img)->live.drops[RI_DROP_SEND_BLOCKED]);
     const struct ri_target_slot *au = ri_target_slot(t, 2);
-    CHECK(au->s.rtp_sent >= 80 && au->s.rtp_back >= au->s.rtp_sent - 10, "audio: %lu RTP sent, %lu back",
+    CHECK(au->s.rtp_back >= 50 && au->s.rtp_back >= au->s.rtp_sent - 10, "audio: %lu RTP sent, %lu back",
           (unsigned long)au->s.rtp_sent, (unsigned long)au->s.rtp_back);
     CHECK(au->s.rtcp_in >= 1 && au->s.srtp_auth_failures == 0, "audio: %lu RTCP in, %lu auth failures",
           (unsigned long)au->s.rtcp_in, (unsigned long)au->s.srtp_auth_failures);
