@@ -18,19 +18,20 @@
 
 #include "dp_conn.h"
 #include "dp_msg.h"
+#include "dp_target.h"
 #include "pc.h"
 #include "rng.h"
 #include "stun.h"
 
 
-static uint64_t ext_ns(const struct dp_ctx *ctx, const struct dp_external *e, uint64_t tsc)
+uint64_t dp_ext_ns(const struct dp_ctx *ctx, const struct dp_external *e, uint64_t tsc)
 {
     return AGENT_NS_BASE + (uint64_t)((double)(tsc - e->tsc0) * ctx->ns_per_cycle);
 }
 
 /* ---- transmission ----------------------------------------------------- */
 
-static void flush_tx(struct dp_external *e, struct dp_worker *wk)
+void dp_ext_flush(struct dp_external *e, struct dp_worker *wk)
 {
     if (e->n_tx == 0)
         return;
@@ -42,11 +43,11 @@ static void flush_tx(struct dp_external *e, struct dp_worker *wk)
     e->n_tx = 0;
 }
 
-static void tx_push(struct dp_external *e, struct dp_worker *wk, struct rte_mbuf *m)
+void dp_ext_tx(struct dp_external *e, struct dp_worker *wk, struct rte_mbuf *m)
 {
     e->tx[e->n_tx++] = m;
     if (e->n_tx == EXT_TX)
-        flush_tx(e, wk);
+        dp_ext_flush(e, wk);
 }
 
 /* Frames the datagrams the session has ready (at most `max`), from the
@@ -84,7 +85,7 @@ static void sess_transmit_to(const struct dp_ctx *ctx, struct dp_external *e, st
         memcpy(f->eth.dst_addr.addr_bytes, dmac, 6);
         ri_add(sl->s.frames_out, 1);
         ri_add(e->x->total.frames_out, 1);
-        tx_push(e, wk, m);
+        dp_ext_tx(e, wk, m);
     }
 }
 
@@ -104,7 +105,7 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_external *e, struc
 _Static_assert(DP_EXT_SCTP_BUFS / RI_EXTERNAL_MAX / 2 * 1150u >= RI_MSG_MAX,
                "a session's share of the SCTP pool cannot reassemble a whole message");
 
-static enum ri_stage stage_of(const struct pc *p)
+enum ri_stage dp_ext_stage_of(const struct pc *p)
 {
     switch (pc_failure(p)) {
     case PC_FAIL_ICE:
@@ -141,7 +142,7 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
     struct ri_external *x = e->x;
     if (!s->running)
         return;
-    uint32_t stage = s->have_pc ? stage_of(&s->pc) : RI_STAGE_ICE;
+    uint32_t stage = s->have_pc ? dp_ext_stage_of(&s->pc) : RI_STAGE_ICE;
     if (s->have_pc) {
         const struct sctp_counters *k = pc_sctp_counters(&s->pc);
         ri_set(sl->s.sctp_data_chunks_out, k->data_chunks_out);
@@ -472,7 +473,7 @@ static void sess_input(const struct dp_ctx *ctx, struct dp_external *e, struct d
 {
     struct ext_session *s = &e->sess[i];
     struct ri_ext_slot *sl = &e->x->slot[i];
-    uint64_t now = ext_ns(ctx, e, tsc);
+    uint64_t now = dp_ext_ns(ctx, e, tsc);
     ri_add(sl->s.frames_in, 1);
     ri_add(e->x->total.frames_in, 1);
     bool stun = len && d[0] < 4;
@@ -541,9 +542,18 @@ static void arp_in(const struct dp_ctx *ctx, struct dp_external *e, struct dp_wo
     }
     struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
     struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
-    if (a->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-        a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || a->arp_hlen != 6 ||
-        a->arp_plen != 4 || a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+    bool well_formed = a->arp_hardware == rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) &&
+                       a->arp_protocol == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) && a->arp_hlen == 6 &&
+                       a->arp_plen == 4;
+    /* target mode: a server's address learnt from its ARP (its answer to
+     * our request, or its own request for an agent), RFC 826's merge */
+    if (well_formed && e->target &&
+        dp_target_arp_seen(e->target, rte_be_to_cpu_32(a->arp_data.arp_sip), a->arp_data.arp_sha.addr_bytes) &&
+        a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (!well_formed || a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
         !is_agent_ip(ctx, rte_be_to_cpu_32(a->arp_data.arp_tip))) {
         foreign(e, wk, m, RI_DROP_NOT_IPV4);
         return;
@@ -558,7 +568,7 @@ static void arp_in(const struct dp_ctx *ctx, struct dp_external *e, struct dp_wo
     rte_ether_addr_copy(&e->mac, &eth->src_addr);
     m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN + sizeof(struct rte_arp_hdr);
     ri_add(e->x->arp_replies, 1);
-    tx_push(e, wk, m);
+    dp_ext_tx(e, wk, m);
 }
 
 void dp_external_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m,
@@ -608,7 +618,15 @@ void dp_external_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_m
         foreign(e, wk, m, RI_DROP_BAD_IP_HEADER);
         return;
     }
-    uint32_t slot = (uint32_t)rte_be_to_cpu_16(f->udp.dst_port) - RI_EXTERNAL_PORT_BASE;
+    uint16_t dport = rte_be_to_cpu_16(f->udp.dst_port);
+    if (e->target && dport == RI_TARGET_PORT && is_agent_ip(ctx, rte_be_to_cpu_32(f->ip.dst_addr))) {
+        dp_target_rx(ctx, wk, f->eth.src_addr.addr_bytes, rte_be_to_cpu_32(f->ip.src_addr),
+                     rte_be_to_cpu_16(f->udp.src_port), rte_be_to_cpu_32(f->ip.dst_addr),
+                     (const uint8_t *)&f->msg, udp_len - (uint32_t)sizeof(struct rte_udp_hdr), tsc);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    uint32_t slot = (uint32_t)dport - RI_EXTERNAL_PORT_BASE;
     struct ext_session *s = slot < e->n_slots ? &e->sess[slot] : NULL;
     if (!s || !s->running || rte_be_to_cpu_32(f->ip.dst_addr) != s->agent_ip) {
         foreign(e, wk, m, RI_DROP_UNKNOWN_FLOW);
@@ -652,7 +670,7 @@ bool dp_external_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
     for (uint16_t k = 0; k < n; k++)
         dp_external_rx(ctx, wk, pkts[k], tsc);
     did = n > 0;
-    uint64_t now = ext_ns(ctx, e, tsc);
+    uint64_t now = dp_ext_ns(ctx, e, tsc);
     if (++e->passes % DP_EXT_POLL_PASSES == 0)
         poll_slots(ctx, e, wk, now);
     for (uint32_t i = 0; i < e->n_slots; i++) {
@@ -666,17 +684,21 @@ bool dp_external_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
             did = true;
         }
     }
-    flush_tx(e, wk);
+    if (e->target)
+        did |= dp_target_poll(ctx, wk, tsc);
+    dp_ext_flush(e, wk);
     return did;
 }
 
 void dp_external_finish(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
 {
     struct dp_external *e = ctx->external;
-    uint64_t now = ext_ns(ctx, e, tsc);
+    uint64_t now = dp_ext_ns(ctx, e, tsc);
     for (uint32_t i = 0; i < e->n_slots; i++)
         sess_end(ctx, e, wk, i, e->sess[i].up ? RI_EXT_CLOSED : RI_EXT_FAILED, now);
-    flush_tx(e, wk);
+    if (e->target)
+        dp_target_finish(ctx, wk, tsc);
+    dp_ext_flush(e, wk);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -737,9 +759,11 @@ static int open_port(struct dp_ctx *ctx, struct dp_external *e, char *err, size_
 int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     struct ri_external *x = ri_section(ctx->ri.hdr, RI_SEC_EXTERNAL);
-    if (x->mode == RI_EXT_OFF)
+    bool target = ctx->ri.cfg->target_slots > 0; /* target mode runs on the same port */
+    if (x->mode == RI_EXT_OFF && !target)
         return 0;
-    if (ctx->ri.cfg->traffic != RI_TRAFFIC_DC || x->n_slots == 0 || x->n_slots > RI_EXTERNAL_MAX) {
+    if (x->mode != RI_EXT_OFF &&
+        (ctx->ri.cfg->traffic != RI_TRAFFIC_DC || x->n_slots == 0 || x->n_slots > RI_EXTERNAL_MAX)) {
         snprintf(err, errlen, "run image: external peers need traffic dc and 1..%d slots",
                  RI_EXTERNAL_MAX);
         return -EINVAL;
@@ -749,7 +773,7 @@ int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen)
         goto oom;
     ctx->external = e;
     e->x = x;
-    e->n_slots = x->n_slots;
+    e->n_slots = x->mode == RI_EXT_OFF ? 0 : x->n_slots;
     x->port[sizeof(x->port) - 1] = 0;
     int rc = open_port(ctx, e, err, errlen);
     if (rc < 0)
@@ -762,6 +786,9 @@ int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     e->have_cert = true;
     memcpy(x->fingerprint, e->cert.fingerprint, 32);
+    e->tsc0 = rte_rdtsc();
+    if (e->n_slots == 0) /* the port for target mode only */
+        return dp_target_init(ctx, e, err, errlen);
     if (dtls_hs_pool_init(&e->hs, 2 * e->n_slots) != 0)
         goto oom;
     size_t pool_bytes = (sctp_pool_size(DP_EXT_SCTP_BUFS, 1200) + 63) & ~(size_t)63;
@@ -779,8 +806,7 @@ int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen)
         /* a request control made before we ran is adopted by the first poll */
         e->sess[i].seq = 0;
     }
-    e->tsc0 = rte_rdtsc();
-    return 0;
+    return target ? dp_target_init(ctx, e, err, errlen) : 0;
 oom:
     snprintf(err, errlen, "external peers: out of memory");
     return -ENOMEM;
@@ -791,6 +817,8 @@ void dp_external_free(struct dp_ctx *ctx)
     struct dp_external *e = ctx->external;
     if (!e)
         return;
+    dp_target_free(e->target);
+    e->target = NULL;
     if (e->sess) {
         for (uint32_t i = 0; i < e->n_slots; i++) {
             struct ext_session *s = &e->sess[i];

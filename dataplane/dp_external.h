@@ -16,6 +16,9 @@
  *     answered where they came from; datagrams from any other address,
  *     and STUN that does not authenticate, are dropped and counted
  *     (frames_unauth);
+ *   - target mode (--target, dp_target.h): hands datagrams for an agent
+ *     ip : RI_TARGET_PORT to that agent's target session, and ARP from a
+ *     target server's address to its next-hop cache;
  *   - counts everything else (frames_foreign; the worker's drop reasons
  *     not_ipv4, not_udp, unknown_flow, truncated) and frees it.
  *
@@ -59,25 +62,28 @@
 
 struct dp_external;
 
-/* Opens the external port (image section EXTERNAL, mode not OFF): creates
- * the vdev, one rx/tx queue on ctx->pool, starts it; generates the
+/* Opens the external port (image section EXTERNAL, mode not OFF, or
+ * target mode: ri_config.target_slots > 0, the port ri_external.port):
+ * creates the vdev, one rx/tx queue on ctx->pool, starts it; generates the
  * certificate and publishes its fingerprint, the port's MAC and
- * description in the section; allocates the sessions. Sets ctx->external.
+ * description in the section; allocates the sessions (external ones when
+ * mode is not OFF, target ones by dp_target_init). Sets ctx->external.
  * 0, or a negative errno with the reason in err. Set-up thread. */
 int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen);
 
-/* Closes the sessions (an SCTP ABORT each) and the port, frees everything.
+/* Frees the sessions (external and target) and closes the port.
  * Safe when init failed half way or never ran. Main thread, workers
  * stopped. */
 void dp_external_free(struct dp_ctx *ctx);
 
 /* One pass of worker `wk` (worker 0): rx burst of the external port,
- * slot requests, timers, transmission. `tsc` is the pass's TSC. Returns
+ * slot requests, timers, target sessions (dp_target_poll), transmission. `tsc` is the pass's TSC. Returns
  * true when it did something. */
 bool dp_external_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc);
 
 /* Ends every running session (an SCTP ABORT to each peer, the log entry
- * written) when worker 0 leaves its loop. */
+ * written; target sessions by dp_target_finish) when worker 0 leaves its
+ * loop. */
 void dp_external_finish(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc);
 
 /* Frame handling, exposed for tests: classifies one received frame `m`

@@ -78,6 +78,22 @@ struct dp_external {
     uint32_t n_tx;
     struct rte_mbuf *tx[EXT_TX];
     uint8_t dgram[2048];
+    struct dp_target *target; /* target mode's sessions on this port (dp_target.h), NULL none */
 };
+
+/* Shared with dp_target.c, the other user of the port (worker 0): */
+
+/* The engines' ns of a TSC reading (AGENT_NS_BASE at init). */
+uint64_t dp_ext_ns(const struct dp_ctx *ctx, const struct dp_external *e, uint64_t tsc);
+
+/* Queues frame m for the port (sent at the end of dp_external_poll, or
+ * at once when the queue is full). Takes m. */
+void dp_ext_tx(struct dp_external *e, struct dp_worker *wk, struct rte_mbuf *m);
+
+/* Sends what is queued. */
+void dp_ext_flush(struct dp_external *e, struct dp_worker *wk);
+
+/* The stage a peer connection failed in, or is in (ri_stage). */
+enum ri_stage dp_ext_stage_of(const struct pc *p);
 
 #endif

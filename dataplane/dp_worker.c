@@ -461,12 +461,13 @@ static bool netem_release(const struct dp_ctx *ctx, struct dp_worker *wk, uint64
  * this pass's input and generation left them to send. */
 static bool connections(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
 {
-    if (!wk->conns)
-        return false;
     bool did_work = false;
-    if (ctx->external && wk->idx == 0) /* --external: the sessions live on worker 0 */
+    /* --external and --target: the sessions live on worker 0 (target mode
+     * may run without mesh connections) */
+    if (ctx->external && wk->idx == 0)
         did_work = dp_external_poll(ctx, wk, tsc);
-    did_work |= dp_conns_poll(ctx, wk, tsc);
+    if (wk->conns)
+        did_work |= dp_conns_poll(ctx, wk, tsc);
     return did_work;
 }
 

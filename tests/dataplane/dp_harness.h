@@ -59,6 +59,7 @@ struct dp_harness_dc_opts {
     uint32_t pool_size; /* mbufs (0: 2048) */
     uint64_t seed;      /* 0: 1 */
     uint8_t media;      /* enum ri_media: RTP/RTCP over SRTP on every connection once up (0: none) */
+    uint32_t target_slots; /* slots of the image's TARGET section (target mode; 0: none) */
 };
 
 /* Initialises EAL once per process and builds the udp harness. 0 or -errno. */
