@@ -65,6 +65,7 @@ struct ice_impl {
     uint8_t order[ICE_MAX_PAIRS]; /* pairs by pair priority, highest first */
     uint8_t trig[ICE_MAX_PAIRS];  /* the triggered-check queue (FIFO) */
     uint64_t ta, next_tick;    /* Ta and the next check's time (0: no check waiting) */
+    uint64_t tick_ok;          /* the earliest time the next new check may go (the last one + Ta) */
     struct ice_pair pairs[ICE_MAX_PAIRS];
 };
 ENGINE_STORAGE(struct ice_agent, struct ice_impl, impl, cimpl)
@@ -165,7 +166,7 @@ static void trigger(struct ice_impl *a, uint8_t i, uint64_t now)
         a->trig[a->n_trig++] = i;
     }
     if (a->state == ICE_CHECKING && a->next_tick == 0)
-        a->next_tick = now;
+        a->next_tick = now > a->tick_ok ? now : a->tick_ok; /* Ta after the last check */
 }
 
 static void new_tid(struct ice_impl *a, uint8_t tid[12])
@@ -284,7 +285,7 @@ static void tick(struct ice_impl *a, uint64_t now)
     p->state = PAIR_IN_PROGRESS;
     p->tries = 0;
     p->flags |= PF_DUE;
-    a->next_tick = now + a->ta;
+    a->next_tick = a->tick_ok = now + a->ta;
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -360,7 +361,7 @@ int ice_restart(struct ice_agent *ag, const char *lu, const char *lp, const char
     a->pending_len = 0;
     a->consent_due = false;
     a->consent_lost = false;
-    a->next_tick = 0;
+    a->next_tick = a->tick_ok = 0;
     set_pairs(a, remote, n);
     start(a, a->last_now); /* has_sel and sel stay: the old pair carries media meanwhile */
     return 0;

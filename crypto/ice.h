@@ -108,7 +108,7 @@ struct ice_counters {
 /* One agent: ICE_AGENT_SIZE bytes of caller memory (by value in the
  * caller's struct, or anywhere 8-byte aligned), its layout private to
  * ice.c; read it through the accessors below. */
-#define ICE_AGENT_SIZE 1120
+#define ICE_AGENT_SIZE 1128
 struct ice_agent {
     _Alignas(8) unsigned char opaque[ICE_AGENT_SIZE];
 };
