@@ -10,7 +10,8 @@
  *     unreachable 127.0.0.1 port listed first with a higher priority, then
  *     libnice's candidates; libnice's component reaches READY with our
  *     address as its selected remote, we connect on libnice's.
- * (b) libnice controlling (regular nomination), ours controlled full.
+ * (b) libnice controlling (regular nomination, then aggressive), ours
+ *     controlled full.
  * (c) consent: both sides with consent freshness (RFC 7675; libnice's
  *     NICE_AGENT_OPTION_CONSENT_FRESHNESS) for 12 s: our consent checks
  *     answered, libnice's checks answered by us, both still up.
@@ -432,6 +433,21 @@ Test(ice_libnice, libnice_controlling_ours_controlled_full, .timeout = 60)
     connect_pair(&o, &n, ICE_CONTROLLED, false, false);
     cr_assert_eq(ice_role(&o.ice), ICE_CONTROLLED);
     cr_assert_gt(ice_counters(&o.ice)->requests_sent, 0, "a full controlled agent checks too");
+    check_pair_and_exchange(&o, &n, nice_port_of(&n));
+    nice_stop(&n);
+    close(o.fd);
+#endif
+}
+
+Test(ice_libnice, libnice_controlling_aggressive_ours_controlled_full, .timeout = 60)
+{
+    skip_without_libnice();
+#if SWARMGEN_HAVE_LIBNICE
+    struct nice_side n;
+    struct ours o;
+    nice_start(&n, true, NICE_AGENT_OPTION_NONE); /* aggressive nomination: USE-CANDIDATE on every check */
+    ours_open(&o);
+    connect_pair(&o, &n, ICE_CONTROLLED, false, false);
     check_pair_and_exchange(&o, &n, nice_port_of(&n));
     nice_stop(&n);
     close(o.fd);
