@@ -429,6 +429,8 @@ static void answer(struct ice_impl *a, const struct stun_msg *m, uint16_t error,
  * (§7.3.1.4) and the peer's nomination (§7.3.1.5). */
 static void full_request(struct ice_impl *a, const struct stun_msg *m, const struct stun_addr *from, uint64_t now)
 {
+    if (from->family == 0)
+        return; /* a source not known (no `from`, no cfg.peer): answered, not paired */
     uint8_t i = find_pair(a, from);
     if (i == NONE) {
         uint32_t prio = m->has_priority ? m->priority : 0;
