@@ -55,7 +55,8 @@ enum ice_state { ICE_NEW, ICE_CHECKING, ICE_CONNECTED, ICE_FAILED };
 enum ice_event_type {
     ICE_EV_NONE,
     ICE_EV_CONNECTED,    /* a pair is checked and nominated: ice_selected tells which (once; again after a restart) */
-    ICE_EV_FAILED,       /* the last check went unanswered, or the peer answered with an error (once) */
+    ICE_EV_FAILED,       /* single pair: the check went unanswered, or the peer answered with an error;
+                          * full: every pair failed (once) */
     ICE_EV_ROLE_CHANGED, /* a role conflict (487) switched our role */
     ICE_EV_CONSENT_LOST, /* cfg.consent: no authenticated answer to our consent checks on the selected
                           * pair for ICE_CONSENT_TIMEOUT_NS: stop sending to it (once; until a restart) */
@@ -127,12 +128,13 @@ void ice_start(struct ice_agent *a, uint64_t now);
  * 0..3). Returns (engine.h) ENGINE_IN_ACCEPTED when it was a request or
  * answer of ours (an answer to a request is then queued for
  * ice_poll_transmit); ENGINE_IN_IGNORED when well formed but not for this
- * agent (another USERNAME, a late answer to an older transaction, not a
- * Binding message: counted in ignored); ENGINE_IN_MALFORMED when it does
+ * agent (another USERNAME, a late answer to an older transaction or one
+ * after checking ended, not a Binding message: counted in ignored); ENGINE_IN_MALFORMED when it does
  * not parse, its FINGERPRINT or MESSAGE-INTEGRITY does not verify, or it
  * has an unknown comprehension-required attribute (counted in malformed
- * or integrity_failures). Never ENGINE_IN_FATAL: only the check timing
- * out fails the agent. */
+ * or integrity_failures). Never ENGINE_IN_FATAL: only checks timing out
+ * or answered with an error fail the agent. The source is taken as
+ * cfg.peer (ice_handle_input_from gives it). */
 enum engine_input ice_handle_input(struct ice_agent *a, const uint8_t *buf, size_t len, uint64_t now);
 
 /* ice_handle_input with the datagram's source address `from` (NULL: not
