@@ -687,6 +687,17 @@ bool pc_selected_peer(const struct pc *pc, struct stun_addr *out)
     return su && ice_selected(&su->ice, out);
 }
 
+int pc_ice_restart(struct pc *p, const char *lu, const char *lp, const char *ru, const char *rp,
+                   const struct ice_cand *remote, uint32_t n, uint64_t now)
+{
+    struct pc_impl *pc = impl(p);
+    if (now > pc->last_now)
+        pc->last_now = now;
+    if (!pc->su)
+        return -ENOTCONN;
+    return ice_restart(&pc->su->ice, lu, lp, ru, rp, remote, n, pc->last_now);
+}
+
 void pc_set_peer(struct pc *pc, const struct stun_addr *peer)
 {
     struct pc_setup_impl *su = impl(pc)->su;

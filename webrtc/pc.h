@@ -308,6 +308,15 @@ void pc_set_peer(struct pc *pc, const struct stun_addr *peer);
  * selected (ice_selected), false before and after pc_release_setup. */
 bool pc_selected_peer(const struct pc *pc, struct stun_addr *out);
 
+/* ICE restart (RFC 8445 §9, ice_restart): new credentials both ways and
+ * the peer's new candidates (n of them, at most ICE_MAX_REMOTE; 0: the
+ * single pair to cfg.peer); ICE checks again while DTLS, SCTP and the
+ * DataChannel go on over the previously selected pair, then over the new
+ * one (pc_poll_transmit_to). Returns 0, -ENOTCONN once the set-up state
+ * was given back, or -EINVAL as ice_restart (nothing changed). */
+int pc_ice_restart(struct pc *pc, const char *local_ufrag, const char *local_pwd, const char *remote_ufrag,
+                   const char *remote_pwd, const struct ice_cand *remote, uint32_t n, uint64_t now);
+
 /* Keys an SRTP session (both directions, srtps_init) with what the
  * handshake exported for this connection: its DTLS-SRTP profile and
  * keying material, split for our DTLS role. Returns 0, -ENOKEY before the

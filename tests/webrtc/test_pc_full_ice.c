@@ -10,6 +10,7 @@
  * PC_EV_CONSENT_LOST follows when the peer goes silent.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,29 @@ Test(pc_full_ice, candidates_select_the_reachable_pair_and_consent_keeps_it, .ti
         cr_assert_eq(c->consent_answered, c->consent_sent);
         cr_assert_eq(pc_stage(&S[i].pc), PC_UP);
     }
+    /* an ICE restart on both ends: checking again while messages go on
+     * over the old pair, connected again, still up */
+    struct ice_cand rc1[1] = {{S[1].addr, 2130706431u, ICE_CAND_HOST}}, rc0[1] = {{S[0].addr, 2130706431u, ICE_CAND_HOST}};
+    cr_assert_eq(pc_ice_restart(&S[0].pc, "agA9", "passwordA-restart-0123", "agB9", "passwordB-restart-0123", rc1, 1, now),
+                 0);
+    cr_assert_eq(pc_ice_restart(&S[1].pc, "agB9", "passwordB-restart-0123", "agA9", "passwordA-restart-0123", rc0, 1, now),
+                 0);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 5; k++)
+            cr_assert_eq(pc_send(&S[i].pc, m, sizeof(m), now), 0);
+    uint32_t answered[2] = {pc_ice_counters(&S[0].pc)->consent_answered, pc_ice_counters(&S[1].pc)->consent_answered};
+    run_until(now + 7 * S_);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_gt(pc_ice_counters(&S[i].pc)->consent_answered, answered[i],
+                     "consent runs again: ICE is connected again");
+        const struct ice_counters *c = pc_ice_counters(&S[i].pc);
+        cr_assert_eq(c->restarts, 1);
+        cr_assert_eq(S[i].got, 15, "side %d got %u messages", i, S[i].got);
+        cr_assert_eq(pc_stage(&S[i].pc), PC_UP);
+        struct stun_addr sel;
+        cr_assert(pc_selected_peer(&S[i].pc, &sel) && same(&sel, &S[1 - i].addr));
+    }
+    cr_assert_eq(pc_ice_restart(&S[0].pc, "x", "y", "z", "w", rc1, ICE_MAX_REMOTE + 1, now), -EINVAL);
     /* the controlled side goes silent: the controlling side loses consent
      * 30 s after the last answer it had */
     S[1].silent = true;
