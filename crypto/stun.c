@@ -263,6 +263,7 @@ void stun_begin(struct stun_writer *w, uint8_t *buf, size_t cap, uint16_t type, 
     w->buf = buf;
     w->cap = cap;
     w->len = 0;
+    w->pad = 0; /* as stun.h says: set it after stun_begin for other padding */
     w->err = cap < STUN_HDR_LEN;
     if (w->err)
         return;

@@ -37,6 +37,7 @@ struct pc_setup_impl {
     uint8_t client_id[24];         /* the peer's address as the DTLS cookie binds it */
     uint8_t alert[DTLS_RECORD_HEADER + 2 + 24];
     uint8_t srtp_keying[DTLS_KEYING_MAX]; /* its exported keying material (RFC 5764 §4.2) */
+    struct stun_addr peer;         /* cfg.peer: where DTLS and SCTP go before ICE selects a pair */
 };
 ENGINE_STORAGE(struct pc_setup, struct pc_setup_impl, su_impl, su_cimpl)
 
@@ -102,6 +103,14 @@ static struct dtls_endpoint *hs_ep(const struct pc_impl *pc)
     return pc->hs_slot >= 0 ? dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot) : NULL;
 }
 
+/* The peer's address as the DTLS cookie binds it (RFC 6347 §4.2.1). */
+static void client_id_of(struct pc_setup_impl *su, const struct stun_addr *peer)
+{
+    su->client_id_len = (uint8_t)(peer->family == 6 ? 18 : 6);
+    memcpy(su->client_id, peer->ip, peer->family == 6 ? 16 : 4);
+    wire_put16(su->client_id + su->client_id_len - 2, peer->port);
+}
+
 /* The association's configuration from the connection's (MTU, role and
  * seed: pc_init adds them). */
 static void sctp_config_of(const struct pc_config *cfg, struct sctp_config *sc)
@@ -135,8 +144,19 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     dtls_record_reset(&pc->rec, cfg->rec_keys, &cfg->counters->record, pc->dtls_client);
     if (!cfg->cert || !cfg->peer_fingerprint || !cfg->cp || !cfg->hs || !cfg->sctp_mem || !cfg->sctp_pool)
         return -EINVAL;
-    struct ice_config ic = {cfg->controlling ? ICE_CONTROLLING : ICE_CONTROLLED, false, cfg->seed | 1, 2130706431u,
-                            cfg->local_ufrag, cfg->local_pwd, cfg->remote_ufrag, cfg->remote_pwd, cfg->peer};
+    struct ice_config ic = {.role = cfg->controlling ? ICE_CONTROLLING : ICE_CONTROLLED,
+                            .tiebreaker = cfg->seed | 1,
+                            .priority = 2130706431u, /* a host candidate's, local preference 65535 */
+                            .local_ufrag = cfg->local_ufrag,
+                            .local_pwd = cfg->local_pwd,
+                            .remote_ufrag = cfg->remote_ufrag,
+                            .remote_pwd = cfg->remote_pwd,
+                            .peer = cfg->peer,
+                            .remote = cfg->remote_cands,
+                            .n_remote = cfg->n_remote_cands,
+                            .local_type = ICE_CAND_HOST,
+                            .ta_ns = cfg->ice_ta_ns,
+                            .consent = cfg->consent};
     if (ice_init(&su->ice, &ic) != 0)
         return -EINVAL;
     pc->controlling = cfg->controlling;
@@ -147,9 +167,8 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     su->cp = cfg->cp;
     su->cookie_secret = cfg->cookie_secret;
     memcpy(su->peer_fp, cfg->peer_fingerprint, 32);
-    su->client_id_len = (uint8_t)(cfg->peer.family == 6 ? 18 : 6);
-    memcpy(su->client_id, cfg->peer.ip, cfg->peer.family == 6 ? 16 : 4);
-    wire_put16(su->client_id + su->client_id_len - 2, cfg->peer.port);
+    su->peer = cfg->peer;
+    client_id_of(su, &cfg->peer);
     su->label = cfg->label ? cfg->label : "swarm";
     su->keylog = cfg->keylog;
     su->dc_type = (uint8_t)cfg->dc_type;
@@ -185,10 +204,14 @@ struct pc_setup *pc_release_setup(struct pc *p)
     return (struct pc_setup *)(void *)su;
 }
 
-/* ICE done: borrow a handshake slot (or wait for one) and start DTLS. */
+/* ICE done: borrow a handshake slot (or wait for one) and start DTLS,
+ * its cookie bound to the selected pair's address. */
 static void start_dtls(struct pc_impl *pc, uint64_t now)
 {
     struct pc_setup_impl *su = pc->su;
+    struct stun_addr sel;
+    if (ice_selected(&su->ice, &sel))
+        client_id_of(su, &sel);
     int64_t slot = dtls_hs_pool_acquire(pc->hs);
     if (slot < 0) {
         pc->c->hs_slot_waits++;
@@ -221,6 +244,8 @@ static void ice_events(struct pc_impl *pc, uint64_t now)
             start_dtls(pc, now);
         } else if (ev.type == ICE_EV_FAILED && pc->stage == PC_ICE) {
             fail(pc, PC_FAIL_ICE, now);
+        } else if (ev.type == ICE_EV_CONSENT_LOST && pc->stage != PC_FAILED) {
+            push(pc, PC_EV_CONSENT_LOST);
         }
     }
 }
@@ -307,6 +332,12 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
 
 enum engine_input pc_handle_input(struct pc *p, const uint8_t *d, size_t len, uint64_t now)
 {
+    return pc_handle_input_from(p, d, len, NULL, now);
+}
+
+enum engine_input pc_handle_input_from(struct pc *p, const uint8_t *d, size_t len, const struct stun_addr *from,
+                                       uint64_t now)
+{
     struct pc_impl *pc = impl(p);
     if (now > pc->last_now)
         pc->last_now = now;
@@ -322,7 +353,7 @@ enum engine_input pc_handle_input(struct pc *p, const uint8_t *d, size_t len, ui
             pc->c->stun_dropped++; /* ICE has ended with the set-up state */
             return ENGINE_IN_IGNORED;
         }
-        enum engine_input r = ice_handle_input(&pc->su->ice, d, len, now);
+        enum engine_input r = ice_handle_input_from(&pc->su->ice, d, len, from, now);
         ice_events(pc, now);
         return r;
     }
@@ -374,11 +405,25 @@ void pc_handle_timeout(struct pc *p, uint64_t now)
 
 size_t pc_poll_transmit(struct pc *p, uint8_t *buf, size_t cap, uint64_t now)
 {
+    return pc_poll_transmit_to(p, buf, cap, now, NULL);
+}
+
+size_t pc_poll_transmit_to(struct pc *p, uint8_t *buf, size_t cap, uint64_t now, struct stun_addr *to)
+{
     struct pc_impl *pc = impl(p);
     if (now > pc->last_now)
         pc->last_now = now;
     struct pc_setup_impl *su = pc->su;
     size_t n = 0;
+    if (to) {
+        /* everything but ICE's own datagrams: to the selected pair, or
+         * the configured peer before one is; unknown without the set-up
+         * state */
+        if (!su)
+            memset(to, 0, sizeof(*to));
+        else if (!ice_selected(&su->ice, to))
+            *to = su->peer;
+    }
     if (su) {
         if (su->alert_len && cap >= su->alert_len) {
             n = su->alert_len;
@@ -386,7 +431,7 @@ size_t pc_poll_transmit(struct pc *p, uint8_t *buf, size_t cap, uint64_t now)
             su->alert_len = 0;
             goto sent;
         }
-        if ((n = ice_poll_transmit(&su->ice, buf, cap, now)) > 0)
+        if ((n = ice_poll_transmit_to(&su->ice, buf, cap, now, to)) > 0)
             goto sent;
     }
     struct dtls_endpoint *e = hs_ep(pc);
@@ -634,6 +679,23 @@ void pc_drops(const struct pc *p, struct pc_drops *d)
 uint32_t pc_buffered(const struct pc *pc)
 {
     return sctp_buffered(cimpl(pc)->sctp);
+}
+
+bool pc_selected_peer(const struct pc *pc, struct stun_addr *out)
+{
+    const struct pc_setup_impl *su = cimpl(pc)->su;
+    return su && ice_selected(&su->ice, out);
+}
+
+int pc_ice_restart(struct pc *p, const char *lu, const char *lp, const char *ru, const char *rp,
+                   const struct ice_cand *remote, uint32_t n, uint64_t now)
+{
+    struct pc_impl *pc = impl(p);
+    if (now > pc->last_now)
+        pc->last_now = now;
+    if (!pc->su)
+        return -ENOTCONN;
+    return ice_restart(&pc->su->ice, lu, lp, ru, rp, remote, n, pc->last_now);
 }
 
 void pc_set_peer(struct pc *pc, const struct stun_addr *peer)

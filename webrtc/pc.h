@@ -46,6 +46,8 @@ enum pc_event_type {
     PC_EV_CHANNEL_CLOSED, /* the DataChannel of PC_EV_UP is closed (its streams reset both ways,
                            * RFC 8831 §6.7, by either side): pc_send fails from then on, the
                            * association still runs (once) */
+    PC_EV_CONSENT_LOST,   /* cfg.consent: the peer stopped answering our consent checks for 30 s
+                           * (RFC 7675): stop sending, end the session (pc_close, pc_free) (once) */
 };
 
 struct pc_ev {
@@ -98,6 +100,16 @@ struct pc_config {
                                           second end's handshake then checks its keys against the first's */
     struct pc_counters *counters;  /* where the endpoint counts, zeroed by the caller (required); the
                                       endpoints of one thread may share a block: its fields then sum */
+    /* full ICE (a client of real servers: docs/ice.md). Without remote candidates the one pair is
+     * `peer` (the mesh's way, unchanged) */
+    const struct ice_cand *remote_cands; /* the peer's candidates, copied by pc_init; NULL none */
+    uint32_t n_remote_cands;       /* at most ICE_MAX_REMOTE; > 0: full ICE agent, paced checks, regular
+                                      nomination when controlling; `peer` then only addresses DTLS
+                                      before a pair is selected */
+    bool consent;                  /* RFC 7675 consent checks once ICE is connected: needs the set-up
+                                      state for the endpoint's life (no pc_release_setup);
+                                      PC_EV_CONSENT_LOST when the peer stops answering */
+    uint64_t ice_ta_ns;            /* full ICE pacing (Ta); 0: 50 ms */
 };
 
 struct pc_counters {
@@ -128,9 +140,11 @@ struct pc {
 /* The set-up state of one endpoint: PC_SETUP_SIZE bytes of caller memory,
  * 64-byte aligned, its layout private. A caller that keeps its endpoints
  * up for long and has many of them (the dataplane) lends one from a small
- * pool for the way up only; one that talks to a browser keeps it for the
- * endpoint's life (ICE consent checks, RFC 7675, need the ICE agent). */
-#define PC_SETUP_SIZE 960
+ * pool for the way up only; one that talks to a browser or a server keeps
+ * it for the endpoint's life: ICE consent checks (cfg.consent, RFC 7675),
+ * answers to the peer's checks, pc_poll_transmit_to's destinations and
+ * pc_selected_peer need the ICE agent it holds. */
+#define PC_SETUP_SIZE 1472
 struct pc_setup {
     _Alignas(64) unsigned char opaque[PC_SETUP_SIZE];
 };
@@ -174,12 +188,27 @@ int pc_init(struct pc *pc, const struct pc_config *cfg, uint64_t now);
  * DTLS records no engine took are counted in records_dropped. */
 enum engine_input pc_handle_input(struct pc *pc, const uint8_t *dgram, size_t len, uint64_t now);
 
+/* pc_handle_input with the datagram's source address (NULL: unknown,
+ * taken as cfg.peer): STUN goes to ice_handle_input_from (the answer to a
+ * check goes back to `from`; a full agent learns peer-reflexive
+ * candidates from it). Returns as pc_handle_input. */
+enum engine_input pc_handle_input_from(struct pc *pc, const uint8_t *dgram, size_t len, const struct stun_addr *from,
+                                       uint64_t now);
+
 /* Runs whatever engine deadline has passed (and retries for a handshake
  * slot while waiting for one). */
 void pc_handle_timeout(struct pc *pc, uint64_t now);
 
 /* The next datagram to send (UDP payload) into buf; its length or 0. */
 size_t pc_poll_transmit(struct pc *pc, uint8_t *buf, size_t cap, uint64_t now);
+
+/* pc_poll_transmit with the datagram's destination into *to (when to is
+ * not NULL and a datagram was written): STUN to where ICE sends it (an
+ * answer to its request's source, a check to its pair, a consent check to
+ * the selected pair), everything else to the selected pair, or cfg.peer
+ * before one is selected; family 0 (unknown: the 5-tuple's peer) once
+ * the set-up state was given back. Returns as pc_poll_transmit. */
+size_t pc_poll_transmit_to(struct pc *pc, uint8_t *buf, size_t cap, uint64_t now, struct stun_addr *to);
 
 /* The next event into *ev (its buf and cap set by the caller beforehand,
  * left as they are); for PC_EV_MESSAGE the message is copied into ev->buf
@@ -274,6 +303,19 @@ uint32_t pc_buffered(const struct pc *pc);
  * (XOR-MAPPED-ADDRESS): for a peer whose checks come from another address
  * than the one configured. */
 void pc_set_peer(struct pc *pc, const struct stun_addr *peer);
+
+/* The remote address of ICE's selected pair into *out: true once one is
+ * selected (ice_selected), false before and after pc_release_setup. */
+bool pc_selected_peer(const struct pc *pc, struct stun_addr *out);
+
+/* ICE restart (RFC 8445 §9, ice_restart): new credentials both ways and
+ * the peer's new candidates (n of them, at most ICE_MAX_REMOTE; 0: the
+ * single pair to cfg.peer); ICE checks again while DTLS, SCTP and the
+ * DataChannel go on over the previously selected pair, then over the new
+ * one (pc_poll_transmit_to). Returns 0, -ENOTCONN once the set-up state
+ * was given back, or -EINVAL as ice_restart (nothing changed). */
+int pc_ice_restart(struct pc *pc, const char *local_ufrag, const char *local_pwd, const char *remote_ufrag,
+                   const char *remote_pwd, const struct ice_cand *remote, uint32_t n, uint64_t now);
 
 /* Keys an SRTP session (both directions, srtps_init) with what the
  * handshake exported for this connection: its DTLS-SRTP profile and
