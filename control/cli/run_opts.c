@@ -161,7 +161,7 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
     if (o->signal_addr && o->external == RI_EXT_OFF)
         o->external = RI_EXT_ECHO;
     if (o->external == RI_EXT_OFF) {
-        const char *no = o->external_port                     ? "--external-port"
+        const char *no = o->external_port && !o->relay.on     ? "--external-port"
                          : setup_given                        ? "--external-setup"
                          : o->external_max != RI_EXTERNAL_MAX ? "--external-max"
                          : o->signal_token                    ? "--signal-token"
@@ -171,15 +171,34 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
         if (!no && o->external_idle_ns != CTL_EXTERNAL_IDLE_NS_DEFAULT)
             no = "--external-idle";
         if (no)
-            cli_fail(no, "only with --external echo|route or --signal");
+            cli_fail(no, "only with --external echo|route, --signal or --relay");
         return;
     }
+    if (o->relay.on)
+        cli_fail("--relay", "not with --external yet (both need the external port)");
     if (o->traffic != RI_TRAFFIC_DC)
         cli_fail("--external", "needs --traffic dc (external peers speak WebRTC DataChannels)");
     if (o->backend != RI_BACKEND_DPDK)
         cli_fail("--external", "only with --backend dpdk (the external port is a DPDK port)");
     if (!o->signal_addr)
         o->signal_addr = CTL_SIGNAL_ADDR_DEFAULT;
+    if (!o->external_port)
+        o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
+}
+
+/* Settles --relay: what it needs (dc, dpdk, one core, no other port use). */
+static void resolve_relay(struct ctl_run_opts *o)
+{
+    if (!o->relay.on)
+        return;
+    if (o->traffic != RI_TRAFFIC_DC)
+        cli_fail("--relay", "needs --traffic dc (the relayed connections are WebRTC peer connections)");
+    if (o->backend != RI_BACKEND_DPDK)
+        cli_fail("--relay", "only with --backend dpdk (the TURN clients speak on a DPDK port)");
+    if (o->n_cores != 1)
+        cli_fail("--relay", "needs one core for now (--cores N): the TURN clients live on worker 0");
+    if (o->sides || o->n_shards || o->n_ports)
+        cli_fail("--relay", "not with %s", o->sides ? "two sides" : o->n_shards ? "--shard" : "--port");
     if (!o->external_port)
         o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
 }
@@ -345,4 +364,5 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     resolve_external(o, p.external_setup_given);
     resolve_sides(o);
     resolve_shards(o);
+    resolve_relay(o);
 }

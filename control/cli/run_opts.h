@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "relay_opts.h"
 #include "run_image.h"
 #include "signaling.h"
 
@@ -97,6 +98,7 @@ struct ctl_run_opts {
     const char *signal_token; /* --signal-token: the bearer token WHIP asks for (NULL: none) */
     char signal_origins[CTL_SIGNAL_ORIGINS_MAX + 1]; /* --signal-origin, comma list ("": none) */
     uint32_t signal_max_per_client; /* --signal-max-per-client (0: CTL_SIGNAL_MAX_PER_CLIENT) */
+    struct ctl_relay relay;  /* --relay turn:... (docs/turn.md); relay.on false without */
 };
 
 #define CTL_EXTERNAL_PORT_DEFAULT "net_af_packet0,iface=sgext0"

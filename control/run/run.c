@@ -351,6 +351,18 @@ static int write_image(struct ctl_run *x)
     if (o->external)
         ctl_external_prepare(ri_section(x->img.hdr, RI_SEC_EXTERNAL), o->external, o->external_max,
                              o->external_port, o->external_idle_ns);
+    if (o->relay.on) { /* --relay: the server and credentials for worker 0 (docs/turn.md) */
+        struct ri_relay *rl = ri_section(x->img.hdr, RI_SEC_RELAY);
+        rl->on = 1;
+        rl->server_ip = o->relay.ip;
+        rl->server_port = o->relay.port;
+        rl->local_port = RI_RELAY_LOCAL_PORT;
+        memcpy(rl->user, o->relay.user, sizeof(rl->user));
+        memcpy(rl->pass, o->relay.pass, sizeof(rl->pass));
+        memcpy(rl->realm, o->relay.realm, sizeof(rl->realm));
+        snprintf(rl->port, sizeof(rl->port), "%s", o->external_port);
+        x->r.relay = rl;
+    }
     x->cmd = ctl_image_command(&x->img);
     x->cmd->rate_msgs_per_s = 0;
     x->cmd->active_agents = o->agents;
