@@ -81,10 +81,10 @@ static void hist_us(struct json_writer *w, const char *key, const struct met_his
     json_key(w, key);
     json_obj_begin(w);
     json_kv_u64(w, "count", h->count);
-    json_kv_dbl(w, "p50", met_hist_percentile(h, 50) / 1e3, 1);
-    json_kv_dbl(w, "p95", met_hist_percentile(h, 95) / 1e3, 1);
-    json_kv_dbl(w, "p99", met_hist_percentile(h, 99) / 1e3, 1);
-    json_kv_dbl(w, "max", h->max / 1e3, 1);
+    json_kv_dbl(w, "p50", met_hist_percentile(h, 50) / 1e3, 6);
+    json_kv_dbl(w, "p95", met_hist_percentile(h, 95) / 1e3, 6);
+    json_kv_dbl(w, "p99", met_hist_percentile(h, 99) / 1e3, 6);
+    json_kv_dbl(w, "max", h->max / 1e3, 6);
     json_obj_end(w);
 }
 
@@ -122,7 +122,7 @@ void ctl_report_relay_json(struct json_writer *w, const struct ctl_run_result *r
         json_kv_u64(w, code_name[c], x->fail_code[c]);
     json_obj_end(w);
     json_kv_u64(w, "allocations", x->ok[RI_RELAY_ALLOCATE]);
-    json_kv_dbl(w, "allocations_per_s", ctl_relay_alloc_per_s(x), 1);
+    json_kv_dbl(w, "allocations_per_s", ctl_relay_alloc_per_s(x), 6);
     json_key(w, "allocations_per_s_timeline");
     json_arr_begin(w);
     json_compact(w, true);
@@ -146,8 +146,8 @@ void ctl_report_relay_json(struct json_writer *w, const struct ctl_run_result *r
     json_kv_u64(w, "send_indications_out", x->send_ind_out);
     json_kv_u64(w, "channel_data_in", x->channel_data_in);
     json_kv_u64(w, "data_indications_in", x->data_ind_in);
-    json_kv_dbl(w, "pps", span > 0 ? (double)(x->pkts_out + x->pkts_in) / span : 0, 1);
-    json_kv_dbl(w, "mbit_per_s", span > 0 ? (double)(x->bytes_out + x->bytes_in) * 8 / span / 1e6 : 0, 3);
+    json_kv_dbl(w, "pps", span > 0 ? (double)(x->pkts_out + x->pkts_in) / span : 0, 6);
+    json_kv_dbl(w, "mbit_per_s", span > 0 ? (double)(x->bytes_out + x->bytes_in) * 8 / span / 1e6 : 0, 6);
     json_kv_u64(w, "wrap_blocked", x->wrap_blocked);
     json_kv_u64(w, "requests", x->requests);
     json_kv_u64(w, "retransmits", x->retransmits);
