@@ -199,6 +199,11 @@ static void resolve_relay(struct ctl_run_opts *o)
         cli_fail("--relay", "needs one core for now (--cores N): the TURN clients live on worker 0");
     if (o->sides || o->n_shards || o->n_ports)
         cli_fail("--relay", "not with %s", o->sides ? "two sides" : o->n_shards ? "--shard" : "--port");
+    uint32_t ip = o->relay.ip;
+    if (ip > CTL_IP_BASE && ip - CTL_IP_BASE <= o->agents)
+        cli_fail("--relay", "%u.%u.%u.%u is agent %u's address; the server needs another (e.g. 198.19.255.254, "
+                 "tools/external-port's kernel end)", ip >> 24, ip >> 16 & 0xff, ip >> 8 & 0xff, ip & 0xff,
+                 ip - CTL_IP_BASE - 1);
     if (!o->external_port)
         o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
 }

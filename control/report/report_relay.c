@@ -70,10 +70,10 @@ void ctl_report_relay_summary(FILE *f, const struct ctl_run_result *r)
             span > 0 ? (double)(x->bytes_out + x->bytes_in) * 8 / span / 1e6 : 0, x->released,
             x->release_unanswered);
     if (x->rtt.count)
-        fprintf(f, "               round trip to the server p50 %.0f us, p95 %.0f us, p99 %.0f us (%" PRIu64
-                   " transactions)\n",
+        fprintf(f, "               round trip to the server (TURN requests) p50 %.0f us, p95 %.0f us, p99 %.0f us "
+                   "(%" PRIu64 "); allocation p50 %.1f ms\n",
                 met_hist_percentile(&x->rtt, 50) / 1e3, met_hist_percentile(&x->rtt, 95) / 1e3,
-                met_hist_percentile(&x->rtt, 99) / 1e3, x->rtt.count);
+                met_hist_percentile(&x->rtt, 99) / 1e3, x->rtt.count, met_hist_percentile(&x->alloc, 50) / 1e6);
 }
 
 static void hist_us(struct json_writer *w, const char *key, const struct met_hist *h)
@@ -157,6 +157,15 @@ void ctl_report_relay_json(struct json_writer *w, const struct ctl_run_result *r
     json_kv_u64(w, "arp_requests", x->arp_requests);
     json_kv_u64(w, "arp_replies", x->arp_replies);
     hist_us(w, "rtt_us", &x->rtt);
+    /* every agent message went agent -> server -> agent: the run's one-way latency */
+    struct ctl_run_figures g;
+    ctl_run_figures(r, &g);
+    json_key(w, "message_latency_us");
+    json_obj_begin(w);
+    json_kv_dbl(w, "p50", (double)g.p50_ns / 1e3, 6);
+    json_kv_dbl(w, "p95", (double)g.p95_ns / 1e3, 6);
+    json_kv_dbl(w, "p99", (double)g.p99_ns / 1e3, 6);
+    json_obj_end(w);
     hist_us(w, "allocate_us", &x->alloc);
     json_obj_end(w);
 }
