@@ -18,6 +18,7 @@
 
 #include "dp_conn.h"
 #include "dp_msg.h"
+#include "dp_pcap.h"
 #include "rng.h"
 #include "turn.h"
 
@@ -72,11 +73,20 @@ void dp_relay_flush(const struct dp_ctx *ctx, struct dp_worker *wk)
     struct dp_relay *r = ctx->relay;
     if (!r || r->n_tx == 0)
         return;
+    /* the run's frames are these: its tx counters and --pcap see them */
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < r->n_tx; i++)
+        bytes += r->tx[i]->pkt_len;
+    if (unlikely(wk->pcap_n < wk->pcap_cap))
+        dp_pcap_capture(wk, r->tx, r->n_tx, wk->pcap_tsc);
     uint16_t sent = rte_eth_tx_burst(r->port_id, 0, r->tx, (uint16_t)r->n_tx);
     for (uint32_t i = sent; i < r->n_tx; i++) {
+        bytes -= r->tx[i]->pkt_len;
         ri_add(wk->m->live.drops[RI_DROP_TX_FULL], 1);
         rte_pktmbuf_free(r->tx[i]);
     }
+    ri_add(wk->m->live.pkts_tx, sent);
+    ri_add(wk->m->live.bytes_tx, bytes);
     r->n_tx = 0;
 }
 
@@ -474,6 +484,13 @@ static uint16_t rx_burst(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
 {
     struct rte_mbuf *pkts[RELAY_BURST];
     uint16_t n = rte_eth_rx_burst(r->port_id, 0, pkts, RELAY_BURST);
+    uint64_t bytes = 0;
+    for (uint16_t k = 0; k < n; k++)
+        bytes += pkts[k]->pkt_len;
+    if (n) {
+        ri_add(wk->m->live.pkts_rx, n);
+        ri_add(wk->m->live.bytes_rx, bytes);
+    }
     for (uint16_t k = 0; k < n; k++)
         rx_frame(ctx, r, wk, pkts[k], tsc, now);
     return n;
