@@ -60,6 +60,7 @@ struct dp_relay {
     uint8_t *edge_state;        /* [e]: enum edge_state */
     bool started, have_mac;
     uint64_t next_arp, next_due; /* ns */
+    uint64_t arp_since;         /* ns, the first ARP request (0: none yet) */
     uint32_t closing;           /* clients waiting for the answer to their release */
     uint16_t ip_id;
     uint32_t n_tx;
@@ -398,8 +399,8 @@ static void server_in(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wo
 {
     struct relay_agent *a = &r->ag[i];
     struct ri_relay *x = r->x;
-    /* a response (class bits 2 or 3) to the request being timed */
-    if (a->tx_pending && len >= 20 && d[0] < 0x40 && (d[1] & 0x10 || d[0] & 0x01) && memcmp(d + 8, a->txid, 12) == 0) {
+    /* a response (class bit C1: success or error) to the request being timed */
+    if (a->tx_pending && len >= 20 && d[0] < 0x40 && (d[0] & 0x01) && memcmp(d + 8, a->txid, 12) == 0) {
         if (!a->tx_retx)
             met_hist_record(&x->rtt, now - a->t_tx);
         a->tx_pending = false;
@@ -502,7 +503,21 @@ bool dp_relay_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
     uint64_t now = dp_conn_ns(ctx, wk->conns, tsc);
     bool did = rx_burst(ctx, r, wk, tsc, now) > 0;
     if (!r->started) {
+        if (!r->have_mac && r->arp_since && now - r->arp_since > DP_RELAY_ARP_NS) {
+            /* nobody has the server's address: every agent fails at allocate, no answer */
+            r->started = true;
+            ri_set(r->x->t_start_ns, now);
+            for (uint32_t i = 0; i < r->n; i++) {
+                ri_add(r->x->attempted[RI_RELAY_ALLOCATE], 1);
+                ri_add(r->x->failed[RI_RELAY_ALLOCATE], 1);
+                ri_add(r->x->fail_code[RI_RELAY_ETIMEOUT], 1);
+                agent_failed(ctx, r, wk, i);
+            }
+            return true;
+        }
         if (!r->have_mac) {
+            if (!r->arp_since)
+                r->arp_since = now;
             if (now >= r->next_arp) {
                 arp_request(ctx, r, wk);
                 r->next_arp = now + ARP_EVERY_NS;

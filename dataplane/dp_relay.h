@@ -9,7 +9,8 @@
  * On it the relay answers ARP for every agent address with the port's MAC
  * (the server reaches the agents through the veth) and resolves the
  * server's address by ARP (its MAC learnt from the reply, asked again
- * every 200 ms until then).
+ * every 200 ms until then; no answer in DP_RELAY_ARP_NS and every agent
+ * fails at allocate with no answer, its connections in stage turn).
  *
  * Every agent has a TURN client (crypto/turn.h, memory from set-up: one
  * peer per neighbour) on its address : RI_RELAY_LOCAL_PORT. Stage "turn"
@@ -42,6 +43,7 @@
 #include "stun.h"
 
 #define DP_RELAY_CLOSE_NS (1500ull * 1000000ull) /* longest wait for the releases' answers */
+#define DP_RELAY_ARP_NS (5ull * 1000000000ull)   /* no ARP answer from the server this long: every agent fails */
 
 struct dp_relay;
 

@@ -16,7 +16,9 @@
 #     allocate with code 401, every connection is given up in stage turn,
 #     the run ends on time (no crash) with the exit code the run's SLA
 #     rules give (no rule: 0; with delivery>99%: 1, breached: the
-#     messages the agents sent found no connection).
+#     messages the agents sent found no connection);
+#   - no server at the address (nobody answers ARP for it): every agent
+#     fails at allocate with no answer after 5 s, the run goes on.
 #   relay_coturn.sh SWARMGEN SWARMGEN_DP EXTERNAL_PORT_SCRIPT
 # Exit 77 (skipped) without root, or without turnserver unless
 # SWARMGEN_REQUIRE_COTURN is set.
@@ -169,6 +171,16 @@ start_coturn "$dir/bad-sla" || bad "coturn did not start again"
 run_swarm "$dir/bad-sla.json" "$dir/bad-sla.log" "wrong-password" --sla 'delivery>99%'
 if [ "$rc" -eq 1 ]; then ok "wrong password with --sla delivery>99%: exit 1 (breached) in ${elapsed}s"; else bad "wrong password with --sla: exit $rc"; tail -5 "$dir/bad-sla.log" | sed 's/^/  swarm: /'; fi
 stop_coturn
+
+# ---- 3: no server at the address: no ARP answer, every agent fails ------
+server=198.19.255.1
+run_swarm "$dir/none.json" "$dir/none.log" "$pass"
+if [ "$rc" -eq 0 ] && [ "$elapsed" -le 40 ]; then ok "no server: the run ended (exit 0) in ${elapsed}s"; else bad "no server: exit $rc after ${elapsed}s"; tail -5 "$dir/none.log" | sed 's/^/  swarm: /'; fi
+if [ -f "$dir/none.json" ]; then
+  to=$(json "$dir/none.json" "r['relay']['failures_by_code']['timeout']")
+  ct=$(json "$dir/none.json" "r['relay']['conns_failed_turn']")
+  if [ "$to" = 200 ] && [ "$ct" = 400 ]; then ok "no server: 200 allocations failed with no answer, 400 connections given up in stage turn"; else bad "no server: timeouts $to, conns_failed_turn $ct"; fi
+fi
 
 summary
 [ "$failed" -eq 0 ]
