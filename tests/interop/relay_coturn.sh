@@ -11,7 +11,10 @@
 #     every message sent is delivered (none lost), the report's relay
 #     section counts 200 allocations, 800 permissions and channels, and
 #     coturn's own log agrees (200 ALLOCATE successes, 800 CHANNEL_BIND
-#     successes, 200 refreshes to lifetime 0 at the end);
+#     successes, 200 refreshes to lifetime 0 at the end); coturn grants
+#     8-s allocations, so every one is refreshed during the run (at 4 s)
+#     and coturn's REFRESH successes cover the report's refreshes and
+#     releases;
 #   - a wrong password: 401, the retry 401, every agent fails in stage
 #     allocate with code 401, every connection is given up in stage turn,
 #     the run ends on time (no crash) with the exit code the run's SLA
@@ -72,12 +75,14 @@ summary() { echo "[====] $name: Tested: $((passed + failed)) | Passing: $passed 
 "$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
 
 # coturn on the kernel end, its relayed addresses there too; log per run
-start_coturn() { # LOGDIR
+start_coturn() { # LOGDIR [FLAGS...]
   mkdir -p "$1"
-  nx turnserver -n -v --listening-ip=$server --listening-port=3478 --relay-ip=$server \
+  local logdir=$1
+  shift
+  nx turnserver "$@" -n -v --listening-ip=$server --listening-port=3478 --relay-ip=$server \
     --min-port=40000 --max-port=49999 --lt-cred-mech --user=$user:$pass --realm=$realm \
-    --no-tls --no-dtls --no-cli --no-stdout-log --simple-log --log-file="$1/turn.log" \
-    --pidfile="$1/turn.pid" --userdb="$1/turndb" > "$1/out" 2>&1 &
+    --no-tls --no-dtls --no-cli --no-stdout-log --simple-log --log-file="$logdir/turn.log" \
+    --pidfile="$logdir/turn.pid" --userdb="$logdir/turndb" > "$logdir/out" 2>&1 &
   tpid=$!
   for _ in $(seq 50); do
     nx ss -Hlun "sport = :3478" 2>/dev/null | grep -q 3478 && return 0
@@ -108,7 +113,8 @@ run_swarm() { # report log pass extra...
 }
 
 # ---- 1: the right password: every connection through the relay --------
-if start_coturn "$dir/good"; then ok "coturn listens on $server:3478"; else bad "coturn did not start"; cat "$dir/good/out"; summary; exit 1; fi
+# allocations of 8 s: each is refreshed (at half its lifetime, 4 s) during the run
+if start_coturn "$dir/good" --max-allocate-lifetime=8; then ok "coturn listens on $server:3478"; else bad "coturn did not start"; cat "$dir/good/out"; summary; exit 1; fi
 run_swarm "$dir/good.json" "$dir/good.log" "$pass"
 stop_coturn
 if [ "$rc" -eq 0 ] && [ -f "$dir/good.json" ]; then ok "run exit 0 in ${elapsed}s"; else bad "run exit $rc"; tail -30 "$dir/good.log" | sed 's/^/  swarm: /'; fi
@@ -138,6 +144,13 @@ if [ -f "$dir/good.json" ]; then
   c_rel=$(log_count "$dir/good" "refreshed" "lifetime=0")
   if [ "$c_alloc" = "$al" ]; then ok "coturn's log: $c_alloc ALLOCATE successes = the report's $al"; else bad "coturn's log: $c_alloc ALLOCATE successes, the report $al"; fi
   if [ "$c_chan" = "$chan" ]; then ok "coturn's log: $c_chan CHANNEL_BIND successes = the report's $chan"; else bad "coturn's log: $c_chan CHANNEL_BIND successes, the report $chan"; fi
+  refr=$(json "$r" "r['relay']['stages']['refresh']['ok']")
+  refr_f=$(json "$r" "r['relay']['stages']['refresh']['failed']")
+  c_refr=$(log_count "$dir/good" "incoming packet REFRESH processed, success")
+  if [ -n "$refr" ] && [ "$refr" -ge 200 ] && [ "$refr_f" = 0 ]; then ok "report: $refr refreshes of 6-s allocations, none failed"; else bad "report: refreshes $refr, failed $refr_f (want at least 200, none failed)"; fi
+  # a refresh coturn answered just as the release replaced it is in
+  # coturn's count only (the client drops the answer): at least the sum
+  if [ -n "$refr" ] && [ "$c_refr" -ge "$((refr + rel))" ] && [ "$c_refr" -le "$((refr + 2 * rel))" ]; then ok "coturn's log: $c_refr REFRESH successes, the report's $refr refreshes + $rel releases"; else bad "coturn's log: $c_refr REFRESH successes, the report $refr + $rel"; fi
   if [ "$c_rel" = "$rel" ] && [ "$rel" = 200 ]; then ok "coturn's log: $c_rel refreshes to lifetime 0 = the report's released $rel"; else bad "coturn's log: $c_rel releases, the report $rel (want 200)"; fi
   grep -E "^  relay" -A4 "$dir/good.log" | sed 's/^/  /'
 fi
