@@ -147,7 +147,7 @@ if [ -f "$dir/good.json" ]; then
   refr=$(json "$r" "r['relay']['stages']['refresh']['ok']")
   refr_f=$(json "$r" "r['relay']['stages']['refresh']['failed']")
   c_refr=$(log_count "$dir/good" "incoming packet REFRESH processed, success")
-  if [ -n "$refr" ] && [ "$refr" -ge 200 ] && [ "$refr_f" = 0 ]; then ok "report: $refr refreshes of 6-s allocations, none failed"; else bad "report: refreshes $refr, failed $refr_f (want at least 200, none failed)"; fi
+  if [ -n "$refr" ] && [ "$refr" -ge 200 ] && [ "$refr_f" = 0 ]; then ok "report: $refr refreshes of 8-s allocations, none failed"; else bad "report: refreshes $refr, failed $refr_f (want at least 200, none failed)"; fi
   # a refresh coturn answered just as the release replaced it is in
   # coturn's count only (the client drops the answer): at least the sum
   if [ -n "$refr" ] && [ "$c_refr" -ge "$((refr + rel))" ] && [ "$c_refr" -le "$((refr + 2 * rel))" ]; then ok "coturn's log: $c_refr REFRESH successes, the report's $refr refreshes + $rel releases"; else bad "coturn's log: $c_refr REFRESH successes, the report $refr + $rel"; fi
