@@ -13,7 +13,8 @@
  * fails at allocate with no answer, its connections in stage turn).
  *
  * Every agent has a TURN client (crypto/turn.h, memory from set-up: one
- * peer per neighbour) on its address : RI_RELAY_LOCAL_PORT. Stage "turn"
+ * peer per neighbour) on its address : the run's local_port
+ * (RI_RELAY_LOCAL_PORT + a draw). Stage "turn"
  * comes before ICE: every agent allocates (the 401 challenge, long-term
  * credentials); once both agents of an edge have relayed addresses each
  * adds the other's relayed address as a peer with a channel (one

@@ -702,7 +702,8 @@ _Static_assert(sizeof(struct ri_target) % RI_ALIGN == 0, "slots stay aligned");
  * channel is bound). Control writes the request before the dataplane
  * starts; worker 0 writes the figures (relaxed stores, one writer), final
  * after the dataplane has exited. */
-#define RI_RELAY_LOCAL_PORT 51000u
+#define RI_RELAY_LOCAL_PORT 51000u     /* the agents' TURN client port: 51000 + a draw per run */
+#define RI_RELAY_LOCAL_PORTS 4096u
 #define RI_RELAY_TIMELINE 600          /* allocations per second, for the first 600 s */
 #define RI_RELAY_STR 128
 
@@ -728,7 +729,7 @@ struct ri_relay {
     uint32_t on;                        /* 0: no relay, nothing below is used */
     uint32_t server_ip;                 /* IPv4, host byte order */
     uint16_t server_port;
-    uint16_t local_port;                /* every agent's TURN client port (RI_RELAY_LOCAL_PORT) */
+    uint16_t local_port;                /* every agent's TURN client port (RI_RELAY_LOCAL_PORT + 0..4095) */
     uint32_t lifetime_s;                /* asked for in Allocate (0: the server's default) */
     char user[RI_RELAY_STR], pass[RI_RELAY_STR], realm[RI_RELAY_STR]; /* realm: "" unless given */
     char port[256];                     /* DPDK vdev string of the kernel-visible port */

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
 #include "mem_plan.h"
 #include "netem_opts.h"
 #include "report_mem.h"
@@ -356,7 +358,12 @@ static int write_image(struct ctl_run *x)
         rl->on = 1;
         rl->server_ip = o->relay.ip;
         rl->server_port = o->relay.port;
-        rl->local_port = RI_RELAY_LOCAL_PORT;
+        /* a port of its own per run: a server keeps a released 5-tuple
+         * a while and answers a new Allocate on it 437 (coturn does) */
+        uint16_t draw = 0;
+        if (getrandom(&draw, sizeof(draw), 0) != sizeof(draw))
+            draw = (uint16_t)getpid();
+        rl->local_port = (uint16_t)(RI_RELAY_LOCAL_PORT + draw % RI_RELAY_LOCAL_PORTS);
         memcpy(rl->user, o->relay.user, sizeof(rl->user));
         memcpy(rl->pass, o->relay.pass, sizeof(rl->pass));
         memcpy(rl->realm, o->relay.realm, sizeof(rl->realm));
