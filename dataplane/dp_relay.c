@@ -27,6 +27,11 @@
 #define RELAY_RX_DESC 1024
 #define RELAY_TX_DESC 1024
 #define ARP_EVERY_NS (200ull * 1000000ull)
+/* the clients' deadlines: a timing wheel of 1-ms slots, a turn of 8.2 s
+ * (later deadlines wait in the turn's last slot and are filed again) */
+#define WHEEL_TICK_NS 1000000ull
+#define WHEEL_SLOTS 8192u
+#define NONE UINT32_MAX
 
 enum agent_state { AG_IDLE, AG_ALLOCATING, AG_ALLOCATED, AG_FAILED, AG_CLOSING, AG_CLOSED };
 enum edge_state { EDGE_WAIT, EDGE_QUEUED, EDGE_FAILED };
@@ -41,6 +46,8 @@ struct relay_agent {
     uint8_t txid[12];
     uint64_t t_tx;          /* ns, its first send */
     uint64_t t_alloc;       /* ns, the first Allocate */
+    uint64_t due;           /* ns, the deadline it is filed under (UINT64_MAX: none) */
+    uint32_t slot, prev, next; /* its place in the wheel (NONE: not filed) */
 };
 
 struct dp_relay {
@@ -59,7 +66,9 @@ struct dp_relay {
     uint8_t *edge_bits;         /* [e]: bit s: endpoint s has its permission */
     uint8_t *edge_state;        /* [e]: enum edge_state */
     bool started, have_mac;
-    uint64_t next_arp, next_due; /* ns */
+    uint64_t next_arp;          /* ns */
+    uint32_t *wheel;            /* WHEEL_SLOTS list heads of agents */
+    uint64_t wheel_tick;        /* the next tick to run */
     uint64_t arp_since;         /* ns, the first ARP request (0: none yet) */
     uint32_t closing;           /* clients waiting for the answer to their release */
     uint16_t ip_id;
@@ -177,6 +186,49 @@ static void arp_in(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worke
 }
 
 /* ---- the clients ------------------------------------------------------- */
+
+static void wheel_unlink(struct dp_relay *r, uint32_t i)
+{
+    struct relay_agent *a = &r->ag[i];
+    if (a->slot == NONE)
+        return;
+    if (a->prev != NONE)
+        r->ag[a->prev].next = a->next;
+    else
+        r->wheel[a->slot] = a->next;
+    if (a->next != NONE)
+        r->ag[a->next].prev = a->prev;
+    a->slot = a->prev = a->next = NONE;
+}
+
+/* Files agent i under its client's deadline: the slot of that tick (the
+ * next tick to run when it is past), or the turn's last slot when it is
+ * further away. */
+static void wheel_file(struct dp_relay *r, uint32_t i)
+{
+    struct relay_agent *a = &r->ag[i];
+    a->due = turn_next_timeout(a->t);
+    if (a->due == UINT64_MAX) {
+        wheel_unlink(r, i);
+        return;
+    }
+    uint64_t tick = a->due / WHEEL_TICK_NS;
+    if (tick < r->wheel_tick)
+        tick = r->wheel_tick;
+    if (tick >= r->wheel_tick + WHEEL_SLOTS)
+        tick = r->wheel_tick + WHEEL_SLOTS - 1;
+    uint32_t slot = (uint32_t)(tick % WHEEL_SLOTS);
+    if (a->slot == slot)
+        return;
+    wheel_unlink(r, i);
+    a->slot = slot;
+    a->prev = NONE;
+    a->next = r->wheel[slot];
+    if (a->next != NONE)
+        r->ag[a->next].prev = i;
+    r->wheel[slot] = i;
+}
+
 
 static uint32_t code_index(uint16_t code)
 {
@@ -304,6 +356,7 @@ static void on_allocated(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
             continue;
         pair(ctx, r, ctx->ri.adj_edge[off + k], now);
         agent_transmit(ctx, r, wk, j, now);
+        wheel_file(r, j); /* its CreatePermission's retransmission */
     }
 }
 
@@ -382,15 +435,13 @@ static void agent_events(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
 }
 
 /* After something happened to agent i: its events, its datagrams, its
- * deadline into the earliest. */
+ * deadline filed. */
 static void agent_service(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i,
                           uint64_t now)
 {
     agent_events(ctx, r, wk, i, now);
     agent_transmit(ctx, r, wk, i, now);
-    uint64_t t = turn_next_timeout(r->ag[i].t);
-    if (t < r->next_due)
-        r->next_due = t;
+    wheel_file(r, i);
 }
 
 /* A datagram from the server for agent i. */
@@ -464,20 +515,37 @@ static void rx_frame(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wor
     rte_pktmbuf_free(m);
 }
 
-/* Every client whose deadline has come. */
-static void run_deadlines(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint64_t now)
+/* The wheel up to `now` (one turn at most a pass): the clients whose
+ * deadline has come run it, the others are filed again. True when a
+ * client ran. */
+static bool run_wheel(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint64_t now)
 {
-    r->next_due = UINT64_MAX;
-    for (uint32_t i = 0; i < r->n; i++) {
-        struct turn_client *t = r->ag[i].t;
-        uint64_t due = turn_next_timeout(t);
-        if (due <= now) {
-            turn_handle_timeout(t, now);
-            agent_service(ctx, r, wk, i, now);
-        } else if (due < r->next_due) {
-            r->next_due = due;
+    uint64_t now_tick = now / WHEEL_TICK_NS;
+    bool did = false;
+    if (now_tick < r->wheel_tick)
+        return false;
+    uint64_t last = now_tick - r->wheel_tick >= WHEEL_SLOTS ? r->wheel_tick + WHEEL_SLOTS - 1 : now_tick;
+    for (uint64_t t = r->wheel_tick; t <= last; t++) {
+        uint32_t slot = (uint32_t)(t % WHEEL_SLOTS);
+        uint32_t i = r->wheel[slot];
+        r->wheel[slot] = NONE;
+        r->wheel_tick = t + 1; /* what is filed from here on goes to a later slot */
+        while (i != NONE) {
+            struct relay_agent *a = &r->ag[i];
+            uint32_t next = a->next;
+            a->slot = a->prev = a->next = NONE;
+            if (a->due <= now) {
+                turn_handle_timeout(a->t, now);
+                agent_service(ctx, r, wk, i, now);
+                did = true;
+            } else {
+                wheel_file(r, i);
+            }
+            i = next;
         }
     }
+    r->wheel_tick = last + 1;
+    return did;
 }
 
 static uint16_t rx_burst(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint64_t tsc,
@@ -527,6 +595,7 @@ bool dp_relay_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
         /* the server is known: every agent allocates at once */
         r->started = true;
         ri_set(r->x->t_start_ns, now);
+        r->wheel_tick = now / WHEEL_TICK_NS;
         for (uint32_t i = 0; i < r->n; i++) {
             r->ag[i].state = AG_ALLOCATING;
             r->ag[i].t_alloc = now;
@@ -536,10 +605,7 @@ bool dp_relay_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
         }
         return true;
     }
-    if (now >= r->next_due) {
-        run_deadlines(ctx, r, wk, now);
-        did = true;
-    }
+    did |= run_wheel(ctx, r, wk, now);
     return did;
 }
 
@@ -606,8 +672,7 @@ void dp_relay_finish(const struct dp_ctx *ctx, struct dp_worker *wk)
         tsc = rte_rdtsc();
         now = dp_conn_ns(ctx, wk->conns, tsc);
         rx_burst(ctx, r, wk, tsc, now);
-        if (now >= r->next_due)
-            run_deadlines(ctx, r, wk, now);
+        run_wheel(ctx, r, wk, now);
         dp_relay_flush(ctx, wk);
     }
     ri_set(x->release_unanswered, r->closing);
@@ -739,7 +804,15 @@ int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
         }
         p += (turn_size(tc.max_peers) + 63) & ~(size_t)63;
     }
-    r->next_due = UINT64_MAX;
+    r->wheel = malloc(WHEEL_SLOTS * sizeof(uint32_t));
+    if (!r->wheel)
+        goto oom;
+    for (uint32_t k = 0; k < WHEEL_SLOTS; k++)
+        r->wheel[k] = NONE;
+    for (uint32_t i = 0; i < r->n; i++) {
+        r->ag[i].due = UINT64_MAX;
+        r->ag[i].slot = r->ag[i].prev = r->ag[i].next = NONE;
+    }
     return 0;
 oom:
     snprintf(err, errlen, "--relay: out of memory");
@@ -766,6 +839,7 @@ void dp_relay_free(struct dp_ctx *ctx)
     free(r->ep_peer);
     free(r->edge_bits);
     free(r->edge_state);
+    free(r->wheel);
     free(r);
     ctx->relay = NULL;
 }
