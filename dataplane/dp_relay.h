@@ -28,8 +28,9 @@
  * quota, no answer ...) is counted by stage and code, and the agent's
  * connections not yet started are given up in stage turn
  * (dp_conns_relay_failed). Refresh, permission and channel refreshes run
- * from each client's deadline (a timing wheel of 1-ms slots, no scan); at the end every allocation is released
- * (LIFETIME 0), answers awaited for at most DP_RELAY_CLOSE_NS.
+ * from each client's deadline (a timing wheel of 1-ms slots, no scan); at
+ * the end every allocation is released (LIFETIME 0), answers awaited for
+ * at most DP_RELAY_CLOSE_NS.
  *
  * Time: the worker's TSC of the pass, converted to ns for the clients as
  * dp_conn_ns does. All functions but init/free run on worker 0's lcore.
