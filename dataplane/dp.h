@@ -29,6 +29,7 @@
 
 struct dp_conns;
 struct dp_external;
+struct dp_relay;
 struct dp_sides;
 struct dtls_cert;
 struct dp_uring;
@@ -111,6 +112,7 @@ struct dp_ctx {
     struct sig_keypair *sig_keys;  /* every agent's, with cfg.sign */
     struct dtls_cert *certs;       /* every agent's DTLS certificate (traffic dc), made at set-up */
     struct dp_external *external;  /* --external: the kernel-visible port and its sessions (worker 0) */
+    struct dp_relay *relay;        /* --relay: the TURN clients and their port (worker 0, dp_relay.h) */
     struct dp_sides *sides;        /* two sides (cfg.sides): their ports and gateways (dp_sides.h) */
 
     uint32_t n_workers;

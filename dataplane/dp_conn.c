@@ -21,6 +21,7 @@
 #include "dp_media.h"
 #include "dp_mem.h"
 #include "dp_msg.h"
+#include "dp_relay.h"
 #include "rng.h"
 #include "sig.h"
 
@@ -215,6 +216,8 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
             .keylog = s == (here(c) & 1 ? 0 : 1) ? keylog : NULL, .setup = setup_get(cs),
             .rec_keys = keys, .counters = &cs->pc_c, .heartbeat_ms = cfg->sctp_heartbeat_ms};
+        if (ctx->relay) /* --relay: the peer is the other agent's relayed address */
+            dp_relay_peer_addr(ctx->relay, c->edge, s, &pc.peer);
         if (pc_init(&c->ep[s], &pc, now) != 0) {
             /* only a broken configuration gets here: count it, never retry */
             c->attempts = (uint8_t)cfg->setup_attempts;
@@ -560,6 +563,11 @@ static bool ep_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
         if (n == 0) {
             cs->spare = m;
             return true;
+        }
+        if (ctx->relay) { /* --relay: through the agent's allocation; the mbuf stays ours */
+            dp_relay_send(ctx, wk, c->edge, s, d, (uint32_t)n, tsc);
+            cs->spare = m;
+            continue;
         }
         m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + n);
         m->pkt_len = m->data_len;
@@ -1064,6 +1072,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         cs->wheel[i] = DP_CONN_NONE;
     memset(cs->conn, 0, (size_t)n * sizeof(struct dp_conn));
     uint64_t owned = 0, halves = 0;
+    bool relay_on = ((const struct ri_relay *)ri_section(ctx->ri.hdr, RI_SEC_RELAY))->on != 0;
     for (uint32_t i = 0; i < cs->n; i++) {
         struct dp_conn *c = &cs->conn[i];
         c->edge = i * w + wk->idx;
@@ -1077,7 +1086,8 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
             continue;
         }
         c->state = DP_CONN_QUEUED;
-        cs->queue[cs->q_len++] = i;
+        if (!relay_on) /* --relay: queued once the relay has the edge's permissions */
+            cs->queue[cs->q_len++] = i;
         if (h == 2)
             halves++;
         else
@@ -1128,6 +1138,26 @@ void dp_conns_free(struct dp_worker *wk)
     free(cs->keylog);
     free(cs);
     wk->conns = NULL;
+}
+
+void dp_conns_relay_ready(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e)
+{
+    struct dp_conns *cs = wk->conns;
+    struct dp_conn *c = conn_of_edge(ctx, cs, e);
+    if (c->state != DP_CONN_QUEUED)
+        return;
+    cs->queue[(cs->q_head + cs->q_len++) % cs->n] = conn_idx(cs, c);
+}
+
+void dp_conns_relay_failed(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e)
+{
+    struct dp_conn *c = conn_of_edge(ctx, wk->conns, e);
+    if (c->state != DP_CONN_QUEUED)
+        return;
+    /* never started: no attempt is counted, the connection is given up */
+    c->attempts = (uint8_t)ctx->ri.cfg->setup_attempts;
+    c->state = DP_CONN_GIVEN_UP;
+    ri_add(wk->m->live.conn_given_up, 1);
 }
 
 int dp_keylog_write(const struct dp_ctx *ctx, char *err, size_t errlen)

@@ -155,6 +155,16 @@ void dp_conns_handoff_burst(const struct dp_ctx *ctx, struct dp_worker *wk, stru
  * or agent ids) or -ENOENT (no route to dst); nothing is counted then. */
 int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint8_t *msg, uint32_t len, uint64_t tsc);
 
+/* --relay (dp_relay.h): edge e's two agents have their relayed addresses
+ * and permissions; its connection is queued for set-up (with the relay
+ * on, connections wait for this instead of being queued at init).
+ * Worker 0. */
+void dp_conns_relay_ready(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e);
+
+/* --relay: an agent of edge e has no allocation (its TURN client failed):
+ * the connection, not started yet, is given up in stage turn. Worker 0. */
+void dp_conns_relay_failed(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e);
+
 /* Writes the key log of every worker (main thread, workers stopped). */
 int dp_keylog_write(const struct dp_ctx *ctx, char *err, size_t errlen);
 

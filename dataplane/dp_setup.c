@@ -16,6 +16,7 @@
 
 #include "dp_conn.h"
 #include "dp_external.h"
+#include "dp_relay.h"
 #include "dp_internal.h"
 #include "dp_msg.h"
 #include "dp_netem.h"
@@ -515,12 +516,15 @@ int dp_setup(struct dp_ctx *ctx, char *err, size_t errlen)
         rc = setup_connections(ctx, err, errlen);
     if (rc == 0)
         rc = dp_external_init(ctx, err, errlen);
+    if (rc == 0)
+        rc = dp_relay_init(ctx, err, errlen);
     return rc;
 }
 
 void dp_teardown(struct dp_ctx *ctx)
 {
     dp_external_free(ctx);
+    dp_relay_free(ctx);
     for (uint16_t i = 0; i < ctx->n_ports; i++) {
         rte_eth_dev_stop(ctx->port[i]);
         rte_eth_dev_close(ctx->port[i]);

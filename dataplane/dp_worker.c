@@ -17,6 +17,7 @@
 
 #include "dp_conn.h"
 #include "dp_external.h"
+#include "dp_relay.h"
 #include "dp_internal.h"
 #include "dp_msg.h"
 #include "rng.h"
@@ -466,8 +467,12 @@ static bool connections(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
      * may run without mesh connections) */
     if (ctx->external && wk->idx == 0)
         did_work = dp_external_poll(ctx, wk, tsc);
+    if (ctx->relay) /* --relay: one worker, the TURN clients on it */
+        did_work |= dp_relay_poll(ctx, wk, tsc);
     if (wk->conns)
         did_work |= dp_conns_poll(ctx, wk, tsc);
+    if (ctx->relay)
+        dp_relay_flush(ctx, wk);
     return did_work;
 }
 
@@ -520,6 +525,8 @@ int dp_worker_loop(void *arg)
     }
     if (ctx->external && wk->idx == 0)
         dp_external_finish(ctx, wk, rte_rdtsc());
+    if (ctx->relay && wk->idx == 0)
+        dp_relay_finish(ctx, wk);
     tx_flush(ctx, wk);
     return 0;
 }

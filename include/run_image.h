@@ -32,6 +32,9 @@
  *                                                  sessions control signalled with a
  *                                                  server, their state and figures from
  *                                                  worker 0
+ *   RELAY      struct ri_relay                     --relay turn:...: the TURN server and
+ *                                                  credentials from control, per-stage
+ *                                                  figures from worker 0
  *
  * Time model: the dataplane stamps messages with its TSC and reports
  * tsc_hz; control never interprets TSC values except through that rate.
@@ -86,6 +89,7 @@ enum ri_section_id {
     RI_SEC_EXTERNAL,
     RI_SEC_FINGERPRINTS,
     RI_SEC_TARGET,
+    RI_SEC_RELAY,
     RI_SEC_COUNT
 };
 
@@ -689,6 +693,70 @@ static inline struct ri_target_slot *ri_target_slot(struct ri_target *t, uint32_
 }
 _Static_assert(sizeof(struct ri_target) % RI_ALIGN == 0, "slots stay aligned");
 
+/* --relay turn:HOST:PORT,user=U,pass=P (docs/turn.md): the mesh's peer
+ * connections run through a TURN server. Worker 0 (the only worker) opens
+ * the kernel-visible port (`port`, a DPDK vdev as ri_external.port), gives
+ * every agent a TURN allocation from its address : RI_RELAY_LOCAL_PORT,
+ * and each endpoint's peer is the other agent's relayed address; the
+ * connection's datagrams go as ChannelData (Send indications before the
+ * channel is bound). Control writes the request before the dataplane
+ * starts; worker 0 writes the figures (relaxed stores, one writer), final
+ * after the dataplane has exited. */
+#define RI_RELAY_LOCAL_PORT 51000u     /* the agents' TURN client port: 51000 + a draw per run */
+#define RI_RELAY_LOCAL_PORTS 4096u
+#define RI_RELAY_TIMELINE 600          /* allocations per second, for the first 600 s */
+#define RI_RELAY_STR 128
+
+/* The stages of an allocation, as the report names them. */
+enum ri_relay_stage {
+    RI_RELAY_ALLOCATE,
+    RI_RELAY_PERMISSION,
+    RI_RELAY_CHANNEL,
+    RI_RELAY_REFRESH,
+    RI_RELAY_CLOSE,
+    RI_RELAY_STAGES
+};
+
+/* Why a stage failed: the TURN error code (RFC 8656 §19), or no answer. */
+enum ri_relay_code {
+    RI_RELAY_E401, RI_RELAY_E403, RI_RELAY_E437, RI_RELAY_E438, RI_RELAY_E441,
+    RI_RELAY_E486, RI_RELAY_E508, RI_RELAY_EOTHER, RI_RELAY_ETIMEOUT,
+    RI_RELAY_CODES
+};
+
+struct ri_relay {
+    /* control -> dataplane, written before it starts */
+    uint32_t on;                        /* 0: no relay, nothing below is used */
+    uint32_t server_ip;                 /* IPv4, host byte order */
+    uint16_t server_port;
+    uint16_t local_port;                /* every agent's TURN client port (RI_RELAY_LOCAL_PORT + 0..4095) */
+    uint32_t lifetime_s;                /* asked for in Allocate (0: the server's default) */
+    char user[RI_RELAY_STR], pass[RI_RELAY_STR], realm[RI_RELAY_STR]; /* realm: "" unless given */
+    char port[256];                     /* DPDK vdev string of the kernel-visible port */
+    /* dataplane (worker 0) -> control, at any time; final after the dataplane exits */
+    alignas(RI_ALIGN) uint8_t port_mac[6], server_mac[6]; /* server_mac: learnt by ARP (0 until then) */
+    uint32_t reserved0;
+    char port_desc[128];
+    uint64_t attempted[RI_RELAY_STAGES], ok[RI_RELAY_STAGES], failed[RI_RELAY_STAGES];
+    uint64_t fail_code[RI_RELAY_CODES]; /* failures of every stage by code */
+    uint64_t agents_failed;             /* agents whose client failed (any stage) */
+    uint64_t conns_failed_turn;         /* connections given up in stage turn (an agent's client failed) */
+    uint64_t released, release_unanswered; /* allocations closed with LIFETIME 0: answered / not */
+    uint64_t pkts_out, bytes_out;       /* the connections' datagrams towards the server (payload bytes) */
+    uint64_t pkts_in, bytes_in;         /* datagrams from peers unwrapped (payload bytes) */
+    uint64_t channel_data_out, send_ind_out, channel_data_in, data_ind_in;
+    uint64_t requests, retransmits, integrity_failures; /* the clients' requests, summed at the end */
+    uint64_t wrap_blocked;              /* datagrams dropped: no permission for the peer yet */
+    uint64_t arp_requests, arp_replies; /* ARP for the server sent; agent addresses answered */
+    uint64_t frames_foreign;            /* frames of the port that were neither ARP nor the server's */
+    uint64_t frames_unknown;            /* datagrams from the server the client did not take */
+    uint64_t t_start_ns, t_last_alloc_ns; /* first Allocate sent; last allocation granted (dataplane ns) */
+    uint64_t t_first_pkt_ns, t_last_pkt_ns; /* first and last relayed datagram, either way */
+    uint32_t alloc_per_s[RI_RELAY_TIMELINE]; /* allocations granted in second i after t_start_ns */
+    alignas(RI_ALIGN) struct met_hist rtt;   /* TURN transactions agent -> server -> agent, not retransmitted (ns) */
+    alignas(RI_ALIGN) struct met_hist alloc; /* first Allocate to the relayed address (the 401 challenge included, ns) */
+};
+
 /* Returns a pointer to section `id` of a mapped image. */
 static inline void *ri_section(const struct ri_header *h, enum ri_section_id id)
 {
@@ -799,6 +867,8 @@ static inline int ri_check(const void *map, uint64_t len)
     if (h->sec[RI_SEC_TARGET].size < sizeof(*t) ||
         h->sec[RI_SEC_TARGET].size < sizeof(*t) + (uint64_t)c->target_slots * sizeof(struct ri_target_slot) ||
         c->target_slots > RI_TARGET_MAX)
+        return -ERANGE;
+    if (h->sec[RI_SEC_RELAY].size < sizeof(struct ri_relay))
         return -ERANGE;
     return 0;
 }

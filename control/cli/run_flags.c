@@ -436,6 +436,14 @@ static void set_external(void *ctx, const char *s)
         cli_fail("--external", "'%s' is not one of echo, route", s);
 }
 
+static void set_relay(void *ctx, const char *s)
+{
+    char err[200];
+    if (ctl_relay_parse(s, &opts(ctx)->relay, err, sizeof(err)) < 0)
+        cli_fail("--relay", "%s", err);
+    dc_only(ctx, "--relay");
+}
+
 static void set_signal(void *ctx, const char *s)
 {
     const char *colon = strrchr(s, ':');
@@ -776,6 +784,11 @@ static const struct cli_flag run_flags[] = {
      "| route (they enter the mesh as the agent's messages); see\n"
      "docs/external_peers.md",
      set_external},
+    {"--relay", "turn:H:P,..",
+     "turn:HOST:PORT,user=U,pass=P[,realm=R][,transport=udp]: every\n"
+     "connection of the mesh through a TURN server (an allocation per\n"
+     "agent on the --external-port vdev; dc, one core; docs/turn.md)",
+     set_relay},
     {"--signal", "ADDR:PORT",
      "WHIP server: POST /whip/agents/ID (default 127.0.0.1:8088 with\n"
      "--external; alone it means --external echo)",

@@ -161,7 +161,7 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
     if (o->signal_addr && o->external == RI_EXT_OFF)
         o->external = RI_EXT_ECHO;
     if (o->external == RI_EXT_OFF) {
-        const char *no = o->external_port                     ? "--external-port"
+        const char *no = o->external_port && !o->relay.on && !o->target ? "--external-port"
                          : setup_given                        ? "--external-setup"
                          : o->external_max != RI_EXTERNAL_MAX ? "--external-max"
                          : o->signal_token                    ? "--signal-token"
@@ -170,10 +170,13 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
                                                               : NULL;
         if (!no && o->external_idle_ns != CTL_EXTERNAL_IDLE_NS_DEFAULT)
             no = "--external-idle";
-        if (no && !(o->target && !strcmp(no, "--external-port")))
-            cli_fail(no, "only with --external echo|route or --signal");
+        if (no)
+            cli_fail(no, "only with --external echo|route, --signal%s",
+                     strcmp(no, "--external-port") ? "" : ", --target or --relay");
         return;
     }
+    if (o->relay.on)
+        cli_fail("--relay", "not with --external yet (both need the external port)");
     if (o->traffic != RI_TRAFFIC_DC)
         cli_fail("--external", "needs --traffic dc (external peers speak WebRTC DataChannels)");
     if (o->backend != RI_BACKEND_DPDK)
@@ -217,6 +220,30 @@ static void resolve_target(struct ctl_run_opts *o)
         o->target_rate = CTL_TARGET_RATE_DEFAULT;
     if (!o->target_timeout_ns)
         o->target_timeout_ns = CTL_TARGET_TIMEOUT_NS_DEFAULT;
+    if (o->relay.on)
+        cli_fail("--target", "not with --relay yet (both need the external port)");
+    if (!o->external_port)
+        o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
+}
+
+/* Settles --relay: what it needs (dc, dpdk, one core, no other port use). */
+static void resolve_relay(struct ctl_run_opts *o)
+{
+    if (!o->relay.on)
+        return;
+    if (o->traffic != RI_TRAFFIC_DC)
+        cli_fail("--relay", "needs --traffic dc (the relayed connections are WebRTC peer connections)");
+    if (o->backend != RI_BACKEND_DPDK)
+        cli_fail("--relay", "only with --backend dpdk (the TURN clients speak on a DPDK port)");
+    if (o->n_cores != 1)
+        cli_fail("--relay", "needs one core for now (--cores N): the TURN clients live on worker 0");
+    if (o->sides || o->n_shards || o->n_ports)
+        cli_fail("--relay", "not with %s", o->sides ? "two sides" : o->n_shards ? "--shard" : "--port");
+    uint32_t ip = o->relay.ip;
+    if (ip > CTL_IP_BASE && ip - CTL_IP_BASE <= o->agents)
+        cli_fail("--relay", "%u.%u.%u.%u is agent %u's address; the server needs another (e.g. 198.19.255.254, "
+                 "tools/external-port's kernel end)", ip >> 24, ip >> 16 & 0xff, ip >> 8 & 0xff, ip & 0xff,
+                 ip - CTL_IP_BASE - 1);
     if (!o->external_port)
         o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
 }
@@ -384,4 +411,5 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     resolve_sides(o);
     resolve_shards(o);
     resolve_target(o);
+    resolve_relay(o);
 }

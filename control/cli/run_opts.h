@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "relay_opts.h"
 #include "run_image.h"
 #include "signaling.h"
 
@@ -105,6 +106,7 @@ struct ctl_run_opts {
     double join_rate;        /* --join-rate: sessions started per second (0: as fast as the server answers) */
     uint64_t target_timeout_ns; /* --target-timeout: one HTTP request; the set-up of one session */
     const char *clients_csv; /* --clients-csv FILE: one row per target session */
+    struct ctl_relay relay;  /* --relay turn:... (docs/turn.md); relay.on false without */
 };
 
 #define CTL_TARGET_RATE_DEFAULT 5.0

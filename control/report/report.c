@@ -4,6 +4,7 @@
  * table (the JSON report is report_json.c, the HTML one report_html.c).
  */
 #include "report.h"
+#include "report_relay.h"
 #include "report_sides.h"
 #include "report_target.h"
 #include "report_mem.h"
@@ -257,6 +258,7 @@ void ctl_report_summary(FILE *f, const struct ctl_run_result *r)
     ctl_report_conn_summary(f, r);
     ctl_external_report_summary(f, r->external);
     ctl_report_target_summary(f, r->target);
+    ctl_report_relay_summary(f, r);
     fprintf(f, "  duration     %.2f s generating, %.2f s draining\n", r->duration_s, r->drain_s);
     ctl_report_load_summary(f, &g);
     machine_summary(f, r, &g);

@@ -71,6 +71,7 @@ struct ctl_run_result {
     uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
     const struct ctl_external *external; /* --external (control/signal/external.h), NULL without */
     const struct ctl_target_view *target; /* --target (report_target.h), NULL without */
+    const struct ri_relay *relay;    /* --relay: the image's RELAY section (report_relay.h), NULL without */
     const struct ctl_mem_plan *plan; /* the memory planned before the start (NULL: none) */
     uint32_t merged_shards;          /* report --merge: the shards summed here; 0 for a run */
 };

@@ -11,6 +11,7 @@
 #include "hist_json.h"
 #include "json.h"
 #include "report.h"
+#include "report_relay.h"
 #include "report_sides.h"
 #include "report_target.h"
 #include "report_mem.h"
@@ -366,6 +367,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     ctl_report_conn_json(&w, r);
     ctl_external_report_json(&w, r->external);
     ctl_report_target_json(&w, r->target);
+    ctl_report_relay_json(&w, r);
     profile_json(&w, r);
     netem_json(&w, r);
     judgement_json(&w, r->judge);

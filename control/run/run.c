@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
 #include "mem_plan.h"
 #include "netem_opts.h"
 #include "report_mem.h"
@@ -361,6 +363,23 @@ static int write_image(struct ctl_run *x)
         t->msg_interval_ns = o->target_rate > 0 ? (uint64_t)(1e9 / o->target_rate) : 0;
         t->setup_timeout_ns = o->target_timeout_ns;
         t->media = o->media == RI_MEDIA_AUDIO ? RI_MEDIA_AUDIO : RI_MEDIA_NONE;
+    }
+    if (o->relay.on) { /* --relay: the server and credentials for worker 0 (docs/turn.md) */
+        struct ri_relay *rl = ri_section(x->img.hdr, RI_SEC_RELAY);
+        rl->on = 1;
+        rl->server_ip = o->relay.ip;
+        rl->server_port = o->relay.port;
+        /* a port of its own per run: a server keeps a released 5-tuple
+         * a while and answers a new Allocate on it 437 (coturn does) */
+        uint16_t draw = 0;
+        if (getrandom(&draw, sizeof(draw), 0) != sizeof(draw))
+            draw = (uint16_t)getpid();
+        rl->local_port = (uint16_t)(RI_RELAY_LOCAL_PORT + draw % RI_RELAY_LOCAL_PORTS);
+        memcpy(rl->user, o->relay.user, sizeof(rl->user));
+        memcpy(rl->pass, o->relay.pass, sizeof(rl->pass));
+        memcpy(rl->realm, o->relay.realm, sizeof(rl->realm));
+        snprintf(rl->port, sizeof(rl->port), "%s", o->external_port);
+        x->r.relay = rl;
     }
     x->cmd = ctl_image_command(&x->img);
     x->cmd->rate_msgs_per_s = 0;

@@ -7,6 +7,7 @@
 #   nosdp    POST gets 201 + Location and SDP without a fingerprint
 # Counts requests by method into PORT.count (one line: "POST n DELETE m")
 # when it gets SIGTERM, so the test can check what swarmgen sent.
+import os
 import signal
 import socketserver
 import sys
@@ -76,9 +77,11 @@ srv = Server(("127.0.0.1", port), Handler)
 
 
 def stop(*_):
-    with open(f"{sys.argv[3] if len(sys.argv) > 3 else port}.count", "w") as f:
-        f.write(f"POST {counts['POST']} DELETE {counts['DELETE']} OTHER {counts['OTHER']}\n")
-    threading.Thread(target=srv.shutdown).start()
+    try:
+        with open(f"{sys.argv[3] if len(sys.argv) > 3 else port}.count", "w") as f:
+            f.write(f"POST {counts['POST']} DELETE {counts['DELETE']} OTHER {counts['OTHER']}\n")
+    finally:
+        os._exit(0)
 
 
 signal.signal(signal.SIGTERM, stop)
