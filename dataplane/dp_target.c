@@ -51,8 +51,13 @@ struct tgt_session {
     uint32_t agent, agent_ip;
     uint32_t peer_ip;   /* host byte order: where our datagrams go (tgt_dest) */
     uint16_t peer_port;
-    uint16_t nh;        /* index into the next-hop table */
+    uint16_t nh;        /* index into the next-hop table of peer_ip */
+    uint8_t n_cands;    /* the answer's candidates, ICE checks each (full ICE) */
+    uint32_t cand_ip[RI_TARGET_CANDS];
+    uint16_t cand_port[RI_TARGET_CANDS];
+    uint16_t cand_nh[RI_TARGET_CANDS]; /* their next hops (an entry may serve several) */
     bool running, up, closed_by_peer, dc_opened, dtls_client, audio, media_on, have_rr;
+    bool selected;      /* ICE selected a pair: peer_ip/peer_port are its remote address */
     bool dirty;         /* the engines may have datagrams: input, a timer, a send since the last drain */
     uint8_t audio_pt;
     uint32_t audio_ssrc;
@@ -102,6 +107,15 @@ static int nh_get(struct dp_target *t, uint32_t ip, uint32_t asker)
         return -ENOSPC;
     t->nh[free_i] = (struct tgt_nh){.ip = ip, .asker = asker};
     return free_i;
+}
+
+/* Gives back the next hops session s holds (one per candidate). */
+static void nh_release(struct dp_target *t, struct tgt_session *s)
+{
+    for (uint32_t k = 0; k < s->n_cands; k++)
+        if (t->nh[s->cand_nh[k]].users)
+            t->nh[s->cand_nh[k]].users--;
+    s->n_cands = 0;
 }
 
 static void nh_learn(struct tgt_nh *h, const uint8_t mac[6])
@@ -165,25 +179,78 @@ static bool arp_poll(const struct dp_ctx *ctx, struct dp_target *t, struct dp_wo
 
 /* ---- where a datagram goes ------------------------------------------------ */
 
-/* The one place that decides the remote address of session s: the
- * answer's first candidate (cand[0], set at start). With full ICE in pc
- * (candidate lists, pc_poll_transmit_to) this becomes the address pc
- * names for each datagram. Returns the next-hop entry, or NULL while its
- * MAC is unknown (the engines keep their datagrams). */
-static const struct tgt_nh *tgt_dest(struct dp_target *t, const struct tgt_session *s, uint32_t *ip,
-                                     uint16_t *port)
+/* The next hop of address ip among session s's candidates (-1: none). */
+static int cand_nh(const struct tgt_session *s, uint32_t ip)
 {
-    const struct tgt_nh *h = &t->nh[s->nh];
-    *ip = s->peer_ip;
-    *port = s->peer_port;
-    return h->known ? h : NULL;
+    for (uint32_t k = 0; k < s->n_cands; k++)
+        if (s->cand_ip[k] == ip)
+            return s->cand_nh[k];
+    return -1;
 }
 
-/* Whether a datagram from (ip, port) is the session's: from its remote
- * address (tgt_dest's counterpart for input). */
-static bool tgt_from_ok(const struct tgt_session *s, uint32_t ip, uint16_t port)
+/* Where a datagram of session s goes: `to` when pc named it (an ICE
+ * check of full ICE goes to its pair's candidate), else the selected
+ * pair's address (peer_ip, which starts as the best candidate). Returns
+ * the next-hop entry, or NULL while its MAC is unknown or the address is
+ * none of the answer's (a peer-reflexive one: ICE then checks the others). */
+static const struct tgt_nh *tgt_dest(struct dp_target *t, const struct tgt_session *s, const struct stun_addr *to,
+                                     uint32_t *ip, uint16_t *port)
 {
-    return ip == s->peer_ip && port == s->peer_port;
+    if (to && to->family == 4) {
+        *ip = wire_get32(to->ip);
+        *port = to->port;
+    } else {
+        *ip = s->peer_ip;
+        *port = s->peer_port;
+    }
+    int k = *ip == s->peer_ip ? s->nh : cand_nh(s, *ip);
+    return k >= 0 && t->nh[k].known ? &t->nh[k] : NULL;
+}
+
+/* Whether a datagram from (ip, port) may reach session s: STUN from
+ * anywhere (the ICE agent authenticates it: a peer-reflexive address
+ * shows itself that way), anything else only from the selected pair's
+ * address (before selection: from one of the answer's candidates). */
+static bool tgt_from_ok(const struct tgt_session *s, uint32_t ip, uint16_t port, const uint8_t *d, uint32_t len)
+{
+    if (len && d[0] < 4)
+        return true;
+    if (ip == s->peer_ip && port == s->peer_port)
+        return true;
+    if (s->selected)
+        return false;
+    for (uint32_t k = 0; k < s->n_cands; k++)
+        if (s->cand_ip[k] == ip && s->cand_port[k] == port)
+            return true;
+    return false;
+}
+
+/* Once ICE selected a pair, its remote address is where everything but
+ * checks goes (and the only source taken for DTLS, SCTP and media). A
+ * peer-reflexive address (none of the answer's) gets a next hop of its
+ * own while there is room for it among the candidates. */
+static void adopt_selected(struct dp_target *t, struct tgt_session *s, struct ri_target_slot *sl)
+{
+    struct stun_addr a;
+    if (!pc_selected_peer(&s->pc, &a) || a.family != 4)
+        return;
+    uint32_t ip = wire_get32(a.ip);
+    int k = cand_nh(s, ip);
+    if (k < 0 && s->n_cands < RI_TARGET_CANDS && (k = nh_get(t, ip, s->agent_ip)) >= 0) {
+        uint32_t c = s->n_cands++;
+        s->cand_ip[c] = ip;
+        s->cand_port[c] = a.port;
+        s->cand_nh[c] = (uint16_t)k;
+        t->nh[k].users++;
+    }
+    if (k < 0)
+        return; /* no room: datagrams keep going to the best candidate */
+    s->peer_ip = ip;
+    s->peer_port = a.port;
+    s->nh = (uint16_t)k;
+    s->selected = true;
+    ri_set(sl->sel_ip, ip);
+    ri_set(sl->sel_port, a.port);
 }
 
 /* ---- media ------------------------------------------------------------------ */
@@ -321,11 +388,8 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_target *t, struct 
     bool media_due = s->media_on && (now >= s->next_rtcp || rtp_stream_next_timeout(&s->rtp) <= now);
     if (!s->dirty && !media_due)
         return; /* nothing changed since the engines were drained */
-    uint32_t ip;
-    uint16_t port;
-    const struct tgt_nh *h = tgt_dest(t, s, &ip, &port);
-    if (!h)
-        return;
+    if (!tgt_dest(t, s, NULL, &(uint32_t){0}, &(uint16_t){0}) && !s->dirty)
+        return; /* media only, and its next hop unknown yet */
     for (;;) {
         struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
         if (!m) {
@@ -334,13 +398,22 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_target *t, struct 
         }
         uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, DP_FRAME_HDR_LEN);
         size_t cap = rte_pktmbuf_tailroom(m) - DP_FRAME_HDR_LEN;
-        size_t n = pc_poll_transmit(&s->pc, d, cap, now);
+        struct stun_addr to = {0};
+        size_t n = pc_poll_transmit_to(&s->pc, d, cap, now, &to);
         if (n == 0)
             n = media_poll(t, wk, s, sl, d, cap, now);
         if (n == 0) {
             rte_pktmbuf_free(m);
             s->dirty = false; /* drained */
             return;
+        }
+        uint32_t ip;
+        uint16_t port;
+        const struct tgt_nh *h = tgt_dest(t, s, to.family ? &to : NULL, &ip, &port);
+        if (!h) { /* its MAC not known yet: ICE sends the check again, the others wait for the selected pair */
+            rte_pktmbuf_free(m);
+            ri_add(wk->m->live.tx_starved, 1);
+            continue;
         }
         m->data_len = (uint16_t)(DP_FRAME_HDR_LEN + n);
         m->pkt_len = m->data_len;
@@ -377,6 +450,8 @@ static void engine_figures(struct tgt_session *s, struct ri_target_slot *sl)
     if (ic) {
         ri_set(sl->s.ice_checks_sent, (uint64_t)ic->requests_sent + ic->retransmits);
         ri_set(sl->s.ice_checks_answered, ic->responses_received);
+        ri_set(sl->s.consent_checks, ic->consent_sent);
+        ri_set(sl->s.ice_restarts, ic->restarts);
     }
     ri_set(sl->s.sctp_retransmissions, pc_sctp_counters(&s->pc)->retransmissions);
 }
@@ -398,6 +473,8 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_target *t, struct dp_wo
     engine_figures(s, sl);
     ri_add(x->total.ice_checks_sent, sl->s.ice_checks_sent);
     ri_add(x->total.ice_checks_answered, sl->s.ice_checks_answered);
+    ri_add(x->total.consent_checks, sl->s.consent_checks);
+    ri_add(x->total.ice_restarts, sl->s.ice_restarts);
     ri_add(x->total.sctp_retransmissions, sl->s.sctp_retransmissions);
     ri_add(x->total.rtp_lost, sl->s.rtp_lost);
     ri_add(x->total.rtcp_rr_loss, sl->s.rtcp_rr_loss);
@@ -411,8 +488,7 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_target *t, struct dp_wo
     pc_free(&s->pc);
     media_stop(s);
     s->running = false;
-    if (t->nh[s->nh].users)
-        t->nh[s->nh].users--;
+    nh_release(t, s);
     if (s->agent < t->n_agents && t->by_agent[s->agent] == (int32_t)i)
         t->by_agent[s->agent] = -1;
     ri_set(sl->up_ns, s->up ? now - s->t_up : 0);
@@ -470,11 +546,32 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     s->agent_ip = ctx->ri.agents[agent].ip;
     s->peer_ip = sl->cand[0].ip;
     s->peer_port = sl->cand[0].port;
-    int nh = nh_get(t, s->peer_ip, s->agent_ip);
+    s->selected = false;
+    int nh = 0;
+    s->n_cands = 0;
+    struct ice_cand cands[RI_TARGET_CANDS];
+    for (uint32_t k = 0; k < sl->n_cands && nh >= 0; k++) {
+        if (sl->cand[k].ip == 0 || sl->cand[k].port == 0)
+            continue;
+        nh = nh_get(t, sl->cand[k].ip, s->agent_ip);
+        if (nh < 0)
+            break;
+        uint32_t c = s->n_cands++;
+        s->cand_ip[c] = sl->cand[k].ip;
+        s->cand_port[c] = sl->cand[k].port;
+        s->cand_nh[c] = (uint16_t)nh;
+        t->nh[nh].users++; /* held from here: nh_get must not give the entry to another address */
+        cands[c] = (struct ice_cand){.addr = {4, sl->cand[k].port, {0}}, .priority = sl->cand[k].priority,
+                                     .type = sl->cand[k].type};
+        wire_put32(cands[c].addr.ip, sl->cand[k].ip);
+    }
+    if (nh >= 0)
+        nh = s->cand_nh[0];
     /* every secret of the session from the operating system's generator
      * (as dp_external's): tie-breaker, transaction ids, SCTP tags, RTP */
     uint64_t draw[3];
     if (nh < 0 || t->e->cp.ops->random(t->e->cp.self, (uint8_t *)draw, sizeof(draw)) != 0) {
+        nh_release(t, s);
         sess_refuse(t, sl, seq);
         return;
     }
@@ -511,6 +608,9 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
                           .remote_ufrag = s->rufrag,
                           .remote_pwd = s->rpwd,
                           .peer = peer,
+                          .remote_cands = cands,
+                          .n_remote_cands = s->n_cands,
+                          .consent = true,
                           .cert = &t->e->cert,
                           .peer_fingerprint = s->rfp,
                           .cp = &t->e->cp,
@@ -532,14 +632,14 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     if (pc_init(&s->pc, &c, now) != 0) {
         /* credentials the ICE agent refuses (longer than ICE_UFRAG_MAX /
          * ICE_PWD_MAX): no endpoint to end, the request fails at once */
+        nh_release(t, s);
         sess_refuse(t, sl, seq);
         return;
     }
     s->running = true;
-    t->nh[s->nh].users++;
     t->by_agent[agent] = (int32_t)i;
-    ri_set(sl->sel_ip, s->peer_ip);
-    ri_set(sl->sel_port, s->peer_port);
+    ri_set(sl->sel_ip, 0);
+    ri_set(sl->sel_port, 0);
     ri_add(t->t->sessions, 1);
     /* state first, then the request it belongs to: control trusts
      * dp_state only once dp_seq matches */
@@ -646,6 +746,12 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_target *t, struct d
         } else if (ev == PC_EV_FAILED) {
             sess_end(ctx, t, wk, i, RI_TGT_FAILED, now);
             return;
+        } else if (ev == PC_EV_CONSENT_LOST) {
+            /* no authenticated answer to our consent checks for 30 s (RFC 7675 §5.1) */
+            ri_set(sl->consent_lost, 1);
+            ri_add(t->t->sessions_consent_lost, 1);
+            sess_end(ctx, t, wk, i, RI_TGT_FAILED, now);
+            return;
         } else if (ev == PC_EV_CLOSED || ev == PC_EV_CHANNEL_CLOSED) {
             /* the server's ABORT, close_notify or channel reset */
             s->closed_by_peer = true;
@@ -653,6 +759,8 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_target *t, struct d
             return;
         }
     }
+    if (!s->selected)
+        adopt_selected(t, s, sl);
     if (!s->dc_opened && !s->up && pc_stage(&s->pc) == PC_DC) {
         /* the association is up: we open the DataChannel whatever our
          * DTLS role. pc opens it itself only as DTLS client; as server
@@ -685,20 +793,24 @@ void dp_target_rx(const struct dp_ctx *ctx, struct dp_worker *wk, const uint8_t 
     uint32_t agent = dst_ip - ctx->ri.cfg->ip_base - 1;
     int32_t i = agent < t->n_agents ? t->by_agent[agent] : -1;
     struct tgt_session *s = i >= 0 ? &t->sess[i] : NULL;
-    if (!s || !s->running || !tgt_from_ok(s, src_ip, src_port)) {
+    if (!s || !s->running || !tgt_from_ok(s, src_ip, src_port, d, len)) {
         ri_add(t->t->frames_unknown, 1);
         ri_add(wk->m->live.drops[RI_DROP_UNKNOWN_FLOW], 1);
         return;
     }
     struct ri_target_slot *sl = ri_target_slot(t->t, (uint32_t)i);
     uint64_t now = dp_ext_ns(ctx, t->e, tsc);
-    nh_learn(&t->nh[s->nh], src_mac); /* the server's MAC from its own datagram */
+    int k = src_ip == s->peer_ip ? s->nh : cand_nh(s, src_ip);
+    if (k >= 0)
+        nh_learn(&t->nh[k], src_mac); /* the server's MAC from its own datagram */
     ri_add(sl->s.frames_in, 1);
     ri_add(t->t->total.frames_in, 1);
     if (len && d[0] >= 128 && d[0] <= 191) {
         media_in(t, wk, s, sl, d, len, now);
     } else {
-        pc_handle_input(&s->pc, d, len, now);
+        struct stun_addr from = {4, src_port, {0}};
+        wire_put32(from.ip, src_ip);
+        pc_handle_input_from(&s->pc, d, len, &from, now);
         s->dirty = true;
     }
     uint32_t phase = ri_load(&ctx->ri.cmd->phase);

@@ -47,11 +47,11 @@ for mode in 500:http_5xx garbage:sdp nosdp:sdp silent:timeout; do
   m=${mode%%:*}
   cause=${mode#*:}
   port=$(nx python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  nx python3 "$src/bad_server.py" "$port" "$m" "$dir/$m" &
+  ip netns exec "$ns" python3 "$src/bad_server.py" "$port" "$m" "$dir/$m" &
   spid=$!
   for _ in $(seq 50); do nx bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && break; sleep 0.1; done
   t0=$(date +%s)
-  nx "$sg" run --dp "$dp" --agents 8 --topology ring --rate 100 --duration 2s --cores 0 \
+  ip netns exec "$ns" "$sg" run --dp "$dp" --agents 8 --topology ring --rate 100 --duration 2s --cores 0 \
     --external-port net_af_packet0,iface=tba --target "whip:http://127.0.0.1:$port/whip" --target-agents 6 \
     --target-timeout 2s --report "$dir/$m.json" --clients-csv "$dir/$m.csv" > "$dir/$m.log" 2>&1 &
   pid=$!

@@ -55,7 +55,7 @@ port=$(nx python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0))
 
 # Swarm A: the WHIP server (answerer, ICE-lite), its agents' sessions closed after 12 s of silence.
 start_a() { # token-flags...
-  nx "$sg" run --dp "$dp" --agents 16 --topology ring --rate 100 --duration 10m --cores 0 \
+  ip netns exec "$ns" "$sg" run --dp "$dp" --agents 16 --topology ring --rate 100 --duration 10m --cores 0 \
     --external echo --signal "127.0.0.1:$port" --external-port net_af_packet0,iface=tga --external-idle 12s \
     --report "$dir/a.json" "$@" > "$dir/a.log" 2>&1 &
   apid=$!
