@@ -114,6 +114,9 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_u64(w, "sessions_failed", t->sessions_failed + r->signal_failed);
     json_kv_u64(w, "sessions_closed", t->sessions_closed);
     json_kv_u64(w, "consent_lost", t->sessions_consent_lost);
+    json_kv_dbl(w, "last_up_s", r->last_up_ns / 1e9, 3);
+    json_kv_dbl(w, "settled_s", r->settled_ns / 1e9, 3);
+    json_kv_dbl(w, "joins_per_s_mean", r->last_up_ns ? (double)t->sessions_up / (r->last_up_ns / 1e9) : 0, 1);
     json_kv_u64(w, "deleted", r->deleted);
     json_kv_u64(w, "delete_failed", r->delete_failed);
     json_key(w, "stages");
@@ -209,6 +212,9 @@ void ctl_report_target_summary(FILE *f, const struct ctl_target_view *v)
                 fprintf(f, " %s %" PRIu64, ctl_target_cause_name((enum ctl_target_cause)c), r->cause[c]);
         fputc('\n', f);
     }
+    if (r->last_up_ns)
+        fprintf(f, "  joins       %" PRIu64 " up in %.2f s from the first start: %.1f joins/s\n", t->sessions_up,
+                r->last_up_ns / 1e9, (double)t->sessions_up / (r->last_up_ns / 1e9));
     const struct met_hist *h = &t->setup;
     if (met_hist_total(h))
         fprintf(f, "  set-up      p50 %.1f ms, p95 %.1f ms, p99 %.1f ms (signal p50 %.1f ms)\n",

@@ -186,6 +186,7 @@ static void watch(struct ctl_target *tg, uint64_t now)
                 if (s->up && !s->up_counted) {
                     s->up_counted = true;
                     TGT_ADD(tg->res.joins_per_s[sec], 1);
+                    __atomic_store_n(&tg->res.last_up_ns, now - tg->t0_ns, __ATOMIC_RELAXED);
                 }
             } else if (!s->took && now - s->t_pub_ns > tg->cfg.http_timeout_ns &&
                        tg->res.client[i].cause == CTL_TGT_CAUSE_NONE) {
@@ -209,6 +210,8 @@ static void watch(struct ctl_target *tg, uint64_t now)
         __atomic_store_n(&tg->res.joins_seconds, (uint32_t)(sec + 1), __ATOMIC_RELAXED);
     __atomic_store_n(&tg->up, up, __ATOMIC_RELAXED);
     __atomic_store_n(&tg->settled, settled, __ATOMIC_RELAXED);
+    if (settled >= tg->cfg.n_sessions && !tg->res.settled_ns)
+        __atomic_store_n(&tg->res.settled_ns, now - tg->t0_ns, __ATOMIC_RELAXED);
     tg->last_watch_ns = now;
 }
 

@@ -98,6 +98,8 @@ struct ctl_target_results {
     uint64_t joins_per_s[600];              /* sessions that got up in each second of the run (the
                                                dataplane's up transitions as control polled them) */
     uint32_t joins_seconds;                 /* entries of joins_per_s used */
+    uint64_t last_up_ns;                    /* from the thread's start to the last session seen up */
+    uint64_t settled_ns;                    /* from the thread's start to every session settled (0: never) */
     struct ctl_target_client *client;       /* n_sessions entries, owned by the ctl_target */
     uint32_t n_clients;
 };
