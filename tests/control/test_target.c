@@ -714,7 +714,10 @@ Test(target_janus, create_attach_offer_poll_keepalive_detach_destroy, .init = im
     cr_assert_eq(strlen(t1), 16);
     cr_assert_str_neq(t1, t2);
     pthread_mutex_unlock(&srv.lock);
-    cr_assert_eq(r->keepalives, (uint64_t)(n - 6));
+    /* counted when sent: the one in flight at stop may be dropped before
+     * the server logged it */
+    cr_assert(r->keepalives == (uint64_t)(n - 6) || r->keepalives == (uint64_t)(n - 5),
+              "keepalives counted %llu, logged %d", (unsigned long long)r->keepalives, n - 6);
     fake_stop(&srv);
 }
 
