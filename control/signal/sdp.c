@@ -625,16 +625,7 @@ bool sdp_answer_accepts_audio(const struct sdp_offer *o, bool audio)
     return audio && o->audio >= 0;
 }
 
-/* Appends to a caller buffer; remembers overflow instead of failing at once. */
-struct out {
-    char *p;
-    size_t cap, len;
-    bool full;
-};
-
-static void put(struct out *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *w, const char *fmt, ...)
+void sdp_put(struct sdp_out *w, const char *fmt, ...)
 {
     if (w->full)
         return;
@@ -649,13 +640,13 @@ static void put(struct out *w, const char *fmt, ...)
     w->len += (size_t)n;
 }
 
-static void put_transport(struct out *w, const struct sdp_answer_params *pr, const char *ip)
+static void put_transport(struct sdp_out *w, const struct sdp_answer_params *pr, const char *ip)
 {
-    put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 ", pr->ufrag, pr->pwd);
+    sdp_put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 ", pr->ufrag, pr->pwd);
     for (int i = 0; i < SDP_FP_LEN; i++)
-        put(w, "%02X%s", pr->fingerprint[i], i + 1 < SDP_FP_LEN ? ":" : "\r\n");
-    put(w, "a=setup:%s\r\n", pr->setup == SDP_SETUP_ACTIVE ? "active" : "passive");
-    put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", ip,
+        sdp_put(w, "%02X%s", pr->fingerprint[i], i + 1 < SDP_FP_LEN ? ":" : "\r\n");
+    sdp_put(w, "a=setup:%s\r\n", pr->setup == SDP_SETUP_ACTIVE ? "active" : "passive");
+    sdp_put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", ip,
         (unsigned)pr->port);
 }
 
@@ -683,14 +674,14 @@ int sdp_write_answer(const struct sdp_offer *o, const struct sdp_answer_params *
         return -EINVAL;
     if (cap == 0)
         return -ENOSPC;
-    struct out w = {.p = out, .cap = cap};
+    struct sdp_out w = {.p = out, .cap = cap};
     char ip[16];
     snprintf(ip, sizeof(ip), "%u.%u.%u.%u", pr->ip >> 24, (pr->ip >> 16) & 255, (pr->ip >> 8) & 255,
              pr->ip & 255);
     int audio = sdp_answer_accepts_audio(o, pr->audio) ? o->audio : -1;
     const struct sdp_media *app = &o->media[o->app];
 
-    put(&w, "v=0\r\no=swarmgen %llu 1 IN IP4 %s\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
+    sdp_put(&w, "v=0\r\no=swarmgen %llu 1 IN IP4 %s\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
         (unsigned long long)pr->sess_id, ip);
     /* BUNDLE: the accepted mids that were offered in the group, in its order
      * (the first is the answerer-tagged line, RFC 8843 §7.3.1). */
@@ -701,51 +692,51 @@ int sdp_write_answer(const struct sdp_offer *o, const struct sdp_answer_params *
             strcmp(mid, app->mid) == 0 || (audio >= 0 && strcmp(mid, o->media[audio].mid) == 0);
         if (!accepted || mid[0] == '\0')
             continue;
-        put(&w, "%s %s", group ? "" : "a=group:BUNDLE", mid);
+        sdp_put(&w, "%s %s", group ? "" : "a=group:BUNDLE", mid);
         group = true;
     }
     if (group)
-        put(&w, "\r\n");
+        sdp_put(&w, "\r\n");
 
     for (int i = 0; i < o->n_media; i++) {
         const struct sdp_media *m = &o->media[i];
         if (i == o->app) {
-            put(&w, "m=application %u UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 %s\r\n",
+            sdp_put(&w, "m=application %u UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 %s\r\n",
                 (unsigned)pr->port, ip);
             if (m->mid[0])
-                put(&w, "a=mid:%s\r\n", m->mid);
+                sdp_put(&w, "a=mid:%s\r\n", m->mid);
             put_transport(&w, pr, ip);
-            put(&w, "a=sctp-port:%u\r\na=max-message-size:%llu\r\n", (unsigned)pr->sctp_port,
+            sdp_put(&w, "a=sctp-port:%u\r\na=max-message-size:%llu\r\n", (unsigned)pr->sctp_port,
                 (unsigned long long)pr->max_message_size);
         } else if (i == audio) {
             int pt = o->audio_pt;
-            put(&w, "m=audio %u %s %d\r\nc=IN IP4 %s\r\n", (unsigned)pr->port, m->proto, pt, ip);
+            sdp_put(&w, "m=audio %u %s %d\r\nc=IN IP4 %s\r\n", (unsigned)pr->port, m->proto, pt, ip);
             if (m->mid[0])
-                put(&w, "a=mid:%s\r\n", m->mid);
+                sdp_put(&w, "a=mid:%s\r\n", m->mid);
             put_transport(&w, pr, ip);
-            put(&w, "a=rtcp-mux\r\na=%s\r\n", answer_dir(m->dir));
+            sdp_put(&w, "a=rtcp-mux\r\na=%s\r\n", answer_dir(m->dir));
             if (pt == m->opus_pt)
-                put(&w, "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n", pt,
+                sdp_put(&w, "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n", pt,
                     pt);
             else
-                put(&w, "a=rtpmap:%d PCMU/8000\r\n", pt);
+                sdp_put(&w, "a=rtpmap:%d PCMU/8000\r\n", pt);
         } else {
             /* rejected (RFC 3264 §6): port 0, the offered proto and a
              * format; its rtpmap too, as stacks that negotiate codecs on
              * every m-line (werift) otherwise fail the whole answer */
-            put(&w, "m=%s 0 %s %s\r\nc=IN IP4 %s\r\n", m->kind_text, m->proto, m->fmt_first, ip);
+            sdp_put(&w, "m=%s 0 %s %s\r\nc=IN IP4 %s\r\n", m->kind_text, m->proto, m->fmt_first, ip);
             if (m->mid[0])
-                put(&w, "a=mid:%s\r\n", m->mid);
+                sdp_put(&w, "a=mid:%s\r\n", m->mid);
             char first[8];
             if (m->n_pt > 0)
                 snprintf(first, sizeof(first), "%u", m->pt[0].pt);
             if (m->n_pt > 0 && strcmp(first, m->fmt_first) == 0) {
                 const struct sdp_pt *pt = &m->pt[0];
-                put(&w, "a=inactive\r\n");
+                sdp_put(&w, "a=inactive\r\n");
                 if (pt->name[0] && pt->channels > 1)
-                    put(&w, "a=rtpmap:%u %s/%u/%u\r\n", pt->pt, pt->name, pt->clock, pt->channels);
+                    sdp_put(&w, "a=rtpmap:%u %s/%u/%u\r\n", pt->pt, pt->name, pt->clock, pt->channels);
                 else if (pt->name[0])
-                    put(&w, "a=rtpmap:%u %s/%u\r\n", pt->pt, pt->name, pt->clock);
+                    sdp_put(&w, "a=rtpmap:%u %s/%u\r\n", pt->pt, pt->name, pt->clock);
             }
         }
     }

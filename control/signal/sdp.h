@@ -152,6 +152,16 @@ struct sdp_answer_params {
     uint64_t sess_id;          /* o= sess-id of the answer */
 };
 
+/* An SDP text being written into a caller buffer: sdp_put appends
+ * printf-style and remembers an overflow (full) instead of failing at
+ * once, so a writer checks once at the end. */
+struct sdp_out {
+    char *p;
+    size_t cap, len;
+    bool full;
+};
+void sdp_put(struct sdp_out *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Writes the answer to offer `o` (a successful sdp_parse_offer) into `out`,
  * NUL-terminated, CRLF line ends: a=ice-lite, a=group:BUNDLE of the accepted
  * mids when the offer had BUNDLE, then one m-line per offered m-line in the
