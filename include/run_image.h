@@ -61,7 +61,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 8u
+#define RI_VERSION 9u
 #define RI_MAX_WORKERS 64
 #define RI_MAX_SHARDS 1024
 #define RI_ALIGN 64u
@@ -588,6 +588,8 @@ struct ri_external {
 #define RI_TARGET_MAX 65536u
 #define RI_TARGET_PORT 50000u        /* our UDP port on the agent's address */
 #define RI_TARGET_CANDS 8            /* remote candidates a slot carries */
+#define RI_TARGET_FEEDS 7            /* publishers a subscriber session receives at most (janus-videoroom:
+                                        their audio lines and the data line fill an SDP of 8 m-lines) */
 #define RI_TARGET_CONSENT_NS (5ull * 1000000000ull)   /* RFC 7675: a check every 5 s (+-20 %) */
 #define RI_TARGET_CONSENT_EXPIRY_NS (30ull * 1000000000ull) /* no answer for 30 s: consent lost */
 
@@ -665,6 +667,20 @@ struct ri_target_slot {
     uint64_t setup_ns;                   /* session start to DataChannel open (0: not up) */
     uint64_t up_ns;                      /* how long it was up, final when it ended */
     struct ri_target_stats s;            /* this session, final when it ended */
+    /* janus-videoroom (docs/target.md), control -> dataplane, before `seq` like the request above */
+    alignas(RI_ALIGN) uint8_t answerer;  /* 1: the server offered, we answered (a subscriber): ICE
+                                            controlled, DTLS role dtls_client (our answer said
+                                            setup:active), no audio of ours; feeds' audio received */
+    uint8_t n_feeds;                     /* of feed_agent[] / feed_ssrc[], 0..RI_TARGET_FEEDS */
+    uint8_t reserved4[2];
+    uint32_t feed_agent[RI_TARGET_FEEDS]; /* the publishers (agents) whose messages this session gets */
+    uint32_t feed_ssrc[RI_TARGET_FEEDS];  /* the SSRC of each audio line the server offered (0: none) */
+    /* dataplane -> control */
+    uint64_t feed_msgs[RI_TARGET_FEEDS]; /* messages received from publisher feed_agent[k] */
+    uint64_t feed_misordered;            /* messages of a feed whose sequence was not the next one
+                                            (a duplicate, a gap, a reorder) */
+    uint64_t feed_rtp[RI_TARGET_FEEDS];  /* SRTP packets received (authenticated) on feed_ssrc[k] */
+    uint64_t feed_rtp_lost[RI_TARGET_FEEDS]; /* expected - received by sequence number, per stream */
 };
 
 struct ri_target {
@@ -674,7 +690,8 @@ struct ri_target {
     uint64_t msg_interval_ns;            /* per session while LOAD; 0: no messages */
     uint64_t setup_timeout_ns;           /* a session not up by then fails in its stage */
     uint32_t media;                      /* enum ri_media the offers ask for (NONE or AUDIO) */
-    uint32_t reserved0;
+    uint32_t feeds;                      /* janus-videoroom: subscribers may be given up to this many
+                                            feeds (RI_TARGET_FEEDS at most; 0: no answerer slots) */
     /* dataplane (worker 0) -> control, at any time; final after DONE */
     alignas(RI_ALIGN) struct ri_target_stats total;
     uint64_t sessions, sessions_up, sessions_failed, sessions_closed, sessions_consent_lost;

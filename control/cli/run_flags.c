@@ -16,6 +16,7 @@
 #include "profile.h"
 #include "run_opts_internal.h"
 #include "sla.h"
+#include "target.h"
 #include "topo.h"
 
 #define MAX_DURATION_NS (7ull * 24 * 3600 * 1000000000ull)
@@ -571,8 +572,16 @@ static void set_external_idle(void *ctx, const char *s)
 
 static void set_target(void *ctx, const char *s)
 {
+    if (strncmp(s, "janus-videoroom:", 16) == 0) { /* URL,rooms=R,publishers=P */
+        struct ctl_target_config c = {0};
+        char err[256];
+        if (ctl_target_parse(s, &c, err, sizeof(err)) != 0)
+            cli_fail("--target", "%s", strncmp(err, "--target ", 9) == 0 ? err + 9 : err);
+        opts(ctx)->target = s;
+        return;
+    }
     if (strncmp(s, "whip:", 5) != 0 && strncmp(s, "janus:", 6) != 0)
-        cli_fail("--target", "'%s' is not whip:URL or janus:URL", s);
+        cli_fail("--target", "'%s' is not whip:URL, janus:URL or janus-videoroom:URL,rooms=R,publishers=P", s);
     const char *url = strchr(s, ':') + 1;
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         cli_fail("--target", "'%s' is not an http:// or https:// URL", url);
@@ -819,11 +828,12 @@ static const struct cli_flag run_flags[] = {
      "WHIP connections at once, and open sessions, of one client\n"
      "address, 1..64 (default 16; beyond: 429)",
      set_signal_max_per_client},
-    {"--target", "whip:URL|janus:URL",
+    {"--target", "whip:URL|janus:URL|janus-videoroom:URL,rooms=R,publishers=P",
      "agents join a real WebRTC server as clients (dc only): a WHIP\n"
      "endpoint (RFC 9725) or Janus's HTTP API with the EchoTest plugin;\n"
      "their DataChannel messages (and --media audio) come back and are\n"
-     "timed (docs/target.md)",
+     "timed; or Janus's VideoRoom: R rooms, the first P agents of each\n"
+     "publish, the others subscribe to all P (docs/target.md)",
      set_target},
     {"--target-agents", "N", "target sessions, agents 0..N-1 (default: every agent)", set_target_agents},
     {"--target-token", "TOKEN", "WHIP: Authorization: Bearer TOKEN on every request", set_target_token},

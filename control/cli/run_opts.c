@@ -15,6 +15,7 @@
 
 #include "compare.h"
 #include "run_opts_internal.h"
+#include "target.h"
 
 int ctl_parse_cores(const char *s, struct ctl_run_opts *o)
 {
@@ -216,6 +217,15 @@ static void resolve_target(struct ctl_run_opts *o)
         o->target_agents = o->agents < RI_TARGET_MAX ? o->agents : RI_TARGET_MAX;
     if (o->target_agents > o->agents)
         cli_fail("--target-agents", "%u sessions but only %u agents", o->target_agents, o->agents);
+    struct ctl_target_config tc = {0};
+    char err[256];
+    if (ctl_target_parse(o->target, &tc, err, sizeof(err)) == 0 && tc.kind == CTL_TARGET_JANUS_VR &&
+        (uint64_t)tc.rooms * (tc.publishers + 1) > o->target_agents)
+        cli_fail("--target-agents",
+                 "%u sessions for %u rooms of %u publishers: each room needs %u agents at least "
+                 "(%llu in all)",
+                 o->target_agents, tc.rooms, tc.publishers, tc.publishers + 1,
+                 (unsigned long long)tc.rooms * (tc.publishers + 1));
     if (o->target_rate < 0)
         o->target_rate = CTL_TARGET_RATE_DEFAULT;
     if (!o->target_timeout_ns)

@@ -363,6 +363,10 @@ static int write_image(struct ctl_run *x)
         t->msg_interval_ns = o->target_rate > 0 ? (uint64_t)(1e9 / o->target_rate) : 0;
         t->setup_timeout_ns = o->target_timeout_ns;
         t->media = o->media == RI_MEDIA_AUDIO ? RI_MEDIA_AUDIO : RI_MEDIA_NONE;
+        struct ctl_target_config tc = {0};
+        char terr[256];
+        if (ctl_target_parse(o->target, &tc, terr, sizeof(terr)) == 0 && tc.kind == CTL_TARGET_JANUS_VR)
+            t->feeds = tc.publishers; /* subscriber sessions receive this many feeds */
     }
     if (o->relay.on) { /* --relay: the server and credentials for worker 0 (docs/turn.md) */
         struct ri_relay *rl = ri_section(x->img.hdr, RI_SEC_RELAY);

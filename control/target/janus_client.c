@@ -169,7 +169,9 @@ static void janus_done(struct ctl_target *tg, struct tsess *s, struct tgt_req *r
             tgt_fail(tg, s, jr.cause, 0, "%s", jr.why);
             break;
         case TGT_JV_SUCCESS:
-            if (s->step == J_CREATE) {
+            if (s->step == J_MESSAGE) { /* EchoTest answers asynchronously */
+                tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "Janus message: success, no answer");
+            } else if (s->step == J_CREATE) {
                 s->janus_sid = jr.id;
                 s->has_resource = true;
                 snprintf(c->resource, sizeof(c->resource), "janus:%" PRIu64, jr.id);

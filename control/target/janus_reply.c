@@ -63,7 +63,8 @@ static void code_reason(const struct jr_doc *d, int obj, const char *code_key,
 
 /* One event of a long poll (or a synchronous message reply): true when it
  * settled the session (ANSWER or ERROR in out). */
-static bool event(const struct jr_doc *d, int ev, uint64_t hid, struct tgt_janus_reply *out)
+static bool event(const struct jr_doc *d, int ev, uint64_t hid, const char *want,
+                  struct tgt_janus_reply *out)
 {
     char kind[24], why[96];
     if (d->node[ev].type != JR_OBJ || !str_member(d, ev, "janus", kind, sizeof(kind)))
@@ -78,7 +79,7 @@ static bool event(const struct jr_doc *d, int ev, uint64_t hid, struct tgt_janus
     if (hid == 0 || snd < 0 || !jr_u64(d, snd, &sender) || sender != hid)
         return false; /* another handle's, or the session's keepalive */
     if (strcmp(kind, "hangup") == 0 || strcmp(kind, "detached") == 0) {
-        error(out, CTL_TGT_CAUSE_PROTOCOL, "Janus %s before the answer", kind);
+        error(out, CTL_TGT_CAUSE_PROTOCOL, "Janus %s before the %s", kind, want);
         return true;
     }
     if (strcmp(kind, "event") != 0)
@@ -86,7 +87,7 @@ static bool event(const struct jr_doc *d, int ev, uint64_t hid, struct tgt_janus
     int data = jr_find(d, ev, "plugindata.data");
     if (data >= 0 && (jr_member(d, data, "error") >= 0 || jr_member(d, data, "error_code") >= 0)) {
         code_reason(d, data, "error_code", "error", why, sizeof(why));
-        error(out, CTL_TGT_CAUSE_PROTOCOL, "EchoTest error %s", why);
+        error(out, CTL_TGT_CAUSE_PROTOCOL, "plugin error %s", why);
         return true;
     }
     int jsep = jr_member(d, ev, "jsep");
@@ -94,9 +95,9 @@ static bool event(const struct jr_doc *d, int ev, uint64_t hid, struct tgt_janus
         return false;
     char type[16];
     int sdp = jr_member(d, jsep, "sdp");
-    if (!str_member(d, jsep, "type", type, sizeof(type)) || strcmp(type, "answer") != 0 ||
+    if (!str_member(d, jsep, "type", type, sizeof(type)) || strcmp(type, want) != 0 ||
         sdp < 0 || d->node[sdp].type != JR_STR) {
-        error(out, CTL_TGT_CAUSE_PROTOCOL, "Janus jsep is not an answer with an sdp");
+        error(out, CTL_TGT_CAUSE_PROTOCOL, "Janus jsep is not an %s with an sdp", want);
         return true;
     }
     size_t cap = d->node[sdp].raw_len + 1;
@@ -117,6 +118,13 @@ static bool event(const struct jr_doc *d, int ev, uint64_t hid, struct tgt_janus
 enum tgt_janus_verdict tgt_janus_read(const char *body, size_t len, int step, const char *txn,
                                       uint64_t hid, struct tgt_janus_reply *out)
 {
+    return tgt_janus_read_jsep(body, len, step, txn, hid, "answer", out);
+}
+
+enum tgt_janus_verdict tgt_janus_read_jsep(const char *body, size_t len, int step, const char *txn,
+                                           uint64_t hid, const char *want,
+                                           struct tgt_janus_reply *out)
+{
     memset(out, 0, sizeof(*out));
     const char *what = tgt_janus_step_name(step);
     struct jr_doc d = {0};
@@ -129,9 +137,9 @@ enum tgt_janus_verdict tgt_janus_read(const char *body, size_t len, int step, co
         out->verdict = TGT_JV_NOTHING;
         if (d.node[0].type == JR_ARR) {
             for (int e = jr_next_child(&d, 0, 0); e >= 0; e = jr_next_child(&d, 0, e))
-                if (event(&d, e, hid, out))
+                if (event(&d, e, hid, want, out))
                     break;
-        } else if (!event(&d, 0, hid, out) && d.node[0].type != JR_OBJ) {
+        } else if (!event(&d, 0, hid, want, out) && d.node[0].type != JR_OBJ) {
             error(out, CTL_TGT_CAUSE_PROTOCOL,
                   "Janus long poll: neither an event nor a list of them");
         }
@@ -163,9 +171,18 @@ enum tgt_janus_verdict tgt_janus_read(const char *body, size_t len, int step, co
         break;
     }
     case TGT_J_MESSAGE:
-        if (strcmp(kind, "ack") == 0)
+        if (strcmp(kind, "ack") == 0) {
             out->verdict = TGT_JV_ACK;
-        else if (!event(&d, 0, hid, out))
+        } else if (strcmp(kind, "success") == 0) { /* a synchronous plugin request */
+            int data = jr_find(&d, 0, "plugindata.data");
+            if (data >= 0 &&
+                (jr_member(&d, data, "error") >= 0 || jr_member(&d, data, "error_code") >= 0)) {
+                code_reason(&d, data, "error_code", "error", why, sizeof(why));
+                error(out, CTL_TGT_CAUSE_PROTOCOL, "Janus message: plugin error %s", why);
+            } else {
+                out->verdict = TGT_JV_SUCCESS;
+            }
+        } else if (!event(&d, 0, hid, want, out))
             error(out, CTL_TGT_CAUSE_PROTOCOL, "Janus message: neither ack nor answer");
         break;
     case TGT_J_KEEPALIVE:

@@ -44,9 +44,46 @@ int ctl_target_parse(const char *spec, struct ctl_target_config *cfg, char *err,
     } else if (strncmp(spec, "janus:", 6) == 0) {
         cfg->kind = CTL_TARGET_JANUS;
         url = spec + 6;
+    } else if (strncmp(spec, "janus-videoroom:", 16) == 0) {
+        cfg->kind = CTL_TARGET_JANUS_VR;
+        url = spec + 16;
     } else {
-        snprintf(err, errlen, "--target %s: want whip:URL or janus:URL", spec);
+        snprintf(err, errlen, "--target %s: want whip:URL, janus:URL or janus-videoroom:URL,rooms=R,publishers=P",
+                 spec);
         return -EINVAL;
+    }
+    char ubuf[sizeof(cfg->url)];
+    if (cfg->kind == CTL_TARGET_JANUS_VR) {
+        cfg->rooms = cfg->publishers = 1;
+        const char *comma = strchr(url, ',');
+        size_t ul = comma ? (size_t)(comma - url) : strlen(url);
+        if (ul >= sizeof(ubuf)) {
+            snprintf(err, errlen, "--target: the URL is longer than %zu characters", sizeof(ubuf) - 1);
+            return -EINVAL;
+        }
+        memcpy(ubuf, url, ul);
+        ubuf[ul] = '\0';
+        for (const char *p = comma; p && *p;) {
+            p++;
+            const char *end = strchr(p, ',');
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            uint32_t *dst = n > 6 && strncmp(p, "rooms=", 6) == 0         ? &cfg->rooms
+                            : n > 11 && strncmp(p, "publishers=", 11) == 0 ? &cfg->publishers
+                                                                          : NULL;
+            const char *v = dst == &cfg->rooms ? p + 6 : p + 11;
+            char *ve = NULL;
+            unsigned long x = dst ? strtoul(v, &ve, 10) : 0;
+            if (!dst || ve != p + n || *v < '0' || *v > '9' || x == 0 ||
+                x > (dst == &cfg->rooms ? RI_TARGET_MAX : RI_TARGET_FEEDS)) {
+                snprintf(err, errlen,
+                         "--target %s: '%.*s' is not rooms=R (1..%u) or publishers=P (1..%u)", spec,
+                         (int)n, p, RI_TARGET_MAX, RI_TARGET_FEEDS);
+                return -EINVAL;
+            }
+            *dst = (uint32_t)x;
+            p = end;
+        }
+        url = ubuf;
     }
     size_t scheme = strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8 : 0;
     if (scheme == 0) {
@@ -206,6 +243,8 @@ static void watch(struct ctl_target *tg, uint64_t now)
         if (s->state == TS_LIVE && !tg->stopping && tg->flow->tick)
             tg->flow->tick(tg, s, now);
     }
+    if (!tg->stopping && tg->flow->watch)
+        tg->flow->watch(tg, now);
     if (sec + 1 > tg->res.joins_seconds)
         __atomic_store_n(&tg->res.joins_seconds, (uint32_t)(sec + 1), __ATOMIC_RELAXED);
     __atomic_store_n(&tg->up, up, __ATOMIC_RELAXED);
@@ -311,8 +350,17 @@ int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cf
                      const struct ri_agent *agents, uint32_t n_agents, char *err, size_t errlen)
 {
     *out = NULL;
-    if (cfg->kind != CTL_TARGET_WHIP && cfg->kind != CTL_TARGET_JANUS) {
-        snprintf(err, errlen, "target: no whip: or janus: target");
+    if (cfg->kind != CTL_TARGET_WHIP && cfg->kind != CTL_TARGET_JANUS &&
+        cfg->kind != CTL_TARGET_JANUS_VR) {
+        snprintf(err, errlen, "target: no whip:, janus: or janus-videoroom: target");
+        return -EINVAL;
+    }
+    if (cfg->kind == CTL_TARGET_JANUS_VR &&
+        (cfg->rooms == 0 || cfg->publishers == 0 || cfg->publishers > RI_TARGET_FEEDS ||
+         (uint64_t)cfg->rooms * (cfg->publishers + 1) > cfg->n_sessions)) {
+        snprintf(err, errlen, "target: %u rooms of %u publishers need %llu sessions at least, not %u",
+                 cfg->rooms, cfg->publishers,
+                 (unsigned long long)cfg->rooms * (cfg->publishers + 1), cfg->n_sessions);
         return -EINVAL;
     }
     if (cfg->n_sessions == 0 || cfg->n_sessions > t->n_slots || cfg->n_sessions > n_agents) {
@@ -344,7 +392,9 @@ int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cf
     tg->x = x;
     tg->agents = agents;
     tg->n_agents = n_agents;
-    tg->flow = cfg->kind == CTL_TARGET_WHIP ? &tgt_whip_flow : &tgt_janus_flow;
+    tg->flow = cfg->kind == CTL_TARGET_WHIP    ? &tgt_whip_flow
+               : cfg->kind == CTL_TARGET_JANUS ? &tgt_janus_flow
+                                               : &tgt_vr_flow;
     uint32_t n = cfg->n_sessions, m = tg->cfg.max_inflight;
     tg->sess = calloc(n, sizeof(*tg->sess));
     tg->res.client = calloc(n, sizeof(*tg->res.client));
@@ -353,7 +403,11 @@ int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cf
     tg->pool = calloc(m, sizeof(*tg->pool));
     tg->pool_free = calloc(m, sizeof(*tg->pool_free));
     tg->work = malloc(sizeof(*tg->work));
+    if (getrandom(&tg->rng, sizeof(tg->rng), 0) != (ssize_t)sizeof(tg->rng))
+        tg->rng = tgt_now_ns(); /* transactions and SSRCs, room and feed ids only: ICE credentials use getrandom */
     int rc = tgt_http_new(&tg->http);
+    if (rc == 0 && cfg->kind == CTL_TARGET_JANUS_VR)
+        rc = tgt_vr_init(tg);
     if (!tg->sess || !tg->res.client || !tg->queue || !tg->pool || !tg->pool_free || !tg->work ||
         rc != 0) {
         ctl_target_free(tg);
@@ -365,12 +419,17 @@ int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cf
         tg->sess[i].req = -1;
         tg->res.client[i].agent = i;
         tg->res.client[i].slot = i;
+        if (cfg->kind == CTL_TARGET_JANUS_VR) {
+            uint32_t r = ctl_target_room_of(cfg, i);
+            tg->res.client[i].room = r;
+            tg->res.client[i].role = i - ctl_target_room_first(cfg, r) < cfg->publishers
+                                         ? CTL_TGT_ROLE_PUBLISHER
+                                         : CTL_TGT_ROLE_SUBSCRIBER;
+        }
     }
     for (uint32_t i = 0; i < m; i++)
         tg->pool_free[i] = (int32_t)(m - 1 - i);
     tg->n_free = m;
-    if (getrandom(&tg->rng, sizeof(tg->rng), 0) != (ssize_t)sizeof(tg->rng))
-        tg->rng = tgt_now_ns(); /* transactions and SSRCs only: ICE credentials use getrandom */
     rc = pthread_create(&tg->thread, NULL, target_main, tg);
     if (rc != 0) {
         ctl_target_free(tg);
@@ -424,6 +483,8 @@ void ctl_target_free(struct ctl_target *tg)
         for (uint32_t i = 0; i < tg->cfg.n_sessions; i++)
             free(tg->sess[i].url);
     tgt_http_free(tg->http);
+    tgt_vr_free(tg);
+    free(tg->res.room);
     free(tg->sess);
     free(tg->res.client);
     free(tg->queue);

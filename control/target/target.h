@@ -41,7 +41,13 @@ enum ctl_target_kind {
     CTL_TARGET_WHIP = 1,  /* whip:URL: POST the offer to URL, 201 + Location + answer, DELETE Location
                              ("{agent}" in URL: the agent's index) */
     CTL_TARGET_JANUS = 2, /* janus:URL: Janus HTTP API at URL (http://host:8088/janus), EchoTest */
+    CTL_TARGET_JANUS_VR = 3, /* janus-videoroom:URL,rooms=R,publishers=P: Janus's VideoRoom; agents in
+                                R contiguous blocks, the first P of each publish, the others subscribe
+                                to all P (janus_videoroom.c) */
 };
+
+/* A session's part in a VideoRoom (ctl_target_client.role). */
+enum ctl_target_role { CTL_TGT_ROLE_CLIENT = 0, CTL_TGT_ROLE_PUBLISHER = 1, CTL_TGT_ROLE_SUBSCRIBER = 2 };
 
 /* Why signalling failed (per session; counted per cause in results). */
 #define CTL_TARGET_CAUSES(X)                                     \
@@ -71,7 +77,20 @@ struct ctl_target_config {
     uint32_t max_inflight;  /* HTTP exchanges at once (default 64) */
     uint64_t keepalive_ns;  /* Janus: a keepalive per session this often (0: 25 s; Janus ends
                                a session 60 s after its last request) */
+    uint32_t rooms;         /* janus-videoroom: rooms (>= 1) */
+    uint32_t publishers;    /* janus-videoroom: publishers per room (1..RI_TARGET_FEEDS) */
 };
+
+/* janus-videoroom: the room of session i, and its first session: rooms
+ * are contiguous blocks, room r holds sessions [n*r/R, n*(r+1)/R). */
+static inline uint32_t ctl_target_room_of(const struct ctl_target_config *c, uint32_t i)
+{
+    return (uint32_t)((uint64_t)i * c->rooms / c->n_sessions);
+}
+static inline uint32_t ctl_target_room_first(const struct ctl_target_config *c, uint32_t r)
+{
+    return (uint32_t)(((uint64_t)c->n_sessions * r + c->rooms - 1) / c->rooms);
+}
 
 /* One session as control saw it (results.client[i]: agent i). */
 struct ctl_target_client {
@@ -87,6 +106,15 @@ struct ctl_target_client {
     uint32_t requests;           /* HTTP requests made for it (keepalives and long polls included) */
     char resource[160];          /* WHIP Location, or "janus:SESSION/HANDLE" */
     char detail[96];             /* one line: why signalling failed ("" when it did not) */
+    uint32_t room;               /* janus-videoroom: its room (0..rooms-1) */
+    uint8_t role;                /* enum ctl_target_role */
+};
+
+/* A VideoRoom of janus-videoroom (results.room[r]). */
+struct ctl_target_room {
+    uint64_t id;       /* Janus's room id (drawn per run) */
+    uint8_t created;   /* the creator's request:create succeeded */
+    uint8_t destroyed; /* its request:destroy at the end succeeded */
 };
 
 struct ctl_target_results {
@@ -102,13 +130,17 @@ struct ctl_target_results {
     uint64_t settled_ns;                    /* from the thread's start to every session settled (0: never) */
     struct ctl_target_client *client;       /* n_sessions entries, owned by the ctl_target */
     uint32_t n_clients;
+    struct ctl_target_room *room;           /* janus-videoroom: n_rooms entries, owned; else NULL */
+    uint32_t n_rooms;
 };
 
 struct ctl_target;
 
-/* Parses a --target value ("whip:http://h:p/path", "janus:http://h:p/janus")
- * into cfg->kind and cfg->url. 0, or -EINVAL with one line in err naming
- * what is wrong (unknown kind, not an http(s) URL). */
+/* Parses a --target value ("whip:http://h:p/path", "janus:http://h:p/janus",
+ * "janus-videoroom:http://h:p/janus,rooms=R,publishers=P") into cfg->kind,
+ * cfg->url and (videoroom) cfg->rooms and cfg->publishers (each 1 when
+ * not given). 0, or -EINVAL with one line in err naming what is wrong
+ * (unknown kind, not an http(s) URL, a bad rooms= or publishers=). */
 int ctl_target_parse(const char *spec, struct ctl_target_config *cfg, char *err, size_t errlen);
 
 /* Starts the target thread for the image's TARGET section `t` (n_slots

@@ -39,6 +39,25 @@ struct tgt_offer_params {
  * or -ENOSPC when cap is too small. Reentrant. */
 int tgt_offer_write(const struct tgt_offer_params *p, char *out, size_t cap);
 
+/* ---- a subscriber's answer to the server's offer (sub_answer.c) ---- */
+
+/* Writes our answer to the offer `o` (parsed by sdp_parse_offer; its
+ * application line o->app is the DataChannel) into out[cap], NUL-
+ * terminated, CRLF: each audio line with Opus accepted recvonly with
+ * that payload type and rtcp-mux, the application line accepted
+ * (sctp-port 5000, max-message-size 262144), every other line rejected
+ * (port 0, its mid kept); each accepted line carries p's ICE credentials
+ * and fingerprint, a=setup:active (we are the DTLS client) and p's host
+ * candidate; a=group:BUNDLE lists the accepted mids in order. p->audio
+ * and p->ssrc are not used. Returns the length, or -ENOSPC. Reentrant. */
+int tgt_sub_answer_write(const struct tgt_offer_params *p, const struct sdp_offer *o, char *out,
+                         size_t cap);
+
+/* The first a=ssrc of each m=audio line of an SDP text (len bytes), in
+ * order, into ssrc[max] (0 for a line without one). Returns the number
+ * of audio lines (at most max). Reentrant. */
+int tgt_offer_ssrcs(const char *text, size_t len, uint32_t *ssrc, unsigned max);
+
 /* ---- answer (answer.c) ---- */
 
 /* What an answer gives a session: the request half of a slot, less what
@@ -182,6 +201,15 @@ struct tgt_janus_reply {
  * out->verdict. Reentrant; allocates (the JSON tree, the SDP). */
 enum tgt_janus_verdict tgt_janus_read(const char *body, size_t len, int step, const char *txn,
                                       uint64_t hid, struct tgt_janus_reply *out);
+
+/* tgt_janus_read for a jsep of type `want` ("answer" or "offer": a
+ * VideoRoom subscriber gets Janus's offer); TGT_JV_ANSWER then means
+ * "the jsep we wanted". A plugin's success reply to a message
+ * (janus:success, a synchronous request such as VideoRoom's create) is
+ * TGT_JV_SUCCESS. */
+enum tgt_janus_verdict tgt_janus_read_jsep(const char *body, size_t len, int step, const char *txn,
+                                           uint64_t hid, const char *want,
+                                           struct tgt_janus_reply *out);
 
 /* "create", "attach", "message", "long poll", "keepalive", "detach", "destroy". */
 const char *tgt_janus_step_name(int step);

@@ -141,6 +141,13 @@ void tgt_answer(struct ctl_target *tg, struct tsess *s, const char *sdp, size_t 
         tgt_fail(tg, s, CTL_TGT_CAUSE_SDP, 0, "%s", why);
         return;
     }
+    tgt_publish(tg, s, &a, NULL);
+}
+
+void tgt_publish(struct ctl_target *tg, struct tsess *s, const struct tgt_answer *ap,
+                 const struct tgt_feeds *f)
+{
+    struct tgt_answer a = *ap;
     if (tg->stopping) {
         tgt_teardown(tg, s);
         return;
@@ -167,6 +174,14 @@ void tgt_answer(struct ctl_target *tg, struct tsess *s, const char *sdp, size_t 
     memcpy(sl->remote_fp, a.fingerprint, 32);
     memset(sl->cand, 0, sizeof(sl->cand));
     memcpy(sl->cand, a.cand, a.n_cands * sizeof(a.cand[0]));
+    sl->answerer = f != NULL;
+    sl->n_feeds = f ? f->n : 0;
+    memset(sl->feed_agent, 0, sizeof(sl->feed_agent));
+    memset(sl->feed_ssrc, 0, sizeof(sl->feed_ssrc));
+    for (uint32_t k = 0; f && k < f->n && k < RI_TARGET_FEEDS; k++) {
+        sl->feed_agent[k] = f->agent[k];
+        sl->feed_ssrc[k] = f->ssrc[k];
+    }
     uint32_t seq = sl->seq + 1;
     if (seq == 0)
         seq = 1;

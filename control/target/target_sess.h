@@ -46,6 +46,8 @@ struct tsess {
     uint64_t janus_sid, janus_hid;
     char *url;    /* WHIP: the resource URL (Location resolved), owned */
     char txn[20]; /* Janus: the transaction of the request in flight */
+    bool waiting; /* janus-videoroom: parked until its room (or its publishers) is ready */
+    uint64_t wait_since_ns;
 };
 
 struct tgt_flow;
@@ -81,6 +83,7 @@ struct ctl_target {
     uint64_t stop_deadline_ns;
     uint64_t rng;
     struct sdp_offer *work; /* the answer parser's scratch */
+    struct tgt_vr *vr;      /* janus-videoroom: the rooms (janus_videoroom.c), NULL otherwise */
     char *buf;              /* an offer, a JSON body */
     size_t buf_cap;
 };
@@ -101,11 +104,20 @@ struct tgt_flow {
     /* May s's request in flight be dropped at stop (a long poll, a
      * keepalive: nothing on the server depends on its answer)? */
     bool (*can_cancel)(const struct tsess *s);
+    /* Every watch pass (20 ms) while not stopping: sessions waiting for
+     * others (a VideoRoom's subscribers for its publishers) go on or
+     * fail; NULL none. */
+    void (*watch)(struct ctl_target *tg, uint64_t now);
 };
 
-extern const struct tgt_flow tgt_whip_flow, tgt_janus_flow;
+extern const struct tgt_flow tgt_whip_flow, tgt_janus_flow, tgt_vr_flow;
 
 uint64_t tgt_now_ns(void);
+
+/* janus-videoroom: the flow's state (tg->vr, results.room) for tg->cfg.
+ * 0 or -ENOMEM. tgt_vr_free frees what it made (results.room stays). */
+int tgt_vr_init(struct ctl_target *tg);
+void tgt_vr_free(struct ctl_target *tg);
 
 /* Ends s on the server when it has something there (TEARDOWN, its first
  * teardown request queued), else DONE: at stop, after a failure, when the
@@ -136,6 +148,20 @@ int tgt_make_offer(struct ctl_target *tg, struct tsess *s);
 /* The answer `sdp` (len bytes) of s: parsed into its slot and published,
  * or the session fails with cause sdp. */
 void tgt_answer(struct ctl_target *tg, struct tsess *s, const char *sdp, size_t len);
+
+/* The publishers a subscriber receives (janus-videoroom). */
+struct tgt_feeds {
+    uint8_t n;
+    uint32_t agent[RI_TARGET_FEEDS]; /* their agents (the src of their messages) */
+    uint32_t ssrc[RI_TARGET_FEEDS];  /* the SSRC of each audio line of the server's offer, 0 none */
+};
+
+/* Hands a parsed answer `a` to s's slot and publishes it; f: s answered
+ * the server's offer (a subscriber: a is what the offer says of the
+ * server) and receives these feeds; NULL: s offered. Fails s (slot)
+ * when the slot is still busy; ends it once stopping. */
+void tgt_publish(struct ctl_target *tg, struct tsess *s, const struct tgt_answer *a,
+                 const struct tgt_feeds *f);
 
 /* Teardown of s is over (deleted: the server said it ended). */
 void tgt_ended(struct ctl_target *tg, struct tsess *s, bool deleted);
