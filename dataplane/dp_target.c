@@ -37,6 +37,15 @@ struct tgt_nh {
     uint64_t next_ask;  /* ns */
 };
 
+/* RTP sequence numbers of one received stream: loss as RFC 3550 A.3
+ * (expected from the extended highest minus the first, less received). */
+struct tgt_seq {
+    bool init;
+    uint16_t max;
+    uint32_t cycles, base;
+    uint64_t received;
+};
+
 struct tgt_session {
     struct pc pc;
     struct pc_setup su; /* kept for the session: consent checks need the ICE agent, media the keying */
@@ -65,6 +74,13 @@ struct tgt_session {
     uint64_t t_start, t_up, next_msg, next_rtcp, msg_seq;
     char lufrag[36], lpwd[68], rufrag[36], rpwd[68];
     uint8_t rfp[32];
+    /* an answerer (a VideoRoom subscriber): the server's feeds */
+    bool answerer, feeds_on;
+    uint8_t n_feeds;
+    uint32_t feed_agent[RI_TARGET_FEEDS];
+    uint32_t feed_ssrc[RI_TARGET_FEEDS];
+    uint64_t feed_next[RI_TARGET_FEEDS];          /* the next message sequence expected of each */
+    struct tgt_seq feed_seq[RI_TARGET_FEEDS];     /* RTP sequence numbers seen per feed */
 };
 
 struct dp_target {
@@ -81,6 +97,8 @@ struct dp_target {
     uint32_t pool_bufs, share; /* buffers in the pool; each association's share of them */
     uint8_t *in;              /* a message received (RI_MSG_MAX) */
     uint8_t *out;             /* the message we send (RI_MSG_MAX) */
+    struct srtps_session *feed_srtp; /* n x feeds: an answerer's inbound SRTP per feed, NULL none */
+    uint32_t feeds;           /* ri_target.feeds (per session in feed_srtp) */
     uint32_t cursor;          /* next session of the sweep */
     uint16_t ip_id;
     uint64_t setup_timeout;
@@ -292,6 +310,101 @@ static void media_stop(struct tgt_session *s)
     s->media_on = false;
 }
 
+/* The feeds' SRTP of answerer s: keyed once DTLS is done (the server
+ * sends media from then on, before the DataChannel is open), one
+ * session per offered audio line, its SSRC fixed. */
+static void feeds_start(struct dp_target *t, struct tgt_session *s, uint32_t i)
+{
+    s->feeds_on = true;
+    for (uint32_t k = 0; k < s->n_feeds; k++) {
+        struct srtps_session *f = &t->feed_srtp[(size_t)i * t->feeds + k];
+        s->feed_seq[k] = (struct tgt_seq){0};
+        if (!s->feed_ssrc[k] || pc_srtp_init(&s->pc, f) != 0 || srtps_set_ssrc(f, false, s->feed_ssrc[k]) != 0)
+            s->feed_ssrc[k] = 0; /* no DTLS-SRTP profile agreed: that feed's media is not counted */
+    }
+}
+
+static void feeds_stop(struct dp_target *t, struct tgt_session *s, uint32_t i)
+{
+    if (s->feeds_on)
+        for (uint32_t k = 0; k < s->n_feeds; k++)
+            srtps_clear(&t->feed_srtp[(size_t)i * t->feeds + k]);
+    s->feeds_on = false;
+}
+
+/* Extended sequence bookkeeping of one packet (RFC 3550 A.1, without the
+ * probation): returns the loss so far. */
+static uint64_t seq_update(struct tgt_seq *q, uint16_t seq)
+{
+    if (!q->init) {
+        q->init = true;
+        q->max = seq;
+        q->base = seq;
+        q->cycles = 0;
+    } else {
+        uint16_t delta = (uint16_t)(seq - q->max);
+        if (delta < 3000) {
+            if (seq < q->max)
+                q->cycles += 65536u;
+            q->max = seq;
+        }
+    }
+    q->received++;
+    uint64_t expected = (uint64_t)q->cycles + q->max - q->base + 1;
+    return expected > q->received ? expected - q->received : 0;
+}
+
+/* One SRTP/SRTCP datagram from the server to answerer s (session i):
+ * its feed by SSRC (RTP bytes 8..11, RTCP's sender 4..7). */
+static void feed_in(struct dp_target *t, struct dp_worker *wk, struct tgt_session *s, uint32_t i,
+                    struct ri_target_slot *sl, const uint8_t *d, uint32_t len)
+{
+    bool rtcp = len >= 8 && d[1] >= 192 && d[1] <= 223;
+    if (!s->feeds_on || len < 12 || len > TGT_MEDIA_BUF) {
+        ri_add(wk->m->live.drops[RI_DROP_BAD_SRTP], 1);
+        return;
+    }
+    uint32_t ssrc = wire_get32(d + (rtcp ? 4 : 8));
+    uint32_t k = 0;
+    while (k < s->n_feeds && (s->feed_ssrc[k] == 0 || s->feed_ssrc[k] != ssrc))
+        k++;
+    if (k == s->n_feeds) { /* not a stream the offer announced */
+        ri_add(wk->m->live.drops[RI_DROP_BAD_SRTP], 1);
+        return;
+    }
+    struct srtps_session *f = &t->feed_srtp[(size_t)i * t->feeds + k];
+    uint8_t pkt[TGT_MEDIA_BUF];
+    memcpy(pkt, d, len);
+    size_t n = len;
+    uint64_t auth = srtps_counters(f)->auth_failures;
+    enum engine_input r = rtcp ? srtps_unprotect_rtcp(f, pkt, &n) : srtps_unprotect_rtp(f, pkt, &n);
+    if (r != ENGINE_IN_ACCEPTED) {
+        if (srtps_counters(f)->auth_failures != auth) {
+            ri_add(sl->s.srtp_auth_failures, 1);
+            ri_add(t->t->total.srtp_auth_failures, 1);
+            ri_add(wk->m->live.srtp_auth_failures, 1);
+        }
+        ri_add(wk->m->live.drops[RI_DROP_BAD_SRTP], 1);
+        return;
+    }
+    ri_add(wk->m->live.srtp_unprotected, 1);
+    if (rtcp) {
+        ri_add(sl->s.rtcp_in, 1);
+        ri_add(t->t->total.rtcp_in, 1);
+        return;
+    }
+    ri_add(sl->s.rtp_back, 1);
+    ri_add(t->t->total.rtp_back, 1);
+    ri_add(wk->m->live.media_rtp_rx, 1);
+    ri_add(sl->feed_rtp[k], 1);
+    uint64_t lost = seq_update(&s->feed_seq[k], wire_get16(pkt + 2));
+    ri_set(sl->feed_rtp_lost[k], lost);
+    uint64_t all = 0;
+    for (uint32_t j = 0; j < s->n_feeds; j++)
+        all += sl->feed_rtp_lost[j];
+    ri_set(sl->s.rtp_lost, all);
+}
+
 /* One SRTP/SRTCP datagram from the server. */
 static void media_in(struct dp_target *t, struct dp_worker *wk, struct tgt_session *s, struct ri_target_slot *sl,
                      const uint8_t *d, uint32_t len, uint64_t now)
@@ -487,6 +600,7 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_target *t, struct dp_wo
     snprintf(sl->dtls_failure, sizeof(sl->dtls_failure), "%s", df ? dtls_failure_name(df) : "");
     pc_free(&s->pc);
     media_stop(s);
+    feeds_stop(t, s, i);
     s->running = false;
     nh_release(t, s);
     if (s->agent < t->n_agents && t->by_agent[s->agent] == (int32_t)i)
@@ -577,7 +691,19 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     }
     s->nh = (uint16_t)nh;
     s->dtls_client = sl->dtls_client != 0;
-    s->audio = sl->audio != 0;
+    s->answerer = sl->answerer != 0 && t->feed_srtp;
+    s->feeds_on = false;
+    s->n_feeds = s->answerer ? (sl->n_feeds < t->feeds ? sl->n_feeds : (uint8_t)t->feeds) : 0;
+    for (uint32_t k = 0; k < RI_TARGET_FEEDS; k++) {
+        s->feed_agent[k] = k < s->n_feeds ? sl->feed_agent[k] : UINT32_MAX;
+        s->feed_ssrc[k] = k < s->n_feeds ? sl->feed_ssrc[k] : 0;
+        s->feed_next[k] = 0;
+    }
+    memset(sl->feed_msgs, 0, sizeof(sl->feed_msgs));
+    memset(sl->feed_rtp, 0, sizeof(sl->feed_rtp));
+    memset(sl->feed_rtp_lost, 0, sizeof(sl->feed_rtp_lost));
+    ri_set(sl->feed_misordered, 0);
+    s->audio = sl->audio != 0 && !s->answerer;
     s->audio_pt = sl->audio_pt;
     s->audio_ssrc = sl->audio_ssrc;
     memcpy(s->lufrag, sl->local_ufrag, sizeof(s->lufrag));
@@ -601,7 +727,9 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     s->msg_seq = 0;
     struct stun_addr peer = {4, s->peer_port, {0}};
     wire_put32(peer.ip, s->peer_ip);
-    struct pc_config c = {.controlling = true,
+    /* an answerer: the server offered, so it controls ICE (RFC 8445 6.1.1); our
+     * answer said setup:active (we are the DTLS client and open our channel) */
+    struct pc_config c = {.controlling = !s->answerer,
                           .dtls_role = s->dtls_client ? PC_DTLS_CLIENT : PC_DTLS_SERVER,
                           .local_ufrag = s->lufrag,
                           .local_pwd = s->lpwd,
@@ -647,6 +775,49 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     ri_store(&sl->dp_seq, seq);
 }
 
+/* A message the server relayed to answerer s: a feed's (its publisher's
+ * agent header: src = dst = that agent), counted per feed with its
+ * sequence checked, its publisher-to-us latency recorded where round
+ * trips go (ri_target.rtt: a subscriber has no echo); else foreign. */
+static void on_feed_message(const struct dp_ctx *ctx, struct dp_target *t, struct tgt_session *s,
+                            struct ri_target_slot *sl, uint32_t len, uint64_t tsc)
+{
+    struct ri_target *x = t->t;
+    const struct agent_hdr *h = (const struct agent_hdr *)t->in;
+    uint32_t k = s->n_feeds;
+    if (len >= AGENT_HDR_LEN && h->magic == htobe32(AGENT_MSG_MAGIC) && h->version == AGENT_MSG_VERSION &&
+        h->src == h->dst)
+        for (k = 0; k < s->n_feeds && s->feed_agent[k] != be32toh(h->src); k++)
+            ;
+    if (k == s->n_feeds) {
+        ri_add(sl->s.msgs_foreign, 1);
+        ri_add(x->total.msgs_foreign, 1);
+        return;
+    }
+    uint64_t seq = be64toh(h->seq);
+    if (seq != s->feed_next[k])
+        ri_add(sl->feed_misordered, 1);
+    if (seq >= s->feed_next[k])
+        s->feed_next[k] = seq + 1;
+    ri_add(sl->feed_msgs[k], 1);
+    uint64_t lat = agent_latency_ns(h, tsc, ctx->ns_per_cycle);
+    met_hist_record(&x->rtt, lat);
+    ri_add(sl->s.msgs_back, 1);
+    ri_add(sl->s.bytes_back, len);
+    ri_add(sl->s.rtt_sum_ns, lat);
+    ri_add(x->total.msgs_back, 1);
+    ri_add(x->total.bytes_back, len);
+    ri_add(x->total.rtt_sum_ns, lat);
+    if (lat > sl->s.rtt_max_ns)
+        ri_set(sl->s.rtt_max_ns, lat);
+    if (sl->s.msgs_back == 1 || lat < sl->s.rtt_min_ns)
+        ri_set(sl->s.rtt_min_ns, lat);
+    if (lat > x->total.rtt_max_ns)
+        ri_set(x->total.rtt_max_ns, lat);
+    if (x->total.msgs_back == 1 || lat < x->total.rtt_min_ns)
+        ri_set(x->total.rtt_min_ns, lat);
+}
+
 /* A DataChannel message from the server: our own back (a round trip) or
  * a foreign one. */
 static void on_message(const struct dp_ctx *ctx, struct dp_target *t, struct tgt_session *s,
@@ -654,6 +825,10 @@ static void on_message(const struct dp_ctx *ctx, struct dp_target *t, struct tgt
 {
     struct ri_target *x = t->t;
     const struct agent_hdr *h = (const struct agent_hdr *)t->in;
+    if (s->answerer) {
+        on_feed_message(ctx, t, s, sl, len, tsc);
+        return;
+    }
     bool ours = len >= AGENT_HDR_LEN && h->magic == htobe32(AGENT_MSG_MAGIC) && h->version == AGENT_MSG_VERSION &&
                 be32toh(h->src) == s->agent && be32toh(h->dst) == s->agent && be64toh(h->seq) < s->msg_seq;
     if (!ours) {
@@ -761,6 +936,8 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_target *t, struct d
     }
     if (!s->selected)
         adopt_selected(t, s, sl);
+    if (s->answerer && !s->feeds_on && pc_stage(&s->pc) >= PC_SCTP && pc_stage(&s->pc) != PC_FAILED)
+        feeds_start(t, s, i);
     if (!s->dc_opened && !s->up && pc_stage(&s->pc) == PC_DC) {
         /* the association is up: we open the DataChannel whatever our
          * DTLS role. pc opens it itself only as DTLS client; as server
@@ -777,7 +954,7 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_target *t, struct d
         }
     }
     uint64_t every = t->t->msg_interval_ns;
-    if (s->up && load && every && now >= s->next_msg) {
+    if (s->up && load && every && !s->answerer && now >= s->next_msg) {
         send_message(t, wk, s, sl, tsc, now);
         s->next_msg += every;
         if (s->next_msg <= now) /* behind by more than a tick: no burst to catch up */
@@ -805,7 +982,9 @@ void dp_target_rx(const struct dp_ctx *ctx, struct dp_worker *wk, const uint8_t 
         nh_learn(&t->nh[k], src_mac); /* the server's MAC from its own datagram */
     ri_add(sl->s.frames_in, 1);
     ri_add(t->t->total.frames_in, 1);
-    if (len && d[0] >= 128 && d[0] <= 191) {
+    if (len && d[0] >= 128 && d[0] <= 191 && s->answerer) {
+        feed_in(t, wk, s, (uint32_t)i, sl, d, len);
+    } else if (len && d[0] >= 128 && d[0] <= 191) {
         media_in(t, wk, s, sl, d, len, now);
     } else {
         struct stun_addr from = {4, src_port, {0}};
@@ -898,6 +1077,14 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
     t->out = calloc(1, RI_MSG_MAX);
     size_t pool_bytes = (sctp_pool_size(t->pool_bufs, 1200) + 63) & ~(size_t)63;
     t->pool_mem = aligned_alloc(64, pool_bytes);
+    t->feeds = x->feeds > RI_TARGET_FEEDS ? RI_TARGET_FEEDS : x->feeds;
+    size_t feed_bytes = (size_t)n * t->feeds * sizeof(struct srtps_session);
+    if (feed_bytes) {
+        t->feed_srtp = aligned_alloc(64, feed_bytes);
+        if (!t->feed_srtp)
+            goto oom;
+        memset(t->feed_srtp, 0, feed_bytes);
+    }
     if (!t->sess || !t->by_agent || !t->in || !t->out || !t->pool_mem)
         goto oom;
     memset(t->sess, 0, sess_bytes);
@@ -915,7 +1102,7 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
             goto oom;
     }
     t->bytes = sizeof(*t) + sess_bytes + (size_t)n * assoc + pool_bytes + (size_t)t->n_agents * sizeof(int32_t) +
-               2 * (size_t)RI_MSG_MAX + (size_t)hs * t->hs.stride;
+               2 * (size_t)RI_MSG_MAX + (size_t)hs * t->hs.stride + feed_bytes;
     return 0;
 oom:
     snprintf(err, errlen, "target mode: out of memory for %u sessions", n);
@@ -937,6 +1124,7 @@ void dp_target_free(struct dp_target *t)
             if (s->running) {
                 pc_free(&s->pc);
                 media_stop(s);
+                feeds_stop(t, s, i);
             }
             free(s->sctp_mem);
         }
@@ -944,6 +1132,7 @@ void dp_target_free(struct dp_target *t)
     if (t->hs.slots)
         dtls_hs_pool_destroy(&t->hs);
     free(t->pool_mem);
+    free(t->feed_srtp);
     free(t->sess);
     free(t->by_agent);
     free(t->in);
