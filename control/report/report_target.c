@@ -17,7 +17,7 @@ const char *ctl_target_stage_name(int i)
     return i >= 0 && i < CTL_TGT_STAGES ? stage_names[i] : "?";
 }
 
-static const char *const kind_names[] = {"none", "whip", "janus"};
+static const char *const kind_names[] = {"none", "whip", "janus", "janus-videoroom"};
 
 static const char *kind_name(enum ctl_target_kind k)
 {
@@ -80,6 +80,97 @@ void ctl_target_stages(const struct ctl_target_view *v, struct ctl_target_stage 
                 st[1 + k].failed++;
         }
     }
+}
+
+static const char *const role_names[] = {"client", "publisher", "subscriber"};
+
+/* janus-videoroom: the figures of room `room` from its sessions' slots. */
+struct room_fig {
+    uint64_t attempted[3], up[3], failed[3]; /* by role */
+    uint64_t published, expected, received, misordered, foreign;
+    uint64_t rtp_in, rtp_lost, srtp_auth_failures, streams, streams_with_audio;
+};
+
+static void room_figures(const struct ctl_target_view *v, uint32_t room, struct room_fig *f)
+{
+    memset(f, 0, sizeof(*f));
+    const struct ctl_target_results *r = v->res;
+    for (uint32_t i = 0; i < r->n_clients; i++) {
+        const struct ctl_target_client *c = &r->client[i];
+        if (c->room != room || c->role > CTL_TGT_ROLE_SUBSCRIBER)
+            continue;
+        const struct ri_target_slot *sl = taken_slot(v, i);
+        f->attempted[c->role] += c->started;
+        bool up = sl && was_up(sl);
+        f->up[c->role] += up;
+        f->failed[c->role] += c->started && !up;
+        if (!sl)
+            continue;
+        if (c->role == CTL_TGT_ROLE_PUBLISHER) {
+            f->published += sl->s.msgs_sent;
+            continue;
+        }
+        f->foreign += sl->s.msgs_foreign;
+        f->srtp_auth_failures += sl->s.srtp_auth_failures;
+        if (!up)
+            continue;
+        f->misordered += sl->feed_misordered;
+        f->rtp_in += sl->s.rtp_back;
+        for (uint32_t k = 0; k < sl->n_feeds && k < RI_TARGET_FEEDS; k++) {
+            f->received += sl->feed_msgs[k];
+            f->rtp_lost += sl->feed_rtp_lost[k];
+            f->streams_with_audio += sl->feed_rtp[k] > 0;
+        }
+    }
+    f->expected = f->published * f->up[CTL_TGT_ROLE_SUBSCRIBER];
+    f->streams = v->cfg->audio ? (uint64_t)v->cfg->publishers * f->up[CTL_TGT_ROLE_SUBSCRIBER] : 0;
+}
+
+static void role_json(struct json_writer *w, const char *key, const struct room_fig *f, int role)
+{
+    json_key(w, key);
+    json_obj_begin(w);
+    json_kv_u64(w, "attempted", f->attempted[role]);
+    json_kv_u64(w, "up", f->up[role]);
+    json_kv_u64(w, "failed", f->failed[role]);
+    json_obj_end(w);
+}
+
+static void rooms_json(struct json_writer *w, const struct ctl_target_view *v)
+{
+    const struct ctl_target_results *r = v->res;
+    json_key(w, "rooms");
+    json_arr_begin(w);
+    for (uint32_t k = 0; k < r->n_rooms; k++) {
+        struct room_fig f;
+        room_figures(v, k, &f);
+        json_obj_begin(w);
+        json_kv_u64(w, "room", k);
+        json_kv_u64(w, "id", r->room[k].id);
+        json_kv_bool(w, "created", r->room[k].created);
+        json_kv_bool(w, "destroyed", r->room[k].destroyed);
+        role_json(w, "publishers", &f, CTL_TGT_ROLE_PUBLISHER);
+        role_json(w, "subscribers", &f, CTL_TGT_ROLE_SUBSCRIBER);
+        json_key(w, "messages");
+        json_obj_begin(w);
+        json_kv_u64(w, "published", f.published);
+        json_kv_u64(w, "expected", f.expected);
+        json_kv_u64(w, "received", f.received);
+        json_kv_dbl(w, "delivery", f.expected ? (double)f.received / (double)f.expected : 0, 6);
+        json_kv_u64(w, "misordered", f.misordered);
+        json_kv_u64(w, "foreign", f.foreign);
+        json_obj_end(w);
+        json_key(w, "audio");
+        json_obj_begin(w);
+        json_kv_u64(w, "rtp_in", f.rtp_in);
+        json_kv_u64(w, "rtp_lost", f.rtp_lost);
+        json_kv_u64(w, "streams", f.streams);
+        json_kv_u64(w, "streams_with_audio", f.streams_with_audio);
+        json_kv_u64(w, "srtp_auth_failures", f.srtp_auth_failures);
+        json_obj_end(w);
+        json_obj_end(w);
+    }
+    json_arr_end(w);
 }
 
 static void hist_ms(struct json_writer *w, const char *key, const struct met_hist *h)
@@ -179,6 +270,10 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_u64(w, "frames_in", s->frames_in);
     json_kv_u64(w, "frames_out", s->frames_out);
     json_kv_u64(w, "frames_unknown", t->frames_unknown);
+    if (v->cfg->kind == CTL_TARGET_JANUS_VR) {
+        json_kv_u64(w, "publishers_per_room", v->cfg->publishers);
+        rooms_json(w, v);
+    }
     json_key(w, "joins_per_s");
     json_arr_begin(w);
     json_compact(w, true);
@@ -230,6 +325,33 @@ void ctl_report_target_summary(FILE *f, const struct ctl_target_view *v)
         fprintf(f, "  audio       %" PRIu64 " SRTP packets sent, %" PRIu64 " back, %" PRIu64 " lost, %" PRIu64
                    " auth failures, %" PRIu64 " RTCP in\n",
                 s->rtp_sent, s->rtp_back, s->rtp_lost, s->srtp_auth_failures, s->rtcp_in);
+    if (v->cfg->kind != CTL_TARGET_JANUS_VR)
+        return;
+    /* janus-videoroom: "came back" above are the messages subscribers got, "round trip" the
+     * publisher-to-subscriber latency, "back" the audio subscribers got */
+    uint64_t created = 0, destroyed = 0;
+    for (uint32_t k = 0; k < r->n_rooms; k++) {
+        created += r->room[k].created;
+        destroyed += r->room[k].destroyed;
+    }
+    fprintf(f, "  rooms       %u of %u publishers: %" PRIu64 " created, %" PRIu64 " destroyed at the end\n",
+            r->n_rooms, v->cfg->publishers, created, destroyed);
+    for (uint32_t k = 0; k < r->n_rooms; k++) {
+        if (k == 16) {
+            fprintf(f, "  room ...    %u more rooms in the JSON report (target.rooms)\n", r->n_rooms - k);
+            break;
+        }
+        struct room_fig g;
+        room_figures(v, k, &g);
+        fprintf(f,
+                "  room %-6u publishers %" PRIu64 "/%" PRIu64 " up, subscribers %" PRIu64 "/%" PRIu64
+                " up; messages %" PRIu64 " published x subscribers = %" PRIu64 " expected, %" PRIu64
+                " received (%.2f %%), %" PRIu64 " misordered, %" PRIu64 " foreign; audio %" PRIu64
+                " RTP in on %" PRIu64 "/%" PRIu64 " streams, %" PRIu64 " lost, %" PRIu64 " auth failures\n",
+                k, g.up[1], g.attempted[1], g.up[2], g.attempted[2], g.published, g.expected, g.received,
+                g.expected ? 100.0 * (double)g.received / (double)g.expected : 0.0, g.misordered, g.foreign,
+                g.rtp_in, g.streams_with_audio, g.streams, g.rtp_lost, g.srtp_auth_failures);
+    }
 }
 
 void ctl_report_target_html(FILE *f, const struct ctl_target_view *v)
@@ -264,7 +386,7 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
     fputs("agent,ip,resource,signal_ms,cause,http_status,state,fail_stage,consent_lost,closed_by_peer,"
           "dtls_failure,ice_ms,dtls_ms,sctp_ms,datachannel_ms,setup_ms,up_s,msgs_sent,msgs_back,"
           "rtt_mean_ms,rtt_min_ms,rtt_max_ms,rtp_sent,rtp_back,rtp_lost,srtp_auth_failures,jitter_ms,"
-          "frames_out,frames_in,selected\n",
+          "frames_out,frames_in,selected,room,role\n",
           f);
     const struct ctl_target_results *r = v->res;
     for (uint32_t i = 0; i < r->n_clients; i++) {
@@ -277,8 +399,8 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
         const struct ri_target_slot *s = taken_slot(v, i);
         if (!s) {
             fputs(c->signalled ? "not_taken" : "none", f);
-            fputs(",,,,,,,,,,,,,,,,,,,,,,,\n", f);
-            continue;
+            fputs(",,,,,,,,,,,,,,,,,,,,,,,", f);
+            goto room_role;
         }
         uint32_t state = __atomic_load_n(&s->dp_state, __ATOMIC_ACQUIRE);
         const struct ri_target_stats *x = &s->s;
@@ -294,10 +416,13 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
                 x->rtt_max_ns / 1e6, x->rtp_sent, x->rtp_back, x->rtp_lost, x->srtp_auth_failures,
                 x->jitter_us / 1e3, x->frames_out, x->frames_in);
         if (s->sel_ip)
-            fprintf(f, "%u.%u.%u.%u:%u\n", s->sel_ip >> 24, s->sel_ip >> 16 & 255, s->sel_ip >> 8 & 255,
+            fprintf(f, "%u.%u.%u.%u:%u", s->sel_ip >> 24, s->sel_ip >> 16 & 255, s->sel_ip >> 8 & 255,
                     s->sel_ip & 255, s->sel_port);
+    room_role:
+        if (v->cfg->kind == CTL_TARGET_JANUS_VR)
+            fprintf(f, ",%u,%s\n", c->room, c->role < 3 ? role_names[c->role] : "?");
         else
-            fputs("\n", f);
+            fputs(",,client\n", f);
     }
     int rc = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0 && rc == 0)
