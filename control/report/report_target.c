@@ -386,7 +386,7 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
     fputs("agent,ip,resource,signal_ms,cause,http_status,state,fail_stage,consent_lost,closed_by_peer,"
           "dtls_failure,ice_ms,dtls_ms,sctp_ms,datachannel_ms,setup_ms,up_s,msgs_sent,msgs_back,"
           "rtt_mean_ms,rtt_min_ms,rtt_max_ms,rtp_sent,rtp_back,rtp_lost,srtp_auth_failures,jitter_ms,"
-          "frames_out,frames_in,selected,room,role\n",
+          "frames_out,frames_in,selected,room,role,detail\n",
           f);
     const struct ctl_target_results *r = v->res;
     for (uint32_t i = 0; i < r->n_clients; i++) {
@@ -420,9 +420,12 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
                     s->sel_ip & 255, s->sel_port);
     room_role:
         if (v->cfg->kind == CTL_TARGET_JANUS_VR)
-            fprintf(f, ",%u,%s\n", c->room, c->role < 3 ? role_names[c->role] : "?");
+            fprintf(f, ",%u,%s,", c->room, c->role < 3 ? role_names[c->role] : "?");
         else
-            fputs(",,client\n", f);
+            fputs(",,client,", f);
+        for (const char *p = c->detail; *p && p < c->detail + sizeof(c->detail); p++)
+            fputc(*p == ',' || *p == '"' ? ';' : *p, f); /* one CSV field, unquoted */
+        fputc('\n', f);
     }
     int rc = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0 && rc == 0)

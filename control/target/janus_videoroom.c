@@ -296,23 +296,31 @@ static int vr_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
 }
 
 /* Whether the publishers of room r are all up in the dataplane (1), one
- * of them failed (-1), or not yet (0). */
-static int publishers_up(const struct ctl_target *tg, uint32_t r)
+ * of them failed (-1: *bad its agent, *why what happened), or not yet (0). */
+static int publishers_up(const struct ctl_target *tg, uint32_t r, uint32_t *bad, const char **why)
 {
     uint32_t first = ctl_target_room_first(&tg->cfg, r);
     int all = 1;
     for (uint32_t k = 0; k < tg->cfg.publishers; k++) {
         const struct tsess *p = &tg->sess[first + k];
-        if (tg->res.client[first + k].cause != CTL_TGT_CAUSE_NONE || p->state == TS_DONE ||
-            p->state == TS_TEARDOWN)
+        *bad = first + k;
+        if (tg->res.client[first + k].cause != CTL_TGT_CAUSE_NONE) {
+            *why = "its signalling failed";
             return -1;
+        }
+        if (p->state == TS_DONE || p->state == TS_TEARDOWN) {
+            *why = "it ended";
+            return -1;
+        }
         if (!p->published || !p->took) {
             all = 0;
             continue;
         }
         uint32_t st = ri_load(&ri_target_slot(tg->t, first + k)->dp_state);
-        if (st == RI_TGT_FAILED || st == RI_TGT_CLOSED)
+        if (st == RI_TGT_FAILED || st == RI_TGT_CLOSED) {
+            *why = st == RI_TGT_FAILED ? "its peer connection failed" : "its peer connection closed";
             return -1;
+        }
         if (st != RI_TGT_UP)
             all = 0;
     }
@@ -329,7 +337,8 @@ static void vr_next(struct ctl_target *tg, struct tsess *s)
     else if (c->role == CTL_TGT_ROLE_PUBLISHER)
         go = tg->res.room[c->room].created;
     else
-        go = tg->res.room[c->room].created && publishers_up(tg, c->room) == 1;
+        go = tg->res.room[c->room].created &&
+             publishers_up(tg, c->room, &(uint32_t){0}, &(const char *){NULL}) == 1;
     if (go) {
         s->waiting = false;
         tgt_want(tg, s, is_creator(tg, s) && !tg->res.room[c->room].created ? V_ROOM : V_JOIN);
@@ -508,17 +517,19 @@ static void vr_watch(struct ctl_target *tg, uint64_t now)
         if (!s->waiting || s->state != TS_SIGNAL || s->req >= 0 || s->queued)
             continue;
         const struct ctl_target_client *c = &tg->res.client[i];
-        uint32_t first = ctl_target_room_first(&tg->cfg, c->room);
+        uint32_t first = ctl_target_room_first(&tg->cfg, c->room), bad = 0;
+        const char *why = "";
         const struct tsess *creator = &tg->sess[first];
         if (!tg->res.room[c->room].created &&
             (tg->res.client[first].cause != CTL_TGT_CAUSE_NONE || creator->state == TS_DONE ||
              creator->state == TS_TEARDOWN)) {
             s->waiting = false;
             tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "room %u was not created", c->room);
-        } else if (c->role == CTL_TGT_ROLE_SUBSCRIBER && publishers_up(tg, c->room) < 0) {
+        } else if (c->role == CTL_TGT_ROLE_SUBSCRIBER && publishers_up(tg, c->room, &bad, &why) < 0) {
             s->waiting = false;
-            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "a publisher of room %u failed", c->room);
-        } else if (now - s->wait_since_ns > limit) {
+            tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "publisher agent %u of room %u: %s", bad,
+                     c->room, why);
+        } else if (now > s->wait_since_ns && now - s->wait_since_ns > limit) {
             s->waiting = false;
             tgt_fail(tg, s, CTL_TGT_CAUSE_TIMEOUT, 0, "room %u not ready in time", c->room);
         } else {
