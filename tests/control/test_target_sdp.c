@@ -276,7 +276,7 @@ Test(target_parse, kinds_and_urls)
     cr_assert_eq(ctl_target_parse("janus:https://j.example/janus", &c, err, sizeof(err)), 0);
     cr_assert_eq(c.kind, CTL_TARGET_JANUS);
     cr_assert_eq(ctl_target_parse("sip:http://h/", &c, err, sizeof(err)), -EINVAL);
-    cr_assert_not_null(strstr(err, "whip:URL or janus:URL"));
+    cr_assert_not_null(strstr(err, "whip:URL, janus:URL or janus-videoroom:URL"));
     cr_assert_eq(ctl_target_parse("whip:ftp://h/", &c, err, sizeof(err)), -EINVAL);
     cr_assert_eq(ctl_target_parse("whip:http:///x", &c, err, sizeof(err)), -EINVAL);
     cr_assert_eq(ctl_target_parse("whip:http://h/a b", &c, err, sizeof(err)), -EINVAL);
@@ -387,7 +387,7 @@ Test(target_janus_reply, long_poll_finds_our_answer)
               "\"error_code\":411,\"error\":\"Missing element (audio)\"}}}",
               TGT_J_POLL, 7, &r),
         TGT_JV_ERROR);
-    cr_assert_str_eq(r.why, "EchoTest error 411 Missing element (audio)");
+    cr_assert_str_eq(r.why, "plugin error 411 Missing element (audio)");
     cr_assert_eq(
         jread("[{\"janus\":\"hangup\",\"sender\":7,\"reason\":\"DTLS alert\"}]", TGT_J_POLL, 7, &r),
         TGT_JV_ERROR);
@@ -402,4 +402,146 @@ Test(target_janus_reply, long_poll_finds_our_answer)
     cr_assert_eq(r.cause, CTL_TGT_CAUSE_SDP);
     cr_assert_null(r.sdp);
     cr_assert_eq(jread("42", TGT_J_POLL, 7, &r), TGT_JV_ERROR);
+}
+
+/* ---- janus-videoroom ---- */
+
+Test(target_parse, videoroom_rooms_and_publishers)
+{
+    struct ctl_target_config c = {0};
+    char err[256];
+    cr_assert_eq(ctl_target_parse("janus-videoroom:http://h:8088/janus,rooms=4,publishers=2", &c, err,
+                                  sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(c.kind, CTL_TARGET_JANUS_VR);
+    cr_assert_str_eq(c.url, "http://h:8088/janus");
+    cr_assert_eq(c.rooms, 4);
+    cr_assert_eq(c.publishers, 2);
+    cr_assert_eq(ctl_target_parse("janus-videoroom:http://h/janus", &c, err, sizeof(err)), 0);
+    cr_assert_eq(c.rooms, 1, "default one room");
+    cr_assert_eq(c.publishers, 1, "default one publisher");
+    const char *bad[] = {"janus-videoroom:http://h/janus,rooms=0",
+                         "janus-videoroom:http://h/janus,publishers=8",
+                         "janus-videoroom:http://h/janus,rooms=2x",
+                         "janus-videoroom:http://h/janus,rooms=",
+                         "janus-videoroom:http://h/janus,rooms=-1",
+                         "janus-videoroom:http://h/janus,seats=3",
+                         "janus-videoroom:ftp://h,rooms=1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_assert_eq(ctl_target_parse(bad[i], &c, err, sizeof(err)), -EINVAL, "%s", bad[i]);
+        cr_assert_null(strchr(err, '\n'));
+    }
+}
+
+Test(target_rooms, contiguous_blocks_of_floor_or_ceil)
+{
+    struct ctl_target_config c = {.kind = CTL_TARGET_JANUS_VR, .n_sessions = 32, .rooms = 4};
+    for (uint32_t i = 0; i < 32; i++)
+        cr_assert_eq(ctl_target_room_of(&c, i), i / 8);
+    for (uint32_t r = 0; r < 4; r++)
+        cr_assert_eq(ctl_target_room_first(&c, r), r * 8);
+    c.n_sessions = 10;
+    c.rooms = 3; /* 4, 3, 3 or 3, 3, 4: each block its first's room, sizes 3..4 */
+    uint32_t size[3] = {0};
+    for (uint32_t i = 0; i < 10; i++) {
+        uint32_t r = ctl_target_room_of(&c, i);
+        cr_assert_lt(r, 3);
+        cr_assert_geq(i, ctl_target_room_first(&c, r));
+        cr_assert(r == 2 || i < ctl_target_room_first(&c, r + 1));
+        size[r]++;
+    }
+    for (uint32_t r = 0; r < 3; r++)
+        cr_assert(size[r] == 3 || size[r] == 4, "room %u of %u", r, size[r]);
+}
+
+/* A subscriber offer as Janus 1.1.2's VideoRoom writes it (two audio
+ * feeds, a disabled video line, one data line). */
+static const char janus_sub_offer[] =
+    "v=0\r\no=- 1733 1 IN IP4 198.19.255.254\r\ns=VideoRoom 42\r\nt=0 0\r\n"
+    "a=group:BUNDLE 0 1 2 3\r\na=ice-options:trickle\r\n"
+    "a=fingerprint:sha-256 35:9B:63:C1:A6:50:F4:AD:9C:F6:CF:96:07:77:AD:5C:11:6B:AB:97:A4:11:92:C0:AD:69:CE:38:F4:EA:EE:1C\r\n"
+    "a=msid-semantic: WMS *\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 198.19.255.254\r\na=sendonly\r\na=mid:0\r\na=rtcp-mux\r\n"
+    "a=ice-ufrag:3HS4\r\na=ice-pwd:tSz1ZJFzpMw/vv1o0Z/hk9\r\na=setup:actpass\r\na=rtpmap:111 opus/48000/2\r\n"
+    "a=msid:janus janus0\r\na=ssrc:1931507671 cname:janus\r\n"
+    "a=candidate:1 1 udp 2015363327 198.19.255.254 46245 typ host\r\na=end-of-candidates\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 198.19.255.254\r\na=sendonly\r\na=mid:1\r\na=rtcp-mux\r\n"
+    "a=ice-ufrag:3HS4\r\na=ice-pwd:tSz1ZJFzpMw/vv1o0Z/hk9\r\na=setup:actpass\r\na=rtpmap:111 opus/48000/2\r\n"
+    "a=ssrc:42 cname:janus\r\na=ssrc:42 msid:janus janus1\r\n"
+    "m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 198.19.255.254\r\na=inactive\r\na=mid:2\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 198.19.255.254\r\na=sendrecv\r\na=mid:3\r\n"
+    "a=sctp-port:5000\r\na=ice-ufrag:3HS4\r\na=ice-pwd:tSz1ZJFzpMw/vv1o0Z/hk9\r\na=setup:actpass\r\n"
+    "a=candidate:1 1 udp 2015363327 198.19.255.254 46245 typ host\r\na=end-of-candidates\r\n";
+
+Test(target_subscriber, offer_ssrcs_one_per_audio_line)
+{
+    uint32_t ssrc[RI_TARGET_FEEDS];
+    int n = tgt_offer_ssrcs(janus_sub_offer, strlen(janus_sub_offer), ssrc, RI_TARGET_FEEDS);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(ssrc[0], 1931507671u);
+    cr_assert_eq(ssrc[1], 42u, "the first a=ssrc of the line");
+    cr_assert_eq(tgt_offer_ssrcs(janus_sub_offer, strlen(janus_sub_offer), ssrc, 1), 1, "at most max");
+    cr_assert_eq(tgt_offer_ssrcs("m=audio 9 X 0\r\na=ssrc:99999999999 c\r\n", 34, ssrc, 2), 1);
+    cr_assert_eq(ssrc[0], 0u, "an SSRC over 32 bits is none");
+}
+
+Test(target_subscriber, answer_accepts_audio_recvonly_and_data_rejects_the_rest)
+{
+    struct tgt_answer a;
+    char why[160];
+    cr_assert_eq(tgt_answer_parse(janus_sub_offer, strlen(janus_sub_offer), true, &a, &work, why,
+                                  sizeof(why)),
+                 0, "%s", why);
+    cr_assert(a.dtls_client, "actpass: we may be the client");
+    cr_assert_eq(a.n_cands, 1);
+    struct tgt_offer_params p = params(false);
+    char out[8192];
+    int n = tgt_sub_answer_write(&p, &work, out, sizeof(out));
+    cr_assert_gt(n, 0);
+    cr_assert_eq((size_t)n, strlen(out));
+    cr_assert_not_null(strstr(out, "a=group:BUNDLE 0 1 3\r\n"), "%s", out);
+    cr_assert_not_null(strstr(out, "m=video 0 UDP/TLS/RTP/SAVPF 96\r\n"), "the video line rejected");
+    cr_assert_null(strstr(out, "a=setup:actpass"));
+    cr_assert_null(strstr(out, "a=sendrecv"));
+    char why2[160];
+    cr_assert_eq(sdp_parse_offer(out, (size_t)n, &back, why2, sizeof(why2)), 0, "%s", why2);
+    cr_assert_eq(back.n_media, 4);
+    cr_assert_eq(back.media[0].kind, SDP_KIND_AUDIO);
+    cr_assert_eq(back.media[0].dir, SDP_DIR_RECVONLY);
+    cr_assert_eq(back.media[0].opus_pt, 111);
+    cr_assert_str_eq(back.media[1].mid, "1");
+    cr_assert_eq(back.media[1].dir, SDP_DIR_RECVONLY);
+    cr_assert_eq(back.media[2].port, 0);
+    cr_assert_eq(back.app, 3);
+    cr_assert_eq(back.setup, SDP_SETUP_ACTIVE);
+    cr_assert_str_eq(back.ice_ufrag, p.ufrag);
+    cr_assert_eq(memcmp(back.fingerprint, p.fingerprint, 32), 0);
+    cr_assert_eq(tgt_sub_answer_write(&p, &work, out, 100), -ENOSPC);
+}
+
+Test(target_janus_reply, videoroom_offer_and_synchronous_success)
+{
+    struct tgt_janus_reply r;
+    const char *ev = "[{\"janus\":\"event\",\"sender\":7,\"plugindata\":{\"plugin\":\"janus.plugin.videoroom\","
+                     "\"data\":{\"videoroom\":\"attached\",\"room\":42}},"
+                     "\"jsep\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\"}}]";
+    cr_assert_eq(tgt_janus_read_jsep(ev, strlen(ev), TGT_J_POLL, "T1", 7, "offer", &r), TGT_JV_ANSWER);
+    cr_assert_str_eq(r.sdp, "v=0\r\n");
+    free(r.sdp);
+    cr_assert_eq(tgt_janus_read_jsep(ev, strlen(ev), TGT_J_POLL, "T1", 7, "answer", &r), TGT_JV_ERROR,
+                 "an offer where an answer is due");
+    const char *created = "{\"janus\":\"success\",\"transaction\":\"T1\",\"sender\":7,\"plugindata\":"
+                          "{\"plugin\":\"janus.plugin.videoroom\",\"data\":{\"videoroom\":\"created\","
+                          "\"room\":42,\"permanent\":false}}}";
+    cr_assert_eq(jread(created, TGT_J_MESSAGE, 7, &r), TGT_JV_SUCCESS);
+    const char *refused = "{\"janus\":\"success\",\"transaction\":\"T1\",\"sender\":7,\"plugindata\":"
+                          "{\"plugin\":\"janus.plugin.videoroom\",\"data\":{\"videoroom\":\"event\","
+                          "\"error_code\":427,\"error\":\"Room 42 already exists\"}}}";
+    cr_assert_eq(jread(refused, TGT_J_MESSAGE, 7, &r), TGT_JV_ERROR);
+    cr_assert_str_eq(r.why, "Janus message: plugin error 427 Room 42 already exists");
+    const char *nofeed = "[{\"janus\":\"event\",\"sender\":7,\"plugindata\":{\"data\":{\"videoroom\":"
+                         "\"event\",\"error_code\":428,\"error\":\"No such feed (5)\"}}}]";
+    cr_assert_eq(tgt_janus_read_jsep(nofeed, strlen(nofeed), TGT_J_POLL, "T1", 7, "offer", &r),
+                 TGT_JV_ERROR);
+    cr_assert_str_eq(r.why, "plugin error 428 No such feed (5)");
 }
