@@ -65,7 +65,7 @@ int tgt_sub_answer_write(const struct tgt_offer_params *p, const struct sdp_offe
             (unsigned long long)(p->sess_id & INT64_MAX), ip);
     sdp_put(&w, "a=group:BUNDLE");
     for (unsigned i = 0; i < o->n_media; i++)
-        if (take[i])
+        if (take[i] && o->media[i].mid[0])
             sdp_put(&w, " %s", o->media[i].mid);
     sdp_put(&w, "\r\na=msid-semantic: WMS\r\n");
     for (unsigned i = 0; i < o->n_media; i++) {
@@ -87,7 +87,9 @@ int tgt_sub_answer_write(const struct tgt_offer_params *p, const struct sdp_offe
         for (int b = 0; b < 32; b++)
             sdp_put(&w, "%02X%s", p->fingerprint[b], b + 1 < 32 ? ":" : "\r\n");
         /* the offer said actpass (Janus does): we take the client's part */
-        sdp_put(&w, "a=setup:active\r\na=mid:%s\r\n", m->mid);
+        sdp_put(&w, "a=setup:active\r\n");
+        if (m->mid[0])
+            sdp_put(&w, "a=mid:%s\r\n", m->mid);
         sdp_put(&w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", ip,
                 (unsigned)p->port);
         if (app) {

@@ -6,7 +6,11 @@
  * refusal says why on one line; an accepted answer gives 1..RI_TARGET_CANDS
  * candidates, best first, no duplicates, no zero address or port, ICE
  * credentials within the slot's fields, audio only when offered; the same
- * bytes parse the same way twice (no hidden state). */
+ * bytes parse the same way twice (no hidden state). The same bytes as a
+ * VideoRoom subscriber's offer (janus-videoroom): tgt_offer_ssrcs stays
+ * within its array, and the answer tgt_sub_answer_write makes to an
+ * accepted one parses back with as many m-lines, the data line where it
+ * was, setup:active. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,5 +66,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc2 != rc || (rc == 0 && memcmp(&a, &b, sizeof(a)) != 0) ||
         (rc != 0 && strcmp(why, why2) != 0))
         __builtin_trap();
+    /* janus-videoroom: the same text as a server's offer to a subscriber:
+     * its SSRCs read without overrun, our answer to it written and read
+     * back with as many m-lines, setup:active */
+    uint32_t ssrc[RI_TARGET_FEEDS + 1];
+    ssrc[RI_TARGET_FEEDS] = 0xdeadbeef;
+    int ns = tgt_offer_ssrcs(in, len, ssrc, RI_TARGET_FEEDS);
+    if (ns < 0 || ns > (int)RI_TARGET_FEEDS || ssrc[RI_TARGET_FEEDS] != 0xdeadbeef)
+        __builtin_trap();
+    if (rc == 0) {
+        static struct sdp_offer back;
+        static char ans[16384];
+        struct tgt_offer_params p = {.ufrag = "AbCd1234", .pwd = "0123456789abcdefghij+/XY",
+                                     .ip = 0xc6120003, .port = RI_TARGET_PORT};
+        int n = tgt_sub_answer_write(&p, &work, ans, sizeof(ans));
+        if (n < 0 || (size_t)n != strlen(ans))
+            __builtin_trap();
+        char why3[160];
+        if (sdp_parse_offer(ans, (size_t)n, &back, why3, sizeof(why3)) != 0 ||
+            back.n_media != work.n_media || back.app != work.app || back.setup != SDP_SETUP_ACTIVE)
+            __builtin_trap();
+    }
     return 0;
 }
