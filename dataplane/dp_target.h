@@ -29,6 +29,16 @@
  * sequence numbers and jitter (RFC 3550 A.3, A.8); the server's report
  * block about our stream gives rtcp_rr_loss and jitter_us.
  *
+ * An answerer slot (janus-videoroom's subscribers: the server offered,
+ * control answered) is ICE controlled, the DTLS client (it opens its
+ * channel as any DTLS client), sends no messages and no audio; the
+ * messages the server relays are counted per publisher (the agent their
+ * header names, among slot.feed_agent) with their sequence checked and
+ * their publisher-to-subscriber latency taken as the round trip; the
+ * server's audio is authenticated per offered SSRC (slot.feed_ssrc, one
+ * SRTP context each from ri_target.feeds x slots allocated at init, keyed
+ * once DTLS is done), counted and its loss by sequence taken per stream.
+ *
  * Next hop: frames go to the candidate's IPv4 address, which must be on
  * the port's link: its MAC is resolved by ARP (a request from the
  * agent's address, asked again every DP_TGT_ARP_RETRY_NS while unknown

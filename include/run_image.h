@@ -567,7 +567,8 @@ struct ri_external {
  * of ri_external.port, opened when either section asks for it).
  *
  * A session is one agent's peer connection to the server: ICE controlling
- * and full (checks to every candidate of the answer, paced, nomination,
+ * (controlled for an `answerer` slot, janus-videoroom's subscribers: the
+ * server offered) and full (checks to every candidate of the answer, paced, nomination,
  * consent freshness every RI_TARGET_CONSENT_NS), the DTLS role the
  * answer's a=setup gives us (the offer said actpass), SCTP port 5000 in
  * DTLS, the DataChannel opened by us (label "swarmgen", reliable ordered),

@@ -7,7 +7,8 @@
  * the agent's address : RI_TARGET_PORT as the one host candidate,
  * a=setup:actpass, a DataChannel m-line and, with audio, an Opus audio
  * m-line), signals it to the server (a WHIP endpoint, RFC 9725; or
- * Janus's HTTP API with the EchoTest plugin), parses the answer into a
+ * Janus's HTTP API with the EchoTest plugin, or its VideoRoom, where
+ * subscribers get Janus's offer and answer it), parses the answer into a
  * slot of the run image's TARGET section and publishes it; the dataplane
  * (worker 0) runs the peer connection. At the end control asks the
  * dataplane to close each session (close_seq), then ends it on the
