@@ -30,7 +30,7 @@
  * feed only after its PeerConnection is up ("No such feed" before). A
  * room whose creator failed fails its other sessions (cause protocol);
  * subscribers of a room with a failed publisher fail too; a session
- * parked longer than three HTTP timeouts fails (timeout).
+ * parked longer than three HTTP timeouts (50 s at most) fails (timeout).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -511,7 +511,11 @@ static bool vr_can_cancel(const struct tsess *s)
  * this too (a keepalive when one is due). */
 static void vr_watch(struct ctl_target *tg, uint64_t now)
 {
+    /* three HTTP timeouts, within Janus's session timeout (60 s by
+     * default: a parked session sends no keepalive) */
     uint64_t limit = 3 * tg->cfg.http_timeout_ns;
+    if (limit > 50ull * 1000000000ull)
+        limit = 50ull * 1000000000ull;
     for (uint32_t i = 0; i < tg->next_start; i++) {
         struct tsess *s = &tg->sess[i];
         if (!s->waiting || s->state != TS_SIGNAL || s->req >= 0 || s->queued)
