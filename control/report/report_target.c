@@ -374,6 +374,25 @@ void ctl_report_target_html(FILE *f, const struct ctl_target_view *v)
                 met_hist_percentile(h, 99) / 1e6);
     }
     fputs("</table>\n", f);
+    if (v->cfg->kind != CTL_TARGET_JANUS_VR)
+        return;
+    fputs("<h3>Rooms</h3><table><tr><th>room</th><th>publishers up</th><th>subscribers up</th>"
+          "<th>published</th><th>expected</th><th>received</th><th>misordered</th><th>foreign</th>"
+          "<th>RTP in</th><th>streams with audio</th><th>SRTP auth failures</th></tr>\n",
+          f);
+    for (uint32_t k = 0; k < v->res->n_rooms && k < 1000; k++) {
+        struct room_fig g;
+        room_figures(v, k, &g);
+        fprintf(f,
+                "<tr><td>%u</td><td class=\"n\">%" PRIu64 "/%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                "/%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "/%" PRIu64
+                "</td><td class=\"n\">%" PRIu64 "</td></tr>\n",
+                k, g.up[1], g.attempted[1], g.up[2], g.attempted[2], g.published, g.expected, g.received,
+                g.misordered, g.foreign, g.rtp_in, g.streams_with_audio, g.streams, g.srtp_auth_failures);
+    }
+    fputs("</table>\n", f);
 }
 
 static const char *const state_names[] = {"idle", "connecting", "up", "closed", "failed"};

@@ -57,7 +57,7 @@ url=$(cat "$jdir/url")
 t0=$(date +%s)
 ip netns exec "$ns" timeout -k 5 120 "$sg" run --dp "$dp" --agents "$n" --topology ring --rate 32 --duration 6s --cores 0 \
   --target "janus-videoroom:$url,rooms=$rooms,publishers=$pubs" --target-agents "$n" --target-rate 5 --size 256 \
-  --media audio --target-timeout 15s --report "$dir/r.json" --clients-csv "$dir/c.csv" > "$dir/run.log" 2>&1 &
+  --media audio --target-timeout 15s --report "$dir/r.json" --clients-csv "$dir/c.csv" --html "$dir/r.html" > "$dir/run.log" 2>&1 &
 pid=$!
 wait "$pid"
 rc=$?
@@ -107,6 +107,7 @@ else
 fi
 roles=$(tail -n +2 "$dir/c.csv" 2>/dev/null | cut -d, -f32 | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 if [ "$roles" = " $((rooms * pubs)) publisher; $((n - rooms * pubs)) subscriber;" ]; then ok "--clients-csv: room and role per agent ($roles)"; else bad "--clients-csv roles '$roles'"; fi
+if [ "$(grep -c '<h3>Rooms</h3>' "$dir/r.html" 2>/dev/null)" = 1 ] && [ "$(grep -o '<tr><td>[0-9]*</td>' "$dir/r.html" | wc -l)" -ge "$rooms" ]; then ok "HTML report has the rooms table"; else bad "HTML report lacks the rooms table"; fi
 got=$(json "$dir/r.json" "(r['target']['deleted'], r['target']['delete_failed'])")
 if [ "$got" = "($n, 0)" ]; then ok "all $n sessions detached and destroyed on Janus"; else bad "(deleted, delete_failed) $got"; fi
 secret=$(cat "$jdir/admin_secret")
