@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the Janus HTTP API replies the target's Janus client
- * reads (tgt_janus_read). Input: one byte whose low 3 bits pick the
- * request the reply answers (create, attach, message, long poll,
- * keepalive, detach, destroy), then the reply body; the request's
+ * reads (tgt_janus_read_jsep). Input: one byte whose value mod 7 picks
+ * the request the reply answers (create, attach, message, long poll,
+ * keepalive, detach, destroy), bit 3 whether we offered audio and bit 4
+ * whether the jsep wanted is an offer (janus-videoroom's subscribers),
+ * then the reply body; the request's
  * transaction is "T1" and our handle 7. Checks beyond "no crash": the
  * verdict fits the request (ACK only for a message, ANSWER only for a
  * message or a long poll, NOTHING only for a long poll, an id only with
@@ -24,7 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     int step = data[0] % 7;
     struct tgt_janus_reply r;
-    enum tgt_janus_verdict v = tgt_janus_read((const char *)data + 1, size - 1, step, "T1", 7, &r);
+    /* bit 4: the jsep wanted is an offer (a VideoRoom subscriber's) */
+    enum tgt_janus_verdict v = tgt_janus_read_jsep((const char *)data + 1, size - 1, step, "T1", 7,
+                                                   data[0] & 16 ? "offer" : "answer", &r);
     if (v != r.verdict)
         __builtin_trap();
     switch (v) {
