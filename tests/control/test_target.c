@@ -839,3 +839,181 @@ Test(target_whip, many_sessions_through_a_small_request_pool, .init = image, .fi
                           ri_target_slot(tsec, i - 1)->local_ufrag);
     fake_stop(&srv);
 }
+
+/* ---- Janus VideoRoom (janus-videoroom:) ---- */
+
+/* Janus's offer to a subscriber of one feed (JSON-escaped), and its
+ * answer to a publisher. */
+static const char VR_SUB_OFFER_JSON[] =
+    "v=0\\r\\no=- 7 1 IN IP4 10.0.0.9\\r\\ns=VideoRoom 1\\r\\nt=0 0\\r\\na=group:BUNDLE 0 1\\r\\n"
+    "a=fingerprint:sha-256 " FP_TEXT "\\r\\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\\r\\nc=IN IP4 10.0.0.9\\r\\na=sendonly\\r\\na=mid:0\\r\\n"
+    "a=rtcp-mux\\r\\na=ice-ufrag:vrsU\\r\\na=ice-pwd:videoroompasswordvideo\\r\\na=setup:actpass\\r\\n"
+    "a=rtpmap:111 opus/48000/2\\r\\na=ssrc:1931507671 cname:janus\\r\\n"
+    "a=candidate:1 1 udp 2015363327 10.0.0.9 20000 typ host\\r\\na=end-of-candidates\\r\\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\\r\\nc=IN IP4 10.0.0.9\\r\\na=mid:1\\r\\n"
+    "a=sctp-port:5000\\r\\na=ice-ufrag:vrsU\\r\\na=ice-pwd:videoroompasswordvideo\\r\\n"
+    "a=setup:actpass\\r\\na=candidate:1 1 udp 2015363327 10.0.0.9 20000 typ host\\r\\n";
+
+static int vr_sessions;       /* Janus sessions made: session 100 + k, handle 200 + k */
+static char vr_pending[8][64]; /* per session: the jsep type its next long poll carries, "" none */
+static bool vr_refuse_room;   /* the room's create is refused (427) */
+
+static int vr_janus(struct fake *f, const struct fake_req *rq, char *out, size_t cap)
+{
+    (void)f;
+    char txn[32];
+    static char body[8192];
+    txn_of(rq->body, txn, sizeof(txn));
+    const char *ct = "Content-Type: application/json\r\n";
+    if (strcmp(rq->method, "GET") == 0) {
+        int k = atoi(rq->path + strlen("/janus/")) - 100;
+        if (k < 0 || k >= 8)
+            return reply(out, cap, 404, "", "");
+        if (!vr_pending[k][0]) {
+            usleep(20000);
+            return reply(out, cap, 200, ct, "{\"janus\":\"keepalive\"}");
+        }
+        bool offer = strcmp(vr_pending[k], "offer") == 0;
+        snprintf(body, sizeof(body),
+                 "[{\"janus\":\"event\",\"session_id\":%d,\"sender\":%d,\"plugindata\":{\"plugin\":"
+                 "\"janus.plugin.videoroom\",\"data\":{\"videoroom\":\"%s\",\"room\":1}},"
+                 "\"jsep\":{\"type\":\"%s\",\"sdp\":\"%s\"}}]",
+                 100 + k, 200 + k, offer ? "attached" : "joined", vr_pending[k],
+                 offer ? VR_SUB_OFFER_JSON : JANUS_ANSWER_JSON);
+        vr_pending[k][0] = '\0';
+        return reply(out, cap, 200, ct, body);
+    }
+    int k = atoi(rq->path + strlen("/janus/")) - 100;
+    if (strstr(rq->body, "\"janus\":\"create\"")) {
+        snprintf(body, sizeof(body), "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":%d}}",
+                 txn, 100 + vr_sessions++);
+    } else if (strstr(rq->body, "\"janus\":\"attach\"")) {
+        snprintf(body, sizeof(body), "{\"janus\":\"success\",\"transaction\":\"%s\",\"data\":{\"id\":%d}}",
+                 txn, 200 + k);
+    } else if (strstr(rq->body, "\"request\":\"create\"")) {
+        if (vr_refuse_room)
+            snprintf(body, sizeof(body),
+                     "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":"
+                     "\"janus.plugin.videoroom\",\"data\":{\"videoroom\":\"event\",\"error_code\":427,"
+                     "\"error\":\"Room 1 already exists\"}}}",
+                     txn);
+        else
+            snprintf(body, sizeof(body),
+                     "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":"
+                     "\"janus.plugin.videoroom\",\"data\":{\"videoroom\":\"created\",\"room\":1}}}",
+                     txn);
+    } else if (strstr(rq->body, "\"request\":\"destroy\"")) {
+        snprintf(body, sizeof(body),
+                 "{\"janus\":\"success\",\"transaction\":\"%s\",\"plugindata\":{\"plugin\":"
+                 "\"janus.plugin.videoroom\",\"data\":{\"videoroom\":\"destroyed\",\"room\":1}}}",
+                 txn);
+    } else if (strstr(rq->body, "\"janus\":\"message\"")) {
+        if (k >= 0 && k < 8 && strstr(rq->body, "\"request\":\"joinandconfigure\""))
+            snprintf(vr_pending[k], sizeof(vr_pending[k]), "answer");
+        else if (k >= 0 && k < 8 && strstr(rq->body, "\"ptype\":\"subscriber\""))
+            snprintf(vr_pending[k], sizeof(vr_pending[k]), "offer");
+        snprintf(body, sizeof(body), "{\"janus\":\"ack\",\"transaction\":\"%s\"}", txn);
+    } else if (strstr(rq->body, "\"janus\":\"keepalive\"")) {
+        snprintf(body, sizeof(body), "{\"janus\":\"ack\",\"transaction\":\"%s\"}", txn);
+    } else {
+        snprintf(body, sizeof(body), "{\"janus\":\"success\",\"transaction\":\"%s\"}", txn);
+    }
+    return reply(out, cap, 200, ct, body);
+}
+
+/* The logged request whose body has `a` (and `b` when not NULL); -1 none. */
+static int vr_find(struct fake *f, const char *a, const char *b)
+{
+    for (int i = 0; i < f->n_log; i++)
+        if (strstr(f->log[i].body, a) && (!b || strstr(f->log[i].body, b)))
+            return i;
+    return -1;
+}
+
+Test(target_videoroom, room_publisher_then_subscriber_answering_janus_offer, .init = image,
+     .fini = teardown)
+{
+    vr_sessions = 0;
+    vr_refuse_room = false;
+    memset(vr_pending, 0, sizeof(vr_pending));
+    fake_start(&srv, vr_janus);
+    char spec[160];
+    snprintf(spec, sizeof(spec), "janus-videoroom:http://127.0.0.1:%u/janus,rooms=1,publishers=1",
+             srv.port);
+    start(spec, 2, true, 2000);
+    const struct ctl_target_results *r = ctl_target_results(tg);
+    cr_assert(wait_u64(&r->signalled, 1, 3000), "the publisher: %s", r->client[0].detail);
+    usleep(100000);
+    cr_assert_eq(r->signalled, 1, "the subscriber waits for its publisher to be up");
+    struct ri_target_slot *pub = ri_target_slot(tsec, 0), *sub = ri_target_slot(tsec, 1);
+    cr_assert_eq(pub->answerer, 0);
+    cr_assert_eq(pub->dtls_client, 0, "Janus's answer said active");
+    cr_assert_eq(r->client[0].role, CTL_TGT_ROLE_PUBLISHER);
+    cr_assert_eq(r->client[1].role, CTL_TGT_ROLE_SUBSCRIBER);
+    dataplane_up(1);
+    cr_assert(wait_u64(&r->signalled, 2, 3000), "the subscriber: %s", r->client[1].detail);
+    cr_assert_eq(sub->answerer, 1);
+    cr_assert_eq(sub->dtls_client, 1, "our answer said active");
+    cr_assert_eq(sub->audio, 0, "a subscriber sends no audio");
+    cr_assert_eq(sub->n_feeds, 1);
+    cr_assert_eq(sub->feed_agent[0], 0u);
+    cr_assert_eq(sub->feed_ssrc[0], 1931507671u);
+    cr_assert_str_eq(sub->remote_ufrag, "vrsU");
+    cr_assert_eq(sub->cand[0].port, 20000);
+    dataplane_up(2);
+    ctl_target_stop(tg, 2000000000ull);
+    cr_assert_eq(r->deleted, 2);
+    cr_assert_eq(r->n_rooms, 1);
+    cr_assert(r->room[0].created && r->room[0].destroyed);
+    pthread_mutex_lock(&srv.lock);
+    char room[48], feed[48];
+    int c = vr_find(&srv, "\"request\":\"create\"", NULL);
+    cr_assert_geq(c, 0);
+    cr_assert_not_null(strstr(srv.log[c].body, "\"publishers\":1"));
+    cr_assert_not_null(strstr(srv.log[c].body, "\"audiocodec\":\"opus\""));
+    snprintf(room, sizeof(room), "\"room\":%llu", (unsigned long long)r->room[0].id);
+    cr_assert_not_null(strstr(srv.log[c].body, room));
+    int j = vr_find(&srv, "\"request\":\"joinandconfigure\"", room);
+    cr_assert_gt(j, c, "the publisher joins the room it made");
+    cr_assert_not_null(strstr(srv.log[j].body, "\"type\":\"offer\""));
+    const char *id = strstr(srv.log[j].body, "\"id\":");
+    cr_assert_not_null(id);
+    snprintf(feed, sizeof(feed), "{\"feed\":%llu}", strtoull(id + 5, NULL, 10));
+    int s = vr_find(&srv, "\"ptype\":\"subscriber\"", feed);
+    cr_assert_gt(s, j, "the subscriber asks for the publisher's feed");
+    int st = vr_find(&srv, "\"request\":\"start\"", NULL);
+    cr_assert_gt(st, s);
+    cr_assert_not_null(strstr(srv.log[st].body, "\"type\":\"answer\""));
+    cr_assert_not_null(strstr(srv.log[st].body, "a=setup:active"));
+    cr_assert_not_null(strstr(srv.log[st].body, "a=recvonly"));
+    int d = vr_find(&srv, "\"request\":\"destroy\"", room);
+    cr_assert_gt(d, st, "the room is destroyed at the end");
+    pthread_mutex_unlock(&srv.lock);
+    fake_stop(&srv);
+}
+
+Test(target_videoroom, a_refused_room_fails_its_sessions, .init = image, .fini = teardown)
+{
+    vr_sessions = 0;
+    vr_refuse_room = true;
+    memset(vr_pending, 0, sizeof(vr_pending));
+    fake_start(&srv, vr_janus);
+    char spec[160];
+    snprintf(spec, sizeof(spec), "janus-videoroom:http://127.0.0.1:%u/janus,rooms=1,publishers=1",
+             srv.port);
+    start(spec, 3, false, 2000);
+    const struct ctl_target_results *r = ctl_target_results(tg);
+    cr_assert(wait_u64(&r->signal_failed, 3, 3000), "failed %llu",
+              (unsigned long long)r->signal_failed);
+    cr_assert(wait_u64(&r->deleted, 3, 3000), "every Janus session destroyed");
+    ctl_target_stop(tg, 1000000000ull);
+    cr_assert_eq(r->cause[CTL_TGT_CAUSE_PROTOCOL], 3);
+    cr_assert_not_null(strstr(r->client[0].detail, "427 Room 1 already exists"), "%s",
+                       r->client[0].detail);
+    cr_assert_not_null(strstr(r->client[2].detail, "room 0 was not created"), "%s",
+                       r->client[2].detail);
+    cr_assert_not(r->room[0].created);
+    cr_assert_eq(r->signalled, 0);
+    fake_stop(&srv);
+}
