@@ -56,14 +56,15 @@ enum {
 
 /* What tgt_janus_read is to expect of each step's reply. */
 static const int read_as[] = {
-    [V_CREATE] = TGT_J_CREATE,   [V_ATTACH] = TGT_J_ATTACH,       [V_ROOM] = TGT_J_MESSAGE,
-    [V_JOIN] = TGT_J_MESSAGE,    [V_POLL] = TGT_J_POLL,           [V_START] = TGT_J_MESSAGE,
-    [V_KEEPALIVE] = TGT_J_KEEPALIVE, [V_DESTROY_ROOM] = TGT_J_MESSAGE, [V_DETACH] = TGT_J_DETACH,
-    [V_DESTROY] = TGT_J_DESTROY,
+    [V_CREATE] = TGT_J_CREATE,       [V_ATTACH] = TGT_J_ATTACH,
+    [V_ROOM] = TGT_J_MESSAGE,        [V_JOIN] = TGT_J_MESSAGE,
+    [V_POLL] = TGT_J_POLL,           [V_START] = TGT_J_MESSAGE,
+    [V_KEEPALIVE] = TGT_J_KEEPALIVE, [V_DESTROY_ROOM] = TGT_J_MESSAGE,
+    [V_DETACH] = TGT_J_DETACH,       [V_DESTROY] = TGT_J_DESTROY,
 };
 static const char *const step_name[] = {
-    "create",    "attach",       "create room", "join", "long poll", "start",
-    "keepalive", "destroy room", "detach",      "destroy",
+    "create", "attach",    "create room",  "join",   "long poll",
+    "start",  "keepalive", "destroy room", "detach", "destroy",
 };
 
 #define KEEPALIVE_NS(tg) ((tg)->cfg.keepalive_ns ? (tg)->cfg.keepalive_ns : 25ull * 1000000000ull)
@@ -259,11 +260,12 @@ static int vr_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
             int len = tgt_make_offer(tg, s);
             if (len < 0)
                 return len;
-            o = (size_t)snprintf(json, sizeof(json),
-                                 "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":"
-                                 "\"joinandconfigure\",\"ptype\":\"publisher\",\"room\":%" PRIu64
-                                 ",\"id\":%" PRIu64 ",\"display\":\"agent-%u\"}",
-                                 s->txn, room, feed_id(tg, s->idx), s->idx);
+            o = (size_t)snprintf(
+                json, sizeof(json),
+                "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":"
+                "\"joinandconfigure\",\"ptype\":\"publisher\",\"room\":%" PRIu64 ",\"id\":%" PRIu64
+                ",\"display\":\"agent-%u\"}",
+                s->txn, room, feed_id(tg, s->idx), s->idx);
             int rc = with_jsep(json, sizeof(json), o, "offer", tg->buf, (size_t)len);
             return rc < 0 ? rc : post(tg, r, url, json);
         }
@@ -318,7 +320,8 @@ static int publishers_up(const struct ctl_target *tg, uint32_t r, uint32_t *bad,
         }
         uint32_t st = ri_load(&ri_target_slot(tg->t, first + k)->dp_state);
         if (st == RI_TGT_FAILED || st == RI_TGT_CLOSED) {
-            *why = st == RI_TGT_FAILED ? "its peer connection failed" : "its peer connection closed";
+            *why =
+                st == RI_TGT_FAILED ? "its peer connection failed" : "its peer connection closed";
             return -1;
         }
         if (st != RI_TGT_UP)
@@ -359,7 +362,8 @@ static void vr_offer(struct ctl_target *tg, struct tsess *s, const char *sdp, si
     }
     if (tgt_answer_parse(sdp, len, tg->cfg.audio, &p->a, tg->work, why, sizeof(why)) != 0) {
         free(p);
-        tgt_fail(tg, s, CTL_TGT_CAUSE_SDP, 0, "Janus offer: %s", why + (strncmp(why, "answer: ", 8) ? 0 : 8));
+        tgt_fail(tg, s, CTL_TGT_CAUSE_SDP, 0, "Janus offer: %s",
+                 why + (strncmp(why, "answer: ", 8) ? 0 : 8));
         return;
     }
     /* we answer setup:active whatever the offer said (Janus: actpass) */
@@ -371,9 +375,8 @@ static void vr_offer(struct ctl_target *tg, struct tsess *s, const char *sdp, si
     for (uint32_t k = 0; k < tg->cfg.publishers; k++)
         p->f.agent[k] = first + k;
     tgt_offer_ssrcs(sdp, len, p->f.ssrc, RI_TARGET_FEEDS);
-    struct tgt_offer_params op = {.ip = tg->agents[s->idx].ip,
-                                  .port = RI_TARGET_PORT,
-                                  .sess_id = splitmix64(&tg->rng) >> 1};
+    struct tgt_offer_params op = {
+        .ip = tg->agents[s->idx].ip, .port = RI_TARGET_PORT, .sess_id = splitmix64(&tg->rng) >> 1};
     memcpy(op.ufrag, s->ufrag, sizeof(op.ufrag));
     memcpy(op.pwd, s->pwd, sizeof(op.pwd));
     memcpy(op.fingerprint, tg->x->fingerprint, 32);
@@ -529,7 +532,8 @@ static void vr_watch(struct ctl_target *tg, uint64_t now)
              creator->state == TS_TEARDOWN)) {
             s->waiting = false;
             tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "room %u was not created", c->room);
-        } else if (c->role == CTL_TGT_ROLE_SUBSCRIBER && publishers_up(tg, c->room, &bad, &why) < 0) {
+        } else if (c->role == CTL_TGT_ROLE_SUBSCRIBER &&
+                   publishers_up(tg, c->room, &bad, &why) < 0) {
             s->waiting = false;
             tgt_fail(tg, s, CTL_TGT_CAUSE_PROTOCOL, 0, "publisher agent %u of room %u: %s", bad,
                      c->room, why);

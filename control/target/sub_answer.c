@@ -11,9 +11,9 @@
 int tgt_offer_ssrcs(const char *text, size_t len, uint32_t *ssrc, unsigned max)
 {
     const char *p = text, *end = text + len;
-    int line = -1;      /* index among the audio lines, -1 outside one */
-    unsigned n = 0;     /* audio lines seen */
-    bool have = false;  /* this audio line's SSRC taken */
+    int line = -1;     /* index among the audio lines, -1 outside one */
+    unsigned n = 0;    /* audio lines seen */
+    bool have = false; /* this audio line's SSRC taken */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
