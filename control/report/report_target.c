@@ -316,19 +316,26 @@ void ctl_report_target_summary(FILE *f, const struct ctl_target_view *v)
                 met_hist_percentile(h, 50) / 1e6, met_hist_percentile(h, 95) / 1e6,
                 met_hist_percentile(h, 99) / 1e6, met_hist_percentile(&r->signal, 50) / 1e6);
     const struct ri_target_stats *s = &t->total;
-    if (s->msgs_sent)
+    if (s->msgs_sent && v->cfg->kind == CTL_TARGET_JANUS_VR)
+        fprintf(f, "  messages    %" PRIu64 " published, %" PRIu64 " received by subscribers, "
+                   "publisher to subscriber p50 %.2f ms, p95 %.2f ms, p99 %.2f ms\n",
+                s->msgs_sent, s->msgs_back, met_hist_percentile(&t->rtt, 50) / 1e6,
+                met_hist_percentile(&t->rtt, 95) / 1e6, met_hist_percentile(&t->rtt, 99) / 1e6);
+    else if (s->msgs_sent)
         fprintf(f, "  messages    %" PRIu64 " sent, %" PRIu64 " came back (%.2f %%), round trip p50 %.2f ms, p95 %.2f ms, p99 %.2f ms\n",
                 s->msgs_sent, s->msgs_back, 100.0 * (double)s->msgs_back / (double)s->msgs_sent,
                 met_hist_percentile(&t->rtt, 50) / 1e6, met_hist_percentile(&t->rtt, 95) / 1e6,
                 met_hist_percentile(&t->rtt, 99) / 1e6);
-    if (s->rtp_sent)
+    if (s->rtp_sent && v->cfg->kind == CTL_TARGET_JANUS_VR)
+        fprintf(f, "  audio       %" PRIu64 " SRTP packets published, %" PRIu64 " received by subscribers, %" PRIu64
+                   " lost, %" PRIu64 " auth failures, %" PRIu64 " RTCP in\n",
+                s->rtp_sent, s->rtp_back, s->rtp_lost, s->srtp_auth_failures, s->rtcp_in);
+    else if (s->rtp_sent)
         fprintf(f, "  audio       %" PRIu64 " SRTP packets sent, %" PRIu64 " back, %" PRIu64 " lost, %" PRIu64
                    " auth failures, %" PRIu64 " RTCP in\n",
                 s->rtp_sent, s->rtp_back, s->rtp_lost, s->srtp_auth_failures, s->rtcp_in);
     if (v->cfg->kind != CTL_TARGET_JANUS_VR)
         return;
-    /* janus-videoroom: "came back" above are the messages subscribers got, "round trip" the
-     * publisher-to-subscriber latency, "back" the audio subscribers got */
     uint64_t created = 0, destroyed = 0;
     for (uint32_t k = 0; k < r->n_rooms; k++) {
         created += r->room[k].created;
