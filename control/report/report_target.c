@@ -248,7 +248,23 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_u64(w, "foreign", s->msgs_foreign);
     json_kv_u64(w, "bytes_sent", s->bytes_sent);
     json_kv_u64(w, "bytes_back", s->bytes_back);
-    json_kv_dbl(w, "delivery", s->msgs_sent ? (double)s->msgs_back / (double)s->msgs_sent : 0, 6);
+    if (r->n_rooms) {
+        /* VideoRoom: a published message is due once at every subscriber
+         * of its room that got up, so delivery is received / expected
+         * over the rooms, not back / sent */
+        uint64_t expected = 0, received = 0;
+        for (uint32_t k = 0; k < r->n_rooms; k++) {
+            struct room_fig f;
+            room_figures(v, k, &f);
+            expected += f.expected;
+            received += f.received;
+        }
+        json_kv_u64(w, "expected", expected);
+        json_kv_u64(w, "received", received);
+        json_kv_dbl(w, "delivery", expected ? (double)received / (double)expected : 0, 6);
+    } else {
+        json_kv_dbl(w, "delivery", s->msgs_sent ? (double)s->msgs_back / (double)s->msgs_sent : 0, 6);
+    }
     json_obj_end(w);
     hist_ms(w, "round_trip_ms", &t->rtt);
     json_key(w, "audio_stats");

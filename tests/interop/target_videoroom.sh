@@ -96,6 +96,9 @@ for k in r['rooms']:
     for row in rows:
         if row['room'] == str(k['room']) and row['role'] == 'subscriber' and int(row['msgs_back'] or -1) != m['published']:
             bad.append('agent %s got %s messages, its room published %d' % (row['agent'], row['msgs_back'], m['published']))
+tm = r['messages']
+if tm.get('received') != tot_recv or tm.get('expected') != tot_recv or tm.get('delivery') != 1:
+    bad.append('totals: expected %s, received %s, delivery %s (rooms received %d)' % (tm.get('expected'), tm.get('received'), tm.get('delivery'), tot_recv))
 print('ok' if not bad else '; '.join(bad[:6]))
 print('%d messages published in %d rooms, %d received by subscribers' % (tot_pub, len(r['rooms']), tot_recv))
 PY
