@@ -607,6 +607,11 @@ static void set_join_rate(void *ctx, const char *s)
         cli_fail("--join-rate", "'%s' is not a rate in 0..1000000 sessions per second", s);
 }
 
+static void set_join_ramp(void *ctx, const char *s)
+{
+    opts(ctx)->join_ramp = true;
+}
+
 static void set_target_timeout(void *ctx, const char *s)
 {
     if (cli_parse_duration(s, 100000000ull, 600000000000ull, &opts(ctx)->target_timeout_ns) < 0)
@@ -835,6 +840,11 @@ static const struct cli_flag run_flags[] = {
      "target sessions started per second (default 0: as fast as the\n"
      "server answers, 64 HTTP exchanges at once)",
      set_join_rate},
+    {"--join-ramp", NULL,
+     "target sessions join during the load, not before it: --join-rate\n"
+     "scaled by the profile's rate ramp (or a scenario's join_rate:);\n"
+     "those not started when the load ends count as not started",
+     set_join_ramp},
     {"--target-timeout", "D",
      "longest HTTP request, and longest set-up of one target session\n"
      "(default 10s)",

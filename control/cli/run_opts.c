@@ -195,6 +195,7 @@ static void resolve_target(struct ctl_run_opts *o)
                          : o->target_token               ? "--target-token"
                          : o->target_rate >= 0           ? "--target-rate"
                          : o->join_rate > 0              ? "--join-rate"
+                         : o->join_ramp                  ? "--join-ramp"
                          : o->target_timeout_ns          ? "--target-timeout"
                          : o->clients_csv                ? "--clients-csv"
                                                          : NULL;

@@ -41,6 +41,21 @@ static int load_profile(struct ctl_run *x)
             return 2;
         }
     }
+    if (x->o.join_ramp || ctl_profile_has_joins(&x->profile)) {
+        if (!x->o.target) {
+            fprintf(stderr, "swarmgen: --profile: %s: join_rate: only with --target\n", name);
+            return 2;
+        }
+        ctl_profile_set_joins(&x->profile, (double)x->o.rate, x->o.join_rate);
+        double peak = 0;
+        for (uint32_t i = 0; i < x->profile.n; i++)
+            peak = fmax(peak, fmax(x->profile.phase[i].join_from, x->profile.phase[i].join_to));
+        if (peak <= 0) {
+            fprintf(stderr, "swarmgen: --join-ramp: no session would join: give --join-rate R > 0 "
+                            "(or join_rate: in the scenario's phases)\n");
+            return 2;
+        }
+    }
     const char *sla = x->o.sla_text ? x->o.sla_text : x->profile.sla[0] ? x->profile.sla : NULL;
     if (sla && ctl_sla_parse(sla, &x->sla, err, sizeof(err)) < 0) {
         fprintf(stderr, "swarmgen: %s: sla: %s\n", x->profile.name, err);
@@ -498,6 +513,7 @@ static int start_target(struct ctl_run *x)
         snprintf(c->token, sizeof(c->token), "%s", o->target_token ? o->target_token : "");
         c->n_sessions = o->target_agents;
         c->join_rate = o->join_rate;
+        c->join_ramp = o->join_ramp || ctl_profile_has_joins(&x->profile);
         c->audio = o->media == RI_MEDIA_AUDIO;
         c->http_timeout_ns = o->target_timeout_ns;
         c->max_inflight = 64;
@@ -518,7 +534,9 @@ static int start_target(struct ctl_run *x)
         const struct ri_external *ex = ri_section(x->img.hdr, RI_SEC_EXTERNAL);
         printf("swarmgen: target %s: %u sessions (agents 0..%u), %s, through %s\n", o->target,
                o->target_agents, o->target_agents - 1,
-               o->join_rate > 0 ? "joining at --join-rate" : "joining as fast as the server answers",
+               c->join_ramp      ? "joining during the load at the profile's join rate"
+               : o->join_rate > 0 ? "joining at --join-rate"
+                                  : "joining as fast as the server answers",
                ex->port_desc);
         fflush(stdout);
     }
