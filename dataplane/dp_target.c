@@ -94,8 +94,19 @@ static struct dp_target *tgt_of(const struct dp_ctx *ctx)
 
 /* ---- next hops ----------------------------------------------------------- */
 
+/* Where a frame for `ip` goes on the link: ip itself, or with
+ * --target-gateway the gateway when ip is off the port's link. */
+static uint32_t hop_of(const struct dp_target *t, uint32_t ip)
+{
+    uint32_t gw = t->t->gateway;
+    return gw && ((ip ^ t->t->link_net) & t->t->link_mask) ? gw : ip;
+}
+
+/* The next-hop entry for destination `ip` (its own address, or the
+ * gateway's that every off-link destination shares). */
 static int nh_get(struct dp_target *t, uint32_t ip, uint32_t asker)
 {
+    ip = hop_of(t, ip);
     int free_i = -1;
     for (uint32_t k = 0; k < DP_TGT_NEXTHOPS; k++) {
         if (t->nh[k].ip == ip)

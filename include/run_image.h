@@ -61,7 +61,7 @@
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 8u
+#define RI_VERSION 9u
 #define RI_MAX_WORKERS 64
 #define RI_MAX_SHARDS 1024
 #define RI_ALIGN 64u
@@ -683,6 +683,12 @@ struct ri_target {
     alignas(RI_ALIGN) struct met_hist rtt;        /* message round trips (ns) */
     alignas(RI_ALIGN) struct met_hist setup;      /* session start to DataChannel open (ns) */
     alignas(RI_ALIGN) struct met_hist stage[RI_STAGE_COUNT]; /* time in each stage of the sessions that got up */
+    /* control -> dataplane (--target-gateway): a candidate outside
+     * link_net/link_mask goes to gateway's MAC (resolved by ARP); 0: none,
+     * every candidate is asked for by ARP itself. Host byte order. */
+    alignas(RI_ALIGN) uint32_t gateway;
+    uint32_t link_net, link_mask;
+    uint32_t reserved_gw;
     /* struct ri_target_slot slot[n_slots] follows, RI_ALIGN aligned */
 };
 

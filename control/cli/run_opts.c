@@ -196,6 +196,7 @@ static void resolve_target(struct ctl_run_opts *o)
                          : o->target_rate >= 0           ? "--target-rate"
                          : o->join_rate > 0              ? "--join-rate"
                          : o->join_ramp                  ? "--join-ramp"
+                         : o->target_gateway             ? "--target-gateway"
                          : o->target_timeout_ns          ? "--target-timeout"
                          : o->clients_csv                ? "--clients-csv"
                                                          : NULL;
@@ -221,6 +222,17 @@ static void resolve_target(struct ctl_run_opts *o)
         o->target_rate = CTL_TARGET_RATE_DEFAULT;
     if (!o->target_timeout_ns)
         o->target_timeout_ns = CTL_TARGET_TIMEOUT_NS_DEFAULT;
+    if (o->target_gateway) {
+        uint32_t mask = ~0u << (32 - o->target_link_len), gw = o->target_gateway;
+        uint32_t first = CTL_IP_BASE + 1, last = CTL_IP_BASE + o->agents;
+        if ((first & mask) != (gw & mask) || (last & mask) != (gw & mask))
+            cli_fail("--target-gateway", "%u.%u.%u.%u/%u does not hold the agents' addresses (198.18.0.1 .. agent %u): "
+                     "the gateway must be on their link", gw >> 24, gw >> 16 & 0xff, gw >> 8 & 0xff, gw & 0xff,
+                     o->target_link_len, o->agents - 1);
+        if (gw >= first && gw <= last)
+            cli_fail("--target-gateway", "%u.%u.%u.%u is agent %u's address", gw >> 24, gw >> 16 & 0xff,
+                     gw >> 8 & 0xff, gw & 0xff, gw - first);
+    }
     if (o->relay.on)
         cli_fail("--target", "not with --relay yet (both need the external port)");
     if (!o->external_port)

@@ -377,6 +377,11 @@ static int write_image(struct ctl_run *x)
         t->msg_size = o->msg_size;
         t->msg_interval_ns = o->target_rate > 0 ? (uint64_t)(1e9 / o->target_rate) : 0;
         t->setup_timeout_ns = o->target_timeout_ns;
+        if (o->target_gateway) {
+            t->gateway = o->target_gateway;
+            t->link_mask = ~0u << (32 - o->target_link_len);
+            t->link_net = o->target_gateway & t->link_mask;
+        }
         t->media = o->media == RI_MEDIA_AUDIO ? RI_MEDIA_AUDIO : RI_MEDIA_NONE;
     }
     if (o->relay.on) { /* --relay: the server and credentials for worker 0 (docs/turn.md) */
