@@ -850,7 +850,7 @@ static const struct cli_flag run_flags[] = {
      "timed (docs/target.md)",
      set_target},
     {"--target-agents", "N", "target sessions, agents 0..N-1 (default: every agent)", set_target_agents},
-    {"--target-token", "TOKEN", "WHIP: Authorization: Bearer TOKEN on every request", set_target_token},
+    {"--target-token", "TOKEN", "WHIP: Authorization: Bearer TOKEN; Janus: \"apisecret\": TOKEN;\non every request", set_target_token},
     {"--target-rate", "R",
      "DataChannel messages per second of each target session while\n"
      "the load runs (--size bytes; default 5, 0 none)",

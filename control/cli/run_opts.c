@@ -212,8 +212,6 @@ static void resolve_target(struct ctl_run_opts *o)
         cli_fail("--target", o->sides ? "not with two sides" : "not with --shard");
     if (o->media == RI_MEDIA_VIDEO)
         cli_fail("--media", "target sessions send audio only (--media audio)");
-    if (o->target_token && strncmp(o->target, "whip:", 5) != 0)
-        cli_fail("--target-token", "only with --target whip:URL");
     if (!o->target_agents)
         o->target_agents = o->agents < RI_TARGET_MAX ? o->agents : RI_TARGET_MAX;
     if (o->target_agents > o->agents)

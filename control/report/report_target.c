@@ -221,6 +221,11 @@ void ctl_report_target_summary(FILE *f, const struct ctl_target_view *v)
             if (r->cause[c])
                 fprintf(f, " %s %" PRIu64, ctl_target_cause_name((enum ctl_target_cause)c), r->cause[c]);
         fputc('\n', f);
+        for (uint32_t i = 0; i < r->n_clients; i++) /* the first failure says why, in the server's words */
+            if (r->client[i].cause != CTL_TGT_CAUSE_NONE && r->client[i].detail[0]) {
+                fprintf(f, "  first       agent %u: %s\n", r->client[i].agent, r->client[i].detail);
+                break;
+            }
     }
     if (v->cfg->join_ramp)
         fprintf(f, "  ramped      joins during the load: %" PRIu64 " started, %" PRIu64 " not started\n",

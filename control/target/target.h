@@ -52,7 +52,8 @@ enum ctl_target_kind {
     X(CONNECT, "connect")                                        \
     X(SDP, "sdp")                                                \
     X(PROTOCOL, "protocol")                                      \
-    X(SLOT, "slot") /* the dataplane did not take the slot in time */
+    X(SLOT, "slot") /* the dataplane did not take the slot in time */ \
+    X(DENIED, "denied") /* Janus error 403: wrong or missing apisecret */
 enum ctl_target_cause {
 #define CTL_TARGET_CAUSE_ENUM(id, name) CTL_TGT_CAUSE_##id,
     CTL_TARGET_CAUSES(CTL_TARGET_CAUSE_ENUM)
@@ -63,7 +64,7 @@ enum ctl_target_cause {
 struct ctl_target_config {
     enum ctl_target_kind kind;
     char url[512];          /* the URL after "whip:" or "janus:" (http:// or https://) */
-    char token[256];        /* --target-token: Authorization: Bearer (WHIP); "" none */
+    char token[256];        /* --target-token: Authorization: Bearer (WHIP), "apisecret" (Janus); "" none */
     uint32_t n_sessions;    /* --target-agents: sessions, agents 0 .. n-1 (<= n_agents, <= the slots) */
     double join_rate;       /* --join-rate: sessions started per second (0: as fast as slots allow) */
     bool join_ramp;         /* ramped joins: sessions start only while the load runs, at the rate
