@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "dp_external.h"
 #include "dp_external_internal.h"
+#include "dp_mem.h"
 #include "dp_msg.h"
 #include "pc.h"
 #include "rng.h"
@@ -86,6 +87,14 @@ struct dp_target {
     uint64_t setup_timeout;
     size_t bytes;
 };
+
+/* the memory plan (dp_mem_target) counts from these */
+_Static_assert(sizeof(struct tgt_session) == DP_MEM_TGT_SESSION_BYTES, "update DP_MEM_TGT_SESSION_BYTES (dp_mem.h)");
+_Static_assert(sizeof(struct dp_target) == DP_MEM_TGT_STATE_BYTES, "update DP_MEM_TGT_STATE_BYTES (dp_mem.h)");
+_Static_assert(DP_TGT_STREAMS == DP_MEM_TGT_STREAMS && DP_TGT_BUFS_PER_SESSION == DP_MEM_TGT_BUFS_PER_SESSION &&
+                   DP_TGT_BUFS_MIN == DP_MEM_TGT_BUFS_MIN && DP_TGT_BUFS_MAX == DP_MEM_TGT_BUFS_MAX &&
+                   DP_TGT_HS == DP_MEM_TGT_HS,
+               "dp_mem_target sizes from the DP_MEM_TGT_* twins of these");
 
 static struct dp_target *tgt_of(const struct dp_ctx *ctx)
 {
@@ -926,7 +935,8 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
             goto oom;
     }
     t->bytes = sizeof(*t) + sess_bytes + (size_t)n * assoc + pool_bytes + (size_t)t->n_agents * sizeof(int32_t) +
-               2 * (size_t)RI_MSG_MAX + (size_t)hs * t->hs.stride;
+               2 * (size_t)RI_MSG_MAX + (size_t)hs * t->hs.stride; /* as dp_mem_target plans it */
+    x->mem_bytes = t->bytes;
     return 0;
 oom:
     snprintf(err, errlen, "target mode: out of memory for %u sessions", n);

@@ -564,6 +564,10 @@ static void take_dataplane_figures(struct ctl_run *x)
     r->mem_hs_bytes = cmd->mem_hs_bytes;
     r->mem_cert_bytes = cmd->mem_cert_bytes;
     r->mem_tables_bytes = cmd->mem_tables_bytes;
+    if (o->target) /* both written by the dataplane before READY */
+        r->mem_target_bytes = ((const struct ri_target *)ri_section(x->img.hdr, RI_SEC_TARGET))->mem_bytes;
+    if (o->relay.on)
+        r->mem_relay_bytes = ((const struct ri_relay *)ri_section(x->img.hdr, RI_SEC_RELAY))->mem_bytes;
     r->n_certs = cmd->n_certs;
     r->cert_gen_ns = cmd->cert_gen_ns;
     r->hugepages = cmd->hugepages;

@@ -76,6 +76,12 @@ else
   bad "right secret: exit $rc, (up, sent == back, deleted) $got, Janus handles created $created freed $freed"; tail -20 "$dir/right.log" | sed 's/^/  run: /'
 fi
 
+# the memory plan counted the target sessions as the dataplane allocated them
+got=$(python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['memory']; print(m['categories']['target_sessions'], m['planned']['categories']['target_sessions'])" "$dir/right.json" 2>/dev/null)
+set -- $got
+if [ -n "${1:-}" ] && [ "$1" -gt 0 ] && [ "$1" = "${2:-}" ]; then ok "memory: target sessions $1 bytes planned and allocated"
+else bad "memory: target sessions allocated / planned '$got'"; fi
+
 # 2. a wrong secret, no secret
 for tag in wrong none; do
   if [ "$tag" = wrong ]; then run wrong --target-token not-the-secret; else run none; fi
