@@ -26,7 +26,8 @@
  * (4xx/5xx), "timeout" (no answer within the timeout), "connect" (no TCP
  * connection), "sdp" (an answer we cannot use: not SDP, no fingerprint,
  * no usable candidate, no DataChannel accepted), "protocol" (a Janus
- * reply that is not what the API says).
+ * reply that is not what the API says), "denied" (Janus error 403: a
+ * wrong or missing apisecret, --target-token).
  */
 #ifndef SWARMGEN_CONTROL_TARGET_H
 #define SWARMGEN_CONTROL_TARGET_H
