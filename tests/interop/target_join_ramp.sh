@@ -10,9 +10,12 @@
 #      starts a session per whole token: a fraction moves at most one
 #      start into the next second each side; the rate is updated every
 #      20 ms, 0.4 sessions at 20/s); the hold starts at most 1;
-#   2. joins_per_s (sessions up per second) rises the same way, within 4
-#      (set-up takes tens of ms: a session started late in a second comes
-#      up in the next);
+#   2. joins_per_s (sessions up per second) rises the same way: seconds
+#      3-5 at least twice seconds 0-2 (the profile: 46.5 against 19.5),
+#      and the sessions up by second k never more than those started by
+#      then. Not second by second: set-up takes tens of ms alone, but more
+#      than a second on a loaded 2-core machine, which moves joins into
+#      later seconds;
 #   3. accounting: started + not_started = 80, started = up + failed,
 #      sum(starts_per_s) = started, sum(joins_per_s) = up;
 #   4. Janus agrees: as many handles created and freed as sessions
@@ -82,8 +85,8 @@ echo "$name: joins_per_s  $(json "$dir/r.json" "t['joins_per_s']")"
 got=$(json "$dir/r.json" "'ok' if all(abs(t['starts_per_s'][k] - (3.5 + 3 * k)) <= 2 for k in range(6)) and sum(t['starts_per_s'][6:]) <= 1 else 'no'")
 if [ "$got" = ok ]; then ok "starts_per_s follows 2 -> 20 joins/s (3.5 + 3k per second k, within 2), none in the hold"
 else bad "starts_per_s off the ramp"; fi
-got=$(json "$dir/r.json" "'ok' if all(abs(t['joins_per_s'][k] - (3.5 + 3 * k)) <= 4 for k in range(6)) and t['joins_per_s'][5] > t['joins_per_s'][0] + 10 else 'no'")
-if [ "$got" = ok ]; then ok "joins_per_s rises with it (within 4 of 3.5 + 3k)"; else bad "joins_per_s off the ramp"; fi
+got=$(json "$dir/r.json" "'ok' if sum(t['joins_per_s'][3:6]) >= 2 * sum(t['joins_per_s'][0:3]) and all(sum(t['joins_per_s'][:k + 1]) <= sum(t['starts_per_s'][:k + 1]) for k in range(len(t['joins_per_s']))) else 'no'")
+if [ "$got" = ok ]; then ok "joins_per_s rises with it (seconds 3-5 at least twice seconds 0-2; never ahead of the starts)"; else bad "joins_per_s off the ramp"; fi
 # 3: accounting
 got=$(json "$dir/r.json" "(t['started'] + t['not_started'] == $n, t['started'] == t['sessions_up'] + t['sessions_failed'], sum(t['starts_per_s']) == t['started'], sum(t['joins_per_s']) == t['sessions_up'], abs(t['started'] - 66) <= 2, t['join_ramp'])")
 started=$(json "$dir/r.json" "t['started']")
