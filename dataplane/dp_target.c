@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Target mode on worker 0: simulated agents as WebRTC clients of a real
  * server, one struct pc per TARGET slot on the external port; ARP for the
- * server's address; DataChannel round trips; SRTP audio both ways. */
+ * server's address (or the gateway's); DataChannel round trips; SRTP
+ * audio both ways. */
 #include "dp_target.h"
 
 #include <errno.h>
