@@ -12,6 +12,8 @@
 #include "dtls_cert.h"
 #include "run_image.h"
 #include "sctp.h"
+#include "srtp_session.h"
+#include "turn.h"
 
 /* ---- DPDK 22.11's layout of the objects dp_setup creates ----
  * rte_pktmbuf_pool_create(n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE): each
@@ -134,6 +136,34 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     out->keylog = (size_t)out->keylog_cap * DP_MEM_KEYLOG_LINE;
 }
 
+uint64_t dp_mem_target(uint32_t n, uint32_t n_agents, uint32_t feeds)
+{
+    if (n == 0)
+        return 0;
+    uint64_t bufs = (uint64_t)n * DP_MEM_TGT_BUFS_PER_SESSION;
+    bufs = bufs < DP_MEM_TGT_BUFS_MIN ? DP_MEM_TGT_BUFS_MIN : bufs > DP_MEM_TGT_BUFS_MAX ? DP_MEM_TGT_BUFS_MAX : bufs;
+    struct sctp_config sc; /* as pc_sctp_size() of the sessions' pc_config */
+    sctp_config_default(&sc);
+    sc.n_streams = DP_MEM_TGT_STREAMS;
+    uint64_t assoc = align64(sctp_assoc_size_cfg(&sc));
+    uint32_t hs = n < DP_MEM_TGT_HS ? n : DP_MEM_TGT_HS;
+    return DP_MEM_TGT_STATE_BYTES + align64((uint64_t)n * DP_MEM_TGT_SESSION_BYTES) + n * assoc +
+           align64(sctp_pool_size((uint32_t)bufs, 1200)) + (uint64_t)n_agents * sizeof(int32_t) +
+           2 * (uint64_t)RI_MSG_MAX + hs * align64(dtls_endpoint_size()) +
+           (uint64_t)n * (feeds > RI_TARGET_FEEDS ? RI_TARGET_FEEDS : feeds) * SRTPS_SESSION_SIZE;
+}
+
+uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges)
+{
+    if (n_agents == 0)
+        return 0;
+    uint64_t slots = 2 * n_edges;
+    /* each client: turn_size(max(degree, 1)) rounded up to 64; the degrees sum to 2 x edges */
+    uint64_t clients = (uint64_t)n_agents * (turn_size(0) + 32) + slots * (turn_size(1) - turn_size(0));
+    return DP_MEM_RELAY_STATE_BYTES + (uint64_t)n_agents * DP_MEM_RELAY_AGENT_BYTES +
+           slots * (sizeof(uint64_t) + 1 + sizeof(int32_t)) + 2 * n_edges + clients + 8192 * sizeof(uint32_t);
+}
+
 void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
 {
     memset(out, 0, sizeof(*out));
@@ -153,10 +183,13 @@ void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
     b[DP_MEM_MBUF] = mbuf_pool_bytes((uint64_t)in->mbufs_per_worker * in->n_workers);
     b[DP_MEM_TABLES] = dp_mem_alloc_size(in->tables_bytes);
     b[DP_MEM_DPDK] = dpdk_other_bytes(in);
+    b[DP_MEM_TARGET] = dp_mem_target(in->target_slots, in->n_agents, in->target_feeds);
+    b[DP_MEM_RELAY] = in->relay ? dp_mem_relay(in->n_agents, in->n_edges) : 0;
     for (int c = 0; c < DP_MEM_COUNT; c++)
         out->total += b[c];
     out->dataplane_heap =
-        b[DP_MEM_CONN] + b[DP_MEM_SCTP_POOL] + b[DP_MEM_HS] + b[DP_MEM_CERT] + b[DP_MEM_WORKER] + b[DP_MEM_TABLES];
+        b[DP_MEM_CONN] + b[DP_MEM_SCTP_POOL] + b[DP_MEM_HS] + b[DP_MEM_CERT] + b[DP_MEM_WORKER] + b[DP_MEM_TABLES] +
+        b[DP_MEM_TARGET] + b[DP_MEM_RELAY];
     out->dpdk_heap = b[DP_MEM_MBUF] + b[DP_MEM_DPDK];
     out->shm = b[DP_MEM_ROUTES] + b[DP_MEM_IMAGE];
     out->per_agent = in->n_agents ? (double)out->total / in->n_agents : 0;

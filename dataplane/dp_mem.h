@@ -55,6 +55,11 @@
  *   MBUF       DPDK's mbuf pool (--mbufs per worker)
  *   DPDK       the rest of DPDK's heap: the flow table, the rings, the
  *              per-worker tables
+ *   TARGET     --target sessions (dp_target.c): the session array, an SCTP
+ *              association each, their SCTP pool, the agent table, two
+ *              message buffers, the handshake slots (dp_mem_target)
+ *   RELAY      --relay: a TURN client per agent and the per-edge tables of
+ *              dp_relay.c (dp_mem_relay)
  */
 #define DP_MEM_CATEGORIES(X)                                  \
     X(CONN, "connection_state", "connection state")          \
@@ -66,7 +71,9 @@
     X(IMAGE, "run_image", "run image")                        \
     X(TABLES, "table_copy", "table copy")                     \
     X(MBUF, "mbufs", "mbufs")                                 \
-    X(DPDK, "dpdk_other", "DPDK other")
+    X(DPDK, "dpdk_other", "DPDK other")                      \
+    X(TARGET, "target_sessions", "target sessions")          \
+    X(RELAY, "relay_clients", "relay clients")
 
 enum dp_mem_cat {
 #define DP_MEM_ENUM(name, key, label) DP_MEM_##name,
@@ -90,7 +97,36 @@ struct dp_mem_in {
     uint32_t mbufs_per_worker;
     uint64_t image_bytes;      /* the whole run image (ctl_image_layout), routes included */
     uint64_t tables_bytes;     /* its topology and next-hop sections (ri_tables_span), copied by the dataplane */
+    uint32_t target_slots;     /* --target sessions (0: none) */
+    uint32_t target_feeds;     /* janus-videoroom: feeds a subscriber session receives (ri_target.feeds), else 0 */
+    bool relay;                /* --relay: a TURN client per agent */
 };
+
+/* Sizes of dataplane structs private to their files, for the plan;
+ * dp_target.c and dp_relay.c assert them at compile time, so a change
+ * there that forgets these fails the build instead of the plan. */
+#define DP_MEM_TGT_SESSION_BYTES 6976u /* sizeof(struct tgt_session) */
+#define DP_MEM_TGT_STATE_BYTES 696u    /* sizeof(struct dp_target) */
+#define DP_MEM_RELAY_AGENT_BYTES 64u   /* sizeof(struct relay_agent) */
+#define DP_MEM_RELAY_STATE_BYTES 2256u /* sizeof(struct dp_relay) */
+/* Target mode's SCTP: streams per association, pool buffers per session
+ * and the pool's bounds (dp_target.c sizes from these). */
+#define DP_MEM_TGT_STREAMS 16u
+#define DP_MEM_TGT_BUFS_PER_SESSION 32u
+#define DP_MEM_TGT_BUFS_MIN 4096u
+#define DP_MEM_TGT_BUFS_MAX 262144u
+#define DP_MEM_TGT_HS 64u              /* concurrent DTLS handshakes at most */
+
+/* What dp_target_init allocates for `n_slots` sessions among `n_agents`
+ * agents, each with SRTP contexts for `feeds` received streams
+ * (ri_target.feeds, capped at RI_TARGET_FEEDS), in bytes (its
+ * ri_target.mem_bytes). Pure. */
+uint64_t dp_mem_target(uint32_t n_slots, uint32_t n_agents, uint32_t feeds);
+
+/* What dp_relay_init allocates for `n_agents` TURN clients over `n_edges`
+ * edges: exact but for each client's 64-byte rounding, counted as its
+ * average (32 bytes); the dataplane counts it exactly. Pure. */
+uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges);
 
 /* What dp_conns_init allocates for one worker, in bytes (and the counts
  * it allocates them from). */

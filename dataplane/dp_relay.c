@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 
 #include "dp_conn.h"
+#include "dp_mem.h"
 #include "dp_msg.h"
 #include "dp_pcap.h"
 #include "rng.h"
@@ -739,6 +740,11 @@ static int open_port(struct dp_ctx *ctx, struct dp_relay *r, char *err, size_t e
     return 0;
 }
 
+/* the memory plan (dp_mem_relay) counts from these */
+_Static_assert(sizeof(struct relay_agent) == DP_MEM_RELAY_AGENT_BYTES, "update DP_MEM_RELAY_AGENT_BYTES (dp_mem.h)");
+_Static_assert(sizeof(struct dp_relay) == DP_MEM_RELAY_STATE_BYTES, "update DP_MEM_RELAY_STATE_BYTES (dp_mem.h)");
+_Static_assert(WHEEL_SLOTS == 8192u, "dp_mem_relay counts 8192 wheel heads");
+
 int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
 {
     struct ri_relay *x = ri_section(ctx->ri.hdr, RI_SEC_RELAY);
@@ -807,6 +813,9 @@ int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
     r->wheel = malloc(WHEEL_SLOTS * sizeof(uint32_t));
     if (!r->wheel)
         goto oom;
+    /* what dp_mem_relay plans (it counts each client's rounding as its average) */
+    x->mem_bytes = sizeof(*r) + (uint64_t)r->n * sizeof(*r->ag) + slots * (sizeof(uint64_t) + 1 + sizeof(int32_t)) +
+                   2 * (uint64_t)cfg->n_edges + total + WHEEL_SLOTS * sizeof(uint32_t);
     for (uint32_t k = 0; k < WHEEL_SLOTS; k++)
         r->wheel[k] = NONE;
     for (uint32_t i = 0; i < r->n; i++) {

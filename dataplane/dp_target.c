@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Target mode on worker 0: simulated agents as WebRTC clients of a real
  * server, one struct pc per TARGET slot on the external port; ARP for the
- * server's address; DataChannel round trips; SRTP audio both ways. */
+ * server's address (or the gateway's); DataChannel round trips; SRTP
+ * audio both ways. */
 #include "dp_target.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "agent.h"
 #include "dp_external.h"
 #include "dp_external_internal.h"
+#include "dp_mem.h"
 #include "dp_msg.h"
 #include "pc.h"
 #include "rng.h"
@@ -105,6 +107,14 @@ struct dp_target {
     size_t bytes;
 };
 
+/* the memory plan (dp_mem_target) counts from these */
+_Static_assert(sizeof(struct tgt_session) == DP_MEM_TGT_SESSION_BYTES, "update DP_MEM_TGT_SESSION_BYTES (dp_mem.h)");
+_Static_assert(sizeof(struct dp_target) == DP_MEM_TGT_STATE_BYTES, "update DP_MEM_TGT_STATE_BYTES (dp_mem.h)");
+_Static_assert(DP_TGT_STREAMS == DP_MEM_TGT_STREAMS && DP_TGT_BUFS_PER_SESSION == DP_MEM_TGT_BUFS_PER_SESSION &&
+                   DP_TGT_BUFS_MIN == DP_MEM_TGT_BUFS_MIN && DP_TGT_BUFS_MAX == DP_MEM_TGT_BUFS_MAX &&
+                   DP_TGT_HS == DP_MEM_TGT_HS,
+               "dp_mem_target sizes from the DP_MEM_TGT_* twins of these");
+
 static struct dp_target *tgt_of(const struct dp_ctx *ctx)
 {
     return ctx->external->target;
@@ -112,8 +122,19 @@ static struct dp_target *tgt_of(const struct dp_ctx *ctx)
 
 /* ---- next hops ----------------------------------------------------------- */
 
+/* Where a frame for `ip` goes on the link: ip itself, or with
+ * --target-gateway the gateway when ip is off the port's link. */
+static uint32_t hop_of(const struct dp_target *t, uint32_t ip)
+{
+    uint32_t gw = t->t->gateway;
+    return gw && ((ip ^ t->t->link_net) & t->t->link_mask) ? gw : ip;
+}
+
+/* The next-hop entry for destination `ip` (its own address, or the
+ * gateway's that every off-link destination shares). */
 static int nh_get(struct dp_target *t, uint32_t ip, uint32_t asker)
 {
+    ip = hop_of(t, ip);
     int free_i = -1;
     for (uint32_t k = 0; k < DP_TGT_NEXTHOPS; k++) {
         if (t->nh[k].ip == ip)
@@ -1102,7 +1123,8 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
             goto oom;
     }
     t->bytes = sizeof(*t) + sess_bytes + (size_t)n * assoc + pool_bytes + (size_t)t->n_agents * sizeof(int32_t) +
-               2 * (size_t)RI_MSG_MAX + (size_t)hs * t->hs.stride + feed_bytes;
+               2 * (size_t)RI_MSG_MAX + (size_t)hs * t->hs.stride + feed_bytes; /* as dp_mem_target plans it */
+    x->mem_bytes = t->bytes;
     return 0;
 oom:
     snprintf(err, errlen, "target mode: out of memory for %u sessions", n);

@@ -39,13 +39,17 @@
  * SRTP context each from ri_target.feeds x slots allocated at init, keyed
  * once DTLS is done), counted and its loss by sequence taken per stream.
  *
- * Next hop: frames go to the candidate's IPv4 address, which must be on
- * the port's link: its MAC is resolved by ARP (a request from the
- * agent's address, asked again every DP_TGT_ARP_RETRY_NS while unknown
- * and every DP_TGT_ARP_REFRESH_NS once known) and learnt from every ARP
- * frame and every datagram of a session from that address; a small
- * table (DP_TGT_NEXTHOPS addresses). No gateway: a server that is not
- * on-link is not reached (docs/target.md).
+ * Next hop: frames go to the candidate's IPv4 address when it is on the
+ * port's link, else (with ri_target.gateway, --target-gateway) to the
+ * gateway's: its MAC is resolved by ARP (a request from the agent's
+ * address, asked again every DP_TGT_ARP_RETRY_NS while unknown and every
+ * DP_TGT_ARP_REFRESH_NS once known) and learnt from every ARP frame from
+ * that address and every datagram of a session through it; a small table
+ * (DP_TGT_NEXTHOPS addresses; every off-link candidate shares the
+ * gateway's entry). Without a gateway an off-link server is reached only
+ * if its own datagrams teach us the router's MAC (docs/target.md).
+ *
+ * The memory plan (dp_mem_target, dp_mem.h) counts what init allocates.
  *
  * Memory: all at init for ri_config.target_slots sessions (pc, its
  * set-up state kept for the session's life, SCTP association, SRTP

@@ -701,6 +701,13 @@ struct ri_target {
     alignas(RI_ALIGN) struct met_hist rtt;        /* message round trips (ns) */
     alignas(RI_ALIGN) struct met_hist setup;      /* session start to DataChannel open (ns) */
     alignas(RI_ALIGN) struct met_hist stage[RI_STAGE_COUNT]; /* time in each stage of the sessions that got up */
+    /* control -> dataplane (--target-gateway): a candidate outside
+     * link_net/link_mask goes to gateway's MAC (resolved by ARP); 0: none,
+     * every candidate is asked for by ARP itself. Host byte order. */
+    alignas(RI_ALIGN) uint32_t gateway;
+    uint32_t link_net, link_mask;
+    uint32_t reserved_gw;
+    uint64_t mem_bytes;                  /* dataplane -> control: what dp_target_init allocated (dp_mem_target) */
     /* struct ri_target_slot slot[n_slots] follows, RI_ALIGN aligned */
 };
 
@@ -773,6 +780,7 @@ struct ri_relay {
     uint32_t alloc_per_s[RI_RELAY_TIMELINE]; /* allocations granted in second i after t_start_ns */
     alignas(RI_ALIGN) struct met_hist rtt;   /* TURN transactions agent -> server -> agent, not retransmitted (ns) */
     alignas(RI_ALIGN) struct met_hist alloc; /* first Allocate to the relayed address (the 401 challenge included, ns) */
+    alignas(RI_ALIGN) uint64_t mem_bytes;    /* dataplane -> control: what dp_relay_init allocated (plan: dp_mem_relay) */
 };
 
 /* Returns a pointer to section `id` of a mapped image. */

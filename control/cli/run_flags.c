@@ -616,6 +616,30 @@ static void set_join_rate(void *ctx, const char *s)
         cli_fail("--join-rate", "'%s' is not a rate in 0..1000000 sessions per second", s);
 }
 
+static void set_join_ramp(void *ctx, const char *s)
+{
+    opts(ctx)->join_ramp = true;
+}
+
+/* --target-gateway IP[/LEN] */
+static void set_target_gateway(void *ctx, const char *s)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *slash = strchr(buf, '/');
+    uint64_t len = 15;
+    if (slash) {
+        *slash = '\0';
+        if (cli_parse_u64(slash + 1, 8, 30, &len) < 0)
+            cli_fail("--target-gateway", "'%s': the link's prefix length must be 8..30", s);
+    }
+    struct in_addr a;
+    if (strlen(s) >= sizeof(buf) || inet_pton(AF_INET, buf, &a) != 1 || a.s_addr == 0)
+        cli_fail("--target-gateway", "'%s' is not an IPv4 address (IP or IP/LEN, e.g. 198.19.255.254/15)", s);
+    opts(ctx)->target_gateway = ntohl(a.s_addr);
+    opts(ctx)->target_link_len = (uint32_t)len;
+}
+
 static void set_target_timeout(void *ctx, const char *s)
 {
     if (cli_parse_duration(s, 100000000ull, 600000000000ull, &opts(ctx)->target_timeout_ns) < 0)
@@ -836,7 +860,7 @@ static const struct cli_flag run_flags[] = {
      "publish, the others subscribe to all P (docs/target.md)",
      set_target},
     {"--target-agents", "N", "target sessions, agents 0..N-1 (default: every agent)", set_target_agents},
-    {"--target-token", "TOKEN", "WHIP: Authorization: Bearer TOKEN on every request", set_target_token},
+    {"--target-token", "TOKEN", "WHIP: Authorization: Bearer TOKEN; Janus: \"apisecret\": TOKEN;\non every request", set_target_token},
     {"--target-rate", "R",
      "DataChannel messages per second of each target session while\n"
      "the load runs (--size bytes; default 5, 0 none)",
@@ -845,6 +869,16 @@ static const struct cli_flag run_flags[] = {
      "target sessions started per second (default 0: as fast as the\n"
      "server answers, 64 HTTP exchanges at once)",
      set_join_rate},
+    {"--join-ramp", NULL,
+     "target sessions join during the load, not before it: --join-rate\n"
+     "scaled by the profile's rate ramp (or a scenario's join_rate:);\n"
+     "those not started when the load ends count as not started",
+     set_join_ramp},
+    {"--target-gateway", "IP[/LEN]",
+     "target servers off the external port's link (outside IP/LEN, LEN\n"
+     "default 15: the agents' 198.18.0.0/15) are reached through this\n"
+     "router (its MAC by ARP)",
+     set_target_gateway},
     {"--target-timeout", "D",
      "longest HTTP request, and longest set-up of one target session\n"
      "(default 10s)",

@@ -196,6 +196,8 @@ static void resolve_target(struct ctl_run_opts *o)
                          : o->target_token               ? "--target-token"
                          : o->target_rate >= 0           ? "--target-rate"
                          : o->join_rate > 0              ? "--join-rate"
+                         : o->join_ramp                  ? "--join-ramp"
+                         : o->target_gateway             ? "--target-gateway"
                          : o->target_timeout_ns          ? "--target-timeout"
                          : o->clients_csv                ? "--clients-csv"
                                                          : NULL;
@@ -211,8 +213,6 @@ static void resolve_target(struct ctl_run_opts *o)
         cli_fail("--target", o->sides ? "not with two sides" : "not with --shard");
     if (o->media == RI_MEDIA_VIDEO)
         cli_fail("--media", "target sessions send audio only (--media audio)");
-    if (o->target_token && strncmp(o->target, "whip:", 5) != 0)
-        cli_fail("--target-token", "only with --target whip:URL");
     if (!o->target_agents)
         o->target_agents = o->agents < RI_TARGET_MAX ? o->agents : RI_TARGET_MAX;
     if (o->target_agents > o->agents)
@@ -230,6 +230,17 @@ static void resolve_target(struct ctl_run_opts *o)
         o->target_rate = CTL_TARGET_RATE_DEFAULT;
     if (!o->target_timeout_ns)
         o->target_timeout_ns = CTL_TARGET_TIMEOUT_NS_DEFAULT;
+    if (o->target_gateway) {
+        uint32_t mask = ~0u << (32 - o->target_link_len), gw = o->target_gateway;
+        uint32_t first = CTL_IP_BASE + 1, last = CTL_IP_BASE + o->agents;
+        if ((first & mask) != (gw & mask) || (last & mask) != (gw & mask))
+            cli_fail("--target-gateway", "%u.%u.%u.%u/%u does not hold the agents' addresses (198.18.0.1 .. agent %u): "
+                     "the gateway must be on their link", gw >> 24, gw >> 16 & 0xff, gw >> 8 & 0xff, gw & 0xff,
+                     o->target_link_len, o->agents - 1);
+        if (gw >= first && gw <= last)
+            cli_fail("--target-gateway", "%u.%u.%u.%u is agent %u's address", gw >> 24, gw >> 16 & 0xff,
+                     gw >> 8 & 0xff, gw & 0xff, gw - first);
+    }
     if (o->relay.on)
         cli_fail("--target", "not with --relay yet (both need the external port)");
     if (!o->external_port)

@@ -104,6 +104,9 @@ struct ctl_run_opts {
     const char *target_token; /* --target-token: Authorization: Bearer on WHIP requests */
     double target_rate;      /* --target-rate: DataChannel messages per second of each session */
     double join_rate;        /* --join-rate: sessions started per second (0: as fast as the server answers) */
+    bool join_ramp;          /* --join-ramp: sessions join during the load, --join-rate x the profile's ramp */
+    uint32_t target_gateway; /* --target-gateway IP[/LEN]: host byte order, 0 none */
+    uint32_t target_link_len; /* its LEN: the port's link prefix (default 15) */
     uint64_t target_timeout_ns; /* --target-timeout: one HTTP request; the set-up of one session */
     const char *clients_csv; /* --clients-csv FILE: one row per target session */
     struct ctl_relay relay;  /* --relay turn:... (docs/turn.md); relay.on false without */

@@ -206,6 +206,8 @@ static void sum_memory(struct ctl_merge *m)
     r->mem_hs_bytes = b[DP_MEM_HS];
     r->mem_cert_bytes = b[DP_MEM_CERT];
     r->mem_tables_bytes = b[DP_MEM_TABLES];
+    r->mem_target_bytes = b[DP_MEM_TARGET];
+    r->mem_relay_bytes = b[DP_MEM_RELAY];
     r->mem_dp_buf_bytes = b[DP_MEM_WORKER];
     r->routes_bytes = b[DP_MEM_ROUTES];
     r->image_bytes = b[DP_MEM_IMAGE] + b[DP_MEM_ROUTES];

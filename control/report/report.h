@@ -68,6 +68,8 @@ struct ctl_run_result {
     uint64_t mem_hs_bytes;           /* handshake slots */
     uint64_t mem_cert_bytes;         /* the agents' DTLS certificates */
     uint64_t mem_tables_bytes;       /* the dataplane's copy of the topology and next-hop tables */
+    uint64_t mem_target_bytes;       /* --target sessions (ri_target.mem_bytes) */
+    uint64_t mem_relay_bytes;        /* --relay TURN clients (ri_relay.mem_bytes) */
     uint64_t n_certs, cert_gen_ns;   /* how many were made at set-up, and in how long */
     const struct ctl_external *external; /* --external (control/signal/external.h), NULL without */
     const struct ctl_target_view *target; /* --target (report_target.h), NULL without */

@@ -21,6 +21,8 @@ void ctl_report_mem_measured(const struct ctl_run_result *r, uint64_t bytes[DP_M
     bytes[DP_MEM_HS] = r->mem_hs_bytes;
     bytes[DP_MEM_CERT] = r->mem_cert_bytes;
     bytes[DP_MEM_TABLES] = r->mem_tables_bytes;
+    bytes[DP_MEM_TARGET] = r->mem_target_bytes;
+    bytes[DP_MEM_RELAY] = r->mem_relay_bytes;
     bytes[DP_MEM_WORKER] = r->mem_dp_buf_bytes;
     bytes[DP_MEM_ROUTES] = r->routes_bytes;
     bytes[DP_MEM_IMAGE] = r->image_bytes > r->routes_bytes ? r->image_bytes - r->routes_bytes : 0;

@@ -200,6 +200,9 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_str(w, "url", v->cfg->url);
     json_kv_u64(w, "sessions", v->cfg->n_sessions);
     json_kv_dbl(w, "join_rate", v->cfg->join_rate, 3);
+    json_kv_bool(w, "join_ramp", v->cfg->join_ramp);
+    json_kv_u64(w, "started", r->started);
+    json_kv_u64(w, "not_started", v->cfg->n_sessions - r->started);
     json_kv_bool(w, "audio", v->cfg->audio);
     json_kv_u64(w, "sessions_up", t->sessions_up);
     json_kv_u64(w, "sessions_failed", t->sessions_failed + r->signal_failed);
@@ -297,6 +300,13 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
         json_u64(w, r->joins_per_s[i]);
     json_arr_end(w);
     json_compact(w, false);
+    json_key(w, "starts_per_s");
+    json_arr_begin(w);
+    json_compact(w, true);
+    for (uint32_t i = 0; i < r->joins_seconds; i++)
+        json_u64(w, r->starts_per_s[i]);
+    json_arr_end(w);
+    json_compact(w, false);
     json_obj_end(w);
 }
 
@@ -322,10 +332,19 @@ void ctl_report_target_summary(FILE *f, const struct ctl_target_view *v)
             if (r->cause[c])
                 fprintf(f, " %s %" PRIu64, ctl_target_cause_name((enum ctl_target_cause)c), r->cause[c]);
         fputc('\n', f);
+        for (uint32_t i = 0; i < r->n_clients; i++) /* the first failure says why, in the server's words */
+            if (r->client[i].cause != CTL_TGT_CAUSE_NONE && r->client[i].detail[0]) {
+                fprintf(f, "  first       agent %u: %s\n", r->client[i].agent, r->client[i].detail);
+                break;
+            }
     }
+    if (v->cfg->join_ramp)
+        fprintf(f, "  ramped      joins during the load: %" PRIu64 " started, %" PRIu64 " not started\n",
+                r->started, v->cfg->n_sessions - r->started);
     if (r->last_up_ns)
-        fprintf(f, "  joins       %" PRIu64 " up in %.2f s from the first start: %.1f joins/s\n", t->sessions_up,
-                r->last_up_ns / 1e9, (double)t->sessions_up / (r->last_up_ns / 1e9));
+        fprintf(f, "  joins       %" PRIu64 " up in %.2f s from the %s: %.1f joins/s\n", t->sessions_up,
+                r->last_up_ns / 1e9, v->cfg->join_ramp ? "load's start" : "first start",
+                (double)t->sessions_up / (r->last_up_ns / 1e9));
     const struct met_hist *h = &t->setup;
     if (met_hist_total(h))
         fprintf(f, "  set-up      p50 %.1f ms, p95 %.1f ms, p99 %.1f ms (signal p50 %.1f ms)\n",

@@ -6,6 +6,7 @@
 
 #include "dp_launch.h"
 #include "image.h"
+#include "target.h"
 
 int ctl_meminfo_parse(FILE *f, struct ctl_meminfo *mi)
 {
@@ -52,7 +53,8 @@ int ctl_mem_plan_make(struct ctl_mem_plan *p, const struct ctl_run_opts *o, cons
         .n_dests = cfg->n_dests, .dc = cfg->traffic == RI_TRAFFIC_DC, .media = cfg->media != RI_MEDIA_NONE,
         .setup_cap = cfg->setup_cap, .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max,
         .mbufs_per_worker = cfg->mbufs_per_worker, .image_bytes = h.image_size,
-        .tables_bytes = ri_tables_span(&h, &tables_first)};
+        .tables_bytes = ri_tables_span(&h, &tables_first), .target_slots = cfg->target_slots,
+        .relay = o->relay.on, .target_feeds = ctl_target_feeds(o->target)};
     dp_mem_plan(&p->in, &p->out);
     /* without hugepages DPDK runs on ordinary memory (--no-huge -m MB) */
     p->need_huge = p->hugepages ? p->out.dpdk_heap : 0;
@@ -99,6 +101,11 @@ void ctl_mem_plan_print(FILE *f, const struct ctl_mem_plan *p, uint32_t n_cores)
         fprintf(f, "  %-18s %12.1f MiB", dp_mem_label((enum dp_mem_cat)c), m->bytes[c] / 1048576.0);
         if (c == DP_MEM_CONN && p->in.dc)
             fprintf(f, "  %.0f bytes per connection (both ends)", m->conn_per_connection);
+        if (c == DP_MEM_TARGET && p->in.target_slots)
+            fprintf(f, "  %.0f bytes per session (%u)", (double)m->bytes[c] / p->in.target_slots,
+                    p->in.target_slots);
+        if (c == DP_MEM_RELAY && p->in.relay && p->in.n_agents)
+            fprintf(f, "  %.0f bytes per relayed agent", (double)m->bytes[c] / p->in.n_agents);
         if (c == DP_MEM_ROUTES && p->in.n_dests)
             fprintf(f, "  %u of %u agents as destinations%s", p->in.n_dests, p->in.n_agents,
                     p->in.n_dests < p->in.n_agents ? " (a seeded sample: routed:M or --route-mem)" : "");

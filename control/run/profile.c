@@ -109,6 +109,45 @@ void ctl_profile_at(const struct ctl_profile *p, uint64_t t_ns, uint32_t *phase,
     *agents = 0;
 }
 
+void ctl_profile_set_joins(struct ctl_profile *p, double base_rate, double join_rate)
+{
+    for (uint32_t i = 0; i < p->n; i++) {
+        struct ctl_phase *ph = &p->phase[i];
+        if (ph->join_set) {
+            if (ph->join_rel & 1)
+                ph->join_from *= join_rate;
+            if (ph->join_rel & 2)
+                ph->join_to *= join_rate;
+            ph->join_rel = 0;
+        } else {
+            ph->join_from = base_rate > 0 ? join_rate * ph->rate_from / base_rate : join_rate;
+            ph->join_to = base_rate > 0 ? join_rate * ph->rate_to / base_rate : join_rate;
+        }
+    }
+}
+
+bool ctl_profile_has_joins(const struct ctl_profile *p)
+{
+    for (uint32_t i = 0; i < p->n; i++)
+        if (p->phase[i].join_set)
+            return true;
+    return false;
+}
+
+double ctl_profile_join_at(const struct ctl_profile *p, uint64_t t_ns)
+{
+    uint64_t start = 0;
+    for (uint32_t i = 0; i < p->n; i++) {
+        const struct ctl_phase *ph = &p->phase[i];
+        if (t_ns < start + ph->duration_ns) {
+            double f = (double)(t_ns - start) / (double)ph->duration_ns;
+            return ph->join_from + (ph->join_to - ph->join_from) * f;
+        }
+        start += ph->duration_ns;
+    }
+    return 0;
+}
+
 /* ---- scenario files ---- */
 
 struct loader {
@@ -192,6 +231,37 @@ static int parse_ramp(struct loader *l, yaml_node_t *n, const char *field, doubl
     return 0;
 }
 
+/* join_rate: sessions per second, or a percentage of --join-rate kept as
+ * a share (resolved by ctl_profile_set_joins); a value or {from, to}. */
+static int parse_join(struct loader *l, yaml_node_t *n, struct ctl_phase *ph)
+{
+    yaml_node_t *ends[2] = {n, n};
+    if (n->type == YAML_MAPPING_NODE) {
+        ends[0] = ends[1] = NULL;
+        for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+            const char *ks = scalar(yaml_document_get_node(&l->doc, pr->key));
+            int e = ks && strcmp(ks, "from") == 0 ? 0 : ks && strcmp(ks, "to") == 0 ? 1 : -1;
+            if (e < 0)
+                return fail_at(l, n, "join_rate", "unknown key '%s' (expected from, to)", ks ? ks : "?");
+            ends[e] = yaml_document_get_node(&l->doc, pr->value);
+        }
+        if (!ends[0] || !ends[1])
+            return fail_at(l, n, "join_rate", "a ramp needs both from and to%s", "");
+    }
+    double *v[2] = {&ph->join_from, &ph->join_to};
+    for (int e = 0; e < 2; e++) {
+        const char *s = scalar(ends[e]);
+        size_t len = s ? strlen(s) : 0;
+        bool rel = len && s[len - 1] == '%';
+        if (parse_amount(l, ends[e], "join_rate", 1.0, rel ? 1e4 : 1e6, v[e]) < 0)
+            return -EINVAL;
+        if (rel)
+            ph->join_rel |= (uint8_t)(1u << e);
+    }
+    ph->join_set = 1;
+    return 0;
+}
+
 static int parse_phase(struct loader *l, yaml_node_t *n, struct ctl_phase *ph, uint32_t idx)
 {
     if (n->type != YAML_MAPPING_NODE)
@@ -225,13 +295,16 @@ static int parse_phase(struct loader *l, yaml_node_t *n, struct ctl_phase *ph, u
         } else if (strcmp(ks, "agents") == 0) {
             if (parse_ramp(l, v, "agents", 1.0, 1.0, &ph->agents_from, &ph->agents_to) < 0)
                 return -EINVAL;
+        } else if (strcmp(ks, "join_rate") == 0) {
+            if (parse_join(l, v, ph) < 0)
+                return -EINVAL;
         } else if (strcmp(ks, "spike") == 0) {
             const char *s = scalar(v);
             if (!s || (strcmp(s, "true") && strcmp(s, "false")))
                 return fail_at(l, v, "spike", "expected true or false%s", "");
             ph->kind = strcmp(s, "true") == 0 ? CTL_PHASE_SPIKE : CTL_PHASE_NORMAL;
         } else {
-            return fail_at(l, k, ks, "unknown field (expected name, duration, rate, agents, spike)%s", "");
+            return fail_at(l, k, ks, "unknown field (expected name, duration, rate, agents, join_rate, spike)%s", "");
         }
     }
     if (!have_duration)

@@ -10,6 +10,7 @@
 #ifndef SWARMGEN_CONTROL_PROFILE_H
 #define SWARMGEN_CONTROL_PROFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,11 @@ struct ctl_phase {
     double rate_from, rate_to;     /* msgs/s, linear over the phase */
     double agents_from, agents_to; /* share of agents generating, 0..1 */
     uint8_t kind;                  /* enum ctl_phase_kind */
+    /* target sessions started per second, linear over the phase (ramped
+     * joins, docs/target.md); filled by ctl_profile_set_joins */
+    double join_from, join_to;
+    uint8_t join_set;              /* a scenario's join_rate: (else --join-rate x the rate's ramp) */
+    uint8_t join_rel;              /* bit 0: join_from, bit 1: join_to a share of --join-rate ("50%") */
 };
 
 struct ctl_profile {
@@ -56,6 +62,19 @@ uint64_t ctl_profile_duration(const struct ctl_profile *p);
  * agent share there. Past the end: the last phase's end values. */
 void ctl_profile_at(const struct ctl_profile *p, uint64_t t_ns, uint32_t *phase, double *rate,
                     double *agents);
+
+/* Fills every phase's join_from/join_to: a scenario's join_rate: as
+ * given (a percentage of `join_rate`), else `join_rate` scaled by the
+ * phase's rate ramp over `base_rate` (--rate, > 0), so joins follow the
+ * same ramp as the messages. Pure. */
+void ctl_profile_set_joins(struct ctl_profile *p, double base_rate, double join_rate);
+
+/* True when a scenario phase gave join_rate:. Pure. */
+bool ctl_profile_has_joins(const struct ctl_profile *p);
+
+/* Target sessions to start per second at time t_ns of the load (linear
+ * within the phase); 0 past the end. Pure. */
+double ctl_profile_join_at(const struct ctl_profile *p, uint64_t t_ns);
 
 /* Start time of phase i in ns. */
 uint64_t ctl_profile_phase_start(const struct ctl_profile *p, uint32_t i);

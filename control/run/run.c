@@ -41,6 +41,21 @@ static int load_profile(struct ctl_run *x)
             return 2;
         }
     }
+    if (x->o.join_ramp || ctl_profile_has_joins(&x->profile)) {
+        if (!x->o.target) {
+            fprintf(stderr, "swarmgen: --profile: %s: join_rate: only with --target\n", name);
+            return 2;
+        }
+        ctl_profile_set_joins(&x->profile, (double)x->o.rate, x->o.join_rate);
+        double peak = 0;
+        for (uint32_t i = 0; i < x->profile.n; i++)
+            peak = fmax(peak, fmax(x->profile.phase[i].join_from, x->profile.phase[i].join_to));
+        if (peak <= 0) {
+            fprintf(stderr, "swarmgen: --join-ramp: no session would join: give --join-rate R > 0 "
+                            "(or join_rate: in the scenario's phases)\n");
+            return 2;
+        }
+    }
     const char *sla = x->o.sla_text ? x->o.sla_text : x->profile.sla[0] ? x->profile.sla : NULL;
     if (sla && ctl_sla_parse(sla, &x->sla, err, sizeof(err)) < 0) {
         fprintf(stderr, "swarmgen: %s: sla: %s\n", x->profile.name, err);
@@ -362,11 +377,13 @@ static int write_image(struct ctl_run *x)
         t->msg_size = o->msg_size;
         t->msg_interval_ns = o->target_rate > 0 ? (uint64_t)(1e9 / o->target_rate) : 0;
         t->setup_timeout_ns = o->target_timeout_ns;
+        if (o->target_gateway) {
+            t->gateway = o->target_gateway;
+            t->link_mask = ~0u << (32 - o->target_link_len);
+            t->link_net = o->target_gateway & t->link_mask;
+        }
         t->media = o->media == RI_MEDIA_AUDIO ? RI_MEDIA_AUDIO : RI_MEDIA_NONE;
-        struct ctl_target_config tc = {0};
-        char terr[256];
-        if (ctl_target_parse(o->target, &tc, terr, sizeof(terr)) == 0 && tc.kind == CTL_TARGET_JANUS_VR)
-            t->feeds = tc.publishers; /* subscriber sessions receive this many feeds */
+        t->feeds = ctl_target_feeds(o->target); /* janus-videoroom: a subscriber session receives this many feeds */
     }
     if (o->relay.on) { /* --relay: the server and credentials for worker 0 (docs/turn.md) */
         struct ri_relay *rl = ri_section(x->img.hdr, RI_SEC_RELAY);
@@ -502,6 +519,7 @@ static int start_target(struct ctl_run *x)
         snprintf(c->token, sizeof(c->token), "%s", o->target_token ? o->target_token : "");
         c->n_sessions = o->target_agents;
         c->join_rate = o->join_rate;
+        c->join_ramp = o->join_ramp || ctl_profile_has_joins(&x->profile);
         c->audio = o->media == RI_MEDIA_AUDIO;
         c->http_timeout_ns = o->target_timeout_ns;
         c->max_inflight = 64;
@@ -522,7 +540,9 @@ static int start_target(struct ctl_run *x)
         const struct ri_external *ex = ri_section(x->img.hdr, RI_SEC_EXTERNAL);
         printf("swarmgen: target %s: %u sessions (agents 0..%u), %s, through %s\n", o->target,
                o->target_agents, o->target_agents - 1,
-               o->join_rate > 0 ? "joining at --join-rate" : "joining as fast as the server answers",
+               c->join_ramp      ? "joining during the load at the profile's join rate"
+               : o->join_rate > 0 ? "joining at --join-rate"
+                                  : "joining as fast as the server answers",
                ex->port_desc);
         fflush(stdout);
     }
@@ -545,6 +565,10 @@ static void take_dataplane_figures(struct ctl_run *x)
     r->mem_hs_bytes = cmd->mem_hs_bytes;
     r->mem_cert_bytes = cmd->mem_cert_bytes;
     r->mem_tables_bytes = cmd->mem_tables_bytes;
+    if (o->target) /* both written by the dataplane before READY */
+        r->mem_target_bytes = ((const struct ri_target *)ri_section(x->img.hdr, RI_SEC_TARGET))->mem_bytes;
+    if (o->relay.on)
+        r->mem_relay_bytes = ((const struct ri_relay *)ri_section(x->img.hdr, RI_SEC_RELAY))->mem_bytes;
     r->n_certs = cmd->n_certs;
     r->cert_gen_ns = cmd->cert_gen_ns;
     r->hugepages = cmd->hugepages;

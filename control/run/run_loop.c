@@ -232,7 +232,9 @@ static bool halves_settled(const struct ri_counters *c)
  * included); true without target mode. */
 static bool target_settled(const struct ctl_run *x)
 {
-    return !x->target || ctl_target_settled(x->target) >= x->target_cfg.n_sessions;
+    /* ramped joins: the sessions join during the load, not here */
+    return !x->target || x->target_cfg.join_ramp ||
+           ctl_target_settled(x->target) >= x->target_cfg.n_sessions;
 }
 
 static bool connect_phase(struct ctl_run *x)
@@ -409,6 +411,7 @@ static void start_generation(struct ctl_run *x, struct gen *g)
     ctl_profile_at(&x->profile, 0, &phase, &rate, &agents);
     set_targets(x, rate, agents);
     g->start = ctl_mono_ns();
+    ctl_target_set_join_rate(x->target, ctl_profile_join_at(&x->profile, 0));
     ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_RUN);
     g->next_tick = g->start + CTL_SEC_NS;
     g->end = g->start + ctl_profile_duration(&x->profile);
@@ -427,6 +430,10 @@ static bool tick(struct ctl_run *x, struct gen *g, uint32_t phase, double rate)
     if (!x->o.quiet && row) {
         progress_prefix(x, phase, g->cur->mono_ns - g->start);
         ctl_report_progress(stdout, row);
+        if (x->target && x->target_cfg.join_ramp)
+            printf("  target: %llu of %u sessions up, %.1f joins/s asked\n",
+                   (unsigned long long)ctl_target_up(x->target), x->target_cfg.n_sessions,
+                   ctl_profile_join_at(&x->profile, g->cur->mono_ns - g->start));
     }
     bool stop = x->o.abort_on_fail && breached_so_far(x, g->cur, t_s);
     if (stop) {
@@ -452,6 +459,7 @@ static bool generate(struct ctl_run *x, struct gen *g)
         double rate, agents;
         ctl_profile_at(&x->profile, now - g->start, &phase, &rate, &agents);
         set_targets(x, rate, agents);
+        ctl_target_set_join_rate(x->target, ctl_profile_join_at(&x->profile, now - g->start));
         if (phase != x->cur_phase) {
             snap(x, g->cur);
             close_phase(x, x->cur_phase, g->cur, g->bound, false);
@@ -497,6 +505,7 @@ static bool drive(struct ctl_run *x)
     start_generation(x, &g);
     bool died = generate(x, &g);
     uint64_t gen_end = ctl_mono_ns();
+    ctl_target_end_joins(x->target); /* ramped joins: who has not started now never does */
     /* the last, partial second gets its row too */
     if (!died && gen_end - g.prev->mono_ns > 100000000ull) {
         snap(x, g.cur);

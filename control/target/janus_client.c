@@ -69,6 +69,20 @@ static bool json_escape(char *out, size_t cap, size_t *o, const char *s, size_t 
     return true;
 }
 
+/* "&apisecret=TOKEN" for a GET's query, '+', '/' and '=' percent-encoded
+ * (the token's other characters are unreserved in URLs). */
+static void query_secret(const char *token, char *out, size_t cap)
+{
+    size_t o = (size_t)snprintf(out, cap, "&apisecret=");
+    for (const char *p = token; *p && o + 4 < cap; p++) {
+        if (*p == '+' || *p == '/' || *p == '=')
+            o += (size_t)snprintf(out + o, cap - o, "%%%02X", (unsigned char)*p);
+        else
+            out[o++] = *p;
+    }
+    out[o] = '\0';
+}
+
 /* The base URL without a trailing '/'. */
 static int base_len(const struct ctl_target *tg)
 {
@@ -90,17 +104,23 @@ static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
     const char *u = tg->cfg.url;
     int bl = base_len(tg);
     tgt_txn(tg, s->txn);
+    /* --target-token: Janus's api_secret, in every request */
+    char auth[300] = "", query[800] = "";
+    if (tg->cfg.token[0]) {
+        snprintf(auth, sizeof(auth), "\"apisecret\":\"%s\",", tg->cfg.token);
+        query_secret(tg->cfg.token, query, sizeof(query));
+    }
     switch (s->step) {
     case J_CREATE:
         snprintf(url, sizeof(url), "%.*s", bl, u);
-        snprintf(json, sizeof(json), "{\"janus\":\"create\",\"transaction\":\"%s\"}", s->txn);
+        snprintf(json, sizeof(json), "{%s\"janus\":\"create\",\"transaction\":\"%s\"}", auth, s->txn);
         return post(tg, r, url, json);
     case J_ATTACH:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
         snprintf(
             json, sizeof(json),
-            "{\"janus\":\"attach\",\"plugin\":\"janus.plugin.echotest\",\"transaction\":\"%s\"}",
-            s->txn);
+            "{%s\"janus\":\"attach\",\"plugin\":\"janus.plugin.echotest\",\"transaction\":\"%s\"}",
+            auth, s->txn);
         return post(tg, r, url, json);
     case J_MESSAGE: {
         snprintf(url, sizeof(url), "%.*s/%" PRIu64 "/%" PRIu64, bl, u, s->janus_sid, s->janus_hid);
@@ -109,32 +129,32 @@ static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
             return len;
         size_t o =
             (size_t)snprintf(json, sizeof(json),
-                             "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"audio\":%s,"
+                             "{%s\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"audio\":%s,"
                              "\"video\":false,\"data\":true},\"jsep\":{\"type\":\"offer\","
                              "\"trickle\":false,\"sdp\":\"",
-                             s->txn, tg->cfg.audio ? "true" : "false");
+                             auth, s->txn, tg->cfg.audio ? "true" : "false");
         if (!json_escape(json, sizeof(json), &o, tg->buf, (size_t)len) || o + 4 > sizeof(json))
             return -ENOSPC;
         memcpy(json + o, "\"}}", 4);
         return post(tg, r, url, json);
     }
     case J_POLL:
-        snprintf(url, sizeof(url), "%.*s/%" PRIu64 "?maxev=10&rid=%" PRIu64, bl, u, s->janus_sid,
-                 (uint64_t)(tgt_now_ns() / 1000000ull));
+        snprintf(url, sizeof(url), "%.*s/%" PRIu64 "?maxev=10&rid=%" PRIu64 "%s", bl, u, s->janus_sid,
+                 (uint64_t)(tgt_now_ns() / 1000000ull), query);
         return tgt_http_start(tg->http, r, TGT_GET, url, NULL, NULL, 0, NULL, tgt_timeout_ms(tg));
     case J_KEEPALIVE:
         TGT_ADD(tg->res.keepalives, 1);
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
-        snprintf(json, sizeof(json), "{\"janus\":\"keepalive\",\"transaction\":\"%s\"}", s->txn);
+        snprintf(json, sizeof(json), "{%s\"janus\":\"keepalive\",\"transaction\":\"%s\"}", auth, s->txn);
         return post(tg, r, url, json);
     case J_DETACH:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64 "/%" PRIu64, bl, u, s->janus_sid, s->janus_hid);
-        snprintf(json, sizeof(json), "{\"janus\":\"detach\",\"transaction\":\"%s\"}", s->txn);
+        snprintf(json, sizeof(json), "{%s\"janus\":\"detach\",\"transaction\":\"%s\"}", auth, s->txn);
         return post(tg, r, url, json);
     case J_DESTROY:
     default:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
-        snprintf(json, sizeof(json), "{\"janus\":\"destroy\",\"transaction\":\"%s\"}", s->txn);
+        snprintf(json, sizeof(json), "{%s\"janus\":\"destroy\",\"transaction\":\"%s\"}", auth, s->txn);
         return post(tg, r, url, json);
     }
 }

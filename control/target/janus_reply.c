@@ -71,7 +71,8 @@ static bool event(const struct jr_doc *d, int ev, uint64_t hid, const char *want
         return false;
     if (strcmp(kind, "error") == 0) {
         code_reason(d, jr_member(d, ev, "error"), "code", "reason", why, sizeof(why));
-        error(out, CTL_TGT_CAUSE_PROTOCOL, "Janus error %s", why);
+        error(out, strncmp(why, "403 ", 4) == 0 ? CTL_TGT_CAUSE_DENIED : CTL_TGT_CAUSE_PROTOCOL,
+              "Janus error %s", why);
         return true;
     }
     uint64_t sender = 0;
@@ -154,7 +155,9 @@ enum tgt_janus_verdict tgt_janus_read_jsep(const char *body, size_t len, int ste
     if (strcmp(kind, "error") == 0) {
         code_reason(&d, jr_member(&d, 0, "error"), "code", "reason", why, sizeof(why));
         jr_free(&d);
-        return error(out, CTL_TGT_CAUSE_PROTOCOL, "Janus %s: error %s", what, why);
+        /* 403: JANUS_ERROR_UNAUTHORIZED, a wrong or missing apisecret/token */
+        return error(out, strncmp(why, "403 ", 4) == 0 ? CTL_TGT_CAUSE_DENIED : CTL_TGT_CAUSE_PROTOCOL,
+                     "Janus %s: error %s", what, why);
     }
     if (!str_member(&d, 0, "transaction", t, sizeof(t)) || strcmp(t, txn) != 0) {
         jr_free(&d);

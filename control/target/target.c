@@ -109,6 +109,15 @@ int ctl_target_parse(const char *spec, struct ctl_target_config *cfg, char *err,
     return 0;
 }
 
+uint32_t ctl_target_feeds(const char *spec)
+{
+    struct ctl_target_config c = {0};
+    char err[256];
+    if (!spec || ctl_target_parse(spec, &c, err, sizeof(err)) < 0 || c.kind != CTL_TARGET_JANUS_VR)
+        return 0;
+    return c.publishers;
+}
+
 /* ---- the thread ---- */
 
 static void release(struct ctl_target *tg, struct tsess *s)
@@ -155,6 +164,8 @@ static void start_session(struct ctl_target *tg, struct tsess *s, uint64_t now)
     c->started = 1;
     c->t_start_ns = now;
     TGT_ADD(tg->res.started, 1);
+    uint64_t sec = (now - tg->t0_ns) / 1000000000ull;
+    TGT_ADD(tg->res.starts_per_s[sec < 600 ? sec : 599], 1);
     s->state = TS_SIGNAL;
     s->ssrc = (uint32_t)splitmix64(&tg->rng) | 1u;
     if (ctl_external_credentials(s->ufrag, s->pwd) != 0) {
@@ -164,14 +175,37 @@ static void start_session(struct ctl_target *tg, struct tsess *s, uint64_t now)
     tgt_want(tg, s, 0);
 }
 
+/* Sessions to start per second now: --join-rate, or with ramped joins
+ * what the profile says (-1: none, before and after the load). */
+static double join_rate_now(struct ctl_target *tg, uint64_t now)
+{
+    if (!tg->cfg.join_ramp)
+        return tg->cfg.join_rate;
+    uint32_t on = __atomic_load_n(&tg->joins_on, __ATOMIC_ACQUIRE);
+    if (on != tg->joins_seen) {
+        if (on == 1) { /* the load began: its clock */
+            tg->t0_ns = tg->last_tok_ns = now;
+            tg->tokens = 0;
+            memset(tg->res.joins_per_s, 0, sizeof(tg->res.joins_per_s));
+            __atomic_store_n(&tg->res.joins_seconds, 0, __ATOMIC_RELAXED);
+        }
+        tg->joins_seen = on;
+    }
+    if (on != 1)
+        return -1;
+    double r = (double)__atomic_load_n(&tg->join_mrate, __ATOMIC_RELAXED) / 1000.0;
+    return r > 0 ? r : -1;
+}
+
 static void start_sessions(struct ctl_target *tg, uint64_t now)
 {
-    double rate = tg->cfg.join_rate;
+    double rate = join_rate_now(tg, now);
+    if (rate < 0) {
+        tg->last_tok_ns = now;
+        return;
+    }
     if (rate > 0) {
-        double cap = rate / 50.0 < 1.0 ? 1.0 : rate / 50.0; /* 20 ms of burst */
         tg->tokens += (double)(now - tg->last_tok_ns) * rate / 1e9;
-        if (tg->tokens > cap)
-            tg->tokens = cap;
         tg->last_tok_ns = now;
     }
     while (tg->next_start < tg->cfg.n_sessions && tg->q_len == 0 && tg->n_free > 0) {
@@ -183,6 +217,11 @@ static void start_sessions(struct ctl_target *tg, uint64_t now)
         start_session(tg, &tg->sess[tg->next_start++], now);
         serve_queue(tg);
     }
+    /* 20 ms of burst at most, after the starts: a token that came due
+     * while the thread slept past it is not lost */
+    double cap = rate / 50.0 < 1.0 ? 1.0 : rate / 50.0;
+    if (tg->tokens > cap)
+        tg->tokens = cap;
 }
 
 static void complete(struct ctl_target *tg)
@@ -328,9 +367,9 @@ static void *target_main(void *arg)
             }
         }
         uint64_t wait_ns = WATCH_NS;
-        if (!tg->stopping && tg->cfg.join_rate > 0 && tg->next_start < tg->cfg.n_sessions &&
-            tg->tokens < 1.0) {
-            uint64_t tok = (uint64_t)((1.0 - tg->tokens) * 1e9 / tg->cfg.join_rate) + 1;
+        double rate = tg->stopping ? 0 : join_rate_now(tg, now);
+        if (rate > 0 && tg->next_start < tg->cfg.n_sessions && tg->tokens < 1.0) {
+            uint64_t tok = (uint64_t)((1.0 - tg->tokens) * 1e9 / rate) + 1;
             if (tok < wait_ns)
                 wait_ns = tok;
         }
@@ -440,6 +479,27 @@ int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cf
     tg->running = true;
     *out = tg;
     return 0;
+}
+
+void ctl_target_set_join_rate(struct ctl_target *tg, double rate)
+{
+    if (!tg || !tg->cfg.join_ramp || __atomic_load_n(&tg->joins_on, __ATOMIC_RELAXED) == 2)
+        return;
+    uint64_t m = rate > 0 ? (uint64_t)(rate * 1000.0 + 0.5) : 0;
+    uint64_t old = __atomic_exchange_n(&tg->join_mrate, m, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&tg->joins_on, __ATOMIC_RELAXED) == 0) {
+        __atomic_store_n(&tg->joins_on, 1, __ATOMIC_RELEASE);
+        tgt_http_wakeup(tg->http);
+    } else if (old == 0 && m > 0) {
+        tgt_http_wakeup(tg->http); /* it may sleep its 20 ms out otherwise */
+    }
+}
+
+void ctl_target_end_joins(struct ctl_target *tg)
+{
+    if (!tg || !tg->cfg.join_ramp)
+        return;
+    __atomic_store_n(&tg->joins_on, 2, __ATOMIC_RELEASE);
 }
 
 uint64_t ctl_target_up(const struct ctl_target *tg)

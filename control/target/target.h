@@ -27,7 +27,8 @@
  * (4xx/5xx), "timeout" (no answer within the timeout), "connect" (no TCP
  * connection), "sdp" (an answer we cannot use: not SDP, no fingerprint,
  * no usable candidate, no DataChannel accepted), "protocol" (a Janus
- * reply that is not what the API says).
+ * reply that is not what the API says), "denied" (Janus error 403: a
+ * wrong or missing apisecret, --target-token).
  */
 #ifndef SWARMGEN_CONTROL_TARGET_H
 #define SWARMGEN_CONTROL_TARGET_H
@@ -59,7 +60,8 @@ enum ctl_target_role { CTL_TGT_ROLE_CLIENT = 0, CTL_TGT_ROLE_PUBLISHER = 1, CTL_
     X(CONNECT, "connect")                                        \
     X(SDP, "sdp")                                                \
     X(PROTOCOL, "protocol")                                      \
-    X(SLOT, "slot") /* the dataplane did not take the slot in time */
+    X(SLOT, "slot") /* the dataplane did not take the slot in time */ \
+    X(DENIED, "denied") /* Janus error 403: wrong or missing apisecret */
 enum ctl_target_cause {
 #define CTL_TARGET_CAUSE_ENUM(id, name) CTL_TGT_CAUSE_##id,
     CTL_TARGET_CAUSES(CTL_TARGET_CAUSE_ENUM)
@@ -70,9 +72,11 @@ enum ctl_target_cause {
 struct ctl_target_config {
     enum ctl_target_kind kind;
     char url[512];          /* the URL after "whip:" or "janus:" (http:// or https://) */
-    char token[256];        /* --target-token: Authorization: Bearer (WHIP); "" none */
+    char token[256];        /* --target-token: Authorization: Bearer (WHIP), "apisecret" (Janus); "" none */
     uint32_t n_sessions;    /* --target-agents: sessions, agents 0 .. n-1 (<= n_agents, <= the slots) */
     double join_rate;       /* --join-rate: sessions started per second (0: as fast as slots allow) */
+    bool join_ramp;         /* ramped joins: sessions start only while the load runs, at the rate
+                               ctl_target_set_join_rate gives (join_rate is then the base) */
     bool audio;             /* --media audio: an Opus m-line in each offer */
     uint64_t http_timeout_ns; /* one HTTP request (default 10 s) */
     uint32_t max_inflight;  /* HTTP exchanges at once (default 64) */
@@ -126,7 +130,8 @@ struct ctl_target_results {
     struct met_hist signal;                 /* signalling time of the sessions signalled (ns) */
     uint64_t joins_per_s[600];              /* sessions that got up in each second of the run (the
                                                dataplane's up transitions as control polled them) */
-    uint32_t joins_seconds;                 /* entries of joins_per_s used */
+    uint64_t starts_per_s[600];             /* sessions started in each second of the run */
+    uint32_t joins_seconds;                 /* entries of joins_per_s and starts_per_s used */
     uint64_t last_up_ns;                    /* from the thread's start to the last session seen up */
     uint64_t settled_ns;                    /* from the thread's start to every session settled (0: never) */
     struct ctl_target_client *client;       /* n_sessions entries, owned by the ctl_target */
@@ -144,6 +149,11 @@ struct ctl_target;
  * (unknown kind, not an http(s) URL, a bad rooms= or publishers=). */
 int ctl_target_parse(const char *spec, struct ctl_target_config *cfg, char *err, size_t errlen);
 
+/* The feeds a subscriber session of --target `spec` receives
+ * (janus-videoroom: its publishers per room), 0 for other targets, no
+ * target or a value ctl_target_parse refuses. */
+uint32_t ctl_target_feeds(const char *spec);
+
 /* Starts the target thread for the image's TARGET section `t` (n_slots
  * >= cfg->n_sessions), once the dataplane is READY (its fingerprint in
  * x->fingerprint). `agents` gives each agent's address. The thread starts
@@ -153,6 +163,17 @@ int ctl_target_parse(const char *spec, struct ctl_target_config *cfg, char *err,
 int ctl_target_start(struct ctl_target **out, const struct ctl_target_config *cfg, struct ri_target *t,
                      const struct ri_external *x, const struct ri_agent *agents, uint32_t n_agents,
                      char *err, size_t errlen);
+
+/* Ramped joins (cfg.join_ramp): sessions start from the first call on,
+ * `rate` per second (a token bucket; 0: none for now) until
+ * ctl_target_end_joins. The first call restarts the clock of joins_per_s,
+ * starts_per_s, last_up_ns and settled_ns: they count from the load's
+ * start. Main thread, every 20 ms while the load runs. */
+void ctl_target_set_join_rate(struct ctl_target *tg, double rate);
+
+/* Ramped joins: no session starts any more (the load ended); those not
+ * started stay not started. Main thread. */
+void ctl_target_end_joins(struct ctl_target *tg);
 
 /* Sessions up now (dp_state UP), as the target thread last counted. */
 uint64_t ctl_target_up(const struct ctl_target *tg);

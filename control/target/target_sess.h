@@ -64,6 +64,8 @@ struct ctl_target {
     /* main thread -> target thread */
     uint32_t stop;     /* 1: end everything (atomic) */
     uint64_t grace_ns; /* written before stop */
+    uint64_t join_mrate; /* ramped joins: sessions to start per 1000 s now (atomic) */
+    uint32_t joins_on;   /* ramped joins: 1 from the load's start, 2 after its end (atomic) */
     /* target thread -> main thread */
     uint64_t up;      /* atomic */
     uint64_t settled; /* atomic: ctl_target_settled */
@@ -79,6 +81,7 @@ struct ctl_target {
     uint32_t next_start; /* the next session to start */
     double tokens;
     uint64_t t0_ns, last_tok_ns, last_watch_ns;
+    uint32_t joins_seen;   /* the joins_on the thread acted on */
     bool stopping;
     uint64_t stop_deadline_ns;
     uint64_t rng;

@@ -136,3 +136,34 @@ Test(profile, missing_file_is_an_io_error)
     cr_assert_eq(ctl_profile_load("/nonexistent/x.yaml", 1, &p, err, sizeof(err)), -ENOENT);
     cr_assert_not_null(strstr(err, "/nonexistent/x.yaml"));
 }
+
+Test(profile, joins_follow_the_rate_ramp_of_a_preset)
+{
+    cr_assert_eq(ctl_profile_preset("ramp", 1000, 10000000000ull, &p), 0);
+    cr_assert(!ctl_profile_has_joins(&p));
+    ctl_profile_set_joins(&p, 1000, 20);
+    /* warm-up 1 s at 10 %, ramp 4 s 10 -> 100 %, sustained 4 s, cool-down 1 s */
+    cr_assert_float_eq(ctl_profile_join_at(&p, 500000000ull), 2, 1e-9);
+    cr_assert_float_eq(ctl_profile_join_at(&p, 3000000000ull), 11, 1e-9);
+    cr_assert_float_eq(ctl_profile_join_at(&p, 7000000000ull), 20, 1e-9);
+    cr_assert_float_eq(ctl_profile_join_at(&p, 11000000000ull), 0, 1e-9, "none past the end");
+}
+
+Test(profile, scenario_join_rate_absolute_or_share_of_join_rate)
+{
+    const char *path = write_tmp("phases:\n"
+                                 "  - name: climb\n    duration: 6s\n    join_rate: {from: 2, to: 20}\n"
+                                 "  - name: half\n    duration: 2s\n    join_rate: 50%\n"
+                                 "  - name: follow\n    duration: 2s\n    rate: 200%\n");
+    char err[256] = "";
+    cr_assert_eq(ctl_profile_load(path, 1000, &p, err, sizeof(err)), 0, "%s", err);
+    unlink(path);
+    cr_assert(ctl_profile_has_joins(&p));
+    ctl_profile_set_joins(&p, 1000, 30);
+    cr_assert_float_eq(ctl_profile_join_at(&p, 0), 2, 1e-9);
+    cr_assert_float_eq(ctl_profile_join_at(&p, 3000000000ull), 11, 1e-9);
+    cr_assert_float_eq(ctl_profile_join_at(&p, 7000000000ull), 15, 1e-9, "50 %% of --join-rate 30");
+    cr_assert_float_eq(ctl_profile_join_at(&p, 9000000000ull), 60, 1e-9, "no join_rate: --join-rate x 200 %%");
+    expect_error("phases:\n  - name: a\n    duration: 1s\n    join_rate: {from: 1}\n", "4: join_rate");
+    expect_error("phases:\n  - name: a\n    duration: 1s\n    join_rate: many\n", "4: join_rate");
+}

@@ -322,3 +322,17 @@ Test(run_cli, bad_external_idle)
     cr_assert_eq(r.exit_code, 0);
     cr_assert_not_null(strstr(r.out, "--external-idle D"), "--external-idle missing from --help");
 }
+
+Test(run_cli, ramped_joins_and_the_target_gateway)
+{
+    expect_combo_error("--join-ramp", (char *[]){"--join-ramp", NULL});
+    expect_combo_error("--target-gateway", (char *[]){"--target-gateway", "198.19.255.254", NULL});
+    expect_usage_error("--target-gateway", "router");
+    expect_usage_error("--target-gateway", "198.19.255.254/31");
+    expect_combo_error("--target-gateway",
+                       (char *[]){"--target", "whip:http://h/x", "--target-gateway", "10.0.0.1", NULL});
+    expect_combo_error("--target-gateway",
+                       (char *[]){"--target", "whip:http://h/x", "--target-gateway", "198.18.0.5", NULL});
+    /* ramped joins with no rate anywhere: nobody would ever join */
+    expect_combo_error("--join-ramp", (char *[]){"--target", "whip:http://h/x", "--join-ramp", "--dry-run", NULL});
+}

@@ -545,3 +545,16 @@ Test(target_janus_reply, videoroom_offer_and_synchronous_success)
                  TGT_JV_ERROR);
     cr_assert_str_eq(r.why, "plugin error 428 No such feed (5)");
 }
+
+Test(target_janus_reply, error_403_is_denied)
+{
+    /* what Janus 1.1.2 answers a request with a wrong or missing apisecret */
+    struct tgt_janus_reply r;
+    cr_assert_eq(jread("{\"janus\":\"error\",\"transaction\":\"T1\",\"error\":{\"code\":403,"
+                       "\"reason\":\"Unauthorized request (wrong or missing secret/token)\"}}",
+                       TGT_J_CREATE, 0, &r),
+                 TGT_JV_ERROR);
+    cr_assert_eq(r.cause, CTL_TGT_CAUSE_DENIED);
+    cr_assert_str_eq(r.why, "Janus create: error 403 Unauthorized request (wrong or missing secret/token)");
+    cr_assert_str_eq(ctl_target_cause_name(CTL_TGT_CAUSE_DENIED), "denied");
+}
