@@ -108,6 +108,13 @@ if [ "$(echo "$check" | head -1)" = ok ]; then
 else
   bad "room accounting: $check"
 fi
+# the memory plan counted the sessions (with their feeds' SRTP contexts) as the dataplane allocated them
+got=$(json "$dir/r.json" "(r['memory']['categories']['target_sessions'], r['memory']['planned']['categories']['target_sessions'])")
+if [ -n "$got" ] && [ "$(echo "$got" | tr -d '()' | awk -F', ' '$1 > 0 && $1 == $2 {print "same"}')" = same ]; then
+  ok "memory: target sessions planned = allocated $got"
+else
+  bad "memory: target sessions (allocated, planned) $got"
+fi
 roles=$(tail -n +2 "$dir/c.csv" 2>/dev/null | cut -d, -f32 | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 if [ "$roles" = " $((rooms * pubs)) publisher; $((n - rooms * pubs)) subscriber;" ]; then ok "--clients-csv: room and role per agent ($roles)"; else bad "--clients-csv roles '$roles'"; fi
 if [ "$(grep -c '<h3>Rooms</h3>' "$dir/r.html" 2>/dev/null)" = 1 ] && [ "$(grep -o '<tr><td>[0-9]*</td>' "$dir/r.html" | wc -l)" -ge "$rooms" ]; then ok "HTML report has the rooms table"; else bad "HTML report lacks the rooms table"; fi
