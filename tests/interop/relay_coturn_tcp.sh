@@ -1,0 +1,266 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# --relay ...,transport=tcp against coturn (Debian's turnserver) and the
+# Linux kernel's TCP under it: in a network namespace of the test's own,
+# tools/external-port makes the veth pair (198.19.255.254/15 on the kernel
+# end) and coturn listens there on TCP and UDP. Every agent opens a TCP
+# connection of its own (198.18.x.y:port -> 198.19.255.254:3478, our TCP
+# engine against the kernel's), runs its TURN client over it (RFC 8656
+# §3.1: STUN and padded ChannelData framed on the stream) and relays over
+# UDP. A swarm of 200 agents (kmesh:k=4, 400 connections, reliable
+# DataChannel messages):
+#   - every TCP connection comes up and is closed cleanly at the end (FINs
+#     both ways, none reset), every agent allocates, every connection of
+#     the mesh comes up through the relay, every message sent is delivered;
+#     the report counts 200 allocations, 800 permissions and channels, 200
+#     releases; coturn's log agrees (200 ALLOCATE and 800 CHANNEL_BIND
+#     successes, 200 refreshes to lifetime 0, 200 TCP sessions closed),
+#     and so do the kernel's counters in the namespace (200 passive opens,
+#     no checksum errors, no resets);
+#   - a capture of the veth's kernel end dissected by tshark: every TCP
+#     segment well formed, TCP and IP checksums good (tshark checks them),
+#     nothing malformed, the STUN messages and ChannelData decoded as TURN
+#     on TCP port 3478 (the Allocate answers and ChannelBind answers tshark
+#     sees match the report);
+#   - a wrong password: 401, the retry 401, every agent fails in stage
+#     allocate with 401 and closes its connection cleanly;
+#   - nobody listening on the port: the kernel answers every SYN with a
+#     RST, every agent fails in stage allocate, the run goes on.
+#   relay_coturn_tcp.sh SWARMGEN SWARMGEN_DP EXTERNAL_PORT_SCRIPT
+# Exit 77 (skipped) without root, or without turnserver or tshark unless
+# SWARMGEN_REQUIRE_COTURN is set.
+set -uo pipefail
+sg=$1
+dp=$2
+extport=$3
+name=relay_coturn_tcp
+server=198.19.255.254
+user=swarm
+pass=relay-secret-1
+realm=swarmgen.test
+kif=${SWARMGEN_EXT_KERNEL_IF:-sgext1}
+
+skip() {
+  if [ -n "${SWARMGEN_REQUIRE_COTURN:-}" ] && [ "${2:-}" != root ]; then
+    echo "$name: $1" >&2
+    exit 1
+  fi
+  echo "$name: skipped: $1"
+  exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip "needs root (tools/external-port creates a veth pair)" root
+command -v turnserver >/dev/null || skip "turnserver (Debian package coturn) is not installed (tools/install-deps test)"
+command -v tshark >/dev/null || skip "tshark is not installed (tools/install-deps test)"
+# without it the veth leaves the kernel's TCP checksums to an offload that
+# does not exist and the dataplane drops every segment (bad checksum)
+command -v ethtool >/dev/null || skip "ethtool is not installed (tools/install-deps test)"
+command -v python3 >/dev/null || skip "python3 is not installed"
+
+ns=sgturntcp$$
+dir=$(mktemp -d /tmp/swarmgen-relay-tcp-XXXXXX)
+nx() { ip netns exec "$ns" "$@"; }
+tpid=
+tdir=
+cpid=
+# `ip netns exec` forks: the server's own pid comes from its pid file (or,
+# before it is written, from the command line naming this run's directory)
+stop_coturn() {
+  [ -n "$tdir" ] || return 0
+  local pids
+  pids=$(cat "$tdir/turn.pid" 2>/dev/null; pgrep -f -- "--pidfile=$tdir/turn.pid")
+  pids=$(echo $pids | tr ' ' '\n' | sort -u | tr '\n' ' ')
+  [ -n "${pids// }" ] && kill -TERM $pids 2>/dev/null
+  for _ in $(seq 50); do
+    local alive=
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
+    sleep 0.1
+  done
+  [ -n "${pids// }" ] && kill -KILL $pids 2>/dev/null
+  [ -n "$tpid" ] && wait "$tpid" 2>/dev/null
+  tpid=
+  tdir=
+}
+stop_capture() {
+  [ -n "$cpid" ] || return 0
+  kill -TERM "$cpid" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$cpid" 2>/dev/null
+  wait "$cpid" 2>/dev/null
+  cpid=
+}
+cleanup() {
+  stop_capture
+  stop_coturn
+  "$extport" down --netns "$ns" >/dev/null 2>&1
+  if [ -n "${SWARMGEN_KEEP_COTURN:-}" ]; then echo "$name: files kept in $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "$name: ok: $*"; }
+bad() { failed=$((failed + 1)); echo "$name: FAILED: $*"; }
+summary() { echo "[====] $name: Tested: $((passed + failed)) | Passing: $passed | Failing: $failed"; }
+
+"$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
+
+start_coturn() { # LOGDIR [FLAGS...]
+  mkdir -p "$1"
+  local logdir=$1
+  shift
+  tdir=$logdir
+  nx turnserver "$@" -n -v --listening-ip=$server --listening-port=3478 --relay-ip=$server \
+    --min-port=40000 --max-port=49999 --lt-cred-mech --user=$user:$pass --realm=$realm \
+    --no-tls --no-dtls --no-cli --no-stdout-log --simple-log --log-file="$logdir/turn.log" \
+    --pidfile="$logdir/turn.pid" --userdb="$logdir/turndb" > "$logdir/out" 2>&1 &
+  tpid=$!
+  for _ in $(seq 50); do
+    nx ss -Hltn "sport = :3478" 2>/dev/null | grep -q 3478 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+json() { # file python-expression on r
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null
+}
+
+log_count() { # logdir needle [needle]
+  cat "$1"/turn*.log 2>/dev/null | grep -F -- "$2" | grep -cF -- "${3:-$2}"
+}
+
+# the kernel's TCP counters in the namespace (nstat -a: absolute values)
+kstat() { nx nstat -az "$1" 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
+
+run_swarm() { # report log pass extra...
+  local report=$1 log=$2 pw=$3
+  shift 3
+  local t0=$(date +%s)
+  timeout 180 ip netns exec "$ns" "$sg" run --dp "$dp" --agents 200 --topology kmesh:k=4 --traffic dc --rate 2000 \
+    --duration 5s --cores 0 --setup-timeout 30s --quiet --report "$report" \
+    --relay "turn:$server:3478,user=$user,pass=$pw,realm=$realm,transport=tcp" "$@" > "$log" 2>&1
+  rc=$?
+  elapsed=$(($(date +%s) - t0))
+}
+
+tsh() { # filter: frames of the capture that match
+  tshark -n -r "$dir/good.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y "$1" 2>/dev/null | wc -l
+}
+
+# ---- 1: the right password, a capture of the kernel end ---------------
+if start_coturn "$dir/good"; then ok "coturn listens on $server:3478 (TCP)"; else bad "coturn did not start"; cat "$dir/good/out"; summary; exit 1; fi
+nx nstat -n >/dev/null 2>&1
+p0=$(kstat TcpPassiveOpens); e0=$(kstat TcpInCsumErrors); r0=$(kstat TcpEstabResets); o0=$(kstat TcpOutRsts); i0=$(kstat TcpInSegs)
+nx dumpcap -q -i "$kif" -f "tcp port 3478" -w "$dir/good.pcap" > "$dir/dumpcap.out" 2>&1 &
+cpid=$!
+for _ in $(seq 50); do [ -s "$dir/good.pcap" ] && break; sleep 0.1; done
+run_swarm "$dir/good.json" "$dir/good.log" "$pass"
+sleep 0.5
+stop_capture
+stop_coturn
+p1=$(kstat TcpPassiveOpens); e1=$(kstat TcpInCsumErrors); r1=$(kstat TcpEstabResets); o1=$(kstat TcpOutRsts); i1=$(kstat TcpInSegs)
+if [ "$rc" -eq 0 ] && [ -f "$dir/good.json" ]; then ok "run exit 0 in ${elapsed}s"; else bad "run exit $rc"; tail -30 "$dir/good.log" | sed 's/^/  swarm: /'; fi
+if [ -f "$dir/good.json" ]; then
+  r="$dir/good.json"
+  up=$(json "$r" "r['connections']['established']")
+  total=$(json "$r" "r['connections']['total']")
+  if [ -n "$up" ] && [ "$up" = "$total" ] && [ "$up" = 400 ]; then ok "$up/$total connections up through the relay"; else bad "connections up $up of $total (want 400/400)"; json "$r" "r['connections']"; fi
+  sent=$(json "$r" "r['messages']['sent']")
+  deliv=$(json "$r" "r['messages']['delivered']")
+  lost=$(json "$r" "r['messages']['lost']")
+  if [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$sent" = "$deliv" ] && [ "$lost" = 0 ]; then ok "$sent messages sent, $deliv delivered, none lost"; else bad "messages sent $sent delivered $deliv lost $lost"; fi
+  tr=$(json "$r" "r['relay']['transport']")
+  [ "$tr" = tcp ] && ok "report: transport tcp" || bad "report: transport '$tr'"
+  al=$(json "$r" "r['relay']['stages']['allocate']['ok']")
+  perm=$(json "$r" "r['relay']['stages']['permission']['ok']")
+  chan=$(json "$r" "r['relay']['stages']['channel']['ok']")
+  rel=$(json "$r" "r['relay']['released']")
+  if [ "$al" = 200 ] && [ "$perm" = 800 ] && [ "$chan" = 800 ] && [ "$rel" = 200 ]; then ok "report: 200 allocations, 800 permissions, 800 channels, 200 released"; else bad "report: allocations $al permissions $perm channels $chan released $rel (want 200, 800, 800, 200)"; fi
+  tcp=$(json "$r" "' '.join('%s=%s' % kv for kv in r['relay']['tcp'].items())")
+  echo "$name: report tcp: $tcp"
+  t_up=$(json "$r" "r['relay']['tcp']['up']")
+  t_cl=$(json "$r" "r['relay']['tcp']['closed'] + r['relay']['tcp']['reset_after_fin']")
+  t_fr=$(json "$r" "r['relay']['tcp']['reset_after_fin']")
+  t_so=$(json "$r" "r['relay']['tcp']['segs_out']")
+  t_bad=$(json "$r" "r['relay']['tcp']['failed'] + r['relay']['tcp']['reset_by_server'] + r['relay']['tcp']['closed_by_server'] + r['relay']['tcp']['aborted'] + r['relay']['tcp']['bad_checksum'] + r['relay']['tcp']['bad_segments'] + r['relay']['tcp']['stream_malformed'] + r['relay']['tcp']['blocked']")
+  if [ "$t_up" = 200 ] && [ "$t_cl" = 200 ] && [ "$t_bad" = 0 ]; then ok "report: 200/200 TCP connections up, 200 closed after our FIN ($t_fr of them answered with a RST), none failed, reset before or aborted, no bad segment"; else bad "report: tcp up $t_up closed $t_cl, failures/resets/bad $t_bad"; fi
+  cd_out=$(json "$r" "r['relay']['channel_data_out']")
+  cd_in=$(json "$r" "r['relay']['channel_data_in']")
+  if [ -n "$cd_out" ] && [ "$cd_out" -gt 0 ] && [ "$cd_in" -gt 0 ]; then ok "ChannelData out $cd_out, in $cd_in"; else bad "ChannelData out '$cd_out' in '$cd_in'"; fi
+  c_alloc=$(log_count "$dir/good" "incoming packet ALLOCATE processed, success")
+  c_chan=$(log_count "$dir/good" "incoming packet CHANNEL_BIND processed, success")
+  c_rel=$(log_count "$dir/good" "refreshed" "lifetime=0")
+  c_tcp=$(log_count "$dir/good" "closed (2nd stage)" "TCP")
+  if [ "$c_alloc" = "$al" ]; then ok "coturn's log: $c_alloc ALLOCATE successes = the report's $al"; else bad "coturn's log: $c_alloc ALLOCATE successes, the report $al"; fi
+  if [ "$c_chan" = "$chan" ]; then ok "coturn's log: $c_chan CHANNEL_BIND successes = the report's $chan"; else bad "coturn's log: $c_chan CHANNEL_BIND successes, the report $chan"; fi
+  if [ "$c_rel" = "$rel" ]; then ok "coturn's log: $c_rel refreshes to lifetime 0 = the report's released $rel"; else bad "coturn's log: $c_rel releases, the report $rel"; fi
+  if [ "$c_tcp" = 200 ]; then ok "coturn's log: 200 TCP sessions closed"; else bad "coturn's log: $c_tcp TCP sessions closed (want 200)"; grep -F "closed (2nd stage)" "$dir"/good/turn*.log | head -3 | sed 's/^/  coturn: /'; fi
+  # coturn closes a session whose client sent its FIN with a RST (as it does
+  # with the kernel's own TCP as the client): the kernel's resets are those
+  if [ "$((p1 - p0))" = 200 ] && [ "$((e1 - e0))" = 0 ] && [ "$((r1 - r0))" = "$t_fr" ] && [ "$((o1 - o0))" = "$t_fr" ]; then ok "the kernel (nstat): 200 passive opens, no checksum errors, $((o1 - o0)) RSTs out = the report's resets after our FIN"; else bad "the kernel: passive opens $((p1 - p0)), checksum errors $((e1 - e0)), established resets $((r1 - r0)), RSTs out $((o1 - o0)) (the report: $t_fr resets after our FIN)"; fi
+  if [ "$((i1 - i0))" = "$t_so" ]; then ok "the kernel received $((i1 - i0)) TCP segments = the report's $t_so sent"; else bad "the kernel received $((i1 - i0)) TCP segments, the report sent $t_so"; fi
+  grep -E "^  relay" -A5 "$dir/good.log" | sed 's/^/  /'
+  # the capture, dissected
+  all=$(tsh "tcp")
+  syn=$(tsh "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 3478")
+  fin=$(tsh "tcp.flags.fin == 1 && tcp.dstport == 3478")
+  rst=$(tsh "tcp.flags.reset == 1")
+  # Linux writes a checksum that sums to zero as 0xffff, not 0x0000: the same
+  # value in ones' complement (RFC 1624 §3); tshark flags it, we take it
+  badck=$(tsh "(tcp.checksum.status == 0 && tcp.checksum != 0xffff) || ip.checksum.status == 0")
+  ffff=$(tsh "tcp.checksum.status == 0 && tcp.checksum == 0xffff && tcp.srcport == 3478")
+  goodck=$(tsh "tcp.checksum.status == 1 && tcp.srcport != 3478")
+  mal=$(tsh "_ws.malformed || (_ws.expert.severity == \"error\" && !(tcp.checksum == 0xffff))")
+  ours=$(tsh "tcp.dstport == 3478")
+  echo "$name: capture: $all TCP segments, $ours ours ($goodck with a checksum tshark verified), $syn SYNs, $fin FINs from us, $rst RSTs, $ffff of the kernel's with checksum 0xffff for 0x0000"
+  if [ "$all" -gt 1000 ] && [ "$badck" = 0 ] && [ "$mal" = 0 ] && [ "$goodck" = "$ours" ]; then ok "tshark: $all TCP segments, every checksum good (ours: $goodck of $ours verified), nothing malformed"; else bad "tshark: $all segments, $badck bad checksums, $mal malformed or in error, $goodck of our $ours verified"; tshark -n -r "$dir/good.pcap" -o tcp.check_checksum:TRUE -Y "_ws.malformed || _ws.expert.severity == \"error\" || tcp.checksum.status == 0" 2>/dev/null | head -5 | sed 's/^/  tshark: /'; fi
+  if [ "$syn" = 200 ] && [ "$fin" = 200 ] && [ "$rst" = "$t_fr" ] && [ "$ours" = "$t_so" ]; then ok "tshark: 200 SYNs and 200 FINs from the agents, $rst RSTs from the server (= the report's), $ours segments from us (= the report's)"; else bad "tshark: SYNs $syn, FINs $fin, RSTs $rst (the report $t_fr), segments from us $ours (the report $t_so)"; fi
+  s_alloc=$(tsh "stun.type.method == 0x003 && stun.type.class == 0x0010 && tcp.srcport == 3478")
+  s_chan=$(tsh "stun.type.method == 0x009 && stun.type.class == 0x0010 && tcp.srcport == 3478")
+  s_cd=$(tsh "stun.channel && tcp.dstport == 3478")
+  if [ "$s_alloc" -gt 0 ] && [ "$s_chan" -gt 0 ] && [ "$s_cd" -gt 0 ]; then ok "tshark decodes TURN on TCP: frames with Allocate successes $s_alloc, ChannelBind successes $s_chan, ChannelData from us $s_cd"; else bad "tshark: Allocate successes $s_alloc, ChannelBind successes $s_chan, ChannelData $s_cd"; fi
+  # every message, not only the first of each frame: tshark's own count of
+  # the STUN PDUs it reassembled from the stream
+  n_alloc=$(tshark -n -r "$dir/good.pcap" -Y "tcp.srcport == 3478" -T fields -e stun.type.method -e stun.type.class 2>/dev/null | python3 -c "
+import sys
+a = c = 0
+for line in sys.stdin:
+    f = line.rstrip('\n').split('\t')
+    if len(f) < 2 or not f[0]: continue
+    for m, k in zip(f[0].split(','), f[1].split(',')):
+        a += int(m, 16) == 3 and int(k, 16) == 0x10
+        c += int(m, 16) == 9 and int(k, 16) == 0x10
+print(a, c)")
+  if [ "$n_alloc" = "200 800" ]; then ok "tshark: the server's stream holds 200 Allocate and 800 ChannelBind successes (= the report's)"; else bad "tshark: Allocate and ChannelBind successes in the server's stream: $n_alloc (want 200 800)"; fi
+fi
+
+# ---- 2: a wrong password: 401, failures in stage allocate --------------
+start_coturn "$dir/bad" || bad "coturn did not start again"
+run_swarm "$dir/bad.json" "$dir/bad.log" "wrong-password"
+stop_coturn
+if [ "$rc" -eq 0 ] && [ -f "$dir/bad.json" ] && [ "$elapsed" -le 60 ]; then ok "wrong password: the run ended (exit 0, no SLA rule) in ${elapsed}s"; else bad "wrong password: exit $rc in ${elapsed}s"; tail -20 "$dir/bad.log" | sed 's/^/  swarm: /'; fi
+if [ -f "$dir/bad.json" ]; then
+  r="$dir/bad.json"
+  f401=$(json "$r" "r['relay']['failures_by_code']['401']")
+  fa=$(json "$r" "r['relay']['stages']['allocate']['failed']")
+  ct=$(json "$r" "r['relay']['conns_failed_turn']")
+  t_up=$(json "$r" "r['relay']['tcp']['up']")
+  t_cl=$(json "$r" "r['relay']['tcp']['closed'] + r['relay']['tcp']['reset_after_fin']")
+  if [ "$f401" = 200 ] && [ "$fa" = 200 ] && [ "$ct" = 400 ]; then ok "wrong password: 200 allocations failed with 401, 400 connections given up in stage turn"; else bad "wrong password: 401 failures $f401, allocate failed $fa, conns_failed_turn $ct"; fi
+  if [ "$t_up" = 200 ] && [ "$t_cl" = 200 ]; then ok "wrong password: 200 TCP connections up and closed after our FIN"; else bad "wrong password: tcp up $t_up closed $t_cl"; fi
+  c401=$(log_count "$dir/bad" "user <$user>: incoming packet message processed, error 401")
+  if [ "$c401" = "$f401" ]; then ok "coturn's log: $c401 requests with USERNAME $user answered 401 (the report: $f401)"; else bad "coturn's log: $c401 answers 401 to USERNAME $user (the report $f401)"; fi
+fi
+
+# ---- 3: nobody listening: the kernel resets every SYN -----------------
+run_swarm "$dir/none.json" "$dir/none.log" "$pass"
+if [ "$rc" -eq 0 ] && [ "$elapsed" -le 40 ]; then ok "no listener: the run ended (exit 0) in ${elapsed}s"; else bad "no listener: exit $rc after ${elapsed}s"; tail -5 "$dir/none.log" | sed 's/^/  swarm: /'; fi
+if [ -f "$dir/none.json" ]; then
+  rs=$(json "$dir/none.json" "r['relay']['tcp']['reset_by_server']")
+  fa=$(json "$dir/none.json" "r['relay']['stages']['allocate']['failed']")
+  ct=$(json "$dir/none.json" "r['relay']['conns_failed_turn']")
+  if [ "$rs" = 200 ] && [ "$fa" = 200 ] && [ "$ct" = 400 ]; then ok "no listener: 200 SYNs reset by the kernel, 200 failures at allocate, 400 connections given up in stage turn"; else bad "no listener: resets $rs, allocate failed $fa, conns_failed_turn $ct"; fi
+fi
+
+summary
+[ "$failed" -eq 0 ]
