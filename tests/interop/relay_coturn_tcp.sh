@@ -143,15 +143,51 @@ run_swarm() { # report log pass extra...
   elapsed=$(($(date +%s) - t0))
 }
 
-tsh() { # filter: frames of the capture that match
-  tshark -n -r "$dir/good.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y "$1" 2>/dev/null | wc -l
+# The capture dissected by tshark in one pass (checksums verified), one
+# line of counts: every TCP segment, ours (to port 3478) and those whose
+# checksum tshark verified, our SYNs and FINs, the server's RSTs, bad
+# checksums (a 0xffff for 0x0000 from Linux apart: the same value in ones'
+# complement, RFC 1624 §3), malformed frames, expert errors, the STUN
+# Allocate and ChannelBind successes and ChannelData PDUs tshark decoded
+# from the streams (every PDU of a frame, not only the first).
+dissect() {
+  tshark -n -r "$1" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -Y tcp -T fields -E occurrence=a \
+    -e tcp.srcport -e tcp.dstport -e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.reset \
+    -e tcp.checksum -e tcp.checksum.status -e ip.checksum.status -e _ws.malformed -e _ws.expert.severity \
+    -e stun.type.method -e stun.type.class -e stun.channel 2>/dev/null | python3 -c '
+import sys
+c = dict(all=0, ours=0, ours_ok=0, syn=0, fin=0, rst=0, bad=0, ffff=0, malformed=0, error=0, alloc=0, chan=0, cd=0)
+yes = ("1", "True")
+for line in sys.stdin:
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 14:
+        continue
+    sport, dport, syn, ack, fin, rst, ck, ckst, ipst, mal, sev, meth, cls, ch = f[:14]
+    c["all"] += 1
+    if dport == "3478":
+        c["ours"] += 1
+        c["ours_ok"] += ckst == "1"
+        c["syn"] += syn in yes and ack not in yes
+        c["fin"] += fin in yes
+        c["cd"] += len([x for x in ch.split(",") if x])
+    else:
+        c["rst"] += rst in yes
+    if ckst == "0" or ipst == "0":
+        c["ffff" if ck.lower() == "0xffff" and ipst != "0" else "bad"] += 1
+    c["malformed"] += bool(mal)
+    c["error"] += any(v and int(v, 0) >= 0x00800000 for v in sev.split(","))  # PI_ERROR
+    if dport != "3478" and meth:
+        for m, k in zip(meth.split(","), cls.split(",")):
+            c["alloc"] += int(m, 16) == 3 and int(k, 16) == 0x10
+            c["chan"] += int(m, 16) == 9 and int(k, 16) == 0x10
+print(" ".join("%s=%d" % kv for kv in c.items()))'
 }
 
 # ---- 1: the right password, a capture of the kernel end ---------------
 if start_coturn "$dir/good"; then ok "coturn listens on $server:3478 (TCP)"; else bad "coturn did not start"; cat "$dir/good/out"; summary; exit 1; fi
 nx nstat -n >/dev/null 2>&1
 p0=$(kstat TcpPassiveOpens); e0=$(kstat TcpInCsumErrors); r0=$(kstat TcpEstabResets); o0=$(kstat TcpOutRsts); i0=$(kstat TcpInSegs)
-nx dumpcap -q -i "$kif" -f "tcp port 3478" -w "$dir/good.pcap" > "$dir/dumpcap.out" 2>&1 &
+ip netns exec "$ns" dumpcap -q -i "$kif" -f "tcp port 3478" -w "$dir/good.pcap" > "$dir/dumpcap.out" 2>&1 &
 cpid=$!
 for _ in $(seq 50); do [ -s "$dir/good.pcap" ] && break; sleep 0.1; done
 run_swarm "$dir/good.json" "$dir/good.log" "$pass"
@@ -201,37 +237,12 @@ if [ -f "$dir/good.json" ]; then
   if [ "$((i1 - i0))" = "$t_so" ]; then ok "the kernel received $((i1 - i0)) TCP segments = the report's $t_so sent"; else bad "the kernel received $((i1 - i0)) TCP segments, the report sent $t_so"; fi
   grep -E "^  relay" -A5 "$dir/good.log" | sed 's/^/  /'
   # the capture, dissected
-  all=$(tsh "tcp")
-  syn=$(tsh "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 3478")
-  fin=$(tsh "tcp.flags.fin == 1 && tcp.dstport == 3478")
-  rst=$(tsh "tcp.flags.reset == 1")
-  # Linux writes a checksum that sums to zero as 0xffff, not 0x0000: the same
-  # value in ones' complement (RFC 1624 §3); tshark flags it, we take it
-  badck=$(tsh "(tcp.checksum.status == 0 && tcp.checksum != 0xffff) || ip.checksum.status == 0")
-  ffff=$(tsh "tcp.checksum.status == 0 && tcp.checksum == 0xffff && tcp.srcport == 3478")
-  goodck=$(tsh "tcp.checksum.status == 1 && tcp.srcport != 3478")
-  mal=$(tsh "_ws.malformed || (_ws.expert.severity == \"error\" && !(tcp.checksum == 0xffff))")
-  ours=$(tsh "tcp.dstport == 3478")
-  echo "$name: capture: $all TCP segments, $ours ours ($goodck with a checksum tshark verified), $syn SYNs, $fin FINs from us, $rst RSTs, $ffff of the kernel's with checksum 0xffff for 0x0000"
-  if [ "$all" -gt 1000 ] && [ "$badck" = 0 ] && [ "$mal" = 0 ] && [ "$goodck" = "$ours" ]; then ok "tshark: $all TCP segments, every checksum good (ours: $goodck of $ours verified), nothing malformed"; else bad "tshark: $all segments, $badck bad checksums, $mal malformed or in error, $goodck of our $ours verified"; tshark -n -r "$dir/good.pcap" -o tcp.check_checksum:TRUE -Y "_ws.malformed || _ws.expert.severity == \"error\" || tcp.checksum.status == 0" 2>/dev/null | head -5 | sed 's/^/  tshark: /'; fi
-  if [ "$syn" = 200 ] && [ "$fin" = 200 ] && [ "$rst" = "$t_fr" ] && [ "$ours" = "$t_so" ]; then ok "tshark: 200 SYNs and 200 FINs from the agents, $rst RSTs from the server (= the report's), $ours segments from us (= the report's)"; else bad "tshark: SYNs $syn, FINs $fin, RSTs $rst (the report $t_fr), segments from us $ours (the report $t_so)"; fi
-  s_alloc=$(tsh "stun.type.method == 0x003 && stun.type.class == 0x0010 && tcp.srcport == 3478")
-  s_chan=$(tsh "stun.type.method == 0x009 && stun.type.class == 0x0010 && tcp.srcport == 3478")
-  s_cd=$(tsh "stun.channel && tcp.dstport == 3478")
-  if [ "$s_alloc" -gt 0 ] && [ "$s_chan" -gt 0 ] && [ "$s_cd" -gt 0 ]; then ok "tshark decodes TURN on TCP: frames with Allocate successes $s_alloc, ChannelBind successes $s_chan, ChannelData from us $s_cd"; else bad "tshark: Allocate successes $s_alloc, ChannelBind successes $s_chan, ChannelData $s_cd"; fi
-  # every message, not only the first of each frame: tshark's own count of
-  # the STUN PDUs it reassembled from the stream
-  n_alloc=$(tshark -n -r "$dir/good.pcap" -Y "tcp.srcport == 3478" -T fields -e stun.type.method -e stun.type.class 2>/dev/null | python3 -c "
-import sys
-a = c = 0
-for line in sys.stdin:
-    f = line.rstrip('\n').split('\t')
-    if len(f) < 2 or not f[0]: continue
-    for m, k in zip(f[0].split(','), f[1].split(',')):
-        a += int(m, 16) == 3 and int(k, 16) == 0x10
-        c += int(m, 16) == 9 and int(k, 16) == 0x10
-print(a, c)")
-  if [ "$n_alloc" = "200 800" ]; then ok "tshark: the server's stream holds 200 Allocate and 800 ChannelBind successes (= the report's)"; else bad "tshark: Allocate and ChannelBind successes in the server's stream: $n_alloc (want 200 800)"; fi
+  d=$(dissect "$dir/good.pcap")
+  echo "$name: tshark: $d"
+  dv() { echo "$d" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+  if [ "$(dv all)" -gt 1000 ] && [ "$(dv bad)" = 0 ] && [ "$(dv malformed)" = 0 ] && [ "$(dv error)" = 0 ] && [ "$(dv ours_ok)" = "$(dv ours)" ]; then ok "tshark: $(dv all) TCP segments, every checksum good (ours: $(dv ours_ok) of $(dv ours) verified; $(dv ffff) of the kernel's 0xffff for 0x0000), nothing malformed, no expert error"; else bad "tshark: $(dv all) segments, $(dv bad) bad checksums, $(dv malformed) malformed, $(dv error) expert errors, $(dv ours_ok) of our $(dv ours) verified"; fi
+  if [ "$(dv syn)" = 200 ] && [ "$(dv fin)" = 200 ] && [ "$(dv rst)" = "$t_fr" ] && [ "$(dv ours)" = "$t_so" ]; then ok "tshark: 200 SYNs and 200 FINs from the agents, $(dv rst) RSTs from the server (= the report's), $(dv ours) segments from us (= the report's)"; else bad "tshark: SYNs $(dv syn), FINs $(dv fin), RSTs $(dv rst) (the report $t_fr), segments from us $(dv ours) (the report $t_so)"; fi
+  if [ "$(dv alloc)" = 200 ] && [ "$(dv chan)" = 800 ] && [ "$(dv cd)" = "$cd_out" ]; then ok "tshark decodes TURN on TCP: 200 Allocate and 800 ChannelBind successes in the server's streams, $(dv cd) ChannelData from us (= the report's)"; else bad "tshark: Allocate successes $(dv alloc), ChannelBind successes $(dv chan) (want 200, 800), ChannelData from us $(dv cd) (the report $cd_out)"; fi
 fi
 
 # ---- 2: a wrong password: 401, failures in stage allocate --------------
