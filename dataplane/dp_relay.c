@@ -584,7 +584,9 @@ static void tcp_events(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_w
             tcp_lost(ctx, r, wk, i, RI_RELAY_EOTHER);
             break;
         case TCP_EV_RESET:
-            if (a->tcp_fin)
+            /* coturn ends a session with a RST once the allocation is
+             * released or the client's FIN is in: the end, not a failure */
+            if (a->tcp_fin || a->state == AG_CLOSING)
                 ri_add(x->tcp_fin_reset, 1);
             else
                 ri_add(x->tcp_reset, 1);

@@ -760,9 +760,9 @@ struct ri_relay {
     uint32_t reserved1;
     /* dataplane -> control: the agents' TCP connections to the server */
     uint64_t tcp_attempted, tcp_up, tcp_failed; /* SYN sent; established; given up (no SYN-ACK, or 8 timeouts) */
-    uint64_t tcp_reset, tcp_peer_closed;        /* a RST from the server before our FIN; its FIN before ours */
+    uint64_t tcp_reset, tcp_peer_closed;        /* a RST from the server before our release; its FIN before ours */
     uint64_t tcp_closed, tcp_aborted;           /* closed with FINs both ways; reset by us at the end */
-    uint64_t tcp_fin_reset;                     /* a RST from the server after our FIN (coturn's answer to a FIN) */
+    uint64_t tcp_fin_reset;                     /* a RST from the server after our release or FIN (coturn closes so) */
     uint64_t tcp_segs_out, tcp_segs_in, tcp_retransmits, tcp_retx_segments; /* summed at the end */
     uint64_t tcp_bad_checksum, tcp_bad_segments, tcp_out_of_order, tcp_rst_out;
     uint64_t stream_malformed;          /* streams whose framing broke (the connection reset) */

@@ -609,9 +609,23 @@ enum tcp_event_type tcp_poll_event(struct tcp_conn *c, struct tcp_ev *ev)
     return ev->type;
 }
 
+/* Something tcp_poll_transmit would write now (a caller that could not
+ * take it, out of buffers, is reminded by the deadline). */
+static bool tx_due(const struct tcp_conn *c)
+{
+    if (c->syn_due || c->rst_due || c->ack_due)
+        return true;
+    if (!synchronized(c))
+        return false;
+    uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    bool data = SEQ_LT(c->snd_nxt, c->q_end) && SEQ_LT(c->snd_nxt, c->snd_una + wnd);
+    bool fin = c->fin_queued && c->snd_nxt == c->q_end;
+    return data || fin;
+}
+
 uint64_t tcp_next_timeout(const struct tcp_conn *c)
 {
-    return c->rtx_due;
+    return tx_due(c) ? c->last_now : c->rtx_due;
 }
 
 enum tcp_state tcp_state(const struct tcp_conn *c) { return c->state; }

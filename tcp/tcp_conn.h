@@ -149,7 +149,8 @@ size_t tcp_poll_transmit(struct tcp_conn *c, uint8_t *buf, size_t cap, uint64_t 
 /* The next event into *ev; returns its type (TCP_EV_NONE when none). */
 enum tcp_event_type tcp_poll_event(struct tcp_conn *c, struct tcp_ev *ev);
 
-/* The retransmission deadline (ns), UINT64_MAX when none. */
+/* The retransmission deadline (ns), UINT64_MAX when none; the last `now`
+ * while a segment is due that tcp_poll_transmit was not asked for. */
 uint64_t tcp_next_timeout(const struct tcp_conn *c);
 
 enum tcp_state tcp_state(const struct tcp_conn *c);

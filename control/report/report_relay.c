@@ -73,7 +73,7 @@ void ctl_report_relay_summary(FILE *f, const struct ctl_run_result *r)
     if (tcp)
         fprintf(f, "               tcp connections %" PRIu64 "/%" PRIu64 " up (%" PRIu64 " failed, %" PRIu64
                    " reset by the server, %" PRIu64 " closed by it first), %" PRIu64 " closed with FINs both ways, %"
-                   PRIu64 " reset by the server after our FIN, %" PRIu64 " reset by us at the end; segments out %" PRIu64 " in %" PRIu64 ", %" PRIu64
+                   PRIu64 " reset by the server after our release, %" PRIu64 " reset by us at the end; segments out %" PRIu64 " in %" PRIu64 ", %" PRIu64
                    " retransmission timeouts (%" PRIu64 " segments), %" PRIu64 " bad checksums, %" PRIu64
                    " out of order, %" PRIu64 " messages blocked\n",
                 x->tcp_up, x->tcp_attempted, x->tcp_failed, x->tcp_reset, x->tcp_peer_closed, x->tcp_closed,
@@ -175,7 +175,7 @@ void ctl_report_relay_json(struct json_writer *w, const struct ctl_run_result *r
         json_kv_u64(w, "reset_by_server", x->tcp_reset);
         json_kv_u64(w, "closed_by_server", x->tcp_peer_closed);
         json_kv_u64(w, "closed", x->tcp_closed);
-        json_kv_u64(w, "reset_after_fin", x->tcp_fin_reset);
+        json_kv_u64(w, "reset_after_release", x->tcp_fin_reset);
         json_kv_u64(w, "aborted", x->tcp_aborted);
         json_kv_u64(w, "segs_out", x->tcp_segs_out);
         json_kv_u64(w, "segs_in", x->tcp_segs_in);

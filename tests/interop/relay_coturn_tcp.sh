@@ -215,11 +215,11 @@ if [ -f "$dir/good.json" ]; then
   tcp=$(json "$r" "' '.join('%s=%s' % kv for kv in r['relay']['tcp'].items())")
   echo "$name: report tcp: $tcp"
   t_up=$(json "$r" "r['relay']['tcp']['up']")
-  t_cl=$(json "$r" "r['relay']['tcp']['closed'] + r['relay']['tcp']['reset_after_fin']")
-  t_fr=$(json "$r" "r['relay']['tcp']['reset_after_fin']")
+  t_cl=$(json "$r" "r['relay']['tcp']['closed'] + r['relay']['tcp']['reset_after_release']")
+  t_fr=$(json "$r" "r['relay']['tcp']['reset_after_release']")
   t_so=$(json "$r" "r['relay']['tcp']['segs_out']")
   t_bad=$(json "$r" "r['relay']['tcp']['failed'] + r['relay']['tcp']['reset_by_server'] + r['relay']['tcp']['closed_by_server'] + r['relay']['tcp']['aborted'] + r['relay']['tcp']['bad_checksum'] + r['relay']['tcp']['bad_segments'] + r['relay']['tcp']['stream_malformed'] + r['relay']['tcp']['blocked']")
-  if [ "$t_up" = 200 ] && [ "$t_cl" = 200 ] && [ "$t_bad" = 0 ]; then ok "report: 200/200 TCP connections up, 200 closed after our FIN ($t_fr of them answered with a RST), none failed, reset before or aborted, no bad segment"; else bad "report: tcp up $t_up closed $t_cl, failures/resets/bad $t_bad"; fi
+  if [ "$t_up" = 200 ] && [ "$t_cl" = 200 ] && [ "$t_bad" = 0 ]; then ok "report: 200/200 TCP connections up, 200 closed after our release ($t_fr of them by the server's RST), none failed, reset before or aborted, no bad segment"; else bad "report: tcp up $t_up closed $t_cl, failures/resets/bad $t_bad"; fi
   cd_out=$(json "$r" "r['relay']['channel_data_out']")
   cd_in=$(json "$r" "r['relay']['channel_data_in']")
   if [ -n "$cd_out" ] && [ "$cd_out" -gt 0 ] && [ "$cd_in" -gt 0 ]; then ok "ChannelData out $cd_out, in $cd_in"; else bad "ChannelData out '$cd_out' in '$cd_in'"; fi
@@ -233,7 +233,7 @@ if [ -f "$dir/good.json" ]; then
   if [ "$c_tcp" = 200 ]; then ok "coturn's log: 200 TCP sessions closed"; else bad "coturn's log: $c_tcp TCP sessions closed (want 200)"; grep -F "closed (2nd stage)" "$dir"/good/turn*.log | head -3 | sed 's/^/  coturn: /'; fi
   # coturn closes a session whose client sent its FIN with a RST (as it does
   # with the kernel's own TCP as the client): the kernel's resets are those
-  if [ "$((p1 - p0))" = 200 ] && [ "$((e1 - e0))" = 0 ] && [ "$((r1 - r0))" = "$t_fr" ] && [ "$((o1 - o0))" = "$t_fr" ]; then ok "the kernel (nstat): 200 passive opens, no checksum errors, $((o1 - o0)) RSTs out = the report's resets after our FIN"; else bad "the kernel: passive opens $((p1 - p0)), checksum errors $((e1 - e0)), established resets $((r1 - r0)), RSTs out $((o1 - o0)) (the report: $t_fr resets after our FIN)"; fi
+  if [ "$((p1 - p0))" = 200 ] && [ "$((e1 - e0))" = 0 ] && [ "$((r1 - r0))" = "$t_fr" ] && [ "$((o1 - o0))" = "$t_fr" ]; then ok "the kernel (nstat): 200 passive opens, no checksum errors, $((o1 - o0)) RSTs out = the report's resets after our release"; else bad "the kernel: passive opens $((p1 - p0)), checksum errors $((e1 - e0)), established resets $((r1 - r0)), RSTs out $((o1 - o0)) (the report: $t_fr resets after our release)"; fi
   if [ "$((i1 - i0))" = "$t_so" ]; then ok "the kernel received $((i1 - i0)) TCP segments = the report's $t_so sent"; else bad "the kernel received $((i1 - i0)) TCP segments, the report sent $t_so"; fi
   grep -E "^  relay" -A5 "$dir/good.log" | sed 's/^/  /'
   # the capture, dissected
@@ -256,9 +256,9 @@ if [ -f "$dir/bad.json" ]; then
   fa=$(json "$r" "r['relay']['stages']['allocate']['failed']")
   ct=$(json "$r" "r['relay']['conns_failed_turn']")
   t_up=$(json "$r" "r['relay']['tcp']['up']")
-  t_cl=$(json "$r" "r['relay']['tcp']['closed'] + r['relay']['tcp']['reset_after_fin']")
+  t_cl=$(json "$r" "r['relay']['tcp']['closed'] + r['relay']['tcp']['reset_after_release']")
   if [ "$f401" = 200 ] && [ "$fa" = 200 ] && [ "$ct" = 400 ]; then ok "wrong password: 200 allocations failed with 401, 400 connections given up in stage turn"; else bad "wrong password: 401 failures $f401, allocate failed $fa, conns_failed_turn $ct"; fi
-  if [ "$t_up" = 200 ] && [ "$t_cl" = 200 ]; then ok "wrong password: 200 TCP connections up and closed after our FIN"; else bad "wrong password: tcp up $t_up closed $t_cl"; fi
+  if [ "$t_up" = 200 ] && [ "$t_cl" = 200 ]; then ok "wrong password: 200 TCP connections up and closed after our release"; else bad "wrong password: tcp up $t_up closed $t_cl"; fi
   c401=$(log_count "$dir/bad" "user <$user>: incoming packet message processed, error 401")
   if [ "$c401" = "$f401" ]; then ok "coturn's log: $c401 requests with USERNAME $user answered 401 (the report: $f401)"; else bad "coturn's log: $c401 answers 401 to USERNAME $user (the report $f401)"; fi
 fi

@@ -145,6 +145,8 @@ Test(tcp_conn, handshake_and_syn_backoff)
     cr_assert_eq(in(IRS, ISN + 1, 0x12, 65535, NULL, 0, NULL, NULL), ENGINE_IN_ACCEPTED);
     cr_assert_eq(ev(), TCP_EV_CONNECTED);
     cr_assert_eq(tcp_counters(c)->rtt_samples, 0, "Karn: a retransmitted SYN is not timed");
+    cr_assert_eq(tcp_next_timeout(c), now, "the ACK is due");
+    cr_assert(out(&s));
     cr_assert_eq(tcp_next_timeout(c), UINT64_MAX);
 }
 
@@ -471,4 +473,14 @@ Test(tcp_conn, init_refuses_bad_config)
     cfg.mss = 10;
     cr_assert_null(tcp_init(mem, &cfg));
     cr_assert_eq(tcp_size(0), tcp_size(TCP_SNDBUF_DEFAULT));
+}
+
+Test(tcp_conn, a_segment_not_taken_is_due_at_once)
+{
+    /* a caller out of buffers does not poll: the deadline reminds it */
+    cr_assert_eq(tcp_connect(c, now), 0);
+    cr_assert_eq(tcp_next_timeout(c), now, "the SYN");
+    struct seg s;
+    cr_assert(out(&s));
+    cr_assert_eq(tcp_next_timeout(c), now + 1000 * MS, "then the retransmission timer");
 }
