@@ -557,11 +557,15 @@ static void tcp_lost(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wor
         ri_add(x->failed[st], 1);
         ri_add(x->fail_code[why], 1);
         agent_failed(ctx, r, wk, i);
-    } else if (a->state == AG_CLOSING) { /* the release's answer cannot come any more */
+    } else if (a->state == AG_CLOSING) {
+        /* the release's answer cannot come any more, but the allocation
+         * ends with its connection (RFC 8656 §3.1): released (coturn resets
+         * the connection as it deletes the allocation, and a reset drops
+         * an answer still in its send buffer) */
         a->state = AG_CLOSED;
         r->closing--;
-        ri_add(x->failed[RI_RELAY_CLOSE], 1);
-        ri_add(x->fail_code[why], 1);
+        ri_add(x->ok[RI_RELAY_CLOSE], 1);
+        ri_add(x->released, 1);
     }
 }
 
@@ -964,7 +968,7 @@ void dp_relay_finish(const struct dp_ctx *ctx, struct dp_worker *wk)
     }
     ri_set(x->release_unanswered, r->closing);
     if (r->tcp) {
-        uint64_t c[10] = {0};
+        uint64_t c[9] = {0};
         for (uint32_t i = 0; i < r->n; i++) {
             struct relay_agent *a = &r->ag[i];
             if (!a->tcp_ended && tcp_state(a->tcp) != TCP_CLOSED_STATE) { /* not closed in time: reset */
@@ -982,6 +986,7 @@ void dp_relay_finish(const struct dp_ctx *ctx, struct dp_worker *wk)
             c[5] += tc->bad_segments;
             c[6] += tc->out_of_order;
             c[7] += tc->rst_out;
+            c[8] += tc->fast_retransmits;
         }
         dp_relay_flush(ctx, wk);
         ri_set(x->tcp_segs_out, c[0]);
@@ -992,6 +997,7 @@ void dp_relay_finish(const struct dp_ctx *ctx, struct dp_worker *wk)
         ri_set(x->tcp_bad_segments, c[5]);
         ri_set(x->tcp_out_of_order, c[6]);
         ri_set(x->tcp_rst_out, c[7]);
+        ri_set(x->tcp_fast_retransmits, c[8]);
     }
     uint64_t req = 0, retx = 0, integ = 0;
     for (uint32_t i = 0; i < r->n; i++) {

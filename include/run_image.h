@@ -767,6 +767,7 @@ struct ri_relay {
     uint64_t tcp_bad_checksum, tcp_bad_segments, tcp_out_of_order, tcp_rst_out;
     uint64_t stream_malformed;          /* streams whose framing broke (the connection reset) */
     uint64_t tcp_blocked;               /* messages dropped: the connection's send ring was full */
+    uint64_t tcp_fast_retransmits;      /* segments resent on the third duplicate ACK (summed at the end) */
 };
 #define RI_RELAY_UDP 0u
 #define RI_RELAY_TCP 1u

@@ -33,6 +33,8 @@ struct tcp_conn {
     uint32_t iss, snd_una, snd_nxt, snd_max, q_end;
     uint32_t snd_wnd, snd_wl1, snd_wl2;
     uint32_t cwnd, ssthresh;
+    uint32_t dupacks;  /* duplicate ACKs in a row (RFC 5681 §3.2: the third resends) */
+    bool rtx_one;      /* fast retransmit: the segment at snd_una is due */
     /* receive side */
     uint32_t irs, rcv_nxt;
 
@@ -268,6 +270,28 @@ size_t tcp_poll_transmit(struct tcp_conn *c, uint8_t *buf, size_t cap, uint64_t 
         arm(c);
         return finish_seg(c, buf, TCP_SYN_LEN);
     }
+    if (synchronized(c) && c->rtx_one) {
+        /* fast retransmit: the oldest unacknowledged segment, once */
+        c->rtx_one = false;
+        uint32_t data_end = SEQ_LT(c->q_end, c->snd_max) ? c->q_end : c->snd_max;
+        uint32_t n = SEQ_LT(c->snd_una, data_end) ? data_end - c->snd_una : 0;
+        uint32_t seg_max = c->mss < c->peer_mss ? c->mss : c->peer_mss;
+        if (cap - TCP_HDR_LEN < seg_max)
+            seg_max = (uint32_t)(cap - TCP_HDR_LEN);
+        if (n > seg_max)
+            n = seg_max;
+        if (n) {
+            put_header(c, buf, c->snd_una, F_ACK | F_PSH, TCP_HDR_LEN);
+            uint32_t off = (c->snd_una - c->iss - 1) & (c->cap - 1);
+            uint32_t first = n < c->cap - off ? n : c->cap - off;
+            memcpy(buf + TCP_HDR_LEN, c->ring + off, first);
+            memcpy(buf + TCP_HDR_LEN + first, c->ring, n - first);
+            c->c.retx_segments++;
+            c->c.fast_retransmits++;
+            c->ack_due = false;
+            return finish_seg(c, buf, TCP_HDR_LEN + n);
+        }
+    }
     if (synchronized(c)) {
         /* data within the peer's and the congestion window (one byte past a
          * zero window when probing), then the FIN after the last byte */
@@ -362,9 +386,20 @@ static bool parse_options(struct tcp_conn *c, const uint8_t *o, size_t n, bool s
     return true;
 }
 
-static void take_ack(struct tcp_conn *c, uint32_t ack, uint32_t seq, uint16_t wnd, uint64_t now)
+static void take_ack(struct tcp_conn *c, uint32_t ack, uint32_t seq, uint16_t wnd, uint64_t now, bool pure)
 {
+    if (pure && ack == c->snd_una && c->snd_una != c->snd_max && wnd == c->snd_wnd) {
+        if (++c->dupacks == 3) { /* RFC 5681 §3.2, without the window inflation of recovery */
+            uint32_t mss = c->mss < c->peer_mss ? c->mss : c->peer_mss;
+            uint32_t flight = c->snd_max - c->snd_una;
+            c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
+            c->cwnd = c->ssthresh;
+            c->rtx_one = true;
+            c->timing = false; /* Karn */
+        }
+    }
     if (SEQ_GT(ack, c->snd_una)) {
+        c->dupacks = 0;
         uint32_t acked = ack - c->snd_una;
         c->snd_una = ack;
         if (SEQ_LT(c->snd_nxt, ack))
@@ -453,7 +488,7 @@ static enum engine_input syn_sent_input(struct tcp_conn *c, const uint8_t *seg, 
     c->cwnd = 10 * mss; /* RFC 6928 */
     c->ssthresh = UINT32_MAX;
     c->state = TCP_ESTABLISHED;
-    take_ack(c, ack, seq, wnd, now);
+    take_ack(c, ack, seq, wnd, now, false);
     c->ack_due = true;
     event(c, TCP_EV_CONNECTED);
     if (c->fin_queued) /* tcp_close cannot queue one in SYN_SENT; kept for clarity */
@@ -527,7 +562,7 @@ enum engine_input tcp_handle_input(struct tcp_conn *c, const uint8_t *seg, size_
         c->ack_due = true;
         if (SEQ_GT(seq, c->rcv_nxt)) {
             c->c.out_of_order++;
-            take_ack(c, ack, seq, wnd, now);
+            take_ack(c, ack, seq, wnd, now, false);
             update_state(c);
             return ENGINE_IN_ACCEPTED;
         }
@@ -551,7 +586,7 @@ enum engine_input tcp_handle_input(struct tcp_conn *c, const uint8_t *seg, size_
             }
         }
     }
-    take_ack(c, ack, seq, wnd, now);
+    take_ack(c, ack, seq, wnd, now, !plen && !fin);
     update_state(c);
     return ENGINE_IN_ACCEPTED;
 }
@@ -613,7 +648,7 @@ enum tcp_event_type tcp_poll_event(struct tcp_conn *c, struct tcp_ev *ev)
  * take it, out of buffers, is reminded by the deadline). */
 static bool tx_due(const struct tcp_conn *c)
 {
-    if (c->syn_due || c->rst_due || c->ack_due)
+    if (c->syn_due || c->rst_due || c->ack_due || c->rtx_one)
         return true;
     if (!synchronized(c))
         return false;

@@ -9,8 +9,9 @@
  * caller's randomness), the established state, in-order receive (an
  * out-of-order segment is dropped and the expected sequence number ACKed
  * at once; no SACK, no window scaling, no timestamps), sending within the
- * peer's window and a congestion window (RFC 5681 slow start and
- * congestion avoidance; no fast retransmit), retransmission on a timer
+ * peer's window and a congestion window (RFC 5681 slow start, congestion
+ * avoidance, fast retransmit on the third duplicate ACK without the
+ * window inflation of fast recovery), retransmission on a timer
  * (RFC 6298: SRTT/RTTVAR from one timed segment at a time, Karn's rule,
  * back-off doubling, 200 ms minimum), FIN and RST both ways (RFC 5961's
  * exact-sequence check for RST, a challenge ACK otherwise), TCP checksum
@@ -83,6 +84,7 @@ struct tcp_counters {
     uint64_t segs_in, segs_out, bytes_in, bytes_out; /* payload bytes: delivered in order / first sent */
     uint32_t retransmits;     /* retransmission timeouts (each resends from the oldest unacknowledged byte) */
     uint32_t retx_segments;   /* segments sent again */
+    uint32_t fast_retransmits; /* segments resent on the third duplicate ACK */
     uint32_t bad_checksum;    /* dropped: checksum */
     uint32_t bad_segments;    /* dropped: too short, a bad data offset or option */
     uint32_t foreign;         /* other ports (ENGINE_IN_IGNORED) */

@@ -74,10 +74,11 @@ void ctl_report_relay_summary(FILE *f, const struct ctl_run_result *r)
         fprintf(f, "               tcp connections %" PRIu64 "/%" PRIu64 " up (%" PRIu64 " failed, %" PRIu64
                    " reset by the server, %" PRIu64 " closed by it first), %" PRIu64 " closed with FINs both ways, %"
                    PRIu64 " reset by the server after our release, %" PRIu64 " reset by us at the end; segments out %" PRIu64 " in %" PRIu64 ", %" PRIu64
-                   " retransmission timeouts (%" PRIu64 " segments), %" PRIu64 " bad checksums, %" PRIu64
+                   " retransmission timeouts, %" PRIu64 " fast retransmits (%" PRIu64 " segments resent), %" PRIu64
+                   " bad checksums, %" PRIu64
                    " out of order, %" PRIu64 " messages blocked\n",
                 x->tcp_up, x->tcp_attempted, x->tcp_failed, x->tcp_reset, x->tcp_peer_closed, x->tcp_closed,
-                x->tcp_fin_reset, x->tcp_aborted, x->tcp_segs_out, x->tcp_segs_in, x->tcp_retransmits, x->tcp_retx_segments,
+                x->tcp_fin_reset, x->tcp_aborted, x->tcp_segs_out, x->tcp_segs_in, x->tcp_retransmits, x->tcp_fast_retransmits, x->tcp_retx_segments,
                 x->tcp_bad_checksum, x->tcp_out_of_order, x->tcp_blocked);
     if (x->rtt.count)
         fprintf(f, "               round trip to the server (TURN requests) p50 %.0f us, p95 %.0f us, p99 %.0f us "
@@ -180,6 +181,7 @@ void ctl_report_relay_json(struct json_writer *w, const struct ctl_run_result *r
         json_kv_u64(w, "segs_out", x->tcp_segs_out);
         json_kv_u64(w, "segs_in", x->tcp_segs_in);
         json_kv_u64(w, "retransmits", x->tcp_retransmits);
+        json_kv_u64(w, "fast_retransmits", x->tcp_fast_retransmits);
         json_kv_u64(w, "retx_segments", x->tcp_retx_segments);
         json_kv_u64(w, "bad_checksum", x->tcp_bad_checksum);
         json_kv_u64(w, "bad_segments", x->tcp_bad_segments);

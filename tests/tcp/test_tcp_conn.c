@@ -283,7 +283,7 @@ Test(tcp_conn, lost_middle_segment_go_back)
     /* the second is lost: the server acknowledges the first only */
     in(IRS + 1, ISN + 1001, 0x10, 65535, NULL, 0, NULL, NULL);
     in(IRS + 1, ISN + 1001, 0x10, 65535, NULL, 0, NULL, NULL);
-    cr_assert_not(out(&s), "no fast retransmit");
+    cr_assert_not(out(&s), "two duplicate ACKs: no fast retransmit yet");
     now = tcp_next_timeout(c);
     tcp_handle_timeout(c, now);
     cr_assert(out(&s));
@@ -483,4 +483,32 @@ Test(tcp_conn, a_segment_not_taken_is_due_at_once)
     struct seg s;
     cr_assert(out(&s));
     cr_assert_eq(tcp_next_timeout(c), now + 1000 * MS, "then the retransmission timer");
+}
+
+Test(tcp_conn, third_duplicate_ack_resends_at_once)
+{
+    connect_with(65535);
+    uint8_t data[4000];
+    memset(data, 'x', sizeof(data));
+    data[0] = 'a';
+    tcp_send(c, data, sizeof(data), now);
+    struct seg s;
+    for (int k = 0; k < 4; k++)
+        cr_assert(out(&s));
+    /* the first is lost: three duplicate ACKs of ISN + 1 */
+    for (int k = 0; k < 2; k++) {
+        in(IRS + 1, ISN + 1, 0x10, 65535, NULL, 0, NULL, NULL);
+        cr_assert_not(out(&s));
+    }
+    in(IRS + 1, ISN + 1, 0x10, 65535, NULL, 0, NULL, NULL);
+    cr_assert_eq(tcp_next_timeout(c), now, "due at once, before the RTO");
+    cr_assert(out(&s));
+    cr_assert_eq(s.seq, ISN + 1);
+    cr_assert_eq(s.len, 1000);
+    cr_assert_eq(s.data[0], 'a');
+    cr_assert_not(out(&s), "once");
+    cr_assert_eq(tcp_counters(c)->fast_retransmits, 1);
+    cr_assert_eq(tcp_counters(c)->retransmits, 0, "no timeout");
+    in(IRS + 1, ISN + 4001, 0x10, 65535, NULL, 0, NULL, NULL);
+    cr_assert_eq(tcp_next_timeout(c), UINT64_MAX);
 }
