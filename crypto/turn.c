@@ -33,6 +33,7 @@ struct turn_client {
     uint32_t lifetime_req, lifetime;
     uint64_t rto0;
     uint32_t max_tries;
+    bool stream;
     uint64_t rng;
     struct stun_addr relayed, mapped;
 
@@ -125,6 +126,11 @@ struct turn_client *turn_init(void *mem, const struct turn_config *cfg)
     t->lifetime_req = cfg->lifetime_s;
     t->rto0 = cfg->rto_ns ? cfg->rto_ns : 500000000ull;
     t->max_tries = cfg->max_tries ? cfg->max_tries : 7;
+    t->stream = cfg->stream;
+    if (cfg->stream) { /* reliable transport: one send, then the transaction timeout */
+        t->rto0 = cfg->timeout_ns ? cfg->timeout_ns : 39500000000ull;
+        t->max_tries = 1;
+    }
     t->rng = cfg->seed;
     t->max_peers = cfg->max_peers;
     t->req_peer = -1;
@@ -538,13 +544,15 @@ int turn_wrap(struct turn_client *t, int peer, const uint8_t *data, size_t len, 
     if (!p->permitted || t->state != TURN_ALLOCATED)
         return -EAGAIN;
     if (p->bound) {
-        if (len > 0xffff || cap < 4 + len)
+        size_t pad = t->stream ? (4 - (len & 3)) & 3 : 0;
+        if (len > 0xffff || cap < 4 + len + pad)
             return -ENOSPC;
         wire_put16(out, (uint16_t)(TURN_CHANNEL_MIN + peer));
         wire_put16(out + 2, (uint16_t)len);
         memcpy(out + 4, data, len);
+        memset(out + 4 + len, 0, pad);
         t->c.channel_data_out++;
-        return (int)(4 + len);
+        return (int)(4 + len + pad);
     }
     if (len > 0xffff - 64)
         return -ENOSPC;
@@ -559,6 +567,20 @@ int turn_wrap(struct turn_client *t, int peer, const uint8_t *data, size_t len, 
         return -ENOSPC;
     t->c.data_out++;
     return n;
+}
+
+int turn_stream_frame(const uint8_t *buf, size_t len)
+{
+    if (len < 4)
+        return 0;
+    size_t n = wire_get16(buf + 2);
+    if (buf[0] >= 0x40 && buf[0] <= 0x4f)
+        n = 4 + ((n + 3) & ~(size_t)3);
+    else if (buf[0] < 0x40 && !(n & 3))
+        n += 20;
+    else
+        return -EBADMSG;
+    return len >= n ? (int)n : 0;
 }
 
 enum turn_state turn_state(const struct turn_client *t) { return t->state; }

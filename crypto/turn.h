@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * turn: the client side of one TURN allocation (RFC 8656) over UDP.
+ * turn: the client side of one TURN allocation (RFC 8656) over UDP, or
+ * over a TCP stream the caller runs (cfg.stream, RFC 8656 §3.1).
  *
  * It allocates a relayed transport address on a TURN server with
  * long-term credentials (the first Allocate is answered 401 with REALM and
@@ -15,9 +16,16 @@
  *
  * One request is outstanding at a time; it is retransmitted from `now`
  * (RTO doubling from cfg.rto_ns, cfg.max_tries sends, RFC 8489 §6.2.1)
- * and its answer must carry a valid MESSAGE-INTEGRITY once the client
+ * (over a stream: sent once, RFC 8489 §6.2.2, and given up after
+ * cfg.timeout_ns, 39.5 s by default) and its answer must carry a valid
+ * MESSAGE-INTEGRITY once the client
  * is authenticated. Every failure ends in one TURN_EV_FAILED naming the
  * stage and the server's error code (0 for a timeout).
+ *
+ * Over a stream, turn_stream_frame() splits the bytes from the server into
+ * messages to hand in one at a time, what turn_poll_transmit() writes goes
+ * on the stream as it is, and turn_wrap() pads ChannelData to a multiple
+ * of 4 bytes (RFC 8656 §12.5).
  *
  * Sans-I/O: datagrams from and to the server and `now` (ns) in; datagrams,
  * events and the next deadline out. No clock, no allocation (the caller
@@ -76,6 +84,8 @@ struct turn_config {
     uint32_t max_tries;        /* sends of one request before it fails (0: 7) */
     uint64_t seed;             /* transaction ids */
     uint16_t max_peers;        /* peers this client can hold (turn_size) */
+    bool stream;               /* over TCP: no retransmission, ChannelData padded */
+    uint64_t timeout_ns;       /* stream: a transaction's timeout (0: 39.5 s, RFC 8489 §6.2.2) */
 };
 
 struct turn_counters {
@@ -139,11 +149,18 @@ enum turn_event_type turn_poll_event(struct turn_client *t, struct turn_ev *ev);
 uint64_t turn_next_timeout(const struct turn_client *t);
 
 /* Frames len bytes of data for peer into out: ChannelData (4 bytes of
- * header) once the peer's channel is bound, else a Send indication (36
- * bytes of header for IPv4). Returns the datagram's length, -EAGAIN when
+ * header, and up to 3 of padding over a stream) once the peer's channel is
+ * bound, else a Send indication (36 bytes of header for IPv4). Returns the datagram's length, -EAGAIN when
  * the peer has no permission yet, -ENOSPC when it does not fit, -EINVAL
  * for an unknown peer. */
 int turn_wrap(struct turn_client *t, int peer, const uint8_t *data, size_t len, uint8_t *out, size_t cap);
+
+/* Over a stream: the length of the first whole message in buf (len bytes
+ * received and not yet handed in), ChannelData with its padding; 0 when
+ * more bytes are needed; -EBADMSG when it starts with neither a STUN
+ * header (first two bits 0, a length that is a multiple of 4) nor
+ * ChannelData (0x40..0x4f): the stream cannot be resynchronized. Pure. */
+int turn_stream_frame(const uint8_t *buf, size_t len);
 
 /* ---- state ---------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
 #include "run_image.h"
 #include "sctp.h"
 #include "srtp_session.h"
+#include "tcp_conn.h"
 #include "turn.h"
 
 /* ---- DPDK 22.11's layout of the objects dp_setup creates ----
@@ -153,7 +154,7 @@ uint64_t dp_mem_target(uint32_t n, uint32_t n_agents, uint32_t feeds)
            (uint64_t)n * (feeds > RI_TARGET_FEEDS ? RI_TARGET_FEEDS : feeds) * SRTPS_SESSION_SIZE;
 }
 
-uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges)
+uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges, bool tcp)
 {
     if (n_agents == 0)
         return 0;
@@ -161,7 +162,8 @@ uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges)
     /* each client: turn_size(max(degree, 1)) rounded up to 64; the degrees sum to 2 x edges */
     uint64_t clients = (uint64_t)n_agents * (turn_size(0) + 32) + slots * (turn_size(1) - turn_size(0));
     return DP_MEM_RELAY_STATE_BYTES + (uint64_t)n_agents * DP_MEM_RELAY_AGENT_BYTES +
-           slots * (sizeof(uint64_t) + 1 + sizeof(int32_t)) + 2 * n_edges + clients + 8192 * sizeof(uint32_t);
+           slots * (sizeof(uint64_t) + 1 + sizeof(int32_t)) + 2 * n_edges + clients + 8192 * sizeof(uint32_t) +
+           (tcp ? (uint64_t)n_agents * (align64(tcp_size(TCP_SNDBUF_DEFAULT)) + DP_MEM_RELAY_STREAM_BUF) : 0);
 }
 
 void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
@@ -184,7 +186,7 @@ void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
     b[DP_MEM_TABLES] = dp_mem_alloc_size(in->tables_bytes);
     b[DP_MEM_DPDK] = dpdk_other_bytes(in);
     b[DP_MEM_TARGET] = dp_mem_target(in->target_slots, in->n_agents, in->target_feeds);
-    b[DP_MEM_RELAY] = in->relay ? dp_mem_relay(in->n_agents, in->n_edges) : 0;
+    b[DP_MEM_RELAY] = in->relay ? dp_mem_relay(in->n_agents, in->n_edges, in->relay_tcp) : 0;
     for (int c = 0; c < DP_MEM_COUNT; c++)
         out->total += b[c];
     out->dataplane_heap =

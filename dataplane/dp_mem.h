@@ -100,6 +100,7 @@ struct dp_mem_in {
     uint32_t target_slots;     /* --target sessions (0: none) */
     uint32_t target_feeds;     /* janus-videoroom: feeds a subscriber session receives (ri_target.feeds), else 0 */
     bool relay;                /* --relay: a TURN client per agent */
+    bool relay_tcp;            /* transport=tcp: a TCP connection per agent too */
 };
 
 /* Sizes of dataplane structs private to their files, for the plan;
@@ -107,8 +108,9 @@ struct dp_mem_in {
  * there that forgets these fails the build instead of the plan. */
 #define DP_MEM_TGT_SESSION_BYTES 6976u /* sizeof(struct tgt_session) */
 #define DP_MEM_TGT_STATE_BYTES 696u    /* sizeof(struct dp_target) */
-#define DP_MEM_RELAY_AGENT_BYTES 64u   /* sizeof(struct relay_agent) */
-#define DP_MEM_RELAY_STATE_BYTES 2256u /* sizeof(struct dp_relay) */
+#define DP_MEM_RELAY_AGENT_BYTES 88u   /* sizeof(struct relay_agent) */
+#define DP_MEM_RELAY_STATE_BYTES 6376u /* sizeof(struct dp_relay) */
+#define DP_MEM_RELAY_STREAM_BUF 2048u  /* transport=tcp: the stream buffer per agent */
 /* Target mode's SCTP: streams per association, pool buffers per session
  * and the pool's bounds (dp_target.c sizes from these). */
 #define DP_MEM_TGT_STREAMS 16u
@@ -126,7 +128,7 @@ uint64_t dp_mem_target(uint32_t n_slots, uint32_t n_agents, uint32_t feeds);
 /* What dp_relay_init allocates for `n_agents` TURN clients over `n_edges`
  * edges: exact but for each client's 64-byte rounding, counted as its
  * average (32 bytes); the dataplane counts it exactly. Pure. */
-uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges);
+uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges, bool tcp);
 
 /* What dp_conns_init allocates for one worker, in bytes (and the counts
  * it allocates them from). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* --relay: a TURN allocation per agent on the kernel-visible port, the
- * mesh's connections through them (docs/turn.md). */
+ * mesh's connections through them (docs/turn.md); with transport=tcp each
+ * agent's TURN client runs over a TCP connection of its own (tcp/, docs/tcp.md). */
 #include "dp_relay.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "dp_msg.h"
 #include "dp_pcap.h"
 #include "rng.h"
+#include "tcp_conn.h"
 #include "turn.h"
 
 #define RELAY_BURST 32
@@ -33,6 +35,12 @@
 #define WHEEL_TICK_NS 1000000ull
 #define WHEEL_SLOTS 8192u
 #define NONE UINT32_MAX
+/* transport=tcp: the bytes of the server's stream an agent holds until a
+ * message is whole (the longest is a ChannelData of a connection's
+ * datagram, under 1,300 bytes; a longer one breaks the stream) */
+#define STREAM_BUF 2048u
+#define TCP_SEG_OFF (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr))
+#define SCRATCH 4096u
 
 enum agent_state { AG_IDLE, AG_ALLOCATING, AG_ALLOCATED, AG_FAILED, AG_CLOSING, AG_CLOSED };
 enum edge_state { EDGE_WAIT, EDGE_QUEUED, EDGE_FAILED };
@@ -49,6 +57,14 @@ struct relay_agent {
     uint64_t t_alloc;       /* ns, the first Allocate */
     uint64_t due;           /* ns, the deadline it is filed under (UINT64_MAX: none) */
     uint32_t slot, prev, next; /* its place in the wheel (NONE: not filed) */
+    /* transport=tcp */
+    struct tcp_conn *tcp;
+    bool tcp_done;          /* the connection is lost to the client: the TURN client is not run any more */
+    bool tcp_ended;         /* the connection is closed, reset or given up */
+    bool tcp_was_up;        /* it was established */
+    bool tcp_fin;           /* we closed our side */
+    uint16_t rx_len;        /* bytes of a partial message in rx */
+    uint8_t *rx;            /* STREAM_BUF */
 };
 
 struct dp_relay {
@@ -73,6 +89,11 @@ struct dp_relay {
     uint64_t arp_since;         /* ns, the first ARP request (0: none yet) */
     uint32_t closing;           /* clients waiting for the answer to their release */
     uint16_t ip_id;
+    bool tcp;                   /* transport=tcp */
+    uint32_t tcp_open;          /* connections not yet over */
+    void *tcp_mem;              /* the connections, one after another */
+    uint8_t *stream_mem;        /* n * STREAM_BUF */
+    uint8_t scratch[SCRATCH];   /* a TURN message on its way into a connection's send ring */
     uint32_t n_tx;
     struct rte_mbuf *tx[RELAY_TX];
 };
@@ -119,6 +140,31 @@ static void frame_to_server(struct dp_relay *r, const struct dp_ctx *ctx, struct
                         (uint16_t)n, r->ip_id++);
     rte_ether_addr_copy(&r->mac, &f->eth.src_addr);
     memcpy(f->eth.dst_addr.addr_bytes, r->x->server_mac, 6);
+}
+
+/* Headers of a TCP segment from agent i to the server, the n bytes the
+ * engine wrote at TCP_SEG_OFF in place. */
+static void frame_tcp(struct dp_relay *r, const struct dp_ctx *ctx, struct rte_mbuf *m, uint32_t i, size_t n)
+{
+    uint16_t ip_len = (uint16_t)(sizeof(struct rte_ipv4_hdr) + n);
+    m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + ip_len);
+    m->pkt_len = m->data_len;
+    struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+    struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+    rte_ether_addr_copy(&r->mac, &eth->src_addr);
+    memcpy(eth->dst_addr.addr_bytes, r->x->server_mac, 6);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    ip->version_ihl = RTE_IPV4_VHL_DEF;
+    ip->type_of_service = 0;
+    ip->total_length = rte_cpu_to_be_16(ip_len);
+    ip->packet_id = rte_cpu_to_be_16(r->ip_id++);
+    ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+    ip->time_to_live = 64;
+    ip->next_proto_id = IPPROTO_TCP;
+    ip->src_addr = rte_cpu_to_be_32(ctx->ri.agents[i].ip);
+    ip->dst_addr = rte_cpu_to_be_32(r->x->server_ip);
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 
 /* An ARP request for the server's address, from agent 0's. */
@@ -208,7 +254,9 @@ static void wheel_unlink(struct dp_relay *r, uint32_t i)
 static void wheel_file(struct dp_relay *r, uint32_t i)
 {
     struct relay_agent *a = &r->ag[i];
-    a->due = turn_next_timeout(a->t);
+    a->due = r->tcp && a->tcp_done ? UINT64_MAX : turn_next_timeout(a->t);
+    if (r->tcp && tcp_next_timeout(a->tcp) < a->due)
+        a->due = tcp_next_timeout(a->tcp);
     if (a->due == UINT64_MAX) {
         wheel_unlink(r, i);
         return;
@@ -273,11 +321,56 @@ static void note_request(struct relay_agent *a, const uint8_t *d, size_t n, uint
     a->t_tx = now;
 }
 
-/* Every datagram agent i's client has for the server. */
+/* Every segment agent i's TCP connection has for the server. */
+static void tcp_transmit(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i,
+                         uint64_t now)
+{
+    for (;;) {
+        struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
+        if (!m) {
+            ri_add(wk->m->live.tx_starved, 1);
+            return; /* what is unsent stays in the ring; the timer resends it */
+        }
+        uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, TCP_SEG_OFF);
+        size_t n = tcp_poll_transmit(r->ag[i].tcp, d, rte_pktmbuf_tailroom(m) - TCP_SEG_OFF, now);
+        if (n == 0) {
+            rte_pktmbuf_free(m);
+            return;
+        }
+        frame_tcp(r, ctx, m, i, n);
+        tx_push(ctx, r, wk, m);
+    }
+}
+
+/* Our side of agent a's connection closes (a FIN after what is queued). */
+static void tcp_closing(struct relay_agent *a, uint64_t now)
+{
+    a->tcp_fin = true;
+    tcp_close(a->tcp, now);
+}
+
+static bool tcp_can_send(const struct relay_agent *a)
+{
+    return !a->tcp_done && (tcp_state(a->tcp) == TCP_ESTABLISHED || tcp_state(a->tcp) == TCP_CLOSE_WAIT);
+}
+
+/* Every datagram agent i's client has for the server (over TCP: into the
+ * connection's send ring while a whole request fits, then its segments). */
 static void agent_transmit(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i,
                            uint64_t now)
 {
     struct relay_agent *a = &r->ag[i];
+    if (r->tcp) {
+        while (tcp_can_send(a) && tcp_send_space(a->tcp) >= TURN_REQ_MAX) {
+            size_t n = turn_poll_transmit(a->t, r->scratch, sizeof(r->scratch), now);
+            if (n == 0)
+                break;
+            note_request(a, r->scratch, n, now);
+            tcp_send(a->tcp, r->scratch, n, now);
+        }
+        tcp_transmit(ctx, r, wk, i, now);
+        return;
+    }
     for (;;) {
         struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
         if (!m) {
@@ -414,6 +507,8 @@ static void agent_events(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
             ri_add(x->fail_code[code_index(ev.code)], 1);
             if (a->state != AG_FAILED)
                 agent_failed(ctx, r, wk, i);
+            if (r->tcp)
+                tcp_closing(a, now); /* the allocation is gone with it (RFC 8656 §3.1) */
             break;
         }
         case TURN_EV_CLOSED:
@@ -428,6 +523,93 @@ static void agent_events(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
                 }
             }
             a->state = AG_CLOSED;
+            if (r->tcp)
+                tcp_closing(a, now);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void tcp_ended(struct dp_relay *r, struct relay_agent *a)
+{
+    if (!a->tcp_ended) {
+        a->tcp_ended = true;
+        r->tcp_open--;
+    }
+}
+
+/* Agent i's TCP connection is lost to its client (why: a RI_RELAY_E*
+ * code): while the agent needed it, its client fails with it (an
+ * allocation does not outlive its connection, RFC 8656 §3.1). */
+static void tcp_lost(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i, uint32_t why)
+{
+    struct relay_agent *a = &r->ag[i];
+    struct ri_relay *x = r->x;
+    if (a->tcp_done)
+        return;
+    a->tcp_done = true;
+    a->rx_len = 0;
+    if (a->state == AG_ALLOCATING || a->state == AG_ALLOCATED || a->state == AG_IDLE) {
+        uint32_t st = a->state == AG_ALLOCATED ? RI_RELAY_REFRESH : RI_RELAY_ALLOCATE;
+        if (st == RI_RELAY_REFRESH)
+            ri_add(x->attempted[RI_RELAY_REFRESH], 1);
+        ri_add(x->failed[st], 1);
+        ri_add(x->fail_code[why], 1);
+        agent_failed(ctx, r, wk, i);
+    } else if (a->state == AG_CLOSING) {
+        /* the release's answer cannot come any more, but the allocation
+         * ends with its connection (RFC 8656 §3.1): released (coturn resets
+         * the connection as it deletes the allocation, and a reset drops
+         * an answer still in its send buffer) */
+        a->state = AG_CLOSED;
+        r->closing--;
+        ri_add(x->ok[RI_RELAY_CLOSE], 1);
+        ri_add(x->released, 1);
+    }
+}
+
+static void tcp_events(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i, uint64_t now)
+{
+    struct relay_agent *a = &r->ag[i];
+    struct ri_relay *x = r->x;
+    struct tcp_ev ev;
+    while (tcp_poll_event(a->tcp, &ev) != TCP_EV_NONE) {
+        switch (ev.type) {
+        case TCP_EV_CONNECTED:
+            a->tcp_was_up = true;
+            ri_add(x->tcp_up, 1);
+            turn_allocate(a->t, now);
+            break;
+        case TCP_EV_PEER_FIN: /* expected only after our release */
+            if (a->state != AG_CLOSING && a->state != AG_CLOSED && a->state != AG_FAILED)
+                ri_add(x->tcp_peer_closed, 1);
+            tcp_closing(a, now);
+            tcp_lost(ctx, r, wk, i, RI_RELAY_EOTHER);
+            break;
+        case TCP_EV_RESET:
+            /* coturn ends a session with a RST once the allocation is
+             * released or the client's FIN is in: the end, not a failure */
+            if (a->tcp_fin || a->state == AG_CLOSING)
+                ri_add(x->tcp_fin_reset, 1);
+            else
+                ri_add(x->tcp_reset, 1);
+            tcp_lost(ctx, r, wk, i, RI_RELAY_EOTHER);
+            tcp_ended(r, a);
+            break;
+        case TCP_EV_FAILED:
+            ri_add(x->tcp_failed, 1);
+            tcp_lost(ctx, r, wk, i, RI_RELAY_ETIMEOUT);
+            tcp_ended(r, a);
+            break;
+        case TCP_EV_CLOSED: /* FINs both ways, or dropped before the SYN-ACK */
+            if (a->tcp_was_up)
+                ri_add(x->tcp_closed, 1);
+            else
+                ri_add(x->tcp_failed, 1);
+            tcp_lost(ctx, r, wk, i, RI_RELAY_EOTHER);
+            tcp_ended(r, a);
             break;
         default:
             break;
@@ -440,8 +622,12 @@ static void agent_events(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
 static void agent_service(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i,
                           uint64_t now)
 {
+    if (r->tcp)
+        tcp_events(ctx, r, wk, i, now);
     agent_events(ctx, r, wk, i, now);
     agent_transmit(ctx, r, wk, i, now);
+    if (r->tcp)
+        tcp_events(ctx, r, wk, i, now); /* a close just made */
     wheel_file(r, i);
 }
 
@@ -478,6 +664,71 @@ static void server_in(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wo
     agent_service(ctx, r, wk, i, now);
 }
 
+/* Bytes of the server's stream for agent i: split into messages (STUN by
+ * its length, ChannelData by its length and padding) and handed to
+ * server_in one at a time; a partial message waits in the agent's rx. A
+ * stream that does not frame is reset (counted). */
+static void stream_in(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i,
+                      const uint8_t *d, size_t n, uint64_t tsc, uint64_t now)
+{
+    struct relay_agent *a = &r->ag[i];
+    while (n && !a->tcp_done) {
+        size_t k = n < STREAM_BUF - a->rx_len ? n : STREAM_BUF - a->rx_len;
+        memcpy(a->rx + a->rx_len, d, k);
+        a->rx_len = (uint16_t)(a->rx_len + k);
+        d += k;
+        n -= k;
+        size_t off = 0;
+        int m = 0;
+        while (!a->tcp_done && (m = turn_stream_frame(a->rx + off, a->rx_len - off)) > 0) {
+            server_in(ctx, r, wk, i, a->rx + off, (uint32_t)m, tsc, now);
+            off += (size_t)m;
+        }
+        if (a->tcp_done)
+            return;
+        if (m < 0 || a->rx_len - off == STREAM_BUF) {
+            ri_add(r->x->stream_malformed, 1);
+            tcp_abort(a->tcp, now);
+            tcp_lost(ctx, r, wk, i, RI_RELAY_EOTHER);
+            tcp_ended(r, a);
+            return;
+        }
+        memmove(a->rx, a->rx + off, a->rx_len - off);
+        a->rx_len = (uint16_t)(a->rx_len - off);
+    }
+}
+
+/* A TCP segment in an IPv4 frame from the server (transport=tcp). */
+static void tcp_frame_in(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, struct rte_mbuf *m,
+                         uint64_t tsc, uint64_t now)
+{
+    struct ri_relay *x = r->x;
+    const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+    uint16_t ip_len = rte_be_to_cpu_16(ip->total_length);
+    uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+    uint32_t i = dst - ctx->ri.cfg->ip_base - 1;
+    const uint8_t *seg = (const uint8_t *)(ip + 1);
+    size_t seg_len = ip_len >= sizeof(*ip) ? ip_len - sizeof(*ip) : 0;
+    if (ip->version_ihl != RTE_IPV4_VHL_DEF || seg_len < TCP_HDR_LEN ||
+        (uint32_t)ip_len + RTE_ETHER_HDR_LEN > m->data_len ||
+        (rte_be_to_cpu_16(ip->fragment_offset) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
+        rte_be_to_cpu_32(ip->src_addr) != x->server_ip || i >= r->n || ctx->ri.agents[i].ip != dst ||
+        ((uint32_t)seg[0] << 8 | seg[1]) != x->server_port || ((uint32_t)seg[2] << 8 | seg[3]) != x->local_port) {
+        ri_add(x->frames_foreign, 1);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    const uint8_t *d;
+    size_t n;
+    enum engine_input res = tcp_handle_input(r->ag[i].tcp, seg, seg_len, now, &d, &n);
+    if (res == ENGINE_IN_IGNORED)
+        ri_add(x->frames_foreign, 1);
+    if (n)
+        stream_in(ctx, r, wk, i, d, n, tsc, now);
+    agent_service(ctx, r, wk, i, now);
+    rte_pktmbuf_free(m);
+}
+
 static void rx_frame(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, struct rte_mbuf *m,
                      uint64_t tsc, uint64_t now)
 {
@@ -494,6 +745,11 @@ static void rx_frame(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wor
     }
     if (f->eth.ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
         arp_in(ctx, r, wk, m);
+        return;
+    }
+    if (r->tcp && m->data_len >= TCP_SEG_OFF + TCP_HDR_LEN &&
+        f->eth.ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) && f->ip.next_proto_id == IPPROTO_TCP) {
+        tcp_frame_in(ctx, r, wk, m, tsc, now);
         return;
     }
     uint16_t ip_len = m->data_len >= DP_FRAME_HDR_LEN ? rte_be_to_cpu_16(f->ip.total_length) : 0;
@@ -536,7 +792,10 @@ static bool run_wheel(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wo
             uint32_t next = a->next;
             a->slot = a->prev = a->next = NONE;
             if (a->due <= now) {
-                turn_handle_timeout(a->t, now);
+                if (r->tcp)
+                    tcp_handle_timeout(a->tcp, now);
+                if (!a->tcp_done)
+                    turn_handle_timeout(a->t, now);
                 agent_service(ctx, r, wk, i, now);
                 did = true;
             } else {
@@ -600,7 +859,13 @@ bool dp_relay_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
         for (uint32_t i = 0; i < r->n; i++) {
             r->ag[i].state = AG_ALLOCATING;
             r->ag[i].t_alloc = now;
-            turn_allocate(r->ag[i].t, now);
+            if (r->tcp) { /* the Allocate goes once the connection is up */
+                tcp_connect(r->ag[i].tcp, now);
+                ri_add(r->x->tcp_attempted, 1);
+                r->tcp_open++;
+            } else {
+                turn_allocate(r->ag[i].t, now);
+            }
             ri_add(r->x->attempted[RI_RELAY_ALLOCATE], 1);
             agent_service(ctx, r, wk, i, now);
         }
@@ -618,6 +883,31 @@ void dp_relay_send(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e, i
     const struct ri_edge *ed = &ctx->ri.edges[e];
     uint32_t me = side ? ed->b : ed->a;
     int p = r->ep_peer[2 * (size_t)e + (size_t)side];
+    if (r->tcp) { /* into the agent's stream: ChannelData padded, all or nothing */
+        struct relay_agent *a = &r->ag[me];
+        int n = p < 0 ? -EINVAL : turn_wrap(a->t, p, d, len, r->scratch, sizeof(r->scratch));
+        if (n < 0) {
+            ri_add(x->wrap_blocked, 1);
+            return;
+        }
+        uint64_t now = dp_conn_ns(ctx, wk->conns, tsc);
+        if (!tcp_can_send(a) || tcp_send(a->tcp, r->scratch, (size_t)n, now) != 0) {
+            ri_add(x->tcp_blocked, 1);
+            return;
+        }
+        ri_add(x->pkts_out, 1);
+        ri_add(x->bytes_out, len);
+        if (r->scratch[0] >= 0x40)
+            ri_add(x->channel_data_out, 1);
+        else
+            ri_add(x->send_ind_out, 1);
+        if (!x->t_first_pkt_ns)
+            ri_set(x->t_first_pkt_ns, now);
+        ri_set(x->t_last_pkt_ns, now);
+        tcp_transmit(ctx, r, wk, me, now);
+        wheel_file(r, me); /* the retransmission timer */
+        return;
+    }
     struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
     if (!m) {
         ri_add(wk->m->live.tx_starved, 1);
@@ -669,7 +959,8 @@ void dp_relay_finish(const struct dp_ctx *ctx, struct dp_worker *wk)
     }
     dp_relay_flush(ctx, wk);
     uint64_t end = now + DP_RELAY_CLOSE_NS;
-    while (r->closing && now < end) {
+    /* over TCP, the connections' FINs too (each closes after its release) */
+    while ((r->closing || (r->tcp && r->tcp_open)) && now < end) {
         tsc = rte_rdtsc();
         now = dp_conn_ns(ctx, wk->conns, tsc);
         rx_burst(ctx, r, wk, tsc, now);
@@ -677,6 +968,38 @@ void dp_relay_finish(const struct dp_ctx *ctx, struct dp_worker *wk)
         dp_relay_flush(ctx, wk);
     }
     ri_set(x->release_unanswered, r->closing);
+    if (r->tcp) {
+        uint64_t c[9] = {0};
+        for (uint32_t i = 0; i < r->n; i++) {
+            struct relay_agent *a = &r->ag[i];
+            if (!a->tcp_ended && tcp_state(a->tcp) != TCP_CLOSED_STATE) { /* not closed in time: reset */
+                tcp_abort(a->tcp, now);
+                tcp_transmit(ctx, r, wk, i, now);
+                tcp_ended(r, a);
+                ri_add(x->tcp_aborted, 1);
+            }
+            const struct tcp_counters *tc = tcp_counters(a->tcp);
+            c[0] += tc->segs_out;
+            c[1] += tc->segs_in;
+            c[2] += tc->retransmits;
+            c[3] += tc->retx_segments;
+            c[4] += tc->bad_checksum;
+            c[5] += tc->bad_segments;
+            c[6] += tc->out_of_order;
+            c[7] += tc->rst_out;
+            c[8] += tc->fast_retransmits;
+        }
+        dp_relay_flush(ctx, wk);
+        ri_set(x->tcp_segs_out, c[0]);
+        ri_set(x->tcp_segs_in, c[1]);
+        ri_set(x->tcp_retransmits, c[2]);
+        ri_set(x->tcp_retx_segments, c[3]);
+        ri_set(x->tcp_bad_checksum, c[4]);
+        ri_set(x->tcp_bad_segments, c[5]);
+        ri_set(x->tcp_out_of_order, c[6]);
+        ri_set(x->tcp_rst_out, c[7]);
+        ri_set(x->tcp_fast_retransmits, c[8]);
+    }
     uint64_t req = 0, retx = 0, integ = 0;
     for (uint32_t i = 0; i < r->n; i++) {
         const struct turn_counters *c = turn_counters(r->ag[i].t);
@@ -744,6 +1067,7 @@ static int open_port(struct dp_ctx *ctx, struct dp_relay *r, char *err, size_t e
 _Static_assert(sizeof(struct relay_agent) == DP_MEM_RELAY_AGENT_BYTES, "update DP_MEM_RELAY_AGENT_BYTES (dp_mem.h)");
 _Static_assert(sizeof(struct dp_relay) == DP_MEM_RELAY_STATE_BYTES, "update DP_MEM_RELAY_STATE_BYTES (dp_mem.h)");
 _Static_assert(WHEEL_SLOTS == 8192u, "dp_mem_relay counts 8192 wheel heads");
+_Static_assert(STREAM_BUF == DP_MEM_RELAY_STREAM_BUF, "update DP_MEM_RELAY_STREAM_BUF (dp_mem.h)");
 
 int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
 {
@@ -788,6 +1112,14 @@ int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
     r->mem = aligned_alloc(64, total ? total : 64);
     if (!r->mem)
         goto oom;
+    r->tcp = x->transport == RI_RELAY_TCP;
+    if (r->tcp) { /* a connection (16 KiB of send ring) and a stream buffer per agent */
+        size_t tsz = (tcp_size(TCP_SNDBUF_DEFAULT) + 63) & ~(size_t)63;
+        r->tcp_mem = aligned_alloc(64, tsz * (r->n ? r->n : 1));
+        r->stream_mem = malloc((size_t)STREAM_BUF * (r->n ? r->n : 1));
+        if (!r->tcp_mem || !r->stream_mem)
+            goto oom;
+    }
     uint64_t seed;
     if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
         snprintf(err, errlen, "--relay: getrandom failed");
@@ -802,20 +1134,32 @@ int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
             return -EINVAL;
         }
         struct turn_config tc = {.user = x->user, .pass = x->pass, .lifetime_s = x->lifetime_s,
-                                 .seed = rng_mix(seed + i), .max_peers = (uint16_t)(deg ? deg : 1)};
+                                 .seed = rng_mix(seed + i), .max_peers = (uint16_t)(deg ? deg : 1),
+                                 .stream = r->tcp};
         r->ag[i].t = turn_init(p, &tc);
         if (!r->ag[i].t) {
             snprintf(err, errlen, "--relay: user or password longer than %d bytes", TURN_USER_MAX - 1);
             return -EINVAL;
         }
         p += (turn_size(tc.max_peers) + 63) & ~(size_t)63;
+        if (r->tcp) { /* from the agent's address and the run's port; the ISN from getrandom */
+            size_t tsz = (tcp_size(TCP_SNDBUF_DEFAULT) + 63) & ~(size_t)63;
+            struct tcp_config cc = {.local_ip = ctx->ri.agents[i].ip, .remote_ip = x->server_ip,
+                                    .local_port = x->local_port, .remote_port = x->server_port,
+                                    .isn = (uint32_t)rng_mix(seed ^ (0x9e3779b97f4a7c15ull + i))};
+            r->ag[i].tcp = tcp_init((char *)r->tcp_mem + tsz * i, &cc);
+            r->ag[i].rx = r->stream_mem + (size_t)STREAM_BUF * i;
+            if (!r->ag[i].tcp)
+                goto oom;
+        }
     }
     r->wheel = malloc(WHEEL_SLOTS * sizeof(uint32_t));
     if (!r->wheel)
         goto oom;
     /* what dp_mem_relay plans (it counts each client's rounding as its average) */
     x->mem_bytes = sizeof(*r) + (uint64_t)r->n * sizeof(*r->ag) + slots * (sizeof(uint64_t) + 1 + sizeof(int32_t)) +
-                   2 * (uint64_t)cfg->n_edges + total + WHEEL_SLOTS * sizeof(uint32_t);
+                   2 * (uint64_t)cfg->n_edges + total + WHEEL_SLOTS * sizeof(uint32_t) +
+                   (r->tcp ? (uint64_t)(r->n ? r->n : 1) * (((tcp_size(TCP_SNDBUF_DEFAULT) + 63) & ~(size_t)63) + STREAM_BUF) : 0);
     for (uint32_t k = 0; k < WHEEL_SLOTS; k++)
         r->wheel[k] = NONE;
     for (uint32_t i = 0; i < r->n; i++) {
@@ -842,6 +1186,8 @@ void dp_relay_free(struct dp_ctx *ctx)
     if (r->vdev_name[0])
         rte_vdev_uninit(r->vdev_name);
     free(r->mem);
+    free(r->tcp_mem);
+    free(r->stream_mem);
     free(r->ag);
     free(r->peer_val);
     free(r->peer_flags);

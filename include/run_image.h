@@ -781,7 +781,22 @@ struct ri_relay {
     alignas(RI_ALIGN) struct met_hist rtt;   /* TURN transactions agent -> server -> agent, not retransmitted (ns) */
     alignas(RI_ALIGN) struct met_hist alloc; /* first Allocate to the relayed address (the 401 challenge included, ns) */
     alignas(RI_ALIGN) uint64_t mem_bytes;    /* dataplane -> control: what dp_relay_init allocated (plan: dp_mem_relay) */
+    /* TURN over TCP (transport=tcp, RI_VERSION 9): control -> dataplane */
+    uint32_t transport;                 /* RI_RELAY_UDP or RI_RELAY_TCP */
+    uint32_t reserved1;
+    /* dataplane -> control: the agents' TCP connections to the server */
+    uint64_t tcp_attempted, tcp_up, tcp_failed; /* SYN sent; established; given up (no SYN-ACK, or 8 timeouts) */
+    uint64_t tcp_reset, tcp_peer_closed;        /* a RST from the server before our release; its FIN before ours */
+    uint64_t tcp_closed, tcp_aborted;           /* closed with FINs both ways; reset by us at the end */
+    uint64_t tcp_fin_reset;                     /* a RST from the server after our release or FIN (coturn closes so) */
+    uint64_t tcp_segs_out, tcp_segs_in, tcp_retransmits, tcp_retx_segments; /* summed at the end */
+    uint64_t tcp_bad_checksum, tcp_bad_segments, tcp_out_of_order, tcp_rst_out;
+    uint64_t stream_malformed;          /* streams whose framing broke (the connection reset) */
+    uint64_t tcp_blocked;               /* messages dropped: the connection's send ring was full */
+    uint64_t tcp_fast_retransmits;      /* segments resent on the third duplicate ACK (summed at the end) */
 };
+#define RI_RELAY_UDP 0u
+#define RI_RELAY_TCP 1u
 
 /* Returns a pointer to section `id` of a mapped image. */
 static inline void *ri_section(const struct ri_header *h, enum ri_section_id id)

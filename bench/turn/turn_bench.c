@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * turn_bench: the TURN client engine (crypto/turn.h) against a running
- * TURN server, from one thread (one core), over kernel UDP sockets.
+ * TURN server, from one thread (one core), over kernel UDP sockets (or
+ * kernel TCP connections: alloc-tcp).
  *
  *   turn_bench alloc SERVER_PORT USER PASS CLIENTS
  *     CLIENTS allocations (each through the 401 challenge) all started at
  *     once, then released; prints allocations/s (first Allocate sent to
  *     success, over the whole batch) and the set-up time's median.
+ *   turn_bench alloc-tcp SERVER_PORT USER PASS CLIENTS
+ *     the same over TCP (RFC 8656 §3.1): CLIENTS connections opened at
+ *     once (non-blocking connect), each client's Allocate once its
+ *     connection is up, the engine in stream mode; the set-up time counts
+ *     from the connect.
  *   turn_bench relay SERVER_PORT USER PASS PAIRS LEN SECONDS [WINDOW]
  *     PAIRS pairs of clients, each with a channel to its partner's relayed
  *     address (client to client through the server, as turnutils_uclient -y);
@@ -30,6 +36,9 @@
 
 struct cl {
     int fd;
+    bool tcp, connected;
+    uint32_t rx_len;
+    uint8_t rx[4096]; /* over TCP: the server's bytes until a message is whole */
     struct turn_client *t;
     int partner, peer;
     bool allocated, ready, failed, closed;
@@ -51,18 +60,21 @@ static int die(const char *what)
     return 2;
 }
 
-static int open_clients(struct cl *c, int n, uint16_t port, const char *user, const char *pass, uint16_t peers)
+static int open_clients(struct cl *c, int n, uint16_t port, const char *user, const char *pass, uint16_t peers,
+                        bool tcp)
 {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     for (int i = 0; i < n; i++) {
         memset(&c[i], 0, sizeof(c[i]));
-        c[i].fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        c[i].tcp = tcp;
+        c[i].fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
         int big = 1 << 20;
         setsockopt(c[i].fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-        if (c[i].fd < 0 || connect(c[i].fd, (struct sockaddr *)&to, sizeof(to)) != 0)
+        if (c[i].fd < 0 || (connect(c[i].fd, (struct sockaddr *)&to, sizeof(to)) != 0 && errno != EINPROGRESS))
             return -errno;
+        c[i].connected = !tcp;
         struct turn_config cfg = {.user = user, .pass = pass, .lifetime_s = 600, .max_peers = peers,
-                                  .seed = now_ns() ^ (uint64_t)i << 40};
+                                  .seed = now_ns() ^ (uint64_t)i << 40, .stream = tcp};
         c[i].t = turn_init(aligned_alloc(64, (turn_size(peers) + 63) & ~(size_t)63), &cfg);
         if (!c[i].t)
             return -EINVAL;
@@ -76,8 +88,9 @@ static void pump(struct cl *c, uint64_t now)
     uint8_t buf[TURN_REQ_MAX];
     size_t n;
     turn_handle_timeout(c->t, now);
-    while ((n = turn_poll_transmit(c->t, buf, sizeof(buf), now)) > 0)
-        (void)!send(c->fd, buf, n, 0);
+    while (c->connected && (n = turn_poll_transmit(c->t, buf, sizeof(buf), now)) > 0)
+        if (send(c->fd, buf, n, MSG_NOSIGNAL) != (ssize_t)n && c->tcp)
+            fprintf(stderr, "turn_bench: a request did not fit the socket (never seen with these sizes)\n");
     struct turn_ev ev;
     while (turn_poll_event(c->t, &ev) != TURN_EV_NONE) {
         if (ev.type == TURN_EV_ALLOCATED) {
@@ -94,29 +107,73 @@ static void pump(struct cl *c, uint64_t now)
     }
 }
 
-/* One pass: waits up to 1 ms for datagrams, feeds them in; the data
- * callback counts relayed messages. */
+/* One message from the server into client i's engine; data counts as relayed. */
+static void feed(struct cl *c, int i, const uint8_t *buf, size_t len, uint64_t now)
+{
+    struct turn_rx rx;
+    turn_handle_input(c[i].t, buf, len, now, &rx);
+    if (rx.peer >= 0) {
+        c[i].recv_pkts++;
+        struct cl *from = &c[c[i].partner];
+        if (from->inflight)
+            from->inflight--;
+    }
+}
+
+/* One pass: waits up to 1 ms for datagrams (over TCP: for connections to
+ * come up, and for bytes), feeds them in; the data callback counts
+ * relayed messages. */
 static void step(struct cl *c, int n, struct pollfd *pf)
 {
     for (int i = 0; i < n; i++)
-        pf[i] = (struct pollfd){.fd = c[i].fd, .events = POLLIN};
+        pf[i] = (struct pollfd){.fd = c[i].fd, .events = (short)(c[i].connected ? POLLIN : POLLOUT)};
     if (poll(pf, (nfds_t)n, 1) <= 0)
         return;
     uint64_t now = now_ns();
     uint8_t buf[2048];
     for (int i = 0; i < n; i++) {
+        if (!c[i].connected && (pf[i].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            int err = 0;
+            socklen_t el = sizeof(err);
+            getsockopt(c[i].fd, SOL_SOCKET, SO_ERROR, &err, &el);
+            if (err) {
+                c[i].failed = true;
+                fprintf(stderr, "turn_bench: a TCP connection failed: %s\n", strerror(err));
+                continue;
+            }
+            c[i].connected = true;
+            turn_allocate(c[i].t, now); /* the Allocate goes once the connection is up */
+            continue;
+        }
         if (!(pf[i].revents & POLLIN))
             continue;
         ssize_t r;
         while ((r = recv(c[i].fd, buf, sizeof(buf), 0)) > 0) {
-            struct turn_rx rx;
-            turn_handle_input(c[i].t, buf, (size_t)r, now, &rx);
-            if (rx.peer >= 0) {
-                c[i].recv_pkts++;
-                struct cl *from = &c[c[i].partner];
-                if (from->inflight)
-                    from->inflight--;
+            if (!c[i].tcp) {
+                feed(c, i, buf, (size_t)r, now);
+                continue;
             }
+            /* the stream: whole messages one at a time, the rest kept */
+            if (c[i].rx_len + (size_t)r > sizeof(c[i].rx)) {
+                c[i].failed = true;
+                fprintf(stderr, "turn_bench: a message longer than %zu bytes on the stream\n", sizeof(c[i].rx));
+                break;
+            }
+            memcpy(c[i].rx + c[i].rx_len, buf, (size_t)r);
+            c[i].rx_len += (uint32_t)r;
+            uint32_t off = 0;
+            int m;
+            while ((m = turn_stream_frame(c[i].rx + off, c[i].rx_len - off)) > 0) {
+                feed(c, i, c[i].rx + off, (size_t)m, now);
+                off += (uint32_t)m;
+            }
+            if (m < 0) {
+                c[i].failed = true;
+                fprintf(stderr, "turn_bench: the server's stream does not frame\n");
+                break;
+            }
+            memmove(c[i].rx, c[i].rx + off, c[i].rx_len - off);
+            c[i].rx_len -= off;
         }
     }
 }
@@ -127,16 +184,17 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int bench_alloc(uint16_t port, const char *user, const char *pass, int n)
+static int bench_alloc(uint16_t port, const char *user, const char *pass, int n, bool tcp)
 {
     struct cl *c = calloc((size_t)n, sizeof(*c));
     struct pollfd *pf = calloc((size_t)n, sizeof(*pf));
-    if (open_clients(c, n, port, user, pass, 1) < 0)
-        return die("cannot open the clients' sockets");
     uint64_t t0 = now_ns();
+    if (open_clients(c, n, port, user, pass, 1, tcp) < 0)
+        return die("cannot open the clients' sockets (ulimit -n?)");
     for (int i = 0; i < n; i++) {
         c[i].started = t0;
-        turn_allocate(c[i].t, t0);
+        if (!tcp)
+            turn_allocate(c[i].t, t0);
     }
     int done = 0;
     uint64_t last = t0;
@@ -178,9 +236,9 @@ static int bench_alloc(uint16_t port, const char *user, const char *pass, int n)
     int released = 0;
     for (int i = 0; i < n; i++)
         released += c[i].closed && turn_counters(c[i].t)->errors == 0;
-    printf("mode=alloc clients=%d allocated=%d failed=%d released=%d seconds=%.3f allocs_per_s=%.0f "
+    printf("mode=%s clients=%d allocated=%d failed=%d released=%d seconds=%.3f allocs_per_s=%.0f "
            "setup_p50_ms=%.2f\n",
-           n, ok, failed, released, secs, secs > 0 ? ok / secs : 0.0, ok ? (double)took[ok / 2] / 1e6 : 0.0);
+           tcp ? "alloc-tcp" : "alloc", n, ok, failed, released, secs, secs > 0 ? ok / secs : 0.0, ok ? (double)took[ok / 2] / 1e6 : 0.0);
     return ok == n && released == n ? 0 : 1;
 }
 
@@ -189,7 +247,7 @@ static int bench_relay(uint16_t port, const char *user, const char *pass, int pa
     int n = 2 * pairs;
     struct cl *c = calloc((size_t)n, sizeof(*c));
     struct pollfd *pf = calloc((size_t)n, sizeof(*pf));
-    if (len < 1 || len > 1400 || window < 1 || open_clients(c, n, port, user, pass, 1) < 0)
+    if (len < 1 || len > 1400 || window < 1 || open_clients(c, n, port, user, pass, 1, false) < 0)
         return die("bad arguments or sockets");
     uint64_t t0 = now_ns();
     for (int i = 0; i < n; i++) {
@@ -261,10 +319,12 @@ static int bench_relay(uint16_t port, const char *user, const char *pass, int pa
 int main(int argc, char **argv)
 {
     if (argc >= 6 && !strcmp(argv[1], "alloc"))
-        return bench_alloc((uint16_t)atoi(argv[2]), argv[3], argv[4], atoi(argv[5]));
+        return bench_alloc((uint16_t)atoi(argv[2]), argv[3], argv[4], atoi(argv[5]), false);
+    if (argc >= 6 && !strcmp(argv[1], "alloc-tcp"))
+        return bench_alloc((uint16_t)atoi(argv[2]), argv[3], argv[4], atoi(argv[5]), true);
     if (argc >= 8 && !strcmp(argv[1], "relay"))
         return bench_relay((uint16_t)atoi(argv[2]), argv[3], argv[4], atoi(argv[5]), atoi(argv[6]), atoi(argv[7]),
                            argc > 8 ? atoi(argv[8]) : 8);
-    fprintf(stderr, "usage: turn_bench alloc PORT USER PASS CLIENTS | relay PORT USER PASS PAIRS LEN SECONDS [WINDOW]\n");
+    fprintf(stderr, "usage: turn_bench alloc|alloc-tcp PORT USER PASS CLIENTS | relay PORT USER PASS PAIRS LEN SECONDS [WINDOW]\n");
     return 2;
 }

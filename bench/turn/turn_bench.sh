@@ -44,6 +44,11 @@ for i in $(seq 1 "$reps"); do
   start_server
   "$tb" alloc $port bench bench-pass "$CLIENTS" | tee -a "$out/alloc"
   stop_server
+  # the same over TCP (a kernel TCP connection per client, the engine's
+  # stream mode); turnutils_uclient -t has no allocation-rate mode either
+  start_server
+  "$tb" alloc-tcp $port bench bench-pass "$CLIENTS" | tee -a "$out/alloc_tcp"
+  stop_server
   start_server
   "$tb" relay $port bench bench-pass "$PAIRS" "$LEN" "$SECS" | tee -a "$out/relay"
   stop_server
@@ -64,6 +69,7 @@ for i in $(seq 1 "$reps"); do
 done
 med() { grep -o "$2=[0-9.]*" "$out/$1" | cut -d= -f2 | median; }
 echo "median: allocations/s (ours, $CLIENTS at once) $(med alloc allocs_per_s)," \
-  "set-up p50 $(med alloc setup_p50_ms) ms"
+  "set-up p50 $(med alloc setup_p50_ms) ms; over TCP $(med alloc_tcp allocs_per_s)," \
+  "set-up p50 $(med alloc_tcp setup_p50_ms) ms (the TCP handshake included)"
 echo "median: relayed packets/s ours $(med relay relayed_pps) ($(med relay relayed_mbit_s) Mbit/s)," \
   "turnutils_uclient $(med uc_lines relayed_pps) ($(med uc_lines relayed_mbit_s) Mbit/s), $LEN-byte payloads"

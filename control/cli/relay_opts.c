@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* --relay turn:HOST:PORT,user=U,pass=P[,realm=R][,transport=udp] */
+/* --relay turn:HOST:PORT,user=U,pass=P[,realm=R][,transport=udp|tcp] */
 #include "relay_opts.h"
 
 #include <errno.h>
@@ -9,7 +9,7 @@
 
 #include <arpa/inet.h>
 
-#define FORM "turn:HOST:PORT,user=U,pass=P[,realm=R][,transport=udp]"
+#define FORM "turn:HOST:PORT,user=U,pass=P[,realm=R][,transport=udp|tcp]"
 
 /* Copies the value of a key (len bytes at v) into dst (cap bytes). */
 static int take(const char *key, const char *v, size_t len, char *dst, size_t cap, char *err, size_t errlen)
@@ -110,10 +110,7 @@ int ctl_relay_parse(const char *s, struct ctl_relay *out, char *err, size_t errl
         snprintf(err, errlen, "needs user= and pass= (" FORM ")");
         return -EINVAL;
     }
-    if (tcp) {
-        snprintf(err, errlen, "transport=tcp is not supported yet (TURN over UDP only)");
-        return -ENOTSUP;
-    }
+    out->tcp = tcp;
     out->on = true;
     return 0;
 }

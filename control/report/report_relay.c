@@ -43,9 +43,10 @@ void ctl_report_relay_summary(FILE *f, const struct ctl_run_result *r)
     char ip[16];
     ip_text(x->server_ip, ip);
     double span = pkt_span_s(x);
-    fprintf(f, "  relay        turn:%s:%u (udp), user %s, through %s: %" PRIu64 "/%" PRIu64
+    bool tcp = x->transport == RI_RELAY_TCP;
+    fprintf(f, "  relay        turn:%s:%u (%s), user %s, through %s: %" PRIu64 "/%" PRIu64
                " allocated (%.0f/s), %" PRIu64 " agents failed, %" PRIu64 " connections failed in stage turn\n",
-            ip, x->server_port, x->user, x->port_desc, x->ok[RI_RELAY_ALLOCATE], x->attempted[RI_RELAY_ALLOCATE],
+            ip, x->server_port, tcp ? "tcp" : "udp", x->user, x->port_desc, x->ok[RI_RELAY_ALLOCATE], x->attempted[RI_RELAY_ALLOCATE],
             ctl_relay_alloc_per_s(x), x->agents_failed, x->conns_failed_turn);
     fprintf(f, "               stages ok/attempted (failed):");
     for (int s = 0; s < RI_RELAY_STAGES; s++)
@@ -69,6 +70,16 @@ void ctl_report_relay_summary(FILE *f, const struct ctl_run_result *r)
             span > 0 ? (double)(x->pkts_out + x->pkts_in) / span : 0,
             span > 0 ? (double)(x->bytes_out + x->bytes_in) * 8 / span / 1e6 : 0, x->released,
             x->release_unanswered);
+    if (tcp)
+        fprintf(f, "               tcp connections %" PRIu64 "/%" PRIu64 " up (%" PRIu64 " failed, %" PRIu64
+                   " reset by the server, %" PRIu64 " closed by it first), %" PRIu64 " closed with FINs both ways, %"
+                   PRIu64 " reset by the server after our release, %" PRIu64 " reset by us at the end; segments out %" PRIu64 " in %" PRIu64 ", %" PRIu64
+                   " retransmission timeouts, %" PRIu64 " fast retransmits (%" PRIu64 " segments resent), %" PRIu64
+                   " bad checksums, %" PRIu64
+                   " out of order, %" PRIu64 " messages blocked\n",
+                x->tcp_up, x->tcp_attempted, x->tcp_failed, x->tcp_reset, x->tcp_peer_closed, x->tcp_closed,
+                x->tcp_fin_reset, x->tcp_aborted, x->tcp_segs_out, x->tcp_segs_in, x->tcp_retransmits, x->tcp_fast_retransmits, x->tcp_retx_segments,
+                x->tcp_bad_checksum, x->tcp_out_of_order, x->tcp_blocked);
     if (x->rtt.count)
         fprintf(f, "               round trip to the server (TURN requests) p50 %.0f us, p95 %.0f us, p99 %.0f us "
                    "(%" PRIu64 "); allocation p50 %.1f ms\n",
@@ -100,7 +111,7 @@ void ctl_report_relay_json(struct json_writer *w, const struct ctl_run_result *r
     json_obj_begin(w);
     json_kv_str(w, "server", ip);
     json_kv_u64(w, "server_port", x->server_port);
-    json_kv_str(w, "transport", "udp");
+    json_kv_str(w, "transport", x->transport == RI_RELAY_TCP ? "tcp" : "udp");
     json_kv_str(w, "user", x->user);
     json_kv_str(w, "realm", x->realm);
     json_kv_str(w, "port", x->port_desc);
@@ -156,6 +167,30 @@ void ctl_report_relay_json(struct json_writer *w, const struct ctl_run_result *r
     json_kv_u64(w, "frames_foreign", x->frames_foreign);
     json_kv_u64(w, "arp_requests", x->arp_requests);
     json_kv_u64(w, "arp_replies", x->arp_replies);
+    if (x->transport == RI_RELAY_TCP) {
+        json_key(w, "tcp");
+        json_obj_begin(w);
+        json_kv_u64(w, "attempted", x->tcp_attempted);
+        json_kv_u64(w, "up", x->tcp_up);
+        json_kv_u64(w, "failed", x->tcp_failed);
+        json_kv_u64(w, "reset_by_server", x->tcp_reset);
+        json_kv_u64(w, "closed_by_server", x->tcp_peer_closed);
+        json_kv_u64(w, "closed", x->tcp_closed);
+        json_kv_u64(w, "reset_after_release", x->tcp_fin_reset);
+        json_kv_u64(w, "aborted", x->tcp_aborted);
+        json_kv_u64(w, "segs_out", x->tcp_segs_out);
+        json_kv_u64(w, "segs_in", x->tcp_segs_in);
+        json_kv_u64(w, "retransmits", x->tcp_retransmits);
+        json_kv_u64(w, "fast_retransmits", x->tcp_fast_retransmits);
+        json_kv_u64(w, "retx_segments", x->tcp_retx_segments);
+        json_kv_u64(w, "bad_checksum", x->tcp_bad_checksum);
+        json_kv_u64(w, "bad_segments", x->tcp_bad_segments);
+        json_kv_u64(w, "out_of_order", x->tcp_out_of_order);
+        json_kv_u64(w, "rst_out", x->tcp_rst_out);
+        json_kv_u64(w, "stream_malformed", x->stream_malformed);
+        json_kv_u64(w, "blocked", x->tcp_blocked);
+        json_obj_end(w);
+    }
     hist_us(w, "rtt_us", &x->rtt);
     /* every agent message went agent -> server -> agent: the run's one-way latency */
     struct ctl_run_figures g;

@@ -54,7 +54,7 @@ int ctl_mem_plan_make(struct ctl_mem_plan *p, const struct ctl_run_opts *o, cons
         .setup_cap = cfg->setup_cap, .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max,
         .mbufs_per_worker = cfg->mbufs_per_worker, .image_bytes = h.image_size,
         .tables_bytes = ri_tables_span(&h, &tables_first), .target_slots = cfg->target_slots,
-        .relay = o->relay.on, .target_feeds = ctl_target_feeds(o->target)};
+        .relay = o->relay.on, .relay_tcp = o->relay.on && o->relay.tcp, .target_feeds = ctl_target_feeds(o->target)};
     dp_mem_plan(&p->in, &p->out);
     /* without hugepages DPDK runs on ordinary memory (--no-huge -m MB) */
     p->need_huge = p->hugepages ? p->out.dpdk_heap : 0;

@@ -390,6 +390,7 @@ static int write_image(struct ctl_run *x)
         rl->on = 1;
         rl->server_ip = o->relay.ip;
         rl->server_port = o->relay.port;
+        rl->transport = o->relay.tcp ? RI_RELAY_TCP : RI_RELAY_UDP;
         /* a port of its own per run: a server keeps a released 5-tuple
          * a while and answers a new Allocate on it 437 (coturn does) */
         uint16_t draw = 0;

@@ -149,7 +149,7 @@ Test(mem_plan, target_sessions_and_relay_clients_are_planned)
     in.relay = true;
     dp_mem_plan(&in, &with);
     cr_assert_eq(with.bytes[DP_MEM_TARGET], dp_mem_target(1000, 1000, 0));
-    cr_assert_eq(with.bytes[DP_MEM_RELAY], dp_mem_relay(1000, 2000));
+    cr_assert_eq(with.bytes[DP_MEM_RELAY], dp_mem_relay(1000, 2000, false));
     cr_assert_eq(with.total, none.total + with.bytes[DP_MEM_TARGET] + with.bytes[DP_MEM_RELAY]);
     cr_assert_eq(with.dataplane_heap, none.dataplane_heap + with.bytes[DP_MEM_TARGET] + with.bytes[DP_MEM_RELAY]);
     /* per session: its state, its association and 32 pool buffers of 1,200 bytes, about 46 KiB */

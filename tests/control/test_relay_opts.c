@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* --relay turn:HOST:PORT,user=U,pass=P[,realm=R][,transport=udp] parsing. */
+/* --relay turn:HOST:PORT,user=U,pass=P[,realm=R][,transport=udp|tcp] parsing. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -32,12 +32,16 @@ Test(relay_opts, minimal_and_order_free)
     cr_assert_str_eq(r.realm, "");
 }
 
-Test(relay_opts, tcp_and_tls_not_supported)
+Test(relay_opts, tcp_parses_and_tls_is_not_supported)
 {
-    cr_assert_eq(ctl_relay_parse("turn:10.0.0.1:3478,user=u,pass=p,transport=tcp", &r, err, sizeof(err)), -ENOTSUP);
+    cr_assert_eq(ctl_relay_parse("turn:10.0.0.1:3478,user=u,pass=p,transport=tcp", &r, err, sizeof(err)), 0, "%s", err);
+    cr_assert(r.on);
+    cr_assert(r.tcp);
+    cr_assert_eq(ctl_relay_parse("turn:10.0.0.1:3478,user=u,pass=p", &r, err, sizeof(err)), 0, "%s", err);
+    cr_assert_not(r.tcp, "udp by default");
+    cr_assert_eq(ctl_relay_parse("turns:10.0.0.1:5349,user=u,pass=p", &r, err, sizeof(err)), -ENOTSUP);
     cr_assert(strstr(err, "not supported yet"), "%s", err);
     cr_assert_not(r.on);
-    cr_assert_eq(ctl_relay_parse("turns:10.0.0.1:5349,user=u,pass=p", &r, err, sizeof(err)), -ENOTSUP);
 }
 
 Test(relay_opts, bad_syntax)

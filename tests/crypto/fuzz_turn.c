@@ -9,7 +9,8 @@
  * outstanding request (error code from the first two bytes, 0: a signed
  * success), bits 2-6 move the clock on by that many minutes, bit 7 runs
  * the deadline. After each record everything due is drained and data is
- * framed for every peer.
+ * framed for every peer; each record is also split as a TCP stream would be
+ * (turn_stream_frame).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,6 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     last_len = 0;
     while (fuzz_next(data, size, &off, pkt, sizeof(pkt), &len, &flags)) {
         now += (uint64_t)((flags >> 2) & 0x1f) * 60000000000ull;
+        int m = turn_stream_frame(pkt, len); /* over TCP: a whole message is 4-aligned and inside */
+        if (m > (int)len || (m > 0 && (m & 3)))
+            abort();
         if ((flags & 2) && last_len) {
             answer(t, len >= 2 ? wire_get16(pkt) % 700 : 0, now);
         } else {

@@ -301,3 +301,69 @@ Test(turn, bad_configurations_are_refused)
     c.user = longer;
     cr_assert_null(turn_init(mem, &c));
 }
+
+Test(turn, stream_mode_sends_once_and_times_out_at_39_5_s)
+{
+    struct turn_config c = {.user = "u", .pass = "p", .max_peers = 1, .stream = true};
+    struct turn_client *t = turn_init(mem, &c);
+    turn_allocate(t, S);
+    cr_assert_gt(turn_poll_transmit(t, req, sizeof(req), S), 0);
+    cr_assert_eq(turn_next_timeout(t), S + 39 * S + S / 2, "RFC 8489 §6.2.2: no retransmission over TCP");
+    turn_handle_timeout(t, 40 * S);
+    cr_assert_eq(turn_poll_transmit(t, req, sizeof(req), 40 * S), 0);
+    turn_handle_timeout(t, 40 * S + S / 2);
+    struct turn_ev ev;
+    cr_assert_eq(turn_poll_event(t, &ev), TURN_EV_FAILED);
+    cr_assert_eq(ev.stage, TURN_STAGE_ALLOCATE);
+    cr_assert_eq(ev.code, 0);
+    cr_assert_eq(turn_counters(t)->retransmits, 0);
+}
+
+Test(turn, stream_mode_pads_channel_data_and_frames_the_stream)
+{
+    struct turn_config c = {.user = "ann", .pass = "pw", .lifetime_s = 600, .seed = 42, .max_peers = 1,
+                            .stream = true, .timeout_ns = 5 * S};
+    struct turn_client *t = turn_init(mem, &c);
+    cr_assert_eq(stun_long_term_key("ann", (const uint8_t *)FAKE_REALM, sizeof(FAKE_REALM) - 1, "pw", key), 0);
+    struct stun_addr p = {.family = 4, .port = 1000, .ip = {10, 0, 0, 1}};
+    cr_assert_eq(turn_add_peer(t, &p, true, S), 0);
+    allocate(t, S);
+    sent(t, S);
+    answer(t, 0, key, NULL, S);
+    sent(t, S);
+    answer(t, 0, key, NULL, S);
+    cr_assert_eq(turn_peer_channel(t, 0), TURN_CHANNEL_MIN);
+    uint8_t out[64], data[5] = {1, 2, 3, 4, 5};
+    cr_assert_eq(turn_wrap(t, 0, data, 5, out, sizeof(out)), 12, "4 + 5 + 3 bytes of padding");
+    cr_assert_eq(wire_get16(out + 2), 5, "the length leaves the padding out");
+    cr_assert_eq(out[9] | out[10] | out[11], 0);
+    cr_assert_eq(turn_wrap(t, 0, data, 4, out, sizeof(out)), 8);
+    cr_assert_eq(turn_wrap(t, 0, data, 5, out, 11), -ENOSPC);
+    /* a stream of a padded ChannelData, a STUN answer and a partial one */
+    uint8_t st[256];
+    size_t n = (size_t)turn_wrap(t, 0, data, 5, st, sizeof(st));
+    turn_close(t, 2 * S);
+    sent(t, 2 * S);
+    int a = fake_answer(req, req_len, 0, key, NULL, st + n, sizeof(st) - n);
+    cr_assert_gt(a, 0);
+    size_t total = n + (size_t)a;
+    cr_assert_eq(turn_stream_frame(st, 3), 0, "a partial header");
+    cr_assert_eq(turn_stream_frame(st, 11), 0, "the padding not yet there");
+    cr_assert_eq(turn_stream_frame(st, total), 12);
+    cr_assert_eq(turn_stream_frame(st + 12, (size_t)a - 1), 0);
+    cr_assert_eq(turn_stream_frame(st + 12, (size_t)a), a);
+    struct turn_rx rx;
+    cr_assert_eq(turn_handle_input(t, st, 12, 2 * S, &rx), ENGINE_IN_ACCEPTED);
+    cr_assert_eq(rx.len, 5);
+    cr_assert_eq(memcmp(rx.data, data, 5), 0);
+    cr_assert_eq(turn_handle_input(t, st + 12, (size_t)a, 2 * S, &rx), ENGINE_IN_ACCEPTED);
+    struct turn_ev ev;
+    while (turn_poll_event(t, &ev) != TURN_EV_NONE && ev.type != TURN_EV_CLOSED)
+        ;
+    cr_assert_eq(ev.type, TURN_EV_CLOSED);
+    /* a byte neither STUN nor ChannelData, a STUN length not a multiple of 4 */
+    st[0] = 0x80;
+    cr_assert_eq(turn_stream_frame(st, 20), -EBADMSG);
+    st[0] = 0x01, st[2] = 0, st[3] = 6;
+    cr_assert_eq(turn_stream_frame(st, 40), -EBADMSG);
+}
