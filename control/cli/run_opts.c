@@ -220,8 +220,6 @@ static void resolve_target(struct ctl_run_opts *o)
         o->target_rate = CTL_TARGET_RATE_DEFAULT;
     if (!o->target_timeout_ns)
         o->target_timeout_ns = CTL_TARGET_TIMEOUT_NS_DEFAULT;
-    if (o->relay.on)
-        cli_fail("--target", "not with --relay yet (both need the external port)");
     if (!o->external_port)
         o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
 }

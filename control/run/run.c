@@ -501,6 +501,7 @@ static int start_target(struct ctl_run *x)
         c->audio = o->media == RI_MEDIA_AUDIO;
         c->http_timeout_ns = o->target_timeout_ns;
         c->max_inflight = 64;
+        c->relay = o->relay.on; /* each session through its agent's TURN allocation */
         rc = ctl_target_start(&x->target, c, ri_section(x->img.hdr, RI_SEC_TARGET),
                               ri_section(x->img.hdr, RI_SEC_EXTERNAL), ri_section(x->img.hdr, RI_SEC_AGENTS),
                               o->agents, err, sizeof(err));

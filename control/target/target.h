@@ -26,7 +26,8 @@
  * (4xx/5xx), "timeout" (no answer within the timeout), "connect" (no TCP
  * connection), "sdp" (an answer we cannot use: not SDP, no fingerprint,
  * no usable candidate, no DataChannel accepted), "protocol" (a Janus
- * reply that is not what the API says).
+ * reply that is not what the API says), "turn" (with --relay: the agent's
+ * TURN allocation failed, so the session was never offered).
  */
 #ifndef SWARMGEN_CONTROL_TARGET_H
 #define SWARMGEN_CONTROL_TARGET_H
@@ -52,7 +53,8 @@ enum ctl_target_kind {
     X(CONNECT, "connect")                                        \
     X(SDP, "sdp")                                                \
     X(PROTOCOL, "protocol")                                      \
-    X(SLOT, "slot") /* the dataplane did not take the slot in time */
+    X(SLOT, "slot") /* the dataplane did not take the slot in time */         \
+    X(TURN, "turn") /* --relay: the agent's TURN allocation failed */
 enum ctl_target_cause {
 #define CTL_TARGET_CAUSE_ENUM(id, name) CTL_TGT_CAUSE_##id,
     CTL_TARGET_CAUSES(CTL_TARGET_CAUSE_ENUM)
@@ -71,6 +73,9 @@ struct ctl_target_config {
     uint32_t max_inflight;  /* HTTP exchanges at once (default 64) */
     uint64_t keepalive_ns;  /* Janus: a keepalive per session this often (0: 25 s; Janus ends
                                a session 60 s after its last request) */
+    bool relay;             /* --relay: a session waits for its agent's TURN allocation (slot
+                               relay_state) and offers the relayed address as its one candidate
+                               (typ relay); a failed allocation fails it with cause "turn" */
 };
 
 /* One session as control saw it (results.client[i]: agent i). */
