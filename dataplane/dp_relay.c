@@ -732,6 +732,12 @@ int dp_relay_target_peer(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_
     return p;
 }
 
+bool dp_relay_target_permitted(const struct dp_ctx *ctx, uint32_t agent, int peer)
+{
+    const struct dp_relay *r = ctx->relay;
+    return agent < r->n_tgt && peer >= 0 && turn_peer_permitted(r->ag[agent].t, peer);
+}
+
 void dp_relay_target_send(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t agent, int peer,
                           const uint8_t *d, uint32_t len, uint64_t tsc)
 {

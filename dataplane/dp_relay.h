@@ -99,6 +99,11 @@ void dp_relay_peer_addr(const struct dp_relay *r, uint32_t e, int side, struct s
 int dp_relay_target_peer(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t agent, uint32_t ip,
                          uint16_t port, uint64_t tsc);
 
+/* Whether the server granted the permission for target agent `agent`'s
+ * peer `peer` (dp_relay_target_peer): until then its datagrams would be
+ * dropped. Worker 0. */
+bool dp_relay_target_permitted(const struct dp_ctx *ctx, uint32_t agent, int peer);
+
 /* Sends datagram d (len bytes, copied) of a target session of `agent` to
  * its client's peer `peer` (dp_relay_target_peer) through the server:
  * ChannelData once the channel is bound, a Send indication before, and

@@ -61,6 +61,7 @@ struct tgt_session {
     int16_t cand_peer[RI_TARGET_CANDS]; /* --relay: their peer index on the agent's TURN client */
     bool running, up, closed_by_peer, dc_opened, dtls_client, audio, media_on, have_rr;
     bool selected;      /* ICE selected a pair: peer_ip/peer_port are its remote address */
+    bool permitted;     /* --relay: the server granted a permission for every candidate */
     bool dirty;         /* the engines may have datagrams: input, a timer, a send since the last drain */
     uint8_t audio_pt;
     uint32_t audio_ssrc;
@@ -403,6 +404,12 @@ static void sess_transmit_relay(const struct dp_ctx *ctx, struct dp_target *t, s
 {
     struct tgt_session *s = &t->sess[i];
     struct ri_target_slot *sl = ri_target_slot(t->t, i);
+    /* nothing before the permissions (the server would drop it): the
+     * first checks wait in the engines, the sweep comes back */
+    for (uint32_t k = 0; k < s->n_cands && !s->permitted; k++)
+        if (!dp_relay_target_permitted(ctx, s->agent, s->cand_peer[k]))
+            return;
+    s->permitted = true;
     for (;;) {
         struct stun_addr to = {0};
         size_t n = pc_poll_transmit_to(&s->pc, t->dgram, TGT_DGRAM, now, &to);
@@ -602,6 +609,7 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     s->peer_ip = sl->cand[0].ip;
     s->peer_port = sl->cand[0].port;
     s->selected = false;
+    s->permitted = false;
     int nh = 0;
     s->n_cands = 0;
     struct ice_cand cands[RI_TARGET_CANDS];

@@ -189,6 +189,8 @@ if [ "$al" = "$n" ] && [ "$perm" = "$want" ] && [ "$chan" = "$want" ]; then
 else
   bad "report: allocations $al permissions $perm channels $chan (want $n, $want, $want)"
 fi
+wb=$(json "$r" "r['relay']['wrap_blocked']")
+if [ "$wb" = 0 ]; then ok "no datagram dropped for want of a permission (sessions wait for theirs)"; else bad "wrap_blocked $wb"; fi
 c_alloc=$(log_count "$dir/good" "incoming packet ALLOCATE processed, success")
 c_chan=$(log_count "$dir/good" "incoming packet CHANNEL_BIND processed, success")
 if [ "$c_alloc" = "$al" ] && [ "$c_chan" = "$chan" ]; then ok "coturn's log: $c_alloc ALLOCATE and $c_chan CHANNEL_BIND successes, as the report"; else bad "coturn's log: $c_alloc ALLOCATE, $c_chan CHANNEL_BIND successes (the report: $al, $chan)"; fi
