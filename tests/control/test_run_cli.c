@@ -322,3 +322,16 @@ Test(run_cli, bad_external_idle)
     cr_assert_eq(r.exit_code, 0);
     cr_assert_not_null(strstr(r.out, "--external-idle D"), "--external-idle missing from --help");
 }
+
+Test(run_cli, target_through_relay_is_taken_and_keeps_what_relay_needs)
+{
+    /* --target with --relay: target sessions through the TURN server */
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "run", "--agents", "10", "--topology", "ring", "--cores",
+                    "0", "--target", "janus:http://127.0.0.1:8088/janus", "--media", "audio", "--relay",
+                    "turn:198.19.255.254:3478,user=u,pass=p", "--dry-run", NULL};
+    proc_run(argv, 20, 0, &r);
+    cr_assert_eq(r.exit_code, 0, "exit %d: %s", r.exit_code, r.err);
+    /* what --relay refuses it still refuses with --target: more than one core */
+    expect_combo_error("--relay", (char *[]){"--cores", "0-1", "--target", "janus:http://127.0.0.1:8088/janus",
+                                             "--relay", "turn:198.19.255.254:3478,user=u,pass=p", NULL});
+}
