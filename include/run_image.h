@@ -564,7 +564,9 @@ struct ri_external {
  * a real server (a WHIP endpoint, Janus). Control does the signalling
  * (HTTP, control/target/) and hands each session to the dataplane through
  * a slot; worker 0 runs it on the external port (the kernel-visible port
- * of ri_external.port, opened when either section asks for it).
+ * of ri_external.port, opened when either section asks for it), or with
+ * --relay through the agent's TURN allocation (ri_relay; the slot's
+ * relay_* fields below).
  *
  * A session is one agent's peer connection to the server: ICE controlling
  * and full (checks to every candidate of the answer, paced, nomination,
