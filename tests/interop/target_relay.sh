@@ -15,7 +15,8 @@
 #      CHANNEL_BIND successes; Janus's admin API (handle_info, read while
 #      the sessions are up) shows, for every session of the CSV, a selected
 #      pair whose remote side is a relayed address (typ relay, coturn's
-#      port range) and whose local side is the CSV's `selected`;
+#      port range; the only address among Janus's remote candidates) and
+#      whose local side is the CSV's `selected`;
 #   2. a wrong TURN password: every allocation fails with 401 (coturn logs
 #      the 401s), every session fails in signalling with cause turn, no
 #      request reaches Janus, the run ends on time.
@@ -211,8 +212,11 @@ for row in rows:
         why = why or "pair %r" % j["pair"]
         continue
     local, rip, rport, typ = "%s:%s" % (m[1], m[2]), m[3], int(m[4]), m[5]
-    remote_types = {re.search(r"typ (\w+)", c)[1] for c in j["remote"] if "typ" in c}
-    if local == row["selected"] and rip == "198.19.255.254" and 40000 <= rport <= 49999 and typ == "relay" and remote_types <= {"relay"}:
+    # every remote candidate Janus knows is that relayed address (typ relay
+    # from our offer; libnice may also list it as prflx when our first
+    # check came before it read the offer's candidate)
+    addrs = {tuple(re.search(r"udp \d+ ([\d.]+) (\d+) typ", c).groups()) for c in j["remote"] if "typ" in c}
+    if local == row["selected"] and rip == "198.19.255.254" and 40000 <= rport <= 49999 and typ == "relay" and addrs == {(rip, str(rport))}:
         good += 1
     else:
         why = why or "%s: pair %r, remote %r, csv selected %s" % (k, j["pair"], j["remote"], row["selected"])
