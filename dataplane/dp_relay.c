@@ -514,7 +514,7 @@ static void server_in(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wo
         if (!x->t_first_pkt_ns)
             ri_set(x->t_first_pkt_ns, now);
         ri_set(x->t_last_pkt_ns, now);
-        if (val != UINT64_MAX && (val & PEER_TARGET)) { /* to the target session, as from the candidate */
+        if (val != UINT64_MAX && (val & PEER_TARGET)) { /* to the session, as from the candidate */
             const struct stun_addr *c = &r->tgt[i].addr[val & 0xff];
             dp_target_rx(ctx, wk, NULL, wire_get32(c->ip), c->port, ctx->ri.agents[i].ip, rx.data,
                          (uint32_t)rx.len, tsc);

@@ -200,9 +200,8 @@ void ctl_report_target_summary(FILE *f, const struct ctl_target_view *v)
     ctl_target_stages(v, st);
     fprintf(f, "target        %s %s%s: %u sessions, %" PRIu64 " up, %" PRIu64 " failed, %" PRIu64
                " ended on the server\n",
-            kind_name(v->cfg->kind), v->cfg->url, v->cfg->relay ? " through the relay" : "", v->cfg->n_sessions,
-            t->sessions_up,
-            t->sessions_failed + r->signal_failed, r->deleted);
+            kind_name(v->cfg->kind), v->cfg->url, v->cfg->relay ? " through the relay" : "",
+            v->cfg->n_sessions, t->sessions_up, t->sessions_failed + r->signal_failed, r->deleted);
     fprintf(f, "  stages     ");
     for (int i = 0; i < CTL_TGT_STAGES; i++)
         fprintf(f, " %s %" PRIu64 "/%" PRIu64 "%s", stage_names[i], st[i].established, st[i].attempted,
