@@ -16,7 +16,9 @@
 #      the sessions are up) shows, for every session of the CSV, a selected
 #      pair whose remote side is a relayed address (typ relay, coturn's
 #      port range; the only address among Janus's remote candidates) and
-#      whose local side is the CSV's `selected`;
+#      whose local side is the CSV's `selected`; a capture on the veth's
+#      kernel end sees no datagram of an agent's address but to or from
+#      the TURN server's port;
 #   2. a wrong TURN password: every allocation fails with 401 (coturn logs
 #      the 401s), every session fails in signalling with cause turn, no
 #      request reaches Janus, the run ends on time.
@@ -46,6 +48,7 @@ skip() {
 command -v janus >/dev/null || skip "janus is not installed (tools/install-deps test)"
 command -v turnserver >/dev/null || skip "turnserver (Debian package coturn) is not installed (tools/install-deps test)"
 command -v python3 >/dev/null || skip "python3 is not installed"
+command -v tshark >/dev/null || skip "tshark is not installed (tools/install-deps test)"
 
 ns=sgtr$$
 nx() { ip netns exec "$ns" "$@"; }
@@ -71,8 +74,10 @@ stop_coturn() {
   tdir=
 }
 rpid=
+cpid=
 cleanup() {
   [ -n "$rpid" ] && kill -TERM "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+  [ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null
   stop_coturn
   "$lab" down --netns "$ns" --dir "$jdir" >/dev/null 2>&1
   "$extport" down --netns "$ns" >/dev/null 2>&1
@@ -135,6 +140,15 @@ url=$(cat "$jdir/url")
 secret=$(cat "$jdir/admin_secret")
 
 run_target() { # report csv log pass
+  # the kernel's view of the veth: the agents' UDP that is not to or from
+  # the TURN server's port (none expected), and the server's TURN control
+  # messages (first byte 0 or 1: a positive control), never ChannelData
+  if [ "$4" = "$pass" ]; then
+    nx dumpcap -q -i sgext1 -a duration:60 -w "$dir/veth.pcap" \
+      -f "udp and net 198.18.0.0/15 and (not port 3478 or udp[8] < 2)" > "$dir/dumpcap.out" 2>&1 &
+    cpid=$!
+    sleep 1
+  fi
   local t0=$(date +%s)
   timeout 120 ip netns exec "$ns" "$sg" run --dp "$dp" --agents "$n" --topology ring --rate 100 --duration 6s \
     --cores 0 --setup-timeout 30s --target "janus:$url" --target-agents "$n" --target-rate 2 --size 256 \
@@ -147,6 +161,12 @@ run_target() { # report csv log pass
   wait "$rpid"
   rc=$?
   rpid=
+  if [ -n "$cpid" ]; then
+    sleep 0.5
+    kill -INT "$cpid" 2>/dev/null
+    wait "$cpid" 2>/dev/null
+    cpid=
+  fi
   elapsed=$(($(date +%s) - t0))
 }
 
@@ -224,6 +244,13 @@ print(good, why)
 EOF
 )
 if [ "${check%% *}" = "$n" ]; then ok "Janus's admin API: all $n sessions' selected pairs are <the CSV's selected> <-> a relayed address (typ relay)"; else bad "Janus's admin API: $check"; fi
+direct=$(tshark -r "$dir/veth.pcap" -Y "udp && !(udp.port == 3478)" 2>/dev/null | wc -l)
+turnctl=$(tshark -r "$dir/veth.pcap" -Y "udp.port == 3478" 2>/dev/null | wc -l)
+if [ -f "$dir/veth.pcap" ] && [ "$direct" = 0 ] && [ "$turnctl" -gt 0 ]; then
+  ok "the veth (kernel's view): no agent datagram but to or from the TURN server ($turnctl TURN control messages seen, 0 other)"
+else
+  bad "the veth: $direct agent datagrams not to or from port 3478, $turnctl TURN control messages"; head -5 "$dir/dumpcap.out"
+fi
 grep -E "^  relay" -A4 "$dir/good.log" | sed 's/^/  /'
 
 # ---- 2: a wrong password: every session fails in stage turn ------------
