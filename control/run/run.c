@@ -517,10 +517,11 @@ static int start_target(struct ctl_run *x)
     x->r.target = &x->target_view;
     if (!o->quiet) {
         const struct ri_external *ex = ri_section(x->img.hdr, RI_SEC_EXTERNAL);
-        printf("swarmgen: target %s: %u sessions (agents 0..%u), %s, through %s\n", o->target,
+        const struct ri_relay *rl = ri_section(x->img.hdr, RI_SEC_RELAY);
+        printf("swarmgen: target %s: %u sessions (agents 0..%u), %s, through %s%s\n", o->target,
                o->target_agents, o->target_agents - 1,
                o->join_rate > 0 ? "joining at --join-rate" : "joining as fast as the server answers",
-               ex->port_desc);
+               o->relay.on ? "the TURN relay on " : "", o->relay.on ? rl->port_desc : ex->port_desc);
         fflush(stdout);
     }
     return 0;
