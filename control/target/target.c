@@ -215,7 +215,8 @@ static void watch(struct ctl_target *tg, uint64_t now)
                     TGT_ADD(tg->res.joins_per_s[sec], 1);
                     __atomic_store_n(&tg->res.last_up_ns, now - tg->t0_ns, __ATOMIC_RELAXED);
                 }
-            } else if (!s->took && now - s->t_pub_ns > tg->cfg.http_timeout_ns &&
+            } else if (!s->took && now > s->t_pub_ns && /* not published after `now` was read */
+                       now - s->t_pub_ns > tg->cfg.http_timeout_ns &&
                        tg->res.client[i].cause == CTL_TGT_CAUSE_NONE) {
                 tg->res.client[i].cause = CTL_TGT_CAUSE_SLOT;
                 snprintf(tg->res.client[i].detail, sizeof(tg->res.client[i].detail),
