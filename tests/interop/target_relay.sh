@@ -111,14 +111,20 @@ start_coturn() { # LOGDIR
 # selected pair and remote candidates (admin API, polled until N are
 # ready or the time is up)
 cat > "$dir/admin.py" <<'EOF'
-import json, sys, time, urllib.request
-secret, n, until = sys.argv[1], int(sys.argv[2]), time.time() + float(sys.argv[3])
+import json, os, sys, time, urllib.request
+secret, n, until, run = sys.argv[1], int(sys.argv[2]), time.time() + float(sys.argv[3]), int(sys.argv[4])
+def running():
+    try:
+        os.kill(run, 0)
+        return True
+    except OSError:
+        return False
 def adm(path, req):
     body = json.dumps(dict(req, transaction="t", admin_secret=secret)).encode()
     with urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:7088/admin" + path, body), timeout=5) as f:
         return json.load(f)
 seen = {}
-while len(seen) < n and time.time() < until:
+while len(seen) < n and time.time() < until and running():
     try:
         for s in adm("", {"janus": "list_sessions"}).get("sessions", []):
             for h in adm("/%d" % s, {"janus": "list_handles"}).get("handles", []):
@@ -155,19 +161,22 @@ run_target() { # report csv log pass
     --media audio --target-timeout 10s --report "$1" --clients-csv "$2" \
     --relay "turn:$server:3478,user=$user,pass=$4,realm=$realm" > "$3" 2>&1 &
   rpid=$!
-  if [ "$4" = "$pass" ]; then
-    nx python3 "$dir/admin.py" "$secret" "$n" 40 > "$dir/admin.json" 2>/dev/null
+  local apid=
+  if [ "$4" = "$pass" ]; then # Janus's view while the run lasts
+    nx python3 "$dir/admin.py" "$secret" "$n" 60 "$rpid" > "$dir/admin.json" 2>/dev/null &
+    apid=$!
   fi
   wait "$rpid"
   rc=$?
   rpid=
+  elapsed=$(($(date +%s) - t0))
+  [ -n "$apid" ] && wait "$apid"
   if [ -n "$cpid" ]; then
     sleep 0.5
     kill -INT "$cpid" 2>/dev/null
     wait "$cpid" 2>/dev/null
     cpid=
   fi
-  elapsed=$(($(date +%s) - t0))
 }
 
 # ---- 1: every session through the relay --------------------------------
@@ -175,7 +184,7 @@ start_coturn "$dir/good" || { bad "coturn did not start"; cat "$dir/good/out"; s
 run_target "$dir/good.json" "$dir/good.csv" "$dir/good.log" "$pass"
 stop_coturn
 r=$dir/good.json
-if [ "$rc" -eq 0 ] && [ -f "$r" ]; then ok "the run ended (exit 0, ${elapsed} s)"; else bad "the run: exit $rc"; tail -30 "$dir/good.log" | sed 's/^/  run: /'; fi
+if [ "$rc" -eq 0 ] && [ -f "$r" ]; then ok "the run ended (exit 0, ${elapsed} s; allocations per second from the first: $(json "$r" "r['relay']['allocations_per_s_timeline'][:20]"))"; else bad "the run: exit $rc"; tail -30 "$dir/good.log" | sed 's/^/  run: /'; fi
 got=$(json "$r" "(r['target']['sessions_up'], r['target']['stages']['datachannel']['established'], r['connections']['established'])")
 if [ "$got" = "($n, $n, $n)" ]; then
   ok "$n target sessions up through the relay (set-up p50 $(json "$r" "'%.1f ms' % r['target']['setup_ms']['p50']")), $n mesh connections too"
