@@ -35,7 +35,7 @@ void dp_ext_flush(struct dp_external *e, struct dp_worker *wk)
 {
     if (e->n_tx == 0)
         return;
-    uint16_t sent = rte_eth_tx_burst(e->port_id, 0, e->tx, (uint16_t)e->n_tx);
+    uint16_t sent = e->port_started ? rte_eth_tx_burst(e->port_id, 0, e->tx, (uint16_t)e->n_tx) : 0;
     for (uint32_t i = sent; i < e->n_tx; i++) {
         ri_add(wk->m->live.drops[RI_DROP_TX_FULL], 1);
         rte_pktmbuf_free(e->tx[i]);
@@ -666,7 +666,7 @@ bool dp_external_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
     struct dp_external *e = ctx->external;
     struct rte_mbuf *pkts[EXT_BURST];
     bool did = false;
-    uint16_t n = rte_eth_rx_burst(e->port_id, 0, pkts, EXT_BURST);
+    uint16_t n = e->port_started ? rte_eth_rx_burst(e->port_id, 0, pkts, EXT_BURST) : 0;
     for (uint16_t k = 0; k < n; k++)
         dp_external_rx(ctx, wk, pkts[k], tsc);
     did = n > 0;
@@ -775,9 +775,14 @@ int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen)
     e->x = x;
     e->n_slots = x->mode == RI_EXT_OFF ? 0 : x->n_slots;
     x->port[sizeof(x->port) - 1] = 0;
-    int rc = open_port(ctx, e, err, errlen);
-    if (rc < 0)
-        return rc;
+    /* --target with --relay: the relay (dp_relay.c) owns the port and
+     * carries the target sessions' datagrams; no port here */
+    const struct ri_relay *rl = ri_section(ctx->ri.hdr, RI_SEC_RELAY);
+    if (!(rl->on && x->mode == RI_EXT_OFF)) {
+        int rc = open_port(ctx, e, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
     /* keys from the operating system's generator, never from the run
      * seed: a browser authenticates the agent by this certificate */
     if (cp_default_create(&e->cp) != 0 || dtls_cert_generate(&e->cert, &e->cp) != 0) {

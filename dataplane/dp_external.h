@@ -68,6 +68,8 @@ struct dp_external;
  * certificate and publishes its fingerprint, the port's MAC and
  * description in the section; allocates the sessions (external ones when
  * mode is not OFF, target ones by dp_target_init). Sets ctx->external.
+ * Target mode with --relay (ri_relay.on, mode OFF): no port is opened
+ * here, dp_relay owns it and carries the target sessions' datagrams.
  * 0, or a negative errno with the reason in err. Set-up thread. */
 int dp_external_init(struct dp_ctx *ctx, char *err, size_t errlen);
 

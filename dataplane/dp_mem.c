@@ -137,7 +137,7 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     out->keylog = (size_t)out->keylog_cap * DP_MEM_KEYLOG_LINE;
 }
 
-uint64_t dp_mem_target(uint32_t n, uint32_t n_agents, uint32_t feeds)
+uint64_t dp_mem_target(uint32_t n, uint32_t n_agents, uint32_t feeds, bool relay)
 {
     if (n == 0)
         return 0;
@@ -151,18 +151,23 @@ uint64_t dp_mem_target(uint32_t n, uint32_t n_agents, uint32_t feeds)
     return DP_MEM_TGT_STATE_BYTES + align64((uint64_t)n * DP_MEM_TGT_SESSION_BYTES) + n * assoc +
            align64(sctp_pool_size((uint32_t)bufs, 1200)) + (uint64_t)n_agents * sizeof(int32_t) +
            2 * (uint64_t)RI_MSG_MAX + hs * align64(dtls_endpoint_size()) +
-           (uint64_t)n * (feeds > RI_TARGET_FEEDS ? RI_TARGET_FEEDS : feeds) * SRTPS_SESSION_SIZE;
+           (uint64_t)n * (feeds > RI_TARGET_FEEDS ? RI_TARGET_FEEDS : feeds) * SRTPS_SESSION_SIZE +
+           (relay ? DP_MEM_TGT_DGRAM : 0);
 }
 
-uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges, bool tcp)
+uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges, bool tcp, uint32_t target_slots)
 {
     if (n_agents == 0)
         return 0;
-    uint64_t slots = 2 * n_edges;
-    /* each client: turn_size(max(degree, 1)) rounded up to 64; the degrees sum to 2 x edges */
+    uint64_t n_tgt = target_slots < n_agents ? target_slots : n_agents;
+    /* peer slots: every agent's neighbours (the degrees sum to 2 x edges),
+     * and room for DP_MEM_RELAY_TGT_PEERS server candidates per target agent */
+    uint64_t slots = 2 * n_edges + n_tgt * DP_MEM_RELAY_TGT_PEERS;
+    /* each client: turn_size(max(peers, 1)) rounded up to 64 */
     uint64_t clients = (uint64_t)n_agents * (turn_size(0) + 32) + slots * (turn_size(1) - turn_size(0));
-    return DP_MEM_RELAY_STATE_BYTES + (uint64_t)n_agents * DP_MEM_RELAY_AGENT_BYTES +
-           slots * (sizeof(uint64_t) + 1 + sizeof(int32_t)) + 2 * n_edges + clients + 8192 * sizeof(uint32_t) +
+    return DP_MEM_RELAY_STATE_BYTES + n_tgt * DP_MEM_RELAY_TGT_BYTES + ((uint64_t)n_agents + 1) * sizeof(uint64_t) +
+           (uint64_t)n_agents * DP_MEM_RELAY_AGENT_BYTES + slots * (sizeof(uint64_t) + 1) +
+           (2 * n_edges + 1) * sizeof(int32_t) + 2 * n_edges + clients + 8192 * sizeof(uint32_t) +
            (tcp ? (uint64_t)n_agents * (align64(tcp_size(TCP_SNDBUF_DEFAULT)) + DP_MEM_RELAY_STREAM_BUF) : 0);
 }
 
@@ -185,8 +190,8 @@ void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
     b[DP_MEM_MBUF] = mbuf_pool_bytes((uint64_t)in->mbufs_per_worker * in->n_workers);
     b[DP_MEM_TABLES] = dp_mem_alloc_size(in->tables_bytes);
     b[DP_MEM_DPDK] = dpdk_other_bytes(in);
-    b[DP_MEM_TARGET] = dp_mem_target(in->target_slots, in->n_agents, in->target_feeds);
-    b[DP_MEM_RELAY] = in->relay ? dp_mem_relay(in->n_agents, in->n_edges, in->relay_tcp) : 0;
+    b[DP_MEM_TARGET] = dp_mem_target(in->target_slots, in->n_agents, in->target_feeds, in->relay);
+    b[DP_MEM_RELAY] = in->relay ? dp_mem_relay(in->n_agents, in->n_edges, in->relay_tcp, in->target_slots) : 0;
     for (int c = 0; c < DP_MEM_COUNT; c++)
         out->total += b[c];
     out->dataplane_heap =

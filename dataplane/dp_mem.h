@@ -107,9 +107,11 @@ struct dp_mem_in {
  * dp_target.c and dp_relay.c assert them at compile time, so a change
  * there that forgets these fails the build instead of the plan. */
 #define DP_MEM_TGT_SESSION_BYTES 6976u /* sizeof(struct tgt_session) */
-#define DP_MEM_TGT_STATE_BYTES 696u    /* sizeof(struct dp_target) */
+#define DP_MEM_TGT_STATE_BYTES 720u    /* sizeof(struct dp_target) */
 #define DP_MEM_RELAY_AGENT_BYTES 88u   /* sizeof(struct relay_agent) */
-#define DP_MEM_RELAY_STATE_BYTES 6376u /* sizeof(struct dp_relay) */
+#define DP_MEM_RELAY_STATE_BYTES 6408u /* sizeof(struct dp_relay) */
+#define DP_MEM_RELAY_TGT_BYTES 354u    /* sizeof(struct relay_tgt): a target agent's server candidates */
+#define DP_MEM_RELAY_TGT_PEERS 16u     /* RELAY_TGT_PEERS: peers a target agent's client has room for */
 #define DP_MEM_RELAY_STREAM_BUF 2048u  /* transport=tcp: the stream buffer per agent */
 /* Target mode's SCTP: streams per association, pool buffers per session
  * and the pool's bounds (dp_target.c sizes from these). */
@@ -118,17 +120,20 @@ struct dp_mem_in {
 #define DP_MEM_TGT_BUFS_MIN 4096u
 #define DP_MEM_TGT_BUFS_MAX 262144u
 #define DP_MEM_TGT_HS 64u              /* concurrent DTLS handshakes at most */
+#define DP_MEM_TGT_DGRAM 2048u         /* with --relay: the datagram the sessions write for the relay */
 
 /* What dp_target_init allocates for `n_slots` sessions among `n_agents`
  * agents, each with SRTP contexts for `feeds` received streams
- * (ri_target.feeds, capped at RI_TARGET_FEEDS), in bytes (its
+ * (ri_target.feeds, capped at RI_TARGET_FEEDS), through the relay or not, in bytes (its
  * ri_target.mem_bytes). Pure. */
-uint64_t dp_mem_target(uint32_t n_slots, uint32_t n_agents, uint32_t feeds);
+uint64_t dp_mem_target(uint32_t n_slots, uint32_t n_agents, uint32_t feeds, bool relay);
 
 /* What dp_relay_init allocates for `n_agents` TURN clients over `n_edges`
- * edges: exact but for each client's 64-byte rounding, counted as its
- * average (32 bytes); the dataplane counts it exactly. Pure. */
-uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges, bool tcp);
+ * edges (over TCP with `tcp`; the first `target_slots` agents with room
+ * for their target sessions' server candidates): exact but for each
+ * client's 64-byte rounding, counted as its average (32 bytes); the
+ * dataplane counts it exactly. Pure. */
+uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges, bool tcp, uint32_t target_slots);
 
 /* What dp_conns_init allocates for one worker, in bytes (and the counts
  * it allocates them from). */

@@ -21,9 +21,11 @@
 #include "dp_mem.h"
 #include "dp_msg.h"
 #include "dp_pcap.h"
+#include "dp_target.h"
 #include "rng.h"
 #include "tcp_conn.h"
 #include "turn.h"
+#include "wire.h"
 
 #define RELAY_BURST 32
 #define RELAY_TX 256
@@ -47,6 +49,18 @@ enum edge_state { EDGE_WAIT, EDGE_QUEUED, EDGE_FAILED };
 
 #define PEER_PERMITTED 1u
 #define PEER_CHANNEL 2u
+/* peer_val of a target session's server candidate: this bit | its index in relay_tgt */
+#define PEER_TARGET (1ull << 62)
+/* a target agent's client holds this many server candidates over the run
+ * (the candidates of its sessions; a repeated address reuses its peer) */
+#define RELAY_TGT_PEERS (2 * RI_TARGET_CANDS)
+
+/* The server candidates a target agent's client has as peers. */
+struct relay_tgt {
+    uint8_t n;
+    int16_t peer[RELAY_TGT_PEERS];          /* the client's peer index */
+    struct stun_addr addr[RELAY_TGT_PEERS]; /* the candidate's address */
+};
 
 struct relay_agent {
     struct turn_client *t;
@@ -77,11 +91,16 @@ struct dp_relay {
     uint32_t n;                 /* agents */
     struct relay_agent *ag;     /* n */
     void *mem;                  /* the clients, one after another */
-    uint64_t *peer_val;         /* [adj_off[agent] + peer index]: the flow value (edge << 1 | side) */
+    uint64_t *peer_off;         /* n + 1: agent i's peers start at peer_off[i] in the two below */
+    uint64_t *peer_val;         /* [peer_off[agent] + peer index]: the flow value (edge << 1 | side),
+                                   or PEER_TARGET | k (a target session's server candidate) */
     uint8_t *peer_flags;        /* same index: PEER_* seen */
     int32_t *ep_peer;           /* [2 e + side]: the endpoint agent's peer index of the other's address */
     uint8_t *edge_bits;         /* [e]: bit s: endpoint s has its permission */
     uint8_t *edge_state;        /* [e]: enum edge_state */
+    struct ri_target *tgt_sec;  /* --target too: the TARGET section (NULL: none) */
+    uint32_t n_tgt;             /* target agents (slots): 0 .. n_tgt-1 */
+    struct relay_tgt *tgt;      /* n_tgt */
     bool started, have_mac;
     uint64_t next_arp;          /* ns */
     uint32_t *wheel;            /* WHEEL_SLOTS list heads of agents */
@@ -411,16 +430,37 @@ static void pair(const struct dp_ctx *ctx, struct dp_relay *r, uint32_t e, uint6
             continue;
         }
         r->ep_peer[2 * (size_t)e + (size_t)s] = p;
-        size_t k = ctx->ri.adj_off[me] + (uint32_t)p;
+        size_t k = r->peer_off[me] + (uint32_t)p;
         r->peer_val[k] = (uint64_t)e << 1 | (s == 0 ? 1u : 0u);
         r->peer_flags[k] = 0;
     }
 }
 
-static void agent_failed(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i)
+/* A target agent's allocation, granted or failed, for control (run_image.h). */
+static void tgt_publish(struct dp_relay *r, uint32_t i, uint16_t code)
+{
+    if (i >= r->n_tgt)
+        return;
+    struct ri_target_slot *sl = ri_target_slot(r->tgt_sec, i);
+    if (ri_load(&sl->relay_state) != RI_TGT_RELAY_PENDING)
+        return;
+    if (r->ag[i].state == AG_ALLOCATED) {
+        const struct stun_addr *a = turn_relayed(r->ag[i].t);
+        ri_set(sl->relay_ip, wire_get32(a->ip));
+        ri_set(sl->relay_port, a->port);
+        ri_store(&sl->relay_state, (uint32_t)RI_TGT_RELAY_OK);
+    } else {
+        ri_set(sl->relay_code, code);
+        ri_store(&sl->relay_state, (uint32_t)RI_TGT_RELAY_FAILED);
+    }
+}
+
+static void agent_failed(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i,
+                         uint16_t code)
 {
     r->ag[i].state = AG_FAILED;
     ri_add(r->x->agents_failed, 1);
+    tgt_publish(r, i, code);
     uint32_t off = ctx->ri.adj_off[i], deg = ctx->ri.adj_off[i + 1] - off;
     for (uint32_t k = 0; k < deg; k++) {
         uint32_t e = ctx->ri.adj_edge[off + k];
@@ -443,6 +483,7 @@ static void on_allocated(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
     if (sec < RI_RELAY_TIMELINE)
         ri_add(x->alloc_per_s[sec], 1);
     ri_set(x->t_last_alloc_ns, now);
+    tgt_publish(r, i, 0);
     uint32_t off = ctx->ri.adj_off[i], deg = ctx->ri.adj_off[i + 1] - off;
     for (uint32_t k = 0; k < deg; k++) {
         uint32_t j = ctx->ri.adj[off + k];
@@ -457,7 +498,7 @@ static void on_allocated(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
 /* Agent i's peers that got their permission or channel since last seen. */
 static void on_peers(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_worker *wk, uint32_t i)
 {
-    uint32_t off = ctx->ri.adj_off[i], deg = ctx->ri.adj_off[i + 1] - off;
+    uint64_t off = r->peer_off[i], deg = r->peer_off[i + 1] - off;
     for (uint32_t p = 0; p < deg; p++) {
         size_t k = off + p;
         if (r->peer_val[k] == UINT64_MAX)
@@ -470,6 +511,8 @@ static void on_peers(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wor
             continue;
         r->peer_flags[k] |= PEER_PERMITTED;
         ri_add(r->x->ok[RI_RELAY_PERMISSION], 1);
+        if (r->peer_val[k] & PEER_TARGET)
+            continue; /* a target session's candidate: its ICE checks go once permitted */
         uint32_t e = (uint32_t)(r->peer_val[k] >> 1);
         int s = (r->peer_val[k] & 1) ? 0 : 1;
         r->edge_bits[e] |= (uint8_t)(1u << s);
@@ -506,7 +549,7 @@ static void agent_events(const struct dp_ctx *ctx, struct dp_relay *r, struct dp
             ri_add(x->failed[st], 1);
             ri_add(x->fail_code[code_index(ev.code)], 1);
             if (a->state != AG_FAILED)
-                agent_failed(ctx, r, wk, i);
+                agent_failed(ctx, r, wk, i, ev.code);
             if (r->tcp)
                 tcp_closing(a, now); /* the allocation is gone with it (RFC 8656 §3.1) */
             break;
@@ -557,7 +600,7 @@ static void tcp_lost(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wor
             ri_add(x->attempted[RI_RELAY_REFRESH], 1);
         ri_add(x->failed[st], 1);
         ri_add(x->fail_code[why], 1);
-        agent_failed(ctx, r, wk, i);
+        agent_failed(ctx, r, wk, i, 0); /* no TURN error code: the connection is lost */
     } else if (a->state == AG_CLOSING) {
         /* the release's answer cannot come any more, but the allocation
          * ends with its connection (RFC 8656 §3.1): released (coturn resets
@@ -647,8 +690,8 @@ static void server_in(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wo
     enum engine_input res = turn_handle_input(a->t, d, len, now, &rx);
     if (res != ENGINE_IN_ACCEPTED)
         ri_add(x->frames_unknown, 1);
-    if (rx.peer >= 0 && rx.peer < (int)(ctx->ri.adj_off[i + 1] - ctx->ri.adj_off[i])) {
-        uint64_t val = r->peer_val[ctx->ri.adj_off[i] + (uint32_t)rx.peer];
+    if (rx.peer >= 0 && rx.peer < (int)(r->peer_off[i + 1] - r->peer_off[i])) {
+        uint64_t val = r->peer_val[r->peer_off[i] + (uint32_t)rx.peer];
         ri_add(x->pkts_in, 1);
         ri_add(x->bytes_in, rx.len);
         if (d[0] >= 0x40)
@@ -658,8 +701,13 @@ static void server_in(const struct dp_ctx *ctx, struct dp_relay *r, struct dp_wo
         if (!x->t_first_pkt_ns)
             ri_set(x->t_first_pkt_ns, now);
         ri_set(x->t_last_pkt_ns, now);
-        if (val != UINT64_MAX)
+        if (val != UINT64_MAX && (val & PEER_TARGET)) { /* to the session, as from the candidate */
+            const struct stun_addr *c = &r->tgt[i].addr[val & 0xff];
+            dp_target_rx(ctx, wk, NULL, wire_get32(c->ip), c->port, ctx->ri.agents[i].ip, rx.data,
+                         (uint32_t)rx.len, tsc);
+        } else if (val != UINT64_MAX) {
             dp_conns_input(ctx, wk, val, rx.data, (uint32_t)rx.len, tsc);
+        }
     }
     agent_service(ctx, r, wk, i, now);
 }
@@ -839,7 +887,7 @@ bool dp_relay_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
                 ri_add(r->x->attempted[RI_RELAY_ALLOCATE], 1);
                 ri_add(r->x->failed[RI_RELAY_ALLOCATE], 1);
                 ri_add(r->x->fail_code[RI_RELAY_ETIMEOUT], 1);
-                agent_failed(ctx, r, wk, i);
+                agent_failed(ctx, r, wk, i, 0);
             }
             return true;
         }
@@ -875,14 +923,13 @@ bool dp_relay_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
     return did;
 }
 
-void dp_relay_send(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e, int side, const uint8_t *d,
-                   uint32_t len, uint64_t tsc)
+/* Datagram d of agent me to its client's peer p, framed (ChannelData or
+ * a Send indication) to the server. */
+static void relay_out(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t me, int p, const uint8_t *d,
+                      uint32_t len, uint64_t tsc)
 {
     struct dp_relay *r = ctx->relay;
     struct ri_relay *x = r->x;
-    const struct ri_edge *ed = &ctx->ri.edges[e];
-    uint32_t me = side ? ed->b : ed->a;
-    int p = r->ep_peer[2 * (size_t)e + (size_t)side];
     if (r->tcp) { /* into the agent's stream: ChannelData padded, all or nothing */
         struct relay_agent *a = &r->ag[me];
         int n = p < 0 ? -EINVAL : turn_wrap(a->t, p, d, len, r->scratch, sizeof(r->scratch));
@@ -933,6 +980,59 @@ void dp_relay_send(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e, i
     ri_set(x->t_last_pkt_ns, now);
     frame_to_server(r, ctx, m, me, (size_t)n);
     tx_push(ctx, r, wk, m);
+}
+
+void dp_relay_send(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e, int side, const uint8_t *d,
+                   uint32_t len, uint64_t tsc)
+{
+    const struct ri_edge *ed = &ctx->ri.edges[e];
+    relay_out(ctx, wk, side ? ed->b : ed->a, ctx->relay->ep_peer[2 * (size_t)e + (size_t)side], d, len, tsc);
+}
+
+int dp_relay_target_peer(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t agent, uint32_t ip,
+                         uint16_t port, uint64_t tsc)
+{
+    struct dp_relay *r = ctx->relay;
+    if (agent >= r->n_tgt || r->ag[agent].state != AG_ALLOCATED)
+        return -ENOTCONN;
+    struct relay_tgt *g = &r->tgt[agent];
+    struct stun_addr a = {4, port, {0}};
+    wire_put32(a.ip, ip);
+    for (uint32_t k = 0; k < g->n; k++)
+        if (g->addr[k].port == port && memcmp(g->addr[k].ip, a.ip, 4) == 0)
+            return g->peer[k];
+    if (g->n == RELAY_TGT_PEERS)
+        return -ENOSPC;
+    uint64_t now = dp_conn_ns(ctx, wk->conns, tsc);
+    int p = turn_add_peer(r->ag[agent].t, &a, true, now);
+    ri_add(r->x->attempted[RI_RELAY_PERMISSION], 1);
+    ri_add(r->x->attempted[RI_RELAY_CHANNEL], 1);
+    if (p < 0) {
+        ri_add(r->x->failed[RI_RELAY_PERMISSION], 1);
+        ri_add(r->x->fail_code[RI_RELAY_EOTHER], 1);
+        return p;
+    }
+    uint32_t k = g->n++;
+    g->addr[k] = a;
+    g->peer[k] = (int16_t)p;
+    size_t v = r->peer_off[agent] + (uint32_t)p;
+    r->peer_val[v] = PEER_TARGET | k;
+    r->peer_flags[v] = 0;
+    agent_transmit(ctx, r, wk, agent, now); /* its CreatePermission */
+    wheel_file(r, agent);
+    return p;
+}
+
+bool dp_relay_target_permitted(const struct dp_ctx *ctx, uint32_t agent, int peer)
+{
+    const struct dp_relay *r = ctx->relay;
+    return agent < r->n_tgt && peer >= 0 && turn_peer_permitted(r->ag[agent].t, peer);
+}
+
+void dp_relay_target_send(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t agent, int peer,
+                          const uint8_t *d, uint32_t len, uint64_t tsc)
+{
+    relay_out(ctx, wk, agent, peer, d, len, tsc);
 }
 
 void dp_relay_peer_addr(const struct dp_relay *r, uint32_t e, int side, struct stun_addr *out)
@@ -1068,6 +1168,8 @@ _Static_assert(sizeof(struct relay_agent) == DP_MEM_RELAY_AGENT_BYTES, "update D
 _Static_assert(sizeof(struct dp_relay) == DP_MEM_RELAY_STATE_BYTES, "update DP_MEM_RELAY_STATE_BYTES (dp_mem.h)");
 _Static_assert(WHEEL_SLOTS == 8192u, "dp_mem_relay counts 8192 wheel heads");
 _Static_assert(STREAM_BUF == DP_MEM_RELAY_STREAM_BUF, "update DP_MEM_RELAY_STREAM_BUF (dp_mem.h)");
+_Static_assert(sizeof(struct relay_tgt) == DP_MEM_RELAY_TGT_BYTES && RELAY_TGT_PEERS == DP_MEM_RELAY_TGT_PEERS,
+               "update DP_MEM_RELAY_TGT_BYTES / _PEERS (dp_mem.h)");
 
 int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
 {
@@ -1091,23 +1193,37 @@ int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
     int rc = open_port(ctx, r, err, errlen);
     if (rc < 0)
         return rc;
-    uint64_t slots = 2 * (uint64_t)cfg->n_edges;
+    if (cfg->target_slots) { /* --target too: the target agents' clients hold their server candidates */
+        r->tgt_sec = ri_section(ctx->ri.hdr, RI_SEC_TARGET);
+        r->n_tgt = cfg->target_slots < r->n ? cfg->target_slots : r->n;
+        r->tgt = calloc(r->n_tgt, sizeof(*r->tgt));
+        if (!r->tgt)
+            goto oom;
+    }
+    r->peer_off = malloc(((size_t)r->n + 1) * sizeof(uint64_t));
+    if (!r->peer_off)
+        goto oom;
+    r->peer_off[0] = 0;
+    for (uint32_t i = 0; i < r->n; i++)
+        r->peer_off[i + 1] = r->peer_off[i] + (ctx->ri.adj_off[i + 1] - ctx->ri.adj_off[i]) +
+                             (i < r->n_tgt ? RELAY_TGT_PEERS : 0);
+    uint64_t slots = r->peer_off[r->n];
     r->ag = calloc(r->n ? r->n : 1, sizeof(*r->ag));
     r->peer_val = malloc((slots ? slots : 1) * sizeof(uint64_t));
     r->peer_flags = calloc(slots ? slots : 1, 1);
-    r->ep_peer = malloc((slots ? slots : 1) * sizeof(int32_t));
+    r->ep_peer = malloc((2 * (size_t)cfg->n_edges + 1) * sizeof(int32_t));
     r->edge_bits = calloc(cfg->n_edges ? cfg->n_edges : 1, 1);
     r->edge_state = calloc(cfg->n_edges ? cfg->n_edges : 1, 1);
     if (!r->ag || !r->peer_val || !r->peer_flags || !r->ep_peer || !r->edge_bits || !r->edge_state)
         goto oom;
-    for (uint64_t k = 0; k < slots; k++) {
+    for (uint64_t k = 0; k < slots; k++)
         r->peer_val[k] = UINT64_MAX;
+    for (uint64_t k = 0; k < 2 * (uint64_t)cfg->n_edges; k++)
         r->ep_peer[k] = -1;
-    }
     size_t total = 0;
     for (uint32_t i = 0; i < r->n; i++) {
-        uint32_t deg = ctx->ri.adj_off[i + 1] - ctx->ri.adj_off[i];
-        total += (turn_size((uint16_t)(deg ? deg : 1)) + 63) & ~(size_t)63;
+        uint64_t deg = r->peer_off[i + 1] - r->peer_off[i];
+        total += (turn_size((uint16_t)(deg ? (deg > UINT16_MAX ? UINT16_MAX : deg) : 1)) + 63) & ~(size_t)63;
     }
     r->mem = aligned_alloc(64, total ? total : 64);
     if (!r->mem)
@@ -1127,10 +1243,10 @@ int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
     }
     char *p = r->mem;
     for (uint32_t i = 0; i < r->n; i++) {
-        uint32_t deg = ctx->ri.adj_off[i + 1] - ctx->ri.adj_off[i];
+        uint64_t deg = r->peer_off[i + 1] - r->peer_off[i];
         if (deg > UINT16_MAX) {
-            snprintf(err, errlen, "--relay: agent %u has %u neighbours, a TURN client holds %u peers", i, deg,
-                     UINT16_MAX);
+            snprintf(err, errlen, "--relay: agent %u has %llu peers, a TURN client holds %u", i,
+                     (unsigned long long)deg, UINT16_MAX);
             return -EINVAL;
         }
         struct turn_config tc = {.user = x->user, .pass = x->pass, .lifetime_s = x->lifetime_s,
@@ -1156,9 +1272,12 @@ int dp_relay_init(struct dp_ctx *ctx, char *err, size_t errlen)
     r->wheel = malloc(WHEEL_SLOTS * sizeof(uint32_t));
     if (!r->wheel)
         goto oom;
-    /* what dp_mem_relay plans (it counts each client's rounding as its average) */
-    x->mem_bytes = sizeof(*r) + (uint64_t)r->n * sizeof(*r->ag) + slots * (sizeof(uint64_t) + 1 + sizeof(int32_t)) +
-                   2 * (uint64_t)cfg->n_edges + total + WHEEL_SLOTS * sizeof(uint32_t) +
+    /* what was allocated above, as dp_mem_relay plans it (the plan counts
+     * each client's 64-byte rounding as its average) */
+    x->mem_bytes = sizeof(*r) + (uint64_t)r->n_tgt * sizeof(*r->tgt) + ((uint64_t)r->n + 1) * sizeof(uint64_t) +
+                   (uint64_t)r->n * sizeof(*r->ag) + slots * (sizeof(uint64_t) + 1) +
+                   (2 * (uint64_t)cfg->n_edges + 1) * sizeof(int32_t) + 2 * (uint64_t)cfg->n_edges + total +
+                   WHEEL_SLOTS * sizeof(uint32_t) +
                    (r->tcp ? (uint64_t)(r->n ? r->n : 1) * (((tcp_size(TCP_SNDBUF_DEFAULT) + 63) & ~(size_t)63) + STREAM_BUF) : 0);
     for (uint32_t k = 0; k < WHEEL_SLOTS; k++)
         r->wheel[k] = NONE;
@@ -1189,6 +1308,8 @@ void dp_relay_free(struct dp_ctx *ctx)
     free(r->tcp_mem);
     free(r->stream_mem);
     free(r->ag);
+    free(r->peer_off);
+    free(r->tgt);
     free(r->peer_val);
     free(r->peer_flags);
     free(r->ep_peer);

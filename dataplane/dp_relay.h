@@ -32,6 +32,14 @@
  * the end every allocation is released (LIFETIME 0), answers awaited for
  * at most DP_RELAY_CLOSE_NS.
  *
+ * With --target too (docs/target.md "Through a TURN relay") the relay is
+ * the port's one owner: dp_external opens no port, the target agents'
+ * clients hold 2 x RI_TARGET_CANDS more peers for their sessions' server
+ * candidates (dp_relay_target_peer), dp_target hands its datagrams here
+ * (dp_relay_target_send) and what the server relays from a candidate goes
+ * to dp_target_rx. Each target agent's allocation is published in its
+ * TARGET slot (relay_state, relay_ip, relay_port, relay_code) for control.
+ *
  * Time: the worker's TSC of the pass, converted to ns for the clients as
  * dp_conn_ns does. All functions but init/free run on worker 0's lcore.
  */
@@ -80,6 +88,30 @@ void dp_relay_send(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e, i
  * other agent's relayed address. Only for an edge dp_conns_relay_ready
  * was called for. */
 void dp_relay_peer_addr(const struct dp_relay *r, uint32_t e, int side, struct stun_addr *out);
+
+/* --target with --relay: the peer index of server candidate ip:port (host
+ * byte order) on target agent `agent`'s client, added (a CreatePermission,
+ * then a ChannelBind) the first time the client sees that address; the
+ * same index for an address it already has. -ENOTCONN when the agent has
+ * no allocation (not a target agent, not granted, failed), -ENOSPC when
+ * the client holds 2 x RI_TARGET_CANDS candidates already, or the
+ * engine's error. Worker 0. */
+int dp_relay_target_peer(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t agent, uint32_t ip,
+                         uint16_t port, uint64_t tsc);
+
+/* Whether the server granted the permission for target agent `agent`'s
+ * peer `peer` (dp_relay_target_peer): until then its datagrams would be
+ * dropped. Worker 0. */
+bool dp_relay_target_permitted(const struct dp_ctx *ctx, uint32_t agent, int peer);
+
+/* Sends datagram d (len bytes, copied) of a target session of `agent` to
+ * its client's peer `peer` (dp_relay_target_peer) through the server:
+ * ChannelData once the channel is bound, a Send indication before, and
+ * dropped (counted in ri_relay.wrap_blocked) before the permission. What
+ * the server relays back from that candidate reaches dp_target_rx as if
+ * from the candidate itself. Worker 0, no allocation but an mbuf. */
+void dp_relay_target_send(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t agent, int peer,
+                          const uint8_t *d, uint32_t len, uint64_t tsc);
 
 /* Releases every allocation (Refresh LIFETIME 0) and waits for the answers
  * (DP_RELAY_CLOSE_NS at most); sums the clients' counters into the

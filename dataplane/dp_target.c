@@ -19,6 +19,7 @@
 #include "dp_external_internal.h"
 #include "dp_mem.h"
 #include "dp_msg.h"
+#include "dp_relay.h"
 #include "pc.h"
 #include "rng.h"
 #include "rtcp.h"
@@ -28,6 +29,8 @@
 
 #define TGT_MEDIA_BUF 1500
 #define TGT_CLOCK 48000u /* Opus's RTP clock */
+#define TGT_DGRAM 2048u  /* a datagram for the relay (--relay): the engines write it here */
+_Static_assert(TGT_DGRAM == DP_MEM_TGT_DGRAM, "update DP_MEM_TGT_DGRAM (dp_mem.h)");
 
 /* A server address our frames go to, and its MAC once known. */
 struct tgt_nh {
@@ -67,8 +70,10 @@ struct tgt_session {
     uint32_t cand_ip[RI_TARGET_CANDS];
     uint16_t cand_port[RI_TARGET_CANDS];
     uint16_t cand_nh[RI_TARGET_CANDS]; /* their next hops (an entry may serve several) */
+    int16_t cand_peer[RI_TARGET_CANDS]; /* --relay: their peer index on the agent's TURN client */
     bool running, up, closed_by_peer, dc_opened, dtls_client, audio, media_on, have_rr;
     bool selected;      /* ICE selected a pair: peer_ip/peer_port are its remote address */
+    bool permitted;     /* --relay: the server granted a permission for every candidate */
     bool dirty;         /* the engines may have datagrams: input, a timer, a send since the last drain */
     uint8_t audio_pt;
     uint32_t audio_ssrc;
@@ -105,6 +110,9 @@ struct dp_target {
     uint16_t ip_id;
     uint64_t setup_timeout;
     size_t bytes;
+    bool relay;               /* --relay: every datagram through the agent's TURN allocation (dp_relay) */
+    uint8_t *dgram;           /* TGT_DGRAM bytes, with relay */
+    uint64_t tsc;             /* the pass's TSC (the relay's clients keep their own ns) */
 };
 
 /* the memory plan (dp_mem_target) counts from these */
@@ -151,7 +159,7 @@ static int nh_get(struct dp_target *t, uint32_t ip, uint32_t asker)
 /* Gives back the next hops session s holds (one per candidate). */
 static void nh_release(struct dp_target *t, struct tgt_session *s)
 {
-    for (uint32_t k = 0; k < s->n_cands; k++)
+    for (uint32_t k = 0; k < s->n_cands && !t->relay; k++)
         if (t->nh[s->cand_nh[k]].users)
             t->nh[s->cand_nh[k]].users--;
     s->n_cands = 0;
@@ -227,6 +235,15 @@ static int cand_nh(const struct tgt_session *s, uint32_t ip)
     return -1;
 }
 
+/* The candidate of session s at ip:port, -1 none. */
+static int cand_of(const struct tgt_session *s, uint32_t ip, uint16_t port)
+{
+    for (uint32_t k = 0; k < s->n_cands; k++)
+        if (s->cand_ip[k] == ip && s->cand_port[k] == port)
+            return (int)k;
+    return -1;
+}
+
 /* Where a datagram of session s goes: `to` when pc named it (an ICE
  * check of full ICE goes to its pair's candidate), else the selected
  * pair's address (peer_ip, which starts as the best candidate). Returns
@@ -275,7 +292,9 @@ static void adopt_selected(struct dp_target *t, struct tgt_session *s, struct ri
         return;
     uint32_t ip = wire_get32(a.ip);
     int k = cand_nh(s, ip);
-    if (k < 0 && s->n_cands < RI_TARGET_CANDS && (k = nh_get(t, ip, s->agent_ip)) >= 0) {
+    if (t->relay) /* only a candidate the relay has a permission for; no peer-reflexive one */
+        k = cand_of(s, ip, a.port) >= 0 ? 0 : -1;
+    else if (k < 0 && s->n_cands < RI_TARGET_CANDS && (k = nh_get(t, ip, s->agent_ip)) >= 0) {
         uint32_t c = s->n_cands++;
         s->cand_ip[c] = ip;
         s->cand_port[c] = a.port;
@@ -512,6 +531,46 @@ static size_t media_poll(struct dp_target *t, struct dp_worker *wk, struct tgt_s
 
 /* ---- transmission ------------------------------------------------------------ */
 
+/* --relay: every datagram session i has ready (the engines', then media)
+ * to the agent's TURN client, for the candidate it goes to (pc's `to`,
+ * else the selected pair's). */
+static void sess_transmit_relay(const struct dp_ctx *ctx, struct dp_target *t, struct dp_worker *wk, uint32_t i,
+                                uint64_t now)
+{
+    struct tgt_session *s = &t->sess[i];
+    struct ri_target_slot *sl = ri_target_slot(t->t, i);
+    /* nothing before the permissions (the server would drop it): the
+     * first checks wait in the engines, the sweep comes back */
+    for (uint32_t k = 0; k < s->n_cands && !s->permitted; k++)
+        if (!dp_relay_target_permitted(ctx, s->agent, s->cand_peer[k]))
+            return;
+    s->permitted = true;
+    for (;;) {
+        struct stun_addr to = {0};
+        size_t n = pc_poll_transmit_to(&s->pc, t->dgram, TGT_DGRAM, now, &to);
+        if (n == 0)
+            n = media_poll(t, wk, s, sl, t->dgram, TGT_DGRAM, now);
+        if (n == 0) {
+            s->dirty = false;
+            return;
+        }
+        uint32_t ip = s->peer_ip;
+        uint16_t port = s->peer_port;
+        if (to.family == 4) {
+            ip = wire_get32(to.ip);
+            port = to.port;
+        }
+        int k = cand_of(s, ip, port);
+        if (k < 0) { /* not a candidate the relay has a peer for */
+            ri_add(wk->m->live.tx_starved, 1);
+            continue;
+        }
+        ri_add(sl->s.frames_out, 1);
+        ri_add(t->t->total.frames_out, 1);
+        dp_relay_target_send(ctx, wk, s->agent, s->cand_peer[k], t->dgram, (uint32_t)n, t->tsc);
+    }
+}
+
 /* Frames every datagram session i has ready (the engines', then media)
  * to its remote address. Nothing while the next hop's MAC is unknown. */
 static void sess_transmit(const struct dp_ctx *ctx, struct dp_target *t, struct dp_worker *wk, uint32_t i,
@@ -522,6 +581,10 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_target *t, struct 
     bool media_due = s->media_on && (now >= s->next_rtcp || rtp_stream_next_timeout(&s->rtp) <= now);
     if (!s->dirty && !media_due)
         return; /* nothing changed since the engines were drained */
+    if (t->relay) {
+        sess_transmit_relay(ctx, t, wk, i, now);
+        return;
+    }
     if (!tgt_dest(t, s, NULL, &(uint32_t){0}, &(uint16_t){0}) && !s->dirty)
         return; /* media only, and its next hop unknown yet */
     for (;;) {
@@ -682,12 +745,27 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     s->peer_ip = sl->cand[0].ip;
     s->peer_port = sl->cand[0].port;
     s->selected = false;
+    s->permitted = false;
     int nh = 0;
     s->n_cands = 0;
     struct ice_cand cands[RI_TARGET_CANDS];
     for (uint32_t k = 0; k < sl->n_cands && nh >= 0; k++) {
         if (sl->cand[k].ip == 0 || sl->cand[k].port == 0)
             continue;
+        if (t->relay) { /* a peer of the agent's TURN client, no next hop of ours */
+            int p = dp_relay_target_peer(ctx, wk, agent, sl->cand[k].ip, sl->cand[k].port, t->tsc);
+            if (p < 0)
+                continue; /* no room or no allocation: ICE checks the others */
+            uint32_t c = s->n_cands++;
+            s->cand_ip[c] = sl->cand[k].ip;
+            s->cand_port[c] = sl->cand[k].port;
+            s->cand_nh[c] = 0;
+            s->cand_peer[c] = (int16_t)p;
+            cands[c] = (struct ice_cand){.addr = {4, sl->cand[k].port, {0}}, .priority = sl->cand[k].priority,
+                                         .type = sl->cand[k].type};
+            wire_put32(cands[c].addr.ip, sl->cand[k].ip);
+            continue;
+        }
         nh = nh_get(t, sl->cand[k].ip, s->agent_ip);
         if (nh < 0)
             break;
@@ -700,8 +778,13 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
                                      .type = sl->cand[k].type};
         wire_put32(cands[c].addr.ip, sl->cand[k].ip);
     }
-    if (nh >= 0)
+    if (nh >= 0 && s->n_cands == 0)
+        nh = -ENOENT; /* with relay: no candidate got a peer */
+    if (nh >= 0) {
         nh = s->cand_nh[0];
+        s->peer_ip = s->cand_ip[0];
+        s->peer_port = s->cand_port[0];
+    }
     /* every secret of the session from the operating system's generator
      * (as dp_external's): tie-breaker, transaction ids, SCTP tags, RTP */
     uint64_t draw[3];
@@ -998,8 +1081,9 @@ void dp_target_rx(const struct dp_ctx *ctx, struct dp_worker *wk, const uint8_t 
     }
     struct ri_target_slot *sl = ri_target_slot(t->t, (uint32_t)i);
     uint64_t now = dp_ext_ns(ctx, t->e, tsc);
+    t->tsc = tsc;
     int k = src_ip == s->peer_ip ? s->nh : cand_nh(s, src_ip);
-    if (k >= 0)
+    if (k >= 0 && src_mac)
         nh_learn(&t->nh[k], src_mac); /* the server's MAC from its own datagram */
     ri_add(sl->s.frames_in, 1);
     ri_add(t->t->total.frames_in, 1);
@@ -1041,6 +1125,7 @@ bool dp_target_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc
 {
     struct dp_target *t = tgt_of(ctx);
     uint64_t now = dp_ext_ns(ctx, t->e, tsc);
+    t->tsc = tsc;
     bool load = ri_load(&ctx->ri.cmd->phase) == RI_PHASE_RUN;
     bool did = arp_poll(ctx, t, wk, now);
     uint32_t k = t->n < DP_TGT_SWEEP ? t->n : DP_TGT_SWEEP;
@@ -1060,6 +1145,7 @@ void dp_target_finish(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t t
 {
     struct dp_target *t = tgt_of(ctx);
     uint64_t now = dp_ext_ns(ctx, t->e, tsc);
+    t->tsc = tsc;
     for (uint32_t i = 0; i < t->n; i++)
         sess_end(ctx, t, wk, i, t->sess[i].up ? RI_TGT_CLOSED : RI_TGT_FAILED, now);
 }
@@ -1086,6 +1172,7 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
     t->n = n;
     t->n_agents = cfg->n_agents;
     t->setup_timeout = x->setup_timeout_ns ? x->setup_timeout_ns : DP_TGT_SETUP_NS;
+    t->relay = ((const struct ri_relay *)ri_section(ctx->ri.hdr, RI_SEC_RELAY))->on != 0;
     uint64_t bufs = (uint64_t)n * DP_TGT_BUFS_PER_SESSION;
     t->pool_bufs = (uint32_t)(bufs < DP_TGT_BUFS_MIN ? DP_TGT_BUFS_MIN : bufs > DP_TGT_BUFS_MAX ? DP_TGT_BUFS_MAX : bufs);
     /* each association's share of received data: a server cannot take
@@ -1106,7 +1193,8 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
             goto oom;
         memset(t->feed_srtp, 0, feed_bytes);
     }
-    if (!t->sess || !t->by_agent || !t->in || !t->out || !t->pool_mem)
+    t->dgram = t->relay ? malloc(TGT_DGRAM) : NULL;
+    if (!t->sess || !t->by_agent || !t->in || !t->out || !t->pool_mem || (t->relay && !t->dgram))
         goto oom;
     memset(t->sess, 0, sess_bytes);
     for (uint32_t a = 0; a < t->n_agents; a++)
@@ -1123,7 +1211,8 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
             goto oom;
     }
     t->bytes = sizeof(*t) + sess_bytes + (size_t)n * assoc + pool_bytes + (size_t)t->n_agents * sizeof(int32_t) +
-               2 * (size_t)RI_MSG_MAX + (size_t)hs * t->hs.stride + feed_bytes; /* as dp_mem_target plans it */
+               2 * (size_t)RI_MSG_MAX + (size_t)hs * t->hs.stride + feed_bytes +
+               (t->relay ? TGT_DGRAM : 0); /* as dp_mem_target plans it */
     x->mem_bytes = t->bytes;
     return 0;
 oom:
@@ -1159,5 +1248,6 @@ void dp_target_free(struct dp_target *t)
     free(t->by_agent);
     free(t->in);
     free(t->out);
+    free(t->dgram);
     free(t);
 }

@@ -7,7 +7,12 @@
  * image's TARGET section (include/run_image.h has the slot protocol);
  * worker 0 runs the peer connection on the external port (dp_external.h:
  * the kernel-visible port, opened when ri_external.mode is not OFF or
- * ri_config.target_slots > 0).
+ * ri_config.target_slots > 0). With --relay (ri_relay.on) the relay
+ * (dp_relay.h) owns the port instead: each candidate of the answer is a
+ * peer of the agent's TURN client, the session's datagrams go out through
+ * dp_relay_target_send once every candidate has its permission, and what
+ * the server relays from a candidate comes in through dp_target_rx; no
+ * next hop or ARP of our own then.
  *
  * A session: a struct pc (webrtc/pc.h), ICE controlling towards the
  * answer's first candidate (the one place that decides where a datagram
@@ -100,7 +105,8 @@ void dp_target_free(struct dp_target *t);
 
 /* One IPv4/UDP datagram to an agent's address : RI_TARGET_PORT, `d` its
  * UDP payload of `len` bytes, from (src_mac, src_ip, src_port) (host
- * byte order) to agent address dst_ip. The session of that agent takes
+ * byte order) to agent address dst_ip; src_mac NULL when it came through
+ * the relay (from a candidate's address, unwrapped by dp_relay). The session of that agent takes
  * it; without one it is counted (frames_unknown) and dropped. The caller
  * keeps the frame. Worker 0. */
 void dp_target_rx(const struct dp_ctx *ctx, struct dp_worker *wk, const uint8_t src_mac[6],

@@ -564,7 +564,9 @@ struct ri_external {
  * a real server (a WHIP endpoint, Janus). Control does the signalling
  * (HTTP, control/target/) and hands each session to the dataplane through
  * a slot; worker 0 runs it on the external port (the kernel-visible port
- * of ri_external.port, opened when either section asks for it).
+ * of ri_external.port, opened when either section asks for it), or with
+ * --relay through the agent's TURN allocation (ri_relay; the slot's
+ * relay_* fields below).
  *
  * A session is one agent's peer connection to the server: ICE controlling
  * (controlled for an `answerer` slot, janus-videoroom's subscribers: the
@@ -682,7 +684,23 @@ struct ri_target_slot {
                                             (a duplicate, a gap, a reorder) */
     uint64_t feed_rtp[RI_TARGET_FEEDS];  /* SRTP packets received (authenticated) on feed_ssrc[k] */
     uint64_t feed_rtp_lost[RI_TARGET_FEEDS]; /* expected - received by sequence number, per stream */
+    /* dataplane -> control, with --relay (RI_VERSION 9): agent `slot
+     * index`'s TURN allocation, written once per run by worker 0 and
+     * never by control (it survives every request of the slot): relay_ip
+     * and relay_port first, then relay_state with release. Control reads
+     * relay_state (acquire) before it signals the slot's first session:
+     * PENDING, wait; OK, the offer's one candidate is relay_ip:relay_port
+     * (typ relay); FAILED, the session fails in signalling with cause
+     * "turn" (relay_code: the server's error code, 0 no answer). */
+    alignas(RI_ALIGN) uint32_t relay_state; /* enum ri_target_relay_state */
+    uint32_t relay_ip;                   /* the relayed address (host byte order) */
+    uint16_t relay_port;
+    uint16_t relay_code;                 /* FAILED: the TURN error code (0: no answer) */
+    uint32_t reserved5;
 };
+
+/* ri_target_slot.relay_state (--relay with --target). */
+enum ri_target_relay_state { RI_TGT_RELAY_PENDING = 0, RI_TGT_RELAY_OK = 1, RI_TGT_RELAY_FAILED = 2 };
 
 struct ri_target {
     /* control -> dataplane, written before it starts */
@@ -724,7 +742,11 @@ _Static_assert(sizeof(struct ri_target) % RI_ALIGN == 0, "slots stay aligned");
  * every agent a TURN allocation from its address : RI_RELAY_LOCAL_PORT,
  * and each endpoint's peer is the other agent's relayed address; the
  * connection's datagrams go as ChannelData (Send indications before the
- * channel is bound). Control writes the request before the dataplane
+ * channel is bound). With --target too, worker 0's relay owns the port
+ * alone: target agents (slots) publish their allocation in their slot
+ * (ri_target_slot.relay_*), their sessions' candidates become peers
+ * (permission and channel each) of the agent's client, and every
+ * datagram of a target session goes through the relay. Control writes the request before the dataplane
  * starts; worker 0 writes the figures (relaxed stores, one writer), final
  * after the dataplane has exited. */
 #define RI_RELAY_LOCAL_PORT 51000u     /* the agents' TURN client port: 51000 + a draw per run */

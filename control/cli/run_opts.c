@@ -241,8 +241,6 @@ static void resolve_target(struct ctl_run_opts *o)
             cli_fail("--target-gateway", "%u.%u.%u.%u is agent %u's address", gw >> 24, gw >> 16 & 0xff,
                      gw >> 8 & 0xff, gw & 0xff, gw - first);
     }
-    if (o->relay.on)
-        cli_fail("--target", "not with --relay yet (both need the external port)");
     if (!o->external_port)
         o->external_port = CTL_EXTERNAL_PORT_DEFAULT;
 }

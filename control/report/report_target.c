@@ -204,6 +204,7 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_u64(w, "started", r->started);
     json_kv_u64(w, "not_started", v->cfg->n_sessions - r->started);
     json_kv_bool(w, "audio", v->cfg->audio);
+    json_kv_bool(w, "through_relay", v->cfg->relay);
     json_kv_u64(w, "sessions_up", t->sessions_up);
     json_kv_u64(w, "sessions_failed", t->sessions_failed + r->signal_failed);
     json_kv_u64(w, "sessions_closed", t->sessions_closed);
@@ -318,10 +319,10 @@ void ctl_report_target_summary(FILE *f, const struct ctl_target_view *v)
     const struct ctl_target_results *r = v->res;
     struct ctl_target_stage st[CTL_TGT_STAGES];
     ctl_target_stages(v, st);
-    fprintf(f, "target        %s %s: %u sessions, %" PRIu64 " up, %" PRIu64 " failed, %" PRIu64
+    fprintf(f, "target        %s %s%s: %u sessions, %" PRIu64 " up, %" PRIu64 " failed, %" PRIu64
                " ended on the server\n",
-            kind_name(v->cfg->kind), v->cfg->url, v->cfg->n_sessions, t->sessions_up,
-            t->sessions_failed + r->signal_failed, r->deleted);
+            kind_name(v->cfg->kind), v->cfg->url, v->cfg->relay ? " through the relay" : "",
+            v->cfg->n_sessions, t->sessions_up, t->sessions_failed + r->signal_failed, r->deleted);
     fprintf(f, "  stages     ");
     for (int i = 0; i < CTL_TGT_STAGES; i++)
         fprintf(f, " %s %" PRIu64 "/%" PRIu64 "%s", stage_names[i], st[i].established, st[i].attempted,

@@ -524,6 +524,7 @@ static int start_target(struct ctl_run *x)
         c->audio = o->media == RI_MEDIA_AUDIO;
         c->http_timeout_ns = o->target_timeout_ns;
         c->max_inflight = 64;
+        c->relay = o->relay.on; /* each session through its agent's TURN allocation */
         rc = ctl_target_start(&x->target, c, ri_section(x->img.hdr, RI_SEC_TARGET),
                               ri_section(x->img.hdr, RI_SEC_EXTERNAL), ri_section(x->img.hdr, RI_SEC_AGENTS),
                               o->agents, err, sizeof(err));
@@ -539,12 +540,13 @@ static int start_target(struct ctl_run *x)
     x->r.target = &x->target_view;
     if (!o->quiet) {
         const struct ri_external *ex = ri_section(x->img.hdr, RI_SEC_EXTERNAL);
-        printf("swarmgen: target %s: %u sessions (agents 0..%u), %s, through %s\n", o->target,
+        const struct ri_relay *rl = ri_section(x->img.hdr, RI_SEC_RELAY);
+        printf("swarmgen: target %s: %u sessions (agents 0..%u), %s, through %s%s\n", o->target,
                o->target_agents, o->target_agents - 1,
                c->join_ramp      ? "joining during the load at the profile's join rate"
                : o->join_rate > 0 ? "joining at --join-rate"
                                   : "joining as fast as the server answers",
-               ex->port_desc);
+               o->relay.on ? "the TURN relay on " : "", o->relay.on ? rl->port_desc : ex->port_desc);
         fflush(stdout);
     }
     return 0;

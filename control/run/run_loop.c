@@ -115,6 +115,17 @@ static uint64_t in_flight(const struct ctl_snap *s)
     return t->msgs_sent > done ? t->msgs_sent - done : 0;
 }
 
+/* Target sessions' messages not back yet (an echo server returns each). */
+static uint64_t target_in_flight(const struct ctl_run *x)
+{
+    if (!x->target)
+        return 0;
+    const struct ri_target *t = ri_section(x->img.hdr, RI_SEC_TARGET);
+    uint64_t sent = __atomic_load_n(&t->total.msgs_sent, __ATOMIC_RELAXED);
+    uint64_t back = __atomic_load_n(&t->total.msgs_back, __ATOMIC_RELAXED);
+    return sent > back ? sent - back : 0;
+}
+
 /* Resident memory of a process in KiB (0 when unknown). */
 static double rss_kib(pid_t pid)
 {
@@ -480,8 +491,8 @@ static bool generate(struct ctl_run *x, struct gen *g)
     return false;
 }
 
-/* No new messages; waits up to --drain for those in flight. Returns true
- * when the dataplane died. */
+/* No new messages; waits up to --drain for those in flight (the mesh's,
+ * and the target sessions' echoes). Returns true when the dataplane died. */
 static bool drain(struct ctl_run *x, struct gen *g, uint64_t gen_end)
 {
     ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_DRAIN);
@@ -490,7 +501,7 @@ static bool drain(struct ctl_run *x, struct gen *g, uint64_t gen_end)
         if (ctl_dp_poll(&x->dp))
             return true;
         snap(x, g->cur);
-        if (in_flight(g->cur) == 0)
+        if (in_flight(g->cur) == 0 && target_in_flight(x) == 0)
             break;
         sleep_ns(10000000ull);
     }

@@ -197,6 +197,23 @@ static double join_rate_now(struct ctl_target *tg, uint64_t now)
     return r > 0 ? r : -1;
 }
 
+/* --relay: the agent's allocation failed; the session fails in signalling
+ * with cause "turn" before any request (the dataplane counted the
+ * failure under its stage and code in the relay section). */
+static void start_turn_failed(struct ctl_target *tg, struct tsess *s, uint64_t now)
+{
+    struct ctl_target_client *c = &tg->res.client[s->idx];
+    c->started = 1;
+    c->t_start_ns = now;
+    TGT_ADD(tg->res.started, 1);
+    s->state = TS_SIGNAL;
+    uint16_t code = ri_load(&ri_target_slot(tg->t, s->idx)->relay_code);
+    if (code)
+        tgt_fail(tg, s, CTL_TGT_CAUSE_TURN, 0, "TURN allocation failed: %u", (unsigned)code);
+    else
+        tgt_fail(tg, s, CTL_TGT_CAUSE_TURN, 0, "TURN allocation failed: no answer from the server");
+}
+
 static void start_sessions(struct ctl_target *tg, uint64_t now)
 {
     double rate = join_rate_now(tg, now);
@@ -209,12 +226,22 @@ static void start_sessions(struct ctl_target *tg, uint64_t now)
         tg->last_tok_ns = now;
     }
     while (tg->next_start < tg->cfg.n_sessions && tg->q_len == 0 && tg->n_free > 0) {
+        /* --relay: the next session waits for its agent's allocation */
+        uint32_t rs = RI_TGT_RELAY_OK;
+        if (tg->cfg.relay && (rs = ri_load(&ri_target_slot(tg->t, tg->next_start)->relay_state)) ==
+                                 RI_TGT_RELAY_PENDING)
+            break;
         if (rate > 0) {
             if (tg->tokens < 1.0)
                 break;
             tg->tokens -= 1.0;
         }
-        start_session(tg, &tg->sess[tg->next_start++], now);
+        struct tsess *s = &tg->sess[tg->next_start++];
+        if (rs == RI_TGT_RELAY_FAILED) {
+            start_turn_failed(tg, s, now);
+            continue;
+        }
+        start_session(tg, s, now);
         serve_queue(tg);
     }
     /* 20 ms of burst at most, after the starts: a token that came due

@@ -28,7 +28,8 @@
  * connection), "sdp" (an answer we cannot use: not SDP, no fingerprint,
  * no usable candidate, no DataChannel accepted), "protocol" (a Janus
  * reply that is not what the API says), "denied" (Janus error 403: a
- * wrong or missing apisecret, --target-token).
+ * wrong or missing apisecret, --target-token), "turn" (with --relay: the
+ * agent's TURN allocation failed, so the session was never offered).
  */
 #ifndef SWARMGEN_CONTROL_TARGET_H
 #define SWARMGEN_CONTROL_TARGET_H
@@ -60,8 +61,9 @@ enum ctl_target_role { CTL_TGT_ROLE_CLIENT = 0, CTL_TGT_ROLE_PUBLISHER = 1, CTL_
     X(CONNECT, "connect")                                        \
     X(SDP, "sdp")                                                \
     X(PROTOCOL, "protocol")                                      \
-    X(SLOT, "slot") /* the dataplane did not take the slot in time */ \
-    X(DENIED, "denied") /* Janus error 403: wrong or missing apisecret */
+    X(SLOT, "slot") /* the dataplane did not take the slot in time */         \
+    X(DENIED, "denied") /* Janus error 403: wrong or missing apisecret */     \
+    X(TURN, "turn") /* --relay: the agent's TURN allocation failed */
 enum ctl_target_cause {
 #define CTL_TARGET_CAUSE_ENUM(id, name) CTL_TGT_CAUSE_##id,
     CTL_TARGET_CAUSES(CTL_TARGET_CAUSE_ENUM)
@@ -84,6 +86,9 @@ struct ctl_target_config {
                                a session 60 s after its last request) */
     uint32_t rooms;         /* janus-videoroom: rooms (>= 1) */
     uint32_t publishers;    /* janus-videoroom: publishers per room (1..RI_TARGET_FEEDS) */
+    bool relay;             /* --relay: a session waits for its agent's TURN allocation (slot
+                               relay_state) and offers the relayed address as its one candidate
+                               (typ relay); a failed allocation fails it with cause "turn" */
 };
 
 /* janus-videoroom: the room of session i, and its first session: rooms

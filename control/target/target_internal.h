@@ -27,15 +27,19 @@ struct tgt_offer_params {
     bool audio;              /* an Opus m-line first */
     uint32_t ssrc;           /* our audio SSRC (a=ssrc) */
     uint64_t sess_id;        /* o= sess-id (< 2^63) */
+    uint32_t relay_ip;       /* --relay: the agent's relayed address (host byte order); 0: none */
+    uint16_t relay_port;
 };
 
 /* Writes the offer into out[cap], NUL-terminated, CRLF line ends: session
  * lines, a=group:BUNDLE, then (with audio) m=audio UDP/TLS/RTP/SAVPF 111
  * with mid "0", then m=application UDP/DTLS/SCTP webrtc-datachannel (mid
  * "1" with audio, else "0"); every m-line carries the ICE credentials,
- * fingerprint, a=setup:actpass, the one host candidate and
+ * fingerprint, a=setup:actpass, the one candidate and
  * a=end-of-candidates (no trickle), and the m=/c= lines name that
- * candidate (RFC 8839 default destination). Returns the length written,
+ * candidate (RFC 8839 default destination). The candidate is the host
+ * address ip:port, or with relay_ip the relayed one only (typ relay raddr
+ * ip rport port, as a browser with iceTransportPolicy "relay"). Returns the length written,
  * or -ENOSPC when cap is too small. Reentrant. */
 int tgt_offer_write(const struct tgt_offer_params *p, char *out, size_t cap);
 

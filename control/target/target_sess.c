@@ -120,6 +120,11 @@ int tgt_make_offer(struct ctl_target *tg, struct tsess *s)
     memcpy(p.ufrag, s->ufrag, sizeof(p.ufrag));
     memcpy(p.pwd, s->pwd, sizeof(p.pwd));
     memcpy(p.fingerprint, tg->x->fingerprint, 32);
+    if (tg->cfg.relay) { /* start_sessions saw relay_state OK */
+        const struct ri_target_slot *sl = ri_target_slot(tg->t, s->idx);
+        p.relay_ip = ri_load(&sl->relay_ip);
+        p.relay_port = ri_load(&sl->relay_port);
+    }
     if (tgt_buf(tg, 4096) != 0)
         return -ENOMEM;
     return tgt_offer_write(&p, tg->buf, tg->buf_cap);

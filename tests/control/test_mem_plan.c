@@ -148,14 +148,14 @@ Test(mem_plan, target_sessions_and_relay_clients_are_planned)
     in.target_slots = 1000;
     in.relay = true;
     dp_mem_plan(&in, &with);
-    cr_assert_eq(with.bytes[DP_MEM_TARGET], dp_mem_target(1000, 1000, 0));
-    cr_assert_eq(with.bytes[DP_MEM_RELAY], dp_mem_relay(1000, 2000, false));
+    cr_assert_eq(with.bytes[DP_MEM_TARGET], dp_mem_target(1000, 1000, 0, false));
+    cr_assert_eq(with.bytes[DP_MEM_RELAY], dp_mem_relay(1000, 2000, false, 0));
     cr_assert_eq(with.total, none.total + with.bytes[DP_MEM_TARGET] + with.bytes[DP_MEM_RELAY]);
     cr_assert_eq(with.dataplane_heap, none.dataplane_heap + with.bytes[DP_MEM_TARGET] + with.bytes[DP_MEM_RELAY]);
     /* per session: its state, its association and 32 pool buffers of 1,200 bytes, about 46 KiB */
-    double per = (double)dp_mem_target(1000, 1000, 0) / 1000;
+    double per = (double)dp_mem_target(1000, 1000, 0, false) / 1000;
     cr_assert(per > DP_MEM_TGT_SESSION_BYTES + 32 * 1200 && per < 64 * 1024, "%.0f bytes per session", per);
-    cr_assert_eq(dp_mem_target(0, 1000, 0), 0);
+    cr_assert_eq(dp_mem_target(0, 1000, 0, false), 0);
     cr_assert_str_eq(dp_mem_key(DP_MEM_TARGET), "target_sessions");
     cr_assert_str_eq(dp_mem_key(DP_MEM_RELAY), "relay_clients");
 }

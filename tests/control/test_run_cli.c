@@ -336,3 +336,16 @@ Test(run_cli, ramped_joins_and_the_target_gateway)
     /* ramped joins with no rate anywhere: nobody would ever join */
     expect_combo_error("--join-ramp", (char *[]){"--target", "whip:http://h/x", "--join-ramp", "--dry-run", NULL});
 }
+
+Test(run_cli, target_through_relay_is_taken_and_keeps_what_relay_needs)
+{
+    /* --target with --relay: target sessions through the TURN server */
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "run", "--agents", "10", "--topology", "ring", "--cores",
+                    "0", "--target", "janus:http://127.0.0.1:8088/janus", "--media", "audio", "--relay",
+                    "turn:198.19.255.254:3478,user=u,pass=p", "--dry-run", NULL};
+    proc_run(argv, 20, 0, &r);
+    cr_assert_eq(r.exit_code, 0, "exit %d: %s", r.exit_code, r.err);
+    /* what --relay refuses it still refuses with --target: more than one core */
+    expect_combo_error("--relay", (char *[]){"--cores", "0-1", "--target", "janus:http://127.0.0.1:8088/janus",
+                                             "--relay", "turn:198.19.255.254:3478,user=u,pass=p", NULL});
+}

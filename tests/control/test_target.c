@@ -1015,5 +1015,54 @@ Test(target_videoroom, a_refused_room_fails_its_sessions, .init = image, .fini =
                        r->client[2].detail);
     cr_assert_not(r->room[0].created);
     cr_assert_eq(r->signalled, 0);
+}
+
+/* ---- --relay: the allocation first ---- */
+
+Test(target_whip, relay_waits_for_the_allocation_then_offers_the_relayed_address_only, .init = image,
+     .fini = teardown)
+{
+    /* agent 0 allocated, agent 1 failed with 401, agent 2 still pending */
+    struct ri_target_slot *s0 = ri_target_slot(tsec, 0), *s1 = ri_target_slot(tsec, 1),
+                          *s2 = ri_target_slot(tsec, 2);
+    s0->relay_ip = 0xc613fffe;
+    s0->relay_port = 45000;
+    ri_store(&s0->relay_state, (uint32_t)RI_TGT_RELAY_OK);
+    s1->relay_code = 401;
+    ri_store(&s1->relay_state, (uint32_t)RI_TGT_RELAY_FAILED);
+    fake_start(&srv, whip_ok);
+    struct ctl_target_config c = {.n_sessions = 3, .http_timeout_ns = 2000000000ull, .max_inflight = 8,
+                                  .relay = true};
+    char spec[128], err[256];
+    snprintf(spec, sizeof(spec), "whip:http://127.0.0.1:%u/whip/ep", srv.port);
+    cr_assert_eq(ctl_target_parse(spec, &c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ctl_target_start(&tg, &c, tsec, xsec, agents, N_SLOTS, err, sizeof(err)), 0, "%s", err);
+    const struct ctl_target_results *r = ctl_target_results(tg);
+    cr_assert(wait_u64(&r->signalled, 1, 3000));
+    cr_assert(wait_u64(&r->signal_failed, 1, 3000));
+    usleep(100000);
+    cr_assert_eq(r->started, 2, "the third waits for its agent's allocation");
+    cr_assert_eq(count(&srv, "POST", "/whip/ep"), 1, "no request for the failed allocation");
+    cr_assert_eq(r->client[1].cause, CTL_TGT_CAUSE_TURN);
+    cr_assert_str_eq(r->client[1].detail, "TURN allocation failed: 401");
+    cr_assert_eq(ri_load(&s1->seq), 0u, "nothing handed to the dataplane");
+    /* the offer: the relayed address as the one candidate */
+    static struct sdp_offer o;
+    char why[128];
+    cr_assert_eq(sdp_parse_offer(srv.log[0].body, strlen(srv.log[0].body), &o, why, sizeof(why)), 0, "%s", why);
+    for (int i = 0; i < o.n_cand; i++) {
+        cr_assert_str_eq(o.cand[i].ip, "198.19.255.254");
+        cr_assert_eq(o.cand[i].port, 45000);
+        cr_assert_eq(o.cand[i].type, SDP_CAND_RELAY);
+    }
+    cr_assert_not_null(strstr(srv.log[0].body, "raddr 198.18.0.1 rport 50000"));
+    /* agent 2's allocation arrives: its session starts */
+    s2->relay_ip = 0xc613fffe;
+    s2->relay_port = 45002;
+    ri_store(&s2->relay_state, (uint32_t)RI_TGT_RELAY_OK);
+    cr_assert(wait_u64(&r->signalled, 2, 3000));
+    cr_assert_eq(r->started, 3);
+    cr_assert_not_null(strstr(srv.log[1].body, "198.19.255.254 45002 typ relay raddr 198.18.0.3"));
+    ctl_target_stop(tg, 1000000000ull);
     fake_stop(&srv);
 }

@@ -85,6 +85,32 @@ Test(target_offer, audio_first_bundled_and_servable_by_our_answerer)
     cr_assert_not_null(strstr(buf, "a=rtpmap:111 opus/48000/2\r\n"));
 }
 
+Test(target_offer, relay_candidate_only_with_relay)
+{
+    /* --relay: the relayed address is the one candidate and the default
+     * destination, the agent's address its raddr (iceTransportPolicy relay) */
+    struct tgt_offer_params p = params(true);
+    p.relay_ip = 0xc613fffe; /* 198.19.255.254 */
+    p.relay_port = 44768;
+    char buf[4096], why[128];
+    int n = tgt_offer_write(&p, buf, sizeof(buf));
+    cr_assert_gt(n, 0);
+    cr_assert_eq(sdp_parse_offer(buf, (size_t)n, &back, why, sizeof(why)), 0, "%s", why);
+    cr_assert_gt(back.n_cand, 0);
+    for (int i = 0; i < back.n_cand; i++) { /* the same one on each bundled line */
+        cr_assert_str_eq(back.cand[i].ip, "198.19.255.254");
+        cr_assert_eq(back.cand[i].port, 44768);
+        cr_assert_eq(back.cand[i].type, SDP_CAND_RELAY);
+        cr_assert_eq(back.cand[i].priority, 16777215u);
+    }
+    cr_assert(back.end_of_candidates);
+    cr_assert_null(strstr(buf, "typ host"), "no host candidate");
+    cr_assert_null(strstr(buf, " 50000 typ"), "the agent's own address is only the raddr");
+    cr_assert_not_null(strstr(buf, "typ relay raddr 198.18.0.3 rport 50000\r\n"));
+    cr_assert_not_null(strstr(buf, "m=audio 44768 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 198.19.255.254\r\n"));
+    cr_assert_not_null(strstr(buf, "m=application 44768 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 198.19.255.254\r\n"));
+}
+
 Test(target_offer, too_small_a_buffer_is_enospc)
 {
     struct tgt_offer_params p = params(true);
