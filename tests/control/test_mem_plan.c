@@ -6,6 +6,7 @@
 
 #include "dp_conn_state.h"
 #include "dp_mem.h"
+#include "srtp_session.h"
 #include "mem_plan.h"
 
 static struct dp_mem_in dc_run(void)
@@ -148,8 +149,17 @@ Test(mem_plan, target_sessions_and_relay_clients_are_planned)
     in.target_slots = 1000;
     in.relay = true;
     dp_mem_plan(&in, &with);
-    cr_assert_eq(with.bytes[DP_MEM_TARGET], dp_mem_target(1000, 1000, 0, false));
-    cr_assert_eq(with.bytes[DP_MEM_RELAY], dp_mem_relay(1000, 2000, false, 0));
+    /* target sessions through the relay: the sessions' datagram buffer, and
+     * room in every target agent's client for its sessions' candidates */
+    cr_assert_eq(with.bytes[DP_MEM_TARGET], dp_mem_target(1000, 1000, 0, true));
+    cr_assert_eq(with.bytes[DP_MEM_TARGET], dp_mem_target(1000, 1000, 0, false) + DP_MEM_TGT_DGRAM);
+    cr_assert_eq(with.bytes[DP_MEM_RELAY], dp_mem_relay(1000, 2000, false, 1000));
+    cr_assert_gt(dp_mem_relay(1000, 2000, false, 1000), dp_mem_relay(1000, 2000, false, 0) +
+                                                            1000ull * (DP_MEM_RELAY_TGT_BYTES + DP_MEM_RELAY_TGT_PEERS * 9));
+    /* over TCP: a connection and a stream buffer per agent */
+    cr_assert_gt(dp_mem_relay(1000, 2000, true, 0), dp_mem_relay(1000, 2000, false, 0) + 1000ull * 16384);
+    /* janus-videoroom: an SRTP context per feed of each session */
+    cr_assert_eq(dp_mem_target(1000, 1000, 3, false), dp_mem_target(1000, 1000, 0, false) + 3000ull * SRTPS_SESSION_SIZE);
     cr_assert_eq(with.total, none.total + with.bytes[DP_MEM_TARGET] + with.bytes[DP_MEM_RELAY]);
     cr_assert_eq(with.dataplane_heap, none.dataplane_heap + with.bytes[DP_MEM_TARGET] + with.bytes[DP_MEM_RELAY]);
     /* per session: its state, its association and 32 pool buffers of 1,200 bytes, about 46 KiB */
