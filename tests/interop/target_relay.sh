@@ -150,7 +150,7 @@ run_target() { # report csv log pass
   # the TURN server's port (none expected), and the server's TURN control
   # messages (first byte 0 or 1: a positive control), never ChannelData
   if [ "$4" = "$pass" ]; then
-    nx dumpcap -q -i sgext1 -a duration:60 -w "$dir/veth.pcap" \
+    ip netns exec "$ns" dumpcap -q -i sgext1 -a duration:60 -w "$dir/veth.pcap" \
       -f "udp and net 198.18.0.0/15 and (not port 3478 or udp[8] < 2)" > "$dir/dumpcap.out" 2>&1 &
     cpid=$!
     sleep 1
@@ -163,7 +163,7 @@ run_target() { # report csv log pass
   rpid=$!
   local apid=
   if [ "$4" = "$pass" ]; then # Janus's view while the run lasts
-    nx python3 "$dir/admin.py" "$secret" "$n" 60 "$rpid" > "$dir/admin.json" 2>/dev/null &
+    ip netns exec "$ns" python3 "$dir/admin.py" "$secret" "$n" 60 "$rpid" > "$dir/admin.json" 2>/dev/null &
     apid=$!
   fi
   wait "$rpid"
@@ -208,11 +208,20 @@ fi
 msent=$(json "$r" "r['messages']['sent']")
 mdel=$(json "$r" "r['messages']['delivered']")
 if [ -n "$msent" ] && [ "$msent" -gt 0 ] && [ "$msent" = "$mdel" ]; then ok "mesh: $msent messages sent, $mdel delivered through the relay"; else bad "mesh: sent '$msent' delivered '$mdel'"; fi
+# the memory plan: the target sessions exactly, the relay's clients (with room for the sessions'
+# candidates) within each client's 64-byte rounding, planned as its average
+mem=$(json "$r" "'%d %d %d %d' % (r['memory']['categories']['target_sessions'], r['memory']['planned']['categories']['target_sessions'], r['memory']['categories']['relay_clients'], r['memory']['planned']['categories']['relay_clients'])")
+set -- $mem
+if [ -n "${4:-}" ] && [ "$1" -gt 0 ] && [ "$1" = "$2" ] && awk -v a="$3" -v p="$4" 'BEGIN { d = a - p; if (d < 0) d = -d; exit !(a > 0 && d * 100 <= a) }'; then
+  ok "memory: target sessions $1 bytes planned and allocated; relay clients $3 allocated, $4 planned"
+else
+  bad "memory: target sessions allocated/planned, relay clients allocated/planned '$mem'"
+fi
 al=$(json "$r" "r['relay']['stages']['allocate']['ok']")
 perm=$(json "$r" "r['relay']['stages']['permission']['ok']")
 chan=$(json "$r" "r['relay']['stages']['channel']['ok']")
 # the session candidates: every distinct server address a session had (Janus gives one per session)
-ncand=$(tail -n +2 "$dir/good.csv" 2>/dev/null | awk -F, 'NF > 1 && $NF != "" { n++ } END { print n + 0 }')
+ncand=$(python3 -c "import csv,sys; print(sum(1 for row in csv.DictReader(open(sys.argv[1])) if row.get('selected')))" "$dir/good.csv" 2>/dev/null)
 want=$((2 * n + ncand))
 if [ "$al" = "$n" ] && [ "$perm" = "$want" ] && [ "$chan" = "$want" ]; then
   ok "report: $al allocations, $perm permissions and $chan channels (2 x $n mesh endpoints + $ncand session candidates)"
