@@ -43,85 +43,27 @@ enum {
 
 #define KEEPALIVE_NS(tg) ((tg)->cfg.keepalive_ns ? (tg)->cfg.keepalive_ns : 25ull * 1000000000ull)
 
-/* Appends s as a JSON string body (no quotes) to out[cap] at *o. */
-static bool json_escape(char *out, size_t cap, size_t *o, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char e[8];
-        int k;
-        if (c == '"' || c == '\\')
-            k = snprintf(e, sizeof(e), "\\%c", c);
-        else if (c == '\r')
-            k = snprintf(e, sizeof(e), "\\r");
-        else if (c == '\n')
-            k = snprintf(e, sizeof(e), "\\n");
-        else if (c < 0x20)
-            k = snprintf(e, sizeof(e), "\\u%04x", c);
-        else
-            k = snprintf(e, sizeof(e), "%c", c);
-        if (*o + (size_t)k + 1 > cap)
-            return false;
-        memcpy(out + *o, e, (size_t)k);
-        *o += (size_t)k;
-    }
-    out[*o] = '\0';
-    return true;
-}
-
-/* "&apisecret=TOKEN" for a GET's query, '+', '/' and '=' percent-encoded
- * (the token's other characters are unreserved in URLs). */
-static void query_secret(const char *token, char *out, size_t cap)
-{
-    size_t o = (size_t)snprintf(out, cap, "&apisecret=");
-    for (const char *p = token; *p && o + 4 < cap; p++) {
-        if (*p == '+' || *p == '/' || *p == '=')
-            o += (size_t)snprintf(out + o, cap - o, "%%%02X", (unsigned char)*p);
-        else
-            out[o++] = *p;
-    }
-    out[o] = '\0';
-}
-
-/* The base URL without a trailing '/'. */
-static int base_len(const struct ctl_target *tg)
-{
-    size_t n = strlen(tg->cfg.url);
-    while (n > 0 && tg->cfg.url[n - 1] == '/')
-        n--;
-    return (int)n;
-}
-
-static int post(struct ctl_target *tg, struct tgt_req *r, const char *url, const char *json)
-{
-    return tgt_http_start(tg->http, r, TGT_POST, url, "application/json", json, strlen(json), NULL,
-                          tgt_timeout_ms(tg));
-}
-
 static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
 {
-    char url[700], json[8192];
+    char url[1600], json[8192];
     const char *u = tg->cfg.url;
-    int bl = base_len(tg);
+    int bl = tgt_janus_base_len(tg);
     tgt_txn(tg, s->txn);
     /* --target-token: Janus's api_secret, in every request */
-    char auth[300] = "", query[800] = "";
-    if (tg->cfg.token[0]) {
-        snprintf(auth, sizeof(auth), "\"apisecret\":\"%s\",", tg->cfg.token);
-        query_secret(tg->cfg.token, query, sizeof(query));
-    }
+    char auth[300], query[800];
+    tgt_janus_auth(tg, auth, sizeof(auth), query, sizeof(query));
     switch (s->step) {
     case J_CREATE:
         snprintf(url, sizeof(url), "%.*s", bl, u);
         snprintf(json, sizeof(json), "{%s\"janus\":\"create\",\"transaction\":\"%s\"}", auth, s->txn);
-        return post(tg, r, url, json);
+        return tgt_janus_post(tg, r, url, json);
     case J_ATTACH:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
         snprintf(
             json, sizeof(json),
             "{%s\"janus\":\"attach\",\"plugin\":\"janus.plugin.echotest\",\"transaction\":\"%s\"}",
             auth, s->txn);
-        return post(tg, r, url, json);
+        return tgt_janus_post(tg, r, url, json);
     case J_MESSAGE: {
         snprintf(url, sizeof(url), "%.*s/%" PRIu64 "/%" PRIu64, bl, u, s->janus_sid, s->janus_hid);
         int len = tgt_make_offer(tg, s);
@@ -133,10 +75,10 @@ static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
                              "\"video\":false,\"data\":true},\"jsep\":{\"type\":\"offer\","
                              "\"trickle\":false,\"sdp\":\"",
                              auth, s->txn, tg->cfg.audio ? "true" : "false");
-        if (!json_escape(json, sizeof(json), &o, tg->buf, (size_t)len) || o + 4 > sizeof(json))
+        if (!tgt_json_escape(json, sizeof(json), &o, tg->buf, (size_t)len) || o + 4 > sizeof(json))
             return -ENOSPC;
         memcpy(json + o, "\"}}", 4);
-        return post(tg, r, url, json);
+        return tgt_janus_post(tg, r, url, json);
     }
     case J_POLL:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64 "?maxev=10&rid=%" PRIu64 "%s", bl, u, s->janus_sid,
@@ -146,16 +88,16 @@ static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
         TGT_ADD(tg->res.keepalives, 1);
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
         snprintf(json, sizeof(json), "{%s\"janus\":\"keepalive\",\"transaction\":\"%s\"}", auth, s->txn);
-        return post(tg, r, url, json);
+        return tgt_janus_post(tg, r, url, json);
     case J_DETACH:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64 "/%" PRIu64, bl, u, s->janus_sid, s->janus_hid);
         snprintf(json, sizeof(json), "{%s\"janus\":\"detach\",\"transaction\":\"%s\"}", auth, s->txn);
-        return post(tg, r, url, json);
+        return tgt_janus_post(tg, r, url, json);
     case J_DESTROY:
     default:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
         snprintf(json, sizeof(json), "{%s\"janus\":\"destroy\",\"transaction\":\"%s\"}", auth, s->txn);
-        return post(tg, r, url, json);
+        return tgt_janus_post(tg, r, url, json);
     }
 }
 

@@ -146,93 +146,41 @@ static void pend_drop(struct ctl_target *tg, struct tsess *s)
     }
 }
 
-/* Appends s (n bytes) JSON-escaped to out[cap] at *o. */
-static bool json_escape(char *out, size_t cap, size_t *o, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char e[8];
-        int k;
-        if (c == '"' || c == '\\')
-            k = snprintf(e, sizeof(e), "\\%c", c);
-        else if (c == '\r')
-            k = snprintf(e, sizeof(e), "\\r");
-        else if (c == '\n')
-            k = snprintf(e, sizeof(e), "\\n");
-        else if (c < 0x20)
-            k = snprintf(e, sizeof(e), "\\u%04x", c);
-        else
-            k = snprintf(e, sizeof(e), "%c", c);
-        if (*o + (size_t)k + 1 > cap)
-            return false;
-        memcpy(out + *o, e, (size_t)k);
-        *o += (size_t)k;
-    }
-    out[*o] = '\0';
-    return true;
-}
-
-static int base_len(const struct ctl_target *tg)
-{
-    size_t n = strlen(tg->cfg.url);
-    while (n > 0 && tg->cfg.url[n - 1] == '/')
-        n--;
-    return (int)n;
-}
-
-static int post(struct ctl_target *tg, struct tgt_req *r, const char *url, const char *json)
-{
-    return tgt_http_start(tg->http, r, TGT_POST, url, "application/json", json, strlen(json), NULL,
-                          tgt_timeout_ms(tg));
-}
-
-/* "...,\"jsep\":{\"type\":TYPE,\"trickle\":false,\"sdp\":\"SDP\"}}" closing a message. */
-static int with_jsep(char *json, size_t cap, size_t o, const char *type, const char *sdp,
-                     size_t len)
-{
-    int k = snprintf(json + o, cap - o, ",\"jsep\":{\"type\":\"%s\",\"trickle\":false,\"sdp\":\"",
-                     type);
-    if (k < 0 || (size_t)k >= cap - o)
-        return -ENOSPC;
-    o += (size_t)k;
-    if (!json_escape(json, cap, &o, sdp, len) || o + 4 > cap)
-        return -ENOSPC;
-    memcpy(json + o, "\"}}", 4);
-    return 0;
-}
-
 static int vr_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
 {
-    char url[700], json[12288];
+    char url[1600], json[12288];
     const char *u = tg->cfg.url;
-    int bl = base_len(tg);
+    int bl = tgt_janus_base_len(tg);
     const struct ctl_target_client *c = &tg->res.client[s->idx];
     tgt_txn(tg, s->txn);
+    /* --target-token: Janus's api_secret, in every request */
+    char auth[300], query[800];
+    tgt_janus_auth(tg, auth, sizeof(auth), query, sizeof(query));
     switch (s->step) {
     case V_CREATE:
         snprintf(url, sizeof(url), "%.*s", bl, u);
-        snprintf(json, sizeof(json), "{\"janus\":\"create\",\"transaction\":\"%s\"}", s->txn);
-        return post(tg, r, url, json);
+        snprintf(json, sizeof(json), "{%s\"janus\":\"create\",\"transaction\":\"%s\"}", auth, s->txn);
+        return tgt_janus_post(tg, r, url, json);
     case V_ATTACH:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
         snprintf(
             json, sizeof(json),
-            "{\"janus\":\"attach\",\"plugin\":\"janus.plugin.videoroom\",\"transaction\":\"%s\"}",
-            s->txn);
-        return post(tg, r, url, json);
+            "{%s\"janus\":\"attach\",\"plugin\":\"janus.plugin.videoroom\",\"transaction\":\"%s\"}",
+            auth, s->txn);
+        return tgt_janus_post(tg, r, url, json);
     case V_POLL:
-        snprintf(url, sizeof(url), "%.*s/%" PRIu64 "?maxev=10&rid=%" PRIu64, bl, u, s->janus_sid,
-                 (uint64_t)(tgt_now_ns() / 1000000ull));
+        snprintf(url, sizeof(url), "%.*s/%" PRIu64 "?maxev=10&rid=%" PRIu64 "%s", bl, u, s->janus_sid,
+                 (uint64_t)(tgt_now_ns() / 1000000ull), query);
         return tgt_http_start(tg->http, r, TGT_GET, url, NULL, NULL, 0, NULL, tgt_timeout_ms(tg));
     case V_KEEPALIVE:
         TGT_ADD(tg->res.keepalives, 1);
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
-        snprintf(json, sizeof(json), "{\"janus\":\"keepalive\",\"transaction\":\"%s\"}", s->txn);
-        return post(tg, r, url, json);
+        snprintf(json, sizeof(json), "{%s\"janus\":\"keepalive\",\"transaction\":\"%s\"}", auth, s->txn);
+        return tgt_janus_post(tg, r, url, json);
     case V_DESTROY:
         snprintf(url, sizeof(url), "%.*s/%" PRIu64, bl, u, s->janus_sid);
-        snprintf(json, sizeof(json), "{\"janus\":\"destroy\",\"transaction\":\"%s\"}", s->txn);
-        return post(tg, r, url, json);
+        snprintf(json, sizeof(json), "{%s\"janus\":\"destroy\",\"transaction\":\"%s\"}", auth, s->txn);
+        return tgt_janus_post(tg, r, url, json);
     default:
         break;
     }
@@ -243,18 +191,18 @@ static int vr_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
     switch (s->step) {
     case V_ROOM:
         snprintf(json, sizeof(json),
-                 "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":\"create\","
+                 "{%s\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":\"create\","
                  "\"room\":%" PRIu64 ",\"description\":\"swarmgen room %u\",\"publishers\":%u,"
                  "\"audiocodec\":\"opus\",\"is_private\":true,\"permanent\":false,"
                  "\"notify_joining\":false}}",
-                 s->txn, room, c->room, tg->cfg.publishers);
-        return post(tg, r, url, json);
+                 auth, s->txn, room, c->room, tg->cfg.publishers);
+        return tgt_janus_post(tg, r, url, json);
     case V_DESTROY_ROOM:
         snprintf(json, sizeof(json),
-                 "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":\"destroy\","
+                 "{%s\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":\"destroy\","
                  "\"room\":%" PRIu64 ",\"permanent\":false}}",
-                 s->txn, room);
-        return post(tg, r, url, json);
+                 auth, s->txn, room);
+        return tgt_janus_post(tg, r, url, json);
     case V_JOIN:
         if (c->role == CTL_TGT_ROLE_PUBLISHER) {
             int len = tgt_make_offer(tg, s);
@@ -262,38 +210,38 @@ static int vr_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
                 return len;
             o = (size_t)snprintf(
                 json, sizeof(json),
-                "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":"
+                "{%s\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":"
                 "\"joinandconfigure\",\"ptype\":\"publisher\",\"room\":%" PRIu64 ",\"id\":%" PRIu64
                 ",\"display\":\"agent-%u\"}",
-                s->txn, room, feed_id(tg, s->idx), s->idx);
-            int rc = with_jsep(json, sizeof(json), o, "offer", tg->buf, (size_t)len);
-            return rc < 0 ? rc : post(tg, r, url, json);
+                auth, s->txn, room, feed_id(tg, s->idx), s->idx);
+            int rc = tgt_janus_with_jsep(json, sizeof(json), o, "offer", tg->buf, (size_t)len);
+            return rc < 0 ? rc : tgt_janus_post(tg, r, url, json);
         }
         o = (size_t)snprintf(json, sizeof(json),
-                             "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":"
+                             "{%s\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":"
                              "\"join\",\"ptype\":\"subscriber\",\"room\":%" PRIu64 ",\"streams\":[",
-                             s->txn, room);
+                             auth, s->txn, room);
         for (uint32_t k = 0; k < tg->cfg.publishers; k++)
             o += (size_t)snprintf(json + o, sizeof(json) - o, "%s{\"feed\":%" PRIu64 "}",
                                   k ? "," : "",
                                   feed_id(tg, ctl_target_room_first(&tg->cfg, c->room) + k));
         snprintf(json + o, sizeof(json) - o, "]}}");
-        return post(tg, r, url, json);
+        return tgt_janus_post(tg, r, url, json);
     case V_START: {
         struct vr_pending *p = tg->vr->pend[s->idx];
         if (!p)
             return -EINVAL;
         o = (size_t)snprintf(json, sizeof(json),
-                             "{\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":"
+                             "{%s\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"request\":"
                              "\"start\",\"room\":%" PRIu64 "}",
-                             s->txn, room);
-        int rc = with_jsep(json, sizeof(json), o, "answer", p->sdp, p->len);
-        return rc < 0 ? rc : post(tg, r, url, json);
+                             auth, s->txn, room);
+        int rc = tgt_janus_with_jsep(json, sizeof(json), o, "answer", p->sdp, p->len);
+        return rc < 0 ? rc : tgt_janus_post(tg, r, url, json);
     }
     case V_DETACH:
     default:
-        snprintf(json, sizeof(json), "{\"janus\":\"detach\",\"transaction\":\"%s\"}", s->txn);
-        return post(tg, r, url, json);
+        snprintf(json, sizeof(json), "{%s\"janus\":\"detach\",\"transaction\":\"%s\"}", auth, s->txn);
+        return tgt_janus_post(tg, r, url, json);
     }
 }
 

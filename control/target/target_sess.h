@@ -179,6 +179,22 @@ int tgt_buf(struct ctl_target *tg, size_t cap);
 /* A random transaction id (16 characters) into out[20]. */
 void tgt_txn(struct ctl_target *tg, char out[20]);
 
+/* Janus requests (janus_req.c), for the EchoTest and VideoRoom flows. */
+/* Appends s (n bytes) as a JSON string body (no quotes) to out[cap] at *o;
+ * false when it does not fit. */
+bool tgt_json_escape(char *out, size_t cap, size_t *o, const char *s, size_t n);
+/* --target-token as Janus's api_secret: auth = "\"apisecret\":\"TOKEN\"," to
+ * open a request's JSON object, query = "&apisecret=TOKEN" for a GET; both
+ * "" without a token. */
+void tgt_janus_auth(const struct ctl_target *tg, char *auth, size_t acap, char *query, size_t qcap);
+/* The length of the base URL without a trailing '/'. */
+int tgt_janus_base_len(const struct ctl_target *tg);
+/* POSTs json to url on request r. */
+int tgt_janus_post(struct ctl_target *tg, struct tgt_req *r, const char *url, const char *json);
+/* Closes a message object at json[o] with ,"jsep":{type, trickle:false,
+ * sdp}}. 0 or -ENOSPC. */
+int tgt_janus_with_jsep(char *json, size_t cap, size_t o, const char *type, const char *sdp, size_t len);
+
 /* Counters of the results (single writer: the target thread; the main
  * thread may read them at any time). */
 #define TGT_ADD(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)

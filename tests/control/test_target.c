@@ -989,6 +989,14 @@ Test(target_videoroom, room_publisher_then_subscriber_answering_janus_offer, .in
     cr_assert_not_null(strstr(srv.log[st].body, "a=recvonly"));
     int d = vr_find(&srv, "\"request\":\"destroy\"", room);
     cr_assert_gt(d, st, "the room is destroyed at the end");
+    /* --target-token as Janus's api_secret in every request, the long polls' query too */
+    for (int i = 0; i < srv.n_log; i++) {
+        if (strcmp(srv.log[i].method, "GET") == 0)
+            cr_assert_not_null(strstr(srv.log[i].path, "&apisecret=s3cret"), "%s", srv.log[i].path);
+        else
+            cr_assert_not_null(strstr(srv.log[i].body, "{\"apisecret\":\"s3cret\",\"janus\":"), "%s",
+                               srv.log[i].body);
+    }
     pthread_mutex_unlock(&srv.lock);
     fake_stop(&srv);
 }
