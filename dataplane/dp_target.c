@@ -879,6 +879,27 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     ri_store(&sl->dp_seq, seq);
 }
 
+/* A message back (ours echoed, or a publisher's relayed to a subscriber)
+ * of len bytes after lat ns: the session's and the totals' figures. */
+static void count_back(struct ri_target *x, struct ri_target_slot *sl, uint32_t len, uint64_t lat)
+{
+    met_hist_record(&x->rtt, lat);
+    ri_add(sl->s.msgs_back, 1);
+    ri_add(sl->s.bytes_back, len);
+    ri_add(sl->s.rtt_sum_ns, lat);
+    ri_add(x->total.msgs_back, 1);
+    ri_add(x->total.bytes_back, len);
+    ri_add(x->total.rtt_sum_ns, lat);
+    if (lat > sl->s.rtt_max_ns)
+        ri_set(sl->s.rtt_max_ns, lat);
+    if (sl->s.msgs_back == 1 || lat < sl->s.rtt_min_ns)
+        ri_set(sl->s.rtt_min_ns, lat);
+    if (lat > x->total.rtt_max_ns)
+        ri_set(x->total.rtt_max_ns, lat);
+    if (x->total.msgs_back == 1 || lat < x->total.rtt_min_ns)
+        ri_set(x->total.rtt_min_ns, lat);
+}
+
 /* A message the server relayed to answerer s: a feed's (its publisher's
  * agent header: src = dst = that agent), counted per feed with its
  * sequence checked, its publisher-to-us latency recorded where round
@@ -904,22 +925,7 @@ static void on_feed_message(const struct dp_ctx *ctx, struct dp_target *t, struc
     if (seq >= s->feed_next[k])
         s->feed_next[k] = seq + 1;
     ri_add(sl->feed_msgs[k], 1);
-    uint64_t lat = agent_latency_ns(h, tsc, ctx->ns_per_cycle);
-    met_hist_record(&x->rtt, lat);
-    ri_add(sl->s.msgs_back, 1);
-    ri_add(sl->s.bytes_back, len);
-    ri_add(sl->s.rtt_sum_ns, lat);
-    ri_add(x->total.msgs_back, 1);
-    ri_add(x->total.bytes_back, len);
-    ri_add(x->total.rtt_sum_ns, lat);
-    if (lat > sl->s.rtt_max_ns)
-        ri_set(sl->s.rtt_max_ns, lat);
-    if (sl->s.msgs_back == 1 || lat < sl->s.rtt_min_ns)
-        ri_set(sl->s.rtt_min_ns, lat);
-    if (lat > x->total.rtt_max_ns)
-        ri_set(x->total.rtt_max_ns, lat);
-    if (x->total.msgs_back == 1 || lat < x->total.rtt_min_ns)
-        ri_set(x->total.rtt_min_ns, lat);
+    count_back(x, sl, len, agent_latency_ns(h, tsc, ctx->ns_per_cycle));
 }
 
 /* A DataChannel message from the server: our own back (a round trip) or
@@ -940,22 +946,7 @@ static void on_message(const struct dp_ctx *ctx, struct dp_target *t, struct tgt
         ri_add(x->total.msgs_foreign, 1);
         return;
     }
-    uint64_t rtt = agent_latency_ns(h, tsc, ctx->ns_per_cycle);
-    met_hist_record(&x->rtt, rtt);
-    ri_add(sl->s.msgs_back, 1);
-    ri_add(sl->s.bytes_back, len);
-    ri_add(sl->s.rtt_sum_ns, rtt);
-    ri_add(x->total.msgs_back, 1);
-    ri_add(x->total.bytes_back, len);
-    ri_add(x->total.rtt_sum_ns, rtt);
-    if (rtt > sl->s.rtt_max_ns)
-        ri_set(sl->s.rtt_max_ns, rtt);
-    if (sl->s.msgs_back == 1 || rtt < sl->s.rtt_min_ns)
-        ri_set(sl->s.rtt_min_ns, rtt);
-    if (rtt > x->total.rtt_max_ns)
-        ri_set(x->total.rtt_max_ns, rtt);
-    if (x->total.msgs_back == 1 || rtt < x->total.rtt_min_ns)
-        ri_set(x->total.rtt_min_ns, rtt);
+    count_back(x, sl, len, agent_latency_ns(h, tsc, ctx->ns_per_cycle));
 }
 
 /* The DataChannel is open: the session is up. */
