@@ -10,7 +10,8 @@
 # Janus's own admin API (handle_info, read while the sessions are up) shows
 # video packets and bytes received on each handle's video medium in the
 # range of what we sent (between 85 % and 100 %: its last reading is up
-# to a second before our last packet).
+# to a second before our last packet). --media video with janus-videoroom
+# is refused (exit 2, one line naming --media).
 #   target_janus_video.sh SWARMGEN SWARMGEN_DP EXTERNAL_PORT_SCRIPT JANUS_LAB_SCRIPT [AGENTS]
 # Exit 77 (skipped) without root, or without janus unless
 # SWARMGEN_REQUIRE_JANUS is set.
@@ -78,6 +79,16 @@ while time.time() < until and running():
     time.sleep(0.2)
 print(json.dumps(seen))
 EOF
+
+# janus-videoroom sessions send audio only: --media video is refused, one line naming the flag, exit 2
+msg=$("$sg" run --agents 4 --topology ring --cores 0 --media video \
+  --target "janus-videoroom:http://127.0.0.1:1/janus,rooms=1,publishers=1" 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" = 2 ] && [ "$(echo "$msg" | wc -l)" = 1 ] && [[ "$msg" == "swarmgen: --media: "* ]]; then
+  ok "--media video with janus-videoroom refused: $msg"
+else
+  bad "--media video with janus-videoroom: exit $rc, '$msg'"
+fi
 
 "$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
 "$lab" up --netns "$ns" --dir "$jdir" >/dev/null || { bad "janus-lab up failed"; tail -20 "$jdir/janus.log" 2>/dev/null; summary; exit 1; }
