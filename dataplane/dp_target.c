@@ -561,10 +561,10 @@ static void media_in(struct dp_target *t, struct dp_worker *wk, struct tgt_sessi
             ri_add(t->t->total.video_rtcp_nack, fb.nack);
             if (fb.pli || fb.fir)
                 rtp_stream_key_frame(&s->vrtp);
-            if (vid) {
-                rtcp_handle_input(&s->vrtcp, pkt, n, now, NULL);
-                return;
-            }
+            /* the video's session takes what its source sent (SR timing,
+             * a block about our video); the audio's below reads the same
+             * packet for a block about our audio, whichever context it came by */
+            rtcp_handle_input(&s->vrtcp, pkt, n, now, NULL);
         }
         struct rtcp_msg msg;
         if (rtcp_handle_input(&s->rtcp, pkt, n, now, &msg) == ENGINE_IN_MALFORMED)

@@ -11,7 +11,8 @@
 # video packets and bytes received on each handle's video medium in the
 # range of what we sent (between 85 % and 100 %: its last reading is up
 # to a second before our last packet). --media video with janus-videoroom
-# is refused (exit 2, one line naming --media).
+# is refused (exit 2, one line naming --media). SWARMGEN_KEEP=1 keeps the
+# run's files (printed folder) for a look.
 #   target_janus_video.sh SWARMGEN SWARMGEN_DP EXTERNAL_PORT_SCRIPT JANUS_LAB_SCRIPT [AGENTS]
 # Exit 77 (skipped) without root, or without janus unless
 # SWARMGEN_REQUIRE_JANUS is set.
