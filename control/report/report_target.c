@@ -204,6 +204,7 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_u64(w, "started", r->started);
     json_kv_u64(w, "not_started", v->cfg->n_sessions - r->started);
     json_kv_bool(w, "audio", v->cfg->audio);
+    json_kv_bool(w, "video", v->cfg->video);
     json_kv_bool(w, "through_relay", v->cfg->relay);
     json_kv_u64(w, "sessions_up", t->sessions_up);
     json_kv_u64(w, "sessions_failed", t->sessions_failed + r->signal_failed);
