@@ -557,3 +557,30 @@ enum engine_input rtcp_handle_input(struct rtcp_session *s, const uint8_t *buf, 
     }
     return ENGINE_IN_ACCEPTED;
 }
+
+void rtcp_feedback_count(const uint8_t *buf, size_t len, uint32_t ssrc, struct rtcp_fb *fb)
+{
+    memset(fb, 0, sizeof(*fb));
+    size_t at = 0;
+    while (at + RTCP_HDR_LEN <= len) {
+        const uint8_t *p = buf + at;
+        size_t plen = ((size_t)wire_get16(p + 2) + 1) * 4;
+        if ((p[0] >> 6) != 2 || at + plen > len)
+            return;
+        unsigned fmt = p[0] & 0x1f;
+        if (plen >= 12 && (p[1] == RTCP_PT_RTPFB || p[1] == RTCP_PT_PSFB)) {
+            uint32_t media = wire_get32(p + 8);
+            if (p[1] == RTCP_PT_RTPFB && fmt == 1 && media == ssrc)
+                fb->nack++;
+            else if (p[1] == RTCP_PT_PSFB && fmt == 1 && media == ssrc)
+                fb->pli++;
+            else if (p[1] == RTCP_PT_PSFB && fmt == 4)
+                for (size_t e = 12; e + 8 <= plen; e += 8)
+                    if (wire_get32(p + e) == ssrc) {
+                        fb->fir++;
+                        break;
+                    }
+        }
+        at += plen;
+    }
+}

@@ -313,4 +313,18 @@ int rtcp_build_report(struct rtcp_session *s, uint64_t now_ns, uint8_t *buf, siz
 enum engine_input rtcp_handle_input(struct rtcp_session *s, const uint8_t *buf, size_t len,
                                     uint64_t now_ns, struct rtcp_msg *m);
 
+/* Feedback packets (RFC 4585 §6.1) in a compound (or RFC 5506 reduced-
+ * size) RTCP packet about the media source `ssrc`. */
+struct rtcp_fb {
+    uint32_t pli;  /* PSFB FMT 1 (RFC 4585 §6.3.1), media source ssrc */
+    uint32_t fir;  /* PSFB FMT 4 (RFC 5104 §4.3.1), an FCI entry naming ssrc */
+    uint32_t nack; /* RTPFB FMT 1 (RFC 4585 §6.2.1), media source ssrc: packets, not entries */
+};
+#define RTCP_PT_RTPFB 205
+#define RTCP_PT_PSFB  206
+
+/* Counts them into *fb (zeroed first); walks the packets by their length
+ * fields and stops at the first that does not fit. Reads buf only. */
+void rtcp_feedback_count(const uint8_t *buf, size_t len, uint32_t ssrc, struct rtcp_fb *fb);
+
 #endif

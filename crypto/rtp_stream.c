@@ -62,7 +62,9 @@ int rtp_stream_poll(struct rtp_stream *s, uint64_t now, uint8_t *buf, uint16_t c
             s->frame_bytes = s->cfg.audio_bytes;
         } else {
             uint32_t base = s->cfg.video_bps / 8 / s->cfg.fps;
-            bool key = s->frame_no % s->cfg.gop == 0;
+            bool key = s->frame_no % s->cfg.gop == 0 || s->force_key;
+            s->force_key = false;
+            s->key = key;
             s->frame_bytes = key ? base * s->cfg.key_factor : base;
             s->keyframes += key;
         }
@@ -81,11 +83,30 @@ int rtp_stream_poll(struct rtp_stream *s, uint64_t now, uint8_t *buf, uint16_t c
     uint32_t done = s->frame_bytes - s->left;
     for (uint32_t i = 0; i < chunk; i++)
         buf[RTP_HDR_LEN + i] = (uint8_t)(s->frame_no * 31 + done + i);
+    if (s->cfg.vp8 && s->cfg.kind == RTP_VIDEO && chunk >= 11) {
+        uint8_t *p = buf + RTP_HDR_LEN;
+        p[0] = done == 0 ? 0x10 : 0x00; /* X=0 R=0 N=0 S PID=0 */
+        if (done == 0) {
+            /* size0 = 0, show_frame = 1, version 0, P (0: key frame); size1, size2 */
+            p[1] = (uint8_t)(0x10 | (s->key ? 0 : 1));
+            p[2] = 0;
+            p[3] = 0;
+            if (s->key) { /* start code, width 640 and height 480 (14 bits each, little endian) */
+                static const uint8_t kf[7] = {0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01};
+                memcpy(p + 4, kf, sizeof(kf));
+            }
+        }
+    }
     s->left -= chunk;
     s->seq++;
     s->packets++;
     s->bytes += RTP_HDR_LEN + chunk;
     return (int)(RTP_HDR_LEN + chunk);
+}
+
+void rtp_stream_key_frame(struct rtp_stream *s)
+{
+    s->force_key = true;
 }
 
 uint64_t rtp_stream_next_timeout(const struct rtp_stream *s)

@@ -39,6 +39,11 @@ struct rtp_stream_config {
                                * stream keeps thousands of streams from sending their frames at once */
     uint16_t first_frame;   /* frames counted from here (keyframes when it reaches a multiple of gop):
                                staggers the keyframes of many streams */
+    bool vp8;               /* video: each payload starts with a VP8 payload descriptor (RFC 7741
+                               §4.2: S on a frame's first packet, no extensions) and a frame's first
+                               packet with the VP8 frame header (RFC 6386 §9.1: P = 0 on key frames,
+                               then the start code and 640x480), so a receiver that parses VP8 (Janus)
+                               sees key frames where they are */
 };
 
 struct rtp_stream {
@@ -53,6 +58,8 @@ struct rtp_stream {
     uint32_t left;          /* bytes of the current frame still to packetise */
     uint32_t frame_bytes;
     bool started;
+    bool force_key;         /* the next frame is a key frame (rtp_stream_key_frame) */
+    bool key;               /* the current frame is a key frame */
     uint64_t packets, bytes, frames, keyframes;
 };
 
@@ -62,6 +69,9 @@ void rtp_stream_init(struct rtp_stream *s, const struct rtp_stream_config *cfg);
 /* Writes the next RTP packet due at `now` into buf and returns its length,
  * or 0 when nothing is due (or cap is too small). */
 int rtp_stream_poll(struct rtp_stream *s, uint64_t now, uint8_t *buf, uint16_t cap);
+
+/* Makes the next frame a key frame (a PLI or FIR from the receiver). */
+void rtp_stream_key_frame(struct rtp_stream *s);
 
 /* When the next packet is due (ns). */
 uint64_t rtp_stream_next_timeout(const struct rtp_stream *s);

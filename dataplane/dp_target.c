@@ -88,6 +88,16 @@ struct tgt_session {
     uint32_t feed_ssrc[RI_TARGET_FEEDS];
     uint64_t feed_next[RI_TARGET_FEEDS];          /* the next message sequence expected of each */
     struct tgt_seq feed_seq[RI_TARGET_FEEDS];     /* RTP sequence numbers seen per feed */
+    /* --media video: our VP8 stream (its own SRTP: one outbound SSRC per
+     * session) and the server's video back (payload type video_pt) */
+    struct srtps_session vsrtp;     /* our video RTP and RTCP out; the server's video RTP in (SSRC learnt) */
+    struct srtps_session vsrtcp_in; /* the server's second RTCP sender (its video medium's SSRC) */
+    struct rtp_stream vrtp;
+    struct rtcp_session vrtcp;
+    bool video, video_on;
+    uint8_t video_pt;
+    uint32_t video_ssrc;
+    uint64_t next_vrtcp;
 };
 
 struct dp_target {
@@ -113,6 +123,9 @@ struct dp_target {
     bool relay;               /* --relay: every datagram through the agent's TURN allocation (dp_relay) */
     uint8_t *dgram;           /* TGT_DGRAM bytes, with relay */
     uint64_t tsc;             /* the pass's TSC (the relay's clients keep their own ns) */
+    uint32_t video_bps;       /* --media video: bitrate, fps, largest RTP payload (the mesh's meaning) */
+    uint16_t video_fps, video_payload;
+    bool video;               /* --media video: sessions whose answer refuses the line are counted */
 };
 
 /* the memory plan (dp_mem_target) counts from these */
@@ -313,7 +326,41 @@ static void adopt_selected(struct dp_target *t, struct tgt_session *s, struct ri
 
 /* ---- media ------------------------------------------------------------------ */
 
-static void media_start(struct tgt_session *s, uint64_t now, uint64_t draw)
+/* The VP8 stream of s (the answer kept it): the mesh's generator with
+ * --media video's bitrate, fps and payload, a VP8 descriptor in front. */
+static void video_start(const struct dp_target *t, struct tgt_session *s, uint64_t now, uint64_t draw)
+{
+    s->video_on = false;
+    if (!s->video)
+        return;
+    if (pc_srtp_init(&s->pc, &s->vsrtp) != 0 || pc_srtp_init(&s->pc, &s->vsrtcp_in) != 0 ||
+        srtps_set_ssrc(&s->vsrtp, true, s->video_ssrc) != 0 || srtps_set_ssrc(&s->vsrtcp_in, true, s->video_ssrc) != 0)
+        return;
+    uint16_t fps = t->video_fps ? t->video_fps : 30;
+    struct rtp_stream_config rc = {.kind = RTP_VIDEO,
+                                   .ssrc = s->video_ssrc,
+                                   .payload_type = s->video_pt,
+                                   .video_bps = t->video_bps,
+                                   .fps = fps,
+                                   .mtu_payload = t->video_payload,
+                                   .vp8 = true,
+                                   .start_offset_ns = draw % (1000000000ull / fps),
+                                   .first_frame = (uint16_t)(rng_mix(draw + 3) % 60),
+                                   .first_seq = (uint16_t)(rng_mix(draw) & 0x7fff),
+                                   .first_ts = (uint32_t)rng_mix(draw + 1)};
+    rtp_stream_init(&s->vrtp, &rc);
+    rtp_stream_key_frame(&s->vrtp); /* a receiver decodes from a key frame */
+    char cname[24];
+    snprintf(cname, sizeof(cname), "agent-%u", s->agent);
+    struct rtcp_config q = {.ssrc = s->video_ssrc, .clock_rate = 90000, .remote_ssrc = 0,
+                            .remote_clock_rate = 90000, .cname = cname};
+    if (rtcp_init(&s->vrtcp, &q) != 0)
+        return;
+    s->next_vrtcp = now + DP_TGT_RTCP_NS * 4 / 5 + rng_mix(draw + 2) % (DP_TGT_RTCP_NS * 2 / 5);
+    s->video_on = true;
+}
+
+static void media_start(const struct dp_target *t, struct tgt_session *s, uint64_t now, uint64_t draw)
 {
     s->media_on = false;
     if (!s->audio)
@@ -339,6 +386,7 @@ static void media_start(struct tgt_session *s, uint64_t now, uint64_t draw)
     s->next_rtcp = now + DP_TGT_RTCP_NS * 4 / 5 + rng_mix(draw + 2) % (DP_TGT_RTCP_NS * 2 / 5);
     s->have_rr = false;
     s->media_on = true;
+    video_start(t, s, now, rng_mix(draw + 7));
 }
 
 static void media_stop(struct tgt_session *s)
@@ -347,7 +395,12 @@ static void media_stop(struct tgt_session *s)
         srtps_clear(&s->srtp);
         srtps_clear(&s->srtcp_in);
     }
+    if (s->video_on || s->video) {
+        srtps_clear(&s->vsrtp);
+        srtps_clear(&s->vsrtcp_in);
+    }
     s->media_on = false;
+    s->video_on = false;
 }
 
 /* The feeds' SRTP of answerer s: keyed once DTLS is done (the server
@@ -457,22 +510,62 @@ static void media_in(struct dp_target *t, struct dp_worker *wk, struct tgt_sessi
     memcpy(pkt, d, len);
     size_t n = len;
     bool rtcp = pkt[1] >= 192 && pkt[1] <= 223; /* RFC 5761 §4 */
-    struct srtps_session *k = rtcp ? &s->srtcp_in : &s->srtp;
-    uint64_t auth = srtps_counters(k)->auth_failures;
+    /* video: RTP of the payload type the answer kept for VP8 (the server
+     * may rewrite SSRCs); RTCP from the server's second sender SSRC */
+    bool vid = s->video_on && !rtcp && (pkt[1] & 0x7f) == s->video_pt;
+    struct srtps_session *k = rtcp ? &s->srtcp_in : vid ? &s->vsrtp : &s->srtp;
+    uint64_t auth = srtps_counters(k)->auth_failures, foreign = srtps_counters(k)->foreign_ssrc;
     enum engine_input r = rtcp ? srtps_unprotect_rtcp(k, pkt, &n) : srtps_unprotect_rtp(k, pkt, &n);
+    if (r != ENGINE_IN_ACCEPTED && rtcp && s->video_on && srtps_counters(k)->foreign_ssrc != foreign) {
+        vid = true; /* not the first RTCP sender: the second one's context */
+        k = &s->vsrtcp_in;
+        auth = srtps_counters(k)->auth_failures;
+        r = srtps_unprotect_rtcp(k, pkt, &n);
+    }
     if (r != ENGINE_IN_ACCEPTED) {
         if (srtps_counters(k)->auth_failures != auth) {
             ri_add(sl->s.srtp_auth_failures, 1);
             ri_add(t->t->total.srtp_auth_failures, 1);
             ri_add(wk->m->live.srtp_auth_failures, 1);
+            if (vid) {
+                ri_add(sl->s.video_srtp_auth_failures, 1);
+                ri_add(t->t->total.video_srtp_auth_failures, 1);
+            }
         }
         ri_add(wk->m->live.drops[RI_DROP_BAD_SRTP], 1);
         return;
     }
     ri_add(wk->m->live.srtp_unprotected, 1);
+    if (vid && !rtcp) {
+        ri_add(sl->s.video_rtp_back, 1);
+        ri_add(t->t->total.video_rtp_back, 1);
+        ri_add(sl->s.video_bytes_back, n);
+        ri_add(t->t->total.video_bytes_back, n);
+        ri_add(wk->m->live.media_rtp_rx, 1);
+        rtcp_on_rtp_received(&s->vrtcp, wire_get32(pkt + 8), wire_get16(pkt + 2), wire_get32(pkt + 4), now);
+        int32_t vlost = rtcp_source_lost(&s->vrtcp.rx);
+        ri_set(sl->s.video_rtp_lost, vlost > 0 ? (uint64_t)vlost : 0);
+        return;
+    }
     if (rtcp) {
         ri_add(sl->s.rtcp_in, 1);
         ri_add(t->t->total.rtcp_in, 1);
+        if (s->video_on) { /* the server's feedback on our video, whichever sender */
+            struct rtcp_fb fb;
+            rtcp_feedback_count(pkt, n, s->video_ssrc, &fb);
+            ri_add(sl->s.video_rtcp_pli, fb.pli);
+            ri_add(t->t->total.video_rtcp_pli, fb.pli);
+            ri_add(sl->s.video_rtcp_fir, fb.fir);
+            ri_add(t->t->total.video_rtcp_fir, fb.fir);
+            ri_add(sl->s.video_rtcp_nack, fb.nack);
+            ri_add(t->t->total.video_rtcp_nack, fb.nack);
+            if (fb.pli || fb.fir)
+                rtp_stream_key_frame(&s->vrtp);
+            /* the video's session takes what its source sent (SR timing,
+             * a block about our video); the audio's below reads the same
+             * packet for a block about our audio, whichever context it came by */
+            rtcp_handle_input(&s->vrtcp, pkt, n, now, NULL);
+        }
         struct rtcp_msg msg;
         if (rtcp_handle_input(&s->rtcp, pkt, n, now, &msg) == ENGINE_IN_MALFORMED)
             return;
@@ -497,6 +590,42 @@ static void media_in(struct dp_target *t, struct dp_worker *wk, struct tgt_sessi
         ri_set(sl->s.jitter_us, (uint32_t)(rtcp_source_jitter_ns(&s->rtcp.rx) / 1000));
 }
 
+/* The next video datagram due (its RTCP report, or RTP), protected; its
+ * length or 0. */
+static size_t video_poll(struct dp_target *t, struct dp_worker *wk, struct tgt_session *s, struct ri_target_slot *sl,
+                         uint8_t *buf, size_t room, uint64_t now)
+{
+    if (now >= s->next_vrtcp) {
+        s->next_vrtcp = now + DP_TGT_RTCP_NS * 4 / 5 + rng_mix(now + 1) % (DP_TGT_RTCP_NS * 2 / 5);
+        int n = rtcp_build_report(&s->vrtcp, now, buf, room - SRTPS_RTCP_MAX_TRAILER);
+        size_t len = n > 0 ? (size_t)n : 0;
+        if (len && srtps_protect_rtcp(&s->vsrtp, buf, &len, room) == 0) {
+            ri_add(wk->m->live.srtp_protected, 1);
+            ri_add(wk->m->live.media_rtcp_tx, 1);
+            return len;
+        }
+    }
+    uint64_t keys = s->vrtp.keyframes;
+    int n = rtp_stream_poll(&s->vrtp, now, buf, (uint16_t)(room - SRTPS_RTP_MAX_TRAILER));
+    if (n <= 0)
+        return 0;
+    rtcp_on_rtp_sent(&s->vrtcp, wire_get32(buf + 4), (uint32_t)n - RTP_HDR_LEN, now);
+    size_t len = (size_t)n;
+    if (srtps_protect_rtp(&s->vsrtp, buf, &len, room) != 0)
+        return 0;
+    ri_add(sl->s.video_rtp_sent, 1);
+    ri_add(t->t->total.video_rtp_sent, 1);
+    ri_add(sl->s.video_bytes_sent, (uint64_t)n);
+    ri_add(t->t->total.video_bytes_sent, (uint64_t)n);
+    if (s->vrtp.keyframes != keys) {
+        ri_add(sl->s.video_keyframes, 1);
+        ri_add(t->t->total.video_keyframes, 1);
+    }
+    ri_add(wk->m->live.srtp_protected, 1);
+    ri_add(wk->m->live.media_rtp_tx, 1);
+    return len;
+}
+
 /* The next media datagram due (an RTCP report, or RTP), protected; its
  * length or 0. */
 static size_t media_poll(struct dp_target *t, struct dp_worker *wk, struct tgt_session *s, struct ri_target_slot *sl,
@@ -514,6 +643,11 @@ static size_t media_poll(struct dp_target *t, struct dp_worker *wk, struct tgt_s
             ri_add(wk->m->live.media_rtcp_tx, 1);
             return len;
         }
+    }
+    if (s->video_on) {
+        size_t v = video_poll(t, wk, s, sl, buf, room, now);
+        if (v)
+            return v;
     }
     int n = rtp_stream_poll(&s->rtp, now, buf, (uint16_t)(room - SRTPS_RTP_MAX_TRAILER));
     if (n <= 0)
@@ -578,7 +712,8 @@ static void sess_transmit(const struct dp_ctx *ctx, struct dp_target *t, struct 
 {
     struct tgt_session *s = &t->sess[i];
     struct ri_target_slot *sl = ri_target_slot(t->t, i);
-    bool media_due = s->media_on && (now >= s->next_rtcp || rtp_stream_next_timeout(&s->rtp) <= now);
+    bool media_due = s->media_on && (now >= s->next_rtcp || rtp_stream_next_timeout(&s->rtp) <= now ||
+                                     (s->video_on && (now >= s->next_vrtcp || rtp_stream_next_timeout(&s->vrtp) <= now)));
     if (!s->dirty && !media_due)
         return; /* nothing changed since the engines were drained */
     if (t->relay) {
@@ -674,6 +809,7 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_target *t, struct dp_wo
     ri_add(x->total.ice_restarts, sl->s.ice_restarts);
     ri_add(x->total.sctp_retransmissions, sl->s.sctp_retransmissions);
     ri_add(x->total.rtp_lost, sl->s.rtp_lost);
+    ri_add(x->total.video_rtp_lost, sl->s.video_rtp_lost);
     ri_add(x->total.rtcp_rr_loss, sl->s.rtcp_rr_loss);
     s->media_on = false; /* nothing more of it after the ABORT */
     if (pc_close(&s->pc, now)) {
@@ -810,6 +946,17 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     s->audio = sl->audio != 0 && !s->answerer;
     s->audio_pt = sl->audio_pt;
     s->audio_ssrc = sl->audio_ssrc;
+    s->video = s->audio && sl->video != 0;
+    s->video_pt = sl->video_pt;
+    s->video_ssrc = sl->video_ssrc;
+    s->video_on = false;
+    if (t->video && sl->video_wanted && !s->answerer)
+    {
+        if (s->video)
+            ri_add(t->t->total.video_sessions, 1);
+        else
+            ri_add(t->t->total.video_rejected, 1);
+    }
     memcpy(s->lufrag, sl->local_ufrag, sizeof(s->lufrag));
     memcpy(s->lpwd, sl->local_pwd, sizeof(s->lpwd));
     memcpy(s->rufrag, sl->remote_ufrag, sizeof(s->rufrag));
@@ -962,7 +1109,7 @@ static void on_up(struct dp_target *t, struct tgt_session *s, struct ri_target_s
     met_hist_record(&x->setup, setup);
     ri_set(sl->setup_ns, setup);
     engine_figures(s, sl);
-    media_start(s, now, s->next_rtcp);
+    media_start(t, s, now, s->next_rtcp);
     s->next_msg = now;
     ri_add(x->sessions_up, 1);
     ri_store(&sl->dp_state, (uint32_t)RI_TGT_UP);
@@ -1164,6 +1311,10 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
     t->n_agents = cfg->n_agents;
     t->setup_timeout = x->setup_timeout_ns ? x->setup_timeout_ns : DP_TGT_SETUP_NS;
     t->relay = ((const struct ri_relay *)ri_section(ctx->ri.hdr, RI_SEC_RELAY))->on != 0;
+    t->video = cfg->media == RI_MEDIA_VIDEO;
+    t->video_bps = cfg->media_bitrate;
+    t->video_fps = cfg->media_fps;
+    t->video_payload = cfg->media_payload;
     uint64_t bufs = (uint64_t)n * DP_TGT_BUFS_PER_SESSION;
     t->pool_bufs = (uint32_t)(bufs < DP_TGT_BUFS_MIN ? DP_TGT_BUFS_MIN : bufs > DP_TGT_BUFS_MAX ? DP_TGT_BUFS_MAX : bufs);
     /* each association's share of received data: a server cannot take

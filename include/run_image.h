@@ -633,6 +633,14 @@ struct ri_target_stats {
     uint64_t ice_checks_sent, ice_checks_answered, consent_checks; /* our Binding requests */
     uint64_t ice_restarts;                /* reserved: counted, none started by us yet */
     uint64_t sctp_retransmissions;
+    /* --media video (appended, RI_VERSION 9): the session's VP8 stream, its own SSRC; back: the
+     * server's RTP of the video payload type (whatever its SSRC) */
+    uint64_t video_rtp_sent, video_rtp_back, video_rtp_lost; /* lost by sequence (RFC 3550 A.3) */
+    uint64_t video_bytes_sent, video_bytes_back;  /* RTP packets' bytes before SRTP (header included) */
+    uint64_t video_srtp_auth_failures;            /* of the video RTP and its server RTCP */
+    uint64_t video_rtcp_pli, video_rtcp_fir, video_rtcp_nack; /* the server's feedback on our video */
+    uint64_t video_keyframes;                     /* key frames we sent (periodic, and on PLI/FIR) */
+    uint64_t video_sessions, video_rejected;      /* sessions that sent video; whose answer refused it */
 };
 
 struct ri_target_slot {
@@ -697,6 +705,12 @@ struct ri_target_slot {
     uint16_t relay_port;
     uint16_t relay_code;                 /* FAILED: the TURN error code (0: no answer) */
     uint32_t reserved5;
+    /* --media video (appended, RI_VERSION 9), control -> dataplane before `seq` */
+    uint8_t video;                       /* 1: the answer accepted our video m-line (VP8 kept) */
+    uint8_t video_pt;                    /* the payload type the answer kept for VP8 */
+    uint8_t video_wanted;                /* 1: our offer had a video line (0 with video: rejected) */
+    uint8_t reserved6;
+    uint32_t video_ssrc;                 /* our video stream's SSRC (as the offer's a=ssrc) */
 };
 
 /* ri_target_slot.relay_state (--relay with --target). */

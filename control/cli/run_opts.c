@@ -211,8 +211,6 @@ static void resolve_target(struct ctl_run_opts *o)
         cli_fail("--target", "only with --backend dpdk (the server is reached through the external port)");
     if (o->sides || o->n_shards)
         cli_fail("--target", o->sides ? "not with two sides" : "not with --shard");
-    if (o->media == RI_MEDIA_VIDEO)
-        cli_fail("--media", "target sessions send audio only (--media audio)");
     if (!o->target_agents)
         o->target_agents = o->agents < RI_TARGET_MAX ? o->agents : RI_TARGET_MAX;
     if (o->target_agents > o->agents)
@@ -226,6 +224,8 @@ static void resolve_target(struct ctl_run_opts *o)
                  "(%llu in all)",
                  o->target_agents, tc.rooms, tc.publishers, tc.publishers + 1,
                  (unsigned long long)tc.rooms * (tc.publishers + 1));
+    if (o->media == RI_MEDIA_VIDEO && tc.kind == CTL_TARGET_JANUS_VR)
+        cli_fail("--media", "video with --target whip: and janus: only (janus-videoroom sessions send audio)");
     if (o->target_rate < 0)
         o->target_rate = CTL_TARGET_RATE_DEFAULT;
     if (!o->target_timeout_ns)

@@ -204,6 +204,7 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_u64(w, "started", r->started);
     json_kv_u64(w, "not_started", v->cfg->n_sessions - r->started);
     json_kv_bool(w, "audio", v->cfg->audio);
+    json_kv_bool(w, "video", v->cfg->video);
     json_kv_bool(w, "through_relay", v->cfg->relay);
     json_kv_u64(w, "sessions_up", t->sessions_up);
     json_kv_u64(w, "sessions_failed", t->sessions_failed + r->signal_failed);
@@ -280,6 +281,23 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_u64(w, "rtcp_in", s->rtcp_in);
     json_kv_u64(w, "rtcp_rr_loss", s->rtcp_rr_loss);
     json_obj_end(w);
+    if (v->cfg->video) {
+        json_key(w, "video_stats");
+        json_obj_begin(w);
+        json_kv_u64(w, "rtp_sent", s->video_rtp_sent);
+        json_kv_u64(w, "rtp_back", s->video_rtp_back);
+        json_kv_u64(w, "rtp_lost", s->video_rtp_lost);
+        json_kv_u64(w, "srtp_auth_failures", s->video_srtp_auth_failures);
+        json_kv_u64(w, "rtcp_pli", s->video_rtcp_pli);
+        json_kv_u64(w, "rtcp_fir", s->video_rtcp_fir);
+        json_kv_u64(w, "rtcp_nack", s->video_rtcp_nack);
+        json_kv_u64(w, "bytes_sent", s->video_bytes_sent);
+        json_kv_u64(w, "bytes_back", s->video_bytes_back);
+        json_kv_u64(w, "keyframes_sent", s->video_keyframes);
+        json_kv_u64(w, "sessions_with_video", s->video_sessions);
+        json_kv_u64(w, "sessions_video_rejected", s->video_rejected);
+        json_obj_end(w);
+    }
     json_key(w, "ice");
     json_obj_begin(w);
     json_kv_u64(w, "checks_sent", s->ice_checks_sent);
@@ -370,6 +388,13 @@ void ctl_report_target_summary(FILE *f, const struct ctl_target_view *v)
         fprintf(f, "  audio       %" PRIu64 " SRTP packets sent, %" PRIu64 " back, %" PRIu64 " lost, %" PRIu64
                    " auth failures, %" PRIu64 " RTCP in\n",
                 s->rtp_sent, s->rtp_back, s->rtp_lost, s->srtp_auth_failures, s->rtcp_in);
+    if (v->cfg->video)
+        fprintf(f, "  video       %" PRIu64 " SRTP packets sent (%" PRIu64 " bytes, %" PRIu64 " key frames), %" PRIu64
+                   " back (%" PRIu64 " bytes), %" PRIu64 " lost, %" PRIu64 " auth failures; PLI %" PRIu64 ", FIR %" PRIu64
+                   ", NACK %" PRIu64 "; %" PRIu64 " sessions with video, %" PRIu64 " refused\n",
+                s->video_rtp_sent, s->video_bytes_sent, s->video_keyframes, s->video_rtp_back, s->video_bytes_back,
+                s->video_rtp_lost, s->video_srtp_auth_failures, s->video_rtcp_pli, s->video_rtcp_fir,
+                s->video_rtcp_nack, s->video_sessions, s->video_rejected);
     if (v->cfg->kind != CTL_TARGET_JANUS_VR)
         return;
     uint64_t created = 0, destroyed = 0;
@@ -448,7 +473,8 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
     fputs("agent,ip,resource,signal_ms,cause,http_status,state,fail_stage,consent_lost,closed_by_peer,"
           "dtls_failure,ice_ms,dtls_ms,sctp_ms,datachannel_ms,setup_ms,up_s,msgs_sent,msgs_back,"
           "rtt_mean_ms,rtt_min_ms,rtt_max_ms,rtp_sent,rtp_back,rtp_lost,srtp_auth_failures,jitter_ms,"
-          "frames_out,frames_in,selected,room,role,detail\n",
+          "frames_out,frames_in,selected,room,role,detail,video_rtp_sent,video_rtp_back,video_rtp_lost,"
+          "video_srtp_auth_failures,video_rtcp_pli,video_rtcp_fir,video_rtcp_nack,video_bytes_sent,video_bytes_back\n",
           f);
     const struct ctl_target_results *r = v->res;
     for (uint32_t i = 0; i < r->n_clients; i++) {
@@ -487,7 +513,14 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
             fputs(",,client,", f);
         for (const char *p = c->detail; *p && p < c->detail + sizeof(c->detail); p++)
             fputc(*p == ',' || *p == '"' ? ';' : *p, f); /* one CSV field, unquoted */
-        fputc('\n', f);
+        if (s)
+            fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                       ",%" PRIu64 "\n",
+                    s->s.video_rtp_sent, s->s.video_rtp_back, s->s.video_rtp_lost, s->s.video_srtp_auth_failures,
+                    s->s.video_rtcp_pli, s->s.video_rtcp_fir, s->s.video_rtcp_nack, s->s.video_bytes_sent,
+                    s->s.video_bytes_back);
+        else
+            fputs(",,,,,,,,,\n", f);
     }
     int rc = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0 && rc == 0)

@@ -521,7 +521,8 @@ static int start_target(struct ctl_run *x)
         c->n_sessions = o->target_agents;
         c->join_rate = o->join_rate;
         c->join_ramp = o->join_ramp || ctl_profile_has_joins(&x->profile);
-        c->audio = o->media == RI_MEDIA_AUDIO;
+        c->audio = o->media == RI_MEDIA_AUDIO || o->media == RI_MEDIA_VIDEO;
+        c->video = o->media == RI_MEDIA_VIDEO;
         c->http_timeout_ns = o->target_timeout_ns;
         c->max_inflight = 64;
         c->relay = o->relay.on; /* each session through its agent's TURN allocation */

@@ -4,6 +4,7 @@
  * shape of an offer); what a target session needs is read off it here. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <strings.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,6 +105,12 @@ static void cand_add(struct tgt_answer *a, struct ri_target_cand c)
 int tgt_answer_parse(const char *text, size_t len, bool want_audio, struct tgt_answer *out,
                      struct sdp_offer *work, char *reason, size_t cap)
 {
+    return tgt_answer_parse_av(text, len, want_audio, false, out, work, reason, cap);
+}
+
+int tgt_answer_parse_av(const char *text, size_t len, bool want_audio, bool want_video, struct tgt_answer *out,
+                        struct sdp_offer *work, char *reason, size_t cap)
+{
     memset(out, 0, sizeof(*out));
     if (cap > 0)
         reason[0] = '\0';
@@ -176,6 +183,18 @@ int tgt_answer_parse(const char *text, size_t len, bool want_audio, struct tgt_a
             }
             break; /* we offered one audio line */
         }
+    }
+    for (unsigned i = 0; want_video && i < o->n_media; i++) {
+        const struct sdp_media *m = &o->media[i];
+        if (m->kind != SDP_KIND_VIDEO)
+            continue;
+        for (unsigned k = 0; m->port != 0 && k < m->n_pt; k++)
+            if (strcasecmp(m->pt[k].name, "VP8") == 0 && m->pt[k].clock == 90000) {
+                out->video = true;
+                out->video_pt = m->pt[k].pt;
+                break;
+            }
+        break; /* we offered one video line */
     }
     return 0;
 }

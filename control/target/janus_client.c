@@ -72,9 +72,9 @@ static int janus_send(struct ctl_target *tg, struct tsess *s, struct tgt_req *r)
         size_t o =
             (size_t)snprintf(json, sizeof(json),
                              "{%s\"janus\":\"message\",\"transaction\":\"%s\",\"body\":{\"audio\":%s,"
-                             "\"video\":false,\"data\":true},\"jsep\":{\"type\":\"offer\","
+                             "\"video\":%s,\"data\":true},\"jsep\":{\"type\":\"offer\","
                              "\"trickle\":false,\"sdp\":\"",
-                             auth, s->txn, tg->cfg.audio ? "true" : "false");
+                             auth, s->txn, tg->cfg.audio ? "true" : "false", tg->cfg.video ? "true" : "false");
         if (!tgt_json_escape(json, sizeof(json), &o, tg->buf, (size_t)len) || o + 4 > sizeof(json))
             return -ENOSPC;
         memcpy(json + o, "\"}}", 4);

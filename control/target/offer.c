@@ -37,7 +37,9 @@ int tgt_offer_write(const struct tgt_offer_params *p, char *out, size_t cap)
     unsigned mport = p->relay_ip ? p->relay_port : p->port; /* the m= lines name the one candidate */
     sdp_put(&w, "v=0\r\no=- %llu 2 IN IP4 %s\r\ns=-\r\nt=0 0\r\n",
         (unsigned long long)(p->sess_id & INT64_MAX), ip);
-    sdp_put(&w, "a=group:BUNDLE %s\r\na=msid-semantic: WMS\r\n", p->audio ? "0 1" : "0");
+    bool video = p->audio && p->video;
+    sdp_put(&w, "a=group:BUNDLE %s\r\na=msid-semantic: WMS%s\r\n", video ? "0 1 2" : p->audio ? "0 1" : "0",
+            video ? " swarmgen" : "");
     if (p->audio) {
         sdp_put(&w, "m=audio %u UDP/TLS/RTP/SAVPF 111\r\n", mport);
         put_transport(&w, p, ip, rip, "0");
@@ -45,8 +47,17 @@ int tgt_offer_write(const struct tgt_offer_params *p, char *out, size_t cap)
                 "a=fmtp:111 minptime=10;useinbandfec=1\r\n");
         sdp_put(&w, "a=ssrc:%u cname:swarmgen%u\r\n", p->ssrc, p->ip & 0xffffff);
     }
+    if (video) { /* VP8 as Chrome offers it, less what we do not do (REMB, transport-cc, RTX) */
+        sdp_put(&w, "m=video %u UDP/TLS/RTP/SAVPF 96\r\n", mport);
+        put_transport(&w, p, ip, rip, "1");
+        sdp_put(&w, "a=sendrecv\r\na=msid:swarmgen video%u\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n"
+                "a=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n",
+                p->ip & 0xffffff);
+        sdp_put(&w, "a=ssrc:%u cname:swarmgen%u\r\na=ssrc:%u msid:swarmgen video%u\r\n", p->video_ssrc,
+                p->ip & 0xffffff, p->video_ssrc, p->ip & 0xffffff);
+    }
     sdp_put(&w, "m=application %u UDP/DTLS/SCTP webrtc-datachannel\r\n", mport);
-    put_transport(&w, p, ip, rip, p->audio ? "1" : "0");
+    put_transport(&w, p, ip, rip, video ? "2" : p->audio ? "1" : "0");
     sdp_put(&w, "a=sctp-port:5000\r\na=max-message-size:262144\r\n");
     if (w.full)
         return -ENOSPC;

@@ -80,6 +80,7 @@ struct ctl_target_config {
     bool join_ramp;         /* ramped joins: sessions start only while the load runs, at the rate
                                ctl_target_set_join_rate gives (join_rate is then the base) */
     bool audio;             /* --media audio: an Opus m-line in each offer */
+    bool video;             /* --media video: the Opus line and a VP8 line (audio is set too) */
     uint64_t http_timeout_ns; /* one HTTP request (default 10 s) */
     uint32_t max_inflight;  /* HTTP exchanges at once (default 64) */
     uint64_t keepalive_ns;  /* Janus: a keepalive per session this often (0: 25 s; Janus ends

@@ -26,6 +26,8 @@ struct tgt_offer_params {
     uint16_t port;           /* RI_TARGET_PORT */
     bool audio;              /* an Opus m-line first */
     uint32_t ssrc;           /* our audio SSRC (a=ssrc) */
+    bool video;              /* with audio: a VP8 m-line (payload type 96) after the Opus one */
+    uint32_t video_ssrc;     /* our video SSRC (a=ssrc) */
     uint64_t sess_id;        /* o= sess-id (< 2^63) */
     uint32_t relay_ip;       /* --relay: the agent's relayed address (host byte order); 0: none */
     uint16_t relay_port;
@@ -42,6 +44,13 @@ struct tgt_offer_params {
  * ip rport port, as a browser with iceTransportPolicy "relay"). Returns the length written,
  * or -ENOSPC when cap is too small. Reentrant. */
 int tgt_offer_write(const struct tgt_offer_params *p, char *out, size_t cap);
+
+/* Our video SSRC, drawn from the session's audio SSRC (never equal to it). */
+static inline uint32_t tgt_video_ssrc(uint32_t audio_ssrc)
+{
+    uint32_t v = audio_ssrc * 2654435761u ^ 0x5bd1e995u;
+    return v == audio_ssrc || v == 0 ? audio_ssrc ^ 0x80000001u : v;
+}
 
 /* ---- a subscriber's answer to the server's offer (sub_answer.c) ---- */
 
@@ -73,6 +82,8 @@ struct tgt_answer {
     bool dtls_client;     /* we are the DTLS client (the answer said passive or actpass) */
     bool audio;           /* the answer accepted our audio line (port != 0, Opus kept) */
     uint8_t audio_pt;     /* Opus payload type the answer kept */
+    bool video;           /* the answer accepted our video line (port != 0, VP8 kept) */
+    uint8_t video_pt;     /* VP8 payload type the answer kept */
     uint16_t sctp_port;   /* a=sctp-port (5000 when absent) */
     uint32_t max_message; /* a=max-message-size (65536 absent; 0 "no limit" -> UINT32_MAX) */
     uint8_t n_cands;      /* 1..RI_TARGET_CANDS */
@@ -94,6 +105,11 @@ struct tgt_answer {
  * Returns 0, or -EINVAL with one line in reason[cap] saying why. */
 int tgt_answer_parse(const char *text, size_t len, bool want_audio, struct tgt_answer *out,
                      struct sdp_offer *work, char *reason, size_t cap);
+
+/* tgt_answer_parse, and with want_video the first m=video line: accepted
+ * when its port is not 0 and it kept VP8/90000 (out->video, video_pt). */
+int tgt_answer_parse_av(const char *text, size_t len, bool want_audio, bool want_video, struct tgt_answer *out,
+                        struct sdp_offer *work, char *reason, size_t cap);
 
 /* ---- HTTP (http.c): libcurl's multi interface on the target thread ---- */
 

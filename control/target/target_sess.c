@@ -115,6 +115,8 @@ int tgt_make_offer(struct ctl_target *tg, struct tsess *s)
         .port = RI_TARGET_PORT,
         .audio = tg->cfg.audio,
         .ssrc = s->ssrc,
+        .video = tg->cfg.video,
+        .video_ssrc = tgt_video_ssrc(s->ssrc),
         .sess_id = splitmix64(&tg->rng) >> 1,
     };
     memcpy(p.ufrag, s->ufrag, sizeof(p.ufrag));
@@ -142,7 +144,7 @@ void tgt_answer(struct ctl_target *tg, struct tsess *s, const char *sdp, size_t 
 {
     struct tgt_answer a;
     char why[128];
-    if (tgt_answer_parse(sdp, len, tg->cfg.audio, &a, tg->work, why, sizeof(why)) != 0) {
+    if (tgt_answer_parse_av(sdp, len, tg->cfg.audio, tg->cfg.video, &a, tg->work, why, sizeof(why)) != 0) {
         tgt_fail(tg, s, CTL_TGT_CAUSE_SDP, 0, "%s", why);
         return;
     }
@@ -172,6 +174,10 @@ void tgt_publish(struct ctl_target *tg, struct tsess *s, const struct tgt_answer
     sl->remote_max_message = a.max_message;
     sl->remote_sctp_port = a.sctp_port;
     sl->audio_ssrc = s->ssrc;
+    sl->video = a.video;
+    sl->video_pt = a.video_pt;
+    sl->video_wanted = tg->cfg.video && f == NULL;
+    sl->video_ssrc = tgt_video_ssrc(s->ssrc);
     snprintf(sl->local_ufrag, sizeof(sl->local_ufrag), "%s", s->ufrag);
     snprintf(sl->local_pwd, sizeof(sl->local_pwd), "%s", s->pwd);
     memcpy(sl->remote_ufrag, a.ufrag, sizeof(sl->remote_ufrag));

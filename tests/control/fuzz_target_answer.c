@@ -2,10 +2,10 @@
 /* libFuzzer target: target mode's SDP answer parser (tgt_answer_parse) on
  * arbitrary bytes. Input: one flags byte (bit 0: we offered audio, bit 1:
  * the bytes are a JSON string body, unescaped first as the Janus client
- * does with jsep.sdp), then the answer. Checks beyond "no crash": a
+ * does with jsep.sdp, bit 2: we offered video), then the answer. Checks beyond "no crash": a
  * refusal says why on one line; an accepted answer gives 1..RI_TARGET_CANDS
  * candidates, best first, no duplicates, no zero address or port, ICE
- * credentials within the slot's fields, audio only when offered; the same
+ * credentials within the slot's fields, audio and video only when offered; the same
  * bytes parse the same way twice (no hidden state). The same bytes as a
  * VideoRoom subscriber's offer (janus-videoroom): tgt_offer_ssrcs stays
  * within its array, and the answer tgt_sub_answer_write makes to an
@@ -41,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct tgt_answer a, b;
     char why[128], why2[128];
-    int rc = tgt_answer_parse(in, len, audio, &a, &work, why, sizeof(why));
+    bool video = flags & 4;
+    int rc = tgt_answer_parse_av(in, len, audio, video, &a, &work, why, sizeof(why));
     if (rc != 0) {
         if (why[0] == '\0' || strchr(why, '\n') != NULL)
             __builtin_trap();
@@ -59,10 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (strnlen(a.ufrag, sizeof(a.ufrag)) >= sizeof(a.ufrag) ||
             strnlen(a.pwd, sizeof(a.pwd)) >= sizeof(a.pwd) || strlen(a.ufrag) < 4 ||
-            strlen(a.pwd) < 22 || (a.audio && !audio) || a.sctp_port == 0)
+            strlen(a.pwd) < 22 || (a.audio && !audio) || (a.video && !video) || a.sctp_port == 0)
             __builtin_trap();
     }
-    int rc2 = tgt_answer_parse(in, len, audio, &b, &work, why2, sizeof(why2));
+    int rc2 = tgt_answer_parse_av(in, len, audio, video, &b, &work, why2, sizeof(why2));
     if (rc2 != rc || (rc == 0 && memcmp(&a, &b, sizeof(a)) != 0) ||
         (rc != 0 && strcmp(why, why2) != 0))
         __builtin_trap();

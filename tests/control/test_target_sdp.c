@@ -85,6 +85,40 @@ Test(target_offer, audio_first_bundled_and_servable_by_our_answerer)
     cr_assert_not_null(strstr(buf, "a=rtpmap:111 opus/48000/2\r\n"));
 }
 
+Test(target_offer, video_line_vp8_with_feedback_bundled_between_audio_and_data)
+{
+    struct tgt_offer_params p = params(true);
+    p.video = true;
+    p.video_ssrc = tgt_video_ssrc(p.ssrc);
+    cr_assert_neq(p.video_ssrc, p.ssrc);
+    char buf[4096], why[128], line[64];
+    int n = tgt_offer_write(&p, buf, sizeof(buf));
+    cr_assert_gt(n, 0);
+    cr_assert_eq(sdp_parse_offer(buf, (size_t)n, &back, why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(back.n_media, 3);
+    cr_assert_eq(back.media[0].kind, SDP_KIND_AUDIO);
+    cr_assert_eq(back.media[1].kind, SDP_KIND_VIDEO);
+    cr_assert_eq(back.app, 2);
+    cr_assert_eq(back.n_bundle, 3);
+    cr_assert_str_eq(back.media[1].mid, "1");
+    cr_assert_str_eq(back.media[2].mid, "2");
+    cr_assert(back.media[1].rtcp_mux);
+    cr_assert_eq(back.media[1].n_pt, 1);
+    cr_assert_eq(back.media[1].pt[0].pt, 96);
+    cr_assert_str_eq(back.media[1].pt[0].name, "VP8");
+    cr_assert_eq(back.media[1].pt[0].clock, 90000);
+    cr_assert_not_null(strstr(buf, "a=group:BUNDLE 0 1 2\r\n"));
+    cr_assert_not_null(strstr(buf, "a=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"));
+    snprintf(line, sizeof(line), "a=ssrc:%u msid:swarmgen video", p.video_ssrc);
+    cr_assert_not_null(strstr(buf, line));
+    cr_assert_not_null(strstr(buf, "a=msid:swarmgen video"));
+    /* without audio there is no video line (video rides with audio) */
+    p.audio = false;
+    n = tgt_offer_write(&p, buf, sizeof(buf));
+    cr_assert_gt(n, 0);
+    cr_assert_null(strstr(buf, "m=video"));
+}
+
 Test(target_offer, relay_candidate_only_with_relay)
 {
     /* --relay: the relayed address is the one candidate and the default
@@ -249,6 +283,37 @@ Test(target_answer, audio_accepted_or_rejected)
            "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n", cand);
     cr_assert_eq(parse(text, true, &a, why), 0, "%s", why);
     cr_assert_not(a.audio, "port 0: rejected");
+}
+
+Test(target_answer, video_vp8_kept_or_line_rejected)
+{
+    char text[8192], why[128];
+    struct tgt_answer a;
+    const char *cand = "a=candidate:1 1 udp 1 10.0.0.1 1 typ host\r\n";
+    const char *audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtcp-mux\r\n"
+                        "a=rtpmap:111 opus/48000/2\r\n";
+    char media[1024];
+    snprintf(media, sizeof(media), "%sm=video 9 UDP/TLS/RTP/SAVPF 100\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n"
+             "a=rtcp-mux\r\na=rtpmap:100 VP8/90000\r\na=rtcp-fb:100 nack pli\r\n", audio);
+    answer(text, sizeof(text), "a=group:BUNDLE 0 2 1\r\n", media, cand);
+    cr_assert_eq(tgt_answer_parse_av(text, strlen(text), true, true, &a, &work, why, sizeof(why)), 0, "%s", why);
+    cr_assert(a.audio);
+    cr_assert(a.video);
+    cr_assert_eq(a.video_pt, 100, "the answer's payload type for VP8");
+    cr_assert_eq(tgt_answer_parse_av(text, strlen(text), true, false, &a, &work, why, sizeof(why)), 0, "%s", why);
+    cr_assert_not(a.video, "no video asked, none used");
+    /* rejected: port 0 */
+    snprintf(media, sizeof(media), "%sm=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n", audio);
+    answer(text, sizeof(text), "a=group:BUNDLE 0 1\r\n", media, cand);
+    cr_assert_eq(tgt_answer_parse_av(text, strlen(text), true, true, &a, &work, why, sizeof(why)), 0, "%s", why);
+    cr_assert(a.audio);
+    cr_assert_not(a.video, "port 0: the session runs without video");
+    /* kept, but not VP8 (H264 only): no video */
+    snprintf(media, sizeof(media), "%sm=video 9 UDP/TLS/RTP/SAVPF 102\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n"
+             "a=rtpmap:102 H264/90000\r\n", audio);
+    answer(text, sizeof(text), "a=group:BUNDLE 0 2 1\r\n", media, cand);
+    cr_assert_eq(tgt_answer_parse_av(text, strlen(text), true, true, &a, &work, why, sizeof(why)), 0, "%s", why);
+    cr_assert_not(a.video);
 }
 
 Test(target_answer, refusals_say_why_on_one_line)

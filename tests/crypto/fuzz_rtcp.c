@@ -3,7 +3,8 @@
  * Whatever parses must write back and parse again to the same fields; a
  * session must survive any input and still build reports that parse; the
  * input's bytes also drive the receiver statistics as RTP headers, whose
- * invariants must hold. */
+ * invariants must hold. The feedback counter (PLI, FIR, NACK) reads only
+ * the input and counts at most one of each per 12 bytes. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -56,6 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (rc != -EBADMSG && rc != -EPROTO) {
         __builtin_trap();
     }
+    struct rtcp_fb fb;
+    rtcp_feedback_count(data, size, size >= 12 ? (uint32_t)data[8] << 24 | (uint32_t)data[9] << 16 |
+                                                     (uint32_t)data[10] << 8 | data[11]
+                                               : 0, &fb);
+    if ((uint64_t)fb.pli + fb.fir + fb.nack > size / 12)
+        __builtin_trap();
 
     /* a session learns the sender from the input and must keep working */
     static const struct rtcp_config cfg = {0x01020304, 48000, 0, 90000, "fuzz@swarmgen"};

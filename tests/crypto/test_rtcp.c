@@ -642,3 +642,46 @@ Test(rtcp, wireshark_decodes_our_sr_and_rr, .timeout = 120)
         1, "Wireshark flags a bad length too");
     unlink(pcap);
 }
+
+/* PLI, FIR and generic NACK about one media source, in a compound after
+ * an RR and alone (RFC 5506), others' feedback not counted. */
+Test(rtcp_feedback, pli_fir_nack_counted_for_our_ssrc)
+{
+    uint8_t b[256];
+    size_t n = 0;
+    /* RR, no blocks, sender 0xaaaa */
+    const uint8_t rr[8] = {0x80, RTCP_PT_RR, 0, 1, 0, 0, 0xaa, 0xaa};
+    memcpy(b + n, rr, 8);
+    n += 8;
+    /* PLI about 0x1234 */
+    const uint8_t pli[12] = {0x81, RTCP_PT_PSFB, 0, 2, 0, 0, 0xaa, 0xaa, 0, 0, 0x12, 0x34};
+    memcpy(b + n, pli, 12);
+    n += 12;
+    /* PLI about another source */
+    const uint8_t pli2[12] = {0x81, RTCP_PT_PSFB, 0, 2, 0, 0, 0xaa, 0xaa, 0, 0, 0x99, 0x99};
+    memcpy(b + n, pli2, 12);
+    n += 12;
+    /* FIR: media source 0, FCI entries (another, ours) */
+    const uint8_t fir[28] = {0x84, RTCP_PT_PSFB, 0, 6, 0, 0, 0xaa, 0xaa, 0, 0, 0, 0,
+                             0, 0, 0x99, 0x99, 1, 0, 0, 0, 0, 0, 0x12, 0x34, 2, 0, 0, 0};
+    memcpy(b + n, fir, 28);
+    n += 28;
+    /* generic NACK about 0x1234, one FCI entry */
+    const uint8_t nack[16] = {0x81, RTCP_PT_RTPFB, 0, 3, 0, 0, 0xaa, 0xaa, 0, 0, 0x12, 0x34, 0, 5, 0, 3};
+    memcpy(b + n, nack, 16);
+    n += 16;
+    struct rtcp_fb fb;
+    rtcp_feedback_count(b, n, 0x1234, &fb);
+    cr_assert_eq(fb.pli, 1);
+    cr_assert_eq(fb.fir, 1);
+    cr_assert_eq(fb.nack, 1);
+    rtcp_feedback_count(pli, sizeof(pli), 0x1234, &fb);
+    cr_assert_eq(fb.pli, 1, "reduced-size: a PLI alone");
+    /* truncated: the walk stops, nothing read past the end */
+    rtcp_feedback_count(b, n - 1, 0x1234, &fb);
+    cr_assert_eq(fb.pli, 1);
+    cr_assert_eq(fb.fir, 1);
+    cr_assert_eq(fb.nack, 0);
+    rtcp_feedback_count(b, 3, 0x1234, &fb);
+    cr_assert_eq(fb.pli + fb.fir + fb.nack, 0);
+}

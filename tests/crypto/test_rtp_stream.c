@@ -126,3 +126,53 @@ Test(rtp_stream, a_start_offset_and_a_first_frame_stagger_streams)
             ;
     cr_assert_eq(s.keyframes, 1, "frame 10, the stream's third, is");
 }
+
+/* With vp8: every payload starts with a VP8 payload descriptor (S on a
+ * frame's first packet only), a frame's first packet with the VP8 frame
+ * header (P = 0 and the start code on key frames, P = 1 otherwise), and
+ * rtp_stream_key_frame makes the next frame a key frame. */
+Test(rtp_stream, vp8_descriptor_key_frames_marked_and_forced)
+{
+    struct rtp_stream s;
+    struct rtp_stream_config c = {.kind = RTP_VIDEO, .ssrc = 7, .video_bps = 300000, .fps = 15, .gop = 60,
+                                  .first_frame = 1, .vp8 = true};
+    rtp_stream_init(&s, &c);
+    uint8_t buf[1600];
+    uint64_t now = 0;
+    int keys = 0, frames = 0, starts = 0;
+    bool frame_start = true;
+    while (frames < 120) {
+        int n = rtp_stream_poll(&s, now, buf, sizeof(buf));
+        if (n == 0) {
+            now = rtp_stream_next_timeout(&s);
+            continue;
+        }
+        const uint8_t *p = buf + RTP_HDR_LEN;
+        if (frame_start) {
+            starts++;
+            cr_assert_eq(p[0], 0x10, "S set on a frame's first packet");
+            cr_assert_eq(p[1] & 0x10, 0x10, "show_frame");
+            bool key = (p[1] & 1) == 0;
+            if (key) {
+                keys++;
+                cr_assert_eq(p[4], 0x9d);
+                cr_assert_eq(p[5], 0x01);
+                cr_assert_eq(p[6], 0x2a);
+                cr_assert_eq(p[7] | (p[8] & 0x3f) << 8, 640);
+                cr_assert_eq(p[9] | (p[10] & 0x3f) << 8, 480);
+            }
+        } else {
+            cr_assert_eq(p[0], 0x00, "S clear inside a frame");
+        }
+        frame_start = (buf[1] & 0x80) != 0;
+        if (frame_start) {
+            frames++;
+            if (frames == 10)
+                rtp_stream_key_frame(&s); /* a PLI */
+        }
+    }
+    cr_assert_eq(starts, 120);
+    /* frame numbers 1..120: the periodic key frame at 60 and 120, the one forced after frame 10 */
+    cr_assert_eq(keys, 3, "%d key frames", keys);
+    cr_assert_eq(s.keyframes, 3);
+}

@@ -35,6 +35,9 @@
 #define SRV_PORT 9000
 #define SRV_SSRC 0x12345678u
 #define OUR_SSRC 0x0abc0001u
+#define SRV_VSSRC 0x22334455u /* the server's video SSRC (it rewrites ours, as Janus does) */
+#define OUR_VSSRC 0x0abc0002u
+#define VP8_PT 100
 #define STEP_NS 100000ull /* a wire pass: 100 us */
 
 static const uint8_t srv_mac[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
@@ -56,7 +59,9 @@ static struct {
     struct dtls_record_keys keys;
     struct pc_counters counters;
     struct srtps_session srtp;
+    struct srtps_session vsrtp; /* video: its own context (one SSRC a direction) */
     struct rtcp_session rtcp;
+    uint64_t vrtp_in, vkeys, vrtp_echoed; /* our video packets, key frames among them (VP8 P bit) */
     bool have_pc, up, keyed, closed, silent, echo;
     uint32_t agent_ip;
     uint64_t arp_requests, rtp_echoed, rtcp_from_us, next_rr;
@@ -229,6 +234,21 @@ static void srv_media(uint8_t *d, size_t n)
             srv.rtcp_from_us++;
         return;
     }
+    if ((d[1] & 0x7f) == VP8_PT) { /* video: echoed under the server's video SSRC */
+        if (srtps_unprotect_rtp(&srv.vsrtp, d, &n) != ENGINE_IN_ACCEPTED)
+            return;
+        srv.vrtp_in++;
+        if (n > 14 && (d[12] & 0x10) && (d[13] & 1) == 0) /* S, and P = 0: a key frame starts */
+            srv.vkeys++;
+        wire_put32(d + 8, SRV_VSSRC);
+        uint8_t out[2048];
+        memcpy(out, d, n);
+        if (srtps_protect_rtp(&srv.vsrtp, out, &n, sizeof(out)) == 0) {
+            srv.vrtp_echoed++;
+            srv_send(out, n);
+        }
+        return;
+    }
     if (srtps_unprotect_rtp(&srv.srtp, d, &n) != ENGINE_IN_ACCEPTED)
         return;
     rtcp_on_rtp_received(&srv.rtcp, wire_get32(d + 8), wire_get16(d + 2), wire_get32(d + 4), now_ns());
@@ -286,7 +306,7 @@ static void srv_run(void)
             break;
         if (t == PC_EV_UP) {
             srv.up = true;
-            if (pc_srtp_init(&srv.pc, &srv.srtp) == 0) {
+            if (pc_srtp_init(&srv.pc, &srv.srtp) == 0 && pc_srtp_init(&srv.pc, &srv.vsrtp) == 0) {
                 struct rtcp_config q = {.ssrc = SRV_SSRC, .clock_rate = 48000, .remote_ssrc = 0,
                                         .remote_clock_rate = 48000, .cname = "server"};
                 cr_assert_eq(rtcp_init(&srv.rtcp, &q), 0);
@@ -442,6 +462,59 @@ Test(target, audio_goes_both_ways_with_the_ssrc_rewritten_and_reports_read)
     srv_deliver();
     cr_assert_eq(sl->s.srtp_auth_failures, 1);
     cr_assert_eq(tg->total.srtp_auth_failures, 1);
+}
+
+/* --media video: our VP8 stream under its own SSRC beside the audio,
+ * echoed by the server under another SSRC and told apart by payload type;
+ * a PLI from the server's second RTCP sender (its video SSRC) counted and
+ * answered with a key frame. */
+Test(target, video_goes_both_ways_and_a_pli_brings_a_key_frame)
+{
+    request(2, 1, 1, true, true);
+    struct ri_target_slot *sl = ri_target_slot(tg, 2);
+    /* the video fields, before seq as control writes them (request stored seq: the pass has not run yet) */
+    sl->video = 1;
+    sl->video_pt = VP8_PT;
+    sl->video_wanted = 1;
+    sl->video_ssrc = OUR_VSSRC;
+    cr_assert(run_until_state(2, RI_TGT_UP, 2000000000ull));
+    run_for(2000000000ull);
+    /* the defaults: 1 Mbit/s at 30 fps in packets of 1,100 bytes: 4 a frame, 16 a key frame */
+    cr_assert_gt(sl->s.video_rtp_sent, 200, "%lu", (unsigned long)sl->s.video_rtp_sent);
+    cr_assert_eq(srv.vrtp_in, sl->s.video_rtp_sent, "every video packet authenticates at the server");
+    cr_assert_geq(sl->s.video_rtp_back, srv.vrtp_echoed - 2, "video of the server's SSRC taken by payload type");
+    cr_assert_gt(sl->s.video_rtp_back, 0);
+    cr_assert_eq(sl->s.video_rtp_lost, 0);
+    cr_assert_eq(sl->s.srtp_auth_failures, 0);
+    cr_assert_geq(sl->s.rtp_back, 90, "the audio still comes back (%lu)", (unsigned long)sl->s.rtp_back);
+    cr_assert_geq(sl->s.video_bytes_sent, sl->s.video_rtp_sent * 12);
+    uint64_t keys = srv.vkeys;
+    cr_assert_geq(keys, 1, "the first frame is a key frame");
+    cr_assert_eq(sl->s.video_keyframes, keys);
+    /* a PLI about our video from the server's video SSRC (a second SRTCP sender) */
+    uint8_t pli[64] = {0x81, 206, 0, 2};
+    wire_put32(pli + 4, SRV_VSSRC);
+    wire_put32(pli + 8, OUR_VSSRC);
+    size_t n = 12;
+    cr_assert_eq(srtps_protect_rtcp(&srv.vsrtp, pli, &n, sizeof(pli)), 0);
+    srv_send(pli, n);
+    run_for(200000000ull);
+    cr_assert_eq(sl->s.video_rtcp_pli, 1);
+    cr_assert_eq(tg->total.video_rtcp_pli, 1);
+    cr_assert_eq(sl->s.video_srtp_auth_failures, 0);
+    cr_assert_eq(srv.vkeys, keys + 1, "the next frame after the PLI is a key frame");
+    cr_assert_eq(sl->s.video_keyframes, srv.vkeys);
+    /* a video packet whose tag does not verify: counted as video's */
+    uint8_t bad[100];
+    memset(bad, 0x5a, sizeof(bad));
+    bad[0] = 0x80;
+    bad[1] = VP8_PT;
+    wire_put32(bad + 8, SRV_VSSRC);
+    wire_put16(bad + 2, 60000);
+    srv_send(bad, sizeof(bad));
+    srv_deliver();
+    cr_assert_eq(sl->s.video_srtp_auth_failures, 1);
+    cr_assert_eq(sl->s.srtp_auth_failures, 1);
 }
 
 Test(target, lost_echoes_show_as_rtp_loss)
