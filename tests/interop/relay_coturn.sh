@@ -53,27 +53,7 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 ns=sgturn$$
 dir=$(mktemp -d /tmp/swarmgen-relay-XXXXXX)
 nx() { ip netns exec "$ns" "$@"; }
-tpid=
-tdir=
-# `ip netns exec` forks: the server's own pid comes from its pid file (or,
-# before it is written, from the command line naming this run's directory)
-stop_coturn() {
-  [ -n "$tdir" ] || return 0
-  local pids
-  pids=$(cat "$tdir/turn.pid" 2>/dev/null; pgrep -f -- "--pidfile=$tdir/turn.pid")
-  pids=$(echo $pids | tr ' ' '\n' | sort -u | tr '\n' ' ')
-  [ -n "${pids// }" ] && kill -TERM $pids 2>/dev/null
-  for _ in $(seq 50); do
-    local alive=
-    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ -z "$alive" ] && break
-    sleep 0.1
-  done
-  [ -n "${pids// }" ] && kill -KILL $pids 2>/dev/null
-  [ -n "$tpid" ] && wait "$tpid" 2>/dev/null
-  tpid=
-  tdir=
-}
+. "$(dirname "$0")/coturn_lib.sh"
 cleanup() {
   stop_coturn
   "$extport" down --netns "$ns" >/dev/null 2>&1
@@ -88,33 +68,11 @@ summary() { echo "[====] $name: Tested: $((passed + failed)) | Passing: $passed 
 
 "$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
 
-# coturn on the kernel end, its relayed addresses there too; log per run
-start_coturn() { # LOGDIR [FLAGS...]
-  mkdir -p "$1"
-  local logdir=$1
-  shift
-  tdir=$logdir
-  nx turnserver "$@" -n -v --listening-ip=$server --listening-port=3478 --relay-ip=$server \
-    --min-port=40000 --max-port=49999 --lt-cred-mech --user=$user:$pass --realm=$realm \
-    --no-tls --no-dtls --no-cli --no-stdout-log --simple-log --log-file="$logdir/turn.log" \
-    --pidfile="$logdir/turn.pid" --userdb="$logdir/turndb" > "$logdir/out" 2>&1 &
-  tpid=$!
-  for _ in $(seq 50); do
-    nx ss -Hlun "sport = :3478" 2>/dev/null | grep -q 3478 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 json() { # file python-expression on r
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null
 }
 
-# coturn's log lines that contain both needles (coturn writes the log
-# under a name with the date: every file of the run's directory)
-log_count() { # logdir needle [needle]
-  cat "$1"/turn*.log 2>/dev/null | grep -F -- "$2" | grep -cF -- "${3:-$2}"
-}
 
 run_swarm() { # report log pass extra...
   local report=$1 log=$2 pw=$3
@@ -129,7 +87,7 @@ run_swarm() { # report log pass extra...
 
 # ---- 1: the right password: every connection through the relay --------
 # allocations of 8 s: each is refreshed (at half its lifetime, 4 s) during the run
-if start_coturn "$dir/good" --max-allocate-lifetime=8; then ok "coturn listens on $server:3478"; else bad "coturn did not start"; cat "$dir/good/out"; summary; exit 1; fi
+if start_coturn "$dir/good" udp --max-allocate-lifetime=8; then ok "coturn listens on $server:3478"; else bad "coturn did not start"; cat "$dir/good/out"; summary; exit 1; fi
 run_swarm "$dir/good.json" "$dir/good.log" "$pass"
 stop_coturn
 if [ "$rc" -eq 0 ] && [ -f "$dir/good.json" ]; then ok "run exit 0 in ${elapsed}s"; else bad "run exit $rc"; tail -30 "$dir/good.log" | sed 's/^/  swarm: /'; fi
@@ -198,7 +156,7 @@ if [ "$rc" -eq 1 ]; then ok "wrong password with --sla delivery>99%: exit 1 (bre
 stop_coturn
 
 # ---- 3: a quota of 100 allocations on the server: 100 agents get 486 --
-start_coturn "$dir/quota" --total-quota=100 || bad "coturn did not start again"
+start_coturn "$dir/quota" udp --total-quota=100 || bad "coturn did not start again"
 run_swarm "$dir/quota.json" "$dir/quota.log" "$pass"
 stop_coturn
 if [ "$rc" -eq 0 ] && [ -f "$dir/quota.json" ]; then ok "quota: the run ended (exit 0) in ${elapsed}s"; else bad "quota: exit $rc"; tail -5 "$dir/quota.log" | sed 's/^/  swarm: /'; fi

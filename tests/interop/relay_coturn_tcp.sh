@@ -59,28 +59,8 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 ns=sgturntcp$$
 dir=$(mktemp -d /tmp/swarmgen-relay-tcp-XXXXXX)
 nx() { ip netns exec "$ns" "$@"; }
-tpid=
-tdir=
+. "$(dirname "$0")/coturn_lib.sh"
 cpid=
-# `ip netns exec` forks: the server's own pid comes from its pid file (or,
-# before it is written, from the command line naming this run's directory)
-stop_coturn() {
-  [ -n "$tdir" ] || return 0
-  local pids
-  pids=$(cat "$tdir/turn.pid" 2>/dev/null; pgrep -f -- "--pidfile=$tdir/turn.pid")
-  pids=$(echo $pids | tr ' ' '\n' | sort -u | tr '\n' ' ')
-  [ -n "${pids// }" ] && kill -TERM $pids 2>/dev/null
-  for _ in $(seq 50); do
-    local alive=
-    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ -z "$alive" ] && break
-    sleep 0.1
-  done
-  [ -n "${pids// }" ] && kill -KILL $pids 2>/dev/null
-  [ -n "$tpid" ] && wait "$tpid" 2>/dev/null
-  tpid=
-  tdir=
-}
 stop_capture() {
   [ -n "$cpid" ] || return 0
   kill -TERM "$cpid" 2>/dev/null
@@ -104,30 +84,11 @@ summary() { echo "[====] $name: Tested: $((passed + failed)) | Passing: $passed 
 
 "$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
 
-start_coturn() { # LOGDIR [FLAGS...]
-  mkdir -p "$1"
-  local logdir=$1
-  shift
-  tdir=$logdir
-  nx turnserver "$@" -n -v --listening-ip=$server --listening-port=3478 --relay-ip=$server \
-    --min-port=40000 --max-port=49999 --lt-cred-mech --user=$user:$pass --realm=$realm \
-    --no-tls --no-dtls --no-cli --no-stdout-log --simple-log --log-file="$logdir/turn.log" \
-    --pidfile="$logdir/turn.pid" --userdb="$logdir/turndb" > "$logdir/out" 2>&1 &
-  tpid=$!
-  for _ in $(seq 50); do
-    nx ss -Hltn "sport = :3478" 2>/dev/null | grep -q 3478 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 json() { # file python-expression on r
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null
 }
 
-log_count() { # logdir needle [needle]
-  cat "$1"/turn*.log 2>/dev/null | grep -F -- "$2" | grep -cF -- "${3:-$2}"
-}
 
 # the kernel's TCP counters in the namespace (nstat -a: absolute values)
 kstat() { nx nstat -az "$1" 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
@@ -184,7 +145,7 @@ print(" ".join("%s=%d" % kv for kv in c.items()))'
 }
 
 # ---- 1: the right password, a capture of the kernel end ---------------
-if start_coturn "$dir/good"; then ok "coturn listens on $server:3478 (TCP)"; else bad "coturn did not start"; cat "$dir/good/out"; summary; exit 1; fi
+if start_coturn "$dir/good" tcp; then ok "coturn listens on $server:3478 (TCP)"; else bad "coturn did not start"; cat "$dir/good/out"; summary; exit 1; fi
 nx nstat -n >/dev/null 2>&1
 p0=$(kstat TcpPassiveOpens); e0=$(kstat TcpInCsumErrors); r0=$(kstat TcpEstabResets); o0=$(kstat TcpOutRsts); i0=$(kstat TcpInSegs)
 ip netns exec "$ns" dumpcap -q -i "$kif" -f "tcp port 3478" -w "$dir/good.pcap" > "$dir/dumpcap.out" 2>&1 &
@@ -250,7 +211,7 @@ if [ -f "$dir/good.json" ]; then
 fi
 
 # ---- 2: a wrong password: 401, failures in stage allocate --------------
-start_coturn "$dir/bad" || bad "coturn did not start again"
+start_coturn "$dir/bad" tcp || bad "coturn did not start again"
 run_swarm "$dir/bad.json" "$dir/bad.log" "wrong-password"
 stop_coturn
 if [ "$rc" -eq 0 ] && [ -f "$dir/bad.json" ] && [ "$elapsed" -le 60 ]; then ok "wrong password: the run ended (exit 0, no SLA rule) in ${elapsed}s"; else bad "wrong password: exit $rc in ${elapsed}s"; tail -20 "$dir/bad.log" | sed 's/^/  swarm: /'; fi

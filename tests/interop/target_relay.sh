@@ -52,27 +52,9 @@ command -v tshark >/dev/null || skip "tshark is not installed (tools/install-dep
 
 ns=sgtr$$
 nx() { ip netns exec "$ns" "$@"; }
+. "$(dirname "$0")/coturn_lib.sh"
 dir=$(mktemp -d "/tmp/swarmgen-$name-XXXXXX")
 jdir=$dir/janus
-tpid=
-tdir=
-stop_coturn() {
-  [ -n "$tdir" ] || return 0
-  local pids
-  pids=$(cat "$tdir/turn.pid" 2>/dev/null; pgrep -f -- "--pidfile=$tdir/turn.pid")
-  pids=$(echo $pids | tr ' ' '\n' | sort -u | tr '\n' ' ')
-  [ -n "${pids// }" ] && kill -TERM $pids 2>/dev/null
-  for _ in $(seq 50); do
-    local alive=
-    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ -z "$alive" ] && break
-    sleep 0.1
-  done
-  [ -n "${pids// }" ] && kill -KILL $pids 2>/dev/null
-  [ -n "$tpid" ] && wait "$tpid" 2>/dev/null
-  tpid=
-  tdir=
-}
 rpid=
 cpid=
 cleanup() {
@@ -90,22 +72,7 @@ ok() { passed=$((passed + 1)); echo "$name: ok: $*"; }
 bad() { failed=$((failed + 1)); echo "$name: FAILED: $*"; }
 summary() { echo "[====] $name: Tested: $((passed + failed)) | Passing: $passed | Failing: $failed"; }
 json() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
-log_count() { cat "$1"/turn*.log 2>/dev/null | grep -F -- "$2" | grep -cF -- "${3:-$2}"; }
 
-start_coturn() { # LOGDIR
-  mkdir -p "$1"
-  tdir=$1
-  nx turnserver -n -v --listening-ip=$server --listening-port=3478 --relay-ip=$server \
-    --min-port=40000 --max-port=49999 --lt-cred-mech --user=$user:$pass --realm=$realm \
-    --no-tls --no-dtls --no-cli --no-stdout-log --simple-log --log-file="$1/turn.log" \
-    --pidfile="$1/turn.pid" --userdb="$1/turndb" > "$1/out" 2>&1 &
-  tpid=$!
-  for _ in $(seq 50); do
-    nx ss -Hlun "sport = :3478" 2>/dev/null | grep -q 3478 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # Janus's view of every handle whose ICE is ready: "SESSION/HANDLE" ->
 # selected pair and remote candidates (admin API, polled until N are
