@@ -78,7 +78,8 @@ static enum engine_input in(uint32_t seq, uint32_t ack, uint8_t flags, uint16_t 
         wire_put16(b + 22, 1000);
         hl = 24;
     }
-    memcpy(b + hl, data, len);
+    if (len)
+        memcpy(b + hl, data, len);
     wire_put16(b + 16, tcp_checksum(SRV, CLI, b, hl + len));
     const uint8_t *dd;
     size_t n;
