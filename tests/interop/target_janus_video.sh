@@ -23,13 +23,8 @@ extport=$3
 lab=$4
 n=${5:-20}
 name=target_janus_video
-skip() {
-  if [ -n "${SWARMGEN_REQUIRE_JANUS:-}" ] && [ "${2:-}" != root ]; then echo "$name: $1" >&2; exit 1; fi
-  echo "$name: skipped: $1"; exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root (tools/external-port creates a veth pair)" root
-command -v janus >/dev/null || skip "janus is not installed (tools/install-deps test)"
-command -v curl >/dev/null || skip "curl is not installed"
+. "$(dirname "$0")/target_lib.sh"
+need_janus_lab
 
 ns=sgtv$$
 dir=$(mktemp -d "/tmp/swarmgen-$name-XXXXXX")
@@ -39,16 +34,10 @@ apid=
 cleanup() {
   [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
   [ -n "$apid" ] && kill "$apid" 2>/dev/null && wait "$apid" 2>/dev/null
-  "$lab" down --netns "$ns" --dir "$jdir" >/dev/null 2>&1
-  "$extport" down --netns "$ns" >/dev/null 2>&1
+  lab_down
   [ -n "${SWARMGEN_KEEP:-}" ] || rm -rf "$dir"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "$name: ok: $*"; }
-bad() { failed=$((failed + 1)); echo "$name: FAILED: $*"; }
-summary() { echo "[====] $name: Tested: $((passed + failed)) | Passing: $passed | Failing: $failed"; }
 json() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
 
 # Janus's handle_info of every handle, the latest reading of each, polled
@@ -91,9 +80,7 @@ else
   bad "--media video with janus-videoroom: exit $rc, '$msg'"
 fi
 
-"$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
-"$lab" up --netns "$ns" --dir "$jdir" >/dev/null || { bad "janus-lab up failed"; tail -20 "$jdir/janus.log" 2>/dev/null; summary; exit 1; }
-url=$(cat "$jdir/url")
+lab_up
 secret=$(cat "$jdir/admin_secret")
 
 t0=$(date +%s)

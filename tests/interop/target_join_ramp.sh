@@ -30,13 +30,8 @@ extport=$3
 lab=$4
 n=80
 name=target_join_ramp
-skip() {
-  if [ -n "${SWARMGEN_REQUIRE_JANUS:-}" ] && [ "${2:-}" != root ]; then echo "$name: $1" >&2; exit 1; fi
-  echo "$name: skipped: $1"; exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root (tools/external-port creates a veth pair)" root
-command -v janus >/dev/null || skip "janus is not installed (tools/install-deps test)"
-command -v curl >/dev/null || skip "curl is not installed"
+. "$(dirname "$0")/target_lib.sh"
+need_janus_lab
 
 ns=sgjr$$
 nx() { ip netns exec "$ns" "$@"; }
@@ -45,21 +40,13 @@ jdir=$dir/janus
 pid=
 cleanup() {
   [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  "$lab" down --netns "$ns" --dir "$jdir" >/dev/null 2>&1
-  "$extport" down --netns "$ns" >/dev/null 2>&1
+  lab_down
   rm -rf "$dir"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "$name: ok: $*"; }
-bad() { failed=$((failed + 1)); echo "$name: FAILED: $*"; }
-summary() { echo "[====] $name: Tested: $((passed + failed)) | Passing: $passed | Failing: $failed"; }
 json() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); t=r['target']; print($2)" "$1" 2>/dev/null; }
 
-"$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
-"$lab" up --netns "$ns" --dir "$jdir" >/dev/null || { bad "janus-lab up failed"; tail -20 "$jdir/janus.log" 2>/dev/null; summary; exit 1; }
-url=$(cat "$jdir/url")
+lab_up
 cat > "$dir/storm.yaml" <<'EOF'
 name: join-storm
 phases:
