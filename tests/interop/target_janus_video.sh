@@ -40,36 +40,6 @@ cleanup() {
 trap cleanup EXIT
 json() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
 
-# Janus's handle_info of every handle, the latest reading of each, polled
-# while the run lasts (the handles are gone once it ends)
-cat > "$dir/admin.py" <<'EOF'
-import json, os, sys, time, urllib.request
-secret, until, run = sys.argv[1], time.time() + float(sys.argv[2]), int(sys.argv[3])
-def running():
-    try:
-        os.kill(run, 0)
-        return True
-    except OSError:
-        return False
-def adm(path, req):
-    body = json.dumps(dict(req, transaction="t", admin_secret=secret)).encode()
-    with urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:7088/admin" + path, body), timeout=5) as f:
-        return json.load(f)
-seen = {}
-while time.time() < until and running():
-    try:
-        for s in adm("", {"janus": "list_sessions"}).get("sessions", []):
-            for h in adm("/%d" % s, {"janus": "list_handles"}).get("handles", []):
-                k = "%d/%d" % (s, h)
-                info = adm("/" + k, {"janus": "handle_info"}).get("info", {})
-                if info.get("webrtc", {}).get("ice", {}).get("state") == "ready":
-                    seen[k] = info
-    except Exception:
-        pass
-    time.sleep(0.2)
-print(json.dumps(seen))
-EOF
-
 # janus-videoroom sessions send audio only: --media video is refused, one line naming the flag, exit 2
 msg=$("$sg" run --agents 4 --topology ring --cores 0 --media video \
   --target "janus-videoroom:http://127.0.0.1:1/janus,rooms=1,publishers=1" 2>&1 >/dev/null)
@@ -88,7 +58,7 @@ ip netns exec "$ns" "$sg" run --dp "$dp" --agents "$n" --topology ring --rate 10
   --target "janus:$url" --target-agents "$n" --target-rate 2 --size 256 --media video:bitrate=300k,fps=15 \
   --target-timeout 10s --report "$dir/r.json" --clients-csv "$dir/c.csv" > "$dir/run.log" 2>&1 &
 rpid=$!
-ip netns exec "$ns" python3 "$dir/admin.py" "$secret" 40 "$rpid" > "$dir/admin.json" 2>/dev/null &
+ip netns exec "$ns" python3 "$(dirname "$0")/janus_admin.py" "$secret" 40 "$rpid" > "$dir/admin.json" 2>/dev/null &
 apid=$!
 for _ in $(seq 600); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done # 60 s at most
 kill -0 "$rpid" 2>/dev/null && { bad "the run did not end within 60 s"; kill "$rpid"; }

@@ -73,40 +73,6 @@ bad() { failed=$((failed + 1)); echo "$name: FAILED: $*"; }
 summary() { echo "[====] $name: Tested: $((passed + failed)) | Passing: $passed | Failing: $failed"; }
 json() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
 
-
-# Janus's view of every handle whose ICE is ready: "SESSION/HANDLE" ->
-# selected pair and remote candidates (admin API, polled until N are
-# ready or the time is up)
-cat > "$dir/admin.py" <<'EOF'
-import json, os, sys, time, urllib.request
-secret, n, until, run = sys.argv[1], int(sys.argv[2]), time.time() + float(sys.argv[3]), int(sys.argv[4])
-def running():
-    try:
-        os.kill(run, 0)
-        return True
-    except OSError:
-        return False
-def adm(path, req):
-    body = json.dumps(dict(req, transaction="t", admin_secret=secret)).encode()
-    with urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:7088/admin" + path, body), timeout=5) as f:
-        return json.load(f)
-seen = {}
-while len(seen) < n and time.time() < until and running():
-    try:
-        for s in adm("", {"janus": "list_sessions"}).get("sessions", []):
-            for h in adm("/%d" % s, {"janus": "list_handles"}).get("handles", []):
-                k = "%d/%d" % (s, h)
-                if k in seen:
-                    continue
-                ice = adm("/" + k, {"janus": "handle_info"}).get("info", {}).get("webrtc", {}).get("ice", {})
-                if ice.get("state") == "ready" and ice.get("selected-pair"):
-                    seen[k] = {"pair": ice["selected-pair"], "remote": ice.get("remote-candidates", [])}
-    except Exception:
-        pass
-    time.sleep(0.3)
-print(json.dumps(seen))
-EOF
-
 "$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
 "$lab" up --netns "$ns" --dir "$jdir" >/dev/null || { bad "janus-lab up failed"; tail -20 "$jdir/janus.log" 2>/dev/null; summary; exit 1; }
 url=$(cat "$jdir/url")
@@ -130,7 +96,7 @@ run_target() { # report csv log pass
   rpid=$!
   local apid=
   if [ "$4" = "$pass" ]; then # Janus's view while the run lasts
-    ip netns exec "$ns" python3 "$dir/admin.py" "$secret" "$n" 60 "$rpid" > "$dir/admin.json" 2>/dev/null &
+    ip netns exec "$ns" python3 "$(dirname "$0")/janus_admin.py" "$secret" 60 "$rpid" "$n" > "$dir/admin.json" 2>/dev/null &
     apid=$!
   fi
   wait "$rpid"
@@ -212,19 +178,21 @@ for row in rows:
     if not j:
         why = why or "no handle_info for %s" % k
         continue
-    m = re.match(r"\s*([\d.]+):(\d+) \[[^\]]*\] <-> ([\d.]+):(\d+) \[(\w+)", j["pair"])
+    ice = j.get("webrtc", {}).get("ice", {})
+    pair, remote = ice.get("selected-pair", ""), ice.get("remote-candidates", [])
+    m = re.match(r"\s*([\d.]+):(\d+) \[[^\]]*\] <-> ([\d.]+):(\d+) \[(\w+)", pair)
     if not m:
-        why = why or "pair %r" % j["pair"]
+        why = why or "pair %r" % pair
         continue
     local, rip, rport, typ = "%s:%s" % (m[1], m[2]), m[3], int(m[4]), m[5]
     # every remote candidate Janus knows is that relayed address (typ relay
     # from our offer; libnice may also list it as prflx when our first
     # check came before it read the offer's candidate)
-    addrs = {tuple(re.search(r"udp \d+ ([\d.]+) (\d+) typ", c).groups()) for c in j["remote"] if "typ" in c}
+    addrs = {tuple(re.search(r"udp \d+ ([\d.]+) (\d+) typ", c).groups()) for c in remote if "typ" in c}
     if local == row["selected"] and rip == "198.19.255.254" and 40000 <= rport <= 49999 and typ == "relay" and addrs == {(rip, str(rport))}:
         good += 1
     else:
-        why = why or "%s: pair %r, remote %r, csv selected %s" % (k, j["pair"], j["remote"], row["selected"])
+        why = why or "%s: pair %r, remote %r, csv selected %s" % (k, pair, remote, row["selected"])
 print(good, why)
 EOF
 )
