@@ -146,4 +146,8 @@ void dp_teardown(struct dp_ctx *ctx);
 /* lcore entry: the worker loop. `arg` is the struct dp_ctx. Returns 0. */
 int dp_worker_loop(void *arg);
 
+/* Sets the worker's gauges in its live counters (mbufs in use, SCTP
+ * buffers in use): before each snapshot, and once after the stop. */
+void dp_worker_gauges(const struct dp_ctx *ctx, struct dp_worker *wk);
+
 #endif

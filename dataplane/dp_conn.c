@@ -647,6 +647,24 @@ static void flush_dirty(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t
         ri_set(wk->m->live.sctp_bufs_peak, ctx->ri.cfg->sctp_bufs - free_bufs);
 }
 
+void dp_conns_prefault(struct dp_worker *wk)
+{
+    struct dp_conns *cs = wk->conns;
+    if (!cs)
+        return;
+    for (uint32_t i = 0; i < cs->n_big; i++) {
+        volatile uint8_t *b = cs->big[i].p;
+        for (size_t off = 0; b && off < cs->big[i].len; off += 4096)
+            b[off] = b[off]; /* a write fault: the page is this worker's now */
+    }
+}
+
+uint32_t dp_conns_sctp_bufs_in_use(const struct dp_ctx *ctx, const struct dp_worker *wk)
+{
+    const struct dp_conns *cs = wk->conns;
+    return cs ? ctx->ri.cfg->sctp_bufs - sctp_pool_free_count(cs->pool) : 0;
+}
+
 static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t tsc,
                          uint64_t now)
 {
@@ -1055,6 +1073,18 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         goto oom;
     uint32_t n_su = plan.su_slots;
     cs->su = dp_mem_big_alloc((size_t)n_su * sizeof(struct pc_setup), &cs->setup_bytes);
+    const struct {
+        void *p;
+        size_t len;
+    } big[] = {{cs->conn, plan.conn}, {cs->sctp_mem, plan.sctp_assoc}, {cs->wl, plan.wheel_links},
+               {cs->queue, plan.queue}, {cs->dirty, plan.dirty}, {cs->keys, plan.keys},
+               {cs->pool_mem, plan.sctp_pool}, {cs->su, (size_t)n_su * sizeof(struct pc_setup)}};
+    static_assert(sizeof(big) / sizeof(big[0]) <= sizeof(cs->big) / sizeof(cs->big[0]), "dp_conns.big");
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        cs->big[i].p = big[i].p;
+        cs->big[i].len = big[i].len;
+    }
+    cs->n_big = sizeof(big) / sizeof(big[0]);
     cs->su_free = malloc((size_t)n_su * sizeof(uint32_t));
     if (!cs->su || !cs->su_free)
         goto oom;

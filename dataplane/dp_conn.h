@@ -82,6 +82,11 @@ struct dp_conns {
     uint64_t pool_bytes;         /* allocated for the SCTP buffer pool */
     uint64_t setup_bytes;        /* allocated for the endpoints' set-up state and its free list */
     uint64_t buf_bytes;          /* the worker's buffers: messages, wheel heads, key log */
+    struct {
+        void *p;
+        size_t len;
+    } big[8];                    /* the dp_mem_big_alloc arrays above, touched by dp_conns_prefault */
+    uint32_t n_big;
 };
 
 #define DP_KEYLOG_LINE DP_MEM_KEYLOG_LINE /* the plan's (dp_mem.h) */
@@ -102,6 +107,17 @@ void dp_conn_certs_free(struct dp_ctx *ctx);
 /* Allocates and lays out the worker's connections (queued, none started).
  * 0 or -ENOMEM/-EIO with the reason in err. Set-up thread. */
 int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, size_t errlen);
+
+/* Touches every page of the worker's large arrays (connection state,
+ * associations, keys, SCTP pool, set-up state) once, from the worker's
+ * own thread before its first pass: the pages land on its NUMA node, the
+ * run's resident memory is its plan from the start, and no message takes
+ * a page fault when a spike reaches buffers never used before. */
+void dp_conns_prefault(struct dp_worker *wk);
+
+/* SCTP pool buffers of the worker's connections in use now (0 without
+ * connections). */
+uint32_t dp_conns_sctp_bufs_in_use(const struct dp_ctx *ctx, const struct dp_worker *wk);
 
 /* Frees everything dp_conns_init made (endpoints still open included). */
 void dp_conns_free(struct dp_worker *wk);

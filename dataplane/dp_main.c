@@ -146,8 +146,11 @@ int main(int argc, char **argv)
         rte_eal_mp_wait_lcore();
     }
     /* workers are stopped: live counters are final; publish them as the last snapshot */
-    for (uint32_t w = 0; w < ctx.n_workers; w++)
+    for (uint32_t w = 0; w < ctx.n_workers; w++) {
+        if (ctx.worker[w])
+            dp_worker_gauges(&ctx, ctx.worker[w]);
         ri_metrics_copy(&ctx.ri.metrics[w], 1);
+    }
     if (dp_pcap_write(&ctx, realtime_ns, tsc_at, err, sizeof(err)) < 0) {
         fprintf(stderr, "swarmgen-dp: %s\n", err);
         snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", err);

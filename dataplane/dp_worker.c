@@ -382,12 +382,20 @@ static void account_pass(struct dp_worker *wk, uint64_t tsc, uint64_t *prev, boo
     *prev = tsc;
 }
 
+void dp_worker_gauges(const struct dp_ctx *ctx, struct dp_worker *wk)
+{
+    if (wk->idx == 0 && ctx->pool)
+        ri_set(wk->m->live.mbufs_in_use, rte_mempool_in_use_count(ctx->pool));
+    ri_set(wk->m->live.sctp_bufs_in_use, dp_conns_sctp_bufs_in_use(ctx, wk));
+}
+
 /* Copies the counters for control when it asked for a snapshot. */
 static void serve_snapshot(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
 {
     uint64_t req = __atomic_load_n(&ctx->ri.cmd->snap_req, __ATOMIC_ACQUIRE);
     if (req == wk->snap_seen)
         return;
+    dp_worker_gauges(ctx, wk);
     ri_metrics_publish(wk->m, req, tsc, wk->conns != NULL);
     wk->snap_seen = req;
 }
@@ -499,6 +507,7 @@ int dp_worker_loop(void *arg)
     struct dp_worker *wk = ctx->worker[idx];
     struct rte_mbuf *pkts[DP_MAX_BURST];
     uint16_t burst = (uint16_t)(ctx->ri.cfg->burst > DP_MAX_BURST ? DP_MAX_BURST : ctx->ri.cfg->burst);
+    dp_conns_prefault(wk);
     uint64_t prev = rte_rdtsc();
     bool did_work = false;
 

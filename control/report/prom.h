@@ -55,6 +55,7 @@ struct ctl_prom_info {
     double target_rate;       /* msgs/s */
     double elapsed_s;
     const struct ri_external *external; /* --external: the external-peer families (NULL: none) */
+    uint64_t series_bytes;    /* memory control holds for the per-second series (rows written, RSS samples) */
 };
 
 /* Parses "ADDR:PORT" ("127.0.0.1:9100", "[::1]:9100", ":9100" = 127.0.0.1),

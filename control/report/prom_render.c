@@ -124,6 +124,18 @@ static void connections(struct out *o, const struct ctl_snap *s)
             t->dc_msgs_rx);
     counter(o, "swarmgen_sctp_retransmissions_total", "SCTP DATA chunks retransmitted.",
             t->sctp_retransmissions);
+    static const char *const dirs[] = {"sent", "received"};
+    const uint64_t rtp[] = {t->media_rtp_tx, t->media_rtp_rx}, rtcp[] = {t->media_rtcp_tx, t->media_rtcp_rx};
+    labelled(o, "swarmgen_rtp_packets_total", "RTP packets of the media streams (--media), by direction.",
+             "direction", dirs, rtp, 2);
+    labelled(o, "swarmgen_rtcp_packets_total", "RTCP packets of the media streams (--media), by direction.",
+             "direction", dirs, rtcp, 2);
+    static const char *const outcomes[] = {"protected", "unprotected", "auth_failure", "replay"};
+    const uint64_t srtp[] = {t->srtp_protected, t->srtp_unprotected, t->srtp_auth_failures, t->srtp_replays};
+    labelled(o, "swarmgen_srtp_packets_total",
+             "SRTP and SRTCP packets: protected on the way out; unprotected, failed authentication or "
+             "replayed on the way in.",
+             "outcome", outcomes, srtp, 4);
     histogram(o, "swarmgen_connection_setup_seconds",
               "Peer-connection set-up time, start of the successful attempt to both DataChannel "
               "ends open (le bounds are histogram bucket tops near a 1-2-5 ladder: exact counts).",
@@ -190,6 +202,15 @@ size_t ctl_prom_render(char *buf, size_t cap, const struct ctl_snap *s,
 
     gauge(&o, "swarmgen_target_messages_per_second", "Message rate asked of the dataplane now.",
           info->target_rate);
+    gauge(&o, "swarmgen_mbufs_in_use", "Packet buffers of the dataplane's pool in use (all cores).",
+          (double)t->mbufs_in_use);
+    gauge(&o, "swarmgen_sctp_buffers_in_use",
+          "SCTP buffers of the mesh connections in use (all cores; chunks queued, unacknowledged or unread).",
+          (double)t->sctp_bufs_in_use);
+    gauge(&o, "swarmgen_control_series_bytes",
+          "Memory the control process holds for its per-second series (a row a second, kept for the "
+          "CSV, the HTML report and the per-phase verdicts).",
+          (double)info->series_bytes);
     gauge(&o, "swarmgen_agents", "Simulated agents.", info->agents);
     gauge(&o, "swarmgen_connections", "Mesh edges (peer connections).", (double)info->edges);
     gauge(&o, "swarmgen_elapsed_seconds", "Time since generation began.", info->elapsed_s);

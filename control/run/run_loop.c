@@ -172,6 +172,7 @@ static void publish_prom(struct ctl_run *x, const struct ctl_snap *s, uint32_t p
         .target_rate = rate,
         .elapsed_s = elapsed,
         .external = x->ext.x,
+        .series_bytes = x->ts.n * (sizeof(*x->ts.rows) + (x->rss ? sizeof(*x->rss) : 0)),
     };
     ctl_prom_publish(&x->prom, s, &info);
 }
