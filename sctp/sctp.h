@@ -61,7 +61,8 @@ struct sctp_config {
     uint16_t local_port, remote_port; /* 5000 / 5000 in WebRTC */
     uint16_t n_streams;       /* inbound and outbound streams offered (1..1024) */
     uint16_t mtu;             /* largest packet built, default 1200 */
-    uint32_t rwnd;            /* receive window announced, default 1 MiB; also the bytes held
+    uint32_t rwnd;            /* receive window announced (never more than max_buffers buffers
+                               * hold), default 1 MiB; also the bytes held
                                * for reassembly and ordering, but for the message its stream
                                * delivers next (bounded by max_message) */
     uint32_t sndbuf;          /* bytes queued for sending before -EAGAIN, default 1 MiB */

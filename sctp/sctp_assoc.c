@@ -915,7 +915,7 @@ static size_t put_init(struct sctp_assoc *a, uint8_t *p, uint8_t type, bool with
 {
     size_t o = 4;
     wire_put32(p + o, a->my_vtag);
-    wire_put32(p + o + 4, a->rwnd_cfg);
+    wire_put32(p + o + 4, sctp_rx_a_rwnd(a));
     wire_put16(p + o + 8, a->n_streams);
     wire_put16(p + o + 10, a->n_streams);
     wire_put32(p + o + 12, a->my_itsn);

@@ -99,7 +99,12 @@ void sctp_rx_free_all(struct sctp_assoc *a)
 
 uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a)
 {
-    return a->rwnd_cfg > a->rx_bytes ? a->rwnd_cfg - a->rx_bytes : 0;
+    uint32_t win = a->rwnd_cfg > a->rx_bytes ? a->rwnd_cfg - a->rx_bytes : 0;
+    /* never more than the buffers left of the association's share of the
+     * pool can hold, so a peer that keeps to the window is not dropped */
+    uint32_t bufs = a->max_rx_bufs > a->rx_bufs ? a->max_rx_bufs - a->rx_bufs : 0;
+    uint64_t room = (uint64_t)bufs * a->pool->cap;
+    return room < win ? (uint32_t)room : win;
 }
 
 static void advance_cum(struct sctp_assoc *a)

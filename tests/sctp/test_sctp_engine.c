@@ -1371,3 +1371,28 @@ Test(sctp_engine, a_full_share_above_a_hole_still_takes_the_missing_chunk)
     cr_assert_geq(msgs, 2);
     world_free(&W);
 }
+
+/* The window announced never exceeds what the association's share of the
+ * pool can hold: with max_buffers 64 the INIT's a_rwnd is 64 buffers'
+ * worth (not the 1 MiB of sctp_config.rwnd), and each buffer held above a
+ * hole takes one buffer's worth off the SACK's a_rwnd. Without a share
+ * (the mesh's associations) the byte window rules as before. */
+Test(sctp_engine, the_window_announced_fits_the_share_of_the_pool)
+{
+    struct sctp_config c0, c1;
+    raw_cfgs(&c0, &c1);
+    c1.max_buffers = 64;
+    setup_pair(&c0, &c1, 84, 1000000ull);
+    connect_pair();
+    struct sctp_assoc *a = W.ours[1].a, *peer = W.ours[0].a;
+    uint32_t cap = a->pool->cap;
+    cr_assert_eq(peer->peer_rwnd, 64u * cap, "the peer was told %u bytes, the share holds %u", peer->peer_rwnd,
+                 64u * cap);
+    cr_assert_eq(a->peer_rwnd, c0.rwnd, "an association without a share announces its byte window");
+    uint32_t tsn = a->rcv_cum + 1;
+    for (uint16_t k = 1; k <= 10; k++) /* TSN tsn is missing: these are held */
+        inject_data(a, tsn + k, 0, k, DF_B | DF_E, 100, W.now, 0, NULL);
+    cr_assert_eq(a->rx_bufs, 10u);
+    cr_assert_eq(sctp_rx_a_rwnd(a), 54u * cap, "a_rwnd %u with 10 of 64 buffers held", sctp_rx_a_rwnd(a));
+    world_free(&W);
+}
