@@ -43,7 +43,9 @@
  *   bits 3-4  edge (of 4); bit 5: from agent b (else a)
  *   bit 6     10 ms of virtual time after the record; bit 7: 300 ms
  *             (usrsctp's RTO is 200 ms at least)
- * Modes 1-3 on a connection that is not up send the bytes as in mode 0.
+ * Modes 1-3 on a connection that is not up, and mode 1 with fewer than 12
+ * or more than US_SCTP_MTU bytes, send the bytes as in mode 0. After the
+ * records the clock runs 30 ms and the established sockets are read.
  *
  * Checks after each input (a failed one traps): the connection counters
  * agree with the states (up = established - closed; established + given
