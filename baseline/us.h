@@ -198,9 +198,10 @@ static inline uint64_t us_rdtsc(void)
     return __builtin_ia32_rdtsc();
 }
 
-/* Builds the workers, their sockets (none with ctx->tx), certificates and mbedTLS configs from
- * the mapped image (ctx->ri.hdr set, cpus and n_workers given). On failure
- * writes one line into err and returns a negative errno. Main thread. */
+/* Builds the workers, their sockets (none when ctx->tx is set),
+ * certificates and mbedTLS configs from the mapped image (ctx->ri.hdr set,
+ * cpus and n_workers given). On failure writes one line into err and
+ * returns a negative errno. Main thread. */
 int us_setup(struct us_ctx *ctx, char *err, size_t errlen);
 
 /* Frees what us_setup made (workers stopped). */
