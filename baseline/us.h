@@ -180,6 +180,13 @@ struct us_ctx {
     uint64_t conn_bytes; /* preallocated per-connection state, all workers */
     uint64_t worker_bytes;
     int workers_done; /* atomic: worker threads that returned */
+    /* Tests without sockets (tests/baseline/fuzz_usrsctp.c): when set
+     * before us_setup, no UDP socket or epoll instance is made and every
+     * datagram an endpoint sends is handed to tx (with tx_arg) instead of
+     * send(); the caller delivers datagrams with us_ep_input and drives
+     * us_conns_poll and usrsctp's timers itself. NULL in swarmgen-usrsctp. */
+    void (*tx)(void *arg, struct us_ep *ep, const uint8_t *d, size_t len);
+    void *tx_arg;
 };
 
 /* Set by SIGINT/SIGTERM; workers return at their next pass. */
@@ -191,9 +198,10 @@ static inline uint64_t us_rdtsc(void)
     return __builtin_ia32_rdtsc();
 }
 
-/* Builds the workers, their sockets, certificates and mbedTLS configs from
- * the mapped image (ctx->ri.hdr set, cpus and n_workers given). On failure
- * writes one line into err and returns a negative errno. Main thread. */
+/* Builds the workers, their sockets (none when ctx->tx is set),
+ * certificates and mbedTLS configs from the mapped image (ctx->ri.hdr set,
+ * cpus and n_workers given). On failure writes one line into err and
+ * returns a negative errno. Main thread. */
 int us_setup(struct us_ctx *ctx, char *err, size_t errlen);
 
 /* Frees what us_setup made (workers stopped). */
@@ -218,6 +226,12 @@ bool us_conns_poll(struct us_worker *wk);
 
 /* One datagram received on endpoint (conn c, side s). */
 void us_ep_input(struct us_worker *wk, struct us_conn *c, int s, const uint8_t *d, size_t len);
+
+/* Sends datagram d (len bytes) from endpoint ep to its peer: on its
+ * connected UDP socket, or to ctx->tx when set. Counts it as sent, or as
+ * RI_DROP_TX_FULL when the socket buffer is full (lost on the way, as on a
+ * congested link: ICE, DTLS and SCTP retransmit). Owner's thread. */
+void us_ep_send(struct us_ep *ep, const uint8_t *d, size_t len);
 
 /* Sends the packets other threads queued for our endpoints. */
 bool us_foreign_flush(struct us_worker *wk);

@@ -84,15 +84,18 @@ bool us_foreign_flush(struct us_worker *wk)
 
 /* ---- set-up ---------------------------------------------------------- */
 
-static void ep_send(struct us_ep *ep, const uint8_t *d, size_t n)
+void us_ep_send(struct us_ep *ep, const uint8_t *d, size_t n)
 {
     struct ri_counters *c = &ep->wk->m->live;
-    if (send(ep->fd, d, n, MSG_DONTWAIT) < 0) {
+    const struct us_ctx *ctx = ep->wk->ctx;
+    if (ctx->tx) {
+        ctx->tx(ctx->tx_arg, ep, d, n);
+    } else if (send(ep->fd, d, n, MSG_DONTWAIT) < 0) {
         ri_add(c->drops[RI_DROP_TX_FULL], 1);
         return;
     }
     ri_add(c->pkts_tx, 1);
-    ri_add(c->bytes_tx, n + 42);
+    ri_add(c->bytes_tx, n + 42); /* as L2 frames: Ethernet, IPv4, UDP headers */
 }
 
 static void ice_transmit(struct us_ep *ep, uint64_t now)
@@ -100,7 +103,7 @@ static void ice_transmit(struct us_ep *ep, uint64_t now)
     uint8_t buf[512];
     size_t n;
     while ((n = ice_poll_transmit(&ep->ice, buf, sizeof(buf), now)) > 0)
-        ep_send(ep, buf, n);
+        us_ep_send(ep, buf, n);
 }
 
 /* Closes ep's SCTP socket (an ABORT goes out while DTLS is still up) and
