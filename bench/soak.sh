@@ -6,10 +6,10 @@
 #
 #   bench/soak.sh [DURATION] [BUILD_DIR]     DURATION 2m..10h (default 1h), BUILD_DIR default build
 #
-# The workload (environment, defaults in brackets): SOAK_AGENTS [500]
-# agents in SOAK_TOPOLOGY [kmesh:k=4] (1,001 peer connections), each with
+# The workload (environment, defaults in brackets): SOAK_AGENTS [300]
+# agents in SOAK_TOPOLOGY [kmesh:k=4] (601 peer connections), each with
 # an SRTP audio stream both ways (SOAK_MEDIA [audio]) and reliable
-# DataChannels carrying 64-byte routed messages at SOAK_RATE [2000]
+# DataChannels carrying 64-byte routed messages at SOAK_RATE [1000]
 # msg/s, on the dataplane cores SOAK_CORES [1]. The load is a scenario of
 # cycles of SOAK_CYCLE [10m] (at most 10 cycles): 70 % at the base rate,
 # 10 % at five times it (a spike), 20 % back at the base rate.
@@ -64,9 +64,9 @@ secs() {
 total=$(secs "$dur")
 [ "$total" -ge 120 ] && [ "$total" -le 36000 ] || usage
 
-agents=${SOAK_AGENTS:-500}
+agents=${SOAK_AGENTS:-300}
 topo=${SOAK_TOPOLOGY:-kmesh:k=4}
-rate=${SOAK_RATE:-2000}
+rate=${SOAK_RATE:-1000}
 media=${SOAK_MEDIA:-audio}
 cores=${SOAK_CORES:-1}
 cycle=$(secs "${SOAK_CYCLE:-10m}")
