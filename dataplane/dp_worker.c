@@ -529,11 +529,13 @@ static uint64_t census_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct
         } else {
             for (uint32_t q = 0; q < wk->n_rxq; q++) {
                 uint16_t k = rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
+                got += k;
+                if (k && wk->rxq[q].side >= 0) /* counted as received on the side (the DUT did not lose them) */
+                    k = dp_sides_rx(ctx, wk, (uint32_t)wk->rxq[q].side, pkts, k);
                 for (uint16_t i = 0; i < k; i++) {
                     n += dp_frame_is_msg(wk, pkts[i]);
                     rte_pktmbuf_free(pkts[i]);
                 }
-                got += k;
             }
         }
         idle = got ? 0 : idle + 1;

@@ -52,6 +52,7 @@ static void messages_json(struct json_writer *w, const struct ctl_run_result *r,
     json_kv_u64(w, "forwarded", g->forwarded);
     json_kv_u64(w, "lost", g->lost);
     json_kv_u64(w, "dropped_in_flight", g->dropped);
+    json_kv_u64(w, "lost_in_dut", g->lost_in_dut);
     /* the census at the stop; null without one (usrsctp backend) */
     json_key(w, "in_flight");
     if (g->in_flight_known)
