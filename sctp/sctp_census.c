@@ -16,8 +16,19 @@ static bool user_data(const struct sctp_assoc *a, const struct sctp_buf *b)
     return b->kind == BK_DATA && !(a->dcep && b->ppid == SCTP_PPID_DCEP);
 }
 
+/* An ordered message whose stream `to` has moved past: delivered, or
+ * skipped on a FORWARD-TSN (counted there), whatever pieces of it the
+ * FORWARD-TSN's cumulative TSN did not cover (a piece gap-acknowledged in
+ * the middle of an abandoned message stops the sender's advanced ack
+ * point before the pieces after it). */
+static bool passed(const struct sctp_assoc *to, const struct sctp_buf *b)
+{
+    return to && !(b->flags & DF_U) && b->sid < to->n_in && ssn_lt(b->ssn, to->streams[b->sid].ssn_in);
+}
+
 /* The messages of a's send queue with a piece not received by `to` (or,
- * `to` NULL, not acknowledged to a). The pieces of a message are
+ * `to` NULL, not acknowledged to a), but for those `to` has passed. The
+ * pieces of a message are
  * consecutive in the queue and its last (E) goes last: the pieces before
  * that left the queue were acknowledged, so received. */
 static uint32_t send_side(const struct sctp_assoc *a, const struct sctp_assoc *to)
@@ -31,7 +42,7 @@ static uint32_t send_side(const struct sctp_assoc *a, const struct sctp_assoc *t
         if (to ? !sctp_rx_has_tsn(to, b->tsn) : b->state != TX_ACKED)
             missing = true;
         if (b->flags & DF_E) {
-            n += missing && user_data(a, b);
+            n += missing && user_data(a, b) && !passed(to, b);
             missing = false;
         }
     }
