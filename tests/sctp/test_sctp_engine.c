@@ -530,7 +530,10 @@ Test(sctp_engine, association_memory)
 {
     size_t s16 = sctp_assoc_size(16);
     cr_log_info("association with 16 streams and its own counters: %zu bytes", s16);
-    cr_assert_leq(s16, 768, "per-association state %zu > 768 bytes", s16);
+    /* 832: 768 until the census counters (messages skipped, discarded)
+     * took the counters to 288 bytes; the dataplane's associations share
+     * one block per worker and did not grow */
+    cr_assert_leq(s16, 832, "per-association state %zu > 832 bytes", s16);
 }
 
 /* sctp_assoc_size_cfg: the own counters' bytes or none, a multiple of 64,
