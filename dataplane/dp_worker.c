@@ -563,7 +563,8 @@ static void census(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mb
                 n += dp_frame_is_msg(wk, pkts[i]);
                 rte_pktmbuf_free(pkts[i]);
             }
-        while (wk->conns && (k = rte_ring_dequeue_burst(ctx->msg_ring[from][wk->idx], (void **)pkts, burst, NULL)) > 0) {
+        while (wk->conns &&
+               (k = rte_ring_dequeue_burst(ctx->msg_ring[from][wk->idx], (void **)pkts, burst, NULL)) > 0) {
             n += k; /* one agent message each */
             rte_pktmbuf_free_bulk(pkts, k);
         }

@@ -8,7 +8,10 @@
  */
 #include "sctp_internal.h"
 
-static struct sctp_buf *B(const struct sctp_assoc *a, uint32_t i) { return pbuf(a->pool, i); }
+static struct sctp_buf *B(const struct sctp_assoc *a, uint32_t i)
+{
+    return pbuf(a->pool, i);
+}
 
 /* A buffer of a user message (not a DataChannel's DCEP message). */
 static bool user_data(const struct sctp_assoc *a, const struct sctp_buf *b)
@@ -23,14 +26,15 @@ static bool user_data(const struct sctp_assoc *a, const struct sctp_buf *b)
  * point before the pieces after it). */
 static bool passed(const struct sctp_assoc *to, const struct sctp_buf *b)
 {
-    return to && !(b->flags & DF_U) && b->sid < to->n_in && ssn_lt(b->ssn, to->streams[b->sid].ssn_in);
+    return to && !(b->flags & DF_U) && b->sid < to->n_in &&
+           ssn_lt(b->ssn, to->streams[b->sid].ssn_in);
 }
 
 /* The messages of a's send queue with a piece not received by `to` (or,
  * `to` NULL, not acknowledged to a), but for those `to` has passed. The
- * pieces of a message are
- * consecutive in the queue and its last (E) goes last: the pieces before
- * that left the queue were acknowledged, so received. */
+ * pieces of a message are consecutive in the queue and its last (E) goes
+ * last: the pieces before that left the queue were acknowledged, so
+ * received. */
 static uint32_t send_side(const struct sctp_assoc *a, const struct sctp_assoc *to)
 {
     uint32_t n = 0;
@@ -63,7 +67,8 @@ static uint32_t receive_side(const struct sctp_assoc *a, bool ready)
         if (b->flags & DF_B) {
             for (uint32_t j = i; j != SCTP_NIL; j = B(a, j)->next) {
                 const struct sctp_buf *f = B(a, j);
-                if (j != i && (f->tsn != B(a, last)->tsn + 1 || (f->flags & DF_B) || f->sid != b->sid))
+                if (j != i &&
+                    (f->tsn != B(a, last)->tsn + 1 || (f->flags & DF_B) || f->sid != b->sid))
                     break;
                 last = j;
                 if (f->flags & DF_E) {
@@ -72,7 +77,8 @@ static uint32_t receive_side(const struct sctp_assoc *a, bool ready)
                 }
             }
         }
-        bool old = !(b->flags & DF_U) && b->sid < a->n_in && ssn_lt(b->ssn, a->streams[b->sid].ssn_in);
+        bool old =
+            !(b->flags & DF_U) && b->sid < a->n_in && ssn_lt(b->ssn, a->streams[b->sid].ssn_in);
         n += complete && !old && user_data(a, b);
         i = B(a, last)->next;
     }

@@ -1408,8 +1408,9 @@ static void census_holds(size_t size, uint32_t count, uint32_t loss_ppm, const s
             uint32_t n = sctp_msgs_in_flight(from, to);
             uint64_t skipped = sctp_counters(to)->messages_skipped;
             most = n > most ? n : most;
-            cr_assert_eq(f->sent, f->recvd + n + skipped, "step %u flow %d: sent %u != received %u + in flight %u + skipped %lu",
-                         steps, i, f->sent, f->recvd, n, (unsigned long)skipped);
+            cr_assert_eq(f->sent, f->recvd + n + skipped,
+                         "step %u flow %d: sent %u != received %u + in flight %u + skipped %lu", steps, i, f->sent,
+                         f->recvd, n, (unsigned long)skipped);
         }
     }
     cr_assert_gt(most, 10, "messages were in flight (at most %u)", most);
