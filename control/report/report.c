@@ -125,9 +125,9 @@ void ctl_report_load_summary(FILE *f, const struct ctl_run_figures *g)
             (unsigned long long)g->sent, (unsigned long long)g->delivered, g->delivery_rate * 100,
             (unsigned long long)g->forwarded, (unsigned long long)g->lost, g->avg_hops);
     if (g->in_flight_known)
-        fprintf(f, "  accounting   lost %llu dropped here + %llu in the DUT, in flight at the stop %llu, unaccounted %lld%s\n",
-                (unsigned long long)g->dropped, (unsigned long long)g->lost_in_dut, (unsigned long long)g->in_flight,
-                (long long)g->unaccounted, g->unaccounted ? " (sent != delivered + lost + in flight)" : "");
+        fprintf(f, "  accounting   in flight at the stop %llu, unaccounted %lld%s; of lost %llu in the DUT\n",
+                (unsigned long long)g->in_flight, (long long)g->unaccounted,
+                g->unaccounted ? " (sent != delivered + lost + in flight)" : "", (unsigned long long)g->lost_in_dut);
     else
         fprintf(f, "  accounting   in flight at the stop unknown (no census: usrsctp backend); sent - delivered - lost %lld\n",
                 (long long)g->unaccounted);
