@@ -146,7 +146,27 @@ static void setup_put(struct dp_conns *cs, struct dp_conn *c, int s)
         cs->su_free[cs->su_n_free++] = (uint32_t)(su - cs->su);
 }
 
-static void release(struct dp_conns *cs, struct dp_conn *c)
+/* The agent messages connection c holds, counted once
+ * (pc_msgs_in_flight): each way, what the sending endpoint holds that the
+ * receiving one has not received, and what the receiving one has and its
+ * agent has not been handed; an endpoint another shard simulates, or
+ * whose association is down, counts as absent. */
+static uint32_t conn_in_flight(const struct dp_conn *c)
+{
+    const struct pc *ep[2];
+    for (int s = 0; s < 2; s++)
+        ep[s] = here(c) >> s & 1 ? &c->ep[s] : NULL;
+    uint32_t n = 0;
+    if (ep[0] || ep[1]) {
+        n += pc_msgs_in_flight(ep[0], ep[1]);
+        n += pc_msgs_in_flight(ep[1], ep[0]);
+    }
+    return n;
+}
+
+/* Frees connection c's endpoints (what they hold goes uncounted: see
+ * release). */
+static void release_quiet(struct dp_conns *cs, struct dp_conn *c)
 {
     wheel_unlink(cs, conn_idx(cs, c));
     for (int s = 0; s < 2; s++) {
@@ -159,12 +179,26 @@ static void release(struct dp_conns *cs, struct dp_conn *c)
         dp_media_stop(c->media);
 }
 
+/* Frees connection c's endpoints during the run: an established
+ * connection ending loses the messages it still holds, counted dropped
+ * (conn_down); what an association that went down held is in its
+ * messages_discarded already (it holds nothing now). */
+static void release(struct dp_worker *wk, struct dp_conn *c)
+{
+    if (c->state == DP_CONN_UP) {
+        uint32_t n = conn_in_flight(c);
+        ri_add(wk->m->live.drops[RI_DROP_CONN_DOWN], n);
+        ri_add(wk->m->live.msgs_dropped, n);
+    }
+    release_quiet(wk->conns, c);
+}
+
 /* The current attempt failed in `stage`: retried later, or given up. */
 static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, enum ri_stage stage)
 {
     struct dp_conns *cs = wk->conns;
     ri_add(wk->m->live.conn_attempt_failed[stage], 1);
-    release(cs, c);
+    release(wk, c);
     cs->in_setup--;
     if (c->attempts < ctx->ri.cfg->setup_attempts) {
         c->state = DP_CONN_QUEUED;
@@ -501,7 +535,7 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
                 attempt_failed(ctx, wk, c, stage_of(&c->ep[s]));
             } else {
                 ri_add(wk->m->live.conn_closed, 1);
-                release(cs, c);
+                release(wk, c);
                 c->state = DP_CONN_CLOSED;
             }
             return;
@@ -530,12 +564,22 @@ static void fold_counters(struct dp_worker *wk)
         ri_add(wk->m->live.sctp_forward_tsns, sc->forward_tsns_out - seen->forward_tsns);
         seen->forward_tsns = sc->forward_tsns_out;
     }
-    /* given up by the sender: not a message outcome (the message may have
-     * arrived, its acknowledgement lost), so not in msgs_dropped; what did
-     * not arrive shows as lost */
-    if (sc->abandoned_messages != seen->abandoned) {
-        ri_add(wk->m->live.drops[RI_DROP_ABANDONED], sc->abandoned_messages - seen->abandoned);
-        seen->abandoned = sc->abandoned_messages;
+    /* PR-SCTP: what the receiving end skipped (the sender gave it up and
+     * it was never delivered; a message the sender gave up that arrived
+     * anyway is delivered, not dropped) */
+    if (sc->messages_skipped != seen->skipped) {
+        uint64_t d = sc->messages_skipped - seen->skipped;
+        ri_add(wk->m->live.drops[RI_DROP_ABANDONED], d);
+        ri_add(wk->m->live.msgs_dropped, d);
+        seen->skipped = sc->messages_skipped;
+    }
+    /* held by an association when it went down (ABORT, too many
+     * retransmissions) */
+    if (sc->messages_discarded != seen->discarded) {
+        uint64_t d = sc->messages_discarded - seen->discarded;
+        ri_add(wk->m->live.drops[RI_DROP_CONN_DOWN], d);
+        ri_add(wk->m->live.msgs_dropped, d);
+        seen->discarded = sc->messages_discarded;
     }
 }
 
@@ -743,7 +787,7 @@ static void end_gone_shards(const struct dp_ctx *ctx, struct dp_worker *wk)
         if (c->state == DP_CONN_UP) {
             if (!half(c)) /* the other shard counts the halves */
                 ri_add(wk->m->live.conn_closed, 1);
-            release(cs, c);
+            release(wk, c);
             c->state = DP_CONN_CLOSED;
         } else if (c->state == DP_CONN_SETUP) {
             c->attempts = (uint8_t)cfg->setup_attempts;
@@ -968,6 +1012,19 @@ int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint
     return 0;
 }
 
+uint64_t dp_conns_census(const struct dp_ctx *ctx, struct dp_worker *wk)
+{
+    struct dp_conns *cs = wk->conns;
+    fold_counters(wk);
+    uint64_t n = cs->n_fwd; /* held for the end of a burst: none between passes */
+    for (uint32_t to = 0; to < ctx->n_workers; to++)
+        n += wk->n_mout[to]; /* flushed by the last pass: none */
+    for (uint32_t i = 0; i < cs->n; i++)
+        if (cs->conn[i].state == DP_CONN_UP)
+            n += conn_in_flight(&cs->conn[i]);
+    return n;
+}
+
 /* ---- the agents' certificates ------------------------------------------ */
 
 int dp_conn_certs_init(struct dp_ctx *ctx, char *err, size_t errlen)
@@ -1145,7 +1202,7 @@ void dp_conns_free(struct dp_worker *wk)
     if (cs->conn)
         for (uint32_t i = 0; i < cs->n; i++)
             if (cs->conn[i].state == DP_CONN_SETUP || cs->conn[i].state == DP_CONN_UP)
-                release(cs, &cs->conn[i]);
+                release_quiet(cs, &cs->conn[i]); /* after the run: nothing counts */
     dp_media_free(wk);
     if (cs->hs.slots)
         dtls_hs_pool_destroy(&cs->hs);

@@ -181,6 +181,13 @@ void dp_conns_relay_ready(const struct dp_ctx *ctx, struct dp_worker *wk, uint32
  * the connection, not started yet, is given up in stage turn. Worker 0. */
 void dp_conns_relay_failed(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t e);
 
+/* The census when the workers stop: the agent messages wk's connections
+ * hold (conn_in_flight of each one up: SCTP send queues not yet received
+ * by the other end, reassembly, ordered delivery, polled-for messages)
+ * and those waiting to be handed to other workers or forwarded; the SCTP
+ * counters folded first. Worker wk, stopped (nothing runs its engines). */
+uint64_t dp_conns_census(const struct dp_ctx *ctx, struct dp_worker *wk);
+
 /* Writes the key log of every worker (main thread, workers stopped). */
 int dp_keylog_write(const struct dp_ctx *ctx, char *err, size_t errlen);
 

@@ -8,6 +8,7 @@
 #define SWARMGEN_DP_INTERNAL_H
 
 #include "dp.h"
+#include "dp_msg.h"
 
 /* Builds the flow table from the image's edges. 0 or negative errno. */
 int dp_setup_flows(struct dp_ctx *ctx, char *err, size_t errlen);
@@ -27,5 +28,19 @@ void dp_to_owner(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf
  * sends it through the edge's network emulation to the edge's owner. */
 void dp_send_frame(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf *m, uint32_t e, uint32_t from,
                    uint16_t payload_len, uint64_t tsc);
+
+/* Frame m, held somewhere when the workers stop, carries one agent message
+ * counted in msgs_sent: traffic udp (a frame is a message; with
+ * connections frames carry SCTP packets, whose messages their sender
+ * holds), an IPv4/UDP frame long enough for the agent header, not an
+ * emulated duplicate (dp_netem.c flags those). */
+static inline bool dp_frame_is_msg(const struct dp_worker *wk, const struct rte_mbuf *m)
+{
+    if (!wk->frames_are_msgs || m->data_len < sizeof(struct dp_frame))
+        return false;
+    const struct dp_frame *f = rte_pktmbuf_mtod(m, const struct dp_frame *);
+    return f->eth.ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) && f->ip.next_proto_id == IPPROTO_UDP &&
+           !(f->msg.seq & rte_cpu_to_be_64(AGENT_SEQ_DUPLICATE));
+}
 
 #endif

@@ -216,3 +216,14 @@ void dp_netem_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
     }
     wk->wheel_tick = last + 1 > tsc_tick ? tsc_tick : last + 1;
 }
+
+uint64_t dp_netem_census(const struct dp_ctx *ctx, const struct dp_worker *wk)
+{
+    uint64_t n = 0;
+    if (!ctx->netem_on || !wk->wheel_head)
+        return 0;
+    for (uint32_t slot = 0; slot < (1u << DP_WHEEL_BITS); slot++)
+        for (struct rte_mbuf *m = wk->wheel_head[slot]; m; m = meta(ctx, m)->next)
+            n += dp_frame_is_msg(wk, m);
+    return n;
+}

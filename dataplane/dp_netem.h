@@ -32,4 +32,9 @@ void dp_netem_submit(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_
 /* Releases every frame due at `tsc` to its edge's owner. */
 void dp_netem_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc);
 
+/* The census when the workers stop: the frames of wk's wheel (delay and
+ * rate queues) that carry an agent message (dp_frame_is_msg). Walks every
+ * slot; the frames stay where they are. Worker wk, stopped. */
+uint64_t dp_netem_census(const struct dp_ctx *ctx, const struct dp_worker *wk);
+
 #endif

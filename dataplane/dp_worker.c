@@ -498,6 +498,93 @@ static void tx_flush(const struct dp_ctx *ctx, struct dp_worker *wk)
         dp_uring_submit(wk);
 }
 
+/* ---- the census when the workers stop ----------------------------------- */
+
+/* Workers that reached the census (one run per process). */
+static uint32_t census_arrived;
+
+/* Waits until every worker has left its loop and flushed (nothing is
+ * produced into another worker's rings after that), at most 2 s. false on
+ * a timeout: the census is not taken (in flight unknown). */
+static bool census_barrier(const struct dp_ctx *ctx)
+{
+    __atomic_add_fetch(&census_arrived, 1, __ATOMIC_ACQ_REL);
+    uint64_t end = rte_rdtsc() + 2 * ctx->tsc_hz;
+    while (__atomic_load_n(&census_arrived, __ATOMIC_ACQUIRE) < ctx->n_workers) {
+        if (rte_rdtsc() > end)
+            return false;
+        rte_pause();
+    }
+    return true;
+}
+
+/* Frames sent and not yet received: taken off this worker's receive
+ * queues (ports, or the io_uring sockets) until they stay empty, counted
+ * when they carry a message, freed. */
+static uint64_t census_rx(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts, uint16_t burst)
+{
+    uint64_t n = 0;
+    for (uint32_t idle = 0, rounds = 0; idle < 4 && rounds < 100000; rounds++) {
+        uint32_t got = 0;
+        if (wk->ur) {
+            dp_uring_submit(wk); /* collects the completions of the receives */
+            uint16_t k = dp_uring_rx(ctx, wk, pkts, burst);
+            for (uint16_t i = 0; i < k; i++) {
+                n += dp_frame_is_msg(wk, pkts[i]);
+                rte_pktmbuf_free(pkts[i]);
+            }
+            got += k;
+        } else {
+            for (uint32_t q = 0; q < wk->n_rxq; q++) {
+                uint16_t k = rte_eth_rx_burst(wk->rxq[q].port, wk->rxq[q].queue, pkts, burst);
+                got += k;
+                if (k && wk->rxq[q].side >= 0) /* counted as received on the side (the DUT did not lose them) */
+                    k = dp_sides_rx(ctx, wk, (uint32_t)wk->rxq[q].side, pkts, k);
+                for (uint16_t i = 0; i < k; i++) {
+                    n += dp_frame_is_msg(wk, pkts[i]);
+                    rte_pktmbuf_free(pkts[i]);
+                }
+            }
+        }
+        idle = got ? 0 : idle + 1;
+    }
+    return n;
+}
+
+/* After the drain, before the final snapshot: counts, independently of
+ * the counters, the agent messages still held anywhere this worker is the
+ * one to take them from (its netem wheel, the hand-off rings to it, its
+ * receive queues, its connections) into msgs_in_flight_end, and sets
+ * msgs_census. The frames and hand-offs counted are freed; the
+ * connections are left as they are. */
+static void census(const struct dp_ctx *ctx, struct dp_worker *wk, struct rte_mbuf **pkts, uint16_t burst)
+{
+    if (!census_barrier(ctx))
+        return;
+    uint64_t n = dp_netem_census(ctx, wk);
+    for (uint32_t from = 0; from < ctx->n_workers; from++) {
+        if (from == wk->idx)
+            continue;
+        unsigned k;
+        while ((k = rte_ring_dequeue_burst(ctx->handoff[from][wk->idx], (void **)pkts, burst, NULL)) > 0)
+            for (unsigned i = 0; i < k; i++) {
+                n += dp_frame_is_msg(wk, pkts[i]);
+                rte_pktmbuf_free(pkts[i]);
+            }
+        while (wk->conns &&
+               (k = rte_ring_dequeue_burst(ctx->msg_ring[from][wk->idx], (void **)pkts, burst, NULL)) > 0) {
+            n += k; /* one agent message each */
+            rte_pktmbuf_free_bulk(pkts, k);
+        }
+    }
+    if (wk->frames_are_msgs)
+        n += census_rx(ctx, wk, pkts, burst);
+    if (wk->conns)
+        n += dp_conns_census(ctx, wk);
+    ri_set(wk->m->live.msgs_in_flight_end, n);
+    ri_set(wk->m->live.msgs_census, 1);
+}
+
 int dp_worker_loop(void *arg)
 {
     const struct dp_ctx *ctx = arg;
@@ -537,5 +624,6 @@ int dp_worker_loop(void *arg)
     if (ctx->relay && wk->idx == 0)
         dp_relay_finish(ctx, wk);
     tx_flush(ctx, wk);
+    census(ctx, wk, pkts, burst);
     return 0;
 }

@@ -358,9 +358,9 @@ struct ri_command {
     X(BAD_RECORD, "bad_record")     /* DTLS record refused: replay, tag, epoch, truncated */ \
     X(BAD_SCTP, "bad_sctp")         /* SCTP packet dropped by the association */            \
     X(BAD_SRTP, "bad_srtp")         /* SRTP/SRTCP refused: authentication, replay */        \
-    X(CONN_DOWN, "conn_down")       /* message for a connection that is not up */           \
+    X(CONN_DOWN, "conn_down")       /* for a connection not up, or held by one going down */ \
     X(SEND_BLOCKED, "send_blocked") /* SCTP send buffer or buffer pool full */              \
-    X(ABANDONED, "abandoned")       /* PR-SCTP sender gave a message up (not in msgs_dropped) */ \
+    X(ABANDONED, "abandoned")       /* PR-SCTP: given up by the sender, skipped by the receiver */ \
     X(BAD_SIGNATURE, "bad_signature")                                                       \
     X(ARP_OTHER, "arp_other")       /* two sides: ARP not for our agents nor from a gateway */
 
@@ -417,6 +417,14 @@ struct ri_counters {
     uint64_t conn_halves_total, conn_halves_up, conn_halves_given_up;
     uint64_t msgs_remote_delivered; /* from another shard's agent: no one-way latency (another clock) */
     uint64_t conn_shard_lost;       /* connections (and halves) ended because the other shard went away */
+    /* the census when the workers stop (dp_worker.c, after the drain,
+     * before the final snapshot): agent messages this worker still holds,
+     * counted once (SCTP send queues not yet received by the other end,
+     * reassembly and ordered delivery, netem wheel, hand-off rings, frames
+     * not yet received); msgs_census 1 once it ran (summed: the workers
+     * that took it; the usrsctp baseline takes none) */
+    uint64_t msgs_in_flight_end;
+    uint64_t msgs_census;
     /* gauges, not counters: set when the worker publishes a snapshot (and at the stop), summed
      * over workers like the rest (phase deltas of them mean nothing) */
     uint64_t mbufs_in_use;     /* worker 0 only: mbufs of the packet pool (all workers') in use */

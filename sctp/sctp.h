@@ -307,9 +307,30 @@ struct sctp_counters {
     /* too_big also counts each message of a peer over max_message: the
      * association that received it is aborted (Protocol Violation) */
     uint64_t drops[SCTP_DROP_COUNT];
+    /* user messages (DCEP's own excluded) that never reach the user:
+     * skipped: passed over by a FORWARD-TSN (RFC 3758), the SSNs an
+     * ordered stream's expected SSN moved over, whether pieces of them
+     * had come or not (what the sender gave up and this end never
+     * delivered); discarded: held when the association went down (ABORT,
+     * too many retransmissions): unacknowledged in the send queue, or
+     * complete and not yet delivered on the receive side */
+    uint64_t messages_skipped, messages_discarded;
 };
 
 enum sctp_state sctp_state(const struct sctp_assoc *a);
+
+/* The user messages (DCEP's own excluded) association `from` sent that
+ * the user of association `to` has not been handed yet, counted once:
+ * those with a piece in from's send queue that `to` has not received
+ * (unsent, in flight, lost, abandoned but not yet skipped by `to`), and
+ * those complete on to's receive side not yet polled (waiting for their
+ * turn in an ordered stream, or ready). `to` NULL (the peer is
+ * elsewhere): from's messages with a piece not acknowledged by the peer.
+ * `from` NULL: to's complete, undelivered messages only. Both must be
+ * established (an association down holds nothing: its queues were
+ * counted in messages_discarded). Reads only; for a census at the end of
+ * a run, not for the packet path (it walks the queues). */
+uint32_t sctp_msgs_in_flight(const struct sctp_assoc *from, const struct sctp_assoc *to);
 
 /* The counters the association adds into: its own, or the block
  * sctp_config.counters gave, which sums every association sharing it.

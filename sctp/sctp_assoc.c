@@ -208,6 +208,8 @@ void sctp_set_down(struct sctp_assoc *a, uint8_t reason)
     free_ia(a); /* need_init_ack is cleared below */
     sctp_pool_put(a->pool, a->hb_ack_buf);
     a->hb_ack_buf = SCTP_NIL;
+    if (was_open)
+        a->c->messages_discarded += sctp_census_held(a);
     sctp_tx_free_all(a);
     sctp_rx_free_all(a);
     a->need_init = a->need_init_ack = a->need_cookie_echo = a->need_cookie_ack = false;

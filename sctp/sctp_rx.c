@@ -107,6 +107,13 @@ uint32_t sctp_rx_a_rwnd(const struct sctp_assoc *a)
     return room < win ? (uint32_t)room : win;
 }
 
+bool sctp_rx_has_tsn(const struct sctp_assoc *a, uint32_t tsn)
+{
+    if (tsn_le(tsn, a->rcv_cum))
+        return true;
+    return tsn_le(tsn, a->rcv_highest) && tsn - a->rcv_cum <= RX_WINDOW && bit_get(a, tsn);
+}
+
 static void advance_cum(struct sctp_assoc *a)
 {
     while (bit_get(a, a->rcv_cum + 1)) {
@@ -374,8 +381,12 @@ bool sctp_rx_forward_tsn(struct sctp_assoc *a, const uint8_t *ch, uint16_t len)
     advance_cum(a);
     for (uint16_t off = 8; off + 4 <= len; off += 4) {
         uint16_t sid = wire_get16(ch + off), ssn = wire_get16(ch + off + 2);
-        if (sid < a->n_in && !ssn_lt(ssn, a->streams[sid].ssn_in))
+        if (sid < a->n_in && !ssn_lt(ssn, a->streams[sid].ssn_in)) {
+            /* every SSN passed over is a message never delivered: what
+             * came of it is dropped here or by sctp_rx_deliver */
+            a->c->messages_skipped += (uint16_t)(ssn + 1 - a->streams[sid].ssn_in);
             a->streams[sid].ssn_in = (uint16_t)(ssn + 1);
+        }
     }
     /* drop incomplete messages the sender gave up (at or below fwd) */
     uint32_t prev = SCTP_NIL, i = a->rx_head;

@@ -659,6 +659,26 @@ const struct sctp_counters *pc_sctp_counters(const struct pc *pc)
     return sctp_counters(cimpl(pc)->sctp);
 }
 
+/* The association of an endpoint whose association is established, else NULL. */
+static const struct sctp_assoc *live_sctp(const struct pc *p)
+{
+    if (!p)
+        return NULL;
+    const struct pc_impl *pc = cimpl(p);
+    if (pc->stage < PC_SCTP || pc->stage == PC_FAILED || pc->closed ||
+        sctp_state(pc->sctp) < SCTP_ST_ESTABLISHED)
+        return NULL;
+    return pc->sctp;
+}
+
+uint32_t pc_msgs_in_flight(const struct pc *from, const struct pc *to)
+{
+    const struct sctp_assoc *f = live_sctp(from), *t = live_sctp(to);
+    if (!f && !t)
+        return 0;
+    return sctp_msgs_in_flight(f, t);
+}
+
 void pc_drops(const struct pc *p, struct pc_drops *d)
 {
     const struct pc_impl *pc = cimpl(p);

@@ -282,6 +282,15 @@ const struct ice_counters *pc_ice_counters(const struct pc *pc);
 const struct dtls_record_counters *pc_record_counters(const struct pc *pc);
 const struct sctp_counters *pc_sctp_counters(const struct pc *pc);
 
+/* The DataChannel messages endpoint `from` sent that endpoint `to`'s user
+ * has not polled yet, counted once (sctp_msgs_in_flight): `to` NULL when
+ * the peer endpoint is elsewhere (then: not acknowledged), `from` NULL for
+ * to's received side only. An endpoint whose association is not
+ * established counts as NULL (it holds nothing: what its association held
+ * when it went down is in pc_sctp_counters' messages_discarded). Reads
+ * only; for a census when a run stops, not for the packet path. */
+uint32_t pc_msgs_in_flight(const struct pc *from, const struct pc *to);
+
 /* What the endpoint dropped since pc_init, by reason: one call for a
  * caller that folds drop metrics around each pc_handle_input. Read from
  * its counters blocks (cfg.counters, cfg.sctp_counters): when several

@@ -62,6 +62,24 @@ static void calc_lost(struct walk *k, const int *at)
     json_u64(k->w, k->m->g.lost);
 }
 
+static void calc_in_flight(struct walk *k, const int *at)
+{
+    (void)at;
+    if (k->m->g.in_flight_known)
+        json_u64(k->w, k->m->g.in_flight);
+    else
+        json_null(k->w);
+}
+
+static void calc_unaccounted(struct walk *k, const int *at)
+{
+    (void)at;
+    if (k->m->g.in_flight_known)
+        json_i64(k->w, k->m->g.unaccounted);
+    else
+        json_null(k->w);
+}
+
 static void calc_delivery_rate(struct walk *k, const int *at)
 {
     (void)at;
@@ -231,6 +249,8 @@ static const struct merge_row rows[] = {
     {"ports", MR_JOIN, NULL, NULL},
     {"topology.routing_s", MR_MAX, NULL, NULL},
     {"messages.lost", MR_CALC, calc_lost, NULL},
+    {"messages.in_flight", MR_CALC, calc_in_flight, NULL},
+    {"messages.unaccounted", MR_CALC, calc_unaccounted, NULL},
     {"messages.delivery_rate", MR_CALC, calc_delivery_rate, NULL},
     {"messages.avg_hops", MR_CALC, calc_avg_hops, NULL},
     {"messages.size_bytes", MR_SAME, NULL, NULL},

@@ -89,6 +89,7 @@ static const struct {
     {"messages.delivered", CNT(msgs_delivered)},
     {"messages.forwarded", CNT(msgs_forwarded)},
     {"messages.dropped_in_flight", CNT(msgs_dropped)},
+    {"messages.in_flight", CNT(msgs_in_flight_end)}, /* null (no census) reads 0: see sum_counters */
     {"messages.hops", CNT(hops_delivered)},
     {"throughput.frames_tx", CNT(pkts_tx)}, /* since generation began: gen_start stays zero */
     {"throughput.bytes_tx", CNT(bytes_tx)},
@@ -144,6 +145,17 @@ static void sum_counters(struct ctl_merge *m)
             t->conn_attempt_failed[s] += u64_at(d, path);
         }
     }
+}
+
+/* The census: known for the merge when every shard has one (a number
+ * at messages.in_flight; the usrsctp backend writes null). */
+static void census(struct ctl_merge *m)
+{
+    uint64_t v;
+    bool all = true;
+    for (uint32_t i = 0; i < m->o->n; i++)
+        all = all && jr_u64(&m->doc[i], jr_find(&m->doc[i], 0, "messages.in_flight"), &v);
+    m->final.total.msgs_census = all ? m->final.n_workers : 0;
 }
 
 /* The cores of every shard, one after the other (at most RI_MAX_WORKERS):
@@ -330,6 +342,7 @@ int ctl_merge_add_up(struct ctl_merge *m)
     r->judge = &m->judge;
     r->merged_shards = m->o->n;
     sum_counters(m);
+    census(m);
     fill_swarm(m);
     fill_cores(m);
     sum_memory(m);

@@ -60,7 +60,16 @@ void ctl_run_figures(const struct ctl_run_result *r, struct ctl_run_figures *fig
     fig->delivered = t->msgs_delivered;
     fig->forwarded = t->msgs_forwarded;
     fig->dropped = t->msgs_dropped;
-    fig->lost = t->msgs_sent > t->msgs_delivered ? t->msgs_sent - t->msgs_delivered : 0;
+    /* two sides with plain UDP messages: a frame is a message, and one the
+     * DUT dropped is lost there (with connections SCTP sends it again) */
+    if (r->opts->sides && r->opts->traffic != RI_TRAFFIC_DC)
+        for (int d = 0; d < 2; d++)
+            if (t->side_ip_tx[d] > t->side_ip_rx[1 - d])
+                fig->lost_in_dut += t->side_ip_tx[d] - t->side_ip_rx[1 - d];
+    fig->lost = t->msgs_dropped + fig->lost_in_dut;
+    fig->in_flight_known = r->final->n_workers && t->msgs_census == r->final->n_workers;
+    fig->in_flight = fig->in_flight_known ? t->msgs_in_flight_end : 0;
+    fig->unaccounted = (int64_t)(t->msgs_sent - t->msgs_delivered - fig->lost - fig->in_flight);
     fig->delivery_rate = t->msgs_sent ? (double)t->msgs_delivered / (double)t->msgs_sent : 1.0;
     double d = r->duration_s > 0 ? r->duration_s : 1e-9;
     /* frames count from the start of generation: the connect phase's
@@ -115,6 +124,13 @@ void ctl_report_load_summary(FILE *f, const struct ctl_run_figures *g)
     fprintf(f, "  messages     sent %llu, delivered %llu (%.4f%%), forwarded %llu, lost %llu, avg hops %.2f\n",
             (unsigned long long)g->sent, (unsigned long long)g->delivered, g->delivery_rate * 100,
             (unsigned long long)g->forwarded, (unsigned long long)g->lost, g->avg_hops);
+    if (g->in_flight_known)
+        fprintf(f, "  accounting   in flight at the stop %llu, unaccounted %lld%s; of lost %llu in the DUT\n",
+                (unsigned long long)g->in_flight, (long long)g->unaccounted,
+                g->unaccounted ? " (sent != delivered + lost + in flight)" : "", (unsigned long long)g->lost_in_dut);
+    else
+        fprintf(f, "  accounting   in flight at the stop unknown (no census: usrsctp backend); sent - delivered - lost %lld\n",
+                (long long)g->unaccounted);
     fprintf(f, "  throughput   %.0f msg/s, %.0f pkt/s, %.1f Mbit/s (L2 frames)\n", g->msgs_per_s,
             g->pps, g->mbps);
     fprintf(f, "  latency      p50 %.1f us, p95 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us\n",

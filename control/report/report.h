@@ -83,7 +83,16 @@ void ctl_report_progress(FILE *f, const struct ctl_ts_row *row);
 
 /* Derived end-of-run figures. */
 struct ctl_run_figures {
-    uint64_t sent, delivered, forwarded, lost, dropped;
+    uint64_t sent, delivered, forwarded;
+    uint64_t lost;                   /* given up by a counted cause: the message drops (msgs_dropped),
+                                        and lost_in_dut */
+    uint64_t lost_in_dut;            /* two sides, traffic udp: agent frames sent on a side's port that
+                                        never came in on the other (the DUT dropped them) */
+    uint64_t dropped;                /* the same sum (the report's dropped_in_flight) */
+    bool in_flight_known;            /* every worker took the census (not the usrsctp backend) */
+    uint64_t in_flight;              /* held when the workers stopped (the census), when known */
+    int64_t unaccounted;             /* sent - delivered - lost - in_flight: 0 unless a message
+                                        vanished uncounted (or was counted twice: < 0) */
     double delivery_rate;            /* delivered / sent, 1 when nothing was sent */
     double msgs_per_s, pps, mbps;
     uint64_t frames_tx, bytes_tx;    /* L2 frames and bytes sent since generation began */

@@ -377,6 +377,11 @@ static void summary_table(FILE *f, const struct ctl_run_result *r, const struct 
     row(f, "messages", "sent %llu, delivered %llu (%.4f%%), forwarded %llu, lost %llu, avg hops %.2f",
         (unsigned long long)g.sent, (unsigned long long)g.delivered, g.delivery_rate * 100,
         (unsigned long long)g.forwarded, (unsigned long long)g.lost, g.avg_hops);
+    if (g.in_flight_known)
+        row(f, "accounting", "in flight at the stop %llu, unaccounted %lld", (unsigned long long)g.in_flight,
+            (long long)g.unaccounted);
+    else
+        row(f, "accounting", "in flight at the stop unknown (no census: usrsctp backend)");
     row(f, "throughput", "%.0f msg/s, %.0f packets/s, %.1f Mbit/s (L2 frames)", g.msgs_per_s, g.pps, g.mbps);
     row(f, "latency", "p50 %.1f us, p95 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us",
         g.p50_ns / 1e3, g.p95_ns / 1e3, g.p99_ns / 1e3, g.p999_ns / 1e3, g.max_ns / 1e3);

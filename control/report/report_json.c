@@ -52,6 +52,18 @@ static void messages_json(struct json_writer *w, const struct ctl_run_result *r,
     json_kv_u64(w, "forwarded", g->forwarded);
     json_kv_u64(w, "lost", g->lost);
     json_kv_u64(w, "dropped_in_flight", g->dropped);
+    json_kv_u64(w, "lost_in_dut", g->lost_in_dut);
+    /* the census at the stop; null without one (usrsctp backend) */
+    json_key(w, "in_flight");
+    if (g->in_flight_known)
+        json_u64(w, g->in_flight);
+    else
+        json_null(w);
+    json_key(w, "unaccounted");
+    if (g->in_flight_known)
+        json_i64(w, g->unaccounted);
+    else
+        json_null(w);
     json_kv_dbl(w, "delivery_rate", g->delivery_rate, 9);
     json_kv_dbl(w, "avg_hops", g->avg_hops, 6);
     json_kv_u64(w, "hops", r->final->total.hops_delivered);

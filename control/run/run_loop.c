@@ -108,6 +108,10 @@ int ctl_run_start_dataplane(struct ctl_run *x)
 
 /* ---- what every phase uses ---- */
 
+/* Messages neither delivered nor dropped yet, from the counters: what the
+ * drain waits for and what a phase hands to the next. Not the report's
+ * messages.in_flight, which the dataplane's census counts when it stops
+ * (so that sent = delivered + lost + in flight can fail). */
 static uint64_t in_flight(const struct ctl_snap *s)
 {
     const struct ri_counters *t = &s->total;

@@ -234,6 +234,16 @@ struct sctp_assoc {
 
 #define RX_WINDOW 1024u
 
+/* TSN tsn of the peer has arrived (at or below the cumulative point, or
+ * marked above it). sctp_rx.c. */
+bool sctp_rx_has_tsn(const struct sctp_assoc *a, uint32_t tsn);
+
+/* The user messages association a holds on its own view (sctp_census.c):
+ * in its send queue with a piece not acknowledged, and complete on its
+ * receive list (not the ready list, which outlives going down).
+ * sctp_set_down counts them discarded. */
+uint32_t sctp_census_held(const struct sctp_assoc *a);
+
 static inline void sctp_drop(struct sctp_assoc *a, enum sctp_drop d) { a->c->drops[d]++; }
 static inline void timer_set(struct sctp_assoc *a, int t, uint64_t at) { a->timer[t] = at ? at : 1; }
 static inline void timer_stop(struct sctp_assoc *a, int t) { a->timer[t] = 0; }

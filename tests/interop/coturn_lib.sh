@@ -58,3 +58,15 @@ stop_coturn() {
 log_count() {
   cat "$1"/turn*.log 2>/dev/null | grep -F -- "$2" | grep -cF -- "${3:-$2}"
 }
+
+# accounting_check REPORT: the run report's message accounting (issue 19),
+# through the caller's ok/bad: sent = delivered + lost + in_flight exactly
+# (in_flight: the dataplane's census when it stopped) and unaccounted 0.
+accounting_check() {
+  local got
+  got=$(python3 -c "import json,sys; m=json.load(open(sys.argv[1]))['messages']; print(m['in_flight'] is not None and m['sent'] == m['delivered'] + m['lost'] + m['in_flight'] and m['unaccounted'] == 0, m['sent'], m['delivered'], m['lost'], m['in_flight'], m['unaccounted'])" "$1" 2>/dev/null)
+  case "$got" in
+    True\ *) ok "accounting: sent = delivered + lost + in flight ($(echo "$got" | cut -d' ' -f2-5 | tr ' ' '/')), unaccounted 0" ;;
+    *) bad "accounting (ok sent delivered lost in_flight unaccounted): '$got'" ;;
+  esac
+}

@@ -100,6 +100,7 @@ if [ -f "$dir/good.json" ]; then
   deliv=$(json "$r" "r['messages']['delivered']")
   lost=$(json "$r" "r['messages']['lost']")
   if [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$sent" = "$deliv" ] && [ "$lost" = 0 ]; then ok "$sent messages sent, $deliv delivered, none lost"; else bad "messages sent $sent delivered $deliv lost $lost"; fi
+  accounting_check "$r"
   st=$(json "$r" "' '.join('%s %d/%d/%d' % (k, v['attempted'], v['ok'], v['failed']) for k, v in r['relay']['stages'].items())")
   echo "$name: report stages (attempted/ok/failed): $st"
   al=$(json "$r" "r['relay']['stages']['allocate']['ok']")

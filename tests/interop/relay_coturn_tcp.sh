@@ -166,6 +166,7 @@ if [ -f "$dir/good.json" ]; then
   deliv=$(json "$r" "r['messages']['delivered']")
   lost=$(json "$r" "r['messages']['lost']")
   if [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$sent" = "$deliv" ] && [ "$lost" = 0 ]; then ok "$sent messages sent, $deliv delivered, none lost"; else bad "messages sent $sent delivered $deliv lost $lost"; fi
+  accounting_check "$r"
   tr=$(json "$r" "r['relay']['transport']")
   [ "$tr" = tcp ] && ok "report: transport tcp" || bad "report: transport '$tr'"
   al=$(json "$r" "r['relay']['stages']['allocate']['ok']")

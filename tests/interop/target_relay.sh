@@ -141,6 +141,7 @@ fi
 msent=$(json "$r" "r['messages']['sent']")
 mdel=$(json "$r" "r['messages']['delivered']")
 if [ -n "$msent" ] && [ "$msent" -gt 0 ] && [ "$msent" = "$mdel" ]; then ok "mesh: $msent messages sent, $mdel delivered through the relay"; else bad "mesh: sent '$msent' delivered '$mdel'"; fi
+accounting_check "$r"
 # the memory plan: the target sessions exactly, the relay's clients (with room for the sessions'
 # candidates) within each client's 64-byte rounding, planned as its average
 mem=$(json "$r" "'%d %d %d %d' % (r['memory']['categories']['target_sessions'], r['memory']['planned']['categories']['target_sessions'], r['memory']['categories']['relay_clients'], r['memory']['planned']['categories']['relay_clients'])")

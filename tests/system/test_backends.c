@@ -26,6 +26,7 @@ static void run_backend(const char *backend, const char *report, int timeout_s, 
 {
     const char *dp = proc_bin(strcmp(backend, "usrsctp") == 0 ? "SWARMGEN_USRSCTP" : "SWARMGEN_DP");
     proc_swarmgen_run(backend, dp, report, timeout_s, extra, &r, json, sizeof(json));
+    swarm_check_report(json, &r, strcmp(backend, "usrsctp") == 0);
 }
 
 static double json_in(const char *section, const char *key)

@@ -286,6 +286,7 @@ static void run_flooded(bool dtls, const char *report, uint32_t *frames)
     proc_read_file(report, json, sizeof(json));
     unlink(cap);
     swarm_assert_exit(&r, 0);
+    swarm_check_report(json, &r, false);
 }
 
 static void assert_swarm_untouched(void)

@@ -34,6 +34,7 @@ static void dry_then_run(const char *agents, const char *topology)
     rc = proc_swarmgen_run(NULL, dp, "/tmp/swarmgen_plan_run.json", 120, extra, &r, json, sizeof(json));
     cr_assert_eq(rc, 0);
     swarm_assert_exit(&r, 0);
+    swarm_check_report(json, &r, false);
     swarm_assert_nothing_left(r.pid);
 }
 

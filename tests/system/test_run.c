@@ -36,8 +36,32 @@ static void assert_nothing_left(void)
     n_runs = 0;
 }
 
+/* A --port that does not give back what it transmits (net_null, a pcap
+ * port writing to a file): the messages that leave through it are in no
+ * count of the run; its tests check them against what the sink got. */
+static bool sink_port(char *const extra[])
+{
+    for (int i = 0; extra[i] && extra[i + 1]; i++)
+        if (strcmp(extra[i], "--port") == 0 && (strstr(extra[i + 1], "net_null") || strstr(extra[i + 1], "tx_pcap")))
+            return true;
+    return false;
+}
+
+/* sent = delivered + lost + in flight + `left`, the messages that left
+ * through a sink port (each one frame: --traffic udp). */
+static void assert_accounting_with_sink(double left)
+{
+    double sent = proc_json_in(json, "messages", "sent"), delivered = proc_json_in(json, "messages", "delivered");
+    double lost = proc_json_in(json, "messages", "lost"), in_flight = proc_json_in(json, "messages", "in_flight");
+    cr_assert_eq(sent, delivered + lost + in_flight + left,
+                 "sent %g != delivered %g + lost %g + in flight %g + left through the sink %g", sent, delivered, lost,
+                 in_flight, left);
+    cr_assert_eq(proc_json_in(json, "messages", "unaccounted"), left);
+}
+
 /* Runs `swarmgen run` with the given extra flags plus --report (and
- * --quiet when `quiet`); fills json. */
+ * --quiet when `quiet`); fills json and checks its message accounting
+ * (swarm_check_report), but for a sink port. */
 static void run_swarm_with(const char *report, int timeout_s, int sigint_ms, bool quiet,
                            char *const extra[])
 {
@@ -48,6 +72,8 @@ static void run_swarm_with(const char *report, int timeout_s, int sigint_ms, boo
     ran();
     json[0] = '\0';
     proc_read_file(report, json, sizeof(json));
+    if (!sink_port(extra))
+        swarm_check_report(json, &r, false);
 }
 
 static void run_swarm(const char *report, int timeout_s, int sigint_ms, char *const extra[])
@@ -145,6 +171,8 @@ Test(system, foreign_frames_are_counted_and_dropped, .timeout = 60)
     double foreign = proc_json_num(json, "not_ipv4");
     cr_assert_gt(foreign, 10000, "not_ipv4 drops %g", foreign);
     cr_assert_eq(proc_json_num(json, "delivered"), 0);
+    /* each message left as one frame on its first hop: what core 0 sent */
+    assert_accounting_with_sink(proc_json_num(json, "tx"));
     assert_nothing_left();
 }
 
@@ -170,6 +198,7 @@ static void run_swarm_in(const char *ns, const char *report, int timeout_s, char
     sh(cmd);
     json[0] = '\0';
     proc_read_file(report, json, sizeof(json));
+    swarm_check_report(json, &r, false);
 }
 
 Test(system, af_packet_over_a_veth_pair_in_a_namespace, .timeout = 90)
@@ -304,6 +333,24 @@ Test(system, netem_loss_shows_as_counted_loss, .timeout = 60)
     assert_nothing_left();
 }
 
+/* Issue 19: the run stops with messages still on the way (200 ms of
+ * delay on every link, no drain): the dataplane's census finds them in the
+ * netem wheels, the hand-off rings and the receive queues, and the
+ * identity sent = delivered + lost + in flight still holds exactly. */
+Test(system, messages_held_at_the_stop_are_counted_in_flight, .timeout = 60)
+{
+    char *extra[] = {"--traffic", "udp", "--agents", "500", "--topology", "kmesh:k=6", "--rate", "20000",
+                     "--duration", "1s", "--drain", "0", "--netem", "delay=200ms,loss=1%", NULL};
+    run_swarm("/tmp/sg-test-held.json", 50, 0, extra);
+    swarm_assert_exit(&r, 0);
+    double sent = proc_json_in(json, "messages", "sent"), in_flight = proc_json_in(json, "messages", "in_flight");
+    cr_assert_gt(in_flight, sent / 10, "in flight %g of %g sent\n%s", in_flight, sent, r.out);
+    cr_assert_gt(proc_json_in(json, "messages", "lost"), 0, "netem lost some");
+    swarm_assert_accounting(json, &r);
+    cr_assert_not_null(strstr(r.out, "unaccounted 0"), "the summary says so\n%s", r.out);
+    assert_nothing_left();
+}
+
 Test(system, sla_breach_exits_1_and_hold_exits_0, .timeout = 90)
 {
     char *breach[] = {"--traffic", "udp", "--agents", "500", "--topology", "ring", "--pattern", "neighbors", "--rate",
@@ -346,6 +393,7 @@ Test(system, report_merge_of_two_runs_sums_their_figures, .timeout = 90)
     cr_assert_eq(proc_json_num(json, "delivered"), delivered);
     cr_assert_eq(proc_json_num(json, "samples"), samples, "the merged histogram counts every sample");
     cr_assert_eq(proc_json_num(json, "shards"), 2);
+    swarm_assert_accounting(json, &r); /* in_flight and unaccounted merged too */
     assert_nothing_left();
 }
 
@@ -408,6 +456,8 @@ Test(system, pcap_port_frames_pass_wiresharks_dissectors, .timeout = 90)
     long frames = tshark_count(out, "frame");
     cr_assert_gt(frames, 1000, "frames in the capture: %ld", frames);
     cr_assert_eq(frames, (long)proc_json_num(json, "tx"), "every transmitted frame is in the capture");
+    /* what no count of the run has is exactly what the capture holds */
+    assert_accounting_with_sink((double)frames);
     cr_assert_eq(tshark_count(out, "_ws.malformed"), 0, "malformed frames");
     cr_assert_eq(tshark_count(out, "ip.checksum.status == 1 && udp && ip.src == 198.18.0.0/15 && ip.dst == 198.18.0.0/15 && udp.length == 72"), frames,
                  "every frame: IPv4 checksum good, UDP, agent addresses, 64-byte message");

@@ -181,6 +181,11 @@ Test(shards, two_shards_joined_by_memif_carry_one_swarm, .timeout = 240)
     cr_assert_eq(proc_json_num(merged, "delivered"), delivered);
     cr_assert_eq(delivered, sent, "reliable channels: sent %g, delivered %g", sent, delivered);
     cr_assert_eq(proc_json_num(merged, "lost"), 0);
+    /* each shard took its census (a message sent on one is delivered on
+     * the other: the identity holds for the swarm, the merged report) */
+    for (int i = 0; i < N_SHARDS; i++)
+        cr_assert(!isnan(proc_json_in(json[i], "messages", "in_flight")), "shard %d: no census\n%s", i, json[i]);
+    swarm_assert_accounting(merged, &m);
     cr_assert_eq(proc_json_in(merged, "connections", "total"), edges);
     cr_assert_eq(proc_json_in(merged, "merged", "shard_count"), N_SHARDS);
     cleanup();

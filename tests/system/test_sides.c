@@ -112,6 +112,7 @@ static void run_sides(const char *report, char *const extra[])
     proc_run(argv, 100, 0, &r);
     json[0] = '\0';
     proc_read_file(report, json, sizeof(json));
+    swarm_check_report(json, &r, false);
 }
 
 static double dut_stat(const char *ifname, const char *stat)

@@ -25,6 +25,7 @@ static char json[1 << 20];
 static void run_swarm(const char *report, int timeout_s, char *const extra[])
 {
     proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), report, timeout_s, extra, &r, json, sizeof(json));
+    swarm_check_report(json, &r, false);
 }
 
 static double json_in(const char *section, const char *key)
