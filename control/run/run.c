@@ -605,6 +605,9 @@ static int judge(struct ctl_run *x, int exit_code)
     ctl_judge_spike(&x->profile, &x->ts, &x->judge);
     if (x->o.profile && strcmp(x->o.profile, "soak") == 0 && x->rss)
         ctl_judge_soak(&x->ts, x->rss, &x->judge);
+    if (x->generating)
+        ctl_judge_outages(x->o.netem, x->o.n_netem, &x->ts, r->duration_s, r->final->total.conn_closed,
+                          &x->judge.outages);
     if (exit_code == 0 && x->judge.breached)
         exit_code = 1;
     if (exit_code == 0 && r->interrupted)
