@@ -393,7 +393,7 @@ static const struct ctl_ts_row *record_row(struct ctl_run *x, const struct ctl_s
         t_s > first + CTL_OUTAGE_TOL_S && ctl_outage_baseline(&x->ts, first, &base, &level))
         x->ts.slow_ns = (uint64_t)llround(ctl_outage_limit_us(base) * 1e3);
     const struct ctl_ts_row *row =
-        ctl_ts_add(&x->ts, cur, prev, (double)(cur->mono_ns - start) / 1e9, phase, rate,
+        ctl_ts_add(&x->ts, cur, prev, t_s, phase, rate,
                    ceil(agents * x->o.agents));
     if (row)
         x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());

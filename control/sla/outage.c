@@ -104,7 +104,7 @@ static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, do
     }
     /* the window's rows: from s to the recovery row, or the next silence */
     uint64_t last_closed = 0;
-    bool after_all = true;
+    bool to_the_end = true; /* the window reaches the last row */
     for (size_t i = 0; i < ts->n; i++) {
         const struct ctl_ts_row *r = &ts->rows[i];
         if (r->t_s <= s + CTL_OUTAGE_TOL_S) {
@@ -112,7 +112,7 @@ static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, do
             continue;
         }
         if (r->t_s > next + CTL_OUTAGE_TOL_S) {
-            after_all = false;
+            to_the_end = false;
             break;
         }
         o->connections_closed += r->interval_closed;
@@ -123,7 +123,7 @@ static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, do
         }
     }
     /* the last silence: what closed after the last row (the drain) too */
-    if (after_all && isinf(next) && ts->n && final_closed > last_closed)
+    if (to_the_end && isinf(next) && ts->n && final_closed > last_closed)
         o->connections_closed += final_closed - last_closed;
 }
 

@@ -28,8 +28,8 @@
  * Connections closed: from s until the next silence (the last silence:
  * until the end of the run, drain included).
  *
- * Pure functions of their inputs; not thread-safe only in that the caller
- * owns the output.
+ * Pure functions of their inputs (ctl_outage_baseline allocates a scratch
+ * array and frees it); the caller owns the output.
  */
 #ifndef SWARMGEN_CONTROL_OUTAGE_H
 #define SWARMGEN_CONTROL_OUTAGE_H
