@@ -200,10 +200,10 @@ static void netem_class_json(struct json_writer *w, const struct ri_netem *n, bo
     json_kv_dbl(w, "dup_pct", n->dup_ppm / 1e4, 6);
     json_kv_dbl(w, "reorder_pct", n->reorder_ppm / 1e4, 6);
     json_kv_u64(w, "rate_bps", n->rate_bps);
-    json_kv_dbl(w, "outage_at_s", n->outage_at_ns / 1e9, 3);
-    json_kv_dbl(w, "outage_s", n->outage_ns / 1e9, 3);
-    json_kv_dbl(w, "flap_up_s", n->flap_up_ns / 1e9, 3);
-    json_kv_dbl(w, "flap_down_s", n->flap_down_ns / 1e9, 3);
+    json_kv_dbl(w, "outage_at_s", n->outage_at_ns / 1e9, 9);
+    json_kv_dbl(w, "outage_s", n->outage_ns / 1e9, 9);
+    json_kv_dbl(w, "flap_up_s", n->flap_up_ns / 1e9, 9);
+    json_kv_dbl(w, "flap_down_s", n->flap_down_ns / 1e9, 9);
     json_obj_end(w);
 }
 
@@ -214,15 +214,15 @@ static void outage_json(struct json_writer *w, const struct ctl_outages *all, co
     json_obj_begin(w);
     json_kv_str(w, "class", o->name);
     json_kv_str(w, "kind", o->flap ? "flap" : "outage");
-    json_kv_dbl(w, "start_s", o->start_s, 3);
-    json_kv_dbl(w, "end_s", o->end_s, 3);
+    json_kv_dbl(w, "start_s", o->start_s, 9);
+    json_kv_dbl(w, "end_s", o->end_s, 9);
     json_kv_u64(w, "silences", o->silences);
     json_kv_u64(w, "recovered_silences", o->recovered);
     bool all_recovered = o->silences && o->recovered == o->silences;
     json_kv_bool(w, "recovered", all_recovered);
     json_key(w, "recovery_s");
     if (all_recovered)
-        json_dbl(w, o->recovery_s, 3);
+        json_dbl(w, o->recovery_s, 6);
     else
         json_null(w);
     json_kv_u64(w, "retransmissions", o->retransmissions);
@@ -235,12 +235,12 @@ static void outage_json(struct json_writer *w, const struct ctl_outages *all, co
     json_kv_u64(w, "connections_reestablished", 0); /* the mesh does not re-establish (profiles.md) */
     json_key(w, "baseline_p99_us");
     if (all->have_baseline)
-        json_dbl(w, all->baseline_p99_us, 3);
+        json_dbl(w, all->baseline_p99_us, 9);
     else
         json_null(w);
     json_key(w, "limit_us");
     if (all->have_baseline)
-        json_dbl(w, all->limit_us, 3);
+        json_dbl(w, all->limit_us, 9);
     else
         json_null(w);
     json_obj_end(w);
