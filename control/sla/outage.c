@@ -81,8 +81,8 @@ double ctl_outage_limit_us(double baseline_p99_us)
 
 /* Judges one silence [s, e), the next one starting at `next` (INFINITY:
  * none), into o. */
-static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, double s, double e, double next,
-                      uint64_t final_closed, struct ctl_outage *o)
+static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, double s, double e,
+                      double next, uint64_t final_closed, struct ctl_outage *o)
 {
     /* the recovery row */
     size_t rec = ts->n;
@@ -127,14 +127,15 @@ static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, do
         o->connections_closed += final_closed - last_closed;
 }
 
-void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct ctl_ts *ts, double load_s,
-                       uint64_t final_closed, struct ctl_outages *out)
+void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct ctl_ts *ts,
+                       double load_s, uint64_t final_closed, struct ctl_outages *out)
 {
     memset(out, 0, sizeof(*out));
     double first;
     if (!ctl_outage_first_start(cls, n_cls, &first))
         return;
-    out->have_baseline = ctl_outage_baseline(ts, first, &out->baseline_p99_us, &out->baseline_in_flight);
+    out->have_baseline =
+        ctl_outage_baseline(ts, first, &out->baseline_p99_us, &out->baseline_in_flight);
     if (out->have_baseline)
         out->limit_us = ctl_outage_limit_us(out->baseline_p99_us);
     for (uint32_t c = 0; c < n_cls; c++)
@@ -146,7 +147,8 @@ void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct 
             o->name[sizeof(o->name) - 1] = '\0';
             o->flap = f;
             /* the delayed count is only as good as the limit the rows counted against */
-            o->have_delayed = out->have_baseline && ts->slow_ns == (uint64_t)llround(out->limit_us * 1e3);
+            o->have_delayed =
+                out->have_baseline && ts->slow_ns == (uint64_t)llround(out->limit_us * 1e3);
             double s, e;
             silence(&cls[c], f, 0, &s, &e);
             o->start_s = s;

@@ -45,20 +45,20 @@
 /* One link class's outage (one silence) or flap (a silence per cycle;
  * they are judged one by one and summed, the recovery the longest). */
 struct ctl_outage {
-    char name[16];              /* the class */
+    char name[16]; /* the class */
     bool flap;
-    double start_s, end_s;      /* the first silence's start, the last's end (within the load) */
-    uint32_t silences;          /* that began within the load */
-    uint32_t recovered;         /* of them, recovered before the next silence or the end */
-    double recovery_s;          /* the longest of the recovered ones' (valid when recovered > 0) */
-    uint64_t retransmissions;   /* in the windows (above), summed */
-    uint64_t messages_delayed;  /* in the windows, summed (valid when have_delayed) */
+    double start_s, end_s;     /* the first silence's start, the last's end (within the load) */
+    uint32_t silences;         /* that began within the load */
+    uint32_t recovered;        /* of them, recovered before the next silence or the end */
+    double recovery_s;         /* the longest of the recovered ones' (valid when recovered > 0) */
+    uint64_t retransmissions;  /* in the windows (above), summed */
+    uint64_t messages_delayed; /* in the windows, summed (valid when have_delayed) */
     bool have_delayed;
     uint64_t connections_closed;
 };
 
 struct ctl_outages {
-    bool have_baseline;         /* a row of load before the first silence delivered something */
+    bool have_baseline; /* a row of load before the first silence delivered something */
     double baseline_p99_us, limit_us, baseline_in_flight;
     uint32_t n;
     struct ctl_outage o[2 * RI_NETEM_CLASSES]; /* a class may have both */
@@ -70,14 +70,15 @@ bool ctl_outage_first_start(const struct ri_netem *cls, uint32_t n_cls, double *
 
 /* The baseline from the rows before `start_s` (above): false when none of
  * them delivered anything. */
-bool ctl_outage_baseline(const struct ctl_ts *ts, double start_s, double *p99_us, double *in_flight);
+bool ctl_outage_baseline(const struct ctl_ts *ts, double start_s, double *p99_us,
+                         double *in_flight);
 
 /* The latency limit for a baseline p99 (us). */
 double ctl_outage_limit_us(double baseline_p99_us);
 
 /* The verdict on every class's silences within `load_s` seconds of load
  * (`final_closed`: conn_closed at the end of the run). */
-void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct ctl_ts *ts, double load_s,
-                       uint64_t final_closed, struct ctl_outages *out);
+void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct ctl_ts *ts,
+                       double load_s, uint64_t final_closed, struct ctl_outages *out);
 
 #endif

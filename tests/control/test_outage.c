@@ -17,8 +17,8 @@ static struct ctl_outages out;
 
 /* Row i covers (i, i + 1] seconds: p99 us, deliveries, in flight at its
  * end, retransmissions, delayed, closed in it. */
-static void row(int i, double p99, uint64_t delivered, uint64_t in_flight, uint64_t retx, uint64_t slow,
-                uint64_t closed)
+static void row(int i, double p99, uint64_t delivered, uint64_t in_flight, uint64_t retx,
+                uint64_t slow, uint64_t closed)
 {
     struct ctl_ts_row *r = &rows[i];
     const struct ctl_ts_row *p = i ? &rows[i - 1] : NULL;
@@ -29,7 +29,8 @@ static void row(int i, double p99, uint64_t delivered, uint64_t in_flight, uint6
     r->interval_delivered = delivered;
     r->in_flight = in_flight;
     r->interval_retransmissions = retx;
-    r->retransmissions = (p ? p->retransmissions : 1000) + retx; /* 1000 before the load (connect phase) */
+    r->retransmissions =
+        (p ? p->retransmissions : 1000) + retx; /* 1000 before the load (connect phase) */
     r->interval_slow = slow;
     r->interval_closed = closed;
     r->conn_closed = (p ? p->conn_closed : 0) + closed;
@@ -47,12 +48,13 @@ static void outage_series_closing(const uint64_t closed[8])
     ts.rows = rows;
     ts.cap = ROWS;
     row(0, 100, 100, 2, 0, 0, closed[0]);
-    row(1, 120, 100, 3, 0, 0, closed[1]); /* baseline p99: median of 100 and 120 (the upper) = 120 */
-    row(2, 0, 0, 100, 40, 0, closed[2]);  /* silent */
+    row(1, 120, 100, 3, 0, 0,
+        closed[1]);                      /* baseline p99: median of 100 and 120 (the upper) = 120 */
+    row(2, 0, 0, 100, 40, 0, closed[2]); /* silent */
     row(3, 0, 0, 200, 30, 0, closed[3]);
     row(4, 0, 0, 300, 20, 0, closed[4]);
     row(5, 3e6, 400, 5, 50, 310, closed[5]); /* the backlog arrives */
-    row(6, 150, 100, 4, 3, 1, closed[6]);    /* recovered: in flight 4 <= 2 x 3 + 1, p99 150 <= 180 */
+    row(6, 150, 100, 4, 3, 1, closed[6]); /* recovered: in flight 4 <= 2 x 3 + 1, p99 150 <= 180 */
     row(7, 110, 100, 2, 7, 0, closed[7]);
     memset(cls, 0, sizeof(cls));
     cls[0].enabled = 1;
@@ -103,7 +105,8 @@ Test(outage, a_backlog_still_in_flight_or_slow_is_not_recovered)
     row(7, 190, 100, 2, 7, 2, 0); /* p99 190 > 180 */
     ctl_judge_outages(cls, 1, &ts, 8, 0, &out);
     cr_assert_eq(out.o[0].recovered, 0);
-    cr_assert_eq(out.o[0].retransmissions, 40 + 30 + 20 + 50 + 3 + 7, "until the end without recovery");
+    cr_assert_eq(out.o[0].retransmissions, 40 + 30 + 20 + 50 + 3 + 7,
+                 "until the end without recovery");
     cr_assert_eq(out.o[0].messages_delayed, 310 + 1 + 2);
     /* an empty second with nothing in flight is recovered: the backlog is gone */
     row(7, 0, 0, 0, 0, 0, 0);
@@ -141,7 +144,7 @@ Test(outage, flap_cycles_are_judged_one_by_one)
     row(4, 2e6, 150, 2, 6, 40, 0); /* backlog */
     row(5, 100, 100, 1, 1, 0, 0);  /* recovered 1 s after 4 s */
     row(6, 100, 100, 1, 0, 0, 0);
-    row(7, 0, 0, 50, 5, 0, 1);     /* (7, 8] silent */
+    row(7, 0, 0, 50, 5, 0, 1); /* (7, 8] silent */
     row(8, 2e6, 130, 2, 6, 30, 0);
     row(9, 2e6, 120, 2, 2, 20, 0); /* recovered 2 s after 8 s? no: the load ends at 10 */
     memset(cls, 0, sizeof(cls));
