@@ -51,6 +51,8 @@ struct ctl_ts_row *ctl_ts_add(struct ctl_ts *ts, const struct ctl_snap *now,
     r->conn_closed = now->total.conn_closed;
     r->interval_retransmissions = d.sctp_retransmissions;
     r->interval_closed = d.conn_closed;
+    r->reestablished = now->total.conn_reestablished;
+    r->interval_reestablished = d.conn_reestablished;
     r->interval_slow = ts->slow_ns ? met_hist_count_above(&lat, ts->slow_ns) : 0;
     r->n_cores = now->n_workers;
     for (uint32_t w = 0; w < now->n_workers && w < RI_MAX_WORKERS; w++) {

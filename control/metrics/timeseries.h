@@ -30,7 +30,8 @@ struct ctl_ts_row {
     /* what an outage's recovery is judged by (control/sla/outage.h) */
     uint64_t in_flight;         /* at the end: sent - delivered - dropped in flight (cumulative) */
     uint64_t retransmissions, conn_closed;          /* cumulative (sctp_retransmissions, conn_closed) */
-    uint64_t interval_retransmissions, interval_closed;
+    uint64_t interval_retransmissions, interval_closed, interval_reestablished;
+    uint64_t reestablished;     /* cumulative (conn_reestablished) */
     uint64_t interval_slow;     /* delivered in the interval with latency above ctl_ts.slow_ns */
 };
 

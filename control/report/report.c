@@ -190,7 +190,8 @@ static void netem_summary(FILE *f, const struct ctl_run_result *r)
             fprintf(f, "%llu messages delayed (over %.1f us)", (unsigned long long)o->messages_delayed, os->limit_us);
         else
             fprintf(f, "messages delayed unknown");
-        fprintf(f, ", %llu connections closed, 0 re-established\n", (unsigned long long)o->connections_closed);
+        fprintf(f, ", %llu connections closed, %llu re-established\n", (unsigned long long)o->connections_closed,
+                (unsigned long long)o->connections_reestablished);
     }
 }
 

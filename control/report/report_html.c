@@ -453,7 +453,8 @@ static void verdicts(FILE *f, const struct ctl_run_result *r)
         if (o->have_delayed)
             fprintf(f, "; %llu messages delayed (latency over %.1f us)", (unsigned long long)o->messages_delayed,
                     os->limit_us);
-        fprintf(f, "; %llu connections closed, none re-established.</p>\n", (unsigned long long)o->connections_closed);
+        fprintf(f, "; %llu connections closed, %llu re-established.</p>\n", (unsigned long long)o->connections_closed,
+                (unsigned long long)o->connections_reestablished);
     }
     if (!r->sla || !r->sla->n)
         return;

@@ -232,7 +232,7 @@ static void outage_json(struct json_writer *w, const struct ctl_outages *all, co
     else
         json_null(w);
     json_kv_u64(w, "connections_closed", o->connections_closed);
-    json_kv_u64(w, "connections_reestablished", 0); /* the mesh does not re-establish (profiles.md) */
+    json_kv_u64(w, "connections_reestablished", o->connections_reestablished);
     json_key(w, "baseline_p99_us");
     if (all->have_baseline)
         json_dbl(w, all->baseline_p99_us, 9);

@@ -82,7 +82,7 @@ double ctl_outage_limit_us(double baseline_p99_us)
 /* Judges one silence [s, e), the next one starting at `next` (INFINITY:
  * none), into o. */
 static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, double s, double e,
-                      double next, uint64_t final_closed, struct ctl_outage *o)
+                      double next, uint64_t final_closed, uint64_t final_re, struct ctl_outage *o)
 {
     /* the recovery row */
     size_t rec = ts->n;
@@ -103,12 +103,13 @@ static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, do
         o->recovered++;
     }
     /* the window's rows: from s to the recovery row, or the next silence */
-    uint64_t last_closed = 0;
+    uint64_t last_closed = 0, last_re = 0;
     bool to_the_end = true; /* the window reaches the last row */
     for (size_t i = 0; i < ts->n; i++) {
         const struct ctl_ts_row *r = &ts->rows[i];
         if (r->t_s <= s + CTL_OUTAGE_TOL_S) {
             last_closed = r->conn_closed;
+            last_re = r->reestablished;
             continue;
         }
         if (r->t_s > next + CTL_OUTAGE_TOL_S) {
@@ -116,19 +117,25 @@ static void judge_one(const struct ctl_outages *out, const struct ctl_ts *ts, do
             break;
         }
         o->connections_closed += r->interval_closed;
+        o->connections_reestablished += r->interval_reestablished;
         last_closed = r->conn_closed;
+        last_re = r->reestablished;
         if (i < rec) {
             o->retransmissions += r->interval_retransmissions;
             o->messages_delayed += r->interval_slow;
         }
     }
     /* the last silence: what closed after the last row (the drain) too */
-    if (to_the_end && isinf(next) && ts->n && final_closed > last_closed)
-        o->connections_closed += final_closed - last_closed;
+    if (to_the_end && isinf(next) && ts->n) {
+        if (final_closed > last_closed)
+            o->connections_closed += final_closed - last_closed;
+        if (final_re > last_re)
+            o->connections_reestablished += final_re - last_re;
+    }
 }
 
-void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct ctl_ts *ts,
-                       double load_s, uint64_t final_closed, struct ctl_outages *out)
+void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct ctl_ts *ts, double load_s,
+                       uint64_t final_closed, uint64_t final_re, struct ctl_outages *out)
 {
     memset(out, 0, sizeof(*out));
     double first;
@@ -155,7 +162,7 @@ void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct 
             for (uint64_t k = 0; s < load_s; k++) {
                 double ns, ne;
                 silence(&cls[c], f, k + 1, &ns, &ne);
-                judge_one(out, ts, s, e, f && ns < load_s ? ns : INFINITY, final_closed, o);
+                judge_one(out, ts, s, e, f && ns < load_s ? ns : INFINITY, final_closed, final_re, o);
                 o->silences++;
                 o->end_s = e;
                 if (!f)

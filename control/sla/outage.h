@@ -25,8 +25,9 @@
  * load. Over the window's rows: retransmissions (sctp_retransmissions),
  * messages delayed (delivered with latency above the limit, counted from
  * the per-second latency histograms by the run loop, ctl_ts.slow_ns).
- * Connections closed: from s until the next silence (the last silence:
- * until the end of the run, drain included).
+ * Connections closed, and re-established (--consent): from s until the
+ * next silence (the last silence: until the end of the run, drain
+ * included).
  *
  * Pure functions of their inputs (ctl_outage_baseline allocates a scratch
  * array and frees it); the caller owns the output.
@@ -55,6 +56,7 @@ struct ctl_outage {
     uint64_t messages_delayed; /* in the windows, summed (valid when have_delayed) */
     bool have_delayed;
     uint64_t connections_closed;
+    uint64_t connections_reestablished; /* --consent: closed ones that came up again, counted as closed */
 };
 
 struct ctl_outages {
@@ -77,8 +79,9 @@ bool ctl_outage_baseline(const struct ctl_ts *ts, double start_s, double *p99_us
 double ctl_outage_limit_us(double baseline_p99_us);
 
 /* The verdict on every class's silences within `load_s` seconds of load
- * (`final_closed`: conn_closed at the end of the run). */
-void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct ctl_ts *ts,
-                       double load_s, uint64_t final_closed, struct ctl_outages *out);
+ * (`final_closed`, `final_reestablished`: conn_closed and
+ * conn_reestablished at the end of the run). */
+void ctl_judge_outages(const struct ri_netem *cls, uint32_t n_cls, const struct ctl_ts *ts, double load_s,
+                       uint64_t final_closed, uint64_t final_reestablished, struct ctl_outages *out);
 
 #endif

@@ -78,7 +78,7 @@ Test(outage, limit_is_the_spike_recoverys)
 Test(outage, recovers_at_the_start_of_the_first_normal_second)
 {
     outage_series();
-    ctl_judge_outages(cls, 1, &ts, 8, 0, &out);
+    ctl_judge_outages(cls, 1, &ts, 8, 0, 0, &out);
     cr_assert(out.have_baseline);
     cr_assert_float_eq(out.baseline_p99_us, 120, 1e-9);
     cr_assert_float_eq(out.baseline_in_flight, 3, 1e-9);
@@ -103,14 +103,14 @@ Test(outage, a_backlog_still_in_flight_or_slow_is_not_recovered)
     outage_series();
     row(6, 150, 100, 8, 3, 1, 0); /* in flight 8 > 7 */
     row(7, 190, 100, 2, 7, 2, 0); /* p99 190 > 180 */
-    ctl_judge_outages(cls, 1, &ts, 8, 0, &out);
+    ctl_judge_outages(cls, 1, &ts, 8, 0, 0, &out);
     cr_assert_eq(out.o[0].recovered, 0);
     cr_assert_eq(out.o[0].retransmissions, 40 + 30 + 20 + 50 + 3 + 7,
                  "until the end without recovery");
     cr_assert_eq(out.o[0].messages_delayed, 310 + 1 + 2);
     /* an empty second with nothing in flight is recovered: the backlog is gone */
     row(7, 0, 0, 0, 0, 0, 0);
-    ctl_judge_outages(cls, 1, &ts, 8, 0, &out);
+    ctl_judge_outages(cls, 1, &ts, 8, 0, 0, &out);
     cr_assert_eq(out.o[0].recovered, 1);
     cr_assert_float_eq(out.o[0].recovery_s, 2, 1e-9);
 }
@@ -119,7 +119,7 @@ Test(outage, connections_closed_from_the_silence_to_the_end_of_the_run)
 {
     /* 1 before the silence (not its doing), 2 in it, 1 after the recovery */
     outage_series_closing((const uint64_t[8]){1, 0, 0, 2, 0, 0, 0, 1});
-    ctl_judge_outages(cls, 1, &ts, 8, 4 + 4, &out); /* 4 in the rows, 4 more in the drain */
+    ctl_judge_outages(cls, 1, &ts, 8, 4 + 4, 0, &out); /* 4 in the rows, 4 more in the drain */
     cr_assert_eq(out.o[0].connections_closed, 2 + 1 + 4);
 }
 
@@ -127,7 +127,7 @@ Test(outage, delayed_is_unknown_when_the_rows_counted_against_another_limit)
 {
     outage_series();
     ts.slow_ns = 0;
-    ctl_judge_outages(cls, 1, &ts, 8, 0, &out);
+    ctl_judge_outages(cls, 1, &ts, 8, 0, 0, &out);
     cr_assert(!out.o[0].have_delayed);
 }
 
@@ -153,7 +153,7 @@ Test(outage, flap_cycles_are_judged_one_by_one)
     cls[1].flap_up_ns = 3000000000ull;
     cls[1].flap_down_ns = 1000000000ull;
     ts.slow_ns = (uint64_t)llround(ctl_outage_limit_us(100) * 1e3);
-    ctl_judge_outages(cls, 2, &ts, 10, 1, &out);
+    ctl_judge_outages(cls, 2, &ts, 10, 1, 0, &out);
     cr_assert_eq(out.n, 1);
     const struct ctl_outage *o = &out.o[0];
     cr_assert_str_eq(o->name, "wan");
@@ -168,7 +168,7 @@ Test(outage, flap_cycles_are_judged_one_by_one)
     cr_assert_eq(o->connections_closed, 1);
     /* a longer load lets it recover in (10, 11] */
     row(10, 100, 100, 1, 0, 0, 0);
-    ctl_judge_outages(cls, 2, &ts, 10.5, 1, &out);
+    ctl_judge_outages(cls, 2, &ts, 10.5, 1, 0, &out);
     cr_assert_eq(out.o[0].recovered, 2);
     cr_assert_float_eq(out.o[0].recovery_s, 2, 1e-9, "the longest: %g", out.o[0].recovery_s);
 }
@@ -177,7 +177,7 @@ Test(outage, no_second_of_load_before_the_silence_no_baseline)
 {
     outage_series();
     cls[0].outage_at_ns = 0;
-    ctl_judge_outages(cls, 1, &ts, 8, 0, &out);
+    ctl_judge_outages(cls, 1, &ts, 8, 0, 0, &out);
     cr_assert(!out.have_baseline);
     cr_assert_eq(out.o[0].silences, 1);
     cr_assert_eq(out.o[0].recovered, 0);
@@ -190,7 +190,7 @@ Test(outage, no_outage_no_entries)
     cls[0].outage_ns = 0;
     double s;
     cr_assert(!ctl_outage_first_start(cls, 1, &s));
-    ctl_judge_outages(cls, 1, &ts, 8, 0, &out);
+    ctl_judge_outages(cls, 1, &ts, 8, 0, 0, &out);
     cr_assert_eq(out.n, 0);
 }
 

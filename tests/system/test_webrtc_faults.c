@@ -14,15 +14,16 @@
  *   partial reliability: 0 <= sent - delivered - dropped_in_flight <=
  *   abandoned (exactly 0 on reliable channels). `abandoned` counts what the
  *   sender gave up, which may have arrived before its SACK was lost: it is
- *   not an outcome of its own.
+ *   not an outcome of its own. With --consent a connection that closes
+ *   loses what its DataChannels held: closed_in_flight, a message drop.
  *
  *   Hop by hop: every send over an edge either enters a DataChannel
  *   (dc_msgs.sent) or is dropped before it (conn_down, send_blocked, ...):
  *   sent + forwarded = dc_msgs.sent + those drops; every DataChannel message
  *   received is delivered or relayed: dc_msgs.received = delivered +
  *   forwarded; and a DataChannel message that was not received was
- *   abandoned: dc_msgs.sent - abandoned <= dc_msgs.received <= dc_msgs.sent
- *   after the drain.
+ *   abandoned or lost with its connection: dc_msgs.sent - abandoned -
+ *   closed_in_flight <= dc_msgs.received <= dc_msgs.sent after the drain.
  *
  * A run is at most ~35 s and bounded by a timeout. The machine may be shared
  * with other runs: "nothing left" means nothing of this run (its run image
@@ -141,8 +142,8 @@ static double elem_num(const char *path, int idx, const char *key)
 }
 
 /* Message drop reasons (each also counts in messages.dropped_in_flight). */
-static const char *const msg_drops[] = {"conn_down",    "send_blocked", "hop_limit",   "no_route",
-                                        "handoff_full", "no_mbuf",      "bad_message", "bad_signature"};
+static const char *const msg_drops[] = {"conn_down",   "send_blocked",  "hop_limit",       "no_route", "handoff_full",
+                                        "no_mbuf",     "bad_message",   "bad_signature",   "closed_in_flight"};
 #define N_MSG_DROPS (sizeof(msg_drops) / sizeof(msg_drops[0]))
 
 static double drop(const char *reason)
@@ -220,10 +221,10 @@ static void expect_message_accounting(void)
                  dc_rx, delivered, fwd);
     double abandoned = drop("abandoned");
     cr_expect_leq(dc_rx, dc_tx, "DataChannel messages received %g > sent %g", dc_rx, dc_tx);
-    cr_expect_leq(dc_tx - dc_rx, abandoned,
-                  "after the drain every DataChannel message not received was abandoned: sent %g - received %g > "
-                  "abandoned %g",
-                  dc_tx, dc_rx, abandoned);
+    cr_expect_leq(dc_tx - dc_rx, abandoned + drop("closed_in_flight"),
+                  "after the drain every DataChannel message not received was abandoned or lost with its "
+                  "connection: sent %g - received %g > abandoned %g + closed_in_flight %g",
+                  dc_tx, dc_rx, abandoned, drop("closed_in_flight"));
     cr_expect_geq(sent - delivered - dropped, 0,
                   "a message has at most one outcome: delivered %g + dropped_in_flight %g > sent %g", delivered,
                   dropped, sent);
@@ -468,6 +469,59 @@ Test(webrtc_faults, a_flapping_link_reports_every_silence_and_its_recovery, .tim
     swarm_assert_nothing_left(r.pid);
 }
 
+/* --consent across a silence longer than the consent timeout (RFC 7675:
+ * checks every ~5 s, failed after 30 s unanswered): every connection loses
+ * consent ~30 s into the 35 s silence and closes, losing what its
+ * DataChannels held (counted: closed_in_flight); it is set up again at
+ * once (its attempts fail in ICE while the silence lasts, and are
+ * retried) and comes up after the silence; messages flow again. Every
+ * message is delivered or counted under a drop reason. */
+Test(webrtc_faults, consent_fails_connections_in_a_35s_silence_and_they_are_set_up_again, .timeout = 110)
+{
+    const char *csv = "/tmp/sg-webrtc-faults-consent.csv";
+    char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=100", "--consent", "--netem",
+                     "outage=35s@2s", "--duration", "50s", "--drain", "10s", "--seed", "5", "--csv", (char *)csv,
+                     NULL};
+    unlink(csv);
+    run_swarm("/tmp/sg-webrtc-faults-consent.json", 100, extra);
+    swarm_assert_exit(&r, 0);
+    double total = num("connections.total");
+    cr_assert_gt(total, 0);
+    cr_expect_eq(num("connections.established"), total, "%s", json);
+    cr_expect_eq(num("connections.consent_lost"), total, "every connection lost consent\n%s", json);
+    cr_expect_eq(num("connections.closed"), total);
+    cr_expect_eq(num("connections.reestablished"), total, "every one came up again\n%s\n%s", r.out, json);
+    cr_expect_eq(num("connections.given_up"), 0);
+    /* the first set-up of each, then one set-up of each closed one and its retries */
+    cr_expect_eq(num("connections.attempted"), total + num("connections.closed") + num("connections.retries"));
+    cr_expect_eq(num("connections.setup_ms.samples"), total, "set-up times are the first set-ups'");
+    /* nothing silent: what was not delivered is counted */
+    cr_expect_gt(drop("closed_in_flight"), 0, "messages were lost with their connections");
+    cr_expect_gt(drop("conn_down"), 0, "messages for a connection being set up again are dropped");
+    cr_expect_eq(num("messages.sent") - num("messages.delivered"), drop("conn_down") + drop("closed_in_flight"),
+                 "every reliable message delivered or counted: sent %g delivered %g", num("messages.sent"),
+                 num("messages.delivered"));
+    cr_expect_eq(num("dc_msgs.sent") - num("dc_msgs.received"), drop("closed_in_flight"),
+                 "what the DataChannels took and did not deliver is what closed with them");
+    expect_message_accounting();
+    /* the report's outage */
+    cr_assert_eq(array_len("netem.outages"), 1, "%s", json);
+    cr_expect_eq(elem_num("netem.outages", 0, "connections_closed"), total);
+    cr_expect_eq(elem_num("netem.outages", 0, "connections_reestablished"), total);
+    cr_expect_eq(elem_num("netem.outages", 0, "recovered"), 1, "%s", json);
+    cr_expect_not_null(strstr(r.out, "consent (RFC 7675): "), "%s", r.out);
+    /* messages flow again after the silence (37 s): delivered in the last 8 s */
+    struct csv_row rows[128];
+    int n = read_csv(csv, rows, 128);
+    cr_assert_geq(n, 45, "%d rows", n);
+    double after = row_near(rows, n, 50)->delivered - row_near(rows, n, 42)->delivered;
+    cr_expect_gt(after, 8 * 100 * 0.5, "delivered from 42 s to 50 s: %g", after);
+    /* none during the silence after the close */
+    cr_expect_eq(row_near(rows, n, 36)->delivered, row_near(rows, n, 3)->delivered);
+    unlink(csv);
+    swarm_assert_nothing_left(r.pid);
+}
+
 /* ---- 3. Ctrl-C during the connect phase -------------------------------- */
 
 /* A connect progress line says some connections are up, and the phase has
@@ -542,6 +596,8 @@ Test(webrtc_faults, fault_flags_that_do_not_fit_exit_2_naming_the_flag)
 {
     expect_combo_error("--setup-attempts", (char *[]){"--traffic", "udp", "--setup-attempts", "2", NULL});
     expect_combo_error("--setup-timeout", (char *[]){"--setup-timeout", "5s", "--traffic", "udp", NULL});
+    expect_combo_error("--consent", (char *[]){"--traffic", "udp", "--consent", NULL});
+    expect_combo_error("--consent", (char *[]){"--backend", "usrsctp", "--consent", NULL});
     expect_combo_error("--netem", (char *[]){"--netem", "class=a,share=60%,loss=1%", "--netem",
                                              "class=b,share=50%,loss=1%", NULL});
     expect_combo_error("--netem", (char *[]){"--netem", "loss=1%", "--netem", "delay=1ms", NULL});
