@@ -26,6 +26,8 @@
 #include "sig.h"
 
 #define ATTEMPT_TIMEOUT_NS (30ull * 1000000000ull) /* an attempt stuck longer fails in its stage */
+
+_Static_assert(sizeof(struct dp_conn) == 320, "a connection is five cache lines (docs/memory.md)");
 #define HO_HDR 8                                   /* hand-off: edge, sending agent */
 
 uint64_t dp_conn_ns(const struct dp_ctx *ctx, const struct dp_conns *cs, uint64_t tsc)
@@ -200,9 +202,14 @@ static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struc
     ri_add(wk->m->live.conn_attempt_failed[stage], 1);
     release(wk, c);
     cs->in_setup--;
-    if (c->attempts < ctx->ri.cfg->setup_attempts) {
+    if ((uint8_t)(c->attempts - c->attempt_base) < ctx->ri.cfg->setup_attempts) {
         c->state = DP_CONN_QUEUED;
         cs->queue[(cs->q_head + cs->q_len++) % cs->n] = (uint32_t)(c - cs->conn);
+    } else if (c->reconnecting) {
+        /* a re-establishment that used its attempts: closed (counted when
+         * it closed), not given up (it came up once) */
+        c->reconnecting = 0;
+        c->state = DP_CONN_CLOSED;
     } else {
         c->state = DP_CONN_GIVEN_UP;
         if (half(c))
@@ -249,7 +256,8 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .dc_reliability = cfg->dc_reliability,
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
             .keylog = s == (here(c) & 1 ? 0 : 1) ? keylog : NULL, .setup = setup_get(cs),
-            .rec_keys = keys, .counters = &cs->pc_c, .heartbeat_ms = cfg->sctp_heartbeat_ms};
+            .rec_keys = keys, .counters = &cs->pc_c, .heartbeat_ms = cfg->sctp_heartbeat_ms,
+            .consent = cfg->consent != 0};
         if (ctx->relay) /* --relay: the peer is the other agent's relayed address */
             dp_relay_peer_addr(ctx->relay, c->edge, s, &pc.peer);
         if (pc_init(&c->ep[s], &pc, now) != 0) {
@@ -277,22 +285,28 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     struct dp_conns *cs = wk->conns;
     const struct pc *p = &c->ep[here(c) & 1 ? 0 : 1];
     struct met_hist *h = wk->m->setup;
-    met_hist_record(&h[RI_STAGE_ICE], pc_stage_time(p, PC_DTLS_WAIT) - pc_stage_time(p, PC_ICE));
-    met_hist_record(&h[RI_STAGE_DTLS], pc_stage_time(p, PC_SCTP) - pc_stage_time(p, PC_DTLS_WAIT));
-    met_hist_record(&h[RI_STAGE_SCTP], pc_stage_time(p, PC_DC) - pc_stage_time(p, PC_SCTP));
-    met_hist_record(&h[RI_STAGE_DC], now - pc_stage_time(p, PC_DC));
-    met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
+    if (!c->reconnecting) { /* the set-up times are the first set-up's: one per connection up */
+        met_hist_record(&h[RI_STAGE_ICE], pc_stage_time(p, PC_DTLS_WAIT) - pc_stage_time(p, PC_ICE));
+        met_hist_record(&h[RI_STAGE_DTLS], pc_stage_time(p, PC_SCTP) - pc_stage_time(p, PC_DTLS_WAIT));
+        met_hist_record(&h[RI_STAGE_SCTP], pc_stage_time(p, PC_DC) - pc_stage_time(p, PC_SCTP));
+        met_hist_record(&h[RI_STAGE_DC], now - pc_stage_time(p, PC_DC));
+        met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
+    }
     c->state = DP_CONN_UP;
     cs->in_setup--;
-    if (half(c))
+    if (c->reconnecting)
+        ri_add(wk->m->live.conn_reestablished, 1);
+    else if (half(c))
         ri_add(wk->m->live.conn_halves_up, 1);
     else
         ri_add(wk->m->live.conn_established, 1);
+    c->reconnecting = 0;
     if (c->media)
         dp_media_key(ctx, c);
     /* up: what only the way up needed goes back to the pool (ICE has
-     * ended between our two endpoints, no consent checks follow) */
-    for (int s = 0; s < 2; s++)
+     * ended between our two endpoints, no consent checks follow), unless
+     * the endpoints check consent for their life (--consent) */
+    for (int s = 0; s < 2 && !ctx->ri.cfg->consent; s++)
         if (here(c) >> s & 1)
             setup_put(cs, c, s);
     /* media flows while the load runs, not while the others connect */
@@ -513,6 +527,31 @@ static void on_message(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t 
 
 /* ---- endpoint events and datagrams ------------------------------------- */
 
+/* Connection c, up, has failed (consent lost, SCTP gave up, the peer
+ * closed): closed, and with --consent, when both endpoints are here, set
+ * up again (a new ICE, DTLS, SCTP and DataChannel, as an application does
+ * on connectionstatechange "failed"). The messages its DataChannels held
+ * are lost with it: counted, never silent. */
+static void closed(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c)
+{
+    struct dp_conns *cs = wk->conns;
+    ri_add(wk->m->live.conn_closed, 1);
+    /* what it still holds is lost, counted once (the census of
+     * conn_in_flight); what an association that went down held is in its
+     * messages_discarded already (it holds nothing now) */
+    uint32_t n = c->state == DP_CONN_UP ? conn_in_flight(c) : 0;
+    ri_add(wk->m->live.drops[RI_DROP_CLOSED_IN_FLIGHT], n);
+    ri_add(wk->m->live.msgs_dropped, n);
+    release_quiet(cs, c);
+    c->state = DP_CONN_CLOSED;
+    if (!ctx->ri.cfg->consent || here(c) != BOTH_SIDES)
+        return;
+    c->reconnecting = 1;
+    c->attempt_base = c->attempts;
+    c->state = DP_CONN_QUEUED;
+    cs->queue[(cs->q_head + cs->q_len++) % cs->n] = conn_idx(cs, c);
+}
+
 static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, uint64_t tsc,
                       uint64_t now)
 {
@@ -529,15 +568,18 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
         case PC_EV_MESSAGE:
             on_message(ctx, wk, s ? ed->b : ed->a, c->edge, cs->msg, ev.len, tsc, now);
             break;
+        case PC_EV_CONSENT_LOST:
+            if (c->state != DP_CONN_UP)
+                break; /* in set-up: the attempt's own timers decide */
+            ri_add(wk->m->live.conn_consent_lost, 1);
+            closed(ctx, wk, c);
+            return;
         case PC_EV_FAILED:
         case PC_EV_CLOSED:
-            if (c->state == DP_CONN_SETUP) {
+            if (c->state == DP_CONN_SETUP)
                 attempt_failed(ctx, wk, c, stage_of(&c->ep[s]));
-            } else {
-                ri_add(wk->m->live.conn_closed, 1);
-                release(wk, c);
-                c->state = DP_CONN_CLOSED;
-            }
+            else
+                closed(ctx, wk, c);
             return;
         default:
             break;
@@ -1090,7 +1132,8 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
      * --dry-run predicts is what is allocated here */
     struct dp_mem_in in = {.n_agents = cfg->n_agents, .n_workers = w, .n_edges = cfg->n_edges,
                            .dc = true, .media = cfg->media != RI_MEDIA_NONE, .setup_cap = cfg->setup_cap,
-                           .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max};
+                           .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max,
+                           .consent = cfg->consent != 0};
     struct dp_mem_worker plan;
     dp_mem_worker(&in, wk->idx, &plan);
     cs->n = plan.n_conns; /* edges e with e % w == idx */

@@ -10,6 +10,10 @@
  * in set-up at once (two handshake slots each from the worker's capped
  * pool); a failed attempt is counted by stage and retried up to
  * cfg.setup_attempts times, then the connection is given up and counted.
+ * With cfg.consent the endpoints keep their set-up state once up and check
+ * consent (RFC 7675); a connection that fails once up closes (what its
+ * DataChannels held is counted as closed_in_flight) and, when both
+ * endpoints are here, is queued for a new set-up with fresh attempts.
  *
  * Timers: one timing wheel per worker (1 ms ticks, DP_CONN_WHEEL_SLOTS slots,
  * later deadlines re-filed when their slot comes round) holds each
@@ -48,7 +52,8 @@ struct dp_conns {
     void *pool_mem;
     struct sctp_pool *pool;
     struct dtls_hs_pool hs;
-    struct pc_setup *su;         /* set-up state lent to endpoints on their way up: 2 x setup_cap */
+    struct pc_setup *su;         /* set-up state lent to endpoints on their way up: 2 x setup_cap
+                                    (cfg.consent: kept for life, 2 per connection) */
     uint32_t *su_free;           /* free indices into su */
     uint32_t su_n_free;
     struct cp cp;                /* this worker's crypto provider */

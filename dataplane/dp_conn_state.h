@@ -65,6 +65,8 @@ struct dp_conn {
     uint64_t t_attempt;     /* ns, start of the current attempt */
     uint64_t ep_deadline[2]; /* each endpoint's next deadline when it was last flushed */
     struct dp_media *media; /* NULL without --media */
+    uint8_t attempt_base;   /* --consent: attempts before the current set-up (a re-establishment's) */
+    uint8_t reconnecting;   /* --consent: 1 while a closed connection is set up again */
 };
 
 /* A received agent message held while the rest of its burst is taken in

@@ -128,7 +128,7 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     out->sctp_pool = dp_mem_alloc_size(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
     out->hs_slots = 2 * in->setup_cap + 2;
     out->hs_stride = (size_t)align64(dtls_endpoint_size());
-    out->su_slots = 2 * in->setup_cap;
+    out->su_slots = in->consent ? 2 * out->n_alloc : 2 * in->setup_cap;
     out->su = dp_mem_alloc_size(out->su_slots * sizeof(struct pc_setup)) + out->su_slots * sizeof(uint32_t);
     out->hs = out->hs_slots * out->hs_stride + out->su;
     out->msg_bufs = 3 * (size_t)RI_MSG_MAX + DP_FWD_N * sizeof(struct dp_fwd);

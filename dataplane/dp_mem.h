@@ -101,6 +101,7 @@ struct dp_mem_in {
     uint32_t target_feeds;     /* janus-videoroom: feeds a subscriber session receives (ri_target.feeds), else 0 */
     bool relay;                /* --relay: a TURN client per agent */
     bool relay_tcp;            /* transport=tcp: a TCP connection per agent too */
+    bool consent;              /* --consent: every endpoint keeps its set-up state (the ICE agent) */
 };
 
 /* Sizes of dataplane structs private to their files, for the plan;
@@ -152,7 +153,8 @@ struct dp_mem_worker {
     size_t sctp_pool;          /* sctp_pool_size(sctp_bufs, DP_MEM_SCTP_BUF_CAP) */
     uint32_t hs_slots;         /* 2 x setup_cap + 2 */
     size_t hs_stride;          /* dtls_endpoint_size() rounded up to 64 */
-    uint32_t su_slots;         /* endpoints' set-up state lent on the way up: 2 x setup_cap */
+    uint32_t su_slots;         /* endpoints' set-up state lent on the way up: 2 x setup_cap;
+                                  --consent: kept for life, 2 x n_alloc */
     size_t su;                 /* su_slots x sizeof(struct pc_setup), and their free list (su_slots x 4) */
     size_t hs;                 /* hs_slots x hs_stride + su: what only the way up holds */
     size_t msg_bufs;           /* 3 x RI_MSG_MAX and the messages held for forwarding (DP_FWD_N) */

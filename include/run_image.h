@@ -212,7 +212,8 @@ struct ri_config {
     uint8_t backend;        /* enum ri_backend */
     uint8_t sides;          /* 1: two sides through a device under test (ri_side) */
     uint8_t cross_all;      /* two sides, --cross all: connections within a side cross too (ri_edge_alias) */
-    uint8_t reserved2;
+    uint8_t consent;        /* --consent: RFC 7675 consent checks on every connection, and a connection
+                               that fails once up (consent lost, SCTP gave up) is set up again */
     int32_t sctp_heartbeat_ms; /* SCTP idle heartbeat interval: 0 the default (30 s), negative none */
     /* --side-a / --side-b: the DPDK device names of the two ports (a vdev's
      * name before its first comma, or a PCI address), and each side's
@@ -362,7 +363,8 @@ struct ri_command {
     X(SEND_BLOCKED, "send_blocked") /* SCTP send buffer or buffer pool full */              \
     X(ABANDONED, "abandoned")       /* PR-SCTP: given up by the sender, skipped by the receiver */ \
     X(BAD_SIGNATURE, "bad_signature")                                                       \
-    X(ARP_OTHER, "arp_other")       /* two sides: ARP not for our agents nor from a gateway */
+    X(ARP_OTHER, "arp_other")       /* two sides: ARP not for our agents nor from a gateway */ \
+    X(CLOSED_IN_FLIGHT, "closed_in_flight") /* in a connection's DataChannel when it closed (--consent) */
 
 enum ri_drop {
 #define RI_DROP_ENUM(id, name) RI_DROP_##id,
@@ -429,6 +431,9 @@ struct ri_counters {
      * over workers like the rest (phase deltas of them mean nothing) */
     uint64_t mbufs_in_use;     /* worker 0 only: mbufs of the packet pool (all workers') in use */
     uint64_t sctp_bufs_in_use; /* this worker's SCTP pool buffers in use (mesh connections) */
+    /* --consent */
+    uint64_t conn_consent_lost;     /* of conn_closed: an endpoint's consent checks went unanswered (RFC 7675) */
+    uint64_t conn_reestablished;    /* closed connections that came up again (a new set-up) */
 };
 
 struct ri_metrics {

@@ -113,6 +113,13 @@ static void set_sign(void *ctx, const char *s)
     dc_only(ctx, "--sign");
 }
 
+static void set_consent(void *ctx, const char *s)
+{
+    (void)s;
+    opts(ctx)->consent = true;
+    dc_only(ctx, "--consent");
+}
+
 static void set_keylog(void *ctx, const char *s)
 {
     if (!*s || strlen(s) >= 256)
@@ -698,6 +705,11 @@ static const struct cli_flag run_flags[] = {
      "Ed25519-sign every agent message, verified on delivery (dc only;\n"
      "messages of at least 96 bytes)",
      set_sign},
+    {"--consent", NULL,
+     "connections as a browser's: RFC 7675 consent checks every ~5 s, a\n"
+     "connection without an answer for 30 s fails; a connection that fails\n"
+     "once up (consent, SCTP) is set up again (dc only)",
+     set_consent},
     {"--keylog", "FILE",
      "write the NSS key log of the DTLS handshakes (dc only), for\n"
      "Wireshark to decrypt a --pcap capture",

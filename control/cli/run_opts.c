@@ -148,7 +148,11 @@ static void resolve_backend(struct ctl_run_opts *o)
     if (o->backend == RI_BACKEND_USRSCTP && o->traffic != RI_TRAFFIC_DC)
         cli_fail("--backend", "usrsctp carries DataChannels: it needs --traffic dc");
     if (o->backend == RI_BACKEND_USRSCTP) {
-        const char *no = o->media ? "--media" : o->n_netem ? "--netem" : o->pcap_path ? "--pcap" : NULL;
+        const char *no = o->media     ? "--media"
+                         : o->n_netem ? "--netem"
+                         : o->pcap_path ? "--pcap"
+                         : o->consent ? "--consent"
+                                      : NULL;
         if (no)
             cli_fail(no, "not with --backend usrsctp (its stack carries DataChannels only, on kernel sockets)");
     }

@@ -44,6 +44,7 @@ struct ctl_run_opts {
     uint32_t media_bitrate;  /* video: bits/s of each stream (0: default) */
     uint16_t media_fps, media_payload; /* video: frames/s, RTP payload bytes per packet (0: default) */
     bool sign;               /* Ed25519 signature in every agent message */
+    bool consent;            /* --consent: RFC 7675 consent checks; failed connections set up again */
     const char *keylog_path; /* --keylog: NSS key log written by the dataplane */
     uint32_t setup_cap;      /* connections in set-up at once, per core */
     uint32_t setup_attempts; /* attempts per connection before it is given up */

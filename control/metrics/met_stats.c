@@ -60,6 +60,14 @@ uint64_t met_hist_percentile(const struct met_hist *h, double p)
     return h->max;
 }
 
+uint64_t met_hist_count_above(const struct met_hist *h, uint64_t v)
+{
+    uint64_t n = 0;
+    for (uint32_t i = met_hist_index(v) + 1; i < MET_HIST_BUCKETS; i++)
+        n += h->bucket[i];
+    return n;
+}
+
 void met_hist_merge(struct met_hist *dst, const struct met_hist *src)
 {
     dst->count += src->count;
@@ -76,9 +84,14 @@ void met_hist_delta(struct met_hist *out, const struct met_hist *now, const stru
     out->count = now->count - before->count;
     out->sum = now->sum - before->sum;
     out->clamped = now->clamped - before->clamped;
-    out->max = now->max;
-    for (uint32_t i = 0; i < MET_HIST_BUCKETS; i++)
+    out->max = 0;
+    for (uint32_t i = 0; i < MET_HIST_BUCKETS; i++) {
         out->bucket[i] = now->bucket[i] - before->bucket[i];
+        if (out->bucket[i]) /* the top bucket of the interval bounds its max */
+            out->max = met_hist_bucket_low(i) + met_hist_bucket_width(i) - 1;
+    }
+    if (out->max > now->max)
+        out->max = now->max;
 }
 
 /* ri_counters is all uint64_t: treat it as an array. */

@@ -24,11 +24,17 @@ uint64_t met_hist_total(const struct met_hist *h);
 /* The p-th percentile (0 < p <= 100) or 0 for an empty histogram. */
 uint64_t met_hist_percentile(const struct met_hist *h, double p);
 
+/* How many values lie in buckets above the bucket of `v`: the values
+ * greater than v, exact to the bucket's width (under 0.8 % of v). */
+uint64_t met_hist_count_above(const struct met_hist *h, uint64_t v);
+
 /* dst += src (counts, sums; max is the larger). */
 void met_hist_merge(struct met_hist *dst, const struct met_hist *src);
 
 /* out = now - before, for two snapshots of the same histogram (before taken
- * first). max is that of `now`, an upper bound for the interval. */
+ * first). max is an upper bound for the interval: the top of its highest
+ * non-empty bucket (within 0.8 %), or `now`'s max when that is lower; 0
+ * when the interval is empty. */
 void met_hist_delta(struct met_hist *out, const struct met_hist *now, const struct met_hist *before);
 
 /* Counters: dst += src, and out = now - before. */

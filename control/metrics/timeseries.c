@@ -45,6 +45,15 @@ struct ctl_ts_row *ctl_ts_add(struct ctl_ts *ts, const struct ctl_snap *now,
     r->p95_us = (double)met_hist_percentile(&lat, 95) / 1e3;
     r->p99_us = (double)met_hist_percentile(&lat, 99) / 1e3;
     r->max_us = met_hist_total(&lat) ? (double)met_hist_percentile(&lat, 100) / 1e3 : 0;
+    uint64_t done = now->total.msgs_delivered + now->total.msgs_dropped;
+    r->in_flight = now->total.msgs_sent > done ? now->total.msgs_sent - done : 0;
+    r->retransmissions = now->total.sctp_retransmissions;
+    r->conn_closed = now->total.conn_closed;
+    r->interval_retransmissions = d.sctp_retransmissions;
+    r->interval_closed = d.conn_closed;
+    r->reestablished = now->total.conn_reestablished;
+    r->interval_reestablished = d.conn_reestablished;
+    r->interval_slow = ts->slow_ns ? met_hist_count_above(&lat, ts->slow_ns) : 0;
     r->n_cores = now->n_workers;
     for (uint32_t w = 0; w < now->n_workers && w < RI_MAX_WORKERS; w++) {
         uint64_t busy = now->worker[w].cycles_busy - before->worker[w].cycles_busy;

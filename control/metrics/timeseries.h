@@ -27,14 +27,22 @@ struct ctl_ts_row {
     double p50_us, p95_us, p99_us, max_us; /* interval latency */
     uint32_t n_cores;
     double busy_pct[RI_MAX_WORKERS];
+    /* what an outage's recovery is judged by (control/sla/outage.h) */
+    uint64_t in_flight;         /* at the end: sent - delivered - dropped in flight (cumulative) */
+    uint64_t retransmissions, conn_closed;          /* cumulative (sctp_retransmissions, conn_closed) */
+    uint64_t interval_retransmissions, interval_closed, interval_reestablished;
+    uint64_t reestablished;     /* cumulative (conn_reestablished) */
+    uint64_t interval_slow;     /* delivered in the interval with latency above ctl_ts.slow_ns */
 };
 
 struct ctl_ts {
     struct ctl_ts_row *rows;
     size_t n, cap;
+    uint64_t slow_ns; /* > 0: rows count interval_slow against it (set once, by the run loop) */
 };
 
-/* Appends a row computed from two consecutive snapshots. Returns the row or
+/* Appends a row computed from two consecutive snapshots; with ts->slow_ns
+ * set, the row counts the interval's deliveries slower than it. Returns the row or
  * NULL on allocation failure. */
 struct ctl_ts_row *ctl_ts_add(struct ctl_ts *ts, const struct ctl_snap *now,
                               const struct ctl_snap *before, double t_s, uint32_t phase,

@@ -239,6 +239,22 @@ static void calc_max_or_null(struct walk *k, const int *at)
     json_dbl(k->w, best, 6);
 }
 
+/* A count every shard has: their sum; null when one has none (null). */
+static void calc_sum_or_null(struct walk *k, const int *at)
+{
+    const struct ctl_merge *m = k->m;
+    uint64_t sum = 0;
+    for (uint32_t j = 0; j < m->o->n; j++) {
+        uint64_t v;
+        if (at[j] < 0 || m->doc[j].node[at[j]].type != JR_NUM || !jr_u64(&m->doc[j], at[j], &v)) {
+            json_null(k->w);
+            return;
+        }
+        sum += v;
+    }
+    json_u64(k->w, sum);
+}
+
 /* ---- the rules, by path ---- */
 
 static const struct merge_row rows[] = {
@@ -301,6 +317,17 @@ static const struct merge_row rows[] = {
     {"media.*", MR_SUM, NULL, NULL},
     {"signature_failures", MR_SUM, NULL, NULL},
     {"netem.*", MR_SUM, NULL, NULL}, /* the counters; netem.classes[] are the same settings */
+    /* netem.outages[]: the same silences in every shard; counts add up, the
+     * recovery is the slowest shard's (null when one did not recover) */
+    {"netem.outages[].recovered_silences", MR_MIN, NULL, NULL},
+    {"netem.outages[].recovered", MR_ALL, NULL, NULL},
+    {"netem.outages[].recovery_s", MR_CALC, calc_max_or_null, NULL},
+    {"netem.outages[].retransmissions", MR_SUM, NULL, NULL},
+    {"netem.outages[].messages_delayed", MR_CALC, calc_sum_or_null, NULL},
+    {"netem.outages[].connections_closed", MR_SUM, NULL, NULL},
+    {"netem.outages[].connections_reestablished", MR_SUM, NULL, NULL},
+    {"netem.outages[].baseline_p99_us", MR_MAX, NULL, NULL},
+    {"netem.outages[].limit_us", MR_MAX, NULL, NULL},
     {"profile.aborted", MR_ANY, NULL, NULL},
     {"profile.phases[].reached", MR_ANY, NULL, NULL},
     {"profile.phases[].seconds", MR_MAX, NULL, NULL},

@@ -102,6 +102,8 @@ static const struct {
     {"connections.established", CNT(conn_established)},
     {"connections.given_up", CNT(conn_given_up)},
     {"connections.closed", CNT(conn_closed)},
+    {"connections.consent_lost", CNT(conn_consent_lost)},
+    {"connections.reestablished", CNT(conn_reestablished)},
     {"dc_msgs.sent", CNT(dc_msgs_tx)},
     {"dc_msgs.received", CNT(dc_msgs_rx)},
     {"sctp.retransmissions", CNT(sctp_retransmissions)},

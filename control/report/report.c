@@ -189,6 +189,26 @@ static void netem_summary(FILE *f, const struct ctl_run_result *r)
             (unsigned long long)t->drops[RI_DROP_NETEM_LOSS],
             (unsigned long long)t->drops[RI_DROP_NETEM_QUEUE],
             (unsigned long long)t->drops[RI_DROP_NETEM_OUTAGE]);
+    const struct ctl_outages *os = r->judge ? &r->judge->outages : NULL;
+    for (uint32_t i = 0; os && i < os->n; i++) {
+        const struct ctl_outage *o = &os->o[i];
+        fprintf(f, "  %-11s [%s] %u silence%s from %.1fs to %.1fs: ", o->flap ? "flap" : "outage", o->name,
+                o->silences, o->silences == 1 ? "" : "s", o->start_s, o->end_s);
+        if (o->silences && o->recovered == o->silences)
+            fprintf(f, "recovered %.1f s after%s", o->recovery_s, o->silences > 1 ? " (the longest)" : "");
+        else if (!os->have_baseline)
+            fprintf(f, "recovery not judged (no second of load before it)");
+        else
+            fprintf(f, "%u of %u recovered (not before the %s)", o->recovered, o->silences,
+                    o->flap ? "next silence or the end of the load" : "end of the load");
+        fprintf(f, ", %llu retransmissions, ", (unsigned long long)o->retransmissions);
+        if (o->have_delayed)
+            fprintf(f, "%llu messages delayed (over %.1f us)", (unsigned long long)o->messages_delayed, os->limit_us);
+        else
+            fprintf(f, "messages delayed unknown");
+        fprintf(f, ", %llu connections closed, %llu re-established\n", (unsigned long long)o->connections_closed,
+                (unsigned long long)o->connections_reestablished);
+    }
 }
 
 /* The phase table (profiles of more than one phase). */

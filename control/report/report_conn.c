@@ -117,6 +117,8 @@ static void connections_json(struct json_writer *w, const struct ctl_run_result 
     json_kv_u64(w, "given_up", f.given_up);
     json_kv_u64(w, "retries", f.retried);
     json_kv_u64(w, "closed", f.closed);
+    json_kv_u64(w, "consent_lost", r->final->total.conn_consent_lost);
+    json_kv_u64(w, "reestablished", r->final->total.conn_reestablished);
     json_kv_dbl(w, "setup_s", r->connect_s, 6);
     json_kv_dbl(w, "setup_per_s", r->connect_per_s, 6);
     json_kv_bool(w, "timed_out", r->connect_timed_out);
@@ -239,6 +241,9 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
         fprintf(f,
                 "               retried %llu attempts, %llu connections closed after coming up\n",
                 (unsigned long long)c.retried, (unsigned long long)c.closed);
+    if (r->opts->consent)
+        fprintf(f, "               consent (RFC 7675): %llu connections lost it, %llu closed ones set up again\n",
+                (unsigned long long)t->conn_consent_lost, (unsigned long long)t->conn_reestablished);
     if (r->n_certs)
         fprintf(f, "  certificates %llu self-signed ECDSA P-256, one per agent, made in %.1f ms (%.1f us each)\n",
                 (unsigned long long)r->n_certs, r->cert_gen_ns / 1e6, r->cert_gen_ns / 1e3 / (double)r->n_certs);

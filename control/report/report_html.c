@@ -444,6 +444,23 @@ static void verdicts(FILE *f, const struct ctl_run_result *r)
             fprintf(f, "<p class=\"bad\">Spike: no recovery before the end of the run (baseline p99 %.1f us).</p>\n",
                     j->baseline_p99_us);
     }
+    const struct ctl_outages *os = j ? &j->outages : NULL;
+    for (uint32_t i = 0; os && i < os->n; i++) {
+        const struct ctl_outage *o = &os->o[i];
+        bool rec = o->silences && o->recovered == o->silences;
+        fprintf(f, "<p%s>Netem %s (class %s): %u silence%s from %.1f s to %.1f s; ", rec ? "" : " class=\"bad\"",
+                o->flap ? "flap" : "outage", o->name, o->silences, o->silences == 1 ? "" : "s", o->start_s, o->end_s);
+        if (rec)
+            fprintf(f, "recovered <b>%.1f s</b> after%s", o->recovery_s, o->silences > 1 ? " (the longest)" : "");
+        else
+            fprintf(f, "%u of %u recovered", o->recovered, o->silences);
+        fprintf(f, "; %llu SCTP retransmissions", (unsigned long long)o->retransmissions);
+        if (o->have_delayed)
+            fprintf(f, "; %llu messages delayed (latency over %.1f us)", (unsigned long long)o->messages_delayed,
+                    os->limit_us);
+        fprintf(f, "; %llu connections closed, %llu re-established.</p>\n", (unsigned long long)o->connections_closed,
+                (unsigned long long)o->connections_reestablished);
+    }
     if (!r->sla || !r->sla->n)
         return;
     fputs("<h2>SLA</h2><table><tr><th>rule</th><th>overall</th><th>verdict</th><th>breached in</th></tr>\n", f);

@@ -212,10 +212,49 @@ static void netem_class_json(struct json_writer *w, const struct ri_netem *n, bo
     json_kv_dbl(w, "dup_pct", n->dup_ppm / 1e4, 6);
     json_kv_dbl(w, "reorder_pct", n->reorder_ppm / 1e4, 6);
     json_kv_u64(w, "rate_bps", n->rate_bps);
-    json_kv_dbl(w, "outage_at_s", n->outage_at_ns / 1e9, 3);
-    json_kv_dbl(w, "outage_s", n->outage_ns / 1e9, 3);
-    json_kv_dbl(w, "flap_up_s", n->flap_up_ns / 1e9, 3);
-    json_kv_dbl(w, "flap_down_s", n->flap_down_ns / 1e9, 3);
+    json_kv_dbl(w, "outage_at_s", n->outage_at_ns / 1e9, 9);
+    json_kv_dbl(w, "outage_s", n->outage_ns / 1e9, 9);
+    json_kv_dbl(w, "flap_up_s", n->flap_up_ns / 1e9, 9);
+    json_kv_dbl(w, "flap_down_s", n->flap_down_ns / 1e9, 9);
+    json_obj_end(w);
+}
+
+/* One entry of netem.outages (control/sla/outage.h says how each figure
+ * is taken). */
+static void outage_json(struct json_writer *w, const struct ctl_outages *all, const struct ctl_outage *o)
+{
+    json_obj_begin(w);
+    json_kv_str(w, "class", o->name);
+    json_kv_str(w, "kind", o->flap ? "flap" : "outage");
+    json_kv_dbl(w, "start_s", o->start_s, 9);
+    json_kv_dbl(w, "end_s", o->end_s, 9);
+    json_kv_u64(w, "silences", o->silences);
+    json_kv_u64(w, "recovered_silences", o->recovered);
+    bool all_recovered = o->silences && o->recovered == o->silences;
+    json_kv_bool(w, "recovered", all_recovered);
+    json_key(w, "recovery_s");
+    if (all_recovered)
+        json_dbl(w, o->recovery_s, 6);
+    else
+        json_null(w);
+    json_kv_u64(w, "retransmissions", o->retransmissions);
+    json_key(w, "messages_delayed");
+    if (o->have_delayed)
+        json_u64(w, o->messages_delayed);
+    else
+        json_null(w);
+    json_kv_u64(w, "connections_closed", o->connections_closed);
+    json_kv_u64(w, "connections_reestablished", o->connections_reestablished);
+    json_key(w, "baseline_p99_us");
+    if (all->have_baseline)
+        json_dbl(w, all->baseline_p99_us, 9);
+    else
+        json_null(w);
+    json_key(w, "limit_us");
+    if (all->have_baseline)
+        json_dbl(w, all->limit_us, 9);
+    else
+        json_null(w);
     json_obj_end(w);
 }
 
@@ -238,6 +277,13 @@ static void netem_json(struct json_writer *w, const struct ctl_run_result *r)
     for (uint32_t c = 0; c < r->opts->n_netem; c++)
         netem_class_json(w, &r->opts->netem[c], c > 0);
     json_arr_end(w);
+    if (r->judge && r->judge->outages.n) {
+        json_key(w, "outages");
+        json_arr_begin(w);
+        for (uint32_t i = 0; i < r->judge->outages.n; i++)
+            outage_json(w, &r->judge->outages, &r->judge->outages.o[i]);
+        json_arr_end(w);
+    }
     json_obj_end(w);
 }
 

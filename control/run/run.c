@@ -158,6 +158,7 @@ static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg, uint64_t rat
     cfg->media_fps = o->media_fps;
     cfg->media_payload = o->media_payload;
     cfg->sign = o->sign ? 1 : 0;
+    cfg->consent = o->consent ? 1 : 0;
     cfg->setup_cap = o->setup_cap;
     cfg->setup_attempts = o->setup_attempts;
     if (!o->sctp_bufs)
@@ -605,6 +606,9 @@ static int judge(struct ctl_run *x, int exit_code)
     ctl_judge_spike(&x->profile, &x->ts, &x->judge);
     if (x->o.profile && strcmp(x->o.profile, "soak") == 0 && x->rss)
         ctl_judge_soak(&x->ts, x->rss, &x->judge);
+    if (x->generating)
+        ctl_judge_outages(x->o.netem, x->o.n_netem, &x->ts, r->duration_s, r->final->total.conn_closed,
+                          r->final->total.conn_reestablished, &x->judge.outages);
     if (exit_code == 0 && x->judge.breached)
         exit_code = 1;
     if (exit_code == 0 && r->interrupted)

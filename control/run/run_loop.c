@@ -391,8 +391,14 @@ static const struct ctl_ts_row *record_row(struct ctl_run *x, const struct ctl_s
         x->rss = nr;
         x->rss_cap = cap;
     }
+    /* the row that first ends after the first --netem silence begins
+     * counts slow deliveries, and every one after it (outage.h) */
+    double first, t_s = (double)(cur->mono_ns - start) / 1e9, base, level;
+    if (!x->ts.slow_ns && ctl_outage_first_start(x->o.netem, x->o.n_netem, &first) &&
+        t_s > first + CTL_OUTAGE_TOL_S && ctl_outage_baseline(&x->ts, first, &base, &level))
+        x->ts.slow_ns = (uint64_t)llround(ctl_outage_limit_us(base) * 1e3);
     const struct ctl_ts_row *row =
-        ctl_ts_add(&x->ts, cur, prev, (double)(cur->mono_ns - start) / 1e9, phase, rate,
+        ctl_ts_add(&x->ts, cur, prev, t_s, phase, rate,
                    ceil(agents * x->o.agents));
     if (row)
         x->rss[x->ts.n - 1] = rss_kib(x->dp.pid) + rss_kib(getpid());

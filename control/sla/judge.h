@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "met_stats.h"
+#include "outage.h"
 #include "profile.h"
 #include "sla.h"
 #include "timeseries.h"
@@ -43,6 +44,7 @@ struct ctl_judgement {
     bool has_soak;
     double rss_growth_kib_per_min;  /* dataplane + control resident memory, least-squares slope */
     double rss_start_kib, rss_end_kib;
+    struct ctl_outages outages; /* --netem outage= and flap= (outage.h); n == 0 without */
 };
 
 /* SLA inputs from counters, a latency histogram `h` over `seconds` and the

@@ -35,6 +35,10 @@ struct shard {
     uint64_t setup_lo;
 };
 
+/* When set, the next shard written ran --netem outage=3s@2s with this
+ * verdict (netem.outages). */
+static const struct ctl_outage *shard_outage;
+
 /* Writes the report of shard `s` to `path` with ctl_report_json (the run's
  * writer) and returns its latency histogram in *h. */
 static void write_shard(const char *path, const struct shard *s, struct met_hist *h)
@@ -96,6 +100,19 @@ static void write_shard(const char *path, const struct shard *s, struct met_hist
     struct ctl_sla sla;
     struct ctl_judgement j;
     memset(&j, 0, sizeof(j));
+    if (shard_outage) {
+        o.n_netem = 1;
+        o.netem[0].enabled = 1;
+        snprintf(o.netem[0].name, sizeof(o.netem[0].name), "all");
+        o.netem[0].outage_at_ns = 2000000000ull;
+        o.netem[0].outage_ns = 3000000000ull;
+        j.outages.n = 1;
+        j.outages.have_baseline = true;
+        j.outages.baseline_p99_us = 100;
+        j.outages.limit_us = 150;
+        j.outages.o[0] = *shard_outage;
+        r.judge = &j;
+    }
     if (s->sla) {
         char err[128];
         cr_assert_eq(ctl_sla_parse(s->sla, &sla, err, sizeof(err)), 0, "%s", err);
@@ -221,6 +238,56 @@ Test(merge, counters_are_summed_and_rates_derived_from_the_sums)
     cr_assert_eq(num(&d, "merged.shards"), 2);
     cr_assert(jr_str_is(&d, jr_element(&d, jr_find(&d, 0, "merged.inputs"), 1), B_JSON));
     jr_free(&d);
+    free(h);
+}
+
+/* The number `key` of netem.outages[0] of the merged report; -1 for null. */
+static double outage_num(const struct jr_doc *d, const char *key)
+{
+    int e = jr_element(d, jr_find(d, 0, "netem.outages"), 0);
+    cr_assert_geq(e, 0, "no netem.outages[0]");
+    int n = jr_find(d, e, key);
+    cr_assert_geq(n, 0, "no netem.outages[0].%s", key);
+    return d->node[n].type == JR_NULL ? -1 : d->node[n].num;
+}
+
+Test(merge, outages_add_their_counts_and_keep_the_slowest_recovery)
+{
+    struct met_hist *h = malloc(sizeof(*h));
+    struct ctl_outage a = {.name = "all", .start_s = 2, .end_s = 5, .silences = 1, .recovered = 1, .recovery_s = 1,
+                           .retransmissions = 100, .messages_delayed = 50, .have_delayed = true,
+                           .connections_closed = 0};
+    struct ctl_outage b = a;
+    b.recovery_s = 2;
+    b.retransmissions = 300;
+    b.messages_delayed = 70;
+    b.connections_closed = 1;
+    shard_outage = &a;
+    write_shard(A_JSON, &shard_a, h);
+    shard_outage = &b;
+    write_shard(B_JSON, &shard_b, h);
+    struct jr_doc d;
+    cr_assert_eq(merge_two(NULL, &d), 0);
+    cr_assert_eq(outage_num(&d, "silences"), 1);
+    cr_assert_eq(outage_num(&d, "start_s"), 2);
+    cr_assert_eq(outage_num(&d, "recovery_s"), 2, "the slowest shard's");
+    cr_assert_eq(outage_num(&d, "recovered"), 1);
+    cr_assert_eq(outage_num(&d, "retransmissions"), 400);
+    cr_assert_eq(outage_num(&d, "messages_delayed"), 120);
+    cr_assert_eq(outage_num(&d, "connections_closed"), 1);
+    cr_assert_eq(outage_num(&d, "connections_reestablished"), 0);
+    jr_free(&d);
+    /* a shard that did not recover, and knows no delayed count: null */
+    b.recovered = 0;
+    b.have_delayed = false;
+    write_shard(B_JSON, &shard_b, h);
+    cr_assert_eq(merge_two(NULL, &d), 0);
+    cr_assert_eq(outage_num(&d, "recovery_s"), -1);
+    cr_assert_eq(outage_num(&d, "recovered"), 0);
+    cr_assert_eq(outage_num(&d, "recovered_silences"), 0);
+    cr_assert_eq(outage_num(&d, "messages_delayed"), -1);
+    jr_free(&d);
+    shard_outage = NULL;
     free(h);
 }
 

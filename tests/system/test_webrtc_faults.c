@@ -13,7 +13,8 @@
  *   hop_limit, no_route, handoff_full, no_mbuf, bad_message,
  *   bad_signature, abandoned: a message partial reliability gave up that
  *   its receiver skipped, never delivered; one that arrived anyway before
- *   its SACK was lost is delivered, not abandoned).
+ *   its SACK was lost is delivered, not abandoned; closed_in_flight: what a
+ *   connection held when it closed after losing consent, --consent).
 
  *   Hop by hop: every send over an edge either enters a DataChannel
  *   (dc_msgs.sent), is dropped before it (conn_down, send_blocked, ...) or
@@ -21,8 +22,8 @@
  *   forwarded - dc_msgs.sent - those drops <= in_flight; every DataChannel message
  *   received is delivered or relayed: dc_msgs.received = delivered +
  *   forwarded; and a DataChannel message that was not received was
- *   abandoned or is still in flight: dc_msgs.sent - abandoned - in_flight
- *   <= dc_msgs.received <= dc_msgs.sent.
+ *   abandoned, lost with its connection or is still in flight:
+ *   dc_msgs.sent - abandoned - closed_in_flight - in_flight <= dc_msgs.received <= dc_msgs.sent.
  *
  * A run is at most ~35 s and bounded by a timeout. The machine may be shared
  * with other runs: "nothing left" means nothing of this run (its run image
@@ -123,10 +124,28 @@ static int array_len(const char *path)
     return n;
 }
 
+/* The number `key` of element `idx` of the array at `path`, NAN when absent. */
+static double elem_num(const char *path, int idx, const char *key)
+{
+    int a = node_at(path), k = 0;
+    if (a < 0 || doc.node[a].type != JR_ARR)
+        return NAN;
+    size_t kl = strlen(key);
+    for (int e = a + 1; e < doc.n; e++) {
+        if (doc.node[e].parent != a || k++ != idx)
+            continue;
+        for (int m = e + 1; m < doc.n; m++)
+            if (doc.node[m].parent == e && doc.node[m].key_len == kl && memcmp(doc.node[m].key, key, kl) == 0)
+                return doc.node[m].type == JR_NUM || doc.node[m].type == JR_BOOL ? doc.node[m].num : NAN;
+        return NAN;
+    }
+    return NAN;
+}
+
 /* Message drop reasons (each also counts in messages.dropped_in_flight). */
 static const char *const msg_drops[] = {"conn_down",    "send_blocked", "hop_limit",   "no_route",
                                         "handoff_full", "no_mbuf",      "bad_message", "bad_signature",
-                                        "abandoned"};
+                                        "abandoned",    "closed_in_flight"};
 #define N_MSG_DROPS (sizeof(msg_drops) / sizeof(msg_drops[0]))
 
 static double drop(const char *reason)
@@ -208,10 +227,10 @@ static void expect_message_accounting(void)
                  dc_rx, delivered, fwd);
     double abandoned = drop("abandoned");
     cr_expect_leq(dc_rx, dc_tx, "DataChannel messages received %g > sent %g", dc_rx, dc_tx);
-    cr_expect_leq(dc_tx - dc_rx, abandoned + in_flight,
-                  "every DataChannel message not received was abandoned or is in flight: sent %g - received %g > "
-                  "abandoned %g + in flight %g",
-                  dc_tx, dc_rx, abandoned, in_flight);
+    cr_expect_leq(dc_tx - dc_rx, abandoned + in_flight + drop("closed_in_flight"),
+                  "every DataChannel message not received was abandoned, lost with its connection or is in "
+                  "flight: sent %g - received %g > abandoned %g + in flight %g + closed_in_flight %g",
+                  dc_tx, dc_rx, abandoned, in_flight, drop("closed_in_flight"));
 }
 
 /* ---- 1. a class of dead links ------------------------------------------ */
@@ -310,14 +329,54 @@ Test(webrtc_faults, lifetime_abandons_lost_messages_and_accounts_for_every_one, 
     partial_reliability("dc:rate=150,mode=lifetime:250", "/tmp/sg-webrtc-faults-lifetime.json");
 }
 
+/* One row of the --csv time series: its end, cumulative sent and delivered. */
+struct csv_row {
+    double t_s;
+    double sent, delivered;
+};
+
+/* Reads t_s, sent_total and delivered_total of every row of `path`. */
+static int read_csv(const char *path, struct csv_row *rows, int cap)
+{
+    static char buf[1 << 16];
+    long n = proc_read_file(path, buf, sizeof(buf));
+    cr_assert_gt(n, 0, "no CSV at %s", path);
+    int k = 0;
+    for (char *line = strchr(buf, '\n'); line && k < cap; line = strchr(line, '\n')) {
+        line++;
+        char phase[32];
+        double v[10];
+        if (sscanf(line, "%lf,%31[^,],%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &v[0], phase, &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7], &v[8]) == 10)
+            rows[k++] = (struct csv_row){v[0], v[7], v[8]};
+    }
+    return k;
+}
+
+/* The row whose end is nearest `t`. */
+static const struct csv_row *row_near(const struct csv_row *rows, int n, double t)
+{
+    const struct csv_row *best = &rows[0];
+    for (int i = 1; i < n; i++)
+        if (fabs(rows[i].t_s - t) < fabs(best->t_s - t))
+            best = &rows[i];
+    return best;
+}
+
 /* A link silent for 3 s in the middle of the load (--netem outage=): every
  * frame sent meanwhile is lost and counted as silenced, SCTP retransmits
  * after the silence (T3 backing off), and every reliable message still
- * arrives: nothing lost, every connection still up. */
+ * arrives: nothing lost, every connection still up. The report's
+ * netem.outages says so: retransmissions, a recovery within the load,
+ * the messages delayed (at least those sent during the silence, at most
+ * those delivered from its start to the recovery, by the CSV's own
+ * cumulative counts), no connection closed. */
 Test(webrtc_faults, reliable_messages_cross_a_3s_outage, .timeout = 75)
 {
-    char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=20", "--netem",
-                     "outage=3s@1s", "--duration", "5s", "--drain", "10s", "--seed", "5", NULL};
+    const char *csv = "/tmp/sg-webrtc-faults-outage.csv";
+    char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=100", "--netem",
+                     "outage=3s@2s", "--duration", "10s", "--drain", "10s", "--seed", "5", "--csv", (char *)csv, NULL};
+    unlink(csv);
     run_swarm("/tmp/sg-webrtc-faults-outage.json", 60, extra);
     swarm_assert_exit(&r, 0);
     double total = num("connections.total");
@@ -328,12 +387,137 @@ Test(webrtc_faults, reliable_messages_cross_a_3s_outage, .timeout = 75)
     cr_expect_eq(drop("netem_loss"), 0);
     cr_expect_eq(drop("conn_down"), 0, "the silence ended no connection");
     cr_expect_gt(num("sctp.retransmissions"), 0, "SCTP retransmitted what the silence took");
-    cr_expect_gt(num("messages.sent"), 60, "%s", r.out); /* 20/s for 5 s, 60 of them during the silence */
+    cr_expect_gt(num("messages.sent"), 800, "%s", r.out); /* 100/s for 10 s, 300 of them during the silence */
     cr_expect_gt(num("latency_us.max"), 2e6, "messages waited out the silence");
     cr_expect_eq(num("messages.delivered"), num("messages.sent"), "every reliable message arrived\n%s", json);
     cr_expect_eq(num("messages.lost"), 0);
-    cr_expect_not_null(strstr(r.out, "silent 3.0s from 1.0s into the load"), "the summary names it: %s", r.out);
+    cr_expect_not_null(strstr(r.out, "silent 3.0s from 2.0s into the load"), "the summary names it: %s", r.out);
     expect_message_accounting();
+
+    /* the outage in the report */
+    cr_assert_eq(array_len("netem.outages"), 1, "%s", json);
+    const char *o = "netem.outages";
+    cr_expect_eq(elem_num(o, 0, "silences"), 1);
+    cr_expect_eq(elem_num(o, 0, "start_s"), 2);
+    cr_expect_eq(elem_num(o, 0, "end_s"), 5);
+    double retx = elem_num(o, 0, "retransmissions");
+    cr_expect(retx > 0 && retx <= num("sctp.retransmissions"), "retransmissions %g of %g", retx,
+              num("sctp.retransmissions"));
+    double rec = elem_num(o, 0, "recovery_s");
+    cr_expect_eq(elem_num(o, 0, "recovered"), 1, "recovered before the end of the load\n%s\n%s", r.out, json);
+    cr_expect(rec >= 0 && rec < 10 - 5, "recovery %g s, within the 5 s of load after the silence", rec);
+    double base = elem_num(o, 0, "baseline_p99_us"), limit = elem_num(o, 0, "limit_us");
+    cr_expect(base > 0 && limit >= 1.5 * base - 1e-3, "baseline %g, limit %g", base, limit);
+    cr_expect_lt(limit, 2e6, "the silence's wait is far above the limit");
+    cr_expect_eq(elem_num(o, 0, "connections_closed"), 0);
+    cr_expect_eq(num("connections.closed"), 0);
+    cr_expect_eq(elem_num(o, 0, "connections_reestablished"), 0);
+    double delayed = elem_num(o, 0, "messages_delayed");
+    struct csv_row rows[64];
+    int n = read_csv(csv, rows, 64);
+    cr_assert_geq(n, 9, "%d rows", n);
+    const struct csv_row *a = row_near(rows, n, 2), *b = row_near(rows, n, 5), *c = row_near(rows, n, 5 + rec);
+    double sent_in_silence = b->sent - a->sent, delivered_in_window = c->delivered - a->delivered;
+    /* the silence as the rows see it is within ~20 ms of the cores' (1 s rows): 5 % slack */
+    cr_expect_geq(delayed, 0.95 * sent_in_silence, "delayed %g < sent during the silence %g", delayed,
+                  sent_in_silence);
+    cr_expect_leq(delayed, delivered_in_window, "delayed %g > delivered from the silence to the recovery %g", delayed,
+                  delivered_in_window);
+    cr_expect_not_null(strstr(r.out, "outage      [all] 1 silence from 2.0s to 5.0s: recovered"), "%s", r.out);
+    unlink(csv);
+    swarm_assert_nothing_left(r.pid);
+}
+
+/* A link that flaps (up 3 s, down 1 s) over 10.5 s of load: two silences,
+ * [3, 4) and [7, 8), each recovered before the next silence or the end;
+ * the report's entry sums their windows. */
+Test(webrtc_faults, a_flapping_link_reports_every_silence_and_its_recovery, .timeout = 75)
+{
+    const char *csv = "/tmp/sg-webrtc-faults-flap.csv";
+    char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=100", "--netem", "flap=3s/1s",
+                     "--duration", "10500ms", "--drain", "10s", "--seed", "5", "--csv", (char *)csv, NULL};
+    unlink(csv);
+    run_swarm("/tmp/sg-webrtc-faults-flap.json", 60, extra);
+    swarm_assert_exit(&r, 0);
+    cr_expect_eq(num("connections.established"), num("connections.total"));
+    cr_expect_eq(num("messages.delivered"), num("messages.sent"), "every reliable message arrived\n%s", json);
+    expect_message_accounting();
+    cr_assert_eq(array_len("netem.outages"), 1, "%s", json);
+    const char *o = "netem.outages";
+    cr_expect_eq(elem_num(o, 0, "silences"), 2, "%s", json);
+    cr_expect_eq(elem_num(o, 0, "start_s"), 3);
+    cr_expect_eq(elem_num(o, 0, "end_s"), 8);
+    cr_expect_eq(elem_num(o, 0, "recovered_silences"), 2, "%s\n%s", r.out, json);
+    double rec = elem_num(o, 0, "recovery_s");
+    cr_expect(rec >= 0 && rec < 2.5, "the longest recovery %g s, within the 2.5 s after the last silence", rec);
+    double retx = elem_num(o, 0, "retransmissions");
+    cr_expect(retx > 0 && retx <= num("sctp.retransmissions"), "retransmissions %g of %g", retx,
+              num("sctp.retransmissions"));
+    cr_expect_eq(elem_num(o, 0, "connections_closed"), 0);
+    struct csv_row rows[64];
+    int n = read_csv(csv, rows, 64);
+    cr_assert_geq(n, 10, "%d rows", n);
+    double sent_in_silences = row_near(rows, n, 4)->sent - row_near(rows, n, 3)->sent + row_near(rows, n, 8)->sent -
+                              row_near(rows, n, 7)->sent;
+    double delayed = elem_num(o, 0, "messages_delayed");
+    cr_expect_geq(delayed, 0.95 * sent_in_silences, "delayed %g < sent during the silences %g", delayed,
+                  sent_in_silences);
+    cr_expect_leq(delayed, num("messages.delivered"));
+    cr_expect_not_null(strstr(r.out, "flap        [all] 2 silences from 3.0s to 8.0s: recovered"), "%s", r.out);
+    unlink(csv);
+    swarm_assert_nothing_left(r.pid);
+}
+
+/* --consent across a silence longer than the consent timeout (RFC 7675:
+ * checks every ~5 s, failed after 30 s unanswered): every connection loses
+ * consent ~30 s into the 35 s silence and closes, losing what its
+ * DataChannels held (counted: closed_in_flight); it is set up again at
+ * once (its attempts fail in ICE while the silence lasts, and are
+ * retried) and comes up after the silence; messages flow again. Every
+ * message is delivered or counted under a drop reason. */
+Test(webrtc_faults, consent_fails_connections_in_a_35s_silence_and_they_are_set_up_again, .timeout = 110)
+{
+    const char *csv = "/tmp/sg-webrtc-faults-consent.csv";
+    char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=100", "--consent", "--netem",
+                     "outage=35s@2s", "--duration", "50s", "--drain", "10s", "--seed", "5", "--csv", (char *)csv,
+                     NULL};
+    unlink(csv);
+    run_swarm("/tmp/sg-webrtc-faults-consent.json", 100, extra);
+    swarm_assert_exit(&r, 0);
+    double total = num("connections.total");
+    cr_assert_gt(total, 0);
+    cr_expect_eq(num("connections.established"), total, "%s", json);
+    cr_expect_eq(num("connections.consent_lost"), total, "every connection lost consent\n%s", json);
+    cr_expect_eq(num("connections.closed"), total);
+    cr_expect_eq(num("connections.reestablished"), total, "every one came up again\n%s\n%s", r.out, json);
+    cr_expect_eq(num("connections.given_up"), 0);
+    /* the first set-up of each, then one set-up of each closed one and its retries */
+    cr_expect_eq(num("connections.attempted"), total + num("connections.closed") + num("connections.retries"));
+    cr_expect_eq(num("connections.setup_ms.samples"), total, "set-up times are the first set-ups'");
+    /* nothing silent: what was not delivered is counted */
+    cr_expect_gt(drop("closed_in_flight"), 0, "messages were lost with their connections");
+    cr_expect_gt(drop("conn_down"), 0, "messages for a connection being set up again are dropped");
+    cr_expect_eq(num("messages.sent") - num("messages.delivered"), drop("conn_down") + drop("closed_in_flight"),
+                 "every reliable message delivered or counted: sent %g delivered %g", num("messages.sent"),
+                 num("messages.delivered"));
+    cr_expect_eq(num("dc_msgs.sent") - num("dc_msgs.received"), drop("closed_in_flight"),
+                 "what the DataChannels took and did not deliver is what closed with them");
+    expect_message_accounting();
+    /* the report's outage */
+    cr_assert_eq(array_len("netem.outages"), 1, "%s", json);
+    cr_expect_eq(elem_num("netem.outages", 0, "connections_closed"), total);
+    cr_expect_eq(elem_num("netem.outages", 0, "connections_reestablished"), total);
+    cr_expect_eq(elem_num("netem.outages", 0, "recovered"), 1, "%s", json);
+    cr_expect_not_null(strstr(r.out, "consent (RFC 7675): "), "%s", r.out);
+    /* messages flow again after the silence (37 s): delivered in the last 8 s */
+    struct csv_row rows[128];
+    int n = read_csv(csv, rows, 128);
+    cr_assert_geq(n, 45, "%d rows", n);
+    double after = row_near(rows, n, 50)->delivered - row_near(rows, n, 42)->delivered;
+    cr_expect_gt(after, 8 * 100 * 0.5, "delivered from 42 s to 50 s: %g", after);
+    /* none during the silence after the close */
+    cr_expect_eq(row_near(rows, n, 36)->delivered, row_near(rows, n, 3)->delivered);
+    unlink(csv);
     swarm_assert_nothing_left(r.pid);
 }
 
@@ -438,6 +622,8 @@ Test(webrtc_faults, fault_flags_that_do_not_fit_exit_2_naming_the_flag)
 {
     expect_combo_error("--setup-attempts", (char *[]){"--traffic", "udp", "--setup-attempts", "2", NULL});
     expect_combo_error("--setup-timeout", (char *[]){"--setup-timeout", "5s", "--traffic", "udp", NULL});
+    expect_combo_error("--consent", (char *[]){"--traffic", "udp", "--consent", NULL});
+    expect_combo_error("--consent", (char *[]){"--backend", "usrsctp", "--consent", NULL});
     expect_combo_error("--netem", (char *[]){"--netem", "class=a,share=60%,loss=1%", "--netem",
                                              "class=b,share=50%,loss=1%", NULL});
     expect_combo_error("--netem", (char *[]){"--netem", "loss=1%", "--netem", "delay=1ms", NULL});
