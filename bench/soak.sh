@@ -35,7 +35,8 @@
 #            received; no connection given up or closed
 #   the end  (the JSON report after the drain) every message sent is
 #            delivered or counted lost (sent = delivered + lost +
-#            in flight, with in flight 0 after the drain); DataChannel
+#            in flight exactly, in flight the dataplane's own census of
+#            what it held at the stop, unaccounted 0); DataChannel
 #            messages sent = agent messages sent + forwarded, received =
 #            delivered + forwarded; every connection up; 0 SRTP
 #            authentication failures and replays
@@ -227,8 +228,9 @@ check(not any(b.startswith("at ") for b in bad), f"identities hold on all {len(l
 rep = json.load(open(f"{out}/report.json"))
 msg, conn, sctp = rep["messages"], rep["connections"], rep.get("sctp", {})
 infl = msg.get("in_flight", 0)
-check(msg["sent"] == msg["delivered"] + msg["dropped_in_flight"] + (infl or 0),
-      f"report: sent {msg['sent']} = delivered {msg['delivered']} + lost {msg['dropped_in_flight']} + in flight {infl}")
+check(msg["sent"] == msg["delivered"] + msg["dropped_in_flight"] + (infl or 0) and msg.get("unaccounted", 0) == 0,
+      f"report: sent {msg['sent']} = delivered {msg['delivered']} + lost {msg['dropped_in_flight']} + in flight {infl} "
+      f"(the dataplane's census at the stop), unaccounted {msg.get('unaccounted', 0)}")
 dcm = rep.get("dc_msgs", {})
 if dcm:
     check(dcm.get("sent") == msg["sent"] + msg["forwarded"] and dcm.get("received") == msg["delivered"] + msg["forwarded"],
