@@ -49,7 +49,9 @@
  * with nothing in set-up; DataChannel messages received never exceed
  * those sent plus what the fuzzer could have injected (one per record of
  * mode 3, len / 16 + 1 per other record: a DATA chunk is 17 bytes at
- * least); delivered + forwarded never exceed received. LeakSanitizer
+ * least); delivered + forwarded never exceed received. After each record
+ * of mode 0 to an established connection: it is still established (bytes
+ * made without the keys never end one). LeakSanitizer
  * checks the heap (mbedTLS contexts, usrsctp's sockets freed on close).
  *
  * Determinism: the clock is virtual and mbedTLS's DRBG is seeded from the
@@ -286,7 +288,16 @@ static void feed(uint8_t flags, uint8_t *rec, size_t len)
     default:
         break;
     }
+    /* mode 0: bytes made without the keys; delivered at once (the wire
+     * is empty between records), they must not end an established
+     * connection (issue 19: a replayed ClientHello did) */
+    bool was_up = c->state == US_CONN_UP && h.wire_n == 0;
     push_raw(c, 1 - s, rec, len);
+    if (was_up) {
+        us_h_deliver(&h);
+        if (c->state != US_CONN_UP)
+            __builtin_trap();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -333,8 +344,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void put_record(FILE *f, uint8_t flags, const uint8_t *d, size_t n)
 {
-    uint8_t h[3] = {(uint8_t)(n >> 8), (uint8_t)n, flags};
-    fwrite(h, 1, 3, f);
+    uint8_t hd[3] = {(uint8_t)(n >> 8), (uint8_t)n, flags};
+    fwrite(hd, 1, 3, f);
     fwrite(d, 1, n, f);
 }
 
