@@ -82,8 +82,10 @@ struct us_ep {
     uint64_t t_stage[US_EP_UP + 1]; /* ns when each stage was reached */
     struct ice_agent ice;
     mbedtls_ssl_context ssl;
-    const uint8_t *in; /* datagram handed to mbedTLS (bio_recv) */
+    const uint8_t *in; /* the rest of the datagram being read (bio_recv: record by record) */
     size_t in_len;
+    bool rec_app; /* the last record handed to mbedTLS after the handshake was application
+                     data and gave no plaintext yet */
     struct mbed_glue_timer timer; /* mbedTLS's retransmission timer, on wk->now */
     uint8_t peer_fp[32];
     uint8_t client_id[6];  /* the peer's address, bound by the server's cookie */

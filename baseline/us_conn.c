@@ -577,12 +577,13 @@ static void ep_dtls_input(struct us_worker *wk, struct us_conn *c, int s, const 
         }
         if (rc == 1)
             ep_sctp_begin(wk, c, s);
-        if (!ep->hs_done || ep->in) {
+        if (!ep->hs_done) {
             ep->in = NULL;
             return;
         }
     }
-    /* records: each one's plaintext is an SCTP packet */
+    /* records (those left after the handshake's last one, too): each one's
+     * plaintext is an SCTP packet */
     uint8_t pt[US_DGRAM_MAX];
     for (;;) {
         int n = us_dtls_read(ep, pt, sizeof(pt));

@@ -30,15 +30,82 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     return (int)len;
 }
 
+/* DTLS record header (RFC 6347 §4.1): type, version (2), epoch (2),
+ * sequence number (6), length (2). */
+#define REC_HDR    13u
+#define EPOCH_KEYS 1u /* the only epoch after the handshake: renegotiation is off */
+
+/* Drops what is left of the datagram being read as one bad record. */
+static void rest_refused(struct us_ep *ep)
+{
+    ri_add(ep->wk->m->live.drops[RI_DROP_BAD_RECORD], 1);
+    ep->in = NULL;
+    ep->in_len = 0;
+}
+
+/* After the handshake: true when mbedTLS may have the record r (n bytes,
+ * its header checked). mbedTLS discards stale and replayed records
+ * silently, and answers an epoch-0 ClientHello whose cookie is still
+ * valid (60 s, same address) by resetting the context
+ * (MBEDTLS_ERR_SSL_CLIENT_RECONNECT): the connection would end on a
+ * replayed ClientHello. RFC 6347 §4.2.8 wants the association kept until
+ * the client completes a new handshake; the swarm never reconnects from
+ * the same port, so such a ClientHello is dropped like every other record
+ * outside epoch 1 (a stale flight, a HelloVerifyRequest). Records of epoch
+ * 1 other than application data are rare (alerts, a Finished the peer
+ * sends again because it missed our last flight): mbedtls_ssl_check_record
+ * judges them on a copy (tag, replay window) without changing the
+ * context, so a replayed Finished is refused and a retransmitted one
+ * (a new sequence number) still makes mbedTLS resend its flight. */
+static bool record_wanted(const struct us_ep *ep, const uint8_t *r, size_t n)
+{
+    if (((unsigned)r[3] << 8 | r[4]) != EPOCH_KEYS)
+        return false;
+    if (r[0] == MBEDTLS_SSL_MSG_APPLICATION_DATA)
+        return true; /* the fast path: mbedTLS checks it as it reads it */
+    uint8_t copy[US_DGRAM_MAX];
+    if (n > sizeof(copy))
+        return false;
+    memcpy(copy, r, n);
+    return mbedtls_ssl_check_record(&ep->ssl, copy, n) == 0;
+}
+
+/* mbedTLS's f_recv: the datagram in ep->in one record at a time (a DTLS
+ * datagram holds whole records), so that after the handshake each record
+ * is judged on its own before mbedTLS sees it. Refused records, a record
+ * that runs past the datagram's end (with the rest of it) and an
+ * application record mbedTLS read without giving plaintext (a bad tag, a
+ * replay: ep->rec_app still set when it asks for the next one) count as
+ * bad_record. */
 static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
     struct us_ep *ep = ctx;
-    if (!ep->in)
-        return MBEDTLS_ERR_SSL_WANT_READ;
-    size_t n = ep->in_len < len ? ep->in_len : len;
-    memcpy(buf, ep->in, n);
-    ep->in = NULL;
-    return (int)n;
+    if (ep->rec_app) {
+        ri_add(ep->wk->m->live.drops[RI_DROP_BAD_RECORD], 1);
+        ep->rec_app = false;
+    }
+    while (ep->in) {
+        const uint8_t *r = ep->in;
+        size_t n = ep->in_len;
+        if (n >= REC_HDR && REC_HDR + ((size_t)r[11] << 8 | r[12]) <= n)
+            n = REC_HDR + ((size_t)r[11] << 8 | r[12]);
+        else if (ep->hs_done) {
+            rest_refused(ep);
+            break;
+        }
+        if (n > len) /* cannot happen: records of a US_DGRAM_MAX datagram */
+            n = len;
+        ep->in = n < ep->in_len ? r + n : NULL;
+        ep->in_len -= n;
+        if (ep->hs_done && !record_wanted(ep, r, n)) {
+            ri_add(ep->wk->m->live.drops[RI_DROP_BAD_RECORD], 1);
+            continue;
+        }
+        ep->rec_app = ep->hs_done && r[0] == MBEDTLS_SSL_MSG_APPLICATION_DATA;
+        memcpy(buf, r, n);
+        return (int)n;
+    }
+    return MBEDTLS_ERR_SSL_WANT_READ;
 }
 
 static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms)
@@ -178,6 +245,7 @@ int us_dtls_start(struct us_ep *ep, uint32_t cert, const uint8_t peer_fp[32])
     memcpy(ep->peer_fp, peer_fp, 32);
     ep->timer.fin_ns = 0;
     ep->in = NULL;
+    ep->rec_app = false;
     ep->hs_done = false;
     mbedtls_ssl_init(&ep->ssl);
     ep->ssl_on = true;
@@ -219,12 +287,31 @@ int us_dtls_step(struct us_ep *ep)
 
 int us_dtls_read(struct us_ep *ep, uint8_t *buf, size_t cap)
 {
-    int rc = mbedtls_ssl_read(&ep->ssl, buf, cap);
-    if (rc > 0)
+    for (;;) {
+        size_t left = ep->in ? ep->in_len : 0;
+        int rc = mbedtls_ssl_read(&ep->ssl, buf, cap);
+        if (rc > 0) {
+            ep->rec_app = false;
+            return rc;
+        }
+        /* WANT_READ: mbedTLS consumed what it was given, or stopped after
+         * a record that gives nothing (a warning alert): go on while it
+         * takes records and some are left. 0 (the transport closed) cannot
+         * come from bio_recv. MBEDTLS_ERR_SSL_TIMEOUT cannot come either:
+         * the retransmission timer is cancelled when the handshake ends and
+         * the read timeout is 0 (none). The records mbedTLS discards
+         * silently (RFC 6347 §4.1.2.7: invalid records are dropped) are
+         * counted in bio_recv; MBEDTLS_ERR_SSL_CLIENT_RECONNECT cannot come
+         * since no epoch-0 record reaches it after the handshake. Anything
+         * else ends the connection: a fatal alert, close_notify, or an
+         * authenticated record mbedTLS cannot accept. */
+        if (rc == 0 || rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+            if (ep->in && ep->in_len < left)
+                continue;
+            return 0;
+        }
         return rc;
-    if (rc == 0 || rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
-        return 0;
-    return rc;
+    }
 }
 
 int us_dtls_write(struct us_ep *ep, const uint8_t *pkt, size_t len)

@@ -10,9 +10,10 @@
  * certificate (ECDHE-ECDSA with AES-128-GCM, X25519 or P-256, use_srtp
  * offered). Per endpoint: an ssl context whose bio sends straight to the
  * endpoint's connected UDP socket and reads the datagram being handed in
- * (ep->in); its retransmission timer (mbedtls_ssl_set_timer_cb) runs on the
- * worker's monotonic `now`; the peer is accepted by the SHA-256 fingerprint
- * of its certificate (mbedtls_ssl_set_verify), no CA. Worker thread only.
+ * (ep->in) one record at a time; its retransmission timer
+ * (mbedtls_ssl_set_timer_cb) runs on the worker's monotonic `now`; the
+ * peer is accepted by the SHA-256 fingerprint of its certificate
+ * (mbedtls_ssl_set_verify), no CA. Worker thread only.
  */
 #ifndef SWARMGEN_US_DTLS_H
 #define SWARMGEN_US_DTLS_H
@@ -39,8 +40,15 @@ int us_dtls_start(struct us_ep *ep, uint32_t cert, const uint8_t peer_fp[32]);
 int us_dtls_step(struct us_ep *ep);
 
 /* The next record's plaintext from the datagram in ep->in (after the
- * handshake) into buf. Returns its length, 0 when nothing more, a negative
- * mbedTLS error on a fatal alert or close. */
+ * handshake) into buf. mbedTLS gets the datagram record by record; the
+ * records it would discard (outside epoch 1, a replay, a bad tag, a
+ * record cut short) or that would end the connection (an epoch-0
+ * ClientHello whose cookie is still valid: MBEDTLS_ERR_SSL_CLIENT_RECONNECT)
+ * are dropped and counted as RI_DROP_BAD_RECORD, and the connection goes on
+ * (RFC 6347 §4.1.2.7, §4.2.8). Returns the plaintext's length, 0 when the
+ * datagram holds nothing more, a negative mbedTLS error when the
+ * connection is over (a fatal alert, close_notify, an authenticated record
+ * mbedTLS cannot accept). */
 int us_dtls_read(struct us_ep *ep, uint8_t *buf, size_t cap);
 
 /* Encrypts and sends one SCTP packet. 0 or a negative mbedTLS error. */

@@ -7,19 +7,14 @@
  * DataChannel messages into the agent code (agent_receive: deliver,
  * forward, echo).
  *
- * The real baseline code runs without sockets or threads: the worker is
- * built by us_setup with ctx->tx set (us.h: no UDP socket, every datagram
- * an endpoint sends comes to wire_tx), usrsctp runs without its own threads
- * (usrsctp_init_nothreads, as swarmgen-usrsctp), and this file plays the
- * worker loop: a virtual clock in 1 ms steps (wk->now), usrsctp's timers
- * every 10 ms, us_conns_poll, the sweep every 100 ms, and a zero-delay
- * wire that hands each datagram to the other endpoint of its connection
- * with us_ep_input. A 4-agent ring (4 edges, both endpoints of each here)
- * is brought up through ICE, the DTLS handshake, SCTP and DCEP at the
- * first input, then a few agent messages go each way so usrsctp's DATA
- * and SACK packets are captured. A connection the fuzzer brought down
- * (ABORT, alert) is started again at the next input through the same
- * set-up path (counted in `revived`).
+ * The real baseline code runs without sockets or threads on the
+ * in-process harness (us_harness.h: ctx.tx set, usrsctp without threads,
+ * a virtual clock in 1 ms steps, a zero-delay wire). A 4-agent ring (4
+ * edges, both endpoints of each here) is brought up through ICE, the DTLS
+ * handshake, SCTP and DCEP at the first input, then a few agent messages
+ * go each way so usrsctp's DATA and SACK packets are captured. A
+ * connection the fuzzer brought down (ABORT, alert) is started again at
+ * the next input through the same set-up path (counted in `revived`).
  *
  * Packets are forged as the real sender makes them: usrsctp's output of
  * every endpoint is captured (the conn_output callback wraps
@@ -54,7 +49,9 @@
  * with nothing in set-up; DataChannel messages received never exceed
  * those sent plus what the fuzzer could have injected (one per record of
  * mode 3, len / 16 + 1 per other record: a DATA chunk is 17 bytes at
- * least); delivered + forwarded never exceed received. LeakSanitizer
+ * least); delivered + forwarded never exceed received. After each record
+ * of mode 0 to an established connection: it is still established (bytes
+ * made without the keys never end one). LeakSanitizer
  * checks the heap (mbedTLS contexts, usrsctp's sockets freed on close).
  *
  * Determinism: the clock is virtual and mbedTLS's DRBG is seeded from the
@@ -80,35 +77,19 @@
 #include "sctp_crc32c.h"
 #include "us.h"
 #include "us_dtls.h"
+#include "us_harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MS          1000000ull
-#define SECOND      1000000000ull
-#define N_AGENTS    4u /* a ring: as many edges */
-#define WIRE_SLOTS  512u
-#define WIRE_BUDGET 20000u /* datagrams per delivery round: stops a ping-pong */
-#define CAPS        4u     /* usrsctp packets kept per flow */
-#define REC_MAX     2048u
+#define N_AGENTS US_H_AGENTS
+#define CAPS     4u /* usrsctp packets kept per flow */
+#define REC_MAX  2048u
 
-static struct us_ctx ctx;
+static struct us_harness h;
 static struct us_worker *wk;
-static void *image;
 static bool ready;
-static uint64_t last_timer_ms, next_sweep;
 static uint64_t injected; /* DataChannel messages the fuzzer could have made */
 static uint64_t revived;  /* connections the harness started again */
-
-/* The wire: datagrams in flight, to endpoint (conn, side). */
-struct dgram {
-    uint32_t conn;
-    uint8_t side;
-    uint16_t len;
-    uint8_t data[US_DGRAM_MAX];
-};
-static struct dgram wire[WIRE_SLOTS];
-static uint32_t wire_head, wire_n;
-static uint64_t wire_lost; /* the wire was full */
 
 /* usrsctp's output per flow [conn][sending side]: the last CAPS packets */
 static uint8_t cap[N_AGENTS][2][CAPS][US_SCTP_MTU + 64];
@@ -118,7 +99,7 @@ static uint32_t vtag[N_AGENTS][2]; /* the tag side s puts on its packets (the pe
 
 /* seeds: the datagrams of edge 0 during set-up */
 #define LOG_MAX 48u
-static struct dgram dlog[LOG_MAX];
+static struct us_h_dgram dlog[LOG_MAX];
 static uint32_t dlog_n;
 static bool logging;
 /* seeds: the first usrsctp packet whose first chunk is of type t (< 16) */
@@ -126,20 +107,12 @@ static uint8_t first_pkt[16][US_SCTP_MTU + 64];
 static uint16_t first_len[16];
 static uint8_t first_flags[16]; /* edge and sender as the flags byte says */
 
-static void wire_tx(void *arg, struct us_ep *ep, const uint8_t *d, size_t len)
+static bool log_tap(struct us_harness *hh, const struct us_h_dgram *g)
 {
-    (void)arg;
-    if (len > US_DGRAM_MAX || wire_n == WIRE_SLOTS) {
-        wire_lost++;
-        return;
-    }
-    struct dgram *g = &wire[(wire_head + wire_n++) % WIRE_SLOTS];
-    g->conn = ep->conn;
-    g->side = (uint8_t)(1 - ep->side);
-    g->len = (uint16_t)len;
-    memcpy(g->data, d, len);
-    if (logging && ep->conn == 0 && dlog_n < LOG_MAX)
+    (void)hh;
+    if (logging && g->conn == 0 && dlog_n < LOG_MAX)
         dlog[dlog_n++] = *g;
+    return true;
 }
 
 /* usrsctp's conn_output: keeps the packet, then the baseline's own. */
@@ -164,179 +137,21 @@ static int capture_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_
     return us_conn_output(addr, buf, len, tos, set_df);
 }
 
-static void deliver(void)
-{
-    static uint8_t d[US_DGRAM_MAX]; /* a copy: delivering queues more */
-    for (uint32_t k = 0; k < WIRE_BUDGET && wire_n; k++) {
-        struct dgram *g = &wire[wire_head];
-        uint32_t conn = g->conn, len = g->len;
-        int side = g->side;
-        memcpy(d, g->data, len);
-        wire_head = (wire_head + 1) % WIRE_SLOTS;
-        wire_n--;
-        ri_add(wk->m->live.pkts_rx, 1);
-        ri_add(wk->m->live.bytes_rx, len + 42);
-        us_ep_input(wk, &wk->conns[conn], side, d, len);
-    }
-}
-
-/* One millisecond of the worker loop. */
-static void step(void)
-{
-    deliver();
-    wk->now += MS;
-    wk->tsc = wk->now; /* one cycle per ns (ctx.ns_per_cycle) */
-    uint64_t ms = wk->now / MS;
-    if (ms >= last_timer_ms + 10) {
-        usrsctp_handle_timers((uint32_t)(ms - last_timer_ms));
-        last_timer_ms = ms;
-    }
-    us_foreign_flush(wk);
-    us_conns_poll(wk);
-    if (wk->now >= next_sweep) {
-        us_conns_sweep(wk);
-        next_sweep = wk->now + 100 * MS;
-    }
-    deliver();
-}
-
-static void run_for(uint64_t ns)
-{
-    for (uint64_t end = wk->now + ns; wk->now < end;)
-        step();
-}
-
-static bool all_up(void)
-{
-    for (uint32_t i = 0; i < wk->n_conns; i++)
-        if (wk->conns[i].state != US_CONN_UP)
-            return false;
-    return true;
-}
-
-static bool run_until_up(uint64_t max_ns)
-{
-    for (uint64_t end = wk->now + max_ns; wk->now < end;) {
-        step();
-        if (all_up())
-            return true;
-    }
-    return false;
-}
-
-/* A 4-agent ring on one worker, traffic dc, as dp_harness builds it. */
-static int build_image(void)
-{
-    struct ri_config c;
-    memset(&c, 0, sizeof(c));
-    c.traffic = RI_TRAFFIC_DC;
-    c.seed = 1;
-    c.msg_size = 64;
-    c.setup_cap = 4;
-    c.setup_attempts = 2;
-    c.n_agents = N_AGENTS;
-    c.n_workers = 1;
-    c.n_edges = N_AGENTS;
-    c.n_dests = N_AGENTS;
-    c.max_hops = 64;
-    c.ip_base = 0xc6120000u;
-    struct ri_header hd;
-    if (ctl_image_layout(&c, &hd) != 0)
-        return -E2BIG;
-    image = aligned_alloc(RI_ALIGN, (hd.image_size + RI_ALIGN - 1) / RI_ALIGN * RI_ALIGN);
-    if (!image)
-        return -ENOMEM;
-    memset(image, 0, hd.image_size);
-    memcpy(image, &hd, sizeof(hd));
-    struct ri_header *img = image;
-    memcpy(ri_section(img, RI_SEC_CONFIG), &c, sizeof(c));
-    struct ri_agent *ag = ri_section(img, RI_SEC_AGENTS);
-    struct ri_edge *ed = ri_section(img, RI_SEC_EDGES);
-    uint32_t *off = ri_section(img, RI_SEC_ADJ_OFF), *adj = ri_section(img, RI_SEC_ADJ),
-             *adj_edge = ri_section(img, RI_SEC_ADJ_EDGE), *dests = ri_section(img, RI_SEC_DESTS);
-    int32_t *di = ri_section(img, RI_SEC_DEST_INDEX);
-    uint16_t *routes = ri_section(img, RI_SEC_ROUTES);
-    const uint32_t n = N_AGENTS;
-    for (uint32_t e = 0; e < n; e++) {
-        uint32_t a = e, b = (e + 1) % n;
-        ed[e].a = a < b ? a : b;
-        ed[e].b = a < b ? b : a;
-        ed[e].port_a = (uint16_t)(50000 + 2 * e);
-        ed[e].port_b = (uint16_t)(50001 + 2 * e);
-    }
-    for (uint32_t v = 0; v < n; v++) {
-        ag[v].ip = c.ip_base + 1 + v;
-        ag[v].degree = 2;
-        off[v] = 2 * v;
-        adj[2 * v] = (v + n - 1) % n; /* slot 0: the previous agent, slot 1: the next one */
-        adj_edge[2 * v] = (v + n - 1) % n;
-        adj[2 * v + 1] = (v + 1) % n;
-        adj_edge[2 * v + 1] = v;
-        dests[v] = v;
-        di[v] = (int32_t)v;
-    }
-    off[n] = 2 * n;
-    for (uint32_t v = 0; v < n; v++)
-        for (uint32_t d = 0; d < n; d++) {
-            uint32_t fwd = (d + n - v) % n;
-            routes[v * n + d] = v == d ? RI_ROUTE_NONE : fwd <= n / 2 ? 1 : 0;
-        }
-    ri_view_bind(&ctx.ri, img, hd.image_size);
-    return 0;
-}
-
-static uint32_t agent_of(const struct us_conn *c, int s)
-{
-    const struct ri_edge *ed = &ctx.ri.edges[c->edge];
-    return s ? ed->b : ed->a;
-}
-
-/* A well-formed agent message from endpoint s of connection c to its
- * peer, through the baseline's send path. */
-static void send_msg(struct us_conn *c, int s, uint32_t seq)
-{
-    uint8_t m[64];
-    agent_msg_write(m, sizeof(m), agent_of(c, s), agent_of(c, 1 - s), seq, wk->tsc, NULL);
-    us_send_msg(wk, agent_of(c, s), c->edge, m, sizeof(m));
-}
-
 static void write_seeds(const char *dir);
 
 static void set_up(void)
 {
-    usrsctp_init_nothreads(0, capture_output, NULL);
-    usrsctp_sysctl_set_sctp_ecn_enable(0); /* as swarmgen-usrsctp */
-    usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
-    char err[256];
-    int rc = build_image();
-    ctx.n_workers = 1;
-    ctx.tsc_hz = 1000000000ull;
-    ctx.ns_per_cycle = 1.0;
-    ctx.tx = wire_tx;
-    if (rc == 0)
-        rc = us_setup(&ctx, err, sizeof(err));
-    else
-        snprintf(err, sizeof(err), "image: %d", rc);
-    if (rc != 0) {
-        fprintf(stderr, "fuzz_usrsctp: set-up: %s\n", err);
-        abort();
-    }
-    wk = ctx.worker[0];
-    us_conn_bind_thread(wk);
-    wk->now = wk->tsc = AGENT_NS_BASE;
-    last_timer_ms = wk->now / MS;
-    next_sweep = wk->now + 100 * MS;
     const char *seeds = getenv("FUZZ_USRSCTP_SEEDS");
     logging = seeds != NULL;
-    if (!run_until_up(60 * SECOND)) {
-        fprintf(stderr, "fuzz_usrsctp: the connections did not come up\n");
+    h.tap = log_tap;
+    if (us_h_start(&h, capture_output) != 0)
         abort();
-    }
+    wk = h.wk;
     for (uint32_t i = 0; i < wk->n_conns; i++)
         for (int s = 0; s < 2; s++)
             for (uint32_t k = 0; k < 2; k++)
-                send_msg(&wk->conns[i], s, k);
-    run_for(300 * MS);
+                us_h_send_msg(&h, &wk->conns[i], s, k);
+    us_h_run_for(&h, 300 * US_H_MS);
     logging = false;
     if (seeds)
         write_seeds(seeds);
@@ -357,17 +172,11 @@ static void revive(void)
         wk->queue[(wk->q_head + wk->q_len++) % wk->n_conns] = i;
         n++;
     }
-    if (!n && all_up())
+    if (!n && us_h_all_up(&h))
         return;
-    uint32_t kept = 0;
-    for (uint32_t k = 0; k < wire_n; k++) {
-        const struct dgram *g = &wire[(wire_head + k) % WIRE_SLOTS];
-        if (wk->conns[g->conn].state == US_CONN_UP)
-            wire[(wire_head + kept++) % WIRE_SLOTS] = *g;
-    }
-    wire_n = kept;
+    us_h_wire_keep_up(&h);
     revived += n;
-    if (!run_until_up(60 * SECOND)) {
+    if (!us_h_run_until_up(&h, 60 * US_H_SECOND)) {
         fprintf(stderr, "fuzz_usrsctp: a connection could not be brought up again\n");
         __builtin_trap();
     }
@@ -390,7 +199,7 @@ static void check(void)
     }
     if (m->conn_closed > m->conn_established || up != m->conn_established - m->conn_closed)
         __builtin_trap();
-    if (m->conn_established + m->conn_given_up > ctx.ri.cfg->n_edges + revived)
+    if (m->conn_established + m->conn_given_up > h.ctx.ri.cfg->n_edges + revived)
         __builtin_trap();
     if (wk->n_setup == 0 && wk->hs_active != 0)
         __builtin_trap(); /* a handshake slot leaked */
@@ -410,7 +219,7 @@ static void seal(struct us_conn *c, int s, uint8_t *pkt, size_t n)
 static void push_raw(struct us_conn *c, int to, const uint8_t *d, size_t n)
 {
     /* as the sender's socket would: into the wire */
-    wire_tx(NULL, &c->ep[1 - to], d, n);
+    us_h_send_raw(&h, &c->ep[1 - to], d, n);
 }
 
 static void dc_message(struct us_conn *c, int s, uint8_t flags, uint8_t *rec, size_t len)
@@ -422,7 +231,8 @@ static void dc_message(struct us_conn *c, int s, uint8_t flags, uint8_t *rec, si
     if (!dcep && (ctl & 1) && n >= AGENT_HDR_LEN) {
         uint32_t dst = m[12] % N_AGENTS, seq = (uint32_t)m[16] << 8 | m[17];
         uint8_t hops = m[5];
-        agent_hdr_write((struct agent_hdr *)m, (uint32_t)n, agent_of(c, s), dst, seq, wk->tsc);
+        agent_hdr_write((struct agent_hdr *)m, (uint32_t)n, us_h_agent(&h, c, s), dst, seq,
+                        wk->tsc);
         ((struct agent_hdr *)m)->hops = hops;
     }
     struct sctp_sendv_spa spa;
@@ -438,7 +248,7 @@ static void feed(uint8_t flags, uint8_t *rec, size_t len)
 {
     uint32_t e = (flags >> 3) & 3;
     int s = flags & 0x20 ? 1 : 0; /* the sender; 1 - s receives */
-    struct us_conn *c = &wk->conns[ctx.edge_local[e]];
+    struct us_conn *c = &wk->conns[h.ctx.edge_local[e]];
     uint32_t conn = (uint32_t)(c - wk->conns);
     unsigned mode = flags & 3;
     if (mode != 0 && c->state != US_CONN_UP)
@@ -478,7 +288,16 @@ static void feed(uint8_t flags, uint8_t *rec, size_t len)
     default:
         break;
     }
+    /* mode 0: bytes made without the keys; delivered at once (the wire
+     * is empty between records), they must not end an established
+     * connection (issue 19: a replayed ClientHello did) */
+    bool was_up = c->state == US_CONN_UP && h.wire_n == 0;
     push_raw(c, 1 - s, rec, len);
+    if (was_up) {
+        us_h_deliver(&h);
+        if (c->state != US_CONN_UP)
+            __builtin_trap();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -492,13 +311,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t flags;
     while (fuzz_next(data, size, &off, rec, sizeof(rec), &len, &flags)) {
         feed(flags, rec, len);
-        deliver();
+        us_h_deliver(&h);
         if (flags & 0x40)
-            run_for(10 * MS);
+            us_h_run_for(&h, 10 * US_H_MS);
         if (flags & 0x80)
-            run_for(300 * MS);
+            us_h_run_for(&h, 300 * US_H_MS);
     }
-    run_for(30 * MS);
+    us_h_run_for(&h, 30 * US_H_MS);
     us_conns_sweep(wk);
     check();
     if (getenv("FUZZ_USRSCTP_TRACE")) {
@@ -525,8 +344,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void put_record(FILE *f, uint8_t flags, const uint8_t *d, size_t n)
 {
-    uint8_t h[3] = {(uint8_t)(n >> 8), (uint8_t)n, flags};
-    fwrite(h, 1, 3, f);
+    uint8_t hd[3] = {(uint8_t)(n >> 8), (uint8_t)n, flags};
+    fwrite(hd, 1, 3, f);
     fwrite(d, 1, n, f);
 }
 
@@ -549,7 +368,7 @@ static void write_seeds(const char *dir)
 {
     FILE *all = seed_open(dir, "setup_e0_all");
     for (uint32_t i = 0; i < dlog_n; i++) {
-        const struct dgram *g = &dlog[i];
+        const struct us_h_dgram *g = &dlog[i];
         uint8_t fl = (uint8_t)(g->side == 0 ? 0x20 : 0); /* to a: sent by b */
         put_record(all, fl, g->data, g->len);
         char name[64];

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* The usrsctp baseline in-process on a virtual clock (us_harness.h). */
+#include "us_harness.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <usrsctp.h>
+
+#include "agent.h"
+#include "image.h"
+
+static void wire_tx(void *arg, struct us_ep *ep, const uint8_t *d, size_t len)
+{
+    us_h_send_raw(arg, ep, d, len);
+}
+
+void us_h_send_raw(struct us_harness *h, struct us_ep *from, const uint8_t *d, size_t n)
+{
+    if (n > US_DGRAM_MAX || h->wire_n == US_H_WIRE_SLOTS) {
+        h->wire_lost++;
+        return;
+    }
+    struct us_h_dgram *g = &h->wire[(h->wire_head + h->wire_n) % US_H_WIRE_SLOTS];
+    g->conn = from->conn;
+    g->side = (uint8_t)(1 - from->side);
+    g->len = (uint16_t)n;
+    memcpy(g->data, d, n);
+    if (!h->tap || h->tap(h, g))
+        h->wire_n++;
+}
+
+void us_h_deliver(struct us_harness *h)
+{
+    static uint8_t d[US_DGRAM_MAX]; /* a copy: delivering queues more */
+    struct us_worker *wk = h->wk;
+    for (uint32_t k = 0; k < US_H_BUDGET && h->wire_n; k++) {
+        struct us_h_dgram *g = &h->wire[h->wire_head];
+        uint32_t conn = g->conn, len = g->len;
+        int side = g->side;
+        memcpy(d, g->data, len);
+        h->wire_head = (h->wire_head + 1) % US_H_WIRE_SLOTS;
+        h->wire_n--;
+        ri_add(wk->m->live.pkts_rx, 1);
+        ri_add(wk->m->live.bytes_rx, len + 42);
+        us_ep_input(wk, &wk->conns[conn], side, d, len);
+    }
+}
+
+void us_h_step(struct us_harness *h)
+{
+    struct us_worker *wk = h->wk;
+    us_h_deliver(h);
+    wk->now += US_H_MS;
+    wk->tsc = wk->now; /* one cycle per ns (ctx.ns_per_cycle) */
+    uint64_t ms = wk->now / US_H_MS;
+    if (ms >= h->last_timer_ms + 10) {
+        usrsctp_handle_timers((uint32_t)(ms - h->last_timer_ms));
+        h->last_timer_ms = ms;
+    }
+    us_foreign_flush(wk);
+    us_conns_poll(wk);
+    if (wk->now >= h->next_sweep) {
+        us_conns_sweep(wk);
+        h->next_sweep = wk->now + 100 * US_H_MS;
+    }
+    us_h_deliver(h);
+}
+
+void us_h_run_for(struct us_harness *h, uint64_t ns)
+{
+    for (uint64_t end = h->wk->now + ns; h->wk->now < end;)
+        us_h_step(h);
+}
+
+bool us_h_all_up(const struct us_harness *h)
+{
+    for (uint32_t i = 0; i < h->wk->n_conns; i++)
+        if (h->wk->conns[i].state != US_CONN_UP)
+            return false;
+    return true;
+}
+
+bool us_h_run_until_up(struct us_harness *h, uint64_t max_ns)
+{
+    for (uint64_t end = h->wk->now + max_ns; h->wk->now < end;) {
+        us_h_step(h);
+        if (us_h_all_up(h))
+            return true;
+    }
+    return false;
+}
+
+void us_h_wire_keep_up(struct us_harness *h)
+{
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < h->wire_n; k++) {
+        const struct us_h_dgram *g = &h->wire[(h->wire_head + k) % US_H_WIRE_SLOTS];
+        if (h->wk->conns[g->conn].state == US_CONN_UP)
+            h->wire[(h->wire_head + kept++) % US_H_WIRE_SLOTS] = *g;
+    }
+    h->wire_n = kept;
+}
+
+/* A 4-agent ring on one worker, traffic dc, as dp_harness builds it. */
+static int build_image(struct us_harness *h)
+{
+    struct ri_config c;
+    memset(&c, 0, sizeof(c));
+    c.traffic = RI_TRAFFIC_DC;
+    c.seed = 1;
+    c.msg_size = 64;
+    c.setup_cap = 4;
+    c.setup_attempts = 2;
+    c.n_agents = US_H_AGENTS;
+    c.n_workers = 1;
+    c.n_edges = US_H_AGENTS;
+    c.n_dests = US_H_AGENTS;
+    c.max_hops = 64;
+    c.ip_base = 0xc6120000u;
+    struct ri_header hd;
+    if (ctl_image_layout(&c, &hd) != 0)
+        return -E2BIG;
+    h->image = aligned_alloc(RI_ALIGN, (hd.image_size + RI_ALIGN - 1) / RI_ALIGN * RI_ALIGN);
+    if (!h->image)
+        return -ENOMEM;
+    memset(h->image, 0, hd.image_size);
+    memcpy(h->image, &hd, sizeof(hd));
+    struct ri_header *img = h->image;
+    memcpy(ri_section(img, RI_SEC_CONFIG), &c, sizeof(c));
+    struct ri_agent *ag = ri_section(img, RI_SEC_AGENTS);
+    struct ri_edge *ed = ri_section(img, RI_SEC_EDGES);
+    uint32_t *off = ri_section(img, RI_SEC_ADJ_OFF), *adj = ri_section(img, RI_SEC_ADJ),
+             *adj_edge = ri_section(img, RI_SEC_ADJ_EDGE), *dests = ri_section(img, RI_SEC_DESTS);
+    int32_t *di = ri_section(img, RI_SEC_DEST_INDEX);
+    uint16_t *routes = ri_section(img, RI_SEC_ROUTES);
+    const uint32_t n = US_H_AGENTS;
+    for (uint32_t e = 0; e < n; e++) {
+        uint32_t a = e, b = (e + 1) % n;
+        ed[e].a = a < b ? a : b;
+        ed[e].b = a < b ? b : a;
+        ed[e].port_a = (uint16_t)(50000 + 2 * e);
+        ed[e].port_b = (uint16_t)(50001 + 2 * e);
+    }
+    for (uint32_t v = 0; v < n; v++) {
+        ag[v].ip = c.ip_base + 1 + v;
+        ag[v].degree = 2;
+        off[v] = 2 * v;
+        adj[2 * v] = (v + n - 1) % n; /* slot 0: the previous agent, slot 1: the next one */
+        adj_edge[2 * v] = (v + n - 1) % n;
+        adj[2 * v + 1] = (v + 1) % n;
+        adj_edge[2 * v + 1] = v;
+        dests[v] = v;
+        di[v] = (int32_t)v;
+    }
+    off[n] = 2 * n;
+    for (uint32_t v = 0; v < n; v++)
+        for (uint32_t d = 0; d < n; d++) {
+            uint32_t fwd = (d + n - v) % n;
+            routes[v * n + d] = v == d ? RI_ROUTE_NONE : fwd <= n / 2 ? 1 : 0;
+        }
+    ri_view_bind(&h->ctx.ri, img, hd.image_size);
+    return 0;
+}
+
+int us_h_start(struct us_harness *h, int (*conn_output)(void *, void *, size_t, uint8_t, uint8_t))
+{
+    usrsctp_init_nothreads(0, conn_output ? conn_output : us_conn_output, NULL);
+    usrsctp_sysctl_set_sctp_ecn_enable(0); /* as swarmgen-usrsctp */
+    usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+    char err[256];
+    int rc = build_image(h);
+    h->ctx.n_workers = 1;
+    h->ctx.tsc_hz = 1000000000ull;
+    h->ctx.ns_per_cycle = 1.0;
+    h->ctx.tx = wire_tx;
+    h->ctx.tx_arg = h;
+    if (rc == 0)
+        rc = us_setup(&h->ctx, err, sizeof(err));
+    else
+        snprintf(err, sizeof(err), "image: %d", rc);
+    if (rc != 0) {
+        fprintf(stderr, "us_harness: set-up: %s\n", err);
+        return -1;
+    }
+    struct us_worker *wk = h->wk = h->ctx.worker[0];
+    us_conn_bind_thread(wk);
+    wk->now = wk->tsc = AGENT_NS_BASE;
+    h->last_timer_ms = wk->now / US_H_MS;
+    h->next_sweep = wk->now + 100 * US_H_MS;
+    if (!us_h_run_until_up(h, 60 * US_H_SECOND)) {
+        fprintf(stderr, "us_harness: the connections did not come up\n");
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t us_h_agent(const struct us_harness *h, const struct us_conn *c, int s)
+{
+    const struct ri_edge *ed = &h->ctx.ri.edges[c->edge];
+    return s ? ed->b : ed->a;
+}
+
+void us_h_send_msg(struct us_harness *h, struct us_conn *c, int s, uint32_t seq)
+{
+    uint8_t m[64];
+    agent_msg_write(m, sizeof(m), us_h_agent(h, c, s), us_h_agent(h, c, 1 - s), seq, h->wk->tsc,
+                    NULL);
+    us_send_msg(h->wk, us_h_agent(h, c, s), c->edge, m, sizeof(m));
+}
