@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "image.h"
+#include "../common/ring_image.h"
 
 static void wire_tx(void *arg, struct us_ep *ep, const uint8_t *d, size_t len)
 {
@@ -129,37 +130,13 @@ static int build_image(struct us_harness *h)
     memcpy(h->image, &hd, sizeof(hd));
     struct ri_header *img = h->image;
     memcpy(ri_section(img, RI_SEC_CONFIG), &c, sizeof(c));
-    struct ri_agent *ag = ri_section(img, RI_SEC_AGENTS);
     struct ri_edge *ed = ri_section(img, RI_SEC_EDGES);
-    uint32_t *off = ri_section(img, RI_SEC_ADJ_OFF), *adj = ri_section(img, RI_SEC_ADJ),
-             *adj_edge = ri_section(img, RI_SEC_ADJ_EDGE), *dests = ri_section(img, RI_SEC_DESTS);
-    int32_t *di = ri_section(img, RI_SEC_DEST_INDEX);
-    uint16_t *routes = ri_section(img, RI_SEC_ROUTES);
     const uint32_t n = US_H_AGENTS;
+    ring_image_fill(img, n, c.ip_base, 1);
     for (uint32_t e = 0; e < n; e++) {
-        uint32_t a = e, b = (e + 1) % n;
-        ed[e].a = a < b ? a : b;
-        ed[e].b = a < b ? b : a;
         ed[e].port_a = (uint16_t)(50000 + 2 * e);
         ed[e].port_b = (uint16_t)(50001 + 2 * e);
     }
-    for (uint32_t v = 0; v < n; v++) {
-        ag[v].ip = c.ip_base + 1 + v;
-        ag[v].degree = 2;
-        off[v] = 2 * v;
-        adj[2 * v] = (v + n - 1) % n; /* slot 0: the previous agent, slot 1: the next one */
-        adj_edge[2 * v] = (v + n - 1) % n;
-        adj[2 * v + 1] = (v + 1) % n;
-        adj_edge[2 * v + 1] = v;
-        dests[v] = v;
-        di[v] = (int32_t)v;
-    }
-    off[n] = 2 * n;
-    for (uint32_t v = 0; v < n; v++)
-        for (uint32_t d = 0; d < n; d++) {
-            uint32_t fwd = (d + n - v) % n;
-            routes[v * n + d] = v == d ? RI_ROUTE_NONE : fwd <= n / 2 ? 1 : 0;
-        }
     ri_view_bind(&h->ctx.ri, img, hd.image_size);
     return 0;
 }

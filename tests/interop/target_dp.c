@@ -37,6 +37,7 @@
 
 #include "external.h"
 #include "image.h"
+#include "../common/ring_image.h"
 #include "pc.h"
 #include "rtcp.h"
 #include "srtp_session.h"
@@ -214,34 +215,12 @@ static int build_image(struct ctl_image *img)
         return -1;
     }
     struct ri_header *h = img->hdr;
-    struct ri_agent *ag = ri_section(h, RI_SEC_AGENTS);
     struct ri_edge *ed = ri_section(h, RI_SEC_EDGES);
-    uint32_t *off = ri_section(h, RI_SEC_ADJ_OFF), *adj = ri_section(h, RI_SEC_ADJ),
-             *adj_edge = ri_section(h, RI_SEC_ADJ_EDGE), *dests = ri_section(h, RI_SEC_DESTS);
-    int32_t *di = ri_section(h, RI_SEC_DEST_INDEX);
-    uint16_t *routes = ri_section(h, RI_SEC_ROUTES);
+    ring_image_fill(h, n, IP_BASE, 1);
     for (uint32_t e = 0; e < n; e++) {
-        uint32_t a = e, b = (e + 1) % n;
-        ed[e].a = a < b ? a : b;
-        ed[e].b = a < b ? b : a;
         ed[e].port_a = ctl_edge_port(e, 0);
         ed[e].port_b = ctl_edge_port(e, 1);
     }
-    for (uint32_t v = 0; v < n; v++) {
-        ag[v].ip = IP_BASE + 1 + v;
-        ag[v].degree = 2;
-        off[v] = 2 * v;
-        adj[2 * v] = (v + n - 1) % n;
-        adj_edge[2 * v] = (v + n - 1) % n;
-        adj[2 * v + 1] = (v + 1) % n;
-        adj_edge[2 * v + 1] = v;
-        dests[v] = v;
-        di[v] = (int32_t)v;
-    }
-    off[n] = 2 * n;
-    for (uint32_t v = 0; v < n; v++)
-        for (uint32_t d = 0; d < n; d++)
-            routes[v * n + d] = v == d ? RI_ROUTE_NONE : (d + n - v) % n <= n / 2 ? 1 : 0;
     ctl_external_prepare(ri_section(h, RI_SEC_EXTERNAL), RI_EXT_OFF, 0, "net_af_packet0,iface=sgext0", 0);
     struct ri_target *t = ri_section(h, RI_SEC_TARGET);
     t->n_slots = SLOTS;
