@@ -141,7 +141,9 @@ int main(int argc, char **argv)
         }
     }
     ri_store(&cmd->dp_state, (uint32_t)RI_DP_RUNNING);
+    bool polled = false;
     if (!dp_stop && ri_load(&cmd->phase) != RI_PHASE_STOP) {
+        polled = true;
         rte_eal_mp_remote_launch(dp_worker_loop, &ctx, CALL_MAIN);
         rte_eal_mp_wait_lcore();
     }
@@ -160,6 +162,10 @@ int main(int argc, char **argv)
         snprintf(cmd->dp_message, sizeof(cmd->dp_message), "%s", err);
     }
     ri_store(&cmd->dp_state, (uint32_t)RI_DP_DONE);
+    /* --shard: the link closes once every shard stopped polling it (control
+     * meets the others at the quiet barrier, then sets may_close); 30 s at most */
+    for (int i = 0; polled && ctx.ri.cfg->n_shards > 1 && i < 30000 && !dp_stop && !ri_load(&cmd->may_close); i++)
+        usleep(1000);
     dp_teardown(&ctx);
     munmap(ctx.ri.hdr, ctx.ri.size);
     rte_eal_cleanup();

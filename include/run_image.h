@@ -299,7 +299,9 @@ enum ri_dp_state {
 struct ri_command {
     /* control -> dataplane */
     alignas(RI_ALIGN) uint32_t phase;   /* enum ri_phase */
-    uint32_t reserved0;
+    uint32_t may_close;                 /* --shard: 1 once every shard's workers stopped (the quiet barrier):
+                                           the dataplane may close its ports (a memif peer that closes
+                                           while this one still polls unmaps the rings under its rx) */
     uint64_t rate_msgs_per_s;           /* current target, all workers together */
     uint64_t active_agents;             /* agents 0..active_agents-1 generate */
     uint64_t snap_req;                  /* increment to request a snapshot */

@@ -175,7 +175,7 @@ static int hdr_read(int fd, const struct ctl_barrier *b, struct hdr *h, uint64_t
 
 static const char *phase_name(enum ctl_barrier_phase p)
 {
-    return p == CTL_BARRIER_CONNECT ? "start" : p == CTL_BARRIER_LOAD ? "load" : "stop";
+    return p == CTL_BARRIER_CONNECT ? "start" : p == CTL_BARRIER_LOAD ? "load" : p == CTL_BARRIER_STOP ? "stop" : "quiet";
 }
 
 /* ---- shard 0 ---- */

@@ -23,6 +23,7 @@ enum ctl_barrier_phase {
     CTL_BARRIER_CONNECT = 1, /* the connect phase starts (udp: the load) */
     CTL_BARRIER_LOAD = 2,    /* the load starts */
     CTL_BARRIER_STOP = 3,    /* the load and the drain are over: the dataplanes stop */
+    CTL_BARRIER_QUIET = 4,   /* every dataplane stopped polling: they may close the link */
 };
 
 struct ctl_barrier {

@@ -74,6 +74,7 @@ struct ctl_run {
     struct ctl_barrier barrier; /* --shard: where the shards meet (barrier.h) */
     char barrier_err[320];      /* why a barrier failed ("" when none did) */
     bool shard_gone;            /* a shard went away during the run */
+    bool stopped_together;      /* --shard: the stop barrier was met: the quiet one follows */
 };
 
 /* The merged connection set-up time histogram of `s`, NULL without

@@ -553,6 +553,8 @@ static bool drive(struct ctl_run *x)
 /* Stops the workers, reaps the dataplane and takes the final figures (the
  * live counters: nobody writes them any more); closes the running phase
  * when generation began. */
+static bool meet(struct ctl_run *x, enum ctl_barrier_phase phase, uint64_t timeout_ns);
+
 static void finish(struct ctl_run *x)
 {
     x->r.interrupted = interrupted != 0;
@@ -560,6 +562,15 @@ static void finish(struct ctl_run *x)
     if (x->target) /* the sessions end on the server (DELETE, Janus destroy) while the dataplane runs */
         ctl_target_stop(x->target, 5000000000ull);
     ri_store(&x->cmd->phase, (uint32_t)RI_PHASE_STOP);
+    if (x->stopped_together) {
+        /* the shards' dataplanes close the link only once every one of them
+         * stopped polling it: each waits for may_close after its final
+         * counters (RI_DP_DONE) */
+        for (int i = 0; i < 10000 && ri_load(&x->cmd->dp_state) != RI_DP_DONE && !ctl_dp_poll(&x->dp); i++)
+            sleep_ns(1000000ull);
+        meet(x, CTL_BARRIER_QUIET, x->o.barrier_timeout_ns);
+    }
+    ri_store(&x->cmd->may_close, 1u);
     ctl_dp_reap(&x->dp, 10000);
     struct ctl_snap *fin = &x->snap[CTL_SNAP_CUR];
     ctl_snap_take(fin, x->cmd, ctl_image_metrics(&x->img), true, 0);
@@ -634,7 +645,10 @@ static bool meet(struct ctl_run *x, enum ctl_barrier_phase phase, uint64_t timeo
         return false;
     if (!x->o.quiet) {
         printf("swarmgen: shard %u/%u waiting for the others at the %s barrier\n", x->o.shard, x->o.n_shards,
-               phase == CTL_BARRIER_CONNECT ? "start" : phase == CTL_BARRIER_LOAD ? "load" : "stop");
+               phase == CTL_BARRIER_CONNECT ? "start"
+               : phase == CTL_BARRIER_LOAD  ? "load"
+               : phase == CTL_BARRIER_STOP  ? "stop"
+                                            : "quiet");
         fflush(stdout);
     }
     int rc;
@@ -672,7 +686,7 @@ int ctl_run_live(struct ctl_run *x)
      * the others go before their own end (skipped once one went away) */
     watch_shards(x);
     if (!died && !interrupted && !apart && x->o.n_shards && !x->shard_gone)
-        meet(x, CTL_BARRIER_STOP, x->o.drain_ns + x->o.barrier_timeout_ns);
+        x->stopped_together = !meet(x, CTL_BARRIER_STOP, x->o.drain_ns + x->o.barrier_timeout_ns);
     finish(x);
     if (x->barrier_err[0]) {
         fprintf(stderr, "swarmgen: %s\n", x->barrier_err);

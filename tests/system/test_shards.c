@@ -303,7 +303,11 @@ Test(shards, peer_mac_is_the_destination_of_the_frames_to_the_other_shard, .time
     cr_assert_eq(m.exit_code, 0, "%s", m.err);
     cr_assert(proc_json_num(merged, "delivered") > 1000, "merged: %.2000s\nshard 0: %s\nshard 1: %s", merged, text[0],
               text[1]);
-    cr_assert_eq(proc_json_num(merged, "delivered"), proc_json_num(merged, "sent"));
+    /* plain UDP: a frame the link refused under load is lost, counted
+     * (tx_full); every message is delivered or counted */
+    swarm_assert_accounting(merged, &m);
+    cr_assert_leq(proc_json_in(merged, "messages", "lost"), proc_json_num(merged, "sent") / 100,
+                  "more than 1 %% lost\n%.3000s", merged);
     /* every frame shard 0 sent to an agent of shard 1 (odd index, so an odd
      * last address byte here) went to the peer MAC */
     static uint8_t cap[1 << 20];
