@@ -1173,17 +1173,11 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         goto oom;
     uint32_t n_su = plan.su_slots;
     cs->su = dp_mem_big_alloc((size_t)n_su * sizeof(struct pc_setup), &cs->setup_bytes);
-    const struct {
-        void *p;
-        size_t len;
-    } big[] = {{cs->conn, plan.conn}, {cs->sctp_mem, plan.sctp_assoc}, {cs->wl, plan.wheel_links},
+    const struct dp_conn_region big[] = {{cs->conn, plan.conn}, {cs->sctp_mem, plan.sctp_assoc}, {cs->wl, plan.wheel_links},
                {cs->queue, plan.queue}, {cs->dirty, plan.dirty}, {cs->keys, plan.keys},
                {cs->pool_mem, plan.sctp_pool}, {cs->su, (size_t)n_su * sizeof(struct pc_setup)}};
     static_assert(sizeof(big) / sizeof(big[0]) <= sizeof(cs->big) / sizeof(cs->big[0]), "dp_conns.big");
-    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
-        cs->big[i].p = big[i].p;
-        cs->big[i].len = big[i].len;
-    }
+    memcpy(cs->big, big, sizeof(big));
     cs->n_big = sizeof(big) / sizeof(big[0]);
     cs->su_free = malloc((size_t)n_su * sizeof(uint32_t));
     if (!cs->su || !cs->su_free)

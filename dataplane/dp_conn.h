@@ -87,7 +87,7 @@ struct dp_conns {
     uint64_t pool_bytes;         /* allocated for the SCTP buffer pool */
     uint64_t setup_bytes;        /* allocated for the endpoints' set-up state and its free list */
     uint64_t buf_bytes;          /* the worker's buffers: messages, wheel heads, key log */
-    struct {
+    struct dp_conn_region {
         void *p;
         size_t len;
     } big[8];                    /* the dp_mem_big_alloc arrays above, touched by dp_conns_prefault */

@@ -120,16 +120,11 @@ static int build_image(struct us_harness *h)
     c.n_dests = US_H_AGENTS;
     c.max_hops = 64;
     c.ip_base = 0xc6120000u;
-    struct ri_header hd;
-    if (ctl_image_layout(&c, &hd) != 0)
-        return -E2BIG;
-    h->image = aligned_alloc(RI_ALIGN, (hd.image_size + RI_ALIGN - 1) / RI_ALIGN * RI_ALIGN);
-    if (!h->image)
-        return -ENOMEM;
-    memset(h->image, 0, hd.image_size);
-    memcpy(h->image, &hd, sizeof(hd));
-    struct ri_header *img = h->image;
-    memcpy(ri_section(img, RI_SEC_CONFIG), &c, sizeof(c));
+    struct ri_header *img;
+    int rc = ring_image_alloc(&c, &img);
+    if (rc != 0)
+        return rc;
+    h->image = img;
     struct ri_edge *ed = ri_section(img, RI_SEC_EDGES);
     const uint32_t n = US_H_AGENTS;
     ring_image_fill(img, n, c.ip_base, 1);
@@ -137,7 +132,7 @@ static int build_image(struct us_harness *h)
         ed[e].port_a = (uint16_t)(50000 + 2 * e);
         ed[e].port_b = (uint16_t)(50001 + 2 * e);
     }
-    ri_view_bind(&h->ctx.ri, img, hd.image_size);
+    ri_view_bind(&h->ctx.ri, img, img->image_size);
     return 0;
 }
 

@@ -12,9 +12,29 @@
 #ifndef SWARMGEN_TESTS_RING_IMAGE_H
 #define SWARMGEN_TESTS_RING_IMAGE_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "image.h"
 #include "run_image.h"
+
+/* A zeroed run image for config c in memory (no file): its header and
+ * config written, every other section zero. 0, -E2BIG or -ENOMEM. */
+static inline int ring_image_alloc(const struct ri_config *c, struct ri_header **img)
+{
+    struct ri_header hd;
+    if (ctl_image_layout(c, &hd) != 0)
+        return -E2BIG;
+    *img = aligned_alloc(RI_ALIGN, (hd.image_size + RI_ALIGN - 1) / RI_ALIGN * RI_ALIGN);
+    if (!*img)
+        return -ENOMEM;
+    memset(*img, 0, hd.image_size);
+    memcpy(*img, &hd, sizeof(hd));
+    memcpy(ri_section(*img, RI_SEC_CONFIG), c, sizeof(*c));
+    return 0;
+}
 
 static inline void ring_image_fill(struct ri_header *img, uint32_t n, uint32_t ip_base, uint32_t n_workers)
 {

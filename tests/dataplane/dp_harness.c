@@ -38,16 +38,11 @@ static int build_image(struct dp_harness *h, struct ri_config *c, uint32_t n, ui
         c->msg_size = 64;
     c->max_hops = 64;
     c->ip_base = 0xc6120000u;
-    struct ri_header hd;
-    if (ctl_image_layout(c, &hd) != 0)
-        return -E2BIG;
-    h->image = aligned_alloc(RI_ALIGN, (hd.image_size + RI_ALIGN - 1) / RI_ALIGN * RI_ALIGN);
-    if (!h->image)
-        return -ENOMEM;
-    memset(h->image, 0, hd.image_size);
-    memcpy(h->image, &hd, sizeof(hd));
-    struct ri_header *img = h->image;
-    memcpy(ri_section(img, RI_SEC_CONFIG), c, sizeof(*c));
+    struct ri_header *img;
+    int rc = ring_image_alloc(c, &img);
+    if (rc != 0)
+        return rc;
+    h->image = img;
     struct ri_edge *ed = ri_section(img, RI_SEC_EDGES);
     ring_image_fill(img, n, c->ip_base, n_workers);
     for (uint32_t e = 0; e < n; e++) {
