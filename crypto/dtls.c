@@ -347,6 +347,7 @@ static int client_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, 
                 return -EPROTO;
             }
         }
+        e->version = DTLS_V12;
         e->th384_on = prf_alg(e) == CP_SHA384;
         dtls_transcript(e, type, seq, b, len);
         e->state = ST_CLIENT_CERT;
@@ -457,6 +458,7 @@ static int on_client_hello(struct dtls_endpoint *e, uint16_t seq, const uint8_t 
         }
     }
     memcpy(e->client_random, ch.random, 32);
+    e->version = DTLS_V12;
     e->suite_id = ch.suite_id;
     e->group = ch.group;
     e->srtp_profile = ch.srtp_profile;
@@ -658,6 +660,7 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
     e->suites = cfg->suites ? cfg->suites & DTLS_OFFER_ALL_SUITES : DTLS_OFFER_ALL_SUITES;
     e->groups = cfg->groups ? cfg->groups & DTLS_OFFER_ALL_GROUPS : DTLS_OFFER_ALL_GROUPS;
     e->srtp_offer = cfg->srtp & DTLS_SRTP_ALL;
+    e->versions = cfg->versions ? cfg->versions & DTLS_OFFER_ALL_VERSIONS : DTLS_OFFER_V12;
     /* a client lists the curves it takes for the peer's certificate too
      * (RFC 8422 §4): without P-256 no ECDSA P-256 server could answer */
     if (!e->suites || !e->groups || (!e->is_server && !(e->groups & DTLS_OFFER_P256)))
@@ -849,6 +852,11 @@ uint64_t dtls_next_timeout(const struct dtls_endpoint *e)
     if (e->alert_pending || e->tx_pending)
         return e->now;
     return e->t_retx;
+}
+
+uint16_t dtls_version(const struct dtls_endpoint *e)
+{
+    return e->version;
 }
 
 enum dtls_suite dtls_suite(const struct dtls_endpoint *e)

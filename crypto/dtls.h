@@ -70,6 +70,12 @@ enum dtls_suite_bit {
     DTLS_OFFER_ALL_SUITES = 7,
 };
 
+/* Protocol versions, as offered (client) or accepted (server): a bit each.
+ * A client offering both sends supported_versions with 1.3 first, as
+ * Chrome does, and the server picks; a server accepting both takes 1.3
+ * when the ClientHello offers it. */
+enum dtls_version_bit { DTLS_OFFER_V12 = 1 << 0, DTLS_OFFER_V13 = 1 << 1, DTLS_OFFER_ALL_VERSIONS = 3 };
+
 /* Groups: a bit each. */
 enum dtls_group_bit { DTLS_OFFER_X25519 = 1 << 0, DTLS_OFFER_P256 = 1 << 1, DTLS_OFFER_ALL_GROUPS = 3 };
 
@@ -99,7 +105,8 @@ enum dtls_srtp_bit {
     X(BAD_SIGNATURE, "bad_signature")       /* ServerKeyExchange or CertificateVerify */      \
     X(BAD_FINISHED, "bad_finished")         /* the peer's Finished does not verify */         \
     X(BAD_KEY_SHARE, "bad_key_share")       /* the peer's ECDHE point is not valid */         \
-    X(CRYPTO, "crypto")                     /* the provider failed */
+    X(CRYPTO, "crypto")                     /* the provider failed */                         \
+    X(DOWNGRADE, "downgrade")               /* 1.3 offered, 1.2 chosen with the RFC 8446 §4.1.3 sentinel */
 #define DTLS_FAIL_ENUM(n, s) DTLS_FAIL_##n,
 enum dtls_failure { DTLS_FAILURES(DTLS_FAIL_ENUM) DTLS_FAIL_COUNT };
 #undef DTLS_FAIL_ENUM
@@ -147,6 +154,7 @@ struct dtls_config {
     uint8_t srtp;                      /* enum dtls_srtp_bit offered/accepted; 0: no use_srtp */
     uint16_t mtu;                      /* 0: DTLS_MTU */
     uint32_t rto_initial_ms, rto_max_ms; /* 0: 500 / 8000 */
+    uint8_t versions;                  /* enum dtls_version_bit; 0: DTLS_OFFER_V12 (1.2 only) */
 };
 
 struct dtls_endpoint; /* opaque, dtls_endpoint_size() bytes, 8-byte aligned */
@@ -198,6 +206,10 @@ enum dtls_event_type dtls_poll_event(struct dtls_endpoint *e, struct dtls_ev *ev
 uint64_t dtls_next_timeout(const struct dtls_endpoint *e);
 
 /* ---- after DTLS_EV_CONNECTED ---- */
+
+/* The negotiated protocol version: DTLS_V12 (0xfefd) or DTLS_V13
+ * (0xfefc, dtls_record.h) once the ServerHello chose it; 0 before. */
+uint16_t dtls_version(const struct dtls_endpoint *e);
 
 /* The negotiated suite (enum dtls_suite), group (enum cp_group) and
  * DTLS-SRTP profile (IANA value, 0 when none); 0 before the handshake

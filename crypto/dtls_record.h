@@ -64,6 +64,7 @@
 #define DTLS_RECORD_WINDOW 64
 #define DTLS_KEY_BLOCK_MAX 88 /* 2 x (32-byte key + 12-byte IV), ChaCha20 */
 #define DTLS_V12 0xfefd
+#define DTLS_V13 0xfefc
 #define DTLS_V10 0xfeff
 
 enum dtls_content_type {

@@ -99,6 +99,7 @@ struct dtls_endpoint {
     uint8_t client_id_len;
     bool is_server, want_client_cert;
     uint8_t suites, groups, srtp_offer;
+    uint8_t versions;           /* enum dtls_version_bit */
     uint16_t mtu;
     uint32_t rto_initial_ms, rto_max_ms;
 
@@ -110,6 +111,7 @@ struct dtls_endpoint {
     uint64_t now;
 
     /* negotiated */
+    uint16_t version;           /* DTLS_V12 or DTLS_V13 once chosen; 0 before */
     uint16_t suite_id;          /* SUITE_* */
     uint16_t group;             /* enum cp_group */
     uint16_t srtp_profile;
