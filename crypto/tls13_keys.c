@@ -9,7 +9,7 @@
 #include "tls13_keys_internal.h"
 
 #define LABEL_MAX 255 /* opaque label<7..255>: prefix + label */
-#define CTX_MAX 255   /* opaque context<0..255> */
+#define CTX_MAX   255 /* opaque context<0..255> */
 /* HkdfLabel: uint16 length, label<..255>, context<..255> */
 #define INFO_MAX (2 + 1 + LABEL_MAX + 1 + CTX_MAX)
 
@@ -38,8 +38,8 @@ static size_t hkdf_label(const char *prefix, const char *label, const uint8_t *c
 /* HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(prk, T(i-1) || info || i),
  * out = the first out_len bytes of T(1) || T(2) ... The caller checked
  * out_len <= 255 * hl. prk is copied first, so out may alias it. */
-static void hkdf_expand(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *prk, const uint8_t *info,
-                        size_t info_len, uint8_t *out, size_t out_len)
+static void hkdf_expand(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *prk,
+                        const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
     size_t hl = cp_hash_len(alg);
     /* msg = T(i-1) || info || i, with T(i-1) in the first hl bytes; T(0)
@@ -65,8 +65,8 @@ static void hkdf_expand(const struct cp *cp, enum cp_hash_alg alg, const uint8_t
     explicit_bzero(blk, sizeof(blk));
 }
 
-void tls13_hkdf_extract(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *salt, size_t salt_len,
-                        const uint8_t *ikm, size_t ikm_len, uint8_t *out)
+void tls13_hkdf_extract(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *salt,
+                        size_t salt_len, const uint8_t *ikm, size_t ikm_len, uint8_t *out)
 {
     size_t hl = cp_hash_len(alg);
     if (hl == 0)
@@ -84,8 +84,8 @@ void tls13_hkdf_extract(const struct cp *cp, enum cp_hash_alg alg, const uint8_t
 }
 
 int tls13_expand_label_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
-                              const uint8_t *secret, const char *label, const uint8_t *ctx, size_t ctx_len,
-                              uint8_t *out, size_t out_len)
+                              const uint8_t *secret, const char *label, const uint8_t *ctx,
+                              size_t ctx_len, uint8_t *out, size_t out_len)
 {
     size_t hl = cp_hash_len(alg);
     if (hl == 0 || out_len > 255 * hl)
@@ -98,10 +98,12 @@ int tls13_expand_label_prefix(const struct cp *cp, enum cp_hash_alg alg, const c
     return 0;
 }
 
-int tls13_expand_label(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, const char *label,
-                       const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len)
+int tls13_expand_label(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
+                       const char *label, const uint8_t *ctx, size_t ctx_len, uint8_t *out,
+                       size_t out_len)
 {
-    return tls13_expand_label_prefix(cp, alg, TLS13_PREFIX_DTLS, secret, label, ctx, ctx_len, out, out_len);
+    return tls13_expand_label_prefix(cp, alg, TLS13_PREFIX_DTLS, secret, label, ctx, ctx_len, out,
+                                     out_len);
 }
 
 void tls13_empty_hash(const struct cp *cp, enum cp_hash_alg alg, uint8_t *out)
@@ -112,15 +114,16 @@ void tls13_empty_hash(const struct cp *cp, enum cp_hash_alg alg, uint8_t *out)
 }
 
 int tls13_derive_secret_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
-                               const uint8_t *secret, const char *label, const uint8_t *thash, uint8_t *out)
+                               const uint8_t *secret, const char *label, const uint8_t *thash,
+                               uint8_t *out)
 {
     size_t hl = cp_hash_len(alg);
     /* the info copies thash before out is written, so out may alias it */
     return tls13_expand_label_prefix(cp, alg, prefix, secret, label, thash, hl, out, hl);
 }
 
-int tls13_derive_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, const char *label,
-                        const uint8_t *thash, uint8_t *out)
+int tls13_derive_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
+                        const char *label, const uint8_t *thash, uint8_t *out)
 {
     return tls13_derive_secret_prefix(cp, alg, TLS13_PREFIX_DTLS, secret, label, thash, out);
 }
@@ -132,8 +135,8 @@ void tls13_early_secret(const struct cp *cp, enum cp_hash_alg alg, uint8_t *out)
 
 /* Extract(Derive-Secret(prev, "derived", Hash("")), ikm): the step from
  * one stage of the schedule to the next (ikm NULL: hl zeros). */
-static int next_stage(const struct cp *cp, enum cp_hash_alg alg, const char *prefix, const uint8_t *prev,
-                      const uint8_t *ikm, size_t ikm_len, uint8_t *out)
+static int next_stage(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
+                      const uint8_t *prev, const uint8_t *ikm, size_t ikm_len, uint8_t *out)
 {
     if (cp_hash_len(alg) == 0)
         return -EINVAL;
@@ -147,7 +150,8 @@ static int next_stage(const struct cp *cp, enum cp_hash_alg alg, const char *pre
 }
 
 int tls13_handshake_secret_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
-                                  const uint8_t *early, const uint8_t *ecdhe, size_t ecdhe_len, uint8_t *out)
+                                  const uint8_t *early, const uint8_t *ecdhe, size_t ecdhe_len,
+                                  uint8_t *out)
 {
     return next_stage(cp, alg, prefix, early, ecdhe, ecdhe_len, out);
 }
@@ -164,13 +168,15 @@ int tls13_master_secret_prefix(const struct cp *cp, enum cp_hash_alg alg, const 
     return next_stage(cp, alg, prefix, handshake, NULL, 0, out);
 }
 
-int tls13_master_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *handshake, uint8_t *out)
+int tls13_master_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *handshake,
+                        uint8_t *out)
 {
     return next_stage(cp, alg, TLS13_PREFIX_DTLS, handshake, NULL, 0, out);
 }
 
 int tls13_traffic_keys_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
-                              const uint8_t *secret, size_t key_len, uint8_t *key, uint8_t *iv, uint8_t *sn)
+                              const uint8_t *secret, size_t key_len, uint8_t *key, uint8_t *iv,
+                              uint8_t *sn)
 {
     if (cp_hash_len(alg) == 0 || key_len == 0 || key_len > TLS13_HASH_MAX)
         return -EINVAL;
@@ -184,14 +190,14 @@ int tls13_traffic_keys_prefix(const struct cp *cp, enum cp_hash_alg alg, const c
     return 0;
 }
 
-int tls13_traffic_keys(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, size_t key_len,
-                       uint8_t *key, uint8_t *iv, uint8_t *sn)
+int tls13_traffic_keys(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
+                       size_t key_len, uint8_t *key, uint8_t *iv, uint8_t *sn)
 {
     return tls13_traffic_keys_prefix(cp, alg, TLS13_PREFIX_DTLS, secret, key_len, key, iv, sn);
 }
 
-int tls13_finished_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix, const uint8_t *base,
-                          const uint8_t *thash, uint8_t *out)
+int tls13_finished_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
+                          const uint8_t *base, const uint8_t *thash, uint8_t *out)
 {
     size_t hl = cp_hash_len(alg);
     uint8_t fk[TLS13_HASH_MAX];
@@ -202,8 +208,8 @@ int tls13_finished_prefix(const struct cp *cp, enum cp_hash_alg alg, const char 
     return rc;
 }
 
-int tls13_finished(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *base, const uint8_t *thash,
-                   uint8_t *out)
+int tls13_finished(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *base,
+                   const uint8_t *thash, uint8_t *out)
 {
     return tls13_finished_prefix(cp, alg, TLS13_PREFIX_DTLS, base, thash, out);
 }
@@ -211,10 +217,12 @@ int tls13_finished(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *bas
 int tls13_next_secret_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
                              const uint8_t *secret, uint8_t *out)
 {
-    return tls13_expand_label_prefix(cp, alg, prefix, secret, "traffic upd", NULL, 0, out, cp_hash_len(alg));
+    return tls13_expand_label_prefix(cp, alg, prefix, secret, "traffic upd", NULL, 0, out,
+                                     cp_hash_len(alg));
 }
 
-int tls13_next_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, uint8_t *out)
+int tls13_next_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
+                      uint8_t *out)
 {
     return tls13_next_secret_prefix(cp, alg, TLS13_PREFIX_DTLS, secret, out);
 }
@@ -233,14 +241,16 @@ int tls13_export_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *p
         memcpy(ch, eh, cp_hash_len(alg));
     int rc = tls13_derive_secret_prefix(cp, alg, prefix, exporter_master, label, eh, sec);
     if (rc == 0)
-        rc = tls13_expand_label_prefix(cp, alg, prefix, sec, "exporter", ch, cp_hash_len(alg), out, len);
+        rc = tls13_expand_label_prefix(cp, alg, prefix, sec, "exporter", ch, cp_hash_len(alg), out,
+                                       len);
     explicit_bzero(sec, sizeof(sec));
     return rc;
 }
 
-int tls13_export(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *exporter_master, const char *label,
-                 const uint8_t *context, size_t context_len, uint8_t *out, size_t len)
+int tls13_export(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *exporter_master,
+                 const char *label, const uint8_t *context, size_t context_len, uint8_t *out,
+                 size_t len)
 {
-    return tls13_export_prefix(cp, alg, TLS13_PREFIX_DTLS, exporter_master, label, context, context_len, out,
-                               len);
+    return tls13_export_prefix(cp, alg, TLS13_PREFIX_DTLS, exporter_master, label, context,
+                               context_len, out, len);
 }

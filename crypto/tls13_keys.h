@@ -35,18 +35,18 @@
 
 #include "cp.h"
 
-#define TLS13_HASH_MAX 48       /* the longest secret: SHA-384 */
-#define TLS13_IV_LEN 12         /* the per-record nonce base (RFC 8446 §5.3) */
+#define TLS13_HASH_MAX    48       /* the longest secret: SHA-384 */
+#define TLS13_IV_LEN      12       /* the per-record nonce base (RFC 8446 §5.3) */
 #define TLS13_PREFIX_DTLS "dtls13" /* RFC 9147 §5.9 */
-#define TLS13_PREFIX_TLS "tls13 "  /* RFC 8446 §7.1 */
+#define TLS13_PREFIX_TLS  "tls13 " /* RFC 8446 §7.1 */
 
 /* HKDF-Extract (RFC 5869 §2.2) with the provider's HMAC: out =
  * HMAC(salt, ikm), hl bytes. salt NULL stands for hl zero bytes (RFC 5869's
  * "not provided"); ikm NULL stands for hl zero bytes (TLS 1.3's "0" input
  * keying material), whatever salt_len / ikm_len say. For another alg
  * nothing is written. out may be salt or ikm. */
-void tls13_hkdf_extract(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *salt, size_t salt_len,
-                        const uint8_t *ikm, size_t ikm_len, uint8_t *out);
+void tls13_hkdf_extract(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *salt,
+                        size_t salt_len, const uint8_t *ikm, size_t ikm_len, uint8_t *out);
 
 /* HKDF-Expand-Label (RFC 8446 §7.1) with the DTLS 1.3 prefix "dtls13"
  * (RFC 9147 §5.9): HKDF-Expand(secret, HkdfLabel, out_len) with
@@ -54,21 +54,22 @@ void tls13_hkdf_extract(const struct cp *cp, enum cp_hash_alg alg, const uint8_t
  * opaque context<0..255> = ctx (ctx may be NULL when ctx_len is 0).
  * out_len up to 255 * hl. Returns 0 or -EINVAL (prefix + label over 255
  * bytes, ctx_len over 255, out_len over 255 * hl, another alg). */
-int tls13_expand_label(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, const char *label,
-                       const uint8_t *ctx, size_t ctx_len, uint8_t *out, size_t out_len);
+int tls13_expand_label(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
+                       const char *label, const uint8_t *ctx, size_t ctx_len, uint8_t *out,
+                       size_t out_len);
 
 /* The same with any prefix: TLS13_PREFIX_TLS ("tls13 ") for TLS 1.3, as the
  * RFC 8448 traces use; TLS13_PREFIX_DTLS gives tls13_expand_label. */
 int tls13_expand_label_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
-                              const uint8_t *secret, const char *label, const uint8_t *ctx, size_t ctx_len,
-                              uint8_t *out, size_t out_len);
+                              const uint8_t *secret, const char *label, const uint8_t *ctx,
+                              size_t ctx_len, uint8_t *out, size_t out_len);
 
 /* Derive-Secret(secret, label, messages) (RFC 8446 §7.1) =
  * Expand-Label(secret, label, thash, hl) where thash =
  * Transcript-Hash(messages), hl bytes, kept by the caller. out (hl bytes)
  * may be secret or thash. Returns 0 or -EINVAL. */
-int tls13_derive_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, const char *label,
-                        const uint8_t *thash, uint8_t *out);
+int tls13_derive_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
+                        const char *label, const uint8_t *thash, uint8_t *out);
 
 /* The schedule's three secrets (RFC 8446 §7.1), without a PSK:
  * early = Extract(0, 0);
@@ -81,7 +82,8 @@ int tls13_derive_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t
 void tls13_early_secret(const struct cp *cp, enum cp_hash_alg alg, uint8_t *out);
 int tls13_handshake_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *early,
                            const uint8_t *ecdhe, size_t ecdhe_len, uint8_t *out);
-int tls13_master_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *handshake, uint8_t *out);
+int tls13_master_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *handshake,
+                        uint8_t *out);
 
 /* The traffic keys of a traffic secret (RFC 8446 §7.3, RFC 9147 §4.2.3):
  * key = Expand-Label(secret, "key", "", key_len),
@@ -90,8 +92,8 @@ int tls13_master_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t
  * long as the AEAD key). Any of key, iv, sn may be NULL (not derived).
  * key_len is 1..TLS13_HASH_MAX (16 for AES-128-GCM, 32 for AES-256-GCM).
  * Returns 0 or -EINVAL (another alg or key_len). */
-int tls13_traffic_keys(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, size_t key_len,
-                       uint8_t *key, uint8_t *iv, uint8_t *sn);
+int tls13_traffic_keys(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
+                       size_t key_len, uint8_t *key, uint8_t *iv, uint8_t *sn);
 
 /* Finished verify_data (RFC 8446 §4.4.4): finished_key =
  * Expand-Label(base, "finished", "", hl); out = HMAC(finished_key, thash),
@@ -99,13 +101,14 @@ int tls13_traffic_keys(const struct cp *cp, enum cp_hash_alg alg, const uint8_t 
  * transcript hash up to and including CertificateVerify. The finished key
  * is wiped. Compare a peer's verify_data in constant time (the caller's
  * job). Returns 0 or -EINVAL. */
-int tls13_finished(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *base, const uint8_t *thash,
-                   uint8_t *out);
+int tls13_finished(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *base,
+                   const uint8_t *thash, uint8_t *out);
 
 /* The next application traffic secret after a KeyUpdate (RFC 8446 §7.2):
  * Expand-Label(secret, "traffic upd", "", hl). out may be secret (update in
  * place). Returns 0 or -EINVAL. */
-int tls13_next_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, uint8_t *out);
+int tls13_next_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
+                      uint8_t *out);
 
 /* The exporter (RFC 8446 §7.5): Expand-Label(Derive-Secret(exporter_master,
  * label, Hash("")), "exporter", Hash(context), len). context NULL or
@@ -113,8 +116,9 @@ int tls13_next_secret(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *
  * one export the same). DTLS-SRTP (RFC 5764 §4.2) uses label
  * "EXTRACTOR-dtls_srtp" and no context. len up to 255. Returns 0 or
  * -EINVAL (len over 255, label too long, another alg). */
-int tls13_export(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *exporter_master, const char *label,
-                 const uint8_t *context, size_t context_len, uint8_t *out, size_t len);
+int tls13_export(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *exporter_master,
+                 const char *label, const uint8_t *context, size_t context_len, uint8_t *out,
+                 size_t len);
 
 /* Hash("") of alg into out (hl bytes); nothing for another alg. */
 void tls13_empty_hash(const struct cp *cp, enum cp_hash_alg alg, uint8_t *out);

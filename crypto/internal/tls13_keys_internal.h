@@ -13,15 +13,18 @@
 #include "tls13_keys.h"
 
 int tls13_derive_secret_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
-                               const uint8_t *secret, const char *label, const uint8_t *thash, uint8_t *out);
+                               const uint8_t *secret, const char *label, const uint8_t *thash,
+                               uint8_t *out);
 int tls13_handshake_secret_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
-                                  const uint8_t *early, const uint8_t *ecdhe, size_t ecdhe_len, uint8_t *out);
+                                  const uint8_t *early, const uint8_t *ecdhe, size_t ecdhe_len,
+                                  uint8_t *out);
 int tls13_master_secret_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
                                const uint8_t *handshake, uint8_t *out);
 int tls13_traffic_keys_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
-                              const uint8_t *secret, size_t key_len, uint8_t *key, uint8_t *iv, uint8_t *sn);
-int tls13_finished_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix, const uint8_t *base,
-                          const uint8_t *thash, uint8_t *out);
+                              const uint8_t *secret, size_t key_len, uint8_t *key, uint8_t *iv,
+                              uint8_t *sn);
+int tls13_finished_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
+                          const uint8_t *base, const uint8_t *thash, uint8_t *out);
 int tls13_next_secret_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,
                              const uint8_t *secret, uint8_t *out);
 int tls13_export_prefix(const struct cp *cp, enum cp_hash_alg alg, const char *prefix,

@@ -90,46 +90,48 @@ static void expect_hex(const uint8_t *got, size_t n, const char *want, const cha
 /* ---- RFC 8448 §3 (values from the RFC's text) ---- */
 
 static const char CLIENT_HELLO[] = "01 00 00 c0 03 03 cb 34 ec b1 e7 81 63"
-    "ba 1c 38 c6 da cb 19 6a 6d ff a2 1a 8d 99 12 ec 18 a2 ef 62 83"
-    "02 4d ec e7 00 00 06 13 01 13 03 13 02 01 00 00 91 00 00 00 0b"
-    "00 09 00 00 06 73 65 72 76 65 72 ff 01 00 01 00 00 0a 00 14 00"
-    "12 00 1d 00 17 00 18 00 19 01 00 01 01 01 02 01 03 01 04 00 23"
-    "00 00 00 33 00 26 00 24 00 1d 00 20 99 38 1d e5 60 e4 bd 43 d2"
-    "3d 8e 43 5a 7d ba fe b3 c0 6e 51 c1 3c ae 4d 54 13 69 1e 52 9a"
-    "af 2c 00 2b 00 03 02 03 04 00 0d 00 20 00 1e 04 03 05 03 06 03"
-    "02 03 08 04 08 05 08 06 04 01 05 01 06 01 02 01 04 02 05 02 06"
-    "02 02 02 00 2d 00 02 01 01 00 1c 00 02 40 01";
+                                   "ba 1c 38 c6 da cb 19 6a 6d ff a2 1a 8d 99 12 ec 18 a2 ef 62 83"
+                                   "02 4d ec e7 00 00 06 13 01 13 03 13 02 01 00 00 91 00 00 00 0b"
+                                   "00 09 00 00 06 73 65 72 76 65 72 ff 01 00 01 00 00 0a 00 14 00"
+                                   "12 00 1d 00 17 00 18 00 19 01 00 01 01 01 02 01 03 01 04 00 23"
+                                   "00 00 00 33 00 26 00 24 00 1d 00 20 99 38 1d e5 60 e4 bd 43 d2"
+                                   "3d 8e 43 5a 7d ba fe b3 c0 6e 51 c1 3c ae 4d 54 13 69 1e 52 9a"
+                                   "af 2c 00 2b 00 03 02 03 04 00 0d 00 20 00 1e 04 03 05 03 06 03"
+                                   "02 03 08 04 08 05 08 06 04 01 05 01 06 01 02 01 04 02 05 02 06"
+                                   "02 02 02 00 2d 00 02 01 01 00 1c 00 02 40 01";
 static const char SERVER_HELLO[] = "02 00 00 56 03 03 a6 af 06 a4 12 18 60"
-    "dc 5e 6e 60 24 9c d3 4c 95 93 0c 8a c5 cb 14 34 da c1 55 77 2e"
-    "d3 e2 69 28 00 13 01 00 00 2e 00 33 00 24 00 1d 00 20 c9 82 88"
-    "76 11 20 95 fe 66 76 2b db f7 c6 72 e1 56 d6 cc 25 3b 83 3d f1"
-    "dd 69 b1 b0 4e 75 1f 0f 00 2b 00 02 03 04";
-static const char ENCRYPTED_EXTENSIONS[] = "08 00 00 24 00 22 00 0a 00 14 00"
+                                   "dc 5e 6e 60 24 9c d3 4c 95 93 0c 8a c5 cb 14 34 da c1 55 77 2e"
+                                   "d3 e2 69 28 00 13 01 00 00 2e 00 33 00 24 00 1d 00 20 c9 82 88"
+                                   "76 11 20 95 fe 66 76 2b db f7 c6 72 e1 56 d6 cc 25 3b 83 3d f1"
+                                   "dd 69 b1 b0 4e 75 1f 0f 00 2b 00 02 03 04";
+static const char ENCRYPTED_EXTENSIONS[] =
+    "08 00 00 24 00 22 00 0a 00 14 00"
     "12 00 1d 00 17 00 18 00 19 01 00 01 01 01 02 01 03 01 04 00 1c"
     "00 02 40 01 00 00 00 00";
 static const char CERTIFICATE[] = "0b 00 01 b9 00 00 01 b5 00 01 b0 30 82"
-    "01 ac 30 82 01 15 a0 03 02 01 02 02 01 02 30 0d 06 09 2a 86 48"
-    "86 f7 0d 01 01 0b 05 00 30 0e 31 0c 30 0a 06 03 55 04 03 13 03"
-    "72 73 61 30 1e 17 0d 31 36 30 37 33 30 30 31 32 33 35 39 5a 17"
-    "0d 32 36 30 37 33 30 30 31 32 33 35 39 5a 30 0e 31 0c 30 0a 06"
-    "03 55 04 03 13 03 72 73 61 30 81 9f 30 0d 06 09 2a 86 48 86 f7"
-    "0d 01 01 01 05 00 03 81 8d 00 30 81 89 02 81 81 00 b4 bb 49 8f"
-    "82 79 30 3d 98 08 36 39 9b 36 c6 98 8c 0c 68 de 55 e1 bd b8 26"
-    "d3 90 1a 24 61 ea fd 2d e4 9a 91 d0 15 ab bc 9a 95 13 7a ce 6c"
-    "1a f1 9e aa 6a f9 8c 7c ed 43 12 09 98 e1 87 a8 0e e0 cc b0 52"
-    "4b 1b 01 8c 3e 0b 63 26 4d 44 9a 6d 38 e2 2a 5f da 43 08 46 74"
-    "80 30 53 0e f0 46 1c 8c a9 d9 ef bf ae 8e a6 d1 d0 3e 2b d1 93"
-    "ef f0 ab 9a 80 02 c4 74 28 a6 d3 5a 8d 88 d7 9f 7f 1e 3f 02 03"
-    "01 00 01 a3 1a 30 18 30 09 06 03 55 1d 13 04 02 30 00 30 0b 06"
-    "03 55 1d 0f 04 04 03 02 05 a0 30 0d 06 09 2a 86 48 86 f7 0d 01"
-    "01 0b 05 00 03 81 81 00 85 aa d2 a0 e5 b9 27 6b 90 8c 65 f7 3a"
-    "72 67 17 06 18 a5 4c 5f 8a 7b 33 7d 2d f7 a5 94 36 54 17 f2 ea"
-    "e8 f8 a5 8c 8f 81 72 f9 31 9c f3 6b 7f d6 c5 5b 80 f2 1a 03 01"
-    "51 56 72 60 96 fd 33 5e 5e 67 f2 db f1 02 70 2e 60 8c ca e6 be"
-    "c1 fc 63 a4 2a 99 be 5c 3e b7 10 7c 3c 54 e9 b9 eb 2b d5 20 3b"
-    "1c 3b 84 e0 a8 b2 f7 59 40 9b a3 ea c9 d9 1d 40 2d cc 0c c8 f8"
-    "96 12 29 ac 91 87 b4 2b 4d e1 00 00";
-static const char CERTIFICATE_VERIFY[] = "0f 00 00 84 08 04 00 80 5a 74 7c"
+                                  "01 ac 30 82 01 15 a0 03 02 01 02 02 01 02 30 0d 06 09 2a 86 48"
+                                  "86 f7 0d 01 01 0b 05 00 30 0e 31 0c 30 0a 06 03 55 04 03 13 03"
+                                  "72 73 61 30 1e 17 0d 31 36 30 37 33 30 30 31 32 33 35 39 5a 17"
+                                  "0d 32 36 30 37 33 30 30 31 32 33 35 39 5a 30 0e 31 0c 30 0a 06"
+                                  "03 55 04 03 13 03 72 73 61 30 81 9f 30 0d 06 09 2a 86 48 86 f7"
+                                  "0d 01 01 01 05 00 03 81 8d 00 30 81 89 02 81 81 00 b4 bb 49 8f"
+                                  "82 79 30 3d 98 08 36 39 9b 36 c6 98 8c 0c 68 de 55 e1 bd b8 26"
+                                  "d3 90 1a 24 61 ea fd 2d e4 9a 91 d0 15 ab bc 9a 95 13 7a ce 6c"
+                                  "1a f1 9e aa 6a f9 8c 7c ed 43 12 09 98 e1 87 a8 0e e0 cc b0 52"
+                                  "4b 1b 01 8c 3e 0b 63 26 4d 44 9a 6d 38 e2 2a 5f da 43 08 46 74"
+                                  "80 30 53 0e f0 46 1c 8c a9 d9 ef bf ae 8e a6 d1 d0 3e 2b d1 93"
+                                  "ef f0 ab 9a 80 02 c4 74 28 a6 d3 5a 8d 88 d7 9f 7f 1e 3f 02 03"
+                                  "01 00 01 a3 1a 30 18 30 09 06 03 55 1d 13 04 02 30 00 30 0b 06"
+                                  "03 55 1d 0f 04 04 03 02 05 a0 30 0d 06 09 2a 86 48 86 f7 0d 01"
+                                  "01 0b 05 00 03 81 81 00 85 aa d2 a0 e5 b9 27 6b 90 8c 65 f7 3a"
+                                  "72 67 17 06 18 a5 4c 5f 8a 7b 33 7d 2d f7 a5 94 36 54 17 f2 ea"
+                                  "e8 f8 a5 8c 8f 81 72 f9 31 9c f3 6b 7f d6 c5 5b 80 f2 1a 03 01"
+                                  "51 56 72 60 96 fd 33 5e 5e 67 f2 db f1 02 70 2e 60 8c ca e6 be"
+                                  "c1 fc 63 a4 2a 99 be 5c 3e b7 10 7c 3c 54 e9 b9 eb 2b d5 20 3b"
+                                  "1c 3b 84 e0 a8 b2 f7 59 40 9b a3 ea c9 d9 1d 40 2d cc 0c c8 f8"
+                                  "96 12 29 ac 91 87 b4 2b 4d e1 00 00";
+static const char CERTIFICATE_VERIFY[] =
+    "0f 00 00 84 08 04 00 80 5a 74 7c"
     "5d 88 fa 9b d2 e5 5a b0 85 a6 10 15 b7 21 1f 82 4c d4 84 14 5a"
     "b3 ff 52 f1 fd a8 47 7b 0b 7a bc 90 db 78 e2 d3 3a 5c 14 1a 07"
     "86 53 fa 6b ef 78 0c 5e a2 48 ee aa a7 85 c4 f3 94 ca b6 d3 0b"
@@ -137,34 +139,74 @@ static const char CERTIFICATE_VERIFY[] = "0f 00 00 84 08 04 00 80 5a 74 7c"
     "5c 9e a5 8c 18 1e 81 8e 95 b8 c3 fb 0b f3 27 84 09 d3 be 15 2a"
     "3d a5 04 3e 06 3d da 65 cd f5 ae a2 0d 53 df ac d4 2f 74 f3";
 
-#define CLIENT_X25519_PUB "99 38 1d e5 60 e4 bd 43 d2 3d 8e 43 5a 7d ba fe b3 c0 6e 51 c1 3c ae 4d 54 13 69 1e 52 9a af 2c"
-#define SERVER_X25519_PRIV "b1 58 0e ea df 6d d5 89 b8 ef 4f 2d 56 52 57 8c c8 10 e9 98 01 91 ec 8d 05 83 08 ce a2 16 a2 1e"
-#define ECDHE "8b d4 05 4f b5 5b 9d 63 fd fb ac f9 f0 4b 9f 0d 35 e6 d6 3f 53 75 63 ef d4 62 72 90 0f 89 49 2d"
-#define EARLY "33 ad 0a 1c 60 7e c0 3b 09 e6 cd 98 93 68 0c e2 10 ad f3 00 aa 1f 26 60 e1 b2 2e 10 f1 70 f9 2a"
-#define EMPTY_SHA256 "e3 b0 c4 42 98 fc 1c 14 9a fb f4 c8 99 6f b9 24 27 ae 41 e4 64 9b 93 4c a4 95 99 1b 78 52 b8 55"
-#define DERIVED_HS "6f 26 15 a1 08 c7 02 c5 67 8f 54 fc 9d ba b6 97 16 c0 76 18 9c 48 25 0c eb ea c3 57 6c 36 11 ba"
-#define HANDSHAKE "1d c8 26 e9 36 06 aa 6f dc 0a ad c1 2f 74 1b 01 04 6a a6 b9 9f 69 1e d2 21 a9 f0 ca 04 3f be ac"
-#define TH_HELLO "86 0c 06 ed c0 78 58 ee 8e 78 f0 e7 42 8c 58 ed d6 b4 3f 2c a3 e6 e9 5f 02 ed 06 3c f0 e1 ca d8"
-#define C_HS "b3 ed db 12 6e 06 7f 35 a7 80 b3 ab f4 5e 2d 8f 3b 1a 95 07 38 f5 2e 96 00 74 6a 0e 27 a5 5a 21"
-#define S_HS "b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 e9 c9 12 bc de d9 10 5d 42 be fd 59 d3 91 ad 38"
-#define DERIVED_MS "43 de 77 e0 c7 77 13 85 9a 94 4d b9 db 25 90 b5 31 90 a6 5b 3e e2 e4 f1 2d d7 a0 bb 7c e2 54 b4"
-#define MASTER "18 df 06 84 3d 13 a0 8b f2 a4 49 84 4c 5f 8a 47 80 01 bc 4d 4c 62 79 84 d5 a4 1d a8 d0 40 29 19"
+#define CLIENT_X25519_PUB                                                                          \
+    "99 38 1d e5 60 e4 bd 43 d2 3d 8e 43 5a 7d ba fe "                                             \
+    "b3 c0 6e 51 c1 3c ae 4d 54 13 69 1e 52 9a af 2c"
+#define SERVER_X25519_PRIV                                                                         \
+    "b1 58 0e ea df 6d d5 89 b8 ef 4f 2d 56 52 57 8c "                                             \
+    "c8 10 e9 98 01 91 ec 8d 05 83 08 ce a2 16 a2 1e"
+#define ECDHE                                                                                      \
+    "8b d4 05 4f b5 5b 9d 63 fd fb ac f9 f0 4b 9f 0d "                                             \
+    "35 e6 d6 3f 53 75 63 ef d4 62 72 90 0f 89 49 2d"
+#define EARLY                                                                                      \
+    "33 ad 0a 1c 60 7e c0 3b 09 e6 cd 98 93 68 0c e2 "                                             \
+    "10 ad f3 00 aa 1f 26 60 e1 b2 2e 10 f1 70 f9 2a"
+#define EMPTY_SHA256                                                                               \
+    "e3 b0 c4 42 98 fc 1c 14 9a fb f4 c8 99 6f b9 24 "                                             \
+    "27 ae 41 e4 64 9b 93 4c a4 95 99 1b 78 52 b8 55"
+#define DERIVED_HS                                                                                 \
+    "6f 26 15 a1 08 c7 02 c5 67 8f 54 fc 9d ba b6 97 "                                             \
+    "16 c0 76 18 9c 48 25 0c eb ea c3 57 6c 36 11 ba"
+#define HANDSHAKE                                                                                  \
+    "1d c8 26 e9 36 06 aa 6f dc 0a ad c1 2f 74 1b 01 "                                             \
+    "04 6a a6 b9 9f 69 1e d2 21 a9 f0 ca 04 3f be ac"
+#define TH_HELLO                                                                                   \
+    "86 0c 06 ed c0 78 58 ee 8e 78 f0 e7 42 8c 58 ed "                                             \
+    "d6 b4 3f 2c a3 e6 e9 5f 02 ed 06 3c f0 e1 ca d8"
+#define C_HS                                                                                       \
+    "b3 ed db 12 6e 06 7f 35 a7 80 b3 ab f4 5e 2d 8f "                                             \
+    "3b 1a 95 07 38 f5 2e 96 00 74 6a 0e 27 a5 5a 21"
+#define S_HS                                                                                       \
+    "b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 "                                             \
+    "e9 c9 12 bc de d9 10 5d 42 be fd 59 d3 91 ad 38"
+#define DERIVED_MS                                                                                 \
+    "43 de 77 e0 c7 77 13 85 9a 94 4d b9 db 25 90 b5 "                                             \
+    "31 90 a6 5b 3e e2 e4 f1 2d d7 a0 bb 7c e2 54 b4"
+#define MASTER                                                                                     \
+    "18 df 06 84 3d 13 a0 8b f2 a4 49 84 4c 5f 8a 47 "                                             \
+    "80 01 bc 4d 4c 62 79 84 d5 a4 1d a8 d0 40 29 19"
 #define S_HS_KEY "3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc"
-#define S_HS_IV "5d 31 3e b2 67 12 76 ee 13 00 0b 30"
+#define S_HS_IV  "5d 31 3e b2 67 12 76 ee 13 00 0b 30"
 #define C_HS_KEY "db fa a6 93 d1 76 2c 5b 66 6a f5 d9 50 25 8d 01"
-#define C_HS_IV "5b d3 c7 1b 83 6e 0b 76 bb 73 26 5f"
-#define S_FIN_KEY "00 8d 3b 66 f8 16 ea 55 9f 96 b5 37 e8 85 c3 1f c0 68 bf 49 2c 65 2f 01 f2 88 a1 d8 cd c1 9f c8"
-#define S_FINISHED "9b 9b 14 1d 90 63 37 fb d2 cb dc e7 1d f4 de da 4a b4 2c 30 95 72 cb 7f ff ee 54 54 b7 8f 07 18"
-#define TH_SERVER_FIN "96 08 10 2a 0f 1c cc 6d b6 25 0b 7b 7e 41 7b 1a 00 0e aa da 3d aa e4 77 7a 76 86 c9 ff 83 df 13"
-#define C_AP "9e 40 64 6c e7 9a 7f 9d c0 5a f8 88 9b ce 65 52 87 5a fa 0b 06 df 00 87 f7 92 eb b7 c1 75 04 a5"
-#define S_AP "a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 82 04 b4 f4 4b fb 6b 3a 4b 4f 1f 3f cb 63 16 43"
-#define EXP_MASTER "fe 22 f8 81 17 6e da 18 eb 8f 44 52 9e 67 92 c5 0c 9a 3f 89 45 2f 68 d8 ae 31 1b 43 09 d3 cf 50"
+#define C_HS_IV  "5b d3 c7 1b 83 6e 0b 76 bb 73 26 5f"
+#define S_FIN_KEY                                                                                  \
+    "00 8d 3b 66 f8 16 ea 55 9f 96 b5 37 e8 85 c3 1f "                                             \
+    "c0 68 bf 49 2c 65 2f 01 f2 88 a1 d8 cd c1 9f c8"
+#define S_FINISHED                                                                                 \
+    "9b 9b 14 1d 90 63 37 fb d2 cb dc e7 1d f4 de da "                                             \
+    "4a b4 2c 30 95 72 cb 7f ff ee 54 54 b7 8f 07 18"
+#define TH_SERVER_FIN                                                                              \
+    "96 08 10 2a 0f 1c cc 6d b6 25 0b 7b 7e 41 7b 1a "                                             \
+    "00 0e aa da 3d aa e4 77 7a 76 86 c9 ff 83 df 13"
+#define C_AP                                                                                       \
+    "9e 40 64 6c e7 9a 7f 9d c0 5a f8 88 9b ce 65 52 "                                             \
+    "87 5a fa 0b 06 df 00 87 f7 92 eb b7 c1 75 04 a5"
+#define S_AP                                                                                       \
+    "a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 "                                             \
+    "82 04 b4 f4 4b fb 6b 3a 4b 4f 1f 3f cb 63 16 43"
+#define EXP_MASTER                                                                                 \
+    "fe 22 f8 81 17 6e da 18 eb 8f 44 52 9e 67 92 c5 "                                             \
+    "0c 9a 3f 89 45 2f 68 d8 ae 31 1b 43 09 d3 cf 50"
 #define S_AP_KEY "9f 02 28 3b 6c 9c 07 ef c2 6b b9 f2 ac 92 e3 56"
-#define S_AP_IV "cf 78 2b 88 dd 83 54 9a ad f1 e9 84"
+#define S_AP_IV  "cf 78 2b 88 dd 83 54 9a ad f1 e9 84"
 #define C_AP_KEY "17 42 2d da 59 6e d5 d9 ac d8 90 e3 c6 3f 50 51"
-#define C_AP_IV "5b 78 92 3d ee 08 57 90 33 e5 23 d9"
-#define C_FIN_KEY "b8 0a d0 10 15 fb 2f 0b d6 5f f7 d4 da 5d 6b f8 3f 84 82 1d 1f 87 fd c7 d3 c7 5b 5a 7b 42 d9 c4"
-#define C_FINISHED "a8 ec 43 6d 67 76 34 ae 52 5a c1 fc eb e1 1a 03 9e c1 76 94 fa c6 e9 85 27 b6 42 f2 ed d5 ce 61"
+#define C_AP_IV  "5b 78 92 3d ee 08 57 90 33 e5 23 d9"
+#define C_FIN_KEY                                                                                  \
+    "b8 0a d0 10 15 fb 2f 0b d6 5f f7 d4 da 5d 6b f8 "                                             \
+    "3f 84 82 1d 1f 87 fd c7 d3 c7 5b 5a 7b 42 d9 c4"
+#define C_FINISHED                                                                                 \
+    "a8 ec 43 6d 67 76 34 ae 52 5a c1 fc eb e1 1a 03 "                                             \
+    "9e c1 76 94 fa c6 e9 85 27 b6 42 f2 ed d5 ce 61"
 
 #define T TLS13_PREFIX_TLS
 
@@ -197,7 +239,8 @@ Test(tls13_keys, rfc8448_ecdhe_early_handshake_master)
     cr_assert_eq(tls13_derive_secret_prefix(&cp, CP_SHA256, T, s, "derived", eh, d), 0);
     expect_hex(d, 32, DERIVED_HS, "derived (handshake)");
 
-    cr_assert_eq(tls13_handshake_secret_prefix(&cp, CP_SHA256, T, s, shared, 32, s), 0); /* in place */
+    cr_assert_eq(tls13_handshake_secret_prefix(&cp, CP_SHA256, T, s, shared, 32, s),
+                 0); /* in place */
     expect_hex(s, 32, HANDSHAKE, "handshake secret");
     cr_assert_eq(tls13_derive_secret_prefix(&cp, CP_SHA256, T, s, "derived", eh, d), 0);
     expect_hex(d, 32, DERIVED_MS, "derived (master)");
@@ -271,7 +314,8 @@ Test(tls13_keys, rfc8448_traffic_secrets_keys_finished)
     expect_hex(sec, 32, EXP_MASTER, "exporter master secret");
 
     /* the client's Finished over Transcript-Hash(ClientHello..server Finished) */
-    cr_assert_eq(tls13_expand_label_prefix(&cp, CP_SHA256, T, c_hs, "finished", NULL, 0, fk, 32), 0);
+    cr_assert_eq(tls13_expand_label_prefix(&cp, CP_SHA256, T, c_hs, "finished", NULL, 0, fk, 32),
+                 0);
     expect_hex(fk, 32, C_FIN_KEY, "client finished key");
     cr_assert_eq(tls13_finished_prefix(&cp, CP_SHA256, T, c_hs, th_sf, fin), 0);
     expect_hex(fin, 32, C_FINISHED, "client Finished verify_data");
@@ -306,18 +350,18 @@ static void ossl_expand_label(enum cp_hash_alg alg, const char *prefix, const ui
     *q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, cp_hash_len(alg));
     *q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, (void *)prefix, strlen(prefix));
     *q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, (void *)label, strlen(label));
-    *q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA, (void *)(ctx ? ctx : (const uint8_t *)""),
-                                             ctx_len);
+    *q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA,
+                                             (void *)(ctx ? ctx : (const uint8_t *)""), ctx_len);
     *q = OSSL_PARAM_construct_end();
-    cr_assert_eq(EVP_KDF_derive(k, out, out_len, p), 1, "OpenSSL TLS13-KDF %s '%s' %zu", md_name(alg), label,
-                 out_len);
+    cr_assert_eq(EVP_KDF_derive(k, out, out_len, p), 1, "OpenSSL TLS13-KDF %s '%s' %zu",
+                 md_name(alg), label, out_len);
     EVP_KDF_CTX_free(k);
     EVP_KDF_free(kdf);
 }
 
 /* HKDF-Extract by OpenSSL's HKDF (EXTRACT_ONLY). */
-static void ossl_extract(enum cp_hash_alg alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-                         size_t ikm_len, uint8_t *out)
+static void ossl_extract(enum cp_hash_alg alg, const uint8_t *salt, size_t salt_len,
+                         const uint8_t *ikm, size_t ikm_len, uint8_t *out)
 {
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
     cr_assert_not_null(kdf);
@@ -339,15 +383,16 @@ static void ossl_hmac(enum cp_hash_alg alg, const uint8_t *key, size_t key_len, 
                       size_t msg_len, uint8_t *out)
 {
     unsigned ol = 0;
-    cr_assert_not_null(HMAC(alg == CP_SHA384 ? EVP_sha384() : EVP_sha256(), key, (int)key_len, msg, msg_len,
-                            out, &ol));
+    cr_assert_not_null(HMAC(alg == CP_SHA384 ? EVP_sha384() : EVP_sha256(), key, (int)key_len, msg,
+                            msg_len, out, &ol));
     cr_assert_eq(ol, cp_hash_len(alg));
 }
 
 static void ossl_hash(enum cp_hash_alg alg, const void *p, size_t n, uint8_t *out)
 {
     unsigned ol = 0;
-    cr_assert_eq(EVP_Digest(p, n, out, &ol, alg == CP_SHA384 ? EVP_sha384() : EVP_sha256(), NULL), 1);
+    cr_assert_eq(EVP_Digest(p, n, out, &ol, alg == CP_SHA384 ? EVP_sha384() : EVP_sha256(), NULL),
+                 1);
     cr_assert_eq(ol, cp_hash_len(alg));
 }
 
@@ -362,8 +407,9 @@ static const enum cp_hash_alg ALGS[] = {CP_SHA256, CP_SHA384};
 
 Test(tls13_keys, dtls_expand_label_matches_openssl_tls13_kdf)
 {
-    static const char *labels[] = {"key", "iv", "sn", "finished", "traffic upd", "derived", "c hs traffic",
-                                   "s ap traffic", "exp master", "exporter", "EXTRACTOR-dtls_srtp", ""};
+    static const char *labels[] = {
+        "key",          "iv",           "sn",         "finished", "traffic upd",         "derived",
+        "c hs traffic", "s ap traffic", "exp master", "exporter", "EXTRACTOR-dtls_srtp", ""};
     static const size_t lens[] = {12, 16, 32, 48, 1, 100};
     unsigned compared = 0;
     for (size_t a = 0; a < 2; a++) {
@@ -377,11 +423,12 @@ Test(tls13_keys, dtls_expand_label_matches_openssl_tls13_kdf)
             for (size_t c = 0; c < 3; c++)
                 for (size_t n = 0; n < sizeof(lens) / sizeof(lens[0]); n++) {
                     memset(ours, 0xa5, sizeof(ours));
-                    cr_assert_eq(tls13_expand_label(&cp, alg, secret, labels[l], ctx_lens[c] ? ctx : NULL,
-                                                    ctx_lens[c], ours, lens[n]),
+                    cr_assert_eq(tls13_expand_label(&cp, alg, secret, labels[l],
+                                                    ctx_lens[c] ? ctx : NULL, ctx_lens[c], ours,
+                                                    lens[n]),
                                  0);
-                    ossl_expand_label(alg, TLS13_PREFIX_DTLS, secret, labels[l], ctx, ctx_lens[c], theirs,
-                                      lens[n]);
+                    ossl_expand_label(alg, TLS13_PREFIX_DTLS, secret, labels[l], ctx, ctx_lens[c],
+                                      theirs, lens[n]);
                     cr_assert(memcmp(ours, theirs, lens[n]) == 0, "%s '%s' ctx %zu len %zu differs",
                               md_name(alg), labels[l], ctx_lens[c], lens[n]);
                     cr_assert_eq(ours[lens[n]], 0xa5, "wrote past out_len");
@@ -417,8 +464,8 @@ Test(tls13_keys, hkdf_extract_matches_openssl_hkdf)
             for (size_t i = 0; i < sizeof(ikm_lens) / sizeof(ikm_lens[0]); i++) {
                 tls13_hkdf_extract(&cp, alg, salt, salt_lens[s], ikm, ikm_lens[i], ours);
                 ossl_extract(alg, salt, salt_lens[s], ikm, ikm_lens[i], theirs);
-                cr_assert(memcmp(ours, theirs, hl) == 0, "%s salt %zu ikm %zu differs", md_name(alg),
-                          salt_lens[s], ikm_lens[i]);
+                cr_assert(memcmp(ours, theirs, hl) == 0, "%s salt %zu ikm %zu differs",
+                          md_name(alg), salt_lens[s], ikm_lens[i]);
             }
         /* NULL salt and NULL ikm stand for hl zeros */
         tls13_hkdf_extract(&cp, alg, NULL, 0, ikm, 32, ours);
@@ -447,7 +494,8 @@ static void schedule_vs_openssl(enum cp_hash_alg alg, size_t key_len)
     ossl_hash(alg, "ClientHello..server Finished", 28, th3);
 
     /* OpenSSL */
-    uint8_t e_o[48], d_o[48], hs_o[48], ms_o[48], chs_o[48], shs_o[48], cap_o[48], sap_o[48], ems_o[48];
+    uint8_t e_o[48], d_o[48], hs_o[48], ms_o[48], chs_o[48], shs_o[48], cap_o[48], sap_o[48],
+        ems_o[48];
     ossl_extract(alg, zeros, hl, zeros, hl, e_o);
     ossl_expand_label(alg, D, e_o, "derived", eh, hl, d_o, hl);
     ossl_extract(alg, d_o, hl, ecdhe, 32, hs_o);
@@ -521,14 +569,16 @@ static void schedule_vs_openssl(enum cp_hash_alg alg, size_t key_len)
     memset(x, 0, sizeof(x));
     cr_assert_eq(tls13_export(&cp, alg, ems_o, "EXTRACTOR-dtls_srtp", NULL, 0, x, 60), 0);
     cr_assert(memcmp(x, x_o, 60) == 0, "exporter, no context");
-    cr_assert_eq(tls13_export(&cp, alg, ems_o, "EXTRACTOR-dtls_srtp", (const uint8_t *)"", 0, x, 60), 0);
+    cr_assert_eq(
+        tls13_export(&cp, alg, ems_o, "EXTRACTOR-dtls_srtp", (const uint8_t *)"", 0, x, 60), 0);
     cr_assert(memcmp(x, x_o, 60) == 0, "exporter, empty context = no context");
     uint8_t context[100];
     pattern(context, sizeof(context), 11);
     ossl_hash(alg, context, sizeof(context), ch);
     ossl_expand_label(alg, D, ems_o, "EXPORTER-test", eh, hl, tmp, hl);
     ossl_expand_label(alg, D, tmp, "exporter", ch, hl, x_o, 255);
-    cr_assert_eq(tls13_export(&cp, alg, ems_o, "EXPORTER-test", context, sizeof(context), x, 255), 0);
+    cr_assert_eq(tls13_export(&cp, alg, ems_o, "EXPORTER-test", context, sizeof(context), x, 255),
+                 0);
     cr_assert(memcmp(x, x_o, 255) == 0, "exporter with context, 255 bytes");
 }
 
@@ -553,13 +603,19 @@ Test(tls13_keys, limits_refused_without_writing)
     l250[250] = 0;
     memset(out, 0x5a, sizeof(out));
     memset(key, 0x5a, sizeof(key));
-    cr_assert_eq(tls13_expand_label(&cp, CP_SHA256, secret, l250, NULL, 0, out, 32), -EINVAL); /* 6 + 250 */
+    cr_assert_eq(tls13_expand_label(&cp, CP_SHA256, secret, l250, NULL, 0, out, 32),
+                 -EINVAL); /* 6 + 250 */
     cr_assert_eq(tls13_expand_label(&cp, CP_SHA256, secret, "key", ctx, 256, out, 32), -EINVAL);
-    cr_assert_eq(tls13_expand_label(&cp, CP_SHA256, secret, "key", NULL, 0, out, 255 * 32 + 1), -EINVAL);
-    cr_assert_eq(tls13_expand_label(&cp, CP_SHA384, secret, "key", NULL, 0, out, 255 * 48 + 1), -EINVAL);
-    cr_assert_eq(tls13_expand_label(&cp, (enum cp_hash_alg)3, secret, "key", NULL, 0, out, 16), -EINVAL);
-    cr_assert_eq(tls13_expand_label(&cp, (enum cp_hash_alg)0, secret, "key", NULL, 0, out, 16), -EINVAL);
-    cr_assert_eq(tls13_derive_secret(&cp, (enum cp_hash_alg)0, secret, "c hs traffic", ctx, out), -EINVAL);
+    cr_assert_eq(tls13_expand_label(&cp, CP_SHA256, secret, "key", NULL, 0, out, 255 * 32 + 1),
+                 -EINVAL);
+    cr_assert_eq(tls13_expand_label(&cp, CP_SHA384, secret, "key", NULL, 0, out, 255 * 48 + 1),
+                 -EINVAL);
+    cr_assert_eq(tls13_expand_label(&cp, (enum cp_hash_alg)3, secret, "key", NULL, 0, out, 16),
+                 -EINVAL);
+    cr_assert_eq(tls13_expand_label(&cp, (enum cp_hash_alg)0, secret, "key", NULL, 0, out, 16),
+                 -EINVAL);
+    cr_assert_eq(tls13_derive_secret(&cp, (enum cp_hash_alg)0, secret, "c hs traffic", ctx, out),
+                 -EINVAL);
     cr_assert_eq(tls13_derive_secret(&cp, CP_SHA256, secret, l250, ctx, out), -EINVAL);
     cr_assert_eq(tls13_handshake_secret(&cp, (enum cp_hash_alg)0, secret, ctx, 32, out), -EINVAL);
     cr_assert_eq(tls13_master_secret(&cp, (enum cp_hash_alg)0, secret, out), -EINVAL);
@@ -568,7 +624,8 @@ Test(tls13_keys, limits_refused_without_writing)
     cr_assert_eq(tls13_traffic_keys(&cp, (enum cp_hash_alg)0, secret, 16, key, iv, sn), -EINVAL);
     cr_assert_eq(tls13_finished(&cp, (enum cp_hash_alg)0, secret, ctx, out), -EINVAL);
     cr_assert_eq(tls13_next_secret(&cp, (enum cp_hash_alg)0, secret, out), -EINVAL);
-    cr_assert_eq(tls13_export(&cp, CP_SHA256, secret, "EXTRACTOR-dtls_srtp", NULL, 0, out, 256), -EINVAL);
+    cr_assert_eq(tls13_export(&cp, CP_SHA256, secret, "EXTRACTOR-dtls_srtp", NULL, 0, out, 256),
+                 -EINVAL);
     cr_assert_eq(tls13_export(&cp, CP_SHA256, secret, l250, NULL, 0, out, 16), -EINVAL);
     cr_assert_eq(tls13_export(&cp, (enum cp_hash_alg)0, secret, "x", NULL, 0, out, 16), -EINVAL);
     tls13_early_secret(&cp, (enum cp_hash_alg)0, out);
@@ -600,13 +657,16 @@ Test(tls13_keys, aliasing)
         pattern(th, hl, 22);
         cr_assert_eq(tls13_derive_secret(&cp, alg, s, "c hs traffic", th, want), 0);
         memcpy(buf, th, hl);
-        cr_assert_eq(tls13_derive_secret(&cp, alg, s, "c hs traffic", buf, buf), 0); /* out = thash */
+        cr_assert_eq(tls13_derive_secret(&cp, alg, s, "c hs traffic", buf, buf),
+                     0); /* out = thash */
         cr_assert(memcmp(buf, want, hl) == 0);
         memcpy(buf, s, hl);
-        cr_assert_eq(tls13_derive_secret(&cp, alg, buf, "c hs traffic", th, buf), 0); /* out = secret */
+        cr_assert_eq(tls13_derive_secret(&cp, alg, buf, "c hs traffic", th, buf),
+                     0); /* out = secret */
         cr_assert(memcmp(buf, want, hl) == 0);
         /* a multi-block expansion into its own secret */
-        cr_assert_eq(tls13_expand_label(&cp, alg, s, "exporter", th, hl, big_want, sizeof(big_want)), 0);
+        cr_assert_eq(
+            tls13_expand_label(&cp, alg, s, "exporter", th, hl, big_want, sizeof(big_want)), 0);
         memcpy(big, s, hl);
         cr_assert_eq(tls13_expand_label(&cp, alg, big, "exporter", th, hl, big, sizeof(big)), 0);
         cr_assert(memcmp(big, big_want, sizeof(big)) == 0);
