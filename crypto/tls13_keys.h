@@ -21,7 +21,7 @@
  * thread (cp.h).
  *
  * Arguments: alg is CP_SHA256 or CP_SHA384; "hl" below is cp_hash_len(alg)
- * (32 or 48). Secrets read and written are hl bytes. Outputs may not
+ * (32 or 48). Secrets read and written are hl bytes. Outputs must not
  * overlap inputs unless said so. Return values: 0, or -EINVAL for another
  * alg, a prefix plus label longer than 255 bytes, a context longer than 255
  * bytes or an output longer than the function allows; on -EINVAL nothing
@@ -52,8 +52,10 @@ void tls13_hkdf_extract(const struct cp *cp, enum cp_hash_alg alg, const uint8_t
  * (RFC 9147 §5.9): HKDF-Expand(secret, HkdfLabel, out_len) with
  * HkdfLabel = uint16 out_len || opaque label<..255> = "dtls13" + label ||
  * opaque context<0..255> = ctx (ctx may be NULL when ctx_len is 0).
- * out_len up to 255 * hl. Returns 0 or -EINVAL (prefix + label over 255
- * bytes, ctx_len over 255, out_len over 255 * hl, another alg). */
+ * out_len up to 255 * hl; out may alias secret or ctx (both are copied
+ * first). Cost: one dtls_hmac, key pads included, per hl bytes out.
+ * Returns 0 or -EINVAL (prefix + label over 255 bytes, ctx_len over 255,
+ * out_len over 255 * hl, another alg). */
 int tls13_expand_label(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret,
                        const char *label, const uint8_t *ctx, size_t ctx_len, uint8_t *out,
                        size_t out_len);

@@ -670,6 +670,10 @@ Test(tls13_keys, aliasing)
         memcpy(big, s, hl);
         cr_assert_eq(tls13_expand_label(&cp, alg, big, "exporter", th, hl, big, sizeof(big)), 0);
         cr_assert(memcmp(big, big_want, sizeof(big)) == 0);
+        /* a multi-block expansion into its own context */
+        memcpy(big, th, hl);
+        cr_assert_eq(tls13_expand_label(&cp, alg, s, "exporter", big, hl, big, sizeof(big)), 0);
+        cr_assert(memcmp(big, big_want, sizeof(big)) == 0);
         /* master from handshake in place */
         cr_assert_eq(tls13_master_secret(&cp, alg, s, want), 0);
         memcpy(buf, s, hl);
