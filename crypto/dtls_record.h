@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dtls_record: our DTLS 1.2 record layer, for the handshake and for
- * application data after it. It owns every sequence number of a
+ * application data after it, and the DTLS 1.3 record protection
+ * (RFC 9147 §4, the end of this header: stateless calls for the 1.3
+ * handshake, and the same struct dtls_record in the 1.3 form after it). It owns every sequence number of a
  * connection: epoch 0 (the handshake in the clear, dtls_record_plain)
  * and epoch 1 (sealed, dtls_record_seal), so a record sent again (a
  * repeated Finished) never shares a key and a sequence number with
