@@ -72,6 +72,8 @@ static void nonce_of(const uint8_t iv[12], uint64_t seq, uint8_t n[12])
 static uint64_t reconstruct(uint64_t wire, unsigned bits, uint64_t next)
 {
     uint64_t step = 1ull << bits, m = step - 1;
+    if (next > SEQ_MAX + 1)
+        next = SEQ_MAX + 1;
     uint64_t cand = (next & ~m) | wire;
     if (cand > next) {
         if (cand - next > step / 2 && cand >= step)
@@ -99,7 +101,7 @@ int dtls13_seal_dir(const struct dtls13_dir *d, uint16_t epoch, uint64_t seq, ui
         return -ENOTSUP;
     uint8_t *pt = out + DTLS13_HEADER;
     size_t inner = len + 1;
-    if (in != pt)
+    if (len && in != pt)
         memmove(pt, in, len);
     pt[len] = type; /* DTLSInnerPlaintext: content || type, no padding */
     out[0] = (uint8_t)(0x2c | (epoch & 3));
