@@ -303,6 +303,23 @@ void aes_encrypt_block(const struct aes_gcm_key *k, const uint8_t *in, uint8_t *
     explicit_bzero(&ak, sizeof(ak));
 }
 
+int aes_encrypt_block_raw(const uint8_t *key, size_t key_len, const uint8_t *in, uint8_t *out)
+{
+    if (key_len != 16 && key_len != 32)
+        return -EINVAL;
+#ifdef AES_GCM_X86
+    if (aes_impl_best() != AES_IMPL_PORTABLE) {
+        aes_gcm_aesni_block_raw(key, key_len, in, out);
+        return 0;
+    }
+#endif
+    AES_KEY ak;
+    AES_set_encrypt_key(key, (int)key_len * 8, &ak);
+    AES_encrypt(in, out, &ak);
+    explicit_bzero(&ak, sizeof(ak));
+    return 0;
+}
+
 void aes_gcm_wipe(struct aes_gcm_key *k)
 {
     explicit_bzero(k, sizeof(*k));

@@ -119,6 +119,14 @@ void aes_ctr_xor(const struct aes_gcm_key *k, const uint8_t *ctr, const uint8_t 
  * and out may be the same. */
 void aes_encrypt_block(const struct aes_gcm_key *k, const uint8_t *in, uint8_t *out);
 
+/* One AES block encryption of 16 bytes under a raw key (key_len 16 or
+ * 32), on AES-NI when the CPU has it (else OpenSSL's block function):
+ * the round keys are expanded on the stack for this block and wiped, no
+ * powers of H (DTLS 1.3's record-number mask: one block per record under
+ * a key kept raw). in and out may be the same. Returns 0, or -EINVAL for
+ * another key length. Reentrant. */
+int aes_encrypt_block_raw(const uint8_t *key, size_t key_len, const uint8_t *in, uint8_t *out);
+
 /* Zeroes the key, all sizeof(struct aes_gcm_key) bytes, in a way the
  * compiler keeps: for a key held by value. (A prefix copy in smaller
  * memory is wiped by its owner, aes_gcm_key_size(k) bytes.) The key must

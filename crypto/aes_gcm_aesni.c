@@ -128,6 +128,21 @@ NI void aes_gcm_aesni_block(const struct aes_gcm_key *k, const uint8_t *in, uint
     _mm_storeu_si128((__m128i *)out, aes_block(k, _mm_loadu_si128((const __m128i *)in)));
 }
 
+NI void aes_gcm_aesni_block_raw(const uint8_t *key, size_t key_len, const uint8_t *in, uint8_t *out)
+{
+    __m128i rk[15];
+    int rounds = key_len == 32 ? 14 : 10;
+    if (rounds == 14)
+        expand256(rk, key);
+    else
+        expand128(rk, key);
+    __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)in), rk[0]);
+    for (int r = 1; r < rounds; r++)
+        b = _mm_aesenc_si128(b, rk[r]);
+    _mm_storeu_si128((__m128i *)out, _mm_aesenclast_si128(b, rk[rounds]));
+    explicit_bzero(rk, sizeof(rk));
+}
+
 /* ---- bulk ---- */
 
 /* n blocks of keystream (n a constant: 4 or 8) for the counters ctr ..

@@ -32,17 +32,14 @@ static size_t key_len(uint8_t suite)
 int dtls13_mask(uint8_t suite, const uint8_t *sn, const uint8_t sample[16], uint8_t mask[2])
 {
     if (is_gcm(suite)) {
-        /* AES-ECB of the sample under sn. The key is expanded per record: the
-         * key area keeps sn raw (64 bytes of its header, not two more
-         * expanded keys per connection). */
-        struct aes_gcm_key ek;
+        /* AES-ECB of the sample under sn, its round keys expanded for this
+         * block: the key area keeps sn raw (64 bytes of its header rather
+         * than two more expanded keys per connection) */
         uint8_t b[16];
-        if (aes_gcm_init(&ek, sn, key_len(suite), -1) != 0)
+        if (aes_encrypt_block_raw(sn, key_len(suite), sample, b) != 0)
             return -ENOTSUP;
-        aes_encrypt_block(&ek, sample, b);
         mask[0] = b[0];
         mask[1] = b[1];
-        aes_gcm_wipe(&ek);
         sodium_memzero(b, sizeof(b));
         return 0;
     }
@@ -75,6 +72,8 @@ static void nonce_of(const uint8_t iv[12], uint64_t seq, uint8_t n[12])
 static uint64_t reconstruct(uint64_t wire, unsigned bits, uint64_t next)
 {
     uint64_t step = 1ull << bits, m = step - 1;
+    if (next > SEQ_MAX + 1)
+        next = SEQ_MAX + 1;
     uint64_t cand = (next & ~m) | wire;
     if (cand > next) {
         if (cand - next > step / 2 && cand >= step)
@@ -102,7 +101,7 @@ int dtls13_seal_dir(const struct dtls13_dir *d, uint16_t epoch, uint64_t seq, ui
         return -ENOTSUP;
     uint8_t *pt = out + DTLS13_HEADER;
     size_t inner = len + 1;
-    if (in != pt)
+    if (len && in != pt)
         memmove(pt, in, len);
     pt[len] = type; /* DTLSInnerPlaintext: content || type, no padding */
     out[0] = (uint8_t)(0x2c | (epoch & 3));

@@ -558,7 +558,8 @@ void dtls_record_prefetch(const struct dtls_record *rec, bool open)
     if (!k)
         return;
     __builtin_prefetch(k);
-    __builtin_prefetch(k + 64); /* the header's second line: the 1.3 sn keys */
+    if (r->v13)
+        __builtin_prefetch(k + 64); /* the header's second line: the 1.3 sn keys */
     /* the two slots lie side by side: a slot is the distance between them */
     size_t slot = r->r_key > r->w_key ? (size_t)(r->r_key - r->w_key) : (size_t)(r->w_key - r->r_key);
     size_t key = open ? r->r_key : r->w_key, end = key + slot;

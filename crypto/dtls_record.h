@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dtls_record: our DTLS 1.2 record layer, for the handshake and for
- * application data after it. It owns every sequence number of a
+ * application data after it, and the DTLS 1.3 record protection
+ * (RFC 9147 §4, the end of this header: stateless calls for the 1.3
+ * handshake, and the same struct dtls_record in the 1.3 form after it). It owns every sequence number of a
  * connection: epoch 0 (the handshake in the clear, dtls_record_plain)
  * and epoch 1 (sealed, dtls_record_seal), so a record sent again (a
  * repeated Finished) never shares a key and a sequence number with
@@ -216,7 +218,8 @@ int dtls_record_init_keys_impl(struct dtls_record *r, enum dtls_suite suite, con
  * in must be exactly out + dtls_record_prefix(r): then the record is
  * sealed in place (the caller wrote the plaintext where the ciphertext
  * goes, saving a copy). Returns the record length (len +
- * DTLS_RECORD_OVERHEAD_*), -ENOSPC when cap is too small, -EMSGSIZE (len >
+ * DTLS_RECORD_OVERHEAD_*; len + DTLS13_OVERHEAD in the 1.3 form, see
+ * dtls_record_set_keys13), -ENOSPC when cap is too small, -EMSGSIZE (len >
  * 2^14), -EPIPE after our close_notify or any fatal alert, -ENOKEY before
  * the keys, or -EOVERFLOW (2^48 records sealed). On error nothing is
  * counted and the sequence number is not used. */
@@ -224,7 +227,9 @@ int dtls_record_seal(struct dtls_record *r, uint8_t type, const uint8_t *in, siz
                      uint8_t *out, size_t cap);
 
 /* Bytes of a sealed record before its ciphertext with the keys in r: the
- * header and, for AES-GCM, the explicit nonce (21), or 13 (ChaCha20). */
+ * header and, for AES-GCM, the explicit nonce (21), or 13 (ChaCha20); in
+ * the 1.3 form DTLS13_HEADER (5), and the record is one byte longer than
+ * prefix + plaintext + tag (the inner type byte). */
 size_t dtls_record_prefix(const struct dtls_record *r);
 
 /* Opens the first record of `in` (len bytes; a datagram may hold several:
@@ -236,7 +241,9 @@ size_t dtls_record_prefix(const struct dtls_record *r);
  * close_notify or a fatal alert (dtls_record_can_open turns false) later
  * records are refused with DTLS_REC_CLOSED. Handshake and change_cipher_spec records
  * at epoch 1 (a peer repeating its final flight) are opened and returned
- * with their type, for the caller to pass on. */
+ * with their type, for the caller to pass on. In the 1.3 form (see
+ * dtls_record_set_keys13) cap must also hold the inner type byte and any
+ * padding: the ciphertext length less the tag. */
 int dtls_record_open(struct dtls_record *r, const uint8_t *in, size_t len, size_t *used,
                      uint8_t *type, uint8_t *out, size_t cap);
 

@@ -9,7 +9,9 @@
  * record layer after a handshake of ours and, side by side, written and
  * read by two mbedTLS endpoints after theirs (the same sizes: 100 and
  * 1,200 bytes of plaintext; mbedTLS on a 1,500-byte datagram limit so the
- * larger fits), with the ratio, and our GCM on its portable GHASH; SRTP protect +
+ * larger fits), with the ratio, ours in the DTLS 1.3 form beside them (the
+ * same suites and sizes, dtls_record_set_keys13), and our GCM on its
+ * portable GHASH; SRTP protect +
  * unprotect of a 160-byte audio packet (libsrtp2, both profiles), and our
  * SRTP (crypto/srtp_session.h) beside libsrtp2 on 160- and 1,200-byte RTP
  * packets (AES128_CM_HMAC_SHA1_80, medians side by side); and heap
@@ -96,6 +98,7 @@ struct results {
     double hs[MAX_REPS];
     size_t hs_heap;
     double rec_ours[3][2][MAX_REPS], rec_mbed[3][2][MAX_REPS], rec_portable[2][MAX_REPS];
+    double rec13[3][2][MAX_REPS]; /* ours in the DTLS 1.3 form (dtls_record_set_keys13) */
     size_t rec_heap, gcm_heap;
     double srtp_ns[2][MAX_REPS];
     size_t srtp_heap[2];
@@ -274,6 +277,18 @@ static int bench_records_suite(struct results *R, struct dtls_fixture *f, int su
     dtls_record_reset(&pb, &pkb, &pcnt, false);
     dtls_record_init_keys_impl(&pa, DTLS_SUITE_AES_128_GCM, pk, piv, pk, piv, 0, AES_IMPL_PORTABLE);
     dtls_record_init_keys_impl(&pb, DTLS_SUITE_AES_128_GCM, pk, piv, pk, piv, 0, AES_IMPL_PORTABLE);
+    /* the same suite in the DTLS 1.3 form, the two ends sharing a key area */
+    static const enum dtls_suite rsuites[3] = {DTLS_SUITE_AES_128_GCM, DTLS_SUITE_AES_256_GCM,
+                                               DTLS_SUITE_CHACHA20_POLY1305};
+    static const uint8_t ck[32] = {3}, civ[12] = {4}, csn[32] = {5}, sk[32] = {6}, siv[12] = {7}, ssn[32] = {8};
+    static struct dtls_record_keys k13;
+    struct dtls_record c13, s13;
+    dtls_record_keys_clear(&k13);
+    dtls_record_reset(&c13, &k13, &pcnt, true);
+    dtls_record_reset(&s13, &k13, &pcnt, false);
+    if (dtls_record_set_keys13(&c13, rsuites[su], ck, civ, csn, sk, siv, ssn) != 0 ||
+        dtls_record_set_keys13(&s13, rsuites[su], sk, siv, ssn, ck, civ, csn) != 0)
+        return -1;
     uint8_t payload[1200];
     memset(payload, 0x5a, sizeof(payload));
     for (int z = 0; z < 2; z++)
@@ -281,8 +296,14 @@ static int bench_records_suite(struct results *R, struct dtls_fixture *f, int su
             if (su == 0)
                 R->rec_portable[z][r] = time_records(&pa, &pb, payload, rsizes[z]);
             R->rec_ours[su][z][r] = time_records(&f->crec, &f->srec, payload, rsizes[z]);
+            uint64_t opened = pcnt.opened;
+            R->rec13[su][z][r] = time_records(&c13, &s13, payload, rsizes[z]);
+            if (pcnt.opened - opened != (uint64_t)n_rec)
+                return -1; /* a 1.3 record refused */
             R->rec_mbed[su][z][r] = time_mbed_records(&msv, &mc, payload, rsizes[z]);
         }
+    dtls_record_free(&c13);
+    dtls_record_free(&s13);
     dtls_free(f->c);
     dtls_free(f->s);
     dtls_record_free(&f->crec);
@@ -411,11 +432,12 @@ static void print_records(struct results *R)
 {
     int reps = R->reps;
     const char *sname[3] = {"AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305"};
-    printf("DTLS record seal+open           ours ns   mbedTLS ns   mbedTLS/ours\n");
+    printf("DTLS record seal+open           ours ns   mbedTLS ns   mbedTLS/ours   ours 1.3 ns\n");
     for (int su = 0; su < 3; su++)
         for (int z = 0; z < 2; z++) {
             double o = bench_median(R->rec_ours[su][z], reps), mb = bench_median(R->rec_mbed[su][z], reps);
-            printf("  %-17s %5zu B %9.0f %12.0f %10.2fx\n", sname[su], rsizes[z], o, mb, mb / o);
+            printf("  %-17s %5zu B %9.0f %12.0f %10.2fx %13.0f\n", sname[su], rsizes[z], o, mb, mb / o,
+                   bench_median(R->rec13[su][z], reps));
         }
     for (int z = 0; z < 2; z++)
         printf("  AES-128-GCM, portable path  %5zu B %9.0f\n", rsizes[z], bench_median(R->rec_portable[z], reps));

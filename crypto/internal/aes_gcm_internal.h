@@ -61,6 +61,10 @@ void aes_gcm_aesni_ctr(const struct aes_gcm_key *k, const uint8_t *ctr, const ui
 /* One block on AES-NI (a key set up by aes_gcm_aesni_setup). */
 void aes_gcm_aesni_block(const struct aes_gcm_key *k, const uint8_t *in, uint8_t *out);
 
+/* One block on AES-NI under a raw key (16 or 32 bytes): round keys on the
+ * stack, wiped after. */
+void aes_gcm_aesni_block_raw(const uint8_t *key, size_t key_len, const uint8_t *in, uint8_t *out);
+
 /* As aes_gcm_aesni_crypt on VAES + VPCLMULQDQ + AVX-512 (F, BW, VL):
  * sixteen blocks a step in four 512-bit registers, tails by byte masks. */
 void aes_gcm_vaes_crypt(const struct aes_gcm_key *k, const uint8_t *iv, const uint8_t *aad,

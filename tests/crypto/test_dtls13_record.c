@@ -311,6 +311,7 @@ Test(dtls13_record, sequence_numbers_reconstructed_across_the_wraps)
         {0x1fffe, 0x20003}, {0x20003, 0x1fff0}, {0x3ffff, 0x40000}, {0x40000, 0x3c001},
         {5, 0},             {0, 0x7fff},        {0x12345678, 0x12345678 + 0x7fff},
         {(1ull << 48) - 1, (1ull << 48) - 2},   {(1ull << 48) - 2, (1ull << 48)},
+        {(1ull << 48) - 3, UINT64_MAX}, /* a next past the limit is taken as 2^48 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int n = dtls13_seal(&k, 3, cases[i].seq, DTLS_CT_APPLICATION_DATA, body, 4, rec, sizeof(rec));
