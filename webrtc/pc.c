@@ -31,6 +31,7 @@ struct pc_setup_impl {
     uint32_t dc_reliability;
     uint8_t dc_type;
     uint8_t client_id_len;
+    uint8_t dtls_versions;         /* cfg.dtls_versions: what dtls_init offers (client) or accepts (server) */
     uint8_t alert_len;             /* the fatal alert our failed handshake still owes the peer */
     uint16_t srtp_profile;         /* DTLS-SRTP profile the handshake chose (0 none) */
     uint8_t peer_fp[32];
@@ -51,6 +52,7 @@ struct pc_impl {
     uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
     uint8_t ev_head, ev_n;
     uint8_t events[8];             /* small ring of enum pc_event_type */
+    uint8_t dtls_ver;              /* low byte of the negotiated DTLS version (0xfd 1.2, 0xfc 1.3), 0 before */
     int32_t hs_slot;               /* -1 when none held */
     struct dtls_hs_pool *hs;
     struct sctp_assoc *sctp;
@@ -166,6 +168,7 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     su->cert = cfg->cert;
     su->cp = cfg->cp;
     su->cookie_secret = cfg->cookie_secret;
+    su->dtls_versions = cfg->dtls_versions;
     memcpy(su->peer_fp, cfg->peer_fingerprint, 32);
     su->peer = cfg->peer;
     client_id_of(su, &cfg->peer);
@@ -229,7 +232,8 @@ static void start_dtls(struct pc_impl *pc, uint64_t now)
                              .client_id = su->client_id,
                              .client_id_len = su->client_id_len,
                              .srtp = PC_SRTP,
-                             .mtu = DTLS_MTU};
+                             .mtu = DTLS_MTU,
+                             .versions = su->dtls_versions};
     reach(pc, PC_DTLS, now);
     if (dtls_init(hs_ep(pc), &dc, now) != 0)
         fail(pc, PC_FAIL_DTLS, now);
@@ -269,6 +273,7 @@ static void dtls_events(struct pc_impl *pc, uint64_t now)
             if (su->keylog)
                 dtls_keylog_line(e, su->keylog);
             su->srtp_profile = dtls_srtp_profile(e);
+            pc->dtls_ver = (uint8_t)(dtls_version(e) & 0xff); /* kept: the slot goes back below */
             size_t kl = dtls_srtp_keying_len(su->srtp_profile);
             if (kl && dtls_export_keying(e, "EXTRACTOR-dtls_srtp", su->srtp_keying, kl) != 0) {
                 fail(pc, PC_FAIL_DTLS, now);
@@ -636,6 +641,12 @@ enum dtls_failure pc_dtls_failure(const struct pc *pc)
 bool pc_dtls_client(const struct pc *pc)
 {
     return cimpl(pc)->dtls_client;
+}
+
+uint16_t pc_dtls_version(const struct pc *pc)
+{
+    uint8_t v = cimpl(pc)->dtls_ver;
+    return v ? (uint16_t)(0xfe00 | v) : 0;
 }
 
 const struct pc_counters *pc_counters(const struct pc *pc)

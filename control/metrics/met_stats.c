@@ -27,6 +27,21 @@ const char *ctl_stage_name(uint32_t stage)
     return stage < RI_STAGE_COUNT ? names[stage] : "?";
 }
 
+const char *ctl_dtls_name(uint32_t i)
+{
+    return i == 0 ? "1.2" : i == 1 ? "1.3" : "?";
+}
+
+const char *ctl_setup_hist_name(uint32_t k)
+{
+    static const char *const dtls[RI_DTLS_VERSIONS] = {"dtls_1.2", "dtls_1.3"};
+    if (k < RI_STAGE_COUNT)
+        return ctl_stage_name(k);
+    if (k == RI_SETUP_TOTAL)
+        return "total";
+    return k - RI_SETUP_DTLS < RI_DTLS_VERSIONS ? dtls[k - RI_SETUP_DTLS] : "?";
+}
+
 uint64_t met_hist_total(const struct met_hist *h)
 {
     uint64_t t = 0;
