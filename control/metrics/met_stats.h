@@ -50,12 +50,18 @@ const char *ctl_drop_name(uint32_t reason);
  * "dtls", ...), "?" out of range. Pure. */
 const char *ctl_stage_name(uint32_t stage);
 
-/* The report name of per-version figure i (RI_DTLS_VERSIONS, ri_dtls_index):
- * "1.2", "1.3"; "?" out of range. Pure. */
+/* Per-version figure i (RI_DTLS_VERSIONS, ri_dtls_index): its name for
+ * people ("1.2", "1.3") and its JSON key ("v1_2", "v1_3": no dot, report
+ * paths join members with dots); "?" out of range. Pure. */
 const char *ctl_dtls_name(uint32_t i);
+const char *ctl_dtls_key(uint32_t i);
+
+/* What --dtls / --external-dtls bits (RI_DTLS_*, 0 auto) offer: "1.2",
+ * "1.3", "auto"; "?" for bits out of range. Pure. */
+const char *ctl_dtls_offer_name(uint8_t bits);
 
 /* The report key of set-up histogram k (RI_SETUP_HISTS): a stage's name,
- * "total", "dtls_1.2", "dtls_1.3"; "?" out of range. Pure. */
+ * "total", "dtls_v1_2", "dtls_v1_3"; "?" out of range. Pure. */
 const char *ctl_setup_hist_name(uint32_t k);
 
 /* Control's CLOCK_MONOTONIC in ns: the clock of ctl_snap.mono_ns and of
