@@ -27,18 +27,21 @@ const char *dtls_failure_name(enum dtls_failure f)
     return (unsigned)f < DTLS_FAIL_COUNT ? failure_names[f] : "?";
 }
 
-static void event(struct dtls_endpoint *e, enum dtls_event_type ev)
+void dtls_event(struct dtls_endpoint *e, enum dtls_event_type ev)
 {
     if (e->n_events < 2)
         e->events[e->n_events++] = (uint8_t)ev;
 }
 
-static void wipe(void *p, size_t n)
+void dtls_wipe(void *p, size_t n)
 {
     volatile uint8_t *v = p;
     while (n--)
         *v++ = 0;
 }
+
+#define event dtls_event
+#define wipe dtls_wipe
 
 void dtls_fail(struct dtls_endpoint *e, enum dtls_failure f, int alert)
 {
@@ -73,31 +76,39 @@ static void transcript_init(struct dtls_endpoint *e, bool both)
     e->th384_on = both;
 }
 
+void dtls_transcript_reset(struct dtls_endpoint *e)
+{
+    transcript_init(e, true);
+}
+
 void dtls_transcript(struct dtls_endpoint *e, uint8_t type, uint16_t seq, const uint8_t *body, size_t len)
 {
-    /* RFC 6347 §4.2.6: as one fragment, fragment_offset 0 */
+    /* RFC 6347 §4.2.6: as one fragment, fragment_offset 0; RFC 9147 §5.2:
+     * 1.3 hashes the TLS 1.3 form, type and length only */
     uint8_t h[HS_HEADER];
     h[0] = type;
     wire_put24(h + 1, (uint32_t)len);
     wire_put16(h + 4, seq);
     wire_put24(h + 6, 0);
     wire_put24(h + 9, (uint32_t)len);
+    size_t hl = dtls_is13(e) ? 4 : sizeof(h);
     const struct cp *cp = e->cp;
-    cp->ops->hash_update(cp->self, &e->th256, h, sizeof(h));
+    cp->ops->hash_update(cp->self, &e->th256, h, hl);
     cp->ops->hash_update(cp->self, &e->th256, body, len);
     if (e->th384_on) {
-        cp->ops->hash_update(cp->self, &e->th384, h, sizeof(h));
+        cp->ops->hash_update(cp->self, &e->th384, h, hl);
         cp->ops->hash_update(cp->self, &e->th384, body, len);
     }
 }
 
 /* The transcript so far under alg, the running hash left as it is. */
-static size_t transcript_now(const struct dtls_endpoint *e, enum cp_hash_alg alg, uint8_t *out)
+size_t dtls_transcript_hash(const struct dtls_endpoint *e, enum cp_hash_alg alg, uint8_t *out)
 {
     struct cp_hash h = alg == CP_SHA384 ? e->th384 : e->th256;
     e->cp->ops->hash_final(e->cp->self, &h, out);
     return cp_hash_len(alg);
 }
+#define transcript_now dtls_transcript_hash
 
 /* RFC 5246 §8.1 / RFC 7627 §4 */
 static int derive_master(struct dtls_endpoint *e)
@@ -149,13 +160,15 @@ static int finished_data(const struct dtls_endpoint *e, bool client, uint8_t *ou
                     h, n, NULL, 0, out, VERIFY_DATA);
 }
 
-static bool same(const uint8_t *a, const uint8_t *b, size_t n)
+bool dtls_same(const uint8_t *a, const uint8_t *b, size_t n)
 {
     uint8_t d = 0;
     for (size_t i = 0; i < n; i++)
         d |= a[i] ^ b[i];
     return d == 0;
 }
+
+#define same dtls_same
 
 /* The peer's certificate: its fingerprint against the SDP's, its key. */
 static int take_certificate(struct dtls_endpoint *e, const uint8_t *b, size_t len)
@@ -168,6 +181,11 @@ static int take_certificate(struct dtls_endpoint *e, const uint8_t *b, size_t le
         dtls_fail(e, (enum dtls_failure)f, alert);
         return -EPROTO;
     }
+    return dtls_check_peer_cert(e, der, dl);
+}
+
+int dtls_check_peer_cert(struct dtls_endpoint *e, const uint8_t *der, size_t dl)
+{
     uint8_t fp[DTLS_FP_LEN];
     dtls_cert_fingerprint(e->cp, der, dl, fp);
     if (!same(fp, e->peer_fp, sizeof(fp))) {
@@ -341,6 +359,9 @@ static int client_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, 
         if (type != HS_SERVER_HELLO || epoch != 0)
             break;
         {
+            int rc13;
+            if (dtls13_client_server_hello(e, seq, b, len, &rc13))
+                return rc13;
             int f = dtls_parse_server_hello(e, b, len, &alert);
             if (f != 0) {
                 dtls_fail(e, (enum dtls_failure)f, alert);
@@ -418,7 +439,7 @@ static int client_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, 
 /* ---- server ---- */
 
 /* HMAC-SHA256(secret, client id || client random), 16 bytes. */
-static void cookie_of(const struct dtls_endpoint *e, const uint8_t *client_random, uint8_t *out)
+void dtls_cookie_of(const struct dtls_endpoint *e, const uint8_t *client_random, uint8_t *out)
 {
     uint8_t msg[32 + 32], mac[CP_SHA256_LEN];
     memcpy(msg, e->client_id, e->client_id_len);
@@ -431,6 +452,9 @@ static int on_client_hello(struct dtls_endpoint *e, uint16_t seq, const uint8_t 
 {
     struct dtls_client_hello ch;
     int alert;
+    int rc13;
+    if (dtls13_server_hello_in(e, seq, b, len, &rc13))
+        return rc13;
     int f = dtls_parse_client_hello(e, b, len, &ch, &alert);
     if (f != 0) {
         dtls_fail(e, (enum dtls_failure)f, alert);
@@ -438,7 +462,7 @@ static int on_client_hello(struct dtls_endpoint *e, uint16_t seq, const uint8_t 
     }
     if (e->cookie_secret) {
         uint8_t want[COOKIE_OURS];
-        cookie_of(e, ch.random, want);
+        dtls_cookie_of(e, ch.random, want);
         if (ch.cookie_len != COOKIE_OURS || !same(want, ch.cookie, COOKIE_OURS)) {
             /* HelloVerifyRequest (RFC 6347 §4.2.1): its message_seq is the
              * ClientHello's; the next ClientHello comes with the next */
@@ -470,6 +494,12 @@ static int on_client_hello(struct dtls_endpoint *e, uint16_t seq, const uint8_t 
         cp->ops->ecdh_keygen(cp->self, (enum cp_group)e->group, e->eph_priv, e->eph_pub) != 0) {
         dtls_fail(e, DTLS_FAIL_CRYPTO, DTLS_ALERT_INTERNAL_ERROR);
         return -EPROTO;
+    }
+    if (e->versions & DTLS_OFFER_V13) {
+        /* RFC 8446 §4.1.3: a server that speaks 1.3 and settles for 1.2
+         * says so in its random, for a client that offered 1.3 */
+        static const uint8_t sentinel[8] = {'D', 'O', 'W', 'N', 'G', 'R', 'D', 1};
+        memcpy(e->server_random + 24, sentinel, 8);
     }
     transcript_init(e, prf_alg(e) == CP_SHA384);
     dtls_transcript(e, HS_CLIENT_HELLO, seq, b, len);
@@ -616,7 +646,9 @@ int dtls_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, const 
     uint16_t seq = e->in_seq;
     bool server_waiting = e->is_server && e->state == ST_SERVER_HELLO;
     uint16_t before = e->in_seq;
-    int rc = e->is_server ? server_message(e, type, epoch, seq, b, len) : client_message(e, type, epoch, seq, b, len);
+    int rc = dtls_is13(e) && e->state >= ST13_CLIENT_EE ? dtls13_on_message(e, type, epoch, seq, b, len)
+             : e->is_server                            ? server_message(e, type, epoch, seq, b, len)
+                                                       : client_message(e, type, epoch, seq, b, len);
     /* in_seq moves on for every message taken; a server's foreign first
      * message leaves it (and a HelloVerifyRequest set it already) */
     if (rc == 0 && e->in_seq == before && !(server_waiting && e->state == ST_SERVER_HELLO))
@@ -626,6 +658,8 @@ int dtls_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, const 
 
 void dtls_on_repeat(struct dtls_endpoint *e)
 {
+    if (dtls_is13(e) && dtls13_on_repeat(e))
+        return;
     if (e->state == ST_FAILED || e->tx_pending || e->n_items == 0)
         return;
     e->tx_item = 0;
@@ -685,6 +719,9 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
         rc = e->cp->ops->random(e->cp->self, &e->ext_order, 1);
     if (rc != 0)
         return rc;
+    rc = dtls13_client_init(e);
+    if (rc != 0)
+        return rc;
     transcript_init(e, (e->suites & DTLS_OFFER_AES_256_GCM) != 0);
     client_hello(e);
     return 0;
@@ -696,7 +733,7 @@ static int record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl)
 {
     uint8_t type = r[0];
     uint16_t epoch = wire_get16(r + 3);
-    if (r[1] != 0xfe || (r[2] != 0xfd && r[2] != 0xff) || epoch > 1) {
+    if (r[1] != 0xfe || (r[2] != 0xfd && r[2] != 0xff) || epoch > (dtls_is13(e) ? 0 : 1)) {
         e->c.records_dropped++;
         return 0;
     }
@@ -776,21 +813,32 @@ enum engine_input dtls_handle_input(struct dtls_endpoint *e, const uint8_t *d, s
     if (now > e->now)
         e->now = now;
     e->c.datagrams_in++;
-    if (e->state == ST_FAILED || (e->state == ST_CONNECTED && !e->is_server))
+    if (e->state == ST_FAILED || (e->state == ST_CONNECTED && !e->is_server && !e->t.await_ack))
         return ENGINE_IN_IGNORED;
     bool ours = false;
     size_t off = 0;
     while (off < len) {
-        if (len - off < DTLS_RECORD_HEADER) {
-            e->c.records_dropped++;
-            break;
+        size_t rl;
+        bool unified = (d[off] & 0xe0) == 0x20; /* RFC 9147 §4: 001CSLEE */
+        if (unified) {
+            struct dtls13_hdr h;
+            if (!(e->versions & DTLS_OFFER_V13) || dtls13_parse_header(d + off, len - off, &h) != 0) {
+                e->c.records_dropped++;
+                break;
+            }
+            rl = h.rec_len;
+        } else {
+            if (len - off < DTLS_RECORD_HEADER) {
+                e->c.records_dropped++;
+                break;
+            }
+            rl = DTLS_RECORD_HEADER + wire_get16(d + off + 11);
+            if (rl > len - off) {
+                e->c.records_dropped++;
+                break;
+            }
         }
-        size_t rl = DTLS_RECORD_HEADER + wire_get16(d + off + 11);
-        if (rl > len - off) {
-            e->c.records_dropped++;
-            break;
-        }
-        int rc = record_in(e, d + off, rl);
+        int rc = unified ? dtls13_record_in(e, d + off, rl) : record_in(e, d + off, rl);
         if (rc < 0)
             return ENGINE_IN_FATAL;
         ours |= rc > 0;
@@ -813,9 +861,15 @@ void dtls_handle_timeout(struct dtls_endpoint *e, uint64_t now)
     if (now < e->now)
         return;
     e->now = now;
-    if (e->t_retx == UINT64_MAX || now < e->t_retx || e->state == ST_FAILED || e->state == ST_CONNECTED)
+    if (e->t_retx == UINT64_MAX || now < e->t_retx || e->state == ST_FAILED ||
+        (e->state == ST_CONNECTED && !e->t.await_ack))
         return;
     if (e->rto_ms >= e->rto_max_ms) {
+        if (e->state == ST_CONNECTED) { /* 1.3: our final flight never acknowledged; nothing more to do */
+            e->t.await_ack = false;
+            e->t_retx = UINT64_MAX;
+            return;
+        }
         dtls_fail(e, DTLS_FAIL_TIMEOUT, -1);
         return;
     }
@@ -849,7 +903,7 @@ enum dtls_event_type dtls_poll_event(struct dtls_endpoint *e, struct dtls_ev *ev
 
 uint64_t dtls_next_timeout(const struct dtls_endpoint *e)
 {
-    if (e->alert_pending || e->tx_pending)
+    if (e->alert_pending || e->tx_pending || e->t.ack_pending)
         return e->now;
     return e->t_retx;
 }
@@ -889,14 +943,19 @@ int dtls_export_keying(const struct dtls_endpoint *e, const char *label, uint8_t
 {
     if (!e->have_master || len > 255)
         return -EINVAL;
+    if (dtls_is13(e))
+        return dtls13_export(e, label, out, len);
     return dtls_prf(e->cp, prf_alg(e), e->master, sizeof(e->master), label, e->client_random, 32, e->server_random,
                     32, out, len);
 }
 
 int dtls_keylog_line(const struct dtls_endpoint *e, char *out)
 {
+    out[0] = 0;
     if (!e->have_master)
         return -ENOENT;
+    if (dtls_is13(e))
+        return -ENOTSUP; /* 1.3 logs several secrets (not yet) */
     int n = sprintf(out, "CLIENT_RANDOM ");
     for (int i = 0; i < 32; i++)
         n += sprintf(out + n, "%02x", e->client_random[i]);

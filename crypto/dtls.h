@@ -132,6 +132,7 @@ struct dtls_counters {
     uint32_t flights_sent, retransmit_timeouts, retransmits_on_repeat;
     uint32_t cookies_sent, cookies_bad;
     uint32_t alerts_in, alerts_out;
+    uint32_t acks_in, acks_out;      /* DTLS 1.3 ACK records */
 };
 
 struct dtls_config {

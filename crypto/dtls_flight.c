@@ -59,8 +59,9 @@ static size_t write_alert(struct dtls_endpoint *e, uint8_t *buf, size_t cap)
 {
     e->alert_pending = false;
     uint8_t a[2] = {DTLS_ALERT_FATAL, e->alert_desc};
-    int n = e->ccs_sent ? dtls_record_alert(e->rec, DTLS_ALERT_FATAL, e->alert_desc, buf, cap)
-                        : dtls_record_plain(e->rec, DTLS_CT_ALERT, DTLS_V12, a, 2, buf, cap);
+    int n = e->ccs_sent                        ? dtls_record_alert(e->rec, DTLS_ALERT_FATAL, e->alert_desc, buf, cap)
+            : dtls_is13(e) && e->t.w.suite     ? dtls13_seal_flight_record(e, DTLS_CT_ALERT, a, 2, buf, cap)
+                                               : dtls_record_plain(e->rec, DTLS_CT_ALERT, DTLS_V12, a, 2, buf, cap);
     if (n <= 0)
         return 0;
     e->c.alerts_out++;
@@ -73,9 +74,14 @@ size_t dtls_flight_datagram(struct dtls_endpoint *e, uint8_t *buf, size_t cap)
 {
     if (e->alert_pending)
         return write_alert(e, buf, cap);
+    if (e->t.ack_pending)
+        return dtls13_ack_out(e, buf, cap);
     if (!e->tx_pending)
         return 0;
     size_t limit = cap < e->mtu ? cap : e->mtu, used = 0;
+    bool is13 = dtls_is13(e);
+    if (is13 && e->tx_item == 0 && e->tx_off == 0)
+        dtls13_flight_start(e);
     uint8_t body[MSG_MAX], rec[HS_HEADER + MSG_MAX];
     while (e->tx_item < e->n_items) {
         enum dtls_item it = (enum dtls_item)e->items[e->tx_item];
@@ -93,7 +99,9 @@ size_t dtls_flight_datagram(struct dtls_endpoint *e, uint8_t *buf, size_t cap)
             continue;
         }
         bool sealed = it == IT_FINISHED;
-        size_t over = DTLS_RECORD_HEADER + HS_HEADER + (sealed ? aead_overhead(e) : 0);
+        bool sealed13 = it >= IT13_ENCRYPTED_EXTENSIONS;
+        size_t over = sealed13 ? DTLS13_OVERHEAD + HS_HEADER
+                               : DTLS_RECORD_HEADER + HS_HEADER + (sealed ? aead_overhead(e) : 0);
         if (used + over >= limit)
             break;
         size_t len = dtls_msg_write(e, it, body);
@@ -110,9 +118,11 @@ size_t dtls_flight_datagram(struct dtls_endpoint *e, uint8_t *buf, size_t cap)
         /* the first ClientHello and HelloVerifyRequest go as DTLS 1.0
          * records, as BoringSSL and OpenSSL send them */
         uint16_t v = it == IT_CLIENT_HELLO || it == IT_HELLO_VERIFY ? DTLS_V10 : DTLS_V12;
-        int n = sealed ? dtls_record_seal(e->rec, DTLS_CT_HANDSHAKE, rec, HS_HEADER + frag, buf + used, limit - used)
-                       : dtls_record_plain(e->rec, DTLS_CT_HANDSHAKE, v, rec, HS_HEADER + frag, buf + used,
-                                           limit - used);
+        int n = sealed13 ? dtls13_seal_flight_record(e, DTLS_CT_HANDSHAKE, rec, HS_HEADER + frag, buf + used,
+                                                     limit - used)
+                : sealed ? dtls_record_seal(e->rec, DTLS_CT_HANDSHAKE, rec, HS_HEADER + frag, buf + used, limit - used)
+                         : dtls_record_plain(e->rec, DTLS_CT_HANDSHAKE, v, rec, HS_HEADER + frag, buf + used,
+                                             limit - used);
         if (n <= 0)
             break;
         used += (size_t)n;
@@ -218,7 +228,7 @@ static int drain(struct dtls_endpoint *e)
 static bool known_type(uint8_t t)
 {
     return (t >= HS_CLIENT_HELLO && t <= HS_NEW_SESSION_TICKET) || (t >= HS_CERTIFICATE && t <= HS_CLIENT_KEY_EXCHANGE) ||
-           t == HS_FINISHED;
+           t == HS_FINISHED || t == HS_ENCRYPTED_EXTENSIONS || t == HS_KEY_UPDATE;
 }
 
 /* Whether a handshake record body is whole fragments of handshake types,

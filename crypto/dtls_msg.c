@@ -6,53 +6,9 @@
 #include <string.h>
 
 #include "dtls_internal.h"
+#include "dtls_rd.h"
 
-/* ---- reading ---- */
-
-struct rd {
-    const uint8_t *p;
-    size_t n;
-    bool bad;
-};
-
-static const uint8_t *take(struct rd *r, size_t k)
-{
-    if (r->bad || r->n < k) {
-        r->bad = true;
-        return NULL;
-    }
-    const uint8_t *q = r->p;
-    r->p += k;
-    r->n -= k;
-    return q;
-}
-
-static unsigned u8(struct rd *r)
-{
-    const uint8_t *q = take(r, 1);
-    return q ? q[0] : 0;
-}
-
-static unsigned u16(struct rd *r)
-{
-    const uint8_t *q = take(r, 2);
-    return q ? wire_get16(q) : 0;
-}
-
-static uint32_t u24(struct rd *r)
-{
-    const uint8_t *q = take(r, 3);
-    return q ? wire_get24(q) : 0;
-}
-
-/* The next k bytes as a reader of their own. */
-static struct rd sub(struct rd *r, size_t k)
-{
-    struct rd s = {take(r, k), k, false};
-    if (!s.p)
-        s.bad = true, s.n = 0;
-    return s;
-}
+/* ---- reading: dtls_rd.h ---- */
 
 /* ---- what we offer, in Chrome's order ---- */
 
@@ -181,18 +137,24 @@ static size_t write_client_hello(const struct dtls_endpoint *e, uint8_t *o)
     memcpy(p + 2, e->client_random, 32);
     p += 34;
     *p++ = 0; /* no session id: no resumption */
-    *p++ = e->cookie_len;
-    memcpy(p, e->cookie, e->cookie_len);
-    p += e->cookie_len;
+    uint8_t legacy_cookie = dtls_is13(e) ? 0 : e->cookie_len; /* 1.3: the cookie is an extension */
+    *p++ = legacy_cookie;
+    memcpy(p, e->cookie, legacy_cookie);
+    p += legacy_cookie;
     uint8_t *sl = p;
     p += 2;
-    for (size_t i = 0; i < N_OF(suite_order); i++)
-        if (e->suites & suite_order[i].bit)
-            wire_put16(p, suite_order[i].id), p += 2;
+    if (e->versions & DTLS_OFFER_V13)
+        p += dtls13_write_suites(e, p);
+    if (e->versions & DTLS_OFFER_V12)
+        for (size_t i = 0; i < N_OF(suite_order); i++)
+            if (e->suites & suite_order[i].bit)
+                wire_put16(p, suite_order[i].id), p += 2;
     wire_put16(sl, (uint16_t)(p - sl - 2));
     *p++ = 1;
     *p++ = 0; /* null compression */
     size_t el = client_extensions(e, p + 2);
+    if (e->versions & DTLS_OFFER_V13)
+        el += dtls13_client_extensions(e, p + 2 + el, false);
     wire_put16(p, (uint16_t)el);
     p += 2 + el;
     return (size_t)(p - o);
@@ -264,6 +226,13 @@ uint8_t dtls_item_type(enum dtls_item it)
         [IT_CERTIFICATE_VERIFY] = HS_CERTIFICATE_VERIFY,
         [IT_CHANGE_CIPHER_SPEC] = 0,
         [IT_FINISHED] = HS_FINISHED,
+        [IT13_SERVER_HELLO] = HS_SERVER_HELLO,
+        [IT13_HELLO_RETRY] = HS_SERVER_HELLO,
+        [IT13_ENCRYPTED_EXTENSIONS] = HS_ENCRYPTED_EXTENSIONS,
+        [IT13_CERTIFICATE_REQUEST] = HS_CERTIFICATE_REQUEST,
+        [IT13_CERTIFICATE] = HS_CERTIFICATE,
+        [IT13_CERTIFICATE_VERIFY] = HS_CERTIFICATE_VERIFY,
+        [IT13_FINISHED] = HS_FINISHED,
     };
     return (unsigned)it < N_OF(t) ? t[it] : 0;
 }
@@ -317,6 +286,8 @@ size_t dtls_msg_write(const struct dtls_endpoint *e, enum dtls_item it, uint8_t 
         return VERIFY_DATA;
     case IT_CHANGE_CIPHER_SPEC:
         break;
+    default:
+        return dtls13_msg_write(e, it, o);
     }
     return 0;
 }

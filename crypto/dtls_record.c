@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Our DTLS 1.2 record layer: epoch 0 in the clear, epoch 1 sealed (our
- * AES-GCM, libsodium's ChaCha20-Poly1305). */
+/* Our DTLS record layer: epoch 0 in the clear, epoch 1 sealed (our
+ * AES-GCM, libsodium's ChaCha20-Poly1305) in 1.2; epoch 3 in the 1.3 form
+ * (dtls13_record.c does the protection) after dtls_record_set_keys13. */
 #include "dtls_record.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@ static void wipe(void *p, size_t n)
 
 /* ---- key areas ---- */
 
-_Static_assert(sizeof(struct dtls_record_keys_hdr) <= 64, "a key area's header is one cache line");
+_Static_assert(sizeof(struct dtls_record_keys_hdr) <= DTLS_KEYS_HDR, "a key area's header fits its room");
 
 static bool is_gcm(uint8_t suite)
 {
@@ -38,10 +39,10 @@ static size_t slot_size(void)
 
 size_t dtls_record_keys_size(void)
 {
-    return 64 + 2 * slot_size();
+    return DTLS_KEYS_HDR + 2 * slot_size();
 }
 
-_Static_assert(DTLS_RECORD_KEYS_MAX == 64 + 2 * sizeof(struct aes_gcm_key),
+_Static_assert(DTLS_RECORD_KEYS_MAX == DTLS_KEYS_HDR + 2 * sizeof(struct aes_gcm_key),
                "a key area by value holds the largest key of any path");
 
 static struct dtls_record_keys_hdr *hdr_of(struct dtls_record_keys *k)
@@ -51,7 +52,7 @@ static struct dtls_record_keys_hdr *hdr_of(struct dtls_record_keys *k)
 
 static uint8_t *slot_of(struct dtls_record_keys *k, int dir)
 {
-    return (uint8_t *)k + 64 + (size_t)dir * slot_size();
+    return (uint8_t *)k + DTLS_KEYS_HDR + (size_t)dir * slot_size();
 }
 
 void dtls_record_keys_clear(struct dtls_record_keys *k)
@@ -60,10 +61,10 @@ void dtls_record_keys_clear(struct dtls_record_keys *k)
 }
 
 /* One direction's key and IV as the area keeps them, built in `key`
- * (a whole struct aes_gcm_key: room for any path) and iv[12]. Returns
- * the bytes of `key` that count (the used prefix; 32 for ChaCha20), or a
- * negative errno. */
-static int key_build(enum dtls_suite suite, const uint8_t *key, const uint8_t *iv, int impl,
+ * (a whole struct aes_gcm_key: room for any path) and iv[12] (a 1.2 GCM
+ * salt is 4 bytes, every other IV 12: v13). Returns the bytes of `key`
+ * that count (the used prefix; 32 for ChaCha20), or a negative errno. */
+static int key_build(enum dtls_suite suite, bool v13, const uint8_t *key, const uint8_t *iv, int impl,
                      struct aes_gcm_key *out, uint8_t out_iv[12])
 {
     memset(out_iv, 0, 12);
@@ -71,7 +72,7 @@ static int key_build(enum dtls_suite suite, const uint8_t *key, const uint8_t *i
         int rc = aes_gcm_init(out, key, suite == DTLS_SUITE_AES_256_GCM ? 32 : 16, impl);
         if (rc != 0)
             return rc == -ENOTSUP ? -ENOTSUP : -EIO;
-        memcpy(out_iv, iv, 4);
+        memcpy(out_iv, iv, v13 ? 12 : 4);
         return (int)aes_gcm_key_size(out);
     }
     if (suite == DTLS_SUITE_CHACHA20_POLY1305) {
@@ -96,8 +97,8 @@ void dtls_record_reset(struct dtls_record *rec, struct dtls_record_keys *keys,
     r->c = counters;
     r->is_client = is_client;
     int w = is_client ? DTLS_DIR_CLIENT : DTLS_DIR_SERVER, rd = 1 - w;
-    r->w_key = (uint16_t)(64 + (size_t)w * slot_size());
-    r->r_key = (uint16_t)(64 + (size_t)rd * slot_size());
+    r->w_key = (uint16_t)(DTLS_KEYS_HDR + (size_t)w * slot_size());
+    r->r_key = (uint16_t)(DTLS_KEYS_HDR + (size_t)rd * slot_size());
     r->w_iv = (uint8_t)(offsetof(struct dtls_record_keys_hdr, iv) + 12 * (size_t)w);
     r->r_iv = (uint8_t)(offsetof(struct dtls_record_keys_hdr, iv) + 12 * (size_t)rd);
 }
@@ -126,29 +127,40 @@ static bool same(const void *a, const void *b, size_t n)
 }
 
 /* Into the area (r's side alone uses it) or checked against it (the other
- * end's record installed first), both directions by r's role. */
-static int install(struct dtls_record_impl *r, enum dtls_suite suite, const uint8_t *w_key,
-                   const uint8_t *w_iv, const uint8_t *r_key, const uint8_t *r_iv, int impl)
+ * end's record installed first), both directions by r's role; the 1.3
+ * record-number keys (w_sn, r_sn: NULL in 1.2) with them. */
+static int install(struct dtls_record_impl *r, enum dtls_suite suite, bool v13, const uint8_t *w_key,
+                   const uint8_t *w_iv, const uint8_t *w_sn, const uint8_t *r_key, const uint8_t *r_iv,
+                   const uint8_t *r_sn, int impl)
 {
     struct dtls_record_keys_hdr *h = hdr_of(r->keys);
     int w = r->is_client ? DTLS_DIR_CLIENT : DTLS_DIR_SERVER;
     uint8_t others = (uint8_t)(h->users & ~(1u << w));
     struct aes_gcm_key k[2]; /* by direction */
-    uint8_t iv[2][12];
-    int n = key_build(suite, w_key, w_iv, impl, &k[w], iv[w]);
-    int m = n < 0 ? n : key_build(suite, r_key, r_iv, impl, &k[1 - w], iv[1 - w]);
+    uint8_t iv[2][12], sn[2][32];
+    memset(sn, 0, sizeof(sn));
+    int n = key_build(suite, v13, w_key, w_iv, impl, &k[w], iv[w]);
+    int m = n < 0 ? n : key_build(suite, v13, r_key, r_iv, impl, &k[1 - w], iv[1 - w]);
     int rc = m < 0 ? m : 0;
+    if (rc == 0 && v13) {
+        size_t sn_len = suite == DTLS_SUITE_AES_128_GCM ? 16 : 32;
+        memcpy(sn[w], w_sn, sn_len);
+        memcpy(sn[1 - w], r_sn, sn_len);
+    }
     if (rc == 0 && others == 0) {
         /* first (or alone): write both directions */
         dtls_record_keys_clear(r->keys);
         for (int d = 0; d < 2; d++)
             memcpy(slot_of(r->keys, d), &k[d], (size_t)n);
         memcpy(h->iv, iv, sizeof(iv));
+        memcpy(h->sn, sn, sizeof(sn));
+        h->v13 = v13;
         h->suite = (uint8_t)suite;
         h->users = (uint8_t)(1u << w);
     } else if (rc == 0) {
         /* the other end installed first: the same keys, or refused */
-        bool eq = h->suite == suite && (size_t)n <= slot_size() && same(h->iv, iv, sizeof(iv));
+        bool eq = h->suite == suite && h->v13 == v13 && (size_t)n <= slot_size() &&
+                  same(h->iv, iv, sizeof(iv)) && same(h->sn, sn, sizeof(sn));
         for (int d = 0; d < 2 && eq; d++)
             eq = same(slot_of(r->keys, d), &k[d], (size_t)n);
         if (eq)
@@ -158,6 +170,7 @@ static int install(struct dtls_record_impl *r, enum dtls_suite suite, const uint
     }
     wipe(k, sizeof(k));
     wipe(iv, sizeof(iv));
+    wipe(sn, sizeof(sn));
     return rc;
 }
 
@@ -168,12 +181,36 @@ static int set_keys(struct dtls_record *rec, enum dtls_suite suite, const uint8_
     uint64_t seq0 = r->w_seq0;
     dtls_record_rewind(rec); /* our earlier keys, if any, let go of */
     r->w_seq0 = seq0;
-    int rc = install(r, suite, w_key, w_iv, r_key, r_iv, impl);
+    int rc = install(r, suite, false, w_key, w_iv, NULL, r_key, r_iv, NULL, impl);
     if (rc != 0)
         return rc;
     r->suite = (uint8_t)suite;
     r->epoch = 1;
     return 0;
+}
+
+int dtls_record_set_keys13(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+                           const uint8_t *w_sn, const uint8_t *r_key, const uint8_t *r_iv, const uint8_t *r_sn)
+{
+    struct dtls_record_impl *r = dtls_rec(rec);
+    uint64_t seq0 = r->w_seq0;
+    dtls_record_rewind(rec);
+    r->w_seq0 = seq0;
+    int rc = install(r, suite, true, w_key, w_iv, w_sn, r_key, r_iv, r_sn, -1);
+    if (rc != 0)
+        return rc;
+    r->suite = (uint8_t)suite;
+    r->epoch = 3; /* application traffic keys (RFC 9147 §6.1) */
+    r->v13 = true;
+    return 0;
+}
+
+uint16_t dtls_record_version(const struct dtls_record *rec)
+{
+    const struct dtls_record_impl *r = dtls_crec(rec);
+    if (r->suite == DTLS_SUITE_NONE)
+        return 0;
+    return r->v13 ? DTLS_V13 : DTLS_V12;
 }
 
 int dtls_record_set_keys(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
@@ -221,6 +258,33 @@ int dtls_record_plain(struct dtls_record *rec, uint8_t type, uint16_t version, c
 
 /* ---- records ---- */
 
+/* r's 1.3 keys for one direction (open: the read side) where the key area
+ * keeps them. */
+static void dir13(const struct dtls_record_impl *r, bool open, struct dtls13_dir *d)
+{
+    const uint8_t *base = (const uint8_t *)r->keys;
+    const struct dtls_record_keys_hdr *h = (const struct dtls_record_keys_hdr *)base;
+    int dir = r->is_client == open ? DTLS_DIR_SERVER : DTLS_DIR_CLIENT;
+    d->suite = r->suite;
+    d->key = base + (open ? r->r_key : r->w_key);
+    d->iv = base + (open ? r->r_iv : r->w_iv);
+    d->sn = h->sn[dir];
+}
+
+/* dtls_record_seal in the 1.3 form (the checks common to both done). */
+static int seal13(struct dtls_record_impl *r, uint8_t type, const uint8_t *in, size_t len, uint8_t *out,
+                  size_t cap)
+{
+    struct dtls13_dir d;
+    dir13(r, false, &d);
+    int n = dtls13_seal_dir(&d, r->epoch, r->w_seq, type, in, len, out, cap);
+    if (n < 0)
+        return n;
+    r->w_seq++;
+    r->c->sealed++;
+    return n;
+}
+
 static void aad_of(const uint8_t es[8], uint8_t type, size_t len, uint8_t aad[13])
 {
     memcpy(aad, es, 8);
@@ -250,6 +314,8 @@ int dtls_record_seal(struct dtls_record *rec, uint8_t type, const uint8_t *in, s
         return -ENOKEY;
     if (r->w_seq > SEQ_MAX)
         return -EOVERFLOW;
+    if (__builtin_expect(r->v13, 0))
+        return seal13(r, type, in, len, out, cap);
     bool gcm = is_gcm(r->suite);
     size_t explicit = gcm ? 8 : 0, frag = explicit + len + 16;
     if (DTLS_RECORD_HEADER + frag > cap)
@@ -285,6 +351,8 @@ int dtls_record_seal(struct dtls_record *rec, uint8_t type, const uint8_t *in, s
 size_t dtls_record_prefix(const struct dtls_record *rec)
 {
     const struct dtls_record_impl *r = dtls_crec(rec);
+    if (__builtin_expect(r->v13, 0))
+        return DTLS13_HEADER;
     return DTLS_RECORD_HEADER + (is_gcm(r->suite) ? 8 : 0);
 }
 
@@ -327,10 +395,78 @@ static int refuse(struct dtls_record_impl *r, int why)
     return why;
 }
 
+/* An authenticated alert (plen bytes in out) acted upon: 0, or
+ * DTLS_REC_BAD_ALERT (not counted here). */
+static int take_alert(struct dtls_record_impl *r, const uint8_t *out, size_t plen)
+{
+    if (plen != 2 || (out[0] != DTLS_ALERT_WARNING && out[0] != DTLS_ALERT_FATAL))
+        return DTLS_REC_BAD_ALERT;
+    r->c->alerts_in++;
+    r->last_alert_level = out[0];
+    r->last_alert_desc = out[1];
+    if (out[1] == DTLS_ALERT_CLOSE_NOTIFY)
+        r->peer_closed = true;
+    else if (out[0] == DTLS_ALERT_FATAL)
+        r->failed = true;
+    return 0;
+}
+
+/* dtls_record_open in the 1.3 form: epoch 3 in the unified header. */
+static int open13(struct dtls_record_impl *r, const uint8_t *in, size_t len, size_t *used, uint8_t *type,
+                  uint8_t *out, size_t cap)
+{
+    *used = len;
+    if (len == 0)
+        return refuse(r, DTLS_REC_TRUNCATED);
+    if ((in[0] & 0xe0) != 0x20) {
+        /* DTLSPlaintext (epoch 0, a late handshake flight) steps over whole */
+        if (in[0] < DTLS_CT_CHANGE_CIPHER_SPEC || in[0] > DTLS_CT_ACK)
+            return refuse(r, DTLS_REC_BAD_TYPE);
+        if (len < DTLS_RECORD_HEADER || wire_get16(in + 11) > len - DTLS_RECORD_HEADER)
+            return refuse(r, DTLS_REC_TRUNCATED);
+        *used = DTLS_RECORD_HEADER + wire_get16(in + 11);
+        return refuse(r, DTLS_REC_WRONG_EPOCH);
+    }
+    struct dtls13_hdr h;
+    int why = dtls13_parse_header(in, len, &h);
+    *used = h.rec_len;
+    if (why != 0)
+        return refuse(r, why);
+    if (r->failed || r->peer_closed)
+        return refuse(r, DTLS_REC_CLOSED);
+    if (h.epoch_bits != (r->epoch & 3))
+        return refuse(r, DTLS_REC_WRONG_EPOCH);
+    struct dtls13_dir d;
+    dir13(r, true, &d);
+    struct dtls13_rec rec;
+    why = dtls13_unmask(&d, in, &h, r->r_window ? r->r_top + 1 : 0, &rec);
+    if (why == 0)
+        why = window_check(r, rec.seq); /* before the tag (cheap), window moved after */
+    if (why != 0)
+        return refuse(r, why);
+    uint8_t t;
+    int n = dtls13_decrypt(&d, &rec, &t, out, cap);
+    if (n < 0)
+        return refuse(r, n);
+    window_accept(r, rec.seq);
+    if (t == DTLS_CT_ALERT) {
+        if ((why = take_alert(r, out, (size_t)n)) != 0)
+            return refuse(r, why);
+    } else if (t != DTLS_CT_APPLICATION_DATA && t != DTLS_CT_HANDSHAKE && t != DTLS_CT_ACK) {
+        sodium_memzero(out, (size_t)n);
+        return refuse(r, DTLS_REC_BAD_TYPE);
+    }
+    *type = t;
+    r->c->opened++;
+    return n;
+}
+
 int dtls_record_open(struct dtls_record *rec, const uint8_t *in, size_t len, size_t *used,
                      uint8_t *type, uint8_t *out, size_t cap)
 {
     struct dtls_record_impl *r = dtls_rec(rec);
+    if (__builtin_expect(r->v13, 0))
+        return open13(r, in, len, used, type, out, cap);
     *used = len;
     if (len < DTLS_RECORD_HEADER)
         return refuse(r, DTLS_REC_TRUNCATED);
@@ -378,17 +514,8 @@ int dtls_record_open(struct dtls_record *rec, const uint8_t *in, size_t len, siz
     }
     window_accept(r, seq);
     *type = t;
-    if (t == DTLS_CT_ALERT) {
-        if (plen != 2 || (out[0] != DTLS_ALERT_WARNING && out[0] != DTLS_ALERT_FATAL))
-            return refuse(r, DTLS_REC_BAD_ALERT);
-        r->c->alerts_in++;
-        r->last_alert_level = out[0];
-        r->last_alert_desc = out[1];
-        if (out[1] == DTLS_ALERT_CLOSE_NOTIFY)
-            r->peer_closed = true;
-        else if (out[0] == DTLS_ALERT_FATAL)
-            r->failed = true;
-    }
+    if (t == DTLS_CT_ALERT && (why = take_alert(r, out, plen)) != 0)
+        return refuse(r, why);
     r->c->opened++;
     return (int)plen;
 }
@@ -431,6 +558,7 @@ void dtls_record_prefetch(const struct dtls_record *rec, bool open)
     if (!k)
         return;
     __builtin_prefetch(k);
+    __builtin_prefetch(k + 64); /* the header's second line: the 1.3 sn keys */
     /* the two slots lie side by side: a slot is the distance between them */
     size_t slot = r->r_key > r->w_key ? (size_t)(r->r_key - r->w_key) : (size_t)(r->w_key - r->r_key);
     size_t key = open ? r->r_key : r->w_key, end = key + slot;

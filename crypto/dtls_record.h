@@ -72,6 +72,7 @@ enum dtls_content_type {
     DTLS_CT_ALERT = 21,
     DTLS_CT_HANDSHAKE = 22,
     DTLS_CT_APPLICATION_DATA = 23,
+    DTLS_CT_ACK = 26, /* DTLS 1.3 (RFC 9147 §7), inside protected records only */
 };
 
 enum dtls_alert_level { DTLS_ALERT_WARNING = 1, DTLS_ALERT_FATAL = 2 };
@@ -89,7 +90,9 @@ enum dtls_alert_desc {
     DTLS_ALERT_DECRYPT_ERROR = 51,
     DTLS_ALERT_PROTOCOL_VERSION = 70,
     DTLS_ALERT_INTERNAL_ERROR = 80,
+    DTLS_ALERT_MISSING_EXTENSION = 109,
     DTLS_ALERT_UNSUPPORTED_EXTENSION = 110,
+    DTLS_ALERT_CERTIFICATE_REQUIRED = 116,
 };
 
 enum dtls_suite { DTLS_SUITE_NONE = 0, DTLS_SUITE_AES_128_GCM = 1, DTLS_SUITE_CHACHA20_POLY1305 = 2, DTLS_SUITE_AES_256_GCM = 3 };
@@ -107,6 +110,8 @@ enum dtls_record_error {
     DTLS_REC_TOO_BIG = -8,     /* plaintext larger than the caller's buffer or 2^14 */
     DTLS_REC_BAD_TYPE = -9,    /* unknown content type */
     DTLS_REC_BAD_ALERT = -10,  /* authenticated alert that is not 2 bytes of level 1 or 2 */
+    DTLS_REC_CID = -11,        /* DTLS 1.3 unified header with a connection id (never negotiated);
+                                * counted under malformed */
 };
 
 /* The caller's block (dtls_record_reset), written only by the thread that
@@ -136,16 +141,17 @@ struct dtls_record {
  * or cleared by dtls_record_keys_clear before its first use; held by value
  * it is DTLS_RECORD_KEYS_MAX bytes, enough on any CPU. Its layout is
  * private to dtls_record.c: nothing else reads or writes it. */
-#define DTLS_RECORD_KEYS_MAX 1088
+#define DTLS_RECORD_KEYS_MAX 1152
 struct dtls_record_keys {
     _Alignas(64) unsigned char opaque[DTLS_RECORD_KEYS_MAX];
 };
 
-/* Bytes of a key area on this CPU: a 64-byte header (the suite, which
- * records use the keys, the two IVs) and one slot per direction, each
- * large enough for the largest suite's key (AES-256-GCM) expanded for this
- * CPU's AES path (aes_gcm_key_size_max(32)). 832 with AES-NI, 1,088 with
- * VAES; never more than DTLS_RECORD_KEYS_MAX. Thread-safe. */
+/* Bytes of a key area on this CPU: a 128-byte header (the suite and
+ * version, which records use the keys, the two IVs, the two DTLS 1.3
+ * record-number keys) and one slot per direction, each large enough for
+ * the largest suite's key (AES-256-GCM) expanded for this CPU's AES path
+ * (aes_gcm_key_size_max(32)). 896 with AES-NI, 1,152 with VAES; never
+ * more than DTLS_RECORD_KEYS_MAX. Thread-safe. */
 size_t dtls_record_keys_size(void);
 
 /* Empties a key area (dtls_record_keys_size() bytes zeroed, in a way the
@@ -270,5 +276,118 @@ bool dtls_record_can_open(const struct dtls_record *r);
 /* The counters block r adds to (the one given to dtls_record_reset: a
  * sum over every record sharing it). */
 const struct dtls_record_counters *dtls_record_counters(const struct dtls_record *r);
+
+/* ---- DTLS 1.3 records (RFC 9147 §4) ------------------------------------
+ *
+ * Protected records use the unified header. We send 0x2c | (epoch & 3)
+ * (0b001CSLEE: no connection id, a 16-bit sequence number, the length
+ * present), the 16-bit sequence number encrypted (record-number
+ * encryption, §4.2.3), then the 16-bit length of what follows. We read
+ * every form but the connection id: S=0 an 8-bit sequence number, L=0
+ * the record runs to the end of the datagram. The AEAD seals
+ * DTLSInnerPlaintext (content || its real type || zero padding; we pad
+ * with nothing) under the header as sent but with the sequence number in
+ * the clear as additional data, the nonce being the 12-byte IV XOR the
+ * 64-bit sequence number (left-padded). The record-number mask comes from
+ * the first 16 ciphertext bytes: AES-ECB under the sn key (AES suites),
+ * or the ChaCha20 block function keyed by it, counter sample[0..3]
+ * (little endian), nonce sample[4..15]. Unprotected records (epoch 0)
+ * stay DTLSPlaintext (dtls_record_plain, version 0xfefd).
+ *
+ * The functions below are stateless (keys given raw, per call: the
+ * handshake's epoch-2 records); dtls_record_set_keys13 makes a struct
+ * dtls_record seal and open 1.3 records at epoch 3. Same time model,
+ * memory and thread rules as the rest of this header: no clock, no
+ * allocation, caller buffers; reentrant. */
+#define DTLS13_HEADER 5 /* what we send: 1 + 2 (seq) + 2 (len) */
+#define DTLS13_OVERHEAD (DTLS13_HEADER + 1 + 16)
+#define DTLS13_MAX_CIPHERTEXT (DTLS_RECORD_MAX_PLAINTEXT + 256) /* RFC 9147 §4 / RFC 8446 §5.2 */
+
+/* One direction's raw DTLS 1.3 keys: suite (enum dtls_suite), the AEAD
+ * key (16 or 32 bytes used), the 12-byte IV and the record-number key
+ * (as long as the AEAD key). */
+struct dtls13_keys {
+    uint8_t suite; /* enum dtls_suite */
+    uint8_t key[32], iv[12], sn[32];
+};
+
+/* The record-number mask of a 16-byte sample (the first 16 ciphertext
+ * bytes of a record) under k->sn: the first two bytes of AES-ECB(sn,
+ * sample), or of the ChaCha20 keystream (counter sample[0..3] LE, nonce
+ * sample[4..15]). Returns 0, or -ENOTSUP for another suite (-EIO if
+ * libsodium fails to start). */
+int dtls13_rn_mask(const struct dtls13_keys *k, const uint8_t sample[16], uint8_t mask[2]);
+
+/* Seals one record with k: epoch (its low 2 bits go on the wire), seq
+ * (< 2^48), inner content type, len bytes of content from in (in and out
+ * may be the same memory only as in == out + DTLS13_HEADER: sealed in
+ * place, the type byte written after the content). Returns the record
+ * length (len + DTLS13_OVERHEAD), -ENOSPC when cap is too small,
+ * -EMSGSIZE (len > 2^14), -EOVERFLOW (seq >= 2^48), -ENOTSUP (another
+ * suite or no AES path). No state: the caller owns seq and must never
+ * seal two records with one (keys, seq). */
+int dtls13_seal(const struct dtls13_keys *k, uint16_t epoch, uint64_t seq, uint8_t type, const uint8_t *in,
+                size_t len, uint8_t *out, size_t cap);
+
+/* The unified header of the first record of in (len bytes; its first byte
+ * must be 0x20..0x3f). */
+struct dtls13_hdr {
+    uint8_t epoch_bits; /* the epoch's 2 low bits */
+    uint8_t seq_len;    /* 1 or 2: bytes of (encrypted) sequence number */
+    uint8_t hdr_len;    /* bytes before the ciphertext: 1 + seq_len (+ 2 with the length) */
+    bool cid;           /* a connection id follows the first byte (never ours: refused) */
+    size_t rec_len;     /* header + body: the length field's, or to the end of in (L = 0) */
+};
+/* Returns 0; DTLS_REC_BAD_VERSION when the first byte is not a unified
+ * header (0x20..0x3f); DTLS_REC_CID with a connection id (h->cid true,
+ * h->rec_len = len: its length is unknown); DTLS_REC_TRUNCATED when in is
+ * shorter than the header or than the length it announces (h->rec_len =
+ * len then). Nothing is decrypted: the sequence number is still masked. */
+int dtls13_parse_header(const uint8_t *in, size_t len, struct dtls13_hdr *h);
+
+/* Opens the first record of in (len bytes) with k: *used = its length
+ * (also on refusal, so that the caller steps to the next one; the rest
+ * of the datagram when its header cannot be read); the sequence number
+ * unmasked and reconstructed as the value closest to next_seq (the next
+ * one the caller expects, §4.2.2; never past 2^48 - 1) into *seq; the
+ * content into out (cap bytes; out must not overlap in; cap must hold
+ * the content with its type byte and padding: the ciphertext less the
+ * 16-byte tag), its inner type into *type. The epoch bits are not
+ * checked: the caller chose k by them (dtls13_parse_header). Returns the
+ * content length (>= 0), or a negative enum dtls_record_error:
+ * DTLS_REC_BAD_VERSION / _CID / _TRUNCATED as dtls13_parse_header (also
+ * a body under 17 bytes: no 16-byte sample and tag), DTLS_REC_TOO_BIG
+ * (inner plaintext over cap, ciphertext over 2^14 + 256 or content over
+ * 2^14), DTLS_REC_BAD_AUTH (the tag does not verify, or another suite),
+ * DTLS_REC_BAD_TYPE (an all-zero inner plaintext). out holds nothing on
+ * refusal. No replay check (the caller's); nothing counted. */
+int dtls13_open(const struct dtls13_keys *k, const uint8_t *in, size_t len, uint64_t next_seq, size_t *used,
+                uint64_t *seq, uint8_t *type, uint8_t *out, size_t cap);
+
+/* The stateful record after a DTLS 1.3 handshake: installs the epoch-3
+ * (application traffic) keys per direction from r's side, as
+ * dtls_record_set_keys (w: what r seals with, r: what it opens with):
+ * AEAD key (16, 32, 32 bytes), 12-byte IV and record-number key (as long
+ * as the AEAD key) each. The key area keeps them (the sn keys and IVs in
+ * its header) and is shared, checked byte for byte (suite, version, both
+ * expanded keys, IVs and sn keys), exactly as in 1.2. Then
+ * dtls_record_seal/_open/_alert/_close/_prefix work in the 1.3 form:
+ * epoch 3, the unified header, the inner type, record-number encryption,
+ * the 64-record replay window on the reconstructed sequence number
+ * (starting at 0), alerts sealed as inner type 21. dtls_record_open
+ * returns application data, and handshake (22) and ack (26) records
+ * with their type for the caller (post-handshake messages, ACKs), acts on
+ * alerts, refuses other epochs (a DTLSPlaintext record or other epoch
+ * bits) with DTLS_REC_WRONG_EPOCH and a connection id with DTLS_REC_CID.
+ * dtls_record_prefix is DTLS13_HEADER (sealing in place writes the inner
+ * type byte after the plaintext: leave one byte more room). The epoch-0
+ * write sequence carries on. Returns as dtls_record_set_keys (-ENOTSUP,
+ * -EIO, -EKEYREJECTED). */
+int dtls_record_set_keys13(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
+                           const uint8_t *w_sn, const uint8_t *r_key, const uint8_t *r_iv, const uint8_t *r_sn);
+
+/* DTLS_V12 or DTLS_V13: the form of r's records once keys are in (0
+ * before). */
+uint16_t dtls_record_version(const struct dtls_record *r);
 
 #endif

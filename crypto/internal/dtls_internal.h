@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "dtls.h"
+#include "tls13_keys.h"
 #include "wire.h"
 
 /* Handshake message types (RFC 5246 §7.4, RFC 6347 §4.3.2, RFC 5077). */
@@ -28,6 +29,9 @@ enum dtls_hs_type {
     HS_CERTIFICATE_VERIFY = 15,
     HS_CLIENT_KEY_EXCHANGE = 16,
     HS_FINISHED = 20,
+    HS_ENCRYPTED_EXTENSIONS = 8,  /* DTLS 1.3 (RFC 8446 §4.3.1) */
+    HS_KEY_UPDATE = 24,
+    HS_MESSAGE_HASH = 254,        /* RFC 8446 §4.4.1: ClientHello1 after a HelloRetryRequest */
 };
 
 /* Suite code points (RFC 5289, RFC 7905) and the extension types we read. */
@@ -42,6 +46,12 @@ enum dtls_hs_type {
 #define EXT_EXTENDED_MASTER_SECRET 0x0017
 #define EXT_SUPPORTED_VERSIONS 0x002b
 #define EXT_RENEGOTIATION_INFO 0xff01
+#define EXT_COOKIE 0x002c
+#define EXT_KEY_SHARE 0x0033
+#define SUITE13_AES_128_GCM 0x1301      /* TLS_AES_128_GCM_SHA256 */
+#define SUITE13_AES_256_GCM 0x1302      /* TLS_AES_256_GCM_SHA384 */
+#define SUITE13_CHACHA20 0x1303         /* TLS_CHACHA20_POLY1305_SHA256 */
+#define ACK_MAX 8           /* record numbers an ACK of ours lists; our flight's records we track (at most 16) */
 #define SIG_ECDSA_SECP256R1_SHA256 0x0403
 #define CERT_TYPE_ECDSA_SIGN 64
 
@@ -70,6 +80,15 @@ enum dtls_state {
     ST_SERVER_FINISHED,  /* server: the client's Finished */
     ST_CONNECTED,
     ST_FAILED,
+    /* DTLS 1.3 (dtls13.c) */
+    ST13_CLIENT_EE,      /* client: EncryptedExtensions */
+    ST13_CLIENT_CR,      /* client: CertificateRequest or Certificate */
+    ST13_CLIENT_CERT,    /* client: Certificate (after a CertificateRequest) */
+    ST13_CLIENT_CV,      /* client: CertificateVerify */
+    ST13_CLIENT_FINISHED, /* client: the server's Finished */
+    ST13_SERVER_CERT,    /* server: the client's Certificate */
+    ST13_SERVER_CV,      /* server: its CertificateVerify */
+    ST13_SERVER_FINISHED, /* server: its Finished */
 };
 
 /* What a flight holds, in order. */
@@ -77,8 +96,43 @@ enum dtls_item {
     IT_CLIENT_HELLO, IT_HELLO_VERIFY, IT_SERVER_HELLO, IT_CERTIFICATE, IT_SERVER_KEY_EXCHANGE,
     IT_CERTIFICATE_REQUEST, IT_SERVER_HELLO_DONE, IT_CLIENT_KEY_EXCHANGE, IT_CERTIFICATE_VERIFY,
     IT_CHANGE_CIPHER_SPEC, IT_FINISHED,
+    /* DTLS 1.3: IT13_SERVER_HELLO in the clear (a HelloRetryRequest too), the rest at epoch 2 */
+    IT13_SERVER_HELLO, IT13_HELLO_RETRY, IT13_ENCRYPTED_EXTENSIONS, IT13_CERTIFICATE_REQUEST, IT13_CERTIFICATE,
+    IT13_CERTIFICATE_VERIFY, IT13_FINISHED,
 };
 
+/* The DTLS 1.3 part of an endpoint (dtls13.c). Its secret schedule runs
+ * in the 1.2 fields it does not need: the handshake secret, then the
+ * master secret, in `master`; the ECDHE secret in `premaster`; a
+ * HelloRetryRequest cookie in `cookie`. */
+struct dtls13 {
+    uint8_t c_ts[TLS13_HASH_MAX];       /* client handshake traffic secret, then application */
+    uint8_t s_ts[TLS13_HASH_MAX];       /* server handshake traffic secret, then application */
+    uint8_t exporter[TLS13_HASH_MAX];   /* exporter_master_secret */
+    uint8_t finished[TLS13_HASH_MAX];   /* our verify_data */
+    struct dtls13_keys w, r;            /* epoch 2, ours and the peer's */
+    uint64_t w_seq;                     /* next epoch-2 record number we send */
+    uint8_t n_ack, fl_n;                /* records in .ack; our flight's records this transmission */
+    uint16_t fl_acked;                  /* bit i: record fl_first + i acknowledged */
+    bool ack_pending;                   /* an ACK record to send (epoch 3) */
+    bool await_ack;                     /* our final flight is out and not yet acknowledged */
+    bool hrr;                           /* a HelloRetryRequest went (server) or came (client) */
+    bool hrr_group;                     /* server: ours asked for another group (e->group) */
+    bool peer_auth;                     /* client: the server asked for our certificate */
+    uint8_t sid_len;
+    uint8_t sid[32];                    /* server: the client's legacy_session_id, echoed */
+    uint8_t cr_ctx_len;                 /* client: the CertificateRequest's context, echoed */
+    uint8_t cr_ctx[8];
+    uint8_t hl;                         /* hash length of the suite */
+};
+
+/* What 1.3 keeps where 1.2 keeps its early record (a server's epoch-1
+ * record ahead of its keys, which 1.3 never holds). */
+struct dtls13_in {
+    uint64_t r_top, r_window;           /* epoch 2 in: highest + 1 seen, bit i = r_top - 1 - i seen */
+    uint64_t fl_first;                  /* our flight's first epoch-2 record this transmission */
+    uint64_t ack[ACK_MAX];              /* epoch-2 records of the peer's flight we took (to ACK) */
+};
 /* A handshake message being reassembled: fragments land at off + their
  * offset in the endpoint's reassembly bytes; ranges hold what arrived. */
 struct dtls_reasm {
@@ -160,8 +214,13 @@ struct dtls_endpoint {
 
     /* one epoch-1 record that came before its keys (a Finished ahead of
      * the ClientKeyExchange it follows), read once they are in */
-    uint8_t early[EARLY_MAX];
+    union {
+        uint8_t early[EARLY_MAX];
+        struct dtls13_in t_in;
+    };
     uint8_t early_len;
+
+    struct dtls13 t;
 
     uint8_t reasm_buf[DTLS_REASM_BYTES];
 };
@@ -226,6 +285,101 @@ int dtls_parse_cert_verify(const uint8_t *b, size_t len, unsigned *sig_alg, cons
 int dtls_parse_ticket(const uint8_t *b, size_t len);
 /* The signed part of our ServerKeyExchange (curve type, group, point). */
 size_t dtls_ske_params(const struct dtls_endpoint *e, uint8_t *out);
+
+/* ---- dtls.c, for dtls13.c ---- */
+
+/* The transcript so far under alg into out, the running hash left as it
+ * is; its length. */
+size_t dtls_transcript_hash(const struct dtls_endpoint *e, enum cp_hash_alg alg, uint8_t *out);
+/* Both running transcripts from empty. */
+void dtls_transcript_reset(struct dtls_endpoint *e);
+/* The server's HelloVerifyRequest / HelloRetryRequest cookie for a client random. */
+void dtls_cookie_of(const struct dtls_endpoint *e, const uint8_t *random, uint8_t *out);
+/* The peer's certificate DER checked against the SDP fingerprint, its key taken. 0 or -EPROTO (failed). */
+int dtls_check_peer_cert(struct dtls_endpoint *e, const uint8_t *der, size_t dl);
+/* Constant-time comparison. */
+bool dtls_same(const uint8_t *a, const uint8_t *b, size_t n);
+/* Writes zeros the compiler keeps. */
+void dtls_wipe(void *p, size_t n);
+/* Queues the event (CONNECTED or FAILED). */
+void dtls_event(struct dtls_endpoint *e, enum dtls_event_type ev);
+
+/* ---- dtls13.c, dtls13_msg.c: DTLS 1.3 ---- */
+
+/* Whether the engine speaks 1.3 with this peer (chosen, or tentatively
+ * after a HelloRetryRequest). */
+static inline bool dtls_is13(const struct dtls_endpoint *e)
+{
+    return e->version == DTLS_V13;
+}
+/* Server: a ClientHello that offers 1.3 while we accept it: the whole 1.3
+ * server handshake from here. Returns 1 when it offers 1.3 (handled: 0 or
+ * -EPROTO in *rc), 0 when the 1.2 path should read it. */
+int dtls13_server_hello_in(struct dtls_endpoint *e, uint16_t seq, const uint8_t *b, size_t len, int *rc);
+/* Client: a ServerHello (or HelloRetryRequest) that chose 1.3. Returns 1 when
+ * it did (handled: *rc as above), 0 when the 1.2 path reads it (after the
+ * downgrade check: *rc -EPROTO when the sentinel says 1.2 was forced). */
+int dtls13_client_server_hello(struct dtls_endpoint *e, uint16_t seq, const uint8_t *b, size_t len, int *rc);
+/* A message of the 1.3 handshake after the hellos. 0 or -EPROTO. */
+int dtls13_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint16_t seq, const uint8_t *b,
+                      size_t len);
+/* A protected record (unified header) of a datagram during the handshake.
+ * 1 taken, 0 not, -EPROTO failed. */
+int dtls13_record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl);
+/* The client's key share for its first ClientHello (1.3 offered). 0 or the provider's error. */
+int dtls13_client_init(struct dtls_endpoint *e);
+/* The peer repeated its flight: 1.3 answers (a server with an ACK once done). True when handled. */
+bool dtls13_on_repeat(struct dtls_endpoint *e);
+/* An ACK record's body (epoch 3 or 2). 1 taken, 0 not. */
+int dtls13_ack_in(struct dtls_endpoint *e, const uint8_t *b, size_t len);
+/* Writes our pending ACK record into buf; its length or 0. */
+size_t dtls13_ack_out(struct dtls_endpoint *e, uint8_t *buf, size_t cap);
+/* Seals one epoch-2 record of our flight (a handshake fragment or an
+ * alert) with the next epoch-2 record number. Returns as dtls13_seal. */
+int dtls13_seal_flight_record(struct dtls_endpoint *e, uint8_t type, const uint8_t *in, size_t len, uint8_t *out,
+                              size_t cap);
+/* A transmission of our flight starts: the records it seals are tracked for ACKs. */
+void dtls13_flight_start(struct dtls_endpoint *e);
+/* Exporter and keys after the handshake. */
+int dtls13_export(const struct dtls_endpoint *e, const char *label, uint8_t *out, size_t len);
+
+/* dtls13_msg.c: bodies of 1.3 messages out, and their readers */
+extern const uint8_t dtls13_hrr_random[32];
+/* Whether a 1.3 suite id is one of the suite bits in mask. */
+bool dtls13_suite_offered(uint8_t mask, unsigned id);
+/* Our 1.3 suites (2 bytes each) at p; their length in bytes. */
+size_t dtls13_write_suites(const struct dtls_endpoint *e, uint8_t *p);
+size_t dtls13_msg_write(const struct dtls_endpoint *e, enum dtls_item it, uint8_t *out);
+/* The 1.3 ClientHello extensions we add (supported_versions, key_share,
+ * the HRR cookie), whole, at out; their length. */
+size_t dtls13_client_extensions(const struct dtls_endpoint *e, uint8_t *out, bool cookie_only);
+
+struct dtls13_client_hello {
+    const uint8_t *random, *sid, *share, *cookie;
+    uint8_t sid_len;
+    uint16_t suite, share_group, hrr_group; /* hrr_group: a group both take when no share fits */
+    uint16_t share_len, cookie_len, srtp;
+    bool offers13, sig_ok, p256_ok;
+};
+/* Reads a ClientHello for 1.3. 0 with ch->offers13 false when it does not
+ * offer 1.3; 0 or the failure (enum dtls_failure, *alert) when it does. */
+int dtls13_parse_client_hello(const struct dtls_endpoint *e, const uint8_t *b, size_t len,
+                              struct dtls13_client_hello *ch, int *alert);
+
+struct dtls13_server_hello {
+    const uint8_t *random, *share, *cookie;
+    uint16_t version, suite, group, share_len, cookie_len;
+    bool hrr, is13;
+};
+/* Reads a ServerHello / HelloRetryRequest: whether it chose 1.3 and what. 0 or the failure. */
+int dtls13_parse_server_hello(const struct dtls_endpoint *e, const uint8_t *b, size_t len,
+                              struct dtls13_server_hello *sh, int *alert);
+/* EncryptedExtensions: the SRTP profile chosen (0 none). 0 or the failure. */
+int dtls13_parse_ee(const struct dtls_endpoint *e, const uint8_t *b, size_t len, uint16_t *srtp, int *alert);
+/* CertificateRequest: its context (copied into e->t), whether it takes ECDSA P-256 SHA-256. 0 or the failure. */
+int dtls13_parse_cr(struct dtls_endpoint *e, const uint8_t *b, size_t len, int *alert);
+/* Certificate: the first certificate's DER. 0 or the failure (BAD_CERT when empty). */
+int dtls13_parse_certificate(const uint8_t *b, size_t len, const uint8_t **der, size_t *der_len, int *alert);
 
 /* ---- dtls_flight.c ---- */
 
