@@ -279,9 +279,13 @@ static void dtls_events(struct pc_impl *pc, uint64_t now)
                 fail(pc, PC_FAIL_DTLS, now);
                 return;
             }
-            /* the client is done; the server keeps its endpoint until the
-             * client's first record shows it got the final flight */
-            if (pc->dtls_client)
+            /* DTLS 1.2: the client is done; the server keeps its endpoint
+             * until the client's first record shows it got the final
+             * flight. DTLS 1.3 (RFC 9147 §7): the client's Finished is the
+             * final flight, resent until acknowledged, and the server
+             * acknowledges it again when it comes again: both keep their
+             * endpoint until the peer's first application record */
+            if (pc->dtls_client && pc->dtls_ver != (DTLS_V13 & 0xff))
                 release_slot(pc);
             reach(pc, PC_SCTP, now);
             if (pc->dtls_client)
@@ -292,18 +296,35 @@ static void dtls_events(struct pc_impl *pc, uint64_t now)
 
 /* The records of a datagram after our handshake: application data (an
  * SCTP packet) to the association, alerts to the record layer, a
- * repeated flight of the peer's to our handshake while we hold it. */
+ * repeated flight of the peer's to our handshake while we hold it. A
+ * DTLS 1.3 record (RFC 9147 §4, the unified header) is the record
+ * layer's at epoch 3 (its low epoch bits 3: application data, alerts,
+ * ACKs, which it opens and consumes) and the handshake's at epoch 2 (the
+ * peer's last flight again, or the ACK of ours). */
 static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t len, uint64_t now)
 {
     uint8_t plain[16384 + 64]; /* what a peer with a larger MTU may send */
     bool took = false;
     size_t off = 0;
-    while (off + DTLS_RECORD_HEADER <= len) {
-        size_t rl = DTLS_RECORD_HEADER + (size_t)wire_get16(d + off + 11);
-        if (rl > len - off)
-            break; /* counted once, below */
+    while (off < len) {
         uint8_t rt = d[off];
-        if (rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC) {
+        size_t rl;
+        bool to_handshake;
+        if ((rt & 0xe0) == 0x20) {
+            struct dtls13_hdr h;
+            if (dtls13_parse_header(d + off, len - off, &h) != 0)
+                break; /* a connection id, or truncated: counted once, below */
+            rl = h.rec_len;
+            to_handshake = (h.epoch_bits & 3) != 3;
+        } else {
+            if (len - off < DTLS_RECORD_HEADER)
+                break;
+            rl = DTLS_RECORD_HEADER + (size_t)wire_get16(d + off + 11);
+            if (rl > len - off)
+                break;
+            to_handshake = rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC;
+        }
+        if (to_handshake) {
             /* the peer repeating its flight: it lacks ours, which
              * our handshake sends again while we hold it */
             enum engine_input r = hs_ep(pc) ? dtls_handle_input(hs_ep(pc), d + off, rl, now) : ENGINE_IN_IGNORED;
