@@ -279,6 +279,25 @@ Test(pc, every_stage_recovers_from_loss)
     teardown();
 }
 
+/* The same with both ends offering DTLS 1.3: the client's Finished and
+ * the server's ACK of it lost too, both ends hold their handshake until
+ * the peer's first application record (pc.c, dtls_events). Seeds: the
+ * loss pattern of each pipe differs per run of setup. */
+Test(pc, every_stage_recovers_from_loss_over_dtls_1_3)
+{
+    versions[0] = versions[1] = DTLS_OFFER_ALL_VERSIONS;
+    for (int k = 0; k < 4; k++) {
+        setup(100000, 2);
+        for (int i = 0; i < 2; i++)
+            P[i].rng += (uint64_t)k * 7919; /* another loss pattern each round */
+        run_connection(100000, 500);
+        cr_assert_eq(pc_dtls_version(&S[0].pc), DTLS_V13);
+        cr_assert_eq(pc_dtls_version(&S[1].pc), DTLS_V13);
+        teardown();
+    }
+    versions[0] = versions[1] = 0;
+}
+
 Test(pc, wireshark_dissects_every_layer, .timeout = 120)
 {
     if (system("command -v tshark >/dev/null 2>&1") != 0) {
