@@ -187,9 +187,11 @@ static void established(struct us_worker *wk, struct us_conn *c)
     met_hist_record(&h[RI_STAGE_SCTP], p->t_stage[US_EP_DC] - p->t_stage[US_EP_SCTP]);
     met_hist_record(&h[RI_STAGE_DC], now - p->t_stage[US_EP_DC]);
     met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
+    met_hist_record(&h[RI_SETUP_DTLS + 0], now - c->t_attempt); /* mbedTLS 2.28: DTLS 1.2 only */
     setup_remove(wk, c);
     c->state = US_CONN_UP;
     ri_add(wk->m->live.conn_established, 1);
+    ri_add(wk->m->live.conn_dtls_up[0], 1);
 }
 
 static void channel_open(struct us_worker *wk, struct us_conn *c, int s)

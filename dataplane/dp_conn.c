@@ -257,7 +257,7 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
             .keylog = s == (here(c) & 1 ? 0 : 1) ? keylog : NULL, .setup = setup_get(cs),
             .rec_keys = keys, .counters = &cs->pc_c, .heartbeat_ms = cfg->sctp_heartbeat_ms,
-            .consent = cfg->consent != 0};
+            .consent = cfg->consent != 0, .dtls_versions = ri_dtls_offer(cfg->dtls_versions)};
         if (ctx->relay) /* --relay: the peer is the other agent's relayed address */
             dp_relay_peer_addr(ctx->relay, c->edge, s, &pc.peer);
         if (pc_init(&c->ep[s], &pc, now) != 0) {
@@ -279,6 +279,9 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
     touch(cs, c, BOTH_SIDES);
 }
 
+_Static_assert(RI_DTLS_V12 == DTLS_OFFER_V12 && RI_DTLS_V13 == DTLS_OFFER_V13 && RI_DTLS_AUTO == DTLS_OFFER_ALL_VERSIONS,
+               "the image's --dtls bits are dtls_config.versions'");
+
 /* Both ends have their channel open: the connection is up. */
 static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
 {
@@ -291,6 +294,7 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
         met_hist_record(&h[RI_STAGE_SCTP], pc_stage_time(p, PC_DC) - pc_stage_time(p, PC_SCTP));
         met_hist_record(&h[RI_STAGE_DC], now - pc_stage_time(p, PC_DC));
         met_hist_record(&h[RI_SETUP_TOTAL], now - c->t_attempt);
+        met_hist_record(&h[RI_SETUP_DTLS + ri_dtls_index(pc_dtls_version(p))], now - c->t_attempt);
     }
     c->state = DP_CONN_UP;
     cs->in_setup--;
@@ -298,8 +302,10 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
         ri_add(wk->m->live.conn_reestablished, 1);
     else if (half(c))
         ri_add(wk->m->live.conn_halves_up, 1);
-    else
+    else {
         ri_add(wk->m->live.conn_established, 1);
+        ri_add(wk->m->live.conn_dtls_up[ri_dtls_index(pc_dtls_version(p))], 1);
+    }
     c->reconnecting = 0;
     if (c->media)
         dp_media_key(ctx, c);

@@ -155,12 +155,14 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
         ri_add(x->total.sctp_t3_timeouts, k->t3_timeouts);
     }
     uint8_t dtls_failure = 0;
+    uint16_t dtls_version = 0;
     if (s->have_pc) {
         /* an SCTP ABORT when the association runs (the peer did not close
          * it), or the alert of a failed handshake */
         if (pc_close(&s->pc, now))
             sess_transmit(ctx, e, wk, i, now);
         dtls_failure = (uint8_t)pc_dtls_failure(&s->pc);
+        dtls_version = pc_dtls_version(&s->pc);
         pc_free(&s->pc);
     }
     s->running = s->have_pc = false;
@@ -178,6 +180,7 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
         l->fail_stage = how == RI_EXT_FAILED ? stage : 0;
         l->dtls_client = s->dtls_client;
         l->closed_by_peer = s->closed_by_peer;
+        l->dtls_version = dtls_version;
         snprintf(l->dtls_failure, sizeof(l->dtls_failure), "%s",
                  dtls_failure ? dtls_failure_name((enum dtls_failure)dtls_failure) : "");
         l->setup_ns = sl->setup_ns;
@@ -222,6 +225,7 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_external *e, uint32_t
     ri_set(sl->setup_ns, 0);
     ri_set(sl->peer_ip, 0);
     ri_set(sl->peer_port, 0);
+    ri_set(sl->dtls_version, 0);
     ri_add(e->x->sessions, 1);
     /* state first, then the request it belongs to: control trusts dp_state
      * only once dp_seq matches */
@@ -349,7 +353,10 @@ static void sess_service(const struct dp_ctx *ctx, struct dp_external *e, struct
             s->up = true;
             s->t_last_in = now; /* silence is counted from here at the earliest */
             ri_set(sl->setup_ns, now - s->t_first);
+            uint16_t v = pc_dtls_version(&s->pc);
+            ri_set(sl->dtls_version, v);
             ri_add(e->x->sessions_up, 1);
+            ri_add(e->x->sessions_up_dtls[ri_dtls_index(v)], 1);
             ri_store(&sl->dp_state, (uint32_t)RI_EXT_UP);
         } else if (ev == PC_EV_MESSAGE) {
             ri_add(sl->s.msgs_in, 1);
@@ -446,7 +453,8 @@ static bool sess_open_pc(const struct dp_ctx *ctx, struct dp_external *e, struct
                           .rec_keys = &s->pc_keys,
                           .counters = &s->pc_counters,
                           .seed = draw[0],
-                          .sctp_seed = draw[1] | 1};
+                          .sctp_seed = draw[1] | 1,
+                          .dtls_versions = ri_dtls_offer(ctx->ri.cfg->ext_dtls_versions)};
     dtls_record_keys_clear(&s->pc_keys);
     memset(&s->pc_counters, 0, sizeof(s->pc_counters));
     if (pc_init(&s->pc, &c, now) != 0) {

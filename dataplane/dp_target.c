@@ -126,6 +126,7 @@ struct dp_target {
     uint32_t video_bps;       /* --media video: bitrate, fps, largest RTP payload (the mesh's meaning) */
     uint16_t video_fps, video_payload;
     bool video;               /* --media video: sessions whose answer refuses the line are counted */
+    uint8_t dtls_versions;    /* --external-dtls: what our handshakes offer or accept (RI_DTLS_*) */
 };
 
 /* the memory plan (dp_mem_target) counts from these */
@@ -860,6 +861,7 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
     memset(&sl->s, 0, sizeof(sl->s));
     memset(sl->stage_ns, 0, sizeof(sl->stage_ns));
     sl->dtls_failure[0] = 0;
+    ri_set(sl->dtls_version, 0);
     ri_set(sl->setup_ns, 0);
     ri_set(sl->up_ns, 0);
     ri_set(sl->consent_lost, 0);
@@ -1004,7 +1006,8 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
                           .rec_keys = &s->keys,
                           .counters = &s->counters,
                           .seed = draw[0],
-                          .sctp_seed = draw[1] | 1};
+                          .sctp_seed = draw[1] | 1,
+                          .dtls_versions = t->dtls_versions};
     dtls_record_keys_clear(&s->keys);
     memset(&s->counters, 0, sizeof(s->counters));
     s->next_rtcp = draw[2]; /* the media's draw, until media_start uses it */
@@ -1111,7 +1114,10 @@ static void on_up(struct dp_target *t, struct tgt_session *s, struct ri_target_s
     engine_figures(s, sl);
     media_start(t, s, now, s->next_rtcp);
     s->next_msg = now;
+    uint16_t v = pc_dtls_version(&s->pc);
+    ri_set(sl->dtls_version, v);
     ri_add(x->sessions_up, 1);
+    ri_add(x->sessions_up_dtls[ri_dtls_index(v)], 1);
     ri_store(&sl->dp_state, (uint32_t)RI_TGT_UP);
 }
 
@@ -1312,6 +1318,7 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
     t->setup_timeout = x->setup_timeout_ns ? x->setup_timeout_ns : DP_TGT_SETUP_NS;
     t->relay = ((const struct ri_relay *)ri_section(ctx->ri.hdr, RI_SEC_RELAY))->on != 0;
     t->video = cfg->media == RI_MEDIA_VIDEO;
+    t->dtls_versions = ri_dtls_offer(cfg->ext_dtls_versions);
     t->video_bps = cfg->media_bitrate;
     t->video_fps = cfg->media_fps;
     t->video_payload = cfg->media_payload;

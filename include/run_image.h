@@ -133,8 +133,9 @@ enum ri_media { RI_MEDIA_NONE = 0, RI_MEDIA_AUDIO = 1, RI_MEDIA_VIDEO = 2 };
 
 /* Set-up stages of a peer connection, in order (traffic dc). A failed
  * attempt is counted in the stage it was in. The set-up histograms have
- * one entry per stage (time spent in it) and RI_SETUP_TOTAL (start of the
- * successful attempt to both DataChannel ends open). */
+ * one entry per stage (time spent in it), RI_SETUP_TOTAL (start of the
+ * successful attempt to both DataChannel ends open), and that total again
+ * per negotiated DTLS version (RI_SETUP_DTLS + ri_dtls_index). */
 #define RI_STAGES(X)            \
     X(ICE, "ice")               \
     X(DTLS, "dtls")             \
@@ -147,7 +148,29 @@ enum ri_stage {
     RI_STAGE_COUNT
 };
 #define RI_SETUP_TOTAL RI_STAGE_COUNT
-#define RI_SETUP_HISTS (RI_STAGE_COUNT + 1)
+#define RI_SETUP_DTLS (RI_STAGE_COUNT + 1) /* [+0] DTLS 1.2, [+1] DTLS 1.3: RI_SETUP_TOTAL by version */
+#define RI_SETUP_HISTS (RI_STAGE_COUNT + 3)
+
+/* DTLS versions a run's endpoints offer (client) or accept (server)
+ * (ri_config.dtls_versions, ext_dtls_versions): a bit each, the values of
+ * crypto/dtls.h's enum dtls_version_bit; 0 in an image means RI_DTLS_AUTO. */
+#define RI_DTLS_V12 1u
+#define RI_DTLS_V13 2u
+#define RI_DTLS_AUTO 3u /* both: a client offers 1.3 and 1.2 (as Chrome), a server takes 1.3 when offered */
+#define RI_DTLS_VERSIONS 2 /* per-version figures: [0] DTLS 1.2, [1] DTLS 1.3 */
+
+/* The bits an image's dtls_versions field means (0: RI_DTLS_AUTO). */
+static inline uint8_t ri_dtls_offer(uint8_t v)
+{
+    return v ? v : (uint8_t)RI_DTLS_AUTO;
+}
+
+/* The index of a negotiated version (0xfefd DTLS 1.2, 0xfefc DTLS 1.3) in
+ * the per-version figures: 1 for 1.3, 0 for anything else. */
+static inline int ri_dtls_index(uint16_t version)
+{
+    return version == 0xfefc;
+}
 
 #define RI_NETEM_CLASSES 4
 
@@ -229,6 +252,11 @@ struct ri_config {
     uint32_t port_wait_ms;  /* a side's or the link's port: how long its start and link may take */
     uint32_t target_slots;  /* --target: slots of the TARGET section (0: no target mode) */
     uint8_t peer_mac[RI_MAX_SHARDS][6];
+    /* --dtls / --external-dtls: the DTLS versions (RI_DTLS_*; 0 RI_DTLS_AUTO) the mesh's
+     * endpoints, and the external and target sessions, offer or accept */
+    uint8_t dtls_versions;
+    uint8_t ext_dtls_versions;
+    uint8_t reserved_dtls[6];
 };
 
 static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)
@@ -436,6 +464,8 @@ struct ri_counters {
     /* --consent */
     uint64_t conn_consent_lost;     /* of conn_closed: an endpoint's consent checks went unanswered (RFC 7675) */
     uint64_t conn_reestablished;    /* closed connections that came up again (a new set-up) */
+    /* of conn_established, by the DTLS version they negotiated: [0] 1.2, [1] 1.3 (ri_dtls_index) */
+    uint64_t conn_dtls_up[RI_DTLS_VERSIONS];
 };
 
 struct ri_metrics {
@@ -537,7 +567,7 @@ struct ri_ext_slot {
     uint32_t fail_stage;            /* enum ri_stage when FAILED */
     uint32_t peer_ip;               /* learned from its first datagram, host byte order */
     uint16_t peer_port;
-    uint16_t reserved1;
+    uint16_t dtls_version;          /* negotiated: 0xfefd DTLS 1.2, 0xfefc 1.3; 0 not (yet) */
     uint32_t reserved2;
     uint64_t setup_ns;              /* first datagram to DataChannel open */
     struct ri_ext_stats s;          /* this session */
@@ -548,7 +578,9 @@ struct ri_ext_log {
     uint32_t agent, slot;
     uint32_t state;                 /* CLOSED or FAILED */
     uint32_t fail_stage;
-    uint8_t dtls_client, closed_by_peer, reserved[6];
+    uint8_t dtls_client, closed_by_peer;
+    uint16_t dtls_version;          /* negotiated: 0xfefd, 0xfefc; 0 when the handshake did not end */
+    uint8_t reserved[4];
     char dtls_failure[16];          /* why the DTLS handshake failed ("fingerprint", "timeout" ...), "" if it did not */
     uint64_t setup_ns, duration_ns;
     struct ri_ext_stats s;
@@ -577,6 +609,8 @@ struct ri_external {
     struct ri_ext_log log[RI_EXTERNAL_LOG];
     alignas(RI_ALIGN) struct met_hist latency; /* echo: message in -> its echo acknowledged (ns) */
     alignas(RI_ALIGN) struct ri_ext_slot slot[RI_EXTERNAL_MAX];
+    /* dataplane (worker 0) -> control: of sessions_up, by negotiated DTLS version ([0] 1.2, [1] 1.3) */
+    alignas(RI_ALIGN) uint64_t sessions_up_dtls[RI_DTLS_VERSIONS];
 };
 
 /* Target mode (--target): simulated agents as full-ICE WebRTC clients of
@@ -688,7 +722,7 @@ struct ri_target_slot {
     uint8_t consent_lost;                /* FAILED after UP because consent expired */
     uint8_t closed_by_peer;              /* CLOSED by the server (ABORT, close_notify, channel reset) */
     char dtls_failure[16];               /* why the DTLS handshake failed, "" if it did not */
-    uint8_t reserved2[2];
+    uint16_t dtls_version;               /* negotiated: 0xfefd DTLS 1.2, 0xfefc 1.3; 0 not (yet) */
     uint32_t sel_ip;                     /* the nominated pair's remote address (host byte order) */
     uint16_t sel_port;
     uint16_t reserved3;
@@ -759,6 +793,8 @@ struct ri_target {
     uint32_t link_net, link_mask;
     uint32_t reserved_gw;
     uint64_t mem_bytes;                  /* dataplane -> control: what dp_target_init allocated (dp_mem_target) */
+    /* dataplane (worker 0) -> control: of sessions_up, by negotiated DTLS version ([0] 1.2, [1] 1.3) */
+    alignas(RI_ALIGN) uint64_t sessions_up_dtls[RI_DTLS_VERSIONS];
     /* struct ri_target_slot slot[n_slots] follows, RI_ALIGN aligned */
 };
 
@@ -925,7 +961,8 @@ static inline uint16_t ri_next_hop(const struct ri_view *v, uint32_t agent, uint
 /* Checks a mapped image of `len` bytes: magic, version, header and metrics
  * sizes, every section inside the mapping and aligned, and the section sizes
  * that follow from the config. Returns 0, -EBADMSG (not a run image),
- * -EPROTO (another version or layout) or -ERANGE (a section out of bounds).
+ * -EPROTO (another version or layout, or a config value out of range: the
+ * worker count, --dtls) or -ERANGE (a section out of bounds).
  * Pure; safe from any thread. */
 static inline int ri_check(const void *map, uint64_t len)
 {
@@ -948,6 +985,8 @@ static inline int ri_check(const void *map, uint64_t len)
         return -ERANGE;
     uint64_t n = c->n_agents, e = c->n_edges, d = c->n_dests;
     if (c->n_workers == 0 || c->n_workers > RI_MAX_WORKERS || d > n || e > UINT32_MAX)
+        return -EPROTO;
+    if (c->dtls_versions > RI_DTLS_AUTO || c->ext_dtls_versions > RI_DTLS_AUTO)
         return -EPROTO;
     if (h->sec[RI_SEC_AGENTS].size < n * sizeof(struct ri_agent) ||
         h->sec[RI_SEC_ADJ_OFF].size < (n + 1) * 4 || h->sec[RI_SEC_ADJ].size < 2 * e * 4 ||

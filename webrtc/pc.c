@@ -31,6 +31,7 @@ struct pc_setup_impl {
     uint32_t dc_reliability;
     uint8_t dc_type;
     uint8_t client_id_len;
+    uint8_t dtls_versions;         /* cfg.dtls_versions: what dtls_init offers (client) or accepts (server) */
     uint8_t alert_len;             /* the fatal alert our failed handshake still owes the peer */
     uint16_t srtp_profile;         /* DTLS-SRTP profile the handshake chose (0 none) */
     uint8_t peer_fp[32];
@@ -51,6 +52,7 @@ struct pc_impl {
     uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
     uint8_t ev_head, ev_n;
     uint8_t events[8];             /* small ring of enum pc_event_type */
+    uint8_t dtls_ver;              /* low byte of the negotiated DTLS version (0xfd 1.2, 0xfc 1.3), 0 before */
     int32_t hs_slot;               /* -1 when none held */
     struct dtls_hs_pool *hs;
     struct sctp_assoc *sctp;
@@ -166,6 +168,7 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     su->cert = cfg->cert;
     su->cp = cfg->cp;
     su->cookie_secret = cfg->cookie_secret;
+    su->dtls_versions = cfg->dtls_versions;
     memcpy(su->peer_fp, cfg->peer_fingerprint, 32);
     su->peer = cfg->peer;
     client_id_of(su, &cfg->peer);
@@ -229,7 +232,8 @@ static void start_dtls(struct pc_impl *pc, uint64_t now)
                              .client_id = su->client_id,
                              .client_id_len = su->client_id_len,
                              .srtp = PC_SRTP,
-                             .mtu = DTLS_MTU};
+                             .mtu = DTLS_MTU,
+                             .versions = su->dtls_versions};
     reach(pc, PC_DTLS, now);
     if (dtls_init(hs_ep(pc), &dc, now) != 0)
         fail(pc, PC_FAIL_DTLS, now);
@@ -269,14 +273,19 @@ static void dtls_events(struct pc_impl *pc, uint64_t now)
             if (su->keylog)
                 dtls_keylog_line(e, su->keylog);
             su->srtp_profile = dtls_srtp_profile(e);
+            pc->dtls_ver = (uint8_t)(dtls_version(e) & 0xff); /* kept: the slot goes back below */
             size_t kl = dtls_srtp_keying_len(su->srtp_profile);
             if (kl && dtls_export_keying(e, "EXTRACTOR-dtls_srtp", su->srtp_keying, kl) != 0) {
                 fail(pc, PC_FAIL_DTLS, now);
                 return;
             }
-            /* the client is done; the server keeps its endpoint until the
-             * client's first record shows it got the final flight */
-            if (pc->dtls_client)
+            /* DTLS 1.2: the client is done; the server keeps its endpoint
+             * until the client's first record shows it got the final
+             * flight. DTLS 1.3 (RFC 9147 §7): the client's Finished is the
+             * final flight, resent until acknowledged, and the server
+             * acknowledges it again when it comes again: both keep their
+             * endpoint until the peer's first application record */
+            if (pc->dtls_client && pc->dtls_ver != (DTLS_V13 & 0xff))
                 release_slot(pc);
             reach(pc, PC_SCTP, now);
             if (pc->dtls_client)
@@ -287,18 +296,35 @@ static void dtls_events(struct pc_impl *pc, uint64_t now)
 
 /* The records of a datagram after our handshake: application data (an
  * SCTP packet) to the association, alerts to the record layer, a
- * repeated flight of the peer's to our handshake while we hold it. */
+ * repeated flight of the peer's to our handshake while we hold it. A
+ * DTLS 1.3 record (RFC 9147 §4, the unified header) is the record
+ * layer's at epoch 3 (its low epoch bits 3: application data, alerts,
+ * ACKs, which it opens and consumes) and the handshake's at epoch 2 (the
+ * peer's last flight again, or the ACK of ours). */
 static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t len, uint64_t now)
 {
     uint8_t plain[16384 + 64]; /* what a peer with a larger MTU may send */
     bool took = false;
     size_t off = 0;
-    while (off + DTLS_RECORD_HEADER <= len) {
-        size_t rl = DTLS_RECORD_HEADER + (size_t)wire_get16(d + off + 11);
-        if (rl > len - off)
-            break; /* counted once, below */
+    while (off < len) {
         uint8_t rt = d[off];
-        if (rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC) {
+        size_t rl;
+        bool to_handshake;
+        if ((rt & 0xe0) == 0x20) {
+            struct dtls13_hdr h;
+            if (dtls13_parse_header(d + off, len - off, &h) != 0)
+                break; /* a connection id, or truncated: counted once, below */
+            rl = h.rec_len;
+            to_handshake = (h.epoch_bits & 3) != 3;
+        } else {
+            if (len - off < DTLS_RECORD_HEADER)
+                break;
+            rl = DTLS_RECORD_HEADER + (size_t)wire_get16(d + off + 11);
+            if (rl > len - off)
+                break;
+            to_handshake = rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC;
+        }
+        if (to_handshake) {
             /* the peer repeating its flight: it lacks ours, which
              * our handshake sends again while we hold it */
             enum engine_input r = hs_ep(pc) ? dtls_handle_input(hs_ep(pc), d + off, rl, now) : ENGINE_IN_IGNORED;
@@ -636,6 +662,12 @@ enum dtls_failure pc_dtls_failure(const struct pc *pc)
 bool pc_dtls_client(const struct pc *pc)
 {
     return cimpl(pc)->dtls_client;
+}
+
+uint16_t pc_dtls_version(const struct pc *pc)
+{
+    uint8_t v = cimpl(pc)->dtls_ver;
+    return v ? (uint16_t)(0xfe00 | v) : 0;
 }
 
 const struct pc_counters *pc_counters(const struct pc *pc)

@@ -75,6 +75,8 @@ struct pc_config {
     const struct cp *cp;           /* crypto provider (one per lcore) */
     struct dtls_hs_pool *hs;       /* handshake slots (shared per lcore) */
     const uint8_t *cookie_secret;  /* DTLS server: HelloVerifyRequest cookies with this secret; NULL none (behind ICE, as libwebrtc) */
+    uint8_t dtls_versions;         /* DTLS versions offered (client) or accepted (server): enum dtls_version_bit,
+                                      passed to dtls_config.versions; 0: 1.2 only (that field's default) */
     void *sctp_mem;                /* pc_sctp_size(cfg) bytes, 64-byte aligned */
     struct sctp_pool *sctp_pool;   /* shared per lcore */
     uint16_t n_streams;            /* default 16 */
@@ -274,6 +276,11 @@ enum dtls_failure pc_dtls_failure(const struct pc *pc);
 
 /* Our DTLS role (client: setup:active). */
 bool pc_dtls_client(const struct pc *pc);
+
+/* The DTLS version the handshake negotiated: DTLS_V12 (0xfefd) or DTLS_V13
+ * (0xfefc), remembered at DTLS_EV_CONNECTED (it outlives the handshake
+ * slot and pc_release_setup); 0 before, and for a handshake that failed. */
+uint16_t pc_dtls_version(const struct pc *pc);
 
 /* The endpoint's counters, and those of the engines it holds (pointers
  * into the endpoint and its association, valid until pc_free). */

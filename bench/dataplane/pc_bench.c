@@ -13,7 +13,14 @@
  * steady-state message rate and the bytes an established connection
  * keeps. Not a dataplane figure: no frames, no ports. Medians of REPS
  * rounds, interleaved.
- *   build-release/bench/dataplane/pc_bench [CONNECTIONS] [MESSAGES] [REPS]
+ *
+ * --dtls LIST (1.2, 1.3, auto, comma separated; default 1.2): the set-up
+ * and our bare handshakes once per entry, both ends offering (client) or
+ * accepting (server) those versions, side by side in one run. Each row
+ * names the version the handshakes negotiated, counted from
+ * pc_dtls_version / dtls_version, never the one asked. The figures above
+ * the rows are the first entry's.
+ *   build-release/bench/dataplane/pc_bench [--dtls LIST] [CONNECTIONS] [MESSAGES] [REPS]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +45,14 @@ static struct dgram *q;
 static uint32_t qh, qt;
 static struct dtls_cert certs[NCERT];
 
+#define MAX_VERSIONS 3 /* --dtls entries */
+
+/* Handshakes that negotiated each version: [0] DTLS 1.2, [1] 1.3, [2] neither (0). */
+static void count_version(uint64_t *neg, uint16_t v)
+{
+    neg[v == DTLS_V12 ? 0 : v == DTLS_V13 ? 1 : 2]++;
+}
+
 /* Gives endpoint i its timeout when due and queues what it sends for its
  * peer, endpoint i ^ 1. */
 static void pump(struct pc *pc, uint32_t i, uint64_t now)
@@ -61,8 +76,8 @@ static uint32_t deliver(struct pc *pc, uint64_t now)
     return g->to;
 }
 
-static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s, double *msg_s, double *dg_s,
-                size_t *bytes)
+static void run(const struct cp *cp, uint32_t n, uint32_t msgs, uint8_t versions, double *setup_s, double *msg_s,
+                double *dg_s, size_t *bytes, uint64_t *neg)
 {
     struct pc *pc = aligned_alloc(64, sizeof(struct pc) * 2 * n);
     struct pc_setup *su = aligned_alloc(64, sizeof(struct pc_setup) * 2 * n);
@@ -104,7 +119,7 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
                                            .sctp_pool = pool, .seed = 2 * c + (uint32_t)s + 1,
                                            .setup = &su[2 * c + (uint32_t)s],
                                            .rec_keys = (struct dtls_record_keys *)(void *)(keys + ks * c),
-                                           .counters = &cnt};
+                                           .counters = &cnt, .dtls_versions = versions};
                 if (pc_init(&pc[2 * c + (uint32_t)s], &cfg, now) != 0)
                     exit(1);
             }
@@ -124,6 +139,7 @@ static void run(const struct cp *cp, uint32_t n, uint32_t msgs, double *setup_s,
                     if (up_flag[to ^ 1] == 1) {
                         up++;
                         end = true;
+                        count_version(neg, pc_dtls_version(&pc[to]));
                         /* established: the set-up state goes back, as in the dataplane */
                         pc_release_setup(&pc[to]);
                         pc_release_setup(&pc[to ^ 1]);
@@ -191,6 +207,7 @@ struct hs_impl {
     /* sets endpoint ep of connection c up (server when s == 1) */
     int (*init)(void *ep, int s, uint32_t c, uint64_t now);
     const struct dtls_peer_ops *ops; /* input, transmit, state and free of an endpoint */
+    uint16_t (*version)(void *ep);   /* the negotiated version; NULL: DTLS 1.2 only */
 };
 
 /* ours: the endpoint and its record layer side by side, with the record's
@@ -202,6 +219,7 @@ struct ours_ep {
     struct dtls_record_counters counters;
 };
 static const struct cp *ours_cp;
+static uint8_t ours_versions; /* dtls_config.versions of the bare handshakes */
 
 static int ours_init(void *p, int s, uint32_t c, uint64_t now)
 {
@@ -214,7 +232,8 @@ static int ours_init(void *p, int s, uint32_t c, uint64_t now)
                               .cert = &certs[(2 * c + (uint32_t)s) % NCERT],
                               .peer_fingerprint = certs[(2 * c + 1 - (uint32_t)s) % NCERT].fingerprint,
                               .rec = &o->rec,
-                              .srtp = DTLS_SRTP_AES128_CM_SHA1_80};
+                              .srtp = DTLS_SRTP_AES128_CM_SHA1_80,
+                              .versions = ours_versions};
     return dtls_init((struct dtls_endpoint *)o->e, &cfg, now);
 }
 
@@ -257,7 +276,12 @@ static void ours_free(void *p)
 
 static const struct dtls_peer_ops ours_ops = {ours_input, ours_transmit, ours_next_timeout, ours_timeout,
                                               ours_state, ours_free};
-static const struct hs_impl ours = {"ours", sizeof(struct ours_ep), ours_init, &ours_ops};
+static uint16_t ours_version(void *p)
+{
+    return dtls_version(ours_endpoint(p));
+}
+
+static const struct hs_impl ours = {"ours", sizeof(struct ours_ep), ours_init, &ours_ops, ours_version};
 
 /* mbedTLS 2.28: the same configuration (mutual authentication by
  * fingerprint, the suites, X25519 first, use_srtp), no cookies (as ours) */
@@ -274,10 +298,11 @@ static int mbed_init(void *p, int s, uint32_t c, uint64_t now)
 }
 
 static const struct hs_impl mbed = {"mbedTLS", (sizeof(struct mbed_dtls) + 63) & ~(size_t)63, mbed_init,
-                                    &mbed_dtls_peer_ops};
+                                    &mbed_dtls_peer_ops, NULL};
 
-/* n handshakes, SLOTS / 2 at once, both ends on this core: handshakes/s. */
-static double run_hs(const struct hs_impl *im, uint32_t n)
+/* n handshakes, SLOTS / 2 at once, both ends on this core: handshakes/s;
+ * with `neg`, the versions they negotiated counted there. */
+static double run_hs(const struct hs_impl *im, uint32_t n, uint64_t *neg)
 {
     const uint32_t par = SLOTS / 2;
     uint8_t *mem = aligned_alloc(64, im->size * 2 * par);
@@ -310,9 +335,11 @@ static double run_hs(const struct hs_impl *im, uint32_t n)
             }
             int a = im->ops->state(ep[0]), b = im->ops->state(ep[1]);
             if ((a == 1 && b == 1) || a < 0 || b < 0) {
-                if (a == 1 && b == 1)
+                if (a == 1 && b == 1) {
                     done++;
-                else
+                    if (neg)
+                        count_version(neg, im->version ? im->version(ep[0]) : DTLS_V12);
+                } else
                     failed++;
                 im->ops->free(ep[0]);
                 im->ops->free(ep[1]);
@@ -329,12 +356,59 @@ static double run_hs(const struct hs_impl *im, uint32_t n)
     return rate;
 }
 
+/* --dtls LIST: 1.2, 1.3, auto, comma separated, into dtls_config.versions
+ * bits. Returns the entries (1..MAX_VERSIONS), 0 when LIST is bad. */
+static int parse_versions(const char *list, uint8_t *v, const char **name)
+{
+    static const struct {
+        const char *name;
+        uint8_t bits;
+    } known[] = {{"1.2", DTLS_OFFER_V12}, {"1.3", DTLS_OFFER_V13}, {"auto", DTLS_OFFER_ALL_VERSIONS}};
+    int n = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        int k = -1;
+        for (int i = 0; i < 3; i++)
+            if (strlen(known[i].name) == len && strncmp(p, known[i].name, len) == 0)
+                k = i;
+        if (k < 0 || n == MAX_VERSIONS)
+            return 0;
+        v[n] = known[k].bits;
+        name[n++] = known[k].name;
+        p += len + (p[len] == ',');
+    }
+    return n;
+}
+
+/* The versions a round's handshakes negotiated: "1.2 x 2000, 1.3 x 0". */
+static const char *negotiated(const uint64_t *neg, char *buf, size_t cap)
+{
+    int w = snprintf(buf, cap, "1.2 x %llu, 1.3 x %llu", (unsigned long long)neg[0], (unsigned long long)neg[1]);
+    if (neg[2] && w > 0 && (size_t)w < cap)
+        snprintf(buf + w, cap - (size_t)w, ", none x %llu", (unsigned long long)neg[2]);
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
+    uint8_t ver[MAX_VERSIONS] = {DTLS_OFFER_V12};
+    const char *ver_name[MAX_VERSIONS] = {"1.2"};
+    int n_ver = 1;
+    if (argc > 2 && strcmp(argv[1], "--dtls") == 0) {
+        n_ver = parse_versions(argv[2], ver, ver_name);
+        if (!n_ver) {
+            fprintf(stderr, "pc_bench: --dtls: '%s' is not a list of 1.2, 1.3, auto (at most %d)\n", argv[2],
+                    MAX_VERSIONS);
+            return 2;
+        }
+        argc -= 2;
+        argv += 2;
+    }
     long n = argc > 1 ? atol(argv[1]) : 2000, msgs = argc > 2 ? atol(argv[2]) : 200;
     int reps = argc > 3 ? atoi(argv[3]) : 5;
     if (n < 1 || n > 20000 || msgs < 1 || msgs > 100000 || reps < 1 || reps > 20) {
-        fprintf(stderr, "usage: pc_bench [CONNECTIONS 1..20000] [MESSAGES 1..100000] [REPS 1..20]\n");
+        fprintf(stderr, "usage: pc_bench [--dtls 1.2|1.3|auto[,...]] [CONNECTIONS 1..20000] [MESSAGES 1..100000] "
+                        "[REPS 1..20]\n");
         return 2;
     }
     q = calloc(QCAP, sizeof(*q));
@@ -352,19 +426,24 @@ int main(int argc, char **argv)
             return 1;
     /* the mbedTLS path is two orders slower: a tenth of the connections */
     uint32_t n_mbed = (uint32_t)(n / 10 > 20 ? n / 10 : 20);
-    double su[20], ms[20], dg[20], hs[20], mb[20];
+    double su[MAX_VERSIONS][20], ms[MAX_VERSIONS][20], dg[MAX_VERSIONS][20], hs[MAX_VERSIONS][20], mb[20];
+    uint64_t neg_pc[MAX_VERSIONS][3] = {{0}}, neg_hs[MAX_VERSIONS][3] = {{0}};
     size_t bytes = 0;
     for (int r = 0; r < reps; r++) {
-        run(&cp, (uint32_t)n, (uint32_t)msgs, &su[r], &ms[r], &dg[r], &bytes);
-        hs[r] = run_hs(&ours, (uint32_t)n);
-        mb[r] = run_hs(&mbed, n_mbed);
+        for (int v = 0; v < n_ver; v++) {
+            run(&cp, (uint32_t)n, (uint32_t)msgs, ver[v], &su[v][r], &ms[v][r], &dg[v][r], &bytes, neg_pc[v]);
+            ours_versions = ver[v];
+            hs[v][r] = run_hs(&ours, (uint32_t)n, neg_hs[v]);
+        }
+        mb[r] = run_hs(&mbed, n_mbed, NULL);
     }
+    ours_versions = ver[0];
     /* where the time goes: one more round of each through a timing provider */
     struct timed_cp t;
     struct cp tcp = timed_cp_wrap(&t, &cp);
     ours_cp = &tcp;
     double h0 = bench_now_ns();
-    double rate = run_hs(&ours, (uint32_t)n);
+    double rate = run_hs(&ours, (uint32_t)n, NULL);
     double hs_ns = bench_now_ns() - h0;
     double pk_ns = t.ns[TK_KEYGEN] + t.ns[TK_ECDH] + t.ns[TK_SIGN] + t.ns[TK_VERIFY];
     struct timed_cp tp = t;
@@ -372,20 +451,24 @@ int main(int argc, char **argv)
     double s0, m0, d0;
     size_t b0;
     double p0 = bench_now_ns();
-    run(&tcp, (uint32_t)n, 1, &s0, &m0, &d0, &b0);
+    uint64_t neg_timed[3] = {0};
+    run(&tcp, (uint32_t)n, 1, ver[0], &s0, &m0, &d0, &b0, neg_timed);
     double pc_ns = bench_now_ns() - p0;
     double pc_pk = t.ns[TK_KEYGEN] + t.ns[TK_ECDH] + t.ns[TK_SIGN] + t.ns[TK_VERIFY];
 
-    double mhs = bench_median(hs, reps), mmb = bench_median(mb, reps), msu = bench_median(su, reps);
+    double mhs = bench_median(hs[0], reps), mmb = bench_median(mb, reps), msu = bench_median(su[0], reps);
+    char nb[96];
     printf("peer connections on one core, in memory: %ld connections (both ends), %ld x 64 B each way, median of %d\n",
            n, msgs, reps);
+    printf("DTLS asked --dtls %s, negotiated %s (set-ups of all rounds)\n", ver_name[0],
+           negotiated(neg_pc[0], nb, sizeof(nb)));
     printf("set-up (ICE + DTLS + SCTP + DCEP)   %10.0f connections/s  (%.1fx mbedTLS handshakes alone)\n", msu,
            msu / mmb);
     printf("DTLS handshakes, ours               %10.0f /s\n", mhs);
     printf("DTLS handshakes, mbedTLS 2.28       %10.0f /s  (%u of them a round; ours %.1fx)\n", mmb, n_mbed,
            mhs / mmb);
-    printf("DataChannel messages                %10.0f msg/s\n", bench_median(ms, reps));
-    printf("datagrams (DTLS records)            %10.0f /s\n", bench_median(dg, reps));
+    printf("DataChannel messages                %10.0f msg/s\n", bench_median(ms[0], reps));
+    printf("datagrams (DTLS records)            %10.0f /s\n", bench_median(dg[0], reps));
     printf("state per established endpoint      %10zu bytes (struct pc + SCTP association with 16 streams and own counters + half a key area)\n", bytes);
     printf("handshake slot                      %10zu bytes (no heap)\n", dtls_endpoint_size());
     printf("certificate generation              %10.1f us each (ECDSA P-256, self-signed)\n", cert_us);
@@ -398,6 +481,16 @@ int main(int argc, char **argv)
            100 * (hs_ns - pk_ns) / hs_ns);
     printf("  whole set-up (ICE, SCTP, DCEP too): public-key %.1f%%, everything else %.1f%%\n", 100 * pc_pk / pc_ns,
            100 * (pc_ns - pc_pk) / pc_ns);
+    if (n_ver > 1) {
+        printf("\nby DTLS version, side by side (--dtls as asked; negotiated: what the handshakes of all rounds chose):\n");
+        printf("  %-6s %14s %14s  %-28s %s\n", "--dtls", "set-ups/s", "handshakes/s", "negotiated (set-ups)",
+               "negotiated (handshakes)");
+        for (int v = 0; v < n_ver; v++) {
+            char a[96], b[96];
+            printf("  %-6s %14.0f %14.0f  %-28s %s\n", ver_name[v], bench_median(su[v], reps),
+                   bench_median(hs[v], reps), negotiated(neg_pc[v], a, sizeof(a)), negotiated(neg_hs[v], b, sizeof(b)));
+        }
+    }
     cp_destroy(&cp);
     return 0;
 }

@@ -113,6 +113,30 @@ static void set_sign(void *ctx, const char *s)
     dc_only(ctx, "--sign");
 }
 
+/* --dtls, --external-dtls: 1.2 | 1.3 | auto, as RI_DTLS_* bits. */
+static uint8_t dtls_flag(const char *flag, const char *s)
+{
+    if (strcmp(s, "1.2") == 0)
+        return RI_DTLS_V12;
+    if (strcmp(s, "1.3") == 0)
+        return RI_DTLS_V13;
+    if (strcmp(s, "auto") == 0)
+        return RI_DTLS_AUTO;
+    cli_fail(flag, "'%s' is not one of 1.2, 1.3, auto", s);
+    return 0;
+}
+
+static void set_dtls(void *ctx, const char *s)
+{
+    opts(ctx)->dtls_versions = dtls_flag("--dtls", s);
+    dc_only(ctx, "--dtls");
+}
+
+static void set_external_dtls(void *ctx, const char *s)
+{
+    opts(ctx)->ext_dtls_versions = dtls_flag("--external-dtls", s);
+}
+
 static void set_consent(void *ctx, const char *s)
 {
     (void)s;
@@ -710,6 +734,10 @@ static const struct cli_flag run_flags[] = {
      "connection without an answer for 30 s fails; a connection that fails\n"
      "once up (consent, SCTP) is set up again (dc only)",
      set_consent},
+    {"--dtls", "V",
+     "DTLS versions of the mesh's connections: 1.2, 1.3 or auto (default:\n"
+     "offer both as Chrome does, the server picks; dc only)",
+     set_dtls},
     {"--keylog", "FILE",
      "write the NSS key log of the DTLS handshakes (dc only), for\n"
      "Wireshark to decrypt a --pcap capture",
@@ -846,6 +874,10 @@ static const struct cli_flag run_flags[] = {
      "our DTLS role when the offer leaves it open (actpass): active\n"
      "(default, RFC 8842) | passive",
      set_external_setup},
+    {"--external-dtls", "V",
+     "DTLS versions of external and --target sessions: 1.2, 1.3 or auto\n"
+     "(default: whatever the peer offers, up to 1.3)",
+     set_external_dtls},
     {"--external-max", "N", "external sessions at once, 1..16 (default 16)", set_external_max},
     {"--external-idle", "D",
      "close an up external session after D without a datagram from its\n"

@@ -155,6 +155,8 @@ static void resolve_backend(struct ctl_run_opts *o)
                                       : NULL;
         if (no)
             cli_fail(no, "not with --backend usrsctp (its stack carries DataChannels only, on kernel sockets)");
+        if (o->dtls_versions == RI_DTLS_V13)
+            cli_fail("--dtls", "1.3 not with --backend usrsctp (its mbedTLS 2.28 speaks DTLS 1.2 only)");
     }
     if (o->pcap_path && !o->pcap_count)
         o->pcap_count = 1000;
@@ -175,9 +177,13 @@ static void resolve_external(struct ctl_run_opts *o, bool setup_given)
                                                               : NULL;
         if (!no && o->external_idle_ns != CTL_EXTERNAL_IDLE_NS_DEFAULT)
             no = "--external-idle";
+        if (!no && o->ext_dtls_versions && !o->target)
+            no = "--external-dtls";
         if (no)
             cli_fail(no, "only with --external echo|route, --signal%s",
-                     strcmp(no, "--external-port") ? "" : ", --target or --relay");
+                     strcmp(no, "--external-port") == 0 ? ", --target or --relay"
+                     : strcmp(no, "--external-dtls") == 0 ? " or --target"
+                                                          : "");
         return;
     }
     if (o->relay.on)

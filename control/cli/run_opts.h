@@ -45,6 +45,7 @@ struct ctl_run_opts {
     uint16_t media_fps, media_payload; /* video: frames/s, RTP payload bytes per packet (0: default) */
     bool sign;               /* Ed25519 signature in every agent message */
     bool consent;            /* --consent: RFC 7675 consent checks; failed connections set up again */
+    uint8_t dtls_versions;   /* --dtls: RI_DTLS_V12, RI_DTLS_V13 or RI_DTLS_AUTO (0: not given, auto) */
     const char *keylog_path; /* --keylog: NSS key log written by the dataplane */
     uint32_t setup_cap;      /* connections in set-up at once, per core */
     uint32_t setup_attempts; /* attempts per connection before it is given up */
@@ -94,6 +95,7 @@ struct ctl_run_opts {
     const char *signal_addr; /* --signal ADDR:PORT of the WHIP server */
     const char *external_port; /* --external-port VDEV */
     bool external_active;    /* --external-setup: our DTLS role for an actpass offer (true: active) */
+    uint8_t ext_dtls_versions; /* --external-dtls: as dtls_versions, for external and target sessions */
     uint32_t external_max;   /* --external-max: sessions at once */
     uint64_t external_idle_ns; /* --external-idle: an up session this silent is closed; 0 never */
     const char *signal_token; /* --signal-token: the bearer token WHIP asks for (NULL: none) */

@@ -27,6 +27,32 @@ const char *ctl_stage_name(uint32_t stage)
     return stage < RI_STAGE_COUNT ? names[stage] : "?";
 }
 
+const char *ctl_dtls_name(uint32_t i)
+{
+    return i == 0 ? "1.2" : i == 1 ? "1.3" : "?";
+}
+
+const char *ctl_dtls_key(uint32_t i)
+{
+    return i == 0 ? "v1_2" : i == 1 ? "v1_3" : "?";
+}
+
+const char *ctl_dtls_offer_name(uint8_t bits)
+{
+    bits = ri_dtls_offer(bits);
+    return bits == RI_DTLS_V12 ? "1.2" : bits == RI_DTLS_V13 ? "1.3" : bits == RI_DTLS_AUTO ? "auto" : "?";
+}
+
+const char *ctl_setup_hist_name(uint32_t k)
+{
+    static const char *const dtls[RI_DTLS_VERSIONS] = {"dtls_v1_2", "dtls_v1_3"};
+    if (k < RI_STAGE_COUNT)
+        return ctl_stage_name(k);
+    if (k == RI_SETUP_TOTAL)
+        return "total";
+    return k - RI_SETUP_DTLS < RI_DTLS_VERSIONS ? dtls[k - RI_SETUP_DTLS] : "?";
+}
+
 uint64_t met_hist_total(const struct met_hist *h)
 {
     uint64_t t = 0;

@@ -50,6 +50,20 @@ const char *ctl_drop_name(uint32_t reason);
  * "dtls", ...), "?" out of range. Pure. */
 const char *ctl_stage_name(uint32_t stage);
 
+/* Per-version figure i (RI_DTLS_VERSIONS, ri_dtls_index): its name for
+ * people ("1.2", "1.3") and its JSON key ("v1_2", "v1_3": no dot, report
+ * paths join members with dots); "?" out of range. Pure. */
+const char *ctl_dtls_name(uint32_t i);
+const char *ctl_dtls_key(uint32_t i);
+
+/* What --dtls / --external-dtls bits (RI_DTLS_*, 0 auto) offer: "1.2",
+ * "1.3", "auto"; "?" for bits out of range. Pure. */
+const char *ctl_dtls_offer_name(uint8_t bits);
+
+/* The report key of set-up histogram k (RI_SETUP_HISTS): a stage's name,
+ * "total", "dtls_v1_2", "dtls_v1_3"; "?" out of range. Pure. */
+const char *ctl_setup_hist_name(uint32_t k);
+
 /* Control's CLOCK_MONOTONIC in ns: the clock of ctl_snap.mono_ns and of
  * every duration control measures. Thread-safe. */
 uint64_t ctl_mono_ns(void);
@@ -62,7 +76,7 @@ struct ctl_snap {
     struct met_hist *worker_latency;  /* n_workers */
     struct ri_counters total;
     struct met_hist latency;          /* merged */
-    struct met_hist setup[RI_SETUP_HISTS]; /* merged set-up times per stage and RI_SETUP_TOTAL (ns) */
+    struct met_hist setup[RI_SETUP_HISTS]; /* merged set-up times per stage, RI_SETUP_TOTAL, per DTLS version (ns) */
     struct met_hist dir_latency[2];   /* two sides: merged latency per direction (A->B, B->A) */
     struct met_hist *scratch;         /* one worker's set-up histogram on its way to the sum */
 };

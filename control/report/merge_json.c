@@ -136,6 +136,21 @@ static void calc_setup(struct walk *k, const int *at)
     percentile(k, &k->m->final.setup[RI_SETUP_TOTAL], 1e6);
 }
 
+/* connections.dtls.<version key>.setup_ms.<figure> */
+static void calc_dtls_setup(struct walk *k, const int *at)
+{
+    (void)at;
+    const char *v = k->path + strlen("connections.dtls.");
+    for (uint32_t i = 0; i < RI_DTLS_VERSIONS; i++) {
+        size_t n = strlen(ctl_dtls_key(i));
+        if (strncmp(v, ctl_dtls_key(i), n) == 0 && v[n] == '.') {
+            percentile(k, &k->m->final.setup[RI_SETUP_DTLS + i], 1e6);
+            return;
+        }
+    }
+    json_null(k->w);
+}
+
 /* connections.setup_ms.by_stage.<stage>.<figure> */
 static void calc_stage(struct walk *k, const int *at)
 {
@@ -304,6 +319,9 @@ static const struct merge_row rows[] = {
     {"connections.setup_ms.by_stage.*.*", MR_CALC, calc_stage, NULL},
     {"connections.setup_ms.*", MR_CALC, calc_setup, NULL},
     {"connections.failed.*", MR_SUM, NULL, NULL},
+    {"connections.dtls.offered", MR_SAME, NULL, NULL},
+    {"connections.dtls.*.setup_ms.*", MR_CALC, calc_dtls_setup, NULL},
+    {"connections.dtls.*.up", MR_SUM, NULL, NULL},
     {"connections.*", MR_SUM, NULL, NULL},
     {"dc_msgs.*", MR_SUM, NULL, NULL},
     {"sctp.buffers_per_core", MR_SAME, NULL, NULL},
@@ -646,6 +664,10 @@ static void histograms(struct walk *k)
         ctl_hist_json_write(w, &m->final.setup[RI_SETUP_TOTAL]);
         for (uint32_t s = 0; s < RI_STAGE_COUNT; s++) {
             json_key(w, ctl_stage_name(s));
+            ctl_hist_json_write(w, &m->final.setup[s]);
+        }
+        for (uint32_t s = RI_SETUP_DTLS; s < RI_SETUP_HISTS; s++) {
+            json_key(w, ctl_setup_hist_name(s));
             ctl_hist_json_write(w, &m->final.setup[s]);
         }
         json_obj_end(w);

@@ -61,8 +61,10 @@ static int merge_hists(struct ctl_merge *m)
         rc = add_hist(m, i, jr_member(d, h, "latency"), "latency", &m->final.latency, scratch);
         int setup = jr_member(d, h, "setup");
         for (uint32_t s = 0; m->dc && s < RI_SETUP_HISTS && !rc; s++) {
-            const char *name = s == RI_SETUP_TOTAL ? "total" : ctl_stage_name(s);
-            rc = add_hist(m, i, jr_member(d, setup, name), "setup", &m->final.setup[s], scratch);
+            int node = jr_member(d, setup, ctl_setup_hist_name(s));
+            if (node < 0 && s >= RI_SETUP_DTLS)
+                continue; /* a report from before the per-version figures: it adds none */
+            rc = add_hist(m, i, node, "setup", &m->final.setup[s], scratch);
         }
         int ph = jr_member(d, h, "phases");
         uint32_t p = 0;
@@ -104,6 +106,8 @@ static const struct {
     {"connections.closed", CNT(conn_closed)},
     {"connections.consent_lost", CNT(conn_consent_lost)},
     {"connections.reestablished", CNT(conn_reestablished)},
+    {"connections.dtls.v1_2.up", CNT(conn_dtls_up[0])},
+    {"connections.dtls.v1_3.up", CNT(conn_dtls_up[1])},
     {"dc_msgs.sent", CNT(dc_msgs_tx)},
     {"dc_msgs.received", CNT(dc_msgs_rx)},
     {"sctp.retransmissions", CNT(sctp_retransmissions)},
@@ -252,6 +256,10 @@ static void fill_swarm(struct ctl_merge *m)
         o->pattern = p.pattern;
         o->route_sample = p.sample;
     }
+    int offered = jr_find(d, 0, "connections.dtls.offered");
+    o->dtls_versions = jr_str_is(d, offered, "1.2")   ? (uint8_t)RI_DTLS_V12
+                       : jr_str_is(d, offered, "1.3") ? (uint8_t)RI_DTLS_V13
+                                                      : (uint8_t)RI_DTLS_AUTO;
     int spec = jr_find(d, 0, "topology.spec");
     if (spec >= 0)
         snprintf(m->r.topology, sizeof(m->r.topology), "%.*s", (int)d->node[spec].raw_len,

@@ -108,6 +108,17 @@ static void connections(struct out *o, const struct ctl_snap *s)
             t->conn_attempts);
     counter(o, "swarmgen_connections_established_total",
             "Peer connections that came up (both DataChannel ends open).", t->conn_established);
+    static const char *const versions[RI_DTLS_VERSIONS] = {"1.2", "1.3"};
+    labelled(o, "swarmgen_connections_established_by_dtls_total",
+             "Of the peer connections that came up, those that negotiated each DTLS version.", "version", versions,
+             t->conn_dtls_up, RI_DTLS_VERSIONS);
+    family(o, "swarmgen_connection_setup_p99_seconds",
+           "99th percentile of the set-up time of the connections that negotiated each DTLS version "
+           "(0 when none did).",
+           "gauge");
+    for (uint32_t i = 0; i < RI_DTLS_VERSIONS; i++)
+        put(o, "swarmgen_connection_setup_p99_seconds{version=\"%s\"} %.9f\n", versions[i],
+            (double)met_hist_percentile(&s->setup[RI_SETUP_DTLS + i], 99) / 1e9);
     const char *stages[RI_STAGE_COUNT];
     for (uint32_t i = 0; i < RI_STAGE_COUNT; i++)
         stages[i] = ctl_stage_name(i);
@@ -150,6 +161,10 @@ static void external(struct out *o, const struct ri_external *x)
             x->sessions);
     counter(o, "swarmgen_external_sessions_up_total", "External sessions whose DataChannel opened.",
             x->sessions_up);
+    static const char *const versions[RI_DTLS_VERSIONS] = {"1.2", "1.3"};
+    labelled(o, "swarmgen_external_sessions_up_by_dtls_total",
+             "Of the external sessions whose DataChannel opened, those that negotiated each DTLS version.",
+             "version", versions, x->sessions_up_dtls, RI_DTLS_VERSIONS);
     counter(o, "swarmgen_external_sessions_failed_total", "External sessions that failed in set-up.",
             x->sessions_failed);
     static const char *const outcomes[] = {"received", "echoed", "injected", "dropped"};

@@ -100,6 +100,29 @@ static void setup_ms_json(struct json_writer *w, const struct ctl_run_result *r)
     json_obj_end(w);
 }
 
+/* The connections up by the DTLS version they negotiated (of
+ * established: their sum) and the set-up times of each (RI_SETUP_TOTAL's
+ * samples split by version). */
+static void dtls_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    json_key(w, "dtls");
+    json_obj_begin(w);
+    json_kv_str(w, "offered", ctl_dtls_offer_name(r->opts->dtls_versions));
+    for (uint32_t i = 0; i < RI_DTLS_VERSIONS; i++) {
+        const struct met_hist *h = &r->final->setup[RI_SETUP_DTLS + i];
+        json_key(w, ctl_dtls_key(i));
+        json_obj_begin(w);
+        json_kv_u64(w, "up", r->final->total.conn_dtls_up[i]);
+        json_key(w, "setup_ms");
+        json_obj_begin(w);
+        ms_percentiles(w, h, true);
+        json_kv_u64(w, "samples", met_hist_total(h));
+        json_obj_end(w);
+        json_obj_end(w);
+    }
+    json_obj_end(w);
+}
+
 static void connections_json(struct json_writer *w, const struct ctl_run_result *r)
 {
     struct ctl_connect_figures f;
@@ -125,6 +148,7 @@ static void connections_json(struct json_writer *w, const struct ctl_run_result 
     json_kv_u64(w, "handshake_slots_peak_per_core", peak_per_core(r, offsetof(struct ri_counters, hs_slot_high_water)));
     certificates_json(w, r);
     setup_ms_json(w, r);
+    dtls_json(w, r);
     json_obj_end(w);
 }
 
@@ -237,6 +261,14 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
             (unsigned long long)c.failed_stage[RI_STAGE_DTLS],
             (unsigned long long)c.failed_stage[RI_STAGE_SCTP],
             (unsigned long long)c.failed_stage[RI_STAGE_DC], (unsigned long long)c.given_up);
+    fprintf(f, "  dtls         offered %s:", ctl_dtls_offer_name(r->opts->dtls_versions));
+    for (uint32_t i = 0; i < RI_DTLS_VERSIONS; i++) {
+        const struct met_hist *hv = &r->final->setup[RI_SETUP_DTLS + i];
+        fprintf(f, "%s %s %llu up, set-up p50 %.1f p95 %.1f p99 %.1f ms", i ? ";" : "", ctl_dtls_name(i),
+                (unsigned long long)t->conn_dtls_up[i], met_hist_percentile(hv, 50) / 1e6,
+                met_hist_percentile(hv, 95) / 1e6, met_hist_percentile(hv, 99) / 1e6);
+    }
+    fputc('\n', f);
     if (c.retried || c.closed)
         fprintf(f,
                 "               retried %llu attempts, %llu connections closed after coming up\n",

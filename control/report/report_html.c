@@ -368,6 +368,17 @@ static void connections_row(FILE *f, const struct ctl_run_result *r, const struc
         (unsigned long long)c.given_up);
 }
 
+/* Connections up by negotiated DTLS version, and the set-up time of each. */
+static void dtls_row(FILE *f, const struct ctl_run_result *r)
+{
+    const struct met_hist *h = &r->final->setup[RI_SETUP_DTLS];
+    const uint64_t *up = r->final->total.conn_dtls_up;
+    row(f, "dtls", "offered %s; 1.2: %llu up, set-up p50 %.1f ms, p99 %.1f ms; 1.3: %llu up, set-up p50 %.1f ms, p99 %.1f ms",
+        ctl_dtls_offer_name(r->opts->dtls_versions), (unsigned long long)up[0], met_hist_percentile(&h[0], 50) / 1e6,
+        met_hist_percentile(&h[0], 99) / 1e6, (unsigned long long)up[1], met_hist_percentile(&h[1], 50) / 1e6,
+        met_hist_percentile(&h[1], 99) / 1e6);
+}
+
 static void summary_table(FILE *f, const struct ctl_run_result *r, const struct met_hist *setup)
 {
     struct ctl_run_figures g;
@@ -385,8 +396,10 @@ static void summary_table(FILE *f, const struct ctl_run_result *r, const struct 
     row(f, "throughput", "%.0f msg/s, %.0f packets/s, %.1f Mbit/s (L2 frames)", g.msgs_per_s, g.pps, g.mbps);
     row(f, "latency", "p50 %.1f us, p95 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us",
         g.p50_ns / 1e3, g.p95_ns / 1e3, g.p99_ns / 1e3, g.p999_ns / 1e3, g.max_ns / 1e3);
-    if (r->opts->traffic == RI_TRAFFIC_DC)
+    if (r->opts->traffic == RI_TRAFFIC_DC) {
         connections_row(f, r, setup);
+        dtls_row(f, r);
+    }
     row(f, "duration", "%.2f s generating, %.2f s draining, profile %s", r->duration_s, r->drain_s,
         r->profile ? r->profile->name : "constant");
     row(f, "topology", "%llu edges (%.4f%% fewer than a full mesh), degree %u..%u (avg %.2f), %s, diameter %u, avg path %.3f, clustering %.4f%s",

@@ -379,6 +379,10 @@ static void histograms_json(struct json_writer *w, const struct ctl_run_result *
             json_key(w, ctl_stage_name(s));
             ctl_hist_json_write(w, &r->final->setup[s]);
         }
+        for (uint32_t s = RI_SETUP_DTLS; s < RI_SETUP_HISTS; s++) {
+            json_key(w, ctl_setup_hist_name(s));
+            ctl_hist_json_write(w, &r->final->setup[s]);
+        }
         json_obj_end(w);
     }
     if (r->profile && r->profile->n > 1) {

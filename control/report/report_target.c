@@ -207,6 +207,12 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_bool(w, "video", v->cfg->video);
     json_kv_bool(w, "through_relay", v->cfg->relay);
     json_kv_u64(w, "sessions_up", t->sessions_up);
+    json_key(w, "dtls");
+    json_obj_begin(w);
+    json_kv_str(w, "offered", ctl_dtls_offer_name(v->dtls_versions));
+    for (uint32_t i = 0; i < RI_DTLS_VERSIONS; i++)
+        json_kv_u64(w, ctl_dtls_key(i), t->sessions_up_dtls[i]);
+    json_obj_end(w);
     json_kv_u64(w, "sessions_failed", t->sessions_failed + r->signal_failed);
     json_kv_u64(w, "sessions_closed", t->sessions_closed);
     json_kv_u64(w, "consent_lost", t->sessions_consent_lost);
@@ -474,7 +480,8 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
           "dtls_failure,ice_ms,dtls_ms,sctp_ms,datachannel_ms,setup_ms,up_s,msgs_sent,msgs_back,"
           "rtt_mean_ms,rtt_min_ms,rtt_max_ms,rtp_sent,rtp_back,rtp_lost,srtp_auth_failures,jitter_ms,"
           "frames_out,frames_in,selected,room,role,detail,video_rtp_sent,video_rtp_back,video_rtp_lost,"
-          "video_srtp_auth_failures,video_rtcp_pli,video_rtcp_fir,video_rtcp_nack,video_bytes_sent,video_bytes_back\n",
+          "video_srtp_auth_failures,video_rtcp_pli,video_rtcp_fir,video_rtcp_nack,video_bytes_sent,video_bytes_back,"
+          "dtls_version\n",
           f);
     const struct ctl_target_results *r = v->res;
     for (uint32_t i = 0; i < r->n_clients; i++) {
@@ -515,12 +522,12 @@ int ctl_report_target_csv(const char *path, const struct ctl_target_view *v)
             fputc(*p == ',' || *p == '"' ? ';' : *p, f); /* one CSV field, unquoted */
         if (s)
             fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                       ",%" PRIu64 "\n",
+                       ",%" PRIu64 ",%s\n",
                     s->s.video_rtp_sent, s->s.video_rtp_back, s->s.video_rtp_lost, s->s.video_srtp_auth_failures,
                     s->s.video_rtcp_pli, s->s.video_rtcp_fir, s->s.video_rtcp_nack, s->s.video_bytes_sent,
-                    s->s.video_bytes_back);
+                    s->s.video_bytes_back, s->dtls_version ? ctl_dtls_name((uint32_t)ri_dtls_index(s->dtls_version)) : "");
         else
-            fputs(",,,,,,,,,\n", f);
+            fputs(",,,,,,,,,,\n", f);
     }
     int rc = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0 && rc == 0)

@@ -22,6 +22,7 @@ struct ctl_target_view {
     const struct ctl_target_config *cfg;
     const struct ri_target *t;              /* the image's TARGET section */
     const struct ctl_target_results *res;   /* control's side (target thread) */
+    uint8_t dtls_versions;                  /* --external-dtls (RI_DTLS_*): what the sessions offered */
 };
 
 /* Per-stage figures: signal (control), then the dataplane's stages. */

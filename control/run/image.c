@@ -60,6 +60,11 @@ int ctl_image_create(struct ctl_image *img, const struct ri_config *cfg, char *e
     static unsigned serial;
     struct ri_header h;
     memset(img, 0, sizeof(*img));
+    if (cfg->dtls_versions > RI_DTLS_AUTO || cfg->ext_dtls_versions > RI_DTLS_AUTO) {
+        snprintf(err, errlen, "run config: DTLS versions %u/%u are not RI_DTLS_* bits", cfg->dtls_versions,
+                 cfg->ext_dtls_versions);
+        return -EINVAL;
+    }
     int rc = ctl_image_layout(cfg, &h);
     if (rc < 0) {
         snprintf(err, errlen, "run image too large");

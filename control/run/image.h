@@ -33,7 +33,9 @@ uint16_t ctl_edge_port(uint64_t e, int side);
 
 /* Creates the shared-memory file, maps it, writes the header and config;
  * every other section is zero. On failure `err` holds the reason.
- * Returns 0, -E2BIG or a negative errno from the system calls. */
+ * Returns 0, -EINVAL (a config value the dataplane's check refuses:
+ * dtls_versions or ext_dtls_versions above RI_DTLS_AUTO), -E2BIG or a
+ * negative errno from the system calls. */
 int ctl_image_create(struct ctl_image *img, const struct ri_config *cfg, char *err, size_t errlen);
 
 /* Unmaps and unlinks; safe to call twice or on a never-created image. */

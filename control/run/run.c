@@ -159,6 +159,8 @@ static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg, uint64_t rat
     cfg->media_payload = o->media_payload;
     cfg->sign = o->sign ? 1 : 0;
     cfg->consent = o->consent ? 1 : 0;
+    cfg->dtls_versions = o->dtls_versions ? o->dtls_versions : (uint8_t)RI_DTLS_AUTO;
+    cfg->ext_dtls_versions = o->ext_dtls_versions ? o->ext_dtls_versions : (uint8_t)RI_DTLS_AUTO;
     cfg->setup_cap = o->setup_cap;
     cfg->setup_attempts = o->setup_attempts;
     if (!o->sctp_bufs)
@@ -495,6 +497,7 @@ static int start_external(struct ctl_run *x)
         ctl_dp_reap(&x->dp, 5000);
         return rc == -EINVAL ? 2 : 1;
     }
+    x->ext.dtls_versions = x->cfg.ext_dtls_versions;
     x->r.external = &x->ext;
     if (!o->quiet) {
         printf("swarmgen: external peers (%s): WHIP at http://%s/whip/agents/{0..%u}, through %s; "
@@ -538,7 +541,8 @@ static int start_target(struct ctl_run *x)
         return rc == -EINVAL ? 2 : 1;
     }
     x->target_view = (struct ctl_target_view){.cfg = c, .t = ri_section(x->img.hdr, RI_SEC_TARGET),
-                                              .res = ctl_target_results(x->target)};
+                                              .res = ctl_target_results(x->target),
+                                              .dtls_versions = x->cfg.ext_dtls_versions};
     x->r.target = &x->target_view;
     if (!o->quiet) {
         const struct ri_external *ex = ri_section(x->img.hdr, RI_SEC_EXTERNAL);

@@ -205,6 +205,12 @@ void ctl_external_report_json(struct json_writer *w, const struct ctl_external *
     json_kv_u64(w, "errors_5xx", e->sig_stats.errors_5xx);
     json_kv_u64(w, "sessions", ri_load(&x->sessions));
     json_kv_u64(w, "sessions_up", ri_load(&x->sessions_up));
+    json_key(w, "dtls");
+    json_obj_begin(w);
+    json_kv_str(w, "offered", ctl_dtls_offer_name(e->dtls_versions));
+    for (uint32_t i = 0; i < RI_DTLS_VERSIONS; i++)
+        json_kv_u64(w, ctl_dtls_key(i), ri_load(&x->sessions_up_dtls[i]));
+    json_obj_end(w);
     json_kv_u64(w, "sessions_failed", ri_load(&x->sessions_failed));
     json_kv_u64(w, "sessions_closed", ri_load(&x->sessions_closed));
     json_kv_u64(w, "sessions_idle_closed", ri_load(&x->sessions_idle_closed));
@@ -234,6 +240,11 @@ void ctl_external_report_json(struct json_writer *w, const struct ctl_external *
         if (l->dtls_failure[0])
             json_kv_str(w, "dtls_failure", l->dtls_failure);
         json_kv_str(w, "dtls_role", l->dtls_client ? "client" : "server");
+        json_key(w, "dtls_version");
+        if (l->dtls_version)
+            json_str(w, ctl_dtls_name((uint32_t)ri_dtls_index(l->dtls_version)));
+        else
+            json_null(w);
         json_kv_bool(w, "closed_by_peer", l->closed_by_peer);
         json_kv_dbl(w, "setup_ms", l->setup_ns / 1e6, 3);
         json_kv_dbl(w, "duration_s", l->duration_ns / 1e9, 3);
@@ -253,10 +264,12 @@ void ctl_external_report_summary(FILE *f, const struct ctl_external *e)
         f,
         "  external     %s on port %u: %llu sessions (%llu up, %llu failed), %llu offers rejected; "
         "%llu messages in, %llu echoed, %llu injected; echo acknowledged p50 %.1f us, p99 %.1f "
-        "us\n",
+        "us; DTLS %s offered, up 1.2 %llu, 1.3 %llu\n",
         e->mode == RI_EXT_ROUTE ? "route" : "echo", e->signal_port, (unsigned long long)x->sessions,
         (unsigned long long)x->sessions_up, (unsigned long long)x->sessions_failed,
         (unsigned long long)e->sig_stats.rejected_4xx, (unsigned long long)x->total.msgs_in,
         (unsigned long long)x->total.msgs_echoed, (unsigned long long)x->total.msgs_injected,
-        met_hist_percentile(&x->latency, 50) / 1e3, met_hist_percentile(&x->latency, 99) / 1e3);
+        met_hist_percentile(&x->latency, 50) / 1e3, met_hist_percentile(&x->latency, 99) / 1e3,
+        ctl_dtls_offer_name(e->dtls_versions), (unsigned long long)x->sessions_up_dtls[0],
+        (unsigned long long)x->sessions_up_dtls[1]);
 }

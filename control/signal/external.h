@@ -39,6 +39,7 @@ struct ctl_external {
     /* signaling thread only */
     uint32_t next_seq;
     bool open[RI_EXTERNAL_MAX]; /* the slot's session has a WHIP resource not yet deleted */
+    uint8_t dtls_versions;      /* --external-dtls (RI_DTLS_*), for the report; set by the caller after start */
 };
 
 /* Writes the section's request half before the dataplane starts: mode,

@@ -90,6 +90,47 @@ Test(run_image, check_rejects_foreign_old_and_truncated_images)
     free(buf);
 }
 
+Test(run_image, dtls_versions_out_of_range_are_refused_by_both_checks)
+{
+    struct ri_config c = small_config();
+    struct ri_header h;
+    ctl_image_layout(&c, &h);
+    char *buf = calloc(1, h.image_size);
+    cr_assert_not_null(buf);
+    memcpy(buf, &h, sizeof(h));
+    struct ri_config *ic = (struct ri_config *)(buf + h.sec[RI_SEC_CONFIG].offset);
+    for (unsigned v = 0; v <= 255; v++) {
+        for (int which = 0; which < 2; which++) {
+            c.dtls_versions = which == 0 ? (uint8_t)v : 0;
+            c.ext_dtls_versions = which == 1 ? (uint8_t)v : 0;
+            memcpy(ic, &c, sizeof(c));
+            int want = v <= RI_DTLS_AUTO ? 0 : -EPROTO;
+            cr_assert_eq(ri_check(buf, h.image_size), want, "%s %u", which ? "ext_dtls_versions" : "dtls_versions", v);
+        }
+    }
+    free(buf);
+    /* control refuses to write such an image at all */
+    struct ctl_image img;
+    char err[128];
+    c = small_config();
+    c.dtls_versions = 4;
+    cr_assert_eq(ctl_image_create(&img, &c, err, sizeof(err)), -EINVAL);
+    cr_assert_not_null(strstr(err, "DTLS"), "%s", err);
+    c.dtls_versions = RI_DTLS_V12;
+    c.ext_dtls_versions = 7;
+    cr_assert_eq(ctl_image_create(&img, &c, err, sizeof(err)), -EINVAL);
+    c.ext_dtls_versions = RI_DTLS_V13;
+    cr_assert_eq(ctl_image_create(&img, &c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(ri_check(img.hdr, img.size), 0);
+    cr_assert_eq(ctl_image_config(&img)->dtls_versions, RI_DTLS_V12);
+    cr_assert_eq(ctl_image_config(&img)->ext_dtls_versions, RI_DTLS_V13);
+    ctl_image_destroy(&img);
+    cr_assert_eq(ri_dtls_offer(0), RI_DTLS_AUTO, "0 in an image (hand-built) means auto");
+    cr_assert_eq(ri_dtls_index(0xfefd), 0);
+    cr_assert_eq(ri_dtls_index(0xfefc), 1);
+    cr_assert_eq(ri_dtls_index(0), 0);
+}
+
 Test(run_image, snapshot_protocol_reads_published_copy)
 {
     struct ri_config c = small_config();

@@ -81,8 +81,11 @@ static void write_shard(const char *path, const struct shard *s, struct met_hist
     if (s->dc) {
         o.traffic = RI_TRAFFIC_DC;
         c->conn_total = c->conn_attempts = c->conn_established = 300;
+        c->conn_dtls_up[0] = 200; /* every third connection negotiated DTLS 1.3 */
+        c->conn_dtls_up[1] = 100;
         for (uint64_t i = 0; i < 300; i++) {
             met_hist_record(&snap.setup[RI_SETUP_TOTAL], s->setup_lo + i * 7919);
+            met_hist_record(&snap.setup[RI_SETUP_DTLS + (i % 3 == 2)], s->setup_lo + i * 7919);
             met_hist_record(&snap.setup[RI_STAGE_DTLS], s->setup_lo / 2 + i * 3011);
         }
     }
@@ -346,6 +349,20 @@ Test(merge, connection_set_up_histograms_merge_exactly_too)
     cr_assert_eq(num(&d, "connections.established"), 600);
     cr_assert_eq(num(&d, "connections.total"), 600);
     cr_assert_gt(num(&d, "connections.setup_ms.by_stage.dtls.p50"), 0);
+    /* per DTLS version: the counts summed, the histograms merged exactly, percentiles from them */
+    cr_assert_eq(num(&d, "connections.dtls.v1_2.up"), 400);
+    cr_assert_eq(num(&d, "connections.dtls.v1_3.up"), 200);
+    cr_assert_eq(num(&d, "connections.dtls.v1_3.setup_ms.samples"), 200);
+    memset(want, 0, sizeof(*want));
+    for (uint64_t i = 2; i < 300; i += 3) {
+        met_hist_record(want, a.setup_lo + i * 7919);
+        met_hist_record(want, b.setup_lo + i * 7919);
+    }
+    node = jr_find(&d, 0, "histograms.setup.dtls_v1_3");
+    cr_assert_eq(ctl_hist_json_read(&d, node, got, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(memcmp(got, want, sizeof(*want)), 0, "merged 1.3 set-up histogram differs");
+    assert_written(&d, "connections.dtls.v1_3.setup_ms.p99", met_hist_percentile(want, 99) / 1e6);
+    cr_assert(jr_str_is(&d, jr_find(&d, 0, "connections.dtls.offered"), "auto"));
     jr_free(&d);
     free(h);
     free(want);

@@ -68,6 +68,9 @@ Test(prom, connection_metrics_with_traffic_dc_only)
     s.total.conn_established = 4100;
     s.total.conn_attempt_failed[RI_STAGE_DTLS] = 7;
     s.total.conn_attempt_failed[RI_STAGE_DC] = 2;
+    s.total.conn_dtls_up[0] = 4000;
+    s.total.conn_dtls_up[1] = 100;
+    met_hist_record(&s.setup[RI_SETUP_DTLS + 1], 250000000); /* one 1.3 set-up: 250 ms */
     /* set-up times: 300 ms, 310 ms, 4 s; 1 s is past the first two */
     met_hist_record(&s.setup[RI_SETUP_TOTAL], 300000000);
     met_hist_record(&s.setup[RI_SETUP_TOTAL], 310000000);
@@ -98,6 +101,10 @@ Test(prom, connection_metrics_with_traffic_dc_only)
     cr_assert_eq(value_of(page, "swarmgen_connection_setup_seconds_bucket{le=\"+Inf\"} "), 3);
     cr_assert_eq(value_of(page, "swarmgen_connection_setup_seconds_count "), 3);
     cr_assert_float_eq(value_of(page, "swarmgen_connection_setup_seconds_sum "), 4.61, 1e-9);
+    cr_assert_eq(value_of(page, "swarmgen_connections_established_by_dtls_total{version=\"1.2\"} "), 4000);
+    cr_assert_eq(value_of(page, "swarmgen_connections_established_by_dtls_total{version=\"1.3\"} "), 100);
+    cr_assert_eq(value_of(page, "swarmgen_connection_setup_p99_seconds{version=\"1.2\"} "), 0, "none recorded");
+    cr_assert_float_eq(value_of(page, "swarmgen_connection_setup_p99_seconds{version=\"1.3\"} "), 0.25, 0.0025);
     cr_assert_not_null(strstr(page, "swarmgen_phase_info{phase=\"connect\"} 1"));
     if (system("command -v promtool >/dev/null 2>&1") == 0) {
         FILE *f = popen("promtool check metrics", "w");

@@ -310,6 +310,51 @@ Test(run_cli, signal_access_flags_are_taken_with_the_whip_server)
     cr_assert_eq(r.exit_code, 0, "exit %d: %s", r.exit_code, r.err);
 }
 
+Test(run_cli, bad_dtls_versions)
+{
+    expect_usage_error("--dtls", "1.1");
+    expect_usage_error("--dtls", "tls1.3");
+    expect_usage_error("--dtls", "");
+    expect_usage_error("--dtls", "AUTO");
+    expect_usage_error("--external-dtls", "1.0");
+    expect_usage_error("--external-dtls", "13");
+}
+
+/* The flags' combinations: --dtls needs peer connections, 1.3 is not for
+ * the usrsctp baseline (mbedTLS 2.28), --external-dtls needs a session. */
+static void expect_combination_error(char *const extra[], const char *flag)
+{
+    const char *bin = proc_bin("SWARMGEN_BIN");
+    char *argv[16] = {(char *)bin, "run", "--dry-run"};
+    int n = 3;
+    for (int i = 0; extra[i]; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    proc_run(argv, 20, 0, &r);
+    cr_assert_eq(r.exit_code, 2, "%s: exit %d, stderr: %s", flag, r.exit_code, r.err);
+    cr_assert_eq(proc_lines(r.err), 1, "%s: one line expected, got: %s", flag, r.err);
+    cr_assert_not_null(strstr(r.err, flag), "%s not named in: %s", flag, r.err);
+}
+
+Test(run_cli, dtls_flags_and_what_they_refuse)
+{
+    expect_combination_error((char *[]){"--traffic", "udp", "--dtls", "1.2", NULL}, "--dtls");
+    expect_combination_error((char *[]){"--backend", "usrsctp", "--dtls", "1.3", NULL}, "--dtls");
+    expect_combination_error((char *[]){"--external-dtls", "1.2", NULL}, "--external-dtls");
+    /* taken: each value, and --external-dtls with a session */
+    const char *bin = proc_bin("SWARMGEN_BIN");
+    const char *vals[] = {"1.2", "1.3", "auto"};
+    for (int i = 0; i < 3; i++) {
+        char *argv[] = {(char *)bin, "run", "--dry-run", "--agents", "10", "--dtls", (char *)vals[i],
+                        "--external", "echo", "--external-dtls", (char *)vals[i], NULL};
+        proc_run(argv, 20, 0, &r);
+        cr_assert_eq(r.exit_code, 0, "--dtls %s: exit %d, stderr: %s", vals[i], r.exit_code, r.err);
+    }
+    char *argv[] = {(char *)bin, "run", "--dry-run", "--agents", "10", "--backend", "usrsctp", "--dtls", "1.2", NULL};
+    proc_run(argv, 20, 0, &r);
+    cr_assert_eq(r.exit_code, 0, "usrsctp takes --dtls 1.2: exit %d, stderr: %s", r.exit_code, r.err);
+}
+
 Test(run_cli, bad_external_idle)
 {
     expect_usage_error("--external-idle", "soon");

@@ -60,6 +60,7 @@ struct dp_harness_dc_opts {
     uint64_t seed;      /* 0: 1 */
     uint8_t media;      /* enum ri_media: RTP/RTCP over SRTP on every connection once up (0: none) */
     uint32_t target_slots; /* slots of the image's TARGET section (target mode; 0: none) */
+    uint8_t dtls_versions; /* the image's --dtls bits (RI_DTLS_*; 0: auto) */
 };
 
 /* Initialises EAL once per process and builds the udp harness. 0 or -errno. */

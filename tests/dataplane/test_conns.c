@@ -42,6 +42,14 @@ static void setup_routed(void)
     init_with(RI_PATTERN_ROUTED);
 }
 
+/* --dtls 1.2: for the tests that take a DTLS 1.2 record off the wire and
+ * forge variants of it (its 13-byte header) */
+static void setup_routed_v12(void)
+{
+    struct dp_harness_dc_opts o = {.pattern = RI_PATTERN_ROUTED, .dtls_versions = RI_DTLS_V12};
+    cr_assert_eq(dp_harness_init_dc(&h, &o), 0, "dc harness");
+}
+
 static void connect_all(void)
 {
     int rc = dp_harness_connect_all(&h, 120 * SECOND);
@@ -92,6 +100,23 @@ static bool up_and_watch_cap(const struct dp_harness *hh)
     return hh->wk->m->live.conn_established == hh->ctx.ri.cfg->n_edges;
 }
 
+/* --dtls 1.2 in the image reaches every endpoint's handshake: all 1.2 */
+Test(dc_conns, dtls_1_2_in_the_image_makes_every_connection_1_2, .timeout = 120)
+{
+    struct dp_harness_dc_opts o = {.pattern = RI_PATTERN_NEIGHBORS, .dtls_versions = RI_DTLS_V12};
+    cr_assert_eq(dp_harness_init_dc(&h, &o), 0, "dc harness");
+    connect_all();
+    cr_assert_eq(live()->conn_established, edges());
+    cr_assert_eq(live()->conn_dtls_up[0], edges(), "every connection 1.2");
+    cr_assert_eq(live()->conn_dtls_up[1], 0);
+    cr_assert_eq(h.wk->m->setup[RI_SETUP_DTLS].count, edges());
+    cr_assert_eq(h.wk->m->setup[RI_SETUP_DTLS + 1].count, 0);
+    for (uint32_t i = 0; i < h.wk->conns->n; i++)
+        for (int s = 0; s < 2; s++)
+            cr_assert_eq(pc_dtls_version(&h.wk->conns->conn[i].ep[s]), DTLS_V12, "connection %u end %d", i, s);
+    dp_harness_fini_dc(&h);
+}
+
 Test(dc_conns, every_connection_comes_up_under_the_cap_with_setup_times, .init = setup_routed, .timeout = 120)
 {
     cr_assert_eq(live()->conn_total, edges());
@@ -111,6 +136,11 @@ Test(dc_conns, every_connection_comes_up_under_the_cap_with_setup_times, .init =
     cr_assert_eq(sh[RI_SETUP_TOTAL].count, edges());
     for (int s = 0; s < RI_STAGE_COUNT; s++)
         cr_assert_eq(sh[s].count, edges(), "stage %d histogram", s);
+    /* by negotiated DTLS version (the image's default, auto): they add up to those up */
+    cr_assert_eq(live()->conn_dtls_up[0] + live()->conn_dtls_up[1], edges(), "%llu + %llu",
+                 (unsigned long long)live()->conn_dtls_up[0], (unsigned long long)live()->conn_dtls_up[1]);
+    cr_assert_eq(sh[RI_SETUP_DTLS].count, live()->conn_dtls_up[0]);
+    cr_assert_eq(sh[RI_SETUP_DTLS + 1].count, live()->conn_dtls_up[1]);
     cr_assert_gt(sh[RI_SETUP_TOTAL].max, 0, "set-up takes virtual time (wire passes)");
     cr_assert_lt(sh[RI_SETUP_TOTAL].max, 10 * SECOND, "no set-up needed a retransmission timeout");
     cr_assert(live()->hs_slot_high_water >= 1 && live()->hs_slot_high_water <= 2 * h.ctx.ri.cfg->setup_cap,
@@ -279,7 +309,7 @@ static void connect_and_capture(void)
     dp_harness_run_for(&h, 1 * SECOND);
 }
 
-Test(dc_conns, foreign_traffic_is_counted_by_reason_and_hurts_no_connection, .init = setup_routed, .timeout = 120)
+Test(dc_conns, foreign_traffic_is_counted_by_reason_and_hurts_no_connection, .init = setup_routed_v12, .timeout = 120)
 {
     connect_and_capture();
     cr_assert_eq(drops_total(), 0);
@@ -380,7 +410,7 @@ Test(dc_conns, foreign_traffic_is_counted_by_reason_and_hurts_no_connection, .in
     assert_no_leak();
 }
 
-Test(dc_conns, a_record_longer_than_its_datagram_is_one_drop, .init = setup_routed, .timeout = 120)
+Test(dc_conns, a_record_longer_than_its_datagram_is_one_drop, .init = setup_routed_v12, .timeout = 120)
 {
     connect_and_capture();
     uint8_t forged[2048];

@@ -13,6 +13,10 @@
 #      (sent == back), round trips timed;
 #   3. DELETE at the end: A's report counts every session closed, B's
 #      every session deleted;
+#   DTLS versions (issue 21): B's message run forces --external-dtls 1.2
+#      against A's default (auto): B counts its 8 sessions up as 1.2
+#      (target.dtls and every CSV row's dtls_version); A's external.dtls
+#      and its session log count, per version, what B's two runs counted;
 #   4. WHIP errors: a wrong bearer token gives 401 per session, an unknown
 #      agent 404, both counted by cause (http_4xx) in stage signal; the run
 #      still ends on time and leaves nothing behind.
@@ -102,7 +106,7 @@ else
 fi
 
 # 2. messages come back
-run_b msgs 8s --target "whip:$url" --target-agents 8 --target-rate 10 --size 200
+run_b msgs 8s --target "whip:$url" --target-agents 8 --target-rate 10 --size 200 --external-dtls 1.2
 rc=$?
 sent=$(json "$dir/b-msgs.json" "r['target']['messages']['sent']")
 back=$(json "$dir/b-msgs.json" "r['target']['messages']['back']")
@@ -115,7 +119,29 @@ else
 fi
 rows=$(tail -n +2 "$dir/b-msgs.csv" 2>/dev/null | grep -c ',up,\|,closed,')
 if [ "$deleted" = 8 ] && [ "$rows" = 8 ]; then ok "DELETE for all 8 sessions; --clients-csv has 8 rows"; else bad "deleted '$deleted', csv rows '$rows'"; fi
+b12=$(json "$dir/b-msgs.json" "r['target']['dtls']['v1_2']")
+b13=$(json "$dir/b-msgs.json" "r['target']['dtls']['v1_3']")
+boff=$(json "$dir/b-msgs.json" "r['target']['dtls']['offered']")
+csv12=$(tail -n +2 "$dir/b-msgs.csv" 2>/dev/null | grep -c ',1\.2$')
+if [ "$b12" = 8 ] && [ "$b13" = 0 ] && [ "$boff" = 1.2 ] && [ "$csv12" = 8 ]; then
+  ok "--external-dtls 1.2: B's 8 sessions up as DTLS 1.2 (report and every CSV row)"
+else
+  bad "--external-dtls 1.2: B's target.dtls 1.2 '$b12', 1.3 '$b13', offered '$boff', CSV rows with 1.2 '$csv12'"
+fi
 stop_a
+a12=$(json "$dir/a.json" "r['external']['dtls']['v1_2']")
+a13=$(json "$dir/a.json" "r['external']['dtls']['v1_3']")
+aup=$(json "$dir/a.json" "r['external']['sessions_up']")
+alog=$(json "$dir/a.json" "sum(1 for l in r['external']['session_log'] if l.get('dtls_version') == '1.2')")
+c12=$(json "$dir/b-consent.json" "r['target']['dtls']['v1_2']")
+c13=$(json "$dir/b-consent.json" "r['target']['dtls']['v1_3']")
+# per version, A's count is B's two runs' (the consent run auto against auto: 1.2 until our engine speaks 1.3)
+if [ "$aup" = 16 ] && [ -n "$a12" ] && [ "$a12" = $((${c12:-0} + ${b12:-0})) ] && [ "$a13" = $((${c13:-0} + ${b13:-0})) ] &&
+  [ "$alog" = "$a12" ]; then
+  ok "per DTLS version both ends agree: A counts 1.2 $a12, 1.3 $a13 of 16 sessions up (its session log: $alog at 1.2), B's runs the same"
+else
+  bad "DTLS versions: A's external.dtls 1.2 '$a12', 1.3 '$a13', up '$aup', log at 1.2 '$alog'; B's consent run 1.2 '$c12', 1.3 '$c13', message run 1.2 '$b12', 1.3 '$b13'"
+fi
 idle=$(json "$dir/a.json" "r['external']['sessions_idle_closed']")
 aclosed=$(json "$dir/a.json" "r['external']['sessions_closed']")
 if [ "$idle" = 0 ] && [ "$aclosed" = 16 ]; then ok "swarm A: 16 sessions closed by DELETE, none for silence"; else bad "swarm A: idle-closed '$idle', closed '$aclosed' (want 0, 16)"; fi

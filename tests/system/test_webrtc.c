@@ -114,6 +114,85 @@ Test(webrtc, media_streams_flow_under_srtp_with_reports, .timeout = 120)
     swarm_assert_nothing_left(r.pid);
 }
 
+/* Issue 21: a small mesh with --dtls V (NULL: the default, auto), its
+ * report's connections per negotiated DTLS version checked against the
+ * connections up, and, where tshark is installed, against the capture:
+ * Wireshark's DTLS dissector counts the handshakes (distinct ServerHello
+ * randoms, a HelloRetryRequest's fixed one left out) that chose each
+ * version (1.3: supported_versions 0xfefc in the ServerHello; 1.2: none)
+ * and the ClientHellos that offered 1.3. */
+#define HRR_RANDOM "cf:21:ad:74:e5:9a:61:11:be:1d:8c:02:1e:65:b8:91:c2:a2:11:16:7a:bb:8c:5e:07:9e:09:e2:c8:a8:33:9c"
+static void run_dtls(const char *version, const char *report)
+{
+    bool wire = system("command -v tshark >/dev/null 2>&1") == 0;
+    if (!wire && getenv("SWARMGEN_REQUIRE_TSHARK"))
+        cr_assert_fail("tshark is not installed");
+    struct wire_dissect w;
+    /* DTLS by port, not by heuristic: Wireshark 4.0's heuristic refuses a
+     * datagram whose later records have DTLS 1.3's unified header (the
+     * server's first flight), where Decode As still reads its ServerHello */
+    cr_assert_eq(wire_dissect_init(&w, "dtlsv", "dtls.pcap", "49152-65535", "-d 'udp.port==49152-65535,dtls'"), 0);
+    char *extra[16] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=400",
+                       "--duration", "1s", "--pcap", w.pcap, "--pcap-count", "3000"};
+    int n = 12;
+    if (version) {
+        extra[n++] = "--dtls";
+        extra[n++] = (char *)version;
+    }
+    extra[n] = NULL;
+    run_swarm(report, 110, extra);
+    swarm_assert_exit(&r, 0);
+    assert_all_up();
+    assert_all_delivered(200);
+    double up = json_in("connections", "established");
+    double v12 = json_in("v1_2", "up"), v13 = json_in("v1_3", "up");
+    cr_assert(!isnan(v12) && !isnan(v13), "no connections.dtls in the report\n%s", json);
+    cr_assert_eq(v12 + v13, up, "per-version %g + %g is not the %g connections up\n%s", v12, v13, up, json);
+    double s12 = json_in("v1_2", "samples"), s13 = json_in("v1_3", "samples");
+    cr_assert_eq(s12 + s13, json_in("setup_ms", "samples"), "per-version set-up samples sum to the total's");
+    cr_assert_eq(s12, v12, "one set-up time per 1.2 connection");
+    cr_assert_eq(s13, v13, "one set-up time per 1.3 connection");
+    if (v12 > 0)
+        cr_assert_gt(json_in("v1_2", "p50"), 0, "a 1.2 set-up time");
+    char want[64];
+    snprintf(want, sizeof(want), "\"offered\": \"%s\"", version ? version : "auto");
+    cr_assert_not_null(strstr(json, want), "%s not in the report\n%s", want, json);
+    cr_assert_not_null(strstr(r.out, "  dtls         offered "), "the summary's dtls line\n%s", r.out);
+    if (wire) {
+        char args[1600];
+        snprintf(args, sizeof(args),
+                 "%s -Y 'dtls.handshake.type == 2 && dtls.handshake.extensions.supported_version == 0xfefc && "
+                 "dtls.handshake.random != " HRR_RANDOM "' -T fields -e dtls.handshake.random | sort -u",
+                 w.base);
+        long w13 = wire_tshark_lines(args);
+        snprintf(args, sizeof(args),
+                 "%s -Y 'dtls.handshake.type == 2 && !dtls.handshake.extensions.supported_version' "
+                 "-T fields -e dtls.handshake.random | sort -u",
+                 w.base);
+        long w12 = wire_tshark_lines(args);
+        cr_assert_eq(w12, (long)v12, "tshark: %ld handshakes chose 1.2, the report %g", w12, v12);
+        cr_assert_eq(w13, (long)v13, "tshark: %ld handshakes chose 1.3, the report %g", w13, v13);
+        if (version && strcmp(version, "1.2") == 0)
+            cr_assert_eq(wire_tshark_count(w.base, "dtls.handshake.type == 1 && "
+                                                   "dtls.handshake.extensions.supported_version == 0xfefc"),
+                         0, "--dtls 1.2: no ClientHello offers 1.3");
+    }
+    swarm_assert_nothing_left(r.pid);
+    cr_assert_eq(wire_dissect_remove(&w), 0);
+}
+
+Test(webrtc, dtls_1_2_forced_every_connection_negotiates_1_2, .timeout = 120)
+{
+    run_dtls("1.2", "/tmp/sg-webrtc-dtls12.json");
+    cr_assert_eq(json_in("v1_2", "up"), json_in("connections", "established"));
+    cr_assert_eq(json_in("v1_3", "up"), 0);
+}
+
+Test(webrtc, dtls_auto_counts_per_version_sum_to_the_connections_up, .timeout = 120)
+{
+    run_dtls(NULL, "/tmp/sg-webrtc-dtls-auto.json");
+}
+
 Test(webrtc, wireshark_dissects_every_layer_of_the_swarm_capture, .timeout = 180)
 {
     swarm_need_tool(system("command -v tshark >/dev/null 2>&1") == 0, "tshark", "SWARMGEN_REQUIRE_TSHARK");

@@ -42,6 +42,7 @@ static struct dtls_hs_pool hs;
 static struct side S[2];
 static struct pipe P[2];
 static uint64_t now;
+static uint8_t versions[2]; /* pc_config.dtls_versions of each side (0: the default, 1.2 only) */
 static FILE *pcap;
 
 static void pcap_write(int from, const uint8_t *d, size_t len)
@@ -73,7 +74,8 @@ static void setup(uint32_t loss_ppm, uint32_t slots)
             .peer = {4, (uint16_t)(i == 0 ? 5001 : 5000), {198, 18, 0, (uint8_t)(i == 0 ? 2 : 1)}},
             .cert = &certs[i], .peer_fingerprint = certs[1 - i].fingerprint, .cp = &cp, .hs = &hs,
             .sctp_mem = S[i].amem, .sctp_pool = S[i].pool, .label = "agents", .seed = 77 + (uint64_t)i,
-            .keylog = S[i].keylog, .setup = &S[i].su, .rec_keys = &S[i].keys, .counters = &S[i].cnt};
+            .keylog = S[i].keylog, .setup = &S[i].su, .rec_keys = &S[i].keys, .counters = &S[i].cnt,
+            .dtls_versions = versions[i]};
         cr_assert_eq(pc_init(&S[i].pc, &c, now), 0);
     }
 }
@@ -199,6 +201,33 @@ Test(pc, connection_up_and_messages_both_ways)
     teardown();
 }
 
+/* Issue 21: what each side offers (client) or accepts (server) reaches
+ * the handshake, and the version it negotiated stays readable once the
+ * handshake slot and the set-up state went back. A side limited to 1.2
+ * makes it 1.2; offering both gives 1.2 or 1.3, the same on both ends. */
+Test(pc, negotiated_dtls_version_outlives_the_handshake_slot)
+{
+    static const uint8_t offers[] = {0, DTLS_OFFER_V12, DTLS_OFFER_ALL_VERSIONS};
+    for (size_t a = 0; a < sizeof(offers); a++)
+        for (size_t b = 0; b < sizeof(offers); b++) {
+            versions[0] = offers[a];
+            versions[1] = offers[b];
+            setup(0, 2);
+            cr_assert_eq(pc_dtls_version(&S[0].pc), 0, "no version before the handshake");
+            run_connection(0, 10);
+            uint16_t v = pc_dtls_version(&S[0].pc);
+            cr_assert_eq(pc_dtls_version(&S[1].pc), v, "both ends agree (offers %u/%u)", offers[a], offers[b]);
+            cr_assert(v == DTLS_V12 || v == DTLS_V13, "version %#x", v);
+            if (offers[a] != DTLS_OFFER_ALL_VERSIONS || offers[b] != DTLS_OFFER_ALL_VERSIONS)
+                cr_assert_eq(v, DTLS_V12, "a side limited to 1.2 (offers %u/%u)", offers[a], offers[b]);
+            for (int i = 0; i < 2; i++)
+                cr_assert_not_null(pc_release_setup(&S[i].pc));
+            cr_assert_eq(pc_dtls_version(&S[0].pc), v, "kept after pc_release_setup");
+            teardown();
+        }
+    versions[0] = versions[1] = 0;
+}
+
 /* The dataplane gives the set-up state back once a connection is up:
  * what is left (record layer, association, stage) carries messages on
  * its own, under loss, and STUN is dropped and counted. */
@@ -248,6 +277,25 @@ Test(pc, every_stage_recovers_from_loss)
     setup(50000, 2);
     run_connection(50000, 2000);
     teardown();
+}
+
+/* The same with both ends offering DTLS 1.3: the client's Finished and
+ * the server's ACK of it lost too, both ends hold their handshake until
+ * the peer's first application record (pc.c, dtls_events). Seeds: the
+ * loss pattern of each pipe differs per run of setup. */
+Test(pc, every_stage_recovers_from_loss_over_dtls_1_3)
+{
+    versions[0] = versions[1] = DTLS_OFFER_ALL_VERSIONS;
+    for (int k = 0; k < 4; k++) {
+        setup(100000, 2);
+        for (int i = 0; i < 2; i++)
+            P[i].rng += (uint64_t)k * 7919; /* another loss pattern each round */
+        run_connection(100000, 500);
+        cr_assert_eq(pc_dtls_version(&S[0].pc), DTLS_V13);
+        cr_assert_eq(pc_dtls_version(&S[1].pc), DTLS_V13);
+        teardown();
+    }
+    versions[0] = versions[1] = 0;
 }
 
 Test(pc, wireshark_dissects_every_layer, .timeout = 120)
