@@ -11,7 +11,11 @@
 # our answer setup:active (the agent is the DTLS client) and
 # setup:passive (Chromium is the DTLS client: its ClientHello, over 1,400
 # bytes with DTLS 1.3 suites and a post-quantum key share, comes in two
-# fragments that our handshake reassembles).
+# fragments that our handshake reassembles). Chromium negotiates DTLS 1.3
+# with the agent in both roles (--external-dtls auto, the default): the
+# report's session says 1.3 and Chromium's own getStats() says tlsVersion
+# FEFC; a third run with --external-dtls 1.2 (agent as DTLS server) gets
+# 1.2 on both sides (FEFD).
 #   chromium_whip.sh SWARMGEN SWARMGEN_DP SOURCE_DIR EXTERNAL_PORT_SCRIPT
 # Exit 77 (skipped) without root, or without chromium unless
 # SWARMGEN_REQUIRE_CHROMIUM is set.
@@ -33,16 +37,18 @@ stop_chromium() { [ -n "$cpid" ] && kill -TERM -- "-$cpid" 2>/dev/null; }
 whip_cleanup_hook=stop_chromium
 
 "$extport" up --netns "$ns" >/dev/null || { bad "tools/external-port up failed"; summary; exit 1; }
-# one_role SETUP AGENT: a swarm with --external-setup SETUP, Chromium to AGENT
+# one_role SETUP AGENT DTLS: a swarm with --external-setup SETUP and
+# --external-dtls DTLS, Chromium to AGENT
 one_role() {
-  local setup=$1 agent=$2
-  local port report
+  local setup=$1 agent=$2 dtls=$3
+  local port report want_v want_tls
   port=$(free_port)
-  report="$dir/report-$setup.json"
+  report="$dir/report-$setup-$dtls.json"
+  if [ "$dtls" = 1.2 ]; then want_v=1.2 want_tls=FEFD; else want_v=1.3 want_tls=FEFC; fi
   # the page is a file:// one, whose Origin is "null": the WHIP server
   # refuses browser origins it was not told to allow
   whip_start "$dir/swarm-$setup.log" "$report" "$port" --external echo --external-setup "$setup" \
-    --signal-origin null
+    --external-dtls "$dtls" --signal-origin null
   whip_wait_signal "$port" || bad "$setup: the WHIP endpoint did not come up"
   rm -rf "$dir/profile"
   # the wire on the kernel side of the port, for the handshake's shape
@@ -69,6 +75,10 @@ one_role() {
   line=$(grep -o 'WHIP: done[^"]*' "$dir/chromium-$setup.log" | head -1)
   if [ -n "$line" ] && [[ "$line" == *"DELETE 200"* ]]; then
     ok "$setup: agent $agent: ${line#WHIP: }"
+    local tls
+    tls=$(grep -o 'WHIP: transport tls [^"]*' "$dir/chromium-$setup.log" | head -1)
+    if [[ "$tls" == "WHIP: transport tls $want_tls "* ]]; then ok "$setup: --external-dtls $dtls: Chromium's getStats: ${tls#WHIP: transport }"
+    else bad "$setup: --external-dtls $dtls: Chromium's getStats says '${tls#WHIP: transport }', want tls $want_tls"; fi
   else
     bad "$setup: agent $agent: Chromium did not finish"
     grep -o 'WHIP: [^"]*' "$dir/chromium-$setup.log" | sed 's/^/  chromium: /'
@@ -101,10 +111,14 @@ one_role() {
   role=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print([s['dtls_role'] for s in r['external']['session_log'] if s['agent']==$agent])" "$report" 2>/dev/null)
   want=$([ "$setup" = active ] && echo client || echo server)
   if [ "$role" = "['$want']" ]; then ok "$setup: the agent was the DTLS $want"; else bad "$setup: DTLS role '$role', want $want"; fi
+  local ver
+  ver=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print([s.get('dtls_version') for s in r['external']['session_log'] if s['agent']==$agent])" "$report" 2>/dev/null)
+  if [ "$ver" = "['$want_v']" ]; then ok "$setup: the report: DTLS $want_v negotiated"; else bad "$setup: the report's dtls_version '$ver', want $want_v"; fi
 }
 
-one_role active 11
-one_role passive 12
+one_role active 11 auto
+one_role passive 12 auto
+one_role passive 13 1.2
 whip_port_down
 summary
 [ "$failed" -eq 0 ]
