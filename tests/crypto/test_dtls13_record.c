@@ -406,6 +406,16 @@ Test(dtls13_record, tampering_is_refused_as_bad_auth)
                          DTLS_REC_BAD_AUTH, "%s flip %zu", suite_name(suites[si]), f);
             cr_assert_eq(used, (size_t)n);
         }
+        /* a length one short: the record ends a byte early (the AAD and the
+         * tag's place both change) */
+        memcpy(rec, good, (size_t)n);
+        wire_put16(rec + 3, (uint16_t)(wire_get16(rec + 3) - 1));
+        size_t used2;
+        uint64_t seq2;
+        uint8_t t2;
+        cr_assert_eq(dtls13_open(&k, rec, (size_t)n, 1000, &used2, &seq2, &t2, out, sizeof(out)),
+                     DTLS_REC_BAD_AUTH);
+        cr_assert_eq(used2, (size_t)n - 1);
         /* another key of each kind */
         for (int which = 0; which < 3; which++) {
             struct dtls13_keys o = k;
