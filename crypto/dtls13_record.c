@@ -14,8 +14,8 @@
 #include "wire.h"
 
 #define SEQ_MAX ((1ull << 48) - 1)
-#define TAG 16
-#define SAMPLE 16
+#define TAG     16
+#define SAMPLE  16
 
 static bool is_gcm(uint8_t suite)
 {
@@ -88,8 +88,8 @@ static uint64_t reconstruct(uint64_t wire, unsigned bits, uint64_t next)
 
 /* ---- the core, keys where they live ---- */
 
-int dtls13_seal_dir(const struct dtls13_dir *d, uint16_t epoch, uint64_t seq, uint8_t type, const uint8_t *in,
-                    size_t len, uint8_t *out, size_t cap)
+int dtls13_seal_dir(const struct dtls13_dir *d, uint16_t epoch, uint64_t seq, uint8_t type,
+                    const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
     if (len > DTLS_RECORD_MAX_PLAINTEXT)
         return -EMSGSIZE;
@@ -111,8 +111,8 @@ int dtls13_seal_dir(const struct dtls13_dir *d, uint16_t epoch, uint64_t seq, ui
     nonce_of(d->iv, seq, n);
     if (is_gcm(d->suite)) {
         aes_gcm_seal(d->key, n, out, DTLS13_HEADER, pt, inner, pt, pt + inner);
-    } else if (crypto_aead_chacha20poly1305_ietf_encrypt_detached(pt, pt + inner, NULL, pt, inner, out,
-                                                                  DTLS13_HEADER, NULL, n, d->key) != 0) {
+    } else if (crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                   pt, pt + inner, NULL, pt, inner, out, DTLS13_HEADER, NULL, n, d->key) != 0) {
         return -EIO;
     }
     uint8_t mask[2];
@@ -149,8 +149,8 @@ int dtls13_parse_header(const uint8_t *in, size_t len, struct dtls13_hdr *h)
     return 0;
 }
 
-int dtls13_unmask(const struct dtls13_dir *d, const uint8_t *in, const struct dtls13_hdr *h, uint64_t next_seq,
-                  struct dtls13_rec *rec)
+int dtls13_unmask(const struct dtls13_dir *d, const uint8_t *in, const struct dtls13_hdr *h,
+                  uint64_t next_seq, struct dtls13_rec *rec)
 {
     size_t body = h->rec_len - h->hdr_len;
     if (body < SAMPLE + 1) /* no sample; not even a type byte and a tag */
@@ -177,8 +177,8 @@ int dtls13_unmask(const struct dtls13_dir *d, const uint8_t *in, const struct dt
     return 0;
 }
 
-int dtls13_decrypt(const struct dtls13_dir *d, const struct dtls13_rec *rec, uint8_t *type, uint8_t *out,
-                   size_t cap)
+int dtls13_decrypt(const struct dtls13_dir *d, const struct dtls13_rec *rec, uint8_t *type,
+                   uint8_t *out, size_t cap)
 {
     size_t plen = rec->ct_len - TAG; /* inner plaintext: content, type, padding */
     if (plen > cap)
@@ -190,8 +190,8 @@ int dtls13_decrypt(const struct dtls13_dir *d, const struct dtls13_rec *rec, uin
         if (aes_gcm_open(d->key, n, rec->aad, rec->h.hdr_len, rec->ct, plen, out, tag) != 0)
             return DTLS_REC_BAD_AUTH; /* out zeroed by aes_gcm_open */
     } else if (d->suite != DTLS_SUITE_CHACHA20_POLY1305 ||
-               crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL, rec->ct, plen, tag, rec->aad,
-                                                                  rec->h.hdr_len, n, d->key) != 0) {
+               crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                   out, NULL, rec->ct, plen, tag, rec->aad, rec->h.hdr_len, n, d->key) != 0) {
         sodium_memzero(out, plen);
         return DTLS_REC_BAD_AUTH;
     }
@@ -240,8 +240,8 @@ int dtls13_rn_mask(const struct dtls13_keys *k, const uint8_t sample[16], uint8_
     return dtls13_mask(k->suite, k->sn, sample, mask);
 }
 
-int dtls13_seal(const struct dtls13_keys *k, uint16_t epoch, uint64_t seq, uint8_t type, const uint8_t *in,
-                size_t len, uint8_t *out, size_t cap)
+int dtls13_seal(const struct dtls13_keys *k, uint16_t epoch, uint64_t seq, uint8_t type,
+                const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
     if (len > DTLS_RECORD_MAX_PLAINTEXT)
         return -EMSGSIZE;
@@ -257,8 +257,8 @@ int dtls13_seal(const struct dtls13_keys *k, uint16_t epoch, uint64_t seq, uint8
     return rc;
 }
 
-int dtls13_open(const struct dtls13_keys *k, const uint8_t *in, size_t len, uint64_t next_seq, size_t *used,
-                uint64_t *seq, uint8_t *type, uint8_t *out, size_t cap)
+int dtls13_open(const struct dtls13_keys *k, const uint8_t *in, size_t len, uint64_t next_seq,
+                size_t *used, uint64_t *seq, uint8_t *type, uint8_t *out, size_t cap)
 {
     struct dtls13_hdr h;
     int rc = dtls13_parse_header(in, len, &h);

@@ -22,7 +22,8 @@ static void wipe(void *p, size_t n)
 
 /* ---- key areas ---- */
 
-_Static_assert(sizeof(struct dtls_record_keys_hdr) <= DTLS_KEYS_HDR, "a key area's header fits its room");
+_Static_assert(sizeof(struct dtls_record_keys_hdr) <= DTLS_KEYS_HDR,
+               "a key area's header fits its room");
 
 static bool is_gcm(uint8_t suite)
 {
@@ -64,8 +65,8 @@ void dtls_record_keys_clear(struct dtls_record_keys *k)
  * (a whole struct aes_gcm_key: room for any path) and iv[12] (a 1.2 GCM
  * salt is 4 bytes, every other IV 12: v13). Returns the bytes of `key`
  * that count (the used prefix; 32 for ChaCha20), or a negative errno. */
-static int key_build(enum dtls_suite suite, bool v13, const uint8_t *key, const uint8_t *iv, int impl,
-                     struct aes_gcm_key *out, uint8_t out_iv[12])
+static int key_build(enum dtls_suite suite, bool v13, const uint8_t *key, const uint8_t *iv,
+                     int impl, struct aes_gcm_key *out, uint8_t out_iv[12])
 {
     memset(out_iv, 0, 12);
     if (is_gcm(suite)) {
@@ -129,9 +130,9 @@ static bool same(const void *a, const void *b, size_t n)
 /* Into the area (r's side alone uses it) or checked against it (the other
  * end's record installed first), both directions by r's role; the 1.3
  * record-number keys (w_sn, r_sn: NULL in 1.2) with them. */
-static int install(struct dtls_record_impl *r, enum dtls_suite suite, bool v13, const uint8_t *w_key,
-                   const uint8_t *w_iv, const uint8_t *w_sn, const uint8_t *r_key, const uint8_t *r_iv,
-                   const uint8_t *r_sn, int impl)
+static int install(struct dtls_record_impl *r, enum dtls_suite suite, bool v13,
+                   const uint8_t *w_key, const uint8_t *w_iv, const uint8_t *w_sn,
+                   const uint8_t *r_key, const uint8_t *r_iv, const uint8_t *r_sn, int impl)
 {
     struct dtls_record_keys_hdr *h = hdr_of(r->keys);
     int w = r->is_client ? DTLS_DIR_CLIENT : DTLS_DIR_SERVER;
@@ -189,8 +190,9 @@ static int set_keys(struct dtls_record *rec, enum dtls_suite suite, const uint8_
     return 0;
 }
 
-int dtls_record_set_keys13(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
-                           const uint8_t *w_sn, const uint8_t *r_key, const uint8_t *r_iv, const uint8_t *r_sn)
+int dtls_record_set_keys13(struct dtls_record *rec, enum dtls_suite suite, const uint8_t *w_key,
+                           const uint8_t *w_iv, const uint8_t *w_sn, const uint8_t *r_key,
+                           const uint8_t *r_iv, const uint8_t *r_sn)
 {
     struct dtls_record_impl *r = dtls_rec(rec);
     uint64_t seq0 = r->w_seq0;
@@ -272,8 +274,8 @@ static void dir13(const struct dtls_record_impl *r, bool open, struct dtls13_dir
 }
 
 /* dtls_record_seal in the 1.3 form (the checks common to both done). */
-static int seal13(struct dtls_record_impl *r, uint8_t type, const uint8_t *in, size_t len, uint8_t *out,
-                  size_t cap)
+static int seal13(struct dtls_record_impl *r, uint8_t type, const uint8_t *in, size_t len,
+                  uint8_t *out, size_t cap)
 {
     struct dtls13_dir d;
     dir13(r, false, &d);
@@ -412,8 +414,8 @@ static int take_alert(struct dtls_record_impl *r, const uint8_t *out, size_t ple
 }
 
 /* dtls_record_open in the 1.3 form: epoch 3 in the unified header. */
-static int open13(struct dtls_record_impl *r, const uint8_t *in, size_t len, size_t *used, uint8_t *type,
-                  uint8_t *out, size_t cap)
+static int open13(struct dtls_record_impl *r, const uint8_t *in, size_t len, size_t *used,
+                  uint8_t *type, uint8_t *out, size_t cap)
 {
     *used = len;
     if (len == 0)

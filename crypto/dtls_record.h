@@ -3,12 +3,13 @@
  * dtls_record: our DTLS 1.2 record layer, for the handshake and for
  * application data after it, and the DTLS 1.3 record protection
  * (RFC 9147 §4, the end of this header: stateless calls for the 1.3
- * handshake, and the same struct dtls_record in the 1.3 form after it). It owns every sequence number of a
- * connection: epoch 0 (the handshake in the clear, dtls_record_plain)
- * and epoch 1 (sealed, dtls_record_seal), so a record sent again (a
- * repeated Finished) never shares a key and a sequence number with
- * another. The handshake engine (dtls.h) installs the epoch-1 keys with
- * dtls_record_set_keys; after the handshake only this small state stays.
+ * handshake, and the same struct dtls_record in the 1.3 form after it).
+ * It owns every sequence number of a connection: epoch 0 (the handshake
+ * in the clear, dtls_record_plain) and epoch 1 (sealed,
+ * dtls_record_seal), so a record sent again (a repeated Finished) never
+ * shares a key and a sequence number with another. The handshake engine
+ * (dtls.h) installs the epoch-1 keys with dtls_record_set_keys; after the
+ * handshake only this small state stays.
  *
  * Memory: three caller-owned parts. struct dtls_record (DTLS_RECORD_SIZE,
  * one cache line) holds what changes per record: sequence numbers, the
@@ -306,8 +307,8 @@ const struct dtls_record_counters *dtls_record_counters(const struct dtls_record
  * dtls_record seal and open 1.3 records at epoch 3. Same time model,
  * memory and thread rules as the rest of this header: no clock, no
  * allocation, caller buffers; reentrant. */
-#define DTLS13_HEADER 5 /* what we send: 1 + 2 (seq) + 2 (len) */
-#define DTLS13_OVERHEAD (DTLS13_HEADER + 1 + 16)
+#define DTLS13_HEADER         5 /* what we send: 1 + 2 (seq) + 2 (len) */
+#define DTLS13_OVERHEAD       (DTLS13_HEADER + 1 + 16)
 #define DTLS13_MAX_CIPHERTEXT (DTLS_RECORD_MAX_PLAINTEXT + 256) /* RFC 9147 §4 / RFC 8446 §5.2 */
 
 /* One direction's raw DTLS 1.3 keys: suite (enum dtls_suite), the AEAD
@@ -333,8 +334,8 @@ int dtls13_rn_mask(const struct dtls13_keys *k, const uint8_t sample[16], uint8_
  * -EMSGSIZE (len > 2^14), -EOVERFLOW (seq >= 2^48), -ENOTSUP (another
  * suite or no AES path). No state: the caller owns seq and must never
  * seal two records with one (keys, seq). */
-int dtls13_seal(const struct dtls13_keys *k, uint16_t epoch, uint64_t seq, uint8_t type, const uint8_t *in,
-                size_t len, uint8_t *out, size_t cap);
+int dtls13_seal(const struct dtls13_keys *k, uint16_t epoch, uint64_t seq, uint8_t type,
+                const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
 /* The unified header of the first record of in (len bytes; its first byte
  * must be 0x20..0x3f). */
@@ -368,8 +369,8 @@ int dtls13_parse_header(const uint8_t *in, size_t len, struct dtls13_hdr *h);
  * 2^14), DTLS_REC_BAD_AUTH (the tag does not verify, or another suite),
  * DTLS_REC_BAD_TYPE (an all-zero inner plaintext). out holds nothing on
  * refusal. No replay check (the caller's); nothing counted. */
-int dtls13_open(const struct dtls13_keys *k, const uint8_t *in, size_t len, uint64_t next_seq, size_t *used,
-                uint64_t *seq, uint8_t *type, uint8_t *out, size_t cap);
+int dtls13_open(const struct dtls13_keys *k, const uint8_t *in, size_t len, uint64_t next_seq,
+                size_t *used, uint64_t *seq, uint8_t *type, uint8_t *out, size_t cap);
 
 /* The stateful record after a DTLS 1.3 handshake: installs the epoch-3
  * (application traffic) keys per direction from r's side, as
@@ -390,8 +391,9 @@ int dtls13_open(const struct dtls13_keys *k, const uint8_t *in, size_t len, uint
  * type byte after the plaintext: leave one byte more room). The epoch-0
  * write sequence carries on. Returns as dtls_record_set_keys (-ENOTSUP,
  * -EIO, -EKEYREJECTED). */
-int dtls_record_set_keys13(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key, const uint8_t *w_iv,
-                           const uint8_t *w_sn, const uint8_t *r_key, const uint8_t *r_iv, const uint8_t *r_sn);
+int dtls_record_set_keys13(struct dtls_record *r, enum dtls_suite suite, const uint8_t *w_key,
+                           const uint8_t *w_iv, const uint8_t *w_sn, const uint8_t *r_key,
+                           const uint8_t *r_iv, const uint8_t *r_sn);
 
 /* DTLS_V12 or DTLS_V13: the form of r's records once keys are in (0
  * before). */

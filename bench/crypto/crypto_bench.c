@@ -280,7 +280,8 @@ static int bench_records_suite(struct results *R, struct dtls_fixture *f, int su
     /* the same suite in the DTLS 1.3 form, the two ends sharing a key area */
     static const enum dtls_suite rsuites[3] = {DTLS_SUITE_AES_128_GCM, DTLS_SUITE_AES_256_GCM,
                                                DTLS_SUITE_CHACHA20_POLY1305};
-    static const uint8_t ck[32] = {3}, civ[12] = {4}, csn[32] = {5}, sk[32] = {6}, siv[12] = {7}, ssn[32] = {8};
+    static const uint8_t ck[32] = {3}, civ[12] = {4}, csn[32] = {5}, sk[32] = {6}, siv[12] = {7},
+                         ssn[32] = {8};
     static struct dtls_record_keys k13;
     struct dtls_record c13, s13;
     dtls_record_keys_clear(&k13);
@@ -436,8 +437,8 @@ static void print_records(struct results *R)
     for (int su = 0; su < 3; su++)
         for (int z = 0; z < 2; z++) {
             double o = bench_median(R->rec_ours[su][z], reps), mb = bench_median(R->rec_mbed[su][z], reps);
-            printf("  %-17s %5zu B %9.0f %12.0f %10.2fx %13.0f\n", sname[su], rsizes[z], o, mb, mb / o,
-                   bench_median(R->rec13[su][z], reps));
+            printf("  %-17s %5zu B %9.0f %12.0f %10.2fx %13.0f\n", sname[su], rsizes[z], o, mb,
+                   mb / o, bench_median(R->rec13[su][z], reps));
         }
     for (int z = 0; z < 2; z++)
         printf("  AES-128-GCM, portable path  %5zu B %9.0f\n", rsizes[z], bench_median(R->rec_portable[z], reps));

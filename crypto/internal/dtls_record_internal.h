@@ -36,7 +36,7 @@ struct dtls_record_keys_hdr {
     uint8_t users;      /* bit DTLS_DIR_*: the record of that role uses the keys */
     uint8_t iv[2][12];  /* per direction: 1.2 GCM 4-byte salt; 1.2 ChaCha20 and 1.3 12-byte IV */
     uint8_t v13;        /* the keys are DTLS 1.3 epoch-3 keys */
-    uint8_t sn[2][32];  /* per direction, 1.3: the record-number key (16 or 32 bytes, zero-padded) */
+    uint8_t sn[2][32];  /* per direction, 1.3: the record-number key (16 or 32 B, 0-padded) */
 };
 
 /* One end's record layer: what changes per record, one cache line. Its
@@ -57,8 +57,8 @@ struct dtls_record_impl {
     bool peer_closed;               /* the peer's close_notify opened */
     bool failed;                    /* a fatal alert sealed or opened */
     uint8_t last_alert_level, last_alert_desc; /* the last alert opened */
-    bool v13;                       /* DTLS 1.3 records (dtls_record_set_keys13): the one test the
-                                     * 1.2 path pays */
+    /* DTLS 1.3 records (dtls_record_set_keys13): the one test the 1.2 path pays */
+    bool v13;
 };
 
 /* Back to epoch 0 without keys (sequence numbers from 0, the replay window
@@ -100,23 +100,23 @@ struct dtls13_rec {
 int dtls13_mask(uint8_t suite, const uint8_t *sn, const uint8_t sample[16], uint8_t mask[2]);
 
 /* Seals one record with d (dtls13_seal's contract, d's keys). */
-int dtls13_seal_dir(const struct dtls13_dir *d, uint16_t epoch, uint64_t seq, uint8_t type, const uint8_t *in,
-                    size_t len, uint8_t *out, size_t cap);
+int dtls13_seal_dir(const struct dtls13_dir *d, uint16_t epoch, uint64_t seq, uint8_t type,
+                    const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
 /* The record of in whose header h is (dtls13_parse_header, returned 0):
  * checks its body's size, unmasks and reconstructs the sequence number
  * around next_seq into rec. 0, or DTLS_REC_TRUNCATED (body under 17),
  * DTLS_REC_TOO_BIG (ciphertext over 2^14 + 256), DTLS_REC_BAD_AUTH
  * (another suite). */
-int dtls13_unmask(const struct dtls13_dir *d, const uint8_t *in, const struct dtls13_hdr *h, uint64_t next_seq,
-                  struct dtls13_rec *rec);
+int dtls13_unmask(const struct dtls13_dir *d, const uint8_t *in, const struct dtls13_hdr *h,
+                  uint64_t next_seq, struct dtls13_rec *rec);
 
 /* Authenticates and decrypts rec into out (cap bytes), strips the
  * padding, sets *type. The content length, or DTLS_REC_TOO_BIG,
  * DTLS_REC_BAD_AUTH, DTLS_REC_BAD_TYPE (all zeros); out wiped on
  * refusal. */
-int dtls13_decrypt(const struct dtls13_dir *d, const struct dtls13_rec *rec, uint8_t *type, uint8_t *out,
-                   size_t cap);
+int dtls13_decrypt(const struct dtls13_dir *d, const struct dtls13_rec *rec, uint8_t *type,
+                   uint8_t *out, size_t cap);
 
 /* Whether r was set up by dtls_record_reset (has a key area and counters):
  * dtls_init refuses a record that was not, rather than use stray pointers.

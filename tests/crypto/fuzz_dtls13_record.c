@@ -55,8 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dtls_record_keys_clear(&keys[1]);
     dtls_record_reset(&r, &keys[0], &cnt[0], false);
     dtls_record_reset(&w, &keys[1], &cnt[1], true);
-    if (dtls_record_set_keys13(&r, (enum dtls_suite)k.suite, k.key, k.iv, k.sn, k.key, k.iv, k.sn) != 0 ||
-        dtls_record_set_keys13(&w, (enum dtls_suite)k.suite, k.key, k.iv, k.sn, k.key, k.iv, k.sn) != 0)
+    if (dtls_record_set_keys13(&r, (enum dtls_suite)k.suite, k.key, k.iv, k.sn, k.key, k.iv,
+                               k.sn) != 0 ||
+        dtls_record_set_keys13(&w, (enum dtls_suite)k.suite, k.key, k.iv, k.sn, k.key, k.iv,
+                               k.sn) != 0)
         abort();
     uint64_t calls = 0;
     off = 0;
@@ -70,8 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += used;
     }
     const struct dtls_record_counters *c = dtls_record_counters(&r);
-    if (c->opened + c->truncated + c->bad_version + c->wrong_epoch + c->replayed + c->too_old + c->bad_auth +
-            c->after_close + c->too_big + c->bad_type + c->malformed != calls)
+    if (c->opened + c->truncated + c->bad_version + c->wrong_epoch + c->replayed + c->too_old +
+            c->bad_auth + c->after_close + c->too_big + c->bad_type + c->malformed !=
+        calls)
         abort();
 
     /* round trip: a record sealed from the input, by both forms */
@@ -84,17 +87,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t got_seq = 0;
     uint8_t type = 0;
     if (n != (int)(len + DTLS13_OVERHEAD) ||
-        dtls13_open(&k, rec, (size_t)n, next, &used, &got_seq, &type, back, sizeof(back)) != (int)len ||
+        dtls13_open(&k, rec, (size_t)n, next, &used, &got_seq, &type, back, sizeof(back)) !=
+            (int)len ||
         used != (size_t)n || got_seq != seq || type != want_type || memcmp(back, data, len) != 0)
         abort();
     n = dtls_record_seal(&w, want_type, data, len, rec, sizeof(rec));
     dtls_record_free(&r);
     dtls_record_reset(&r, &keys[0], &cnt[0], false);
-    if (dtls_record_set_keys13(&r, (enum dtls_suite)k.suite, k.key, k.iv, k.sn, k.key, k.iv, k.sn) != 0)
+    if (dtls_record_set_keys13(&r, (enum dtls_suite)k.suite, k.key, k.iv, k.sn, k.key, k.iv,
+                               k.sn) != 0)
         abort();
     if (n != (int)(len + DTLS13_OVERHEAD) ||
-        dtls_record_open(&r, rec, (size_t)n, &used, &type, back, sizeof(back)) != (int)len || type != want_type ||
-        memcmp(back, data, len) != 0)
+        dtls_record_open(&r, rec, (size_t)n, &used, &type, back, sizeof(back)) != (int)len ||
+        type != want_type || memcmp(back, data, len) != 0)
         abort();
     dtls_record_free(&r);
     dtls_record_free(&w);
