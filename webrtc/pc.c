@@ -466,7 +466,7 @@ size_t pc_poll_transmit_to(struct pc *p, uint8_t *buf, size_t cap, uint64_t now,
     if (pc->stage >= PC_SCTP && pc->stage != PC_FAILED && dtls_record_can_seal(&pc->rec)) {
         /* the SCTP packet straight where its ciphertext goes: sealed in place */
         size_t pre = dtls_record_prefix(&pc->rec);
-        if (cap < pre + SCTP_MTU + 16)
+        if (cap < pre + SCTP_MTU + 1 + 16) /* the tag, and DTLS 1.3's inner content type */
             return 0;
         size_t m = sctp_poll_transmit(pc->sctp, buf + pre, SCTP_MTU, now);
         if (m > 0) {

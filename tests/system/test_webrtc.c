@@ -202,8 +202,11 @@ Test(webrtc, wireshark_dissects_every_layer_of_the_swarm_capture, .timeout = 180
                                    "--enable-heuristic stun_udp --enable-heuristic dtls_udp --enable-heuristic rtp_udp"),
                  0);
     const char *base = w.base;
+    /* DTLS 1.2: Debian 12's Wireshark 4.0 reads DTLS 1.3's hellos but not
+     * its unified-header records, and our key log has 1.2 lines only */
     char *extra[] = {"--agents", "8", "--topology", "ring", "--traffic", "dc:rate=300", "--media", "audio",
-                     "--duration", "2s", "--pcap", w.pcap, "--pcap-count", "5000", "--keylog", w.keylog, NULL};
+                     "--duration", "2s", "--pcap", w.pcap, "--pcap-count", "5000", "--keylog", w.keylog,
+                     "--dtls", "1.2", NULL};
     run_swarm("/tmp/sg-webrtc-capture.json", 110, extra);
     swarm_assert_exit(&r, 0);
     assert_all_up();
