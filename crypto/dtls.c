@@ -908,6 +908,16 @@ uint64_t dtls_next_timeout(const struct dtls_endpoint *e)
     return e->t_retx;
 }
 
+int dtls_handle_ack(struct dtls_endpoint *e, const uint8_t *body, size_t len)
+{
+    return dtls_is13(e) ? dtls13_ack_in(e, body, len) : 0;
+}
+
+bool dtls_awaiting_ack(const struct dtls_endpoint *e)
+{
+    return dtls_is13(e) && e->t.await_ack;
+}
+
 uint16_t dtls_version(const struct dtls_endpoint *e)
 {
     return e->version;

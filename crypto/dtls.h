@@ -208,6 +208,17 @@ uint64_t dtls_next_timeout(const struct dtls_endpoint *e);
 
 /* ---- after DTLS_EV_CONNECTED ---- */
 
+/* DTLS 1.3: the body of an ACK record (RFC 9147 §7) the connection's
+ * record layer opened at epoch 3 while the endpoint is still held: the
+ * records of our final flight it lists are acknowledged. Returns 1 when it
+ * was well-formed, 0 when not. */
+int dtls_handle_ack(struct dtls_endpoint *e, const uint8_t *body, size_t len);
+
+/* DTLS 1.3: whether our final flight (a client's Finished) is still sent
+ * again on its timer, waiting for the peer's ACK. False for 1.2 and once
+ * acknowledged (or given up at the longest timer). */
+bool dtls_awaiting_ack(const struct dtls_endpoint *e);
+
 /* The negotiated protocol version: DTLS_V12 (0xfefd) or DTLS_V13
  * (0xfefc, dtls_record.h) once the ServerHello chose it; 0 before. */
 uint16_t dtls_version(const struct dtls_endpoint *e);

@@ -342,6 +342,13 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
         } else if (type == DTLS_CT_APPLICATION_DATA) {
             release_slot(pc); /* the peer has our final flight */
             took |= sctp_handle_input(pc->sctp, plain, (size_t)n, now) == ENGINE_IN_ACCEPTED;
+        } else if (type == DTLS_CT_ACK) {
+            /* DTLS 1.3: the server acknowledging our final flight; a client
+             * whose flight it covers needs its handshake no more */
+            took = true;
+            struct dtls_endpoint *e = hs_ep(pc);
+            if (e && dtls_handle_ack(e, plain, (size_t)n) && pc->dtls_client && !dtls_awaiting_ack(e))
+                release_slot(pc);
         } else {
             took = true;
             if (type == DTLS_CT_ALERT && !dtls_record_can_open(&pc->rec)) {
