@@ -217,7 +217,8 @@ static int take_datagram(struct peer *p, struct session *s, uint64_t t)
             .remote_ufrag = s->ufrag, .remote_pwd = s->pwd,
             .peer = {4, ntohs(from.sin_port), {0}}, .cert = &s->cert, .peer_fingerprint = s->peer_fp,
             .cp = &s->cp, .hs = &p->hs, .sctp_mem = p->amem, .sctp_pool = p->pool, .seed = (uint64_t)s->port, .setup = &p->su,
-            .rec_keys = &p->keys, .counters = &p->cnt};
+            .rec_keys = &p->keys, .counters = &p->cnt,
+            .dtls_versions = DTLS_OFFER_ALL_VERSIONS}; /* as an agent's default: 1.3 and 1.2 */
         memcpy(c.peer.ip, &from.sin_addr, 4);
         dtls_record_keys_clear(&p->keys);
         memset(&p->cnt, 0, sizeof(p->cnt));
@@ -243,12 +244,15 @@ static int handle_events(struct peer *p, const struct session *s)
         uint32_t len = ev.len;
         if (e == PC_EV_UP) {
             p->up = true;
-            fprintf(stderr, "pc_udp_peer: up in %.1f ms (ice %.1f, dtls %.1f, sctp %.1f) as DTLS %s\n",
+            fprintf(stderr, "pc_udp_peer: up in %.1f ms (ice %.1f, dtls %.1f, sctp %.1f) as DTLS %s, DTLS %s\n",
                     (double)(pc_stage_time(&p->pc, PC_UP) - pc_stage_time(&p->pc, PC_ICE)) / 1e6,
                     (double)(pc_stage_time(&p->pc, PC_DTLS_WAIT) - pc_stage_time(&p->pc, PC_ICE)) / 1e6,
                     (double)(pc_stage_time(&p->pc, PC_SCTP) - pc_stage_time(&p->pc, PC_ICE)) / 1e6,
                     (double)(pc_stage_time(&p->pc, PC_DC) - pc_stage_time(&p->pc, PC_ICE)) / 1e6,
-                    s->we_client ? "client" : "server");
+                    s->we_client ? "client" : "server",
+                    pc_dtls_version(&p->pc) == DTLS_V13   ? "1.3"
+                    : pc_dtls_version(&p->pc) == DTLS_V12 ? "1.2"
+                                                          : "?");
         } else if (e == PC_EV_MESSAGE) {
             /* echoes wait in a backlog while the send buffer is full */
             if (p->backlog_bytes + len + 4 > BACKLOG) {
