@@ -176,7 +176,7 @@ static int take_certificate(struct dtls_endpoint *e, const uint8_t *b, size_t le
     const uint8_t *der = NULL;
     size_t dl = 0;
     int alert;
-    int f = dtls_parse_certificate(b, len, &der, &dl, &alert);
+    int f = dtls_parse_certificate(b, len, false, &der, &dl, &alert);
     if (f != 0) {
         dtls_fail(e, (enum dtls_failure)f, alert);
         return -EPROTO;

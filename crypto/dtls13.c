@@ -198,7 +198,7 @@ static int take_certificate(struct dtls_endpoint *e, uint16_t seq, const uint8_t
     const uint8_t *der = NULL;
     size_t dl = 0;
     int alert;
-    int f = dtls13_parse_certificate(b, len, &der, &dl, &alert);
+    int f = dtls_parse_certificate(b, len, true, &der, &dl, &alert);
     if (f != 0)
         return fail(e, f, alert);
     if (dtls_check_peer_cert(e, der, dl) != 0)
@@ -359,46 +359,18 @@ static void connected13(struct dtls_endpoint *e)
     dtls_event(e, DTLS_EV_CONNECTED);
 }
 
-static int server_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint16_t seq, const uint8_t *b,
-                          size_t len)
+/* The client's Finished checked: the application keys, our ACK, done. */
+static int server_done(struct dtls_endpoint *e, uint16_t seq)
 {
-    if (epoch != 2)
-        return fail(e, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE);
-    switch (e->state) {
-    case ST13_SERVER_CERT:
-        if (type != HS_CERTIFICATE)
-            break;
-        if (take_certificate(e, seq, b, len) != 0)
-            return -EPROTO;
-        e->state = ST13_SERVER_CV;
-        return 0;
-    case ST13_SERVER_CV:
-        if (type != HS_CERTIFICATE_VERIFY)
-            break;
-        if (check_cv(e, seq, b, len) != 0)
-            return -EPROTO;
-        e->state = ST13_SERVER_FINISHED;
-        return 0;
-    case ST13_SERVER_FINISHED:
-        if (type != HS_FINISHED)
-            break;
-        if (check_finished(e, epoch, seq, b, len) != 0)
-            return -EPROTO;
-        if (install_application_keys(e) != 0)
-            return crypto_fail(e);
-        e->peer_last = seq;
-        e->have_peer_last = true;
-        e->t_retx = UINT64_MAX; /* the client's flight answers ours */
-        e->tx_pending = false;
-        e->t.ack_pending = true; /* RFC 9147 §7: the final flight is acknowledged */
-        connected13(e);
-        return 0;
-    default:
-        break;
-    }
-    return fail(e, type == HS_FINISHED && e->state == ST13_SERVER_CERT ? DTLS_FAIL_BAD_CERT : DTLS_FAIL_UNEXPECTED,
-                type == HS_FINISHED && e->state == ST13_SERVER_CERT ? DTLS_ALERT_CERTIFICATE_REQUIRED
-                                                                    : DTLS_ALERT_UNEXPECTED_MESSAGE);
+    if (install_application_keys(e) != 0)
+        return crypto_fail(e);
+    e->peer_last = seq;
+    e->have_peer_last = true;
+    e->t_retx = UINT64_MAX; /* the client's flight answers ours */
+    e->tx_pending = false;
+    e->t.ack_pending = true; /* RFC 9147 §7: the final flight is acknowledged */
+    connected13(e);
+    return 0;
 }
 
 /* ---- client ---- */
@@ -542,16 +514,46 @@ static int client_finish(struct dtls_endpoint *e, uint16_t seq)
     return 0;
 }
 
-static int client_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint16_t seq, const uint8_t *b,
-                          size_t len)
+/* The peer's authentication, the same in both roles: Certificate,
+ * CertificateVerify, Finished, each in its state (epoch 2). */
+static int peer_auth(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint16_t seq, const uint8_t *b,
+                     size_t len)
 {
+    bool srv = e->is_server;
+    uint8_t st_cert = srv ? ST13_SERVER_CERT : ST13_CLIENT_CERT, st_cv = srv ? ST13_SERVER_CV : ST13_CLIENT_CV;
+    uint8_t st_fin = srv ? ST13_SERVER_FINISHED : ST13_CLIENT_FINISHED;
+    if (e->state == st_cert && type == HS_CERTIFICATE) {
+        if (take_certificate(e, seq, b, len) != 0)
+            return -EPROTO;
+        e->state = st_cv;
+        return 0;
+    }
+    if (e->state == st_cv && type == HS_CERTIFICATE_VERIFY) {
+        if (check_cv(e, seq, b, len) != 0)
+            return -EPROTO;
+        e->state = st_fin;
+        return 0;
+    }
+    if (e->state == st_fin && type == HS_FINISHED) {
+        if (check_finished(e, epoch, seq, b, len) != 0)
+            return -EPROTO;
+        return srv ? server_done(e, seq) : client_finish(e, seq);
+    }
+    /* a client that skips its Certificate: RFC 8446 §4.4.2.4 */
+    if (srv && e->state == ST13_SERVER_CERT && type == HS_FINISHED)
+        return fail(e, DTLS_FAIL_BAD_CERT, DTLS_ALERT_CERTIFICATE_REQUIRED);
+    return fail(e, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE);
+}
+
+int dtls13_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint16_t seq, const uint8_t *b,
+                      size_t len)
+{
+    if (type == HS_NEW_SESSION_TICKET || type == HS_KEY_UPDATE)
+        return 0; /* post-handshake: no resumption; KeyUpdate is not handled (docs/dtls.md) */
     if (epoch != 2)
         return fail(e, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE);
     int alert;
-    switch (e->state) {
-    case ST13_CLIENT_EE: {
-        if (type != HS_ENCRYPTED_EXTENSIONS)
-            break;
+    if (e->state == ST13_CLIENT_EE && type == HS_ENCRYPTED_EXTENSIONS) {
         uint16_t srtp;
         int f = dtls13_parse_ee(e, b, len, &srtp, &alert);
         if (f != 0)
@@ -561,7 +563,7 @@ static int client_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, 
         e->state = ST13_CLIENT_CR;
         return 0;
     }
-    case ST13_CLIENT_CR:
+    if (e->state == ST13_CLIENT_CR) {
         if (type == HS_CERTIFICATE_REQUEST) {
             int f = dtls13_parse_cr(e, b, len, &alert);
             if (f != 0)
@@ -571,40 +573,9 @@ static int client_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, 
             e->state = ST13_CLIENT_CERT;
             return 0;
         }
-        /* no CertificateRequest: the Certificate */
-        /* fall through */
-    case ST13_CLIENT_CERT:
-        if (type != HS_CERTIFICATE)
-            break;
-        if (take_certificate(e, seq, b, len) != 0)
-            return -EPROTO;
-        e->state = ST13_CLIENT_CV;
-        return 0;
-    case ST13_CLIENT_CV:
-        if (type != HS_CERTIFICATE_VERIFY)
-            break;
-        if (check_cv(e, seq, b, len) != 0)
-            return -EPROTO;
-        e->state = ST13_CLIENT_FINISHED;
-        return 0;
-    case ST13_CLIENT_FINISHED:
-        if (type != HS_FINISHED)
-            break;
-        if (check_finished(e, epoch, seq, b, len) != 0)
-            return -EPROTO;
-        return client_finish(e, seq);
-    default:
-        break;
+        e->state = ST13_CLIENT_CERT; /* no CertificateRequest: the Certificate */
     }
-    return fail(e, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE);
-}
-
-int dtls13_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint16_t seq, const uint8_t *b,
-                      size_t len)
-{
-    if (type == HS_NEW_SESSION_TICKET || type == HS_KEY_UPDATE)
-        return 0; /* post-handshake: no resumption; KeyUpdate is the record layer's (not yet) */
-    return e->is_server ? server_message(e, type, epoch, seq, b, len) : client_message(e, type, epoch, seq, b, len);
+    return peer_auth(e, type, epoch, seq, b, len);
 }
 
 /* ---- records and ACKs ---- */

@@ -506,33 +506,3 @@ int dtls13_parse_cr(struct dtls_endpoint *e, const uint8_t *b, size_t len, int *
     *alert = -1;
     return 0;
 }
-
-int dtls13_parse_certificate(const uint8_t *b, size_t len, const uint8_t **der, size_t *der_len, int *alert)
-{
-    *alert = DTLS_ALERT_DECODE_ERROR;
-    struct rd r = {b, len, false};
-    unsigned cl = u8(&r);
-    take(&r, cl);
-    uint32_t ll = u24(&r);
-    if (r.bad || ll != r.n)
-        return DTLS_FAIL_DECODE;
-    if (ll == 0) {
-        *alert = DTLS_ALERT_CERTIFICATE_REQUIRED;
-        return DTLS_FAIL_BAD_CERT;
-    }
-    *der = NULL;
-    while (r.n) {
-        uint32_t dl = u24(&r);
-        const uint8_t *c = take(&r, dl);
-        unsigned xl = u16(&r);
-        take(&r, xl);
-        if (r.bad || dl == 0)
-            return DTLS_FAIL_DECODE;
-        if (!*der) {
-            *der = c;
-            *der_len = dl;
-        }
-    }
-    *alert = -1;
-    return 0;
-}

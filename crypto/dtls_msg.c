@@ -685,21 +685,26 @@ int dtls_parse_hello_verify(struct dtls_endpoint *e, const uint8_t *b, size_t le
     return 0;
 }
 
-int dtls_parse_certificate(const uint8_t *b, size_t len, const uint8_t **der, size_t *der_len, int *alert)
+int dtls_parse_certificate(const uint8_t *b, size_t len, bool v13, const uint8_t **der, size_t *der_len, int *alert)
 {
     *alert = DTLS_ALERT_DECODE_ERROR;
     struct rd r = {b, len, false};
+    if (v13) /* RFC 8446 §4.4.2: certificate_request_context first */
+        take(&r, u8(&r));
     uint32_t ll = u24(&r);
     if (r.bad || ll != r.n)
         return DTLS_FAIL_DECODE;
     if (ll == 0) {
-        *alert = DTLS_ALERT_HANDSHAKE_FAILURE; /* RFC 5246 §7.4.6: no certificate */
+        /* RFC 5246 §7.4.6, RFC 8446 §4.4.2.4: no certificate */
+        *alert = v13 ? DTLS_ALERT_CERTIFICATE_REQUIRED : DTLS_ALERT_HANDSHAKE_FAILURE;
         return DTLS_FAIL_BAD_CERT;
     }
     *der = NULL;
     while (r.n) {
         uint32_t cl = u24(&r);
         const uint8_t *c = take(&r, cl);
+        if (v13) /* each entry's extensions */
+            take(&r, u16(&r));
         if (r.bad || cl == 0)
             return DTLS_FAIL_DECODE;
         if (!*der) {

@@ -266,9 +266,10 @@ int dtls_parse_server_hello(struct dtls_endpoint *e, const uint8_t *b, size_t le
 /* Reads a HelloVerifyRequest's cookie into e. Returns 0 or the failure. */
 int dtls_parse_hello_verify(struct dtls_endpoint *e, const uint8_t *b, size_t len, int *alert);
 
-/* Reads a Certificate message: the first certificate's DER (not copied).
+/* Reads a Certificate message (v13: the TLS 1.3 form, a context and each
+ * entry's extensions): the first certificate's DER (not copied).
  * Returns 0 or the failure (BAD_CERT for an empty list). */
-int dtls_parse_certificate(const uint8_t *b, size_t len, const uint8_t **der, size_t *der_len, int *alert);
+int dtls_parse_certificate(const uint8_t *b, size_t len, bool v13, const uint8_t **der, size_t *der_len, int *alert);
 
 /* ServerKeyExchange: the group, the peer's point, how many bytes the
  * signed params take, the signature and its algorithm. 0, -EINVAL
@@ -378,8 +379,6 @@ int dtls13_parse_server_hello(const struct dtls_endpoint *e, const uint8_t *b, s
 int dtls13_parse_ee(const struct dtls_endpoint *e, const uint8_t *b, size_t len, uint16_t *srtp, int *alert);
 /* CertificateRequest: its context (copied into e->t), whether it takes ECDSA P-256 SHA-256. 0 or the failure. */
 int dtls13_parse_cr(struct dtls_endpoint *e, const uint8_t *b, size_t len, int *alert);
-/* Certificate: the first certificate's DER. 0 or the failure (BAD_CERT when empty). */
-int dtls13_parse_certificate(const uint8_t *b, size_t len, const uint8_t **der, size_t *der_len, int *alert);
 
 /* ---- dtls_flight.c ---- */
 
