@@ -695,6 +695,9 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
     e->groups = cfg->groups ? cfg->groups & DTLS_OFFER_ALL_GROUPS : DTLS_OFFER_ALL_GROUPS;
     e->srtp_offer = cfg->srtp & DTLS_SRTP_ALL;
     e->versions = cfg->versions ? cfg->versions & DTLS_OFFER_ALL_VERSIONS : DTLS_OFFER_V12;
+    e->keylog = cfg->keylog;
+    if (e->keylog)
+        e->keylog[0] = '\0';
     /* a client lists the curves it takes for the peer's certificate too
      * (RFC 8422 §4): without P-256 no ECDSA P-256 server could answer */
     if (!e->suites || !e->groups || (!e->is_server && !(e->groups & DTLS_OFFER_P256)))

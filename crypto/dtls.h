@@ -60,6 +60,7 @@
 #define DTLS_REASM_BYTES 1984   /* handshake bytes held for reassembly at once */
 #define DTLS_KEYING_MAX 88      /* DTLS-SRTP keying material, longest profile (AEAD_AES_256_GCM) */
 #define DTLS_KEYLOG_LINE 200    /* an NSS key-log line with its newline and NUL */
+#define DTLS_KEYLOG_MAX 1024    /* the key-log lines of one handshake: DTLS 1.2's one, or 1.3's five */
 #define DTLS_COOKIE_SECRET 32
 
 /* Suites, as offered (client) or accepted (server): a bit each. */
@@ -156,6 +157,12 @@ struct dtls_config {
     uint16_t mtu;                      /* 0: DTLS_MTU */
     uint32_t rto_initial_ms, rto_max_ms; /* 0: 500 / 8000 */
     uint8_t versions;                  /* enum dtls_version_bit; 0: DTLS_OFFER_V12 (1.2 only) */
+    char *keylog;                      /* DTLS 1.3, when not NULL: DTLS_KEYLOG_MAX bytes where the handshake
+                                        * writes its NSS key-log lines as it derives each secret (they are
+                                        * gone from the endpoint by the end): CLIENT_/SERVER_HANDSHAKE_
+                                        * TRAFFIC_SECRET, CLIENT_/SERVER_TRAFFIC_SECRET_0, EXPORTER_SECRET,
+                                        * each "LABEL <client random> <secret>\n", NUL-terminated; it must
+                                        * outlive the handshake. 1.2 logs through dtls_keylog_line */
 };
 
 struct dtls_endpoint; /* opaque, dtls_endpoint_size() bytes, 8-byte aligned */

@@ -15,6 +15,29 @@
 
 #define SIG_CONTEXT_PAD 64
 
+/* One NSS key-log line (the labels of the TLS 1.3 key log) appended to the
+ * caller's buffer, when there is one. */
+static void keylog_line(struct dtls_endpoint *e, const char *label, const uint8_t *secret)
+{
+    if (!e->keylog)
+        return;
+    static const char hex[] = "0123456789abcdef";
+    size_t n = strlen(e->keylog), ll = strlen(label);
+    if (n + ll + 1 + 64 + 1 + 2u * e->t.hl + 2 > DTLS_KEYLOG_MAX)
+        return;
+    char *p = e->keylog + n;
+    memcpy(p, label, ll);
+    p += ll;
+    *p++ = ' ';
+    for (int i = 0; i < 32; i++)
+        *p++ = hex[e->client_random[i] >> 4], *p++ = hex[e->client_random[i] & 15];
+    *p++ = ' ';
+    for (unsigned i = 0; i < e->t.hl; i++)
+        *p++ = hex[secret[i] >> 4], *p++ = hex[secret[i] & 15];
+    *p++ = '\n';
+    *p = '\0';
+}
+
 static enum cp_hash_alg suite_alg(uint16_t id)
 {
     return id == SUITE13_AES_256_GCM ? CP_SHA384 : CP_SHA256;
@@ -71,8 +94,11 @@ static int handshake_keys(struct dtls_endpoint *e)
         rc = tls13_derive_secret(e->cp, alg, e->master, "c hs traffic", th, e->t.c_ts);
     if (rc == 0)
         rc = tls13_derive_secret(e->cp, alg, e->master, "s hs traffic", th, e->t.s_ts);
-    if (rc == 0)
+    if (rc == 0) {
+        keylog_line(e, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", e->t.c_ts);
+        keylog_line(e, "SERVER_HANDSHAKE_TRAFFIC_SECRET", e->t.s_ts);
         rc = keys_of(e, e->is_server ? e->t.s_ts : e->t.c_ts, &e->t.w);
+    }
     if (rc == 0)
         rc = keys_of(e, e->is_server ? e->t.c_ts : e->t.s_ts, &e->t.r);
     e->t.w_seq = 0;
@@ -99,6 +125,11 @@ static int application_secrets(struct dtls_endpoint *e)
         rc = tls13_derive_secret(e->cp, alg, ms, "s ap traffic", th, e->t.s_ts);
     if (rc == 0)
         rc = tls13_derive_secret(e->cp, alg, ms, "exp master", th, e->t.exporter);
+    if (rc == 0) {
+        keylog_line(e, "CLIENT_TRAFFIC_SECRET_0", e->master);
+        keylog_line(e, "SERVER_TRAFFIC_SECRET_0", e->t.s_ts);
+        keylog_line(e, "EXPORTER_SECRET", e->t.exporter);
+    }
     dtls_wipe(ms, sizeof(ms));
     e->have_master = rc == 0;
     return rc;

@@ -27,7 +27,7 @@
 /* Payload bytes of one SCTP pool buffer: any DATA chunk of a 1,228-byte packet. */
 #define DP_MEM_SCTP_BUF_CAP 1200u
 /* Bytes of one key-log line the dataplane keeps. */
-#define DP_MEM_KEYLOG_LINE 200u
+#define DP_MEM_KEYLOG_LINE 1024u /* one attempt's key log: DTLS_KEYLOG_MAX (1.2: a line, 1.3: five) */
 /* Arrays of at least this many bytes start 2 MiB-aligned and are marked
  * for transparent huge pages, so that a message touching a few
  * connections among a million misses the TLB once per 2 MiB, not per

@@ -232,6 +232,7 @@ static void start_dtls(struct pc_impl *pc, uint64_t now)
                              .client_id = su->client_id,
                              .client_id_len = su->client_id_len,
                              .srtp = PC_SRTP,
+                             .keylog = su->keylog,
                              .mtu = DTLS_MTU,
                              .versions = su->dtls_versions};
     reach(pc, PC_DTLS, now);
@@ -270,7 +271,7 @@ static void dtls_events(struct pc_impl *pc, uint64_t now)
         }
         if (ev.type == DTLS_EV_CONNECTED && pc->stage == PC_DTLS) {
             struct pc_setup_impl *su = pc->su;
-            if (su->keylog)
+            if (su->keylog && dtls_version(e) != DTLS_V13) /* 1.3 wrote its lines as it went */
                 dtls_keylog_line(e, su->keylog);
             su->srtp_profile = dtls_srtp_profile(e);
             pc->dtls_ver = (uint8_t)(dtls_version(e) & 0xff); /* kept: the slot goes back below */

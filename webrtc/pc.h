@@ -95,7 +95,8 @@ struct pc_config {
     uint64_t sctp_seed;            /* SCTP verification tags, initial TSNs and cookie key; 0: seed * 3 + 1.
                                       Independent of seed when set, so that the tie-breaker a peer sees on
                                       the wire tells nothing about them */
-    char *keylog;                  /* when not NULL: the NSS key-log line (200 bytes) written there at handshake end */
+    char *keylog;                  /* when not NULL: DTLS_KEYLOG_MAX bytes where the NSS key log of the handshake
+                                      is written: DTLS 1.2's line at its end, 1.3's five lines as it goes */
     struct pc_setup *setup;        /* the set-up state: caller memory until pc_release_setup (required) */
     struct dtls_record_keys *rec_keys; /* the record layer's key area, cleared (dtls_record.h; required):
                                           the two ends of one connection in one process may share one, the

@@ -23,7 +23,7 @@
 #define CTL_SCTP_BUFS_MIN 1024u
 #define CTL_SCTP_BUFS_MAX 16777216u
 #define CTL_SCTP_BUF_BYTES 1200u /* payload bytes of one SCTP pool buffer */
-#define CTL_KEYLOG_MAX 1000000u
+#define CTL_KEYLOG_MAX 250000u
 #define CTL_SCTP_HEARTBEAT_DEFAULT_MS 30000 /* RFC 9260's HB.interval default, as dcSCTP's and usrsctp's */
 
 struct ctl_run_opts {
@@ -144,7 +144,8 @@ uint32_t ctl_run_sctp_bufs(uint64_t n_edges, uint32_t n_cores, uint64_t rate, ui
  * CTL_SCTP_HEARTBEAT_DEFAULT_MS without it, 0 for off. Pure. */
 uint32_t ctl_run_sctp_heartbeat_ms(const struct ctl_run_opts *o);
 
-/* Key-log lines the dataplane keeps: min(n_edges * setup_attempts,
+/* Key-log entries the dataplane keeps (one per handshake attempt: DTLS
+ * 1.2's line or 1.3's five, DP_MEM_KEYLOG_LINE bytes each): min(n_edges * setup_attempts,
  * CTL_KEYLOG_MAX) with --keylog, 0 without. Pure. */
 uint32_t ctl_run_keylog_max(const struct ctl_run_opts *o, uint64_t n_edges);
 

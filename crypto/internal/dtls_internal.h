@@ -148,6 +148,7 @@ struct dtls_endpoint {
     const struct dtls_cert *cert;
     struct dtls_record *rec;
     const uint8_t *cookie_secret;
+    char *keylog;               /* 1.3: where the key-log lines go (NULL none) */
     uint8_t peer_fp[DTLS_FP_LEN];
     uint8_t client_id[32];
     uint8_t client_id_len;

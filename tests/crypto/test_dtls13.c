@@ -13,6 +13,8 @@
 #include "dtls_internal.h"
 #include "dtls_record_internal.h"
 #include "wire.h"
+#include <stdio.h>
+#include "tls13_keys.h"
 
 #define SEC 1000000000ull
 
@@ -259,4 +261,123 @@ Test(dtls13, a_tampered_finished_fails_the_handshake)
     cr_assert_eq(dtls_failure(l.ep[0]), DTLS_FAIL_BAD_FINISHED, "%s", dtls_failure_name(dtls_failure(l.ep[0])));
     cr_assert_eq(dtls_failure_alert(l.ep[0]), DTLS_ALERT_DECRYPT_ERROR);
     link_done(&l);
+}
+
+/* ---- the key log ------------------------------------------------------ */
+
+/* The secret a key-log text gives LABEL for client random cr (hex), into
+ * out; its length, 0 when the line is missing. */
+static size_t keylog_secret(const char *log, const char *label, const char *cr, uint8_t *out)
+{
+    char want[128];
+    snprintf(want, sizeof(want), "%s %s ", label, cr);
+    const char *p = strstr(log, want);
+    if (!p)
+        return 0;
+    p += strlen(want);
+    size_t n = 0;
+    while (p[2 * n] && p[2 * n] != '\n' && n < TLS13_HASH_MAX) {
+        unsigned v;
+        sscanf(p + 2 * n, "%2x", &v);
+        out[n++] = (uint8_t)v;
+    }
+    return n;
+}
+
+static struct {
+    int n;
+    uint8_t d[8][LINK_DGRAM];
+    size_t len[8];
+} server_flight;
+
+static void tap_server_flight(void *arg, int from, const uint8_t *d, size_t len)
+{
+    (void)arg;
+    if (from == 1 && server_flight.n < 8) {
+        memcpy(server_flight.d[server_flight.n], d, len);
+        server_flight.len[server_flight.n++] = len;
+    }
+}
+
+/* What the key log of each end says lets a third party read the
+ * connection: the server's epoch-2 flight opens with keys from
+ * SERVER_HANDSHAKE_TRAFFIC_SECRET, the client's application records with
+ * keys from CLIENT_TRAFFIC_SECRET_0, and EXPORTER_SECRET gives the SRTP
+ * keying material both ends exported; both ends log the same five lines. */
+Test(dtls13, the_key_log_lets_a_third_party_read_the_connection)
+{
+    static const uint8_t suites[] = {DTLS_OFFER_AES_128_GCM, DTLS_OFFER_AES_256_GCM};
+    for (size_t si = 0; si < 2; si++) {
+        struct link l;
+        char klog[2][DTLS_KEYLOG_MAX];
+        struct dtls_config c = cfg(0, DTLS_OFFER_V13), s = cfg(1, DTLS_OFFER_V13);
+        c.keylog = klog[0];
+        s.keylog = klog[1];
+        c.suites = s.suites = suites[si];
+        s.cookie_secret = NULL;
+        link_setup(&l, &c, &s);
+        memset(&server_flight, 0, sizeof(server_flight));
+        l.tap = tap_server_flight;
+        link_run(&l, 60 * SEC);
+        assert_up(&l);
+        cr_assert_str_eq(klog[0], klog[1], "both ends log the same lines");
+        int lines = 0;
+        for (const char *p = klog[0]; *p; p++)
+            lines += *p == '\n';
+        cr_assert_eq(lines, 5, "%s", klog[0]);
+        char cr[65];
+        for (int i = 0; i < 32; i++)
+            sprintf(cr + 2 * i, "%02x", l.ep[0]->client_random[i]);
+        enum cp_hash_alg alg = si ? CP_SHA384 : CP_SHA256;
+        size_t kl = si ? 32 : 16, hl = cp_hash_len(alg);
+        uint8_t secret[TLS13_HASH_MAX];
+        struct dtls13_keys k = {.suite = si ? DTLS_SUITE_AES_256_GCM : DTLS_SUITE_AES_128_GCM};
+
+        /* the server's encrypted flight */
+        cr_assert_eq(keylog_secret(klog[0], "SERVER_HANDSHAKE_TRAFFIC_SECRET", cr, secret), hl);
+        cr_assert_eq(tls13_traffic_keys(&link_cp, alg, secret, kl, k.key, k.iv, k.sn), 0);
+        int opened = 0;
+        uint8_t out[LINK_DGRAM];
+        for (int d = 0; d < server_flight.n; d++)
+            for (size_t off = 0; off < server_flight.len[d];) {
+                const uint8_t *r = server_flight.d[d] + off;
+                size_t left = server_flight.len[d] - off, used;
+                if ((r[0] & 0xe0) != 0x20) {
+                    off += DTLS_RECORD_HEADER + wire_get16(r + 11);
+                    continue;
+                }
+                uint64_t seq;
+                uint8_t type;
+                int n = dtls13_open(&k, r, left, (uint64_t)opened, &used, &seq, &type, out, sizeof(out));
+                if ((r[0] & 3) == 2) {
+                    cr_assert_geq(n, 0, "an epoch-2 record of the server opens with the logged secret (%d)", n);
+                    cr_assert_eq(type, DTLS_CT_HANDSHAKE);
+                    opened++;
+                }
+                off += used;
+            }
+        cr_assert_gt(opened, 0);
+
+        /* the client's application data */
+        cr_assert_eq(keylog_secret(klog[0], "CLIENT_TRAFFIC_SECRET_0", cr, secret), hl);
+        cr_assert_eq(tls13_traffic_keys(&link_cp, alg, secret, kl, k.key, k.iv, k.sn), 0);
+        uint8_t msg[] = "read by a third party", rec[128];
+        int n = dtls_record_seal(&l.rec[0], DTLS_CT_APPLICATION_DATA, msg, sizeof(msg), rec, sizeof(rec));
+        cr_assert_gt(n, 0);
+        size_t used;
+        uint64_t seq;
+        uint8_t type;
+        cr_assert_eq(dtls13_open(&k, rec, (size_t)n, 0, &used, &seq, &type, out, sizeof(out)), (int)sizeof(msg));
+        cr_assert_eq(memcmp(out, msg, sizeof(msg)), 0);
+
+        /* the exporter */
+        cr_assert_eq(keylog_secret(klog[0], "EXPORTER_SECRET", cr, secret), hl);
+        uint8_t a[60], b[60];
+        cr_assert_eq(tls13_export(&link_cp, alg, secret, "EXTRACTOR-dtls_srtp", NULL, 0, a, sizeof(a)), 0);
+        cr_assert_eq(dtls_export_keying(l.ep[1], "EXTRACTOR-dtls_srtp", b, sizeof(b)), 0);
+        cr_assert_eq(memcmp(a, b, sizeof(a)), 0);
+        cr_assert_eq(keylog_secret(klog[0], "CLIENT_HANDSHAKE_TRAFFIC_SECRET", cr, secret), hl);
+        cr_assert_eq(keylog_secret(klog[0], "SERVER_TRAFFIC_SECRET_0", cr, secret), hl);
+        link_done(&l);
+    }
 }

@@ -133,8 +133,8 @@ static void run_dtls(const char *version, const char *report)
      * server's first flight), where Decode As still reads its ServerHello */
     cr_assert_eq(wire_dissect_init(&w, "dtlsv", "dtls.pcap", "49152-65535", "-d 'udp.port==49152-65535,dtls'"), 0);
     char *extra[16] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=400",
-                       "--duration", "1s", "--pcap", w.pcap, "--pcap-count", "3000"};
-    int n = 12;
+                       "--duration", "1s", "--pcap", w.pcap, "--pcap-count", "3000", "--keylog", w.keylog};
+    int n = 14;
     if (version) {
         extra[n++] = "--dtls";
         extra[n++] = (char *)version;
@@ -158,6 +158,24 @@ static void run_dtls(const char *version, const char *report)
     snprintf(want, sizeof(want), "\"offered\": \"%s\"", version ? version : "auto");
     cr_assert_not_null(strstr(json, want), "%s not in the report\n%s", want, json);
     cr_assert_not_null(strstr(r.out, "  dtls         offered "), "the summary's dtls line\n%s", r.out);
+    /* the key log: a CLIENT_RANDOM line per 1.2 connection, the five lines
+     * of the TLS 1.3 key log per 1.3 one */
+    static char klog[1 << 17];
+    cr_assert_gt(proc_read_file(w.keylog, klog, sizeof(klog)), 0, "the key log was written");
+    static const char *const labels13[] = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET ", "SERVER_HANDSHAKE_TRAFFIC_SECRET ",
+                                           "CLIENT_TRAFFIC_SECRET_0 ", "SERVER_TRAFFIC_SECRET_0 ", "EXPORTER_SECRET "};
+    long per_label[6] = {0};
+    for (const char *line = klog; *line;) {
+        for (int i = 0; i < 5; i++)
+            per_label[i] += strncmp(line, labels13[i], strlen(labels13[i])) == 0;
+        per_label[5] += strncmp(line, "CLIENT_RANDOM ", 14) == 0;
+        const char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : line + strlen(line);
+    }
+    cr_assert_eq(per_label[5], (long)v12, "CLIENT_RANDOM lines %ld, 1.2 connections %g", per_label[5], v12);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(per_label[i], (long)v13, "%s lines %ld, 1.3 connections %g", labels13[i], per_label[i], v13);
+    cr_assert_eq(proc_lines(klog), (long)v12 + 5 * (long)v13, "no other line");
     if (wire) {
         char args[1600];
         snprintf(args, sizeof(args),

@@ -30,7 +30,7 @@ struct side {
     struct pc_counters cnt;
     void *amem, *pmem;
     struct sctp_pool *pool;
-    char keylog[256];
+    char keylog[DTLS_KEYLOG_MAX];
     uint32_t got, bad;
     uint32_t next_expect;
     bool up, failed;
