@@ -25,11 +25,12 @@
  * len_lo, len bytes] (op bit 0: first let (op >> 1) + 1 times 25 ms pass),
  * for modes 2 and 3 edits [k, op, off_hi, off_lo, len, len bytes] on the
  * k-th datagram the role under test receives. Beside fuzz_dtls's edits of
- * the datagram's bytes, three reach the plaintext of its epoch-2 records
+ * the datagram's bytes, four reach the plaintext of its epoch-2 records
  * (the handshake flights under the handshake traffic keys): each such
  * record is opened with the receiver's own epoch-2 read keys, the edit
  * applied to the records' contents taken end to end (XOR in at off,
- * overwrite at off, cut at off), and the records sealed again with the
+ * overwrite at off, cut at off) or to their inner content type (set to
+ * the edit's first byte), and the records sealed again with the
  * same keys and record numbers, so the receiver authenticates them and
  * its message parsers (EncryptedExtensions, CertificateRequest,
  * Certificate, CertificateVerify, Finished, ACK) see the edit. Epoch-0
@@ -427,6 +428,7 @@ static void direct(int side, uint8_t cfg, int prov, const uint8_t *p, size_t n)
 enum edit_op {
     ED_REPLACE, ED_XOR, ED_OVERWRITE, ED_CUT, ED_DROP, ED_DUP, ED_INSERT,
     ED_INNER_XOR, ED_INNER_OVERWRITE, ED_INNER_CUT, /* inside the epoch-2 records, sealed again */
+    ED_INNER_TYPE, /* their inner content type: data[0] (0 never: what a record's padding ends on) */
     ED_OPS
 };
 
@@ -539,6 +541,8 @@ static size_t inner_edit(int side, const struct edit *x, uint8_t *d, size_t len)
             } else if (x->op == ED_INNER_OVERWRITE && at >= x->off && at - x->off < x->len)
                 plain[i][j] = x->data[at - x->off];
         }
+        if (x->op == ED_INNER_TYPE && x->len && x->data[0])
+            r[i].type = x->data[0];
         size_t n = r[i].n, cut = x->off % (total + 1);
         if (x->op == ED_INNER_CUT && cut >= base && cut < base + n)
             r[i].n = cut - base;
@@ -610,6 +614,7 @@ static void deliver_edited(int side, struct edit *ed, int n_ed, unsigned k, uint
         case ED_INNER_XOR:
         case ED_INNER_OVERWRITE:
         case ED_INNER_CUT:
+        case ED_INNER_TYPE:
             len = inner_edit(side, x, d, len);
             break;
         }
