@@ -18,17 +18,17 @@
 #include <string.h>
 
 struct hello_seen {
-    int side;                    /* the sender looked at (link side) */
-    unsigned client_hellos;      /* ClientHellos sent by side */
+    int side;                          /* the sender looked at (link side) */
+    unsigned client_hellos;            /* ClientHellos sent by side */
     unsigned ch_offer_13, ch_offer_12; /* of them, supported_versions naming 0xfefc / 0xfefd */
-    unsigned ch_key_share;       /* of them, with a key_share of at least one entry */
-    uint16_t ch_key_share_group; /* the first key_share entry's group, the last ClientHello */
-    unsigned server_hellos;      /* ServerHellos sent by side */
-    uint16_t sh_version;         /* the last ServerHello's legacy version */
-    bool sh_supported_versions;  /* it carried supported_versions (a 1.3 ServerHello) */
-    uint8_t sh_random_tail[8];   /* the last 8 bytes of its random */
-    unsigned records_12;         /* records with a DTLSPlaintext header of version 0xfefd */
-    unsigned records_unified;    /* records with the 1.3 unified header (0x20..0x3f) */
+    unsigned ch_key_share;             /* of them, with a key_share of at least one entry */
+    uint16_t ch_key_share_group;       /* the first key_share entry's group, the last ClientHello */
+    unsigned server_hellos;            /* ServerHellos sent by side */
+    uint16_t sh_version;               /* the last ServerHello's legacy version */
+    bool sh_supported_versions;        /* it carried supported_versions (a 1.3 ServerHello) */
+    uint8_t sh_random_tail[8];         /* the last 8 bytes of its random */
+    unsigned records_12;               /* records with a DTLSPlaintext header of version 0xfefd */
+    unsigned records_unified;          /* records with the 1.3 unified header (0x20..0x3f) */
 };
 
 static inline uint16_t hello_get16(const uint8_t *p)
@@ -38,8 +38,8 @@ static inline uint16_t hello_get16(const uint8_t *p)
 
 /* Extensions [p, end): the body of type `type` into *body / *len; false
  * when absent or malformed. */
-static inline bool hello_ext(const uint8_t *p, const uint8_t *end, uint16_t type, const uint8_t **body,
-                             size_t *len)
+static inline bool hello_ext(const uint8_t *p, const uint8_t *end, uint16_t type,
+                             const uint8_t **body, size_t *len)
 {
     while (end - p >= 4) {
         uint16_t t = hello_get16(p), l = hello_get16(p + 2);
@@ -61,7 +61,7 @@ static inline void hello_client(struct hello_seen *h, const uint8_t *b, size_t n
     const uint8_t *p = b, *end = b + n;
     if (n < 35)
         return;
-    p += 34; /* version, random */
+    p += 34;       /* version, random */
     p += 1 + p[0]; /* session id */
     if (end - p < 1)
         return;
@@ -97,8 +97,8 @@ static inline void hello_server(struct hello_seen *h, const uint8_t *b, size_t n
     h->sh_version = hello_get16(b);
     memcpy(h->sh_random_tail, b + 2 + 24, 8);
     const uint8_t *p = b + 34, *end = b + n;
-    p += 1 + p[0];         /* session id */
-    p += 3;                /* suite, compression */
+    p += 1 + p[0]; /* session id */
+    p += 3;        /* suite, compression */
     if (end - p < 2 || end - p - 2 < hello_get16(p))
         return;
     const uint8_t *e;

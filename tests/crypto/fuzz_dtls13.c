@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(c, ...)                                                                              \
     do {                                                                                           \
         if (!(c)) {                                                                                \
-            fprintf(stderr, "fuzz_dtls13: " __VA_ARGS__);                                            \
+            fprintf(stderr, "fuzz_dtls13: " __VA_ARGS__);                                          \
             fprintf(stderr, " (%s, line %d)\n", #c, __LINE__);                                     \
             abort();                                                                               \
         }                                                                                          \
@@ -243,9 +243,9 @@ struct end {
     struct dtls_record_keys keys; /* the record's alone */
     struct dtls_record_counters rec_counters;
     uint16_t mtu;
-    unsigned sent;   /* datagrams poll_transmit gave */
+    unsigned sent;     /* datagrams poll_transmit gave */
     unsigned received; /* datagrams handed to dtls_handle_input */
-    unsigned events; /* events polled */
+    unsigned events;   /* events polled */
     bool up, down;
 };
 
@@ -281,7 +281,7 @@ static void end_init(int side, uint8_t cfg, int prov)
         .no_client_cert = (cfg & 2) != 0,
         .suites = suites[cfg >> 2 & 3],
         /* a client always lists P-256, its certificate's curve */
-        .groups = gi == 3 ? (side == 0 ? DTLS_OFFER_ALL_GROUPS : DTLS_OFFER_P256)
+        .groups = gi == 3                   ? (side == 0 ? DTLS_OFFER_ALL_GROUPS : DTLS_OFFER_P256)
                   : side == 0 && groups[gi] ? groups[gi] | DTLS_OFFER_P256
                                             : groups[gi],
         .srtp = cfg & 0x80 ? DTLS_SRTP_ALL : 0,
@@ -333,8 +333,8 @@ static void end_input(struct end *x, const uint8_t *d, size_t len)
     x->received++;
     CHECK(dtls_counters(x->e)->datagrams_in == x->received, "datagrams_in %u, handed in %u",
           dtls_counters(x->e)->datagrams_in, x->received);
-    CHECK(rc == ENGINE_IN_ACCEPTED || rc == ENGINE_IN_IGNORED || rc == ENGINE_IN_FATAL, "handle_input %s",
-          engine_input_name(rc));
+    CHECK(rc == ENGINE_IN_ACCEPTED || rc == ENGINE_IN_IGNORED || rc == ENGINE_IN_FATAL,
+          "handle_input %s", engine_input_name(rc));
     if (rc == ENGINE_IN_FATAL)
         CHECK(dtls_failed(x->e), "fatal without failing");
     end_events(x);
@@ -426,9 +426,18 @@ static void direct(int side, uint8_t cfg, int prov, const uint8_t *p, size_t n)
 /* ---- modes 2 and 3: a handshake, edited -------------------------------- */
 
 enum edit_op {
-    ED_REPLACE, ED_XOR, ED_OVERWRITE, ED_CUT, ED_DROP, ED_DUP, ED_INSERT,
-    ED_INNER_XOR, ED_INNER_OVERWRITE, ED_INNER_CUT, /* inside the epoch-2 records, sealed again */
-    ED_INNER_TYPE, /* their inner content type: data[0] (0 never: what a record's padding ends on) */
+    ED_REPLACE,
+    ED_XOR,
+    ED_OVERWRITE,
+    ED_CUT,
+    ED_DROP,
+    ED_DUP,
+    ED_INSERT,
+    ED_INNER_XOR,
+    ED_INNER_OVERWRITE,
+    ED_INNER_CUT,  /* inside the epoch-2 records, sealed again */
+    ED_INNER_TYPE, /* their inner content type: data[0] (0 never: what a record's padding ends on)
+                    */
     ED_OPS
 };
 
@@ -512,8 +521,8 @@ static size_t inner_edit(int side, const struct edit *x, uint8_t *d, size_t len)
         } else {
             struct dtls13_hdr h = {0};
             if (dtls13_parse_header(d + pos, len - pos, &h) == 0 && h.epoch_bits == 2) {
-                int n = dtls13_open(&e->t.r, d + pos, len - pos, e->t_in.r_top, &r[nr].used, &r[nr].seq,
-                                    &r[nr].type, plain[nr], DGRAM);
+                int n = dtls13_open(&e->t.r, d + pos, len - pos, e->t_in.r_top, &r[nr].used,
+                                    &r[nr].seq, &r[nr].type, plain[nr], DGRAM);
                 r[nr].opened = n >= 0;
                 r[nr].n = n >= 0 ? (size_t)n : 0;
                 total += r[nr].n;
@@ -558,7 +567,8 @@ static size_t inner_edit(int side, const struct edit *x, uint8_t *d, size_t len)
             o += r[i].used;
             continue;
         }
-        int m = dtls13_seal(&e->t.r, 2, r[i].seq, r[i].type, plain[i], r[i].n, out + o, sizeof(out) - o);
+        int m = dtls13_seal(&e->t.r, 2, r[i].seq, r[i].type, plain[i], r[i].n, out + o,
+                            sizeof(out) - o);
         CHECK(m > 0, "sealing an epoch-2 record again: %d", m);
         o += (size_t)m;
     }
@@ -644,12 +654,14 @@ static void capture_write(int side, uint8_t b0, uint8_t cfg)
     if (!capture_dir)
         return;
     char path[512];
-    snprintf(path, sizeof(path), "%s/flights-%s-%02x%02x", capture_dir, side ? "server" : "client", b0, cfg);
+    snprintf(path, sizeof(path), "%s/flights-%s-%02x%02x", capture_dir, side ? "server" : "client",
+             b0, cfg);
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL, "cannot write %s", path);
     /* mode 0 feeds a fresh server, mode 1 a client */
     uint8_t head[2] = {(uint8_t)((b0 & ~3u) | (side ? 0 : 1)), cfg};
-    CHECK(fwrite(head, 1, 2, f) == 2 && fwrite(cap_buf, 1, cap_len, f) == cap_len, "writing %s", path);
+    CHECK(fwrite(head, 1, 2, f) == 2 && fwrite(cap_buf, 1, cap_len, f) == cap_len, "writing %s",
+          path);
     fclose(f);
 }
 
@@ -728,7 +740,8 @@ static void handshake(int side, uint8_t cfg, int prov, const uint8_t *p, size_t 
          * does may leave them on 1.2 */
         CHECK(dtls_version(ends[0].e) == DTLS_V13 && dtls_version(ends[1].e) == DTLS_V13,
               "connected as %04x / %04x", dtls_version(ends[0].e), dtls_version(ends[1].e));
-        CHECK(dtls_record_version(&ends[0].rec) == DTLS_V13 && dtls_record_version(&ends[1].rec) == DTLS_V13,
+        CHECK(dtls_record_version(&ends[0].rec) == DTLS_V13 &&
+                  dtls_record_version(&ends[1].rec) == DTLS_V13,
               "record layers not in the 1.3 form");
         for (int s = 0; s < 2; s++) {
             uint8_t msg[32] = "application data", rec[128], out[128], type;
@@ -762,8 +775,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         0x5eed0000u + data[0] + ((uint64_t)cfg << 8); /* each input: its own, repeatable bytes */
     if (mode < 2)
         direct(mode == 0 ? 1 : 0, cfg, prov, data + 2, size - 2);
-    else
-    {
+    else {
         handshake(mode == 2 ? 0 : 1, cfg, prov, data + 2, size - 2);
         capture_write(mode == 2 ? 0 : 1, data[0], cfg);
     }

@@ -1289,11 +1289,13 @@ static void fallback_tap_fn(void *arg, int from, const uint8_t *d, size_t len)
     hello_tap(&t->h, from, d, len);
 }
 
-static struct pair *fallback_pair(bool ours_server, uint8_t versions, bool cookies, struct fallback_tap *t)
+static struct pair *fallback_pair(bool ours_server, uint8_t versions, bool cookies,
+                                  struct fallback_tap *t)
 {
     struct dtls_config c = our_config(ours_server);
     c.versions = versions;
-    struct pair *x = pair_new(&c, (struct ossl_opts){.cookies = cookies, .srtp = "SRTP_AES128_CM_SHA1_80"});
+    struct pair *x =
+        pair_new(&c, (struct ossl_opts){.cookies = cookies, .srtp = "SRTP_AES128_CM_SHA1_80"});
     memset(t, 0, sizeof(*t));
     t->w = &x->w;
     t->h.side = x->ours;
@@ -1320,7 +1322,8 @@ Test(dtls_openssl, auto_falls_back_to_1_2_both_roles, .timeout = 60)
         struct dtls_endpoint *e = ours_of(x);
         cr_assert_eq(dtls_version(e), DTLS_V12);
         cr_assert_eq(dtls_record_version(&x->l.rec[x->ours]), DTLS_V12);
-        cr_assert_eq(SSL_version(x->p->ssl), DTLS1_2_VERSION, "OpenSSL: %s", SSL_get_version(x->p->ssl));
+        cr_assert_eq(SSL_version(x->p->ssl), DTLS1_2_VERSION, "OpenSSL: %s",
+                     SSL_get_version(x->p->ssl));
         cr_assert_eq(t.h.records_unified, 0);
         if (!ours_server) {
             cr_assert_eq(x->p->cookies_made, 1);
@@ -1337,7 +1340,8 @@ Test(dtls_openssl, auto_falls_back_to_1_2_both_roles, .timeout = 60)
             /* and OpenSSL's view of the same random */
             uint8_t sr[32];
             cr_assert_eq(SSL_get_server_random(x->p->ssl, sr, sizeof(sr)), 32);
-            cr_assert_eq(memcmp(sr + 24, "DOWNGRD\x01", 8), 0, "OpenSSL read the sentinel we wrote");
+            cr_assert_eq(memcmp(sr + 24, "DOWNGRD\x01", 8), 0,
+                         "OpenSSL read the sentinel we wrote");
         }
         assert_agree(x, 0, 0, 0x0001);
         assert_data(x);

@@ -1073,7 +1073,8 @@ static void v13_only(bool ours_server, struct pair *p)
         cr_assert_eq(mbed_dtls_state(&p->m), -1, "mbedTLS's client fails: %s", why);
     else
         cr_assert(mbed_dtls_state(&p->m) == 0 && p->m.c.discarded == 1,
-                  "mbedTLS's server refused our ClientHello (discarded %u): %s", p->m.c.discarded, why);
+                  "mbedTLS's server refused our ClientHello (discarded %u): %s", p->m.c.discarded,
+                  why);
     cr_assert(!p->l.up[0] && !p->l.up[1]);
     cr_assert_lt(p->l.now, 500 * MS, "refused at once, not by a timer: %s", why);
 }
@@ -1085,7 +1086,8 @@ Test(dtls_peer, a_1_3_only_end_and_mbedtls_refuse_each_other_both_roles, .timeou
      * of its own and refuses with handshake_failure */
     v13_only(false, &p);
     struct dtls_endpoint *e = ours(&p);
-    cr_assert_eq(dtls_failure(e), DTLS_FAIL_PEER_ALERT, "ours client: %s", dtls_failure_name(dtls_failure(e)));
+    cr_assert_eq(dtls_failure(e), DTLS_FAIL_PEER_ALERT, "ours client: %s",
+                 dtls_failure_name(dtls_failure(e)));
     cr_assert_eq(dtls_failure_alert(e), DTLS_ALERT_HANDSHAKE_FAILURE);
     cr_assert_eq(p.l.sent, 2, "our ClientHello and mbedTLS's alert, nothing else");
     pair_done(&p);
@@ -1093,7 +1095,8 @@ Test(dtls_peer, a_1_3_only_end_and_mbedtls_refuse_each_other_both_roles, .timeou
      * refuses it with protocol_version */
     v13_only(true, &p);
     e = ours(&p);
-    cr_assert_eq(dtls_failure(e), DTLS_FAIL_VERSION, "ours server: %s", dtls_failure_name(dtls_failure(e)));
+    cr_assert_eq(dtls_failure(e), DTLS_FAIL_VERSION, "ours server: %s",
+                 dtls_failure_name(dtls_failure(e)));
     cr_assert_eq(dtls_failure_alert(e), DTLS_ALERT_PROTOCOL_VERSION);
     cr_assert_eq(mbed_dtls_error(&p.m), MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE);
     cr_assert_eq(mbed_dtls_alert_in(&p.m), DTLS_ALERT_PROTOCOL_VERSION);
