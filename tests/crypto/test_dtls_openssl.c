@@ -54,6 +54,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "dtls_hello.h"
 #include "dtls_link.h"
 #include "vclock_tod.h"
 #include "wire.h"
@@ -1268,6 +1269,115 @@ Test(dtls_openssl, we_reject_a_wrong_fingerprint_of_openssl, .timeout = 60)
         cr_assert_eq(dtls_failure(ours_of(x)), DTLS_FAIL_FINGERPRINT, "%s", pair_why(x));
         cr_assert(x->p->failed, "OpenSSL learned of it: %s", pair_why(x));
         cr_assert_eq(x->p->alert_rcvd, DTLS_ALERT_BAD_CERTIFICATE, "%s", pair_why(x));
+        pair_free(x);
+    }
+}
+
+/* ---- DTLS 1.3 offered to a 1.2-only peer (issue 21) ----------------------- */
+
+/* OpenSSL 3.0's DTLS speaks 1.2 at most. The link tap feeds both the wire
+ * trace and a reading of our hellos (dtls_hello.h). */
+struct fallback_tap {
+    struct wire *w;
+    struct hello_seen h;
+};
+
+static void fallback_tap_fn(void *arg, int from, const uint8_t *d, size_t len)
+{
+    struct fallback_tap *t = arg;
+    wire_tap(t->w, from, d, len);
+    hello_tap(&t->h, from, d, len);
+}
+
+static struct pair *fallback_pair(bool ours_server, uint8_t versions, bool cookies,
+                                  struct fallback_tap *t)
+{
+    struct dtls_config c = our_config(ours_server);
+    c.versions = versions;
+    struct pair *x =
+        pair_new(&c, (struct ossl_opts){.cookies = cookies, .srtp = "SRTP_AES128_CM_SHA1_80"});
+    memset(t, 0, sizeof(*t));
+    t->w = &x->w;
+    t->h.side = x->ours;
+    x->l.tap = fallback_tap_fn;
+    x->l.tap_arg = t;
+    return x;
+}
+
+/* Our end auto (1.2 and 1.3), OpenSSL 1.2 only, both roles, cookies from
+ * whichever server: 1.2 negotiated (our version, our record form, and
+ * OpenSSL's SSL_version DTLS1_2_VERSION), everything assert_agree and
+ * assert_data check (exporters, key log, records and close_notify both
+ * ways); our client offered 1.3 in both its ClientHellos; our server's
+ * 1.2 ServerHello ends its random with the RFC 8446 §4.1.3 sentinel
+ * DOWNGRD\x01, and OpenSSL's 1.2 client completes regardless. */
+Test(dtls_openssl, auto_falls_back_to_1_2_both_roles, .timeout = 60)
+{
+    for (int ours_server = 0; ours_server < 2; ours_server++) {
+        struct fallback_tap t;
+        struct pair *x = fallback_pair(ours_server, DTLS_OFFER_ALL_VERSIONS, true, &t);
+        link_run(&x->l, UNTIL);
+        assert_up(x);
+        cr_assert_eq(x->l.now, 0, "no retransmission (%s)", pair_why(x));
+        struct dtls_endpoint *e = ours_of(x);
+        cr_assert_eq(dtls_version(e), DTLS_V12);
+        cr_assert_eq(dtls_record_version(&x->l.rec[x->ours]), DTLS_V12);
+        cr_assert_eq(SSL_version(x->p->ssl), DTLS1_2_VERSION, "OpenSSL: %s",
+                     SSL_get_version(x->p->ssl));
+        cr_assert_eq(t.h.records_unified, 0);
+        if (!ours_server) {
+            cr_assert_eq(x->p->cookies_made, 1);
+            cr_assert_eq(t.h.client_hellos, 2);
+            cr_assert_eq(t.h.ch_offer_13, 2, "0xfefc in supported_versions of both ClientHellos");
+            cr_assert_eq(t.h.ch_offer_12, 2);
+            cr_assert_eq(t.h.ch_key_share, 2, "a key_share in both ClientHellos");
+        } else {
+            cr_assert_eq(dtls_counters(e)->cookies_sent, 1);
+            cr_assert_eq(t.h.server_hellos, 1);
+            cr_assert_eq(t.h.sh_version, DTLS_V12);
+            cr_assert(!t.h.sh_supported_versions);
+            cr_assert_eq(memcmp(t.h.sh_random_tail, "DOWNGRD\x01", 8), 0, "the downgrade sentinel");
+            /* and OpenSSL's view of the same random */
+            uint8_t sr[32];
+            cr_assert_eq(SSL_get_server_random(x->p->ssl, sr, sizeof(sr)), 32);
+            cr_assert_eq(memcmp(sr + 24, "DOWNGRD\x01", 8), 0,
+                         "OpenSSL read the sentinel we wrote");
+        }
+        assert_agree(x, 0, 0, 0x0001);
+        assert_data(x);
+        pair_free(x);
+    }
+}
+
+/* Our end 1.3 only against OpenSSL's 1.2: refused in both roles without
+ * a retransmission (virtual time stays 0), both ends failed: OpenSSL's
+ * server answers our 1.3-only ClientHello (1.3 suites alone) with
+ * handshake_failure; our 1.3-only server answers OpenSSL's 1.2
+ * ClientHello with protocol_version (DTLS_FAIL_VERSION). */
+Test(dtls_openssl, a_1_3_only_end_and_openssl_refuse_each_other_both_roles, .timeout = 60)
+{
+    for (int ours_server = 0; ours_server < 2; ours_server++) {
+        struct fallback_tap t;
+        struct pair *x = fallback_pair(ours_server, DTLS_OFFER_V13, false, &t);
+        link_run(&x->l, UNTIL);
+        struct dtls_endpoint *e = ours_of(x);
+        cr_assert(!x->l.up[0] && !x->l.up[1], "%s", pair_why(x));
+        cr_assert(dtls_failed(e) && x->p->failed, "%s", pair_why(x));
+        cr_assert_eq(x->l.now, 0, "refused at once: %s", pair_why(x));
+        cr_log_info("ours %s: %s alert %d; OpenSSL alert sent %d received %d",
+                    ours_server ? "server" : "client", dtls_failure_name(dtls_failure(e)),
+                    dtls_failure_alert(e), x->p->alert_sent, x->p->alert_rcvd);
+        if (ours_server) {
+            cr_assert_eq(dtls_failure(e), DTLS_FAIL_VERSION, "%s", pair_why(x));
+            cr_assert_eq(x->p->alert_rcvd, DTLS_ALERT_PROTOCOL_VERSION, "%s", pair_why(x));
+        } else {
+            cr_assert_eq(t.h.ch_offer_13, 1);
+            cr_assert_eq(t.h.ch_offer_12, 0, "a 1.3-only ClientHello");
+            /* 1.3 suites alone in it: OpenSSL finds no shared cipher */
+            cr_assert_eq(dtls_failure(e), DTLS_FAIL_PEER_ALERT, "%s", pair_why(x));
+            cr_assert_eq(dtls_failure_alert(e), DTLS_ALERT_HANDSHAKE_FAILURE, "%s", pair_why(x));
+            cr_assert_eq(x->p->alert_sent, DTLS_ALERT_HANDSHAKE_FAILURE, "%s", pair_why(x));
+        }
         pair_free(x);
     }
 }

@@ -36,6 +36,7 @@
 
 #include <mbedtls/ssl.h>
 
+#include "dtls_hello.h"
 #include "dtls_link.h"
 #include "dtls_record_internal.h"
 #include "mbed_dtls.h"
@@ -99,6 +100,7 @@ struct scenario {
     uint16_t our_mtu, mbed_mtu;        /* 0: defaults */
     bool wrong_fp_ours, wrong_fp_mbed; /* that side is given a wrong fingerprint of its peer */
     bool mbed_client_one_group;        /* mbedTLS's client offers `group` alone */
+    uint8_t versions;                  /* ours: enum dtls_version_bit; 0: 1.2 only */
 };
 
 struct pair {
@@ -182,6 +184,7 @@ static void pair_setup(struct pair *p, const struct scenario *s)
     c.cookie_secret = s->ours_server && s->our_cookies ? c.cookie_secret : NULL;
     c.mtu = s->our_mtu;
     c.rto_max_ms = 60000;
+    c.versions = s->versions;
     link_setup(&p->l, s->ours_server ? NULL : &c, s->ours_server ? &c : NULL);
     p->l.rng = s->seed;
     p->l.loss_pct = s->loss;
@@ -977,4 +980,125 @@ Test(dtls_peer, mbedtls_against_itself, .timeout = 60)
         mbed_dtls_free(&a);
         mbed_dtls_free(&b);
     }
+}
+
+/* ---- DTLS 1.3 offered to a 1.2-only peer (issue 21) ---- */
+
+/* Our end offers or accepts 1.2 and 1.3 (auto, as Chrome does); mbedTLS
+ * 2.28 speaks 1.2 alone. In both roles, with cookies on the side that is
+ * ours (so our client's ClientHello goes out twice, our server sends its
+ * ServerHello after a HelloVerifyRequest): the handshake completes as
+ * 1.2 (version, record form, everything assert_agree and
+ * assert_data_flows check), and the wire shows our client really offered
+ * 1.3 (supported_versions with 0xfefc and 0xfefd, a key_share) and our
+ * server, taking 1.2 from a client that did not offer 1.3, wrote the RFC
+ * 8446 §4.1.3 sentinel "DOWNGRD\x01" at the end of its random — which
+ * mbedTLS's 1.2 client ignores, as it must. */
+static void auto_fallback(bool ours_server, uint8_t suite, uint8_t group)
+{
+    static struct pair p;
+    struct hello_seen h = {0};
+    struct scenario s = {.ours_server = ours_server,
+                         .suite = suite,
+                         .group = group,
+                         .our_cookies = true,
+                         .mbed_cookies = true,
+                         .seed = 2113,
+                         .versions = DTLS_OFFER_ALL_VERSIONS};
+    pair_setup(&p, &s);
+    h.side = p.ours;
+    p.l.tap = hello_tap;
+    p.l.tap_arg = &h;
+    pair_run(&p);
+    char why[512];
+    outcome(&p, why, sizeof(why));
+    cr_assert(why[0] == 0, "ours %s: %s", ours_server ? "server" : "client", why);
+    struct dtls_endpoint *e = ours(&p);
+    cr_assert_eq(dtls_version(e), DTLS_V12, "version %04x", dtls_version(e));
+    cr_assert_eq(dtls_record_version(our_rec(&p)), DTLS_V12);
+    cr_assert_str_eq(mbedtls_ssl_get_version(&p.m.ssl), "DTLSv1.2");
+    cr_assert_eq(h.records_unified, 0, "no 1.3 record from our side");
+    cr_assert_gt(h.records_12, 0);
+    if (!ours_server) {
+        cr_assert_eq(h.client_hellos, 2, "ClientHello, and again with mbedTLS's cookie");
+        cr_assert_eq(h.ch_offer_13, 2, "supported_versions offered 0xfefc in each ClientHello");
+        cr_assert_eq(h.ch_offer_12, 2, "and 0xfefd");
+        cr_assert_eq(h.ch_key_share, 2, "a key_share in each ClientHello");
+        cr_assert_eq(p.m.c.hello_verify, 1);
+    } else {
+        cr_assert_eq(h.server_hellos, 1);
+        cr_assert_eq(h.sh_version, DTLS_V12);
+        cr_assert(!h.sh_supported_versions, "a 1.2 ServerHello has no supported_versions");
+        cr_assert_eq(memcmp(h.sh_random_tail, "DOWNGRD\x01", 8), 0,
+                     "the 1.2 ServerHello of an auto server ends its random with DOWNGRD\\x01");
+        cr_assert_eq(dtls_counters(e)->cookies_sent, 1);
+    }
+    assert_agree(&p, &s);
+    assert_data_flows(&p, 20, 1000, s.seed);
+    pair_done(&p);
+}
+
+Test(dtls_peer, auto_falls_back_to_1_2_with_an_mbedtls_server, .timeout = 60)
+{
+    auto_fallback(false, DTLS_OFFER_AES_128_GCM, DTLS_OFFER_X25519);
+    auto_fallback(false, DTLS_OFFER_CHACHA20, DTLS_OFFER_P256);
+}
+
+Test(dtls_peer, auto_falls_back_to_1_2_with_an_mbedtls_client, .timeout = 60)
+{
+    auto_fallback(true, DTLS_OFFER_AES_128_GCM, DTLS_OFFER_X25519);
+    auto_fallback(true, DTLS_OFFER_CHACHA20, DTLS_OFFER_P256);
+}
+
+/* Our end 1.3 only (DTLS_OFFER_V13) against mbedTLS's 1.2: refused in
+ * both roles, at once (no retransmission timer runs out: virtual time
+ * stays under the first RTO, and the link stops: nothing more is sent or
+ * waited for). Our end failed; mbedTLS's client failed, mbedTLS's server
+ * refused the ClientHello (alert out, the datagram counted as discarded)
+ * and waits for another client, as a server does. */
+static void v13_only(bool ours_server, struct pair *p)
+{
+    struct scenario s = {.ours_server = ours_server,
+                         .suite = DTLS_OFFER_AES_128_GCM,
+                         .group = DTLS_OFFER_X25519,
+                         .seed = 2114,
+                         .versions = DTLS_OFFER_V13};
+    pair_setup(p, &s);
+    pair_run(p);
+    struct dtls_endpoint *e = ours(p);
+    char why[512];
+    outcome(p, why, sizeof(why));
+    cr_assert(dtls_failed(e), "ours fails: %s", why);
+    if (ours_server)
+        cr_assert_eq(mbed_dtls_state(&p->m), -1, "mbedTLS's client fails: %s", why);
+    else
+        cr_assert(mbed_dtls_state(&p->m) == 0 && p->m.c.discarded == 1,
+                  "mbedTLS's server refused our ClientHello (discarded %u): %s", p->m.c.discarded,
+                  why);
+    cr_assert(!p->l.up[0] && !p->l.up[1]);
+    cr_assert_lt(p->l.now, 500 * MS, "refused at once, not by a timer: %s", why);
+}
+
+Test(dtls_peer, a_1_3_only_end_and_mbedtls_refuse_each_other_both_roles, .timeout = 60)
+{
+    static struct pair p;
+    /* our 1.3-only ClientHello has 1.3 suites alone: mbedTLS finds none
+     * of its own and refuses with handshake_failure */
+    v13_only(false, &p);
+    struct dtls_endpoint *e = ours(&p);
+    cr_assert_eq(dtls_failure(e), DTLS_FAIL_PEER_ALERT, "ours client: %s",
+                 dtls_failure_name(dtls_failure(e)));
+    cr_assert_eq(dtls_failure_alert(e), DTLS_ALERT_HANDSHAKE_FAILURE);
+    cr_assert_eq(p.l.sent, 2, "our ClientHello and mbedTLS's alert, nothing else");
+    pair_done(&p);
+    /* mbedTLS's 1.2 ClientHello offers no 1.3: our 1.3-only server
+     * refuses it with protocol_version */
+    v13_only(true, &p);
+    e = ours(&p);
+    cr_assert_eq(dtls_failure(e), DTLS_FAIL_VERSION, "ours server: %s",
+                 dtls_failure_name(dtls_failure(e)));
+    cr_assert_eq(dtls_failure_alert(e), DTLS_ALERT_PROTOCOL_VERSION);
+    cr_assert_eq(mbed_dtls_error(&p.m), MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE);
+    cr_assert_eq(mbed_dtls_alert_in(&p.m), DTLS_ALERT_PROTOCOL_VERSION);
+    pair_done(&p);
 }
