@@ -31,7 +31,9 @@ static void hmac_key(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *k
         pad[i] = k[i] ^ 0x5c;
     cp->ops->hash_init(cp->self, outer, alg);
     cp->ops->hash_update(cp->self, outer, pad, bl);
-    memset(k, 0, sizeof(k));
+    /* the key and its pads are the key: gone before the frame is */
+    explicit_bzero(k, sizeof(k));
+    explicit_bzero(pad, sizeof(pad));
 }
 
 /* HMAC of up to three parts with the key's states (copied, not consumed). */
@@ -51,6 +53,8 @@ static void hmac_parts(const struct cp *cp, const struct cp_hash *inner, const s
     h = *outer;
     cp->ops->hash_update(cp->self, &h, d, dl);
     cp->ops->hash_final(cp->self, &h, out);
+    explicit_bzero(d, sizeof(d));
+    explicit_bzero(&h, sizeof(h));
 }
 
 void dtls_hmac(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *key, size_t key_len, const uint8_t *msg,
@@ -59,6 +63,8 @@ void dtls_hmac(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *key, si
     struct cp_hash inner, outer;
     hmac_key(cp, alg, key, key_len, &inner, &outer);
     hmac_parts(cp, &inner, &outer, msg, msg_len, NULL, 0, NULL, 0, out);
+    explicit_bzero(&inner, sizeof(inner));
+    explicit_bzero(&outer, sizeof(outer));
 }
 
 int dtls_prf(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, size_t secret_len, const char *label,
@@ -89,9 +95,9 @@ int dtls_prf(const struct cp *cp, enum cp_hash_alg alg, const uint8_t *secret, s
         if (off + hl < out_len)
             hmac_parts(cp, &inner, &outer, a, hl, NULL, 0, NULL, 0, a);
     }
-    memset(a, 0, sizeof(a));
-    memset(blk, 0, sizeof(blk));
-    memset(&inner, 0, sizeof(inner));
-    memset(&outer, 0, sizeof(outer));
+    explicit_bzero(a, sizeof(a));
+    explicit_bzero(blk, sizeof(blk));
+    explicit_bzero(&inner, sizeof(inner));
+    explicit_bzero(&outer, sizeof(outer));
     return 0;
 }
