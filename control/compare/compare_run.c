@@ -151,7 +151,9 @@ static const struct cli_cmd compare_cmd = {
         "                      (--agents, --topology, --traffic, --rate, --duration: the\n"
         "                      measured time, --cores, --seed ...); --dp is given to the dpdk\n"
         "                      and uring runs only. Not allowed: --report, --csv, --html,\n"
-        "                      --profile, --backend (compare sets them), --sla, --abort-on-fail\n"
+        "                      --profile, --backend (compare sets them), --sla, --abort-on-fail.\n"
+        "                      With usrsctp among the backends and no --dtls, every run gets\n"
+        "                      --dtls 1.2 (usrsctp's mbedTLS speaks 1.2 only)\n"
         "Exit 0 when every run succeeded, 1 when some failed (the table shows which), 2 for bad\n"
         "usage, 130 when interrupted.\n",
     .column = 22,
@@ -185,6 +187,18 @@ static void parse(struct cmp *c, int argc, char **argv)
     free(check);
     if (c->o.duration_ns < 100000000ull)
         cli_fail("--duration", "compare measures at least 100ms");
+}
+
+/* Whether every run gets --dtls 1.2: with the usrsctp backend (its
+ * mbedTLS 2.28 speaks DTLS 1.2 only) and no --dtls given, the others would
+ * negotiate 1.3 (run's default, auto) and the handshakes compared would
+ * not be the same. */
+static bool same_dtls(const struct cmp *c)
+{
+    bool usrsctp = false;
+    for (uint32_t b = 0; b < c->n_backends; b++)
+        usrsctp |= c->backends[b] == RI_BACKEND_USRSCTP;
+    return usrsctp && c->o.traffic == RI_TRAFFIC_DC && !c->o.dtls_versions;
 }
 
 /* Reads the TSC rate against CLOCK_MONOTONIC_RAW over 100 ms (the workers
@@ -365,6 +379,10 @@ static void one_run(struct cmp *c, uint8_t backend, uint32_t rep, struct ctl_com
     if (c->dp_path && backend != RI_BACKEND_USRSCTP) {
         argv[n++] = "--dp";
         argv[n++] = (char *)c->dp_path;
+    }
+    if (same_dtls(c)) {
+        argv[n++] = "--dtls";
+        argv[n++] = "1.2";
     }
     argv[n++] = "--backend";
     argv[n++] = (char *)name;
