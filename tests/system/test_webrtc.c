@@ -132,7 +132,7 @@ static void run_dtls(const char *version, const char *report)
      * datagram whose later records have DTLS 1.3's unified header (the
      * server's first flight), where Decode As still reads its ServerHello */
     cr_assert_eq(wire_dissect_init(&w, "dtlsv", "dtls.pcap", "49152-65535", "-d 'udp.port==49152-65535,dtls'"), 0);
-    char *extra[16] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=400",
+    char *extra[20] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=400",
                        "--duration", "1s", "--pcap", w.pcap, "--pcap-count", "3000", "--keylog", w.keylog};
     int n = 14;
     if (version) {
