@@ -40,6 +40,7 @@ static int get_xor_address(const uint8_t *v, uint16_t l, const uint8_t *tid, str
     uint8_t key[16];
     wire_put32(key, STUN_MAGIC);
     memcpy(key + 4, tid, 12);
+    memset(a->ip, 0, sizeof(a->ip)); /* an IPv4 address after an IPv6 one keeps none of its bytes */
     for (int i = 0; i < (fam == 1 ? 4 : 16); i++)
         a->ip[i] = v[4 + i] ^ key[i];
     return 0;
