@@ -61,6 +61,13 @@ void dtls_fail(struct dtls_endpoint *e, enum dtls_failure f, int alert)
     event(e, DTLS_EV_FAILED);
 }
 
+int dtls_fail_ecdh(struct dtls_endpoint *e, int rc)
+{
+    dtls_fail(e, rc == -EINVAL ? DTLS_FAIL_BAD_KEY_SHARE : DTLS_FAIL_CRYPTO,
+              rc == -EINVAL ? DTLS_ALERT_ILLEGAL_PARAMETER : DTLS_ALERT_INTERNAL_ERROR);
+    return -EPROTO;
+}
+
 /* ---- transcript and key schedule ---- */
 
 static enum cp_hash_alg prf_alg(const struct dtls_endpoint *e)
@@ -280,9 +287,7 @@ static int on_server_key_exchange(struct dtls_endpoint *e, const uint8_t *b, siz
     rc = cp->ops->ecdh_shared(cp->self, (enum cp_group)group, e->eph_priv, pub, pl, e->premaster);
     wipe(e->eph_priv, sizeof(e->eph_priv));
     if (rc != 0) {
-        dtls_fail(e, rc == -EINVAL ? DTLS_FAIL_BAD_KEY_SHARE : DTLS_FAIL_CRYPTO,
-                  rc == -EINVAL ? DTLS_ALERT_ILLEGAL_PARAMETER : DTLS_ALERT_INTERNAL_ERROR);
-        return -EPROTO;
+        return dtls_fail_ecdh(e, rc);
     }
     return 0;
 }
@@ -536,9 +541,7 @@ static int on_client_key_exchange(struct dtls_endpoint *e, uint16_t seq, const u
     int rc = cp->ops->ecdh_shared(cp->self, (enum cp_group)e->group, e->eph_priv, pub, pl, e->premaster);
     wipe(e->eph_priv, sizeof(e->eph_priv));
     if (rc != 0) {
-        dtls_fail(e, rc == -EINVAL ? DTLS_FAIL_BAD_KEY_SHARE : DTLS_FAIL_CRYPTO,
-                  rc == -EINVAL ? DTLS_ALERT_ILLEGAL_PARAMETER : DTLS_ALERT_INTERNAL_ERROR);
-        return -EPROTO;
+        return dtls_fail_ecdh(e, rc);
     }
     dtls_transcript(e, HS_CLIENT_KEY_EXCHANGE, seq, b, len);
     if (derive_master(e) != 0 || install_keys(e) != 0) {

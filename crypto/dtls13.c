@@ -342,8 +342,7 @@ int dtls13_server_hello_in(struct dtls_endpoint *e, uint16_t seq, const uint8_t 
     int r = cp->ops->ecdh_shared(cp->self, (enum cp_group)e->group, e->eph_priv, ch.share, ch.share_len, e->premaster);
     dtls_wipe(e->eph_priv, sizeof(e->eph_priv));
     if (r != 0) {
-        *rc = fail(e, r == -EINVAL ? DTLS_FAIL_BAD_KEY_SHARE : DTLS_FAIL_CRYPTO,
-                   r == -EINVAL ? DTLS_ALERT_ILLEGAL_PARAMETER : DTLS_ALERT_INTERNAL_ERROR);
+        *rc = dtls_fail_ecdh(e, r);
         return 1;
     }
     if (!e->t.hrr) {
@@ -500,8 +499,7 @@ int dtls13_client_server_hello(struct dtls_endpoint *e, uint16_t seq, const uint
     int r = cp->ops->ecdh_shared(cp->self, (enum cp_group)e->group, e->eph_priv, sh.share, sh.share_len, e->premaster);
     dtls_wipe(e->eph_priv, sizeof(e->eph_priv));
     if (r != 0) {
-        *rc = fail(e, r == -EINVAL ? DTLS_FAIL_BAD_KEY_SHARE : DTLS_FAIL_CRYPTO,
-                   r == -EINVAL ? DTLS_ALERT_ILLEGAL_PARAMETER : DTLS_ALERT_INTERNAL_ERROR);
+        *rc = dtls_fail_ecdh(e, r);
         return 1;
     }
     if (!e->t.hrr) {

@@ -230,6 +230,10 @@ struct dtls_endpoint {
 
 /* Ends the handshake: failure f, alert desc sent to the peer (< 0: none). */
 void dtls_fail(struct dtls_endpoint *e, enum dtls_failure f, int alert);
+/* Ends the handshake for an ECDH shared-secret error rc: a bad peer key
+ * (-EINVAL: bad_key_share, illegal_parameter) or the provider (crypto,
+ * internal_error). Returns -EPROTO. */
+int dtls_fail_ecdh(struct dtls_endpoint *e, int rc);
 /* Hashes one whole handshake message (canonical DTLS header + body) into
  * the transcript. */
 void dtls_transcript(struct dtls_endpoint *e, uint8_t type, uint16_t seq, const uint8_t *body, size_t len);
