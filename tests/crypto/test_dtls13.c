@@ -663,3 +663,25 @@ Test(dtls13, a_record_of_the_previous_epoch_opens_late_once)
     cr_assert_eq(st.refused[1], 1);
     link_done(&l);
 }
+
+Test(dtls13, key_updates_with_one_key_area_shared_by_both_ends)
+{
+    /* as the two ends of a mesh connection in one process: the reader
+     * moves its read epoch on, the writer replaces the slot once ACKed */
+    struct link l;
+    static struct ku_stats st;
+    memset(&st, 0, sizeof(st));
+    struct dtls_config c = cfg(0, DTLS_OFFER_V13), s = cfg(1, DTLS_OFFER_V13);
+    c.key_update_after = s.key_update_after = 100;
+    link_setup_keys(&l, &c, &s, true);
+    link_run(&l, 120 * SEC);
+    assert_up(&l);
+    l.delay_ns = 10000000;
+    l.reorder_pct = 15;
+    ku_run(&l, 1000, l.now + 600 * SEC, &st, NULL);
+    l.reorder_pct = 0;
+    ku_run(&l, 1000, l.now + 600 * SEC, &st, NULL);
+    ku_check(&l, &st, 5);
+    cr_assert_gt(st.late[0] + st.late[1], 0);
+    link_done(&l);
+}
