@@ -782,7 +782,7 @@ int dtls13_open_record(struct dtls_endpoint *e, const uint8_t *in, size_t len, s
         return -ENOTSUP;
     struct dtls13_hdr h;
     unsigned cur = dtls_record_epoch_bits(e->rec, false);
-    if ((in[0] & 0xe0) != 0x20 || dtls13_parse_header(in, len, &h) != 0 || h.epoch_bits == cur) {
+    if (len == 0 || (in[0] & 0xe0) != 0x20 || dtls13_parse_header(in, len, &h) != 0 || h.epoch_bits == cur) {
         /* the current epoch, or what the record layer refuses and counts */
         uint64_t seq = 0;
         int n = dtls_record_open_seq(e->rec, in, len, used, type, out, cap, &seq);
