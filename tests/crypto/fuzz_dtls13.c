@@ -44,7 +44,11 @@
  * dtls_failed(); nothing to send or wait for once failed; a role fed
  * only fuzz never connects; an unedited handshake completes; when both
  * connected, the same suite, SRTP profile and exporter output, and
- * application data both ways through their record layers. And for 1.3:
+ * application data both ways through their record layers, then the
+ * KeyUpdate path (post_handshake below: a requested KeyUpdate each way,
+ * unedited the epochs agree; the leftover edits' bytes sealed by the
+ * peer's record layer as post-handshake handshake or ACK records into
+ * dtls_open_record). And for 1.3:
  * when both connected, the version is DTLS 1.3 on both (every version
  * setting here allows 1.3 on both sides: an edit never downgrades) and
  * the record layers are in the 1.3 form.
@@ -665,6 +669,81 @@ static void capture_write(int side, uint8_t b0, uint8_t cfg)
     fclose(f);
 }
 
+/* After the handshake: every record of a datagram through
+ * dtls_open_record (KeyUpdates, ACKs, the previous epoch's records). */
+static void open_all(struct end *x, const uint8_t *d, size_t len)
+{
+    uint8_t out[DGRAM];
+    size_t off = 0;
+    while (off < len) {
+        size_t used = 0;
+        uint8_t type = 0;
+        int n = dtls_open_record(x->e, d + off, len - off, &used, &type, out, sizeof(out), now);
+        CHECK(used > 0 && used <= len - off, "dtls_open_record used %zu of %zu", used, len - off);
+        CHECK(n < 0 || (size_t)n <= sizeof(out), "dtls_open_record gave %d", n);
+        off += used;
+    }
+}
+
+/* Both ends' datagrams to each other through open_all, timers as they
+ * come, for at most `rounds` steps. */
+static void pump_post(int rounds)
+{
+    uint8_t buf[DGRAM];
+    for (int r = 0; r < rounds; r++) {
+        bool moved = false;
+        for (int s = 0; s < 2; s++) {
+            size_t n;
+            while ((n = end_poll(&ends[s], buf)) > 0) {
+                moved = true;
+                open_all(&ends[1 - s], buf, n);
+            }
+        }
+        if (moved)
+            continue;
+        uint64_t t = dtls_next_timeout(ends[0].e), t1 = dtls_next_timeout(ends[1].e);
+        t = t1 < t ? t1 : t;
+        if (t == UINT64_MAX)
+            return;
+        if (t > now)
+            now = t;
+        for (int s = 0; s < 2; s++)
+            dtls_handle_timeout(ends[s].e, now);
+    }
+}
+
+/* The KeyUpdate path (RFC 9147 §8): the peer of the role under test sends
+ * a KeyUpdate asking for one back, the datagrams go both ways; unedited,
+ * both write epochs move on and each is the other end's read epoch. Then
+ * the leftover edits' bytes, sealed by the peer's record layer at its
+ * write epoch as a handshake record (odd op: KeyUpdates, fragments,
+ * message sequence numbers the engine must sort out) or an ACK, into the
+ * role under test, with the exchange going on after each. */
+static void post_handshake(int side, struct edit *ed, int n_ed)
+{
+    struct end *peer = &ends[1 - side];
+    int rc = dtls_key_update(peer->e, true, now);
+    CHECK(n_ed > 0 || rc == 0, "dtls_key_update %d", rc);
+    pump_post(256);
+    if (n_ed == 0) {
+        for (int s = 0; s < 2; s++) {
+            CHECK(dtls_write_epoch(ends[s].e) == 4, "write epoch %u", dtls_write_epoch(ends[s].e));
+            CHECK(dtls_read_epoch(ends[1 - s].e) == dtls_write_epoch(ends[s].e), "read epoch %u, write %u",
+                  dtls_read_epoch(ends[1 - s].e), dtls_write_epoch(ends[s].e));
+        }
+    }
+    for (int i = 0; i < n_ed; i++) {
+        if (ed[i].used || !ed[i].len)
+            continue;
+        uint8_t rec[DGRAM];
+        int m = dtls_record_seal(&peer->rec, ed[i].op & 1 ? DTLS_CT_HANDSHAKE : DTLS_CT_ACK, ed[i].data, ed[i].len,
+                                 rec, sizeof(rec));
+        if (m > 0)
+            open_all(&ends[side], rec, (size_t)m);
+        pump_post(32);
+    }
+}
+
 static void handshake(int side, uint8_t cfg, int prov, const uint8_t *p, size_t n)
 {
     static struct edit ed[MAX_EDITS];
@@ -753,6 +832,7 @@ static void handshake(int side, uint8_t cfg, int prov, const uint8_t *p, size_t 
                 dtls_record_open(&ends[1 - s].rec, rec, (size_t)m, &used, &type, out, sizeof(out));
             CHECK(o == (int)sizeof(msg) && memcmp(out, msg, sizeof(msg)) == 0, "open %d", o);
         }
+        post_handshake(side, ed, n_ed);
     }
 }
 
