@@ -168,7 +168,8 @@ struct dtls_config {
     uint64_t key_update_after;         /* DTLS 1.3: a KeyUpdate of ours once this many records were sealed
                                         * in our write epoch; 0: the suite's default (AES-GCM 2^24, under
                                         * RFC 8446 §5.5's 2^24.5; ChaCha20-Poly1305 never: its limit is
-                                        * past the 2^48 sequence numbers); UINT64_MAX never */
+                                        * past the 2^48 sequence numbers); UINT64_MAX never (so is any value
+                                        * from 2^32 - 1 up: the endpoint keeps the limit in 32 bits) */
 };
 
 struct dtls_endpoint; /* opaque, dtls_endpoint_size() bytes, 8-byte aligned */
