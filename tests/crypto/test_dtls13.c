@@ -685,3 +685,58 @@ Test(dtls13, key_updates_with_one_key_area_shared_by_both_ends)
     cr_assert_gt(st.late[0] + st.late[1], 0);
     link_done(&l);
 }
+
+/* A post-handshake handshake record sealed by side 0's record layer, one
+ * message: type, message_seq, fragment offset and length, body. */
+static int ku_forge(struct link *l, uint8_t type, uint16_t mseq, uint32_t mlen, uint32_t foff, const uint8_t *body,
+                    uint32_t flen, uint8_t *out, size_t cap)
+{
+    uint8_t m[64];
+    m[0] = type;
+    wire_put24(m + 1, mlen);
+    wire_put16(m + 4, mseq);
+    wire_put24(m + 6, foff);
+    wire_put24(m + 9, flen);
+    memcpy(m + 12, body, flen);
+    return dtls_record_seal(&l->rec[0], DTLS_CT_HANDSHAKE, m, 12 + flen, out, cap);
+}
+
+Test(dtls13, malformed_key_updates_are_dropped_unacknowledged)
+{
+    struct link l;
+    static struct ku_stats st;
+    memset(&st, 0, sizeof(st));
+    ku_setup(&l, UINT64_MAX, 0);
+    uint16_t next = ((struct dtls_endpoint *)l.mem[0])->out_seq; /* the message_seq side 1 expects */
+    static const uint8_t two = 2, zero[2] = {0, 0};
+    struct {
+        uint8_t type;
+        uint16_t mseq;
+        uint32_t mlen, foff, flen;
+        const uint8_t *body;
+    } bad[] = {
+        {24, next, 1, 0, 1, &two},      /* request_update 2 (RFC 8446 §4.6.3: 0 or 1) */
+        {24, next, 2, 0, 2, zero},      /* two bytes long */
+        {24, next, 1, 0, 0, zero},      /* a fragment, nothing of it */
+        {24, next + 1, 1, 0, 1, zero},  /* a message_seq ahead: one is missing */
+        {0x63, next, 1, 0, 1, zero},    /* no handshake type we take after the handshake */
+    };
+    uint32_t dropped0 = dtls_counters(l.ep[1])->records_dropped;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint8_t rec[128];
+        int n = ku_forge(&l, bad[i].type, bad[i].mseq, bad[i].mlen, bad[i].foff, bad[i].body, bad[i].flen, rec,
+                         sizeof(rec));
+        cr_assert_gt(n, 0);
+        ku_deliver(&l, 1, rec, (size_t)n, &st);
+        cr_assert_eq(dtls_read_epoch(l.ep[1]), 3, "case %zu moved the read epoch", i);
+        cr_assert_eq(dtls_next_timeout(l.ep[1]), UINT64_MAX, "case %zu: nothing to send (no ACK)", i);
+    }
+    cr_assert_eq(dtls_counters(l.ep[1])->records_dropped - dropped0, sizeof(bad) / sizeof(bad[0]));
+    cr_assert_eq(dtls_counters(l.ep[1])->key_updates_in, 0);
+    /* the real one after them takes the message_seq they did not use */
+    cr_assert_eq(dtls_key_update(l.ep[0], false, l.now), 0);
+    ku_run(&l, 0, l.now + 60 * SEC, &st, NULL);
+    cr_assert_eq(dtls_read_epoch(l.ep[1]), 4);
+    cr_assert_eq(dtls_write_epoch(l.ep[0]), 4);
+    link_done(&l);
+}
