@@ -91,7 +91,10 @@ static void line_chart(FILE *f, const char *title, const char *xlabel, const cha
         return;
     }
     c.logx = c.x0 > 0 && c.x1 / c.x0 >= 10;
-    c.y1 = c.y1 > 0 ? c.y1 * 1.1 : 1;
+    /* the y axis to a round top: 5 steps of 1, 2 or 5 x 10^n */
+    double raw = c.y1 > 0 ? c.y1 * 1.05 / 5 : 0.2, mag = pow(10, floor(log10(raw)));
+    double step = raw <= mag ? mag : raw <= 2 * mag ? 2 * mag : raw <= 5 * mag ? 5 * mag : 10 * mag;
+    c.y1 = 5 * step;
     /* axes, y grid with 5 ticks, x ticks at the points' x */
     fprintf(f, "<g stroke=\"#999\" fill=\"none\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
                "y2=\"%.1f\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
@@ -99,8 +102,15 @@ static void line_chart(FILE *f, const char *title, const char *xlabel, const cha
     fputs("<g font-size=\"11\" font-family=\"sans-serif\" fill=\"#333\">\n", f);
     for (int t = 0; t <= 5; t++) {
         double v = c.y1 * t / 5;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>", ML - 4,
-                cy(&c, v) + 4, v);
+        char lab[32];
+        if (v >= 1e6)
+            snprintf(lab, sizeof(lab), "%gM", v / 1e6);
+        else if (v >= 1e4)
+            snprintf(lab, sizeof(lab), "%gk", v / 1e3);
+        else
+            snprintf(lab, sizeof(lab), "%g", v);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>", ML - 4,
+                cy(&c, v) + 4, lab);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", ML,
                 cy(&c, v), W - MR, cy(&c, v));
     }
@@ -180,8 +190,11 @@ static size_t group(const struct ctl_sweep_point *p, size_t n, bool by_rate, enu
                 continue;
             memset(&s[ns], 0, sizeof(s[ns]));
             s[ns].key = other;
-            snprintf(s[ns].name, sizeof(s[ns].name), "%s %s=%llu", prefix,
-                     by_rate ? "agents" : "rate", (unsigned long long)other);
+            if (other)
+                snprintf(s[ns].name, sizeof(s[ns].name), "%s %s=%llu", prefix,
+                         by_rate ? "agents" : "rate", (unsigned long long)other);
+            else
+                snprintf(s[ns].name, sizeof(s[ns].name), "%s", prefix);
             ns++;
         }
         s[g].x[s[g].n] = by_rate ? (double)p[i].rate : p[i].agents;
