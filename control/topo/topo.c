@@ -52,6 +52,20 @@ int ctl_topo_spec_parse(const char *s, struct ctl_topo_spec *o, char *err, size_
             o->k_auto = true; /* k once n is known: ctl_topo_spec_resolve */
             return 0;
         }
+        /* the resolved canonical text, "kmesh:k=10 (auto)", reads back as it was */
+        size_t len = strlen(s);
+        if (len > 7 + 6 && strcmp(s + len - 7, " (auto)") == 0 && len < 40) {
+            char k[40];
+            snprintf(k, sizeof(k), "%.*s", (int)(len - 7), s);
+            if (ctl_topo_spec_parse(k, o, err, errlen) < 0)
+                return -EINVAL;
+            if (o->kind != CTL_TOPO_KMESH || o->k_auto) {
+                snprintf(err, errlen, "only kmesh:k=K takes ' (auto)' (as reports write kmesh:k=auto)");
+                return -EINVAL;
+            }
+            o->k_auto = true;
+            return 0;
+        }
         if (parse_param(s + 6, "k", err, errlen, &v, true, 2, 65534) < 0)
             return -EINVAL;
         if (strchr(s + 6, ',')) {

@@ -331,7 +331,9 @@ Test(topo, kmesh_k_auto_takes_the_suggested_k_once_n_is_known)
     cr_assert(s.k_auto);
     ctl_topo_spec_format(&s, buf, sizeof(buf));
     cr_assert_str_eq(buf, "kmesh:k=auto");
-    const char *bad[] = {"kmesh:k=auto,p=1", "kmesh:k=AUTO", "kmesh:k=autox", "smallworld:k=auto,p=0.1"};
+    const char *bad[] = {"kmesh:k=auto,p=1", "kmesh:k=AUTO",          "kmesh:k=autox",
+                         "smallworld:k=auto,p=0.1", "kmesh:k=1 (auto)", "kmesh:k=auto (auto)",
+                         "ring (auto)", "kmesh:k=4 (auto) (auto)"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         cr_assert_eq(ctl_topo_spec_parse(bad[i], &s, err, sizeof(err)), -EINVAL, "accepted '%s'", bad[i]);
 
@@ -350,6 +352,10 @@ Test(topo, kmesh_k_auto_takes_the_suggested_k_once_n_is_known)
         char want[64];
         snprintf(want, sizeof(want), "kmesh:k=%u (auto)", k[i]);
         cr_assert_str_eq(buf, want);
+        /* the resolved text reads back as it was */
+        struct ctl_topo_spec back;
+        cr_assert_eq(ctl_topo_spec_parse(want, &back, err, sizeof(err)), 0, "%s: %s", want, err);
+        cr_assert(back.k_auto && back.k == k[i] && back.kind == CTL_TOPO_KMESH);
         /* the same graph as the explicit k */
         char explicit[32];
         snprintf(explicit, sizeof(explicit), "kmesh:k=%u", k[i]);
