@@ -34,7 +34,7 @@ struct ctl_sweep_point {
     uint64_t target_rate;     /* throughput.target_msgs_per_s */
     uint64_t conn_total;      /* connections.total */
     uint64_t conn_up;         /* connections.established */
-    double setup_s;           /* connections.setup_s: first to last connection up */
+    double setup_s;           /* connections.setup_s: the connect phase, until the last is up */
     double setup_per_s;       /* connections.setup_per_s */
     double bytes_per_agent;   /* memory.bytes_per_agent */
     double bytes_per_conn;    /* memory.bytes_per_connection */

@@ -259,7 +259,7 @@ int ctl_sweep_html(const char *path, const char *run_flags, const struct ctl_swe
     table(f, p, n);
     static struct series s[8];
     size_t ns = group(p, n, by_rate, F_SETUP_RATE, "set-up", s, 8);
-    line_chart(f, "connection set-up rate (first to last connection up)", xl, "connections/s", s,
+    line_chart(f, "connection set-up rate (connections up / connect phase)", xl, "connections/s", s,
                ns);
     size_t groups = group(p, n, by_rate, F_P99, "p99", s, 8);
     if (groups == 1) {
