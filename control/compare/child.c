@@ -74,7 +74,6 @@ int ctl_child_run(char **argv, char *last, size_t last_len)
     return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
 }
 
-
 void ctl_child_failure(int rc, const char *last, char *out, size_t len)
 {
     char cause[48];

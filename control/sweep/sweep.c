@@ -58,12 +58,12 @@ int ctl_sweep_point_read(const char *report, struct ctl_sweep_point *p, char *er
         jr_free(&d);
         return -EINVAL;
     }
-    size_t len = d.node[spec].raw_len < sizeof(p->topology) ? d.node[spec].raw_len
-                                                              : sizeof(p->topology) - 1;
+    size_t len =
+        d.node[spec].raw_len < sizeof(p->topology) ? d.node[spec].raw_len : sizeof(p->topology) - 1;
     memcpy(p->topology, d.node[spec].raw, len);
     p->topology[len] = '\0';
-    p->k = strncmp(p->topology, "kmesh:k=", 8) == 0 ? (uint32_t)strtoul(p->topology + 8, NULL, 10)
-                                                    : 0;
+    p->k =
+        strncmp(p->topology, "kmesh:k=", 8) == 0 ? (uint32_t)strtoul(p->topology + 8, NULL, 10) : 0;
     p->edges = whole(&d, "topology.edges");
     p->target_rate = whole(&d, "throughput.target_msgs_per_s");
     p->conn_total = whole(&d, "connections.total");
@@ -102,9 +102,9 @@ static const char *fig(char *b, size_t n, double v, int dec)
 
 void ctl_sweep_print(FILE *f, const struct ctl_sweep_point *p, size_t n)
 {
-    fprintf(f, "%8s %9s %-20s %8s %9s %8s %9s %11s %9s %9s %9s %9s %10s %10s\n", "agents",
-            "rate", "topology", "edges", "conns up", "setup s", "setup/s", "B/agent", "B/conn",
-            "p50 us", "p95 us", "p99 us", "delivered", "cycles/msg");
+    fprintf(f, "%8s %9s %-20s %8s %9s %8s %9s %11s %9s %9s %9s %9s %10s %10s\n", "agents", "rate",
+            "topology", "edges", "conns up", "setup s", "setup/s", "B/agent", "B/conn", "p50 us",
+            "p95 us", "p99 us", "delivered", "cycles/msg");
     for (size_t i = 0; i < n; i++) {
         const struct ctl_sweep_point *x = &p[i];
         char rate[24];
@@ -121,12 +121,11 @@ void ctl_sweep_print(FILE *f, const struct ctl_sweep_point *p, size_t n)
         snprintf(up, sizeof(up), "%llu/%llu", (unsigned long long)x->conn_up,
                  (unsigned long long)x->conn_total);
         fprintf(f, "%8u %9s %-20s %8llu %9s %8s %9s %11s %9s %9s %9s %9s %9s%% %10s\n", x->agents,
-                rate, x->topology, (unsigned long long)x->edges, up,
-                fig(a[0], 32, x->setup_s, 3), fig(a[1], 32, x->setup_per_s, 0),
-                fig(a[2], 32, x->bytes_per_agent, 0), fig(a[3], 32, x->bytes_per_conn, 0),
-                fig(a[4], 32, x->p50_us, 1), fig(a[5], 32, x->p95_us, 1),
-                fig(a[6], 32, x->p99_us, 1), fig(a[7], 32, 100 * x->delivery, 4),
-                fig(a[8], 32, x->cycles_per_msg, 0));
+                rate, x->topology, (unsigned long long)x->edges, up, fig(a[0], 32, x->setup_s, 3),
+                fig(a[1], 32, x->setup_per_s, 0), fig(a[2], 32, x->bytes_per_agent, 0),
+                fig(a[3], 32, x->bytes_per_conn, 0), fig(a[4], 32, x->p50_us, 1),
+                fig(a[5], 32, x->p95_us, 1), fig(a[6], 32, x->p99_us, 1),
+                fig(a[7], 32, 100 * x->delivery, 4), fig(a[8], 32, x->cycles_per_msg, 0));
     }
 }
 
@@ -213,8 +212,7 @@ int ctl_sweep_csv(const char *path, const struct ctl_sweep_point *p, size_t n)
                           x->p50_us,  x->p95_us,      x->p99_us};
             for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++)
                 csv_num(f, v[j]);
-            fprintf(f, ",%llu,%llu", (unsigned long long)x->sent,
-                    (unsigned long long)x->delivered);
+            fprintf(f, ",%llu,%llu", (unsigned long long)x->sent, (unsigned long long)x->delivered);
             csv_num(f, x->delivery);
             csv_num(f, x->cycles_per_msg);
             csv_num(f, x->msgs_per_s);

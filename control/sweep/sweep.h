@@ -15,34 +15,34 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CTL_SWEEP_MAX_VALUES 32  /* per list */
+#define CTL_SWEEP_MAX_VALUES 32 /* per list */
 #define CTL_SWEEP_ERR        192
 
 /* One point of the sweep. The doubles are NAN when the report has no such
  * figure (e.g. connections with --traffic udp). */
 struct ctl_sweep_point {
-    uint32_t agents;          /* asked for */
-    uint64_t rate;            /* asked for (--rate); 0: the run's default */
-    bool ok;                  /* exited 0 and its report was read */
-    int exit_code;            /* of the run: 0..255, 128 + signal, -1 not started */
-    char error[CTL_SWEEP_ERR];/* why the point failed, "" when ok */
-    char report[96];          /* its report's file name (in the sweep's directory) */
+    uint32_t agents;           /* asked for */
+    uint64_t rate;             /* asked for (--rate); 0: the run's default */
+    bool ok;                   /* exited 0 and its report was read */
+    int exit_code;             /* of the run: 0..255, 128 + signal, -1 not started */
+    char error[CTL_SWEEP_ERR]; /* why the point failed, "" when ok */
+    char report[96];           /* its report's file name (in the sweep's directory) */
     /* from the report */
-    char topology[64];        /* topology.spec, e.g. "kmesh:k=10 (auto)" */
-    uint32_t k;               /* kmesh's k, 0 for other topologies */
-    uint64_t edges;           /* topology.edges */
-    uint64_t target_rate;     /* throughput.target_msgs_per_s */
-    uint64_t conn_total;      /* connections.total */
-    uint64_t conn_up;         /* connections.established */
-    double setup_s;           /* connections.setup_s: the connect phase, until the last is up */
-    double setup_per_s;       /* connections.setup_per_s */
-    double bytes_per_agent;   /* memory.bytes_per_agent */
-    double bytes_per_conn;    /* memory.bytes_per_connection */
+    char topology[64];      /* topology.spec, e.g. "kmesh:k=10 (auto)" */
+    uint32_t k;             /* kmesh's k, 0 for other topologies */
+    uint64_t edges;         /* topology.edges */
+    uint64_t target_rate;   /* throughput.target_msgs_per_s */
+    uint64_t conn_total;    /* connections.total */
+    uint64_t conn_up;       /* connections.established */
+    double setup_s;         /* connections.setup_s: the connect phase, until the last is up */
+    double setup_per_s;     /* connections.setup_per_s */
+    double bytes_per_agent; /* memory.bytes_per_agent */
+    double bytes_per_conn;  /* memory.bytes_per_connection */
     double p50_us, p95_us, p99_us; /* latency_us */
-    uint64_t sent, delivered; /* messages */
-    double delivery;          /* delivered / sent (NAN when nothing was sent) */
-    double cycles_per_msg;    /* cpu.busy_cycles_per_msg: all cores' busy cycles / delivered */
-    double msgs_per_s;        /* throughput.msgs_per_s */
+    uint64_t sent, delivered;      /* messages */
+    double delivery;               /* delivered / sent (NAN when nothing was sent) */
+    double cycles_per_msg;         /* cpu.busy_cycles_per_msg: all cores' busy cycles / delivered */
+    double msgs_per_s;             /* throughput.msgs_per_s */
 };
 
 /* Parses a comma-separated list of whole numbers in [min, max] (k, M, G

@@ -15,8 +15,8 @@
 
 #include "sweep.h"
 
-#define W 640.0
-#define H 300.0
+#define W  640.0
+#define H  300.0
 #define ML 70.0 /* margins: left, right, top, bottom */
 #define MR 150.0
 #define MT 30.0
@@ -81,8 +81,9 @@ static void line_chart(FILE *f, const char *title, const char *xlabel, const cha
         }
     fprintf(f, "<h2>");
     esc(f, title);
-    fprintf(f, "</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "role=\"img\"><title>",
+    fprintf(f,
+            "</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "role=\"img\"><title>",
             W, H);
     esc(f, title);
     fputs("</title>\n", f);
@@ -96,8 +97,9 @@ static void line_chart(FILE *f, const char *title, const char *xlabel, const cha
     double step = raw <= mag ? mag : raw <= 2 * mag ? 2 * mag : raw <= 5 * mag ? 5 * mag : 10 * mag;
     c.y1 = 5 * step;
     /* axes, y grid with 5 ticks, x ticks at the points' x */
-    fprintf(f, "<g stroke=\"#999\" fill=\"none\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-               "y2=\"%.1f\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
+    fprintf(f,
+            "<g stroke=\"#999\" fill=\"none\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+            "y2=\"%.1f\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
             ML, H - MB, W - MR, H - MB, ML, MT, ML, H - MB);
     fputs("<g font-size=\"11\" font-family=\"sans-serif\" fill=\"#333\">\n", f);
     for (int t = 0; t <= 5; t++) {
@@ -119,8 +121,9 @@ static void line_chart(FILE *f, const char *title, const char *xlabel, const cha
                 cx(&c, s[0].x[j]), H - MB + 14, s[0].x[j]);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (ML + W - MR) / 2, H - 8);
     esc(f, xlabel);
-    fprintf(f, "%s</text>\n<text x=\"12\" y=\"%.1f\" transform=\"rotate(-90 12 %.1f)\" "
-               "text-anchor=\"middle\">",
+    fprintf(f,
+            "%s</text>\n<text x=\"12\" y=\"%.1f\" transform=\"rotate(-90 12 %.1f)\" "
+            "text-anchor=\"middle\">",
             c.logx ? " (log scale)" : "", (MT + H - MB) / 2, (MT + H - MB) / 2);
     esc(f, ylabel);
     fputs("</text>\n</g>\n", f);
@@ -136,7 +139,8 @@ static void line_chart(FILE *f, const char *title, const char *xlabel, const cha
                 continue;
             }
             if (!open)
-                fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
+                fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
+                        col);
             open = true;
             fprintf(f, "%.1f,%.1f ", cx(&c, s[i].x[j]), cy(&c, s[i].y[j]));
         }
@@ -144,8 +148,9 @@ static void line_chart(FILE *f, const char *title, const char *xlabel, const cha
             fputs("\"/>\n", f);
         for (size_t j = 0; j < s[i].n; j++)
             if (isfinite(s[i].y[j]))
-                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%.6g: "
-                           "%.6g</title></circle>\n",
+                fprintf(f,
+                        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%.6g: "
+                        "%.6g</title></circle>\n",
                         cx(&c, s[i].x[j]), cy(&c, s[i].y[j]), col, s[i].x[j], s[i].y[j]);
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"3\" fill=\"%s\"/>",
                 W - MR + 10, MT + 16.0 * (double)i, col);
@@ -165,11 +170,16 @@ static double value(const struct ctl_sweep_point *p, enum fig k)
     if (!p->ok)
         return NAN;
     switch (k) {
-    case F_SETUP_RATE: return p->setup_per_s;
-    case F_P50: return p->p50_us;
-    case F_P95: return p->p95_us;
-    case F_P99: return p->p99_us;
-    case F_MEM_AGENT: return p->bytes_per_agent;
+    case F_SETUP_RATE:
+        return p->setup_per_s;
+    case F_P50:
+        return p->p50_us;
+    case F_P95:
+        return p->p95_us;
+    case F_P99:
+        return p->p99_us;
+    case F_MEM_AGENT:
+        return p->bytes_per_agent;
     }
     return NAN;
 }

@@ -50,16 +50,19 @@ static void set_agents(void *ctx, const char *s)
 {
     sw(ctx)->n_agents = ctl_sweep_list_parse(s, 2, MAX_AGENTS, sw(ctx)->agents);
     if (sw(ctx)->n_agents < 0)
-        cli_fail("--agents", "'%s' is not a list of up to %d agent counts in 2..%u (e.g. 10,100,1000)",
-                 s, CTL_SWEEP_MAX_VALUES, MAX_AGENTS);
+        cli_fail("--agents",
+                 "'%s' is not a list of up to %d agent counts in 2..%u (e.g. 10,100,1000)", s,
+                 CTL_SWEEP_MAX_VALUES, MAX_AGENTS);
 }
 
 static void set_rate(void *ctx, const char *s)
 {
     sw(ctx)->n_rates = ctl_sweep_list_parse(s, 1, 1000000000ull, sw(ctx)->rates);
     if (sw(ctx)->n_rates < 0)
-        cli_fail("--rate", "'%s' is not a list of up to %d message rates in 1..1G per second "
-                 "(e.g. 1000,5k,20k)", s, CTL_SWEEP_MAX_VALUES);
+        cli_fail("--rate",
+                 "'%s' is not a list of up to %d message rates in 1..1G per second "
+                 "(e.g. 1000,5k,20k)",
+                 s, CTL_SWEEP_MAX_VALUES);
 }
 
 static void set_topology(void *ctx, const char *s)
@@ -120,8 +123,7 @@ static void run_flag(void *ctx, int argc, char **argv, int *i)
 static const struct cli_flag sweep_flags[] = {
     {"--agents", "LIST", "agent counts, comma-separated, 2..131070 each (e.g. 10,100,1000)",
      set_agents},
-    {"--rate", "LIST", "message rates (msgs/s), comma-separated (e.g. 1000,5000,20000)",
-     set_rate},
+    {"--rate", "LIST", "message rates (msgs/s), comma-separated (e.g. 1000,5000,20000)", set_rate},
     {"--topology", "SPEC",
      "every point's topology (default kmesh:k=auto: k = ceil(2 ln N)\n"
      "for each agent count)",
@@ -144,12 +146,13 @@ static const struct cli_cmd sweep_cmd = {
             "  runs one swarm per point, one after the other (the cross product of --agents and\n"
             "  --rate; either list alone with the other from the run flags) and prints one row\n"
             "  each: connections, set-up time and rate, memory, latency, delivery, cycles/msg\n",
-    .tail = "  run flags           every other flag (and everything after --) goes to each\n"
-            "                      'swarmgen run' unchanged (--duration, --traffic, --dtls,\n"
-            "                      --cores, --seed, --hugepages ...). Not allowed: --report,\n"
-            "                      --shard, --dry-run\n"
-            "Exit 0 when every point succeeded, 1 when some failed (their rows say why), 2 for bad\n"
-            "usage, 130 when interrupted.\n",
+    .tail =
+        "  run flags           every other flag (and everything after --) goes to each\n"
+        "                      'swarmgen run' unchanged (--duration, --traffic, --dtls,\n"
+        "                      --cores, --seed, --hugepages ...). Not allowed: --report,\n"
+        "                      --shard, --dry-run\n"
+        "Exit 0 when every point succeeded, 1 when some failed (their rows say why), 2 for bad\n"
+        "usage, 130 when interrupted.\n",
     .column = 22,
     .flag = sweep_flags,
     .n_flags = sizeof(sweep_flags) / sizeof(sweep_flags[0]),

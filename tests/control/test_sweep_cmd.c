@@ -128,9 +128,24 @@ static void run_alone(uint32_t n, const char *path, struct jr_doc *doc)
 {
     char agents[16];
     snprintf(agents, sizeof(agents), "%u", n);
-    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"), "run", "--agents", agents, "--topology",
-                    "kmesh:k=auto", "--duration", "1s", "--seed", "5", "--cores", "0", "--dp",
-                    (char *)proc_bin("SWARMGEN_DP"), "--report", (char *)path, "--quiet", NULL};
+    char *argv[] = {(char *)proc_bin("SWARMGEN_BIN"),
+                    "run",
+                    "--agents",
+                    agents,
+                    "--topology",
+                    "kmesh:k=auto",
+                    "--duration",
+                    "1s",
+                    "--seed",
+                    "5",
+                    "--cores",
+                    "0",
+                    "--dp",
+                    (char *)proc_bin("SWARMGEN_DP"),
+                    "--report",
+                    (char *)path,
+                    "--quiet",
+                    NULL};
     unlink(path);
     cr_assert_eq(proc_run(argv, 60, 0, &r), 0, "run %u: %s", n, r.err);
     cr_assert_eq(jr_load(doc, path, NULL), 0, "%s", path);
@@ -160,8 +175,10 @@ Test(sweep_cmd, three_sizes_match_separate_runs_and_the_kept_reports, .timeout =
 {
     char dir[64];
     snprintf(dir, sizeof(dir), "/tmp/sg-sweep-%d", (int)getpid());
-    char *args[] = {"--agents", "10,20,40", "--out", dir, "--duration", "1s", "--seed", "5",
-                    "--cores", "0", "--dp", (char *)proc_bin("SWARMGEN_DP"), NULL};
+    char *args[] = {"--agents",   "10,20,40", "--out",  dir,
+                    "--duration", "1s",       "--seed", "5",
+                    "--cores",    "0",        "--dp",   (char *)proc_bin("SWARMGEN_DP"),
+                    NULL};
     cr_assert_eq(sweep(args, 90), 0, "exit %d: %s", r.exit_code, r.err);
     /* the table: a header and a row per point */
     cr_assert_not_null(strstr(r.out, "kmesh:k=5 (auto)"), "%s", r.out);
@@ -259,11 +276,13 @@ Test(sweep_cmd, a_failed_point_is_a_row_with_its_error_and_exit_1, .timeout = 60
     char json[64];
     snprintf(json, sizeof(json), "/tmp/sg-sweep-fail-%d.json", (int)getpid());
     /* kmesh:k=4 cannot be built for 4 agents */
-    char *args[] = {"--agents", "4,12", "--topology", "kmesh:k=4", "--duration", "1s", "--cores",
-                    "0", "--dp", (char *)proc_bin("SWARMGEN_DP"), "--json", json, NULL};
+    char *args[] = {
+        "--agents", "4,12",    "--topology", "kmesh:k=4", "--duration",
+        "1s",       "--cores", "0",          "--dp",      (char *)proc_bin("SWARMGEN_DP"),
+        "--json",   json,      NULL};
     cr_assert_eq(sweep(args, 60), 1, "exit %d: %s", r.exit_code, r.err);
-    cr_assert_not_null(strstr(r.out, "FAILED: exit 2: swarmgen: --topology: k=4 needs more"),
-                       "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "FAILED: exit 2: swarmgen: --topology: k=4 needs more"), "%s",
+                       r.out);
     struct jr_doc d;
     cr_assert_eq(jr_load(&d, json, NULL), 0);
     int pts = jr_find(&d, 0, "points");
