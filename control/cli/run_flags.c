@@ -697,8 +697,8 @@ static void set_quiet(void *ctx, const char *s)
 static const struct cli_flag run_flags[] = {
     {"--agents", "N", "simulated agents (2..131070, default 1000)", set_agents},
     {"--topology", "SPEC",
-     "full | kmesh:k=K | hub:hubs=H | ring | smallworld:k=K,p=P |\n"
-     "scalefree:m=M (default kmesh:k=8)",
+     "full | kmesh:k=K | kmesh:k=auto (K = ceil(2 ln N)) | hub:hubs=H |\n"
+     "ring | smallworld:k=K,p=P | scalefree:m=M (default kmesh:k=8)",
      set_topology},
     {"--traffic", "T",
      "what the edges carry: dc (a WebRTC peer connection per edge:\n"

@@ -72,6 +72,7 @@ static int build_mesh(struct ctl_run *x)
     struct ctl_topo_spec spec;
     char err[256];
     ctl_topo_spec_parse(o->topology, &spec, err, sizeof(err)); /* validated by the parser */
+    ctl_topo_spec_resolve(&spec, o->agents);                   /* kmesh:k=auto */
     ctl_topo_spec_format(&spec, r->topology, sizeof(r->topology));
     uint64_t t0 = ctl_mono_ns();
     int rc = ctl_topo_build(&spec, o->agents, o->seed, &x->g, err, sizeof(err));
@@ -270,39 +271,6 @@ static int finish_dry_run(struct ctl_run *x)
     return 0;
 }
 
-/* The routed destinations: every agent (n_dests == n), or a seeded sample
- * of n_dests distinct agents (partial Fisher-Yates). DEST_INDEX maps an
- * agent to its column, -1 when it is none. */
-static int sample_destinations(uint32_t n, uint32_t n_dests, uint64_t seed, uint32_t *dests,
-                               int32_t *dindex)
-{
-    for (uint32_t i = 0; i < n; i++)
-        dindex[i] = -1;
-    if (n_dests == n) {
-        for (uint32_t i = 0; i < n; i++)
-            dests[i] = i, dindex[i] = (int32_t)i;
-        return 0;
-    }
-    if (n_dests == 0)
-        return 0;
-    uint32_t *perm = malloc(n * sizeof(uint32_t));
-    if (!perm)
-        return -ENOMEM;
-    for (uint32_t i = 0; i < n; i++)
-        perm[i] = i;
-    uint64_t s = seed ^ 0xd1b54a32d192ed03ull;
-    for (uint32_t i = 0; i < n_dests; i++) {
-        uint32_t j = i + (uint32_t)(ctl_splitmix64(&s) % (n - i));
-        uint32_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-        dests[i] = perm[i];
-        dindex[perm[i]] = (int32_t)i;
-    }
-    free(perm);
-    return 0;
-}
-
 /* Fills every read-only section of the image from the graph: agents,
  * adjacency, edges (ports, worker, netem class), destinations and the
  * next-hop table. */
@@ -330,7 +298,7 @@ static int fill_image(struct ctl_image *img, const struct ctl_graph *g, const st
         ed[e].netem_class = o->n_netem > 1 ? ctl_netem_class_of(o->netem, o->n_netem, o->seed, e) : 0;
     }
     uint32_t *dests = ri_section(h, RI_SEC_DESTS);
-    if (sample_destinations(n, n_dests, o->seed, dests, ri_section(h, RI_SEC_DEST_INDEX)) < 0) {
+    if (ctl_route_sample_dests(n, n_dests, o->seed, dests, ri_section(h, RI_SEC_DEST_INDEX)) < 0) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
