@@ -126,7 +126,9 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     if (in->media && out->n_conns)
         out->media = (size_t)align64((uint64_t)out->n_conns * sizeof(struct dp_media));
     out->sctp_pool = dp_mem_alloc_size(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
-    out->hs_slots = 2 * in->setup_cap + 2;
+    /* with --dtls-key-update each endpoint holds its slot for life, so
+     * a set-up never waits for one held by an up connection */
+    out->hs_slots = in->dtls_keep ? 2 * out->n_alloc + 2 : 2 * in->setup_cap + 2;
     out->hs_stride = (size_t)align64(dtls_endpoint_size());
     out->su_slots = in->consent ? 2 * out->n_alloc : 2 * in->setup_cap;
     out->su = dp_mem_alloc_size(out->su_slots * sizeof(struct pc_setup)) + out->su_slots * sizeof(uint32_t);

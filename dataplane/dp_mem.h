@@ -102,6 +102,7 @@ struct dp_mem_in {
     bool relay;                /* --relay: a TURN client per agent */
     bool relay_tcp;            /* transport=tcp: a TCP connection per agent too */
     bool consent;              /* --consent: every endpoint keeps its set-up state (the ICE agent) */
+    bool dtls_keep;            /* --dtls-key-update: every endpoint keeps its DTLS 1.3 handshake slot */
 };
 
 /* Sizes of dataplane structs private to their files, for the plan;
@@ -151,7 +152,7 @@ struct dp_mem_worker {
     size_t keys;               /* n_alloc x key_stride */
     size_t media;              /* with media and n_conns > 0: n_conns x sizeof(struct dp_media), rounded up to 64 */
     size_t sctp_pool;          /* sctp_pool_size(sctp_bufs, DP_MEM_SCTP_BUF_CAP) */
-    uint32_t hs_slots;         /* 2 x setup_cap + 2 */
+    uint32_t hs_slots;         /* 2 x setup_cap + 2; --dtls-key-update (kept for life): 2 x n_alloc + 2 */
     size_t hs_stride;          /* dtls_endpoint_size() rounded up to 64 */
     uint32_t su_slots;         /* endpoints' set-up state lent on the way up: 2 x setup_cap;
                                   --consent: kept for life, 2 x n_alloc */
