@@ -157,6 +157,11 @@ uint64_t dp_mem_target(uint32_t n, uint32_t n_agents, uint32_t feeds, bool relay
            (relay ? DP_MEM_TGT_DGRAM : 0);
 }
 
+uint32_t dp_mem_target_hs(uint32_t n, bool dtls_keep)
+{
+    return dtls_keep || n < DP_MEM_TGT_HS ? n : DP_MEM_TGT_HS;
+}
+
 uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges, bool tcp, uint32_t target_slots)
 {
     if (n_agents == 0)
@@ -192,7 +197,10 @@ void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
     b[DP_MEM_MBUF] = mbuf_pool_bytes((uint64_t)in->mbufs_per_worker * in->n_workers);
     b[DP_MEM_TABLES] = dp_mem_alloc_size(in->tables_bytes);
     b[DP_MEM_DPDK] = dpdk_other_bytes(in);
-    b[DP_MEM_TARGET] = dp_mem_target(in->target_slots, in->n_agents, in->target_feeds, in->relay);
+    b[DP_MEM_TARGET] = dp_mem_target(in->target_slots, in->n_agents, in->target_feeds, in->relay) +
+                       (uint64_t)(dp_mem_target_hs(in->target_slots, in->target_dtls_keep) -
+                                  dp_mem_target_hs(in->target_slots, false)) *
+                           align64(dtls_endpoint_size());
     b[DP_MEM_RELAY] = in->relay ? dp_mem_relay(in->n_agents, in->n_edges, in->relay_tcp, in->target_slots) : 0;
     for (int c = 0; c < DP_MEM_COUNT; c++)
         out->total += b[c];

@@ -103,6 +103,7 @@ struct dp_mem_in {
     bool relay_tcp;            /* transport=tcp: a TCP connection per agent too */
     bool consent;              /* --consent: every endpoint keeps its set-up state (the ICE agent) */
     bool dtls_keep;            /* --dtls-key-update: every endpoint keeps its DTLS 1.3 handshake slot */
+    bool target_dtls_keep;     /* --target with 1.3 in --external-dtls: every session keeps its slot */
 };
 
 /* Sizes of dataplane structs private to their files, for the plan;
@@ -129,6 +130,11 @@ struct dp_mem_in {
  * (ri_target.feeds, capped at RI_TARGET_FEEDS), through the relay or not, in bytes (its
  * ri_target.mem_bytes). Pure. */
 uint64_t dp_mem_target(uint32_t n_slots, uint32_t n_agents, uint32_t feeds, bool relay);
+
+/* The handshake slots of target mode's pool for `n_slots` sessions:
+ * DP_MEM_TGT_HS at most, or with `dtls_keep` (DTLS 1.3 negotiable: every
+ * session keeps its endpoint for KeyUpdates) one per session. Pure. */
+uint32_t dp_mem_target_hs(uint32_t n_slots, bool dtls_keep);
 
 /* What dp_relay_init allocates for `n_agents` TURN clients over `n_edges`
  * edges (over TCP with `tcp`; the first `target_slots` agents with room
