@@ -787,6 +787,8 @@ static void engine_figures(struct tgt_session *s, struct ri_target_slot *sl)
         ri_set(sl->s.ice_restarts, ic->restarts);
     }
     ri_set(sl->s.sctp_retransmissions, pc_sctp_counters(&s->pc)->retransmissions);
+    ri_set(sl->s.dtls_key_updates_out, s->counters.key_updates_out);
+    ri_set(sl->s.dtls_key_updates_in, s->counters.key_updates_in);
 }
 
 /* Ends session i as CLOSED or FAILED: an SCTP ABORT (or the alert a
@@ -809,6 +811,8 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_target *t, struct dp_wo
     ri_add(x->total.consent_checks, sl->s.consent_checks);
     ri_add(x->total.ice_restarts, sl->s.ice_restarts);
     ri_add(x->total.sctp_retransmissions, sl->s.sctp_retransmissions);
+    ri_add(x->total.dtls_key_updates_out, sl->s.dtls_key_updates_out);
+    ri_add(x->total.dtls_key_updates_in, sl->s.dtls_key_updates_in);
     ri_add(x->total.rtp_lost, sl->s.rtp_lost);
     ri_add(x->total.video_rtp_lost, sl->s.video_rtp_lost);
     ri_add(x->total.rtcp_rr_loss, sl->s.rtcp_rr_loss);

@@ -707,6 +707,8 @@ struct ri_target_stats {
     uint64_t video_rtcp_pli, video_rtcp_fir, video_rtcp_nack; /* the server's feedback on our video */
     uint64_t video_keyframes;                     /* key frames we sent (periodic, and on PLI/FIR) */
     uint64_t video_sessions, video_rejected;      /* sessions that sent video; whose answer refused it */
+    /* DTLS 1.3 KeyUpdates of the session: ours acknowledged, the server's taken */
+    uint64_t dtls_key_updates_out, dtls_key_updates_in;
 };
 
 struct ri_target_slot {
