@@ -163,7 +163,8 @@ struct dp_mem_worker {
     uint32_t su_slots;         /* endpoints' set-up state lent on the way up: 2 x setup_cap;
                                   --consent: kept for life, 2 x n_alloc */
     size_t su;                 /* su_slots x sizeof(struct pc_setup), and their free list (su_slots x 4) */
-    size_t hs;                 /* hs_slots x hs_stride + su: what only the way up holds */
+    size_t hs;                 /* hs_slots x hs_stride + su: what only the way up holds (--dtls-key-update: the
+                                  slots are held for life, --consent: the set-up states) */
     size_t msg_bufs;           /* 3 x RI_MSG_MAX and the messages held for forwarding (DP_FWD_N) */
     size_t wheel_heads;        /* DP_CONN_WHEEL_SLOTS x 4 */
     uint32_t keylog_cap;       /* keylog_max / n_workers + 1, 0 without --keylog */
