@@ -257,7 +257,8 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
             .keylog = s == (here(c) & 1 ? 0 : 1) ? keylog : NULL, .setup = setup_get(cs),
             .rec_keys = keys, .counters = &cs->pc_c, .heartbeat_ms = cfg->sctp_heartbeat_ms,
-            .consent = cfg->consent != 0, .dtls_versions = ri_dtls_offer(cfg->dtls_versions)};
+            .consent = cfg->consent != 0, .dtls_versions = ri_dtls_offer(cfg->dtls_versions),
+            .dtls_keep = cfg->dtls_key_update != 0, .dtls_key_update_after = cfg->dtls_key_update};
         if (ctx->relay) /* --relay: the peer is the other agent's relayed address */
             dp_relay_peer_addr(ctx->relay, c->edge, s, &pc.peer);
         if (pc_init(&c->ep[s], &pc, now) != 0) {
@@ -594,7 +595,8 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
 }
 
 /* Folds the worker's SCTP counters (one block all its associations count
- * into) into the metrics: deltas since the last fold, once a pass. */
+ * into) and its endpoints' KeyUpdates into the metrics: deltas since the
+ * last fold, once a pass. */
 static void fold_counters(struct dp_worker *wk)
 {
     struct dp_conns *cs = wk->conns;
@@ -628,6 +630,14 @@ static void fold_counters(struct dp_worker *wk)
         ri_add(wk->m->live.drops[RI_DROP_CONN_DOWN], d);
         ri_add(wk->m->live.msgs_dropped, d);
         seen->discarded = sc->messages_discarded;
+    }
+    /* --dtls-key-update: the endpoints' KeyUpdates (their pc_counters) */
+    const struct pc_counters *pcc = &cs->pc_c;
+    if (pcc->key_updates_out != seen->key_updates_out || pcc->key_updates_in != seen->key_updates_in) {
+        ri_add(wk->m->live.dtls_key_updates_out, pcc->key_updates_out - seen->key_updates_out);
+        ri_add(wk->m->live.dtls_key_updates_in, pcc->key_updates_in - seen->key_updates_in);
+        seen->key_updates_out = pcc->key_updates_out;
+        seen->key_updates_in = pcc->key_updates_in;
     }
 }
 
@@ -1139,7 +1149,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     struct dp_mem_in in = {.n_agents = cfg->n_agents, .n_workers = w, .n_edges = cfg->n_edges,
                            .dc = true, .media = cfg->media != RI_MEDIA_NONE, .setup_cap = cfg->setup_cap,
                            .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max,
-                           .consent = cfg->consent != 0};
+                           .consent = cfg->consent != 0, .dtls_keep = cfg->dtls_key_update != 0};
     struct dp_mem_worker plan;
     dp_mem_worker(&in, wk->idx, &plan);
     cs->n = plan.n_conns; /* edges e with e % w == idx */

@@ -256,8 +256,16 @@ struct ri_config {
      * endpoints, and the external and target sessions, offer or accept */
     uint8_t dtls_versions;
     uint8_t ext_dtls_versions;
-    uint8_t reserved_dtls[6];
+    uint8_t reserved_dtls[2];
+    /* --dtls-key-update N: the mesh's DTLS 1.3 endpoints are kept for the
+     * connection's life and send a KeyUpdate every N records (0: no
+     * flag, the endpoints go after the handshake and never update) */
+    uint32_t dtls_key_update;
 };
+
+_Static_assert(offsetof(struct ri_config, dtls_key_update) % 4 == 0 &&
+                   offsetof(struct ri_config, dtls_key_update) == offsetof(struct ri_config, dtls_versions) + 4,
+               "--dtls-key-update sits in the bytes reserved after the DTLS versions");
 
 static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)
 {
@@ -466,6 +474,9 @@ struct ri_counters {
     uint64_t conn_reestablished;    /* closed connections that came up again (a new set-up) */
     /* of conn_established, by the DTLS version they negotiated: [0] 1.2, [1] 1.3 (ri_dtls_index) */
     uint64_t conn_dtls_up[RI_DTLS_VERSIONS];
+    /* --dtls-key-update: DTLS 1.3 KeyUpdates of the mesh's endpoints: ours
+     * acknowledged (the write epoch moved on), the peer's taken */
+    uint64_t dtls_key_updates_out, dtls_key_updates_in;
 };
 
 struct ri_metrics {
@@ -548,6 +559,8 @@ struct ri_ext_stats {
                              * came from, or STUN that did not authenticate (dp_external.h) */
     /* our SCTP association of the session, folded in when it ends */
     uint64_t sctp_data_chunks_out, sctp_retransmissions, sctp_fast_retransmits, sctp_t3_timeouts;
+    /* DTLS 1.3 KeyUpdates of the session: ours acknowledged, the peer's taken */
+    uint64_t dtls_key_updates_out, dtls_key_updates_in;
 };
 
 struct ri_ext_slot {
@@ -694,6 +707,8 @@ struct ri_target_stats {
     uint64_t video_rtcp_pli, video_rtcp_fir, video_rtcp_nack; /* the server's feedback on our video */
     uint64_t video_keyframes;                     /* key frames we sent (periodic, and on PLI/FIR) */
     uint64_t video_sessions, video_rejected;      /* sessions that sent video; whose answer refused it */
+    /* DTLS 1.3 KeyUpdates of the session: ours acknowledged, the server's taken */
+    uint64_t dtls_key_updates_out, dtls_key_updates_in;
 };
 
 struct ri_target_slot {

@@ -355,8 +355,18 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
         }
         size_t used;
         uint8_t type;
-        int n = via_ep ? dtls_open_record(hs_ep(pc), d + off, rl, &used, &type, plain, sizeof(plain), now)
-                       : dtls_record_open(&pc->rec, d + off, rl, &used, &type, plain, sizeof(plain));
+        int n;
+        if (via_ep) {
+            /* a KeyUpdate taken, or the ACK of ours, moves the endpoint's
+             * counters: their deltas go to the caller's block */
+            const struct dtls_counters *dc = dtls_counters(hs_ep(pc));
+            uint32_t ku_out = dc->key_updates_out, ku_in = dc->key_updates_in;
+            n = dtls_open_record(hs_ep(pc), d + off, rl, &used, &type, plain, sizeof(plain), now);
+            pc->c->key_updates_out += dc->key_updates_out - ku_out;
+            pc->c->key_updates_in += dc->key_updates_in - ku_in;
+        } else {
+            n = dtls_record_open(&pc->rec, d + off, rl, &used, &type, plain, sizeof(plain));
+        }
         if (n < 0) {
             pc->c->records_dropped++;
         } else if (via_ep && type == DTLS_CT_HANDSHAKE) {

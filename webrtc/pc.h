@@ -125,6 +125,10 @@ struct pc_counters {
     uint64_t records_dropped, hs_slot_waits;
     uint64_t stun_dropped;         /* STUN after pc_release_setup: ICE has ended */
     struct dtls_record_counters record; /* the record layer's */
+    /* DTLS 1.3 with dtls_keep: the endpoint's KeyUpdates (dtls_counters'
+     * key_updates_out: ours acknowledged; key_updates_in: the peer's taken),
+     * summed here so that they outlive the handshake slot */
+    uint64_t key_updates_out, key_updates_in;
 };
 
 /* One endpoint: PC_SIZE bytes of caller memory (two cache lines), its

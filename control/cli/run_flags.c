@@ -132,6 +132,14 @@ static void set_dtls(void *ctx, const char *s)
     dc_only(ctx, "--dtls");
 }
 
+/* --dtls-key-update N: records per epoch before a DTLS 1.3 KeyUpdate (the
+ * engine takes 2^32 - 1 and up as never: the top is one below) */
+static void set_dtls_key_update(void *ctx, const char *s)
+{
+    opts(ctx)->dtls_key_update = (uint32_t)cli_count("--dtls-key-update", s, 1, UINT32_MAX - 1, "a record count");
+    dc_only(ctx, "--dtls-key-update");
+}
+
 static void set_external_dtls(void *ctx, const char *s)
 {
     opts(ctx)->ext_dtls_versions = dtls_flag("--external-dtls", s);
@@ -738,6 +746,12 @@ static const struct cli_flag run_flags[] = {
      "DTLS versions of the mesh's connections: 1.2, 1.3 or auto (default:\n"
      "offer both as Chrome does, the server picks; dc only)",
      set_dtls},
+    {"--dtls-key-update", "N",
+     "DTLS 1.3 KeyUpdate in the mesh: each endpoint updates its keys every N\n"
+     "records (1..4294967294) and keeps its handshake state (4 KiB) for the\n"
+     "connection's life; without it mesh connections never update (dc only,\n"
+     "not with --dtls 1.2 or --backend usrsctp)",
+     set_dtls_key_update},
     {"--keylog", "FILE",
      "write the NSS key log of the DTLS handshakes (dc only), for\n"
      "Wireshark to decrypt a --pcap capture",

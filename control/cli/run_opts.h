@@ -113,6 +113,7 @@ struct ctl_run_opts {
     uint64_t target_timeout_ns; /* --target-timeout: one HTTP request; the set-up of one session */
     const char *clients_csv; /* --clients-csv FILE: one row per target session */
     struct ctl_relay relay;  /* --relay turn:... (docs/turn.md); relay.on false without */
+    uint32_t dtls_key_update; /* --dtls-key-update: records per DTLS 1.3 epoch in the mesh (0: not given) */
 };
 
 #define CTL_TARGET_RATE_DEFAULT 5.0

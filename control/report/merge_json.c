@@ -322,6 +322,7 @@ static const struct merge_row rows[] = {
     {"connections.dtls.offered", MR_SAME, NULL, NULL},
     {"connections.dtls.*.setup_ms.*", MR_CALC, calc_dtls_setup, NULL},
     {"connections.dtls.*.up", MR_SUM, NULL, NULL},
+    {"connections.dtls.key_updates.*", MR_SUM, NULL, NULL},
     {"connections.*", MR_SUM, NULL, NULL},
     {"dc_msgs.*", MR_SUM, NULL, NULL},
     {"sctp.buffers_per_core", MR_SAME, NULL, NULL},

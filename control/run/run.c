@@ -162,6 +162,7 @@ static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg, uint64_t rat
     cfg->consent = o->consent ? 1 : 0;
     cfg->dtls_versions = o->dtls_versions ? o->dtls_versions : (uint8_t)RI_DTLS_AUTO;
     cfg->ext_dtls_versions = o->ext_dtls_versions ? o->ext_dtls_versions : (uint8_t)RI_DTLS_AUTO;
+    cfg->dtls_key_update = o->dtls_key_update;
     cfg->setup_cap = o->setup_cap;
     cfg->setup_attempts = o->setup_attempts;
     if (!o->sctp_bufs)
