@@ -1085,6 +1085,8 @@ int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint
     agent_msg_write(msg, len, src, dst, be64toh(h->seq), agent_stamp(&ctx->clock, tsc),
                     cfg->sign ? &ctx->sig_keys[src] : NULL);
     ri_add(wk->m->live.msgs_sent, 1);
+    if (wk->av.a)
+        wk->av.a[src].sent++;
     send_msg(ctx, wk, src, ctx->ri.adj_edge[off + slot], msg, len, dp_conn_ns(ctx, wk->conns, tsc));
     return 0;
 }
