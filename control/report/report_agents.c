@@ -199,8 +199,8 @@ static void agent_obj(struct json_writer *w, const struct ctl_agents *ag, uint32
     json_kv_u64(w, "delivered_from", s->delivered_from);
     json_kv_dbl(w, "delivery_ratio", ratio(s), 6);
     json_kv_u64(w, "forwarded", s->forwarded);
-    json_kv_dbl(w, "p50_us", ctl_agent_lat_pct(s->lat, 50) / 1e3, 3);
-    json_kv_dbl(w, "p99_us", ctl_agent_lat_pct(s->lat, 99) / 1e3, 3);
+    json_kv_dbl(w, "p50_us", ctl_agent_lat_pct(s->lat, 50) / 1e3, 6);
+    json_kv_dbl(w, "p99_us", ctl_agent_lat_pct(s->lat, 99) / 1e3, 6);
     json_obj_end(w);
 }
 
