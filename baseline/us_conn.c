@@ -103,6 +103,8 @@ void us_ep_send(struct us_ep *ep, const uint8_t *d, size_t n)
 static void us_count_conn_agents(struct us_worker *wk, const struct us_conn *c, bool up)
 {
     const struct ri_edge *ed = &wk->ctx->ri.edges[c->edge];
+    if (!wk->av.a)
+        return;
     if (up) {
         wk->av.a[ed->a].conn_up++;
         wk->av.a[ed->b].conn_up++;
@@ -663,17 +665,20 @@ void us_send_msg(struct us_worker *wk, uint32_t from, uint32_t e, const uint8_t 
     struct us_conn *c = &wk->conns[ctx->edge_local[e]];
     if (c->state != US_CONN_UP) {
         agent_drop(wk->m, RI_DROP_CONN_DOWN);
-        wk->av.a[from].drop_send++;
+        if (wk->av.a)
+            wk->av.a[from].drop_send++;
         return;
     }
     struct us_ep *ep = &c->ep[ctx->ri.edges[e].a == from ? 0 : 1];
     int rc = sctp_send(ep, ep->sid, US_PPID_BINARY, msg, len, false);
     if (rc == 0) {
         ri_add(wk->m->live.dc_msgs_tx, 1);
-        wk->av.a[from].dc_bytes_tx += len;
+        if (wk->av.a)
+            wk->av.a[from].dc_bytes_tx += len;
     } else {
         agent_drop(wk->m, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
-        wk->av.a[from].drop_send++;
+        if (wk->av.a)
+            wk->av.a[from].drop_send++;
     }
 }
 

@@ -218,20 +218,23 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
     }
     if ((uint32_t)f->msg.hops + 1 > ctx->ri.cfg->max_hops) {
         drop(wk, RI_DROP_HOP_LIMIT, m, true);
-        wk->av.a[receiver].drop_relay++;
+        if (wk->av.a)
+            wk->av.a[receiver].drop_relay++;
         return;
     }
     uint16_t slot = ri_next_hop(&ctx->ri, receiver, dst);
     if (slot == RI_ROUTE_NONE) {
         drop(wk, RI_DROP_NO_ROUTE, m, true);
-        wk->av.a[receiver].drop_relay++;
+        if (wk->av.a)
+            wk->av.a[receiver].drop_relay++;
         return;
     }
     uint32_t e2 = ctx->ri.adj_edge[ctx->ri.adj_off[receiver] + slot];
     f->msg.hops++;
     frame_for_edge(ctx, m, f, e2, receiver, (uint16_t)udp_payload, rte_be_to_cpu_16(f->ip.packet_id));
     ri_add(wk->m->live.msgs_forwarded, 1);
-    wk->av.a[receiver].forwarded++;
+    if (wk->av.a)
+        wk->av.a[receiver].forwarded++;
     send_on_edge(ctx, wk, m, e2, tsc);
 }
 
