@@ -620,7 +620,7 @@ static void per_agent(struct walk *k, const int *at)
             uint64_t v;
             int n = jr_find(d, at[j], sums[i]);
             if (n >= 0 && jr_u64(d, n, &v))
-                total[i] += v;
+                total[i] = i == 0 ? (v > total[i] ? v : total[i]) : total[i] + v; /* count: the swarm's, in every shard */
         }
         int b = jr_find(d, at[j], "hop_histogram.buckets");
         for (int c = b >= 0 ? jr_next_child(d, b, b) : -1; c >= 0; c = jr_next_child(d, b, c)) {
