@@ -53,7 +53,9 @@ void ctl_agents_routing(struct ctl_agents *ag, const struct ri_header *h, const 
     if (n < 2 || nd == 0)
         return;
     uint64_t routed = 0, pairs = 0;
-    for (uint32_t i = 0; i < n; i++)
+    /* at most ~2^26 table entries read: every step-th agent's row */
+    uint64_t cells = (uint64_t)n * nd, step = cells > (UINT64_C(1) << 26) ? cells >> 26 : 1;
+    for (uint32_t i = 0; i < n; i += (uint32_t)step)
         for (uint32_t d = 0; d < nd; d++)
             if (dests[d] != i) {
                 pairs++;
