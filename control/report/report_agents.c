@@ -231,7 +231,7 @@ void ctl_agents_json(struct json_writer *w, const struct ctl_agents *ag)
     if (!ag || !ag->a)
         return;
     uint32_t n = ag->n;
-    uint64_t sent = 0, delivered = 0, delivered_from = 0, forwarded = 0;
+    uint64_t sent = 0, delivered = 0, delivered_from = 0, forwarded = 0, conn_up = 0, conn_failed = 0;
     uint64_t *fw = malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
     struct keyed *lat = malloc((size_t)(n ? n : 1) * sizeof(*lat)), *del = malloc((size_t)(n ? n : 1) * sizeof(*del));
     uint32_t n_lat = 0, n_del = 0;
@@ -241,6 +241,8 @@ void ctl_agents_json(struct json_writer *w, const struct ctl_agents *ag)
         delivered += s->delivered;
         delivered_from += s->delivered_from;
         forwarded += s->forwarded;
+        conn_up += s->conn_up;
+        conn_failed += s->conn_failed;
         if (fw)
             fw[i] = s->forwarded;
         if (lat && s->delivered_from)
@@ -255,6 +257,8 @@ void ctl_agents_json(struct json_writer *w, const struct ctl_agents *ag)
     json_kv_u64(w, "delivered", delivered);
     json_kv_u64(w, "delivered_from", delivered_from);
     json_kv_u64(w, "forwarded", forwarded);
+    json_kv_u64(w, "conn_up", conn_up);         /* connection endpoints: 2 per connection up */
+    json_kv_u64(w, "conn_failed", conn_failed); /* 2 per connection given up */
     if (fw) {
         qsort(fw, n, sizeof(*fw), u64_cmp);
         json_key(w, "load");
