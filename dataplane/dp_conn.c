@@ -104,6 +104,25 @@ static inline bool half(const struct dp_conn *c)
     return here(c) == 2;
 }
 
+/* Counts connection c up (or given up) for each of its endpoints that is
+ * simulated here (the per-agent figures). */
+static void count_conn_agents(const struct dp_ctx *ctx, struct dp_worker *wk, const struct dp_conn *c, bool up)
+{
+    struct ri_agent_stats *as = wk->av.a;
+    if (!as)
+        return;
+    const struct ri_edge *ed = &ctx->ri.edges[c->edge];
+    uint32_t ends[2] = {ed->a, ed->b};
+    for (int i = 0; i < 2; i++) {
+        if (!ri_agent_here(ctx->ri.cfg, ends[i]))
+            continue;
+        if (up)
+            as[ends[i]].conn_up++;
+        else
+            as[ends[i]].conn_failed++;
+    }
+}
+
 /* Endpoints `sides` (bit per endpoint) of c have something to send or a
  * new deadline: flushed at the end of the pass. */
 static void touch(struct dp_conns *cs, struct dp_conn *c, uint8_t sides)
@@ -212,6 +231,7 @@ static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struc
         c->state = DP_CONN_CLOSED;
     } else {
         c->state = DP_CONN_GIVEN_UP;
+        count_conn_agents(ctx, wk, c, false);
         if (half(c))
             ri_add(wk->m->live.conn_halves_given_up, 1);
         else
@@ -299,6 +319,8 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     }
     c->state = DP_CONN_UP;
     cs->in_setup--;
+    if (!c->reconnecting)
+        count_conn_agents(ctx, wk, c, true);
     if (c->reconnecting)
         ri_add(wk->m->live.conn_reestablished, 1);
     else if (half(c))
@@ -408,15 +430,21 @@ static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t fr
     struct dp_conn *c = conn_of_edge(ctx, cs, e);
     if (c->state != DP_CONN_UP) {
         agent_drop(wk->m, RI_DROP_CONN_DOWN);
+        if (wk->av.a)
+            wk->av.a[from].drop_send++;
         return;
     }
     int side = ctx->ri.edges[e].a == from ? 0 : 1;
     int rc = pc_send(&c->ep[side], msg, len, now);
     if (rc == 0) {
         ri_add(wk->m->live.dc_msgs_tx, 1);
+        if (wk->av.a)
+            wk->av.a[from].dc_bytes_tx += len;
         touch(cs, c, (uint8_t)(1u << side));
     } else {
         agent_drop(wk->m, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
+        if (wk->av.a)
+            wk->av.a[from].drop_send++;
     }
 }
 
@@ -501,7 +529,7 @@ static void forward_held(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_
 static void receive_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
                         uint32_t len, uint64_t tsc, uint64_t now)
 {
-    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, &ctx->clock};
+    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, &ctx->clock, &wk->av};
     uint32_t out;
     if (agent_receive(&mesh, wk->m, receiver, e, msg, len, tsc, &out) == AGENT_SEND)
         send_msg(ctx, wk, receiver, out, msg, len, now);
@@ -853,6 +881,7 @@ static void end_gone_shards(const struct dp_ctx *ctx, struct dp_worker *wk)
         } else { /* queued: never started, given up without an attempt */
             c->attempts = (uint8_t)cfg->setup_attempts;
             c->state = DP_CONN_GIVEN_UP;
+            count_conn_agents(ctx, wk, c, false);
             if (half(c))
                 ri_add(wk->m->live.conn_halves_given_up, 1);
             else
@@ -1066,6 +1095,8 @@ int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint
     agent_msg_write(msg, len, src, dst, be64toh(h->seq), agent_stamp(&ctx->clock, tsc),
                     cfg->sign ? &ctx->sig_keys[src] : NULL);
     ri_add(wk->m->live.msgs_sent, 1);
+    if (wk->av.a)
+        wk->av.a[src].sent++;
     send_msg(ctx, wk, src, ctx->ri.adj_edge[off + slot], msg, len, dp_conn_ns(ctx, wk->conns, tsc));
     return 0;
 }
@@ -1297,6 +1328,7 @@ void dp_conns_relay_failed(const struct dp_ctx *ctx, struct dp_worker *wk, uint3
     /* never started: no attempt is counted, the connection is given up */
     c->attempts = (uint8_t)ctx->ri.cfg->setup_attempts;
     c->state = DP_CONN_GIVEN_UP;
+    count_conn_agents(ctx, wk, c, false);
     ri_add(wk->m->live.conn_given_up, 1);
 }
 

@@ -690,6 +690,19 @@ static void set_clients_csv(void *ctx, const char *s)
     opts(ctx)->clients_csv = cli_file("--clients-csv", s);
 }
 
+static void set_agents_csv(void *ctx, const char *s)
+{
+    opts(ctx)->agents_csv = cli_file("--agents-csv", s);
+}
+
+static void set_agents_top(void *ctx, const char *s)
+{
+    uint64_t v;
+    if (cli_parse_u64(s, 1, 1000, &v) < 0)
+        cli_fail("--agents-top", "'%s' is not a count in 1..1000", s);
+    opts(ctx)->agents_top = (uint32_t)v;
+}
+
 static void set_dry_run(void *ctx, const char *s)
 {
     opts(ctx)->dry_run = true;
@@ -943,6 +956,11 @@ static const struct cli_flag run_flags[] = {
      set_target_timeout},
     {"--clients-csv", "FILE", "one row per target session: stages, causes, messages, audio",
      set_clients_csv},
+    {"--agents-csv", "FILE",
+     "one row per agent: sent, delivered, forwarded, drops, DataChannel\n"
+     "bytes, latency p50/p99, connections",
+     set_agents_csv},
+    {"--agents-top", "N", "agents in each top/bottom list of the report (default 5)", set_agents_top},
     {"--dry-run", NULL,
      "build the mesh and print the memory the run will need, by\n"
      "category; start nothing (exit 2 when it will not fit)",

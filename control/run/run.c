@@ -608,7 +608,17 @@ static int written(const struct ctl_run *x, int rc, const char *flag, const char
 static int write_outputs(struct ctl_run *x, int exit_code)
 {
     const struct ctl_run_opts *o = &x->o;
+    if (ri_load(&x->cmd->dp_state) == RI_DP_DONE && !x->agents.a &&
+        ctl_agents_collect(&x->agents, x->img.hdr, &x->cfg) == 0) {
+        x->agents.top_n = o->agents_top ? o->agents_top : 5;
+        ctl_agents_routing(&x->agents, x->img.hdr, &x->cfg, 32);
+        x->r.agents = &x->agents;
+    }
     ctl_report_summary(stdout, &x->r);
+    ctl_agents_summary(stdout, x->r.agents);
+    if (o->agents_csv && x->r.agents)
+        exit_code = written(x, ctl_agents_csv(o->agents_csv, x->r.agents), "--agents-csv", o->agents_csv,
+                            "per-agent CSV written to", exit_code);
     const char *phase_names[CTL_MAX_PHASES];
     for (uint32_t i = 0; i < x->profile.n; i++)
         phase_names[i] = x->profile.phase[i].name;
@@ -705,6 +715,7 @@ static void run_free(struct ctl_run *x)
     if (x->have_stats)
         ctl_topo_stats_free(&x->stats);
     ctl_image_destroy(&x->img);
+    ctl_agents_free(&x->agents);
     for (int i = 0; i < CTL_SNAPS; i++)
         ctl_snap_free(&x->snap[i]);
     free(x->setup_interval);
