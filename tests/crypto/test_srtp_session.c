@@ -387,9 +387,9 @@ static void rfc7714_session(struct srtps_session *s, enum srtps_profile p, int i
     cr_assert_eq(aes_gcm_init(&si->rx_key, key, kl, impl), 0);
     struct srtps_direction *d[2] = {&si->tx, &si->rx};
     for (int i = 0; i < 2; i++) {
-        memcpy(d[i]->rtp_salt, salt, 12);
-        memcpy(d[i]->rtcp_salt, salt, 12);
-        memcpy(d[i]->rtcp_key, key, kl);
+        memcpy(d[i]->k.rtp_salt, salt, 12);
+        memcpy(d[i]->k.rtcp_salt, salt, 12);
+        memcpy(d[i]->k.rtcp_key, key, kl);
     }
 }
 
