@@ -38,7 +38,7 @@
  * its bytes of SHA-1 plus one block. The SRTP key of each direction is
  * kept expanded (512 bytes, struct aes_gcm_key); the SRTCP key is kept as
  * its 16 or 32 bytes and expanded on the stack for each RTCP packet (RTCP
- * is a few packets a second). struct srtps_session is 1,472 bytes (23
+ * is a few packets a second). struct srtps_session is 2,176 bytes (34
  * cache lines) for every profile, 64-byte aligned.
  *
  * AEAD (RFC 7714): the 12-byte IV is the session salt XOR 00 00 || SSRC ||
