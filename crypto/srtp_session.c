@@ -245,6 +245,52 @@ int srtps_init_impl(struct srtps_session *ses, enum srtps_profile profile, const
 
 /* ---- MKI and key rotation ---- */
 
+/* HMAC-SHA256 (RFC 2104) of a || b || c under a key of at most 64 bytes. */
+static void hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *a, size_t alen, const uint8_t *b,
+                        size_t blen, const uint8_t *c, size_t clen, uint8_t out[SHA256_DIGEST_LENGTH])
+{
+    uint8_t pad[SHA256_CBLOCK];
+    SHA256_CTX x;
+    memset(pad, 0x36, sizeof(pad));
+    for (size_t i = 0; i < klen; i++)
+        pad[i] ^= key[i];
+    SHA256_Init(&x);
+    SHA256_Update(&x, pad, sizeof(pad));
+    SHA256_Update(&x, a, alen);
+    SHA256_Update(&x, b, blen);
+    SHA256_Update(&x, c, clen);
+    SHA256_Final(out, &x);
+    memset(pad, 0x5c, sizeof(pad));
+    for (size_t i = 0; i < klen; i++)
+        pad[i] ^= key[i];
+    SHA256_Init(&x);
+    SHA256_Update(&x, pad, sizeof(pad));
+    SHA256_Update(&x, out, SHA256_DIGEST_LENGTH);
+    SHA256_Final(out, &x);
+    explicit_bzero(pad, sizeof(pad));
+    explicit_bzero(&x, sizeof(x));
+}
+
+int srtps_next_master(enum srtps_profile profile, const uint8_t *prev, uint32_t gen, uint8_t *out)
+{
+    static const char label[] = "swarmgen srtp rekey";
+    size_t len = srtps_master_len(profile);
+    if (!len)
+        return -EINVAL;
+    uint8_t prk[SRTPS_MASTER_MAX], info[sizeof(label) - 1 + 4 + 1], t[2][SHA256_DIGEST_LENGTH];
+    memcpy(prk, prev, len);
+    memcpy(info, label, sizeof(label) - 1);
+    wire_put32(info + sizeof(label) - 1, gen);
+    info[sizeof(info) - 1] = 1; /* T(1) = HMAC(PRK, info || 0x01) */
+    hmac_sha256(prk, len, info, sizeof(info), NULL, 0, NULL, 0, t[0]);
+    info[sizeof(info) - 1] = 2; /* T(2) = HMAC(PRK, T(1) || info || 0x02) */
+    hmac_sha256(prk, len, t[0], sizeof(t[0]), info, sizeof(info) - 1, info + sizeof(info) - 1, 1, t[1]);
+    memcpy(out, t, len);
+    explicit_bzero(prk, sizeof(prk));
+    explicit_bzero(t, sizeof(t));
+    return 0;
+}
+
 static bool mki_fits(const struct srtps_session_impl *s, uint32_t mki)
 {
     return s->mki_len >= 4 || mki >> (8 * s->mki_len) == 0;
@@ -390,6 +436,11 @@ int srtps_set_ssrc(struct srtps_session *ses, bool outbound, uint32_t ssrc)
     d->ssrc = ssrc;
     d->ssrc_known = true;
     return 0;
+}
+
+enum srtps_profile srtps_profile_of(const struct srtps_session *ses)
+{
+    return srtps_cimpl(ses)->profile;
 }
 
 const struct srtps_counters *srtps_counters(const struct srtps_session *ses)

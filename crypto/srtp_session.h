@@ -194,6 +194,17 @@ int srtps_rekey_tx(struct srtps_session *s, const uint8_t *master, uint32_t mki)
  * `mki` is the current inbound key's. */
 int srtps_add_rx_key(struct srtps_session *s, const uint8_t *master, uint32_t mki);
 
+/* The master key || master salt of key generation `gen` (>= 1) from the
+ * previous generation's, `prev` (srtps_master_len(profile) bytes; the
+ * DTLS-SRTP one for generation 1): HKDF-Expand (RFC 5869 §2.3) with
+ * HMAC-SHA256, PRK = prev, info = "swarmgen srtp rekey" || gen as 4
+ * bytes big-endian, L = srtps_master_len(profile). Both ends of a
+ * connection compute the same chain from what DTLS-SRTP exported; a
+ * generation does not reveal the earlier ones. out may be prev. Returns
+ * 0, or -EINVAL for an unknown profile. No allocation (OpenSSL's SHA-256
+ * block functions). */
+int srtps_next_master(enum srtps_profile profile, const uint8_t *prev, uint32_t gen, uint8_t *out);
+
 /* Ends the grace window: the previous inbound key (if the second slot
  * holds one) is erased, and its MKI is unknown from now on. A pending next
  * key stays. Safe at any time. */
@@ -244,6 +255,9 @@ int srtps_protect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_
  * authentication failure with E set zeroes the encrypted part; with E
  * clear nothing changes); malformed below 8 bytes plus the trailer. */
 enum engine_input srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len);
+
+/* The profile the session was keyed for (0 before srtps_init). */
+enum srtps_profile srtps_profile_of(const struct srtps_session *s);
 
 /* The session's counters (a pointer into s, valid as long as s). */
 const struct srtps_counters *srtps_counters(const struct srtps_session *s);

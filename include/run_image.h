@@ -257,6 +257,10 @@ struct ri_config {
     uint8_t dtls_versions;
     uint8_t ext_dtls_versions;
     uint8_t reserved_dtls[6];
+    /* --srtp-rekey: every media sender of the mesh switches SRTP master key this often,
+     * by the MKI (docs/srtp.md); 0 off */
+    uint32_t srtp_rekey_ms;
+    uint32_t reserved_rekey;
 };
 
 static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)
@@ -466,6 +470,16 @@ struct ri_counters {
     uint64_t conn_reestablished;    /* closed connections that came up again (a new set-up) */
     /* of conn_established, by the DTLS version they negotiated: [0] 1.2, [1] 1.3 (ri_dtls_index) */
     uint64_t conn_dtls_up[RI_DTLS_VERSIONS];
+    /* --srtp-rekey (docs/srtp.md): SRTP master key switches sent (a sender moved to a new
+     * MKI) and seen (a receiver's first packet under the new key authenticated); packets
+     * accepted under the previous key within its grace window; SRTP and SRTCP packets
+     * protected and unprotected under an odd key generation (the rest: even; 0 is the
+     * DTLS-SRTP key) */
+    uint64_t srtp_rekeys;
+    uint64_t srtp_rekeys_seen;
+    uint64_t srtp_rx_prev_key;
+    uint64_t srtp_protected_odd;
+    uint64_t srtp_unprotected_odd;
 };
 
 struct ri_metrics {

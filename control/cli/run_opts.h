@@ -113,6 +113,7 @@ struct ctl_run_opts {
     uint64_t target_timeout_ns; /* --target-timeout: one HTTP request; the set-up of one session */
     const char *clients_csv; /* --clients-csv FILE: one row per target session */
     struct ctl_relay relay;  /* --relay turn:... (docs/turn.md); relay.on false without */
+    uint64_t srtp_rekey_ns;  /* --srtp-rekey: each media sender's SRTP master key switch interval (0: off) */
 };
 
 #define CTL_TARGET_RATE_DEFAULT 5.0
