@@ -19,11 +19,15 @@
  * AES128_CM_SHA1_32 it cannot open SRTCP with MKI, its own included (it
  * looks for the MKI in front of a 4-byte tag, the SRTP one, where SRTCP's
  * is 10), so there only its protect output is compared with ours.
+ * The key chain of --srtp-rekey (srtps_next_master) against OpenSSL's
+ * HKDF-Expand (EVP_PKEY_HKDF, EXPAND_ONLY) for every profile.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <srtp2/srtp.h>
 
 #include "libsrtp_peer.h"
@@ -286,4 +290,41 @@ Test(srtp_mki, refusals)
     cr_assert_eq(srtps_protect_rtp(&s, pkt, &n, 111), 0);
     cr_assert_eq(n, 111);
     cr_assert_eq(pkt[100], 7, "payload || MKI || tag");
+}
+
+/* srtps_next_master is HKDF-Expand(SHA-256, PRK = previous master key ||
+ * salt, info = "swarmgen srtp rekey" || gen, L = master length): checked
+ * against OpenSSL's HKDF, generation after generation. */
+Test(srtp_mki, next_master_is_hkdf_expand_sha256)
+{
+    static const enum srtps_profile ps[] = {SRTPS_AES128_CM_SHA1_80, SRTPS_AES128_CM_SHA1_32, SRTPS_AEAD_AES_128_GCM,
+                                            SRTPS_AEAD_AES_256_GCM};
+    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+        size_t len = srtps_master_len(ps[i]);
+        uint8_t ours[SRTPS_MASTER_MAX], theirs[SRTPS_MASTER_MAX];
+        uint64_t r = 40 + i;
+        fill(&r, ours, len);
+        memcpy(theirs, ours, len);
+        for (uint32_t g = 1; g <= 5; g++) {
+            uint8_t info[19 + 4] = "swarmgen srtp rekey";
+            info[19] = (uint8_t)(g >> 24), info[20] = (uint8_t)(g >> 16), info[21] = (uint8_t)(g >> 8), info[22] = (uint8_t)g;
+            uint8_t out[SRTPS_MASTER_MAX];
+            size_t outlen = len;
+            EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+            cr_assert_not_null(c);
+            cr_assert_eq(EVP_PKEY_derive_init(c), 1);
+            cr_assert_eq(EVP_PKEY_CTX_hkdf_mode(c, EVP_PKEY_HKDEF_MODE_EXPAND_ONLY), 1);
+            cr_assert_eq(EVP_PKEY_CTX_set_hkdf_md(c, EVP_sha256()), 1);
+            cr_assert_eq(EVP_PKEY_CTX_set1_hkdf_key(c, theirs, (int)len), 1);
+            cr_assert_eq(EVP_PKEY_CTX_add1_hkdf_info(c, info, (int)sizeof(info)), 1);
+            cr_assert_eq(EVP_PKEY_derive(c, out, &outlen), 1);
+            EVP_PKEY_CTX_free(c);
+            cr_assert_eq(outlen, len);
+            memcpy(theirs, out, len);
+            cr_assert_eq(srtps_next_master(ps[i], ours, g, ours), 0);
+            cr_assert_arr_eq(ours, theirs, len, "profile %d generation %u", ps[i], g);
+        }
+    }
+    uint8_t k[SRTPS_MASTER_MAX] = {0};
+    cr_assert_eq(srtps_next_master((enum srtps_profile)3, k, 1, k), -EINVAL);
 }
