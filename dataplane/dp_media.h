@@ -7,7 +7,7 @@
  * jitter back to the sender, on the same 5-tuple as the DataChannel
  * (BUNDLE, rtcp-mux; RFC 7983 demultiplexes by first byte 128..191).
  *
- * SRTP is ours (crypto/srtp_session.h: 760 bytes, no heap), keyed with the
+ * SRTP is ours (crypto/srtp_session.h: 2,176 bytes, no heap), keyed with the
  * profile the handshake negotiated (mbedTLS 2.28: AES-CM-128 with
  * HMAC-SHA1-80 or -32). State is preallocated per connection by
  * dp_media_init; nothing is allocated per packet. Media datagrams go out
