@@ -246,8 +246,9 @@ int srtps_init_impl(struct srtps_session *ses, enum srtps_profile profile, const
 /* ---- MKI and key rotation ---- */
 
 /* HMAC-SHA256 (RFC 2104) of a || b || c under a key of at most 64 bytes. */
-static void hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *a, size_t alen, const uint8_t *b,
-                        size_t blen, const uint8_t *c, size_t clen, uint8_t out[SHA256_DIGEST_LENGTH])
+static void hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *a, size_t alen,
+                        const uint8_t *b, size_t blen, const uint8_t *c, size_t clen,
+                        uint8_t out[SHA256_DIGEST_LENGTH])
 {
     uint8_t pad[SHA256_CBLOCK];
     SHA256_CTX x;
@@ -284,7 +285,8 @@ int srtps_next_master(enum srtps_profile profile, const uint8_t *prev, uint32_t 
     info[sizeof(info) - 1] = 1; /* T(1) = HMAC(PRK, info || 0x01) */
     hmac_sha256(prk, len, info, sizeof(info), NULL, 0, NULL, 0, t[0]);
     info[sizeof(info) - 1] = 2; /* T(2) = HMAC(PRK, T(1) || info || 0x02) */
-    hmac_sha256(prk, len, t[0], sizeof(t[0]), info, sizeof(info) - 1, info + sizeof(info) - 1, 1, t[1]);
+    hmac_sha256(prk, len, t[0], sizeof(t[0]), info, sizeof(info) - 1, info + sizeof(info) - 1, 1,
+                t[1]);
     memcpy(out, t, len);
     explicit_bzero(prk, sizeof(prk));
     explicit_bzero(t, sizeof(t));
@@ -744,7 +746,8 @@ enum engine_input srtps_unprotect_rtcp(struct srtps_session *ses, uint8_t *pkt, 
         return ENGINE_IN_MALFORMED;
     }
     const struct aes_gcm_key *unused;
-    const struct srtps_keyset *ks = rx_keys(s, pkt + n + 4 + (aead ? AES_GCM_TAG : 0), &unused, &alt);
+    const struct srtps_keyset *ks =
+        rx_keys(s, pkt + n + 4 + (aead ? AES_GCM_TAG : 0), &unused, &alt);
     if (!ks) { /* an MKI we hold no key for */
         s->c.auth_failures++;
         return ENGINE_IN_MALFORMED;

@@ -46,8 +46,8 @@ struct srtps_keyset {
  * keeps one replay database per stream for all its master keys too). */
 struct srtps_direction {
     struct srtps_keyset k;
-    struct srtps_replay rtp;     /* SRTP index: ROC << 16 | SEQ */
-    struct srtps_replay rtcp;    /* SRTCP index */
+    struct srtps_replay rtp;  /* SRTP index: ROC << 16 | SEQ */
+    struct srtps_replay rtcp; /* SRTCP index */
     uint32_t ssrc;
     bool ssrc_known;
 };

@@ -62,8 +62,8 @@ static bool known_mki(size_t ml, const uint8_t *in, size_t n)
 /* What a refused unprotect of in[0..n) must leave: in itself, or for an
  * AEAD authentication failure under a key held, in with its encrypted
  * part zeroed. */
-static void refused_image(bool aead, bool rtcp, bool auth_failed, size_t ml, const uint8_t *in, size_t n,
-                          uint8_t *out)
+static void refused_image(bool aead, bool rtcp, bool auth_failed, size_t ml, const uint8_t *in,
+                          size_t n, uint8_t *out)
 {
     memcpy(out, in, n);
     if (!aead || !auth_failed || !known_mki(ml, in, n))

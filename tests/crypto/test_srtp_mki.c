@@ -73,7 +73,8 @@ static size_t gen_rtp(uint64_t *r, uint8_t *p, uint16_t seq, uint32_t ssrc)
     p[0] = 0x80;
     p[1] = 111;
     p[2] = (uint8_t)(seq >> 8), p[3] = (uint8_t)seq;
-    p[8] = (uint8_t)(ssrc >> 24), p[9] = (uint8_t)(ssrc >> 16), p[10] = (uint8_t)(ssrc >> 8), p[11] = (uint8_t)ssrc;
+    p[8] = (uint8_t)(ssrc >> 24), p[9] = (uint8_t)(ssrc >> 16), p[10] = (uint8_t)(ssrc >> 8),
+    p[11] = (uint8_t)ssrc;
     return n;
 }
 
@@ -84,7 +85,8 @@ static size_t gen_rtcp(uint64_t *r, uint8_t *p, uint32_t ssrc)
     p[0] = 0x80;
     p[1] = 200;
     p[2] = 0, p[3] = 6;
-    p[4] = (uint8_t)(ssrc >> 24), p[5] = (uint8_t)(ssrc >> 16), p[6] = (uint8_t)(ssrc >> 8), p[7] = (uint8_t)ssrc;
+    p[4] = (uint8_t)(ssrc >> 24), p[5] = (uint8_t)(ssrc >> 16), p[6] = (uint8_t)(ssrc >> 8),
+    p[7] = (uint8_t)ssrc;
     return n;
 }
 
@@ -112,8 +114,8 @@ struct held {
 
 /* Our receiver and libsrtp2's (when lib_reads) open the same packet to the
  * same plaintext, or (!ours_ok) ours refuses it and leaves it as it was. */
-static void deliver(struct srtps_session *rx, srtp_t lrx, bool rtcp, const uint8_t *prot, size_t len,
-                    const uint8_t *plain, size_t plen, bool ours_ok, bool lib_reads)
+static void deliver(struct srtps_session *rx, srtp_t lrx, bool rtcp, const uint8_t *prot,
+                    size_t len, const uint8_t *plain, size_t plen, bool ours_ok, bool lib_reads)
 {
     uint8_t a[BUF], b[BUF];
     size_t la = len;
@@ -122,8 +124,10 @@ static void deliver(struct srtps_session *rx, srtp_t lrx, bool rtcp, const uint8
     memcpy(b, prot, len);
     enum engine_input r = rtcp ? srtps_unprotect_rtcp(rx, a, &la) : srtps_unprotect_rtp(rx, a, &la);
     if (lib_reads) {
-        srtp_err_status_t st = rtcp ? srtp_unprotect_rtcp_mki(lrx, b, &lb, 1) : srtp_unprotect_mki(lrx, b, &lb, 1);
-        cr_assert_eq(st, srtp_err_status_ok, "libsrtp2 refused ours: %d (%s, %zu bytes)", st, rtcp ? "SRTCP" : "SRTP", len);
+        srtp_err_status_t st =
+            rtcp ? srtp_unprotect_rtcp_mki(lrx, b, &lb, 1) : srtp_unprotect_mki(lrx, b, &lb, 1);
+        cr_assert_eq(st, srtp_err_status_ok, "libsrtp2 refused ours: %d (%s, %zu bytes)", st,
+                     rtcp ? "SRTCP" : "SRTP", len);
         cr_assert_eq((size_t)lb, plen);
         cr_assert_arr_eq(b, plain, plen);
     }
@@ -173,8 +177,11 @@ static void flow(enum srtps_profile p, unsigned ml, unsigned dir, struct srtps_s
             int lt = (int)plen;
             memcpy(mine, plain, plen);
             memcpy(theirs, plain, plen);
-            cr_assert_eq(rtcp ? srtps_protect_rtcp(tx, mine, &lm, BUF) : srtps_protect_rtp(tx, mine, &lm, BUF), 0);
-            srtp_err_status_t st = rtcp ? srtp_protect_rtcp_mki(ltx, theirs, &lt, 1, g) : srtp_protect_mki(ltx, theirs, &lt, 1, g);
+            cr_assert_eq(rtcp ? srtps_protect_rtcp(tx, mine, &lm, BUF)
+                              : srtps_protect_rtp(tx, mine, &lm, BUF),
+                         0);
+            srtp_err_status_t st = rtcp ? srtp_protect_rtcp_mki(ltx, theirs, &lt, 1, g)
+                                        : srtp_protect_mki(ltx, theirs, &lt, 1, g);
             cr_assert_eq(st, srtp_err_status_ok);
             cr_assert_eq(lm, (size_t)lt, "%s %d: lengths", rtcp ? "SRTCP" : "SRTP", i);
             cr_assert_arr_eq(mine, theirs, lm, "%s packet %d (generation %u) differs from libsrtp2",
@@ -194,19 +201,23 @@ static void flow(enum srtps_profile p, unsigned ml, unsigned dir, struct srtps_s
                 int lbi = (int)lm;
                 cr_assert_eq(srtps_unprotect_rtcp(rx, bad, &lb), ENGINE_IN_MALFORMED);
                 if (lib_reads_srtcp)
-                    cr_assert_eq(srtp_unprotect_rtcp_mki(lrx, bad, &lbi, 1), srtp_err_status_bad_mki);
+                    cr_assert_eq(srtp_unprotect_rtcp_mki(lrx, bad, &lbi, 1),
+                                 srtp_err_status_bad_mki);
             }
             deliver(rx, lrx, rtcp, mine, lm, plain, plen, true, lib_reads_srtcp || !rtcp);
             rtcp ? rtcp_in++ : rtp_in++;
         }
         if (i == SWAP1 + 5) {
-            cr_assert_eq(srtps_counters(rx)->rekeys_seen, r0.rekeys_seen + 1, "the receiver switched");
+            cr_assert_eq(srtps_counters(rx)->rekeys_seen, r0.rekeys_seen + 1,
+                         "the receiver switched");
             /* the previous key, in its grace window */
-            deliver(rx, lrx, false, hold[0].prot, hold[0].len, hold[0].plain, hold[0].plen, true, true);
+            deliver(rx, lrx, false, hold[0].prot, hold[0].len, hold[0].plain, hold[0].plen, true,
+                    true);
             rtp_in++;
             srtps_end_rx_grace(rx);
             /* the grace window is over: the old MKI is unknown to us */
-            deliver(rx, lrx, false, hold[1].prot, hold[1].len, hold[1].plain, hold[1].plen, false, true);
+            deliver(rx, lrx, false, hold[1].prot, hold[1].len, hold[1].plain, hold[1].plen, false,
+                    true);
             cr_assert_eq(srtps_add_rx_key(rx, keys[2], mki[2]), 0);
             cr_assert_eq(srtps_add_rx_key(rx, keys[1], mki[1]), -EEXIST, "generation 1 is current");
             cr_assert_eq(srtps_add_rx_key(rx, keys[2], mki[2]), 0, "replacing a pending next key");
@@ -221,8 +232,11 @@ static void flow(enum srtps_profile p, unsigned ml, unsigned dir, struct srtps_s
     cr_assert_eq(k->unprotected_rtp - r0.unprotected_rtp, (uint64_t)rtp_in);
     cr_assert_eq(rtp_in, NPKT - 1);
     cr_assert_eq(k->unprotected_rtcp - r0.unprotected_rtcp, (uint64_t)rtcp_in);
-    cr_assert_eq(k->auth_failures - r0.auth_failures, 2, "the MKI naming no key, the one past its grace");
-    cr_assert_eq(k->replays + k->malformed + k->foreign_ssrc - r0.replays - r0.malformed - r0.foreign_ssrc, 0);
+    cr_assert_eq(k->auth_failures - r0.auth_failures, 2,
+                 "the MKI naming no key, the one past its grace");
+    cr_assert_eq(k->replays + k->malformed + k->foreign_ssrc - r0.replays - r0.malformed -
+                     r0.foreign_ssrc,
+                 0);
     srtp_dealloc(ltx);
     srtp_dealloc(lrx);
 }
@@ -297,8 +311,8 @@ Test(srtp_mki, refusals)
  * against OpenSSL's HKDF, generation after generation. */
 Test(srtp_mki, next_master_is_hkdf_expand_sha256)
 {
-    static const enum srtps_profile ps[] = {SRTPS_AES128_CM_SHA1_80, SRTPS_AES128_CM_SHA1_32, SRTPS_AEAD_AES_128_GCM,
-                                            SRTPS_AEAD_AES_256_GCM};
+    static const enum srtps_profile ps[] = {SRTPS_AES128_CM_SHA1_80, SRTPS_AES128_CM_SHA1_32,
+                                            SRTPS_AEAD_AES_128_GCM, SRTPS_AEAD_AES_256_GCM};
     for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
         size_t len = srtps_master_len(ps[i]);
         uint8_t ours[SRTPS_MASTER_MAX], theirs[SRTPS_MASTER_MAX];
@@ -307,7 +321,8 @@ Test(srtp_mki, next_master_is_hkdf_expand_sha256)
         memcpy(theirs, ours, len);
         for (uint32_t g = 1; g <= 5; g++) {
             uint8_t info[19 + 4] = "swarmgen srtp rekey";
-            info[19] = (uint8_t)(g >> 24), info[20] = (uint8_t)(g >> 16), info[21] = (uint8_t)(g >> 8), info[22] = (uint8_t)g;
+            info[19] = (uint8_t)(g >> 24), info[20] = (uint8_t)(g >> 16),
+            info[21] = (uint8_t)(g >> 8), info[22] = (uint8_t)g;
             uint8_t out[SRTPS_MASTER_MAX];
             size_t outlen = len;
             EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);

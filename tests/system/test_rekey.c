@@ -51,8 +51,10 @@ static void assert_rekeyed(void)
     cr_assert_eq(srtp("protected_even") + srtp("protected_odd"), srtp("protected"));
     cr_assert_eq(srtp("unprotected_even") + srtp("unprotected_odd"), srtp("unprotected"));
     /* everything received was sent and opened; RTCP too */
-    cr_assert_eq(srtp("unprotected"), proc_json_in(json, "media", "packets") + proc_json_in(json, "media", "rtcp_received"));
-    cr_assert_eq(srtp("protected"), proc_json_in(json, "media", "rtp_sent") + proc_json_in(json, "media", "rtcp_sent"));
+    cr_assert_eq(srtp("unprotected"), proc_json_in(json, "media", "packets") +
+                                          proc_json_in(json, "media", "rtcp_received"));
+    cr_assert_eq(srtp("protected"), proc_json_in(json, "media", "rtp_sent") +
+                                        proc_json_in(json, "media", "rtcp_sent"));
 }
 
 Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout = 60)
@@ -61,10 +63,14 @@ Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout 
     if (!wire && getenv("SWARMGEN_REQUIRE_TSHARK"))
         cr_assert_fail("tshark is not installed");
     struct wire_dissect w;
-    cr_assert_eq(wire_dissect_init(&w, "rekey", "rekey.pcap", "49152-65535", "--enable-heuristic rtp_udp"), 0);
-    char *extra[] = {"--agents", "8", "--topology", "ring", "--traffic", "dc:rate=50", "--media", "audio",
-                     "--srtp-rekey", "2s", "--duration", "8s", "--pcap", w.pcap, "--pcap-count", "40000", NULL};
-    proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), "/tmp/sg-rekey-audio.json", 50, extra, &r, json, sizeof(json));
+    cr_assert_eq(
+        wire_dissect_init(&w, "rekey", "rekey.pcap", "49152-65535", "--enable-heuristic rtp_udp"),
+        0);
+    char *extra[] = {"--agents", "8",     "--topology",   "ring",  "--traffic",  "dc:rate=50",
+                     "--media",  "audio", "--srtp-rekey", "2s",    "--duration", "8s",
+                     "--pcap",   w.pcap,  "--pcap-count", "40000", NULL};
+    proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), "/tmp/sg-rekey-audio.json", 50, extra, &r,
+                      json, sizeof(json));
     swarm_check_report(json, &r, false);
     swarm_assert_exit(&r, 0);
     swarm_assert_all_up(json, &r);
@@ -80,16 +86,20 @@ Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout 
          * MKI is read where it is: the profile is AEAD_AES_256_GCM, the MKI
          * the last 4 bytes (after the tag), here at the end of rtp.payload.
          * Per SSRC in capture order it starts at 0 and steps by 1. */
-        cr_assert_eq(wire_tshark_count(w.base, "rtp.version == 2 && rtp.p_type == 111"), (long)rtp_sent,
-                     "tshark finds every RTP packet sent");
+        cr_assert_eq(wire_tshark_count(w.base, "rtp.version == 2 && rtp.p_type == 111"),
+                     (long)rtp_sent, "tshark finds every RTP packet sent");
         char cmd[2048];
-        snprintf(cmd, sizeof(cmd),
-                 "tshark %s -Y 'rtp.version == 2 && rtp.p_type == 111' -T fields -e rtp.ssrc -e rtp.payload 2>/dev/null"
-                 " | awk '{m = substr($2, length($2) - 7); v = 0;"
-                 " for (i = 1; i <= 8; i++) v = v * 16 + index(\"0123456789abcdef\", substr(m, i, 1)) - 1;"
-                 " if ($1 in last) { if (v != last[$1]) { if (v != last[$1] + 1) bad++; sw++ } } else if (v != 0) bad++;"
-                 " last[$1] = v; n[$1]++ } END { k = 0; for (s in n) k++; print sw + 0, bad + 0, k }'",
-                 w.base);
+        snprintf(
+            cmd, sizeof(cmd),
+            "tshark %s -Y 'rtp.version == 2 && rtp.p_type == 111' -T fields -e rtp.ssrc -e "
+            "rtp.payload 2>/dev/null"
+            " | awk '{m = substr($2, length($2) - 7); v = 0;"
+            " for (i = 1; i <= 8; i++) v = v * 16 + index(\"0123456789abcdef\", substr(m, i, 1)) - "
+            "1;"
+            " if ($1 in last) { if (v != last[$1]) { if (v != last[$1] + 1) bad++; sw++ } } else "
+            "if (v != 0) bad++;"
+            " last[$1] = v; n[$1]++ } END { k = 0; for (s in n) k++; print sw + 0, bad + 0, k }'",
+            w.base);
         FILE *p = popen(cmd, "r");
         cr_assert_not_null(p);
         long sw = -1, bad = -1, streams = -1;
@@ -97,7 +107,8 @@ Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout 
         pclose(p);
         cr_assert_eq(streams, 2 * CONNS, "one RTP stream each way of each connection");
         cr_assert_eq(bad, 0, "MKIs start at 0 and step by one");
-        cr_assert_eq(sw, (long)srtp("rekeys"), "the switches Wireshark sees (%ld) are the ones counted (%g)", sw,
+        cr_assert_eq(sw, (long)srtp("rekeys"),
+                     "the switches Wireshark sees (%ld) are the ones counted (%g)", sw,
                      srtp("rekeys"));
     }
     swarm_assert_nothing_left(r.pid);
@@ -106,14 +117,29 @@ Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout 
 
 Test(rekey, video_through_reordering_opens_old_key_packets_in_the_grace_window, .timeout = 60)
 {
-    char *extra[] = {"--agents", "8", "--topology", "ring", "--traffic", "dc:rate=50", "--media", "video",
-                     "--srtp-rekey", "2s", "--duration", "8s", "--netem", "delay=50ms,reorder=20%", NULL};
-    proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), "/tmp/sg-rekey-video.json", 50, extra, &r, json, sizeof(json));
+    char *extra[] = {"--agents",
+                     "8",
+                     "--topology",
+                     "ring",
+                     "--traffic",
+                     "dc:rate=50",
+                     "--media",
+                     "video",
+                     "--srtp-rekey",
+                     "2s",
+                     "--duration",
+                     "8s",
+                     "--netem",
+                     "delay=50ms,reorder=20%",
+                     NULL};
+    proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), "/tmp/sg-rekey-video.json", 50, extra, &r,
+                      json, sizeof(json));
     swarm_check_report(json, &r, false);
     swarm_assert_exit(&r, 0);
     swarm_assert_all_up(json, &r);
     assert_rekeyed();
-    cr_assert_gt(srtp("unprotected_previous_key"), 0, "old-key packets overtaken by new-key ones, opened in grace");
+    cr_assert_gt(srtp("unprotected_previous_key"), 0,
+                 "old-key packets overtaken by new-key ones, opened in grace");
     /* what is missing was on the 50 ms link at the stop: under 100 ms of video */
     double sent = srtp("protected"), got = srtp("unprotected");
     cr_assert_geq(got, sent - 0.1 * sent / 8, "unprotected %g of %g", got, sent);
