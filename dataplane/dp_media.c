@@ -231,8 +231,7 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
  * generation when due, and the end of the previous inbound key's grace
  * window, which installs the next inbound generation in its place (the
  * peer switches at most once an interval, the grace is half of one). */
-static void rekey(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, struct dp_media_end *m,
-                  uint64_t now)
+static void rekey(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_media_end *m, uint64_t now)
 {
     enum srtps_profile prof = srtps_profile_of(&m->srtp);
     if (m->grace_end && now >= m->grace_end) {
@@ -261,7 +260,7 @@ size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, st
         return 0;
     struct dp_media_end *m = &md->end[s];
     if (m->next_rekey)
-        rekey(ctx, wk, c, s, m, now);
+        rekey(ctx, wk, m, now);
     size_t room = cap > MEDIA_BUF ? MEDIA_BUF : cap;
     if (now >= m->next_rtcp) {
         m->next_rtcp = now + rtcp_interval(m);

@@ -12,7 +12,10 @@
  * HMAC-SHA1-80 or -32). State is preallocated per connection by
  * dp_media_init; nothing is allocated per packet. Media datagrams go out
  * when the connection is flushed: its deadline includes the next RTP
- * packet and RTCP report (dp_media_next_timeout). Time: `now` in ns as the connection's engines get
+ * packet and RTCP report (dp_media_next_timeout). With --srtp-rekey
+ * (cfg.srtp_rekey_ms) every sender switches master key by the MKI each
+ * interval and each receiver keeps the old key for half of one, both at
+ * packet time (docs/srtp.md). Time: `now` in ns as the connection's engines get
  * it. Worker-local: one worker's lcore only.
  */
 #ifndef SWARMGEN_DP_MEDIA_H
