@@ -227,10 +227,12 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
     rtcp_on_rtp_received(&m->rtcp, wire_get32(pkt + 8), wire_get16(pkt + 2), wire_get32(pkt + 4), now);
 }
 
-/* --srtp-rekey, driven by packet time: the sender's switch to its next
- * generation when due, and the end of the previous inbound key's grace
- * window, which installs the next inbound generation in its place (the
- * peer switches at most once an interval, the grace is half of one). */
+/* --srtp-rekey, driven by packet time, just before a packet is protected
+ * (so that every switch counted goes out at once under the new MKI): the
+ * sender's switch to its next generation when due, and the end of the
+ * previous inbound key's grace window, which installs the next inbound
+ * generation in its place (the peer switches at most once an interval,
+ * the grace is half of one). */
 static void rekey(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_media_end *m, uint64_t now)
 {
     enum srtps_profile prof = srtps_profile_of(&m->srtp);
@@ -259,13 +261,13 @@ size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, st
     if (!md->on || c->state != DP_CONN_UP || cap < MEDIA_BUF / 2)
         return 0;
     struct dp_media_end *m = &md->end[s];
-    if (m->next_rekey)
-        rekey(ctx, wk, m, now);
     size_t room = cap > MEDIA_BUF ? MEDIA_BUF : cap;
     if (now >= m->next_rtcp) {
         m->next_rtcp = now + rtcp_interval(m);
         int n = rtcp_build_report(&m->rtcp, now, buf, room - SRTPS_RTCP_MAX_TRAILER);
         size_t len = n > 0 ? (size_t)n : 0;
+        if (len && m->next_rekey)
+            rekey(ctx, wk, m, now);
         if (len && srtps_protect_rtcp(&m->srtp, buf, &len, room) == 0) {
             ri_add(wk->m->live.srtp_protected, 1);
             if (m->tx_gen & 1)
@@ -280,6 +282,8 @@ size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, st
     uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
     rtcp_on_rtp_sent(&m->rtcp, ts, (uint32_t)n - RTP_HDR_LEN, now);
     size_t len = (size_t)n;
+    if (m->next_rekey)
+        rekey(ctx, wk, m, now);
     if (srtps_protect_rtp(&m->srtp, buf, &len, room) != 0)
         return 0;
     ri_add(wk->m->live.srtp_protected, 1);

@@ -77,7 +77,6 @@ Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout 
     assert_rekeyed();
     double rtp_sent = proc_json_in(json, "media", "rtp_sent");
     cr_assert_eq(proc_json_in(json, "media", "packets"), rtp_sent, "no loss on the loopback");
-    cr_assert_eq(srtp("rekeys_seen"), srtp("rekeys"));
     cr_assert_eq(srtp("unprotected_previous_key"), 0, "nothing reordered");
     if (wire) {
         /* Wireshark 4.0 fills srtp.mki only for an RTP conversation that an
