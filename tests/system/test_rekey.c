@@ -6,11 +6,11 @@
  * master key every 2 s by the MKI, 8 s of load. Audio on a clean link,
  * captured: tshark (Wireshark's RTP dissector, not ours) finds every RTP
  * packet we sent and reads the MKI at its offset; the switches it sees,
- * stream by stream, are the ones the report counts. Video through 50 ms
- * of delay with 20 % reordering: packets under the old key arrive after
- * the new one and open in the grace window. Both: no SRTP authentication
- * failure, no replay, switches sent = seen, packets under both key
- * generations.
+ * stream by stream, are the ones the report counts. Video (300 kbit/s)
+ * through 50 ms of delay with 20 % reordering: packets under the old key
+ * arrive after the new one and open in the grace window. Both: no SRTP
+ * authentication failure, no replay, switches sent and seen, packets
+ * under both key parities, SRTP counts equal to the media counts.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -32,14 +32,16 @@ static double srtp(const char *key)
 }
 
 /* Each sender switches first at a random point of its first interval's
- * second half, then every 2 s: 4 switches in 8 s (3 when a stream started
- * late), each way of each connection; a receiver sees each one its next
- * packet after, all but one at the stop at most. */
+ * second half, then every 2 s: 4 switches in 8 s of load, each way of
+ * each connection (media starts when a connection is up, before the load:
+ * 5 when set-up took over a second on a busy machine, 3 when a stream
+ * started late); a receiver sees each one with its next packet, all but
+ * one per stream at the stop at most. */
 static void assert_rekeyed(void)
 {
     double sent = srtp("rekeys"), seen = srtp("rekeys_seen");
     cr_assert_geq(sent, 3 * 2 * CONNS, "switches sent: %g", sent);
-    cr_assert_leq(sent, 4 * 2 * CONNS, "switches sent: %g", sent);
+    cr_assert_leq(sent, 5 * 2 * CONNS, "switches sent: %g", sent);
     cr_assert_leq(seen, sent);
     cr_assert_geq(seen, sent - 2 * CONNS, "switches seen %g of %g", seen, sent);
     cr_assert_eq(srtp("auth_failures"), 0);
@@ -116,21 +118,14 @@ Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout 
 
 Test(rekey, video_through_reordering_opens_old_key_packets_in_the_grace_window, .timeout = 60)
 {
-    char *extra[] = {"--agents",
-                     "8",
-                     "--topology",
-                     "ring",
-                     "--traffic",
-                     "dc:rate=50",
-                     "--media",
-                     "video",
-                     "--srtp-rekey",
-                     "2s",
-                     "--duration",
-                     "8s",
-                     "--netem",
-                     "delay=50ms,reorder=20%",
-                     NULL};
+    /* 300 kbit/s: a keyframe's burst stays under the 64-packet replay
+     * window when a reordered packet of it overtakes the rest (at 1 Mbit/s
+     * it may not, and its overtaken packets are replays by RFC 3711's
+     * window, rekey or not); 50 ms of delay spans a frame interval, so
+     * packets of the last old-key frame are still on the link at a switch */
+    char *extra[] = {"--agents", "8", "--topology", "ring", "--traffic", "dc:rate=50",
+                     "--media", "video:bitrate=300k", "--srtp-rekey", "2s", "--duration", "8s",
+                     "--netem", "delay=50ms,reorder=20%", NULL};
     proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), "/tmp/sg-rekey-video.json", 50, extra, &r,
                       json, sizeof(json));
     swarm_check_report(json, &r, false);
@@ -139,8 +134,8 @@ Test(rekey, video_through_reordering_opens_old_key_packets_in_the_grace_window, 
     assert_rekeyed();
     cr_assert_gt(srtp("unprotected_previous_key"), 0,
                  "old-key packets overtaken by new-key ones, opened in grace");
-    /* what is missing was on the 50 ms link at the stop: under 100 ms of video */
+    /* what is missing was on the 50 ms link at the stop: under 200 ms of video */
     double sent = srtp("protected"), got = srtp("unprotected");
-    cr_assert_geq(got, sent - 0.1 * sent / 8, "unprotected %g of %g", got, sent);
+    cr_assert_geq(got, sent - 0.2 * sent / 8, "unprotected %g of %g", got, sent);
     swarm_assert_nothing_left(r.pid);
 }
