@@ -78,7 +78,10 @@ Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout 
     swarm_assert_all_up(json, &r);
     assert_rekeyed();
     double rtp_sent = proc_json_in(json, "media", "rtp_sent");
-    cr_assert_eq(proc_json_in(json, "media", "packets"), rtp_sent, "no loss on the loopback");
+    double got = proc_json_in(json, "media", "packets");
+    /* no loss on the loopback; one packet a stream may be on its way at the stop */
+    cr_assert_leq(got, rtp_sent);
+    cr_assert_geq(got, rtp_sent - 2 * CONNS, "RTP received %g of %g", got, rtp_sent);
     cr_assert_eq(srtp("unprotected_previous_key"), 0, "nothing reordered");
     if (wire) {
         /* Wireshark 4.0 fills srtp.mki only for an RTP conversation that an
