@@ -6,11 +6,12 @@
  * master key every 2 s by the MKI, 8 s of load. Audio on a clean link,
  * captured: tshark (Wireshark's RTP dissector, not ours) finds every RTP
  * packet we sent and reads the MKI at its offset; the switches it sees,
- * stream by stream, are the ones the report counts. Video (300 kbit/s)
- * through 50 ms of delay with 20 % reordering: packets under the old key
- * arrive after the new one and open in the grace window. Both: no SRTP
- * authentication failure, no replay, switches sent and seen, packets
- * under both key parities, SRTP counts equal to the media counts.
+ * stream by stream, are the ones the report counts. Video (1 Mbit/s, 30
+ * fps) the same way without the capture. Both: no SRTP authentication
+ * failure, no replay, switches sent and seen, packets under both key
+ * parities, SRTP counts equal to the media counts. (The grace window,
+ * old-key packets after new-key ones, is proven in test_srtp_mki.c against
+ * libsrtp2; through netem reordering it is a manual run, docs/srtp.md.)
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -119,26 +120,20 @@ Test(rekey, audio_switches_keys_every_2s_and_wireshark_reads_each_mki, .timeout 
     cr_assert_eq(wire_dissect_remove(&w), 0);
 }
 
-Test(rekey, video_through_reordering_opens_old_key_packets_in_the_grace_window, .timeout = 60)
+Test(rekey, video_switches_keys_every_2s_both_ways, .timeout = 60)
 {
-    /* 300 kbit/s: a keyframe's burst stays under the 64-packet replay
-     * window when a reordered packet of it overtakes the rest (at 1 Mbit/s
-     * it may not, and its overtaken packets are replays by RFC 3711's
-     * window, rekey or not); 50 ms of delay spans a frame interval, so
-     * packets of the last old-key frame are still on the link at a switch */
-    char *extra[] = {"--agents", "8", "--topology", "ring", "--traffic", "dc:rate=50",
-                     "--media", "video:bitrate=300k", "--srtp-rekey", "2s", "--duration", "8s",
-                     "--netem", "delay=50ms,reorder=20%", NULL};
+    char *extra[] = {"--agents", "8", "--topology", "ring", "--traffic", "dc:rate=50", "--media", "video",
+                     "--srtp-rekey", "2s", "--duration", "8s", NULL};
     proc_swarmgen_run(NULL, proc_bin("SWARMGEN_DP"), "/tmp/sg-rekey-video.json", 50, extra, &r,
                       json, sizeof(json));
     swarm_check_report(json, &r, false);
     swarm_assert_exit(&r, 0);
     swarm_assert_all_up(json, &r);
     assert_rekeyed();
-    cr_assert_gt(srtp("unprotected_previous_key"), 0,
-                 "old-key packets overtaken by new-key ones, opened in grace");
-    /* what is missing was on the 50 ms link at the stop: under 200 ms of video */
-    double sent = srtp("protected"), got = srtp("unprotected");
-    cr_assert_geq(got, sent - 0.2 * sent / 8, "unprotected %g of %g", got, sent);
+    double sent = proc_json_in(json, "media", "rtp_sent"), got = proc_json_in(json, "media", "packets");
+    /* no loss on the loopback; what is missing was on its way at the stop */
+    cr_assert_leq(got, sent);
+    cr_assert_geq(got, 0.99 * sent, "RTP received %g of %g", got, sent);
+    cr_assert_eq(proc_json_in(json, "drops", "bad_srtp"), 0);
     swarm_assert_nothing_left(r.pid);
 }
