@@ -197,7 +197,9 @@ static void make_iv(uint8_t *iv, const uint8_t *salt, size_t salt_len, uint32_t 
         iv[14] = iv[15] = 0;
 }
 
-static void key_direction(const struct profile_info *pi, struct srtps_direction *d,
+/* The session keys of one master key into *d and *rtp_key (the MKI is the
+ * caller's to set). */
+static void key_direction(const struct profile_info *pi, struct srtps_keyset *d,
                           struct aes_gcm_key *rtp_key, const uint8_t *master, int impl)
 {
     const uint8_t *ms = master + pi->key_len;
@@ -236,9 +238,174 @@ int srtps_init_impl(struct srtps_session *ses, enum srtps_profile profile, const
     s->rtp_tag_len = pi->rtp_tag;
     s->rtcp_tag_len = pi->rtcp_tag;
     s->aes_impl = (uint8_t)impl;
-    key_direction(pi, &s->tx, &s->tx_key, local, impl);
-    key_direction(pi, &s->rx, &s->rx_key, remote, impl);
+    key_direction(pi, &s->tx.k, &s->tx_key, local, impl);
+    key_direction(pi, &s->rx.k, &s->rx_key, remote, impl);
     return 0;
+}
+
+/* ---- MKI and key rotation ---- */
+
+/* HMAC-SHA256 (RFC 2104) of a || b || c under a key of at most 64 bytes. */
+static void hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *a, size_t alen,
+                        const uint8_t *b, size_t blen, const uint8_t *c, size_t clen,
+                        uint8_t out[SHA256_DIGEST_LENGTH])
+{
+    uint8_t pad[SHA256_CBLOCK];
+    SHA256_CTX x;
+    memset(pad, 0x36, sizeof(pad));
+    for (size_t i = 0; i < klen; i++)
+        pad[i] ^= key[i];
+    SHA256_Init(&x);
+    SHA256_Update(&x, pad, sizeof(pad));
+    SHA256_Update(&x, a, alen);
+    SHA256_Update(&x, b, blen);
+    SHA256_Update(&x, c, clen);
+    SHA256_Final(out, &x);
+    memset(pad, 0x5c, sizeof(pad));
+    for (size_t i = 0; i < klen; i++)
+        pad[i] ^= key[i];
+    SHA256_Init(&x);
+    SHA256_Update(&x, pad, sizeof(pad));
+    SHA256_Update(&x, out, SHA256_DIGEST_LENGTH);
+    SHA256_Final(out, &x);
+    explicit_bzero(pad, sizeof(pad));
+    explicit_bzero(&x, sizeof(x));
+}
+
+int srtps_next_master(enum srtps_profile profile, const uint8_t *prev, uint32_t gen, uint8_t *out)
+{
+    static const char label[] = "swarmgen srtp rekey";
+    size_t len = srtps_master_len(profile);
+    if (!len)
+        return -EINVAL;
+    uint8_t prk[SRTPS_MASTER_MAX], info[sizeof(label) - 1 + 4 + 1], t[2][SHA256_DIGEST_LENGTH];
+    memcpy(prk, prev, len);
+    memcpy(info, label, sizeof(label) - 1);
+    wire_put32(info + sizeof(label) - 1, gen);
+    info[sizeof(info) - 1] = 1; /* T(1) = HMAC(PRK, info || 0x01) */
+    hmac_sha256(prk, len, info, sizeof(info), NULL, 0, NULL, 0, t[0]);
+    info[sizeof(info) - 1] = 2; /* T(2) = HMAC(PRK, T(1) || info || 0x02) */
+    hmac_sha256(prk, len, t[0], sizeof(t[0]), info, sizeof(info) - 1, info + sizeof(info) - 1, 1,
+                t[1]);
+    memcpy(out, t, len);
+    explicit_bzero(prk, sizeof(prk));
+    explicit_bzero(t, sizeof(t));
+    return 0;
+}
+
+static bool mki_fits(const struct srtps_session_impl *s, uint32_t mki)
+{
+    return s->mki_len >= 4 || mki >> (8 * s->mki_len) == 0;
+}
+
+int srtps_set_mki(struct srtps_session *ses, size_t mki_len, uint32_t tx_mki, uint32_t rx_mki)
+{
+    struct srtps_session_impl *s = srtps_impl(ses);
+    if (mki_len > SRTPS_MKI_MAX || !profile_of(s->profile))
+        return -EINVAL;
+    uint8_t old = s->mki_len;
+    s->mki_len = (uint8_t)mki_len;
+    if (!mki_fits(s, tx_mki) || !mki_fits(s, rx_mki)) {
+        s->mki_len = old;
+        return -EINVAL;
+    }
+    s->tx.k.mki = mki_len ? tx_mki : 0;
+    s->rx.k.mki = mki_len ? rx_mki : 0;
+    return 0;
+}
+
+int srtps_rekey_tx(struct srtps_session *ses, const uint8_t *master, uint32_t mki)
+{
+    struct srtps_session_impl *s = srtps_impl(ses);
+    const struct profile_info *pi = profile_of(s->profile);
+    if (!pi || !s->mki_len || !mki_fits(s, mki))
+        return -EINVAL;
+    key_direction(pi, &s->tx.k, &s->tx_key, master, s->aes_impl);
+    s->tx.k.mki = mki;
+    s->c.rekeys++;
+    return 0;
+}
+
+int srtps_add_rx_key(struct srtps_session *ses, const uint8_t *master, uint32_t mki)
+{
+    struct srtps_session_impl *s = srtps_impl(ses);
+    const struct profile_info *pi = profile_of(s->profile);
+    if (!pi || !s->mki_len || !mki_fits(s, mki))
+        return -EINVAL;
+    if (mki == s->rx.k.mki)
+        return -EEXIST;
+    key_direction(pi, &s->rx_alt, &s->rx_alt_key, master, s->aes_impl);
+    s->rx_alt.mki = mki;
+    s->alt = SRTPS_ALT_NEXT;
+    return 0;
+}
+
+void srtps_end_rx_grace(struct srtps_session *ses)
+{
+    struct srtps_session_impl *s = srtps_impl(ses);
+    if (s->alt != SRTPS_ALT_PREV)
+        return;
+    aes_gcm_wipe(&s->rx_alt_key);
+    explicit_bzero(&s->rx_alt, sizeof(s->rx_alt));
+    s->alt = SRTPS_ALT_EMPTY;
+}
+
+static uint32_t mki_get(const uint8_t *p, size_t n)
+{
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void mki_put(uint8_t *p, size_t n, uint32_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+/* The inbound key a packet names: without MKI the current one; with it
+ * the key whose MKI matches, current or second slot; NULL for an unknown
+ * MKI. *alt tells which. */
+static const struct srtps_keyset *rx_keys(const struct srtps_session_impl *s, const uint8_t *mki,
+                                          const struct aes_gcm_key **k, bool *alt)
+{
+    *alt = false;
+    *k = &s->rx_key;
+    if (!s->mki_len)
+        return &s->rx.k;
+    uint32_t v = mki_get(mki, s->mki_len);
+    if (v == s->rx.k.mki)
+        return &s->rx.k;
+    if (s->alt != SRTPS_ALT_EMPTY && v == s->rx_alt.mki) {
+        *alt = true;
+        *k = &s->rx_alt_key;
+        return &s->rx_alt;
+    }
+    return NULL;
+}
+
+/* A packet under the second slot's key authenticated: the next key
+ * becomes current (the current one the previous), or it was the previous
+ * key, still in its grace window. */
+static void rx_alt_used(struct srtps_session_impl *s)
+{
+    if (s->alt == SRTPS_ALT_PREV) {
+        s->c.rx_prev_key++;
+        return;
+    }
+    struct aes_gcm_key tk;
+    struct srtps_keyset tks;
+    memcpy(&tk, &s->rx_key, sizeof(tk));
+    memcpy(&s->rx_key, &s->rx_alt_key, sizeof(tk));
+    memcpy(&s->rx_alt_key, &tk, sizeof(tk));
+    tks = s->rx.k;
+    s->rx.k = s->rx_alt;
+    s->rx_alt = tks;
+    explicit_bzero(&tk, sizeof(tk));
+    explicit_bzero(&tks, sizeof(tks));
+    s->alt = SRTPS_ALT_PREV;
+    s->c.rekeys_seen++;
 }
 
 int srtps_init(struct srtps_session *s, enum srtps_profile profile, const uint8_t *local,
@@ -273,6 +440,11 @@ int srtps_set_ssrc(struct srtps_session *ses, bool outbound, uint32_t ssrc)
     return 0;
 }
 
+enum srtps_profile srtps_profile_of(const struct srtps_session *ses)
+{
+    return srtps_cimpl(ses)->profile;
+}
+
 const struct srtps_counters *srtps_counters(const struct srtps_session *ses)
 {
     const struct srtps_session_impl *s = srtps_cimpl(ses);
@@ -284,8 +456,11 @@ void srtps_clear(struct srtps_session *ses)
     struct srtps_session_impl *s = srtps_impl(ses);
     aes_gcm_wipe(&s->tx_key);
     aes_gcm_wipe(&s->rx_key);
+    aes_gcm_wipe(&s->rx_alt_key);
     explicit_bzero(&s->tx, sizeof(s->tx));
     explicit_bzero(&s->rx, sizeof(s->rx));
+    explicit_bzero(&s->rx_alt, sizeof(s->rx_alt));
+    s->alt = SRTPS_ALT_EMPTY;
 }
 
 /* ---- replay and index ---- */
@@ -379,10 +554,10 @@ static void accepted(struct srtps_direction *d, struct srtps_replay *w, uint64_t
 int srtps_protect_rtp(struct srtps_session *ses, uint8_t *pkt, size_t *len, size_t cap)
 {
     struct srtps_session_impl *s = srtps_impl(ses);
-    size_t n = *len, h = rtp_header_len(pkt, n), tag = s->rtp_tag_len;
+    size_t n = *len, h = rtp_header_len(pkt, n), tag = s->rtp_tag_len, ml = s->mki_len;
     if (!h)
         return -EBADMSG;
-    if (cap < n || cap - n < tag)
+    if (cap < n || cap - n < tag + ml)
         return -ENOSPC;
     struct srtps_direction *d = &s->tx;
     uint32_t ssrc = wire_get32(pkt + 8);
@@ -397,17 +572,19 @@ int srtps_protect_rtp(struct srtps_session *ses, uint8_t *pkt, size_t *len, size
         return rc;
     if (is_aead(s)) {
         uint8_t iv[AES_GCM_IV];
-        make_iv(iv, d->rtp_salt, AES_GCM_IV, ssrc, index);
+        make_iv(iv, d->k.rtp_salt, AES_GCM_IV, ssrc, index);
         aes_gcm_seal(&s->tx_key, iv, pkt, h, pkt + h, n - h, pkt + h, pkt + n);
+        mki_put(pkt + n + tag, ml, d->k.mki); /* payload || tag || MKI */
     } else {
         uint8_t iv[CM_IV], roc[4], mac[SHA_DIGEST_LENGTH];
-        make_iv(iv, d->rtp_salt, 14, ssrc, index);
+        make_iv(iv, d->k.rtp_salt, 14, ssrc, index);
         cm_xor(&s->tx_key, iv, pkt + h, n - h);
         wire_put32(roc, (uint32_t)(index >> 16));
-        hmac(&d->rtp_auth, pkt, n, roc, 4, mac);
-        memcpy(pkt + n, mac, tag);
+        hmac(&d->k.rtp_auth, pkt, n, roc, 4, mac);
+        mki_put(pkt + n, ml, d->k.mki); /* payload || MKI || tag */
+        memcpy(pkt + n + ml, mac, tag);
     }
-    *len = n + tag;
+    *len = n + tag + ml;
     accepted(d, &d->rtp, index, ssrc);
     s->c.protected_rtp++;
     return 0;
@@ -416,13 +593,18 @@ int srtps_protect_rtp(struct srtps_session *ses, uint8_t *pkt, size_t *len, size
 enum engine_input srtps_unprotect_rtp(struct srtps_session *ses, uint8_t *pkt, size_t *len)
 {
     struct srtps_session_impl *s = srtps_impl(ses);
-    size_t tag = s->rtp_tag_len, n = *len;
-    size_t h = n >= tag ? rtp_header_len(pkt, n - tag) : 0;
+    size_t tag = s->rtp_tag_len, n = *len, ml = s->mki_len;
+    size_t h = n >= tag + ml ? rtp_header_len(pkt, n - tag - ml) : 0;
     if (!h) {
         s->c.malformed++;
         return ENGINE_IN_MALFORMED;
     }
-    n -= tag;
+    n -= tag + ml;
+    bool aead = is_aead(s), alt;
+    const struct aes_gcm_key *rk;
+    /* the MKI: after the tag (AEAD), before it (AES-CM) */
+    const struct srtps_keyset *ks = rx_keys(s, pkt + n + (aead ? tag : 0), &rk, &alt);
+    const uint8_t *tagp = pkt + n + (aead ? 0 : ml);
     struct srtps_direction *d = &s->rx;
     uint32_t ssrc = wire_get32(pkt + 8);
     if (ssrc_check(d, ssrc)) {
@@ -434,24 +616,30 @@ enum engine_input srtps_unprotect_rtp(struct srtps_session *ses, uint8_t *pkt, s
         s->c.replays++;
         return ENGINE_IN_MALFORMED;
     }
-    if (is_aead(s)) {
+    if (!ks) { /* an MKI we hold no key for */
+        s->c.auth_failures++;
+        return ENGINE_IN_MALFORMED;
+    }
+    if (aead) {
         uint8_t iv[AES_GCM_IV];
-        make_iv(iv, d->rtp_salt, AES_GCM_IV, ssrc, index);
-        if (aes_gcm_open(&s->rx_key, iv, pkt, h, pkt + h, n - h, pkt + h, pkt + n) != 0) {
+        make_iv(iv, ks->rtp_salt, AES_GCM_IV, ssrc, index);
+        if (aes_gcm_open(rk, iv, pkt, h, pkt + h, n - h, pkt + h, tagp) != 0) {
             s->c.auth_failures++;
             return ENGINE_IN_MALFORMED;
         }
     } else {
         uint8_t roc[4], mac[SHA_DIGEST_LENGTH], iv[CM_IV];
         wire_put32(roc, (uint32_t)(index >> 16));
-        hmac(&d->rtp_auth, pkt, n, roc, 4, mac);
-        if (!tag_equal(mac, pkt + n, tag)) {
+        hmac(&ks->rtp_auth, pkt, n, roc, 4, mac);
+        if (!tag_equal(mac, tagp, tag)) {
             s->c.auth_failures++;
             return ENGINE_IN_MALFORMED;
         }
-        make_iv(iv, d->rtp_salt, 14, ssrc, index);
-        cm_xor(&s->rx_key, iv, pkt + h, n - h);
+        make_iv(iv, ks->rtp_salt, 14, ssrc, index);
+        cm_xor(rk, iv, pkt + h, n - h);
     }
+    if (alt)
+        rx_alt_used(s);
     accepted(d, &d->rtp, index, ssrc);
     *len = n;
     s->c.unprotected_rtp++;
@@ -462,11 +650,11 @@ enum engine_input srtps_unprotect_rtp(struct srtps_session *ses, uint8_t *pkt, s
 
 static size_t rtcp_trailer(const struct srtps_session_impl *s)
 {
-    return 4 + (size_t)s->rtcp_tag_len;
+    return 4 + (size_t)s->rtcp_tag_len + s->mki_len;
 }
 
-/* The SRTCP key of a direction, expanded on the caller's stack. */
-static void rtcp_key(const struct srtps_session_impl *s, const struct srtps_direction *d,
+/* The SRTCP key of a key set, expanded on the caller's stack. */
+static void rtcp_key(const struct srtps_session_impl *s, const struct srtps_keyset *d,
                      struct aes_gcm_key *k)
 {
     aes_gcm_init(k, d->rtcp_key, s->profile == SRTPS_AEAD_AES_256_GCM ? 32 : 16, s->aes_impl);
@@ -489,22 +677,25 @@ int srtps_protect_rtcp(struct srtps_session *ses, uint8_t *pkt, size_t *len, siz
         return -EKEYEXPIRED;
     uint32_t index = (uint32_t)d->rtcp.top + 1;
     struct aes_gcm_key k;
-    rtcp_key(s, d, &k);
-    if (is_aead(s)) {
+    size_t ml = s->mki_len;
+    rtcp_key(s, &d->k, &k);
+    if (is_aead(s)) { /* payload || tag || E,index || MKI */
         uint8_t iv[AES_GCM_IV], aad[RTCP_HEADER + 4];
-        make_iv(iv, d->rtcp_salt, AES_GCM_IV, ssrc, index);
+        make_iv(iv, d->k.rtcp_salt, AES_GCM_IV, ssrc, index);
         memcpy(aad, pkt, RTCP_HEADER);
         wire_put32(aad + RTCP_HEADER, SRTCP_E | index);
         aes_gcm_seal(&k, iv, aad, sizeof(aad), pkt + RTCP_HEADER, n - RTCP_HEADER,
                      pkt + RTCP_HEADER, pkt + n);
         wire_put32(pkt + n + AES_GCM_TAG, SRTCP_E | index);
-    } else {
+        mki_put(pkt + n + AES_GCM_TAG + 4, ml, d->k.mki);
+    } else { /* payload || E,index || MKI || tag */
         uint8_t iv[CM_IV], mac[SHA_DIGEST_LENGTH];
-        make_iv(iv, d->rtcp_salt, 14, ssrc, index);
+        make_iv(iv, d->k.rtcp_salt, 14, ssrc, index);
         cm_xor(&k, iv, pkt + RTCP_HEADER, n - RTCP_HEADER);
         wire_put32(pkt + n, SRTCP_E | index);
-        hmac(&d->rtcp_auth, pkt, n + 4, NULL, 0, mac);
-        memcpy(pkt + n + 4, mac, s->rtcp_tag_len);
+        hmac(&d->k.rtcp_auth, pkt, n + 4, NULL, 0, mac);
+        mki_put(pkt + n + 4, ml, d->k.mki);
+        memcpy(pkt + n + 4 + ml, mac, s->rtcp_tag_len);
     }
     aes_gcm_wipe(&k);
     *len = n + trailer;
@@ -546,19 +737,27 @@ enum engine_input srtps_unprotect_rtcp(struct srtps_session *ses, uint8_t *pkt, 
         s->c.foreign_ssrc++;
         return ENGINE_IN_IGNORED;
     }
-    bool aead = is_aead(s);
+    bool aead = is_aead(s), alt;
+    size_t ml = s->mki_len;
     uint32_t e_index = wire_get32(pkt + n + (aead ? AES_GCM_TAG : 0));
     uint32_t index = e_index & SRTPS_MAX_SRTCP_INDEX;
     if (window_check(&d->rtcp, index)) {
         s->c.replays++;
         return ENGINE_IN_MALFORMED;
     }
+    const struct aes_gcm_key *unused;
+    const struct srtps_keyset *ks =
+        rx_keys(s, pkt + n + 4 + (aead ? AES_GCM_TAG : 0), &unused, &alt);
+    if (!ks) { /* an MKI we hold no key for */
+        s->c.auth_failures++;
+        return ENGINE_IN_MALFORMED;
+    }
     struct aes_gcm_key k;
-    rtcp_key(s, d, &k);
+    rtcp_key(s, ks, &k);
     int rc = 0;
     if (aead) {
         uint8_t iv[AES_GCM_IV], aad[RTCP_HEADER + 4];
-        make_iv(iv, d->rtcp_salt, AES_GCM_IV, ssrc, index);
+        make_iv(iv, ks->rtcp_salt, AES_GCM_IV, ssrc, index);
         if (e_index & SRTCP_E) {
             memcpy(aad, pkt, RTCP_HEADER);
             wire_put32(aad + RTCP_HEADER, e_index);
@@ -569,12 +768,12 @@ enum engine_input srtps_unprotect_rtcp(struct srtps_session *ses, uint8_t *pkt, 
         }
     } else {
         uint8_t mac[SHA_DIGEST_LENGTH];
-        hmac(&d->rtcp_auth, pkt, n + 4, NULL, 0, mac);
-        if (!tag_equal(mac, pkt + n + 4, s->rtcp_tag_len)) {
+        hmac(&ks->rtcp_auth, pkt, n + 4, NULL, 0, mac);
+        if (!tag_equal(mac, pkt + n + 4 + ml, s->rtcp_tag_len)) {
             rc = -EACCES;
         } else if (e_index & SRTCP_E) {
             uint8_t iv[CM_IV];
-            make_iv(iv, d->rtcp_salt, 14, ssrc, index);
+            make_iv(iv, ks->rtcp_salt, 14, ssrc, index);
             cm_xor(&k, iv, pkt + RTCP_HEADER, n - RTCP_HEADER);
         }
     }
@@ -583,6 +782,8 @@ enum engine_input srtps_unprotect_rtcp(struct srtps_session *ses, uint8_t *pkt, 
         s->c.auth_failures++;
         return ENGINE_IN_MALFORMED;
     }
+    if (alt)
+        rx_alt_used(s);
     accepted(d, &d->rtcp, index, ssrc);
     *len = n;
     s->c.unprotected_rtcp++;

@@ -12,7 +12,20 @@
  *                                    keeps its 10-byte tag, RFC 5764 §4.1.2)
  *   SRTP_AEAD_AES_128_GCM (7)        AES-128-GCM, 16-byte tag (RFC 7714)
  *   SRTP_AEAD_AES_256_GCM (8)        AES-256-GCM, 16-byte tag (RFC 7714)
- * No MKI. Key derivation rate 0.
+ * Key derivation rate 0. MKI (RFC 3711 §3.1, §8.1): off by default; with
+ * srtps_set_mki every packet carries the MKI of the master key that
+ * protected it (1..4 bytes), placed where libsrtp2 2.5 places it: AES-CM
+ * SRTP payload || MKI || tag, SRTCP payload || E,index || MKI || tag;
+ * AEAD SRTP payload || tag || MKI, SRTCP payload || tag || E,index || MKI.
+ * The MKI is not authenticated (RFC 3711 §3.1, RFC 7714 §8.1, §9.1).
+ * Rotation: the sender switches at once (srtps_rekey_tx); the receiver
+ * holds two inbound master keys, its current one and a second slot that
+ * is either the next key (srtps_add_rx_key, not yet seen) or, once a
+ * packet under that next key authenticates and it becomes current, the
+ * previous key, still accepted until the caller ends its grace window
+ * (srtps_end_rx_grace, or installing the next key). The index, ROC and
+ * replay windows of a direction stay across a switch (one crypto context
+ * per SSRC), as in libsrtp2.
  *
  * Keys: per direction a master key (16 or 32 bytes) and master salt (14
  * bytes for AES-CM, 12 for AEAD), from which the AES-CM PRF (RFC 3711 §4.3,
@@ -25,7 +38,7 @@
  * its bytes of SHA-1 plus one block. The SRTP key of each direction is
  * kept expanded (512 bytes, struct aes_gcm_key); the SRTCP key is kept as
  * its 16 or 32 bytes and expanded on the stack for each RTCP packet (RTCP
- * is a few packets a second). struct srtps_session is 1,472 bytes (23
+ * is a few packets a second). struct srtps_session is 2,176 bytes (34
  * cache lines) for every profile, 64-byte aligned.
  *
  * AEAD (RFC 7714): the 12-byte IV is the session salt XOR 00 00 || SSRC ||
@@ -83,22 +96,28 @@ enum srtps_profile {
 #define SRTPS_SALT_MAX            14 /* master (and session) salt: 14 AES-CM, 12 AEAD */
 #define SRTPS_MASTER_MAX          44 /* master key || master salt, longest profile */
 #define SRTPS_KEYING_MAX          88 /* DTLS-SRTP exporter output, longest profile (RFC 5764 §4.2) */
-#define SRTPS_RTP_MAX_TRAILER     16 /* bytes srtps_protect_rtp may add (10, 4 or 16) */
-#define SRTPS_RTCP_MAX_TRAILER    20 /* bytes srtps_protect_rtcp may add (14 or 20) */
+#define SRTPS_MKI_MAX             4  /* MKI bytes per packet at most (srtps_set_mki) */
+#define SRTPS_RTP_MAX_TRAILER     20 /* bytes srtps_protect_rtp may add (10, 4 or 16, + MKI) */
+#define SRTPS_RTCP_MAX_TRAILER    24 /* bytes srtps_protect_rtcp may add (14 or 20, + MKI) */
 #define SRTPS_REPLAY_WINDOW       64
 #define SRTPS_MAX_SRTCP_INDEX     0x7fffffffu
-#define SRTPS_SESSION_SIZE        1472 /* sizeof(struct srtps_session), every profile */
+#define SRTPS_SESSION_SIZE        2176 /* sizeof(struct srtps_session), every profile */
 
 /* Per-session counters, written only by the thread using the session.
  * Refusals are counted on the receiving side only; protect's refusals are
  * the caller's to handle. Every refused unprotect call counts exactly one
- * of auth_failures, replays, malformed, foreign_ssrc. */
+ * of auth_failures, replays, malformed, foreign_ssrc. With MKI, every
+ * accepted packet is under the current inbound key or under the previous
+ * one (rx_prev_key counts those), and an unknown MKI is an auth_failure. */
 struct srtps_counters {
     uint64_t protected_rtp, unprotected_rtp, protected_rtcp, unprotected_rtcp;
     uint64_t auth_failures; /* tag mismatch (ENGINE_IN_MALFORMED) */
     uint64_t replays;       /* already accepted, or behind the window (ENGINE_IN_MALFORMED) */
     uint64_t malformed;     /* truncated or not RTP/RTCP version 2 (ENGINE_IN_MALFORMED) */
     uint64_t foreign_ssrc;  /* not the session's inbound SSRC (ENGINE_IN_IGNORED) */
+    uint64_t rekeys;        /* outbound key switches (srtps_rekey_tx) */
+    uint64_t rekeys_seen;   /* inbound switches: a packet under the next key authenticated */
+    uint64_t rx_prev_key;   /* SRTP and SRTCP packets accepted under the previous inbound key */
 };
 
 /* One session, both directions: SRTPS_SESSION_SIZE bytes of caller
@@ -154,6 +173,43 @@ int srtps_split_keying(enum srtps_profile profile, const uint8_t *material, bool
  * learned). */
 int srtps_set_ssrc(struct srtps_session *s, bool outbound, uint32_t ssrc);
 
+/* Turns on the MKI for the keys srtps_init installed: mki_len bytes (1 to
+ * SRTPS_MKI_MAX; 0 turns it off) on every packet, `tx_mki` identifying
+ * the outbound master key and `rx_mki` the inbound one (each must fit in
+ * mki_len bytes). Returns 0, or -EINVAL (nothing changed). */
+int srtps_set_mki(struct srtps_session *s, size_t mki_len, uint32_t tx_mki, uint32_t rx_mki);
+
+/* Switches the outbound direction to a new master key (master key ||
+ * master salt, srtps_master_len bytes, read during the call) with MKI
+ * `mki`: every later packet is protected under it. The index continues.
+ * Counts c.rekeys. Returns 0; -EINVAL without MKI on, or for an MKI that
+ * does not fit in mki_len bytes. Costs one key schedule (about 1 us). */
+int srtps_rekey_tx(struct srtps_session *s, const uint8_t *master, uint32_t mki);
+
+/* Installs the next inbound master key with MKI `mki` into the second
+ * slot, ending the grace window of whatever it held (the previous key).
+ * The first packet under it that authenticates makes it current (counted
+ * in c.rekeys_seen) and the old current key the previous one. Returns 0;
+ * -EINVAL without MKI on or for an MKI that does not fit; -EEXIST when
+ * `mki` is the current inbound key's. */
+int srtps_add_rx_key(struct srtps_session *s, const uint8_t *master, uint32_t mki);
+
+/* The master key || master salt of key generation `gen` (>= 1) from the
+ * previous generation's, `prev` (srtps_master_len(profile) bytes; the
+ * DTLS-SRTP one for generation 1): HKDF-Expand (RFC 5869 §2.3) with
+ * HMAC-SHA256, PRK = prev, info = "swarmgen srtp rekey" || gen as 4
+ * bytes big-endian, L = srtps_master_len(profile). Both ends of a
+ * connection compute the same chain from what DTLS-SRTP exported; a
+ * generation does not reveal the earlier ones. out may be prev. Returns
+ * 0, or -EINVAL for an unknown profile. No allocation (OpenSSL's SHA-256
+ * block functions). */
+int srtps_next_master(enum srtps_profile profile, const uint8_t *prev, uint32_t gen, uint8_t *out);
+
+/* Ends the grace window: the previous inbound key (if the second slot
+ * holds one) is erased, and its MKI is unknown from now on. A pending next
+ * key stays. Safe at any time. */
+void srtps_end_rx_grace(struct srtps_session *s);
+
 /* Protects the RTP packet pkt[0..*len) in place in a buffer of `cap`
  * bytes: the payload after the header (CSRCs and header extension
  * included in the header) is encrypted and the tag (rtp_tag_len bytes: 10,
@@ -199,6 +255,9 @@ int srtps_protect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len, size_
  * authentication failure with E set zeroes the encrypted part; with E
  * clear nothing changes); malformed below 8 bytes plus the trailer. */
 enum engine_input srtps_unprotect_rtcp(struct srtps_session *s, uint8_t *pkt, size_t *len);
+
+/* The profile the session was keyed for (0 before srtps_init). */
+enum srtps_profile srtps_profile_of(const struct srtps_session *s);
 
 /* The session's counters (a pointer into s, valid as long as s). */
 const struct srtps_counters *srtps_counters(const struct srtps_session *s);

@@ -48,6 +48,13 @@ struct dp_media_end {
     uint32_t reported_ext;     /* the peer's extended highest sequence of it, last folded */
     bool have_report;
     uint64_t dropped;          /* received while stopped, or not an SRTP/SRTCP size */
+    /* --srtp-rekey (dp_media.c): the master keys of the newest generations (chained by
+     * srtps_next_master), the generation we send under, the newest inbound one installed,
+     * the inbound one current, when we switch next and when the previous inbound key's
+     * grace window ends (0: none open) */
+    uint8_t tx_master[SRTPS_MASTER_MAX], rx_master[SRTPS_MASTER_MAX];
+    uint32_t tx_gen, rx_gen, rx_cur_gen;
+    uint64_t next_rekey, grace_end; /* ns */
 };
 
 struct dp_media {

@@ -17,6 +17,7 @@
 
 #define RTCP_INTERVAL_NS 1000000000ull /* reports once a second, ±50 % (RFC 3550 §6.3.1 spreads them) */
 #define MEDIA_BUF 1500
+#define REKEY_MKI_LEN 4 /* --srtp-rekey: the MKI is the key generation, 4 bytes */
 
 static uint64_t rtcp_interval(struct dp_media_end *m)
 {
@@ -69,11 +70,26 @@ void dp_media_key(const struct dp_ctx *ctx, struct dp_conn *c)
     uint32_t ssrc[2];
     media_ssrcs(ctx, c, ssrc);
     md->keyed = false;
+    bool rekey = ctx->ri.cfg->srtp_rekey_ms != 0;
     for (int s = 0; s < 2; s++) {
-        struct srtps_session *k = &md->end[s].srtp;
-        if (pc_srtp_init(&c->ep[s], k) != 0 || srtps_set_ssrc(k, true, ssrc[s]) != 0 ||
+        struct dp_media_end *m = &md->end[s];
+        struct srtps_session *k = &m->srtp;
+        if (pc_srtp_init_keys(&c->ep[s], k, m->tx_master, m->rx_master) != 0 || srtps_set_ssrc(k, true, ssrc[s]) != 0 ||
             srtps_set_ssrc(k, false, ssrc[1 - s]) != 0)
             return; /* no SRTP keys from the handshake: this connection carries no media */
+        m->tx_gen = m->rx_gen = m->rx_cur_gen = 0;
+        m->next_rekey = m->grace_end = 0;
+        if (rekey) {
+            /* generation 0 is the DTLS-SRTP key, MKI 0; the receiver holds generation 1 too */
+            enum srtps_profile prof = srtps_profile_of(k);
+            if (srtps_set_mki(k, REKEY_MKI_LEN, 0, 0) != 0 || srtps_next_master(prof, m->rx_master, 1, m->rx_master) != 0 ||
+                srtps_add_rx_key(k, m->rx_master, 1) != 0)
+                return;
+            m->rx_gen = 1;
+        } else {
+            explicit_bzero(m->tx_master, sizeof(m->tx_master));
+            explicit_bzero(m->rx_master, sizeof(m->rx_master));
+        }
     }
     md->keyed = true;
 }
@@ -111,6 +127,9 @@ void dp_media_start(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
         m->rng = ssrc[s];
         m->next_rtcp = now + rtcp_interval(m);
         m->have_report = false;
+        /* each sender switches at its own interval, from a random phase in the first one */
+        uint64_t iv = (uint64_t)cfg->srtp_rekey_ms * 1000000u;
+        m->next_rekey = iv ? now + iv / 2 + rng_mix(ssrc[s] + 4) % (iv / 2) : 0;
     }
     md->on = true;
 }
@@ -119,8 +138,11 @@ void dp_media_stop(struct dp_media *md)
 {
     if (!md)
         return;
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2; s++) {
         srtps_clear(&md->end[s].srtp);
+        explicit_bzero(md->end[s].tx_master, sizeof(md->end[s].tx_master));
+        explicit_bzero(md->end[s].rx_master, sizeof(md->end[s].rx_master));
+    }
     md->on = false;
     md->keyed = false;
 }
@@ -145,12 +167,26 @@ static void fold_report(struct dp_worker *wk, struct dp_media_end *m, const stru
  * counted here by its reason when it is an authentication failure or a
  * replay (the session counts exactly one reason per refusal), and as a
  * drop by the caller through dp_media_bad. */
-static bool unprotect(struct dp_worker *wk, struct srtps_session *srtp, bool rtcp, uint8_t *pkt, size_t *n)
+static bool unprotect(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_media_end *m, bool rtcp, uint8_t *pkt,
+                      size_t *n, uint64_t now)
 {
+    struct srtps_session *srtp = &m->srtp;
     const struct srtps_counters *k = srtps_counters(srtp);
-    uint64_t auth = k->auth_failures, replays = k->replays;
-    if ((rtcp ? srtps_unprotect_rtcp(srtp, pkt, n) : srtps_unprotect_rtp(srtp, pkt, n)) == ENGINE_IN_ACCEPTED)
+    uint64_t auth = k->auth_failures, replays = k->replays, seen = k->rekeys_seen, prev = k->rx_prev_key;
+    if ((rtcp ? srtps_unprotect_rtcp(srtp, pkt, n) : srtps_unprotect_rtp(srtp, pkt, n)) == ENGINE_IN_ACCEPTED) {
+        uint32_t gen = m->rx_cur_gen;
+        if (k->rekeys_seen != seen) { /* the peer switched: the old key stays for half an interval */
+            ri_add(wk->m->live.srtp_rekeys_seen, 1);
+            gen = m->rx_cur_gen = m->rx_gen;
+            m->grace_end = now + (uint64_t)ctx->ri.cfg->srtp_rekey_ms * 500000u;
+        } else if (k->rx_prev_key != prev) {
+            ri_add(wk->m->live.srtp_rx_prev_key, 1);
+            gen--;
+        }
+        if (gen & 1)
+            ri_add(wk->m->live.srtp_unprotected_odd, 1);
         return true;
+    }
     if (k->auth_failures != auth)
         ri_add(wk->m->live.srtp_auth_failures, 1);
     else if (k->replays != replays)
@@ -172,7 +208,7 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
     size_t n = len;
     /* RFC 5761 §4: RTCP packet types 192..223 share the 5-tuple with RTP */
     if (pkt[1] >= 192 && pkt[1] <= 223) {
-        if (!unprotect(wk, &m->srtp, true, pkt, &n))
+        if (!unprotect(ctx, wk, m, true, pkt, &n, now))
             return;
         ri_add(wk->m->live.srtp_unprotected, 1);
         struct rtcp_msg msg;
@@ -184,11 +220,38 @@ void dp_media_input(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_co
                 fold_report(wk, m, &msg.blocks[i]);
         return;
     }
-    if (!unprotect(wk, &m->srtp, false, pkt, &n))
+    if (!unprotect(ctx, wk, m, false, pkt, &n, now))
         return;
     ri_add(wk->m->live.srtp_unprotected, 1);
     ri_add(wk->m->live.media_rtp_rx, 1);
     rtcp_on_rtp_received(&m->rtcp, wire_get32(pkt + 8), wire_get16(pkt + 2), wire_get32(pkt + 4), now);
+}
+
+/* --srtp-rekey, driven by packet time, just before a packet is protected
+ * (so that every switch counted goes out at once under the new MKI): the
+ * sender's switch to its next generation when due, and the end of the
+ * previous inbound key's grace window, which installs the next inbound
+ * generation in its place (the peer switches at most once an interval,
+ * the grace is half of one). */
+static void rekey(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_media_end *m, uint64_t now)
+{
+    enum srtps_profile prof = srtps_profile_of(&m->srtp);
+    if (m->grace_end && now >= m->grace_end) {
+        m->grace_end = 0;
+        if (srtps_next_master(prof, m->rx_master, m->rx_gen + 1, m->rx_master) == 0 &&
+            srtps_add_rx_key(&m->srtp, m->rx_master, m->rx_gen + 1) == 0)
+            m->rx_gen++;
+    }
+    if (now >= m->next_rekey) {
+        m->next_rekey += (uint64_t)ctx->ri.cfg->srtp_rekey_ms * 1000000u;
+        if (m->next_rekey <= now)
+            m->next_rekey = now + (uint64_t)ctx->ri.cfg->srtp_rekey_ms * 1000000u;
+        if (srtps_next_master(prof, m->tx_master, m->tx_gen + 1, m->tx_master) == 0 &&
+            srtps_rekey_tx(&m->srtp, m->tx_master, m->tx_gen + 1) == 0) {
+            m->tx_gen++;
+            ri_add(wk->m->live.srtp_rekeys, 1);
+        }
+    }
 }
 
 size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s,
@@ -203,8 +266,12 @@ size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, st
         m->next_rtcp = now + rtcp_interval(m);
         int n = rtcp_build_report(&m->rtcp, now, buf, room - SRTPS_RTCP_MAX_TRAILER);
         size_t len = n > 0 ? (size_t)n : 0;
+        if (len && m->next_rekey)
+            rekey(ctx, wk, m, now);
         if (len && srtps_protect_rtcp(&m->srtp, buf, &len, room) == 0) {
             ri_add(wk->m->live.srtp_protected, 1);
+            if (m->tx_gen & 1)
+                ri_add(wk->m->live.srtp_protected_odd, 1);
             ri_add(wk->m->live.media_rtcp_tx, 1);
             return len;
         }
@@ -215,9 +282,13 @@ size_t dp_media_poll_transmit(const struct dp_ctx *ctx, struct dp_worker *wk, st
     uint32_t ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
     rtcp_on_rtp_sent(&m->rtcp, ts, (uint32_t)n - RTP_HDR_LEN, now);
     size_t len = (size_t)n;
+    if (m->next_rekey)
+        rekey(ctx, wk, m, now);
     if (srtps_protect_rtp(&m->srtp, buf, &len, room) != 0)
         return 0;
     ri_add(wk->m->live.srtp_protected, 1);
+    if (m->tx_gen & 1)
+        ri_add(wk->m->live.srtp_protected_odd, 1);
     ri_add(wk->m->live.media_rtp_tx, 1);
     return len;
 }

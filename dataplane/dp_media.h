@@ -7,12 +7,15 @@
  * jitter back to the sender, on the same 5-tuple as the DataChannel
  * (BUNDLE, rtcp-mux; RFC 7983 demultiplexes by first byte 128..191).
  *
- * SRTP is ours (crypto/srtp_session.h: 760 bytes, no heap), keyed with the
+ * SRTP is ours (crypto/srtp_session.h: 2,176 bytes, no heap), keyed with the
  * profile the handshake negotiated (mbedTLS 2.28: AES-CM-128 with
  * HMAC-SHA1-80 or -32). State is preallocated per connection by
  * dp_media_init; nothing is allocated per packet. Media datagrams go out
  * when the connection is flushed: its deadline includes the next RTP
- * packet and RTCP report (dp_media_next_timeout). Time: `now` in ns as the connection's engines get
+ * packet and RTCP report (dp_media_next_timeout). With --srtp-rekey
+ * (cfg.srtp_rekey_ms) every sender switches master key by the MKI each
+ * interval and each receiver keeps the old key for half of one, both at
+ * packet time (docs/srtp.md). Time: `now` in ns as the connection's engines get
  * it. Worker-local: one worker's lcore only.
  */
 #ifndef SWARMGEN_DP_MEDIA_H

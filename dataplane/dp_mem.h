@@ -109,7 +109,7 @@ struct dp_mem_in {
 /* Sizes of dataplane structs private to their files, for the plan;
  * dp_target.c and dp_relay.c assert them at compile time, so a change
  * there that forgets these fails the build instead of the plan. */
-#define DP_MEM_TGT_SESSION_BYTES 10432u /* sizeof(struct tgt_session) */
+#define DP_MEM_TGT_SESSION_BYTES 13248u /* sizeof(struct tgt_session) */
 #define DP_MEM_TGT_STATE_BYTES 736u    /* sizeof(struct dp_target) */
 #define DP_MEM_RELAY_AGENT_BYTES 88u   /* sizeof(struct relay_agent) */
 #define DP_MEM_RELAY_STATE_BYTES 6408u /* sizeof(struct dp_relay) */

@@ -263,6 +263,10 @@ struct ri_config {
      * connection's life and send a KeyUpdate every N records (0: no
      * flag, the endpoints go after the handshake and never update) */
     uint32_t dtls_key_update;
+    /* --srtp-rekey: every media sender of the mesh switches SRTP master key this often,
+     * by the MKI (docs/srtp.md); 0 off */
+    uint32_t srtp_rekey_ms;
+    uint32_t reserved_rekey;
 };
 
 _Static_assert(offsetof(struct ri_config, dtls_key_update) % 4 == 0 &&
@@ -479,6 +483,16 @@ struct ri_counters {
     /* --dtls-key-update: DTLS 1.3 KeyUpdates of the mesh's endpoints: ours
      * acknowledged (the write epoch moved on), the peer's taken */
     uint64_t dtls_key_updates_out, dtls_key_updates_in;
+    /* --srtp-rekey (docs/srtp.md): SRTP master key switches sent (a sender moved to a new
+     * MKI) and seen (a receiver's first packet under the new key authenticated); packets
+     * accepted under the previous key within its grace window; SRTP and SRTCP packets
+     * protected and unprotected under an odd key generation (the rest: even; 0 is the
+     * DTLS-SRTP key) */
+    uint64_t srtp_rekeys;
+    uint64_t srtp_rekeys_seen;
+    uint64_t srtp_rx_prev_key;
+    uint64_t srtp_protected_odd;
+    uint64_t srtp_unprotected_odd;
 };
 
 struct ri_metrics {

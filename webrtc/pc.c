@@ -814,7 +814,7 @@ void pc_set_peer(struct pc *pc, const struct stun_addr *peer)
         ice_set_peer(&su->ice, peer);
 }
 
-int pc_srtp_init(const struct pc *p, struct srtps_session *s)
+int pc_srtp_init_keys(const struct pc *p, struct srtps_session *s, uint8_t *out_local, uint8_t *out_remote)
 {
     const struct pc_impl *pc = cimpl(p);
     const struct pc_setup_impl *su = pc->su;
@@ -825,7 +825,16 @@ int pc_srtp_init(const struct pc *p, struct srtps_session *s)
     int rc = srtps_split_keying(prof, su->srtp_keying, pc->dtls_client, local, remote);
     if (rc == 0)
         rc = srtps_init(s, prof, local, remote);
+    if (rc == 0 && out_local) {
+        memcpy(out_local, local, srtps_master_len(prof));
+        memcpy(out_remote, remote, srtps_master_len(prof));
+    }
     memset(local, 0, sizeof(local));
     memset(remote, 0, sizeof(remote));
     return rc;
+}
+
+int pc_srtp_init(const struct pc *p, struct srtps_session *s)
+{
+    return pc_srtp_init_keys(p, s, NULL, NULL);
 }

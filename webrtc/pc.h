@@ -358,4 +358,11 @@ int pc_ice_restart(struct pc *pc, const char *local_ufrag, const char *local_pwd
  * srtps_split_keying/srtps_init. The keying material never leaves the endpoint otherwise. */
 int pc_srtp_init(const struct pc *pc, struct srtps_session *s);
 
+/* As pc_srtp_init, and also hands out the two master keys (master key ||
+ * master salt, srtps_master_len bytes each, at most SRTPS_MASTER_MAX) the
+ * session was keyed with, for a caller that derives later generations
+ * from them (--srtp-rekey, dp_media.c); the caller wipes them. Same
+ * returns; nothing written to local/remote on failure. */
+int pc_srtp_init_keys(const struct pc *pc, struct srtps_session *s, uint8_t *local, uint8_t *remote);
+
 #endif

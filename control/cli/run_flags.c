@@ -107,6 +107,13 @@ static void set_media(void *ctx, const char *s)
         dc_only(ctx, "--media");
 }
 
+static void set_srtp_rekey(void *ctx, const char *s)
+{
+    if (cli_parse_duration(s, 100000000ull, 3600000000000ull, &opts(ctx)->srtp_rekey_ns) < 0)
+        cli_fail("--srtp-rekey", "'%s' is not an interval between 100ms and 1h (e.g. 2s, 500ms)", s);
+    dc_only(ctx, "--srtp-rekey");
+}
+
 static void set_sign(void *ctx, const char *s)
 {
     opts(ctx)->sign = true;
@@ -746,6 +753,11 @@ static const struct cli_flag run_flags[] = {
      "on every connection, both ways (dc only, default none; video 1M\n"
      "bits/s at 30 fps in packets of up to 1100 payload bytes)",
      set_media},
+    {"--srtp-rekey", "T",
+     "every media sender switches to a new SRTP master key every T (e.g.\n"
+     "2s), announced by the MKI (RFC 3711); the receiver keeps the old key\n"
+     "for T/2 (needs --media; mesh connections only)",
+     set_srtp_rekey},
     {"--sign", NULL,
      "Ed25519-sign every agent message, verified on delivery (dc only;\n"
      "messages of at least 96 bytes)",

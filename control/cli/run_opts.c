@@ -445,4 +445,8 @@ void ctl_run_opts_parse(struct ctl_run_opts *o, int argc, char **argv)
     resolve_shards(o);
     resolve_target(o);
     resolve_relay(o);
+    if (o->srtp_rekey_ns && o->media == RI_MEDIA_NONE)
+        cli_fail("--srtp-rekey", "needs --media audio or video");
+    if (o->srtp_rekey_ns && (o->target || o->external != RI_EXT_OFF))
+        cli_fail("--srtp-rekey", "mesh connections only: not with --target or --external (their peers use no MKI)");
 }

@@ -116,6 +116,7 @@ struct ctl_run_opts {
     uint32_t agents_top;     /* --agents-top N: agents in each top/bottom list of the report (default 5) */
     struct ctl_relay relay;  /* --relay turn:... (docs/turn.md); relay.on false without */
     uint32_t dtls_key_update; /* --dtls-key-update: records per DTLS 1.3 epoch in the mesh (0: not given) */
+    uint64_t srtp_rekey_ns;  /* --srtp-rekey: each media sender's SRTP master key switch interval (0: off) */
 };
 
 #define CTL_TARGET_RATE_DEFAULT 5.0

@@ -153,6 +153,20 @@ static void connections(struct out *o, const struct ctl_snap *s)
              "SRTP and SRTCP packets: protected on the way out; unprotected, failed authentication or "
              "replayed on the way in.",
              "outcome", outcomes, srtp, 4);
+    static const char *const ways[] = {"sent", "seen"};
+    const uint64_t rekeys[] = {t->srtp_rekeys, t->srtp_rekeys_seen};
+    labelled(o, "swarmgen_srtp_rekeys_total",
+             "SRTP master key switches (--srtp-rekey): sent by a sender, seen by its receiver.", "way", ways,
+             rekeys, 2);
+    static const char *const gens[] = {"protected_even", "protected_odd", "unprotected_even", "unprotected_odd",
+                                       "unprotected_previous_key"};
+    const uint64_t by_gen[] = {t->srtp_protected - t->srtp_protected_odd, t->srtp_protected_odd,
+                               t->srtp_unprotected - t->srtp_unprotected_odd, t->srtp_unprotected_odd,
+                               t->srtp_rx_prev_key};
+    labelled(o, "swarmgen_srtp_key_packets_total",
+             "SRTP and SRTCP packets by the parity of the key generation they were under (--srtp-rekey); "
+             "unprotected_previous_key: accepted under the key the peer left, in its grace window.",
+             "key", gens, by_gen, 5);
     histogram(o, "swarmgen_connection_setup_seconds",
               "Peer-connection set-up time, start of the successful attempt to both DataChannel "
               "ends open (le bounds are histogram bucket tops near a 1-2-5 ladder: exact counts).",

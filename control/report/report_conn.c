@@ -196,6 +196,15 @@ static void srtp_json(struct json_writer *w, const struct ri_counters *t)
     json_kv_u64(w, "unprotected", t->srtp_unprotected);
     json_kv_u64(w, "auth_failures", t->srtp_auth_failures);
     json_kv_u64(w, "replays", t->srtp_replays);
+    /* --srtp-rekey (docs/srtp.md): key switches sent and seen; packets under an even and
+     * an odd key generation, each way; accepted under the previous key in its grace */
+    json_kv_u64(w, "rekeys", t->srtp_rekeys);
+    json_kv_u64(w, "rekeys_seen", t->srtp_rekeys_seen);
+    json_kv_u64(w, "protected_even", t->srtp_protected - t->srtp_protected_odd);
+    json_kv_u64(w, "protected_odd", t->srtp_protected_odd);
+    json_kv_u64(w, "unprotected_even", t->srtp_unprotected - t->srtp_unprotected_odd);
+    json_kv_u64(w, "unprotected_odd", t->srtp_unprotected_odd);
+    json_kv_u64(w, "unprotected_previous_key", t->srtp_rx_prev_key);
     json_obj_end(w);
 }
 
@@ -308,6 +317,16 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
             "  srtp         protected %llu, unprotected %llu, auth failures %llu, replays %llu\n",
             (unsigned long long)t->srtp_protected, (unsigned long long)t->srtp_unprotected,
             (unsigned long long)t->srtp_auth_failures, (unsigned long long)t->srtp_replays);
+        if (r->opts->srtp_rekey_ns)
+            fprintf(f,
+                    "  srtp rekey   every %llu ms: %llu switches sent, %llu seen; protected %llu even / %llu odd "
+                    "generation, unprotected %llu / %llu, %llu under the previous key\n",
+                    (unsigned long long)(r->opts->srtp_rekey_ns / 1000000u), (unsigned long long)t->srtp_rekeys,
+                    (unsigned long long)t->srtp_rekeys_seen,
+                    (unsigned long long)(t->srtp_protected - t->srtp_protected_odd),
+                    (unsigned long long)t->srtp_protected_odd,
+                    (unsigned long long)(t->srtp_unprotected - t->srtp_unprotected_odd),
+                    (unsigned long long)t->srtp_unprotected_odd, (unsigned long long)t->srtp_rx_prev_key);
     }
     if (r->opts->sign)
         fprintf(f, "  signature    %llu verification failures\n",

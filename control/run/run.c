@@ -158,6 +158,7 @@ static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg, uint64_t rat
     cfg->media_bitrate = o->media_bitrate;
     cfg->media_fps = o->media_fps;
     cfg->media_payload = o->media_payload;
+    cfg->srtp_rekey_ms = (uint32_t)(o->srtp_rekey_ns / 1000000u);
     cfg->sign = o->sign ? 1 : 0;
     cfg->consent = o->consent ? 1 : 0;
     cfg->dtls_versions = o->dtls_versions ? o->dtls_versions : (uint8_t)RI_DTLS_AUTO;

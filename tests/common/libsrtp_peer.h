@@ -51,4 +51,34 @@ static inline srtp_err_status_t libsrtp_session(srtp_t *s, enum srtps_profile p,
     return srtp_create(s, &pol);
 }
 
+/* As libsrtp_session, with n master keys (n <= SRTP_MAX_NUM_MASTER_KEYS):
+ * keys[i] (master key || master salt) identified by the MKI mki[i],
+ * written big-endian in mki_len bytes (1..4) as srtps_set_mki writes it.
+ * Packets then go through srtp_protect_mki / srtp_unprotect_mki (and the
+ * _rtcp_ ones) with use_mki set and the key's index. */
+static inline srtp_err_status_t libsrtp_session_mki(srtp_t *s, enum srtps_profile p,
+                                                    const uint8_t *const *keys, const uint32_t *mki,
+                                                    unsigned n, unsigned mki_len, bool outbound)
+{
+    srtp_master_key_t mk[SRTP_MAX_NUM_MASTER_KEYS], *mkp[SRTP_MAX_NUM_MASTER_KEYS];
+    unsigned char ids[SRTP_MAX_NUM_MASTER_KEYS][4];
+    srtp_policy_t pol;
+    memset(&pol, 0, sizeof(pol));
+    libsrtp_policy(&pol.rtp, p, false);
+    libsrtp_policy(&pol.rtcp, p, true);
+    pol.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+    for (unsigned i = 0; i < n && i < SRTP_MAX_NUM_MASTER_KEYS; i++) {
+        for (unsigned b = 0; b < mki_len; b++)
+            ids[i][b] = (unsigned char)(mki[i] >> (8 * (mki_len - 1 - b)));
+        mk[i].key = (unsigned char *)keys[i];
+        mk[i].mki_id = ids[i];
+        mk[i].mki_size = mki_len;
+        mkp[i] = &mk[i];
+    }
+    pol.keys = mkp;
+    pol.num_master_keys = n;
+    pol.window_size = 128;
+    return srtp_create(s, &pol); /* copies the keys and MKIs */
+}
+
 #endif

@@ -128,6 +128,19 @@ Test(run_cli, dc_only_flags_and_sizes_that_do_not_fit_the_traffic)
     expect_combo_error("--sign", (char *[]){"--traffic", "dc:size=64", "--sign", NULL});
 }
 
+/* --srtp-rekey: an interval of 100ms..1h, with --media, on mesh connections only */
+Test(run_cli, srtp_rekey_needs_media_and_mesh_connections)
+{
+    expect_usage_error("--srtp-rekey", "2x");
+    expect_usage_error("--srtp-rekey", "50ms");
+    expect_usage_error("--srtp-rekey", "2h");
+    expect_combo_error("--srtp-rekey", (char *[]){"--srtp-rekey", "2s", NULL});
+    expect_combo_error("--srtp-rekey", (char *[]){"--traffic", "udp", "--media", "none", "--srtp-rekey", "2s", NULL});
+    expect_combo_error("--srtp-rekey", (char *[]){"--media", "audio", "--srtp-rekey", "2s", "--target",
+                                                  "whip:http://1.2.3.4/x", NULL});
+    expect_combo_error("--srtp-rekey", (char *[]){"--media", "audio", "--srtp-rekey", "2s", "--external", "echo", NULL});
+}
+
 Test(run_cli, bad_backend_and_what_the_kernel_backends_refuse)
 {
     expect_usage_error("--backend", "xdp");

@@ -6,8 +6,12 @@
  * the fuzzer's), then the same bytes, as a plaintext, are protected by a
  * peer, must be refused with one byte changed, and must open again
  * byte-exact, once. Every call is counted exactly once, and a refusal
- * leaves the packet alone but for an AEAD authentication failure, which
- * zeroes the encrypted part. */
+ * leaves the packet alone but for an AEAD authentication failure under a
+ * key the receiver holds, which zeroes the encrypted part. With bit 7 of
+ * the first byte, both ends use a 4-byte MKI: the receiver holds two keys
+ * (its first, and a next one), the sender switches to that next key
+ * before it protects, so the genuine packet opens under the second slot
+ * and the receiver counts one switch; a changed MKI byte names no key. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,20 +45,36 @@ static size_t hdr_len(const uint8_t *p, size_t len)
     return h <= len ? h : 0;
 }
 
+#define MKI_LEN   4
+#define MKI_FIRST 0x01020304u
+#define MKI_NEXT  0x01020305u
+
+/* Whether an AEAD packet in[0..n) names a key the receiver holds (its
+ * MKI, the last MKI_LEN bytes, is one of the two; always without MKI). */
+static bool known_mki(size_t ml, const uint8_t *in, size_t n)
+{
+    if (!ml)
+        return true;
+    uint32_t v = wire_get32(in + n - ml);
+    return v == MKI_FIRST || v == MKI_NEXT;
+}
+
 /* What a refused unprotect of in[0..n) must leave: in itself, or for an
- * AEAD authentication failure in with its encrypted part zeroed. */
-static void refused_image(bool aead, bool rtcp, bool auth_failed, const uint8_t *in, size_t n, uint8_t *out)
+ * AEAD authentication failure under a key held, in with its encrypted
+ * part zeroed. */
+static void refused_image(bool aead, bool rtcp, bool auth_failed, size_t ml, const uint8_t *in,
+                          size_t n, uint8_t *out)
 {
     memcpy(out, in, n);
-    if (!aead || !auth_failed)
+    if (!aead || !auth_failed || !known_mki(ml, in, n))
         return;
     if (rtcp) {
-        if (n >= 28 && (in[n - 4] & 0x80))
-            memset(out + 8, 0, n - 28);
+        if (n >= 28 + ml && (in[n - 4 - ml] & 0x80))
+            memset(out + 8, 0, n - 28 - ml);
         return;
     }
-    size_t h = hdr_len(in, n - 16);
-    memset(out + h, 0, n - 16 - h);
+    size_t h = hdr_len(in, n - 16 - ml);
+    memset(out + h, 0, n - 16 - ml - h);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,13 +85,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool rtcp = data[0] & 1;
     enum srtps_profile prof = profiles[data[0] >> 1 & 3];
     bool aead = prof == SRTPS_AEAD_AES_128_GCM || prof == SRTPS_AEAD_AES_256_GCM;
-    unsigned change = data[0] >> 3;
+    unsigned change = data[0] >> 3 & 15;
+    size_t ml = data[0] & 0x80 ? MKI_LEN : 0;
     data++, size--;
-    uint8_t a[SRTPS_MASTER_MAX], b[SRTPS_MASTER_MAX];
+    uint8_t a[SRTPS_MASTER_MAX], b[SRTPS_MASTER_MAX], c[SRTPS_MASTER_MAX];
     for (int i = 0; i < SRTPS_MASTER_MAX; i++)
-        a[i] = (uint8_t)(i + 1), b[i] = (uint8_t)(0x80 + i);
-    struct srtps_session tx, rx;
+        a[i] = (uint8_t)(i + 1), b[i] = (uint8_t)(0x80 + i), c[i] = (uint8_t)(0x40 + i);
+    static struct srtps_session tx, rx;
     if (srtps_init(&tx, prof, a, b) || srtps_init(&rx, prof, b, a))
+        abort();
+    if (ml && (srtps_set_mki(&tx, ml, MKI_FIRST, 0) || srtps_set_mki(&rx, ml, 0, MKI_FIRST) ||
+               srtps_add_rx_key(&rx, c, MKI_NEXT) || srtps_rekey_tx(&tx, c, MKI_NEXT)))
         abort();
     /* arbitrary bytes: refused (a fresh receiver has seen nothing, so
      * not as a replay), counted once, untouched */
@@ -83,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if ((r == ENGINE_IN_IGNORED) != (k->foreign_ssrc == 1))
         abort();
-    refused_image(aead, rtcp, k->auth_failures == 1, data, size, want);
+    refused_image(aead, rtcp, k->auth_failures == 1, ml, data, size, want);
     if (memcmp(buf, want, size) != 0)
         abort();
     /* the same bytes protected by the peer */
@@ -103,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = rtcp ? srtps_unprotect_rtcp(&rx, buf, &m) : srtps_unprotect_rtp(&rx, buf, &m);
     if (r == ENGINE_IN_ACCEPTED || refusals(k) != 2 || m != n)
         abort();
-    refused_image(aead, rtcp, k->auth_failures != auth, bad, n, want);
+    refused_image(aead, rtcp, k->auth_failures != auth, ml, bad, n, want);
     if (memcmp(buf, want, n) != 0)
         abort();
     /* the genuine packet opens */
@@ -111,6 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m = n;
     r = rtcp ? srtps_unprotect_rtcp(&rx, buf, &m) : srtps_unprotect_rtp(&rx, buf, &m);
     if (r != ENGINE_IN_ACCEPTED || m != size || memcmp(buf, data, size) != 0)
+        abort();
+    if (k->rekeys_seen != (ml ? 1u : 0u) || k->rx_prev_key != 0)
         abort();
     /* and once only */
     m = n;
