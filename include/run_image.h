@@ -256,7 +256,10 @@ struct ri_config {
      * endpoints, and the external and target sessions, offer or accept */
     uint8_t dtls_versions;
     uint8_t ext_dtls_versions;
-    uint8_t reserved_dtls[6];
+    uint8_t churn_pct;      /* --churn R%: churn_milli is per cent (x 1000) of the connections per second */
+    uint8_t reserved_dtls[5];
+    uint32_t churn_milli;   /* --churn: connections closed and set up again per second, x 1000 (0 none) */
+    uint32_t reserved_churn;
 };
 
 static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)
@@ -394,7 +397,8 @@ struct ri_command {
     X(ABANDONED, "abandoned")       /* PR-SCTP: given up by the sender, skipped by the receiver */ \
     X(BAD_SIGNATURE, "bad_signature")                                                       \
     X(ARP_OTHER, "arp_other")       /* two sides: ARP not for our agents nor from a gateway */ \
-    X(CLOSED_IN_FLIGHT, "closed_in_flight") /* in a connection's DataChannel when it closed (--consent) */
+    X(CLOSED_IN_FLIGHT, "closed_in_flight") /* in a connection's DataChannel when it closed (--consent) */ \
+    X(CHURN, "churn")               /* for a connection being replaced (--churn), not held */
 
 enum ri_drop {
 #define RI_DROP_ENUM(id, name) RI_DROP_##id,
@@ -466,6 +470,12 @@ struct ri_counters {
     uint64_t conn_reestablished;    /* closed connections that came up again (a new set-up) */
     /* of conn_established, by the DTLS version they negotiated: [0] 1.2, [1] 1.3 (ri_dtls_index) */
     uint64_t conn_dtls_up[RI_DTLS_VERSIONS];
+    /* --churn: connections closed on purpose (SCTP SHUTDOWN, DTLS close_notify) and set up
+     * again; not in conn_closed; a re-set-up counts in conn_reestablished too */
+    uint64_t conn_churned;          /* closes started */
+    uint64_t conn_churn_resetup;    /* of them, up again (a new ICE/DTLS/SCTP/DataChannel set-up) */
+    uint64_t msgs_churn_held;       /* routed onto a connection being replaced: waited, sent when up */
+    uint64_t msgs_churn_dropped;    /* such messages that could not wait (also drops[RI_DROP_CHURN]) */
 };
 
 struct ri_metrics {
@@ -481,6 +491,8 @@ struct ri_metrics {
     alignas(RI_ALIGN) struct met_hist snap_latency;
     alignas(RI_ALIGN) struct met_hist snap_setup[RI_SETUP_HISTS];
     alignas(RI_ALIGN) struct met_hist snap_dir_latency[2];
+    alignas(RI_ALIGN) struct met_hist resetup;      /* --churn: close started to up again, ns */
+    alignas(RI_ALIGN) struct met_hist snap_resetup;
 };
 
 /* Copies live, the latency histogram and, with `setup`, the set-up
@@ -495,6 +507,8 @@ static inline void ri_metrics_copy(struct ri_metrics *m, int setup)
     if (setup)
         for (int i = 0; i < RI_SETUP_HISTS; i++)
             m->snap_setup[i] = m->setup[i];
+    if (setup)
+        m->snap_resetup = m->resetup;
 }
 
 /* The worker's answer to snapshot request `req` (the protocol above): the

@@ -158,6 +158,9 @@ static void resolve_backend(struct ctl_run_opts *o)
         if (o->dtls_versions == RI_DTLS_V13)
             cli_fail("--dtls", "1.3 not with --backend usrsctp (its mbedTLS 2.28 speaks DTLS 1.2 only)");
     }
+    if (o->churn_milli && o->backend != RI_BACKEND_DPDK)
+        cli_fail("--churn", "only with --backend dpdk (the %s backend does not close and set up connections again)",
+                 ctl_compare_backend_name(o->backend));
     if (o->pcap_path && !o->pcap_count)
         o->pcap_count = 1000;
 }
