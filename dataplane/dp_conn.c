@@ -1217,9 +1217,13 @@ uint64_t dp_conns_census(const struct dp_ctx *ctx, struct dp_worker *wk)
     n += cs->n_held;        /* --churn: waiting for a connection not up again */
     for (uint32_t to = 0; to < ctx->n_workers; to++)
         n += wk->n_mout[to]; /* flushed by the last pass: none */
-    for (uint32_t i = 0; i < cs->n; i++)
+    uint64_t churn_pending = 0;
+    for (uint32_t i = 0; i < cs->n; i++) {
         if (cs->conn[i].state == DP_CONN_UP)
             n += conn_in_flight(&cs->conn[i]);
+        churn_pending += cs->conn[i].churn != DP_CHURN_NONE;
+    }
+    ri_set(wk->m->live.conn_churn_pending_end, churn_pending);
     return n;
 }
 
@@ -1383,7 +1387,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         cs->held_slot = cfg->msg_size > DP_FWD_MSG_MAX ? cfg->msg_size : DP_FWD_MSG_MAX;
         if (cs->held_slot > RI_MSG_MAX)
             cs->held_slot = RI_MSG_MAX;
-        cs->held_cap = (uint32_t)((4u << 20) / cs->held_slot);
+        cs->held_cap = (uint32_t)((1u << 20) / cs->held_slot); /* 1 MiB a worker */
         if (cs->held_cap > 4096)
             cs->held_cap = 4096;
         cs->held = malloc((size_t)cs->held_cap * sizeof(*cs->held));

@@ -476,6 +476,8 @@ struct ri_counters {
     uint64_t conn_churn_resetup;    /* of them, up again (a new ICE/DTLS/SCTP/DataChannel set-up) */
     uint64_t msgs_churn_held;       /* routed onto a connection being replaced: waited, sent when up */
     uint64_t msgs_churn_dropped;    /* such messages that could not wait (also drops[RI_DROP_CHURN]) */
+    uint64_t conn_churn_pending_end; /* set by the census: churned connections not up again when the run
+                                        ended (closing or in set-up) */
 };
 
 struct ri_metrics {

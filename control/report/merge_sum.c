@@ -108,6 +108,7 @@ static const struct {
     {"connections.reestablished", CNT(conn_reestablished)},
     {"connections.churn.churned", CNT(conn_churned)},
     {"connections.churn.reestablished", CNT(conn_churn_resetup)},
+    {"connections.churn.pending_at_end", CNT(conn_churn_pending_end)},
     {"connections.churn.msgs_held", CNT(msgs_churn_held)},
     {"connections.churn.msgs_dropped", CNT(msgs_churn_dropped)},
     {"connections.dtls.v1_2.up", CNT(conn_dtls_up[0])},

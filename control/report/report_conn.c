@@ -134,6 +134,7 @@ static void churn_json(struct json_writer *w, const struct ctl_run_result *r)
     json_kv_bool(w, "rate_pct", r->opts->churn_pct);
     json_kv_u64(w, "churned", t->conn_churned);
     json_kv_u64(w, "reestablished", t->conn_churn_resetup);
+    json_kv_u64(w, "pending_at_end", t->conn_churn_pending_end);
     json_key(w, "resetup_ms");
     json_obj_begin(w);
     json_kv_dbl(w, "p50", met_hist_percentile(&r->final->resetup, 50) / 1e6, 6);
@@ -305,10 +306,11 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
     if (r->opts->churn_milli) {
         const struct met_hist *hr = &r->final->resetup;
         fprintf(f,
-                "  churn        %.3g%s/s: %llu closed (SCTP SHUTDOWN, DTLS close_notify), %llu set up again "
+                "  churn        %.3g%s/s: %llu closed (SCTP SHUTDOWN, DTLS close_notify), %llu set up again, %llu still on their way at the end "
                 "(p50 %.1f p90 %.1f p99 %.1f max %.1f ms); messages waited %llu, dropped %llu\n",
                 r->opts->churn_milli / 1e3, r->opts->churn_pct ? "%" : "", (unsigned long long)t->conn_churned,
-                (unsigned long long)t->conn_churn_resetup, met_hist_percentile(hr, 50) / 1e6,
+                (unsigned long long)t->conn_churn_resetup, (unsigned long long)t->conn_churn_pending_end,
+                met_hist_percentile(hr, 50) / 1e6,
                 met_hist_percentile(hr, 90) / 1e6, met_hist_percentile(hr, 99) / 1e6, hr->max / 1e6,
                 (unsigned long long)t->msgs_churn_held, (unsigned long long)t->msgs_churn_dropped);
     }

@@ -40,14 +40,18 @@ static void assert_churn(double expect)
     double churned = churn("churned");
     cr_assert(churned >= expect - 2 && churned <= expect, "churned %g, expected %g - 2 .. %g\n%s", churned, expect,
               expect, json);
-    cr_assert_eq(churn("reestablished"), churned, "every churned connection up again\n%s", json);
+    /* a close started in the last few hundred ms of the load may still be
+     * on its way when the workers stop: counted, at most one a worker */
+    double pending = churn("pending_at_end");
+    cr_assert_eq(churn("reestablished") + pending, churned, "every churned connection up again or pending\n%s", json);
+    cr_assert_leq(pending, 2, "%s", json);
     cr_assert_eq(churn("msgs_dropped"), 0);
     cr_assert_gt(churn("msgs_held"), 0, "messages waited for their connection");
     cr_assert_gt(proc_json_in(json, "resetup_ms", "p50"), 0);
     cr_assert_gt(proc_json_in(json, "resetup_ms", "p90"), 0);
     cr_assert_gt(proc_json_in(json, "resetup_ms", "p99"), 0);
     cr_assert_eq(proc_json_in(json, "connections", "closed"), 0, "churned connections are not failures");
-    cr_assert_eq(proc_json_in(json, "connections", "reestablished"), churned);
+    cr_assert_eq(proc_json_in(json, "connections", "reestablished"), churned - pending);
 }
 
 /* 5 % of the 80 connections per second for 10 s: 40 closes. */
@@ -88,20 +92,26 @@ Test(churn, the_capture_shows_shutdown_close_notify_and_new_handshakes, .timeout
     swarm_assert_all_delivered(json, &r, 300);
     long churned = (long)churn("churned"), conns = (long)proc_json_in(json, "connections", "total");
     cr_assert_geq(churned, 2, "%s", json);
-    cr_assert_eq(churn("reestablished"), churned);
+    cr_assert_eq(churn("reestablished") + churn("pending_at_end"), churned);
     long frames = wire_tshark_count(base, "frame");
     cr_assert_lt(frames, 100000, "the whole run captured (%ld frames)", frames);
-    cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 7"), churned, "SCTP SHUTDOWN");
-    cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 8"), churned, "SCTP SHUTDOWN ACK");
-    cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 14"), churned, "SCTP SHUTDOWN COMPLETE");
+    /* a close started just before the stop may not have completed: done
+     * is what completed, between those up again and those started */
+    long up_again = (long)churn("reestablished");
+    long done = wire_tshark_count(base, "sctp.chunk_type == 14");
+    cr_assert(done >= up_again && done <= churned, "SCTP SHUTDOWN COMPLETE %ld, up again %ld, churned %ld", done,
+              up_again, churned);
+    cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 7"), churned, "an SCTP SHUTDOWN per churned connection");
+    cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 8"), done, "SCTP SHUTDOWN ACK");
     cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 6"), 0, "no SCTP ABORT: graceful closes");
-    cr_assert_eq(wire_tshark_count(base, "dtls.alert_message.level == 1 && dtls.alert_message.desc == 0"),
-                 2 * churned, "a close_notify from both ends of every churned connection");
-    cr_assert_eq(wire_tshark_count(base, "dtls.record.content_type == 21"), 2 * churned, "no other alert");
-    cr_assert_eq(wire_tshark_count(base, "dtls.handshake.type == 1"), conns + churned,
-                 "a ClientHello per set-up (no HelloVerifyRequest here)");
-    cr_assert_eq(wire_tshark_count(base, "dtls.handshake.type == 20"), 2 * (conns + churned),
-                 "both Finished of every handshake decrypted");
+    cr_assert_eq(wire_tshark_count(base, "dtls.alert_message.level == 1 && dtls.alert_message.desc == 0"), 2 * done,
+                 "a close_notify from both ends of every completed close");
+    cr_assert_eq(wire_tshark_count(base, "dtls.record.content_type == 21"), 2 * done, "no other alert");
+    long hellos = wire_tshark_count(base, "dtls.handshake.type == 1");
+    cr_assert(hellos >= conns + up_again && hellos <= conns + done, "ClientHellos %ld: a first set-up per connection "
+              "(%ld) and a new one per churned connection (%ld up again, %ld closed)", hellos, conns, up_again, done);
+    cr_assert_eq(wire_tshark_count(base, "dtls.handshake.type == 20"), 2 * (conns + up_again),
+                 "both Finished of every handshake that came up decrypted");
     swarm_assert_nothing_left(r.pid);
     cr_assert_eq(wire_dissect_remove(&w), 0);
 }
