@@ -101,7 +101,9 @@ Test(churn, the_capture_shows_shutdown_close_notify_and_new_handshakes, .timeout
     long done = wire_tshark_count(base, "sctp.chunk_type == 14");
     cr_assert(done >= up_again && done <= churned, "SCTP SHUTDOWN COMPLETE %ld, up again %ld, churned %ld", done,
               up_again, churned);
-    cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 7"), churned, "an SCTP SHUTDOWN per churned connection");
+    long shutdowns = wire_tshark_count(base, "sctp.chunk_type == 7"); /* sent once SCTP's data is acknowledged */
+    cr_assert(shutdowns >= done && shutdowns <= churned, "SCTP SHUTDOWN %ld, completed %ld, churned %ld", shutdowns,
+              done, churned);
     cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 8"), done, "SCTP SHUTDOWN ACK");
     cr_assert_eq(wire_tshark_count(base, "sctp.chunk_type == 6"), 0, "no SCTP ABORT: graceful closes");
     cr_assert_eq(wire_tshark_count(base, "dtls.alert_message.level == 1 && dtls.alert_message.desc == 0"), 2 * done,
