@@ -196,6 +196,28 @@ static void release(struct dp_worker *wk, struct dp_conn *c)
     release_quiet(wk->conns, c);
 }
 
+/* --churn: connection c will not come up again: the messages that
+ * waited for it are dropped (RI_DROP_CHURN, msgs_churn_dropped). */
+static void churn_drop_held(struct dp_worker *wk, const struct dp_conn *c)
+{
+    struct dp_conns *cs = wk->conns;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < cs->n_held; i++) {
+        if (cs->held[i].edge == c->edge) {
+            agent_drop(wk->m, RI_DROP_CHURN);
+            ri_add(wk->m->live.msgs_churn_dropped, 1);
+            continue;
+        }
+        if (kept != i) {
+            cs->held[kept] = cs->held[i];
+            memmove(cs->held_buf + (size_t)cs->held_slot * kept, cs->held_buf + (size_t)cs->held_slot * i,
+                    cs->held[i].len);
+        }
+        kept++;
+    }
+    cs->n_held = kept;
+}
+
 /* The current attempt failed in `stage`: retried later, or given up. */
 static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, enum ri_stage stage)
 {
@@ -208,9 +230,14 @@ static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struc
         cs->queue[(cs->q_head + cs->q_len++) % cs->n] = (uint32_t)(c - cs->conn);
     } else if (c->reconnecting) {
         /* a re-establishment that used its attempts: closed (counted when
-         * it closed), not given up (it came up once) */
+         * it closed), not given up (it came up once); --churn: what waited
+         * for it is dropped, counted */
         c->reconnecting = 0;
         c->state = DP_CONN_CLOSED;
+        if (c->churn) {
+            c->churn = DP_CHURN_NONE;
+            churn_drop_held(wk, c);
+        }
     } else {
         c->state = DP_CONN_GIVEN_UP;
         if (half(c))
