@@ -128,6 +128,7 @@ struct us_worker {
     bool started;
     struct us_ctx *ctx;
     struct ri_metrics *m;
+    struct ri_agent_view av; /* this worker's per-agent figures (RI_SEC_AGENT_STATS) */
     int epfd;
 
     uint32_t n_conns;

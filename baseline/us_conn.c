@@ -98,6 +98,22 @@ void us_ep_send(struct us_ep *ep, const uint8_t *d, size_t n)
     ri_add(c->bytes_tx, n + 42); /* as L2 frames: Ethernet, IPv4, UDP headers */
 }
 
+/* Counts connection c up (or given up) for both its endpoints (the
+ * per-agent figures; the baseline runs unsharded). */
+static void us_count_conn_agents(struct us_worker *wk, const struct us_conn *c, bool up)
+{
+    const struct ri_edge *ed = &wk->ctx->ri.edges[c->edge];
+    if (!wk->av.a)
+        return;
+    if (up) {
+        wk->av.a[ed->a].conn_up++;
+        wk->av.a[ed->b].conn_up++;
+    } else {
+        wk->av.a[ed->a].conn_failed++;
+        wk->av.a[ed->b].conn_failed++;
+    }
+}
+
 static void ice_transmit(struct us_ep *ep, uint64_t now)
 {
     uint8_t buf[512];
@@ -142,6 +158,7 @@ static void attempt_failed(struct us_worker *wk, struct us_conn *c, enum ri_stag
         wk->queue[(wk->q_head + wk->q_len++) % wk->n_conns] = (uint32_t)(c - wk->conns);
     } else {
         c->state = US_CONN_GIVEN_UP;
+        us_count_conn_agents(wk, c, false);
         ri_add(wk->m->live.conn_given_up, 1);
     }
 }
@@ -190,6 +207,7 @@ static void established(struct us_worker *wk, struct us_conn *c)
     met_hist_record(&h[RI_SETUP_DTLS + 0], now - c->t_attempt); /* mbedTLS 2.28: DTLS 1.2 only */
     setup_remove(wk, c);
     c->state = US_CONN_UP;
+    us_count_conn_agents(wk, c, true);
     ri_add(wk->m->live.conn_established, 1);
     ri_add(wk->m->live.conn_dtls_up[0], 1);
 }
@@ -647,21 +665,28 @@ void us_send_msg(struct us_worker *wk, uint32_t from, uint32_t e, const uint8_t 
     struct us_conn *c = &wk->conns[ctx->edge_local[e]];
     if (c->state != US_CONN_UP) {
         agent_drop(wk->m, RI_DROP_CONN_DOWN);
+        if (wk->av.a)
+            wk->av.a[from].drop_send++;
         return;
     }
     struct us_ep *ep = &c->ep[ctx->ri.edges[e].a == from ? 0 : 1];
     int rc = sctp_send(ep, ep->sid, US_PPID_BINARY, msg, len, false);
-    if (rc == 0)
+    if (rc == 0) {
         ri_add(wk->m->live.dc_msgs_tx, 1);
-    else
+        if (wk->av.a)
+            wk->av.a[from].dc_bytes_tx += len;
+    } else {
         agent_drop(wk->m, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
+        if (wk->av.a)
+            wk->av.a[from].drop_send++;
+    }
 }
 
 void us_on_message(struct us_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg, uint32_t len)
 {
     const struct us_ctx *ctx = wk->ctx;
     const struct agent_clock clock = {.ns_per_cycle = ctx->ns_per_cycle};
-    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, &clock};
+    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, &clock, &wk->av};
     uint32_t out;
     if (agent_receive(&mesh, wk->m, receiver, e, msg, len, us_rdtsc(), &out) == AGENT_SEND)
         us_send_msg(wk, receiver, out, msg, len);

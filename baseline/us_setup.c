@@ -125,6 +125,9 @@ static int setup_worker(struct us_ctx *ctx, const struct shared_addrs *sh, uint3
     wk->cpu = ctx->cpus[w];
     wk->ctx = ctx;
     wk->m = &ctx->ri.metrics[w];
+    wk->av.hops = ri_agent_hops(ctx->ri.hdr, cfg->n_agents, w);
+    wk->av.a = ri_agent_stats_of(ctx->ri.hdr, cfg->n_agents, w);
+    wk->traffic.agents = wk->av.a;
     wk->epfd = -1;
     wk->traffic.rng = cfg->seed * 0x9e3779b97f4a7c15ull + w + 1;
     pthread_mutex_init(&wk->fo_lock, NULL);

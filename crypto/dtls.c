@@ -699,6 +699,7 @@ int dtls_init(struct dtls_endpoint *e, const struct dtls_config *cfg, uint64_t n
     e->srtp_offer = cfg->srtp & DTLS_SRTP_ALL;
     e->versions = cfg->versions ? cfg->versions & DTLS_OFFER_ALL_VERSIONS : DTLS_OFFER_V12;
     e->keylog = cfg->keylog;
+    e->t.ku_after = cfg->key_update_after >= UINT32_MAX ? UINT32_MAX : (uint32_t)cfg->key_update_after;
     if (e->keylog)
         e->keylog[0] = '\0';
     /* a client lists the curves it takes for the peer's certificate too
@@ -868,16 +869,20 @@ void dtls_handle_timeout(struct dtls_endpoint *e, uint64_t now)
         return;
     e->now = now;
     if (e->t_retx == UINT64_MAX || now < e->t_retx || e->state == ST_FAILED ||
-        (e->state == ST_CONNECTED && !e->t.await_ack))
+        (e->state == ST_CONNECTED && !e->t.await_ack && !e->p.ku_out))
         return;
     if (e->rto_ms >= e->rto_max_ms) {
-        if (e->state == ST_CONNECTED) { /* 1.3: our final flight never acknowledged; nothing more to do */
+        if (e->state == ST_CONNECTED && !e->p.ku_out) { /* 1.3: our final flight never acknowledged; nothing more to do */
             e->t.await_ack = false;
             e->t_retx = UINT64_MAX;
             return;
         }
-        dtls_fail(e, DTLS_FAIL_TIMEOUT, -1);
-        return;
+        if (e->state != ST_CONNECTED) {
+            dtls_fail(e, DTLS_FAIL_TIMEOUT, -1);
+            return;
+        }
+        /* a KeyUpdate goes on at the longest timer: the connection lives
+         * on with the keys it has until the peer answers */
     }
     e->rto_ms = e->rto_ms * 2 < e->rto_max_ms ? e->rto_ms * 2 : e->rto_max_ms;
     e->t_retx = now + (uint64_t)e->rto_ms * 1000000u;
@@ -891,6 +896,8 @@ size_t dtls_poll_transmit(struct dtls_endpoint *e, uint8_t *buf, size_t cap, uin
 {
     if (now > e->now)
         e->now = now;
+    if (dtls13_key_update_due(e))
+        dtls13_key_update(e, false); /* the write epoch's record limit (dtls_config.key_update_after) */
     return dtls_flight_datagram(e, buf, cap);
 }
 
@@ -909,7 +916,7 @@ enum dtls_event_type dtls_poll_event(struct dtls_endpoint *e, struct dtls_ev *ev
 
 uint64_t dtls_next_timeout(const struct dtls_endpoint *e)
 {
-    if (e->alert_pending || e->tx_pending || e->t.ack_pending)
+    if (e->alert_pending || e->tx_pending || e->t.ack_pending || dtls13_key_update_due(e))
         return e->now;
     return e->t_retx;
 }
@@ -917,6 +924,31 @@ uint64_t dtls_next_timeout(const struct dtls_endpoint *e)
 int dtls_handle_ack(struct dtls_endpoint *e, const uint8_t *body, size_t len)
 {
     return dtls_is13(e) ? dtls13_ack_in(e, body, len) : 0;
+}
+
+int dtls_open_record(struct dtls_endpoint *e, const uint8_t *in, size_t len, size_t *used, uint8_t *type,
+                     uint8_t *out, size_t cap, uint64_t now)
+{
+    if (now > e->now)
+        e->now = now;
+    return dtls13_open_record(e, in, len, used, type, out, cap);
+}
+
+int dtls_key_update(struct dtls_endpoint *e, bool request_peer, uint64_t now)
+{
+    if (now > e->now)
+        e->now = now;
+    return dtls13_key_update(e, request_peer);
+}
+
+uint16_t dtls_write_epoch(const struct dtls_endpoint *e)
+{
+    return dtls_is13(e) ? e->p.w_epoch : 0;
+}
+
+uint16_t dtls_read_epoch(const struct dtls_endpoint *e)
+{
+    return dtls_is13(e) ? e->p.r_epoch : 0;
 }
 
 bool dtls_awaiting_ack(const struct dtls_endpoint *e)

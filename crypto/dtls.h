@@ -134,6 +134,8 @@ struct dtls_counters {
     uint32_t cookies_sent, cookies_bad;
     uint32_t alerts_in, alerts_out;
     uint32_t acks_in, acks_out;      /* DTLS 1.3 ACK records */
+    uint32_t key_updates_out;        /* DTLS 1.3: our KeyUpdates acknowledged (write epoch moved on) */
+    uint32_t key_updates_in;         /* DTLS 1.3: the peer's KeyUpdates taken (read epoch moved on) */
 };
 
 struct dtls_config {
@@ -163,6 +165,11 @@ struct dtls_config {
                                         * TRAFFIC_SECRET, CLIENT_/SERVER_TRAFFIC_SECRET_0, EXPORTER_SECRET,
                                         * each "LABEL <client random> <secret>\n", NUL-terminated; it must
                                         * outlive the handshake. 1.2 logs through dtls_keylog_line */
+    uint64_t key_update_after;         /* DTLS 1.3: a KeyUpdate of ours once this many records were sealed
+                                        * in our write epoch; 0: the suite's default (AES-GCM 2^24, under
+                                        * RFC 8446 §5.5's 2^24.5; ChaCha20-Poly1305 never: its limit is
+                                        * past the 2^48 sequence numbers); UINT64_MAX never (so is any value
+                                        * from 2^32 - 1 up: the endpoint keeps the limit in 32 bits) */
 };
 
 struct dtls_endpoint; /* opaque, dtls_endpoint_size() bytes, 8-byte aligned */
@@ -220,6 +227,38 @@ uint64_t dtls_next_timeout(const struct dtls_endpoint *e);
  * records of our final flight it lists are acknowledged. Returns 1 when it
  * was well-formed, 0 when not. */
 int dtls_handle_ack(struct dtls_endpoint *e, const uint8_t *body, size_t len);
+
+/* DTLS 1.3, after DTLS_EV_CONNECTED while the endpoint is kept: opens
+ * the first protected record of in (len bytes, *used as
+ * dtls_record_open's) for the connection. Records of the current read
+ * epoch go through the record layer, those of the previous one (late
+ * after the peer's KeyUpdate) through the keys the endpoint keeps for it,
+ * with their own replay window; epoch-2 records go to the handshake (a
+ * repeated final flight). Post-handshake messages are taken here: a
+ * KeyUpdate (acknowledged, the read keys moved on, answered with ours
+ * when it asks), an ACK (of our KeyUpdate: the write keys move on), as is
+ * the answer owed on dtls_poll_transmit. Returns the content length with
+ * *type: DTLS_CT_APPLICATION_DATA and DTLS_CT_ALERT are the caller's
+ * (alerts acted upon by the record layer as usual); DTLS_CT_HANDSHAKE and
+ * DTLS_CT_ACK were the endpoint's. Negative: refused (enum
+ * dtls_record_error, counted by the record layer or in records_dropped).
+ * -ENOTSUP for 1.2 or before the keys. */
+int dtls_open_record(struct dtls_endpoint *e, const uint8_t *in, size_t len, size_t *used, uint8_t *type,
+                     uint8_t *out, size_t cap, uint64_t now);
+
+/* DTLS 1.3, after DTLS_EV_CONNECTED: sends a KeyUpdate (RFC 8446 §4.6.3,
+ * RFC 9147 §8) through dtls_poll_transmit, request_peer asking the peer
+ * to update its keys too, sent again on the flight timer until
+ * acknowledged; our write keys move to the next epoch when the ACK comes.
+ * Also done on its own once key_update_after records were sealed.
+ * Returns 0, -EBUSY (one is out and not yet acknowledged, or our final
+ * flight is), -ENOTSUP (not a connected 1.3 endpoint). */
+int dtls_key_update(struct dtls_endpoint *e, bool request_peer, uint64_t now);
+
+/* DTLS 1.3: our write epoch and the peer's (3 after the handshake, one
+ * more per KeyUpdate); 0 for 1.2 or before the keys. */
+uint16_t dtls_write_epoch(const struct dtls_endpoint *e);
+uint16_t dtls_read_epoch(const struct dtls_endpoint *e);
 
 /* DTLS 1.3: whether our final flight (a client's Finished) is still sent
  * again on its timer, waiting for the peer's ACK. False for 1.2 and once

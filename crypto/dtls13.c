@@ -145,6 +145,12 @@ static int install_application_keys(struct dtls_endpoint *e)
     int rc = keys_of(e, e->t.c_ts, &c);
     if (rc == 0)
         rc = keys_of(e, e->t.s_ts, &s);
+    memset(&e->p, 0, sizeof(e->p)); /* the cookie's room: the hellos are over */
+    e->p.w_epoch = e->p.r_epoch = 3;
+    e->p.old_epoch = 2; /* `r` keeps the epoch-2 keys: a repeated final flight */
+    if (e->t.ku_after == 0)
+        e->t.ku_after = suite_rec(e->suite_id, &(size_t){0}) == DTLS_SUITE_CHACHA20_POLY1305 ? UINT32_MAX
+                                                                                          : DTLS13_KU_AFTER_GCM;
     if (rc == 0)
         rc = e->is_server ? dtls_record_set_keys13(e->rec, (enum dtls_suite)s.suite, s.key, s.iv, s.sn, c.key, c.iv, c.sn)
                           : dtls_record_set_keys13(e->rec, (enum dtls_suite)c.suite, c.key, c.iv, c.sn, s.key, s.iv, s.sn);
@@ -578,7 +584,7 @@ int dtls13_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint
                       size_t len)
 {
     if (type == HS_NEW_SESSION_TICKET || type == HS_KEY_UPDATE)
-        return 0; /* post-handshake: no resumption; KeyUpdate is not handled (docs/dtls.md) */
+        return 0; /* post-handshake (dtls_open_record's) during the handshake: ignored */
     if (epoch != 2)
         return fail(e, DTLS_FAIL_UNEXPECTED, DTLS_ALERT_UNEXPECTED_MESSAGE);
     int alert;
@@ -609,9 +615,14 @@ int dtls13_on_message(struct dtls_endpoint *e, uint8_t type, uint8_t epoch, uint
 
 /* ---- records and ACKs ---- */
 
-static void note_record(struct dtls_endpoint *e, uint64_t seq)
+static void note_record(struct dtls_endpoint *e, uint16_t epoch, uint64_t seq)
 {
     struct dtls13_in *in = &e->t_in;
+    if (e->t.ack_epoch != epoch) {
+        /* one epoch per ACK of ours: the handshake's, or a KeyUpdate's */
+        e->t.n_ack = 0;
+        e->t.ack_epoch = epoch;
+    }
     if (e->t.n_ack == ACK_MAX) {
         memmove(in->ack, in->ack + 1, sizeof(in->ack[0]) * (ACK_MAX - 1));
         e->t.n_ack--;
@@ -638,6 +649,183 @@ static bool fresh(struct dtls_endpoint *e, uint64_t seq)
     return true;
 }
 
+/* ---- KeyUpdate (RFC 8446 §4.6.3, RFC 9147 §8) ---- */
+
+/* The next application secret of one direction (in place) and its keys. */
+static int next_keys(struct dtls_endpoint *e, uint8_t *secret, struct dtls13_keys *k)
+{
+    int rc = tls13_next_secret(e->cp, alg_of(e), secret, secret);
+    return rc == 0 ? keys_of(e, secret, k) : rc;
+}
+
+/* Our KeyUpdate was acknowledged: our write keys move to the next epoch
+ * (not before: RFC 9147 §8). */
+static int key_update_acked(struct dtls_endpoint *e)
+{
+    struct dtls13_keys k;
+    int rc = next_keys(e, e->is_server ? e->t.s_ts : e->t.c_ts, &k);
+    if (rc == 0)
+        rc = dtls_record_rekey13(e->rec, true, k.key, k.iv, k.sn);
+    dtls_wipe(&k, sizeof(k));
+    e->p.ku_out = false;
+    e->p.ku_sealed = false;
+    e->t_retx = UINT64_MAX;
+    e->tx_pending = false;
+    if (rc != 0)
+        return rc;
+    e->p.w_epoch++;
+    e->c.key_updates_out++;
+    return 0;
+}
+
+static void start_key_update(struct dtls_endpoint *e, bool request)
+{
+    e->p.ku_out = true;
+    e->p.ku_request = request;
+    e->p.ku_sealed = false;
+    dtls_flight_begin(e);
+    dtls_flight_add(e, IT13_KEY_UPDATE);
+    dtls_flight_send(e, true);
+}
+
+int dtls13_key_update(struct dtls_endpoint *e, bool request)
+{
+    if (!dtls_is13(e) || e->state != ST_CONNECTED || e->p.w_epoch < 3)
+        return -ENOTSUP;
+    if (e->p.ku_out || e->t.await_ack)
+        return -EBUSY;
+    start_key_update(e, request);
+    return 0;
+}
+
+bool dtls13_key_update_due(const struct dtls_endpoint *e)
+{
+    return dtls_is13(e) && e->state == ST_CONNECTED && e->p.w_epoch >= 3 && !e->p.ku_out && !e->t.await_ack &&
+           dtls_record_write_seq(e->rec) >= e->t.ku_after;
+}
+
+/* The peer's KeyUpdate (whole, new): its previous read keys kept raw in
+ * `r` with the record layer's replay window for them, the record layer
+ * reading the next epoch; ours sent when it asks. */
+static int take_key_update(struct dtls_endpoint *e, uint8_t request)
+{
+    uint8_t *peer = e->is_server ? e->t.c_ts : e->t.s_ts;
+    struct dtls13_keys k;
+    int rc = keys_of(e, peer, &e->t.r);
+    if (rc == 0)
+        rc = next_keys(e, peer, &k);
+    if (rc == 0) {
+        const struct dtls_record_impl *r = dtls_crec(e->rec);
+        e->t_in.r_top = r->r_window ? r->r_top + 1 : 0; /* the record layer's window, in t_in's terms */
+        e->t_in.r_window = r->r_window;
+        rc = dtls_record_rekey13(e->rec, false, k.key, k.iv, k.sn);
+    }
+    dtls_wipe(&k, sizeof(k));
+    if (rc != 0)
+        return rc;
+    e->p.old_epoch = e->p.r_epoch;
+    e->p.r_epoch++;
+    e->c.key_updates_in++;
+    if (request) {
+        if (!e->p.ku_out) /* one of ours under way answers it as well */
+            start_key_update(e, false);
+    }
+    return 0;
+}
+
+/* A handshake record after the handshake (epoch, seq: its record number):
+ * whole KeyUpdates taken in message order and acknowledged, again when
+ * they come again; a NewSessionTicket acknowledged and ignored. 1 taken, 0
+ * not (counted in records_dropped). */
+static int post_handshake(struct dtls_endpoint *e, uint16_t epoch, uint64_t seq, const uint8_t *b, size_t len)
+{
+    bool ack = false;
+    while (len >= HS_HEADER) {
+        uint8_t type = b[0];
+        uint32_t mlen = wire_get24(b + 1), foff = wire_get24(b + 6), flen = wire_get24(b + 9);
+        uint16_t mseq = wire_get16(b + 4);
+        if (flen > len - HS_HEADER)
+            break;
+        const uint8_t *body = b + HS_HEADER;
+        b += HS_HEADER + flen;
+        len -= HS_HEADER + flen;
+        bool whole = foff == 0 && flen == mlen;
+        bool ku = type == HS_KEY_UPDATE && whole && mlen == 1 && body[0] <= 1;
+        if (!ku && !(type == HS_NEW_SESSION_TICKET && whole))
+            continue; /* a fragment we do not reassemble after the handshake (ours are whole), or junk */
+        if (mseq < e->in_seq) {
+            ack = true; /* had it: the peer lacks our ACK */
+            continue;
+        }
+        if (mseq != e->in_seq)
+            continue; /* an earlier message is missing: this one comes again */
+        if (ku && take_key_update(e, body[0]) != 0)
+            continue;
+        e->in_seq++;
+        ack = true;
+    }
+    if (!ack) {
+        e->c.records_dropped++;
+        return 0;
+    }
+    note_record(e, epoch, seq);
+    e->t.ack_pending = true;
+    e->c.records_in++;
+    return 1;
+}
+
+int dtls13_open_record(struct dtls_endpoint *e, const uint8_t *in, size_t len, size_t *used, uint8_t *type,
+                       uint8_t *out, size_t cap)
+{
+    *used = len;
+    if (!dtls_is13(e) || e->state != ST_CONNECTED || e->p.r_epoch < 3)
+        return -ENOTSUP;
+    struct dtls13_hdr h;
+    unsigned cur = dtls_record_epoch_bits(e->rec, false);
+    if (len == 0 || (in[0] & 0xe0) != 0x20 || dtls13_parse_header(in, len, &h) != 0 || h.epoch_bits == cur) {
+        /* the current epoch, or what the record layer refuses and counts */
+        uint64_t seq = 0;
+        int n = dtls_record_open_seq(e->rec, in, len, used, type, out, cap, &seq);
+        if (n >= 0 && *type == DTLS_CT_HANDSHAKE)
+            post_handshake(e, e->p.r_epoch, seq, out, (size_t)n);
+        else if (n >= 0 && *type == DTLS_CT_ACK)
+            dtls13_ack_in(e, out, (size_t)n);
+        return n;
+    }
+    *used = h.rec_len;
+    if (e->p.old_epoch == 2 && h.epoch_bits == 2) {
+        /* the handshake's epoch: the peer's final flight again */
+        *type = DTLS_CT_HANDSHAKE;
+        return dtls13_record_in(e, in, h.rec_len) > 0 ? 0 : DTLS_REC_WRONG_EPOCH;
+    }
+    if (e->p.old_epoch < 3 || h.epoch_bits != (e->p.old_epoch & 3)) {
+        e->c.records_dropped++; /* an epoch we have no keys for */
+        return DTLS_REC_WRONG_EPOCH;
+    }
+    /* the previous epoch: late records after the peer's KeyUpdate */
+    uint64_t seq;
+    size_t u;
+    int n = dtls13_open(&e->t.r, in, h.rec_len, e->t_in.r_top, &u, &seq, type, out, cap);
+    if (n >= 0 && !fresh(e, seq)) {
+        dtls_wipe(out, (size_t)n);
+        n = DTLS_REC_REPLAY;
+    }
+    if (n >= 0 && *type != DTLS_CT_APPLICATION_DATA && *type != DTLS_CT_HANDSHAKE && *type != DTLS_CT_ACK &&
+        *type != DTLS_CT_ALERT) {
+        dtls_wipe(out, (size_t)n);
+        n = DTLS_REC_BAD_TYPE;
+    }
+    if (n < 0) {
+        e->c.records_dropped++;
+        return n;
+    }
+    if (*type == DTLS_CT_HANDSHAKE)
+        post_handshake(e, e->p.old_epoch, seq, out, (size_t)n);
+    else if (*type == DTLS_CT_ACK)
+        dtls13_ack_in(e, out, (size_t)n);
+    return n;
+}
+
 int dtls13_ack_in(struct dtls_endpoint *e, const uint8_t *b, size_t len)
 {
     if (len < 2 || wire_get16(b) != len - 2 || (len - 2) % 16)
@@ -648,6 +836,13 @@ int dtls13_ack_in(struct dtls_endpoint *e, const uint8_t *b, size_t len)
             e->t.fl_acked |= (uint16_t)(1u << (sq - e->t_in.fl_first));
     }
     e->c.acks_in++;
+    if (e->p.ku_out && e->p.ku_sealed) {
+        for (size_t off = 2; off < len; off += 16) {
+            uint64_t ep = wire_get64(b + off), sq = wire_get64(b + off + 8);
+            if (ep == e->p.w_epoch && sq >= e->p.ku_first && sq <= e->p.ku_last)
+                return key_update_acked(e) == 0 ? 1 : 0;
+        }
+    }
     uint16_t all = (uint16_t)((1u << e->t.fl_n) - 1);
     if (e->t.await_ack && e->t.fl_n && (e->t.fl_acked & all) == all) {
         e->t.await_ack = false;
@@ -664,7 +859,7 @@ size_t dtls13_ack_out(struct dtls_endpoint *e, uint8_t *buf, size_t cap)
     size_t n = e->t.n_ack;
     wire_put16(body, (uint16_t)(16 * n));
     for (size_t i = 0; i < n; i++) {
-        wire_put64(body + 2 + 16 * i, 2);
+        wire_put64(body + 2 + 16 * i, e->t.ack_epoch ? e->t.ack_epoch : 2);
         wire_put64(body + 2 + 16 * i + 8, e->t_in.ack[i]);
     }
     int r = dtls_record_seal(e->rec, DTLS_CT_ACK, body, 2 + 16 * n, buf, cap);
@@ -722,7 +917,7 @@ int dtls13_record_in(struct dtls_endpoint *e, const uint8_t *r, size_t rl)
             e->c.records_dropped++; /* post-handshake messages: none we act on */
             return 0;
         }
-        note_record(e, seq);
+        note_record(e, 2, seq);
         int rc = dtls_fragments_in(e, 2, plain, (size_t)n);
         if (rc > 0)
             e->c.records_in++;

@@ -175,6 +175,9 @@ size_t dtls13_msg_write(const struct dtls_endpoint *e, enum dtls_item it, uint8_
     case IT13_FINISHED:
         memcpy(p, e->t.finished, e->t.hl);
         return e->t.hl;
+    case IT13_KEY_UPDATE:
+        p[0] = e->p.ku_request ? 1 : 0; /* KeyUpdateRequest (RFC 8446 §4.6.3) */
+        return 1;
     default:
         return 0;
     }

@@ -34,7 +34,7 @@ void dtls_flight_add(struct dtls_endpoint *e, enum dtls_item it)
     size_t len = dtls_msg_write(e, it, body);
     /* the first ClientHello and HelloVerifyRequest stay out of the
      * transcript (RFC 6347 §4.2.6); dtls.c restarts it after a cookie */
-    if (it != IT_HELLO_VERIFY)
+    if (it != IT_HELLO_VERIFY && it != IT13_KEY_UPDATE) /* nor post-handshake messages */
         dtls_transcript(e, type, e->out_seq, body, len);
     e->out_seq++;
 }
@@ -118,11 +118,22 @@ size_t dtls_flight_datagram(struct dtls_endpoint *e, uint8_t *buf, size_t cap)
         /* the first ClientHello and HelloVerifyRequest go as DTLS 1.0
          * records, as BoringSSL and OpenSSL send them */
         uint16_t v = it == IT_CLIENT_HELLO || it == IT_HELLO_VERIFY ? DTLS_V10 : DTLS_V12;
-        int n = sealed13 ? dtls13_seal_flight_record(e, DTLS_CT_HANDSHAKE, rec, HS_HEADER + frag, buf + used,
-                                                     limit - used)
+        /* a KeyUpdate goes at our write epoch through the record layer;
+         * the record numbers it takes are the ones its ACK names */
+        bool post = it == IT13_KEY_UPDATE;
+        uint64_t post_seq = post ? dtls_record_write_seq(e->rec) : 0;
+        int n = post ? dtls_record_seal(e->rec, DTLS_CT_HANDSHAKE, rec, HS_HEADER + frag, buf + used, limit - used)
+                : sealed13 ? dtls13_seal_flight_record(e, DTLS_CT_HANDSHAKE, rec, HS_HEADER + frag, buf + used,
+                                                       limit - used)
                 : sealed ? dtls_record_seal(e->rec, DTLS_CT_HANDSHAKE, rec, HS_HEADER + frag, buf + used, limit - used)
                          : dtls_record_plain(e->rec, DTLS_CT_HANDSHAKE, v, rec, HS_HEADER + frag, buf + used,
                                              limit - used);
+        if (post && n > 0) {
+            if (!e->p.ku_sealed)
+                e->p.ku_first = post_seq;
+            e->p.ku_last = post_seq;
+            e->p.ku_sealed = true;
+        }
         if (n <= 0)
             break;
         used += (size_t)n;

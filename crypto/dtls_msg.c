@@ -233,6 +233,7 @@ uint8_t dtls_item_type(enum dtls_item it)
         [IT13_CERTIFICATE] = HS_CERTIFICATE,
         [IT13_CERTIFICATE_VERIFY] = HS_CERTIFICATE_VERIFY,
         [IT13_FINISHED] = HS_FINISHED,
+        [IT13_KEY_UPDATE] = HS_KEY_UPDATE,
     };
     return (unsigned)it < N_OF(t) ? t[it] : 0;
 }

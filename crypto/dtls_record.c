@@ -202,9 +202,60 @@ int dtls_record_set_keys13(struct dtls_record *rec, enum dtls_suite suite, const
     if (rc != 0)
         return rc;
     r->suite = (uint8_t)suite;
-    r->epoch = 3; /* application traffic keys (RFC 9147 §6.1) */
+    r->epoch = 3 | 3 << 8; /* application traffic keys (RFC 9147 §6.1), both ways */
     r->v13 = true;
     return 0;
+}
+
+int dtls_record_rekey13(struct dtls_record *rec, bool write, const uint8_t *key, const uint8_t *iv,
+                        const uint8_t *sn)
+{
+    struct dtls_record_impl *r = dtls_rec(rec);
+    if (!r->v13 || r->suite == DTLS_SUITE_NONE)
+        return -ENOKEY;
+    struct dtls_record_keys_hdr *h = hdr_of(r->keys);
+    int w = r->is_client ? DTLS_DIR_CLIENT : DTLS_DIR_SERVER;
+    int dir = write ? w : 1 - w;
+    bool shared = (h->users & ~(1u << w)) != 0;
+    if (write || !shared) {
+        /* the slot is ours to write: our write direction always (in a
+         * shared area the other end reads it, and has moved its read epoch
+         * on before it acknowledged the update that lets us switch), the
+         * read direction when no other record uses the area */
+        struct aes_gcm_key k;
+        uint8_t v[12];
+        int n = key_build((enum dtls_suite)r->suite, true, key, iv, -1, &k, v);
+        if (n < 0) {
+            wipe(&k, sizeof(k));
+            return n;
+        }
+        memcpy(slot_of(r->keys, dir), &k, (size_t)n);
+        memcpy(h->iv[dir], v, 12);
+        memset(h->sn[dir], 0, sizeof(h->sn[dir]));
+        memcpy(h->sn[dir], sn, r->suite == DTLS_SUITE_AES_128_GCM ? 16 : 32);
+        wipe(&k, sizeof(k));
+        wipe(v, sizeof(v));
+    }
+    if (write) {
+        r->epoch = (uint16_t)((r->epoch & 0xff00u) | ((EPOCH13_W(r) + 1) & 0xffu));
+        r->w_seq = 0;
+    } else {
+        r->epoch = (uint16_t)((r->epoch & 0xffu) | ((EPOCH13_R(r) + 1) & 0xffu) << 8);
+        r->r_top = 0;
+        r->r_window = 0;
+    }
+    return 0;
+}
+
+uint64_t dtls_record_write_seq(const struct dtls_record *rec)
+{
+    return dtls_crec(rec)->w_seq;
+}
+
+unsigned dtls_record_epoch_bits(const struct dtls_record *rec, bool write)
+{
+    const struct dtls_record_impl *r = dtls_crec(rec);
+    return (write ? EPOCH13_W(r) : EPOCH13_R(r)) & 3u;
 }
 
 uint16_t dtls_record_version(const struct dtls_record *rec)
@@ -279,7 +330,7 @@ static int seal13(struct dtls_record_impl *r, uint8_t type, const uint8_t *in, s
 {
     struct dtls13_dir d;
     dir13(r, false, &d);
-    int n = dtls13_seal_dir(&d, r->epoch, r->w_seq, type, in, len, out, cap);
+    int n = dtls13_seal_dir(&d, (uint16_t)EPOCH13_W(r), r->w_seq, type, in, len, out, cap);
     if (n < 0)
         return n;
     r->w_seq++;
@@ -413,9 +464,9 @@ static int take_alert(struct dtls_record_impl *r, const uint8_t *out, size_t ple
     return 0;
 }
 
-/* dtls_record_open in the 1.3 form: epoch 3 in the unified header. */
+/* dtls_record_open in the 1.3 form: the read epoch in the unified header. */
 static int open13(struct dtls_record_impl *r, const uint8_t *in, size_t len, size_t *used,
-                  uint8_t *type, uint8_t *out, size_t cap)
+                  uint8_t *type, uint8_t *out, size_t cap, uint64_t *seq)
 {
     *used = len;
     if (len == 0)
@@ -436,7 +487,7 @@ static int open13(struct dtls_record_impl *r, const uint8_t *in, size_t len, siz
         return refuse(r, why);
     if (r->failed || r->peer_closed)
         return refuse(r, DTLS_REC_CLOSED);
-    if (h.epoch_bits != (r->epoch & 3))
+    if (h.epoch_bits != (EPOCH13_R(r) & 3))
         return refuse(r, DTLS_REC_WRONG_EPOCH);
     struct dtls13_dir d;
     dir13(r, true, &d);
@@ -451,6 +502,7 @@ static int open13(struct dtls_record_impl *r, const uint8_t *in, size_t len, siz
     if (n < 0)
         return refuse(r, n);
     window_accept(r, rec.seq);
+    *seq = rec.seq;
     if (t == DTLS_CT_ALERT) {
         if ((why = take_alert(r, out, (size_t)n)) != 0)
             return refuse(r, why);
@@ -467,8 +519,10 @@ int dtls_record_open(struct dtls_record *rec, const uint8_t *in, size_t len, siz
                      uint8_t *type, uint8_t *out, size_t cap)
 {
     struct dtls_record_impl *r = dtls_rec(rec);
-    if (__builtin_expect(r->v13, 0))
-        return open13(r, in, len, used, type, out, cap);
+    if (__builtin_expect(r->v13, 0)) {
+        uint64_t seq;
+        return open13(r, in, len, used, type, out, cap, &seq);
+    }
     *used = len;
     if (len < DTLS_RECORD_HEADER)
         return refuse(r, DTLS_REC_TRUNCATED);
@@ -520,6 +574,17 @@ int dtls_record_open(struct dtls_record *rec, const uint8_t *in, size_t len, siz
         return refuse(r, why);
     r->c->opened++;
     return (int)plen;
+}
+
+int dtls_record_open_seq(struct dtls_record *rec, const uint8_t *in, size_t len, size_t *used, uint8_t *type,
+                         uint8_t *out, size_t cap, uint64_t *seq)
+{
+    struct dtls_record_impl *r = dtls_rec(rec);
+    if (!r->v13) {
+        *seq = 0;
+        return dtls_record_open(rec, in, len, used, type, out, cap);
+    }
+    return open13(r, in, len, used, type, out, cap, seq);
 }
 
 int dtls_record_alert(struct dtls_record *rec, uint8_t level, uint8_t desc, uint8_t *out, size_t cap)

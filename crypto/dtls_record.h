@@ -395,6 +395,31 @@ int dtls_record_set_keys13(struct dtls_record *r, enum dtls_suite suite, const u
                            const uint8_t *w_iv, const uint8_t *w_sn, const uint8_t *r_key,
                            const uint8_t *r_iv, const uint8_t *r_sn);
 
+/* DTLS 1.3 KeyUpdate (RFC 9147 §8, RFC 8446 §4.6.3): the next epoch's
+ * keys for one direction of r (set up by dtls_record_set_keys13): write
+ * true, the keys r seals with from now on (its write epoch one more,
+ * write sequence numbers from 0); write false, the keys it opens with (its
+ * read epoch one more, the replay window empty: records of the previous
+ * epoch are refused with DTLS_REC_WRONG_EPOCH and left to the caller,
+ * which keeps that epoch's keys for late records). Key, IV and
+ * record-number key as dtls_record_set_keys13's. In a key area shared
+ * with the other end's record, a direction's slot is written only by the
+ * record that writes with it: the reader moves its read epoch on and
+ * leaves the slot, which the writer replaces once the update is
+ * acknowledged, i.e. after the reader moved on (until then the old
+ * epoch's records are the caller's to open). Returns 0, -ENOKEY (not 1.3
+ * keys), -ENOTSUP / -EIO as dtls_record_set_keys. */
+int dtls_record_rekey13(struct dtls_record *r, bool write, const uint8_t *key, const uint8_t *iv,
+                        const uint8_t *sn);
+
+/* The sequence number dtls_record_seal gives the next record of the
+ * current write epoch (records sealed in it so far). */
+uint64_t dtls_record_write_seq(const struct dtls_record *r);
+
+/* DTLS 1.3: the low two bits of r's write (write true) or read epoch, as
+ * the unified header carries them. */
+unsigned dtls_record_epoch_bits(const struct dtls_record *r, bool write);
+
 /* DTLS_V12 or DTLS_V13: the form of r's records once keys are in (0
  * before). */
 uint16_t dtls_record_version(const struct dtls_record *r);

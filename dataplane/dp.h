@@ -61,6 +61,7 @@ struct dp_worker {
     uint64_t snap_seen;
 
     struct ri_metrics *m;
+    struct ri_agent_view av; /* this worker's per-agent figures (RI_SEC_AGENT_STATS) */
 
     /* network emulation (dp_netem.c) */
     struct rte_mbuf **wheel_head, **wheel_tail;

@@ -105,6 +105,25 @@ static inline bool half(const struct dp_conn *c)
     return here(c) == 2;
 }
 
+/* Counts connection c up (or given up) for each of its endpoints that is
+ * simulated here (the per-agent figures). */
+static void count_conn_agents(const struct dp_ctx *ctx, struct dp_worker *wk, const struct dp_conn *c, bool up)
+{
+    struct ri_agent_stats *as = wk->av.a;
+    if (!as)
+        return;
+    const struct ri_edge *ed = &ctx->ri.edges[c->edge];
+    uint32_t ends[2] = {ed->a, ed->b};
+    for (int i = 0; i < 2; i++) {
+        if (!ri_agent_here(ctx->ri.cfg, ends[i]))
+            continue;
+        if (up)
+            as[ends[i]].conn_up++;
+        else
+            as[ends[i]].conn_failed++;
+    }
+}
+
 /* Endpoints `sides` (bit per endpoint) of c have something to send or a
  * new deadline: flushed at the end of the pass. */
 static void touch(struct dp_conns *cs, struct dp_conn *c, uint8_t sides)
@@ -240,6 +259,7 @@ static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struc
         }
     } else {
         c->state = DP_CONN_GIVEN_UP;
+        count_conn_agents(ctx, wk, c, false);
         if (half(c))
             ri_add(wk->m->live.conn_halves_given_up, 1);
         else
@@ -285,7 +305,8 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
             .seed = rng_mix(cfg->seed + ((uint64_t)c->edge << 9 | (uint64_t)c->attempts << 1 | (uint64_t)s)),
             .keylog = s == (here(c) & 1 ? 0 : 1) ? keylog : NULL, .setup = setup_get(cs),
             .rec_keys = keys, .counters = &cs->pc_c, .heartbeat_ms = cfg->sctp_heartbeat_ms,
-            .consent = cfg->consent != 0, .dtls_versions = ri_dtls_offer(cfg->dtls_versions)};
+            .consent = cfg->consent != 0, .dtls_versions = ri_dtls_offer(cfg->dtls_versions),
+            .dtls_keep = cfg->dtls_key_update != 0, .dtls_key_update_after = cfg->dtls_key_update};
         if (ctx->relay) /* --relay: the peer is the other agent's relayed address */
             dp_relay_peer_addr(ctx->relay, c->edge, s, &pc.peer);
         if (pc_init(&c->ep[s], &pc, now) != 0) {
@@ -328,6 +349,8 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     }
     c->state = DP_CONN_UP;
     cs->in_setup--;
+    if (!c->reconnecting)
+        count_conn_agents(ctx, wk, c, true);
     if (c->churn) {
         met_hist_record(&wk->m->resetup, now - c->t_churn);
         ri_add(wk->m->live.conn_churn_resetup, 1);
@@ -495,15 +518,21 @@ static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t fr
     }
     if (c->state != DP_CONN_UP) {
         agent_drop(wk->m, RI_DROP_CONN_DOWN);
+        if (wk->av.a)
+            wk->av.a[from].drop_send++;
         return;
     }
     int side = ctx->ri.edges[e].a == from ? 0 : 1;
     int rc = pc_send(&c->ep[side], msg, len, now);
     if (rc == 0) {
         ri_add(wk->m->live.dc_msgs_tx, 1);
+        if (wk->av.a)
+            wk->av.a[from].dc_bytes_tx += len;
         touch(cs, c, (uint8_t)(1u << side));
     } else {
         agent_drop(wk->m, rc == -EAGAIN ? RI_DROP_SEND_BLOCKED : RI_DROP_CONN_DOWN);
+        if (wk->av.a)
+            wk->av.a[from].drop_send++;
     }
 }
 
@@ -588,7 +617,7 @@ static void forward_held(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_
 static void receive_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t receiver, uint32_t e, uint8_t *msg,
                         uint32_t len, uint64_t tsc, uint64_t now)
 {
-    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, &ctx->clock};
+    const struct agent_mesh mesh = {&ctx->ri, ctx->sig_keys, &ctx->clock, &wk->av};
     uint32_t out;
     if (agent_receive(&mesh, wk->m, receiver, e, msg, len, tsc, &out) == AGENT_SEND)
         send_msg(ctx, wk, receiver, out, msg, len, now);
@@ -758,7 +787,8 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
 }
 
 /* Folds the worker's SCTP counters (one block all its associations count
- * into) into the metrics: deltas since the last fold, once a pass. */
+ * into) and its endpoints' KeyUpdates into the metrics: deltas since the
+ * last fold, once a pass. */
 static void fold_counters(struct dp_worker *wk)
 {
     struct dp_conns *cs = wk->conns;
@@ -792,6 +822,14 @@ static void fold_counters(struct dp_worker *wk)
         ri_add(wk->m->live.drops[RI_DROP_CONN_DOWN], d);
         ri_add(wk->m->live.msgs_dropped, d);
         seen->discarded = sc->messages_discarded;
+    }
+    /* --dtls-key-update: the endpoints' KeyUpdates (their pc_counters) */
+    const struct pc_counters *pcc = &cs->pc_c;
+    if (pcc->key_updates_out != seen->key_updates_out || pcc->key_updates_in != seen->key_updates_in) {
+        ri_add(wk->m->live.dtls_key_updates_out, pcc->key_updates_out - seen->key_updates_out);
+        ri_add(wk->m->live.dtls_key_updates_in, pcc->key_updates_in - seen->key_updates_in);
+        seen->key_updates_out = pcc->key_updates_out;
+        seen->key_updates_in = pcc->key_updates_in;
     }
 }
 
@@ -1016,6 +1054,7 @@ static void end_gone_shards(const struct dp_ctx *ctx, struct dp_worker *wk)
         } else { /* queued: never started, given up without an attempt */
             c->attempts = (uint8_t)cfg->setup_attempts;
             c->state = DP_CONN_GIVEN_UP;
+            count_conn_agents(ctx, wk, c, false);
             if (half(c))
                 ri_add(wk->m->live.conn_halves_given_up, 1);
             else
@@ -1232,6 +1271,8 @@ int dp_conns_send_agent_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint
     agent_msg_write(msg, len, src, dst, be64toh(h->seq), agent_stamp(&ctx->clock, tsc),
                     cfg->sign ? &ctx->sig_keys[src] : NULL);
     ri_add(wk->m->live.msgs_sent, 1);
+    if (wk->av.a)
+        wk->av.a[src].sent++;
     send_msg(ctx, wk, src, ctx->ri.adj_edge[off + slot], msg, len, dp_conn_ns(ctx, wk->conns, tsc));
     return 0;
 }
@@ -1320,7 +1361,7 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
     struct dp_mem_in in = {.n_agents = cfg->n_agents, .n_workers = w, .n_edges = cfg->n_edges,
                            .dc = true, .media = cfg->media != RI_MEDIA_NONE, .setup_cap = cfg->setup_cap,
                            .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max,
-                           .consent = cfg->consent != 0};
+                           .consent = cfg->consent != 0, .dtls_keep = cfg->dtls_key_update != 0};
     struct dp_mem_worker plan;
     dp_mem_worker(&in, wk->idx, &plan);
     cs->n = plan.n_conns; /* edges e with e % w == idx */
@@ -1489,6 +1530,7 @@ void dp_conns_relay_failed(const struct dp_ctx *ctx, struct dp_worker *wk, uint3
     /* never started: no attempt is counted, the connection is given up */
     c->attempts = (uint8_t)ctx->ri.cfg->setup_attempts;
     c->state = DP_CONN_GIVEN_UP;
+    count_conn_agents(ctx, wk, c, false);
     ri_add(wk->m->live.conn_given_up, 1);
 }
 

@@ -32,6 +32,7 @@ enum dp_conn_state { DP_CONN_QUEUED, DP_CONN_SETUP, DP_CONN_UP, DP_CONN_GIVEN_UP
 /* The worker's SCTP counters already folded into the metrics. */
 struct dp_conn_seen {
     uint64_t retransmissions, sacks, forward_tsns, skipped, discarded;
+    uint64_t key_updates_out, key_updates_in; /* of the endpoints' pc_counters (--dtls-key-update) */
 };
 
 /* A connection's media with --media (dp_media.c drives it). */

@@ -153,6 +153,10 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_external *e, struct dp_
         ri_add(x->total.sctp_retransmissions, k->retransmissions);
         ri_add(x->total.sctp_fast_retransmits, k->fast_retransmits);
         ri_add(x->total.sctp_t3_timeouts, k->t3_timeouts);
+        ri_set(sl->s.dtls_key_updates_out, s->pc_counters.key_updates_out);
+        ri_set(sl->s.dtls_key_updates_in, s->pc_counters.key_updates_in);
+        ri_add(x->total.dtls_key_updates_out, s->pc_counters.key_updates_out);
+        ri_add(x->total.dtls_key_updates_in, s->pc_counters.key_updates_in);
     }
     uint8_t dtls_failure = 0;
     uint16_t dtls_version = 0;
@@ -454,7 +458,12 @@ static bool sess_open_pc(const struct dp_ctx *ctx, struct dp_external *e, struct
                           .counters = &s->pc_counters,
                           .seed = draw[0],
                           .sctp_seed = draw[1] | 1,
-                          .dtls_versions = ri_dtls_offer(ctx->ri.cfg->ext_dtls_versions)};
+                          .dtls_versions = ri_dtls_offer(ctx->ri.cfg->ext_dtls_versions),
+                          /* DTLS 1.3: the handshake slot stays for the session's
+                           * life so that a peer's KeyUpdate is taken (and ours sent
+                           * at the AEAD limit); a session holds one slot of the
+                           * 2 x n_slots, so none waits for another's */
+                          .dtls_keep = true};
     dtls_record_keys_clear(&s->pc_keys);
     memset(&s->pc_counters, 0, sizeof(s->pc_counters));
     if (pc_init(&s->pc, &c, now) != 0) {

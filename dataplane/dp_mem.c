@@ -126,7 +126,9 @@ void dp_mem_worker(const struct dp_mem_in *in, uint32_t idx, struct dp_mem_worke
     if (in->media && out->n_conns)
         out->media = (size_t)align64((uint64_t)out->n_conns * sizeof(struct dp_media));
     out->sctp_pool = dp_mem_alloc_size(sctp_pool_size(in->sctp_bufs, DP_MEM_SCTP_BUF_CAP));
-    out->hs_slots = 2 * in->setup_cap + 2;
+    /* with --dtls-key-update each endpoint holds its slot for life, so
+     * a set-up never waits for one held by an up connection */
+    out->hs_slots = in->dtls_keep ? 2 * out->n_alloc + 2 : 2 * in->setup_cap + 2;
     out->hs_stride = (size_t)align64(dtls_endpoint_size());
     out->su_slots = in->consent ? 2 * out->n_alloc : 2 * in->setup_cap;
     out->su = dp_mem_alloc_size(out->su_slots * sizeof(struct pc_setup)) + out->su_slots * sizeof(uint32_t);
@@ -153,6 +155,11 @@ uint64_t dp_mem_target(uint32_t n, uint32_t n_agents, uint32_t feeds, bool relay
            2 * (uint64_t)RI_MSG_MAX + hs * align64(dtls_endpoint_size()) +
            (uint64_t)n * (feeds > RI_TARGET_FEEDS ? RI_TARGET_FEEDS : feeds) * SRTPS_SESSION_SIZE +
            (relay ? DP_MEM_TGT_DGRAM : 0);
+}
+
+uint32_t dp_mem_target_hs(uint32_t n, bool dtls_keep)
+{
+    return dtls_keep || n < DP_MEM_TGT_HS ? n : DP_MEM_TGT_HS;
 }
 
 uint64_t dp_mem_relay(uint32_t n_agents, uint64_t n_edges, bool tcp, uint32_t target_slots)
@@ -190,7 +197,10 @@ void dp_mem_plan(const struct dp_mem_in *in, struct dp_mem_out *out)
     b[DP_MEM_MBUF] = mbuf_pool_bytes((uint64_t)in->mbufs_per_worker * in->n_workers);
     b[DP_MEM_TABLES] = dp_mem_alloc_size(in->tables_bytes);
     b[DP_MEM_DPDK] = dpdk_other_bytes(in);
-    b[DP_MEM_TARGET] = dp_mem_target(in->target_slots, in->n_agents, in->target_feeds, in->relay);
+    b[DP_MEM_TARGET] = dp_mem_target(in->target_slots, in->n_agents, in->target_feeds, in->relay) +
+                       (uint64_t)(dp_mem_target_hs(in->target_slots, in->target_dtls_keep) -
+                                  dp_mem_target_hs(in->target_slots, false)) *
+                           align64(dtls_endpoint_size());
     b[DP_MEM_RELAY] = in->relay ? dp_mem_relay(in->n_agents, in->n_edges, in->relay_tcp, in->target_slots) : 0;
     for (int c = 0; c < DP_MEM_COUNT; c++)
         out->total += b[c];

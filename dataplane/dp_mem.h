@@ -102,6 +102,8 @@ struct dp_mem_in {
     bool relay;                /* --relay: a TURN client per agent */
     bool relay_tcp;            /* transport=tcp: a TCP connection per agent too */
     bool consent;              /* --consent: every endpoint keeps its set-up state (the ICE agent) */
+    bool dtls_keep;            /* --dtls-key-update: every endpoint keeps its DTLS 1.3 handshake slot */
+    bool target_dtls_keep;     /* --target with 1.3 in --external-dtls: every session keeps its slot */
 };
 
 /* Sizes of dataplane structs private to their files, for the plan;
@@ -129,6 +131,11 @@ struct dp_mem_in {
  * ri_target.mem_bytes). Pure. */
 uint64_t dp_mem_target(uint32_t n_slots, uint32_t n_agents, uint32_t feeds, bool relay);
 
+/* The handshake slots of target mode's pool for `n_slots` sessions:
+ * DP_MEM_TGT_HS at most, or with `dtls_keep` (DTLS 1.3 negotiable: every
+ * session keeps its endpoint for KeyUpdates) one per session. Pure. */
+uint32_t dp_mem_target_hs(uint32_t n_slots, bool dtls_keep);
+
 /* What dp_relay_init allocates for `n_agents` TURN clients over `n_edges`
  * edges (over TCP with `tcp`; the first `target_slots` agents with room
  * for their target sessions' server candidates): exact but for each
@@ -151,12 +158,13 @@ struct dp_mem_worker {
     size_t keys;               /* n_alloc x key_stride */
     size_t media;              /* with media and n_conns > 0: n_conns x sizeof(struct dp_media), rounded up to 64 */
     size_t sctp_pool;          /* sctp_pool_size(sctp_bufs, DP_MEM_SCTP_BUF_CAP) */
-    uint32_t hs_slots;         /* 2 x setup_cap + 2 */
+    uint32_t hs_slots;         /* 2 x setup_cap + 2; --dtls-key-update (kept for life): 2 x n_alloc + 2 */
     size_t hs_stride;          /* dtls_endpoint_size() rounded up to 64 */
     uint32_t su_slots;         /* endpoints' set-up state lent on the way up: 2 x setup_cap;
                                   --consent: kept for life, 2 x n_alloc */
     size_t su;                 /* su_slots x sizeof(struct pc_setup), and their free list (su_slots x 4) */
-    size_t hs;                 /* hs_slots x hs_stride + su: what only the way up holds */
+    size_t hs;                 /* hs_slots x hs_stride + su: what only the way up holds (--dtls-key-update: the
+                                  slots are held for life, --consent: the set-up states) */
     size_t msg_bufs;           /* 3 x RI_MSG_MAX and the messages held for forwarding (DP_FWD_N) */
     size_t wheel_heads;        /* DP_CONN_WHEEL_SLOTS x 4 */
     uint32_t keylog_cap;       /* keylog_max / n_workers + 1, 0 without --keylog */

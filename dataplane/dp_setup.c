@@ -305,6 +305,9 @@ static int setup_workers(struct dp_ctx *ctx, char *err, size_t errlen)
         wk->idx = w;
         wk->lcore_id = lcore;
         wk->m = &ctx->ri.metrics[w];
+        wk->av.hops = ri_agent_hops(ctx->ri.hdr, ctx->ri.cfg->n_agents, w);
+        wk->av.a = ri_agent_stats_of(ctx->ri.hdr, ctx->ri.cfg->n_agents, w);
+        wk->traffic.agents = wk->av.a;
         wk->traffic.rng = ctx->ri.cfg->seed * 0x9e3779b97f4a7c15ull + w + 1;
         wk->frames_are_msgs = ctx->ri.cfg->traffic != RI_TRAFFIC_DC;
         ctx->worker_of_lcore[lcore] = (int16_t)w;

@@ -787,6 +787,8 @@ static void engine_figures(struct tgt_session *s, struct ri_target_slot *sl)
         ri_set(sl->s.ice_restarts, ic->restarts);
     }
     ri_set(sl->s.sctp_retransmissions, pc_sctp_counters(&s->pc)->retransmissions);
+    ri_set(sl->s.dtls_key_updates_out, s->counters.key_updates_out);
+    ri_set(sl->s.dtls_key_updates_in, s->counters.key_updates_in);
 }
 
 /* Ends session i as CLOSED or FAILED: an SCTP ABORT (or the alert a
@@ -809,6 +811,8 @@ static void sess_end(const struct dp_ctx *ctx, struct dp_target *t, struct dp_wo
     ri_add(x->total.consent_checks, sl->s.consent_checks);
     ri_add(x->total.ice_restarts, sl->s.ice_restarts);
     ri_add(x->total.sctp_retransmissions, sl->s.sctp_retransmissions);
+    ri_add(x->total.dtls_key_updates_out, sl->s.dtls_key_updates_out);
+    ri_add(x->total.dtls_key_updates_in, sl->s.dtls_key_updates_in);
     ri_add(x->total.rtp_lost, sl->s.rtp_lost);
     ri_add(x->total.video_rtp_lost, sl->s.video_rtp_lost);
     ri_add(x->total.rtcp_rr_loss, sl->s.rtcp_rr_loss);
@@ -1007,7 +1011,8 @@ static void sess_start(const struct dp_ctx *ctx, struct dp_target *t, struct dp_
                           .counters = &s->counters,
                           .seed = draw[0],
                           .sctp_seed = draw[1] | 1,
-                          .dtls_versions = t->dtls_versions};
+                          .dtls_versions = t->dtls_versions,
+                          .dtls_keep = true}; /* 1.3 only: the pool has a slot per session then */
     dtls_record_keys_clear(&s->keys);
     memset(&s->counters, 0, sizeof(s->counters));
     s->next_rtcp = draw[2]; /* the media's draw, until media_start uses it */
@@ -1349,7 +1354,10 @@ int dp_target_init(const struct dp_ctx *ctx, struct dp_external *e, char *err, s
     for (uint32_t a = 0; a < t->n_agents; a++)
         t->by_agent[a] = -1;
     t->pool = sctp_pool_init(t->pool_mem, t->pool_bufs, 1200);
-    uint32_t hs = n < DP_TGT_HS ? n : DP_TGT_HS;
+    /* DTLS 1.3 negotiable: each session keeps its handshake slot for
+     * KeyUpdates (pc_config.dtls_keep), so one per session; else at most
+     * DP_TGT_HS handshakes at once */
+    uint32_t hs = dp_mem_target_hs(n, (t->dtls_versions & RI_DTLS_V13) != 0);
     if (!t->pool || dtls_hs_pool_init(&t->hs, hs) != 0)
         goto oom;
     struct pc_config pcc = {.n_streams = DP_TGT_STREAMS};

@@ -201,13 +201,16 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
             return;
         }
         uint32_t src = rte_be_to_cpu_32(f->msg.src);
-        if (ri_agent_here(ctx->ri.cfg, src) || ctx->clock.wall) {
-            uint64_t ns = agent_latency(&f->msg, tsc, &ctx->clock);
+        uint64_t ns = 0;
+        bool has_ns = ri_agent_here(ctx->ri.cfg, src) || ctx->clock.wall;
+        if (has_ns) {
+            ns = agent_latency(&f->msg, tsc, &ctx->clock);
             met_hist_record(&wk->m->latency, ns);
             ri_record_direction(wk->m, ctx->ri.cfg, src, dst, ns);
         } else { /* stamped by another shard's clock */
             ri_add(wk->m->live.msgs_remote_delivered, 1);
         }
+        ri_agent_delivered(&wk->av, src, dst, f->msg.hops, ns, has_ns);
         ri_add(wk->m->live.msgs_delivered, 1);
         ri_add(wk->m->live.hops_delivered, f->msg.hops);
         rte_pktmbuf_free(m);
@@ -215,17 +218,23 @@ static inline void handle_msg(const struct dp_ctx *ctx, struct dp_worker *wk, st
     }
     if ((uint32_t)f->msg.hops + 1 > ctx->ri.cfg->max_hops) {
         drop(wk, RI_DROP_HOP_LIMIT, m, true);
+        if (wk->av.a)
+            wk->av.a[receiver].drop_relay++;
         return;
     }
     uint16_t slot = ri_next_hop(&ctx->ri, receiver, dst);
     if (slot == RI_ROUTE_NONE) {
         drop(wk, RI_DROP_NO_ROUTE, m, true);
+        if (wk->av.a)
+            wk->av.a[receiver].drop_relay++;
         return;
     }
     uint32_t e2 = ctx->ri.adj_edge[ctx->ri.adj_off[receiver] + slot];
     f->msg.hops++;
     frame_for_edge(ctx, m, f, e2, receiver, (uint16_t)udp_payload, rte_be_to_cpu_16(f->ip.packet_id));
     ri_add(wk->m->live.msgs_forwarded, 1);
+    if (wk->av.a)
+        wk->av.a[receiver].forwarded++;
     send_on_edge(ctx, wk, m, e2, tsc);
 }
 

@@ -55,13 +55,14 @@
 
 #include <errno.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "met_hist.h"
 
 #define RI_MAGIC "SWRMIMG\0"
-#define RI_VERSION 9u
+#define RI_VERSION 10u
 #define RI_MAX_WORKERS 64
 #define RI_MAX_SHARDS 1024
 #define RI_ALIGN 64u
@@ -90,6 +91,7 @@ enum ri_section_id {
     RI_SEC_FINGERPRINTS,
     RI_SEC_TARGET,
     RI_SEC_RELAY,
+    RI_SEC_AGENT_STATS, /* RI_VERSION 10: per worker, a hop histogram and n_agents ri_agent_stats */
     RI_SEC_COUNT
 };
 
@@ -256,11 +258,21 @@ struct ri_config {
      * endpoints, and the external and target sessions, offer or accept */
     uint8_t dtls_versions;
     uint8_t ext_dtls_versions;
-    uint8_t churn_pct;      /* --churn R%: churn_milli is per cent (x 1000) of the connections per second */
-    uint8_t reserved_dtls[5];
-    uint32_t churn_milli;   /* --churn: connections closed and set up again per second, x 1000 (0 none) */
-    uint32_t reserved_churn;
+    uint8_t reserved_dtls[2];
+    /* --dtls-key-update N: the mesh's DTLS 1.3 endpoints are kept for the
+     * connection's life and send a KeyUpdate every N records (0: no
+     * flag, the endpoints go after the handshake and never update) */
+    uint32_t dtls_key_update;
+    /* --churn R | R%: connections closed and set up again per second, x 1000 (0: none);
+     * with churn_pct, per cent (x 1000) of the connections per second */
+    uint32_t churn_milli;
+    uint8_t churn_pct;
+    uint8_t reserved_churn[3];
 };
+
+_Static_assert(offsetof(struct ri_config, dtls_key_update) % 4 == 0 &&
+                   offsetof(struct ri_config, dtls_key_update) == offsetof(struct ri_config, dtls_versions) + 4,
+               "--dtls-key-update sits in the bytes reserved after the DTLS versions");
 
 static inline int ri_agent_here(const struct ri_config *c, uint32_t agent)
 {
@@ -470,6 +482,9 @@ struct ri_counters {
     uint64_t conn_reestablished;    /* closed connections that came up again (a new set-up) */
     /* of conn_established, by the DTLS version they negotiated: [0] 1.2, [1] 1.3 (ri_dtls_index) */
     uint64_t conn_dtls_up[RI_DTLS_VERSIONS];
+    /* --dtls-key-update: DTLS 1.3 KeyUpdates of the mesh's endpoints: ours
+     * acknowledged (the write epoch moved on), the peer's taken */
+    uint64_t dtls_key_updates_out, dtls_key_updates_in;
     /* --churn: connections closed on purpose (SCTP SHUTDOWN, DTLS close_notify) and set up
      * again; not in conn_closed; a re-set-up counts in conn_reestablished too */
     uint64_t conn_churned;          /* closes started */
@@ -564,6 +579,8 @@ struct ri_ext_stats {
                              * came from, or STUN that did not authenticate (dp_external.h) */
     /* our SCTP association of the session, folded in when it ends */
     uint64_t sctp_data_chunks_out, sctp_retransmissions, sctp_fast_retransmits, sctp_t3_timeouts;
+    /* DTLS 1.3 KeyUpdates of the session: ours acknowledged, the peer's taken */
+    uint64_t dtls_key_updates_out, dtls_key_updates_in;
 };
 
 struct ri_ext_slot {
@@ -710,6 +727,8 @@ struct ri_target_stats {
     uint64_t video_rtcp_pli, video_rtcp_fir, video_rtcp_nack; /* the server's feedback on our video */
     uint64_t video_keyframes;                     /* key frames we sent (periodic, and on PLI/FIR) */
     uint64_t video_sessions, video_rejected;      /* sessions that sent video; whose answer refused it */
+    /* DTLS 1.3 KeyUpdates of the session: ours acknowledged, the server's taken */
+    uint64_t dtls_key_updates_out, dtls_key_updates_in;
 };
 
 struct ri_target_slot {
@@ -905,6 +924,76 @@ struct ri_relay {
 #define RI_RELAY_UDP 0u
 #define RI_RELAY_TCP 1u
 
+/* Per-agent figures (RI_SEC_AGENT_STATS, RI_VERSION 10). Each worker owns
+ * one block: a hop histogram of the messages it delivered, then one
+ * ri_agent_stats per agent of the mesh (indexed by agent id: a worker
+ * counts whatever agent it acts for). Plain stores by the block's worker
+ * only; control reads the blocks after the workers stopped and sums them
+ * over workers. Not part of snapshots. */
+#define RI_HOP_BUCKETS 65u          /* hops 0 .. 63, [64]: 64 or more */
+#define RI_AGENT_LAT_BUCKETS 16u    /* latency per source: bucket 0 < 2^13 ns, bucket k (1..14) */
+#define RI_AGENT_LAT_SHIFT 12u      /* [2^(12+k), 2^(13+k)) ns, bucket 15 >= 2^27 ns (134 ms) */
+
+struct ri_agent_stats {
+    uint32_t sent;           /* messages generated with this agent as source */
+    uint32_t delivered;      /* messages delivered to this agent (destination; echo: the round trip's end) */
+    uint32_t delivered_from; /* messages with this agent as source delivered (anywhere) */
+    uint32_t forwarded;      /* messages this agent relayed */
+    uint32_t drop_relay;     /* dropped at this agent as relay: hop_limit, no_route */
+    uint32_t drop_send;      /* dropped as this agent sent them (source or relay): no route at
+                                the source, connection down, send buffer full */
+    uint32_t conn_up;        /* connections of this agent that came up (both endpoints count) */
+    uint32_t conn_failed;    /* connections of this agent given up (both endpoints count) */
+    uint64_t dc_bytes_tx;    /* DataChannel message bytes this agent sent (all hops) */
+    uint64_t dc_bytes_rx;    /* DataChannel message bytes this agent received (all hops) */
+    uint32_t lat[RI_AGENT_LAT_BUCKETS]; /* latency of this source's delivered messages */
+};
+_Static_assert(sizeof(struct ri_agent_stats) == 112, "ri_agent_stats is 112 bytes");
+
+static inline uint32_t ri_agent_lat_bucket(uint64_t ns)
+{
+    if (ns < (UINT64_C(1) << (RI_AGENT_LAT_SHIFT + 1)))
+        return 0;
+    uint32_t b = (uint32_t)(63 - __builtin_clzll(ns)) - RI_AGENT_LAT_SHIFT;
+    return b < RI_AGENT_LAT_BUCKETS ? b : RI_AGENT_LAT_BUCKETS - 1;
+}
+
+/* Bytes of one worker's block (RI_ALIGN aligned). */
+static inline uint64_t ri_agent_block_bytes(uint32_t n_agents)
+{
+    uint64_t b = RI_HOP_BUCKETS * sizeof(uint64_t) + (uint64_t)n_agents * sizeof(struct ri_agent_stats);
+    return (b + RI_ALIGN - 1) / RI_ALIGN * RI_ALIGN;
+}
+
+/* Worker w's hop histogram and per-agent array in the image h. */
+static inline uint64_t *ri_agent_hops(const struct ri_header *h, uint32_t n_agents, uint32_t w)
+{
+    return (uint64_t *)((char *)h + h->sec[RI_SEC_AGENT_STATS].offset + (uint64_t)w * ri_agent_block_bytes(n_agents));
+}
+
+static inline struct ri_agent_stats *ri_agent_stats_of(const struct ri_header *h, uint32_t n_agents, uint32_t w)
+{
+    return (struct ri_agent_stats *)(ri_agent_hops(h, n_agents, w) + RI_HOP_BUCKETS);
+}
+
+/* A worker's pointers into its block (NULL: not counted). */
+struct ri_agent_view {
+    struct ri_agent_stats *a;
+    uint64_t *hops;
+};
+
+static inline void ri_agent_delivered(const struct ri_agent_view *v, uint32_t src, uint32_t dst, uint32_t hops,
+                                      uint64_t ns, bool has_ns)
+{
+    if (!v || !v->a)
+        return;
+    v->a[dst].delivered++;
+    v->a[src].delivered_from++;
+    if (has_ns)
+        v->a[src].lat[ri_agent_lat_bucket(ns)]++;
+    v->hops[hops < RI_HOP_BUCKETS - 1 ? hops : RI_HOP_BUCKETS - 1]++;
+}
+
 /* Returns a pointer to section `id` of a mapped image. */
 static inline void *ri_section(const struct ri_header *h, enum ri_section_id id)
 {
@@ -1020,6 +1109,8 @@ static inline int ri_check(const void *map, uint64_t len)
         c->target_slots > RI_TARGET_MAX)
         return -ERANGE;
     if (h->sec[RI_SEC_RELAY].size < sizeof(struct ri_relay))
+        return -ERANGE;
+    if (h->sec[RI_SEC_AGENT_STATS].size < (uint64_t)c->n_workers * ri_agent_block_bytes(c->n_agents))
         return -ERANGE;
     return 0;
 }

@@ -41,7 +41,8 @@ static bool signature_ok(const struct agent_mesh *mesh, uint8_t *msg, uint32_t l
     return ok;
 }
 
-static void deliver(const struct agent_mesh *mesh, struct ri_metrics *m, uint8_t *msg, uint32_t len, uint64_t tsc)
+static void deliver(const struct agent_mesh *mesh, struct ri_metrics *m, uint32_t receiver, uint8_t *msg, uint32_t len,
+                    uint64_t tsc)
 {
     const struct agent_hdr *h = (const struct agent_hdr *)msg;
     if ((h->seq & htobe64(AGENT_SEQ_SIGNED)) && !signature_ok(mesh, msg, len)) {
@@ -50,13 +51,16 @@ static void deliver(const struct agent_mesh *mesh, struct ri_metrics *m, uint8_t
         return;
     }
     uint32_t src = be32toh(h->src);
-    if (ri_agent_here(mesh->ri->cfg, src) || mesh->clock->wall) {
-        uint64_t ns = agent_latency(h, tsc, mesh->clock);
+    uint64_t ns = 0;
+    bool has_ns = ri_agent_here(mesh->ri->cfg, src) || mesh->clock->wall;
+    if (has_ns) {
+        ns = agent_latency(h, tsc, mesh->clock);
         met_hist_record(&m->latency, ns);
         ri_record_direction(m, mesh->ri->cfg, src, be32toh(h->dst), ns);
     } else { /* stamped by another shard's clock */
         ri_add(m->live.msgs_remote_delivered, 1);
     }
+    ri_agent_delivered(mesh->av, src, receiver, h->hops, ns, has_ns);
     ri_add(m->live.msgs_delivered, 1);
     ri_add(m->live.hops_delivered, h->hops);
 }
@@ -67,6 +71,9 @@ enum agent_action agent_receive(const struct agent_mesh *mesh, struct ri_metrics
     const struct ri_view *ri = mesh->ri;
     struct agent_hdr *h = (struct agent_hdr *)msg;
     ri_add(m->live.dc_msgs_rx, 1);
+    struct ri_agent_stats *as = mesh->av ? mesh->av->a : NULL;
+    if (as)
+        as[receiver].dc_bytes_rx += len;
     if (!agent_hdr_ok(h, len, ri->cfg->n_agents)) {
         ri_add(m->live.drops[RI_DROP_BAD_MESSAGE], 1);
         return AGENT_DONE;
@@ -74,14 +81,14 @@ enum agent_action agent_receive(const struct agent_mesh *mesh, struct ri_metrics
     uint32_t src = be32toh(h->src), dst = be32toh(h->dst);
     if (h->seq & htobe64(AGENT_SEQ_ECHO_REPLY)) {
         if (receiver == src)
-            deliver(mesh, m, msg, len, tsc);
+            deliver(mesh, m, receiver, msg, len, tsc);
         else
             ri_add(m->live.drops[RI_DROP_WRONG_RECEIVER], 1);
         return AGENT_DONE;
     }
     if (receiver == dst) {
         if (ri->cfg->pattern != RI_PATTERN_ECHO) {
-            deliver(mesh, m, msg, len, tsc);
+            deliver(mesh, m, receiver, msg, len, tsc);
             return AGENT_DONE;
         }
         h->seq |= htobe64(AGENT_SEQ_ECHO_REPLY);
@@ -90,15 +97,21 @@ enum agent_action agent_receive(const struct agent_mesh *mesh, struct ri_metrics
     }
     if ((uint32_t)h->hops + 1 > ri->cfg->max_hops) {
         agent_drop(m, RI_DROP_HOP_LIMIT);
+        if (as)
+            as[receiver].drop_relay++;
         return AGENT_DONE;
     }
     uint16_t slot = ri_next_hop(ri, receiver, dst);
     if (slot == RI_ROUTE_NONE) {
         agent_drop(m, RI_DROP_NO_ROUTE);
+        if (as)
+            as[receiver].drop_relay++;
         return AGENT_DONE;
     }
     h->hops++;
     ri_add(m->live.msgs_forwarded, 1);
+    if (as)
+        as[receiver].forwarded++;
     *edge = ri->adj_edge[ri->adj_off[receiver] + slot];
     return AGENT_SEND;
 }

@@ -128,6 +128,7 @@ struct agent_mesh {
     const struct ri_view *ri;
     const struct sig_keypair *sig_keys; /* every agent's, with --sign */
     const struct agent_clock *clock;
+    const struct ri_agent_view *av; /* the worker's per-agent figures (NULL: none) */
 };
 
 /* What to do with a received message after agent_receive. */

@@ -39,6 +39,7 @@ struct pc_setup_impl {
     uint8_t alert[DTLS_RECORD_HEADER + 2 + 24];
     uint8_t srtp_keying[DTLS_KEYING_MAX]; /* its exported keying material (RFC 5764 §4.2) */
     struct stun_addr peer;         /* cfg.peer: where DTLS and SCTP go before ICE selects a pair */
+    uint64_t dtls_ku_after;        /* cfg.dtls_key_update_after, for dtls_init */
 };
 ENGINE_STORAGE(struct pc_setup, struct pc_setup_impl, su_impl, su_cimpl)
 
@@ -51,7 +52,8 @@ struct pc_impl {
     uint16_t dc_sid;
     uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
     uint8_t ev_head, ev_n;
-    uint8_t events[7];             /* small ring of enum pc_event_type */
+    uint8_t events[6];             /* small ring of enum pc_event_type */
+    bool keep_dtls;                /* cfg.dtls_keep: a DTLS 1.3 endpoint stays for the connection's life */
     uint8_t dtls_ver;              /* low byte of the negotiated DTLS version (0xfd 1.2, 0xfc 1.3), 0 before */
     bool notify_due;               /* pc_close_notify: our close_notify waits in pc_poll_transmit */
     int32_t hs_slot;               /* -1 when none held */
@@ -104,6 +106,13 @@ static void fail(struct pc_impl *pc, enum pc_fail why, uint64_t now)
 static struct dtls_endpoint *hs_ep(const struct pc_impl *pc)
 {
     return pc->hs_slot >= 0 ? dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot) : NULL;
+}
+
+/* Whether the handshake endpoint stays after the handshake (DTLS 1.3 with
+ * cfg.dtls_keep): KeyUpdates then work both ways. */
+static bool keeps(const struct pc_impl *pc)
+{
+    return pc->keep_dtls;
 }
 
 /* The peer's address as the DTLS cookie binds it (RFC 6347 §4.2.1). */
@@ -170,6 +179,8 @@ int pc_init(struct pc *p, const struct pc_config *cfg, uint64_t now)
     su->cp = cfg->cp;
     su->cookie_secret = cfg->cookie_secret;
     su->dtls_versions = cfg->dtls_versions;
+    su->dtls_ku_after = cfg->dtls_key_update_after;
+    pc->keep_dtls = cfg->dtls_keep;
     memcpy(su->peer_fp, cfg->peer_fingerprint, 32);
     su->peer = cfg->peer;
     client_id_of(su, &cfg->peer);
@@ -235,7 +246,8 @@ static void start_dtls(struct pc_impl *pc, uint64_t now)
                              .srtp = PC_SRTP,
                              .keylog = su->keylog,
                              .mtu = DTLS_MTU,
-                             .versions = su->dtls_versions};
+                             .versions = su->dtls_versions,
+                             .key_update_after = su->dtls_ku_after};
     reach(pc, PC_DTLS, now);
     if (dtls_init(hs_ep(pc), &dc, now) != 0)
         fail(pc, PC_FAIL_DTLS, now);
@@ -289,6 +301,8 @@ static void dtls_events(struct pc_impl *pc, uint64_t now)
              * endpoint until the peer's first application record */
             if (pc->dtls_client && pc->dtls_ver != (DTLS_V13 & 0xff))
                 release_slot(pc);
+            if (pc->dtls_ver != (DTLS_V13 & 0xff))
+                pc->keep_dtls = false; /* 1.2 has no KeyUpdate: nothing to keep it for */
             reach(pc, PC_SCTP, now);
             if (pc->dtls_client)
                 sctp_connect(pc->sctp, now);
@@ -326,7 +340,11 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
                 break;
             to_handshake = rt == DTLS_CT_HANDSHAKE || rt == DTLS_CT_CHANGE_CIPHER_SPEC;
         }
-        if (to_handshake) {
+        /* DTLS 1.3 while the endpoint is held: every protected record
+         * through it (the previous epoch's keys after a KeyUpdate of the
+         * peer, KeyUpdates and ACKs taken there, epoch 2 to the handshake) */
+        bool via_ep = hs_ep(pc) && (rt & 0xe0) == 0x20 && dtls_connected(hs_ep(pc));
+        if (to_handshake && !via_ep) {
             /* the peer repeating its flight: it lacks ours, which
              * our handshake sends again while we hold it */
             enum engine_input r = hs_ep(pc) ? dtls_handle_input(hs_ep(pc), d + off, rl, now) : ENGINE_IN_IGNORED;
@@ -338,19 +356,35 @@ static enum engine_input records_in(struct pc_impl *pc, const uint8_t *d, size_t
         }
         size_t used;
         uint8_t type;
-        int n = dtls_record_open(&pc->rec, d + off, rl, &used, &type, plain, sizeof(plain));
+        int n;
+        if (via_ep) {
+            /* a KeyUpdate taken, or the ACK of ours, moves the endpoint's
+             * counters: their deltas go to the caller's block */
+            const struct dtls_counters *dc = dtls_counters(hs_ep(pc));
+            uint32_t ku_out = dc->key_updates_out, ku_in = dc->key_updates_in;
+            n = dtls_open_record(hs_ep(pc), d + off, rl, &used, &type, plain, sizeof(plain), now);
+            pc->c->key_updates_out += dc->key_updates_out - ku_out;
+            pc->c->key_updates_in += dc->key_updates_in - ku_in;
+        } else {
+            n = dtls_record_open(&pc->rec, d + off, rl, &used, &type, plain, sizeof(plain));
+        }
         if (n < 0) {
             pc->c->records_dropped++;
+        } else if (via_ep && type == DTLS_CT_HANDSHAKE) {
+            took = true; /* a KeyUpdate, or the peer's final flight again */
         } else if (type == DTLS_CT_APPLICATION_DATA) {
-            release_slot(pc); /* the peer has our final flight */
+            if (!keeps(pc))
+                release_slot(pc); /* the peer has our final flight */
             took |= sctp_handle_input(pc->sctp, plain, (size_t)n, now) == ENGINE_IN_ACCEPTED;
         } else if (type == DTLS_CT_ACK) {
             /* DTLS 1.3: the server acknowledging our final flight; a client
              * whose flight it covers needs its handshake no more */
             took = true;
             struct dtls_endpoint *e = hs_ep(pc);
-            if (e && dtls_handle_ack(e, plain, (size_t)n) && pc->dtls_client && !dtls_awaiting_ack(e))
+            if (e && !via_ep && dtls_handle_ack(e, plain, (size_t)n) && pc->dtls_client && !dtls_awaiting_ack(e))
                 release_slot(pc);
+            else if (e && via_ep && !keeps(pc) && pc->dtls_client && !dtls_awaiting_ack(e))
+                release_slot(pc); /* dtls_open_record took the ACK */
         } else {
             took = true;
             if (type == DTLS_CT_ALERT && !dtls_record_can_open(&pc->rec)) {
@@ -715,6 +749,21 @@ const struct ice_counters *pc_ice_counters(const struct pc *pc)
 {
     const struct pc_setup_impl *su = cimpl(pc)->su;
     return su ? ice_counters(&su->ice) : NULL;
+}
+
+const struct dtls_counters *pc_dtls_counters(const struct pc *p)
+{
+    const struct pc_impl *pc = cimpl(p);
+    return pc->hs_slot >= 0 ? dtls_counters(dtls_hs_pool_slot(pc->hs, (uint32_t)pc->hs_slot)) : NULL;
+}
+
+int pc_key_update(struct pc *p, bool request_peer, uint64_t now)
+{
+    struct pc_impl *pc = impl(p);
+    struct dtls_endpoint *e = hs_ep(pc);
+    if (!e || pc->stage < PC_SCTP || pc->stage == PC_FAILED)
+        return -ENOTSUP;
+    return dtls_key_update(e, request_peer, now);
 }
 
 const struct dtls_record_counters *pc_record_counters(const struct pc *pc)

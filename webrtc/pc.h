@@ -113,6 +113,11 @@ struct pc_config {
                                       state for the endpoint's life (no pc_release_setup);
                                       PC_EV_CONSENT_LOST when the peer stops answering */
     uint64_t ice_ta_ns;            /* full ICE pacing (Ta); 0: 50 ms */
+    bool dtls_keep;                /* DTLS 1.3: keep the handshake endpoint (its cfg.hs slot, 4 KiB) for the
+                                      connection's life, so that KeyUpdates are taken and sent (docs/dtls.md);
+                                      without it the slot goes back after the peer's first application
+                                      record and a peer's KeyUpdate is dropped. Ignored for 1.2 */
+    uint64_t dtls_key_update_after; /* with dtls_keep: dtls_config.key_update_after (0 the suite's default) */
 };
 
 struct pc_counters {
@@ -120,6 +125,10 @@ struct pc_counters {
     uint64_t records_dropped, hs_slot_waits;
     uint64_t stun_dropped;         /* STUN after pc_release_setup: ICE has ended */
     struct dtls_record_counters record; /* the record layer's */
+    /* DTLS 1.3 with dtls_keep: the endpoint's KeyUpdates (dtls_counters'
+     * key_updates_out: ours acknowledged; key_updates_in: the peer's taken),
+     * summed here so that they outlive the handshake slot */
+    uint64_t key_updates_out, key_updates_in;
 };
 
 /* One endpoint: PC_SIZE bytes of caller memory (two cache lines), its
@@ -302,6 +311,14 @@ uint16_t pc_dtls_version(const struct pc *pc);
 const struct pc_counters *pc_counters(const struct pc *pc);
 const struct ice_counters *pc_ice_counters(const struct pc *pc);
 const struct dtls_record_counters *pc_record_counters(const struct pc *pc);
+/* The DTLS endpoint's counters while the endpoint holds its handshake
+ * slot (during the handshake; for the connection's life with dtls_keep),
+ * else NULL. */
+const struct dtls_counters *pc_dtls_counters(const struct pc *pc);
+
+/* DTLS 1.3 with dtls_keep, once DTLS is up: a KeyUpdate of ours
+ * (dtls_key_update). 0, -EBUSY, or -ENOTSUP (no endpoint held, or 1.2). */
+int pc_key_update(struct pc *pc, bool request_peer, uint64_t now);
 const struct sctp_counters *pc_sctp_counters(const struct pc *pc);
 
 /* The DataChannel messages endpoint `from` sent that endpoint `to`'s user

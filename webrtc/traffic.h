@@ -26,6 +26,7 @@ struct traffic_gen {
     uint64_t rng;      /* xorshift64* state */
     double tokens;     /* pacing bucket, in messages */
     uint64_t last_tsc; /* its last refill */
+    struct ri_agent_stats *agents; /* the worker's per-agent figures (NULL: none) */
 };
 
 /* Paced generation at this worker's share (1 / n_workers) of the rate the
@@ -120,8 +121,12 @@ static inline enum traffic_next traffic_next(struct traffic_gen *g, const struct
     if (!traffic_pick(g, ri, n_active, &li, &t->src, &t->dst, &slot))
         return TRAFFIC_NONE;
     ri_add(m->live.msgs_sent, 1);
+    if (g->agents)
+        g->agents[t->src].sent++;
     if (slot == RI_ROUTE_NONE) {
         agent_drop(m, RI_DROP_NO_ROUTE);
+        if (g->agents)
+            g->agents[t->src].drop_send++;
         return TRAFFIC_NO_ROUTE;
     }
     t->edge = ri->adj_edge[ri->adj_off[t->src] + slot];

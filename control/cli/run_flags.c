@@ -132,6 +132,14 @@ static void set_dtls(void *ctx, const char *s)
     dc_only(ctx, "--dtls");
 }
 
+/* --dtls-key-update N: records per epoch before a DTLS 1.3 KeyUpdate (the
+ * engine takes 2^32 - 1 and up as never: the top is one below) */
+static void set_dtls_key_update(void *ctx, const char *s)
+{
+    opts(ctx)->dtls_key_update = (uint32_t)cli_count("--dtls-key-update", s, 1, UINT32_MAX - 1, "a record count");
+    dc_only(ctx, "--dtls-key-update");
+}
+
 static void set_external_dtls(void *ctx, const char *s)
 {
     opts(ctx)->ext_dtls_versions = dtls_flag("--external-dtls", s);
@@ -712,6 +720,19 @@ static void set_clients_csv(void *ctx, const char *s)
     opts(ctx)->clients_csv = cli_file("--clients-csv", s);
 }
 
+static void set_agents_csv(void *ctx, const char *s)
+{
+    opts(ctx)->agents_csv = cli_file("--agents-csv", s);
+}
+
+static void set_agents_top(void *ctx, const char *s)
+{
+    uint64_t v;
+    if (cli_parse_u64(s, 1, 1000, &v) < 0)
+        cli_fail("--agents-top", "'%s' is not a count in 1..1000", s);
+    opts(ctx)->agents_top = (uint32_t)v;
+}
+
 static void set_dry_run(void *ctx, const char *s)
 {
     opts(ctx)->dry_run = true;
@@ -727,8 +748,8 @@ static void set_quiet(void *ctx, const char *s)
 static const struct cli_flag run_flags[] = {
     {"--agents", "N", "simulated agents (2..131070, default 1000)", set_agents},
     {"--topology", "SPEC",
-     "full | kmesh:k=K | hub:hubs=H | ring | smallworld:k=K,p=P |\n"
-     "scalefree:m=M (default kmesh:k=8)",
+     "full | kmesh:k=K | kmesh:k=auto (K = ceil(2 ln N)) | hub:hubs=H |\n"
+     "ring | smallworld:k=K,p=P | scalefree:m=M (default kmesh:k=8)",
      set_topology},
     {"--traffic", "T",
      "what the edges carry: dc (a WebRTC peer connection per edge:\n"
@@ -773,6 +794,12 @@ static const struct cli_flag run_flags[] = {
      "DTLS versions of the mesh's connections: 1.2, 1.3 or auto (default:\n"
      "offer both as Chrome does, the server picks; dc only)",
      set_dtls},
+    {"--dtls-key-update", "N",
+     "DTLS 1.3 KeyUpdate in the mesh: each endpoint updates its keys every N\n"
+     "records (1..4294967294) and keeps its handshake state (4 KiB) for the\n"
+     "connection's life; without it mesh connections never update (dc only,\n"
+     "not with --dtls 1.2 or --backend usrsctp)",
+     set_dtls_key_update},
     {"--keylog", "FILE",
      "write the NSS key log of the DTLS handshakes (dc only), for\n"
      "Wireshark to decrypt a --pcap capture",
@@ -964,6 +991,11 @@ static const struct cli_flag run_flags[] = {
      set_target_timeout},
     {"--clients-csv", "FILE", "one row per target session: stages, causes, messages, audio",
      set_clients_csv},
+    {"--agents-csv", "FILE",
+     "one row per agent: sent, delivered, forwarded, drops, DataChannel\n"
+     "bytes, latency p50/p99, connections",
+     set_agents_csv},
+    {"--agents-top", "N", "agents in each top/bottom list of the report (default 5)", set_agents_top},
     {"--dry-run", NULL,
      "build the mesh and print the memory the run will need, by\n"
      "category; start nothing (exit 2 when it will not fit)",

@@ -157,7 +157,11 @@ static void resolve_backend(struct ctl_run_opts *o)
             cli_fail(no, "not with --backend usrsctp (its stack carries DataChannels only, on kernel sockets)");
         if (o->dtls_versions == RI_DTLS_V13)
             cli_fail("--dtls", "1.3 not with --backend usrsctp (its mbedTLS 2.28 speaks DTLS 1.2 only)");
+        if (o->dtls_key_update)
+            cli_fail("--dtls-key-update", "not with --backend usrsctp (its mbedTLS 2.28 speaks DTLS 1.2 only)");
     }
+    if (o->dtls_key_update && o->dtls_versions == RI_DTLS_V12)
+        cli_fail("--dtls-key-update", "needs DTLS 1.3 (--dtls 1.3 or auto): 1.2 has no KeyUpdate");
     if (o->churn_milli && o->backend != RI_BACKEND_DPDK)
         cli_fail("--churn", "only with --backend dpdk (the %s backend does not close and set up connections again)",
                  ctl_compare_backend_name(o->backend));

@@ -114,7 +114,10 @@ struct ctl_run_opts {
     uint32_t target_link_len; /* its LEN: the port's link prefix (default 15) */
     uint64_t target_timeout_ns; /* --target-timeout: one HTTP request; the set-up of one session */
     const char *clients_csv; /* --clients-csv FILE: one row per target session */
+    const char *agents_csv;  /* --agents-csv FILE: one row per agent (report_agents.h) */
+    uint32_t agents_top;     /* --agents-top N: agents in each top/bottom list of the report (default 5) */
     struct ctl_relay relay;  /* --relay turn:... (docs/turn.md); relay.on false without */
+    uint32_t dtls_key_update; /* --dtls-key-update: records per DTLS 1.3 epoch in the mesh (0: not given) */
 };
 
 #define CTL_TARGET_RATE_DEFAULT 5.0

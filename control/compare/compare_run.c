@@ -21,20 +21,20 @@
 #include <x86intrin.h>
 #endif
 
+#include "child.h"
 #include "cli.h"
 #include "compare.h"
 #include "json_read.h"
 
 static volatile sig_atomic_t stop_requested;
-static volatile pid_t child_pid;
 
 static void on_signal(int sig)
 {
     stop_requested = sig;
     /* Ctrl-C reaches the child through the terminal's process group; a
      * SIGTERM sent to compare alone is passed on */
-    if (sig == SIGTERM && child_pid > 0)
-        kill(child_pid, SIGTERM);
+    if (sig == SIGTERM && ctl_child_pid > 0)
+        kill(ctl_child_pid, SIGTERM);
 }
 
 struct cmp {
@@ -279,71 +279,6 @@ static char *slurp(const char *path)
     return jr_read_file(path, 256u << 20, &text, NULL) == 0 ? text : NULL;
 }
 
-/* Runs `swarmgen run` as a child: stdout to /dev/null, stderr passed
- * through (its last line kept in `last`). Returns the exit code, 128 +
- * signal, or -errno when it could not start. */
-static int spawn_run(char **argv, char *last, size_t last_len)
-{
-    last[0] = '\0';
-    int pfd[2];
-    if (pipe(pfd) < 0)
-        return -errno;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(pfd[0]);
-        close(pfd[1]);
-        return -e;
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0)
-            dup2(null, STDOUT_FILENO);
-        dup2(pfd[1], STDERR_FILENO);
-        close(pfd[0]);
-        close(pfd[1]);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        execv("/proc/self/exe", argv);
-        fprintf(stderr, "swarmgen: cannot start swarmgen run: %s\n", strerror(errno));
-        _exit(127);
-    }
-    child_pid = pid;
-    close(pfd[1]);
-    char buf[4096], cur[CTL_CMP_ERR] = "";
-    size_t cl = 0;
-    for (;;) {
-        ssize_t k = read(pfd[0], buf, sizeof(buf));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        fwrite(buf, 1, (size_t)k, stderr);
-        for (ssize_t i = 0; i < k; i++) {
-            if (buf[i] == '\n') {
-                if (cl) {
-                    cur[cl] = '\0';
-                    snprintf(last, last_len, "%s", cur);
-                }
-                cl = 0;
-            } else if (cl + 1 < sizeof(cur)) {
-                cur[cl++] = buf[i];
-            }
-        }
-    }
-    close(pfd[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) {
-            child_pid = 0;
-            return -errno;
-        }
-    child_pid = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
-}
-
 /* True unless the report names another backend than `name` (as written by
  * control/report/report_json.c: "backend": "uring"). */
 static bool report_is_of(const char *report, const char *name)
@@ -395,7 +330,7 @@ static void one_run(struct cmp *c, uint8_t backend, uint32_t rep, struct ctl_com
     argv[n++] = "--quiet";
     argv[n] = NULL;
     char last[CTL_CMP_ERR];
-    int rc = spawn_run(argv, last, sizeof(last));
+    int rc = ctl_child_run(argv, last, sizeof(last));
     free(argv);
     s->exit_code = rc < 0 ? -1 : rc;
     if (rc < 0) {
@@ -403,13 +338,7 @@ static void one_run(struct cmp *c, uint8_t backend, uint32_t rep, struct ctl_com
         return;
     }
     if (rc != 0) {
-        char cause[48];
-        if (rc > 128 && rc < 128 + 65)
-            snprintf(cause, sizeof(cause), "killed by signal %d (%s)", rc - 128,
-                     strsignal(rc - 128));
-        else
-            snprintf(cause, sizeof(cause), "exit %d", rc);
-        snprintf(s->error, sizeof(s->error), "%s%s%.140s", cause, last[0] ? ": " : "", last);
+        ctl_child_failure(rc, last, s->error, sizeof(s->error));
         return;
     }
     char *rj = slurp(report), *rc_csv = slurp(csv);

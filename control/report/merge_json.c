@@ -322,6 +322,7 @@ static const struct merge_row rows[] = {
     {"connections.dtls.offered", MR_SAME, NULL, NULL},
     {"connections.dtls.*.setup_ms.*", MR_CALC, calc_dtls_setup, NULL},
     {"connections.dtls.*.up", MR_SUM, NULL, NULL},
+    {"connections.dtls.key_updates.*", MR_SUM, NULL, NULL},
     {"connections.churn.rate", MR_SAME, NULL, NULL},
     {"connections.churn.rate_pct", MR_SAME, NULL, NULL},
     {"connections.churn.resetup_ms.*", MR_MAX, NULL, NULL}, /* no histogram in the report: the slowest shard's */
@@ -606,6 +607,58 @@ static void all_cores(struct walk *k, const int *at)
     json_arr_end(k->w);
 }
 
+/* "per_agent" (issue 22): the sums over the shards and their hop
+ * histograms added bucket by bucket, the mean again; the load, routing and
+ * top/bottom lists are each shard's own (over the agents it simulated):
+ * not merged (docs/reports.md). */
+static void per_agent(struct walk *k, const int *at)
+{
+    const struct ctl_merge *m = k->m;
+    static const char *const sums[] = {"count", "sent", "delivered", "delivered_from", "forwarded"};
+    uint64_t total[5] = {0}, hops[RI_HOP_BUCKETS + 1] = {0};
+    for (uint32_t j = 0; j < m->o->n; j++) {
+        const struct jr_doc *d = &m->doc[j];
+        if (at[j] < 0)
+            continue;
+        for (int i = 0; i < 5; i++) {
+            uint64_t v;
+            int n = jr_find(d, at[j], sums[i]);
+            if (n >= 0 && jr_u64(d, n, &v))
+                total[i] = i == 0 ? (v > total[i] ? v : total[i]) : total[i] + v; /* count: the swarm's, in every shard */
+        }
+        int b = jr_find(d, at[j], "hop_histogram.buckets");
+        for (int c = b >= 0 ? jr_next_child(d, b, b) : -1; c >= 0; c = jr_next_child(d, b, c)) {
+            uint64_t hop, cnt;
+            int h = jr_element(d, c, 0), n = jr_element(d, c, 1);
+            if (h >= 0 && n >= 0 && jr_u64(d, h, &hop) && jr_u64(d, n, &cnt) && hop >= 1 && hop <= RI_HOP_BUCKETS)
+                hops[hop] += cnt;
+        }
+    }
+    json_obj_begin(k->w);
+    for (int i = 0; i < 5; i++)
+        json_kv_u64(k->w, sums[i], total[i]);
+    json_key(k->w, "hop_histogram");
+    json_obj_begin(k->w);
+    json_key(k->w, "buckets");
+    json_arr_begin(k->w);
+    double sum = 0, n = 0;
+    for (uint32_t h = 1; h <= RI_HOP_BUCKETS; h++)
+        if (hops[h]) {
+            json_compact(k->w, true);
+            json_arr_begin(k->w);
+            json_u64(k->w, h);
+            json_u64(k->w, hops[h]);
+            json_arr_end(k->w);
+            json_compact(k->w, false);
+            sum += (double)h * (double)hops[h];
+            n += (double)hops[h];
+        }
+    json_arr_end(k->w);
+    json_kv_dbl(k->w, "mean", n > 0 ? sum / n : 0, 6);
+    json_obj_end(k->w);
+    json_obj_end(k->w);
+}
+
 /* Appends `seg` to the path; returns the length to cut back to. */
 static size_t push(struct walk *k, const char *seg)
 {
@@ -641,6 +694,8 @@ static void walk(struct walk *k, const int *at)
     enum jr_type t = k->m->doc[0].node[at[0]].type;
     if (strcmp(k->path, "cores") == 0)
         all_cores(k, at);
+    else if (strcmp(k->path, "per_agent") == 0)
+        per_agent(k, at);
     else if (t == JR_OBJ)
         walk_object(k, at, false);
     else if (t == JR_ARR)

@@ -113,6 +113,8 @@ static const struct {
     {"connections.churn.msgs_dropped", CNT(msgs_churn_dropped)},
     {"connections.dtls.v1_2.up", CNT(conn_dtls_up[0])},
     {"connections.dtls.v1_3.up", CNT(conn_dtls_up[1])},
+    {"connections.dtls.key_updates.sent", CNT(dtls_key_updates_out)},
+    {"connections.dtls.key_updates.received", CNT(dtls_key_updates_in)},
     {"dc_msgs.sent", CNT(dc_msgs_tx)},
     {"dc_msgs.received", CNT(dc_msgs_rx)},
     {"sctp.retransmissions", CNT(sctp_retransmissions)},

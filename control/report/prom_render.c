@@ -112,6 +112,12 @@ static void connections(struct out *o, const struct ctl_snap *s)
     labelled(o, "swarmgen_connections_established_by_dtls_total",
              "Of the peer connections that came up, those that negotiated each DTLS version.", "version", versions,
              t->conn_dtls_up, RI_DTLS_VERSIONS);
+    counter(o, "swarmgen_dtls_key_updates_sent_total",
+            "DTLS 1.3 KeyUpdates of the mesh's endpoints acknowledged by the peer (--dtls-key-update).",
+            t->dtls_key_updates_out);
+    counter(o, "swarmgen_dtls_key_updates_received_total",
+            "DTLS 1.3 KeyUpdates of the peer that the mesh's endpoints took (--dtls-key-update).",
+            t->dtls_key_updates_in);
     family(o, "swarmgen_connection_setup_p99_seconds",
            "99th percentile of the set-up time of the connections that negotiated each DTLS version "
            "(0 when none did).",

@@ -28,6 +28,7 @@
 
 struct ctl_external;
 struct ctl_target_view;
+struct ctl_agents;
 
 struct ctl_run_result {
     const struct ctl_run_opts *opts;
@@ -76,6 +77,7 @@ struct ctl_run_result {
     const struct ri_relay *relay;    /* --relay: the image's RELAY section (report_relay.h), NULL without */
     const struct ctl_mem_plan *plan; /* the memory planned before the start (NULL: none) */
     uint32_t merged_shards;          /* report --merge: the shards summed here; 0 for a run */
+    const struct ctl_agents *agents; /* per-agent view (report_agents.h), NULL: none */
 };
 
 /* The progress line of one time-series row (an interval of the run). */

@@ -120,6 +120,13 @@ static void dtls_json(struct json_writer *w, const struct ctl_run_result *r)
         json_obj_end(w);
         json_obj_end(w);
     }
+    /* --dtls-key-update: the endpoints' KeyUpdates, ours acknowledged and
+     * the peer's taken (both ends ours: the two match once all are acked) */
+    json_key(w, "key_updates");
+    json_obj_begin(w);
+    json_kv_u64(w, "sent", r->final->total.dtls_key_updates_out);
+    json_kv_u64(w, "received", r->final->total.dtls_key_updates_in);
+    json_obj_end(w);
     json_obj_end(w);
 }
 
@@ -295,6 +302,9 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
                 (unsigned long long)t->conn_dtls_up[i], met_hist_percentile(hv, 50) / 1e6,
                 met_hist_percentile(hv, 95) / 1e6, met_hist_percentile(hv, 99) / 1e6);
     }
+    if (t->dtls_key_updates_out || t->dtls_key_updates_in)
+        fprintf(f, "; KeyUpdates %llu sent, %llu received", (unsigned long long)t->dtls_key_updates_out,
+                (unsigned long long)t->dtls_key_updates_in);
     fputc('\n', f);
     if (c.retried || c.closed)
         fprintf(f,

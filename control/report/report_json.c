@@ -16,6 +16,7 @@
 #include "report_target.h"
 #include "report_mem.h"
 #include "report_conn.h"
+#include "report_agents.h"
 #include "traffic_opts.h"
 
 static void topology_json(struct json_writer *w, const struct ctl_run_result *r)
@@ -415,6 +416,7 @@ int ctl_report_json(const char *path, const struct ctl_run_result *r)
     json_kv_bool(&w, "interrupted", r->interrupted);
     topology_json(&w, r);
     messages_json(&w, r, &g);
+    ctl_agents_json(&w, r->agents);
     latency_json(&w, r, &g);
     throughput_json(&w, r, &g);
     cores_json(&w, r);

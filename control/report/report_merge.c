@@ -113,8 +113,10 @@ static void summary(FILE *f, const struct ctl_merge *m)
                 (unsigned long long)t->conn_established, (unsigned long long)t->conn_total,
                 met_hist_percentile(h, 50) / 1e6, met_hist_percentile(h, 99) / 1e6,
                 (unsigned long long)t->conn_given_up);
-        fprintf(f, "  dtls         offered %s: 1.2 %llu up, 1.3 %llu up\n", ctl_dtls_offer_name(m->opts.dtls_versions),
-                (unsigned long long)t->conn_dtls_up[0], (unsigned long long)t->conn_dtls_up[1]);
+        fprintf(f, "  dtls         offered %s: 1.2 %llu up, 1.3 %llu up; KeyUpdates %llu sent, %llu received\n",
+                ctl_dtls_offer_name(m->opts.dtls_versions), (unsigned long long)t->conn_dtls_up[0],
+                (unsigned long long)t->conn_dtls_up[1], (unsigned long long)t->dtls_key_updates_out,
+                (unsigned long long)t->dtls_key_updates_in);
     }
     ctl_report_sla_summary(f, r);
     ctl_report_drops_summary(f, r);

@@ -212,6 +212,11 @@ void ctl_report_target_json(struct json_writer *w, const struct ctl_target_view 
     json_kv_str(w, "offered", ctl_dtls_offer_name(v->dtls_versions));
     for (uint32_t i = 0; i < RI_DTLS_VERSIONS; i++)
         json_kv_u64(w, ctl_dtls_key(i), t->sessions_up_dtls[i]);
+    json_key(w, "key_updates"); /* of the sessions that ended; 1.3 keeps the endpoint for them */
+    json_obj_begin(w);
+    json_kv_u64(w, "sent", t->total.dtls_key_updates_out);
+    json_kv_u64(w, "received", t->total.dtls_key_updates_in);
+    json_obj_end(w);
     json_obj_end(w);
     json_kv_u64(w, "sessions_failed", t->sessions_failed + r->signal_failed);
     json_kv_u64(w, "sessions_closed", t->sessions_closed);

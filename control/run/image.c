@@ -34,6 +34,7 @@ int ctl_image_layout(const struct ri_config *cfg, struct ri_header *h)
         [RI_SEC_FINGERPRINTS] = n * 32,
         [RI_SEC_TARGET] = sizeof(struct ri_target) + (uint64_t)cfg->target_slots * sizeof(struct ri_target_slot),
         [RI_SEC_RELAY] = sizeof(struct ri_relay),
+        [RI_SEC_AGENT_STATS] = (uint64_t)cfg->n_workers * ri_agent_block_bytes(cfg->n_agents),
     };
     memset(h, 0, sizeof(*h));
     memcpy(h->magic, RI_MAGIC, 8);

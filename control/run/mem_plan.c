@@ -52,7 +52,8 @@ int ctl_mem_plan_make(struct ctl_mem_plan *p, const struct ctl_run_opts *o, cons
         .n_agents = cfg->n_agents, .n_workers = cfg->n_workers, .n_edges = cfg->n_edges,
         .n_dests = cfg->n_dests, .dc = cfg->traffic == RI_TRAFFIC_DC, .media = cfg->media != RI_MEDIA_NONE,
         .setup_cap = cfg->setup_cap, .sctp_bufs = cfg->sctp_bufs, .keylog_max = cfg->keylog_max,
-        .consent = cfg->consent != 0,
+        .consent = cfg->consent != 0, .dtls_keep = cfg->dtls_key_update != 0,
+        .target_dtls_keep = (ri_dtls_offer(cfg->ext_dtls_versions) & RI_DTLS_V13) != 0,
         .mbufs_per_worker = cfg->mbufs_per_worker, .image_bytes = h.image_size,
         .tables_bytes = ri_tables_span(&h, &tables_first), .target_slots = cfg->target_slots,
         .relay = o->relay.on, .relay_tcp = o->relay.on && o->relay.tcp, .target_feeds = ctl_target_feeds(o->target)};

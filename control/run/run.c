@@ -72,6 +72,7 @@ static int build_mesh(struct ctl_run *x)
     struct ctl_topo_spec spec;
     char err[256];
     ctl_topo_spec_parse(o->topology, &spec, err, sizeof(err)); /* validated by the parser */
+    ctl_topo_spec_resolve(&spec, o->agents);                   /* kmesh:k=auto */
     ctl_topo_spec_format(&spec, r->topology, sizeof(r->topology));
     uint64_t t0 = ctl_mono_ns();
     int rc = ctl_topo_build(&spec, o->agents, o->seed, &x->g, err, sizeof(err));
@@ -163,6 +164,7 @@ static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg, uint64_t rat
     cfg->churn_pct = o->churn_pct ? 1 : 0;
     cfg->dtls_versions = o->dtls_versions ? o->dtls_versions : (uint8_t)RI_DTLS_AUTO;
     cfg->ext_dtls_versions = o->ext_dtls_versions ? o->ext_dtls_versions : (uint8_t)RI_DTLS_AUTO;
+    cfg->dtls_key_update = o->dtls_key_update;
     cfg->setup_cap = o->setup_cap;
     cfg->setup_attempts = o->setup_attempts;
     if (!o->sctp_bufs)
@@ -272,39 +274,6 @@ static int finish_dry_run(struct ctl_run *x)
     return 0;
 }
 
-/* The routed destinations: every agent (n_dests == n), or a seeded sample
- * of n_dests distinct agents (partial Fisher-Yates). DEST_INDEX maps an
- * agent to its column, -1 when it is none. */
-static int sample_destinations(uint32_t n, uint32_t n_dests, uint64_t seed, uint32_t *dests,
-                               int32_t *dindex)
-{
-    for (uint32_t i = 0; i < n; i++)
-        dindex[i] = -1;
-    if (n_dests == n) {
-        for (uint32_t i = 0; i < n; i++)
-            dests[i] = i, dindex[i] = (int32_t)i;
-        return 0;
-    }
-    if (n_dests == 0)
-        return 0;
-    uint32_t *perm = malloc(n * sizeof(uint32_t));
-    if (!perm)
-        return -ENOMEM;
-    for (uint32_t i = 0; i < n; i++)
-        perm[i] = i;
-    uint64_t s = seed ^ 0xd1b54a32d192ed03ull;
-    for (uint32_t i = 0; i < n_dests; i++) {
-        uint32_t j = i + (uint32_t)(ctl_splitmix64(&s) % (n - i));
-        uint32_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-        dests[i] = perm[i];
-        dindex[perm[i]] = (int32_t)i;
-    }
-    free(perm);
-    return 0;
-}
-
 /* Fills every read-only section of the image from the graph: agents,
  * adjacency, edges (ports, worker, netem class), destinations and the
  * next-hop table. */
@@ -332,7 +301,7 @@ static int fill_image(struct ctl_image *img, const struct ctl_graph *g, const st
         ed[e].netem_class = o->n_netem > 1 ? ctl_netem_class_of(o->netem, o->n_netem, o->seed, e) : 0;
     }
     uint32_t *dests = ri_section(h, RI_SEC_DESTS);
-    if (sample_destinations(n, n_dests, o->seed, dests, ri_section(h, RI_SEC_DEST_INDEX)) < 0) {
+    if (ctl_route_sample_dests(n, n_dests, o->seed, dests, ri_section(h, RI_SEC_DEST_INDEX)) < 0) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
@@ -641,7 +610,17 @@ static int written(const struct ctl_run *x, int rc, const char *flag, const char
 static int write_outputs(struct ctl_run *x, int exit_code)
 {
     const struct ctl_run_opts *o = &x->o;
+    if (ri_load(&x->cmd->dp_state) == RI_DP_DONE && !x->agents.a &&
+        ctl_agents_collect(&x->agents, x->img.hdr, &x->cfg) == 0) {
+        x->agents.top_n = o->agents_top ? o->agents_top : 5;
+        ctl_agents_routing(&x->agents, x->img.hdr, &x->cfg, 32);
+        x->r.agents = &x->agents;
+    }
     ctl_report_summary(stdout, &x->r);
+    ctl_agents_summary(stdout, x->r.agents);
+    if (o->agents_csv && x->r.agents)
+        exit_code = written(x, ctl_agents_csv(o->agents_csv, x->r.agents), "--agents-csv", o->agents_csv,
+                            "per-agent CSV written to", exit_code);
     const char *phase_names[CTL_MAX_PHASES];
     for (uint32_t i = 0; i < x->profile.n; i++)
         phase_names[i] = x->profile.phase[i].name;
@@ -738,6 +717,7 @@ static void run_free(struct ctl_run *x)
     if (x->have_stats)
         ctl_topo_stats_free(&x->stats);
     ctl_image_destroy(&x->img);
+    ctl_agents_free(&x->agents);
     for (int i = 0; i < CTL_SNAPS; i++)
         ctl_snap_free(&x->snap[i]);
     free(x->setup_interval);

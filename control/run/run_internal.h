@@ -19,6 +19,7 @@
 #include "judge.h"
 #include "mem_plan.h"
 #include "met_stats.h"
+#include "report_agents.h"
 #include "profile.h"
 #include "prom.h"
 #include "report.h"
@@ -53,6 +54,7 @@ struct ctl_run {
     struct ri_config cfg; /* what the image's CONFIG section says */
     struct ctl_mem_plan plan; /* the memory it will take (mem_plan.h) */
     struct ctl_image img;
+    struct ctl_agents agents; /* the per-agent view, read after the workers stopped */
     struct ri_command *cmd; /* the image's command block */
     struct ctl_dp dp;
     struct ctl_run_result r;

@@ -185,6 +185,8 @@ static void stats_json(struct json_writer *w, const struct ri_ext_stats *s)
     json_kv_u64(w, "sctp_retransmissions", s->sctp_retransmissions);
     json_kv_u64(w, "sctp_fast_retransmits", s->sctp_fast_retransmits);
     json_kv_u64(w, "sctp_t3_timeouts", s->sctp_t3_timeouts);
+    json_kv_u64(w, "dtls_key_updates_out", s->dtls_key_updates_out);
+    json_kv_u64(w, "dtls_key_updates_in", s->dtls_key_updates_in);
 }
 
 void ctl_external_report_json(struct json_writer *w, const struct ctl_external *e)
@@ -264,12 +266,13 @@ void ctl_external_report_summary(FILE *f, const struct ctl_external *e)
         f,
         "  external     %s on port %u: %llu sessions (%llu up, %llu failed), %llu offers rejected; "
         "%llu messages in, %llu echoed, %llu injected; echo acknowledged p50 %.1f us, p99 %.1f "
-        "us; DTLS %s offered, up 1.2 %llu, 1.3 %llu\n",
+        "us; DTLS %s offered, up 1.2 %llu, 1.3 %llu; KeyUpdates %llu sent, %llu received\n",
         e->mode == RI_EXT_ROUTE ? "route" : "echo", e->signal_port, (unsigned long long)x->sessions,
         (unsigned long long)x->sessions_up, (unsigned long long)x->sessions_failed,
         (unsigned long long)e->sig_stats.rejected_4xx, (unsigned long long)x->total.msgs_in,
         (unsigned long long)x->total.msgs_echoed, (unsigned long long)x->total.msgs_injected,
         met_hist_percentile(&x->latency, 50) / 1e3, met_hist_percentile(&x->latency, 99) / 1e3,
         ctl_dtls_offer_name(e->dtls_versions), (unsigned long long)x->sessions_up_dtls[0],
-        (unsigned long long)x->sessions_up_dtls[1]);
+        (unsigned long long)x->sessions_up_dtls[1], (unsigned long long)x->total.dtls_key_updates_out,
+        (unsigned long long)x->total.dtls_key_updates_in);
 }

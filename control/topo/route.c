@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
 #include "topo_analysis.h"
 
 uint32_t ctl_route_max_dests(uint32_t n, uint64_t mem_budget)
@@ -13,6 +14,36 @@ uint32_t ctl_route_max_dests(uint32_t n, uint64_t mem_budget)
         return 0;
     uint64_t d = mem_budget / ((uint64_t)n * sizeof(uint16_t));
     return d >= n ? n : (uint32_t)d;
+}
+
+int ctl_route_sample_dests(uint32_t n, uint32_t n_dests, uint64_t seed, uint32_t *dests,
+                           int32_t *dindex)
+{
+    for (uint32_t i = 0; i < n; i++)
+        dindex[i] = -1;
+    if (n_dests == n) {
+        for (uint32_t i = 0; i < n; i++)
+            dests[i] = i, dindex[i] = (int32_t)i;
+        return 0;
+    }
+    if (n_dests == 0)
+        return 0;
+    uint32_t *perm = malloc(n * sizeof(uint32_t));
+    if (!perm)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        perm[i] = i;
+    uint64_t s = seed ^ 0xd1b54a32d192ed03ull;
+    for (uint32_t i = 0; i < n_dests; i++) {
+        uint32_t j = i + (uint32_t)(ctl_splitmix64(&s) % (n - i));
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+        dests[i] = perm[i];
+        dindex[perm[i]] = (int32_t)i;
+    }
+    free(perm);
+    return 0;
 }
 
 struct route_batch {

@@ -26,6 +26,14 @@
  * (n * n_dests * 2 bytes); n when all pairs fit. */
 uint32_t ctl_route_max_dests(uint32_t n, uint64_t mem_budget);
 
+/* The destination columns of a routing table of n_dests columns for n
+ * agents, as `swarmgen run` draws them: every agent in order when
+ * n_dests == n, else a seeded sample (partial Fisher-Yates from `seed`).
+ * dests[0..n_dests) are the agents, dindex[0..n) each agent's column or -1.
+ * Returns 0 or -ENOMEM. */
+int ctl_route_sample_dests(uint32_t n, uint32_t n_dests, uint64_t seed, uint32_t *dests,
+                           int32_t *dindex);
+
 /* Fills `next` (caller-owned, n * n_dests entries). Returns 0, -E2BIG when
  * a degree exceeds CTL_MAX_DEGREE, or -ENOMEM. */
 int ctl_route_build(const struct ctl_graph *g, const uint32_t *dests, uint32_t n_dests,

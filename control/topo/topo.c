@@ -48,6 +48,24 @@ int ctl_topo_spec_parse(const char *s, struct ctl_topo_spec *o, char *err, size_
     }
     if (strncmp(s, "kmesh:", 6) == 0) {
         o->kind = CTL_TOPO_KMESH;
+        if (strcmp(s + 6, "k=auto") == 0) {
+            o->k_auto = true; /* k once n is known: ctl_topo_spec_resolve */
+            return 0;
+        }
+        /* the resolved canonical text, "kmesh:k=10 (auto)", reads back as it was */
+        size_t len = strlen(s);
+        if (len > 7 + 6 && strcmp(s + len - 7, " (auto)") == 0 && len < 40) {
+            char k[40];
+            snprintf(k, sizeof(k), "%.*s", (int)(len - 7), s);
+            if (ctl_topo_spec_parse(k, o, err, errlen) < 0)
+                return -EINVAL;
+            if (o->kind != CTL_TOPO_KMESH || o->k_auto) {
+                snprintf(err, errlen, "only kmesh:k=K takes ' (auto)' (as reports write kmesh:k=auto)");
+                return -EINVAL;
+            }
+            o->k_auto = true;
+            return 0;
+        }
         if (parse_param(s + 6, "k", err, errlen, &v, true, 2, 65534) < 0)
             return -EINVAL;
         if (strchr(s + 6, ',')) {
@@ -102,7 +120,7 @@ int ctl_topo_spec_parse(const char *s, struct ctl_topo_spec *o, char *err, size_
         o->m = (uint32_t)v;
         return 0;
     }
-    snprintf(err, errlen, "unknown topology (full, kmesh:k=K, hub:hubs=H, ring, smallworld:k=K,p=P, scalefree:m=M)");
+    snprintf(err, errlen, "unknown topology (full, kmesh:k=K|auto, hub:hubs=H, ring, smallworld:k=K,p=P, scalefree:m=M)");
     return -EINVAL;
 }
 
@@ -111,7 +129,12 @@ void ctl_topo_spec_format(const struct ctl_topo_spec *sp, char *buf, size_t len)
     switch (sp->kind) {
     case CTL_TOPO_FULL: snprintf(buf, len, "full"); break;
     case CTL_TOPO_RING: snprintf(buf, len, "ring"); break;
-    case CTL_TOPO_KMESH: snprintf(buf, len, "kmesh:k=%u", sp->k); break;
+    case CTL_TOPO_KMESH:
+        if (sp->k_auto && sp->k == 0)
+            snprintf(buf, len, "kmesh:k=auto");
+        else
+            snprintf(buf, len, "kmesh:k=%u%s", sp->k, sp->k_auto ? " (auto)" : "");
+        break;
     case CTL_TOPO_HUB: snprintf(buf, len, "hub:hubs=%u", sp->hubs); break;
     case CTL_TOPO_SMALLWORLD: snprintf(buf, len, "smallworld:k=%u,p=%g", sp->k, sp->p); break;
     case CTL_TOPO_SCALEFREE: snprintf(buf, len, "scalefree:m=%u", sp->m); break;
@@ -128,6 +151,12 @@ uint32_t ctl_topo_suggest_k(uint32_t n)
     if (k > n - 1)
         k = n - 1;
     return k;
+}
+
+void ctl_topo_spec_resolve(struct ctl_topo_spec *sp, uint32_t n)
+{
+    if (sp->kind == CTL_TOPO_KMESH && sp->k_auto)
+        sp->k = ctl_topo_suggest_k(n);
 }
 
 /* ---- CSR ---- */
@@ -480,10 +509,14 @@ fail:
     return -ENOMEM;
 }
 
-int ctl_topo_build(const struct ctl_topo_spec *sp, uint32_t n, uint64_t seed, struct ctl_graph *g,
+int ctl_topo_build(const struct ctl_topo_spec *spec, uint32_t n, uint64_t seed, struct ctl_graph *g,
                    char *err, size_t errlen)
 {
     memset(g, 0, sizeof(*g));
+    struct ctl_topo_spec resolved = *spec;
+    const struct ctl_topo_spec *sp = &resolved;
+    if (spec->k_auto && spec->k == 0)
+        ctl_topo_spec_resolve(&resolved, n);
     if (n < 2) {
         snprintf(err, errlen, "a mesh needs at least 2 agents");
         return -EINVAL;

@@ -30,14 +30,21 @@ struct ctl_topo_spec {
     uint32_t hubs; /* hub */
     uint32_t m;    /* scalefree */
     double p;      /* smallworld rewiring probability */
+    bool k_auto;   /* kmesh:k=auto: k is ctl_topo_suggest_k(n), set once n is known
+                      (ctl_topo_spec_resolve); 0 until then */
 };
 
-/* Parses "full", "ring", "kmesh:k=K", "hub:hubs=H", "smallworld:k=K,p=P",
+/* Parses "full", "ring", "kmesh:k=K", "kmesh:k=auto", "hub:hubs=H", "smallworld:k=K,p=P",
  * "scalefree:m=M". Returns 0 or -EINVAL with the reason in err. */
 int ctl_topo_spec_parse(const char *s, struct ctl_topo_spec *out, char *err, size_t errlen);
 
-/* Canonical text of a spec, e.g. "smallworld:k=10,p=0.1". */
+/* Canonical text of a spec, e.g. "smallworld:k=10,p=0.1"; kmesh:k=auto
+ * reads "kmesh:k=auto" before it is resolved and "kmesh:k=10 (auto)" after. */
 void ctl_topo_spec_format(const struct ctl_topo_spec *spec, char *buf, size_t len);
+
+/* Fixes what depends on the agent count n: kmesh:k=auto takes
+ * k = ctl_topo_suggest_k(n). Other specs are left as they are. */
+void ctl_topo_spec_resolve(struct ctl_topo_spec *spec, uint32_t n);
 
 struct ctl_graph {
     uint32_t n;          /* agents */
@@ -51,7 +58,8 @@ struct ctl_graph {
 /* Largest full mesh built (edges grow as n^2). */
 #define CTL_TOPO_FULL_MAX 8192u
 
-/* Builds the graph for n agents (2 <= n). Returns 0, -EINVAL (the spec is
+/* Builds the graph for n agents (2 <= n); an unresolved kmesh:k=auto is
+ * resolved for n on a copy. Returns 0, -EINVAL (the spec is
  * impossible for n: the reason in err) or -ENOMEM. */
 int ctl_topo_build(const struct ctl_topo_spec *spec, uint32_t n, uint64_t seed,
                    struct ctl_graph *g, char *err, size_t errlen);

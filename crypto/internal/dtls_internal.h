@@ -99,6 +99,7 @@ enum dtls_item {
     /* DTLS 1.3: IT13_SERVER_HELLO in the clear (a HelloRetryRequest too), the rest at epoch 2 */
     IT13_SERVER_HELLO, IT13_HELLO_RETRY, IT13_ENCRYPTED_EXTENSIONS, IT13_CERTIFICATE_REQUEST, IT13_CERTIFICATE,
     IT13_CERTIFICATE_VERIFY, IT13_FINISHED,
+    IT13_KEY_UPDATE, /* post-handshake, sealed by the record layer at our write epoch */
 };
 
 /* The DTLS 1.3 part of an endpoint (dtls13.c). Its secret schedule runs
@@ -110,7 +111,10 @@ struct dtls13 {
     uint8_t s_ts[TLS13_HASH_MAX];       /* server handshake traffic secret, then application */
     uint8_t exporter[TLS13_HASH_MAX];   /* exporter_master_secret */
     uint8_t finished[TLS13_HASH_MAX];   /* our verify_data */
-    struct dtls13_keys w, r;            /* epoch 2, ours and the peer's */
+    struct dtls13_keys w, r;            /* epoch 2, ours and the peer's (r: then the peer's previous epoch) */
+    uint16_t ack_epoch;                 /* the epoch of the record numbers in t_in.ack (0: 2) */
+    uint32_t ku_after;                  /* records of a write epoch before a KeyUpdate of ours;
+                                         * UINT32_MAX never (dtls_config.key_update_after) */
     uint64_t w_seq;                     /* next epoch-2 record number we send */
     uint8_t n_ack, fl_n;                /* records in .ack; our flight's records this transmission */
     uint16_t fl_acked;                  /* bit i: record fl_first + i acknowledged */
@@ -124,6 +128,19 @@ struct dtls13 {
     uint8_t cr_ctx_len;                 /* client: the CertificateRequest's context, echoed */
     uint8_t cr_ctx[8];
     uint8_t hl;                         /* hash length of the suite */
+};
+
+/* KeyUpdate (RFC 9147 §8) after the handshake, in the room of the
+ * hellos' cookie (not written again once connected). c_ts and s_ts hold
+ * the current application traffic secrets; t.r the raw keys of the
+ * peer's previous epoch (old_epoch; 2 until its first KeyUpdate), t_in's
+ * window theirs. */
+struct dtls13_post {
+    uint64_t ku_first, ku_last;         /* record numbers (w_epoch) our KeyUpdate's transmissions took */
+    uint16_t w_epoch, r_epoch, old_epoch; /* ours, the peer's, that of t.r (0 before the keys) */
+    bool ku_out;                        /* our KeyUpdate is out, not yet acknowledged */
+    bool ku_request;                    /* it asks the peer to update too */
+    bool ku_sealed;                     /* a transmission of it was sealed: ku_first..ku_last hold */
 };
 
 /* What 1.3 keeps where 1.2 keeps its early record (a server's epoch-1
@@ -185,7 +202,10 @@ struct dtls_endpoint {
     uint8_t sig[CP_ECDSA_SIG_MAX];     /* ours, for ServerKeyExchange or CertificateVerify */
     uint8_t sig_len;
     uint8_t finished[VERIFY_DATA];     /* our verify_data */
-    uint8_t cookie[COOKIE_MAX];        /* client: the server's; server: the one we sent */
+    union {
+        uint8_t cookie[COOKIE_MAX];    /* client: the server's; server: the one we sent */
+        struct dtls13_post p;          /* DTLS 1.3 once connected (dtls13.c clears it) */
+    };
     uint8_t cookie_len;
 
     /* transcript: SHA-256 always (CertificateVerify signs it), SHA-384
@@ -338,6 +358,15 @@ int dtls13_client_init(struct dtls_endpoint *e);
 bool dtls13_on_repeat(struct dtls_endpoint *e);
 /* An ACK record's body (epoch 3 or 2). 1 taken, 0 not. */
 int dtls13_ack_in(struct dtls_endpoint *e, const uint8_t *b, size_t len);
+/* After the handshake (dtls_open_record, dtls_key_update): one record
+ * of the connection opened at the epoch it names; our KeyUpdate started
+ * (0, -EBUSY, -ENOTSUP); whether the write epoch reached its limit with
+ * no update under way. */
+int dtls13_open_record(struct dtls_endpoint *e, const uint8_t *in, size_t len, size_t *used, uint8_t *type,
+                       uint8_t *out, size_t cap);
+int dtls13_key_update(struct dtls_endpoint *e, bool request);
+bool dtls13_key_update_due(const struct dtls_endpoint *e);
+#define DTLS13_KU_AFTER_GCM (1ull << 24) /* under AES-GCM's 2^24.5 records (RFC 8446 §5.5) */
 /* Writes our pending ACK record into buf; its length or 0. */
 size_t dtls13_ack_out(struct dtls_endpoint *e, uint8_t *buf, size_t cap);
 /* Seals one epoch-2 record of our flight (a handshake fragment or an

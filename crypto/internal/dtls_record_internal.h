@@ -50,7 +50,9 @@ struct dtls_record_impl {
     uint64_t r_top, r_window;       /* highest accepted; bit i = top - i accepted */
     uint16_t w_key, r_key;          /* offsets in *keys of the write and read key */
     uint8_t w_iv, r_iv;             /* offsets in *keys of their IV or salt */
-    uint16_t epoch;
+    uint16_t epoch;                 /* 1.2: the epoch (1); 1.3: the write epoch in the low byte, the
+                                     * read epoch in the high one (3 each, one more per KeyUpdate; only
+                                     * their low two bits go on the wire: EPOCH13_W / _R) */
     uint8_t suite;                  /* enum dtls_suite; DTLS_SUITE_NONE before the keys */
     bool is_client;                 /* our role: the write key is client_write */
     bool closed;                    /* we sealed close_notify */
@@ -60,6 +62,9 @@ struct dtls_record_impl {
     /* DTLS 1.3 records (dtls_record_set_keys13): the one test the 1.2 path pays */
     bool v13;
 };
+
+#define EPOCH13_W(r) ((r)->epoch & 0xffu)
+#define EPOCH13_R(r) ((r)->epoch >> 8)
 
 /* Back to epoch 0 without keys (sequence numbers from 0, the replay window
  * empty, no alert seen), releasing r's use of its key area (wiped when no
@@ -117,6 +122,12 @@ int dtls13_unmask(const struct dtls13_dir *d, const uint8_t *in, const struct dt
  * refusal. */
 int dtls13_decrypt(const struct dtls13_dir *d, const struct dtls13_rec *rec, uint8_t *type,
                    uint8_t *out, size_t cap);
+
+/* dtls_record_open for a DTLS 1.3 record, also giving the record's
+ * reconstructed sequence number (*seq, on success): the handshake engine
+ * acknowledges the post-handshake messages it opens (RFC 9147 §7). */
+int dtls_record_open_seq(struct dtls_record *r, const uint8_t *in, size_t len, size_t *used, uint8_t *type,
+                         uint8_t *out, size_t cap, uint64_t *seq);
 
 /* Whether r was set up by dtls_record_reset (has a key area and counters):
  * dtls_init refuses a record that was not, rather than use stray pointers.

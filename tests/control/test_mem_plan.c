@@ -169,3 +169,30 @@ Test(mem_plan, target_sessions_and_relay_clients_are_planned)
     cr_assert_str_eq(dp_mem_key(DP_MEM_TARGET), "target_sessions");
     cr_assert_str_eq(dp_mem_key(DP_MEM_RELAY), "relay_clients");
 }
+
+/* DTLS 1.3's KeyUpdate keeps the handshake endpoint for life: the mesh's
+ * pool (--dtls-key-update) then has a slot per end of every connection,
+ * target mode's (1.3 negotiable) one per session, 4 KiB each. */
+Test(mem_plan, kept_dtls_endpoints_cost_a_slot_each)
+{
+    struct dp_mem_in in = dc_run();
+    struct dp_mem_worker a, k;
+    dp_mem_worker(&in, 0, &a);
+    in.dtls_keep = true;
+    dp_mem_worker(&in, 0, &k);
+    cr_assert_eq(a.hs_slots, 34, "2 x setup_cap + 2");
+    cr_assert_eq(k.hs_slots, 2 * 2001 + 2, "2 x connections + 2");
+    cr_assert_eq(k.hs - a.hs, (size_t)(k.hs_slots - a.hs_slots) * a.hs_stride);
+    cr_assert_eq(a.hs_stride, 4096, "a slot is 4 KiB");
+    struct dp_mem_out none, kept;
+    in = dc_run();
+    in.target_slots = 1000;
+    dp_mem_plan(&in, &none);
+    in.target_dtls_keep = true;
+    dp_mem_plan(&in, &kept);
+    cr_assert_eq(dp_mem_target_hs(1000, false), DP_MEM_TGT_HS);
+    cr_assert_eq(dp_mem_target_hs(1000, true), 1000);
+    cr_assert_eq(dp_mem_target_hs(10, false), 10);
+    cr_assert_eq(kept.bytes[DP_MEM_TARGET] - none.bytes[DP_MEM_TARGET], (1000ull - DP_MEM_TGT_HS) * 4096);
+    cr_assert_eq(kept.total - none.total, (1000ull - DP_MEM_TGT_HS) * 4096);
+}

@@ -83,6 +83,8 @@ static void write_shard(const char *path, const struct shard *s, struct met_hist
         c->conn_total = c->conn_attempts = c->conn_established = 300;
         c->conn_dtls_up[0] = 200; /* every third connection negotiated DTLS 1.3 */
         c->conn_dtls_up[1] = 100;
+        c->dtls_key_updates_out = 700; /* --dtls-key-update */
+        c->dtls_key_updates_in = 699;
         for (uint64_t i = 0; i < 300; i++) {
             met_hist_record(&snap.setup[RI_SETUP_TOTAL], s->setup_lo + i * 7919);
             met_hist_record(&snap.setup[RI_SETUP_DTLS + (i % 3 == 2)], s->setup_lo + i * 7919);
@@ -353,6 +355,8 @@ Test(merge, connection_set_up_histograms_merge_exactly_too)
     cr_assert_eq(num(&d, "connections.dtls.v1_2.up"), 400);
     cr_assert_eq(num(&d, "connections.dtls.v1_3.up"), 200);
     cr_assert_eq(num(&d, "connections.dtls.v1_3.setup_ms.samples"), 200);
+    cr_assert_eq(num(&d, "connections.dtls.key_updates.sent"), 1400, "KeyUpdates summed: %g", num(&d, "connections.dtls.key_updates.sent"));
+    cr_assert_eq(num(&d, "connections.dtls.key_updates.received"), 1398);
     memset(want, 0, sizeof(*want));
     for (uint64_t i = 2; i < 300; i += 3) {
         met_hist_record(want, a.setup_lo + i * 7919);

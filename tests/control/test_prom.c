@@ -70,6 +70,8 @@ Test(prom, connection_metrics_with_traffic_dc_only)
     s.total.conn_attempt_failed[RI_STAGE_DC] = 2;
     s.total.conn_dtls_up[0] = 4000;
     s.total.conn_dtls_up[1] = 100;
+    s.total.dtls_key_updates_out = 31;
+    s.total.dtls_key_updates_in = 30;
     met_hist_record(&s.setup[RI_SETUP_DTLS + 1], 250000000); /* one 1.3 set-up: 250 ms */
     /* set-up times: 300 ms, 310 ms, 4 s; 1 s is past the first two */
     met_hist_record(&s.setup[RI_SETUP_TOTAL], 300000000);
@@ -87,6 +89,8 @@ Test(prom, connection_metrics_with_traffic_dc_only)
     cr_assert_lt(n, sizeof(page));
     cr_assert_not_null(strstr(page, "# TYPE swarmgen_connections_total counter\n"), "%s", page);
     cr_assert_eq(value_of(page, "\nswarmgen_connections_total "), 4123);
+    cr_assert_eq(value_of(page, "\nswarmgen_dtls_key_updates_sent_total "), 31);
+    cr_assert_eq(value_of(page, "\nswarmgen_dtls_key_updates_received_total "), 30);
     cr_assert_eq(value_of(page, "\nswarmgen_connection_attempts_total "), 4200);
     cr_assert_eq(value_of(page, "\nswarmgen_connections_established_total "), 4100);
     cr_assert_eq(value_of(page, "swarmgen_connection_attempt_failures_total{stage=\"ice\"} "), 0);

@@ -355,6 +355,28 @@ Test(run_cli, dtls_flags_and_what_they_refuse)
     cr_assert_eq(r.exit_code, 0, "usrsctp takes --dtls 1.2: exit %d, stderr: %s", r.exit_code, r.err);
 }
 
+/* --dtls-key-update N: a record count 1..2^32 - 2, for the mesh's 1.3 */
+Test(run_cli, dtls_key_update_values_and_what_it_refuses)
+{
+    expect_usage_error("--dtls-key-update", "0");
+    expect_usage_error("--dtls-key-update", "-1");
+    expect_usage_error("--dtls-key-update", "many");
+    expect_usage_error("--dtls-key-update", "4294967295");
+    expect_usage_error("--dtls-key-update", "");
+    expect_combination_error((char *[]){"--traffic", "udp", "--dtls-key-update", "100", NULL}, "--dtls-key-update");
+    expect_combination_error((char *[]){"--dtls", "1.2", "--dtls-key-update", "100", NULL}, "--dtls-key-update");
+    expect_combination_error((char *[]){"--backend", "usrsctp", "--dtls-key-update", "100", NULL},
+                             "--dtls-key-update");
+    const char *bin = proc_bin("SWARMGEN_BIN");
+    const char *vals[] = {"1.3", "auto"};
+    for (int i = 0; i < 2; i++) {
+        char *argv[] = {(char *)bin, "run", "--dry-run", "--agents", "10", "--dtls", (char *)vals[i],
+                        "--dtls-key-update", "4294967294", NULL};
+        proc_run(argv, 20, 0, &r);
+        cr_assert_eq(r.exit_code, 0, "--dtls %s --dtls-key-update: exit %d, stderr: %s", vals[i], r.exit_code, r.err);
+    }
+}
+
 Test(run_cli, bad_external_idle)
 {
     expect_usage_error("--external-idle", "soon");

@@ -13,6 +13,7 @@
 #include "dtls_internal.h"
 #include "dtls_record_internal.h"
 #include "wire.h"
+#include <errno.h>
 #include <stdio.h>
 #include "tls13_keys.h"
 
@@ -380,4 +381,362 @@ Test(dtls13, the_key_log_lets_a_third_party_read_the_connection)
         cr_assert_eq(keylog_secret(klog[0], "SERVER_TRAFFIC_SECRET_0", cr, secret), hl);
         link_done(&l);
     }
+}
+
+/* ---- KeyUpdate (RFC 9147 §8) ------------------------------------------
+ *
+ * After the handshake each side sends `n` application records, one every
+ * 2 ms of virtual time, each alone in its datagram and numbered; every
+ * protected record that arrives goes through dtls_open_record (the
+ * previous epoch's keys, KeyUpdate and ACK handled by the endpoint); the
+ * endpoints' own datagrams (KeyUpdates, ACKs) come from dtls_poll_transmit
+ * as usual. Counted: records sent, those the shim dropped, those that
+ * opened (each number once), replays refused, and late records (an epoch
+ * behind the receiver's read epoch when they arrived). */
+struct ku_stats {
+    unsigned sent[2], lost[2], opened[2], replays[2], late[2], refused[2];
+    uint8_t seen[2][4096 / 8];
+};
+
+static void ku_deliver(struct link *l, int to, const uint8_t *d, size_t len, struct ku_stats *st)
+{
+    size_t off = 0;
+    while (off < len) {
+        if ((d[off] & 0xe0) != 0x20) { /* epoch 0 in the clear: the handshake's */
+            dtls_handle_input(l->ep[to], d + off, len - off, l->now);
+            return;
+        }
+        struct dtls13_hdr h;
+        cr_assert_eq(dtls13_parse_header(d + off, len - off, &h), 0);
+        bool late = h.epoch_bits != dtls_record_epoch_bits(&l->rec[to], false);
+        uint8_t plain[LINK_DGRAM], type = 0;
+        size_t used;
+        int n = dtls_open_record(l->ep[to], d + off, len - off, &used, &type, plain, sizeof(plain), l->now);
+        cr_assert_gt(used, 0);
+        if (n >= 0 && type == DTLS_CT_APPLICATION_DATA) {
+            cr_assert_eq(n, 8);
+            uint32_t id = wire_get32(plain), from = wire_get32(plain + 4);
+            cr_assert_eq(from, (uint32_t)(1 - to));
+            cr_assert_lt(id, 4096u);
+            cr_assert_eq(st->seen[to][id / 8] >> (id % 8) & 1, 0, "record %u opened twice", id);
+            st->seen[to][id / 8] |= (uint8_t)(1u << (id % 8));
+            st->opened[to]++;
+            st->late[to] += late;
+        } else if (n == DTLS_REC_REPLAY) {
+            st->replays[to]++;
+        } else if (n < 0) {
+            st->refused[to]++;
+        }
+        off += used;
+    }
+}
+
+/* Runs the data phase until both sides sent n records, nothing is in
+ * flight and no timer is armed (or `until`). tamper, when set, may change
+ * a datagram a side sent before the shim takes it. */
+static void ku_run(struct link *l, unsigned n, uint64_t until, struct ku_stats *st,
+                   void (*tamper)(int from, uint8_t *d, size_t len))
+{
+    uint8_t buf[LINK_DGRAM];
+    uint64_t next_send = l->now;
+    for (int step = 0; step < 400000; step++) {
+        bool moved = false;
+        for (int s = 0; s < 2; s++) {
+            size_t m;
+            while ((m = dtls_poll_transmit(l->ep[s], buf, sizeof(buf), l->now)) > 0) {
+                if (tamper)
+                    tamper(s, buf, m);
+                link_send(l, s, buf, m);
+                moved = true;
+            }
+        }
+        if (l->now >= next_send && (st->sent[0] < n || st->sent[1] < n)) {
+            for (int s = 0; s < 2; s++) {
+                if (st->sent[s] >= n)
+                    continue;
+                uint8_t msg[8];
+                wire_put32(msg, st->sent[s]);
+                wire_put32(msg + 4, (uint32_t)s);
+                int r = dtls_record_seal(&l->rec[s], DTLS_CT_APPLICATION_DATA, msg, 8, buf, sizeof(buf));
+                cr_assert_gt(r, 0, "seal %d", r);
+                unsigned dropped = l->dropped;
+                link_send(l, s, buf, (size_t)r);
+                st->lost[s] += l->dropped - dropped;
+                st->sent[s]++;
+            }
+            next_send = l->now + 2000000;
+            moved = true;
+        }
+        int best = -1;
+        for (int i = 0; i < l->qn; i++)
+            if (l->q[i].at <= l->now && (best < 0 || l->q[i].at < l->q[best].at))
+                best = i;
+        if (best >= 0) {
+            struct link_dgram g = l->q[best];
+            memmove(&l->q[best], &l->q[best + 1], sizeof(l->q[0]) * (size_t)(l->qn - best - 1));
+            l->qn--;
+            ku_deliver(l, g.to, g.d, g.len, st);
+            continue;
+        }
+        if (moved)
+            continue;
+        uint64_t next = UINT64_MAX;
+        if (st->sent[0] < n || st->sent[1] < n)
+            next = next_send;
+        for (int i = 0; i < l->qn; i++)
+            next = l->q[i].at < next ? l->q[i].at : next;
+        for (int s = 0; s < 2; s++) {
+            uint64_t t = dtls_next_timeout(l->ep[s]);
+            next = t < next ? t : next;
+        }
+        if (next == UINT64_MAX || next > until)
+            return;
+        if (next > l->now)
+            l->now = next;
+        for (int s = 0; s < 2; s++)
+            dtls_handle_timeout(l->ep[s], l->now);
+    }
+    cr_assert_fail("no end in sight");
+}
+
+static void ku_setup(struct link *l, uint64_t after, uint8_t suites)
+{
+    struct dtls_config c = cfg(0, DTLS_OFFER_V13), s = cfg(1, DTLS_OFFER_V13);
+    c.key_update_after = s.key_update_after = after;
+    if (suites)
+        c.suites = s.suites = suites;
+    handshake(l, &c, &s);
+    assert_up(l);
+    cr_assert_eq(dtls_write_epoch(l->ep[0]), 3);
+    cr_assert_eq(dtls_read_epoch(l->ep[1]), 3);
+}
+
+/* Both directions: the epochs agree, every update was acknowledged and
+ * taken once, every record that was not lost opened exactly once. */
+static void ku_check(struct link *l, const struct ku_stats *st, unsigned min_updates)
+{
+    for (int s = 0; s < 2; s++) {
+        const struct dtls_counters *a = dtls_counters(l->ep[s]), *b = dtls_counters(l->ep[1 - s]);
+        cr_assert_geq(a->key_updates_out, min_updates, "side %d updated %u times", s, a->key_updates_out);
+        cr_assert_eq(a->key_updates_out, b->key_updates_in, "side %d: %u out, %u taken", s, a->key_updates_out,
+                     b->key_updates_in);
+        cr_assert_eq(dtls_write_epoch(l->ep[s]), 3 + a->key_updates_out);
+        cr_assert_eq(dtls_read_epoch(l->ep[1 - s]), dtls_write_epoch(l->ep[s]));
+        cr_assert_eq(st->opened[1 - s], st->sent[s] - st->lost[s], "to side %d: %u sent, %u lost, %u opened",
+                     1 - s, st->sent[s], st->lost[s], st->opened[1 - s]);
+        cr_assert_eq(st->refused[1 - s], 0, "to side %d: %u refused", 1 - s, st->refused[1 - s]);
+        cr_assert_eq(dtls_record_counters(&l->rec[s])->bad_auth, 0);
+    }
+}
+
+Test(dtls13, key_updates_both_ways_at_a_low_record_limit_in_every_suite)
+{
+    static const uint8_t suites[] = {DTLS_OFFER_AES_128_GCM, DTLS_OFFER_AES_256_GCM, DTLS_OFFER_CHACHA20};
+    for (size_t i = 0; i < 3; i++) {
+        struct link l;
+        static struct ku_stats st;
+        memset(&st, 0, sizeof(st));
+        ku_setup(&l, 100, suites[i]);
+        l.delay_ns = 10000000;
+        ku_run(&l, 1000, l.now + 600 * SEC, &st, NULL);
+        ku_check(&l, &st, 5);
+        cr_assert_eq(st.lost[0] + st.lost[1], 0);
+        link_done(&l);
+    }
+}
+
+Test(dtls13, key_updates_under_loss_duplication_and_reordering)
+{
+    unsigned late = 0, retx = 0, sent = 0, lost = 0, opened = 0, replays = 0, updates = 0;
+    for (unsigned seed = 1; seed <= 12; seed++) {
+        struct link l;
+        static struct ku_stats st;
+        memset(&st, 0, sizeof(st));
+        ku_setup(&l, 100, 0);
+        l.rng = seed * 104729;
+        l.delay_ns = 10000000;
+        l.loss_pct = 10;
+        l.dup_pct = 10;
+        l.reorder_pct = 15;
+        unsigned dup0 = l.duplicated;
+        ku_run(&l, 2000, l.now + 900 * SEC, &st, NULL);
+        /* the rest of any update without loss, then the books */
+        l.loss_pct = l.dup_pct = l.reorder_pct = 0;
+        ku_run(&l, 2000, l.now + 900 * SEC, &st, NULL);
+        ku_check(&l, &st, 2);
+        cr_assert_leq(st.replays[0] + st.replays[1], l.duplicated - dup0);
+        late += st.late[0] + st.late[1];
+        sent += st.sent[0] + st.sent[1];
+        lost += st.lost[0] + st.lost[1];
+        opened += st.opened[0] + st.opened[1];
+        replays += st.replays[0] + st.replays[1];
+        updates += dtls_counters(l.ep[0])->key_updates_out + dtls_counters(l.ep[1])->key_updates_out;
+        retx += dtls_counters(l.ep[0])->retransmit_timeouts + dtls_counters(l.ep[1])->retransmit_timeouts;
+        link_done(&l);
+    }
+    fprintf(stderr, "key updates under impairment, 12 seeds: %u records sent, %u lost, %u opened (%u late, with the "
+                    "previous epoch's keys), %u replays refused; %u KeyUpdates acknowledged, %u retransmission timeouts\n",
+            sent, lost, opened, late, replays, updates, retx);
+    cr_assert_gt(late, 0, "some records came after the receiver's update and opened with the old keys");
+    cr_assert_gt(retx, 0, "some KeyUpdate was sent again");
+}
+
+Test(dtls13, update_requested_is_answered_and_a_second_update_waits)
+{
+    struct link l;
+    static struct ku_stats st;
+    memset(&st, 0, sizeof(st));
+    ku_setup(&l, UINT64_MAX, 0);
+    cr_assert_eq(dtls_key_update(l.ep[0], true, l.now), 0);
+    cr_assert_eq(dtls_key_update(l.ep[0], false, l.now), -EBUSY);
+    ku_run(&l, 10, l.now + 60 * SEC, &st, NULL);
+    cr_assert_eq(dtls_counters(l.ep[0])->key_updates_out, 1);
+    cr_assert_eq(dtls_counters(l.ep[1])->key_updates_out, 1, "the peer answered the request");
+    cr_assert_eq(dtls_write_epoch(l.ep[0]), 4);
+    cr_assert_eq(dtls_write_epoch(l.ep[1]), 4);
+    ku_check(&l, &st, 1);
+    /* without the request only ours moves */
+    cr_assert_eq(dtls_key_update(l.ep[1], false, l.now), 0);
+    ku_run(&l, 20, l.now + 60 * SEC, &st, NULL);
+    cr_assert_eq(dtls_write_epoch(l.ep[1]), 5);
+    cr_assert_eq(dtls_write_epoch(l.ep[0]), 4);
+    ku_check(&l, &st, 1);
+    /* 1.2 has none */
+    link_done(&l);
+}
+
+static int tampered;
+static void tamper_key_update(int from, uint8_t *d, size_t len)
+{
+    /* side 0's first protected datagram after dtls_key_update: its KeyUpdate */
+    if (from == 0 && tampered == 0 && (d[0] & 0xe0) == 0x20 && len > 10) {
+        d[len - 3] ^= 0x40; /* in the tag */
+        tampered = 1;
+    }
+}
+
+Test(dtls13, a_tampered_key_update_is_refused_and_the_retransmission_taken)
+{
+    struct link l;
+    static struct ku_stats st;
+    memset(&st, 0, sizeof(st));
+    ku_setup(&l, UINT64_MAX, 0);
+    tampered = 0;
+    cr_assert_eq(dtls_key_update(l.ep[0], false, l.now), 0);
+    ku_run(&l, 0, l.now + 100000000, &st, tamper_key_update); /* 100 ms: before the retransmission */
+    cr_assert_eq(tampered, 1);
+    cr_assert_eq(dtls_record_counters(&l.rec[1])->bad_auth, 1, "the tampered record does not open");
+    cr_assert_eq(dtls_read_epoch(l.ep[1]), 3);
+    cr_assert_eq(dtls_counters(l.ep[1])->key_updates_in, 0);
+    ku_run(&l, 0, l.now + 60 * SEC, &st, NULL);
+    cr_assert_eq(dtls_read_epoch(l.ep[1]), 4);
+    cr_assert_eq(dtls_write_epoch(l.ep[0]), 4);
+    cr_assert_geq(dtls_counters(l.ep[0])->retransmit_timeouts, 1);
+    link_done(&l);
+}
+
+Test(dtls13, a_record_of_the_previous_epoch_opens_late_once)
+{
+    struct link l;
+    static struct ku_stats st;
+    memset(&st, 0, sizeof(st));
+    ku_setup(&l, UINT64_MAX, 0);
+    uint8_t held[64], msg[8] = {0, 0, 0, 7, 0, 0, 0, 0};
+    int hn = dtls_record_seal(&l.rec[0], DTLS_CT_APPLICATION_DATA, msg, 8, held, sizeof(held));
+    cr_assert_gt(hn, 0);
+    cr_assert_eq(dtls_key_update(l.ep[0], false, l.now), 0);
+    ku_run(&l, 0, l.now + 60 * SEC, &st, NULL);
+    cr_assert_eq(dtls_write_epoch(l.ep[0]), 4);
+    cr_assert_eq(dtls_read_epoch(l.ep[1]), 4);
+    ku_deliver(&l, 1, held, (size_t)hn, &st);
+    cr_assert_eq(st.opened[1], 1);
+    cr_assert_eq(st.late[1], 1);
+    ku_deliver(&l, 1, held, (size_t)hn, &st);
+    cr_assert_eq(st.opened[1], 1);
+    cr_assert_eq(st.replays[1], 1, "a copy of it is a replay");
+    /* two epochs behind: no keys for it any more */
+    cr_assert_eq(dtls_key_update(l.ep[0], false, l.now), 0);
+    ku_run(&l, 0, l.now + 60 * SEC, &st, NULL);
+    cr_assert_eq(dtls_read_epoch(l.ep[1]), 5);
+    ku_deliver(&l, 1, held, (size_t)hn, &st);
+    cr_assert_eq(st.opened[1], 1);
+    cr_assert_eq(st.refused[1], 1);
+    link_done(&l);
+}
+
+Test(dtls13, key_updates_with_one_key_area_shared_by_both_ends)
+{
+    /* as the two ends of a mesh connection in one process: the reader
+     * moves its read epoch on, the writer replaces the slot once ACKed */
+    struct link l;
+    static struct ku_stats st;
+    memset(&st, 0, sizeof(st));
+    struct dtls_config c = cfg(0, DTLS_OFFER_V13), s = cfg(1, DTLS_OFFER_V13);
+    c.key_update_after = s.key_update_after = 100;
+    link_setup_keys(&l, &c, &s, true);
+    link_run(&l, 120 * SEC);
+    assert_up(&l);
+    l.delay_ns = 10000000;
+    l.reorder_pct = 15;
+    ku_run(&l, 1000, l.now + 600 * SEC, &st, NULL);
+    l.reorder_pct = 0;
+    ku_run(&l, 1000, l.now + 600 * SEC, &st, NULL);
+    ku_check(&l, &st, 5);
+    cr_assert_gt(st.late[0] + st.late[1], 0);
+    link_done(&l);
+}
+
+/* A post-handshake handshake record sealed by side 0's record layer, one
+ * message: type, message_seq, fragment offset and length, body. */
+static int ku_forge(struct link *l, uint8_t type, uint16_t mseq, uint32_t mlen, uint32_t foff, const uint8_t *body,
+                    uint32_t flen, uint8_t *out, size_t cap)
+{
+    uint8_t m[64];
+    m[0] = type;
+    wire_put24(m + 1, mlen);
+    wire_put16(m + 4, mseq);
+    wire_put24(m + 6, foff);
+    wire_put24(m + 9, flen);
+    memcpy(m + 12, body, flen);
+    return dtls_record_seal(&l->rec[0], DTLS_CT_HANDSHAKE, m, 12 + flen, out, cap);
+}
+
+Test(dtls13, malformed_key_updates_are_dropped_unacknowledged)
+{
+    struct link l;
+    static struct ku_stats st;
+    memset(&st, 0, sizeof(st));
+    ku_setup(&l, UINT64_MAX, 0);
+    uint16_t next = ((struct dtls_endpoint *)l.mem[0])->out_seq; /* the message_seq side 1 expects */
+    static const uint8_t two = 2, zero[2] = {0, 0};
+    struct {
+        uint8_t type;
+        uint16_t mseq;
+        uint32_t mlen, foff, flen;
+        const uint8_t *body;
+    } bad[] = {
+        {24, next, 1, 0, 1, &two},      /* request_update 2 (RFC 8446 §4.6.3: 0 or 1) */
+        {24, next, 2, 0, 2, zero},      /* two bytes long */
+        {24, next, 1, 0, 0, zero},      /* a fragment, nothing of it */
+        {24, next + 1, 1, 0, 1, zero},  /* a message_seq ahead: one is missing */
+        {0x63, next, 1, 0, 1, zero},    /* no handshake type we take after the handshake */
+    };
+    uint32_t dropped0 = dtls_counters(l.ep[1])->records_dropped;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint8_t rec[128];
+        int n = ku_forge(&l, bad[i].type, bad[i].mseq, bad[i].mlen, bad[i].foff, bad[i].body, bad[i].flen, rec,
+                         sizeof(rec));
+        cr_assert_gt(n, 0);
+        ku_deliver(&l, 1, rec, (size_t)n, &st);
+        cr_assert_eq(dtls_read_epoch(l.ep[1]), 3, "case %zu moved the read epoch", i);
+        cr_assert_eq(dtls_next_timeout(l.ep[1]), UINT64_MAX, "case %zu: nothing to send (no ACK)", i);
+    }
+    cr_assert_eq(dtls_counters(l.ep[1])->records_dropped - dropped0, sizeof(bad) / sizeof(bad[0]));
+    cr_assert_eq(dtls_counters(l.ep[1])->key_updates_in, 0);
+    /* the real one after them takes the message_seq they did not use */
+    cr_assert_eq(dtls_key_update(l.ep[0], false, l.now), 0);
+    ku_run(&l, 0, l.now + 60 * SEC, &st, NULL);
+    cr_assert_eq(dtls_read_epoch(l.ep[1]), 4);
+    cr_assert_eq(dtls_write_epoch(l.ep[0]), 4);
+    link_done(&l);
 }

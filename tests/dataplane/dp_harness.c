@@ -120,6 +120,7 @@ int dp_harness_init_dc(struct dp_harness *h, const struct dp_harness_dc_opts *op
     c.media = o->media;
     c.target_slots = o->target_slots;
     c.dtls_versions = o->dtls_versions;
+    c.dtls_key_update = o->dtls_key_update;
     c.setup_cap = 4;
     c.setup_attempts = 2;
     c.sctp_bufs = 4096;

@@ -61,6 +61,7 @@ struct dp_harness_dc_opts {
     uint8_t media;      /* enum ri_media: RTP/RTCP over SRTP on every connection once up (0: none) */
     uint32_t target_slots; /* slots of the image's TARGET section (target mode; 0: none) */
     uint8_t dtls_versions; /* the image's --dtls bits (RI_DTLS_*; 0: auto) */
+    uint32_t dtls_key_update; /* the image's --dtls-key-update (0: none) */
 };
 
 /* Initialises EAL once per process and builds the udp harness. 0 or -errno. */

@@ -53,6 +53,10 @@ static inline void swarm_assert_all_up(const char *json, const struct proc_resul
     cr_assert_eq(up, total, "%g of %g connections up\n%s", up, total, json);
     cr_assert_eq(proc_json_in(json, "connections", "given_up"), 0);
     cr_assert_gt(proc_json_in(json, "setup_ms", "p50"), 0, "a set-up time was measured");
+    /* issue 22: each connection up counts for both its agents (one process: a shard counts its halves) */
+    if (strstr(json, "\"per_agent\":") && !strstr(json, "\"shard\":"))
+        cr_assert_eq(proc_json_in(json, "per_agent", "conn_up"), 2 * up, "per-agent connections up %g, 2 x %g\n%s",
+                     proc_json_in(json, "per_agent", "conn_up"), up, json);
 }
 
 /* At least min_sent messages sent, every one delivered, none lost. */
@@ -100,6 +104,26 @@ static inline void swarm_assert_no_census(const char *json)
     cr_assert(isnan(proc_json_in(json, "messages", "unaccounted")), "unaccounted should be null\n%s", json);
 }
 
+/* Issue 22: the per-agent view sums to the swarm's totals (messages sent
+ * by their sources, delivered to their destinations and as their
+ * sources' messages, forwarded by their relays), and the hop histogram
+ * of delivered messages has the report's mean hop count. */
+static inline void swarm_assert_per_agent(const char *json, const struct proc_result *r)
+{
+    cr_assert_not_null(strstr(json, "\"per_agent\":"), "no per_agent view in the report\n%s\n%s", r->out, r->err);
+    double sent = proc_json_in(json, "messages", "sent"), delivered = proc_json_in(json, "messages", "delivered");
+    double forwarded = proc_json_in(json, "messages", "forwarded");
+    cr_assert_eq(proc_json_in(json, "per_agent", "sent"), sent, "per-agent sent != messages.sent\n%s", json);
+    cr_assert_eq(proc_json_in(json, "per_agent", "delivered"), delivered, "per-agent delivered != messages.delivered\n%s",
+                 json);
+    cr_assert_eq(proc_json_in(json, "per_agent", "delivered_from"), delivered,
+                 "per-source delivered != messages.delivered\n%s", json);
+    cr_assert_eq(proc_json_in(json, "per_agent", "forwarded"), forwarded, "per-agent forwarded != messages.forwarded\n%s",
+                 json);
+    double mean = proc_json_in(json, "hop_histogram", "mean"), avg = proc_json_in(json, "messages", "avg_hops");
+    cr_assert(fabs(mean - avg) < 1e-5, "hop histogram mean %.6f != messages.avg_hops %.6f\n%s", mean, avg, json);
+}
+
 /* What the run helpers of tests/system call on every report they read:
  * nothing when the run wrote none; the census check for the usrsctp
  * backend (`usrsctp`) and for a run whose dataplane was killed (no census
@@ -109,6 +133,8 @@ static inline void swarm_check_report(const char *json, const struct proc_result
 {
     if (!json[0] || !strstr(json, "\"messages\":"))
         return;
+    if (!strstr(r->err, "killed by signal"))
+        swarm_assert_per_agent(json, r);
     if (usrsctp) {
         swarm_assert_no_census(json);
         return;

@@ -120,6 +120,60 @@ Test(system, embedded_routed_swarm_delivers_every_message, .timeout = 90)
     assert_nothing_left();
 }
 
+/* Issue 22: a hub topology's load lies on its hubs: the two agents that
+ * forward most are the two of the highest degree, and the top 1 % of the
+ * agents carry nearly every relay; --agents-csv has a row per agent whose
+ * columns sum to the report's totals. */
+Test(system, hub_load_on_hubs_and_agents_csv, .timeout = 60)
+{
+    const char *csv = "/tmp/sg-test-agents.csv";
+    unlink(csv);
+    char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "hub:hubs=2", "--rate", "10000",
+                     "--duration", "2s", "--agents-csv", (char *)csv, NULL};
+    run_swarm("/tmp/sg-test-hub.json", 50, 0, extra);
+    swarm_assert_exit(&r, 0);
+    static char text[1 << 17];
+    long len = proc_read_file(csv, text, sizeof(text));
+    cr_assert_gt(len, 0, "no %s\n%s", csv, r.err);
+    char *line = strchr(text, '\n');
+    cr_assert(strncmp(text, "agent,worker,degree,sent,delivered,delivered_from,forwarded,", 60) == 0, "header %.80s",
+              text);
+    double sum[4] = {0};
+    unsigned rows = 0, max_deg = 0, top_deg[2] = {0}, top_fw[2] = {0};
+    while (line && line[1]) {
+        unsigned id, wk, deg, sent, del, from, fw;
+        cr_assert_eq(sscanf(line + 1, "%u,%u,%u,%u,%u,%u,%u,", &id, &wk, &deg, &sent, &del, &from, &fw), 7);
+        cr_assert_eq(id, rows, "row %u is agent %u", rows, id);
+        rows++;
+        sum[0] += sent;
+        sum[1] += del;
+        sum[2] += from;
+        sum[3] += fw;
+        if (deg > max_deg)
+            max_deg = deg;
+        if (fw > top_fw[0]) {
+            top_fw[1] = top_fw[0], top_deg[1] = top_deg[0];
+            top_fw[0] = fw, top_deg[0] = deg;
+        } else if (fw > top_fw[1]) {
+            top_fw[1] = fw, top_deg[1] = deg;
+        }
+        line = strchr(line + 1, '\n');
+    }
+    cr_assert_eq(rows, 1000);
+    cr_assert_eq(sum[0], proc_json_in(json, "messages", "sent"));
+    cr_assert_eq(sum[1], proc_json_in(json, "messages", "delivered"));
+    cr_assert_eq(sum[2], proc_json_in(json, "messages", "delivered"));
+    cr_assert_eq(sum[3], proc_json_in(json, "messages", "forwarded"));
+    cr_assert_gt(sum[3], 1000, "relays happen in a hub topology");
+    cr_assert(top_deg[0] == max_deg && top_deg[1] == max_deg, "the two busiest relays (degree %u, %u) are not the hubs (%u)",
+              top_deg[0], top_deg[1], max_deg);
+    cr_assert_gt(proc_json_in(json, "load", "top1pct_share"), 0.95, "%s", json);
+    cr_assert_gt(proc_json_in(json, "load", "gini"), 0.9, "%s", json);
+    cr_assert_eq(proc_json_in(json, "routing", "routed_share"), 1);
+    unlink(csv);
+    assert_nothing_left();
+}
+
 Test(system, embedded_neighbors_swarm_single_core, .timeout = 90)
 {
     char *extra[] = {"--traffic", "udp", "--agents", "1000", "--topology", "ring", "--pattern", "neighbors",

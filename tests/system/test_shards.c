@@ -186,6 +186,8 @@ Test(shards, two_shards_joined_by_memif_carry_one_swarm, .timeout = 240)
     for (int i = 0; i < N_SHARDS; i++)
         cr_assert(!isnan(proc_json_in(json[i], "messages", "in_flight")), "shard %d: no census\n%s", i, json[i]);
     swarm_assert_accounting(merged, &m);
+    swarm_assert_per_agent(merged, &m); /* the shards' per-agent sums and hop histograms, merged */
+    cr_assert_eq(proc_json_in(merged, "per_agent", "count"), proc_json_num(json[0], "agents"));
     cr_assert_eq(proc_json_in(merged, "connections", "total"), edges);
     cr_assert_eq(proc_json_in(merged, "merged", "shard_count"), N_SHARDS);
     cleanup();

@@ -211,6 +211,33 @@ Test(webrtc, dtls_auto_counts_per_version_sum_to_the_connections_up, .timeout = 
     run_dtls(NULL, "/tmp/sg-webrtc-dtls-auto.json");
 }
 
+/* --dtls-key-update: 1.3 endpoints kept for the connection's life update
+ * their keys every 200 records; both ends are ours, so every KeyUpdate
+ * acknowledged at one end was taken by the other, and every message is
+ * delivered across the epoch changes (the census identities). */
+Test(webrtc, dtls_1_3_key_updates_every_200_records_lose_no_message, .timeout = 120)
+{
+    char *extra[] = {"--agents", "20", "--topology", "kmesh:k=4", "--traffic", "dc:rate=12000",
+                     "--dtls", "1.3", "--dtls-key-update", "200", "--duration", "3s", "--seed", "21", NULL};
+    run_swarm("/tmp/sg-webrtc-dtls-ku.json", 110, extra);
+    swarm_assert_exit(&r, 0);
+    assert_all_up();
+    assert_all_delivered(20000); /* 34,820 at gcc speed; room for the sanitizer stage */
+    swarm_assert_accounting(json, &r);
+    double up = json_in("connections", "established");
+    cr_assert_eq(json_in("v1_3", "up"), up, "every connection negotiated 1.3");
+    double sent = json_in("key_updates", "sent"), got = json_in("key_updates", "received");
+    cr_assert(!isnan(sent) && !isnan(got), "no connections.dtls.key_updates in the report\n%s", json);
+    cr_assert_eq(sent, got, "KeyUpdates acknowledged %g, taken %g\n%s", sent, got, json);
+    /* 270 at seed 21 (about 3.4 per end); one per end leaves room for a
+     * slower (sanitizer) run that sends fewer messages */
+    cr_assert_geq(sent, up * 2, "at least one KeyUpdate per end of each of the %g connections: %g", up, sent);
+    cr_assert_not_null(strstr(r.out, "KeyUpdates "), "the summary's dtls line counts them\n%s", r.out);
+    fprintf(stderr, "dtls-key-update: %g connections, %g KeyUpdates sent, %g received, %g messages delivered\n", up,
+            sent, got, json_in("messages", "delivered"));
+    swarm_assert_nothing_left(r.pid);
+}
+
 Test(webrtc, wireshark_dissects_every_layer_of_the_swarm_capture, .timeout = 180)
 {
     swarm_need_tool(system("command -v tshark >/dev/null 2>&1") == 0, "tshark", "SWARMGEN_REQUIRE_TSHARK");

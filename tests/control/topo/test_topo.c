@@ -322,3 +322,74 @@ Test(routing, destination_subset_columns)
     free(next);
     ctl_graph_free(&g);
 }
+
+Test(topo, kmesh_k_auto_takes_the_suggested_k_once_n_is_known)
+{
+    struct ctl_topo_spec s;
+    char err[128], buf[64];
+    cr_assert_eq(ctl_topo_spec_parse("kmesh:k=auto", &s, err, sizeof(err)), 0, "%s", err);
+    cr_assert(s.k_auto);
+    ctl_topo_spec_format(&s, buf, sizeof(buf));
+    cr_assert_str_eq(buf, "kmesh:k=auto");
+    const char *bad[] = {"kmesh:k=auto,p=1", "kmesh:k=AUTO",          "kmesh:k=autox",
+                         "smallworld:k=auto,p=0.1", "kmesh:k=1 (auto)", "kmesh:k=auto (auto)",
+                         "ring (auto)", "kmesh:k=4 (auto) (auto)"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(ctl_topo_spec_parse(bad[i], &s, err, sizeof(err)), -EINVAL, "accepted '%s'", bad[i]);
+
+    /* ceil(2 ln n): 10 -> 5, 100 -> 10, 1000 -> 14 */
+    const uint32_t n[] = {10, 100, 1000};
+    const uint32_t k[] = {5, 10, 14};
+    for (size_t i = 0; i < 3; i++) {
+        ctl_topo_spec_parse("kmesh:k=auto", &s, err, sizeof(err));
+        struct ctl_graph ga;
+        /* unresolved: ctl_topo_build resolves for n on a copy */
+        cr_assert_eq(ctl_topo_build(&s, n[i], 7, &ga, err, sizeof(err)), 0, "%s", err);
+        cr_assert_eq(s.k, 0);
+        ctl_topo_spec_resolve(&s, n[i]);
+        cr_assert_eq(s.k, k[i], "n=%u: k=%u", n[i], s.k);
+        ctl_topo_spec_format(&s, buf, sizeof(buf));
+        char want[64];
+        snprintf(want, sizeof(want), "kmesh:k=%u (auto)", k[i]);
+        cr_assert_str_eq(buf, want);
+        /* the resolved text reads back as it was */
+        struct ctl_topo_spec back;
+        cr_assert_eq(ctl_topo_spec_parse(want, &back, err, sizeof(err)), 0, "%s: %s", want, err);
+        cr_assert(back.k_auto && back.k == k[i] && back.kind == CTL_TOPO_KMESH);
+        /* the same graph as the explicit k */
+        char explicit[32];
+        snprintf(explicit, sizeof(explicit), "kmesh:k=%u", k[i]);
+        struct ctl_graph gb = build(explicit, n[i], 7);
+        cr_assert(same_graph(&ga, &gb), "n=%u", n[i]);
+        for (uint32_t v = 0; v < n[i]; v++)
+            cr_assert(ctl_graph_degree(&ga, v) == k[i] || ctl_graph_degree(&ga, v) == k[i] + 1);
+        ctl_graph_free(&ga);
+        ctl_graph_free(&gb);
+    }
+    /* 2 and 3 agents: k is capped below n (the full mesh) */
+    ctl_topo_spec_parse("kmesh:k=auto", &s, err, sizeof(err));
+    struct ctl_graph g;
+    cr_assert_eq(ctl_topo_build(&s, 3, 1, &g, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(g.n_edges, 3);
+    ctl_graph_free(&g);
+}
+
+Test(topo, route_destinations_are_every_agent_or_a_seeded_sample)
+{
+    uint32_t dests[100];
+    int32_t dindex[100];
+    cr_assert_eq(ctl_route_sample_dests(100, 100, 3, dests, dindex), 0);
+    for (uint32_t i = 0; i < 100; i++)
+        cr_assert(dests[i] == i && dindex[i] == (int32_t)i);
+    cr_assert_eq(ctl_route_sample_dests(100, 10, 3, dests, dindex), 0);
+    uint32_t cols = 0;
+    for (uint32_t v = 0; v < 100; v++)
+        if (dindex[v] >= 0) {
+            cr_assert_eq(dests[dindex[v]], v);
+            cols++;
+        }
+    cr_assert_eq(cols, 10);
+    uint32_t again[10];
+    cr_assert_eq(ctl_route_sample_dests(100, 10, 3, again, dindex), 0);
+    cr_assert_eq(memcmp(again, dests, sizeof(again)), 0, "the same seed draws the same sample");
+}
