@@ -24,6 +24,7 @@
 #include "dp_relay.h"
 #include "rng.h"
 #include "sig.h"
+#include "splitmix.h"
 
 #define ATTEMPT_TIMEOUT_NS (30ull * 1000000000ull) /* an attempt stuck longer fails in its stage */
 
@@ -214,6 +215,28 @@ static void release(struct dp_worker *wk, struct dp_conn *c)
     release_quiet(wk->conns, c);
 }
 
+/* --churn: connection c will not come up again: the messages that
+ * waited for it are dropped (RI_DROP_CHURN, msgs_churn_dropped). */
+static void churn_drop_held(struct dp_worker *wk, const struct dp_conn *c)
+{
+    struct dp_conns *cs = wk->conns;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < cs->n_held; i++) {
+        if (cs->held[i].edge == c->edge) {
+            agent_drop(wk->m, RI_DROP_CHURN);
+            ri_add(wk->m->live.msgs_churn_dropped, 1);
+            continue;
+        }
+        if (kept != i) {
+            cs->held[kept] = cs->held[i];
+            memmove(cs->held_buf + (size_t)cs->held_slot * kept, cs->held_buf + (size_t)cs->held_slot * i,
+                    cs->held[i].len);
+        }
+        kept++;
+    }
+    cs->n_held = kept;
+}
+
 /* The current attempt failed in `stage`: retried later, or given up. */
 static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, enum ri_stage stage)
 {
@@ -226,9 +249,14 @@ static void attempt_failed(const struct dp_ctx *ctx, struct dp_worker *wk, struc
         cs->queue[(cs->q_head + cs->q_len++) % cs->n] = (uint32_t)(c - cs->conn);
     } else if (c->reconnecting) {
         /* a re-establishment that used its attempts: closed (counted when
-         * it closed), not given up (it came up once) */
+         * it closed), not given up (it came up once); --churn: what waited
+         * for it is dropped, counted */
         c->reconnecting = 0;
         c->state = DP_CONN_CLOSED;
+        if (c->churn) {
+            c->churn = DP_CHURN_NONE;
+            churn_drop_held(wk, c);
+        }
     } else {
         c->state = DP_CONN_GIVEN_UP;
         count_conn_agents(ctx, wk, c, false);
@@ -303,6 +331,8 @@ static void start_attempt(const struct dp_ctx *ctx, struct dp_worker *wk, struct
 _Static_assert(RI_DTLS_V12 == DTLS_OFFER_V12 && RI_DTLS_V13 == DTLS_OFFER_V13 && RI_DTLS_AUTO == DTLS_OFFER_ALL_VERSIONS,
                "the image's --dtls bits are dtls_config.versions'");
 
+static void churn_release_held(const struct dp_ctx *ctx, struct dp_worker *wk, const struct dp_conn *c, uint64_t now);
+
 /* Both ends have their channel open: the connection is up. */
 static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, uint64_t now)
 {
@@ -321,6 +351,10 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     cs->in_setup--;
     if (!c->reconnecting)
         count_conn_agents(ctx, wk, c, true);
+    if (c->churn) {
+        met_hist_record(&wk->m->resetup, now - c->t_churn);
+        ri_add(wk->m->live.conn_churn_resetup, 1);
+    }
     if (c->reconnecting)
         ri_add(wk->m->live.conn_reestablished, 1);
     else if (half(c))
@@ -341,6 +375,10 @@ static void established(const struct dp_ctx *ctx, struct dp_worker *wk, struct d
     /* media flows while the load runs, not while the others connect */
     if (c->media && cs->media_on)
         dp_media_start(ctx, wk, c, now);
+    if (c->churn) {
+        c->churn = DP_CHURN_NONE;
+        churn_release_held(ctx, wk, c, now);
+    }
 }
 
 /* The load starts: media on every connection that is up (those that come
@@ -417,6 +455,52 @@ static void handoff_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t
         flush_msg_out(ctx, wk, to);
 }
 
+/* --churn: message `msg` from agent `from` for edge e, whose connection
+ * is being replaced, waits in arrival order (churn_release_held sends it
+ * when the connection is up again); one that does not fit is dropped,
+ * counted (RI_DROP_CHURN, msgs_churn_dropped). */
+static void churn_hold(struct dp_worker *wk, uint32_t from, uint32_t e, const uint8_t *msg, uint32_t len)
+{
+    struct dp_conns *cs = wk->conns;
+    if (cs->n_held == cs->held_cap || len > cs->held_slot) {
+        agent_drop(wk->m, RI_DROP_CHURN);
+        ri_add(wk->m->live.msgs_churn_dropped, 1);
+        return;
+    }
+    struct dp_churn_held *h = &cs->held[cs->n_held];
+    h->from = from;
+    h->edge = e;
+    h->len = len;
+    memcpy(cs->held_buf + (size_t)cs->held_slot * cs->n_held++, msg, len);
+    ri_add(wk->m->live.msgs_churn_held, 1);
+}
+
+static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t from, uint32_t e, const uint8_t *msg,
+                     uint32_t len, uint64_t now);
+
+/* --churn: connection c is up again: the messages that waited for it go,
+ * in the order they came; the others keep theirs. */
+static void churn_release_held(const struct dp_ctx *ctx, struct dp_worker *wk, const struct dp_conn *c, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    uint32_t n = cs->n_held, kept = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct dp_churn_held h = cs->held[i];
+        uint8_t *m = cs->held_buf + (size_t)cs->held_slot * i;
+        if (h.edge == c->edge) {
+            send_msg(ctx, wk, h.from, h.edge, m, h.len, now);
+            continue;
+        }
+        if (kept != i) {
+            cs->held[kept] = h;
+            memmove(cs->held_buf + (size_t)cs->held_slot * kept, m, h.len);
+        }
+        kept++;
+    }
+    /* send_msg held nothing new for c (it is up), so n_held is still n */
+    cs->n_held = kept;
+}
+
 /* Sends message `msg` from agent `from` over edge e (this worker's
  * connection, or handed to the owner). */
 static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t from, uint32_t e, const uint8_t *msg,
@@ -428,6 +512,10 @@ static void send_msg(const struct dp_ctx *ctx, struct dp_worker *wk, uint32_t fr
     }
     struct dp_conns *cs = wk->conns;
     struct dp_conn *c = conn_of_edge(ctx, cs, e);
+    if (unlikely(c->churn)) { /* being replaced: waits for it */
+        churn_hold(wk, from, e, msg, len);
+        return;
+    }
     if (c->state != DP_CONN_UP) {
         agent_drop(wk->m, RI_DROP_CONN_DOWN);
         if (wk->av.a)
@@ -587,6 +675,78 @@ static void closed(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_con
     cs->queue[(cs->q_head + cs->q_len++) % cs->n] = conn_idx(cs, c);
 }
 
+/* --churn: starts closing connection c (up, both ends here) as an agent
+ * leaving does: nothing new goes on it (send_msg holds), its first
+ * endpoint sends SCTP SHUTDOWN once what SCTP holds is acknowledged. */
+static void churn_start(struct dp_worker *wk, struct dp_conn *c, uint64_t now)
+{
+    if (pc_shutdown(&c->ep[0], now) != 0)
+        return;
+    c->churn = DP_CHURN_CLOSING;
+    c->churn_closed = 0;
+    c->t_churn = now;
+    ri_add(wk->m->live.conn_churned, 1);
+    touch(wk->conns, c, BOTH_SIDES);
+}
+
+/* --churn: endpoint s of c saw its association end; once both did, both
+ * send their close_notify and the connection lingers for it to arrive. */
+static void churn_side_closed(struct dp_worker *wk, struct dp_conn *c, int s, uint64_t now)
+{
+    c->churn_closed |= (uint8_t)(1u << s);
+    if (c->churn != DP_CHURN_CLOSING || (c->churn_closed & BOTH_SIDES) != BOTH_SIDES)
+        return;
+    for (int k = 0; k < 2; k++)
+        pc_close_notify(&c->ep[k]);
+    c->churn = DP_CHURN_LINGER;
+    c->t_churn_end = now + DP_CHURN_LINGER_NS;
+    touch(wk->conns, c, BOTH_SIDES);
+}
+
+/* --churn: c's close is done (or timed out): its endpoints go and it is
+ * queued for a new set-up (a new ICE, DTLS, SCTP and DataChannel, new
+ * credentials: the attempt number moves on), as closed() does for
+ * --consent. What it still held (nothing after a graceful shutdown) is
+ * counted dropped. */
+static void churn_resetup(struct dp_worker *wk, struct dp_conn *c)
+{
+    struct dp_conns *cs = wk->conns;
+    uint32_t n = conn_in_flight(c);
+    ri_add(wk->m->live.drops[RI_DROP_CHURN], n);
+    ri_add(wk->m->live.msgs_dropped, n);
+    ri_add(wk->m->live.msgs_churn_dropped, n);
+    release_quiet(cs, c);
+    c->churn = DP_CHURN_SETUP;
+    c->reconnecting = 1;
+    c->attempt_base = c->attempts;
+    c->state = DP_CONN_QUEUED;
+    cs->queue[(cs->q_head + cs->q_len++) % cs->n] = conn_idx(cs, c);
+}
+
+/* --churn: during the load, closes the connections due by now, one every
+ * churn_interval_ns, drawn with the run seed among the worker's
+ * connections that are up with both ends here (a few tries; none found:
+ * that close is skipped). */
+static void churn_tick(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t now)
+{
+    struct dp_conns *cs = wk->conns;
+    if (cs->churn_next == 0) {
+        cs->churn_next = now + cs->churn_interval_ns;
+        return;
+    }
+    for (int k = 0; k < 64 && now >= cs->churn_next; k++) {
+        cs->churn_next += cs->churn_interval_ns;
+        for (int t = 0; t < 16; t++) {
+            struct dp_conn *c = &cs->conn[splitmix64(&cs->churn_rng) % cs->n];
+            if (c->state == DP_CONN_UP && !c->churn && here(c) == BOTH_SIDES) {
+                churn_start(wk, c, now);
+                break;
+            }
+        }
+    }
+    (void)ctx;
+}
+
 static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_conn *c, int s, uint64_t tsc,
                       uint64_t now)
 {
@@ -604,13 +764,17 @@ static void ep_events(const struct dp_ctx *ctx, struct dp_worker *wk, struct dp_
             on_message(ctx, wk, s ? ed->b : ed->a, c->edge, cs->msg, ev.len, tsc, now);
             break;
         case PC_EV_CONSENT_LOST:
-            if (c->state != DP_CONN_UP)
-                break; /* in set-up: the attempt's own timers decide */
+            if (c->state != DP_CONN_UP || c->churn)
+                break; /* in set-up: the attempt's own timers decide; closing already */
             ri_add(wk->m->live.conn_consent_lost, 1);
             closed(ctx, wk, c);
             return;
         case PC_EV_FAILED:
         case PC_EV_CLOSED:
+            if (c->churn && c->state == DP_CONN_UP) {
+                churn_side_closed(wk, c, s, now);
+                break;
+            }
             if (c->state == DP_CONN_SETUP)
                 attempt_failed(ctx, wk, c, stage_of(&c->ep[s]));
             else
@@ -710,6 +874,10 @@ static uint64_t conn_deadline(const struct dp_conn *c)
     uint64_t t = c->ep_deadline[0] < c->ep_deadline[1] ? c->ep_deadline[0] : c->ep_deadline[1];
     if (c->state == DP_CONN_SETUP && c->t_attempt + ATTEMPT_TIMEOUT_NS < t)
         t = c->t_attempt + ATTEMPT_TIMEOUT_NS;
+    if (c->churn == DP_CHURN_LINGER && c->t_churn_end < t)
+        t = c->t_churn_end;
+    else if (c->churn == DP_CHURN_CLOSING && c->t_churn + DP_CHURN_TIMEOUT_NS < t)
+        t = c->t_churn + DP_CHURN_TIMEOUT_NS;
     if (c->media) {
         uint64_t tm = dp_media_next_timeout(c->media);
         if (tm < t)
@@ -804,6 +972,11 @@ static void conn_timeout(const struct dp_ctx *ctx, struct dp_worker *wk, struct 
             if (here(c) >> s & 1)
                 st[s] = stage_of(&c->ep[s]);
         attempt_failed(ctx, wk, c, st[0] < st[1] ? st[0] : st[1]);
+        return;
+    }
+    if (c->state == DP_CONN_UP && ((c->churn == DP_CHURN_LINGER && now >= c->t_churn_end) ||
+                                   (c->churn == DP_CHURN_CLOSING && now >= c->t_churn + DP_CHURN_TIMEOUT_NS))) {
+        churn_resetup(wk, c);
         return;
     }
     for (int s = 0; s < 2 && (c->state == DP_CONN_SETUP || c->state == DP_CONN_UP); s++) {
@@ -904,6 +1077,9 @@ bool dp_conns_poll(const struct dp_ctx *ctx, struct dp_worker *wk, uint64_t tsc)
     }
     if (!cs->media_on && __atomic_load_n(&ctx->ri.cmd->phase, __ATOMIC_ACQUIRE) == RI_PHASE_RUN)
         media_begin(ctx, wk, now);
+    if (cs->churn_interval_ns && cs->media_on &&
+        __atomic_load_n(&ctx->ri.cmd->phase, __ATOMIC_RELAXED) == RI_PHASE_RUN)
+        churn_tick(ctx, wk, now);
     while (cs->q_len && cs->in_setup < ctx->ri.cfg->setup_cap) {
         struct dp_conn *c = &cs->conn[cs->queue[cs->q_head]];
         cs->q_head = (cs->q_head + 1) % cs->n;
@@ -1106,11 +1282,16 @@ uint64_t dp_conns_census(const struct dp_ctx *ctx, struct dp_worker *wk)
     struct dp_conns *cs = wk->conns;
     fold_counters(wk);
     uint64_t n = cs->n_fwd; /* held for the end of a burst: none between passes */
+    n += cs->n_held;        /* --churn: waiting for a connection not up again */
     for (uint32_t to = 0; to < ctx->n_workers; to++)
         n += wk->n_mout[to]; /* flushed by the last pass: none */
-    for (uint32_t i = 0; i < cs->n; i++)
+    uint64_t churn_pending = 0;
+    for (uint32_t i = 0; i < cs->n; i++) {
         if (cs->conn[i].state == DP_CONN_UP)
             n += conn_in_flight(&cs->conn[i]);
+        churn_pending += cs->conn[i].churn != DP_CHURN_NONE;
+    }
+    ri_set(wk->m->live.conn_churn_pending_end, churn_pending);
     return n;
 }
 
@@ -1264,6 +1445,25 @@ int dp_conns_init(const struct dp_ctx *ctx, struct dp_worker *wk, char *err, siz
         else
             owned++;
     }
+    if (cfg->churn_milli && owned) {
+        /* R/s over the run's connections, this worker's share by the
+         * connections it owns; R% of the worker's own */
+        uint64_t milli = cfg->churn_pct ? (uint64_t)cfg->churn_milli * owned / 100
+                                        : (uint64_t)cfg->churn_milli * owned / (cfg->n_edges ? cfg->n_edges : 1);
+        cs->churn_interval_ns = milli ? 1000000000000ull / milli : 0;
+        cs->churn_rng = rng_mix(cfg->seed ^ 0xc4017ull << 32 ^ wk->idx);
+        cs->held_slot = cfg->msg_size > DP_FWD_MSG_MAX ? cfg->msg_size : DP_FWD_MSG_MAX;
+        if (cs->held_slot > RI_MSG_MAX)
+            cs->held_slot = RI_MSG_MAX;
+        cs->held_cap = (uint32_t)((1u << 20) / cs->held_slot); /* 1 MiB a worker */
+        if (cs->held_cap > 4096)
+            cs->held_cap = 4096;
+        cs->held = malloc((size_t)cs->held_cap * sizeof(*cs->held));
+        cs->held_buf = malloc((size_t)cs->held_cap * cs->held_slot);
+        if (!cs->held || !cs->held_buf)
+            goto oom;
+        cs->buf_bytes += (uint64_t)cs->held_cap * (sizeof(*cs->held) + cs->held_slot);
+    }
     cs->tsc0 = rte_rdtsc();
     cs->wheel_tick = AGENT_NS_BASE / DP_CONN_TICK_NS;
     int rc = dp_media_init(ctx, wk, err, errlen);
@@ -1295,6 +1495,8 @@ void dp_conns_free(struct dp_worker *wk)
     rte_pktmbuf_free(cs->spare);
     free(cs->su);
     free(cs->su_free);
+    free(cs->held);
+    free(cs->held_buf);
     free(cs->conn);
     free(cs->keys);
     free(cs->sctp_mem);

@@ -92,6 +92,14 @@ struct dp_conns {
         size_t len;
     } big[8];                    /* the dp_mem_big_alloc arrays above, touched by dp_conns_prefault */
     uint32_t n_big;
+    /* --churn */
+    uint64_t churn_interval_ns;  /* between two closes on this worker (0: no churn) */
+    uint64_t churn_next;         /* ns of the next close */
+    uint64_t churn_rng;          /* draws which connection (from the run seed) */
+    struct dp_churn_held *held;  /* messages waiting for their connection, in arrival order */
+    uint32_t n_held, held_cap;
+    uint8_t *held_buf;           /* held_cap x held_slot bytes */
+    uint32_t held_slot;
 };
 
 #define DP_KEYLOG_LINE DP_MEM_KEYLOG_LINE /* the plan's (dp_mem.h) */

@@ -74,7 +74,26 @@ struct dp_conn {
     uint64_t ep_deadline[2]; /* each endpoint's next deadline when it was last flushed */
     struct dp_media *media; /* NULL without --media */
     uint8_t attempt_base;   /* --consent: attempts before the current set-up (a re-establishment's) */
-    uint8_t reconnecting;   /* --consent: 1 while a closed connection is set up again */
+    uint8_t reconnecting;   /* --consent, --churn: 1 while a closed connection is set up again */
+    uint8_t churn;          /* --churn: DP_CHURN_* while the connection is replaced */
+    uint8_t churn_closed;   /* --churn: bit i: endpoint i saw the association end (PC_EV_CLOSED) */
+    uint64_t t_churn;       /* --churn: ns, when the close started */
+    uint64_t t_churn_end;   /* --churn, DP_CHURN_LINGER: ns, when the endpoints go */
+};
+
+/* --churn: a connection closed on purpose and set up again. */
+enum dp_churn {
+    DP_CHURN_NONE,
+    DP_CHURN_CLOSING,  /* SCTP SHUTDOWN under way (what SCTP holds is delivered first) */
+    DP_CHURN_LINGER,   /* both associations ended, close_notify sent both ways; released at t_churn */
+    DP_CHURN_SETUP,    /* queued or in set-up again; its messages wait until it is up */
+};
+#define DP_CHURN_LINGER_NS 2000000ull      /* close_notify's way to the peer before the endpoints go */
+#define DP_CHURN_TIMEOUT_NS 10000000000ull /* a shutdown not done by then: released anyway */
+
+/* --churn: a message routed onto a connection being replaced, waiting. */
+struct dp_churn_held {
+    uint32_t from, edge, len; /* the message is the same index's slot of dp_conns.held_buf */
 };
 
 /* A received agent message held while the rest of its burst is taken in

@@ -267,6 +267,11 @@ struct ri_config {
      * by the MKI (docs/srtp.md); 0 off */
     uint32_t srtp_rekey_ms;
     uint32_t reserved_rekey;
+    /* --churn R | R%: connections closed and set up again per second, x 1000 (0: none);
+     * with churn_pct, per cent (x 1000) of the connections per second */
+    uint32_t churn_milli;
+    uint8_t churn_pct;
+    uint8_t reserved_churn[3];
 };
 
 _Static_assert(offsetof(struct ri_config, dtls_key_update) % 4 == 0 &&
@@ -408,7 +413,8 @@ struct ri_command {
     X(ABANDONED, "abandoned")       /* PR-SCTP: given up by the sender, skipped by the receiver */ \
     X(BAD_SIGNATURE, "bad_signature")                                                       \
     X(ARP_OTHER, "arp_other")       /* two sides: ARP not for our agents nor from a gateway */ \
-    X(CLOSED_IN_FLIGHT, "closed_in_flight") /* in a connection's DataChannel when it closed (--consent) */
+    X(CLOSED_IN_FLIGHT, "closed_in_flight") /* in a connection's DataChannel when it closed (--consent) */ \
+    X(CHURN, "churn")               /* for a connection being replaced (--churn), not held */
 
 enum ri_drop {
 #define RI_DROP_ENUM(id, name) RI_DROP_##id,
@@ -493,6 +499,14 @@ struct ri_counters {
     uint64_t srtp_rx_prev_key;
     uint64_t srtp_protected_odd;
     uint64_t srtp_unprotected_odd;
+    /* --churn: connections closed on purpose (SCTP SHUTDOWN, DTLS close_notify) and set up
+     * again; not in conn_closed; a re-set-up counts in conn_reestablished too */
+    uint64_t conn_churned;          /* closes started */
+    uint64_t conn_churn_resetup;    /* of them, up again (a new ICE/DTLS/SCTP/DataChannel set-up) */
+    uint64_t msgs_churn_held;       /* routed onto a connection being replaced: waited, sent when up */
+    uint64_t msgs_churn_dropped;    /* such messages that could not wait (also drops[RI_DROP_CHURN]) */
+    uint64_t conn_churn_pending_end; /* set by the census: churned connections not up again when the run
+                                        ended (closing or in set-up) */
 };
 
 struct ri_metrics {
@@ -508,6 +522,8 @@ struct ri_metrics {
     alignas(RI_ALIGN) struct met_hist snap_latency;
     alignas(RI_ALIGN) struct met_hist snap_setup[RI_SETUP_HISTS];
     alignas(RI_ALIGN) struct met_hist snap_dir_latency[2];
+    alignas(RI_ALIGN) struct met_hist resetup;      /* --churn: close started to up again, ns */
+    alignas(RI_ALIGN) struct met_hist snap_resetup;
 };
 
 /* Copies live, the latency histogram and, with `setup`, the set-up
@@ -522,6 +538,8 @@ static inline void ri_metrics_copy(struct ri_metrics *m, int setup)
     if (setup)
         for (int i = 0; i < RI_SETUP_HISTS; i++)
             m->snap_setup[i] = m->setup[i];
+    if (setup)
+        m->snap_resetup = m->resetup;
 }
 
 /* The worker's answer to snapshot request `req` (the protocol above): the

@@ -52,9 +52,10 @@ struct pc_impl {
     uint16_t dc_sid;
     uint8_t dtls_failure;          /* enum dtls_failure when the handshake failed */
     uint8_t ev_head, ev_n;
-    uint8_t events[7];             /* small ring of enum pc_event_type */
+    uint8_t events[6];             /* small ring of enum pc_event_type */
     bool keep_dtls;                /* cfg.dtls_keep: a DTLS 1.3 endpoint stays for the connection's life */
     uint8_t dtls_ver;              /* low byte of the negotiated DTLS version (0xfd 1.2, 0xfc 1.3), 0 before */
+    bool notify_due;               /* pc_close_notify: our close_notify waits in pc_poll_transmit */
     int32_t hs_slot;               /* -1 when none held */
     struct dtls_hs_pool *hs;
     struct sctp_assoc *sctp;
@@ -518,6 +519,14 @@ size_t pc_poll_transmit_to(struct pc *p, uint8_t *buf, size_t cap, uint64_t now,
                 goto sent;
             }
         }
+        if (pc->notify_due) { /* after every SCTP packet: its SHUTDOWN-COMPLETE first */
+            pc->notify_due = false;
+            int sealed = dtls_record_close(&pc->rec, buf, cap);
+            if (sealed > 0) {
+                n = (size_t)sealed;
+                goto sent;
+            }
+        }
     }
     return 0;
 sent:
@@ -678,6 +687,25 @@ bool pc_close(struct pc *p, uint64_t now)
         return true;
     }
     return pc->su && pc->su->alert_len != 0;
+}
+
+int pc_shutdown(struct pc *p, uint64_t now)
+{
+    struct pc_impl *pc = impl(p);
+    if (now > pc->last_now)
+        pc->last_now = now;
+    if (pc->stage != PC_UP || pc->closed)
+        return -ENOTCONN;
+    return sctp_shutdown(pc->sctp, now);
+}
+
+bool pc_close_notify(struct pc *p)
+{
+    struct pc_impl *pc = impl(p);
+    if (pc->stage < PC_SCTP || pc->stage == PC_FAILED || !dtls_record_can_seal(&pc->rec))
+        return false;
+    pc->notify_due = true;
+    return true;
 }
 
 enum pc_stage pc_stage(const struct pc *pc)

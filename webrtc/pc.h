@@ -265,6 +265,20 @@ int pc_channel_close(struct pc *pc, uint64_t now);
  * before pc_free. */
 bool pc_close(struct pc *pc, uint64_t now);
 
+/* Ends the connection gracefully, as an application closing it does:
+ * the association sends what it holds, then SCTP SHUTDOWN (RFC 9260
+ * §9.2); PC_EV_CLOSED on both ends once the shutdown completed. New
+ * pc_send calls fail from now on. 0, -ENOTCONN when not up (or closed),
+ * or as sctp_shutdown. */
+int pc_shutdown(struct pc *pc, uint64_t now);
+
+/* Queues our DTLS close_notify (RFC 6347 §4.1 / RFC 9147 §5.10: a
+ * warning alert under the current epoch's keys), sent by
+ * pc_poll_transmit after any SCTP packet still waiting; nothing is
+ * sealed after it. Returns true when it was queued (false before the
+ * keys, after a fatal alert or our close_notify). */
+bool pc_close_notify(struct pc *pc);
+
 /* Releases the handshake slot if one is still held and the record keys. */
 void pc_free(struct pc *pc);
 

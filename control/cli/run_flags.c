@@ -159,6 +159,36 @@ static void set_consent(void *ctx, const char *s)
     dc_only(ctx, "--consent");
 }
 
+/* --churn R | R%: connections (or per cent of them) closed and set up
+ * again per second, a decimal with up to 3 places, 0 < R <= 100000 (% <= 100). */
+static void set_churn(void *ctx, const char *s)
+{
+    size_t len = strlen(s);
+    bool pct = len > 0 && s[len - 1] == '%';
+    uint64_t milli = 0;
+    int frac = -1;
+    size_t i = 0;
+    for (; i < len - (pct ? 1 : 0); i++) {
+        if (s[i] == '.' && frac < 0) {
+            frac = 0;
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9' || frac >= 3 || milli > 100000000ull)
+            break;
+        milli = milli * 10 + (uint64_t)(s[i] - '0');
+        if (frac >= 0)
+            frac++;
+    }
+    for (int k = frac < 0 ? 0 : frac; k < 3; k++)
+        milli *= 10;
+    if (i == 0 || i != len - (pct ? 1 : 0) || milli == 0 || milli > (pct ? 100000ull : 100000000ull))
+        cli_fail("--churn", "'%s' is not a rate of connections per second (0 < R <= 100000, up to 3 decimals) "
+                 "or a per cent of the connections per second (0 < R%% <= 100%%)", s);
+    opts(ctx)->churn_milli = (uint32_t)milli;
+    opts(ctx)->churn_pct = pct;
+    dc_only(ctx, "--churn");
+}
+
 static void set_keylog(void *ctx, const char *s)
 {
     if (!*s || strlen(s) >= 256)
@@ -767,6 +797,11 @@ static const struct cli_flag run_flags[] = {
      "connection without an answer for 30 s fails; a connection that fails\n"
      "once up (consent, SCTP) is set up again (dc only)",
      set_consent},
+    {"--churn", "R|R%",
+     "during the load, close R connections per second (or R per cent of\n"
+     "them per second) gracefully (SCTP SHUTDOWN, DTLS close_notify) and set\n"
+     "them up again with a new handshake; their messages wait (dc only)",
+     set_churn},
     {"--dtls", "V",
      "DTLS versions of the mesh's connections: 1.2, 1.3 or auto (default:\n"
      "offer both as Chrome does, the server picks; dc only)",

@@ -162,6 +162,9 @@ static void resolve_backend(struct ctl_run_opts *o)
     }
     if (o->dtls_key_update && o->dtls_versions == RI_DTLS_V12)
         cli_fail("--dtls-key-update", "needs DTLS 1.3 (--dtls 1.3 or auto): 1.2 has no KeyUpdate");
+    if (o->churn_milli && o->backend != RI_BACKEND_DPDK)
+        cli_fail("--churn", "only with --backend dpdk (the %s backend does not close and set up connections again)",
+                 ctl_compare_backend_name(o->backend));
     if (o->pcap_path && !o->pcap_count)
         o->pcap_count = 1000;
 }

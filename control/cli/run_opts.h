@@ -45,6 +45,8 @@ struct ctl_run_opts {
     uint16_t media_fps, media_payload; /* video: frames/s, RTP payload bytes per packet (0: default) */
     bool sign;               /* Ed25519 signature in every agent message */
     bool consent;            /* --consent: RFC 7675 consent checks; failed connections set up again */
+    uint32_t churn_milli;    /* --churn: connections per second x 1000 (0: none) */
+    bool churn_pct;          /* --churn R%: churn_milli is per cent of the connections per second */
     uint8_t dtls_versions;   /* --dtls: RI_DTLS_V12, RI_DTLS_V13 or RI_DTLS_AUTO (0: not given, auto) */
     const char *keylog_path; /* --keylog: NSS key log written by the dataplane */
     uint32_t setup_cap;      /* connections in set-up at once, per core */

@@ -174,6 +174,7 @@ void ctl_snap_copy(struct ctl_snap *dst, const struct ctl_snap *src)
     dst->latency = src->latency;
     memcpy(dst->setup, src->setup, sizeof(dst->setup));
     memcpy(dst->dir_latency, src->dir_latency, sizeof(dst->dir_latency));
+    dst->resetup = src->resetup;
 }
 
 uint64_t ctl_mono_ns(void)
@@ -224,6 +225,7 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
     memset(&s->latency, 0, sizeof(s->latency));
     memset(s->setup, 0, sizeof(s->setup));
     memset(s->dir_latency, 0, sizeof(s->dir_latency));
+    memset(&s->resetup, 0, sizeof(s->resetup));
     for (uint32_t w = 0; w < s->n_workers; w++) {
         bool use_snap = !live && published && published[w];
         copy_words(&s->worker[w], use_snap ? &blocks[w].snap : &blocks[w].live,
@@ -242,6 +244,8 @@ int ctl_snap_take(struct ctl_snap *s, struct ri_command *cmd, const struct ri_me
                        sizeof(struct met_hist));
             met_hist_merge(&s->dir_latency[d], s->scratch);
         }
+        copy_words(s->scratch, use_snap ? &blocks[w].snap_resetup : &blocks[w].resetup, sizeof(struct met_hist));
+        met_hist_merge(&s->resetup, s->scratch);
     }
     s->mono_ns = ctl_mono_ns();
     free(published);

@@ -78,6 +78,7 @@ struct ctl_snap {
     struct met_hist latency;          /* merged */
     struct met_hist setup[RI_SETUP_HISTS]; /* merged set-up times per stage, RI_SETUP_TOTAL, per DTLS version (ns) */
     struct met_hist dir_latency[2];   /* two sides: merged latency per direction (A->B, B->A) */
+    struct met_hist resetup;          /* --churn: merged re-set-up times (ns) */
     struct met_hist *scratch;         /* one worker's set-up histogram on its way to the sum */
 };
 

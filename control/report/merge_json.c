@@ -323,6 +323,9 @@ static const struct merge_row rows[] = {
     {"connections.dtls.*.setup_ms.*", MR_CALC, calc_dtls_setup, NULL},
     {"connections.dtls.*.up", MR_SUM, NULL, NULL},
     {"connections.dtls.key_updates.*", MR_SUM, NULL, NULL},
+    {"connections.churn.rate", MR_SAME, NULL, NULL},
+    {"connections.churn.rate_pct", MR_SAME, NULL, NULL},
+    {"connections.churn.resetup_ms.*", MR_MAX, NULL, NULL}, /* no histogram in the report: the slowest shard's */
     {"connections.*", MR_SUM, NULL, NULL},
     {"dc_msgs.*", MR_SUM, NULL, NULL},
     {"sctp.buffers_per_core", MR_SAME, NULL, NULL},

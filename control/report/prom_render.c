@@ -135,6 +135,18 @@ static void connections(struct out *o, const struct ctl_snap *s)
             t->conn_given_up);
     counter(o, "swarmgen_connections_closed_total", "Established peer connections that went down later.",
             t->conn_closed);
+    counter(o, "swarmgen_connections_churned_total",
+            "Peer connections closed on purpose by --churn (SCTP SHUTDOWN, DTLS close_notify).", t->conn_churned);
+    counter(o, "swarmgen_connections_churn_reestablished_total",
+            "Churned peer connections set up again (a new ICE, DTLS, SCTP and DataChannel set-up).",
+            t->conn_churn_resetup);
+    counter(o, "swarmgen_churn_messages_held_total",
+            "Agent messages that waited for a connection being replaced (--churn).", t->msgs_churn_held);
+    counter(o, "swarmgen_churn_messages_dropped_total",
+            "Agent messages for a connection being replaced that could not wait (--churn).", t->msgs_churn_dropped);
+    family(o, "swarmgen_churn_resetup_p99_seconds",
+           "99th percentile of the re-set-up time of churned connections (close started to up again).", "gauge");
+    put(o, "swarmgen_churn_resetup_p99_seconds %.9f\n", (double)met_hist_percentile(&s->resetup, 99) / 1e9);
     counter(o, "swarmgen_datachannel_messages_sent_total", "DataChannel messages sent (every hop).",
             t->dc_msgs_tx);
     counter(o, "swarmgen_datachannel_messages_received_total", "DataChannel messages received (every hop).",

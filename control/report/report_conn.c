@@ -130,6 +130,31 @@ static void dtls_json(struct json_writer *w, const struct ctl_run_result *r)
     json_obj_end(w);
 }
 
+/* --churn: connections.churn (rate as given: per second, or per cent of
+ * the connections per second with rate_pct). */
+static void churn_json(struct json_writer *w, const struct ctl_run_result *r)
+{
+    const struct ri_counters *t = &r->final->total;
+    json_key(w, "churn");
+    json_obj_begin(w);
+    json_kv_dbl(w, "rate", r->opts->churn_milli / 1e3, 3);
+    json_kv_bool(w, "rate_pct", r->opts->churn_pct);
+    json_kv_u64(w, "churned", t->conn_churned);
+    json_kv_u64(w, "reestablished", t->conn_churn_resetup);
+    json_kv_u64(w, "pending_at_end", t->conn_churn_pending_end);
+    json_key(w, "resetup_ms");
+    json_obj_begin(w);
+    json_kv_dbl(w, "p50", met_hist_percentile(&r->final->resetup, 50) / 1e6, 6);
+    json_kv_dbl(w, "p90", met_hist_percentile(&r->final->resetup, 90) / 1e6, 6);
+    json_kv_dbl(w, "p99", met_hist_percentile(&r->final->resetup, 99) / 1e6, 6);
+    json_kv_dbl(w, "max", r->final->resetup.max / 1e6, 6);
+    json_obj_end(w);
+    json_kv_u64(w, "msgs_held", t->msgs_churn_held);
+    json_kv_u64(w, "msgs_rerouted", 0);
+    json_kv_u64(w, "msgs_dropped", t->msgs_churn_dropped);
+    json_obj_end(w);
+}
+
 static void connections_json(struct json_writer *w, const struct ctl_run_result *r)
 {
     struct ctl_connect_figures f;
@@ -156,6 +181,8 @@ static void connections_json(struct json_writer *w, const struct ctl_run_result 
     certificates_json(w, r);
     setup_ms_json(w, r);
     dtls_json(w, r);
+    if (r->opts->churn_milli)
+        churn_json(w, r);
     json_obj_end(w);
 }
 
@@ -295,6 +322,17 @@ void ctl_report_conn_summary(FILE *f, const struct ctl_run_result *r)
     if (r->opts->consent)
         fprintf(f, "               consent (RFC 7675): %llu connections lost it, %llu closed ones set up again\n",
                 (unsigned long long)t->conn_consent_lost, (unsigned long long)t->conn_reestablished);
+    if (r->opts->churn_milli) {
+        const struct met_hist *hr = &r->final->resetup;
+        fprintf(f,
+                "  churn        %.3g%s/s: %llu closed (SCTP SHUTDOWN, DTLS close_notify), %llu set up again, %llu still on their way at the end "
+                "(p50 %.1f p90 %.1f p99 %.1f max %.1f ms); messages waited %llu, dropped %llu\n",
+                r->opts->churn_milli / 1e3, r->opts->churn_pct ? "%" : "", (unsigned long long)t->conn_churned,
+                (unsigned long long)t->conn_churn_resetup, (unsigned long long)t->conn_churn_pending_end,
+                met_hist_percentile(hr, 50) / 1e6,
+                met_hist_percentile(hr, 90) / 1e6, met_hist_percentile(hr, 99) / 1e6, hr->max / 1e6,
+                (unsigned long long)t->msgs_churn_held, (unsigned long long)t->msgs_churn_dropped);
+    }
     if (r->n_certs)
         fprintf(f, "  certificates %llu self-signed ECDSA P-256, one per agent, made in %.1f ms (%.1f us each)\n",
                 (unsigned long long)r->n_certs, r->cert_gen_ns / 1e6, r->cert_gen_ns / 1e3 / (double)r->n_certs);

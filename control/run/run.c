@@ -161,6 +161,8 @@ static int dc_config(struct ctl_run_opts *o, struct ri_config *cfg, uint64_t rat
     cfg->srtp_rekey_ms = (uint32_t)(o->srtp_rekey_ns / 1000000u);
     cfg->sign = o->sign ? 1 : 0;
     cfg->consent = o->consent ? 1 : 0;
+    cfg->churn_milli = o->churn_milli;
+    cfg->churn_pct = o->churn_pct ? 1 : 0;
     cfg->dtls_versions = o->dtls_versions ? o->dtls_versions : (uint8_t)RI_DTLS_AUTO;
     cfg->ext_dtls_versions = o->ext_dtls_versions ? o->ext_dtls_versions : (uint8_t)RI_DTLS_AUTO;
     cfg->dtls_key_update = o->dtls_key_update;

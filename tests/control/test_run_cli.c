@@ -429,3 +429,20 @@ Test(run_cli, target_through_relay_is_taken_and_keeps_what_relay_needs)
     expect_combo_error("--relay", (char *[]){"--cores", "0-1", "--target", "janus:http://127.0.0.1:8088/janus",
                                              "--relay", "turn:198.19.255.254:3478,user=u,pass=p", NULL});
 }
+
+Test(run_cli, bad_churn)
+{
+    expect_usage_error("--churn", "0");
+    expect_usage_error("--churn", "0%");
+    expect_usage_error("--churn", "101%");
+    expect_usage_error("--churn", "-1");
+    expect_usage_error("--churn", "fast");
+    expect_usage_error("--churn", "1.2345");
+    expect_usage_error("--churn", "1..2");
+    expect_usage_error("--churn", "%");
+    expect_usage_error("--churn", "");
+    expect_usage_error("--churn", "100001");
+    expect_combo_error("--churn", (char *[]){"--traffic", "udp", "--churn", "5", NULL});
+    expect_combo_error("--churn", (char *[]){"--backend", "usrsctp", "--traffic", "dc", "--churn", "5%", NULL});
+    expect_combo_error("--churn", (char *[]){"--backend", "uring", "--traffic", "dc", "--churn", "5%", NULL});
+}

@@ -33,6 +33,7 @@ struct side {
     char keylog[DTLS_KEYLOG_MAX];
     uint32_t got, bad;
     uint32_t next_expect;
+    uint32_t closed;        /* PC_EV_CLOSED seen */
     bool up, failed;
 };
 
@@ -102,6 +103,8 @@ static void events(int i)
             S[i].up = true;
         else if (ev.type == PC_EV_FAILED)
             S[i].failed = true;
+        else if (ev.type == PC_EV_CLOSED)
+            S[i].closed++;
         else if (ev.type == PC_EV_MESSAGE) {
             uint32_t idx = len >= 4 ? wire_get32(buf) : 0;
             bool ok = len >= 4 && idx == S[i].next_expect;
@@ -206,6 +209,50 @@ Test(pc, connection_up_and_messages_both_ways)
  * the handshake, and the version it negotiated stays readable once the
  * handshake slot and the set-up state went back. A side limited to 1.2
  * makes it 1.2; offering both gives 1.2 or 1.3, the same on both ends. */
+/* pc_shutdown (--churn): what SCTP holds is delivered first, then
+ * SHUTDOWN, SHUTDOWN ACK, SHUTDOWN COMPLETE end both associations
+ * (PC_EV_CLOSED on each end, nothing sent after); then each end's
+ * close_notify reaches the other (its record layer opens nothing more). */
+static void shutdown_gracefully(uint8_t version)
+{
+    versions[0] = versions[1] = version;
+    setup(0, 2);
+    run_connection(0, 100);
+    uint32_t sent = 100;
+    send_some(0, &sent, 150, 300); /* queued, not yet on the wire */
+    cr_assert_eq(sent, 150);
+    cr_assert_eq(pc_shutdown(&S[0].pc, now), 0);
+    uint8_t m[8] = {0};
+    cr_assert_neq(pc_send(&S[0].pc, m, sizeof(m), now), 0, "nothing new after the shutdown started");
+    for (int k = 0; k < 200000 && (S[0].closed == 0 || S[1].closed == 0); k++)
+        if (!step())
+            break;
+    cr_assert_eq(S[1].got, 150, "what was queued before the shutdown delivered: %u of 150", S[1].got);
+    cr_assert(S[0].closed == 1 && S[1].closed == 1, "both associations ended: %u %u", S[0].closed, S[1].closed);
+    cr_assert_eq(pc_shutdown(&S[0].pc, now), -ENOTCONN);
+    cr_assert(pc_close_notify(&S[0].pc));
+    cr_assert(pc_close_notify(&S[1].pc));
+    for (int k = 0; k < 1000; k++)
+        if (!step())
+            break;
+    cr_assert(S[0].closed == 2 && S[1].closed == 2, "each end got the other's close_notify: %u %u", S[0].closed,
+              S[1].closed);
+    cr_assert_eq(pc_counters(&S[0].pc)->records_dropped + pc_counters(&S[1].pc)->records_dropped, 0);
+    cr_assert_not(pc_close_notify(&S[0].pc), "one close_notify");
+    versions[0] = versions[1] = 0;
+    teardown();
+}
+
+Test(pc, shutdown_delivers_what_it_holds_then_close_notify_both_ways_dtls_1_2)
+{
+    shutdown_gracefully(DTLS_OFFER_V12);
+}
+
+Test(pc, shutdown_delivers_what_it_holds_then_close_notify_both_ways_dtls_1_3)
+{
+    shutdown_gracefully(DTLS_OFFER_V13);
+}
+
 Test(pc, negotiated_dtls_version_outlives_the_handshake_slot)
 {
     static const uint8_t offers[] = {0, DTLS_OFFER_V12, DTLS_OFFER_ALL_VERSIONS};
