@@ -74,12 +74,21 @@ int ctl_child_run(char **argv, char *last, size_t last_len)
     return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
 }
 
-void ctl_child_failure(int rc, const char *last, char *out, size_t len)
+bool ctl_child_run_ok(char **argv, int *exit_code, char *err, size_t err_len)
 {
-    char cause[48];
+    char last[192], cause[48];
+    int rc = ctl_child_run(argv, last, sizeof(last));
+    *exit_code = rc < 0 ? -1 : rc;
+    if (rc < 0) {
+        snprintf(err, err_len, "could not start swarmgen run: %s", strerror(-rc));
+        return false;
+    }
+    if (rc == 0)
+        return true;
     if (rc > 128 && rc < 128 + 65)
         snprintf(cause, sizeof(cause), "killed by signal %d (%s)", rc - 128, strsignal(rc - 128));
     else
         snprintf(cause, sizeof(cause), "exit %d", rc);
-    snprintf(out, len, "%s%s%.140s", cause, last[0] ? ": " : "", last);
+    snprintf(err, err_len, "%s%s%.140s", cause, last[0] ? ": " : "", last);
+    return false;
 }

@@ -8,6 +8,7 @@
 #define SWARMGEN_CONTROL_CHILD_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,8 +23,11 @@ extern volatile pid_t ctl_child_pid;
  * start. */
 int ctl_child_run(char **argv, char *last, size_t last_len);
 
-/* "exit 3: <last line>" or "killed by signal 9 (Killed)" for a failed
- * child's code `rc` (> 0), into out. */
-void ctl_child_failure(int rc, const char *last, char *out, size_t len);
+/* ctl_child_run, and how it ended: true when the child exited 0;
+ * otherwise false with the reason in err ("could not start swarmgen run:
+ * ...", "exit 3: <its last line>" or "killed by signal 9 (Killed)").
+ * *exit_code: the child's exit code (128 + signal when killed), -1 when it
+ * could not start. */
+bool ctl_child_run_ok(char **argv, int *exit_code, char *err, size_t err_len);
 
 #endif

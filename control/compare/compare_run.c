@@ -329,18 +329,10 @@ static void one_run(struct cmp *c, uint8_t backend, uint32_t rep, struct ctl_com
     argv[n++] = csv;
     argv[n++] = "--quiet";
     argv[n] = NULL;
-    char last[CTL_CMP_ERR];
-    int rc = ctl_child_run(argv, last, sizeof(last));
+    bool ran = ctl_child_run_ok(argv, &s->exit_code, s->error, sizeof(s->error));
     free(argv);
-    s->exit_code = rc < 0 ? -1 : rc;
-    if (rc < 0) {
-        snprintf(s->error, sizeof(s->error), "could not start swarmgen run: %s", strerror(-rc));
+    if (!ran)
         return;
-    }
-    if (rc != 0) {
-        ctl_child_failure(rc, last, s->error, sizeof(s->error));
-        return;
-    }
     char *rj = slurp(report), *rc_csv = slurp(csv);
     char err[160];
     if (!rj || !rc_csv)

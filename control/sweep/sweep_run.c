@@ -256,18 +256,10 @@ static void one_point(struct sweep *c, uint32_t idx, struct ctl_sweep_point *p)
     argv[n++] = path;
     argv[n++] = "--quiet";
     argv[n] = NULL;
-    char last[CTL_SWEEP_ERR];
-    int rc = ctl_child_run(argv, last, sizeof(last));
+    bool ran = ctl_child_run_ok(argv, &p->exit_code, p->error, sizeof(p->error));
     free(argv);
-    p->exit_code = rc < 0 ? -1 : rc;
-    if (rc < 0) {
-        snprintf(p->error, sizeof(p->error), "could not start swarmgen run: %s", strerror(-rc));
+    if (!ran)
         return;
-    }
-    if (rc != 0) {
-        ctl_child_failure(rc, last, p->error, sizeof(p->error));
-        return;
-    }
     char *text = NULL, err[160];
     if (jr_read_file(path, 256u << 20, &text, NULL) < 0)
         snprintf(p->error, sizeof(p->error), "exit 0 but no report");
